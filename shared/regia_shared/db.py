@@ -1,0 +1,79 @@
+"""PostgreSQL plumbing: a pool confined to the service's own schema, and migrations.
+
+Migrations are plain SQL files applied in name order, each in its own transaction, under
+an advisory lock so that replicas starting together migrate once. The shared ones (outbox,
+inbox) are applied first, into the service's schema. Hand-written because the stack is
+asyncpg without an ORM, and these forty lines are all a forward-only migrator needs.
+"""
+
+from importlib import resources
+
+import asyncpg
+
+from .logs import get_logger
+
+log = get_logger(__name__)
+
+
+async def create_pool(dsn: str, schema: str, *, min_size: int = 1, max_size: int = 10) -> asyncpg.Pool:
+    await ensure_schema(dsn, schema)
+    return await asyncpg.create_pool(
+        dsn,
+        min_size=min_size,
+        max_size=max_size,
+        # Confine every connection to the service's schema: no service reads another's tables.
+        server_settings={"search_path": schema, "application_name": f"regia-{schema}"},
+    )
+
+
+async def ensure_schema(dsn: str, schema: str) -> None:
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{_ident(schema)}"')
+    except asyncpg.UniqueViolationError:
+        pass  # two replicas raced on CREATE SCHEMA IF NOT EXISTS; the schema exists
+    finally:
+        await conn.close()
+
+
+def _ident(name: str) -> str:
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"invalid schema name {name!r}")
+    return name
+
+
+def _migration_files(package: str) -> list[tuple[str, str]]:
+    folder = resources.files(package).joinpath("migrations")
+    files = sorted(
+        (f.name, f.read_text()) for f in folder.iterdir() if f.name.endswith(".sql")
+    )
+    return files
+
+
+async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
+    """Apply the shared migrations, then the service's; return the names applied now."""
+    applied: list[str] = []
+    async with pool.acquire() as conn:
+        lock_key = f"regia.migrate.{schema}"
+        await conn.execute("SELECT pg_advisory_lock(hashtext($1))", lock_key)
+        try:
+            await conn.execute(
+                "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
+            for origin in ("regia_shared", package):
+                for name, sql in _migration_files(origin):
+                    qualified = f"{origin}/{name}"
+                    if qualified in done:
+                        continue
+                    async with conn.transaction():
+                        await conn.execute(sql)
+                        await conn.execute(
+                            "INSERT INTO schema_migrations (name) VALUES ($1)", qualified
+                        )
+                    applied.append(qualified)
+                    log.info("migration applied", migration=qualified, schema=schema)
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", lock_key)
+    return applied

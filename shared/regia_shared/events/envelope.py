@@ -1,0 +1,70 @@
+"""The one envelope every event travels in.
+
+Producers build it strictly (`Envelope.wrap`); consumers read it tolerantly (unknown
+fields are ignored, so a producer can add a field without breaking anyone).
+"""
+
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from uuid import UUID, uuid4
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Envelope(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    event_id: UUID
+    type: str = Field(min_length=1, max_length=100)
+    version: int = Field(ge=1)
+    key: str = Field(min_length=1, max_length=200, description="Kafka key: the aggregate id")
+    occurred_at: datetime
+    producer: str = Field(min_length=1, max_length=100)
+    correlation_id: str = Field(min_length=1, max_length=200)
+    causation_id: str | None = Field(default=None, max_length=200)
+    payload: dict[str, Any]
+
+    @classmethod
+    def wrap(
+        cls,
+        payload: "EventPayload",
+        *,
+        key: str,
+        producer: str,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+        event_id: UUID | None = None,
+    ) -> "Envelope":
+        event_id = event_id or uuid4()
+        return cls(
+            event_id=event_id,
+            type=payload.event_type(),
+            version=payload.event_version(),
+            key=key,
+            occurred_at=datetime.now(UTC),
+            producer=producer,
+            correlation_id=correlation_id or str(event_id),
+            causation_id=causation_id,
+            payload=payload.model_dump(mode="json"),
+        )
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json().encode()
+
+
+class EventPayload(BaseModel):
+    """Base of every event payload. A producer builds the model (so it is validated before
+    it is written to the outbox); a consumer parses with `parse_payload`, which ignores
+    fields it does not know. `VERSION` is bumped only with a new, incompatible shape."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    VERSION: ClassVar[int] = 1
+
+    @classmethod
+    def event_type(cls) -> str:
+        return cls.__name__
+
+    @classmethod
+    def event_version(cls) -> int:
+        return cls.VERSION

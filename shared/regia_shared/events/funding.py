@@ -1,0 +1,36 @@
+"""Events published by the funding service on `regia.funding.v1`, keyed by objective id.
+
+Each carries the line's *resulting* amounts and its version, so a projection can apply
+them in any order: it keeps the highest version it has seen and never adds deltas.
+"""
+
+from pydantic import Field
+
+from ..levels import GovernmentLevel
+from ..money import Cents, SignedCents
+from .envelope import EventPayload
+
+
+class FundingLineChanged(EventPayload):
+    line_id: str = Field(min_length=1, max_length=100)
+    institution_id: str = Field(min_length=1, max_length=100)
+    level: GovernmentLevel
+    objective_id: str = Field(min_length=1, max_length=100)
+    fiscal_year: int = Field(ge=1990, le=2100)
+    committed_cents: Cents
+    disbursed_cents: Cents
+    line_version: int = Field(ge=1)
+    delta_cents: SignedCents = Field(description="Change of the commitment by this entry")
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class FundingCommitted(FundingLineChanged):
+    """An institution committed money to an objective for a fiscal year (a new line)."""
+
+
+class FundingRevised(FundingLineChanged):
+    """The commitment of a line was revised, up or down."""
+
+
+class FundingRevoked(FundingLineChanged):
+    """The line was revoked: its commitment is now zero."""

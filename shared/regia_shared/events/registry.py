@@ -1,0 +1,42 @@
+"""Every event type by its name, so a consumer can parse an envelope's payload."""
+
+from .envelope import Envelope, EventPayload
+from .funding import FundingCommitted, FundingRevised, FundingRevoked
+from .notifications import AlertDelivered, AlertFailed
+from .objectives import ObjectiveCoverageChanged, ObjectiveDefined, ObjectiveStatusChanged
+from .partners import ContactAdded, ObjectiveLeadAssigned, PartnerRegistered
+
+EVENT_TYPES: dict[str, type[EventPayload]] = {
+    model.event_type(): model
+    for model in (
+        FundingCommitted,
+        FundingRevised,
+        FundingRevoked,
+        ObjectiveDefined,
+        ObjectiveCoverageChanged,
+        ObjectiveStatusChanged,
+        PartnerRegistered,
+        ContactAdded,
+        ObjectiveLeadAssigned,
+        AlertDelivered,
+        AlertFailed,
+    )
+}
+
+
+class UnknownEventType(ValueError):
+    pass
+
+
+def parse_payload(envelope: Envelope) -> EventPayload:
+    """The typed payload of an envelope; raises on an unknown type or version, or on a
+    payload that does not satisfy its contract (the caller dead-letters it)."""
+    model = EVENT_TYPES.get(envelope.type)
+    if model is None:
+        raise UnknownEventType(f"unknown event type {envelope.type!r}")
+    if envelope.version != model.event_version():
+        raise UnknownEventType(
+            f"{envelope.type} version {envelope.version} is not supported "
+            f"(this consumer reads version {model.event_version()})"
+        )
+    return model.model_validate(envelope.payload)

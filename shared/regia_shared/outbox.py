@@ -1,0 +1,144 @@
+"""The transactional outbox: write events with the state change, publish them after.
+
+`append` is called inside the caller's transaction. `OutboxRelay` publishes committed
+rows in id order and marks them. Exactly one relay per schema publishes at a time (a
+session advisory lock elects it), which is what keeps events in order per key across
+replicas; the others stand by and take over when the leader's connection drops.
+
+A crash between publishing and marking republishes those rows: delivery is at least once,
+and every consumer is idempotent on `event_id`.
+"""
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+import asyncpg
+
+from .events.envelope import Envelope
+from .logs import get_logger
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    topic: str
+    key: str
+    type: str
+    body: str
+    correlation_id: str
+
+
+Publish = Callable[[Sequence[OutboxRow]], Awaitable[None]]
+
+
+async def append(conn: asyncpg.Connection, topic: str, envelopes: Sequence[Envelope]) -> None:
+    """Add events to the outbox, in the caller's transaction."""
+    if not envelopes:
+        return
+    await conn.executemany(
+        "INSERT INTO outbox (event_id, topic, key, type, body, correlation_id)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        [
+            (e.event_id, topic, e.key, e.type, e.model_dump_json(), e.correlation_id)
+            for e in envelopes
+        ],
+    )
+
+
+async def backlog(conn: asyncpg.Connection) -> tuple[int, float]:
+    """Unpublished rows and the age in seconds of the oldest one."""
+    row = await conn.fetchrow(
+        "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(created_at)), 0) AS age"
+        " FROM outbox WHERE published_at IS NULL"
+    )
+    return row["n"], float(row["age"])
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        dsn: str,
+        schema: str,
+        publish: Publish,
+        *,
+        batch_size: int = 500,
+        poll_interval_s: float = 1.0,
+        retention_days: int = 7,
+    ) -> None:
+        self._dsn = dsn
+        self._schema = schema
+        self._publish = publish
+        self._batch_size = batch_size
+        self._poll_interval_s = poll_interval_s
+        self._retention_days = retention_days
+        self._wake = asyncio.Event()
+        self.published_total = 0
+        self._last_prune = 0.0
+
+    async def run(self) -> None:
+        """Forever: become leader, then drain on every notification or poll tick."""
+        while True:
+            try:
+                await self._lead_and_drain()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the DB or the broker went away: back off, retry
+                log.warning("outbox relay interrupted", schema=self._schema, error=str(exc))
+                await asyncio.sleep(self._poll_interval_s)
+
+    async def _lead_and_drain(self) -> None:
+        conn = await asyncpg.connect(self._dsn, server_settings={"search_path": self._schema})
+        try:
+            lock = f"regia.outbox.{self._schema}"
+            while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock):
+                await asyncio.sleep(self._poll_interval_s)
+            await conn.add_listener(f"{self._schema}_outbox", self._on_notify)
+            log.info("outbox relay leading", schema=self._schema)
+            while True:
+                published = await self.drain_once(conn)
+                if published >= self._batch_size:
+                    continue
+                if published == 0:
+                    await self._prune(conn)
+                self._wake.clear()
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
+                except TimeoutError:
+                    pass
+                if conn.is_closed():
+                    raise ConnectionError("relay connection closed")
+        finally:
+            await conn.close()
+
+    def _on_notify(self, *_: object) -> None:
+        self._wake.set()
+
+    async def drain_once(self, conn: asyncpg.Connection) -> int:
+        rows = await conn.fetch(
+            "SELECT id, topic, key, type, body, correlation_id FROM outbox"
+            " WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            self._batch_size,
+        )
+        if not rows:
+            return 0
+        batch = [OutboxRow(**dict(r)) for r in rows]
+        await self._publish(batch)
+        await conn.execute(
+            "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+            [r.id for r in batch],
+        )
+        self.published_total += len(batch)
+        return len(batch)
+
+    async def _prune(self, conn: asyncpg.Connection) -> None:
+        if time.monotonic() - self._last_prune < 60:
+            return
+        self._last_prune = time.monotonic()
+        await conn.execute(
+            "DELETE FROM outbox WHERE published_at < now() - make_interval(days => $1)",
+            self._retention_days,
+        )

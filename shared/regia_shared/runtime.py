@@ -1,0 +1,137 @@
+"""The lifecycle every service shares, used by each service's composition root.
+
+On start: connect the pool (confined to the service's schema), migrate, make sure the
+topics it touches exist, start the broker (its subscribers join their consumer groups),
+and start the outbox relay. On stop, the reverse. The FastAPI lifespan drives it, so one
+process serves HTTP, consumes and relays.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import asyncpg
+from fastapi import FastAPI
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from . import topics
+from .db import create_pool, migrate
+from .kafka import ensure_topics, make_broker, outbox_publisher
+from .logs import configure_logging, get_logger
+from .ops import instrument_http, ops_router
+from .outbox import OutboxRelay, backlog
+from .settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    settings: ServiceSettings
+    migrations_package: str
+    publishes: Sequence[str] = ()
+    consumes: Sequence[str] = ()
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+    background: list[Callable[["ServiceRuntime"], Awaitable[None]]] = field(default_factory=list)
+    broker: KafkaBroker = field(init=False)
+    _pool: asyncpg.Pool | None = field(default=None, init=False)
+    _tasks: list[asyncio.Task] = field(default_factory=list, init=False)
+
+    def __post_init__(self) -> None:
+        self.broker = make_broker(self.settings, self.name, self.registry)
+        self._backlog = Gauge("regia_outbox_backlog_events", "Unpublished outbox rows",
+                              ["service"], registry=self.registry)
+        self._backlog_age = Gauge("regia_outbox_oldest_age_seconds",
+                                  "Age of the oldest unpublished outbox row",
+                                  ["service"], registry=self.registry)
+        self._published = Counter("regia_outbox_published_events_total",
+                                  "Events the outbox relay published", ["service"],
+                                  registry=self.registry)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError("the service is not started")
+        return self._pool
+
+    async def start(self) -> None:
+        s = self.settings
+        dsn = s.database_url.get_secret_value()
+        self._pool = await create_pool(dsn, self.name, min_size=s.db_pool_min, max_size=s.db_pool_max)
+        await migrate(self._pool, self.name, self.migrations_package)
+        consumer_groups = [getattr(sub, "group_id", None) for sub in self.broker.subscribers]
+        needed = [*self.publishes, *self.consumes,
+                  *(topics.dead_letter(g) for g in consumer_groups if g)]
+        await ensure_topics(s.kafka_bootstrap_servers, needed, s.kafka_partitions)
+        await self.broker.start()
+        relay = OutboxRelay(dsn, self.name, self._publish_counted(outbox_publisher(self.broker)),
+                            batch_size=s.outbox_batch_size, poll_interval_s=s.outbox_poll_interval_s)
+        self._spawn(relay.run(), "outbox-relay")
+        self._spawn(self._watch_backlog(), "outbox-backlog")
+        for job in self.background:
+            self._spawn(job(self), job.__name__)
+        log.info("service started", service=self.name)
+
+    def _publish_counted(self, publish):  # type: ignore[no-untyped-def]
+        async def counted(rows):  # type: ignore[no-untyped-def]
+            await publish(rows)
+            self._published.labels(self.name).inc(len(rows))
+        return counted
+
+    def _spawn(self, coro: Awaitable[None], name: str) -> None:
+        task = asyncio.create_task(coro, name=f"{self.name}:{name}")  # type: ignore[arg-type]
+        task.add_done_callback(self._report_crash)
+        self._tasks.append(task)
+
+    @staticmethod
+    def _report_crash(task: asyncio.Task) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task died", task=task.get_name(), error=repr(task.exception()))
+
+    async def _watch_backlog(self) -> None:
+        while True:
+            with contextlib.suppress(Exception):
+                async with self.pool.acquire() as conn:
+                    count, age = await backlog(conn)
+                self._backlog.labels(self.name).set(count)
+                self._backlog_age.labels(self.name).set(age)
+            await asyncio.sleep(5)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.broker.stop()
+        if self._pool is not None:
+            await self._pool.close()
+        log.info("service stopped", service=self.name)
+
+    async def check_database(self) -> None:
+        async with self.pool.acquire() as conn:
+            await conn.fetchval("SELECT 1")
+
+    async def check_broker(self) -> None:
+        if not await self.broker.ping(timeout=2.0):
+            raise ConnectionError("broker unreachable")
+
+    def http_app(self, *, title: str, version: str = "1") -> FastAPI:
+        configure_logging(self.name, self.settings.log_level, self.settings.log_json)
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            await self.start()
+            try:
+                yield
+            finally:
+                await self.stop()
+
+        app = FastAPI(title=title, version=version, lifespan=lifespan)
+        app.state.settings = self.settings
+        app.state.runtime = self
+        instrument_http(app, self.registry, self.name)
+        app.include_router(ops_router(self.registry, {
+            "database": self.check_database, "broker": self.check_broker}))
+        return app

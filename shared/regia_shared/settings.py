@@ -1,0 +1,36 @@
+"""Settings every service reads from the environment (pydantic-settings).
+
+Each service subclasses `ServiceSettings` to add its own port and knobs. Secrets are held
+as `SecretStr` so they never appear in a repr or a log line; the admin credential is only
+ever known to a service by its SHA-256, never in clear.
+"""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REGIA_", extra="ignore")
+
+    database_url: SecretStr = Field(
+        SecretStr("postgresql://postgres@127.0.0.1:5432/regia"),
+        description="PostgreSQL DSN; each service works in its own schema of this database",
+    )
+    db_pool_min: int = Field(1, ge=1)
+    db_pool_max: int = Field(10, ge=1)
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_idempotence: bool = Field(
+        True,
+        description="Idempotent producer: on for Apache Kafka, off for the embedded broker, "
+        "which refuses InitProducerId (the outbox and inbox give exactly-once effects anyway)",
+    )
+    kafka_partitions: int = Field(6, ge=1, description="Partitions of topics this service creates")
+    kafka_session_timeout_ms: int = Field(10_000, ge=1000)
+    http_host: str = "127.0.0.1"
+    admin_token_sha256: SecretStr | None = Field(
+        None, description="SHA-256 (hex) of the administrators' bearer token"
+    )
+    outbox_poll_interval_s: float = Field(1.0, gt=0)
+    outbox_batch_size: int = Field(500, ge=1)
+    log_level: str = "INFO"
+    log_json: bool = True

@@ -1,0 +1,15 @@
+"""Topic names: one per publishing service, versioned in the name so a breaking change
+gets a new topic instead of surprising old consumers."""
+
+FUNDING = "regia.funding.v1"
+FUNDING_INBOUND = "regia.funding.inbound.v1"
+OBJECTIVES = "regia.objectives.v1"
+PARTNERS = "regia.partners.v1"
+NOTIFICATIONS = "regia.notifications.v1"
+
+ALL = (FUNDING, FUNDING_INBOUND, OBJECTIVES, PARTNERS, NOTIFICATIONS)
+
+
+def dead_letter(consumer: str) -> str:
+    """The dead-letter topic of one consumer (e.g. 'objectives.funding')."""
+    return f"regia.dlq.{consumer}.v1"
