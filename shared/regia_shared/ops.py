@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
-from starlette.routing import Match
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -55,16 +54,13 @@ def instrument_http(app: FastAPI, registry: CollectorRegistry, service: str) -> 
     async def measure(request: Request, call_next):  # type: ignore[no-untyped-def]
         start = time.perf_counter()
         response = await call_next(request)
-        route = _route_template(app, request)
+        route = _route_template(request)
         requests.labels(service, request.method, route, str(response.status_code)).inc()
         duration.labels(service, request.method, route).observe(time.perf_counter() - start)
         return response
 
 
-def _route_template(app: FastAPI, request: Request) -> str:
+def _route_template(request: Request) -> str:
     # The template, never the raw path: ids in label values would grow without bound.
-    for route in app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match == Match.FULL:
-            return getattr(route, "path", "other")
-    return "unmatched"
+    route = request.scope.get("route")
+    return getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"

@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from . import topics
 from .db import create_pool, migrate
+from .errors import install_error_handlers
 from .kafka import ensure_topics, make_broker, outbox_publisher
 from .logs import configure_logging, get_logger
 from .ops import instrument_http, ops_router
@@ -132,6 +133,7 @@ class ServiceRuntime:
         app.state.settings = self.settings
         app.state.runtime = self
         instrument_http(app, self.registry, self.name)
+        install_error_handlers(app)
         app.include_router(ops_router(self.registry, {
             "database": self.check_database, "broker": self.check_broker}))
         return app

@@ -1,0 +1,15 @@
+"""`python -m regia_funding` / `regia-funding`: serve the funding service."""
+
+import uvicorn
+
+from .config import FundingSettings
+
+
+def main() -> None:
+    settings = FundingSettings()
+    uvicorn.run("regia_funding.app:create_app", factory=True, host=settings.http_host,
+                port=settings.http_port, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Who is calling: an institution by its API key, or an administrator.
+
+A key reads `rgk_<key_id>.<secret>`: the id finds the row, the SHA-256 of the whole key is
+compared in constant time. Every failure gets the same 401 so a caller learns nothing about
+which keys exist.
+"""
+
+from fastapi import HTTPException, Request, status
+
+from regia_shared.auth import bearer_token, hash_secret, secret_matches
+
+from ..adapters import institutions
+from ..handlers import Caller
+
+KEY_PREFIX = "rgk_"
+
+
+def format_key(key_id: str, secret: str) -> str:
+    return f"{KEY_PREFIX}{key_id}.{secret}"
+
+
+def _unauthorized() -> HTTPException:
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid API key",
+                         headers={"WWW-Authenticate": "Bearer"})
+
+
+async def institution_caller(request: Request) -> Caller:
+    token = bearer_token(request)
+    key_id, dot, _ = token.removeprefix(KEY_PREFIX).partition(".")
+    if not token.startswith(KEY_PREFIX) or not dot or not key_id:
+        raise _unauthorized()
+    async with request.app.state.runtime.pool.acquire() as conn:
+        row = await institutions.key(conn, key_id)
+    if row is None or row["revoked_at"] is not None or not secret_matches(token, row["key_sha256"]):
+        raise _unauthorized()
+    return Caller(institution_id=row["institution_id"], key_id=key_id)
+
+
+async def institution_or_admin(request: Request) -> Caller | None:
+    """An institution caller, or None for a valid admin token."""
+    token = bearer_token(request)
+    expected = request.app.state.settings.admin_token_sha256
+    if not token.startswith(KEY_PREFIX):
+        if expected is not None and secret_matches(token, expected.get_secret_value()):
+            return None
+        raise _unauthorized()
+    return await institution_caller(request)
+
+
+__all__ = ["format_key", "hash_secret", "institution_caller", "institution_or_admin"]

@@ -1,0 +1,44 @@
+"""Talking to the real broker from a test: publish envelopes, read a topic back."""
+
+import asyncio
+import time
+from collections.abc import Sequence
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from regia_shared.events.envelope import Envelope
+from regia_shared.kafka import ensure_topics
+
+
+async def publish(bootstrap: str, topic: str, envelopes: Sequence[Envelope] | Sequence[bytes],
+                  key: bytes | None = None) -> None:
+    await ensure_topics(bootstrap, [topic], 3)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all")
+    await producer.start()
+    try:
+        futures = []
+        for item in envelopes:
+            if isinstance(item, Envelope):
+                futures.append(await producer.send(topic, item.to_json(), key=item.key.encode()))
+            else:
+                futures.append(await producer.send(topic, item, key=key))
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def read_all(bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0) -> list[Envelope]:
+    """Read `topic` from the beginning until `expect` envelopes have arrived (or time out)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    found: list[Envelope] = []
+    try:
+        deadline = time.monotonic() + timeout
+        while len(found) < expect and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                found.extend(Envelope.model_validate_json(r.value) for r in records)
+    finally:
+        await consumer.stop()
+    return found

@@ -1,0 +1,91 @@
+"""Running a service for a test: in-process on a real TCP port (integration tests) or as
+its own OS process (end-to-end and fault tests)."""
+
+import asyncio
+import contextlib
+import hashlib
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from regia.embedded.process import ManagedProcess, free_port
+
+ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+SERVICE_PORT_VARS = {
+    "funding": "REGIA_FUNDING_PORT",
+    "objectives": "REGIA_OBJECTIVES_PORT",
+    "partners": "REGIA_PARTNERS_PORT",
+    "notifier": "REGIA_NOTIFIER_PORT",
+}
+
+
+def base_env(dsn: str, bootstrap: str) -> dict[str, str]:
+    """The environment every service of a test system shares."""
+    return {
+        "REGIA_DATABASE_URL": dsn,
+        "REGIA_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "REGIA_KAFKA_IDEMPOTENCE": "false",
+        "REGIA_KAFKA_PARTITIONS": "3",
+        "REGIA_KAFKA_SESSION_TIMEOUT_MS": "6000",
+        "REGIA_ADMIN_TOKEN_SHA256": hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest(),
+        "REGIA_OUTBOX_POLL_INTERVAL_S": "0.5",
+        "REGIA_LOG_LEVEL": "INFO",
+    }
+
+
+@dataclass
+class RunningService:
+    name: str
+    port: int
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self, **kwargs: object) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.url, timeout=10.0, **kwargs)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def in_process(name: str, create_app: Callable[[], FastAPI]) -> AsyncIterator[RunningService]:
+    """Serve the app with uvicorn on a free port inside the test's event loop."""
+    port = free_port()
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_config=None,
+                            access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        if task.done():
+            task.result()  # surface the start-up error
+            raise RuntimeError(f"{name} stopped during start-up")
+        await asyncio.sleep(0.05)
+    try:
+        yield RunningService(name, port)
+    finally:
+        server.should_exit = True
+        await task
+
+
+def service_process(name: str, env: dict[str, str], log_dir: Path, port: int | None = None) -> tuple[ManagedProcess, RunningService]:
+    """A service as a separate OS process (`python -m regia_<name>`), ready when it answers."""
+    port = port or free_port()
+    running = RunningService(name, port)
+
+    def ready() -> bool:
+        try:
+            return httpx.get(f"{running.url}/health/ready", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    process = ManagedProcess(
+        name, [sys.executable, "-m", f"regia_{name}"], log_dir / f"{name}.log",
+        env={**env, SERVICE_PORT_VARS[name]: str(port)}, ready=ready,
+    )
+    return process, running
