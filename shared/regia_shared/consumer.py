@@ -36,7 +36,10 @@ class Received:
     payload: EventPayload
 
 
-Apply = Callable[[asyncpg.Connection, Sequence[Received]], Awaitable[None]]
+Apply = Callable[[asyncpg.Connection, Sequence[Received]], Awaitable[Any]]
+# Called with the applied events and what `apply` returned, once their transaction has
+# committed: the place for metrics, which must not count a batch that rolled back.
+OnCommitted = Callable[[Sequence[Received], Any], None]
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ def subscribe(
     apply: Apply,
     session_timeout_ms: int = 10_000,
     max_records: int = 500,
+    on_committed: OnCommitted | None = None,
 ) -> None:
     """Register a batch subscriber (group id = consumer name) on the broker."""
     wanted_types = frozenset(wanted)
@@ -98,6 +102,8 @@ def subscribe(
         decoded = [decode(r, wanted_types) for r in records]
         received = [d for d in decoded if isinstance(d, Received)]
         poison = [d for d in decoded if isinstance(d, Poison)]
+        fresh: list[Received] = []
+        result: Any = None
         async with pool_provider().acquire() as conn, conn.transaction():
             if poison:
                 await _set_aside(conn, consumer, poison)
@@ -106,7 +112,9 @@ def subscribe(
             fresh = list({r.envelope.event_id: r for r in fresh}.values())
             if fresh:
                 bind_contextvars(correlation_id=fresh[-1].envelope.correlation_id)
-                await apply(conn, fresh)
+                result = await apply(conn, fresh)
+        if fresh and on_committed is not None:
+            on_committed(fresh, result)
         for p in poison:
             log.error("poison message dead-lettered", consumer=consumer, topic=p.record.topic,
                       partition=p.record.partition, offset=p.record.offset, error=p.error)

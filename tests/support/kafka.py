@@ -4,7 +4,7 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from regia_shared.events.envelope import Envelope
 from regia_shared.kafka import ensure_topics
@@ -29,16 +29,22 @@ async def publish(bootstrap: str, topic: str, envelopes: Sequence[Envelope] | Se
 
 async def read_all(bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0) -> list[Envelope]:
     """Read `topic` from the beginning until `expect` envelopes have arrived (or time out)."""
+    records = await read_records(bootstrap, topic, expect=expect, timeout=timeout)
+    return [Envelope.model_validate_json(r.value) for r in records]
+
+
+async def read_records(bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0) -> list[ConsumerRecord]:
+    """Read raw records of `topic` from the beginning until `expect` have arrived."""
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
                                 enable_auto_commit=False, group_id=None)
     await consumer.start()
-    found: list[Envelope] = []
+    found: list[ConsumerRecord] = []
     try:
         deadline = time.monotonic() + timeout
         while len(found) < expect and time.monotonic() < deadline:
             batch = await consumer.getmany(timeout_ms=500)
             for records in batch.values():
-                found.extend(Envelope.model_validate_json(r.value) for r in records)
+                found.extend(records)
     finally:
         await consumer.stop()
     return found

@@ -1,0 +1,1 @@
+"""Regia objectives service: the plan's objectives, their needs, and the coverage projection."""

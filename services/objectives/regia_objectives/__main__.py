@@ -1,0 +1,15 @@
+"""`python -m regia_objectives` / `regia-funding`: serve the objectives service."""
+
+import uvicorn
+
+from .config import ObjectivesSettings
+
+
+def main() -> None:
+    settings = ObjectivesSettings()
+    uvicorn.run("regia_objectives.app:create_app", factory=True, host=settings.http_host,
+                port=settings.http_port, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

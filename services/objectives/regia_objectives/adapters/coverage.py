@@ -1,0 +1,55 @@
+"""asyncpg adapter for the coverage projection."""
+
+import json
+from collections.abc import Sequence
+
+import asyncpg
+
+from regia_shared.events.objectives import CoverageStatus
+
+from ..domain.coverage import YearCoverage
+
+
+def _coverage(r: asyncpg.Record) -> YearCoverage:
+    return YearCoverage(r["objective_id"], r["fiscal_year"], r["need_cents"], r["committed_cents"],
+                        r["disbursed_cents"], json.loads(r["committed_by_level"]), r["coverage_bp"],
+                        CoverageStatus(r["status"]))
+
+
+async def held(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], YearCoverage]:
+    # FOR UPDATE: two replicas recomputing one objective serialise here, so the status
+    # transition each publishes starts from what the other committed.
+    rows = await conn.fetch(
+        "SELECT c.* FROM coverage c JOIN unnest($1::text[], $2::int[]) AS k(objective_id, fiscal_year)"
+        " USING (objective_id, fiscal_year) FOR UPDATE OF c",
+        [k[0] for k in keys], [k[1] for k in keys])
+    return {(r["objective_id"], r["fiscal_year"]): _coverage(r) for r in rows}
+
+
+async def save(conn: asyncpg.Connection, rows: Sequence[YearCoverage]) -> None:
+    await conn.executemany(
+        "INSERT INTO coverage (objective_id, fiscal_year, need_cents, committed_cents, disbursed_cents,"
+        " committed_by_level, coverage_bp, status) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)"
+        " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET need_cents = EXCLUDED.need_cents,"
+        " committed_cents = EXCLUDED.committed_cents, disbursed_cents = EXCLUDED.disbursed_cents,"
+        " committed_by_level = EXCLUDED.committed_by_level, coverage_bp = EXCLUDED.coverage_bp,"
+        " status = EXCLUDED.status, updated_at = now()",
+        [(c.objective_id, c.fiscal_year, c.need_cents, c.committed_cents, c.disbursed_cents,
+          json.dumps(c.committed_by_level), c.coverage_bp, c.status.value) for c in rows])
+
+
+async def of_objective(conn: asyncpg.Connection, objective_id: str) -> list[YearCoverage]:
+    rows = await conn.fetch("SELECT * FROM coverage WHERE objective_id = $1 ORDER BY fiscal_year",
+                            objective_id)
+    return [_coverage(r) for r in rows]
+
+
+async def statuses(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> dict[str, list[dict]]:
+    rows = await conn.fetch(
+        "SELECT objective_id, fiscal_year, coverage_bp, status FROM coverage"
+        " WHERE objective_id = ANY($1::text[]) ORDER BY fiscal_year", list(objective_ids))
+    found: dict[str, list[dict]] = {}
+    for r in rows:
+        found.setdefault(r["objective_id"], []).append(
+            {"fiscal_year": r["fiscal_year"], "coverage_bp": r["coverage_bp"], "status": r["status"]})
+    return found

@@ -1,0 +1,24 @@
+"""The objectives service's composition root."""
+
+from fastapi import FastAPI
+
+from regia_shared import topics
+from regia_shared.runtime import ServiceRuntime
+
+from .config import ObjectivesSettings
+from .entrypoints import consumers
+from .entrypoints.http import objectives_router
+
+
+def create_app(settings: ObjectivesSettings | None = None) -> FastAPI:
+    runtime = ServiceRuntime(
+        name="objectives",
+        settings=settings or ObjectivesSettings(),
+        migrations_package="regia_objectives",
+        publishes=[topics.OBJECTIVES],
+        consumes=[topics.FUNDING],
+    )
+    consumers.register(runtime)
+    app = runtime.http_app(title="Regia objectives")
+    app.include_router(objectives_router())
+    return app

@@ -1,0 +1,38 @@
+"""Kafka subscribers of the objectives service: funding events move coverage."""
+
+from collections.abc import Sequence
+
+from prometheus_client import Counter
+
+from regia_shared import consumer, topics
+from regia_shared.consumer import Received
+from regia_shared.events.envelope import Envelope
+from regia_shared.events.funding import FundingCommitted, FundingRevised, FundingRevoked
+from regia_shared.events.objectives import ObjectiveStatusChanged
+from regia_shared.runtime import ServiceRuntime
+
+from ..handlers import apply_funding_events
+
+FUNDING_TYPES = [m.event_type() for m in (FundingCommitted, FundingRevised, FundingRevoked)]
+
+
+def register(runtime: ServiceRuntime) -> None:
+    applied = Counter("regia_objectives_funding_events_applied_total",
+                      "Funding events applied to the coverage projection (first delivery only)",
+                      ["type"], registry=runtime.registry)
+    status_changes = Counter("regia_objectives_status_changes_total",
+                             "Objective-year status transitions, by the status entered",
+                             ["status"], registry=runtime.registry)
+
+    def count(events: Sequence[Received], published: list[Envelope]) -> None:
+        for event in events:
+            applied.labels(event.envelope.type).inc()
+        for envelope in published:
+            if envelope.type == ObjectiveStatusChanged.event_type():
+                status_changes.labels(envelope.payload["status"]).inc()
+
+    consumer.subscribe(
+        runtime.broker, lambda: runtime.pool, topic=topics.FUNDING, consumer="objectives.funding",
+        wanted=FUNDING_TYPES, apply=apply_funding_events, on_committed=count,
+        session_timeout_ms=runtime.settings.kafka_session_timeout_ms,
+    )

@@ -1,0 +1,88 @@
+"""The objectives service's HTTP API."""
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+
+from regia_shared.auth import require_admin
+
+from ..adapters import allocations, coverage, objectives
+from ..adapters.objectives import ObjectiveRecord
+from ..domain.commands import DefineObjective, SetNeed
+from ..domain.coverage import YearCoverage
+from ..handlers import Cause, ObjectiveConflict, ObjectiveNotFound, define_objective, set_need
+
+CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)]
+
+
+def _year(c: YearCoverage) -> dict:
+    return {
+        "fiscal_year": c.fiscal_year, "need_cents": c.need_cents,
+        "committed_cents": c.committed_cents, "disbursed_cents": c.disbursed_cents,
+        "committed_by_level": c.committed_by_level, "coverage_bp": c.coverage_bp,
+        "coverage_pct": f"{c.coverage_bp / 100:.2f}", "status": c.status.value,
+    }
+
+
+def objectives_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["objectives"])
+
+    @router.post("/objectives", status_code=201, dependencies=[Depends(require_admin)])
+    async def post_objective(request: Request, command: DefineObjective, response: Response,
+                             correlation_id: CorrelationId = None) -> dict:
+        """Define an objective and its budget need per fiscal year."""
+        threshold = command.at_risk_threshold_pct or request.app.state.settings.default_at_risk_threshold_pct
+        record = ObjectiveRecord(command.objective_id, command.title, threshold,
+                                 {n.fiscal_year: n.need_cents for n in command.needs})
+        try:
+            created = await define_objective(request.app.state.runtime.pool, record,
+                                             Cause(correlation_id or secrets.token_hex(16)))
+        except ObjectiveConflict as exc:
+            raise HTTPException(409, detail=str(exc)) from exc
+        if not created:
+            response.status_code = 200
+        return await _objective(request, command.objective_id)
+
+    @router.put("/objectives/{objective_id}/needs/{fiscal_year}", dependencies=[Depends(require_admin)])
+    async def put_need(request: Request, objective_id: Annotated[str, Path(max_length=100)],
+                       fiscal_year: Annotated[int, Path(ge=1990, le=2100)], body: SetNeed,
+                       correlation_id: CorrelationId = None) -> dict:
+        """Set the budget need of an objective for one fiscal year; coverage follows."""
+        try:
+            await set_need(request.app.state.runtime.pool, objective_id, fiscal_year, body.need_cents,
+                           Cause(correlation_id or secrets.token_hex(16)))
+        except ObjectiveNotFound as exc:
+            raise HTTPException(404, detail=str(exc)) from exc
+        return await _objective(request, objective_id)
+
+    @router.get("/objectives/{objective_id}")
+    async def get_objective(request: Request, objective_id: str) -> dict:
+        """An objective with its coverage, status and funding lines per fiscal year."""
+        return await _objective(request, objective_id)
+
+    @router.get("/objectives")
+    async def list_objectives(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                              offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
+        async with request.app.state.runtime.pool.acquire() as conn:
+            found = await objectives.listing(conn, limit, offset)
+            years = await coverage.statuses(conn, [o["objective_id"] for o in found])
+        return [{**o, "years": years.get(o["objective_id"], [])} for o in found]
+
+    return router
+
+
+async def _objective(request: Request, objective_id: str) -> dict:
+    async with request.app.state.runtime.pool.acquire() as conn:
+        objective = await objectives.get(conn, objective_id)
+        if objective is None:
+            raise HTTPException(404, detail=f"no objective {objective_id!r}")
+        years = await coverage.of_objective(conn, objective_id)
+        lines = await allocations.lines_of(conn, objective_id)
+    return {
+        "objective_id": objective.objective_id, "title": objective.title,
+        "at_risk_threshold_pct": objective.at_risk_threshold_pct,
+        "years": [_year(c) for c in years], "lines": lines,
+    }
+
+

@@ -1,0 +1,130 @@
+"""The objectives service against a real PostgreSQL and broker: funding events move the
+coverage projection exactly once, in any order, and poison does not block a partition."""
+
+import pytest
+
+from regia_objectives.app import create_app
+from regia_shared import topics
+from regia_shared.levels import GovernmentLevel
+
+from ..support import kafka
+from ..support.funding import line_event
+from ..support.infra import Database
+from ..support.services import ADMIN_HEADERS, RunningService, in_process
+from ..support.wait import eventually
+
+pytestmark = pytest.mark.usefixtures("service_env")
+NEED = 1_000_000_00  # € 1,000,000.00
+
+
+@pytest.fixture
+async def objectives(service_env):  # type: ignore[no-untyped-def]
+    async with in_process("objectives", create_app) as service:
+        async with service.client(headers=ADMIN_HEADERS) as admin:
+            r = await admin.post("/v1/objectives", json={
+                "objective_id": "miglio-blu", "title": "Il Miglio Blu", "at_risk_threshold_pct": 80,
+                "needs": [{"fiscal_year": 2027, "need_cents": NEED}]})
+            assert r.status_code == 201, r.text
+        yield service
+
+
+async def year(service: RunningService, objective: str = "miglio-blu", fiscal_year: int = 2027) -> dict:
+    async with service.client() as client:
+        body = (await client.get(f"/v1/objectives/{objective}")).json()
+    return next((y for y in body["years"] if y["fiscal_year"] == fiscal_year), {})
+
+
+async def committed_becomes(service: RunningService, cents: int) -> dict:
+    async def probe() -> dict | None:
+        y = await year(service)
+        return y if y.get("committed_cents") == cents else None
+    return await eventually(probe, what=f"committed == {cents}")
+
+
+async def test_definition_publishes_unfunded_status(objectives, broker):  # type: ignore[no-untyped-def]
+    y = await year(objectives)
+    assert y["status"] == "UNFUNDED" and y["need_cents"] == NEED
+    events = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES, expect=3)
+    assert [e.type for e in events] == ["ObjectiveDefined", "ObjectiveCoverageChanged", "ObjectiveStatusChanged"]
+
+
+async def test_cut_below_threshold_turns_at_risk_and_publishes_the_change(objectives, broker):  # type: ignore[no-untyped-def]
+    bs = broker.bootstrap_servers
+    await kafka.publish(bs, topics.FUNDING, [
+        line_event("commit", "LIG-1", "miglio-blu", 700_000_00, 1),
+        line_event("commit", "COM-1", "miglio-blu", 300_000_00, 1, level=GovernmentLevel.COMUNE,
+                   institution="comune-spezia"),
+    ])
+    y = await committed_becomes(objectives, NEED)
+    assert y["status"] == "FUNDED" and y["coverage_bp"] == 10_000
+    assert y["committed_by_level"] == {"COMUNE": 300_000_00, "REGIONE": 700_000_00}
+
+    await kafka.publish(bs, topics.FUNDING, [line_event("revise", "LIG-1", "miglio-blu", 400_000_00, 2)])
+    y = await committed_becomes(objectives, 700_000_00)
+    assert y["status"] == "AT_RISK" and y["coverage_pct"] == "70.00"
+
+    events = await kafka.read_all(bs, topics.OBJECTIVES, expect=7)
+    changes = [(e.payload["previous_status"], e.payload["status"])
+               for e in events if e.type == "ObjectiveStatusChanged"]
+    assert changes[-1] == ("FUNDED", "AT_RISK")
+    at_risk = [e for e in events if e.type == "ObjectiveStatusChanged"][-1]
+    assert at_risk.causation_id is not None  # traceable to the funding event that caused it
+
+
+async def test_duplicate_and_out_of_order_deliveries_change_nothing(objectives, broker, database: Database):  # type: ignore[no-untyped-def]
+    v1 = line_event("commit", "LIG-1", "miglio-blu", 900_000_00, 1)
+    v2 = line_event("revise", "LIG-1", "miglio-blu", 500_000_00, 2)
+    v3 = line_event("revise", "LIG-1", "miglio-blu", 600_000_00, 3)
+    # Newest first, then everything again: the version decides, the inbox absorbs repeats.
+    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [v3, v1, v2, v3, v1, v2])
+    await committed_becomes(objectives, 600_000_00)
+
+    async def all_seen() -> bool:
+        n = await database.fetchval("objectives", "SELECT count(*) FROM inbox")
+        return n == 3
+    await eventually(all_seen, what="three distinct events recorded in the inbox")
+    assert (await year(objectives))["committed_cents"] == 600_000_00
+    version = await database.fetchval("objectives", "SELECT line_version FROM line_allocations WHERE line_id = 'LIG-1'")
+    assert version == 3
+
+
+async def test_poison_message_is_dead_lettered_and_the_partition_moves_on(objectives, broker, database: Database):  # type: ignore[no-untyped-def]
+    bs = broker.bootstrap_servers
+    await kafka.publish(bs, topics.FUNDING, [b"{not json"], key=b"miglio-blu")
+    bad_version = line_event("commit", "LIG-9", "miglio-blu", 1, 1).model_copy(update={"version": 99})
+    await kafka.publish(bs, topics.FUNDING, [bad_version, line_event("commit", "LIG-2", "miglio-blu", 100_000_00, 1)])
+    await committed_becomes(objectives, 100_000_00)
+
+    rows = await database.fetch("objectives", "SELECT error FROM dead_letters ORDER BY id")
+    assert len(rows) == 2
+    assert "invalid envelope" in rows[0]["error"] and "version 99" in rows[1]["error"]
+    dead = await kafka.read_records(bs, topics.dead_letter("objectives.funding"), expect=2)
+    assert [r.value for r in dead] == [b"{not json", bad_version.to_json()]
+    assert all(dict(r.headers)["error"] for r in dead)
+
+
+async def test_money_for_an_undefined_objective_counts_once_it_is_defined(objectives, broker):  # type: ignore[no-untyped-def]
+    await kafka.publish(broker.bootstrap_servers, topics.FUNDING,
+                        [line_event("commit", "LIG-7", "rete-lavoro", 50_000_00, 1)])
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        async def defined_with_money() -> dict | None:
+            r = await admin.post("/v1/objectives", json={
+                "objective_id": "rete-lavoro", "title": "Rete per il lavoro",
+                "needs": [{"fiscal_year": 2027, "need_cents": 100_000_00}]})
+            assert r.status_code in (200, 201), r.text
+            y = await year(objectives, "rete-lavoro")
+            return y if y.get("committed_cents") == 50_000_00 else None
+        await eventually(defined_with_money, what="the early money counted")
+
+
+async def test_bad_definitions_are_refused_naming_the_field(objectives, database: Database):  # type: ignore[no-untyped-def]
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        r = await admin.post("/v1/objectives", json={"objective_id": "x", "title": "X",
+                                                     "needs": [{"fiscal_year": 2027, "need_cents": 1.5}]})
+        assert r.status_code == 422 and r.json()["field"] == "needs.0.need_cents"
+        r = await admin.post("/v1/objectives", json={"objective_id": "miglio-blu", "title": "Other"})
+        assert r.status_code == 409
+    async with objectives.client() as anonymous:
+        r = await anonymous.post("/v1/objectives", json={"objective_id": "y", "title": "Y"})
+        assert r.status_code == 401
+    assert await database.fetchval("objectives", "SELECT count(*) FROM objectives") == 1
