@@ -1,0 +1,15 @@
+"""`python -m regia_partners` / `regia-partners`: serve the partners service."""
+
+import uvicorn
+
+from .config import PartnersSettings
+
+
+def main() -> None:
+    settings = PartnersSettings()
+    uvicorn.run("regia_partners.app:create_app", factory=True, host=settings.http_host,
+                port=settings.http_port, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

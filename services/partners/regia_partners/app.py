@@ -1,0 +1,22 @@
+"""The partners service's composition root."""
+
+from fastapi import FastAPI
+
+from regia_shared import topics
+from regia_shared.runtime import ServiceRuntime
+
+from .config import PartnersSettings
+from .entrypoints.http import partners_router
+
+
+def create_app(settings: PartnersSettings | None = None) -> FastAPI:
+    runtime = ServiceRuntime(
+        name="partners",
+        settings=settings or PartnersSettings(),
+        migrations_package="regia_partners",
+        publishes=[topics.PARTNERS],
+        # It consumes nothing: the partners service is where partner facts are born.
+    )
+    app = runtime.http_app(title="Regia partners")
+    app.include_router(partners_router(runtime.registry))
+    return app

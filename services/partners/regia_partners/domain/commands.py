@@ -1,0 +1,38 @@
+"""What an administrator asks the partners service to do, as validated commands.
+
+Ids are slugs (no slash, no spaces) because they travel as Kafka keys and URL segments.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from regia_shared.events.partners import PartnerKind
+from regia_shared.levels import GovernmentLevel
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+Id = Annotated[str, Field(min_length=1, max_length=100, pattern=ID_PATTERN)]
+Name = Annotated[str, Field(min_length=1, max_length=300)]
+Language = Literal["it", "en"]
+
+
+class _Command(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class RegisterPartner(_Command):
+    partner_id: Id
+    name: Name
+    kind: PartnerKind
+    level: GovernmentLevel | None = None
+
+
+class AddContact(_Command):
+    contact_id: Id | None = None
+    name: Name
+    email: EmailStr
+    language: Language = "it"
+
+
+class AssignLead(_Command):
+    partner_id: Id

@@ -1,0 +1,174 @@
+"""The partners service against a real PostgreSQL and broker: registering partners,
+their contacts and objective leads over HTTP, and the events that tell everyone else."""
+
+import pytest
+
+from regia_partners.app import create_app
+from regia_shared import topics
+
+from ..support import kafka
+from ..support.infra import Database
+from ..support.services import ADMIN_HEADERS, in_process
+
+pytestmark = pytest.mark.usefixtures("service_env")
+
+LIGURIA = {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION",
+           "level": "REGIONE"}
+ROSSI = {"name": "Maria Rossi", "email": "maria.rossi@regione.liguria.it", "language": "it"}
+
+
+@pytest.fixture
+async def partners(service_env):  # type: ignore[no-untyped-def]
+    async with in_process("partners", create_app) as service:
+        async with service.client(headers=ADMIN_HEADERS) as admin:
+            yield admin
+
+
+async def counts(database: Database) -> tuple[int, int, int, int]:
+    return tuple([  # type: ignore[return-value]
+        await database.fetchval("partners", f"SELECT count(*) FROM {table}")
+        for table in ("partners", "contacts", "objective_leads", "outbox")
+    ])
+
+
+async def test_partner_contact_and_lead_are_recorded_and_published(partners, database, broker):  # type: ignore[no-untyped-def]
+    r = await partners.post("/v1/partners", json=LIGURIA)
+    assert r.status_code == 201, r.text
+    assert r.json()["level"] == "REGIONE" and r.json()["event_id"]
+    r = await partners.post("/v1/partners/regione-liguria/contacts", json={**ROSSI, "contact_id": "rossi"})
+    assert r.status_code == 201, r.text
+    r = await partners.put("/v1/objectives/miglio-blu/lead", json={"partner_id": "regione-liguria"})
+    assert r.status_code == 200, r.text
+    assert r.json()["changed"] is True
+
+    partner = (await partners.get("/v1/partners/regione-liguria")).json()
+    assert partner["name"] == "Regione Liguria" and partner["kind"] == "INSTITUTION"
+    assert [c["email"] for c in partner["contacts"]] == [ROSSI["email"]]
+    assert partner["objectives_led"] == ["miglio-blu"]
+    assert [p["partner_id"] for p in (await partners.get("/v1/partners")).json()] == ["regione-liguria"]
+
+    published = await kafka.read_all(broker.bootstrap_servers, topics.PARTNERS, expect=3)
+    by_type = {e.type: e for e in published}
+    assert sorted(by_type) == ["ContactAdded", "ObjectiveLeadAssigned", "PartnerRegistered"]
+    assert by_type["PartnerRegistered"].key == "regione-liguria"
+    assert by_type["PartnerRegistered"].payload["level"] == "REGIONE"
+    assert by_type["ContactAdded"].key == "regione-liguria"
+    assert by_type["ContactAdded"].payload == {"partner_id": "regione-liguria", "contact_id": "rossi",
+                                               **ROSSI}
+    assert by_type["ObjectiveLeadAssigned"].key == "miglio-blu"
+    assert by_type["ObjectiveLeadAssigned"].payload == {"objective_id": "miglio-blu",
+                                                        "partner_id": "regione-liguria"}
+    metrics = (await partners.get("/metrics")).text
+    assert 'regia_partners_registered_total{kind="INSTITUTION"} 1.0' in metrics
+
+
+async def test_repeating_a_request_changes_nothing(partners, database):  # type: ignore[no-untyped-def]
+    assert (await partners.post("/v1/partners", json=LIGURIA)).status_code == 201
+    contact = await partners.post("/v1/partners/regione-liguria/contacts", json=ROSSI)
+    assert contact.status_code == 201
+    assert (await partners.put("/v1/objectives/mare/lead", json={"partner_id": "regione-liguria"})).status_code == 200
+    before = await counts(database)
+
+    again = await partners.post("/v1/partners", json=LIGURIA)
+    assert again.status_code == 200 and again.json()["event_id"] is None
+    # Without a contact_id the address identifies the person: a retry finds the same contact.
+    retried = await partners.post("/v1/partners/regione-liguria/contacts",
+                                  json={**ROSSI, "email": ROSSI["email"].upper()})
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["contact_id"] == contact.json()["contact_id"]
+    lead = await partners.put("/v1/objectives/mare/lead", json={"partner_id": "regione-liguria"})
+    assert lead.status_code == 200 and lead.json()["changed"] is False
+    assert await counts(database) == before == (1, 1, 1, 3)
+
+
+async def test_conflicting_data_under_a_known_id_is_409(partners, database):  # type: ignore[no-untyped-def]
+    assert (await partners.post("/v1/partners", json=LIGURIA)).status_code == 201
+    assert (await partners.post("/v1/partners/regione-liguria/contacts",
+                                json={**ROSSI, "contact_id": "rossi"})).status_code == 201
+    before = await counts(database)
+    r = await partners.post("/v1/partners", json={**LIGURIA, "name": "Regione Piemonte"})
+    assert r.status_code == 409 and r.json()["field"] == "partner_id", r.text
+    r = await partners.post("/v1/partners", json={**LIGURIA, "level": "STATO"})
+    assert r.status_code == 409
+    r = await partners.post("/v1/partners/regione-liguria/contacts",
+                            json={**ROSSI, "contact_id": "rossi", "language": "en"})
+    assert r.status_code == 409 and r.json()["field"] == "contact_id"
+    r = await partners.post("/v1/partners/regione-liguria/contacts", json={**ROSSI, "contact_id": "other"})
+    assert r.status_code == 409 and r.json()["field"] == "email"
+    assert await counts(database) == before
+
+
+async def test_a_new_lead_replaces_the_old_one(partners, database, broker):  # type: ignore[no-untyped-def]
+    comune = {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION",
+              "level": "COMUNE"}
+    for body in (LIGURIA, comune):
+        assert (await partners.post("/v1/partners", json=body)).status_code == 201
+    for lead in ("regione-liguria", "comune-spezia"):
+        r = await partners.put("/v1/objectives/mare/lead", json={"partner_id": lead})
+        assert r.json()["changed"] is True
+    assert (await partners.get("/v1/objectives/mare/lead")).json()["partner_id"] == "comune-spezia"
+    assert (await partners.get("/v1/partners/regione-liguria")).json()["objectives_led"] == []
+    published = await kafka.read_all(broker.bootstrap_servers, topics.PARTNERS, expect=4)
+    leads = [e.payload["partner_id"] for e in published if e.type == "ObjectiveLeadAssigned"]
+    assert leads == ["regione-liguria", "comune-spezia"]
+
+
+async def test_unknown_partner_is_404_and_writes_nothing(partners, database):  # type: ignore[no-untyped-def]
+    r = await partners.post("/v1/partners/nobody/contacts", json=ROSSI)
+    assert r.status_code == 404 and r.json()["field"] == "partner_id"
+    r = await partners.put("/v1/objectives/miglio-blu/lead", json={"partner_id": "nobody"})
+    assert r.status_code == 404 and r.json()["field"] == "partner_id"
+    assert (await partners.get("/v1/partners/nobody")).status_code == 404
+    assert await counts(database) == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize(("method", "path", "body"), [
+    ("post", "/v1/partners", LIGURIA),
+    ("post", "/v1/partners/regione-liguria/contacts", ROSSI),
+    ("put", "/v1/objectives/miglio-blu/lead", {"partner_id": "regione-liguria"}),
+    ("get", "/v1/partners", None),
+    ("get", "/v1/partners/regione-liguria", None),
+])
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token"},
+                                     {"Authorization": "Basic dGVzdDp0ZXN0"}])
+async def test_admin_token_is_required(service_env, database, method, path, body, headers):  # type: ignore[no-untyped-def]
+    async with in_process("partners", create_app) as service:
+        async with service.client(headers=ADMIN_HEADERS) as admin:
+            assert (await admin.post("/v1/partners", json=LIGURIA)).status_code == 201
+        before = await counts(database)
+        async with service.client(headers=headers) as client:
+            r = await client.request(method, path, json=body)
+    assert r.status_code == 401, r.text
+    assert r.headers["WWW-Authenticate"] == "Bearer"
+    assert await counts(database) == before
+
+
+@pytest.mark.parametrize(("path", "body", "field"), [
+    ("/v1/partners", {**LIGURIA, "kind": "PIRATE"}, "kind"),
+    ("/v1/partners", {**LIGURIA, "level": "GALAXY"}, "level"),
+    ("/v1/partners", {k: v for k, v in LIGURIA.items() if k != "name"}, "name"),
+    ("/v1/partners", {**LIGURIA, "name": ""}, "name"),
+    ("/v1/partners", {**LIGURIA, "partner_id": "a/b"}, "partner_id"),
+    ("/v1/partners", {**LIGURIA, "unexpected": 1}, "unexpected"),
+    ("/v1/partners", {k: v for k, v in LIGURIA.items() if k != "level"}, "level"),
+    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "not-an-address"}, "email"),
+    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "language": "fr"}, "language"),
+    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "contact_id": "x y"}, "contact_id"),
+    ("/v1/partners/regione-liguria/contacts", {k: v for k, v in ROSSI.items() if k != "email"}, "email"),
+])
+async def test_malformed_body_is_422_naming_the_field(partners, database, path, body, field):  # type: ignore[no-untyped-def]
+    if "contacts" in path:
+        assert (await partners.post("/v1/partners", json=LIGURIA)).status_code == 201
+    before = await counts(database)
+    r = await partners.post(path, json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == field, r.json()
+    assert await counts(database) == before
+
+
+async def test_malformed_lead_is_422(partners, database):  # type: ignore[no-untyped-def]
+    r = await partners.put("/v1/objectives/miglio-blu/lead", json={"partner": "regione-liguria"})
+    assert r.status_code == 422 and r.json()["details"][0]["field"] == "partner_id", r.json()
+    r = await partners.put("/v1/objectives/bad%20id/lead", json={"partner_id": "regione-liguria"})
+    assert r.status_code == 422 and r.json()["field"] == "path.objective_id", r.json()
+    assert await counts(database) == (0, 0, 0, 0)
