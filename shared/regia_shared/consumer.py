@@ -10,6 +10,7 @@ redelivery change nothing. A transient failure (database down) raises, the batch
 rewound (nack) and retried.
 """
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from dataclasses import dataclass
@@ -81,6 +82,7 @@ def subscribe(
     session_timeout_ms: int = 10_000,
     max_records: int = 500,
     on_committed: OnCommitted | None = None,
+    retry_pause_s: float = 1.0,
 ) -> None:
     """Register a batch subscriber (group id = consumer name) on the broker."""
     wanted_types = frozenset(wanted)
@@ -104,15 +106,23 @@ def subscribe(
         poison = [d for d in decoded if isinstance(d, Poison)]
         fresh: list[Received] = []
         result: Any = None
-        async with pool_provider().acquire() as conn, conn.transaction():
-            if poison:
-                await _set_aside(conn, consumer, poison)
-            new_ids = await claim_new(conn, consumer, [r.envelope.event_id for r in received])
-            fresh = [r for r in received if r.envelope.event_id in new_ids]
-            fresh = list({r.envelope.event_id: r for r in fresh}.values())
-            if fresh:
-                bind_contextvars(correlation_id=fresh[-1].envelope.correlation_id)
-                result = await apply(conn, fresh)
+        try:
+            async with pool_provider().acquire() as conn, conn.transaction():
+                if poison:
+                    await _set_aside(conn, consumer, poison)
+                new_ids = await claim_new(conn, consumer, [r.envelope.event_id for r in received])
+                fresh = [r for r in received if r.envelope.event_id in new_ids]
+                fresh = list({r.envelope.event_id: r for r in fresh}.values())
+                if fresh:
+                    bind_contextvars(correlation_id=fresh[-1].envelope.correlation_id)
+                    result = await apply(conn, fresh)
+        except Exception as exc:
+            # Transient (the database restarting, a lost connection): nothing was committed,
+            # so rewind and retry the whole batch, after a pause so as not to spin.
+            log.warning("batch failed, will be redelivered", consumer=consumer,
+                        records=len(records), error=repr(exc))
+            await asyncio.sleep(retry_pause_s)
+            raise
         if fresh and on_committed is not None:
             on_committed(fresh, result)
         for p in poison:

@@ -87,7 +87,7 @@ async def test_same_idempotency_key_twice_changes_nothing(funding, database):  #
     assert reused.status_code == 422 and reused.json()["field"] == "Idempotency-Key"
 
 
-async def test_another_institutions_line_is_forbidden(funding, database):  # type: ignore[no-untyped-def]
+async def test_another_institutions_line_is_forbidden(funding, database, broker):  # type: ignore[no-untyped-def]
     liguria = await issue_key(funding, "regione-liguria")
     comune = await issue_key(funding, "comune-spezia")
     async with funding.client(headers=liguria) as client:
@@ -103,6 +103,8 @@ async def test_another_institutions_line_is_forbidden(funding, database):  # typ
         assert r.status_code == 403
         assert (await client.get("/v1/funding-lines/LIG-2027-1")).status_code == 404
     assert await counts(database) == before
+    published = await kafka.read_records(broker.bootstrap_servers, topics.FUNDING, expect=2, timeout=3)
+    assert len(published) == 1  # only the owner's commitment ever reached the topic
 
 
 @pytest.mark.parametrize("headers", [
