@@ -62,7 +62,7 @@ async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
                 " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
             )
             done = {r["name"] for r in await conn.fetch("SELECT name FROM schema_migrations")}
-            for origin in ("regia_shared", package):
+            for origin in dict.fromkeys(("regia_shared", package)):
                 for name, sql in _migration_files(origin):
                     qualified = f"{origin}/{name}"
                     if qualified in done:
@@ -73,6 +73,7 @@ async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
                             "INSERT INTO schema_migrations (name) VALUES ($1)", qualified
                         )
                     applied.append(qualified)
+                    done.add(qualified)
                     log.info("migration applied", migration=qualified, schema=schema)
         finally:
             await conn.execute("SELECT pg_advisory_unlock(hashtext($1))", lock_key)
