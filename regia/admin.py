@@ -1,0 +1,77 @@
+"""Calling a service's admin API from the command line, with errors an operator can act on.
+
+The admin token travels only in the Authorization header; no message here ever includes
+it, and httpx never puts headers in its exception texts.
+"""
+
+import os
+from collections.abc import Collection
+from urllib.parse import quote
+
+import httpx
+
+
+class AdminError(Exception):
+    """A request failed; the message says what happened and what to do about it."""
+
+
+def admin_token_from_env() -> str:
+    token = os.environ.get("REGIA_ADMIN_TOKEN", "").strip()
+    if not token:
+        raise AdminError(
+            "REGIA_ADMIN_TOKEN is not set: export the admin token that `regia up` printed "
+            "when it started (or the one you started it with)")
+    return token
+
+
+def segment(value: str) -> str:
+    """One URL path segment, escaped so an id can never change the path."""
+    return quote(value, safe="")
+
+
+class ServiceClient:
+    def __init__(self, service: str, base_url: str, token: str, timeout: float = 10.0) -> None:
+        self.service = service
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout,
+                                  headers={"Authorization": f"Bearer {token}"})
+
+    def __enter__(self) -> "ServiceClient":
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._http.close()
+
+    def request(self, method: str, path: str, *, json: object = None,
+                ok: Collection[int] = (200, 201, 204)) -> httpx.Response:
+        where = f"the {self.service} service at {self.base_url}"
+        try:
+            response = self._http.request(method, path, json=json)
+        except httpx.ConnectError:
+            raise AdminError(f"cannot reach {where}: is `regia up` running? "
+                             f"(set REGIA_{self.service.upper()}_URL if it runs elsewhere)") from None
+        except httpx.TimeoutException:
+            raise AdminError(f"{where} did not answer {method} {path} in time") from None
+        except httpx.HTTPError as exc:
+            raise AdminError(f"{method} {path} on {where} failed: {exc}") from None
+        if response.status_code in ok:
+            return response
+        if response.status_code == 401:
+            raise AdminError(f"{where} refused the admin token: REGIA_ADMIN_TOKEN is not the "
+                             "token the services were started with")
+        raise AdminError(f"{method} {path} on {where} answered {response.status_code}: "
+                         f"{problem(response)}")
+
+
+def problem(response: httpx.Response) -> str:
+    """The service's own explanation: the `message` of Regia's error body, else FastAPI's
+    `detail`, else the start of the text."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:300] or response.reason_phrase
+    if isinstance(body, dict):
+        for field in ("message", "detail"):
+            if body.get(field):
+                return str(body[field])
+    return str(body)[:300]

