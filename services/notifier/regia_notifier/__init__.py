@@ -1,0 +1,2 @@
+"""Regia notifier service: tells project leads when an objective they lead changes, and
+keeps every delivery and every attempt on record."""

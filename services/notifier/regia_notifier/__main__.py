@@ -1,0 +1,15 @@
+"""`python -m regia_notifier` / `regia-notifier`: serve the notifier service."""
+
+import uvicorn
+
+from .config import NotifierSettings
+
+
+def main() -> None:
+    settings = NotifierSettings()
+    uvicorn.run("regia_notifier.app:create_app", factory=True, host=settings.http_host,
+                port=settings.http_port, log_config=None, access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,85 @@
+"""asyncpg adapter for deliveries: planning them, and the dispatcher's claim, lease and
+outcome bookkeeping. Claims use FOR UPDATE SKIP LOCKED, so replicas never take the same
+delivery and never wait for one another."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from ..domain.delivery import ClaimedDelivery, NewDelivery
+from ..domain.retry import AttemptOutcome, DeliveryStatus
+
+_CLAIMED = ("delivery_id", "attempts AS attempt", "cause_event_id", "correlation_id", "channel",
+            "recipient", "recipient_name", "language", "subject", "body")
+
+
+def _columns(alias: str = "") -> str:
+    return ", ".join(f"{alias}{column}" for column in _CLAIMED)
+
+
+async def add(conn: asyncpg.Connection, planned: Sequence[NewDelivery]) -> int:
+    """Insert the planned deliveries that do not exist yet; returns how many were new."""
+    if not planned:
+        return 0
+    rows = await conn.fetch(
+        "INSERT INTO deliveries (delivery_id, cause_event_id, correlation_id, objective_id, channel,"
+        " recipient, recipient_name, contact_id, partner_id, language, subject, body)"
+        " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],"
+        " $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])"
+        " ON CONFLICT DO NOTHING RETURNING delivery_id",
+        *[list(column) for column in zip(*[
+            (d.delivery_id, d.cause_event_id, d.correlation_id, d.objective_id, d.channel, d.recipient,
+             d.recipient_name, d.contact_id, d.partner_id, d.language, d.subject, d.body)
+            for d in planned], strict=True)])
+    return len(rows)
+
+
+async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float) -> list[ClaimedDelivery]:
+    """Take up to `limit` due deliveries for one more attempt each, leased for `lease_s`."""
+    rows = await conn.fetch(
+        "WITH due AS (SELECT delivery_id FROM deliveries WHERE status = 'PENDING'"
+        " AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        " UPDATE deliveries d SET status = 'SENDING', attempts = d.attempts + 1,"
+        " next_attempt_at = now() + make_interval(secs => $2), updated_at = now()"
+        f" FROM due WHERE d.delivery_id = due.delivery_id RETURNING {_columns('d.')}",
+        limit, lease_s)
+    return [ClaimedDelivery(**dict(r)) for r in rows]
+
+
+async def lock_expired(conn: asyncpg.Connection, limit: int) -> list[ClaimedDelivery]:
+    """Deliveries whose claim ran out (their dispatcher died mid-attempt), locked."""
+    rows = await conn.fetch(
+        f"SELECT {_columns()} FROM deliveries WHERE status = 'SENDING' AND next_attempt_at <= now()"
+        " ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+    return [ClaimedDelivery(**dict(r)) for r in rows]
+
+
+async def conclude(conn: asyncpg.Connection, claimed: ClaimedDelivery, status: DeliveryStatus,
+                   retry_in_s: float | None, error: str | None) -> bool:
+    """Move a claimed delivery on; False if the claim was lost (expired and taken over)."""
+    done = await conn.fetchval(
+        "UPDATE deliveries SET status = $3, last_error = $4, updated_at = now(),"
+        " next_attempt_at = CASE WHEN $5::float8 IS NULL THEN next_attempt_at"
+        "                   ELSE now() + make_interval(secs => $5::float8) END,"
+        " finished_at = CASE WHEN $3 IN ('DELIVERED', 'DEAD') THEN now() END"
+        " WHERE delivery_id = $1 AND attempts = $2 AND status = 'SENDING' RETURNING 1",
+        claimed.delivery_id, claimed.attempt, status.value, error, retry_in_s)
+    return bool(done)
+
+
+async def record_attempt(conn: asyncpg.Connection, delivery_id: UUID, attempt: int, at: datetime,
+                         duration_ms: int | None, outcome: AttemptOutcome, error: str | None) -> None:
+    await conn.execute(
+        "INSERT INTO delivery_attempts (delivery_id, attempt, at, duration_ms, outcome, error)"
+        " VALUES ($1, $2, $3, $4, $5, $6)",
+        delivery_id, attempt, at, duration_ms, outcome.value, error)
+
+
+async def seconds_until_next_due(conn: asyncpg.Connection) -> float | None:
+    value = await conn.fetchval(
+        "SELECT extract(epoch FROM min(next_attempt_at) - now()) FROM deliveries"
+        " WHERE status IN ('PENDING', 'SENDING')")
+    return None if value is None else float(value)
+

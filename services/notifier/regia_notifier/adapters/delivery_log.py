@@ -1,0 +1,30 @@
+"""asyncpg adapter for reading deliveries and their attempts back (the HTTP API)."""
+
+from uuid import UUID
+
+import asyncpg
+
+_SUMMARY = ("delivery_id, cause_event_id, correlation_id, objective_id, channel, recipient,"
+            " recipient_name, contact_id, partner_id, language, subject, status, attempts,"
+            " next_attempt_at, last_error, created_at, updated_at, finished_at")
+
+
+async def listing(conn: asyncpg.Connection, *, objective_id: str | None, status: str | None,
+                  limit: int) -> list[dict]:
+    rows = await conn.fetch(
+        f"SELECT {_SUMMARY} FROM deliveries"
+        " WHERE ($1::text IS NULL OR objective_id = $1) AND ($2::text IS NULL OR status = $2)"
+        " ORDER BY created_at DESC, delivery_id LIMIT $3",
+        objective_id, status, limit)
+    return [dict(r) for r in rows]
+
+
+async def one(conn: asyncpg.Connection, delivery_id: UUID) -> dict | None:
+    row = await conn.fetchrow(f"SELECT {_SUMMARY}, body FROM deliveries WHERE delivery_id = $1",
+                              delivery_id)
+    if row is None:
+        return None
+    attempts = await conn.fetch(
+        "SELECT attempt, at, duration_ms, outcome, error FROM delivery_attempts"
+        " WHERE delivery_id = $1 ORDER BY attempt", delivery_id)
+    return {**dict(row), "attempt_log": [dict(a) for a in attempts]}

@@ -1,0 +1,54 @@
+"""asyncpg adapter for the notifier's projection of partner events: who leads an
+objective, and whom of theirs to tell."""
+
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from regia_shared.events.partners import ContactAdded, PartnerRegistered
+
+from ..domain.delivery import Recipient
+
+
+async def upsert_partner(conn: asyncpg.Connection, p: PartnerRegistered) -> None:
+    await conn.execute(
+        "INSERT INTO partners (partner_id, name, kind, level) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT (partner_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
+        " level = EXCLUDED.level, updated_at = now()",
+        p.partner_id, p.name, p.kind.value, p.level.value if p.level else None)
+
+
+async def upsert_contact(conn: asyncpg.Connection, c: ContactAdded) -> None:
+    await conn.execute(
+        "INSERT INTO contacts (contact_id, partner_id, name, email, language) VALUES ($1, $2, $3, $4, $5)"
+        " ON CONFLICT (contact_id) DO UPDATE SET partner_id = EXCLUDED.partner_id,"
+        " name = EXCLUDED.name, email = EXCLUDED.email, language = EXCLUDED.language, updated_at = now()",
+        c.contact_id, c.partner_id, c.name, str(c.email), c.language)
+
+
+async def assign_lead(conn: asyncpg.Connection, objective_id: str, partner_id: str,
+                      assigned_at: datetime, event_id: UUID) -> None:
+    # Only a newer assignment wins, so a late redelivery of an old one changes nothing.
+    await conn.execute(
+        "INSERT INTO objective_leads (objective_id, partner_id, assigned_at, event_id)"
+        " VALUES ($1, $2, $3, $4) ON CONFLICT (objective_id) DO UPDATE"
+        " SET partner_id = EXCLUDED.partner_id, assigned_at = EXCLUDED.assigned_at,"
+        " event_id = EXCLUDED.event_id WHERE objective_leads.assigned_at < EXCLUDED.assigned_at",
+        objective_id, partner_id, assigned_at, event_id)
+
+
+async def lead_of(conn: asyncpg.Connection, objective_id: str) -> str | None:
+    return await conn.fetchval("SELECT partner_id FROM objective_leads WHERE objective_id = $1",
+                               objective_id)
+
+
+async def contacts_of(conn: asyncpg.Connection, partner_id: str) -> list[Recipient]:
+    rows = await conn.fetch(
+        "SELECT contact_id, partner_id, name, email, language FROM contacts"
+        " WHERE partner_id = $1 ORDER BY contact_id", partner_id)
+    return [Recipient(**dict(r)) for r in rows]
+
+
+async def partner_name(conn: asyncpg.Connection, partner_id: str) -> str | None:
+    return await conn.fetchval("SELECT name FROM partners WHERE partner_id = $1", partner_id)

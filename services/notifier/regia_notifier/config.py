@@ -1,0 +1,49 @@
+from email.utils import parseaddr
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+
+from regia_shared.settings import ServiceSettings
+
+
+def _env(name: str) -> AliasChoices:
+    return AliasChoices(name)
+
+
+class NotifierSettings(ServiceSettings):
+    http_port: int = Field(8104, validation_alias=_env("REGIA_NOTIFIER_PORT"))
+
+    smtp_host: str = Field("127.0.0.1", validation_alias=_env("REGIA_SMTP_HOST"))
+    smtp_port: int = Field(1025, ge=1, le=65535, validation_alias=_env("REGIA_SMTP_PORT"))
+    smtp_from: str = Field("Regia <regia@localhost>", validation_alias=_env("REGIA_SMTP_FROM"))
+    smtp_username: str | None = Field(None, validation_alias=_env("REGIA_SMTP_USERNAME"))
+    smtp_password: SecretStr | None = Field(None, validation_alias=_env("REGIA_SMTP_PASSWORD"))
+    smtp_starttls: bool = Field(False, validation_alias=_env("REGIA_SMTP_STARTTLS"))
+    smtp_timeout_s: float = Field(30.0, gt=0, validation_alias=_env("REGIA_SMTP_TIMEOUT_S"))
+
+    max_attempts: int = Field(6, ge=1, validation_alias=_env("REGIA_NOTIFIER_MAX_ATTEMPTS"))
+    backoff_base_s: float = Field(1.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_BACKOFF_BASE_S"))
+    backoff_max_s: float = Field(300.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_BACKOFF_MAX_S"))
+    poll_interval_s: float = Field(
+        5.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_POLL_INTERVAL_S"),
+        description="Fallback when a LISTEN/NOTIFY wake-up is missed (e.g. a reconnect)")
+    concurrency: int = Field(8, ge=1, validation_alias=_env("REGIA_NOTIFIER_CONCURRENCY"),
+                             description="Deliveries one replica claims and sends at once")
+    lease_s: float = Field(
+        120.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_LEASE_S"),
+        description="How long a claimed delivery stays claimed; after it, the attempt is "
+        "recorded as abandoned (the replica died) and the delivery is retried")
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _an_address(cls, value: str) -> str:
+        if "@" not in parseaddr(value)[1]:
+            raise ValueError("REGIA_SMTP_FROM must be an address, e.g. 'Regia <regia@example.org>'")
+        return value
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_send(self) -> "NotifierSettings":
+        # A lease shorter than a send would let another replica re-send a message that
+        # is still going out.
+        if self.lease_s <= self.smtp_timeout_s:
+            raise ValueError("REGIA_NOTIFIER_LEASE_S must exceed REGIA_SMTP_TIMEOUT_S")
+        return self

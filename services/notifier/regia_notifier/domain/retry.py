@@ -1,0 +1,57 @@
+"""When to try a delivery again, and when to give up. Pure.
+
+Full jitter (a uniform delay between zero and an exponentially growing ceiling) rather
+than plain exponential back-off: when an SMTP server comes back after an outage, the
+deliveries that failed together do not all retry in the same instant and knock it over.
+"""
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"      # waiting for its next attempt
+    SENDING = "SENDING"      # claimed by a dispatcher, attempt under way
+    DELIVERED = "DELIVERED"
+    DEAD = "DEAD"            # the last attempt failed; nobody will try again
+
+
+class AttemptOutcome(StrEnum):
+    SENT = "SENT"
+    FAILED = "FAILED"
+    ABANDONED = "ABANDONED"  # the claim expired before an outcome was recorded
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int
+    base_s: float
+    max_s: float
+
+
+@dataclass(frozen=True)
+class NextStep:
+    status: DeliveryStatus
+    retry_in_s: float | None = None
+
+
+def backoff_ceiling(attempt: int, base_s: float, max_s: float) -> float:
+    """The longest wait after failed attempt number `attempt` (1-based)."""
+    # The exponent is capped so that a huge attempt number cannot overflow a float.
+    return min(max_s, base_s * 2.0 ** min(attempt - 1, 64))
+
+
+def backoff_delay(attempt: int, base_s: float, max_s: float,
+                  rand: Callable[[], float] = random.random) -> float:
+    return rand() * backoff_ceiling(attempt, base_s, max_s)
+
+
+def after_attempt(attempt: int, outcome: AttemptOutcome, policy: RetryPolicy,
+                  rand: Callable[[], float] = random.random) -> NextStep:
+    if outcome is AttemptOutcome.SENT:
+        return NextStep(DeliveryStatus.DELIVERED)
+    if attempt >= policy.max_attempts:
+        return NextStep(DeliveryStatus.DEAD)
+    return NextStep(DeliveryStatus.PENDING, backoff_delay(attempt, policy.base_s, policy.max_s, rand))

@@ -1,0 +1,54 @@
+"""Kafka subscribers of the notifier: the partner directory, and objectives' status
+changes turned into deliveries (which the dispatcher then sends)."""
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from regia_shared import consumer, topics
+from regia_shared.consumer import Apply, Received
+from regia_shared.events.objectives import ObjectiveStatusChanged
+from regia_shared.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerRegistered
+from regia_shared.logs import get_logger
+from regia_shared.runtime import ServiceRuntime
+
+from .. import handlers
+from ..metrics import NotifierMetrics
+
+log = get_logger(__name__)
+
+
+def status_changes(metrics: NotifierMetrics) -> Apply:
+    async def apply_status_changes(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
+        for event in events:
+            planned = await handlers.plan_alerts(conn, event)
+            objective_id = getattr(event.payload, "objective_id", None)
+            if not planned.addressed:
+                # Counted inside the consumer's transaction: a batch retried after a
+                # failure can count one change twice, which an alert on "> 0" tolerates.
+                metrics.unaddressed.inc()
+                log.warning("status change with nobody to tell", objective_id=objective_id,
+                            event_id=str(event.envelope.event_id),
+                            reason="no known lead" if planned.lead is None else "lead has no contacts",
+                            lead=planned.lead)
+                continue
+            metrics.planned.labels("email").inc(planned.new)
+            log.info("alerts planned", objective_id=objective_id, lead=planned.lead,
+                     deliveries=planned.new, event_id=str(event.envelope.event_id))
+
+    return apply_status_changes
+
+
+def register(runtime: ServiceRuntime, metrics: NotifierMetrics) -> None:
+    timeout = runtime.settings.kafka_session_timeout_ms
+    consumer.subscribe(
+        runtime.broker, lambda: runtime.pool, topic=topics.PARTNERS, consumer="notifier.partners",
+        wanted=[PartnerRegistered.event_type(), ContactAdded.event_type(),
+                ObjectiveLeadAssigned.event_type()],
+        apply=handlers.project_partner_events, session_timeout_ms=timeout,
+    )
+    consumer.subscribe(
+        runtime.broker, lambda: runtime.pool, topic=topics.OBJECTIVES, consumer="notifier.objectives",
+        wanted=[ObjectiveStatusChanged.event_type()], apply=status_changes(metrics),
+        session_timeout_ms=timeout,
+    )

@@ -1,0 +1,67 @@
+"""The dispatcher background job: sends due deliveries as soon as they exist.
+
+A NOTIFY from the deliveries table's trigger wakes it at commit time; otherwise it sleeps
+until the next retry is due, or at most the poll interval, which is the fallback for a
+notification missed while its listening connection was being re-established. Any number
+of replicas can run it: claims skip rows another replica holds.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+
+from regia_shared.logs import get_logger
+from regia_shared.runtime import ServiceRuntime
+
+from ..adapters.smtp import SmtpMailer
+from ..config import NotifierSettings
+from ..dispatching import Dispatch
+from ..domain.retry import RetryPolicy
+from ..metrics import NotifierMetrics
+
+log = get_logger(__name__)
+
+
+def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Awaitable[None]]:
+    async def dispatcher(runtime: ServiceRuntime) -> None:
+        settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
+        policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s, settings.backoff_max_s)
+        work = Dispatch(runtime.pool, SmtpMailer(settings), policy,
+                        lease_s=settings.lease_s, batch=settings.concurrency)
+        while True:
+            try:
+                await _listen_and_dispatch(runtime, settings, work, metrics)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database went away: back off, reconnect
+                log.warning("dispatcher interrupted", error=repr(exc))
+                await asyncio.sleep(settings.poll_interval_s)
+
+    return dispatcher
+
+
+async def _listen_and_dispatch(runtime: ServiceRuntime, settings: NotifierSettings,
+                               work: Dispatch, metrics: NotifierMetrics) -> None:
+    wake = asyncio.Event()
+    conn = await asyncpg.connect(settings.database_url.get_secret_value(),
+                                 server_settings={"search_path": runtime.name})
+    try:
+        await conn.add_listener(f"{runtime.name}_deliveries", lambda *_: wake.set())
+        log.info("dispatcher listening", channel=f"{runtime.name}_deliveries")
+        while True:
+            # Cleared before the round, so a delivery committed during it wakes the next.
+            wake.clear()
+            claimed, concluded = await work.run_once()
+            for c in concluded:
+                metrics.count(c)
+            if claimed >= work.batch:
+                continue  # more may be due right now
+            try:
+                await asyncio.wait_for(wake.wait(), await work.pause(settings.poll_interval_s))
+            except TimeoutError:
+                pass
+            if conn.is_closed():
+                raise ConnectionError("dispatcher's listening connection closed")
+    finally:
+        await conn.close()
