@@ -45,6 +45,8 @@ async def test_partner_contact_and_lead_are_recorded_and_published(partners, dat
     assert partner["name"] == "Regione Liguria" and partner["kind"] == "INSTITUTION"
     assert [c["email"] for c in partner["contacts"]] == [ROSSI["email"]]
     assert partner["objectives_led"] == ["miglio-blu"]
+    listed = (await partners.get("/v1/partners/regione-liguria/contacts")).json()
+    assert [(c["contact_id"], c["language"]) for c in listed] == [("rossi", "it")]
     assert [p["partner_id"] for p in (await partners.get("/v1/partners")).json()] == ["regione-liguria"]
 
     published = await kafka.read_all(broker.bootstrap_servers, topics.PARTNERS, expect=3)
@@ -119,6 +121,7 @@ async def test_unknown_partner_is_404_and_writes_nothing(partners, database):  #
     r = await partners.put("/v1/objectives/miglio-blu/lead", json={"partner_id": "nobody"})
     assert r.status_code == 404 and r.json()["field"] == "partner_id"
     assert (await partners.get("/v1/partners/nobody")).status_code == 404
+    assert (await partners.get("/v1/partners/nobody/contacts")).status_code == 404
     assert await counts(database) == (0, 0, 0, 0)
 
 

@@ -57,6 +57,11 @@ class Dispatch:
             outcome, error = AttemptOutcome.SENT, None
         except SEND_ERRORS as exc:
             outcome, error = AttemptOutcome.FAILED, describe(exc)
+        except Exception as exc:
+            # A bug (say, a message that cannot be composed) is still a failed attempt on
+            # record, retried and in the end DEAD, not a claim left to expire unexplained.
+            log.exception("delivery attempt crashed", delivery_id=str(delivery.delivery_id))
+            outcome, error = AttemptOutcome.FAILED, f"internal error: {describe(exc)}"
         duration_ms = int((time.perf_counter() - clock) * 1000)
         async with self._pool.acquire() as conn, conn.transaction():
             return await self._conclude(conn, delivery, outcome, error, started_at, duration_ms)
@@ -65,8 +70,11 @@ class Dispatch:
         """One round: reap, claim, send concurrently. Returns (claimed, concluded)."""
         concluded = await self.reap_expired()
         claimed = await self.claim()
-        results = await asyncio.gather(*(self.attempt(d) for d in claimed))
-        return len(claimed), concluded + [r for r in results if r is not None]
+        results = await asyncio.gather(*(self.attempt(d) for d in claimed), return_exceptions=True)
+        for failure in (r for r in results if isinstance(r, BaseException)):
+            # Recording failed (the database went away): the claim expires and is retried.
+            log.warning("delivery outcome not recorded", error=repr(failure))
+        return len(claimed), concluded + [r for r in results if isinstance(r, Concluded)]
 
     async def pause(self, longest_s: float) -> float:
         """How long to sleep before the next round if nothing wakes us sooner."""

@@ -77,6 +77,13 @@ def partners_router(registry) -> APIRouter:  # type: ignore[no-untyped-def]
             partner["objectives_led"] = await leads.led_by(conn, partner_id)
         return partner
 
+    @router.get("/partners/{partner_id}/contacts")
+    async def list_contacts(request: Request, partner_id: str) -> list[dict]:
+        async with request.app.state.runtime.pool.acquire() as conn:
+            if await partners.get(conn, partner_id) is None:
+                raise HTTPException(404, detail=f"no partner {partner_id!r}")
+            return await contacts.of_partner(conn, partner_id)
+
     @router.post("/partners/{partner_id}/contacts", status_code=201)
     async def add_contact(request: Request, partner_id: PathId, command: Annotated[AddContact, Body()],
                           x_correlation_id: CorrelationId = None) -> JSONResponse:
