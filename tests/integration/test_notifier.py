@@ -118,6 +118,8 @@ async def test_status_change_is_mailed_to_each_contact_of_the_lead_in_their_lang
     assert italian["To"].addresses[0].display_name == "Maria Rossi"
     assert italian["X-Regia-Event-Id"] == english["X-Regia-Event-Id"] == str(cause.event_id)
     assert "regia@localhost" in italian["From"]
+    assert (italian["Content-Language"], english["Content-Language"]) == ("it", "en")
+    assert italian["Auto-Submitted"] == "auto-generated"
     text = italian.get_content()
     for fact in ("Miglio Blu", "2027", "PARZIALMENTE FINANZIATO → A RISCHIO", "45,50 %",
                  "€ 5.000.000,00", "€ 2.275.000,00"):
@@ -127,6 +129,7 @@ async def test_status_change_is_mailed_to_each_contact_of_the_lead_in_their_lang
     assert {m["Message-ID"].strip("<>").split("@")[0] for m in mails} == delivery_ids
 
     assert detail["attempts"] == 1 and detail["cause_event_id"] == str(cause.event_id)
+    assert detail["finished_at"] and detail["next_attempt_at"] is None
     assert [a["outcome"] for a in detail["attempt_log"]] == ["SENT"]
     assert {e.type for e in published} == {"AlertDelivered"}
     assert {e.key for e in published} == delivery_ids

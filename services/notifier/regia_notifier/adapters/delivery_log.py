@@ -4,9 +4,12 @@ from uuid import UUID
 
 import asyncpg
 
+# next_attempt_at only means something while a delivery is still going (for SENDING it is
+# when the claim expires); a finished one shows null rather than a stale time.
 _SUMMARY = ("delivery_id, cause_event_id, correlation_id, objective_id, channel, recipient,"
             " recipient_name, contact_id, partner_id, language, subject, status, attempts,"
-            " next_attempt_at, last_error, created_at, updated_at, finished_at")
+            " CASE WHEN status IN ('PENDING', 'SENDING') THEN next_attempt_at END AS next_attempt_at,"
+            " last_error, created_at, updated_at, finished_at")
 
 
 async def listing(conn: asyncpg.Connection, *, objective_id: str | None, status: str | None,

@@ -30,8 +30,9 @@ def compose(delivery: ClaimedDelivery, sender: str) -> EmailMessage:
     message["X-Regia-Delivery-Id"] = str(delivery.delivery_id)
     # RFC 3834: tells vacation responders not to answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"
-    message["Content-Language"] = delivery.language
     message.set_content(delivery.body, charset="utf-8")
+    # After set_content, which drops every Content-* header set before it.
+    message["Content-Language"] = delivery.language
     return message
 
 
