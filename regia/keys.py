@@ -36,7 +36,8 @@ def funding_client() -> ServiceClient:
 
 @keys_app.command("issue")
 def issue(
-    institution: str = typer.Argument(..., help="The institution's partner id, e.g. regione-liguria"),
+    institution: str = typer.Argument(..., metavar="INSTITUTION",
+                                      help="The institution's partner id, e.g. regione-liguria"),
     label: str | None = typer.Option(None, "--label", help="What the key is for, e.g. 'ERP bilancio'"),
 ) -> None:
     """Issue an API key for an institution. The key is printed once and cannot be recovered."""
@@ -49,7 +50,8 @@ def issue(
 
 
 @keys_app.command("list")
-def list_keys(institution: str = typer.Argument(..., help="The institution's partner id")) -> None:
+def list_keys(institution: str = typer.Argument(..., metavar="INSTITUTION",
+                                                help="The institution's partner id")) -> None:
     """List an institution's keys (ids, labels and dates; never the keys themselves)."""
     with reported(), funding_client() as funding:
         rows = funding.request("GET", f"/v1/institutions/{segment(institution)}/keys", ok=(200,)).json()
@@ -63,7 +65,8 @@ def list_keys(institution: str = typer.Argument(..., help="The institution's par
 
 
 @keys_app.command("revoke")
-def revoke(key_id: str = typer.Argument(..., help="The key_id printed when the key was issued")) -> None:
+def revoke(key_id: str = typer.Argument(..., metavar="KEY_ID",
+                                        help="The key_id printed when the key was issued")) -> None:
     """Revoke a key: from now on the funding service refuses it."""
     with reported(), funding_client() as funding:
         funding.request("DELETE", f"/v1/keys/{segment(key_id)}", ok=(204,))

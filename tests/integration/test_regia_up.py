@@ -1,0 +1,211 @@
+"""`regia up` as an operator runs it: a real process that starts embedded PostgreSQL, the
+broker, the SMTP catcher and the four services, answers until a signal, and then leaves
+nothing running behind it."""
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from regia.embedded.process import free_port
+
+SERVICES = ("funding", "objectives", "partners", "notifier")
+RUNNING = "Regia is running. Ctrl-C stops everything."
+
+
+class RegiaUp:
+    """`python -m regia up` in its own process, its output collected line by line."""
+
+    def __init__(self, data_dir: Path, *, demo: bool = False, admin_token: str | None = None) -> None:
+        self.data_dir = data_dir
+        self.ports = {name: free_port() for name in SERVICES}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("REGIA_")}
+        env |= {f"REGIA_{name.upper()}_PORT": str(port) for name, port in self.ports.items()}
+        env |= {"REGIA_EMBEDDED_PG_PORT": str(free_port()), "REGIA_EMBEDDED_KAFKA_PORT": str(free_port()),
+                "REGIA_EMBEDDED_SMTP_PORT": str(free_port()), "REGIA_KAFKA_PARTITIONS": "3",
+                "REGIA_KAFKA_SESSION_TIMEOUT_MS": "6000", "REGIA_OUTBOX_POLL_INTERVAL_S": "0.5"}
+        if admin_token:
+            env["REGIA_ADMIN_TOKEN"] = admin_token
+        argv = [sys.executable, "-m", "regia", "up", "--data-dir", str(data_dir)] + (["--demo"] if demo else [])
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     env=env, cwd=data_dir.parent)
+        self.lines: list[str] = []
+        self._new: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+            self._new.put(line)
+        self._new.put(None)
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 180.0) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output:
+            try:
+                if self._new.get(timeout=max(0.0, deadline - time.monotonic())) is None:
+                    break  # the process closed its output
+            except queue.Empty:
+                break
+        assert text in self.output, f"{text!r} never printed; output so far:\n{self.output}"
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.ports[name]}"
+
+    def stop(self, signum: int = signal.SIGINT, timeout: float = 30.0) -> int:
+        self.proc.send_signal(signum)
+        return self.proc.wait(timeout)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def descendants(pid: int) -> dict[int, str]:
+    """Every live process below `pid`, with its command line (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                parents[int(entry.name)] = int(fields[1])
+            except (OSError, IndexError):
+                continue
+    found, frontier = {}, [pid]
+    while frontier:
+        parent = frontier.pop()
+        for child, ppid in parents.items():
+            if ppid == parent and child not in found:
+                found[child] = command_line(child)
+                frontier.append(child)
+    return found
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.fixture
+def regia_up(tmp_path: Path):  # type: ignore[no-untyped-def]
+    started: list[RegiaUp] = []
+
+    def start(**kwargs: object) -> RegiaUp:
+        running = RegiaUp(tmp_path / "data", **kwargs)  # type: ignore[arg-type]
+        started.append(running)
+        return running
+
+    yield start
+    for running in started:
+        children = descendants(running.proc.pid)
+        running.kill()
+        for pid in children:  # never leave a test's PostgreSQL or broker behind
+            if alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_up_serves_every_service_then_stops_everything_on_ctrl_c(regia_up) -> None:  # type: ignore[no-untyped-def]
+    up = regia_up()
+    up.wait_for(RUNNING)
+    for name in SERVICES:
+        assert httpx.get(f"{up.url(name)}/health/ready", timeout=5).status_code == 200, name
+        metrics = httpx.get(f"{up.url(name)}/metrics", timeout=5)
+        assert metrics.status_code == 200 and "regia_" in metrics.text, name
+        assert up.url(name) in up.output, f"the table does not show where {name} listens"
+    token = up.output.split("export REGIA_ADMIN_TOKEN='", 1)[1].split("'", 1)[0]
+    assert up.output.count(token) == 1, "the generated admin token is printed exactly once"
+    admin = httpx.get(f"{up.url('funding')}/v1/institutions", timeout=5,
+                      headers={"Authorization": f"Bearer {token}"})
+    assert admin.status_code == 200, "the services accept the token regia up printed"
+
+    children = descendants(up.proc.pid)
+    commands = " ".join(children.values())
+    for program in ("postgres", "tansu", *(f"regia_{name}" for name in SERVICES)):
+        assert program in commands, f"{program} is not running under regia up"
+    for pid in children:
+        environ = Path(f"/proc/{pid}/environ").read_bytes() if alive(pid) else b""
+        assert token.encode() not in environ, f"the clear admin token reached {children[pid]}"
+
+    assert up.stop(signal.SIGINT) == 0, up.output
+    assert "stopped." in up.output
+    left = {pid: cmd for pid, cmd in children.items() if alive(pid)}
+    assert not left, f"still running after regia up stopped: {left}"
+
+
+def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -> None:  # type: ignore[no-untyped-def]
+    admin = {"Authorization": "Bearer test-admin-token-for-regia-up"}
+    keys: list[str] = []
+    for run in range(2):
+        up = regia_up(demo=True, admin_token=admin["Authorization"].split()[1])
+        up.wait_for(RUNNING)
+        assert "Demo loaded" in up.output and "warning" not in up.output, up.output
+        keys.append(up.output.split("export REGIA_DEMO_KEY='", 1)[1].split("'", 1)[0])
+        commitment = {"type": "commitment", "line_id": "LIG-2027-001", "objective_id": "miglio-blu",
+                      "fiscal_year": 2027, "committed_cents": 450_000_000, "reason": "DGR"}
+        pushed = httpx.post(f"{up.url('funding')}/v1/funding-events", json=commitment, timeout=10,
+                            headers={"Authorization": f"Bearer {keys[-1]}", "Idempotency-Key": "demo-1"})
+        assert pushed.status_code == 202, pushed.text  # the second run replays the first answer
+        if run == 0:
+            cut_to_at_risk_and_receive_the_mail(up, keys[-1])
+        if run == 1:
+            stale = httpx.get(f"{up.url('funding')}/v1/funding-lines/LIG-2027-001", timeout=10,
+                              headers={"Authorization": f"Bearer {keys[0]}"})
+            assert stale.status_code == 401, "the previous demo key is revoked by the re-run"
+        assert up.stop(signal.SIGTERM) == 0, up.output
+
+
+def cut_to_at_risk_and_receive_the_mail(up: RegiaUp, key: str) -> None:
+    """The README's story: a revision cuts the line below the threshold, the objective goes
+    AT_RISK and its lead's contact gets an e-mail in the data dir."""
+    revision = {"type": "revision", "line_id": "LIG-2027-001", "committed_cents": 300_000_000,
+                "reason": "Assestamento di bilancio"}
+    cut = httpx.post(f"{up.url('funding')}/v1/funding-events", json=revision, timeout=10,
+                     headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "demo-2"})
+    assert cut.status_code == 202, cut.text
+    deadline = time.monotonic() + 90
+    status, mails = None, []
+    while time.monotonic() < deadline and not (status == "AT_RISK" and mails):
+        objective = httpx.get(f"{up.url('objectives')}/v1/objectives/miglio-blu", timeout=10).json()
+        status = next((y["status"] for y in objective["years"] if y["fiscal_year"] == 2027), None)
+        mails = list((up.data_dir / "mail").glob("*.eml"))
+        time.sleep(0.5)
+    assert status == "AT_RISK", objective
+    assert mails, f"no mail reached {up.data_dir / 'mail'}; output:\n{up.output}"
+    up.wait_for("mail  to piano.strategico@comune.laspezia.example", timeout=10)
+
+
+def test_a_child_that_dies_stops_everything_with_an_error(regia_up) -> None:  # type: ignore[no-untyped-def]
+    up = regia_up()
+    up.wait_for(RUNNING)
+    children = descendants(up.proc.pid)
+    funding = next(pid for pid, cmd in children.items() if "regia_funding" in cmd)
+    os.kill(funding, signal.SIGKILL)
+
+    assert up.proc.wait(60) == 1
+    assert "funding exited unexpectedly" in up.output
+    assert "funding.log" in up.output, "the report points at the dead child's log"
+    left = {pid: cmd for pid, cmd in children.items() if alive(pid)}
+    assert not left, f"still running after regia up gave up: {left}"
