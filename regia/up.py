@@ -39,12 +39,12 @@ def up(demo: bool, data_dir: Path) -> None:
     token, generated = take_admin_token()
     configure_logging("regia-up", "WARNING", json=False)  # the terminal is for the summary
     interrupts = Interrupts()
-    interrupts.install()
     try:
         stack = LocalStack(data_dir, token, interrupts, say)
     except SettingError as exc:
         say(f"error: {exc}")
         raise typer.Exit(1) from None
+    interrupts.install()  # from here on, every signal ends in stack.stop()
     status = 0
     try:
         stack.check_ports()
