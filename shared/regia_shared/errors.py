@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from .refusal import Refused
+
 
 def error_body(code: str, message: str, field: str | None = None, details: list | None = None) -> dict:
     return {"error": code, "message": message, "field": field, "details": details or []}
@@ -35,6 +37,10 @@ def install_error_handlers(app: FastAPI) -> None:
         first = details[0] if details else {"field": None, "message": "invalid request"}
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         return JSONResponse(error_body("validation_failed", message, first["field"], details), 422)
+
+    @app.exception_handler(Refused)
+    async def refused(_: Request, exc: Refused) -> JSONResponse:
+        return JSONResponse(error_body(exc.code, exc.message, exc.field), exc.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

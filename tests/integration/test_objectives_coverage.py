@@ -128,3 +128,19 @@ async def test_bad_definitions_are_refused_naming_the_field(objectives, database
         r = await anonymous.post("/v1/objectives", json={"objective_id": "y", "title": "Y"})
         assert r.status_code == 401
     assert await database.fetchval("objectives", "SELECT count(*) FROM objectives") == 1
+
+
+async def test_a_raised_need_can_put_an_objective_at_risk(objectives, broker, database: Database):  # type: ignore[no-untyped-def]
+    await kafka.publish(broker.bootstrap_servers, topics.FUNDING,
+                        [line_event("commit", "LIG-1", "miglio-blu", NEED, 1)])
+    assert (await committed_becomes(objectives, NEED))["status"] == "FUNDED"
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        r = await admin.put("/v1/objectives/miglio-blu/needs/2027", json={"need_cents": 2 * NEED})
+        assert r.status_code == 200, r.text
+        assert r.json()["years"][0]["status"] == "AT_RISK"  # 50 % of the new need
+        r = await admin.put("/v1/objectives/nope/needs/2027", json={"need_cents": 1})
+        assert r.status_code == 404 and r.json()["error"] == "objective_not_found"
+        r = await admin.put("/v1/objectives/miglio-blu/needs/2027", json={"need_cents": -1})
+        assert r.status_code == 422 and r.json()["field"] == "need_cents"
+    changes = await database.fetch("objectives", "SELECT body FROM outbox WHERE type = 'ObjectiveStatusChanged' ORDER BY id")
+    assert len(changes) == 3  # UNFUNDED at definition, FUNDED, then AT_RISK

@@ -9,6 +9,7 @@ import asyncpg
 
 from regia_shared import outbox, topics
 from regia_shared.consumer import Received
+from regia_shared.refusal import Refused
 from regia_shared.events.envelope import Envelope
 from regia_shared.events.funding import FundingLineChanged
 from regia_shared.events.objectives import (
@@ -32,12 +33,12 @@ class Cause:
     causation_id: str | None = None
 
 
-class ObjectiveConflict(Exception):
-    pass
+class ObjectiveConflict(Refused):
+    status, code = 409, "objective_exists"
 
 
-class ObjectiveNotFound(Exception):
-    pass
+class ObjectiveNotFound(Refused):
+    status, code = 404, "objective_not_found"
 
 
 async def apply_funding_events(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Envelope]:
@@ -113,11 +114,12 @@ async def define_objective(pool: asyncpg.Pool, objective: ObjectiveRecord, cause
                 return False
             raise ObjectiveConflict(
                 f"objective {objective.objective_id!r} already exists with other data; "
-                "change its needs with PUT /v1/objectives/{id}/needs/{year}")
+                "change its needs with PUT /v1/objectives/{id}/needs/{year}", "objective_id")
         try:
             await objectives.insert(conn, objective)
         except asyncpg.UniqueViolationError as exc:
-            raise ObjectiveConflict(f"objective {objective.objective_id!r} already exists") from exc
+            raise ObjectiveConflict(f"objective {objective.objective_id!r} already exists",
+                                    "objective_id") from exc
         defined = Envelope.wrap(ObjectiveDefined(
             objective_id=objective.objective_id, title=objective.title,
             at_risk_threshold_pct=objective.at_risk_threshold_pct,

@@ -6,37 +6,47 @@ from collections.abc import Sequence
 import asyncpg
 
 from regia_shared import consumer, topics
-from regia_shared.consumer import Apply, Received
+from regia_shared.consumer import Received
 from regia_shared.events.objectives import ObjectiveStatusChanged
 from regia_shared.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerRegistered
 from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from .. import handlers
+from ..handlers import Planned
 from ..metrics import NotifierMetrics
 
 log = get_logger(__name__)
 
 
-def status_changes(metrics: NotifierMetrics) -> Apply:
-    async def apply_status_changes(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
-        for event in events:
-            planned = await handlers.plan_alerts(conn, event)
-            objective_id = getattr(event.payload, "objective_id", None)
-            if not planned.addressed:
-                # Counted inside the consumer's transaction: a batch retried after a
-                # failure can count one change twice, which an alert on "> 0" tolerates.
-                metrics.unaddressed.inc()
-                log.warning("status change with nobody to tell", objective_id=objective_id,
-                            event_id=str(event.envelope.event_id),
-                            reason="no known lead" if planned.lead is None else "lead has no contacts",
-                            lead=planned.lead)
-                continue
-            metrics.planned.labels("email").inc(planned.new)
+async def apply_status_changes(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Planned]:
+    plans = []
+    for event in events:
+        planned = await handlers.plan_alerts(conn, event)
+        plans.append(planned)
+        objective_id = getattr(event.payload, "objective_id", None)
+        if not planned.addressed:
+            log.warning("status change with nobody to tell", objective_id=objective_id,
+                        event_id=str(event.envelope.event_id),
+                        reason="no known lead" if planned.lead is None else "lead has no contacts",
+                        lead=planned.lead)
+        else:
             log.info("alerts planned", objective_id=objective_id, lead=planned.lead,
                      deliveries=planned.new, event_id=str(event.envelope.event_id))
+    return plans
 
-    return apply_status_changes
+
+def count_plans(metrics: NotifierMetrics):  # type: ignore[no-untyped-def]
+    # Runs after the batch's transaction committed: a batch rolled back and redelivered
+    # is counted once, when it finally commits.
+    def count(_: Sequence[Received], plans: list[Planned]) -> None:
+        for planned in plans:
+            if planned.addressed:
+                metrics.planned.labels("email").inc(planned.new)
+            else:
+                metrics.unaddressed.inc()
+
+    return count
 
 
 def register(runtime: ServiceRuntime, metrics: NotifierMetrics) -> None:
@@ -49,6 +59,7 @@ def register(runtime: ServiceRuntime, metrics: NotifierMetrics) -> None:
     )
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.OBJECTIVES, consumer="notifier.objectives",
-        wanted=[ObjectiveStatusChanged.event_type()], apply=status_changes(metrics),
+        wanted=[ObjectiveStatusChanged.event_type()], apply=apply_status_changes,
+        on_committed=count_plans(metrics),
         session_timeout_ms=timeout,
     )

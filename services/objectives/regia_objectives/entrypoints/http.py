@@ -11,7 +11,7 @@ from ..adapters import allocations, coverage, objectives
 from ..adapters.objectives import ObjectiveRecord
 from ..domain.commands import DefineObjective, SetNeed
 from ..domain.coverage import YearCoverage
-from ..handlers import Cause, ObjectiveConflict, ObjectiveNotFound, define_objective, set_need
+from ..handlers import Cause, define_objective, set_need
 
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)]
 
@@ -35,11 +35,8 @@ def objectives_router() -> APIRouter:
         threshold = command.at_risk_threshold_pct or request.app.state.settings.default_at_risk_threshold_pct
         record = ObjectiveRecord(command.objective_id, command.title, threshold,
                                  {n.fiscal_year: n.need_cents for n in command.needs})
-        try:
-            created = await define_objective(request.app.state.runtime.pool, record,
-                                             Cause(correlation_id or secrets.token_hex(16)))
-        except ObjectiveConflict as exc:
-            raise HTTPException(409, detail=str(exc)) from exc
+        created = await define_objective(request.app.state.runtime.pool, record,
+                                         Cause(correlation_id or secrets.token_hex(16)))
         if not created:
             response.status_code = 200
         return await _objective(request, command.objective_id)
@@ -49,11 +46,8 @@ def objectives_router() -> APIRouter:
                        fiscal_year: Annotated[int, Path(ge=1990, le=2100)], body: SetNeed,
                        correlation_id: CorrelationId = None) -> dict:
         """Set the budget need of an objective for one fiscal year; coverage follows."""
-        try:
-            await set_need(request.app.state.runtime.pool, objective_id, fiscal_year, body.need_cents,
-                           Cause(correlation_id or secrets.token_hex(16)))
-        except ObjectiveNotFound as exc:
-            raise HTTPException(404, detail=str(exc)) from exc
+        await set_need(request.app.state.runtime.pool, objective_id, fiscal_year, body.need_cents,
+                       Cause(correlation_id or secrets.token_hex(16)))
         return await _objective(request, objective_id)
 
     @router.get("/objectives/{objective_id}")

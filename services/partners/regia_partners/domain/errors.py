@@ -1,14 +1,11 @@
 """Why the partners service refuses a command. Each maps to one HTTP status."""
 
+from regia_shared.refusal import Refused
 
-class PartnersError(Exception):
+
+class PartnersError(Refused):
     status = 400
     code = "partners_error"
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 class PartnerNotFound(PartnersError):

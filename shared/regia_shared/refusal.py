@@ -1,0 +1,13 @@
+"""The base of every business refusal, so domain code can say *why* it refuses without
+knowing HTTP: each subclass names its status and a stable code, and the message names the
+field at fault. The HTTP layer (regia_shared.errors) renders any of them the same way."""
+
+
+class Refused(Exception):
+    status = 400
+    code = "refused"
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
