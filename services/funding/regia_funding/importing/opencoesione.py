@@ -1,0 +1,153 @@
+"""OpenCoesione's projects file (`progetti_esteso_*.csv`), read one row at a time.
+
+The file is `;`-separated UTF-8 with a BOM, amounts have a decimal comma (see `amounts`),
+and `:::` separates several values in one cell. Each row becomes a `ProjectFinancing` or a
+`RejectedRow` that says, column by column, what is wrong; a header without the columns
+this needs is one `HeaderError` for the whole file. Rows are never held in memory: a
+national file has over a million of them.
+
+Funding sources, as OpenCoesione defines the public total (`FINANZ_TOTALE_PUBBLICO`):
+FINANZ_UE + every FINANZ_STATO_* (fondo di rotazione, FSC, PAC, completamenti, altri
+provvedimenti) + FINANZ_REGIONE + FINANZ_PROVINCIA + FINANZ_COMUNE +
+FINANZ_RISORSE_LIBERATE + FINANZ_ALTRO_PUBBLICO. Not in it, and so not in STATO although
+the name starts alike: FINANZ_STATO_ESTERO (a foreign state's money). FINANZ_UE_FESR,
+FINANZ_UE_FSE, ... split FINANZ_UE by fund and are not added again. Payments may not
+exceed everything that funds the project: the public total, FINANZ_PRIVATO and
+FINANZ_STATO_ESTERO (FINANZ_DA_REPERIRE is money not found yet).
+
+Several values in one cell: an amount so written is an error; so is a project code (the
+row's key, which neither joining nor choosing would keep unique); of several CUPs the
+first is kept; several titles are joined with " / ".
+"""
+
+import csv
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from regia_shared.levels import GovernmentLevel as Level
+from regia_shared.money import format_euro
+
+from .amounts import MULTI_VALUE_SEPARATOR as MULTI, AmountError, parse_cents
+
+CODE, CUP, TITLE = "COD_LOCALE_PROGETTO", "CUP", "OC_TITOLO_PROGETTO"
+PUBLIC_TOTAL, PRIVATE, FOREIGN_STATE = "FINANZ_TOTALE_PUBBLICO", "FINANZ_PRIVATO", "FINANZ_STATO_ESTERO"
+COMMITMENTS, PAYMENTS = "IMPEGNI", "TOT_PAGAMENTI"
+STATE_PREFIX = "FINANZ_STATO_"
+LEVEL_COLUMNS = {Level.EU: "FINANZ_UE", Level.REGIONE: "FINANZ_REGIONE",
+                 Level.PROVINCIA: "FINANZ_PROVINCIA", Level.COMUNE: "FINANZ_COMUNE", Level.PRIVATE: PRIVATE}
+LEVELS = (Level.EU, Level.STATO, Level.REGIONE, Level.PROVINCIA, Level.COMUNE, Level.PRIVATE)
+OTHER_PUBLIC = ("FINANZ_RISORSE_LIBERATE", "FINANZ_ALTRO_PUBBLICO")  # public, but of no Regia level
+REQUIRED = (CODE, CUP, TITLE, *LEVEL_COLUMNS.values(), PUBLIC_TOTAL, COMMITMENTS, PAYMENTS)
+
+
+class HeaderError(ValueError):
+    """The file cannot be read at all: its header lacks columns, or repeats one."""
+
+
+@dataclass(frozen=True)
+class ProjectFinancing:
+    line_number: int
+    project_code: str
+    cup: str
+    title: str
+    cents_by_level: Mapping[Level, int]  # every level; STATO is the sum of the FINANZ_STATO_* columns
+    other_public_cents: int  # FINANZ_RISORSE_LIBERATE + FINANZ_ALTRO_PUBBLICO
+    foreign_state_cents: int
+    public_total_cents: int
+    commitments_cents: int
+    payments_cents: int
+
+
+@dataclass(frozen=True)
+class RejectedRow:
+    line_number: int
+    project_code: str
+    reasons: list[str] = field(default_factory=list)
+
+
+Row = ProjectFinancing | RejectedRow
+
+
+def read_projects(stream: TextIO) -> Iterator[Row]:
+    """Check the header now (HeaderError), then yield the rows lazily. Open the file with
+    `newline=""` so that a line break inside a quoted title stays in its cell."""
+    reader = csv.reader(stream, delimiter=";")
+    columns = _Columns(next(reader, []))
+    return _rows(reader, columns)
+
+
+class _Columns:
+    def __init__(self, header: Sequence[str]) -> None:
+        names = [name.strip().lstrip("\ufeff").strip('"') for name in header]
+        repeated = sorted({n for n in names if n and names.count(n) > 1})
+        if repeated:
+            raise HeaderError(f"the header repeats column(s) {', '.join(repeated)}")
+        self.width = len(names)
+        self.at = {name: i for i, name in enumerate(names)}
+        self.state = [n for n in names if n.startswith(STATE_PREFIX) and n != FOREIGN_STATE]
+        self.other_public = [n for n in OTHER_PUBLIC if n in self.at]
+        missing = [n for n in REQUIRED if n not in self.at]
+        if not self.state:
+            missing.append("FINANZ_STATO_* (at least one, e.g. FINANZ_STATO_FSC)")
+        if missing:
+            raise HeaderError(f"the header lacks {', '.join(missing)}: is this OpenCoesione's "
+                              f"projects file? (it starts {';'.join(names)[:120]!r})")
+
+
+def _rows(reader: Any, columns: _Columns) -> Iterator[Row]:  # a csv reader, which has line_num
+    while True:
+        line_number = reader.line_num + 1  # where the record starts; a cell may span lines
+        cells = next(reader, None)
+        if cells is None:
+            return
+        if not any(c.strip() for c in cells):
+            continue  # a blank line, e.g. at the end of the file
+        yield _row(cells, columns, line_number)
+
+
+def _row(cells: list[str], columns: _Columns, line_number: int) -> Row:
+    code = cells[columns.at[CODE]].strip() if columns.at[CODE] < len(cells) else ""
+    if len(cells) != columns.width:
+        return RejectedRow(line_number, code, [
+            f"the row has {len(cells)} cells where the header has {columns.width} columns "
+            "(a stray ';' or a quote left open?)"])
+    reasons: list[str] = []
+
+    def amount(column: str) -> int:
+        try:
+            return parse_cents(cells[columns.at[column]])
+        except AmountError as exc:
+            reasons.append(f"{column} {exc}")
+            return 0
+
+    if not code:
+        reasons.append(f"{CODE} is empty: every project needs its code")
+    elif MULTI in code:
+        reasons.append(f"{CODE} holds several values separated by ':::'; it is the project's "
+                       "key and must be one code")
+    by_level = {level: (sum(amount(c) for c in columns.state) if level is Level.STATO
+                        else amount(LEVEL_COLUMNS[level])) for level in LEVELS}
+    other_public = sum(amount(column) for column in columns.other_public)
+    foreign = amount(FOREIGN_STATE) if FOREIGN_STATE in columns.at else 0
+    public_total, commitments, payments = amount(PUBLIC_TOTAL), amount(COMMITMENTS), amount(PAYMENTS)
+    if reasons:
+        return RejectedRow(line_number, code, reasons)
+
+    public_parts = sum(v for level, v in by_level.items() if level is not Level.PRIVATE) + other_public
+    if public_parts != public_total:
+        parts = [LEVEL_COLUMNS[Level.EU], "FINANZ_STATO_*", *(LEVEL_COLUMNS[lv] for lv in
+                 (Level.REGIONE, Level.PROVINCIA, Level.COMUNE)), *columns.other_public]
+        reasons.append(f"the public sources ({' + '.join(parts)}) add up to {format_euro(public_parts)}, "
+                       f"but {PUBLIC_TOTAL} says {format_euro(public_total)}")
+    funded = public_total + by_level[Level.PRIVATE] + foreign
+    if payments > funded:
+        reasons.append(f"{PAYMENTS} {format_euro(payments)} exceeds the {format_euro(funded)} that funds "
+                       f"the project ({PUBLIC_TOTAL} + {PRIVATE} + {FOREIGN_STATE})")
+    if reasons:
+        return RejectedRow(line_number, code, reasons)
+    cup = cells[columns.at[CUP]].split(MULTI)[0].strip()
+    # Line breaks inside a quoted title are layout, not content.
+    title = " / ".join(" ".join(t.split()) for t in cells[columns.at[TITLE]].split(MULTI) if t.strip())
+    return ProjectFinancing(line_number, code, cup, title, by_level, other_public, foreign,
+                            public_total, commitments, payments)
