@@ -87,6 +87,9 @@ class _Columns:
         self.at = {name: i for i, name in enumerate(names)}
         self.state = [n for n in names if n.startswith(STATE_PREFIX) and n != FOREIGN_STATE]
         self.other_public = [n for n in OTHER_PUBLIC if n in self.at]
+        amount_columns = [*LEVEL_COLUMNS.values(), *self.state, *self.other_public, FOREIGN_STATE,
+                          PUBLIC_TOTAL, COMMITMENTS, PAYMENTS]
+        self.amounts = [(n, self.at[n]) for n in amount_columns if n in self.at]
         missing = [n for n in REQUIRED if n not in self.at]
         if not self.state:
             missing.append("FINANZ_STATO_* (at least one, e.g. FINANZ_STATO_FSC)")
@@ -113,27 +116,24 @@ def _row(cells: list[str], columns: _Columns, line_number: int) -> Row:
             f"the row has {len(cells)} cells where the header has {columns.width} columns "
             "(a stray ';' or a quote left open?)"])
     reasons: list[str] = []
-
-    def amount(column: str) -> int:
+    amounts: dict[str, int] = {}
+    for column, index in columns.amounts:
         try:
-            return parse_cents(cells[columns.at[column]])
+            amounts[column] = parse_cents(cells[index])
         except AmountError as exc:
             reasons.append(f"{column} {exc}")
-            return 0
-
     if not code:
         reasons.append(f"{CODE} is empty: every project needs its code")
     elif MULTI in code:
         reasons.append(f"{CODE} holds several values separated by ':::'; it is the project's "
                        "key and must be one code")
-    by_level = {level: (sum(amount(c) for c in columns.state) if level is Level.STATO
-                        else amount(LEVEL_COLUMNS[level])) for level in LEVELS}
-    other_public = sum(amount(column) for column in columns.other_public)
-    foreign = amount(FOREIGN_STATE) if FOREIGN_STATE in columns.at else 0
-    public_total, commitments, payments = amount(PUBLIC_TOTAL), amount(COMMITMENTS), amount(PAYMENTS)
     if reasons:
         return RejectedRow(line_number, code, reasons)
-
+    by_level = {level: (sum(amounts[c] for c in columns.state) if level is Level.STATO
+                        else amounts[LEVEL_COLUMNS[level]]) for level in LEVELS}
+    other_public = sum(amounts[c] for c in columns.other_public)
+    foreign = amounts.get(FOREIGN_STATE, 0)
+    public_total, payments = amounts[PUBLIC_TOTAL], amounts[PAYMENTS]
     public_parts = sum(v for level, v in by_level.items() if level is not Level.PRIVATE) + other_public
     if public_parts != public_total:
         parts = [LEVEL_COLUMNS[Level.EU], "FINANZ_STATO_*", *(LEVEL_COLUMNS[lv] for lv in
@@ -150,4 +150,4 @@ def _row(cells: list[str], columns: _Columns, line_number: int) -> Row:
     # Line breaks inside a quoted title are layout, not content.
     title = " / ".join(" ".join(t.split()) for t in cells[columns.at[TITLE]].split(MULTI) if t.strip())
     return ProjectFinancing(line_number, code, cup, title, by_level, other_public, foreign,
-                            public_total, commitments, payments)
+                            public_total, amounts[COMMITMENTS], payments)

@@ -1,0 +1,160 @@
+"""From a valid OpenCoesione row to funding events: one line per funded level, payments
+spread to the cent, requests grouped per institution in the funding API's wire format."""
+
+import io
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import TypeAdapter
+
+from regia_funding.domain.commands import FundingCommand
+from regia_funding.importing.allocation import split_proportionally
+from regia_funding.importing.config import ConfigError, parse_level_option, parse_objective_map
+from regia_funding.importing.mapping import (ImportMapping, InstitutionRequest, Target, line_id_for,
+                                              plan_row)
+from regia_funding.importing.opencoesione import ProjectFinancing, RejectedRow, read_projects
+from regia_shared.levels import GovernmentLevel as L
+
+FIXTURES = Path(__file__).parent.parent / "fixtures" / "opencoesione"
+COMMANDS = TypeAdapter(FundingCommand)
+TARGETS = {
+    L.EU: Target("regione-liguria", "por-fesr-liguria"),
+    L.STATO: Target("stato-mef", "fondo-rotazione"),
+    L.REGIONE: Target("regione-liguria", "bilancio-regionale"),
+    L.PROVINCIA: Target("provincia-spezia", "bilancio-provinciale"),
+    L.COMUNE: Target("comune-spezia", "bilancio-comunale"),
+    L.PRIVATE: Target("cantieri-spezia", "cofinanziamento-privato"),
+}
+
+
+def project(by_level: dict, payments: int = 0, code: str = "1LIFESR-0007") -> ProjectFinancing:
+    levels = {lv: by_level.get(lv, 0) for lv in L}
+    public = sum(v for lv, v in levels.items() if lv is not L.PRIVATE)
+    return ProjectFinancing(2, code, "D41B19000120007", "MIGLIO BLU", levels, 0, 0, public, 0, payments)
+
+
+def mapping(**kwargs) -> ImportMapping:  # type: ignore[no-untyped-def]
+    return ImportMapping(kwargs.pop("targets", TARGETS), 2027, **({"objective_id": "miglio-blu"} | kwargs))
+
+
+def events_of(requests: list[InstitutionRequest]) -> dict[str, list[dict]]:
+    return {r.institution_id: r.events for r in requests}
+
+
+def test_each_funded_level_commits_its_line_and_payments_are_spread_exactly() -> None:
+    row = project({L.EU: 150_000_000, L.STATO: 105_000_000, L.REGIONE: 45_000_000, L.COMUNE: 30_000_000},
+                  payments=123_456_789)
+    requests = plan_row(row, mapping())
+    assert isinstance(requests, list)
+    by_institution = events_of(requests)
+    assert list(by_institution) == ["regione-liguria", "stato-mef", "comune-spezia"]
+    regione = by_institution["regione-liguria"]  # EU and REGIONE both recorded by the Regione
+    assert [(e["type"], e["line_id"]) for e in regione] == [
+        ("commitment", "OC-1LIFESR-0007-EU"), ("commitment", "OC-1LIFESR-0007-REGIONE"),
+        ("disbursement", "OC-1LIFESR-0007-EU"), ("disbursement", "OC-1LIFESR-0007-REGIONE")]
+    assert regione[0] | {"reason": None} == {
+        "type": "commitment", "line_id": "OC-1LIFESR-0007-EU", "instrument_id": "por-fesr-liguria",
+        "objective_id": "miglio-blu", "fiscal_year": 2027, "committed_cents": 150_000_000, "reason": None}
+    paid = [e["amount_cents"] for events in by_institution.values() for e in events
+            if e["type"] == "disbursement"]
+    assert sum(paid) == 123_456_789
+    assert [r.levels for r in requests] == [(L.EU, L.REGIONE), (L.STATO,), (L.COMUNE,)]
+
+
+def test_every_event_is_valid_in_the_funding_api_wire_format() -> None:
+    with (FIXTURES / "progetti_good.csv").open(encoding="utf-8-sig", newline="") as stream:
+        rows = list(read_projects(stream))
+    with (FIXTURES / "objective_map.csv").open(encoding="utf-8-sig", newline="") as stream:
+        objectives = parse_objective_map(stream)
+    plans = [plan_row(row, mapping(objective_id=None, objectives_by_project=objectives)) for row in rows]
+    assert all(isinstance(p, list) for p in plans), plans
+    for requests in plans:
+        for request in requests:
+            for event in request.events:
+                COMMANDS.validate_python(event)  # raises on any field the API would refuse
+            assert request.body("import:opencoesione")["institution_id"] == request.institution_id
+
+
+def test_a_funded_level_without_an_institution_rejects_the_row() -> None:
+    targets = {lv: t for lv, t in TARGETS.items() if lv is not L.PROVINCIA}
+    rejected = plan_row(project({L.EU: 100, L.PROVINCIA: 50}), mapping(targets=targets))
+    assert isinstance(rejected, RejectedRow)
+    assert "FINANZ_PROVINCIA is € 0,50, but no institution is configured for level PROVINCIA" in rejected.reasons[0]
+    assert "--level PROVINCIA=INSTITUTION:INSTRUMENT" in rejected.reasons[0]
+
+
+def test_payments_beyond_the_lines_opened_reject_the_row() -> None:
+    row = project({L.COMUNE: 1_000}, payments=1_001)
+    rejected = plan_row(row, mapping())
+    assert isinstance(rejected, RejectedRow) and "exceeds the € 10,00 committed" in rejected.reasons[0]
+
+
+def test_a_project_without_objective_or_funding_is_rejected() -> None:
+    rejected = plan_row(project({L.EU: 100}, code="ALTRO"), mapping(objective_id=None, objectives_by_project={}))
+    assert isinstance(rejected, RejectedRow)
+    assert rejected.reasons == ["the objective map has no objective for project ALTRO"]
+    assert "all zero" in plan_row(project({}), mapping()).reasons[0]  # type: ignore[union-attr]
+
+
+def test_line_ids_are_valid_and_distinct_even_for_awkward_codes() -> None:
+    assert line_id_for("1LIFESR-0007", L.EU) == "OC-1LIFESR-0007-EU"
+    spaced, underscored = line_id_for("10LISP CANTIERI 3", L.EU), line_id_for("10LISP_CANTIERI_3", L.EU)
+    assert spaced != underscored and spaced.startswith("OC-10LISP_CANTIERI_3-") and spaced.endswith("-EU")
+    long_code = "X" * 150
+    assert len(line_id_for(long_code, L.PROVINCIA)) <= 100
+    assert line_id_for(long_code, L.PROVINCIA) != line_id_for(long_code + "Y", L.PROVINCIA)
+    for event in plan_row(project({L.EU: 5}, code="àèì / 2014"), mapping())[0].events:  # type: ignore[index]
+        COMMANDS.validate_python(event)
+
+
+def test_the_idempotency_key_is_stable_and_changes_with_the_events() -> None:
+    first = plan_row(project({L.COMUNE: 1_000}, payments=10), mapping())[0]  # type: ignore[index]
+    again = plan_row(project({L.COMUNE: 1_000}, payments=10), mapping())[0]  # type: ignore[index]
+    later = plan_row(project({L.COMUNE: 1_000}, payments=20), mapping())[0]  # type: ignore[index]
+    assert first.idempotency_key == again.idempotency_key != later.idempotency_key
+    assert first.idempotency_key.startswith("oc-1LIFESR-0007-COMUNE-")
+    assert len(first.idempotency_key) <= 200 and first.idempotency_key.isascii()
+
+
+@given(total=st.integers(0, 10**14),
+       weights=st.lists(st.integers(0, 10**13), min_size=1, max_size=8).filter(lambda w: sum(w) > 0))
+def test_largest_remainder_adds_up_exactly_and_stays_within_a_cent(total: int, weights: list[int]) -> None:
+    shares = split_proportionally(total, weights)
+    whole = sum(weights)
+    assert sum(shares) == total
+    for share, weight in zip(shares, weights):
+        assert abs(share * whole - total * weight) < whole  # within one cent of the exact quota
+        if weight == 0:
+            assert share == 0
+        if total <= whole:
+            assert share <= weight  # a line is never paid more than it commits
+
+
+def test_splitting_refuses_what_cannot_be_split() -> None:
+    assert split_proportionally(0, [0, 0]) == [0, 0]
+    assert split_proportionally(3, [1, 1, 1, 0]) == [1, 1, 1, 0]
+    assert split_proportionally(2, [1, 1, 1]) == [1, 1, 0]  # ties go to the earlier line
+    with pytest.raises(ValueError):
+        split_proportionally(1, [0, 0])
+    with pytest.raises(ValueError):
+        split_proportionally(-1, [1])
+
+
+def test_level_options_and_objective_maps_are_checked() -> None:
+    assert parse_level_option("REGIONE=regione-liguria:por-fesr-liguria") == (
+        L.REGIONE, Target("regione-liguria", "por-fesr-liguria"))
+    assert parse_level_option("ue=regione-liguria:por-fesr")[0] is L.EU
+    for bad, words in [("REGIONE=regione-liguria", "LEVEL=INSTITUTION:INSTRUMENT"),
+                       ("CITTA=comune:bilancio", "not a level"), ("EU=bad id:x", "the institution id")]:
+        with pytest.raises(ConfigError, match=words):
+            parse_level_option(bad)
+    assert parse_objective_map(io.StringIO("project;objective_id\nP1;miglio-blu\n\nP2;mare\n")) == {
+        "P1": "miglio-blu", "P2": "mare"}
+    for bad, words in [("P1;miglio-blu;x\n", "line 1: expected"), ("P1;miglio blu\n", "objective id"),
+                       ("P1;a\nP1;b\n", "line 2: project P1 is mapped both")]:
+        with pytest.raises(ConfigError, match=words):
+            parse_objective_map(io.StringIO(bad))
+    with pytest.raises(ValueError):
+        ImportMapping(TARGETS, 2027)  # neither one objective nor a map
