@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from .importer import import_app
 from .keys import keys_app
 
 app = typer.Typer(
@@ -19,6 +20,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(keys_app, name="keys")
+app.add_typer(import_app, name="import")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
