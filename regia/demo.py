@@ -27,7 +27,10 @@ OBJECTIVE = {
     "at_risk_threshold_pct": 80,
     "needs": [{"fiscal_year": 2027, "need_cents": 500_000_000}],
 }
-COMMITMENT = {"type": "commitment", "line_id": "LIG-2027-001", "objective_id": "miglio-blu",
+INSTRUMENT = {"instrument_id": "bilancio-regione-liguria", "institution_id": "regione-liguria",
+              "name": "Bilancio regionale della Liguria", "kind": "budget"}
+COMMITMENT = {"type": "commitment", "line_id": "LIG-2027-001", "instrument_id": "bilancio-regione-liguria",
+              "objective_id": "miglio-blu",
               "fiscal_year": 2027, "committed_cents": 450_000_000,
               "reason": "DGR Regione Liguria: cofinanziamento Miglio Blu 2027"}
 ALREADY_THERE = (200, 201, 204, 409)
@@ -45,6 +48,8 @@ def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None],
         partners.request("PUT", "/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"},
                          ok=ALREADY_THERE)
         wait_until_funder_known(funding, FUNDER, funder_timeout)
+        funding.request("POST", "/v1/instruments", json=INSTRUMENT, ok=ALREADY_THERE)
+        wait_until_known(funding, "/v1/objectives/miglio-blu", "objective 'miglio-blu'", funder_timeout)
         for old in previous_demo_keys(funding):
             funding.request("DELETE", f"/v1/keys/{old}", ok=(204, 404))
         key = funding.request("POST", f"/v1/institutions/{FUNDER}/keys",
@@ -71,6 +76,17 @@ def wait_until_funder_known(funding: ServiceClient, institution: str, timeout: f
         time.sleep(0.5)
     raise AdminError(f"the funding service has not learnt {institution!r} from the partner events "
                      f"after {timeout:.0f}s: see the partners and funding logs")
+
+
+def wait_until_known(funding: ServiceClient, path: str, what: str, timeout: float) -> None:
+    """Funding learns objectives from the objectives service's events: wait for it."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if funding.request("GET", path, ok=(200, 404)).status_code == 200:
+            return
+        time.sleep(0.5)
+    raise AdminError(f"the funding service has not learnt {what} after {timeout:.0f}s: "
+                     "see the objectives and funding logs")
 
 
 def previous_demo_keys(funding: ServiceClient) -> list[str]:

@@ -37,6 +37,8 @@ class ServiceRuntime:
     consumes: Sequence[str] = ()
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
     background: list[Callable[["ServiceRuntime"], Awaitable[None]]] = field(default_factory=list)
+    # Run once after migrations and before anything is served or consumed.
+    startup: list[Callable[["ServiceRuntime"], Awaitable[None]]] = field(default_factory=list)
     broker: KafkaBroker = field(init=False)
     _pool: asyncpg.Pool | None = field(default=None, init=False)
     _tasks: list[asyncio.Task] = field(default_factory=list, init=False)
@@ -63,6 +65,8 @@ class ServiceRuntime:
         dsn = s.database_url.get_secret_value()
         self._pool = await create_pool(dsn, self.name, min_size=s.db_pool_min, max_size=s.db_pool_max)
         await migrate(self._pool, self.name, self.migrations_package)
+        for hook in self.startup:
+            await hook(self)
         consumer_groups = [getattr(sub, "group_id", None) for sub in self.broker.subscribers]
         needed = [*self.publishes, *self.consumes,
                   *(topics.dead_letter(g) for g in consumer_groups if g)]
@@ -118,7 +122,7 @@ class ServiceRuntime:
         if not await self.broker.ping(timeout=2.0):
             raise ConnectionError("broker unreachable")
 
-    def http_app(self, *, title: str, version: str = "1") -> FastAPI:
+    def http_app(self, *, title: str, version: str = "1", union_tags: frozenset[str] = frozenset()) -> FastAPI:
         configure_logging(self.name, self.settings.log_level, self.settings.log_json)
 
         @contextlib.asynccontextmanager
@@ -133,7 +137,7 @@ class ServiceRuntime:
         app.state.settings = self.settings
         app.state.runtime = self
         instrument_http(app, self.registry, self.name)
-        install_error_handlers(app)
+        install_error_handlers(app, union_tags)
         app.include_router(ops_router(self.registry, {
             "database": self.check_database, "broker": self.check_broker}))
         return app

@@ -32,6 +32,7 @@ def funding_stream(seed: int = 2027) -> tuple[list[dict], dict[str, int]]:
     for objective, line in lines:
         final[line] = rng.randrange(1, 50_000) * 100
         events.append({"type": "commitment", "line_id": line, "objective_id": objective,
+                       "instrument_id": "por-fesr-liguria",
                        "fiscal_year": 2027, "committed_cents": final[line]})
     while len(events) < EVENTS:
         _, line = rng.choice(lines)
@@ -67,9 +68,14 @@ async def test_sigkill_mid_stream_loses_and_double_counts_nothing(service_env, d
                     "needs": [{"fiscal_year": 2027, "need_cents": 100_000_000}]})
                 assert r.status_code == 201, r.text
 
-            async def institution_known() -> bool:
-                return bool((await admin.get(f"{funding.url}/v1/institutions")).json())
-            await eventually(institution_known, what="funding learned the institution")
+            async def references_known() -> bool:
+                last = await admin.get(f"{funding.url}/v1/objectives/obj-{OBJECTIVES - 1}")
+                return bool((await admin.get(f"{funding.url}/v1/institutions")).json()) and last.status_code == 200
+            await eventually(references_known, what="funding learned the institution and objectives")
+            r = await admin.post(f"{funding.url}/v1/instruments", json={
+                "instrument_id": "por-fesr-liguria", "institution_id": "regione-liguria",
+                "name": "POR FESR Liguria", "kind": "programme"})
+            assert r.status_code == 201, r.text
             key = (await admin.post(f"{funding.url}/v1/institutions/regione-liguria/keys")).json()["key"]
 
         async def applied() -> int:

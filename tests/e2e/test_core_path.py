@@ -60,12 +60,21 @@ async def test_a_cut_below_threshold_reaches_the_lead_by_email(service_env, data
                 listed = (await admin.get(f"{funding.url}/v1/institutions")).json()
                 return any(i["institution_id"] == "regione-liguria" for i in listed)
             await eventually(funder_known, what="funding learned Regione Liguria from partner events")
+            r = await admin.post(f"{funding.url}/v1/instruments", json={
+                "instrument_id": "bilancio-regione-liguria", "institution_id": "regione-liguria",
+                "name": "Bilancio regionale", "kind": "budget"})
+            assert r.status_code == 201, r.text
+
+            async def objective_known() -> bool:
+                return (await admin.get(f"{funding.url}/v1/objectives/miglio-blu")).status_code == 200
+            await eventually(objective_known, what="funding learned the objective from its events")
             key = (await admin.post(f"{funding.url}/v1/institutions/regione-liguria/keys")).json()["key"]
 
         async with httpx.AsyncClient(base_url=funding.url, timeout=10,
                                      headers={"Authorization": f"Bearer {key}"}) as region:
             r = await region.post("/v1/funding-events", headers={"Idempotency-Key": "dgr-2026-101"}, json={
                 "type": "commitment", "line_id": "LIG-2027-001", "objective_id": "miglio-blu",
+                "instrument_id": "bilancio-regione-liguria",
                 "fiscal_year": 2027, "committed_cents": NEED, "reason": "DGR 101/2026"})
             assert r.status_code == 202, r.text
 

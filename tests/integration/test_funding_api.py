@@ -5,51 +5,14 @@ import uuid
 
 import pytest
 
-from regia_funding.app import create_app
 from regia_shared import topics
-from regia_shared.levels import GovernmentLevel
 
 from ..support import kafka
 from ..support.infra import Database
-from ..support.partners import institution_registered
-from ..support.services import ADMIN_HEADERS, RunningService, in_process
-from ..support.wait import eventually
+from ..support.funding_api import commitment, counts, issue_key
+from ..support.services import ADMIN_HEADERS
 
 pytestmark = pytest.mark.usefixtures("service_env")
-
-
-@pytest.fixture
-async def funding(service_env, broker):  # type: ignore[no-untyped-def]
-    await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [
-        institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE),
-        institution_registered("comune-spezia", "Comune della Spezia", GovernmentLevel.COMUNE),
-    ])
-    async with in_process("funding", create_app) as service:
-        async with service.client(headers=ADMIN_HEADERS) as admin:
-            async def known() -> bool:
-                r = await admin.get("/v1/institutions")
-                return len(r.json()) == 2
-            await eventually(known, what="institutions projected from partner events")
-        yield service
-
-
-async def issue_key(service: RunningService, institution: str) -> dict[str, str]:
-    async with service.client(headers=ADMIN_HEADERS) as admin:
-        r = await admin.post(f"/v1/institutions/{institution}/keys", json={"label": "test"})
-        assert r.status_code == 201, r.text
-        return {"Authorization": f"Bearer {r.json()['key']}"}
-
-
-def commitment(line_id: str = "LIG-2027-1", amount: int = 100_000_00) -> dict:
-    return {"type": "commitment", "line_id": line_id, "objective_id": "miglio-blu",
-            "fiscal_year": 2027, "committed_cents": amount, "reason": "DGR 1/2026"}
-
-
-async def counts(database: Database) -> tuple[int, int, int]:
-    lines = await database.fetchval("funding", "SELECT count(*) FROM funding_lines")
-    entries = await database.fetchval("funding", "SELECT count(*) FROM ledger_entries")
-    events = await database.fetchval("funding", "SELECT count(*) FROM outbox")
-    return lines, entries, events  # type: ignore[return-value]
 
 
 async def test_commitment_then_revision_is_recorded_and_published(funding, database, broker):  # type: ignore[no-untyped-def]
@@ -64,7 +27,7 @@ async def test_commitment_then_revision_is_recorded_and_published(funding, datab
         line = (await client.get("/v1/funding-lines/LIG-2027-1")).json()
     assert line["committed_cents"] == 40_000_00 and line["version"] == 2 and line["level"] == "REGIONE"
     assert [e["kind"] for e in line["history"]] == ["COMMITMENT", "REVISION"]
-    assert [e["delta_cents"] for e in line["history"]] == [100_000_00, -60_000_00]
+    assert [e["committed_delta_cents"] for e in line["history"]] == [100_000_00, -60_000_00]
 
     published = await kafka.read_all(broker.bootstrap_servers, topics.FUNDING, expect=2)
     assert [e.type for e in published] == ["FundingCommitted", "FundingRevised"]

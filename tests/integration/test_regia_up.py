@@ -163,7 +163,8 @@ def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -
         up.wait_for(RUNNING)
         assert "Demo loaded" in up.output and "warning" not in up.output, up.output
         keys.append(up.output.split("export REGIA_DEMO_KEY='", 1)[1].split("'", 1)[0])
-        commitment = {"type": "commitment", "line_id": "LIG-2027-001", "objective_id": "miglio-blu",
+        commitment = {"type": "commitment", "line_id": "LIG-2027-001",
+                      "instrument_id": "bilancio-regione-liguria", "objective_id": "miglio-blu",
                       "fiscal_year": 2027, "committed_cents": 450_000_000, "reason": "DGR"}
         pushed = httpx.post(f"{up.url('funding')}/v1/funding-events", json=commitment, timeout=10,
                             headers={"Authorization": f"Bearer {keys[-1]}", "Idempotency-Key": "demo-1"})

@@ -5,9 +5,21 @@ from fastapi import FastAPI
 from regia_shared import topics
 from regia_shared.runtime import ServiceRuntime
 
+from .adapters import references
 from .config import FundingSettings
+from .domain.commands import COMMAND_TYPES
 from .entrypoints import consumers
-from .entrypoints.http import funding_router, keys_router
+from .entrypoints.admin_http import admin_router
+from .entrypoints.events_http import events_router
+from .entrypoints.queries_http import queries_router
+
+
+async def open_budget_window(runtime: ServiceRuntime) -> None:
+    settings = runtime.settings
+    assert isinstance(settings, FundingSettings)
+    async with runtime.pool.acquire() as conn:
+        await references.init_window(conn, settings.window_first_year,
+                                     settings.window_first_year + settings.window_years - 1)
 
 
 def create_app(settings: FundingSettings | None = None) -> FastAPI:
@@ -16,10 +28,12 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
         settings=settings or FundingSettings(),
         migrations_package="regia_funding",
         publishes=[topics.FUNDING],
-        consumes=[topics.PARTNERS],
+        consumes=[topics.PARTNERS, topics.OBJECTIVES],
+        startup=[open_budget_window],
     )
     consumers.register(runtime)
-    app = runtime.http_app(title="Regia funding")
-    app.include_router(funding_router(runtime.registry))
-    app.include_router(keys_router())
+    app = runtime.http_app(title="Regia funding", union_tags=frozenset(COMMAND_TYPES))
+    app.include_router(events_router(runtime.registry))
+    app.include_router(queries_router())
+    app.include_router(admin_router())
     return app

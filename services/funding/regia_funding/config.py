@@ -1,3 +1,5 @@
+from datetime import date
+
 from pydantic import AliasChoices, Field
 
 from regia_shared.settings import ServiceSettings
@@ -5,5 +7,11 @@ from regia_shared.settings import ServiceSettings
 
 class FundingSettings(ServiceSettings):
     http_port: int = Field(8101, validation_alias=AliasChoices("REGIA_FUNDING_PORT"))
-    min_fiscal_year: int = Field(2000, validation_alias=AliasChoices("REGIA_FUNDING_MIN_YEAR"))
-    max_fiscal_year: int = Field(2100, validation_alias=AliasChoices("REGIA_FUNDING_MAX_YEAR"))
+    window_first_year: int = Field(
+        default_factory=lambda: date.today().year - 1, ge=1990, le=2100,
+        validation_alias=AliasChoices("REGIA_FUNDING_WINDOW_FIRST_YEAR"),
+        description="First fiscal year of the budget window when the service first starts; "
+        "afterwards the window only moves with the year-end roll-over")
+    window_years: int = Field(
+        7, ge=1, le=30, validation_alias=AliasChoices("REGIA_FUNDING_WINDOW_YEARS"),
+        description="How many fiscal years the budget window spans")

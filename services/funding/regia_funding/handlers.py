@@ -1,27 +1,24 @@
-"""The funding service's use cases: each runs in one transaction, so a refused command
-writes nothing and an accepted one writes the line, its ledger entry, its outbox event
-and its Idempotency-Key record together or not at all."""
+"""The funding service's use cases, the same for every way in (HTTP, batch, Kafka, import).
+
+A request runs in one transaction: its Idempotency-Key record, every line it changes,
+their ledger entries and their outbox events commit together or not at all. Each command
+of a batch runs under a savepoint, so every refusal can be reported at once and a refused
+batch still writes nothing.
+"""
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import asyncpg
 
-from regia_shared import outbox, topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.funding import FundingCommitted, FundingLineChanged, FundingRevised, FundingRevoked
+from regia_shared.refusal import Refused
 
-from .adapters import idempotency, institutions, lines
-from .domain.commands import CommitFunding, FundingCommand
-from .domain.errors import FundingError, LineAlreadyExists, LineNotFound, NotYourLine
-from .domain.line import EntryKind, LedgerEntry, change_line, open_line
-
-_EVENT_OF_KIND: dict[EntryKind, type[FundingLineChanged]] = {
-    EntryKind.COMMITMENT: FundingCommitted,
-    EntryKind.REVISION: FundingRevised,
-    EntryKind.REVOCATION: FundingRevoked,
-}
+from . import execution
+from .adapters import idempotency
+from .domain.commands import FundingCommand
+from .domain.errors import FundingError
 
 
 @dataclass(frozen=True)
@@ -29,10 +26,26 @@ class Caller:
     institution_id: str
     key_id: str | None
     channel: str = "http"
+    instruments: frozenset[str] | None = None  # the key's scope; None: every instrument
+    on_behalf: bool = False  # an administrator acting for the institution (imports)
+
+    @property
+    def recorded_as(self) -> str:
+        return "admin" if self.on_behalf else self.institution_id
 
 
 class IdempotencyKeyReused(FundingError):
     status, code = 422, "idempotency_key_reused"
+
+
+class BatchRefused(FundingError):
+    status, code = 422, "batch_refused"
+
+    def __init__(self, refusals: Sequence[tuple[int, Refused]]) -> None:
+        self.details = [{"index": i, "error": r.code, "field": r.field, "message": r.message}
+                        for i, r in refusals]
+        super().__init__(f"{len(refusals)} of the batch's events were refused; nothing was recorded: "
+                         + "; ".join(f"[{d['index']}] {d['message']}" for d in self.details))
 
 
 @dataclass(frozen=True)
@@ -42,9 +55,9 @@ class Outcome:
     replayed: bool
 
 
-async def record_funding_event(
-    pool: asyncpg.Pool, caller: Caller, command: FundingCommand, *,
-    idempotency_key: str, request_sha256: str, correlation_id: str, years: range,
+async def record_funding_events(
+    pool: asyncpg.Pool, caller: Caller, commands: Sequence[FundingCommand], *, batch: bool,
+    idempotency_key: str, request_sha256: str, correlation_id: str,
 ) -> Outcome:
     async with pool.acquire() as conn, conn.transaction():
         earlier = await idempotency.claim(conn, caller.institution_id, idempotency_key, request_sha256)
@@ -53,46 +66,18 @@ async def record_funding_event(
                 raise IdempotencyKeyReused(
                     "this Idempotency-Key was already used for a different request", "Idempotency-Key")
             return Outcome(earlier["status_code"], _json(earlier["response"]), replayed=True)
-
-        existing = await lines.get(conn, command.line_id, for_update=True)
-        if isinstance(command, CommitFunding):
-            level = await institutions.level_of(conn, caller.institution_id)
-            if level is None:
-                raise NotYourLine(f"institution {caller.institution_id!r} is not registered as a funder")
-            entry = open_line(command, caller.institution_id, level, existing, years)
-        else:
-            if existing is None:
-                raise LineNotFound(f"no funding line {command.line_id!r}", "line_id")
-            entry = change_line(existing, command, caller.institution_id)
-
-        event = _event(entry, correlation_id)
-        try:
-            entry_id = await lines.save(conn, entry, pushed_by=caller.institution_id, key_id=caller.key_id,
-                                        channel=caller.channel, event_id=event.event_id,
-                                        correlation_id=correlation_id)
-        except asyncpg.UniqueViolationError as exc:
-            raise LineAlreadyExists(f"line {command.line_id!r} already exists", "line_id") from exc
-        await outbox.append(conn, topics.FUNDING, [event])
-        body = {
-            "event_id": str(event.event_id), "event_type": event.type, "entry_id": entry_id,
-            "line_id": entry.line.line_id, "line_version": entry.line.version,
-            "committed_cents": entry.line.committed_cents, "status": entry.line.status.value,
-        }
+        results, refusals = [], []
+        for index, command in enumerate(commands):
+            try:
+                async with conn.transaction():  # a savepoint: a refusal leaves no trace
+                    results.append(await execution.execute(conn, caller, command, correlation_id))
+            except Refused as refusal:
+                refusals.append((index, refusal))
+        if refusals:
+            raise refusals[0][1] if not batch else BatchRefused(refusals)
+        body = {"results": results} if batch else results[0]
         await idempotency.complete(conn, caller.institution_id, idempotency_key, 202, body)
         return Outcome(202, body, replayed=False)
-
-
-def _event(entry: LedgerEntry, correlation_id: str) -> Envelope:
-    line = entry.line
-    payload = _EVENT_OF_KIND[entry.kind](
-        line_id=line.line_id, institution_id=line.institution_id, level=line.level,
-        objective_id=line.objective_id, fiscal_year=line.fiscal_year,
-        committed_cents=line.committed_cents, disbursed_cents=line.disbursed_cents,
-        line_version=line.version, delta_cents=entry.delta_cents, reason=entry.reason,
-    )
-    # Keyed by objective: every event that moves one objective's coverage is in one
-    # partition, in the order the ledger recorded it.
-    return Envelope.wrap(payload, key=line.objective_id, producer="funding", correlation_id=correlation_id)
 
 
 def _json(value: Any) -> dict[str, Any]:

@@ -22,6 +22,10 @@ class FundingLineChanged(EventPayload):
     line_version: int = Field(ge=1)
     delta_cents: SignedCents = Field(description="Change of the commitment by this entry")
     reason: str | None = Field(default=None, max_length=2000)
+    instrument_id: str | None = Field(default=None, max_length=100)
+    disbursed_delta_cents: SignedCents = Field(default=0, description="Change of the disbursed amount")
+    counterpart_line_id: str | None = Field(
+        default=None, max_length=100, description="The other line of a reallocation or roll-over")
 
 
 class FundingCommitted(FundingLineChanged):
@@ -33,4 +37,17 @@ class FundingRevised(FundingLineChanged):
 
 
 class FundingRevoked(FundingLineChanged):
-    """The line was revoked: its commitment is now zero."""
+    """The line was revoked: what was undisbursed is withdrawn and the line is closed."""
+
+
+class FundingDisbursed(FundingLineChanged):
+    """A payment was made on the line."""
+
+
+class FundingReallocated(FundingLineChanged):
+    """Money moved between two lines of one instrument and year (one event per line)."""
+
+
+class FundingRolledOver(FundingLineChanged):
+    """At year-end the undisbursed rest of a line moved to the next fiscal year (one event
+    for the closing line, one for the line that receives it)."""

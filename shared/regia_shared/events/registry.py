@@ -1,7 +1,14 @@
 """Every event type by its name, so a consumer can parse an envelope's payload."""
 
 from .envelope import Envelope, EventPayload
-from .funding import FundingCommitted, FundingRevised, FundingRevoked
+from .funding import (
+    FundingCommitted,
+    FundingDisbursed,
+    FundingReallocated,
+    FundingRevised,
+    FundingRevoked,
+    FundingRolledOver,
+)
 from .notifications import AlertDelivered, AlertFailed
 from .objectives import ObjectiveCoverageChanged, ObjectiveDefined, ObjectiveStatusChanged
 from .partners import ContactAdded, ObjectiveLeadAssigned, PartnerRegistered
@@ -12,6 +19,9 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         FundingCommitted,
         FundingRevised,
         FundingRevoked,
+        FundingDisbursed,
+        FundingReallocated,
+        FundingRolledOver,
         ObjectiveDefined,
         ObjectiveCoverageChanged,
         ObjectiveStatusChanged,
@@ -40,3 +50,7 @@ def parse_payload(envelope: Envelope) -> EventPayload:
             f"(this consumer reads version {model.event_version()})"
         )
     return model.model_validate(envelope.payload)
+
+
+FUNDING_LINE_EVENTS = (FundingCommitted, FundingRevised, FundingRevoked, FundingDisbursed,
+                       FundingReallocated, FundingRolledOver)

@@ -24,21 +24,22 @@ async def exists(conn: asyncpg.Connection, institution_id: str) -> bool:
 
 
 async def add_key(conn: asyncpg.Connection, key_id: str, institution_id: str, key_sha256: str,
-                  label: str | None) -> None:
+                  label: str | None, instruments: list[str] | None = None) -> None:
     await conn.execute(
-        "INSERT INTO api_keys (key_id, institution_id, key_sha256, label) VALUES ($1, $2, $3, $4)",
-        key_id, institution_id, key_sha256, label,
+        "INSERT INTO api_keys (key_id, institution_id, key_sha256, label, instruments)"
+        " VALUES ($1, $2, $3, $4, $5)",
+        key_id, institution_id, key_sha256, label, instruments,
     )
 
 
 async def key(conn: asyncpg.Connection, key_id: str) -> asyncpg.Record | None:
     return await conn.fetchrow(
-        "SELECT key_id, institution_id, key_sha256, revoked_at FROM api_keys WHERE key_id = $1", key_id)
+        "SELECT key_id, institution_id, key_sha256, instruments, revoked_at FROM api_keys WHERE key_id = $1", key_id)
 
 
 async def keys_of(conn: asyncpg.Connection, institution_id: str) -> list[dict]:
     rows = await conn.fetch(
-        "SELECT key_id, label, created_at, revoked_at FROM api_keys WHERE institution_id = $1"
+        "SELECT key_id, label, instruments, created_at, revoked_at FROM api_keys WHERE institution_id = $1"
         " ORDER BY created_at", institution_id)
     return [dict(r) for r in rows]
 

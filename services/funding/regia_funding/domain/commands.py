@@ -1,18 +1,22 @@
 """What an institution asks the funding service to do, as validated commands.
 
-The wire names (`commitment`, `revision`, `revocation`) are the `type` discriminator of the
-request body, so a body with a wrong or missing type is refused naming that field.
+The wire names are the `type` discriminator of the request body, so a body with a wrong or
+missing type is refused naming that field. Amounts are strict integer cents in euro: a
+float, a numeric string or another currency is refused, never converted.
 """
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from regia_shared.money import Cents
 
-LineId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
-ObjectiveId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+Slug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+LineId = Slug
+ObjectiveId = Slug
+InstrumentId = Slug
 Reason = Annotated[str | None, Field(default=None, max_length=2000)]
+PositiveCents = Annotated[Cents, Field(gt=0)]
 
 
 class _Command(BaseModel):
@@ -20,18 +24,20 @@ class _Command(BaseModel):
 
     line_id: LineId
     reason: Reason = None
+    currency: Literal["EUR"] = Field(default="EUR", description="Only euro is accepted")
     expected_version: int | None = Field(
-        default=None, ge=0, description="Optimistic concurrency: the line version you last saw"
-    )
+        default=None, ge=0, description="Optimistic concurrency: the line version you last saw "
+        "(0 for a line that must not exist yet); the If-Match header says the same")
 
 
 class CommitFunding(_Command):
-    """Open a funding line: commit money to an objective for a fiscal year."""
+    """Open a funding line: commit an instrument's money to an objective for a fiscal year."""
 
     type: Literal["commitment"]
+    instrument_id: InstrumentId
     objective_id: ObjectiveId
     fiscal_year: int
-    committed_cents: Cents = Field(gt=0)
+    committed_cents: PositiveCents
 
 
 class ReviseFunding(_Command):
@@ -41,10 +47,38 @@ class ReviseFunding(_Command):
     committed_cents: Cents
 
 
+class DisburseFunding(_Command):
+    """Record a payment made on a line."""
+
+    type: Literal["disbursement"]
+    amount_cents: PositiveCents
+
+
 class RevokeFunding(_Command):
-    """Withdraw a line's commitment entirely."""
+    """Withdraw what is still undisbursed on a line and close it."""
 
     type: Literal["revocation"]
 
 
-FundingCommand = Annotated[CommitFunding | ReviseFunding | RevokeFunding, Field(discriminator="type")]
+class ReallocateFunding(_Command):
+    """Move committed, undisbursed money of a line to another objective: onto `to_line_id`,
+    an existing line of the same instrument and year, or a new line opened for it."""
+
+    type: Literal["reallocation"]
+    amount_cents: PositiveCents
+    to_line_id: LineId
+    to_objective_id: ObjectiveId | None = Field(
+        default=None, description="Required when to_line_id does not exist yet")
+
+    @model_validator(mode="after")
+    def different_lines(self) -> "ReallocateFunding":
+        if self.to_line_id == self.line_id:
+            raise ValueError("to_line_id must differ from line_id")
+        return self
+
+
+FundingCommand = Annotated[
+    CommitFunding | ReviseFunding | DisburseFunding | RevokeFunding | ReallocateFunding,
+    Field(discriminator="type"),
+]
+COMMAND_TYPES = ("commitment", "revision", "disbursement", "revocation", "reallocation")

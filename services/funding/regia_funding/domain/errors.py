@@ -12,8 +12,11 @@ class LineNotFound(FundingError):
     status, code = 404, "line_not_found"
 
 
-class NotYourLine(FundingError):
+class NotYours(FundingError):
     status, code = 403, "forbidden"
+
+
+NotYourLine = NotYours
 
 
 class LineAlreadyExists(FundingError):
@@ -26,3 +29,15 @@ class StaleVersion(FundingError):
 
 class InvalidChange(FundingError):
     status, code = 422, "invalid_change"
+
+
+class UnknownReference(FundingError):
+    """An instrument or objective the funding service does not know."""
+
+    status, code = 422, "unknown_reference"
+
+
+class NoSuchMoney(FundingError):
+    """Disbursing, reallocating or rolling over more than the line holds."""
+
+    status, code = 422, "insufficient_funds"

@@ -33,7 +33,8 @@ async def institution_caller(request: Request) -> Caller:
         row = await institutions.key(conn, key_id)
     if row is None or row["revoked_at"] is not None or not secret_matches(token, row["key_sha256"]):
         raise _unauthorized()
-    return Caller(institution_id=row["institution_id"], key_id=key_id)
+    scope = frozenset(row["instruments"]) if row["instruments"] is not None else None
+    return Caller(institution_id=row["institution_id"], key_id=key_id, instruments=scope)
 
 
 async def institution_or_admin(request: Request) -> Caller | None:

@@ -7,13 +7,13 @@ from prometheus_client import Counter
 from regia_shared import consumer, topics
 from regia_shared.consumer import Received
 from regia_shared.events.envelope import Envelope
-from regia_shared.events.funding import FundingCommitted, FundingRevised, FundingRevoked
+from regia_shared.events.registry import FUNDING_LINE_EVENTS
 from regia_shared.events.objectives import ObjectiveStatusChanged
 from regia_shared.runtime import ServiceRuntime
 
 from ..handlers import apply_funding_events
 
-FUNDING_TYPES = [m.event_type() for m in (FundingCommitted, FundingRevised, FundingRevoked)]
+FUNDING_TYPES = [m.event_type() for m in FUNDING_LINE_EVENTS]
 
 
 def register(runtime: ServiceRuntime) -> None:

@@ -1,0 +1,71 @@
+"""asyncpg adapter for what funding checks commands against: instruments, the objectives
+the objectives service announced, and the budget window."""
+
+import asyncpg
+
+from regia_shared.levels import GovernmentLevel
+
+from ..domain.rules import Instrument, Window
+
+
+async def instrument(conn: asyncpg.Connection, instrument_id: str) -> Instrument | None:
+    row = await conn.fetchrow(
+        "SELECT i.instrument_id, i.institution_id, s.level FROM instruments i"
+        " JOIN institutions s USING (institution_id) WHERE i.instrument_id = $1", instrument_id)
+    return Instrument(row["instrument_id"], row["institution_id"], GovernmentLevel(row["level"])) if row else None
+
+
+async def add_instrument(conn: asyncpg.Connection, instrument_id: str, institution_id: str, name: str,
+                         kind: str) -> bool:
+    status = await conn.execute(
+        "INSERT INTO instruments (instrument_id, institution_id, name, kind) VALUES ($1, $2, $3, $4)"
+        " ON CONFLICT DO NOTHING", instrument_id, institution_id, name, kind)
+    return status.endswith(" 1")
+
+
+async def instrument_row(conn: asyncpg.Connection, instrument_id: str) -> dict | None:
+    row = await conn.fetchrow("SELECT instrument_id, institution_id, name, kind FROM instruments"
+                              " WHERE instrument_id = $1", instrument_id)
+    return dict(row) if row else None
+
+
+async def instruments(conn: asyncpg.Connection, institution_id: str | None) -> list[dict]:
+    rows = await conn.fetch("SELECT instrument_id, institution_id, name, kind FROM instruments"
+                            " WHERE $1::text IS NULL OR institution_id = $1 ORDER BY instrument_id",
+                            institution_id)
+    return [dict(r) for r in rows]
+
+
+async def objective_known(conn: asyncpg.Connection, objective_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT 1 FROM known_objectives WHERE objective_id = $1", objective_id))
+
+
+async def objective(conn: asyncpg.Connection, objective_id: str) -> dict | None:
+    row = await conn.fetchrow("SELECT objective_id, title, updated_at FROM known_objectives"
+                              " WHERE objective_id = $1", objective_id)
+    return dict(row) if row else None
+
+
+async def remember_objective(conn: asyncpg.Connection, objective_id: str, title: str) -> None:
+    await conn.execute(
+        "INSERT INTO known_objectives (objective_id, title) VALUES ($1, $2) ON CONFLICT (objective_id)"
+        " DO UPDATE SET title = EXCLUDED.title, updated_at = now()", objective_id, title)
+
+
+async def window(conn: asyncpg.Connection, *, for_update: bool = False) -> Window:
+    row = await conn.fetchrow("SELECT first_year, last_year FROM budget_window"
+                              + (" FOR UPDATE" if for_update else ""))
+    if row is None:
+        raise RuntimeError("the budget window is not initialised")
+    return Window(row["first_year"], row["last_year"])
+
+
+async def init_window(conn: asyncpg.Connection, first_year: int, last_year: int) -> None:
+    """Set the window the first time the service starts; later it only rolls."""
+    await conn.execute("INSERT INTO budget_window (first_year, last_year) VALUES ($1, $2)"
+                       " ON CONFLICT DO NOTHING", first_year, last_year)
+
+
+async def move_window(conn: asyncpg.Connection, new: Window) -> None:
+    await conn.execute("UPDATE budget_window SET first_year = $1, last_year = $2, updated_at = now()",
+                       new.first_year, new.last_year)

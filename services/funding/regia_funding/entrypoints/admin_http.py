@@ -1,0 +1,139 @@
+"""Administrators' HTTP API: institution keys, instruments, the budget window and the
+year-end roll-over, and the ledger check. Every route needs the admin token."""
+
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from regia_shared.auth import hash_secret, require_admin
+from regia_shared.logs import get_logger
+
+from ..adapters import institutions, lines, references
+from ..domain import replay
+from ..domain.commands import InstrumentId
+from ..year_end import roll_over_year
+from .auth import format_key
+
+log = get_logger(__name__)
+
+
+class KeyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str | None = Field(default=None, max_length=200)
+    instruments: list[InstrumentId] | None = Field(
+        default=None, min_length=1, max_length=100,
+        description="Limit the key to these instruments of its institution")
+
+
+class InstrumentRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    instrument_id: InstrumentId
+    institution_id: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=300)
+    kind: str = Field(default="budget", pattern=r"^(budget|programme|fund|private)$")
+
+
+class RollOverRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    closing_year: int = Field(ge=1990, le=2100)
+
+
+def admin_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["administration"], dependencies=[Depends(require_admin)])
+
+    @router.post("/institutions/{institution_id}/keys", status_code=201)
+    async def issue_key(request: Request, institution_id: str, body: KeyRequest | None = None) -> dict:
+        """Issue an API key for an institution. The key is shown once and never stored."""
+        body = body or KeyRequest()
+        key_id = secrets.token_hex(6)
+        key = format_key(key_id, secrets.token_urlsafe(32))
+        async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
+            if not await institutions.exists(conn, institution_id):
+                raise HTTPException(404, detail=f"no institution {institution_id!r} is registered "
+                                    "as a funder (register it in the partners service with a level)")
+            for instrument_id in body.instruments or []:
+                found = await references.instrument_row(conn, instrument_id)
+                if found is None or found["institution_id"] != institution_id:
+                    raise HTTPException(422, detail=f"instrument {instrument_id!r} is not one of "
+                                        f"{institution_id!r}'s")
+            await institutions.add_key(conn, key_id, institution_id, hash_secret(key), body.label,
+                                       body.instruments)
+        log.info("api key issued", institution=institution_id, key_id=key_id)
+        return {"key_id": key_id, "institution_id": institution_id, "instruments": body.instruments,
+                "key": key}
+
+    @router.get("/institutions/{institution_id}/keys")
+    async def list_keys(request: Request, institution_id: str) -> list[dict]:
+        async with request.app.state.runtime.pool.acquire() as conn:
+            return await institutions.keys_of(conn, institution_id)
+
+    @router.delete("/keys/{key_id}", status_code=204)
+    async def revoke_key(request: Request, key_id: str) -> Response:
+        async with request.app.state.runtime.pool.acquire() as conn:
+            if not await institutions.revoke_key(conn, key_id):
+                raise HTTPException(404, detail=f"no active key {key_id!r}")
+        log.info("api key revoked", key_id=key_id)
+        return Response(status_code=204)
+
+    @router.get("/institutions")
+    async def list_institutions(request: Request) -> list[dict]:
+        async with request.app.state.runtime.pool.acquire() as conn:
+            return await institutions.all_institutions(conn)
+
+    @router.post("/instruments", status_code=201)
+    async def add_instrument(request: Request, body: InstrumentRequest, response: Response) -> dict:
+        """Declare an instrument (a budget, a programme, a fund) of a source institution."""
+        async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
+            if not await institutions.exists(conn, body.institution_id):
+                raise HTTPException(404, detail=f"no institution {body.institution_id!r}")
+            if not await references.add_instrument(conn, body.instrument_id, body.institution_id,
+                                                   body.name, body.kind):
+                held = await references.instrument_row(conn, body.instrument_id)
+                if held != body.model_dump():
+                    raise HTTPException(409, detail=f"instrument {body.instrument_id!r} exists with other data")
+                response.status_code = 200
+        return body.model_dump()
+
+    @router.get("/instruments")
+    async def list_instruments(request: Request, institution_id: str | None = None) -> list[dict]:
+        async with request.app.state.runtime.pool.acquire() as conn:
+            return await references.instruments(conn, institution_id)
+
+    @router.get("/objectives/{objective_id}")
+    async def known_objective(request: Request, objective_id: str) -> dict:
+        """Whether funding knows an objective yet (it learns them from objective events)."""
+        async with request.app.state.runtime.pool.acquire() as conn:
+            found = await references.objective(conn, objective_id)
+        if found is None:
+            raise HTTPException(404, detail=f"funding does not know objective {objective_id!r} (yet)")
+        return found
+
+    @router.get("/budget-window")
+    async def get_window(request: Request) -> dict:
+        async with request.app.state.runtime.pool.acquire() as conn:
+            window = await references.window(conn)
+        return {"first_year": window.first_year, "last_year": window.last_year}
+
+    @router.post("/budget-window/roll-over")
+    async def roll_over(request: Request, body: RollOverRequest,
+                        correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None) -> dict:
+        """Close the window's first year: undisbursed money moves to the next year."""
+        done = await roll_over_year(request.app.state.runtime.pool, body.closing_year,
+                                    correlation_id or secrets.token_hex(16))
+        log.info("year rolled over", year=done.closed_year, lines=done.lines_rolled, cents=done.cents_rolled)
+        return {"closed_year": done.closed_year, "lines_rolled": done.lines_rolled,
+                "cents_rolled": done.cents_rolled,
+                "window": {"first_year": done.window.first_year, "last_year": done.window.last_year}}
+
+    @router.get("/ledger/verify")
+    async def verify(request: Request) -> dict:
+        """Rebuild every line from the ledger alone and compare with what is held."""
+        async with request.app.state.runtime.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+            rebuilt = replay.fold(await lines.all_entries(conn))
+            held = await lines.all_lines(conn)
+        diffs = replay.differences(rebuilt, held)
+        return {"lines": len(held), "consistent": not diffs, "differences": diffs[:100]}
+
+    return router

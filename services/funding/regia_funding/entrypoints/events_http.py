@@ -1,0 +1,113 @@
+"""Ways in over HTTP: one funding event, a batch, and an administrator's import."""
+
+import hashlib
+import json
+import re
+import secrets
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, Header, Request
+from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry, Counter
+from pydantic import BaseModel, ConfigDict, Field
+
+from regia_shared.auth import require_admin
+from regia_shared.errors import error_body
+from regia_shared.logs import bind_contextvars, get_logger
+from regia_shared.refusal import Refused
+
+from ..domain.commands import FundingCommand
+from ..domain.errors import InvalidChange
+from ..handlers import BatchRefused, Caller, record_funding_events
+from .auth import institution_caller
+
+log = get_logger(__name__)
+IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200,
+                                       pattern=r"^[\x21-\x7e]+$")]
+CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200,
+                                             pattern=r"^[\x21-\x7e]+$")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=50)]
+
+
+class Batch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    events: list[FundingCommand] = Field(min_length=1, max_length=1000)
+
+
+class Import(Batch):
+    institution_id: str = Field(min_length=1, max_length=100)
+    channel: str = Field(default="import", pattern=r"^import(:[a-z0-9._-]{1,50})?$")
+
+
+def events_router(registry: CollectorRegistry) -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["funding events"])
+    accepted = Counter("regia_funding_events_accepted_total", "Funding events accepted",
+                       ["type", "channel"], registry=registry)
+    refused = Counter("regia_funding_events_refused_total", "Funding events refused by a rule",
+                      ["reason"], registry=registry)
+
+    async def record(request: Request, caller: Caller, commands: list, *, batch: bool,
+                     idempotency_key: str, correlation_id: str | None) -> JSONResponse:
+        correlation_id = correlation_id or secrets.token_hex(16)
+        bind_contextvars(correlation_id=correlation_id, institution=caller.institution_id)
+        fingerprint = hashlib.sha256(json.dumps(
+            [c.model_dump(mode="json") for c in commands], sort_keys=True).encode()).hexdigest()
+        try:
+            outcome = await record_funding_events(
+                request.app.state.runtime.pool, caller, commands, batch=batch,
+                idempotency_key=idempotency_key, request_sha256=fingerprint, correlation_id=correlation_id)
+        except Refused as exc:
+            refused.labels(exc.code).inc()
+            log.info("funding events refused", reason=exc.code, count=len(commands))
+            details = exc.details if isinstance(exc, BatchRefused) else None
+            return JSONResponse(error_body(exc.code, exc.message, exc.field, details), exc.status)
+        if not outcome.replayed:
+            for command in commands:
+                accepted.labels(command.type, caller.channel.split(":")[0]).inc()
+            log.info("funding events accepted", count=len(commands))
+        headers = {"X-Correlation-Id": correlation_id}
+        if not batch:
+            headers["Location"] = f"/v1/funding-lines/{commands[0].line_id}"
+        if outcome.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return JSONResponse(outcome.body, outcome.status, headers=headers)
+
+    @router.post("/funding-events", status_code=202)
+    async def post_funding_event(
+        request: Request, command: Annotated[FundingCommand, Body()], idempotency_key: IdempotencyKey,
+        caller: Annotated[Caller, Depends(institution_caller)],
+        correlation_id: CorrelationId = None, if_match: IfMatch = None,
+    ) -> JSONResponse:
+        """Record a commitment, revision, disbursement, revocation or reallocation."""
+        if if_match is not None:
+            command = command.model_copy(update={"expected_version": _version(if_match, command)})
+        return await record(request, caller, [command], batch=False,
+                            idempotency_key=idempotency_key, correlation_id=correlation_id)
+
+    @router.post("/funding-events/batch", status_code=202)
+    async def post_batch(request: Request, batch: Batch, idempotency_key: IdempotencyKey,
+                         caller: Annotated[Caller, Depends(institution_caller)],
+                         correlation_id: CorrelationId = None) -> JSONResponse:
+        """Up to 1,000 events, all recorded or none: a refusal lists every refused event."""
+        return await record(request, caller, batch.events, batch=True,
+                            idempotency_key=idempotency_key, correlation_id=correlation_id)
+
+    @router.post("/imports/funding-events", status_code=202, dependencies=[Depends(require_admin)])
+    async def post_import(request: Request, batch: Import, idempotency_key: IdempotencyKey,
+                          correlation_id: CorrelationId = None) -> JSONResponse:
+        """An administrator's import of one institution's events (e.g. from OpenCoesione)."""
+        caller = Caller(batch.institution_id, None, channel=batch.channel, on_behalf=True)
+        return await record(request, caller, batch.events, batch=True,
+                            idempotency_key=idempotency_key, correlation_id=correlation_id)
+
+    return router
+
+
+def _version(if_match: str, command: FundingCommand) -> int:
+    found = re.fullmatch(r'\s*(?:W/)?"?(\d{1,9})"?\s*', if_match)
+    if found is None:
+        raise InvalidChange('If-Match must be a line version, e.g. "3"', "If-Match")
+    version = int(found.group(1))
+    if command.expected_version not in (None, version):
+        raise InvalidChange("If-Match and expected_version disagree", "If-Match")
+    return version
