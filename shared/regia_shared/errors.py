@@ -17,7 +17,8 @@ def error_body(code: str, message: str, field: str | None = None, details: list 
     return {"error": code, "message": message, "field": field, "details": details or []}
 
 
-def _field(error: dict, union_tags: frozenset[str]) -> str:
+def field_name(error: dict, union_tags: frozenset[str] = frozenset()) -> str:
+    """The dotted path of the field a pydantic error is about, as a caller wrote it."""
     parts = [str(p) for p in error["loc"]]
     if error.get("type") in {"union_tag_invalid", "union_tag_not_found"}:
         # A wrong or missing discriminator: name the tag field itself.
@@ -27,7 +28,7 @@ def _field(error: dict, union_tags: frozenset[str]) -> str:
     # A discriminated union adds the tag ("commitment") to the path: drop it, wherever the
     # union sits (the body itself, or an item of a batch).
     parts = [p for p in parts if p not in union_tags]
-    return ".".join(parts) or "body"
+    return ".".join(parts) or "body"  # the whole body: invalid JSON, or not an object
 
 
 def install_error_handlers(app: FastAPI, union_tags: frozenset[str] = frozenset()) -> None:
@@ -35,7 +36,7 @@ def install_error_handlers(app: FastAPI, union_tags: frozenset[str] = frozenset(
     which pydantic puts in an error's path and a caller would not recognise as a field."""
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"field": _field(e, union_tags), "message": e["msg"]} for e in exc.errors()]
+        details = [{"field": field_name(e, union_tags), "message": e["msg"]} for e in exc.errors()]
         first = details[0] if details else {"field": None, "message": "invalid request"}
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         return JSONResponse(error_body("validation_failed", message, first["field"], details), 422)

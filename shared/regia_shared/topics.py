@@ -3,11 +3,12 @@ gets a new topic instead of surprising old consumers."""
 
 FUNDING = "regia.funding.v1"
 FUNDING_INBOUND = "regia.funding.inbound.v1"
+FUNDING_INBOUND_REJECTED = "regia.funding.inbound.rejected.v1"
 OBJECTIVES = "regia.objectives.v1"
 PARTNERS = "regia.partners.v1"
 NOTIFICATIONS = "regia.notifications.v1"
 
-ALL = (FUNDING, FUNDING_INBOUND, OBJECTIVES, PARTNERS, NOTIFICATIONS)
+ALL = (FUNDING, FUNDING_INBOUND, FUNDING_INBOUND_REJECTED, OBJECTIVES, PARTNERS, NOTIFICATIONS)
 
 
 def dead_letter(consumer: str) -> str:

@@ -48,3 +48,16 @@ async def read_records(bootstrap: str, topic: str, *, expect: int, timeout: floa
     finally:
         await consumer.stop()
     return found
+
+
+async def publish_raw(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, list[tuple[str, bytes]]]],
+                      key: bytes | None = None) -> None:
+    """Publish (value, headers) pairs in order, all with one key (so one partition)."""
+    await ensure_topics(bootstrap, [topic], 3)
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all")
+    await producer.start()
+    try:
+        for value, headers in messages:
+            await producer.send_and_wait(topic, value, key=key, headers=headers)
+    finally:
+        await producer.stop()

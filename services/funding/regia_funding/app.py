@@ -8,7 +8,7 @@ from regia_shared.runtime import ServiceRuntime
 from .adapters import references
 from .config import FundingSettings
 from .domain.commands import COMMAND_TYPES
-from .entrypoints import consumers
+from .entrypoints import consumers, inbound
 from .entrypoints.admin_http import admin_router
 from .entrypoints.events_http import events_router
 from .entrypoints.queries_http import queries_router
@@ -27,11 +27,12 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
         name="funding",
         settings=settings or FundingSettings(),
         migrations_package="regia_funding",
-        publishes=[topics.FUNDING],
-        consumes=[topics.PARTNERS, topics.OBJECTIVES],
+        publishes=[topics.FUNDING, topics.FUNDING_INBOUND_REJECTED],
+        consumes=[topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING_INBOUND],
         startup=[open_budget_window],
     )
     consumers.register(runtime)
+    inbound.register(runtime)
     app = runtime.http_app(title="Regia funding", union_tags=frozenset(COMMAND_TYPES))
     app.include_router(events_router(runtime.registry))
     app.include_router(queries_router())

@@ -5,6 +5,7 @@ compared in constant time. Every failure gets the same 401 so a caller learns no
 which keys exist.
 """
 
+import asyncpg
 from fastapi import HTTPException, Request, status
 
 from regia_shared.auth import bearer_token, hash_secret, secret_matches
@@ -24,17 +25,24 @@ def _unauthorized() -> HTTPException:
                          headers={"WWW-Authenticate": "Bearer"})
 
 
-async def institution_caller(request: Request) -> Caller:
-    token = bearer_token(request)
+async def caller_for_key(pool: asyncpg.Pool, token: str, channel: str = "http") -> Caller | None:
+    """The institution a key belongs to, or None for a malformed, unknown or revoked key."""
     key_id, dot, _ = token.removeprefix(KEY_PREFIX).partition(".")
     if not token.startswith(KEY_PREFIX) or not dot or not key_id:
-        raise _unauthorized()
-    async with request.app.state.runtime.pool.acquire() as conn:
+        return None
+    async with pool.acquire() as conn:
         row = await institutions.key(conn, key_id)
     if row is None or row["revoked_at"] is not None or not secret_matches(token, row["key_sha256"]):
-        raise _unauthorized()
+        return None
     scope = frozenset(row["instruments"]) if row["instruments"] is not None else None
-    return Caller(institution_id=row["institution_id"], key_id=key_id, instruments=scope)
+    return Caller(institution_id=row["institution_id"], key_id=key_id, channel=channel, instruments=scope)
+
+
+async def institution_caller(request: Request) -> Caller:
+    caller = await caller_for_key(request.app.state.runtime.pool, bearer_token(request))
+    if caller is None:
+        raise _unauthorized()
+    return caller
 
 
 async def institution_or_admin(request: Request) -> Caller | None:
@@ -48,4 +56,4 @@ async def institution_or_admin(request: Request) -> Caller | None:
     return await institution_caller(request)
 
 
-__all__ = ["format_key", "hash_secret", "institution_caller", "institution_or_admin"]
+__all__ = ["caller_for_key", "format_key", "hash_secret", "institution_caller", "institution_or_admin"]
