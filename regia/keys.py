@@ -39,12 +39,17 @@ def issue(
     institution: str = typer.Argument(..., metavar="INSTITUTION",
                                       help="The institution's partner id, e.g. regione-liguria"),
     label: str | None = typer.Option(None, "--label", help="What the key is for, e.g. 'ERP bilancio'"),
+    instruments: list[str] = typer.Option(
+        [], "--instrument", help="Limit the key to this instrument of the institution (repeatable); "
+        "without it the key may use all of them"),
 ) -> None:
     """Issue an API key for an institution. The key is printed once and cannot be recovered."""
     with reported(), funding_client() as funding:
         body = funding.request("POST", f"/v1/institutions/{segment(institution)}/keys",
-                               json={"label": label}, ok=(201,)).json()
+                               json={"label": label, "instruments": instruments or None}, ok=(201,)).json()
     typer.echo(f"key_id: {body['key_id']}")
+    if body.get("instruments"):
+        typer.echo(f"scope:  {', '.join(body['instruments'])}")
     typer.echo(f"key:    {body['key']}")
     typer.echo("Store the key now: it is shown only this once (Regia keeps its hash).")
 

@@ -11,6 +11,7 @@ from .domain.commands import COMMAND_TYPES
 from .entrypoints import consumers, inbound
 from .entrypoints.admin_http import admin_router
 from .entrypoints.events_http import events_router
+from .entrypoints.exports import ledger_export_router
 from .entrypoints.queries_http import queries_router
 
 
@@ -37,4 +38,5 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
     app.include_router(events_router(runtime.registry))
     app.include_router(queries_router())
     app.include_router(admin_router())
+    app.include_router(ledger_export_router())
     return app
