@@ -60,7 +60,7 @@ async def seed(database: Database, entries: list[tuple] = ENTRIES) -> None:
 
 
 @pytest.fixture
-async def funding(database: Database, broker):  # type: ignore[no-untyped-def]
+async def exporting(database: Database, broker):  # type: ignore[no-untyped-def]
     async with in_process("funding", exporting_app) as service:
         await seed(database)
         yield service
@@ -77,8 +77,8 @@ def rows(text: str) -> list[dict]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
 
-async def test_an_admin_exports_every_entry_as_csv(funding) -> None:  # type: ignore[no-untyped-def]
-    async with funding.client(headers=ADMIN_HEADERS) as admin:
+async def test_an_admin_exports_every_entry_as_csv(exporting) -> None:  # type: ignore[no-untyped-def]
+    async with exporting.client(headers=ADMIN_HEADERS) as admin:
         r = await admin.get("/v1/ledger/export")
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].startswith("text/csv")
@@ -92,8 +92,8 @@ async def test_an_admin_exports_every_entry_as_csv(funding) -> None:  # type: ig
         "0", "50000000", "500000.00")
 
 
-async def test_iati_transactions_filtered_by_objective_and_year(funding) -> None:  # type: ignore[no-untyped-def]
-    async with funding.client(headers=ADMIN_HEADERS) as admin:
+async def test_iati_transactions_filtered_by_objective_and_year(exporting) -> None:  # type: ignore[no-untyped-def]
+    async with exporting.client(headers=ADMIN_HEADERS) as admin:
         r = await admin.get("/v1/ledger/export", params={"format": "iati", "objective_id": "miglio-blu",
                                                          "fiscal_year": 2027})
     assert r.status_code == 200, r.text
@@ -107,9 +107,9 @@ async def test_iati_transactions_filtered_by_objective_and_year(funding) -> None
     assert transactions[3]["provider-org"]["ref"] == "comune-spezia" and "description" not in transactions[3]
 
 
-async def test_an_institution_exports_only_its_own_lines(funding) -> None:  # type: ignore[no-untyped-def]
-    comune = await key_of(funding, "comune-spezia")
-    async with funding.client(headers=comune) as client:
+async def test_an_institution_exports_only_its_own_lines(exporting) -> None:  # type: ignore[no-untyped-def]
+    comune = await key_of(exporting, "comune-spezia")
+    async with exporting.client(headers=comune) as client:
         own = await client.get("/v1/ledger/export")
         named = await client.get("/v1/ledger/export", params={"institution_id": "comune-spezia"})
         other = await client.get("/v1/ledger/export", params={"institution_id": "regione-liguria"})
@@ -119,23 +119,23 @@ async def test_an_institution_exports_only_its_own_lines(funding) -> None:  # ty
     assert other.status_code == 403 and "only its own entries" in other.json()["message"]
 
 
-async def test_credentials_and_parameters_are_checked(funding) -> None:  # type: ignore[no-untyped-def]
-    async with funding.client() as anonymous:
+async def test_credentials_and_parameters_are_checked(exporting) -> None:  # type: ignore[no-untyped-def]
+    async with exporting.client() as anonymous:
         assert (await anonymous.get("/v1/ledger/export")).status_code == 401
         bad_key = {"Authorization": "Bearer rgk_nokey.secret"}
         assert (await anonymous.get("/v1/ledger/export", headers=bad_key)).status_code == 401
-    async with funding.client(headers=ADMIN_HEADERS) as admin:
+    async with exporting.client(headers=ADMIN_HEADERS) as admin:
         wrong_format = await admin.get("/v1/ledger/export", params={"format": "xml"})
         wrong_year = await admin.get("/v1/ledger/export", params={"fiscal_year": "duemila"})
     assert wrong_format.status_code == 422 and wrong_format.json()["field"] == "query.format"
     assert wrong_year.status_code == 422
 
 
-async def test_a_large_ledger_is_streamed(funding, database: Database) -> None:  # type: ignore[no-untyped-def]
+async def test_a_large_ledger_is_streamed(exporting, database: Database) -> None:  # type: ignore[no-untyped-def]
     many = [("LIG-2028-1", version, "REVISION", 1, 0, 20_000_000 + version, 0, f"variazione {version}")
             for version in range(2, 5002)]
     await seed(database, many)
-    async with funding.client(headers=ADMIN_HEADERS) as admin:
+    async with exporting.client(headers=ADMIN_HEADERS) as admin:
         async with admin.stream("GET", "/v1/ledger/export", params={"format": "iati"}) as r:
             assert r.status_code == 200
             assert r.headers.get("transfer-encoding") == "chunked" and "content-length" not in r.headers
