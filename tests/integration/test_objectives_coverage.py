@@ -144,3 +144,25 @@ async def test_a_raised_need_can_put_an_objective_at_risk(objectives, broker, da
         assert r.status_code == 422 and r.json()["field"] == "need_cents"
     changes = await database.fetch("objectives", "SELECT body FROM outbox WHERE type = 'ObjectiveStatusChanged' ORDER BY id")
     assert len(changes) == 3  # UNFUNDED at definition, FUNDED, then AT_RISK
+
+
+async def test_disbursements_and_reallocations_move_coverage_between_objectives(objectives, broker) -> None:  # type: ignore[no-untyped-def]
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        r = await admin.post("/v1/objectives", json={"objective_id": "rete-lavoro", "title": "Rete per il lavoro",
+                                                     "needs": [{"fiscal_year": 2027, "need_cents": 200_000_00}]})
+        assert r.status_code == 201
+    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [
+        line_event("commit", "LIG-1", "miglio-blu", NEED, 1),
+        line_event("disburse", "LIG-1", "miglio-blu", NEED, 2, disbursed=100_000_00),
+        line_event("reallocate", "LIG-1", "miglio-blu", NEED - 200_000_00, 3, disbursed=100_000_00),
+        line_event("reallocate", "LIG-R", "rete-lavoro", 200_000_00, 1),
+    ])
+    y = await committed_becomes(objectives, NEED - 200_000_00)
+    assert (y["disbursed_cents"], y["status"]) == (100_000_00, "PARTIALLY_FUNDED")
+    other = await eventually(lambda: _funded(objectives, "rete-lavoro"), what="the reallocated money counted")
+    assert other["coverage_bp"] == 10_000
+
+
+async def _funded(service: RunningService, objective: str) -> dict | None:
+    y = await year(service, objective)
+    return y if y.get("status") == "FUNDED" else None
