@@ -1,7 +1,6 @@
 """`GET /v1/ledger/export` on the funding service against a real PostgreSQL: an admin
 exports everything, an institution only its own lines, filters narrow it, and the body is
-streamed. The app is the service's own, with the export router included the way the
-composition root will include it."""
+streamed. The app is the service's own, as its composition root wires it."""
 
 import csv
 import io
@@ -9,10 +8,8 @@ import json
 import uuid
 
 import pytest
-from fastapi import FastAPI
 
 from regia_funding.app import create_app
-from regia_funding.entrypoints.exports import ledger_export_router
 
 from ..support.infra import Database
 from ..support.services import ADMIN_HEADERS, RunningService, in_process
@@ -31,12 +28,6 @@ ENTRIES = [  # line, version, kind, committed delta, disbursed delta, committed 
     ("COM-2027-1", 1, "COMMITMENT", 50_000_000, 0, 50_000_000, 0, None),
     ("LIG-2028-1", 1, "COMMITMENT", 20_000_000, 0, 20_000_000, 0, "Interreg Marittimo"),
 ]
-
-
-def exporting_app() -> FastAPI:
-    app = create_app()
-    app.include_router(ledger_export_router())
-    return app
 
 
 async def seed(database: Database, entries: list[tuple] = ENTRIES) -> None:
@@ -61,7 +52,7 @@ async def seed(database: Database, entries: list[tuple] = ENTRIES) -> None:
 
 @pytest.fixture
 async def exporting(database: Database, broker):  # type: ignore[no-untyped-def]
-    async with in_process("funding", exporting_app) as service:
+    async with in_process("funding", create_app) as service:
         await seed(database)
         yield service
 
