@@ -19,10 +19,12 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-from regia_funding.importing.config import ConfigError, check_slug, parse_level_option, parse_objective_map
+from regia_funding.importing.config import (ConfigError, check_slug, parse_level_option,
+                                            parse_objective_map)
 from regia_funding.importing.mapping import ImportMapping, InstitutionRequest
 from regia_funding.importing.opencoesione import HeaderError, RejectedRow, read_projects
 from regia_funding.importing.pipeline import Sent, Tally, run_import
+from regia_funding.importing.refusals import refusal_reasons
 from regia_funding.importing.report import REASON_SEPARATOR, RejectionReport
 
 from .admin import AdminError, admin_token_from_env, problem
@@ -176,24 +178,11 @@ class FundingSender:
         if r.status_code == 401:
             raise AdminError(f"{self.where} refused the admin token: REGIA_ADMIN_TOKEN is not the "
                              "token the services were started with")
-        if r.status_code >= 500 or (r.status_code in (404, 405) and problem(r) in ("Not Found", "Method Not Allowed")):
+        missing = r.status_code in (404, 405) and problem(r) in ("Not Found", "Method Not Allowed")
+        if r.status_code >= 500 or missing:  # every row would fail alike: stop
             raise AdminError(f"POST {ENDPOINT} on {self.where} answered {r.status_code}: {problem(r)}")
-        return Sent(False, reasons=tuple(_reasons(r, request)))
-
-
-def _reasons(response: httpx.Response, request: InstitutionRequest) -> list[str]:
-    """The service's reasons, one per refused event, naming the event's line."""
-    try:
-        details = response.json().get("details") or []
-    except (ValueError, AttributeError):
-        details = []
-    reasons = []
-    for d in details if isinstance(details, list) else []:
-        index = d.get("index")
-        if index is None and str(d.get("field", "")).startswith("events."):  # a validation error
-            index = int(str(d["field"]).split(".")[1]) if str(d["field"]).split(".")[1].isdigit() else None
-        event = request.events[index] if isinstance(index, int) and 0 <= index < len(request.events) else None
-        about = f"{event['type']} of {event['line_id']}: " if event else ""
-        field = f"{d['field']}: " if d.get("field") else ""
-        reasons.append(f"{about}{field}{d.get('message', '')}".strip())
-    return reasons or [f"{response.status_code} {problem(response)}"]
+        try:
+            body = r.json()
+        except ValueError:
+            body = {"message": r.text[:300]}
+        return Sent(False, reasons=tuple(refusal_reasons(r.status_code, body, request.events)))

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
+import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
@@ -49,7 +50,7 @@ def ledger_export_router() -> APIRouter:
     return router
 
 
-async def _chunks(pool, selection: ExportFilter, export: ExportFormat) -> AsyncIterator[str]:  # type: ignore[no-untyped-def]
+async def _chunks(pool: asyncpg.Pool, selection: ExportFilter, export: ExportFormat) -> AsyncIterator[str]:
     async with pool.acquire() as conn:
         parts, size, index = [export.head], len(export.head), 0
         async for entry in stream_entries(conn, selection):

@@ -25,11 +25,11 @@ def _line(values: list | tuple) -> str:
 
 
 def csv_item(e: ExportEntry, _: int = 0) -> str:
+    amounts = [e.committed_delta_cents, e.disbursed_delta_cents, e.committed_after, e.disbursed_after]
     return _line([
         e.entry_id, e.recorded_at.isoformat(), e.institution_id, spreadsheet_safe(e.institution_name or ""),
         e.level, e.instrument_id or "", e.objective_id, e.fiscal_year, e.line_id, e.line_version, e.kind,
-        e.committed_delta_cents, euro(e.committed_delta_cents), e.disbursed_delta_cents, euro(e.disbursed_delta_cents),
-        e.committed_after, euro(e.committed_after), e.disbursed_after, euro(e.disbursed_after),
+        *(cell for cents in amounts for cell in (cents, euro(cents))),
         e.counterpart_line_id or "", spreadsheet_safe(e.reason or ""), e.pushed_by, e.channel, str(e.event_id),
     ])
 
