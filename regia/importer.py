@@ -57,6 +57,7 @@ def opencoesione(
 ) -> None:
     """Stream FILE.csv, commit each project's funding per level and spread its payments over
     those lines. Exit status: 0 all rows recorded, 3 some rows rejected, 1 the import stopped."""
+    seen = [Tally()]  # the run's counts so far, to say where a stopped import got to
     try:
         mapping = _mapping(fiscal_year, objective, objective_map, level)
         with contextlib.ExitStack() as stack:
@@ -66,10 +67,17 @@ def opencoesione(
             reject = _Rejections(stack.enter_context(report.open("w", encoding="utf-8", newline=""))
                                  if report else None)
             with _progress(file.stat().st_size) as tick:
+                def on_row(tally: Tally) -> None:
+                    seen[0] = tally
+                    tick(tally, binary.tell())
                 tally = run_import(rows, mapping, send=sender.send if sender else None, reject=reject,
-                                   tick=lambda t: tick(t, binary.tell()))
+                                   tick=on_row)
     except (ConfigError, HeaderError, AdminError) as exc:
         typer.echo(f"error: {exc}", err=True)
+        if seen[0].read:
+            t = seen[0]  # counted as read when it started, so t.read is the row it stopped at
+            typer.echo(f"stopped at row {t.read}; before it {t.accepted} accepted, {t.rejected} rejected "
+                       "(run the same import again to go on: what was recorded is replayed)", err=True)
         raise typer.Exit(1) from None
     except UnicodeDecodeError as exc:
         typer.echo(f"error: {file} is not UTF-8 (byte {exc.start} of a block): OpenCoesione publishes "

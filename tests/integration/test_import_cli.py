@@ -30,6 +30,7 @@ LEVELS = ["--level", "EU=regione-liguria:por-fesr-liguria", "--level", "STATO=st
 class Receiver:
     """Records every request; answers as the import endpoint would."""
     refuse: set[str] = field(default_factory=set)  # institutions whose events are refused
+    fail_from: int | None = None  # from this request on, answer 503 as a service in trouble would
     requests: list[dict] = field(default_factory=list)
     recorded: dict[str, dict] = field(default_factory=dict)  # Idempotency-Key -> answer
 
@@ -42,6 +43,8 @@ class Receiver:
         async def post(request: Request) -> JSONResponse:
             key, body = request.headers.get("idempotency-key", ""), await request.json()
             self.requests.append({"key": key, "body": body})
+            if self.fail_from is not None and len(self.requests) >= self.fail_from:
+                return JSONResponse({"error": "error", "message": "database unavailable"}, 503)
             if request.headers.get("authorization") != f"Bearer {TOKEN}":
                 return JSONResponse({"error": "unauthorized", "message": "invalid admin credentials"}, 401)
             if key in self.recorded:
@@ -137,3 +140,14 @@ async def test_a_service_without_the_import_endpoint_stops_the_import() -> None:
     async with in_process("receiver", lambda: receiver.app(with_endpoint=False)) as service:
         status, _, err = await regia_import(service.url, *good_file())
     assert status == 1 and "POST /v1/imports/funding-events" in err and "answered 404" in err
+
+
+async def test_a_server_error_stops_the_import_and_says_where(tmp_path: Path) -> None:
+    receiver = Receiver(fail_from=6)  # rows 1 and 2 take five requests; row 3 meets the failure
+    async with in_process("receiver", receiver.app) as service:
+        status, out, err = await regia_import(service.url, *good_file("--report", str(tmp_path / "r.csv")))
+        assert status == 1 and "answered 503: database unavailable" in err
+        assert "stopped at row 3; before it 2 accepted, 0 rejected" in err
+        receiver.fail_from = None
+        status, out, _ = await regia_import(service.url, *good_file())  # run again: it goes on
+    assert status == 0 and "requests sent: 13 (5 replayed" in out
