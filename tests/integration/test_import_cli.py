@@ -94,12 +94,12 @@ async def test_one_request_per_row_and_institution_and_a_rerun_only_replays(tmp_
         body = request["body"]
         assert body["channel"] == "import:opencoesione"
         assert re.fullmatch(r"oc-[A-Za-z0-9._:-]+-[A-Z+]+-[0-9a-f]{32}", request["key"]), request["key"]
-        project = body["events"][0]["line_id"].rsplit("-", 1)[0]  # OC-<project>-<LEVEL>
+        project = body["events"][0]["line_id"].rsplit("-", 2)[0]  # OC-<project>-<LEVEL>-<year>
         institutions[project].append(body["institution_id"])
         for event in body["events"]:
             commands.validate_python(event)
             if event["type"] == "disbursement":
-                paid[event["line_id"].rsplit("-", 1)[0]] += event["amount_cents"]
+                paid[event["line_id"].rsplit("-", 2)[0]] += event["amount_cents"]
     assert institutions["OC-1LIFESR-4.1.1-0007"] == ["regione-liguria", "stato-mef", "comune-spezia"]
     assert institutions["OC-1LIINTERREG-MARE-0001"] == [
         "regione-liguria", "stato-mef", "provincia-spezia", "cantieri-spezia"]
@@ -116,7 +116,7 @@ async def test_a_refusal_by_the_service_becomes_the_rows_rejection(tmp_path: Pat
     rows = list(csv.DictReader(report.open()))
     assert [(r["line"], r["project"]) for r in rows] == [("2", "1LIFESR-4.1.1-0007"), ("3", "2LIFSC-PSC-0113")]
     assert ("the funding service refused the events for comune-spezia: commitment of "
-            "OC-1LIFESR-4.1.1-0007-COMUNE: objective_id: no objective 'miglio-blu' is known") in rows[0]["reasons"]
+            "OC-1LIFESR-4.1.1-0007-COMUNE-2027: objective_id: no objective 'miglio-blu' is known") in rows[0]["reasons"]
     assert "the events for regione-liguria, stato-mef were recorded" in rows[0]["reasons"]
 
 

@@ -44,25 +44,25 @@ async def test_an_import_is_recorded_to_the_cent_and_a_rerun_records_nothing(fun
     assert "accepted:      2" in out and "rejected:      1" in out and "requests sent: 4 (0 replayed" in out
     [refused] = list(csv.DictReader(report.open()))
     assert refused["project"] == "3LICOM-0002"
-    assert "comune-spezia: commitment of OC-3LICOM-0002-COMUNE: objective_id: unknown objective 'sconosciuto'" \
+    assert "comune-spezia: commitment of OC-3LICOM-0002-COMUNE-2027: objective_id: unknown objective 'sconosciuto'" \
         in refused["reasons"]
 
     lines = {}
     async with funding.client(headers=ADMIN_HEADERS) as admin:
-        for line_id in ("OC-1LIFESR-0007-EU", "OC-1LIFESR-0007-REGIONE", "OC-1LIFESR-0007-COMUNE",
-                        "OC-2LICOM-0001-COMUNE"):
+        for line_id in ("OC-1LIFESR-0007-EU-2027", "OC-1LIFESR-0007-REGIONE-2027", "OC-1LIFESR-0007-COMUNE-2027",
+                        "OC-2LICOM-0001-COMUNE-2027"):
             r = await admin.get(f"/v1/funding-lines/{line_id}")
             assert r.status_code == 200, r.text
             lines[line_id] = r.json()
-        assert (await admin.get("/v1/funding-lines/OC-3LICOM-0002-COMUNE")).status_code == 404
+        assert (await admin.get("/v1/funding-lines/OC-3LICOM-0002-COMUNE-2027")).status_code == 404
     waterfront = [v for k, v in lines.items() if k.startswith("OC-1LIFESR")]
     assert [line["committed_cents"] for line in waterfront] == [60_000_000, 30_000_000, 10_000_000]
     assert sum(line["disbursed_cents"] for line in waterfront) == 33_333_333  # TOT_PAGAMENTI, to the cent
     assert [line["disbursed_cents"] for line in waterfront] == [20_000_000, 10_000_000, 3_333_333]
     assert {line["instrument_id"] for line in waterfront} == {"por-fesr-liguria", "bilancio-regionale",
                                                               "bilancio-comunale"}
-    assert lines["OC-2LICOM-0001-COMUNE"]["objective_id"] == "rete-lavoro"
-    history = lines["OC-1LIFESR-0007-EU"]["history"]
+    assert lines["OC-2LICOM-0001-COMUNE-2027"]["objective_id"] == "rete-lavoro"
+    history = lines["OC-1LIFESR-0007-EU-2027"]["history"]
     assert [e["kind"] for e in history] == ["COMMITMENT", "DISBURSEMENT"]
     assert {e["channel"] for e in history} == {"import:opencoesione"}
     entries = await database.fetchval("funding", "SELECT count(*) FROM ledger_entries")

@@ -52,10 +52,10 @@ def test_each_funded_level_commits_its_line_and_payments_are_spread_exactly() ->
     assert list(by_institution) == ["regione-liguria", "stato-mef", "comune-spezia"]
     regione = by_institution["regione-liguria"]  # EU and REGIONE both recorded by the Regione
     assert [(e["type"], e["line_id"]) for e in regione] == [
-        ("commitment", "OC-1LIFESR-0007-EU"), ("commitment", "OC-1LIFESR-0007-REGIONE"),
-        ("disbursement", "OC-1LIFESR-0007-EU"), ("disbursement", "OC-1LIFESR-0007-REGIONE")]
+        ("commitment", "OC-1LIFESR-0007-EU-2027"), ("commitment", "OC-1LIFESR-0007-REGIONE-2027"),
+        ("disbursement", "OC-1LIFESR-0007-EU-2027"), ("disbursement", "OC-1LIFESR-0007-REGIONE-2027")]
     assert regione[0] | {"reason": None} == {
-        "type": "commitment", "line_id": "OC-1LIFESR-0007-EU", "instrument_id": "por-fesr-liguria",
+        "type": "commitment", "line_id": "OC-1LIFESR-0007-EU-2027", "instrument_id": "por-fesr-liguria",
         "objective_id": "miglio-blu", "fiscal_year": 2027, "committed_cents": 150_000_000, "reason": None}
     paid = [e["amount_cents"] for events in by_institution.values() for e in events
             if e["type"] == "disbursement"]
@@ -99,12 +99,12 @@ def test_a_project_without_objective_or_funding_is_rejected() -> None:
 
 
 def test_line_ids_are_valid_and_distinct_even_for_awkward_codes() -> None:
-    assert line_id_for("1LIFESR-0007", L.EU) == "OC-1LIFESR-0007-EU"
-    spaced, underscored = line_id_for("10LISP CANTIERI 3", L.EU), line_id_for("10LISP_CANTIERI_3", L.EU)
-    assert spaced != underscored and spaced.startswith("OC-10LISP_CANTIERI_3-") and spaced.endswith("-EU")
+    assert line_id_for("1LIFESR-0007", L.EU, 2027) == "OC-1LIFESR-0007-EU-2027"
+    spaced, underscored = line_id_for("10LISP CANTIERI 3", L.EU, 2027), line_id_for("10LISP_CANTIERI_3", L.EU, 2027)
+    assert spaced != underscored and spaced.startswith("OC-10LISP_CANTIERI_3-") and spaced.endswith("-EU-2027")
     long_code = "X" * 150
-    assert len(line_id_for(long_code, L.PROVINCIA)) <= 100
-    assert line_id_for(long_code, L.PROVINCIA) != line_id_for(long_code + "Y", L.PROVINCIA)
+    assert len(line_id_for(long_code, L.PROVINCIA, 2027)) <= 100
+    assert line_id_for(long_code, L.PROVINCIA, 2027) != line_id_for(long_code + "Y", L.PROVINCIA, 2027)
     for event in plan_row(project({L.EU: 5}, code="àèì / 2014"), mapping())[0].events:  # type: ignore[index]
         COMMANDS.validate_python(event)
 

@@ -4,8 +4,8 @@ name the event's type and line and the field at fault."""
 from regia_funding.importing.refusals import refusal_reasons
 
 EVENTS = [
-    {"type": "commitment", "line_id": "OC-P1-COMUNE"},
-    {"type": "disbursement", "line_id": "OC-P1-COMUNE"},
+    {"type": "commitment", "line_id": "OC-P1-COMUNE-2027"},
+    {"type": "disbursement", "line_id": "OC-P1-COMUNE-2027"},
 ]
 
 
@@ -14,8 +14,8 @@ def test_a_batch_refusal_names_each_refused_event() -> None:
         {"index": 0, "error": "unknown_reference", "field": "objective_id", "message": "unknown objective 'x'"},
         {"index": 1, "error": "invalid_change", "field": None, "message": "nothing committed to pay from"}]}
     assert refusal_reasons(422, body, EVENTS) == [
-        "commitment of OC-P1-COMUNE: objective_id: unknown objective 'x'",
-        "disbursement of OC-P1-COMUNE: nothing committed to pay from"]
+        "commitment of OC-P1-COMUNE-2027: objective_id: unknown objective 'x'",
+        "disbursement of OC-P1-COMUNE-2027: nothing committed to pay from"]
 
 
 def test_a_validation_failure_is_traced_back_to_its_event() -> None:
@@ -23,7 +23,7 @@ def test_a_validation_failure_is_traced_back_to_its_event() -> None:
         {"field": "events.1.amount_cents", "message": "Input should be greater than 0"},
         {"field": "institution_id", "message": "String should have at most 100 characters"}]}
     assert refusal_reasons(422, body, EVENTS) == [
-        "disbursement of OC-P1-COMUNE: amount_cents: Input should be greater than 0",
+        "disbursement of OC-P1-COMUNE-2027: amount_cents: Input should be greater than 0",
         "institution_id: String should have at most 100 characters"]
 
 

@@ -1,7 +1,8 @@
 """From a valid OpenCoesione row to the funding events that record it in Regia.
 
 Each level of government with money in the project gets one funding line,
-`OC-<COD_LOCALE_PROGETTO>-<LEVEL>`, committed in full by the institution and instrument
+`OC-<COD_LOCALE_PROGETTO>-<LEVEL>-<fiscal year>` (a line is one year's money, so the same
+project imported for another year opens its own lines), committed in full by the institution and instrument
 configured for that level; the project's payments (TOT_PAGAMENTI) become disbursements
 spread over those lines in proportion to what each commits (largest remainder, so the
 cents add up exactly). The events are grouped per institution, one request each, in the
@@ -71,13 +72,14 @@ class InstitutionRequest:
         return {"institution_id": self.institution_id, "channel": channel, "events": self.events}
 
 
-def line_id_for(project_code: str, level: Level) -> str:
+def line_id_for(project_code: str, level: Level, fiscal_year: int) -> str:
     """A valid line id; a code that had to be cleaned or cut also gets a digest of the
     original, so two codes that clean up alike never share a line."""
-    plain = f"OC-{project_code}-{level.value}"
+    tail = f"{level.value}-{fiscal_year}"
+    plain = f"OC-{project_code}-{tail}"
     if SLUG.fullmatch(plain) and len(plain) <= MAX_ID:
         return plain
-    return f"OC-{_slug(project_code, MAX_ID - len(level.value) - 4)}-{level.value}"
+    return f"OC-{_slug(project_code, MAX_ID - len(tail) - 4)}-{tail}"
 
 
 def _slug(code: str, room: int) -> str:
@@ -117,7 +119,7 @@ def plan_row(row: ProjectFinancing, mapping: ImportMapping) -> list[InstitutionR
     disbursements: dict[str, list[dict]] = {}
     levels: dict[str, list[Level]] = {}
     for (level, cents), paid_cents in zip(funded, paid):
-        target, line_id = mapping.targets[level], line_id_for(row.project_code, level)
+        target, line_id = mapping.targets[level], line_id_for(row.project_code, level, mapping.fiscal_year)
         levels.setdefault(target.institution_id, []).append(level)
         commitments.setdefault(target.institution_id, []).append({
             "type": "commitment", "line_id": line_id, "instrument_id": target.instrument_id,
