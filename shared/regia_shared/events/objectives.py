@@ -25,6 +25,9 @@ class ObjectiveDefined(EventPayload):
     title: str = Field(min_length=1, max_length=500)
     at_risk_threshold_pct: int = Field(ge=1, le=100)
     needs: list[YearNeed]
+    plan_id: str | None = Field(default=None, max_length=100)
+    parent_id: str | None = Field(default=None, max_length=100)
+    kind: str = Field(default="OBJECTIVE", description="VISION, PROGRAMME, OBJECTIVE or ACTION")
 
 
 class ObjectiveCoverageChanged(EventPayload):

@@ -12,6 +12,7 @@ from .funding import (
 from .notifications import AlertDelivered, AlertFailed
 from .objectives import ObjectiveCoverageChanged, ObjectiveDefined, ObjectiveStatusChanged
 from .partners import ContactAdded, ObjectiveLeadAssigned, PartnerRegistered
+from .plans import SingleLevelDependencyDetected
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     model.event_type(): model
@@ -25,6 +26,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         ObjectiveDefined,
         ObjectiveCoverageChanged,
         ObjectiveStatusChanged,
+        SingleLevelDependencyDetected,
         PartnerRegistered,
         ContactAdded,
         ObjectiveLeadAssigned,

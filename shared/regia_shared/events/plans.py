@@ -1,0 +1,18 @@
+"""Plan-level events published by the objectives service on `regia.objectives.v1`."""
+
+from pydantic import Field
+
+from .envelope import EventPayload
+
+
+class SingleLevelDependencyDetected(EventPayload):
+    """An objective's money for a year came to depend on one level of government for more
+    than its plan allows (a cut at that level would hit it hard)."""
+
+    objective_id: str = Field(min_length=1, max_length=100)
+    title: str
+    fiscal_year: int = Field(ge=1990, le=2100)
+    level: str
+    share_bp: int = Field(ge=0, le=10_000, description="The level's share in basis points")
+    warning_pct: int = Field(ge=1, le=100)
+    committed_cents: int = Field(ge=0)
