@@ -13,7 +13,7 @@ from ..domain.coverage import YearCoverage
 def _coverage(r: asyncpg.Record) -> YearCoverage:
     return YearCoverage(r["objective_id"], r["fiscal_year"], r["need_cents"], r["committed_cents"],
                         r["disbursed_cents"], json.loads(r["committed_by_level"]), r["coverage_bp"],
-                        CoverageStatus(r["status"]))
+                        CoverageStatus(r["status"]), r["dominant_level"])
 
 
 async def held(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], YearCoverage]:
@@ -29,13 +29,14 @@ async def held(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> dic
 async def save(conn: asyncpg.Connection, rows: Sequence[YearCoverage]) -> None:
     await conn.executemany(
         "INSERT INTO coverage (objective_id, fiscal_year, need_cents, committed_cents, disbursed_cents,"
-        " committed_by_level, coverage_bp, status) VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8)"
+        " committed_by_level, coverage_bp, status, dominant_level)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)"
         " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET need_cents = EXCLUDED.need_cents,"
         " committed_cents = EXCLUDED.committed_cents, disbursed_cents = EXCLUDED.disbursed_cents,"
         " committed_by_level = EXCLUDED.committed_by_level, coverage_bp = EXCLUDED.coverage_bp,"
-        " status = EXCLUDED.status, updated_at = now()",
+        " status = EXCLUDED.status, dominant_level = EXCLUDED.dominant_level, updated_at = now()",
         [(c.objective_id, c.fiscal_year, c.need_cents, c.committed_cents, c.disbursed_cents,
-          json.dumps(c.committed_by_level), c.coverage_bp, c.status.value) for c in rows])
+          json.dumps(c.committed_by_level), c.coverage_bp, c.status.value, c.dominant_level) for c in rows])
 
 
 async def of_objective(conn: asyncpg.Connection, objective_id: str) -> list[YearCoverage]:
@@ -52,4 +53,26 @@ async def statuses(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> di
     for r in rows:
         found.setdefault(r["objective_id"], []).append(
             {"fiscal_year": r["fiscal_year"], "coverage_bp": r["coverage_bp"], "status": r["status"]})
+    return found
+
+
+async def of_children(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], list[YearCoverage]]:
+    """The coverage rows of the children of each (parent, year), each a whole subtree."""
+    rows = await conn.fetch(
+        "SELECT o.parent_id, c.* FROM coverage c JOIN objectives o USING (objective_id)"
+        " JOIN unnest($1::text[], $2::int[]) AS k(parent_id, fiscal_year)"
+        " ON o.parent_id = k.parent_id AND c.fiscal_year = k.fiscal_year",
+        [k[0] for k in keys], [k[1] for k in keys])
+    found: dict[tuple[str, int], list[YearCoverage]] = {}
+    for r in rows:
+        found.setdefault((r["parent_id"], r["fiscal_year"]), []).append(_coverage(r))
+    return found
+
+
+async def of_plan(conn: asyncpg.Connection, plan_id: str) -> dict[str, list[YearCoverage]]:
+    rows = await conn.fetch("SELECT c.* FROM coverage c JOIN objectives o USING (objective_id)"
+                            " WHERE o.plan_id = $1 ORDER BY c.fiscal_year", plan_id)
+    found: dict[str, list[YearCoverage]] = {}
+    for r in rows:
+        found.setdefault(r["objective_id"], []).append(_coverage(r))
     return found

@@ -50,6 +50,7 @@ class YearCoverage:
     committed_by_level: dict[str, int] = field(default_factory=dict)
     coverage_bp: int = 0
     status: CoverageStatus = CoverageStatus.UNFUNDED
+    dominant_level: str | None = None  # set while one level holds more than the plan's share
 
     def same_figures(self, other: "YearCoverage | None") -> bool:
         return other is not None and (
@@ -74,3 +75,29 @@ def year_coverage(objective_id: str, fiscal_year: int, need_cents: int, threshol
         objective_id, fiscal_year, need_cents, committed, disbursed, dict(sorted(by_level.items())),
         coverage_bp(need_cents, committed), status_of(need_cents, committed, threshold_pct),
     )
+
+
+def roll_up(own: YearCoverage, children: Iterable[YearCoverage], threshold_pct: int) -> YearCoverage:
+    """A node's figures for a year: its own need and money plus its children's (each child
+    already holding its own subtree), so a programme shows all its objectives' money."""
+    need, committed, disbursed = own.need_cents, own.committed_cents, own.disbursed_cents
+    by_level = dict(own.committed_by_level)
+    for child in children:
+        need += child.need_cents
+        committed += child.committed_cents
+        disbursed += child.disbursed_cents
+        for level, cents in child.committed_by_level.items():
+            by_level[level] = by_level.get(level, 0) + cents
+    return YearCoverage(own.objective_id, own.fiscal_year, need, committed, disbursed,
+                        dict(sorted(by_level.items())), coverage_bp(need, committed),
+                        status_of(need, committed, threshold_pct))
+
+
+def dominant_level(coverage: YearCoverage, warning_pct: int) -> tuple[str, int] | None:
+    """The level that holds more than `warning_pct` % of the committed money, with its share
+    in basis points; None when the money is spread enough (or there is none)."""
+    if coverage.committed_cents == 0 or not coverage.committed_by_level:
+        return None
+    level, cents = max(coverage.committed_by_level.items(), key=lambda item: (item[1], item[0]))
+    share_bp = cents * FULL_BP // coverage.committed_cents
+    return (level, share_bp) if share_bp * 100 > warning_pct * FULL_BP else None

@@ -11,7 +11,7 @@ from regia_shared.events.registry import FUNDING_LINE_EVENTS
 from regia_shared.events.objectives import ObjectiveStatusChanged
 from regia_shared.runtime import ServiceRuntime
 
-from ..handlers import apply_funding_events
+from ..projection import apply_funding_events
 
 FUNDING_TYPES = [m.event_type() for m in FUNDING_LINE_EVENTS]
 

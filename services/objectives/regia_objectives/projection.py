@@ -1,0 +1,114 @@
+"""The coverage projection: funding events in, coverage and status out, rolled up the tree.
+
+Runs inside the caller's transaction (the consumer's, with its inbox record; or an API
+use case's), so the projection, the events it publishes and the offsets committed after
+it can never disagree after a crash.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+import asyncpg
+
+from regia_shared import outbox, topics
+from regia_shared.consumer import Received
+from regia_shared.events.envelope import Envelope
+from regia_shared.events.funding import FundingLineChanged
+from regia_shared.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
+from regia_shared.events.plans import SingleLevelDependencyDetected
+
+from .adapters import allocations, coverage, objectives
+from .adapters.objectives import ObjectiveRecord
+from .domain.coverage import YearCoverage, dominant_level, roll_up, year_coverage
+from .domain.lines import LineState, latest_per_line
+from .domain.tree import ancestors
+
+PRODUCER = "objectives"
+Key = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Cause:
+    correlation_id: str
+    causation_id: str | None = None
+
+
+async def apply_funding_events(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Envelope]:
+    """Apply a batch of funding events: newest line versions win, then every objective-year
+    whose money moved, and its ancestors, is recomputed once for the whole batch."""
+    causes: dict[Key, Cause] = {}
+    states = []
+    for event in events:
+        p = event.payload
+        assert isinstance(p, FundingLineChanged)
+        states.append(LineState(p.line_id, p.objective_id, p.fiscal_year, p.level.value,
+                                p.institution_id, p.committed_cents, p.disbursed_cents, p.line_version))
+        causes[(p.objective_id, p.fiscal_year)] = Cause(event.envelope.correlation_id, str(event.envelope.event_id))
+    touched = await allocations.apply_newer(conn, latest_per_line(states))
+    return await recompute(conn, sorted(touched), causes)
+
+
+async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mapping[Key, Cause]) -> list[Envelope]:
+    """Recompute coverage for (node, year) pairs and for every ancestor of those nodes,
+    deepest first so a parent sums children already brought up to date; publish what
+    changed and return the events written."""
+    parent_of = await objectives.ancestry(conn, sorted({k[0] for k in keys}))
+    wanted: dict[Key, Cause | None] = {}
+    for node, year in keys:
+        cause = causes.get((node, year))
+        for key in [(node, year)] + [(a, year) for a in ancestors(node, parent_of)]:
+            wanted[key] = wanted.get(key) or cause
+    defined = await objectives.known(conn, sorted({k[0] for k in wanted}))
+    wanted = {k: c for k, c in wanted.items() if k[0] in defined}  # money for an unknown node waits
+    depth = {node: len(ancestors(node, parent_of)) for node, _ in wanted}
+    held = await coverage.held(conn, list(wanted))
+    envelopes: list[Envelope] = []
+    for level in sorted(set(depth.values()), reverse=True):
+        keys_here = [k for k in wanted if depth[k[0]] == level]
+        money = await allocations.for_keys(conn, keys_here)
+        below = await coverage.of_children(conn, keys_here)
+        changed = []
+        for key in keys_here:
+            node = defined[key[0]]
+            own = year_coverage(key[0], key[1], node.needs.get(key[1], 0), node.at_risk_threshold_pct,
+                                money.get(key, []))
+            now = roll_up(own, below.get(key, []), node.at_risk_threshold_pct)
+            before = held.get(key)
+            dominant = dominant_level(now, node.single_level_warning_pct)
+            now = replace(now, dominant_level=dominant[0] if dominant else None)
+            if now.same_figures(before) and (before and before.dominant_level) == now.dominant_level:
+                continue
+            changed.append(now)
+            envelopes.extend(_events(node, now, before, dominant, wanted[key]))
+        await coverage.save(conn, changed)
+    await outbox.append(conn, topics.OBJECTIVES, envelopes)
+    return envelopes
+
+
+def _events(node: ObjectiveRecord, now: YearCoverage, before: YearCoverage | None,
+            dominant: tuple[str, int] | None, cause: Cause | None) -> list[Envelope]:
+    def wrap(payload):  # type: ignore[no-untyped-def]
+        return Envelope.wrap(payload, key=now.objective_id, producer=PRODUCER,
+                             correlation_id=cause.correlation_id if cause else None,
+                             causation_id=cause.causation_id if cause else None)
+
+    events = []
+    if not now.same_figures(before):
+        events.append(wrap(ObjectiveCoverageChanged(
+            objective_id=now.objective_id, title=node.title, fiscal_year=now.fiscal_year,
+            need_cents=now.need_cents, committed_cents=now.committed_cents,
+            disbursed_cents=now.disbursed_cents, committed_by_level=now.committed_by_level,
+            coverage_bp=now.coverage_bp, status=now.status)))
+    if before is None or before.status != now.status:
+        events.append(wrap(ObjectiveStatusChanged(
+            objective_id=now.objective_id, title=node.title, fiscal_year=now.fiscal_year,
+            previous_status=before.status if before else None, status=now.status,
+            coverage_bp=now.coverage_bp, need_cents=now.need_cents, committed_cents=now.committed_cents,
+            at_risk_threshold_pct=node.at_risk_threshold_pct)))
+    if dominant is not None and (before is None or before.dominant_level != dominant[0]):
+        # Raised when the dependence starts (or moves to another level), not on every change.
+        events.append(wrap(SingleLevelDependencyDetected(
+            objective_id=now.objective_id, title=node.title, fiscal_year=now.fiscal_year,
+            level=dominant[0], share_bp=dominant[1], warning_pct=node.single_level_warning_pct,
+            committed_cents=now.committed_cents)))
+    return events
