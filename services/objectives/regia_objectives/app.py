@@ -16,7 +16,7 @@ def create_app(settings: ObjectivesSettings | None = None) -> FastAPI:
         settings=settings or ObjectivesSettings(),
         migrations_package="regia_objectives",
         publishes=[topics.OBJECTIVES],
-        consumes=[topics.FUNDING],
+        consumes=[topics.FUNDING, topics.PARTNERS],
     )
     consumers.register(runtime)
     app = runtime.http_app(title="Regia objectives")

@@ -2,6 +2,8 @@
 
 from collections.abc import Sequence
 
+import asyncpg
+
 from prometheus_client import Counter
 
 from regia_shared import consumer, topics
@@ -9,11 +11,21 @@ from regia_shared.consumer import Received
 from regia_shared.events.envelope import Envelope
 from regia_shared.events.registry import FUNDING_LINE_EVENTS
 from regia_shared.events.objectives import ObjectiveStatusChanged
+from regia_shared.events.partners import ObjectiveLeadAssigned
 from regia_shared.runtime import ServiceRuntime
 
+from ..adapters import plans
 from ..projection import apply_funding_events
 
 FUNDING_TYPES = [m.event_type() for m in FUNDING_LINE_EVENTS]
+
+
+async def apply_lead_assignments(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
+    """Leads are the partners service's to set; the plan shows them from its events."""
+    for event in events:
+        lead = event.payload
+        assert isinstance(lead, ObjectiveLeadAssigned)
+        await plans.assign_lead(conn, lead.objective_id, lead.partner_id, event.envelope.occurred_at)
 
 
 def register(runtime: ServiceRuntime) -> None:
@@ -31,6 +43,11 @@ def register(runtime: ServiceRuntime) -> None:
             if envelope.type == ObjectiveStatusChanged.event_type():
                 status_changes.labels(envelope.payload["status"]).inc()
 
+    consumer.subscribe(
+        runtime.broker, lambda: runtime.pool, topic=topics.PARTNERS, consumer="objectives.partners",
+        wanted=[ObjectiveLeadAssigned.event_type()], apply=apply_lead_assignments,
+        session_timeout_ms=runtime.settings.kafka_session_timeout_ms,
+    )
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.FUNDING, consumer="objectives.funding",
         wanted=FUNDING_TYPES, apply=apply_funding_events, on_committed=count,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 
 from regia_shared.auth import require_admin
 
-from ..adapters import allocations, coverage, objectives
+from ..adapters import allocations, coverage, objectives, plans
 from ..adapters.objectives import ObjectiveRecord
 from ..domain.commands import DefineObjective, SetNeed
 from ..domain.coverage import YearCoverage
@@ -16,12 +16,13 @@ from ..handlers import Cause, define_objective, set_need
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)]
 
 
-def _year(c: YearCoverage) -> dict:
+def year_json(c: YearCoverage) -> dict:
     return {
         "fiscal_year": c.fiscal_year, "need_cents": c.need_cents,
         "committed_cents": c.committed_cents, "disbursed_cents": c.disbursed_cents,
         "committed_by_level": c.committed_by_level, "coverage_bp": c.coverage_bp,
         "coverage_pct": f"{c.coverage_bp / 100:.2f}", "status": c.status.value,
+        "single_level_dependency": c.dominant_level,
     }
 
 
@@ -73,10 +74,15 @@ async def _objective(request: Request, objective_id: str) -> dict:
             raise HTTPException(404, detail=f"no objective {objective_id!r}")
         years = await coverage.of_objective(conn, objective_id)
         lines = await allocations.lines_of(conn, objective_id)
+        children = await objectives.children(conn, objective_id)
+        lead = (await plans.leads(conn, [objective_id])).get(objective_id)
     return {
         "objective_id": objective.objective_id, "title": objective.title,
+        "plan_id": objective.plan_id, "parent_id": objective.parent_id, "kind": objective.kind,
+        "children": children, "lead": lead, "weight": objective.weight,
+        "illustrative": objective.illustrative,
         "at_risk_threshold_pct": objective.at_risk_threshold_pct,
-        "years": [_year(c) for c in years], "lines": lines,
+        "years": [year_json(c) for c in years], "lines": lines,
     }
 
 

@@ -1,0 +1,131 @@
+"""Use cases on plans: import a whole plan file, all or nothing, and read it back.
+
+An import is one transaction: the plan, every node it adds, changes or drops, their
+ObjectiveDefined events and the recomputed coverage. Every problem is found before
+anything is written and reported together; a node that funding lines point at is never
+dropped (its money would be orphaned).
+"""
+
+from dataclasses import dataclass
+
+import asyncpg
+
+from regia_shared import outbox, topics
+from regia_shared.refusal import Refused
+
+from .adapters import allocations, objectives, plans
+from .adapters.objectives import ObjectiveRecord
+from .domain.tree import Node, NodeKind, Plan, Problem, problems_of
+from .handlers import defined_event
+from .projection import Cause, recompute
+
+
+class PlanInvalid(Refused):
+    status, code = 422, "plan_invalid"
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.details = [{"field": p.where, "message": p.message} for p in problems]
+        super().__init__("; ".join(f"{p.where}: {p.message}" for p in problems),
+                         problems[0].where if problems else None)
+
+
+class PlanNotFound(Refused):
+    status, code = 404, "plan_not_found"
+
+
+@dataclass(frozen=True)
+class Imported:
+    plan_id: str
+    created: int
+    updated: int
+    unchanged: int
+    removed: int
+
+
+def record_of(plan: Plan, node: Node) -> ObjectiveRecord:
+    return ObjectiveRecord(node.node_id, node.title, plan.at_risk_threshold_pct, dict(node.needs),
+                           plan.plan_id, node.parent_id, node.kind.value, node.weight, node.illustrative,
+                           node.position, plan.single_level_warning_pct)
+
+
+def node_of(record: ObjectiveRecord) -> Node:
+    return Node(record.objective_id, record.plan_id, record.parent_id, NodeKind(record.kind), record.title,
+                record.weight, dict(sorted(record.needs.items())), record.illustrative, record.position)
+
+
+async def import_plan(pool: asyncpg.Pool, plan: Plan, nodes: list[Node], cause: Cause) -> Imported:
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"plan:{plan.plan_id}")
+        problems = problems_of(plan, nodes)
+        ids = [n.node_id for n in nodes]
+        for node_id, owner in (await plans.owners(conn, ids)).items():
+            if owner != plan.plan_id:
+                problems.append(Problem(node_id, "this id is already used " + (
+                    f"by plan {owner!r}" if owner else "by a standalone objective")))
+        held = {o.objective_id: o for o in await objectives.of_plan(conn, plan.plan_id)}
+        dropped = [i for i in held if i not in set(ids)]
+        for node_id, lines in (await plans.funded(conn, dropped)).items():
+            problems.append(Problem(node_id, f"cannot be removed: {lines} funding line(s) point at it"))
+        if problems:
+            raise PlanInvalid(problems)
+        await plans.save(conn, plan)
+        created = updated = 0
+        events = []
+        for node in nodes:  # file order: a parent always comes before its children
+            record = record_of(plan, node)
+            before = held.get(node.node_id)
+            if before is None:
+                await objectives.insert(conn, record)
+                created += 1
+            elif before != record:
+                await objectives.update(conn, record)
+                updated += 1
+            else:
+                continue
+            events.append(defined_event(record, cause.correlation_id))
+        for node_id in sorted(dropped, key=lambda i: -_depth(i, held)):
+            try:
+                async with conn.transaction():
+                    await objectives.delete(conn, node_id)
+            except asyncpg.ForeignKeyViolationError as exc:
+                raise PlanInvalid([Problem(node_id, "cannot be removed: it still has indicators, "
+                                           "milestones or children outside the file")]) from exc
+        await outbox.append(conn, topics.OBJECTIVES, events)
+        years = set(range(plan.first_year, plan.last_year + 1))
+        for node_id in ids:
+            years |= await allocations.years_of(conn, node_id)
+        await recompute(conn, [(i, y) for i in ids for y in sorted(years)], {})
+        return Imported(plan.plan_id, created, updated, len(nodes) - created - updated, len(dropped))
+
+
+def _depth(node_id: str, held: dict[str, ObjectiveRecord]) -> int:
+    depth, node = 0, held.get(node_id)
+    while node is not None and node.parent_id is not None and depth < 100:
+        depth, node = depth + 1, held.get(node.parent_id)
+    return depth
+
+
+async def read_plan(pool: asyncpg.Pool, plan_id: str) -> tuple[Plan, list[Node], dict[str, str]]:
+    async with pool.acquire() as conn:
+        plan = await plans.get(conn, plan_id)
+        if plan is None:
+            raise PlanNotFound(f"no plan {plan_id!r}", "plan_id")
+        nodes = [node_of(o) for o in await objectives.of_plan(conn, plan_id)]
+        leads = await plans.leads(conn, [n.node_id for n in nodes])
+    return plan, _in_tree_order(nodes), leads
+
+
+def _in_tree_order(nodes: list[Node]) -> list[Node]:
+    """Parents before children, siblings by position: the order a plan file is written in."""
+    children: dict[str | None, list[Node]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+    ordered: list[Node] = []
+
+    def walk(parent: str | None) -> None:
+        for node in sorted(children.get(parent, []), key=lambda n: (n.position, n.node_id)):
+            ordered.append(node)
+            walk(node.node_id)
+
+    walk(None)
+    return ordered
