@@ -1,0 +1,51 @@
+"""Milestones on a node of the plan tree: a dated step (a protocol signed, a call for
+tenders published, a training course started) and whether it was reached in time. Pure
+rules, no I/O.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from regia_shared.refusal import Refused
+
+
+class MilestoneStatus(StrEnum):
+    REACHED = "REACHED"
+    DUE = "DUE"  # not reached, not late yet
+    OVERDUE = "OVERDUE"
+
+
+@dataclass(frozen=True)
+class Milestone:
+    milestone_id: str
+    objective_id: str
+    title: str
+    due_on: date
+    description: str | None = None
+    reached_on: date | None = None
+
+
+class InvalidMilestoneData(Refused):
+    status, code = 422, "invalid_milestone_data"
+
+
+def status_of(milestone: Milestone, as_of: date) -> MilestoneStatus:
+    """The status on `as_of`, so a past review reads as it stood then: a milestone reached
+    after that date was still due (or overdue) on it. Due on the day itself, overdue after."""
+    if milestone.reached_on is not None and milestone.reached_on <= as_of:
+        return MilestoneStatus.REACHED
+    return MilestoneStatus.DUE if as_of <= milestone.due_on else MilestoneStatus.OVERDUE
+
+
+def days_late(milestone: Milestone) -> int:
+    """How many days after its due date it was reached (0 if on time or not reached)."""
+    if milestone.reached_on is None:
+        return 0
+    return max((milestone.reached_on - milestone.due_on).days, 0)
+
+
+def check_reached_on(reached_on: date | None, today: date, field: str = "reached_on") -> None:
+    """Reaching is a fact, so it cannot be dated in the future."""
+    if reached_on is not None and reached_on > today:
+        raise InvalidMilestoneData(f"{field} {reached_on} is in the future (today is {today})", field)

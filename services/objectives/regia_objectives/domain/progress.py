@@ -1,0 +1,141 @@
+"""How far an indicator, a node and a subtree of the plan have come. Pure rules, no I/O.
+
+An indicator's progress for a period is (actual − baseline) / (target − baseline), with the
+latest actual value measured by a date: 0 at the baseline, 1 on target, whichever way the
+indicator improves (unemployment from 12 % to 8 %, now 10 %: (10 − 12) / (8 − 12) = 0.5).
+It is kept raw (overshooting gives more than 1, going backwards less than 0) and clamped to
+[0, 1]. Arithmetic is on fractions, exact, so roll-ups add up to the last digit and are
+rounded only when shown (`as_decimal`).
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+from .indicators import Indicator, Measurement
+
+
+@dataclass(frozen=True)
+class Progress:
+    raw: Fraction | None
+    clamped: Fraction | None
+    reason: str | None = None  # why it is undefined
+
+    @classmethod
+    def of(cls, raw: Fraction) -> "Progress":
+        return cls(raw, min(max(raw, Fraction(0)), Fraction(1)))
+
+    @classmethod
+    def undefined(cls, reason: str) -> "Progress":
+        return cls(None, None, reason)
+
+    @property
+    def defined(self) -> bool:
+        return self.raw is not None
+
+
+def as_decimal(value: Fraction, places: int = 6) -> Decimal:
+    """Round half to even at `places`, exactly (no float, no Decimal context in the way)."""
+    return Decimal(round(value * 10**places)).scaleb(-places)
+
+
+def latest(measurements: Iterable[Measurement], as_of: date) -> Measurement | None:
+    """The value in force on `as_of`: the latest measured on or before it. Measurements come
+    in the order they were recorded, so of two on one date the later recorded one wins."""
+    found = None
+    for m in measurements:
+        if m.measured_on <= as_of and (found is None or m.measured_on >= found.measured_on):
+            found = m
+    return found
+
+
+def indicator_progress(baseline: Decimal, target: Decimal | None, actual: Decimal | None) -> Progress:
+    if actual is None:
+        return Progress.undefined("no actual value yet")
+    if target is None:
+        return Progress.undefined("no target for the period")
+    if target == baseline:
+        return Progress.undefined("the target equals the baseline: there is no distance to cover")
+    return Progress.of(Fraction(actual - baseline) / Fraction(target - baseline))
+
+
+def progress_in(indicator: Indicator, targets: Mapping[int, Decimal],
+                measurements: Sequence[Measurement], fiscal_year: int, as_of: date) -> Progress:
+    """Progress towards the target of `fiscal_year`, by the latest value as of `as_of`."""
+    actual = latest(measurements, as_of)
+    if actual is None and measurements:
+        return Progress.undefined(f"no actual value measured by {as_of}")
+    if targets.get(fiscal_year) is None:
+        return Progress.undefined(f"no target for {fiscal_year}")
+    return indicator_progress(indicator.baseline_value, targets[fiscal_year],
+                              actual.value if actual else None)
+
+
+def end_of(fiscal_year: int) -> date:
+    """Italian public bodies' fiscal year is the calendar year."""
+    return date(fiscal_year, 12, 31)
+
+
+@dataclass(frozen=True)
+class NodeProgress:
+    node_id: str
+    progress: Progress
+    indicators_counted: int = 0
+    indicators_left_out: int = 0  # own indicators with undefined progress
+    children_counted: int = 0
+    children_left_out: int = 0  # children with undefined progress
+
+
+def _mean(members: Sequence[tuple[Fraction, Progress]]) -> Progress:
+    total = sum(w for w, _ in members)
+    return Progress(sum(w * p.raw for w, p in members) / total,  # type: ignore[operator]
+                    sum(w * p.clamped for w, p in members) / total)  # type: ignore[operator]
+
+
+def node_progress(node_id: str, own: Sequence[Progress],
+                  children: Sequence[tuple[int, Progress]]) -> NodeProgress:
+    """The weighted mean of the children's progress by their `weight`, and the mean of the
+    node's own indicators counting as one more child of the counted children's mean weight
+    (so a vision's own indicator neither drowns nor is drowned by its programmes, whatever
+    scale the weights are written in). Raw and clamped are averaged separately: a child far
+    over target lifts the raw figure but cannot make up for a lagging sibling when clamped.
+    Undefined members are left out, and counted."""
+    own_ok = [p for p in own if p.defined]
+    kids = [(Fraction(w), p) for w, p in children if p.defined]
+    members = list(kids)
+    if own_ok:
+        weight = sum(w for w, _ in kids) / len(kids) if kids else Fraction(1)
+        members.append((weight, _mean([(Fraction(1), p) for p in own_ok])))
+    if members:
+        progress = _mean(members)
+    elif not own and not children:
+        progress = Progress.undefined("no indicators and no children")
+    else:
+        progress = Progress.undefined(f"none of its {len(own)} indicators and {len(children)} "
+                                      "children has progress for the period")
+    return NodeProgress(node_id, progress, len(own_ok), len(own) - len(own_ok),
+                        len(kids), len(children) - len(kids))
+
+
+def roll_up(root: str, parent_of: Mapping[str, str | None], weights: Mapping[str, int],
+            own: Mapping[str, Sequence[Progress]]) -> dict[str, NodeProgress]:
+    """Progress of `root` and of every node under it, children before parents. `parent_of`
+    may hold the whole plan; a node missing from `weights` weighs 1."""
+    children_of: dict[str, list[str]] = {}
+    for node, parent in sorted(parent_of.items()):
+        if parent is not None:
+            children_of.setdefault(parent, []).append(node)
+    order, seen = [root], {root}
+    for node in order:  # breadth first: the list grows as the walk goes down
+        for child in children_of.get(node, []):
+            if child not in seen:  # cycles are refused on write; never loop here either
+                seen.add(child)
+                order.append(child)
+    done: dict[str, NodeProgress] = {}
+    for node in reversed(order):
+        kids = [c for c in children_of.get(node, []) if c in done]
+        done[node] = node_progress(node, own.get(node, ()),
+                                   [(weights.get(c, 1), done[c].progress) for c in kids])
+    return done
