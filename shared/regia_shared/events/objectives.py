@@ -1,6 +1,8 @@
 """Events published by the objectives service on `regia.objectives.v1`, keyed by objective."""
 
+from datetime import date
 from enum import StrEnum
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -52,3 +54,40 @@ class ObjectiveStatusChanged(EventPayload):
     need_cents: Cents
     committed_cents: Cents
     at_risk_threshold_pct: int = Field(ge=1, le=100)
+
+
+# An exact decimal as a string ("8.5", "-0.25"): consumers parse it to a decimal type, so
+# no value of an indicator ever passes through a float on the way.
+DecimalString = Annotated[str, Field(pattern=r"^-?\d{1,14}(\.\d{1,6})?$",
+                                     description="An exact decimal, as a string")]
+
+
+class IndicatorMeasured(EventPayload):
+    """An actual value of an indicator was recorded; keyed by the node it measures."""
+
+    objective_id: str = Field(min_length=1, max_length=100)
+    indicator_id: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=300)
+    unit: str = Field(min_length=1, max_length=50)
+    direction: Literal["INCREASING", "DECREASING"]
+    measured_on: date
+    value: DecimalString
+    source: str | None = Field(default=None, max_length=300)
+    baseline_value: DecimalString
+    baseline_year: int = Field(ge=1990, le=2100)
+    fiscal_year: int = Field(ge=1990, le=2100, description="The period measured: measured_on's year")
+    target_value: DecimalString | None = Field(description="The target for fiscal_year, if any")
+    progress: DecimalString | None = Field(
+        description="(value − baseline) / (target − baseline), raw (not clamped); null when "
+                    "there is no target for the year or it equals the baseline")
+
+
+class MilestoneReached(EventPayload):
+    """A milestone of a node was marked reached; keyed by the node."""
+
+    objective_id: str = Field(min_length=1, max_length=100)
+    milestone_id: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=500)
+    due_on: date
+    reached_on: date
+    days_late: int = Field(ge=0, description="Days after due_on it was reached; 0 if on time")

@@ -10,9 +10,15 @@ from .funding import (
     FundingRolledOver,
 )
 from .notifications import AlertDelivered, AlertFailed
-from .objectives import ObjectiveCoverageChanged, ObjectiveDefined, ObjectiveStatusChanged
+from .objectives import (
+    IndicatorMeasured,
+    MilestoneReached,
+    ObjectiveCoverageChanged,
+    ObjectiveDefined,
+    ObjectiveStatusChanged,
+)
 from .partners import ContactAdded, ObjectiveLeadAssigned, PartnerRegistered
-from .plans import SingleLevelDependencyDetected
+from .plans import AnnualReviewClosed, SingleLevelDependencyDetected
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     model.event_type(): model
@@ -26,7 +32,10 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         ObjectiveDefined,
         ObjectiveCoverageChanged,
         ObjectiveStatusChanged,
+        IndicatorMeasured,
+        MilestoneReached,
         SingleLevelDependencyDetected,
+        AnnualReviewClosed,
         PartnerRegistered,
         ContactAdded,
         ObjectiveLeadAssigned,
