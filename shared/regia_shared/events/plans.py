@@ -16,3 +16,16 @@ class SingleLevelDependencyDetected(EventPayload):
     share_bp: int = Field(ge=0, le=10_000, description="The level's share in basis points")
     warning_pct: int = Field(ge=1, le=100)
     committed_cents: int = Field(ge=0)
+
+
+class AnnualReviewClosed(EventPayload):
+    """A plan's year was reviewed and frozen (*punto della situazione*); the budget window
+    moves on past it."""
+
+    plan_id: str = Field(min_length=1, max_length=100)
+    fiscal_year: int = Field(ge=1990, le=2100)
+    need_cents: int = Field(ge=0)
+    committed_cents: int = Field(ge=0)
+    disbursed_cents: int = Field(ge=0)
+    coverage_bp: int = Field(ge=0)
+    nodes_by_status: dict[str, int]
