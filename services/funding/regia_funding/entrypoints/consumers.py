@@ -9,9 +9,14 @@ from regia_shared import consumer, topics
 from regia_shared.consumer import Received
 from regia_shared.events.objectives import ObjectiveDefined
 from regia_shared.events.partners import PartnerRegistered
+from regia_shared.events.plans import AnnualReviewClosed
+from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters import institutions, references
+from ..year_end import roll_over, window_opens_with
+
+log = get_logger(__name__)
 
 
 async def apply_partner_events(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
@@ -24,9 +29,15 @@ async def apply_partner_events(conn: asyncpg.Connection, events: Sequence[Receiv
 
 async def apply_objective_events(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
     for event in events:
-        objective = event.payload
-        assert isinstance(objective, ObjectiveDefined)
-        await references.remember_objective(conn, objective.objective_id, objective.title)
+        payload = event.payload
+        if isinstance(payload, ObjectiveDefined):
+            await references.remember_objective(conn, payload.objective_id, payload.title)
+        elif isinstance(payload, AnnualReviewClosed) and await window_opens_with(conn, payload.fiscal_year):
+            # The first review to close a year moves the budget window on; the reviews of
+            # other plans for that year find it already moved and change nothing.
+            done = await roll_over(conn, payload.fiscal_year, event.envelope.correlation_id)
+            log.info("year rolled over after an annual review", year=done.closed_year,
+                     plan=payload.plan_id, lines=done.lines_rolled, cents=done.cents_rolled)
 
 
 def register(runtime: ServiceRuntime) -> None:
@@ -36,4 +47,5 @@ def register(runtime: ServiceRuntime) -> None:
         wanted=[PartnerRegistered.event_type()], apply=apply_partner_events, session_timeout_ms=timeout)
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.OBJECTIVES, consumer="funding.objectives",
-        wanted=[ObjectiveDefined.event_type()], apply=apply_objective_events, session_timeout_ms=timeout)
+        wanted=[ObjectiveDefined.event_type(), AnnualReviewClosed.event_type()],
+        apply=apply_objective_events, session_timeout_ms=timeout)
