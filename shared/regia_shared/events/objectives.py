@@ -60,6 +60,9 @@ class ObjectiveStatusChanged(EventPayload):
 # no value of an indicator ever passes through a float on the way.
 DecimalString = Annotated[str, Field(pattern=r"^-?\d{1,14}(\.\d{1,6})?$",
                                      description="An exact decimal, as a string")]
+# A ratio of two such decimals, at six places: far from target it may need more digits.
+RatioString = Annotated[str, Field(pattern=r"^-?\d{1,24}(\.\d{1,6})?$",
+                                   description="An exact ratio rounded to 6 places, as a string")]
 
 
 class IndicatorMeasured(EventPayload):
@@ -77,7 +80,7 @@ class IndicatorMeasured(EventPayload):
     baseline_year: int = Field(ge=1990, le=2100)
     fiscal_year: int = Field(ge=1990, le=2100, description="The period measured: measured_on's year")
     target_value: DecimalString | None = Field(description="The target for fiscal_year, if any")
-    progress: DecimalString | None = Field(
+    progress: RatioString | None = Field(
         description="(value − baseline) / (target − baseline), raw (not clamped); null when "
                     "there is no target for the year or it equals the baseline")
 
