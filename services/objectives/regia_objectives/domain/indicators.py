@@ -8,8 +8,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from regia_shared.refusal import Refused
+
+from .commands import FiscalYear, ObjectiveId
 
 
 class Direction(StrEnum):
@@ -75,3 +80,69 @@ def check_measurement(indicator: Indicator, measurement: Measurement, today: dat
         raise InvalidIndicatorData(
             f"measured_on {measurement.measured_on} is before the baseline year "
             f"{indicator.baseline_year}", "measured_on")
+
+
+# What an administrator sends. Values arrive as JSON strings or numbers that the HTTP layer
+# parses straight to Decimal; the bounds are numeric(20,6)'s.
+Value = Annotated[Decimal, Field(max_digits=20, decimal_places=6, gt=-10**14, lt=10**14)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
+
+def _iso_only(value: object) -> object:
+    # pydantic would also read a bare number as a Unix time: a date must be written as one.
+    if not isinstance(value, str | date):
+        raise ValueError("a date is written 'YYYY-MM-DD'")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_only)]
+
+
+class BaselineInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: Value
+    year: FiscalYear
+
+
+class TargetInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fiscal_year: FiscalYear
+    value: Value
+
+
+class DefineIndicator(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    indicator_id: ObjectiveId
+    name: Annotated[Text, Field(max_length=300)]
+    unit: Annotated[Text, Field(max_length=50, description='e.g. "posti di lavoro", "%", "EUR"')]
+    direction: Direction
+    baseline: BaselineInput
+    targets: list[TargetInput] = Field(default_factory=list, max_length=100)
+    description: Annotated[Text, Field(max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def one_target_per_year(self) -> "DefineIndicator":
+        years = [t.fiscal_year for t in self.targets]
+        if len(years) != len(set(years)):
+            raise ValueError("targets: each fiscal_year may appear only once")
+        return self
+
+    def indicator(self, objective_id: str) -> Indicator:
+        return Indicator(self.indicator_id, objective_id, self.name, self.unit, self.direction,
+                         self.baseline.value, self.baseline.year, self.description)
+
+
+class SetTarget(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    value: Value
+
+
+class RecordMeasurement(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    measured_on: IsoDate
+    value: Value
+    source: Annotated[Text, Field(max_length=300)] | None = None
+    comment: Annotated[Text, Field(max_length=2000)] | None = None
+
+    def measurement(self) -> Measurement:
+        return Measurement(self.measured_on, self.value, self.source, self.comment)

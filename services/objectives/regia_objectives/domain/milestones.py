@@ -6,8 +6,14 @@ rules, no I/O.
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from regia_shared.refusal import Refused
+
+from .commands import ObjectiveId
+from .indicators import IsoDate, Text
 
 
 class MilestoneStatus(StrEnum):
@@ -49,3 +55,48 @@ def check_reached_on(reached_on: date | None, today: date, field: str = "reached
     """Reaching is a fact, so it cannot be dated in the future."""
     if reached_on is not None and reached_on > today:
         raise InvalidMilestoneData(f"{field} {reached_on} is in the future (today is {today})", field)
+
+
+# What an administrator sends.
+Title = Annotated[Text, Field(max_length=500)]
+Description = Annotated[Text, Field(max_length=2000)]
+
+
+class DefineMilestone(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    milestone_id: ObjectiveId
+    title: Title
+    due_on: IsoDate
+    description: Description | None = None
+    reached_on: IsoDate | None = None
+
+    def milestone(self, objective_id: str) -> Milestone:
+        return Milestone(self.milestone_id, objective_id, self.title, self.due_on,
+                         self.description, self.reached_on)
+
+
+class ChangeMilestone(BaseModel):
+    """Only the fields sent change: `{"reached_on": "2027-03-01"}` marks it reached,
+    `{"reached_on": null}` reopens it (a correction)."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Title | None = None
+    due_on: IsoDate | None = None
+    description: Description | None = None
+    reached_on: IsoDate | None = None
+
+    @field_validator("title", "due_on")
+    @classmethod
+    def not_null(cls, value: object) -> object:  # runs only on fields that were sent
+        if value is None:
+            raise ValueError("cannot be null")
+        return value
+
+    @model_validator(mode="after")
+    def something(self) -> "ChangeMilestone":
+        if not self.model_fields_set:
+            raise ValueError("send at least one of title, due_on, description, reached_on")
+        return self
+
+    def changes(self) -> dict[str, Any]:
+        return {name: getattr(self, name) for name in self.model_fields_set}

@@ -139,3 +139,30 @@ def roll_up(root: str, parent_of: Mapping[str, str | None], weights: Mapping[str
         done[node] = node_progress(node, own.get(node, ()),
                                    [(weights.get(c, 1), done[c].progress) for c in kids])
     return done
+
+
+# The one JSON shape of an indicator against its target, shared by the HTTP API and the
+# annual review's frozen copy, so a live figure and a closed year's read the same.
+def decimal_text(value: Decimal) -> str:
+    """'8.5' for numeric's 8.500000: the shortest exact form, never an exponent."""
+    return "0" if value == 0 else format(value.normalize(), "f")
+
+
+def progress_figures(p: Progress) -> dict:
+    return {"raw": str(as_decimal(p.raw)) if p.raw is not None else None,
+            "clamped": str(as_decimal(p.clamped)) if p.clamped is not None else None,
+            "reason": p.reason}
+
+
+def indicator_figures(i: Indicator, fiscal_year: int, target: Decimal | None,
+                      actual: Measurement | None, progress: Progress) -> dict:
+    return {
+        "indicator_id": i.indicator_id, "objective_id": i.objective_id, "name": i.name,
+        "unit": i.unit, "direction": i.direction.value,
+        "baseline": {"value": decimal_text(i.baseline_value), "year": i.baseline_year},
+        "fiscal_year": fiscal_year, "target": decimal_text(target) if target is not None else None,
+        "actual": None if actual is None else {
+            "measured_on": actual.measured_on.isoformat(), "value": decimal_text(actual.value),
+            "source": actual.source, "comment": actual.comment},
+        "progress": progress_figures(progress),
+    }

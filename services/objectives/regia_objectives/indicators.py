@@ -1,0 +1,208 @@
+"""Use cases for indicators, milestones and progress. Each write runs in one transaction
+with the events it publishes (transactional outbox), and every check that can refuse runs
+before anything is written, so a refusal leaves nothing behind."""
+
+from dataclasses import dataclass, replace
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import asyncpg
+
+from regia_shared import outbox, topics
+from regia_shared.events.envelope import Envelope, EventPayload
+from regia_shared.events.objectives import IndicatorMeasured, MilestoneReached
+from regia_shared.refusal import Refused
+
+from .adapters import indicators, milestones
+from .adapters.indicators import TreeNode
+from .domain.indicators import Indicator, Measurement, check_measurement, check_target, check_targets
+from .domain.milestones import Milestone, check_reached_on, days_late
+from .domain.progress import (
+    NodeProgress,
+    Progress,
+    as_decimal,
+    decimal_text,
+    end_of,
+    indicator_figures,
+    indicator_progress,
+    latest,
+    progress_in,
+    roll_up,
+)
+
+PRODUCER = "objectives"
+
+
+class NodeNotFound(Refused):
+    status, code = 404, "objective_not_found"
+
+
+class IndicatorNotFound(Refused):
+    status, code = 404, "indicator_not_found"
+
+
+class MilestoneNotFound(Refused):
+    status, code = 404, "milestone_not_found"
+
+
+class AlreadyRecorded(Refused):
+    status, code = 409, "conflict"
+
+
+async def _publish(conn: asyncpg.Connection, payload: EventPayload, key: str, correlation_id: str) -> None:
+    await outbox.append(conn, topics.OBJECTIVES, [
+        Envelope.wrap(payload, key=key, producer=PRODUCER, correlation_id=correlation_id)])
+
+
+async def _node(conn: asyncpg.Connection, objective_id: str) -> None:
+    if not await indicators.node_exists(conn, objective_id):
+        raise NodeNotFound(f"no objective {objective_id!r}", "objective_id")
+
+
+async def _indicator(conn: asyncpg.Connection, indicator_id: str) -> Indicator:
+    found = await indicators.get(conn, indicator_id, for_update=True)
+    if found is None:
+        raise IndicatorNotFound(f"no indicator {indicator_id!r}", "indicator_id")
+    return found
+
+
+async def define_indicator(pool: asyncpg.Pool, indicator: Indicator, targets: dict[int, Decimal]) -> bool:
+    """Define an indicator with its first targets; False when an identical one exists (a
+    retried request), a conflict when the id holds something else."""
+    check_targets(indicator, targets)
+    async with pool.acquire() as conn, conn.transaction():
+        await _node(conn, indicator.objective_id)
+        held = await indicators.get(conn, indicator.indicator_id, for_update=True)
+        if held is not None:
+            held_targets = (await indicators.targets(conn, [held.indicator_id]))[held.indicator_id]
+            if held == indicator and all(held_targets.get(y) == v for y, v in targets.items()):
+                return False
+            raise AlreadyRecorded(f"indicator {indicator.indicator_id!r} already exists with other data;"
+                                  " change its targets with PUT /v1/indicators/{id}/targets/{year}",
+                                  "indicator_id")
+        try:
+            await indicators.insert(conn, indicator)
+        except asyncpg.UniqueViolationError as exc:  # a concurrent twin won the race
+            raise AlreadyRecorded(f"indicator {indicator.indicator_id!r} already exists",
+                                  "indicator_id") from exc
+        await indicators.set_targets(conn, indicator.indicator_id, targets)
+        return True
+
+
+async def set_target(pool: asyncpg.Pool, indicator_id: str, fiscal_year: int, value: Decimal) -> None:
+    async with pool.acquire() as conn, conn.transaction():
+        check_target(await _indicator(conn, indicator_id), fiscal_year, value)
+        await indicators.set_targets(conn, indicator_id, {fiscal_year: value})
+
+
+async def record_measurement(pool: asyncpg.Pool, indicator_id: str, m: Measurement, today: date,
+                             correlation_id: str) -> bool:
+    """Record an actual value and publish it with its progress for the year it falls in;
+    False when the very same value was already recorded for that date."""
+    async with pool.acquire() as conn, conn.transaction():
+        indicator = await _indicator(conn, indicator_id)
+        check_measurement(indicator, m, today)
+        held = await indicators.add_measurement(conn, indicator_id, m)
+        if held is not None:
+            if held == m:
+                return False
+            raise AlreadyRecorded(f"indicator {indicator_id!r} already has {held.value} measured on "
+                                  f"{held.measured_on}; one value per date", "measured_on")
+        year = m.measured_on.year
+        target = (await indicators.targets(conn, [indicator_id]))[indicator_id].get(year)
+        progress = indicator_progress(indicator.baseline_value, target, m.value)
+        await _publish(conn, IndicatorMeasured(
+            objective_id=indicator.objective_id, indicator_id=indicator_id, name=indicator.name,
+            unit=indicator.unit, direction=indicator.direction.value, measured_on=m.measured_on,
+            value=decimal_text(m.value), source=m.source, baseline_value=decimal_text(indicator.baseline_value),
+            baseline_year=indicator.baseline_year, fiscal_year=year,
+            target_value=decimal_text(target) if target is not None else None,
+            progress=format(as_decimal(progress.raw), "f") if progress.raw is not None else None,
+        ), indicator.objective_id, correlation_id)
+        return True
+
+
+async def define_milestone(pool: asyncpg.Pool, milestone: Milestone, today: date, correlation_id: str) -> bool:
+    check_reached_on(milestone.reached_on, today)
+    async with pool.acquire() as conn, conn.transaction():
+        await _node(conn, milestone.objective_id)
+        held = await milestones.get(conn, milestone.milestone_id, for_update=True)
+        if held is not None:
+            if held == milestone:
+                return False
+            raise AlreadyRecorded(f"milestone {milestone.milestone_id!r} already exists with other data;"
+                                  " change it with PATCH /v1/milestones/{id}", "milestone_id")
+        await milestones.insert(conn, milestone)
+        if milestone.reached_on is not None:
+            await _reached(conn, milestone, correlation_id)
+        return True
+
+
+async def update_milestone(pool: asyncpg.Pool, milestone_id: str, changes: dict[str, Any], today: date,
+                           correlation_id: str) -> Milestone:
+    """Change what `changes` names (mark reached, correct a date, reopen with reached_on
+    null); MilestoneReached is published when it becomes reached, not on corrections."""
+    check_reached_on(changes.get("reached_on"), today)
+    async with pool.acquire() as conn, conn.transaction():
+        held = await milestones.get(conn, milestone_id, for_update=True)
+        if held is None:
+            raise MilestoneNotFound(f"no milestone {milestone_id!r}", "milestone_id")
+        changed = replace(held, **changes)
+        await milestones.update(conn, changed)
+        if held.reached_on is None and changed.reached_on is not None:
+            await _reached(conn, changed, correlation_id)
+        return changed
+
+
+async def _reached(conn: asyncpg.Connection, m: Milestone, correlation_id: str) -> None:
+    assert m.reached_on is not None
+    await _publish(conn, MilestoneReached(
+        objective_id=m.objective_id, milestone_id=m.milestone_id, title=m.title, due_on=m.due_on,
+        reached_on=m.reached_on, days_late=days_late(m)), m.objective_id, correlation_id)
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Some nodes' indicators against one year's targets, by the latest values as of a date."""
+
+    by_node: dict[str, list[dict]]  # indicator_figures, for reading
+    progress: dict[str, list[Progress]]  # for rolling up
+
+
+async def _figures(conn: asyncpg.Connection, node_ids: list[str], fiscal_year: int, as_of: date) -> Figures:
+    found = await indicators.of_nodes(conn, node_ids)
+    ids = [i.indicator_id for i in found]
+    targets, measured = await indicators.targets(conn, ids), await indicators.measurements(conn, ids)
+    figures = Figures({}, {})
+    for i in found:
+        mine, values = targets[i.indicator_id], measured[i.indicator_id]
+        progress = progress_in(i, mine, values, fiscal_year, as_of)
+        figures.by_node.setdefault(i.objective_id, []).append(indicator_figures(
+            i, fiscal_year, mine.get(fiscal_year), latest(values, as_of), progress))
+        figures.progress.setdefault(i.objective_id, []).append(progress)
+    return figures
+
+
+async def progress_for_review(conn: asyncpg.Connection, node_ids: list[str], fiscal_year: int) -> dict[str, list[dict]]:
+    """For the annual review, inside its transaction: each node's indicators as the year ended."""
+    return (await _figures(conn, node_ids, fiscal_year, end_of(fiscal_year))).by_node
+
+
+@dataclass(frozen=True)
+class SubtreeProgress:
+    nodes: list[TreeNode]
+    figures: Figures
+    rolled: dict[str, NodeProgress]
+
+
+async def subtree_progress(pool: asyncpg.Pool, node_id: str, fiscal_year: int, as_of: date) -> SubtreeProgress:
+    # One snapshot: a measurement committed halfway through must not skew the roll-up.
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        nodes = await indicators.subtree(conn, node_id)
+        if not nodes:
+            raise NodeNotFound(f"no objective {node_id!r}", "objective_id")
+        figures = await _figures(conn, [n.node_id for n in nodes], fiscal_year, as_of)
+    rolled = roll_up(node_id, {n.node_id: n.parent_id for n in nodes},
+                     {n.node_id: n.weight for n in nodes}, figures.progress)
+    return SubtreeProgress(nodes, figures, rolled)
