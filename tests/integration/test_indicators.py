@@ -107,6 +107,11 @@ async def test_roll_ups_equal_hand_computed_figures(objectives) -> None:  # type
     assert mid["children"][1]["progress"]["reason"] == "none of its 2 indicators and 0 children has progress for the period"
     later = await progress(objectives, "vision", year=2027)
     assert later["progress"]["raw"] is None and later["children_left_out"] == 2
+    async with objectives.client() as client:
+        r = await client.get("/v1/objectives/nope/progress", params={"year": 2025})
+        assert (r.status_code, r.json()["error"]) == (404, "objective_not_found")
+        r = await client.get("/v1/objectives/vision/progress")
+        assert (r.status_code, r.json()["field"]) == (422, "query.year")
 
 
 async def test_the_annual_review_freezes_indicators_as_the_year_ended(objectives, database: Database) -> None:  # type: ignore[no-untyped-def]

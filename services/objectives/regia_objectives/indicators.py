@@ -133,7 +133,11 @@ async def define_milestone(pool: asyncpg.Pool, milestone: Milestone, today: date
                 return False
             raise AlreadyRecorded(f"milestone {milestone.milestone_id!r} already exists with other data;"
                                   " change it with PATCH /v1/milestones/{id}", "milestone_id")
-        await milestones.insert(conn, milestone)
+        try:
+            await milestones.insert(conn, milestone)
+        except asyncpg.UniqueViolationError as exc:  # a concurrent twin won the race
+            raise AlreadyRecorded(f"milestone {milestone.milestone_id!r} already exists",
+                                  "milestone_id") from exc
         if milestone.reached_on is not None:
             await _reached(conn, milestone, correlation_id)
         return True
