@@ -43,7 +43,7 @@ def install_error_handlers(app: FastAPI, union_tags: frozenset[str] = frozenset(
 
     @app.exception_handler(Refused)
     async def refused(_: Request, exc: Refused) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.field), exc.status)
+        return JSONResponse(error_body(exc.code, exc.message, exc.field, exc.details), exc.status)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -11,3 +11,5 @@ class Refused(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+        # A refusal of many things at once (a batch, a plan file) lists each here.
+        self.details: list[dict] = getattr(self, "details", [])

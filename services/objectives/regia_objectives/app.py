@@ -8,6 +8,9 @@ from regia_shared.runtime import ServiceRuntime
 from .config import ObjectivesSettings
 from .entrypoints import consumers
 from .entrypoints.http import objectives_router
+from .entrypoints.indicators_http import indicators_router
+from .entrypoints.plans_http import plans_router
+from .entrypoints.reviews_http import reviews_router
 
 
 def create_app(settings: ObjectivesSettings | None = None) -> FastAPI:
@@ -21,4 +24,7 @@ def create_app(settings: ObjectivesSettings | None = None) -> FastAPI:
     consumers.register(runtime)
     app = runtime.http_app(title="Regia objectives")
     app.include_router(objectives_router())
+    app.include_router(plans_router())
+    app.include_router(reviews_router())
+    app.include_router(indicators_router())
     return app

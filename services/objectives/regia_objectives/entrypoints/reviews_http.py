@@ -1,0 +1,91 @@
+"""The annual review over HTTP: close a year, read it as JSON, CSV or a readable HTML
+report, and compare two closed years."""
+
+import csv
+import io
+import json
+import secrets
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from regia_shared.auth import require_admin
+from regia_shared.money import format_euro
+
+from ..domain.review import ReviewItem, compare, summary
+from ..plans import read_plan
+from ..projection import Cause
+from ..reviews import close_review, closed_review, review_items
+
+_TEMPLATES = Environment(loader=PackageLoader("regia_objectives", "templates"),
+                         autoescape=select_autoescape(["html", "j2"]))
+Year = Annotated[int, Query(ge=1990, le=2100)]
+
+
+def _item(i: ReviewItem) -> dict:
+    return {"node_id": i.node_id, "parent_id": i.parent_id, "kind": i.kind, "title": i.title,
+            "need_cents": i.need_cents, "committed_cents": i.committed_cents,
+            "disbursed_cents": i.disbursed_cents, "committed_by_level": i.committed_by_level,
+            "coverage_bp": i.coverage_bp, "status": i.status, "indicators": i.indicators}
+
+
+def reviews_router() -> APIRouter:
+    router = APIRouter(prefix="/v1/plans/{plan_id}/reviews", tags=["annual review"])
+
+    @router.post("/{fiscal_year}", status_code=201, dependencies=[Depends(require_admin)])
+    async def close(request: Request, plan_id: str, fiscal_year: int,
+                    correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None) -> dict:
+        """Close the year: freeze every node's figures and publish the review."""
+        items = await close_review(request.app.state.runtime.pool, plan_id, fiscal_year, "admin",
+                                   Cause(correlation_id or secrets.token_hex(16)))
+        return {"plan_id": plan_id, "fiscal_year": fiscal_year, **summary(items)}
+
+    @router.get("/compare")
+    async def compare_years(request: Request, plan_id: str, earlier: Annotated[int, Query(alias="from")],
+                            later: Annotated[int, Query(alias="to")]) -> dict:
+        pool = request.app.state.runtime.pool
+        a, b = await review_items(pool, plan_id, earlier), await review_items(pool, plan_id, later)
+        return {"plan_id": plan_id, "from": earlier, "to": later,
+                "totals": {"from": summary(a), "to": summary(b)}, "nodes": compare(a, b)}
+
+    @router.get("/{fiscal_year}", response_model=None)
+    async def read(request: Request, plan_id: str, fiscal_year: int,
+                   format: Literal["json", "csv", "html"] = "json") -> Response | dict:
+        pool = request.app.state.runtime.pool
+        closed_at, items = await closed_review(pool, plan_id, fiscal_year)
+        if format == "csv":
+            return Response(_csv(items), media_type="text/csv; charset=utf-8", headers={
+                "Content-Disposition": f'attachment; filename="{plan_id}-{fiscal_year}.csv"'})
+        if format == "html":
+            plan, nodes, _ = await read_plan(pool, plan_id)
+            parent = {i.node_id: i.parent_id for i in items}
+            depth = {i.node_id: _depth(i.node_id, parent) for i in items}
+            html = _TEMPLATES.get_template("review.html.j2").render(
+                plan=plan, year=fiscal_year, items=items, depth=depth, totals=summary(items),
+                closed_at=closed_at, euro=format_euro, pct=lambda bp: f"{bp / 100:.2f} %".replace(".", ","))
+            return Response(html, media_type="text/html; charset=utf-8")
+        return {"plan_id": plan_id, "fiscal_year": fiscal_year, "totals": summary(items),
+                "nodes": [_item(i) for i in items]}
+
+    return router
+
+
+def _depth(node_id: str, parent: dict[str, str | None]) -> int:
+    depth, node = 0, parent.get(node_id)
+    while node is not None and depth < 10:
+        depth, node = depth + 1, parent.get(node)
+    return depth
+
+
+def _csv(items: list[ReviewItem]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["node_id", "parent_id", "kind", "title", "need_cents", "committed_cents",
+                     "disbursed_cents", "coverage_pct", "status", "committed_by_level"])
+    for i in items:
+        title = ("'" + i.title) if i.title[:1] in "=+-@" else i.title  # no spreadsheet formulas
+        writer.writerow([i.node_id, i.parent_id or "", i.kind, title, i.need_cents, i.committed_cents,
+                         i.disbursed_cents, f"{i.coverage_bp / 100:.2f}", i.status,
+                         json.dumps(i.committed_by_level, sort_keys=True)])
+    return out.getvalue()

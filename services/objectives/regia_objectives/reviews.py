@@ -1,0 +1,66 @@
+"""Closing a plan's year (*punto della situazione*): freeze every node's figures, publish
+the review, and let the budget window move on. One transaction; a year closes once."""
+
+import asyncpg
+
+from regia_shared import outbox, topics
+from regia_shared.events.envelope import Envelope
+from regia_shared.events.plans import AnnualReviewClosed
+from regia_shared.refusal import Refused
+
+from .adapters import coverage, reviews
+from .domain.review import ReviewItem, snapshot, summary
+from .indicators import progress_for_review
+from .plans import PlanNotFound, read_plan
+from .projection import PRODUCER, Cause
+
+
+class ReviewAlreadyClosed(Refused):
+    status, code = 409, "review_closed"
+
+
+class ReviewNotFound(Refused):
+    status, code = 404, "review_not_found"
+
+
+class YearOutsidePlan(Refused):
+    status, code = 422, "year_outside_plan"
+
+
+async def close_review(pool: asyncpg.Pool, plan_id: str, fiscal_year: int, closed_by: str,
+                       cause: Cause) -> list[ReviewItem]:
+    plan, nodes, _ = await read_plan(pool, plan_id)
+    if not plan.first_year <= fiscal_year <= plan.last_year:
+        raise YearOutsidePlan(f"{fiscal_year} is outside the plan's years {plan.first_year}..{plan.last_year}",
+                              "fiscal_year")
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        # Repeatable read: the snapshot sees one consistent state of every node's figures.
+        if await reviews.closed(conn, plan_id, fiscal_year) is not None:
+            raise ReviewAlreadyClosed(f"the {fiscal_year} review of {plan_id!r} is already closed", "fiscal_year")
+        held = {node: [c for c in rows if c.fiscal_year == fiscal_year]
+                for node, rows in (await coverage.of_plan(conn, plan_id)).items()}
+        items = snapshot(plan, fiscal_year, nodes, {n: rows[0] for n, rows in held.items() if rows},
+                         await progress_for_review(conn, [n.node_id for n in nodes], fiscal_year))
+        if not await reviews.close(conn, plan_id, fiscal_year, closed_by, items):
+            raise ReviewAlreadyClosed(f"the {fiscal_year} review of {plan_id!r} is already closed", "fiscal_year")
+        totals = summary(items)
+        await outbox.append(conn, topics.OBJECTIVES, [Envelope.wrap(
+            AnnualReviewClosed(plan_id=plan_id, fiscal_year=fiscal_year, **totals),
+            key=plan_id, producer=PRODUCER, correlation_id=cause.correlation_id)])
+        return items
+
+
+async def review_items(pool: asyncpg.Pool, plan_id: str, fiscal_year: int) -> list[ReviewItem]:
+    return (await closed_review(pool, plan_id, fiscal_year))[1]
+
+
+async def closed_review(pool: asyncpg.Pool, plan_id: str, fiscal_year: int) -> tuple[str, list[ReviewItem]]:
+    """When the review was closed (ISO time) and its frozen items."""
+    async with pool.acquire() as conn:
+        closed = await reviews.closed(conn, plan_id, fiscal_year)
+        if closed is None:
+            raise ReviewNotFound(f"no closed {fiscal_year} review of {plan_id!r}", "fiscal_year")
+        return closed["closed_at"].isoformat(timespec="minutes"), await reviews.items(conn, plan_id, fiscal_year)
+
+
+__all__ = ["PlanNotFound", "close_review", "closed_review", "review_items"]

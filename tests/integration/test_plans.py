@@ -1,0 +1,147 @@
+"""Plans in the objectives service against a real PostgreSQL and broker: the tree's rules,
+roll-ups against hand-computed sums, lossless export, deletes that would orphan money
+refused, and the annual review frozen against later changes."""
+
+import dataclasses
+
+import pytest
+
+from regia_objectives.app import create_app
+from regia_objectives.domain.tree import Node, NodeKind, Plan
+from regia_objectives.planfile import PlanFile, read_plan, write_plan
+from regia_shared import topics
+from regia_shared.levels import GovernmentLevel
+
+from ..support import kafka
+from ..support.funding import line_event
+from ..support.infra import Database
+from ..support.services import ADMIN_HEADERS, RunningService, in_process
+from ..support.wait import eventually
+
+pytestmark = pytest.mark.usefixtures("service_env")
+YAML = {"Content-Type": "application/yaml", **ADMIN_HEADERS}
+PLAN = Plan("pgs-2008", "Piano Generale di Sviluppo", "Comune della Spezia", 92461, 2026, 2029, 80, 70)
+
+
+def tree() -> list[Node]:
+    return [
+        Node("v1", "pgs-2008", None, NodeKind.VISION, "I grandi processi di trasformazione", position=0),
+        Node("p1", "pgs-2008", "v1", NodeKind.PROGRAMME, "Waterfront", position=0),
+        Node("o1", "pgs-2008", "p1", NodeKind.OBJECTIVE, "Porto turistico", 2, {2027: 600_00}, position=0),
+        Node("a1", "pgs-2008", "o1", NodeKind.ACTION, "Banchine", 1, {2027: 400_00}, position=0),
+        Node("o2", "pgs-2008", "p1", NodeKind.OBJECTIVE, "Stazione marittima", 1, {2027: 1000_00}, position=1),
+    ]
+
+
+@pytest.fixture
+async def objectives(service_env):  # type: ignore[no-untyped-def]
+    async with in_process("objectives", create_app) as service:
+        yield service
+
+
+async def put_plan(service: RunningService, nodes: list[Node], plan: Plan = PLAN):  # type: ignore[no-untyped-def]
+    async with service.client(headers=YAML) as admin:
+        return await admin.post("/v1/plans/import", content=write_plan(PlanFile(plan, nodes, {})).encode())
+
+
+async def node_year(service: RunningService, node_id: str, year: int = 2027) -> dict:
+    async with service.client() as client:
+        body = (await client.get(f"/v1/objectives/{node_id}")).json()
+    return next((y for y in body["years"] if y["fiscal_year"] == year), {})
+
+
+async def test_roll_ups_equal_hand_computed_sums(objectives, broker) -> None:  # type: ignore[no-untyped-def]
+    r = await put_plan(objectives, tree())
+    assert r.status_code == 200, r.text
+    assert r.json() == {"plan_id": "pgs-2008", "created": 5, "updated": 0, "unchanged": 0, "removed": 0}
+    assert (await node_year(objectives, "p1"))["need_cents"] == 600_00 + 400_00 + 1000_00
+    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [
+        line_event("commit", "L-o1", "o1", 500_00, 1),
+        line_event("commit", "L-a1", "a1", 400_00, 1, level=GovernmentLevel.COMUNE, institution="comune"),
+        line_event("commit", "L-o2", "o2", 300_00, 1, level=GovernmentLevel.EU, institution="eu"),
+    ])
+
+    async def rolled() -> dict | None:
+        y = await node_year(objectives, "v1")
+        return y if y.get("committed_cents") == 1200_00 else None
+    vision = await eventually(rolled, what="the money rolled up to the vision")
+    # Hand-computed: o1 holds 600+400 need and 500+400 money (its action included).
+    o1 = await node_year(objectives, "o1")
+    assert (o1["need_cents"], o1["committed_cents"], o1["status"]) == (1000_00, 900_00, "PARTIALLY_FUNDED")
+    assert (vision["need_cents"], vision["coverage_bp"], vision["status"]) == (2000_00, 6000, "AT_RISK")
+    assert vision["committed_by_level"] == {"COMUNE": 400_00, "EU": 300_00, "REGIONE": 500_00}
+    a1 = await node_year(objectives, "a1")
+    assert a1["single_level_dependency"] == "COMUNE"  # 100 % from one level, above the plan's 70 %
+    async with objectives.client() as client:
+        plan = (await client.get("/v1/plans/pgs-2008")).json()
+    assert [n["node_id"] for n in plan["nodes"][0]["children"][0]["children"]] == ["o1", "o2"]
+    warnings = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES, expect=60, timeout=5)
+    assert {e.payload["objective_id"] for e in warnings if e.type == "SingleLevelDependencyDetected"} >= {"a1", "o2"}
+
+
+async def test_every_tree_problem_is_reported_at_once_and_nothing_is_written(objectives, database: Database) -> None:  # type: ignore[no-untyped-def]
+    nodes = tree()
+    nodes[1] = dataclasses.replace(nodes[1], kind=NodeKind.ACTION)            # an action above an objective
+    nodes[4] = dataclasses.replace(nodes[4], needs={2040: 1})                  # outside the plan's years
+    text = write_plan(PlanFile(PLAN, nodes, {}))
+    async with objectives.client(headers=YAML) as admin:
+        r = await admin.post("/v1/plans/import", content=text.encode())
+        assert r.status_code == 422, r.text
+        assert len(r.json()["details"]) >= 2
+        r = await admin.post("/v1/plans/import", content=b"plan: [unclosed")
+        assert r.status_code == 422
+    assert await database.fetchval("objectives", "SELECT count(*) FROM objectives") == 0
+    assert await database.fetchval("objectives", "SELECT count(*) FROM plans") == 0
+
+
+async def test_export_round_trips_and_reimport_changes_nothing(objectives) -> None:  # type: ignore[no-untyped-def]
+    assert (await put_plan(objectives, tree())).status_code == 200
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        exported = (await admin.get("/v1/plans/pgs-2008/export")).text
+        again = await admin.post("/v1/plans/import", content=exported.encode(), headers=YAML)
+    assert again.json()["unchanged"] == 5 and again.json()["created"] == again.json()["updated"] == 0
+    assert read_plan(exported) == PlanFile(PLAN, tree(), {})
+
+
+async def test_a_node_that_money_points_at_cannot_be_dropped(objectives, broker, database: Database) -> None:  # type: ignore[no-untyped-def]
+    assert (await put_plan(objectives, tree())).status_code == 200
+    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [line_event("commit", "L-a1", "a1", 100, 1)])
+    await eventually(lambda: _committed(objectives, "a1", 100), what="the action funded")
+    r = await put_plan(objectives, [n for n in tree() if n.node_id != "a1"])
+    assert r.status_code == 422 and "funding line" in r.text
+    r = await put_plan(objectives, [n for n in tree() if n.node_id != "o2"])  # o2 has no money
+    assert r.status_code == 200 and r.json()["removed"] == 1
+    assert await database.fetchval("objectives", "SELECT count(*) FROM objectives") == 4
+
+
+async def test_the_annual_review_is_frozen_exported_and_compared(objectives, broker) -> None:  # type: ignore[no-untyped-def]
+    assert (await put_plan(objectives, tree())).status_code == 200
+    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [line_event("commit", "L-o2", "o2", 800_00, 1)])
+    await eventually(lambda: _committed(objectives, "o2", 800_00), what="o2 funded")
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        closed = await admin.post("/v1/plans/pgs-2008/reviews/2027")
+        assert closed.status_code == 201, closed.text
+        assert closed.json()["committed_cents"] == 800_00
+        assert (await admin.post("/v1/plans/pgs-2008/reviews/2027")).status_code == 409
+        assert (await admin.post("/v1/plans/pgs-2008/reviews/2035")).status_code == 422
+    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [line_event("revise", "L-o2", "o2", 100_00, 2)])
+    await eventually(lambda: _committed(objectives, "o2", 100_00), what="o2 cut after the review")
+    async with objectives.client() as client:
+        frozen = (await client.get("/v1/plans/pgs-2008/reviews/2027")).json()
+        csv_text = (await client.get("/v1/plans/pgs-2008/reviews/2027", params={"format": "csv"})).text
+        html = (await client.get("/v1/plans/pgs-2008/reviews/2027", params={"format": "html"})).text
+    o2 = next(n for n in frozen["nodes"] if n["node_id"] == "o2")
+    assert (o2["committed_cents"], o2["status"]) == (800_00, "PARTIALLY_FUNDED")  # not the later cut
+    assert csv_text.splitlines()[0].startswith("node_id,parent_id,kind,title") and len(csv_text.splitlines()) == 6
+    assert "Punto della situazione 2027" in html and "Stazione marittima" in html
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        assert (await admin.post("/v1/plans/pgs-2008/reviews/2028")).status_code == 201
+        diff = (await admin.get("/v1/plans/pgs-2008/reviews/compare", params={"from": 2027, "to": 2028})).json()
+    o2_diff = next(n for n in diff["nodes"] if n["node_id"] == "o2")
+    assert o2_diff["need_delta_cents"] == -1000_00 and o2_diff["committed_delta_cents"] == -800_00
+    published = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES, expect=80, timeout=5)
+    assert [e.payload["fiscal_year"] for e in published if e.type == "AnnualReviewClosed"] == [2027, 2028]
+
+
+async def _committed(service: RunningService, node: str, cents: int) -> bool:
+    return (await node_year(service, node)).get("committed_cents") == cents
