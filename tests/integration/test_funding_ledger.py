@@ -13,6 +13,7 @@ from ..support import kafka
 from ..support.funding_api import commitment, counts, issue_key
 from ..support.infra import Database
 from ..support.services import ADMIN_HEADERS
+from ..support.wait import eventually
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
@@ -176,3 +177,32 @@ async def test_replaying_the_ledger_rebuilds_exactly_the_same_totals(funding, da
         expected[objective_of[line]] = expected.get(objective_of[line], 0) + cents
     assert {t["objective_id"]: t["committed_cents"] for t in by_objective} == expected
     assert all(t["level"] == "REGIONE" for t in by_objective)
+
+
+async def test_an_annual_review_closing_the_first_year_rolls_the_window_on(funding, broker) -> None:  # type: ignore[no-untyped-def]
+    from regia_shared.events.envelope import Envelope
+    from regia_shared.events.plans import AnnualReviewClosed
+
+    key = await issue_key(funding, "regione-liguria")
+    async with funding.client(headers=ADMIN_HEADERS) as admin:
+        first = (await admin.get("/v1/budget-window")).json()["first_year"]
+    async with funding.client(headers=key) as c:
+        assert (await post(c, commitment("W1", amount=1000, fiscal_year=first), "w1")).status_code == 202
+
+    def closed(plan: str) -> Envelope:
+        return Envelope.wrap(AnnualReviewClosed(plan_id=plan, fiscal_year=first, need_cents=0, committed_cents=0,
+                                                disbursed_cents=0, coverage_bp=0, nodes_by_status={}),
+                             key=plan, producer="objectives")
+    # Two plans close the same year: the window moves once, the line rolls once.
+    await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [closed("plan-a"), closed("plan-b")])
+
+    async def moved() -> dict | None:
+        async with funding.client(headers=ADMIN_HEADERS) as admin:
+            window = (await admin.get("/v1/budget-window")).json()
+        return window if window["first_year"] == first + 1 else None
+    await eventually(moved, what="the budget window moved on")
+    async with funding.client(headers=ADMIN_HEADERS) as admin:
+        rolled = (await admin.get(f"/v1/funding-lines/W1.{first + 1}")).json()
+        await asyncio.sleep(1)
+        assert (await admin.get("/v1/budget-window")).json()["first_year"] == first + 1
+    assert rolled["committed_cents"] == 1000 and rolled["history"][0]["channel"] == "year-end"
