@@ -75,6 +75,9 @@ async def test_roll_ups_equal_hand_computed_sums(objectives, broker) -> None:  #
     async with objectives.client() as client:
         plan = (await client.get("/v1/plans/pgs-2008")).json()
     assert [n["node_id"] for n in plan["nodes"][0]["children"][0]["children"]] == ["o1", "o2"]
+    plan_2027 = next(y for y in plan["years"] if y["fiscal_year"] == 2027)
+    assert (plan_2027["need_cents"], plan_2027["committed_cents"], plan_2027["status"]) == (2000_00, 1200_00, "AT_RISK")
+    assert [y["fiscal_year"] for y in plan["years"]] == [2026, 2027, 2028, 2029]
     warnings = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES, expect=60, timeout=5)
     assert {e.payload["objective_id"] for e in warnings if e.type == "SingleLevelDependencyDetected"} >= {"a1", "o2"}
 

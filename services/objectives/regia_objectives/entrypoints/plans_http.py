@@ -11,6 +11,7 @@ from regia_shared.auth import require_admin
 from .. import planfile
 from ..adapters import coverage
 from ..adapters import plans as plans_adapter
+from ..domain.coverage import YearCoverage, roll_up
 from ..domain.tree import Node, Plan
 from ..plans import PlanInvalid, import_plan, read_plan
 from ..projection import Cause
@@ -64,7 +65,8 @@ def plans_router() -> APIRouter:
         plan, nodes, leads = await read_plan(pool, plan_id)
         async with pool.acquire() as conn:
             years = await coverage.of_plan(conn, plan_id)
-        return {**_plan_json(plan), "nodes": _tree(nodes, leads, years)}
+        return {**_plan_json(plan), "years": _plan_years(plan, nodes, years),
+                "nodes": _tree(nodes, leads, years)}
 
     return router
 
@@ -74,6 +76,17 @@ def _plan_json(plan: Plan) -> dict:
             "population": plan.population, "first_year": plan.first_year, "last_year": plan.last_year,
             "at_risk_threshold_pct": plan.at_risk_threshold_pct,
             "single_level_warning_pct": plan.single_level_warning_pct, "description": plan.description}
+
+
+def _plan_years(plan: Plan, nodes: list[Node], years: dict) -> list[dict]:
+    """The plan's own figures per year: its root nodes added up, status at its threshold."""
+    roots = {n.node_id for n in nodes if n.parent_id is None}
+    totals = []
+    for year in range(plan.first_year, plan.last_year + 1):
+        rows = [c for node in roots for c in years.get(node, []) if c.fiscal_year == year]
+        empty = YearCoverage(plan.plan_id, year, 0, 0, 0)
+        totals.append(year_json(roll_up(empty, rows, plan.at_risk_threshold_pct)))
+    return totals
 
 
 def _tree(nodes: list[Node], leads: dict[str, str], years: dict) -> list[dict]:
