@@ -12,6 +12,7 @@ import typer
 
 from .importer import import_app
 from .keys import keys_app
+from .plans import demo_app, plan_app
 
 app = typer.Typer(
     name="regia",
@@ -21,6 +22,8 @@ app = typer.Typer(
 )
 app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
+app.add_typer(plan_app, name="plan")
+app.add_typer(demo_app, name="demo")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

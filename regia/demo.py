@@ -1,5 +1,7 @@
 """The La Spezia demo: a small seed loaded through the services' own HTTP APIs, exactly as
-an administrator would, so it exercises the real path (partners → events → funding).
+an administrator would, so it exercises the real path (partners → events → funding): the
+quick start's standalone objective `miglio-blu` and a key to fund it, then the demo plans
+(regia.plans.load_demo_plans), whose node ids all differ from `miglio-blu`.
 
 Idempotent: on an existing data dir every step answers 200 or 409 (already there), which
 is fine. Each run issues a fresh demo key for Regione Liguria and revokes the previous
@@ -11,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from .admin import AdminError, ServiceClient
+from .plans import load_demo_plans
 
 DEMO_KEY_LABEL = "regia up --demo"
 FUNDER = "regione-liguria"
@@ -55,6 +58,10 @@ def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None],
         key = funding.request("POST", f"/v1/institutions/{FUNDER}/keys",
                               json={"label": DEMO_KEY_LABEL}, ok=(201,)).json()
     say(instructions(urls, key["key_id"], key["key"]))
+    # After the key is shown: it can be shown only once, and the quick start needs only it.
+    say("loading the La Spezia demo plans…")
+    with ServiceClient("partners", urls["partners"], token) as partners:
+        load_demo_plans(urls["objectives"], token, partners, say)
 
 
 def add_contact_once(partners: ServiceClient, partner_id: str, contact: dict) -> None:

@@ -22,7 +22,7 @@ MAX_PROBLEMS = 1000  # a hostile file could otherwise make the refusal larger th
 
 def read_plan(text: str) -> PlanFile:
     data, locator, problems = safeyaml.load(text)
-    refused = _schema_errors(data)
+    refused = sorted(_schema_errors(data), key=lambda error: locator.line(error[0]) or 0)  # in file order
     problems += [Problem(*locator.at(loc, message)) for loc, message in refused]
     under = {loc[:end] for loc, _ in refused for end in range(1, len(loc) + 1)}
 

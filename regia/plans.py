@@ -1,0 +1,164 @@
+"""`regia plan import|export` and `regia demo load`: plan files into and out of the
+objectives service, and their leads into the partners service, which owns leads.
+
+A file is checked here first, with the same reader the service uses, so that every problem
+is shown with its path before anything is sent; the service checks again (it alone knows
+which ids other plans already use) and its refusal is shown the same way.
+"""
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import httpx
+import typer
+
+from regia_objectives.planfile import MAX_BYTES, PlanFile, PlanFileInvalid, demo_plans, read_plan
+
+from .admin import AdminError, ServiceClient, admin_token_from_env, problem, segment
+from .keys import reported
+
+DEFAULT_OBJECTIVES_URL = "http://127.0.0.1:8102"
+DEFAULT_PARTNERS_URL = "http://127.0.0.1:8103"
+YAML = "application/yaml"
+ALREADY_THERE = (200, 201, 204, 409)
+DEMO_PARTNERS = [  # the Patto's 5 other comuni are not named by the source, so they are not here
+    {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE"},
+    {"partner_id": "provincia-spezia", "name": "Provincia della Spezia", "kind": "INSTITUTION",
+     "level": "PROVINCIA"},
+    {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"},
+]
+WHERE = (f"Needs REGIA_ADMIN_TOKEN; REGIA_OBJECTIVES_URL (default {DEFAULT_OBJECTIVES_URL}) and "
+         f"REGIA_PARTNERS_URL (default {DEFAULT_PARTNERS_URL}) say where the services listen.")
+
+plan_app = typer.Typer(help=f"Plan files: import and export whole plans. {WHERE}", no_args_is_help=True)
+demo_app = typer.Typer(help=f"The La Spezia demo dataset. {WHERE}", no_args_is_help=True)
+
+
+class PlanRefused(AdminError):
+    def __init__(self, what: str, problems: list[tuple[str, str]]) -> None:
+        count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        super().__init__("\n".join([f"{what} is not a valid plan file ({count}):",
+                                    *(f"  {where}: {message}" for where, message in problems)]))
+
+
+def url_of(service: str, default: str) -> str:
+    return os.environ.get(f"REGIA_{service.upper()}_URL", "").strip() or default
+
+
+def post_plan_file(objectives_url: str, token: str, text: str, name: str) -> dict:
+    """POST the file as it is, as YAML (ServiceClient speaks JSON); errors worded as it words them."""
+    where, path = f"the objectives service at {objectives_url}", "/v1/plans/import"
+    try:  # an import recomputes the coverage of a whole plan: give it time
+        response = httpx.post(objectives_url.rstrip("/") + path, content=text.encode("utf-8"), timeout=60,
+                              headers={"Authorization": f"Bearer {token}", "Content-Type": YAML})
+    except httpx.ConnectError:
+        raise AdminError(f"cannot reach {where}: is `regia up` running? "
+                         "(set REGIA_OBJECTIVES_URL if it runs elsewhere)") from None
+    except httpx.HTTPError as exc:
+        raise AdminError(f"POST {path} on {where} failed: {str(exc) or type(exc).__name__}") from None
+    if response.status_code == 422:
+        raise PlanRefused(f"the objectives service says {name}", refusal(response))
+    if response.status_code == 401:
+        raise AdminError(f"{where} refused the admin token: REGIA_ADMIN_TOKEN is not the token "
+                         "the services were started with")
+    if response.status_code != 200:
+        raise AdminError(f"POST {path} on {where} answered {response.status_code}: {problem(response)}")
+    return response.json()
+
+
+def refusal(response: httpx.Response) -> list[tuple[str, str]]:
+    """The problems of a 422 plan_invalid: every detail, else the message."""
+    try:
+        details = response.json().get("details") or []
+        found = [(str(d.get("field") or "plan"), str(d.get("message", ""))) for d in details]
+    except (ValueError, AttributeError):
+        found = []
+    return found or [("plan", problem(response))]
+
+
+@plan_app.command("import")
+def import_command(file: Path = typer.Argument(..., metavar="FILE.yaml", dir_okay=False,
+                                               help="The plan file (YAML, UTF-8)")) -> None:
+    """Check FILE.yaml, import it (all or nothing) and assign its nodes' leads."""
+    with reported():
+        text = read_text(file)
+        check(text, str(file))  # before asking for a token: checking a file needs none
+        token = admin_token_from_env()
+        with ServiceClient("partners", url_of("partners", DEFAULT_PARTNERS_URL), token) as partners:
+            import_plan(url_of("objectives", DEFAULT_OBJECTIVES_URL), token, partners, text, str(file), typer.echo)
+
+
+@plan_app.command("export")
+def export_command(plan_id: str = typer.Argument(..., metavar="PLAN_ID"),
+                   output: Path | None = typer.Option(None, "-o", "--output", dir_okay=False,
+                                                      help="Write the file here instead of stdout")) -> None:
+    """Write a plan as a plan file, with each node's lead as the objectives service knows it."""
+    with reported(), ServiceClient("objectives", url_of("objectives", DEFAULT_OBJECTIVES_URL),
+                                   admin_token_from_env()) as objectives:
+        text = objectives.request("GET", f"/v1/plans/{segment(plan_id)}/export", ok=(200,)).text
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.write_text(text, encoding="utf-8")
+    typer.echo(f"wrote {output}", err=True)
+
+
+@demo_app.command("load")
+def demo_load_command() -> None:
+    """Register the demo's partners and import every demo plan with its leads."""
+    with reported():
+        token = admin_token_from_env()
+        with ServiceClient("partners", url_of("partners", DEFAULT_PARTNERS_URL), token) as partners:
+            load_demo_plans(url_of("objectives", DEFAULT_OBJECTIVES_URL), token, partners, typer.echo)
+
+
+def read_text(file: Path) -> str:
+    try:
+        if file.stat().st_size > MAX_BYTES:  # refuse before reading a huge file into memory
+            raise AdminError(f"{file} is larger than {MAX_BYTES} bytes, the limit for a plan file")
+        return file.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise AdminError(f"cannot read {file}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise AdminError(f"{file} is not UTF-8 text (byte {exc.start})") from None
+
+
+def check(text: str, name: str) -> PlanFile:
+    try:
+        return read_plan(text)
+    except PlanFileInvalid as exc:
+        raise PlanRefused(name, [(p.where, p.message) for p in exc.problems]) from None
+
+
+def import_plan(objectives_url: str, token: str, partners: ServiceClient, text: str, name: str,
+                say: Callable[[str], None]) -> None:
+    """Check, import, then assign the leads (the plan's nodes must exist before they have leads)."""
+    plan_file = check(text, name)
+    done = post_plan_file(objectives_url, token, text, name)
+    failures = assign_leads(partners, plan_file.leads)
+    counts = ", ".join(f"{done[k]} {k}" for k in ("created", "updated", "unchanged", "removed") if k in done)
+    say(f"{name}: plan {done['plan_id']} imported ({counts}); "
+        f"{len(plan_file.leads) - len(failures)} of {len(plan_file.leads)} leads assigned")
+    if failures:
+        raise AdminError(f"{name}: the plan is imported but {len(failures)} lead(s) are not assigned:\n"
+                         + "\n".join(f"  {node}: {why}" for node, why in failures))
+
+
+def assign_leads(partners: ServiceClient, leads: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Every lead, each on its own (one that fails does not stop the others): the failures."""
+    failures = []
+    for node_id, partner_id in sorted(leads.items()):
+        try:
+            partners.request("PUT", f"/v1/objectives/{segment(node_id)}/lead", json={"partner_id": partner_id},
+                             ok=(200, 201, 204))
+        except AdminError as exc:
+            failures.append((node_id, str(exc)))
+    return failures
+
+
+def load_demo_plans(objectives_url: str, token: str, partners: ServiceClient, say: Callable[[str], None]) -> None:
+    for partner in DEMO_PARTNERS:
+        partners.request("POST", "/v1/partners", json=partner, ok=ALREADY_THERE)
+    for name, text in demo_plans().items():
+        import_plan(objectives_url, token, partners, text, name, say)
