@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from typer.testing import CliRunner
@@ -25,8 +26,8 @@ VALID = ("id: p\ntitle: Piano\nterritory: Comune della Spezia\nfirst_year: 2020\
 class StandIn(BaseHTTPRequestHandler):
     """Answers as the objectives and partners services would, and records what it got."""
 
-    received: list[tuple[str, str, str, str]] = []
-    refuse_import = False
+    received: ClassVar[list[tuple[str, str, str, str]]] = []
+    refuse_import: ClassVar[bool] = False
 
     def _answer(self, status: int, body: object, content_type: str = "application/json") -> None:
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
@@ -42,7 +43,7 @@ class StandIn(BaseHTTPRequestHandler):
         assert self.headers["Authorization"] == f"Bearer {TOKEN}"
         return body
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server convention
+    def do_POST(self) -> None:  # the names are http.server's
         body = self._record()
         if self.path == "/v1/partners":
             return self._answer(201, json.loads(body))
@@ -53,13 +54,13 @@ class StandIn(BaseHTTPRequestHandler):
         plan_id = read_plan(body).plan.plan_id
         return self._answer(200, {"plan_id": plan_id, "created": 2, "updated": 0, "unchanged": 0, "removed": 0})
 
-    def do_PUT(self) -> None:  # noqa: N802
+    def do_PUT(self) -> None:
         body = json.loads(self._record())
         if body["partner_id"] == "nobody":
             return self._answer(404, {"error": "partner_not_found", "message": "no partner 'nobody'"})
         return self._answer(200, {"objective_id": self.path.split("/")[3], **body})
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._record()
         return self._answer(200, VALID, "application/yaml")
 

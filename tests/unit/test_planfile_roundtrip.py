@@ -5,6 +5,7 @@ than PlanFileInvalid, whatever the text."""
 
 import string
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -76,5 +77,24 @@ def test_a_damaged_plan_file_is_refused_with_problems_never_a_crash(plan_file: P
     damage = data.draw(st.text(string.printable, max_size=10))
     try:
         read_plan(text[:start] + damage + text[end:])
+    except PlanFileInvalid as refused:
+        assert refused.problems
+
+
+yaml_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats() | st.text(characters, max_size=10),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+        st.sampled_from(["id", "kind", "title", "nodes", "children", "needs", "first_year", "last_year", "lead",
+                         "weight", "population", "VISION"]) | st.integers(1980, 2110) | st.booleans() | st.none(),
+        inner, max_size=6),
+    max_leaves=30)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(["id", "title", "territory", "first_year", "last_year", "nodes",
+                                        "population", "description"]), yaml_values) | yaml_values)
+def test_any_yaml_data_reads_as_a_plan_or_a_list_of_problems(data: object) -> None:
+    try:
+        read_plan(yaml.safe_dump(data, allow_unicode=True))
     except PlanFileInvalid as refused:
         assert refused.problems

@@ -7,6 +7,7 @@ Unicode line separators are refused (a description may have newlines and tabs).
 """
 
 import unicodedata
+from collections.abc import Callable
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
@@ -19,7 +20,9 @@ SLUG = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 REFUSED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}  # controls, lone surrogates, line/paragraph separators
 
 
-def _text(allowed: str):  # noqa: ANN202 - a validator factory
+def _text(allowed: str) -> Callable[[str], str]:
+    """A validator for text that may hold these whitespace characters besides spaces."""
+
     def check(value: str) -> str:
         for char in value:
             if char not in allowed and (unicodedata.category(char) in REFUSED_CATEGORIES or char == "\ufeff"):

@@ -6,6 +6,7 @@ no line folding (a long title stays on one line), multi-line text as a literal b
 """
 
 from collections import defaultdict
+from collections.abc import Callable
 
 import yaml
 
@@ -54,7 +55,7 @@ def _siblings(children: dict[str | None, list[Node]], parent: str | None, writte
     return found
 
 
-def _node(node: Node, lead: str | None, tree) -> dict:  # noqa: ANN001 - the recursive builder
+def _node(node: Node, lead: str | None, tree: Callable[[str], list[dict]]) -> dict:
     out: dict = {"id": node.node_id, "kind": node.kind.value, "title": node.title}
     if node.weight != 1:
         out["weight"] = node.weight
