@@ -103,7 +103,7 @@ def test_every_problem_is_reported_at_once_with_its_path_and_line() -> None:
                        "digit (line 24)",
         # the tree's, on the same file: two objectives under an action, a need out of the years
         "nodes[0].children[0].children[0]": "need for 2031 is outside the plan's years 2008..2011 (line 16)",
-        "nodes[0].children[0].children[1]": "a objective cannot sit under a action (pgs-p1) (line 20)",
+        "nodes[0].children[0].children[1]": "an objective cannot sit under an action (pgs-p1) (line 20)",
     }
 
 
@@ -170,11 +170,11 @@ def test_tree_rules_still_run_where_the_schema_refused_a_field() -> None:
     assert problems(text) == {
         "nodes[0].needs.2008": "should be a valid integer (line 10)",
         "nodes[0].children[0].title": "should be a valid string (line 12)",
-        "nodes[0].children[0]": "a vision cannot sit under a objective (n) (line 12)",
+        "nodes[0].children[0]": "a vision cannot sit under an objective (n) (line 12)",
         "nodes[0].children[1].id": "must be an id: letters, digits, '.', '_', ':' or '-', starting with a "
                                    "letter or digit (line 13)",
         # a node with a refused id is still in the tree, under its path as a placeholder id
-        "nodes[0].children[1].children[0]": "a action cannot sit under a action (nodes[0].children[1]) (line 13)",
+        "nodes[0].children[1].children[0]": "an action cannot sit under an action (nodes[0].children[1]) (line 13)",
     }
 
 

@@ -74,6 +74,8 @@ async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mappi
                                 money.get(key, []))
             now = roll_up(own, below.get(key, []), node.at_risk_threshold_pct)
             before = held.get(key)
+            if before is None and now.need_cents == now.committed_cents == now.disbursed_cents == 0:
+                continue  # a year with no need and no money has no status to tell anyone about
             dominant = dominant_level(now, node.single_level_warning_pct)
             now = replace(now, dominant_level=dominant[0] if dominant else None)
             if now.same_figures(before) and (before and before.dominant_level) == now.dominant_level:

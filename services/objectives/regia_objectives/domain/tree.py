@@ -72,8 +72,8 @@ def problems_of(plan: Plan, nodes: Iterable[Node]) -> list[Problem]:
             if parent is None:
                 found.append(Problem(node.node_id, f"its parent {node.parent_id!r} is not in the plan"))
             elif node.kind.depth <= parent.kind.depth:
-                found.append(Problem(node.node_id, f"a {node.kind.value.lower()} cannot sit under a "
-                                     f"{parent.kind.value.lower()} ({parent.node_id})"))
+                found.append(Problem(node.node_id, f"{_a(node.kind)} cannot sit under "
+                                     f"{_a(parent.kind)} ({parent.node_id})"))
         for year in node.needs:
             if not plan.first_year <= year <= plan.last_year:
                 found.append(Problem(node.node_id, f"need for {year} is outside the plan's years "
@@ -83,6 +83,11 @@ def problems_of(plan: Plan, nodes: Iterable[Node]) -> list[Problem]:
     found.extend(Problem(n, "is its own ancestor (a cycle)") for n in cycles(
         {n.node_id: n.parent_id for n in nodes}))
     return found
+
+
+def _a(kind: NodeKind) -> str:
+    word = kind.value.lower()
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
 
 
 def cycles(parent_of: Mapping[str, str | None]) -> list[str]:

@@ -1,6 +1,7 @@
 """Plans over HTTP: import and export the plan file, list plans, and read a plan's tree
 with every node's coverage per year, rolled up."""
 
+import asyncio
 import secrets
 from typing import Annotated
 
@@ -35,7 +36,8 @@ def plans_router() -> APIRouter:
         if len(body) > MAX_PLAN_FILE_BYTES:
             raise PlanInvalid([planfile.Problem("body", f"the file is over {MAX_PLAN_FILE_BYTES} bytes")])
         try:
-            parsed = planfile.read_plan(body.decode("utf-8"))
+            # Parsing a large file takes seconds of CPU: keep it off the event loop.
+            parsed = await asyncio.to_thread(planfile.read_plan, body.decode("utf-8"))
         except UnicodeDecodeError as exc:
             raise PlanInvalid([planfile.Problem("body", "the file is not UTF-8 text")]) from exc
         except planfile.PlanFileInvalid as exc:
