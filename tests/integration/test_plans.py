@@ -2,6 +2,7 @@
 roll-ups against hand-computed sums, lossless export, deletes that would orphan money
 refused, and the annual review frozen against later changes."""
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -148,3 +149,28 @@ async def test_the_annual_review_is_frozen_exported_and_compared(objectives, bro
 
 async def _committed(service: RunningService, node: str, cents: int) -> bool:
     return (await node_year(service, node)).get("committed_cents") == cents
+
+
+async def test_one_node_at_a_time_obeys_the_same_rules(objectives, broker, database: Database) -> None:  # type: ignore[no-untyped-def]
+    assert (await put_plan(objectives, tree())).status_code == 200
+    base = "/v1/plans/pgs-2008/nodes"
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        added = await asyncio.gather(*(admin.post(base, json={
+            "node_id": f"a{i}", "kind": "ACTION", "title": f"Azione {i}", "parent_id": "o2",
+            "needs": {"2027": 100_00}}) for i in (2, 3)))
+        assert [r.status_code for r in added] == [201, 201]  # concurrent edits: neither is lost
+        assert (await node_year(objectives, "o2"))["need_cents"] == 1000_00 + 200_00
+        r = await admin.patch(f"{base}/o1", json={"parent_id": "a1"})  # under its own action
+        assert r.status_code == 422 and "cycle" in r.text and "cannot sit under" in r.text
+        r = await admin.patch(f"{base}/a2", json={"parent_id": "o1"})
+        assert r.status_code == 200, r.text
+        assert (await node_year(objectives, "o1"))["need_cents"] == 600_00 + 400_00 + 100_00
+        assert (await admin.delete(f"{base}/o2")).status_code == 409  # it still has a child
+        await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [line_event("commit", "L-a3", "a3", 1, 1)])
+        await eventually(lambda: _committed(objectives, "a3", 1), what="a3 funded")
+        assert (await admin.delete(f"{base}/a3")).status_code == 422  # money points at it
+        assert (await admin.delete(f"{base}/a2")).status_code == 204
+        assert (await admin.delete(f"{base}/nope")).status_code == 404
+        assert (await admin.post(base, json={"node_id": "o1", "kind": "OBJECTIVE", "title": "x"})).status_code == 409
+    ids = {r["objective_id"] for r in await database.fetch("objectives", "SELECT objective_id FROM objectives")}
+    assert ids == {"v1", "p1", "o1", "a1", "o2", "a3"}

@@ -9,6 +9,7 @@ from .config import ObjectivesSettings
 from .entrypoints import consumers
 from .entrypoints.http import objectives_router
 from .entrypoints.indicators_http import indicators_router
+from .entrypoints.nodes_http import nodes_router
 from .entrypoints.plans_http import plans_router
 from .entrypoints.reviews_http import reviews_router
 
@@ -25,6 +26,7 @@ def create_app(settings: ObjectivesSettings | None = None) -> FastAPI:
     app = runtime.http_app(title="Regia objectives")
     app.include_router(objectives_router())
     app.include_router(plans_router())
+    app.include_router(nodes_router())
     app.include_router(reviews_router())
     app.include_router(indicators_router())
     return app

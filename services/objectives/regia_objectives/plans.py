@@ -55,47 +55,58 @@ def node_of(record: ObjectiveRecord) -> Node:
 
 async def import_plan(pool: asyncpg.Pool, plan: Plan, nodes: list[Node], cause: Cause) -> Imported:
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"plan:{plan.plan_id}")
-        problems = problems_of(plan, nodes)
-        ids = [n.node_id for n in nodes]
-        for node_id, owner in (await plans.owners(conn, ids)).items():
-            if owner != plan.plan_id:
-                problems.append(Problem(node_id, "this id is already used " + (
-                    f"by plan {owner!r}" if owner else "by a standalone objective")))
-        held = {o.objective_id: o for o in await objectives.of_plan(conn, plan.plan_id)}
-        dropped = [i for i in held if i not in set(ids)]
-        for node_id, lines in (await plans.funded(conn, dropped)).items():
-            problems.append(Problem(node_id, f"cannot be removed: {lines} funding line(s) point at it"))
-        if problems:
-            raise PlanInvalid(problems)
-        await plans.save(conn, plan)
-        created = updated = 0
-        events = []
-        for node in nodes:  # file order: a parent always comes before its children
-            record = record_of(plan, node)
-            before = held.get(node.node_id)
-            if before is None:
-                await objectives.insert(conn, record)
-                created += 1
-            elif before != record:
-                await objectives.update(conn, record)
-                updated += 1
-            else:
-                continue
-            events.append(defined_event(record, cause.correlation_id))
-        for node_id in sorted(dropped, key=lambda i: -_depth(i, held)):
-            try:
-                async with conn.transaction():
-                    await objectives.delete(conn, node_id)
-            except asyncpg.ForeignKeyViolationError as exc:
-                raise PlanInvalid([Problem(node_id, "cannot be removed: it still has indicators, "
-                                           "milestones or children outside the file")]) from exc
-        await outbox.append(conn, topics.OBJECTIVES, events)
-        years = set(range(plan.first_year, plan.last_year + 1))
-        for node_id in ids:
-            years |= await allocations.years_of(conn, node_id)
-        await recompute(conn, [(i, y) for i in ids for y in sorted(years)], {})
-        return Imported(plan.plan_id, created, updated, len(nodes) - created - updated, len(dropped))
+        await lock_plan(conn, plan.plan_id)
+        return await import_plan_in(conn, plan, nodes, cause)
+
+
+async def lock_plan(conn: asyncpg.Connection, plan_id: str) -> None:
+    """Serialise writers of one plan until the transaction ends: an edit reads the plan and
+    writes it whole, so two edits interleaved would lose one of them."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"plan:{plan_id}")
+
+
+async def import_plan_in(conn: asyncpg.Connection, plan: Plan, nodes: list[Node], cause: Cause) -> Imported:
+    """In the caller's transaction, holding the plan's lock."""
+    problems = problems_of(plan, nodes)
+    ids = [n.node_id for n in nodes]
+    for node_id, owner in (await plans.owners(conn, ids)).items():
+        if owner != plan.plan_id:
+            problems.append(Problem(node_id, "this id is already used " + (
+                f"by plan {owner!r}" if owner else "by a standalone objective")))
+    held = {o.objective_id: o for o in await objectives.of_plan(conn, plan.plan_id)}
+    dropped = [i for i in held if i not in set(ids)]
+    for node_id, lines in (await plans.funded(conn, dropped)).items():
+        problems.append(Problem(node_id, f"cannot be removed: {lines} funding line(s) point at it"))
+    if problems:
+        raise PlanInvalid(problems)
+    await plans.save(conn, plan)
+    created = updated = 0
+    events = []
+    for node in _in_tree_order(nodes):  # parents are written before their children
+        record = record_of(plan, node)
+        before = held.get(node.node_id)
+        if before is None:
+            await objectives.insert(conn, record)
+            created += 1
+        elif before != record:
+            await objectives.update(conn, record)
+            updated += 1
+        else:
+            continue
+        events.append(defined_event(record, cause.correlation_id))
+    for node_id in sorted(dropped, key=lambda i: -_depth(i, held)):
+        try:
+            async with conn.transaction():
+                await objectives.delete(conn, node_id)
+        except asyncpg.ForeignKeyViolationError as exc:
+            raise PlanInvalid([Problem(node_id, "cannot be removed: it still has indicators, "
+                                       "milestones or children outside the file")]) from exc
+    await outbox.append(conn, topics.OBJECTIVES, events)
+    years = set(range(plan.first_year, plan.last_year + 1))
+    for node_id in ids:
+        years |= await allocations.years_of(conn, node_id)
+    await recompute(conn, [(i, y) for i in ids for y in sorted(years)], {})
+    return Imported(plan.plan_id, created, updated, len(nodes) - created - updated, len(dropped))
 
 
 def _depth(node_id: str, held: dict[str, ObjectiveRecord]) -> int:
@@ -107,11 +118,15 @@ def _depth(node_id: str, held: dict[str, ObjectiveRecord]) -> int:
 
 async def read_plan(pool: asyncpg.Pool, plan_id: str) -> tuple[Plan, list[Node], dict[str, str]]:
     async with pool.acquire() as conn:
-        plan = await plans.get(conn, plan_id)
-        if plan is None:
-            raise PlanNotFound(f"no plan {plan_id!r}", "plan_id")
-        nodes = [node_of(o) for o in await objectives.of_plan(conn, plan_id)]
-        leads = await plans.leads(conn, [n.node_id for n in nodes])
+        return await read_plan_in(conn, plan_id)
+
+
+async def read_plan_in(conn: asyncpg.Connection, plan_id: str) -> tuple[Plan, list[Node], dict[str, str]]:
+    plan = await plans.get(conn, plan_id)
+    if plan is None:
+        raise PlanNotFound(f"no plan {plan_id!r}", "plan_id")
+    nodes = [node_of(o) for o in await objectives.of_plan(conn, plan_id)]
+    leads = await plans.leads(conn, [n.node_id for n in nodes])
     return plan, _in_tree_order(nodes), leads
 
 
