@@ -32,11 +32,13 @@ def snapshot(plan: Plan, year: int, nodes: Sequence[Node], coverage: Mapping[str
     """Every node of the plan for the year; a node with no coverage row needed nothing and
     got nothing (it is FUNDED: nothing is missing)."""
     items = []
-    for node in nodes:
+    # `nodes` come in tree order (parents first, siblings by position); the review keeps
+    # that order as each item's position, so every export reads as the tree does.
+    for order, node in enumerate(nodes):
         c = coverage.get(node.node_id)
         need, committed = (c.need_cents, c.committed_cents) if c else (0, 0)
         items.append(ReviewItem(
-            node.node_id, node.parent_id, node.kind.value, node.title, node.position, need, committed,
+            node.node_id, node.parent_id, node.kind.value, node.title, order, need, committed,
             c.disbursed_cents if c else 0, dict(c.committed_by_level) if c else {},
             coverage_bp(need, committed), status_of(need, committed, plan.at_risk_threshold_pct).value,
             list((indicators or {}).get(node.node_id, []))))

@@ -63,7 +63,7 @@ def reviews_router() -> APIRouter:
             depth = {i.node_id: _depth(i.node_id, parent) for i in items}
             html = _TEMPLATES.get_template("review.html.j2").render(
                 plan=plan, year=fiscal_year, items=items, depth=depth, totals=summary(items),
-                closed_at=closed_at, euro=format_euro, pct=lambda bp: f"{bp / 100:.2f} %".replace(".", ","))
+                closed_at=closed_at[:16].replace("T", " alle ") + " UTC", euro=format_euro, pct=lambda bp: f"{bp / 100:.2f} %".replace(".", ","))
             return Response(html, media_type="text/html; charset=utf-8")
         return {"plan_id": plan_id, "fiscal_year": fiscal_year, "totals": summary(items),
                 "nodes": [_item(i) for i in items]}
