@@ -134,6 +134,7 @@ async def test_the_annual_review_is_frozen_exported_and_compared(objectives, bro
         frozen = (await client.get("/v1/plans/pgs-2008/reviews/2027")).json()
         csv_text = (await client.get("/v1/plans/pgs-2008/reviews/2027", params={"format": "csv"})).text
         html = (await client.get("/v1/plans/pgs-2008/reviews/2027", params={"format": "html"})).text
+    assert [n["node_id"] for n in frozen["nodes"]] == ["v1", "p1", "o1", "a1", "o2"]  # the tree's order
     o2 = next(n for n in frozen["nodes"] if n["node_id"] == "o2")
     assert (o2["committed_cents"], o2["status"]) == (800_00, "PARTIALLY_FUNDED")  # not the later cut
     assert csv_text.splitlines()[0].startswith("node_id,parent_id,kind,title") and len(csv_text.splitlines()) == 6
