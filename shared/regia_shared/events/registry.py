@@ -17,7 +17,17 @@ from .objectives import (
     ObjectiveDefined,
     ObjectiveStatusChanged,
 )
-from .partners import ContactAdded, ObjectiveLeadAssigned, PartnerRegistered
+from .partners import (
+    ContactAdded,
+    ContactPreferencesChanged,
+    NetworkFormed,
+    NetworkMemberJoined,
+    NetworkMemberLeft,
+    ObjectiveLeadAssigned,
+    ObjectiveRoleAssigned,
+    ObjectiveRoleWithdrawn,
+    PartnerRegistered,
+)
 from .plans import AnnualReviewClosed, SingleLevelDependencyDetected
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {
@@ -39,6 +49,12 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         PartnerRegistered,
         ContactAdded,
         ObjectiveLeadAssigned,
+        ObjectiveRoleAssigned,
+        ObjectiveRoleWithdrawn,
+        NetworkFormed,
+        NetworkMemberJoined,
+        NetworkMemberLeft,
+        ContactPreferencesChanged,
         AlertDelivered,
         AlertFailed,
     )
