@@ -9,13 +9,48 @@ import asyncpg
 
 from regia_shared import outbox, topics
 from regia_shared.events.envelope import Envelope, EventPayload
-from regia_shared.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerRegistered
+from regia_shared.events.partners import (
+    ContactAdded,
+    ContactPreferencesChanged,
+    NetworkFormed,
+    NetworkMemberJoined,
+    NetworkMemberLeft,
+    ObjectiveLeadAssigned,
+    ObjectiveRole,
+    ObjectiveRoleAssigned,
+    ObjectiveRoleWithdrawn,
+    PartnerRegistered,
+)
 
-from .adapters import contacts, leads, partners
-from .domain.commands import AddContact, AssignLead, RegisterPartner
-from .domain.errors import PartnerNotFound
-from .domain.partner import Contact, Partner, contact_to_add, lead_changes, partner_to_register
-
+from .adapters import contacts, leads, networks, partners, preferences, roles
+from .domain.commands import (
+    AddContact,
+    AssignLead,
+    FormNetwork,
+    JoinNetwork,
+    LeaveNetwork,
+    RegisterPartner,
+    SetPreferences,
+)
+from .domain.errors import NotFound, PartnerNotFound
+from .domain.partner import (
+    Contact,
+    Partner,
+    contact_to_add,
+    lead_changes,
+    partner_to_register,
+)
+from .domain.relations import (
+    Membership,
+    Network,
+    Preferences,
+    membership_to_close,
+    membership_to_open,
+    network_to_form,
+    preferences_change,
+    preferences_from,
+    role_assignable,
+)
 
 T = TypeVar("T")
 
@@ -82,6 +117,117 @@ async def assign_lead(pool: asyncpg.Pool, objective_id: str, command: AssignLead
             objective_id=objective_id, partner_id=command.partner_id,
         ), key=objective_id, correlation_id=correlation_id)
         return Outcome(command.partner_id, event)
+
+
+async def assign_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole,
+                      correlation_id: str) -> Outcome[ObjectiveRole]:
+    role_assignable(role)
+    async with pool.acquire() as conn, conn.transaction():
+        if await partners.get(conn, partner_id) is None:
+            raise PartnerNotFound(f"no partner {partner_id!r}", "partner_id")
+        await roles.lock(conn, objective_id)
+        if not await roles.add(conn, objective_id, partner_id, role):
+            return Outcome(role, None)
+        event = await _publish(conn, ObjectiveRoleAssigned(
+            objective_id=objective_id, partner_id=partner_id, role=role,
+        ), key=objective_id, correlation_id=correlation_id)
+        return Outcome(role, event)
+
+
+async def withdraw_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole,
+                        correlation_id: str) -> Outcome[ObjectiveRole]:
+    """Withdrawing a role the partner does not hold is a no-op: a retried DELETE succeeds."""
+    role_assignable(role)
+    async with pool.acquire() as conn, conn.transaction():
+        if await partners.get(conn, partner_id) is None:
+            raise PartnerNotFound(f"no partner {partner_id!r}", "partner_id")
+        await roles.lock(conn, objective_id)
+        if not await roles.remove(conn, objective_id, partner_id, role):
+            return Outcome(role, None)
+        event = await _publish(conn, ObjectiveRoleWithdrawn(
+            objective_id=objective_id, partner_id=partner_id, role=role,
+        ), key=objective_id, correlation_id=correlation_id)
+        return Outcome(role, event)
+
+
+async def form_network(pool: asyncpg.Pool, command: FormNetwork,
+                       correlation_id: str) -> Outcome[Network]:
+    async with pool.acquire() as conn, conn.transaction():
+        coordinator = command.coordinator_partner_id
+        if coordinator is not None and await partners.get(conn, coordinator) is None:
+            raise PartnerNotFound(f"no partner {coordinator!r}", "coordinator_partner_id")
+        existing = await networks.get(conn, command.network_id)
+        network = network_to_form(command, existing)
+        if network is None:
+            return Outcome(existing, None)  # type: ignore[arg-type]
+        if not await networks.insert(conn, network):
+            existing = await networks.get(conn, command.network_id)
+            network_to_form(command, existing)
+            return Outcome(existing, None)  # type: ignore[arg-type]
+        event = await _publish(conn, NetworkFormed(
+            network_id=network.network_id, name=network.name, founded_on=network.founded_on,
+            coordinator_partner_id=network.coordinator_partner_id, objective_id=network.objective_id,
+        ), key=network.network_id, correlation_id=correlation_id)
+        return Outcome(network, event)
+
+
+async def _locked_network(conn: asyncpg.Connection, network_id: str, partner_id: str) -> Network:
+    network = await networks.get(conn, network_id, lock=True)
+    if network is None:
+        raise NotFound(f"no network {network_id!r}", "network_id")
+    if await partners.get(conn, partner_id) is None:
+        raise PartnerNotFound(f"no partner {partner_id!r}", "partner_id")
+    return network
+
+
+async def join_network(pool: asyncpg.Pool, network_id: str, partner_id: str, command: JoinNetwork,
+                       correlation_id: str) -> Outcome[Membership]:
+    async with pool.acquire() as conn, conn.transaction():
+        network = await _locked_network(conn, network_id, partner_id)
+        history = await networks.history(conn, network_id, partner_id)
+        membership = membership_to_open(network, history, partner_id, command.joined_on)
+        if membership is None:
+            return Outcome(Membership(partner_id, command.joined_on), None)
+        await networks.open_membership(conn, network_id, membership)
+        # Keyed by network: a partner's joining and leaving stay in order.
+        event = await _publish(conn, NetworkMemberJoined(
+            network_id=network_id, partner_id=partner_id, joined_on=membership.joined_on,
+        ), key=network_id, correlation_id=correlation_id)
+        return Outcome(membership, event)
+
+
+async def leave_network(pool: asyncpg.Pool, network_id: str, partner_id: str, command: LeaveNetwork,
+                        correlation_id: str) -> Outcome[Membership]:
+    async with pool.acquire() as conn, conn.transaction():
+        await _locked_network(conn, network_id, partner_id)
+        history = await networks.history(conn, network_id, partner_id)
+        membership = membership_to_close(history, partner_id, command.left_on)
+        if membership is None:
+            return Outcome(max(history, key=lambda m: m.joined_on), None)
+        await networks.close_membership(conn, network_id, membership)
+        event = await _publish(conn, NetworkMemberLeft(
+            network_id=network_id, partner_id=partner_id, left_on=command.left_on,
+        ), key=network_id, correlation_id=correlation_id)
+        return Outcome(membership, event)
+
+
+async def set_preferences(pool: asyncpg.Pool, contact_id: str, command: SetPreferences,
+                          correlation_id: str) -> Outcome[Preferences]:
+    wanted = preferences_from(command)
+    async with pool.acquire() as conn, conn.transaction():
+        partner_id = await preferences.lock_contact(conn, contact_id)
+        if partner_id is None:
+            raise NotFound(f"no contact {contact_id!r}", "contact_id")
+        if not preferences_change(await preferences.get(conn, contact_id), wanted):
+            return Outcome(wanted, None)
+        await preferences.put(conn, contact_id, wanted)
+        # Keyed by partner, like ContactAdded: a contact's preferences follow its creation.
+        event = await _publish(conn, ContactPreferencesChanged(
+            partner_id=partner_id, contact_id=contact_id, channels=list(wanted.channels),  # type: ignore[arg-type]
+            language=wanted.language, cadence=wanted.cadence,  # type: ignore[arg-type]
+            event_kinds=list(wanted.event_kinds),  # type: ignore[arg-type]
+        ), key=partner_id, correlation_id=correlation_id)
+        return Outcome(wanted, event)
 
 
 async def _publish(conn: asyncpg.Connection, payload: EventPayload, *, key: str,

@@ -39,11 +39,18 @@ async def lock(conn: asyncpg.Connection, partner_id: str) -> bool:
         "SELECT 1 FROM partners WHERE partner_id = $1 FOR NO KEY UPDATE", partner_id))
 
 
-async def listing(conn: asyncpg.Connection, kind: PartnerKind | None = None) -> list[dict]:
+async def listing(conn: asyncpg.Connection, kind: PartnerKind | None = None, *,
+                  q: str | None = None, level: GovernmentLevel | None = None,
+                  limit: int = 100, offset: int = 0) -> list[dict]:
+    """Partners by id; q matches anywhere in the name, case-insensitively (as a plain
+    string: % and _ are not wildcards)."""
     rows = await conn.fetch(
         f"SELECT {_COLUMNS}, registered_at FROM partners"
-        " WHERE $1::text IS NULL OR kind = $1 ORDER BY partner_id",
-        kind.value if kind else None)
+        " WHERE ($1::text IS NULL OR kind = $1)"
+        " AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)"
+        " AND ($3::text IS NULL OR level = $3)"
+        " ORDER BY partner_id LIMIT $4 OFFSET $5",
+        kind.value if kind else None, q or None, level.value if level else None, limit, offset)
     return [dict(r) for r in rows]
 
 

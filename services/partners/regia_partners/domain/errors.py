@@ -21,3 +21,9 @@ class Conflict(PartnersError):
 
 class InvalidPartner(PartnersError):
     status, code = 422, "invalid_partner"
+
+
+class NotFound(PartnersError):
+    """An objective role, network, membership or contact that does not exist."""
+
+    status, code = 404, "not_found"
