@@ -8,7 +8,7 @@ from regia_shared.runtime import ServiceRuntime
 from .config import NotifierSettings
 from .entrypoints import consumers
 from .entrypoints.dispatcher import dispatcher_job
-from .entrypoints.http import deliveries_router
+from .entrypoints.http import deliveries_router, webhooks_router
 from .metrics import NotifierMetrics
 
 
@@ -25,4 +25,5 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     runtime.background.append(dispatcher_job(metrics))
     app = runtime.http_app(title="Regia notifier")
     app.include_router(deliveries_router())
+    app.include_router(webhooks_router())
     return app

@@ -1,5 +1,6 @@
 from email.utils import parseaddr
 
+from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 
 from regia_shared.settings import ServiceSettings
@@ -19,6 +20,12 @@ class NotifierSettings(ServiceSettings):
     smtp_password: SecretStr | None = Field(None, validation_alias=_env("REGIA_SMTP_PASSWORD"))
     smtp_starttls: bool = Field(False, validation_alias=_env("REGIA_SMTP_STARTTLS"))
     smtp_timeout_s: float = Field(30.0, gt=0, validation_alias=_env("REGIA_SMTP_TIMEOUT_S"))
+
+    secrets_key: SecretStr | None = Field(
+        None, validation_alias=_env("REGIA_NOTIFIER_SECRETS_KEY"),
+        description="Fernet key encrypting webhook signing secrets at rest; without it the "
+        "webhook API answers 503 and webhook deliveries fail")
+    webhook_timeout_s: float = Field(10.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S"))
 
     max_attempts: int = Field(6, ge=1, validation_alias=_env("REGIA_NOTIFIER_MAX_ATTEMPTS"))
     backoff_base_s: float = Field(1.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_BACKOFF_BASE_S"))
@@ -40,10 +47,24 @@ class NotifierSettings(ServiceSettings):
             raise ValueError("REGIA_SMTP_FROM must be an address, e.g. 'Regia <regia@example.org>'")
         return value
 
+    @field_validator("secrets_key")
+    @classmethod
+    def _a_fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                Fernet(value.get_secret_value())
+            except (ValueError, TypeError):
+                # Never echo the value: it is a secret even when malformed.
+                raise ValueError("REGIA_NOTIFIER_SECRETS_KEY must be a Fernet key "
+                                 "(32 url-safe base64-encoded bytes)") from None
+        return value
+
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> "NotifierSettings":
         # A lease shorter than a send would let another replica re-send a message that
         # is still going out.
         if self.lease_s <= self.smtp_timeout_s:
             raise ValueError("REGIA_NOTIFIER_LEASE_S must exceed REGIA_SMTP_TIMEOUT_S")
+        if self.lease_s <= self.webhook_timeout_s:
+            raise ValueError("REGIA_NOTIFIER_LEASE_S must exceed REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S")
         return self

@@ -18,6 +18,8 @@ from regia_shared.logs import get_logger
 
 from .adapters import deliveries
 from .adapters.smtp import SEND_ERRORS, SmtpMailer, compose, describe
+from .adapters.webhook_http import SEND_ERRORS as WEBHOOK_ERRORS
+from .adapters.webhook_http import WebhookError, WebhookSender
 from .domain.delivery import ClaimedDelivery
 from .domain.retry import AttemptOutcome, DeliveryStatus, RetryPolicy, after_attempt
 
@@ -33,8 +35,10 @@ class Concluded:
 
 class Dispatch:
     def __init__(self, pool: asyncpg.Pool, mailer: SmtpMailer, policy: RetryPolicy, *,
-                 lease_s: float, batch: int, rand: Callable[[], float] = random.random) -> None:
+                 lease_s: float, batch: int, rand: Callable[[], float] = random.random,
+                 webhooks: WebhookSender | None = None) -> None:
         self._pool, self._mailer, self._policy = pool, mailer, policy
+        self._webhooks = webhooks
         self._lease_s, self.batch, self._rand = lease_s, batch, rand
 
     async def reap_expired(self) -> list[Concluded]:
@@ -53,9 +57,9 @@ class Dispatch:
     async def attempt(self, delivery: ClaimedDelivery) -> Concluded | None:
         started_at, clock = datetime.now(UTC), time.perf_counter()
         try:
-            await self._mailer.send(compose(delivery, self._mailer.sender))
+            await self._send(delivery)
             outcome, error = AttemptOutcome.SENT, None
-        except SEND_ERRORS as exc:
+        except SEND_ERRORS + WEBHOOK_ERRORS as exc:
             outcome, error = AttemptOutcome.FAILED, describe(exc)
         except Exception as exc:
             # A bug (say, a message that cannot be composed) is still a failed attempt on
@@ -65,6 +69,14 @@ class Dispatch:
         duration_ms = int((time.perf_counter() - clock) * 1000)
         async with self._pool.acquire() as conn, conn.transaction():
             return await self._conclude(conn, delivery, outcome, error, started_at, duration_ms)
+
+    async def _send(self, delivery: ClaimedDelivery) -> None:
+        if delivery.channel == "webhook":
+            if self._webhooks is None:
+                raise WebhookError("this dispatcher sends no webhooks")
+            await self._webhooks.send(delivery)
+        else:
+            await self._mailer.send(compose(delivery, self._mailer.sender))
 
     async def run_once(self) -> tuple[int, list[Concluded]]:
         """One round: reap, claim, send concurrently. Returns (claimed, concluded)."""

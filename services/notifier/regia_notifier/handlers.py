@@ -3,7 +3,7 @@ transaction: the projection of partner events, and the planning of deliveries fo
 status change (one row per person, written with the inbox record of the cause event)."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import asyncpg
 
@@ -11,8 +11,8 @@ from regia_shared.consumer import Received
 from regia_shared.events.objectives import ObjectiveStatusChanged
 from regia_shared.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerRegistered
 
-from .adapters import deliveries, directory
-from .domain.delivery import plan_email_alerts
+from .adapters import deliveries, directory, webhooks
+from .domain.delivery import plan_email_alerts, plan_webhook_alerts
 
 
 async def project_partner_events(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
@@ -32,6 +32,7 @@ class Planned:
     lead: str | None
     recipients: int
     new: int  # fewer than recipients when the event was planned before
+    new_by_channel: dict[str, int] = field(default_factory=dict)
 
     @property
     def addressed(self) -> bool:
@@ -44,7 +45,13 @@ async def plan_alerts(conn: asyncpg.Connection, event: Received) -> Planned:
     lead = await directory.lead_of(conn, change.objective_id)
     if lead is None:
         return Planned(None, 0, 0)
+    envelope = event.envelope
     recipients = await directory.contacts_of(conn, lead)
-    planned = plan_email_alerts(change, recipients, cause_event_id=event.envelope.event_id,
-                                correlation_id=event.envelope.correlation_id)
-    return Planned(lead, len(planned), await deliveries.add(conn, planned))
+    emails = plan_email_alerts(change, recipients, cause_event_id=envelope.event_id,
+                               correlation_id=envelope.correlation_id)
+    hooks = plan_webhook_alerts(change, await webhooks.active_of(conn, lead),
+                                cause_event_id=envelope.event_id,
+                                correlation_id=envelope.correlation_id,
+                                occurred_at=envelope.occurred_at)
+    new = {"email": await deliveries.add(conn, emails), "webhook": await deliveries.add(conn, hooks)}
+    return Planned(lead, len(emails) + len(hooks), sum(new.values()), new)

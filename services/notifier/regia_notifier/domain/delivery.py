@@ -5,8 +5,10 @@ so re-planning the same alert yields the same id: the message's Message-ID is th
 stable too, and a recipient's mail client can drop a copy sent twice after a crash.
 """
 
+import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from regia_shared.events.objectives import ObjectiveStatusChanged
 
@@ -33,7 +35,7 @@ class NewDelivery:
     channel: str
     recipient: str
     recipient_name: str
-    contact_id: str
+    contact_id: str | None
     partner_id: str
     language: Language
     subject: str
@@ -74,3 +76,26 @@ class ClaimedDelivery:
     language: str
     subject: str
     body: str
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    webhook_id: str
+    partner_id: str
+    contact_id: str | None
+    url: str
+
+
+def plan_webhook_alerts(change: ObjectiveStatusChanged, endpoints: list[WebhookTarget], *,
+                        cause_event_id: uuid.UUID, correlation_id: str,
+                        occurred_at: datetime) -> list[NewDelivery]:
+    """One delivery per endpoint; the recipient is the endpoint's id (its URL and secret are
+    looked up when sending, so a removed endpoint is never called). The body is what the
+    request will carry, less the ids the dispatcher adds."""
+    body = json.dumps({"type": type(change).event_type(), "occurred_at": occurred_at.isoformat(),
+                       "objective": change.model_dump(mode="json")}, ensure_ascii=False)
+    subject = f"{change.title} {change.fiscal_year}: {change.status.value}"
+    return [NewDelivery(delivery_id(cause_event_id, "webhook", e.webhook_id), cause_event_id,
+                        correlation_id, change.objective_id, "webhook", e.webhook_id, e.url,
+                        e.contact_id, e.partner_id, "en", subject, body)
+            for e in {e.webhook_id: e for e in endpoints}.values()]

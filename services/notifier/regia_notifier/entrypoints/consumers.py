@@ -28,7 +28,7 @@ async def apply_status_changes(conn: asyncpg.Connection, events: Sequence[Receiv
         if not planned.addressed:
             log.warning("status change with nobody to tell", objective_id=objective_id,
                         event_id=str(event.envelope.event_id),
-                        reason="no known lead" if planned.lead is None else "lead has no contacts",
+                        reason="no known lead" if planned.lead is None else "lead has no contacts nor webhooks",
                         lead=planned.lead)
         else:
             log.info("alerts planned", objective_id=objective_id, lead=planned.lead,
@@ -42,7 +42,8 @@ def count_plans(metrics: NotifierMetrics):  # type: ignore[no-untyped-def]
     def count(_: Sequence[Received], plans: list[Planned]) -> None:
         for planned in plans:
             if planned.addressed:
-                metrics.planned.labels("email").inc(planned.new)
+                for channel, new in planned.new_by_channel.items():
+                    metrics.planned.labels(channel).inc(new)
             else:
                 metrics.unaddressed.inc()
 

@@ -15,6 +15,8 @@ from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters.smtp import SmtpMailer
+from ..adapters.webhook_http import WebhookSender
+from ..adapters.webhooks import SecretBox
 from ..config import NotifierSettings
 from ..dispatching import Dispatch
 from ..domain.retry import RetryPolicy
@@ -27,8 +29,10 @@ def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Await
     async def dispatcher(runtime: ServiceRuntime) -> None:
         settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
         policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s, settings.backoff_max_s)
+        box = SecretBox(settings.secrets_key.get_secret_value()) if settings.secrets_key else None
         work = Dispatch(runtime.pool, SmtpMailer(settings), policy,
-                        lease_s=settings.lease_s, batch=settings.concurrency)
+                        lease_s=settings.lease_s, batch=settings.concurrency,
+                        webhooks=WebhookSender(runtime.pool, box, settings.webhook_timeout_s))
         while True:
             try:
                 await _listen_and_dispatch(runtime, settings, work, metrics)
