@@ -44,7 +44,7 @@ class WebhookReceiver:
         receiver, lock = self, threading.Lock()
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 ok = receiver.secret is not None and verify(
                     receiver.secret, self.headers.get("X-Regia-Signature", ""),
