@@ -27,6 +27,7 @@ from regia_shared.settings import ServiceSettings
 from .catalogue import EMBEDDED_KAFKA_PORT, EMBEDDED_PG_PORT, EMBEDDED_SMTP_PORT, SERVICES, env_port, local_url
 from .interrupts import Interrupts
 from .mailcatcher import MailCatcher
+from .secrets_key import VARIABLE, notifier_secrets_key
 
 
 class StartupError(RuntimeError):
@@ -60,7 +61,8 @@ class LocalStack:
         self.broker: EmbeddedBroker | None = None
         self.mail: MailCatcher | None = None
         self.services: dict[str, ManagedProcess] = {}
-        self.service_env = {"REGIA_ADMIN_TOKEN_SHA256": hash_secret(admin_token)}
+        self.service_env = {"REGIA_ADMIN_TOKEN_SHA256": hash_secret(admin_token),
+                            VARIABLE: notifier_secrets_key(self.data_dir)}
 
     def check_ports(self) -> None:
         """Fail before starting anything if a port we would listen on is taken."""
