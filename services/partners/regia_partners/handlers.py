@@ -121,32 +121,28 @@ async def assign_lead(pool: asyncpg.Pool, objective_id: str, command: AssignLead
 
 async def assign_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole,
                       correlation_id: str) -> Outcome[ObjectiveRole]:
-    role_assignable(role)
-    async with pool.acquire() as conn, conn.transaction():
-        if await partners.get(conn, partner_id) is None:
-            raise PartnerNotFound(f"no partner {partner_id!r}", "partner_id")
-        await roles.lock(conn, objective_id)
-        if not await roles.add(conn, objective_id, partner_id, role):
-            return Outcome(role, None)
-        event = await _publish(conn, ObjectiveRoleAssigned(
-            objective_id=objective_id, partner_id=partner_id, role=role,
-        ), key=objective_id, correlation_id=correlation_id)
-        return Outcome(role, event)
+    return await _change_role(pool, objective_id, partner_id, role, correlation_id, assign=True)
 
 
 async def withdraw_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole,
                         correlation_id: str) -> Outcome[ObjectiveRole]:
     """Withdrawing a role the partner does not hold is a no-op: a retried DELETE succeeds."""
+    return await _change_role(pool, objective_id, partner_id, role, correlation_id, assign=False)
+
+
+async def _change_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole,
+                       correlation_id: str, *, assign: bool) -> Outcome[ObjectiveRole]:
     role_assignable(role)
     async with pool.acquire() as conn, conn.transaction():
         if await partners.get(conn, partner_id) is None:
             raise PartnerNotFound(f"no partner {partner_id!r}", "partner_id")
         await roles.lock(conn, objective_id)
-        if not await roles.remove(conn, objective_id, partner_id, role):
+        changed = await (roles.add if assign else roles.remove)(conn, objective_id, partner_id, role)
+        if not changed:
             return Outcome(role, None)
-        event = await _publish(conn, ObjectiveRoleWithdrawn(
-            objective_id=objective_id, partner_id=partner_id, role=role,
-        ), key=objective_id, correlation_id=correlation_id)
+        event_type = ObjectiveRoleAssigned if assign else ObjectiveRoleWithdrawn
+        event = await _publish(conn, event_type(objective_id=objective_id, partner_id=partner_id, role=role),
+                               key=objective_id, correlation_id=correlation_id)
         return Outcome(role, event)
 
 
