@@ -97,7 +97,7 @@ class Dispatch:
 
     async def _conclude(self, conn: asyncpg.Connection, d: ClaimedDelivery, outcome: AttemptOutcome,
                         error: str | None, at: datetime, duration_ms: int | None) -> Concluded | None:
-        step = after_attempt(d.attempt, outcome, self._policy, self._rand)
+        step = after_attempt(d.attempt, outcome, self._policy, self._rand, retry_from=d.retry_from)
         if not await deliveries.conclude(conn, d, step.status, step.retry_in_s, error):
             log.warning("delivery claim lost before its outcome was recorded",
                         delivery_id=str(d.delivery_id), attempt=d.attempt)

@@ -49,9 +49,13 @@ def backoff_delay(attempt: int, base_s: float, max_s: float,
 
 
 def after_attempt(attempt: int, outcome: AttemptOutcome, policy: RetryPolicy,
-                  rand: Callable[[], float] = random.random) -> NextStep:
+                  rand: Callable[[], float] = random.random, *, retry_from: int = 0) -> NextStep:
+    """`retry_from`: the attempts already spent when an administrator last retried the
+    delivery. A retried dead letter gets a fresh budget (and a fresh, short back-off):
+    counting from zero would make it dead again after one more failure."""
     if outcome is AttemptOutcome.SENT:
         return NextStep(DeliveryStatus.DELIVERED)
-    if attempt >= policy.max_attempts:
+    spent = attempt - retry_from
+    if spent >= policy.max_attempts:
         return NextStep(DeliveryStatus.DEAD)
-    return NextStep(DeliveryStatus.PENDING, backoff_delay(attempt, policy.base_s, policy.max_s, rand))
+    return NextStep(DeliveryStatus.PENDING, backoff_delay(spent, policy.base_s, policy.max_s, rand))
