@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from .dead_letters import dead_letters_app
 from .importer import import_app
 from .keys import keys_app
 from .plans import demo_app, plan_app
@@ -24,6 +25,7 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(import_app, name="import")
 app.add_typer(plan_app, name="plan")
 app.add_typer(demo_app, name="demo")
+app.add_typer(dead_letters_app, name="dead-letters")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
