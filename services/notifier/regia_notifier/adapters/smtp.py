@@ -31,7 +31,12 @@ def compose(delivery: ClaimedDelivery, sender: str) -> EmailMessage:
     # RFC 3834: tells vacation responders not to answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(delivery.body, charset="utf-8")
-    # After set_content, which drops every Content-* header set before it.
+    if delivery.body_html is not None:
+        # multipart/alternative, plain text first: a client shows the last part it can
+        # render, and one that cannot render HTML still has the whole message.
+        message.add_alternative(delivery.body_html, subtype="html", charset="utf-8")
+    # After set_content and add_alternative, which move or drop every Content-* header
+    # set before them: the language belongs to the message as a whole.
     message["Content-Language"] = delivery.language
     return message
 

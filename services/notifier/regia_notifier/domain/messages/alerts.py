@@ -1,0 +1,132 @@
+"""What each kind of alert says: its subject, intro, facts and reference. Pure.
+
+The content is kept apart from its layout so one alert reads the same as a message of its
+own, as a section of a digest, in plain text and in HTML. Every string that comes from
+outside (titles, names, reasons, ids) is collapsed to one line here, once.
+"""
+
+from dataclasses import dataclass
+
+from regia_shared.events.objectives import CoverageStatus
+from regia_shared.money import format_euro
+
+from ..occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
+from .wording import WORDS, Language, one_line, percent, status_label, whole_percent
+
+Fact = tuple[str, str]  # (label, value)
+
+
+@dataclass(frozen=True)
+class Alert:
+    heading: str  # the subject without the "[Regia] " tag
+    intro: str
+    facts: tuple[Fact, ...]
+    refs: str  # the ids a reader quotes when asking about it, e.g. "objective miglio-blu"
+
+    @property
+    def subject(self) -> str:
+        return f"[Regia] {self.heading}"
+
+    def reference(self, language: Language, event_id: str) -> str:
+        return WORDS[language]["reference"].format(refs=self.refs, event_id=one_line(event_id))
+
+
+def describe(occurrence: Occurrence, language: Language) -> Alert:
+    match occurrence:
+        case StatusChange():
+            return _status_change(occurrence, language)
+        case FundingDrop():
+            return _funding_drop(occurrence, language)
+        case LineRevoked():
+            return _line_revoked(occurrence, language)
+        case ReviewClosed():
+            return _review_closed(occurrence, language)
+    raise TypeError(f"no message for {type(occurrence).__name__}")
+
+
+def _status_change(o: StatusChange, language: Language) -> Alert:
+    w = WORDS[language]
+    title = one_line(o.title)
+    new = status_label(o.status, language)
+    old = status_label(o.previous_status, language) if o.previous_status else w["none"]
+    facts = (
+        (w["objective"], title),
+        (w["year"], str(o.fiscal_year)),
+        (w["status"], f"{old} → {new}"),
+        (w["coverage"], percent(o.coverage_bp, language)),
+        (w["need"], format_euro(o.need_cents)),
+        (w["committed"], format_euro(o.committed_cents)),
+        (w["threshold"], whole_percent(o.at_risk_threshold_pct, language)),
+    )
+    return Alert(f"{title} {o.fiscal_year}: {new}", w["intro.status"], facts,
+                 w["ref.objective"].format(id=one_line(o.objective_id)))
+
+
+def _funding_drop(o: FundingDrop, language: Language) -> Alert:
+    w = WORDS[language]
+    title = one_line(o.title)
+    pct = percent(o.drop_bp, language)
+    facts = (
+        (w["objective"], title),
+        (w["year"], str(o.fiscal_year)),
+        (w["before"], format_euro(o.before_cents)),
+        (w["now"], format_euro(o.after_cents)),
+        (w["drop"], f"{format_euro(max(o.before_cents - o.after_cents, 0))} ({pct})"),
+        (w["need"], format_euro(o.need_cents)),
+        (w["coverage"], percent(o.coverage_bp, language)),
+        (w["status"], status_label(o.status, language)),
+    )
+    heading = f"{title} {o.fiscal_year}: " + w["subject.drop"].format(pct=pct)
+    return Alert(heading, w["intro.drop"].format(pct=pct), facts,
+                 w["ref.objective"].format(id=one_line(o.objective_id)))
+
+
+def _line_revoked(o: LineRevoked, language: Language) -> Alert:
+    w = WORDS[language]
+    line_id = one_line(o.line_id)
+    # The notifier may not have seen the objective or the institution yet: their ids
+    # still let the reader find them in the console.
+    objective = one_line(o.objective_title or "") or one_line(o.objective_id)
+    institution = one_line(o.institution_name or "") or one_line(o.institution_id)
+    reason = one_line(o.reason or "")
+    facts: tuple[Fact, ...] = (
+        (w["line"], line_id),
+        (w["objective"], objective),
+        (w["year"], str(o.fiscal_year)),
+        (w["institution"], institution),
+        (w["revoked"], format_euro(o.revoked_cents)),
+    ) + (((w["reason"], reason),) if reason else ())
+    heading = w["subject.revoked"].format(line_id=line_id)
+    if o.objective_title and one_line(o.objective_title):
+        heading += f": {one_line(o.objective_title)}"
+    refs = ", ".join((w["ref.line"].format(id=line_id),
+                      w["ref.objective"].format(id=one_line(o.objective_id))))
+    return Alert(heading, w["intro.revoked"], facts, refs)
+
+
+def _review_closed(o: ReviewClosed, language: Language) -> Alert:
+    w = WORDS[language]
+    plan = one_line(o.plan_title or "") or one_line(o.plan_id)
+    facts = (
+        (w["plan"], plan),
+        (w["year"], str(o.fiscal_year)),
+        (w["need"], format_euro(o.need_cents)),
+        (w["committed"], format_euro(o.committed_cents)),
+        (w["disbursed"], format_euro(o.disbursed_cents)),
+        (w["coverage"], percent(o.coverage_bp, language)),
+        (w["nodes"], _nodes_by_status(o.nodes_by_status, language) or w["none"]),
+    )
+    return Alert(w["subject.review"].format(year=o.fiscal_year, plan=plan), w["intro.review"], facts,
+                 w["ref.plan"].format(id=one_line(o.plan_id)))
+
+
+_KNOWN = frozenset(s.value for s in CoverageStatus)
+
+
+def _nodes_by_status(counts: dict[str, int], language: Language) -> str:
+    """Best status first, as the console lists them; a status this version does not know
+    is shown as sent rather than dropped, so the counts still add up."""
+    known = [s for s in CoverageStatus if counts.get(s.value)]
+    unknown = sorted(k for k, n in counts.items() if n and k not in _KNOWN)
+    parts = [f"{status_label(s, language)} {counts[s.value]}" for s in known]
+    return ", ".join(parts + [f"{one_line(k)} {counts[k]}" for k in unknown])

@@ -1,0 +1,57 @@
+"""How a message is laid out: plain text by hand, HTML from jinja2 templates. Pure.
+
+Plain text is assembled here rather than templated: its alignment and blank lines are
+the whole of its layout, and a template's whitespace control would hide them.
+HTML templates autoescape every value: titles, names and reasons come from outside.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from .alerts import Fact
+from .wording import WORDS, Language
+
+# Templates ship inside the package and are read once, when first used.
+_TEMPLATES = Environment(
+    loader=PackageLoader("regia_notifier.domain.messages", "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,  # a misspelt variable fails a test instead of vanishing
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,  # a document ends with a line break, as a mail part should
+)
+
+RULE = "-" * 40  # between the sections of a digest
+SIGNATURE_SEPARATOR = "-- "  # RFC 3676: mail clients fold or grey what follows
+
+
+def facts_text(facts: Sequence[Fact]) -> list[str]:
+    width = max((len(label) for label, _ in facts), default=0) + 1
+    return [f"{label + ':':<{width}} {value}" for label, value in facts]
+
+
+def page_text(*, greeting: str, intro: str, body: Sequence[str], language: Language,
+              reference: str | None) -> str:
+    footer = WORDS[language]["signature"] + (f"\n{reference}" if reference else "")
+    lines = [greeting, "", intro, "", *body, "", SIGNATURE_SEPARATOR, footer, ""]
+    return "\n".join(lines)
+
+
+def section_text(heading: str, facts: Sequence[Fact], reference: str) -> str:
+    return "\n".join([heading, *facts_text(facts), reference])
+
+
+def page_html(template: str, **values: Any) -> str:
+    return _TEMPLATES.get_template(template).render(**values)
+
+
+def section_html(heading: str, facts: Sequence[Fact], reference: str) -> str:
+    return page_html("section.html.j2", heading=heading, facts=facts, reference=reference)
+
+
+def trusted(fragment: str) -> Markup:
+    """An HTML fragment this package rendered (and escaped) itself, to embed as is."""
+    return Markup(fragment)

@@ -1,0 +1,207 @@
+"""The notifier's messages: each kind of alert and the daily digest, in Italian and English,
+as plain text and HTML; hostile titles and names stay on one line and are escaped. Pure."""
+
+import datetime
+import uuid
+from email import message_from_bytes, policy
+
+import pytest
+
+from regia_notifier.adapters.smtp import compose
+from regia_notifier.domain.delivery import ClaimedDelivery
+from regia_notifier.domain.message import render_status_change
+from regia_notifier.domain.messages import DigestSection, Language, Rendered, render_alert, render_digest
+from regia_notifier.domain.occurrences import (FundingDrop, LineRevoked, Occurrence, ReviewClosed,
+                                               StatusChange)
+from regia_shared.events.objectives import CoverageStatus, ObjectiveStatusChanged
+
+EVENT = "0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a01"
+HOSTILE = "Miglio <script>alert(1)</script>\r\nBcc: victim@example.org"
+
+STATUS = StatusChange(
+    objective_id="miglio-blu", title="Miglio Blu", fiscal_year=2027,
+    previous_status=CoverageStatus.PARTIALLY_FUNDED, status=CoverageStatus.AT_RISK,
+    coverage_bp=4550, need_cents=5_000_000_00, committed_cents=2_275_000_00, at_risk_threshold_pct=80)
+DROP = FundingDrop(
+    objective_id="miglio-blu", title="Miglio Blu", fiscal_year=2027, before_cents=4_000_000_00,
+    after_cents=3_000_000_00, need_cents=5_000_000_00, coverage_bp=6000,
+    status=CoverageStatus.PARTIALLY_FUNDED)
+REVOKED = LineRevoked(
+    line_id="L-7", objective_id="miglio-blu", objective_title="Miglio Blu", institution_id="reg-lig",
+    institution_name="Regione Liguria", fiscal_year=2027, revoked_cents=1_000_000_00,
+    reason="Bando annullato")
+REVIEW = ReviewClosed(
+    plan_id="psm-2027", plan_title="Piano del Mare", fiscal_year=2027, need_cents=20_000_000_00,
+    committed_cents=15_000_000_00, disbursed_cents=5_000_000_00, coverage_bp=7500,
+    nodes_by_status={"FUNDED": 3, "AT_RISK": 1, "UNFUNDED": 0}, objective_ids=("miglio-blu",))
+
+
+def alert(occurrence: Occurrence, language: Language = "it", name: str = "Maria Rossi") -> Rendered:
+    return render_alert(occurrence, language=language, name=name, event_id=EVENT)
+
+
+def assert_well_formed(r: Rendered, language: Language) -> None:
+    assert r.subject.startswith("[Regia] ") and "\n" not in r.subject and "\r" not in r.subject
+    assert r.html.startswith("<!doctype html>") and f'<html lang="{language}">' in r.html
+    assert "<script>" not in r.html and "<script>" not in r.section_html
+    assert r.section_html.lstrip().startswith("<section>")
+    assert EVENT in r.text and EVENT in r.html and EVENT in r.section_text and EVENT in r.section_html
+    assert r.section_text.splitlines()[0] == r.subject.removeprefix("[Regia] ")
+
+
+# (occurrence, language, subject, lines the text must hold)
+CASES = [
+    (STATUS, "it", "[Regia] Miglio Blu 2027: A RISCHIO",
+     ["Gentile Maria Rossi,", "di cui siete capofila", "PARZIALMENTE FINANZIATO → A RISCHIO", "45,50 %",
+      "€ 5.000.000,00", "Soglia di rischio:", "80 %", "Riferimento: obiettivo miglio-blu, evento"]),
+    (STATUS, "en", "[Regia] Miglio Blu 2027: AT_RISK",
+     ["Dear Maria Rossi,", "an objective you lead", "PARTIALLY_FUNDED → AT_RISK", "45.50%", "80%",
+      "Reference: objective miglio-blu, event"]),
+    (DROP, "it", "[Regia] Miglio Blu 2027: finanziamento in calo del 25,00 %",
+     ["l'impegno finanziario di un obiettivo che seguite è diminuito del 25,00 %.",
+      "€ 4.000.000,00", "€ 3.000.000,00", "€ 1.000.000,00 (25,00 %)", "PARZIALMENTE FINANZIATO", "60,00 %"]),
+    (DROP, "en", "[Regia] Miglio Blu 2027: funding down 25.00%",
+     ["the committed funding of an objective you follow fell by 25.00%.", "Committed before:",
+      "Committed now:", "Drop:", "PARTIALLY_FUNDED"]),
+    (REVOKED, "it", "[Regia] Linea L-7 revocata: Miglio Blu",
+     ["è stata revocata una linea di finanziamento.", "Regione Liguria", "€ 1.000.000,00",
+      "Motivo:", "Bando annullato", "Riferimento: linea L-7, obiettivo miglio-blu, evento"]),
+    (REVOKED, "en", "[Regia] Line L-7 revoked: Miglio Blu",
+     ["a funding line has been revoked.", "Institution:", "Amount revoked:", "Reason:"]),
+    (REVIEW, "it", "[Regia] Riesame annuale 2027 chiuso: Piano del Mare",
+     ["è stato chiuso il riesame annuale del piano.", "Erogato:", "€ 5.000.000,00", "75,00 %",
+      "FINANZIATO 3, A RISCHIO 1", "Riferimento: piano psm-2027, evento"]),
+    (REVIEW, "en", "[Regia] Annual review 2027 closed: Piano del Mare",
+     ["the annual review of the plan has been closed.", "Disbursed:", "FUNDED 3, AT_RISK 1"]),
+]
+
+
+@pytest.mark.parametrize(("occurrence", "language", "subject", "lines"), CASES)
+def test_each_kind_reads_in_each_language(occurrence: Occurrence, language: Language, subject: str,
+                                          lines: list[str]) -> None:
+    r = alert(occurrence, language)
+    assert r.subject == subject
+    for line in lines:
+        assert line in r.text, line
+    assert_well_formed(r, language)
+    # The section carries the facts, in text and in HTML, without greeting or footer.
+    facts = [line.split(":", 1) for line in r.section_text.splitlines()[1:-1]]  # heading, facts, reference
+    assert len(facts) >= 5
+    for label, value in facts:
+        assert f">{label}</th>" in r.section_html and f">{value.strip()}</td>" in r.section_html
+    assert "Maria Rossi" not in r.section_text and "Maria Rossi" not in r.section_html
+
+
+def test_only_a_status_change_tells_the_reader_they_lead_the_objective() -> None:
+    for occurrence in (DROP, REVOKED, REVIEW):
+        assert "capofila" not in alert(occurrence, "it").text
+        assert "you lead" not in alert(occurrence, "en").text
+
+
+def test_the_status_change_text_is_what_it_was() -> None:
+    text = alert(STATUS, "it").text
+    intro = "è cambiato lo stato di finanziamento di un obiettivo di cui siete capofila."
+    assert text.splitlines()[:3] == ["Gentile Maria Rossi,", "", intro]
+    assert f"{'Obiettivo:':<18} Miglio Blu" in text  # aligned on the longest label, as before
+    assert text.endswith("-- \nMessaggio automatico di Regia, la cabina di regia del piano strategico.\n"
+                         f"Riferimento: obiettivo miglio-blu, evento {EVENT}.\n")
+
+
+def test_the_old_entry_point_renders_the_event_as_before() -> None:
+    event = ObjectiveStatusChanged(
+        objective_id="miglio-blu", title="Miglio Blu", fiscal_year=2027, previous_status=None,
+        status=CoverageStatus.AT_RISK, coverage_bp=4550, need_cents=5_000_000_00,
+        committed_cents=2_275_000_00, at_risk_threshold_pct=80)
+    r = render_status_change(event, language="it", name="Maria", event_id=EVENT)
+    assert r.subject == "[Regia] Miglio Blu 2027: A RISCHIO" and "nessuno → A RISCHIO" in r.text
+
+
+def test_a_line_with_unknown_objective_and_institution_shows_their_ids_and_no_empty_reason() -> None:
+    bare = LineRevoked(line_id="L-7", objective_id="miglio-blu", objective_title=None,
+                       institution_id="reg-lig", institution_name=None, fiscal_year=2027,
+                       revoked_cents=100, reason=None)
+    r = alert(bare, "en")
+    assert r.subject == "[Regia] Line L-7 revoked"
+    assert "Objective:      miglio-blu" in r.text and "reg-lig" in r.text
+    assert "Reason" not in r.text and "Reason" not in r.html
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+@pytest.mark.parametrize("kind", ["status", "drop", "revoked", "review"])
+def test_hostile_titles_and_names_stay_on_one_line_and_are_escaped(kind: str, language: Language) -> None:
+    occurrence = {
+        "status": StatusChange(**{**STATUS.__dict__, "title": HOSTILE}),
+        "drop": FundingDrop(**{**DROP.__dict__, "title": HOSTILE}),
+        "revoked": LineRevoked(**{**REVOKED.__dict__, "objective_title": HOSTILE, "reason": HOSTILE,
+                                  "institution_name": HOSTILE}),
+        "review": ReviewClosed(**{**REVIEW.__dict__, "plan_title": HOSTILE}),
+    }[kind]
+    r = alert(occurrence, language, name="Eve <b>\r\nBcc: x@example.org")
+    assert "\r" not in r.subject and "\n" not in r.subject
+    assert "Miglio <script>alert(1)</script> Bcc: victim@example.org" in r.subject
+    assert "\r" not in r.text and not any(line.startswith("Bcc") for line in r.text.splitlines())
+    for html in (r.html, r.section_html):
+        assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<b>" not in r.html and "Eve &lt;b&gt; Bcc: x@example.org" in r.html
+
+
+def digest_of(*occurrences: Occurrence, language: Language = "it", name: str = "Maria Rossi") -> Rendered:
+    sections = [DigestSection.of(alert(o, language)) for o in occurrences]
+    return render_digest(sections, language=language, name=name, day=datetime.date(2026, 11, 5))
+
+
+def test_a_digest_of_one_alert_says_so_in_the_singular() -> None:
+    it, en = digest_of(DROP), digest_of(DROP, language="en")
+    assert it.subject == "[Regia] Riepilogo del 05/11/2026: 1 avviso"
+    assert en.subject == "[Regia] Digest for 2026-11-05: 1 alert"
+    assert "1 avviso" in it.text and "1 alert" in en.text
+    assert alert(DROP).section_text in it.text and alert(DROP).section_html in it.html
+    assert "----------" not in it.text.split("-- \n")[0]  # no rule with a single section
+    assert it.section_text == "" and it.section_html == ""
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_a_digest_holds_its_sections_in_order_in_text_and_html(language: Language) -> None:
+    d = digest_of(STATUS, REVOKED, REVIEW, language=language)
+    assert d.subject.endswith(": 3 avvisi" if language == "it" else ": 3 alerts")
+    assert d.text.startswith("Gentile Maria Rossi," if language == "it" else "Dear Maria Rossi,")
+    assert f'<html lang="{language}">' in d.html and d.html.startswith("<!doctype html>")
+    sections = [alert(o, language) for o in (STATUS, REVOKED, REVIEW)]
+    positions = [d.text.index(s.section_text) for s in sections]
+    assert positions == sorted(positions)
+    assert d.text.count("-" * 40) == 2  # one rule between each two sections
+    html_positions = [d.html.index(s.section_html) for s in sections]
+    assert html_positions == sorted(html_positions)
+    assert d.html.count("<section>") == 3 and "Regia" in d.text.split("-- \n")[1]
+
+
+def test_a_digest_escapes_the_name_and_keeps_the_subject_on_one_line() -> None:
+    d = render_digest([], language="en", name="<i>Eve</i>\r\nX", day=datetime.date(2026, 1, 2))
+    assert d.subject == "[Regia] Digest for 2026-01-02: 0 alerts"
+    assert "<i>" not in d.html and "&lt;i&gt;Eve&lt;/i&gt; X" in d.html and "Dear <i>Eve</i> X," in d.text
+
+
+def claimed(body_html: str | None) -> ClaimedDelivery:
+    return ClaimedDelivery(delivery_id=uuid.uuid4(), attempt=1, cause_event_id=uuid.UUID(EVENT),
+                           correlation_id="c-1", channel="email", recipient="maria@example.org",
+                           recipient_name="Maria Rossi", language="it", subject="[Regia] Prova",
+                           body="Testo è qui\n", body_html=body_html)
+
+
+def test_an_e_mail_with_html_is_multipart_alternative_plain_text_first() -> None:
+    r = alert(STATUS)
+    sent = compose(claimed(r.html), "Regia <regia@example.org>")
+    parsed = message_from_bytes(sent.as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+    assert all(p.get_content_charset() == "utf-8" for p in parsed.iter_parts())
+    assert parsed.get_body(("html",)).get_content() == r.html
+    for header in ("Message-ID", "X-Regia-Event-Id", "X-Regia-Delivery-Id", "Auto-Submitted"):
+        assert parsed[header], header
+    assert parsed["Content-Language"] == "it"
+
+
+def test_an_e_mail_without_html_stays_plain_text() -> None:
+    parsed = message_from_bytes(compose(claimed(None), "regia@example.org").as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "text/plain" and parsed["Content-Language"] == "it"
+    assert parsed.get_content() == "Testo è qui\n"
