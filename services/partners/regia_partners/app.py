@@ -7,6 +7,7 @@ from regia_shared.runtime import ServiceRuntime
 
 from .config import PartnersSettings
 from .entrypoints.http import partners_router
+from .entrypoints.networks_http import networks_router
 
 
 def create_app(settings: PartnersSettings | None = None) -> FastAPI:
@@ -19,4 +20,5 @@ def create_app(settings: PartnersSettings | None = None) -> FastAPI:
     )
     app = runtime.http_app(title="Regia partners")
     app.include_router(partners_router(runtime.registry))
+    app.include_router(networks_router())
     return app

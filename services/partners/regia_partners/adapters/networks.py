@@ -54,3 +54,22 @@ async def members_on(conn: asyncpg.Connection, network_id: str, day: date) -> li
         " WHERE network_id = $1 AND joined_on <= $2 AND (left_on IS NULL OR $2 < left_on)"
         " ORDER BY partner_id", network_id, day)
     return [Membership(**dict(r)) for r in rows]
+
+
+async def search(conn: asyncpg.Connection, on: date, *, q: str | None = None, partner_id: str | None = None,
+                 objective_id: str | None = None, limit: int = 100, offset: int = 0) -> list[dict]:
+    """Networks by name, then id, each with how many members it had on `on`. q matches
+    anywhere in the name, case-insensitively, as a plain string (no wildcards); partner_id:
+    the networks it was a member of on `on`."""
+    covers = "m.network_id = n.network_id AND m.joined_on <= $1 AND (m.left_on IS NULL OR $1 < m.left_on)"
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS},"
+        f" (SELECT count(*) FROM network_memberships m WHERE {covers}) AS member_count"
+        " FROM networks n"
+        " WHERE ($2::text IS NULL OR strpos(lower(n.name), lower($2)) > 0)"
+        f" AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM network_memberships m WHERE {covers}"
+        "  AND m.partner_id = $3))"
+        " AND ($4::text IS NULL OR n.objective_id = $4)"
+        " ORDER BY lower(n.name), n.name, n.network_id LIMIT $5 OFFSET $6",
+        on, q, partner_id, objective_id, limit, offset)
+    return [dict(r) for r in rows]

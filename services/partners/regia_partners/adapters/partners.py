@@ -1,8 +1,11 @@
 """asyncpg adapter for partners."""
 
+from dataclasses import dataclass
+from datetime import date
+
 import asyncpg
 
-from regia_shared.events.partners import PartnerKind
+from regia_shared.events.partners import ObjectiveRole, PartnerKind
 from regia_shared.levels import GovernmentLevel
 
 from ..domain.partner import Partner
@@ -39,18 +42,41 @@ async def lock(conn: asyncpg.Connection, partner_id: str) -> bool:
         "SELECT 1 FROM partners WHERE partner_id = $1 FOR NO KEY UPDATE", partner_id))
 
 
-async def listing(conn: asyncpg.Connection, kind: PartnerKind | None = None, *,
-                  q: str | None = None, level: GovernmentLevel | None = None,
-                  limit: int = 100, offset: int = 0) -> list[dict]:
-    """Partners by id; q matches anywhere in the name, case-insensitively (as a plain
-    string: % and _ are not wildcards)."""
+@dataclass(frozen=True)
+class Search:
+    """What to look for; None means any. `on` is the day network membership is judged on."""
+
+    on: date
+    q: str | None = None
+    kind: PartnerKind | None = None
+    level: GovernmentLevel | None = None
+    objective_id: str | None = None
+    role: ObjectiveRole | None = None
+    network_id: str | None = None
+
+
+# Every role, the lead (kept in its own table) as role LEAD.
+_HOLDINGS = ("SELECT objective_id, partner_id, 'LEAD' AS role FROM objective_leads"
+             " UNION ALL SELECT objective_id, partner_id, role FROM objective_roles")
+
+
+async def search(conn: asyncpg.Connection, s: Search, *, limit: int = 100, offset: int = 0) -> list[dict]:
+    """Partners by name, then id. q matches anywhere in the name, case-insensitively, as a
+    plain string: strpos has no wildcards, so % and _ in it need no escaping."""
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS}, registered_at FROM partners"
-        " WHERE ($1::text IS NULL OR kind = $1)"
-        " AND ($2::text IS NULL OR strpos(lower(name), lower($2)) > 0)"
-        " AND ($3::text IS NULL OR level = $3)"
-        " ORDER BY partner_id LIMIT $4 OFFSET $5",
-        kind.value if kind else None, q or None, level.value if level else None, limit, offset)
+        f"SELECT {_COLUMNS}, registered_at FROM partners p"
+        " WHERE ($1::text IS NULL OR strpos(lower(p.name), lower($1)) > 0)"
+        " AND ($2::text IS NULL OR p.kind = $2)"
+        " AND ($3::text IS NULL OR p.level = $3)"
+        " AND (($4::text IS NULL AND $5::text IS NULL) OR EXISTS ("
+        f"  SELECT 1 FROM ({_HOLDINGS}) h WHERE h.partner_id = p.partner_id"
+        "   AND ($4::text IS NULL OR h.objective_id = $4) AND ($5::text IS NULL OR h.role = $5)))"
+        " AND ($6::text IS NULL OR EXISTS ("
+        "  SELECT 1 FROM network_memberships m WHERE m.network_id = $6 AND m.partner_id = p.partner_id"
+        "   AND m.joined_on <= $7 AND (m.left_on IS NULL OR $7 < m.left_on)))"
+        " ORDER BY lower(p.name), p.name, p.partner_id LIMIT $8 OFFSET $9",
+        s.q, s.kind.value if s.kind else None, s.level.value if s.level else None,
+        s.objective_id, s.role.value if s.role else None, s.network_id, s.on, limit, offset)
     return [dict(r) for r in rows]
 
 
