@@ -94,7 +94,7 @@ async def test_a_cut_below_threshold_reaches_the_lead_by_email(service_env, data
         assert len(mails) == 1
         mail = mails[0]
         assert mail["To"] == "piano@comune.sp.it" or "piano@comune.sp.it" in str(mail["To"])
-        text = mail.get_content()
+        text = mail.get_body(("plain",)).get_content()
         assert "Il Miglio Blu" in text and "60" in text  # coverage 60 %
         assert await coverage(objectives.url) == ("AT_RISK", 3_000_000_00)
 

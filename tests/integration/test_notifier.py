@@ -120,11 +120,14 @@ async def test_status_change_is_mailed_to_each_contact_of_the_lead_in_their_lang
     assert "regia@localhost" in italian["From"]
     assert (italian["Content-Language"], english["Content-Language"]) == ("it", "en")
     assert italian["Auto-Submitted"] == "auto-generated"
-    text = italian.get_content()
+    # Plain text and HTML, each complete, in the person's language.
+    assert italian.get_content_type() == "multipart/alternative"
+    text, html = italian.get_body(("plain",)).get_content(), italian.get_body(("html",)).get_content()
     for fact in ("Miglio Blu", "2027", "PARZIALMENTE FINANZIATO → A RISCHIO", "45,50 %",
                  "€ 5.000.000,00", "€ 2.275.000,00"):
-        assert fact in text
-    assert "PARTIALLY_FUNDED → AT_RISK" in english.get_content()
+        assert fact in text and fact in html
+    assert 'lang="it"' in html and 'lang="en"' in english.get_body(("html",)).get_content()
+    assert "PARTIALLY_FUNDED → AT_RISK" in english.get_body(("plain",)).get_content()
     delivery_ids = {d["delivery_id"] for d in done}
     assert {m["Message-ID"].strip("<>").split("@")[0] for m in mails} == delivery_ids
 

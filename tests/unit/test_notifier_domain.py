@@ -6,7 +6,6 @@ import uuid
 from hypothesis import given
 from hypothesis import strategies as st
 
-from regia_notifier.domain.delivery import Recipient, delivery_id, plan_email_alerts
 from regia_notifier.domain.message import percent, render_status_change
 from regia_notifier.domain.retry import (AttemptOutcome, DeliveryStatus, RetryPolicy, after_attempt,
                                          backoff_ceiling, backoff_delay)
@@ -72,15 +71,3 @@ def test_a_first_status_and_a_hostile_title_render_safely() -> None:
     assert "\n" not in message.subject and "\r" not in message.subject
     assert "nessuno → A RISCHIO" in message.text
     assert percent(10000, "it") == "100,00 %" and percent(7, "en") == "0.07%"
-
-
-def test_one_delivery_per_person_with_a_stable_id() -> None:
-    people = [Recipient("c1", "liguria", "Maria", "maria@liguria.it", "it"),
-              Recipient("c2", "liguria", "Maria again", "MARIA@liguria.it", "it"),
-              Recipient("c3", "liguria", "John", "john@liguria.it", "en")]
-    planned = plan_email_alerts(CHANGE, people, cause_event_id=EVENT, correlation_id="corr")
-    assert [d.recipient for d in planned] == ["maria@liguria.it", "john@liguria.it"]
-    assert [d.subject for d in planned] == ["[Regia] Miglio Blu 2027: A RISCHIO", "[Regia] Miglio Blu 2027: AT_RISK"]
-    again = plan_email_alerts(CHANGE, people, cause_event_id=EVENT, correlation_id="corr")
-    assert [d.delivery_id for d in again] == [d.delivery_id for d in planned]
-    assert delivery_id(EVENT, "email", "a@b.it") != delivery_id(uuid.uuid4(), "email", "a@b.it")

@@ -5,25 +5,29 @@ from fastapi import FastAPI
 from regia_shared import topics
 from regia_shared.runtime import ServiceRuntime
 
+from .alerting import AlertPlanner
 from .config import NotifierSettings
 from .entrypoints import consumers
+from .entrypoints.digest_job import digest_job
 from .entrypoints.dispatcher import dispatcher_job
 from .entrypoints.http import deliveries_router, webhooks_router
+from .entrypoints.rules_http import digests_router, rules_router
 from .metrics import NotifierMetrics
 
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
+    settings = settings or NotifierSettings()
     runtime = ServiceRuntime(
         name="notifier",
-        settings=settings or NotifierSettings(),
+        settings=settings,
         migrations_package="regia_notifier",
         publishes=[topics.NOTIFICATIONS],
-        consumes=[topics.PARTNERS, topics.OBJECTIVES],
+        consumes=[topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING],
     )
     metrics = NotifierMetrics(runtime.registry)
-    consumers.register(runtime, metrics)
-    runtime.background.append(dispatcher_job(metrics))
+    consumers.register(runtime, metrics, AlertPlanner(settings.digest_at, settings.zone))
+    runtime.background += [dispatcher_job(metrics), digest_job()]
     app = runtime.http_app(title="Regia notifier")
-    app.include_router(deliveries_router())
-    app.include_router(webhooks_router())
+    for router in (deliveries_router(), webhooks_router(), rules_router(), digests_router()):
+        app.include_router(router)
     return app

@@ -1,4 +1,6 @@
+from datetime import time
 from email.utils import parseaddr
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
@@ -39,6 +41,28 @@ class NotifierSettings(ServiceSettings):
         120.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_LEASE_S"),
         description="How long a claimed delivery stays claimed; after it, the attempt is "
         "recorded as abandoned (the replica died) and the delivery is retried")
+
+    digest_at: time = Field(
+        time(8, 0), validation_alias=_env("REGIA_NOTIFIER_DIGEST_AT"),
+        description="Local time (HH:MM) at which daily digests go out")
+    timezone: str = Field("Europe/Rome", validation_alias=_env("REGIA_NOTIFIER_TIMEZONE"),
+                          description="The time zone of digest times and days (IANA name)")
+    digest_check_s: float = Field(60.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_DIGEST_CHECK_S"),
+                                  description="How often due digests are looked for")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @field_validator("timezone")
+    @classmethod
+    def _a_known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"REGIA_NOTIFIER_TIMEZONE: unknown time zone {value!r} "
+                             "(an IANA name such as Europe/Rome)") from None
+        return value
 
     @field_validator("smtp_from")
     @classmethod

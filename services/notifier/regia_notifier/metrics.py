@@ -15,11 +15,13 @@ class NotifierMetrics:
                               ["channel"], registry=registry)
         self.attempts = Counter("regia_alert_attempts_total", "Delivery attempts by outcome",
                                 ["channel", "outcome"], registry=registry)
-        self.planned = Counter("regia_alerts_planned_total", "Deliveries planned",
+        self.planned = Counter("regia_alerts_planned_total",
+                               "Alerts planned: deliveries by channel, and alerts queued for a digest",
                                ["channel"], registry=registry)
         self.unaddressed = Counter(
             "regia_alerts_unaddressed_total",
-            "Status changes nobody could be told about: no known lead, or a lead without contacts",
+            "Occurrences a rule matched that nobody could be told about: no partner holds the "
+            "audience, or its contacts and endpoints want none of it",
             registry=registry)
 
     def count(self, concluded: Concluded) -> None:

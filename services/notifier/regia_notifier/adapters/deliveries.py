@@ -12,27 +12,32 @@ from ..domain.delivery import ClaimedDelivery, NewDelivery
 from ..domain.retry import AttemptOutcome, DeliveryStatus
 
 _CLAIMED = ("delivery_id", "attempts AS attempt", "cause_event_id", "correlation_id", "channel",
-            "recipient", "recipient_name", "language", "subject", "body")
+            "recipient", "recipient_name", "language", "subject", "body", "body_html", "retry_from")
 
 
 def _columns(alias: str = "") -> str:
     return ", ".join(f"{alias}{column}" for column in _CLAIMED)
 
 
+_NEW = ("delivery_id", "cause_event_id", "correlation_id", "objective_id", "channel", "recipient",
+        "recipient_name", "contact_id", "partner_id", "language", "subject", "body", "body_html",
+        "kind", "trigger")
+_NEW_TYPES = ("uuid", "uuid") + ("text",) * (len(_NEW) - 2)
+
+
 async def add(conn: asyncpg.Connection, planned: Sequence[NewDelivery]) -> int:
     """Insert the planned deliveries that do not exist yet; returns how many were new."""
     if not planned:
         return 0
+    arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_NEW_TYPES, start=1))
+    # Rule ids are plain identifiers (no commas), so one text per row carries the list.
     rows = await conn.fetch(
-        "INSERT INTO deliveries (delivery_id, cause_event_id, correlation_id, objective_id, channel,"
-        " recipient, recipient_name, contact_id, partner_id, language, subject, body)"
-        " SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[],"
-        " $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])"
+        f"INSERT INTO deliveries ({', '.join(_NEW)}, rules)"
+        f" SELECT {', '.join(_NEW)}, string_to_array(rules, ',')"
+        f" FROM unnest({arrays}, ${len(_NEW) + 1}::text[]) AS t({', '.join(_NEW)}, rules)"
         " ON CONFLICT DO NOTHING RETURNING delivery_id",
-        *[list(column) for column in zip(*[
-            (d.delivery_id, d.cause_event_id, d.correlation_id, d.objective_id, d.channel, d.recipient,
-             d.recipient_name, d.contact_id, d.partner_id, d.language, d.subject, d.body)
-            for d in planned], strict=True)])
+        *[[getattr(d, column) for d in planned] for column in _NEW],
+        [",".join(d.rules) for d in planned])
     return len(rows)
 
 

@@ -43,11 +43,30 @@ async def lead_of(conn: asyncpg.Connection, objective_id: str) -> str | None:
                                objective_id)
 
 
+# A contact without preferences hears of everything, by every channel, immediately, in the
+# language it was registered with.
+_RECIPIENTS = (
+    "SELECT c.contact_id, c.partner_id, c.name, c.email, coalesce(p.language, c.language) AS language,"
+    " coalesce(p.channels, ARRAY['email', 'webhook']) AS channels,"
+    " coalesce(p.cadence, 'immediate') AS cadence, p.event_kinds"
+    " FROM contacts c LEFT JOIN contact_preferences p USING (contact_id)")
+
+
+def _recipient(row: asyncpg.Record) -> Recipient:
+    kinds = row["event_kinds"]
+    return Recipient(row["contact_id"], row["partner_id"], row["name"], row["email"], row["language"],
+                     channels=tuple(row["channels"]), cadence=row["cadence"],
+                     event_kinds=None if kinds is None else tuple(kinds))
+
+
 async def contacts_of(conn: asyncpg.Connection, partner_id: str) -> list[Recipient]:
-    rows = await conn.fetch(
-        "SELECT contact_id, partner_id, name, email, language FROM contacts"
-        " WHERE partner_id = $1 ORDER BY contact_id", partner_id)
-    return [Recipient(**dict(r)) for r in rows]
+    return await contacts_of_partners(conn, [partner_id])
+
+
+async def contacts_of_partners(conn: asyncpg.Connection, partner_ids: list[str]) -> list[Recipient]:
+    rows = await conn.fetch(f"{_RECIPIENTS} WHERE c.partner_id = ANY($1::text[])"
+                            " ORDER BY c.partner_id, c.contact_id", partner_ids)
+    return [_recipient(r) for r in rows]
 
 
 async def partner_name(conn: asyncpg.Connection, partner_id: str) -> str | None:

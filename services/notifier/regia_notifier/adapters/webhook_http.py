@@ -1,6 +1,6 @@
 """Sending a delivery as a signed webhook request (httpx).
 
-The body is built from the planned delivery (the status change) plus the cause event's
+The body is built from the planned delivery (what happened, and why this partner hears) plus the cause event's
 and the delivery's ids; it is signed as sent, byte for byte. Anything but a 2xx reply is
 a failed attempt, retried like a refused e-mail.
 """
@@ -26,11 +26,11 @@ SEND_ERRORS = (WebhookError, httpx.HTTPError, OSError, TimeoutError)
 
 
 def body_of(delivery: ClaimedDelivery) -> bytes:
+    # The planned body (type, alert, rules, occurred_at and the occurrence under its own
+    # key: objective, line or review) with the ids known only now, ids first.
     planned = json.loads(delivery.body)
-    return json.dumps({"event_id": str(delivery.cause_event_id), "type": planned["type"],
-                       "occurred_at": planned["occurred_at"],
-                       "delivery_id": str(delivery.delivery_id), "objective": planned["objective"]},
-                      separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps({"event_id": str(delivery.cause_event_id), "delivery_id": str(delivery.delivery_id),
+                       **planned}, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 class WebhookSender:

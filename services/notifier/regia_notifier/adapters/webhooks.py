@@ -55,9 +55,13 @@ async def deactivate(conn: asyncpg.Connection, webhook_id: str) -> bool:
 
 
 async def active_of(conn: asyncpg.Connection, partner_id: str) -> list[WebhookTarget]:
+    return await active_of_partners(conn, [partner_id])
+
+
+async def active_of_partners(conn: asyncpg.Connection, partner_ids: list[str]) -> list[WebhookTarget]:
     rows = await conn.fetch(
         "SELECT webhook_id, partner_id, contact_id, url FROM webhook_endpoints"
-        " WHERE partner_id = $1 AND active ORDER BY webhook_id", partner_id)
+        " WHERE partner_id = ANY($1::text[]) AND active ORDER BY webhook_id", partner_ids)
     return [WebhookTarget(**dict(r)) for r in rows]
 
 

@@ -1,5 +1,6 @@
-"""Kafka subscribers of the notifier: the partner directory, and objectives' status
-changes turned into deliveries (which the dispatcher then sends)."""
+"""Kafka subscribers of the notifier: the partner directory, what objectives are, and the
+events its rules look at (objectives' status and coverage changes and closed reviews,
+revoked funding lines), turned into deliveries that the dispatcher then sends."""
 
 from collections.abc import Sequence
 
@@ -7,33 +8,46 @@ import asyncpg
 
 from regia_shared import consumer, topics
 from regia_shared.consumer import Received
-from regia_shared.events.objectives import ObjectiveStatusChanged
-from regia_shared.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerRegistered
+from regia_shared.events.funding import FundingRevoked
+from regia_shared.events.objectives import ObjectiveCoverageChanged, ObjectiveDefined, ObjectiveStatusChanged
+from regia_shared.events.plans import AnnualReviewClosed
 from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
-from .. import handlers
-from ..handlers import Planned
+from ..alerting import AlertPlanner, Planned
 from ..metrics import NotifierMetrics
+from ..occurring import occurrence_of
+from ..projection import PARTNER_EVENTS, project_objective_defined, project_partner_events
 
 log = get_logger(__name__)
 
+def alerting(planner: AlertPlanner):  # type: ignore[no-untyped-def]
+    async def apply(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Planned]:
+        plans = []
+        for event in events:
+            if isinstance(event.payload, ObjectiveDefined):
+                await project_objective_defined(conn, event.payload)
+                continue
+            occurrence = await occurrence_of(conn, event.payload)
+            if occurrence is None:
+                continue
+            planned = await planner.plan(conn, occurrence, event.envelope)
+            plans.append(planned)
+            _log(planned, event)
+        return plans
 
-async def apply_status_changes(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Planned]:
-    plans = []
-    for event in events:
-        planned = await handlers.plan_alerts(conn, event)
-        plans.append(planned)
-        objective_id = getattr(event.payload, "objective_id", None)
-        if not planned.addressed:
-            log.warning("status change with nobody to tell", objective_id=objective_id,
-                        event_id=str(event.envelope.event_id),
-                        reason="no known lead" if planned.lead is None else "lead has no contacts nor webhooks",
-                        lead=planned.lead)
-        else:
-            log.info("alerts planned", objective_id=objective_id, lead=planned.lead,
-                     deliveries=planned.new, event_id=str(event.envelope.event_id))
-    return plans
+    return apply
+
+
+def _log(planned: Planned, event: Received) -> None:
+    context = {"trigger": planned.trigger, "objective_id": planned.objective_id,
+               "event_id": str(event.envelope.event_id), "rules": list(planned.rules)}
+    if not planned.addressed:
+        log.warning("alert with nobody to tell", **context, partners=list(planned.partners),
+                    reason="no partner holds the rules' audiences" if not planned.partners
+                    else "their contacts and endpoints want none of it")
+    elif planned.rules:
+        log.info("alerts planned", **context, partners=list(planned.partners), new=planned.new_by_channel)
 
 
 def count_plans(metrics: NotifierMetrics):  # type: ignore[no-untyped-def]
@@ -50,17 +64,21 @@ def count_plans(metrics: NotifierMetrics):  # type: ignore[no-untyped-def]
     return count
 
 
-def register(runtime: ServiceRuntime, metrics: NotifierMetrics) -> None:
+def register(runtime: ServiceRuntime, metrics: NotifierMetrics, planner: AlertPlanner) -> None:
     timeout = runtime.settings.kafka_session_timeout_ms
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.PARTNERS, consumer="notifier.partners",
-        wanted=[PartnerRegistered.event_type(), ContactAdded.event_type(),
-                ObjectiveLeadAssigned.event_type()],
-        apply=handlers.project_partner_events, session_timeout_ms=timeout,
+        wanted=[e.event_type() for e in PARTNER_EVENTS],
+        apply=project_partner_events, session_timeout_ms=timeout,
     )
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.OBJECTIVES, consumer="notifier.objectives",
-        wanted=[ObjectiveStatusChanged.event_type()], apply=apply_status_changes,
-        on_committed=count_plans(metrics),
-        session_timeout_ms=timeout,
+        wanted=[ObjectiveDefined.event_type(), ObjectiveStatusChanged.event_type(),
+                ObjectiveCoverageChanged.event_type(), AnnualReviewClosed.event_type()],
+        apply=alerting(planner), on_committed=count_plans(metrics), session_timeout_ms=timeout,
+    )
+    consumer.subscribe(
+        runtime.broker, lambda: runtime.pool, topic=topics.FUNDING, consumer="notifier.funding",
+        wanted=[FundingRevoked.event_type()],
+        apply=alerting(planner), on_committed=count_plans(metrics), session_timeout_ms=timeout,
     )

@@ -1,0 +1,110 @@
+"""What happened, as the notifier's rules see it. Pure.
+
+Each occurrence is read from one event (a status change, a revoked line, a closed review)
+or, for a funding drop, from one event compared with what the notifier last knew. Rules
+match on `trigger`; messages are rendered from the fields.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from regia_shared.events.objectives import CoverageStatus
+
+
+class Trigger(StrEnum):
+    STATUS_CHANGED = "status_changed"
+    FUNDING_DROPPED = "funding_dropped"
+    LINE_REVOKED = "line_revoked"
+    REVIEW_CLOSED = "review_closed"
+
+
+# Worst first: a move to a lower rank is a worsening.
+_RANK = {CoverageStatus.UNFUNDED: 0, CoverageStatus.AT_RISK: 1,
+         CoverageStatus.PARTIALLY_FUNDED: 2, CoverageStatus.FUNDED: 3}
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    objective_id: str
+    title: str
+    fiscal_year: int
+    previous_status: CoverageStatus | None
+    status: CoverageStatus
+    coverage_bp: int
+    need_cents: int
+    committed_cents: int
+    at_risk_threshold_pct: int
+    trigger = Trigger.STATUS_CHANGED
+
+    @property
+    def worsened(self) -> bool:
+        # A first status counts as a worsening when it is already a warning.
+        if self.previous_status is None:
+            return _RANK[self.status] <= _RANK[CoverageStatus.AT_RISK]
+        return _RANK[self.status] < _RANK[self.previous_status]
+
+    @property
+    def objective_ids(self) -> tuple[str, ...]:
+        return (self.objective_id,)
+
+
+@dataclass(frozen=True)
+class FundingDrop:
+    objective_id: str
+    title: str
+    fiscal_year: int
+    before_cents: int
+    after_cents: int
+    need_cents: int
+    coverage_bp: int
+    status: CoverageStatus
+    trigger = Trigger.FUNDING_DROPPED
+
+    @property
+    def drop_bp(self) -> int:
+        """The drop as a share of what was committed, in basis points (rounded down)."""
+        if self.before_cents <= 0 or self.after_cents >= self.before_cents:
+            return 0
+        return (self.before_cents - self.after_cents) * 10_000 // self.before_cents
+
+    def drops_more_than(self, pct: int) -> bool:
+        # Exact, in integers: drop_bp is rounded down and would miss 10.004 % > 10 %.
+        return (self.before_cents - self.after_cents) * 100 > pct * self.before_cents
+
+    @property
+    def objective_ids(self) -> tuple[str, ...]:
+        return (self.objective_id,)
+
+
+@dataclass(frozen=True)
+class LineRevoked:
+    line_id: str
+    objective_id: str
+    objective_title: str | None  # None if the notifier has not seen the objective defined
+    institution_id: str
+    institution_name: str | None
+    fiscal_year: int
+    revoked_cents: int  # the commitment the revocation removed
+    reason: str | None
+    trigger = Trigger.LINE_REVOKED
+
+    @property
+    def objective_ids(self) -> tuple[str, ...]:
+        return (self.objective_id,)
+
+
+@dataclass(frozen=True)
+class ReviewClosed:
+    plan_id: str
+    plan_title: str | None
+    fiscal_year: int
+    need_cents: int
+    committed_cents: int
+    disbursed_cents: int
+    coverage_bp: int
+    nodes_by_status: dict[str, int]
+    objective_ids: tuple[str, ...]  # the plan's nodes, as far as the notifier knows them
+    trigger = Trigger.REVIEW_CLOSED
+
+
+Occurrence = StatusChange | FundingDrop | LineRevoked | ReviewClosed

@@ -1,0 +1,31 @@
+"""The digest background job: every few seconds, the digests that are due become
+deliveries. Several replicas may run it: waiting alerts are claimed with SKIP LOCKED."""
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from regia_shared.logs import get_logger
+from regia_shared.runtime import ServiceRuntime
+
+from ..config import NotifierSettings
+from ..digesting import send_digests
+
+log = get_logger(__name__)
+
+
+def digest_job() -> Callable[[ServiceRuntime], Awaitable[None]]:
+    async def digests(runtime: ServiceRuntime) -> None:
+        settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
+        while True:
+            try:
+                planned = await send_digests(runtime.pool, settings.zone, now=datetime.now(UTC))
+                if planned:
+                    log.info("daily digests planned", digests=planned)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database went away: try again at the next tick
+                log.warning("digest round failed", error=repr(exc))
+            await asyncio.sleep(settings.digest_check_s)
+
+    return digests

@@ -1,0 +1,43 @@
+"""From an event to the occurrence the rules look at, completing it from the notifier's
+projections (a title, a name, the nodes of a plan, the amount committed before)."""
+
+import asyncpg
+
+from regia_shared.events.envelope import EventPayload
+from regia_shared.events.funding import FundingRevoked
+from regia_shared.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
+from regia_shared.events.plans import AnnualReviewClosed
+
+from .adapters import directory, objectives_seen
+from .domain.occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
+
+
+async def occurrence_of(conn: asyncpg.Connection, payload: EventPayload) -> Occurrence | None:
+    """The occurrence an event amounts to, or None (a coverage change that is no drop)."""
+    match payload:
+        case ObjectiveStatusChanged():
+            return StatusChange(
+                payload.objective_id, payload.title, payload.fiscal_year, payload.previous_status,
+                payload.status, payload.coverage_bp, payload.need_cents, payload.committed_cents,
+                payload.at_risk_threshold_pct)
+        case ObjectiveCoverageChanged():
+            # Always recorded, drop or not: the next change is measured against this one.
+            before = await objectives_seen.swap_committed(conn, payload.objective_id, payload.fiscal_year,
+                                                          payload.committed_cents)
+            if before is None or payload.committed_cents >= before:
+                return None
+            return FundingDrop(payload.objective_id, payload.title, payload.fiscal_year, before,
+                               payload.committed_cents, payload.need_cents, payload.coverage_bp,
+                               payload.status)
+        case FundingRevoked():
+            return LineRevoked(
+                payload.line_id, payload.objective_id,
+                await objectives_seen.title_of(conn, payload.objective_id),
+                payload.institution_id, await directory.partner_name(conn, payload.institution_id),
+                payload.fiscal_year, max(0, -payload.delta_cents), payload.reason)
+        case AnnualReviewClosed():
+            return ReviewClosed(
+                payload.plan_id, await objectives_seen.title_of(conn, payload.plan_id), payload.fiscal_year,
+                payload.need_cents, payload.committed_cents, payload.disbursed_cents, payload.coverage_bp,
+                dict(payload.nodes_by_status), await objectives_seen.of_plan(conn, payload.plan_id))
+    return None

@@ -1,0 +1,65 @@
+"""The notifier's projections, each applied inside the idempotent consumer's
+transaction: who is who (partner events) and what the objectives are (objective events).
+The notifier learns people, roles, networks and preferences only from these events."""
+
+from collections.abc import Sequence
+
+import asyncpg
+
+from regia_shared.consumer import Received
+from regia_shared.events.objectives import ObjectiveDefined
+from regia_shared.events.partners import (
+    ContactAdded,
+    ContactPreferencesChanged,
+    NetworkFormed,
+    NetworkMemberJoined,
+    NetworkMemberLeft,
+    ObjectiveLeadAssigned,
+    ObjectiveRole,
+    ObjectiveRoleAssigned,
+    ObjectiveRoleWithdrawn,
+    PartnerRegistered,
+)
+
+from .adapters import directory, objectives_seen, relations
+
+PARTNER_EVENTS = (PartnerRegistered, ContactAdded, ObjectiveLeadAssigned, ObjectiveRoleAssigned,
+                  ObjectiveRoleWithdrawn, NetworkFormed, NetworkMemberJoined, NetworkMemberLeft,
+                  ContactPreferencesChanged)
+
+
+async def project_partner_events(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
+    for event in events:
+        await project_partner_event(conn, event)
+
+
+async def project_partner_event(conn: asyncpg.Connection, event: Received) -> None:
+    payload, at = event.payload, event.envelope.occurred_at
+    match payload:
+        case PartnerRegistered():
+            await directory.upsert_partner(conn, payload)
+        case ContactAdded():
+            await directory.upsert_contact(conn, payload)
+        case ObjectiveLeadAssigned():
+            await directory.assign_lead(conn, payload.objective_id, payload.partner_id, at,
+                                        event.envelope.event_id)
+        case ObjectiveRoleAssigned() | ObjectiveRoleWithdrawn() if payload.role is ObjectiveRole.LEAD:
+            pass  # the lead travels as ObjectiveLeadAssigned, which is what the lead audience reads
+        case ObjectiveRoleAssigned():
+            await relations.set_role(conn, payload.objective_id, payload.partner_id, payload.role.value,
+                                     True, at)
+        case ObjectiveRoleWithdrawn():
+            await relations.set_role(conn, payload.objective_id, payload.partner_id, payload.role.value,
+                                     False, at)
+        case NetworkFormed():
+            await relations.form_network(conn, payload)
+        case NetworkMemberJoined():
+            await relations.join_network(conn, payload)
+        case NetworkMemberLeft():
+            await relations.leave_network(conn, payload)
+        case ContactPreferencesChanged():
+            await relations.set_preferences(conn, payload, at)
+
+
+async def project_objective_defined(conn: asyncpg.Connection, defined: ObjectiveDefined) -> None:
+    await objectives_seen.define(conn, defined)
