@@ -4,7 +4,7 @@ discloses people's addresses and the messages they received."""
 from typing import Annotated
 from uuid import UUID, uuid4
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from regia_shared.auth import new_secret, require_admin
@@ -12,6 +12,7 @@ from regia_shared.auth import new_secret, require_admin
 from ..adapters import delivery_log, directory, webhooks
 from ..adapters.webhooks import SecretBox
 from ..domain.retry import DeliveryStatus
+from .dead_letters_http import dead_letters_router
 
 
 def deliveries_router() -> APIRouter:
@@ -22,11 +23,28 @@ def deliveries_router() -> APIRouter:
         request: Request,
         objective_id: Annotated[str | None, Query(max_length=100)] = None,
         status: DeliveryStatus | None = None,
+        contact_id: Annotated[str | None, Query(max_length=100)] = None,
+        recipient: Annotated[str | None, Query(max_length=320, description="an address, any case")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[dict]:
-        """Deliveries, newest first, optionally of one objective and/or in one status."""
+        """Deliveries, newest first, optionally of one objective, contact or address and/or
+        in one status."""
         async with request.app.state.runtime.pool.acquire() as conn:
             return await delivery_log.listing(conn, objective_id=objective_id,
+                                              status=status.value if status else None,
+                                              contact_id=contact_id, recipient=recipient, limit=limit)
+
+    @router.get("/contacts/{contact_id}/deliveries")
+    async def contact_deliveries(
+        request: Request,
+        contact_id: Annotated[str, Path(max_length=100)],
+        status: DeliveryStatus | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[dict]:
+        """What was sent to one person (a contact of a partner), newest first: the answer to
+        "did they get told?" without knowing the objective or event."""
+        async with request.app.state.runtime.pool.acquire() as conn:
+            return await delivery_log.listing(conn, contact_id=contact_id,
                                               status=status.value if status else None, limit=limit)
 
     @router.get("/deliveries/{delivery_id}")
@@ -48,6 +66,8 @@ def deliveries_router() -> APIRouter:
         return {"objective_id": objective_id, "lead": lead, "lead_name": name,
                 "contacts": [c.__dict__ for c in contacts]}
 
+    # Registered here, not in app.py: the dead letters are part of the delivery log.
+    router.include_router(dead_letters_router())
     return router
 
 
