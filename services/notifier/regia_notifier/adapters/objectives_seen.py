@@ -14,6 +14,11 @@ async def define(conn: asyncpg.Connection, o: ObjectiveDefined) -> None:
         o.objective_id, o.title, o.plan_id)
 
 
+async def one(conn: asyncpg.Connection, objective_id: str) -> dict | None:
+    row = await conn.fetchrow("SELECT title, plan_id FROM objectives WHERE objective_id = $1", objective_id)
+    return None if row is None else dict(row)
+
+
 async def title_of(conn: asyncpg.Connection, objective_id: str) -> str | None:
     return await conn.fetchval("SELECT title FROM objectives WHERE objective_id = $1", objective_id)
 

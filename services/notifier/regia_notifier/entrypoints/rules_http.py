@@ -1,6 +1,6 @@
 """Admin API for the alert rules (data, not code) and for daily digests."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
@@ -8,9 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from regia_shared.auth import require_admin
 
-from ..adapters import digests, rules
+from ..adapters import audiences, digests, objectives_seen, rules
 from ..digesting import send_digests
-from ..domain.rules import RULE_ID, Rule, RuleSpec
+from ..domain.rules import ROLE_AUDIENCES, RULE_ID, Audience, Rule, RuleSpec
 
 RuleId = Annotated[str, Path(pattern=RULE_ID, description="letters, digits, '.', '_' or '-'")]
 
@@ -41,6 +41,22 @@ def rules_router() -> APIRouter:
             created = await rules.put(conn, rule)
         response.status_code = 201 if created else 200
         return rule
+
+    @router.get("/objectives/{objective_id}/audience")
+    async def audience(request: Request, objective_id: Annotated[str, Path(max_length=100)],
+                       on: date | None = None) -> dict:
+        """Whom each audience of a rule would reach for this objective now (or on a day),
+        as this service has learnt it from partner and objective events."""
+        day = on or datetime.now(UTC).date()
+        async with request.app.state.runtime.pool.acquire() as conn:
+            held = await audiences.holders(conn, (objective_id,), set(ROLE_AUDIENCES))
+            members = await audiences.network_members(conn, (objective_id,), day)
+            known = await objectives_seen.one(conn, objective_id)
+        by_audience: dict[str, list[str]] = {a.value: [] for a in sorted(ROLE_AUDIENCES)}
+        for partner, role in held:
+            by_audience[role.value].append(partner)
+        return {"objective_id": objective_id, "on": day, **(known or {"title": None, "plan_id": None}),
+                "audiences": {**by_audience, Audience.NETWORK_MEMBERS.value: members}}
 
     @router.delete("/rules/{rule_id}", status_code=204)
     async def delete_rule(request: Request, rule_id: RuleId) -> Response:
