@@ -1,18 +1,20 @@
 """The notifier's pure rules: back-off with full jitter, when to give up, and the alert
 as each language reads it. No I/O."""
 
+import dataclasses
 import uuid
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from regia_notifier.domain.message import percent, render_status_change
+from regia_notifier.domain.messages import percent, render_alert
+from regia_notifier.domain.occurrences import StatusChange
 from regia_notifier.domain.retry import (AttemptOutcome, DeliveryStatus, RetryPolicy, after_attempt,
                                          backoff_ceiling, backoff_delay)
-from regia_shared.events.objectives import CoverageStatus, ObjectiveStatusChanged
+from regia_shared.events.objectives import CoverageStatus
 
 POLICY = RetryPolicy(max_attempts=6, base_s=1.0, max_s=300.0)
-CHANGE = ObjectiveStatusChanged(
+CHANGE = StatusChange(
     objective_id="miglio-blu", title="Miglio Blu", fiscal_year=2027,
     previous_status=CoverageStatus.PARTIALLY_FUNDED, status=CoverageStatus.AT_RISK,
     coverage_bp=4550, need_cents=5_000_000_00, committed_cents=2_275_000_00, at_risk_threshold_pct=80)
@@ -48,7 +50,7 @@ def test_success_delivers_failure_retries_and_the_last_failure_is_dead() -> None
 
 
 def test_italian_alert() -> None:
-    message = render_status_change(CHANGE, language="it", name="Maria Rossi", event_id=str(EVENT))
+    message = render_alert(CHANGE, language="it", name="Maria Rossi", event_id=str(EVENT))
     assert message.subject == "[Regia] Miglio Blu 2027: A RISCHIO"
     text = message.text
     assert text.startswith("Gentile Maria Rossi,")
@@ -58,7 +60,7 @@ def test_italian_alert() -> None:
 
 
 def test_english_alert() -> None:
-    message = render_status_change(CHANGE, language="en", name="John Smith", event_id=str(EVENT))
+    message = render_alert(CHANGE, language="en", name="John Smith", event_id=str(EVENT))
     assert message.subject == "[Regia] Miglio Blu 2027: AT_RISK"
     for line in ("Dear John Smith,", "Objective:", "Fiscal year:", "PARTIALLY_FUNDED → AT_RISK",
                  "45.50%", "Need:", "€ 5.000.000,00", "Committed:", "€ 2.275.000,00", "80%"):
@@ -66,8 +68,8 @@ def test_english_alert() -> None:
 
 
 def test_a_first_status_and_a_hostile_title_render_safely() -> None:
-    first = CHANGE.model_copy(update={"previous_status": None, "title": "Miglio\r\nBcc: x@evil.test Blu"})
-    message = render_status_change(first, language="it", name="Maria", event_id=str(EVENT))
+    first = dataclasses.replace(CHANGE, previous_status=None, title="Miglio\r\nBcc: x@evil.test Blu")
+    message = render_alert(first, language="it", name="Maria", event_id=str(EVENT))
     assert "\n" not in message.subject and "\r" not in message.subject
     assert "nessuno → A RISCHIO" in message.text
     assert percent(10000, "it") == "100,00 %" and percent(7, "en") == "0.07%"

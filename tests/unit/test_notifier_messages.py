@@ -9,11 +9,10 @@ import pytest
 
 from regia_notifier.adapters.smtp import compose
 from regia_notifier.domain.delivery import ClaimedDelivery
-from regia_notifier.domain.message import render_status_change
 from regia_notifier.domain.messages import DigestSection, Language, Rendered, render_alert, render_digest
 from regia_notifier.domain.occurrences import (FundingDrop, LineRevoked, Occurrence, ReviewClosed,
                                                StatusChange)
-from regia_shared.events.objectives import CoverageStatus, ObjectiveStatusChanged
+from regia_shared.events.objectives import CoverageStatus
 
 EVENT = "0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a01"
 HOSTILE = "Miglio <script>alert(1)</script>\r\nBcc: victim@example.org"
@@ -105,15 +104,6 @@ def test_the_status_change_text_is_what_it_was() -> None:
     assert f"{'Obiettivo:':<18} Miglio Blu" in text  # aligned on the longest label, as before
     assert text.endswith("-- \nMessaggio automatico di Regia, la cabina di regia del piano strategico.\n"
                          f"Riferimento: obiettivo miglio-blu, evento {EVENT}.\n")
-
-
-def test_the_old_entry_point_renders_the_event_as_before() -> None:
-    event = ObjectiveStatusChanged(
-        objective_id="miglio-blu", title="Miglio Blu", fiscal_year=2027, previous_status=None,
-        status=CoverageStatus.AT_RISK, coverage_bp=4550, need_cents=5_000_000_00,
-        committed_cents=2_275_000_00, at_risk_threshold_pct=80)
-    r = render_status_change(event, language="it", name="Maria", event_id=EVENT)
-    assert r.subject == "[Regia] Miglio Blu 2027: A RISCHIO" and "nessuno → A RISCHIO" in r.text
 
 
 def test_a_line_with_unknown_objective_and_institution_shows_their_ids_and_no_empty_reason() -> None:

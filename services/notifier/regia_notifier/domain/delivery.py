@@ -8,7 +8,7 @@ stable too, and a recipient's mail client can drop a copy sent twice after a cra
 import uuid
 from dataclasses import dataclass
 
-from .message import Language
+from .messages import Language
 from .occurrences import Trigger
 
 _NAMESPACE = uuid.UUID("5d0f3c39-3d8b-4f8e-9a47-7c1d2a6b0e11")
