@@ -29,6 +29,11 @@ class PartnerRegistered(EventPayload):
     level: GovernmentLevel | None = Field(
         default=None, description="Set for institutions and funders: the level they fund at"
     )
+    # Optional so that events published before partners had a territory still read.
+    territory: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="The area the partner serves or governs, e.g. 'Comune della Spezia', 'Liguria', 'Italia'",
+    )
 
 
 class ContactAdded(EventPayload):
