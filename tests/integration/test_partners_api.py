@@ -64,6 +64,23 @@ async def test_partner_contact_and_lead_are_recorded_and_published(partners, dat
     assert 'regia_partners_registered_total{kind="INSTITUTION"} 1.0' in metrics
 
 
+async def test_a_partner_has_its_territory_trimmed_shown_and_published(partners, broker):  # type: ignore[no-untyped-def]
+    r = await partners.post("/v1/partners", json={**LIGURIA, "territory": "  Liguria \n"})
+    assert r.status_code == 201, r.text
+    assert r.json()["territory"] == "Liguria"
+    assert (await partners.get("/v1/partners/regione-liguria")).json()["territory"] == "Liguria"
+    again = await partners.post("/v1/partners", json={**LIGURIA, "territory": "Liguria"})
+    assert again.status_code == 200 and again.json()["event_id"] is None
+    # The territory is part of the partner: another one under the same id is a conflict.
+    other = await partners.post("/v1/partners", json={**LIGURIA, "territory": "Piemonte"})
+    assert other.status_code == 409 and other.json()["field"] == "partner_id", other.text
+    r = await partners.post("/v1/partners", json={"partner_id": "cisl", "name": "CISL", "kind": "TRADE_UNION"})
+    assert r.status_code == 201 and r.json()["territory"] is None, r.text
+
+    published = await kafka.read_all(broker.bootstrap_servers, topics.PARTNERS, expect=2)
+    assert [e.payload.get("territory") for e in published] == ["Liguria", None]
+
+
 async def test_repeating_a_request_changes_nothing(partners, database):  # type: ignore[no-untyped-def]
     assert (await partners.post("/v1/partners", json=LIGURIA)).status_code == 201
     contact = await partners.post("/v1/partners/regione-liguria/contacts", json=ROSSI)
@@ -154,6 +171,10 @@ async def test_admin_token_is_required(service_env, database, method, path, body
     ("/v1/partners", {**LIGURIA, "partner_id": "a/b"}, "partner_id"),
     ("/v1/partners", {**LIGURIA, "unexpected": 1}, "unexpected"),
     ("/v1/partners", {k: v for k, v in LIGURIA.items() if k != "level"}, "level"),
+    ("/v1/partners", {**LIGURIA, "territory": "   "}, "territory"),
+    ("/v1/partners", {**LIGURIA, "territory": ""}, "territory"),
+    ("/v1/partners", {**LIGURIA, "territory": "x" * 201}, "territory"),
+    ("/v1/partners", {**LIGURIA, "territory": 3}, "territory"),
     ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "not-an-address"}, "email"),
     ("/v1/partners/regione-liguria/contacts", {**ROSSI, "language": "fr"}, "language"),
     ("/v1/partners/regione-liguria/contacts", {**ROSSI, "contact_id": "x y"}, "contact_id"),

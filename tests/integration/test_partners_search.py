@@ -1,4 +1,4 @@
-"""Searching partners (by name, kind, level, role on an objective, network) and networks
+"""Searching partners (by name, kind, level, territory, role on an objective, network) and networks
 (by name, member, objective, day), against a real PostgreSQL and broker."""
 
 import pytest
@@ -10,15 +10,16 @@ from ..support.services import ADMIN_HEADERS, in_process
 pytestmark = pytest.mark.usefixtures("service_env")
 
 
-def partner(partner_id: str, name: str, kind: str, level: str | None = None) -> dict:
-    return {"partner_id": partner_id, "name": name, "kind": kind, **({"level": level} if level else {})}
+def partner(partner_id: str, name: str, kind: str, level: str | None = None, territory: str | None = None) -> dict:
+    return {"partner_id": partner_id, "name": name, "kind": kind, **({"level": level} if level else {}),
+            **({"territory": territory} if territory else {})}
 
 
 PARTNERS = [
-    partner("comune-spezia", "Comune della Spezia", "INSTITUTION", "COMUNE"),
-    partner("regione-liguria", "Regione Liguria", "INSTITUTION", "REGIONE"),
-    partner("cisl-spezia", "CISL La Spezia", "TRADE_UNION"),
-    partner("enaip", "ENAIP Liguria", "TRAINING_BODY"),
+    partner("comune-spezia", "Comune della Spezia", "INSTITUTION", "COMUNE", "Comune della Spezia"),
+    partner("regione-liguria", "Regione Liguria", "INSTITUTION", "REGIONE", "Liguria"),
+    partner("cisl-spezia", "CISL La Spezia", "TRADE_UNION", territory="Provincia della Spezia"),
+    partner("enaip", "ENAIP Liguria", "TRAINING_BODY", territory="LIGURIA"),
     # Names with LIKE's wildcards in them, and look-alikes a wildcard would match.
     partner("sconto", "Sconto 100% Srl", "ENTERPRISE"),
     partner("mille", "Sconto 1000 Srl", "ENTERPRISE"),
@@ -85,6 +86,17 @@ async def test_search_by_kind_and_level_in_name_order(partners):  # type: ignore
     assert await ids(partners, kind="INSTITUTION", level="COMUNE") == ["comune-spezia", "ameglia-a", "ameglia-b"]
     assert await ids(partners, level="REGIONE") == ["regione-liguria"]
     assert await ids(partners, kind="UNIVERSITY") == []
+
+
+async def test_search_by_territory_matches_it_whole_case_insensitively(partners):  # type: ignore[no-untyped-def]
+    assert await ids(partners, territory="liguria") == ["enaip", "regione-liguria"]
+    assert await ids(partners, territory=" Comune della Spezia ") == ["comune-spezia"]
+    assert await ids(partners, territory="Spezia") == []  # whole, not a part of one
+    assert await ids(partners, territory="%") == []  # and literally: no wildcards
+    assert await ids(partners, territory="liguria", kind="INSTITUTION") == ["regione-liguria"]
+    assert len(await ids(partners, territory="  ")) == len(PARTNERS)  # blank: no filter
+    listed = (await partners.get("/v1/partners", params={"q": "ameglia"})).json()
+    assert [p["territory"] for p in listed] == [None, None]  # registered without one
 
 
 async def test_pages_follow_one_stable_order(partners):  # type: ignore[no-untyped-def]
@@ -176,6 +188,7 @@ async def test_networks_search_with_member_counts_on_a_day(rete):  # type: ignor
     ("/v1/partners", {"network_id": "rete-lavoro", "on": "2020-13-01"}, "query.on"),
     ("/v1/partners", {"objective_id": "a b"}, "query.objective_id"),
     ("/v1/partners", {"q": "x" * 301}, "query.q"),
+    ("/v1/partners", {"territory": "x" * 201}, "query.territory"),
     ("/v1/networks", {"on": "yesterday"}, "query.on"),
     ("/v1/networks", {"limit": 501}, "query.limit"),
     ("/v1/networks", {"partner_id": "x/y"}, "query.partner_id"),

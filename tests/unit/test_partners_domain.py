@@ -1,6 +1,7 @@
 """The partners service's registration rules, without I/O."""
 
 import pytest
+from pydantic import ValidationError
 
 from regia_partners.domain.commands import RegisterPartner
 from regia_partners.domain.errors import Conflict, InvalidPartner
@@ -25,6 +26,19 @@ def test_other_data_under_a_known_id_is_a_conflict() -> None:
     with pytest.raises(Conflict) as refused:
         partner_to_register(LIGURIA.model_copy(update={"name": "Regione Piemonte"}), existing)
     assert refused.value.field == "partner_id"
+
+
+def test_the_territory_is_trimmed_part_of_the_partner_and_never_blank() -> None:
+    ligure = LIGURIA.model_copy(update={"territory": "Liguria"})
+    assert RegisterPartner.model_validate({**LIGURIA.model_dump(), "territory": " Liguria "}) == ligure
+    partner = partner_to_register(ligure, None)
+    assert partner is not None and partner.territory == "Liguria"
+    assert partner_to_register(ligure, partner) is None
+    with pytest.raises(Conflict):
+        partner_to_register(LIGURIA, partner)  # the same partner without its territory is another one
+    with pytest.raises(ValidationError) as refused:
+        RegisterPartner.model_validate({**LIGURIA.model_dump(), "territory": "  "})
+    assert refused.value.errors()[0]["loc"] == ("territory",)
 
 
 def test_an_institution_needs_a_level_but_an_association_does_not() -> None:

@@ -79,6 +79,7 @@ async def register_partner(pool: asyncpg.Pool, command: RegisterPartner,
             return Outcome(existing, None)  # type: ignore[arg-type]
         event = await _publish(conn, PartnerRegistered(
             partner_id=partner.partner_id, name=partner.name, kind=partner.kind, level=partner.level,
+            territory=partner.territory,
         ), key=partner.partner_id, correlation_id=correlation_id)
         return Outcome(partner, event)
 

@@ -10,12 +10,12 @@ from regia_shared.levels import GovernmentLevel
 
 from ..domain.partner import Partner
 
-_COLUMNS = "partner_id, name, kind, level"
+_COLUMNS = "partner_id, name, kind, level, territory"
 
 
 def _partner(row: asyncpg.Record) -> Partner:
     level = GovernmentLevel(row["level"]) if row["level"] else None
-    return Partner(row["partner_id"], row["name"], PartnerKind(row["kind"]), level)
+    return Partner(row["partner_id"], row["name"], PartnerKind(row["kind"]), level, row["territory"])
 
 
 async def get(conn: asyncpg.Connection, partner_id: str) -> Partner | None:
@@ -26,10 +26,10 @@ async def get(conn: asyncpg.Connection, partner_id: str) -> Partner | None:
 async def insert(conn: asyncpg.Connection, partner: Partner) -> bool:
     """False when a concurrent request inserted the same id first (it waited on the key)."""
     inserted = await conn.fetchval(
-        f"INSERT INTO partners ({_COLUMNS}) VALUES ($1, $2, $3, $4)"
+        f"INSERT INTO partners ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (partner_id) DO NOTHING RETURNING 1",
         partner.partner_id, partner.name, partner.kind.value,
-        partner.level.value if partner.level else None)
+        partner.level.value if partner.level else None, partner.territory)
     return bool(inserted)
 
 
@@ -53,6 +53,7 @@ class Search:
     objective_id: str | None = None
     role: ObjectiveRole | None = None
     network_id: str | None = None
+    territory: str | None = None
 
 
 # Every role, the lead (kept in its own table) as role LEAD.
@@ -62,7 +63,8 @@ _HOLDINGS = ("SELECT objective_id, partner_id, 'LEAD' AS role FROM objective_lea
 
 async def search(conn: asyncpg.Connection, s: Search, *, limit: int = 100, offset: int = 0) -> list[dict]:
     """Partners by name, then id. q matches anywhere in the name, case-insensitively, as a
-    plain string: strpos has no wildcards, so % and _ in it need no escaping."""
+    plain string: strpos has no wildcards, so % and _ in it need no escaping. territory
+    matches the whole territory, case-insensitively ("liguria" is not "Comune di Liguria")."""
     rows = await conn.fetch(
         f"SELECT {_COLUMNS}, registered_at FROM partners p"
         " WHERE ($1::text IS NULL OR strpos(lower(p.name), lower($1)) > 0)"
@@ -74,9 +76,10 @@ async def search(conn: asyncpg.Connection, s: Search, *, limit: int = 100, offse
         " AND ($6::text IS NULL OR EXISTS ("
         "  SELECT 1 FROM network_memberships m WHERE m.network_id = $6 AND m.partner_id = p.partner_id"
         "   AND m.joined_on <= $7 AND (m.left_on IS NULL OR $7 < m.left_on)))"
+        " AND ($10::text IS NULL OR lower(p.territory) = lower($10))"
         " ORDER BY lower(p.name), p.name, p.partner_id LIMIT $8 OFFSET $9",
         s.q, s.kind.value if s.kind else None, s.level.value if s.level else None,
-        s.objective_id, s.role.value if s.role else None, s.network_id, s.on, limit, offset)
+        s.objective_id, s.role.value if s.role else None, s.network_id, s.on, limit, offset, s.territory)
     return [dict(r) for r in rows]
 
 

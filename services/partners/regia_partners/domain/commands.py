@@ -14,6 +14,8 @@ from regia_shared.levels import GovernmentLevel
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 Id = Annotated[str, Field(min_length=1, max_length=100, pattern=ID_PATTERN)]
 Name = Annotated[str, Field(min_length=1, max_length=300)]
+# Stripped before the length check (str_strip_whitespace), so a blank territory is refused.
+Territory = Annotated[str, Field(min_length=1, max_length=200)]
 Language = Literal["it", "en"]
 
 
@@ -26,6 +28,7 @@ class RegisterPartner(_Command):
     name: Name
     kind: PartnerKind
     level: GovernmentLevel | None = None
+    territory: Territory | None = None
 
 
 class AddContact(_Command):

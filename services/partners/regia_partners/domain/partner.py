@@ -19,6 +19,7 @@ class Partner:
     name: str
     kind: PartnerKind
     level: GovernmentLevel | None
+    territory: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,7 @@ def partner_to_register(command: RegisterPartner, existing: Partner | None) -> P
         # Funding is accepted per level of government: an institution without one could
         # never fund, and the funding service would silently ignore it.
         raise InvalidPartner("an INSTITUTION needs its level of government", "level")
-    wanted = Partner(command.partner_id, command.name, command.kind, command.level)
+    wanted = Partner(command.partner_id, command.name, command.kind, command.level, command.territory)
     if existing is None:
         return wanted
     if existing != wanted:

@@ -26,6 +26,7 @@ from .responses import (
     PathId,
     QueryId,
     SearchText,
+    TerritoryText,
     answer,
     changed,
     correlation,
@@ -60,13 +61,15 @@ def partners_router(registry) -> APIRouter:  # type: ignore[no-untyped-def]
     async def list_partners(request: Request, q: SearchText = None, kind: PartnerKind | None = None,
                             level: GovernmentLevel | None = None, objective_id: QueryId = None,
                             role: ObjectiveRole | None = None, network_id: QueryId = None,
-                            on: OnDay = None, limit: Limit = 100, offset: Offset = 0) -> list[dict]:
+                            territory: TerritoryText = None, on: OnDay = None,
+                            limit: Limit = 100, offset: Offset = 0) -> list[dict]:
         """Partners by name, then id. q matches anywhere in the name, case-insensitively and
         literally (% and _ are not wildcards); objective_id and role: partners holding a role
         on an objective (LEAD included), either alone meaning any; network_id: its members
-        on `on` (today when not given)."""
+        on `on` (today when not given); territory: the whole territory, case-insensitively."""
         search = partners.Search(q=search_text(q), kind=kind, level=level, objective_id=objective_id,
-                                 role=role, network_id=network_id, on=on or date.today())
+                                 role=role, network_id=network_id, territory=search_text(territory),
+                                 on=on or date.today())
         async with request.app.state.runtime.pool.acquire() as conn:
             return await partners.search(conn, search, limit=limit, offset=offset)
 

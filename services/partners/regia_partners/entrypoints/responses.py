@@ -21,6 +21,8 @@ QueryId = Annotated[str | None, Query(min_length=1, max_length=100, pattern=ID_P
 CorrelationId = Annotated[str | None, Header(max_length=200)]
 # Search text: matched as a plain string anywhere in a name, case-insensitively.
 SearchText = Annotated[str | None, Query(max_length=300)]
+# A territory to match whole, case-insensitively.
+TerritoryText = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 Offset = Annotated[int, Query(ge=0)]
 OnDay = Annotated[date | None, Query(description="YYYY-MM-DD; today when not given")]
