@@ -1,7 +1,8 @@
 """The La Spezia demo: a small seed loaded through the services' own HTTP APIs, exactly as
 an administrator would, so it exercises the real path (partners → events → funding): the
 quick start's standalone objective `miglio-blu` and a key to fund it, then the demo plans
-(regia.plans.load_demo_plans), whose node ids all differ from `miglio-blu`.
+(regia.plans.load_demo_plans), whose node ids all differ from `miglio-blu`, and last the
+MA.R.E. roles and the Rete per il lavoro (regia.demo_network).
 
 Idempotent: on an existing data dir every step answers 200 or 409 (already there), which
 is fine. Each run issues a fresh demo key for Regione Liguria and revokes the previous
@@ -13,14 +14,21 @@ import time
 from collections.abc import Callable, Mapping
 
 from .admin import AdminError, ServiceClient
+from .demo_network import load_network
 from .plans import load_demo_plans
 
 DEMO_KEY_LABEL = "regia up --demo"
 FUNDER = "regione-liguria"
 
+# Registered before the demo plans register theirs (without a territory: they answer 409,
+# which is fine), so that every demo institution has its territory.
 PARTNERS = [
-    {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"},
-    {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE"},
+    {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE",
+     "territory": "Liguria"},
+    {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE",
+     "territory": "Comune della Spezia"},
+    {"partner_id": "provincia-spezia", "name": "Provincia della Spezia", "kind": "INSTITUTION",
+     "level": "PROVINCIA", "territory": "Provincia della Spezia"},
 ]
 CONTACT = {"name": "Ufficio Piano Strategico", "email": "piano.strategico@comune.laspezia.example",
            "language": "it"}
@@ -62,6 +70,7 @@ def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None],
     say("loading the La Spezia demo plans…")
     with ServiceClient("partners", urls["partners"], token) as partners:
         load_demo_plans(urls["objectives"], token, partners, say)
+        load_network(partners, say)
 
 
 def add_contact_once(partners: ServiceClient, partner_id: str, contact: dict) -> None:
