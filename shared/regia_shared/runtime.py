@@ -17,6 +17,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from . import topics
+from .apidocs import api_docs_router
 from .db import create_pool, migrate
 from .errors import install_error_handlers
 from .kafka import ensure_topics, make_broker, outbox_publisher
@@ -140,4 +141,5 @@ class ServiceRuntime:
         install_error_handlers(app, union_tags)
         app.include_router(ops_router(self.registry, {
             "database": self.check_database, "broker": self.check_broker}))
+        app.include_router(api_docs_router(app, self.broker, self.name, self.publishes))
         return app

@@ -1,0 +1,66 @@
+"""Which event payloads travel on which topic, for the AsyncAPI documents.
+
+The registry knows every event type by name but not its topic: the topic is chosen where
+the event is appended to the outbox. Each events module is the contract of ONE topic (its
+docstring says which), so the module is the link. A new events module without a line here
+fails the unit test instead of silently vanishing from the documents.
+"""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from . import topics
+from .events.envelope import EventPayload
+from .events.registry import EVENT_TYPES
+
+TOPIC_OF_MODULE: dict[str, str] = {
+    "regia_shared.events.funding": topics.FUNDING,
+    "regia_shared.events.objectives": topics.OBJECTIVES,
+    "regia_shared.events.plans": topics.OBJECTIVES,
+    "regia_shared.events.partners": topics.PARTNERS,
+    "regia_shared.events.notifications": topics.NOTIFICATIONS,
+}
+
+
+def topic_of(model: type[EventPayload]) -> str | None:
+    return TOPIC_OF_MODULE.get(model.__module__)
+
+
+def events_on(topic: str) -> list[type[EventPayload]]:
+    """The registered event payloads published on `topic`, in registry order."""
+    return [model for model in EVENT_TYPES.values() if topic_of(model) == topic]
+
+
+class RejectedOriginal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    value: Any
+    headers: dict[str, str]
+
+
+class InboundRejection(BaseModel):
+    """An inbound funding command the funding service refused, with why and the original
+    message (its `authorization` header removed)."""
+
+    # Forbid extras so the unit test comparing it with a real rejection catches drift.
+    model_config = ConfigDict(extra="forbid")
+
+    error: str
+    message: str
+    field: str | None
+    details: list[Any]
+    original: RejectedOriginal
+
+
+# Topics whose messages are not events in an envelope: their shape is documented here.
+NON_EVENT_TOPICS: dict[str, tuple[type[BaseModel], str]] = {
+    topics.FUNDING_INBOUND_REJECTED: (
+        InboundRejection,
+        "Inbound funding commands that were refused: plain JSON, not an envelope.",
+    ),
+}
