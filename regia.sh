@@ -70,17 +70,43 @@ install_packages() {
   fi
 }
 
-ensure_chromium() {
-  # Only the console tests drive a browser, so Chromium is installed for `test` and only
-  # once tests/console exists; elsewhere it is never downloaded.
-  [ -d "$ROOT/tests/console" ] || return 0
-  command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && return 0
-  if as_root_with_apt; then
-    say "installing chromium and chromium-driver for the console tests"
-    apt-get update -qq >/dev/null
-    apt-get install -y -qq chromium chromium-driver >/dev/null
-  else
-    say "the console tests need Chromium: apt-get install chromium chromium-driver"
+ensure_test_tools() {
+  # System tools some tests drive: promtool (tests/unit/test_deploy_*: Prometheus config,
+  # alert rules and their unit tests, dashboard queries) and Chromium with its driver (the
+  # console tests). Whatever is missing is installed in one apt-get run; when everything is
+  # present this costs three `command -v`. Without root or apt-get nothing is installed: the
+  # tests that need a tool skip locally and fail under CI=true, each naming what to install.
+  local missing=()
+  command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  if ! as_root_with_apt; then
+    say "some tests need: apt-get install ${missing[*]} (they skip without it, or fail under CI=true)"
+    return 0
+  fi
+  say "installing ${missing[*]} for the tests"
+  # The prometheus package would start a Prometheus server from its maintainer scripts; we
+  # only want promtool. A policy-rc.d answering 101 ("action forbidden") stops invoke-rc.d
+  # from starting any service; one already present (Docker images ship it) is left alone.
+  local policy=/usr/sbin/policy-rc.d ours=""
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod 755 "$policy" && ours=1
+  fi
+  # apt's chatter (debconf notices included) goes to a log, shown only if something fails.
+  local status=0 log="$VENV/regia-apt.log"
+  { apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${missing[@]}"; } >"$log" 2>&1 || status=$?
+  [ -n "$ours" ] && rm -f "$policy"
+  # With systemd as init, deb-systemd-invoke may ignore policy-rc.d: stop what started.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1 &&
+     [ -d /run/systemd/system ]; then
+    systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true
+  fi
+  if [ "$status" -ne 0 ]; then
+    tail -n 20 "$log" >&2
+    say "apt-get could not install ${missing[*]} (exit $status; the full log is $log)"
   fi
 }
 
@@ -93,6 +119,6 @@ if [ ! -x "$VENV/bin/regia" ] || [ "$(cat "$STAMP" 2>/dev/null || true)" != "$st
   printf '%s\n' "$stamp" >"$STAMP"
 fi
 if [ "${1:-}" = test ]; then
-  ensure_chromium
+  ensure_test_tools
 fi
 exec "$VENV/bin/regia" "$@"
