@@ -30,6 +30,9 @@ from .mailcatcher import MailCatcher
 from .secrets_key import VARIABLE, notifier_secrets_key
 
 
+CONSOLE_PORT = ("REGIA_CONSOLE_PORT", 8100)  # the web console's (regia.console)
+
+
 class StartupError(RuntimeError):
     """Something is in the way of starting; the message says what to change."""
 
@@ -57,6 +60,8 @@ class LocalStack:
         self.smtp_port = env_port(*EMBEDDED_SMTP_PORT)
         self.ports = {s.name: s.port() for s in SERVICES}
         self.urls = {name: local_url(port) for name, port in self.ports.items()}
+        self.console_port = env_port(*CONSOLE_PORT)
+        self.console_url = local_url(self.console_port)
         self.postgres: EmbeddedPostgres | None = None
         self.broker: EmbeddedBroker | None = None
         self.mail: MailCatcher | None = None
@@ -67,6 +72,7 @@ class LocalStack:
     def check_ports(self) -> None:
         """Fail before starting anything if a port we would listen on is taken."""
         wanted = [(f"REGIA_{s.name.upper()}_PORT", self.ports[s.name]) for s in SERVICES]
+        wanted.append((CONSOLE_PORT[0], self.console_port))
         if not self.database_url:
             wanted.append((EMBEDDED_PG_PORT[0], self.pg_port))
         if not self.bootstrap:
@@ -113,9 +119,24 @@ class LocalStack:
             self.services[service.name] = process
             with self.interrupts.deferred():
                 process.start()  # no probe here: wait_ready() polls all four at once
+        self.start_console()
+
+    def start_console(self) -> None:
+        """The web console beside the services: it reads them over HTTP (with the token a
+        logged-in administrator typed, which only that session holds) and the broker
+        directly, so it gets their URLs and the token's hash, never the token."""
+        env = {"REGIA_ADMIN_TOKEN_SHA256": self.service_env["REGIA_ADMIN_TOKEN_SHA256"],
+               "REGIA_KAFKA_BOOTSTRAP_SERVERS": self.service_env["REGIA_KAFKA_BOOTSTRAP_SERVERS"],
+               CONSOLE_PORT[0]: str(self.console_port),
+               **{f"REGIA_{name.upper()}_URL": url for name, url in self.urls.items()}}
+        process = ManagedProcess("console", [sys.executable, "-m", "regia.console"],
+                                 self.logs / "console.log", env=env)
+        self.services["console"] = process  # registered first, so stop() always finds it
+        with self.interrupts.deferred():
+            process.start()
 
     def wait_ready(self, timeout: float = 180.0) -> None:
-        pending = dict(self.urls)
+        pending = {**self.urls, "console": self.console_url} if "console" in self.services else dict(self.urls)
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=1.0) as http:
             while pending:

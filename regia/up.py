@@ -52,6 +52,7 @@ def up(demo: bool, data_dir: Path) -> None:
         stack.start_services()
         stack.wait_ready()
         say(ready_table(stack))
+        say(f"  console   {stack.console_url}  (log in with the admin token)  log {stack.logs / 'console.log'}")
         if generated:
             say("Admin token, generated for this run and shown only now (services keep its SHA-256):")
             say(f"  export REGIA_ADMIN_TOKEN='{token}'")

@@ -1,0 +1,114 @@
+"""Every label the console shows, in Italian and English, in one dictionary: a page never
+hard-codes words, so a missing translation is a unit-test failure, not a half-English page."""
+
+from collections.abc import Callable
+
+LANGUAGES = ("it", "en")
+DEFAULT_LANGUAGE = "it"  # the console is La Spezia's first
+
+LABELS: dict[str, dict[str, str]] = {
+    "app_title": {"it": "Regia – console", "en": "Regia – console"},
+    "nav_overview": {"it": "Panoramica", "en": "Overview"},
+    "nav_events": {"it": "Eventi in diretta", "en": "Live events"},
+    "nav_dead_letters": {"it": "Messaggi non recapitati", "en": "Dead letters"},
+    "nav_logout": {"it": "Esci", "en": "Log out"},
+    "login_title": {"it": "Accesso amministratori", "en": "Administrators' login"},
+    "login_token": {"it": "Token di amministrazione", "en": "Admin token"},
+    "login_submit": {"it": "Entra", "en": "Log in"},
+    "login_refused": {"it": "Token non valido.", "en": "Invalid token."},
+    "health": {"it": "Stato dei servizi", "en": "Services' health"},
+    "service": {"it": "Servizio", "en": "Service"},
+    "health_ok": {"it": "attivo", "en": "ready"},
+    "health_down": {"it": "non disponibile", "en": "unavailable"},
+    "plans": {"it": "Piani", "en": "Plans"},
+    "counts_by_status": {"it": "Obiettivi per stato", "en": "Objectives by status"},
+    "at_risk_first": {"it": "Obiettivi a rischio", "en": "Objectives at risk"},
+    "none_at_risk": {"it": "Nessun obiettivo a rischio.", "en": "No objective is at risk."},
+    "funding_by_level_year": {"it": "Finanziamenti per livello e anno", "en": "Funding by level and year"},
+    "no_funding": {"it": "Nessun finanziamento registrato.", "en": "No funding recorded."},
+    "objective": {"it": "Obiettivo", "en": "Objective"},
+    "year": {"it": "Anno", "en": "Year"},
+    "years": {"it": "Anni", "en": "Years"},
+    "need": {"it": "Fabbisogno", "en": "Need"},
+    "committed": {"it": "Impegnato", "en": "Committed"},
+    "disbursed": {"it": "Erogato", "en": "Disbursed"},
+    "coverage": {"it": "Copertura", "en": "Coverage"},
+    "status": {"it": "Stato", "en": "Status"},
+    "level": {"it": "Livello", "en": "Level"},
+    "lead": {"it": "Capofila", "en": "Lead"},
+    "plan": {"it": "Piano", "en": "Plan"},
+    "plan_tree": {"it": "Albero del piano", "en": "Plan tree"},
+    "nodes": {"it": "nodi", "en": "nodes"},
+    "threshold": {"it": "Soglia di rischio", "en": "At-risk threshold"},
+    "funding_lines": {"it": "Linee di finanziamento", "en": "Funding lines"},
+    "no_lines": {"it": "Nessuna linea di finanziamento.", "en": "No funding lines."},
+    "line": {"it": "Linea", "en": "Line"},
+    "institution": {"it": "Ente", "en": "Institution"},
+    "history": {"it": "Storico", "en": "History"},
+    "coverage_history": {"it": "Copertura per anno", "en": "Coverage per year"},
+    "alerts": {"it": "Avvisi", "en": "Alerts"},
+    "no_alerts": {"it": "Nessun avviso inviato.", "en": "No alerts sent."},
+    "recipient": {"it": "Destinatario", "en": "Recipient"},
+    "subject": {"it": "Oggetto", "en": "Subject"},
+    "channel": {"it": "Canale", "en": "Channel"},
+    "when": {"it": "Quando", "en": "When"},
+    "reason": {"it": "Motivo", "en": "Reason"},
+    "entry": {"it": "Movimento", "en": "Entry"},
+    "children": {"it": "Sotto-obiettivi", "en": "Children"},
+    "events_title": {"it": "Flusso degli eventi", "en": "Event stream"},
+    "events_hint": {"it": "Gli ultimi eventi di ogni topic di Regia; i nuovi compaiono da soli.",
+                    "en": "The latest events of every Regia topic; new ones appear by themselves."},
+    "no_events": {"it": "Nessun evento dall'avvio della console.", "en": "No events since the console started."},
+    "type": {"it": "Tipo", "en": "Type"},
+    "key": {"it": "Chiave", "en": "Key"},
+    "time": {"it": "Ora", "en": "Time"},
+    "producer": {"it": "Produttore", "en": "Producer"},
+    "topic": {"it": "Topic", "en": "Topic"},
+    "live": {"it": "in diretta", "en": "live"},
+    "offline": {"it": "disconnesso", "en": "disconnected"},
+    "dead_letters_title": {"it": "Messaggi non recapitati", "en": "Dead letters"},
+    "no_dead_letters": {"it": "Nessun messaggio non recapitato.", "en": "No dead letters."},
+    "attempts": {"it": "Tentativi", "en": "Attempts"},
+    "last_error": {"it": "Ultimo errore", "en": "Last error"},
+    "retry": {"it": "Riprova", "en": "Retry"},
+    "retry_all": {"it": "Riprova tutti", "en": "Retry all"},
+    "retried": {"it": "Rimessi in coda", "en": "Put back in the queue"},
+    "unavailable": {"it": "Dati non disponibili", "en": "Data unavailable"},
+    "not_found": {"it": "Non trovato", "en": "Not found"},
+    "language": {"it": "Lingua", "en": "Language"},
+    "status_AT_RISK": {"it": "a rischio", "en": "at risk"},
+    "status_UNFUNDED": {"it": "non finanziato", "en": "unfunded"},
+    "status_PARTIALLY_FUNDED": {"it": "finanziato in parte", "en": "partially funded"},
+    "status_FUNDED": {"it": "finanziato", "en": "funded"},
+    "status_NONE": {"it": "senza fabbisogno", "en": "no need"},
+    "level_COMUNE": {"it": "Comune", "en": "Municipality"},
+    "level_PROVINCIA": {"it": "Provincia", "en": "Province"},
+    "level_REGIONE": {"it": "Regione", "en": "Region"},
+    "level_STATO": {"it": "Stato", "en": "State"},
+    "level_EU": {"it": "UE", "en": "EU"},
+    "level_PRIVATE": {"it": "Privati", "en": "Private"},
+    "level_OTHER": {"it": "Altro", "en": "Other"},
+    "uncovered": {"it": "Scoperto", "en": "Uncovered"},
+}
+
+
+def translator(language: str) -> Callable[[str], str]:
+    """`t(key)` in one language; an unknown key shows itself, so it is seen and fixed."""
+    language = language if language in LANGUAGES else DEFAULT_LANGUAGE
+
+    def t(key: str) -> str:
+        return LABELS.get(key, {}).get(language, key)
+
+    return t
+
+
+def choose_language(asked: str | None, remembered: str | None, accept_language: str | None) -> str:
+    """?lang= first (the user just chose), then the cookie, then the browser's preference."""
+    for candidate in (asked, remembered):
+        if candidate in LANGUAGES:
+            return candidate
+    for part in (accept_language or "").split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGUAGES:
+            return tag
+    return DEFAULT_LANGUAGE

@@ -1,0 +1,38 @@
+"""What the overview counts and ranks, from the objectives listing (GET /v1/objectives):
+objectives by their worst year's status, and the ones at risk, the newest trouble first."""
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from .tree import STATUS_RANK, rank
+
+
+@dataclass(frozen=True)
+class AtRisk:
+    objective_id: str
+    title: str
+    plan_id: str | None
+    fiscal_year: int
+    coverage_bp: int
+
+
+def worst_year(years: Sequence[Mapping]) -> Mapping | None:
+    """The year that most needs attention: worst status, then lowest coverage."""
+    return min(years, key=lambda y: (rank(y.get("status")), y.get("coverage_bp", 0)), default=None)
+
+
+def counts_by_status(objectives: Sequence[Mapping]) -> dict[str, int]:
+    found = Counter((worst_year(o.get("years", [])) or {}).get("status", "NONE") for o in objectives)
+    return {status: found.get(status, 0) for status in [*STATUS_RANK, "NONE"]}
+
+
+def at_risk_first(objectives: Sequence[Mapping], recently: Mapping[str, float]) -> list[AtRisk]:
+    """Every objective-year AT_RISK: first those the console saw go at risk, the most
+    recent first (an administrator opens the console because something just happened),
+    then the rest by lowest coverage."""
+    found = [AtRisk(o["objective_id"], o.get("title", ""), o.get("plan_id"), y["fiscal_year"],
+                    y.get("coverage_bp", 0))
+             for o in objectives for y in o.get("years", []) if y.get("status") == "AT_RISK"]
+    return sorted(found, key=lambda a: (-recently.get(a.objective_id, 0.0), a.coverage_bp,
+                                        a.objective_id, a.fiscal_year))

@@ -1,0 +1,67 @@
+"""The read-only pages: overview, a plan's tree, an objective. Each asks the services what
+it needs concurrently; a service that does not answer leaves a gap that says so."""
+
+import asyncio
+import datetime
+
+from fastapi import APIRouter, Request
+
+from . import overview, tree
+from .auth import Admin
+from .gateway import Gateway, NotFound, or_none
+from .rendering import render
+
+MAX_LINE_HISTORIES = 40  # an objective's page asks funding for at most this many ledgers
+
+
+def gateway_of(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+def pages_router() -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/")
+    async def overview_page(request: Request, session: Admin):
+        gateway, token = gateway_of(request), session.token
+        health, objectives, plans, totals = await asyncio.gather(
+            gateway.health(), or_none(gateway.all_objectives(token)),
+            or_none(gateway.get("objectives", "/v1/plans", token)),
+            or_none(gateway.get("funding", "/v1/totals", token, by=["level", "year"])))
+        feed = request.app.state.feed
+        return render(request, "overview.html", session=session, health=health, plans=plans,
+                      totals=totals, objectives_known=objectives is not None,
+                      counts=overview.counts_by_status(objectives or []),
+                      at_risk=overview.at_risk_first(objectives or [], feed.went_at_risk)[:100])
+
+    @router.get("/plans/{plan_id}")
+    async def plan_page(request: Request, session: Admin, plan_id: str, year: int | None = None):
+        try:
+            plan = await gateway_of(request).get("objectives", f"/v1/plans/{plan_id}", session.token)
+        except NotFound:
+            return render(request, "missing.html", status_code=404, session=session, what=plan_id)
+        first, last = plan["first_year"], plan["last_year"]
+        chosen = year if year is not None and first <= year <= last else \
+            tree.default_year(first, last, datetime.date.today().year)
+        nodes = tree.build(plan["nodes"], chosen)
+        return render(request, "plan.html", session=session, plan=plan, year=chosen,
+                      years=range(first, last + 1), nodes=nodes, node_count=tree.count(nodes),
+                      plan_year=tree.year_of(plan.get("years", []), chosen))
+
+    @router.get("/objectives/{objective_id}")
+    async def objective_page(request: Request, session: Admin, objective_id: str):
+        gateway, token = gateway_of(request), session.token
+        try:
+            objective = await gateway.get("objectives", f"/v1/objectives/{objective_id}", token)
+        except NotFound:
+            return render(request, "missing.html", status_code=404, session=session, what=objective_id)
+        line_ids = list(dict.fromkeys(line["line_id"] for line in objective.get("lines", [])))
+        alerts, *histories = await asyncio.gather(
+            or_none(gateway.get("notifier", "/v1/deliveries", token, objective_id=objective_id, limit=50)),
+            *(or_none(gateway.get("funding", f"/v1/funding-lines/{line_id}", token))
+              for line_id in line_ids[:MAX_LINE_HISTORIES]))
+        return render(request, "objective.html", session=session, objective=objective, alerts=alerts,
+                      lines=[h for h in histories if h is not None],
+                      lines_missing=len(line_ids) - sum(h is not None for h in histories))
+
+    return router

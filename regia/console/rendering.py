@@ -1,0 +1,45 @@
+"""Pages from Jinja2 templates, autoescaped, in the reader's language. The language a
+reader picks with ?lang= is remembered in a cookie; otherwise the browser's is used."""
+
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from . import charts
+from .i18n import choose_language, translator
+from .money import euros, percent
+
+LANG_COOKIE = "regia_console_lang"
+HERE = Path(__file__).parent
+
+templates = Environment(loader=FileSystemLoader(HERE / "templates"),
+                        autoescape=select_autoescape(default=True, default_for_string=True),
+                        trim_blocks=True, lstrip_blocks=True)
+
+
+def language_of(request: Request) -> str:
+    return choose_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
+                           request.headers.get("accept-language"))
+
+
+def switch_href(request: Request, language: str) -> str:
+    """This page in another language, its other query parameters kept."""
+    params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", language)]
+    return f"{request.url.path}?{urlencode(params)}"
+
+
+def render(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
+    language = language_of(request)
+    t = translator(language)
+    html = templates.get_template(name).render(
+        request=request, lang=language, t=t, charts=charts,
+        money=lambda cents: euros(cents, language), pct=percent,
+        level_name=lambda level: t(f"level_{level if level in charts.LEVELS else 'OTHER'}"),
+        switch=lambda other: switch_href(request, other), **context)
+    response = HTMLResponse(html, status_code=status_code)
+    if request.query_params.get("lang") == language:
+        response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, samesite="strict", httponly=True)
+    return response

@@ -1,0 +1,26 @@
+"""The console's settings, from the environment like every Regia process. It knows the
+admin token only by its SHA-256; the clear token lives in a logged-in session's memory."""
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConsoleSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REGIA_", extra="ignore")
+
+    console_port: int = Field(8100, ge=1, le=65535)
+    http_host: str = "127.0.0.1"
+    admin_token_sha256: SecretStr | None = None
+    funding_url: str = "http://127.0.0.1:8101"
+    objectives_url: str = "http://127.0.0.1:8102"
+    partners_url: str = "http://127.0.0.1:8103"
+    notifier_url: str = "http://127.0.0.1:8104"
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    console_events_kept: int = Field(200, ge=1, le=10_000)
+    console_session_hours: float = Field(12.0, gt=0)
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    def service_urls(self) -> dict[str, str]:
+        return {"funding": self.funding_url.rstrip("/"), "objectives": self.objectives_url.rstrip("/"),
+                "partners": self.partners_url.rstrip("/"), "notifier": self.notifier_url.rstrip("/")}

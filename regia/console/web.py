@@ -1,0 +1,87 @@
+"""The console's composition root: settings, sessions, the services' gateway, the event
+feed, the routes, and the headers that keep pages to their own origin."""
+
+import contextlib
+from pathlib import Path
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from regia_shared import topics
+
+from .auth import BadForm, LoginRequired, auth_router
+from .feed import EventFeed
+from .gateway import Gateway, Unavailable
+from .live import live_router
+from .pages import pages_router
+from .rendering import render
+from .sessions import Sessions
+from .settings import ConsoleSettings
+
+STATIC = Path(__file__).parent / "static"
+# Everything from this origin and nothing inline: an injected <script> would not run.
+POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+
+
+def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None = None) -> FastAPI:
+    settings = settings or ConsoleSettings()
+    expected = settings.admin_token_sha256.get_secret_value() if settings.admin_token_sha256 else None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.feed.start()
+        try:
+            yield
+        finally:
+            await app.state.feed.stop()
+            await app.state.gateway.close()
+
+    app = FastAPI(title="Regia console", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.settings = settings
+    app.state.sessions = Sessions(expected, settings.console_session_hours * 3600)
+    app.state.gateway = Gateway(settings.service_urls())
+    app.state.feed = feed or EventFeed(settings.kafka_bootstrap_servers, topics.ALL, settings.console_events_kept)
+    app.add_middleware(GZipMiddleware, minimum_size=2048)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("Content-Security-Policy", POLICY)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")  # pages carry people's data
+        return response
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired):
+        if exc.path == "/events/stream":
+            return PlainTextResponse("log in first", status_code=401)
+        return RedirectResponse(f"/login?{urlencode({'next': exc.path})}", status_code=303)
+
+    @app.exception_handler(BadForm)
+    async def refuse_form(request: Request, exc: BadForm):
+        return PlainTextResponse("refused: this form is stale or not from the console; reload the page",
+                                 status_code=403)
+
+    @app.exception_handler(Unavailable)
+    async def unavailable(request: Request, exc: Unavailable) -> HTMLResponse:
+        return render(request, "unavailable.html", status_code=502, why=str(exc))
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon():
+        return FileResponse(STATIC / "favicon.svg", media_type="image/svg+xml")
+
+    @app.get("/health/ready", include_in_schema=False)
+    async def ready():
+        return {"status": "ok"}
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(auth_router())
+    app.include_router(pages_router())
+    app.include_router(live_router())
+    return app

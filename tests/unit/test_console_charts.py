@@ -1,0 +1,45 @@
+"""The SVG bars: shares of the need by level, capped, escaped, and CSP-safe."""
+
+from regia.console import charts
+from regia.console.money import euros, percent
+
+
+def test_a_year_is_split_by_level_in_level_order() -> None:
+    segments = charts.coverage_segments({"REGIONE": 300, "COMUNE": 100}, 1000)
+    assert segments == [("COMUNE", 10.0), ("REGIONE", 30.0)]
+
+
+def test_an_over_covered_year_fills_the_bar_and_no_more() -> None:
+    segments = charts.coverage_segments({"COMUNE": 800, "EU": 800}, 1000)
+    assert sum(share for _, share in segments) == 100.0
+
+
+def test_a_year_without_need_draws_no_segment() -> None:
+    assert charts.coverage_segments({"COMUNE": 5}, 0) == []
+
+
+def test_a_bar_has_no_style_attribute_and_escapes_what_it_shows() -> None:
+    svg = str(charts.coverage_bar({"<script>": 10}, 100, label='"><script>'))
+    assert "style=" not in svg
+    assert "<script>" not in svg
+    assert 'class="lv-OTHER"' in svg  # an unknown level never becomes a class name
+
+
+def test_grouped_bars_have_one_group_per_year_and_one_bar_per_level() -> None:
+    rows = [{"level": "REGIONE", "fiscal_year": 2026, "committed_cents": 100},
+            {"level": "COMUNE", "fiscal_year": 2027, "committed_cents": 50},
+            {"level": "REGIONE", "fiscal_year": 2027, "committed_cents": 25}]
+    svg = str(charts.grouped_bars(rows, lambda lv: lv.title(), lambda c: f"{c}c"))
+    assert svg.count(">2026</text>") == 1 and svg.count(">2027</text>") == 1
+    assert svg.count('class="lv-REGIONE"') == 2 and svg.count('class="lv-COMUNE"') == 2
+    assert "2027 · Comune: 50c" in svg
+
+
+def test_no_rows_no_chart() -> None:
+    assert str(charts.grouped_bars([], str, str)) == ""
+
+
+def test_money_and_percentages_read_as_each_language_writes_them() -> None:
+    assert euros(123456789, "it") == "€ 1.234.567,89"
+    assert euros(123456789, "en") == "€1,234,567.89"
+    assert percent(6000) == "60.00 %"

@@ -1,0 +1,37 @@
+"""Every label exists in both languages, and the language is chosen as a reader expects."""
+
+import re
+from pathlib import Path
+
+from regia.console import charts
+from regia.console.i18n import LABELS, LANGUAGES, choose_language, translator
+from regia.console.tree import STATUS_RANK
+
+TEMPLATES = Path(__file__).parents[2] / "regia" / "console" / "templates"
+
+
+def test_every_label_has_every_language_and_is_not_empty() -> None:
+    for key, texts in LABELS.items():
+        assert set(texts) == set(LANGUAGES), key
+        assert all(text.strip() for text in texts.values()), key
+
+
+def test_every_key_the_templates_use_is_in_the_dictionary() -> None:
+    used = set()
+    for template in TEMPLATES.glob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*["']([a-z_A-Z]+)["']\s*\)""", template.read_text()))
+    dynamic = {f"status_{s}" for s in [*STATUS_RANK, "NONE"]} | {f"level_{lv}" for lv in [*charts.LEVELS, "OTHER"]}
+    assert used, "no t('...') found: the pattern no longer matches the templates"
+    assert not (used | dynamic) - set(LABELS)
+
+
+def test_the_language_asked_for_wins_then_the_cookie_then_the_browser() -> None:
+    assert choose_language("en", "it", "it-IT") == "en"
+    assert choose_language(None, "en", "it-IT,it;q=0.9") == "en"
+    assert choose_language(None, None, "en-GB,en;q=0.9,it;q=0.5") == "en"
+    assert choose_language("fr", "de", "fr-FR") == "it"  # Italian when nothing we speak is asked for
+
+
+def test_an_unknown_key_shows_itself_rather_than_nothing() -> None:
+    assert translator("en")("nav_overview") == "Overview"
+    assert translator("it")("no_such_label") == "no_such_label"

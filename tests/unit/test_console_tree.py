@@ -1,0 +1,45 @@
+"""The plan tree: at-risk nodes first among siblings, the overview's ranking, and a page
+of thousands of nodes rendered fast."""
+
+import time
+
+from regia.console import overview, tree
+
+
+def year(status: str, bp: int = 0, fiscal_year: int = 2027) -> dict:
+    return {"fiscal_year": fiscal_year, "status": status, "coverage_bp": bp, "need_cents": 100,
+            "committed_cents": bp // 100, "committed_by_level": {"COMUNE": bp // 100}}
+
+
+def node(node_id: str, status: str | None, children: list | None = None) -> dict:
+    return {"node_id": node_id, "title": node_id, "kind": "OBJECTIVE",
+            "years": [year(status)] if status else [], "children": children or []}
+
+
+def test_at_risk_siblings_come_first_then_the_plan_order() -> None:
+    built = tree.build([node("a", "FUNDED"), node("b", "UNFUNDED"), node("c", "AT_RISK"),
+                        node("d", "FUNDED"), node("e", None)], 2027)
+    assert [n.node_id for n in built] == ["c", "b", "a", "d", "e"]
+
+
+def test_a_parent_with_trouble_below_comes_before_an_equal_sibling() -> None:
+    built = tree.build([node("calm", "UNFUNDED"), node("worried", "UNFUNDED", [node("x", "AT_RISK")])], 2027)
+    assert [n.node_id for n in built] == ["worried", "calm"]
+    assert built[0].at_risk_below == 1 and tree.count(built) == 3
+
+
+def test_the_default_year_is_this_year_within_the_plan() -> None:
+    assert tree.default_year(2019, 2027, 2026) == 2026
+    assert tree.default_year(2001, 2007, 2026) == 2007
+    assert tree.default_year(2030, 2035, 2026) == 2030
+
+
+def test_the_overview_lists_the_objective_just_gone_at_risk_first() -> None:
+    objectives = [{"objective_id": "low", "years": [year("AT_RISK", 1000)]},
+                  {"objective_id": "new", "years": [year("AT_RISK", 7000), year("FUNDED", 10000, 2026)]},
+                  {"objective_id": "fine", "years": [year("FUNDED", 10000)]}]
+    ranked = overview.at_risk_first(objectives, {"new": time.time()})
+    assert [a.objective_id for a in ranked] == ["new", "low"]
+    assert overview.at_risk_first(objectives, {})[0].objective_id == "low"
+    counts = overview.counts_by_status(objectives)
+    assert counts["AT_RISK"] == 2 and counts["FUNDED"] == 1 and counts["UNFUNDED"] == 0
