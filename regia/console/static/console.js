@@ -15,7 +15,7 @@
     const event = JSON.parse(message.data);
     const row = document.createElement("tr");
     row.className = "fresh";
-    for (const text of [event.occurred_at.slice(0, 19), event.type, event.key, event.producer, event.topic]) {
+    for (const text of [event.occurred_at.slice(0, 19).replace("T", " "), event.type, event.key, event.producer, event.topic]) {
       const cell = document.createElement("td");
       cell.textContent = text;
       row.appendChild(cell);
