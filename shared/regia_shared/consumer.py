@@ -8,9 +8,13 @@ new ones; only after that commit does faststream commit the offsets (AckPolicy.A
 crash anywhere before the offset commit redelivers the batch, and the inbox makes the
 redelivery change nothing. A transient failure (database down) raises, the batch is
 rewound (nack) and retried.
+
+Every record is counted once its batch has committed, by outcome: applied, duplicate
+(the inbox knew it), ignored (a type this consumer does not want) or dead_lettered.
 """
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 from dataclasses import dataclass
@@ -22,7 +26,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
-from . import topics
+from . import metrics_consumer, topics
 from .events.envelope import Envelope, EventPayload
 from .events.registry import UnknownEventType, parse_payload
 from .inbox import claim_new
@@ -47,22 +51,29 @@ OnCommitted = Callable[[Sequence[Received], Any], None]
 class Poison:
     record: ConsumerRecord
     error: str
+    type: str | None = None  # None: not even the envelope could be read
 
 
-def decode(record: ConsumerRecord, wanted: frozenset[str]) -> Received | Poison | None:
-    """The typed event, a poison verdict, or None for an event type this consumer ignores."""
+@dataclass(frozen=True)
+class Ignored:
+    type: str
+
+
+def decode(record: ConsumerRecord, wanted: frozenset[str]) -> Received | Poison | Ignored:
+    """The typed event, a poison verdict, or Ignored for an event type this consumer skips."""
     try:
         envelope = Envelope.model_validate_json(record.value or b"")
     except ValidationError as exc:
         return Poison(record, f"invalid envelope: {_errors(exc)}")
     if envelope.type not in wanted:
-        return None
+        return Ignored(envelope.type)
     try:
         return Received(envelope, parse_payload(envelope))
     except UnknownEventType as exc:
-        return Poison(record, str(exc))
+        return Poison(record, str(exc), envelope.type)
     except ValidationError as exc:
-        return Poison(record, f"{envelope.type} payload breaks its contract: {_errors(exc)}")
+        return Poison(record, f"{envelope.type} payload breaks its contract: {_errors(exc)}",
+                      envelope.type)
 
 
 def _errors(exc: ValidationError) -> str:
@@ -87,6 +98,7 @@ def subscribe(
     """Register a batch subscriber (group id = consumer name) on the broker."""
     wanted_types = frozenset(wanted)
     dead_letter_topic = topics.dead_letter(consumer)
+    metrics = metrics_consumer.of(broker)
 
     @broker.subscriber(
         topic,
@@ -106,8 +118,12 @@ def subscribe(
         decoded = [decode(r, wanted_types) for r in records]
         received = [d for d in decoded if isinstance(d, Received)]
         poison = [d for d in decoded if isinstance(d, Poison)]
+        # A decoded event does not carry its record's topic, which the metrics label.
+        topic_of = {id(d): r.topic for r, d in zip(records, decoded, strict=True)}
+        ignored = [(topic_of[id(d)], d.type) for d in decoded if isinstance(d, Ignored)]
         fresh: list[Received] = []
         result: Any = None
+        started = time.perf_counter()
         try:
             async with pool_provider().acquire() as conn, conn.transaction():
                 if poison:
@@ -123,8 +139,11 @@ def subscribe(
             # so rewind and retry the whole batch, after a pause so as not to spin.
             log.warning("batch failed, will be redelivered", consumer=consumer,
                         records=len(records), error=repr(exc))
+            metrics.failed(consumer)
             await asyncio.sleep(retry_pause_s)
             raise
+        metrics.batch_took(consumer, time.perf_counter() - started)
+        _count(metrics, consumer, topic_of, received, fresh, ignored, poison)
         if fresh and on_committed is not None:
             on_committed(fresh, result)
         for p in poison:
@@ -139,6 +158,21 @@ def subscribe(
                          "source-offset": str(p.record.offset)},
             )
         # Returning normally acks: faststream commits the offsets after our commit.
+
+
+def _count(metrics: metrics_consumer.ConsumerMetrics, consumer: str, topic_of: dict[int, str],
+           received: Sequence[Received], fresh: Sequence[Received],
+           ignored: Sequence[tuple[str, str]], poison: Sequence[Poison]) -> None:
+    """Count a committed batch: a record the inbox already held (or met twice in this
+    batch) is a duplicate, so redeliveries never inflate `applied`."""
+    applied = {id(r) for r in fresh}
+    for outcome, pairs in (
+        ("applied", [(topic_of[id(r)], r.envelope.type) for r in fresh]),
+        ("duplicate", [(topic_of[id(r)], r.envelope.type) for r in received if id(r) not in applied]),
+        ("ignored", ignored),
+        ("dead_lettered", [(p.record.topic, p.type) for p in poison]),
+    ):
+        metrics.consumed(consumer, metrics_consumer.tally(outcome, pairs))
 
 
 async def _set_aside(conn: asyncpg.Connection, consumer: str, poison: Sequence[Poison]) -> None:

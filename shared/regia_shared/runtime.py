@@ -22,6 +22,8 @@ from .db import create_pool, migrate
 from .errors import install_error_handlers
 from .kafka import ensure_topics, make_broker, outbox_publisher
 from .logs import configure_logging, get_logger
+from .metrics_refresh import GaugeRefresh, refresh_forever
+from .metrics_runtime import PlumbingMetrics
 from .ops import instrument_http, ops_router
 from .outbox import OutboxRelay, backlog
 from .settings import ServiceSettings
@@ -40,6 +42,8 @@ class ServiceRuntime:
     background: list[Callable[["ServiceRuntime"], Awaitable[None]]] = field(default_factory=list)
     # Run once after migrations and before anything is served or consumed.
     startup: list[Callable[["ServiceRuntime"], Awaitable[None]]] = field(default_factory=list)
+    # Gauges read from the database, refreshed every REGIA_METRICS_REFRESH_S (metrics_refresh).
+    gauges: list[GaugeRefresh] = field(default_factory=list)
     broker: KafkaBroker = field(init=False)
     _pool: asyncpg.Pool | None = field(default=None, init=False)
     _tasks: list[asyncio.Task] = field(default_factory=list, init=False)
@@ -54,6 +58,9 @@ class ServiceRuntime:
         self._published = Counter("regia_outbox_published_events_total",
                                   "Events the outbox relay published", ["service"],
                                   registry=self.registry)
+        self.metrics = PlumbingMetrics(self.registry, self.name, self.broker,
+                                       self.settings.kafka_bootstrap_servers)
+        self.gauges.insert(0, self.metrics.refresh_dead_letters)
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -77,6 +84,8 @@ class ServiceRuntime:
                             batch_size=s.outbox_batch_size, poll_interval_s=s.outbox_poll_interval_s)
         self._spawn(relay.run(), "outbox-relay")
         self._spawn(self._watch_backlog(), "outbox-backlog")
+        self._spawn(refresh_forever(lambda: self.pool, self.gauges, [self.metrics.lag.refresh],
+                                    s.metrics_refresh_s), "metrics-refresh")
         for job in self.background:
             self._spawn(job(self), job.__name__)
         log.info("service started", service=self.name)
@@ -85,6 +94,7 @@ class ServiceRuntime:
         async def counted(rows):  # type: ignore[no-untyped-def]
             await publish(rows)
             self._published.labels(self.name).inc(len(rows))
+            self.metrics.published(rows)
         return counted
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
@@ -110,6 +120,7 @@ class ServiceRuntime:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.metrics.lag.close()
         await self.broker.stop()
         if self._pool is not None:
             await self._pool.close()

@@ -32,5 +32,8 @@ class ServiceSettings(BaseSettings):
     )
     outbox_poll_interval_s: float = Field(1.0, gt=0)
     outbox_batch_size: int = Field(500, ge=1)
+    metrics_refresh_s: float = Field(
+        15.0, gt=0, description="How often gauges read from the database and the broker "
+        "(consumer lag, dead letters, money, statuses) are refreshed")
     log_level: str = "INFO"
     log_json: bool = True

@@ -13,6 +13,7 @@ from .entrypoints.admin_http import admin_router
 from .entrypoints.events_http import events_router
 from .entrypoints.exports import ledger_export_router
 from .entrypoints.queries_http import queries_router
+from .metrics import FundingMetrics
 
 
 async def open_budget_window(runtime: ServiceRuntime) -> None:
@@ -32,6 +33,7 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
         consumes=[topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING_INBOUND],
         startup=[open_budget_window],
     )
+    runtime.gauges.append(FundingMetrics(runtime.registry).refresh)
     consumers.register(runtime)
     inbound.register(runtime)
     app = runtime.http_app(title="Regia funding", union_tags=frozenset(COMMAND_TYPES))

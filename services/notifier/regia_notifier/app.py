@@ -25,6 +25,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         consumes=[topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING],
     )
     metrics = NotifierMetrics(runtime.registry)
+    runtime.gauges.append(metrics.refresh_dead)
     consumers.register(runtime, metrics, AlertPlanner(settings.digest_at, settings.zone))
     runtime.background += [dispatcher_job(metrics), digest_job()]
     app = runtime.http_app(title="Regia notifier")

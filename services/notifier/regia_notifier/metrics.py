@@ -1,9 +1,23 @@
 """The notifier's Prometheus metrics, created once per service registry."""
 
-from prometheus_client import CollectorRegistry, Counter
+from datetime import UTC, datetime
+
+import asyncpg
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+from regia_shared.metrics_refresh import replace_children
 
 from .domain.retry import DeliveryStatus
 from .dispatching import Concluded
+
+CHANNELS = ("email", "webhook")
+# From a fast local chain (a tenth of a second) to an e-mail retried for most of an hour.
+FUNDING_TO_ALERT_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+
+
+def since_origin(origin_at: datetime | None, now: datetime) -> float | None:
+    """Seconds from the chain's origin to now; never negative (clocks of two hosts differ)."""
+    return None if origin_at is None else max(0.0, (now - origin_at).total_seconds())
 
 
 class NotifierMetrics:
@@ -23,11 +37,28 @@ class NotifierMetrics:
             "Occurrences a rule matched that nobody could be told about: no partner holds the "
             "audience, or its contacts and endpoints want none of it",
             registry=registry)
+        self.dead = Gauge("regia_alerts_dead", "Deliveries given up on (DEAD) and not retried",
+                          ["channel"], registry=registry)
+        self.funding_to_alert = Histogram(
+            "regia_funding_to_alert_seconds",
+            "From the acceptance of the event that started the chain (a funding event) to the "
+            "alert it caused being delivered", ["channel"], registry=registry,
+            buckets=FUNDING_TO_ALERT_BUCKETS)
 
     def count(self, concluded: Concluded) -> None:
         channel = concluded.delivery.channel
         self.attempts.labels(channel, concluded.outcome.value.lower()).inc()
         if concluded.status is DeliveryStatus.DELIVERED:
             self.delivered.labels(channel).inc()
+            took = since_origin(concluded.delivery.origin_at, datetime.now(UTC))
+            if took is not None:  # a digest has no single origin
+                self.funding_to_alert.labels(channel).observe(took)
         elif concluded.status is DeliveryStatus.DEAD:
             self.failed.labels(channel).inc()
+
+    async def refresh_dead(self, conn: asyncpg.Connection) -> None:
+        rows = await conn.fetch("SELECT channel, count(*) AS n FROM deliveries"
+                                " WHERE status = $1 GROUP BY channel", DeliveryStatus.DEAD.value)
+        values = {(channel,): 0.0 for channel in CHANNELS}
+        values.update({(r["channel"],): float(r["n"]) for r in rows})
+        replace_children(self.dead, values)

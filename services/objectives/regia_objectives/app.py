@@ -12,6 +12,7 @@ from .entrypoints.indicators_http import indicators_router
 from .entrypoints.nodes_http import nodes_router
 from .entrypoints.plans_http import plans_router
 from .entrypoints.reviews_http import reviews_router
+from .metrics import ObjectivesMetrics
 
 
 def create_app(settings: ObjectivesSettings | None = None) -> FastAPI:
@@ -22,6 +23,7 @@ def create_app(settings: ObjectivesSettings | None = None) -> FastAPI:
         publishes=[topics.OBJECTIVES],
         consumes=[topics.FUNDING, topics.PARTNERS],
     )
+    runtime.gauges.append(ObjectivesMetrics(runtime.registry).refresh)
     consumers.register(runtime)
     app = runtime.http_app(title="Regia objectives")
     app.include_router(objectives_router())

@@ -7,6 +7,7 @@ it can never disagree after a crash.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 import asyncpg
 
@@ -31,6 +32,9 @@ Key = tuple[str, int]
 class Cause:
     correlation_id: str
     causation_id: str | None = None
+    # When the chain started (the funding event's acceptance), carried on so the notifier
+    # can measure funding-to-alert time; None for changes made here, which start a chain.
+    origin_at: datetime | None = None
 
 
 async def apply_funding_events(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Envelope]:
@@ -43,7 +47,8 @@ async def apply_funding_events(conn: asyncpg.Connection, events: Sequence[Receiv
         assert isinstance(p, FundingLineChanged)
         states.append(LineState(p.line_id, p.objective_id, p.fiscal_year, p.level.value,
                                 p.institution_id, p.committed_cents, p.disbursed_cents, p.line_version))
-        causes[(p.objective_id, p.fiscal_year)] = Cause(event.envelope.correlation_id, str(event.envelope.event_id))
+        causes[(p.objective_id, p.fiscal_year)] = Cause(event.envelope.correlation_id, str(event.envelope.event_id),
+                                                        event.envelope.origin)
     touched = await allocations.apply_newer(conn, latest_per_line(states))
     return await recompute(conn, sorted(touched), causes)
 
@@ -92,7 +97,8 @@ def _events(node: ObjectiveRecord, now: YearCoverage, before: YearCoverage | Non
     def wrap(payload):  # type: ignore[no-untyped-def]
         return Envelope.wrap(payload, key=now.objective_id, producer=PRODUCER,
                              correlation_id=cause.correlation_id if cause else None,
-                             causation_id=cause.causation_id if cause else None)
+                             causation_id=cause.causation_id if cause else None,
+                             origin_at=cause.origin_at if cause else None)
 
     events = []
     if not now.same_figures(before):

@@ -22,6 +22,10 @@ class Envelope(BaseModel):
     producer: str = Field(min_length=1, max_length=100)
     correlation_id: str = Field(min_length=1, max_length=200)
     causation_id: str | None = Field(default=None, max_length=200)
+    # When the first event of this chain was accepted: carried along a chain of causes so
+    # the last service can measure the end-to-end delay. Absent: this event starts a chain
+    # (its own occurred_at is the origin), or it was produced before the field existed.
+    origin_at: datetime | None = None
     payload: dict[str, Any]
 
     @classmethod
@@ -34,6 +38,7 @@ class Envelope(BaseModel):
         correlation_id: str | None = None,
         causation_id: str | None = None,
         event_id: UUID | None = None,
+        origin_at: datetime | None = None,
     ) -> "Envelope":
         event_id = event_id or uuid4()
         return cls(
@@ -45,8 +50,14 @@ class Envelope(BaseModel):
             producer=producer,
             correlation_id=correlation_id or str(event_id),
             causation_id=causation_id,
+            origin_at=origin_at,
             payload=payload.model_dump(mode="json"),
         )
+
+    @property
+    def origin(self) -> datetime:
+        """When the chain this event belongs to started."""
+        return self.origin_at or self.occurred_at
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()

@@ -12,7 +12,8 @@ from ..domain.delivery import ClaimedDelivery, NewDelivery
 from ..domain.retry import AttemptOutcome, DeliveryStatus
 
 _CLAIMED = ("delivery_id", "attempts AS attempt", "cause_event_id", "correlation_id", "channel",
-            "recipient", "recipient_name", "language", "subject", "body", "body_html", "retry_from")
+            "recipient", "recipient_name", "language", "subject", "body", "body_html", "retry_from",
+            "origin_at")
 
 
 def _columns(alias: str = "") -> str:
@@ -21,8 +22,8 @@ def _columns(alias: str = "") -> str:
 
 _NEW = ("delivery_id", "cause_event_id", "correlation_id", "objective_id", "channel", "recipient",
         "recipient_name", "contact_id", "partner_id", "language", "subject", "body", "body_html",
-        "kind", "trigger")
-_NEW_TYPES = ("uuid", "uuid") + ("text",) * (len(_NEW) - 2)
+        "kind", "trigger", "origin_at")
+_NEW_TYPES = ("uuid", "uuid") + ("text",) * (len(_NEW) - 3) + ("timestamptz",)
 
 
 async def add(conn: asyncpg.Connection, planned: Sequence[NewDelivery]) -> int:

@@ -7,6 +7,7 @@ stable too, and a recipient's mail client can drop a copy sent twice after a cra
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from .messages import Language
 from .occurrences import Trigger
@@ -47,6 +48,7 @@ class NewDelivery:
     kind: str = "alert"  # or "digest"
     trigger: str | None = None
     rules: tuple[str, ...] = ()
+    origin_at: datetime | None = None  # when the chain that caused it started; None for a digest
 
 
 def delivery_id(cause_event_id: uuid.UUID, channel: str, recipient: str) -> uuid.UUID:
@@ -70,6 +72,7 @@ class ClaimedDelivery:
     body: str
     body_html: str | None = None
     retry_from: int = 0  # the attempt count when an administrator last retried it
+    origin_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ class Cause:
     event_type: str
     correlation_id: str
     occurred_at: datetime
+    origin_at: datetime | None = None  # when its chain started (a funding event's acceptance)
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def plan_alerts(occurrence: Occurrence, reached: dict[str, tuple[str, ...]], peo
                 delivery_id(cause.event_id, "email", person.email), cause.event_id, cause.correlation_id,
                 subject_objective(occurrence), "email", person.email, person.name, person.contact_id,
                 person.partner_id, person.language, message.subject, message.text,
-                body_html=message.html, trigger=trigger.value, rules=tuple(sorted(rules))))
+                body_html=message.html, trigger=trigger.value, rules=tuple(sorted(rules)),
+                origin_at=cause.origin_at))
     deliveries += _webhooks(occurrence, reached, people, endpoints, cause)
     return AlertPlan(deliveries, digest)
 
@@ -109,7 +111,7 @@ def _webhooks(occurrence: Occurrence, reached: dict[str, tuple[str, ...]], peopl
             delivery_id(cause.event_id, "webhook", e.webhook_id), cause.event_id, cause.correlation_id,
             subject_objective(occurrence), "webhook", e.webhook_id, e.url, e.contact_id, e.partner_id,
             "en", subject, webhook_body(occurrence, cause, rules), trigger=occurrence.trigger.value,
-            rules=rules))
+            rules=rules, origin_at=cause.origin_at))
     return planned
 
 

@@ -1,0 +1,48 @@
+"""The plumbing's own metrics, which every service has: events consumed (through the
+shared consumer), events published by the outbox relay, consumer lag and dead letters."""
+
+from collections.abc import Sequence
+
+import asyncpg
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+from . import metrics_consumer
+from .metrics_lag import ConsumerLag, Subscription
+from .metrics_refresh import replace_children
+from .outbox import OutboxRow
+
+
+def subscriptions(broker: KafkaBroker) -> list[Subscription]:
+    """(consumer group, topic) of every subscriber: a group id is the consumer's name."""
+    return sorted({(sub.group_id, topic) for sub in broker.subscribers
+                   if getattr(sub, "group_id", None) for topic in sub.topic_names})
+
+
+class PlumbingMetrics:
+    def __init__(self, registry: CollectorRegistry, service: str, broker: KafkaBroker,
+                 bootstrap: str) -> None:
+        self._service, self._broker = service, broker
+        metrics_consumer.register(broker, metrics_consumer.ConsumerMetrics(registry, service))
+        self._published = Counter("regia_events_published_total",
+                                  "Events the outbox relay published, by topic and type",
+                                  ["service", "topic", "type"], registry=registry)
+        self._dead_letters = Gauge("regia_dead_letters",
+                                   "Poison records set aside and not replayed, by consumer",
+                                   ["service", "consumer"], registry=registry)
+        self.lag = ConsumerLag(registry, service, bootstrap, lambda: subscriptions(broker))
+
+    def published(self, rows: Sequence[OutboxRow]) -> None:
+        for row in rows:
+            self._published.labels(self._service, row.topic,
+                                   metrics_consumer.type_label(row.type)).inc()
+
+    async def refresh_dead_letters(self, conn: asyncpg.Connection) -> None:
+        rows = await conn.fetch("SELECT consumer, count(*) AS n FROM dead_letters"
+                                " WHERE replayed_at IS NULL GROUP BY consumer")
+        # Every consumer of the service shows, at 0 when it has none: an alert on "> 0"
+        # then has a series to watch from the start. A stranger's row (a consumer since
+        # removed) still shows, and the set stays bounded by the consumers ever deployed.
+        counts = {(self._service, group): 0.0 for group, _ in subscriptions(self._broker)}
+        counts.update({(self._service, r["consumer"]): float(r["n"]) for r in rows})
+        replace_children(self._dead_letters, counts)
