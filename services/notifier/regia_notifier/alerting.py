@@ -49,8 +49,10 @@ class AlertPlanner:
                           tuple(r.rule_id for r in matched), tuple(sorted(reached)))
         if not reached:
             return planned
-        cause = Cause(envelope.event_id, envelope.type, envelope.correlation_id, envelope.occurred_at,
-                      envelope.origin)
+        # Only a chain a funding event started has an origin: the histogram measures the
+        # time from a funding event's acceptance to its alert, not from a need edited by hand.
+        origin = envelope.origin if isinstance(occurrence, LineRevoked) else envelope.origin_at
+        cause = Cause(envelope.event_id, envelope.type, envelope.correlation_id, envelope.occurred_at, origin)
         plan = plan_alerts(occurrence, reached, await directory.contacts_of_partners(conn, list(reached)),
                            await webhooks.active_of_partners(conn, list(reached)), cause,
                            digest_due_at=next_digest_at(envelope.occurred_at, self._digest_at, self._zone))
