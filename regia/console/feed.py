@@ -33,7 +33,9 @@ def summary(topic: str, value: bytes | None) -> dict | None:
             "occurred_at": str(envelope.get("occurred_at", ""))[:40],
             "producer": str(envelope.get("producer", ""))[:100],
             "event_id": str(envelope.get("event_id", ""))[:40],
-            "status": str(payload.get("status", ""))[:30] if envelope.get("type") == "ObjectiveStatusChanged" else ""}
+            # what the overview needs to put an objective that just went at risk on top
+            "status": str(payload.get("status", ""))[:30] if envelope.get("type") == "ObjectiveStatusChanged" else "",
+            "objective_id": str(payload.get("objective_id", ""))[:100]}
 
 
 class EventFeed:
@@ -48,9 +50,15 @@ class EventFeed:
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="console-feed")
 
-    async def stop(self) -> None:
+    def end_streams(self) -> None:
+        """Every SSE stream ends: a server stopping must not wait on browsers that never hang up."""
         for queue in list(self.listeners):
-            queue.put_nowait(None)  # each SSE stream ends: a server stopping must not wait on them
+            while queue.full():
+                queue.get_nowait()
+            queue.put_nowait(None)
+
+    async def stop(self) -> None:
+        self.end_streams()
         if self._task:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
@@ -67,9 +75,9 @@ class EventFeed:
         self.recent.append(event)
         if event["type"] == "ObjectiveStatusChanged":
             if event["status"] == "AT_RISK":
-                self.went_at_risk[event["key"]] = time.time()
+                self.went_at_risk[event["objective_id"]] = time.time()
             else:
-                self.went_at_risk.pop(event["key"], None)
+                self.went_at_risk.pop(event["objective_id"], None)
         for queue in list(self.listeners):
             if queue.full():  # a browser that does not read loses events, the console does not stall
                 continue
