@@ -20,6 +20,7 @@ from ..support.funding_api import commitment, issue_key
 from ..support.services import ADMIN_HEADERS, RunningService, in_process
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
+from ..unit.test_deploy_prometheus import KNOWN_METRICS
 
 NEED = 100_000_00  # the commitment covers it all: UNFUNDED → FUNDED, an "improved" alert
 
@@ -34,6 +35,13 @@ async def scrape(service: RunningService) -> dict[tuple[str, frozenset], float]:
         text = (await client.get("/metrics")).text
     return {(s.name, frozenset(s.labels.items())): s.value
             for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+async def declared(service: RunningService) -> set[str]:
+    """The metric names a service declares (its HELP lines), with samples or not yet."""
+    async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
+        text = (await client.get("/metrics")).text
+    return {line.split()[2] for line in text.splitlines() if line.startswith("# HELP ")}
 
 
 def value(samples: dict, name: str, **labels: str) -> float | None:
@@ -127,6 +135,12 @@ async def test_a_commitment_moves_every_services_metrics(funding, broker, monkey
             assert value(poisoned, "regia_alerts_dead", channel="email") == 0
             await until(notifier, "regia_consumer_lag_messages", 0.0, consumer="notifier.partners",
                         topic=topics.PARTNERS)
+            exported = set().union(*[await declared(s) for s in (funding, objectives, notifier)])
+
+    # Every metric the alert rules and dashboards in deploy/ query is one a service declares:
+    # a misspelt name is valid PromQL that is silently empty.
+    queried = {name.removesuffix("_bucket") for name in KNOWN_METRICS if name != "up"}
+    assert queried <= exported, sorted(queried - exported)
 
 
 async def _ready(messages: list) -> list | None:  # type: ignore[type-arg]
