@@ -13,7 +13,8 @@ def euros(cents: int | None, language: str = "it") -> str:
     return f"{sign}€{grouped}.{rest:02d}"
 
 
-def percent(basis_points: int | None) -> str:
+def percent(basis_points: int | None, language: str = "it") -> str:
     if basis_points is None:
         return "–"
-    return f"{basis_points // 100}.{basis_points % 100:02d} %"
+    whole, rest = divmod(int(basis_points), 100)
+    return f"{whole},{rest:02d} %" if language == "it" else f"{whole}.{rest:02d}%"

@@ -36,7 +36,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
     t = translator(language)
     html = templates.get_template(name).render(
         request=request, lang=language, t=t, charts=charts,
-        money=lambda cents: euros(cents, language), pct=percent,
+        money=lambda cents: euros(cents, language), pct=lambda bp: percent(bp, language),
         level_name=lambda level: t(f"level_{level if level in charts.LEVELS else 'OTHER'}"),
         switch=lambda other: switch_href(request, other), **context)
     response = HTMLResponse(html, status_code=status_code)

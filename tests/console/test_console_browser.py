@@ -152,7 +152,7 @@ def test_a_funding_cut_arrives_live_and_tops_the_objectives_at_risk(regia: Regia
         return rows and rows[0].get_attribute("data-objective") == "miglio-blu"
 
     wait_until(first_at_risk, "miglio-blu first among the objectives at risk", timeout=90)
-    assert "60.00 %" in browser.find_element(By.ID, "at-risk").text
+    assert "60,00 %" in browser.find_element(By.ID, "at-risk").text
     screenshot(browser, "overview-at-risk")
     browser.get(f"{console}/objectives/miglio-blu?lang=it")
     assert "LIG-2027-001" in browser.page_source

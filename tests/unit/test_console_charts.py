@@ -42,4 +42,4 @@ def test_no_rows_no_chart() -> None:
 def test_money_and_percentages_read_as_each_language_writes_them() -> None:
     assert euros(123456789, "it") == "€ 1.234.567,89"
     assert euros(123456789, "en") == "€1,234,567.89"
-    assert percent(6000) == "60.00 %"
+    assert percent(6000) == "60,00 %" and percent(6000, "en") == "60.00%" and percent(5, "it") == "0,05 %"
