@@ -14,6 +14,8 @@ from .dead_letters import dead_letters_app
 from .importer import import_app
 from .keys import keys_app
 from .plans import demo_app, plan_app
+from .poison import poison_app
+from .verify import verify
 
 app = typer.Typer(
     name="regia",
@@ -26,6 +28,8 @@ app.add_typer(import_app, name="import")
 app.add_typer(plan_app, name="plan")
 app.add_typer(demo_app, name="demo")
 app.add_typer(dead_letters_app, name="dead-letters")
+app.add_typer(poison_app, name="poison")
+app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(verify)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

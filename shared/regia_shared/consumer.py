@@ -31,6 +31,7 @@ from .events.envelope import Envelope, EventPayload
 from .events.registry import UnknownEventType, parse_payload
 from .inbox import claim_new
 from .logs import bind_contextvars, get_logger
+from .ops_dead_letters import replayed_for_another
 
 log = get_logger(__name__)
 
@@ -115,7 +116,10 @@ def subscribe(
     )
     async def handle(_: list[Any], message: KafkaMessage) -> None:
         records: Sequence[ConsumerRecord] = message.raw_message
-        decoded = [decode(r, wanted_types) for r in records]
+        # A dead letter replayed for another consumer of this topic (ops_dead_letters) is not
+        # this one's: it applied, skipped or set aside the original already.
+        decoded = [Ignored("(replayed for another consumer)") if replayed_for_another(r.headers, consumer)
+                   else decode(r, wanted_types) for r in records]
         received = [d for d in decoded if isinstance(d, Received)]
         poison = [d for d in decoded if isinstance(d, Poison)]
         # A decoded event does not carry its record's topic, which the metrics label.

@@ -25,6 +25,7 @@ from .logs import configure_logging, get_logger
 from .metrics_refresh import GaugeRefresh, refresh_forever
 from .metrics_runtime import PlumbingMetrics
 from .ops import instrument_http, ops_router
+from .ops_dead_letters import dead_letters_router
 from .outbox import OutboxRelay, backlog
 from .settings import ServiceSettings
 
@@ -153,4 +154,5 @@ class ServiceRuntime:
         app.include_router(ops_router(self.registry, {
             "database": self.check_database, "broker": self.check_broker}))
         app.include_router(api_docs_router(app, self.broker, self.name, self.publishes))
+        app.include_router(dead_letters_router(lambda: self.pool, self.broker))
         return app

@@ -1,0 +1,136 @@
+"""Poison messages on every service: GET /v1/ops/dead-letters and
+POST /v1/ops/dead-letters/replay.
+
+A consumer sets a record it cannot read aside in `dead_letters` (and on its DLQ topic) and
+moves on (consumer.py). Once the cause is fixed (a consumer deployed that reads the new
+version, a producer corrected), an operator replays the stored records: each is published
+again, with its key, to the topic it came from, so it goes through the consumer's normal
+path (decode, inbox, apply in one transaction). A header names the consumer the replay is
+for; the other consumers of the topic skip it, so a replay for one of them never sets
+anything aside again in another. A record that is still poison is dead-lettered again (a
+new row); one already applied is a duplicate for the inbox. The row is marked
+`replayed_at` in the transaction that published it: a crash between the publish and the
+commit leaves it unmarked, and replaying it again changes nothing, by the inbox.
+"""
+
+from collections.abc import Callable
+
+import asyncpg
+from fastapi import APIRouter, Depends, Query
+from faststream.kafka import KafkaBroker
+from pydantic import BaseModel, Field, model_validator
+
+from .auth import require_admin
+
+# The header a replayed record carries: the consumer it is replayed for, and the row.
+REPLAY_FOR = "regia-replay-for"
+REPLAY_OF = "regia-replay-of"
+VALUE_SHOWN = 4000  # characters of a record's value a listing shows
+
+
+class DeadLetter(BaseModel):
+    id: int
+    consumer: str
+    topic: str
+    partition: int
+    offset: int
+    key: str | None
+    error: str
+    value: str = Field(description=f"The record as received (UTF-8, invalid bytes replaced; "
+                       f"the first {VALUE_SHOWN} characters)")
+    created_at: str
+    replayed_at: str | None
+
+
+class ReplayRequest(BaseModel):
+    ids: list[int] | None = Field(default=None, min_length=1, max_length=10_000,
+                                  description="The dead letters to replay, as the listing shows them")
+    all: bool = Field(default=False, description="Replay every dead letter not replayed yet")
+    consumer: str | None = Field(default=None, max_length=200,
+                                 description="Only this consumer's dead letters (with `all`)")
+
+    @model_validator(mode="after")
+    def ids_or_all(self) -> "ReplayRequest":
+        if bool(self.ids) == self.all:
+            raise ValueError("name the dead letters in `ids`, or set `all` (not both)")
+        return self
+
+
+class ReplayResult(BaseModel):
+    replayed: list[int] = Field(description="Published again to their topics")
+    already_replayed: list[int] = Field(default_factory=list, description="Replayed before: left alone")
+    unknown: list[int] = Field(default_factory=list, description="No such dead letter (of this consumer)")
+
+
+def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -> APIRouter:
+    router = APIRouter(prefix="/v1/ops", tags=["operations"], dependencies=[Depends(require_admin)])
+
+    @router.get("/dead-letters", response_model=list[DeadLetter])
+    async def list_dead_letters(
+        consumer: str | None = Query(None, max_length=200, description="Only this consumer's"),
+        pending: bool = Query(False, description="Only those not replayed yet"),
+        limit: int = Query(100, ge=1, le=1000),
+    ) -> list[DeadLetter]:
+        """Poison messages this service's consumers set aside, the oldest first."""
+        async with pool().acquire() as conn:
+            rows = await conn.fetch(
+                'SELECT id, consumer, topic, partition, "offset", key, value, error, created_at,'
+                " replayed_at FROM dead_letters WHERE ($1::text IS NULL OR consumer = $1)"
+                " AND (NOT $2 OR replayed_at IS NULL) ORDER BY id LIMIT $3",
+                consumer, pending, limit)
+        return [_shown(r) for r in rows]
+
+    @router.post("/dead-letters/replay", response_model=ReplayResult)
+    async def replay(body: ReplayRequest) -> ReplayResult:
+        """Publish dead letters again to their topics, for their consumer to apply now that
+        the cause is fixed. Safe to repeat: a replayed row is left alone, and an event the
+        consumer already applied is a duplicate its inbox ignores."""
+        result = ReplayResult(replayed=[])
+        async with pool().acquire() as conn, conn.transaction():
+            if body.all:
+                rows = await conn.fetch(
+                    'SELECT id, consumer, topic, key, value, replayed_at FROM dead_letters'
+                    " WHERE replayed_at IS NULL AND ($1::text IS NULL OR consumer = $1)"
+                    " ORDER BY id FOR UPDATE", body.consumer)
+            else:
+                rows = await conn.fetch(
+                    'SELECT id, consumer, topic, key, value, replayed_at FROM dead_letters'
+                    " WHERE id = ANY($1::bigint[]) AND ($2::text IS NULL OR consumer = $2)"
+                    " ORDER BY id FOR UPDATE", body.ids, body.consumer)
+                found = {r["id"] for r in rows}
+                result.unknown = [i for i in dict.fromkeys(body.ids or []) if i not in found]
+            for row in rows:
+                if row["replayed_at"] is not None:
+                    result.already_replayed.append(row["id"])
+                    continue
+                # In id order, so records of one key go back in the order they came.
+                await broker.publish(
+                    bytes(row["value"]), topic=row["topic"],
+                    key=row["key"].encode() if row["key"] is not None else None,
+                    headers={REPLAY_FOR: row["consumer"], REPLAY_OF: str(row["id"])},
+                )
+                result.replayed.append(row["id"])
+            if result.replayed:
+                await conn.execute("UPDATE dead_letters SET replayed_at = now() WHERE id = ANY($1::bigint[])",
+                                   result.replayed)
+        return result
+
+    return router
+
+
+def replayed_for_another(headers: object, consumer: str) -> bool:
+    """A record replayed for another consumer of the topic, which this one must skip."""
+    for name, value in headers or ():  # type: ignore[attr-defined]
+        if name == REPLAY_FOR:
+            return (value.decode(errors="replace") if isinstance(value, bytes) else str(value)) != consumer
+    return False
+
+
+def _shown(row: asyncpg.Record) -> DeadLetter:
+    return DeadLetter(
+        id=row["id"], consumer=row["consumer"], topic=row["topic"], partition=row["partition"],
+        offset=row["offset"], key=row["key"], error=row["error"],
+        value=bytes(row["value"]).decode(errors="replace")[:VALUE_SHOWN],
+        created_at=row["created_at"].isoformat(),
+        replayed_at=row["replayed_at"].isoformat() if row["replayed_at"] else None,
+    )
