@@ -18,6 +18,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from . import topics
 from .apidocs import api_docs_router
+from .audit import install_audit
 from .db import create_pool, migrate
 from .errors import install_error_handlers
 from .kafka import ensure_topics, make_broker, outbox_publisher
@@ -155,4 +156,5 @@ class ServiceRuntime:
             "database": self.check_database, "broker": self.check_broker}))
         app.include_router(api_docs_router(app, self.broker, self.name, self.publishes))
         app.include_router(dead_letters_router(lambda: self.pool, self.broker))
+        install_audit(app, self)  # every write request in audit_log, GET /v1/audit (audit)
         return app

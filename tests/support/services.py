@@ -60,7 +60,7 @@ async def in_process(name: str, create_app: Callable[[], FastAPI]) -> AsyncItera
     """Serve the app with uvicorn on a free port inside the test's event loop."""
     port = free_port()
     config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, lifespan="on")
+                            access_log=False, lifespan="on", proxy_headers=False)  # as __main__
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -11,9 +11,11 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel, ConfigDict, Field
 
+from regia_shared.audit import set_actor
 from regia_shared.auth import require_admin
 from regia_shared.errors import error_body
 from regia_shared.logs import bind_contextvars, get_logger
+from regia_shared.ratelimit import TokenBuckets
 from regia_shared.refusal import Refused
 
 from ..domain.commands import FundingCommand
@@ -45,11 +47,43 @@ def events_router(registry: CollectorRegistry) -> APIRouter:
                        ["type", "channel"], registry=registry)
     refused = Counter("regia_funding_events_refused_total", "Funding events refused by a rule",
                       ["reason"], registry=registry)
+    throttled = Counter("regia_funding_events_rate_limited_total",
+                        "Funding events refused because their key exceeded its rate limit",
+                        registry=registry)
+    buckets: list[TokenBuckets] = []  # one per app, made from its settings on first use
+
+    def over_limit(request: Request, caller: Caller, count: int) -> JSONResponse | None:
+        """The 429 (or 413) of a key over its rate, or None: checked before anything is
+        written, per institution key, in this replica's memory (regia_shared.ratelimit)."""
+        if caller.key_id is None:
+            return None  # an administrator's import is not an institution's traffic
+        if not buckets:
+            settings = request.app.state.settings
+            buckets.append(TokenBuckets(settings.rate_per_s, settings.rate_burst))
+        limit = buckets[0]
+        if not limit.fits(count):
+            return JSONResponse(error_body(
+                "batch_exceeds_rate_burst", f"a batch may hold at most {limit.burst} events "
+                "under this key's rate limit: split it", "events"), 413)
+        decision = limit.take(caller.key_id, count)
+        if decision.allowed:
+            return None
+        throttled.inc(count)
+        log.info("funding events rate limited", count=count, retry_after_s=decision.retry_after_s)
+        return JSONResponse(error_body(
+            "rate_limited", f"this key may send {limit.rate_per_s:g} events per second "
+            f"(bursts of {limit.burst}): retry in {decision.retry_after_s} s"), 429,
+            headers={"Retry-After": str(decision.retry_after_s)})
 
     async def record(request: Request, caller: Caller, commands: list, *, batch: bool,
                      idempotency_key: str, correlation_id: str | None) -> JSONResponse:
         correlation_id = correlation_id or secrets.token_hex(16)
         bind_contextvars(correlation_id=correlation_id, institution=caller.institution_id)
+        if caller.key_id is not None:
+            set_actor(request, f"key:{caller.key_id}")
+        if (too_many := over_limit(request, caller, len(commands))) is not None:
+            too_many.headers["X-Correlation-Id"] = correlation_id
+            return too_many
         fingerprint = hashlib.sha256(json.dumps(
             [c.model_dump(mode="json") for c in commands], sort_keys=True).encode()).hexdigest()
         try:

@@ -1,0 +1,203 @@
+"""The audit trail: every write request a service answers (any method but GET and HEAD),
+refused ones included, is one row of `audit_log` in the service's schema, and
+`GET /v1/audit?actor=&since=&limit=` (admin) reads it.
+
+A row says when, which route (its template) and path, the status, who — `admin`,
+`key:<key_id>` for an institution key, or `anonymous`; never a secret — and from where.
+The caller's address is the TCP peer, or, only when the peer is a proxy listed in
+REGIA_TRUSTED_PROXIES (addresses or CIDR ranges, comma-separated), the nearest address in
+X-Forwarded-For that is not a trusted proxy: a client cannot choose the address recorded
+for it by sending the header itself.
+
+Who the caller is comes from the code that checked the credential (`set_actor`, e.g. the
+funding events endpoint once the key verified) or from the admin token, which the
+middleware can check by its hash. A credential that did not verify leaves the actor
+`anonymous` and records only the key id it claimed, in `claimed_actor`.
+
+The row is written after the response has been sent, on its own connection: a failing
+audit insert is logged and never fails (or delays) the request. The price is that a
+process killed between the response and the insert loses that row.
+"""
+
+import ipaddress
+import re
+import secrets
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .auth import require_admin, secret_matches
+from .logs import get_logger
+
+log = get_logger(__name__)
+
+READS = frozenset({"GET", "HEAD"})
+MAX_PATH = 500
+ACTOR_STATE = "audit_actor"
+_SAFE_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class AuditSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="REGIA_", extra="ignore")
+
+    trusted_proxies: str = Field(
+        "", description="Reverse proxies (addresses or CIDR ranges, comma-separated) whose "
+        "X-Forwarded-For is believed for the caller's address; empty: none")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    @property
+    def networks(self) -> tuple[IpNetwork, ...]:
+        return parse_networks(self.trusted_proxies)
+
+
+def parse_networks(value: str) -> tuple[IpNetwork, ...]:
+    try:
+        return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in value.split(",") if p.strip())
+    except ValueError as exc:
+        raise ValueError(f"REGIA_TRUSTED_PROXIES: {exc}") from None
+
+
+def set_actor(request: Request, actor: str) -> None:
+    """Record who a verified credential belongs to, for this request's audit row."""
+    setattr(request.state, ACTOR_STATE, actor)
+
+
+def client_address(peer: str | None, forwarded_for: list[str], trusted: tuple[IpNetwork, ...]) -> str | None:
+    """The peer, or, walking X-Forwarded-For from the right while the hop we stand on is a
+    trusted proxy, the first address no trusted proxy vouches beyond."""
+    def is_trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in net for net in trusted)
+
+    hops = [h.strip() for value in forwarded_for for h in value.split(",") if h.strip()]
+    address = peer
+    while address is not None and hops and is_trusted(address):
+        hop = hops.pop()
+        try:
+            ipaddress.ip_address(hop)
+        except ValueError:
+            break  # garbage a trusted proxy passed on: keep the last address we can vouch for
+        address = hop
+    return address
+
+
+def bearer(headers: dict[str, str]) -> str | None:
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def claimed(token: str) -> str:
+    """What a credential that did not verify claims to be, without any of its secret."""
+    if token.startswith("rgk_"):
+        key_id, dot, _ = token[4:].partition(".")
+        if dot and key_id and _SAFE_ID.match(key_id):
+            return f"key:{key_id[:100]}"
+    return "unverified-bearer"
+
+
+class AuditMiddleware:
+    """Pure ASGI, outermost of the app's middlewares: it sees the final status, including
+    the 500 of an unhandled error, and the route template the router matched."""
+
+    def __init__(self, app: ASGIApp, runtime: Any) -> None:
+        self.app, self.runtime = app, runtime
+        self.trusted = AuditSettings().networks
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in READS:
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        request_id = headers.get("x-request-id", "")
+        if not _SAFE_ID.match(request_id):
+            request_id = secrets.token_hex(16)
+        seen: dict[str, Any] = {"status": 500, "correlation_id": None}
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                seen["status"] = message["status"]
+                for k, v in message.get("headers", []):
+                    if k.lower() == b"x-correlation-id":
+                        seen["correlation_id"] = v.decode("latin-1")
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            await self._record(scope, headers, seen, request_id)
+
+    def _actor(self, scope: Scope, headers: dict[str, str]) -> tuple[str, str | None]:
+        verified = (scope.get("state") or {}).get(ACTOR_STATE)
+        if verified:
+            return verified, None
+        token = bearer(headers)
+        if token is None:
+            return "anonymous", None
+        expected = self.runtime.settings.admin_token_sha256
+        if expected is not None and secret_matches(token, expected.get_secret_value()):
+            return "admin", None
+        return "anonymous", claimed(token)
+
+    async def _record(self, scope: Scope, headers: dict[str, str], seen: dict[str, Any], request_id: str) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"
+        forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-forwarded-for"]
+        peer = (scope.get("client") or (None,))[0]
+        correlation_id = seen["correlation_id"] or headers.get("x-correlation-id")
+        try:
+            actor, claimed_actor = self._actor(scope, headers)
+            async with self.runtime.pool.acquire() as conn:
+                await conn.execute(
+                    "INSERT INTO audit_log (service, method, route, path, status, actor, claimed_actor,"
+                    " client_address, request_id, correlation_id)"
+                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                    self.runtime.name, scope["method"][:10], template[:200], scope["path"][:MAX_PATH],
+                    seen["status"], actor, claimed_actor,
+                    (client_address(peer, forwarded, self.trusted) or "")[:100] or None,
+                    request_id, (correlation_id or "")[:200] or None)
+        except Exception as exc:  # the request is answered already; never fail it for this
+            log.error("audit record not written", method=scope["method"], route=template,
+                      status=seen["status"], request_id=request_id, error=type(exc).__name__)
+
+
+def audit_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["audit"], dependencies=[Depends(require_admin)])
+
+    @router.get("/audit")
+    async def read_audit(
+        request: Request,
+        actor: Annotated[str | None, Query(max_length=200, description="admin, key:<key_id> or anonymous")] = None,
+        since: Annotated[datetime | None, Query(description="Only requests at or after this time")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[dict]:
+        """Write requests this service answered, newest first (administrators only)."""
+        async with request.app.state.runtime.pool.acquire() as conn:
+            rows = await conn.fetch(
+                "SELECT id, at, service, method, route, path, status, actor, claimed_actor,"
+                " client_address, request_id, correlation_id FROM audit_log"
+                " WHERE ($1::text IS NULL OR actor = $1) AND ($2::timestamptz IS NULL OR at >= $2)"
+                " ORDER BY id DESC LIMIT $3", actor, since, limit)
+        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+
+    return router
+
+
+def install_audit(app: FastAPI, runtime: Any) -> None:
+    """Audit every write request of `app` and serve `GET /v1/audit`."""
+    app.add_middleware(AuditMiddleware, runtime=runtime)
+    app.include_router(audit_router())
