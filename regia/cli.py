@@ -13,6 +13,7 @@ import typer
 from .dead_letters import dead_letters_app
 from .importer import import_app
 from .keys import keys_app
+from .outbox import outbox_app
 from .plans import demo_app, plan_app
 from .poison import poison_app
 from .verify import verify
@@ -30,6 +31,7 @@ app.add_typer(demo_app, name="demo")
 app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(poison_app, name="poison")
 app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(verify)
+app.add_typer(outbox_app, name="outbox")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

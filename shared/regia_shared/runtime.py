@@ -28,6 +28,7 @@ from .metrics_runtime import PlumbingMetrics
 from .ops import instrument_http, ops_router
 from .ops_dead_letters import dead_letters_router
 from .outbox import OutboxRelay, backlog
+from .outbox_replay import ensure_with, outbox_replay_router
 from .settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -47,6 +48,7 @@ class ServiceRuntime:
     # Gauges read from the database, refreshed every REGIA_METRICS_REFRESH_S (metrics_refresh).
     gauges: list[GaugeRefresh] = field(default_factory=list)
     broker: KafkaBroker = field(init=False)
+    topics_needed: list[str] = field(default_factory=list, init=False)
     _pool: asyncpg.Pool | None = field(default=None, init=False)
     _tasks: list[asyncio.Task] = field(default_factory=list, init=False)
 
@@ -80,6 +82,7 @@ class ServiceRuntime:
         consumer_groups = [getattr(sub, "group_id", None) for sub in self.broker.subscribers]
         needed = [*self.publishes, *self.consumes,
                   *(topics.dead_letter(g) for g in consumer_groups if g)]
+        self.topics_needed = needed  # also what an outbox replay re-creates (outbox_replay)
         await ensure_topics(s.kafka_bootstrap_servers, needed, s.kafka_partitions)
         await self.broker.start()
         relay = OutboxRelay(dsn, self.name, self._publish_counted(outbox_publisher(self.broker)),
@@ -155,6 +158,9 @@ class ServiceRuntime:
         app.include_router(ops_router(self.registry, {
             "database": self.check_database, "broker": self.check_broker}))
         app.include_router(api_docs_router(app, self.broker, self.name, self.publishes))
+        app.include_router(outbox_replay_router(
+            lambda: self.pool, self.name, lambda: self.topics_needed,
+            ensure_with(self.settings.kafka_bootstrap_servers, self.settings.kafka_partitions)))
         app.include_router(dead_letters_router(lambda: self.pool, self.broker))
         install_audit(app, self)  # every write request in audit_log, GET /v1/audit (audit)
         return app
