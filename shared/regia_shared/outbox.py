@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import asyncpg
 
+from . import failpoints
 from .events.envelope import Envelope
 from .logs import get_logger
 
@@ -127,6 +128,7 @@ class OutboxRelay:
             return 0
         batch = [OutboxRow(**dict(r)) for r in rows]
         await self._publish(batch)
+        failpoints.hit("outbox.after_publish")  # tests: published, not yet marked
         await conn.execute(
             "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
             [r.id for r in batch],
