@@ -11,7 +11,7 @@ import os
 import time
 from pathlib import Path
 
-FIGURES = ("faults", "inputs", "requests", "euros_lost", "alerts_duplicated")
+FIGURES = ("faults", "inputs", "requests", "euros_lost", "alerts_duplicated", "alerts_resent")
 
 
 def record(check: str, **figures: float) -> None:

@@ -42,7 +42,7 @@ def test_rows_take_the_figures_recorded_before_their_outcome(tmp_path: Path) -> 
     assert summary.rows[1].figures == {"inputs": 1234, "alerts_duplicated": 0}
     assert summary.rows[3].notes == {"rate_per_s": 49.9, "peak_rss_mib": 80.7, "errors": 0, "seconds": 45.0}
     assert summary.totals == {"faults": 1, "inputs": 1534, "requests": 1500, "euros_lost": 0,
-                              "alerts_duplicated": 0}
+                              "alerts_duplicated": 0, "alerts_resent": 0}
     assert not summary.ok  # a check failed
     table = render(summary)
     total = next(line for line in table.splitlines() if line.startswith("TOTAL"))
