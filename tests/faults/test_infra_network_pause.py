@@ -1,13 +1,15 @@
-"""The network between the services and the broker stops for longer than the consumer
-session timeout while funding events keep arriving over HTTP, then comes back. The broker
-advertises the proxy's address, so every connection the services open (bootstrap, then
-the broker they are told to use) really crosses the cut. Funding keeps accepting events
-into its outbox; once the network is back the relay publishes them, the consumer group is
-rebuilt, and every event is applied exactly once."""
+"""The network between the objectives service and the broker stops for longer than the
+consumer session timeout while funding events keep arriving over HTTP and funding keeps
+publishing them, then comes back. The broker advertises the proxy's address, so every
+connection the services open (bootstrap, then the broker they are told to use) really
+crosses the proxy, which cuts only the objectives service's connections (by Kafka client
+id): held silent, or reset and refused. Once the network is back the consumer group is
+rebuilt and every event is applied exactly once: none lost, none applied twice."""
 
 import asyncio
 import os
 import signal
+import time
 from pathlib import Path
 
 import httpx
@@ -22,7 +24,7 @@ from ..support import kafka
 from ..support.figures import record
 from ..support.infra import Database
 from ..support.partners import institution_registered
-from ..support.services import base_env
+from ..support.services import base_env, service_process
 from ..support.system import running_system
 from ..support.tcp_proxy import TcpProxy
 from ..support.wait import eventually
@@ -32,7 +34,9 @@ pytestmark = pytest.mark.e2e
 LONG = os.environ.get("REGIA_VERIFY_LONG") == "1"
 SESSION_TIMEOUT_MS = 3000  # base_env's REGIA_KAFKA_SESSION_TIMEOUT_MS
 PAUSE_S = 15.0 if LONG else 8.0
-MODES = ["hold", "drop"]  # connections kept but silent; connections reset and refused
+# Connections kept but silent; only the requests silent (answers under way still arrive,
+# so a batch just fetched is applied and its offsets cannot be committed); reset and refused.
+MODES = ["hold", "one-way", "drop"]
 OBJECTIVES = [f"obj-{o}" for o in range(4)]
 
 
@@ -72,6 +76,8 @@ def stream(n_before: int, n_during: int) -> tuple[list[dict], list[dict], dict[s
 async def test_network_pause_longer_than_the_session_delivers_everything_once(mode: str, database: Database, tmp_path: Path):  # type: ignore[no-untyped-def]
     before, during, final = stream(60, 120)
     proxy_port = free_port()
+    replica_process: ManagedProcess | None = None
+    replica = None
     broker = broker_behind(proxy_port, tmp_path).start(timeout=30)
     try:
         with TcpProxy(broker.port, port=proxy_port) as proxy:  # type: ignore[attr-defined]
@@ -93,12 +99,32 @@ async def test_network_pause_longer_than_the_session_delivers_everything_once(mo
                                                    pace_s=(PAUSE_S + 4) / per_line))
                 await eventually(lambda: _applied(database, len(before) + len(during) // 8), timeout=30,
                                  interval=0.05, what="the stream flowing")
-                proxy.pause(mode)
-                await asyncio.sleep(PAUSE_S)  # well past the session timeout
+                assert "regia-objectives" in proxy.clients() and "regia-funding" in proxy.clients()
+                paused_at = await database.fetchval("public", "SELECT now()")
+                pause_started = time.monotonic()
+                proxy.pause("hold" if mode == "one-way" else mode, clients=("regia-objectives",),
+                            one_way=mode == "one-way", existing_only=True)  # funding keeps its broker
+                if mode != "drop":
+                    # A second replica, started during the pause, reaches the broker: the group
+                    # must evict the silent member and hand its partitions over, from the last
+                    # committed offsets, so whatever the cut one applied but could not commit
+                    # comes again and must not count twice.
+                    replica_process, replica = service_process("objectives", env, tmp_path / "replica")
+                    started = time.monotonic()
+                    await asyncio.to_thread(replica_process.start, 90)
+                    print(f"replica ready in {time.monotonic() - started:.1f}s")
+                await asyncio.sleep(max(0.0, PAUSE_S - (time.monotonic() - pause_started)))  # past the session timeout
                 assert PAUSE_S * 1000 > 2 * SESSION_TIMEOUT_MS
-                assert not flowing.done(), "events must keep arriving during the pause"
-                held = await database.fetchval("funding", "SELECT count(*) FROM outbox WHERE published_at IS NULL")
-                assert held, "the relay cannot publish across a paused network: events wait in the outbox"
+                accepted_in_pause = await database.fetchval(
+                    "funding", "SELECT count(*) FROM ledger_entries WHERE recorded_at > $1", paused_at)
+                assert accepted_in_pause, "events must keep arriving during the pause"
+                published = await database.fetchval(
+                    "funding", "SELECT count(*) FROM outbox WHERE published_at > $1", paused_at)
+                assert published, "funding's side of the network stayed up: it went on publishing"
+                if mode == "drop":  # alone, and cut: it cannot be up to date
+                    behind = await database.fetchval("objectives", "SELECT count(*) FROM inbox")
+                    accepted = await database.fetchval("funding", "SELECT count(*) FROM ledger_entries")
+                    assert behind < accepted, "objectives cannot read across the paused network"  # type: ignore[operator]
                 proxy.resume()
                 await asyncio.wait_for(flowing, timeout=60)
 
@@ -114,14 +140,20 @@ async def test_network_pause_longer_than_the_session_delivers_everything_once(mo
                         assert {ln["line_id"]: ln["committed_cents"] for ln in body["lines"]} == mine
                 async with httpx.AsyncClient(timeout=10) as client:
                     scraped = (await client.get(f"{objectives.url}/metrics")).text
+                    if replica is not None:
+                        scraped += (await client.get(f"{replica.url}/metrics")).text
                 applied = sum(float(line.rsplit(" ", 1)[1]) for line in scraped.splitlines()
                               if line.startswith("regia_objectives_funding_events_applied_total{"))
                 assert applied == total, f"{applied:.0f} applications of {total} events: each exactly once"
                 for name in ("funding", "objectives"):
                     assert system.processes[name].alive(), f"{name} must ride out the pause without a restart"
+                if replica_process is not None:
+                    replica_process.stop()
                 print(f"{mode}: paused {PAUSE_S:.0f}s; connections through the proxy "
                       f"{connections_before} before, {proxy.connections_total} after")
     finally:
+        if replica_process is not None:
+            replica_process.stop()
         broker.stop()
 
     total = len(before) + len(during)

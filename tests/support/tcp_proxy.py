@@ -5,12 +5,16 @@ the target. `pause()` stops forwarding: in "hold" mode (the default) the connect
 open but no byte crosses, in either direction, and new connections are accepted but not
 served, which is what a partitioned network looks like to both ends until their own
 timeouts fire; in "drop" mode every connection is reset and new ones are refused until
-`resume()`. Runs in its own thread with its own event loop, so the test's loop, blocked
-or not, never slows the traffic down.
+`resume()`. `pause(clients=("regia-objectives",))` cuts only the connections whose Kafka
+client id (read from the first request, which a Kafka client always sends first) starts
+with one of those: one service loses the broker while the others keep using it. Runs in
+its own thread with its own event loop, so the test's loop, blocked or not, never slows
+the traffic down.
 """
 
 import asyncio
 import contextlib
+import struct
 import threading
 from dataclasses import dataclass, field
 
@@ -23,6 +27,9 @@ class _Pipe:
     writer: asyncio.StreamWriter
     upstream_reader: asyncio.StreamReader
     upstream_writer: asyncio.StreamWriter
+    client_id: str
+    flowing: asyncio.Event  # client -> server
+    flowing_back: asyncio.Event  # server -> client
     tasks: list[asyncio.Task] = field(default_factory=list)
 
     def close(self) -> None:
@@ -33,6 +40,16 @@ class _Pipe:
                 w.transport.abort()  # a reset, not a polite FIN
 
 
+def kafka_client_id(first: bytes) -> str:
+    """The client id of a Kafka request: size, api key, version, correlation id, then the
+    id as a length-prefixed string (length -1: none). Anything else reads as ''."""
+    try:
+        (length,) = struct.unpack_from(">h", first, 12)
+        return first[14:14 + length].decode(errors="replace") if length > 0 else ""
+    except struct.error:
+        return ""
+
+
 class TcpProxy:
     def __init__(self, target_port: int, target_host: str = "127.0.0.1", port: int | None = None) -> None:
         self.target_host, self.target_port = target_host, target_port
@@ -40,8 +57,10 @@ class TcpProxy:
         self.connections_total = 0
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="tcp-proxy", daemon=True)
-        self._flowing: asyncio.Event | None = None
+        self._paused: tuple[str, ...] | None = None  # None: flowing; (): everyone; else these clients
         self._dropping = False
+        self._one_way = False
+        self._existing_only = False
         self._pipes: set[_Pipe] = set()
         self._server: asyncio.AbstractServer | None = None
 
@@ -51,7 +70,11 @@ class TcpProxy:
 
     @property
     def paused(self) -> bool:
-        return self._flowing is not None and not self._flowing.is_set()
+        return self._paused is not None
+
+    def clients(self) -> set[str]:
+        """The client ids of the connections open now."""
+        return {p.client_id for p in list(self._pipes)}
 
     # --- control, from any thread -----------------------------------------------------
     def start(self) -> "TcpProxy":
@@ -59,10 +82,19 @@ class TcpProxy:
         self._call(self._start())
         return self
 
-    def pause(self, mode: str = "hold") -> None:
+    def pause(self, mode: str = "hold", clients: tuple[str, ...] = (), one_way: bool = False,
+              existing_only: bool = False) -> None:
+        """Stop forwarding for every connection, or only for those of `clients` (prefixes
+        of Kafka client ids). `one_way` (hold only) stops the client's requests but still
+        delivers the answers already on their way: a client that has just fetched records
+        applies them and then cannot commit. `existing_only` (hold only) cuts the
+        connections open now and lets new ones through: a process started during the pause
+        (a replica taking over) reaches the broker while the cut one stays cut."""
         if mode not in ("hold", "drop"):
             raise ValueError("mode is 'hold' or 'drop'")
-        self._call(self._pause(mode))
+        self._one_way = one_way and mode == "hold"
+        self._existing_only = existing_only and mode == "hold"
+        self._call(self._pause(mode, tuple(clients)))
 
     def resume(self) -> None:
         self._call(self._resume())
@@ -84,24 +116,30 @@ class TcpProxy:
         asyncio.run_coroutine_threadsafe(coro, self._loop).result(10)
 
     # --- inside the proxy's loop --------------------------------------------------------
+    def _cut(self, client_id: str) -> bool:
+        if self._paused is None or (self._existing_only and not client_id):
+            return False
+        return not self._paused or client_id.startswith(self._paused)
+
     async def _start(self) -> None:
-        self._flowing = asyncio.Event()
-        self._flowing.set()
         self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.port)
 
-    async def _pause(self, mode: str) -> None:
-        assert self._flowing is not None
-        self._flowing.clear()
-        self._dropping = mode == "drop"
-        if self._dropping:
-            for pipe in list(self._pipes):
-                pipe.close()
-            self._pipes.clear()
+    async def _pause(self, mode: str, clients: tuple[str, ...]) -> None:
+        self._paused, self._dropping = clients, mode == "drop"
+        for pipe in list(self._pipes):
+            if self._cut(pipe.client_id):
+                pipe.flowing.clear()
+                if not self._one_way:
+                    pipe.flowing_back.clear()
+                if self._dropping:
+                    self._pipes.discard(pipe)
+                    pipe.close()
 
     async def _resume(self) -> None:
-        assert self._flowing is not None
-        self._dropping = False
-        self._flowing.set()
+        self._paused, self._dropping = None, False
+        for pipe in list(self._pipes):
+            pipe.flowing.set()
+            pipe.flowing_back.set()
 
     async def _stop(self) -> None:
         if self._server is not None:
@@ -111,30 +149,45 @@ class TcpProxy:
         self._pipes.clear()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        assert self._flowing is not None
-        if self._dropping:
+        try:
+            first = await asyncio.wait_for(reader.read(65536), 2.0)
+        except (TimeoutError, OSError):
+            first = b""
+        client_id = kafka_client_id(first)
+        if self._existing_only:  # opened during an existing-only pause: let through
+            client_id = ""
+        if self._cut(client_id) and self._dropping:
             writer.transport.abort()
             return
-        await self._flowing.wait()  # held: accepted by the kernel, never answered
+        flowing, flowing_back = asyncio.Event(), asyncio.Event()
+        while self._cut(client_id):  # held: accepted by the kernel, never answered
+            await asyncio.sleep(0.05)
+            if self._dropping:
+                writer.transport.abort()
+                return
+        flowing.set()
+        flowing_back.set()
         try:
             up_reader, up_writer = await asyncio.open_connection(self.target_host, self.target_port)
         except OSError:
             writer.transport.abort()
             return
         self.connections_total += 1
-        pipe = _Pipe(reader, writer, up_reader, up_writer)
+        pipe = _Pipe(reader, writer, up_reader, up_writer, client_id, flowing, flowing_back)
         self._pipes.add(pipe)
-        pipe.tasks = [asyncio.create_task(self._pump(reader, up_writer, pipe)),
-                      asyncio.create_task(self._pump(up_reader, writer, pipe))]
+        if first:
+            up_writer.write(first)
+        pipe.tasks = [asyncio.create_task(self._pump(reader, up_writer, pipe, pipe.flowing)),
+                      asyncio.create_task(self._pump(up_reader, writer, pipe, pipe.flowing_back))]
 
-    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, pipe: _Pipe) -> None:
-        assert self._flowing is not None
+    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, pipe: _Pipe,
+                    flowing: asyncio.Event) -> None:
         try:
             while True:
                 data = await source.read(65536)
                 if not data:
                     break
-                await self._flowing.wait()  # paused: hold the bytes, forward nothing
+                await flowing.wait()  # paused: hold the bytes, forward nothing
                 sink.write(data)
                 await sink.drain()
         except (OSError, asyncio.IncompleteReadError):
