@@ -14,6 +14,7 @@ commit leaves it unmarked, and replaying it again changes nothing, by the inbox.
 """
 
 from collections.abc import Callable
+from typing import Annotated
 
 import asyncpg
 from fastapi import APIRouter, Depends, Query
@@ -42,8 +43,12 @@ class DeadLetter(BaseModel):
     replayed_at: str | None
 
 
+# A BIGINT id: a larger number must be refused, not fail in SQL (a 500).
+DeadLetterId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+
+
 class ReplayRequest(BaseModel):
-    ids: list[int] | None = Field(default=None, min_length=1, max_length=10_000,
+    ids: list[DeadLetterId] | None = Field(default=None, min_length=1, max_length=10_000,
                                   description="The dead letters to replay, as the listing shows them")
     all: bool = Field(default=False, description="Replay every dead letter not replayed yet")
     consumer: str | None = Field(default=None, max_length=200,

@@ -22,6 +22,7 @@ from .audit import install_audit
 from .db import create_pool, migrate
 from .errors import install_error_handlers
 from .kafka import ensure_topics, make_broker, outbox_publisher
+from .limits import install_request_limits
 from .logs import configure_logging, get_logger
 from .metrics_refresh import GaugeRefresh, refresh_forever
 from .metrics_runtime import PlumbingMetrics
@@ -153,6 +154,7 @@ class ServiceRuntime:
         app = FastAPI(title=title, version=version, lifespan=lifespan)
         app.state.settings = self.settings
         app.state.runtime = self
+        install_request_limits(app)  # body size, JSON depth, NUL: before any route (limits)
         instrument_http(app, self.registry, self.name)
         install_error_handlers(app, union_tags)
         app.include_router(ops_router(self.registry, {

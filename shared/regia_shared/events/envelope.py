@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Envelope(BaseModel):
@@ -27,6 +27,21 @@ class Envelope(BaseModel):
     # (its own occurred_at is the origin), or it was produced before the field existed.
     origin_at: datetime | None = None
     payload: dict[str, Any]
+
+    @model_validator(mode="after")
+    def storable_text(self) -> "Envelope":
+        """No text PostgreSQL cannot hold (NUL) or encode (a lone surrogate), anywhere: a
+        consumer would fail to store such an event on every redelivery, and block its
+        partition, where refusing it here makes it a dead letter."""
+        for text in _texts([self.type, self.key, self.producer, self.correlation_id,
+                            self.causation_id, self.payload]):
+            if "\x00" in text:
+                raise ValueError("text may not contain the NUL character (\\u0000)")
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise ValueError("text may not contain a lone UTF-16 surrogate") from None
+        return self
 
     @classmethod
     def wrap(
@@ -61,6 +76,22 @@ class Envelope(BaseModel):
 
     def to_json(self) -> bytes:
         return self.model_dump_json().encode()
+
+
+def _texts(value: Any) -> list[str]:
+    """Every string in a JSON-like value, keys included, without recursion."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.append(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
 
 
 class EventPayload(BaseModel):

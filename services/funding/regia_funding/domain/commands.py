@@ -15,7 +15,8 @@ Slug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9]
 LineId = Slug
 ObjectiveId = Slug
 InstrumentId = Slug
-Reason = Annotated[str | None, Field(default=None, max_length=2000)]
+# No NUL: PostgreSQL text refuses it, and a Kafka command would fail in SQL on every retry.
+Reason = Annotated[str | None, Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")]
 PositiveCents = Annotated[Cents, Field(gt=0)]
 
 

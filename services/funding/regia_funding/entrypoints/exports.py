@@ -6,6 +6,7 @@ for "nothing happened"). The body is streamed as the cursor reads, in chunks of 
 64 KB, so a ledger of any size is exported in constant memory.
 """
 
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Literal
@@ -43,6 +44,7 @@ def ledger_export_router() -> APIRouter:
         selection = ExportFilter(institution_id, objective_id, fiscal_year)
         export = CSV if format == "csv" else iati_document(datetime.now(UTC), selection.as_dict())
         name = "-".join(["regia-ledger", *(str(v) for v in selection.as_dict().values())])
+        name = re.sub(r"[^A-Za-z0-9._-]", "_", name)  # a header: only what needs no quoting
         return StreamingResponse(
             _chunks(request.app.state.runtime.pool, selection, export), media_type=export.media_type,
             headers={"Content-Disposition": f'attachment; filename="{name}.{export.extension}"'})

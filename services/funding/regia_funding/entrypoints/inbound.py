@@ -85,7 +85,9 @@ async def _accept(runtime: ServiceRuntime, record: ConsumerRecord) -> None:
                    for e in exc.errors()]
         raise Rejected("validation_failed", "; ".join(f"{d['field']}: {d['message']}" for d in details),
                        details[0]["field"] if details else None, details) from exc
-    correlation_id = headers.get("correlation-id") or secrets.token_hex(16)
+    correlation_id = headers.get("correlation-id", "")
+    if not (0 < len(correlation_id) <= 200 and correlation_id.isprintable()):  # no NUL into SQL
+        correlation_id = secrets.token_hex(16)
     bind_contextvars(correlation_id=correlation_id, institution=caller.institution_id)
     fingerprint = hashlib.sha256(json.dumps([command.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
     try:

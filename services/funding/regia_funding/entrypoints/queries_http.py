@@ -55,7 +55,7 @@ def queries_router() -> APIRouter:
 
     @router.get("/institutions/{institution_id}/entries")
     async def pushed(request: Request, institution_id: str, viewer: Viewer,
-                     after: Annotated[int, Query(ge=0)] = 0,
+                     after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,  # a BIGINT entry id
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
         """Everything one institution pushed, oldest first; page on with `after`."""
         if viewer is not None and viewer.institution_id != institution_id:

@@ -4,6 +4,7 @@ One connection per message: alerts are rare and bursty, and a fresh connection i
 less thing to get wrong (a server that drops idle sessions, a broken pipe after an error).
 """
 
+import unicodedata
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from datetime import UTC, datetime
@@ -17,11 +18,21 @@ from ..domain.delivery import ClaimedDelivery
 SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
 
 
+def one_line(text: str) -> str:
+    """Text for a header: a name or title that reached us with line breaks or other control
+    characters (an event is a way in too) keeps its words on one line, so it can neither
+    forge a header nor make the message impossible to build."""
+    return " ".join("".join(" " if unicodedata.category(c) in _BREAKING else c for c in text).split())
+
+
+_BREAKING = {"Cc", "Zl", "Zp"}  # control characters, line and paragraph separators
+
+
 def compose(delivery: ClaimedDelivery, sender: str) -> EmailMessage:
     message = EmailMessage()
     message["From"] = sender
-    message["To"] = formataddr((delivery.recipient_name, delivery.recipient))
-    message["Subject"] = delivery.subject
+    message["To"] = formataddr((one_line(delivery.recipient_name), delivery.recipient))
+    message["Subject"] = one_line(delivery.subject)
     message["Date"] = format_datetime(datetime.now(UTC))
     # Stable across attempts: a copy re-sent after a lost acknowledgement is recognisable.
     domain = parseaddr(sender)[1].rpartition("@")[2] or "regia.invalid"

@@ -8,6 +8,8 @@ from regia_shared.money import Cents
 
 ObjectiveId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 FiscalYear = Annotated[int, Field(ge=1990, le=2100)]
+# No control characters: a title becomes an e-mail subject, where a line break would forge a header.
+ONE_LINE = r"^[^\x00-\x1f\x7f]*$"
 
 
 class YearNeedInput(BaseModel):
@@ -23,7 +25,7 @@ class DefineObjective(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     objective_id: ObjectiveId
-    title: str = Field(min_length=1, max_length=500)
+    title: str = Field(min_length=1, max_length=500, pattern=ONE_LINE)  # an e-mail subject
     at_risk_threshold_pct: int | None = Field(default=None, ge=1, le=100)
     needs: list[YearNeedInput] = Field(default_factory=list, max_length=100)
 

@@ -58,7 +58,7 @@ def objectives_router() -> APIRouter:
 
     @router.get("/objectives")
     async def list_objectives(request: Request, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                              offset: Annotated[int, Query(ge=0)] = 0) -> list[dict]:
+                              offset: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0) -> list[dict]:
         async with request.app.state.runtime.pool.acquire() as conn:
             found = await objectives.listing(conn, limit, offset)
             years = await coverage.statuses(conn, [o["objective_id"] for o in found])

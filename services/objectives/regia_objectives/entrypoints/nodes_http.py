@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from regia_shared.auth import require_admin
 from regia_shared.money import Cents
 
-from ..domain.commands import FiscalYear, ObjectiveId
+from ..domain.commands import ONE_LINE, FiscalYear, ObjectiveId
 from ..domain.tree import Node, NodeKind
 from ..node_edits import add_node, change_node, remove_node
 from ..projection import Cause
@@ -21,7 +21,7 @@ class NewNode(BaseModel):
     model_config = ConfigDict(extra="forbid")
     node_id: ObjectiveId
     kind: NodeKind
-    title: str = Field(min_length=1, max_length=500)
+    title: str = Field(min_length=1, max_length=500, pattern=ONE_LINE)
     parent_id: ObjectiveId | None = None
     weight: int = Field(default=1, ge=1, le=1000)
     needs: dict[FiscalYear, Cents] = Field(default_factory=dict)
@@ -30,7 +30,7 @@ class NewNode(BaseModel):
 
 class NodeChanges(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    title: str | None = Field(default=None, min_length=1, max_length=500)
+    title: str | None = Field(default=None, min_length=1, max_length=500, pattern=ONE_LINE)
     kind: NodeKind | None = None
     parent_id: ObjectiveId | None = Field(default=None, description="Move the node; null keeps it")
     make_root: bool = Field(default=False, description="Move the node to the top of the plan")

@@ -7,7 +7,7 @@ import json
 import secrets
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from regia_shared.auth import require_admin
@@ -21,6 +21,7 @@ from ..reviews import close_review, closed_review, review_items
 _TEMPLATES = Environment(loader=PackageLoader("regia_objectives", "templates"),
                          autoescape=select_autoescape(["html", "j2"]))
 Year = Annotated[int, Query(ge=1990, le=2100)]
+PathYear = Annotated[int, Path(ge=1990, le=2100)]  # beyond, an integer column would overflow
 
 
 def _item(i: ReviewItem) -> dict:
@@ -34,7 +35,7 @@ def reviews_router() -> APIRouter:
     router = APIRouter(prefix="/v1/plans/{plan_id}/reviews", tags=["annual review"])
 
     @router.post("/{fiscal_year}", status_code=201, dependencies=[Depends(require_admin)])
-    async def close(request: Request, plan_id: str, fiscal_year: int,
+    async def close(request: Request, plan_id: str, fiscal_year: PathYear,
                     correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None) -> dict:
         """Close the year: freeze every node's figures and publish the review."""
         items = await close_review(request.app.state.runtime.pool, plan_id, fiscal_year, "admin",
@@ -42,15 +43,15 @@ def reviews_router() -> APIRouter:
         return {"plan_id": plan_id, "fiscal_year": fiscal_year, **summary(items)}
 
     @router.get("/compare")
-    async def compare_years(request: Request, plan_id: str, earlier: Annotated[int, Query(alias="from")],
-                            later: Annotated[int, Query(alias="to")]) -> dict:
+    async def compare_years(request: Request, plan_id: str, earlier: Annotated[int, Query(alias="from", ge=1990, le=2100)],
+                            later: Annotated[int, Query(alias="to", ge=1990, le=2100)]) -> dict:
         pool = request.app.state.runtime.pool
         a, b = await review_items(pool, plan_id, earlier), await review_items(pool, plan_id, later)
         return {"plan_id": plan_id, "from": earlier, "to": later,
                 "totals": {"from": summary(a), "to": summary(b)}, "nodes": compare(a, b)}
 
     @router.get("/{fiscal_year}", response_model=None)
-    async def read(request: Request, plan_id: str, fiscal_year: int,
+    async def read(request: Request, plan_id: str, fiscal_year: PathYear,
                    format: Literal["json", "csv", "html"] = "json") -> Response | dict:
         pool = request.app.state.runtime.pool
         closed_at, items = await closed_review(pool, plan_id, fiscal_year)

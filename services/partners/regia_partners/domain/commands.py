@@ -13,7 +13,8 @@ from regia_shared.levels import GovernmentLevel
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 Id = Annotated[str, Field(min_length=1, max_length=100, pattern=ID_PATTERN)]
-Name = Annotated[str, Field(min_length=1, max_length=300)]
+# No control characters: a name is put in e-mail headers, where a line break would forge one.
+Name = Annotated[str, Field(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f\x7f]*$")]
 # Stripped before the length check (str_strip_whitespace), so a blank territory is refused.
 Territory = Annotated[str, Field(min_length=1, max_length=200)]
 Language = Literal["it", "en"]
