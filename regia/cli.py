@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from .bench import bench
 from .dead_letters import dead_letters_app
 from .importer import import_app
 from .keys import keys_app
@@ -32,6 +33,7 @@ app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(poison_app, name="poison")
 app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(verify)
 app.add_typer(outbox_app, name="outbox")
+app.command()(bench)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

@@ -13,6 +13,7 @@ from .entrypoints.nodes_http import nodes_router
 from .entrypoints.plans_http import plans_router
 from .entrypoints.reviews_http import reviews_router
 from .metrics import ObjectivesMetrics
+from .rebuild import rebuild_router
 
 
 def create_app(settings: ObjectivesSettings | None = None) -> FastAPI:
@@ -31,4 +32,5 @@ def create_app(settings: ObjectivesSettings | None = None) -> FastAPI:
     app.include_router(nodes_router())
     app.include_router(reviews_router())
     app.include_router(indicators_router())
+    app.include_router(rebuild_router())
     return app

@@ -1,0 +1,37 @@
+"""`regia bench`: Regia's throughput, latency, rebuild time and memory, measured side by
+side with what the same broker and database allow and with a per-message baseline."""
+
+import os
+from pathlib import Path
+
+import typer
+
+
+def bench(
+    quick: bool = typer.Option(False, "--quick", help="Small sizes: 2,000 events over 200 objectives, a 1,000-line ledger."),
+    events: int | None = typer.Option(None, "--events", help="Funding events end to end (default 100,000)."),
+    objectives: int | None = typer.Option(None, "--objectives", help="Objectives they fund (default 10,000)."),
+    ledger: int | None = typer.Option(None, "--ledger", help="Ledger entries the coverage rebuild reads (default 1,000,000)."),
+    baseline_events: int | None = typer.Option(None, "--baseline-events", help="Events through the per-message baseline."),
+    propagation_seconds: float | None = typer.Option(None, "--propagation-seconds", help="Seconds of steady 200 events/s."),
+    partitions: int = typer.Option(int(os.environ.get("REGIA_KAFKA_PARTITIONS", "3")), "--partitions",
+                                   help="Partitions of every topic (default REGIA_KAFKA_PARTITIONS or 3)."),
+    replicas: int = typer.Option(1, "--objectives-replicas", help="Objectives service processes."),
+    out: Path = typer.Option(Path(".regia/bench.json"), "--out", help="Where the JSON results go."),
+    keep: bool = typer.Option(False, "--keep", help="Keep the temporary directory (data and service logs)."),
+) -> None:
+    """Benchmark Regia on the embedded default (its own PostgreSQL and Tansu in a temp dir).
+
+    Measures the raw broker and PostgreSQL rates, a one-transaction-per-message baseline, Regia end to end (inbound topic to coverage events), HTTP ingestion, funding-to-alert latency at 200 events/s, the coverage rebuild and each process's peak memory; writes JSON to --out and prints a table with the targets and whether they are met.
+    """
+    from .run import Sizes, main
+
+    sizes = Sizes.quick() if quick else Sizes()
+    for name, value in (("events", events), ("objectives", objectives), ("ledger_entries", ledger),
+                        ("baseline_events", baseline_events), ("propagation_seconds", propagation_seconds)):
+        if value is not None:
+            setattr(sizes, name, value)
+    if events is not None and baseline_events is None:
+        sizes.baseline_events = max(100, events // 5)
+    sizes.partitions, sizes.objectives_replicas = partitions, replicas
+    main(sizes, out, keep)

@@ -1,0 +1,196 @@
+"""The pieces a benchmark run stands on: embedded PostgreSQL and Tansu in a temporary
+directory (as the tests start them), Regia's services as OS processes, an SMTP catcher,
+and a sampler of each process's resident memory."""
+
+import asyncio
+import contextlib
+import hashlib
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from aiosmtpd.controller import Controller
+from cryptography.fernet import Fernet
+
+from regia.embedded.broker import EmbeddedBroker
+from regia.embedded.postgres import EmbeddedPostgres, ensure_database
+from regia.embedded.process import ManagedProcess, free_port
+
+PORT_VARS = {"funding": "REGIA_FUNDING_PORT", "objectives": "REGIA_OBJECTIVES_PORT",
+             "partners": "REGIA_PARTNERS_PORT", "notifier": "REGIA_NOTIFIER_PORT"}
+
+
+@dataclass
+class Service:
+    name: str  # e.g. "objectives" or "objectives-2" for a second replica
+    port: int
+    process: ManagedProcess
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+class MailCounter:
+    """aiosmtpd handler that accepts everything and only counts (and times) it."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.arrivals: list[float] = []
+        self._lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
+        with self._lock:
+            self.count += 1
+            self.arrivals.append(time.monotonic())
+        return "250 2.0.0 accepted"
+
+
+class RssSampler:
+    """Samples VmRSS of named processes from /proc every `interval` seconds, each sample
+    tagged with the phase the benchmark is in."""
+
+    def __init__(self, interval: float = 0.5) -> None:
+        self.interval = interval
+        self.pids: dict[str, int] = {}
+        self.phase = "setup"
+        self.samples: dict[str, list[tuple[str, float]]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="rss-sampler")
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            for name, pid in list(self.pids.items()):
+                mib = rss_mib(pid)
+                if mib is not None:
+                    self.samples.setdefault(name, []).append((self.phase, mib))
+
+
+def rss_mib(pid: int) -> float | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+@dataclass
+class Stack:
+    root: Path
+    partitions: int
+    keep: bool = False
+    postgres: EmbeddedPostgres | None = None
+    broker: EmbeddedBroker | None = None
+    dsn: str = ""
+    admin_token: str = field(default_factory=lambda: secrets.token_hex(24))
+    services: dict[str, Service] = field(default_factory=dict)
+    mail: MailCounter = field(default_factory=MailCounter)
+    smtp: Controller | None = None
+    smtp_port: int = 0
+    rss: RssSampler = field(default_factory=RssSampler)
+
+    @property
+    def bootstrap(self) -> str:
+        assert self.broker is not None
+        return self.broker.bootstrap_servers
+
+    @property
+    def admin_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.admin_token}"}
+
+    def env(self) -> dict[str, str]:
+        return {
+            "REGIA_DATABASE_URL": self.dsn,
+            "REGIA_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
+            "REGIA_KAFKA_IDEMPOTENCE": "false",  # Tansu, as `regia up` and the tests run it
+            "REGIA_KAFKA_PARTITIONS": str(self.partitions),
+            "REGIA_KAFKA_SESSION_TIMEOUT_MS": "3000",
+            "REGIA_ADMIN_TOKEN_SHA256": hashlib.sha256(self.admin_token.encode()).hexdigest(),
+            "REGIA_LOG_LEVEL": "WARNING",
+            "REGIA_NOTIFIER_SECRETS_KEY": Fernet.generate_key().decode(),
+            "REGIA_SMTP_HOST": "127.0.0.1",
+            "REGIA_SMTP_PORT": str(self.smtp_port),
+            # The benchmark's one institution key sends far more than a real one may.
+            "REGIA_FUNDING_RATE_PER_S": "1000000",
+            "REGIA_FUNDING_RATE_BURST": "1000000",
+        }
+
+    async def start_infra(self) -> None:
+        self.postgres = EmbeddedPostgres(self.root / "pg", free_port(), self.root / "logs")
+        await asyncio.to_thread(self.postgres.start)
+        await ensure_database(self.postgres.dsn("postgres"), "regia_bench")
+        self.dsn = self.postgres.dsn("regia_bench")
+        self.broker = await asyncio.to_thread(EmbeddedBroker(free_port(), self.root / "logs").start)
+        self.smtp_port = free_port()
+        self.smtp = Controller(self.mail, hostname="127.0.0.1", port=self.smtp_port)
+        self.smtp.start()
+        self.rss.pids["postgres"] = self.postgres.process.pid  # type: ignore[union-attr]
+        self.rss.pids["broker"] = self.broker.process.pid  # type: ignore[union-attr]
+        self.rss.start()
+
+    async def start_services(self, names: list[str]) -> None:
+        """Start services (a name like "objectives-2" is a second replica) in parallel."""
+        env = self.env()
+
+        def one(name: str) -> Service:
+            kind = name.split("-")[0]
+            port = free_port()
+
+            def ready() -> bool:
+                try:
+                    return httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1.0).status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            process = ManagedProcess(name, [sys.executable, "-m", f"regia_{kind}"],
+                                     self.root / "logs" / f"{name}.log",
+                                     env={**env, PORT_VARS[kind]: str(port)}, ready=ready)
+            process.start(timeout=120)
+            return Service(name, port, process)
+
+        # Migrations of one schema must not race: the first of each kind starts alone.
+        firsts = [n for n in names if "-" not in n]
+        for service in await asyncio.gather(*(asyncio.to_thread(one, n) for n in firsts)):
+            self.services[service.name] = service
+        rest = [n for n in names if "-" in n]
+        for service in await asyncio.gather(*(asyncio.to_thread(one, n) for n in rest)):
+            self.services[service.name] = service
+        for name, service in self.services.items():
+            self.rss.pids[name] = service.process.pid
+
+    def logs(self, lines: int = 20) -> str:
+        return "\n".join(f"--- {n} ---\n{s.process.tail(lines)}" for n, s in self.services.items())
+
+    def stop(self) -> None:
+        self.rss.stop()
+        for service in reversed(list(self.services.values())):
+            with contextlib.suppress(Exception):
+                service.process.stop()
+        if self.smtp is not None:
+            with contextlib.suppress(Exception):
+                self.smtp.stop(no_assert=True)
+        for part in (self.broker, self.postgres):
+            if part is not None:
+                with contextlib.suppress(Exception):
+                    part.stop()
+        if not self.keep:
+            shutil.rmtree(self.root, ignore_errors=True)
+
+
+def temp_root() -> Path:
+    return Path(tempfile.mkdtemp(prefix="regia-bench-"))

@@ -1,0 +1,175 @@
+"""One benchmark run: start the infrastructure and the services, measure every section,
+compute the ratios the issue asks for, write the JSON and print the table."""
+
+import asyncio
+import json
+import logging
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .harness import Stack, temp_root
+from .limits import baseline, raw_broker, raw_postgres
+from .system import Regia
+
+RSS_TOLERANCE = 1.15
+
+
+@dataclass
+class Sizes:
+    events: int = 100_000
+    objectives: int = 10_000
+    baseline_events: int = 20_000
+    raw_messages: int = 100_000
+    raw_rows: int = 1_000_000
+    http_requests: int = 5_000
+    http_batches: int = 100
+    http_batch_size: int = 100
+    http_concurrency: int = 32
+    propagation_rate: float = 200.0
+    propagation_seconds: float = 30.0
+    propagation_objectives: int = 100
+    ledger_entries: int = 1_000_000
+    partitions: int = 3
+    objectives_replicas: int = 1
+
+    @classmethod
+    def quick(cls) -> "Sizes":
+        return cls(events=2_000, objectives=200, baseline_events=500, raw_messages=5_000, raw_rows=20_000,
+                   http_requests=200, http_batches=10, propagation_seconds=3.0, propagation_objectives=50,
+                   ledger_entries=1_000)
+
+
+def memory(stack: Stack, services: list[str]) -> dict:
+    """Peak RSS per process over the run, and whether it stayed flat during the steady
+    load of the end-to-end phase (last third's peak within 15 % of the first third's)."""
+    found: dict[str, dict] = {}
+    for name, samples in stack.rss.samples.items():
+        steady = [mib for phase, mib in samples if phase == "end_to_end"]
+        third = len(steady) // 3
+        entry: dict = {"peak_rss_mib": round(max(m for _, m in samples), 1),
+                       "peak_by_phase_mib": {}, "service": name in services}
+        for phase, mib in samples:
+            entry["peak_by_phase_mib"][phase] = round(max(mib, entry["peak_by_phase_mib"].get(phase, 0)), 1)
+        if third >= 2:
+            first, last = max(steady[:third]), max(steady[-third:])
+            entry |= {"end_to_end_first_third_mib": round(first, 1), "end_to_end_last_third_mib": round(last, 1),
+                      "flat": last <= first * RSS_TOLERANCE}
+        found[name] = entry
+    return found
+
+
+def targets(result: dict) -> list[dict]:
+    e2e = result["end_to_end"]["events_per_s"]
+    checks = [
+        ("end-to-end >= 10x the per-message baseline", e2e / max(result["baseline"]["events_per_s"], 1e-9), 10.0, ">="),
+        ("end-to-end >= 1/10 of the raw broker rate", e2e / max(result["limits"]["broker"]["events_per_s"], 1e-9), 0.1, ">="),
+        ("propagation p99 < 0.5 s at 200 events/s", result["propagation"]["p99_s"], 0.5, "<"),
+    ]
+    rows = [{"name": name, "value": round(value, 3), "target": target,
+             "pass": value >= target if op == ">=" else value < target} for name, value, target, op in checks]
+    flat = [entry["flat"] for entry in result["memory"].values() if entry["service"] and "flat" in entry]
+    rows.append({"name": "memory flat (services' RSS, end-to-end phase)", "value": all(flat) if flat else None,
+                 "target": True, "pass": bool(flat) and all(flat)})
+    return rows
+
+
+async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
+    began = time.perf_counter()
+    stack = Stack(temp_root(), sizes.partitions, keep=keep)
+    result: dict = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "sizes": asdict(sizes),
+                    "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                                "python": platform.python_version()}}
+    services = ["partners", "funding", "objectives", "notifier"] + [
+        f"objectives-{n}" for n in range(2, sizes.objectives_replicas + 1)]
+
+    def phase(name: str) -> None:
+        stack.rss.phase = name
+        print(f"benchmark: {name} ({time.perf_counter() - began:.0f}s)", flush=True)
+
+    try:
+        phase("infrastructure")
+        await stack.start_infra()
+        phase("limits")
+        result["limits"] = {"broker": await raw_broker(stack.bootstrap, sizes.raw_messages, sizes.objectives,
+                                                       sizes.partitions),
+                            "postgres": await raw_postgres(stack.dsn, sizes.raw_rows)}
+        phase("baseline")
+        result["baseline"] = await baseline(stack.bootstrap, stack.dsn, sizes.baseline_events, sizes.objectives,
+                                            sizes.partitions)
+        phase("services")
+        await stack.start_services(services)
+        regia = Regia(stack)
+        await regia.prepare()
+        phase("objectives")
+        defining = time.perf_counter()
+        await regia.define_objectives([f"obj-{o}" for o in range(sizes.objectives)])
+        result["setup"] = {"objectives_defined_seconds": round(time.perf_counter() - defining, 3)}
+        phase("end_to_end")
+        result["end_to_end"] = await regia.end_to_end(sizes.events, sizes.objectives)
+        phase("http")
+        result["http"] = await regia.http(sizes.http_requests, sizes.http_batches, sizes.http_batch_size,
+                                          sizes.http_concurrency, sizes.objectives)
+        phase("propagation")
+        result["propagation"] = await regia.propagation(sizes.propagation_rate, sizes.propagation_seconds,
+                                                        sizes.propagation_objectives)
+        phase("rebuild")
+        result["rebuild"] = await regia.rebuild(sizes.ledger_entries, sizes.objectives)
+        phase("done")
+        result["memory"] = memory(stack, services)
+    except BaseException:
+        print(stack.logs())
+        raise
+    finally:
+        stack.stop()
+    result["targets"] = targets(result)
+    result["seconds"] = round(time.perf_counter() - began, 1)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(table(result))
+    print(f"written to {out}")
+    return result
+
+
+def table(r: dict) -> str:
+    lines = [f"{'measure':<58} {'figure':>14}  detail"]
+
+    def row(name: str, value: object, detail: str = "") -> None:
+        lines.append(f"{name:<58} {value!s:>14}  {detail}")
+
+    b, p = r["limits"]["broker"], r["limits"]["postgres"]
+    row("limit: raw broker produce+consume (events/s)", b["events_per_s"],
+        f"{b['messages']} msgs of {b['message_bytes']} B; produce {b['produce_per_s']}/s, consume {b['consume_per_s']}/s")
+    row("limit: raw PostgreSQL COPY (rows/s)", p["rows_per_s"], f"{p['rows']} rows")
+    row("baseline: faststream, 1 transaction/message (events/s)", r["baseline"]["events_per_s"],
+        f"{r['baseline']['handled']} events")
+    e = r["end_to_end"]
+    row("Regia end-to-end inbound -> coverage events (events/s)", e["events_per_s"],
+        f"{e['events']} events / {e['objectives']} objectives in {e['seconds']} s; exact={e['coverage_exact']}")
+    for kind, h in r["http"].items():
+        row(f"HTTP /v1/funding-events{'/batch' if kind == 'batch' else ''} (events/s)", h["events_per_s"],
+            f"{h['requests_per_s']} req/s, p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms, c={h['concurrency']},"
+            f" failures {h['failures']}")
+    g = r["propagation"]
+    row(f"propagation funding -> e-mail at {g['rate_per_s']:.0f}/s p50 (s)", g["p50_s"],
+        f"{g['alerts_timed']} alerts timed, achieved {g['achieved_rate_per_s']}/s")
+    row(f"propagation funding -> e-mail at {g['rate_per_s']:.0f}/s p99 (s)", g["p99_s"], "")
+    rb = r["rebuild"]
+    row("coverage rebuild (s)", rb["seconds"],
+        f"{rb['lines']} lines, {rb['objective_years']} objective-years, exact={rb['coverage_exact']}")
+    for name, m in r["memory"].items():
+        flat = f", flat={m['flat']}" if "flat" in m else ""
+        row(f"peak RSS {name} (MiB)", m["peak_rss_mib"], flat.lstrip(", "))
+    lines.append("")
+    for t in r["targets"]:
+        row(f"target: {t['name']}", t["value"], f"target {t['target']}: {'PASS' if t['pass'] else 'FAIL'}")
+    return "\n".join(lines)
+
+
+def main(sizes: Sizes, out: Path, keep: bool = False) -> dict:
+    return asyncio.run(run(sizes, out, keep))

@@ -1,0 +1,369 @@
+"""Regia itself under load: the inbound topic to published coverage, HTTP ingestion,
+funding-to-alert propagation at a steady rate, and the coverage rebuild."""
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from regia_shared import topics
+
+from .harness import Stack
+from .limits import command, headers
+
+YEAR = 2027
+NEED = 10_000_000_000_00  # an objective-year need no benchmark stream fills
+REVISE_EVERY = 5
+
+
+async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float, what: str,
+                     interval: float = 0.2) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = await probe()
+        if value:
+            return value
+        await asyncio.sleep(interval)
+    raise RuntimeError(f"benchmark: {what} not reached within {timeout:.0f}s")
+
+
+async def gather_limited(limit: int, jobs: list[Callable[[], Awaitable[Any]]]) -> list[Any]:
+    gate = asyncio.Semaphore(limit)
+
+    async def one(job: Callable[[], Awaitable[Any]]) -> Any:
+        async with gate:
+            return await job()
+
+    return await asyncio.gather(*(one(j) for j in jobs))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered)) - 1))]
+
+
+class Regia:
+    def __init__(self, stack: Stack) -> None:
+        self.stack = stack
+        self.key = ""
+
+    def url(self, name: str) -> str:
+        return self.stack.services[name].url
+
+    async def scalar(self, schema: str, sql: str, *args: object) -> Any:
+        conn = await asyncpg.connect(self.stack.dsn, server_settings={"search_path": schema})
+        try:
+            return await conn.fetchval(sql, *args)
+        finally:
+            await conn.close()
+
+    async def check(self, r: httpx.Response, *ok: int) -> dict:
+        if r.status_code not in ok:
+            raise RuntimeError(f"benchmark: {r.request.method} {r.request.url} -> {r.status_code} {r.text[:300]}")
+        return r.json()
+
+    async def define_objectives(self, ids: list[str], threshold: int = 80, need: int = NEED) -> None:
+        async with httpx.AsyncClient(base_url=self.url("objectives"), headers=self.stack.admin_headers,
+                                     timeout=60) as admin:
+            async def define(objective_id: str) -> None:
+                await self.check(await admin.post("/v1/objectives", json={
+                    "objective_id": objective_id, "title": f"Objective {objective_id}",
+                    "at_risk_threshold_pct": threshold,
+                    "needs": [{"fiscal_year": YEAR, "need_cents": need}]}), 200, 201)
+            await gather_limited(16, [lambda o=o: define(o) for o in ids])
+        # funding refuses money for an objective it has not learned of from objectives' events
+        await eventually(lambda: self._known(ids), timeout=120 + len(ids) / 50,
+                         what=f"funding learned {len(ids)} objectives")
+
+    async def _known(self, ids: list[str]) -> bool:
+        found = await self.scalar("funding", "SELECT count(*) FROM known_objectives WHERE objective_id = ANY($1::text[])", ids)
+        return found == len(ids)
+
+    async def prepare(self) -> None:
+        """The institution (through partners), its instrument and an API key."""
+        async with httpx.AsyncClient(headers=self.stack.admin_headers, timeout=30) as admin:
+            await self.check(await admin.post(f"{self.url('partners')}/v1/partners", json={
+                "partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION",
+                "level": "REGIONE"}), 201)
+
+            async def institution_known() -> bool:
+                listed = (await admin.get(f"{self.url('funding')}/v1/institutions")).json()
+                return any(i["institution_id"] == "regione-liguria" for i in listed)
+            await eventually(institution_known, timeout=60, what="funding learned the institution")
+            await self.check(await admin.post(f"{self.url('funding')}/v1/instruments", json={
+                "instrument_id": "por-fesr-liguria", "institution_id": "regione-liguria",
+                "name": "POR FESR Liguria", "kind": "programme"}), 201)
+            body = await self.check(await admin.post(
+                f"{self.url('funding')}/v1/institutions/regione-liguria/keys"), 201)
+            self.key = body["key"]
+
+    async def end_to_end(self, events: int, objectives: int) -> dict:
+        """Funding commands on regia.funding.inbound.v1 until the coverage they move is
+        computed and its events are on regia.objectives.v1."""
+        stream: list[dict] = []
+        final: dict[str, int] = {}
+        for i in range(events):
+            if i % REVISE_EVERY == REVISE_EVERY - 1:  # every fifth revises the line 4 events before
+                line = stream[i - (REVISE_EVERY - 1)]["line_id"]
+                stream.append({"type": "revision", "line_id": line,
+                               "committed_cents": (i * 7919 % 50_000 + 1) * 100, "reason": f"DGR {i}/2026"})
+            else:
+                stream.append(command(i, objectives))
+                line = stream[-1]["line_id"]
+            final[line] = stream[-1]["committed_cents"]
+        messages = [(json.dumps(c).encode(), headers(i, self.key, "e2e"), c["line_id"].encode())
+                    for i, c in enumerate(stream)]
+
+        seen = {"coverage_events": 0, "last": 0.0}
+        consumer = AIOKafkaConsumer(topics.OBJECTIVES, bootstrap_servers=self.stack.bootstrap,
+                                    auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
+        await consumer.start()
+        stop = asyncio.Event()
+
+        async def watch() -> None:
+            while not stop.is_set():
+                batch = await consumer.getmany(timeout_ms=200, max_records=5000)
+                for records in batch.values():
+                    for record in records:
+                        envelope = json.loads(record.value)
+                        if (envelope.get("type") == "ObjectiveCoverageChanged"
+                                and str(envelope.get("correlation_id", "")).startswith("e2e-")):
+                            seen["coverage_events"] += 1
+                            seen["last"] = time.perf_counter()
+
+        watcher = asyncio.create_task(watch())
+        producer = AIOKafkaProducer(bootstrap_servers=self.stack.bootstrap, enable_idempotence=False,
+                                    acks="all", linger_ms=10, max_batch_size=512 * 1024)
+        await producer.start()
+        try:
+            started = time.perf_counter()
+            futures = [await producer.send(topics.FUNDING_INBOUND, value, key=key, headers=hs)
+                       for value, hs, key in messages]
+            await asyncio.gather(*futures)
+            produced = time.perf_counter()
+            await producer.stop()
+
+            async def caught_up() -> bool:
+                applied = await self.scalar("objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'")
+                waiting = await self.scalar("objectives", "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                return applied >= events and waiting == 0
+            await eventually(caught_up, timeout=max(300, events / 20), what=f"{events} events applied and published",
+                             interval=0.25)
+            caught = time.perf_counter()
+            # the last coverage events are on the topic once the outbox is drained; let them arrive
+            quiet_since = time.perf_counter()
+            count = seen["coverage_events"]
+            while time.perf_counter() - quiet_since < 1.0:
+                await asyncio.sleep(0.1)
+                if seen["coverage_events"] != count:
+                    count, quiet_since = seen["coverage_events"], time.perf_counter()
+        finally:
+            stop.set()
+            await watcher
+            await consumer.stop()
+        finished = max(seen["last"], caught) if seen["last"] else caught
+        committed = await self.scalar("objectives", "SELECT coalesce(sum(committed_cents), 0) FROM coverage"
+                                      " WHERE fiscal_year = $1 AND objective_id LIKE 'obj-%'", YEAR)
+        ledger = await self.scalar("funding", "SELECT count(*) FROM ledger_entries WHERE line_id LIKE 'BENCH-%'")
+        took = finished - started
+        return {"events": events, "objectives": objectives, "events_per_s": round(events / took, 1),
+                "seconds": round(took, 3), "produce_seconds": round(produced - started, 3),
+                "applied_seconds": round(caught - started, 3),
+                "coverage_events_seen": seen["coverage_events"], "ledger_entries": ledger,
+                "coverage_exact": committed == sum(final.values()),
+                "measured": "first produce on regia.funding.inbound.v1 to the last ObjectiveCoverageChanged"
+                            " on regia.objectives.v1 (projection caught up, outbox drained)"}
+
+    async def http(self, requests: int, batches: int, batch_size: int, concurrency: int, objectives: int) -> dict:
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        results: dict[str, dict] = {}
+        async with httpx.AsyncClient(base_url=self.url("funding"), timeout=60, limits=limits,
+                                     headers={"Authorization": f"Bearer {self.key}"}) as client:
+            for row, count, size in (("single", requests, 1), ("batch", batches, batch_size)):
+                latencies: list[float] = []
+                failures = 0
+
+                async def send(n: int, row: str = row, size: int = size) -> None:
+                    nonlocal failures
+                    base = 10_000_000 * (1 if row == "single" else 2) + n * size
+                    bodies = [command(base + j, objectives) | {"line_id": f"HTTP-{base + j}"} for j in range(size)]
+                    began = time.perf_counter()
+                    if row == "single":
+                        r = await client.post("/v1/funding-events", json=bodies[0],
+                                              headers={"Idempotency-Key": f"http-{row}-{n}"})
+                    else:
+                        r = await client.post("/v1/funding-events/batch", json={"events": bodies},
+                                              headers={"Idempotency-Key": f"http-{row}-{n}"})
+                    latencies.append(time.perf_counter() - began)
+                    if r.status_code not in (200, 201, 202):
+                        failures += 1
+                        if failures == 1:
+                            print(f"benchmark: {row} ingestion answered {r.status_code}: {r.text[:300]}")
+
+                started = time.perf_counter()
+                await gather_limited(concurrency, [lambda n=n: send(n) for n in range(count)])
+                took = time.perf_counter() - started
+                results[row] = {"requests": count, "events_per_request": size, "concurrency": concurrency,
+                                "events_per_s": round(count * size / took, 1),
+                                "requests_per_s": round(count / took, 1),
+                                "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+                                "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+                                "failures": failures, "seconds": round(took, 3)}
+        return results
+
+    async def propagation(self, rate: float, seconds: float, objectives: int) -> dict:
+        """Funding events at a steady rate over HTTP, each flipping an objective's status
+        (FUNDED <-> AT_RISK), each status change an e-mail to the objective's lead."""
+        ids = [f"alert-{k}" for k in range(objectives)]
+        need = 1_000_000_00
+        await self.define_objectives(ids, threshold=80, need=need)
+        async with httpx.AsyncClient(headers=self.stack.admin_headers, timeout=60) as admin:
+            partners = self.url("partners")
+            await self.check(await admin.post(f"{partners}/v1/partners", json={
+                "partner_id": "comune-bench", "name": "Comune di Bench", "kind": "INSTITUTION",
+                "level": "COMUNE"}), 201)
+            await self.check(await admin.post(f"{partners}/v1/partners/comune-bench/contacts", json={
+                "name": "Ufficio Piano", "email": "piano@comune.bench.it", "language": "it"}), 201)
+
+            async def lead(objective_id: str) -> None:
+                await self.check(await admin.put(f"{partners}/v1/objectives/{objective_id}/lead",
+                                                 json={"partner_id": "comune-bench"}), 200)
+            await gather_limited(8, [lambda o=o: lead(o) for o in ids])
+
+        async def notifier_knows() -> bool:  # alerts are planned when the event comes, with whoever is known
+            leads = await self.scalar("notifier", "SELECT count(*) FROM objective_leads WHERE partner_id = 'comune-bench'")
+            contacts = await self.scalar("notifier", "SELECT count(*) FROM contacts WHERE partner_id = 'comune-bench'")
+            return leads == objectives and contacts == 1
+        await eventually(notifier_knows, timeout=120, what="the notifier learned the leads and their contact")
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
+        async with httpx.AsyncClient(base_url=self.url("funding"), timeout=30, limits=limits,
+                                     headers={"Authorization": f"Bearer {self.key}"}) as client:
+            async def post(body: dict, idem: str) -> None:
+                r = await client.post("/v1/funding-events", json=body, headers={"Idempotency-Key": idem})
+                if r.status_code != 202:
+                    raise RuntimeError(f"benchmark: propagation event refused: {r.status_code} {r.text[:300]}")
+
+            # Warm-up: each objective funded once; its lead hears of it (and the notifier
+            # has learned the objective and its lead before the timed part starts).
+            warm = self.stack.mail.count
+            await gather_limited(32, [lambda k=k: post({
+                "type": "commitment", "line_id": f"ALERT-{k}", "objective_id": ids[k],
+                "instrument_id": "por-fesr-liguria", "fiscal_year": YEAR, "committed_cents": need,
+                "reason": "warm-up"}, f"alert-warm-{k}") for k in range(objectives)])
+
+            async def warmed() -> bool:
+                return self.stack.mail.count - warm >= objectives
+            await eventually(warmed, timeout=120, what=f"{objectives} warm-up alerts delivered")
+            await asyncio.sleep(1.0)
+            before = await self._histogram()
+            mails_before = self.stack.mail.count
+            total = int(rate * seconds)
+            sent: list[asyncio.Task] = []
+            started = time.perf_counter()
+            for i in range(total):
+                delay = started + i / rate - time.perf_counter()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                k, flip = i % objectives, i // objectives
+                amount = need // 2 if flip % 2 == 0 else need  # AT_RISK, FUNDED, AT_RISK, ...
+                sent.append(asyncio.create_task(post(
+                    {"type": "revision", "line_id": f"ALERT-{k}", "committed_cents": amount,
+                     "reason": f"revision {flip}"}, f"alert-{i}")))
+            await asyncio.gather(*sent)
+            sending = time.perf_counter() - started
+
+            async def delivered() -> bool:
+                return self.stack.mail.count - mails_before >= total
+            try:
+                await eventually(delivered, timeout=120, what=f"{total} alerts delivered", interval=0.25)
+            except RuntimeError as exc:
+                print(exc)
+            # a cut is also a funding drop, told in its own e-mail: wait for the mail to stop
+            count, quiet_since = self.stack.mail.count, time.perf_counter()
+            while time.perf_counter() - quiet_since < 1.5:
+                await asyncio.sleep(0.1)
+                if self.stack.mail.count != count:
+                    count, quiet_since = self.stack.mail.count, time.perf_counter()
+            after = await self._histogram()
+        observed = {b: after.get(b, 0) - before.get(b, 0) for b in after}
+        count = observed.get(float("inf"), 0)
+        return {"rate_per_s": rate, "events": total, "achieved_rate_per_s": round(total / sending, 1),
+                "objectives": objectives, "alerts_delivered": self.stack.mail.count - mails_before,
+                "alerts_timed": int(count),
+                "p50_s": round(_quantile(observed, 0.50), 3), "p99_s": round(_quantile(observed, 0.99), 3),
+                "measured": "regia_funding_to_alert_seconds (notifier /metrics, email channel): from the"
+                            " funding event's acceptance to the SMTP server accepting the alert;"
+                            " percentiles interpolated inside histogram buckets"}
+
+    async def _histogram(self) -> dict[float, float]:
+        async with httpx.AsyncClient(timeout=30) as client:
+            text = (await client.get(f"{self.url('notifier')}/metrics")).text
+        buckets: dict[float, float] = {}
+        for match in re.finditer(r'^regia_funding_to_alert_seconds_bucket\{([^}]*)\} (\S+)$', text, re.M):
+            labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+            if labels.get("channel") != "email":
+                continue
+            le = float("inf") if labels["le"] == "+Inf" else float(labels["le"])
+            buckets[le] = buckets.get(le, 0) + float(match.group(2))
+        return buckets
+
+    async def rebuild(self, entries: int, objectives: int) -> dict:
+        """Fill line_allocations to `entries` lines, then rebuild coverage from scratch."""
+        conn = await asyncpg.connect(self.stack.dsn, server_settings={"search_path": "objectives"})
+        try:
+            held = await conn.fetchval("SELECT count(*) FROM line_allocations")
+            missing = max(0, entries - held)
+            seeded = time.perf_counter()
+            for at in range(0, missing, 100_000):
+                rows = [(f"SEED-{i}", f"obj-{i % objectives}", YEAR, "REGIONE", "regione-liguria",
+                         (i * 7919 % 50_000 + 1) * 100, 0, 1) for i in range(at, min(missing, at + 100_000))]
+                await conn.copy_records_to_table(
+                    "line_allocations", records=rows,
+                    columns=["line_id", "objective_id", "fiscal_year", "level", "institution_id",
+                             "committed_cents", "disbursed_cents", "line_version"])
+            await conn.execute("ANALYZE line_allocations")
+            seeding = time.perf_counter() - seeded
+            expected = await conn.fetchval("SELECT sum(committed_cents) FROM line_allocations"
+                                           " WHERE objective_id LIKE 'obj-%' AND fiscal_year = $1", YEAR)
+        finally:
+            await conn.close()
+        async with httpx.AsyncClient(headers=self.stack.admin_headers, timeout=3600) as admin:
+            started = time.perf_counter()
+            body = await self.check(await admin.post(f"{self.url('objectives')}/v1/admin/rebuild/coverage",
+                                                     params={"from_scratch": "true"}), 200)
+            took = time.perf_counter() - started
+        committed = await self.scalar("objectives", "SELECT coalesce(sum(committed_cents), 0) FROM coverage"
+                                      " WHERE objective_id LIKE 'obj-%' AND fiscal_year = $1", YEAR)
+        return {"lines": body["lines"], "objective_years": body["objective_years"],
+                "events_published": body["events_published"], "seconds": round(took, 3),
+                "lines_per_s": round(body["lines"] / took), "seeding_seconds": round(seeding, 3),
+                "coverage_exact": committed == expected,
+                "measured": "POST /v1/admin/rebuild/coverage?from_scratch=true on line_allocations holding"
+                            " one row per ledger entry (every entry its own line, the worst case)"}
+
+
+def _quantile(buckets: dict[float, float], q: float) -> float:
+    """Prometheus' histogram_quantile: linear inside the bucket the rank falls in."""
+    bounds = sorted(buckets)
+    total = buckets.get(float("inf"), 0)
+    if total <= 0:
+        return 0.0
+    rank = q * total
+    lower, below = 0.0, 0.0
+    for bound in bounds:
+        count = buckets[bound]
+        if count >= rank:
+            if bound == float("inf"):
+                return lower
+            inside = count - below
+            return lower + (bound - lower) * ((rank - below) / inside if inside else 0)
+        lower, below = bound, count
+    return lower
