@@ -89,6 +89,11 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
         f"objectives-{n}" for n in range(2, sizes.objectives_replicas + 1)]
 
     def phase(name: str) -> None:
+        done = [k for k in ("limits", "baseline", "end_to_end", "http", "propagation", "rebuild") if k in result]
+        if done:  # each section as soon as it is measured, so a failure later loses nothing
+            print(f"benchmark: {done[-1]}: {json.dumps(result[done[-1]])}", flush=True)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(result, indent=2) + "\n")
         stack.rss.phase = name
         print(f"benchmark: {name} ({time.perf_counter() - began:.0f}s)", flush=True)
 
