@@ -37,16 +37,25 @@ Publish = Callable[[Sequence[OutboxRow]], Awaitable[None]]
 
 
 async def append(conn: asyncpg.Connection, topic: str, envelopes: Sequence[Envelope]) -> None:
-    """Add events to the outbox, in the caller's transaction."""
+    """Add events to the outbox, in the caller's transaction, with one statement.
+
+    The ids (bigserial) follow the order of `envelopes` (ORDER BY the ordinality): the
+    relay publishes in id order, which is what keeps the events of a key in order. One
+    statement also fires the statement-level NOTIFY trigger once, not once per event.
+    """
     if not envelopes:
         return
-    await conn.executemany(
+    await conn.execute(
         "INSERT INTO outbox (event_id, topic, key, type, body, correlation_id)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        [
-            (e.event_id, topic, e.key, e.type, e.model_dump_json(), e.correlation_id)
-            for e in envelopes
-        ],
+        " SELECT e.event_id, $1, e.key, e.type, e.body, e.correlation_id"
+        " FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])"
+        " WITH ORDINALITY AS e(event_id, key, type, body, correlation_id, n) ORDER BY e.n",
+        topic,
+        [e.event_id for e in envelopes],
+        [e.key for e in envelopes],
+        [e.type for e in envelopes],
+        [e.model_dump_json() for e in envelopes],
+        [e.correlation_id for e in envelopes],
     )
 
 

@@ -40,17 +40,33 @@ class Cause:
 async def apply_funding_events(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Envelope]:
     """Apply a batch of funding events: newest line versions win, then every objective-year
     whose money moved, and its ancestors, is recomputed once for the whole batch."""
-    causes: dict[Key, Cause] = {}
-    states = []
+    states, causes = newest_of_batch(events)
+    touched = await allocations.apply_newer(conn, states)
+    return await recompute(conn, sorted(touched), causes)
+
+
+def newest_of_batch(events: Sequence[Received]) -> tuple[list[LineState], dict[Key, Cause]]:
+    """The newest state of each line in the batch (whatever the order the events came in,
+    repeats included), and for each objective-year the cause to carry on: the event that
+    brought the winning state of one of its lines (the last such in the batch), so an alert
+    traces back to the version that counted, not to an older one delivered after it."""
+    by_state: dict[LineState, Received] = {}
     for event in events:
         p = event.payload
         assert isinstance(p, FundingLineChanged)
-        states.append(LineState(p.line_id, p.objective_id, p.fiscal_year, p.level.value,
-                                p.institution_id, p.committed_cents, p.disbursed_cents, p.line_version))
-        causes[(p.objective_id, p.fiscal_year)] = Cause(event.envelope.correlation_id, str(event.envelope.event_id),
-                                                        event.envelope.origin)
-    touched = await allocations.apply_newer(conn, latest_per_line(states))
-    return await recompute(conn, sorted(touched), causes)
+        state = LineState(p.line_id, p.objective_id, p.fiscal_year, p.level.value,
+                          p.institution_id, p.committed_cents, p.disbursed_cents, p.line_version)
+        by_state.setdefault(state, event)
+    states = latest_per_line(by_state)
+    winners = {by_state[s].envelope.event_id for s in states}
+    causes: dict[Key, Cause] = {}
+    for event in events:  # in batch order: the last winner of a key is its cause
+        p = event.payload
+        if event.envelope.event_id in winners:
+            assert isinstance(p, FundingLineChanged)
+            causes[(p.objective_id, p.fiscal_year)] = Cause(
+                event.envelope.correlation_id, str(event.envelope.event_id), event.envelope.origin)
+    return states, causes
 
 
 async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mapping[Key, Cause]) -> list[Envelope]:

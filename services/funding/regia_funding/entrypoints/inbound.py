@@ -2,19 +2,26 @@
 
 A message is one funding command in the JSON of `POST /v1/funding-events`, with the
 institution's key in an `authorization: Bearer …` header and an `idempotency-key` header.
-It goes through the very same authentication, validation and use case as HTTP. Each
-message is its own transaction, and its Idempotency-Key record makes a redelivery after a
+It goes through the very same authentication, validation and use case as HTTP. A batch
+of messages is ONE transaction, each message under its own savepoint (the use case's
+transaction, nested): a refused message leaves no trace and the others of its batch still
+commit together, then the offsets. Its Idempotency-Key record makes a redelivery after a
 crash change nothing. A message that is refused (bad key, bad JSON, a broken rule) goes to
 `regia.funding.inbound.rejected.v1` with the reason and the original message (without its
-key), and the partition moves on; only a transient failure (the database away) rewinds.
+key), once its batch has committed, and the partition moves on; only a transient failure
+(the database away, a deadlock with a concurrent request) rolls the whole batch back and
+rewinds it.
 """
 
 import base64
+import contextlib
 import hashlib
 import json
 import secrets
+from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
@@ -28,12 +35,15 @@ from regia_shared.refusal import Refused
 from regia_shared.runtime import ServiceRuntime
 
 from ..domain.commands import COMMAND_TYPES, FundingCommand
-from ..handlers import BatchRefused, record_funding_events
+from ..handlers import BatchRefused, Caller, record_funding_events
 from .auth import caller_for_key
 
 log = get_logger(__name__)
 COMMAND = TypeAdapter(FundingCommand)
 CHANNEL = "kafka"
+# Small enough that a batch holds its lines' locks (which concurrent HTTP requests on the
+# same lines wait for) only briefly; large enough that one commit serves many messages.
+MAX_BATCH = 100
 
 
 class Rejected(Exception):
@@ -49,28 +59,59 @@ def register(runtime: ServiceRuntime) -> None:
                        ["reason"], registry=runtime.registry)
 
     @runtime.broker.subscriber(
-        topics.FUNDING_INBOUND, group_id="funding.inbound", batch=True, max_records=200,
+        topics.FUNDING_INBOUND, group_id="funding.inbound", batch=True, max_records=MAX_BATCH,
         auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
         session_timeout_ms=runtime.settings.kafka_session_timeout_ms, title="funding.inbound",
     )
     async def handle(_: list[Any], message: KafkaMessage) -> None:
-        for record in message.raw_message:
-            try:
-                await _accept(runtime, record)
-                accepted.inc()
-            except Rejected as refusal:
-                rejected.labels(refusal.error).inc()
-                log.info("inbound funding event rejected", error=refusal.error, field=refusal.field,
-                         partition=record.partition, offset=record.offset)
-                await runtime.broker.publish(
-                    _rejection(record, refusal), topic=topics.FUNDING_INBOUND_REJECTED, key=record.key,
-                    headers={"content-type": "application/json", "error": refusal.error})
+        records: list[ConsumerRecord] = message.raw_message
+        refused: list[tuple[ConsumerRecord, Rejected]] = []
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            # Any exception but a refusal escapes here: the whole batch rolls back and is
+            # redelivered (nack), and the Idempotency-Keys make what commits later count once.
+            batch = _BatchConnection(conn)
+            callers: dict[str, Caller | None] = {}
+            for record in records:
+                try:
+                    await _accept(batch, record, callers)
+                except Rejected as refusal:
+                    refused.append((record, refusal))
+        # Counted and published only once the batch has committed: a batch that rolled back
+        # is redelivered, and counted then.
+        accepted.inc(len(records) - len(refused))
+        for record, refusal in refused:
+            rejected.labels(refusal.error).inc()
+            log.info("inbound funding event rejected", error=refusal.error, field=refusal.field,
+                     partition=record.partition, offset=record.offset)
+            await runtime.broker.publish(
+                _rejection(record, refusal), topic=topics.FUNDING_INBOUND_REJECTED, key=record.key,
+                headers={"content-type": "application/json", "error": refusal.error})
 
 
-async def _accept(runtime: ServiceRuntime, record: ConsumerRecord) -> None:
+class _BatchConnection:
+    """Stands in for the pool so that the key lookup and the use case run on the batch's
+    connection: `acquire()` yields it, and the use case's `conn.transaction()`, opened
+    inside the batch's transaction, is a savepoint of it (asyncpg nests them so)."""
+
+    def __init__(self, conn: asyncpg.Connection) -> None:
+        self._conn = conn
+
+    @contextlib.asynccontextmanager
+    async def acquire(self) -> AsyncIterator[asyncpg.Connection]:
+        yield self._conn
+
+
+async def _accept(pool: _BatchConnection, record: ConsumerRecord, callers: dict[str, Caller | None]) -> None:
     headers = {k.lower(): v.decode(errors="replace") for k, v in (record.headers or ())}
     scheme, _, token = headers.get("authorization", "").partition(" ")
-    caller = await caller_for_key(runtime.pool, token.strip(), CHANNEL) if scheme.lower() == "bearer" else None
+    token, caller = token.strip(), None
+    if scheme.lower() == "bearer":
+        # One lookup per key per batch (a batch mostly carries one institution's key). A key
+        # revoked while its batch runs still counts for the rest of it, as it does for an
+        # HTTP request authenticated just before the revocation.
+        if token not in callers:
+            callers[token] = await caller_for_key(pool, token, CHANNEL)  # type: ignore[arg-type]
+        caller = callers[token]
     if caller is None:
         raise Rejected("unauthorized", "missing or invalid API key in the 'authorization' header",
                        "authorization")
@@ -91,7 +132,9 @@ async def _accept(runtime: ServiceRuntime, record: ConsumerRecord) -> None:
     bind_contextvars(correlation_id=correlation_id, institution=caller.institution_id)
     fingerprint = hashlib.sha256(json.dumps([command.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
     try:
-        await record_funding_events(runtime.pool, caller, [command], batch=False,
+        # Its transaction is a savepoint of the batch's: a refusal rolls back this message's
+        # Idempotency-Key claim and writes, and nothing else of the batch.
+        await record_funding_events(pool, caller, [command], batch=False,  # type: ignore[arg-type]
                                     idempotency_key=idempotency_key, request_sha256=fingerprint,
                                     correlation_id=correlation_id)
     except Refused as refusal:

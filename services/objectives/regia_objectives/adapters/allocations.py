@@ -12,9 +12,15 @@ async def apply_newer(conn: asyncpg.Connection, states: Sequence[LineState]) -> 
     """Upsert the states whose version is newer than the one held, in one statement;
     return the (objective, year) pairs whose money changed. `states` must hold one state
     per line (see `latest_per_line`): PostgreSQL refuses to update a row twice in one
-    statement."""
+    statement.
+
+    Set-based on purpose: the version check happens in the upsert's WHERE, against the row
+    as locked, so it needs no read beforehand and no lock held between a read and a write;
+    an older or repeated version updates nothing and is not returned. Rows are upserted in
+    line order, so two batches touching the same lines lock them in the same order."""
     if not states:
         return set()
+    states = sorted(states, key=lambda s: s.line_id)
     rows = await conn.fetch(
         "INSERT INTO line_allocations (line_id, objective_id, fiscal_year, level, institution_id,"
         " committed_cents, disbursed_cents, line_version)"

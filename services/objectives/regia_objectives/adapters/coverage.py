@@ -18,25 +18,38 @@ def _coverage(r: asyncpg.Record) -> YearCoverage:
 
 async def held(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], YearCoverage]:
     # FOR UPDATE: two replicas recomputing one objective serialise here, so the status
-    # transition each publishes starts from what the other committed.
+    # transition each publishes starts from what the other committed. ORDER BY: rows are
+    # locked in key order, so two batches sharing ancestors (a programme, the plan's
+    # vision) queue behind each other instead of deadlocking.
     rows = await conn.fetch(
         "SELECT c.* FROM coverage c JOIN unnest($1::text[], $2::int[]) AS k(objective_id, fiscal_year)"
-        " USING (objective_id, fiscal_year) FOR UPDATE OF c",
+        " USING (objective_id, fiscal_year) ORDER BY c.objective_id, c.fiscal_year FOR UPDATE OF c",
         [k[0] for k in keys], [k[1] for k in keys])
     return {(r["objective_id"], r["fiscal_year"]): _coverage(r) for r in rows}
 
 
 async def save(conn: asyncpg.Connection, rows: Sequence[YearCoverage]) -> None:
-    await conn.executemany(
+    """Upsert the rows with one statement. Each (objective, year) at most once: PostgreSQL
+    refuses to update a row twice in one statement."""
+    if not rows:
+        return
+    rows = sorted(rows, key=lambda c: (c.objective_id, c.fiscal_year))  # lock order, as in held()
+    await conn.execute(
         "INSERT INTO coverage (objective_id, fiscal_year, need_cents, committed_cents, disbursed_cents,"
         " committed_by_level, coverage_bp, status, dominant_level)"
-        " VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)"
+        " SELECT k.objective_id, k.fiscal_year, k.need_cents, k.committed_cents, k.disbursed_cents,"
+        " k.committed_by_level::jsonb, k.coverage_bp, k.status, k.dominant_level"
+        " FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],"
+        " $7::int[], $8::text[], $9::text[]) AS k(objective_id, fiscal_year, need_cents, committed_cents,"
+        " disbursed_cents, committed_by_level, coverage_bp, status, dominant_level)"
         " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET need_cents = EXCLUDED.need_cents,"
         " committed_cents = EXCLUDED.committed_cents, disbursed_cents = EXCLUDED.disbursed_cents,"
         " committed_by_level = EXCLUDED.committed_by_level, coverage_bp = EXCLUDED.coverage_bp,"
         " status = EXCLUDED.status, dominant_level = EXCLUDED.dominant_level, updated_at = now()",
-        [(c.objective_id, c.fiscal_year, c.need_cents, c.committed_cents, c.disbursed_cents,
-          json.dumps(c.committed_by_level), c.coverage_bp, c.status.value, c.dominant_level) for c in rows])
+        [c.objective_id for c in rows], [c.fiscal_year for c in rows], [c.need_cents for c in rows],
+        [c.committed_cents for c in rows], [c.disbursed_cents for c in rows],
+        [json.dumps(c.committed_by_level) for c in rows], [c.coverage_bp for c in rows],
+        [c.status.value for c in rows], [c.dominant_level for c in rows])
 
 
 async def of_objective(conn: asyncpg.Connection, objective_id: str) -> list[YearCoverage]:
