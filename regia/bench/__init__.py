@@ -19,12 +19,14 @@ def bench(
     replicas: int = typer.Option(1, "--objectives-replicas", help="Objectives service processes."),
     out: Path = typer.Option(Path(".regia/bench.json"), "--out", help="Where the JSON results go."),
     keep: bool = typer.Option(False, "--keep", help="Keep the temporary directory (data and service logs)."),
+    only: str | None = typer.Option(None, "--only", help="Comma-separated sections to measure (limits, baseline,"
+                                    " end_to_end, http, propagation, rebuild); default all. Targets need theirs."),
 ) -> None:
     """Benchmark Regia on the embedded default (its own PostgreSQL and Tansu in a temp dir).
 
     Measures the raw broker and PostgreSQL rates, a one-transaction-per-message baseline, Regia end to end (inbound topic to coverage events), HTTP ingestion, funding-to-alert latency at 200 events/s, the coverage rebuild and each process's peak memory; writes JSON to --out and prints a table with the targets and whether they are met.
     """
-    from .run import Sizes, main
+    from .run import SECTIONS, Sizes, main
 
     sizes = Sizes.quick() if quick else Sizes()
     for name, value in (("events", events), ("objectives", objectives), ("ledger_entries", ledger),
@@ -34,4 +36,11 @@ def bench(
     if events is not None and baseline_events is None:
         sizes.baseline_events = max(100, events // 5)
     sizes.partitions, sizes.objectives_replicas = partitions, replicas
+    if only is not None:
+        chosen = tuple(s.strip() for s in only.split(",") if s.strip())
+        unknown = [s for s in chosen if s not in SECTIONS]
+        if unknown or not chosen:
+            raise typer.BadParameter(f"unknown section(s) {', '.join(unknown) or '(none)'}; choose from"
+                                     f" {', '.join(SECTIONS)}", param_hint="--only")
+        sizes.sections = chosen
     main(sizes, out, keep)

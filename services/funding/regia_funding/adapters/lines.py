@@ -1,6 +1,8 @@
 """asyncpg adapter for funding lines and their ledger."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 from uuid import UUID
 
 import asyncpg
@@ -9,6 +11,7 @@ from regia_shared.levels import GovernmentLevel
 
 from ..domain.line import FundingLine, LedgerEntry, LineStatus
 
+T = TypeVar("T")
 _LINE_COLUMNS = ("line_id, institution_id, instrument_id, level, objective_id, fiscal_year,"
                  " committed_cents, disbursed_cents, version, status")
 
@@ -29,35 +32,89 @@ async def get(conn: asyncpg.Connection, line_id: str, *, for_update: bool = Fals
     return _line(row) if row else None
 
 
+async def lock(conn: asyncpg.Connection, line_ids: Sequence[str]) -> dict[str, FundingLine]:
+    """The lines that exist among `line_ids`, locked FOR UPDATE in line id order: every
+    writer of lines locks them in that one order, so two batches sharing lines wait for
+    each other instead of deadlocking."""
+    rows = await conn.fetch(f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE line_id = ANY($1::text[])"
+                            " ORDER BY line_id FOR UPDATE", list(line_ids))
+    return {r["line_id"]: _line(r) for r in rows}
+
+
 async def active_in_year(conn: asyncpg.Connection, fiscal_year: int) -> list[FundingLine]:
     rows = await conn.fetch(f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE fiscal_year = $1"
                             " AND status = 'ACTIVE' ORDER BY line_id FOR UPDATE", fiscal_year)
     return [_line(r) for r in rows]
 
 
-async def save(conn: asyncpg.Connection, entry: LedgerEntry, *, pushed_by: str, key_id: str | None,
-               channel: str, event_id: UUID, correlation_id: str) -> int:
-    """Write the line's new state and append its ledger entry; returns the entry id."""
-    line = entry.line
-    if line.version == 1:
-        # A concurrent opening of the same line id loses on the primary key.
+@dataclass(frozen=True)
+class Recorded:
+    """Who recorded an entry, how, and the event that announces it."""
+
+    pushed_by: str
+    key_id: str | None
+    channel: str
+    event_id: UUID
+    correlation_id: str
+
+
+async def save_many(conn: asyncpg.Connection, entries: Sequence[LedgerEntry],
+                    recorded: Sequence[Recorded]) -> list[int]:
+    """Write the lines' final states and append every entry, in three statements whatever
+    the number of entries; returns the entry ids in the order of `entries`.
+
+    A line whose first entry here is its version 1 is new and is inserted, so a concurrent
+    opening of the same line id fails on the primary key (the caller's transaction rolls
+    back, and is retried against the line that now exists); the others are updated."""
+    final = {e.line.line_id: e.line for e in entries}  # the last entry of a line leaves its state
+    opened: set[str] = set()
+    for entry in reversed(entries):  # ends holding, for each line, its first entry's version
+        opened.discard(entry.line.line_id)
+        if entry.line.version == 1:
+            opened.add(entry.line.line_id)
+    new = [line for line_id, line in final.items() if line_id in opened]
+    changed = [line for line_id, line in final.items() if line_id not in opened]
+    if new:
         await conn.execute(
-            f"INSERT INTO funding_lines ({_LINE_COLUMNS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-            line.line_id, line.institution_id, line.instrument_id, line.level.value, line.objective_id,
-            line.fiscal_year, line.committed_cents, line.disbursed_cents, line.version, line.status.value)
-    else:
+            f"INSERT INTO funding_lines ({_LINE_COLUMNS}) SELECT * FROM unnest($1::text[], $2::text[],"
+            " $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::int[], $10::text[])",
+            *_columns(new, lambda x: (x.line_id, x.institution_id, x.instrument_id, x.level.value,
+                                      x.objective_id, x.fiscal_year, x.committed_cents,
+                                      x.disbursed_cents, x.version, x.status.value)))
+    if changed:
         await conn.execute(
-            "UPDATE funding_lines SET committed_cents = $2, disbursed_cents = $3, version = $4,"
-            " status = $5, updated_at = now() WHERE line_id = $1",
-            line.line_id, line.committed_cents, line.disbursed_cents, line.version, line.status.value)
-    return await conn.fetchval(
+            "UPDATE funding_lines l SET committed_cents = u.committed, disbursed_cents = u.disbursed,"
+            " version = u.version, status = u.status, updated_at = now()"
+            " FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[], $5::text[])"
+            " AS u(line_id, committed, disbursed, version, status) WHERE l.line_id = u.line_id",
+            *_columns(changed, lambda x: (x.line_id, x.committed_cents, x.disbursed_cents, x.version,
+                                          x.status.value)))
+    if not entries:
+        return []
+    rows = await conn.fetch(
         "INSERT INTO ledger_entries (line_id, line_version, kind, delta_cents, disbursed_delta_cents,"
         " committed_after, disbursed_after, reason, pushed_by, key_id, channel, event_id,"
         " correlation_id, counterpart_line_id)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14) RETURNING entry_id",
-        line.line_id, line.version, entry.kind.value, entry.committed_delta_cents,
-        entry.disbursed_delta_cents, line.committed_cents, line.disbursed_cents, entry.reason,
-        pushed_by, key_id, channel, event_id, correlation_id, entry.counterpart_line_id)
+        " SELECT line_id, line_version, kind, delta, disbursed_delta, committed_after, disbursed_after,"
+        " reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart"
+        " FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],"
+        " $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::uuid[], $13::text[], $14::text[])"
+        " WITH ORDINALITY AS e(line_id, line_version, kind, delta, disbursed_delta, committed_after,"
+        " disbursed_after, reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, n)"
+        " ORDER BY n RETURNING entry_id, event_id",
+        *_columns(list(zip(entries, recorded, strict=True)), lambda p: (
+            p[0].line.line_id, p[0].line.version, p[0].kind.value, p[0].committed_delta_cents,
+            p[0].disbursed_delta_cents, p[0].line.committed_cents, p[0].line.disbursed_cents,
+            p[0].reason, p[1].pushed_by, p[1].key_id, p[1].channel, p[1].event_id,
+            p[1].correlation_id, p[0].counterpart_line_id)))
+    # Mapped back by event id, which is unique per entry: RETURNING promises no order.
+    ids = {r["event_id"]: r["entry_id"] for r in rows}
+    return [ids[r.event_id] for r in recorded]
+
+
+def _columns(items: Sequence[T], row: Callable[[T], tuple]) -> list[list]:
+    """Rows to the column arrays `unnest` takes."""
+    return [list(column) for column in zip(*(row(i) for i in items), strict=True)]
 
 
 _ENTRY_COLUMNS = ("entry_id, line_id, line_version, kind, delta_cents AS committed_delta_cents,"

@@ -1,6 +1,8 @@
 """asyncpg adapter for what funding checks commands against: instruments, the objectives
 the objectives service announced, and the budget window."""
 
+from collections.abc import Sequence
+
 import asyncpg
 
 from regia_shared.levels import GovernmentLevel
@@ -8,11 +10,13 @@ from regia_shared.levels import GovernmentLevel
 from ..domain.rules import Instrument, Window
 
 
-async def instrument(conn: asyncpg.Connection, instrument_id: str) -> Instrument | None:
-    row = await conn.fetchrow(
+async def instruments_among(conn: asyncpg.Connection, instrument_ids: Sequence[str]) -> dict[str, Instrument]:
+    rows = await conn.fetch(
         "SELECT i.instrument_id, i.institution_id, s.level FROM instruments i"
-        " JOIN institutions s USING (institution_id) WHERE i.instrument_id = $1", instrument_id)
-    return Instrument(row["instrument_id"], row["institution_id"], GovernmentLevel(row["level"])) if row else None
+        " JOIN institutions s USING (institution_id) WHERE i.instrument_id = ANY($1::text[])",
+        list(instrument_ids))
+    return {r["instrument_id"]: Instrument(r["instrument_id"], r["institution_id"], GovernmentLevel(r["level"]))
+            for r in rows}
 
 
 async def add_instrument(conn: asyncpg.Connection, instrument_id: str, institution_id: str, name: str,
@@ -36,8 +40,10 @@ async def instruments(conn: asyncpg.Connection, institution_id: str | None) -> l
     return [dict(r) for r in rows]
 
 
-async def objective_known(conn: asyncpg.Connection, objective_id: str) -> bool:
-    return bool(await conn.fetchval("SELECT 1 FROM known_objectives WHERE objective_id = $1", objective_id))
+async def objectives_known_among(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> frozenset[str]:
+    rows = await conn.fetch("SELECT objective_id FROM known_objectives WHERE objective_id = ANY($1::text[])",
+                            list(objective_ids))
+    return frozenset(r["objective_id"] for r in rows)
 
 
 async def objective(conn: asyncpg.Connection, objective_id: str) -> dict | None:

@@ -41,3 +41,19 @@ class NoSuchMoney(FundingError):
     """Disbursing, reallocating or rolling over more than the line holds."""
 
     status, code = 422, "insufficient_funds"
+
+
+class IdempotencyKeyReused(FundingError):
+    status, code = 422, "idempotency_key_reused"
+
+
+class BatchRefused(FundingError):
+    """Some commands of an all-or-nothing batch were refused: it lists every one of them."""
+
+    status, code = 422, "batch_refused"
+
+    def __init__(self, refusals: list[tuple[int, Refused]]) -> None:
+        self.details = [{"index": i, "error": r.code, "field": r.field, "message": r.message}
+                        for i, r in refusals]
+        super().__init__(f"{len(refusals)} of the batch's events were refused; nothing was recorded: "
+                         + "; ".join(f"[{d['index']}] {d['message']}" for d in self.details))

@@ -3,9 +3,9 @@
 A message is one funding command in the JSON of `POST /v1/funding-events`, with the
 institution's key in an `authorization: Bearer …` header and an `idempotency-key` header.
 It goes through the very same authentication, validation and use case as HTTP. A batch
-of messages is ONE transaction, each message under its own savepoint (the use case's
-transaction, nested): a refused message leaves no trace and the others of its batch still
-commit together, then the offsets. Its Idempotency-Key record makes a redelivery after a
+of messages is ONE transaction, decided set-based with each message a request of its own
+(`execution.execute`): a refused message leaves no trace and the others of its batch
+still commit together, then the offsets. Its Idempotency-Key record makes a redelivery after a
 crash change nothing. A message that is refused (bad key, bad JSON, a broken rule) goes to
 `regia.funding.inbound.rejected.v1` with the reason and the original message (without its
 key), once its batch has committed, and the partition moves on; only a transient failure
@@ -30,20 +30,21 @@ from pydantic import TypeAdapter, ValidationError
 
 from regia_shared import topics
 from regia_shared.errors import field_name
-from regia_shared.logs import bind_contextvars, get_logger
+from regia_shared.logs import get_logger
 from regia_shared.refusal import Refused
 from regia_shared.runtime import ServiceRuntime
 
 from ..domain.commands import COMMAND_TYPES, FundingCommand
-from ..handlers import BatchRefused, Caller, record_funding_events
+from ..handlers import BatchRefused, Caller, Request, record_requests
 from .auth import caller_for_key
 
 log = get_logger(__name__)
 COMMAND = TypeAdapter(FundingCommand)
 CHANNEL = "kafka"
-# Small enough that a batch holds its lines' locks (which concurrent HTTP requests on the
-# same lines wait for) only briefly; large enough that one commit serves many messages.
-MAX_BATCH = 100
+# A batch is decided set-based (about ten statements whatever its size), so it holds its
+# lines' locks, which concurrent HTTP requests on the same lines wait for, for tens of
+# milliseconds; large enough that one commit serves many messages.
+MAX_BATCH = 500
 
 
 class Rejected(Exception):
@@ -62,6 +63,7 @@ def register(runtime: ServiceRuntime) -> None:
         topics.FUNDING_INBOUND, group_id="funding.inbound", batch=True, max_records=MAX_BATCH,
         auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
         session_timeout_ms=runtime.settings.kafka_session_timeout_ms, title="funding.inbound",
+        decoder=raw_batch,
     )
     async def handle(_: list[Any], message: KafkaMessage) -> None:
         records: list[ConsumerRecord] = message.raw_message
@@ -69,13 +71,16 @@ def register(runtime: ServiceRuntime) -> None:
         async with runtime.pool.acquire() as conn, conn.transaction():
             # Any exception but a refusal escapes here: the whole batch rolls back and is
             # redelivered (nack), and the Idempotency-Keys make what commits later count once.
-            batch = _BatchConnection(conn)
             callers: dict[str, Caller | None] = {}
+            requests: list[tuple[ConsumerRecord, Request]] = []
             for record in records:
                 try:
-                    await _accept(batch, record, callers)
+                    requests.append((record, await _request(_BatchConnection(conn), record, callers)))
                 except Rejected as refusal:
                     refused.append((record, refusal))
+            outcomes = await record_requests(conn, [r for _, r in requests])
+            refused.extend((record, _rejected(outcome)) for (record, _), outcome in zip(requests, outcomes, strict=True)
+                           if isinstance(outcome, Refused))
         # Counted and published only once the batch has committed: a batch that rolled back
         # is redelivered, and counted then.
         accepted.inc(len(records) - len(refused))
@@ -88,10 +93,14 @@ def register(runtime: ServiceRuntime) -> None:
                 headers={"content-type": "application/json", "error": refusal.error})
 
 
+async def raw_batch(message: Any) -> list[Any]:
+    """faststream's decoder for this subscriber: the handler reads the records themselves,
+    so the default (a `json.loads` of every message, thrown away) is skipped."""
+    return []
+
+
 class _BatchConnection:
-    """Stands in for the pool so that the key lookup and the use case run on the batch's
-    connection: `acquire()` yields it, and the use case's `conn.transaction()`, opened
-    inside the batch's transaction, is a savepoint of it (asyncpg nests them so)."""
+    """Stands in for the pool so that the key lookup runs on the batch's connection."""
 
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
@@ -101,7 +110,8 @@ class _BatchConnection:
         yield self._conn
 
 
-async def _accept(pool: _BatchConnection, record: ConsumerRecord, callers: dict[str, Caller | None]) -> None:
+async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict[str, Caller | None]) -> Request:
+    """The request a message makes, or `Rejected` for one that is not even that."""
     headers = {k.lower(): v.decode(errors="replace") for k, v in (record.headers or ())}
     scheme, _, token = headers.get("authorization", "").partition(" ")
     token, caller = token.strip(), None
@@ -129,17 +139,13 @@ async def _accept(pool: _BatchConnection, record: ConsumerRecord, callers: dict[
     correlation_id = headers.get("correlation-id", "")
     if not (0 < len(correlation_id) <= 200 and correlation_id.isprintable()):  # no NUL into SQL
         correlation_id = secrets.token_hex(16)
-    bind_contextvars(correlation_id=correlation_id, institution=caller.institution_id)
     fingerprint = hashlib.sha256(json.dumps([command.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
-    try:
-        # Its transaction is a savepoint of the batch's: a refusal rolls back this message's
-        # Idempotency-Key claim and writes, and nothing else of the batch.
-        await record_funding_events(pool, caller, [command], batch=False,  # type: ignore[arg-type]
-                                    idempotency_key=idempotency_key, request_sha256=fingerprint,
-                                    correlation_id=correlation_id)
-    except Refused as refusal:
-        details = refusal.details if isinstance(refusal, BatchRefused) else None
-        raise Rejected(refusal.code, refusal.message, refusal.field, details) from refusal
+    return Request(caller, [command], False, idempotency_key, fingerprint, correlation_id)
+
+
+def _rejected(refusal: Refused) -> Rejected:
+    details = refusal.details if isinstance(refusal, BatchRefused) else None
+    return Rejected(refusal.code, refusal.message, refusal.field, details)
 
 
 def _rejection(record: ConsumerRecord, refusal: Rejected) -> bytes:

@@ -1,0 +1,62 @@
+"""Which ledger entries one funding command makes. Pure: the caller reads, up front, every
+line, instrument and objective a whole batch of commands needs (a `View`), then decides
+each command against the lines as the commands before it left them."""
+
+from typing import Protocol
+
+from .commands import CommitFunding, DisburseFunding, FundingCommand, ReallocateFunding, ReviseFunding
+from .errors import LineNotFound
+from .line import FundingLine, LedgerEntry
+from . import rules
+from .rules import Instrument, Scope, Window
+
+
+class View(Protocol):
+    """What the rules are checked against."""
+
+    window: Window
+
+    def line(self, line_id: str) -> FundingLine | None: ...
+
+    def instrument(self, instrument_id: str) -> Instrument | None: ...
+
+    def objective_known(self, objective_id: str) -> bool: ...
+
+
+def lines_of(command: FundingCommand) -> tuple[str, ...]:
+    """The lines a command may change: what must be read, and locked, before deciding it."""
+    if isinstance(command, ReallocateFunding):
+        return command.line_id, command.to_line_id
+    return (command.line_id,)
+
+
+def objectives_of(command: FundingCommand) -> tuple[str, ...]:
+    if isinstance(command, CommitFunding):
+        return (command.objective_id,)
+    if isinstance(command, ReallocateFunding) and command.to_objective_id is not None:
+        return (command.to_objective_id,)
+    return ()
+
+
+def decide(command: FundingCommand, owner: str, scope: Scope, view: View) -> list[LedgerEntry]:
+    """The entries to append (one, or two for a reallocation), or a `Refused` raised."""
+    if isinstance(command, CommitFunding):
+        return [rules.open_line(command, owner, scope, view.instrument(command.instrument_id),
+                                view.objective_known(command.objective_id), view.line(command.line_id),
+                                view.window)]
+    if isinstance(command, ReallocateFunding):
+        source = _found(view.line(command.line_id), command.line_id)
+        known = command.to_objective_id is None or view.objective_known(command.to_objective_id)
+        return list(rules.reallocate(source, view.line(command.to_line_id), command, owner, scope, known))
+    line = _found(view.line(command.line_id), command.line_id)
+    if isinstance(command, ReviseFunding):
+        return [rules.revise(line, command, owner, scope)]
+    if isinstance(command, DisburseFunding):
+        return [rules.disburse(line, command, owner, scope)]
+    return [rules.revoke(line, command, owner, scope)]
+
+
+def _found(line: FundingLine | None, line_id: str) -> FundingLine:
+    if line is None:
+        raise LineNotFound(f"no funding line {line_id!r}", "line_id")
+    return line
