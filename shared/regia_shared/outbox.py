@@ -54,7 +54,7 @@ async def append(conn: asyncpg.Connection, topic: str, envelopes: Sequence[Envel
         [e.event_id for e in envelopes],
         [e.key for e in envelopes],
         [e.type for e in envelopes],
-        [e.model_dump_json() for e in envelopes],
+        [e.to_json().decode() for e in envelopes],
         [e.correlation_id for e in envelopes],
     )
 

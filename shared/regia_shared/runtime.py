@@ -21,7 +21,7 @@ from .apidocs import api_docs_router
 from .audit import install_audit
 from .db import create_pool, migrate
 from .errors import install_error_handlers
-from .kafka import ensure_topics, make_broker, outbox_publisher
+from .kafka import OutboxProducer, ensure_topics, make_broker
 from .limits import install_request_limits
 from .logs import configure_logging, get_logger
 from .metrics_refresh import GaugeRefresh, refresh_forever
@@ -51,6 +51,7 @@ class ServiceRuntime:
     broker: KafkaBroker = field(init=False)
     topics_needed: list[str] = field(default_factory=list, init=False)
     _pool: asyncpg.Pool | None = field(default=None, init=False)
+    _outbox_producer: OutboxProducer | None = field(default=None, init=False)
     _tasks: list[asyncio.Task] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
@@ -86,7 +87,10 @@ class ServiceRuntime:
         self.topics_needed = needed  # also what an outbox replay re-creates (outbox_replay)
         await ensure_topics(s.kafka_bootstrap_servers, needed, s.kafka_partitions)
         await self.broker.start()
-        relay = OutboxRelay(dsn, self.name, self._publish_counted(outbox_publisher(self.broker)),
+        self._outbox_producer = OutboxProducer(s.kafka_bootstrap_servers, idempotence=s.kafka_idempotence,
+                                               client_id=f"regia-{self.name}-outbox")
+        await self._outbox_producer.start()
+        relay = OutboxRelay(dsn, self.name, self._publish_counted(self._outbox_producer.publish),
                             batch_size=s.outbox_batch_size, poll_interval_s=s.outbox_poll_interval_s)
         self._spawn(relay.run(), "outbox-relay")
         self._spawn(self._watch_backlog(), "outbox-backlog")
@@ -127,6 +131,8 @@ class ServiceRuntime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.metrics.lag.close()
+        if self._outbox_producer is not None:
+            await self._outbox_producer.stop()
         await self.broker.stop()
         if self._pool is not None:
             await self._pool.close()

@@ -6,13 +6,12 @@ import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
-from faststream.kafka import KafkaBroker
 
 from regia_shared import outbox
 from regia_shared.db import create_pool, migrate
 from regia_shared.events.envelope import Envelope
 from regia_shared.events.partners import ObjectiveLeadAssigned
-from regia_shared.kafka import ensure_topics, outbox_publisher
+from regia_shared.kafka import OutboxProducer, ensure_topics
 
 from ..support import kafka
 from ..support.infra import Database
@@ -23,9 +22,9 @@ SCHEMA = "relaytest"
 
 @contextlib.asynccontextmanager
 async def relay(database: Database, bootstrap: str, poll_s: float) -> AsyncIterator[outbox.OutboxRelay]:
-    broker = KafkaBroker(bootstrap, enable_idempotence=False)
-    await broker.start()
-    r = outbox.OutboxRelay(database.dsn, SCHEMA, outbox_publisher(broker), poll_interval_s=poll_s, batch_size=50)
+    producer = OutboxProducer(bootstrap, idempotence=False)
+    await producer.start()
+    r = outbox.OutboxRelay(database.dsn, SCHEMA, producer.publish, poll_interval_s=poll_s, batch_size=50)
     task = asyncio.create_task(r.run())
     try:
         yield r
@@ -33,7 +32,7 @@ async def relay(database: Database, bootstrap: str, poll_s: float) -> AsyncItera
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        await broker.stop()
+        await producer.stop()
 
 
 async def write(database: Database, envelopes: list[Envelope]) -> None:

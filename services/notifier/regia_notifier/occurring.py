@@ -12,8 +12,11 @@ from .adapters import directory, objectives_seen
 from .domain.occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
 
 
-async def occurrence_of(conn: asyncpg.Connection, payload: EventPayload) -> Occurrence | None:
-    """The occurrence an event amounts to, or None (a coverage change that is no drop)."""
+async def occurrence_of(conn: asyncpg.Connection, payload: EventPayload,
+                        committed_before: int | None = None) -> Occurrence | None:
+    """The occurrence an event amounts to, or None (a coverage change that is no drop).
+    A coverage change is measured against `committed_before`, the amount it replaced,
+    which the caller recorded for the whole batch (`objectives_seen.swap_committed`)."""
     match payload:
         case ObjectiveStatusChanged():
             return StatusChange(
@@ -21,9 +24,7 @@ async def occurrence_of(conn: asyncpg.Connection, payload: EventPayload) -> Occu
                 payload.status, payload.coverage_bp, payload.need_cents, payload.committed_cents,
                 payload.at_risk_threshold_pct)
         case ObjectiveCoverageChanged():
-            # Always recorded, drop or not: the next change is measured against this one.
-            before = await objectives_seen.swap_committed(conn, payload.objective_id, payload.fiscal_year,
-                                                          payload.committed_cents)
+            before = committed_before
             if before is None or payload.committed_cents >= before:
                 return None
             return FundingDrop(payload.objective_id, payload.title, payload.fiscal_year, before,

@@ -29,6 +29,7 @@ from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
 
 from regia_shared import topics
+from regia_shared.consumer import raw_batch
 from regia_shared.errors import field_name
 from regia_shared.logs import get_logger
 from regia_shared.refusal import Refused
@@ -91,12 +92,6 @@ def register(runtime: ServiceRuntime) -> None:
             await runtime.broker.publish(
                 _rejection(record, refusal), topic=topics.FUNDING_INBOUND_REJECTED, key=record.key,
                 headers={"content-type": "application/json", "error": refusal.error})
-
-
-async def raw_batch(message: Any) -> list[Any]:
-    """faststream's decoder for this subscriber: the handler reads the records themselves,
-    so the default (a `json.loads` of every message, thrown away) is skipped."""
-    return []
 
 
 class _BatchConnection:

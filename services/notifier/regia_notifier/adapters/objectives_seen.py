@@ -2,6 +2,8 @@
 ObjectiveDefined) and the last committed amount of each objective-year (from
 ObjectiveCoverageChanged), against which a drop in funding is measured."""
 
+from collections.abc import Sequence
+
 import asyncpg
 
 from regia_shared.events.objectives import ObjectiveDefined
@@ -31,17 +33,30 @@ async def of_plan(conn: asyncpg.Connection, plan_id: str) -> tuple[str, ...]:
     return tuple({plan_id, *(r["objective_id"] for r in rows)})
 
 
-async def swap_committed(conn: asyncpg.Connection, objective_id: str, fiscal_year: int,
-                         committed_cents: int) -> int | None:
-    """Record the new committed amount; returns the one it replaces (None the first time).
+async def swap_committed(conn: asyncpg.Connection, changes: Sequence[tuple[str, int, int]]) -> list[int | None]:
+    """Record each (objective, year, committed) in turn; returns, for each, the amount it
+    replaces (None the first time), in two statements for the whole batch.
 
     Coverage events of one objective come in order (one key, one partition), and the
-    consumer applies a batch in order, so "the one before" is the previous event's."""
-    return await conn.fetchval(
-        "WITH before AS (SELECT committed_cents FROM objective_commitments"
-        "                WHERE objective_id = $1 AND fiscal_year = $2 FOR UPDATE),"
-        " saved AS (INSERT INTO objective_commitments (objective_id, fiscal_year, committed_cents)"
-        "           VALUES ($1, $2, $3) ON CONFLICT (objective_id, fiscal_year)"
-        "           DO UPDATE SET committed_cents = EXCLUDED.committed_cents)"
-        " SELECT committed_cents FROM before",
-        objective_id, fiscal_year, committed_cents)
+    consumer hands a batch over in order, so "the one before" is the previous event's:
+    the one held, or the previous change of the same objective-year in this batch. The
+    rows are locked in key order, the one order every batch takes them in."""
+    if not changes:
+        return []
+    keys = sorted({(objective, year) for objective, year, _ in changes})
+    rows = await conn.fetch(
+        "SELECT c.objective_id, c.fiscal_year, c.committed_cents FROM objective_commitments c"
+        " JOIN unnest($1::text[], $2::int[]) AS k(objective_id, fiscal_year) USING (objective_id, fiscal_year)"
+        " ORDER BY c.objective_id, c.fiscal_year FOR UPDATE OF c",
+        [k[0] for k in keys], [k[1] for k in keys])
+    held: dict[tuple[str, int], int] = {(r["objective_id"], r["fiscal_year"]): r["committed_cents"] for r in rows}
+    before: list[int | None] = []
+    for objective, year, committed in changes:
+        before.append(held.get((objective, year)))
+        held[(objective, year)] = committed
+    await conn.execute(
+        "INSERT INTO objective_commitments (objective_id, fiscal_year, committed_cents)"
+        " SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) ORDER BY 1, 2"
+        " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET committed_cents = EXCLUDED.committed_cents",
+        [k[0] for k in keys], [k[1] for k in keys], [held[k] for k in keys])
+    return before

@@ -14,6 +14,7 @@ from regia_shared.events.plans import AnnualReviewClosed
 from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
+from ..adapters import objectives_seen
 from ..alerting import AlertPlanner, Planned
 from ..metrics import NotifierMetrics
 from ..occurring import occurrence_of
@@ -23,12 +24,18 @@ log = get_logger(__name__)
 
 def alerting(planner: AlertPlanner):  # type: ignore[no-untyped-def]
     async def apply(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Planned]:
+        # Every coverage change is recorded, drop or not (the next is measured against it),
+        # for the whole batch at once.
+        changes = [e for e in events if isinstance(e.payload, ObjectiveCoverageChanged)]
+        before = dict(zip(map(id, changes), await objectives_seen.swap_committed(conn, [
+            (e.payload.objective_id, e.payload.fiscal_year, e.payload.committed_cents) for e in changes  # type: ignore[attr-defined]
+        ]), strict=True))
         plans = []
         for event in events:
             if isinstance(event.payload, ObjectiveDefined):
                 await project_objective_defined(conn, event.payload)
                 continue
-            occurrence = await occurrence_of(conn, event.payload)
+            occurrence = await occurrence_of(conn, event.payload, before.get(id(event)))
             if occurrence is None:
                 continue
             planned = await planner.plan(conn, occurrence, event.envelope)
