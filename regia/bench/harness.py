@@ -22,6 +22,8 @@ from regia.embedded.broker import EmbeddedBroker
 from regia.embedded.postgres import EmbeddedPostgres, ensure_database
 from regia.embedded.process import ManagedProcess, free_port
 
+from .cpu import CpuMeter
+
 PORT_VARS = {"funding": "REGIA_FUNDING_PORT", "objectives": "REGIA_OBJECTIVES_PORT",
              "partners": "REGIA_PARTNERS_PORT", "notifier": "REGIA_NOTIFIER_PORT"}
 
@@ -103,6 +105,7 @@ class Stack:
     smtp: Controller | None = None
     smtp_port: int = 0
     rss: RssSampler = field(default_factory=RssSampler)
+    cpu: CpuMeter = field(default_factory=CpuMeter)
 
     @property
     def bootstrap(self) -> str:
@@ -141,6 +144,8 @@ class Stack:
         self.smtp.start()
         self.rss.pids["postgres"] = self.postgres.process.pid  # type: ignore[union-attr]
         self.rss.pids["broker"] = self.broker.process.pid  # type: ignore[union-attr]
+        self.cpu.watch("postgres", self.postgres.process.pid, with_children=True)  # type: ignore[union-attr]
+        self.cpu.watch("broker", self.broker.process.pid)  # type: ignore[union-attr]
         self.rss.start()
 
     async def start_services(self, names: list[str]) -> None:
@@ -172,6 +177,7 @@ class Stack:
             self.services[service.name] = service
         for name, service in self.services.items():
             self.rss.pids[name] = service.process.pid
+            self.cpu.watch(name, service.process.pid)
 
     def logs(self, lines: int = 20) -> str:
         return "\n".join(f"--- {n} ---\n{s.process.tail(lines)}" for n, s in self.services.items())

@@ -102,6 +102,7 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
             print(f"benchmark: {done[-1]}: {json.dumps(result[done[-1]])}", flush=True)
             out.parent.mkdir(parents=True, exist_ok=True)
             out.write_text(json.dumps(result, indent=2) + "\n")
+        stack.cpu.close_phase(stack.rss.phase)
         stack.rss.phase = name
         print(f"benchmark: {name} ({time.perf_counter() - began:.0f}s)", flush=True)
 
@@ -142,6 +143,8 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
             result["rebuild"] = await regia.rebuild(sizes.ledger_entries, sizes.objectives)
         phase("done")
         result["memory"] = memory(stack, services)
+        result["cpu_seconds"] = {p: spent for p, spent in stack.cpu.by_phase.items()
+                                 if p in SECTIONS and any(spent.values())}
     except BaseException:
         print(stack.logs())
         raise
@@ -190,6 +193,9 @@ def table(r: dict) -> str:
     for name, m in r["memory"].items():
         flat = f", flat={m['flat']}" if "flat" in m else ""
         row(f"peak RSS {name} (MiB)", m["peak_rss_mib"], flat.lstrip(", "))
+    for phase, spent in r.get("cpu_seconds", {}).items():
+        row(f"CPU seconds in {phase}", round(sum(spent.values()), 1),
+            ", ".join(f"{n} {s}" for n, s in sorted(spent.items(), key=lambda kv: -kv[1]) if s))
     lines.append("")
     for t in r["targets"]:
         row(f"target: {t['name']}", t["value"], f"target {t['target']}: {'PASS' if t['pass'] else 'FAIL'}")

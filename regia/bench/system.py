@@ -133,9 +133,11 @@ class Regia:
                 batch = await consumer.getmany(timeout_ms=200, max_records=5000)
                 for records in batch.values():
                     for record in records:
-                        envelope = json.loads(record.value)
-                        if (envelope.get("type") == "ObjectiveCoverageChanged"
-                                and str(envelope.get("correlation_id", "")).startswith("e2e-")):
+                        # Read from the headers the outbox relay sets, not by parsing every
+                        # event: this watcher shares the cores with what it measures.
+                        found = dict(record.headers or ())
+                        if (found.get("type") == b"ObjectiveCoverageChanged"
+                                and found.get("correlation_id", b"").startswith(b"e2e-")):
                             seen["coverage_events"] += 1
                             seen["last"] = time.perf_counter()
 

@@ -31,7 +31,7 @@ from .events.envelope import Envelope, EventPayload
 from .events.registry import UnknownEventType, parse_payload
 from .inbox import claim_new
 from .logs import bind_contextvars, get_logger
-from .ops_dead_letters import replayed_for_another
+from .ops_dead_letters import REPLAY_FOR
 
 log = get_logger(__name__)
 
@@ -60,8 +60,23 @@ class Ignored:
     type: str
 
 
-def decode(record: ConsumerRecord, wanted: frozenset[str]) -> Received | Poison | Ignored:
-    """The typed event, a poison verdict, or Ignored for an event type this consumer skips."""
+def decode(record: ConsumerRecord, wanted: frozenset[str], consumer: str | None = None) -> Received | Poison | Ignored:
+    """The typed event, a poison verdict, or Ignored for an event type this consumer skips.
+
+    Two headers are looked at first. A dead letter replayed for another consumer of this
+    topic (ops_dead_letters) is not this one's: it applied, skipped or set aside the
+    original already. An event whose `type` header (the outbox relay sets it) names a type
+    this consumer skips is not read at all: most consumers want a few of their topic's
+    types, and reading an envelope costs more than everything else they do with it. A
+    record without the header is read, and then skipped, applied or set aside by what it
+    holds."""
+    headers = dict(record.headers) if record.headers else {}
+    replayed_for = headers.get(REPLAY_FOR)
+    if consumer is not None and replayed_for is not None and replayed_for.decode(errors="replace") != consumer:
+        return Ignored("(replayed for another consumer)")
+    declared = headers.get("type")
+    if declared is not None and (named := declared.decode(errors="replace")) not in wanted:
+        return Ignored(named)
     try:
         envelope = Envelope.from_json(record.value or b"")
     except ValidationError as exc:
@@ -123,10 +138,7 @@ def subscribe(
     )
     async def handle(_: list[Any], message: KafkaMessage) -> None:
         records: Sequence[ConsumerRecord] = message.raw_message
-        # A dead letter replayed for another consumer of this topic (ops_dead_letters) is not
-        # this one's: it applied, skipped or set aside the original already.
-        decoded = [Ignored("(replayed for another consumer)") if replayed_for_another(r.headers, consumer)
-                   else decode(r, wanted_types) for r in records]
+        decoded = [decode(r, wanted_types, consumer) for r in records]
         received = [d for d in decoded if isinstance(d, Received)]
         poison = [d for d in decoded if isinstance(d, Poison)]
         # A decoded event does not carry its record's topic, which the metrics label.

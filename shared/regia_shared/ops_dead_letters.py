@@ -123,14 +123,6 @@ def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -
     return router
 
 
-def replayed_for_another(headers: object, consumer: str) -> bool:
-    """A record replayed for another consumer of the topic, which this one must skip."""
-    for name, value in headers or ():  # type: ignore[attr-defined]
-        if name == REPLAY_FOR:
-            return (value.decode(errors="replace") if isinstance(value, bytes) else str(value)) != consumer
-    return False
-
-
 def _shown(row: asyncpg.Record) -> DeadLetter:
     return DeadLetter(
         id=row["id"], consumer=row["consumer"], topic=row["topic"], partition=row["partition"],

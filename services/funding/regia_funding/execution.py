@@ -1,4 +1,4 @@
-"""Executing funding submissions set-based, inside the caller's transaction: claim their
+"""Executing funding submissions set-based, inside the caller's transaction: look up their
 Idempotency-Keys, read and lock every line they name, decide them all in memory (the pure
 `domain.batch.plan`), then write every line, ledger entry, outbox event and key record with
 one statement each. A batch of a hundred messages costs about ten round trips, not a
@@ -74,10 +74,9 @@ class Outcome:
 async def execute(conn: asyncpg.Connection, requests: Sequence[Request]) -> list[Outcome | Refused]:
     """What each request came to, in order: an outcome, or the refusal that left no trace."""
     submissions = [r.submission() for r in requests]
-    keys: dict[Key, str] = {}
-    for s in submissions:
-        keys.setdefault(s.key, s.fingerprint)
-    earlier = await idempotency.claim(conn, keys)
+    # Looked up without a lock, recorded last (idempotency.record): a concurrent request
+    # taking one of these keys in between makes this transaction fail and run again.
+    earlier = await idempotency.recorded(conn, sorted({s.key for s in submissions}))
     commands = [c for r in requests for c in r.commands]
     snapshot = Snapshot(
         await references.window(conn),
@@ -97,10 +96,8 @@ async def execute(conn: asyncpg.Connection, requests: Sequence[Request]) -> list
             outcomes.append(Outcome(ACCEPTED, bodies[decision.of_index or 0] or {}, replayed=True))
         else:
             outcomes.append(Outcome(ACCEPTED, body or {}, replayed=False))
-    accepted = {requests[i].key for i, d in enumerate(decisions) if isinstance(d, Accepted)}
-    await idempotency.complete(conn, {requests[i].key: (requests[i].fingerprint, ACCEPTED, bodies[i] or {})
-                                      for i, d in enumerate(decisions) if isinstance(d, Accepted)})
-    await idempotency.release(conn, [k for k in keys if k not in accepted and k not in earlier])
+    await idempotency.record(conn, {requests[i].key: (requests[i].fingerprint, ACCEPTED, bodies[i] or {})
+                                    for i, d in enumerate(decisions) if isinstance(d, Accepted)})
     return outcomes
 
 

@@ -16,11 +16,13 @@ from regia_shared.refusal import Refused
 from . import execution
 from .domain.commands import FundingCommand
 from .domain.errors import BatchRefused, IdempotencyKeyReused, LineAlreadyExists
+from .adapters.idempotency import KeyTakenConcurrently
 from .execution import Outcome, Request
 
-# A line id opened by two requests at once: the loser's transaction fails on the primary
-# key and is run again, when it sees the line and is refused (or revises it) as it should.
-OPENING_RACE_RETRIES = 3
+# A line id opened, or an Idempotency-Key used, by two requests at once: the loser's
+# transaction fails on the primary key and is run again, when it sees the line (and is
+# refused, or revises it, as it should) or the key's record (and answers it again).
+RACE_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -42,13 +44,17 @@ async def record_funding_events(
 ) -> Outcome:
     """Record one request, or raise the `Refused` that says why nothing was recorded."""
     request = Request(caller, commands, batch, idempotency_key, request_sha256, correlation_id)
-    for attempt in range(OPENING_RACE_RETRIES):
+    for attempt in range(RACE_RETRIES):
         try:
             async with pool.acquire() as conn, conn.transaction():
                 (outcome,) = await execution.execute(conn, [request])
         except asyncpg.UniqueViolationError:
-            if attempt == OPENING_RACE_RETRIES - 1:
+            if attempt == RACE_RETRIES - 1:
                 raise LineAlreadyExists("the line was opened concurrently", "line_id") from None
+            continue
+        except KeyTakenConcurrently:
+            if attempt == RACE_RETRIES - 1:
+                raise
             continue
         if isinstance(outcome, Refused):
             raise outcome

@@ -40,11 +40,14 @@ async def apply_newer(conn: asyncpg.Connection, states: Sequence[LineState]) -> 
 
 
 async def for_keys(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], list[Allocation]]:
+    """The money of each (objective, year), one allocation per level holding its lines'
+    sums: all that coverage needs, in as many rows as levels rather than as lines (an
+    objective funded by hundreds of lines costs no more to recompute than one)."""
     rows = await conn.fetch(
-        "SELECT a.objective_id, a.fiscal_year, a.level, a.committed_cents, a.disbursed_cents"
-        " FROM line_allocations a"
+        "SELECT a.objective_id, a.fiscal_year, a.level, sum(a.committed_cents)::bigint AS committed_cents,"
+        " sum(a.disbursed_cents)::bigint AS disbursed_cents FROM line_allocations a"
         " JOIN unnest($1::text[], $2::int[]) AS k(objective_id, fiscal_year)"
-        " USING (objective_id, fiscal_year)",
+        " USING (objective_id, fiscal_year) GROUP BY a.objective_id, a.fiscal_year, a.level",
         [k[0] for k in keys], [k[1] for k in keys])
     found: dict[tuple[str, int], list[Allocation]] = {}
     for r in rows:
