@@ -148,15 +148,9 @@ def subscribe(
         result: Any = None
         started = time.perf_counter()
         try:
-            async with pool_provider().acquire() as conn, conn.transaction():
-                if poison:
-                    await _set_aside(conn, consumer, poison)
-                new_ids = await claim_new(conn, consumer, [r.envelope.event_id for r in received])
-                fresh = [r for r in received if r.envelope.event_id in new_ids]
-                fresh = list({r.envelope.event_id: r for r in fresh}.values())
-                if fresh:
-                    bind_contextvars(correlation_id=fresh[-1].envelope.correlation_id)
-                    result = await apply(conn, fresh)
+            # A batch of events this consumer skips records nothing: no transaction at all.
+            if received or poison:
+                fresh, result = await _apply_batch(pool_provider(), consumer, apply, received, poison)
         except Exception as exc:
             # Transient (the database restarting, a lost connection): nothing was committed,
             # so rewind and retry the whole batch, after a pause so as not to spin.
@@ -181,6 +175,23 @@ def subscribe(
                          "source-offset": str(p.record.offset)},
             )
         # Returning normally acks: faststream commits the offsets after our commit.
+
+
+async def _apply_batch(pool: asyncpg.Pool, consumer: str, apply: Apply, received: Sequence[Received],
+                       poison: Sequence[Poison]) -> tuple[list[Received], Any]:
+    """In ONE transaction: set the poison aside, claim the event ids in the inbox, apply
+    the new ones. Returns those, and what `apply` returned."""
+    result: Any = None
+    async with pool.acquire() as conn, conn.transaction():
+        if poison:
+            await _set_aside(conn, consumer, poison)
+        new_ids = await claim_new(conn, consumer, [r.envelope.event_id for r in received])
+        fresh = [r for r in received if r.envelope.event_id in new_ids]
+        fresh = list({r.envelope.event_id: r for r in fresh}.values())
+        if fresh:
+            bind_contextvars(correlation_id=fresh[-1].envelope.correlation_id)
+            result = await apply(conn, fresh)
+    return fresh, result
 
 
 def _count(metrics: metrics_consumer.ConsumerMetrics, consumer: str, topic_of: dict[int, str],

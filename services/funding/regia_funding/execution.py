@@ -25,6 +25,7 @@ from regia_shared.refusal import Refused
 
 from .adapters import idempotency, lines, references
 from .domain.batch import Accepted, Decision, Key, Refusal, Replay, Snapshot, Submission, plan
+from .domain.commands import CommitFunding
 from .domain.decide import lines_of, objectives_of
 from .domain.line import EntryKind, LedgerEntry
 
@@ -78,8 +79,10 @@ async def execute(conn: asyncpg.Connection, requests: Sequence[Request]) -> list
     # taking one of these keys in between makes this transaction fail and run again.
     earlier = await idempotency.recorded(conn, sorted({s.key for s in submissions}))
     commands = [c for r in requests for c in r.commands]
+    # The window matters only to commitments; the references only when named.
+    opens = any(isinstance(c, CommitFunding) for c in commands)
     snapshot = Snapshot(
-        await references.window(conn),
+        await references.window(conn) if opens else None,
         await lines.lock(conn, sorted({line for c in commands for line in lines_of(c)})),
         await references.instruments_among(conn, sorted({c.instrument_id for c in commands
                                                           if hasattr(c, "instrument_id")})),

@@ -11,6 +11,8 @@ from ..domain.rules import Instrument, Window
 
 
 async def instruments_among(conn: asyncpg.Connection, instrument_ids: Sequence[str]) -> dict[str, Instrument]:
+    if not instrument_ids:
+        return {}
     rows = await conn.fetch(
         "SELECT i.instrument_id, i.institution_id, s.level FROM instruments i"
         " JOIN institutions s USING (institution_id) WHERE i.instrument_id = ANY($1::text[])",
@@ -41,6 +43,8 @@ async def instruments(conn: asyncpg.Connection, institution_id: str | None) -> l
 
 
 async def objectives_known_among(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> frozenset[str]:
+    if not objective_ids:
+        return frozenset()
     rows = await conn.fetch("SELECT objective_id FROM known_objectives WHERE objective_id = ANY($1::text[])",
                             list(objective_ids))
     return frozenset(r["objective_id"] for r in rows)

@@ -68,7 +68,7 @@ Decision = Accepted | Replay | Refusal
 class Snapshot:
     """The lines, instruments and objectives a batch names, as read before deciding it."""
 
-    window: Window
+    window: Window | None  # read only for a batch that opens lines: nothing else checks it
     lines: Mapping[str, FundingLine]
     instruments: Mapping[str, Instrument]
     objectives: frozenset[str]
@@ -91,7 +91,7 @@ class _Changed:
     lines: dict[str, FundingLine] = field(default_factory=dict)
 
     @property
-    def window(self) -> Window:
+    def window(self) -> Window | None:
         return self.under.window
 
     def line(self, line_id: str) -> FundingLine | None:

@@ -14,7 +14,7 @@ from .rules import Instrument, Scope, Window
 class View(Protocol):
     """What the rules are checked against."""
 
-    window: Window
+    window: Window | None  # None for a batch that opens no line: nothing else checks it
 
     def line(self, line_id: str) -> FundingLine | None: ...
 
@@ -41,6 +41,7 @@ def objectives_of(command: FundingCommand) -> tuple[str, ...]:
 def decide(command: FundingCommand, owner: str, scope: Scope, view: View) -> list[LedgerEntry]:
     """The entries to append (one, or two for a reallocation), or a `Refused` raised."""
     if isinstance(command, CommitFunding):
+        assert view.window is not None, "a batch that opens a line reads the budget window"
         return [rules.open_line(command, owner, scope, view.instrument(command.instrument_id),
                                 view.objective_known(command.objective_id), view.line(command.line_id),
                                 view.window)]
