@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from . import topics
+from . import gc_tuning, topics
 from .apidocs import api_docs_router
 from .audit import install_audit
 from .db import create_pool, migrate
@@ -98,6 +98,7 @@ class ServiceRuntime:
                                     s.metrics_refresh_s), "metrics-refresh")
         for job in self.background:
             self._spawn(job(self), job.__name__)
+        gc_tuning.tune(s.gc_gen0_threshold)
         log.info("service started", service=self.name)
 
     def _publish_counted(self, publish):  # type: ignore[no-untyped-def]

@@ -35,5 +35,8 @@ class ServiceSettings(BaseSettings):
     metrics_refresh_s: float = Field(
         15.0, gt=0, description="How often gauges read from the database and the broker "
         "(consumer lag, dead letters, money, statuses) are refreshed")
+    gc_gen0_threshold: int = Field(
+        200_000, ge=700, description="Allocations between two runs of Python's cycle collector "
+        "(Python's default is 700; see regia_shared.gc_tuning)")
     log_level: str = "INFO"
     log_json: bool = True

@@ -13,6 +13,7 @@ from .entrypoints.admin_http import admin_router
 from .entrypoints.events_http import events_router
 from .entrypoints.exports import ledger_export_router
 from .entrypoints.queries_http import queries_router
+from .group_commit import GroupCommit
 from .metrics import FundingMetrics
 
 
@@ -37,7 +38,7 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
     consumers.register(runtime)
     inbound.register(runtime)
     app = runtime.http_app(title="Regia funding", union_tags=frozenset(COMMAND_TYPES))
-    app.include_router(events_router(runtime.registry))
+    app.include_router(events_router(runtime.registry, GroupCommit(lambda: runtime.pool)))
     app.include_router(queries_router())
     app.include_router(admin_router())
     app.include_router(ledger_export_router())

@@ -20,7 +20,9 @@ from regia_shared.refusal import Refused
 
 from ..domain.commands import FundingCommand
 from ..domain.errors import InvalidChange
-from ..handlers import BatchRefused, Caller, record_funding_events
+from ..group_commit import GroupCommit
+from ..handlers import BatchRefused, Caller
+from ..handlers import Request as Submitted
 from .auth import institution_caller
 
 log = get_logger(__name__)
@@ -41,7 +43,7 @@ class Import(Batch):
     channel: str = Field(default="import", pattern=r"^import(:[a-z0-9._-]{1,50})?$")
 
 
-def events_router(registry: CollectorRegistry) -> APIRouter:
+def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["funding events"])
     accepted = Counter("regia_funding_events_accepted_total", "Funding events accepted",
                        ["type", "channel"], registry=registry)
@@ -87,9 +89,8 @@ def events_router(registry: CollectorRegistry) -> APIRouter:
         fingerprint = hashlib.sha256(json.dumps(
             [c.model_dump(mode="json") for c in commands], sort_keys=True).encode()).hexdigest()
         try:
-            outcome = await record_funding_events(
-                request.app.state.runtime.pool, caller, commands, batch=batch,
-                idempotency_key=idempotency_key, request_sha256=fingerprint, correlation_id=correlation_id)
+            outcome = await group.record(Submitted(caller, commands, batch, idempotency_key, fingerprint,
+                                                   correlation_id))
         except Refused as exc:
             refused.labels(exc.code).inc()
             log.info("funding events refused", reason=exc.code, count=len(commands))

@@ -1,0 +1,84 @@
+"""Group commit: HTTP requests that arrive together are recorded in one transaction.
+
+A request on its own costs about ten round trips to PostgreSQL (begin, the key, the lines,
+the ledger, the outbox, commit), and on a small machine each round trip costs more CPU than
+deciding the request. The executor decides any number of requests at once, each as if it
+ran alone (`domain.batch.plan`), so requests waiting at the same moment are handed to it
+together: while one group's transaction runs, the next group gathers. A request alone
+still goes at once, with no added wait; under load, a group holds everything that arrived
+during the previous one (at most `max_group`).
+
+Each request gets its own outcome or refusal, exactly as if it had run alone. A failure of
+the whole transaction (the database away) fails every request of the group, as it would
+have failed each; a race on a line opened or a key used concurrently runs the group again.
+"""
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+import asyncpg
+
+from regia_shared.logs import get_logger
+from regia_shared.refusal import Refused
+
+from . import execution
+from .adapters.idempotency import KeyTakenConcurrently
+from .domain.errors import LineAlreadyExists
+from .execution import Outcome, Request
+
+log = get_logger(__name__)
+# A line id opened, or an Idempotency-Key used, by two transactions at once: the loser
+# fails on the primary key and runs again, when it sees the line (and is refused, or
+# revises it, as it should) or the key's record (and answers it again).
+RACE_RETRIES = 3
+
+
+class GroupCommit:
+    def __init__(self, pool: Callable[[], asyncpg.Pool], *, max_group: int = 200) -> None:
+        self._pool = pool
+        self._max_group = max_group
+        self._waiting: list[tuple[Request, asyncio.Future[Outcome | Refused]]] = []
+        self._worker: asyncio.Task | None = None
+
+    async def record(self, request: Request) -> Outcome:
+        """Record one request with whatever others are waiting; raise its `Refused`."""
+        future: asyncio.Future[Outcome | Refused] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, future))
+        if self._worker is None or self._worker.done():
+            self._worker = asyncio.create_task(self._drain(), name="funding:group-commit")
+        outcome = await future
+        if isinstance(outcome, Refused):
+            raise outcome
+        return outcome
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            group, self._waiting = self._waiting[:self._max_group], self._waiting[self._max_group:]
+            try:
+                outcomes = await record_together(self._pool(), [r for r, _ in group])
+            except Exception as exc:  # the transaction failed: so does every request in it
+                for _, future in group:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), outcome in zip(group, outcomes, strict=True):
+                if not future.done():  # a client gone meanwhile: recorded all the same
+                    future.set_result(outcome)
+
+
+async def record_together(pool: asyncpg.Pool, requests: Sequence[Request]) -> list[Outcome | Refused]:
+    """Requests in one transaction of their own, run again on a race (see RACE_RETRIES)."""
+    for attempt in range(RACE_RETRIES):
+        try:
+            async with pool.acquire() as conn, conn.transaction():
+                return await execution.execute(conn, requests)
+        except asyncpg.UniqueViolationError:
+            if attempt == RACE_RETRIES - 1:
+                raise LineAlreadyExists("the line was opened concurrently", "line_id") from None
+        except KeyTakenConcurrently:
+            if attempt == RACE_RETRIES - 1:
+                raise
+        log.info("group commit raced a concurrent request, running again", requests=len(requests))
+    raise AssertionError("unreachable")
+
+
