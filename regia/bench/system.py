@@ -43,6 +43,34 @@ async def gather_limited(limit: int, jobs: list[Callable[[], Awaitable[Any]]]) -
     return await asyncio.gather(*(one(j) for j in jobs))
 
 
+class Clients:
+    """One-connection httpx clients lent out one request at a time. httpx's own pool spends
+    CPU on every request in proportion to its connections (expiry and idleness checks of
+    each): one client with 32 or 200 connections made the benchmark's client, not Regia,
+    the bottleneck of the two shared cores (10 ms of its CPU per request)."""
+
+    def __init__(self, count: int, **options: Any) -> None:
+        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+        self._all = [httpx.AsyncClient(limits=limits, **options) for _ in range(count)]
+        self._idle: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+        for client in self._all:
+            self._idle.put_nowait(client)
+
+    async def post(self, url: str, **options: Any) -> httpx.Response:
+        client = await self._idle.get()
+        try:
+            return await client.post(url, **options)
+        finally:
+            self._idle.put_nowait(client)
+
+    async def __aenter__(self) -> "Clients":
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        for client in self._all:
+            await client.aclose()
+
+
 def percentile(values: list[float], pct: float) -> float:
     if not values:
         return 0.0
@@ -185,10 +213,9 @@ class Regia:
                             " on regia.objectives.v1 (projection caught up, outbox drained)"}
 
     async def http(self, requests: int, batches: int, batch_size: int, concurrency: int, objectives: int) -> dict:
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         results: dict[str, dict] = {}
-        async with httpx.AsyncClient(base_url=self.url("funding"), timeout=60, limits=limits,
-                                     headers={"Authorization": f"Bearer {self.key}"}) as client:
+        async with Clients(concurrency, base_url=self.url("funding"), timeout=60,
+                           headers={"Authorization": f"Bearer {self.key}"}) as client:
             for row, count, size in (("single", requests, 1), ("batch", batches, batch_size)):
                 latencies: list[float] = []
                 failures = 0
@@ -251,9 +278,8 @@ class Regia:
             contacts = await self.scalar("notifier", "SELECT count(*) FROM contacts WHERE partner_id = 'comune-bench'")
             return leads == objectives and contacts == 1
         await eventually(notifier_knows, timeout=120, what="the notifier learned the leads and their contact")
-        limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-        async with httpx.AsyncClient(base_url=self.url("funding"), timeout=30, limits=limits,
-                                     headers={"Authorization": f"Bearer {self.key}"}) as client:
+        async with Clients(64, base_url=self.url("funding"), timeout=30,
+                           headers={"Authorization": f"Bearer {self.key}"}) as client:
             failures: list[str] = []
 
             async def post(body: dict, idem: str) -> None:
