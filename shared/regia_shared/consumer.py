@@ -60,6 +60,38 @@ class Ignored:
     type: str
 
 
+@dataclass(frozen=True)
+class Polling:
+    """How a subscriber waits on the broker, which is most of an event's latency per hop.
+
+    `fetch_max_wait_ms` is how long the broker may hold a fetch that finds nothing new.
+    Apache Kafka answers a held fetch as soon as data arrives, but the embedded broker
+    (Tansu) answers only when the wait ends: with aiokafka's default of 500 ms a message
+    took 216 ms (p50) from produce to consume there, with 50 ms it took 10 ms. A short wait
+    costs only idle fetches (20 a second per consumer).
+
+    `batch_timeout_ms` is how long faststream's batch subscriber waits for records; when
+    none came it *sleeps* as long again before the next look, so a record that lands
+    during the sleep waits for it (faststream's default: 200 ms, then 200 ms asleep).
+    """
+
+    session_timeout_ms: int = 10_000
+    fetch_max_wait_ms: int = 50
+    batch_timeout_ms: int = 20
+
+    @classmethod
+    def of(cls, settings: Any) -> "Polling":
+        """From a service's settings (`regia_shared.settings.ServiceSettings`)."""
+        return cls(settings.kafka_session_timeout_ms, settings.kafka_fetch_max_wait_ms,
+                   settings.kafka_poll_timeout_ms)
+
+    def options(self) -> dict[str, int]:
+        """Keyword arguments of faststream's `broker.subscriber(..., batch=True)`."""
+        return {"session_timeout_ms": self.session_timeout_ms,
+                "heartbeat_interval_ms": max(1000, self.session_timeout_ms // 4),
+                "fetch_max_wait_ms": self.fetch_max_wait_ms, "batch_timeout_ms": self.batch_timeout_ms}
+
+
 def decode(record: ConsumerRecord, wanted: frozenset[str], consumer: str | None = None) -> Received | Poison | Ignored:
     """The typed event, a poison verdict, or Ignored for an event type this consumer skips.
 
@@ -112,7 +144,7 @@ def subscribe(
     consumer: str,
     wanted: Sequence[str],
     apply: Apply,
-    session_timeout_ms: int = 10_000,
+    polling: Polling = Polling(),
     max_records: int = 500,
     on_committed: OnCommitted | None = None,
     retry_pause_s: float = 1.0,
@@ -129,8 +161,7 @@ def subscribe(
         max_records=max_records,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        session_timeout_ms=session_timeout_ms,
-        heartbeat_interval_ms=max(1000, session_timeout_ms // 4),
+        **polling.options(),
         title=f"{consumer}:{topic}",
         # The AsyncAPI document cannot type a raw batch: say in words what it applies.
         description=f"Applies {', '.join(sorted(wanted_types))}; skips other event types.",

@@ -109,12 +109,15 @@ class OutboxRelay:
             await conn.add_listener(f"{self._schema}_outbox", self._on_notify)
             log.info("outbox relay leading", schema=self._schema)
             while True:
+                # Cleared before the drain, not after it: a row committed while the drain
+                # runs notifies during it, and clearing afterwards would lose that wake-up
+                # and leave the row waiting for the next poll tick.
+                self._wake.clear()
                 published = await self.drain_once(conn)
                 if published >= self._batch_size:
                     continue
                 if published == 0:
                     await self._prune(conn)
-                self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), self._poll_interval_s)
                 except TimeoutError:

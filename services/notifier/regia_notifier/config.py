@@ -22,6 +22,9 @@ class NotifierSettings(ServiceSettings):
     smtp_password: SecretStr | None = Field(None, validation_alias=_env("REGIA_SMTP_PASSWORD"))
     smtp_starttls: bool = Field(False, validation_alias=_env("REGIA_SMTP_STARTTLS"))
     smtp_timeout_s: float = Field(30.0, gt=0, validation_alias=_env("REGIA_SMTP_TIMEOUT_S"))
+    smtp_idle_s: float = Field(
+        30.0, gt=0, validation_alias=_env("REGIA_SMTP_IDLE_S"),
+        description="How long an SMTP session may stay open unused before it is closed")
 
     secrets_key: SecretStr | None = Field(
         None, validation_alias=_env("REGIA_NOTIFIER_SECRETS_KEY"),
@@ -36,7 +39,8 @@ class NotifierSettings(ServiceSettings):
         5.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_POLL_INTERVAL_S"),
         description="Fallback when a LISTEN/NOTIFY wake-up is missed (e.g. a reconnect)")
     concurrency: int = Field(8, ge=1, validation_alias=_env("REGIA_NOTIFIER_CONCURRENCY"),
-                             description="Deliveries one replica claims and sends at once")
+                             description="Deliveries one replica claims and sends at once "
+                             "(and SMTP sessions it keeps open)")
     lease_s: float = Field(
         120.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_LEASE_S"),
         description="How long a claimed delivery stays claimed; after it, the attempt is "

@@ -41,11 +41,11 @@ async def apply_objective_events(conn: asyncpg.Connection, events: Sequence[Rece
 
 
 def register(runtime: ServiceRuntime) -> None:
-    timeout = runtime.settings.kafka_session_timeout_ms
+    polling = consumer.Polling.of(runtime.settings)
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.PARTNERS, consumer="funding.partners",
-        wanted=[PartnerRegistered.event_type()], apply=apply_partner_events, session_timeout_ms=timeout)
+        wanted=[PartnerRegistered.event_type()], apply=apply_partner_events, polling=polling)
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.OBJECTIVES, consumer="funding.objectives",
         wanted=[ObjectiveDefined.event_type(), AnnualReviewClosed.event_type()],
-        apply=apply_objective_events, session_timeout_ms=timeout)
+        apply=apply_objective_events, polling=polling)

@@ -29,7 +29,7 @@ from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
 
 from regia_shared import topics
-from regia_shared.consumer import raw_batch
+from regia_shared.consumer import Polling, raw_batch
 from regia_shared.errors import field_name
 from regia_shared.logs import get_logger
 from regia_shared.refusal import Refused
@@ -63,7 +63,7 @@ def register(runtime: ServiceRuntime) -> None:
     @runtime.broker.subscriber(
         topics.FUNDING_INBOUND, group_id="funding.inbound", batch=True, max_records=MAX_BATCH,
         auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-        session_timeout_ms=runtime.settings.kafka_session_timeout_ms, title="funding.inbound",
+        **Polling.of(runtime.settings).options(), title="funding.inbound",
         decoder=raw_batch,
     )
     async def handle(_: list[Any], message: KafkaMessage) -> None:

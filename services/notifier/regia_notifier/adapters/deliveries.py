@@ -3,6 +3,7 @@ outcome bookkeeping. Claims use FOR UPDATE SKIP LOCKED, so replicas never take t
 delivery and never wait for one another."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -10,6 +11,19 @@ import asyncpg
 
 from ..domain.delivery import ClaimedDelivery, NewDelivery
 from ..domain.retry import AttemptOutcome, DeliveryStatus
+
+@dataclass(frozen=True)
+class Step:
+    """One attempt's outcome and what it moves its delivery to."""
+    delivery_id: UUID
+    attempt: int
+    at: datetime
+    duration_ms: int | None
+    outcome: AttemptOutcome
+    error: str | None
+    status: DeliveryStatus
+    retry_in_s: float | None
+
 
 _CLAIMED = ("delivery_id", "attempts AS attempt", "cause_event_id", "correlation_id", "channel",
             "recipient", "recipient_name", "language", "subject", "body", "body_html", "retry_from",
@@ -62,25 +76,34 @@ async def lock_expired(conn: asyncpg.Connection, limit: int) -> list[ClaimedDeli
     return [ClaimedDelivery(**dict(r)) for r in rows]
 
 
-async def conclude(conn: asyncpg.Connection, claimed: ClaimedDelivery, status: DeliveryStatus,
-                   retry_in_s: float | None, error: str | None) -> bool:
-    """Move a claimed delivery on; False if the claim was lost (expired and taken over)."""
-    done = await conn.fetchval(
-        "UPDATE deliveries SET status = $3, last_error = $4, updated_at = now(),"
-        " next_attempt_at = CASE WHEN $5::float8 IS NULL THEN next_attempt_at"
-        "                   ELSE now() + make_interval(secs => $5::float8) END,"
-        " finished_at = CASE WHEN $3 IN ('DELIVERED', 'DEAD') THEN now() END"
-        " WHERE delivery_id = $1 AND attempts = $2 AND status = 'SENDING' RETURNING 1",
-        claimed.delivery_id, claimed.attempt, status.value, error, retry_in_s)
-    return bool(done)
+async def conclude(conn: asyncpg.Connection, steps: Sequence[Step]) -> set[tuple[UUID, int]]:
+    """Move claimed deliveries on, with one statement; returns the (delivery, attempt)
+    pairs moved. A pair missing from the answer lost its claim (it expired and another
+    dispatcher took the delivery over), and its outcome must not be recorded."""
+    if not steps:
+        return set()
+    rows = await conn.fetch(
+        "UPDATE deliveries d SET status = s.status, last_error = s.error, updated_at = now(),"
+        " next_attempt_at = CASE WHEN s.retry_in_s IS NULL THEN d.next_attempt_at"
+        "                   ELSE now() + make_interval(secs => s.retry_in_s) END,"
+        " finished_at = CASE WHEN s.status IN ('DELIVERED', 'DEAD') THEN now() END"
+        " FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::float8[])"
+        "      AS s(delivery_id, attempt, status, error, retry_in_s)"
+        " WHERE d.delivery_id = s.delivery_id AND d.attempts = s.attempt AND d.status = 'SENDING'"
+        " RETURNING d.delivery_id, d.attempts",
+        [s.delivery_id for s in steps], [s.attempt for s in steps], [s.status.value for s in steps],
+        [s.error for s in steps], [s.retry_in_s for s in steps])
+    return {(r["delivery_id"], r["attempts"]) for r in rows}
 
 
-async def record_attempt(conn: asyncpg.Connection, delivery_id: UUID, attempt: int, at: datetime,
-                         duration_ms: int | None, outcome: AttemptOutcome, error: str | None) -> None:
+async def record_attempts(conn: asyncpg.Connection, steps: Sequence[Step]) -> None:
+    if not steps:
+        return
     await conn.execute(
         "INSERT INTO delivery_attempts (delivery_id, attempt, at, duration_ms, outcome, error)"
-        " VALUES ($1, $2, $3, $4, $5, $6)",
-        delivery_id, attempt, at, duration_ms, outcome.value, error)
+        " SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::text[], $6::text[])",
+        [s.delivery_id for s in steps], [s.attempt for s in steps], [s.at for s in steps],
+        [s.duration_ms for s in steps], [s.outcome.value for s in steps], [s.error for s in steps])
 
 
 async def seconds_until_next_due(conn: asyncpg.Connection) -> float | None:

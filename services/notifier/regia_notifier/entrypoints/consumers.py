@@ -72,20 +72,20 @@ def count_plans(metrics: NotifierMetrics):  # type: ignore[no-untyped-def]
 
 
 def register(runtime: ServiceRuntime, metrics: NotifierMetrics, planner: AlertPlanner) -> None:
-    timeout = runtime.settings.kafka_session_timeout_ms
+    polling = consumer.Polling.of(runtime.settings)
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.PARTNERS, consumer="notifier.partners",
         wanted=[e.event_type() for e in PARTNER_EVENTS],
-        apply=project_partner_events, session_timeout_ms=timeout,
+        apply=project_partner_events, polling=polling,
     )
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.OBJECTIVES, consumer="notifier.objectives",
         wanted=[ObjectiveDefined.event_type(), ObjectiveStatusChanged.event_type(),
                 ObjectiveCoverageChanged.event_type(), AnnualReviewClosed.event_type()],
-        apply=alerting(planner), on_committed=count_plans(metrics), session_timeout_ms=timeout,
+        apply=alerting(planner), on_committed=count_plans(metrics), polling=polling,
     )
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.FUNDING, consumer="notifier.funding",
         wanted=[FundingRevoked.event_type()],
-        apply=alerting(planner), on_committed=count_plans(metrics), session_timeout_ms=timeout,
+        apply=alerting(planner), on_committed=count_plans(metrics), polling=polling,
     )

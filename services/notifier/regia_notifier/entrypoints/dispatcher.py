@@ -33,14 +33,17 @@ def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Await
         work = Dispatch(runtime.pool, SmtpMailer(settings), policy,
                         lease_s=settings.lease_s, batch=settings.concurrency,
                         webhooks=WebhookSender(runtime.pool, box, settings.webhook_timeout_s))
-        while True:
-            try:
-                await _listen_and_dispatch(runtime, settings, work, metrics)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the database went away: back off, reconnect
-                log.warning("dispatcher interrupted", error=repr(exc))
-                await asyncio.sleep(settings.poll_interval_s)
+        try:
+            while True:
+                try:
+                    await _listen_and_dispatch(runtime, settings, work, metrics)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the database went away: back off, reconnect
+                    log.warning("dispatcher interrupted", error=repr(exc))
+                    await asyncio.sleep(settings.poll_interval_s)
+        finally:
+            await work.close()
 
     return dispatcher
 

@@ -46,10 +46,10 @@ def register(runtime: ServiceRuntime) -> None:
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.PARTNERS, consumer="objectives.partners",
         wanted=[ObjectiveLeadAssigned.event_type()], apply=apply_lead_assignments,
-        session_timeout_ms=runtime.settings.kafka_session_timeout_ms,
+        polling=consumer.Polling.of(runtime.settings),
     )
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.FUNDING, consumer="objectives.funding",
         wanted=FUNDING_TYPES, apply=apply_funding_events, on_committed=count,
-        session_timeout_ms=runtime.settings.kafka_session_timeout_ms,
+        polling=consumer.Polling.of(runtime.settings),
     )
