@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from regia_shared import topics
 
 from .harness import Stack
+from .http_load import LoadClients, LoadError
 from .limits import command, headers
 
 YEAR = 2027
@@ -41,34 +42,6 @@ async def gather_limited(limit: int, jobs: list[Callable[[], Awaitable[Any]]]) -
             return await job()
 
     return await asyncio.gather(*(one(j) for j in jobs))
-
-
-class Clients:
-    """One-connection httpx clients lent out one request at a time. httpx's own pool spends
-    CPU on every request in proportion to its connections (expiry and idleness checks of
-    each): one client with 32 or 200 connections made the benchmark's client, not Regia,
-    the bottleneck of the two shared cores (10 ms of its CPU per request)."""
-
-    def __init__(self, count: int, **options: Any) -> None:
-        limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-        self._all = [httpx.AsyncClient(limits=limits, **options) for _ in range(count)]
-        self._idle: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
-        for client in self._all:
-            self._idle.put_nowait(client)
-
-    async def post(self, url: str, **options: Any) -> httpx.Response:
-        client = await self._idle.get()
-        try:
-            return await client.post(url, **options)
-        finally:
-            self._idle.put_nowait(client)
-
-    async def __aenter__(self) -> "Clients":
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        for client in self._all:
-            await client.aclose()
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -214,7 +187,7 @@ class Regia:
 
     async def http(self, requests: int, batches: int, batch_size: int, concurrency: int, objectives: int) -> dict:
         results: dict[str, dict] = {}
-        async with Clients(concurrency, base_url=self.url("funding"), timeout=60,
+        async with LoadClients(concurrency, base_url=self.url("funding"), timeout=60,
                            headers={"Authorization": f"Bearer {self.key}"}) as client:
             for row, count, size in (("single", requests, 1), ("batch", batches, batch_size)):
                 latencies: list[float] = []
@@ -232,7 +205,7 @@ class Regia:
                         else:
                             r = await client.post("/v1/funding-events/batch", json={"events": bodies},
                                                   headers={"Idempotency-Key": f"http-{row}-{n}"})
-                    except httpx.HTTPError as exc:  # counted, not fatal: the figure says how many
+                    except LoadError as exc:  # counted, not fatal: the figure says how many
                         failures += 1
                         if failures == 1:
                             print(f"benchmark: {row} ingestion failed: {exc!r}")
@@ -278,14 +251,14 @@ class Regia:
             contacts = await self.scalar("notifier", "SELECT count(*) FROM contacts WHERE partner_id = 'comune-bench'")
             return leads == objectives and contacts == 1
         await eventually(notifier_knows, timeout=120, what="the notifier learned the leads and their contact")
-        async with Clients(64, base_url=self.url("funding"), timeout=30,
+        async with LoadClients(64, base_url=self.url("funding"), timeout=30,
                            headers={"Authorization": f"Bearer {self.key}"}) as client:
             failures: list[str] = []
 
             async def post(body: dict, idem: str) -> None:
                 try:
                     r = await client.post("/v1/funding-events", json=body, headers={"Idempotency-Key": idem})
-                except httpx.HTTPError as exc:
+                except LoadError as exc:
                     failures.append(repr(exc))
                     return
                 if r.status_code != 202:

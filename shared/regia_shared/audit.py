@@ -14,14 +14,16 @@ funding events endpoint once the key verified) or from the admin token, which th
 middleware can check by its hash. A credential that did not verify leaves the actor
 `anonymous` and records only the key id it claimed, in `claimed_actor`.
 
-The row is written after the response has been sent, on its own connection: a failing
-audit insert is logged and never fails (or delays) the request. The price is that a
+The row is written after the response has been sent, together with the rows of the
+requests answered at the same moment (one INSERT for the group): a failing audit insert is
+logged and never fails (or delays) the request. The price is that a
 process killed between the response and the insert loses that row.
 """
 
 import ipaddress
 import re
 import secrets
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -31,6 +33,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import require_admin, secret_matches
+from .batching import Batcher
 from .logs import get_logger
 
 log = get_logger(__name__)
@@ -116,6 +119,9 @@ class AuditMiddleware:
     def __init__(self, app: ASGIApp, runtime: Any) -> None:
         self.app, self.runtime = app, runtime
         self.trusted = AuditSettings().networks
+        # Rows of requests answered together are inserted together (one statement per
+        # group instead of one per request); each request still waits for its own row.
+        self._rows: Batcher[tuple] = Batcher(self._insert, name=f"{runtime.name}:audit")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in READS:
@@ -161,18 +167,24 @@ class AuditMiddleware:
         correlation_id = seen["correlation_id"] or headers.get("x-correlation-id")
         try:
             actor, claimed_actor = self._actor(scope, headers)
-            async with self.runtime.pool.acquire() as conn:
-                await conn.execute(
-                    "INSERT INTO audit_log (service, method, route, path, status, actor, claimed_actor,"
-                    " client_address, request_id, correlation_id)"
-                    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    self.runtime.name, scope["method"][:10], template[:200], scope["path"][:MAX_PATH],
-                    seen["status"], actor, claimed_actor,
-                    (client_address(peer, forwarded, self.trusted) or "")[:100] or None,
-                    request_id, (correlation_id or "")[:200] or None)
+            await self._rows.submit((
+                self.runtime.name, scope["method"][:10], template[:200], scope["path"][:MAX_PATH],
+                seen["status"], actor, claimed_actor,
+                (client_address(peer, forwarded, self.trusted) or "")[:100] or None,
+                request_id, (correlation_id or "")[:200] or None))
         except Exception as exc:  # the request is answered already; never fail it for this
             log.error("audit record not written", method=scope["method"], route=template,
                       status=seen["status"], request_id=request_id, error=type(exc).__name__)
+
+    async def _insert(self, rows: Sequence[tuple]) -> None:
+        columns = list(zip(*rows, strict=True))
+        async with self.runtime.pool.acquire() as conn:
+            await conn.execute(
+                "INSERT INTO audit_log (service, method, route, path, status, actor, claimed_actor,"
+                " client_address, request_id, correlation_id)"
+                " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],"
+                " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])",
+                *[list(c) for c in columns])
 
 
 def audit_router() -> APIRouter:

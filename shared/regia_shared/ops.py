@@ -4,9 +4,10 @@
 import time
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ReadinessCheck = Callable[[], Awaitable[None]]
 
@@ -49,18 +50,40 @@ def instrument_http(app: FastAPI, registry: CollectorRegistry, service: str) -> 
         "regia_http_request_duration_seconds", "HTTP request duration",
         ["service", "method", "route"], registry=registry,
     )
+    app.add_middleware(HttpMetrics, service=service, requests=requests, duration=duration)
 
-    @app.middleware("http")
-    async def measure(request: Request, call_next):  # type: ignore[no-untyped-def]
+
+class HttpMetrics:
+    """Counts and times every request by route template and status. A plain ASGI
+    middleware, not `@app.middleware("http")`: Starlette's BaseHTTPMiddleware runs the rest
+    of the app in a task group of its own and streams the response through a memory
+    channel, which cost the funding service a sixth of its CPU per request."""
+
+    def __init__(self, app: ASGIApp, *, service: str, requests: Counter, duration: Histogram) -> None:
+        self.app, self._service, self._requests, self._duration = app, service, requests, duration
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         start = time.perf_counter()
-        response = await call_next(request)
-        route = _route_template(request)
-        requests.labels(service, request.method, route, str(response.status_code)).inc()
-        duration.labels(service, request.method, route).observe(time.perf_counter() - start)
-        return response
+        status = 500  # what the client gets if the app raises before answering
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = _route_template(scope)
+            self._requests.labels(self._service, scope["method"], route, str(status)).inc()
+            self._duration.labels(self._service, scope["method"], route).observe(time.perf_counter() - start)
 
 
-def _route_template(request: Request) -> str:
+def _route_template(scope: Scope) -> str:
     # The template, never the raw path: ids in label values would grow without bound.
-    route = request.scope.get("route")
+    route = scope.get("route")
     return getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"

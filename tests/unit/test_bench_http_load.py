@@ -1,0 +1,69 @@
+"""The benchmark's lean HTTP client against a real TCP server: it must read what it is
+sent, reuse its connection, and count a broken answer as a failure instead of hanging."""
+
+import asyncio
+import json
+
+import pytest
+
+from regia.bench.http_load import LoadClients, LoadError
+
+
+async def serve(answers: list[bytes]) -> tuple[asyncio.Server, list[bytes], list[int]]:
+    """Answers requests in order, one canned reply each; records requests and connections."""
+    requests: list[bytes] = []
+    connections: list[int] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        try:
+            while answers:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                requests.append(head + await reader.readexactly(length))
+                writer.write(answers.pop(0))
+                await writer.drain()
+        except asyncio.IncompleteReadError:
+            pass
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, requests, connections
+
+
+def test_posts_json_and_reads_both_framings_on_one_connection() -> None:
+    async def scenario() -> None:
+        server, requests, connections = await serve([
+            b'HTTP/1.1 202 Accepted\r\ncontent-length: 11\r\n\r\n{"ok":true}',
+            b"HTTP/1.1 422 Unprocessable\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n",
+        ])
+        port = server.sockets[0].getsockname()[1]
+        async with LoadClients(1, base_url=f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer k"}) as c:
+            first = await c.post("/v1/x", json={"n": 1}, headers={"Idempotency-Key": "i-1"})
+            second = await c.post("/v1/x", json={"n": 2})
+        server.close()
+        assert (first.status_code, first.json()) == (202, {"ok": True})
+        assert (second.status_code, second.json()) == (422, {"a": 1})
+        assert len(connections) == 1  # kept alive
+        assert b"Authorization: Bearer k\r\n" in requests[0] and b"Idempotency-Key: i-1\r\n" in requests[0]
+        assert json.loads(requests[1].split(b"\r\n\r\n", 1)[1]) == {"n": 2}
+
+    asyncio.run(scenario())
+
+
+def test_a_truncated_answer_is_a_failure_and_the_connection_is_replaced() -> None:
+    async def scenario() -> None:
+        server, _, connections = await serve([
+            b"HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n{\"short\"",  # then the server hangs up
+        ])
+        port = server.sockets[0].getsockname()[1]
+        async with LoadClients(1, base_url=f"http://127.0.0.1:{port}", timeout=5) as c:
+            with pytest.raises(LoadError):
+                await c.post("/v1/x", json={})
+            with pytest.raises(LoadError):  # a new connection, which this server answers no more
+                await c.post("/v1/x", json={})
+        server.close()
+        assert len(connections) == 2
+
+    asyncio.run(scenario())
