@@ -1,5 +1,6 @@
 """asyncpg adapter resolving a rule's audiences to partners, from the projection."""
 
+from collections.abc import Sequence
 from datetime import date
 
 import asyncpg
@@ -10,16 +11,26 @@ from ..domain.rules import ROLE_AUDIENCES, Audience
 async def holders(conn: asyncpg.Connection, objective_ids: tuple[str, ...],
                   roles: set[Audience]) -> list[tuple[str, Audience]]:
     """(partner, role) for each role among `roles` held on one of the objectives."""
+    found = await holders_by_objective(conn, objective_ids, roles)
+    return sorted({pair for pairs in found.values() for pair in pairs})
+
+
+async def holders_by_objective(conn: asyncpg.Connection, objective_ids: Sequence[str],
+                               roles: set[Audience]) -> dict[str, list[tuple[str, Audience]]]:
+    """`holders` of many objectives with one statement: objective id → (partner, role)."""
     wanted = [r.value for r in roles & ROLE_AUDIENCES]
-    if not wanted:
-        return []
+    if not wanted or not objective_ids:
+        return {}
     rows = await conn.fetch(
-        "SELECT partner_id, 'LEAD' AS role FROM objective_leads"
+        "SELECT objective_id, partner_id, 'LEAD' AS role FROM objective_leads"
         " WHERE objective_id = ANY($1::text[]) AND 'LEAD' = ANY($2::text[])"
-        " UNION SELECT partner_id, role FROM objective_roles"
+        " UNION SELECT objective_id, partner_id, role FROM objective_roles"
         " WHERE held AND objective_id = ANY($1::text[]) AND role = ANY($2::text[])"
-        " ORDER BY partner_id, role", list(objective_ids), wanted)
-    return [(r["partner_id"], Audience(r["role"])) for r in rows]
+        " ORDER BY objective_id, partner_id, role", list(set(objective_ids)), wanted)
+    found: dict[str, list[tuple[str, Audience]]] = {}
+    for r in rows:
+        found.setdefault(r["objective_id"], []).append((r["partner_id"], Audience(r["role"])))
+    return found
 
 
 async def network_members(conn: asyncpg.Connection, objective_ids: tuple[str, ...],

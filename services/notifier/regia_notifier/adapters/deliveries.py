@@ -40,10 +40,10 @@ _NEW = ("delivery_id", "cause_event_id", "correlation_id", "objective_id", "chan
 _NEW_TYPES = ("uuid", "uuid") + ("text",) * (len(_NEW) - 3) + ("timestamptz",)
 
 
-async def add(conn: asyncpg.Connection, planned: Sequence[NewDelivery]) -> int:
-    """Insert the planned deliveries that do not exist yet; returns how many were new."""
+async def add(conn: asyncpg.Connection, planned: Sequence[NewDelivery]) -> set[UUID]:
+    """Insert the planned deliveries that do not exist yet; returns the ids of those."""
     if not planned:
-        return 0
+        return set()
     arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_NEW_TYPES, start=1))
     # Rule ids are plain identifiers (no commas), so one text per row carries the list.
     rows = await conn.fetch(
@@ -53,7 +53,7 @@ async def add(conn: asyncpg.Connection, planned: Sequence[NewDelivery]) -> int:
         " ON CONFLICT DO NOTHING RETURNING delivery_id",
         *[[getattr(d, column) for d in planned] for column in _NEW],
         [",".join(d.rules) for d in planned])
-    return len(rows)
+    return {r["delivery_id"] for r in rows}
 
 
 async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float) -> list[ClaimedDelivery]:

@@ -17,18 +17,19 @@ _WAITING = ("cause_event_id, email, contact_id, partner_id, recipient_name, lang
             " rules, subject, section_text, section_html, created_at")
 
 
-async def add(conn: asyncpg.Connection, entries: Sequence[DigestEntry]) -> int:
-    """Queue the alerts not queued yet (a redelivered event queues nothing); how many were new."""
+async def add(conn: asyncpg.Connection, entries: Sequence[DigestEntry]) -> set[tuple[UUID, str]]:
+    """Queue the alerts not queued yet (a redelivered event queues nothing); returns the
+    (cause event, address) of those."""
     if not entries:
-        return 0
+        return set()
     arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_TYPES, start=1))
     rows = await conn.fetch(
         f"INSERT INTO digest_items ({', '.join(_ENTRY)}, rules)"
         f" SELECT {', '.join(_ENTRY)}, string_to_array(rules, ',')"
         f" FROM unnest({arrays}, ${len(_ENTRY) + 1}::text[]) AS t({', '.join(_ENTRY)}, rules)"
-        " ON CONFLICT DO NOTHING RETURNING 1",
+        " ON CONFLICT DO NOTHING RETURNING cause_event_id, email",
         *[[getattr(e, column) for e in entries] for column in _ENTRY], [",".join(e.rules) for e in entries])
-    return len(rows)
+    return {(r["cause_event_id"], r["email"]) for r in rows}
 
 
 async def lock_waiting(conn: asyncpg.Connection, *, due_by: datetime | None,

@@ -10,6 +10,7 @@ replaced once within the same attempt instead of failing the delivery.
 """
 
 import asyncio
+import functools
 import time
 import unicodedata
 from email.charset import BASE64, Charset
@@ -58,7 +59,9 @@ def compose(delivery: ClaimedDelivery, sender: str) -> Message:
     else:
         # multipart/alternative, plain text first: a client shows the last part it can
         # render, and one that cannot render HTML still has the whole message.
-        message = MIMEMultipart("alternative")
+        # A boundary of our own, made of characters base64 never writes, so the generator
+        # need not make one and compile a regular expression to check it (per message).
+        message = MIMEMultipart("alternative", boundary=f"=_regia.{delivery.delivery_id.hex}")
         message.attach(MIMEText(delivery.body, "plain", _UTF8))
         message.attach(MIMEText(delivery.body_html, "html", _UTF8))
     message["From"] = sender
@@ -66,14 +69,18 @@ def compose(delivery: ClaimedDelivery, sender: str) -> Message:
     message["Subject"] = _header(one_line(delivery.subject))
     message["Date"] = format_datetime(datetime.now(UTC))
     # Stable across attempts: a copy re-sent after a lost acknowledgement is recognisable.
-    domain = parseaddr(sender)[1].rpartition("@")[2] or "regia.invalid"
-    message["Message-ID"] = f"<{delivery.delivery_id}@{domain}>"
+    message["Message-ID"] = f"<{delivery.delivery_id}@{_domain(sender)}>"
     message["X-Regia-Event-Id"] = str(delivery.cause_event_id)
     message["X-Regia-Delivery-Id"] = str(delivery.delivery_id)
     # RFC 3834: tells vacation responders not to answer an automatic message.
     message["Auto-Submitted"] = "auto-generated"
     message["Content-Language"] = delivery.language
     return message
+
+
+@functools.cache
+def _domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "regia.invalid"
 
 
 class SmtpMailer:

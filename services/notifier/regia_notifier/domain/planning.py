@@ -14,6 +14,7 @@ from datetime import datetime
 
 from .delivery import NewDelivery, Recipient, WebhookTarget, delivery_id
 from .messages import Rendered, render_alert
+from .messages.alerts import describe
 from .occurrences import Occurrence, ReviewClosed, Trigger
 
 
@@ -99,8 +100,10 @@ def _webhooks(occurrence: Occurrence, reached: dict[str, tuple[str, ...]], peopl
     """One delivery per endpoint of a reached partner. An endpoint registered for one
     contact follows that contact's preferences. The recipient is the endpoint's id: its
     URL and secret are looked up when sending, so a removed endpoint is never called."""
+    if not endpoints:
+        return []
     contacts = {p.contact_id: p for p in people}
-    subject = render_alert(occurrence, language="en", name="", event_id=str(cause.event_id)).subject
+    subject = describe(occurrence, "en").subject
     planned = []
     for e in {e.webhook_id: e for e in endpoints}.values():
         owner = contacts.get(e.contact_id) if e.contact_id else None

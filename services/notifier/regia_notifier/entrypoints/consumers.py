@@ -17,6 +17,7 @@ from regia_shared.runtime import ServiceRuntime
 from ..adapters import objectives_seen
 from ..alerting import AlertPlanner, Planned
 from ..metrics import NotifierMetrics
+from ..domain.occurrences import Occurrence
 from ..occurring import occurrence_of
 from ..projection import PARTNER_EVENTS, project_objective_defined, project_partner_events
 
@@ -30,16 +31,16 @@ def alerting(planner: AlertPlanner):  # type: ignore[no-untyped-def]
         before = dict(zip(map(id, changes), await objectives_seen.swap_committed(conn, [
             (e.payload.objective_id, e.payload.fiscal_year, e.payload.committed_cents) for e in changes  # type: ignore[attr-defined]
         ]), strict=True))
-        plans = []
+        found: list[tuple[Occurrence, Received]] = []
         for event in events:
             if isinstance(event.payload, ObjectiveDefined):
                 await project_objective_defined(conn, event.payload)
                 continue
             occurrence = await occurrence_of(conn, event.payload, before.get(id(event)))
-            if occurrence is None:
-                continue
-            planned = await planner.plan(conn, occurrence, event.envelope)
-            plans.append(planned)
+            if occurrence is not None:
+                found.append((occurrence, event))
+        plans = await planner.plan_all(conn, [(o, e.envelope) for o, e in found])
+        for planned, (_, event) in zip(plans, found, strict=True):
             _log(planned, event)
         return plans
 

@@ -22,6 +22,7 @@ _TEMPLATES = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,  # a document ends with a line break, as a mail part should
+    auto_reload=False,  # they never change while the service runs: no stat() per render
 )
 
 RULE = "-" * 40  # between the sections of a digest
