@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from aiosmtpd.controller import Controller
 from cryptography.fernet import Fernet
 
 from regia.embedded.broker import EmbeddedBroker
@@ -23,6 +22,7 @@ from regia.embedded.postgres import EmbeddedPostgres, ensure_database
 from regia.embedded.process import ManagedProcess, free_port
 
 from .cpu import CpuMeter
+from .mail_sink import MailSink
 
 PORT_VARS = {"funding": "REGIA_FUNDING_PORT", "objectives": "REGIA_OBJECTIVES_PORT",
              "partners": "REGIA_PARTNERS_PORT", "notifier": "REGIA_NOTIFIER_PORT"}
@@ -37,21 +37,6 @@ class Service:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
-
-
-class MailCounter:
-    """aiosmtpd handler that accepts everything and only counts (and times) it."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self.arrivals: list[float] = []
-        self._lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope) -> str:  # type: ignore[no-untyped-def]
-        with self._lock:
-            self.count += 1
-            self.arrivals.append(time.monotonic())
-        return "250 2.0.0 accepted"
 
 
 class RssSampler:
@@ -101,8 +86,7 @@ class Stack:
     dsn: str = ""
     admin_token: str = field(default_factory=lambda: secrets.token_hex(24))
     services: dict[str, Service] = field(default_factory=dict)
-    mail: MailCounter = field(default_factory=MailCounter)
-    smtp: Controller | None = None
+    mail: MailSink | None = None
     smtp_port: int = 0
     rss: RssSampler = field(default_factory=RssSampler)
     cpu: CpuMeter = field(default_factory=CpuMeter)
@@ -140,12 +124,12 @@ class Stack:
         self.dsn = self.postgres.dsn("regia_bench")
         self.broker = await asyncio.to_thread(EmbeddedBroker(free_port(), self.root / "logs").start)
         self.smtp_port = free_port()
-        self.smtp = Controller(self.mail, hostname="127.0.0.1", port=self.smtp_port)
-        self.smtp.start()
+        self.mail = MailSink(self.smtp_port, self.root).start()
         self.rss.pids["postgres"] = self.postgres.process.pid  # type: ignore[union-attr]
         self.rss.pids["broker"] = self.broker.process.pid  # type: ignore[union-attr]
         self.cpu.watch("postgres", self.postgres.process.pid, with_children=True)  # type: ignore[union-attr]
         self.cpu.watch("broker", self.broker.process.pid)  # type: ignore[union-attr]
+        self.cpu.watch("smtp sink", self.mail.process.pid)  # type: ignore[union-attr]
         self.rss.start()
 
     async def start_services(self, names: list[str]) -> None:
@@ -187,9 +171,9 @@ class Stack:
         for service in reversed(list(self.services.values())):
             with contextlib.suppress(Exception):
                 service.process.stop()
-        if self.smtp is not None:
+        if self.mail is not None:
             with contextlib.suppress(Exception):
-                self.smtp.stop(no_assert=True)
+                self.mail.stop()
         for part in (self.broker, self.postgres):
             if part is not None:
                 with contextlib.suppress(Exception):

@@ -1,9 +1,12 @@
 """The dispatcher's use cases: claim due deliveries, attempt them, and record the outcomes.
 
-A round's outcomes are recorded together in one transaction: the attempt rows, the
-deliveries' new statuses and, for those that ended, AlertDelivered / AlertFailed in the
-outbox, each with one statement. Recorded one by one, each outcome cost a transaction of
-five round trips, which was the dispatcher's largest cost after SMTP itself.
+Sending is a pipeline, not rounds: a delivery is claimed when a sending slot is free and
+sent at once, so a slow recipient holds up only its own slot (in rounds of sends awaited
+together, every round waited for its slowest send, which capped the rate far below what
+the SMTP server took). Outcomes that arrive together are recorded together, in one
+transaction (regia_shared.batching): the attempt rows, the deliveries' new statuses and,
+for those that ended, AlertDelivered / AlertFailed in the outbox, each with one statement.
+Recorded one by one, each outcome cost a transaction of five round trips.
 """
 
 import asyncio
@@ -16,6 +19,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from regia_shared import outbox, topics
+from regia_shared.batching import Batcher
 from regia_shared.events.envelope import Envelope
 from regia_shared.events.notifications import AlertDelivered, AlertFailed
 from regia_shared.logs import get_logger
@@ -53,11 +57,26 @@ class Tried:
 class Dispatch:
     def __init__(self, pool: asyncpg.Pool, mailer: SmtpMailer, policy: RetryPolicy, *,
                  lease_s: float, batch: int, rand: Callable[[], float] = random.random,
-                 webhooks: WebhookSender | None = None) -> None:
+                 webhooks: WebhookSender | None = None,
+                 on_concluded: Callable[[Concluded], None] = lambda _: None) -> None:
         self._pool, self._mailer, self._policy = pool, mailer, policy
         self._webhooks = webhooks
         self._lease_s, self.batch, self._rand = lease_s, batch, rand
+        self._on_concluded = on_concluded
         self._reaped_at = float("-inf")
+        self._sending: set[asyncio.Task] = set()
+        self._outcomes: Batcher[Tried] = Batcher(self._record, name="notifier:outcomes")
+        self.changed = asyncio.Event()  # a send ended (a slot is free) or more became due
+
+    @property
+    def free_slots(self) -> int:
+        return self.batch - len(self._sending)
+
+    @property
+    def waiting_for_slots(self) -> bool:
+        """Too few slots free to be worth a claim: claims are batched, so with most slots
+        busy the next claim waits for a quarter of them to free."""
+        return bool(self._sending) and self.free_slots < max(1, self.batch // 4)
 
     async def reap_expired(self) -> list[Concluded]:
         """Conclude, as abandoned, the attempts whose claim ran out."""
@@ -74,9 +93,9 @@ class Dispatch:
             self._reaped_at = time.monotonic()
         return done
 
-    async def claim(self) -> list[ClaimedDelivery]:
+    async def claim(self, limit: int) -> list[ClaimedDelivery]:
         async with self._pool.acquire() as conn:
-            return await deliveries.claim_due(conn, self.batch, self._lease_s)
+            return await deliveries.claim_due(conn, limit, self._lease_s)
 
     async def attempt(self, delivery: ClaimedDelivery) -> Tried:
         """Send once; never raises (a failure is an outcome to record)."""
@@ -101,20 +120,38 @@ class Dispatch:
         else:
             await self._mailer.send(compose(delivery, self._mailer.sender))
 
-    async def run_once(self) -> tuple[int, list[Concluded]]:
-        """One round: reap, claim, send concurrently, record. Returns (claimed, concluded)."""
-        concluded = await self.reap_expired()
-        claimed = await self.claim()
-        if not claimed:
-            return 0, concluded
-        tried = await asyncio.gather(*(self.attempt(d) for d in claimed))
+    async def run_once(self) -> bool:
+        """Reap, then claim as many due deliveries as there are free slots and start
+        sending them. True when it took all it asked for: more may be due."""
+        for concluded in await self.reap_expired():
+            self._on_concluded(concluded)
+        if self.waiting_for_slots:
+            return False
+        asked = self.free_slots
+        claimed = await self.claim(asked)
+        for delivery in claimed:
+            task = asyncio.create_task(self._deliver(delivery), name=f"notifier:send:{delivery.delivery_id}")
+            self._sending.add(task)
+            task.add_done_callback(self._sent)
+        return len(claimed) == asked
+
+    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+        tried = await self.attempt(delivery)
         try:
-            async with self._pool.acquire() as conn, conn.transaction():
-                concluded += await self._conclude(conn, tried)
+            await self._outcomes.submit(tried)
         except Exception as exc:
-            # Recording failed (the database went away): the claims expire and are retried.
-            log.warning("delivery outcomes not recorded", deliveries=len(tried), error=repr(exc))
-        return len(claimed), concluded
+            # Recording failed (the database went away): the claim expires and is retried.
+            log.warning("delivery outcome not recorded", delivery_id=str(delivery.delivery_id), error=repr(exc))
+
+    def _sent(self, task: asyncio.Task) -> None:
+        self._sending.discard(task)
+        self.changed.set()
+
+    async def _record(self, tried: Sequence[Tried]) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            concluded = await self._conclude(conn, tried)
+        for c in concluded:  # after the commit: a rolled-back outcome is not counted
+            self._on_concluded(c)
 
     async def pause(self, longest_s: float) -> float:
         """How long to sleep before the next round if nothing wakes us sooner."""
@@ -124,6 +161,10 @@ class Dispatch:
         return longest_s if due_in is None else min(longest_s, max(0.05, due_in))
 
     async def close(self) -> None:
+        """Stop sending: an attempt cut short keeps its claim, which expires and is retried."""
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
         await self._mailer.close()
 
     async def _conclude(self, conn: asyncpg.Connection, tried: Sequence[Tried]) -> list[Concluded]:

@@ -32,11 +32,12 @@ def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Await
         box = SecretBox(settings.secrets_key.get_secret_value()) if settings.secrets_key else None
         work = Dispatch(runtime.pool, SmtpMailer(settings), policy,
                         lease_s=settings.lease_s, batch=settings.concurrency,
-                        webhooks=WebhookSender(runtime.pool, box, settings.webhook_timeout_s))
+                        webhooks=WebhookSender(runtime.pool, box, settings.webhook_timeout_s),
+                        on_concluded=metrics.count)
         try:
             while True:
                 try:
-                    await _listen_and_dispatch(runtime, settings, work, metrics)
+                    await _listen_and_dispatch(runtime, settings, work)
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # the database went away: back off, reconnect
@@ -48,24 +49,23 @@ def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Await
     return dispatcher
 
 
-async def _listen_and_dispatch(runtime: ServiceRuntime, settings: NotifierSettings,
-                               work: Dispatch, metrics: NotifierMetrics) -> None:
-    wake = asyncio.Event()
+async def _listen_and_dispatch(runtime: ServiceRuntime, settings: NotifierSettings, work: Dispatch) -> None:
     conn = await asyncpg.connect(settings.database_url.get_secret_value(),
                                  server_settings={"search_path": runtime.name})
     try:
-        await conn.add_listener(f"{runtime.name}_deliveries", lambda *_: wake.set())
+        await conn.add_listener(f"{runtime.name}_deliveries", lambda *_: work.changed.set())
         log.info("dispatcher listening", channel=f"{runtime.name}_deliveries")
         while True:
-            # Cleared before the round, so a delivery committed during it wakes the next.
-            wake.clear()
-            claimed, concluded = await work.run_once()
-            for c in concluded:
-                metrics.count(c)
-            if claimed >= work.batch:
+            # Cleared before the claim, so a delivery committed (or a send ended) during it
+            # wakes the next look.
+            work.changed.clear()
+            if await work.run_once() and work.free_slots > 0:
                 continue  # more may be due right now
+            # Waiting for slots, the next send to end wakes us; otherwise the next due retry.
+            longest = (settings.poll_interval_s if work.waiting_for_slots
+                       else await work.pause(settings.poll_interval_s))
             try:
-                await asyncio.wait_for(wake.wait(), await work.pause(settings.poll_interval_s))
+                await asyncio.wait_for(work.changed.wait(), longest)
             except TimeoutError:
                 pass
             if conn.is_closed():
