@@ -27,7 +27,7 @@ class ServiceSettings(BaseSettings):
     kafka_partitions: int = Field(6, ge=1, description="Partitions of topics this service creates")
     kafka_session_timeout_ms: int = Field(10_000, ge=1000)
     kafka_fetch_max_wait_ms: int = Field(
-        50, ge=1, le=10_000, description="How long the broker may hold a consumer's fetch when "
+        100, ge=1, le=10_000, description="How long the broker may hold a consumer's fetch when "
         "there is nothing new (see regia_shared.consumer.Polling)")
     kafka_poll_timeout_ms: int = Field(
         20, ge=1, le=10_000, description="How long a subscriber waits for a batch before it "

@@ -1,6 +1,7 @@
 """The notifier's messages: each kind of alert and the daily digest, in Italian and English,
 as plain text and HTML; hostile titles and names stay on one line and are escaped. Pure."""
 
+import dataclasses
 import datetime
 import uuid
 from email import message_from_bytes, policy
@@ -181,7 +182,7 @@ def claimed(body_html: str | None) -> ClaimedDelivery:
 def test_an_e_mail_with_html_is_multipart_alternative_plain_text_first() -> None:
     r = alert(STATUS)
     sent = compose(claimed(r.html), "Regia <regia@example.org>")
-    parsed = message_from_bytes(sent.as_bytes(), policy=policy.default)
+    parsed = message_from_bytes(sent, policy=policy.default)
     assert parsed.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
     assert all(p.get_content_charset() == "utf-8" for p in parsed.iter_parts())
@@ -192,6 +193,24 @@ def test_an_e_mail_with_html_is_multipart_alternative_plain_text_first() -> None
 
 
 def test_an_e_mail_without_html_stays_plain_text() -> None:
-    parsed = message_from_bytes(compose(claimed(None), "regia@example.org").as_bytes(), policy=policy.default)
+    parsed = message_from_bytes(compose(claimed(None), "regia@example.org"), policy=policy.default)
     assert parsed.get_content_type() == "text/plain" and parsed["Content-Language"] == "it"
     assert parsed.get_content() == "Testo è qui\n"
+
+
+def test_an_e_mail_is_well_formed_mime_with_encoded_headers_and_crlf_lines() -> None:
+    delivery = dataclasses.replace(
+        claimed("<p>Città</p>\n"), recipient_name="Ufficio Piàno, \"Sud\"",
+        subject="[Regia] Obiettivo a rischio:" + " perché la copertura è scesa" * 6)
+    sent = compose(delivery, "Regìa <regia@example.org>")
+    assert b"\n" not in sent.replace(b"\r\n", b"")  # every line ends in CRLF
+    assert all(len(line) <= 998 for line in sent.split(b"\r\n"))
+    parsed = message_from_bytes(sent, policy=policy.default)
+    assert not parsed.defects and all(not p.defects for p in parsed.iter_parts())
+    assert parsed["Subject"] == delivery.subject  # folded and encoded, read back whole
+    assert parsed["To"].addresses[0].display_name == 'Ufficio Piàno, "Sud"'
+    assert parsed["To"].addresses[0].addr_spec == "maria@example.org"
+    assert parsed["From"].addresses[0].display_name == "Regìa"
+    assert parsed["Message-ID"] == f"<{delivery.delivery_id}@example.org>"
+    assert parsed.get_body(("plain",)).get_content() == "Testo è qui\n"
+    assert parsed.get_body(("html",)).get_content() == "<p>Città</p>\n"

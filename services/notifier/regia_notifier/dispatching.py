@@ -118,7 +118,7 @@ class Dispatch:
                 raise WebhookError("this dispatcher sends no webhooks")
             await self._webhooks.send(delivery)
         else:
-            await self._mailer.send(compose(delivery, self._mailer.sender))
+            await self._mailer.send(delivery.recipient, compose(delivery, self._mailer.sender))
 
     async def run_once(self) -> bool:
         """Reap, then claim as many due deliveries as there are free slots and start
