@@ -64,19 +64,20 @@ class Dispatch:
         self._lease_s, self.batch, self._rand = lease_s, batch, rand
         self._on_concluded = on_concluded
         self._reaped_at = float("-inf")
-        self._sending: set[asyncio.Task] = set()
+        self._sending = 0  # sends under way: what the slots bound
+        self._tasks: set[asyncio.Task] = set()  # each delivery until its outcome is recorded
         self._outcomes: Batcher[Tried] = Batcher(self._record, name="notifier:outcomes")
         self.changed = asyncio.Event()  # a send ended (a slot is free) or more became due
 
     @property
     def free_slots(self) -> int:
-        return self.batch - len(self._sending)
+        return self.batch - self._sending
 
     @property
     def waiting_for_slots(self) -> bool:
         """Too few slots free to be worth a claim: claims are batched, so with most slots
         busy the next claim waits for a quarter of them to free."""
-        return bool(self._sending) and self.free_slots < max(1, self.batch // 4)
+        return self._sending > 0 and self.free_slots < max(1, self.batch // 4)
 
     async def reap_expired(self) -> list[Concluded]:
         """Conclude, as abandoned, the attempts whose claim ran out."""
@@ -129,23 +130,26 @@ class Dispatch:
             return False
         asked = self.free_slots
         claimed = await self.claim(asked)
+        self._sending += len(claimed)
         for delivery in claimed:
             task = asyncio.create_task(self._deliver(delivery), name=f"notifier:send:{delivery.delivery_id}")
-            self._sending.add(task)
-            task.add_done_callback(self._sent)
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         return len(claimed) == asked
 
     async def _deliver(self, delivery: ClaimedDelivery) -> None:
-        tried = await self.attempt(delivery)
+        try:
+            tried = await self.attempt(delivery)
+        finally:
+            # The slot is free once the send is over: recording the outcome (grouped with
+            # others, below) must not hold up the next send, and the claim keeps the row.
+            self._sending -= 1
+            self.changed.set()
         try:
             await self._outcomes.submit(tried)
         except Exception as exc:
             # Recording failed (the database went away): the claim expires and is retried.
             log.warning("delivery outcome not recorded", delivery_id=str(delivery.delivery_id), error=repr(exc))
-
-    def _sent(self, task: asyncio.Task) -> None:
-        self._sending.discard(task)
-        self.changed.set()
 
     async def _record(self, tried: Sequence[Tried]) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -162,9 +166,9 @@ class Dispatch:
 
     async def close(self) -> None:
         """Stop sending: an attempt cut short keeps its claim, which expires and is retried."""
-        for task in list(self._sending):
+        for task in list(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._sending, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._mailer.close()
 
     async def _conclude(self, conn: asyncpg.Connection, tried: Sequence[Tried]) -> list[Concluded]:
