@@ -38,7 +38,7 @@ class NotifierSettings(ServiceSettings):
     poll_interval_s: float = Field(
         5.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_POLL_INTERVAL_S"),
         description="Fallback when a LISTEN/NOTIFY wake-up is missed (e.g. a reconnect)")
-    concurrency: int = Field(16, ge=1, validation_alias=_env("REGIA_NOTIFIER_CONCURRENCY"),
+    concurrency: int = Field(32, ge=1, validation_alias=_env("REGIA_NOTIFIER_CONCURRENCY"),
                              description="Deliveries one replica claims and sends at once "
                              "(and SMTP sessions it keeps open)")
     lease_s: float = Field(
