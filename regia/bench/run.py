@@ -186,6 +186,9 @@ def table(r: dict) -> str:
         row(f"propagation funding -> e-mail at {g['rate_per_s']:.0f}/s p50 (s)", g["p50_s"],
             f"{g['alerts_timed']} alerts timed, achieved {g['achieved_rate_per_s']}/s, failures {g['failures']}")
         row(f"propagation funding -> e-mail at {g['rate_per_s']:.0f}/s p99 (s)", g["p99_s"], "")
+        for hop, spans in g.get("hops", {}).items():
+            if hop != "chains":
+                row(f"  hop: ... -> {hop} p50/p99 (ms)", f"{spans['p50_ms']:g}/{spans['p99_ms']:g}", "")
     if "rebuild" in r:
         rb = r["rebuild"]
         row("coverage rebuild (s)", rb["seconds"],

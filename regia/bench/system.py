@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from regia_shared import topics
 
 from .harness import Stack
+from .hops import hops
 from .http_load import LoadClients, LoadError
 from .limits import command, headers
 
@@ -277,6 +278,7 @@ class Regia:
             await eventually(warmed, timeout=120, what=f"{objectives} warm-up alerts delivered")
             await asyncio.sleep(1.0)
             before = await self._histogram()
+            timed_from = await self.scalar("notifier", "SELECT now()")
             mails_before = self.stack.mail.count
             total = int(rate * seconds)
             sent: list[asyncio.Task] = []
@@ -306,12 +308,18 @@ class Regia:
                 if self.stack.mail.count != count:
                     count, quiet_since = self.stack.mail.count, time.perf_counter()
             after = await self._histogram()
+        conn = await asyncpg.connect(self.stack.dsn)
+        try:
+            chain = await hops(conn, timed_from)
+        finally:
+            await conn.close()
         observed = {b: after.get(b, 0) - before.get(b, 0) for b in after}
         count = observed.get(float("inf"), 0)
         return {"rate_per_s": rate, "events": total, "failures": len(failures), "achieved_rate_per_s": round(total / sending, 1),
                 "objectives": objectives, "alerts_delivered": self.stack.mail.count - mails_before,
                 "alerts_timed": int(count),
                 "p50_s": round(_quantile(observed, 0.50), 3), "p99_s": round(_quantile(observed, 0.99), 3),
+                "hops": chain,
                 "measured": "regia_funding_to_alert_seconds (notifier /metrics, email channel): from the"
                             " funding event's acceptance to the SMTP server accepting the alert;"
                             " percentiles interpolated inside histogram buckets"}

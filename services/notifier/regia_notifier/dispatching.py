@@ -150,6 +150,9 @@ class Dispatch:
         except Exception as exc:
             # Recording failed (the database went away): the claim expires and is retried.
             log.warning("delivery outcome not recorded", delivery_id=str(delivery.delivery_id), error=repr(exc))
+        # A failure recorded is a retry due soon, which the dispatcher, asleep until the
+        # next due time it read while this row was still claimed, must look at again.
+        self.changed.set()
 
     async def _record(self, tried: Sequence[Tried]) -> None:
         async with self._pool.acquire() as conn, conn.transaction():

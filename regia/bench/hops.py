@@ -1,0 +1,41 @@
+"""Where the funding-to-alert time goes: each hop of the chain, read back from the records
+the services keep anyway (outbox rows with when they were written and published, inbox rows
+with when an event was applied, deliveries and their attempts).
+
+Every timestamp is PostgreSQL's `now()` of the transaction that wrote it, so "applied" is
+when that consumer's transaction began. Chains are followed from the alert back: the
+delivery's cause event (objectives' outbox), its causation (funding's outbox).
+"""
+
+from typing import Any
+
+import asyncpg
+
+HOPS = ("funding outbox written", "funding event published", "objectives applied it",
+        "objectives event published", "notifier applied it", "e-mail send started", "e-mail accepted")
+
+_CHAINS = """
+SELECT d.origin_at, f.created_at AS f_out, f.published_at AS f_pub, oi.processed_at AS o_in,
+       oo.published_at AS o_pub, ni.processed_at AS n_in, a.at AS send_at,
+       a.at + make_interval(secs => a.duration_ms / 1000.0) AS sent_at
+FROM notifier.deliveries d
+JOIN notifier.delivery_attempts a ON a.delivery_id = d.delivery_id AND a.outcome = 'SENT'
+JOIN objectives.outbox oo ON oo.event_id = d.cause_event_id
+JOIN notifier.inbox ni ON ni.event_id = oo.event_id AND ni.consumer = 'notifier.objectives'
+JOIN funding.outbox f ON f.event_id = (oo.body::jsonb ->> 'causation_id')::uuid
+JOIN objectives.inbox oi ON oi.event_id = f.event_id AND oi.consumer = 'objectives.funding'
+WHERE d.channel = 'email' AND d.created_at >= $1
+"""
+
+
+async def hops(conn: asyncpg.Connection, since: Any) -> dict[str, dict[str, float]]:
+    """p50 and p99 in milliseconds of each hop, for the e-mails planned since `since`."""
+    rows = await conn.fetch(_CHAINS, since)
+    columns = ("origin_at", "f_out", "f_pub", "o_in", "o_pub", "n_in", "send_at", "sent_at")
+    found: dict[str, dict[str, float]] = {"chains": {"count": len(rows)}}
+    for name, before, after in zip(HOPS, columns, columns[1:], strict=True):
+        spans = sorted((r[after] - r[before]).total_seconds() * 1000 for r in rows)
+        if spans:
+            found[name] = {"p50_ms": round(spans[len(spans) // 2], 1),
+                           "p99_ms": round(spans[min(len(spans) - 1, int(len(spans) * 0.99))], 1)}
+    return found
