@@ -33,7 +33,7 @@ async def hops(conn: asyncpg.Connection, since: Any) -> dict[str, dict[str, floa
     rows = await conn.fetch(_CHAINS, since)
     columns = ("origin_at", "f_out", "f_pub", "o_in", "o_pub", "n_in", "send_at", "sent_at")
     found: dict[str, dict[str, float]] = {"chains": {"count": len(rows)}}
-    for name, before, after in zip(HOPS, columns, columns[1:], strict=True):
+    for name, before, after in zip(HOPS, columns[:-1], columns[1:], strict=True):
         spans = sorted((r[after] - r[before]).total_seconds() * 1000 for r in rows)
         if spans:
             found[name] = {"p50_ms": round(spans[len(spans) // 2], 1),
