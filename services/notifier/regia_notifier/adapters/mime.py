@@ -1,0 +1,82 @@
+"""An alert as the bytes of an e-mail (what an SMTP client sends after DATA).
+
+Written out here rather than built with the email package: its EmailMessage API parses
+every header through a header registry and its generator walks the message again to write
+it, which together cost more CPU than the rest of sending an alert (2.8 ms, then still
+0.8 ms with the compat32 classes). The shape is fixed and small: headers (non-ASCII ones
+RFC 2047-encoded by the email package's own Header), then either one UTF-8 text part or
+multipart/alternative with plain text first (a client shows the last part it can render,
+and one that cannot render HTML still has the whole message), each part in base64, whose
+lines are short and can never start with a dot or look like a boundary.
+`tests/unit/test_notifier_messages.py` reads the result back with the email package.
+"""
+
+import base64
+import functools
+import unicodedata
+from datetime import UTC, datetime
+from email.header import Header
+from email.utils import format_datetime, formataddr, parseaddr
+
+from ..domain.delivery import ClaimedDelivery
+
+
+def one_line(text: str) -> str:
+    """Text for a header: a name or title that reached us with line breaks or other control
+    characters (an event is a way in too) keeps its words on one line, so it can neither
+    forge a header nor make the message impossible to build."""
+    return " ".join("".join(" " if unicodedata.category(c) in _BREAKING else c for c in text).split())
+
+
+_BREAKING = {"Cc", "Zl", "Zp"}  # control characters, line and paragraph separators
+
+
+def compose(delivery: ClaimedDelivery, sender: str) -> bytes:
+    """The e-mail of a delivery, as the bytes sent after DATA."""
+    head = [
+        ("From", _sender(sender)),
+        ("To", formataddr((one_line(delivery.recipient_name), delivery.recipient), charset="utf-8")),
+        ("Subject", Header(one_line(delivery.subject), "us-ascii" if delivery.subject.isascii() else "utf-8",
+                           header_name="Subject").encode(linesep=_CRLF)),
+        ("Date", format_datetime(datetime.now(UTC))),
+        # Stable across attempts: a copy re-sent after a lost acknowledgement is recognisable.
+        ("Message-ID", f"<{delivery.delivery_id}@{_domain(sender)}>"),
+        ("X-Regia-Event-Id", str(delivery.cause_event_id)),
+        ("X-Regia-Delivery-Id", str(delivery.delivery_id)),
+        # RFC 3834: tells vacation responders not to answer an automatic message.
+        ("Auto-Submitted", "auto-generated"),
+        ("Content-Language", one_line(delivery.language)),
+        ("MIME-Version", "1.0"),
+    ]
+    lines = [f"{name}: {value}" for name, value in head]
+    if delivery.body_html is None:
+        lines += [*_part_headers("plain"), "", _base64(delivery.body)]
+    else:
+        boundary = f"=_regia.{delivery.delivery_id.hex}"  # "." and "_" are not base64
+        lines += [f'Content-Type: multipart/alternative; boundary="{boundary}"', ""]
+        for subtype, text in (("plain", delivery.body), ("html", delivery.body_html)):
+            lines += [f"--{boundary}", *_part_headers(subtype), "", _base64(text)]
+        lines += [f"--{boundary}--", ""]
+    # UTF-8 only for an internationalised address (sent with SMTPUTF8); all else is ASCII.
+    return _CRLF.join(lines).encode("utf-8")
+
+
+_CRLF = "\r\n"
+
+
+def _part_headers(subtype: str) -> list[str]:
+    return [f'Content-Type: text/{subtype}; charset="utf-8"', "Content-Transfer-Encoding: base64"]
+
+
+def _base64(text: str) -> str:
+    return base64.encodebytes(text.encode("utf-8")).decode("ascii").rstrip("\n").replace("\n", _CRLF)
+
+
+@functools.cache
+def _sender(sender: str) -> str:
+    return formataddr(parseaddr(sender), charset="utf-8")
+
+
+@functools.cache
+def _domain(sender: str) -> str:
+    return parseaddr(sender)[1].rpartition("@")[2] or "regia.invalid"
