@@ -13,45 +13,26 @@ import asyncio
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import asyncpg
 
-from regia_shared import outbox, topics
 from regia_shared.batching import Batcher
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.notifications import AlertDelivered, AlertFailed
 from regia_shared.logs import get_logger
 
+from . import outcomes
 from .adapters import deliveries
-from .adapters.deliveries import Step
 from .adapters.smtp import SEND_ERRORS, SmtpMailer, compose, describe
 from .adapters.webhook_http import SEND_ERRORS as WEBHOOK_ERRORS
 from .adapters.webhook_http import WebhookError, WebhookSender
 from .domain.delivery import ClaimedDelivery
-from .domain.retry import AttemptOutcome, DeliveryStatus, RetryPolicy, after_attempt
+from .domain.retry import AttemptOutcome, RetryPolicy
+from .outcomes import Concluded, Tried
 
 log = get_logger(__name__)
 # Expired claims appear only a lease after their dispatcher died; looking for them once
 # a second, not every round, keeps a transaction off the busy path.
 REAP_EVERY_S = 1.0
-
-
-@dataclass(frozen=True)
-class Concluded:
-    delivery: ClaimedDelivery
-    outcome: AttemptOutcome
-    status: DeliveryStatus
-
-
-@dataclass(frozen=True)
-class Tried:
-    delivery: ClaimedDelivery
-    outcome: AttemptOutcome
-    error: str | None
-    at: datetime
-    duration_ms: int | None
 
 
 class Dispatch:
@@ -87,8 +68,8 @@ class Dispatch:
             expired = await deliveries.lock_expired(conn, self.batch)
             error = f"no outcome within the {self._lease_s:g} s claim: the dispatcher stopped mid-attempt"
             now = datetime.now(UTC)
-            done = await self._conclude(conn, [Tried(d, AttemptOutcome.ABANDONED, error, now, None)
-                                               for d in expired])
+            done = await outcomes.record(conn, [Tried(d, AttemptOutcome.ABANDONED, error, now, None)
+                                                  for d in expired], self._policy, self._rand)
         # Only a reap that found nothing waits a second: a full one may have left more.
         if len(expired) < self.batch:
             self._reaped_at = time.monotonic()
@@ -156,7 +137,7 @@ class Dispatch:
 
     async def _record(self, tried: Sequence[Tried]) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
-            concluded = await self._conclude(conn, tried)
+            concluded = await outcomes.record(conn, tried, self._policy, self._rand)
         for c in concluded:  # after the commit: a rolled-back outcome is not counted
             self._on_concluded(c)
 
@@ -173,35 +154,3 @@ class Dispatch:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._mailer.close()
-
-    async def _conclude(self, conn: asyncpg.Connection, tried: Sequence[Tried]) -> list[Concluded]:
-        steps = []
-        for t in tried:
-            d = t.delivery
-            step = after_attempt(d.attempt, t.outcome, self._policy, self._rand, retry_from=d.retry_from)
-            steps.append(Step(d.delivery_id, d.attempt, t.at, t.duration_ms, t.outcome, t.error,
-                              step.status, step.retry_in_s))
-        moved = await deliveries.conclude(conn, steps)
-        kept = [(t, s) for t, s in zip(tried, steps, strict=True) if (s.delivery_id, s.attempt) in moved]
-        await deliveries.record_attempts(conn, [s for _, s in kept])
-        await outbox.append(conn, topics.NOTIFICATIONS, [
-            _outcome_event(t.delivery, s.status, s.error) for t, s in kept
-            if s.status in (DeliveryStatus.DELIVERED, DeliveryStatus.DEAD)])
-        for t, s in zip(tried, steps, strict=True):
-            if (s.delivery_id, s.attempt) not in moved:
-                log.warning("delivery claim lost before its outcome was recorded",
-                            delivery_id=str(s.delivery_id), attempt=s.attempt)
-            else:
-                log.info("delivery attempted", delivery_id=str(s.delivery_id), attempt=s.attempt,
-                         outcome=s.outcome.value, status=s.status.value, retry_in_s=s.retry_in_s,
-                         error=s.error)
-        return [Concluded(t.delivery, s.outcome, s.status) for t, s in kept]
-
-
-def _outcome_event(d: ClaimedDelivery, status: DeliveryStatus, error: str | None) -> Envelope:
-    common = {"delivery_id": str(d.delivery_id), "cause_event_id": str(d.cause_event_id),
-              "channel": d.channel, "recipient": d.recipient, "attempts": d.attempt}
-    payload = (AlertDelivered(**common) if status is DeliveryStatus.DELIVERED
-               else AlertFailed(**common, error=error or "unknown error"))
-    return Envelope.wrap(payload, key=str(d.delivery_id), producer="notifier",
-                         correlation_id=d.correlation_id, causation_id=str(d.cause_event_id))
