@@ -43,7 +43,7 @@ class RssSampler:
     """Samples VmRSS of named processes from /proc every `interval` seconds, each sample
     tagged with the phase the benchmark is in."""
 
-    def __init__(self, interval: float = 0.5) -> None:
+    def __init__(self, interval: float = 0.2) -> None:
         self.interval = interval
         self.pids: dict[str, int] = {}
         self.phase = "setup"
