@@ -44,25 +44,21 @@ class SmtpMailer:
     async def send(self, recipient: str, message: bytes) -> None:
         async with self._slots:
             session, reused = await self._session()
-            try:
-                await session.sendmail(self._from, [recipient], message, mail_options=_options(recipient))
-            except _DROPPED:
-                session.close()
-                if not reused:
-                    raise
-                # Dropped while it sat idle: once more on a new session. (Had the server
-                # taken the message before dropping, this is a copy with the same
-                # Message-ID, as after any lost acknowledgement: SMTP is at-least-once.)
-                session, _ = await self._connect(), False
+            while True:
                 try:
                     await session.sendmail(self._from, [recipient], message, mail_options=_options(recipient))
-                except BaseException:
+                except _DROPPED if reused else ():
+                    # Dropped while it sat idle: once more on a new session. (Had the server
+                    # taken the message before dropping, this is a copy with the same
+                    # Message-ID, as after any lost acknowledgement: SMTP is at-least-once.)
                     session.close()
+                    session, reused = await self._connect(), False
+                    continue
+                except BaseException:
+                    session.close()  # an error leaves the session in an unknown state
                     raise
-            except BaseException:
-                session.close()  # an error leaves the session in an unknown state
-                raise
-            self._idle.append((session, time.monotonic()))
+                self._idle.append((session, time.monotonic()))
+                return
 
     async def _session(self) -> tuple[aiosmtplib.SMTP, bool]:
         """A kept-open session that is still fresh, else a new one; and whether reused."""
