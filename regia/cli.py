@@ -75,7 +75,7 @@ def test(ctx: typer.Context) -> None:
 def topics() -> None:
     """Create Regia's topics on the configured broker (REGIA_KAFKA_BOOTSTRAP_SERVERS)."""
     from regia_shared import topics as names
-    from regia_shared.kafka import ensure_topics
+    from regia_shared.kafka import TopicPolicy, ensure_topics
     from regia_shared.settings import ServiceSettings
 
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the failure is reported below, once
@@ -83,7 +83,7 @@ def topics() -> None:
     bootstrap = settings.kafka_bootstrap_servers
     try:
         asyncio.run(asyncio.wait_for(
-            ensure_topics(bootstrap, names.ALL, settings.kafka_partitions), timeout=60))
+            ensure_topics(bootstrap, names.ALL, TopicPolicy.of(settings)), timeout=60))
     except Exception as exc:
         typer.echo(f"error: could not create the topics on {bootstrap}: {str(exc) or type(exc).__name__} "
                    "(is the broker running? set REGIA_KAFKA_BOOTSTRAP_SERVERS)", err=True)

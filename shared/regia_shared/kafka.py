@@ -4,6 +4,7 @@ relay counts what it publishes itself (regia_events_published_total)."""
 
 import asyncio
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
@@ -16,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from .logs import get_logger
 from .outbox import OutboxRow
 from .settings import ServiceSettings
+from .topics import is_dead_letter
 
 log = get_logger(__name__)
 
@@ -31,8 +33,37 @@ def make_broker(settings: ServiceSettings, service: str, registry: CollectorRegi
     )
 
 
-async def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int) -> None:
-    """Create the topics that do not exist yet. Idempotent, safe to race."""
+@dataclass(frozen=True)
+class TopicPolicy:
+    """How the topics a service creates are laid out on the broker. Topics are created by
+    the services (auto-creation is off on the production broker), so this is the one place
+    their partitions, copies and retention are decided."""
+
+    partitions: int = 3
+    replication_factor: int = 1
+    retention_hours: int | None = None  # None: the broker's default
+    dead_letter_retention_hours: int | None = None
+
+    @classmethod
+    def of(cls, settings: ServiceSettings) -> "TopicPolicy":
+        return cls(settings.kafka_partitions, settings.kafka_replication_factor,
+                   settings.kafka_retention_hours, settings.kafka_dead_letter_retention_hours)
+
+    def configs(self, topic: str) -> dict[str, str]:
+        hours = self.dead_letter_retention_hours if is_dead_letter(topic) else self.retention_hours
+        configs = {} if hours is None else {"retention.ms": str(hours * 3_600_000)}
+        if self.replication_factor > 1:
+            # With acks=all, a write then waits for two copies: one broker may be lost
+            # (or restarted for an upgrade) without losing an acknowledged event.
+            configs["min.insync.replicas"] = "2"
+        return configs
+
+
+async def ensure_topics(bootstrap: str, topics: Sequence[str], layout: int | TopicPolicy) -> None:
+    """Create the topics that do not exist yet. Idempotent, safe to race. An existing topic
+    is left as it is: changing its partitions would move keys between partitions and break
+    their order, which is an operator's decision (see the README, "Scaling")."""
+    policy = layout if isinstance(layout, TopicPolicy) else TopicPolicy(partitions=layout)
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="regia-admin")
     await admin.start()
     try:
@@ -40,8 +71,10 @@ async def ensure_topics(bootstrap: str, topics: Sequence[str], partitions: int) 
         missing = [t for t in topics if t not in existing]
         for topic in missing:
             try:
-                await admin.create_topics([NewTopic(topic, partitions, 1)])
-                log.info("topic created", topic=topic, partitions=partitions)
+                await admin.create_topics([NewTopic(topic, policy.partitions, policy.replication_factor,
+                                                    topic_configs=policy.configs(topic))])
+                log.info("topic created", topic=topic, partitions=policy.partitions,
+                         replication_factor=policy.replication_factor, configs=policy.configs(topic))
             except TopicAlreadyExistsError:
                 pass
     finally:

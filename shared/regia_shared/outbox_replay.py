@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from .auth import require_admin
-from .kafka import ensure_topics
+from .kafka import TopicPolicy, ensure_topics
 
 
 class ReplayRequest(BaseModel):
@@ -55,7 +55,7 @@ def outbox_replay_router(pool: Callable[[], asyncpg.Pool], schema: str,
     return router
 
 
-def ensure_with(bootstrap: str, partitions: int) -> Callable[[Sequence[str]], Awaitable[None]]:
+def ensure_with(bootstrap: str, policy: TopicPolicy) -> Callable[[Sequence[str]], Awaitable[None]]:
     async def ensure(names: Sequence[str]) -> None:
-        await ensure_topics(bootstrap, names, partitions)
+        await ensure_topics(bootstrap, names, policy)
     return ensure

@@ -21,7 +21,7 @@ from .apidocs import api_docs_router
 from .audit import install_audit
 from .db import create_pool, migrate
 from .errors import install_error_handlers
-from .kafka import OutboxProducer, ensure_topics, make_broker
+from .kafka import OutboxProducer, TopicPolicy, ensure_topics, make_broker
 from .limits import install_request_limits
 from .logs import configure_logging, get_logger
 from .metrics_refresh import GaugeRefresh, refresh_forever
@@ -85,7 +85,7 @@ class ServiceRuntime:
         needed = [*self.publishes, *self.consumes,
                   *(topics.dead_letter(g) for g in consumer_groups if g)]
         self.topics_needed = needed  # also what an outbox replay re-creates (outbox_replay)
-        await ensure_topics(s.kafka_bootstrap_servers, needed, s.kafka_partitions)
+        await ensure_topics(s.kafka_bootstrap_servers, needed, TopicPolicy.of(s))
         await self.broker.start()
         self._outbox_producer = OutboxProducer(s.kafka_bootstrap_servers, idempotence=s.kafka_idempotence,
                                                client_id=f"regia-{self.name}-outbox")
@@ -169,7 +169,7 @@ class ServiceRuntime:
         app.include_router(api_docs_router(app, self.broker, self.name, self.publishes))
         app.include_router(outbox_replay_router(
             lambda: self.pool, self.name, lambda: self.topics_needed,
-            ensure_with(self.settings.kafka_bootstrap_servers, self.settings.kafka_partitions)))
+            ensure_with(self.settings.kafka_bootstrap_servers, TopicPolicy.of(self.settings))))
         app.include_router(dead_letters_router(lambda: self.pool, self.broker))
         install_audit(app, self)  # every write request in audit_log, GET /v1/audit (audit)
         return app

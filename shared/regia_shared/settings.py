@@ -25,6 +25,15 @@ class ServiceSettings(BaseSettings):
         "which refuses InitProducerId (the outbox and inbox give exactly-once effects anyway)",
     )
     kafka_partitions: int = Field(6, ge=1, description="Partitions of topics this service creates")
+    kafka_replication_factor: int = Field(
+        1, ge=1, le=7, description="Copies of each topic it creates: 1 on one broker, 3 on a "
+        "production cluster (min.insync.replicas is then 2, so acks=all survives a broker lost)")
+    kafka_retention_hours: int = Field(
+        168, ge=1, description="How long event topics it creates keep messages: how long a "
+        "consumer may stay down and still catch up from the broker (the outbox can replay older)")
+    kafka_dead_letter_retention_hours: int = Field(
+        720, ge=1, description="How long dead-letter topics keep the messages set aside, for "
+        "an operator to read them before they go")
     kafka_session_timeout_ms: int = Field(10_000, ge=1000)
     kafka_fetch_max_wait_ms: int = Field(
         100, ge=1, le=10_000, description="How long the broker may hold a consumer's fetch when "

@@ -14,3 +14,7 @@ ALL = (FUNDING, FUNDING_INBOUND, FUNDING_INBOUND_REJECTED, OBJECTIVES, PARTNERS,
 def dead_letter(consumer: str) -> str:
     """The dead-letter topic of one consumer (e.g. 'objectives.funding')."""
     return f"regia.dlq.{consumer}.v1"
+
+
+def is_dead_letter(topic: str) -> bool:
+    return topic.startswith("regia.dlq.")
