@@ -40,11 +40,21 @@ async def create_pool(dsn: str, schema: str, *, min_size: int = 1, max_size: int
 
 
 async def ensure_schema(dsn: str, schema: str) -> None:
+    """Create the service's schema if it is missing. Looked up first: in production each
+    service connects as its own role, which owns its schema (made by the database's init
+    script) but may not create schemas, and PostgreSQL checks that privilege even for
+    CREATE SCHEMA IF NOT EXISTS on a schema that exists."""
     conn = await asyncpg.connect(dsn)
     try:
+        if await conn.fetchval("SELECT 1 FROM pg_namespace WHERE nspname = $1", schema):
+            return
         await conn.execute(f'CREATE SCHEMA IF NOT EXISTS "{_ident(schema)}"')
     except asyncpg.UniqueViolationError:
         pass  # two replicas raced on CREATE SCHEMA IF NOT EXISTS; the schema exists
+    except asyncpg.InsufficientPrivilegeError:
+        raise RuntimeError(f"schema {schema!r} does not exist and this database role may not "
+                           f"create it: create it owned by the service's role "
+                           f"(CREATE SCHEMA {schema} AUTHORIZATION <role>)") from None
     finally:
         await conn.close()
 
