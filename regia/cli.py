@@ -73,20 +73,8 @@ def test(ctx: typer.Context) -> None:
 
 @app.command()
 def topics() -> None:
-    """Create Regia's topics on the configured broker (REGIA_KAFKA_BOOTSTRAP_SERVERS)."""
-    from regia_shared import topics as names
-    from regia_shared.kafka import TopicPolicy, ensure_topics
-    from regia_shared.settings import ServiceSettings
+    """Create Regia's topics on the configured broker (REGIA_KAFKA_BOOTSTRAP_SERVERS), laid
+    out by REGIA_KAFKA_PARTITIONS, _REPLICATION_FACTOR and _RETENTION_HOURS."""
+    from regia_shared.create_topics import main
 
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the failure is reported below, once
-    settings = ServiceSettings()
-    bootstrap = settings.kafka_bootstrap_servers
-    try:
-        asyncio.run(asyncio.wait_for(
-            ensure_topics(bootstrap, names.ALL, TopicPolicy.of(settings)), timeout=60))
-    except Exception as exc:
-        typer.echo(f"error: could not create the topics on {bootstrap}: {str(exc) or type(exc).__name__} "
-                   "(is the broker running? set REGIA_KAFKA_BOOTSTRAP_SERVERS)", err=True)
-        raise typer.Exit(1) from None
-    for name in names.ALL:
-        typer.echo(f"{name}  ({settings.kafka_partitions} partitions if created now)")
+    raise typer.Exit(main())
