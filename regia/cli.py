@@ -12,6 +12,7 @@ import typer
 
 from .bench import bench
 from .dead_letters import dead_letters_app
+from .deploy_secrets import deploy_secrets
 from .importer import import_app
 from .keys import keys_app
 from .outbox import outbox_app
@@ -33,6 +34,7 @@ app.add_typer(dead_letters_app, name="dead-letters")
 app.add_typer(poison_app, name="poison")
 app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(verify)
 app.add_typer(outbox_app, name="outbox")
+app.command("deploy-secrets")(deploy_secrets)
 app.command()(bench)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

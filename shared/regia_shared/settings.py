@@ -10,7 +10,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="REGIA_", extra="ignore")
+    # An empty variable counts as unset: compose passes `${REGIA_SMTP_PASSWORD:-}` as ""
+    # when the operator set nothing, which must mean "no login", not an empty password.
+    model_config = SettingsConfigDict(env_prefix="REGIA_", extra="ignore", env_ignore_empty=True)
 
     database_url: SecretStr = Field(
         SecretStr("postgresql://postgres@127.0.0.1:5432/regia"),

