@@ -90,11 +90,17 @@ async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
                     qualified = f"{origin}/{name}"
                     if qualified in done:
                         continue
-                    async with conn.transaction():
-                        await conn.execute(sql)
-                        await conn.execute(
-                            "INSERT INTO schema_migrations (name) VALUES ($1)", qualified
-                        )
+                    try:
+                        async with conn.transaction():
+                            await conn.execute(sql)
+                            await conn.execute(
+                                "INSERT INTO schema_migrations (name) VALUES ($1)", qualified
+                            )
+                    except asyncpg.PostgresError as exc:
+                        # Rolled back whole: the schema is as the previous release left it,
+                        # and the operator is told which file to look at (README, Upgrading).
+                        raise RuntimeError(f"migration {qualified} failed in schema {schema!r}, "
+                                           f"nothing of it applied: {exc}") from exc
                     applied.append(qualified)
                     done.add(qualified)
                     log.info("migration applied", migration=qualified, schema=schema)
