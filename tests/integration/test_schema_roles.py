@@ -27,14 +27,26 @@ def as_role(dsn: str, role: str) -> str:
     return f"{scheme}://{role}@{rest.split('@', 1)[1]}"
 
 
+def pg_env(database: Database, **extra: str) -> dict[str, str]:
+    return {**os.environ, "PATH": f"{POSTGRES_BIN_PATH}:{os.environ['PATH']}", "PGHOST": "127.0.0.1",
+            "PGPORT": str(database.server.port), "PGUSER": "postgres", **extra}
+
+
 def run_init(database: Database, passwords: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PATH": f"{POSTGRES_BIN_PATH}:{os.environ['PATH']}",
-           "PGHOST": "127.0.0.1", "PGPORT": str(database.server.port),
-           "POSTGRES_USER": "postgres", "POSTGRES_DB": database.name, **passwords}
+    env = pg_env(database, POSTGRES_USER="postgres", POSTGRES_DB=database.name, **passwords)
     return subprocess.run(["sh", str(INIT)], env=env, capture_output=True, text=True, timeout=60)
 
 
-async def test_the_init_script_gives_each_service_a_role_owning_its_schema_alone(database: Database) -> None:
+def backup_and_restore(database: Database, dump: Path) -> None:
+    """The README's procedure: pg_dump -Fc, dropdb, pg_restore --create into `postgres`."""
+    env = pg_env(database)
+    for argv in (["pg_dump", "-Fc", "-f", str(dump), database.name], ["dropdb", database.name],
+                 ["pg_restore", "-d", "postgres", "--create", "--exit-on-error", str(dump)]):
+        done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, f"{argv[0]}: {done.stderr}"
+
+
+async def test_the_init_script_gives_each_service_a_role_owning_its_schema_alone(database: Database, tmp_path: Path) -> None:
     # Without every password the script stops before making anything: the image would
     # not run it again on the half-initialised volume.
     refused = await asyncio.to_thread(run_init, database, {"REGIA_FUNDING_DB_PASSWORD": "x"})
@@ -56,8 +68,28 @@ async def test_the_init_script_gives_each_service_a_role_owning_its_schema_alone
                 other = next(s for s in SERVICES if s != service)
                 with pytest.raises(asyncpg.InsufficientPrivilegeError):
                     await conn.execute(f"CREATE TABLE {other}.intruder (x int)")
+                await conn.execute("CREATE TABLE kept (what text)")
+                await conn.execute("INSERT INTO kept VALUES ($1)", f"{service}'s row")
         finally:
             await pool.close()
+
+    # Backed up and restored as the README says: each role finds its schema, its rows and
+    # its migrations again, and still may not create anything else.
+    await asyncio.to_thread(backup_and_restore, database, tmp_path / "regia.dump")
+    for service in SERVICES:
+        pool = await create_pool(as_role(database.dsn, f"regia_{service}"), service)
+        try:
+            assert await migrate(pool, service, f"regia_{service}") == []
+            async with pool.acquire() as conn:
+                assert await conn.fetchval("SELECT what FROM kept") == f"{service}'s row"
+                with pytest.raises(asyncpg.InsufficientPrivilegeError):
+                    await conn.execute("CREATE SCHEMA intruder")
+        finally:
+            await pool.close()
+    acl = await database.fetchval("public", "SELECT datacl::text FROM pg_database WHERE datname = current_database()")
+    grants = {entry.split("=")[0]: entry.split("=")[1].split("/")[0] for entry in acl.strip("{}").split(",")}
+    assert "" not in grants, acl  # PUBLIC's default CONNECT stays revoked after the restore
+    assert all(grants.get(f"regia_{s}") == "Tc" for s in SERVICES), acl
 
 
 async def test_a_missing_schema_the_role_may_not_create_is_a_clear_error(database: Database) -> None:
