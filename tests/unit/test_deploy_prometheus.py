@@ -176,14 +176,30 @@ def test_the_metric_name_check_sees_names() -> None:
     assert metric_names("max(regia_dead_lettres) unless up offset 15m") == {"regia_dead_lettres", "up"}
 
 
+SERVICE_MODULES = ("regia_funding", "regia_objectives", "regia_partners", "regia_notifier")
+
+
+def compose_environment(service: dict) -> dict[str, str]:
+    """A compose service's variables: its env files (settings live in deploy/compose/*.env),
+    then its `environment`, which wins, as in compose."""
+    merged: dict[str, str] = {}
+    for env_file in service.get("env_file") or []:
+        for line in (ROOT / env_file).read_text().splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                key, _, value = line.partition("=")
+                merged[key.strip()] = value.strip()
+    merged.update({k: str(v) for k, v in (service.get("environment") or {}).items()})
+    return merged
+
+
 def test_every_service_and_replica_of_the_compose_file_is_scraped() -> None:
     compose = yaml.safe_load(COMPOSE.read_text())["services"]
     expected = set()
     for name, service in compose.items():
         command = service.get("command") or []
-        if len(command) == 3 and command[:2] == ["python", "-m"] and command[2].startswith("regia_"):
+        if len(command) == 3 and command[:2] == ["python", "-m"] and command[2] in SERVICE_MODULES:
             job = command[2].removeprefix("regia_")
-            port = service["environment"][f"REGIA_{job.upper()}_PORT"]
+            port = compose_environment(service)[f"REGIA_{job.upper()}_PORT"]
             expected.add((job, f"{name}:{port}"))
     assert len(expected) == 6, expected  # four services, two of them with a second replica
     config = yaml.safe_load(CONFIG.read_text())
