@@ -3,6 +3,10 @@
 Each service subclasses `ServiceSettings` to add its own port and knobs. Secrets are held
 as `SecretStr` so they never appear in a repr or a log line; the admin credential is only
 ever known to a service by its SHA-256, never in clear.
+
+Fields marked `json_schema_extra={"deployment": "required"}` are those a deployment must
+set, their defaults being only good for one machine; regia/deploy_settings.py checks the
+deployment files (docker-compose.yml, deploy/k8s) against them.
 """
 
 from pydantic import Field, SecretStr
@@ -17,10 +21,11 @@ class ServiceSettings(BaseSettings):
     database_url: SecretStr = Field(
         SecretStr("postgresql://postgres@127.0.0.1:5432/regia"),
         description="PostgreSQL DSN; each service works in its own schema of this database",
+        json_schema_extra={"deployment": "required"},
     )
     db_pool_min: int = Field(1, ge=1)
     db_pool_max: int = Field(10, ge=1)
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_bootstrap_servers: str = Field("127.0.0.1:9092", json_schema_extra={"deployment": "required"})
     kafka_idempotence: bool = Field(
         True,
         description="Idempotent producer: on for Apache Kafka, off for the embedded broker, "
@@ -43,9 +48,11 @@ class ServiceSettings(BaseSettings):
     kafka_poll_timeout_ms: int = Field(
         20, ge=1, le=10_000, description="How long a subscriber waits for a batch before it "
         "looks again (see regia_shared.consumer.Polling)")
-    http_host: str = "127.0.0.1"
+    # Loopback by default; a container must listen on its interface (the image sets 0.0.0.0).
+    http_host: str = Field("127.0.0.1", json_schema_extra={"deployment": "required"})
     admin_token_sha256: SecretStr | None = Field(
-        None, description="SHA-256 (hex) of the administrators' bearer token"
+        None, description="SHA-256 (hex) of the administrators' bearer token",
+        json_schema_extra={"deployment": "required"},
     )
     outbox_poll_interval_s: float = Field(1.0, gt=0)
     outbox_batch_size: int = Field(500, ge=1)

@@ -15,9 +15,11 @@ def _env(name: str) -> AliasChoices:
 class NotifierSettings(ServiceSettings):
     http_port: int = Field(8104, validation_alias=_env("REGIA_NOTIFIER_PORT"))
 
-    smtp_host: str = Field("127.0.0.1", validation_alias=_env("REGIA_SMTP_HOST"))
+    smtp_host: str = Field("127.0.0.1", validation_alias=_env("REGIA_SMTP_HOST"),
+                           json_schema_extra={"deployment": "required"})
     smtp_port: int = Field(1025, ge=1, le=65535, validation_alias=_env("REGIA_SMTP_PORT"))
-    smtp_from: str = Field("Regia <regia@localhost>", validation_alias=_env("REGIA_SMTP_FROM"))
+    smtp_from: str = Field("Regia <regia@localhost>", validation_alias=_env("REGIA_SMTP_FROM"),
+                           json_schema_extra={"deployment": "required"})
     smtp_username: str | None = Field(None, validation_alias=_env("REGIA_SMTP_USERNAME"))
     smtp_password: SecretStr | None = Field(None, validation_alias=_env("REGIA_SMTP_PASSWORD"))
     smtp_starttls: bool = Field(False, validation_alias=_env("REGIA_SMTP_STARTTLS"))
@@ -28,6 +30,7 @@ class NotifierSettings(ServiceSettings):
 
     secrets_key: SecretStr | None = Field(
         None, validation_alias=_env("REGIA_NOTIFIER_SECRETS_KEY"),
+        json_schema_extra={"deployment": "required"},
         description="Fernet key encrypting webhook signing secrets at rest; without it the "
         "webhook API answers 503 and webhook deliveries fail")
     webhook_timeout_s: float = Field(10.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S"))
