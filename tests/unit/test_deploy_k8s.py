@@ -3,7 +3,9 @@ JSON schemas (strict, so a misspelt field is an error rather than silently dropp
 what the schemas cannot see: the kustomization lists every manifest, each Deployment is
 probed, bounded and unprivileged, ports agree from ConfigMap to Service to scrape
 annotation, autoscalers stay within the topics' partitions, and every ConfigMap and
-Secret a pod reads exists, holding only settings that service reads.
+Secret a pod reads exists. That each variable is one the service reads, that the ones a
+deployment must set are there and that values parse is tests/unit/test_deploy_settings.py's
+(regia/deploy_settings.py), for compose and these manifests alike.
 
 The schemas come from the PyPI package kubernetes-validate (the project's test extras).
 Without it these tests skip locally but fail under CI=true: a CI that silently skipped
@@ -22,14 +24,8 @@ from typing import Any
 
 import pytest
 import yaml
-from pydantic import AliasChoices
-from pydantic_settings import BaseSettings
 
-from regia_funding.config import FundingSettings
-from regia_notifier.config import NotifierSettings
-from regia_objectives.config import ObjectivesSettings
-from regia_partners.config import PartnersSettings
-from regia_shared.audit import AuditSettings
+from regia.deploy_settings import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -42,17 +38,10 @@ SECRETS_EXAMPLE = K8S / "examples" / "secrets.example.yaml"
 # that an API removed since fails here first.
 OLDEST_KUBERNETES = "1.33"
 
-# Every service, its settings, and (audit.py) the settings every service reads besides.
-SETTINGS: dict[str, tuple[type[BaseSettings], ...]] = {
-    "funding": (FundingSettings, AuditSettings),
-    "objectives": (ObjectivesSettings, AuditSettings),
-    "partners": (PartnersSettings, AuditSettings),
-    "notifier": (NotifierSettings, AuditSettings),
-}
 # Services that consume Kafka and therefore scale on partitions (partners consumes nothing).
 CONSUMERS = {"funding", "objectives", "notifier"}
 IMAGE_USER = 10001  # deploy/Dockerfile's `regia` user
-SERVICE_PORT_VARS = {f"REGIA_{service.upper()}_PORT" for service in SETTINGS}
+SERVICE_PORT_VARS = {f"REGIA_{service.upper()}_PORT" for service in SERVICES}
 
 Doc = dict[str, Any]
 
@@ -111,25 +100,6 @@ def environment(deployment: Doc) -> dict[str, str]:
             env.update(secrets[source["secretRef"]["name"]]["stringData"])
     env.update({var["name"]: var.get("value", "") for var in container(deployment).get("env", [])})
     return env
-
-
-def env_names(settings: type[BaseSettings]) -> set[str]:
-    """The variables a settings class reads: its alias, or the prefix and the field's name."""
-    prefix = settings.model_config.get("env_prefix", "")
-    names = set()
-    for field_name, field in settings.model_fields.items():
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
-            names.update(str(choice).upper() for choice in alias.choices)
-        elif isinstance(alias, str):
-            names.add(alias.upper())
-        else:
-            names.add(f"{prefix}{field_name}".upper())
-    return names
-
-
-def read_by(service: str) -> set[str]:
-    return set().union(*(env_names(s) for s in SETTINGS[service]))
 
 
 # --- the schemas -------------------------------------------------------------------------
@@ -222,8 +192,8 @@ def test_kustomize_builds_every_document() -> None:
 # --- the Deployments ---------------------------------------------------------------------
 
 def test_the_four_services_are_deployed() -> None:
-    assert sorted(service_of(d) for d in of_kind("Deployment")) == sorted(SETTINGS)
-    assert {d["metadata"]["name"] for d in of_kind("Deployment")} == set(SETTINGS)
+    assert sorted(service_of(d) for d in of_kind("Deployment")) == sorted(SERVICES)
+    assert {d["metadata"]["name"] for d in of_kind("Deployment")} == set(SERVICES)
 
 
 def test_every_deployment_is_probed_bounded_and_unprivileged() -> None:
@@ -383,41 +353,6 @@ def test_no_variable_comes_from_two_sources() -> None:
             for key in data:
                 assert key not in seen, f"{key} in both {seen.get(key)} and {name}"
                 seen[key] = name
-
-
-def test_every_variable_is_a_setting_its_service_reads() -> None:
-    # pydantic-settings ignores unknown variables: a misspelt or misplaced one would leave
-    # the default in force without a word.
-    for deployment in of_kind("Deployment"):
-        service = service_of(deployment)
-        unknown = set(environment(deployment)) - read_by(service)
-        assert unknown == set(), f"{service} does not read {sorted(unknown)}"
-
-
-def test_the_config_maps_values_parse_as_settings(monkeypatch: pytest.MonkeyPatch) -> None:
-    # A value the service refuses (a bad time zone, "yes" for a number) would only show
-    # as a crash-looping pod. Secrets are left out: the example holds placeholders.
-    config_maps = by_name("ConfigMap")
-    for deployment in of_kind("Deployment"):
-        service = service_of(deployment)
-        for var in [v for v in os.environ if v.startswith("REGIA_")]:
-            monkeypatch.delenv(var)
-        for source in container(deployment)["envFrom"]:
-            if "configMapRef" in source:
-                for key, value in config_maps[source["configMapRef"]["name"]]["data"].items():
-                    monkeypatch.setenv(key, value)
-        for settings in SETTINGS[service]:
-            settings()  # raises a ValidationError on a value it refuses
-        port = int(os.environ[f"REGIA_{service.upper()}_PORT"])
-        assert SETTINGS[service][0]().http_port == port, service
-
-
-def test_the_settings_check_sees_names() -> None:
-    # The check above must not pass by reading nothing.
-    assert {"REGIA_DATABASE_URL", "REGIA_KAFKA_PARTITIONS", "REGIA_TRUSTED_PROXIES",
-            "REGIA_NOTIFIER_PORT", "REGIA_SMTP_HOST", "REGIA_NOTIFIER_SECRETS_KEY"} <= read_by("notifier")
-    assert "REGIA_SMTP_HOST" not in read_by("funding")
-    assert "REGIA_FUNDING_RATE_PER_S" in read_by("funding")
 
 
 def test_secrets_stay_secret() -> None:
