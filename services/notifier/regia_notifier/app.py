@@ -13,6 +13,7 @@ from .entrypoints.dispatcher import dispatcher_job
 from .entrypoints.http import deliveries_router, webhooks_router
 from .entrypoints.rules_http import digests_router, rules_router
 from .metrics import NotifierMetrics
+from .rewrapping import rewrap_secrets
 
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
@@ -23,6 +24,8 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         migrations_package="regia_notifier",
         publishes=[topics.NOTIFICATIONS],
         consumes=[topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING],
+        # Before the dispatcher or the API use a secret, and before anything is served.
+        startup=[rewrap_secrets],
     )
     metrics = NotifierMetrics(runtime.registry)
     runtime.gauges.append(metrics.refresh_dead)

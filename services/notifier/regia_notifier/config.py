@@ -31,8 +31,10 @@ class NotifierSettings(ServiceSettings):
     secrets_key: SecretStr | None = Field(
         None, validation_alias=_env("REGIA_NOTIFIER_SECRETS_KEY"),
         json_schema_extra={"deployment": "required"},
-        description="Fernet key encrypting webhook signing secrets at rest; without it the "
-        "webhook API answers 503 and webhook deliveries fail")
+        description="Fernet key encrypting webhook signing secrets at rest, or while it is "
+        "replaced several, comma-separated, newest first: the first seals, any opens, and at "
+        "start-up every secret is rewrapped with the first; without it the webhook API "
+        "answers 503 and webhook deliveries fail")
     webhook_timeout_s: float = Field(10.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S"))
 
     max_attempts: int = Field(6, ge=1, validation_alias=_env("REGIA_NOTIFIER_MAX_ATTEMPTS"))
@@ -80,15 +82,30 @@ class NotifierSettings(ServiceSettings):
 
     @field_validator("secrets_key")
     @classmethod
-    def _a_fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None:
+    def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        from pydantic_core import PydanticCustomError, ValidationError
+        if value is None:
+            return None
+        keys = [k.strip() for k in value.get_secret_value().split(",")]
+        malformed = []
+        for position, key in enumerate(keys, start=1):
             try:
-                Fernet(value.get_secret_value())
+                Fernet(key)
             except (ValueError, TypeError):
-                # Never echo the value: it is a secret even when malformed.
-                raise ValueError("REGIA_NOTIFIER_SECRETS_KEY must be a Fernet key "
-                                 "(32 url-safe base64-encoded bytes)") from None
-        return value
+                malformed.append(str(position))
+        if malformed:
+            # Never echo the value: it is a secret even when malformed. A ValueError would
+            # not do: pydantic prints the input beside its message. A ValidationError raised
+            # here is merged into the settings' error as is, with the input masked.
+            which = (f"key {malformed[0]} of {len(keys)} is" if len(malformed) == 1
+                     else f"keys {', '.join(malformed)} of {len(keys)} are")
+            message = (f"REGIA_NOTIFIER_SECRETS_KEY: {which} not a Fernet key "
+                       "(32 url-safe base64-encoded bytes); give one key, or several "
+                       "separated by commas, newest first")
+            raise ValidationError.from_exception_data(cls.__name__, [{
+                "type": PydanticCustomError("value_error", message), "loc": (),
+                "input": "**********"}])
+        return SecretStr(",".join(keys))
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> "NotifierSettings":

@@ -5,7 +5,7 @@ decrypts it, to sign a request. Listings never select it.
 """
 
 import asyncpg
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from ..domain.delivery import WebhookTarget
 
@@ -13,10 +13,16 @@ _PUBLIC = "webhook_id, partner_id, contact_id, url, active, created_at, updated_
 
 
 class SecretBox:
-    """Encrypts and decrypts signing secrets with the service's Fernet key."""
+    """Encrypts and decrypts signing secrets with the service's Fernet keys.
 
-    def __init__(self, key: str) -> None:
-        self._fernet = Fernet(key)
+    REGIA_NOTIFIER_SECRETS_KEY is one key, or while a key is being replaced a comma-
+    separated list, newest first: the first seals, any of them opens (MultiFernet), so
+    secrets sealed under the old key keep working until they are rewrapped (rewrapping)."""
+
+    def __init__(self, keys: str) -> None:
+        fernets = [Fernet(k.strip()) for k in keys.split(",")]
+        self._newest, self._fernet = fernets[0], MultiFernet(fernets)
+        self.key_count = len(fernets)
 
     def seal(self, secret: str) -> str:
         return self._fernet.encrypt(secret.encode()).decode()
@@ -26,7 +32,22 @@ class SecretBox:
             return self._fernet.decrypt(sealed.encode()).decode()
         except InvalidToken:
             raise ValueError("webhook secret cannot be decrypted: REGIA_NOTIFIER_SECRETS_KEY "
-                             "is not the key it was encrypted with") from None
+                             "has none of the keys it was encrypted with") from None
+
+    def rewrap(self, sealed: str) -> str | None:
+        """The secret sealed with the newest key, or None if it already is; ValueError if
+        no key opens it. None keeps a repeated rewrap from rewriting every row again
+        (MultiFernet.rotate alone would re-encrypt tokens already under the newest key)."""
+        try:
+            self._newest.decrypt(sealed.encode())
+            return None
+        except InvalidToken:
+            pass
+        try:
+            return self._fernet.rotate(sealed.encode()).decode()
+        except InvalidToken:
+            raise ValueError("webhook secret cannot be decrypted with any key of "
+                             "REGIA_NOTIFIER_SECRETS_KEY") from None
 
 
 async def create(conn: asyncpg.Connection, *, webhook_id: str, partner_id: str,
@@ -71,3 +92,17 @@ async def target(conn: asyncpg.Connection, webhook_id: str) -> tuple[str, str] |
         "SELECT url, secret_encrypted FROM webhook_endpoints WHERE webhook_id = $1 AND active",
         webhook_id)
     return None if row is None else (row["url"], row["secret_encrypted"])
+
+
+async def all_sealed(conn: asyncpg.Connection) -> list[tuple[str, str]]:
+    """(webhook_id, sealed secret) of every endpoint, removed ones too: all are rewrapped."""
+    rows = await conn.fetch(
+        "SELECT webhook_id, secret_encrypted FROM webhook_endpoints ORDER BY webhook_id")
+    return [(r["webhook_id"], r["secret_encrypted"]) for r in rows]
+
+
+async def reseal(conn: asyncpg.Connection, resealed: list[tuple[str, str]]) -> None:
+    """Replace sealed secrets by (webhook_id, sealed secret); updated_at is left alone:
+    the endpoint itself did not change."""
+    await conn.executemany(
+        "UPDATE webhook_endpoints SET secret_encrypted = $2 WHERE webhook_id = $1", resealed)

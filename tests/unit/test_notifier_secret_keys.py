@@ -1,0 +1,65 @@
+"""REGIA_NOTIFIER_SECRETS_KEY as a list of Fernet keys, newest first: the first seals,
+any opens, rewrapping moves a secret to the first; and a malformed list is refused by
+position without its value ever being echoed."""
+
+import pytest
+from cryptography.fernet import Fernet, InvalidToken
+from pydantic import ValidationError
+
+from regia_notifier.adapters.webhooks import SecretBox
+from regia_notifier.config import NotifierSettings
+
+A, B, C = (Fernet.generate_key().decode() for _ in range(3))
+
+
+def test_the_first_key_seals_and_any_key_opens() -> None:
+    under_a = SecretBox(A).seal("s3cret-a")
+    box = SecretBox(f"{B},{A}")
+    sealed = box.seal("s3cret-b")
+    assert box.key_count == 2
+    assert Fernet(B).decrypt(sealed.encode()) == b"s3cret-b"  # sealed with the newest only
+    with pytest.raises(InvalidToken):
+        Fernet(A).decrypt(sealed.encode())
+    assert box.open(under_a) == "s3cret-a" and box.open(sealed) == "s3cret-b"
+    assert SecretBox(f" {B} , {A} ").open(under_a) == "s3cret-a"  # spaces around commas
+
+
+def test_rewrap_moves_a_secret_to_the_newest_key_once() -> None:
+    under_a = SecretBox(A).seal("s3cret")
+    box = SecretBox(f"{B},{A}")
+    rewrapped = box.rewrap(under_a)
+    assert rewrapped is not None and rewrapped != under_a
+    assert SecretBox(B).open(rewrapped) == "s3cret"  # the old key can now be dropped
+    assert box.rewrap(rewrapped) is None  # already under the newest: nothing to rewrite
+    assert box.rewrap(box.seal("other")) is None
+
+
+def test_a_secret_no_key_opens_is_an_error_not_a_leak() -> None:
+    under_c = SecretBox(C).seal("s3cret")
+    box = SecretBox(f"{B},{A}")
+    for use in (box.open, box.rewrap):
+        with pytest.raises(ValueError) as caught:
+            use(under_c)
+        assert "s3cret" not in str(caught.value) and under_c not in str(caught.value)
+
+
+def test_settings_accept_a_list_of_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", f" {B} ,{A}")
+    key = NotifierSettings().secrets_key
+    assert key is not None and key.get_secret_value() == f"{B},{A}"
+    assert A not in repr(NotifierSettings())
+
+
+@pytest.mark.parametrize(("value", "named"), [
+    ("not-a-key-VERYSECRET", "key 1 of 1 is"),
+    (f"{B},VERYSECRET-{A[:10]}", "key 2 of 2 is"),
+    (f"VERYSECRET,{B},", "keys 1, 3 of 3 are"),
+])
+def test_a_malformed_key_is_named_by_position_never_echoed(
+        monkeypatch: pytest.MonkeyPatch, value: str, named: str) -> None:
+    monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", value)
+    with pytest.raises(ValidationError) as caught:
+        NotifierSettings()
+    shown = str(caught.value) + repr(caught.value.errors()) + caught.value.json()
+    assert f"REGIA_NOTIFIER_SECRETS_KEY: {named} not a Fernet key" in shown
+    assert "VERYSECRET" not in shown and A[:10] not in shown and B not in shown
