@@ -71,7 +71,12 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
                 found = [m for m in smtp.messages if ROSSI in str(m["To"])]
                 return found if len(found) == 2 else None
             digests = await eventually(two_digests, what="the scheduled digest")
-            deliveries = (await admin.get("/v1/contacts/rossi/deliveries")).json()
+
+            async def both_recorded() -> list | None:
+                # The SMTP server has the mail before the dispatcher records the outcome.
+                rows = (await admin.get("/v1/contacts/rossi/deliveries")).json()
+                return rows if rows and all(d["status"] == "DELIVERED" for d in rows) else None
+            deliveries = await eventually(both_recorded, what="both digests recorded as delivered")
 
     assert str(digest["Subject"]).startswith("[Regia] Riepilogo del ") and "2 avvisi" in str(digest["Subject"])
     text = digest.get_body(("plain",)).get_content()
