@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_core import PydanticCustomError, ValidationError
 
 from regia_shared.settings import ServiceSettings
 
@@ -83,7 +84,6 @@ class NotifierSettings(ServiceSettings):
     @field_validator("secrets_key")
     @classmethod
     def _fernet_keys(cls, value: SecretStr | None) -> SecretStr | None:
-        from pydantic_core import PydanticCustomError, ValidationError
         if value is None:
             return None
         keys = [k.strip() for k in value.get_secret_value().split(",")]
