@@ -1,8 +1,6 @@
 """The `regia` command: run the system on one machine, manage institution keys, create the
 topics, run the test suite."""
 
-import asyncio
-import logging
 import subprocess
 import sys
 import warnings

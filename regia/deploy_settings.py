@@ -51,7 +51,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("objectives", "regia_objectives", (ObjectivesSettings, AuditSettings)),
     Program("partners", "regia_partners", (PartnersSettings, AuditSettings)),
     Program("notifier", "regia_notifier", (NotifierSettings, AuditSettings)),
-    # The one-shot topic creation (compose's `topics`, a Kubernetes Job): only the broker.
+    # The one-shot topic creation (compose's `topics`, `regia topics`): only the broker.
     Program("topics", "regia_shared.create_topics", (ServiceSettings,),
             needs=frozenset({"kafka_bootstrap_servers"})),
 )

@@ -3,8 +3,8 @@ before any service starts, laid out by the REGIA_KAFKA_* settings (TopicPolicy).
 
 The services create what they use at start-up too; this one-shot step exists so that a
 deployment's topics come from one place, in one go, before consumers join their groups
-(docker-compose's `topics` job, the Kubernetes Job, `regia topics`). Dead-letter topics are
-left to the services: their names follow the consumer groups the services declare.
+(docker-compose's `topics` job, `regia topics`; on Kubernetes the services create them).
+Dead-letter topics are left to the services: their names follow their consumer groups.
 """
 
 import asyncio
