@@ -43,6 +43,9 @@ def deploy_secrets(
         typer.echo(f"error: {out} exists; it holds the secrets the database was created with. "
                    "Rotate one at a time (README, 'Rotating keys'), or move it away first.", err=True)
         raise typer.Exit(1) from None
+    except OSError as exc:  # no such folder, not writable: say so, write nothing
+        typer.echo(f"error: cannot write {out}: {exc.strerror}", err=True)
+        raise typer.Exit(1) from None
     with os.fdopen(fd, "w") as f:
         f.write("# Made by `regia deploy-secrets`. Secrets: never commit this file.\n")
         f.writelines(f"{name}={value}\n" for name, value in values.items())

@@ -41,3 +41,10 @@ def test_never_overwrites_the_secrets_a_database_was_made_with(tmp_path) -> None
     assert result.exit_code == 1
     assert "exists" in result.output
     assert out.read_text() == "POSTGRES_PASSWORD=the-one-in-use\n"
+
+
+def test_a_folder_that_does_not_exist_is_a_clear_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = CliRunner().invoke(app, ["deploy-secrets", "--out", str(tmp_path / "missing" / ".env")])
+    assert result.exit_code == 1
+    assert "cannot write" in result.output and "No such file or directory" in result.output
+    assert not (tmp_path / "missing").exists()
