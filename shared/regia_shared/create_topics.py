@@ -11,6 +11,8 @@ import asyncio
 import logging
 import sys
 
+from pydantic import ValidationError
+
 from . import topics
 from .kafka import TopicPolicy, ensure_topics
 from .settings import ServiceSettings
@@ -25,7 +27,11 @@ def create(settings: ServiceSettings, timeout_s: float = 60.0) -> TopicPolicy:
 
 def main() -> int:
     logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # the failure is reported below, once
-    settings = ServiceSettings()
+    try:
+        settings = ServiceSettings()
+    except ValidationError as exc:  # e.g. REGIA_KAFKA_PARTITIONS=six: nothing is created
+        print(f"error: invalid settings: {exc}", file=sys.stderr)
+        return 2
     bootstrap = settings.kafka_bootstrap_servers
     try:
         policy = create(settings)

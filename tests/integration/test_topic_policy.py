@@ -70,3 +70,12 @@ async def test_the_one_shot_job_says_which_broker_it_could_not_reach() -> None:
     done = await asyncio.to_thread(run_create_topics, f"127.0.0.1:{port}")
     assert done.returncode == 1
     assert f"could not create the topics on 127.0.0.1:{port}" in done.stderr
+
+
+def test_the_one_shot_job_refuses_a_bad_setting_before_touching_the_broker() -> None:
+    env = {**os.environ, "REGIA_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "REGIA_KAFKA_PARTITIONS": "six"}
+    done = subprocess.run([sys.executable, "-m", "regia_shared.create_topics"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "invalid settings" in done.stderr and "kafka_partitions" in done.stderr
+    assert "Traceback" not in done.stderr
