@@ -10,7 +10,7 @@ redelivery change nothing. A transient failure (database down) raises, the batch
 rewound (nack) and retried, for as long as it lasts.
 
 Any other failure (a value PostgreSQL refuses, a rule broken, a bug) would fail the same
-way at every redelivery and stop the partition for good. So a batch that failed so
+way at every redelivery and stop the partition for good. So a batch that failed
 `Polling.max_attempts` times in a row is split: its events are applied one by one, each in
 its own transaction, and one that still fails is set aside like a poison message, with
 the error (`dead_letters`, the DLQ topic, `regia poison replay` once the cause is fixed);
