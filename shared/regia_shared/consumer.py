@@ -7,7 +7,14 @@ transaction the remaining event ids are claimed in the inbox and the handler app
 new ones; only after that commit does faststream commit the offsets (AckPolicy.ACK). A
 crash anywhere before the offset commit redelivers the batch, and the inbox makes the
 redelivery change nothing. A transient failure (database down) raises, the batch is
-rewound (nack) and retried.
+rewound (nack) and retried, for as long as it lasts.
+
+Any other failure (a value PostgreSQL refuses, a rule broken, a bug) would fail the same
+way at every redelivery and stop the partition for good. So a batch that failed
+`Polling.max_attempts` times in a row is split: its events are applied one by one, each in
+its own transaction, and one that still fails is set aside like a poison message, with
+the error (`dead_letters`, the DLQ topic, `regia poison replay` once the cause is fixed);
+the others are applied and the partition goes on.
 
 Every record is counted once its batch has committed, by outcome: applied, duplicate
 (the inbox knew it), ignored (a type this consumer does not want) or dead_lettered.
@@ -21,6 +28,7 @@ from dataclasses import dataclass
 
 import asyncpg
 from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
@@ -74,17 +82,23 @@ class Polling:
     `batch_timeout_ms` is how long faststream's batch subscriber waits for records; when
     none came it *sleeps* as long again before the next look, so a record that lands
     during the sleep waits for it (faststream's default: 200 ms, then 200 ms asleep).
+
+    `max_attempts` is how many times in a row a batch may fail for a reason other than
+    the infrastructure before `subscribe` splits it and sets aside what still fails. It
+    rides here because every service already builds its subscribers' Polling from its
+    settings, so the bound reaches every consumer.
     """
 
     session_timeout_ms: int = 10_000
     fetch_max_wait_ms: int = 100
     batch_timeout_ms: int = 20
+    max_attempts: int = 5
 
     @classmethod
     def of(cls, settings: Any) -> "Polling":
         """From a service's settings (`regia_shared.settings.ServiceSettings`)."""
         return cls(settings.kafka_session_timeout_ms, settings.kafka_fetch_max_wait_ms,
-                   settings.kafka_poll_timeout_ms)
+                   settings.kafka_poll_timeout_ms, settings.consumer_max_attempts)
 
     def options(self) -> dict[str, int]:
         """Keyword arguments of faststream's `broker.subscriber(..., batch=True)`."""
@@ -131,6 +145,61 @@ async def raw_batch(message: Any) -> list[Any]:
     return []
 
 
+# SQLSTATE classes that say the database is away or busy, not that an event is wrong:
+# 08 connection, 40 transaction rollback (serialization, deadlock), 53 insufficient
+# resources, 57 operator intervention (shutdown, starting up), 58 system error (I/O).
+_TRANSIENT_SQLSTATE = frozenset({"08", "40", "53", "57", "58"})
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether a failure comes from the infrastructure (so retrying the same events may
+    succeed) rather than from the events themselves. Such a failure never counts towards
+    `max_attempts`: a database restarting must not get events dead-lettered."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:  # an explicit cause may say it better
+        seen.add(id(current))
+        if isinstance(current, OSError | TimeoutError | asyncpg.InterfaceError | KafkaError):
+            return True
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate[:2] in _TRANSIENT_SQLSTATE:
+            return True
+        current = current.__cause__
+    return False
+
+
+class _Strikes:
+    """How many times in a row the batch starting at the same offsets failed, per
+    partition. A redelivered batch starts where the failed one did (nack rewinds each
+    partition to its first record), so that is how it is recognised, whatever records
+    the broker adds after it. Bounded by the partitions this replica is given."""
+
+    def __init__(self) -> None:
+        self._failed: dict[tuple[str, int], tuple[int, int]] = {}  # (topic, partition) -> (offset, times)
+
+    @staticmethod
+    def starts(records: Sequence[ConsumerRecord]) -> dict[tuple[str, int], int]:
+        found: dict[tuple[str, int], int] = {}
+        for r in records:
+            at = (r.topic, r.partition)
+            found[at] = min(found.get(at, r.offset), r.offset)
+        return found
+
+    def times(self, starts: dict[tuple[str, int], int]) -> int:
+        return max((held[1] for at, offset in starts.items()
+                    if (held := self._failed.get(at)) is not None and held[0] == offset), default=0)
+
+    def failed(self, starts: dict[tuple[str, int], int]) -> int:
+        for at, offset in starts.items():
+            held = self._failed.get(at)
+            self._failed[at] = (offset, held[1] + 1 if held is not None and held[0] == offset else 1)
+        return self.times(starts)
+
+    def cleared(self, starts: dict[tuple[str, int], int]) -> None:
+        for at in starts:
+            self._failed.pop(at, None)
+
+
 def _errors(exc: ValidationError) -> str:
     return "; ".join(
         f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()
@@ -154,6 +223,7 @@ def subscribe(
     wanted_types = frozenset(wanted)
     dead_letter_topic = topics.dead_letter(consumer)
     metrics = metrics_consumer.of(broker)
+    strikes = _Strikes()
 
     @broker.subscriber(
         topic,
@@ -173,29 +243,45 @@ def subscribe(
         decoded = [decode(r, wanted_types, consumer) for r in records]
         received = [d for d in decoded if isinstance(d, Received)]
         poison = [d for d in decoded if isinstance(d, Poison)]
-        # A decoded event does not carry its record's topic, which the metrics label.
-        topic_of = {id(d): r.topic for r, d in zip(records, decoded, strict=True)}
+        # A decoded event does not carry its record (its topic labels the metrics).
+        record_of = {id(d): r for r, d in zip(records, decoded, strict=True)}
+        topic_of = {key: r.topic for key, r in record_of.items()}
         ignored = [(topic_of[id(d)], d.type) for d in decoded if isinstance(d, Ignored)]
-        fresh: list[Received] = []
-        result: Any = None
+        starts = strikes.starts(records)
+        committed: list[tuple[list[Received], Any]] = []
+        failing: list[Poison] = []  # events that failed alone, once the batch was split
         started = time.perf_counter()
         try:
             # A batch of events this consumer skips records nothing: no transaction at all.
             if received or poison:
-                fresh, result = await _apply_batch(pool_provider(), consumer, apply, received, poison)
+                if (tried := strikes.times(starts)) >= polling.max_attempts:
+                    committed, failing = await _apply_one_by_one(
+                        pool_provider(), consumer, apply, received, poison, record_of, tried)
+                else:
+                    committed = [await _apply_batch(pool_provider(), consumer, apply, received, poison)]
         except Exception as exc:
-            # Transient (the database restarting, a lost connection): nothing was committed,
-            # so rewind and retry the whole batch, after a pause so as not to spin.
+            # Nothing of the failed transaction was committed: rewind and retry the whole
+            # batch, after a pause so as not to spin. A transient failure (the database
+            # restarting, a lost connection) is retried for as long as it lasts; any other
+            # counts towards the split.
+            is_transient = transient(exc)
+            times = strikes.times(starts) if is_transient else strikes.failed(starts)
             log.warning("batch failed, will be redelivered", consumer=consumer,
-                        records=len(records), error=repr(exc))
+                        records=len(records), error=repr(exc), transient=is_transient,
+                        failures=times, split_after=polling.max_attempts)
             metrics.failed(consumer)
             await asyncio.sleep(retry_pause_s)
             raise
         metrics.batch_took(consumer, time.perf_counter() - started)
-        _count(metrics, consumer, topic_of, received, fresh, ignored, poison)
-        if fresh and on_committed is not None:
-            on_committed(fresh, result)
-        for p in poison:
+        set_aside = {id(p.record) for p in failing}
+        fresh = [r for applied, _ in committed for r in applied]
+        _count(metrics, consumer, topic_of, [r for r in received if id(record_of[id(r)]) not in set_aside],
+               fresh, ignored, [*poison, *failing])
+        if on_committed is not None:
+            for applied, result in committed:
+                if applied:
+                    on_committed(applied, result)
+        for p in [*poison, *failing]:
             log.error("poison message dead-lettered", consumer=consumer, topic=p.record.topic,
                       partition=p.record.partition, offset=p.record.offset, error=p.error)
             await broker.publish(
@@ -206,6 +292,7 @@ def subscribe(
                          "source-partition": str(p.record.partition),
                          "source-offset": str(p.record.offset)},
             )
+        strikes.cleared(starts)  # only now: a failed publish redelivers the batch, split again
         # Returning normally acks: faststream commits the offsets after our commit.
 
 
@@ -224,6 +311,31 @@ async def _apply_batch(pool: asyncpg.Pool, consumer: str, apply: Apply, received
             bind_contextvars(correlation_id=fresh[-1].envelope.correlation_id)
             result = await apply(conn, fresh)
     return fresh, result
+
+
+async def _apply_one_by_one(
+        pool: asyncpg.Pool, consumer: str, apply: Apply, received: Sequence[Received],
+        poison: Sequence[Poison], record_of: dict[int, ConsumerRecord], tried: int,
+) -> tuple[list[tuple[list[Received], Any]], list[Poison]]:
+    """A batch that failed `tried` times: each event in its own transaction, in order, so
+    the healthy ones are applied and one that still fails alone is set aside with its
+    error. A transient failure still raises: the batch is redelivered and split again, and
+    the inbox makes what was applied already change nothing. Returns what committed (as
+    `_apply_batch` does, per event) and the events set aside."""
+    committed = [await _apply_batch(pool, consumer, apply, [], poison)] if poison else []
+    failing: list[Poison] = []
+    for event in received:
+        try:
+            committed.append(await _apply_batch(pool, consumer, apply, [event], []))
+        except Exception as exc:
+            if transient(exc):
+                raise
+            failed = Poison(record_of[id(event)], f"failed {tried} times in its batch, then alone: "
+                            f"{type(exc).__name__}: {exc}"[:4000], event.envelope.type)
+            async with pool.acquire() as conn, conn.transaction():
+                await _set_aside(conn, consumer, [failed])
+            failing.append(failed)
+    return committed, failing
 
 
 def _count(metrics: metrics_consumer.ConsumerMetrics, consumer: str, topic_of: dict[int, str],

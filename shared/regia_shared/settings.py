@@ -48,6 +48,10 @@ class ServiceSettings(BaseSettings):
     kafka_poll_timeout_ms: int = Field(
         20, ge=1, le=10_000, description="How long a subscriber waits for a batch before it "
         "looks again (see regia_shared.consumer.Polling)")
+    consumer_max_attempts: int = Field(
+        5, ge=1, le=1000, description="How many times in a row a consumer takes a batch that "
+        "fails for a reason other than the infrastructure before it applies the batch's events "
+        "one by one and dead-letters those that still fail (see regia_shared.consumer)")
     # Loopback by default; a container must listen on its interface (the image sets 0.0.0.0).
     http_host: str = Field("127.0.0.1", json_schema_extra={"deployment": "required"})
     admin_token_sha256: SecretStr | None = Field(

@@ -20,7 +20,7 @@ from regia_shared.events.plans import SingleLevelDependencyDetected
 
 from .adapters import allocations, coverage, objectives
 from .adapters.objectives import ObjectiveRecord
-from .domain.coverage import YearCoverage, dominant_level, roll_up, year_coverage
+from .domain.coverage import YearCoverage, dominant_level, roll_up, within_bounds, year_coverage
 from .domain.lines import LineState, latest_per_line
 from .domain.tree import ancestors
 
@@ -93,7 +93,7 @@ async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mappi
             node = defined[key[0]]
             own = year_coverage(key[0], key[1], node.needs.get(key[1], 0), node.at_risk_threshold_pct,
                                 money.get(key, []))
-            now = roll_up(own, below.get(key, []), node.at_risk_threshold_pct)
+            now = within_bounds(roll_up(own, below.get(key, []), node.at_risk_threshold_pct))
             before = held.get(key)
             if before is None and now.need_cents == now.committed_cents == now.disbursed_cents == 0:
                 continue  # a year with no need and no money has no status to tell anyone about

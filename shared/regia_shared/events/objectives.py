@@ -40,7 +40,8 @@ class ObjectiveCoverageChanged(EventPayload):
     committed_cents: Cents
     disbursed_cents: Cents
     committed_by_level: dict[str, Cents]
-    coverage_bp: int = Field(ge=0, description="Coverage in basis points: 10000 is 100 %")
+    coverage_bp: int = Field(ge=0, description="Coverage in basis points: 10000 is 100 %; "
+                             "exact up to 10^14, where it saturates")
     status: CoverageStatus
 
 
@@ -50,7 +51,8 @@ class ObjectiveStatusChanged(EventPayload):
     fiscal_year: int = Field(ge=1990, le=2100)
     previous_status: CoverageStatus | None
     status: CoverageStatus
-    coverage_bp: int = Field(ge=0)
+    coverage_bp: int = Field(ge=0, description="Coverage in basis points: 10000 is 100 %; "
+                             "exact up to 10^14, where it saturates")
     need_cents: Cents
     committed_cents: Cents
     at_risk_threshold_pct: int = Field(ge=1, le=100)

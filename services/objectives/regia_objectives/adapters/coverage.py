@@ -40,7 +40,7 @@ async def save(conn: asyncpg.Connection, rows: Sequence[YearCoverage]) -> None:
         " SELECT k.objective_id, k.fiscal_year, k.need_cents, k.committed_cents, k.disbursed_cents,"
         " k.committed_by_level::jsonb, k.coverage_bp, k.status, k.dominant_level"
         " FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],"
-        " $7::int[], $8::text[], $9::text[]) AS k(objective_id, fiscal_year, need_cents, committed_cents,"
+        " $7::bigint[], $8::text[], $9::text[]) AS k(objective_id, fiscal_year, need_cents, committed_cents,"
         " disbursed_cents, committed_by_level, coverage_bp, status, dominant_level)"
         " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET need_cents = EXCLUDED.need_cents,"
         " committed_cents = EXCLUDED.committed_cents, disbursed_cents = EXCLUDED.disbursed_cents,"

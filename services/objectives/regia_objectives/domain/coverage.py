@@ -4,14 +4,31 @@ Coverage = committed / need. FUNDED at 100 % or more; UNFUNDED when nothing is c
 AT_RISK below the plan's threshold; PARTIALLY_FUNDED between. An objective that needs
 nothing in a year is FUNDED that year: nothing is missing. Comparisons are done on cents
 cross-multiplied, never on a rounded percentage, so 79.999 % is AT_RISK at an 80 % threshold.
+
+Totals (a node's own money, or its subtree's) are bounded by what an event can carry
+(money.MAX_CENTS): a total above it is refused, by name, before anything is stored or
+published, rather than failing in the event's validation as an unexplained error.
 """
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from regia_shared.events.objectives import CoverageStatus
+from regia_shared.money import MAX_CENTS
+from regia_shared.refusal import Refused
 
 FULL_BP = 10_000
+# Coverage in basis points saturates here: 10^14 bp is ten billion per cent, past which a
+# larger figure tells nobody anything. Below it the figure is exact; it fits a bigint and
+# stays exact in a JSON number read by JavaScript (below 2**53). The status never depends
+# on it: it is decided on cents.
+MAX_COVERAGE_BP = MAX_CENTS
+
+
+class TotalTooLarge(Refused):
+    """A total of a node for a year would exceed what the coverage events can carry."""
+
+    status, code = 422, "total_too_large"
 
 
 def status_of(need_cents: int, committed_cents: int, threshold_pct: int) -> CoverageStatus:
@@ -25,10 +42,17 @@ def status_of(need_cents: int, committed_cents: int, threshold_pct: int) -> Cove
 
 
 def coverage_bp(need_cents: int, committed_cents: int) -> int:
-    """Coverage in basis points, rounded down (10000 = 100 %); may exceed 10000."""
+    """Coverage in basis points, rounded down (10000 = 100 %); may exceed 10000, up to
+    MAX_COVERAGE_BP (a cent of need against €2,150 is 2,150,000,000: no int32 holds it)."""
     if need_cents == 0:
         return FULL_BP
-    return committed_cents * FULL_BP // need_cents
+    return min(committed_cents * FULL_BP // need_cents, MAX_COVERAGE_BP)
+
+
+def percent(bp: int) -> str:
+    """Basis points as a percentage with two decimals ("21500000.00"), in integers: a
+    float would round the last digits of a large coverage."""
+    return f"{bp // 100}.{bp % 100:02d}"
 
 
 @dataclass(frozen=True)
@@ -91,6 +115,24 @@ def roll_up(own: YearCoverage, children: Iterable[YearCoverage], threshold_pct: 
     return YearCoverage(own.objective_id, own.fiscal_year, need, committed, disbursed,
                         dict(sorted(by_level.items())), coverage_bp(need, committed),
                         status_of(need, committed, threshold_pct))
+
+
+def within_bounds(coverage: YearCoverage) -> YearCoverage:
+    """The figures unchanged, or TotalTooLarge naming the first total above MAX_CENTS.
+
+    Each amount the APIs and the ledger accept is at most MAX_CENTS, but a node adds up
+    its lines and its subtree: two needs, or two lines, of €600 billion make a total no
+    coverage event may carry. The request that would make it gets a 422 naming the field;
+    a funding event that would make it is set aside by its consumer with this message."""
+    for field_name, cents in (("need_cents", coverage.need_cents),
+                              ("committed_cents", coverage.committed_cents),
+                              ("disbursed_cents", coverage.disbursed_cents)):
+        if cents > MAX_CENTS:
+            raise TotalTooLarge(
+                f"{field_name}: {coverage.objective_id!r} would total {cents} cents in "
+                f"{coverage.fiscal_year} (with its subtree), above the {MAX_CENTS} a total may be",
+                field_name)
+    return coverage
 
 
 def dominant_level(coverage: YearCoverage, warning_pct: int) -> tuple[str, int] | None:

@@ -10,7 +10,7 @@ from regia_shared.auth import require_admin
 from ..adapters import allocations, coverage, objectives, plans
 from ..adapters.objectives import ObjectiveRecord
 from ..domain.commands import DefineObjective, SetNeed
-from ..domain.coverage import YearCoverage
+from ..domain.coverage import YearCoverage, percent
 from ..handlers import Cause, define_objective, set_need
 
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)]
@@ -21,7 +21,7 @@ def year_json(c: YearCoverage) -> dict:
         "fiscal_year": c.fiscal_year, "need_cents": c.need_cents,
         "committed_cents": c.committed_cents, "disbursed_cents": c.disbursed_cents,
         "committed_by_level": c.committed_by_level, "coverage_bp": c.coverage_bp,
-        "coverage_pct": f"{c.coverage_bp / 100:.2f}", "status": c.status.value,
+        "coverage_pct": percent(c.coverage_bp), "status": c.status.value,
         "single_level_dependency": c.dominant_level,
     }
 

@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from regia_shared.auth import require_admin
 from regia_shared.money import format_euro
 
+from ..domain.coverage import percent
 from ..domain.review import ReviewItem, compare, summary
 from ..plans import read_plan
 from ..projection import Cause
@@ -64,7 +65,7 @@ def reviews_router() -> APIRouter:
             depth = {i.node_id: _depth(i.node_id, parent) for i in items}
             html = _TEMPLATES.get_template("review.html.j2").render(
                 plan=plan, year=fiscal_year, items=items, depth=depth, totals=summary(items),
-                closed_at=closed_at[:16].replace("T", " alle ") + " UTC", euro=format_euro, pct=lambda bp: f"{bp / 100:.2f} %".replace(".", ","))
+                closed_at=closed_at[:16].replace("T", " alle ") + " UTC", euro=format_euro, pct=lambda bp: f"{percent(bp)} %".replace(".", ","))
             return Response(html, media_type="text/html; charset=utf-8")
         return {"plan_id": plan_id, "fiscal_year": fiscal_year, "totals": summary(items),
                 "nodes": [_item(i) for i in items]}
@@ -87,6 +88,6 @@ def _csv(items: list[ReviewItem]) -> str:
     for i in items:
         title = ("'" + i.title) if i.title[:1] in "=+-@" else i.title  # no spreadsheet formulas
         writer.writerow([i.node_id, i.parent_id or "", i.kind, title, i.need_cents, i.committed_cents,
-                         i.disbursed_cents, f"{i.coverage_bp / 100:.2f}", i.status,
+                         i.disbursed_cents, percent(i.coverage_bp), i.status,
                          json.dumps(i.committed_by_level, sort_keys=True)])
     return out.getvalue()
