@@ -44,9 +44,9 @@ async def test_a_slow_endpoint_holds_only_its_own_slots(broker, database: Databa
     events = 12  # each: two e-mails to Liguria's contacts and one call to Liguria's endpoint
     hold = threading.Event()
     with SmtpCapture() as smtp, WebhookReceiver(hold=hold) as receiver:
-        # Four sending slots, two of which one endpoint may hold; its calls may last 20 s.
+        # Four sending slots, two of which one endpoint may hold; its calls may last 40 s.
         async with notifier(broker, smtp, monkeypatch, concurrency="4", webhook_concurrency="2",
-                            webhook_timeout_s="20", lease_s="60") as admin:
+                            webhook_timeout_s="40", lease_s="60") as admin:
             await register(admin, receiver)
             await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [lead("porto-verde", "comune-spezia")])
 
