@@ -15,9 +15,10 @@ slots, not all of them, and its backlog is passed over rather than claimed to wa
 The claim outlasts the send. A delivery's claim (its lease) is what stops another replica,
 or this one's reaper, from taking it again: once it runs out, the delivery is retried.
 A send still open then would be sent twice at once, so a webhook call must be over a
-quarter of the lease before the claim ends (domain.retry.SEND_SHARE_OF_LEASE), counted from before the
-claim was asked for: its own time limit is shorter still (the settings require it), and
-the quarter left is the margin for recording the outcome.
+quarter of the lease before the claim ends (domain.retry.SEND_SHARE_OF_LEASE), counted
+from before the claim was asked for: its own time limit is shorter still (the settings
+require it), and the quarter left is the margin for recording the outcome. (An e-mail
+send is bounded by REGIA_SMTP_TIMEOUT_S per SMTP step, not in total: not cut here.)
 """
 
 import asyncio

@@ -5,12 +5,13 @@ and the delivery's ids; it is signed as sent, byte for byte. Anything but a 2xx 
 a failed attempt, retried like a refused e-mail.
 
 A partner's endpoint must not be able to hurt the notifier or the other partners, so a
-call is bounded in time and in memory: the whole call (looking up the endpoint, connecting,
-sending, and the reply up to the end of its headers) has one time limit, after which the
-connection is dropped and the attempt is a failure; httpx's own timeouts are per read, which
-a reply trickling in a byte at a time never trips. The reply's status decides the outcome; of its body
-only the first few KiB of an error are read, for the attempt's error, and the connection is
-then closed: an endpoint answering with hundreds of megabytes costs nothing more.
+call is bounded in time and in memory. The whole call (looking up the endpoint, connecting,
+sending, the reply's headers and an error's first bytes) has one time limit, after which
+the connection is dropped and the attempt has failed: httpx's own timeouts are per read,
+which a reply trickling in a byte at a time never trips (such a call once outlived its
+claim and was sent again alongside). The reply's status decides the outcome; of its body
+only the first few KiB of an error are read, for the attempt's error, and the connection
+is then closed: an endpoint answering with hundreds of megabytes costs nothing more.
 """
 
 import asyncio
