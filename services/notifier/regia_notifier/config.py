@@ -8,6 +8,8 @@ from pydantic_core import PydanticCustomError, ValidationError
 
 from regia_shared.settings import ServiceSettings
 
+from .domain.retry import SEND_SHARE_OF_LEASE
+
 
 def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
@@ -36,7 +38,10 @@ class NotifierSettings(ServiceSettings):
         "replaced several, comma-separated, newest first: the first seals, any opens, and at "
         "start-up every secret is rewrapped with the first; without it the webhook API "
         "answers 503 and webhook deliveries fail")
-    webhook_timeout_s: float = Field(10.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S"))
+    webhook_timeout_s: float = Field(
+        10.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S"),
+        description="Time limit of a whole webhook call (connecting, sending, the reply's "
+        "headers); a call over it is a failed attempt, retried with back-off")
 
     max_attempts: int = Field(6, ge=1, validation_alias=_env("REGIA_NOTIFIER_MAX_ATTEMPTS"))
     backoff_base_s: float = Field(1.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_BACKOFF_BASE_S"))
@@ -51,6 +56,12 @@ class NotifierSettings(ServiceSettings):
         120.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_LEASE_S"),
         description="How long a claimed delivery stays claimed; after it, the attempt is "
         "recorded as abandoned (the replica died) and the delivery is retried")
+
+    # Webhook endpoints, one partner's each: what a slow or unruly one may take.
+    webhook_concurrency: int = Field(
+        4, ge=1, validation_alias=_env("REGIA_NOTIFIER_WEBHOOK_CONCURRENCY"),
+        description="Calls under way at once to any one webhook endpoint: a slow endpoint "
+        "holds at most that many of the sending slots, the rest keep going to the others")
 
     digest_at: time = Field(
         time(8, 0), validation_alias=_env("REGIA_NOTIFIER_DIGEST_AT"),
@@ -115,4 +126,15 @@ class NotifierSettings(ServiceSettings):
             raise ValueError("REGIA_NOTIFIER_LEASE_S must exceed REGIA_SMTP_TIMEOUT_S")
         if self.lease_s <= self.webhook_timeout_s:
             raise ValueError("REGIA_NOTIFIER_LEASE_S must exceed REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S")
+        return self
+
+    @model_validator(mode="after")
+    def _lease_outlasts_a_webhook_call_with_margin(self) -> "NotifierSettings":
+        # A webhook call must be over while its claim still holds, with time left to record
+        # its outcome: otherwise the delivery is claimed again and sent a second time while
+        # the first call is open (the dispatcher cuts a call there anyway).
+        if self.webhook_timeout_s > self.lease_s * SEND_SHARE_OF_LEASE:
+            raise ValueError("REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S must be at most three quarters of "
+                             "REGIA_NOTIFIER_LEASE_S (the rest is the margin to record the outcome "
+                             "before the claim runs out)")
         return self

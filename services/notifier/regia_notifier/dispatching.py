@@ -7,6 +7,18 @@ the SMTP server took). Outcomes that arrive together are recorded together, in o
 transaction (regia_shared.batching): the attempt rows, the deliveries' new statuses and,
 for those that ended, AlertDelivered / AlertFailed in the outbox, each with one statement.
 Recorded one by one, each outcome cost a transaction of five round trips.
+
+One partner's webhook endpoint cannot take the others' turn: a claim gives an endpoint at
+most `per_endpoint` calls under way (deliveries.claim_due), so a slow one holds a few
+slots, not all of them, and its backlog is passed over rather than claimed to wait.
+
+The claim outlasts the send. A delivery's claim (its lease) is what stops another replica,
+or this one's reaper, from taking it again: once it runs out, the delivery is retried.
+A send still open then would be sent twice at once, so a webhook call must be over a
+quarter of the lease before the claim ends (domain.retry.SEND_SHARE_OF_LEASE), counted
+from before the claim was asked for: its own time limit is shorter still (the settings
+require it), and the quarter left is the margin for recording the outcome. (An e-mail
+send is bounded by REGIA_SMTP_TIMEOUT_S per SMTP step, not in total: not cut here.)
 """
 
 import asyncio
@@ -26,7 +38,7 @@ from .adapters.smtp import SEND_ERRORS, SmtpMailer, compose, describe
 from .adapters.webhook_http import SEND_ERRORS as WEBHOOK_ERRORS
 from .adapters.webhook_http import WebhookError, WebhookSender
 from .domain.delivery import ClaimedDelivery
-from .domain.retry import AttemptOutcome, RetryPolicy
+from .domain.retry import SEND_SHARE_OF_LEASE, AttemptOutcome, RetryPolicy
 from .outcomes import Concluded, Tried
 
 log = get_logger(__name__)
@@ -38,11 +50,12 @@ REAP_EVERY_S = 1.0
 class Dispatch:
     def __init__(self, pool: asyncpg.Pool, mailer: SmtpMailer, policy: RetryPolicy, *,
                  lease_s: float, batch: int, rand: Callable[[], float] = random.random,
-                 webhooks: WebhookSender | None = None,
+                 webhooks: WebhookSender | None = None, per_endpoint: int | None = None,
                  on_concluded: Callable[[Concluded], None] = lambda _: None) -> None:
         self._pool, self._mailer, self._policy = pool, mailer, policy
         self._webhooks = webhooks
         self._lease_s, self.batch, self._rand = lease_s, batch, rand
+        self._per_endpoint = batch if per_endpoint is None else per_endpoint
         self._on_concluded = on_concluded
         self._reaped_at = float("-inf")
         self._sending = 0  # sends under way: what the slots bound
@@ -75,15 +88,17 @@ class Dispatch:
             self._reaped_at = time.monotonic()
         return done
 
-    async def claim(self, limit: int) -> list[ClaimedDelivery]:
+    async def claim(self, limit: int) -> tuple[list[ClaimedDelivery], bool]:
+        """The deliveries claimed, and whether more may be due now."""
         async with self._pool.acquire() as conn:
-            return await deliveries.claim_due(conn, limit, self._lease_s)
+            return await deliveries.claim_due(conn, limit, self._lease_s, self._per_endpoint)
 
-    async def attempt(self, delivery: ClaimedDelivery) -> Tried:
-        """Send once; never raises (a failure is an outcome to record)."""
+    async def attempt(self, delivery: ClaimedDelivery, deadline: float | None = None) -> Tried:
+        """Send once, over by `deadline` (event-loop time) if it is a webhook call; never
+        raises (a failure is an outcome to record)."""
         started_at, clock = datetime.now(UTC), time.perf_counter()
         try:
-            await self._send(delivery)
+            await self._send(delivery, deadline)
             outcome, error = AttemptOutcome.SENT, None
         except SEND_ERRORS + WEBHOOK_ERRORS as exc:
             outcome, error = AttemptOutcome.FAILED, describe(exc)
@@ -94,33 +109,38 @@ class Dispatch:
             outcome, error = AttemptOutcome.FAILED, f"internal error: {describe(exc)}"
         return Tried(delivery, outcome, error, started_at, int((time.perf_counter() - clock) * 1000))
 
-    async def _send(self, delivery: ClaimedDelivery) -> None:
+    async def _send(self, delivery: ClaimedDelivery, deadline: float | None) -> None:
         if delivery.channel == "webhook":
             if self._webhooks is None:
                 raise WebhookError("this dispatcher sends no webhooks")
-            await self._webhooks.send(delivery)
+            await self._webhooks.send(delivery, deadline=deadline)
         else:
             await self._mailer.send(delivery.recipient, compose(delivery, self._mailer.sender))
 
     async def run_once(self) -> bool:
         """Reap, then claim as many due deliveries as there are free slots and start
-        sending them. True when it took all it asked for: more may be due."""
+        sending them. True when more may be due: it took all it asked for, or passed over
+        due calls to an endpoint it filled up."""
         for concluded in await self.reap_expired():
             self._on_concluded(concluded)
         if self.waiting_for_slots:
             return False
         asked = self.free_slots
-        claimed = await self.claim(asked)
+        # Taken before the claim is asked for, so the claim's lease (counted by the
+        # database from a later instant) surely ends after the send's deadline.
+        deadline = asyncio.get_running_loop().time() + self._lease_s * SEND_SHARE_OF_LEASE
+        claimed, more = await self.claim(asked)
         self._sending += len(claimed)
         for delivery in claimed:
-            task = asyncio.create_task(self._deliver(delivery), name=f"notifier:send:{delivery.delivery_id}")
+            task = asyncio.create_task(self._deliver(delivery, deadline),
+                                       name=f"notifier:send:{delivery.delivery_id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return len(claimed) == asked
+        return more
 
-    async def _deliver(self, delivery: ClaimedDelivery) -> None:
+    async def _deliver(self, delivery: ClaimedDelivery, deadline: float) -> None:
         try:
-            tried = await self.attempt(delivery)
+            tried = await self.attempt(delivery, deadline)
         finally:
             # The slot is free once the send is over: recording the outcome (grouped with
             # others, below) must not hold up the next send, and the claim keeps the row.

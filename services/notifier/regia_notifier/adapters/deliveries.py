@@ -56,16 +56,47 @@ async def add(conn: asyncpg.Connection, planned: Sequence[NewDelivery]) -> set[U
     return {r["delivery_id"] for r in rows}
 
 
-async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float) -> list[ClaimedDelivery]:
-    """Take up to `limit` due deliveries for one more attempt each, leased for `lease_s`."""
+# How many due rows a claim looks at for each one it may take: rows it passes over are
+# those of endpoints that this claim fills (see claim_due), and the next claim skips those.
+SCAN_FACTOR = 4
+
+
+async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float,
+                    per_endpoint: int) -> tuple[list[ClaimedDelivery], bool]:
+    """Take up to `limit` due deliveries for one more attempt each, leased for `lease_s`,
+    and at most `per_endpoint` under way at once to any one webhook endpoint; returns
+    them, and whether more may be due now (the claim looked at as many rows as it could).
+
+    An endpoint's deliveries under way are its SENDING rows, whichever replica holds them.
+    The deliveries of an endpoint that has its fill are not looked at, so a backlog for a
+    slow endpoint never stands in front of the others' (nor takes a sending slot only to
+    wait in it). Two replicas claiming at the same instant do not see each other's claim
+    before it commits, so each may fill the same endpoint's room once: the bound is exact
+    for one replica, and `per_endpoint` times the replicas claiming at once at worst."""
     rows = await conn.fetch(
-        "WITH due AS (SELECT delivery_id FROM deliveries WHERE status = 'PENDING'"
-        " AND next_attempt_at <= now() ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)"
+        "WITH busy AS (SELECT recipient, count(*) AS sending FROM deliveries"
+        "              WHERE status = 'SENDING' AND channel = 'webhook' GROUP BY recipient),"
+        " due AS (SELECT delivery_id, channel, recipient, next_attempt_at FROM deliveries"
+        "         WHERE status = 'PENDING' AND next_attempt_at <= now()"
+        "           AND NOT (channel = 'webhook'"
+        "                    AND recipient IN (SELECT recipient FROM busy WHERE sending >= $3))"
+        "         ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED),"
+        # The n-th due call to an endpoint would be its (sending + n)-th under way.
+        " ranked AS (SELECT due.delivery_id, due.channel, due.next_attempt_at,"
+        "                   coalesce(busy.sending, 0) + row_number() OVER ("
+        "                       PARTITION BY due.channel, due.recipient ORDER BY due.next_attempt_at) AS nth"
+        "            FROM due LEFT JOIN busy ON due.channel = 'webhook' AND busy.recipient = due.recipient),"
+        " picked AS (SELECT delivery_id FROM ranked WHERE channel <> 'webhook' OR nth <= $3"
+        "            ORDER BY next_attempt_at LIMIT $1)"
         " UPDATE deliveries d SET status = 'SENDING', attempts = d.attempts + 1,"
         " next_attempt_at = now() + make_interval(secs => $2), updated_at = now()"
-        f" FROM due WHERE d.delivery_id = due.delivery_id RETURNING {_columns('d.')}",
-        limit, lease_s)
-    return [ClaimedDelivery(**dict(r)) for r in rows]
+        f" FROM picked WHERE d.delivery_id = picked.delivery_id"
+        f" RETURNING {_columns('d.')}, (SELECT count(*) FROM due) AS scanned",
+        limit, lease_s, per_endpoint, limit * SCAN_FACTOR)
+    # A due row is always taken when there is one (the first due call to an endpoint with
+    # room fits it), so no row back means nothing was due.
+    more = len(rows) == limit or (bool(rows) and rows[0]["scanned"] == limit * SCAN_FACTOR)
+    return [ClaimedDelivery(**{k: v for k, v in r.items() if k != "scanned"}) for r in rows], more
 
 
 async def lock_expired(conn: asyncpg.Connection, limit: int) -> list[ClaimedDelivery]:

@@ -3,8 +3,18 @@
 The body is built from the planned delivery (what happened, and why this partner hears) plus the cause event's
 and the delivery's ids; it is signed as sent, byte for byte. Anything but a 2xx reply is
 a failed attempt, retried like a refused e-mail.
+
+A partner's endpoint must not be able to hurt the notifier or the other partners, so a
+call is bounded in time and in memory. The whole call (looking up the endpoint, connecting,
+sending, the reply's headers and an error's first bytes) has one time limit, after which
+the connection is dropped and the attempt has failed: httpx's own timeouts are per read,
+which a reply trickling in a byte at a time never trips (such a call once outlived its
+claim and was sent again alongside). The reply's status decides the outcome; of its body
+only the first few KiB of an error are read, for the attempt's error, and the connection
+is then closed: an endpoint answering with hundreds of megabytes costs nothing more.
 """
 
+import asyncio
 import json
 import time
 
@@ -15,6 +25,9 @@ from ..domain.delivery import ClaimedDelivery
 from ..domain.signature import sign
 from . import webhooks
 from .webhooks import SecretBox
+
+REPLY_READ_LIMIT = 4 * 1024  # bytes of an error reply read at most: 200 characters in any UTF-8
+ERROR_TEXT_CHARS = 200  # of an error reply's body, kept in the attempt's error
 
 
 class WebhookError(Exception):
@@ -37,7 +50,21 @@ class WebhookSender:
     def __init__(self, pool: asyncpg.Pool, box: SecretBox | None, timeout_s: float) -> None:
         self._pool, self._box, self._timeout_s = pool, box, timeout_s
 
-    async def send(self, delivery: ClaimedDelivery) -> None:
+    async def send(self, delivery: ClaimedDelivery, *, deadline: float | None = None) -> None:
+        """One call, over within the time limit, or by `deadline` (event-loop time) if that
+        comes first: the dispatcher's claim must outlast the call (see dispatching)."""
+        loop = asyncio.get_running_loop()
+        limit = self._timeout_s if deadline is None else min(self._timeout_s, deadline - loop.time())
+        timeout = asyncio.timeout(max(0.0, limit))
+        try:
+            async with timeout:
+                await self._call(delivery)
+        except TimeoutError:
+            if not timeout.expired():
+                raise
+            raise WebhookError(f"no complete reply within the {limit:.3g} s time limit") from None
+
+    async def _call(self, delivery: ClaimedDelivery) -> None:
         if self._box is None:
             raise WebhookError("no key to decrypt the signing secret: set REGIA_NOTIFIER_SECRETS_KEY")
         async with self._pool.acquire() as conn:
@@ -51,12 +78,32 @@ class WebhookSender:
             raise WebhookError(str(exc)) from None
         body, timestamp = body_of(delivery), int(time.time())
         headers = {"Content-Type": "application/json", "User-Agent": "Regia-Notifier/1",
+                   # Uncompressed: the few KiB of an error reply read must be its first few
+                   # KiB, not what a small compressed chunk inflates to.
+                   "Accept-Encoding": "identity",
                    "X-Regia-Delivery-Id": str(delivery.delivery_id),
                    "X-Regia-Event-Id": str(delivery.cause_event_id),
                    "X-Regia-Timestamp": str(timestamp),
                    "X-Regia-Signature": sign(secret, timestamp, body)}
-        async with httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False) as client:
-            reply = await client.post(url, content=body, headers=headers)
-        if not reply.is_success:
-            raise WebhookError(f"HTTP {reply.status_code} {reply.reason_phrase}: "
-                               f"{reply.text[:200]}".rstrip(": "))
+        async with (httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False) as client,
+                    client.stream("POST", url, content=body, headers=headers) as reply):
+            if reply.is_success:
+                return  # the body is not read: leaving the block closes the connection
+            head = await _first_bytes(reply, REPLY_READ_LIMIT)
+        try:
+            text = head.decode(reply.charset_encoding or "utf-8", errors="replace")
+        except LookupError:  # a charset Python does not know
+            text = head.decode("utf-8", errors="replace")
+        text = text[:ERROR_TEXT_CHARS]
+        raise WebhookError(f"HTTP {reply.status_code} {reply.reason_phrase}: {text}".rstrip(": "))
+
+
+async def _first_bytes(reply: httpx.Response, limit: int) -> bytes:
+    """At most `limit` bytes of the reply's body, as sent (raw: no decompression), reading
+    no further: httpx reads the network 64 KiB at a time, so that bounds the memory too."""
+    head = bytearray()
+    async for chunk in reply.aiter_raw():
+        head += chunk[:limit - len(head)]
+        if len(head) >= limit:
+            break
+    return bytes(head)

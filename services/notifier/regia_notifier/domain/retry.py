@@ -11,6 +11,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 
+# The share of a claim's lease a webhook call may last at most: a claim that ran out is
+# retried, so a call still open then would be sent again while open. The last quarter is
+# the margin to record the outcome.
+SEND_SHARE_OF_LEASE = 0.75
+
+
 class DeliveryStatus(StrEnum):
     PENDING = "PENDING"      # waiting for its next attempt
     SENDING = "SENDING"      # claimed by a dispatcher, attempt under way

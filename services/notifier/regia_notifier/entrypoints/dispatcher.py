@@ -33,6 +33,7 @@ def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Await
         work = Dispatch(runtime.pool, SmtpMailer(settings), policy,
                         lease_s=settings.lease_s, batch=settings.concurrency,
                         webhooks=WebhookSender(runtime.pool, box, settings.webhook_timeout_s),
+                        per_endpoint=settings.webhook_concurrency,
                         on_concluded=metrics.count)
         try:
             while True:
