@@ -23,6 +23,7 @@ from regia.embedded.process import free_port
 
 from ..support.figures import record
 from ..support.http_stub import Answer, HttpStub
+from .conftest import unchanged
 
 TOKEN = "console-hostile-test-token"
 ODD_LINES = ["DGR#12", "a?admin=1", "../ops/dead-letters", "..", "LIG 2027/è"]
@@ -191,3 +192,50 @@ def test_a_retry_of_something_that_is_not_a_delivery_id_is_a_bad_request_page(
     assert "delivery" in text
     assert not [p for p in stub.paths if p.startswith("/v1/dead-letters/retry")]
     record("console retry with a bad delivery id", inputs=1, euros_lost=0)
+
+
+async def test_hostile_urls_on_the_real_services_are_pages_and_change_nothing(  # type: ignore[no-untyped-def]
+        funding, institution, objectives, notifier, database) -> None:
+    """The same probes against the real funding, objectives and notifier: a `?` or `#` id
+    used to reach `/v1/plans/` (the service's redirect is no JSON: a 500), and a retry of a
+    delivery id that is not one was a 500 too. A real line shows on its objective's page."""
+    from ..support.services import ADMIN_HEADERS, in_process
+    from ..support.wait import eventually
+
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        r = await admin.post("/v1/objectives", json={"objective_id": "miglio-blu", "title": "Il Miglio Blu",
+                                                     "needs": [{"fiscal_year": 2027, "need_cents": 500_000_00}]})
+        assert r.status_code in (200, 201), r.text
+    async with funding.client(headers={**institution, "Idempotency-Key": "console-1"}) as inst:
+        r = await inst.post("/v1/funding-events", json={
+            "type": "commitment", "line_id": "LIG-2027.1:a", "instrument_id": "por-fesr-liguria",
+            "objective_id": "miglio-blu", "fiscal_year": 2027, "committed_cents": 100_000_00, "reason": "DGR 1/2026"})
+        assert r.status_code == 202, r.text
+
+    async def line_known() -> bool:
+        async with objectives.client() as client:
+            body = (await client.get("/v1/objectives/miglio-blu")).json()
+        return bool(body.get("lines"))
+    await eventually(line_known, what="the line projected onto its objective")
+
+    settings = ConsoleSettings(admin_token_sha256=hashlib.sha256(ADMIN_HEADERS["Authorization"][7:].encode()).hexdigest(),
+                               funding_url=funding.url, objectives_url=objectives.url,
+                               partners_url=f"http://127.0.0.1:{free_port()}", notifier_url=notifier.url)
+    async with in_process("console", lambda: create_app(settings, feed=StubFeed("unused:0", []))) as console:
+        async with httpx.AsyncClient(base_url=console.url, timeout=30) as browser:
+            login = await browser.post("/login", data={"token": ADMIN_HEADERS["Authorization"][7:], "next": "/"})
+            assert login.status_code == 303 and login.headers["location"] == "/"
+            page = await browser.get("/objectives/miglio-blu")
+            assert page.status_code == 200 and "LIG-2027.1:a" in page.text and 'class="gap"' not in page.text
+            probes = {404: ["/plans/%3F", "/plans/%23", "/plans/%2E%2E", "/plans/x%3Fadmin=1", "/objectives/%3F",
+                            "/objectives/%23", "/objectives/%2E%2E", "/objectives/miglio-blu%3Fx=1", "/objectives/é",
+                            "/objectives/" + "x" * 3000, "/plans/a%2Fb", "/nowhere"],
+                      400: ["/plans/x?year=abc", "/dead-letters?retried=x"]}
+            async with unchanged(database):
+                for status, paths in probes.items():
+                    for probe in paths:
+                        a_page(await browser.get(probe), status)
+                csrf = (await browser.get("/dead-letters")).text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+                for bad in ("x", "../ops", ""):
+                    a_page(await browser.post("/dead-letters/retry", data={"csrf": csrf, "delivery_id": bad}), 400)
+    record("console hostile urls on the real services", inputs=sum(map(len, probes.values())) + 3, euros_lost=0)
