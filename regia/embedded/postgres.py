@@ -95,8 +95,8 @@ class EmbeddedPostgres:
         )
 
         ensure_user_exists(self.user)
-        # The system user passes through the folders above its own (o+x), and reads none of
-        # them: the wheel's ensure_prefix_permissions would make them all readable (o+rx).
+        # The system user passes through the folders above its own (g+x,o+x), and reads none
+        # of them: the wheel's ensure_prefix_permissions would make them all readable (+rx).
         traversable(self.data_dir)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
         ensure_folder_permissions(POSTGRES_BIN_PATH, _READ | _EXEC)
