@@ -14,6 +14,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
+from .embedded.private import open_private, private_dir, private_file
+
 
 class SaveToFolder:
     """aiosmtpd handler: write each message to `<folder>/<time>-<n>.eml`."""
@@ -27,7 +29,8 @@ class SaveToFolder:
         raw: bytes = envelope.original_content or envelope.content
         name = f"{time.strftime('%Y%m%dT%H%M%S')}-{next(self._sequence):04d}.eml"
         path = self.folder / name
-        path.write_bytes(raw)
+        with open_private(path, "wb") as out:  # contacts' addresses and alert text: the owner's only
+            out.write(raw)
         headers = BytesHeaderParser(policy=default_policy).parsebytes(raw)
         subject = str(headers.get("subject", "(no subject)"))
         self.announce(f"mail  to {', '.join(envelope.rcpt_tos)}  “{subject}”  saved as {path}")
@@ -41,7 +44,9 @@ class MailCatcher:
         self.controller = Controller(SaveToFolder(folder, announce), hostname="127.0.0.1", port=port)
 
     def start(self) -> "MailCatcher":
-        self.folder.mkdir(parents=True, exist_ok=True)
+        private_dir(self.folder)
+        for earlier in self.folder.glob("*.eml"):  # caught by a run that left them readable
+            private_file(earlier)
         self.controller.start()
         return self
 

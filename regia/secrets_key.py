@@ -11,6 +11,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from .embedded.private import private_dir, private_file
+
 VARIABLE = "REGIA_NOTIFIER_SECRETS_KEY"
 
 
@@ -20,8 +22,8 @@ def notifier_secrets_key(data_dir: Path) -> str:
         return given
     path = data_dir / "notifier-secrets.key"
     if not path.exists():
-        data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(data_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(Fernet.generate_key().decode())
-    return path.read_text().strip()
+    return private_file(path).read_text().strip()  # tightened if an earlier run left it loose

@@ -16,6 +16,7 @@ from regia_shared.logs import configure_logging
 from .admin import AdminError
 from .catalogue import SettingError
 from .demo import load_demo
+from .embedded.private import keep_private
 from .interrupts import Interrupts, Shutdown
 from .stack import ChildDied, LocalStack
 from .summary import ready_table
@@ -39,6 +40,7 @@ def up(demo: bool, data_dir: Path) -> None:
     token, generated = take_admin_token()
     configure_logging("regia-up", "WARNING", json=False)  # the terminal is for the summary
     interrupts = Interrupts()
+    keep_private(data_dir)  # umask 077 and a 0700 data dir: it holds the database, logs and mails
     try:
         stack = LocalStack(data_dir, token, interrupts, say)
     except SettingError as exc:

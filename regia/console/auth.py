@@ -6,7 +6,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 
-from .rendering import render
+from .rendering import here, render
 from .sessions import COOKIE, Session, Sessions, csrf_ok
 
 MAX_FORM_BYTES = 16 * 1024
@@ -28,7 +28,7 @@ def sessions_of(request: Request) -> Sessions:
 def admin(request: Request) -> Session:
     session = sessions_of(request).get(request.cookies.get(COOKIE))
     if session is None:
-        raise LoginRequired(request.url.path)
+        raise LoginRequired(here(request))
     return session
 
 

@@ -5,6 +5,7 @@ rather than an error page: one service down must not blank the whole console."""
 import asyncio
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -17,6 +18,34 @@ class Unavailable(Exception):
 
 class NotFound(Exception):
     pass
+
+
+class Refused(Exception):
+    """What was asked is wrong (a service answered 400/422 to it, or the console itself
+    found it so): the page is a 400 that says what was wrong, never a 500."""
+
+
+def segment(value: object) -> str:
+    """`value` as one path segment: every `/ ? # %` and space percent-encoded, so an id
+    (an institution chooses its line ids) can never reach another endpoint of a service
+    with the administrator's token. "." and ".." are encoded too: an HTTP client removes
+    them as dot segments (`/v1/plans/..` would be `/v1/`), but never `%2E%2E`."""
+    encoded = quote(str(value), safe="")
+    return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
+
+
+def path(template: str, *ids: object) -> str:
+    """A service path with each id encoded as one segment: path("/v1/plans/{}", plan_id)."""
+    return template.format(*(segment(i) for i in ids))
+
+
+def _message(response: httpx.Response) -> str:
+    """The refusal's own message, when it has the services' error shape."""
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("message") or "")[:300] if isinstance(body, dict) else ""
 
 
 class Gateway:
@@ -41,9 +70,14 @@ class Gateway:
             raise Unavailable(f"{service}: {type(exc).__name__}") from None
         if response.status_code == 404:
             raise NotFound(f"{service}: {path}")
-        if response.status_code >= 400:
+        if response.status_code in (400, 413, 414, 422):
+            raise Refused(f"{service} refused {method} {path}: {_message(response) or response.status_code}")
+        if response.status_code != 200:  # 5xx, 401/403 (a token rotated), a redirect never followed
             raise Unavailable(f"{service} answered {response.status_code} to {method} {path}")
-        return response.json()
+        try:
+            return response.json()
+        except ValueError:  # a proxy's error page, a truncated body
+            raise Unavailable(f"{service} answered {method} {path} with something that is not JSON") from None
 
     async def health(self) -> dict[str, bool]:
         """Each service's /health/ready, asked at once: the overview must not wait 4 timeouts."""
@@ -58,17 +92,21 @@ class Gateway:
     async def all_objectives(self, token: str) -> list[dict]:
         """Every objective with its statuses per year, page by page."""
         found: list[dict] = []
+        offset = 0
         while True:
-            page = await self.get("objectives", "/v1/objectives", token,
-                                  limit=OBJECTIVES_PAGE, offset=len(found))
-            found += page
+            page = await self.get("objectives", "/v1/objectives", token, limit=OBJECTIVES_PAGE, offset=offset)
+            if not isinstance(page, list):
+                raise Unavailable("objectives answered GET /v1/objectives with something that is not a list")
+            found += [o for o in page if isinstance(o, dict) and "objective_id" in o]
+            offset += len(page)
             if len(page) < OBJECTIVES_PAGE:
                 return found
 
 
 async def or_none(call: Any) -> Any:
-    """The answer, or None when the service is unavailable: the page shows a gap, not a 500."""
+    """The answer, or None when the service is unavailable, does not know the thing or
+    refuses the question: the page shows a gap, not an error page, for a part of it."""
     try:
         return await call
-    except Unavailable:
+    except (Unavailable, NotFound, Refused):
         return None

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from .auth import Admin, checked_form
-from .gateway import or_none
+from .gateway import Refused, or_none
 from .rendering import render
 
 KEEPALIVE_S = 15.0  # a comment line now and then keeps proxies from closing an idle stream
@@ -59,8 +59,13 @@ def live_router() -> APIRouter:
         if form.get("all") == "1":
             asked: dict = {"all": True}
         else:
-            asked = {"delivery_ids": [str(UUID(form.get("delivery_id", "")))]}
+            try:
+                asked = {"delivery_ids": [str(UUID(form.get("delivery_id", "")))]}
+            except ValueError:  # a hand-made form: say so, ask the notifier nothing
+                raise Refused("delivery_id: not a delivery id (a UUID such as "
+                              "6f1c1f7e-6a4b-4bd5-9d59-0123456789ab)") from None
         done = await request.app.state.gateway.post("notifier", "/v1/dead-letters/retry", session.token, asked)
-        return RedirectResponse(f"/dead-letters?retried={len(done.get('retried', []))}", status_code=303)
+        retried = done.get("retried") if isinstance(done, dict) else None
+        return RedirectResponse(f"/dead-letters?retried={len(retried or [])}", status_code=303)
 
     return router

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 
 from . import overview, tree
 from .auth import Admin
-from .gateway import Gateway, NotFound, or_none
+from .gateway import Gateway, NotFound, Unavailable, or_none, path
 from .rendering import render
 
 MAX_LINE_HISTORIES = 40  # an objective's page asks funding for at most this many ledgers
@@ -37,13 +37,15 @@ def pages_router() -> APIRouter:
     @router.get("/plans/{plan_id}")
     async def plan_page(request: Request, session: Admin, plan_id: str, year: int | None = None):
         try:
-            plan = await gateway_of(request).get("objectives", f"/v1/plans/{plan_id}", session.token)
+            plan = await gateway_of(request).get("objectives", path("/v1/plans/{}", plan_id), session.token)
         except NotFound:
             return render(request, "missing.html", status_code=404, session=session, what=plan_id)
+        if not isinstance(plan, dict) or not all(isinstance(plan.get(k), int) for k in ("first_year", "last_year")):
+            raise Unavailable(f"objectives answered plan {plan_id!r} without its first and last year")
         first, last = plan["first_year"], plan["last_year"]
         chosen = year if year is not None and first <= year <= last else \
             tree.default_year(first, last, datetime.date.today().year)
-        nodes = tree.build(plan["nodes"], chosen)
+        nodes = tree.build(plan.get("nodes") or [], chosen)
         return render(request, "plan.html", session=session, plan=plan, year=chosen,
                       years=range(first, last + 1), nodes=nodes, node_count=tree.count(nodes),
                       plan_year=tree.year_of(plan.get("years", []), chosen))
@@ -52,14 +54,20 @@ def pages_router() -> APIRouter:
     async def objective_page(request: Request, session: Admin, objective_id: str):
         gateway, token = gateway_of(request), session.token
         try:
-            objective = await gateway.get("objectives", f"/v1/objectives/{objective_id}", token)
+            objective = await gateway.get("objectives", path("/v1/objectives/{}", objective_id), token)
         except NotFound:
             return render(request, "missing.html", status_code=404, session=session, what=objective_id)
-        line_ids = list(dict.fromkeys(line["line_id"] for line in objective.get("lines", [])))
+        if not isinstance(objective, dict):
+            raise Unavailable(f"objectives answered objective {objective_id!r} with something that is not one")
+        # Line ids are chosen by the institutions: each goes to funding as one encoded path
+        # segment, and a line funding does not know (or will not show) is a gap, not an error.
+        line_ids = list(dict.fromkeys(line["line_id"] for line in objective.get("lines") or []
+                                      if isinstance(line, dict) and line.get("line_id")))
         alerts, *histories = await asyncio.gather(
             or_none(gateway.get("notifier", "/v1/deliveries", token, objective_id=objective_id, limit=50)),
-            *(or_none(gateway.get("funding", f"/v1/funding-lines/{line_id}", token))
+            *(or_none(gateway.get("funding", path("/v1/funding-lines/{}", line_id), token))
               for line_id in line_ids[:MAX_LINE_HISTORIES]))
+        histories = [h if isinstance(h, dict) else None for h in histories]
         return render(request, "objective.html", session=session, objective=objective, alerts=alerts,
                       lines=[h for h in histories if h is not None],
                       lines_missing=len(line_ids) - sum(h is not None for h in histories))

@@ -2,13 +2,14 @@
 reader picks with ?lang= is remembered in a cookie; otherwise the browser's is used."""
 
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from . import charts
+from .gateway import segment
 from .i18n import choose_language, translator
 from .money import euros, percent
 
@@ -18,6 +19,14 @@ HERE = Path(__file__).parent
 templates = Environment(loader=FileSystemLoader(HERE / "templates"),
                         autoescape=select_autoescape(default=True, default_for_string=True),
                         trim_blocks=True, lstrip_blocks=True)
+# Jinja's own urlencode keeps "/" as it is: an id in a link must stay one path segment.
+templates.filters["segment"] = segment
+
+
+def here(request: Request) -> str:
+    """This page's path as it goes back into a link or a Location header: its decoded
+    form re-encoded, so an id holding `?` or `#` does not turn into a query or fragment."""
+    return quote(request.scope.get("root_path", "") + request.scope["path"], safe="/")
 
 
 def language_of(request: Request) -> str:
@@ -28,7 +37,12 @@ def language_of(request: Request) -> str:
 def switch_href(request: Request, language: str) -> str:
     """This page in another language, its other query parameters kept."""
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"] + [("lang", language)]
-    return f"{request.url.path}?{urlencode(params)}"
+    return f"{here(request)}?{urlencode(params)}"
+
+
+def _whole(value: object) -> int | None:
+    """An amount as a service sent it, or None (shown as "–") when missing or not a number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def render(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
@@ -36,7 +50,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
     t = translator(language)
     html = templates.get_template(name).render(
         request=request, lang=language, t=t, charts=charts,
-        money=lambda cents: euros(cents, language), pct=lambda bp: percent(bp, language),
+        money=lambda cents: euros(_whole(cents), language), pct=lambda bp: percent(_whole(bp), language),
         level_name=lambda level: t(f"level_{level if level in charts.LEVELS else 'OTHER'}"),
         switch=lambda other: switch_href(request, other), **context)
     response = HTMLResponse(html, status_code=status_code)

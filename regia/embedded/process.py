@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from .private import OWNER_ONLY_UMASK, open_private, private_dir
+
 
 class ProcessFailed(RuntimeError):
     pass
@@ -49,12 +51,15 @@ class ManagedProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> "ManagedProcess":
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
+        # Logs carry names, addresses and ids: the folder and file are the owner's only,
+        # and so is whatever the child creates (umask 077).
+        private_dir(self.log_path.parent)
+        log = open_private(self.log_path)
         self.proc = subprocess.Popen(
             self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             env={**os.environ, **(self.env or {})}, user=self.user, cwd=self.cwd,
             start_new_session=True,  # Ctrl-C in the terminal reaches us, and we stop children in order
+            umask=OWNER_ONLY_UMASK,
         )
         log.close()
         deadline = time.monotonic() + timeout
