@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from regia.embedded.process import ManagedProcess, free_port
+from regia_shared.serving import uvicorn_options
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -59,8 +60,9 @@ class RunningService:
 async def in_process(name: str, create_app: Callable[[], FastAPI]) -> AsyncIterator[RunningService]:
     """Serve the app with uvicorn on a free port inside the test's event loop."""
     port = free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, lifespan="on", proxy_headers=False)  # as __main__
+    app = create_app()
+    config = uvicorn.Config(app, lifespan="on",  # served as __main__ serves it
+                            **uvicorn_options(app.state.settings, port, host="127.0.0.1"))
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
