@@ -18,11 +18,26 @@ The row is written after the response has been sent, together with the rows of t
 requests answered at the same moment (one INSERT for the group): a failing audit insert is
 logged and never fails (or delays) the request. The price is that a
 process killed between the response and the insert loses that row.
+
+Anonymous requests (no credential verified) that are refused are throttled per client
+address (an IPv6 address counts with its /64, which one host holds whole):
+REGIA_ANONYMOUS_BURST of them, refilled at REGIA_ANONYMOUS_RATE_PER_S, are answered as
+usual and audited one row each; beyond that the address gets 429 with Retry-After, and
+those requests are counted in one row per address per REGIA_AUDIT_ANONYMOUS_WINDOW_S
+(`repeats`, from `at` to `last_at`; the method, route and path of the first, the route
+`unrouted` when it was refused before routing), so a flood
+of them grows the trail by a row per address per window, not a row per request. A write
+sent with no credential at all is refused whatever the route, so an address over its
+allowance gets that 429 before its body is read. A request whose credential verifies is
+never throttled here (an institution key has its own rate limit, regia_shared.ratelimit).
+The buckets live in the replica's memory (see ratelimit for why).
 """
 
 import ipaddress
+import json
 import re
 import secrets
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
@@ -34,7 +49,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .auth import require_admin, secret_matches
 from .batching import Batcher
+from .errors import error_body
 from .logs import get_logger
+from .ratelimit import Decision, TokenBuckets
 
 log = get_logger(__name__)
 
@@ -52,6 +69,16 @@ class AuditSettings(BaseSettings):
     trusted_proxies: str = Field(
         "", description="Reverse proxies (addresses or CIDR ranges, comma-separated) whose "
         "X-Forwarded-For is believed for the caller's address; empty: none")
+
+    anonymous_rate_per_s: float = Field(
+        0.2, gt=0, description="Refused anonymous requests (no credential verified) a client "
+        "address may make per second once its burst is spent; beyond, 429 with Retry-After")
+    anonymous_burst: int = Field(
+        20, ge=1, description="Refused anonymous requests a client address may make at once, "
+        "each audited in a row of its own")
+    audit_anonymous_window_s: int = Field(
+        60, ge=1, le=86_400, description="Throttled anonymous requests are audited as one row "
+        "per client address per this many seconds, with their count")
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -112,40 +139,103 @@ def claimed(token: str) -> str:
     return "unverified-bearer"
 
 
+def throttle_key(address: str | None) -> str:
+    """Whose allowance an address spends: itself, or for IPv6 its /64 (one host or site
+    holds a whole /64 and can pick any address in it)."""
+    if address is None:
+        return "unknown"
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
 class AuditMiddleware:
     """Pure ASGI, outermost of the app's middlewares: it sees the final status, including
     the 500 of an unhandled error, and the route template the router matched."""
 
     def __init__(self, app: ASGIApp, runtime: Any) -> None:
         self.app, self.runtime = app, runtime
-        self.trusted = AuditSettings().networks
+        settings = AuditSettings()
+        self.trusted = settings.networks
+        self.anonymous = TokenBuckets(settings.anonymous_rate_per_s, settings.anonymous_burst)
+        self.window_s = settings.audit_anonymous_window_s
         # Rows of requests answered together are inserted together (one statement per
         # group instead of one per request); each request still waits for its own row.
         self._rows: Batcher[tuple] = Batcher(self._insert, name=f"{runtime.name}:audit")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in READS:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        audited = scope["method"] not in READS
+        forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-forwarded-for"]
+        address = client_address((scope.get("client") or (None,))[0], forwarded, self.trusted)
         request_id = headers.get("x-request-id", "")
         if not _SAFE_ID.match(request_id):
             request_id = secrets.token_hex(16)
-        seen: dict[str, Any] = {"status": 500, "correlation_id": None}
+        seen: dict[str, Any] = {"status": 500, "correlation_id": None, "throttled": False,
+                                "charged": False, "replaced": False}
 
         async def sending(message: Message) -> None:
+            if seen["replaced"]:
+                return  # the app's own answer, replaced by the 429 already sent
             if message["type"] == "http.response.start":
+                decision = self._charge(scope, headers, address, message["status"], seen)
+                if decision is not None and not decision.allowed:
+                    seen["replaced"] = True
+                    await self._too_many(send, decision, request_id if audited else None, seen)
+                    return
                 seen["status"] = message["status"]
                 for k, v in message.get("headers", []):
                     if k.lower() == b"x-correlation-id":
                         seen["correlation_id"] = v.decode("latin-1")
-                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+                if audited:
+                    message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
+            if audited and bearer(headers) is None:
+                # No credential at all: every write route refuses it, so an address over its
+                # allowance is answered now, before its body is read.
+                seen["charged"] = True
+                decision = self.anonymous.take(throttle_key(address))
+                if not decision.allowed:
+                    await self._too_many(send, decision, request_id, seen, close=True)
+                    return
             await self.app(scope, receive, sending)
         finally:
-            await self._record(scope, headers, seen, request_id)
+            if audited:
+                await self._record(scope, headers, seen, request_id, address)
+
+    def _charge(self, scope: Scope, headers: dict[str, str], address: str | None, status: int,
+                seen: dict[str, Any]) -> Decision | None:
+        """For a refused anonymous request not counted yet, take from its address's bucket."""
+        if status < 400 or seen["charged"] or self._actor(scope, headers)[0] != "anonymous":
+            return None
+        seen["charged"] = True
+        return self.anonymous.take(throttle_key(address))
+
+    async def _too_many(self, send: Send, decision: Decision, request_id: str | None,
+                        seen: dict[str, Any], close: bool = False) -> None:
+        seen["status"], seen["throttled"] = 429, True
+        body = json.dumps(error_body(
+            "rate_limited", "too many requests without valid credentials from this address: "
+            f"retry in {decision.retry_after_s} s, with a valid credential")).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                   (b"retry-after", str(decision.retry_after_s).encode())]
+        if request_id is not None:
+            headers.append((b"x-request-id", request_id.encode()))
+        if close:  # the body was not read: the connection cannot carry another request
+            headers.append((b"connection", b"close"))
+        await send({"type": "http.response.start", "status": 429, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
 
     def _actor(self, scope: Scope, headers: dict[str, str]) -> tuple[str, str | None]:
         verified = (scope.get("state") or {}).get(ACTOR_STATE)
@@ -159,32 +249,55 @@ class AuditMiddleware:
             return "admin", None
         return "anonymous", claimed(token)
 
-    async def _record(self, scope: Scope, headers: dict[str, str], seen: dict[str, Any], request_id: str) -> None:
+    async def _record(self, scope: Scope, headers: dict[str, str], seen: dict[str, Any], request_id: str,
+                      address: str | None) -> None:
         route = scope.get("route")
-        template = getattr(route, "path_format", None) or getattr(route, "path", None) or "unmatched"
-        forwarded = [v.decode("latin-1") for k, v in scope["headers"] if k.lower() == b"x-forwarded-for"]
-        peer = (scope.get("client") or (None,))[0]
+        # A request throttled before routing has no route: not "unmatched", it was never tried.
+        template = (getattr(route, "path_format", None) or getattr(route, "path", None)
+                    or ("unrouted" if seen["throttled"] else "unmatched"))
         correlation_id = seen["correlation_id"] or headers.get("x-correlation-id")
+        # A throttled request is one more count on its address's row for this window.
+        tally = None
+        if seen["throttled"]:
+            window = int(time.time() // self.window_s) * self.window_s
+            tally = f"{window}|{throttle_key(address)}"[:300]
         try:
             actor, claimed_actor = self._actor(scope, headers)
             await self._rows.submit((
                 self.runtime.name, scope["method"][:10], template[:200], scope["path"][:MAX_PATH],
-                seen["status"], actor, claimed_actor,
-                (client_address(peer, forwarded, self.trusted) or "")[:100] or None,
-                request_id, (correlation_id or "")[:200] or None))
+                seen["status"], actor, claimed_actor, (address or "")[:100] or None,
+                request_id, (correlation_id or "")[:200] or None, tally))
         except Exception as exc:  # the request is answered already; never fail it for this
             log.error("audit record not written", method=scope["method"], route=template,
                       status=seen["status"], request_id=request_id, error=type(exc).__name__)
 
     async def _insert(self, rows: Sequence[tuple]) -> None:
-        columns = list(zip(*rows, strict=True))
+        singles = [r[:-1] for r in rows if r[-1] is None]
+        # Throttled requests of one address and window in this group: one row, their count.
+        tallied: dict[str, tuple[tuple, int]] = {}
+        for row in rows:
+            if row[-1] is not None:
+                first, count = tallied.get(row[-1], (row, 0))
+                tallied[row[-1]] = (first, count + 1)
         async with self.runtime.pool.acquire() as conn:
-            await conn.execute(
-                "INSERT INTO audit_log (service, method, route, path, status, actor, claimed_actor,"
-                " client_address, request_id, correlation_id)"
-                " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],"
-                " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])",
-                *[list(c) for c in columns])
+            if singles:
+                columns = list(zip(*singles, strict=True))
+                await conn.execute(
+                    "INSERT INTO audit_log (service, method, route, path, status, actor, claimed_actor,"
+                    " client_address, request_id, correlation_id)"
+                    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],"
+                    " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])",
+                    *[list(c) for c in columns])
+            if tallied:
+                columns = list(zip(*[(*first, count) for first, count in tallied.values()], strict=True))
+                await conn.execute(
+                    "INSERT INTO audit_log (service, method, route, path, status, actor, claimed_actor,"
+                    " client_address, request_id, correlation_id, tally_key, repeats, last_at)"
+                    " SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],"
+                    " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[])"
+                    " ON CONFLICT (tally_key) WHERE tally_key IS NOT NULL DO UPDATE"
+                    " SET repeats = audit_log.repeats + EXCLUDED.repeats, last_at = EXCLUDED.last_at",
+                    *[list(c) for c in columns])
 
 
 def audit_router() -> APIRouter:
@@ -197,14 +310,17 @@ def audit_router() -> APIRouter:
         since: Annotated[datetime | None, Query(description="Only requests at or after this time")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     ) -> list[dict]:
-        """Write requests this service answered, newest first (administrators only)."""
+        """Write requests this service answered, newest first (administrators only). A row
+        with `repeats` > 1 counts throttled anonymous requests of one address, from `at` to
+        `last_at`."""
         async with request.app.state.runtime.pool.acquire() as conn:
             rows = await conn.fetch(
                 "SELECT id, at, service, method, route, path, status, actor, claimed_actor,"
-                " client_address, request_id, correlation_id FROM audit_log"
+                " client_address, request_id, correlation_id, repeats, coalesce(last_at, at) AS last_at"
+                " FROM audit_log"
                 " WHERE ($1::text IS NULL OR actor = $1) AND ($2::timestamptz IS NULL OR at >= $2)"
                 " ORDER BY id DESC LIMIT $3", actor, since, limit)
-        return [{**dict(r), "at": r["at"].isoformat()} for r in rows]
+        return [{**dict(r), "at": r["at"].isoformat(), "last_at": r["last_at"].isoformat()} for r in rows]
 
     return router
 

@@ -5,8 +5,9 @@
 - A JSON body (or a body without a content type, which FastAPI reads as JSON) must be
   JSON a route can use: nested no deeper than `max_depth`, no number beyond a float's
   range (1e999, NaN, Infinity), no integer longer than `MAX_INT_DIGITS`, and no string
-  PostgreSQL text refuses or cannot encode (NUL, a lone UTF-16 surrogate). Syntax errors
-  are left to FastAPI, which names their position.
+  PostgreSQL text refuses or cannot encode (NUL, a lone UTF-16 surrogate), and no key
+  written twice in one object (`duplicate_key`). Syntax errors are left to FastAPI, which
+  names their position.
 - The path and the query string may not carry NUL either.
 
 Each refusal uses the one error shape (errors.error_body) and reaches no route, so it
@@ -37,6 +38,49 @@ class Unusable(ValueError):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class _Repeated(dict):
+    """An object that wrote a key more than once (`repeated`: the first such key), so that
+    the walk can name where it is."""
+
+    repeated: str
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict:
+    # JSON leaves duplicate keys undefined; Python and pydantic keep the last value, a
+    # reviewer's tool or a proxy may keep the first. The same bytes must not mean two
+    # requests: a repeated key is refused, never resolved.
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    flagged = _Repeated(obj)
+    seen: set[str] = set()
+    for key, _ in pairs:
+        if key in seen:
+            flagged.repeated = key
+            break
+        seen.add(key)
+    return flagged
+
+
+def duplicate_key(data: Any) -> str | None:
+    """The dotted path of a key written twice in JSON parsed with `loads`, or None."""
+    for path, _, value in _walk(data):
+        if isinstance(value, _Repeated):
+            return f"{path}.{value.repeated}" if path else value.repeated
+    return None
+
+
+def loads(body: bytes | str) -> Any:
+    """`json.loads` that keeps track of repeated keys (see `duplicate_key`) and refuses
+    numbers beyond a float's range or longer than MAX_INT_DIGITS digits (`Unusable`)."""
+    return json.loads(body, parse_float=_finite, parse_int=_bounded_int,
+                      parse_constant=_no_constant, object_pairs_hook=_object)
+
+
+def repeated_key_message(path: str) -> str:
+    return f"{path}: the key {path.rsplit('.', 1)[-1]!r} is written more than once in its object"
 
 
 class RequestLimits:
@@ -92,8 +136,7 @@ class RequestLimits:
 
     def _check_json(self, body: bytes) -> None:
         try:
-            data = json.loads(body, parse_float=_finite, parse_int=_bounded_int,
-                              parse_constant=_no_constant)
+            data = loads(body)
         except Unusable:
             raise
         except RecursionError as exc:
@@ -109,6 +152,9 @@ class RequestLimits:
                 problem = _bad_text(value)
                 if problem:
                     raise Unusable(f"{path or 'body'}: {problem}", path or "body")
+            if isinstance(value, _Repeated):
+                where = f"{path}.{value.repeated}" if path else value.repeated
+                raise Unusable(repeated_key_message(where), where)
 
 
 def install_request_limits(app: Any, max_body_bytes: int = MAX_BODY_BYTES,

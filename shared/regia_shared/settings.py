@@ -54,6 +54,10 @@ class ServiceSettings(BaseSettings):
         "one by one and dead-letters those that still fail (see regia_shared.consumer)")
     # Loopback by default; a container must listen on its interface (the image sets 0.0.0.0).
     http_host: str = Field("127.0.0.1", json_schema_extra={"deployment": "required"})
+    http_header_timeout_s: float = Field(
+        10.0, gt=0, le=300, description="Seconds a client has to send a request's line and "
+        "headers, from the connection (or, kept alive, the next request's first byte); then "
+        "the connection is closed (regia_shared.serving)")
     admin_token_sha256: SecretStr | None = Field(
         None, description="SHA-256 (hex) of the administrators' bearer token",
         json_schema_extra={"deployment": "required"},

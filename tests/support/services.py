@@ -14,6 +14,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from regia.embedded.process import ManagedProcess, free_port
+from regia_shared.serving import uvicorn_options
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -37,6 +38,9 @@ def base_env(dsn: str, bootstrap: str) -> dict[str, str]:
         "REGIA_ADMIN_TOKEN_SHA256": hashlib.sha256(ADMIN_TOKEN.encode()).hexdigest(),
         "REGIA_OUTBOX_POLL_INTERVAL_S": "0.5",
         "REGIA_LOG_LEVEL": "INFO",
+        # Tests send refused anonymous requests by the hundred on purpose (every write route's
+        # 401): the per-address throttle has its own test, which sets its own limits.
+        "REGIA_ANONYMOUS_BURST": "1000000",
         # A fixed test key: it encrypts the webhook secrets of a throw-away database.
         "REGIA_NOTIFIER_SECRETS_KEY": "q7dZpB3cK3yW0y3lX9Gm0m5dJc2m3rXW6b7Yd8sQy1E=",
     }
@@ -59,8 +63,9 @@ class RunningService:
 async def in_process(name: str, create_app: Callable[[], FastAPI]) -> AsyncIterator[RunningService]:
     """Serve the app with uvicorn on a free port inside the test's event loop."""
     port = free_port()
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_config=None,
-                            access_log=False, lifespan="on", proxy_headers=False)  # as __main__
+    app = create_app()
+    config = uvicorn.Config(app, lifespan="on",  # served as __main__ serves it
+                            **uvicorn_options(app.state.settings, port, host="127.0.0.1"))
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

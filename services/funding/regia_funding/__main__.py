@@ -2,16 +2,15 @@
 
 import uvicorn
 
+from regia_shared.serving import uvicorn_options
+
 from .config import FundingSettings
 
 
 def main() -> None:
     settings = FundingSettings()
-    uvicorn.run("regia_funding.app:create_app", factory=True, host=settings.http_host,
-                port=settings.http_port, log_config=None, access_log=False,
-                # X-Forwarded-For is believed only from REGIA_TRUSTED_PROXIES (regia_shared.audit),
-                # not from uvicorn's default of loopback
-                proxy_headers=False)
+    uvicorn.run("regia_funding.app:create_app", factory=True,
+                **uvicorn_options(settings, settings.http_port))
 
 
 if __name__ == "__main__":

@@ -58,7 +58,9 @@ class Request:
 
     @property
     def key(self) -> Key:
-        return (self.caller.institution_id, self.idempotency_key)
+        # A batch answers {"results": [...]}, a single request one result: the same key string
+        # on both routes names two requests, never one replayed in the other's shape.
+        return (self.caller.institution_id, "batch" if self.batch else "single", self.idempotency_key)
 
     def submission(self) -> Submission:
         return Submission(self.key, self.fingerprint, self.caller.institution_id, self.caller.instruments,

@@ -18,11 +18,12 @@ async def recorded(conn: asyncpg.Connection, keys: Sequence[Key]) -> dict[Key, E
     if not keys:
         return {}
     rows = await conn.fetch(
-        "SELECT i.institution_id, i.idempotency_key, i.request_sha256, i.status_code, i.response"
-        " FROM idempotency_keys i JOIN unnest($1::text[], $2::text[]) AS k(institution_id, idempotency_key)"
-        " USING (institution_id, idempotency_key)", [k[0] for k in keys], [k[1] for k in keys])
-    return {(r["institution_id"], r["idempotency_key"]): Earlier(r["request_sha256"], r["status_code"],
-                                                               _json(r["response"])) for r in rows}
+        "SELECT i.institution_id, i.space, i.idempotency_key, i.request_sha256, i.status_code, i.response"
+        " FROM idempotency_keys i JOIN unnest($1::text[], $2::text[], $3::text[])"
+        " AS k(institution_id, space, idempotency_key) USING (institution_id, space, idempotency_key)",
+        [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])
+    return {(r["institution_id"], r["space"], r["idempotency_key"]): Earlier(
+        r["request_sha256"], r["status_code"], _json(r["response"])) for r in rows}
 
 
 async def record(conn: asyncpg.Connection, done: Mapping[Key, tuple[str, int, dict]]) -> None:
@@ -36,13 +37,14 @@ async def record(conn: asyncpg.Connection, done: Mapping[Key, tuple[str, int, di
         return
     keys = sorted(done)
     inserted = await conn.fetch(
-        "INSERT INTO idempotency_keys (institution_id, idempotency_key, request_sha256, status_code, response)"
-        " SELECT d.institution_id, d.idempotency_key, d.sha, d.status, d.response::jsonb"
-        " FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::text[])"
-        " WITH ORDINALITY AS d(institution_id, idempotency_key, sha, status, response, n) ORDER BY d.n"
+        "INSERT INTO idempotency_keys (institution_id, space, idempotency_key, request_sha256, status_code,"
+        " response)"
+        " SELECT d.institution_id, d.space, d.idempotency_key, d.sha, d.status, d.response::jsonb"
+        " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[])"
+        " WITH ORDINALITY AS d(institution_id, space, idempotency_key, sha, status, response, n) ORDER BY d.n"
         " ON CONFLICT DO NOTHING RETURNING 1",
-        [k[0] for k in keys], [k[1] for k in keys], [done[k][0] for k in keys], [done[k][1] for k in keys],
-        [json.dumps(done[k][2]) for k in keys])
+        [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], [done[k][0] for k in keys],
+        [done[k][1] for k in keys], [json.dumps(done[k][2]) for k in keys])
     if len(inserted) != len(keys):
         raise KeyTakenConcurrently(f"{len(keys) - len(inserted)} Idempotency-Key(s) taken by a concurrent request")
 

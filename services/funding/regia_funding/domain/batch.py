@@ -20,7 +20,9 @@ from .errors import BatchRefused, IdempotencyKeyReused
 from .line import FundingLine, LedgerEntry
 from .rules import Instrument, Scope, Window
 
-Key = tuple[str, str]  # (institution, Idempotency-Key)
+# (institution, space, Idempotency-Key): single requests and batches are two spaces, so one
+# key string names one request of each (execution.Request.key).
+Key = tuple[str, str, str]
 
 
 @dataclass(frozen=True)

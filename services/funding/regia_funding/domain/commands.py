@@ -2,12 +2,13 @@
 
 The wire names are the `type` discriminator of the request body, so a body with a wrong or
 missing type is refused naming that field. Amounts are strict integer cents in euro: a
-float, a numeric string or another currency is refused, never converted.
+float, a numeric string or another currency is refused, never converted. Years and
+versions are strict JSON integers too: "2027", 2027.0 or true is refused, not coerced.
 """
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
 
 from regia_shared.money import Cents
 
@@ -26,7 +27,7 @@ class _Command(BaseModel):
     line_id: LineId
     reason: Reason = None
     currency: Literal["EUR"] = Field(default="EUR", description="Only euro is accepted")
-    expected_version: int | None = Field(
+    expected_version: StrictInt | None = Field(
         default=None, ge=0, description="Optimistic concurrency: the line version you last saw "
         "(0 for a line that must not exist yet); the If-Match header says the same")
 
@@ -37,7 +38,7 @@ class CommitFunding(_Command):
     type: Literal["commitment"]
     instrument_id: InstrumentId
     objective_id: ObjectiveId
-    fiscal_year: int
+    fiscal_year: StrictInt
     committed_cents: PositiveCents
 
 

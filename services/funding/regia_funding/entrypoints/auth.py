@@ -8,6 +8,7 @@ which keys exist.
 import asyncpg
 from fastapi import HTTPException, Request, status
 
+from regia_shared.audit import set_actor
 from regia_shared.auth import bearer_token, hash_secret, secret_matches
 
 from ..adapters import institutions
@@ -42,6 +43,9 @@ async def institution_caller(request: Request) -> Caller:
     caller = await caller_for_key(request.app.state.runtime.pool, bearer_token(request))
     if caller is None:
         raise _unauthorized()
+    # Known from here on, even if the body is then refused: audited as the key's, and never
+    # throttled as an anonymous caller (regia_shared.audit).
+    set_actor(request, f"key:{caller.key_id}")
     return caller
 
 

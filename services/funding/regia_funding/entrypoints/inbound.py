@@ -31,6 +31,7 @@ from pydantic import TypeAdapter, ValidationError
 from regia_shared import topics
 from regia_shared.consumer import Polling, raw_batch
 from regia_shared.errors import field_name
+from regia_shared.limits import duplicate_key, loads, repeated_key_message
 from regia_shared.logs import get_logger
 from regia_shared.refusal import Refused
 from regia_shared.runtime import ServiceRuntime
@@ -124,8 +125,17 @@ async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict
     if not 1 <= len(idempotency_key) <= 200 or not idempotency_key.isprintable():
         raise Rejected("missing_idempotency_key", "an 'idempotency-key' header (1-200 characters) is "
                        "required", "idempotency-key")
+    raw = record.value or b""
     try:
-        command = COMMAND.validate_json(record.value or b"")
+        # pydantic reads a key written twice as its last value: refused here as over HTTP
+        # (regia_shared.limits), so that the message means one thing to every reader.
+        repeated = duplicate_key(loads(raw))
+    except (ValueError, RecursionError):
+        repeated = None  # not JSON pydantic can read either: its refusal says why
+    if repeated is not None:
+        raise Rejected("validation_failed", repeated_key_message(repeated), repeated)
+    try:
+        command = COMMAND.validate_json(raw)
     except ValidationError as exc:
         details = [{"field": field_name(e, frozenset(COMMAND_TYPES)), "message": e["msg"]}
                    for e in exc.errors()]
