@@ -5,6 +5,7 @@ import asyncio
 import uvicorn
 
 from regia_shared.logs import configure_logging
+from regia_shared.serving import header_deadline
 
 from .settings import ConsoleSettings
 from .web import create_app
@@ -27,7 +28,8 @@ def main() -> None:
     configure_logging("console", settings.log_level, json=settings.log_json)
     # access_log off: the console's own requests tell an operator nothing the services' don't.
     config = uvicorn.Config(create_app(settings), host=settings.http_host, port=settings.console_port,
-                            log_config=None, access_log=False, timeout_graceful_shutdown=3)
+                            log_config=None, access_log=False, timeout_graceful_shutdown=3,
+                            http=header_deadline(settings.http_header_timeout_s))
     ConsoleServer(config).run()
 
 

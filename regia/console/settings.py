@@ -10,6 +10,9 @@ class ConsoleSettings(BaseSettings):
 
     console_port: int = Field(8100, ge=1, le=65535)
     http_host: str = "127.0.0.1"
+    # The request-head deadline every service has (regia_shared.serving): the console is a
+    # web application too, and a slowloris client would hold its connections the same way.
+    http_header_timeout_s: float = Field(10.0, gt=0, le=300)
     admin_token_sha256: SecretStr | None = None
     funding_url: str = "http://127.0.0.1:8101"
     objectives_url: str = "http://127.0.0.1:8102"

@@ -83,3 +83,40 @@ async def test_a_client_trickling_its_headers_or_sending_nothing_is_cut_off(slow
     finally:
         writer.close()
     record("hostile http: slow headers (slowloris)", inputs=2, requests=4, euros_lost=0)
+
+
+async def test_the_console_cuts_off_a_slow_client_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The console is served by its own uvicorn (python -m regia.console), not through the
+    services' entry points: it gets the same request-head deadline."""
+    import os
+    import subprocess
+    import sys
+
+    from regia.embedded.process import free_port
+
+    from ..support.services import RunningService
+    from ..support.wait import eventually
+
+    port = free_port()
+    env = {**os.environ, "REGIA_CONSOLE_PORT": str(port), "REGIA_HTTP_HEADER_TIMEOUT_S": str(TIMEOUT_S),
+           "REGIA_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}  # nothing there: the feed waits
+    log = (tmp_path / "console.log").open("wb")
+    console = subprocess.Popen([sys.executable, "-m", "regia.console"], env=env, stdout=log, stderr=log)
+    try:
+        async def listening() -> bool:
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+            except OSError:
+                return False
+            writer.close()
+            return True
+
+        await eventually(listening, timeout=60, what="the console listening")
+        cut, seconds = await _trickle(RunningService("console", port), b"GET /login HTTP/1.1\r\nHost: x\r\n"
+                                      + b"X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n" * 20, every_s=0.2)
+        assert cut, f"the console kept a client trickling its headers for {seconds:.0f} s"
+    finally:
+        console.terminate()
+        console.wait(timeout=30)
+        log.close()
+    record("hostile http: slow headers on the console", inputs=1, requests=1, euros_lost=0)
