@@ -1,7 +1,9 @@
 """`regia up`: the whole system on one machine, in the foreground, until Ctrl-C.
 
 Exit status 0 after a requested stop; 1 when something could not start or a child died
-(its log tail is printed), after stopping everything that was started either way.
+before everything was ready (its log tail is printed), after stopping everything that was
+started either way. Once ready, a child that dies is restarted and the rest keeps running
+(LocalStack.supervise; the policy is in regia/supervision.py).
 """
 
 import os
@@ -62,7 +64,7 @@ def up(demo: bool, data_dir: Path) -> None:
             seed(stack, token)
         say("Regia is running. Ctrl-C stops everything.")
         while True:
-            stack.raise_if_a_child_died()
+            stack.supervise()
             time.sleep(0.5)
     except Shutdown:
         say("stopping: services, then broker, then PostgreSQL…")
