@@ -347,8 +347,10 @@ class LocalStack:
                 requeued = answer.json()["requeued"]
                 pending.republished(name)
                 if requeued:
-                    self.report(f"{name}: {requeued} events published since {since:%Y-%m-%d %H:%M:%S%z} "
-                                "queued to publish again into the new broker")
+                    when = ("ever (all the outbox keeps)" if since < BrokerIncarnations.EVERYTHING + timedelta(days=1)
+                            else f"since {since:%Y-%m-%d %H:%M:%S%z}")
+                    self.report(f"{name}: {requeued} events published {when} queued to publish again "
+                                "into the new broker")
         pending.next_try = time.monotonic() + 2.0
 
     def report(self, line: str) -> None:

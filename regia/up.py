@@ -53,6 +53,7 @@ def up(demo: bool, data_dir: Path) -> None:
         stack.start_infrastructure()
         stack.start_services()
         stack.wait_ready()
+        stack.republish()  # before anything new: what the previous run's broker took with it
         say(ready_table(stack))
         say(f"  console   {stack.console_url}  (log in with the admin token)  log {stack.logs / 'console.log'}")
         if generated:
