@@ -140,8 +140,8 @@ def test_what_the_last_run_broker_held_unread_is_republished_on_the_next_start(r
     again = RegiaUp(up.data_dir, admin_token=TOKEN)
     runs.append(again)
     again.wait_for(RUNNING)
-    assert "queued to publish again" in again.output, again.output
     euros_lost = objectives_has_every_accepted_line(again)
+    assert "queued to publish again" in again.output, again.output
     record("regia up stopped with events unread in its broker: republished on the next start",
            faults=1, requests=20, euros_lost=euros_lost)
 
