@@ -35,7 +35,7 @@ from .catalogue import EMBEDDED_KAFKA_PORT, EMBEDDED_PG_PORT, EMBEDDED_SMTP_PORT
 from .interrupts import Interrupts
 from .mailcatcher import MailCatcher
 from .secrets_key import VARIABLE, notifier_secrets_key
-from .supervision import Restarts, how_it_ended
+from .supervision import CRASH_LOOP, MAX_DELAY_S, Restarts, how_it_ended
 
 
 CONSOLE_PORT = ("REGIA_CONSOLE_PORT", 8100)  # the web console's (regia.console)
@@ -288,12 +288,13 @@ class LocalStack:
         delay = history.died(uptime)
         self.restart_due[name] = time.monotonic() + delay
         lost = " (it kept messages in memory: the services will republish them)" if name == "broker" else ""
+        looping = f", crash-looping: {history.quick_deaths} quick deaths in a row" if history.crash_looping else ""
         self.report(f"{name} crashed ({how}) after {uptime:.0f}s up; log {log_path}; "
-                    f"restarting it in {delay:.0f}s{lost}; the rest keeps running")
-        if history.crash_looping:
-            self.report(f"warning: {name} is crash-looping ({history.quick_deaths} deaths in a row, "
-                        f"each within seconds of starting); still retrying, every {delay:.0f}s at most, "
-                        f"until it stays up or Ctrl-C. Last lines of {log_path}:\n{tail()}")
+                    f"restarting it in {delay:.0f}s{looping}{lost}; the rest keeps running")
+        if history.quick_deaths == CRASH_LOOP:  # the log's end once, not at every retry
+            self.report(f"warning: {name} dies within seconds of every start; retrying at a slower "
+                        f"pace (up to every {MAX_DELAY_S:.0f}s) until it stays up, or Ctrl-C. "
+                        f"Last lines of {log_path}:\n{tail()}")
 
     def restart(self, name: str) -> None:
         try:
