@@ -50,5 +50,10 @@ class MailCatcher:
         self.controller.start()
         return self
 
+    def alive(self) -> bool:
+        """Whether its thread still serves (`regia up` restarts a catcher that stopped)."""
+        thread = self.controller._thread  # aiosmtpd keeps no public handle on it
+        return thread is not None and thread.is_alive()
+
     def stop(self) -> None:
         self.controller.stop(no_assert=True)  # also safe if start() never finished

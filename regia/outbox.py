@@ -4,7 +4,9 @@ Every service keeps the events it published in its outbox (rows are pruned after
 retention period, 7 days). After the broker lost messages, `replay` asks each named service
 to re-create its topics and publish again every event written since a time; consumers
 ignore the ones they had already applied, so replaying from too early is safe, from too
-late is not. See README, "When the broker loses messages".
+late is not. See README, "When the broker loses messages". `regia up` does this by itself
+for the embedded broker it runs (regia/stack.py, BrokerIncarnations); this command is for
+a broker it does not run.
 """
 
 import os

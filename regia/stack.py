@@ -4,6 +4,11 @@ the environment points elsewhere, then the four services as child processes.
 Every child is registered before it starts, so `stop()` can always find it; `stop()`
 stops the services first (they flush their outbox relays and consumer offsets), then the
 mail catcher, the broker and PostgreSQL last.
+
+Once everything is ready, `supervise()` (called by `regia up` twice a second) restarts any
+child that exited on its own, with the back-off of regia/supervision.py, and the rest keeps
+running; after the embedded broker (re)starts, `BrokerIncarnations` has the services
+republish what it may have lost.
 """
 
 import asyncio
@@ -12,13 +17,15 @@ import sys
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import asyncpg
 import httpx
 
 from regia.embedded.broker import EmbeddedBroker
 from regia.embedded.postgres import EmbeddedPostgres, ensure_database
-from regia.embedded.process import ManagedProcess, port_open
+from regia.embedded.process import ManagedProcess, ProcessFailed, port_open
 from regia_shared import topics
 from regia_shared.auth import hash_secret
 from regia_shared.kafka import ensure_topics
@@ -28,6 +35,7 @@ from .catalogue import EMBEDDED_KAFKA_PORT, EMBEDDED_PG_PORT, EMBEDDED_SMTP_PORT
 from .interrupts import Interrupts
 from .mailcatcher import MailCatcher
 from .secrets_key import VARIABLE, notifier_secrets_key
+from .supervision import CRASH_LOOP, MAX_DELAY_S, Restarts, how_it_ended
 
 
 CONSOLE_PORT = ("REGIA_CONSOLE_PORT", 8100)  # the web console's (regia.console)
@@ -38,10 +46,66 @@ class StartupError(RuntimeError):
 
 
 class ChildDied(RuntimeError):
+    """A child died before the stack was ready: a start-up failure, not something to retry."""
+
     def __init__(self, name: str, process: ManagedProcess) -> None:
         code = process.proc.returncode if process.proc else None
-        super().__init__(f"{name} exited unexpectedly (exit status {code}); "
+        super().__init__(f"{name} exited unexpectedly ({how_it_ended(code)}); "
                          f"last lines of {process.log_path}:\n{process.tail()}")
+
+
+class BrokerIncarnations:
+    """What the embedded broker may have lost, remembered across crashes and runs.
+
+    The embedded broker keeps messages, topics and consumer offsets in memory: when it
+    stops, by a crash or at the end of a `regia up`, every event it still held for a
+    consumer that had not read it is gone. The services' outboxes keep what they published,
+    with `published_at`. So every row published while a broker incarnation ran carries a
+    `published_at` at or after that incarnation's start (taken from PostgreSQL's clock, the
+    one `published_at` uses, just before the broker starts), and a row republished once
+    carries its new `published_at`.
+
+    Guarantee: after every start of the embedded broker (the first of a `regia up` too,
+    since the previous run's broker is gone), each service is asked to republish
+    (`POST /v1/ops/outbox/replay {"published_since": ...}`) every row published since the
+    start of the oldest incarnation whose republication has not been confirmed by all four
+    services, minus `MARGIN`. That instant is kept in `<data dir>/broker-lost-since` and
+    moves forward only once all four answered, so a crash in between, of the broker, of a
+    service or of `regia up` itself, only makes the next republication larger. Events are
+    therefore published again, in id order, into the broker that is running now, unless
+    they were pruned by the outbox retention (7 days). Consumers read a topic they find
+    empty from the beginning (auto_offset_reset="earliest") and drop what their inbox has
+    already applied, so republishing more than was lost changes nothing. With no file (a
+    new data dir, or one from before this existed) everything the outboxes kept is
+    republished. An external broker (REGIA_KAFKA_BOOTSTRAP_SERVERS) is not ours to watch:
+    for it the manual runbook (`regia outbox replay`) stays.
+    """
+
+    MARGIN = timedelta(seconds=60)  # clocks and commit delays: replaying too much is harmless
+    EVERYTHING = datetime(1970, 1, 1, tzinfo=UTC)
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+        self.pending: set[str] = set()  # services that still have to republish
+        self.started_at: datetime | None = None  # the incarnation running now
+        self.next_try = 0.0
+
+    def lost_since(self) -> datetime:
+        try:
+            return datetime.fromisoformat(self.marker.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return self.EVERYTHING
+
+    def broker_started(self, at: datetime, services: list[str]) -> None:
+        self.started_at, self.pending, self.next_try = at, set(services), 0.0
+
+    def republished(self, service: str) -> None:
+        self.pending.discard(service)
+        if not self.pending and self.started_at is not None:
+            self.marker.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.marker.with_suffix(".tmp")
+            tmp.write_text(self.started_at.isoformat() + "\n")
+            tmp.replace(self.marker)  # atomic: a crash leaves the old instant or the new one
 
 
 class LocalStack:
@@ -66,8 +130,13 @@ class LocalStack:
         self.broker: EmbeddedBroker | None = None
         self.mail: MailCatcher | None = None
         self.services: dict[str, ManagedProcess] = {}
+        self.admin_token = admin_token  # only to ask the services to republish (never to a child)
         self.service_env = {"REGIA_ADMIN_TOKEN_SHA256": hash_secret(admin_token),
                             VARIABLE: notifier_secrets_key(self.data_dir)}
+        self.incarnations = BrokerIncarnations(self.data_dir / "broker-lost-since")
+        self.started_at: dict[str, float] = {}  # monotonic time of each child's last start
+        self.restarts: dict[str, Restarts] = {}
+        self.restart_due: dict[str, float] = {}  # children waiting for their restart
 
     def check_ports(self) -> None:
         """Fail before starting anything if a port we would listen on is taken."""
@@ -95,8 +164,7 @@ class LocalStack:
         if not self.bootstrap:
             self.say(f"starting the Kafka-compatible broker (embedded Tansu) on 127.0.0.1:{self.kafka_port}")
             self.broker = EmbeddedBroker(self.kafka_port, self.logs)
-            with self.interrupts.deferred():
-                self.broker.start()
+            self.start_broker()
             self.bootstrap = self.broker.bootstrap_servers
             # Tansu refuses InitProducerId; the outbox and inbox keep effects exactly-once.
             self.service_env["REGIA_KAFKA_IDEMPOTENCE"] = "false"
@@ -106,8 +174,37 @@ class LocalStack:
             self.service_env |= {"REGIA_SMTP_HOST": "127.0.0.1", "REGIA_SMTP_PORT": str(self.smtp_port)}
         self.service_env |= {"REGIA_DATABASE_URL": self.database_url,
                              "REGIA_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap}
+        self.ensure_topics()
+
+    def ensure_topics(self) -> None:
+        assert self.bootstrap is not None
         partitions = ServiceSettings(kafka_bootstrap_servers=self.bootstrap).kafka_partitions
         asyncio.run(asyncio.wait_for(ensure_topics(self.bootstrap, topics.ALL, partitions), 60))
+
+    def start_broker(self) -> None:
+        """Start the embedded broker, empty; the services republish what it may have lost."""
+        assert self.broker is not None
+        at = self.database_now()  # before the start: whatever it will hold is published later
+        with self.interrupts.deferred():
+            self.broker.start()
+        self.started_at["broker"] = time.monotonic()
+        self.incarnations.broker_started(at, [s.name for s in SERVICES])
+
+    def database_now(self) -> datetime:
+        """PostgreSQL's clock, the one the outboxes' `published_at` comes from (this
+        machine's, less a margin, when the database cannot be reached)."""
+        async def now() -> datetime:
+            conn = await asyncpg.connect(self.database_url, timeout=5)
+            try:
+                return await conn.fetchval("SELECT now()")  # type: ignore[no-any-return]
+            finally:
+                await conn.close()
+        if self.database_url:
+            try:
+                return asyncio.run(asyncio.wait_for(now(), 10))
+            except (OSError, asyncpg.PostgresError, TimeoutError):
+                pass
+        return datetime.now(UTC) - BrokerIncarnations.MARGIN
 
     def start_services(self) -> None:
         self.say("starting funding, objectives, partners and notifier (each migrates its schema)")
@@ -119,6 +216,7 @@ class LocalStack:
             self.services[service.name] = process
             with self.interrupts.deferred():
                 process.start()  # no probe here: wait_ready() polls all four at once
+            self.started_at[service.name] = time.monotonic()
         self.start_console()
 
     def start_console(self) -> None:
@@ -134,6 +232,7 @@ class LocalStack:
         self.services["console"] = process  # registered first, so stop() always finds it
         with self.interrupts.deferred():
             process.start()
+        self.started_at["console"] = time.monotonic()
 
     def wait_ready(self, timeout: float = 180.0) -> None:
         pending = {**self.urls, "console": self.console_url} if "console" in self.services else dict(self.urls)
@@ -164,6 +263,106 @@ class LocalStack:
         for name, process in self.children().items():
             if process.proc is not None and not process.alive():
                 raise ChildDied(name, process)
+
+    # Once ready: restart what dies, keep the rest running.
+
+    def supervise(self) -> None:
+        """One round: notice children that died, restart those whose wait is over, and
+        have the services republish what a restarted broker lost. Never raises for a child."""
+        now = time.monotonic()
+        for name, process in self.children().items():
+            if name not in self.restart_due and process.proc is not None and not process.alive():
+                self.died(name, how_it_ended(process.proc.returncode), process.log_path, process.tail)
+        if self.mail is not None and "mail" not in self.restart_due and not self.mail.alive():
+            self.died("mail", "its thread stopped", self.logs / "regia-up.log", lambda: "")
+        # Infrastructure first: a service restarted before PostgreSQL would only die again.
+        first = {"postgres": 0, "broker": 1, "mail": 2}
+        for name in sorted(self.restart_due, key=lambda n: first.get(n, 3)):
+            if self.restart_due[name] <= now:
+                self.restart(name)
+        self.republish()
+
+    def died(self, name: str, how: str, log_path: Path, tail: Callable[[], str]) -> None:
+        history = self.restarts.setdefault(name, Restarts())
+        uptime = time.monotonic() - self.started_at.get(name, 0.0)
+        delay = history.died(uptime)
+        self.restart_due[name] = time.monotonic() + delay
+        lost = " (it kept messages in memory: the services will republish them)" if name == "broker" else ""
+        looping = f", crash-looping: {history.quick_deaths} quick deaths in a row" if history.crash_looping else ""
+        self.report(f"{name} crashed ({how}) after {uptime:.0f}s up; log {log_path}; "
+                    f"restarting it in {delay:.0f}s{looping}{lost}; the rest keeps running")
+        if history.quick_deaths == CRASH_LOOP:  # the log's end once, not at every retry
+            self.report(f"warning: {name} dies within seconds of every start; retrying at a slower "
+                        f"pace (up to every {MAX_DELAY_S:.0f}s) until it stays up, or Ctrl-C. "
+                        f"Last lines of {log_path}:\n{tail()}")
+
+    def restart(self, name: str) -> None:
+        try:
+            if name == "postgres":
+                assert self.postgres is not None
+                with self.interrupts.deferred():
+                    self.postgres.start()
+            elif name == "broker":
+                self.start_broker()
+            elif name == "mail":
+                assert self.mail is not None
+                self.mail = MailCatcher(self.mail_dir, self.smtp_port, self.say).start()
+            else:
+                with self.interrupts.deferred():
+                    self.services[name].start()
+        except (ProcessFailed, OSError, RuntimeError, TimeoutError) as exc:  # not up: wait and retry
+            self.started_at[name] = time.monotonic()
+            self.restart_due.pop(name)
+            log = self.logs / ("regia-up.log" if name == "mail" else f"{name}.log")
+            self.died(name, f"restart failed: {exc}", log, lambda: "")
+            return
+        self.started_at[name] = time.monotonic()
+        del self.restart_due[name]
+        self.report(f"{name} restarted")
+        if name == "broker":
+            try:  # the services' replay re-creates their own topics anyway: this is a head start
+                self.ensure_topics()
+            except Exception as exc:
+                self.report(f"warning: creating the topics on the new broker failed ({exc}); "
+                            "the services create theirs when they republish")
+
+    def republish(self) -> None:
+        """Ask each service still pending to republish what the broker may have lost (see
+        BrokerIncarnations); one that does not answer yet is asked again a little later."""
+        pending = self.incarnations
+        if not pending.pending or time.monotonic() < pending.next_try:
+            return
+        since = pending.lost_since() - BrokerIncarnations.MARGIN
+        with httpx.Client(timeout=30, headers={"Authorization": f"Bearer {self.admin_token}"}) as http:
+            for name in sorted(pending.pending):
+                try:
+                    answer = http.post(f"{self.urls[name]}/v1/ops/outbox/replay",
+                                       json={"published_since": since.isoformat()})
+                except httpx.HTTPError:
+                    continue  # restarting, or not ready yet
+                if answer.status_code != 200:  # not a passing state: say it, ask less often
+                    self.report(f"warning: {name} refused to republish its outbox "
+                                f"(HTTP {answer.status_code}: {answer.text[:200]}); asking again in 30s")
+                    pending.next_try = time.monotonic() + 30.0
+                    return
+                requeued = answer.json()["requeued"]
+                pending.republished(name)
+                if requeued:
+                    when = ("ever (all the outbox keeps)" if since < BrokerIncarnations.EVERYTHING + timedelta(days=1)
+                            else f"since {since:%Y-%m-%d %H:%M:%S%z}")
+                    self.report(f"{name}: {requeued} events published {when} queued to publish again "
+                                "into the new broker")
+        pending.next_try = time.monotonic() + 2.0
+
+    def report(self, line: str) -> None:
+        """Printed, and kept in <data dir>/logs/regia-up.log with the time."""
+        self.say(line)
+        try:
+            self.logs.mkdir(parents=True, exist_ok=True)
+            with open(self.logs / "regia-up.log", "a") as log:
+                log.write(f"{datetime.now(UTC).isoformat(timespec='seconds')} {line}\n")
+        except OSError:
+            pass
 
     def stop(self) -> None:
         running = [p for p in self.services.values() if p.alive()]

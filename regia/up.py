@@ -1,7 +1,9 @@
 """`regia up`: the whole system on one machine, in the foreground, until Ctrl-C.
 
 Exit status 0 after a requested stop; 1 when something could not start or a child died
-(its log tail is printed), after stopping everything that was started either way.
+before everything was ready (its log tail is printed), after stopping everything that was
+started either way. Once ready, a child that dies is restarted and the rest keeps running
+(LocalStack.supervise; the policy is in regia/supervision.py).
 """
 
 import os
@@ -53,6 +55,7 @@ def up(demo: bool, data_dir: Path) -> None:
         stack.start_infrastructure()
         stack.start_services()
         stack.wait_ready()
+        stack.republish()  # before anything new: what the previous run's broker took with it
         say(ready_table(stack))
         say(f"  console   {stack.console_url}  (log in with the admin token)  log {stack.logs / 'console.log'}")
         if generated:
@@ -64,7 +67,7 @@ def up(demo: bool, data_dir: Path) -> None:
             seed(stack, token)
         say("Regia is running. Ctrl-C stops everything.")
         while True:
-            stack.raise_if_a_child_died()
+            stack.supervise()
             time.sleep(0.5)
     except Shutdown:
         say("stopping: services, then broker, then PostgreSQL…")

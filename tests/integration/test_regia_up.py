@@ -101,15 +101,5 @@ def cut_to_at_risk_and_receive_the_mail(up: RegiaUp, key: str) -> None:
     up.wait_for("mail  to piano.strategico@comune.laspezia.example", timeout=10)
 
 
-def test_a_child_that_dies_stops_everything_with_an_error(regia_up) -> None:  # type: ignore[no-untyped-def]
-    up = regia_up()
-    up.wait_for(RUNNING)
-    children = descendants(up.proc.pid)
-    funding = next(pid for pid, cmd in children.items() if "regia_funding" in cmd)
-    os.kill(funding, signal.SIGKILL)
-
-    assert up.proc.wait(60) == 1
-    assert "funding exited unexpectedly" in up.output
-    assert "funding.log" in up.output, "the report points at the dead child's log"
-    left = {pid: cmd for pid, cmd in children.items() if alive(pid)}
-    assert not left, f"still running after regia up gave up: {left}"
+# A child that dies once everything is ready is restarted and the rest keeps running:
+# tests/faults/test_regia_up_supervises.py.

@@ -24,7 +24,8 @@ class RegiaUp:
         self.ports = {name: free_port() for name in (*SERVICES, "console")}
         env = {k: v for k, v in os.environ.items() if not k.startswith("REGIA_")}
         env |= {f"REGIA_{name.upper()}_PORT": str(port) for name, port in self.ports.items()}
-        env |= {"REGIA_EMBEDDED_PG_PORT": str(free_port()), "REGIA_EMBEDDED_KAFKA_PORT": str(free_port()),
+        self.pg_port = free_port()
+        env |= {"REGIA_EMBEDDED_PG_PORT": str(self.pg_port), "REGIA_EMBEDDED_KAFKA_PORT": str(free_port()),
                 "REGIA_EMBEDDED_SMTP_PORT": str(free_port()), "REGIA_KAFKA_PARTITIONS": "3",
                 "REGIA_KAFKA_SESSION_TIMEOUT_MS": "6000", "REGIA_OUTBOX_POLL_INTERVAL_S": "0.5"}
         if admin_token:
