@@ -178,6 +178,12 @@ async def test_admin_token_is_required(service_env, database, method, path, body
     ("/v1/partners", {**LIGURIA, "territory": "x" * 201}, "territory"),
     ("/v1/partners", {**LIGURIA, "territory": 3}, "territory"),
     ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "not-an-address"}, "email"),
+    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "Maria Rossi <maria@regione.liguria.it>"}, "email"),
+    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria@liguria"}, "email"),
+    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria@città..it"}, "email"),
+    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria@regione.local"}, "email"),
+    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "é" * 33 + "@comune.it"}, "email"),
+    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria" + "@x.it" * 70}, "email"),
     ("/v1/partners/regione-liguria/contacts", {**ROSSI, "language": "fr"}, "language"),
     ("/v1/partners/regione-liguria/contacts", {**ROSSI, "contact_id": "x y"}, "contact_id"),
     ("/v1/partners/regione-liguria/contacts", {k: v for k, v in ROSSI.items() if k != "email"}, "email"),
@@ -198,3 +204,24 @@ async def test_malformed_lead_is_422(partners, database):  # type: ignore[no-unt
     r = await partners.put("/v1/objectives/bad%20id/lead", json={"partner_id": "regione-liguria"})
     assert r.status_code == 422 and r.json()["field"] == "path.objective_id", r.json()
     assert await counts(database) == (0, 0, 0, 0)
+
+
+async def test_an_internationalised_address_is_accepted_in_one_normalised_form(partners, database):  # type: ignore[no-untyped-def]
+    """The notifier sends these (IDNA for the domain, SMTPUTF8 for the local part), so
+    registration takes them, kept NFC with the domain in lower case and in Unicode: the
+    same address typed another way is the same contact."""
+    assert (await partners.post("/v1/partners", json=LIGURIA)).status_code == 201
+    for typed, kept in (("Jose\u0301@Comune.IT", "José@comune.it"), ("info@CITTÀ.it", "info@città.it"),
+                        ("用户@例子.广告", "用户@例子.广告")):
+        r = await partners.post("/v1/partners/regione-liguria/contacts", json={**ROSSI, "email": typed})
+        assert r.status_code == 201, r.text
+        assert r.json()["email"] == kept
+    before = await counts(database)
+    for again in ("José@comune.it", "info@xn--citt-3na.it", "用户@例子.广告"):
+        r = await partners.post("/v1/partners/regione-liguria/contacts", json={**ROSSI, "email": again})
+        assert r.status_code == 200, r.text  # found, not a second contact
+    assert await counts(database) == before
+    r = await partners.post("/v1/partners/regione-liguria/contacts",
+                            json={**ROSSI, "email": "Maria <maria@regione.liguria.it>"})
+    assert r.status_code == 422 and r.json()["field"] == "email"
+    assert "display name" in r.json()["message"], r.json()

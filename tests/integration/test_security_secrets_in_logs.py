@@ -55,6 +55,9 @@ def with_password(dsn: str) -> str:
 async def test_no_secret_reaches_any_log_line(service_env, database: Database, tmp_path: Path, capfd) -> None:  # type: ignore[no-untyped-def]
     env = {**service_env, "REGIA_DATABASE_URL": with_password(database.dsn), "REGIA_LOG_LEVEL": "DEBUG",
            "REGIA_SMTP_USERNAME": SMTP_USER, "REGIA_SMTP_PASSWORD": SMTP_PASSWORD,
+           # This server has no TLS: AUTH in clear, acknowledged (STARTTLS is on by default
+           # with credentials), so that the logs are checked with the password on the wire.
+           "REGIA_SMTP_STARTTLS": "false", "REGIA_SMTP_PLAINTEXT_AUTH": "true",
            "REGIA_NOTIFIER_BACKOFF_BASE_S": "0.2", "REGIA_NOTIFIER_BACKOFF_MAX_S": "0.5"}
     secrets: dict[str, str] = {
         "admin token": ADMIN_TOKEN,

@@ -4,11 +4,13 @@ as plain text and HTML; hostile titles and names stay on one line and are escape
 import dataclasses
 import datetime
 import uuid
-from email import message_from_bytes, policy
+from email import errors, message_from_bytes, message_from_string, policy
 
 import pytest
 
 from regia_notifier.adapters.smtp import compose
+from regia_notifier.domain.addresses import UnusableAddress, mailbox
+from regia_notifier.domain.retry import Undeliverable
 from regia_notifier.domain.delivery import ClaimedDelivery
 from regia_notifier.domain.messages import DigestSection, Language, Rendered, render_alert, render_digest
 from regia_notifier.domain.occurrences import (FundingDrop, LineRevoked, Occurrence, ReviewClosed,
@@ -214,3 +216,47 @@ def test_an_e_mail_is_well_formed_mime_with_encoded_headers_and_crlf_lines() -> 
     assert parsed["Message-ID"] == f"<{delivery.delivery_id}@example.org>"
     assert parsed.get_body(("plain",)).get_content() == "Testo è qui\n"
     assert parsed.get_body(("html",)).get_content() == "<p>Città</p>\n"
+
+
+# (registered, envelope RCPT, address in To, needs SMTPUTF8)
+INTERNATIONAL = [
+    ("maria@example.org", "maria@example.org", "maria@example.org", False),
+    ("info@città.it", "info@xn--citt-3na.it", "info@xn--citt-3na.it", False),
+    ("josé@comune.it", "josé@comune.it", "josé@comune.it", True),
+    ("用户@例子.广告", "用户@xn--fsqu00a.xn--4rr70v", "用户@例子.广告", True),
+    ("müller@straße.de", "müller@xn--strae-oqa.de", "müller@straße.de", True),  # IDNA 2008: ß kept
+]
+
+
+@pytest.mark.parametrize(("registered", "envelope", "header", "smtputf8"), INTERNATIONAL)
+def test_an_internationalised_address_is_written_as_it_can_be_sent(
+        registered: str, envelope: str, header: str, smtputf8: bool) -> None:
+    box = mailbox(registered)
+    assert (box.envelope, box.header, box.smtputf8) == (envelope, header, smtputf8)
+    delivery = dataclasses.replace(claimed("<p>Città</p>\n"), recipient=registered, recipient_name="José Pérez, \"Sud\"")
+    sent = compose(delivery, "Regìa <regia@città.it>")
+    assert b"\n" not in sent.replace(b"\r\n", b"")
+    # Only a non-ASCII local part makes the message UTF-8 (RFC 6532, sent with SMTPUTF8);
+    # an internationalised domain alone leaves it ASCII, which any server takes.
+    assert sent.isascii() is not smtputf8
+    parsed = (message_from_string(sent.decode("utf-8"), policy=policy.default) if smtputf8
+              else message_from_bytes(sent, policy=policy.default))
+    assert not parsed.defects and all(not p.defects for p in parsed.iter_parts())
+    to = parsed["To"]
+    assert to.addresses[0].addr_spec == header and to.addresses[0].display_name == 'José Pérez, "Sud"'
+    # The email package predates RFC 6532 and flags a UTF-8 local part; nothing else.
+    assert all(isinstance(d, errors.NonASCIILocalPartDefect) for d in to.defects) and bool(to.defects) is smtputf8
+    assert b"=?utf-8?" in sent.split(b"\r\nTo: ")[1].split(b"\r\n")[0]  # the name stays RFC 2047
+    assert parsed["From"].addresses[0].addr_spec == "regia@xn--citt-3na.it"
+    assert parsed["From"].addresses[0].display_name == "Regìa"
+    assert parsed["Message-ID"] == f"<{delivery.delivery_id}@xn--citt-3na.it>"
+    assert parsed.get_body(("html",)).get_content() == "<p>Città</p>\n"
+
+
+@pytest.mark.parametrize("address", ["no-at-sign", "@example.org", "maria@", "maria@exa mple.org",
+                                     "maria@example.org\r\nBcc: x@evil.example", "maria@città..it",
+                                     "maria@a\u200b.it", "maria@" + "é" * 70 + ".it"])
+def test_an_address_that_cannot_be_written_is_undeliverable_not_an_internal_error(address: str) -> None:
+    with pytest.raises(UnusableAddress) as refused:
+        compose(dataclasses.replace(claimed(None), recipient=address), "regia@example.org")
+    assert isinstance(refused.value, Undeliverable) and repr(address) in str(refused.value)

@@ -36,3 +36,9 @@ def test_exactly_max_attempts_failures_after_each_retry(retry_from: int, max_att
     policy = RetryPolicy(max_attempts=max_attempts, base_s=1.0, max_s=10.0)
     status = after_attempt(retry_from + n, AttemptOutcome.FAILED, policy, retry_from=retry_from).status
     assert (status is DeliveryStatus.DEAD) == (n >= max_attempts)
+
+
+def test_an_undeliverable_failure_is_dead_at_once_even_after_a_retry() -> None:
+    assert after_attempt(1, AttemptOutcome.FAILED, POLICY, permanent=True).status is DeliveryStatus.DEAD
+    assert after_attempt(4, AttemptOutcome.FAILED, POLICY, retry_from=3, permanent=True).status is DeliveryStatus.DEAD
+    assert after_attempt(1, AttemptOutcome.FAILED, POLICY).status is DeliveryStatus.PENDING

@@ -8,6 +8,7 @@ from pydantic_core import PydanticCustomError, ValidationError
 
 from regia_shared.settings import ServiceSettings
 
+from .domain.addresses import UnusableAddress, mailbox
 from .domain.retry import SEND_SHARE_OF_LEASE
 
 
@@ -25,7 +26,14 @@ class NotifierSettings(ServiceSettings):
                            json_schema_extra={"deployment": "required"})
     smtp_username: str | None = Field(None, validation_alias=_env("REGIA_SMTP_USERNAME"))
     smtp_password: SecretStr | None = Field(None, validation_alias=_env("REGIA_SMTP_PASSWORD"))
-    smtp_starttls: bool = Field(False, validation_alias=_env("REGIA_SMTP_STARTTLS"))
+    smtp_starttls: bool | None = Field(
+        None, validation_alias=_env("REGIA_SMTP_STARTTLS"),
+        description="Upgrade to TLS (STARTTLS) before anything else; unset: on when "
+        "REGIA_SMTP_USERNAME is set, off otherwise")
+    smtp_plaintext_auth: bool = Field(
+        False, validation_alias=_env("REGIA_SMTP_PLAINTEXT_AUTH"),
+        description="Acknowledges that REGIA_SMTP_STARTTLS=false with credentials sends the "
+        "password in clear; without it that combination is refused at start-up")
     smtp_timeout_s: float = Field(30.0, gt=0, validation_alias=_env("REGIA_SMTP_TIMEOUT_S"))
     smtp_idle_s: float = Field(
         30.0, gt=0, validation_alias=_env("REGIA_SMTP_IDLE_S"),
@@ -85,12 +93,38 @@ class NotifierSettings(ServiceSettings):
                              "(an IANA name such as Europe/Rome)") from None
         return value
 
+    @property
+    def starttls(self) -> bool:
+        """STARTTLS as configured, or by default whenever there is a password to protect."""
+        return self.smtp_starttls if self.smtp_starttls is not None else self.smtp_username is not None
+
     @field_validator("smtp_from")
     @classmethod
     def _an_address(cls, value: str) -> str:
-        if "@" not in parseaddr(value)[1]:
+        address = parseaddr(value)[1]
+        if "@" not in address:
             raise ValueError("REGIA_SMTP_FROM must be an address, e.g. 'Regia <regia@example.org>'")
+        if not address.rpartition("@")[0].isascii():
+            # Every message would then need SMTPUTF8, and a server without it would take none.
+            raise ValueError("REGIA_SMTP_FROM: the part before the @ must be ASCII (the domain may "
+                             "be internationalised)")
+        try:
+            mailbox(address)
+        except UnusableAddress as exc:
+            raise ValueError(f"REGIA_SMTP_FROM: {exc}") from None
         return value
+
+    @model_validator(mode="after")
+    def _no_password_in_clear_unasked(self) -> "NotifierSettings":
+        if self.smtp_username is not None and self.smtp_starttls is False and not self.smtp_plaintext_auth:
+            message = ("REGIA_SMTP_STARTTLS=false with REGIA_SMTP_USERNAME set would send the SMTP "
+                       "password in clear: leave REGIA_SMTP_STARTTLS unset (on with credentials), or "
+                       "set REGIA_SMTP_PLAINTEXT_AUTH=true to accept that knowingly")
+            # Masked input, as in _fernet_keys: a ValueError here would print the settings
+            # given, the password among them, beside the message.
+            raise ValidationError.from_exception_data(type(self).__name__, [{
+                "type": PydanticCustomError("value_error", message), "loc": (), "input": "**********"}])
+        return self
 
     @field_validator("secrets_key")
     @classmethod

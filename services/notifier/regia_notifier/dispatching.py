@@ -38,7 +38,7 @@ from .adapters.smtp import SEND_ERRORS, SmtpMailer, compose, describe
 from .adapters.webhook_http import SEND_ERRORS as WEBHOOK_ERRORS
 from .adapters.webhook_http import WebhookError, WebhookSender
 from .domain.delivery import ClaimedDelivery
-from .domain.retry import SEND_SHARE_OF_LEASE, AttemptOutcome, RetryPolicy
+from .domain.retry import SEND_SHARE_OF_LEASE, AttemptOutcome, RetryPolicy, Undeliverable
 from .outcomes import Concluded, Tried
 
 log = get_logger(__name__)
@@ -97,9 +97,12 @@ class Dispatch:
         """Send once, over by `deadline` (event-loop time) if it is a webhook call; never
         raises (a failure is an outcome to record)."""
         started_at, clock = datetime.now(UTC), time.perf_counter()
+        permanent = False
         try:
             await self._send(delivery, deadline)
             outcome, error = AttemptOutcome.SENT, None
+        except Undeliverable as exc:  # no retry can cure it: dead now, saying why
+            outcome, error, permanent = AttemptOutcome.FAILED, describe(exc), True
         except SEND_ERRORS + WEBHOOK_ERRORS as exc:
             outcome, error = AttemptOutcome.FAILED, describe(exc)
         except Exception as exc:
@@ -107,7 +110,7 @@ class Dispatch:
             # record, retried and in the end DEAD, not a claim left to expire unexplained.
             log.exception("delivery attempt crashed", delivery_id=str(delivery.delivery_id))
             outcome, error = AttemptOutcome.FAILED, f"internal error: {describe(exc)}"
-        return Tried(delivery, outcome, error, started_at, int((time.perf_counter() - clock) * 1000))
+        return Tried(delivery, outcome, error, started_at, int((time.perf_counter() - clock) * 1000), permanent)
 
     async def _send(self, delivery: ClaimedDelivery, deadline: float | None) -> None:
         if delivery.channel == "webhook":

@@ -38,6 +38,7 @@ class Tried:
     error: str | None
     at: datetime
     duration_ms: int | None
+    permanent: bool = False  # Undeliverable: dead now, whatever attempts are left
 
 
 async def record(conn: asyncpg.Connection, tried: Sequence[Tried], policy: RetryPolicy,
@@ -46,7 +47,8 @@ async def record(conn: asyncpg.Connection, tried: Sequence[Tried], policy: Retry
     steps = []
     for t in tried:
         d = t.delivery
-        step = after_attempt(d.attempt, t.outcome, policy, rand, retry_from=d.retry_from)
+        step = after_attempt(d.attempt, t.outcome, policy, rand, retry_from=d.retry_from,
+                             permanent=t.permanent)
         steps.append(Step(d.delivery_id, d.attempt, t.at, t.duration_ms, t.outcome, t.error,
                           step.status, step.retry_in_s))
     moved = await deliveries.conclude(conn, steps)

@@ -8,6 +8,9 @@ RFC 2047-encoded by the email package's own Header), then either one UTF-8 text 
 multipart/alternative with plain text first (a client shows the last part it can render,
 and one that cannot render HTML still has the whole message), each part in base64, whose
 lines are short and can never start with a dot or look like a boundary.
+Addresses are written as `domain.addresses` says: an internationalised domain as IDNA
+A-labels (the message stays ASCII), a non-ASCII local part in UTF-8 (RFC 6532; the mailer
+sends that message only with SMTPUTF8). Display names stay RFC 2047-encoded either way.
 `tests/unit/test_notifier_messages.py` reads the result back with the email package.
 """
 
@@ -18,6 +21,7 @@ from datetime import UTC, datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
 
+from ..domain.addresses import mailbox
 from ..domain.delivery import ClaimedDelivery
 
 
@@ -35,7 +39,7 @@ def compose(delivery: ClaimedDelivery, sender: str) -> bytes:
     """The e-mail of a delivery, as the bytes sent after DATA."""
     head = [
         ("From", _sender(sender)),
-        ("To", formataddr((one_line(delivery.recipient_name), delivery.recipient), charset="utf-8")),
+        ("To", _mailbox_header(one_line(delivery.recipient_name), mailbox(delivery.recipient).header)),
         ("Subject", Header(one_line(delivery.subject), "us-ascii" if delivery.subject.isascii() else "utf-8",
                            header_name="Subject").encode(linesep=_CRLF)),
         ("Date", format_datetime(datetime.now(UTC))),
@@ -72,11 +76,26 @@ def _base64(text: str) -> str:
     return base64.encodebytes(text.encode("utf-8")).decode("ascii").rstrip("\n").replace("\n", _CRLF)
 
 
+def _mailbox_header(name: str, address: str) -> str:
+    """`Name <address>`, the name RFC 2047-encoded when it is not ASCII, and the address
+    as given: formataddr would do it but refuses a non-ASCII address outright."""
+    if address.isascii():
+        return formataddr((name, address), charset="utf-8")
+    return f"{formataddr((name, _PLACEHOLDER), charset='utf-8').removesuffix(f'<{_PLACEHOLDER}>')}<{address}>" \
+        if name else address
+
+
+_PLACEHOLDER = "x@x"
+
+
 @functools.cache
 def _sender(sender: str) -> str:
-    return formataddr(parseaddr(sender), charset="utf-8")
+    # REGIA_SMTP_FROM's local part is ASCII (the settings refuse another), so its header
+    # form is ASCII too: the message needs SMTPUTF8 only for its recipient's sake.
+    name, address = parseaddr(sender)
+    return formataddr((name, mailbox(address).header), charset="utf-8")
 
 
 @functools.cache
 def _domain(sender: str) -> str:
-    return parseaddr(sender)[1].rpartition("@")[2] or "regia.invalid"
+    return mailbox(parseaddr(sender)[1]).envelope.rpartition("@")[2] or "regia.invalid"

@@ -7,6 +7,14 @@ message at a time. A session is never trusted after a failure (it is closed, wha
 state), is closed after `smtp_idle_s` unused (servers drop idle clients, RFC 5321 allows
 them five minutes), and a reused one that the server has dropped in the meantime is
 replaced once within the same attempt instead of failing the delivery.
+
+Credentials never travel in clear unless the operator said so: with REGIA_SMTP_USERNAME
+set, STARTTLS is on unless REGIA_SMTP_STARTTLS=false *and* REGIA_SMTP_PLAINTEXT_AUTH=true
+(config.py), the upgrade is done here before AUTH, and a server that does not offer
+STARTTLS then gets no message and no password: the attempt fails saying so.
+
+An address with a non-ASCII local part goes out only with SMTPUTF8 (domain.addresses);
+to a server that does not offer it the delivery is Undeliverable, not retried.
 """
 
 import asyncio
@@ -15,10 +23,16 @@ from email.utils import parseaddr
 
 import aiosmtplib
 
+from regia_shared.logs import get_logger
+
 from ..config import NotifierSettings
+from ..domain.addresses import mailbox
+from ..domain.retry import Undeliverable
 from .mime import compose, one_line
 
-__all__ = ["SEND_ERRORS", "SmtpMailer", "compose", "describe", "one_line"]
+__all__ = ["SEND_ERRORS", "SmtpMailer", "SmtpUtf8Unsupported", "compose", "describe", "one_line"]
+
+log = get_logger(__name__)
 
 # What a failed send can raise: an SMTP reply, a refused or dropped connection, a timeout.
 SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
@@ -26,11 +40,20 @@ SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
 _DROPPED = (aiosmtplib.SMTPServerDisconnected, ConnectionError)
 
 
+class SmtpUtf8Unsupported(Undeliverable):
+    """The recipient's address needs SMTPUTF8 and the server does not offer it."""
+
+
 class SmtpMailer:
     def __init__(self, settings: NotifierSettings) -> None:
         self._settings = settings
         self._idle: list[tuple[aiosmtplib.SMTP, float]] = []  # with when it was last used
         self._slots = asyncio.Semaphore(settings.concurrency)
+        if settings.smtp_username is not None and not settings.starttls:
+            # Allowed only with REGIA_SMTP_PLAINTEXT_AUTH=true; said loudly once at start-up.
+            log.warning("SMTP credentials will be sent without TLS (REGIA_SMTP_STARTTLS=false, "
+                        "REGIA_SMTP_PLAINTEXT_AUTH=true): anyone on the path to the server can read them",
+                        smtp_host=settings.smtp_host, smtp_port=settings.smtp_port)
 
     @property
     def sender(self) -> str:
@@ -38,15 +61,24 @@ class SmtpMailer:
 
     @property
     def _from(self) -> str:
-        """The envelope sender (MAIL FROM): the address of REGIA_SMTP_FROM."""
-        return parseaddr(self._settings.smtp_from)[1]
+        """The envelope sender (MAIL FROM): the address of REGIA_SMTP_FROM, its domain in
+        IDNA A-labels (its local part is ASCII: the settings refuse another)."""
+        return mailbox(parseaddr(self._settings.smtp_from)[1]).envelope
 
     async def send(self, recipient: str, message: bytes) -> None:
+        to = mailbox(recipient)  # an unusable address is Undeliverable before any connection
+        options = ["SMTPUTF8"] if to.smtputf8 else []
         async with self._slots:
             session, reused = await self._session()
             while True:
                 try:
-                    await session.sendmail(self._from, [recipient], message, mail_options=_options(recipient))
+                    if to.smtputf8 and not session.supports_extension("smtputf8"):
+                        s = self._settings
+                        raise SmtpUtf8Unsupported(
+                            f"{recipient} has a non-ASCII local part, which only a server offering "
+                            f"SMTPUTF8 can take, and the SMTP server {s.smtp_host}:{s.smtp_port} does "
+                            "not offer it")
+                    await session.sendmail(self._from, [to.envelope], message, mail_options=options)
                 except _DROPPED if reused else ():
                     # Dropped while it sat idle: once more on a new session. (Had the server
                     # taken the message before dropping, this is a copy with the same
@@ -54,6 +86,9 @@ class SmtpMailer:
                     session.close()
                     session, reused = await self._connect(), False
                     continue
+                except SmtpUtf8Unsupported:
+                    self._idle.append((session, time.monotonic()))  # nothing was sent on it
+                    raise
                 except BaseException:
                     session.close()  # an error leaves the session in an unknown state
                     raise
@@ -70,12 +105,29 @@ class SmtpMailer:
         return await self._connect(), False
 
     async def _connect(self) -> aiosmtplib.SMTP:
+        """A new session, greeted (EHLO, so its extensions are known before MAIL), upgraded
+        to TLS when configured and logged in: each step done here, in that order, rather
+        than left to aiosmtplib, whose default STARTTLS is opportunistic (a server that
+        stops offering it would silently get the password in clear)."""
         s = self._settings
-        session = aiosmtplib.SMTP(
-            hostname=s.smtp_host, port=s.smtp_port, username=s.smtp_username,
-            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
-            start_tls=s.smtp_starttls, timeout=s.smtp_timeout_s)
+        session = aiosmtplib.SMTP(hostname=s.smtp_host, port=s.smtp_port, start_tls=False,
+                                  timeout=s.smtp_timeout_s)
         await session.connect()
+        try:
+            await _greet(session)
+            if s.starttls:
+                if not session.supports_extension("starttls"):
+                    raise aiosmtplib.SMTPException(
+                        f"the SMTP server {s.smtp_host}:{s.smtp_port} does not offer STARTTLS, which "
+                        "REGIA_SMTP_STARTTLS asks for (on by default with REGIA_SMTP_USERNAME): nothing "
+                        "is sent in clear")
+                await session.starttls()
+                await _greet(session)  # RFC 3207: what the server offers is asked again over TLS
+            if s.smtp_username is not None:
+                await session.login(s.smtp_username, s.smtp_password.get_secret_value() if s.smtp_password else "")
+        except BaseException:
+            session.close()
+            raise
         return session
 
     async def close(self) -> None:
@@ -85,8 +137,11 @@ class SmtpMailer:
             await _quit(session)
 
 
-def _options(recipient: str) -> list[str]:
-    return [] if recipient.isascii() else ["SMTPUTF8"]
+async def _greet(session: aiosmtplib.SMTP) -> None:
+    try:
+        await session.ehlo()
+    except aiosmtplib.SMTPHeloError:
+        await session.helo()  # an old server: no extensions, so no SMTPUTF8 nor STARTTLS
 
 
 async def _quit(session: aiosmtplib.SMTP) -> None:
@@ -98,6 +153,8 @@ async def _quit(session: aiosmtplib.SMTP) -> None:
 
 def describe(error: BaseException) -> str:
     """An error as recorded on the attempt: the SMTP reply when there is one."""
+    if isinstance(error, Undeliverable):  # its message is the reason, already complete
+        return f"undeliverable, not retried: {error}"[:1000]
     code = getattr(error, "code", None)
     text = getattr(error, "message", None) or str(error) or type(error).__name__
     return (f"{code} {text}" if code else f"{type(error).__name__}: {text}")[:1000]

@@ -30,6 +30,13 @@ class AttemptOutcome(StrEnum):
     ABANDONED = "ABANDONED"  # the claim expired before an outcome was recorded
 
 
+class Undeliverable(Exception):
+    """A failure no retry can cure (an address that cannot be written, a server that
+    cannot take it): the delivery is dead at once, with this as its reason, rather than
+    failing the same way until its attempts run out. An administrator can still retry the
+    dead letter once the cause is gone (say, the server now offers SMTPUTF8)."""
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int
@@ -55,13 +62,15 @@ def backoff_delay(attempt: int, base_s: float, max_s: float,
 
 
 def after_attempt(attempt: int, outcome: AttemptOutcome, policy: RetryPolicy,
-                  rand: Callable[[], float] = random.random, *, retry_from: int = 0) -> NextStep:
+                  rand: Callable[[], float] = random.random, *, retry_from: int = 0,
+                  permanent: bool = False) -> NextStep:
     """`retry_from`: the attempts already spent when an administrator last retried the
     delivery. A retried dead letter gets a fresh budget (and a fresh, short back-off):
-    counting from zero would make it dead again after one more failure."""
+    counting from zero would make it dead again after one more failure. `permanent`: the
+    failure was Undeliverable, so no attempt is left to spend on it."""
     if outcome is AttemptOutcome.SENT:
         return NextStep(DeliveryStatus.DELIVERED)
     spent = attempt - retry_from
-    if spent >= policy.max_attempts:
+    if permanent or spent >= policy.max_attempts:
         return NextStep(DeliveryStatus.DEAD)
     return NextStep(DeliveryStatus.PENDING, backoff_delay(spent, policy.base_s, policy.max_s, rand))

@@ -6,7 +6,9 @@ Ids are slugs (no slash, no spaces) because they travel as Kafka keys and URL se
 from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from regia_shared.events.partners import ObjectiveRole, PartnerKind
 from regia_shared.levels import GovernmentLevel
@@ -18,6 +20,33 @@ Name = Annotated[str, Field(min_length=1, max_length=300, pattern=r"^[^\x00-\x1f
 # Stripped before the length check (str_strip_whitespace), so a blank territory is refused.
 Territory = Annotated[str, Field(min_length=1, max_length=200)]
 Language = Literal["it", "en"]
+
+
+def contact_address(value: str) -> str:
+    """A contact's e-mail address, checked and in its one normalised form.
+
+    Internationalised addresses are accepted (`josé@comune.it`, `info@città.it`): the
+    notifier sends a non-ASCII domain as IDNA to any server and a non-ASCII local part
+    with SMTPUTF8. Kept as email-validator normalises it: NFC, the domain in lower case
+    and in Unicode (`info@xn--citt-3na.it` is kept as `info@città.it`), the local part as
+    typed (only the receiving server may fold its case). Refused: what is not a bare
+    address (a display name, `Maria <maria@x.it>`, belongs in `name`), quoted local parts,
+    IP literals, special-use domains (.local, .test...) and a local part over 64 octets,
+    which RFC 5321 servers are not obliged to take."""
+    try:
+        checked = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise PydanticCustomError("value_error", "not a valid e-mail address: {reason}",
+                                  {"reason": str(exc)}) from None
+    if len(checked.local_part.encode("utf-8")) > 64:
+        raise PydanticCustomError("value_error", "not a valid e-mail address: the part before the @ "
+                                  "is longer than 64 bytes (RFC 5321)")
+    return checked.normalized
+
+
+# The length bound first, so a huge string is refused before it is parsed.
+Email = Annotated[str, Field(min_length=3, max_length=320, json_schema_extra={"format": "idn-email"}),
+                 AfterValidator(contact_address)]
 
 
 class _Command(BaseModel):
@@ -35,7 +64,7 @@ class RegisterPartner(_Command):
 class AddContact(_Command):
     contact_id: Id | None = None
     name: Name
-    email: EmailStr
+    email: Email
     language: Language = "it"
 
 
