@@ -63,3 +63,27 @@ def test_a_malformed_key_is_named_by_position_never_echoed(
     shown = str(caught.value) + repr(caught.value.errors()) + caught.value.json()
     assert f"REGIA_NOTIFIER_SECRETS_KEY: {named} not a Fernet key" in shown
     assert "VERYSECRET" not in shown and A[:10] not in shown and B not in shown
+
+
+@pytest.mark.parametrize("settings", [
+    {"REGIA_NOTIFIER_LEASE_S": "5", "REGIA_SMTP_TIMEOUT_S": "10"},
+    {"REGIA_NOTIFIER_LEASE_S": "8", "REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S": "7"},
+    {"REGIA_SMTP_USERNAME": "regia", "REGIA_SMTP_STARTTLS": "false"},
+])
+def test_a_refused_combination_of_settings_never_echoes_the_secrets(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A check across settings sees every setting given: its error must show none of them
+    (pydantic prints a ValueError's input, here the SMTP password and the key in clear)."""
+    for name in list(__import__("os").environ):
+        if name.startswith("REGIA_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("REGIA_SMTP_PASSWORD", "hunter2-smtp-password")
+    monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", A)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as refused:
+        NotifierSettings()
+    # str() cuts a long input short, but errors() and json() (what a structured log of the
+    # failure would hold) carry it whole.
+    shown = str(refused.value) + refused.value.json() + repr(refused.value.errors())
+    assert "REGIA_" in shown  # the message names the settings to change
+    assert "hunter2" not in shown and A not in shown and A[:10] not in shown

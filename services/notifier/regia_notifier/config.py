@@ -16,6 +16,15 @@ def _env(name: str) -> AliasChoices:
     return AliasChoices(name)
 
 
+def _refused(message: str) -> ValidationError:
+    """A settings refusal that never shows the settings given. A ValueError raised in a
+    validator would not do: pydantic prints its input beside the message, which for a
+    model validator is every setting read, the SMTP password and the keys among them. A
+    ValidationError raised in a validator is merged into the settings' error as it is."""
+    return ValidationError.from_exception_data("NotifierSettings", [{
+        "type": PydanticCustomError("value_error", message), "loc": (), "input": "**********"}])
+
+
 class NotifierSettings(ServiceSettings):
     http_port: int = Field(8104, validation_alias=_env("REGIA_NOTIFIER_PORT"))
 
@@ -120,10 +129,7 @@ class NotifierSettings(ServiceSettings):
             message = ("REGIA_SMTP_STARTTLS=false with REGIA_SMTP_USERNAME set would send the SMTP "
                        "password in clear: leave REGIA_SMTP_STARTTLS unset (on with credentials), or "
                        "set REGIA_SMTP_PLAINTEXT_AUTH=true to accept that knowingly")
-            # Masked input, as in _fernet_keys: a ValueError here would print the settings
-            # given, the password among them, beside the message.
-            raise ValidationError.from_exception_data(type(self).__name__, [{
-                "type": PydanticCustomError("value_error", message), "loc": (), "input": "**********"}])
+            raise _refused(message)
         return self
 
     @field_validator("secrets_key")
@@ -139,17 +145,13 @@ class NotifierSettings(ServiceSettings):
             except (ValueError, TypeError):
                 malformed.append(str(position))
         if malformed:
-            # Never echo the value: it is a secret even when malformed. A ValueError would
-            # not do: pydantic prints the input beside its message. A ValidationError raised
-            # here is merged into the settings' error as is, with the input masked.
+            # Never echo the value: it is a secret even when malformed (see _refused).
             which = (f"key {malformed[0]} of {len(keys)} is" if len(malformed) == 1
                      else f"keys {', '.join(malformed)} of {len(keys)} are")
             message = (f"REGIA_NOTIFIER_SECRETS_KEY: {which} not a Fernet key "
                        "(32 url-safe base64-encoded bytes); give one key, or several "
                        "separated by commas, newest first")
-            raise ValidationError.from_exception_data(cls.__name__, [{
-                "type": PydanticCustomError("value_error", message), "loc": (),
-                "input": "**********"}])
+            raise _refused(message)
         return SecretStr(",".join(keys))
 
     @model_validator(mode="after")
@@ -157,9 +159,9 @@ class NotifierSettings(ServiceSettings):
         # A lease shorter than a send would let another replica re-send a message that
         # is still going out.
         if self.lease_s <= self.smtp_timeout_s:
-            raise ValueError("REGIA_NOTIFIER_LEASE_S must exceed REGIA_SMTP_TIMEOUT_S")
+            raise _refused("REGIA_NOTIFIER_LEASE_S must exceed REGIA_SMTP_TIMEOUT_S")
         if self.lease_s <= self.webhook_timeout_s:
-            raise ValueError("REGIA_NOTIFIER_LEASE_S must exceed REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S")
+            raise _refused("REGIA_NOTIFIER_LEASE_S must exceed REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S")
         return self
 
     @model_validator(mode="after")
@@ -168,7 +170,7 @@ class NotifierSettings(ServiceSettings):
         # its outcome: otherwise the delivery is claimed again and sent a second time while
         # the first call is open (the dispatcher cuts a call there anyway).
         if self.webhook_timeout_s > self.lease_s * SEND_SHARE_OF_LEASE:
-            raise ValueError("REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S must be at most three quarters of "
-                             "REGIA_NOTIFIER_LEASE_S (the rest is the margin to record the outcome "
-                             "before the claim runs out)")
+            raise _refused("REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S must be at most three quarters of "
+                           "REGIA_NOTIFIER_LEASE_S (the rest is the margin to record the outcome "
+                           "before the claim runs out)")
         return self
