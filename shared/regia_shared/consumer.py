@@ -168,7 +168,7 @@ def transient(exc: BaseException) -> bool:
     return False
 
 
-class _Strikes:
+class Strikes:
     """How many times in a row the batch starting at the same offsets failed, per
     partition. A redelivered batch starts where the failed one did (nack rewinds each
     partition to its first record), so that is how it is recognised, whatever records
@@ -223,7 +223,7 @@ def subscribe(
     wanted_types = frozenset(wanted)
     dead_letter_topic = topics.dead_letter(consumer)
     metrics = metrics_consumer.of(broker)
-    strikes = _Strikes()
+    strikes = Strikes()
 
     @broker.subscriber(
         topic,

@@ -8,7 +8,7 @@ import asyncpg
 from aiokafka.errors import KafkaConnectionError
 from pydantic import BaseModel, ValidationError
 
-from regia_shared.consumer import Polling, _Strikes, transient
+from regia_shared.consumer import Polling, Strikes, transient
 from regia_shared.settings import ServiceSettings
 
 
@@ -49,7 +49,7 @@ def record(partition: int, offset: int, topic: str = "t") -> SimpleNamespace:
 
 
 def test_a_batch_is_recognised_by_where_it_starts_on_each_partition() -> None:
-    strikes = _Strikes()
+    strikes = Strikes()
     batch = [record(0, 10), record(0, 11), record(1, 4)]
     starts = strikes.starts(batch)  # type: ignore[arg-type]
     assert starts == {("t", 0): 10, ("t", 1): 4}

@@ -8,17 +8,22 @@ of messages is ONE transaction, decided set-based with each message a request of
 still commit together, then the offsets. Its Idempotency-Key record makes a redelivery after a
 crash change nothing. A message that is refused (bad key, bad JSON, a broken rule) goes to
 `regia.funding.inbound.rejected.v1` with the reason and the original message (without its
-key), once its batch has committed, and the partition moves on; only a transient failure
-(the database away, a deadlock with a concurrent request) rolls the whole batch back and
-rewinds it.
+key), once its batch has committed, and the partition moves on. Any other failure rolls
+the whole batch back and rewinds it: a transient one (the database away, a deadlock with a
+concurrent request) for as long as it lasts; one that is not (a bug, a constraint the rules
+missed) at most REGIA_CONSUMER_MAX_ATTEMPTS times in a row, after which the batch is
+taken message by message, each in its own transaction, and a message that still fails
+alone is rejected (`unprocessable`, with the error) like a refused one: one message can
+never stop its partition, and the institution is told which one failed.
 """
 
+import asyncio
 import base64
 import contextlib
 import hashlib
 import json
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import asyncpg
@@ -29,7 +34,7 @@ from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
 
 from regia_shared import topics
-from regia_shared.consumer import Polling, raw_batch
+from regia_shared.consumer import Polling, Strikes, raw_batch, transient
 from regia_shared.errors import field_name
 from regia_shared.limits import duplicate_key, loads, repeated_key_message
 from regia_shared.logs import get_logger
@@ -38,6 +43,7 @@ from regia_shared.runtime import ServiceRuntime
 
 from ..domain.commands import COMMAND_TYPES, FundingCommand
 from ..handlers import BatchRefused, Caller, Request, record_requests
+from ..execution import Outcome
 from .auth import caller_for_key
 
 log = get_logger(__name__)
@@ -47,6 +53,7 @@ CHANNEL = "kafka"
 # lines' locks, which concurrent HTTP requests on the same lines wait for, for tens of
 # milliseconds; large enough that one commit serves many messages.
 MAX_BATCH = 500
+RETRY_PAUSE_S = 1.0  # after a failed batch, before it is redelivered
 
 
 class Rejected(Exception):
@@ -61,28 +68,32 @@ def register(runtime: ServiceRuntime) -> None:
     rejected = Counter("regia_funding_inbound_rejected_total", "Inbound Kafka funding events rejected",
                        ["reason"], registry=runtime.registry)
 
+    polling = Polling.of(runtime.settings)
+    strikes = Strikes()
+
     @runtime.broker.subscriber(
         topics.FUNDING_INBOUND, group_id="funding.inbound", batch=True, max_records=MAX_BATCH,
         auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-        **Polling.of(runtime.settings).options(), title="funding.inbound",
+        **polling.options(), title="funding.inbound",
         decoder=raw_batch,
     )
     async def handle(_: list[Any], message: KafkaMessage) -> None:
         records: list[ConsumerRecord] = message.raw_message
-        refused: list[tuple[ConsumerRecord, Rejected]] = []
-        async with runtime.pool.acquire() as conn, conn.transaction():
-            # Any exception but a refusal escapes here: the whole batch rolls back and is
-            # redelivered (nack), and the Idempotency-Keys make what commits later count once.
-            callers: dict[str, Caller | None] = {}
-            requests: list[tuple[ConsumerRecord, Request]] = []
-            for record in records:
-                try:
-                    requests.append((record, await _request(_BatchConnection(conn), record, callers)))
-                except Rejected as refusal:
-                    refused.append((record, refusal))
-            outcomes = await record_requests(conn, [r for _, r in requests])
-            refused.extend((record, _rejected(outcome)) for (record, _), outcome in zip(requests, outcomes, strict=True)
-                           if isinstance(outcome, Refused))
+        starts = strikes.starts(records)
+        try:
+            if (tried := strikes.times(starts)) >= polling.max_attempts:
+                refused = await _one_by_one(runtime, records, tried)
+            else:
+                refused = await _in_one_transaction(runtime, records)
+        except Exception as exc:
+            # Nothing committed: the batch is rewound (nack) and the Idempotency-Keys make
+            # what commits later count once. A pause, so a failing batch does not spin.
+            is_transient = transient(exc)
+            times = strikes.times(starts) if is_transient else strikes.failed(starts)
+            log.warning("inbound batch failed, will be redelivered", records=len(records), error=repr(exc),
+                        transient=is_transient, failures=times, split_after=polling.max_attempts)
+            await asyncio.sleep(RETRY_PAUSE_S)
+            raise
         # Counted and published only once the batch has committed: a batch that rolled back
         # is redelivered, and counted then.
         accepted.inc(len(records) - len(refused))
@@ -93,6 +104,50 @@ def register(runtime: ServiceRuntime) -> None:
             await runtime.broker.publish(
                 _rejection(record, refusal), topic=topics.FUNDING_INBOUND_REJECTED, key=record.key,
                 headers={"content-type": "application/json", "error": refusal.error})
+        strikes.cleared(starts)  # only now: a failed publish redelivers the batch, split again
+
+
+async def _in_one_transaction(runtime: ServiceRuntime, records: Sequence[ConsumerRecord]
+                              ) -> list[tuple[ConsumerRecord, Rejected]]:
+    """Decide and record every message of the batch in ONE transaction; the refused ones.
+    Any exception but a refusal escapes, rolling the whole batch back."""
+    refused: list[tuple[ConsumerRecord, Rejected]] = []
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        callers: dict[str, Caller | None] = {}
+        requests: list[tuple[ConsumerRecord, Request]] = []
+        for record in records:
+            try:
+                requests.append((record, await _request(_BatchConnection(conn), record, callers)))
+            except Rejected as refusal:
+                refused.append((record, refusal))
+        outcomes: list[Outcome | Refused] = await record_requests(conn, [r for _, r in requests])
+        refused.extend((record, _rejected(outcome)) for (record, _), outcome in zip(requests, outcomes, strict=True)
+                       if isinstance(outcome, Refused))
+    return refused
+
+
+async def _one_by_one(runtime: ServiceRuntime, records: Sequence[ConsumerRecord], tried: int
+                      ) -> list[tuple[ConsumerRecord, Rejected]]:
+    """A batch that failed `tried` times: each message in its own transaction, in order, so
+    the healthy ones are recorded and one that still fails alone is rejected with its
+    error. A transient failure still escapes: the batch is redelivered and split again, and
+    the Idempotency-Keys make what was recorded already count once."""
+    refused: list[tuple[ConsumerRecord, Rejected]] = []
+    for record in records:
+        try:
+            refused.extend(await _in_one_transaction(runtime, [record]))
+        except Exception as exc:
+            if transient(exc):
+                raise
+            log.error("inbound funding event failed alone: rejected", partition=record.partition,
+                      offset=record.offset, error=repr(exc))
+            # The institution reads the rejection: it gets what failed and where, not the
+            # service's internals (the full error is in the log, at this partition and offset).
+            refused.append((record, Rejected(
+                "unprocessable", f"the service failed to record this message {tried} times in its batch, "
+                f"then alone ({type(exc).__name__}); it was set aside so that the messages behind it go "
+                "on, and nothing of it was recorded: send it again once the operators have fixed the cause")))
+    return refused
 
 
 class _BatchConnection:
