@@ -2,8 +2,10 @@
 broker, the SMTP catcher and the four services, answers until a signal, and then leaves
 nothing running behind it."""
 
+import contextlib
 import os
 import signal
+import socket
 import time
 from pathlib import Path
 
@@ -103,3 +105,23 @@ def cut_to_at_risk_and_receive_the_mail(up: RegiaUp, key: str) -> None:
 
 # A child that dies once everything is ready is restarted and the rest keeps running:
 # tests/faults/test_regia_up_supervises.py.
+
+
+def test_a_child_that_dies_before_the_stack_is_ready_stops_everything_with_an_error(regia_up) -> None:  # type: ignore[no-untyped-def]
+    """Once running, a crashed child is restarted (tests/faults/test_regia_up_supervises.py);
+    before the stack is ready, a child that dies is a start-up failure that no restart
+    cures (here a setting the notifier refuses): regia up says which child and where its
+    log is, stops what it started, and exits 1."""
+    up = regia_up(env={"REGIA_NOTIFIER_LEASE_S": "1", "REGIA_SMTP_TIMEOUT_S": "30"})
+    assert up.proc.wait(240) == 1, up.output
+    assert "notifier exited unexpectedly" in up.output
+    assert "notifier.log" in up.output, "the report points at the dead child's log"
+    assert "REGIA_NOTIFIER_LEASE_S must exceed REGIA_SMTP_TIMEOUT_S" in up.output, "the log's end says why"
+    assert "stopped after an error." in up.output
+    # regia up is gone, so its children can no longer be found as its descendants: what it
+    # started must no longer answer on any of its ports (PostgreSQL's included).
+    listening = []
+    for name, port in {**up.ports, "postgres": up.pg_port}.items():
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+            listening.append(name)
+    assert not listening, f"still listening after regia up gave up: {listening}"

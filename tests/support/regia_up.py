@@ -19,9 +19,11 @@ RUNNING = "Regia is running. Ctrl-C stops everything."
 class RegiaUp:
     """`python -m regia up` in its own process, its output collected line by line."""
 
-    def __init__(self, data_dir: Path, *, demo: bool = False, admin_token: str | None = None) -> None:
+    def __init__(self, data_dir: Path, *, demo: bool = False, admin_token: str | None = None,
+                 env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
         self.ports = {name: free_port() for name in (*SERVICES, "console")}
+        given = env or {}
         env = {k: v for k, v in os.environ.items() if not k.startswith("REGIA_")}
         env |= {f"REGIA_{name.upper()}_PORT": str(port) for name, port in self.ports.items()}
         self.pg_port = free_port()
@@ -30,6 +32,7 @@ class RegiaUp:
                 "REGIA_KAFKA_SESSION_TIMEOUT_MS": "6000", "REGIA_OUTBOX_POLL_INTERVAL_S": "0.5"}
         if admin_token:
             env["REGIA_ADMIN_TOKEN"] = admin_token
+        env |= given
         argv = [sys.executable, "-m", "regia", "up", "--data-dir", str(data_dir)] + (["--demo"] if demo else [])
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      env=env, cwd=data_dir.parent)
