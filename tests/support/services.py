@@ -64,8 +64,12 @@ async def in_process(name: str, create_app: Callable[[], FastAPI]) -> AsyncItera
     """Serve the app with uvicorn on a free port inside the test's event loop."""
     port = free_port()
     app = create_app()
-    config = uvicorn.Config(app, lifespan="on",  # served as __main__ serves it
-                            **uvicorn_options(app.state.settings, port, host="127.0.0.1"))
+    # A Regia service is served as its __main__ serves it; any other app (a test's stand-in
+    # for a service) with uvicorn's defaults.
+    settings = getattr(app.state, "settings", None)
+    options = (uvicorn_options(settings, port, host="127.0.0.1") if settings is not None
+               else {"host": "127.0.0.1", "port": port, "log_config": None, "access_log": False})
+    config = uvicorn.Config(app, lifespan="on", **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

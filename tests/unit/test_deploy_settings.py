@@ -296,7 +296,7 @@ def test_a_bad_value_fails() -> None:
     assert "REGIA_NOTIFIER_TIMEZONE='Europe/Roma'" in problems(
         PROGRAM["notifier"], {**NOTIFIER_OK, "REGIA_NOTIFIER_TIMEZONE": "Europe/Roma"}, IMAGE)[0]
     assert problems(PROGRAM["notifier"], {**NOTIFIER_OK, "REGIA_NOTIFIER_LEASE_S": "5"}, IMAGE) == [
-        "notifier: Value error, REGIA_NOTIFIER_LEASE_S must exceed REGIA_SMTP_TIMEOUT_S"]
+        "notifier: REGIA_NOTIFIER_LEASE_S must exceed REGIA_SMTP_TIMEOUT_S"]
     # Lax, as from the environment.
     assert problems(PROGRAM["notifier"], {**NOTIFIER_OK, "REGIA_LOG_JSON": "false",
                                           "REGIA_SMTP_TIMEOUT_S": "10", "REGIA_NOTIFIER_DIGEST_AT": "07:30"},
