@@ -119,14 +119,14 @@ async def test_year_end_roll_over_moves_the_rest_and_the_window(funding, databas
         assert (await admin.post("/v1/budget-window/roll-over", json={"closing_year": first + 1})).status_code == 422
         r = await admin.post("/v1/budget-window/roll-over", json={"closing_year": first})
         assert r.status_code == 200, r.text
-        assert (r.json()["lines_rolled"], r.json()["cents_rolled"]) == (1, 600)
+        assert (r.json()["lines_rolled"], r.json()["cents_rolled"], r.json()["redirected"]) == (1, 600, [])
         assert r.json()["window"]["first_year"] == first + 1
         closed = (await admin.get("/v1/funding-lines/Y1")).json()
         rolled = (await admin.get(f"/v1/funding-lines/Y1.{first + 1}")).json()
         verify = (await admin.get("/v1/ledger/verify")).json()
     assert (closed["status"], closed["committed_cents"], closed["disbursed_cents"]) == ("ROLLED_OVER", 400, 400)
     assert (rolled["fiscal_year"], rolled["committed_cents"], rolled["objective_id"]) == (first + 1, 600, "miglio-blu")
-    assert verify["consistent"]
+    assert verify["consistent"] and verify["owner_changes"] == []
     async with funding.client(headers=key) as c:  # the closed year no longer takes money
         assert (await post(c, commitment("Y2", fiscal_year=first), "y3")).status_code == 422
 
@@ -166,7 +166,7 @@ async def test_replaying_the_ledger_rebuilds_exactly_the_same_totals(funding, da
     async with funding.client(headers=ADMIN_HEADERS) as admin:
         verify = (await admin.get("/v1/ledger/verify")).json()
         history = (await admin.get("/v1/institutions/regione-liguria/entries", params={"limit": 1000})).json()
-    assert verify == {"lines": 6, "consistent": True, "differences": []}
+    assert verify == {"lines": 6, "consistent": True, "differences": [], "owner_changes": []}
     # The same totals folded from the institution's pushed history alone.
     committed: dict[str, int] = {}
     for entry in history["entries"]:

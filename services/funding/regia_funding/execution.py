@@ -25,8 +25,7 @@ from regia_shared.refusal import Refused
 
 from .adapters import idempotency, lines, references
 from .domain.batch import Accepted, Decision, Key, Refusal, Replay, Snapshot, Submission, plan
-from .domain.commands import CommitFunding
-from .domain.decide import lines_of, objectives_of
+from .domain.decide import lines_of, objectives_of, reserved_by
 from .domain.line import EntryKind, LedgerEntry
 
 if TYPE_CHECKING:
@@ -81,14 +80,20 @@ async def execute(conn: asyncpg.Connection, requests: Sequence[Request]) -> list
     # taking one of these keys in between makes this transaction fail and run again.
     earlier = await idempotency.recorded(conn, sorted({s.key for s in submissions}))
     commands = [c for r in requests for c in r.commands]
-    # The window matters only to commitments; the references only when named.
-    opens = any(isinstance(c, CommitFunding) for c in commands)
+    # The window first, FOR SHARE: every change checks its line's year is open, and the
+    # year-end roll-over takes the window FOR UPDATE before it locks that year's lines, so
+    # a change waits for a roll-over under way (and then sees its year closed) and a
+    # roll-over waits for changes under way, in the same order: no deadlock.
+    window = await references.window(conn, for_share=True)
+    locked = await lines.lock(conn, sorted({line for c in commands for line in lines_of(c)}))
     snapshot = Snapshot(
-        await references.window(conn) if opens else None,
-        await lines.lock(conn, sorted({line for c in commands for line in lines_of(c)})),
+        window, locked,
         await references.instruments_among(conn, sorted({c.instrument_id for c in commands
                                                           if hasattr(c, "instrument_id")})),
-        await references.objectives_known_among(conn, sorted({o for c in commands for o in objectives_of(c)})))
+        await references.objectives_known_among(conn, sorted({o for c in commands for o in objectives_of(c)})),
+        # Who owns the lines whose next-year ids new lines would take: a line's owner never
+        # changes, so these are read without a lock.
+        await lines.owners_among(conn, sorted({p for c in commands for p in reserved_by(c)} - set(locked))))
     decisions = plan(submissions, snapshot, earlier)
     bodies = await _record(conn, requests, decisions)
     outcomes: list[Outcome | Refused] = []

@@ -1,9 +1,15 @@
 """Closing a plan's year (*punto della situazione*): freeze every node's figures, publish
-the review, and let the budget window move on. One transaction; a year closes once."""
+the review, and let the budget window move on. One transaction; a year closes once, and
+only once it has ended (1 January of the next year, Europe/Rome): the review freezes the
+year's figures, and the first review of a year closes that year's budget for every
+institution in the funding service, so a review in December would shut a year still under
+way for everyone."""
+
+from datetime import date
 
 import asyncpg
 
-from regia_shared import outbox, topics
+from regia_shared import fiscal, outbox, topics
 from regia_shared.events.envelope import Envelope
 from regia_shared.events.plans import AnnualReviewClosed
 from regia_shared.refusal import Refused
@@ -27,12 +33,20 @@ class YearOutsidePlan(Refused):
     status, code = 422, "year_outside_plan"
 
 
+class YearNotEnded(Refused):
+    status, code = 422, "year_not_ended"
+
+
 async def close_review(pool: asyncpg.Pool, plan_id: str, fiscal_year: int, closed_by: str,
-                       cause: Cause) -> list[ReviewItem]:
+                       cause: Cause, today: date) -> list[ReviewItem]:
+    """`today` is the date in Rome (the service's clock, which tests pin)."""
     plan, nodes, _ = await read_plan(pool, plan_id)
     if not plan.first_year <= fiscal_year <= plan.last_year:
         raise YearOutsidePlan(f"{fiscal_year} is outside the plan's years {plan.first_year}..{plan.last_year}",
                               "fiscal_year")
+    if not fiscal.has_ended(fiscal_year, today):
+        raise YearNotEnded(f"{fiscal_year} has not ended: its review can be closed from 1 January "
+                           f"{fiscal_year + 1} (Europe/Rome); today is {today.isoformat()}", "fiscal_year")
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         # Repeatable read: the snapshot sees one consistent state of every node's figures.
         if await reviews.closed(conn, plan_id, fiscal_year) is not None:

@@ -9,6 +9,7 @@ import asyncpg
 
 from regia_shared.levels import GovernmentLevel
 
+from ..domain import replay
 from ..domain.line import FundingLine, LedgerEntry, LineStatus
 
 T = TypeVar("T")
@@ -39,6 +40,15 @@ async def lock(conn: asyncpg.Connection, line_ids: Sequence[str]) -> dict[str, F
     rows = await conn.fetch(f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE line_id = ANY($1::text[])"
                             " ORDER BY line_id FOR UPDATE", list(line_ids))
     return {r["line_id"]: _line(r) for r in rows}
+
+
+async def owners_among(conn: asyncpg.Connection, line_ids: Sequence[str]) -> dict[str, str]:
+    """The institution of each line that exists among `line_ids`."""
+    if not line_ids:
+        return {}
+    rows = await conn.fetch("SELECT line_id, institution_id FROM funding_lines WHERE line_id = ANY($1::text[])",
+                            list(line_ids))
+    return {r["line_id"]: r["institution_id"] for r in rows}
 
 
 async def active_in_year(conn: asyncpg.Connection, fiscal_year: int) -> list[FundingLine]:
@@ -144,6 +154,31 @@ async def all_entries(conn: asyncpg.Connection) -> list[tuple[str, int, int, int
 async def all_lines(conn: asyncpg.Connection) -> dict[str, tuple[int, int, int]]:
     rows = await conn.fetch("SELECT line_id, committed_cents, disbursed_cents, version FROM funding_lines")
     return {r["line_id"]: (r["committed_cents"], r["disbursed_cents"], r["version"]) for r in rows}
+
+
+async def moves(conn: asyncpg.Connection) -> list[replay.Move]:
+    """Every side of every reallocation and roll-over, in ledger order."""
+    rows = await conn.fetch("SELECT entry_id, kind, line_id, counterpart_line_id, delta_cents FROM ledger_entries"
+                            " WHERE kind = ANY($1::text[]) ORDER BY entry_id", list(replay.MOVE_KINDS))
+    return [replay.Move(r["entry_id"], r["kind"], r["line_id"], r["counterpart_line_id"], r["delta_cents"])
+            for r in rows]
+
+
+async def owners(conn: asyncpg.Connection) -> dict[str, replay.Owner]:
+    rows = await conn.fetch("SELECT line_id, institution_id, instrument_id, objective_id, fiscal_year"
+                            " FROM funding_lines")
+    return {r["line_id"]: replay.Owner(r["institution_id"], r["instrument_id"], r["objective_id"],
+                                       r["fiscal_year"]) for r in rows}
+
+
+async def pushed_by_another(conn: asyncpg.Connection) -> list[tuple[int, str, str, str]]:
+    """Entries an institution pushed on a line that is not its own (the administrator's,
+    for an import or the roll-over, are pushed as 'admin')."""
+    rows = await conn.fetch(
+        "SELECT e.entry_id, e.line_id, e.pushed_by, l.institution_id FROM ledger_entries e"
+        " JOIN funding_lines l USING (line_id) WHERE e.pushed_by <> 'admin'"
+        " AND e.pushed_by <> l.institution_id ORDER BY e.entry_id")
+    return [(r["entry_id"], r["line_id"], r["pushed_by"], r["institution_id"]) for r in rows]
 
 
 _GROUPS = {"level": "level", "instrument": "instrument_id", "objective": "objective_id",

@@ -62,9 +62,10 @@ async def remember_objective(conn: asyncpg.Connection, objective_id: str, title:
         " DO UPDATE SET title = EXCLUDED.title, updated_at = now()", objective_id, title)
 
 
-async def window(conn: asyncpg.Connection, *, for_update: bool = False) -> Window:
-    row = await conn.fetchrow("SELECT first_year, last_year FROM budget_window"
-                              + (" FOR UPDATE" if for_update else ""))
+async def window(conn: asyncpg.Connection, *, for_update: bool = False, for_share: bool = False) -> Window:
+    """FOR UPDATE: the roll-over moving it; FOR SHARE: a change that must not cross one."""
+    lock = " FOR UPDATE" if for_update else " FOR SHARE" if for_share else ""
+    row = await conn.fetchrow("SELECT first_year, last_year FROM budget_window" + lock)
     if row is None:
         raise RuntimeError("the budget window is not initialised")
     return Window(row["first_year"], row["last_year"])

@@ -70,13 +70,18 @@ Decision = Accepted | Replay | Refusal
 class Snapshot:
     """The lines, instruments and objectives a batch names, as read before deciding it."""
 
-    window: Window | None  # read only for a batch that opens lines: nothing else checks it
+    window: Window
     lines: Mapping[str, FundingLine]
     instruments: Mapping[str, Instrument]
     objectives: frozenset[str]
+    owners: Mapping[str, str] = field(default_factory=dict)  # of the lines `decide.reserved_by` names
 
     def line(self, line_id: str) -> FundingLine | None:
         return self.lines.get(line_id)
+
+    def owner_of(self, line_id: str) -> str | None:
+        found = self.lines.get(line_id)
+        return found.institution_id if found is not None else self.owners.get(line_id)
 
     def instrument(self, instrument_id: str) -> Instrument | None:
         return self.instruments.get(instrument_id)
@@ -93,11 +98,15 @@ class _Changed:
     lines: dict[str, FundingLine] = field(default_factory=dict)
 
     @property
-    def window(self) -> Window | None:
+    def window(self) -> Window:
         return self.under.window
 
     def line(self, line_id: str) -> FundingLine | None:
         return self.lines[line_id] if line_id in self.lines else self.under.line(line_id)
+
+    def owner_of(self, line_id: str) -> str | None:
+        # A line opened earlier in the batch reserves its next-year id like a stored one.
+        return self.lines[line_id].institution_id if line_id in self.lines else self.under.owner_of(line_id)
 
     def instrument(self, instrument_id: str) -> Instrument | None:
         return self.under.instrument(instrument_id)

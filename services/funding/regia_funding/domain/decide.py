@@ -14,9 +14,13 @@ from .rules import Instrument, Scope, Window
 class View(Protocol):
     """What the rules are checked against."""
 
-    window: Window | None  # None for a batch that opens no line: nothing else checks it
+    window: Window  # which years are open (for new lines) and closed (for every change)
 
     def line(self, line_id: str) -> FundingLine | None: ...
+
+    def owner_of(self, line_id: str) -> str | None:
+        """The institution of a line, if it exists: what `rules.claimable` checks a new
+        id's would-be roll-over source against (a line's owner never changes)."""
 
     def instrument(self, instrument_id: str) -> Instrument | None: ...
 
@@ -30,6 +34,18 @@ def lines_of(command: FundingCommand) -> tuple[str, ...]:
     return (command.line_id,)
 
 
+def reserved_by(command: FundingCommand) -> tuple[str, ...]:
+    """The lines whose owners a command's new line id may be reserved for (`P` of `P.2027`)."""
+    if isinstance(command, CommitFunding):
+        opened = command.line_id
+    elif isinstance(command, ReallocateFunding):
+        opened = command.to_line_id
+    else:
+        return ()
+    source = rules.rolled_over_from(opened)
+    return (source,) if source is not None else ()
+
+
 def objectives_of(command: FundingCommand) -> tuple[str, ...]:
     if isinstance(command, CommitFunding):
         return (command.objective_id,)
@@ -40,21 +56,27 @@ def objectives_of(command: FundingCommand) -> tuple[str, ...]:
 
 def decide(command: FundingCommand, owner: str, scope: Scope, view: View) -> list[LedgerEntry]:
     """The entries to append (one, or two for a reallocation), or a `Refused` raised."""
+    window = view.window
     if isinstance(command, CommitFunding):
-        assert view.window is not None, "a batch that opens a line reads the budget window"
         return [rules.open_line(command, owner, scope, view.instrument(command.instrument_id),
                                 view.objective_known(command.objective_id), view.line(command.line_id),
-                                view.window)]
+                                window, _rolled_from_owner(view, command.line_id))]
     if isinstance(command, ReallocateFunding):
         source = _found(view.line(command.line_id), command.line_id)
         known = command.to_objective_id is None or view.objective_known(command.to_objective_id)
-        return list(rules.reallocate(source, view.line(command.to_line_id), command, owner, scope, known))
+        return list(rules.reallocate(source, view.line(command.to_line_id), command, owner, scope, known,
+                                     window, _rolled_from_owner(view, command.to_line_id)))
     line = _found(view.line(command.line_id), command.line_id)
     if isinstance(command, ReviseFunding):
-        return [rules.revise(line, command, owner, scope)]
+        return [rules.revise(line, command, owner, scope, window)]
     if isinstance(command, DisburseFunding):
-        return [rules.disburse(line, command, owner, scope)]
-    return [rules.revoke(line, command, owner, scope)]
+        return [rules.disburse(line, command, owner, scope, window)]
+    return [rules.revoke(line, command, owner, scope, window)]
+
+
+def _rolled_from_owner(view: View, line_id: str) -> str | None:
+    source = rules.rolled_over_from(line_id)
+    return view.owner_of(source) if source is not None else None
 
 
 def _found(line: FundingLine | None, line_id: str) -> FundingLine:

@@ -1,8 +1,30 @@
 """The rules of changing funding lines. Pure functions: each takes what the adapters read
-and returns the ledger entries to append, or raises a refusal that names the field."""
+and returns the ledger entries to append, or raises a refusal that names the field.
 
-from collections.abc import Collection
+Money never changes owner. A line belongs to one institution, one instrument, one
+objective and one fiscal year for good; money moves only between lines that share the
+institution and instrument (a reallocation, within one year) or also the objective (the
+year-end roll-over, into the next year). Two rules keep line ids, which are global, from
+being used to cross that line:
+
+- The roll-over's ids are reserved. The rest of line `P` of year Y goes to `P.<Y+1>`; once
+  `P` exists, nobody but `P`'s institution may open a line `P.<Y+1>` (`claimable`). And
+  ids beginning with `rollover:` are the roll-over's own: no client opens one.
+- The roll-over extends only a line that `extends` its source: same institution,
+  instrument and objective, the next fiscal year, still ACTIVE. When `P.<Y+1>` is held by
+  any other line (squatted before `P` existed, or revoked, or of another objective or
+  instrument) the rest goes to `rollover:<Y+1>:P` instead, under the owner's name
+  (`roll_over_targets`). The year still closes: an administrator is never held up by a
+  line they cannot change (another institution's, and the ledger is append-only), and
+  the owner finds its money at an id the roll-over reports.
+
+A fiscal year before the budget window's first year is closed: its lines take no change.
+"""
+
+import re
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
+from datetime import date
 
 from regia_shared.levels import GovernmentLevel
 
@@ -30,16 +52,89 @@ class Window:
             raise InvalidChange(f"{field} {year} is outside the budget window "
                                 f"{self.first_year}..{self.last_year}", field)
 
+    def closed(self, year: int) -> bool:
+        """A year the window has moved past: its roll-over is done, its books are shut."""
+        return year < self.first_year
+
+    def check_open(self, line: FundingLine, field: str = "line_id") -> None:
+        if self.closed(line.fiscal_year):
+            raise InvalidChange(f"line {line.line_id!r}: fiscal year {line.fiscal_year} is closed (the "
+                                f"budget window starts at {self.first_year}); its lines take no more changes",
+                                field)
+
+
+MAX_LINE_ID = 100  # the commands' limit (commands.Slug)
+ROLLOVER_PREFIX = "rollover:"  # the roll-over's own line ids: no client may open one
+_NEXT_YEAR_ID = re.compile(r"(.+)\.(\d{4})")
+
+
+def next_year_line_id(line_id: str, year: int) -> str:
+    """Where the roll-over into `year` first tries to put a line's rest: `<line>.<year>`
+    (cut to fit; a cut id can collide, which `extends` then catches)."""
+    suffix = f".{year}"
+    return line_id[: MAX_LINE_ID - len(suffix)] + suffix
+
+
+def roll_over_targets(line_id: str, year: int) -> Iterator[str]:
+    """The ids a line's rest may go to in `year`, in order: `<line>.<year>`, then ids in the
+    reserved namespace, `rollover:<year>:<line>`, `rollover:<year>-2:<line>`, ... The caller
+    takes the first that is free or `extends` the line."""
+    yield next_year_line_id(line_id, year)
+    n = 1
+    while True:
+        tag = f"{ROLLOVER_PREFIX}{year}:" if n == 1 else f"{ROLLOVER_PREFIX}{year}-{n}:"
+        yield (tag + line_id)[:MAX_LINE_ID]
+        n += 1
+
+
+def rolled_over_from(line_id: str) -> str | None:
+    """The line whose roll-over would take `line_id` (`P` for `P.2027`), or None."""
+    found = _NEXT_YEAR_ID.fullmatch(line_id)
+    return found.group(1) if found else None
+
+
+def claimable(line_id: str, owner: str, rolled_from_owner: str | None, field: str = "line_id") -> None:
+    """May `owner` open a new line with this id? Not in the roll-over's namespace, and not
+    the next-year id of another institution's existing line (`rolled_from_owner`: the
+    institution of the line `rolled_over_from(line_id)`, if it exists)."""
+    if line_id.startswith(ROLLOVER_PREFIX):
+        raise InvalidChange(f"line ids beginning with {ROLLOVER_PREFIX!r} are reserved for the year-end "
+                            "roll-over: choose another id", field)
+    if rolled_from_owner is not None and rolled_from_owner != owner:
+        raise NotYours(f"line id {line_id!r} is reserved for the year-end roll-over of line "
+                       f"{rolled_over_from(line_id)!r}, which belongs to another institution: choose "
+                       "another id", field)
+
+
+def extends(line: FundingLine, target: FundingLine) -> bool:
+    """May the roll-over of `line` add its rest to `target`? Only the same owner's money for
+    the same objective from the same instrument, in the next year, on a line still open."""
+    return (target.institution_id == line.institution_id and target.instrument_id == line.instrument_id
+            and target.level == line.level and target.objective_id == line.objective_id
+            and target.fiscal_year == line.fiscal_year + 1 and target.status is LineStatus.ACTIVE)
+
+
+def check_year_ended(closing_year: int, today: date) -> None:
+    """A year is closed (rolled over, reviewed) only once it has ended in Rome."""
+    if today.year <= closing_year:
+        raise InvalidChange(f"{closing_year} has not ended: it can be closed from 1 January "
+                            f"{closing_year + 1} (Europe/Rome); today is {today.isoformat()}",
+                            "closing_year")
+
 
 Scope = Collection[str] | None  # the instruments a key may touch; None: all its institution's
 
 
 def open_line(command: CommitFunding, owner: str, scope: Scope, instrument: Instrument | None,
-              objective_known: bool, existing: FundingLine | None, window: Window) -> LedgerEntry:
+              objective_known: bool, existing: FundingLine | None, window: Window,
+              rolled_from_owner: str | None = None) -> LedgerEntry:
+    """A new line; `rolled_from_owner` is the institution of the line whose roll-over
+    would take this id (`rolled_over_from`), if that line exists."""
     if existing is not None:
         _owned(existing, owner, scope)
         raise LineAlreadyExists(f"line {command.line_id!r} already exists (version "
                                 f"{existing.version}); send a revision to change it", "line_id")
+    claimable(command.line_id, owner, rolled_from_owner)
     _instrument_usable(instrument, command.instrument_id, owner, scope)
     assert instrument is not None
     if not objective_known:
@@ -55,8 +150,8 @@ def open_line(command: CommitFunding, owner: str, scope: Scope, instrument: Inst
     return LedgerEntry(EntryKind.COMMITMENT, line, command.committed_cents, 0, command.reason)
 
 
-def revise(line: FundingLine, command: ReviseFunding, owner: str, scope: Scope) -> LedgerEntry:
-    _changeable(line, command.expected_version, owner, scope)
+def revise(line: FundingLine, command: ReviseFunding, owner: str, scope: Scope, window: Window) -> LedgerEntry:
+    _changeable(line, command.expected_version, owner, scope, window)
     if command.committed_cents < line.disbursed_cents:
         raise NoSuchMoney(f"committed_cents {command.committed_cents} is below the "
                           f"{line.disbursed_cents} already disbursed", "committed_cents")
@@ -64,24 +159,29 @@ def revise(line: FundingLine, command: ReviseFunding, owner: str, scope: Scope) 
                   command.reason)
 
 
-def disburse(line: FundingLine, command: DisburseFunding, owner: str, scope: Scope) -> LedgerEntry:
-    _changeable(line, command.expected_version, owner, scope)
+def disburse(line: FundingLine, command: DisburseFunding, owner: str, scope: Scope,
+             window: Window) -> LedgerEntry:
+    _changeable(line, command.expected_version, owner, scope, window)
     if command.amount_cents > line.undisbursed_cents:
         raise NoSuchMoney(f"amount_cents {command.amount_cents} exceeds the "
                           f"{line.undisbursed_cents} committed and not yet disbursed", "amount_cents")
     return _entry(EntryKind.DISBURSEMENT, line, 0, command.amount_cents, command.reason)
 
 
-def revoke(line: FundingLine, command: RevokeFunding, owner: str, scope: Scope) -> LedgerEntry:
+def revoke(line: FundingLine, command: RevokeFunding, owner: str, scope: Scope, window: Window) -> LedgerEntry:
     """Withdraw what is undisbursed; what was paid stays paid."""
-    _changeable(line, command.expected_version, owner, scope)
+    _changeable(line, command.expected_version, owner, scope, window)
     entry = _entry(EntryKind.REVOCATION, line, -line.undisbursed_cents, 0, command.reason)
     return replace(entry, line=replace(entry.line, status=LineStatus.REVOKED))
 
 
 def reallocate(source: FundingLine, target: FundingLine | None, command: ReallocateFunding,
-               owner: str, scope: Scope, objective_known: bool) -> tuple[LedgerEntry, LedgerEntry]:
-    _changeable(source, command.expected_version, owner, scope)
+               owner: str, scope: Scope, objective_known: bool, window: Window,
+               rolled_from_owner: str | None = None) -> tuple[LedgerEntry, LedgerEntry]:
+    """Move undisbursed money to another line of the same institution, instrument and year
+    (an existing one, or one opened here: `rolled_from_owner` as for `claimable`). The
+    source's year must be open, so a line opened here is in an open year too."""
+    _changeable(source, command.expected_version, owner, scope, window)
     if command.amount_cents > source.undisbursed_cents:
         raise NoSuchMoney(f"amount_cents {command.amount_cents} exceeds the "
                           f"{source.undisbursed_cents} committed and not yet disbursed", "amount_cents")
@@ -89,13 +189,14 @@ def reallocate(source: FundingLine, target: FundingLine | None, command: Realloc
         if command.to_objective_id is None:
             raise InvalidChange(f"line {command.to_line_id!r} does not exist: give to_objective_id "
                                 "to open it", "to_objective_id")
+        claimable(command.to_line_id, owner, rolled_from_owner, "to_line_id")
         if not objective_known:
             raise UnknownReference(f"unknown objective {command.to_objective_id!r}", "to_objective_id")
         target = FundingLine(command.to_line_id, source.institution_id, source.instrument_id,
                              source.level, command.to_objective_id, source.fiscal_year, 0, 0, 0,
                              LineStatus.ACTIVE)
     else:
-        _changeable(target, None, owner, scope, field="to_line_id")
+        _changeable(target, None, owner, scope, window, field="to_line_id")
         if (target.instrument_id, target.fiscal_year) != (source.instrument_id, source.fiscal_year):
             raise InvalidChange("money moves only between lines of the same instrument and fiscal "
                                 f"year ({source.instrument_id}, {source.fiscal_year})", "to_line_id")
@@ -111,10 +212,15 @@ def reallocate(source: FundingLine, target: FundingLine | None, command: Realloc
 def roll_over(line: FundingLine, target: FundingLine | None, target_line_id: str,
               reason: str) -> tuple[LedgerEntry, LedgerEntry] | None:
     """Close a line's year: its undisbursed rest moves to the same objective and instrument
-    in the next year (a new line, or the one a previous roll-over opened)."""
+    in the next year: a new line `target_line_id`, or `target`, which must extend it (the
+    caller picks the id with `roll_over_targets`; anything else is a bug, never a transfer)."""
     if line.status is not LineStatus.ACTIVE or line.undisbursed_cents == 0:
         return None
     rest = line.undisbursed_cents
+    if target is not None and not extends(line, target):
+        raise InvalidChange(f"line {target.line_id!r} may not receive the roll-over of {line.line_id!r}: "
+                            "it is not the same institution's open line for the same instrument and "
+                            "objective in the next year", "line_id")
     if target is None:
         target = replace(line, line_id=target_line_id, fiscal_year=line.fiscal_year + 1,
                          committed_cents=0, disbursed_cents=0, version=0)
@@ -138,8 +244,9 @@ def _owned(line: FundingLine, owner: str, scope: Scope, field: str = "line_id") 
 
 
 def _changeable(line: FundingLine, expected_version: int | None, owner: str, scope: Scope,
-                field: str = "line_id") -> None:
+                window: Window, field: str = "line_id") -> None:
     _owned(line, owner, scope, field)
+    window.check_open(line, field)
     if expected_version is not None and expected_version != line.version:
         raise StaleVersion(f"line {line.line_id!r} is at version {line.version}, not "
                            f"{expected_version}", "expected_version")

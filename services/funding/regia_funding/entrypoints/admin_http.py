@@ -119,21 +119,33 @@ def admin_router() -> APIRouter:
     @router.post("/budget-window/roll-over")
     async def roll_over(request: Request, body: RollOverRequest,
                         correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None) -> dict:
-        """Close the window's first year: undisbursed money moves to the next year."""
-        done = await roll_over_year(request.app.state.runtime.pool, body.closing_year,
-                                    correlation_id or secrets.token_hex(16))
-        log.info("year rolled over", year=done.closed_year, lines=done.lines_rolled, cents=done.cents_rolled)
+        """Close the window's first year, once it has ended: undisbursed money moves to the
+        same owner's line in the next year (`redirected` lists rests that went to a
+        `rollover:` line because their usual next-year id was held by another line)."""
+        runtime = request.app.state.runtime
+        done = await roll_over_year(runtime.pool, body.closing_year, correlation_id or secrets.token_hex(16),
+                                    runtime.settings.fiscal_today())
+        log.info("year rolled over", year=done.closed_year, lines=done.lines_rolled, cents=done.cents_rolled,
+                 redirected=len(done.redirected))
         return {"closed_year": done.closed_year, "lines_rolled": done.lines_rolled,
                 "cents_rolled": done.cents_rolled,
-                "window": {"first_year": done.window.first_year, "last_year": done.window.last_year}}
+                "window": {"first_year": done.window.first_year, "last_year": done.window.last_year},
+                "redirected": [{"line_id": r.line_id, "to_line_id": r.to_line_id, "because": r.because}
+                               for r in done.redirected]}
 
     @router.get("/ledger/verify")
     async def verify(request: Request) -> dict:
-        """Rebuild every line from the ledger alone and compare with what is held."""
+        """Rebuild every line from the ledger alone and compare with what is held; and list
+        money that changed owner on its way (`owner_changes`: a reallocation or roll-over
+        between two institutions, instruments or objectives, sides that do not balance, an
+        entry pushed by another institution than the line's)."""
         async with request.app.state.runtime.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             rebuilt = replay.fold(await lines.all_entries(conn))
             held = await lines.all_lines(conn)
+            changed = replay.owner_changes(await lines.moves(conn), await lines.owners(conn),
+                                           await lines.pushed_by_another(conn))
         diffs = replay.differences(rebuilt, held)
-        return {"lines": len(held), "consistent": not diffs, "differences": diffs[:100]}
+        return {"lines": len(held), "consistent": not diffs and not changed, "differences": diffs[:100],
+                "owner_changes": changed[:100]}
 
     return router

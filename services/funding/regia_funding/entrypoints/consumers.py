@@ -2,10 +2,11 @@
 (partner events) and the objectives money may go to (objective events)."""
 
 from collections.abc import Sequence
+from datetime import date
 
 import asyncpg
 
-from regia_shared import consumer, topics
+from regia_shared import consumer, fiscal, topics
 from regia_shared.consumer import Received
 from regia_shared.events.objectives import ObjectiveDefined
 from regia_shared.events.partners import PartnerRegistered
@@ -14,6 +15,7 @@ from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters import institutions, references
+from ..config import FundingSettings
 from ..year_end import roll_over, window_opens_with
 
 log = get_logger(__name__)
@@ -27,25 +29,37 @@ async def apply_partner_events(conn: asyncpg.Connection, events: Sequence[Receiv
             await institutions.upsert(conn, partner.partner_id, partner.name, partner.level)
 
 
-async def apply_objective_events(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
+async def apply_objective_events(conn: asyncpg.Connection, events: Sequence[Received], today: date) -> None:
     for event in events:
         payload = event.payload
         if isinstance(payload, ObjectiveDefined):
             await references.remember_objective(conn, payload.objective_id, payload.title)
         elif isinstance(payload, AnnualReviewClosed) and await window_opens_with(conn, payload.fiscal_year):
+            if not fiscal.has_ended(payload.fiscal_year, today):
+                # One plan's review must not close a year for every institution before it
+                # has ended (the objectives service refuses such a review; an older or a
+                # foreign producer might not). Applied and left: the year stays open, for
+                # the administrator or a later review to close once it has ended.
+                log.warning("annual review of a year not yet ended: the budget window stays",
+                            year=payload.fiscal_year, plan=payload.plan_id, today=today.isoformat())
+                continue
             # The first review to close a year moves the budget window on; the reviews of
             # other plans for that year find it already moved and change nothing.
-            done = await roll_over(conn, payload.fiscal_year, event.envelope.correlation_id)
+            done = await roll_over(conn, payload.fiscal_year, event.envelope.correlation_id, today)
             log.info("year rolled over after an annual review", year=done.closed_year,
-                     plan=payload.plan_id, lines=done.lines_rolled, cents=done.cents_rolled)
+                     plan=payload.plan_id, lines=done.lines_rolled, cents=done.cents_rolled,
+                     redirected=len(done.redirected))
 
 
 def register(runtime: ServiceRuntime) -> None:
     polling = consumer.Polling.of(runtime.settings)
+    settings = runtime.settings
+    assert isinstance(settings, FundingSettings)
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.PARTNERS, consumer="funding.partners",
         wanted=[PartnerRegistered.event_type()], apply=apply_partner_events, polling=polling)
     consumer.subscribe(
         runtime.broker, lambda: runtime.pool, topic=topics.OBJECTIVES, consumer="funding.objectives",
         wanted=[ObjectiveDefined.event_type(), AnnualReviewClosed.event_type()],
-        apply=apply_objective_events, polling=polling)
+        apply=lambda conn, events: apply_objective_events(conn, events, settings.fiscal_today()),
+        polling=polling)

@@ -38,9 +38,10 @@ def reviews_router() -> APIRouter:
     @router.post("/{fiscal_year}", status_code=201, dependencies=[Depends(require_admin)])
     async def close(request: Request, plan_id: str, fiscal_year: PathYear,
                     correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None) -> dict:
-        """Close the year: freeze every node's figures and publish the review."""
-        items = await close_review(request.app.state.runtime.pool, plan_id, fiscal_year, "admin",
-                                   Cause(correlation_id or secrets.token_hex(16)))
+        """Close the year, once it has ended: freeze every node's figures and publish the review."""
+        runtime = request.app.state.runtime
+        items = await close_review(runtime.pool, plan_id, fiscal_year, "admin",
+                                   Cause(correlation_id or secrets.token_hex(16)), runtime.settings.fiscal_today())
         return {"plan_id": plan_id, "fiscal_year": fiscal_year, **summary(items)}
 
     @router.get("/compare")
