@@ -14,11 +14,13 @@ slots, not all of them, and its backlog is passed over rather than claimed to wa
 
 The claim outlasts the send. A delivery's claim (its lease) is what stops another replica,
 or this one's reaper, from taking it again: once it runs out, the delivery is retried.
-A send still open then would be sent twice at once, so a webhook call must be over a
-quarter of the lease before the claim ends (domain.retry.SEND_SHARE_OF_LEASE), counted
-from before the claim was asked for: its own time limit is shorter still (the settings
-require it), and the quarter left is the margin for recording the outcome. (An e-mail
-send is bounded by REGIA_SMTP_TIMEOUT_S per SMTP step, not in total: not cut here.)
+A send still open then would be sent twice at once, so every send, a webhook call or an
+e-mail, must be over a quarter of the lease before the claim ends
+(domain.retry.SEND_SHARE_OF_LEASE), counted from before the claim was asked for; the
+quarter left is the margin for recording the outcome. A webhook call's own time limit is
+shorter still (the settings require it). An e-mail's REGIA_SMTP_TIMEOUT_S bounds each SMTP
+step, not the exchange, so a server slow at every step is cut at that deadline: a failed
+attempt, retried with back-off (why cutting an SMTP exchange is safe: adapters.smtp).
 """
 
 import asyncio
@@ -94,8 +96,8 @@ class Dispatch:
             return await deliveries.claim_due(conn, limit, self._lease_s, self._per_endpoint)
 
     async def attempt(self, delivery: ClaimedDelivery, deadline: float | None = None) -> Tried:
-        """Send once, over by `deadline` (event-loop time) if it is a webhook call; never
-        raises (a failure is an outcome to record)."""
+        """Send once, over by `deadline` (event-loop time); never raises (a failure is an
+        outcome to record)."""
         started_at, clock = datetime.now(UTC), time.perf_counter()
         permanent = False
         try:
@@ -118,7 +120,8 @@ class Dispatch:
                 raise WebhookError("this dispatcher sends no webhooks")
             await self._webhooks.send(delivery, deadline=deadline)
         else:
-            await self._mailer.send(delivery.recipient, compose(delivery, self._mailer.sender))
+            await self._mailer.send(delivery.recipient, compose(delivery, self._mailer.sender),
+                                    deadline=deadline)
 
     async def run_once(self) -> bool:
         """Reap, then claim as many due deliveries as there are free slots and start

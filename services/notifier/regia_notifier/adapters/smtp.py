@@ -15,6 +15,18 @@ STARTTLS then gets no message and no password: the attempt fails saying so.
 
 An address with a non-ASCII local part goes out only with SMTPUTF8 (domain.addresses);
 to a server that does not offer it the delivery is Undeliverable, not retried.
+
+A send is over by the deadline the dispatcher gives (its claim must outlast the send, see
+dispatching): REGIA_SMTP_TIMEOUT_S bounds each step, not the whole exchange, so a server
+answering every step slowly kept a send open past the claim while the delivery was sent
+again. Cut there, the attempt has failed and is retried with back-off. Cutting is safe:
+a server takes responsibility for a message only with its 250 to the end of DATA (RFC 5321
+§6.1), so a send cut before the server had all of it leaves nothing delivered (the server
+discards a transaction whose client hung up). Cut while the server was answering the end
+of DATA (or in the instant after its 250 arrived), the message may have been taken: the
+retry is then a second copy with the same Message-ID, the re-send SMTP already makes after
+any lost acknowledgement (at-least-once), and still never a second session while this one
+is open. The session cut is closed like after any failure, never put back in the pool.
 """
 
 import asyncio
@@ -26,7 +38,7 @@ import aiosmtplib
 from regia_shared.logs import get_logger
 
 from ..config import NotifierSettings
-from ..domain.addresses import mailbox
+from ..domain.addresses import Mailbox, mailbox
 from ..domain.retry import Undeliverable
 from .mime import compose, one_line
 
@@ -65,8 +77,26 @@ class SmtpMailer:
         IDNA A-labels (its local part is ASCII: the settings refuse another)."""
         return mailbox(parseaddr(self._settings.smtp_from)[1]).envelope
 
-    async def send(self, recipient: str, message: bytes) -> None:
+    async def send(self, recipient: str, message: bytes, *, deadline: float | None = None) -> None:
+        """One message, over by `deadline` (event-loop time) if given: waiting for a session,
+        connecting and the whole exchange count."""
         to = mailbox(recipient)  # an unusable address is Undeliverable before any connection
+        if deadline is None:
+            await self._send(recipient, to, message)
+            return
+        limit = max(0.0, deadline - asyncio.get_running_loop().time())
+        timeout = asyncio.timeout_at(deadline)
+        try:
+            async with timeout:
+                await self._send(recipient, to, message)
+        except TimeoutError:
+            if not timeout.expired():
+                raise  # a step's own time limit (aiosmtplib), said as such
+            raise aiosmtplib.SMTPTimeoutError(
+                f"no complete SMTP exchange within the {limit:.3g} s time limit: cut so that the "
+                "delivery's claim outlasts the send") from None
+
+    async def _send(self, recipient: str, to: Mailbox, message: bytes) -> None:
         options = ["SMTPUTF8"] if to.smtputf8 else []
         async with self._slots:
             session, reused = await self._session()
@@ -90,7 +120,9 @@ class SmtpMailer:
                     self._idle.append((session, time.monotonic()))  # nothing was sent on it
                     raise
                 except BaseException:
-                    session.close()  # an error leaves the session in an unknown state
+                    # An error leaves the session in an unknown state; so does a cut at the
+                    # deadline (a cancellation, a BaseException), mid-reply as it may be.
+                    session.close()
                     raise
                 self._idle.append((session, time.monotonic()))
                 return
@@ -149,6 +181,9 @@ async def _quit(session: aiosmtplib.SMTP) -> None:
         await asyncio.wait_for(session.quit(), 2.0)
     except (*SEND_ERRORS, asyncio.TimeoutError):
         session.close()
+    except BaseException:
+        session.close()  # cut mid-goodbye (a send's deadline): out of the pool already, closed too
+        raise
 
 
 def describe(error: BaseException) -> str:
