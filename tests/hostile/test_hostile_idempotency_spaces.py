@@ -13,6 +13,7 @@ import pytest
 from regia_shared import db
 from regia_shared.db import create_pool, migrate
 
+from ..support.figures import record
 from ..support.funding_api import commitment, counts, issue_key
 from ..support.infra import Database
 
@@ -53,6 +54,8 @@ async def test_a_key_used_for_a_single_event_and_for_a_batch_names_two_requests(
     spaces = await database.fetch("funding", "SELECT idempotency_key, space FROM idempotency_keys"
                                              " ORDER BY idempotency_key, space")
     assert [tuple(r) for r in spaces] == [("k", "batch"), ("k", "single"), ("same", "single")]
+    record("hostile http: one Idempotency-Key for a single request and a batch", inputs=7, requests=7,
+           euros_lost=0)
 
 
 async def test_keys_recorded_before_the_upgrade_stay_valid_in_the_space_their_answer_shows(

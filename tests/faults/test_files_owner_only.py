@@ -72,7 +72,7 @@ def test_the_embedded_postgresql_and_its_log_are_owner_only(tmp_path: Path) -> N
             server.restart()
     finally:
         server.stop()
-    record("embedded postgres files owner-only", faults=0, euros_lost=0)
+    record("embedded postgres files owner-only", faults=1, euros_lost=0)
 
 
 def test_caught_mails_are_owner_only_also_those_of_an_earlier_run(tmp_path: Path) -> None:
@@ -90,7 +90,7 @@ def test_caught_mails_are_owner_only_also_those_of_an_earlier_run(tmp_path: Path
     caught = [p for p in folder.glob("*.eml") if p != old]
     assert len(caught) == 1 and b"ada@example.org" in caught[0].read_bytes()
     assert mode(folder) == 0o700 and mode(caught[0]) == 0o600 and mode(old) == 0o600
-    record("caught mails owner-only", faults=0, euros_lost=0)
+    record("caught mails owner-only", faults=1, euros_lost=0)
 
 
 def test_a_managed_child_logs_to_an_owner_only_file_and_creates_owner_only_files(tmp_path: Path) -> None:
@@ -125,4 +125,4 @@ def test_regia_up_keeps_its_data_dir_to_its_owner(tmp_path: Path) -> None:
         assert found == [], (found, up.output[-2000:])
     finally:
         up.stop_everything()
-    record("regia up data dir owner-only", faults=0, euros_lost=0)
+    record("regia up data dir owner-only", faults=1, euros_lost=0)
