@@ -9,8 +9,12 @@ set, their defaults being only good for one machine; regia/deploy_settings.py ch
 deployment files (docker-compose.yml, deploy/k8s) against them.
 """
 
-from pydantic import Field, SecretStr
+from datetime import date
+
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from . import fiscal
 
 
 class ServiceSettings(BaseSettings):
@@ -72,3 +76,13 @@ class ServiceSettings(BaseSettings):
         "(Python's default is 700; see regia_shared.gc_tuning)")
     log_level: str = "INFO"
     log_json: bool = True
+    # Funding's year-end roll-over and the objectives' annual review close fiscal years;
+    # both read "today" here, so one setting pins it for both (regia_shared.fiscal).
+    today: date | None = Field(
+        None, validation_alias=AliasChoices("REGIA_TODAY"),
+        description="Pins the date taken as today when a fiscal year is closed (roll-over, "
+        "annual review; tests and drills); unset, today's date in Europe/Rome")
+
+    def fiscal_today(self) -> date:
+        """Today, for closing years: the pinned date, or the date in Rome."""
+        return fiscal.today(self.today)

@@ -2,7 +2,6 @@ from datetime import date
 
 from pydantic import AliasChoices, Field
 
-from regia_shared import fiscal
 from regia_shared.settings import ServiceSettings
 
 
@@ -24,11 +23,3 @@ class FundingSettings(ServiceSettings):
         1000, ge=1, validation_alias=AliasChoices("REGIA_FUNDING_RATE_BURST"),
         description="Events a key may send at once before the per-second rate applies; "
         "at least the largest batch (1,000 events), or a batch that size is refused with 413")
-    today: date | None = Field(
-        None, validation_alias=AliasChoices("REGIA_TODAY"),
-        description="Pins the date the service takes as today when it closes a fiscal year "
-        "(tests and drills); unset, today's date in Europe/Rome")
-
-    def fiscal_today(self) -> date:
-        """Today, for closing years: the pinned date, or the date in Rome."""
-        return fiscal.today(self.today)
