@@ -1,4 +1,4 @@
-"""The core path of DESIGN.md with every service as its own process: a region cuts its
+"""The core path of docs/architecture.md with every service as its own process: a region cuts its
 commitment, the objective falls below its threshold, and the lead reads it in an e-mail
 delivered to a real SMTP server, within seconds."""
 

@@ -1,4 +1,4 @@
-"""The coverage and status rules of DESIGN.md, as plain functions."""
+"""The coverage and status rules of docs/domain.md ("Coverage and status"), as plain functions."""
 
 from hypothesis import given
 from hypothesis import strategies as st
