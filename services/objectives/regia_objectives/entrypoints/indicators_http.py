@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 
 from regia_shared.auth import require_admin
 
-from .. import indicators as use_cases
+from ..service_layer import indicators as use_cases
 from ..adapters import indicators, milestones
 from ..domain.indicators import DefineIndicator, Indicator, RecordMeasurement, SetTarget
 from ..domain.milestones import ChangeMilestone, DefineMilestone, Milestone, status_of

@@ -11,8 +11,8 @@ from regia_shared.money import Cents
 
 from ..domain.commands import ONE_LINE, FiscalYear, ObjectiveId
 from ..domain.tree import Node, NodeKind
-from ..node_edits import add_node, change_node, remove_node
-from ..projection import Cause
+from ..service_layer.node_edits import add_node, change_node, remove_node
+from ..service_layer.projection import Cause
 
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)]
 

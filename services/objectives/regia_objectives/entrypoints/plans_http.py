@@ -14,9 +14,9 @@ from ..adapters import coverage
 from ..adapters import plans as plans_adapter
 from ..domain.coverage import YearCoverage, roll_up
 from ..domain.tree import Node, Plan
-from ..plans import PlanInvalid, import_plan, read_plan
-from ..projection import Cause
-from .http import year_json
+from ..service_layer.plans import PlanInvalid, import_plan, read_plan
+from ..service_layer.projection import Cause
+from .objectives_http import year_json
 
 MAX_PLAN_FILE_BYTES = 2 * 1024 * 1024
 YAML = "application/yaml"

@@ -15,9 +15,9 @@ from regia_shared.money import format_euro
 
 from ..domain.coverage import percent
 from ..domain.review import ReviewItem, compare, summary
-from ..plans import read_plan
-from ..projection import Cause
-from ..reviews import close_review, closed_review, review_items
+from ..service_layer.plans import read_plan
+from ..service_layer.projection import Cause
+from ..service_layer.reviews import close_review, closed_review, review_items
 
 _TEMPLATES = Environment(loader=PackageLoader("regia_objectives", "templates"),
                          autoescape=select_autoescape(["html", "j2"]))

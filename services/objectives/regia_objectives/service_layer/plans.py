@@ -13,10 +13,10 @@ import asyncpg
 from regia_shared import outbox, topics
 from regia_shared.refusal import Refused
 
-from .adapters import allocations, objectives, plans
-from .adapters.objectives import ObjectiveRecord
-from .domain.tree import Node, NodeKind, Plan, Problem, problems_of
-from .handlers import defined_event
+from ..adapters import allocations, objectives, plans
+from ..adapters.objectives import ObjectiveRecord
+from ..domain.tree import Node, NodeKind, Plan, Problem, problems_of
+from .objectives import defined_event
 from .projection import Cause, recompute
 
 

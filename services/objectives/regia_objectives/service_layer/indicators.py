@@ -14,11 +14,11 @@ from regia_shared.events.envelope import Envelope, EventPayload
 from regia_shared.events.objectives import IndicatorMeasured, MilestoneReached
 from regia_shared.refusal import Refused
 
-from .adapters import indicators, milestones
-from .adapters.indicators import TreeNode
-from .domain.indicators import Indicator, Measurement, check_measurement, check_target, check_targets
-from .domain.milestones import Milestone, check_reached_on, days_late
-from .domain.progress import (
+from ..adapters import indicators, milestones
+from ..adapters.indicators import TreeNode
+from ..domain.indicators import Indicator, Measurement, check_measurement, check_target, check_targets
+from ..domain.milestones import Milestone, check_reached_on, days_late
+from ..domain.progress import (
     NodeProgress,
     Progress,
     as_decimal,

@@ -14,8 +14,8 @@ from regia_shared.events.envelope import Envelope
 from regia_shared.events.plans import AnnualReviewClosed
 from regia_shared.refusal import Refused
 
-from .adapters import coverage, reviews
-from .domain.review import ReviewItem, snapshot, summary
+from ..adapters import coverage, reviews
+from ..domain.review import ReviewItem, snapshot, summary
 from .indicators import progress_for_review
 from .plans import PlanNotFound, read_plan
 from .projection import PRODUCER, Cause

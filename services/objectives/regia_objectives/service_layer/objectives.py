@@ -8,11 +8,9 @@ from regia_shared.events.envelope import Envelope
 from regia_shared.events.objectives import ObjectiveDefined, YearNeed
 from regia_shared.refusal import Refused
 
-from .adapters import allocations, objectives
-from .adapters.objectives import ObjectiveRecord
-from .projection import PRODUCER, Cause, apply_funding_events, recompute
-
-__all__ = ["Cause", "apply_funding_events", "define_objective", "set_need", "defined_event"]
+from ..adapters import allocations, objectives
+from ..adapters.objectives import ObjectiveRecord
+from .projection import PRODUCER, Cause, recompute
 
 
 class ObjectiveConflict(Refused):

@@ -11,7 +11,8 @@ from ..adapters import allocations, coverage, objectives, plans
 from ..adapters.objectives import ObjectiveRecord
 from ..domain.commands import DefineObjective, SetNeed
 from ..domain.coverage import YearCoverage, percent
-from ..handlers import Cause, define_objective, set_need
+from ..service_layer.objectives import define_objective, set_need
+from ..service_layer.projection import Cause
 
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)]
 

@@ -8,7 +8,7 @@ import asyncpg
 
 from regia_shared.refusal import Refused
 
-from .domain.tree import Node, NodeKind
+from ..domain.tree import Node, NodeKind
 from .plans import Imported, import_plan_in, lock_plan, read_plan_in
 from .projection import Cause
 
