@@ -16,6 +16,7 @@ from regia_shared.auth import require_admin
 
 from ..service_layer import indicators as use_cases
 from ..adapters import indicators, milestones
+from ..domain.errors import IndicatorNotFound, ObjectiveNotFound
 from ..domain.indicators import DefineIndicator, Indicator, RecordMeasurement, SetTarget
 from ..domain.milestones import ChangeMilestone, DefineMilestone, Milestone, status_of
 from ..domain.progress import decimal_text, end_of, indicator_figures, latest, progress_figures, progress_in
@@ -66,7 +67,7 @@ async def _indicator(request: Request, indicator_id: str, as_of: date | None = N
     async with request.app.state.runtime.pool.acquire() as conn:
         found = await indicators.get(conn, indicator_id)
         if found is None:
-            raise use_cases.IndicatorNotFound(f"no indicator {indicator_id!r}", "indicator_id")
+            raise IndicatorNotFound(f"no indicator {indicator_id!r}", "indicator_id")
         targets = (await indicators.targets(conn, [indicator_id]))[indicator_id]
         measured = (await indicators.measurements(conn, [indicator_id]))[indicator_id]
     return {**_definition(found), "targets": [_against(found, targets, measured, y, as_of) for y in targets],
@@ -117,7 +118,7 @@ def indicators_router() -> APIRouter:
     async def list_indicators(request: Request, objective_id: Id) -> list[dict]:
         async with request.app.state.runtime.pool.acquire() as conn:
             if not await indicators.node_exists(conn, objective_id):
-                raise use_cases.NodeNotFound(f"no objective {objective_id!r}", "objective_id")
+                raise ObjectiveNotFound(f"no objective {objective_id!r}", "objective_id")
             found = await indicators.of_nodes(conn, [objective_id])
         return [await _indicator(request, i.indicator_id) for i in found]
 
@@ -169,7 +170,7 @@ def indicators_router() -> APIRouter:
         """Milestones by due date, each with its status as of `as_of` (default today)."""
         async with request.app.state.runtime.pool.acquire() as conn:
             if not await indicators.node_exists(conn, objective_id):
-                raise use_cases.NodeNotFound(f"no objective {objective_id!r}", "objective_id")
+                raise ObjectiveNotFound(f"no objective {objective_id!r}", "objective_id")
             found = await milestones.of_node(conn, objective_id)
         return [_milestone(m, as_of or date.today()) for m in found]
 

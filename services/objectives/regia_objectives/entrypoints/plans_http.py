@@ -9,12 +9,13 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 
 from regia_shared.auth import require_admin
 
-from .. import planfile
-from ..adapters import coverage
+from ..adapters import coverage, planfile
 from ..adapters import plans as plans_adapter
 from ..domain.coverage import YearCoverage, roll_up
-from ..domain.tree import Node, Plan
-from ..service_layer.plans import PlanInvalid, import_plan, read_plan
+from ..domain.errors import PlanFileInvalid, PlanInvalid
+from ..domain.plan_file import PlanFile
+from ..domain.tree import Node, Plan, Problem
+from ..service_layer.plans import import_plan, read_plan
 from ..service_layer.projection import Cause
 from .objectives_http import year_json
 
@@ -34,13 +35,13 @@ def plans_router() -> APIRouter:
         problem reported at once."""
         body = await request.body()
         if len(body) > MAX_PLAN_FILE_BYTES:
-            raise PlanInvalid([planfile.Problem("body", f"the file is over {MAX_PLAN_FILE_BYTES} bytes")])
+            raise PlanInvalid([Problem("body", f"the file is over {MAX_PLAN_FILE_BYTES} bytes")])
         try:
             # Parsing a large file takes seconds of CPU: keep it off the event loop.
             parsed = await asyncio.to_thread(planfile.read_plan, body.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise PlanInvalid([planfile.Problem("body", "the file is not UTF-8 text")]) from exc
-        except planfile.PlanFileInvalid as exc:
+            raise PlanInvalid([Problem("body", "the file is not UTF-8 text")]) from exc
+        except PlanFileInvalid as exc:
             raise PlanInvalid(list(exc.problems)) from exc
         done = await import_plan(request.app.state.runtime.pool, parsed.plan, parsed.nodes,
                                  Cause(correlation_id or secrets.token_hex(16)))
@@ -51,7 +52,7 @@ def plans_router() -> APIRouter:
     async def export_plan_file(request: Request, plan_id: str) -> Response:
         """The plan as a plan file: importing it back changes nothing."""
         plan, nodes, leads = await read_plan(request.app.state.runtime.pool, plan_id)
-        text = planfile.write_plan(planfile.PlanFile(plan, nodes, leads))
+        text = planfile.write_plan(PlanFile(plan, nodes, leads))
         return Response(text, media_type=YAML,
                         headers={"Content-Disposition": f'attachment; filename="{plan_id}.yaml"'})
 

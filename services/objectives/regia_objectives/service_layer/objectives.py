@@ -6,19 +6,11 @@ import asyncpg
 from regia_shared import outbox, topics
 from regia_shared.events.envelope import Envelope
 from regia_shared.events.objectives import ObjectiveDefined, YearNeed
-from regia_shared.refusal import Refused
 
 from ..adapters import allocations, objectives
 from ..adapters.objectives import ObjectiveRecord
+from ..domain.errors import ObjectiveConflict, ObjectiveNotFound
 from .projection import PRODUCER, Cause, recompute
-
-
-class ObjectiveConflict(Refused):
-    status, code = 409, "objective_exists"
-
-
-class ObjectiveNotFound(Refused):
-    status, code = 404, "objective_not_found"
 
 
 def defined_event(objective: ObjectiveRecord, correlation_id: str | None) -> Envelope:
