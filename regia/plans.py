@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 import typer
 
-from regia_objectives.planfile import MAX_BYTES, PlanFile, PlanFileInvalid, demo_plans, read_plan
+from regia_objectives.adapters.planfile import MAX_BYTES, demo_plans, read_plan
+from regia_objectives.domain.errors import PlanFileInvalid
+from regia_objectives.domain.plan_file import PlanFile
 
 from .admin import AdminError, ServiceClient, admin_token_from_env, problem, segment
 from .keys import reported

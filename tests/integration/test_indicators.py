@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from regia_objectives.app import create_app
 from regia_objectives.entrypoints.indicators_http import indicators_router
-from regia_objectives.indicators import progress_for_review
+from regia_objectives.service_layer.indicators import progress_for_review
 from regia_shared import topics
 
 from ..support import kafka

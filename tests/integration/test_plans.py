@@ -9,7 +9,8 @@ import pytest
 
 from regia_objectives.app import create_app
 from regia_objectives.domain.tree import Node, NodeKind, Plan
-from regia_objectives.planfile import PlanFile, read_plan, write_plan
+from regia_objectives.adapters.planfile import read_plan, write_plan
+from regia_objectives.domain.plan_file import PlanFile
 from regia_shared import topics
 from regia_shared.levels import GovernmentLevel
 

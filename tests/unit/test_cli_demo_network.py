@@ -9,7 +9,7 @@ import httpx
 from regia.demo import PARTNERS
 from regia.demo_network import MARE, MEMBERS, NETWORK, load_network
 from regia.plans import DEMO_PARTNERS
-from regia_objectives.planfile import demo_plans, read_plan
+from regia_objectives.adapters.planfile import demo_plans, read_plan
 from regia_partners.domain.commands import FormNetwork, JoinNetwork, RegisterPartner
 
 

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from regia.cli import app
 from regia.embedded.process import free_port
-from regia_objectives.planfile import demo_plans, read_plan
+from regia_objectives.adapters.planfile import demo_plans, read_plan
 
 runner = CliRunner()
 TOKEN = "a-secret-admin-token"

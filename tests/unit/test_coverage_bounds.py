@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from regia_objectives.domain.coverage import (
     MAX_COVERAGE_BP,
     Allocation,
-    TotalTooLarge,
     coverage_bp,
     percent,
     roll_up,
@@ -17,6 +16,7 @@ from regia_objectives.domain.coverage import (
     within_bounds,
     year_coverage,
 )
+from regia_objectives.domain.errors import TotalTooLarge
 from regia_shared.events.objectives import CoverageStatus as S
 from regia_shared.money import MAX_CENTS
 

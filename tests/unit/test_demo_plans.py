@@ -3,7 +3,8 @@
 import pytest
 
 from regia_objectives.domain.tree import Node, NodeKind
-from regia_objectives.planfile import PlanFile, demo_plans, read_plan, write_plan
+from regia_objectives.adapters.planfile import demo_plans, read_plan, write_plan
+from regia_objectives.domain.plan_file import PlanFile
 
 PARTNERS = {"comune-spezia", "provincia-spezia", "regione-liguria"}  # what `regia demo load` registers
 

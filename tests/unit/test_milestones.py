@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 
+from regia_objectives.domain.errors import InvalidMilestoneData
 from regia_objectives.domain.milestones import (
-    InvalidMilestoneData,
     Milestone,
     MilestoneStatus,
     check_reached_on,

@@ -5,7 +5,7 @@ objective-year carries the cause of a version that counted."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from regia_objectives.projection import newest_of_batch
+from regia_objectives.service_layer.projection import newest_of_batch
 from regia_shared.consumer import Received
 from regia_shared.events.registry import parse_payload
 

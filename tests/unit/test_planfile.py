@@ -6,7 +6,9 @@ import textwrap
 import pytest
 
 from regia_objectives.domain.tree import Node, NodeKind, Plan
-from regia_objectives.planfile import PlanFile, PlanFileInvalid, read_plan, write_plan
+from regia_objectives.adapters.planfile import read_plan, write_plan
+from regia_objectives.domain.errors import PlanFileInvalid
+from regia_objectives.domain.plan_file import PlanFile
 
 PLAN = textwrap.dedent("""\
     id: pgs-2008

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from regia_objectives.planfile import MAX_BYTES, PlanFileInvalid, read_plan
+from regia_objectives.adapters.planfile import MAX_BYTES, read_plan
+from regia_objectives.domain.errors import PlanFileInvalid
 
 VALID_HEAD = "id: p\ntitle: t\nterritory: x\nfirst_year: 2020\nlast_year: 2030\n"
 

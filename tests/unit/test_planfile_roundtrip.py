@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from regia_objectives.domain.tree import Node, NodeKind, Plan
-from regia_objectives.planfile import PlanFile, PlanFileInvalid, read_plan, write_plan
+from regia_objectives.adapters.planfile import read_plan, write_plan
+from regia_objectives.domain.errors import PlanFileInvalid
+from regia_objectives.domain.plan_file import PlanFile
 from regia_shared.money import MAX_CENTS
 
 slugs = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,24}", fullmatch=True)

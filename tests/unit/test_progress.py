@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from regia_objectives.domain.errors import InvalidIndicatorData
 from regia_objectives.domain.indicators import (
     Direction,
     Indicator,
-    InvalidIndicatorData,
     Measurement,
     check_measurement,
     check_target,

@@ -5,15 +5,15 @@ from fastapi import FastAPI
 from regia_shared import topics
 from regia_shared.runtime import ServiceRuntime
 
+from .adapters.metrics import ObjectivesMetrics
 from .config import ObjectivesSettings
 from .entrypoints import consumers
-from .entrypoints.http import objectives_router
 from .entrypoints.indicators_http import indicators_router
 from .entrypoints.nodes_http import nodes_router
+from .entrypoints.objectives_http import objectives_router
 from .entrypoints.plans_http import plans_router
+from .entrypoints.rebuild_http import rebuild_router
 from .entrypoints.reviews_http import reviews_router
-from .metrics import ObjectivesMetrics
-from .rebuild import rebuild_router
 
 
 def create_app(settings: ObjectivesSettings | None = None) -> FastAPI:

@@ -68,3 +68,8 @@ async def lines_of(conn: asyncpg.Connection, objective_id: str) -> list[dict]:
         " line_version FROM line_allocations WHERE objective_id = $1 ORDER BY fiscal_year, line_id",
         objective_id)
     return [dict(r) for r in rows]
+
+
+async def count(conn: asyncpg.Connection) -> int:
+    lines: int = await conn.fetchval("SELECT count(*) FROM line_allocations")
+    return lines

@@ -89,3 +89,21 @@ async def of_plan(conn: asyncpg.Connection, plan_id: str) -> dict[str, list[Year
     for r in rows:
         found.setdefault(r["objective_id"], []).append(_coverage(r))
     return found
+
+
+async def lock_all(conn: asyncpg.Connection) -> None:
+    """Until the transaction ends, no other rebuild and no consumer batch writes coverage."""
+    await conn.execute("LOCK TABLE coverage IN EXCLUSIVE MODE")
+
+
+async def delete_all(conn: asyncpg.Connection) -> None:
+    await conn.execute("DELETE FROM coverage")
+
+
+async def every_key(conn: asyncpg.Connection) -> list[tuple[str, int]]:
+    """Every (objective, year) that has money, a need or a coverage row, in key order."""
+    rows = await conn.fetch(
+        "SELECT objective_id, fiscal_year FROM line_allocations"
+        " UNION SELECT objective_id, fiscal_year FROM objective_needs"
+        " UNION SELECT objective_id, fiscal_year FROM coverage ORDER BY 1, 2")
+    return [(r["objective_id"], r["fiscal_year"]) for r in rows]

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from regia_shared.events.objectives import CoverageStatus
 from regia_shared.money import MAX_CENTS
-from regia_shared.refusal import Refused
+
+from .errors import TotalTooLarge
 
 FULL_BP = 10_000
 # Coverage in basis points saturates here: 10^14 bp is ten billion per cent, past which a
@@ -23,12 +24,6 @@ FULL_BP = 10_000
 # stays exact in a JSON number read by JavaScript (below 2**53). The status never depends
 # on it: it is decided on cents.
 MAX_COVERAGE_BP = MAX_CENTS
-
-
-class TotalTooLarge(Refused):
-    """A total of a node for a year would exceed what the coverage events can carry."""
-
-    status, code = 422, "total_too_large"
 
 
 def status_of(need_cents: int, committed_cents: int, threshold_pct: int) -> CoverageStatus:

@@ -12,9 +12,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from regia_shared.refusal import Refused
-
 from .commands import FiscalYear, ObjectiveId
+from .errors import InvalidIndicatorData
 
 
 class Direction(StrEnum):
@@ -40,10 +39,6 @@ class Measurement:
     value: Decimal
     source: str | None = None
     comment: str | None = None
-
-
-class InvalidIndicatorData(Refused):
-    status, code = 422, "invalid_indicator_data"
 
 
 def check_target(indicator: Indicator, fiscal_year: int, value: Decimal, *,

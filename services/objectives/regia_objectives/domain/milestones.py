@@ -10,9 +10,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from regia_shared.refusal import Refused
-
 from .commands import ObjectiveId
+from .errors import InvalidMilestoneData
 from .indicators import IsoDate, Text
 
 
@@ -30,10 +29,6 @@ class Milestone:
     due_on: date
     description: str | None = None
     reached_on: date | None = None
-
-
-class InvalidMilestoneData(Refused):
-    status, code = 422, "invalid_milestone_data"
 
 
 def status_of(milestone: Milestone, as_of: date) -> MilestoneStatus:

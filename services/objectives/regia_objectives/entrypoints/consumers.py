@@ -15,7 +15,7 @@ from regia_shared.events.partners import ObjectiveLeadAssigned
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters import plans
-from ..projection import apply_funding_events
+from ..service_layer.projection import apply_funding_events
 
 FUNDING_TYPES = [m.event_type() for m in FUNDING_LINE_EVENTS]
 

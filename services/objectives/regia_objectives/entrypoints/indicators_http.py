@@ -8,17 +8,28 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, TypeVar
 
+import asyncpg
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from regia_shared.auth import require_admin
+from regia_shared.dependencies import DatabasePool
 
-from .. import indicators as use_cases
 from ..adapters import indicators, milestones
+from ..domain.errors import IndicatorNotFound, ObjectiveNotFound
 from ..domain.indicators import DefineIndicator, Indicator, RecordMeasurement, SetTarget
 from ..domain.milestones import ChangeMilestone, DefineMilestone, Milestone, status_of
 from ..domain.progress import decimal_text, end_of, indicator_figures, latest, progress_figures, progress_in
+from ..service_layer.indicators import (
+    SubtreeProgress,
+    define_indicator,
+    define_milestone,
+    record_measurement,
+    set_target,
+    subtree_progress,
+    update_milestone,
+)
 
 M = TypeVar("M", bound=BaseModel)
 Id = Annotated[str, Path(max_length=100)]
@@ -60,13 +71,13 @@ def _milestone(m: Milestone, as_of: date) -> dict:
             "status": status_of(m, as_of).value, "as_of": as_of}
 
 
-async def _indicator(request: Request, indicator_id: str, as_of: date | None = None) -> dict:
+async def _indicator(pool: asyncpg.Pool, indicator_id: str, as_of: date | None = None) -> dict:
     """The definition, every target with its progress (as of the end of its year, or
     `as_of` if earlier) and every measurement."""
-    async with request.app.state.runtime.pool.acquire() as conn:
+    async with pool.acquire() as conn:
         found = await indicators.get(conn, indicator_id)
         if found is None:
-            raise use_cases.IndicatorNotFound(f"no indicator {indicator_id!r}", "indicator_id")
+            raise IndicatorNotFound(f"no indicator {indicator_id!r}", "indicator_id")
         targets = (await indicators.targets(conn, [indicator_id]))[indicator_id]
         measured = (await indicators.measurements(conn, [indicator_id]))[indicator_id]
     return {**_definition(found), "targets": [_against(found, targets, measured, y, as_of) for y in targets],
@@ -88,7 +99,7 @@ def _against(i: Indicator, targets: dict, measured: list, year: int, as_of: date
             "actual": figures["actual"], "progress": figures["progress"]}
 
 
-def _tree(found: use_cases.SubtreeProgress, node_id: str, children_of: dict, seen: set) -> dict:
+def _tree(found: SubtreeProgress, node_id: str, children_of: dict, seen: set) -> dict:
     seen.add(node_id)
     node, rolled = next(n for n in found.nodes if n.node_id == node_id), found.rolled[node_id]
     return {"objective_id": node_id, "title": node.title, "kind": node.kind, "weight": node.weight,
@@ -104,50 +115,48 @@ def indicators_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["indicators"])
 
     @router.post("/objectives/{objective_id}/indicators", status_code=201, dependencies=ADMIN)
-    async def post_indicator(request: Request, objective_id: Id, response: Response,
+    async def post_indicator(pool: DatabasePool, objective_id: Id, response: Response,
                              command: Annotated[DefineIndicator, Depends(body(DefineIndicator))]) -> dict:
         """Define an indicator on a node, with its baseline and first targets."""
-        created = await use_cases.define_indicator(
-            request.app.state.runtime.pool, command.indicator(objective_id),
-            {t.fiscal_year: t.value for t in command.targets})
+        created = await define_indicator(pool, command.indicator(objective_id),
+                                         {t.fiscal_year: t.value for t in command.targets})
         response.status_code = 201 if created else 200
-        return await _indicator(request, command.indicator_id)
+        return await _indicator(pool, command.indicator_id)
 
     @router.get("/objectives/{objective_id}/indicators")
-    async def list_indicators(request: Request, objective_id: Id) -> list[dict]:
-        async with request.app.state.runtime.pool.acquire() as conn:
+    async def list_indicators(pool: DatabasePool, objective_id: Id) -> list[dict]:
+        async with pool.acquire() as conn:
             if not await indicators.node_exists(conn, objective_id):
-                raise use_cases.NodeNotFound(f"no objective {objective_id!r}", "objective_id")
+                raise ObjectiveNotFound(f"no objective {objective_id!r}", "objective_id")
             found = await indicators.of_nodes(conn, [objective_id])
-        return [await _indicator(request, i.indicator_id) for i in found]
+        return [await _indicator(pool, i.indicator_id) for i in found]
 
     @router.get("/indicators/{indicator_id}")
-    async def get_indicator(request: Request, indicator_id: Id, as_of: AsOf = None) -> dict:
-        return await _indicator(request, indicator_id, as_of)
+    async def get_indicator(pool: DatabasePool, indicator_id: Id, as_of: AsOf = None) -> dict:
+        return await _indicator(pool, indicator_id, as_of)
 
     @router.put("/indicators/{indicator_id}/targets/{fiscal_year}", dependencies=ADMIN)
-    async def put_target(request: Request, indicator_id: Id, fiscal_year: Year,
+    async def put_target(pool: DatabasePool, indicator_id: Id, fiscal_year: Year,
                          command: Annotated[SetTarget, Depends(body(SetTarget))]) -> dict:
-        await use_cases.set_target(request.app.state.runtime.pool, indicator_id, fiscal_year, command.value)
-        return await _indicator(request, indicator_id)
+        await set_target(pool, indicator_id, fiscal_year, command.value)
+        return await _indicator(pool, indicator_id)
 
     @router.post("/indicators/{indicator_id}/measurements", status_code=201, dependencies=ADMIN)
-    async def post_measurement(request: Request, indicator_id: Id, response: Response,
+    async def post_measurement(pool: DatabasePool, indicator_id: Id, response: Response,
                                command: Annotated[RecordMeasurement, Depends(body(RecordMeasurement))],
                                correlation_id: CorrelationId = None) -> dict:
         """Record an actual value; the same value for the same date again changes nothing."""
-        created = await use_cases.record_measurement(
-            request.app.state.runtime.pool, indicator_id, command.measurement(), date.today(),
-            _cause(correlation_id))
+        created = await record_measurement(pool, indicator_id, command.measurement(), date.today(),
+                                           _cause(correlation_id))
         response.status_code = 201 if created else 200
-        return await _indicator(request, indicator_id)
+        return await _indicator(pool, indicator_id)
 
     @router.get("/objectives/{objective_id}/progress")
-    async def get_progress(request: Request, objective_id: Id,
+    async def get_progress(pool: DatabasePool, objective_id: Id,
                            year: Annotated[int, Query(ge=1990, le=2100)], as_of: AsOf = None) -> dict:
         """The node's progress towards `year`'s targets, rolled up from its whole subtree."""
         when = as_of or end_of(year)
-        found = await use_cases.subtree_progress(request.app.state.runtime.pool, objective_id, year, when)
+        found = await subtree_progress(pool, objective_id, year, when)
         children_of: dict[str, list[str]] = {}
         for n in sorted(found.nodes, key=lambda n: (n.position, n.node_id)):  # as the plan reads
             if n.parent_id is not None:
@@ -155,30 +164,29 @@ def indicators_router() -> APIRouter:
         return {"fiscal_year": year, "as_of": when, **_tree(found, objective_id, children_of, set())}
 
     @router.post("/objectives/{objective_id}/milestones", status_code=201, dependencies=ADMIN)
-    async def post_milestone(request: Request, objective_id: Id, response: Response,
+    async def post_milestone(pool: DatabasePool, objective_id: Id, response: Response,
                              command: Annotated[DefineMilestone, Depends(body(DefineMilestone))],
                              correlation_id: CorrelationId = None) -> dict:
         milestone = command.milestone(objective_id)
-        created = await use_cases.define_milestone(request.app.state.runtime.pool, milestone,
-                                                   date.today(), _cause(correlation_id))
+        created = await define_milestone(pool, milestone, date.today(), _cause(correlation_id))
         response.status_code = 201 if created else 200
         return _milestone(milestone, date.today())
 
     @router.get("/objectives/{objective_id}/milestones")
-    async def list_milestones(request: Request, objective_id: Id, as_of: AsOf = None) -> list[dict]:
+    async def list_milestones(pool: DatabasePool, objective_id: Id, as_of: AsOf = None) -> list[dict]:
         """Milestones by due date, each with its status as of `as_of` (default today)."""
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             if not await indicators.node_exists(conn, objective_id):
-                raise use_cases.NodeNotFound(f"no objective {objective_id!r}", "objective_id")
+                raise ObjectiveNotFound(f"no objective {objective_id!r}", "objective_id")
             found = await milestones.of_node(conn, objective_id)
         return [_milestone(m, as_of or date.today()) for m in found]
 
     @router.patch("/milestones/{milestone_id}", dependencies=ADMIN)
-    async def patch_milestone(request: Request, milestone_id: Id,
+    async def patch_milestone(pool: DatabasePool, milestone_id: Id,
                               command: Annotated[ChangeMilestone, Depends(body(ChangeMilestone))],
                               correlation_id: CorrelationId = None) -> dict:
-        changed = await use_cases.update_milestone(request.app.state.runtime.pool, milestone_id,
-                                                   command.changes(), date.today(), _cause(correlation_id))
+        changed = await update_milestone(pool, milestone_id, command.changes(), date.today(),
+                                         _cause(correlation_id))
         return _milestone(changed, date.today())
 
     return router

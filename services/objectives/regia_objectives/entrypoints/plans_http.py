@@ -8,15 +8,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Request, Response
 
 from regia_shared.auth import require_admin
+from regia_shared.dependencies import DatabasePool
 
-from .. import planfile
-from ..adapters import coverage
-from ..adapters import plans as plans_adapter
+from ..adapters import coverage, planfile, plans
 from ..domain.coverage import YearCoverage, roll_up
-from ..domain.tree import Node, Plan
-from ..plans import PlanInvalid, import_plan, read_plan
-from ..projection import Cause
-from .http import year_json
+from ..domain.errors import PlanFileInvalid, PlanInvalid
+from ..domain.plan_file import PlanFile
+from ..domain.tree import Node, Plan, Problem
+from ..service_layer.plans import import_plan, read_plan
+from ..service_layer.projection import Cause
+from .objectives_http import year_json
 
 MAX_PLAN_FILE_BYTES = 2 * 1024 * 1024
 YAML = "application/yaml"
@@ -28,42 +29,42 @@ def plans_router() -> APIRouter:
     @router.post("/plans/import", dependencies=[Depends(require_admin)])
     async def import_plan_file(
         request: Request,
+        pool: DatabasePool,
         correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)] = None,
     ) -> dict:
         """Create or update a whole plan from its YAML file: all or nothing, with every
         problem reported at once."""
         body = await request.body()
         if len(body) > MAX_PLAN_FILE_BYTES:
-            raise PlanInvalid([planfile.Problem("body", f"the file is over {MAX_PLAN_FILE_BYTES} bytes")])
+            raise PlanInvalid([Problem("body", f"the file is over {MAX_PLAN_FILE_BYTES} bytes")])
         try:
             # Parsing a large file takes seconds of CPU: keep it off the event loop.
             parsed = await asyncio.to_thread(planfile.read_plan, body.decode("utf-8"))
         except UnicodeDecodeError as exc:
-            raise PlanInvalid([planfile.Problem("body", "the file is not UTF-8 text")]) from exc
-        except planfile.PlanFileInvalid as exc:
+            raise PlanInvalid([Problem("body", "the file is not UTF-8 text")]) from exc
+        except PlanFileInvalid as exc:
             raise PlanInvalid(list(exc.problems)) from exc
-        done = await import_plan(request.app.state.runtime.pool, parsed.plan, parsed.nodes,
+        done = await import_plan(pool, parsed.plan, parsed.nodes,
                                  Cause(correlation_id or secrets.token_hex(16)))
         return {"plan_id": done.plan_id, "created": done.created, "updated": done.updated,
                 "unchanged": done.unchanged, "removed": done.removed}
 
     @router.get("/plans/{plan_id}/export", response_class=Response)
-    async def export_plan_file(request: Request, plan_id: str) -> Response:
+    async def export_plan_file(pool: DatabasePool, plan_id: str) -> Response:
         """The plan as a plan file: importing it back changes nothing."""
-        plan, nodes, leads = await read_plan(request.app.state.runtime.pool, plan_id)
-        text = planfile.write_plan(planfile.PlanFile(plan, nodes, leads))
+        plan, nodes, leads = await read_plan(pool, plan_id)
+        text = planfile.write_plan(PlanFile(plan, nodes, leads))
         return Response(text, media_type=YAML,
                         headers={"Content-Disposition": f'attachment; filename="{plan_id}.yaml"'})
 
     @router.get("/plans")
-    async def list_plans(request: Request) -> list[dict]:
-        async with request.app.state.runtime.pool.acquire() as conn:
-            return await plans_adapter.listing(conn)
+    async def list_plans(pool: DatabasePool) -> list[dict]:
+        async with pool.acquire() as conn:
+            return await plans.listing(conn)
 
     @router.get("/plans/{plan_id}")
-    async def get_plan(request: Request, plan_id: str) -> dict:
+    async def get_plan(pool: DatabasePool, plan_id: str) -> dict:
         """The plan and its tree; each node with its coverage per year (its subtree's)."""
-        pool = request.app.state.runtime.pool
         plan, nodes, leads = await read_plan(pool, plan_id)
         async with pool.acquire() as conn:
             years = await coverage.of_plan(conn, plan_id)

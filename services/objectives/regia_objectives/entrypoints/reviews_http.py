@@ -7,17 +7,18 @@ import json
 import secrets
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from regia_shared.auth import require_admin
+from regia_shared.dependencies import DatabasePool, Runtime
 from regia_shared.money import format_euro
 
 from ..domain.coverage import percent
 from ..domain.review import ReviewItem, compare, summary
-from ..plans import read_plan
-from ..projection import Cause
-from ..reviews import close_review, closed_review, review_items
+from ..service_layer.plans import read_plan
+from ..service_layer.projection import Cause
+from ..service_layer.reviews import close_review, closed_review, review_items
 
 _TEMPLATES = Environment(loader=PackageLoader("regia_objectives", "templates"),
                          autoescape=select_autoescape(["html", "j2"]))
@@ -36,26 +37,23 @@ def reviews_router() -> APIRouter:
     router = APIRouter(prefix="/v1/plans/{plan_id}/reviews", tags=["annual review"])
 
     @router.post("/{fiscal_year}", status_code=201, dependencies=[Depends(require_admin)])
-    async def close(request: Request, plan_id: str, fiscal_year: PathYear,
+    async def close(pool: DatabasePool, runtime: Runtime, plan_id: str, fiscal_year: PathYear,
                     correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None) -> dict:
         """Close the year, once it has ended: freeze every node's figures and publish the review."""
-        runtime = request.app.state.runtime
-        items = await close_review(runtime.pool, plan_id, fiscal_year, "admin",
+        items = await close_review(pool, plan_id, fiscal_year, "admin",
                                    Cause(correlation_id or secrets.token_hex(16)), runtime.settings.fiscal_today())
         return {"plan_id": plan_id, "fiscal_year": fiscal_year, **summary(items)}
 
     @router.get("/compare")
-    async def compare_years(request: Request, plan_id: str, earlier: Annotated[int, Query(alias="from", ge=1990, le=2100)],
+    async def compare_years(pool: DatabasePool, plan_id: str, earlier: Annotated[int, Query(alias="from", ge=1990, le=2100)],
                             later: Annotated[int, Query(alias="to", ge=1990, le=2100)]) -> dict:
-        pool = request.app.state.runtime.pool
         a, b = await review_items(pool, plan_id, earlier), await review_items(pool, plan_id, later)
         return {"plan_id": plan_id, "from": earlier, "to": later,
                 "totals": {"from": summary(a), "to": summary(b)}, "nodes": compare(a, b)}
 
     @router.get("/{fiscal_year}", response_model=None)
-    async def read(request: Request, plan_id: str, fiscal_year: PathYear,
+    async def read(pool: DatabasePool, plan_id: str, fiscal_year: PathYear,
                    format: Literal["json", "csv", "html"] = "json") -> Response | dict:
-        pool = request.app.state.runtime.pool
         closed_at, items = await closed_review(pool, plan_id, fiscal_year)
         if format == "csv":
             return Response(_csv(items), media_type="text/csv; charset=utf-8", headers={

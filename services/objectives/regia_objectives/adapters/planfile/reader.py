@@ -10,12 +10,13 @@ from collections import defaultdict
 
 from pydantic import ValidationError
 
-from ..domain.tree import Plan, Problem, problems_of
+from ...domain.errors import PlanFileInvalid
+from ...domain.plan_file import PlanFile
+from ...domain.plan_paths import Loc, Locator
+from ...domain.plan_schema import NODE_FIELDS, PLAN_FIELDS, PlanDocument
+from ...domain.plan_skeleton import Placed, nodes_of, plan_of
+from ...domain.tree import Plan, Problem, problems_of
 from . import safeyaml
-from .model import PlanFile, PlanFileInvalid
-from .paths import Loc, Locator
-from .schema import NODE_FIELDS, PLAN_FIELDS, PlanDocument
-from .skeleton import Placed, nodes_of, plan_of
 
 MAX_PROBLEMS = 1000  # a hostile file could otherwise make the refusal larger than itself
 

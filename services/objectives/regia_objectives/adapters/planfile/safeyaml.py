@@ -24,9 +24,9 @@ try:  # libyaml scans and parses about three times faster; composing stays ours,
 except ImportError:  # a PyYAML built without libyaml: the same checks, slower
     _FastParser = None
 
-from ..domain.tree import Problem
-from .model import PlanFileInvalid
-from .paths import ROOT, Loc, Locator
+from ...domain.errors import PlanFileInvalid
+from ...domain.plan_paths import ROOT, Loc, Locator
+from ...domain.tree import Problem
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40  # a real plan file nests about 10 deep (4 node kinds, their children, needs)

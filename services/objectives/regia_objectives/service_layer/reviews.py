@@ -12,29 +12,13 @@ import asyncpg
 from regia_shared import fiscal, outbox, topics
 from regia_shared.events.envelope import Envelope
 from regia_shared.events.plans import AnnualReviewClosed
-from regia_shared.refusal import Refused
 
-from .adapters import coverage, reviews
-from .domain.review import ReviewItem, snapshot, summary
+from ..adapters import coverage, reviews
+from ..domain.errors import ReviewAlreadyClosed, ReviewNotFound, YearNotEnded, YearOutsidePlan
+from ..domain.review import ReviewItem, snapshot, summary
 from .indicators import progress_for_review
-from .plans import PlanNotFound, read_plan
+from .plans import read_plan
 from .projection import PRODUCER, Cause
-
-
-class ReviewAlreadyClosed(Refused):
-    status, code = 409, "review_closed"
-
-
-class ReviewNotFound(Refused):
-    status, code = 404, "review_not_found"
-
-
-class YearOutsidePlan(Refused):
-    status, code = 422, "year_outside_plan"
-
-
-class YearNotEnded(Refused):
-    status, code = 422, "year_not_ended"
 
 
 async def close_review(pool: asyncpg.Pool, plan_id: str, fiscal_year: int, closed_by: str,
@@ -76,5 +60,3 @@ async def closed_review(pool: asyncpg.Pool, plan_id: str, fiscal_year: int) -> t
             raise ReviewNotFound(f"no closed {fiscal_year} review of {plan_id!r}", "fiscal_year")
         return closed["closed_at"].isoformat(timespec="minutes"), await reviews.items(conn, plan_id, fiscal_year)
 
-
-__all__ = ["PlanNotFound", "close_review", "closed_review", "review_items"]

@@ -12,13 +12,13 @@ import asyncpg
 from regia_shared import outbox, topics
 from regia_shared.events.envelope import Envelope, EventPayload
 from regia_shared.events.objectives import IndicatorMeasured, MilestoneReached
-from regia_shared.refusal import Refused
 
-from .adapters import indicators, milestones
-from .adapters.indicators import TreeNode
-from .domain.indicators import Indicator, Measurement, check_measurement, check_target, check_targets
-from .domain.milestones import Milestone, check_reached_on, days_late
-from .domain.progress import (
+from ..adapters import indicators, milestones
+from ..adapters.indicators import TreeNode
+from ..domain.errors import AlreadyRecorded, IndicatorNotFound, MilestoneNotFound, ObjectiveNotFound
+from ..domain.indicators import Indicator, Measurement, check_measurement, check_target, check_targets
+from ..domain.milestones import Milestone, check_reached_on, days_late
+from ..domain.progress import (
     NodeProgress,
     Progress,
     as_decimal,
@@ -34,22 +34,6 @@ from .domain.progress import (
 PRODUCER = "objectives"
 
 
-class NodeNotFound(Refused):
-    status, code = 404, "objective_not_found"
-
-
-class IndicatorNotFound(Refused):
-    status, code = 404, "indicator_not_found"
-
-
-class MilestoneNotFound(Refused):
-    status, code = 404, "milestone_not_found"
-
-
-class AlreadyRecorded(Refused):
-    status, code = 409, "conflict"
-
-
 async def _publish(conn: asyncpg.Connection, payload: EventPayload, key: str, correlation_id: str) -> None:
     await outbox.append(conn, topics.OBJECTIVES, [
         Envelope.wrap(payload, key=key, producer=PRODUCER, correlation_id=correlation_id)])
@@ -57,7 +41,7 @@ async def _publish(conn: asyncpg.Connection, payload: EventPayload, key: str, co
 
 async def _node(conn: asyncpg.Connection, objective_id: str) -> None:
     if not await indicators.node_exists(conn, objective_id):
-        raise NodeNotFound(f"no objective {objective_id!r}", "objective_id")
+        raise ObjectiveNotFound(f"no objective {objective_id!r}", "objective_id")
 
 
 async def _indicator(conn: asyncpg.Connection, indicator_id: str) -> Indicator:
@@ -205,7 +189,7 @@ async def subtree_progress(pool: asyncpg.Pool, node_id: str, fiscal_year: int, a
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         nodes = await indicators.subtree(conn, node_id)
         if not nodes:
-            raise NodeNotFound(f"no objective {node_id!r}", "objective_id")
+            raise ObjectiveNotFound(f"no objective {node_id!r}", "objective_id")
         figures = await _figures(conn, [n.node_id for n in nodes], fiscal_year, as_of)
     rolled = roll_up(node_id, {n.node_id: n.parent_id for n in nodes},
                      {n.node_id: n.weight for n in nodes}, figures.progress)

@@ -12,8 +12,8 @@ converts nothing but the kind's name into NodeKind.
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..domain.tree import Node, NodeKind, Plan
-from .paths import Loc
+from .plan_paths import Loc
+from .tree import Node, NodeKind, Plan
 
 Clean = Callable[[Loc], bool]  # True when the schema found no problem at or under this path
 

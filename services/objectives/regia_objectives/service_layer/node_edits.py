@@ -6,23 +6,10 @@ from dataclasses import replace
 
 import asyncpg
 
-from regia_shared.refusal import Refused
-
-from .domain.tree import Node, NodeKind
+from ..domain.errors import HasChildren, NodeExists, NodeNotFound
+from ..domain.tree import Node, NodeKind
 from .plans import Imported, import_plan_in, lock_plan, read_plan_in
 from .projection import Cause
-
-
-class NodeNotFound(Refused):
-    status, code = 404, "node_not_found"
-
-
-class NodeExists(Refused):
-    status, code = 409, "node_exists"
-
-
-class HasChildren(Refused):
-    status, code = 409, "node_has_children"
 
 
 async def add_node(pool: asyncpg.Pool, plan_id: str, node: Node, cause: Cause) -> Imported:

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, S
 
 from regia_shared.money import Cents
 
-from ..domain.tree import NodeKind
+from .tree import NodeKind
 
 SLUG = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 REFUSED_CATEGORIES = {"Cc", "Cs", "Zl", "Zp"}  # controls, lone surrogates, line/paragraph separators

@@ -16,15 +16,17 @@
 
 `read_plan` checks everything and reports every problem at once; `write_plan` writes what
 `read_plan` reads back equal. `demo_plans()` gives the La Spezia demo dataset.
+
+This package is the adapter between YAML text (and the demo files shipped as package data)
+and the domain: what a plan file holds (domain.plan_file.PlanFile), its schema
+(domain.plan_schema), the paths that locate a problem in it (domain.plan_paths), the
+tolerant reading of its tree (domain.plan_skeleton) and its refusal
+(domain.errors.PlanFileInvalid) are pure, and live in the domain.
 """
 
-from ..domain.tree import Problem
 from .demos import demo_plans
-from .model import PlanFile, PlanFileInvalid
 from .reader import read_plan
 from .safeyaml import MAX_BYTES
-from .schema import NodeDocument, PlanDocument
 from .writer import write_plan
 
-__all__ = ["MAX_BYTES", "NodeDocument", "PlanDocument", "PlanFile", "PlanFileInvalid", "Problem",
-           "demo_plans", "read_plan", "write_plan"]
+__all__ = ["MAX_BYTES", "demo_plans", "read_plan", "write_plan"]

@@ -18,11 +18,11 @@ from regia_shared.events.funding import FundingLineChanged
 from regia_shared.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
 from regia_shared.events.plans import SingleLevelDependencyDetected
 
-from .adapters import allocations, coverage, objectives
-from .adapters.objectives import ObjectiveRecord
-from .domain.coverage import YearCoverage, dominant_level, roll_up, within_bounds, year_coverage
-from .domain.lines import LineState, latest_per_line
-from .domain.tree import ancestors
+from ..adapters import allocations, coverage, objectives
+from ..adapters.objectives import ObjectiveRecord
+from ..domain.coverage import YearCoverage, dominant_level, roll_up, within_bounds, year_coverage
+from ..domain.lines import LineState, latest_per_line
+from ..domain.tree import ancestors
 
 PRODUCER = "objectives"
 Key = tuple[str, int]

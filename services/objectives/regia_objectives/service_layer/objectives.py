@@ -6,21 +6,11 @@ import asyncpg
 from regia_shared import outbox, topics
 from regia_shared.events.envelope import Envelope
 from regia_shared.events.objectives import ObjectiveDefined, YearNeed
-from regia_shared.refusal import Refused
 
-from .adapters import allocations, objectives
-from .adapters.objectives import ObjectiveRecord
-from .projection import PRODUCER, Cause, apply_funding_events, recompute
-
-__all__ = ["Cause", "apply_funding_events", "define_objective", "set_need", "defined_event"]
-
-
-class ObjectiveConflict(Refused):
-    status, code = 409, "objective_exists"
-
-
-class ObjectiveNotFound(Refused):
-    status, code = 404, "objective_not_found"
+from ..adapters import allocations, objectives
+from ..adapters.objectives import ObjectiveRecord
+from ..domain.errors import ObjectiveConflict, ObjectiveNotFound
+from .projection import PRODUCER, Cause, recompute
 
 
 def defined_event(objective: ObjectiveRecord, correlation_id: str | None) -> Envelope:

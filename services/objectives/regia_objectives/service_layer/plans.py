@@ -11,26 +11,13 @@ from dataclasses import dataclass
 import asyncpg
 
 from regia_shared import outbox, topics
-from regia_shared.refusal import Refused
 
-from .adapters import allocations, objectives, plans
-from .adapters.objectives import ObjectiveRecord
-from .domain.tree import Node, NodeKind, Plan, Problem, problems_of
-from .handlers import defined_event
+from ..adapters import allocations, objectives, plans
+from ..adapters.objectives import ObjectiveRecord
+from ..domain.errors import PlanInvalid, PlanNotFound
+from ..domain.tree import Node, NodeKind, Plan, Problem, problems_of
+from .objectives import defined_event
 from .projection import Cause, recompute
-
-
-class PlanInvalid(Refused):
-    status, code = 422, "plan_invalid"
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.details = [{"field": p.where, "message": p.message} for p in problems]
-        super().__init__("; ".join(f"{p.where}: {p.message}" for p in problems),
-                         problems[0].where if problems else None)
-
-
-class PlanNotFound(Refused):
-    status, code = 404, "plan_not_found"
 
 
 @dataclass(frozen=True)

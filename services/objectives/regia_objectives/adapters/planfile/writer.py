@@ -10,8 +10,8 @@ from collections.abc import Callable
 
 import yaml
 
-from ..domain.tree import Node
-from .model import PlanFile
+from ...domain.plan_file import PlanFile
+from ...domain.tree import Node
 
 HEADER = ("# Regia plan file: a plan and its tree (VISION > PROGRAMME > OBJECTIVE > ACTION).\n"
           "# needs: budget need per fiscal year in integer euro cents; lead: the partner id.\n")
