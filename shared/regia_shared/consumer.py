@@ -100,10 +100,17 @@ class Polling:
         return cls(settings.kafka_session_timeout_ms, settings.kafka_fetch_max_wait_ms,
                    settings.kafka_poll_timeout_ms, settings.consumer_max_attempts)
 
+    @property
+    def heartbeat_interval_ms(self) -> int:
+        """A quarter of the session timeout, at least a second, and never more than a third
+        (Kafka's rule: a member must get at least three heartbeats in before the broker
+        gives up on it), so a short session timeout still leaves room for two missed."""
+        return min(max(1000, self.session_timeout_ms // 4), self.session_timeout_ms // 3)
+
     def options(self) -> dict[str, int]:
         """Keyword arguments of faststream's `broker.subscriber(..., batch=True)`."""
         return {"session_timeout_ms": self.session_timeout_ms,
-                "heartbeat_interval_ms": max(1000, self.session_timeout_ms // 4),
+                "heartbeat_interval_ms": self.heartbeat_interval_ms,
                 "fetch_max_wait_ms": self.fetch_max_wait_ms, "batch_timeout_ms": self.batch_timeout_ms}
 
 
