@@ -52,7 +52,7 @@ class WebhookSender:
 
     async def send(self, delivery: ClaimedDelivery, *, deadline: float | None = None) -> None:
         """One call, over within the time limit, or by `deadline` (event-loop time) if that
-        comes first: the dispatcher's claim must outlast the call (see dispatching)."""
+        comes first: the dispatcher's claim must outlast the call (see service_layer.dispatching)."""
         loop = asyncio.get_running_loop()
         limit = self._timeout_s if deadline is None else min(self._timeout_s, deadline - loop.time())
         timeout = asyncio.timeout(max(0.0, limit))

@@ -15,11 +15,11 @@ from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters import objectives_seen
-from ..alerting import AlertPlanner, Planned
-from ..metrics import NotifierMetrics
+from ..adapters.metrics import NotifierMetrics
 from ..domain.occurrences import Occurrence
-from ..occurring import occurrence_of
-from ..projection import PARTNER_EVENTS, project_objective_defined, project_partner_events
+from ..service_layer.alert_planning import AlertPlanner, Planned
+from ..service_layer.occurrence_lookup import occurrence_of
+from ..service_layer.projection import PARTNER_EVENTS, project_objective_defined, project_partner_events
 
 log = get_logger(__name__)
 

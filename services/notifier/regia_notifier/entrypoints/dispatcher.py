@@ -17,10 +17,10 @@ from regia_shared.runtime import ServiceRuntime
 from ..adapters.smtp import SmtpMailer
 from ..adapters.webhook_http import WebhookSender
 from ..adapters.webhooks import SecretBox
+from ..adapters.metrics import NotifierMetrics
 from ..config import NotifierSettings
-from ..dispatching import Dispatch
 from ..domain.retry import RetryPolicy
-from ..metrics import NotifierMetrics
+from ..service_layer.dispatching import Dispatch
 
 log = get_logger(__name__)
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from regia_shared.auth import require_admin
 
 from ..adapters import audiences, digests, objectives_seen, rules
-from ..digesting import send_digests
+from ..service_layer.digest_sending import send_digests
 from ..domain.rules import ROLE_AUDIENCES, RULE_ID, Audience, Rule, RuleSpec
 
 RuleId = Annotated[str, Path(pattern=RULE_ID, description="letters, digits, '.', '_' or '-'")]

@@ -13,9 +13,9 @@ import asyncpg
 from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
-from .adapters import webhooks
-from .adapters.webhooks import SecretBox
-from .config import NotifierSettings
+from ..adapters import webhooks
+from ..adapters.webhooks import SecretBox
+from ..config import NotifierSettings
 
 log = get_logger(__name__)
 

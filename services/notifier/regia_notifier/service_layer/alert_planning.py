@@ -14,11 +14,11 @@ import asyncpg
 
 from regia_shared.events.envelope import Envelope
 
-from .adapters import audiences, deliveries, digests, directory, rules, webhooks
-from .domain.digest import next_digest_at
-from .domain.occurrences import LineRevoked, Occurrence
-from .domain.planning import AlertPlan, Cause, plan_alerts, subject_objective
-from .domain.rules import Audience, Rule, matching
+from ..adapters import audiences, deliveries, digests, directory, rules, webhooks
+from ..domain.digest import next_digest_at
+from ..domain.occurrences import LineRevoked, Occurrence
+from ..domain.planning import AlertPlan, Cause, plan_alerts, subject_objective
+from ..domain.rules import Audience, Rule, matching
 
 
 @dataclass(frozen=True)
