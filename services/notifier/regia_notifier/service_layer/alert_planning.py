@@ -1,43 +1,31 @@
-"""Planning the alerts of a batch's occurrences, inside the consumer's transaction: the rules
-that match, the partners they reach, the people and endpoints of those partners, and
-then deliveries (sent by the dispatcher) or digest entries, written with the inbox
-record of the cause event, so a redelivered event plans nothing twice."""
+"""Planning the alerts of a batch's events, inside the consumer's transaction: each event
+becomes an occurrence (completed from the projections), then the rules that match, the
+partners they reach, the people and endpoints of those partners, and then deliveries
+(sent by the dispatcher) or digest entries, written with the inbox record of the cause
+event, so a redelivered event plans nothing twice. Who hears of what, and how, is decided
+by domain.planning; this reads what it needs and writes what it decided."""
 
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from datetime import time
-from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
 
+from regia_shared.consumer import Received
 from regia_shared.events.envelope import Envelope
+from regia_shared.events.objectives import ObjectiveCoverageChanged, ObjectiveDefined
+from regia_shared.logs import get_logger
 
-from ..adapters import audiences, deliveries, digests, directory, rules, webhooks
+from ..adapters import audiences, deliveries, digests, directory, objectives_seen, rules, webhooks
+from ..adapters.metrics import NotifierMetrics
 from ..domain.digest import next_digest_at
 from ..domain.occurrences import LineRevoked, Occurrence
-from ..domain.planning import AlertPlan, Cause, plan_alerts, subject_objective
+from ..domain.planning import AlertPlan, Cause, Planned, plan_alerts, planned, reached_partners
 from ..domain.rules import Audience, Rule, matching
+from .occurrence_lookup import occurrence_of
+from .projection import project_objective_defined
 
-
-@dataclass(frozen=True)
-class Planned:
-    trigger: str
-    objective_id: str | None
-    rules: tuple[str, ...]  # the rules that matched
-    partners: tuple[str, ...]  # the partners they reached
-    recipients: int = 0  # people and endpoints told, now or in a digest, new or planned before
-    new_by_channel: dict[str, int] = field(default_factory=dict)  # "digest" counts queued alerts
-
-    @property
-    def addressed(self) -> bool:
-        """Whether anyone was there to tell (or nobody needed to be: no rule matched)."""
-        return not self.rules or self.recipients > 0
-
-    @property
-    def new(self) -> int:
-        return sum(self.new_by_channel.values())
+log = get_logger(__name__)
 
 
 class AlertPlanner:
@@ -49,6 +37,28 @@ class AlertPlanner:
 
     def __init__(self, digest_at: time, zone: ZoneInfo) -> None:
         self._digest_at, self._zone = digest_at, zone
+
+    async def plan_events(self, conn: asyncpg.Connection, events: Sequence[Received]) -> list[Planned]:
+        """The use case of the objectives' and funding subscribers: a batch of their events,
+        in order, each an objective's definition (recorded), or an occurrence to plan."""
+        # Every coverage change is recorded, drop or not (the next is measured against it),
+        # for the whole batch at once.
+        changes = [e for e in events if isinstance(e.payload, ObjectiveCoverageChanged)]
+        before = dict(zip(map(id, changes), await objectives_seen.swap_committed(conn, [
+            (e.payload.objective_id, e.payload.fiscal_year, e.payload.committed_cents) for e in changes  # type: ignore[attr-defined]
+        ]), strict=True))
+        found: list[tuple[Occurrence, Received]] = []
+        for event in events:
+            if isinstance(event.payload, ObjectiveDefined):
+                await project_objective_defined(conn, event.payload)
+                continue
+            occurrence = await occurrence_of(conn, event.payload, before.get(id(event)))
+            if occurrence is not None:
+                found.append((occurrence, event))
+        plans = await self.plan_all(conn, [(o, e.envelope) for o, e in found])
+        for plan, (_, event) in zip(plans, found, strict=True):
+            _log(plan, event)
+        return plans
 
     async def plan_all(self, conn: asyncpg.Connection,
                        occurrences: Sequence[tuple[Occurrence, Envelope]]) -> list[Planned]:
@@ -76,37 +86,37 @@ class AlertPlanner:
                 digest_due_at=next_digest_at(envelope.occurred_at, self._digest_at, self._zone)))
         new_deliveries = await deliveries.add(conn, [d for p in plans if p for d in p.deliveries])
         new_digest = await digests.add(conn, [d for p in plans if p for d in p.digest])
-        return [self._planned(o, m, to, plan, new_deliveries, new_digest)
+        return [planned(o, m, to, plan, new_deliveries, new_digest)
                 for (o, _), m, to, plan in zip(occurrences, matched, reached, plans, strict=True)]
-
-    @staticmethod
-    def _planned(occurrence: Occurrence, matched: list[Rule], reached: dict[str, tuple[str, ...]],
-                 plan: AlertPlan | None, new_deliveries: set[UUID], new_digest: set[tuple[UUID, str]]) -> Planned:
-        planned = Planned(occurrence.trigger.value, subject_objective(occurrence),
-                          tuple(r.rule_id for r in matched), tuple(sorted(reached)))
-        if plan is None:
-            return planned
-        new = {channel: sum(d.delivery_id in new_deliveries for d in plan.deliveries if d.channel == channel)
-               for channel in ("email", "webhook")}
-        new["digest"] = sum((d.cause_event_id, d.email) in new_digest for d in plan.digest)
-        return Planned(planned.trigger, planned.objective_id, planned.rules, planned.partners,
-                       len(plan.deliveries) + len(plan.digest), new)
 
     @staticmethod
     async def _reached(conn: asyncpg.Connection, occurrence: Occurrence, matched: list[Rule],
                        envelope: Envelope, held: dict[str, list[tuple[str, Audience]]]) -> dict[str, tuple[str, ...]]:
         """Partner id → the rules that reached it."""
-        reached: dict[str, set[str]] = defaultdict(set)
-        for rule in matched:
-            wanted = set(rule.audience)
-            for objective_id in occurrence.objective_ids:
-                for partner, role in held.get(objective_id, ()):
-                    if role in wanted:
-                        reached[partner].add(rule.rule_id)
-            if Audience.NETWORK_MEMBERS in wanted:
-                on = envelope.occurred_at.date()
-                for partner in await audiences.network_members(conn, occurrence.objective_ids, on):
-                    reached[partner].add(rule.rule_id)
-            if Audience.LINE_INSTITUTION in wanted and isinstance(occurrence, LineRevoked):
-                reached[occurrence.institution_id].add(rule.rule_id)
-        return {partner: tuple(sorted(ids)) for partner, ids in reached.items()}
+        members: list[str] = []
+        if any(Audience.NETWORK_MEMBERS in rule.audience for rule in matched):
+            members = await audiences.network_members(conn, occurrence.objective_ids,
+                                                      envelope.occurred_at.date())
+        return reached_partners(occurrence, matched, held, members)
+
+
+def count_planned(metrics: NotifierMetrics, plans: Sequence[Planned]) -> None:
+    """Count what a batch planned. Called after the batch's transaction committed: a batch
+    rolled back and redelivered is counted once, when it finally commits."""
+    for plan in plans:
+        if plan.addressed:
+            for channel, new in plan.new_by_channel.items():
+                metrics.planned.labels(channel).inc(new)
+        else:
+            metrics.unaddressed.inc()
+
+
+def _log(plan: Planned, event: Received) -> None:
+    context = {"trigger": plan.trigger, "objective_id": plan.objective_id,
+               "event_id": str(event.envelope.event_id), "rules": list(plan.rules)}
+    if not plan.addressed:
+        log.warning("alert with nobody to tell", **context, partners=list(plan.partners),
+                    reason="no partner holds the rules' audiences" if not plan.partners
+                    else "their contacts and endpoints want none of it")
+    elif plan.rules:
+        log.info("alerts planned", **context, partners=list(plan.partners), new=plan.new_by_channel)
