@@ -39,7 +39,7 @@ from regia_shared.logs import get_logger
 
 from ..config import NotifierSettings
 from ..domain.addresses import Mailbox, mailbox
-from ..domain.retry import Undeliverable
+from ..domain.errors import Undeliverable
 from .mime import compose, one_line
 
 __all__ = ["SEND_ERRORS", "SmtpMailer", "SmtpUtf8Unsupported", "compose", "describe", "one_line"]
@@ -52,6 +52,8 @@ SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
 _DROPPED = (aiosmtplib.SMTPServerDisconnected, ConnectionError)
 
 
+# Here, not in domain.errors: what the server offers is the adapter's to know; to the domain
+# it is one more Undeliverable.
 class SmtpUtf8Unsupported(Undeliverable):
     """The recipient's address needs SMTPUTF8 and the server does not offer it."""
 

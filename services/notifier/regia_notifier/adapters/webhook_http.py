@@ -30,6 +30,7 @@ REPLY_READ_LIMIT = 4 * 1024  # bytes of an error reply read at most: 200 charact
 ERROR_TEXT_CHARS = 200  # of an error reply's body, kept in the attempt's error
 
 
+# Adapter-internal, not in domain.errors: a failed call, retried like a network error; no domain rule refuses it.
 class WebhookError(Exception):
     """A webhook attempt that failed without a network error: a non-2xx reply, an
     endpoint since removed, or no key to decrypt its secret."""

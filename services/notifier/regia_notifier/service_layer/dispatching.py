@@ -39,7 +39,8 @@ from ..adapters.smtp import SEND_ERRORS, SmtpMailer, compose, describe
 from ..adapters.webhook_http import SEND_ERRORS as WEBHOOK_ERRORS
 from ..adapters.webhook_http import WebhookError, WebhookSender
 from ..domain.delivery import ClaimedDelivery, Concluded
-from ..domain.retry import SEND_SHARE_OF_LEASE, AttemptOutcome, RetryPolicy, Undeliverable
+from ..domain.errors import Undeliverable
+from ..domain.retry import SEND_SHARE_OF_LEASE, AttemptOutcome, RetryPolicy
 from . import outcome_recording
 from .outcome_recording import Tried
 

@@ -25,6 +25,7 @@ LOCK = "regia_notifier.rewrap_webhook_secrets"
 _NAMED = 20  # webhook ids named in the error; the rest are counted
 
 
+# Here, not in domain.errors: a start-up failure of the key setting (operations), not a domain refusal.
 class UnreadableSecrets(RuntimeError):
     """Stored webhook secrets that none of the configured keys opens."""
 
