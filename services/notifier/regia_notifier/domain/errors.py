@@ -1,7 +1,7 @@
 """Every refusal the notifier's domain raises. Pure.
 
 Failures that are not the domain's stay where they arise, each saying why: a webhook call
-that failed (adapters.webhook_http.WebhookError), an SMTP server without SMTPUTF8
+that failed (adapters.webhook_sender.WebhookError), an SMTP server without SMTPUTF8
 (adapters.smtp.SmtpUtf8Unsupported), stored secrets no key opens at start-up
 (service_layer.secret_rewrapping.UnreadableSecrets).
 """

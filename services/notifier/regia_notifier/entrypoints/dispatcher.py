@@ -15,7 +15,7 @@ from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters.smtp import SmtpMailer
-from ..adapters.webhook_http import WebhookSender
+from ..adapters.webhook_sender import WebhookSender
 from ..adapters.webhooks import SecretBox
 from ..adapters.metrics import NotifierMetrics
 from ..config import NotifierSettings

@@ -34,10 +34,9 @@ import asyncpg
 from regia_shared.batching import Batcher
 from regia_shared.logs import get_logger
 
-from ..adapters import deliveries
-from ..adapters.smtp import SEND_ERRORS, SmtpMailer, compose, describe
-from ..adapters.webhook_http import SEND_ERRORS as WEBHOOK_ERRORS
-from ..adapters.webhook_http import WebhookError, WebhookSender
+from ..adapters import deliveries, smtp, webhook_sender
+from ..adapters.smtp import SmtpMailer, compose, describe
+from ..adapters.webhook_sender import WebhookError, WebhookSender
 from ..domain.delivery import ClaimedDelivery, Concluded
 from ..domain.errors import Undeliverable
 from ..domain.retry import SEND_SHARE_OF_LEASE, AttemptOutcome, RetryPolicy
@@ -107,7 +106,7 @@ class Dispatch:
             outcome, error = AttemptOutcome.SENT, None
         except Undeliverable as exc:  # no retry can cure it: dead now, saying why
             outcome, error, permanent = AttemptOutcome.FAILED, describe(exc), True
-        except SEND_ERRORS + WEBHOOK_ERRORS as exc:
+        except smtp.SEND_ERRORS + webhook_sender.SEND_ERRORS as exc:
             outcome, error = AttemptOutcome.FAILED, describe(exc)
         except Exception as exc:
             # A bug (say, a message that cannot be composed) is still a failed attempt on
