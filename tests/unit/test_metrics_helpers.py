@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
-from regia_notifier.metrics import since_origin
+from regia_notifier.adapters.metrics import since_origin
 from regia_objectives.adapters.metrics import by_status, plan_figures
 from regia_shared.events.envelope import Envelope
 from regia_shared.events.partners import ObjectiveLeadAssigned

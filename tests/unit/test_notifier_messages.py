@@ -9,9 +9,9 @@ from email import errors, message_from_bytes, message_from_string, policy
 import pytest
 
 from regia_notifier.adapters.smtp import compose
-from regia_notifier.domain.addresses import UnusableAddress, mailbox
-from regia_notifier.domain.retry import Undeliverable
+from regia_notifier.domain.addresses import mailbox
 from regia_notifier.domain.delivery import ClaimedDelivery
+from regia_notifier.domain.errors import Undeliverable, UnusableAddress
 from regia_notifier.domain.messages import DigestSection, Language, Rendered, render_alert, render_digest
 from regia_notifier.domain.occurrences import (FundingDrop, LineRevoked, Occurrence, ReviewClosed,
                                                StatusChange)

@@ -7,7 +7,7 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from regia_notifier.adapters.webhook_http import _first_bytes
+from regia_notifier.adapters.webhook_sender import _first_bytes
 from regia_notifier.config import NotifierSettings
 
 

@@ -5,15 +5,17 @@ from fastapi import FastAPI
 from regia_shared import topics
 from regia_shared.runtime import ServiceRuntime
 
-from .alerting import AlertPlanner
+from .adapters.metrics import NotifierMetrics
 from .config import NotifierSettings
 from .entrypoints import consumers
 from .entrypoints.digest_job import digest_job
 from .entrypoints.dispatcher import dispatcher_job
-from .entrypoints.http import deliveries_router, webhooks_router
-from .entrypoints.rules_http import digests_router, rules_router
-from .metrics import NotifierMetrics
-from .rewrapping import rewrap_secrets
+from .entrypoints.deliveries_http import deliveries_router
+from .entrypoints.digests_http import digests_router
+from .entrypoints.rules_http import rules_router
+from .entrypoints.webhooks_http import webhooks_router
+from .service_layer.alert_planning import AlertPlanner
+from .service_layer.secret_rewrapping import rewrap_secrets
 
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:

@@ -8,7 +8,8 @@ from pydantic_core import PydanticCustomError, ValidationError
 
 from regia_shared.settings import ServiceSettings
 
-from .domain.addresses import UnusableAddress, mailbox
+from .domain.addresses import mailbox
+from .domain.errors import UnusableAddress
 from .domain.retry import SEND_SHARE_OF_LEASE
 
 

@@ -17,7 +17,7 @@ An address with a non-ASCII local part goes out only with SMTPUTF8 (domain.addre
 to a server that does not offer it the delivery is Undeliverable, not retried.
 
 A send is over by the deadline the dispatcher gives (its claim must outlast the send, see
-dispatching): REGIA_SMTP_TIMEOUT_S bounds each step, not the whole exchange, so a server
+service_layer.dispatching): REGIA_SMTP_TIMEOUT_S bounds each step, not the whole exchange, so a server
 answering every step slowly kept a send open past the claim while the delivery was sent
 again. Cut there, the attempt has failed and is retried with back-off. Cutting is safe:
 a server takes responsibility for a message only with its 250 to the end of DATA (RFC 5321
@@ -39,7 +39,7 @@ from regia_shared.logs import get_logger
 
 from ..config import NotifierSettings
 from ..domain.addresses import Mailbox, mailbox
-from ..domain.retry import Undeliverable
+from ..domain.errors import Undeliverable
 from .mime import compose, one_line
 
 __all__ = ["SEND_ERRORS", "SmtpMailer", "SmtpUtf8Unsupported", "compose", "describe", "one_line"]
@@ -52,6 +52,8 @@ SEND_ERRORS = (aiosmtplib.SMTPException, OSError, TimeoutError)
 _DROPPED = (aiosmtplib.SMTPServerDisconnected, ConnectionError)
 
 
+# Here, not in domain.errors: what the server offers is the adapter's to know; to the domain
+# it is one more Undeliverable.
 class SmtpUtf8Unsupported(Undeliverable):
     """The recipient's address needs SMTPUTF8 and the server does not offer it."""
 

@@ -17,7 +17,8 @@ class SecretBox:
 
     REGIA_NOTIFIER_SECRETS_KEY is one key, or while a key is being replaced a comma-
     separated list, newest first: the first seals, any of them opens (MultiFernet), so
-    secrets sealed under the old key keep working until they are rewrapped (rewrapping)."""
+    secrets sealed under the old key keep working until they are rewrapped
+    (service_layer.secret_rewrapping)."""
 
     def __init__(self, keys: str) -> None:
         fernets = [Fernet(k.strip()) for k in keys.split(",")]

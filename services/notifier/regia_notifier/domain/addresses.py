@@ -17,11 +17,7 @@ from dataclasses import dataclass
 
 import idna
 
-from .retry import Undeliverable
-
-
-class UnusableAddress(Undeliverable):
-    """An address that cannot be written on the wire at all: no attempt can succeed."""
+from .errors import UnusableAddress
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from .messages import Language
 from .occurrences import Trigger
+from .retry import AttemptOutcome, DeliveryStatus
 
 _NAMESPACE = uuid.UUID("5d0f3c39-3d8b-4f8e-9a47-7c1d2a6b0e11")
 
@@ -73,6 +74,15 @@ class ClaimedDelivery:
     body_html: str | None = None
     retry_from: int = 0  # the attempt count when an administrator last retried it
     origin_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Concluded:
+    """An attempt's outcome as recorded, and where it left the delivery."""
+
+    delivery: ClaimedDelivery
+    outcome: AttemptOutcome
+    status: DeliveryStatus
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,16 @@ get the occurrence as JSON, immediately (a machine has no use for a digest).
 import dataclasses
 import json
 import uuid
-from dataclasses import dataclass
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from .delivery import NewDelivery, Recipient, WebhookTarget, delivery_id
 from .messages import Rendered, render_alert
 from .messages.alerts import describe
-from .occurrences import Occurrence, ReviewClosed, Trigger
+from .occurrences import LineRevoked, Occurrence, ReviewClosed, Trigger
+from .rules import Audience, Rule
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,64 @@ class DigestEntry:
 class AlertPlan:
     deliveries: list[NewDelivery]
     digest: list[DigestEntry]
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What planning one occurrence came to: what the consumer logs and counts."""
+
+    trigger: str
+    objective_id: str | None
+    rules: tuple[str, ...]  # the rules that matched
+    partners: tuple[str, ...]  # the partners they reached
+    recipients: int = 0  # people and endpoints told, now or in a digest, new or planned before
+    new_by_channel: dict[str, int] = field(default_factory=dict)  # "digest" counts queued alerts
+
+    @property
+    def addressed(self) -> bool:
+        """Whether anyone was there to tell (or nobody needed to be: no rule matched)."""
+        return not self.rules or self.recipients > 0
+
+    @property
+    def new(self) -> int:
+        return sum(self.new_by_channel.values())
+
+
+def reached_partners(occurrence: Occurrence, matched: list[Rule],
+                     held: dict[str, list[tuple[str, Audience]]],
+                     network_members: Sequence[str]) -> dict[str, tuple[str, ...]]:
+    """Partner id → the rules that reached it. `held`: objective id → the partners holding
+    a role on it, and which; `network_members`: the partners of the objectives' networks
+    on the day of the occurrence (read only if a matched rule wants them)."""
+    reached: dict[str, set[str]] = defaultdict(set)
+    for rule in matched:
+        wanted = set(rule.audience)
+        for objective_id in occurrence.objective_ids:
+            for partner, role in held.get(objective_id, ()):
+                if role in wanted:
+                    reached[partner].add(rule.rule_id)
+        if Audience.NETWORK_MEMBERS in wanted:
+            for partner in network_members:
+                reached[partner].add(rule.rule_id)
+        if Audience.LINE_INSTITUTION in wanted and isinstance(occurrence, LineRevoked):
+            reached[occurrence.institution_id].add(rule.rule_id)
+    return {partner: tuple(sorted(ids)) for partner, ids in reached.items()}
+
+
+def planned(occurrence: Occurrence, matched: list[Rule], reached: dict[str, tuple[str, ...]],
+            plan: AlertPlan | None, new_deliveries: set[uuid.UUID],
+            new_digest: set[tuple[uuid.UUID, str]]) -> Planned:
+    """What an occurrence's plan came to, given which of its deliveries and digest entries
+    were new (the others had been planned before, by an earlier delivery of the event)."""
+    summary = Planned(occurrence.trigger.value, subject_objective(occurrence),
+                      tuple(r.rule_id for r in matched), tuple(sorted(reached)))
+    if plan is None:
+        return summary
+    new = {channel: sum(d.delivery_id in new_deliveries for d in plan.deliveries if d.channel == channel)
+           for channel in ("email", "webhook")}
+    new["digest"] = sum((d.cause_event_id, d.email) in new_digest for d in plan.digest)
+    return Planned(summary.trigger, summary.objective_id, summary.rules, summary.partners,
+                   len(plan.deliveries) + len(plan.digest), new)
 
 
 def subject_objective(occurrence: Occurrence) -> str | None:

@@ -30,13 +30,6 @@ class AttemptOutcome(StrEnum):
     ABANDONED = "ABANDONED"  # the claim expired before an outcome was recorded
 
 
-class Undeliverable(Exception):
-    """A failure no retry can cure (an address that cannot be written, a server that
-    cannot take it): the delivery is dead at once, with this as its reason, rather than
-    failing the same way until its attempts run out. An administrator can still retry the
-    dead letter once the cause is gone (say, the server now offers SMTPUTF8)."""
-
-
 @dataclass(frozen=True)
 class RetryPolicy:
     max_attempts: int
@@ -67,7 +60,7 @@ def after_attempt(attempt: int, outcome: AttemptOutcome, policy: RetryPolicy,
     """`retry_from`: the attempts already spent when an administrator last retried the
     delivery. A retried dead letter gets a fresh budget (and a fresh, short back-off):
     counting from zero would make it dead again after one more failure. `permanent`: the
-    failure was Undeliverable, so no attempt is left to spend on it."""
+    failure was Undeliverable (domain.errors), so no attempt is left to spend on it."""
     if outcome is AttemptOutcome.SENT:
         return NextStep(DeliveryStatus.DELIVERED)
     spent = attempt - retry_from

@@ -5,10 +5,11 @@ from dataclasses import asdict
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from regia_shared.auth import require_admin
+from regia_shared.dependencies import DatabasePool
 
 from ..adapters import dead_letters
 from ..adapters.dead_letters import Filters
@@ -49,7 +50,7 @@ def dead_letters_router() -> APIRouter:
 
     @router.get("")
     async def list_dead_letters(
-        request: Request,
+        pool: DatabasePool,
         channel: Channel | None = None,
         objective_id: Annotated[str | None, Query(max_length=100)] = None,
         contact_id: Annotated[str | None, Query(max_length=100)] = None,
@@ -57,14 +58,14 @@ def dead_letters_router() -> APIRouter:
     ) -> list[dict]:
         """Deliveries nobody will try again, the most recently given up first, each with
         its last error and how many attempts it had."""
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             return await dead_letters.listing(conn, Filters(channel, objective_id, contact_id), limit)
 
     @router.post("/retry")
-    async def retry_dead_letters(request: Request, asked: RetryRequest) -> dict:
+    async def retry_dead_letters(pool: DatabasePool, asked: RetryRequest) -> dict:
         """Put dead deliveries back in the queue, due now, with a fresh budget of attempts.
         Ids that are not dead (delivered, or already retried) are left alone and listed."""
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             if asked.delivery_ids is not None:
                 done = await dead_letters.retry_ids(conn, asked.delivery_ids)
             else:

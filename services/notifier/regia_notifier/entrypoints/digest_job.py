@@ -9,7 +9,7 @@ from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..config import NotifierSettings
-from ..digesting import send_digests
+from ..service_layer.digest_sending import send_digests
 
 log = get_logger(__name__)
 

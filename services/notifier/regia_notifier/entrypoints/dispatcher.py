@@ -15,12 +15,12 @@ from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters.smtp import SmtpMailer
-from ..adapters.webhook_http import WebhookSender
+from ..adapters.webhook_sender import WebhookSender
 from ..adapters.webhooks import SecretBox
+from ..adapters.metrics import NotifierMetrics
 from ..config import NotifierSettings
-from ..dispatching import Dispatch
 from ..domain.retry import RetryPolicy
-from ..metrics import NotifierMetrics
+from ..service_layer.dispatching import Dispatch
 
 log = get_logger(__name__)
 

@@ -1,15 +1,14 @@
-"""Admin API for the alert rules (data, not code) and for daily digests."""
+"""Admin API for the alert rules (data, not code), and whom their audiences reach."""
 
 from datetime import UTC, date, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
 from regia_shared.auth import require_admin
+from regia_shared.dependencies import DatabasePool
 
-from ..adapters import audiences, digests, objectives_seen, rules
-from ..digesting import send_digests
+from ..adapters import audiences, objectives_seen, rules
 from ..domain.rules import ROLE_AUDIENCES, RULE_ID, Audience, Rule, RuleSpec
 
 RuleId = Annotated[str, Path(pattern=RULE_ID, description="letters, digits, '.', '_' or '-'")]
@@ -19,36 +18,36 @@ def rules_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["rules"], dependencies=[Depends(require_admin)])
 
     @router.get("/rules")
-    async def list_rules(request: Request) -> list[Rule]:
+    async def list_rules(pool: DatabasePool) -> list[Rule]:
         """Every rule, enabled or not."""
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             return await rules.all_rules(conn)
 
     @router.get("/rules/{rule_id}")
-    async def get_rule(request: Request, rule_id: RuleId) -> Rule:
-        async with request.app.state.runtime.pool.acquire() as conn:
+    async def get_rule(pool: DatabasePool, rule_id: RuleId) -> Rule:
+        async with pool.acquire() as conn:
             found = await rules.one(conn, rule_id)
         if found is None:
             raise HTTPException(404, detail=f"no rule {rule_id}")
         return found
 
     @router.put("/rules/{rule_id}")
-    async def put_rule(request: Request, response: Response, rule_id: RuleId, spec: RuleSpec) -> Rule:
+    async def put_rule(pool: DatabasePool, response: Response, rule_id: RuleId, spec: RuleSpec) -> Rule:
         """Create or replace a rule. It applies to events planned from now on; alerts
         already planned are not recalled."""
         rule = Rule(rule_id=rule_id, **spec.model_dump())
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             created = await rules.put(conn, rule)
         response.status_code = 201 if created else 200
         return rule
 
     @router.get("/objectives/{objective_id}/audience")
-    async def audience(request: Request, objective_id: Annotated[str, Path(max_length=100)],
+    async def audience(pool: DatabasePool, objective_id: Annotated[str, Path(max_length=100)],
                        on: date | None = None) -> dict:
         """Whom each audience of a rule would reach for this objective now (or on a day),
         as this service has learnt it from partner and objective events."""
         day = on or datetime.now(UTC).date()
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             held = await audiences.holders(conn, (objective_id,), set(ROLE_AUDIENCES))
             members = await audiences.network_members(conn, (objective_id,), day)
             known = await objectives_seen.one(conn, objective_id)
@@ -59,38 +58,10 @@ def rules_router() -> APIRouter:
                 "audiences": {**by_audience, Audience.NETWORK_MEMBERS.value: members}}
 
     @router.delete("/rules/{rule_id}", status_code=204)
-    async def delete_rule(request: Request, rule_id: RuleId) -> Response:
-        async with request.app.state.runtime.pool.acquire() as conn:
+    async def delete_rule(pool: DatabasePool, rule_id: RuleId) -> Response:
+        async with pool.acquire() as conn:
             if not await rules.delete(conn, rule_id):
                 raise HTTPException(404, detail=f"no rule {rule_id}")
         return Response(status_code=204)
-
-    return router
-
-
-class SendDigests(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    contact_id: Annotated[str | None, Field(min_length=1, max_length=100)] = Field(
-        None, description="Only this person's digest; all waiting digests if absent")
-
-
-def digests_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["digests"], dependencies=[Depends(require_admin)])
-
-    @router.post("/digests/send")
-    async def send_now(request: Request, command: SendDigests) -> dict:
-        """Send every waiting alert now, in one digest per person, without waiting for the
-        daily time (e.g. before a person's preferences change, or to check the set-up)."""
-        runtime = request.app.state.runtime
-        planned = await send_digests(runtime.pool, runtime.settings.zone, now=datetime.now(UTC),
-                                     due_only=False, contact_id=command.contact_id)
-        return {"digests": planned}
-
-    @router.get("/contacts/{contact_id}/digest")
-    async def waiting(request: Request, contact_id: Annotated[str, Path(max_length=100)]) -> list[dict]:
-        """The alerts waiting for this person's next digest, oldest first."""
-        async with request.app.state.runtime.pool.acquire() as conn:
-            return await digests.waiting_of(conn, contact_id)
 
     return router

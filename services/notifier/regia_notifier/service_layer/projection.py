@@ -21,7 +21,7 @@ from regia_shared.events.partners import (
     PartnerRegistered,
 )
 
-from .adapters import directory, objectives_seen, relations
+from ..adapters import directory, objectives_seen, relations
 
 PARTNER_EVENTS = (PartnerRegistered, ContactAdded, ObjectiveLeadAssigned, ObjectiveRoleAssigned,
                   ObjectiveRoleWithdrawn, NetworkFormed, NetworkMemberJoined, NetworkMemberLeft,

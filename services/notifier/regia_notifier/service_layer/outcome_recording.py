@@ -16,19 +16,12 @@ from regia_shared.events.envelope import Envelope
 from regia_shared.events.notifications import AlertDelivered, AlertFailed
 from regia_shared.logs import get_logger
 
-from .adapters import deliveries
-from .adapters.deliveries import Step
-from .domain.delivery import ClaimedDelivery
-from .domain.retry import AttemptOutcome, DeliveryStatus, RetryPolicy, after_attempt
+from ..adapters import deliveries
+from ..adapters.deliveries import Step
+from ..domain.delivery import ClaimedDelivery, Concluded
+from ..domain.retry import AttemptOutcome, DeliveryStatus, RetryPolicy, after_attempt
 
 log = get_logger(__name__)
-
-
-@dataclass(frozen=True)
-class Concluded:
-    delivery: ClaimedDelivery
-    outcome: AttemptOutcome
-    status: DeliveryStatus
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ REPLY_READ_LIMIT = 4 * 1024  # bytes of an error reply read at most: 200 charact
 ERROR_TEXT_CHARS = 200  # of an error reply's body, kept in the attempt's error
 
 
+# Adapter-internal, not in domain.errors: a failed call, retried like a network error; no domain rule refuses it.
 class WebhookError(Exception):
     """A webhook attempt that failed without a network error: a non-2xx reply, an
     endpoint since removed, or no key to decrypt its secret."""
@@ -52,7 +53,7 @@ class WebhookSender:
 
     async def send(self, delivery: ClaimedDelivery, *, deadline: float | None = None) -> None:
         """One call, over within the time limit, or by `deadline` (event-loop time) if that
-        comes first: the dispatcher's claim must outlast the call (see dispatching)."""
+        comes first: the dispatcher's claim must outlast the call (see service_layer.dispatching)."""
         loop = asyncio.get_running_loop()
         limit = self._timeout_s if deadline is None else min(self._timeout_s, deadline - loop.time())
         timeout = asyncio.timeout(max(0.0, limit))

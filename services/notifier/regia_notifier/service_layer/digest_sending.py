@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from .adapters import deliveries, digests
-from .domain.delivery import NewDelivery
-from .domain.digest import Digest, group, local_day
-from .domain.messages import DigestSection, render_digest
+from ..adapters import deliveries, digests
+from ..domain.delivery import NewDelivery
+from ..domain.digest import Digest, group, local_day
+from ..domain.messages import DigestSection, render_digest
 
 
 async def send_digests(pool: asyncpg.Pool, zone: ZoneInfo, *, now: datetime, due_only: bool = True,

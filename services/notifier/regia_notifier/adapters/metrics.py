@@ -7,8 +7,8 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from regia_shared.metrics_refresh import replace_children
 
-from .domain.retry import DeliveryStatus
-from .outcomes import Concluded
+from ..domain.delivery import Concluded
+from ..domain.retry import DeliveryStatus
 
 CHANNELS = ("email", "webhook")
 # From a fast local chain (a tenth of a second) to an e-mail retried for most of an hour.

@@ -13,9 +13,9 @@ import asyncpg
 from regia_shared.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
-from .adapters import webhooks
-from .adapters.webhooks import SecretBox
-from .config import NotifierSettings
+from ..adapters import webhooks
+from ..adapters.webhooks import SecretBox
+from ..config import NotifierSettings
 
 log = get_logger(__name__)
 
@@ -25,6 +25,7 @@ LOCK = "regia_notifier.rewrap_webhook_secrets"
 _NAMED = 20  # webhook ids named in the error; the rest are counted
 
 
+# Here, not in domain.errors: a start-up failure of the key setting (operations), not a domain refusal.
 class UnreadableSecrets(RuntimeError):
     """Stored webhook secrets that none of the configured keys opens."""
 

@@ -8,8 +8,8 @@ from regia_shared.events.funding import FundingRevoked
 from regia_shared.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
 from regia_shared.events.plans import AnnualReviewClosed
 
-from .adapters import directory, objectives_seen
-from .domain.occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
+from ..adapters import directory, objectives_seen
+from ..domain.occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
 
 
 async def occurrence_of(conn: asyncpg.Connection, payload: EventPayload,

@@ -34,14 +34,14 @@ import asyncpg
 from regia_shared.batching import Batcher
 from regia_shared.logs import get_logger
 
-from . import outcomes
-from .adapters import deliveries
-from .adapters.smtp import SEND_ERRORS, SmtpMailer, compose, describe
-from .adapters.webhook_http import SEND_ERRORS as WEBHOOK_ERRORS
-from .adapters.webhook_http import WebhookError, WebhookSender
-from .domain.delivery import ClaimedDelivery
-from .domain.retry import SEND_SHARE_OF_LEASE, AttemptOutcome, RetryPolicy, Undeliverable
-from .outcomes import Concluded, Tried
+from ..adapters import deliveries, smtp, webhook_sender
+from ..adapters.smtp import SmtpMailer, compose, describe
+from ..adapters.webhook_sender import WebhookError, WebhookSender
+from ..domain.delivery import ClaimedDelivery, Concluded
+from ..domain.errors import Undeliverable
+from ..domain.retry import SEND_SHARE_OF_LEASE, AttemptOutcome, RetryPolicy
+from . import outcome_recording
+from .outcome_recording import Tried
 
 log = get_logger(__name__)
 # Expired claims appear only a lease after their dispatcher died; looking for them once
@@ -83,8 +83,9 @@ class Dispatch:
             expired = await deliveries.lock_expired(conn, self.batch)
             error = f"no outcome within the {self._lease_s:g} s claim: the dispatcher stopped mid-attempt"
             now = datetime.now(UTC)
-            done = await outcomes.record(conn, [Tried(d, AttemptOutcome.ABANDONED, error, now, None)
-                                                  for d in expired], self._policy, self._rand)
+            done = await outcome_recording.record(
+                conn, [Tried(d, AttemptOutcome.ABANDONED, error, now, None) for d in expired],
+                self._policy, self._rand)
         # Only a reap that found nothing waits a second: a full one may have left more.
         if len(expired) < self.batch:
             self._reaped_at = time.monotonic()
@@ -105,7 +106,7 @@ class Dispatch:
             outcome, error = AttemptOutcome.SENT, None
         except Undeliverable as exc:  # no retry can cure it: dead now, saying why
             outcome, error, permanent = AttemptOutcome.FAILED, describe(exc), True
-        except SEND_ERRORS + WEBHOOK_ERRORS as exc:
+        except smtp.SEND_ERRORS + webhook_sender.SEND_ERRORS as exc:
             outcome, error = AttemptOutcome.FAILED, describe(exc)
         except Exception as exc:
             # A bug (say, a message that cannot be composed) is still a failed attempt on
@@ -163,7 +164,7 @@ class Dispatch:
 
     async def _record(self, tried: Sequence[Tried]) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
-            concluded = await outcomes.record(conn, tried, self._policy, self._rand)
+            concluded = await outcome_recording.record(conn, tried, self._policy, self._rand)
         for c in concluded:  # after the commit: a rolled-back outcome is not counted
             self._on_concluded(c)
 

@@ -1,0 +1,70 @@
+"""The delivery log over HTTP: what was sent to whom, and every attempt. Admin only: it
+discloses people's addresses and the messages they received."""
+
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
+
+from regia_shared.auth import require_admin
+from regia_shared.dependencies import DatabasePool
+
+from ..adapters import delivery_log, directory
+from ..domain.retry import DeliveryStatus
+from .dead_letters_http import dead_letters_router
+
+
+def deliveries_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["deliveries"], dependencies=[Depends(require_admin)])
+
+    @router.get("/deliveries")
+    async def list_deliveries(
+        pool: DatabasePool,
+        objective_id: Annotated[str | None, Query(max_length=100)] = None,
+        status: DeliveryStatus | None = None,
+        contact_id: Annotated[str | None, Query(max_length=100)] = None,
+        recipient: Annotated[str | None, Query(max_length=320, description="an address, any case")] = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[dict]:
+        """Deliveries, newest first, optionally of one objective, contact or address and/or
+        in one status."""
+        async with pool.acquire() as conn:
+            return await delivery_log.listing(conn, objective_id=objective_id,
+                                              status=status.value if status else None,
+                                              contact_id=contact_id, recipient=recipient, limit=limit)
+
+    @router.get("/contacts/{contact_id}/deliveries")
+    async def contact_deliveries(
+        pool: DatabasePool,
+        contact_id: Annotated[str, Path(max_length=100)],
+        status: DeliveryStatus | None = None,
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> list[dict]:
+        """What was sent to one person (a contact of a partner), newest first: the answer to
+        "did they get told?" without knowing the objective or event."""
+        async with pool.acquire() as conn:
+            return await delivery_log.listing(conn, contact_id=contact_id,
+                                              status=status.value if status else None, limit=limit)
+
+    @router.get("/deliveries/{delivery_id}")
+    async def get_delivery(pool: DatabasePool, delivery_id: UUID) -> dict:
+        """A delivery with its message and the log of its attempts."""
+        async with pool.acquire() as conn:
+            delivery = await delivery_log.one(conn, delivery_id)
+        if delivery is None:
+            raise HTTPException(404, detail=f"no delivery {delivery_id}")
+        return delivery
+
+    @router.get("/objectives/{objective_id}/recipients")
+    async def recipients(pool: DatabasePool, objective_id: str) -> dict:
+        """Who would be told about this objective now, as this service knows it."""
+        async with pool.acquire() as conn:
+            lead = await directory.lead_of(conn, objective_id)
+            contacts = await directory.contacts_of(conn, lead) if lead else []
+            name = await directory.partner_name(conn, lead) if lead else None
+        return {"objective_id": objective_id, "lead": lead, "lead_name": name,
+                "contacts": [c.__dict__ for c in contacts]}
+
+    # Registered here, not in app.py: the dead letters are part of the delivery log.
+    router.include_router(dead_letters_router())
+    return router

@@ -1,0 +1,43 @@
+"""Daily digests over HTTP: sending the waiting ones now, and what waits for a person.
+Admin only."""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+from pydantic import BaseModel, ConfigDict, Field
+
+from regia_shared.auth import require_admin
+from regia_shared.dependencies import DatabasePool, Runtime
+
+from ..adapters import digests
+from ..config import NotifierSettings
+from ..service_layer.digest_sending import send_digests
+
+
+class SendDigests(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    contact_id: Annotated[str | None, Field(min_length=1, max_length=100)] = Field(
+        None, description="Only this person's digest; all waiting digests if absent")
+
+
+def digests_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["digests"], dependencies=[Depends(require_admin)])
+
+    @router.post("/digests/send")
+    async def send_now(pool: DatabasePool, runtime: Runtime, command: SendDigests) -> dict:
+        """Send every waiting alert now, in one digest per person, without waiting for the
+        daily time (e.g. before a person's preferences change, or to check the set-up)."""
+        settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
+        planned = await send_digests(pool, settings.zone, now=datetime.now(UTC),
+                                     due_only=False, contact_id=command.contact_id)
+        return {"digests": planned}
+
+    @router.get("/contacts/{contact_id}/digest")
+    async def waiting(pool: DatabasePool, contact_id: Annotated[str, Path(max_length=100)]) -> list[dict]:
+        """The alerts waiting for this person's next digest, oldest first."""
+        async with pool.acquire() as conn:
+            return await digests.waiting_of(conn, contact_id)
+
+    return router
