@@ -13,7 +13,7 @@ from regia_shared.logs import get_logger
 from ..adapters import institutions, lines, references
 from ..domain import replay
 from ..domain.commands import InstrumentId
-from ..year_end import roll_over_year
+from ..service_layer.year_end import roll_over_year
 from .auth import format_key
 
 log = get_logger(__name__)

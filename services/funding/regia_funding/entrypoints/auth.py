@@ -12,7 +12,7 @@ from regia_shared.audit import set_actor
 from regia_shared.auth import bearer_token, hash_secret, secret_matches
 
 from ..adapters import institutions
-from ..handlers import Caller
+from ..service_layer.recording import Caller
 
 KEY_PREFIX = "rgk_"
 

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 
 from ..adapters import lines
-from ..handlers import Caller
+from ..service_layer.recording import Caller
 from .auth import institution_or_admin
 
 Viewer = Annotated[Caller | None, Depends(institution_or_admin)]

@@ -16,10 +16,10 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 
 from ..adapters.ledger_export import ExportFilter, stream_entries
-from ..exports.entries import ExportFormat
-from ..exports.iati import iati_document
-from ..exports.ledger_csv import CSV
-from ..handlers import Caller
+from ..domain.exports.entries import ExportFormat
+from ..domain.exports.iati import iati_document
+from ..domain.exports.ledger_csv import CSV
+from ..service_layer.recording import Caller
 from .auth import institution_or_admin
 
 CHUNK_CHARS = 64 * 1024
