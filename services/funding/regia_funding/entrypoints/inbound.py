@@ -56,6 +56,8 @@ MAX_BATCH = 500
 RETRY_PAUSE_S = 1.0  # after a failed batch, before it is redelivered
 
 
+# Not a domain refusal (so not in domain/errors.py): the Kafka way in's record of why a message
+# goes to the rejected topic, be it a domain refusal it wraps or a transport fault (no key, bad JSON).
 class Rejected(Exception):
     def __init__(self, error: str, message: str, field: str | None = None, details: list | None = None) -> None:
         super().__init__(message)
