@@ -11,9 +11,9 @@ from uuid import UUID
 import pytest
 
 from regia_funding.adapters.ledger_export import ExportFilter, export_query
-from regia_funding.exports.entries import ExportEntry, euro, render
-from regia_funding.exports.iati import iati_document, transaction
-from regia_funding.exports.ledger_csv import COLUMNS, CSV
+from regia_funding.domain.exports.entries import ExportEntry, euro, render
+from regia_funding.domain.exports.iati import iati_document, transaction
+from regia_funding.domain.exports.ledger_csv import COLUMNS, CSV
 
 ROME = timezone(timedelta(hours=1))
 

@@ -6,15 +6,15 @@ from regia_shared import topics
 from regia_shared.runtime import ServiceRuntime
 
 from .adapters import references
+from .adapters.metrics import FundingMetrics
 from .config import FundingSettings
 from .domain.commands import COMMAND_TYPES
 from .entrypoints import consumers, inbound
 from .entrypoints.admin_http import admin_router
 from .entrypoints.events_http import events_router
-from .entrypoints.exports import ledger_export_router
+from .entrypoints.ledger_export_http import ledger_export_router
 from .entrypoints.queries_http import queries_router
-from .group_commit import GroupCommit
-from .metrics import FundingMetrics
+from .service_layer.group_commit import GroupCommit
 
 
 async def open_budget_window(runtime: ServiceRuntime) -> None:

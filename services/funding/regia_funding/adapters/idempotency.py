@@ -8,6 +8,8 @@ import asyncpg
 from ..domain.batch import Earlier, Key
 
 
+# Not a domain refusal (so not in domain/errors.py): a race signal that never reaches a caller;
+# group commit runs the transaction again on it, a Kafka batch is rolled back and redelivered.
 class KeyTakenConcurrently(Exception):
     """Another transaction recorded one of these keys after this one looked: this
     transaction must roll back and run again, when it will find that key's record."""

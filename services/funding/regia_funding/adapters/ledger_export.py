@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 import asyncpg
 
-from ..exports.entries import ExportEntry
+from ..domain.exports.entries import ExportEntry
 
 _SELECT = (
     "SELECT e.entry_id, e.line_id, e.line_version, e.kind, e.delta_cents AS committed_delta_cents,"

@@ -21,7 +21,7 @@ from .line import FundingLine, LedgerEntry
 from .rules import Instrument, Scope, Window
 
 # (institution, space, Idempotency-Key): single requests and batches are two spaces, so one
-# key string names one request of each (execution.Request.key).
+# key string names one request of each (service_layer.recording.FundingRequest.key).
 Key = tuple[str, str, str]
 
 

@@ -4,16 +4,17 @@ year-end roll-over, and the ledger check. Every route needs the admin token."""
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from regia_shared.auth import hash_secret, require_admin
+from regia_shared.dependencies import DatabasePool, Runtime
 from regia_shared.logs import get_logger
 
 from ..adapters import institutions, lines, references
 from ..domain import replay
 from ..domain.commands import InstrumentId
-from ..year_end import roll_over_year
+from ..service_layer.year_end import roll_over_year
 from .auth import format_key
 
 log = get_logger(__name__)
@@ -44,12 +45,12 @@ def admin_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["administration"], dependencies=[Depends(require_admin)])
 
     @router.post("/institutions/{institution_id}/keys", status_code=201)
-    async def issue_key(request: Request, institution_id: str, body: KeyRequest | None = None) -> dict:
+    async def issue_key(pool: DatabasePool, institution_id: str, body: KeyRequest | None = None) -> dict:
         """Issue an API key for an institution. The key is shown once and never stored."""
         body = body or KeyRequest()
         key_id = secrets.token_hex(6)
         key = format_key(key_id, secrets.token_urlsafe(32))
-        async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
+        async with pool.acquire() as conn, conn.transaction():
             if not await institutions.exists(conn, institution_id):
                 raise HTTPException(404, detail=f"no institution {institution_id!r} is registered "
                                     "as a funder (register it in the partners service with a level)")
@@ -65,27 +66,27 @@ def admin_router() -> APIRouter:
                 "key": key}
 
     @router.get("/institutions/{institution_id}/keys")
-    async def list_keys(request: Request, institution_id: str) -> list[dict]:
-        async with request.app.state.runtime.pool.acquire() as conn:
+    async def list_keys(pool: DatabasePool, institution_id: str) -> list[dict]:
+        async with pool.acquire() as conn:
             return await institutions.keys_of(conn, institution_id)
 
     @router.delete("/keys/{key_id}", status_code=204)
-    async def revoke_key(request: Request, key_id: str) -> Response:
-        async with request.app.state.runtime.pool.acquire() as conn:
+    async def revoke_key(pool: DatabasePool, key_id: str) -> Response:
+        async with pool.acquire() as conn:
             if not await institutions.revoke_key(conn, key_id):
                 raise HTTPException(404, detail=f"no active key {key_id!r}")
         log.info("api key revoked", key_id=key_id)
         return Response(status_code=204)
 
     @router.get("/institutions")
-    async def list_institutions(request: Request) -> list[dict]:
-        async with request.app.state.runtime.pool.acquire() as conn:
+    async def list_institutions(pool: DatabasePool) -> list[dict]:
+        async with pool.acquire() as conn:
             return await institutions.all_institutions(conn)
 
     @router.post("/instruments", status_code=201)
-    async def add_instrument(request: Request, body: InstrumentRequest, response: Response) -> dict:
+    async def add_instrument(pool: DatabasePool, body: InstrumentRequest, response: Response) -> dict:
         """Declare an instrument (a budget, a programme, a fund) of a source institution."""
-        async with request.app.state.runtime.pool.acquire() as conn, conn.transaction():
+        async with pool.acquire() as conn, conn.transaction():
             if not await institutions.exists(conn, body.institution_id):
                 raise HTTPException(404, detail=f"no institution {body.institution_id!r}")
             if not await references.add_instrument(conn, body.instrument_id, body.institution_id,
@@ -97,33 +98,32 @@ def admin_router() -> APIRouter:
         return body.model_dump()
 
     @router.get("/instruments")
-    async def list_instruments(request: Request, institution_id: str | None = None) -> list[dict]:
-        async with request.app.state.runtime.pool.acquire() as conn:
+    async def list_instruments(pool: DatabasePool, institution_id: str | None = None) -> list[dict]:
+        async with pool.acquire() as conn:
             return await references.instruments(conn, institution_id)
 
     @router.get("/objectives/{objective_id}")
-    async def known_objective(request: Request, objective_id: str) -> dict:
+    async def known_objective(pool: DatabasePool, objective_id: str) -> dict:
         """Whether funding knows an objective yet (it learns them from objective events)."""
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             found = await references.objective(conn, objective_id)
         if found is None:
             raise HTTPException(404, detail=f"funding does not know objective {objective_id!r} (yet)")
         return found
 
     @router.get("/budget-window")
-    async def get_window(request: Request) -> dict:
-        async with request.app.state.runtime.pool.acquire() as conn:
+    async def get_window(pool: DatabasePool) -> dict:
+        async with pool.acquire() as conn:
             window = await references.window(conn)
         return {"first_year": window.first_year, "last_year": window.last_year}
 
     @router.post("/budget-window/roll-over")
-    async def roll_over(request: Request, body: RollOverRequest,
+    async def roll_over(pool: DatabasePool, runtime: Runtime, body: RollOverRequest,
                         correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None) -> dict:
         """Close the window's first year, once it has ended: undisbursed money moves to the
         same owner's line in the next year (`redirected` lists rests that went to a
         `rollover:` line because their usual next-year id was held by another line)."""
-        runtime = request.app.state.runtime
-        done = await roll_over_year(runtime.pool, body.closing_year, correlation_id or secrets.token_hex(16),
+        done = await roll_over_year(pool, body.closing_year, correlation_id or secrets.token_hex(16),
                                     runtime.settings.fiscal_today())
         log.info("year rolled over", year=done.closed_year, lines=done.lines_rolled, cents=done.cents_rolled,
                  redirected=len(done.redirected))
@@ -134,12 +134,12 @@ def admin_router() -> APIRouter:
                                for r in done.redirected]}
 
     @router.get("/ledger/verify")
-    async def verify(request: Request) -> dict:
+    async def verify(pool: DatabasePool) -> dict:
         """Rebuild every line from the ledger alone and compare with what is held; and list
         money that changed owner on its way (`owner_changes`: a reallocation or roll-over
         between two institutions, instruments or objectives, sides that do not balance, an
         entry pushed by another institution than the line's)."""
-        async with request.app.state.runtime.pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
+        async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             rebuilt = replay.fold(await lines.all_entries(conn))
             held = await lines.all_lines(conn)
             changed = replay.owner_changes(await lines.moves(conn), await lines.owners(conn),

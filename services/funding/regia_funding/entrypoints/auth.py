@@ -10,9 +10,10 @@ from fastapi import HTTPException, Request, status
 
 from regia_shared.audit import set_actor
 from regia_shared.auth import bearer_token, hash_secret, secret_matches
+from regia_shared.dependencies import DatabasePool
 
 from ..adapters import institutions
-from ..handlers import Caller
+from ..service_layer.recording import Caller
 
 KEY_PREFIX = "rgk_"
 
@@ -39,8 +40,8 @@ async def caller_for_key(pool: asyncpg.Pool, token: str, channel: str = "http") 
     return Caller(institution_id=row["institution_id"], key_id=key_id, channel=channel, instruments=scope)
 
 
-async def institution_caller(request: Request) -> Caller:
-    caller = await caller_for_key(request.app.state.runtime.pool, bearer_token(request))
+async def institution_caller(request: Request, pool: DatabasePool) -> Caller:
+    caller = await caller_for_key(pool, bearer_token(request))
     if caller is None:
         raise _unauthorized()
     # Known from here on, even if the body is then refused: audited as the key's, and never
@@ -49,7 +50,7 @@ async def institution_caller(request: Request) -> Caller:
     return caller
 
 
-async def institution_or_admin(request: Request) -> Caller | None:
+async def institution_or_admin(request: Request, pool: DatabasePool) -> Caller | None:
     """An institution caller, or None for a valid admin token."""
     token = bearer_token(request)
     expected = request.app.state.settings.admin_token_sha256
@@ -57,7 +58,7 @@ async def institution_or_admin(request: Request) -> Caller | None:
         if expected is not None and secret_matches(token, expected.get_secret_value()):
             return None
         raise _unauthorized()
-    return await institution_caller(request)
+    return await institution_caller(request, pool)
 
 
 __all__ = ["caller_for_key", "format_key", "hash_secret", "institution_caller", "institution_or_admin"]

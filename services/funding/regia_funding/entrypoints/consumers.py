@@ -16,7 +16,7 @@ from regia_shared.runtime import ServiceRuntime
 
 from ..adapters import institutions, references
 from ..config import FundingSettings
-from ..year_end import roll_over, window_opens_with
+from ..service_layer.year_end import roll_over, window_opens_with
 
 log = get_logger(__name__)
 

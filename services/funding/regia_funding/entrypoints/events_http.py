@@ -19,10 +19,9 @@ from regia_shared.ratelimit import TokenBuckets
 from regia_shared.refusal import Refused
 
 from ..domain.commands import FundingCommand
-from ..domain.errors import InvalidChange
-from ..group_commit import GroupCommit
-from ..handlers import BatchRefused, Caller
-from ..handlers import Request as Submitted
+from ..domain.errors import BatchRefused, InvalidChange
+from ..service_layer.group_commit import GroupCommit
+from ..service_layer.recording import Caller, FundingRequest
 from .auth import institution_caller
 
 log = get_logger(__name__)
@@ -89,8 +88,8 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         fingerprint = hashlib.sha256(json.dumps(
             [c.model_dump(mode="json") for c in commands], sort_keys=True).encode()).hexdigest()
         try:
-            outcome = await group.record(Submitted(caller, commands, batch, idempotency_key, fingerprint,
-                                                   correlation_id))
+            outcome = await group.record(FundingRequest(caller, commands, batch, idempotency_key, fingerprint,
+                                                        correlation_id))
         except Refused as exc:
             refused.labels(exc.code).inc()
             log.info("funding events refused", reason=exc.code, count=len(commands))

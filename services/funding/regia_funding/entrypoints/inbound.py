@@ -4,7 +4,7 @@ A message is one funding command in the JSON of `POST /v1/funding-events`, with 
 institution's key in an `authorization: Bearer …` header and an `idempotency-key` header.
 It goes through the very same authentication, validation and use case as HTTP. A batch
 of messages is ONE transaction, decided set-based with each message a request of its own
-(`execution.execute`): a refused message leaves no trace and the others of its batch
+(`service_layer.recording.record_requests`): a refused message leaves no trace and the others of its batch
 still commit together, then the offsets. Its Idempotency-Key record makes a redelivery after a
 crash change nothing. A message that is refused (bad key, bad JSON, a broken rule) goes to
 `regia.funding.inbound.rejected.v1` with the reason and the original message (without its
@@ -42,8 +42,8 @@ from regia_shared.refusal import Refused
 from regia_shared.runtime import ServiceRuntime
 
 from ..domain.commands import COMMAND_TYPES, FundingCommand
-from ..handlers import BatchRefused, Caller, Request, record_requests
-from ..execution import Outcome
+from ..domain.errors import BatchRefused
+from ..service_layer.recording import Caller, FundingRequest, Outcome, record_requests
 from .auth import caller_for_key
 
 log = get_logger(__name__)
@@ -56,6 +56,8 @@ MAX_BATCH = 500
 RETRY_PAUSE_S = 1.0  # after a failed batch, before it is redelivered
 
 
+# Not a domain refusal (so not in domain/errors.py): the Kafka way in's record of why a message
+# goes to the rejected topic, be it a domain refusal it wraps or a transport fault (no key, bad JSON).
 class Rejected(Exception):
     def __init__(self, error: str, message: str, field: str | None = None, details: list | None = None) -> None:
         super().__init__(message)
@@ -114,7 +116,7 @@ async def _in_one_transaction(runtime: ServiceRuntime, records: Sequence[Consume
     refused: list[tuple[ConsumerRecord, Rejected]] = []
     async with runtime.pool.acquire() as conn, conn.transaction():
         callers: dict[str, Caller | None] = {}
-        requests: list[tuple[ConsumerRecord, Request]] = []
+        requests: list[tuple[ConsumerRecord, FundingRequest]] = []
         for record in records:
             try:
                 requests.append((record, await _request(_BatchConnection(conn), record, callers)))
@@ -161,7 +163,8 @@ class _BatchConnection:
         yield self._conn
 
 
-async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict[str, Caller | None]) -> Request:
+async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict[str, Caller | None]
+                   ) -> FundingRequest:
     """The request a message makes, or `Rejected` for one that is not even that."""
     headers = {k.lower(): v.decode(errors="replace") for k, v in (record.headers or ())}
     scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -200,7 +203,7 @@ async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict
     if not (0 < len(correlation_id) <= 200 and correlation_id.isprintable()):  # no NUL into SQL
         correlation_id = secrets.token_hex(16)
     fingerprint = hashlib.sha256(json.dumps([command.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
-    return Request(caller, [command], False, idempotency_key, fingerprint, correlation_id)
+    return FundingRequest(caller, [command], False, idempotency_key, fingerprint, correlation_id)
 
 
 def _rejected(refusal: Refused) -> Rejected:

@@ -3,10 +3,12 @@ An institution sees its own money; an administrator sees everything."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
+
+from regia_shared.dependencies import DatabasePool
 
 from ..adapters import lines
-from ..handlers import Caller
+from ..service_layer.recording import Caller
 from .auth import institution_or_admin
 
 Viewer = Annotated[Caller | None, Depends(institution_or_admin)]
@@ -17,9 +19,9 @@ def queries_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["funding queries"])
 
     @router.get("/funding-lines/{line_id}")
-    async def get_line(request: Request, response: Response, line_id: str, viewer: Viewer) -> dict:
+    async def get_line(pool: DatabasePool, response: Response, line_id: str, viewer: Viewer) -> dict:
         """A line and its full ledger history; its version is the ETag (for If-Match)."""
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             line = await lines.get(conn, line_id)
             if line is None or (viewer is not None and line.institution_id != viewer.institution_id):
                 # Another institution's line is reported as absent: ids are not disclosed.
@@ -36,7 +38,7 @@ def queries_router() -> APIRouter:
 
     @router.get("/totals")
     async def totals(
-        request: Request, viewer: Viewer,
+        pool: DatabasePool, viewer: Viewer,
         by: Annotated[list[Dimension], Query(max_length=5)] = [],  # noqa: B006 (FastAPI reads it)
         fiscal_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
         level: str | None = None, objective_id: str | None = None,
@@ -50,17 +52,17 @@ def queries_router() -> APIRouter:
             institution_id = viewer.institution_id
         filters = {"year": fiscal_year, "level": level, "objective": objective_id,
                    "instrument": instrument_id, "institution": institution_id}
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             return await lines.totals(conn, list(dict.fromkeys(by)), filters)
 
     @router.get("/institutions/{institution_id}/entries")
-    async def pushed(request: Request, institution_id: str, viewer: Viewer,
+    async def pushed(pool: DatabasePool, institution_id: str, viewer: Viewer,
                      after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,  # a BIGINT entry id
                      limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
         """Everything one institution pushed, oldest first; page on with `after`."""
         if viewer is not None and viewer.institution_id != institution_id:
             raise HTTPException(403, detail="an institution sees only its own history")
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             entries = await lines.pushed_by(conn, institution_id, after, limit)
         return {"entries": entries, "next_after": entries[-1]["entry_id"] if len(entries) == limit else None}
 

@@ -4,7 +4,7 @@ so that a million-row file never has its refusals held in memory."""
 import csv
 from typing import TextIO
 
-from ..exports.cells import spreadsheet_safe
+from ..domain.exports.cells import spreadsheet_safe
 from .opencoesione import RejectedRow
 
 COLUMNS = ("line", "project", "reasons")

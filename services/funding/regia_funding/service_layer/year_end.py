@@ -19,11 +19,11 @@ from datetime import date
 
 import asyncpg
 
-from .adapters import lines, references
-from .domain import rules
-from .domain.errors import InvalidChange
-from .domain.line import FundingLine
-from .execution import append
+from ..adapters import lines, references
+from ..domain import rules
+from ..domain.errors import InvalidChange
+from ..domain.line import FundingLine
+from .recording import append
 
 next_year_line_id = rules.next_year_line_id
 MAX_TARGETS_TRIED = 1000  # far beyond any real clash; past it something is badly wrong

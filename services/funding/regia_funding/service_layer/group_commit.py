@@ -2,8 +2,8 @@
 
 A request on its own costs about ten round trips to PostgreSQL (begin, the key, the lines,
 the ledger, the outbox, commit), and on a small machine each round trip costs more CPU than
-deciding the request. The executor decides any number of requests at once, each as if it
-ran alone (`domain.batch.plan`), so requests waiting at the same moment are handed to it
+deciding the request. `recording.record_requests` decides any number of requests at once,
+each as if it ran alone (`domain.batch.plan`), so requests waiting at the same moment are handed to it
 together: while one group's transaction runs, the next group gathers. A request alone
 still goes at once, with no added wait; under load, a group holds everything that arrived
 during the previous one (at most `max_group`).
@@ -21,10 +21,9 @@ import asyncpg
 from regia_shared.logs import get_logger
 from regia_shared.refusal import Refused
 
-from . import execution
-from .adapters.idempotency import KeyTakenConcurrently
-from .domain.errors import LineAlreadyExists
-from .execution import Outcome, Request
+from ..adapters.idempotency import KeyTakenConcurrently
+from ..domain.errors import LineAlreadyExists
+from .recording import FundingRequest, Outcome, record_requests
 
 log = get_logger(__name__)
 # A line id opened, or an Idempotency-Key used, by two transactions at once: the loser
@@ -37,10 +36,10 @@ class GroupCommit:
     def __init__(self, pool: Callable[[], asyncpg.Pool], *, max_group: int = 200) -> None:
         self._pool = pool
         self._max_group = max_group
-        self._waiting: list[tuple[Request, asyncio.Future[Outcome | Refused]]] = []
+        self._waiting: list[tuple[FundingRequest, asyncio.Future[Outcome | Refused]]] = []
         self._worker: asyncio.Task | None = None
 
-    async def record(self, request: Request) -> Outcome:
+    async def record(self, request: FundingRequest) -> Outcome:
         """Record one request with whatever others are waiting; raise its `Refused`."""
         future: asyncio.Future[Outcome | Refused] = asyncio.get_running_loop().create_future()
         self._waiting.append((request, future))
@@ -66,12 +65,12 @@ class GroupCommit:
                     future.set_result(outcome)
 
 
-async def record_together(pool: asyncpg.Pool, requests: Sequence[Request]) -> list[Outcome | Refused]:
+async def record_together(pool: asyncpg.Pool, requests: Sequence[FundingRequest]) -> list[Outcome | Refused]:
     """Requests in one transaction of their own, run again on a race (see RACE_RETRIES)."""
     for attempt in range(RACE_RETRIES):
         try:
             async with pool.acquire() as conn, conn.transaction():
-                return await execution.execute(conn, requests)
+                return await record_requests(conn, requests)
         except asyncpg.UniqueViolationError:
             if attempt == RACE_RETRIES - 1:
                 raise LineAlreadyExists("the line was opened concurrently", "line_id") from None

@@ -12,14 +12,16 @@ from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 import asyncpg
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
+from regia_shared.dependencies import DatabasePool
+
 from ..adapters.ledger_export import ExportFilter, stream_entries
-from ..exports.entries import ExportFormat
-from ..exports.iati import iati_document
-from ..exports.ledger_csv import CSV
-from ..handlers import Caller
+from ..domain.exports.entries import ExportFormat
+from ..domain.exports.iati import iati_document
+from ..domain.exports.ledger_csv import CSV
+from ..service_layer.recording import Caller
 from .auth import institution_or_admin
 
 CHUNK_CHARS = 64 * 1024
@@ -31,7 +33,7 @@ def ledger_export_router() -> APIRouter:
 
     @router.get("/ledger/export", response_class=StreamingResponse)
     async def export_ledger(
-        request: Request, viewer: Annotated[Caller | None, Depends(institution_or_admin)],
+        pool: DatabasePool, viewer: Annotated[Caller | None, Depends(institution_or_admin)],
         format: Literal["csv", "iati"] = "csv", institution_id: Id = None, objective_id: Id = None,
         fiscal_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     ) -> StreamingResponse:
@@ -46,7 +48,7 @@ def ledger_export_router() -> APIRouter:
         name = "-".join(["regia-ledger", *(str(v) for v in selection.as_dict().values())])
         name = re.sub(r"[^A-Za-z0-9._-]", "_", name)  # a header: only what needs no quoting
         return StreamingResponse(
-            _chunks(request.app.state.runtime.pool, selection, export), media_type=export.media_type,
+            _chunks(pool, selection, export), media_type=export.media_type,
             headers={"Content-Disposition": f'attachment; filename="{name}.{export.extension}"'})
 
     return router

@@ -1,4 +1,13 @@
-"""Executing funding submissions set-based, inside the caller's transaction: look up their
+"""Recording funding requests: the funding service's one use case, the same for every way in
+(HTTP, batch, Kafka, import).
+
+A request's Idempotency-Key record, every line it changes, their ledger entries and their
+outbox events commit together or not at all, and a refused request writes nothing. Every
+way in hands requests to `record_requests`: HTTP requests through group commit
+(`service_layer.group_commit`), a Kafka batch in its consumer's transaction, each message a
+request of its own.
+
+Requests are recorded set-based, inside the caller's transaction: look up their
 Idempotency-Keys, read and lock every line they name, decide them all in memory (the pure
 `domain.batch.plan`), then write every line, ledger entry, outbox event and key record with
 one statement each. A batch of a hundred messages costs about ten round trips, not a
@@ -6,7 +15,7 @@ thousand; a single HTTP request runs through the very same code as a batch of on
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import asyncpg
 
@@ -23,13 +32,10 @@ from regia_shared.events.funding import (
 )
 from regia_shared.refusal import Refused
 
-from .adapters import idempotency, lines, references
-from .domain.batch import Accepted, Decision, Key, Refusal, Replay, Snapshot, Submission, plan
-from .domain.decide import lines_of, objectives_of, reserved_by
-from .domain.line import EntryKind, LedgerEntry
-
-if TYPE_CHECKING:
-    from .handlers import Caller
+from ..adapters import idempotency, lines, references
+from ..domain.batch import Accepted, Decision, Key, Refusal, Replay, Snapshot, Submission, plan
+from ..domain.decide import lines_of, objectives_of, reserved_by
+from ..domain.line import EntryKind, LedgerEntry
 
 _EVENT_OF_KIND: dict[EntryKind, type[FundingLineChanged]] = {
     EntryKind.COMMITMENT: FundingCommitted,
@@ -45,10 +51,23 @@ ACCEPTED = 202
 
 
 @dataclass(frozen=True)
-class Request:
+class Caller:
+    institution_id: str
+    key_id: str | None
+    channel: str = "http"
+    instruments: frozenset[str] | None = None  # the key's scope; None: every instrument
+    on_behalf: bool = False  # an administrator acting for the institution (imports)
+
+    @property
+    def recorded_as(self) -> str:
+        return "admin" if self.on_behalf else self.institution_id
+
+
+@dataclass(frozen=True)
+class FundingRequest:
     """One request's worth of commands, as a way in received it."""
 
-    caller: "Caller"
+    caller: Caller
     commands: Sequence[Any]  # FundingCommand
     batch: bool
     idempotency_key: str
@@ -73,8 +92,10 @@ class Outcome:
     replayed: bool
 
 
-async def execute(conn: asyncpg.Connection, requests: Sequence[Request]) -> list[Outcome | Refused]:
-    """What each request came to, in order: an outcome, or the refusal that left no trace."""
+async def record_requests(conn: asyncpg.Connection, requests: Sequence[FundingRequest]) -> list[Outcome | Refused]:
+    """Record many requests in the caller's transaction: each one's outcome, in order, or
+    its refusal (which left no trace). A failure of the database escapes, for the caller to
+    roll everything back and try the whole batch again."""
     submissions = [r.submission() for r in requests]
     # Looked up without a lock, recorded last (idempotency.record): a concurrent request
     # taking one of these keys in between makes this transaction fail and run again.
@@ -111,7 +132,7 @@ async def execute(conn: asyncpg.Connection, requests: Sequence[Request]) -> list
     return outcomes
 
 
-async def _record(conn: asyncpg.Connection, requests: Sequence[Request],
+async def _record(conn: asyncpg.Connection, requests: Sequence[FundingRequest],
                   decisions: Sequence[Decision]) -> list[dict[str, Any] | None]:
     """Write the accepted submissions' entries and events; the body each one answers."""
     entries: list[LedgerEntry] = []
