@@ -6,8 +6,11 @@ from regia_shared import topics
 from regia_shared.runtime import ServiceRuntime
 
 from .config import PartnersSettings
-from .entrypoints.http import partners_router
+from .entrypoints.contacts_http import contacts_router
 from .entrypoints.networks_http import networks_router
+from .entrypoints.objective_roles_http import objective_roles_router
+from .entrypoints.partners_http import partners_router
+from .entrypoints.preferences_http import preferences_router
 
 
 def create_app(settings: PartnersSettings | None = None) -> FastAPI:
@@ -19,6 +22,10 @@ def create_app(settings: PartnersSettings | None = None) -> FastAPI:
         # It consumes nothing: the partners service is where partner facts are born.
     )
     app = runtime.http_app(title="Regia partners")
+    # In this order, the API documents list the routes as they always have.
     app.include_router(partners_router(runtime.registry))
+    app.include_router(contacts_router())
+    app.include_router(objective_roles_router())
+    app.include_router(preferences_router())
     app.include_router(networks_router())
     return app

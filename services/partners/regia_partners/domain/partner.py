@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from regia_shared.events.partners import PartnerKind
 from regia_shared.levels import GovernmentLevel
 
-from .commands import AddContact, RegisterPartner
+from .commands import AddContact, Language, RegisterPartner
 from .errors import Conflict, InvalidPartner
 
 
@@ -28,7 +28,7 @@ class Contact:
     partner_id: str
     name: str
     email: str
-    language: str
+    language: Language
 
     def same_person(self, other: "Contact") -> bool:
         return (self.partner_id, self.name, self.email.lower(), self.language) == (

@@ -13,7 +13,7 @@ from datetime import date
 
 from regia_shared.events.partners import ObjectiveRole
 
-from .commands import FormNetwork, SetPreferences
+from .commands import Cadence, Channel, EventKind, FormNetwork, Language, SetPreferences
 from .errors import Conflict, InvalidPartner, NotFound
 
 
@@ -97,10 +97,10 @@ def members_on(history: list[Membership], day: date) -> list[Membership]:
 
 @dataclass(frozen=True)
 class Preferences:
-    channels: tuple[str, ...]
-    language: str
-    cadence: str
-    event_kinds: tuple[str, ...]
+    channels: tuple[Channel, ...]
+    language: Language
+    cadence: Cadence
+    event_kinds: tuple[EventKind, ...]
 
 
 def preferences_from(command: SetPreferences) -> Preferences:

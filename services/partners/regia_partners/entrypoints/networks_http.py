@@ -6,17 +6,18 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
 from regia_shared.auth import require_admin
+from regia_shared.dependencies import DatabasePool
 from regia_shared.logs import get_logger
 
-from .. import handlers
 from ..adapters import networks
 from ..domain.commands import FormNetwork, JoinNetwork, LeaveNetwork
-from ..domain.errors import InvalidPartner, PartnersError
+from ..domain.errors import InvalidPartner
+from ..service_layer import network_membership
 from .responses import (
     CorrelationId,
     Limit,
@@ -28,7 +29,6 @@ from .responses import (
     answer,
     changed,
     correlation,
-    refused,
     search_text,
 )
 
@@ -39,71 +39,61 @@ def networks_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["networks"], dependencies=[Depends(require_admin)])
 
     @router.post("/networks", status_code=201)
-    async def form_network(request: Request, command: Annotated[FormNetwork, Body()],
+    async def form_network(pool: DatabasePool, command: Annotated[FormNetwork, Body()],
                            x_correlation_id: CorrelationId = None) -> JSONResponse:
         """Record a network of partners. The same request again answers 200."""
-        try:
-            outcome = await handlers.form_network(request.app.state.runtime.pool, command,
-                                                  correlation(x_correlation_id))
-        except PartnersError as exc:
-            return refused(exc)
+        outcome = await network_membership.form_network(pool, command, correlation(x_correlation_id))
         if outcome.created:
             log.info("network formed", network_id=command.network_id)
         return answer(outcome, asdict(outcome.value), f"/v1/networks/{command.network_id}")
 
     @router.put("/networks/{network_id}/members/{partner_id}")
-    async def join_network(request: Request, network_id: PathId, partner_id: PathId,
+    async def join_network(pool: DatabasePool, network_id: PathId, partner_id: PathId,
                            command: Annotated[JoinNetwork, Body()],
                            x_correlation_id: CorrelationId = None) -> JSONResponse:
         """A partner joins the network on a day. 201 when it joins now, 200 when it is
         already a member since that day."""
-        try:
-            outcome = await handlers.join_network(request.app.state.runtime.pool, network_id, partner_id,
-                                                  command, correlation(x_correlation_id))
-        except PartnersError as exc:
-            return refused(exc)
+        outcome = await network_membership.join_network(pool, network_id, partner_id, command,
+                                                        correlation(x_correlation_id))
         if outcome.created:
             log.info("network member joined", network_id=network_id, partner_id=partner_id)
         return answer(outcome, {"network_id": network_id, **asdict(outcome.value)},
                        f"/v1/networks/{network_id}")
 
     @router.delete("/networks/{network_id}/members/{partner_id}")
-    async def leave_network(request: Request, network_id: PathId, partner_id: PathId,
+    async def leave_network(pool: DatabasePool, network_id: PathId, partner_id: PathId,
                             command: Annotated[LeaveNetwork, Body()],
                             x_correlation_id: CorrelationId = None) -> JSONResponse:
         """A partner leaves the network on a day: its membership closes and stays in the
         history."""
-        try:
-            outcome = await handlers.leave_network(request.app.state.runtime.pool, network_id, partner_id,
-                                                   command, correlation(x_correlation_id))
-        except PartnersError as exc:
-            return refused(exc)
+        outcome = await network_membership.leave_network(pool, network_id, partner_id, command,
+                                                         correlation(x_correlation_id))
         if outcome.created:
             log.info("network member left", network_id=network_id, partner_id=partner_id)
         return changed(outcome, {"network_id": network_id, **asdict(outcome.value)})
 
     @router.get("/networks")
-    async def list_networks(request: Request, q: SearchText = None, partner_id: QueryId = None,
+    async def list_networks(pool: DatabasePool, q: SearchText = None, partner_id: QueryId = None,
                             objective_id: QueryId = None, on: OnDay = None, limit: Limit = 100,
                             offset: Offset = 0) -> list[dict]:
         """Networks by name, then id, each with its member count on `on` (today when not
         given). q matches anywhere in the name, case-insensitively and literally;
         partner_id: the networks it is a member of on `on`."""
         day = on or date.today()
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             found = await networks.search(conn, day, q=search_text(q), partner_id=partner_id,
                                           objective_id=objective_id, limit=limit, offset=offset)
         return [{**n, "on": day} for n in found]
 
     @router.get("/networks/{network_id}")
-    async def get_network(request: Request, network_id: PathId, on: OnDay = None,
+    async def get_network(pool: DatabasePool, network_id: PathId, on: OnDay = None,
                           as_of: Annotated[date | None, Query(deprecated=True)] = None) -> JSONResponse:
         """The network and its members on `on` (today when not given): those that joined
         on or before it and had not left by it. `as_of` is the former name of `on`."""
         if on and as_of and on != as_of:
-            return refused(InvalidPartner("give the day as `on` only", "query.as_of"))
+            raise InvalidPartner("give the day as `on` only", "query.as_of")
         day = on or as_of or date.today()
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool.acquire() as conn:
             network = await networks.get(conn, network_id)
             if network is None:
                 raise HTTPException(404, detail=f"no network {network_id!r}")

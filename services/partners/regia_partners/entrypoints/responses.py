@@ -8,14 +8,11 @@ from fastapi import Header, Path, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from regia_shared.errors import error_body
-from regia_shared.logs import bind_contextvars, get_logger
+from regia_shared.logs import bind_contextvars
 
-from .. import handlers
 from ..domain.commands import ID_PATTERN
-from ..domain.errors import PartnersError
+from ..service_layer.outcome import Outcome
 
-log = get_logger(__name__)
 PathId = Annotated[str, Path(min_length=1, max_length=100, pattern=ID_PATTERN)]
 QueryId = Annotated[str | None, Query(min_length=1, max_length=100, pattern=ID_PATTERN)]
 CorrelationId = Annotated[str | None, Header(max_length=200)]
@@ -32,24 +29,19 @@ def search_text(q: str | None) -> str | None:
     return q.strip() or None if q else None
 
 
-def refused(exc: PartnersError) -> JSONResponse:
-    log.info("partners command refused", reason=exc.code, field=exc.field)
-    return JSONResponse(error_body(exc.code, exc.message, exc.field), exc.status)
-
-
 def correlation(header: str | None) -> str:
     correlation_id = header or secrets.token_hex(16)
     bind_contextvars(correlation_id=correlation_id)
     return correlation_id
 
 
-def answer(outcome: handlers.Outcome, body: dict, location: str) -> JSONResponse:
+def answer(outcome: Outcome, body: dict, location: str) -> JSONResponse:
     status = 201 if outcome.created else 200
     body = {**body, "event_id": str(outcome.event_id) if outcome.event_id else None}
     return JSONResponse(jsonable_encoder(body), status, headers={"Location": location})
 
 
-def changed(outcome: handlers.Outcome, body: dict) -> JSONResponse:
+def changed(outcome: Outcome, body: dict) -> JSONResponse:
     """200 either way; `changed` tells whether this request changed anything."""
     body = {**body, "changed": outcome.created,
             "event_id": str(outcome.event_id) if outcome.event_id else None}

@@ -1,0 +1,44 @@
+"""The partners service's contacts: the people to tell at each partner. Admin token
+required, like every partners route: contacts are people's addresses."""
+
+from dataclasses import asdict
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, HTTPException
+from fastapi.responses import JSONResponse
+
+from regia_shared.auth import require_admin
+from regia_shared.dependencies import DatabasePool
+from regia_shared.logs import get_logger
+
+from ..adapters import contacts, partners
+from ..domain.commands import AddContact
+from ..service_layer import registration
+from .responses import CorrelationId, PathId, answer, correlation
+
+log = get_logger(__name__)
+
+
+def contacts_router() -> APIRouter:
+    router = APIRouter(prefix="/v1", tags=["partners"], dependencies=[Depends(require_admin)])
+
+    @router.get("/partners/{partner_id}/contacts")
+    async def list_contacts(pool: DatabasePool, partner_id: str) -> list[dict]:
+        async with pool.acquire() as conn:
+            if await partners.get(conn, partner_id) is None:
+                raise HTTPException(404, detail=f"no partner {partner_id!r}")
+            return await contacts.of_partner(conn, partner_id)
+
+    @router.post("/partners/{partner_id}/contacts", status_code=201)
+    async def add_contact(pool: DatabasePool, partner_id: PathId, command: Annotated[AddContact, Body()],
+                          x_correlation_id: CorrelationId = None) -> JSONResponse:
+        """Add a person to tell. Without a contact_id one is chosen and the address
+        identifies the person, so a retried request answers 200 with the same contact."""
+        outcome = await registration.add_contact(pool, partner_id, command, correlation(x_correlation_id))
+        if outcome.created:
+            # The address is personal data: the log names the contact by id only.
+            log.info("contact added", partner_id=partner_id, contact_id=outcome.value.contact_id)
+        return answer(outcome, asdict(outcome.value),
+                      f"/v1/partners/{partner_id}#contact-{outcome.value.contact_id}")
+
+    return router

@@ -1,0 +1,62 @@
+"""Who leads an objective and which roles partners hold on it. Each use case runs in one
+transaction: a refused command writes nothing, an accepted one writes its state and its
+outbox event together."""
+
+import asyncpg
+
+from regia_shared.events.partners import (
+    ObjectiveLeadAssigned,
+    ObjectiveRole,
+    ObjectiveRoleAssigned,
+    ObjectiveRoleWithdrawn,
+)
+
+from ..adapters import leads, partners, roles
+from ..domain.commands import AssignLead
+from ..domain.errors import PartnerNotFound
+from ..domain.partner import lead_changes
+from ..domain.relations import role_assignable
+from .outcome import Outcome, publish
+
+
+async def assign_lead(pool: asyncpg.Pool, objective_id: str, command: AssignLead,
+                      correlation_id: str) -> Outcome[str]:
+    async with pool.acquire() as conn, conn.transaction():
+        if await partners.get(conn, command.partner_id) is None:
+            raise PartnerNotFound(f"no partner {command.partner_id!r}", "partner_id")
+        await leads.lock(conn, objective_id)
+        if not lead_changes(await leads.current(conn, objective_id), command.partner_id):
+            return Outcome(command.partner_id, None)
+        await leads.assign(conn, objective_id, command.partner_id)
+        # Keyed by objective: successive leads of one objective stay in order.
+        event = await publish(conn, ObjectiveLeadAssigned(
+            objective_id=objective_id, partner_id=command.partner_id,
+        ), key=objective_id, correlation_id=correlation_id)
+        return Outcome(command.partner_id, event)
+
+
+async def assign_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole,
+                      correlation_id: str) -> Outcome[ObjectiveRole]:
+    return await _change_role(pool, objective_id, partner_id, role, correlation_id, assign=True)
+
+
+async def withdraw_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole,
+                        correlation_id: str) -> Outcome[ObjectiveRole]:
+    """Withdrawing a role the partner does not hold is a no-op: a retried DELETE succeeds."""
+    return await _change_role(pool, objective_id, partner_id, role, correlation_id, assign=False)
+
+
+async def _change_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole,
+                       correlation_id: str, *, assign: bool) -> Outcome[ObjectiveRole]:
+    role_assignable(role)
+    async with pool.acquire() as conn, conn.transaction():
+        if await partners.get(conn, partner_id) is None:
+            raise PartnerNotFound(f"no partner {partner_id!r}", "partner_id")
+        await roles.lock(conn, objective_id)
+        changed = await (roles.add if assign else roles.remove)(conn, objective_id, partner_id, role)
+        if not changed:
+            return Outcome(role, None)
+        event_type = ObjectiveRoleAssigned if assign else ObjectiveRoleWithdrawn
+        event = await publish(conn, event_type(objective_id=objective_id, partner_id=partner_id, role=role),
+                              key=objective_id, correlation_id=correlation_id)
+        return Outcome(role, event)

@@ -1,0 +1,77 @@
+"""Registering partners and their contacts, and how each contact wants to be told. Each
+use case runs in one transaction: a refused command writes nothing, an accepted one writes
+its state and its outbox event together."""
+
+import uuid
+
+import asyncpg
+
+from regia_shared.events.partners import ContactAdded, ContactPreferencesChanged, PartnerRegistered
+
+from ..adapters import contacts, partners, preferences
+from ..domain.commands import AddContact, RegisterPartner, SetPreferences
+from ..domain.errors import NotFound, PartnerNotFound
+from ..domain.partner import Contact, Partner, contact_to_add, partner_to_register
+from ..domain.relations import Preferences, preferences_change, preferences_from
+from .outcome import Outcome, publish
+
+
+async def register_partner(pool: asyncpg.Pool, command: RegisterPartner,
+                           correlation_id: str) -> Outcome[Partner]:
+    async with pool.acquire() as conn, conn.transaction():
+        existing = await partners.get(conn, command.partner_id)
+        partner = partner_to_register(command, existing)
+        if partner is None:
+            assert existing is not None  # None is "exactly this partner exists already"
+            return Outcome(existing, None)
+        if not await partners.insert(conn, partner):
+            # A concurrent request registered this id first: judge ours against it.
+            existing = await partners.get(conn, command.partner_id)
+            partner_to_register(command, existing)
+            assert existing is not None  # the insert met its row, and partners are never deleted
+            return Outcome(existing, None)
+        event = await publish(conn, PartnerRegistered(
+            partner_id=partner.partner_id, name=partner.name, kind=partner.kind, level=partner.level,
+            territory=partner.territory,
+        ), key=partner.partner_id, correlation_id=correlation_id)
+        return Outcome(partner, event)
+
+
+async def add_contact(pool: asyncpg.Pool, partner_id: str, command: AddContact,
+                      correlation_id: str) -> Outcome[Contact]:
+    wanted = Contact(command.contact_id or uuid.uuid4().hex, partner_id, command.name,
+                     str(command.email), command.language)
+    async with pool.acquire() as conn, conn.transaction():
+        if not await partners.lock(conn, partner_id):
+            raise PartnerNotFound(f"no partner {partner_id!r}", "partner_id")
+        same_id = await contacts.by_id(conn, wanted.contact_id)
+        same_email = await contacts.by_email(conn, partner_id, wanted.email)
+        contact = contact_to_add(wanted, same_id, same_email, id_given=command.contact_id is not None)
+        if contact is None:
+            existing = same_id or same_email
+            assert existing is not None  # None is "exactly this contact exists already"
+            return Outcome(existing, None)
+        await contacts.insert(conn, contact)
+        event = await publish(conn, ContactAdded(
+            partner_id=partner_id, contact_id=contact.contact_id, name=contact.name,
+            email=contact.email, language=contact.language,
+        ), key=partner_id, correlation_id=correlation_id)
+        return Outcome(contact, event)
+
+
+async def set_preferences(pool: asyncpg.Pool, contact_id: str, command: SetPreferences,
+                          correlation_id: str) -> Outcome[Preferences]:
+    wanted = preferences_from(command)
+    async with pool.acquire() as conn, conn.transaction():
+        partner_id = await preferences.lock_contact(conn, contact_id)
+        if partner_id is None:
+            raise NotFound(f"no contact {contact_id!r}", "contact_id")
+        if not preferences_change(await preferences.get(conn, contact_id), wanted):
+            return Outcome(wanted, None)
+        await preferences.put(conn, contact_id, wanted)
+        # Keyed by partner, like ContactAdded: a contact's preferences follow its creation.
+        event = await publish(conn, ContactPreferencesChanged(
+            partner_id=partner_id, contact_id=contact_id, channels=list(wanted.channels),
+            language=wanted.language, cadence=wanted.cadence, event_kinds=list(wanted.event_kinds),
+        ), key=partner_id, correlation_id=correlation_id)
+        return Outcome(wanted, event)
