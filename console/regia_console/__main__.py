@@ -1,4 +1,4 @@
-"""`python -m regia.console`: the console on REGIA_CONSOLE_PORT (default 8100)."""
+"""`python -m regia_console`: the console on REGIA_CONSOLE_PORT (default 8100)."""
 
 import asyncio
 

@@ -17,9 +17,9 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
-from regia.embedded.broker import EmbeddedBroker
-from regia.embedded.postgres import EmbeddedPostgres, ensure_database
-from regia.embedded.process import ManagedProcess, free_port
+from regia.local.embedded.broker import EmbeddedBroker
+from regia.local.embedded.postgres import EmbeddedPostgres, ensure_database
+from regia.local.embedded.process import ManagedProcess, free_port
 
 from .cpu import CpuMeter
 from .mail_sink import MailSink

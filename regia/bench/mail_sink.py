@@ -19,7 +19,7 @@ import struct
 import sys
 from pathlib import Path
 
-from regia.embedded.process import ManagedProcess, port_open
+from regia.local.embedded.process import ManagedProcess, port_open
 
 _COUNT = struct.Struct("<q")
 _END_OF_DATA = b"\r\n.\r\n"

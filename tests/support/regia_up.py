@@ -10,7 +10,7 @@ import threading
 import time
 from pathlib import Path
 
-from regia.embedded.process import free_port
+from regia.local.embedded.process import free_port
 
 SERVICES = ("funding", "objectives", "partners", "notifier")
 RUNNING = "Regia is running. Ctrl-C stops everything."

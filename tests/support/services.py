@@ -13,7 +13,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from regia.embedded.process import ManagedProcess, free_port
+from regia.local.embedded.process import ManagedProcess, free_port
 from regia_shared.serving import uvicorn_options
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"

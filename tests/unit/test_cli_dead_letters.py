@@ -7,8 +7,8 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from regia import dead_letters
-from regia.admin import ServiceClient
+from regia.operator import dead_letters
+from regia.operator.admin import ServiceClient
 from regia.cli import app
 
 runner = CliRunner()

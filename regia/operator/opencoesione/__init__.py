@@ -1,6 +1,7 @@
-"""Importing funding from outside sources into the ledger.
+"""`regia import opencoesione`: OpenCoesione's projects file into the funding ledger.
 
-Everything here is pure: it reads text streams and produces funding commands in the wire
-format of `POST /v1/funding-events`; sending them is the caller's business (the `regia
-import` command), so the same rules serve a dry run, a test and a real import.
+command.py is the command; everything else here is pure: it reads text streams (reader,
+amounts) and produces funding commands in the wire format of `POST /v1/funding-events`
+(mapping, allocation, pipeline); sending them is the command's business, so the same rules
+serve a dry run, a test and a real import.
 """
