@@ -194,7 +194,8 @@ class LocalStack:
         async def now() -> datetime:
             conn = await asyncpg.connect(self.database_url, timeout=5)
             try:
-                return await conn.fetchval("SELECT now()")  # type: ignore[no-any-return]
+                instant: datetime = await conn.fetchval("SELECT now()")  # asyncpg's results are untyped
+                return instant
             finally:
                 await conn.close()
         if self.database_url:

@@ -9,7 +9,7 @@ new. Refused rows, by the file's rules or by the service's, go to the report.
 import contextlib
 import io
 import itertools
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -120,7 +120,7 @@ class _Rejections:
 
 
 @contextlib.contextmanager
-def _progress(size: int) -> Iterator:  # type: ignore[type-arg]
+def _progress(size: int) -> Iterator[Callable[[Tally, int], None]]:
     columns = (TextColumn("[bold]OpenCoesione"), BarColumn(), DownloadColumn(),
                TextColumn("{task.fields[counts]}"))
     with Progress(*columns, console=Console(stderr=True)) as progress:
