@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 import yaml
 
+from regia_shared import catalogue
+
 from ..support.deploy_settings import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -253,6 +255,7 @@ def test_ports_agree_from_settings_to_service_and_scrape() -> None:
         # deploy/healthcheck.py, used by the image's HEALTHCHECK, wants exactly one.
         assert port_vars == {f"REGIA_{service.upper()}_PORT"}, name
         port = int(env[f"REGIA_{service.upper()}_PORT"])
+        assert port == catalogue.service(service).default_port, f"{name}: not the port `regia up` uses"
         assert [(p["name"], p["containerPort"]) for p in container(deployment)["ports"]] == [("http", port)]
 
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]

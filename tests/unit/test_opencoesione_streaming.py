@@ -6,8 +6,8 @@ import tracemalloc
 from pathlib import Path
 
 from regia.operator.opencoesione.mapping import ImportMapping, Target
-from regia.operator.opencoesione.reader import read_projects
 from regia.operator.opencoesione.pipeline import Tally, run_import
+from regia.operator.opencoesione.reader import read_projects
 from regia.operator.opencoesione.report import RejectionReport
 from regia_shared.levels import GovernmentLevel as L
 
