@@ -2,7 +2,7 @@
 # Regia's bootstrap: `./regia.sh <command>` on a machine with nothing but Python 3.11+.
 # (Not `./regia`: that name is the Python package's directory at the repository root.)
 #
-# Creates .venv beside this script if it is missing, (re)installs the five packages and the
+# Creates .venv beside this script if it is missing, (re)installs the six packages and the
 # CLI in editable mode only when a pyproject.toml changed (a stamp holds their hash), then
 # hands over to the `regia` command in the venv. Silent when there is nothing to do.
 set -euo pipefail
@@ -12,7 +12,7 @@ VENV="$ROOT/.venv"
 STAMP="$VENV/.regia-install-stamp"
 INSTALL_LOG="$VENV/regia-install.log"
 PACKAGES=(-e shared -e services/funding -e services/objectives -e services/partners
-          -e services/notifier -e '.[test]')
+          -e services/notifier -e console -e '.[test]')
 
 say() { printf 'regia: %s\n' "$*" >&2; }
 die() { say "$*"; exit 1; }
@@ -55,9 +55,11 @@ install_stamp() {
   # venv's Python, and which packages exist (an editable install maps only the packages
   # present when it ran, so a service's first __init__.py needs a reinstall).
   { printf '%s\n' "${PACKAGES[@]}"
-    cat "$ROOT/pyproject.toml" "$ROOT/shared/pyproject.toml" "$ROOT"/services/*/pyproject.toml
+    cat "$ROOT/pyproject.toml" "$ROOT/shared/pyproject.toml" "$ROOT"/services/*/pyproject.toml \
+        "$ROOT/console/pyproject.toml"
     "$VENV/bin/python" --version
-    ls -d "$ROOT"/regia/__init__.py "$ROOT"/shared/*/__init__.py "$ROOT"/services/*/*/__init__.py 2>/dev/null || true
+    ls -d "$ROOT"/regia/__init__.py "$ROOT"/shared/*/__init__.py "$ROOT"/services/*/*/__init__.py \
+          "$ROOT"/console/*/__init__.py 2>/dev/null || true
   } | sha256sum | cut -d' ' -f1
 }
 

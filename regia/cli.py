@@ -1,5 +1,9 @@
 """The `regia` command: run the system on one machine, manage institution keys, create the
-topics, run the test suite."""
+topics, run the test suite.
+
+The root of the command line: it wires the command groups together. The operators'
+commands live in regia/operator (one module per group), what `regia up` runs in
+regia/local, the benchmark in regia/bench."""
 
 import subprocess
 import sys
@@ -9,14 +13,15 @@ from pathlib import Path
 import typer
 
 from .bench import bench
-from .dead_letters import dead_letters_app
-from .deploy_secrets import deploy_secrets
-from .importer import import_app
-from .keys import keys_app
-from .outbox import outbox_app
-from .plans import demo_app, plan_app
-from .poison import poison_app
-from .verify import verify
+from .operator.dead_letters import dead_letters_app
+from .operator.demo import demo_app
+from .operator.deploy_secrets import deploy_secrets
+from .operator.keys import keys_app
+from .operator.opencoesione.command import import_app
+from .operator.outbox import outbox_app
+from .operator.plans import plan_app
+from .operator.poison import poison_app
+from .operator.verify import verify
 
 app = typer.Typer(
     name="regia",
@@ -52,7 +57,7 @@ def up(
 
     Embedded pieces are used unless REGIA_DATABASE_URL, REGIA_KAFKA_BOOTSTRAP_SERVERS or REGIA_SMTP_HOST point elsewhere. Runs in the foreground; Ctrl-C stops everything.
     """
-    from .up import up as run_up  # heavy imports only for the command that needs them
+    from .local.up import up as run_up  # heavy imports only for the command that needs them
 
     run_up(demo, data_dir)
 

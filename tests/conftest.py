@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from regia.embedded.broker import EmbeddedBroker
-from regia.embedded.postgres import EmbeddedPostgres
+from regia.local.embedded.broker import EmbeddedBroker
+from regia.local.embedded.postgres import EmbeddedPostgres
 
 from .support.infra import Database, fresh_database, start_broker, start_postgres
 from .support.services import base_env

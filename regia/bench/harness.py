@@ -17,15 +17,15 @@ from pathlib import Path
 import httpx
 from cryptography.fernet import Fernet
 
-from regia.embedded.broker import EmbeddedBroker
-from regia.embedded.postgres import EmbeddedPostgres, ensure_database
-from regia.embedded.process import ManagedProcess, free_port
+from regia.local.embedded.broker import EmbeddedBroker
+from regia.local.embedded.postgres import EmbeddedPostgres, ensure_database
+from regia.local.embedded.process import ManagedProcess, free_port
+from regia_shared.catalogue import SERVICES
 
 from .cpu import CpuMeter
 from .mail_sink import MailSink
 
-PORT_VARS = {"funding": "REGIA_FUNDING_PORT", "objectives": "REGIA_OBJECTIVES_PORT",
-             "partners": "REGIA_PARTNERS_PORT", "notifier": "REGIA_NOTIFIER_PORT"}
+PORT_VARS = {s.name: s.port_var for s in SERVICES}
 
 
 @dataclass
@@ -64,6 +64,12 @@ class RssSampler:
                 mib = rss_mib(pid)
                 if mib is not None:
                     self.samples.setdefault(name, []).append((self.phase, mib))
+
+
+def started(process: ManagedProcess | None) -> ManagedProcess:
+    """The process of a part whose start() returned (it raises rather than leave none)."""
+    assert process is not None, "start() it first"
+    return process
 
 
 def rss_mib(pid: int) -> float | None:
@@ -125,11 +131,12 @@ class Stack:
         self.broker = await asyncio.to_thread(EmbeddedBroker(free_port(), self.root / "logs").start)
         self.smtp_port = free_port()
         self.mail = MailSink(self.smtp_port, self.root).start()
-        self.rss.pids["postgres"] = self.postgres.process.pid  # type: ignore[union-attr]
-        self.rss.pids["broker"] = self.broker.process.pid  # type: ignore[union-attr]
-        self.cpu.watch("postgres", self.postgres.process.pid, with_children=True)  # type: ignore[union-attr]
-        self.cpu.watch("broker", self.broker.process.pid)  # type: ignore[union-attr]
-        self.cpu.watch("smtp sink", self.mail.process.pid)  # type: ignore[union-attr]
+        postgres_pid, broker_pid = started(self.postgres.process).pid, started(self.broker.process).pid
+        self.rss.pids["postgres"] = postgres_pid
+        self.rss.pids["broker"] = broker_pid
+        self.cpu.watch("postgres", postgres_pid, with_children=True)
+        self.cpu.watch("broker", broker_pid)
+        self.cpu.watch("smtp sink", self.mail.process.pid)
         self.rss.start()
 
     async def start_services(self, names: list[str]) -> None:

@@ -19,7 +19,7 @@ import struct
 import sys
 from pathlib import Path
 
-from regia.embedded.process import ManagedProcess, port_open
+from regia.local.embedded.process import ManagedProcess, port_open
 
 _COUNT = struct.Struct("<q")
 _END_OF_DATA = b"\r\n.\r\n"
@@ -38,7 +38,8 @@ class _Session(asyncio.Protocol):
         self._counter, self._buffer, self._in_data = counter, b"", False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport  # type: ignore[assignment]
+        assert isinstance(transport, asyncio.WriteTransport)  # a TCP server's transport: it writes
+        self._transport = transport
         self._transport.write(b"220 regia-bench-sink ESMTP\r\n")
 
     def data_received(self, data: bytes) -> None:

@@ -11,7 +11,7 @@ the relay publishes them once more in id order (so in order per key). Consumers 
 published at or after the instant a broker incarnation started was held by that broker
 alone (a row written earlier but published late, after a backlog, included; a row already
 republished once, by its new `published_at`). `regia up` asks for exactly that after its
-in-memory broker restarted (regia/stack.py, BrokerIncarnations).
+in-memory broker restarted (regia/local/stack.py, BrokerIncarnations).
 """
 
 from collections.abc import Awaitable, Callable, Sequence

@@ -5,7 +5,7 @@ as `SecretStr` so they never appear in a repr or a log line; the admin credentia
 ever known to a service by its SHA-256, never in clear.
 
 Fields marked `json_schema_extra={"deployment": "required"}` are those a deployment must
-set, their defaults being only good for one machine; regia/deploy_settings.py checks the
+set, their defaults being only good for one machine; tests/support/deploy_settings.py checks the
 deployment files (docker-compose.yml, deploy/k8s) against them.
 """
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from regia.embedded.postgres import EmbeddedPostgres
-from regia.embedded.process import ManagedProcess, free_port
-from regia.mailcatcher import MailCatcher
-from regia.secrets_key import notifier_secrets_key
+from regia.local.embedded.postgres import EmbeddedPostgres
+from regia.local.embedded.process import ManagedProcess, free_port
+from regia.local.mailcatcher import MailCatcher
+from regia.local.secrets_key import notifier_secrets_key
 
 from ..support.figures import record
 from ..support.regia_up import RUNNING, RegiaUp

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from regia.embedded.broker import EmbeddedBroker
+from regia.local.embedded.broker import EmbeddedBroker
 
 from ..support.figures import record
 from ..support.infra import Database, fresh_database, start_broker

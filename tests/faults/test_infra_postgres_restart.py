@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from regia.embedded.broker import EmbeddedBroker
+from regia.local.embedded.broker import EmbeddedBroker
 from regia_shared import topics
 from regia_shared.levels import GovernmentLevel
 

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from regia.console.feed import EventFeed
-from regia.console.settings import ConsoleSettings
-from regia.console.web import create_app
-from regia.embedded.process import free_port
+from regia.local.embedded.process import free_port
+from regia_console.feed import EventFeed
+from regia_console.settings import ConsoleSettings
+from regia_console.web import create_app
 
 from ..support.figures import record
 from ..support.http_stub import Answer, HttpStub

@@ -86,13 +86,13 @@ async def test_a_client_trickling_its_headers_or_sending_nothing_is_cut_off(slow
 
 
 async def test_the_console_cuts_off_a_slow_client_too(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The console is served by its own uvicorn (python -m regia.console), not through the
+    """The console is served by its own uvicorn (python -m regia_console), not through the
     services' entry points: it gets the same request-head deadline."""
     import os
     import subprocess
     import sys
 
-    from regia.embedded.process import free_port
+    from regia.local.embedded.process import free_port
 
     from ..support.services import RunningService
     from ..support.wait import eventually
@@ -101,7 +101,7 @@ async def test_the_console_cuts_off_a_slow_client_too(tmp_path) -> None:  # type
     env = {**os.environ, "REGIA_CONSOLE_PORT": str(port), "REGIA_HTTP_HEADER_TIMEOUT_S": str(TIMEOUT_S),
            "REGIA_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}  # nothing there: the feed waits
     log = (tmp_path / "console.log").open("wb")
-    console = subprocess.Popen([sys.executable, "-m", "regia.console"], env=env, stdout=log, stderr=log)
+    console = subprocess.Popen([sys.executable, "-m", "regia_console"], env=env, stdout=log, stderr=log)
     try:
         async def listening() -> bool:
             try:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import asyncpg
 
-from regia.embedded.broker import EmbeddedBroker
-from regia.embedded.postgres import EmbeddedPostgres, ensure_database
-from regia.embedded.process import free_port
+from regia.local.embedded.broker import EmbeddedBroker
+from regia.local.embedded.postgres import EmbeddedPostgres, ensure_database
+from regia.local.embedded.process import free_port
 
 
 @dataclass

@@ -10,9 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-from regia.embedded.process import free_port
+from regia.local.embedded.process import free_port
+from regia_shared.catalogue import CONSOLE, SERVICE_NAMES as SERVICES
 
-SERVICES = ("funding", "objectives", "partners", "notifier")
 RUNNING = "Regia is running. Ctrl-C stops everything."
 
 
@@ -22,7 +22,7 @@ class RegiaUp:
     def __init__(self, data_dir: Path, *, demo: bool = False, admin_token: str | None = None,
                  env: dict[str, str] | None = None) -> None:
         self.data_dir = data_dir
-        self.ports = {name: free_port() for name in (*SERVICES, "console")}
+        self.ports = {name: free_port() for name in (*SERVICES, CONSOLE.name)}
         given = env or {}
         env = {k: v for k, v in os.environ.items() if not k.startswith("REGIA_")}
         env |= {f"REGIA_{name.upper()}_PORT": str(port) for name, port in self.ports.items()}

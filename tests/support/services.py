@@ -13,18 +13,14 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from regia.embedded.process import ManagedProcess, free_port
+from regia.local.embedded.process import ManagedProcess, free_port
+from regia_shared.catalogue import SERVICES
 from regia_shared.serving import uvicorn_options
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
-SERVICE_PORT_VARS = {
-    "funding": "REGIA_FUNDING_PORT",
-    "objectives": "REGIA_OBJECTIVES_PORT",
-    "partners": "REGIA_PARTNERS_PORT",
-    "notifier": "REGIA_NOTIFIER_PORT",
-}
+SERVICE_PORT_VARS = {s.name: s.port_var for s in SERVICES}
 
 
 def base_env(dsn: str, bootstrap: str) -> dict[str, str]:

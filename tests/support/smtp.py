@@ -28,7 +28,7 @@ from types import TracebackType
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
-from regia.embedded.process import free_port
+from regia.local.embedded.process import free_port
 
 TRY_LATER = "451 4.3.0 try later"
 

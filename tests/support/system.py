@@ -4,7 +4,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from regia.embedded.process import ManagedProcess
+from regia.local.embedded.process import ManagedProcess
 
 from .services import RunningService, service_process
 

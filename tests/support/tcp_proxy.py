@@ -18,7 +18,7 @@ import struct
 import threading
 from dataclasses import dataclass, field
 
-from regia.embedded.process import free_port
+from regia.local.embedded.process import free_port
 
 
 @dataclass(eq=False)  # hashed by identity: the proxy keeps a set of open pipes

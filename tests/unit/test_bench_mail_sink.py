@@ -8,7 +8,7 @@ from pathlib import Path
 import aiosmtplib
 
 from regia.bench.mail_sink import MailSink
-from regia.embedded.process import free_port
+from regia.local.embedded.process import free_port
 
 
 def message(n: int) -> EmailMessage:

@@ -6,12 +6,12 @@ import signal
 import pytest
 from typer.testing import CliRunner
 
-from regia.catalogue import SERVICES, SettingError, env_port, local_url
 from regia.cli import app
-from regia.demo import instructions
-from regia.embedded.process import free_port
-from regia.interrupts import Interrupts, Shutdown
-from regia.summary import masked_dsn
+from regia.local.embedded.process import free_port
+from regia.local.interrupts import Interrupts, Shutdown
+from regia.local.summary import masked_dsn
+from regia.operator.demo import instructions
+from regia_shared.catalogue import SERVICES, SettingError, env_port, local_url
 
 runner = CliRunner()
 

@@ -7,9 +7,9 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from regia import dead_letters
-from regia.admin import ServiceClient
 from regia.cli import app
+from regia.operator import dead_letters
+from regia.operator.admin import ServiceClient
 
 runner = CliRunner()
 TOKEN = "a-secret-admin-token"

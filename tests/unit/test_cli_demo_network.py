@@ -6,9 +6,8 @@ from datetime import date
 
 import httpx
 
-from regia.demo import PARTNERS
-from regia.demo_network import MARE, MEMBERS, NETWORK, load_network
-from regia.plans import DEMO_PARTNERS
+from regia.operator.demo import DEMO_PARTNERS, PARTNERS
+from regia.operator.demo_network import MARE, MEMBERS, NETWORK, load_network
 from regia_objectives.adapters.planfile import demo_plans, read_plan
 from regia_partners.domain.commands import FormNetwork, JoinNetwork, RegisterPartner
 

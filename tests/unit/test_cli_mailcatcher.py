@@ -5,8 +5,8 @@ import smtplib
 from email.message import EmailMessage
 from pathlib import Path
 
-from regia.embedded.process import free_port
-from regia.mailcatcher import MailCatcher
+from regia.local.embedded.process import free_port
+from regia.local.mailcatcher import MailCatcher
 
 
 def test_each_mail_is_saved_as_an_eml_file_and_announced(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from regia.cli import app
-from regia.embedded.process import free_port
+from regia.local.embedded.process import free_port
 from regia_objectives.adapters.planfile import demo_plans, read_plan
 
 runner = CliRunner()

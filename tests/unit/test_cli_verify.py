@@ -11,7 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from regia.cli import app
-from regia.verify import REPO_ROOT, aggregate, read_lines, render
+from regia.operator.verify import REPO_ROOT, aggregate, read_lines, render
 
 SAMPLE = [
     {"check": "sigkill objectives.funding", "at": 1.0, "faults": 1, "inputs": 300, "euros_lost": 0},
@@ -93,7 +93,7 @@ def test_the_pytest_plugin_writes_each_tests_outcome_after_its_figures(tmp_path:
         "def test_silent():\n    assert False\n")
     report = tmp_path / "report.jsonl"
     env = {**os.environ, "REGIA_VERIFY_REPORT": str(report), "PYTHONPATH": str(REPO_ROOT)}
-    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "regia.verify", "-p", "no:cacheprovider",
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "regia.operator.verify", "-p", "no:cacheprovider",
                            "--rootdir", str(tmp_path), str(tmp_path / "test_sample.py")],
                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr

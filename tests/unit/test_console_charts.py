@@ -1,7 +1,7 @@
 """The SVG bars: shares of the need by level, capped, escaped, and CSP-safe."""
 
-from regia.console import charts
-from regia.console.money import euros, percent
+from regia_console import charts
+from regia_console.money import euros, percent
 
 
 def test_a_year_is_split_by_level_in_level_order() -> None:

@@ -3,7 +3,7 @@ lets a slow browser hold it up."""
 
 import json
 
-from regia.console.feed import EventFeed, summary
+from regia_console.feed import EventFeed, summary
 
 
 def envelope(kind: str, **payload: object) -> bytes:

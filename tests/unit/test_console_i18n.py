@@ -3,11 +3,11 @@
 import re
 from pathlib import Path
 
-from regia.console import charts
-from regia.console.i18n import LABELS, LANGUAGES, choose_language, translator
-from regia.console.tree import STATUS_RANK
+from regia_console import charts
+from regia_console.i18n import LABELS, LANGUAGES, choose_language, translator
+from regia_console.tree import STATUS_RANK
 
-TEMPLATES = Path(__file__).parents[2] / "regia" / "console" / "templates"
+TEMPLATES = Path(__file__).parents[2] / "console" / "regia_console" / "templates"
 
 
 def test_every_label_has_every_language_and_is_not_empty() -> None:

@@ -3,7 +3,7 @@ of thousands of nodes rendered fast."""
 
 import time
 
-from regia.console import overview, tree
+from regia_console import overview, tree
 
 
 def year(status: str, bp: int = 0, fiscal_year: int = 2027) -> dict:

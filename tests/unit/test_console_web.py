@@ -6,10 +6,10 @@ import hashlib
 import pytest
 from fastapi.testclient import TestClient
 
-from regia.console.feed import EventFeed
-from regia.console.gateway import NotFound
-from regia.console.settings import ConsoleSettings
-from regia.console.web import create_app
+from regia_console.feed import EventFeed
+from regia_console.gateway import NotFound
+from regia_console.settings import ConsoleSettings
+from regia_console.web import create_app
 
 TOKEN = "console-test-token"
 

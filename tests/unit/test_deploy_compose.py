@@ -26,7 +26,7 @@ from typing import Any
 
 import pytest
 
-from regia.deploy_settings import DOCKERFILE, SERVICES, Image, Program, program_of, read_image
+from ..support.deploy_settings import DOCKERFILE, SERVICES, Image, Program, program_of, read_image
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"

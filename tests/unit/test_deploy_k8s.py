@@ -5,7 +5,7 @@ probed, bounded and unprivileged, ports agree from ConfigMap to Service to scrap
 annotation, autoscalers stay within the topics' partitions, and every ConfigMap and
 Secret a pod reads exists. That each variable is one the service reads, that the ones a
 deployment must set are there and that values parse is tests/unit/test_deploy_settings.py's
-(regia/deploy_settings.py), for compose and these manifests alike.
+(tests/support/deploy_settings.py), for compose and these manifests alike.
 
 The schemas come from the PyPI package kubernetes-validate (the project's test extras).
 Without it these tests skip locally but fail under CI=true: a CI that silently skipped
@@ -25,7 +25,9 @@ from typing import Any
 import pytest
 import yaml
 
-from regia.deploy_settings import SERVICES
+from regia_shared import catalogue
+
+from ..support.deploy_settings import SERVICES
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
@@ -253,6 +255,7 @@ def test_ports_agree_from_settings_to_service_and_scrape() -> None:
         # deploy/healthcheck.py, used by the image's HEALTHCHECK, wants exactly one.
         assert port_vars == {f"REGIA_{service.upper()}_PORT"}, name
         port = int(env[f"REGIA_{service.upper()}_PORT"])
+        assert port == catalogue.service(service).default_port, f"{name}: not the port `regia up` uses"
         assert [(p["name"], p["containerPort"]) for p in container(deployment)["ports"]] == [("http", port)]
 
         annotations = deployment["spec"]["template"]["metadata"]["annotations"]

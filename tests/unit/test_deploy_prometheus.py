@@ -16,6 +16,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from regia_shared import catalogue
+
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 CONFIG = PROMETHEUS / "prometheus.yml"
@@ -176,7 +178,7 @@ def test_the_metric_name_check_sees_names() -> None:
     assert metric_names("max(regia_dead_lettres) unless up offset 15m") == {"regia_dead_lettres", "up"}
 
 
-SERVICE_MODULES = ("regia_funding", "regia_objectives", "regia_partners", "regia_notifier")
+SERVICE_MODULES = tuple(s.module for s in catalogue.SERVICES)
 
 
 def compose_environment(service: dict) -> dict[str, str]:
@@ -206,6 +208,20 @@ def test_every_service_and_replica_of_the_compose_file_is_scraped() -> None:
     scraped = {(job["job_name"], target) for job in config["scrape_configs"]
                for static in job["static_configs"] for target in static["targets"]}
     assert expected <= scraped
+
+
+def test_compose_runs_each_service_on_its_catalogue_port() -> None:
+    """The ports compose sets, and so scrapes, are those `regia up` uses
+    (regia_shared.catalogue), as the k8s manifests' are: a service has one port wherever it runs."""
+    compose = yaml.safe_load(COMPOSE.read_text())["services"]
+    checked = 0
+    for name, service in compose.items():
+        command = service.get("command") or []
+        if len(command) == 3 and command[:2] == ["python", "-m"] and command[2] in SERVICE_MODULES:
+            app = catalogue.service(command[2].removeprefix("regia_"))
+            assert int(compose_environment(service)[app.port_var]) == app.default_port, name
+            checked += 1
+    assert checked == 6  # four services, two of them with a second replica
 
 
 def test_compose_mounts_the_rules_beside_the_config() -> None:

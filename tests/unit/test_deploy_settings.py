@@ -1,5 +1,5 @@
 """The settings the deployment files give each Regia container agree with what the code
-reads (regia/deploy_settings.py, derived from the pydantic-settings classes): no REGIA_*
+reads (tests/support/deploy_settings.py, derived from the pydantic-settings classes): no REGIA_*
 variable the program does not read (a typo is otherwise silently ignored), none it
 requires missing (its default is only good for one machine), every value parsing as the
 field's type.
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 import yaml
 
-from regia.deploy_settings import (
+from ..support.deploy_settings import (
     PROGRAMS,
     SERVICES,
     Program,
@@ -29,7 +29,6 @@ from regia.deploy_settings import (
     read_image,
     settings_of,
 )
-
 from .test_deploy_compose import (  # noqa: F401 - compose is the fixture
     PLACEHOLDER,
     ROOT,

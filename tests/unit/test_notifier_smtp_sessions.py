@@ -6,7 +6,7 @@ import asyncio
 from pathlib import Path
 
 from regia.bench.mail_sink import MailSink
-from regia.embedded.process import free_port
+from regia.local.embedded.process import free_port
 from regia_notifier.adapters.smtp import SmtpMailer
 from regia_notifier.config import NotifierSettings
 

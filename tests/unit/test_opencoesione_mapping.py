@@ -9,12 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import TypeAdapter
 
+from regia.operator.opencoesione.allocation import split_proportionally
+from regia.operator.opencoesione.config import ConfigError, parse_level_option, parse_objective_map
+from regia.operator.opencoesione.mapping import ImportMapping, InstitutionRequest, Target, line_id_for, plan_row
+from regia.operator.opencoesione.reader import ProjectFinancing, RejectedRow, read_projects
 from regia_funding.domain.commands import FundingCommand
-from regia_funding.importing.allocation import split_proportionally
-from regia_funding.importing.config import ConfigError, parse_level_option, parse_objective_map
-from regia_funding.importing.mapping import (ImportMapping, InstitutionRequest, Target, line_id_for,
-                                              plan_row)
-from regia_funding.importing.opencoesione import ProjectFinancing, RejectedRow, read_projects
 from regia_shared.levels import GovernmentLevel as L
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "opencoesione"

@@ -6,9 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from regia_funding.importing.amounts import AmountError, parse_cents
-from regia_funding.importing.opencoesione import (HeaderError, ProjectFinancing, RejectedRow,
-                                                   read_projects)
+from regia.operator.opencoesione.amounts import AmountError, parse_cents
+from regia.operator.opencoesione.reader import HeaderError, ProjectFinancing, RejectedRow, read_projects
 from regia_shared.levels import GovernmentLevel as L
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "opencoesione"

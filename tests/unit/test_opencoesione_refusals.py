@@ -1,7 +1,7 @@
 """The funding service's refusals of an import request, turned into report reasons that
 name the event's type and line and the field at fault."""
 
-from regia_funding.importing.refusals import refusal_reasons
+from regia.operator.opencoesione.refusals import refusal_reasons
 
 EVENTS = [
     {"type": "commitment", "line_id": "OC-P1-COMUNE-2027"},

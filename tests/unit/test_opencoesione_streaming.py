@@ -5,10 +5,10 @@ the refused) with memory that stays flat from the first tenth of the file to its
 import tracemalloc
 from pathlib import Path
 
-from regia_funding.importing.mapping import ImportMapping, Target
-from regia_funding.importing.opencoesione import read_projects
-from regia_funding.importing.pipeline import Tally, run_import
-from regia_funding.importing.report import RejectionReport
+from regia.operator.opencoesione.mapping import ImportMapping, Target
+from regia.operator.opencoesione.pipeline import Tally, run_import
+from regia.operator.opencoesione.reader import read_projects
+from regia.operator.opencoesione.report import RejectionReport
 from regia_shared.levels import GovernmentLevel as L
 
 from .test_opencoesione_parser import HEADER

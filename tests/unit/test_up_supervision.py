@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from regia.stack import BrokerIncarnations
-from regia.supervision import CRASH_LOOP, MAX_DELAY_S, QUICK_S, Restarts, how_it_ended
+from regia.local.stack import BrokerIncarnations
+from regia.local.supervision import CRASH_LOOP, MAX_DELAY_S, QUICK_S, Restarts, how_it_ended
 from regia_shared.outbox_replay import ReplayRequest
 
 

@@ -2,11 +2,12 @@ from datetime import date
 
 from pydantic import AliasChoices, Field
 
+from regia_shared.catalogue import FUNDING
 from regia_shared.settings import ServiceSettings
 
 
 class FundingSettings(ServiceSettings):
-    http_port: int = Field(8101, validation_alias=AliasChoices("REGIA_FUNDING_PORT"))
+    http_port: int = Field(FUNDING.default_port, validation_alias=AliasChoices("REGIA_FUNDING_PORT"))
     window_first_year: int = Field(
         default_factory=lambda: date.today().year - 1, ge=1990, le=2100,
         validation_alias=AliasChoices("REGIA_FUNDING_WINDOW_FIRST_YEAR"),

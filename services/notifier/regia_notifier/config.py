@@ -6,6 +6,7 @@ from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError, ValidationError
 
+from regia_shared.catalogue import NOTIFIER
 from regia_shared.settings import ServiceSettings
 
 from .domain.addresses import mailbox
@@ -27,7 +28,7 @@ def _refused(message: str) -> ValidationError:
 
 
 class NotifierSettings(ServiceSettings):
-    http_port: int = Field(8104, validation_alias=_env("REGIA_NOTIFIER_PORT"))
+    http_port: int = Field(NOTIFIER.default_port, validation_alias=_env("REGIA_NOTIFIER_PORT"))
 
     smtp_host: str = Field("127.0.0.1", validation_alias=_env("REGIA_SMTP_HOST"),
                            json_schema_extra={"deployment": "required"})

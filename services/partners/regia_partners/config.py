@@ -1,7 +1,8 @@
 from pydantic import AliasChoices, Field
 
+from regia_shared.catalogue import PARTNERS
 from regia_shared.settings import ServiceSettings
 
 
 class PartnersSettings(ServiceSettings):
-    http_port: int = Field(8103, validation_alias=AliasChoices("REGIA_PARTNERS_PORT"))
+    http_port: int = Field(PARTNERS.default_port, validation_alias=AliasChoices("REGIA_PARTNERS_PORT"))

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
-from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
@@ -20,7 +20,7 @@ from .gateway import Gateway, NotFound, Refused, Unavailable
 from .live import live_router
 from .pages import pages_router
 from .rendering import render
-from .sessions import COOKIE, Sessions
+from .sessions import COOKIE, Session, Sessions
 from .settings import ConsoleSettings
 
 STATIC = Path(__file__).parent / "static"
@@ -44,7 +44,7 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
 
     app = FastAPI(title="Regia console", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings
-    app.state.sessions = Sessions(expected, settings.console_session_hours * 3600)
+    sessions = app.state.sessions = Sessions(expected, settings.console_session_hours * 3600)
     app.state.gateway = Gateway(settings.service_urls())
     app.state.feed = feed or EventFeed(settings.kafka_bootstrap_servers, topics.ALL, settings.console_events_kept)
     app.add_middleware(GZipMiddleware, minimum_size=2048)
@@ -72,8 +72,8 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
 
     # Every error is a page of the console with a way back, never a bare 500 or FastAPI's
     # JSON: 404 for what does not exist, 400 saying what was wrong, 503 when a service is down.
-    def session_of(request: Request):  # type: ignore[no-untyped-def]
-        return app.state.sessions.get(request.cookies.get(COOKIE))  # the nav, when logged in
+    def session_of(request: Request) -> Session | None:
+        return sessions.get(request.cookies.get(COOKIE))  # the nav, when logged in
 
     @app.exception_handler(Unavailable)
     async def unavailable(request: Request, exc: Unavailable) -> HTMLResponse:
@@ -95,7 +95,7 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
         return render(request, "bad_request.html", status_code=400, session=session_of(request), problems=problems)
 
     @app.exception_handler(HTTPException)
-    async def no_such_page(request: Request, exc: HTTPException):  # type: ignore[no-untyped-def]
+    async def no_such_page(request: Request, exc: HTTPException) -> Response:
         if exc.status_code != 404:  # 405 and the like: what Starlette says is right
             return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
         return render(request, "missing.html", status_code=404, session=session_of(request),

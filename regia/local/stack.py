@@ -6,7 +6,7 @@ stops the services first (they flush their outbox relays and consumer offsets), 
 mail catcher, the broker and PostgreSQL last.
 
 Once everything is ready, `supervise()` (called by `regia up` twice a second) restarts any
-child that exited on its own, with the back-off of regia/supervision.py, and the rest keeps
+child that exited on its own, with the back-off of regia/local/supervision.py, and the rest keeps
 running; after the embedded broker (re)starts, `BrokerIncarnations` has the services
 republish what it may have lost.
 """
@@ -23,22 +23,20 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from regia.embedded.broker import EmbeddedBroker
-from regia.embedded.postgres import EmbeddedPostgres, ensure_database
-from regia.embedded.process import ManagedProcess, ProcessFailed, port_open
 from regia_shared import topics
 from regia_shared.auth import hash_secret
+from regia_shared.catalogue import (CONSOLE, EMBEDDED_KAFKA_PORT, EMBEDDED_PG_PORT, EMBEDDED_SMTP_PORT, SERVICES,
+                                    env_port, local_url)
 from regia_shared.kafka import ensure_topics
 from regia_shared.settings import ServiceSettings
 
-from .catalogue import EMBEDDED_KAFKA_PORT, EMBEDDED_PG_PORT, EMBEDDED_SMTP_PORT, SERVICES, env_port, local_url
+from .embedded.broker import EmbeddedBroker
+from .embedded.postgres import EmbeddedPostgres, ensure_database
+from .embedded.process import ManagedProcess, ProcessFailed, port_open
 from .interrupts import Interrupts
 from .mailcatcher import MailCatcher
 from .secrets_key import VARIABLE, notifier_secrets_key
 from .supervision import CRASH_LOOP, MAX_DELAY_S, Restarts, how_it_ended
-
-
-CONSOLE_PORT = ("REGIA_CONSOLE_PORT", 8100)  # the web console's (regia.console)
 
 
 class StartupError(RuntimeError):
@@ -124,7 +122,7 @@ class LocalStack:
         self.smtp_port = env_port(*EMBEDDED_SMTP_PORT)
         self.ports = {s.name: s.port() for s in SERVICES}
         self.urls = {name: local_url(port) for name, port in self.ports.items()}
-        self.console_port = env_port(*CONSOLE_PORT)
+        self.console_port = CONSOLE.port()
         self.console_url = local_url(self.console_port)
         self.postgres: EmbeddedPostgres | None = None
         self.broker: EmbeddedBroker | None = None
@@ -140,8 +138,8 @@ class LocalStack:
 
     def check_ports(self) -> None:
         """Fail before starting anything if a port we would listen on is taken."""
-        wanted = [(f"REGIA_{s.name.upper()}_PORT", self.ports[s.name]) for s in SERVICES]
-        wanted.append((CONSOLE_PORT[0], self.console_port))
+        wanted = [(s.port_var, self.ports[s.name]) for s in SERVICES]
+        wanted.append((CONSOLE.port_var, self.console_port))
         if not self.database_url:
             wanted.append((EMBEDDED_PG_PORT[0], self.pg_port))
         if not self.bootstrap:
@@ -196,7 +194,8 @@ class LocalStack:
         async def now() -> datetime:
             conn = await asyncpg.connect(self.database_url, timeout=5)
             try:
-                return await conn.fetchval("SELECT now()")  # type: ignore[no-any-return]
+                instant: datetime = await conn.fetchval("SELECT now()")  # asyncpg's results are untyped
+                return instant
             finally:
                 await conn.close()
         if self.database_url:
@@ -225,11 +224,11 @@ class LocalStack:
         directly, so it gets their URLs and the token's hash, never the token."""
         env = {"REGIA_ADMIN_TOKEN_SHA256": self.service_env["REGIA_ADMIN_TOKEN_SHA256"],
                "REGIA_KAFKA_BOOTSTRAP_SERVERS": self.service_env["REGIA_KAFKA_BOOTSTRAP_SERVERS"],
-               CONSOLE_PORT[0]: str(self.console_port),
-               **{f"REGIA_{name.upper()}_URL": url for name, url in self.urls.items()}}
-        process = ManagedProcess("console", [sys.executable, "-m", "regia.console"],
+               CONSOLE.port_var: str(self.console_port),
+               **{s.url_var: self.urls[s.name] for s in SERVICES}}
+        process = ManagedProcess(CONSOLE.name, [sys.executable, "-m", CONSOLE.module],
                                  self.logs / "console.log", env=env)
-        self.services["console"] = process  # registered first, so stop() always finds it
+        self.services[CONSOLE.name] = process  # registered first, so stop() always finds it
         with self.interrupts.deferred():
             process.start()
         self.started_at["console"] = time.monotonic()

@@ -1,6 +1,7 @@
-"""`python -m regia.console`: the console on REGIA_CONSOLE_PORT (default 8100)."""
+"""`python -m regia_console`: the console on REGIA_CONSOLE_PORT (default 8100)."""
 
 import asyncio
+from types import FrameType
 
 import uvicorn
 
@@ -15,8 +16,8 @@ class ConsoleServer(uvicorn.Server):
     """Ends the open event streams as soon as a stop is asked for: uvicorn waits for open
     connections before it runs the app's shutdown, and an event stream never ends by itself."""
 
-    def handle_exit(self, sig: int, frame: object) -> None:
-        super().handle_exit(sig, frame)  # type: ignore[arg-type]
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        super().handle_exit(sig, frame)
         try:
             asyncio.get_running_loop().call_soon_threadsafe(self.config.app.state.feed.end_streams)
         except RuntimeError:  # no loop yet: nothing is streaming

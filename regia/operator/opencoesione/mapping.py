@@ -21,7 +21,7 @@ from regia_shared.levels import GovernmentLevel as Level
 from regia_shared.money import format_euro
 
 from .allocation import split_proportionally
-from .opencoesione import LEVEL_COLUMNS, LEVELS, ProjectFinancing, RejectedRow
+from .reader import LEVEL_COLUMNS, LEVELS, ProjectFinancing, RejectedRow
 
 MAX_ID = 100  # the funding API's limit on line, objective and instrument ids
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")  # use fullmatch: "$" would let a newline in

@@ -5,7 +5,9 @@ Regia) left them looser; children start with umask 077 so what they create is th
 
 import os
 import stat
+from io import BufferedWriter
 from pathlib import Path
+from typing import Literal
 
 OWNER_ONLY_UMASK = 0o077
 DIR_MODE, FILE_MODE = 0o700, 0o600
@@ -34,7 +36,7 @@ def private_file(path: Path) -> Path:
     return path
 
 
-def open_private(path: Path, mode: str = "ab"):  # type: ignore[no-untyped-def]
+def open_private(path: Path, mode: Literal["ab", "wb"] = "ab") -> BufferedWriter:
     """Open `path` for writing, created 0600, or tightened to 0600 if it already exists."""
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
     fd = os.open(path, flags, FILE_MODE)

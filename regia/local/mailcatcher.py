@@ -13,6 +13,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import Envelope
 
 from .embedded.private import open_private, private_dir, private_file
 
@@ -25,8 +26,9 @@ class SaveToFolder:
         self.announce = announce
         self._sequence = itertools.count(1)
 
-    async def handle_DATA(self, server: object, session: object, envelope) -> str:  # type: ignore[no-untyped-def]
-        raw: bytes = envelope.original_content or envelope.content
+    async def handle_DATA(self, server: object, session: object, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        assert isinstance(raw, bytes)  # decode_data is off: aiosmtpd hands over the bytes received
         name = f"{time.strftime('%Y%m%dT%H%M%S')}-{next(self._sequence):04d}.eml"
         path = self.folder / name
         with open_private(path, "wb") as out:  # contacts' addresses and alert text: the owner's only

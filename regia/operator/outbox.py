@@ -5,26 +5,26 @@ retention period, 7 days). After the broker lost messages, `replay` asks each na
 to re-create its topics and publish again every event written since a time; consumers
 ignore the ones they had already applied, so replaying from too early is safe, from too
 late is not. See README, "When the broker loses messages". `regia up` does this by itself
-for the embedded broker it runs (regia/stack.py, BrokerIncarnations); this command is for
+for the embedded broker it runs (regia/local/stack.py, BrokerIncarnations); this command is for
 a broker it does not run.
 """
 
-import os
 import re
 from datetime import UTC, datetime, timedelta
 
 import typer
 
-from .admin import ServiceClient, admin_token_from_env
-from .keys import reported
+from regia_shared import catalogue
+from regia_shared.catalogue import SERVICE_NAMES as SERVICES
+
+from .admin import DEFAULT_URLS, ServiceClient, admin_token_from_env, reported
 
 RETENTION_DAYS = 7  # OutboxRelay's retention_days
-SERVICES = {"funding": 8101, "objectives": 8102, "partners": 8103, "notifier": 8104}
 
 outbox_app = typer.Typer(
     help="The services' outboxes: republish events after the broker lost them (needs "
     "REGIA_ADMIN_TOKEN; REGIA_<SERVICE>_URL says where a service listens, default "
-    "http://127.0.0.1:8101..8104).",
+    f"{DEFAULT_URLS}).",
     no_args_is_help=True,
 )
 
@@ -46,11 +46,6 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
-def service_url(name: str) -> str:
-    return (os.environ.get(f"REGIA_{name.upper()}_URL", "").strip()
-            or f"http://127.0.0.1:{SERVICES[name]}")
-
-
 @outbox_app.command("replay")
 def replay(
     service: list[str] = typer.Option(..., "--service", "-s",
@@ -70,7 +65,7 @@ def replay(
     with reported():
         token = admin_token_from_env()
         for name in dict.fromkeys(names):
-            with ServiceClient(name, service_url(name), token, timeout=60) as client:
+            with ServiceClient(name, catalogue.service(name).url(), token, timeout=60) as client:
                 result = client.request("POST", "/v1/ops/outbox/replay",
                                         json={"since": instant.isoformat()}, ok=(200,)).json()
             typer.echo(f"{name}: {result['requeued']} events queued to publish again "

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from .mapping import ImportMapping, InstitutionRequest, plan_row
-from .opencoesione import ProjectFinancing, RejectedRow, Row
+from .reader import ProjectFinancing, RejectedRow, Row
 
 
 @dataclass(frozen=True)

@@ -3,35 +3,21 @@
 A key is shown once, when it is issued: the funding service keeps only its SHA-256.
 """
 
-import contextlib
-import os
-from collections.abc import Iterator
-
 import typer
 
-from .admin import AdminError, ServiceClient, admin_token_from_env, segment
-from .catalogue import DEFAULT_FUNDING_URL
+from regia_shared.catalogue import FUNDING
+
+from .admin import ServiceClient, admin_token_from_env, reported, segment
 
 keys_app = typer.Typer(
     help="Institution API keys on the funding service (needs REGIA_ADMIN_TOKEN; "
-    f"REGIA_FUNDING_URL, default {DEFAULT_FUNDING_URL}, says where funding listens).",
+    f"{FUNDING.url_var}, default {FUNDING.default_url}, says where funding listens).",
     no_args_is_help=True,
 )
 
 
-@contextlib.contextmanager
-def reported() -> Iterator[None]:
-    """Turn an AdminError into one line on stderr and exit status 1."""
-    try:
-        yield
-    except AdminError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from None
-
-
 def funding_client() -> ServiceClient:
-    url = os.environ.get("REGIA_FUNDING_URL", "").strip() or DEFAULT_FUNDING_URL
-    return ServiceClient("funding", url, admin_token_from_env())
+    return ServiceClient(FUNDING.name, FUNDING.url(), admin_token_from_env())
 
 
 @keys_app.command("issue")

@@ -1,8 +1,10 @@
-"""The La Spezia demo: a small seed loaded through the services' own HTTP APIs, exactly as
-an administrator would, so it exercises the real path (partners → events → funding): the
-quick start's standalone objective `miglio-blu` and a key to fund it, then the demo plans
-(regia.plans.load_demo_plans), whose node ids all differ from `miglio-blu`, and last the
-MA.R.E. roles and the Rete per il lavoro (regia.demo_network).
+"""The La Spezia demo: `regia demo load` (the demo plans) and `regia up --demo` (all of it).
+
+A small seed loaded through the services' own HTTP APIs, exactly as an administrator
+would, so it exercises the real path (partners → events → funding): the quick start's
+standalone objective `miglio-blu` and a key to fund it, then the demo plans
+(load_demo_plans), whose node ids all differ from `miglio-blu`, and last the MA.R.E. roles
+and the Rete per il lavoro (demo_network).
 
 Idempotent: on an existing data dir every step answers 200 or 409 (already there), which
 is fine. Each run issues a fresh demo key for Regione Liguria and revokes the previous
@@ -13,9 +15,14 @@ import json
 import time
 from collections.abc import Callable, Mapping
 
-from .admin import AdminError, ServiceClient
+import typer
+
+from regia_objectives.adapters.planfile import demo_plans
+from regia_shared import catalogue
+
+from .admin import AdminError, ServiceClient, admin_token_from_env, reported
 from .demo_network import load_network
-from .plans import load_demo_plans
+from .plans import WHERE, import_plan
 
 DEMO_KEY_LABEL = "regia up --demo"
 FUNDER = "regione-liguria"
@@ -45,6 +52,30 @@ COMMITMENT = {"type": "commitment", "line_id": "LIG-2027-001", "instrument_id": 
               "fiscal_year": 2027, "committed_cents": 450_000_000,
               "reason": "DGR Regione Liguria: cofinanziamento Miglio Blu 2027"}
 ALREADY_THERE = (200, 201, 204, 409)
+DEMO_PARTNERS = [  # the Patto's 5 other comuni are not named by the source, so they are not here
+    {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE"},
+    {"partner_id": "provincia-spezia", "name": "Provincia della Spezia", "kind": "INSTITUTION",
+     "level": "PROVINCIA"},
+    {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"},
+]
+
+demo_app = typer.Typer(help=f"The La Spezia demo dataset. {WHERE}", no_args_is_help=True)
+
+
+@demo_app.command("load")
+def demo_load_command() -> None:
+    """Register the demo's partners and import every demo plan with its leads."""
+    with reported():
+        token = admin_token_from_env()
+        with ServiceClient("partners", catalogue.PARTNERS.url(), token) as partners:
+            load_demo_plans(catalogue.OBJECTIVES.url(), token, partners, typer.echo)
+
+
+def load_demo_plans(objectives_url: str, token: str, partners: ServiceClient, say: Callable[[str], None]) -> None:
+    for partner in DEMO_PARTNERS:
+        partners.request("POST", "/v1/partners", json=partner, ok=ALREADY_THERE)
+    for name, text in demo_plans().items():
+        import_plan(objectives_url, token, partners, text, name, say)
 
 
 def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None],

@@ -3,7 +3,7 @@
 Exit status 0 after a requested stop; 1 when something could not start or a child died
 before everything was ready (its log tail is printed), after stopping everything that was
 started either way. Once ready, a child that dies is restarted and the rest keeps running
-(LocalStack.supervise; the policy is in regia/supervision.py).
+(LocalStack.supervise; the policy is in regia/local/supervision.py).
 """
 
 import os
@@ -13,11 +13,11 @@ from pathlib import Path
 import typer
 
 from regia_shared.auth import new_secret
+from regia_shared.catalogue import SettingError
 from regia_shared.logs import configure_logging
 
-from .admin import AdminError
-from .catalogue import SettingError
-from .demo import load_demo
+from ..operator.admin import AdminError
+from ..operator.demo import load_demo
 from .embedded.private import keep_private
 from .interrupts import Interrupts, Shutdown
 from .stack import ChildDied, LocalStack

@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from .catalogue import SERVICES
+from regia_shared.catalogue import SERVICES
+
 from .stack import LocalStack
 
 

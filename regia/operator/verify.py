@@ -5,7 +5,7 @@ and alerts duplicated (must be 0), with pass or fail for each check.
 The checks are pytest tests (tests/faults, tests/hostile, tests/load). Each calls
 `tests.support.figures.record(...)` at its end with the figures it proved; with
 REGIA_VERIFY_REPORT set those land as JSON lines in one file. This module is also a pytest
-plugin (`-p regia.verify`): after each test it appends a line with the test's outcome, so
+plugin (`-p regia.operator.verify`): after each test it appends a line with the test's outcome, so
 the figures recorded before that line belong to that test, and a test that failed before
 recording anything still shows, as failed.
 """
@@ -23,7 +23,7 @@ from typing import Any
 
 import typer
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]  # regia/operator/verify.py -> the checkout
 CHECK_DIRS = ("tests/faults", "tests/hostile", "tests/load")
 FIGURES = ("faults", "inputs", "requests", "euros_lost", "alerts_duplicated", "alerts_resent")
 # Reported beside the figures, never added up across checks.
@@ -181,7 +181,7 @@ def verify(
             env.pop("REGIA_VERIFY_LONG", None)
             if not quick:
                 env["REGIA_VERIFY_LONG"] = "1"
-            argv = [sys.executable, "-m", "pytest", "-p", "regia.verify", "-p", "no:cacheprovider",
+            argv = [sys.executable, "-m", "pytest", "-p", "regia.operator.verify", "-p", "no:cacheprovider",
                     "-q", *dirs, *ctx.args]
             typer.echo(f"running {' '.join(dirs)} ({'quick' if quick else 'long variants'})", err=True)
             exit_code = subprocess.run(argv, cwd=REPO_ROOT, env=env).returncode
@@ -193,7 +193,7 @@ def verify(
         raise typer.Exit(1)
 
 
-# --- pytest plugin (`pytest -p regia.verify`): one outcome line per test -----------------
+# --- pytest plugin (`pytest -p regia.operator.verify`): one outcome line per test -----------------
 
 _outcomes: dict[str, str] = {}
 _started: dict[str, float] = {}

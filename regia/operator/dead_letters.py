@@ -5,19 +5,17 @@ A retried delivery gets a fresh budget of attempts; one that is no longer dead (
 or already retried) is left alone and reported as such, so running a retry twice is safe.
 """
 
-import os
 from urllib.parse import urlencode
 
 import typer
 
-from .admin import ServiceClient, admin_token_from_env
-from .keys import reported
+from regia_shared.catalogue import NOTIFIER
 
-DEFAULT_NOTIFIER_URL = "http://127.0.0.1:8104"
+from .admin import ServiceClient, admin_token_from_env, reported
 
 dead_letters_app = typer.Typer(
     help="Dead letters on the notifier: alerts nobody will try again (needs REGIA_ADMIN_TOKEN; "
-    f"REGIA_NOTIFIER_URL, default {DEFAULT_NOTIFIER_URL}, says where the notifier listens).",
+    f"{NOTIFIER.url_var}, default {NOTIFIER.default_url}, says where the notifier listens).",
     no_args_is_help=True,
 )
 
@@ -27,8 +25,7 @@ CONTACT = typer.Option(None, "--contact", help="Only alerts to this contact id")
 
 
 def notifier_client() -> ServiceClient:
-    url = os.environ.get("REGIA_NOTIFIER_URL", "").strip() or DEFAULT_NOTIFIER_URL
-    return ServiceClient("notifier", url, admin_token_from_env())
+    return ServiceClient(NOTIFIER.name, NOTIFIER.url(), admin_token_from_env())
 
 
 def _filters(channel: str | None, objective: str | None, contact: str | None) -> dict[str, str]:

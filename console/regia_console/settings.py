@@ -4,20 +4,22 @@ admin token only by its SHA-256; the clear token lives in a logged-in session's 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from regia_shared.catalogue import CONSOLE, FUNDING, NOTIFIER, OBJECTIVES, PARTNERS
+
 
 class ConsoleSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REGIA_", extra="ignore")
 
-    console_port: int = Field(8100, ge=1, le=65535)
+    console_port: int = Field(CONSOLE.default_port, ge=1, le=65535)
     http_host: str = "127.0.0.1"
     # The request-head deadline every service has (regia_shared.serving): the console is a
     # web application too, and a slowloris client would hold its connections the same way.
     http_header_timeout_s: float = Field(10.0, gt=0, le=300)
     admin_token_sha256: SecretStr | None = None
-    funding_url: str = "http://127.0.0.1:8101"
-    objectives_url: str = "http://127.0.0.1:8102"
-    partners_url: str = "http://127.0.0.1:8103"
-    notifier_url: str = "http://127.0.0.1:8104"
+    funding_url: str = FUNDING.default_url
+    objectives_url: str = OBJECTIVES.default_url
+    partners_url: str = PARTNERS.default_url
+    notifier_url: str = NOTIFIER.default_url
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     console_events_kept: int = Field(200, ge=1, le=10_000)
     console_session_hours: float = Field(12.0, gt=0)

@@ -30,7 +30,7 @@ from regia_partners.config import PartnersSettings
 from regia_shared.audit import AuditSettings
 from regia_shared.settings import ServiceSettings
 
-DOCKERFILE = Path(__file__).resolve().parents[1] / "deploy" / "Dockerfile"
+DOCKERFILE = Path(__file__).resolve().parents[2] / "deploy" / "Dockerfile"
 REQUIRED = {"deployment": "required"}
 
 

@@ -1,40 +1,29 @@
-"""`regia plan import|export` and `regia demo load`: plan files into and out of the
-objectives service, and their leads into the partners service, which owns leads.
+"""`regia plan import|export`: plan files into and out of the objectives service, and
+their leads into the partners service, which owns leads.
 
 A file is checked here first, with the same reader the service uses, so that every problem
 is shown with its path before anything is sent; the service checks again (it alone knows
 which ids other plans already use) and its refusal is shown the same way.
 """
 
-import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
 import typer
 
-from regia_objectives.adapters.planfile import MAX_BYTES, demo_plans, read_plan
+from regia_objectives.adapters.planfile import MAX_BYTES, read_plan
 from regia_objectives.domain.errors import PlanFileInvalid
 from regia_objectives.domain.plan_file import PlanFile
+from regia_shared.catalogue import OBJECTIVES, PARTNERS
 
-from .admin import AdminError, ServiceClient, admin_token_from_env, problem, segment
-from .keys import reported
+from .admin import AdminError, ServiceClient, admin_token_from_env, problem, reported, segment
 
-DEFAULT_OBJECTIVES_URL = "http://127.0.0.1:8102"
-DEFAULT_PARTNERS_URL = "http://127.0.0.1:8103"
 YAML = "application/yaml"
-ALREADY_THERE = (200, 201, 204, 409)
-DEMO_PARTNERS = [  # the Patto's 5 other comuni are not named by the source, so they are not here
-    {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE"},
-    {"partner_id": "provincia-spezia", "name": "Provincia della Spezia", "kind": "INSTITUTION",
-     "level": "PROVINCIA"},
-    {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"},
-]
-WHERE = (f"Needs REGIA_ADMIN_TOKEN; REGIA_OBJECTIVES_URL (default {DEFAULT_OBJECTIVES_URL}) and "
-         f"REGIA_PARTNERS_URL (default {DEFAULT_PARTNERS_URL}) say where the services listen.")
+WHERE = (f"Needs REGIA_ADMIN_TOKEN; {OBJECTIVES.url_var} (default {OBJECTIVES.default_url}) and "
+         f"{PARTNERS.url_var} (default {PARTNERS.default_url}) say where the services listen.")
 
 plan_app = typer.Typer(help=f"Plan files: import and export whole plans. {WHERE}", no_args_is_help=True)
-demo_app = typer.Typer(help=f"The La Spezia demo dataset. {WHERE}", no_args_is_help=True)
 
 
 class PlanRefused(AdminError):
@@ -42,10 +31,6 @@ class PlanRefused(AdminError):
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
         super().__init__("\n".join([f"{what} is not a valid plan file ({count}):",
                                     *(f"  {where}: {message}" for where, message in problems)]))
-
-
-def url_of(service: str, default: str) -> str:
-    return os.environ.get(f"REGIA_{service.upper()}_URL", "").strip() or default
 
 
 def post_plan_file(objectives_url: str, token: str, text: str, name: str) -> dict:
@@ -87,8 +72,8 @@ def import_command(file: Path = typer.Argument(..., metavar="FILE.yaml", dir_oka
         text = read_text(file)
         check(text, str(file))  # before asking for a token: checking a file needs none
         token = admin_token_from_env()
-        with ServiceClient("partners", url_of("partners", DEFAULT_PARTNERS_URL), token) as partners:
-            import_plan(url_of("objectives", DEFAULT_OBJECTIVES_URL), token, partners, text, str(file), typer.echo)
+        with ServiceClient(PARTNERS.name, PARTNERS.url(), token) as partners:
+            import_plan(OBJECTIVES.url(), token, partners, text, str(file), typer.echo)
 
 
 @plan_app.command("export")
@@ -96,23 +81,13 @@ def export_command(plan_id: str = typer.Argument(..., metavar="PLAN_ID"),
                    output: Path | None = typer.Option(None, "-o", "--output", dir_okay=False,
                                                       help="Write the file here instead of stdout")) -> None:
     """Write a plan as a plan file, with each node's lead as the objectives service knows it."""
-    with reported(), ServiceClient("objectives", url_of("objectives", DEFAULT_OBJECTIVES_URL),
-                                   admin_token_from_env()) as objectives:
+    with reported(), ServiceClient(OBJECTIVES.name, OBJECTIVES.url(), admin_token_from_env()) as objectives:
         text = objectives.request("GET", f"/v1/plans/{segment(plan_id)}/export", ok=(200,)).text
     if output is None:
         typer.echo(text, nl=False)
         return
     output.write_text(text, encoding="utf-8")
     typer.echo(f"wrote {output}", err=True)
-
-
-@demo_app.command("load")
-def demo_load_command() -> None:
-    """Register the demo's partners and import every demo plan with its leads."""
-    with reported():
-        token = admin_token_from_env()
-        with ServiceClient("partners", url_of("partners", DEFAULT_PARTNERS_URL), token) as partners:
-            load_demo_plans(url_of("objectives", DEFAULT_OBJECTIVES_URL), token, partners, typer.echo)
 
 
 def read_text(file: Path) -> str:
@@ -157,10 +132,3 @@ def assign_leads(partners: ServiceClient, leads: Mapping[str, str]) -> list[tupl
         except AdminError as exc:
             failures.append((node_id, str(exc)))
     return failures
-
-
-def load_demo_plans(objectives_url: str, token: str, partners: ServiceClient, say: Callable[[str], None]) -> None:
-    for partner in DEMO_PARTNERS:
-        partners.request("POST", "/v1/partners", json=partner, ok=ALREADY_THERE)
-    for name, text in demo_plans().items():
-        import_plan(objectives_url, token, partners, text, name, say)

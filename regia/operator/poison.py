@@ -7,19 +7,18 @@ consumer applies it through its normal path; its inbox makes a replay of an even
 already applied change nothing, and a replayed dead letter is left alone the next time.
 """
 
-import os
 from urllib.parse import urlencode
 
 import typer
 
-from .admin import AdminError, ServiceClient, admin_token_from_env
-from .keys import reported
+from regia_shared import catalogue
+from regia_shared.catalogue import SERVICE_NAMES as SERVICES
 
-SERVICES = {"funding": 8101, "objectives": 8102, "partners": 8103, "notifier": 8104}
+from .admin import DEFAULT_URLS, AdminError, ServiceClient, admin_token_from_env, reported
 
 poison_app = typer.Typer(
     help="Poison messages: events a consumer could not read, set aside on its dead-letter topic "
-    "(needs REGIA_ADMIN_TOKEN; REGIA_<SERVICE>_URL, default http://127.0.0.1:810x, says where "
+    f"(needs REGIA_ADMIN_TOKEN; REGIA_<SERVICE>_URL, default {DEFAULT_URLS}, says where "
     "each service listens).",
     no_args_is_help=True,
 )
@@ -27,11 +26,6 @@ poison_app = typer.Typer(
 SERVICE = typer.Option(None, "--service", help=f"Only this service: {', '.join(SERVICES)}")
 CONSUMER = typer.Option(None, "--consumer",
                         help="Only this consumer, e.g. objectives.funding (its service is the first part)")
-
-
-def service_url(service: str) -> str:
-    return (os.environ.get(f"REGIA_{service.upper()}_URL", "").strip()
-            or f"http://127.0.0.1:{SERVICES[service]}")
 
 
 def services_for(service: str | None, consumer: str | None) -> list[str]:
@@ -52,8 +46,8 @@ def services_for(service: str | None, consumer: str | None) -> list[str]:
     return [chosen] if chosen else list(SERVICES)
 
 
-def client(service: str, token: str) -> ServiceClient:
-    return ServiceClient(service, service_url(service), token)
+def client(name: str, token: str) -> ServiceClient:
+    return ServiceClient(name, catalogue.service(name).url(), token)
 
 
 @poison_app.command("list")

@@ -4,8 +4,9 @@ so that a million-row file never has its refusals held in memory."""
 import csv
 from typing import TextIO
 
-from ..domain.exports.cells import spreadsheet_safe
-from .opencoesione import RejectedRow
+from regia_funding.domain.exports.cells import spreadsheet_safe
+
+from .reader import RejectedRow
 
 COLUMNS = ("line", "project", "reasons")
 REASON_SEPARATOR = " | "
