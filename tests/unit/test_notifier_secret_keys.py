@@ -54,7 +54,8 @@ def test_settings_accept_a_list_of_keys(monkeypatch: pytest.MonkeyPatch) -> None
     ("not-a-key-VERYSECRET", "key 1 of 1 is"),
     (f"{B},VERYSECRET-{A[:10]}", "key 2 of 2 is"),
     (f"VERYSECRET,{B},", "keys 1, 3 of 3 are"),
-])
+], ids=["one-malformed", "second-of-two", "first-and-third-of-three"])  # the keys are random: fixed ids keep
+# the collected names the same in every pytest-xdist worker
 def test_a_malformed_key_is_named_by_position_never_echoed(
         monkeypatch: pytest.MonkeyPatch, value: str, named: str) -> None:
     monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", value)
