@@ -80,6 +80,6 @@ def test(ctx: typer.Context) -> None:
 def topics() -> None:
     """Create Regia's topics on the configured broker (REGIA_KAFKA_BOOTSTRAP_SERVERS), laid
     out by REGIA_KAFKA_PARTITIONS, _REPLICATION_FACTOR and _RETENTION_HOURS."""
-    from regia_shared.create_topics import main
+    from regia_shared.messaging.create_topics import main
 
     raise typer.Exit(main())

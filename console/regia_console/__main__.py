@@ -5,8 +5,8 @@ from types import FrameType
 
 import uvicorn
 
-from regia_shared.logs import configure_logging
-from regia_shared.serving import header_deadline
+from regia_shared.observability.logs import configure_logging
+from regia_shared.http.serving import header_deadline
 
 from .settings import ConsoleSettings
 from .web import create_app

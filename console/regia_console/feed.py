@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer
 
-from regia_shared.logs import get_logger
+from regia_shared.observability.logs import get_logger
 
 log = get_logger(__name__)
 RETRY_S = 3.0

@@ -6,7 +6,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 
-from regia_shared.auth import secret_matches
+from regia_shared.http.auth import secret_matches
 
 COOKIE = "regia_console_session"
 

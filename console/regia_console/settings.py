@@ -4,7 +4,7 @@ admin token only by its SHA-256; the clear token lives in a logged-in session's 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from regia_shared.catalogue import CONSOLE, FUNDING, NOTIFIER, OBJECTIVES, PARTNERS
+from regia_shared.contracts.catalogue import CONSOLE, FUNDING, NOTIFIER, OBJECTIVES, PARTNERS
 
 
 class ConsoleSettings(BaseSettings):
@@ -12,7 +12,7 @@ class ConsoleSettings(BaseSettings):
 
     console_port: int = Field(CONSOLE.default_port, ge=1, le=65535)
     http_host: str = "127.0.0.1"
-    # The request-head deadline every service has (regia_shared.serving): the console is a
+    # The request-head deadline every service has (regia_shared.http.serving): the console is a
     # web application too, and a slowloris client would hold its connections the same way.
     http_header_timeout_s: float = Field(10.0, gt=0, le=300)
     admin_token_sha256: SecretStr | None = None

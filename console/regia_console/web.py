@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, Red
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from .auth import BadForm, LoginRequired, auth_router
 from .feed import EventFeed

@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet
 from regia.local.embedded.broker import EmbeddedBroker
 from regia.local.embedded.postgres import EmbeddedPostgres, ensure_database
 from regia.local.embedded.process import ManagedProcess, free_port
-from regia_shared.catalogue import SERVICES
+from regia_shared.contracts.catalogue import SERVICES
 
 from .cpu import CpuMeter
 from .mail_sink import MailSink

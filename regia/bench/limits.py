@@ -14,7 +14,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 
-from regia_shared.kafka import ensure_topics
+from regia_shared.messaging.kafka import ensure_topics
 
 
 def command(i: int, objectives: int) -> dict:

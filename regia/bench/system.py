@@ -12,7 +12,7 @@ import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from .harness import Stack
 from .hops import hops

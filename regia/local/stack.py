@@ -23,11 +23,11 @@ from pathlib import Path
 import asyncpg
 import httpx
 
-from regia_shared import topics
-from regia_shared.auth import hash_secret
-from regia_shared.catalogue import (CONSOLE, EMBEDDED_KAFKA_PORT, EMBEDDED_PG_PORT, EMBEDDED_SMTP_PORT, SERVICES,
+from regia_shared.contracts import topics
+from regia_shared.http.auth import hash_secret
+from regia_shared.contracts.catalogue import (CONSOLE, EMBEDDED_KAFKA_PORT, EMBEDDED_PG_PORT, EMBEDDED_SMTP_PORT, SERVICES,
                                     env_port, local_url)
-from regia_shared.kafka import ensure_topics
+from regia_shared.messaging.kafka import ensure_topics
 from regia_shared.settings import ServiceSettings
 
 from .embedded.broker import EmbeddedBroker

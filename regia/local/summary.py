@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from regia_shared.catalogue import SERVICES
+from regia_shared.contracts.catalogue import SERVICES
 
 from .stack import LocalStack
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import typer
 
-from regia_shared.auth import new_secret
-from regia_shared.catalogue import SettingError
-from regia_shared.logs import configure_logging
+from regia_shared.http.auth import new_secret
+from regia_shared.contracts.catalogue import SettingError
+from regia_shared.observability.logs import configure_logging
 
 from ..operator.admin import AdminError
 from ..operator.demo import load_demo

@@ -12,7 +12,7 @@ from urllib.parse import quote
 import httpx
 import typer
 
-from regia_shared.catalogue import SERVICES
+from regia_shared.contracts.catalogue import SERVICES
 
 # Where the services answer unless REGIA_<SERVICE>_URL says otherwise, for help texts.
 DEFAULT_URLS = f"{SERVICES[0].default_url}..{SERVICES[-1].default_port}"

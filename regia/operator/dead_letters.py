@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 
 import typer
 
-from regia_shared.catalogue import NOTIFIER
+from regia_shared.contracts.catalogue import NOTIFIER
 
 from .admin import ServiceClient, admin_token_from_env, reported
 

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 import typer
 
 from regia_objectives.adapters.planfile import demo_plans
-from regia_shared import catalogue
+from regia_shared.contracts import catalogue
 
 from .admin import AdminError, ServiceClient, admin_token_from_env, reported
 from .demo_network import load_network

@@ -5,7 +5,7 @@ A key is shown once, when it is issued: the funding service keeps only its SHA-2
 
 import typer
 
-from regia_shared.catalogue import FUNDING
+from regia_shared.contracts.catalogue import FUNDING
 
 from .admin import ServiceClient, admin_token_from_env, reported, segment
 

@@ -15,7 +15,7 @@ import typer
 from regia_objectives.adapters.planfile import MAX_BYTES, read_plan
 from regia_objectives.domain.errors import PlanFileInvalid
 from regia_objectives.domain.plan_file import PlanFile
-from regia_shared.catalogue import OBJECTIVES, PARTNERS
+from regia_shared.contracts.catalogue import OBJECTIVES, PARTNERS
 
 from .admin import AdminError, ServiceClient, admin_token_from_env, problem, reported, segment
 

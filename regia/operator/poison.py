@@ -11,8 +11,8 @@ from urllib.parse import urlencode
 
 import typer
 
-from regia_shared import catalogue
-from regia_shared.catalogue import SERVICE_NAMES as SERVICES
+from regia_shared.contracts import catalogue
+from regia_shared.contracts.catalogue import SERVICE_NAMES as SERVICES
 
 from .admin import DEFAULT_URLS, AdminError, ServiceClient, admin_token_from_env, reported
 

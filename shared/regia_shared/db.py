@@ -10,7 +10,7 @@ from importlib import resources
 
 import asyncpg
 
-from .logs import get_logger
+from regia_shared.observability.logs import get_logger
 
 log = get_logger(__name__)
 

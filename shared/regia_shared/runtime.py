@@ -16,21 +16,23 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from . import gc_tuning, topics
-from .apidocs import api_docs_router
-from .audit import install_audit
-from .db import create_pool, migrate
-from .errors import install_error_handlers
-from .kafka import OutboxProducer, TopicPolicy, ensure_topics, make_broker
-from .limits import install_request_limits
-from .logs import configure_logging, get_logger
-from .metrics_refresh import GaugeRefresh, refresh_forever
-from .metrics_runtime import PlumbingMetrics
-from .ops import instrument_http, ops_router
-from .ops_dead_letters import dead_letters_router
-from .outbox import OutboxRelay, backlog
-from .outbox_replay import ensure_with, outbox_replay_router
-from .settings import ServiceSettings
+from regia_shared.observability import gc_tuning
+
+from regia_shared.contracts import topics
+from regia_shared.http.apidocs import api_docs_router
+from regia_shared.http.audit import install_audit
+from regia_shared.db import create_pool, migrate
+from regia_shared.http.errors import install_error_handlers
+from regia_shared.messaging.kafka import OutboxProducer, TopicPolicy, ensure_topics, make_broker
+from regia_shared.http.limits import install_request_limits
+from regia_shared.observability.logs import configure_logging, get_logger
+from regia_shared.observability.metrics_refresh import GaugeRefresh, refresh_forever
+from regia_shared.observability.metrics_runtime import PlumbingMetrics
+from regia_shared.http.ops import instrument_http, ops_router
+from regia_shared.http.ops_dead_letters import dead_letters_router
+from regia_shared.messaging.outbox import OutboxRelay, backlog
+from regia_shared.http.outbox_replay import ensure_with, outbox_replay_router
+from regia_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 

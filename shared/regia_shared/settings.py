@@ -14,7 +14,7 @@ from datetime import date
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from . import fiscal
+from regia_shared.contracts import fiscal
 
 
 class ServiceSettings(BaseSettings):
@@ -48,20 +48,20 @@ class ServiceSettings(BaseSettings):
     kafka_session_timeout_ms: int = Field(10_000, ge=1000)
     kafka_fetch_max_wait_ms: int = Field(
         100, ge=1, le=10_000, description="How long the broker may hold a consumer's fetch when "
-        "there is nothing new (see regia_shared.consumer.Polling)")
+        "there is nothing new (see regia_shared.messaging.consumer.Polling)")
     kafka_poll_timeout_ms: int = Field(
         20, ge=1, le=10_000, description="How long a subscriber waits for a batch before it "
-        "looks again (see regia_shared.consumer.Polling)")
+        "looks again (see regia_shared.messaging.consumer.Polling)")
     consumer_max_attempts: int = Field(
         5, ge=1, le=1000, description="How many times in a row a consumer takes a batch that "
         "fails for a reason other than the infrastructure before it applies the batch's events "
-        "one by one and dead-letters those that still fail (see regia_shared.consumer)")
+        "one by one and dead-letters those that still fail (see regia_shared.messaging.consumer)")
     # Loopback by default; a container must listen on its interface (the image sets 0.0.0.0).
     http_host: str = Field("127.0.0.1", json_schema_extra={"deployment": "required"})
     http_header_timeout_s: float = Field(
         10.0, gt=0, le=300, description="Seconds a client has to send a request's line and "
         "headers, from the connection (or, kept alive, the next request's first byte); then "
-        "the connection is closed (regia_shared.serving)")
+        "the connection is closed (regia_shared.http.serving)")
     admin_token_sha256: SecretStr | None = Field(
         None, description="SHA-256 (hex) of the administrators' bearer token",
         json_schema_extra={"deployment": "required"},
@@ -73,11 +73,11 @@ class ServiceSettings(BaseSettings):
         "(consumer lag, dead letters, money, statuses) are refreshed")
     gc_gen0_threshold: int = Field(
         200_000, ge=700, description="Allocations between two runs of Python's cycle collector "
-        "(Python's default is 700; see regia_shared.gc_tuning)")
+        "(Python's default is 700; see regia_shared.observability.gc_tuning)")
     log_level: str = "INFO"
     log_json: bool = True
     # Funding's year-end roll-over and the objectives' annual review close fiscal years;
-    # both read "today" here, so one setting pins it for both (regia_shared.fiscal).
+    # both read "today" here, so one setting pins it for both (regia_shared.contracts.fiscal).
     today: date | None = Field(
         None, validation_alias=AliasChoices("REGIA_TODAY"),
         description="Pins the date taken as today when a fiscal year is closed (roll-over, "

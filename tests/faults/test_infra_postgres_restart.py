@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from regia.local.embedded.broker import EmbeddedBroker
-from regia_shared import topics
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts import topics
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..e2e.test_consumer_killed_mid_stream import funding_stream
 from ..support import kafka

@@ -15,7 +15,7 @@ import pytest
 
 from regia_notifier.app import create_app as notifier_app
 from regia_partners.app import create_app as partners_app
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..integration.test_notifier import deliveries, settled, status_changed
 from ..support import kafka

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from regia_shared import topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import faults, kafka
 from ..support.faults import LONG, paced

@@ -21,7 +21,7 @@ import pytest
 from typer.testing import CliRunner
 
 from regia.cli import app
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support import kafka
 from ..support.figures import record
@@ -39,7 +39,7 @@ CONSUMER = "objectives.funding"
 # The deploy: objectives' code gains a reader of FundingCommitted version 2. Installed as
 # sitecustomize, it is in place before the service imports its consumer.
 UPCASTER = textwrap.dedent('''
-    import regia_shared.events.registry as registry
+    import regia_shared.contracts.events.registry as registry
 
     _parse_v1 = registry.parse_payload
 

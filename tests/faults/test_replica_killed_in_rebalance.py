@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support import faults
 from ..support.faults import LONG, of, paced

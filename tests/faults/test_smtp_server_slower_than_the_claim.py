@@ -14,7 +14,7 @@ in the server's own sequence of events) and on counts."""
 import httpx
 import pytest
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..integration.test_notifier import JOHN, MARIA, deliveries, notifier, settled, status_changed
 from ..support import kafka

@@ -16,7 +16,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..integration.test_notifier import lead, notifier, status_changed
 from ..integration.test_notifier_webhooks import register

@@ -12,10 +12,10 @@ import pytest
 
 from regia_funding.app import create_app as funding_app
 from regia_objectives.app import create_app as objectives_app
-from regia_shared import topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.plans import AnnualReviewClosed
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.plans import AnnualReviewClosed
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
 from ..support.faults import inbox_count

@@ -13,12 +13,12 @@ from aiokafka import ConsumerRecord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from regia_shared.consumer import Ignored, Poison, Received, decode
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.objectives import CoverageStatus, ObjectiveStatusChanged
-from regia_shared.events.partners import ContactAdded
-from regia_shared.events.registry import EVENT_TYPES
-from regia_shared.levels import GovernmentLevel
+from regia_shared.messaging.consumer import Ignored, Poison, Received, decode
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveStatusChanged
+from regia_shared.contracts.events.partners import ContactAdded
+from regia_shared.contracts.events.registry import EVENT_TYPES
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support.figures import record as report
 from ..support.funding import line_event

@@ -7,10 +7,10 @@ import json
 
 import pytest
 
-from regia_shared import topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerKind, PartnerRegistered
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerKind, PartnerRegistered
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
 from ..support.figures import record

@@ -10,12 +10,12 @@ import json
 import httpx
 import pytest
 
-from regia_shared import topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.objectives import CoverageStatus, ObjectiveStatusChanged
-from regia_shared.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerKind, PartnerRegistered
-from regia_shared.levels import GovernmentLevel
-from regia_shared.limits import MAX_BODY_BYTES
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveStatusChanged
+from regia_shared.contracts.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerKind, PartnerRegistered
+from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.http.limits import MAX_BODY_BYTES
 
 from ..support import kafka
 from ..support.figures import record

@@ -13,7 +13,7 @@ from regia_funding.app import create_app as funding_app
 from regia_notifier.app import create_app as notifier_app
 from regia_objectives.app import create_app as objectives_app
 from regia_partners.app import create_app as partners_app
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support.services import in_process
 

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support import kafka
 from ..support.infra import Database

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support import kafka
 from ..support.funding_api import commitment, counts, issue_key

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support import kafka
 from ..support.funding_api import commitment, counts, issue_key
@@ -180,8 +180,8 @@ async def test_replaying_the_ledger_rebuilds_exactly_the_same_totals(funding, da
 
 
 async def test_an_annual_review_closing_the_first_year_rolls_the_window_on(funding, broker) -> None:  # type: ignore[no-untyped-def]
-    from regia_shared.events.envelope import Envelope
-    from regia_shared.events.plans import AnnualReviewClosed
+    from regia_shared.contracts.events.envelope import Envelope
+    from regia_shared.contracts.events.plans import AnnualReviewClosed
 
     key = await issue_key(funding, "regione-liguria")
     async with funding.client(headers=ADMIN_HEADERS) as admin:

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from regia_objectives.app import create_app
 from regia_objectives.entrypoints.indicators_http import indicators_router
 from regia_objectives.service_layer.indicators import progress_for_review
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support import kafka
 from ..support.infra import Database

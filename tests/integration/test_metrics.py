@@ -11,9 +11,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from regia_notifier.app import create_app as notifier_app
 from regia_objectives.app import create_app as objectives_app
-from regia_shared import topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.partners import ContactAdded, ObjectiveLeadAssigned
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.partners import ContactAdded, ObjectiveLeadAssigned
 
 from ..support import kafka
 from ..support.funding_api import commitment, issue_key

@@ -10,11 +10,11 @@ import httpx
 import pytest
 
 from regia_notifier.app import create_app
-from regia_shared import topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.objectives import CoverageStatus, ObjectiveStatusChanged
-from regia_shared.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerKind, PartnerRegistered
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveStatusChanged
+from regia_shared.contracts.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerKind, PartnerRegistered
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
 from ..support.infra import Database

@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support import kafka
 from ..support.smtp import SmtpCapture

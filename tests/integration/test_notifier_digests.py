@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from regia_shared import topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.objectives import CoverageStatus
-from regia_shared.events.partners import ContactPreferencesChanged
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.objectives import CoverageStatus
+from regia_shared.contracts.events.partners import ContactPreferencesChanged
 
 from ..support import kafka
 from ..support.smtp import SmtpCapture

@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from regia_notifier.app import create_app
-from regia_shared import topics
-from regia_shared.events.envelope import Envelope, EventPayload
-from regia_shared.events.objectives import CoverageStatus, ObjectiveCoverageChanged, ObjectiveDefined, YearNeed
-from regia_shared.events.partners import (
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope, EventPayload
+from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveCoverageChanged, ObjectiveDefined, YearNeed
+from regia_shared.contracts.events.partners import (
     ContactAdded,
     ContactPreferencesChanged,
     NetworkFormed,
@@ -28,8 +28,8 @@ from regia_shared.events.partners import (
     PartnerKind,
     PartnerRegistered,
 )
-from regia_shared.events.plans import AnnualReviewClosed
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.events.plans import AnnualReviewClosed
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
 from ..support.funding import line_event

@@ -16,7 +16,7 @@ from regia_notifier.adapters.webhooks import SecretBox
 from regia_notifier.app import create_app
 from regia_notifier.config import NotifierSettings
 from regia_notifier.service_layer.secret_rewrapping import LOCK, UnreadableSecrets, rewrap, rewrap_secrets
-from regia_shared import topics
+from regia_shared.contracts import topics
 from regia_shared.db import create_pool, migrate
 
 from ..support import kafka

@@ -11,8 +11,8 @@ import structlog
 from cryptography.fernet import Fernet
 
 from regia_notifier.domain.signature import sign
-from regia_shared import topics
-from regia_shared.events.objectives import CoverageStatus
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.objectives import CoverageStatus
 
 from ..support import kafka
 from ..support.smtp import SmtpCapture

@@ -4,8 +4,8 @@ coverage projection exactly once, in any order, and poison does not block a part
 import pytest
 
 from regia_objectives.app import create_app
-from regia_shared import topics
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts import topics
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
 from ..support.funding import line_event

@@ -7,11 +7,11 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from regia_shared import outbox
+from regia_shared.messaging import outbox
 from regia_shared.db import create_pool, migrate
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.partners import ObjectiveLeadAssigned
-from regia_shared.kafka import OutboxProducer, ensure_topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.partners import ObjectiveLeadAssigned
+from regia_shared.messaging.kafka import OutboxProducer, ensure_topics
 
 from ..support import kafka
 from ..support.infra import Database

@@ -4,7 +4,7 @@ their contacts and objective leads over HTTP, and the events that tell everyone 
 import pytest
 
 from regia_partners.app import create_app
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support import kafka
 from ..support.infra import Database

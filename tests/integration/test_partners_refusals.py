@@ -2,7 +2,7 @@
 the status of the refusal, `Content-Type: application/json` with its length, and the one
 error shape `{"error", "message", "field", "details"}` with the message and field the
 domain gave. Pinned on the raw bytes, so who renders the refusal (a route or the shared
-error handler, regia_shared.errors) can change without a client seeing any difference."""
+error handler, regia_shared.http.errors) can change without a client seeing any difference."""
 
 import pytest
 

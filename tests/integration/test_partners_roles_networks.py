@@ -4,7 +4,7 @@ contacts' notification preferences and search, against a real PostgreSQL and bro
 import pytest
 
 from regia_partners.app import create_app
-from regia_shared import topics
+from regia_shared.contracts import topics
 
 from ..support import kafka
 from ..support.infra import Database

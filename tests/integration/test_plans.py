@@ -11,8 +11,8 @@ from regia_objectives.app import create_app
 from regia_objectives.domain.tree import Node, NodeKind, Plan
 from regia_objectives.adapters.planfile import read_plan, write_plan
 from regia_objectives.domain.plan_file import PlanFile
-from regia_shared import topics
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts import topics
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
 from ..support.funding import line_event

@@ -10,8 +10,8 @@ import sys
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from regia_shared import topics
-from regia_shared.kafka import TopicPolicy, ensure_topics
+from regia_shared.contracts import topics
+from regia_shared.messaging.kafka import TopicPolicy, ensure_topics
 
 EVENTS = "regia.policytest.v1"
 DEAD = "regia.dlq.policytest.v1"
@@ -51,7 +51,7 @@ async def test_created_with_the_policy_and_existing_topics_left_alone(broker) ->
 def run_create_topics(bootstrap: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "REGIA_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "REGIA_KAFKA_PARTITIONS": "2",
            "REGIA_KAFKA_RETENTION_HOURS": "24"}
-    return subprocess.run([sys.executable, "-m", "regia_shared.create_topics"], env=env,
+    return subprocess.run([sys.executable, "-m", "regia_shared.messaging.create_topics"], env=env,
                           capture_output=True, text=True, timeout=120)
 
 
@@ -74,7 +74,7 @@ async def test_the_one_shot_job_says_which_broker_it_could_not_reach() -> None:
 
 def test_the_one_shot_job_refuses_a_bad_setting_before_touching_the_broker() -> None:
     env = {**os.environ, "REGIA_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "REGIA_KAFKA_PARTITIONS": "six"}
-    done = subprocess.run([sys.executable, "-m", "regia_shared.create_topics"], env=env,
+    done = subprocess.run([sys.executable, "-m", "regia_shared.messaging.create_topics"], env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "invalid settings" in done.stderr and "kafka_partitions" in done.stderr

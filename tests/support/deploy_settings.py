@@ -27,7 +27,7 @@ from regia_funding.config import FundingSettings
 from regia_notifier.config import NotifierSettings
 from regia_objectives.config import ObjectivesSettings
 from regia_partners.config import PartnersSettings
-from regia_shared.audit import AuditSettings
+from regia_shared.http.audit import AuditSettings
 from regia_shared.settings import ServiceSettings
 
 DOCKERFILE = Path(__file__).resolve().parents[2] / "deploy" / "Dockerfile"
@@ -52,7 +52,7 @@ PROGRAMS: tuple[Program, ...] = (
     Program("partners", "regia_partners", (PartnersSettings, AuditSettings)),
     Program("notifier", "regia_notifier", (NotifierSettings, AuditSettings)),
     # The one-shot topic creation (compose's `topics`, `regia topics`): only the broker.
-    Program("topics", "regia_shared.create_topics", (ServiceSettings,),
+    Program("topics", "regia_shared.messaging.create_topics", (ServiceSettings,),
             needs=frozenset({"kafka_bootstrap_servers"})),
 )
 SERVICES = frozenset(p.name for p in PROGRAMS if p.needs is None)

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
 
-from regia_shared.events.envelope import Envelope
-from regia_shared.kafka import ensure_topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.messaging.kafka import ensure_topics
 
 from .infra import Database
 from .system import System

@@ -1,14 +1,14 @@
 """Funding events as the funding service publishes them, for tests that feed consumers."""
 
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.funding import (
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.funding import (
     FundingCommitted,
     FundingDisbursed,
     FundingReallocated,
     FundingRevised,
     FundingRevoked,
 )
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.levels import GovernmentLevel
 
 _TYPES = {"commit": FundingCommitted, "revise": FundingRevised, "revoke": FundingRevoked,
           "disburse": FundingDisbursed, "reallocate": FundingReallocated}

@@ -4,8 +4,8 @@ events, instruments declared, and helpers to talk to it."""
 from collections.abc import AsyncIterator
 
 from regia_funding.app import create_app
-from regia_shared import topics
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts import topics
+from regia_shared.contracts.levels import GovernmentLevel
 
 from . import kafka
 from .infra import Database

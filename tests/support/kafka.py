@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
-from regia_shared.events.envelope import Envelope
-from regia_shared.kafka import ensure_topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.messaging.kafka import ensure_topics
 
 
 async def publish(bootstrap: str, topic: str, envelopes: Sequence[Envelope] | Sequence[bytes],

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from regia.local.embedded.process import free_port
-from regia_shared.catalogue import CONSOLE, SERVICE_NAMES as SERVICES
+from regia_shared.contracts.catalogue import CONSOLE, SERVICE_NAMES as SERVICES
 
 RUNNING = "Regia is running. Ctrl-C stops everything."
 

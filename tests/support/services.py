@@ -14,8 +14,8 @@ import uvicorn
 from fastapi import FastAPI
 
 from regia.local.embedded.process import ManagedProcess, free_port
-from regia_shared.catalogue import SERVICES
-from regia_shared.serving import uvicorn_options
+from regia_shared.contracts.catalogue import SERVICES
+from regia_shared.http.serving import uvicorn_options
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}

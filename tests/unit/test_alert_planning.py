@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from regia_notifier.domain.delivery import Recipient, WebhookTarget, delivery_id
 from regia_notifier.domain.occurrences import StatusChange
 from regia_notifier.domain.planning import Cause, plan_alerts
-from regia_shared.events.objectives import CoverageStatus
+from regia_shared.contracts.events.objectives import CoverageStatus
 
 CHANGE = StatusChange("miglio-blu", "Miglio Blu", 2027, CoverageStatus.PARTIALLY_FUNDED,
                       CoverageStatus.AT_RISK, 4550, 5_000_000_00, 2_275_000_00, 80)

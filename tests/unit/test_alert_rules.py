@@ -5,7 +5,7 @@ from pydantic import ValidationError
 
 from regia_notifier.domain.occurrences import FundingDrop, LineRevoked, ReviewClosed, StatusChange, Trigger
 from regia_notifier.domain.rules import Audience, Rule, RuleSpec, audiences, matching
-from regia_shared.events.objectives import CoverageStatus as S
+from regia_shared.contracts.events.objectives import CoverageStatus as S
 
 
 def change(previous: S | None, now: S) -> StatusChange:

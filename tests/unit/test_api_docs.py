@@ -8,16 +8,16 @@ from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 
 from regia_funding.entrypoints.inbound import Rejected, _rejection
-from regia_shared import topics
-from regia_shared.apidocs import (
+from regia_shared.contracts import topics
+from regia_shared.http.apidocs import (
     asyncapi_document,
     declare_publications,
     render_asyncapi_html,
     render_openapi_html,
 )
-from regia_shared.apidocs_topics import InboundRejection, events_on, topic_of
-from regia_shared.consumer import subscribe
-from regia_shared.events.registry import EVENT_TYPES
+from regia_shared.http.apidocs_topics import InboundRejection, events_on, topic_of
+from regia_shared.messaging.consumer import subscribe
+from regia_shared.contracts.events.registry import EVENT_TYPES
 
 
 def test_every_registered_event_has_its_topic() -> None:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from regia_shared.batching import Batcher
+from regia_shared.messaging.batching import Batcher
 
 
 def test_an_item_alone_goes_at_once_and_those_arriving_meanwhile_form_the_next_group() -> None:

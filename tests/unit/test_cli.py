@@ -11,7 +11,7 @@ from regia.local.embedded.process import free_port
 from regia.local.interrupts import Interrupts, Shutdown
 from regia.local.summary import masked_dsn
 from regia.operator.demo import instructions
-from regia_shared.catalogue import SERVICES, SettingError, env_port, local_url
+from regia_shared.contracts.catalogue import SERVICES, SettingError, env_port, local_url
 
 runner = CliRunner()
 

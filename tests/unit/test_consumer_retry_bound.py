@@ -8,7 +8,7 @@ import asyncpg
 from aiokafka.errors import KafkaConnectionError
 from pydantic import BaseModel, ValidationError
 
-from regia_shared.consumer import Polling, Strikes, transient
+from regia_shared.messaging.consumer import Polling, Strikes, transient
 from regia_shared.settings import ServiceSettings
 
 

@@ -7,8 +7,8 @@ import pytest
 
 from regia_shared.contracts import schemas
 from regia_shared.contracts.compatibility import breaking_changes
-from regia_shared.events import EVENT_TYPES, Envelope, parse_payload
-from regia_shared.events.funding import FundingRevised
+from regia_shared.contracts.events import EVENT_TYPES, Envelope, parse_payload
+from regia_shared.contracts.events.funding import FundingRevised
 
 CHECKED_IN = schemas.checked_in()
 CURRENT = schemas.current()

@@ -17,8 +17,8 @@ from regia_objectives.domain.coverage import (
     year_coverage,
 )
 from regia_objectives.domain.errors import TotalTooLarge
-from regia_shared.events.objectives import CoverageStatus as S
-from regia_shared.money import MAX_CENTS
+from regia_shared.contracts.events.objectives import CoverageStatus as S
+from regia_shared.contracts.money import MAX_CENTS
 
 BIGINT = 2**63 - 1
 cents = st.integers(min_value=0, max_value=MAX_CENTS)

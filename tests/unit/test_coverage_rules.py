@@ -5,7 +5,7 @@ from hypothesis import strategies as st
 
 from regia_objectives.domain.coverage import Allocation, coverage_bp, status_of, year_coverage
 from regia_objectives.domain.lines import LineState, latest_per_line
-from regia_shared.events.objectives import CoverageStatus as S
+from regia_shared.contracts.events.objectives import CoverageStatus as S
 
 cents = st.integers(min_value=0, max_value=10**14)
 threshold = st.integers(min_value=1, max_value=100)

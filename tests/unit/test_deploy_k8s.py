@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import yaml
 
-from regia_shared import catalogue
+from regia_shared.contracts import catalogue
 
 from ..support.deploy_settings import SERVICES
 

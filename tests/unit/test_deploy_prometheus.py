@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from regia_shared import catalogue
+from regia_shared.contracts import catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
@@ -25,7 +25,7 @@ ALERTS = PROMETHEUS / "alerts.yml"
 RULE_TESTS = sorted((PROMETHEUS / "tests").glob("*.yml"))
 COMPOSE = ROOT / "docker-compose.yml"
 
-# Every metric the deployment may query: what the services export (shared/regia_shared/ops.py
+# Every metric the deployment may query: what the services export (shared/regia_shared/http/ops.py
 # and runtime.py, the consumers, services/*/regia_*/), histograms by their series names. A
 # query on a misspelt metric is valid PromQL and silently empty, so names are checked here.
 KNOWN_METRICS = frozenset({
@@ -212,7 +212,7 @@ def test_every_service_and_replica_of_the_compose_file_is_scraped() -> None:
 
 def test_compose_runs_each_service_on_its_catalogue_port() -> None:
     """The ports compose sets, and so scrapes, are those `regia up` uses
-    (regia_shared.catalogue), as the k8s manifests' are: a service has one port wherever it runs."""
+    (regia_shared.contracts.catalogue), as the k8s manifests' are: a service has one port wherever it runs."""
     compose = yaml.safe_load(COMPOSE.read_text())["services"]
     checked = 0
     for name, service in compose.items():

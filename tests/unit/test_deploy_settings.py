@@ -328,7 +328,7 @@ def test_programs_are_found_by_their_command() -> None:
     assert program_of(["python", "-m", "regia_funding"]) is PROGRAM["funding"]
     assert program_of(["/usr/local/bin/python3", "-u", "-m", "regia_notifier"]) is PROGRAM["notifier"]
     assert program_of(["regia-objectives"]) is PROGRAM["objectives"]
-    assert program_of(["python", "-m", "regia_shared.create_topics"]) is PROGRAM["topics"]
+    assert program_of(["python", "-m", "regia_shared.messaging.create_topics"]) is PROGRAM["topics"]
     assert program_of(["python", "-m", "regia_fundingx"]) is None
     assert program_of(["sleep", "5"]) is None
 

@@ -11,7 +11,7 @@ from regia_funding.domain import rules
 from regia_funding.domain.batch import Accepted, Earlier, Refusal, Replay, Snapshot, Submission, plan
 from regia_funding.domain.commands import FundingCommand
 from regia_funding.domain.errors import BatchRefused, IdempotencyKeyReused, LineNotFound, NoSuchMoney
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.levels import GovernmentLevel
 
 COMMAND = TypeAdapter(FundingCommand)
 WINDOW = rules.Window(2025, 2031)

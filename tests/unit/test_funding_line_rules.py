@@ -21,8 +21,8 @@ from regia_funding.domain.errors import (
     UnknownReference,
 )
 from regia_funding.domain.line import EntryKind, LineStatus
-from regia_shared.levels import GovernmentLevel
-from regia_shared.money import format_euro
+from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.contracts.money import format_euro
 
 WINDOW = rules.Window(2025, 2031)
 POR = rules.Instrument("por-fesr", "liguria", GovernmentLevel.REGIONE)

@@ -18,8 +18,8 @@ from regia_funding.domain.commands import (
 )
 from regia_funding.domain.errors import InvalidChange, NotYours
 from regia_funding.domain.line import LineStatus
-from regia_shared import fiscal
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts import fiscal
+from regia_shared.contracts.levels import GovernmentLevel
 
 WINDOW = rules.Window(2025, 2031)
 CLOSED = rules.Window(2026, 2032)  # after the roll-over of 2025

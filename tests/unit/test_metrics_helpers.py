@@ -8,11 +8,11 @@ from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 from regia_notifier.adapters.metrics import since_origin
 from regia_objectives.adapters.metrics import by_status, plan_figures
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.partners import ObjectiveLeadAssigned
-from regia_shared.metrics_consumer import tally, type_label
-from regia_shared.metrics_lag import lag
-from regia_shared.metrics_refresh import refresh_once, replace_children
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.partners import ObjectiveLeadAssigned
+from regia_shared.observability.metrics_consumer import tally, type_label
+from regia_shared.observability.metrics_lag import lag
+from regia_shared.observability.metrics_refresh import refresh_once, replace_children
 
 
 def test_an_event_type_outside_the_contract_is_unknown() -> None:

@@ -11,7 +11,7 @@ from regia_notifier.domain.messages import percent, render_alert
 from regia_notifier.domain.occurrences import StatusChange
 from regia_notifier.domain.retry import (AttemptOutcome, DeliveryStatus, RetryPolicy, after_attempt,
                                          backoff_ceiling, backoff_delay)
-from regia_shared.events.objectives import CoverageStatus
+from regia_shared.contracts.events.objectives import CoverageStatus
 
 POLICY = RetryPolicy(max_attempts=6, base_s=1.0, max_s=300.0)
 CHANGE = StatusChange(

@@ -15,7 +15,7 @@ from regia_notifier.domain.errors import Undeliverable, UnusableAddress
 from regia_notifier.domain.messages import DigestSection, Language, Rendered, render_alert, render_digest
 from regia_notifier.domain.occurrences import (FundingDrop, LineRevoked, Occurrence, ReviewClosed,
                                                StatusChange)
-from regia_shared.events.objectives import CoverageStatus
+from regia_shared.contracts.events.objectives import CoverageStatus
 
 EVENT = "0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a01"
 HOSTILE = "Miglio <script>alert(1)</script>\r\nBcc: victim@example.org"

@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from regia_objectives.service_layer.projection import newest_of_batch
-from regia_shared.consumer import Received
-from regia_shared.events.registry import parse_payload
+from regia_shared.messaging.consumer import Received
+from regia_shared.contracts.events.registry import parse_payload
 
 from ..support.funding import line_event
 

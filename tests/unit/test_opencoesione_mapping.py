@@ -14,7 +14,7 @@ from regia.operator.opencoesione.config import ConfigError, parse_level_option, 
 from regia.operator.opencoesione.mapping import ImportMapping, InstitutionRequest, Target, line_id_for, plan_row
 from regia.operator.opencoesione.reader import ProjectFinancing, RejectedRow, read_projects
 from regia_funding.domain.commands import FundingCommand
-from regia_shared.levels import GovernmentLevel as L
+from regia_shared.contracts.levels import GovernmentLevel as L
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "opencoesione"
 COMMANDS = TypeAdapter(FundingCommand)

@@ -8,7 +8,7 @@ import pytest
 
 from regia.operator.opencoesione.amounts import AmountError, parse_cents
 from regia.operator.opencoesione.reader import HeaderError, ProjectFinancing, RejectedRow, read_projects
-from regia_shared.levels import GovernmentLevel as L
+from regia_shared.contracts.levels import GovernmentLevel as L
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "opencoesione"
 HEADER = ("COD_LOCALE_PROGETTO;CUP;OC_TITOLO_PROGETTO;FINANZ_UE;FINANZ_STATO_FONDO_DI_ROTAZIONE;"

@@ -9,7 +9,7 @@ from regia.operator.opencoesione.mapping import ImportMapping, Target
 from regia.operator.opencoesione.pipeline import Tally, run_import
 from regia.operator.opencoesione.reader import read_projects
 from regia.operator.opencoesione.report import RejectionReport
-from regia_shared.levels import GovernmentLevel as L
+from regia_shared.contracts.levels import GovernmentLevel as L
 
 from .test_opencoesione_parser import HEADER
 

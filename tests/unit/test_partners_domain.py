@@ -6,8 +6,8 @@ from pydantic import ValidationError
 from regia_partners.domain.commands import RegisterPartner
 from regia_partners.domain.errors import Conflict, InvalidPartner
 from regia_partners.domain.partner import Contact, Partner, contact_to_add, lead_changes, partner_to_register
-from regia_shared.events.partners import PartnerKind
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.events.partners import PartnerKind
+from regia_shared.contracts.levels import GovernmentLevel
 
 LIGURIA = RegisterPartner(partner_id="regione-liguria", name="Regione Liguria",
                           kind=PartnerKind.INSTITUTION, level=GovernmentLevel.REGIONE)

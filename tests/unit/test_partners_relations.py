@@ -18,7 +18,7 @@ from regia_partners.domain.relations import (
     preferences_from,
     role_assignable,
 )
-from regia_shared.events.partners import ObjectiveRole
+from regia_shared.contracts.events.partners import ObjectiveRole
 
 RETE = FormNetwork(network_id="rete-lavoro", name="Rete per il lavoro", founded_on=date(2017, 3, 1),
                    coordinator_partner_id="comune-spezia")

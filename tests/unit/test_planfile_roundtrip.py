@@ -13,7 +13,7 @@ from regia_objectives.domain.tree import Node, NodeKind, Plan
 from regia_objectives.adapters.planfile import read_plan, write_plan
 from regia_objectives.domain.errors import PlanFileInvalid
 from regia_objectives.domain.plan_file import PlanFile
-from regia_shared.money import MAX_CENTS
+from regia_shared.contracts.money import MAX_CENTS
 
 slugs = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,24}", fullmatch=True)
 characters = st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp"), exclude_characters="\ufeff")

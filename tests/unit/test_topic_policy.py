@@ -1,6 +1,6 @@
 """TopicPolicy: what the services' settings make of a topic's broker-side configuration."""
 
-from regia_shared.kafka import TopicPolicy
+from regia_shared.messaging.kafka import TopicPolicy
 from regia_shared.settings import ServiceSettings
 
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from regia.local.stack import BrokerIncarnations
 from regia.local.supervision import CRASH_LOOP, MAX_DELAY_S, QUICK_S, Restarts, how_it_ended
-from regia_shared.outbox_replay import ReplayRequest
+from regia_shared.http.outbox_replay import ReplayRequest
 
 
 def test_quick_deaths_double_the_wait_up_to_a_cap_and_are_called_a_crash_loop() -> None:

@@ -10,7 +10,7 @@ several values in one cell, or text.
 
 import re
 
-from regia_shared.money import MAX_CENTS, format_euro
+from regia_shared.contracts.money import MAX_CENTS, format_euro
 
 MULTI_VALUE_SEPARATOR = ":::"
 

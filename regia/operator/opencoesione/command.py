@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-from regia_shared.catalogue import FUNDING
+from regia_shared.contracts.catalogue import FUNDING
 
 from ..admin import AdminError, admin_token_from_env, problem
 from .config import ConfigError, check_slug, parse_level_option, parse_objective_map

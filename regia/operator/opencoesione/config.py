@@ -8,7 +8,7 @@ level's share of each project, from which of its instruments. The objective map 
 import csv
 from collections.abc import Iterable
 
-from regia_shared.levels import GovernmentLevel as Level
+from regia_shared.contracts.levels import GovernmentLevel as Level
 
 from .mapping import MAX_ID, SLUG, Target
 

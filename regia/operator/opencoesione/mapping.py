@@ -17,8 +17,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from regia_shared.levels import GovernmentLevel as Level
-from regia_shared.money import format_euro
+from regia_shared.contracts.levels import GovernmentLevel as Level
+from regia_shared.contracts.money import format_euro
 
 from .allocation import split_proportionally
 from .reader import LEVEL_COLUMNS, LEVELS, ProjectFinancing, RejectedRow

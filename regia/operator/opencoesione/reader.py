@@ -25,8 +25,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
-from regia_shared.levels import GovernmentLevel as Level
-from regia_shared.money import format_euro
+from regia_shared.contracts.levels import GovernmentLevel as Level
+from regia_shared.contracts.money import format_euro
 
 from .amounts import MULTI_VALUE_SEPARATOR as MULTI, AmountError, parse_cents
 

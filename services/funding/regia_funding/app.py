@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from regia_shared import topics
+from regia_shared.contracts import topics
 from regia_shared.runtime import ServiceRuntime
 
 from .adapters import references

@@ -2,7 +2,7 @@ from datetime import date
 
 from pydantic import AliasChoices, Field
 
-from regia_shared.catalogue import FUNDING
+from regia_shared.contracts.catalogue import FUNDING
 from regia_shared.settings import ServiceSettings
 
 

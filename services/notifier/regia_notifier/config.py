@@ -6,7 +6,7 @@ from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError, ValidationError
 
-from regia_shared.catalogue import NOTIFIER
+from regia_shared.contracts.catalogue import NOTIFIER
 from regia_shared.settings import ServiceSettings
 
 from .domain.addresses import mailbox

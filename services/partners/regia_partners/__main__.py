@@ -2,7 +2,7 @@
 
 import uvicorn
 
-from regia_shared.serving import uvicorn_options
+from regia_shared.http.serving import uvicorn_options
 
 from .config import PartnersSettings
 

@@ -1,6 +1,6 @@
 from pydantic import AliasChoices, Field
 
-from regia_shared.catalogue import PARTNERS
+from regia_shared.contracts.catalogue import PARTNERS
 from regia_shared.settings import ServiceSettings
 
 

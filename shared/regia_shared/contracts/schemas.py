@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..events.envelope import Envelope
-from ..events.registry import EVENT_TYPES
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.registry import EVENT_TYPES
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 

@@ -2,7 +2,7 @@
 
 import asyncpg
 
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.levels import GovernmentLevel
 
 
 async def upsert(conn: asyncpg.Connection, institution_id: str, name: str, level: GovernmentLevel) -> None:

@@ -7,7 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..domain import replay
 from ..domain.line import FundingLine, LedgerEntry, LineStatus

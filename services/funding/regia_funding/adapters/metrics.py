@@ -8,7 +8,7 @@ was paid, a rolled-over one what it disbursed before its rest moved on.
 import asyncpg
 from prometheus_client import CollectorRegistry, Gauge
 
-from regia_shared.metrics_refresh import euros, replace_children
+from regia_shared.observability.metrics_refresh import euros, replace_children
 
 
 class FundingMetrics:

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..domain.rules import Instrument, Window
 

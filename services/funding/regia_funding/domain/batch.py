@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from regia_shared.refusal import Refused
+from regia_shared.contracts.refusal import Refused
 
 from .commands import FundingCommand
 from .decide import View, decide

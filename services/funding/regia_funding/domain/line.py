@@ -9,7 +9,7 @@ events in any order and never add deltas.
 from dataclasses import dataclass
 from enum import StrEnum
 
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.levels import GovernmentLevel
 
 
 class LineStatus(StrEnum):

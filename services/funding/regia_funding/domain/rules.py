@@ -26,7 +26,7 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, replace
 from datetime import date
 
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.levels import GovernmentLevel
 
 from .commands import CommitFunding, DisburseFunding, ReallocateFunding, ReviseFunding, RevokeFunding
 from .errors import InvalidChange, LineAlreadyExists, NoSuchMoney, NotYours, StaleVersion, UnknownReference

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from regia_shared.auth import hash_secret, require_admin
-from regia_shared.dependencies import DatabasePool, Runtime
-from regia_shared.logs import get_logger
+from regia_shared.http.auth import hash_secret, require_admin
+from regia_shared.http.dependencies import DatabasePool, Runtime
+from regia_shared.observability.logs import get_logger
 
 from ..adapters import institutions, lines, references
 from ..domain import replay

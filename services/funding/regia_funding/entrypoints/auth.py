@@ -8,9 +8,9 @@ which keys exist.
 import asyncpg
 from fastapi import HTTPException, Request, status
 
-from regia_shared.audit import set_actor
-from regia_shared.auth import bearer_token, hash_secret, secret_matches
-from regia_shared.dependencies import DatabasePool
+from regia_shared.http.audit import set_actor
+from regia_shared.http.auth import bearer_token, hash_secret, secret_matches
+from regia_shared.http.dependencies import DatabasePool
 
 from ..adapters import institutions
 from ..service_layer.recording import Caller
@@ -45,7 +45,7 @@ async def institution_caller(request: Request, pool: DatabasePool) -> Caller:
     if caller is None:
         raise _unauthorized()
     # Known from here on, even if the body is then refused: audited as the key's, and never
-    # throttled as an anonymous caller (regia_shared.audit).
+    # throttled as an anonymous caller (regia_shared.http.audit).
     set_actor(request, f"key:{caller.key_id}")
     return caller
 

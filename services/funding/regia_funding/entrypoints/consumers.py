@@ -6,12 +6,14 @@ from datetime import date
 
 import asyncpg
 
-from regia_shared import consumer, fiscal, topics
-from regia_shared.consumer import Received
-from regia_shared.events.objectives import ObjectiveDefined
-from regia_shared.events.partners import PartnerRegistered
-from regia_shared.events.plans import AnnualReviewClosed
-from regia_shared.logs import get_logger
+from regia_shared.messaging import consumer
+
+from regia_shared.contracts import fiscal, topics
+from regia_shared.messaging.consumer import Received
+from regia_shared.contracts.events.objectives import ObjectiveDefined
+from regia_shared.contracts.events.partners import PartnerRegistered
+from regia_shared.contracts.events.plans import AnnualReviewClosed
+from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters import institutions, references

@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel, ConfigDict, Field
 
-from regia_shared.audit import set_actor
-from regia_shared.auth import require_admin
-from regia_shared.errors import error_body
-from regia_shared.logs import bind_contextvars, get_logger
-from regia_shared.ratelimit import TokenBuckets
-from regia_shared.refusal import Refused
+from regia_shared.http.audit import set_actor
+from regia_shared.http.auth import require_admin
+from regia_shared.http.errors import error_body
+from regia_shared.observability.logs import bind_contextvars, get_logger
+from regia_shared.http.ratelimit import TokenBuckets
+from regia_shared.contracts.refusal import Refused
 
 from ..domain.commands import FundingCommand
 from ..domain.errors import BatchRefused, InvalidChange
@@ -55,7 +55,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
 
     def over_limit(request: Request, caller: Caller, count: int) -> JSONResponse | None:
         """The 429 (or 413) of a key over its rate, or None: checked before anything is
-        written, per institution key, in this replica's memory (regia_shared.ratelimit)."""
+        written, per institution key, in this replica's memory (regia_shared.http.ratelimit)."""
         if caller.key_id is None:
             return None  # an administrator's import is not an institution's traffic
         if not buckets:

@@ -33,12 +33,12 @@ from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
 
-from regia_shared import topics
-from regia_shared.consumer import Polling, Strikes, raw_batch, transient
-from regia_shared.errors import field_name
-from regia_shared.limits import duplicate_key, loads, repeated_key_message
-from regia_shared.logs import get_logger
-from regia_shared.refusal import Refused
+from regia_shared.contracts import topics
+from regia_shared.messaging.consumer import Polling, Strikes, raw_batch, transient
+from regia_shared.http.errors import field_name
+from regia_shared.http.limits import duplicate_key, loads, repeated_key_message
+from regia_shared.observability.logs import get_logger
+from regia_shared.contracts.refusal import Refused
 from regia_shared.runtime import ServiceRuntime
 
 from ..domain.commands import COMMAND_TYPES, FundingCommand
@@ -186,7 +186,7 @@ async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict
     raw = record.value or b""
     try:
         # pydantic reads a key written twice as its last value: refused here as over HTTP
-        # (regia_shared.limits), so that the message means one thing to every reader.
+        # (regia_shared.http.limits), so that the message means one thing to every reader.
         repeated = duplicate_key(loads(raw))
     except (ValueError, RecursionError):
         repeated = None  # not JSON pydantic can read either: its refusal says why

@@ -15,7 +15,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
-from regia_shared.dependencies import DatabasePool
+from regia_shared.http.dependencies import DatabasePool
 
 from ..adapters.ledger_export import ExportFilter, stream_entries
 from ..domain.exports.entries import ExportFormat

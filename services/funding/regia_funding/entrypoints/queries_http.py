@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 
-from regia_shared.dependencies import DatabasePool
+from regia_shared.http.dependencies import DatabasePool
 
 from ..adapters import lines
 from ..service_layer.recording import Caller

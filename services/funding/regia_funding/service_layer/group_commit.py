@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 
 import asyncpg
 
-from regia_shared.logs import get_logger
-from regia_shared.refusal import Refused
+from regia_shared.observability.logs import get_logger
+from regia_shared.contracts.refusal import Refused
 
 from ..adapters.idempotency import KeyTakenConcurrently
 from ..domain.errors import LineAlreadyExists

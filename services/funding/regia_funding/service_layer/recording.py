@@ -19,9 +19,11 @@ from typing import Any
 
 import asyncpg
 
-from regia_shared import outbox, topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.funding import (
+from regia_shared.messaging import outbox
+
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.funding import (
     FundingCommitted,
     FundingDisbursed,
     FundingLineChanged,
@@ -30,7 +32,7 @@ from regia_shared.events.funding import (
     FundingRevoked,
     FundingRolledOver,
 )
-from regia_shared.refusal import Refused
+from regia_shared.contracts.refusal import Refused
 
 from ..adapters import idempotency, lines, references
 from ..domain.batch import Accepted, Decision, Key, Refusal, Replay, Snapshot, Submission, plan

@@ -6,7 +6,7 @@ from uuid import UUID
 
 import asyncpg
 
-from regia_shared.events.partners import ContactAdded, PartnerRegistered
+from regia_shared.contracts.events.partners import ContactAdded, PartnerRegistered
 
 from ..domain.delivery import Recipient
 

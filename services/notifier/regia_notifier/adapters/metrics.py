@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import asyncpg
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
-from regia_shared.metrics_refresh import replace_children
+from regia_shared.observability.metrics_refresh import replace_children
 
 from ..domain.delivery import Concluded
 from ..domain.retry import DeliveryStatus

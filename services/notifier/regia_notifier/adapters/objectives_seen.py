@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from regia_shared.events.objectives import ObjectiveDefined
+from regia_shared.contracts.events.objectives import ObjectiveDefined
 
 
 async def define(conn: asyncpg.Connection, o: ObjectiveDefined) -> None:

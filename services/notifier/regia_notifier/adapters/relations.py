@@ -7,7 +7,7 @@ from datetime import datetime
 
 import asyncpg
 
-from regia_shared.events.partners import (
+from regia_shared.contracts.events.partners import (
     ContactPreferencesChanged,
     NetworkFormed,
     NetworkMemberJoined,

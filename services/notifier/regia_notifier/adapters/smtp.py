@@ -35,7 +35,7 @@ from email.utils import parseaddr
 
 import aiosmtplib
 
-from regia_shared.logs import get_logger
+from regia_shared.observability.logs import get_logger
 
 from ..config import NotifierSettings
 from ..domain.addresses import Mailbox, mailbox

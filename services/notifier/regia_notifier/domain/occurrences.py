@@ -8,7 +8,7 @@ match on `trigger`; messages are rendered from the fields.
 from dataclasses import dataclass
 from enum import StrEnum
 
-from regia_shared.events.objectives import CoverageStatus
+from regia_shared.contracts.events.objectives import CoverageStatus
 
 
 class Trigger(StrEnum):

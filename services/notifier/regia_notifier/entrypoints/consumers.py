@@ -5,11 +5,13 @@ alert planner, whose deliveries the dispatcher then sends."""
 
 from collections.abc import Sequence
 
-from regia_shared import consumer, topics
-from regia_shared.consumer import Received
-from regia_shared.events.funding import FundingRevoked
-from regia_shared.events.objectives import ObjectiveCoverageChanged, ObjectiveDefined, ObjectiveStatusChanged
-from regia_shared.events.plans import AnnualReviewClosed
+from regia_shared.messaging import consumer
+
+from regia_shared.contracts import topics
+from regia_shared.messaging.consumer import Received
+from regia_shared.contracts.events.funding import FundingRevoked
+from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveDefined, ObjectiveStatusChanged
+from regia_shared.contracts.events.plans import AnnualReviewClosed
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters.metrics import NotifierMetrics

@@ -8,8 +8,8 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from regia_shared.auth import require_admin
-from regia_shared.dependencies import DatabasePool
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool
 
 from ..adapters import dead_letters
 from ..adapters.dead_letters import Filters

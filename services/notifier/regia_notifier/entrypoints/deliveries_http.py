@@ -6,8 +6,8 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
-from regia_shared.auth import require_admin
-from regia_shared.dependencies import DatabasePool
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool
 
 from ..adapters import delivery_log, directory
 from ..domain.retry import DeliveryStatus

@@ -5,7 +5,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
-from regia_shared.logs import get_logger
+from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..config import NotifierSettings

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict, Field
 
-from regia_shared.auth import require_admin
-from regia_shared.dependencies import DatabasePool, Runtime
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool, Runtime
 
 from ..adapters import digests
 from ..config import NotifierSettings

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 import asyncpg
 
-from regia_shared.logs import get_logger
+from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters.smtp import SmtpMailer

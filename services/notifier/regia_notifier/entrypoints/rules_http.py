@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
-from regia_shared.auth import require_admin
-from regia_shared.dependencies import DatabasePool
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool
 
 from ..adapters import audiences, objectives_seen, rules
 from ..domain.rules import ROLE_AUDIENCES, RULE_ID, Audience, Rule, RuleSpec

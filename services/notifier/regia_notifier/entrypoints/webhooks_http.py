@@ -7,8 +7,8 @@ from uuid import uuid4
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
-from regia_shared.auth import new_secret, require_admin
-from regia_shared.dependencies import DatabasePool, Runtime
+from regia_shared.http.auth import new_secret, require_admin
+from regia_shared.http.dependencies import DatabasePool, Runtime
 
 from ..adapters import webhooks
 from ..adapters.webhooks import SecretBox

@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from regia_shared.consumer import Received
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.objectives import ObjectiveCoverageChanged, ObjectiveDefined
-from regia_shared.logs import get_logger
+from regia_shared.messaging.consumer import Received
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveDefined
+from regia_shared.observability.logs import get_logger
 
 from ..adapters import audiences, deliveries, digests, directory, objectives_seen, rules, webhooks
 from ..adapters.metrics import NotifierMetrics

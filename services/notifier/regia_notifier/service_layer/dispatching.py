@@ -4,7 +4,7 @@ Sending is a pipeline, not rounds: a delivery is claimed when a sending slot is 
 sent at once, so a slow recipient holds up only its own slot (in rounds of sends awaited
 together, every round waited for its slowest send, which capped the rate far below what
 the SMTP server took). Outcomes that arrive together are recorded together, in one
-transaction (regia_shared.batching): the attempt rows, the deliveries' new statuses and,
+transaction (regia_shared.messaging.batching): the attempt rows, the deliveries' new statuses and,
 for those that ended, AlertDelivered / AlertFailed in the outbox, each with one statement.
 Recorded one by one, each outcome cost a transaction of five round trips.
 
@@ -31,8 +31,8 @@ from datetime import UTC, datetime
 
 import asyncpg
 
-from regia_shared.batching import Batcher
-from regia_shared.logs import get_logger
+from regia_shared.messaging.batching import Batcher
+from regia_shared.observability.logs import get_logger
 
 from ..adapters import deliveries, smtp, webhook_sender
 from ..adapters.smtp import SmtpMailer, compose, describe

@@ -3,10 +3,10 @@ projections (a title, a name, the nodes of a plan, the amount committed before).
 
 import asyncpg
 
-from regia_shared.events.envelope import EventPayload
-from regia_shared.events.funding import FundingRevoked
-from regia_shared.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
-from regia_shared.events.plans import AnnualReviewClosed
+from regia_shared.contracts.events.envelope import EventPayload
+from regia_shared.contracts.events.funding import FundingRevoked
+from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
+from regia_shared.contracts.events.plans import AnnualReviewClosed
 
 from ..adapters import directory, objectives_seen
 from ..domain.occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange

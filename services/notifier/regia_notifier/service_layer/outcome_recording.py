@@ -11,10 +11,12 @@ from datetime import datetime
 
 import asyncpg
 
-from regia_shared import outbox, topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.notifications import AlertDelivered, AlertFailed
-from regia_shared.logs import get_logger
+from regia_shared.messaging import outbox
+
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.notifications import AlertDelivered, AlertFailed
+from regia_shared.observability.logs import get_logger
 
 from ..adapters import deliveries
 from ..adapters.deliveries import Step

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from regia_shared.consumer import Received
-from regia_shared.events.objectives import ObjectiveDefined
-from regia_shared.events.partners import (
+from regia_shared.messaging.consumer import Received
+from regia_shared.contracts.events.objectives import ObjectiveDefined
+from regia_shared.contracts.events.partners import (
     ContactAdded,
     ContactPreferencesChanged,
     NetworkFormed,

@@ -10,7 +10,7 @@ changed: going on would let the operator drop the last key that might open it.
 
 import asyncpg
 
-from regia_shared.logs import get_logger
+from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters import webhooks

@@ -5,7 +5,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from regia_shared.events.objectives import CoverageStatus
+from regia_shared.contracts.events.objectives import CoverageStatus
 
 from ..domain.coverage import YearCoverage
 

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 import asyncpg
 from prometheus_client import CollectorRegistry, Gauge
 
-from regia_shared.events.objectives import CoverageStatus
-from regia_shared.metrics_refresh import euros, replace_children
+from regia_shared.contracts.events.objectives import CoverageStatus
+from regia_shared.observability.metrics_refresh import euros, replace_children
 
 
 def by_status(counts: Iterable[tuple[str, int, int]]) -> dict[tuple[str, str], float]:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from regia_shared.money import Cents
+from regia_shared.contracts.money import Cents
 
 ObjectiveId = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 FiscalYear = Annotated[int, Field(ge=1990, le=2100)]

@@ -13,8 +13,8 @@ published, rather than failing in the event's validation as an unexplained error
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from regia_shared.events.objectives import CoverageStatus
-from regia_shared.money import MAX_CENTS
+from regia_shared.contracts.events.objectives import CoverageStatus
+from regia_shared.contracts.money import MAX_CENTS
 
 from .errors import TotalTooLarge
 

@@ -1,5 +1,5 @@
 """Every refusal of the objectives service, in one place. Each Refused names its HTTP
-status and a stable code (regia_shared.errors renders them all as one error body); the
+status and a stable code (regia_shared.http.errors renders them all as one error body); the
 message and the field at fault are the raiser's to give.
 
 Two "not found" refusals look alike and are kept apart on purpose: ObjectiveNotFound
@@ -8,7 +8,7 @@ own id, NodeNotFound (`node_not_found`, "no node 'x' in this plan") for a node l
 inside a plan being edited. Callers tell them apart by their codes.
 """
 
-from regia_shared.refusal import Refused
+from regia_shared.contracts.refusal import Refused
 
 from .tree import Problem
 

@@ -12,7 +12,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from regia_shared.money import Cents
+from regia_shared.contracts.money import Cents
 
 from .tree import NodeKind
 

@@ -5,7 +5,7 @@ adapters read, never from a clock or a database."""
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from regia_shared.events.objectives import CoverageStatus
+from regia_shared.contracts.events.objectives import CoverageStatus
 
 from .coverage import FULL_BP, YearCoverage, coverage_bp, status_of
 from .tree import Node, Plan

@@ -6,12 +6,14 @@ import asyncpg
 
 from prometheus_client import Counter
 
-from regia_shared import consumer, topics
-from regia_shared.consumer import Received
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.registry import FUNDING_LINE_EVENTS
-from regia_shared.events.objectives import ObjectiveStatusChanged
-from regia_shared.events.partners import ObjectiveLeadAssigned
+from regia_shared.messaging import consumer
+
+from regia_shared.contracts import topics
+from regia_shared.messaging.consumer import Received
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.registry import FUNDING_LINE_EVENTS
+from regia_shared.contracts.events.objectives import ObjectiveStatusChanged
+from regia_shared.contracts.events.partners import ObjectiveLeadAssigned
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters import plans

@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from regia_shared.auth import require_admin
-from regia_shared.dependencies import DatabasePool
-from regia_shared.money import Cents
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool
+from regia_shared.contracts.money import Cents
 
 from ..domain.commands import ONE_LINE, FiscalYear, ObjectiveId
 from ..domain.tree import Node, NodeKind

@@ -7,8 +7,8 @@ from typing import Annotated
 import asyncpg
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 
-from regia_shared.auth import require_admin
-from regia_shared.dependencies import DatabasePool
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool
 
 from ..adapters import allocations, coverage, objectives, plans
 from ..adapters.objectives import ObjectiveRecord

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 
-from regia_shared.auth import require_admin
-from regia_shared.dependencies import DatabasePool
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool
 
 from ..adapters import coverage, planfile, plans
 from ..domain.coverage import YearCoverage, roll_up

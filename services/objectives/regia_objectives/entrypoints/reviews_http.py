@@ -10,9 +10,9 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from regia_shared.auth import require_admin
-from regia_shared.dependencies import DatabasePool, Runtime
-from regia_shared.money import format_euro
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool, Runtime
+from regia_shared.contracts.money import format_euro
 
 from ..domain.coverage import percent
 from ..domain.review import ReviewItem, compare, summary

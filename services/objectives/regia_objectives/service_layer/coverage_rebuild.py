@@ -18,7 +18,7 @@ import time
 
 import asyncpg
 
-from regia_shared.logs import get_logger
+from regia_shared.observability.logs import get_logger
 
 from ..adapters import allocations, coverage
 from .projection import recompute

@@ -9,9 +9,11 @@ from typing import Any
 
 import asyncpg
 
-from regia_shared import outbox, topics
-from regia_shared.events.envelope import Envelope, EventPayload
-from regia_shared.events.objectives import IndicatorMeasured, MilestoneReached
+from regia_shared.messaging import outbox
+
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope, EventPayload
+from regia_shared.contracts.events.objectives import IndicatorMeasured, MilestoneReached
 
 from ..adapters import indicators, milestones
 from ..adapters.indicators import TreeNode

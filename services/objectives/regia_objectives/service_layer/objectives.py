@@ -3,9 +3,11 @@ transaction with the events it publishes."""
 
 import asyncpg
 
-from regia_shared import outbox, topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.objectives import ObjectiveDefined, YearNeed
+from regia_shared.messaging import outbox
+
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.objectives import ObjectiveDefined, YearNeed
 
 from ..adapters import allocations, objectives
 from ..adapters.objectives import ObjectiveRecord

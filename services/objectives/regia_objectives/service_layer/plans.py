@@ -10,7 +10,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from regia_shared import outbox, topics
+from regia_shared.messaging import outbox
+
+from regia_shared.contracts import topics
 
 from ..adapters import allocations, objectives, plans
 from ..adapters.objectives import ObjectiveRecord

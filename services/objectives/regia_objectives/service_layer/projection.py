@@ -11,12 +11,14 @@ from datetime import datetime
 
 import asyncpg
 
-from regia_shared import outbox, topics
-from regia_shared.consumer import Received
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.funding import FundingLineChanged
-from regia_shared.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
-from regia_shared.events.plans import SingleLevelDependencyDetected
+from regia_shared.messaging import outbox
+
+from regia_shared.contracts import topics
+from regia_shared.messaging.consumer import Received
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.funding import FundingLineChanged
+from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
+from regia_shared.contracts.events.plans import SingleLevelDependencyDetected
 
 from ..adapters import allocations, coverage, objectives
 from ..adapters.objectives import ObjectiveRecord

@@ -9,9 +9,11 @@ from datetime import date
 
 import asyncpg
 
-from regia_shared import fiscal, outbox, topics
-from regia_shared.events.envelope import Envelope
-from regia_shared.events.plans import AnnualReviewClosed
+from regia_shared.contracts import fiscal, topics
+
+from regia_shared.messaging import outbox
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.plans import AnnualReviewClosed
 
 from ..adapters import coverage, reviews
 from ..domain.errors import ReviewAlreadyClosed, ReviewNotFound, YearNotEnded, YearOutsidePlan

@@ -5,8 +5,8 @@ from datetime import date
 
 import asyncpg
 
-from regia_shared.events.partners import ObjectiveRole, PartnerKind
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.events.partners import ObjectiveRole, PartnerKind
+from regia_shared.contracts.levels import GovernmentLevel
 
 from ..domain.partner import Partner
 

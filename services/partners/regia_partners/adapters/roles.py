@@ -2,7 +2,7 @@
 
 import asyncpg
 
-from regia_shared.events.partners import ObjectiveRole
+from regia_shared.contracts.events.partners import ObjectiveRole
 
 
 async def lock(conn: asyncpg.Connection, objective_id: str) -> None:

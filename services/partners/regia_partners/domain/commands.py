@@ -10,8 +10,8 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
-from regia_shared.events.partners import ObjectiveRole, PartnerKind
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.events.partners import ObjectiveRole, PartnerKind
+from regia_shared.contracts.levels import GovernmentLevel
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
 Id = Annotated[str, Field(min_length=1, max_length=100, pattern=ID_PATTERN)]

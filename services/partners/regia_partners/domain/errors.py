@@ -1,6 +1,6 @@
 """Why the partners service refuses a command. Each maps to one HTTP status."""
 
-from regia_shared.refusal import Refused
+from regia_shared.contracts.refusal import Refused
 
 
 class PartnersError(Refused):

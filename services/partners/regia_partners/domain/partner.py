@@ -6,8 +6,8 @@ after a timeout), different data under a known id is a conflict.
 
 from dataclasses import dataclass
 
-from regia_shared.events.partners import PartnerKind
-from regia_shared.levels import GovernmentLevel
+from regia_shared.contracts.events.partners import PartnerKind
+from regia_shared.contracts.levels import GovernmentLevel
 
 from .commands import AddContact, Language, RegisterPartner
 from .errors import Conflict, InvalidPartner

@@ -11,7 +11,7 @@ that leaves on a day is no longer a member that day, and may rejoin from it.
 from dataclasses import dataclass
 from datetime import date
 
-from regia_shared.events.partners import ObjectiveRole
+from regia_shared.contracts.events.partners import ObjectiveRole
 
 from .commands import Cadence, Channel, EventKind, FormNetwork, Language, SetPreferences
 from .errors import Conflict, InvalidPartner, NotFound

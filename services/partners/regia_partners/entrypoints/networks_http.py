@@ -10,9 +10,9 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from regia_shared.auth import require_admin
-from regia_shared.dependencies import DatabasePool
-from regia_shared.logs import get_logger
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool
+from regia_shared.observability.logs import get_logger
 
 from ..adapters import networks
 from ..domain.commands import FormNetwork, JoinNetwork, LeaveNetwork

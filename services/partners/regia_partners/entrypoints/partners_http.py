@@ -10,11 +10,11 @@ from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter
 
-from regia_shared.auth import require_admin
-from regia_shared.dependencies import DatabasePool
-from regia_shared.events.partners import ObjectiveRole, PartnerKind
-from regia_shared.levels import GovernmentLevel
-from regia_shared.logs import get_logger
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool
+from regia_shared.contracts.events.partners import ObjectiveRole, PartnerKind
+from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.observability.logs import get_logger
 
 from ..adapters import contacts, leads, partners
 from ..domain.commands import RegisterPartner

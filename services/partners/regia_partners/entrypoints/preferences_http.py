@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.responses import JSONResponse
 
-from regia_shared.auth import require_admin
-from regia_shared.dependencies import DatabasePool
-from regia_shared.logs import get_logger
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool
+from regia_shared.observability.logs import get_logger
 
 from ..adapters import preferences
 from ..domain.commands import SetPreferences

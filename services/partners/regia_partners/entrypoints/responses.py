@@ -8,7 +8,7 @@ from fastapi import Header, Path, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from regia_shared.logs import bind_contextvars
+from regia_shared.observability.logs import bind_contextvars
 
 from ..domain.commands import ID_PATTERN
 from ..service_layer.outcome import Outcome

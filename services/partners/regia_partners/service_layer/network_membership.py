@@ -4,7 +4,7 @@ state and its outbox event together."""
 
 import asyncpg
 
-from regia_shared.events.partners import NetworkFormed, NetworkMemberJoined, NetworkMemberLeft
+from regia_shared.contracts.events.partners import NetworkFormed, NetworkMemberJoined, NetworkMemberLeft
 
 from ..adapters import networks, partners
 from ..domain.commands import FormNetwork, JoinNetwork, LeaveNetwork

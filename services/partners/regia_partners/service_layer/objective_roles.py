@@ -4,7 +4,7 @@ outbox event together."""
 
 import asyncpg
 
-from regia_shared.events.partners import (
+from regia_shared.contracts.events.partners import (
     ObjectiveLeadAssigned,
     ObjectiveRole,
     ObjectiveRoleAssigned,

@@ -6,8 +6,10 @@ from typing import Generic, TypeVar
 
 import asyncpg
 
-from regia_shared import outbox, topics
-from regia_shared.events.envelope import Envelope, EventPayload
+from regia_shared.messaging import outbox
+
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope, EventPayload
 
 T = TypeVar("T")
 

@@ -6,7 +6,7 @@ import uuid
 
 import asyncpg
 
-from regia_shared.events.partners import ContactAdded, ContactPreferencesChanged, PartnerRegistered
+from regia_shared.contracts.events.partners import ContactAdded, ContactPreferencesChanged, PartnerRegistered
 
 from ..adapters import contacts, partners, preferences
 from ..domain.commands import AddContact, RegisterPartner, SetPreferences

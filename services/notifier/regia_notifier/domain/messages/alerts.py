@@ -7,8 +7,8 @@ outside (titles, names, reasons, ids) is collapsed to one line here, once.
 
 from dataclasses import dataclass
 
-from regia_shared.events.objectives import CoverageStatus
-from regia_shared.money import format_euro
+from regia_shared.contracts.events.objectives import CoverageStatus
+from regia_shared.contracts.money import format_euro
 
 from ..occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
 from .wording import WORDS, Language, one_line, percent, status_label, whole_percent

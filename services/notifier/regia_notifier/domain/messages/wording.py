@@ -8,7 +8,7 @@ the API and the webhooks use.
 
 from typing import Literal
 
-from regia_shared.events.objectives import CoverageStatus
+from regia_shared.contracts.events.objectives import CoverageStatus
 
 Language = Literal["it", "en"]
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import asyncpg
 from fastapi import Depends, Request
 
-from .runtime import ServiceRuntime
+from regia_shared.runtime import ServiceRuntime
 
 
 def service_runtime(request: Request) -> ServiceRuntime:

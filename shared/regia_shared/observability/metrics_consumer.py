@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from .events.registry import EVENT_TYPES
+from regia_shared.contracts.events.registry import EVENT_TYPES
 
 OUTCOMES = ("applied", "duplicate", "ignored", "dead_lettered")
 UNKNOWN = "unknown"

@@ -10,16 +10,16 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from . import topics
-from .events.envelope import EventPayload
-from .events.registry import EVENT_TYPES
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import EventPayload
+from regia_shared.contracts.events.registry import EVENT_TYPES
 
 TOPIC_OF_MODULE: dict[str, str] = {
-    "regia_shared.events.funding": topics.FUNDING,
-    "regia_shared.events.objectives": topics.OBJECTIVES,
-    "regia_shared.events.plans": topics.OBJECTIVES,
-    "regia_shared.events.partners": topics.PARTNERS,
-    "regia_shared.events.notifications": topics.NOTIFICATIONS,
+    "regia_shared.contracts.events.funding": topics.FUNDING,
+    "regia_shared.contracts.events.objectives": topics.OBJECTIVES,
+    "regia_shared.contracts.events.plans": topics.OBJECTIVES,
+    "regia_shared.contracts.events.partners": topics.PARTNERS,
+    "regia_shared.contracts.events.notifications": topics.NOTIFICATIONS,
 }
 
 

@@ -24,7 +24,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from starlette.routing import Route
 
-from .apidocs_topics import NON_EVENT_TOPICS, events_on
+from regia_shared.http.apidocs_topics import NON_EVENT_TOPICS, events_on
 
 ENVELOPE_NOTE = (
     "Events travel as JSON in the Envelope (event_id, type, version, key, occurred_at, "

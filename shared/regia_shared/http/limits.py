@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .errors import error_body
+from regia_shared.http.errors import error_body
 
 MAX_BODY_BYTES = 4 * 1024 * 1024  # a 1,000-event batch with long reasons, a 2 MiB plan file
 MAX_DEPTH = 32

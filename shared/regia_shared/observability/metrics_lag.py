@@ -12,7 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import CollectorRegistry, Gauge
 
-from .metrics_refresh import replace_children
+from regia_shared.observability.metrics_refresh import replace_children
 
 Subscription = tuple[str, str]  # (consumer group, topic)
 

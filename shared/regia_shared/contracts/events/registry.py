@@ -1,7 +1,7 @@
 """Every event type by its name, so a consumer can parse an envelope's payload."""
 
-from .envelope import Envelope, EventPayload
-from .funding import (
+from regia_shared.contracts.events.envelope import Envelope, EventPayload
+from regia_shared.contracts.events.funding import (
     FundingCommitted,
     FundingDisbursed,
     FundingReallocated,
@@ -9,15 +9,15 @@ from .funding import (
     FundingRevoked,
     FundingRolledOver,
 )
-from .notifications import AlertDelivered, AlertFailed
-from .objectives import (
+from regia_shared.contracts.events.notifications import AlertDelivered, AlertFailed
+from regia_shared.contracts.events.objectives import (
     IndicatorMeasured,
     MilestoneReached,
     ObjectiveCoverageChanged,
     ObjectiveDefined,
     ObjectiveStatusChanged,
 )
-from .partners import (
+from regia_shared.contracts.events.partners import (
     ContactAdded,
     ContactPreferencesChanged,
     NetworkFormed,
@@ -28,7 +28,7 @@ from .partners import (
     ObjectiveRoleWithdrawn,
     PartnerRegistered,
 )
-from .plans import AnnualReviewClosed, SingleLevelDependencyDetected
+from regia_shared.contracts.events.plans import AnnualReviewClosed, SingleLevelDependencyDetected
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     model.event_type(): model

@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from .refusal import Refused
+from regia_shared.contracts.refusal import Refused
 
 
 def error_body(code: str, message: str, field: str | None = None, details: list | None = None) -> dict:

@@ -34,12 +34,14 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
-from . import metrics_consumer, topics
-from .events.envelope import Envelope, EventPayload
-from .events.registry import UnknownEventType, parse_payload
-from .inbox import claim_new
-from .logs import bind_contextvars, get_logger
-from .ops_dead_letters import REPLAY_FOR
+from regia_shared.observability import metrics_consumer
+
+from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope, EventPayload
+from regia_shared.contracts.events.registry import UnknownEventType, parse_payload
+from regia_shared.messaging.inbox import claim_new
+from regia_shared.observability.logs import bind_contextvars, get_logger
+from regia_shared.http.ops_dead_letters import REPLAY_FOR
 
 log = get_logger(__name__)
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from . import failpoints
-from .events.envelope import Envelope
-from .logs import get_logger
+from regia_shared import failpoints
+from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.observability.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 import asyncpg
 from prometheus_client import Gauge
 
-from .logs import get_logger
+from regia_shared.observability.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -24,8 +24,8 @@ from typing import Any
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from .logs import get_logger
-from .settings import ServiceSettings
+from regia_shared.observability.logs import get_logger
+from regia_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
@@ -80,7 +80,7 @@ def uvicorn_options(settings: ServiceSettings, port: int, host: str | None = Non
     """The keyword arguments of uvicorn.run / uvicorn.Config every service is served with."""
     return {
         "host": host or settings.http_host, "port": port, "log_config": None, "access_log": False,
-        # X-Forwarded-For is believed only from REGIA_TRUSTED_PROXIES (regia_shared.audit),
+        # X-Forwarded-For is believed only from REGIA_TRUSTED_PROXIES (regia_shared.http.audit),
         # not from uvicorn's default of loopback.
         "proxy_headers": False,
         "http": header_deadline(settings.http_header_timeout_s),

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from .envelope import EventPayload
+from regia_shared.contracts.events.envelope import EventPayload
 
 Channel = Literal["email", "webhook"]
 

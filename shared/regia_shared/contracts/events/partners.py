@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import EmailStr, Field
 
-from ..levels import GovernmentLevel
-from .envelope import EventPayload
+from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.contracts.events.envelope import EventPayload
 
 
 class PartnerKind(StrEnum):

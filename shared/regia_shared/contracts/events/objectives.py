@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..money import Cents
-from .envelope import EventPayload
+from regia_shared.contracts.money import Cents
+from regia_shared.contracts.events.envelope import EventPayload
 
 
 class CoverageStatus(StrEnum):

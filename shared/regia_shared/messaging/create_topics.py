@@ -1,4 +1,4 @@
-"""`python -m regia_shared.create_topics`: create Regia's topics on the configured broker
+"""`python -m regia_shared.messaging.create_topics`: create Regia's topics on the configured broker
 before any service starts, laid out by the REGIA_KAFKA_* settings (TopicPolicy).
 
 The services create what they use at start-up too; this one-shot step exists so that a
@@ -13,9 +13,9 @@ import sys
 
 from pydantic import ValidationError
 
-from . import topics
-from .kafka import TopicPolicy, ensure_topics
-from .settings import ServiceSettings
+from regia_shared.contracts import topics
+from regia_shared.messaging.kafka import TopicPolicy, ensure_topics
+from regia_shared.settings import ServiceSettings
 
 
 def create(settings: ServiceSettings, timeout_s: float = 60.0) -> TopicPolicy:

@@ -2,7 +2,7 @@
 
 from pydantic import Field
 
-from .envelope import EventPayload
+from regia_shared.contracts.events.envelope import EventPayload
 
 
 class SingleLevelDependencyDetected(EventPayload):

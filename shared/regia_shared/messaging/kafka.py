@@ -14,10 +14,10 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
-from .logs import get_logger
-from .outbox import OutboxRow
-from .settings import ServiceSettings
-from .topics import is_dead_letter
+from regia_shared.observability.logs import get_logger
+from regia_shared.messaging.outbox import OutboxRow
+from regia_shared.settings import ServiceSettings
+from regia_shared.contracts.topics import is_dead_letter
 
 log = get_logger(__name__)
 

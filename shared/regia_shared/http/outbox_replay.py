@@ -21,8 +21,8 @@ import asyncpg
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field, model_validator
 
-from .auth import require_admin
-from .kafka import TopicPolicy, ensure_topics
+from regia_shared.http.auth import require_admin
+from regia_shared.messaging.kafka import TopicPolicy, ensure_topics
 
 
 class ReplayRequest(BaseModel):

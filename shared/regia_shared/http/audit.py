@@ -29,7 +29,7 @@ those requests are counted in one row per address per REGIA_AUDIT_ANONYMOUS_WIND
 of them grows the trail by a row per address per window, not a row per request. A write
 sent with no credential at all is refused whatever the route, so an address over its
 allowance gets that 429 before its body is read. A request whose credential verifies is
-never throttled here (an institution key has its own rate limit, regia_shared.ratelimit).
+never throttled here (an institution key has its own rate limit, regia_shared.http.ratelimit).
 The buckets live in the replica's memory (see ratelimit for why).
 """
 
@@ -47,11 +47,11 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .auth import require_admin, secret_matches
-from .batching import Batcher
-from .errors import error_body
-from .logs import get_logger
-from .ratelimit import Decision, TokenBuckets
+from regia_shared.http.auth import require_admin, secret_matches
+from regia_shared.messaging.batching import Batcher
+from regia_shared.http.errors import error_body
+from regia_shared.observability.logs import get_logger
+from regia_shared.http.ratelimit import Decision, TokenBuckets
 
 log = get_logger(__name__)
 

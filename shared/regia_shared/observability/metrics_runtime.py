@@ -7,10 +7,10 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from . import metrics_consumer
-from .metrics_lag import ConsumerLag, Subscription
-from .metrics_refresh import replace_children
-from .outbox import OutboxRow
+from regia_shared.observability import metrics_consumer
+from regia_shared.observability.metrics_lag import ConsumerLag, Subscription
+from regia_shared.observability.metrics_refresh import replace_children
+from regia_shared.messaging.outbox import OutboxRow
 
 
 def subscriptions(broker: KafkaBroker) -> list[Subscription]:

@@ -1,6 +1,6 @@
 """The base of every business refusal, so domain code can say *why* it refuses without
 knowing HTTP: each subclass names its status and a stable code, and the message names the
-field at fault. The HTTP layer (regia_shared.errors) renders any of them the same way."""
+field at fault. The HTTP layer (regia_shared.http.errors) renders any of them the same way."""
 
 
 class Refused(Exception):

@@ -21,7 +21,7 @@ from fastapi import APIRouter, Depends, Query
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, Field, model_validator
 
-from .auth import require_admin
+from regia_shared.http.auth import require_admin
 
 # The header a replayed record carries: the consumer it is replayed for, and the row.
 REPLAY_FOR = "regia-replay-for"

@@ -6,9 +6,9 @@ them in any order: it keeps the highest version it has seen and never adds delta
 
 from pydantic import Field
 
-from ..levels import GovernmentLevel
-from ..money import Cents, SignedCents
-from .envelope import EventPayload
+from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.contracts.money import Cents, SignedCents
+from regia_shared.contracts.events.envelope import EventPayload
 
 
 class FundingLineChanged(EventPayload):
