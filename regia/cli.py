@@ -50,8 +50,9 @@ warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR")
 @app.command()
 def up(
     demo: bool = typer.Option(False, "--demo", help="Load the La Spezia demo once the services are ready."),
-    data_dir: Path = typer.Option(Path(".regia"), "--data-dir",
-                                  help="Where PostgreSQL's data, the logs and caught mails live."),
+    data_dir: Path = typer.Option(
+        Path(".regia"), "--data-dir", help="Where PostgreSQL's data, the logs and caught mails live."
+    ),
 ) -> None:
     """Start PostgreSQL, a Kafka-compatible broker, an SMTP catcher and the four services.
 
@@ -69,8 +70,10 @@ def test(ctx: typer.Context) -> None:
     Any arguments go to pytest, e.g. `regia test -x -k funding`.
     """
     if not (REPO_ROOT / "tests").is_dir():
-        typer.echo(f"error: no tests/ beside the regia package in {REPO_ROOT}: "
-                   "`regia test` runs from a source checkout", err=True)
+        typer.echo(
+            f"error: no tests/ beside the regia package in {REPO_ROOT}: `regia test` runs from a source checkout",
+            err=True,
+        )
         raise typer.Exit(2)
     completed = subprocess.run([sys.executable, "-m", "pytest", *ctx.args], cwd=REPO_ROOT)
     raise typer.Exit(completed.returncode)

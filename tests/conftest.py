@@ -38,7 +38,9 @@ def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
 
 
 @pytest.fixture
-def service_env(database: Database, broker: EmbeddedBroker, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[dict[str, str]] | dict[str, str]:
+def service_env(
+    database: Database, broker: EmbeddedBroker, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[dict[str, str]] | dict[str, str]:
     """Environment for services under test; also applied to this process, so in-process
     services read the same settings as the separate processes of end-to-end tests."""
     env = base_env(database.dsn, broker.bootstrap_servers)

@@ -5,8 +5,8 @@ from types import FrameType
 
 import uvicorn
 
-from regia_shared.observability.logs import configure_logging
 from regia_shared.http.serving import header_deadline
+from regia_shared.observability.logs import configure_logging
 
 from .settings import ConsoleSettings
 from .web import create_app
@@ -28,9 +28,15 @@ def main() -> None:
     settings = ConsoleSettings()
     configure_logging("console", settings.log_level, json=settings.log_json)
     # access_log off: the console's own requests tell an operator nothing the services' don't.
-    config = uvicorn.Config(create_app(settings), host=settings.http_host, port=settings.console_port,
-                            log_config=None, access_log=False, timeout_graceful_shutdown=3,
-                            http=header_deadline(settings.http_header_timeout_s))
+    config = uvicorn.Config(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.console_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=3,
+        http=header_deadline(settings.http_header_timeout_s),
+    )
     ConsoleServer(config).run()
 
 

@@ -69,8 +69,9 @@ def auth_router() -> APIRouter:
         if session_id is None:
             return render(request, "login.html", status_code=401, next=safe_next(form.get("next")), refused=True)
         response = RedirectResponse(safe_next(form.get("next")), status_code=303)
-        response.set_cookie(COOKIE, session_id, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https", path="/")
+        response.set_cookie(
+            COOKIE, session_id, httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/"
+        )
         return response
 
     @router.post("/logout")

@@ -33,21 +33,24 @@ def coverage_segments(committed_by_level: Mapping[str, int], need_cents: int) ->
     return segments
 
 
-def coverage_bar(committed_by_level: Mapping[str, int], need_cents: int, label: str = "",
-                 css: str = "bar") -> Markup:
+def coverage_bar(committed_by_level: Mapping[str, int], need_cents: int, label: str = "", css: str = "bar") -> Markup:
     """One bar, its width the need, split by the level that covers each part."""
     x, rects = 0.0, []
     for level, share in coverage_segments(committed_by_level, need_cents):
-        rects.append(f'<rect class="{level_class(level)}" x="{x:g}" width="{share:g}" height="10">'
-                     f"<title>{escape(level)} {share:g}%</title></rect>")
+        rects.append(
+            f'<rect class="{level_class(level)}" x="{x:g}" width="{share:g}" height="10">'
+            f"<title>{escape(level)} {share:g}%</title></rect>"
+        )
         x += share
-    return Markup(f'<svg class="{css}" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" '
-                  f'aria-label="{escape(label)}"><rect class="uncovered" width="100" height="10"/>'
-                  + "".join(rects) + "</svg>")
+    return Markup(
+        f'<svg class="{css}" viewBox="0 0 100 10" preserveAspectRatio="none" role="img" '
+        f'aria-label="{escape(label)}"><rect class="uncovered" width="100" height="10"/>' + "".join(rects) + "</svg>"
+    )
 
 
-def grouped_bars(rows: Iterable[Mapping], level_name: Callable[[str], str],
-                 money: Callable[[int], str], height: int = 220) -> Markup:
+def grouped_bars(
+    rows: Iterable[Mapping], level_name: Callable[[str], str], money: Callable[[int], str], height: int = 220
+) -> Markup:
     """Committed money per year (groups) and level (bars), from funding's totals grouped
     by level and year: rows of {level, fiscal_year, committed_cents}."""
     cells = {(int(r["fiscal_year"]), str(r["level"])): int(r["committed_cents"]) for r in rows}
@@ -59,24 +62,30 @@ def grouped_bars(rows: Iterable[Mapping], level_name: Callable[[str], str],
     bar, gap, left, plot = 14, 18, 8, height - 40
     group = bar * len(levels) + gap
     width = left + group * len(years) + 8
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
-             f'role="img" aria-label="funding">',
-             f'<line class="axis" x1="{left}" y1="{plot}" x2="{width - 4}" y2="{plot}"/>']
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="funding">',
+        f'<line class="axis" x1="{left}" y1="{plot}" x2="{width - 4}" y2="{plot}"/>',
+    ]
     for i, year in enumerate(years):
         x0 = left + i * group + gap // 2
         for j, level in enumerate(levels):
             value = cells.get((year, level), 0)
             h = round(value * (plot - 10) / top, 1)
-            parts.append(f'<rect class="{level_class(level)}" x="{x0 + j * bar}" y="{plot - h}" '
-                         f'width="{bar - 2}" height="{h}"><title>{year} · {escape(level_name(level))}: '
-                         f"{escape(money(value))}</title></rect>")
-        parts.append(f'<text x="{x0 + (bar * len(levels)) / 2:g}" y="{plot + 16}" '
-                     f'text-anchor="middle">{year}</text>')
+            parts.append(
+                f'<rect class="{level_class(level)}" x="{x0 + j * bar}" y="{plot - h}" '
+                f'width="{bar - 2}" height="{h}"><title>{year} · {escape(level_name(level))}: '
+                f"{escape(money(value))}</title></rect>"
+            )
+        parts.append(f'<text x="{x0 + (bar * len(levels)) / 2:g}" y="{plot + 16}" text-anchor="middle">{year}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
 def legend(levels: Iterable[str], level_name: Callable[[str], str]) -> Markup:
-    items = [f'<li><svg class="swatch" viewBox="0 0 10 10"><rect class="{level_class(lv)}" '
-             f'width="10" height="10"/></svg>{escape(level_name(lv))}</li>' for lv in ordered_levels(levels)]
+    items = [
+        f'<li><svg class="swatch" viewBox="0 0 10 10"><rect class="{level_class(lv)}" '
+        f'width="10" height="10"/></svg>{escape(level_name(lv))}</li>'
+        for lv in ordered_levels(levels)
+    ]
     return Markup('<ul class="legend">' + "".join(items) + "</ul>")

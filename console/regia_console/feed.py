@@ -29,13 +29,17 @@ def summary(topic: str, value: bytes | None) -> dict | None:
     if not isinstance(envelope, dict) or "type" not in envelope:
         return None
     payload = envelope.get("payload") if isinstance(envelope.get("payload"), dict) else {}
-    return {"topic": topic, "type": str(envelope.get("type", ""))[:100], "key": str(envelope.get("key", ""))[:200],
-            "occurred_at": str(envelope.get("occurred_at", ""))[:40],
-            "producer": str(envelope.get("producer", ""))[:100],
-            "event_id": str(envelope.get("event_id", ""))[:40],
-            # what the overview needs to put an objective that just went at risk on top
-            "status": str(payload.get("status", ""))[:30] if envelope.get("type") == "ObjectiveStatusChanged" else "",
-            "objective_id": str(payload.get("objective_id", ""))[:100]}
+    return {
+        "topic": topic,
+        "type": str(envelope.get("type", ""))[:100],
+        "key": str(envelope.get("key", ""))[:200],
+        "occurred_at": str(envelope.get("occurred_at", ""))[:40],
+        "producer": str(envelope.get("producer", ""))[:100],
+        "event_id": str(envelope.get("event_id", ""))[:40],
+        # what the overview needs to put an objective that just went at risk on top
+        "status": str(payload.get("status", ""))[:30] if envelope.get("type") == "ObjectiveStatusChanged" else "",
+        "objective_id": str(payload.get("objective_id", ""))[:100],
+    }
 
 
 class EventFeed:
@@ -85,9 +89,14 @@ class EventFeed:
 
     async def _run(self) -> None:
         while True:
-            consumer = AIOKafkaConsumer(*self.topics, bootstrap_servers=self.bootstrap, group_id=None,
-                                        auto_offset_reset="latest", enable_auto_commit=False,
-                                        client_id="regia-console")
+            consumer = AIOKafkaConsumer(
+                *self.topics,
+                bootstrap_servers=self.bootstrap,
+                group_id=None,
+                auto_offset_reset="latest",
+                enable_auto_commit=False,
+                client_id="regia-console",
+            )
             try:
                 await consumer.start()
                 self.connected = True

@@ -64,8 +64,9 @@ class Gateway:
 
     async def _call(self, method: str, service: str, path: str, token: str, **kwargs: Any) -> Any:
         try:
-            response = await self.http.request(method, self.urls[service] + path,
-                                               headers={"Authorization": f"Bearer {token}"}, **kwargs)
+            response = await self.http.request(
+                method, self.urls[service] + path, headers={"Authorization": f"Bearer {token}"}, **kwargs
+            )
         except httpx.HTTPError as exc:
             raise Unavailable(f"{service}: {type(exc).__name__}") from None
         if response.status_code == 404:
@@ -81,11 +82,13 @@ class Gateway:
 
     async def health(self) -> dict[str, bool]:
         """Each service's /health/ready, asked at once: the overview must not wait 4 timeouts."""
+
         async def ready(url: str) -> bool:
             try:
                 return (await self.http.get(f"{url}/health/ready", timeout=2.0)).status_code == 200
             except httpx.HTTPError:
                 return False
+
         answers = await asyncio.gather(*(ready(url) for url in self.urls.values()))
         return dict(zip(self.urls, answers))
 

@@ -21,8 +21,9 @@ def live_router() -> APIRouter:
     @router.get("/events")
     async def events_page(request: Request, session: Admin):
         feed = request.app.state.feed
-        return render(request, "events.html", session=session, events=list(reversed(feed.recent)),
-                      connected=feed.connected)
+        return render(
+            request, "events.html", session=session, events=list(reversed(feed.recent)), connected=feed.connected
+        )
 
     @router.get("/events/stream")
     async def event_stream(request: Request, session: Admin):
@@ -44,13 +45,13 @@ def live_router() -> APIRouter:
             finally:
                 feed.unlisten(queue)
 
-        return StreamingResponse(lines(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            lines(), media_type="text/event-stream", headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"}
+        )
 
     @router.get("/dead-letters")
     async def dead_letters_page(request: Request, session: Admin, retried: int | None = None):
-        rows = await or_none(request.app.state.gateway.get("notifier", "/v1/dead-letters", session.token,
-                                                           limit=200))
+        rows = await or_none(request.app.state.gateway.get("notifier", "/v1/dead-letters", session.token, limit=200))
         return render(request, "dead_letters.html", session=session, rows=rows, retried=retried)
 
     @router.post("/dead-letters/retry")
@@ -62,8 +63,9 @@ def live_router() -> APIRouter:
             try:
                 asked = {"delivery_ids": [str(UUID(form.get("delivery_id", "")))]}
             except ValueError:  # a hand-made form: say so, ask the notifier nothing
-                raise Refused("delivery_id: not a delivery id (a UUID such as "
-                              "6f1c1f7e-6a4b-4bd5-9d59-0123456789ab)") from None
+                raise Refused(
+                    "delivery_id: not a delivery id (a UUID such as 6f1c1f7e-6a4b-4bd5-9d59-0123456789ab)"
+                ) from None
         done = await request.app.state.gateway.post("notifier", "/v1/dead-letters/retry", session.token, asked)
         retried = done.get("retried") if isinstance(done, dict) else None
         return RedirectResponse(f"/dead-letters?retried={len(retried or [])}", status_code=303)

@@ -19,8 +19,11 @@ class AtRisk:
 
 def worst_year(years: Sequence[Mapping]) -> Mapping | None:
     """The year that most needs attention: worst status, then lowest coverage."""
-    return min((y for y in years or [] if isinstance(y, Mapping)),
-               key=lambda y: (rank(y.get("status")), y.get("coverage_bp") or 0), default=None)
+    return min(
+        (y for y in years or [] if isinstance(y, Mapping)),
+        key=lambda y: (rank(y.get("status")), y.get("coverage_bp") or 0),
+        default=None,
+    )
 
 
 def counts_by_status(objectives: Sequence[Mapping]) -> dict[str, int]:
@@ -32,9 +35,18 @@ def at_risk_first(objectives: Sequence[Mapping], recently: Mapping[str, float]) 
     """Every objective-year AT_RISK: first those the console saw go at risk, the most
     recent first (an administrator opens the console because something just happened),
     then the rest by lowest coverage."""
-    found = [AtRisk(str(o["objective_id"]), str(o.get("title") or ""), o.get("plan_id"), y.get("fiscal_year"),
-                    y.get("coverage_bp") or 0)
-             for o in objectives for y in o.get("years") or []
-             if isinstance(y, Mapping) and y.get("status") == "AT_RISK"]
-    return sorted(found, key=lambda a: (-recently.get(a.objective_id, 0.0), a.coverage_bp,
-                                        a.objective_id, str(a.fiscal_year)))
+    found = [
+        AtRisk(
+            str(o["objective_id"]),
+            str(o.get("title") or ""),
+            o.get("plan_id"),
+            y.get("fiscal_year"),
+            y.get("coverage_bp") or 0,
+        )
+        for o in objectives
+        for y in o.get("years") or []
+        if isinstance(y, Mapping) and y.get("status") == "AT_RISK"
+    ]
+    return sorted(
+        found, key=lambda a: (-recently.get(a.objective_id, 0.0), a.coverage_bp, a.objective_id, str(a.fiscal_year))
+    )

@@ -25,14 +25,23 @@ def pages_router() -> APIRouter:
     async def overview_page(request: Request, session: Admin):
         gateway, token = gateway_of(request), session.token
         health, objectives, plans, totals = await asyncio.gather(
-            gateway.health(), or_none(gateway.all_objectives(token)),
+            gateway.health(),
+            or_none(gateway.all_objectives(token)),
             or_none(gateway.get("objectives", "/v1/plans", token)),
-            or_none(gateway.get("funding", "/v1/totals", token, by=["level", "year"])))
+            or_none(gateway.get("funding", "/v1/totals", token, by=["level", "year"])),
+        )
         feed = request.app.state.feed
-        return render(request, "overview.html", session=session, health=health, plans=plans,
-                      totals=totals, objectives_known=objectives is not None,
-                      counts=overview.counts_by_status(objectives or []),
-                      at_risk=overview.at_risk_first(objectives or [], feed.went_at_risk)[:100])
+        return render(
+            request,
+            "overview.html",
+            session=session,
+            health=health,
+            plans=plans,
+            totals=totals,
+            objectives_known=objectives is not None,
+            counts=overview.counts_by_status(objectives or []),
+            at_risk=overview.at_risk_first(objectives or [], feed.went_at_risk)[:100],
+        )
 
     @router.get("/plans/{plan_id}")
     async def plan_page(request: Request, session: Admin, plan_id: str, year: int | None = None):
@@ -43,12 +52,23 @@ def pages_router() -> APIRouter:
         if not isinstance(plan, dict) or not all(isinstance(plan.get(k), int) for k in ("first_year", "last_year")):
             raise Unavailable(f"objectives answered plan {plan_id!r} without its first and last year")
         first, last = plan["first_year"], plan["last_year"]
-        chosen = year if year is not None and first <= year <= last else \
-            tree.default_year(first, last, datetime.date.today().year)
+        chosen = (
+            year
+            if year is not None and first <= year <= last
+            else tree.default_year(first, last, datetime.date.today().year)
+        )
         nodes = tree.build(plan.get("nodes") or [], chosen)
-        return render(request, "plan.html", session=session, plan=plan, year=chosen,
-                      years=range(first, last + 1), nodes=nodes, node_count=tree.count(nodes),
-                      plan_year=tree.year_of(plan.get("years", []), chosen))
+        return render(
+            request,
+            "plan.html",
+            session=session,
+            plan=plan,
+            year=chosen,
+            years=range(first, last + 1),
+            nodes=nodes,
+            node_count=tree.count(nodes),
+            plan_year=tree.year_of(plan.get("years", []), chosen),
+        )
 
     @router.get("/objectives/{objective_id}")
     async def objective_page(request: Request, session: Admin, objective_id: str):
@@ -61,15 +81,29 @@ def pages_router() -> APIRouter:
             raise Unavailable(f"objectives answered objective {objective_id!r} with something that is not one")
         # Line ids are chosen by the institutions: each goes to funding as one encoded path
         # segment, and a line funding does not know (or will not show) is a gap, not an error.
-        line_ids = list(dict.fromkeys(line["line_id"] for line in objective.get("lines") or []
-                                      if isinstance(line, dict) and line.get("line_id")))
+        line_ids = list(
+            dict.fromkeys(
+                line["line_id"]
+                for line in objective.get("lines") or []
+                if isinstance(line, dict) and line.get("line_id")
+            )
+        )
         alerts, *histories = await asyncio.gather(
             or_none(gateway.get("notifier", "/v1/deliveries", token, objective_id=objective_id, limit=50)),
-            *(or_none(gateway.get("funding", path("/v1/funding-lines/{}", line_id), token))
-              for line_id in line_ids[:MAX_LINE_HISTORIES]))
+            *(
+                or_none(gateway.get("funding", path("/v1/funding-lines/{}", line_id), token))
+                for line_id in line_ids[:MAX_LINE_HISTORIES]
+            ),
+        )
         histories = [h if isinstance(h, dict) else None for h in histories]
-        return render(request, "objective.html", session=session, objective=objective, alerts=alerts,
-                      lines=[h for h in histories if h is not None],
-                      lines_missing=len(line_ids) - sum(h is not None for h in histories))
+        return render(
+            request,
+            "objective.html",
+            session=session,
+            objective=objective,
+            alerts=alerts,
+            lines=[h for h in histories if h is not None],
+            lines_missing=len(line_ids) - sum(h is not None for h in histories),
+        )
 
     return router

@@ -16,9 +16,12 @@ from .money import euros, percent
 LANG_COOKIE = "regia_console_lang"
 HERE = Path(__file__).parent
 
-templates = Environment(loader=FileSystemLoader(HERE / "templates"),
-                        autoescape=select_autoescape(default=True, default_for_string=True),
-                        trim_blocks=True, lstrip_blocks=True)
+templates = Environment(
+    loader=FileSystemLoader(HERE / "templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
 # Jinja's own urlencode keeps "/" as it is: an id in a link must stay one path segment.
 templates.filters["segment"] = segment
 
@@ -30,8 +33,9 @@ def here(request: Request) -> str:
 
 
 def language_of(request: Request) -> str:
-    return choose_language(request.query_params.get("lang"), request.cookies.get(LANG_COOKIE),
-                           request.headers.get("accept-language"))
+    return choose_language(
+        request.query_params.get("lang"), request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
+    )
 
 
 def switch_href(request: Request, language: str) -> str:
@@ -49,10 +53,16 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
     language = language_of(request)
     t = translator(language)
     html = templates.get_template(name).render(
-        request=request, lang=language, t=t, charts=charts,
-        money=lambda cents: euros(_whole(cents), language), pct=lambda bp: percent(_whole(bp), language),
+        request=request,
+        lang=language,
+        t=t,
+        charts=charts,
+        money=lambda cents: euros(_whole(cents), language),
+        pct=lambda bp: percent(_whole(bp), language),
         level_name=lambda level: t(f"level_{level if level in charts.LEVELS else 'OTHER'}"),
-        switch=lambda other: switch_href(request, other), **context)
+        switch=lambda other: switch_href(request, other),
+        **context,
+    )
     response = HTMLResponse(html, status_code=status_code)
     if request.query_params.get("lang") == language:
         response.set_cookie(LANG_COOKIE, language, max_age=365 * 86400, samesite="strict", httponly=True)

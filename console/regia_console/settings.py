@@ -27,5 +27,9 @@ class ConsoleSettings(BaseSettings):
     log_json: bool = True
 
     def service_urls(self) -> dict[str, str]:
-        return {"funding": self.funding_url.rstrip("/"), "objectives": self.objectives_url.rstrip("/"),
-                "partners": self.partners_url.rstrip("/"), "notifier": self.notifier_url.rstrip("/")}
+        return {
+            "funding": self.funding_url.rstrip("/"),
+            "objectives": self.objectives_url.rstrip("/"),
+            "partners": self.partners_url.rstrip("/"),
+            "notifier": self.notifier_url.rstrip("/"),
+        }

@@ -40,9 +40,14 @@ def build(nodes: Sequence[Mapping], fiscal_year: int) -> list[TreeNode]:
     for raw in nodes:
         if not isinstance(raw, Mapping) or not raw.get("node_id"):
             continue  # not a node: nothing to show or link to
-        node = TreeNode(str(raw["node_id"]), str(raw.get("title") or ""), str(raw.get("kind") or ""),
-                        raw.get("lead"), year_of(raw.get("years"), fiscal_year),
-                        build(raw.get("children") or [], fiscal_year))
+        node = TreeNode(
+            str(raw["node_id"]),
+            str(raw.get("title") or ""),
+            str(raw.get("kind") or ""),
+            raw.get("lead"),
+            year_of(raw.get("years"), fiscal_year),
+            build(raw.get("children") or [], fiscal_year),
+        )
         node.at_risk_below = (node.status == "AT_RISK") + sum(c.at_risk_below for c in node.children)
         built.append(node)
     # sorted() is stable: equal ranks keep the plan's own order

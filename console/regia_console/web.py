@@ -25,8 +25,10 @@ from .settings import ConsoleSettings
 
 STATIC = Path(__file__).parent / "static"
 # Everything from this origin and nothing inline: an injected <script> would not run.
-POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-          "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
+POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+)
 
 
 def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None = None) -> FastAPI:
@@ -67,8 +69,9 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
 
     @app.exception_handler(BadForm)
     async def refuse_form(request: Request, exc: BadForm):
-        return PlainTextResponse("refused: this form is stale or not from the console; reload the page",
-                                 status_code=403)
+        return PlainTextResponse(
+            "refused: this form is stale or not from the console; reload the page", status_code=403
+        )
 
     # Every error is a page of the console with a way back, never a bare 500 or FastAPI's
     # JSON: 404 for what does not exist, 400 saying what was wrong, 503 when a service is down.
@@ -81,13 +84,11 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound) -> HTMLResponse:
-        return render(request, "missing.html", status_code=404, session=session_of(request),
-                      what=request.scope["path"])
+        return render(request, "missing.html", status_code=404, session=session_of(request), what=request.scope["path"])
 
     @app.exception_handler(Refused)
     async def refused(request: Request, exc: Refused) -> HTMLResponse:
-        return render(request, "bad_request.html", status_code=400, session=session_of(request),
-                      problems=[str(exc)])
+        return render(request, "bad_request.html", status_code=400, session=session_of(request), problems=[str(exc)])
 
     @app.exception_handler(RequestValidationError)
     async def bad_parameters(request: Request, exc: RequestValidationError) -> HTMLResponse:
@@ -98,8 +99,7 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
     async def no_such_page(request: Request, exc: HTTPException) -> Response:
         if exc.status_code != 404:  # 405 and the like: what Starlette says is right
             return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
-        return render(request, "missing.html", status_code=404, session=session_of(request),
-                      what=request.scope["path"])
+        return render(request, "missing.html", status_code=404, session=session_of(request), what=request.scope["path"])
 
     @app.get("/favicon.ico", include_in_schema=False)
     async def favicon():

@@ -8,19 +8,34 @@ import typer
 
 
 def bench(
-    quick: bool = typer.Option(False, "--quick", help="Small sizes: 2,000 events over 200 objectives, a 1,000-line ledger."),
+    quick: bool = typer.Option(
+        False, "--quick", help="Small sizes: 2,000 events over 200 objectives, a 1,000-line ledger."
+    ),
     events: int | None = typer.Option(None, "--events", help="Funding events end to end (default 100,000)."),
     objectives: int | None = typer.Option(None, "--objectives", help="Objectives they fund (default 10,000)."),
-    ledger: int | None = typer.Option(None, "--ledger", help="Ledger entries the coverage rebuild reads (default 1,000,000)."),
-    baseline_events: int | None = typer.Option(None, "--baseline-events", help="Events through the per-message baseline."),
-    propagation_seconds: float | None = typer.Option(None, "--propagation-seconds", help="Seconds of steady 200 events/s."),
-    partitions: int = typer.Option(int(os.environ.get("REGIA_KAFKA_PARTITIONS", "3")), "--partitions",
-                                   help="Partitions of every topic (default REGIA_KAFKA_PARTITIONS or 3)."),
+    ledger: int | None = typer.Option(
+        None, "--ledger", help="Ledger entries the coverage rebuild reads (default 1,000,000)."
+    ),
+    baseline_events: int | None = typer.Option(
+        None, "--baseline-events", help="Events through the per-message baseline."
+    ),
+    propagation_seconds: float | None = typer.Option(
+        None, "--propagation-seconds", help="Seconds of steady 200 events/s."
+    ),
+    partitions: int = typer.Option(
+        int(os.environ.get("REGIA_KAFKA_PARTITIONS", "3")),
+        "--partitions",
+        help="Partitions of every topic (default REGIA_KAFKA_PARTITIONS or 3).",
+    ),
     replicas: int = typer.Option(1, "--objectives-replicas", help="Objectives service processes."),
     out: Path = typer.Option(Path(".regia/bench.json"), "--out", help="Where the JSON results go."),
     keep: bool = typer.Option(False, "--keep", help="Keep the temporary directory (data and service logs)."),
-    only: str | None = typer.Option(None, "--only", help="Comma-separated sections to measure (limits, baseline,"
-                                    " end_to_end, http, propagation, rebuild); default all. Targets need theirs."),
+    only: str | None = typer.Option(
+        None,
+        "--only",
+        help="Comma-separated sections to measure (limits, baseline,"
+        " end_to_end, http, propagation, rebuild); default all. Targets need theirs.",
+    ),
 ) -> None:
     """Benchmark Regia on the embedded default (its own PostgreSQL and Tansu in a temp dir).
 
@@ -29,8 +44,13 @@ def bench(
     from .run import SECTIONS, Sizes, main
 
     sizes = Sizes.quick() if quick else Sizes()
-    for name, value in (("events", events), ("objectives", objectives), ("ledger_entries", ledger),
-                        ("baseline_events", baseline_events), ("propagation_seconds", propagation_seconds)):
+    for name, value in (
+        ("events", events),
+        ("objectives", objectives),
+        ("ledger_entries", ledger),
+        ("baseline_events", baseline_events),
+        ("propagation_seconds", propagation_seconds),
+    ):
         if value is not None:
             setattr(sizes, name, value)
     if events is not None and baseline_events is None:
@@ -40,7 +60,9 @@ def bench(
         chosen = tuple(s.strip() for s in only.split(",") if s.strip())
         unknown = [s for s in chosen if s not in SECTIONS]
         if unknown or not chosen:
-            raise typer.BadParameter(f"unknown section(s) {', '.join(unknown) or '(none)'}; choose from"
-                                     f" {', '.join(SECTIONS)}", param_hint="--only")
+            raise typer.BadParameter(
+                f"unknown section(s) {', '.join(unknown) or '(none)'}; choose from {', '.join(SECTIONS)}",
+                param_hint="--only",
+            )
         sizes.sections = chosen
     main(sizes, out, keep)

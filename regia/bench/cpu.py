@@ -13,7 +13,7 @@ def _stat(pid: int) -> list[str] | None:
         text = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    return text[text.rindex(")") + 2:].split()  # fields from the state on (the name may hold spaces)
+    return text[text.rindex(")") + 2 :].split()  # fields from the state on (the name may hold spaces)
 
 
 def cpu_seconds(pid: int, with_children: bool = False) -> float:

@@ -10,7 +10,6 @@ import shutil
 import sys
 import tempfile
 import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -153,9 +152,13 @@ class Stack:
                 except httpx.HTTPError:
                     return False
 
-            process = ManagedProcess(name, [sys.executable, "-m", f"regia_{kind}"],
-                                     self.root / "logs" / f"{name}.log",
-                                     env={**env, PORT_VARS[kind]: str(port)}, ready=ready)
+            process = ManagedProcess(
+                name,
+                [sys.executable, "-m", f"regia_{kind}"],
+                self.root / "logs" / f"{name}.log",
+                env={**env, PORT_VARS[kind]: str(port)},
+                ready=ready,
+            )
             process.start(timeout=120)
             return Service(name, port, process)
 

@@ -11,8 +11,15 @@ from typing import Any
 
 import asyncpg
 
-HOPS = ("funding outbox written", "funding event published", "objectives applied it",
-        "objectives event published", "notifier applied it", "e-mail send started", "e-mail accepted")
+HOPS = (
+    "funding outbox written",
+    "funding event published",
+    "objectives applied it",
+    "objectives event published",
+    "notifier applied it",
+    "e-mail send started",
+    "e-mail accepted",
+)
 
 _CHAINS = """
 SELECT d.origin_at, f.created_at AS f_out, f.published_at AS f_pub, oi.processed_at AS o_in,
@@ -36,6 +43,8 @@ async def hops(conn: asyncpg.Connection, since: Any) -> dict[str, dict[str, floa
     for name, before, after in zip(HOPS, columns[:-1], columns[1:], strict=True):
         spans = sorted((r[after] - r[before]).total_seconds() * 1000 for r in rows)
         if spans:
-            found[name] = {"p50_ms": round(spans[len(spans) // 2], 1),
-                           "p99_ms": round(spans[min(len(spans) - 1, int(len(spans) * 0.99))], 1)}
+            found[name] = {
+                "p50_ms": round(spans[len(spans) // 2], 1),
+                "p99_ms": round(spans[min(len(spans) - 1, int(len(spans) * 0.99))], 1),
+            }
     return found

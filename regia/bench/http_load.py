@@ -48,12 +48,14 @@ class _Connection:
 class LoadClients:
     """`count` connections to `base_url`, each carrying one request at a time."""
 
-    def __init__(self, count: int, *, base_url: str, headers: dict[str, str] | None = None,
-                 timeout: float = 60.0) -> None:
+    def __init__(
+        self, count: int, *, base_url: str, headers: dict[str, str] | None = None, timeout: float = 60.0
+    ) -> None:
         parts = urlsplit(base_url)
         self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
-        self._common = "".join(f"{k}: {v}\r\n" for k, v in {
-            "Host": f"{self._host}:{self._port}", **(headers or {})}.items())
+        self._common = "".join(
+            f"{k}: {v}\r\n" for k, v in {"Host": f"{self._host}:{self._port}", **(headers or {})}.items()
+        )
         self._timeout = timeout
         self._idle: asyncio.Queue[_Connection] = asyncio.Queue()
         for _ in range(count):
@@ -61,9 +63,11 @@ class LoadClients:
 
     async def post(self, path: str, *, json: Any, headers: dict[str, str] | None = None) -> Answer:
         body = _dumps(json)
-        head = (f"POST {path} HTTP/1.1\r\n{self._common}"
-                + "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-                + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        head = (
+            f"POST {path} HTTP/1.1\r\n{self._common}"
+            + "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+            + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
         connection = await self._idle.get()
         try:
             return await asyncio.wait_for(self._exchange(connection, head + body), self._timeout)

@@ -23,9 +23,15 @@ from regia.local.embedded.process import ManagedProcess, port_open
 
 _COUNT = struct.Struct("<q")
 _END_OF_DATA = b"\r\n.\r\n"
-_REPLIES = {b"EHLO": b"250-regia-bench-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
-            b"HELO": b"250 regia-bench-sink\r\n", b"MAIL": b"250 2.1.0 ok\r\n", b"RCPT": b"250 2.1.5 ok\r\n",
-            b"RSET": b"250 2.0.0 ok\r\n", b"NOOP": b"250 2.0.0 ok\r\n", b"DATA": b"354 end with <CRLF>.<CRLF>\r\n"}
+_REPLIES = {
+    b"EHLO": b"250-regia-bench-sink\r\n250-PIPELINING\r\n250-8BITMIME\r\n250 SMTPUTF8\r\n",
+    b"HELO": b"250 regia-bench-sink\r\n",
+    b"MAIL": b"250 2.1.0 ok\r\n",
+    b"RCPT": b"250 2.1.5 ok\r\n",
+    b"RSET": b"250 2.0.0 ok\r\n",
+    b"NOOP": b"250 2.0.0 ok\r\n",
+    b"DATA": b"354 end with <CRLF>.<CRLF>\r\n",
+}
 
 
 def _mapped(path: Path) -> mmap.mmap:
@@ -52,7 +58,7 @@ class _Session(asyncio.Protocol):
                 end = (b"\r\n" + self._buffer).find(_END_OF_DATA)
                 if end < 0:
                     break
-                self._buffer, self._in_data = self._buffer[end + 3:], False
+                self._buffer, self._in_data = self._buffer[end + 3 :], False
                 self._counter.add()
                 replies.append(b"250 2.0.0 accepted\r\n")
                 continue
@@ -97,9 +103,12 @@ class MailSink:
         self._file = root / "smtp-sink.count"
         self._file.write_bytes(_COUNT.pack(0))
         self._count = _mapped(self._file)
-        self.process = ManagedProcess("smtp-sink", [sys.executable, "-m", "regia.bench.mail_sink", str(port),
-                                                    str(self._file)], root / "logs" / "smtp-sink.log",
-                                      ready=lambda: port_open(port))
+        self.process = ManagedProcess(
+            "smtp-sink",
+            [sys.executable, "-m", "regia.bench.mail_sink", str(port), str(self._file)],
+            root / "logs" / "smtp-sink.log",
+            ready=lambda: port_open(port),
+        )
 
     @property
     def count(self) -> int:

@@ -40,9 +40,18 @@ class Sizes:
 
     @classmethod
     def quick(cls) -> "Sizes":
-        return cls(events=2_000, objectives=200, baseline_events=500, raw_messages=5_000, raw_rows=20_000,
-                   http_requests=200, http_batches=10, propagation_seconds=3.0, propagation_objectives=50,
-                   ledger_entries=1_000)
+        return cls(
+            events=2_000,
+            objectives=200,
+            baseline_events=500,
+            raw_messages=5_000,
+            raw_rows=20_000,
+            http_requests=200,
+            http_batches=10,
+            propagation_seconds=3.0,
+            propagation_objectives=50,
+            ledger_entries=1_000,
+        )
 
 
 def memory(stack: Stack, services: list[str]) -> dict:
@@ -52,14 +61,20 @@ def memory(stack: Stack, services: list[str]) -> dict:
     for name, samples in stack.rss.samples.items():
         steady = [mib for phase, mib in samples if phase == "end_to_end"]
         third = len(steady) // 3
-        entry: dict = {"peak_rss_mib": round(max(m for _, m in samples), 1),
-                       "peak_by_phase_mib": {}, "service": name in services}
+        entry: dict = {
+            "peak_rss_mib": round(max(m for _, m in samples), 1),
+            "peak_by_phase_mib": {},
+            "service": name in services,
+        }
         for phase, mib in samples:
             entry["peak_by_phase_mib"][phase] = round(max(mib, entry["peak_by_phase_mib"].get(phase, 0)), 1)
         if third >= 2:
             first, last = max(steady[:third]), max(steady[-third:])
-            entry |= {"end_to_end_first_third_mib": round(first, 1), "end_to_end_last_third_mib": round(last, 1),
-                      "flat": last <= first * RSS_TOLERANCE}
+            entry |= {
+                "end_to_end_first_third_mib": round(first, 1),
+                "end_to_end_last_third_mib": round(last, 1),
+                "flat": last <= first * RSS_TOLERANCE,
+            }
         found[name] = entry
     return found
 
@@ -68,20 +83,44 @@ def targets(result: dict) -> list[dict]:
     """The issue's targets, for the sections this run measured."""
     checks = []
     if "end_to_end" in result and "baseline" in result:
-        checks.append(("end-to-end >= 10x the per-message baseline",
-                       result["end_to_end"]["events_per_s"] / max(result["baseline"]["events_per_s"], 1e-9), 10.0, ">="))
+        checks.append(
+            (
+                "end-to-end >= 10x the per-message baseline",
+                result["end_to_end"]["events_per_s"] / max(result["baseline"]["events_per_s"], 1e-9),
+                10.0,
+                ">=",
+            )
+        )
     if "end_to_end" in result and "limits" in result:
-        checks.append(("end-to-end >= 1/10 of the raw broker rate",
-                       result["end_to_end"]["events_per_s"] / max(result["limits"]["broker"]["events_per_s"], 1e-9),
-                       0.1, ">="))
+        checks.append(
+            (
+                "end-to-end >= 1/10 of the raw broker rate",
+                result["end_to_end"]["events_per_s"] / max(result["limits"]["broker"]["events_per_s"], 1e-9),
+                0.1,
+                ">=",
+            )
+        )
     if "propagation" in result:
         checks.append(("propagation p99 < 0.5 s at 200 events/s", result["propagation"]["p99_s"], 0.5, "<"))
-    rows = [{"name": name, "value": round(value, 3), "target": target,
-             "pass": value >= target if op == ">=" else value < target} for name, value, target, op in checks]
+    rows = [
+        {
+            "name": name,
+            "value": round(value, 3),
+            "target": target,
+            "pass": value >= target if op == ">=" else value < target,
+        }
+        for name, value, target, op in checks
+    ]
     flat = [entry["flat"] for entry in result.get("memory", {}).values() if entry["service"] and "flat" in entry]
     if flat:
-        rows.append({"name": "memory flat (services' RSS, end-to-end phase)", "value": all(flat),
-                     "target": True, "pass": all(flat)})
+        rows.append(
+            {
+                "name": "memory flat (services' RSS, end-to-end phase)",
+                "value": all(flat),
+                "target": True,
+                "pass": all(flat),
+            }
+        )
     return rows
 
 
@@ -89,12 +128,14 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
     began = time.perf_counter()
     stack = Stack(temp_root(), sizes.partitions, keep=keep)
-    result: dict = {"started_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "sizes": asdict(sizes),
-                    "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                                "python": platform.python_version()}}
+    result: dict = {
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "sizes": asdict(sizes),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+    }
     services = ["partners", "funding", "objectives", "notifier"] + [
-        f"objectives-{n}" for n in range(2, sizes.objectives_replicas + 1)]
+        f"objectives-{n}" for n in range(2, sizes.objectives_replicas + 1)
+    ]
 
     def phase(name: str) -> None:
         done = [k for k in SECTIONS if k in result]
@@ -112,13 +153,15 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
         want = set(sizes.sections)
         if "limits" in want:
             phase("limits")
-            result["limits"] = {"broker": await raw_broker(stack.bootstrap, sizes.raw_messages, sizes.objectives,
-                                                           sizes.partitions),
-                                "postgres": await raw_postgres(stack.dsn, sizes.raw_rows)}
+            result["limits"] = {
+                "broker": await raw_broker(stack.bootstrap, sizes.raw_messages, sizes.objectives, sizes.partitions),
+                "postgres": await raw_postgres(stack.dsn, sizes.raw_rows),
+            }
         if "baseline" in want:
             phase("baseline")
-            result["baseline"] = await baseline(stack.bootstrap, stack.dsn, sizes.baseline_events, sizes.objectives,
-                                                sizes.partitions)
+            result["baseline"] = await baseline(
+                stack.bootstrap, stack.dsn, sizes.baseline_events, sizes.objectives, sizes.partitions
+            )
         phase("services")
         await stack.start_services(services)
         regia = Regia(stack)
@@ -132,19 +175,22 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
             result["end_to_end"] = await regia.end_to_end(sizes.events, sizes.objectives)
         if "http" in want:
             phase("http")
-            result["http"] = await regia.http(sizes.http_requests, sizes.http_batches, sizes.http_batch_size,
-                                              sizes.http_concurrency, sizes.objectives)
+            result["http"] = await regia.http(
+                sizes.http_requests, sizes.http_batches, sizes.http_batch_size, sizes.http_concurrency, sizes.objectives
+            )
         if "propagation" in want:
             phase("propagation")
-            result["propagation"] = await regia.propagation(sizes.propagation_rate, sizes.propagation_seconds,
-                                                            sizes.propagation_objectives)
+            result["propagation"] = await regia.propagation(
+                sizes.propagation_rate, sizes.propagation_seconds, sizes.propagation_objectives
+            )
         if "rebuild" in want:
             phase("rebuild")
             result["rebuild"] = await regia.rebuild(sizes.ledger_entries, sizes.objectives)
         phase("done")
         result["memory"] = memory(stack, services)
-        result["cpu_seconds"] = {p: spent for p, spent in stack.cpu.by_phase.items()
-                                 if p in SECTIONS and any(spent.values())}
+        result["cpu_seconds"] = {
+            p: spent for p, spent in stack.cpu.by_phase.items() if p in SECTIONS and any(spent.values())
+        }
     except BaseException:
         print(stack.logs())
         raise
@@ -167,38 +213,59 @@ def table(r: dict) -> str:
 
     if "limits" in r:
         b, p = r["limits"]["broker"], r["limits"]["postgres"]
-        row("limit: raw broker produce+consume (events/s)", b["events_per_s"],
-            f"{b['messages']} msgs of {b['message_bytes']} B; produce {b['produce_per_s']}/s, consume {b['consume_per_s']}/s")
+        row(
+            "limit: raw broker produce+consume (events/s)",
+            b["events_per_s"],
+            f"{b['messages']} msgs of {b['message_bytes']} B; produce {b['produce_per_s']}/s, consume {b['consume_per_s']}/s",
+        )
         row("limit: raw PostgreSQL COPY (rows/s)", p["rows_per_s"], f"{p['rows']} rows")
     if "baseline" in r:
-        row("baseline: faststream, 1 transaction/message (events/s)", r["baseline"]["events_per_s"],
-            f"{r['baseline']['handled']} events")
+        row(
+            "baseline: faststream, 1 transaction/message (events/s)",
+            r["baseline"]["events_per_s"],
+            f"{r['baseline']['handled']} events",
+        )
     if "end_to_end" in r:
         e = r["end_to_end"]
-        row("Regia end-to-end inbound -> coverage events (events/s)", e["events_per_s"],
-            f"{e['events']} events / {e['objectives']} objectives in {e['seconds']} s; exact={e['coverage_exact']}")
+        row(
+            "Regia end-to-end inbound -> coverage events (events/s)",
+            e["events_per_s"],
+            f"{e['events']} events / {e['objectives']} objectives in {e['seconds']} s; exact={e['coverage_exact']}",
+        )
     for kind, h in r.get("http", {}).items():
-        row(f"HTTP /v1/funding-events{'/batch' if kind == 'batch' else ''} (events/s)", h["events_per_s"],
+        row(
+            f"HTTP /v1/funding-events{'/batch' if kind == 'batch' else ''} (events/s)",
+            h["events_per_s"],
             f"{h['requests_per_s']} req/s, p50 {h['p50_ms']} ms, p99 {h['p99_ms']} ms, c={h['concurrency']},"
-            f" failures {h['failures']}")
+            f" failures {h['failures']}",
+        )
     if "propagation" in r:
         g = r["propagation"]
-        row(f"propagation funding -> e-mail at {g['rate_per_s']:.0f}/s p50 (s)", g["p50_s"],
-            f"{g['alerts_timed']} alerts timed, achieved {g['achieved_rate_per_s']}/s, failures {g['failures']}")
+        row(
+            f"propagation funding -> e-mail at {g['rate_per_s']:.0f}/s p50 (s)",
+            g["p50_s"],
+            f"{g['alerts_timed']} alerts timed, achieved {g['achieved_rate_per_s']}/s, failures {g['failures']}",
+        )
         row(f"propagation funding -> e-mail at {g['rate_per_s']:.0f}/s p99 (s)", g["p99_s"], "")
         for hop, spans in g.get("hops", {}).items():
             if hop != "chains":
                 row(f"  hop: ... -> {hop} p50/p99 (ms)", f"{spans['p50_ms']:g}/{spans['p99_ms']:g}", "")
     if "rebuild" in r:
         rb = r["rebuild"]
-        row("coverage rebuild (s)", rb["seconds"],
-            f"{rb['lines']} lines, {rb['objective_years']} objective-years, exact={rb['coverage_exact']}")
+        row(
+            "coverage rebuild (s)",
+            rb["seconds"],
+            f"{rb['lines']} lines, {rb['objective_years']} objective-years, exact={rb['coverage_exact']}",
+        )
     for name, m in r["memory"].items():
         flat = f", flat={m['flat']}" if "flat" in m else ""
         row(f"peak RSS {name} (MiB)", m["peak_rss_mib"], flat.lstrip(", "))
     for phase, spent in r.get("cpu_seconds", {}).items():
-        row(f"CPU seconds in {phase}", round(sum(spent.values()), 1),
-            ", ".join(f"{n} {s}" for n, s in sorted(spent.items(), key=lambda kv: -kv[1]) if s))
+        row(
+            f"CPU seconds in {phase}",
+            round(sum(spent.values()), 1),
+            ", ".join(f"{n} {s}" for n, s in sorted(spent.items(), key=lambda kv: -kv[1]) if s),
+        )
     lines.append("")
     for t in r["targets"]:
         row(f"target: {t['name']}", t["value"], f"target {t['target']}: {'PASS' if t['pass'] else 'FAIL'}")

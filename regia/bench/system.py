@@ -24,8 +24,7 @@ NEED = 10_000_000_000_00  # an objective-year need no benchmark stream fills
 REVISE_EVERY = 5
 
 
-async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float, what: str,
-                     interval: float = 0.2) -> Any:
+async def eventually(probe: Callable[[], Awaitable[Any]], *, timeout: float, what: str, interval: float = 0.2) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = await probe()
@@ -73,38 +72,73 @@ class Regia:
         return r.json()
 
     async def define_objectives(self, ids: list[str], threshold: int = 80, need: int = NEED) -> None:
-        async with httpx.AsyncClient(base_url=self.url("objectives"), headers=self.stack.admin_headers,
-                                     timeout=60) as admin:
+        async with httpx.AsyncClient(
+            base_url=self.url("objectives"), headers=self.stack.admin_headers, timeout=60
+        ) as admin:
+
             async def define(objective_id: str) -> None:
-                await self.check(await admin.post("/v1/objectives", json={
-                    "objective_id": objective_id, "title": f"Objective {objective_id}",
-                    "at_risk_threshold_pct": threshold,
-                    "needs": [{"fiscal_year": YEAR, "need_cents": need}]}), 200, 201)
+                await self.check(
+                    await admin.post(
+                        "/v1/objectives",
+                        json={
+                            "objective_id": objective_id,
+                            "title": f"Objective {objective_id}",
+                            "at_risk_threshold_pct": threshold,
+                            "needs": [{"fiscal_year": YEAR, "need_cents": need}],
+                        },
+                    ),
+                    200,
+                    201,
+                )
+
             await gather_limited(16, [lambda o=o: define(o) for o in ids])
         # funding refuses money for an objective it has not learned of from objectives' events
-        await eventually(lambda: self._known(ids), timeout=120 + len(ids) / 50,
-                         what=f"funding learned {len(ids)} objectives")
+        await eventually(
+            lambda: self._known(ids), timeout=120 + len(ids) / 50, what=f"funding learned {len(ids)} objectives"
+        )
 
     async def _known(self, ids: list[str]) -> bool:
-        found = await self.scalar("funding", "SELECT count(*) FROM known_objectives WHERE objective_id = ANY($1::text[])", ids)
+        found = await self.scalar(
+            "funding", "SELECT count(*) FROM known_objectives WHERE objective_id = ANY($1::text[])", ids
+        )
         return found == len(ids)
 
     async def prepare(self) -> None:
         """The institution (through partners), its instrument and an API key."""
         async with httpx.AsyncClient(headers=self.stack.admin_headers, timeout=30) as admin:
-            await self.check(await admin.post(f"{self.url('partners')}/v1/partners", json={
-                "partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION",
-                "level": "REGIONE"}), 201)
+            await self.check(
+                await admin.post(
+                    f"{self.url('partners')}/v1/partners",
+                    json={
+                        "partner_id": "regione-liguria",
+                        "name": "Regione Liguria",
+                        "kind": "INSTITUTION",
+                        "level": "REGIONE",
+                    },
+                ),
+                201,
+            )
 
             async def institution_known() -> bool:
                 listed = (await admin.get(f"{self.url('funding')}/v1/institutions")).json()
                 return any(i["institution_id"] == "regione-liguria" for i in listed)
+
             await eventually(institution_known, timeout=60, what="funding learned the institution")
-            await self.check(await admin.post(f"{self.url('funding')}/v1/instruments", json={
-                "instrument_id": "por-fesr-liguria", "institution_id": "regione-liguria",
-                "name": "POR FESR Liguria", "kind": "programme"}), 201)
-            body = await self.check(await admin.post(
-                f"{self.url('funding')}/v1/institutions/regione-liguria/keys"), 201)
+            await self.check(
+                await admin.post(
+                    f"{self.url('funding')}/v1/instruments",
+                    json={
+                        "instrument_id": "por-fesr-liguria",
+                        "institution_id": "regione-liguria",
+                        "name": "POR FESR Liguria",
+                        "kind": "programme",
+                    },
+                ),
+                201,
+            )
+            body = await self.check(
+                await admin.post(f"{self.url('funding')}/v1/institutions/regione-liguria/keys"), 201
+            )
             self.key = body["key"]
 
     async def end_to_end(self, events: int, objectives: int) -> dict:
@@ -115,18 +149,30 @@ class Regia:
         for i in range(events):
             if i % REVISE_EVERY == REVISE_EVERY - 1:  # every fifth revises the line 4 events before
                 line = stream[i - (REVISE_EVERY - 1)]["line_id"]
-                stream.append({"type": "revision", "line_id": line,
-                               "committed_cents": (i * 7919 % 50_000 + 1) * 100, "reason": f"DGR {i}/2026"})
+                stream.append(
+                    {
+                        "type": "revision",
+                        "line_id": line,
+                        "committed_cents": (i * 7919 % 50_000 + 1) * 100,
+                        "reason": f"DGR {i}/2026",
+                    }
+                )
             else:
                 stream.append(command(i, objectives))
                 line = stream[-1]["line_id"]
             final[line] = stream[-1]["committed_cents"]
-        messages = [(json.dumps(c).encode(), headers(i, self.key, "e2e"), c["line_id"].encode())
-                    for i, c in enumerate(stream)]
+        messages = [
+            (json.dumps(c).encode(), headers(i, self.key, "e2e"), c["line_id"].encode()) for i, c in enumerate(stream)
+        ]
 
         seen = {"coverage_events": 0, "last": 0.0}
-        consumer = AIOKafkaConsumer(topics.OBJECTIVES, bootstrap_servers=self.stack.bootstrap,
-                                    auto_offset_reset="earliest", enable_auto_commit=False, group_id=None)
+        consumer = AIOKafkaConsumer(
+            topics.OBJECTIVES,
+            bootstrap_servers=self.stack.bootstrap,
+            auto_offset_reset="earliest",
+            enable_auto_commit=False,
+            group_id=None,
+        )
         await consumer.start()
         stop = asyncio.Event()
 
@@ -138,29 +184,40 @@ class Regia:
                         # Read from the headers the outbox relay sets, not by parsing every
                         # event: this watcher shares the cores with what it measures.
                         found = dict(record.headers or ())
-                        if (found.get("type") == b"ObjectiveCoverageChanged"
-                                and found.get("correlation_id", b"").startswith(b"e2e-")):
+                        if found.get("type") == b"ObjectiveCoverageChanged" and found.get(
+                            "correlation_id", b""
+                        ).startswith(b"e2e-"):
                             seen["coverage_events"] += 1
                             seen["last"] = time.perf_counter()
 
         watcher = asyncio.create_task(watch())
-        producer = AIOKafkaProducer(bootstrap_servers=self.stack.bootstrap, enable_idempotence=False,
-                                    acks="all", linger_ms=10, max_batch_size=512 * 1024)
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.stack.bootstrap,
+            enable_idempotence=False,
+            acks="all",
+            linger_ms=10,
+            max_batch_size=512 * 1024,
+        )
         await producer.start()
         try:
             started = time.perf_counter()
-            futures = [await producer.send(topics.FUNDING_INBOUND, value, key=key, headers=hs)
-                       for value, hs, key in messages]
+            futures = [
+                await producer.send(topics.FUNDING_INBOUND, value, key=key, headers=hs) for value, hs, key in messages
+            ]
             await asyncio.gather(*futures)
             produced = time.perf_counter()
             await producer.stop()
 
             async def caught_up() -> bool:
-                applied = await self.scalar("objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'")
+                applied = await self.scalar(
+                    "objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'"
+                )
                 waiting = await self.scalar("objectives", "SELECT count(*) FROM outbox WHERE published_at IS NULL")
                 return applied >= events and waiting == 0
-            await eventually(caught_up, timeout=max(300, events / 20), what=f"{events} events applied and published",
-                             interval=0.25)
+
+            await eventually(
+                caught_up, timeout=max(300, events / 20), what=f"{events} events applied and published", interval=0.25
+            )
             caught = time.perf_counter()
             # the last coverage events are on the topic once the outbox is drained; let them arrive
             quiet_since = time.perf_counter()
@@ -174,22 +231,33 @@ class Regia:
             await watcher
             await consumer.stop()
         finished = max(seen["last"], caught) if seen["last"] else caught
-        committed = await self.scalar("objectives", "SELECT coalesce(sum(committed_cents), 0) FROM coverage"
-                                      " WHERE fiscal_year = $1 AND objective_id LIKE 'obj-%'", YEAR)
+        committed = await self.scalar(
+            "objectives",
+            "SELECT coalesce(sum(committed_cents), 0) FROM coverage"
+            " WHERE fiscal_year = $1 AND objective_id LIKE 'obj-%'",
+            YEAR,
+        )
         ledger = await self.scalar("funding", "SELECT count(*) FROM ledger_entries WHERE line_id LIKE 'BENCH-%'")
         took = finished - started
-        return {"events": events, "objectives": objectives, "events_per_s": round(events / took, 1),
-                "seconds": round(took, 3), "produce_seconds": round(produced - started, 3),
-                "applied_seconds": round(caught - started, 3),
-                "coverage_events_seen": seen["coverage_events"], "ledger_entries": ledger,
-                "coverage_exact": committed == sum(final.values()),
-                "measured": "first produce on regia.funding.inbound.v1 to the last ObjectiveCoverageChanged"
-                            " on regia.objectives.v1 (projection caught up, outbox drained)"}
+        return {
+            "events": events,
+            "objectives": objectives,
+            "events_per_s": round(events / took, 1),
+            "seconds": round(took, 3),
+            "produce_seconds": round(produced - started, 3),
+            "applied_seconds": round(caught - started, 3),
+            "coverage_events_seen": seen["coverage_events"],
+            "ledger_entries": ledger,
+            "coverage_exact": committed == sum(final.values()),
+            "measured": "first produce on regia.funding.inbound.v1 to the last ObjectiveCoverageChanged"
+            " on regia.objectives.v1 (projection caught up, outbox drained)",
+        }
 
     async def http(self, requests: int, batches: int, batch_size: int, concurrency: int, objectives: int) -> dict:
         results: dict[str, dict] = {}
-        async with LoadClients(concurrency, base_url=self.url("funding"), timeout=60,
-                           headers={"Authorization": f"Bearer {self.key}"}) as client:
+        async with LoadClients(
+            concurrency, base_url=self.url("funding"), timeout=60, headers={"Authorization": f"Bearer {self.key}"}
+        ) as client:
             for row, count, size in (("single", requests, 1), ("batch", batches, batch_size)):
                 latencies: list[float] = []
                 failures = 0
@@ -201,11 +269,15 @@ class Regia:
                     began = time.perf_counter()
                     try:
                         if row == "single":
-                            r = await client.post("/v1/funding-events", json=bodies[0],
-                                                  headers={"Idempotency-Key": f"http-{row}-{n}"})
+                            r = await client.post(
+                                "/v1/funding-events", json=bodies[0], headers={"Idempotency-Key": f"http-{row}-{n}"}
+                            )
                         else:
-                            r = await client.post("/v1/funding-events/batch", json={"events": bodies},
-                                                  headers={"Idempotency-Key": f"http-{row}-{n}"})
+                            r = await client.post(
+                                "/v1/funding-events/batch",
+                                json={"events": bodies},
+                                headers={"Idempotency-Key": f"http-{row}-{n}"},
+                            )
                     except LoadError as exc:  # counted, not fatal: the figure says how many
                         failures += 1
                         if failures == 1:
@@ -220,12 +292,17 @@ class Regia:
                 started = time.perf_counter()
                 await gather_limited(concurrency, [lambda n=n: send(n) for n in range(count)])
                 took = time.perf_counter() - started
-                results[row] = {"requests": count, "events_per_request": size, "concurrency": concurrency,
-                                "events_per_s": round(count * size / took, 1),
-                                "requests_per_s": round(count / took, 1),
-                                "p50_ms": round(percentile(latencies, 50) * 1000, 1),
-                                "p99_ms": round(percentile(latencies, 99) * 1000, 1),
-                                "failures": failures, "seconds": round(took, 3)}
+                results[row] = {
+                    "requests": count,
+                    "events_per_request": size,
+                    "concurrency": concurrency,
+                    "events_per_s": round(count * size / took, 1),
+                    "requests_per_s": round(count / took, 1),
+                    "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+                    "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+                    "failures": failures,
+                    "seconds": round(took, 3),
+                }
         return results
 
     async def propagation(self, rate: float, seconds: float, objectives: int) -> dict:
@@ -236,24 +313,47 @@ class Regia:
         await self.define_objectives(ids, threshold=80, need=need)
         async with httpx.AsyncClient(headers=self.stack.admin_headers, timeout=60) as admin:
             partners = self.url("partners")
-            await self.check(await admin.post(f"{partners}/v1/partners", json={
-                "partner_id": "comune-bench", "name": "Comune di Bench", "kind": "INSTITUTION",
-                "level": "COMUNE"}), 201)
-            await self.check(await admin.post(f"{partners}/v1/partners/comune-bench/contacts", json={
-                "name": "Ufficio Piano", "email": "piano@comune.bench.it", "language": "it"}), 201)
+            await self.check(
+                await admin.post(
+                    f"{partners}/v1/partners",
+                    json={
+                        "partner_id": "comune-bench",
+                        "name": "Comune di Bench",
+                        "kind": "INSTITUTION",
+                        "level": "COMUNE",
+                    },
+                ),
+                201,
+            )
+            await self.check(
+                await admin.post(
+                    f"{partners}/v1/partners/comune-bench/contacts",
+                    json={"name": "Ufficio Piano", "email": "piano@comune.bench.it", "language": "it"},
+                ),
+                201,
+            )
 
             async def lead(objective_id: str) -> None:
-                await self.check(await admin.put(f"{partners}/v1/objectives/{objective_id}/lead",
-                                                 json={"partner_id": "comune-bench"}), 200)
+                await self.check(
+                    await admin.put(
+                        f"{partners}/v1/objectives/{objective_id}/lead", json={"partner_id": "comune-bench"}
+                    ),
+                    200,
+                )
+
             await gather_limited(8, [lambda o=o: lead(o) for o in ids])
 
         async def notifier_knows() -> bool:  # alerts are planned when the event comes, with whoever is known
-            leads = await self.scalar("notifier", "SELECT count(*) FROM objective_leads WHERE partner_id = 'comune-bench'")
+            leads = await self.scalar(
+                "notifier", "SELECT count(*) FROM objective_leads WHERE partner_id = 'comune-bench'"
+            )
             contacts = await self.scalar("notifier", "SELECT count(*) FROM contacts WHERE partner_id = 'comune-bench'")
             return leads == objectives and contacts == 1
+
         await eventually(notifier_knows, timeout=120, what="the notifier learned the leads and their contact")
-        async with LoadClients(64, base_url=self.url("funding"), timeout=30,
-                           headers={"Authorization": f"Bearer {self.key}"}) as client:
+        async with LoadClients(
+            64, base_url=self.url("funding"), timeout=30, headers={"Authorization": f"Bearer {self.key}"}
+        ) as client:
             failures: list[str] = []
 
             async def post(body: dict, idem: str) -> None:
@@ -268,13 +368,28 @@ class Regia:
             # Warm-up: each objective funded once; its lead hears of it (and the notifier
             # has learned the objective and its lead before the timed part starts).
             warm = self.stack.mail.count
-            await gather_limited(32, [lambda k=k: post({
-                "type": "commitment", "line_id": f"ALERT-{k}", "objective_id": ids[k],
-                "instrument_id": "por-fesr-liguria", "fiscal_year": YEAR, "committed_cents": need,
-                "reason": "warm-up"}, f"alert-warm-{k}") for k in range(objectives)])
+            await gather_limited(
+                32,
+                [
+                    lambda k=k: post(
+                        {
+                            "type": "commitment",
+                            "line_id": f"ALERT-{k}",
+                            "objective_id": ids[k],
+                            "instrument_id": "por-fesr-liguria",
+                            "fiscal_year": YEAR,
+                            "committed_cents": need,
+                            "reason": "warm-up",
+                        },
+                        f"alert-warm-{k}",
+                    )
+                    for k in range(objectives)
+                ],
+            )
 
             async def warmed() -> bool:
                 return self.stack.mail.count - warm >= objectives
+
             await eventually(warmed, timeout=120, what=f"{objectives} warm-up alerts delivered")
             await asyncio.sleep(1.0)
             before = await self._histogram()
@@ -289,14 +404,25 @@ class Regia:
                     await asyncio.sleep(delay)
                 k, flip = i % objectives, i // objectives
                 amount = need // 2 if flip % 2 == 0 else need  # AT_RISK, FUNDED, AT_RISK, ...
-                sent.append(asyncio.create_task(post(
-                    {"type": "revision", "line_id": f"ALERT-{k}", "committed_cents": amount,
-                     "reason": f"revision {flip}"}, f"alert-{i}")))
+                sent.append(
+                    asyncio.create_task(
+                        post(
+                            {
+                                "type": "revision",
+                                "line_id": f"ALERT-{k}",
+                                "committed_cents": amount,
+                                "reason": f"revision {flip}",
+                            },
+                            f"alert-{i}",
+                        )
+                    )
+                )
             await asyncio.gather(*sent)
             sending = time.perf_counter() - started
 
             async def delivered() -> bool:
                 return self.stack.mail.count - mails_before >= total
+
             try:
                 await eventually(delivered, timeout=120, what=f"{total} alerts delivered", interval=0.25)
             except RuntimeError as exc:
@@ -315,20 +441,27 @@ class Regia:
             await conn.close()
         observed = {b: after.get(b, 0) - before.get(b, 0) for b in after}
         count = observed.get(float("inf"), 0)
-        return {"rate_per_s": rate, "events": total, "failures": len(failures), "achieved_rate_per_s": round(total / sending, 1),
-                "objectives": objectives, "alerts_delivered": self.stack.mail.count - mails_before,
-                "alerts_timed": int(count),
-                "p50_s": round(_quantile(observed, 0.50), 3), "p99_s": round(_quantile(observed, 0.99), 3),
-                "hops": chain,
-                "measured": "regia_funding_to_alert_seconds (notifier /metrics, email channel): from the"
-                            " funding event's acceptance to the SMTP server accepting the alert;"
-                            " percentiles interpolated inside histogram buckets"}
+        return {
+            "rate_per_s": rate,
+            "events": total,
+            "failures": len(failures),
+            "achieved_rate_per_s": round(total / sending, 1),
+            "objectives": objectives,
+            "alerts_delivered": self.stack.mail.count - mails_before,
+            "alerts_timed": int(count),
+            "p50_s": round(_quantile(observed, 0.50), 3),
+            "p99_s": round(_quantile(observed, 0.99), 3),
+            "hops": chain,
+            "measured": "regia_funding_to_alert_seconds (notifier /metrics, email channel): from the"
+            " funding event's acceptance to the SMTP server accepting the alert;"
+            " percentiles interpolated inside histogram buckets",
+        }
 
     async def _histogram(self) -> dict[float, float]:
         async with httpx.AsyncClient(timeout=30) as client:
             text = (await client.get(f"{self.url('notifier')}/metrics")).text
         buckets: dict[float, float] = {}
-        for match in re.finditer(r'^regia_funding_to_alert_seconds_bucket\{([^}]*)\} (\S+)$', text, re.M):
+        for match in re.finditer(r"^regia_funding_to_alert_seconds_bucket\{([^}]*)\} (\S+)$", text, re.M):
             labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
             if labels.get("channel") != "email":
                 continue
@@ -344,31 +477,68 @@ class Regia:
             missing = max(0, entries - held)
             seeded = time.perf_counter()
             for at in range(0, missing, 100_000):
-                rows = [(f"SEED-{i}", f"obj-{i % objectives}", YEAR, "REGIONE", "regione-liguria",
-                         (i * 7919 % 50_000 + 1) * 100, 0, 1) for i in range(at, min(missing, at + 100_000))]
+                rows = [
+                    (
+                        f"SEED-{i}",
+                        f"obj-{i % objectives}",
+                        YEAR,
+                        "REGIONE",
+                        "regione-liguria",
+                        (i * 7919 % 50_000 + 1) * 100,
+                        0,
+                        1,
+                    )
+                    for i in range(at, min(missing, at + 100_000))
+                ]
                 await conn.copy_records_to_table(
-                    "line_allocations", records=rows,
-                    columns=["line_id", "objective_id", "fiscal_year", "level", "institution_id",
-                             "committed_cents", "disbursed_cents", "line_version"])
+                    "line_allocations",
+                    records=rows,
+                    columns=[
+                        "line_id",
+                        "objective_id",
+                        "fiscal_year",
+                        "level",
+                        "institution_id",
+                        "committed_cents",
+                        "disbursed_cents",
+                        "line_version",
+                    ],
+                )
             await conn.execute("ANALYZE line_allocations")
             seeding = time.perf_counter() - seeded
-            expected = await conn.fetchval("SELECT sum(committed_cents) FROM line_allocations"
-                                           " WHERE objective_id LIKE 'obj-%' AND fiscal_year = $1", YEAR)
+            expected = await conn.fetchval(
+                "SELECT sum(committed_cents) FROM line_allocations"
+                " WHERE objective_id LIKE 'obj-%' AND fiscal_year = $1",
+                YEAR,
+            )
         finally:
             await conn.close()
         async with httpx.AsyncClient(headers=self.stack.admin_headers, timeout=3600) as admin:
             started = time.perf_counter()
-            body = await self.check(await admin.post(f"{self.url('objectives')}/v1/admin/rebuild/coverage",
-                                                     params={"from_scratch": "true"}), 200)
+            body = await self.check(
+                await admin.post(
+                    f"{self.url('objectives')}/v1/admin/rebuild/coverage", params={"from_scratch": "true"}
+                ),
+                200,
+            )
             took = time.perf_counter() - started
-        committed = await self.scalar("objectives", "SELECT coalesce(sum(committed_cents), 0) FROM coverage"
-                                      " WHERE objective_id LIKE 'obj-%' AND fiscal_year = $1", YEAR)
-        return {"lines": body["lines"], "objective_years": body["objective_years"],
-                "events_published": body["events_published"], "seconds": round(took, 3),
-                "lines_per_s": round(body["lines"] / took), "seeding_seconds": round(seeding, 3),
-                "coverage_exact": committed == expected,
-                "measured": "POST /v1/admin/rebuild/coverage?from_scratch=true on line_allocations holding"
-                            " one row per ledger entry (every entry its own line, the worst case)"}
+        committed = await self.scalar(
+            "objectives",
+            "SELECT coalesce(sum(committed_cents), 0) FROM coverage"
+            " WHERE objective_id LIKE 'obj-%' AND fiscal_year = $1",
+            YEAR,
+        )
+        return {
+            "lines": body["lines"],
+            "objective_years": body["objective_years"],
+            "events_published": body["events_published"],
+            "seconds": round(took, 3),
+            "lines_per_s": round(body["lines"] / took),
+            "seeding_seconds": round(seeding, 3),
+            "coverage_exact": committed == expected,
+            "measured": "POST /v1/admin/rebuild/coverage?from_scratch=true on line_allocations holding"
+            " one row per ledger entry (every entry its own line, the worst case)",
+        }
 
 
 def _quantile(buckets: dict[float, float], q: float) -> float:

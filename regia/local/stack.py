@@ -24,9 +24,16 @@ import asyncpg
 import httpx
 
 from regia_shared.contracts import topics
+from regia_shared.contracts.catalogue import (
+    CONSOLE,
+    EMBEDDED_KAFKA_PORT,
+    EMBEDDED_PG_PORT,
+    EMBEDDED_SMTP_PORT,
+    SERVICES,
+    env_port,
+    local_url,
+)
 from regia_shared.http.auth import hash_secret
-from regia_shared.contracts.catalogue import (CONSOLE, EMBEDDED_KAFKA_PORT, EMBEDDED_PG_PORT, EMBEDDED_SMTP_PORT, SERVICES,
-                                    env_port, local_url)
 from regia_shared.messaging.kafka import ensure_topics
 from regia_shared.settings import ServiceSettings
 
@@ -48,8 +55,9 @@ class ChildDied(RuntimeError):
 
     def __init__(self, name: str, process: ManagedProcess) -> None:
         code = process.proc.returncode if process.proc else None
-        super().__init__(f"{name} exited unexpectedly ({how_it_ended(code)}); "
-                         f"last lines of {process.log_path}:\n{process.tail()}")
+        super().__init__(
+            f"{name} exited unexpectedly ({how_it_ended(code)}); last lines of {process.log_path}:\n{process.tail()}"
+        )
 
 
 class BrokerIncarnations:
@@ -107,8 +115,7 @@ class BrokerIncarnations:
 
 
 class LocalStack:
-    def __init__(self, data_dir: Path, admin_token: str, interrupts: Interrupts,
-                 say: Callable[[str], None]) -> None:
+    def __init__(self, data_dir: Path, admin_token: str, interrupts: Interrupts, say: Callable[[str], None]) -> None:
         self.data_dir = data_dir.resolve()
         self.logs = self.data_dir / "logs"
         self.mail_dir = self.data_dir / "mail"
@@ -129,8 +136,10 @@ class LocalStack:
         self.mail: MailCatcher | None = None
         self.services: dict[str, ManagedProcess] = {}
         self.admin_token = admin_token  # only to ask the services to republish (never to a child)
-        self.service_env = {"REGIA_ADMIN_TOKEN_SHA256": hash_secret(admin_token),
-                            VARIABLE: notifier_secrets_key(self.data_dir)}
+        self.service_env = {
+            "REGIA_ADMIN_TOKEN_SHA256": hash_secret(admin_token),
+            VARIABLE: notifier_secrets_key(self.data_dir),
+        }
         self.incarnations = BrokerIncarnations(self.data_dir / "broker-lost-since")
         self.started_at: dict[str, float] = {}  # monotonic time of each child's last start
         self.restarts: dict[str, Restarts] = {}
@@ -148,8 +157,10 @@ class LocalStack:
             wanted.append((EMBEDDED_SMTP_PORT[0], self.smtp_port))
         taken = [f"{port} ({var})" for var, port in wanted if port_open(port)]
         if taken:
-            raise StartupError(f"port(s) already in use: {', '.join(taken)}. Is another `regia up` "
-                               "running? Otherwise set those variables to free ports.")
+            raise StartupError(
+                f"port(s) already in use: {', '.join(taken)}. Is another `regia up` "
+                "running? Otherwise set those variables to free ports."
+            )
 
     def start_infrastructure(self) -> None:
         if not self.database_url:
@@ -170,8 +181,7 @@ class LocalStack:
             self.mail = MailCatcher(self.mail_dir, self.smtp_port, self.say)
             self.mail.start()
             self.service_env |= {"REGIA_SMTP_HOST": "127.0.0.1", "REGIA_SMTP_PORT": str(self.smtp_port)}
-        self.service_env |= {"REGIA_DATABASE_URL": self.database_url,
-                             "REGIA_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap}
+        self.service_env |= {"REGIA_DATABASE_URL": self.database_url, "REGIA_KAFKA_BOOTSTRAP_SERVERS": self.bootstrap}
         self.ensure_topics()
 
     def ensure_topics(self) -> None:
@@ -191,6 +201,7 @@ class LocalStack:
     def database_now(self) -> datetime:
         """PostgreSQL's clock, the one the outboxes' `published_at` comes from (this
         machine's, less a margin, when the database cannot be reached)."""
+
         async def now() -> datetime:
             conn = await asyncpg.connect(self.database_url, timeout=5)
             try:
@@ -198,6 +209,7 @@ class LocalStack:
                 return instant
             finally:
                 await conn.close()
+
         if self.database_url:
             try:
                 return asyncio.run(asyncio.wait_for(now(), 10))
@@ -209,7 +221,9 @@ class LocalStack:
         self.say("starting funding, objectives, partners and notifier (each migrates its schema)")
         for service in SERVICES:
             process = ManagedProcess(
-                service.name, [sys.executable, "-m", service.module], self.logs / f"{service.name}.log",
+                service.name,
+                [sys.executable, "-m", service.module],
+                self.logs / f"{service.name}.log",
                 env={**self.service_env, service.port_var: str(self.ports[service.name])},
             )
             self.services[service.name] = process
@@ -222,12 +236,15 @@ class LocalStack:
         """The web console beside the services: it reads them over HTTP (with the token a
         logged-in administrator typed, which only that session holds) and the broker
         directly, so it gets their URLs and the token's hash, never the token."""
-        env = {"REGIA_ADMIN_TOKEN_SHA256": self.service_env["REGIA_ADMIN_TOKEN_SHA256"],
-               "REGIA_KAFKA_BOOTSTRAP_SERVERS": self.service_env["REGIA_KAFKA_BOOTSTRAP_SERVERS"],
-               CONSOLE.port_var: str(self.console_port),
-               **{s.url_var: self.urls[s.name] for s in SERVICES}}
-        process = ManagedProcess(CONSOLE.name, [sys.executable, "-m", CONSOLE.module],
-                                 self.logs / "console.log", env=env)
+        env = {
+            "REGIA_ADMIN_TOKEN_SHA256": self.service_env["REGIA_ADMIN_TOKEN_SHA256"],
+            "REGIA_KAFKA_BOOTSTRAP_SERVERS": self.service_env["REGIA_KAFKA_BOOTSTRAP_SERVERS"],
+            CONSOLE.port_var: str(self.console_port),
+            **{s.url_var: self.urls[s.name] for s in SERVICES},
+        }
+        process = ManagedProcess(
+            CONSOLE.name, [sys.executable, "-m", CONSOLE.module], self.logs / "console.log", env=env
+        )
         self.services[CONSOLE.name] = process  # registered first, so stop() always finds it
         with self.interrupts.deferred():
             process.start()
@@ -247,8 +264,10 @@ class LocalStack:
                         pass
                 if pending and time.monotonic() > deadline:
                     names = ", ".join(pending)
-                    raise StartupError(f"not ready after {timeout:.0f}s: {names}; see "
-                                       + ", ".join(str(self.logs / f"{n}.log") for n in pending))
+                    raise StartupError(
+                        f"not ready after {timeout:.0f}s: {names}; see "
+                        + ", ".join(str(self.logs / f"{n}.log") for n in pending)
+                    )
                 time.sleep(0.2)
 
     def children(self) -> dict[str, ManagedProcess]:
@@ -288,12 +307,16 @@ class LocalStack:
         self.restart_due[name] = time.monotonic() + delay
         lost = " (it kept messages in memory: the services will republish them)" if name == "broker" else ""
         looping = f", crash-looping: {history.quick_deaths} quick deaths in a row" if history.crash_looping else ""
-        self.report(f"{name} crashed ({how}) after {uptime:.0f}s up; log {log_path}; "
-                    f"restarting it in {delay:.0f}s{looping}{lost}; the rest keeps running")
+        self.report(
+            f"{name} crashed ({how}) after {uptime:.0f}s up; log {log_path}; "
+            f"restarting it in {delay:.0f}s{looping}{lost}; the rest keeps running"
+        )
         if history.quick_deaths == CRASH_LOOP:  # the log's end once, not at every retry
-            self.report(f"warning: {name} dies within seconds of every start; retrying at a slower "
-                        f"pace (up to every {MAX_DELAY_S:.0f}s) until it stays up, or Ctrl-C. "
-                        f"Last lines of {log_path}:\n{tail()}")
+            self.report(
+                f"warning: {name} dies within seconds of every start; retrying at a slower "
+                f"pace (up to every {MAX_DELAY_S:.0f}s) until it stays up, or Ctrl-C. "
+                f"Last lines of {log_path}:\n{tail()}"
+            )
 
     def restart(self, name: str) -> None:
         try:
@@ -322,8 +345,10 @@ class LocalStack:
             try:  # the services' replay re-creates their own topics anyway: this is a head start
                 self.ensure_topics()
             except Exception as exc:
-                self.report(f"warning: creating the topics on the new broker failed ({exc}); "
-                            "the services create theirs when they republish")
+                self.report(
+                    f"warning: creating the topics on the new broker failed ({exc}); "
+                    "the services create theirs when they republish"
+                )
 
     def republish(self) -> None:
         """Ask each service still pending to republish what the broker may have lost (see
@@ -335,22 +360,29 @@ class LocalStack:
         with httpx.Client(timeout=30, headers={"Authorization": f"Bearer {self.admin_token}"}) as http:
             for name in sorted(pending.pending):
                 try:
-                    answer = http.post(f"{self.urls[name]}/v1/ops/outbox/replay",
-                                       json={"published_since": since.isoformat()})
+                    answer = http.post(
+                        f"{self.urls[name]}/v1/ops/outbox/replay", json={"published_since": since.isoformat()}
+                    )
                 except httpx.HTTPError:
                     continue  # restarting, or not ready yet
                 if answer.status_code != 200:  # not a passing state: say it, ask less often
-                    self.report(f"warning: {name} refused to republish its outbox "
-                                f"(HTTP {answer.status_code}: {answer.text[:200]}); asking again in 30s")
+                    self.report(
+                        f"warning: {name} refused to republish its outbox "
+                        f"(HTTP {answer.status_code}: {answer.text[:200]}); asking again in 30s"
+                    )
                     pending.next_try = time.monotonic() + 30.0
                     return
                 requeued = answer.json()["requeued"]
                 pending.republished(name)
                 if requeued:
-                    when = ("ever (all the outbox keeps)" if since < BrokerIncarnations.EVERYTHING + timedelta(days=1)
-                            else f"since {since:%Y-%m-%d %H:%M:%S%z}")
-                    self.report(f"{name}: {requeued} events published {when} queued to publish again "
-                                "into the new broker")
+                    when = (
+                        "ever (all the outbox keeps)"
+                        if since < BrokerIncarnations.EVERYTHING + timedelta(days=1)
+                        else f"since {since:%Y-%m-%d %H:%M:%S%z}"
+                    )
+                    self.report(
+                        f"{name}: {requeued} events published {when} queued to publish again into the new broker"
+                    )
         pending.next_try = time.monotonic() + 2.0
 
     def report(self, line: str) -> None:

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import typer
 
-from regia_shared.http.auth import new_secret
 from regia_shared.contracts.catalogue import SettingError
+from regia_shared.http.auth import new_secret
 from regia_shared.observability.logs import configure_logging
 
 from ..operator.admin import AdminError

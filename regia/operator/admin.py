@@ -37,7 +37,8 @@ def admin_token_from_env() -> str:
     if not token:
         raise AdminError(
             "REGIA_ADMIN_TOKEN is not set: export the admin token that `regia up` printed "
-            "when it started (or the one you started it with)")
+            "when it started (or the one you started it with)"
+        )
     return token
 
 
@@ -50,8 +51,7 @@ class ServiceClient:
     def __init__(self, service: str, base_url: str, token: str, timeout: float = 10.0) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout,
-                                  headers={"Authorization": f"Bearer {token}"})
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers={"Authorization": f"Bearer {token}"})
 
     def __enter__(self) -> "ServiceClient":
         return self
@@ -59,14 +59,17 @@ class ServiceClient:
     def __exit__(self, *_: object) -> None:
         self._http.close()
 
-    def request(self, method: str, path: str, *, json: object = None,
-                ok: Collection[int] = (200, 201, 204)) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, json: object = None, ok: Collection[int] = (200, 201, 204)
+    ) -> httpx.Response:
         where = f"the {self.service} service at {self.base_url}"
         try:
             response = self._http.request(method, path, json=json)
         except httpx.ConnectError:
-            raise AdminError(f"cannot reach {where}: is `regia up` running? "
-                             f"(set REGIA_{self.service.upper()}_URL if it runs elsewhere)") from None
+            raise AdminError(
+                f"cannot reach {where}: is `regia up` running? "
+                f"(set REGIA_{self.service.upper()}_URL if it runs elsewhere)"
+            ) from None
         except httpx.TimeoutException:
             raise AdminError(f"{where} did not answer {method} {path} in time") from None
         except httpx.HTTPError as exc:
@@ -74,10 +77,10 @@ class ServiceClient:
         if response.status_code in ok:
             return response
         if response.status_code == 401:
-            raise AdminError(f"{where} refused the admin token: REGIA_ADMIN_TOKEN is not the "
-                             "token the services were started with")
-        raise AdminError(f"{method} {path} on {where} answered {response.status_code}: "
-                         f"{problem(response)}")
+            raise AdminError(
+                f"{where} refused the admin token: REGIA_ADMIN_TOKEN is not the token the services were started with"
+            )
+        raise AdminError(f"{method} {path} on {where} answered {response.status_code}: {problem(response)}")
 
 
 def problem(response: httpx.Response) -> str:

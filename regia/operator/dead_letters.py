@@ -49,15 +49,18 @@ def list_dead_letters(
         return
     typer.echo(f"{'delivery_id':<36}  {'channel':<7}  {'attempts':>8}  {'finished_at':<32}  recipient")
     for row in rows:
-        typer.echo(f"{row['delivery_id']:<36}  {row['channel']:<7}  {row['attempts']:>8}  "
-                   f"{str(row.get('finished_at') or ''):<32}  {row['recipient']}")
+        typer.echo(
+            f"{row['delivery_id']:<36}  {row['channel']:<7}  {row['attempts']:>8}  "
+            f"{str(row.get('finished_at') or ''):<32}  {row['recipient']}"
+        )
         typer.echo(f"{'':<38}last error: {row.get('last_error') or 'unknown'}")
 
 
 @dead_letters_app.command("retry")
 def retry(
-    delivery_ids: list[str] = typer.Argument(None, metavar="DELIVERY_ID",
-                                             help="The deliveries to retry, as `list` shows them"),
+    delivery_ids: list[str] = typer.Argument(
+        None, metavar="DELIVERY_ID", help="The deliveries to retry, as `list` shows them"
+    ),
     all_: bool = typer.Option(False, "--all", help="Retry every dead delivery (narrowed by the filters)"),
     channel: str | None = CHANNEL,
     objective: str | None = OBJECTIVE,
@@ -69,8 +72,10 @@ def retry(
         typer.echo("error: name the deliveries to retry, or pass --all (not both)", err=True)
         raise typer.Exit(2)
     if delivery_ids and filters:
-        typer.echo("error: --channel, --objective and --contact narrow --all; "
-                   "with ids the ids alone say what is retried", err=True)
+        typer.echo(
+            "error: --channel, --objective and --contact narrow --all; with ids the ids alone say what is retried",
+            err=True,
+        )
         raise typer.Exit(2)
     body = {"all": True, **filters} if all_ else {"delivery_ids": delivery_ids}
     with reported(), notifier_client() as notifier:
@@ -79,8 +84,10 @@ def retry(
     typer.echo(f"retried {len(retried)} dead deliver{'y' if len(retried) == 1 else 'ies'}")
     for delivery_id in retried:
         typer.echo(f"  {delivery_id}")
-    for key, why in (("not_dead", "not dead (delivered or already retried), left alone"),
-                     ("unknown", "no such delivery")):
+    for key, why in (
+        ("not_dead", "not dead (delivered or already retried), left alone"),
+        ("unknown", "no such delivery"),
+    ):
         for delivery_id in result.get(key, []):
             typer.echo(f"  {delivery_id}: {why}")
     # Asked for ids of which none could be retried: say so in the exit status too.

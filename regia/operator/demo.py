@@ -30,32 +30,54 @@ FUNDER = "regione-liguria"
 # Registered before the demo plans register theirs (without a territory: they answer 409,
 # which is fine), so that every demo institution has its territory.
 PARTNERS = [
-    {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE",
-     "territory": "Liguria"},
-    {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE",
-     "territory": "Comune della Spezia"},
-    {"partner_id": "provincia-spezia", "name": "Provincia della Spezia", "kind": "INSTITUTION",
-     "level": "PROVINCIA", "territory": "Provincia della Spezia"},
+    {
+        "partner_id": "regione-liguria",
+        "name": "Regione Liguria",
+        "kind": "INSTITUTION",
+        "level": "REGIONE",
+        "territory": "Liguria",
+    },
+    {
+        "partner_id": "comune-spezia",
+        "name": "Comune della Spezia",
+        "kind": "INSTITUTION",
+        "level": "COMUNE",
+        "territory": "Comune della Spezia",
+    },
+    {
+        "partner_id": "provincia-spezia",
+        "name": "Provincia della Spezia",
+        "kind": "INSTITUTION",
+        "level": "PROVINCIA",
+        "territory": "Provincia della Spezia",
+    },
 ]
-CONTACT = {"name": "Ufficio Piano Strategico", "email": "piano.strategico@comune.laspezia.example",
-           "language": "it"}
+CONTACT = {"name": "Ufficio Piano Strategico", "email": "piano.strategico@comune.laspezia.example", "language": "it"}
 OBJECTIVE = {
     "objective_id": "miglio-blu",
     "title": "Il Miglio Blu – La Spezia per la Nautica",
     "at_risk_threshold_pct": 80,
     "needs": [{"fiscal_year": 2027, "need_cents": 500_000_000}],
 }
-INSTRUMENT = {"instrument_id": "bilancio-regione-liguria", "institution_id": "regione-liguria",
-              "name": "Bilancio regionale della Liguria", "kind": "budget"}
-COMMITMENT = {"type": "commitment", "line_id": "LIG-2027-001", "instrument_id": "bilancio-regione-liguria",
-              "objective_id": "miglio-blu",
-              "fiscal_year": 2027, "committed_cents": 450_000_000,
-              "reason": "DGR Regione Liguria: cofinanziamento Miglio Blu 2027"}
+INSTRUMENT = {
+    "instrument_id": "bilancio-regione-liguria",
+    "institution_id": "regione-liguria",
+    "name": "Bilancio regionale della Liguria",
+    "kind": "budget",
+}
+COMMITMENT = {
+    "type": "commitment",
+    "line_id": "LIG-2027-001",
+    "instrument_id": "bilancio-regione-liguria",
+    "objective_id": "miglio-blu",
+    "fiscal_year": 2027,
+    "committed_cents": 450_000_000,
+    "reason": "DGR Regione Liguria: cofinanziamento Miglio Blu 2027",
+}
 ALREADY_THERE = (200, 201, 204, 409)
 DEMO_PARTNERS = [  # the Patto's 5 other comuni are not named by the source, so they are not here
     {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE"},
-    {"partner_id": "provincia-spezia", "name": "Provincia della Spezia", "kind": "INSTITUTION",
-     "level": "PROVINCIA"},
+    {"partner_id": "provincia-spezia", "name": "Provincia della Spezia", "kind": "INSTITUTION", "level": "PROVINCIA"},
     {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"},
 ]
 
@@ -78,24 +100,27 @@ def load_demo_plans(objectives_url: str, token: str, partners: ServiceClient, sa
         import_plan(objectives_url, token, partners, text, name, say)
 
 
-def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None],
-              funder_timeout: float = 90.0) -> None:
-    with ServiceClient("partners", urls["partners"], token) as partners, \
-            ServiceClient("objectives", urls["objectives"], token) as objectives, \
-            ServiceClient("funding", urls["funding"], token) as funding:
+def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None], funder_timeout: float = 90.0) -> None:
+    with (
+        ServiceClient("partners", urls["partners"], token) as partners,
+        ServiceClient("objectives", urls["objectives"], token) as objectives,
+        ServiceClient("funding", urls["funding"], token) as funding,
+    ):
         for partner in PARTNERS:
             partners.request("POST", "/v1/partners", json=partner, ok=ALREADY_THERE)
         add_contact_once(partners, "comune-spezia", CONTACT)
         objectives.request("POST", "/v1/objectives", json=OBJECTIVE, ok=ALREADY_THERE)
-        partners.request("PUT", "/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"},
-                         ok=ALREADY_THERE)
+        partners.request(
+            "PUT", "/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"}, ok=ALREADY_THERE
+        )
         wait_until_funder_known(funding, FUNDER, funder_timeout)
         funding.request("POST", "/v1/instruments", json=INSTRUMENT, ok=ALREADY_THERE)
         wait_until_known(funding, "/v1/objectives/miglio-blu", "objective 'miglio-blu'", funder_timeout)
         for old in previous_demo_keys(funding):
             funding.request("DELETE", f"/v1/keys/{old}", ok=(204, 404))
-        key = funding.request("POST", f"/v1/institutions/{FUNDER}/keys",
-                              json={"label": DEMO_KEY_LABEL}, ok=(201,)).json()
+        key = funding.request(
+            "POST", f"/v1/institutions/{FUNDER}/keys", json={"label": DEMO_KEY_LABEL}, ok=(201,)
+        ).json()
     say(instructions(urls, key["key_id"], key["key"]))
     # After the key is shown: it can be shown only once, and the quick start needs only it.
     say("loading the La Spezia demo plans…")
@@ -121,8 +146,10 @@ def wait_until_funder_known(funding: ServiceClient, institution: str, timeout: f
         if any(row.get("institution_id") == institution for row in known):
             return
         time.sleep(0.5)
-    raise AdminError(f"the funding service has not learnt {institution!r} from the partner events "
-                     f"after {timeout:.0f}s: see the partners and funding logs")
+    raise AdminError(
+        f"the funding service has not learnt {institution!r} from the partner events "
+        f"after {timeout:.0f}s: see the partners and funding logs"
+    )
 
 
 def wait_until_known(funding: ServiceClient, path: str, what: str, timeout: float) -> None:
@@ -132,8 +159,9 @@ def wait_until_known(funding: ServiceClient, path: str, what: str, timeout: floa
         if funding.request("GET", path, ok=(200, 404)).status_code == 200:
             return
         time.sleep(0.5)
-    raise AdminError(f"the funding service has not learnt {what} after {timeout:.0f}s: "
-                     "see the objectives and funding logs")
+    raise AdminError(
+        f"the funding service has not learnt {what} after {timeout:.0f}s: see the objectives and funding logs"
+    )
 
 
 def previous_demo_keys(funding: ServiceClient) -> list[str]:
@@ -142,23 +170,31 @@ def previous_demo_keys(funding: ServiceClient) -> list[str]:
 
 
 def instructions(urls: Mapping[str, str], key_id: str, key: str) -> str:
-    revision = {"type": "revision", "line_id": COMMITMENT["line_id"], "committed_cents": 300_000_000,
-                "reason": "Assestamento di bilancio: taglio al cofinanziamento"}
-    return "\n".join([
-        "Demo loaded: Regione Liguria and Comune della Spezia, objective miglio-blu "
-        "(need EUR 5,000,000 in 2027, lead comune-spezia).",
-        f"API key for {FUNDER} (key_id {key_id}), shown once and never stored in clear:",
-        f"  export REGIA_DEMO_KEY='{key}'",
-        "Push a first funding event (EUR 4.5M committed to Il Miglio Blu for 2027):",
-        curl(urls["funding"], "lig-2027-001-commitment", COMMITMENT),
-        "Then cut it to EUR 3M (60% < 80%: miglio-blu goes AT_RISK and its lead is e-mailed):",
-        curl(urls["funding"], "lig-2027-001-revision-1", revision),
-        f"Coverage: curl -sS {urls['objectives']}/v1/objectives/miglio-blu",
-    ])
+    revision = {
+        "type": "revision",
+        "line_id": COMMITMENT["line_id"],
+        "committed_cents": 300_000_000,
+        "reason": "Assestamento di bilancio: taglio al cofinanziamento",
+    }
+    return "\n".join(
+        [
+            "Demo loaded: Regione Liguria and Comune della Spezia, objective miglio-blu "
+            "(need EUR 5,000,000 in 2027, lead comune-spezia).",
+            f"API key for {FUNDER} (key_id {key_id}), shown once and never stored in clear:",
+            f"  export REGIA_DEMO_KEY='{key}'",
+            "Push a first funding event (EUR 4.5M committed to Il Miglio Blu for 2027):",
+            curl(urls["funding"], "lig-2027-001-commitment", COMMITMENT),
+            "Then cut it to EUR 3M (60% < 80%: miglio-blu goes AT_RISK and its lead is e-mailed):",
+            curl(urls["funding"], "lig-2027-001-revision-1", revision),
+            f"Coverage: curl -sS {urls['objectives']}/v1/objectives/miglio-blu",
+        ]
+    )
 
 
 def curl(funding_url: str, idempotency_key: str, body: dict) -> str:
-    return (f"  curl -sS -X POST {funding_url}/v1/funding-events \\\n"
-            f"    -H \"Authorization: Bearer $REGIA_DEMO_KEY\" -H 'Idempotency-Key: {idempotency_key}' \\\n"
-            f"    -H 'Content-Type: application/json' \\\n"
-            f"    -d '{json.dumps(body, ensure_ascii=False, separators=(',', ':'))}'")
+    return (
+        f"  curl -sS -X POST {funding_url}/v1/funding-events \\\n"
+        f"    -H \"Authorization: Bearer $REGIA_DEMO_KEY\" -H 'Idempotency-Key: {idempotency_key}' \\\n"
+        f"    -H 'Content-Type: application/json' \\\n"
+        f"    -d '{json.dumps(body, ensure_ascii=False, separators=(',', ':'))}'"
+    )

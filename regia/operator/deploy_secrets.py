@@ -40,8 +40,11 @@ def deploy_secrets(
     try:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        typer.echo(f"error: {out} exists; it holds the secrets the database was created with. "
-                   "Rotate one at a time (README, 'Rotating keys'), or move it away first.", err=True)
+        typer.echo(
+            f"error: {out} exists; it holds the secrets the database was created with. "
+            "Rotate one at a time (README, 'Rotating keys'), or move it away first.",
+            err=True,
+        )
         raise typer.Exit(1) from None
     except OSError as exc:  # no such folder, not writable: say so, write nothing
         typer.echo(f"error: cannot write {out}: {exc.strerror}", err=True)

@@ -22,17 +22,24 @@ def funding_client() -> ServiceClient:
 
 @keys_app.command("issue")
 def issue(
-    institution: str = typer.Argument(..., metavar="INSTITUTION",
-                                      help="The institution's partner id, e.g. regione-liguria"),
+    institution: str = typer.Argument(
+        ..., metavar="INSTITUTION", help="The institution's partner id, e.g. regione-liguria"
+    ),
     label: str | None = typer.Option(None, "--label", help="What the key is for, e.g. 'ERP bilancio'"),
     instruments: list[str] = typer.Option(
-        [], "--instrument", help="Limit the key to this instrument of the institution (repeatable); "
-        "without it the key may use all of them"),
+        [],
+        "--instrument",
+        help="Limit the key to this instrument of the institution (repeatable); without it the key may use all of them",
+    ),
 ) -> None:
     """Issue an API key for an institution. The key is printed once and cannot be recovered."""
     with reported(), funding_client() as funding:
-        body = funding.request("POST", f"/v1/institutions/{segment(institution)}/keys",
-                               json={"label": label, "instruments": instruments or None}, ok=(201,)).json()
+        body = funding.request(
+            "POST",
+            f"/v1/institutions/{segment(institution)}/keys",
+            json={"label": label, "instruments": instruments or None},
+            ok=(201,),
+        ).json()
     typer.echo(f"key_id: {body['key_id']}")
     if body.get("instruments"):
         typer.echo(f"scope:  {', '.join(body['instruments'])}")
@@ -41,8 +48,9 @@ def issue(
 
 
 @keys_app.command("list")
-def list_keys(institution: str = typer.Argument(..., metavar="INSTITUTION",
-                                                help="The institution's partner id")) -> None:
+def list_keys(
+    institution: str = typer.Argument(..., metavar="INSTITUTION", help="The institution's partner id"),
+) -> None:
     """List an institution's keys (ids, labels and dates; never the keys themselves)."""
     with reported(), funding_client() as funding:
         rows = funding.request("GET", f"/v1/institutions/{segment(institution)}/keys", ok=(200,)).json()
@@ -56,8 +64,9 @@ def list_keys(institution: str = typer.Argument(..., metavar="INSTITUTION",
 
 
 @keys_app.command("revoke")
-def revoke(key_id: str = typer.Argument(..., metavar="KEY_ID",
-                                        help="The key_id printed when the key was issued")) -> None:
+def revoke(
+    key_id: str = typer.Argument(..., metavar="KEY_ID", help="The key_id printed when the key was issued"),
+) -> None:
     """Revoke a key: from now on the funding service refuses it."""
     with reported(), funding_client() as funding:
         funding.request("DELETE", f"/v1/keys/{segment(key_id)}", ok=(204,))

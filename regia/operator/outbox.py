@@ -41,35 +41,42 @@ def parse_since(value: str, now: datetime | None = None) -> datetime:
     try:
         instant = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is neither an ISO 8601 time "
-                                 "(2026-03-01T09:30:00+01:00) nor a duration (30m, 2h, 1d)") from None
+        raise typer.BadParameter(
+            f"{value!r} is neither an ISO 8601 time (2026-03-01T09:30:00+01:00) nor a duration (30m, 2h, 1d)"
+        ) from None
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 @outbox_app.command("replay")
 def replay(
-    service: list[str] = typer.Option(..., "--service", "-s",
-                                      help="funding, objectives, partners, notifier or all; repeatable"),
-    since: str = typer.Option(..., "--since",
-                              help="Republish events written since this time: ISO 8601 or a duration "
-                              "back from now (30m, 2h, 1d). Take it from before the broker lost them."),
+    service: list[str] = typer.Option(
+        ..., "--service", "-s", help="funding, objectives, partners, notifier or all; repeatable"
+    ),
+    since: str = typer.Option(
+        ...,
+        "--since",
+        help="Republish events written since this time: ISO 8601 or a duration "
+        "back from now (30m, 2h, 1d). Take it from before the broker lost them.",
+    ),
 ) -> None:
     """Re-create the topics and republish every event the services wrote since a time."""
     names = list(SERVICES) if "all" in service else service
     unknown = [n for n in names if n not in SERVICES]
     if unknown:
-        typer.echo(f"error: unknown service {', '.join(unknown)}; choose from "
-                   f"{', '.join(SERVICES)} or all", err=True)
+        typer.echo(f"error: unknown service {', '.join(unknown)}; choose from {', '.join(SERVICES)} or all", err=True)
         raise typer.Exit(2)
     instant = parse_since(since)
     with reported():
         token = admin_token_from_env()
         for name in dict.fromkeys(names):
             with ServiceClient(name, catalogue.service(name).url(), token, timeout=60) as client:
-                result = client.request("POST", "/v1/ops/outbox/replay",
-                                        json={"since": instant.isoformat()}, ok=(200,)).json()
-            typer.echo(f"{name}: {result['requeued']} events queued to publish again "
-                       f"since {instant.isoformat()}")
+                result = client.request(
+                    "POST", "/v1/ops/outbox/replay", json={"since": instant.isoformat()}, ok=(200,)
+                ).json()
+            typer.echo(f"{name}: {result['requeued']} events queued to publish again since {instant.isoformat()}")
     if instant < datetime.now(UTC) - timedelta(days=RETENTION_DAYS):
-        typer.echo(f"warning: the outboxes keep published events {RETENTION_DAYS} days; older ones "
-                   "are gone and cannot be replayed (rebuild the projections instead)", err=True)
+        typer.echo(
+            f"warning: the outboxes keep published events {RETENTION_DAYS} days; older ones "
+            "are gone and cannot be replayed (rebuild the projections instead)",
+            err=True,
+        )

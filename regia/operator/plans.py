@@ -20,8 +20,10 @@ from regia_shared.contracts.catalogue import OBJECTIVES, PARTNERS
 from .admin import AdminError, ServiceClient, admin_token_from_env, problem, reported, segment
 
 YAML = "application/yaml"
-WHERE = (f"Needs REGIA_ADMIN_TOKEN; {OBJECTIVES.url_var} (default {OBJECTIVES.default_url}) and "
-         f"{PARTNERS.url_var} (default {PARTNERS.default_url}) say where the services listen.")
+WHERE = (
+    f"Needs REGIA_ADMIN_TOKEN; {OBJECTIVES.url_var} (default {OBJECTIVES.default_url}) and "
+    f"{PARTNERS.url_var} (default {PARTNERS.default_url}) say where the services listen."
+)
 
 plan_app = typer.Typer(help=f"Plan files: import and export whole plans. {WHERE}", no_args_is_help=True)
 
@@ -29,26 +31,38 @@ plan_app = typer.Typer(help=f"Plan files: import and export whole plans. {WHERE}
 class PlanRefused(AdminError):
     def __init__(self, what: str, problems: list[tuple[str, str]]) -> None:
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
-        super().__init__("\n".join([f"{what} is not a valid plan file ({count}):",
-                                    *(f"  {where}: {message}" for where, message in problems)]))
+        super().__init__(
+            "\n".join(
+                [
+                    f"{what} is not a valid plan file ({count}):",
+                    *(f"  {where}: {message}" for where, message in problems),
+                ]
+            )
+        )
 
 
 def post_plan_file(objectives_url: str, token: str, text: str, name: str) -> dict:
     """POST the file as it is, as YAML (ServiceClient speaks JSON); errors worded as it words them."""
     where, path = f"the objectives service at {objectives_url}", "/v1/plans/import"
     try:  # an import recomputes the coverage of a whole plan: give it time
-        response = httpx.post(objectives_url.rstrip("/") + path, content=text.encode("utf-8"), timeout=60,
-                              headers={"Authorization": f"Bearer {token}", "Content-Type": YAML})
+        response = httpx.post(
+            objectives_url.rstrip("/") + path,
+            content=text.encode("utf-8"),
+            timeout=60,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": YAML},
+        )
     except httpx.ConnectError:
-        raise AdminError(f"cannot reach {where}: is `regia up` running? "
-                         "(set REGIA_OBJECTIVES_URL if it runs elsewhere)") from None
+        raise AdminError(
+            f"cannot reach {where}: is `regia up` running? (set REGIA_OBJECTIVES_URL if it runs elsewhere)"
+        ) from None
     except httpx.HTTPError as exc:
         raise AdminError(f"POST {path} on {where} failed: {str(exc) or type(exc).__name__}") from None
     if response.status_code == 422:
         raise PlanRefused(f"the objectives service says {name}", refusal(response))
     if response.status_code == 401:
-        raise AdminError(f"{where} refused the admin token: REGIA_ADMIN_TOKEN is not the token "
-                         "the services were started with")
+        raise AdminError(
+            f"{where} refused the admin token: REGIA_ADMIN_TOKEN is not the token the services were started with"
+        )
     if response.status_code != 200:
         raise AdminError(f"POST {path} on {where} answered {response.status_code}: {problem(response)}")
     return response.json()
@@ -65,8 +79,9 @@ def refusal(response: httpx.Response) -> list[tuple[str, str]]:
 
 
 @plan_app.command("import")
-def import_command(file: Path = typer.Argument(..., metavar="FILE.yaml", dir_okay=False,
-                                               help="The plan file (YAML, UTF-8)")) -> None:
+def import_command(
+    file: Path = typer.Argument(..., metavar="FILE.yaml", dir_okay=False, help="The plan file (YAML, UTF-8)"),
+) -> None:
     """Check FILE.yaml, import it (all or nothing) and assign its nodes' leads."""
     with reported():
         text = read_text(file)
@@ -77,9 +92,12 @@ def import_command(file: Path = typer.Argument(..., metavar="FILE.yaml", dir_oka
 
 
 @plan_app.command("export")
-def export_command(plan_id: str = typer.Argument(..., metavar="PLAN_ID"),
-                   output: Path | None = typer.Option(None, "-o", "--output", dir_okay=False,
-                                                      help="Write the file here instead of stdout")) -> None:
+def export_command(
+    plan_id: str = typer.Argument(..., metavar="PLAN_ID"),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", dir_okay=False, help="Write the file here instead of stdout"
+    ),
+) -> None:
     """Write a plan as a plan file, with each node's lead as the objectives service knows it."""
     with reported(), ServiceClient(OBJECTIVES.name, OBJECTIVES.url(), admin_token_from_env()) as objectives:
         text = objectives.request("GET", f"/v1/plans/{segment(plan_id)}/export", ok=(200,)).text
@@ -108,18 +126,23 @@ def check(text: str, name: str) -> PlanFile:
         raise PlanRefused(name, [(p.where, p.message) for p in exc.problems]) from None
 
 
-def import_plan(objectives_url: str, token: str, partners: ServiceClient, text: str, name: str,
-                say: Callable[[str], None]) -> None:
+def import_plan(
+    objectives_url: str, token: str, partners: ServiceClient, text: str, name: str, say: Callable[[str], None]
+) -> None:
     """Check, import, then assign the leads (the plan's nodes must exist before they have leads)."""
     plan_file = check(text, name)
     done = post_plan_file(objectives_url, token, text, name)
     failures = assign_leads(partners, plan_file.leads)
     counts = ", ".join(f"{done[k]} {k}" for k in ("created", "updated", "unchanged", "removed") if k in done)
-    say(f"{name}: plan {done['plan_id']} imported ({counts}); "
-        f"{len(plan_file.leads) - len(failures)} of {len(plan_file.leads)} leads assigned")
+    say(
+        f"{name}: plan {done['plan_id']} imported ({counts}); "
+        f"{len(plan_file.leads) - len(failures)} of {len(plan_file.leads)} leads assigned"
+    )
     if failures:
-        raise AdminError(f"{name}: the plan is imported but {len(failures)} lead(s) are not assigned:\n"
-                         + "\n".join(f"  {node}: {why}" for node, why in failures))
+        raise AdminError(
+            f"{name}: the plan is imported but {len(failures)} lead(s) are not assigned:\n"
+            + "\n".join(f"  {node}: {why}" for node, why in failures)
+        )
 
 
 def assign_leads(partners: ServiceClient, leads: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -127,8 +150,9 @@ def assign_leads(partners: ServiceClient, leads: Mapping[str, str]) -> list[tupl
     failures = []
     for node_id, partner_id in sorted(leads.items()):
         try:
-            partners.request("PUT", f"/v1/objectives/{segment(node_id)}/lead", json={"partner_id": partner_id},
-                             ok=(200, 201, 204))
+            partners.request(
+                "PUT", f"/v1/objectives/{segment(node_id)}/lead", json={"partner_id": partner_id}, ok=(200, 201, 204)
+            )
         except AdminError as exc:
             failures.append((node_id, str(exc)))
     return failures

@@ -24,24 +24,25 @@ poison_app = typer.Typer(
 )
 
 SERVICE = typer.Option(None, "--service", help=f"Only this service: {', '.join(SERVICES)}")
-CONSUMER = typer.Option(None, "--consumer",
-                        help="Only this consumer, e.g. objectives.funding (its service is the first part)")
+CONSUMER = typer.Option(
+    None, "--consumer", help="Only this consumer, e.g. objectives.funding (its service is the first part)"
+)
 
 
 def services_for(service: str | None, consumer: str | None) -> list[str]:
     """The services asked: the one named, the consumer's own (its name starts with its
     service), or all of them."""
     if service is not None and service not in SERVICES:
-        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}",
-                                 param_hint="--service")
+        raise typer.BadParameter(f"unknown service {service!r}; one of {', '.join(SERVICES)}", param_hint="--service")
     owner = consumer.split(".", 1)[0] if consumer else None
     if owner is not None and owner not in SERVICES:
-        raise typer.BadParameter(f"{consumer!r} is not a consumer of a Regia service "
-                                 "(they are named <service>.<topic>, e.g. objectives.funding)",
-                                 param_hint="--consumer")
+        raise typer.BadParameter(
+            f"{consumer!r} is not a consumer of a Regia service "
+            "(they are named <service>.<topic>, e.g. objectives.funding)",
+            param_hint="--consumer",
+        )
     if service and owner and service != owner:
-        raise typer.BadParameter(f"{consumer} is a consumer of {owner}, not of {service}",
-                                 param_hint="--consumer")
+        raise typer.BadParameter(f"{consumer} is a consumer of {owner}, not of {service}", param_hint="--consumer")
     chosen = service or owner
     return [chosen] if chosen else list(SERVICES)
 
@@ -75,12 +76,16 @@ def list_poison(
             continue
         for row in rows:
             if not shown:
-                typer.echo(f"{'service':<10}  {'id':>6}  {'consumer':<22}  {'topic@partition:offset':<36}  "
-                           f"{'replayed':<8}  key")
+                typer.echo(
+                    f"{'service':<10}  {'id':>6}  {'consumer':<22}  {'topic@partition:offset':<36}  "
+                    f"{'replayed':<8}  key"
+                )
             shown += 1
             where = f"{row['topic']}@{row['partition']}:{row['offset']}"
-            typer.echo(f"{name:<10}  {row['id']:>6}  {row['consumer']:<22}  {where:<36}  "
-                       f"{'yes' if row.get('replayed_at') else 'no':<8}  {row.get('key') or ''}")
+            typer.echo(
+                f"{name:<10}  {row['id']:>6}  {row['consumer']:<22}  {where:<36}  "
+                f"{'yes' if row.get('replayed_at') else 'no':<8}  {row.get('key') or ''}"
+            )
             typer.echo(f"{'':<20}error: {row['error']}")
     if not shown and not failed:
         typer.echo("no poison messages")
@@ -91,8 +96,9 @@ def list_poison(
 @poison_app.command("replay")
 def replay(
     ids: list[int] = typer.Argument(None, metavar="ID", help="The dead letters to replay, as `list` shows them"),
-    all_: bool = typer.Option(False, "--all", help="Replay every dead letter not replayed yet "
-                              "(narrowed by --service and --consumer)"),
+    all_: bool = typer.Option(
+        False, "--all", help="Replay every dead letter not replayed yet (narrowed by --service and --consumer)"
+    ),
     service: str | None = SERVICE,
     consumer: str | None = CONSUMER,
 ) -> None:
@@ -121,10 +127,11 @@ def replay(
         done = result.get("replayed", [])
         replayed += len(done)
         if done or not all_:
-            typer.echo(f"{name}: replayed {len(done)} dead letter{'' if len(done) == 1 else 's'}"
-                       + (f" ({', '.join(map(str, done))})" if done else ""))
-        for key, why in (("already_replayed", "replayed before, left alone"),
-                         ("unknown", "no such dead letter")):
+            typer.echo(
+                f"{name}: replayed {len(done)} dead letter{'' if len(done) == 1 else 's'}"
+                + (f" ({', '.join(map(str, done))})" if done else "")
+            )
+        for key, why in (("already_replayed", "replayed before, left alone"), ("unknown", "no such dead letter")):
             for dead_letter_id in result.get(key, []):
                 typer.echo(f"  {dead_letter_id}: {why}")
     if all_ and not replayed and not failed:

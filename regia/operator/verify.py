@@ -29,12 +29,17 @@ FIGURES = ("faults", "inputs", "requests", "euros_lost", "alerts_duplicated", "a
 # Reported beside the figures, never added up across checks.
 NOTES = ("rate_per_s", "peak_rss_mib", "errors", "seconds")
 MUST_BE_ZERO = ("euros_lost", "alerts_duplicated")
-HEADINGS = {"faults": "faults", "inputs": "inputs", "requests": "requests",
-            "euros_lost": "euros lost", "alerts_duplicated": "alerts dup.",
-            # An e-mail whose send a crash interrupted is sent again with the same Message-ID:
-            # SMTP is at-least-once, so it is shown, not failed; one delivery per person and
-            # event (alerts dup.) is what must hold.
-            "alerts_resent": "re-sent"}
+HEADINGS = {
+    "faults": "faults",
+    "inputs": "inputs",
+    "requests": "requests",
+    "euros_lost": "euros lost",
+    "alerts_duplicated": "alerts dup.",
+    # An e-mail whose send a crash interrupted is sent again with the same Message-ID:
+    # SMTP is at-least-once, so it is shown, not failed; one delivery per person and
+    # event (alerts dup.) is what must hold.
+    "alerts_resent": "re-sent",
+}
 
 
 @dataclass
@@ -58,17 +63,24 @@ class Summary:
 
     @property
     def ok(self) -> bool:
-        return (bool(self.rows) and not any(r.failed for r in self.rows)
-                and any(r.result == "passed" for r in self.rows)
-                and all(self.totals.get(f, 0) == 0 for f in MUST_BE_ZERO)
-                and self.pytest_exit in (None, 0))
+        return (
+            bool(self.rows)
+            and not any(r.failed for r in self.rows)
+            and any(r.result == "passed" for r in self.rows)
+            and all(self.totals.get(f, 0) == 0 for f in MUST_BE_ZERO)
+            and self.pytest_exit in (None, 0)
+        )
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "pytest_exit": self.pytest_exit, "totals": self.totals,
-                "passed": sum(r.result == "passed" for r in self.rows),
-                "failed": sum(r.failed for r in self.rows),
-                "skipped": sum(r.result == "skipped" for r in self.rows),
-                "checks": [{**asdict(r), "failed": r.failed} for r in self.rows]}
+        return {
+            "ok": self.ok,
+            "pytest_exit": self.pytest_exit,
+            "totals": self.totals,
+            "passed": sum(r.result == "passed" for r in self.rows),
+            "failed": sum(r.failed for r in self.rows),
+            "skipped": sum(r.result == "skipped" for r in self.rows),
+            "checks": [{**asdict(r), "failed": r.failed} for r in self.rows],
+        }
 
 
 def read_lines(path: Path) -> list[dict[str, Any]]:
@@ -133,11 +145,21 @@ def render(summary: Summary) -> str:
     body = []
     for row in summary.rows:
         result = "FAIL" if row.failed else {"passed": "pass", "skipped": "skip"}.get(row.result, row.result)
-        body.append([row.name, result, *(_number(row.figures[f]) if f in row.figures else "" for f in FIGURES),
-                     " ".join(f"{k}={_number(v)}" for k, v in row.notes.items())])
+        body.append(
+            [
+                row.name,
+                result,
+                *(_number(row.figures[f]) if f in row.figures else "" for f in FIGURES),
+                " ".join(f"{k}={_number(v)}" for k, v in row.notes.items()),
+            ]
+        )
     passed = sum(r.result == "passed" and not r.failed for r in summary.rows)
-    total = [f"TOTAL ({passed}/{len(summary.rows)} passed)", "PASS" if summary.ok else "FAIL",
-             *(_number(summary.totals.get(f, 0)) for f in FIGURES), ""]
+    total = [
+        f"TOTAL ({passed}/{len(summary.rows)} passed)",
+        "PASS" if summary.ok else "FAIL",
+        *(_number(summary.totals.get(f, 0)) for f in FIGURES),
+        "",
+    ]
     widths = [max(len(str(r[i])) for r in [head, *body, total]) for i in range(len(head))]
 
     def line(cells: Sequence[str]) -> str:
@@ -159,11 +181,15 @@ def render(summary: Summary) -> str:
 
 def verify(
     ctx: typer.Context,
-    quick: bool = typer.Option(False, "--quick", help="The short variants (as in CI), without "
-                               "REGIA_VERIFY_LONG=1: minutes instead of a quarter of an hour"),
+    quick: bool = typer.Option(
+        False,
+        "--quick",
+        help="The short variants (as in CI), without REGIA_VERIFY_LONG=1: minutes instead of a quarter of an hour",
+    ),
     json_path: Path | None = typer.Option(None, "--json", help="Also write the figures as JSON here"),
-    from_report: Path | None = typer.Option(None, "--from-report", help="Do not run anything: "
-                                            "print the table of a report written by an earlier run"),
+    from_report: Path | None = typer.Option(
+        None, "--from-report", help="Do not run anything: print the table of a report written by an earlier run"
+    ),
 ) -> None:
     """Run the fault, input and load checks and print what they survived (euros lost and
     alerts duplicated must be 0). Exits non-zero if any check failed. Extra arguments go to pytest."""
@@ -172,8 +198,10 @@ def verify(
     else:
         dirs = [d for d in CHECK_DIRS if (REPO_ROOT / d).is_dir()]
         if not dirs:
-            typer.echo(f"error: none of {', '.join(CHECK_DIRS)} in {REPO_ROOT}: "
-                       "`regia verify` runs from a source checkout", err=True)
+            typer.echo(
+                f"error: none of {', '.join(CHECK_DIRS)} in {REPO_ROOT}: `regia verify` runs from a source checkout",
+                err=True,
+            )
             raise typer.Exit(2)
         with tempfile.TemporaryDirectory(prefix="regia-verify-") as tmp:
             report = Path(tmp) / "figures.jsonl"
@@ -181,8 +209,18 @@ def verify(
             env.pop("REGIA_VERIFY_LONG", None)
             if not quick:
                 env["REGIA_VERIFY_LONG"] = "1"
-            argv = [sys.executable, "-m", "pytest", "-p", "regia.operator.verify", "-p", "no:cacheprovider",
-                    "-q", *dirs, *ctx.args]
+            argv = [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-p",
+                "regia.operator.verify",
+                "-p",
+                "no:cacheprovider",
+                "-q",
+                *dirs,
+                *ctx.args,
+            ]
             typer.echo(f"running {' '.join(dirs)} ({'quick' if quick else 'long variants'})", err=True)
             exit_code = subprocess.run(argv, cwd=REPO_ROOT, env=env).returncode
             summary = aggregate(read_lines(report), exit_code)

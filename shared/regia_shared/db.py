@@ -52,9 +52,11 @@ async def ensure_schema(dsn: str, schema: str) -> None:
     except asyncpg.UniqueViolationError:
         pass  # two replicas raced on CREATE SCHEMA IF NOT EXISTS; the schema exists
     except asyncpg.InsufficientPrivilegeError:
-        raise RuntimeError(f"schema {schema!r} does not exist and this database role may not "
-                           f"create it: create it owned by the service's role "
-                           f"(CREATE SCHEMA {schema} AUTHORIZATION <role>)") from None
+        raise RuntimeError(
+            f"schema {schema!r} does not exist and this database role may not "
+            f"create it: create it owned by the service's role "
+            f"(CREATE SCHEMA {schema} AUTHORIZATION <role>)"
+        ) from None
     finally:
         await conn.close()
 
@@ -67,9 +69,7 @@ def _ident(name: str) -> str:
 
 def _migration_files(package: str) -> list[tuple[str, str]]:
     folder = resources.files(package).joinpath("migrations")
-    files = sorted(
-        (f.name, f.read_text()) for f in folder.iterdir() if f.name.endswith(".sql")
-    )
+    files = sorted((f.name, f.read_text()) for f in folder.iterdir() if f.name.endswith(".sql"))
     return files
 
 
@@ -93,14 +93,13 @@ async def migrate(pool: asyncpg.Pool, schema: str, package: str) -> list[str]:
                     try:
                         async with conn.transaction():
                             await conn.execute(sql)
-                            await conn.execute(
-                                "INSERT INTO schema_migrations (name) VALUES ($1)", qualified
-                            )
+                            await conn.execute("INSERT INTO schema_migrations (name) VALUES ($1)", qualified)
                     except asyncpg.PostgresError as exc:
                         # Rolled back whole: the schema is as the previous release left it,
                         # and the operator is told which file to look at (README, Upgrading).
-                        raise RuntimeError(f"migration {qualified} failed in schema {schema!r}, "
-                                           f"nothing of it applied: {exc}") from exc
+                        raise RuntimeError(
+                            f"migration {qualified} failed in schema {schema!r}, nothing of it applied: {exc}"
+                        ) from exc
                     applied.append(qualified)
                     done.add(qualified)
                     log.info("migration applied", migration=qualified, schema=schema)

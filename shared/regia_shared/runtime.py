@@ -16,22 +16,21 @@ from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
-from regia_shared.observability import gc_tuning
-
 from regia_shared.contracts import topics
+from regia_shared.db import create_pool, migrate
 from regia_shared.http.apidocs import api_docs_router
 from regia_shared.http.audit import install_audit
-from regia_shared.db import create_pool, migrate
 from regia_shared.http.errors import install_error_handlers
-from regia_shared.messaging.kafka import OutboxProducer, TopicPolicy, ensure_topics, make_broker
 from regia_shared.http.limits import install_request_limits
+from regia_shared.http.ops import instrument_http, ops_router
+from regia_shared.http.ops_dead_letters import dead_letters_router
+from regia_shared.http.outbox_replay import ensure_with, outbox_replay_router
+from regia_shared.messaging.kafka import OutboxProducer, TopicPolicy, ensure_topics, make_broker
+from regia_shared.messaging.outbox import OutboxRelay, backlog
+from regia_shared.observability import gc_tuning
 from regia_shared.observability.logs import configure_logging, get_logger
 from regia_shared.observability.metrics_refresh import GaugeRefresh, refresh_forever
 from regia_shared.observability.metrics_runtime import PlumbingMetrics
-from regia_shared.http.ops import instrument_http, ops_router
-from regia_shared.http.ops_dead_letters import dead_letters_router
-from regia_shared.messaging.outbox import OutboxRelay, backlog
-from regia_shared.http.outbox_replay import ensure_with, outbox_replay_router
 from regia_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -58,16 +57,22 @@ class ServiceRuntime:
 
     def __post_init__(self) -> None:
         self.broker = make_broker(self.settings, self.name, self.registry)
-        self._backlog = Gauge("regia_outbox_backlog_events", "Unpublished outbox rows",
-                              ["service"], registry=self.registry)
-        self._backlog_age = Gauge("regia_outbox_oldest_age_seconds",
-                                  "Age of the oldest unpublished outbox row",
-                                  ["service"], registry=self.registry)
-        self._published = Counter("regia_outbox_published_events_total",
-                                  "Events the outbox relay published", ["service"],
-                                  registry=self.registry)
-        self.metrics = PlumbingMetrics(self.registry, self.name, self.broker,
-                                       self.settings.kafka_bootstrap_servers)
+        self._backlog = Gauge(
+            "regia_outbox_backlog_events", "Unpublished outbox rows", ["service"], registry=self.registry
+        )
+        self._backlog_age = Gauge(
+            "regia_outbox_oldest_age_seconds",
+            "Age of the oldest unpublished outbox row",
+            ["service"],
+            registry=self.registry,
+        )
+        self._published = Counter(
+            "regia_outbox_published_events_total",
+            "Events the outbox relay published",
+            ["service"],
+            registry=self.registry,
+        )
+        self.metrics = PlumbingMetrics(self.registry, self.name, self.broker, self.settings.kafka_bootstrap_servers)
         self.gauges.insert(0, self.metrics.refresh_dead_letters)
 
     @property
@@ -84,20 +89,27 @@ class ServiceRuntime:
         for hook in self.startup:
             await hook(self)
         consumer_groups = [getattr(sub, "group_id", None) for sub in self.broker.subscribers]
-        needed = [*self.publishes, *self.consumes,
-                  *(topics.dead_letter(g) for g in consumer_groups if g)]
+        needed = [*self.publishes, *self.consumes, *(topics.dead_letter(g) for g in consumer_groups if g)]
         self.topics_needed = needed  # also what an outbox replay re-creates (outbox_replay)
         await ensure_topics(s.kafka_bootstrap_servers, needed, TopicPolicy.of(s))
         await self._start_broker()
-        self._outbox_producer = OutboxProducer(s.kafka_bootstrap_servers, idempotence=s.kafka_idempotence,
-                                               client_id=f"regia-{self.name}-outbox")
+        self._outbox_producer = OutboxProducer(
+            s.kafka_bootstrap_servers, idempotence=s.kafka_idempotence, client_id=f"regia-{self.name}-outbox"
+        )
         await self._outbox_producer.start()
-        relay = OutboxRelay(dsn, self.name, self._publish_counted(self._outbox_producer.publish),
-                            batch_size=s.outbox_batch_size, poll_interval_s=s.outbox_poll_interval_s)
+        relay = OutboxRelay(
+            dsn,
+            self.name,
+            self._publish_counted(self._outbox_producer.publish),
+            batch_size=s.outbox_batch_size,
+            poll_interval_s=s.outbox_poll_interval_s,
+        )
         self._spawn(relay.run(), "outbox-relay")
         self._spawn(self._watch_backlog(), "outbox-backlog")
-        self._spawn(refresh_forever(lambda: self.pool, self.gauges, [self.metrics.lag.refresh],
-                                    s.metrics_refresh_s), "metrics-refresh")
+        self._spawn(
+            refresh_forever(lambda: self.pool, self.gauges, [self.metrics.lag.refresh], s.metrics_refresh_s),
+            "metrics-refresh",
+        )
         for job in self.background:
             self._spawn(job(self), job.__name__)
         gc_tuning.tune(s.gc_gen0_threshold)
@@ -121,6 +133,7 @@ class ServiceRuntime:
             await publish(rows)
             self._published.labels(self.name).inc(len(rows))
             self.metrics.published(rows)
+
         return counted
 
     def _spawn(self, coro: Awaitable[None], name: str) -> None:
@@ -179,12 +192,16 @@ class ServiceRuntime:
         install_request_limits(app)  # body size, JSON depth, NUL: before any route (limits)
         instrument_http(app, self.registry, self.name)
         install_error_handlers(app, union_tags)
-        app.include_router(ops_router(self.registry, {
-            "database": self.check_database, "broker": self.check_broker}))
+        app.include_router(ops_router(self.registry, {"database": self.check_database, "broker": self.check_broker}))
         app.include_router(api_docs_router(app, self.broker, self.name, self.publishes))
-        app.include_router(outbox_replay_router(
-            lambda: self.pool, self.name, lambda: self.topics_needed,
-            ensure_with(self.settings.kafka_bootstrap_servers, TopicPolicy.of(self.settings))))
+        app.include_router(
+            outbox_replay_router(
+                lambda: self.pool,
+                self.name,
+                lambda: self.topics_needed,
+                ensure_with(self.settings.kafka_bootstrap_servers, TopicPolicy.of(self.settings)),
+            )
+        )
         app.include_router(dead_letters_router(lambda: self.pool, self.broker))
         install_audit(app, self)  # every write request in audit_log, GET /v1/audit (audit)
         return app

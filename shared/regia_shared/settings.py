@@ -37,51 +37,86 @@ class ServiceSettings(BaseSettings):
     )
     kafka_partitions: int = Field(6, ge=1, description="Partitions of topics this service creates")
     kafka_replication_factor: int = Field(
-        1, ge=1, le=7, description="Copies of each topic it creates: 1 on one broker, 3 on a "
-        "production cluster (min.insync.replicas is then 2, so acks=all survives a broker lost)")
+        1,
+        ge=1,
+        le=7,
+        description="Copies of each topic it creates: 1 on one broker, 3 on a "
+        "production cluster (min.insync.replicas is then 2, so acks=all survives a broker lost)",
+    )
     kafka_retention_hours: int = Field(
-        168, ge=1, description="How long event topics it creates keep messages: how long a "
-        "consumer may stay down and still catch up from the broker (the outbox can replay older)")
+        168,
+        ge=1,
+        description="How long event topics it creates keep messages: how long a "
+        "consumer may stay down and still catch up from the broker (the outbox can replay older)",
+    )
     kafka_dead_letter_retention_hours: int = Field(
-        720, ge=1, description="How long dead-letter topics keep the messages set aside, for "
-        "an operator to read them before they go")
+        720,
+        ge=1,
+        description="How long dead-letter topics keep the messages set aside, for "
+        "an operator to read them before they go",
+    )
     kafka_session_timeout_ms: int = Field(10_000, ge=1000)
     kafka_fetch_max_wait_ms: int = Field(
-        100, ge=1, le=10_000, description="How long the broker may hold a consumer's fetch when "
-        "there is nothing new (see regia_shared.messaging.consumer.Polling)")
+        100,
+        ge=1,
+        le=10_000,
+        description="How long the broker may hold a consumer's fetch when "
+        "there is nothing new (see regia_shared.messaging.consumer.Polling)",
+    )
     kafka_poll_timeout_ms: int = Field(
-        20, ge=1, le=10_000, description="How long a subscriber waits for a batch before it "
-        "looks again (see regia_shared.messaging.consumer.Polling)")
+        20,
+        ge=1,
+        le=10_000,
+        description="How long a subscriber waits for a batch before it "
+        "looks again (see regia_shared.messaging.consumer.Polling)",
+    )
     consumer_max_attempts: int = Field(
-        5, ge=1, le=1000, description="How many times in a row a consumer takes a batch that "
+        5,
+        ge=1,
+        le=1000,
+        description="How many times in a row a consumer takes a batch that "
         "fails for a reason other than the infrastructure before it applies the batch's events "
-        "one by one and dead-letters those that still fail (see regia_shared.messaging.consumer)")
+        "one by one and dead-letters those that still fail (see regia_shared.messaging.consumer)",
+    )
     # Loopback by default; a container must listen on its interface (the image sets 0.0.0.0).
     http_host: str = Field("127.0.0.1", json_schema_extra={"deployment": "required"})
     http_header_timeout_s: float = Field(
-        10.0, gt=0, le=300, description="Seconds a client has to send a request's line and "
+        10.0,
+        gt=0,
+        le=300,
+        description="Seconds a client has to send a request's line and "
         "headers, from the connection (or, kept alive, the next request's first byte); then "
-        "the connection is closed (regia_shared.http.serving)")
+        "the connection is closed (regia_shared.http.serving)",
+    )
     admin_token_sha256: SecretStr | None = Field(
-        None, description="SHA-256 (hex) of the administrators' bearer token",
+        None,
+        description="SHA-256 (hex) of the administrators' bearer token",
         json_schema_extra={"deployment": "required"},
     )
     outbox_poll_interval_s: float = Field(1.0, gt=0)
     outbox_batch_size: int = Field(500, ge=1)
     metrics_refresh_s: float = Field(
-        15.0, gt=0, description="How often gauges read from the database and the broker "
-        "(consumer lag, dead letters, money, statuses) are refreshed")
+        15.0,
+        gt=0,
+        description="How often gauges read from the database and the broker "
+        "(consumer lag, dead letters, money, statuses) are refreshed",
+    )
     gc_gen0_threshold: int = Field(
-        200_000, ge=700, description="Allocations between two runs of Python's cycle collector "
-        "(Python's default is 700; see regia_shared.observability.gc_tuning)")
+        200_000,
+        ge=700,
+        description="Allocations between two runs of Python's cycle collector "
+        "(Python's default is 700; see regia_shared.observability.gc_tuning)",
+    )
     log_level: str = "INFO"
     log_json: bool = True
     # Funding's year-end roll-over and the objectives' annual review close fiscal years;
     # both read "today" here, so one setting pins it for both (regia_shared.contracts.fiscal).
     today: date | None = Field(
-        None, validation_alias=AliasChoices("REGIA_TODAY"),
+        None,
+        validation_alias=AliasChoices("REGIA_TODAY"),
         description="Pins the date taken as today when a fiscal year is closed (roll-over, "
-        "annual review; tests and drills); unset, today's date in Europe/Rome")
+        "annual review; tests and drills); unset, today's date in Europe/Rome",
+    )
 
     def fiscal_today(self) -> date:
         """Today, for closing years: the pinned date, or the date in Rome."""

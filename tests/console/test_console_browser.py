@@ -20,8 +20,13 @@ CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 TOKEN = "console-browser-test-admin-token"
 ARTIFACTS = Path(__file__).parents[1] / "artifacts" / "console"
 PLAN = "spezia-capitale-della-nautica"
-PAGES = {"overview": "/", "plan": f"/plans/{PLAN}", "objective": "/objectives/miglio-blu",
-         "events": "/events", "dead-letters": "/dead-letters"}
+PAGES = {
+    "overview": "/",
+    "plan": f"/plans/{PLAN}",
+    "objective": "/objectives/miglio-blu",
+    "events": "/events",
+    "dead-letters": "/dead-letters",
+}
 
 
 def browser_or_skip() -> None:
@@ -118,8 +123,9 @@ def test_every_page_in_italian_and_english_without_browser_errors(regia: RegiaUp
             screenshot(browser, f"{name}-{lang}")
             assert not severe(browser), f"browser errors on {path}?lang={lang}"
     browser.get(f"{console}{PAGES['plan']}")
-    assert browser.find_elements(By.CSS_SELECTOR, "[data-node='miglio-blu-filiera'] svg.bar"), \
+    assert browser.find_elements(By.CSS_SELECTOR, "[data-node='miglio-blu-filiera'] svg.bar"), (
         "the plan tree shows no coverage bar for a node with a need"
+    )
     health = browser.find_elements(By.CSS_SELECTOR, "#health li.ok")
     assert not health or len(health) == 4
 
@@ -134,17 +140,36 @@ def test_a_funding_cut_arrives_live_and_tops_the_objectives_at_risk(regia: Regia
     # Rows the stream added are marked 'fresh'; the page's first rows are not.
     pushed = "return [...document.querySelectorAll('#events tbody tr.fresh')].map(r => r.innerText).join('\\n')"
     assert "FundingCommitted" not in browser.execute_script(pushed)
-    push(regia, "console-commitment", {
-        "type": "commitment", "line_id": "LIG-2027-001", "instrument_id": "bilancio-regione-liguria",
-        "objective_id": "miglio-blu", "fiscal_year": 2027, "committed_cents": 450_000_000,
-        "reason": "DGR Regione Liguria: cofinanziamento Miglio Blu 2027"})
-    wait_until(lambda: "FundingCommitted" in browser.execute_script(pushed),
-               "FundingCommitted pushed to the events page over SSE")
+    push(
+        regia,
+        "console-commitment",
+        {
+            "type": "commitment",
+            "line_id": "LIG-2027-001",
+            "instrument_id": "bilancio-regione-liguria",
+            "objective_id": "miglio-blu",
+            "fiscal_year": 2027,
+            "committed_cents": 450_000_000,
+            "reason": "DGR Regione Liguria: cofinanziamento Miglio Blu 2027",
+        },
+    )
+    wait_until(
+        lambda: "FundingCommitted" in browser.execute_script(pushed),
+        "FundingCommitted pushed to the events page over SSE",
+    )
     screenshot(browser, "events-live")
     assert not severe(browser)
 
-    push(regia, "console-revision", {"type": "revision", "line_id": "LIG-2027-001",
-                                     "committed_cents": 300_000_000, "reason": "Assestamento di bilancio"})
+    push(
+        regia,
+        "console-revision",
+        {
+            "type": "revision",
+            "line_id": "LIG-2027-001",
+            "committed_cents": 300_000_000,
+            "reason": "Assestamento di bilancio",
+        },
+    )
 
     def first_at_risk() -> str | None:
         browser.get(f"{console}/?lang=it")
@@ -162,7 +187,10 @@ def test_a_funding_cut_arrives_live_and_tops_the_objectives_at_risk(regia: Regia
 
 def push(regia: RegiaUpDemo, idempotency_key: str, event: dict) -> None:
     """A funding event as Regione Liguria's system sends it: with the key the demo issued."""
-    answer = httpx.post(f"{regia.url('funding')}/v1/funding-events", json=event, timeout=10,
-                        headers={"Authorization": f"Bearer {regia.demo_key()}",
-                                 "Idempotency-Key": idempotency_key})
+    answer = httpx.post(
+        f"{regia.url('funding')}/v1/funding-events",
+        json=event,
+        timeout=10,
+        headers={"Authorization": f"Bearer {regia.demo_key()}", "Idempotency-Key": idempotency_key},
+    )
     assert answer.status_code == 202, answer.text

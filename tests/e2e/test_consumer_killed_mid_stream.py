@@ -31,9 +31,16 @@ def funding_stream(seed: int = 2027) -> tuple[list[dict], dict[str, int]]:
     events: list[dict] = []
     for objective, line in lines:
         final[line] = rng.randrange(1, 50_000) * 100
-        events.append({"type": "commitment", "line_id": line, "objective_id": objective,
-                       "instrument_id": "por-fesr-liguria",
-                       "fiscal_year": 2027, "committed_cents": final[line]})
+        events.append(
+            {
+                "type": "commitment",
+                "line_id": line,
+                "objective_id": objective,
+                "instrument_id": "por-fesr-liguria",
+                "fiscal_year": 2027,
+                "committed_cents": final[line],
+            }
+        )
     while len(events) < EVENTS:
         _, line = rng.choice(lines)
         final[line] = rng.randrange(0, 50_000) * 100
@@ -47,34 +54,53 @@ async def push(url: str, key: str, events: list[dict]) -> None:
     for i, event in enumerate(events):
         by_line.setdefault(event["line_id"], []).append((i, event))
     async with httpx.AsyncClient(base_url=url, timeout=30, headers={"Authorization": f"Bearer {key}"}) as client:
+
         async def send(line_events: list[tuple[int, dict]]) -> None:
             for i, event in line_events:
                 r = await client.post("/v1/funding-events", json=event, headers={"Idempotency-Key": f"e{i}"})
                 assert r.status_code == 202, r.text
+
         await asyncio.gather(*(send(v) for v in by_line.values()))
 
 
-async def test_sigkill_mid_stream_loses_and_double_counts_nothing(service_env, database: Database, broker, tmp_path: Path):  # type: ignore[no-untyped-def]
+async def test_sigkill_mid_stream_loses_and_double_counts_nothing(
+    service_env, database: Database, broker, tmp_path: Path
+):  # type: ignore[no-untyped-def]
     events, final = funding_stream()
-    await kafka.publish(broker.bootstrap_servers, topics.PARTNERS,
-                        [institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)])
+    await kafka.publish(
+        broker.bootstrap_servers,
+        topics.PARTNERS,
+        [institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)],
+    )
     with running_system(service_env, tmp_path) as system:
         funding = system.start("funding")
         objectives = system.start("objectives")
         async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
             for o in range(OBJECTIVES):
-                r = await admin.post(f"{objectives.url}/v1/objectives", json={
-                    "objective_id": f"obj-{o}", "title": f"Objective {o}",
-                    "needs": [{"fiscal_year": 2027, "need_cents": 100_000_000}]})
+                r = await admin.post(
+                    f"{objectives.url}/v1/objectives",
+                    json={
+                        "objective_id": f"obj-{o}",
+                        "title": f"Objective {o}",
+                        "needs": [{"fiscal_year": 2027, "need_cents": 100_000_000}],
+                    },
+                )
                 assert r.status_code == 201, r.text
 
             async def references_known() -> bool:
                 last = await admin.get(f"{funding.url}/v1/objectives/obj-{OBJECTIVES - 1}")
                 return bool((await admin.get(f"{funding.url}/v1/institutions")).json()) and last.status_code == 200
+
             await eventually(references_known, what="funding learned the institution and objectives")
-            r = await admin.post(f"{funding.url}/v1/instruments", json={
-                "instrument_id": "por-fesr-liguria", "institution_id": "regione-liguria",
-                "name": "POR FESR Liguria", "kind": "programme"})
+            r = await admin.post(
+                f"{funding.url}/v1/instruments",
+                json={
+                    "instrument_id": "por-fesr-liguria",
+                    "institution_id": "regione-liguria",
+                    "name": "POR FESR Liguria",
+                    "kind": "programme",
+                },
+            )
             assert r.status_code == 201, r.text
             key = (await admin.post(f"{funding.url}/v1/institutions/regione-liguria/keys")).json()["key"]
 
@@ -82,8 +108,9 @@ async def test_sigkill_mid_stream_loses_and_double_counts_nothing(service_env, d
             return await database.fetchval("objectives", "SELECT count(*) FROM inbox")  # type: ignore[return-value]
 
         stream = asyncio.create_task(push(funding.url, key, events))
-        killed_at = await eventually(lambda: _at_least(applied, 100), timeout=60, interval=0.02,
-                                     what="the consumer applying its first events")
+        killed_at = await eventually(
+            lambda: _at_least(applied, 100), timeout=60, interval=0.02, what="the consumer applying its first events"
+        )
         print(f"objectives killed after applying {killed_at} of {EVENTS} events")
         system.kill("objectives")  # SIGKILL: no shutdown hook, no offset commit, no rollback
         assert killed_at < EVENTS, "the consumer must be killed in the middle of the stream"
@@ -92,6 +119,7 @@ async def test_sigkill_mid_stream_loses_and_double_counts_nothing(service_env, d
 
         async def all_applied() -> bool:
             return await applied() == EVENTS
+
         await eventually(all_applied, timeout=120, what="all 1,000 events applied after the restart")
 
         async with httpx.AsyncClient(timeout=10) as client:
@@ -101,11 +129,13 @@ async def test_sigkill_mid_stream_loses_and_double_counts_nothing(service_env, d
                 year = body["years"][0]
                 assert year["committed_cents"] == expected, (o, year, expected)
                 assert {ln["line_id"]: ln["committed_cents"] for ln in body["lines"]} == {
-                    line: v for line, v in final.items() if line.startswith(f"LIG-{o}-")}
+                    line: v for line, v in final.items() if line.startswith(f"LIG-{o}-")
+                }
 
     # The ledger agrees: the deltas of every line add up to its final amount.
-    rows = await database.fetch("funding", "SELECT line_id, sum(delta_cents) AS total, count(*) AS n"
-                                " FROM ledger_entries GROUP BY line_id")
+    rows = await database.fetch(
+        "funding", "SELECT line_id, sum(delta_cents) AS total, count(*) AS n FROM ledger_entries GROUP BY line_id"
+    )
     assert {r["line_id"]: r["total"] for r in rows} == final
     assert sum(r["n"] for r in rows) == EVENTS
 

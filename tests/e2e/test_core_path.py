@@ -32,64 +32,101 @@ def metric(text: str, name: str, **labels: str) -> float:
 
 
 async def test_a_cut_below_threshold_reaches_the_lead_by_email(service_env, database: Database, tmp_path: Path):  # type: ignore[no-untyped-def]
-    with SmtpCapture() as smtp, running_system(
-            {**service_env, "REGIA_SMTP_PORT": str(smtp.port)}, tmp_path) as system:
+    with SmtpCapture() as smtp, running_system({**service_env, "REGIA_SMTP_PORT": str(smtp.port)}, tmp_path) as system:
         partners = system.start("partners")
         funding = system.start("funding")
         objectives = system.start("objectives")
         notifier = system.start("notifier")
 
         async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
-            for body in ({"partner_id": "regione-liguria", "name": "Regione Liguria",
-                          "kind": "INSTITUTION", "level": "REGIONE"},
-                         {"partner_id": "comune-spezia", "name": "Comune della Spezia",
-                          "kind": "INSTITUTION", "level": "COMUNE"}):
+            for body in (
+                {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"},
+                {
+                    "partner_id": "comune-spezia",
+                    "name": "Comune della Spezia",
+                    "kind": "INSTITUTION",
+                    "level": "COMUNE",
+                },
+            ):
                 assert (await admin.post(f"{partners.url}/v1/partners", json=body)).status_code == 201
-            r = await admin.post(f"{partners.url}/v1/partners/comune-spezia/contacts", json={
-                "name": "Ufficio Piano Strategico", "email": "piano@comune.sp.it", "language": "it"})
+            r = await admin.post(
+                f"{partners.url}/v1/partners/comune-spezia/contacts",
+                json={"name": "Ufficio Piano Strategico", "email": "piano@comune.sp.it", "language": "it"},
+            )
             assert r.status_code == 201, r.text
-            r = await admin.put(f"{partners.url}/v1/objectives/miglio-blu/lead",
-                                json={"partner_id": "comune-spezia"})
+            r = await admin.put(f"{partners.url}/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"})
             assert r.status_code == 200, r.text
-            r = await admin.post(f"{objectives.url}/v1/objectives", json={
-                "objective_id": "miglio-blu", "title": "Il Miglio Blu – La Spezia per la Nautica",
-                "at_risk_threshold_pct": 80, "needs": [{"fiscal_year": 2027, "need_cents": NEED}]})
+            r = await admin.post(
+                f"{objectives.url}/v1/objectives",
+                json={
+                    "objective_id": "miglio-blu",
+                    "title": "Il Miglio Blu – La Spezia per la Nautica",
+                    "at_risk_threshold_pct": 80,
+                    "needs": [{"fiscal_year": 2027, "need_cents": NEED}],
+                },
+            )
             assert r.status_code == 201, r.text
 
             async def funder_known() -> bool:
                 listed = (await admin.get(f"{funding.url}/v1/institutions")).json()
                 return any(i["institution_id"] == "regione-liguria" for i in listed)
+
             await eventually(funder_known, what="funding learned Regione Liguria from partner events")
-            r = await admin.post(f"{funding.url}/v1/instruments", json={
-                "instrument_id": "bilancio-regione-liguria", "institution_id": "regione-liguria",
-                "name": "Bilancio regionale", "kind": "budget"})
+            r = await admin.post(
+                f"{funding.url}/v1/instruments",
+                json={
+                    "instrument_id": "bilancio-regione-liguria",
+                    "institution_id": "regione-liguria",
+                    "name": "Bilancio regionale",
+                    "kind": "budget",
+                },
+            )
             assert r.status_code == 201, r.text
 
             async def objective_known() -> bool:
                 return (await admin.get(f"{funding.url}/v1/objectives/miglio-blu")).status_code == 200
+
             await eventually(objective_known, what="funding learned the objective from its events")
             key = (await admin.post(f"{funding.url}/v1/institutions/regione-liguria/keys")).json()["key"]
 
-        async with httpx.AsyncClient(base_url=funding.url, timeout=10,
-                                     headers={"Authorization": f"Bearer {key}"}) as region:
-            r = await region.post("/v1/funding-events", headers={"Idempotency-Key": "dgr-2026-101"}, json={
-                "type": "commitment", "line_id": "LIG-2027-001", "objective_id": "miglio-blu",
-                "instrument_id": "bilancio-regione-liguria",
-                "fiscal_year": 2027, "committed_cents": NEED, "reason": "DGR 101/2026"})
+        async with httpx.AsyncClient(
+            base_url=funding.url, timeout=10, headers={"Authorization": f"Bearer {key}"}
+        ) as region:
+            r = await region.post(
+                "/v1/funding-events",
+                headers={"Idempotency-Key": "dgr-2026-101"},
+                json={
+                    "type": "commitment",
+                    "line_id": "LIG-2027-001",
+                    "objective_id": "miglio-blu",
+                    "instrument_id": "bilancio-regione-liguria",
+                    "fiscal_year": 2027,
+                    "committed_cents": NEED,
+                    "reason": "DGR 101/2026",
+                },
+            )
             assert r.status_code == 202, r.text
 
             async def funded() -> bool:
                 return await coverage(objectives.url) == ("FUNDED", NEED)
+
             await eventually(funded, what="the objective fully funded")
 
-            r = await region.post("/v1/funding-events", headers={"Idempotency-Key": "dgr-2026-202",
-                                                                 "X-Correlation-Id": "cut-2027"}, json={
-                "type": "revision", "line_id": "LIG-2027-001", "committed_cents": 3_000_000_00,
-                "reason": "DGR 202/2026: budget cut"})
+            r = await region.post(
+                "/v1/funding-events",
+                headers={"Idempotency-Key": "dgr-2026-202", "X-Correlation-Id": "cut-2027"},
+                json={
+                    "type": "revision",
+                    "line_id": "LIG-2027-001",
+                    "committed_cents": 3_000_000_00,
+                    "reason": "DGR 202/2026: budget cut",
+                },
+            )
             assert r.status_code == 202, r.text
 
         def at_risk_mail() -> list:
             return [m for m in smtp.messages if "A RISCHIO" in str(m["Subject"])]
+
         mails = await eventually(_async(at_risk_mail), timeout=30, what="the at-risk e-mail")
         assert len(mails) == 1
         mail = mails[0]
@@ -99,18 +136,21 @@ async def test_a_cut_below_threshold_reaches_the_lead_by_email(service_env, data
         assert await coverage(objectives.url) == ("AT_RISK", 3_000_000_00)
 
         async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
-            deliveries = (await admin.get(f"{notifier.url}/v1/deliveries",
-                                          params={"objective_id": "miglio-blu"})).json()
+            deliveries = (
+                await admin.get(f"{notifier.url}/v1/deliveries", params={"objective_id": "miglio-blu"})
+            ).json()
             delivered = [d for d in deliveries if d["status"] == "DELIVERED"]
             assert delivered and all(d["recipient"] == "piano@comune.sp.it" for d in delivered)
 
             # Every service counted the event on its side of the path.
-            scraped = {name: (await admin.get(f"{service.url}/metrics")).text
-                       for name, service in system.services.items()}
+            scraped = {
+                name: (await admin.get(f"{service.url}/metrics")).text for name, service in system.services.items()
+            }
         assert metric(scraped["funding"], "regia_funding_events_accepted_total", type="revision") == 1
         assert metric(scraped["funding"], "regia_outbox_published_events_total") >= 2
-        assert metric(scraped["objectives"], "regia_objectives_funding_events_applied_total",
-                      type="FundingRevised") == 1
+        assert (
+            metric(scraped["objectives"], "regia_objectives_funding_events_applied_total", type="FundingRevised") == 1
+        )
         assert metric(scraped["objectives"], "regia_objectives_status_changes_total", status="AT_RISK") == 1
         assert metric(scraped["notifier"], "regia_alerts_delivered_total", channel="email") >= 1
         assert metric(scraped["partners"], "regia_partners_registered_total") == 2
@@ -131,4 +171,5 @@ async def coverage(objectives_url: str) -> tuple[str, int] | None:
 def _async(fn):  # type: ignore[no-untyped-def]
     async def probe():  # type: ignore[no-untyped-def]
         return fn()
+
     return probe

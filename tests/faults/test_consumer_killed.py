@@ -39,8 +39,13 @@ NOTIFIER_CONSUMERS = ["notifier.partners", "notifier.objectives", "notifier.fund
 
 
 @pytest.mark.parametrize("consumer", OBJECTIVES_CONSUMERS)
-async def test_objectives_consumer_killed_mid_batch(consumer: str, service_env, database: Database, broker,  # type: ignore[no-untyped-def]
-                                                    tmp_path: Path) -> None:
+async def test_objectives_consumer_killed_mid_batch(
+    consumer: str,
+    service_env,
+    database: Database,
+    broker,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     began = time.monotonic()
     stream = sc.coverage_stream(300 * SCALE)
     leads, lead_of = sc.lead_stream(150 * SCALE, stream.objectives)
@@ -48,11 +53,17 @@ async def test_objectives_consumer_killed_mid_batch(consumer: str, service_env, 
     with running_system(service_env, tmp_path) as system:
         objectives = system.start("objectives")
         await sc.define_objectives(objectives.url, stream.objectives)
-        feed = asyncio.create_task(paced(broker.bootstrap_servers, interleave(
-            of(topics.FUNDING, stream.events), of(topics.PARTNERS, leads))))
-        kill = await faults.kill_mid_batch(system, "objectives", database, schema="objectives",
-                                           progress=faults.inbox_count(database, "objectives", consumer),
-                                           total=totals[consumer])
+        feed = asyncio.create_task(
+            paced(broker.bootstrap_servers, interleave(of(topics.FUNDING, stream.events), of(topics.PARTNERS, leads)))
+        )
+        kill = await faults.kill_mid_batch(
+            system,
+            "objectives",
+            database,
+            schema="objectives",
+            progress=faults.inbox_count(database, "objectives", consumer),
+            total=totals[consumer],
+        )
         await feed
         system.start("objectives")
         for name, total in totals.items():
@@ -64,14 +75,22 @@ async def test_objectives_consumer_killed_mid_batch(consumer: str, service_env, 
 
 
 @pytest.mark.parametrize("consumer", FUNDING_CONSUMERS)
-async def test_funding_consumer_killed_mid_batch(consumer: str, service_env, database: Database, broker,  # type: ignore[no-untyped-def]
-                                                 tmp_path: Path) -> None:
+async def test_funding_consumer_killed_mid_batch(
+    consumer: str,
+    service_env,
+    database: Database,
+    broker,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     began = time.monotonic()
     stream = sc.coverage_stream(300 * SCALE, objectives=4, lines_per=5)
     institutions, name_of = sc.renamed_institutions(120 * SCALE)
     references, title_of = sc.retitled_objectives(120 * SCALE)
-    await kafka.publish(broker.bootstrap_servers, topics.PARTNERS,
-                        [institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)])
+    await kafka.publish(
+        broker.bootstrap_servers,
+        topics.PARTNERS,
+        [institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)],
+    )
     with running_system(service_env, tmp_path) as system:
         funding = system.start("funding")
         objectives = system.start("objectives")
@@ -79,64 +98,108 @@ async def test_funding_consumer_killed_mid_batch(consumer: str, service_env, dat
 
         commands = sc.inbound_commands(stream, key, "por-fesr-liguria")
         accepted = _count(database, "funding", "SELECT count(*) FROM idempotency_keys")
-        progress = {"funding.partners": faults.inbox_count(database, "funding", "funding.partners"),
-                    "funding.objectives": faults.inbox_count(database, "funding", "funding.objectives"),
-                    "funding.inbound": accepted}
+        progress = {
+            "funding.partners": faults.inbox_count(database, "funding", "funding.partners"),
+            "funding.objectives": faults.inbox_count(database, "funding", "funding.objectives"),
+            "funding.inbound": accepted,
+        }
         # funding.objectives also has the objectives' own ObjectiveDefined events already.
         before = {name: await probe() for name, probe in progress.items()}
-        totals = {"funding.partners": before["funding.partners"] + len(institutions),
-                  "funding.objectives": before["funding.objectives"] + len(references),
-                  "funding.inbound": len(commands)}
-        feed = asyncio.create_task(paced(broker.bootstrap_servers, interleave(
-            commands, of(topics.PARTNERS, institutions), of(topics.OBJECTIVES, references))))
+        totals = {
+            "funding.partners": before["funding.partners"] + len(institutions),
+            "funding.objectives": before["funding.objectives"] + len(references),
+            "funding.inbound": len(commands),
+        }
+        feed = asyncio.create_task(
+            paced(
+                broker.bootstrap_servers,
+                interleave(commands, of(topics.PARTNERS, institutions), of(topics.OBJECTIVES, references)),
+            )
+        )
         kill = await faults.kill_mid_batch(
-            system, "funding", database, schema="funding", progress=_since(progress[consumer], before[consumer]),
+            system,
+            "funding",
+            database,
+            schema="funding",
+            progress=_since(progress[consumer], before[consumer]),
             total=totals[consumer] - before[consumer],
-            table="idempotency_keys" if consumer == "funding.inbound" else "inbox")
+            table="idempotency_keys" if consumer == "funding.inbound" else "inbox",
+        )
         await feed
         system.start("funding")
         for name, total in totals.items():
             await faults.settle(progress[name], total, what=name)
-        await faults.settle(faults.inbox_count(database, "objectives", "objectives.funding"), len(commands),
-                            what="objectives.funding")
+        await faults.settle(
+            faults.inbox_count(database, "objectives", "objectives.funding"), len(commands), what="objectives.funding"
+        )
         await sc.assert_coverage(objectives.url, stream)
     await sc.assert_ledger(database, stream.final, len(commands))
     rows = await database.fetch("funding", "SELECT institution_id, name FROM institutions")
     assert {r["institution_id"]: r["name"] for r in rows} == {**name_of, "regione-liguria": "Regione Liguria"}
     rows = await database.fetch("funding", "SELECT objective_id, title FROM known_objectives")
     assert {r["objective_id"]: r["title"] for r in rows} == {
-        **title_of, **{o: f"Objective {o}" for o in stream.objectives}}
+        **title_of,
+        **{o: f"Objective {o}" for o in stream.objectives},
+    }
     _report(consumer, kill, len(commands) + len(institutions) + len(references), began)
 
 
 @pytest.mark.parametrize("consumer", NOTIFIER_CONSUMERS)
-async def test_notifier_consumer_killed_mid_batch(consumer: str, service_env, database: Database, broker,  # type: ignore[no-untyped-def]
-                                                  tmp_path: Path) -> None:
+async def test_notifier_consumer_killed_mid_batch(
+    consumer: str,
+    service_env,
+    database: Database,
+    broker,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     began = time.monotonic()
     alerted = [f"A-{n}" for n in range(4)]
     directory, recipients = sc.partner_directory_stream(30 * SCALE)
     changes = sc.status_changes(150 * SCALE, alerted)
     revoked = sc.revocations(150 * SCALE, alerted)
-    totals = {"notifier.partners": len(directory), "notifier.objectives": len(changes),
-              "notifier.funding": len(revoked)}
+    totals = {
+        "notifier.partners": len(directory),
+        "notifier.objectives": len(changes),
+        "notifier.funding": len(revoked),
+    }
     setup = sc.liguria_directory(alerted)
     await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, setup)
-    env = {**service_env, "REGIA_NOTIFIER_BACKOFF_BASE_S": "0.2", "REGIA_NOTIFIER_BACKOFF_MAX_S": "0.5",
-           # A claim cut by the kill runs out in seconds, not the default two minutes.
-           "REGIA_NOTIFIER_LEASE_S": "4", "REGIA_SMTP_TIMEOUT_S": "3", "REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S": "3", "REGIA_NOTIFIER_POLL_INTERVAL_S": "0.5"}
+    env = {
+        **service_env,
+        "REGIA_NOTIFIER_BACKOFF_BASE_S": "0.2",
+        "REGIA_NOTIFIER_BACKOFF_MAX_S": "0.5",
+        # A claim cut by the kill runs out in seconds, not the default two minutes.
+        "REGIA_NOTIFIER_LEASE_S": "4",
+        "REGIA_SMTP_TIMEOUT_S": "3",
+        "REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S": "3",
+        "REGIA_NOTIFIER_POLL_INTERVAL_S": "0.5",
+    }
     with SmtpCapture() as smtp, running_system({**env, "REGIA_SMTP_PORT": str(smtp.port)}, tmp_path) as system:
         notifier = system.start("notifier")
         async with httpx.AsyncClient(base_url=notifier.url, headers=ADMIN_HEADERS, timeout=10) as admin:
+
             async def projected() -> bool:
                 found = [len((await admin.get(f"/v1/objectives/{o}/recipients")).json()["contacts"]) for o in alerted]
                 return found == [2] * len(alerted)
+
             await eventually(projected, what="Liguria's contacts projected as the lead's")
             base = {"notifier.partners": len(setup), "notifier.objectives": 0, "notifier.funding": 0}
-            feed = asyncio.create_task(paced(broker.bootstrap_servers, interleave(
-                of(topics.PARTNERS, directory), of(topics.OBJECTIVES, changes), of(topics.FUNDING, revoked))))
+            feed = asyncio.create_task(
+                paced(
+                    broker.bootstrap_servers,
+                    interleave(
+                        of(topics.PARTNERS, directory), of(topics.OBJECTIVES, changes), of(topics.FUNDING, revoked)
+                    ),
+                )
+            )
             kill = await faults.kill_mid_batch(
-                system, "notifier", database, schema="notifier", total=totals[consumer],
-                progress=_since(faults.inbox_count(database, "notifier", consumer), base[consumer]))
+                system,
+                "notifier",
+                database,
+                schema="notifier",
+                total=totals[consumer],
+                progress=_since(faults.inbox_count(database, "notifier", consumer), base[consumer]),
+            )
             await feed
             system.start("notifier")
             for name, total in totals.items():
@@ -146,8 +209,10 @@ async def test_notifier_consumer_killed_mid_batch(consumer: str, service_env, da
                 assert {c["email"] for c in body["contacts"]} == emails, body
 
             async def all_delivered() -> bool:
-                return await database.fetchval("notifier", "SELECT count(*) FROM deliveries WHERE status = 'DELIVERED'") \
-                    == 2 * (len(changes) + len(revoked))
+                return await database.fetchval(
+                    "notifier", "SELECT count(*) FROM deliveries WHERE status = 'DELIVERED'"
+                ) == 2 * (len(changes) + len(revoked))
+
             await eventually(all_delivered, timeout=60, what="every alert delivered")
             report = await sc.assert_deliveries(database, smtp, changes + revoked)
     print(f"{consumer}: {report}")
@@ -158,16 +223,24 @@ async def test_notifier_consumer_killed_mid_batch(consumer: str, service_env, da
 def _count(database: Database, schema: str, sql: str):  # type: ignore[no-untyped-def]
     async def probe() -> int:
         return await database.fetchval(schema, sql)  # type: ignore[return-value]
+
     return probe
 
 
 def _since(probe, base: int):  # type: ignore[no-untyped-def]
     async def progress() -> int:
         return await probe() - base
+
     return progress
 
 
 def _report(consumer: str, kill: faults.Kill, inputs: int, began: float, **extra: float) -> None:
     print(f"{consumer}: killed at {kill.progress}/{kill.total}, batch in flight: {kill.in_flight}")
-    record(f"sigkill {consumer} mid-batch", faults=1, inputs=inputs, euros_lost=0,
-           seconds=round(time.monotonic() - began, 1), **{"alerts_duplicated": 0, **extra})
+    record(
+        f"sigkill {consumer} mid-batch",
+        faults=1,
+        inputs=inputs,
+        euros_lost=0,
+        seconds=round(time.monotonic() - began, 1),
+        **{"alerts_duplicated": 0, **extra},
+    )

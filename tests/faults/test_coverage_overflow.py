@@ -62,24 +62,40 @@ async def year_of(client: httpx.AsyncClient, url: str, objective: str) -> dict:
 
 
 async def test_coverage_far_above_the_need_is_exact_and_the_partition_goes_on(  # type: ignore[no-untyped-def]
-        service_env, database: Database, broker, tmp_path: Path) -> None:
+    service_env, database: Database, broker, tmp_path: Path
+) -> None:
     began = time.monotonic()
     neighbours = neighbours_of(BIG, 2)
-    await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [
-        institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)])
+    await kafka.publish(
+        broker.bootstrap_servers,
+        topics.PARTNERS,
+        [institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)],
+    )
     with running_system(service_env, tmp_path) as system:
         funding, objectives = system.start("funding"), system.start("objectives")
         key = await set_up(funding.url, objectives.url, [BIG, *neighbours])
-        async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin, \
-                httpx.AsyncClient(base_url=funding.url, timeout=10,
-                                  headers={"Authorization": f"Bearer {key}"}) as institution:
+        async with (
+            httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin,
+            httpx.AsyncClient(
+                base_url=funding.url, timeout=10, headers={"Authorization": f"Bearer {key}"}
+            ) as institution,
+        ):
             r = await admin.put(f"{objectives.url}/v1/objectives/{BIG}/needs/2027", json={"need_cents": TEN_EUROS})
             assert r.status_code == 200, r.text
 
             async def commit(line: str, objective: str, cents: int) -> None:
-                r = await institution.post("/v1/funding-events", headers={"Idempotency-Key": line}, json={
-                    "type": "commitment", "line_id": line, "instrument_id": "por-fesr-liguria",
-                    "objective_id": objective, "fiscal_year": 2027, "committed_cents": cents})
+                r = await institution.post(
+                    "/v1/funding-events",
+                    headers={"Idempotency-Key": line},
+                    json={
+                        "type": "commitment",
+                        "line_id": line,
+                        "instrument_id": "por-fesr-liguria",
+                        "objective_id": objective,
+                        "fiscal_year": 2027,
+                        "committed_cents": cents,
+                    },
+                )
                 assert r.status_code == 202, r.text
 
             # The commitment first, then money for objectives on the same partition.
@@ -90,8 +106,10 @@ async def test_coverage_far_above_the_need_is_exact_and_the_partition_goes_on(  
             async def neighbours_updated() -> bool:
                 years = [await year_of(admin, objectives.url, n) for n in neighbours]
                 return all(y.get("committed_cents") == NEIGHBOUR_CENTS for y in years)
-            await eventually(neighbours_updated, timeout=60,
-                             what="objectives on the same partition updated after the big commitment")
+
+            await eventually(
+                neighbours_updated, timeout=60, what="objectives on the same partition updated after the big commitment"
+            )
 
             big = await year_of(admin, objectives.url, BIG)
             assert big["committed_cents"] == COMMITTED and big["need_cents"] == TEN_EUROS, big
@@ -115,8 +133,13 @@ async def test_coverage_far_above_the_need_is_exact_and_the_partition_goes_on(  
                 assert r.status_code == 422 and r.json()["field"] == "need_cents", r.text
             assert (await year_of(admin, objectives.url, BIG))["need_cents"] == MAX_CENTS
 
-    record("coverage far above its need", faults=1, inputs=3 + len(neighbours), euros_lost=0,
-           seconds=round(time.monotonic() - began, 1))
+    record(
+        "coverage far above its need",
+        faults=1,
+        inputs=3 + len(neighbours),
+        euros_lost=0,
+        seconds=round(time.monotonic() - began, 1),
+    )
 
 
 PLAN_YAML = """\
@@ -146,14 +169,16 @@ nodes:
 
 
 async def test_a_need_whose_roll_up_the_contract_cannot_carry_is_a_422(  # type: ignore[no-untyped-def]
-        service_env, database: Database, broker, tmp_path: Path) -> None:
+    service_env, database: Database, broker, tmp_path: Path
+) -> None:
     """Each need is within the bound, but two of them add up, in their vision, above what
     an event can carry: refused naming need_cents (it was a 500), and nothing changed."""
     with running_system(service_env, tmp_path) as system:
         objectives = system.start("objectives")
         async with httpx.AsyncClient(base_url=objectives.url, headers=ADMIN_HEADERS, timeout=10) as admin:
-            r = await admin.post("/v1/plans/import", content=PLAN_YAML.encode(),
-                                 headers={"Content-Type": "application/yaml"})
+            r = await admin.post(
+                "/v1/plans/import", content=PLAN_YAML.encode(), headers={"Content-Type": "application/yaml"}
+            )
             assert r.status_code == 200, r.text
             r = await admin.put("/v1/objectives/obj-overflow-a/needs/2027", json={"need_cents": MAX_CENTS - 100})
             assert r.status_code == 200, r.text
@@ -171,7 +196,8 @@ OVER, HALF_TRILLION_PLUS = "obj-over-contract", 60_000_000_000_000
 
 
 async def test_a_batch_that_keeps_failing_is_split_and_its_failing_event_dead_lettered(  # type: ignore[no-untyped-def]
-        service_env, database: Database, broker, tmp_path: Path) -> None:
+    service_env, database: Database, broker, tmp_path: Path
+) -> None:
     began = time.monotonic()
     attempts = 3
     neighbour = neighbours_of(OVER, 1)[0]
@@ -179,19 +205,29 @@ async def test_a_batch_that_keeps_failing_is_split_and_its_failing_event_dead_le
         objectives = system.start("objectives")
         async with httpx.AsyncClient(base_url=objectives.url, headers=ADMIN_HEADERS, timeout=10) as admin:
             for objective in (OVER, neighbour):
-                r = await admin.post("/v1/objectives", json={
-                    "objective_id": objective, "title": objective,
-                    "needs": [{"fiscal_year": 2027, "need_cents": 100_000_000}]})
+                r = await admin.post(
+                    "/v1/objectives",
+                    json={
+                        "objective_id": objective,
+                        "title": objective,
+                        "needs": [{"fiscal_year": 2027, "need_cents": 100_000_000}],
+                    },
+                )
                 assert r.status_code == 201, r.text
             first = line_event("commit", "OVC-1", OVER, HALF_TRILLION_PLUS, 1, delta=HALF_TRILLION_PLUS)
             second = line_event("commit", "OVC-2", OVER, HALF_TRILLION_PLUS, 1, delta=HALF_TRILLION_PLUS)
             healthy = line_event("commit", "OVC-N", neighbour, NEIGHBOUR_CENTS, 1, delta=NEIGHBOUR_CENTS)
             # One partition, in this order: the second line is the one no retry can apply.
-            await kafka.publish_raw(broker.bootstrap_servers, topics.FUNDING,
-                                    [(e.to_json(), []) for e in (first, second, healthy)], key=OVER.encode())
+            await kafka.publish_raw(
+                broker.bootstrap_servers,
+                topics.FUNDING,
+                [(e.to_json(), []) for e in (first, second, healthy)],
+                key=OVER.encode(),
+            )
 
             async def healthy_applied() -> bool:
                 return (await year_of(admin, objectives.url, neighbour)).get("committed_cents") == NEIGHBOUR_CENTS
+
             await eventually(healthy_applied, timeout=60, what="the event after the failing one applied")
             over = await year_of(admin, objectives.url, OVER)
             assert over["committed_cents"] == HALF_TRILLION_PLUS, "the first line applied, the second set aside"
@@ -205,12 +241,19 @@ async def test_a_batch_that_keeps_failing_is_split_and_its_failing_event_dead_le
 
             # The partition goes on: a later change to the same objective is applied.
             revised = line_event("revise", "OVC-1", OVER, 1_000_00, 2, delta=1_000_00 - HALF_TRILLION_PLUS)
-            await kafka.publish_raw(broker.bootstrap_servers, topics.FUNDING, [(revised.to_json(), [])],
-                                    key=OVER.encode())
+            await kafka.publish_raw(
+                broker.bootstrap_servers, topics.FUNDING, [(revised.to_json(), [])], key=OVER.encode()
+            )
 
             async def revised_applied() -> bool:
                 return (await year_of(admin, objectives.url, OVER)).get("committed_cents") == 1_000_00
+
             await eventually(revised_applied, timeout=60, what="a later event of the same partition applied")
             assert len((await admin.get("/v1/ops/dead-letters", params={"consumer": CONSUMER})).json()) == 1
-    record("batch failing for ever split and dead-lettered", faults=1, inputs=4, euros_lost=0,
-           seconds=round(time.monotonic() - began, 1))
+    record(
+        "batch failing for ever split and dead-lettered",
+        faults=1,
+        inputs=4,
+        euros_lost=0,
+        seconds=round(time.monotonic() - began, 1),
+    )

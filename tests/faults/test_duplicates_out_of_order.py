@@ -26,8 +26,12 @@ pytestmark = pytest.mark.e2e
 COPIES = 3
 
 
-async def test_each_event_three_times_shuffled_counts_once(service_env, database: Database, broker,  # type: ignore[no-untyped-def]
-                                                            tmp_path: Path) -> None:
+async def test_each_event_three_times_shuffled_counts_once(
+    service_env,
+    database: Database,
+    broker,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     began = time.monotonic()
     rng = random.Random(2029)
     stream = sc.coverage_stream(600 if LONG else 200)
@@ -49,33 +53,46 @@ async def test_each_event_three_times_shuffled_counts_once(service_env, database
         await sc.define_objectives(objectives.url, stream.objectives)
         await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [e for copy in (1, 2) for e in directory])
         async with httpx.AsyncClient(base_url=notifier.url, headers=ADMIN_HEADERS, timeout=10) as admin:
+
             async def projected() -> bool:
                 found = [len((await admin.get(f"/v1/objectives/{o}/recipients")).json()["contacts"]) for o in alerted]
                 return found == [2] * len(alerted)
+
             await eventually(projected, what="Liguria's contacts projected as the lead's")
         await kafka.publish(broker.bootstrap_servers, topics.FUNDING, funding_copies)
         await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, status_copies)
 
-        await faults.settle(faults.inbox_count(database, "objectives", "objectives.funding"),
-                            len(stream.events) + len(revoked), what="objectives.funding")
-        await faults.settle(faults.inbox_count(database, "objectives", "objectives.partners"),
-                            len(leads) + len(alerted),
-                            what="objectives.partners")
-        await faults.settle(faults.inbox_count(database, "notifier", "notifier.funding"), len(revoked),
-                            what="notifier.funding")
+        await faults.settle(
+            faults.inbox_count(database, "objectives", "objectives.funding"),
+            len(stream.events) + len(revoked),
+            what="objectives.funding",
+        )
+        await faults.settle(
+            faults.inbox_count(database, "objectives", "objectives.partners"),
+            len(leads) + len(alerted),
+            what="objectives.partners",
+        )
+        await faults.settle(
+            faults.inbox_count(database, "notifier", "notifier.funding"), len(revoked), what="notifier.funding"
+        )
 
         async def all_delivered() -> bool:
-            return await database.fetchval("notifier", "SELECT count(*) FROM deliveries WHERE status = 'DELIVERED'") \
-                >= 2 * (len(changes) + len(revoked))
+            return await database.fetchval(
+                "notifier", "SELECT count(*) FROM deliveries WHERE status = 'DELIVERED'"
+            ) >= 2 * (len(changes) + len(revoked))
+
         await eventually(all_delivered, timeout=60, what="every alert delivered")
         await sc.assert_coverage(objectives.url, stream)  # A-n are not objectives here: their lines wait
         report = await sc.assert_deliveries(database, smtp, changes + revoked)
     held = await database.fetch("objectives", "SELECT objective_id, partner_id FROM node_leads")
-    assert {r["objective_id"]: r["partner_id"] for r in held} == {
-        **lead_of, **{o: "regione-liguria" for o in alerted}}
+    assert {r["objective_id"]: r["partner_id"] for r in held} == {**lead_of, **{o: "regione-liguria" for o in alerted}}
     assert report.duplicate_mails == 0
     inputs = COPIES * (len(stream.events) + len(revoked) + len(changes)) + 2 * len(directory)
-    record("each event 3x, shuffled; partner events twice", faults=inputs - len(stream.events) - len(revoked)
-           - len(changes) - len(directory), inputs=inputs, euros_lost=0, alerts_duplicated=0,
-           seconds=round(time.monotonic() - began, 1))
-
+    record(
+        "each event 3x, shuffled; partner events twice",
+        faults=inputs - len(stream.events) - len(revoked) - len(changes) - len(directory),
+        inputs=inputs,
+        euros_lost=0,
+        alerts_duplicated=0,
+        seconds=round(time.monotonic() - began, 1),
+    )

@@ -32,7 +32,8 @@ async def funding_splitting_early(service_env, broker, monkeypatch):  # type: ig
 
 
 async def test_a_message_failing_alone_is_rejected_and_its_partition_goes_on(  # type: ignore[no-untyped-def]
-        funding_splitting_early, broker, database: Database) -> None:
+    funding_splitting_early, broker, database: Database
+) -> None:
     key = await issue_key(funding_splitting_early, "regione-liguria")
     conn = await database.connect("funding")
     try:
@@ -48,14 +49,20 @@ async def test_a_message_failing_alone_is_rejected_and_its_partition_goes_on(  #
         await conn.close()
 
     def message(line_id: str) -> tuple[bytes, list[tuple[str, bytes]]]:
-        return (json.dumps(commitment(line_id)).encode(),
-                [("authorization", key["Authorization"].encode()), ("idempotency-key", line_id.encode())])
-    # One partition (one message key): the cursed message sits between two healthy ones.
-    await kafka.publish_raw(broker.bootstrap_servers, topics.FUNDING_INBOUND,
-                            [message("BEFORE"), message("CURSED"), message("AFTER")], key=b"regione-liguria")
+        return (
+            json.dumps(commitment(line_id)).encode(),
+            [("authorization", key["Authorization"].encode()), ("idempotency-key", line_id.encode())],
+        )
 
-    rejected = await kafka.read_records(broker.bootstrap_servers, topics.FUNDING_INBOUND_REJECTED,
-                                        expect=1, timeout=90)
+    # One partition (one message key): the cursed message sits between two healthy ones.
+    await kafka.publish_raw(
+        broker.bootstrap_servers,
+        topics.FUNDING_INBOUND,
+        [message("BEFORE"), message("CURSED"), message("AFTER")],
+        key=b"regione-liguria",
+    )
+
+    rejected = await kafka.read_records(broker.bootstrap_servers, topics.FUNDING_INBOUND_REJECTED, expect=1, timeout=90)
     assert rejected, "the failing message was never set aside: its batch is retried for ever"
     reason = json.loads(rejected[0].value)
     assert reason["error"] == "unprocessable"
@@ -67,16 +74,18 @@ async def test_a_message_failing_alone_is_rejected_and_its_partition_goes_on(  #
     async def recorded() -> tuple[int, int, int] | None:
         got = await counts(database)
         return got if got == (2, 2, 2) else None
+
     await eventually(recorded, timeout=60, what="the two healthy commitments recorded once each")
     lines = await database.fetch("funding", "SELECT line_id FROM funding_lines ORDER BY line_id")
     assert [r["line_id"] for r in lines] == ["AFTER", "BEFORE"]
 
     # The partition goes on: a later message on it is recorded too.
-    await kafka.publish_raw(broker.bootstrap_servers, topics.FUNDING_INBOUND, [message("LATER")],
-                            key=b"regione-liguria")
+    await kafka.publish_raw(
+        broker.bootstrap_servers, topics.FUNDING_INBOUND, [message("LATER")], key=b"regione-liguria"
+    )
 
     async def later() -> bool:
         return (await counts(database))[0] == 3
+
     await eventually(later, timeout=60, what="a message behind the rejected one recorded")
-    record("funding inbound: a message failing alone rejected after a bounded retry", faults=1, inputs=4,
-           euros_lost=0)
+    record("funding inbound: a message failing alone rejected after a bounded retry", faults=1, inputs=4, euros_lost=0)

@@ -30,22 +30,53 @@ OBJECTIVE = "miglio-blu"
 # (line, event) in order: the first two before the fault, the rest while objectives is
 # down and the broker then forgets them.
 BEFORE = [
-    ("LIG-1", {"type": "commitment", "line_id": "LIG-1", "objective_id": OBJECTIVE,
-               "instrument_id": "bilancio", "fiscal_year": 2027, "committed_cents": 4_000_000_00}),
-    ("LIG-2", {"type": "commitment", "line_id": "LIG-2", "objective_id": OBJECTIVE,
-               "instrument_id": "bilancio", "fiscal_year": 2027, "committed_cents": 1_000_000_00}),
+    (
+        "LIG-1",
+        {
+            "type": "commitment",
+            "line_id": "LIG-1",
+            "objective_id": OBJECTIVE,
+            "instrument_id": "bilancio",
+            "fiscal_year": 2027,
+            "committed_cents": 4_000_000_00,
+        },
+    ),
+    (
+        "LIG-2",
+        {
+            "type": "commitment",
+            "line_id": "LIG-2",
+            "objective_id": OBJECTIVE,
+            "instrument_id": "bilancio",
+            "fiscal_year": 2027,
+            "committed_cents": 1_000_000_00,
+        },
+    ),
 ]
 LOST = [
-    ("LIG-1", {"type": "revision", "line_id": "LIG-1", "committed_cents": 2_500_000_00,
-               "reason": "DGR 202/2026: budget cut"}),
-    ("LIG-3", {"type": "commitment", "line_id": "LIG-3", "objective_id": OBJECTIVE,
-               "instrument_id": "bilancio", "fiscal_year": 2027, "committed_cents": 250_000_00}),
+    (
+        "LIG-1",
+        {"type": "revision", "line_id": "LIG-1", "committed_cents": 2_500_000_00, "reason": "DGR 202/2026: budget cut"},
+    ),
+    (
+        "LIG-3",
+        {
+            "type": "commitment",
+            "line_id": "LIG-3",
+            "objective_id": OBJECTIVE,
+            "instrument_id": "bilancio",
+            "fiscal_year": 2027,
+            "committed_cents": 250_000_00,
+        },
+    ),
     ("LIG-2", {"type": "revision", "line_id": "LIG-2", "committed_cents": 750_000_00}),
 ]
 FINAL = {"LIG-1": 2_500_000_00, "LIG-2": 750_000_00, "LIG-3": 250_000_00}  # 70 %: at risk
 
 
-async def test_broker_losing_its_messages_is_rebuilt_from_the_outboxes(database: Database, broker: EmbeddedBroker, tmp_path: Path):  # type: ignore[no-untyped-def]
+async def test_broker_losing_its_messages_is_rebuilt_from_the_outboxes(
+    database: Database, broker: EmbeddedBroker, tmp_path: Path
+):  # type: ignore[no-untyped-def]
     # The fault-free run on its own database and broker, beside the faulted one (each in its
     # own thread and event loop, as starting a process blocks): what the faulted run must equal.
     clean_db = await fresh_database(database.server)
@@ -53,7 +84,8 @@ async def test_broker_losing_its_messages_is_rebuilt_from_the_outboxes(database:
     try:
         expected, got = await asyncio.gather(
             asyncio.to_thread(asyncio.run, story(clean_db, clean_broker, tmp_path / "clean", fault=False)),
-            asyncio.to_thread(asyncio.run, story(database, broker, tmp_path / "faulted", fault=True)))
+            asyncio.to_thread(asyncio.run, story(database, broker, tmp_path / "faulted", fault=True)),
+        )
     finally:
         clean_broker.stop()
 
@@ -61,11 +93,18 @@ async def test_broker_losing_its_messages_is_rebuilt_from_the_outboxes(database:
     assert got["lines"] == expected["lines"] == FINAL
     assert got["deliveries"] == expected["deliveries"]
     assert got["at_risk_mails"] == expected["at_risk_mails"] == 1
-    rows = await database.fetch("funding", "SELECT line_id, sum(delta_cents) AS total FROM ledger_entries GROUP BY line_id")
+    rows = await database.fetch(
+        "funding", "SELECT line_id, sum(delta_cents) AS total FROM ledger_entries GROUP BY line_id"
+    )
     assert {r["line_id"]: r["total"] for r in rows} == FINAL
-    record("broker restarted, messages lost, replayed from outboxes", faults=1,
-           inputs=len(BEFORE) + len(LOST), requests=len(BEFORE) + len(LOST), euros_lost=0,
-           alerts_duplicated=len(got["deliveries"]) - len(expected["deliveries"]))
+    record(
+        "broker restarted, messages lost, replayed from outboxes",
+        faults=1,
+        inputs=len(BEFORE) + len(LOST),
+        requests=len(BEFORE) + len(LOST),
+        euros_lost=0,
+        alerts_duplicated=len(got["deliveries"]) - len(expected["deliveries"]),
+    )
 
 
 async def story(database: Database, broker: EmbeddedBroker, log_dir: Path, *, fault: bool) -> dict:
@@ -90,20 +129,25 @@ async def story(database: Database, broker: EmbeddedBroker, log_dir: Path, *, fa
             if not fault:
                 await eventually(lambda: committed_is(system, sum(lines.values())), what=f"{line} applied")
         if fault:
+
             async def relayed() -> bool:
-                return await database.fetchval(
-                    "funding", "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")  # type: ignore[return-value]
+                return await database.fetchval("funding", "SELECT count(*) = 0 FROM outbox WHERE published_at IS NULL")  # type: ignore[return-value]
+
             await eventually(relayed, what="funding published the cut to the broker")
             broker.stop()  # memory storage: every topic, message and offset is gone
             broker.start()
             system.start("objectives")
             await replay(system, since)
 
-        await eventually(lambda: coverage_is(system, ("AT_RISK", sum(FINAL.values()))), timeout=60,
-                         what="coverage rebuilt to the final amounts")
+        await eventually(
+            lambda: coverage_is(system, ("AT_RISK", sum(FINAL.values()))),
+            timeout=60,
+            what="coverage rebuilt to the final amounts",
+        )
 
         def at_risk() -> list:
             return [m for m in smtp.messages if "A RISCHIO" in str(m["Subject"])]
+
         await eventually(_async(at_risk), timeout=30, what="the at-risk e-mail")
         notifier = system.services["notifier"]
 
@@ -111,6 +155,7 @@ async def story(database: Database, broker: EmbeddedBroker, log_dir: Path, *, fa
             async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
                 rows = (await admin.get(f"{notifier.url}/v1/deliveries", params={"limit": 1000})).json()
             return rows if rows and all(r["status"] in ("DELIVERED", "DEAD") for r in rows) else None
+
         await eventually(settled, timeout=30, what="every delivery finished")
         await asyncio.sleep(2)  # time for a duplicate, if any, to show up
         deliveries = await settled()
@@ -119,20 +164,37 @@ async def story(database: Database, broker: EmbeddedBroker, log_dir: Path, *, fa
     return {
         "coverage": (objective["years"][0]["status"], objective["years"][0]["committed_cents"]),
         "lines": {ln["line_id"]: ln["committed_cents"] for ln in objective["lines"]},
-        "deliveries": sorted((d["objective_id"] or "", d["kind"] or "", d["trigger"] or "", d["channel"],
-                              d["recipient"], d["subject"] or "", d["status"]) for d in deliveries),
+        "deliveries": sorted(
+            (
+                d["objective_id"] or "",
+                d["kind"] or "",
+                d["trigger"] or "",
+                d["channel"],
+                d["recipient"],
+                d["subject"] or "",
+                d["status"],
+            )
+            for d in deliveries
+        ),
         "at_risk_mails": len(at_risk()),
     }
 
 
 async def replay(system: System, since: object) -> None:
     """The runbook, as an operator types it: `regia outbox replay --service all --since ...`."""
-    env = {**os.environ, "REGIA_ADMIN_TOKEN": ADMIN_TOKEN,
-           **{f"REGIA_{name.upper()}_URL": s.url for name, s in system.services.items()}}
+    env = {
+        **os.environ,
+        "REGIA_ADMIN_TOKEN": ADMIN_TOKEN,
+        **{f"REGIA_{name.upper()}_URL": s.url for name, s in system.services.items()},
+    }
     done = await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "regia", "outbox", "replay", "--service", "all",
-                         "--since", since.isoformat()],  # type: ignore[attr-defined]
-        env=env, capture_output=True, text=True, timeout=120)
+        subprocess.run,
+        [sys.executable, "-m", "regia", "outbox", "replay", "--service", "all", "--since", since.isoformat()],  # type: ignore[attr-defined]
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     print(done.stdout, done.stderr)
     assert done.returncode == 0, done.stderr
     assert "funding: " in done.stdout and "events queued" in done.stdout
@@ -142,13 +204,15 @@ async def set_up(system: System) -> str:
     partners, funding = system.services["partners"], system.services["funding"]
     objectives = system.services["objectives"]
     async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
-        for body in ({"partner_id": "regione-liguria", "name": "Regione Liguria",
-                      "kind": "INSTITUTION", "level": "REGIONE"},
-                     {"partner_id": "comune-spezia", "name": "Comune della Spezia",
-                      "kind": "INSTITUTION", "level": "COMUNE"}):
+        for body in (
+            {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"},
+            {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE"},
+        ):
             assert (await admin.post(f"{partners.url}/v1/partners", json=body)).status_code == 201
-        r = await admin.post(f"{partners.url}/v1/partners/comune-spezia/contacts", json={
-            "name": "Ufficio Piano Strategico", "email": "piano@comune.sp.it", "language": "it"})
+        r = await admin.post(
+            f"{partners.url}/v1/partners/comune-spezia/contacts",
+            json={"name": "Ufficio Piano Strategico", "email": "piano@comune.sp.it", "language": "it"},
+        )
         assert r.status_code == 201, r.text
         r = await admin.put(f"{partners.url}/v1/objectives/{OBJECTIVE}/lead", json={"partner_id": "comune-spezia"})
         assert r.status_code == 200, r.text
@@ -157,29 +221,47 @@ async def set_up(system: System) -> str:
         async def lead_known() -> bool:  # else whether the first status alerts is a race
             body = (await admin.get(f"{notifier.url}/v1/objectives/{OBJECTIVE}/recipients")).json()
             return body["lead"] == "comune-spezia" and bool(body["contacts"])
+
         await eventually(lead_known, what="the notifier learned the lead and its contact")
-        r = await admin.post(f"{objectives.url}/v1/objectives", json={
-            "objective_id": OBJECTIVE, "title": "Il Miglio Blu", "at_risk_threshold_pct": 80,
-            "needs": [{"fiscal_year": 2027, "need_cents": NEED}]})
+        r = await admin.post(
+            f"{objectives.url}/v1/objectives",
+            json={
+                "objective_id": OBJECTIVE,
+                "title": "Il Miglio Blu",
+                "at_risk_threshold_pct": 80,
+                "needs": [{"fiscal_year": 2027, "need_cents": NEED}],
+            },
+        )
         assert r.status_code == 201, r.text
 
         async def references_known() -> bool:
             listed = (await admin.get(f"{funding.url}/v1/institutions")).json()
             known = (await admin.get(f"{funding.url}/v1/objectives/{OBJECTIVE}")).status_code == 200
             return known and any(i["institution_id"] == "regione-liguria" for i in listed)
+
         await eventually(references_known, what="funding learned the funder and the objective")
-        r = await admin.post(f"{funding.url}/v1/instruments", json={
-            "instrument_id": "bilancio", "institution_id": "regione-liguria",
-            "name": "Bilancio regionale", "kind": "budget"})
+        r = await admin.post(
+            f"{funding.url}/v1/instruments",
+            json={
+                "instrument_id": "bilancio",
+                "institution_id": "regione-liguria",
+                "name": "Bilancio regionale",
+                "kind": "budget",
+            },
+        )
         assert r.status_code == 201, r.text
         return (await admin.post(f"{funding.url}/v1/institutions/regione-liguria/keys")).json()["key"]
 
 
 async def send(system: System, key: str, line: str, event: dict) -> None:
-    async with httpx.AsyncClient(base_url=system.services["funding"].url, timeout=10,
-                                 headers={"Authorization": f"Bearer {key}"}) as region:
-        r = await region.post("/v1/funding-events", json=event,
-                              headers={"Idempotency-Key": f"{line}-{event['type']}-{event['committed_cents']}"})
+    async with httpx.AsyncClient(
+        base_url=system.services["funding"].url, timeout=10, headers={"Authorization": f"Bearer {key}"}
+    ) as region:
+        r = await region.post(
+            "/v1/funding-events",
+            json=event,
+            headers={"Idempotency-Key": f"{line}-{event['type']}-{event['committed_cents']}"},
+        )
         assert r.status_code == 202, r.text
 
 
@@ -202,4 +284,5 @@ async def committed_is(system: System, cents: int) -> bool:
 def _async(fn):  # type: ignore[no-untyped-def]
     async def probe():  # type: ignore[no-untyped-def]
         return fn()
+
     return probe

@@ -42,8 +42,11 @@ async def test_postgres_restarted_under_load_loses_and_doubles_nothing(broker: E
         for event in events:
             final[event["line_id"]] = event["committed_cents"]
         objectives_of = {e["line_id"]: e["objective_id"] for e in events if e["type"] == "commitment"}
-        await kafka.publish(broker.bootstrap_servers, topics.PARTNERS,
-                            [institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)])
+        await kafka.publish(
+            broker.bootstrap_servers,
+            topics.PARTNERS,
+            [institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)],
+        )
         env = {**base_env(database.dsn, broker.bootstrap_servers), "REGIA_METRICS_REFRESH_S": "1"}
         with running_system(env, tmp_path / "logs") as system:
             funding, objectives = system.start("funding"), system.start("objectives")
@@ -51,19 +54,26 @@ async def test_postgres_restarted_under_load_loses_and_doubles_nothing(broker: E
 
             retried = Retries()
             stream = asyncio.create_task(push(funding.url, key, events, retried))
-            await eventually(lambda: _applied_at_least(database, 50), timeout=60, interval=0.05,
-                             what="the stream under way")
+            await eventually(
+                lambda: _applied_at_least(database, 50), timeout=60, interval=0.05, what="the stream under way"
+            )
             assert not stream.done(), "PostgreSQL must stop in the middle of the stream"
             await asyncio.to_thread(server.stop)  # SIGINT: fast shutdown, open transactions rolled back
             stopped_at = time.monotonic()
             for service in (funding, objectives):
-                await eventually(lambda s=service: _ready_is(s.url, 503), timeout=10,
-                                 what=f"{service.name} not ready while the database is down")
+                await eventually(
+                    lambda s=service: _ready_is(s.url, 503),
+                    timeout=10,
+                    what=f"{service.name} not ready while the database is down",
+                )
             await asyncio.sleep(max(0.0, DOWN_S - (time.monotonic() - stopped_at)))
             await asyncio.to_thread(server.start)  # same port, same data directory
             for service in (funding, objectives):
-                await eventually(lambda s=service: _ready_is(s.url, 200), timeout=30,
-                                 what=f"{service.name} ready again without a restart")
+                await eventually(
+                    lambda s=service: _ready_is(s.url, 200),
+                    timeout=30,
+                    what=f"{service.name} ready again without a restart",
+                )
             await asyncio.wait_for(stream, timeout=180)
             assert retried.requests > 0, "some requests must have met the database down"
             print(f"PostgreSQL down {DOWN_S:.0f}s in a stream of {EVENTS}; {retried.requests} requests retried")
@@ -71,6 +81,7 @@ async def test_postgres_restarted_under_load_loses_and_doubles_nothing(broker: E
             async def all_applied() -> bool:
                 n = await database.fetchval("objectives", "SELECT count(*) FROM inbox")
                 return n == EVENTS
+
             await eventually(all_applied, timeout=90, what=f"all {EVENTS} events applied")
 
             async with httpx.AsyncClient(timeout=10) as client:
@@ -82,13 +93,21 @@ async def test_postgres_restarted_under_load_loses_and_doubles_nothing(broker: E
             for service in (funding, objectives):
                 assert system.processes[service.name].alive(), f"{service.name} must not have been restarted"
 
-        rows = await database.fetch("funding", "SELECT line_id, sum(delta_cents) AS total, count(*) AS n"
-                                    " FROM ledger_entries GROUP BY line_id")
+        rows = await database.fetch(
+            "funding", "SELECT line_id, sum(delta_cents) AS total, count(*) AS n FROM ledger_entries GROUP BY line_id"
+        )
         assert {r["line_id"]: r["total"] for r in rows} == final
         assert sum(r["n"] for r in rows) == EVENTS, "one ledger entry per accepted event, none doubled"
         assert await database.fetchval("funding", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
-        record("postgres restarted under load", faults=1, inputs=EVENTS, requests=EVENTS + retried.requests,
-               euros_lost=0, alerts_duplicated=0, errors=retried.requests)
+        record(
+            "postgres restarted under load",
+            faults=1,
+            inputs=EVENTS,
+            requests=EVENTS + retried.requests,
+            euros_lost=0,
+            alerts_duplicated=0,
+            errors=retried.requests,
+        )
     finally:
         server.stop()
 
@@ -97,19 +116,23 @@ class Retries:
     requests = 0
 
 
-async def push(url: str, key: str, events: list[dict], retried: Retries, prefix: str = "e",
-               pace_s: float = 0.01) -> None:
+async def push(
+    url: str, key: str, events: list[dict], retried: Retries, prefix: str = "e", pace_s: float = 0.01
+) -> None:
     """One worker per line (its events stay in order); each event retried with its own
     Idempotency-Key until accepted, as a real client does after a 5xx or a broken connection."""
     by_line: dict[str, list[tuple[int, dict]]] = {}
     for i, event in enumerate(events):
         by_line.setdefault(event["line_id"], []).append((i, event))
     async with httpx.AsyncClient(base_url=url, timeout=10, headers={"Authorization": f"Bearer {key}"}) as client:
+
         async def send(line_events: list[tuple[int, dict]]) -> None:
             for i, event in line_events:
                 for _ in range(200):
                     try:
-                        r = await client.post("/v1/funding-events", json=event, headers={"Idempotency-Key": f"{prefix}{i}"})
+                        r = await client.post(
+                            "/v1/funding-events", json=event, headers={"Idempotency-Key": f"{prefix}{i}"}
+                        )
                     except httpx.TransportError:
                         r = None
                     if r is not None and r.status_code < 500:
@@ -120,24 +143,37 @@ async def push(url: str, key: str, events: list[dict], retried: Retries, prefix:
                 else:
                     raise AssertionError(f"event {i} never accepted")
                 await asyncio.sleep(pace_s)  # a steady stream, not a burst
+
         await asyncio.gather(*(send(v) for v in by_line.values()))
 
 
 async def set_up(funding_url: str, objectives_url: str, objective_ids: list[str]) -> str:
     async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
         for objective in objective_ids:
-            r = await admin.post(f"{objectives_url}/v1/objectives", json={
-                "objective_id": objective, "title": objective,
-                "needs": [{"fiscal_year": 2027, "need_cents": 100_000_000}]})
+            r = await admin.post(
+                f"{objectives_url}/v1/objectives",
+                json={
+                    "objective_id": objective,
+                    "title": objective,
+                    "needs": [{"fiscal_year": 2027, "need_cents": 100_000_000}],
+                },
+            )
             assert r.status_code == 201, r.text
 
         async def references_known() -> bool:
             known = [(await admin.get(f"{funding_url}/v1/objectives/{o}")).status_code == 200 for o in objective_ids]
             return all(known) and bool((await admin.get(f"{funding_url}/v1/institutions")).json())
+
         await eventually(references_known, what="funding learned the institution and objectives")
-        r = await admin.post(f"{funding_url}/v1/instruments", json={
-            "instrument_id": "por-fesr-liguria", "institution_id": "regione-liguria",
-            "name": "POR FESR Liguria", "kind": "programme"})
+        r = await admin.post(
+            f"{funding_url}/v1/instruments",
+            json={
+                "instrument_id": "por-fesr-liguria",
+                "institution_id": "regione-liguria",
+                "name": "POR FESR Liguria",
+                "kind": "programme",
+            },
+        )
         assert r.status_code == 201, r.text
         return (await admin.post(f"{funding_url}/v1/institutions/regione-liguria/keys")).json()["key"]
 

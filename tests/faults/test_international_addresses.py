@@ -33,17 +33,33 @@ YONGHU = ("用户", "用户@例子.广告", "用户@例子.广告", "用户@xn--
 CONTACTS = (JOSE, CITTA, YONGHU)
 
 
-async def alert_the_contacts(smtp: SmtpCapture, monkeypatch: pytest.MonkeyPatch, broker,  # type: ignore[no-untyped-def]
-                             delivered: int, dead: int) -> tuple[list[dict], list[dict]]:
+async def alert_the_contacts(
+    smtp: SmtpCapture,
+    monkeypatch: pytest.MonkeyPatch,
+    broker,  # type: ignore[no-untyped-def]
+    delivered: int,
+    dead: int,
+) -> tuple[list[dict], list[dict]]:
     """Register the contacts through partners, make their partner the lead, change the
     objective's status, and wait for the deliveries to settle: (delivered, dead letters)."""
     monkeypatch.setenv("REGIA_SMTP_PORT", str(smtp.port))
     monkeypatch.setenv("REGIA_NOTIFIER_BACKOFF_BASE_S", "0.2")
     monkeypatch.setenv("REGIA_NOTIFIER_BACKOFF_MAX_S", "0.5")
-    async with in_process("partners", partners_app) as partners, in_process("notifier", notifier_app) as notifier, \
-            partners.client(headers=ADMIN_HEADERS) as p, notifier.client(headers=ADMIN_HEADERS) as admin:
-        r = await p.post("/v1/partners", json={"partner_id": "comune-spezia", "name": "Comune della Spezia",
-                                               "kind": "INSTITUTION", "level": "COMUNE"})
+    async with (
+        in_process("partners", partners_app) as partners,
+        in_process("notifier", notifier_app) as notifier,
+        partners.client(headers=ADMIN_HEADERS) as p,
+        notifier.client(headers=ADMIN_HEADERS) as admin,
+    ):
+        r = await p.post(
+            "/v1/partners",
+            json={
+                "partner_id": "comune-spezia",
+                "name": "Comune della Spezia",
+                "kind": "INSTITUTION",
+                "level": "COMUNE",
+            },
+        )
         assert r.status_code == 201, r.text
         for name, typed, registered, _ in CONTACTS:
             r = await p.post("/v1/partners/comune-spezia/contacts", json={"name": name, "email": typed})
@@ -55,6 +71,7 @@ async def alert_the_contacts(smtp: SmtpCapture, monkeypatch: pytest.MonkeyPatch,
         async def projected() -> bool:
             body = (await admin.get("/v1/objectives/miglio-blu/recipients")).json()
             return len(body.get("contacts", [])) == len(CONTACTS)
+
         await eventually(projected, what="the contacts projected from partners' events")
         await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
         done = await settled(admin, delivered) if delivered else []
@@ -84,8 +101,7 @@ async def test_a_server_with_smtputf8_gets_every_internationalised_address(broke
     record("smtp: internationalised addresses delivered (SMTPUTF8)", faults=1, euros_lost=0, alerts_duplicated=0)
 
 
-async def test_a_server_without_smtputf8_gets_the_idna_address_and_the_rest_die_saying_why(
-        broker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_server_without_smtputf8_gets_the_idna_address_and_the_rest_die_saying_why(broker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with SmtpCapture() as smtp:
         delivered, letters = await alert_the_contacts(smtp, monkeypatch, broker, delivered=1, dead=2)
         mails = await eventually(lambda: _at_least(smtp, 1), what="one e-mail")
@@ -99,11 +115,14 @@ async def test_a_server_without_smtputf8_gets_the_idna_address_and_the_rest_die_
         assert reason.startswith("undeliverable, not retried: ") and letter["recipient"] in reason, reason
         assert "non-ASCII local part" in reason and "SMTPUTF8" in reason, reason
         assert f"127.0.0.1:{smtp.port} does not offer it" in reason, reason
-    record("smtp: no SMTPUTF8, IDNA still delivered, UTF-8 local parts dead at once", faults=1,
-           euros_lost=0, alerts_duplicated=0)
+    record(
+        "smtp: no SMTPUTF8, IDNA still delivered, UTF-8 local parts dead at once",
+        faults=1,
+        euros_lost=0,
+        alerts_duplicated=0,
+    )
 
 
 async def _at_least(smtp: SmtpCapture, count: int):  # type: ignore[no-untyped-def]
     messages = smtp.messages
     return messages if len(messages) >= count else None
-

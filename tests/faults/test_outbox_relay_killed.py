@@ -29,11 +29,15 @@ FAILPOINT = "outbox.after_publish"
 
 
 async def test_relay_killed_between_publish_and_mark_duplicates_events_but_no_money(  # type: ignore[no-untyped-def]
-        service_env, database: Database, broker, tmp_path: Path) -> None:
+    service_env, database: Database, broker, tmp_path: Path
+) -> None:
     began = time.monotonic()
     stream = sc.coverage_stream(900 if LONG else 300, objectives=4, lines_per=5)
-    await kafka.publish(broker.bootstrap_servers, topics.PARTNERS,
-                        [institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)])
+    await kafka.publish(
+        broker.bootstrap_servers,
+        topics.PARTNERS,
+        [institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)],
+    )
     with running_system(service_env, tmp_path) as system:
         funding = system.start("funding")
         objectives = system.start("objectives")
@@ -47,23 +51,32 @@ async def test_relay_killed_between_publish_and_mark_duplicates_events_but_no_mo
 
         async def died() -> int | None:
             return process.proc.poll()
+
         assert await eventually(died, timeout=60, interval=0.05, what="funding dying at the failpoint") == 137
         published_unmarked = await database.fetchval(
-            "funding", "SELECT count(*) FROM outbox WHERE published_at IS NULL")
+            "funding", "SELECT count(*) FROM outbox WHERE published_at IS NULL"
+        )
         on_topic = await faults.topic_size(broker.bootstrap_servers, topics.FUNDING)
         assert on_topic > 0, "the relay died before it published anything"
         await feed
         system.start("funding")  # the failpoint disarmed
 
-        await faults.settle(_count(database, "funding", "SELECT count(*) FROM idempotency_keys"), len(commands),
-                            what="every command accepted")
+        await faults.settle(
+            _count(database, "funding", "SELECT count(*) FROM idempotency_keys"),
+            len(commands),
+            what="every command accepted",
+        )
         unpublished = _count(database, "funding", "SELECT count(*) FROM outbox WHERE published_at IS NULL")
 
         async def drained() -> bool:
             return await unpublished() == 0
+
         await eventually(drained, timeout=60, what="the outbox drained")
-        await faults.settle(faults.inbox_count(database, "objectives", "objectives.funding"), len(commands),
-                            what="objectives applied every funding event once")
+        await faults.settle(
+            faults.inbox_count(database, "objectives", "objectives.funding"),
+            len(commands),
+            what="objectives applied every funding event once",
+        )
         await sc.assert_coverage(objectives.url, stream)
 
     total = await faults.topic_size(broker.bootstrap_servers, topics.FUNDING)
@@ -76,11 +89,18 @@ async def test_relay_killed_between_publish_and_mark_duplicates_events_but_no_mo
     assert len(duplicated) <= published_unmarked
     await sc.assert_ledger(database, stream.final, len(commands))
     print(f"relay died after publishing {on_topic} events; {len(duplicated)} published twice")
-    record("outbox relay killed between publish and mark", faults=1, inputs=len(commands), euros_lost=0,
-           alerts_duplicated=0, seconds=round(time.monotonic() - began, 1))
+    record(
+        "outbox relay killed between publish and mark",
+        faults=1,
+        inputs=len(commands),
+        euros_lost=0,
+        alerts_duplicated=0,
+        seconds=round(time.monotonic() - began, 1),
+    )
 
 
 def _count(database: Database, schema: str, sql: str):  # type: ignore[no-untyped-def]
     async def probe() -> int:
         return await database.fetchval(schema, sql)  # type: ignore[return-value]
+
     return probe

@@ -40,12 +40,14 @@ def unknown_version(envelope: Envelope) -> bytes:
 
 
 def lead_assigned(objective: str, partner: str) -> Envelope:
-    return Envelope.wrap(ObjectiveLeadAssigned(objective_id=objective, partner_id=partner),
-                         key=objective, producer="partners")
+    return Envelope.wrap(
+        ObjectiveLeadAssigned(objective_id=objective, partner_id=partner), key=objective, producer="partners"
+    )
 
 
 async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_partition_goes_on(  # type: ignore[no-untyped-def]
-        service_env, database: Database, broker, tmp_path: Path) -> None:
+    service_env, database: Database, broker, tmp_path: Path
+) -> None:
     began = time.monotonic()
     bootstrap = broker.bootstrap_servers
     partner = institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)
@@ -55,34 +57,55 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
     revoked = line_event("revoke", "POI-2", OBJECTIVE, 0, 1)
     # Per topic, in order on ONE partition: the poison, then the valid events.
     streams = {
-        topics.PARTNERS: [MALFORMED, unknown_version(partner), unknown_version(lead),
-                          partner.to_json(), lead.to_json()],
+        topics.PARTNERS: [
+            MALFORMED,
+            unknown_version(partner),
+            unknown_version(lead),
+            partner.to_json(),
+            lead.to_json(),
+        ],
         topics.OBJECTIVES: [MALFORMED, unknown_version(defined), defined.to_json()],
-        topics.FUNDING: [MALFORMED, unknown_version(committed), unknown_version(revoked),
-                         committed.to_json(), revoked.to_json()],
+        topics.FUNDING: [
+            MALFORMED,
+            unknown_version(committed),
+            unknown_version(revoked),
+            committed.to_json(),
+            revoked.to_json(),
+        ],
     }
     poison = sum(len(s) for s in streams.values()) - len([partner, lead, defined, committed, revoked])
     # Consumer -> (the poison it must set aside, by error, and the valid events it applies).
     expected = {
         "funding.partners": (["invalid envelope", "PartnerRegistered version 99"], [partner]),
         "objectives.partners": (["invalid envelope", "ObjectiveLeadAssigned version 99"], [lead]),
-        "notifier.partners": (["invalid envelope", "PartnerRegistered version 99",
-                               "ObjectiveLeadAssigned version 99"], [partner, lead]),
+        "notifier.partners": (
+            ["invalid envelope", "PartnerRegistered version 99", "ObjectiveLeadAssigned version 99"],
+            [partner, lead],
+        ),
         "funding.objectives": (["invalid envelope", "ObjectiveDefined version 99"], [defined]),
         "notifier.objectives": (["invalid envelope", "ObjectiveDefined version 99"], [defined]),
-        "objectives.funding": (["invalid envelope", "FundingCommitted version 99",
-                                "FundingRevoked version 99"], [committed, revoked]),
+        "objectives.funding": (
+            ["invalid envelope", "FundingCommitted version 99", "FundingRevoked version 99"],
+            [committed, revoked],
+        ),
         "notifier.funding": (["invalid envelope", "FundingRevoked version 99"], [revoked]),
     }
     with running_system(service_env, tmp_path) as system:
         services = {name: system.start(name) for name in ("partners", "funding", "objectives", "notifier")}
         async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
-            r = await admin.post(f"{services['objectives'].url}/v1/objectives", json={
-                "objective_id": OBJECTIVE, "title": "Poison", "needs": [{"fiscal_year": 2027, "need_cents": NEED}]})
+            r = await admin.post(
+                f"{services['objectives'].url}/v1/objectives",
+                json={
+                    "objective_id": OBJECTIVE,
+                    "title": "Poison",
+                    "needs": [{"fiscal_year": 2027, "need_cents": NEED}],
+                },
+            )
             assert r.status_code == 201, r.text
             for topic, stream in streams.items():
-                await kafka.publish_raw(bootstrap, topic, [(value, []) for value in stream],
-                                        key=f"poison-{topic}".encode())
+                await kafka.publish_raw(
+                    bootstrap, topic, [(value, []) for value in stream], key=f"poison-{topic}".encode()
+                )
 
             for consumer, (errors, applied) in expected.items():
                 service = services[consumer.split(".")[0]]
@@ -92,6 +115,7 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
                     assert r.status_code == 200, r.text
                     rows = r.json()
                     return rows if len(rows) >= len(errors) else None
+
                 rows = await eventually(dead_letters, timeout=60, what=f"{consumer}'s dead letters")
                 assert len(rows) == len(errors), (consumer, rows)
                 for row, error in zip(rows, errors, strict=True):
@@ -100,17 +124,26 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
                 # The dead-letter topic has the same records, each with its error.
                 dlq = await kafka.read_records(bootstrap, topics.dead_letter(consumer), expect=len(errors))
                 assert len(dlq) == len(errors), consumer
-                for message, row in zip(sorted(dlq, key=lambda m: int(dict(m.headers)["source-offset"])),
-                                        rows, strict=True):
+                for message, row in zip(
+                    sorted(dlq, key=lambda m: int(dict(m.headers)["source-offset"])), rows, strict=True
+                ):
                     headers = {k: v.decode() for k, v in message.headers}
                     assert headers["error"] == row["error"][:1000] and headers["source-topic"] == row["topic"]
                     assert message.value.decode() == row["value"]
                 # The valid events after the poison, on the same partition, were applied.
                 for event in applied:
+
                     async def in_inbox(consumer: str = consumer, event_id: object = event.event_id) -> bool:
-                        return await database.fetchval(
-                            consumer.split(".")[0], "SELECT count(*) FROM inbox WHERE consumer = $1"
-                            " AND event_id = $2", consumer, event_id) == 1
+                        return (
+                            await database.fetchval(
+                                consumer.split(".")[0],
+                                "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
+                                consumer,
+                                event_id,
+                            )
+                            == 1
+                        )
+
                     await eventually(in_inbox, timeout=30, what=f"{consumer} applying {event.type} after the poison")
 
             # The money after the poison is counted exactly: the valid commitment, once.
@@ -121,26 +154,45 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
             # A replay for one consumer is that consumer's alone: replayed unfixed, notifier's
             # funding poison is set aside again there, and objectives, on the same topic, skips
             # it (it set the same records aside already; the sentinel after them shows it read them).
-            r = await admin.post(f"{services['notifier'].url}/v1/ops/dead-letters/replay",
-                                 json={"all": True, "consumer": "notifier.funding"})
+            r = await admin.post(
+                f"{services['notifier'].url}/v1/ops/dead-letters/replay",
+                json={"all": True, "consumer": "notifier.funding"},
+            )
             assert r.status_code == 200 and len(r.json()["replayed"]) == 2, r.text
             sentinel = line_event("commit", "POI-3", OBJECTIVE, 1, 1, delta=1)
-            await kafka.publish_raw(bootstrap, topics.FUNDING, [(sentinel.to_json(), [])],
-                                    key=f"poison-{topics.FUNDING}".encode())
+            await kafka.publish_raw(
+                bootstrap, topics.FUNDING, [(sentinel.to_json(), [])], key=f"poison-{topics.FUNDING}".encode()
+            )
 
             async def sentinel_applied() -> bool:
-                return await database.fetchval("objectives", "SELECT count(*) FROM inbox WHERE event_id = $1",
-                                               sentinel.event_id) == 1
+                return (
+                    await database.fetchval(
+                        "objectives", "SELECT count(*) FROM inbox WHERE event_id = $1", sentinel.event_id
+                    )
+                    == 1
+                )
+
             await eventually(sentinel_applied, what="objectives reading past the replayed records")
 
             async def set_aside_again() -> bool:
-                return await database.fetchval("notifier", "SELECT count(*) FROM dead_letters"
-                                               " WHERE consumer = 'notifier.funding'") == 4
+                return (
+                    await database.fetchval(
+                        "notifier", "SELECT count(*) FROM dead_letters WHERE consumer = 'notifier.funding'"
+                    )
+                    == 4
+                )
+
             await eventually(set_aside_again, what="notifier.funding setting its unfixed replay aside again")
-            assert await database.fetchval("objectives", "SELECT count(*) FROM dead_letters"
-                                           " WHERE consumer = 'objectives.funding'") == 3
-            assert await database.fetchval("notifier", "SELECT count(*) FROM dead_letters"
-                                           " WHERE replayed_at IS NOT NULL") == 2
+            assert (
+                await database.fetchval(
+                    "objectives", "SELECT count(*) FROM dead_letters WHERE consumer = 'objectives.funding'"
+                )
+                == 3
+            )
+            assert (
+                await database.fetchval("notifier", "SELECT count(*) FROM dead_letters WHERE replayed_at IS NOT NULL")
+                == 2
+            )
 
             # Every service has the routes, behind the admin token; partners consumes nothing.
             r = await admin.get(f"{services['partners'].url}/v1/ops/dead-letters")
@@ -151,5 +203,6 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
                 r = await admin.get(f"{service.url}/v1/ops/dead-letters", headers={"Authorization": "Bearer nope"})
                 assert r.status_code == 401, (service.name, r.text)
 
-    record("poison on every topic, every consumer", inputs=poison,
-           euros_lost=0, seconds=round(time.monotonic() - began, 1))
+    record(
+        "poison on every topic, every consumer", inputs=poison, euros_lost=0, seconds=round(time.monotonic() - began, 1)
+    )

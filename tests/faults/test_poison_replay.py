@@ -38,7 +38,7 @@ CONSUMER = "objectives.funding"
 
 # The deploy: objectives' code gains a reader of FundingCommitted version 2. Installed as
 # sitecustomize, it is in place before the service imports its consumer.
-UPCASTER = textwrap.dedent('''
+UPCASTER = textwrap.dedent("""
     import regia_shared.contracts.events.registry as registry
 
     _parse_v1 = registry.parse_payload
@@ -51,7 +51,7 @@ UPCASTER = textwrap.dedent('''
         return _parse_v1(envelope)
 
     registry.parse_payload = parse_payload
-''')
+""")
 
 
 def version_2(line: str, amount: int) -> bytes:
@@ -62,13 +62,15 @@ def version_2(line: str, amount: int) -> bytes:
 
 
 def regia(*args: str, url: str) -> tuple[int, str]:
-    result = CliRunner().invoke(app, ["poison", *args], env={
-        "REGIA_ADMIN_TOKEN": ADMIN_TOKEN, "REGIA_OBJECTIVES_URL": url})
+    result = CliRunner().invoke(
+        app, ["poison", *args], env={"REGIA_ADMIN_TOKEN": ADMIN_TOKEN, "REGIA_OBJECTIVES_URL": url}
+    )
     return result.exit_code, result.output
 
 
 async def test_a_dead_letter_replayed_after_the_fix_is_applied_exactly_once(  # type: ignore[no-untyped-def]
-        service_env, database: Database, broker, tmp_path: Path) -> None:
+    service_env, database: Database, broker, tmp_path: Path
+) -> None:
     began = time.monotonic()
     bootstrap = broker.bootstrap_servers
     deploy = tmp_path / "deploy-v2"
@@ -87,17 +89,25 @@ async def test_a_dead_letter_replayed_after_the_fix_is_applied_exactly_once(  # 
     async def committed_is(cents: int, what: str) -> None:
         async def probe() -> bool:
             return await committed() == cents
+
         await eventually(probe, timeout=60, what=what)
 
     async def dead_letters() -> list:
-        return await database.fetch("objectives", "SELECT id, error, replayed_at FROM dead_letters"
-                                    " WHERE consumer = $1 ORDER BY id", CONSUMER)
+        return await database.fetch(
+            "objectives", "SELECT id, error, replayed_at FROM dead_letters WHERE consumer = $1 ORDER BY id", CONSUMER
+        )
 
     with running_system(service_env, tmp_path) as system:
         objectives = system.start("objectives")
         async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
-            r = await admin.post(f"{objectives.url}/v1/objectives", json={
-                "objective_id": OBJECTIVE, "title": "Replay", "needs": [{"fiscal_year": 2027, "need_cents": NEED}]})
+            r = await admin.post(
+                f"{objectives.url}/v1/objectives",
+                json={
+                    "objective_id": OBJECTIVE,
+                    "title": "Replay",
+                    "needs": [{"fiscal_year": 2027, "need_cents": NEED}],
+                },
+            )
             assert r.status_code == 201, r.text
 
         # v2 before the consumer reads it: set aside; the v1 event after it is applied.
@@ -113,6 +123,7 @@ async def test_a_dead_letter_replayed_after_the_fix_is_applied_exactly_once(  # 
         async def set_aside_again() -> list | None:
             rows = await dead_letters()
             return rows if len(rows) == 2 else None
+
         old, pending = await eventually(set_aside_again, what="the replay set aside again before the fix")
         assert old["replayed_at"] is not None and pending["replayed_at"] is None
         assert await committed() == V1_AMOUNT
@@ -140,10 +151,10 @@ async def test_a_dead_letter_replayed_after_the_fix_is_applied_exactly_once(  # 
         assert code == 0 and "no poison messages" in out, out
 
         assert await committed() == V1_AMOUNT + V2_AMOUNT + LATE_AMOUNT
-        applied = await database.fetchval("objectives", "SELECT count(*) FROM inbox WHERE consumer = $1",
-                                          CONSUMER)
+        applied = await database.fetchval("objectives", "SELECT count(*) FROM inbox WHERE consumer = $1", CONSUMER)
         assert applied == 3, "REP-1, the replayed REP-2 and REP-3: each once"
         assert len(await dead_letters()) == 2, "after the fix nothing more was set aside"
 
-    record("poison replayed after the fix", faults=1, inputs=1, euros_lost=0,
-           seconds=round(time.monotonic() - began, 1))
+    record(
+        "poison replayed after the fix", faults=1, inputs=1, euros_lost=0, seconds=round(time.monotonic() - began, 1)
+    )

@@ -66,8 +66,11 @@ def ready(up: RegiaUp, name: str) -> bool:
 
 
 def test_a_killed_service_is_restarted_and_the_rest_stays_up(up: RegiaUp) -> None:
-    others = {pid: cmd for pid, cmd in descendants(up.proc.pid).items()  # not funding's DB sessions
-              if "regia_funding" not in cmd and not cmd.startswith("postgres: ")}
+    others = {
+        pid: cmd
+        for pid, cmd in descendants(up.proc.pid).items()  # not funding's DB sessions
+        if "regia_funding" not in cmd and not cmd.startswith("postgres: ")
+    }
     os.kill(pid_of(up, "regia_funding"), signal.SIGKILL)
 
     up.wait_for("funding crashed (killed by SIGKILL)", timeout=30)
@@ -85,18 +88,24 @@ ACCEPTED: list[str] = []  # every line funding answered 202 to, across the modul
 
 
 def pusher(up: RegiaUp) -> Callable[[range], None]:
-    funding = httpx.Client(base_url=up.url("funding"), timeout=30,
-                           headers={"Authorization": f"Bearer {up.demo_key()}"})
+    funding = httpx.Client(base_url=up.url("funding"), timeout=30, headers={"Authorization": f"Bearer {up.demo_key()}"})
 
     def push(lines: range) -> None:
         for n in lines:
             line = f"SUP-{n:03d}"
-            event = {"type": "commitment", "line_id": line, "instrument_id": "bilancio-regione-liguria",
-                     "objective_id": OBJECTIVE, "fiscal_year": YEAR, "committed_cents": CENTS,
-                     "reason": "supervision test"}
+            event = {
+                "type": "commitment",
+                "line_id": line,
+                "instrument_id": "bilancio-regione-liguria",
+                "objective_id": OBJECTIVE,
+                "fiscal_year": YEAR,
+                "committed_cents": CENTS,
+                "reason": "supervision test",
+            }
             r = funding.post("/v1/funding-events", json=event, headers={"Idempotency-Key": line})
             assert r.status_code == 202, r.text
             ACCEPTED.append(line)
+
     return push
 
 
@@ -117,8 +126,12 @@ def test_the_broker_killed_while_funding_accepts_events_loses_nothing(up: RegiaU
     euros_lost = objectives_has_every_accepted_line(up)
     assert "queued to publish again" in up.output, up.output
     assert up.proc.poll() is None, f"regia up stopped:\n{up.output}"
-    record("sigkill the embedded broker under load: republished from the outboxes by itself",
-           faults=1, requests=80, euros_lost=euros_lost)
+    record(
+        "sigkill the embedded broker under load: republished from the outboxes by itself",
+        faults=1,
+        requests=80,
+        euros_lost=euros_lost,
+    )
 
 
 def test_what_the_last_run_broker_held_unread_is_republished_on_the_next_start(runs: list[RegiaUp]) -> None:
@@ -142,19 +155,29 @@ def test_what_the_last_run_broker_held_unread_is_republished_on_the_next_start(r
     again.wait_for(RUNNING)
     euros_lost = objectives_has_every_accepted_line(again)
     assert "queued to publish again" in again.output, again.output
-    record("regia up stopped with events unread in its broker: republished on the next start",
-           faults=1, requests=20, euros_lost=euros_lost)
+    record(
+        "regia up stopped with events unread in its broker: republished on the next start",
+        faults=1,
+        requests=20,
+        euros_lost=euros_lost,
+    )
 
 
 def objectives_has_every_accepted_line(up: RegiaUp) -> int:
     """Waits for objectives to show every line funding accepted, as the reporter compared
     them, and checks the committed money agrees; returns the euros missing (0)."""
+
     def mine_in_objectives() -> int:
         body = httpx.get(f"{up.url('objectives')}/v1/objectives/{OBJECTIVE}", timeout=10).json()
         return sum(1 for line in body["lines"] if line["line_id"].startswith("SUP-"))
+
     until(lambda: mine_in_objectives() == len(ACCEPTED), f"the {len(ACCEPTED)} lines in objectives")
-    totals = httpx.get(f"{up.url('funding')}/v1/totals", headers=ADMIN, timeout=10,
-                       params={"objective_id": OBJECTIVE, "fiscal_year": YEAR}).json()
+    totals = httpx.get(
+        f"{up.url('funding')}/v1/totals",
+        headers=ADMIN,
+        timeout=10,
+        params={"objective_id": OBJECTIVE, "fiscal_year": YEAR},
+    ).json()
     body = httpx.get(f"{up.url('objectives')}/v1/objectives/{OBJECTIVE}", timeout=10).json()
     year = next(y for y in body["years"] if y["fiscal_year"] == YEAR)
     assert year["committed_cents"] == totals[0]["committed_cents"], (year, totals)
@@ -168,4 +191,5 @@ def unpublished(up: RegiaUp) -> int:
             return await conn.fetchval("SELECT count(*) FROM funding.outbox WHERE published_at IS NULL")
         finally:
             await conn.close()
+
     return asyncio.run(count())

@@ -27,8 +27,12 @@ GROUP = "objectives.funding"
 REBALANCING = {"PreparingRebalance", "CompletingRebalance"}
 
 
-async def test_replica_killed_while_the_group_rebalances(service_env, database: Database, broker,  # type: ignore[no-untyped-def]
-                                                         tmp_path: Path) -> None:
+async def test_replica_killed_while_the_group_rebalances(
+    service_env,
+    database: Database,
+    broker,  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+) -> None:
     began = time.monotonic()
     stream = sc.coverage_stream(1800 if LONG else 600)
     applied = faults.inbox_count(database, "objectives", GROUP)
@@ -40,8 +44,9 @@ async def test_replica_killed_while_the_group_rebalances(service_env, database: 
         # second one starts on a loaded machine, the kill lands mid-stream and the survivor
         # has to take over both what was claimed and what is still to come.
         cut = len(stream.events) * 4 // 5
-        feed = asyncio.create_task(paced(broker.bootstrap_servers, of(topics.FUNDING, stream.events[:cut]),
-                                         chunk=5, interval_s=0.04))
+        feed = asyncio.create_task(
+            paced(broker.bootstrap_servers, of(topics.FUNDING, stream.events[:cut]), chunk=5, interval_s=0.04)
+        )
         await faults.settle_at_least(applied, len(stream.events) // 10, what="the first replica applying")
 
         admin = AIOKafkaAdminClient(bootstrap_servers=broker.bootstrap_servers)
@@ -63,8 +68,14 @@ async def test_replica_killed_while_the_group_rebalances(service_env, database: 
             await sc.assert_coverage(f"http://127.0.0.1:{_port(second)}", stream)
         finally:
             second.stop()
-    record("replica killed during a rebalance", faults=1, inputs=len(stream.events), euros_lost=0,
-           alerts_duplicated=0, seconds=round(time.monotonic() - began, 1))
+    record(
+        "replica killed during a rebalance",
+        faults=1,
+        inputs=len(stream.events),
+        euros_lost=0,
+        alerts_duplicated=0,
+        seconds=round(time.monotonic() - began, 1),
+    )
 
 
 async def _until_rebalancing(admin: AIOKafkaAdminClient, joining: asyncio.Task) -> str:

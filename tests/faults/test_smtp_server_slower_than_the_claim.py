@@ -35,16 +35,19 @@ async def _attempt_logs(admin: httpx.AsyncClient) -> dict[str, list[dict]]:
 
 
 async def test_a_send_slower_than_the_claim_is_cut_and_never_open_twice(
-        broker, database: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    broker, database: Database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("REGIA_SMTP_TIMEOUT_S", "3")  # per step: the server's 2 s never trips it
     with SmtpCapture(step_delay_s=2) as smtp:
-        async with notifier(broker, smtp, monkeypatch, lease_s="4", webhook_timeout_s="1",
-                            max_attempts="20", poll_interval_s="0.5") as admin:
+        async with notifier(
+            broker, smtp, monkeypatch, lease_s="4", webhook_timeout_s="1", max_attempts="20", poll_interval_s="0.5"
+        ) as admin:
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
 
             async def each_tried() -> dict[str, list[dict]] | None:
                 logs = await _attempt_logs(admin)
                 return logs if len(logs) == 2 and all(logs.values()) else None
+
             await eventually(each_tried, timeout=120, what="an attempt over for each of the two e-mails")
             smtp.step_delay_s = 0  # the server is quick again: the next attempt goes through
             done = await settled(admin, 2)
@@ -52,6 +55,7 @@ async def test_a_send_slower_than_the_claim_is_cut_and_never_open_twice(
 
             async def none_half_done() -> bool:
                 return smtp.transactions_open == 0
+
             await eventually(none_half_done, what="no connection left holding a half-done transaction")
 
     # Never two transactions open at once for one recipient (one delivery each here).
@@ -63,9 +67,16 @@ async def test_a_send_slower_than_the_claim_is_cut_and_never_open_twice(
         *cut, last = attempts
         assert last["outcome"] == "SENT", attempts
         assert cut and [a["outcome"] for a in cut] == ["FAILED"] * len(cut), attempts
-        assert all("no complete SMTP exchange within the" in a["error"] and "time limit" in a["error"]
-                   for a in cut), attempts
+        assert all("no complete SMTP exchange within the" in a["error"] and "time limit" in a["error"] for a in cut), (
+            attempts
+        )
     # Every cut session was hung up by the notifier (none kept for another message).
     assert smtp.dropped >= 2
-    record("smtp server slower than the delivery's claim", faults=1,
-           requests=sum(len(a) for a in logs.values()), euros_lost=0, alerts_duplicated=0, alerts_resent=0)
+    record(
+        "smtp server slower than the delivery's claim",
+        faults=1,
+        requests=sum(len(a) for a in logs.values()),
+        euros_lost=0,
+        alerts_duplicated=0,
+        alerts_resent=0,
+    )

@@ -23,8 +23,13 @@ MESSAGE = b"From: regia@example.org\r\nTo: piano@example.org\r\nSubject: x\r\n\r
 
 
 def settings(smtp: SmtpCapture, **extra: object) -> NotifierSettings:
-    return NotifierSettings(REGIA_SMTP_HOST="127.0.0.1", REGIA_SMTP_PORT=smtp.port,
-                            REGIA_SMTP_USERNAME=LOGIN[0], REGIA_SMTP_PASSWORD=LOGIN[1], **extra)
+    return NotifierSettings(
+        REGIA_SMTP_HOST="127.0.0.1",
+        REGIA_SMTP_PORT=smtp.port,
+        REGIA_SMTP_USERNAME=LOGIN[0],
+        REGIA_SMTP_PASSWORD=LOGIN[1],
+        **extra,
+    )
 
 
 async def send_twice(mailer: SmtpMailer) -> None:

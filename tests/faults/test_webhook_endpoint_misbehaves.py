@@ -45,20 +45,22 @@ async def test_a_slow_endpoint_holds_only_its_own_slots(broker, database: Databa
     hold = threading.Event()
     with SmtpCapture() as smtp, WebhookReceiver(hold=hold) as receiver:
         # Four sending slots, two of which one endpoint may hold; its calls may last 40 s.
-        async with notifier(broker, smtp, monkeypatch, concurrency="4", webhook_concurrency="2",
-                            webhook_timeout_s="40", lease_s="60") as admin:
+        async with notifier(
+            broker, smtp, monkeypatch, concurrency="4", webhook_concurrency="2", webhook_timeout_s="40", lease_s="60"
+        ) as admin:
             await register(admin, receiver)
             await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [lead("porto-verde", "comune-spezia")])
 
             async def projected() -> bool:
                 body = (await admin.get("/v1/objectives/porto-verde/recipients")).json()
                 return [c["email"] for c in body["contacts"]] == [ANNA]
+
             await eventually(projected, what="the Comune as Porto Verde's lead")
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES,
-                                [status_changed() for _ in range(events)])
+            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed() for _ in range(events)])
 
             async def slow_calls_open() -> bool:
                 return receiver.open_now >= 2
+
             await eventually(slow_calls_open, what="Liguria's endpoint holding calls open")
             # Another partner's alert, planned while the slow endpoint has a backlog.
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed("porto-verde")])
@@ -69,12 +71,15 @@ async def test_a_slow_endpoint_holds_only_its_own_slots(broker, database: Databa
                 if len(smtp.messages) == 2 * events + 1:
                     return "every e-mail"
                 return None
-            first = await eventually(mails_or_a_slow_call_over, timeout=120,
-                                     what="all e-mails, or the end of a slow call")
+
+            first = await eventually(
+                mails_or_a_slow_call_over, timeout=120, what="all e-mails, or the end of a slow call"
+            )
             open_while_mailed, most_open = receiver.open_now, receiver.most_open
             hold.set()
-            done = await eventually(lambda: _all(admin, "DELIVERED", events), timeout=60,
-                                    what="every webhook delivered once released")
+            done = await eventually(
+                lambda: _all(admin, "DELIVERED", events), timeout=60, what="every webhook delivered once released"
+            )
 
     # Every e-mail, Anna's included, went out while the slow endpoint's first calls were
     # still open: it held its own two slots, never the other two.
@@ -83,23 +88,27 @@ async def test_a_slow_endpoint_holds_only_its_own_slots(broker, database: Databa
     assert open_while_mailed == most_open == 2
     assert len(done) == events and len(receiver.accepted) == events
     assert max(receiver.most_open_per_delivery.values()) == 1
-    record("slow webhook endpoint holds only its own slots", faults=1, requests=events,
-           euros_lost=0, alerts_duplicated=0)
+    record(
+        "slow webhook endpoint holds only its own slots", faults=1, requests=events, euros_lost=0, alerts_duplicated=0
+    )
 
 
 async def test_a_reply_slower_than_the_time_limit_fails_and_is_never_sent_twice_at_once(
-        broker, database: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    broker, database: Database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", Fernet.generate_key().decode())
     # The reply's header trickles in a byte every 0.2 s: never silent for a whole second,
     # never complete. The lease is short (4 s), so that a send which outlives it shows.
     monkeypatch.setenv("REGIA_SMTP_TIMEOUT_S", "2")
     with SmtpCapture() as smtp, WebhookReceiver(trickle_s=0.2, trickle_for_s=30) as receiver:
-        async with notifier(broker, smtp, monkeypatch, webhook_timeout_s="1", lease_s="4",
-                            max_attempts="3", poll_interval_s="0.5") as admin:
+        async with notifier(
+            broker, smtp, monkeypatch, webhook_timeout_s="1", lease_s="4", max_attempts="3", poll_interval_s="0.5"
+        ) as admin:
             await register(admin, receiver)
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
-            (dead,) = await eventually(lambda: _all(admin, "DEAD", 1), timeout=120,
-                                       what="the webhook delivery dead after three attempts")
+            (dead,) = await eventually(
+                lambda: _all(admin, "DEAD", 1), timeout=120, what="the webhook delivery dead after three attempts"
+            )
             detail = (await admin.get(f"/v1/deliveries/{dead['delivery_id']}")).json()
             await eventually(lambda: _none_open(receiver), what="the receiver's calls hung up")
 
@@ -110,8 +119,14 @@ async def test_a_reply_slower_than_the_time_limit_fails_and_is_never_sent_twice_
     assert all("time limit" in a["error"] for a in attempts), attempts
     calls = [r for r in receiver.requests if r.headers["X-Regia-Delivery-Id"] == dead["delivery_id"]]
     assert len(calls) == 3 and all(r.hung_up for r in calls)
-    record("webhook reply slower than its time limit", faults=1, requests=len(calls),
-           euros_lost=0, alerts_duplicated=0, alerts_resent=0)
+    record(
+        "webhook reply slower than its time limit",
+        faults=1,
+        requests=len(calls),
+        euros_lost=0,
+        alerts_duplicated=0,
+        alerts_resent=0,
+    )
 
 
 async def test_a_huge_error_reply_is_not_read(broker, database: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -121,8 +136,9 @@ async def test_a_huge_error_reply_is_not_read(broker, database: Database, monkey
         async with notifier(broker, smtp, monkeypatch, max_attempts="1") as admin:
             await register(admin, receiver)
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
-            (dead,) = await eventually(lambda: _all(admin, "DEAD", 1), timeout=60,
-                                       what="the webhook delivery dead after its one attempt")
+            (dead,) = await eventually(
+                lambda: _all(admin, "DEAD", 1), timeout=60, what="the webhook delivery dead after its one attempt"
+            )
             detail = (await admin.get(f"/v1/deliveries/{dead['delivery_id']}")).json()
             await eventually(lambda: _none_open(receiver), what="the receiver's call over")
     peak_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
@@ -134,8 +150,14 @@ async def test_a_huge_error_reply_is_not_read(broker, database: Database, monkey
     # The notifier hung up after its first bytes: what the receiver got out is what the
     # sockets' buffers took, a few MiB at most, not the 300 MiB it had to send.
     assert call.hung_up and call.reply_bytes < 32 * 1024 * 1024, call.reply_bytes
-    record("webhook answers a 300 MB error", faults=1, requests=1, euros_lost=0,
-           alerts_duplicated=0, peak_rss_mib=peak_after)
+    record(
+        "webhook answers a 300 MB error",
+        faults=1,
+        requests=1,
+        euros_lost=0,
+        alerts_duplicated=0,
+        peak_rss_mib=peak_after,
+    )
     print(f"reply bytes sent before hang-up: {call.reply_bytes}; peak RSS {peak_before} -> {peak_after} MiB")
     assert json.loads(call.body)["delivery_id"] == dead["delivery_id"]
 

@@ -27,7 +27,9 @@ async def rows(database: Database, schemas: tuple[str, ...] = SCHEMAS) -> dict[s
         tables = await conn.fetch(
             "SELECT table_schema, table_name FROM information_schema.tables"
             " WHERE table_schema = ANY($1::text[]) AND table_type = 'BASE TABLE'"
-            " AND table_name <> 'audit_log'", list(schemas))
+            " AND table_name <> 'audit_log'",
+            list(schemas),
+        )
         counts = {}
         for t in tables:
             name = f'"{t["table_schema"]}"."{t["table_name"]}"'

@@ -27,8 +27,14 @@ from .conftest import unchanged
 
 TOKEN = "console-hostile-test-token"
 ODD_LINES = ["DGR#12", "a?admin=1", "../ops/dead-letters", "..", "LIG 2027/è"]
-YEAR = {"fiscal_year": 2027, "need_cents": 100, "committed_cents": 50, "coverage_bp": 5000, "status": "AT_RISK",
-        "committed_by_level": {"REGIONE": 50}}
+YEAR = {
+    "fiscal_year": 2027,
+    "need_cents": 100,
+    "committed_cents": 50,
+    "coverage_bp": 5000,
+    "status": "AT_RISK",
+    "committed_by_level": {"REGIONE": 50},
+}
 
 
 class StubFeed(EventFeed):
@@ -37,19 +43,40 @@ class StubFeed(EventFeed):
 
 
 def plan(plan_id: str = "p1") -> dict:
-    return {"plan_id": plan_id, "title": "Piano", "territory": "La Spezia", "first_year": 2026, "last_year": 2028,
-            "at_risk_threshold_pct": 80, "years": [YEAR],
-            "nodes": [{"node_id": "../ops/dead-letters", "kind": "OBJECTIVE", "title": "odd id", "years": [YEAR],
-                       "children": [{"node_id": "x?admin=1", "kind": None, "title": None, "years": [{}],
-                                     "children": []}]}]}
+    return {
+        "plan_id": plan_id,
+        "title": "Piano",
+        "territory": "La Spezia",
+        "first_year": 2026,
+        "last_year": 2028,
+        "at_risk_threshold_pct": 80,
+        "years": [YEAR],
+        "nodes": [
+            {
+                "node_id": "../ops/dead-letters",
+                "kind": "OBJECTIVE",
+                "title": "odd id",
+                "years": [YEAR],
+                "children": [{"node_id": "x?admin=1", "kind": None, "title": None, "years": [{}], "children": []}],
+            }
+        ],
+    }
 
 
 def objective(objective_id: str = "o1", lines: list[str] = ODD_LINES) -> dict:
-    return {"objective_id": objective_id, "title": "Obiettivo", "plan_id": "../ops", "parent_id": "a/b",
-            "children": [{"objective_id": "c?d", "title": "child"}, "e#f"], "at_risk_threshold_pct": 80,
-            "years": [YEAR, {"fiscal_year": 2028, "status": None, "coverage_bp": None, "need_cents": None,
-                             "committed_by_level": None}],
-            "lines": [{"line_id": line} for line in lines] + [{"no_line_id": True}]}
+    return {
+        "objective_id": objective_id,
+        "title": "Obiettivo",
+        "plan_id": "../ops",
+        "parent_id": "a/b",
+        "children": [{"objective_id": "c?d", "title": "child"}, "e#f"],
+        "at_risk_threshold_pct": 80,
+        "years": [
+            YEAR,
+            {"fiscal_year": 2028, "status": None, "coverage_bp": None, "need_cents": None, "committed_by_level": None},
+        ],
+        "lines": [{"line_id": line} for line in lines] + [{"no_line_id": True}],
+    }
 
 
 def services_answer(method: str, path: str) -> Answer:
@@ -72,8 +99,15 @@ def services_answer(method: str, path: str) -> Answer:
     if bare == "/v1/objectives":
         return 200, [{"objective_id": "a/b", "title": "odd", "years": [{"fiscal_year": 2027, "status": "AT_RISK"}]}]
     if bare.startswith("/v1/funding-lines/"):
-        return 200, {"line_id": "L", "fiscal_year": 2027, "level": "REGIONE", "institution_id": "x",
-                     "committed_cents": 1, "disbursed_cents": 0, "history": [{"kind": "COMMITMENT"}]}
+        return 200, {
+            "line_id": "L",
+            "fiscal_year": 2027,
+            "level": "REGIONE",
+            "institution_id": "x",
+            "committed_cents": 1,
+            "disbursed_cents": 0,
+            "history": [{"kind": "COMMITMENT"}],
+        }
     if bare in ("/v1/totals", "/v1/deliveries", "/v1/dead-letters"):
         return 200, []
     if bare == "/v1/dead-letters/retry":
@@ -88,8 +122,10 @@ def stub() -> Iterator[HttpStub]:
 
 
 def console_for(urls: dict[str, str]) -> TestClient:
-    settings = ConsoleSettings(admin_token_sha256=hashlib.sha256(TOKEN.encode()).hexdigest(),
-                               **{f"{name}_url": url for name, url in urls.items()})
+    settings = ConsoleSettings(
+        admin_token_sha256=hashlib.sha256(TOKEN.encode()).hexdigest(),
+        **{f"{name}_url": url for name, url in urls.items()},
+    )
     client = TestClient(create_app(settings, feed=StubFeed("unused:0", [])))
     answer = client.post("/login", data={"token": TOKEN, "next": "/"}, follow_redirects=False)
     assert answer.status_code == 303
@@ -110,9 +146,23 @@ def a_page(answer: httpx.Response, status: int) -> str:
     return answer.text
 
 
-MISSING = ["/plans/nowhere", "/plans/a%2Fb", "/plans/a%3Fb", "/plans/a%23b", "/plans/a%20b", "/plans/%C3%A8",
-           "/plans/" + "x" * 5000, "/plans/%2E%2E", "/objectives/nowhere", "/objectives/..%2Fops%2Fdead-letters",
-           "/objectives/%3F", "/nowhere", "/plans/p1/extra", "/plans/", "/objectives/" + "é" * 3000]
+MISSING = [
+    "/plans/nowhere",
+    "/plans/a%2Fb",
+    "/plans/a%3Fb",
+    "/plans/a%23b",
+    "/plans/a%20b",
+    "/plans/%C3%A8",
+    "/plans/" + "x" * 5000,
+    "/plans/%2E%2E",
+    "/objectives/nowhere",
+    "/objectives/..%2Fops%2Fdead-letters",
+    "/objectives/%3F",
+    "/nowhere",
+    "/plans/p1/extra",
+    "/plans/",
+    "/objectives/" + "é" * 3000,
+]
 
 
 @pytest.mark.parametrize("path", MISSING)
@@ -120,16 +170,27 @@ def test_an_unknown_or_odd_id_is_a_not_found_page(console: TestClient, path: str
     a_page(console.get(path), 404)
 
 
-@pytest.mark.parametrize("path", ["/plans/p1?year=abc", "/plans/p1?year=2027.5", "/plans/p1?year=",
-                                  "/dead-letters?retried=abc", "/plans/p1?year=" + "9" * 5000])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/plans/p1?year=abc",
+        "/plans/p1?year=2027.5",
+        "/plans/p1?year=",
+        "/dead-letters?retried=abc",
+        "/plans/p1?year=" + "9" * 5000,
+    ],
+)
 def test_a_query_parameter_that_is_not_a_number_is_a_bad_request_page_that_names_it(
-        console: TestClient, path: str) -> None:
+    console: TestClient, path: str
+) -> None:
     text = a_page(console.get(path), 400)
     assert "year" in text or "retried" in text
 
 
-@pytest.mark.parametrize("query", ["year=99999999999", "year=-1", "year=2027&year=abc", "lang=xx", "lang=",
-                                   "unknown=1", "year=2027&lang=en%00"])
+@pytest.mark.parametrize(
+    "query",
+    ["year=99999999999", "year=-1", "year=2027&year=abc", "lang=xx", "lang=", "unknown=1", "year=2027&lang=en%00"],
+)
 def test_odd_but_harmless_queries_show_the_plan(console: TestClient, query: str) -> None:
     answer = console.get(f"/plans/p1?{query}")
     assert answer.status_code in (200, 400), answer.text[:300]
@@ -152,8 +213,12 @@ def test_every_id_reaches_the_service_as_one_encoded_segment(console: TestClient
         encoded = "%2E%2E" if line == ".." else quote(line, safe="")
         assert f"/v1/funding-lines/{encoded}" in reached, (line, reached)
     # nothing but the endpoints the pages read: no id escaped its segment
-    assert not [p for p in reached if p.startswith(("/v1/ops", "/v1/funding-lines?", "/v1/plans?", "/v1/?"))
-                or p in ("/v1/", "/v1/funding-lines/", "/v1/plans/")], reached
+    assert not [
+        p
+        for p in reached
+        if p.startswith(("/v1/ops", "/v1/funding-lines?", "/v1/plans?", "/v1/?"))
+        or p in ("/v1/", "/v1/funding-lines/", "/v1/plans/")
+    ], reached
     record("console ids reach services encoded", inputs=len(ODD_LINES) + 2, faults=0, euros_lost=0)
 
 
@@ -161,8 +226,15 @@ def test_links_built_from_ids_stay_one_segment(console: TestClient) -> None:
     pages = console.get("/").text + console.get("/plans/p1").text + console.get("/objectives/o1").text
     for odd in ("a/b?c#d", "../ops/dead-letters", "x?admin=1", "../ops", "a/b", "c?d", "e#f"):
         assert quote(odd, safe="") in pages, odd
-    for raw in ('href="/plans/a/b', 'href="/objectives/../ops', 'href="/objectives/x?admin',
-                'href="/plans/../ops', 'href="/objectives/a/b', 'href="/objectives/c?d', 'href="/objectives/e#f'):
+    for raw in (
+        'href="/plans/a/b',
+        'href="/objectives/../ops',
+        'href="/objectives/x?admin',
+        'href="/plans/../ops',
+        'href="/objectives/a/b',
+        'href="/objectives/c?d',
+        'href="/objectives/e#f',
+    ):
         assert raw not in pages, raw
 
 
@@ -186,7 +258,8 @@ def test_services_that_do_not_answer_are_an_unavailable_page_or_a_gap() -> None:
 
 @pytest.mark.parametrize("delivery_id", ["", "not-a-uuid", "../ops", "6f1c1f7e-6a4b-4bd5-9d59-11111111111Z"])
 def test_a_retry_of_something_that_is_not_a_delivery_id_is_a_bad_request_page(
-        console: TestClient, stub: HttpStub, delivery_id: str) -> None:
+    console: TestClient, stub: HttpStub, delivery_id: str
+) -> None:
     csrf = console.get("/dead-letters").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
     text = a_page(console.post("/dead-letters/retry", data={"csrf": csrf, "delivery_id": delivery_id}), 400)
     assert "delivery" in text
@@ -195,7 +268,8 @@ def test_a_retry_of_something_that_is_not_a_delivery_id_is_a_bad_request_page(
 
 
 async def test_hostile_urls_on_the_real_services_are_pages_and_change_nothing(  # type: ignore[no-untyped-def]
-        funding, institution, objectives, notifier, database) -> None:
+    funding, institution, objectives, notifier, database
+) -> None:
     """The same probes against the real funding, objectives and notifier: a `?` or `#` id
     used to reach `/v1/plans/` (the service's redirect is no JSON: a 500), and a retry of a
     delivery id that is not one was a 500 too. A real line shows on its objective's page."""
@@ -203,34 +277,67 @@ async def test_hostile_urls_on_the_real_services_are_pages_and_change_nothing(  
     from ..support.wait import eventually
 
     async with objectives.client(headers=ADMIN_HEADERS) as admin:
-        r = await admin.post("/v1/objectives", json={"objective_id": "miglio-blu", "title": "Il Miglio Blu",
-                                                     "needs": [{"fiscal_year": 2027, "need_cents": 500_000_00}]})
+        r = await admin.post(
+            "/v1/objectives",
+            json={
+                "objective_id": "miglio-blu",
+                "title": "Il Miglio Blu",
+                "needs": [{"fiscal_year": 2027, "need_cents": 500_000_00}],
+            },
+        )
         assert r.status_code in (200, 201), r.text
     async with funding.client(headers={**institution, "Idempotency-Key": "console-1"}) as inst:
-        r = await inst.post("/v1/funding-events", json={
-            "type": "commitment", "line_id": "LIG-2027.1:a", "instrument_id": "por-fesr-liguria",
-            "objective_id": "miglio-blu", "fiscal_year": 2027, "committed_cents": 100_000_00, "reason": "DGR 1/2026"})
+        r = await inst.post(
+            "/v1/funding-events",
+            json={
+                "type": "commitment",
+                "line_id": "LIG-2027.1:a",
+                "instrument_id": "por-fesr-liguria",
+                "objective_id": "miglio-blu",
+                "fiscal_year": 2027,
+                "committed_cents": 100_000_00,
+                "reason": "DGR 1/2026",
+            },
+        )
         assert r.status_code == 202, r.text
 
     async def line_known() -> bool:
         async with objectives.client() as client:
             body = (await client.get("/v1/objectives/miglio-blu")).json()
         return bool(body.get("lines"))
+
     await eventually(line_known, what="the line projected onto its objective")
 
-    settings = ConsoleSettings(admin_token_sha256=hashlib.sha256(ADMIN_HEADERS["Authorization"][7:].encode()).hexdigest(),
-                               funding_url=funding.url, objectives_url=objectives.url,
-                               partners_url=f"http://127.0.0.1:{free_port()}", notifier_url=notifier.url)
+    settings = ConsoleSettings(
+        admin_token_sha256=hashlib.sha256(ADMIN_HEADERS["Authorization"][7:].encode()).hexdigest(),
+        funding_url=funding.url,
+        objectives_url=objectives.url,
+        partners_url=f"http://127.0.0.1:{free_port()}",
+        notifier_url=notifier.url,
+    )
     async with in_process("console", lambda: create_app(settings, feed=StubFeed("unused:0", []))) as console:
         async with httpx.AsyncClient(base_url=console.url, timeout=30) as browser:
             login = await browser.post("/login", data={"token": ADMIN_HEADERS["Authorization"][7:], "next": "/"})
             assert login.status_code == 303 and login.headers["location"] == "/"
             page = await browser.get("/objectives/miglio-blu")
             assert page.status_code == 200 and "LIG-2027.1:a" in page.text and 'class="gap"' not in page.text
-            probes = {404: ["/plans/%3F", "/plans/%23", "/plans/%2E%2E", "/plans/x%3Fadmin=1", "/objectives/%3F",
-                            "/objectives/%23", "/objectives/%2E%2E", "/objectives/miglio-blu%3Fx=1", "/objectives/é",
-                            "/objectives/" + "x" * 3000, "/plans/a%2Fb", "/nowhere"],
-                      400: ["/plans/x?year=abc", "/dead-letters?retried=x"]}
+            probes = {
+                404: [
+                    "/plans/%3F",
+                    "/plans/%23",
+                    "/plans/%2E%2E",
+                    "/plans/x%3Fadmin=1",
+                    "/objectives/%3F",
+                    "/objectives/%23",
+                    "/objectives/%2E%2E",
+                    "/objectives/miglio-blu%3Fx=1",
+                    "/objectives/é",
+                    "/objectives/" + "x" * 3000,
+                    "/plans/a%2Fb",
+                    "/nowhere",
+                ],
+                400: ["/plans/x?year=abc", "/dead-letters?retried=x"],
+            }
             async with unchanged(database):
                 for status, paths in probes.items():
                     for probe in paths:

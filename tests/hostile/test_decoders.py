@@ -5,7 +5,6 @@ PostgreSQL refuses (NUL) or cannot encode (a lone surrogate)."""
 
 import json
 import os
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,12 +12,12 @@ from aiokafka import ConsumerRecord
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from regia_shared.messaging.consumer import Ignored, Poison, Received, decode
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveStatusChanged
 from regia_shared.contracts.events.partners import ContactAdded
 from regia_shared.contracts.events.registry import EVENT_TYPES
 from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.messaging.consumer import Ignored, Poison, Received, decode
 
 from ..support.figures import record as report
 from ..support.funding import line_event
@@ -32,9 +31,19 @@ tried = {"inputs": 0}
 
 
 def record_of(value: bytes | None) -> ConsumerRecord:
-    return ConsumerRecord(topic="regia.test.v1", partition=0, offset=0, timestamp=0, timestamp_type=0,
-                          key=b"k", value=value, checksum=None, serialized_key_size=1,
-                          serialized_value_size=len(value or b""), headers=[])
+    return ConsumerRecord(
+        topic="regia.test.v1",
+        partition=0,
+        offset=0,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"k",
+        value=value,
+        checksum=None,
+        serialized_key_size=1,
+        serialized_value_size=len(value or b""),
+        headers=[],
+    )
 
 
 def judged(value: bytes | None) -> Received | Poison | Ignored:
@@ -80,17 +89,20 @@ def test_arbitrary_json_never_raises(value: Any) -> None:
 def envelopes() -> st.SearchStrategy[dict]:
     """Envelopes that are right or nearly right, with a payload of a known type or junk."""
     text = st.text(max_size=30) | st.sampled_from(["\x00", "a\x00b", "\ud800", "x" * 300, ""])
-    return st.fixed_dictionaries({
-        "event_id": st.uuids().map(str) | text,
-        "type": st.sampled_from(sorted(EVENT_TYPES)) | text,
-        "version": st.integers(min_value=-2, max_value=3) | st.just(10**30) | st.floats(),
-        "key": st.just("miglio-blu") | text,
-        "occurred_at": st.just(datetime.now(UTC).isoformat()) | text,
-        "producer": st.just("funding") | text,
-        "correlation_id": st.just("c-1") | text,
-        "payload": st.dictionaries(st.sampled_from(_payload_fields()) | st.text(max_size=8),
-                                   json_values | text, max_size=12),
-    })
+    return st.fixed_dictionaries(
+        {
+            "event_id": st.uuids().map(str) | text,
+            "type": st.sampled_from(sorted(EVENT_TYPES)) | text,
+            "version": st.integers(min_value=-2, max_value=3) | st.just(10**30) | st.floats(),
+            "key": st.just("miglio-blu") | text,
+            "occurred_at": st.just(datetime.now(UTC).isoformat()) | text,
+            "producer": st.just("funding") | text,
+            "correlation_id": st.just("c-1") | text,
+            "payload": st.dictionaries(
+                st.sampled_from(_payload_fields()) | st.text(max_size=8), json_values | text, max_size=12
+            ),
+        }
+    )
 
 
 def _payload_fields() -> list[str]:
@@ -105,12 +117,20 @@ def test_envelopes_with_arbitrary_payloads_never_raise(value: dict) -> None:
 
 def valid_envelopes() -> list[Envelope]:
     """Real events of several types, as their producers build them."""
-    contact = ContactAdded(partner_id="lig", contact_id="rossi", name="Maria Rossi",
-                           email="maria.rossi@regione.liguria.it", language="it")
+    contact = ContactAdded(
+        partner_id="lig", contact_id="rossi", name="Maria Rossi", email="maria.rossi@regione.liguria.it", language="it"
+    )
     status = ObjectiveStatusChanged(
-        objective_id="miglio-blu", title="Miglio Blu", fiscal_year=2027, previous_status=None,
-        status=CoverageStatus.AT_RISK, coverage_bp=4550, need_cents=5_000_000_00,
-        committed_cents=2_275_000_00, at_risk_threshold_pct=80)
+        objective_id="miglio-blu",
+        title="Miglio Blu",
+        fiscal_year=2027,
+        previous_status=None,
+        status=CoverageStatus.AT_RISK,
+        coverage_bp=4550,
+        need_cents=5_000_000_00,
+        committed_cents=2_275_000_00,
+        at_risk_threshold_pct=80,
+    )
     return [
         line_event("commit", "LIG-1", "miglio-blu", 100, 1),
         institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE),
@@ -134,8 +154,9 @@ def test_valid_events_with_hostile_text_in_one_field(valid: dict, data: st.DataO
     target = raw if where == "envelope" else raw["payload"]
     texts = sorted(k for k, v in target.items() if isinstance(v, str))
     field = data.draw(st.sampled_from(texts))
-    target[field] = data.draw(st.sampled_from(["a\x00b", "\x00", "\ud800x", "x\udfff", "ok", "\u202e"])
-                              | st.text(max_size=20))
+    target[field] = data.draw(
+        st.sampled_from(["a\x00b", "\x00", "\ud800x", "x\udfff", "ok", "\u202e"]) | st.text(max_size=20)
+    )
     outcome = judged(json.dumps(raw).encode())
     if "\x00" in target[field]:
         assert isinstance(outcome, Poison | Ignored), outcome

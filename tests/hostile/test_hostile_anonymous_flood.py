@@ -25,7 +25,8 @@ BURST, FLOOD = 3, 60
 
 
 async def test_an_anonymous_flood_is_throttled_and_audited_in_bounded_rows(  # type: ignore[no-untyped-def]
-        service_env, database: Database, monkeypatch) -> None:
+    service_env, database: Database, monkeypatch
+) -> None:
     monkeypatch.setenv("REGIA_ANONYMOUS_BURST", str(BURST))
     monkeypatch.setenv("REGIA_ANONYMOUS_RATE_PER_S", "0.01")  # one more every 100 s
     monkeypatch.setenv("REGIA_AUDIT_ANONYMOUS_WINDOW_S", "3600")
@@ -33,10 +34,13 @@ async def test_an_anonymous_flood_is_throttled_and_audited_in_bounded_rows(  # t
     async with in_process("partners", partners_app) as partners, partners.client() as client:
         answers = [await client.post("/v1/partners", json=body) for _ in range(BURST)]
         assert [r.status_code for r in answers] == [401] * BURST
-        flood = await asyncio.gather(*[
-            client.post("/v1/partners", json=body, headers=headers)
-            for headers in [{}, {"Authorization": "Bearer guessed"},
-                            {"Authorization": "Bearer rgk_abc.forged"}] * (FLOOD // 3)])
+        flood = await asyncio.gather(
+            *[
+                client.post("/v1/partners", json=body, headers=headers)
+                for headers in [{}, {"Authorization": "Bearer guessed"}, {"Authorization": "Bearer rgk_abc.forged"}]
+                * (FLOOD // 3)
+            ]
+        )
         assert {r.status_code for r in flood} == {429}, {r.status_code for r in flood}
         for r in flood:
             assert r.json()["error"] == "rate_limited", r.json()
@@ -54,6 +58,7 @@ async def test_an_anonymous_flood_is_throttled_and_audited_in_bounded_rows(  # t
             r = await client.get("/v1/audit", params={"actor": "anonymous"}, headers=ADMIN_HEADERS)
             rows = r.json()
             return rows if sum(row["repeats"] for row in rows) >= BURST + FLOOD else None
+
         rows = await eventually(trail, what="the anonymous requests audited")
     single = [r for r in rows if r["repeats"] == 1 and r["status"] == 401]
     tallied = [r for r in rows if r["status"] == 429]
@@ -67,5 +72,4 @@ async def test_an_anonymous_flood_is_throttled_and_audited_in_bounded_rows(  # t
         assert row["last_at"] >= row["at"], row
     in_table = await database.fetchval("partners", "SELECT count(*) FROM audit_log WHERE actor = 'anonymous'")
     assert in_table == len(rows) <= BURST + 2
-    record("hostile http: anonymous flood throttled, audit bounded", inputs=3, requests=BURST + FLOOD + 3,
-           euros_lost=0)
+    record("hostile http: anonymous flood throttled, audit bounded", inputs=3, requests=BURST + FLOOD + 3, euros_lost=0)

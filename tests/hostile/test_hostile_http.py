@@ -27,8 +27,15 @@ from .conftest import unchanged
 pytestmark = pytest.mark.usefixtures("service_env")
 
 ERROR_KEYS = {"error", "message", "field", "details"}
-INJECTIONS = ("x'; DROP TABLE ledger_entries; --", "1 OR 1=1", "' OR '1'='1", "\"; DELETE FROM outbox; --",
-              "%' OR 1=1 --", "$1", "a\\'; SELECT pg_sleep(5); --")
+INJECTIONS = (
+    "x'; DROP TABLE ledger_entries; --",
+    "1 OR 1=1",
+    "' OR '1'='1",
+    '"; DELETE FROM outbox; --',
+    "%' OR 1=1 --",
+    "$1",
+    "a\\'; SELECT pg_sleep(5); --",
+)
 
 
 def refused(r: httpx.Response, *statuses: int) -> dict:
@@ -41,8 +48,9 @@ def refused(r: httpx.Response, *statuses: int) -> dict:
     return body
 
 
-def raw_post(headers: dict[str, str], content: bytes | str, content_type: str | None = "application/json",
-             **kw: object) -> dict:
+def raw_post(
+    headers: dict[str, str], content: bytes | str, content_type: str | None = "application/json", **kw: object
+) -> dict:
     h = dict(headers)
     if content_type is not None:
         h["Content-Type"] = content_type
@@ -51,6 +59,7 @@ def raw_post(headers: dict[str, str], content: bytes | str, content_type: str | 
 
 # --- size and shape of the body ------------------------------------------------------------
 
+
 async def test_an_oversized_body_is_refused_with_413_declared_or_chunked(funding, institution, database) -> None:  # type: ignore[no-untyped-def]
     headers = {**institution, "Idempotency-Key": "big-1"}
     padding = "x" * (MAX_BODY_BYTES + 10)
@@ -58,7 +67,7 @@ async def test_an_oversized_body_is_refused_with_413_declared_or_chunked(funding
 
     async def chunked():  # type: ignore[no-untyped-def]  # no Content-Length: streamed in chunks
         for i in range(0, len(big), 64 * 1024):
-            yield big[i:i + 64 * 1024]
+            yield big[i : i + 64 * 1024]
 
     async with funding.client() as client, unchanged(database):
         declared = await client.post("/v1/funding-events", **raw_post(headers, big))
@@ -73,12 +82,20 @@ async def test_an_oversized_body_is_refused_with_413_declared_or_chunked(funding
     record("hostile http: oversized bodies", inputs=3, requests=3, euros_lost=0)
 
 
-DEEP = ["[" * 100_000 + "]" * 100_000,
-        '{"a":' * 50_000 + "1" + "}" * 50_000,
-        '{"type": "commitment", "reason": ' + "[" * 500 + "]" * 500 + "}",
-        '{"type": "commitment", "line_id": "L1", "extra": ' + '{"a":' * 40 + "1" + "}" * 40 + "}"]
-CONTENT_TYPES = ["text/plain", "application/x-www-form-urlencoded", "application/xml",
-                 "multipart/form-data; boundary=x", "application/octet-stream", None]
+DEEP = [
+    "[" * 100_000 + "]" * 100_000,
+    '{"a":' * 50_000 + "1" + "}" * 50_000,
+    '{"type": "commitment", "reason": ' + "[" * 500 + "]" * 500 + "}",
+    '{"type": "commitment", "line_id": "L1", "extra": ' + '{"a":' * 40 + "1" + "}" * 40 + "}",
+]
+CONTENT_TYPES = [
+    "text/plain",
+    "application/x-www-form-urlencoded",
+    "application/xml",
+    "multipart/form-data; boundary=x",
+    "application/octet-stream",
+    None,
+]
 
 
 async def test_deeply_nested_json_and_wrong_content_types_are_refused_not_a_500(funding, institution, database) -> None:  # type: ignore[no-untyped-def]
@@ -92,20 +109,44 @@ async def test_deeply_nested_json_and_wrong_content_types_are_refused_not_a_500(
             error = refused(await client.post("/v1/funding-events", **raw_post(headers, body, content_type)), 415)
             assert error["error"] == "unsupported_media_type", error
             assert "application/json" in error["message"], error
-    record("hostile http: deep JSON and wrong content types", inputs=len(DEEP) + len(CONTENT_TYPES),
-           requests=2 * len(DEEP) + len(CONTENT_TYPES), euros_lost=0)
+    record(
+        "hostile http: deep JSON and wrong content types",
+        inputs=len(DEEP) + len(CONTENT_TYPES),
+        requests=2 * len(DEEP) + len(CONTENT_TYPES),
+        euros_lost=0,
+    )
 
 
 # --- numbers -------------------------------------------------------------------------------
 
-BAD_AMOUNTS = ["10" + "0" * 29, "1e308", "1e999", "NaN", "Infinity", "-Infinity", '"100.5"', "100.5",
-               "-1", "100.0", '"100"', "true", "null", "[100]", "9" * 5000]
+BAD_AMOUNTS = [
+    "10" + "0" * 29,
+    "1e308",
+    "1e999",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    '"100.5"',
+    "100.5",
+    "-1",
+    "100.0",
+    '"100"',
+    "true",
+    "null",
+    "[100]",
+    "9" * 5000,
+]
 
 
 HUGE_INTEGERS = [
-    ("fiscal_year", "10" + "0" * 29), ("fiscal_year", "-1"), ("fiscal_year", "1e308"),
-    ("fiscal_year", "99999999999"), ("fiscal_year", "2147483648"), ("expected_version", "10" + "0" * 29),
-    ("expected_version", "9223372036854775808"), ("expected_version", "2147483648"),
+    ("fiscal_year", "10" + "0" * 29),
+    ("fiscal_year", "-1"),
+    ("fiscal_year", "1e308"),
+    ("fiscal_year", "99999999999"),
+    ("fiscal_year", "2147483648"),
+    ("expected_version", "10" + "0" * 29),
+    ("expected_version", "9223372036854775808"),
+    ("expected_version", "2147483648"),
 ]
 
 
@@ -118,15 +159,22 @@ async def test_bad_amounts_and_huge_integers_are_refused_and_change_nothing(fund
         for field, value in HUGE_INTEGERS:
             body = json.dumps({**commitment(), field: 424242}).replace("424242", value)
             refused(await client.post("/v1/funding-events", **raw_post(headers, body)), 404, 409, 422)
-    record("hostile http: bad amounts and huge integers", inputs=len(BAD_AMOUNTS) + len(HUGE_INTEGERS),
-           requests=len(BAD_AMOUNTS) + len(HUGE_INTEGERS), euros_lost=0)
+    record(
+        "hostile http: bad amounts and huge integers",
+        inputs=len(BAD_AMOUNTS) + len(HUGE_INTEGERS),
+        requests=len(BAD_AMOUNTS) + len(HUGE_INTEGERS),
+        euros_lost=0,
+    )
 
 
 async def test_huge_numbers_in_paths_and_queries_are_refused(funding, institution, objectives, database) -> None:  # type: ignore[no-untyped-def]
     async with funding.client(headers=institution) as client, unchanged(database):
-        for path in ("/v1/totals?fiscal_year=" + "9" * 40, "/v1/totals?fiscal_year=1e308",
-                     "/v1/institutions/regione-liguria/entries?after=" + "9" * 40,
-                     "/v1/institutions/regione-liguria/entries?limit=-1"):
+        for path in (
+            "/v1/totals?fiscal_year=" + "9" * 40,
+            "/v1/totals?fiscal_year=1e308",
+            "/v1/institutions/regione-liguria/entries?after=" + "9" * 40,
+            "/v1/institutions/regione-liguria/entries?limit=-1",
+        ):
             refused(await client.get(path), 422)
     async with objectives.client(headers=ADMIN_HEADERS) as client, unchanged(database):
         r = await client.put("/v1/objectives/miglio-blu/needs/" + "9" * 40, json={"need_cents": 1})
@@ -144,7 +192,7 @@ async def test_what_schemathesis_found_stays_fixed(funding, institution, partner
         refused(await client.post("/v1/plans/p/reviews/594671368377"), 422)
         refused(await client.get("/v1/plans/p/reviews/compare", params={"from": 10**12, "to": 2027}), 422)
     async with funding.client(headers=ADMIN_HEADERS) as client:
-        for odd in ("\u00c0\U000fabb3", "a\"; filename=evil.sh", "caf\u00e9"):
+        for odd in ("\u00c0\U000fabb3", 'a"; filename=evil.sh', "caf\u00e9"):
             r = await client.get("/v1/ledger/export", params={"institution_id": odd})
             assert r.status_code == 200, (odd, r.status_code, r.text[:200])
             assert r.headers["content-disposition"].count('"') == 2, r.headers["content-disposition"]
@@ -156,11 +204,20 @@ async def test_what_schemathesis_found_stays_fixed(funding, institution, partner
 # --- unicode -------------------------------------------------------------------------------
 
 UNSTORABLE = ["Delibera\u0000 1", "\ud800 alone", "trail \udfff", "x" * 10_000]
-ODD_BUT_VALID = ["Delibera \u202e1202/GRD\u202c", "Fondi 🌊🚢 per il Miglio Blu", "\u200b\ufeff zero width",
-                 "مدينة لا سبيتسيا", "e\u0301\u0301\u0301 combining", "x" * 2000, "\U0010fffd plane 16"]
+ODD_BUT_VALID = [
+    "Delibera \u202e1202/GRD\u202c",
+    "Fondi 🌊🚢 per il Miglio Blu",
+    "\u200b\ufeff zero width",
+    "مدينة لا سبيتسيا",
+    "e\u0301\u0301\u0301 combining",
+    "x" * 2000,
+    "\U0010fffd plane 16",
+]
 
 
-async def test_text_postgresql_cannot_hold_is_refused_odd_text_is_stored_verbatim(funding, institution, database) -> None:  # type: ignore[no-untyped-def]
+async def test_text_postgresql_cannot_hold_is_refused_odd_text_is_stored_verbatim(
+    funding, institution, database
+) -> None:  # type: ignore[no-untyped-def]
     async with funding.client(headers=institution) as client:
         async with unchanged(database):
             for reason in UNSTORABLE:
@@ -168,16 +225,25 @@ async def test_text_postgresql_cannot_hold_is_refused_odd_text_is_stored_verbati
                 r = await client.post("/v1/funding-events", **raw_post({"Idempotency-Key": "nul-1"}, body))
                 assert refused(r, 422)["field"] == "reason"
         for i, reason in enumerate(ODD_BUT_VALID):
-            r = await client.post("/v1/funding-events", json=commitment(line_id=f"L-{i}", reason=reason),
-                                  headers={"Idempotency-Key": f"odd-{i}"})
+            r = await client.post(
+                "/v1/funding-events",
+                json=commitment(line_id=f"L-{i}", reason=reason),
+                headers={"Idempotency-Key": f"odd-{i}"},
+            )
             assert r.status_code == 202, r.text
             line = (await client.get(f"/v1/funding-lines/L-{i}")).json()
             assert line["history"][0]["reason"] == reason
-    record("hostile http: unicode edge cases", inputs=len(UNSTORABLE) + len(ODD_BUT_VALID),
-           requests=len(UNSTORABLE) + 2 * len(ODD_BUT_VALID), euros_lost=0)
+    record(
+        "hostile http: unicode edge cases",
+        inputs=len(UNSTORABLE) + len(ODD_BUT_VALID),
+        requests=len(UNSTORABLE) + 2 * len(ODD_BUT_VALID),
+        euros_lost=0,
+    )
 
 
-async def test_nul_in_paths_queries_and_ids_is_refused_before_sql(funding, institution, partners, objectives, notifier, database) -> None:  # type: ignore[no-untyped-def]
+async def test_nul_in_paths_queries_and_ids_is_refused_before_sql(
+    funding, institution, partners, objectives, notifier, database
+) -> None:  # type: ignore[no-untyped-def]
     probes = [
         (funding, institution, "GET", "/v1/funding-lines/a%00b", None),
         (funding, institution, "GET", "/v1/totals?level=%00", None),
@@ -186,8 +252,13 @@ async def test_nul_in_paths_queries_and_ids_is_refused_before_sql(funding, insti
         (funding, institution, "POST", "/v1/funding-events", commitment(line_id="L\u0000")),
         (partners, ADMIN_HEADERS, "GET", "/v1/partners/a%00", None),
         (partners, ADMIN_HEADERS, "GET", "/v1/partners?q=%00", None),
-        (partners, ADMIN_HEADERS, "POST", "/v1/partners", {"partner_id": "p1", "name": "A\u0000B",
-                                                           "kind": "INSTITUTION", "level": "COMUNE"}),
+        (
+            partners,
+            ADMIN_HEADERS,
+            "POST",
+            "/v1/partners",
+            {"partner_id": "p1", "name": "A\u0000B", "kind": "INSTITUTION", "level": "COMUNE"},
+        ),
         (objectives, ADMIN_HEADERS, "GET", "/v1/objectives/a%00", None),
         (objectives, ADMIN_HEADERS, "POST", "/v1/objectives", {"objective_id": "o1", "title": "T\u0000"}),
         (partners, ADMIN_HEADERS, "POST", "/v1/partners/a%00/contacts", {"name": "A", "email": "a@b.it"}),
@@ -199,25 +270,42 @@ async def test_nul_in_paths_queries_and_ids_is_refused_before_sql(funding, insti
         async with service.client(headers={**headers, "Idempotency-Key": "nul-2"}) as client, unchanged(database):
             r = await client.request(method, path, json=body)
         refused(r, 422)
-    record("hostile http: NUL in paths, queries and bodies", inputs=len(probes), requests=len(probes),
-           euros_lost=0)
+    record("hostile http: NUL in paths, queries and bodies", inputs=len(probes), requests=len(probes), euros_lost=0)
 
 
 # --- SQL injection -------------------------------------------------------------------------
 
-async def test_sql_injection_is_stored_verbatim_or_refused_never_executed(funding, institution, partners, database) -> None:  # type: ignore[no-untyped-def]
+
+async def test_sql_injection_is_stored_verbatim_or_refused_never_executed(
+    funding, institution, partners, database
+) -> None:  # type: ignore[no-untyped-def]
     async with funding.client(headers=institution) as client:
         for i, attack in enumerate(INJECTIONS):
             async with unchanged(database):
-                refused(await client.post("/v1/funding-events", json=commitment(line_id=attack),
-                                          headers={"Idempotency-Key": f"sqli-id-{i}"}), 422)
-                refused(await client.post("/v1/funding-events", json=commitment(instrument_id=attack),
-                                          headers={"Idempotency-Key": f"sqli-in-{i}"}), 422)
+                refused(
+                    await client.post(
+                        "/v1/funding-events",
+                        json=commitment(line_id=attack),
+                        headers={"Idempotency-Key": f"sqli-id-{i}"},
+                    ),
+                    422,
+                )
+                refused(
+                    await client.post(
+                        "/v1/funding-events",
+                        json=commitment(instrument_id=attack),
+                        headers={"Idempotency-Key": f"sqli-in-{i}"},
+                    ),
+                    422,
+                )
             assert (await client.get(f"/v1/funding-lines/{attack}")).status_code == 404
             totals = (await client.get("/v1/totals", params={"level": attack, "objective_id": attack})).json()
             assert all(t["lines"] == 0 for t in totals), totals
-            r = await client.post("/v1/funding-events", json=commitment(line_id=f"LIG-{i}", reason=attack),
-                                  headers={"Idempotency-Key": attack.replace(" ", "_")})
+            r = await client.post(
+                "/v1/funding-events",
+                json=commitment(line_id=f"LIG-{i}", reason=attack),
+                headers={"Idempotency-Key": attack.replace(" ", "_")},
+            )
             assert r.status_code == 202, r.text
             assert (await client.get(f"/v1/funding-lines/LIG-{i}")).json()["history"][0]["reason"] == attack
     lines, entries, events = await counts(database)
@@ -225,36 +313,50 @@ async def test_sql_injection_is_stored_verbatim_or_refused_never_executed(fundin
 
     async with partners.client(headers=ADMIN_HEADERS) as client:
         for i, attack in enumerate(INJECTIONS):
-            r = await client.post("/v1/partners", json={"partner_id": f"p{i}", "name": attack,
-                                                        "kind": "ASSOCIATION"})
+            r = await client.post("/v1/partners", json={"partner_id": f"p{i}", "name": attack, "kind": "ASSOCIATION"})
             assert r.status_code == 201, r.text
             assert (await client.get(f"/v1/partners/p{i}")).json()["name"] == attack
             found = (await client.get("/v1/partners", params={"q": attack})).json()
             assert [p["partner_id"] for p in found] == [f"p{i}"], (attack, found)
         assert len((await client.get("/v1/partners")).json()) == len(INJECTIONS)
-    record("hostile http: SQL injection", inputs=len(INJECTIONS) * 6, requests=len(INJECTIONS) * 9,
-           euros_lost=0)
+    record("hostile http: SQL injection", inputs=len(INJECTIONS) * 6, requests=len(INJECTIONS) * 9, euros_lost=0)
 
 
 # --- header injection ----------------------------------------------------------------------
 
-FORGED = ["Maria\r\nBcc: thief@evil.example", "Maria\nBcc: thief@evil.example", "Maria\rX-Forged: 1",
-          "Maria\u2028Bcc: thief@evil.example", "Maria\u0085Bcc: thief@evil.example"]
+FORGED = [
+    "Maria\r\nBcc: thief@evil.example",
+    "Maria\nBcc: thief@evil.example",
+    "Maria\rX-Forged: 1",
+    "Maria\u2028Bcc: thief@evil.example",
+    "Maria\u0085Bcc: thief@evil.example",
+]
 
 
 async def test_crlf_in_names_emails_and_titles_is_refused_by_the_apis(partners, objectives, database) -> None:  # type: ignore[no-untyped-def]
     async with partners.client(headers=ADMIN_HEADERS) as client:
-        r = await client.post("/v1/partners", json={"partner_id": "regione-liguria", "name": "Regione Liguria",
-                                                     "kind": "INSTITUTION", "level": "REGIONE"})
+        r = await client.post(
+            "/v1/partners",
+            json={
+                "partner_id": "regione-liguria",
+                "name": "Regione Liguria",
+                "kind": "INSTITUTION",
+                "level": "REGIONE",
+            },
+        )
         assert r.status_code == 201, r.text
         for bad in FORGED[:3]:
             async with unchanged(database):
-                for body in ({"name": bad, "email": "maria@example.org"},
-                             {"name": "Maria", "email": f"maria@example.org\r\nBcc: thief@evil.example"},
-                             {"name": "Maria", "email": "maria@example.org\nBcc: thief@evil.example"}):
+                for body in (
+                    {"name": bad, "email": "maria@example.org"},
+                    {"name": "Maria", "email": "maria@example.org\r\nBcc: thief@evil.example"},
+                    {"name": "Maria", "email": "maria@example.org\nBcc: thief@evil.example"},
+                ):
                     refused(await client.post("/v1/partners/regione-liguria/contacts", json=body), 422)
-                refused(await client.post("/v1/partners", json={"partner_id": "p-x", "name": bad,
-                                                                 "kind": "ASSOCIATION"}), 422)
+                refused(
+                    await client.post("/v1/partners", json={"partner_id": "p-x", "name": bad, "kind": "ASSOCIATION"}),
+                    422,
+                )
     async with objectives.client(headers=ADMIN_HEADERS) as client:
         for bad in FORGED[:3]:
             async with unchanged(database):
@@ -264,28 +366,51 @@ async def test_crlf_in_names_emails_and_titles_is_refused_by_the_apis(partners, 
 async def test_crlf_reaching_the_notifier_never_forges_an_email_header(broker, notifier, smtp) -> None:  # type: ignore[no-untyped-def]
     """Events are a way in too: a contact name or objective title with line breaks, however
     it got onto the topic, is sent as text in its header, never as a header of its own."""
+
     def env(payload, key):  # type: ignore[no-untyped-def]
         return Envelope.wrap(payload, key=key, producer="partners")
-    directory = [env(PartnerRegistered(partner_id="lig", name="Regione Liguria", kind=PartnerKind.INSTITUTION,
-                                       level=GovernmentLevel.REGIONE), "lig")]
+
+    directory = [
+        env(
+            PartnerRegistered(
+                partner_id="lig", name="Regione Liguria", kind=PartnerKind.INSTITUTION, level=GovernmentLevel.REGIONE
+            ),
+            "lig",
+        )
+    ]
     for i, name in enumerate(FORGED):
-        directory.append(env(ContactAdded(partner_id="lig", contact_id=f"c{i}", name=name,
-                                          email=f"maria{i}@regione.liguria.it"), "lig"))
+        directory.append(
+            env(
+                ContactAdded(partner_id="lig", contact_id=f"c{i}", name=name, email=f"maria{i}@regione.liguria.it"),
+                "lig",
+            )
+        )
     directory.append(env(ObjectiveLeadAssigned(objective_id="miglio-blu", partner_id="lig"), "miglio-blu"))
     await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, directory)
     async with notifier.client(headers=ADMIN_HEADERS) as admin:
+
         async def projected() -> bool:
             r = await admin.get("/v1/objectives/miglio-blu/recipients")
             return r.status_code == 200 and len(r.json()["contacts"]) == len(FORGED)
+
         await eventually(projected, what="the contacts projected")
         change = ObjectiveStatusChanged(
-            objective_id="miglio-blu", title="Miglio Blu\r\nBcc: thief@evil.example\r\n\r\nforged body",
-            fiscal_year=2027, previous_status=CoverageStatus.PARTIALLY_FUNDED, status=CoverageStatus.AT_RISK,
-            coverage_bp=4550, need_cents=5_000_000_00, committed_cents=2_275_000_00, at_risk_threshold_pct=80)
-        await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES,
-                            [Envelope.wrap(change, key="miglio-blu", producer="objectives")])
-        mails = await eventually(lambda: _settled(smtp, len(FORGED)), timeout=30,
-                                 what=f"{len(FORGED)} e-mails")
+            objective_id="miglio-blu",
+            title="Miglio Blu\r\nBcc: thief@evil.example\r\n\r\nforged body",
+            fiscal_year=2027,
+            previous_status=CoverageStatus.PARTIALLY_FUNDED,
+            status=CoverageStatus.AT_RISK,
+            coverage_bp=4550,
+            need_cents=5_000_000_00,
+            committed_cents=2_275_000_00,
+            at_risk_threshold_pct=80,
+        )
+        await kafka.publish(
+            broker.bootstrap_servers,
+            topics.OBJECTIVES,
+            [Envelope.wrap(change, key="miglio-blu", producer="objectives")],
+        )
+        mails = await eventually(lambda: _settled(smtp, len(FORGED)), timeout=30, what=f"{len(FORGED)} e-mails")
     for (_, rcpt_tos), mail in zip(smtp.envelopes, mails, strict=True):
         assert len(rcpt_tos) == 1 and "evil" not in rcpt_tos[0], rcpt_tos
         assert mail["Bcc"] is None and mail["X-Forged"] is None, dict(mail.items())

@@ -25,16 +25,18 @@ async def test_a_key_used_for_a_single_event_and_for_a_batch_names_two_requests(
     async with funding.client(headers=liguria) as client:
         single = await client.post("/v1/funding-events", json=commitment("S-1"), headers={"Idempotency-Key": "k"})
         assert single.status_code == 202, single.text
-        batch = await client.post("/v1/funding-events/batch", json={"events": [commitment("B-1")]},
-                                  headers={"Idempotency-Key": "k"})
+        batch = await client.post(
+            "/v1/funding-events/batch", json={"events": [commitment("B-1")]}, headers={"Idempotency-Key": "k"}
+        )
         assert batch.status_code == 202, batch.text
         assert "Idempotent-Replayed" not in batch.headers
         assert [r["line_id"] for r in batch.json()["results"]] == ["B-1"]
         # Each is replayed in its own space, with its own answer.
         again = await client.post("/v1/funding-events", json=commitment("S-1"), headers={"Idempotency-Key": "k"})
         assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == single.json()
-        again = await client.post("/v1/funding-events/batch", json={"events": [commitment("B-1")]},
-                                  headers={"Idempotency-Key": "k"})
+        again = await client.post(
+            "/v1/funding-events/batch", json={"events": [commitment("B-1")]}, headers={"Idempotency-Key": "k"}
+        )
         assert again.headers.get("Idempotent-Replayed") == "true" and again.json() == batch.json()
 
         # The very same command under the same key, once alone and once as a batch: the batch
@@ -42,24 +44,27 @@ async def test_a_key_used_for_a_single_event_and_for_a_batch_names_two_requests(
         # single request's answer replayed in the wrong shape.
         r = await client.post("/v1/funding-events", json=commitment("S-2"), headers={"Idempotency-Key": "same"})
         assert r.status_code == 202, r.text
-        r = await client.post("/v1/funding-events/batch", json={"events": [commitment("S-2")]},
-                              headers={"Idempotency-Key": "same"})
+        r = await client.post(
+            "/v1/funding-events/batch", json={"events": [commitment("S-2")]}, headers={"Idempotency-Key": "same"}
+        )
         assert "Idempotent-Replayed" not in r.headers, r.text
         assert r.status_code in (409, 422) and r.json()["field"] != "Idempotency-Key", r.text
         # Within one space a key still names one request.
-        r = await client.post("/v1/funding-events/batch", json={"events": [commitment("B-9")]},
-                              headers={"Idempotency-Key": "k"})
+        r = await client.post(
+            "/v1/funding-events/batch", json={"events": [commitment("B-9")]}, headers={"Idempotency-Key": "k"}
+        )
         assert r.status_code == 422 and r.json()["field"] == "Idempotency-Key", r.text
     assert await counts(database) == (3, 3, 3)
-    spaces = await database.fetch("funding", "SELECT idempotency_key, space FROM idempotency_keys"
-                                             " ORDER BY idempotency_key, space")
+    spaces = await database.fetch(
+        "funding", "SELECT idempotency_key, space FROM idempotency_keys ORDER BY idempotency_key, space"
+    )
     assert [tuple(r) for r in spaces] == [("k", "batch"), ("k", "single"), ("same", "single")]
-    record("hostile http: one Idempotency-Key for a single request and a batch", inputs=7, requests=7,
-           euros_lost=0)
+    record("hostile http: one Idempotency-Key for a single request and a batch", inputs=7, requests=7, euros_lost=0)
 
 
 async def test_keys_recorded_before_the_upgrade_stay_valid_in_the_space_their_answer_shows(
-        database: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    database: Database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     folder = resources.files("regia_funding").joinpath("migrations")
     files = sorted((f.name, f.read_text()) for f in folder.iterdir() if f.name.endswith(".sql"))
     before = [f for f in files if f[0] < "0003"]
@@ -73,16 +78,20 @@ async def test_keys_recorded_before_the_upgrade_stay_valid_in_the_space_their_an
             await conn.execute(
                 "INSERT INTO idempotency_keys (institution_id, idempotency_key, request_sha256, status_code,"
                 " response) VALUES ('lig', 'one', 'a', 202, $1::jsonb), ('lig', 'many', 'b', 202, $2::jsonb)",
-                json.dumps({"event_id": "e1", "line_id": "L1"}), json.dumps({"results": [{"line_id": "L2"}]}))
+                json.dumps({"event_id": "e1", "line_id": "L1"}),
+                json.dumps({"results": [{"line_id": "L2"}]}),
+            )
         monkeypatch.setattr(db, "_migration_files", real)
         assert [m for m in await migrate(pool, "funding_old", "regia_funding") if m >= "regia_funding/0003"]
         async with pool.acquire() as conn:
-            rows = await conn.fetch("SELECT idempotency_key, space, request_sha256 FROM idempotency_keys"
-                                    " ORDER BY idempotency_key")
+            rows = await conn.fetch(
+                "SELECT idempotency_key, space, request_sha256 FROM idempotency_keys ORDER BY idempotency_key"
+            )
             assert [tuple(r) for r in rows] == [("many", "batch", "b"), ("one", "single", "a")]
             # The same key string may now hold one record per space.
             await conn.execute(
                 "INSERT INTO idempotency_keys (institution_id, space, idempotency_key, request_sha256, status_code,"
-                " response) VALUES ('lig', 'batch', 'one', 'c', 202, '{}'::jsonb)")
+                " response) VALUES ('lig', 'batch', 'one', 'c', 202, '{}'::jsonb)"
+            )
     finally:
         await pool.close()

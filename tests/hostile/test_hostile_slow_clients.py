@@ -24,6 +24,7 @@ async def slow_partners(service_env, monkeypatch):  # type: ignore[no-untyped-de
     from regia_partners.app import create_app
 
     from ..support.services import in_process
+
     async with in_process("partners", create_app) as service:
         yield service
 
@@ -61,7 +62,8 @@ async def _trickle(service: RunningService, head: bytes, every_s: float) -> tupl
 
 async def test_a_client_trickling_its_headers_or_sending_nothing_is_cut_off(slow_partners) -> None:  # type: ignore[no-untyped-def]
     head = b"GET /health/live HTTP/1.1\r\nHost: x\r\n" + b"".join(
-        f"X-Pad-{i}: {'a' * 20}\r\n".encode() for i in range(40))  # never the blank line ending it
+        f"X-Pad-{i}: {'a' * 20}\r\n".encode() for i in range(40)
+    )  # never the blank line ending it
     cut, seconds = await _trickle(slow_partners, head, every_s=0.2)
     assert cut, f"a client trickling its headers was still connected after {seconds:.0f} s"
     cut, seconds = await _trickle(slow_partners, b"", every_s=0.2)  # connects, then silence
@@ -76,8 +78,11 @@ async def test_a_client_trickling_its_headers_or_sending_nothing_is_cut_off(slow
             await writer.drain()
             answer = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
             assert answer.startswith(b"HTTP/1.1 200"), answer
-            length = int(next(line.split(b":")[1] for line in answer.split(b"\r\n")
-                              if line.lower().startswith(b"content-length")))
+            length = int(
+                next(
+                    line.split(b":")[1] for line in answer.split(b"\r\n") if line.lower().startswith(b"content-length")
+                )
+            )
             await reader.readexactly(length)
             await asyncio.sleep(TIMEOUT_S * 1.5)  # idle past the header deadline, within keep-alive (5 s)
     finally:
@@ -98,11 +103,16 @@ async def test_the_console_cuts_off_a_slow_client_too(tmp_path) -> None:  # type
     from ..support.wait import eventually
 
     port = free_port()
-    env = {**os.environ, "REGIA_CONSOLE_PORT": str(port), "REGIA_HTTP_HEADER_TIMEOUT_S": str(TIMEOUT_S),
-           "REGIA_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}"}  # nothing there: the feed waits
+    env = {
+        **os.environ,
+        "REGIA_CONSOLE_PORT": str(port),
+        "REGIA_HTTP_HEADER_TIMEOUT_S": str(TIMEOUT_S),
+        "REGIA_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+    }  # nothing there: the feed waits
     log = (tmp_path / "console.log").open("wb")
     console = subprocess.Popen([sys.executable, "-m", "regia_console"], env=env, stdout=log, stderr=log)
     try:
+
         async def listening() -> bool:
             try:
                 _, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -112,8 +122,11 @@ async def test_the_console_cuts_off_a_slow_client_too(tmp_path) -> None:  # type
             return True
 
         await eventually(listening, timeout=60, what="the console listening")
-        cut, seconds = await _trickle(RunningService("console", port), b"GET /login HTTP/1.1\r\nHost: x\r\n"
-                                      + b"X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n" * 20, every_s=0.2)
+        cut, seconds = await _trickle(
+            RunningService("console", port),
+            b"GET /login HTTP/1.1\r\nHost: x\r\n" + b"X-Pad: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n" * 20,
+            every_s=0.2,
+        )
         assert cut, f"the console kept a client trickling its headers for {seconds:.0f} s"
     finally:
         console.terminate()

@@ -30,23 +30,39 @@ def twice(body: dict, key: str, first: object) -> str:
 
 
 async def test_a_key_written_twice_is_refused_naming_it_on_every_service(  # type: ignore[no-untyped-def]
-        funding, institution, partners, objectives, notifier, database) -> None:
+    funding, institution, partners, objectives, notifier, database
+) -> None:
     single = twice(commitment(amount=100), "committed_cents", 900_000_000_00)
     in_batch = json.dumps({"events": [commitment("B-1"), commitment("B-2")]}).replace(
         '"committed_cents": 10000000, "reason": "DGR 1/2026"}]',
-        '"committed_cents": 10000000, "committed_cents": 1, "reason": "DGR 1/2026"}]')
+        '"committed_cents": 10000000, "committed_cents": 1, "reason": "DGR 1/2026"}]',
+    )
     assert in_batch.count("committed_cents") == 3
     top_level_batch = '{"events": [], "events": [' + json.dumps(commitment("B-3")) + "]}"
     probes = [
         (funding, {**institution, "Idempotency-Key": "dup-1"}, "/v1/funding-events", single, "committed_cents"),
-        (funding, {**institution, "Idempotency-Key": "dup-2"}, "/v1/funding-events/batch", in_batch,
-         "events.1.committed_cents"),
-        (funding, {**institution, "Idempotency-Key": "dup-3"}, "/v1/funding-events/batch", top_level_batch,
-         "events"),
-        (partners, ADMIN_HEADERS, "/v1/partners",
-         twice({"partner_id": "p-dup", "name": "Cantiere", "kind": "ENTERPRISE"}, "name", "Other"), "name"),
-        (objectives, ADMIN_HEADERS, "/v1/objectives",
-         twice({"objective_id": "o-dup", "title": "Miglio Blu"}, "objective_id", "o-other"), "objective_id"),
+        (
+            funding,
+            {**institution, "Idempotency-Key": "dup-2"},
+            "/v1/funding-events/batch",
+            in_batch,
+            "events.1.committed_cents",
+        ),
+        (funding, {**institution, "Idempotency-Key": "dup-3"}, "/v1/funding-events/batch", top_level_batch, "events"),
+        (
+            partners,
+            ADMIN_HEADERS,
+            "/v1/partners",
+            twice({"partner_id": "p-dup", "name": "Cantiere", "kind": "ENTERPRISE"}, "name", "Other"),
+            "name",
+        ),
+        (
+            objectives,
+            ADMIN_HEADERS,
+            "/v1/objectives",
+            twice({"objective_id": "o-dup", "title": "Miglio Blu"}, "objective_id", "o-other"),
+            "objective_id",
+        ),
         (notifier, ADMIN_HEADERS, "/v1/ops/dead-letters/replay", '{"ids": [1], "ids": [2]}', "ids"),
     ]
     for service, headers, path, body, field in probes:
@@ -61,10 +77,18 @@ async def test_a_key_written_twice_is_refused_naming_it_on_every_service(  # typ
     record("hostile http: duplicate JSON keys", inputs=len(probes), requests=len(probes) + 1, euros_lost=0)
 
 
-LAX_INTEGERS = [("fiscal_year", '"2027"'), ("fiscal_year", "2027.0"), ("fiscal_year", "true"),
-                ("fiscal_year", '"2027.0"'), ("expected_version", '"0"'), ("expected_version", "0.0"),
-                ("expected_version", "false"), ("committed_cents", '"10000"'), ("committed_cents", "10000.0"),
-                ("committed_cents", "true")]
+LAX_INTEGERS = [
+    ("fiscal_year", '"2027"'),
+    ("fiscal_year", "2027.0"),
+    ("fiscal_year", "true"),
+    ("fiscal_year", '"2027.0"'),
+    ("expected_version", '"0"'),
+    ("expected_version", "0.0"),
+    ("expected_version", "false"),
+    ("committed_cents", '"10000"'),
+    ("committed_cents", "10000.0"),
+    ("committed_cents", "true"),
+]
 
 
 async def test_years_versions_and_amounts_are_taken_only_as_json_integers(funding, institution, database) -> None:  # type: ignore[no-untyped-def]
@@ -81,28 +105,41 @@ async def test_years_versions_and_amounts_are_taken_only_as_json_integers(fundin
     async with funding.client(headers=headers) as client:
         r = await client.post("/v1/funding-events", json={**commitment(), "expected_version": 0})
         assert r.status_code == 202, r.text  # JSON integers, of course, are taken
-    record("hostile http: integers only as JSON integers", inputs=len(LAX_INTEGERS),
-           requests=2 * len(LAX_INTEGERS) + 1, euros_lost=0)
+    record(
+        "hostile http: integers only as JSON integers",
+        inputs=len(LAX_INTEGERS),
+        requests=2 * len(LAX_INTEGERS) + 1,
+        euros_lost=0,
+    )
 
 
 async def test_a_key_written_twice_on_the_kafka_way_in_is_rejected_not_last_wins(  # type: ignore[no-untyped-def]
-        funding, institution, broker, database) -> None:
+    funding, institution, broker, database
+) -> None:
     def message(body: str, idempotency: str) -> tuple[bytes, list]:
-        return body.encode(), [("authorization", institution["Authorization"].encode()),
-                               ("idempotency-key", idempotency.encode())]
-    sent = [message(twice(commitment("K-DUP", 100), "committed_cents", 900_000_000_00), "kd-1"),
-            message(json.dumps({**commitment("K-YEAR"), "fiscal_year": "2027"}), "kd-2"),
-            message(json.dumps(commitment("K-OK")), "kd-3")]
+        return body.encode(), [
+            ("authorization", institution["Authorization"].encode()),
+            ("idempotency-key", idempotency.encode()),
+        ]
+
+    sent = [
+        message(twice(commitment("K-DUP", 100), "committed_cents", 900_000_000_00), "kd-1"),
+        message(json.dumps({**commitment("K-YEAR"), "fiscal_year": "2027"}), "kd-2"),
+        message(json.dumps(commitment("K-OK")), "kd-3"),
+    ]
     await kafka.publish_raw(broker.bootstrap_servers, topics.FUNDING_INBOUND, sent, key=b"K")
     rejections = await kafka.read_records(broker.bootstrap_servers, topics.FUNDING_INBOUND_REJECTED, expect=2)
     reasons = [json.loads(r.value) for r in rejections]
     assert [(r["error"], r["field"]) for r in reasons] == [
-        ("validation_failed", "committed_cents"), ("validation_failed", "fiscal_year")], reasons
+        ("validation_failed", "committed_cents"),
+        ("validation_failed", "fiscal_year"),
+    ], reasons
     assert "more than once" in reasons[0]["message"], reasons[0]
 
     async def recorded() -> tuple | None:
         got = await counts(database)
         return got if got == (1, 1, 1) else None
+
     await eventually(recorded, what="only the well-formed message recorded")
     assert await database.fetchval("funding", "SELECT line_id FROM funding_lines") == "K-OK"
     record("hostile kafka: duplicate JSON keys and lax integers", inputs=2, euros_lost=0)

@@ -46,8 +46,14 @@ class Fuzzed:
         return sum(self.statuses.values())
 
 
-def fuzz(service: RunningService, headers: dict[str, str], database: Database, schema_name: str,
-         loop: asyncio.AbstractEventLoop, skip: tuple[str, ...] = ()) -> Fuzzed:
+def fuzz(
+    service: RunningService,
+    headers: dict[str, str],
+    database: Database,
+    schema_name: str,
+    loop: asyncio.AbstractEventLoop,
+    skip: tuple[str, ...] = (),
+) -> Fuzzed:
     """Every operation, positive then negative examples; runs in a worker thread."""
     found = Fuzzed()
     schema = schemathesis.openapi.from_url(f"{service.url}/openapi.json")
@@ -60,8 +66,15 @@ def fuzz(service: RunningService, headers: dict[str, str], database: Database, s
         if operation.label in skip:
             continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
-            @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                      phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+
+            @settings(
+                max_examples=EXAMPLES,
+                deadline=None,
+                derandomize=True,
+                database=None,
+                phases=[Phase.explicit, Phase.generate],
+                suppress_health_check=list(HealthCheck),
+            )
             @given(case=operation.as_strategy(generation_mode=mode))
             def one(case: Any) -> None:
                 write = case.method.upper() in WRITES
@@ -79,6 +92,7 @@ def fuzz(service: RunningService, headers: dict[str, str], database: Database, s
                     changed = {t: (before.get(t), n) for t, n in after.items() if before.get(t) != n}  # type: ignore[union-attr]
                     if changed:
                         found.failures.append(f"{where} -> {response.status_code} wrote {changed}")
+
             try:
                 one()
             except Unsatisfiable:  # nothing to make invalid: an operation without parameters
@@ -86,14 +100,16 @@ def fuzz(service: RunningService, headers: dict[str, str], database: Database, s
     return found
 
 
-async def run(service: RunningService, headers: dict[str, str], database: Database, schema_name: str,
-              check: str, **kw: Any) -> None:
+async def run(
+    service: RunningService, headers: dict[str, str], database: Database, schema_name: str, check: str, **kw: Any
+) -> None:
     loop = asyncio.get_running_loop()
     found = await asyncio.to_thread(fuzz, service, headers, database, schema_name, loop, **kw)
     record(check, inputs=found.requests, requests=found.requests, errors=len(found.failures), euros_lost=0)
     assert found.requests > 0
-    assert not found.failures, "\n".join([f"{len(found.failures)} findings; statuses {dict(found.statuses)}",
-                                          *dict.fromkeys(found.failures)][:40])
+    assert not found.failures, "\n".join(
+        [f"{len(found.failures)} findings; statuses {dict(found.statuses)}", *dict.fromkeys(found.failures)][:40]
+    )
 
 
 async def test_funding_api_as_an_institution(funding, institution, database) -> None:  # type: ignore[no-untyped-def]

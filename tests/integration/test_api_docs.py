@@ -21,22 +21,29 @@ pytestmark = pytest.mark.usefixtures("service_env")
 
 # service: (app factory, topics it consumes, topics it publishes -> one payload it carries)
 SERVICES: dict[str, tuple[Callable[[], FastAPI], set[str], dict[str, str]]] = {
-    "funding": (funding_app, {topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING_INBOUND},
-                {topics.FUNDING: "FundingCommitted",
-                 topics.FUNDING_INBOUND_REJECTED: "InboundRejection"}),
-    "objectives": (objectives_app, {topics.FUNDING, topics.PARTNERS},
-                   {topics.OBJECTIVES: "ObjectiveStatusChanged"}),
+    "funding": (
+        funding_app,
+        {topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING_INBOUND},
+        {topics.FUNDING: "FundingCommitted", topics.FUNDING_INBOUND_REJECTED: "InboundRejection"},
+    ),
+    "objectives": (objectives_app, {topics.FUNDING, topics.PARTNERS}, {topics.OBJECTIVES: "ObjectiveStatusChanged"}),
     "partners": (partners_app, set(), {topics.PARTNERS: "PartnerRegistered"}),
-    "notifier": (notifier_app, {topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING},
-                 {topics.NOTIFICATIONS: "AlertDelivered"}),
+    "notifier": (
+        notifier_app,
+        {topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING},
+        {topics.NOTIFICATIONS: "AlertDelivered"},
+    ),
 }
 EXTERNAL_ASSET = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.IGNORECASE)
 
 
 def addresses(doc: dict[str, Any], action: str) -> set[str]:
     channels = doc["channels"]
-    return {channels[op["channel"]["$ref"].rsplit("/", 1)[-1]]["address"]
-            for op in doc["operations"].values() if op["action"] == action}
+    return {
+        channels[op["channel"]["$ref"].rsplit("/", 1)[-1]]["address"]
+        for op in doc["operations"].values()
+        if op["action"] == action
+    }
 
 
 def payload_schemas(doc: dict[str, Any], address: str) -> set[str]:
@@ -51,8 +58,7 @@ def payload_schemas(doc: dict[str, Any], address: str) -> set[str]:
             payload_name = component["payload"]["$ref"].rsplit("/", 1)[-1]
             payload = schemas[payload_name]
             alternatives = payload.get("oneOf") or payload.get("anyOf")
-            names |= ({a["$ref"].rsplit("/", 1)[-1] for a in alternatives} if alternatives
-                      else {payload_name})
+            names |= {a["$ref"].rsplit("/", 1)[-1] for a in alternatives} if alternatives else {payload_name}
     return names
 
 

@@ -15,8 +15,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    completed = subprocess.run([sys.executable, "-m", "regia", "bench", "--quick", "--out", str(out)],
-                               cwd=ROOT, capture_output=True, text=True, timeout=280)
+    completed = subprocess.run(
+        [sys.executable, "-m", "regia", "bench", "--quick", "--out", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
     result = json.loads(out.read_text())
 

@@ -25,7 +25,9 @@ def message(body: dict | bytes, key: dict[str, str] | None, idempotency: str | N
     return (body if isinstance(body, bytes) else json.dumps(body).encode()), headers
 
 
-async def test_inbound_events_are_recorded_once_and_refusals_are_rejected_with_reasons(funding, database: Database, broker) -> None:  # type: ignore[no-untyped-def]
+async def test_inbound_events_are_recorded_once_and_refusals_are_rejected_with_reasons(
+    funding, database: Database, broker
+) -> None:  # type: ignore[no-untyped-def]
     key = await issue_key(funding, "regione-liguria")
     other = await issue_key(funding, "comune-spezia")
     good = message(commitment("K1"), key, "k1")
@@ -33,9 +35,9 @@ async def test_inbound_events_are_recorded_once_and_refusals_are_rejected_with_r
         good,
         good,  # the same message twice: recorded once
         message({"type": "revision", "line_id": "K1", "committed_cents": 50_000_00}, key, "k2"),
-        message(commitment("K2"), None, "k3"),                       # no key
-        message(commitment("K3"), key, None),                        # no idempotency key
-        message(b"{not json", key, "k5"),                            # not JSON
+        message(commitment("K2"), None, "k3"),  # no key
+        message(commitment("K3"), key, None),  # no idempotency key
+        message(b"{not json", key, "k5"),  # not JSON
         message({**commitment("K4"), "committed_cents": 1.5}, key, "k6"),  # fractional cents
         message({"type": "revision", "line_id": "K1", "committed_cents": 1}, other, "k7"),  # not theirs
     ]
@@ -44,15 +46,19 @@ async def test_inbound_events_are_recorded_once_and_refusals_are_rejected_with_r
     rejections = await kafka.read_records(broker.bootstrap_servers, topics.FUNDING_INBOUND_REJECTED, expect=5)
     reasons = [json.loads(r.value) for r in rejections]
     assert [(r["error"], r["field"]) for r in reasons] == [
-        ("unauthorized", "authorization"), ("missing_idempotency_key", "idempotency-key"),
+        ("unauthorized", "authorization"),
+        ("missing_idempotency_key", "idempotency-key"),
         ("validation_failed", "body"),
-        ("validation_failed", "committed_cents"), ("forbidden", "line_id")]
+        ("validation_failed", "committed_cents"),
+        ("forbidden", "line_id"),
+    ]
     assert all("authorization" not in r["original"]["headers"] for r in reasons)
     assert reasons[3]["original"]["value"] == json.dumps({**commitment("K4"), "committed_cents": 1.5})
 
     async def recorded() -> tuple | None:
         got = await counts(database)
         return got if got == (1, 2, 2) else None
+
     await eventually(recorded, what="the commitment and the revision recorded once each")
     async with funding.client(headers=key) as c:
         line = (await c.get("/v1/funding-lines/K1")).json()

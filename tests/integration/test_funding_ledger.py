@@ -28,29 +28,45 @@ async def test_every_kind_of_entry_and_its_refusals(funding, database: Database,
         assert (await post(c, commitment(amount=1000_00), "k1")).status_code == 202
         r = await post(c, {"type": "disbursement", "line_id": "LIG-2027-1", "amount_cents": 300_00}, "k2")
         assert r.status_code == 202 and r.json()["disbursed_cents"] == 300_00
-        r = await post(c, {"type": "reallocation", "line_id": "LIG-2027-1", "amount_cents": 200_00,
-                           "to_line_id": "LIG-2027-R", "to_objective_id": "rete-lavoro"}, "k3")
+        r = await post(
+            c,
+            {
+                "type": "reallocation",
+                "line_id": "LIG-2027-1",
+                "amount_cents": 200_00,
+                "to_line_id": "LIG-2027-R",
+                "to_objective_id": "rete-lavoro",
+            },
+            "k3",
+        )
         assert r.status_code == 202, r.text
         assert r.json()["committed_cents"] == 800_00 and r.json()["counterpart"]["committed_cents"] == 200_00
         before = await counts(database)
         refusals = [
             ({"type": "disbursement", "line_id": "LIG-2027-1", "amount_cents": 500_01}, 422, "amount_cents"),
-            ({"type": "reallocation", "line_id": "LIG-2027-1", "amount_cents": 500_01,
-              "to_line_id": "LIG-2027-R"}, 422, "amount_cents"),
+            (
+                {"type": "reallocation", "line_id": "LIG-2027-1", "amount_cents": 500_01, "to_line_id": "LIG-2027-R"},
+                422,
+                "amount_cents",
+            ),
             ({"type": "revision", "line_id": "LIG-2027-1", "committed_cents": 299_99}, 422, "committed_cents"),
             (commitment("X1", instrument_id="nope"), 422, "instrument_id"),
             (commitment("X2", instrument_id="bilancio-comunale"), 403, "instrument_id"),
             (commitment("X3", objective_id="unknown-objective"), 422, "objective_id"),
             (commitment("X4", fiscal_year=2099), 422, "fiscal_year"),
             ({**commitment("X5"), "currency": "USD"}, 422, "currency"),
-            ({"type": "revision", "line_id": "LIG-2027-1", "committed_cents": 1, "expected_version": 1}, 409,
-             "expected_version"),
+            (
+                {"type": "revision", "line_id": "LIG-2027-1", "committed_cents": 1, "expected_version": 1},
+                409,
+                "expected_version",
+            ),
         ]
         for i, (body, status, field) in enumerate(refusals):
             r = await post(c, body, f"bad-{i}")
             assert (r.status_code, r.json()["field"]) == (status, field), (body, r.text)
-        r = await post(c, {"type": "revision", "line_id": "LIG-2027-1", "committed_cents": 1}, "im",
-                       **{"If-Match": '"2"'})
+        r = await post(
+            c, {"type": "revision", "line_id": "LIG-2027-1", "committed_cents": 1}, "im", **{"If-Match": '"2"'}
+        )
         assert r.status_code == 409 and r.json()["error"] == "stale_version"
         assert await counts(database) == before  # no refusal wrote anything
 
@@ -62,14 +78,22 @@ async def test_every_kind_of_entry_and_its_refusals(funding, database: Database,
     assert [e["kind"] for e in history] == ["COMMITMENT", "DISBURSEMENT", "REALLOCATION_OUT", "REVOCATION"]
     published = await kafka.read_all(broker.bootstrap_servers, topics.FUNDING, expect=5)
     assert [e.type for e in published if e.key == "rete-lavoro"] == ["FundingReallocated"]
-    assert {e.type for e in published} == {"FundingCommitted", "FundingDisbursed", "FundingReallocated",
-                                           "FundingRevoked"}
+    assert {e.type for e in published} == {
+        "FundingCommitted",
+        "FundingDisbursed",
+        "FundingReallocated",
+        "FundingRevoked",
+    }
 
 
 async def test_a_batch_is_all_or_nothing_and_reports_every_refusal(funding, database: Database) -> None:  # type: ignore[no-untyped-def]
     key = await issue_key(funding, "regione-liguria")
-    events = [commitment("B1"), commitment("B2", committed_cents=1.5), commitment("B3", objective_id="nope"),
-              {"type": "disbursement", "line_id": "B1", "amount_cents": 1}]
+    events = [
+        commitment("B1"),
+        commitment("B2", committed_cents=1.5),
+        commitment("B3", objective_id="nope"),
+        {"type": "disbursement", "line_id": "B1", "amount_cents": 1},
+    ]
     async with funding.client(headers=key) as c:
         r = await c.post("/v1/funding-events/batch", json={"events": events}, headers={"Idempotency-Key": "b"})
         assert r.status_code == 422 and r.json()["field"] == "events.1.committed_cents"
@@ -85,11 +109,16 @@ async def test_a_batch_is_all_or_nothing_and_reports_every_refusal(funding, data
 
 
 async def test_imports_are_admin_only_and_record_their_channel(funding, database: Database) -> None:  # type: ignore[no-untyped-def]
-    body = {"institution_id": "comune-spezia", "channel": "import:opencoesione",
-            "events": [commitment("OC-1-COMUNE", instrument_id="bilancio-comunale")]}
+    body = {
+        "institution_id": "comune-spezia",
+        "channel": "import:opencoesione",
+        "events": [commitment("OC-1-COMUNE", instrument_id="bilancio-comunale")],
+    }
     key = await issue_key(funding, "comune-spezia")
     async with funding.client(headers=key) as c:
-        assert (await c.post("/v1/imports/funding-events", json=body, headers={"Idempotency-Key": "i"})).status_code == 401
+        assert (
+            await c.post("/v1/imports/funding-events", json=body, headers={"Idempotency-Key": "i"})
+        ).status_code == 401
     async with funding.client(headers=ADMIN_HEADERS) as admin:
         r = await admin.post("/v1/imports/funding-events", json=body, headers={"Idempotency-Key": "i"})
         assert r.status_code == 202, r.text
@@ -135,8 +164,9 @@ async def test_concurrent_writers_on_one_line_lose_no_update(funding, database: 
     key = await issue_key(funding, "regione-liguria")
     async with funding.client(headers=key) as c:
         assert (await post(c, commitment("C1", amount=1500), "c0")).status_code == 202
-        answers = await asyncio.gather(*(
-            post(c, {"type": "disbursement", "line_id": "C1", "amount_cents": 100}, f"c{i}") for i in range(1, 21)))
+        answers = await asyncio.gather(
+            *(post(c, {"type": "disbursement", "line_id": "C1", "amount_cents": 100}, f"c{i}") for i in range(1, 21))
+        )
         line = (await c.get("/v1/funding-lines/C1")).json()
     statuses = sorted(a.status_code for a in answers)
     assert statuses == [202] * 15 + [422] * 5  # exactly the money that existed was paid
@@ -154,12 +184,18 @@ async def test_replaying_the_ledger_rebuilds_exactly_the_same_totals(funding, da
             assert (await post(c, commitment(line, amount=10_000, objective_id=objective), f"o{i}")).status_code == 202
         for n in range(80):
             line = rng.choice(lines)
-            body = rng.choice([
-                {"type": "revision", "line_id": line, "committed_cents": rng.randrange(0, 20_000)},
-                {"type": "disbursement", "line_id": line, "amount_cents": rng.randrange(1, 3_000)},
-                {"type": "reallocation", "line_id": line, "amount_cents": rng.randrange(1, 3_000),
-                 "to_line_id": rng.choice([x for x in lines if x != line])},
-            ])
+            body = rng.choice(
+                [
+                    {"type": "revision", "line_id": line, "committed_cents": rng.randrange(0, 20_000)},
+                    {"type": "disbursement", "line_id": line, "amount_cents": rng.randrange(1, 3_000)},
+                    {
+                        "type": "reallocation",
+                        "line_id": line,
+                        "amount_cents": rng.randrange(1, 3_000),
+                        "to_line_id": rng.choice([x for x in lines if x != line]),
+                    },
+                ]
+            )
             r = await post(c, body, f"r{n}")
             assert r.status_code in (202, 422), r.text
         by_objective = (await c.get("/v1/totals", params={"by": ["objective", "level"]})).json()
@@ -190,9 +226,20 @@ async def test_an_annual_review_closing_the_first_year_rolls_the_window_on(fundi
         assert (await post(c, commitment("W1", amount=1000, fiscal_year=first), "w1")).status_code == 202
 
     def closed(plan: str) -> Envelope:
-        return Envelope.wrap(AnnualReviewClosed(plan_id=plan, fiscal_year=first, need_cents=0, committed_cents=0,
-                                                disbursed_cents=0, coverage_bp=0, nodes_by_status={}),
-                             key=plan, producer="objectives")
+        return Envelope.wrap(
+            AnnualReviewClosed(
+                plan_id=plan,
+                fiscal_year=first,
+                need_cents=0,
+                committed_cents=0,
+                disbursed_cents=0,
+                coverage_bp=0,
+                nodes_by_status={},
+            ),
+            key=plan,
+            producer="objectives",
+        )
+
     # Two plans close the same year: the window moves once, the line rolls once.
     await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [closed("plan-a"), closed("plan-b")])
 
@@ -200,6 +247,7 @@ async def test_an_annual_review_closing_the_first_year_rolls_the_window_on(fundi
         async with funding.client(headers=ADMIN_HEADERS) as admin:
             window = (await admin.get("/v1/budget-window")).json()
         return window if window["first_year"] == first + 1 else None
+
     await eventually(moved, what="the budget window moved on")
     async with funding.client(headers=ADMIN_HEADERS) as admin:
         rolled = (await admin.get(f"/v1/funding-lines/W1.{first + 1}")).json()

@@ -21,14 +21,26 @@ from ..support.services import in_process
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "opencoesione"
 REPO = Path(__file__).resolve().parent.parent.parent
 TOKEN = "import-test-admin-token"
-LEVELS = ["--level", "EU=regione-liguria:por-fesr-liguria", "--level", "STATO=stato-mef:fondo-rotazione",
-          "--level", "REGIONE=regione-liguria:bilancio-regionale", "--level", "COMUNE=comune-spezia:bilancio",
-          "--level", "PROVINCIA=provincia-spezia:bilancio", "--level", "PRIVATE=cantieri-spezia:cofinanziamento"]
+LEVELS = [
+    "--level",
+    "EU=regione-liguria:por-fesr-liguria",
+    "--level",
+    "STATO=stato-mef:fondo-rotazione",
+    "--level",
+    "REGIONE=regione-liguria:bilancio-regionale",
+    "--level",
+    "COMUNE=comune-spezia:bilancio",
+    "--level",
+    "PROVINCIA=provincia-spezia:bilancio",
+    "--level",
+    "PRIVATE=cantieri-spezia:cofinanziamento",
+]
 
 
 @dataclass
 class Receiver:
     """Records every request; answers as the import endpoint would."""
+
     refuse: set[str] = field(default_factory=set)  # institutions whose events are refused
     fail_from: int | None = None  # from this request on, answer 503 as a service in trouble would
     requests: list[dict] = field(default_factory=list)
@@ -50,27 +62,57 @@ class Receiver:
             if key in self.recorded:
                 return JSONResponse(self.recorded[key], 202, headers={"Idempotent-Replayed": "true"})
             if body["institution_id"] in self.refuse:
-                return JSONResponse({"error": "batch_refused", "message": "1 of the batch's events were refused",
-                                     "field": None, "details": [{"index": 0, "error": "unknown_objective",
-                                     "field": "objective_id", "message": "no objective 'miglio-blu' is known"}]}, 422)
+                return JSONResponse(
+                    {
+                        "error": "batch_refused",
+                        "message": "1 of the batch's events were refused",
+                        "field": None,
+                        "details": [
+                            {
+                                "index": 0,
+                                "error": "unknown_objective",
+                                "field": "objective_id",
+                                "message": "no objective 'miglio-blu' is known",
+                            }
+                        ],
+                    },
+                    422,
+                )
             self.recorded[key] = {"results": [{"line_id": e["line_id"], "type": e["type"]} for e in body["events"]]}
             return JSONResponse(self.recorded[key], 202)
+
         return app
 
 
 async def regia_import(url: str, *args: str, token: str = TOKEN) -> tuple[int, str, str]:
     env = {"REGIA_FUNDING_URL": url, "REGIA_ADMIN_TOKEN": token, "PATH": "/usr/bin:/bin", "COLUMNS": "200"}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "regia", "import", "opencoesione", *args, cwd=REPO, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "regia",
+        "import",
+        "opencoesione",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(process.communicate(), timeout=120)
     assert process.returncode is not None
     return process.returncode, out.decode(), err.decode()
 
 
 def good_file(*extra: str) -> list[str]:
-    return [str(FIXTURES / "progetti_good.csv"), "--fiscal-year", "2027",
-            "--objective-map", str(FIXTURES / "objective_map.csv"), *LEVELS, *extra]
+    return [
+        str(FIXTURES / "progetti_good.csv"),
+        "--fiscal-year",
+        "2027",
+        "--objective-map",
+        str(FIXTURES / "objective_map.csv"),
+        *LEVELS,
+        *extra,
+    ]
 
 
 async def test_one_request_per_row_and_institution_and_a_rerun_only_replays(tmp_path: Path) -> None:
@@ -102,7 +144,11 @@ async def test_one_request_per_row_and_institution_and_a_rerun_only_replays(tmp_
                 paid[event["line_id"].rsplit("-", 2)[0]] += event["amount_cents"]
     assert institutions["OC-1LIFESR-4.1.1-0007"] == ["regione-liguria", "stato-mef", "comune-spezia"]
     assert institutions["OC-1LIINTERREG-MARE-0001"] == [
-        "regione-liguria", "stato-mef", "provincia-spezia", "cantieri-spezia"]
+        "regione-liguria",
+        "stato-mef",
+        "provincia-spezia",
+        "cantieri-spezia",
+    ]
     assert paid["OC-1LIFESR-4.1.1-0007"] == 123_456_789  # TOT_PAGAMENTI 1.234.567,89, to the cent
     assert paid["OC-1LIINTERREG-MARE-0001"] == 110_000_000
 
@@ -115,8 +161,10 @@ async def test_a_refusal_by_the_service_becomes_the_rows_rejection(tmp_path: Pat
     assert "accepted:      3" in out and "rejected:      2" in out
     rows = list(csv.DictReader(report.open()))
     assert [(r["line"], r["project"]) for r in rows] == [("2", "1LIFESR-4.1.1-0007"), ("3", "2LIFSC-PSC-0113")]
-    assert ("the funding service refused the events for comune-spezia: commitment of "
-            "OC-1LIFESR-4.1.1-0007-COMUNE-2027: objective_id: no objective 'miglio-blu' is known") in rows[0]["reasons"]
+    assert (
+        "the funding service refused the events for comune-spezia: commitment of "
+        "OC-1LIFESR-4.1.1-0007-COMUNE-2027: objective_id: no objective 'miglio-blu' is known"
+    ) in rows[0]["reasons"]
     assert "the events for regione-liguria, stato-mef were recorded" in rows[0]["reasons"]
 
 

@@ -13,28 +13,38 @@ from .test_import_cli import regia_import
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
-HEADER = ("COD_LOCALE_PROGETTO;CUP;OC_TITOLO_PROGETTO;FINANZ_UE;FINANZ_STATO_FONDO_DI_ROTAZIONE;FINANZ_REGIONE;"
-          "FINANZ_PROVINCIA;FINANZ_COMUNE;FINANZ_PRIVATO;FINANZ_TOTALE_PUBBLICO;IMPEGNI;TOT_PAGAMENTI")
+HEADER = (
+    "COD_LOCALE_PROGETTO;CUP;OC_TITOLO_PROGETTO;FINANZ_UE;FINANZ_STATO_FONDO_DI_ROTAZIONE;FINANZ_REGIONE;"
+    "FINANZ_PROVINCIA;FINANZ_COMUNE;FINANZ_PRIVATO;FINANZ_TOTALE_PUBBLICO;IMPEGNI;TOT_PAGAMENTI"
+)
 ROWS = [
     "1LIFESR-0007;D41B19000120007;MIGLIO BLU - WATERFRONT;600.000,00;0,00;300.000,00;0,00;100.000,00;0,00;"
     "1.000.000,00;900.000,00;333.333,33",
     "2LICOM-0001;D47H20001230001;SPORTELLO NAUTICA;0,00;0,00;0,00;0,00;50.000,00;0,00;50.000,00;0,00;0,00",
     "3LICOM-0002;D47H20001240001;PROGETTO SENZA OBIETTIVO NOTO;0,00;0,00;0,00;0,00;10.000,00;0,00;10.000,00;0,00;0,00",
 ]
-LEVELS = ["--level", "EU=regione-liguria:por-fesr-liguria", "--level", "REGIONE=regione-liguria:bilancio-regionale",
-          "--level", "COMUNE=comune-spezia:bilancio-comunale"]
+LEVELS = [
+    "--level",
+    "EU=regione-liguria:por-fesr-liguria",
+    "--level",
+    "REGIONE=regione-liguria:bilancio-regionale",
+    "--level",
+    "COMUNE=comune-spezia:bilancio-comunale",
+]
 
 
 def published_file(tmp_path: Path) -> tuple[Path, Path]:
     source, objectives = tmp_path / "progetti.csv", tmp_path / "obiettivi.csv"
     source.write_bytes(("\ufeff" + "\r\n".join([HEADER, *ROWS]) + "\r\n").encode())
-    objectives.write_text("project;objective_id\n1LIFESR-0007;miglio-blu\n2LICOM-0001;rete-lavoro\n"
-                          "3LICOM-0002;sconosciuto\n")
+    objectives.write_text(
+        "project;objective_id\n1LIFESR-0007;miglio-blu\n2LICOM-0001;rete-lavoro\n3LICOM-0002;sconosciuto\n"
+    )
     return source, objectives
 
 
-async def test_an_import_is_recorded_to_the_cent_and_a_rerun_records_nothing(funding, database: Database,
-                                                                             tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+async def test_an_import_is_recorded_to_the_cent_and_a_rerun_records_nothing(
+    funding, database: Database, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     source, objectives = published_file(tmp_path)
     report = tmp_path / "rejected.csv"
     args = [str(source), "--fiscal-year", "2027", "--objective-map", str(objectives), *LEVELS, "--report", str(report)]
@@ -44,13 +54,19 @@ async def test_an_import_is_recorded_to_the_cent_and_a_rerun_records_nothing(fun
     assert "accepted:      2" in out and "rejected:      1" in out and "requests sent: 4 (0 replayed" in out
     [refused] = list(csv.DictReader(report.open()))
     assert refused["project"] == "3LICOM-0002"
-    assert "comune-spezia: commitment of OC-3LICOM-0002-COMUNE-2027: objective_id: unknown objective 'sconosciuto'" \
+    assert (
+        "comune-spezia: commitment of OC-3LICOM-0002-COMUNE-2027: objective_id: unknown objective 'sconosciuto'"
         in refused["reasons"]
+    )
 
     lines = {}
     async with funding.client(headers=ADMIN_HEADERS) as admin:
-        for line_id in ("OC-1LIFESR-0007-EU-2027", "OC-1LIFESR-0007-REGIONE-2027", "OC-1LIFESR-0007-COMUNE-2027",
-                        "OC-2LICOM-0001-COMUNE-2027"):
+        for line_id in (
+            "OC-1LIFESR-0007-EU-2027",
+            "OC-1LIFESR-0007-REGIONE-2027",
+            "OC-1LIFESR-0007-COMUNE-2027",
+            "OC-2LICOM-0001-COMUNE-2027",
+        ):
             r = await admin.get(f"/v1/funding-lines/{line_id}")
             assert r.status_code == 200, r.text
             lines[line_id] = r.json()
@@ -59,8 +75,11 @@ async def test_an_import_is_recorded_to_the_cent_and_a_rerun_records_nothing(fun
     assert [line["committed_cents"] for line in waterfront] == [60_000_000, 30_000_000, 10_000_000]
     assert sum(line["disbursed_cents"] for line in waterfront) == 33_333_333  # TOT_PAGAMENTI, to the cent
     assert [line["disbursed_cents"] for line in waterfront] == [20_000_000, 10_000_000, 3_333_333]
-    assert {line["instrument_id"] for line in waterfront} == {"por-fesr-liguria", "bilancio-regionale",
-                                                              "bilancio-comunale"}
+    assert {line["instrument_id"] for line in waterfront} == {
+        "por-fesr-liguria",
+        "bilancio-regionale",
+        "bilancio-comunale",
+    }
     assert lines["OC-2LICOM-0001-COMUNE-2027"]["objective_id"] == "rete-lavoro"
     history = lines["OC-1LIFESR-0007-EU-2027"]["history"]
     assert [e["kind"] for e in history] == ["COMMITMENT", "DISBURSEMENT"]

@@ -24,9 +24,13 @@ JSON = {"Content-Type": "application/json", **ADMIN_HEADERS}
 #  own:   │                        └─ obj-b (weight 2)  unemployment 12 → 8 %, now 10: 1/2
 #  visitors 100 → 200, now 250:                          (and one indicator with no target)
 #  raw 3/2, clamped 1    └─ obj-c (weight 1)  no indicators: left out
-TREE = [("vision", None, "VISION", 1, 0), ("programme", "vision", "PROGRAMME", 3, 0),
-        ("obj-a", "programme", "OBJECTIVE", 1, 0), ("obj-b", "programme", "OBJECTIVE", 2, 1),
-        ("obj-c", "vision", "OBJECTIVE", 1, 1)]
+TREE = [
+    ("vision", None, "VISION", 1, 0),
+    ("programme", "vision", "PROGRAMME", 3, 0),
+    ("obj-a", "programme", "OBJECTIVE", 1, 0),
+    ("obj-b", "programme", "OBJECTIVE", 2, 1),
+    ("obj-c", "vision", "OBJECTIVE", 1, 1),
+]
 
 
 def with_indicators() -> FastAPI:
@@ -45,25 +49,35 @@ async def objectives(service_env, database: Database):  # type: ignore[no-untype
                 assert r.status_code == 201, r.text
         conn = await database.connect("objectives")
         try:
-            await conn.executemany("UPDATE objectives SET parent_id = $2, kind = $3, weight = $4, position = $5"
-                                   " WHERE objective_id = $1", TREE)
+            await conn.executemany(
+                "UPDATE objectives SET parent_id = $2, kind = $3, weight = $4, position = $5 WHERE objective_id = $1",
+                TREE,
+            )
         finally:
             await conn.close()
         yield service
 
 
 def indicator(indicator_id: str, direction: str, baseline: str, targets: dict[int, str], **extra: object) -> dict:
-    return {"indicator_id": indicator_id, "name": indicator_id.title(), "unit": "%", "direction": direction,
-            "baseline": {"value": baseline, "year": 2020},
-            "targets": [{"fiscal_year": y, "value": v} for y, v in targets.items()], **extra}
+    return {
+        "indicator_id": indicator_id,
+        "name": indicator_id.title(),
+        "unit": "%",
+        "direction": direction,
+        "baseline": {"value": baseline, "year": 2020},
+        "targets": [{"fiscal_year": y, "value": v} for y, v in targets.items()],
+        **extra,
+    }
 
 
 async def define(admin, node: str, body: dict, *measurements: tuple[str, str]) -> None:  # type: ignore[no-untyped-def]
     r = await admin.post(f"/v1/objectives/{node}/indicators", json=body)
     assert r.status_code == 201, r.text
     for measured_on, value in measurements:
-        r = await admin.post(f"/v1/indicators/{body['indicator_id']}/measurements",
-                             json={"measured_on": measured_on, "value": value, "source": "ISTAT"})
+        r = await admin.post(
+            f"/v1/indicators/{body['indicator_id']}/measurements",
+            json={"measured_on": measured_on, "value": value, "source": "ISTAT"},
+        )
         assert r.status_code == 201, r.text
 
 
@@ -76,8 +90,13 @@ async def progress(service: RunningService, node: str, **query: object) -> dict:
 
 async def test_roll_ups_equal_hand_computed_figures(objectives) -> None:  # type: ignore[no-untyped-def]
     async with objectives.client(headers=ADMIN_HEADERS) as admin:
-        await define(admin, "obj-a", indicator("jobs", "INCREASING", "1000", {2025: "1200"}),
-                     ("2025-06-30", "1100"), ("2025-11-30", "1150"))
+        await define(
+            admin,
+            "obj-a",
+            indicator("jobs", "INCREASING", "1000", {2025: "1200"}),
+            ("2025-06-30", "1100"),
+            ("2025-11-30", "1150"),
+        )
         await define(admin, "obj-b", indicator("unemployment", "DECREASING", "12", {2025: "8"}), ("2025-10-01", "10"))
         await define(admin, "obj-b", indicator("firms", "INCREASING", "40", {2026: "50"}), ("2025-10-01", "42"))
         await define(admin, "vision", indicator("visitors", "INCREASING", "100", {2025: "200"}), ("2025-09-01", "250"))
@@ -98,13 +117,20 @@ async def test_roll_ups_equal_hand_computed_figures(objectives) -> None:  # type
     assert top["progress"] == {"raw": "1.041667", "clamped": "0.791667", "reason": None}
     assert (top["children_counted"], top["children_left_out"], top["indicators_counted"]) == (1, 1, 1)
     assert obj_c["progress"]["reason"] == "no indicators and no children"
-    assert top["indicators"][0]["actual"] == {"measured_on": "2025-09-01", "value": "250",
-                                              "source": "ISTAT", "comment": None}
+    assert top["indicators"][0]["actual"] == {
+        "measured_on": "2025-09-01",
+        "value": "250",
+        "source": "ISTAT",
+        "comment": None,
+    }
 
     # As of mid-year only the first jobs figure was known: 100 / 200 = 1/2.
     mid = await progress(objectives, "programme", year=2025, as_of="2025-07-01")
     assert mid["children"][0]["progress"]["raw"] == "0.500000"
-    assert mid["children"][1]["progress"]["reason"] == "none of its 2 indicators and 0 children has progress for the period"
+    assert (
+        mid["children"][1]["progress"]["reason"]
+        == "none of its 2 indicators and 0 children has progress for the period"
+    )
     later = await progress(objectives, "vision", year=2027)
     assert later["progress"]["raw"] is None and later["children_left_out"] == 2
     async with objectives.client() as client:
@@ -116,8 +142,13 @@ async def test_roll_ups_equal_hand_computed_figures(objectives) -> None:  # type
 
 async def test_the_annual_review_freezes_indicators_as_the_year_ended(objectives, database: Database) -> None:  # type: ignore[no-untyped-def]
     async with objectives.client(headers=ADMIN_HEADERS) as admin:
-        await define(admin, "obj-a", indicator("jobs", "INCREASING", "1000", {2024: "1100", 2025: "1200"}),
-                     ("2024-12-31", "1050"), ("2025-03-31", "1300"))
+        await define(
+            admin,
+            "obj-a",
+            indicator("jobs", "INCREASING", "1000", {2024: "1100", 2025: "1200"}),
+            ("2024-12-31", "1050"),
+            ("2025-03-31", "1300"),
+        )
     conn = await database.connect("objectives")
     try:
         found = await progress_for_review(conn, ["obj-a", "obj-c"], 2024)
@@ -129,16 +160,17 @@ async def test_the_annual_review_freezes_indicators_as_the_year_ended(objectives
 
 
 async def test_values_stay_exact_decimals_from_json_to_database(objectives, database: Database) -> None:  # type: ignore[no-untyped-def]
-    body = ('{"indicator_id": "rate", "name": "Tasso", "unit": "%", "direction": "INCREASING",'
-            ' "baseline": {"value": 0.1, "year": 2020},'
-            ' "targets": [{"fiscal_year": 2025, "value": 12345678901234.123456}]}')
+    body = (
+        '{"indicator_id": "rate", "name": "Tasso", "unit": "%", "direction": "INCREASING",'
+        ' "baseline": {"value": 0.1, "year": 2020},'
+        ' "targets": [{"fiscal_year": 2025, "value": 12345678901234.123456}]}'
+    )
     async with objectives.client(headers=JSON) as admin:
         r = await admin.post("/v1/objectives/obj-a/indicators", content=body)
         assert r.status_code == 201, r.text
         assert r.json()["baseline"] == {"value": "0.1", "year": 2020}
         assert r.json()["targets"][0]["value"] == "12345678901234.123456"  # a float would keep 17 digits
-        r = await admin.post("/v1/indicators/rate/measurements",
-                             content='{"measured_on": "2025-03-31", "value": 0.3}')
+        r = await admin.post("/v1/indicators/rate/measurements", content='{"measured_on": "2025-03-31", "value": 0.3}')
         assert r.status_code == 201, r.text
         again = await admin.post("/v1/objectives/obj-a/indicators", content=body)
         assert again.status_code == 200  # a retried definition changes nothing
@@ -150,43 +182,81 @@ async def test_values_stay_exact_decimals_from_json_to_database(objectives, data
     assert len(indicators) == 1 and '"value":"0.3"' in indicators[0]["body"]
 
 
-async def test_measurements_are_published_and_refusals_name_the_field_and_write_nothing(objectives, broker, database: Database) -> None:  # type: ignore[no-untyped-def]
+async def test_measurements_are_published_and_refusals_name_the_field_and_write_nothing(
+    objectives, broker, database: Database
+) -> None:  # type: ignore[no-untyped-def]
     async with objectives.client(headers=ADMIN_HEADERS) as admin:
         await define(admin, "obj-b", indicator("unemployment", "DECREASING", "12", {2025: "8", 2026: "7.5"}))
         refused = [
-            (admin.post("/v1/objectives/nope/indicators", json=indicator("x", "INCREASING", "1", {})),
-             404, "objective_id"),
-            (admin.post("/v1/objectives/obj-a/indicators", json=indicator("unemployment", "INCREASING", "1", {})),
-             409, "indicator_id"),
-            (admin.post("/v1/objectives/obj-a/indicators", json=indicator("y", "DECREASING", "12", {2025: "13"})),
-             422, "targets.0.value"),
-            (admin.post("/v1/objectives/obj-a/indicators", json=indicator("y", "SIDEWAYS", "12", {})),
-             422, "direction"),
+            (
+                admin.post("/v1/objectives/nope/indicators", json=indicator("x", "INCREASING", "1", {})),
+                404,
+                "objective_id",
+            ),
+            (
+                admin.post("/v1/objectives/obj-a/indicators", json=indicator("unemployment", "INCREASING", "1", {})),
+                409,
+                "indicator_id",
+            ),
+            (
+                admin.post("/v1/objectives/obj-a/indicators", json=indicator("y", "DECREASING", "12", {2025: "13"})),
+                422,
+                "targets.0.value",
+            ),
+            (
+                admin.post("/v1/objectives/obj-a/indicators", json=indicator("y", "SIDEWAYS", "12", {})),
+                422,
+                "direction",
+            ),
             (admin.put("/v1/indicators/unemployment/targets/2027", json={"value": "12.5"}), 422, "value"),
             (admin.put("/v1/indicators/unemployment/targets/2019", json={"value": "8"}), 422, "fiscal_year"),
             (admin.put("/v1/indicators/unemployment/targets/2027", json={"value": "1.1234567"}), 422, "value"),
             (admin.put("/v1/indicators/nope/targets/2027", json={"value": "8"}), 404, "indicator_id"),
-            (admin.post("/v1/indicators/unemployment/measurements", json={"measured_on": "2099-01-01", "value": "9"}),
-             422, "measured_on"),
-            (admin.post("/v1/indicators/unemployment/measurements", json={"measured_on": "2025-01-01", "value": "nove"}),
-             422, "value"),
-            (admin.post("/v1/indicators/unemployment/measurements", content=b'{"measured_on": "2025-01-01", "value": NaN}',
-                        headers=JSON), 422, "body"),
+            (
+                admin.post(
+                    "/v1/indicators/unemployment/measurements", json={"measured_on": "2099-01-01", "value": "9"}
+                ),
+                422,
+                "measured_on",
+            ),
+            (
+                admin.post(
+                    "/v1/indicators/unemployment/measurements", json={"measured_on": "2025-01-01", "value": "nove"}
+                ),
+                422,
+                "value",
+            ),
+            (
+                admin.post(
+                    "/v1/indicators/unemployment/measurements",
+                    content=b'{"measured_on": "2025-01-01", "value": NaN}',
+                    headers=JSON,
+                ),
+                422,
+                "body",
+            ),
         ]
         for request, status, field in refused:
             r = await request
             assert (r.status_code, r.json()["field"]) == (status, field), r.text
-        r = await admin.post("/v1/indicators/unemployment/measurements",
-                             json={"measured_on": "2025-06-30", "value": "10", "source": "ISTAT"})
+        r = await admin.post(
+            "/v1/indicators/unemployment/measurements",
+            json={"measured_on": "2025-06-30", "value": "10", "source": "ISTAT"},
+        )
         assert r.status_code == 201
-        same = await admin.post("/v1/indicators/unemployment/measurements",
-                                json={"measured_on": "2025-06-30", "value": "10.000", "source": "ISTAT"})
+        same = await admin.post(
+            "/v1/indicators/unemployment/measurements",
+            json={"measured_on": "2025-06-30", "value": "10.000", "source": "ISTAT"},
+        )
         assert same.status_code == 200
-        other = await admin.post("/v1/indicators/unemployment/measurements",
-                                 json={"measured_on": "2025-06-30", "value": "9"})
+        other = await admin.post(
+            "/v1/indicators/unemployment/measurements", json={"measured_on": "2025-06-30", "value": "9"}
+        )
         assert (other.status_code, other.json()["field"]) == (409, "measured_on")
     async with objectives.client() as anonymous:
-        r = await anonymous.post("/v1/indicators/unemployment/measurements", json={"measured_on": "2025-07-01", "value": "9"})
+        r = await anonymous.post(
+            "/v1/indicators/unemployment/measurements", json={"measured_on": "2025-07-01", "value": "9"}
+        )
         assert r.status_code == 401
         r = await anonymous.get("/v1/indicators/unemployment")
         assert [t["value"] for t in r.json()["targets"]] == ["8", "7.5"]
@@ -200,12 +270,15 @@ async def test_measurements_are_published_and_refusals_name_the_field_and_write_
     measured = [e for e in events if e.type == "IndicatorMeasured"]
     assert len(measured) == 1 and measured[0].key == "obj-b"
     assert {k: measured[0].payload[k] for k in ("value", "target_value", "progress", "fiscal_year")} == {
-        "value": "10", "target_value": "8", "progress": "0.500000", "fiscal_year": 2025}
+        "value": "10",
+        "target_value": "8",
+        "progress": "0.500000",
+        "fiscal_year": 2025,
+    }
 
 
 async def test_milestones_are_reached_due_or_overdue_as_of_a_date(objectives, database: Database) -> None:  # type: ignore[no-untyped-def]
-    protocol = {"milestone_id": "protocollo", "title": "Protocollo Comune, Regione, cantieri",
-                "due_on": "2024-06-30"}
+    protocol = {"milestone_id": "protocollo", "title": "Protocollo Comune, Regione, cantieri", "due_on": "2024-06-30"}
     async with objectives.client(headers=ADMIN_HEADERS) as admin:
         r = await admin.post("/v1/objectives/obj-a/milestones", json=protocol)
         assert r.status_code == 201 and r.json()["status"] == "OVERDUE"
@@ -214,7 +287,9 @@ async def test_milestones_are_reached_due_or_overdue_as_of_a_date(objectives, da
         assert (r.status_code, r.json()["field"]) == (409, "milestone_id")
         r = await admin.post("/v1/objectives/nope/milestones", json=protocol)
         assert (r.status_code, r.json()["field"]) == (404, "objective_id")
-        r = await admin.post("/v1/objectives/obj-a/milestones", json={**protocol, "milestone_id": "m2", "due_on": "30/06/2024"})
+        r = await admin.post(
+            "/v1/objectives/obj-a/milestones", json={**protocol, "milestone_id": "m2", "due_on": "30/06/2024"}
+        )
         assert (r.status_code, r.json()["field"]) == (422, "due_on")
         for bad, field in (({"reached_on": "2099-01-01"}, "reached_on"), ({"title": None}, "title"), ({}, "body")):
             r = await admin.patch("/v1/milestones/protocollo", json=bad)

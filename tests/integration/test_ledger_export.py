@@ -35,17 +35,21 @@ async def seed(database: Database, entries: list[tuple] = ENTRIES) -> None:
     try:
         await conn.executemany(
             "INSERT INTO institutions (institution_id, name, level) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-            [("regione-liguria", "Regione Liguria", "REGIONE"), ("comune-spezia", "Comune della Spezia", "COMUNE")])
+            [("regione-liguria", "Regione Liguria", "REGIONE"), ("comune-spezia", "Comune della Spezia", "COMUNE")],
+        )
         await conn.executemany(
             "INSERT INTO funding_lines (line_id, institution_id, instrument_id, level, objective_id, fiscal_year,"
             " committed_cents, disbursed_cents, version, status) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,'ACTIVE')"
-            " ON CONFLICT DO NOTHING", LINES)
+            " ON CONFLICT DO NOTHING",
+            LINES,
+        )
         await conn.executemany(
             "INSERT INTO ledger_entries (line_id, line_version, kind, delta_cents, disbursed_delta_cents,"
             " committed_after, disbursed_after, reason, pushed_by, channel, event_id, correlation_id)"
             " SELECT $1, $2, $3, $4, $5, $6, $7, $8, l.institution_id, 'http', $9, 'test'"
             " FROM funding_lines l WHERE l.line_id = $1",
-            [(*e, uuid.uuid4()) for e in entries])
+            [(*e, uuid.uuid4()) for e in entries],
+        )
     finally:
         await conn.close()
 
@@ -78,22 +82,33 @@ async def test_an_admin_exports_every_entry_as_csv(exporting) -> None:  # type: 
     assert [(e["line_id"], e["kind"]) for e in exported] == [(e[0], e[2]) for e in ENTRIES]
     first, _, paid, *_ = exported
     assert (first["institution_name"], first["instrument_id"], first["level"]) == (
-        "Regione Liguria", "por-fesr-liguria", "REGIONE")
+        "Regione Liguria",
+        "por-fesr-liguria",
+        "REGIONE",
+    )
     assert (paid["committed_delta_cents"], paid["disbursed_delta_cents"], paid["disbursed_delta_eur"]) == (
-        "0", "50000000", "500000.00")
+        "0",
+        "50000000",
+        "500000.00",
+    )
 
 
 async def test_iati_transactions_filtered_by_objective_and_year(exporting) -> None:  # type: ignore[no-untyped-def]
     async with exporting.client(headers=ADMIN_HEADERS) as admin:
-        r = await admin.get("/v1/ledger/export", params={"format": "iati", "objective_id": "miglio-blu",
-                                                         "fiscal_year": 2027})
+        r = await admin.get(
+            "/v1/ledger/export", params={"format": "iati", "objective_id": "miglio-blu", "fiscal_year": 2027}
+        )
     assert r.status_code == 200, r.text
     assert r.headers["content-disposition"] == 'attachment; filename="regia-ledger-miglio-blu-2027.json"'
     document = r.json()
     assert document["filters"] == {"objective_id": "miglio-blu", "fiscal_year": 2027}
     transactions = document["transactions"]
     assert [(t["transaction-type"]["code"], t["value"]["value"]) for t in transactions] == [
-        ("2", "4500000.00"), ("2", "-1500000.00"), ("3", "500000.00"), ("2", "500000.00")]
+        ("2", "4500000.00"),
+        ("2", "-1500000.00"),
+        ("3", "500000.00"),
+        ("2", "500000.00"),
+    ]
     assert {t["receiver-org"]["receiver-activity-id"] for t in transactions} == {"miglio-blu"}
     assert transactions[3]["provider-org"]["ref"] == "comune-spezia" and "description" not in transactions[3]
 
@@ -123,8 +138,10 @@ async def test_credentials_and_parameters_are_checked(exporting) -> None:  # typ
 
 
 async def test_a_large_ledger_is_streamed(exporting, database: Database) -> None:  # type: ignore[no-untyped-def]
-    many = [("LIG-2028-1", version, "REVISION", 1, 0, 20_000_000 + version, 0, f"variazione {version}")
-            for version in range(2, 5002)]
+    many = [
+        ("LIG-2028-1", version, "REVISION", 1, 0, 20_000_000 + version, 0, f"variazione {version}")
+        for version in range(2, 5002)
+    ]
     await seed(database, many)
     async with exporting.client(headers=ADMIN_HEADERS) as admin:
         async with admin.stream("GET", "/v1/ledger/export", params={"format": "iati"}) as r:
@@ -134,4 +151,5 @@ async def test_a_large_ledger_is_streamed(exporting, database: Database) -> None
     transactions = json.loads(body)["transactions"]
     assert len(transactions) == len(ENTRIES) + 5000
     assert [t["regia:ledger"]["entry-id"] for t in transactions] == sorted(
-        t["regia:ledger"]["entry-id"] for t in transactions)
+        t["regia:ledger"]["entry-id"] for t in transactions
+    )

@@ -33,8 +33,11 @@ def fast_refresh(service_env, monkeypatch):  # type: ignore[no-untyped-def]
 async def scrape(service: RunningService) -> dict[tuple[str, frozenset], float]:
     async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
         text = (await client.get("/metrics")).text
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
 async def declared(service: RunningService) -> set[str]:
@@ -54,45 +57,76 @@ async def until(target: RunningService, name: str, expected: float, **labels: st
     async def probe() -> dict | None:
         samples = await scrape(target)
         return samples if value(samples, name, **labels) == expected else None
+
     return await eventually(probe, what=f"{target.name}: {name}{labels} == {expected}")
 
 
 def lead_and_contact() -> list[Envelope]:
-    return [Envelope.wrap(ContactAdded(partner_id="regione-liguria", contact_id="rossi", name="Maria Rossi",
-                                       email="maria.rossi@regione.liguria.it", language="it"),
-                          key="regione-liguria", producer="partners"),
-            Envelope.wrap(ObjectiveLeadAssigned(objective_id="miglio-blu", partner_id="regione-liguria"),
-                          key="miglio-blu", producer="partners")]
+    return [
+        Envelope.wrap(
+            ContactAdded(
+                partner_id="regione-liguria",
+                contact_id="rossi",
+                name="Maria Rossi",
+                email="maria.rossi@regione.liguria.it",
+                language="it",
+            ),
+            key="regione-liguria",
+            producer="partners",
+        ),
+        Envelope.wrap(
+            ObjectiveLeadAssigned(objective_id="miglio-blu", partner_id="regione-liguria"),
+            key="miglio-blu",
+            producer="partners",
+        ),
+    ]
 
 
 async def test_a_commitment_moves_every_services_metrics(funding, broker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     bootstrap = broker.bootstrap_servers
     with SmtpCapture() as smtp:
         monkeypatch.setenv("REGIA_SMTP_PORT", str(smtp.port))
-        async with in_process("objectives", objectives_app) as objectives, \
-                in_process("notifier", notifier_app) as notifier:
+        async with (
+            in_process("objectives", objectives_app) as objectives,
+            in_process("notifier", notifier_app) as notifier,
+        ):
             async with objectives.client(headers=ADMIN_HEADERS) as admin:
-                r = await admin.post("/v1/objectives", json={
-                    "objective_id": "miglio-blu", "title": "Il Miglio Blu", "at_risk_threshold_pct": 80,
-                    "needs": [{"fiscal_year": 2027, "need_cents": NEED}]})
+                r = await admin.post(
+                    "/v1/objectives",
+                    json={
+                        "objective_id": "miglio-blu",
+                        "title": "Il Miglio Blu",
+                        "at_risk_threshold_pct": 80,
+                        "needs": [{"fiscal_year": 2027, "need_cents": NEED}],
+                    },
+                )
                 assert r.status_code == 201, r.text
             # The objective's first status (UNFUNDED) reaches the notifier before anyone
             # leads it, so the only alert of the test is the one the funding event causes.
-            await until(notifier, "regia_events_consumed_total", 1.0, consumer="notifier.objectives",
-                        type="ObjectiveStatusChanged", outcome="applied")
+            await until(
+                notifier,
+                "regia_events_consumed_total",
+                1.0,
+                consumer="notifier.objectives",
+                type="ObjectiveStatusChanged",
+                outcome="applied",
+            )
             lead = lead_and_contact()
             await kafka.publish(bootstrap, topics.PARTNERS, [*lead, lead[-1]])  # the lead twice
             async with notifier.client(headers=ADMIN_HEADERS) as admin:
+
                 async def projected() -> bool:
                     body = (await admin.get("/v1/objectives/miglio-blu/recipients")).json()
                     return len(body["contacts"]) == 1
+
                 await eventually(projected, what="the lead's contact projected")
 
             accepted = time.time()
             key = await issue_key(funding, "regione-liguria")
             async with funding.client(headers=key) as client:
-                r = await client.post("/v1/funding-events", json=commitment(amount=NEED),
-                                      headers={"Idempotency-Key": "metrics-1"})
+                r = await client.post(
+                    "/v1/funding-events", json=commitment(amount=NEED), headers={"Idempotency-Key": "metrics-1"}
+                )
                 assert r.status_code == 202, r.text
             await eventually(lambda: _ready(smtp.messages), what="the e-mail alert")
             alerted = await until(notifier, "regia_funding_to_alert_seconds_count", 1.0, channel="email")
@@ -100,41 +134,95 @@ async def test_a_commitment_moves_every_services_metrics(funding, broker, monkey
             assert took is not None and 0 < took < time.time() - accepted + 1
 
             # Funding: published by type, money by level and year.
-            funded = await until(funding, "regia_funding_committed_euros", NEED / 100,
-                                 level="REGIONE", fiscal_year="2027")
-            assert value(funded, "regia_events_published_total", service="funding", topic=topics.FUNDING,
-                         type="FundingCommitted") == 1
+            funded = await until(
+                funding, "regia_funding_committed_euros", NEED / 100, level="REGIONE", fiscal_year="2027"
+            )
+            assert (
+                value(
+                    funded,
+                    "regia_events_published_total",
+                    service="funding",
+                    topic=topics.FUNDING,
+                    type="FundingCommitted",
+                )
+                == 1
+            )
             assert value(funded, "regia_funding_disbursed_euros", level="REGIONE", fiscal_year="2027") == 0
 
             # Objectives: consumed by type and outcome, statuses, batches timed, lag caught up.
             seen = await until(objectives, "regia_objectives", 1.0, status="FUNDED", fiscal_year="2027")
             assert value(seen, "regia_objectives", status="UNFUNDED", fiscal_year="2027") == 0
-            assert value(seen, "regia_events_consumed_total", consumer="objectives.funding",
-                         topic=topics.FUNDING, type="FundingCommitted", outcome="applied") == 1
-            assert value(seen, "regia_events_consumed_total", consumer="objectives.partners",
-                         type="ObjectiveLeadAssigned", outcome="applied") == 1
-            assert value(seen, "regia_events_consumed_total", consumer="objectives.partners",
-                         type="ObjectiveLeadAssigned", outcome="duplicate") == 1
-            assert value(seen, "regia_events_consumed_total", consumer="objectives.partners",
-                         type="ContactAdded", outcome="ignored") == 1
+            assert (
+                value(
+                    seen,
+                    "regia_events_consumed_total",
+                    consumer="objectives.funding",
+                    topic=topics.FUNDING,
+                    type="FundingCommitted",
+                    outcome="applied",
+                )
+                == 1
+            )
+            assert (
+                value(
+                    seen,
+                    "regia_events_consumed_total",
+                    consumer="objectives.partners",
+                    type="ObjectiveLeadAssigned",
+                    outcome="applied",
+                )
+                == 1
+            )
+            assert (
+                value(
+                    seen,
+                    "regia_events_consumed_total",
+                    consumer="objectives.partners",
+                    type="ObjectiveLeadAssigned",
+                    outcome="duplicate",
+                )
+                == 1
+            )
+            assert (
+                value(
+                    seen,
+                    "regia_events_consumed_total",
+                    consumer="objectives.partners",
+                    type="ContactAdded",
+                    outcome="ignored",
+                )
+                == 1
+            )
             assert value(seen, "regia_consumer_batch_duration_seconds_count", consumer="objectives.funding") >= 1
             assert value(seen, "regia_consumer_failures_total", consumer="objectives.funding") is None
             assert value(seen, "regia_events_published_total", type="ObjectiveStatusChanged") == 2
             assert value(seen, "regia_dead_letters", consumer="objectives.partners") == 0
-            for service, consumer, topic in ((objectives, "objectives.funding", topics.FUNDING),
-                                             (notifier, "notifier.objectives", topics.OBJECTIVES),
-                                             (funding, "funding.partners", topics.PARTNERS)):
+            for service, consumer, topic in (
+                (objectives, "objectives.funding", topics.FUNDING),
+                (notifier, "notifier.objectives", topics.OBJECTIVES),
+                (funding, "funding.partners", topics.PARTNERS),
+            ):
                 await until(service, "regia_consumer_lag_messages", 0.0, consumer=consumer, topic=topic)
 
             # A poison record is set aside by each consumer of the topic, and counted.
             await kafka.publish(bootstrap, topics.PARTNERS, [b"{not an envelope"], key=b"poison")
-            poisoned = await until(notifier, "regia_dead_letters", 1.0, service="notifier",
-                                   consumer="notifier.partners")
-            assert value(poisoned, "regia_events_consumed_total", consumer="notifier.partners",
-                         type="unknown", outcome="dead_lettered") == 1
+            poisoned = await until(
+                notifier, "regia_dead_letters", 1.0, service="notifier", consumer="notifier.partners"
+            )
+            assert (
+                value(
+                    poisoned,
+                    "regia_events_consumed_total",
+                    consumer="notifier.partners",
+                    type="unknown",
+                    outcome="dead_lettered",
+                )
+                == 1
+            )
             assert value(poisoned, "regia_alerts_dead", channel="email") == 0
-            await until(notifier, "regia_consumer_lag_messages", 0.0, consumer="notifier.partners",
-                        topic=topics.PARTNERS)
+            await until(
+                notifier, "regia_consumer_lag_messages", 0.0, consumer="notifier.partners", topic=topics.PARTNERS
+            )
             exported = set().union(*[await declared(s) for s in (funding, objectives, notifier)])
 
     # Every metric the alert rules and dashboards in deploy/ query is one a service declares:

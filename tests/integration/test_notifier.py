@@ -17,7 +17,6 @@ from regia_shared.contracts.events.partners import ContactAdded, ObjectiveLeadAs
 from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
-from ..support.infra import Database
 from ..support.services import ADMIN_HEADERS, in_process
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
@@ -31,13 +30,21 @@ ANNA = "anna.bianchi@comune.sp.it"
 
 def directory() -> list[Envelope]:
     """Regione Liguria leads the Miglio Blu with two contacts; the Comune, not a lead, has one."""
+
     def partner(pid: str, name: str, level: GovernmentLevel) -> Envelope:
-        return Envelope.wrap(PartnerRegistered(partner_id=pid, name=name, kind=PartnerKind.INSTITUTION,
-                                               level=level), key=pid, producer="partners")
+        return Envelope.wrap(
+            PartnerRegistered(partner_id=pid, name=name, kind=PartnerKind.INSTITUTION, level=level),
+            key=pid,
+            producer="partners",
+        )
 
     def contact(pid: str, cid: str, name: str, email: str, language: str) -> Envelope:
-        return Envelope.wrap(ContactAdded(partner_id=pid, contact_id=cid, name=name, email=email,
-                                          language=language), key=pid, producer="partners")  # type: ignore[arg-type]
+        return Envelope.wrap(
+            ContactAdded(partner_id=pid, contact_id=cid, name=name, email=email, language=language),
+            key=pid,
+            producer="partners",
+        )  # type: ignore[arg-type]
+
     return [
         partner("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE),
         contact("regione-liguria", "rossi", "Maria Rossi", MARIA, "it"),
@@ -49,22 +56,37 @@ def directory() -> list[Envelope]:
 
 
 def lead(objective_id: str, partner_id: str) -> Envelope:
-    return Envelope.wrap(ObjectiveLeadAssigned(objective_id=objective_id, partner_id=partner_id),
-                         key=objective_id, producer="partners")
+    return Envelope.wrap(
+        ObjectiveLeadAssigned(objective_id=objective_id, partner_id=partner_id), key=objective_id, producer="partners"
+    )
 
 
-def status_changed(objective_id: str = "miglio-blu", status: CoverageStatus = CoverageStatus.AT_RISK,
-                   previous: CoverageStatus | None = CoverageStatus.PARTIALLY_FUNDED) -> Envelope:
+def status_changed(
+    objective_id: str = "miglio-blu",
+    status: CoverageStatus = CoverageStatus.AT_RISK,
+    previous: CoverageStatus | None = CoverageStatus.PARTIALLY_FUNDED,
+) -> Envelope:
     payload = ObjectiveStatusChanged(
-        objective_id=objective_id, title="Miglio Blu", fiscal_year=2027, previous_status=previous,
-        status=status, coverage_bp=4550, need_cents=5_000_000_00, committed_cents=2_275_000_00,
-        at_risk_threshold_pct=80)
+        objective_id=objective_id,
+        title="Miglio Blu",
+        fiscal_year=2027,
+        previous_status=previous,
+        status=status,
+        coverage_bp=4550,
+        need_cents=5_000_000_00,
+        committed_cents=2_275_000_00,
+        at_risk_threshold_pct=80,
+    )
     return Envelope.wrap(payload, key=objective_id, producer="objectives")
 
 
 @contextlib.asynccontextmanager
-async def notifier(broker, smtp: SmtpCapture, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
-                   **settings: str) -> AsyncIterator[httpx.AsyncClient]:
+async def notifier(
+    broker,
+    smtp: SmtpCapture,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+    **settings: str,
+) -> AsyncIterator[httpx.AsyncClient]:
     """The notifier with its directory projected: Liguria's contacts are known leads."""
     monkeypatch.setenv("REGIA_SMTP_PORT", str(smtp.port))
     monkeypatch.setenv("REGIA_NOTIFIER_BACKOFF_BASE_S", "0.2")
@@ -73,9 +95,11 @@ async def notifier(broker, smtp: SmtpCapture, monkeypatch: pytest.MonkeyPatch,  
         monkeypatch.setenv(f"REGIA_NOTIFIER_{name.upper()}", value)
     await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, directory())
     async with in_process("notifier", create_app) as service, service.client(headers=ADMIN_HEADERS) as admin:
+
         async def projected() -> bool:
             body = (await admin.get("/v1/objectives/miglio-blu/recipients")).json()
             return len(body["contacts"]) == 2
+
         await eventually(projected, what="the lead's contacts projected from partner events")
         yield admin
 
@@ -90,6 +114,7 @@ async def settled(admin: httpx.AsyncClient, count: int, status: str = "DELIVERED
     async def probe() -> list[dict] | None:
         found = await deliveries(admin, status=status)
         return found if len(found) == count else None
+
     return await eventually(probe, what=f"{count} {status} deliveries")
 
 
@@ -98,7 +123,8 @@ async def metric(admin: httpx.AsyncClient, line: str) -> bool:
 
 
 async def test_status_change_is_mailed_to_each_contact_of_the_lead_in_their_language(
-        broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    broker, database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     with SmtpCapture() as smtp:
         async with notifier(broker, smtp, monkeypatch) as admin:
             cause = status_changed()
@@ -123,8 +149,14 @@ async def test_status_change_is_mailed_to_each_contact_of_the_lead_in_their_lang
     # Plain text and HTML, each complete, in the person's language.
     assert italian.get_content_type() == "multipart/alternative"
     text, html = italian.get_body(("plain",)).get_content(), italian.get_body(("html",)).get_content()
-    for fact in ("Miglio Blu", "2027", "PARZIALMENTE FINANZIATO → A RISCHIO", "45,50 %",
-                 "€ 5.000.000,00", "€ 2.275.000,00"):
+    for fact in (
+        "Miglio Blu",
+        "2027",
+        "PARZIALMENTE FINANZIATO → A RISCHIO",
+        "45,50 %",
+        "€ 5.000.000,00",
+        "€ 2.275.000,00",
+    ):
         assert fact in text and fact in html
     assert 'lang="it"' in html and 'lang="en"' in english.get_body(("html",)).get_content()
     assert "PARTIALLY_FUNDED → AT_RISK" in english.get_body(("plain",)).get_content()
@@ -137,17 +169,34 @@ async def test_status_change_is_mailed_to_each_contact_of_the_lead_in_their_lang
     assert {e.type for e in published} == {"AlertDelivered"}
     assert {e.key for e in published} == delivery_ids
     assert {e.payload["recipient"] for e in published} == {MARIA, JOHN}
-    assert all(e.causation_id == str(cause.event_id) and e.correlation_id == cause.correlation_id
-               and e.payload["attempts"] == 1 for e in published)
+    assert all(
+        e.causation_id == str(cause.event_id)
+        and e.correlation_id == cause.correlation_id
+        and e.payload["attempts"] == 1
+        for e in published
+    )
 
 
 async def test_the_same_event_twice_is_one_email_and_one_delivery(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with SmtpCapture() as smtp:
         async with notifier(broker, smtp, monkeypatch) as admin:
-            await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [
-                Envelope.wrap(ContactAdded(partner_id="regione-liguria", contact_id="smith",
-                                           name="John Smith", email=JOHN, language="en"),
-                              key="regione-liguria", producer="partners")])
+            await kafka.publish(
+                broker.bootstrap_servers,
+                topics.PARTNERS,
+                [
+                    Envelope.wrap(
+                        ContactAdded(
+                            partner_id="regione-liguria",
+                            contact_id="smith",
+                            name="John Smith",
+                            email=JOHN,
+                            language="en",
+                        ),
+                        key="regione-liguria",
+                        producer="partners",
+                    )
+                ],
+            )
             cause = status_changed()
             # Same key, so one partition: once the later change is handled, the duplicate was too.
             later = status_changed(status=CoverageStatus.UNFUNDED, previous=CoverageStatus.AT_RISK)
@@ -156,11 +205,18 @@ async def test_the_same_event_twice_is_one_email_and_one_delivery(broker, databa
             await settled(admin, 4)
             mails = await eventually(lambda: _ready(smtp.messages, 4), what="four e-mails")
     subjects = sorted(m["Subject"] for m in mails)
-    assert subjects == sorted(["[Regia] Miglio Blu 2027: A RISCHIO", "[Regia] Miglio Blu 2027: AT_RISK",
-                               "[Regia] Miglio Blu 2027: NON FINANZIATO", "[Regia] Miglio Blu 2027: UNFUNDED"])
+    assert subjects == sorted(
+        [
+            "[Regia] Miglio Blu 2027: A RISCHIO",
+            "[Regia] Miglio Blu 2027: AT_RISK",
+            "[Regia] Miglio Blu 2027: NON FINANZIATO",
+            "[Regia] Miglio Blu 2027: UNFUNDED",
+        ]
+    )
     rows = await database.fetch("notifier", "SELECT cause_event_id, recipient FROM deliveries")
     assert sorted((str(r["cause_event_id"]), r["recipient"]) for r in rows) == sorted(
-        (str(e.event_id), to) for e in (cause, later) for to in (MARIA, JOHN))
+        (str(e.event_id), to) for e in (cause, later) for to in (MARIA, JOHN)
+    )
 
 
 async def test_a_refusing_server_is_retried_with_back_off_until_it_accepts(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -186,7 +242,8 @@ async def test_a_refusing_server_is_retried_with_back_off_until_it_accepts(broke
 
 
 async def test_after_the_last_attempt_the_delivery_is_dead_and_alert_failed_is_published(
-        broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    broker, database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     with SmtpCapture(refuse_always=True) as smtp:
         async with notifier(broker, smtp, monkeypatch, max_attempts="3") as admin:
             await _only_maria(broker, admin)
@@ -209,8 +266,12 @@ async def test_a_change_without_a_known_lead_is_counted_not_sent(broker, databas
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [orphan])
 
             async def handled() -> bool:
-                return bool(await database.fetchval(
-                    "notifier", "SELECT count(*) FROM inbox WHERE event_id = $1", orphan.event_id))
+                return bool(
+                    await database.fetchval(
+                        "notifier", "SELECT count(*) FROM inbox WHERE event_id = $1", orphan.event_id
+                    )
+                )
+
             await eventually(handled, what="the change consumed")
             assert await metric(admin, "regia_alerts_unaddressed_total 1.0")
             assert await deliveries(admin) == []
@@ -226,9 +287,11 @@ async def test_an_older_lead_assignment_arriving_late_does_not_win(broker, datab
             await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [newer, older])
 
             async def settled_lead() -> str | None:
-                n = await database.fetchval("notifier", "SELECT count(*) FROM inbox WHERE event_id = $1",
-                                            older.event_id)
+                n = await database.fetchval(
+                    "notifier", "SELECT count(*) FROM inbox WHERE event_id = $1", older.event_id
+                )
                 return n and (await admin.get("/v1/objectives/miglio-blu/recipients")).json()["lead"]
+
             assert await eventually(settled_lead, what="both assignments consumed") == "comune-spezia"
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
             (done,) = await settled(admin, 1)
@@ -246,7 +309,10 @@ async def test_a_claim_whose_dispatcher_died_is_recorded_abandoned_and_retried(b
                 " channel, recipient, recipient_name, language, subject, body, status, attempts,"
                 " next_attempt_at) VALUES ($1, $2, 'c', 'miglio-blu', 'email', $3, 'Maria Rossi', 'it',"
                 " 'oggetto', 'testo', 'SENDING', 1, now() - interval '1 second')",
-                delivery_id, uuid.uuid4(), MARIA)
+                delivery_id,
+                uuid.uuid4(),
+                MARIA,
+            )
             await settled(admin, 1)
             detail = (await admin.get(f"/v1/deliveries/{delivery_id}")).json()
             assert len(smtp.messages) == 1
@@ -269,16 +335,29 @@ async def test_delivery_log_needs_the_admin_token(broker, database, monkeypatch,
 
 async def _only_maria(broker, admin: httpx.AsyncClient) -> None:  # type: ignore[no-untyped-def]
     """Make Maria the only contact told, by moving the lead to a partner with her alone."""
-    await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [
-        Envelope.wrap(PartnerRegistered(partner_id="miglio-blu-spa", name="Miglio Blu S.p.A.",
-                                        kind=PartnerKind.ENTERPRISE), key="miglio-blu-spa", producer="partners"),
-        Envelope.wrap(ContactAdded(partner_id="miglio-blu-spa", contact_id="rossi-spa", name="Maria Rossi",
-                                   email=MARIA, language="it"), key="miglio-blu-spa", producer="partners"),
-        lead("miglio-blu", "miglio-blu-spa"),
-    ])
+    await kafka.publish(
+        broker.bootstrap_servers,
+        topics.PARTNERS,
+        [
+            Envelope.wrap(
+                PartnerRegistered(partner_id="miglio-blu-spa", name="Miglio Blu S.p.A.", kind=PartnerKind.ENTERPRISE),
+                key="miglio-blu-spa",
+                producer="partners",
+            ),
+            Envelope.wrap(
+                ContactAdded(
+                    partner_id="miglio-blu-spa", contact_id="rossi-spa", name="Maria Rossi", email=MARIA, language="it"
+                ),
+                key="miglio-blu-spa",
+                producer="partners",
+            ),
+            lead("miglio-blu", "miglio-blu-spa"),
+        ],
+    )
 
     async def moved() -> bool:
         return (await admin.get("/v1/objectives/miglio-blu/recipients")).json()["lead"] == "miglio-blu-spa"
+
     await eventually(moved, what="the lead moved to Miglio Blu S.p.A.")
 
 

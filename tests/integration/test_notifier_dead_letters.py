@@ -11,7 +11,6 @@ from regia_shared.contracts import topics
 
 from ..support import kafka
 from ..support.smtp import SmtpCapture
-from ..support.wait import eventually
 from .test_notifier import JOHN, MARIA, deliveries, notifier, settled, status_changed
 
 pytestmark = pytest.mark.usefixtures("service_env")
@@ -39,8 +38,7 @@ async def detail(admin: httpx.AsyncClient, delivery_id: str) -> dict:
     return r.json()
 
 
-async def test_a_dead_letter_retried_once_the_server_accepts_is_mailed_once(
-        broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_dead_letter_retried_once_the_server_accepts_is_mailed_once(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with SmtpCapture(refuse_always=True) as smtp:
         async with notifier(broker, smtp, monkeypatch, **SETTINGS) as admin:
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
@@ -57,12 +55,14 @@ async def test_a_dead_letter_retried_once_the_server_accepts_is_mailed_once(
             smtp.refuse_always = False
             unknown = str(uuid.uuid4())
             assert await retry(admin, {"delivery_ids": [maria, unknown, maria]}) == {
-                "retried": [maria], "not_dead": [], "unknown": [unknown]}
+                "retried": [maria],
+                "not_dead": [],
+                "unknown": [unknown],
+            }
             await settled(admin, 1)  # within the 30 s wait only if the retry woke the dispatcher
             delivered = await detail(admin, maria)
             # Retrying it again, now that it is delivered, is reported and changes nothing.
-            assert await retry(admin, {"delivery_ids": [maria]}) == {
-                "retried": [], "not_dead": [maria], "unknown": []}
+            assert await retry(admin, {"delivery_ids": [maria]}) == {"retried": [], "not_dead": [maria], "unknown": []}
             assert await detail(admin, maria) == delivered
             # John's was not asked for: still dead, untouched.
             assert [d["delivery_id"] for d in await dead_letters(admin)] == [john]
@@ -70,7 +70,10 @@ async def test_a_dead_letter_retried_once_the_server_accepts_is_mailed_once(
 
             # Everything that is dead (of this objective) goes back too.
             assert await retry(admin, {"all": True, "objective_id": "miglio-blu"}) == {
-                "retried": [john], "not_dead": [], "unknown": []}
+                "retried": [john],
+                "not_dead": [],
+                "unknown": [],
+            }
             await settled(admin, 2)
             assert await dead_letters(admin) == []
             mine = (await admin.get("/v1/contacts/rossi/deliveries")).json()
@@ -96,8 +99,12 @@ async def test_a_dead_letter_retried_once_the_server_accepts_is_mailed_once(
 async def test_a_retry_says_either_which_or_all(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with SmtpCapture() as smtp:
         async with notifier(broker, smtp, monkeypatch) as admin:
-            for body in ({}, {"all": True, "delivery_ids": [str(uuid.uuid4())]}, {"all": False},
-                         {"delivery_ids": [str(uuid.uuid4())], "channel": "email"}):
+            for body in (
+                {},
+                {"all": True, "delivery_ids": [str(uuid.uuid4())]},
+                {"all": False},
+                {"delivery_ids": [str(uuid.uuid4())], "channel": "email"},
+            ):
                 r = await admin.post("/v1/dead-letters/retry", json=body)
                 assert r.status_code == 422, (body, r.text)
                 assert "delivery_ids" in r.json()["message"], r.text
@@ -108,7 +115,8 @@ async def test_a_retry_says_either_which_or_all(broker, database, monkeypatch) -
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}])
 async def test_dead_letters_and_a_persons_deliveries_need_the_admin_token(
-        broker, database, monkeypatch, headers) -> None:  # type: ignore[no-untyped-def]
+    broker, database, monkeypatch, headers
+) -> None:  # type: ignore[no-untyped-def]
     with SmtpCapture() as smtp:
         async with notifier(broker, smtp, monkeypatch) as admin:
             async with httpx.AsyncClient(base_url=str(admin.base_url), headers=headers) as anonymous:

@@ -22,10 +22,18 @@ pytestmark = pytest.mark.usefixtures("service_env")
 
 
 def maria_wants_a_digest() -> Envelope:
-    return Envelope.wrap(ContactPreferencesChanged(
-        partner_id="regione-liguria", contact_id="rossi", channels=["email"], language="it",
-        cadence="daily_digest", event_kinds=["status_changed", "funding_dropped"]),
-        key="regione-liguria", producer="partners")
+    return Envelope.wrap(
+        ContactPreferencesChanged(
+            partner_id="regione-liguria",
+            contact_id="rossi",
+            channels=["email"],
+            language="it",
+            cadence="daily_digest",
+            event_kinds=["status_changed", "funding_dropped"],
+        ),
+        key="regione-liguria",
+        producer="partners",
+    )
 
 
 async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -33,9 +41,11 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
     await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [maria_wants_a_digest()])
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:
         async with notifier(broker, smtp, receiver, monkeypatch, "mit") as admin:
+
             async def maria_waits() -> bool:
                 r = await admin.get("/v1/objectives/miglio-blu/recipients")
                 return any(c["cadence"] == "daily_digest" for c in r.json()["contacts"])
+
             await eventually(maria_waits, what="Maria's digest preference projected")
 
             first = status_changed()
@@ -47,6 +57,7 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
                 waiting = (await admin.get("/v1/contacts/rossi/digest")).json()
                 mailed = [m for m in smtp.messages if SMITH in str(m["To"])]
                 return waiting if len(waiting) == 2 and len(mailed) == 2 else None
+
             waiting = await eventually(john_told_twice_maria_waiting, what="John mailed, Maria's alerts waiting")
             assert not [m for m in smtp.messages if ROSSI in str(m["To"])]
             assert {w["cause_event_id"] for w in waiting} == {str(first.event_id), str(second.event_id)}
@@ -59,6 +70,7 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
 
             async def maria_mail() -> list:
                 return [m for m in smtp.messages if ROSSI in str(m["To"])] or None  # type: ignore[return-value]
+
             [digest] = await eventually(maria_mail, what="Maria's digest")
             assert (await admin.get("/v1/contacts/rossi/digest")).json() == []
 
@@ -70,12 +82,14 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
             async def two_digests() -> list | None:
                 found = [m for m in smtp.messages if ROSSI in str(m["To"])]
                 return found if len(found) == 2 else None
+
             digests = await eventually(two_digests, what="the scheduled digest")
 
             async def both_recorded() -> list | None:
                 # The SMTP server has the mail before the dispatcher records the outcome.
                 rows = (await admin.get("/v1/contacts/rossi/deliveries")).json()
                 return rows if rows and all(d["status"] == "DELIVERED" for d in rows) else None
+
             deliveries = await eventually(both_recorded, what="both digests recorded as delivered")
 
     assert str(digest["Subject"]).startswith("[Regia] Riepilogo del ") and "2 avvisi" in str(digest["Subject"])
@@ -83,6 +97,8 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
     html = digest.get_body(("html",)).get_content()
     assert text.count("Miglio Blu") >= 2 and "NON FINANZIATO" in text and "A RISCHIO" in text
     assert str(first.event_id) in text and str(second.event_id) in html
-    assert "1 avviso" in str(digests[1]["Subject"]) and str(late.event_id) in digests[1].get_body(("plain",)).get_content()
+    assert (
+        "1 avviso" in str(digests[1]["Subject"]) and str(late.event_id) in digests[1].get_body(("plain",)).get_content()
+    )
     assert sorted(d["kind"] for d in deliveries) == ["digest", "digest"]
     assert all(d["status"] == "DELIVERED" for d in deliveries)

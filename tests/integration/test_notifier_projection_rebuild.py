@@ -34,33 +34,63 @@ async def history(admin) -> None:  # type: ignore[no-untyped-def]
     for body in PARTNERS:
         await ok(await admin.post("/v1/partners", json=body))
     for i, p in enumerate(PARTNERS):
-        await ok(await admin.post(f"/v1/partners/{p['partner_id']}/contacts", json={
-            "contact_id": f"c{i}", "name": f"Persona {i}", "email": f"persona{i}@{p['partner_id']}.it",
-            "language": "en" if i % 3 == 0 else "it"}))
+        await ok(
+            await admin.post(
+                f"/v1/partners/{p['partner_id']}/contacts",
+                json={
+                    "contact_id": f"c{i}",
+                    "name": f"Persona {i}",
+                    "email": f"persona{i}@{p['partner_id']}.it",
+                    "language": "en" if i % 3 == 0 else "it",
+                },
+            )
+        )
     await ok(await admin.put("/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"}))
     await ok(await admin.put("/v1/objectives/miglio-blu/lead", json={"partner_id": "regione-liguria"}))
     await ok(await admin.put("/v1/objectives/lavoro/lead", json={"partner_id": "comune-spezia"}))
-    for objective, partner, role in (("miglio-blu", "comune-spezia", "FUNDER"), ("miglio-blu", "fincantieri", "PARTNER"),
-                                     ("lavoro", "enaip", "IMPLEMENTING_BODY"), ("lavoro", "cpi-spezia", "PROGRAMME_LEAD"),
-                                     ("lavoro", "cisl-spezia", "PARTNER")):
+    for objective, partner, role in (
+        ("miglio-blu", "comune-spezia", "FUNDER"),
+        ("miglio-blu", "fincantieri", "PARTNER"),
+        ("lavoro", "enaip", "IMPLEMENTING_BODY"),
+        ("lavoro", "cpi-spezia", "PROGRAMME_LEAD"),
+        ("lavoro", "cisl-spezia", "PARTNER"),
+    ):
         await ok(await admin.put(f"/v1/objectives/{objective}/roles/{partner}", json={"role": role}))
     await ok(await admin.request("DELETE", "/v1/objectives/miglio-blu/roles/fincantieri", json={"role": "PARTNER"}))
     await ok(await admin.request("DELETE", "/v1/objectives/lavoro/roles/cisl-spezia", json={"role": "PARTNER"}))
     await ok(await admin.put("/v1/objectives/lavoro/roles/cisl-spezia", json={"role": "PARTNER"}))
-    await ok(await admin.post("/v1/networks", json={
-        "network_id": "rete-lavoro", "name": "Rete per il lavoro", "founded_on": "2017-03-01",
-        "coordinator_partner_id": "comune-spezia", "objective_id": "lavoro"}))
+    await ok(
+        await admin.post(
+            "/v1/networks",
+            json={
+                "network_id": "rete-lavoro",
+                "name": "Rete per il lavoro",
+                "founded_on": "2017-03-01",
+                "coordinator_partner_id": "comune-spezia",
+                "objective_id": "lavoro",
+            },
+        )
+    )
     for partner in ("comune-spezia", "cisl-spezia", "confindustria-sp", "enaip", "unige", "cpi-spezia"):
         await ok(await admin.put(f"/v1/networks/rete-lavoro/members/{partner}", json={"joined_on": "2017-03-01"}))
     await ok(await admin.request("DELETE", "/v1/networks/rete-lavoro/members/unige", json={"left_on": "2019-12-31"}))
-    await ok(await admin.request("DELETE", "/v1/networks/rete-lavoro/members/cisl-spezia", json={"left_on": "2020-01-01"}))
+    await ok(
+        await admin.request("DELETE", "/v1/networks/rete-lavoro/members/cisl-spezia", json={"left_on": "2020-01-01"})
+    )
     await ok(await admin.put("/v1/networks/rete-lavoro/members/cisl-spezia", json={"joined_on": "2022-09-01"}))
     prefs = {"channels": ["email"], "language": "en", "cadence": "daily_digest", "event_kinds": ["status_changed"]}
     await ok(await admin.put("/v1/contacts/c1/preferences", json=prefs))
-    await ok(await admin.put("/v1/contacts/c1/preferences", json={**prefs, "cadence": "immediate",
-                                                                  "channels": ["email", "webhook"]}))
-    await ok(await admin.put("/v1/contacts/c4/preferences", json={**prefs, "language": "it",
-                                                                  "event_kinds": ["review_closed", "line_revoked"]}))
+    await ok(
+        await admin.put(
+            "/v1/contacts/c1/preferences", json={**prefs, "cadence": "immediate", "channels": ["email", "webhook"]}
+        )
+    )
+    await ok(
+        await admin.put(
+            "/v1/contacts/c4/preferences",
+            json={**prefs, "language": "it", "event_kinds": ["review_closed", "line_revoked"]},
+        )
+    )
 
 
 # The same facts, as each service stores them.
@@ -68,24 +98,29 @@ QUERIES = {
     "partners": ("SELECT partner_id, name, kind, level FROM partners",) * 2,
     "contacts": ("SELECT contact_id, partner_id, name, email, language FROM contacts",) * 2,
     "leads": ("SELECT objective_id, partner_id FROM objective_leads",) * 2,
-    "roles": ("SELECT objective_id, partner_id, role FROM objective_roles",
-              "SELECT objective_id, partner_id, role FROM objective_roles WHERE held"),
+    "roles": (
+        "SELECT objective_id, partner_id, role FROM objective_roles",
+        "SELECT objective_id, partner_id, role FROM objective_roles WHERE held",
+    ),
     "networks": ("SELECT network_id, name, founded_on, coordinator_partner_id, objective_id FROM networks",) * 2,
     "memberships": ("SELECT network_id, partner_id, joined_on, left_on FROM network_memberships",) * 2,
-    "preferences": ("SELECT contact_id, (SELECT array_agg(c ORDER BY c) FROM unnest(channels) c), language,"
-                    " cadence, (SELECT array_agg(k ORDER BY k) FROM unnest(event_kinds) k)"
-                    " FROM contact_preferences",) * 2,
+    "preferences": (
+        "SELECT contact_id, (SELECT array_agg(c ORDER BY c) FROM unnest(channels) c), language,"
+        " cadence, (SELECT array_agg(k ORDER BY k) FROM unnest(event_kinds) k)"
+        " FROM contact_preferences",
+    )
+    * 2,
 }
 
 
 async def snapshot(database: Database, schema: str) -> dict[str, list[tuple]]:
     side = 0 if schema == "partners" else 1
-    return {name: sorted(tuple(r) for r in await database.fetch(schema, queries[side]))
-            for name, queries in QUERIES.items()}
+    return {
+        name: sorted(tuple(r) for r in await database.fetch(schema, queries[side])) for name, queries in QUERIES.items()
+    }
 
 
-async def test_the_notifier_rebuilds_from_the_partner_topic_what_the_partners_service_holds(
-        database, broker) -> None:  # type: ignore[no-untyped-def]
+async def test_the_notifier_rebuilds_from_the_partner_topic_what_the_partners_service_holds(database, broker) -> None:  # type: ignore[no-untyped-def]
     async with in_process("partners", partners_app) as partners, partners.client(headers=ADMIN_HEADERS) as admin:
         await history(admin)
         expected = await snapshot(database, "partners")
@@ -93,8 +128,10 @@ async def test_the_notifier_rebuilds_from_the_partner_topic_what_the_partners_se
         assert len(expected["roles"]) == 4 and len(expected["preferences"]) == 2
 
         async with in_process("notifier", notifier_app):  # starts after it all: replays the topic
+
             async def rebuilt() -> bool:
                 return await snapshot(database, "notifier") == expected
+
             try:
                 await eventually(rebuilt, what="the notifier's projection equal to the partners' data")
             except AssertionError:

@@ -15,7 +15,12 @@ import pytest
 from regia_notifier.app import create_app
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
-from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveCoverageChanged, ObjectiveDefined, YearNeed
+from regia_shared.contracts.events.objectives import (
+    CoverageStatus,
+    ObjectiveCoverageChanged,
+    ObjectiveDefined,
+    YearNeed,
+)
 from regia_shared.contracts.events.partners import (
     ContactAdded,
     ContactPreferencesChanged,
@@ -56,60 +61,124 @@ def directory() -> list[Envelope]:
     the Rete per il lavoro is formed around the plan's 'lavoro' objective, one member left."""
     events: list[Envelope] = []
 
-    def partner(pid: str, name: str, kind: PartnerKind, level: GovernmentLevel | None,
-                *contacts: tuple[str, str, str, str]) -> None:
+    def partner(
+        pid: str, name: str, kind: PartnerKind, level: GovernmentLevel | None, *contacts: tuple[str, str, str, str]
+    ) -> None:
         events.append(_event(PartnerRegistered(partner_id=pid, name=name, kind=kind, level=level), pid))
         for cid, person, email, language in contacts:
-            events.append(_event(ContactAdded(partner_id=pid, contact_id=cid, name=person, email=email,
-                                              language=language), pid))  # type: ignore[arg-type]
+            events.append(
+                _event(ContactAdded(partner_id=pid, contact_id=cid, name=person, email=email, language=language), pid)
+            )  # type: ignore[arg-type]
 
-    partner("regione-liguria", "Regione Liguria", PartnerKind.INSTITUTION, GovernmentLevel.REGIONE,
-            ("rossi", "Maria Rossi", ROSSI, "it"), ("smith", "John Smith", SMITH, "en"))
-    partner("comune-spezia", "Comune della Spezia", PartnerKind.INSTITUTION, GovernmentLevel.COMUNE,
-            ("bianchi", "Anna Bianchi", BIANCHI, "it"))
-    partner("mit", "Ministero delle Infrastrutture", PartnerKind.INSTITUTION, GovernmentLevel.STATO,
-            ("verdi", "Luca Verdi", VERDI, "it"))
-    partner("cpi-spezia", "Centro per l'impiego", PartnerKind.EMPLOYMENT_AGENCY, None,
-            ("neri", "Paolo Neri", NERI, "it"))
+    partner(
+        "regione-liguria",
+        "Regione Liguria",
+        PartnerKind.INSTITUTION,
+        GovernmentLevel.REGIONE,
+        ("rossi", "Maria Rossi", ROSSI, "it"),
+        ("smith", "John Smith", SMITH, "en"),
+    )
+    partner(
+        "comune-spezia",
+        "Comune della Spezia",
+        PartnerKind.INSTITUTION,
+        GovernmentLevel.COMUNE,
+        ("bianchi", "Anna Bianchi", BIANCHI, "it"),
+    )
+    partner(
+        "mit",
+        "Ministero delle Infrastrutture",
+        PartnerKind.INSTITUTION,
+        GovernmentLevel.STATO,
+        ("verdi", "Luca Verdi", VERDI, "it"),
+    )
+    partner(
+        "cpi-spezia", "Centro per l'impiego", PartnerKind.EMPLOYMENT_AGENCY, None, ("neri", "Paolo Neri", NERI, "it")
+    )
     partner("unige", "Università di Genova", PartnerKind.UNIVERSITY, None, ("gialli", "Sara Gialli", GIALLI, "it"))
     partner("coop", "Cooperativa", PartnerKind.ASSOCIATION, None, ("blu", "Ex Membro", BLU, "it"))
     # Luca reads English, whatever the contact record said.
-    events.append(_event(ContactPreferencesChanged(
-        partner_id="mit", contact_id="verdi", channels=["email"], language="en", cadence="immediate",
-        event_kinds=["line_revoked", "review_closed"]), "mit"))
-    events.append(_event(ObjectiveLeadAssigned(objective_id="miglio-blu", partner_id="regione-liguria"),
-                         "miglio-blu"))
-    events.append(_event(ObjectiveRoleAssigned(objective_id="miglio-blu", partner_id="comune-spezia",
-                                               role=ObjectiveRole.FUNDER), "miglio-blu"))
-    events.append(_event(NetworkFormed(network_id="rete-lavoro", name="Rete per il lavoro",
-                                       founded_on=date(2019, 1, 1), objective_id="lavoro"), "rete-lavoro"))
+    events.append(
+        _event(
+            ContactPreferencesChanged(
+                partner_id="mit",
+                contact_id="verdi",
+                channels=["email"],
+                language="en",
+                cadence="immediate",
+                event_kinds=["line_revoked", "review_closed"],
+            ),
+            "mit",
+        )
+    )
+    events.append(_event(ObjectiveLeadAssigned(objective_id="miglio-blu", partner_id="regione-liguria"), "miglio-blu"))
+    events.append(
+        _event(
+            ObjectiveRoleAssigned(objective_id="miglio-blu", partner_id="comune-spezia", role=ObjectiveRole.FUNDER),
+            "miglio-blu",
+        )
+    )
+    events.append(
+        _event(
+            NetworkFormed(
+                network_id="rete-lavoro", name="Rete per il lavoro", founded_on=date(2019, 1, 1), objective_id="lavoro"
+            ),
+            "rete-lavoro",
+        )
+    )
     for member in ("cpi-spezia", "unige", "coop"):
-        events.append(_event(NetworkMemberJoined(network_id="rete-lavoro", partner_id=member,
-                                                 joined_on=date(2019, 2, 1)), "rete-lavoro"))
-    events.append(_event(NetworkMemberLeft(network_id="rete-lavoro", partner_id="coop",
-                                           left_on=date(2021, 6, 30)), "rete-lavoro"))
+        events.append(
+            _event(
+                NetworkMemberJoined(network_id="rete-lavoro", partner_id=member, joined_on=date(2019, 2, 1)),
+                "rete-lavoro",
+            )
+        )
+    events.append(
+        _event(NetworkMemberLeft(network_id="rete-lavoro", partner_id="coop", left_on=date(2021, 6, 30)), "rete-lavoro")
+    )
     return events
 
 
 async def _projected(admin: httpx.AsyncClient) -> bool:
     blu = (await admin.get("/v1/objectives/miglio-blu/audience")).json()["audiences"]
     lavoro = (await admin.get("/v1/objectives/lavoro/audience")).json()
-    return (blu["LEAD"] == ["regione-liguria"] and blu["FUNDER"] == ["comune-spezia"]
-            and lavoro["audiences"]["NETWORK_MEMBERS"] == ["cpi-spezia", "unige"]
-            and lavoro["plan_id"] == "piano-2030"
-            and len((await admin.get("/v1/objectives/miglio-blu/recipients")).json()["contacts"]) == 2)
+    return (
+        blu["LEAD"] == ["regione-liguria"]
+        and blu["FUNDER"] == ["comune-spezia"]
+        and lavoro["audiences"]["NETWORK_MEMBERS"] == ["cpi-spezia", "unige"]
+        and lavoro["plan_id"] == "piano-2030"
+        and len((await admin.get("/v1/objectives/miglio-blu/recipients")).json()["contacts"]) == 2
+    )
 
 
 @contextlib.asynccontextmanager
-async def notifier(broker, smtp: SmtpCapture, receiver: WebhookReceiver,  # type: ignore[no-untyped-def]
-                   monkeypatch: pytest.MonkeyPatch, hook_partner: str) -> AsyncIterator[httpx.AsyncClient]:
+async def notifier(
+    broker,
+    smtp: SmtpCapture,
+    receiver: WebhookReceiver,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+    hook_partner: str,
+) -> AsyncIterator[httpx.AsyncClient]:
     """The notifier with the directory projected and a webhook of `hook_partner` registered."""
     monkeypatch.setenv("REGIA_SMTP_PORT", str(smtp.port))
     await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, directory())
-    await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [Envelope.wrap(ObjectiveDefined(
-        objective_id="lavoro", title="Lavoro di qualità", at_risk_threshold_pct=80,
-        needs=[YearNeed(fiscal_year=2027, need_cents=100)], plan_id="piano-2030"), key="lavoro",
-        producer="objectives")])
+    await kafka.publish(
+        broker.bootstrap_servers,
+        topics.OBJECTIVES,
+        [
+            Envelope.wrap(
+                ObjectiveDefined(
+                    objective_id="lavoro",
+                    title="Lavoro di qualità",
+                    at_risk_threshold_pct=80,
+                    needs=[YearNeed(fiscal_year=2027, need_cents=100)],
+                    plan_id="piano-2030",
+                ),
+                key="lavoro",
+                producer="objectives",
+            )
+        ],
+    )
     async with in_process("notifier", create_app) as service, service.client(headers=ADMIN_HEADERS) as admin:
         await eventually(lambda: _projected(admin), what="partner and objective events projected")
         r = await admin.post("/v1/webhooks", json={"partner_id": hook_partner, "url": receiver.url})
@@ -118,11 +187,13 @@ async def notifier(broker, smtp: SmtpCapture, receiver: WebhookReceiver,  # type
         yield admin
 
 
-async def delivered(admin: httpx.AsyncClient, smtp: SmtpCapture, receiver: WebhookReceiver,
-                    emails: int) -> tuple[list[dict], dict[str, EmailMessage]]:
+async def delivered(
+    admin: httpx.AsyncClient, smtp: SmtpCapture, receiver: WebhookReceiver, emails: int
+) -> tuple[list[dict], dict[str, EmailMessage]]:
     async def probe() -> list[dict] | None:
         found = (await admin.get("/v1/deliveries", params={"status": "DELIVERED"})).json()
         return found if len(found) == emails + 1 and len(smtp.messages) == emails and receiver.accepted else None
+
     done = await eventually(probe, what=f"{emails} e-mails and a webhook delivered")
     return done, {m["To"].addresses[0].addr_spec: m for m in smtp.messages}
 
@@ -151,19 +222,33 @@ async def test_a_worsened_status_reaches_the_lead_by_email_and_webhook(broker, d
 
 
 async def test_a_funding_drop_over_the_share_reaches_the_lead_and_a_small_one_nobody(
-        broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    broker, database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     def coverage(committed: int) -> Envelope:
-        return Envelope.wrap(ObjectiveCoverageChanged(
-            objective_id="miglio-blu", title="Miglio Blu", fiscal_year=2027, need_cents=1_000_000_00,
-            committed_cents=committed, disbursed_cents=0, committed_by_level={"REGIONE": committed},
-            coverage_bp=committed * 10_000 // 1_000_000_00, status=CoverageStatus.PARTIALLY_FUNDED),
-            key="miglio-blu", producer="objectives")
+        return Envelope.wrap(
+            ObjectiveCoverageChanged(
+                objective_id="miglio-blu",
+                title="Miglio Blu",
+                fiscal_year=2027,
+                need_cents=1_000_000_00,
+                committed_cents=committed,
+                disbursed_cents=0,
+                committed_by_level={"REGIONE": committed},
+                coverage_bp=committed * 10_000 // 1_000_000_00,
+                status=CoverageStatus.PARTIALLY_FUNDED,
+            ),
+            key="miglio-blu",
+            producer="objectives",
+        )
 
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:
         async with notifier(broker, smtp, receiver, monkeypatch, "regione-liguria") as admin:
             # 800k → 760k is a 5 % drop (no alert); 760k → 570k is 25 % (alert).
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES,
-                                [coverage(800_000_00), coverage(760_000_00), coverage(570_000_00)])
+            await kafka.publish(
+                broker.bootstrap_servers,
+                topics.OBJECTIVES,
+                [coverage(800_000_00), coverage(760_000_00), coverage(570_000_00)],
+            )
             done, mails = await delivered(admin, smtp, receiver, emails=2)
     assert sorted(mails) == sorted([ROSSI, SMITH])
     assert "25,00 %" in str(mails[ROSSI]["Subject"]) and "25.00%" in str(mails[SMITH]["Subject"])
@@ -174,12 +259,19 @@ async def test_a_funding_drop_over_the_share_reaches_the_lead_and_a_small_one_no
     assert (body["objective"]["before_cents"], body["objective"]["after_cents"]) == (760_000_00, 570_000_00)
 
 
-async def test_a_revoked_line_reaches_its_institution_and_the_objectives_funders(
-        broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_revoked_line_reaches_its_institution_and_the_objectives_funders(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:
         async with notifier(broker, smtp, receiver, monkeypatch, "mit") as admin:
-            revoked = line_event("revoke", "mit-2027-001", "miglio-blu", 0, 2, institution="mit",
-                                 level=GovernmentLevel.STATO, delta=-1_500_000_00)
+            revoked = line_event(
+                "revoke",
+                "mit-2027-001",
+                "miglio-blu",
+                0,
+                2,
+                institution="mit",
+                level=GovernmentLevel.STATO,
+                delta=-1_500_000_00,
+            )
             await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [revoked])
             done, mails = await delivered(admin, smtp, receiver, emails=2)
     assert sorted(mails) == sorted([VERDI, BIANCHI])  # the line's institution and the funder, not the lead
@@ -191,14 +283,22 @@ async def test_a_revoked_line_reaches_its_institution_and_the_objectives_funders
     assert body["alert"] == "line_revoked" and body["line"]["line_id"] == "mit-2027-001"
 
 
-async def test_a_closed_review_reaches_the_current_members_of_the_plans_network(
-        broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+async def test_a_closed_review_reaches_the_current_members_of_the_plans_network(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:
         async with notifier(broker, smtp, receiver, monkeypatch, "cpi-spezia") as admin:
-            closed = Envelope.wrap(AnnualReviewClosed(
-                plan_id="piano-2030", fiscal_year=2026, need_cents=10_000_000_00, committed_cents=7_500_000_00,
-                disbursed_cents=2_000_000_00, coverage_bp=7500, nodes_by_status={"FUNDED": 3, "AT_RISK": 1}),
-                key="piano-2030", producer="objectives")
+            closed = Envelope.wrap(
+                AnnualReviewClosed(
+                    plan_id="piano-2030",
+                    fiscal_year=2026,
+                    need_cents=10_000_000_00,
+                    committed_cents=7_500_000_00,
+                    disbursed_cents=2_000_000_00,
+                    coverage_bp=7500,
+                    nodes_by_status={"FUNDED": 3, "AT_RISK": 1},
+                ),
+                key="piano-2030",
+                producer="objectives",
+            )
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [closed])
             done, mails = await delivered(admin, smtp, receiver, emails=2)
     assert sorted(mails) == sorted([NERI, GIALLI])  # the member who left in 2021 is not told
@@ -214,18 +314,24 @@ async def test_rules_are_data_an_administrator_changes(broker, database, monkeyp
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:
         async with notifier(broker, smtp, receiver, monkeypatch, "comune-spezia") as admin:
             lead_rule = (await admin.get("/v1/rules/status-worsened-lead")).json()
-            r = await admin.put("/v1/rules/status-worsened-lead", json={
-                **{k: v for k, v in lead_rule.items() if k != "rule_id"}, "enabled": False})
+            r = await admin.put(
+                "/v1/rules/status-worsened-lead",
+                json={**{k: v for k, v in lead_rule.items() if k != "rule_id"}, "enabled": False},
+            )
             assert r.status_code == 200 and r.json()["enabled"] is False
-            r = await admin.put("/v1/rules/status-any-funders", json={
-                "trigger": "status_changed", "audience": ["FUNDER"], "description": "funders hear it all"})
+            r = await admin.put(
+                "/v1/rules/status-any-funders",
+                json={"trigger": "status_changed", "audience": ["FUNDER"], "description": "funders hear it all"},
+            )
             assert r.status_code == 201, r.text
-            bad = await admin.put("/v1/rules/broken", json={"trigger": "line_revoked", "audience": ["LEAD"],
-                                                            "direction": "worsened"})
+            bad = await admin.put(
+                "/v1/rules/broken", json={"trigger": "line_revoked", "audience": ["LEAD"], "direction": "worsened"}
+            )
             assert bad.status_code == 422 and "direction applies" in bad.text
             assert (await admin.get("/v1/rules/broken")).status_code == 404
-            assert (await admin.put("/v1/rules/a,b", json={"trigger": "status_changed",
-                                                           "audience": ["LEAD"]})).status_code == 422
+            assert (
+                await admin.put("/v1/rules/a,b", json={"trigger": "status_changed", "audience": ["LEAD"]})
+            ).status_code == 422
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
             done, mails = await delivered(admin, smtp, receiver, emails=1)
             ids = [r["rule_id"] for r in (await admin.get("/v1/rules")).json()]

@@ -33,7 +33,8 @@ SEALED = "SELECT webhook_id, secret_encrypted FROM webhook_endpoints ORDER BY we
 
 
 async def test_new_old_rewraps_at_start_up_then_new_alone_still_signs(
-        broker, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    broker, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     service_log = _capture_structlog(monkeypatch)
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:
         monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", A)
@@ -75,15 +76,15 @@ async def test_replicas_starting_together_rewrap_once(database: Database) -> Non
             counts = await both
         assert sorted(counts) == [0, 3]  # the second waited for the first, found nothing left
         rows = dict(await _sealed(pool))
-        assert [SecretBox(B).open(s) for s in rows.values()] == ["s-hook-1", "s-hook-2", "s-hook-3",
-                                                                 "s-hook-new"]
+        assert [SecretBox(B).open(s) for s in rows.values()] == ["s-hook-1", "s-hook-2", "s-hook-3", "s-hook-new"]
         assert rows["hook-new"] == untouched
         async with pool.acquire() as conn:
             assert await rewrap(conn, box) == 0  # and again at the next restart
 
 
 async def test_a_secret_no_key_opens_fails_the_start_up_and_changes_nothing(
-        database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     async with _migrated(database) as pool:
         await _insert(pool, {"known-hook": A, "stray-hook": C, "lost-hook": C})
         before = await _sealed(pool)
@@ -122,7 +123,8 @@ async def _insert(pool: asyncpg.Pool, keys: dict[str, str]) -> None:
     await pool.executemany(
         "INSERT INTO webhook_endpoints (webhook_id, partner_id, url, secret_encrypted)"
         " VALUES ($1, 'regione-liguria', 'https://x.example/h', $2)",
-        [(webhook_id, SecretBox(key).seal(f"s-{webhook_id}")) for webhook_id, key in keys.items()])
+        [(webhook_id, SecretBox(key).seal(f"s-{webhook_id}")) for webhook_id, key in keys.items()],
+    )
 
 
 async def _sealed(pool: asyncpg.Pool) -> list[tuple[str, str]]:

@@ -29,12 +29,14 @@ async def webhook_deliveries(admin: httpx.AsyncClient, count: int, status: str =
         assert r.status_code == 200, r.text
         found = [d for d in r.json() if d["channel"] == "webhook"]
         return found if len(found) == count else None
+
     return await eventually(probe, what=f"{count} {status} webhook deliveries")
 
 
 async def register(admin: httpx.AsyncClient, receiver: WebhookReceiver, webhook_id: str = "liguria-hook") -> dict:
-    r = await admin.post("/v1/webhooks", json={"webhook_id": webhook_id, "partner_id": "regione-liguria",
-                                               "url": receiver.url})
+    r = await admin.post(
+        "/v1/webhooks", json={"webhook_id": webhook_id, "partner_id": "regione-liguria", "url": receiver.url}
+    )
     assert r.status_code == 201, r.text
     created = r.json()
     receiver.secret = created["secret"]
@@ -42,7 +44,8 @@ async def register(admin: httpx.AsyncClient, receiver: WebhookReceiver, webhook_
 
 
 async def test_a_signed_webhook_is_retried_until_accepted_and_its_secret_never_leaks(
-        broker, database, monkeypatch, caplog) -> None:  # type: ignore[no-untyped-def]
+    broker, database, monkeypatch, caplog
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", Fernet.generate_key().decode())
     service_log = _capture_structlog(monkeypatch)
     with SmtpCapture() as smtp, WebhookReceiver(fail_first=3) as receiver:
@@ -63,10 +66,16 @@ async def test_a_signed_webhook_is_retried_until_accepted_and_its_secret_never_l
             accepted = receiver.accepted[0]
             ts = int(time.time())
             async with httpx.AsyncClient() as client:
-                forged = await client.post(receiver.url, content=accepted.body, headers={
-                    "X-Regia-Timestamp": str(ts), "X-Regia-Signature": sign("guessed", ts, accepted.body)})
-                replayed = await client.post(receiver.url, content=accepted.body, headers={
-                    "X-Regia-Timestamp": str(ts), "X-Regia-Signature": sign(secret, ts, accepted.body + b" ")})
+                forged = await client.post(
+                    receiver.url,
+                    content=accepted.body,
+                    headers={"X-Regia-Timestamp": str(ts), "X-Regia-Signature": sign("guessed", ts, accepted.body)},
+                )
+                replayed = await client.post(
+                    receiver.url,
+                    content=accepted.body,
+                    headers={"X-Regia-Timestamp": str(ts), "X-Regia-Signature": sign(secret, ts, accepted.body + b" ")},
+                )
             assert forged.status_code == replayed.status_code == 401
 
             rows = await database.fetch("notifier", "SELECT t::text AS row FROM webhook_endpoints t")
@@ -92,7 +101,8 @@ async def test_a_signed_webhook_is_retried_until_accepted_and_its_secret_never_l
     assert all("503" in a["error"] for a in log[:3]) and log[3]["error"] is None
     webhook_events = [e for e in published if e.payload["channel"] == "webhook"]
     assert [(e.type, e.payload["recipient"], e.payload["attempts"]) for e in webhook_events] == [
-        ("AlertDelivered", "liguria-hook", 4)]
+        ("AlertDelivered", "liguria-hook", 4)
+    ]
     assert len(smtp.messages) == 2  # the e-mails still go out alongside
 
     # The secret was shown once: never listed, never logged, never stored in clear.
@@ -117,10 +127,10 @@ async def test_the_same_event_twice_is_one_webhook(broker, database, monkeypatch
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [cause, later])
             await webhook_deliveries(admin, 2)
             await eventually(lambda: _ready(receiver.accepted, 2), what="two webhooks")
-            rows = await database.fetch(
-                "notifier", "SELECT cause_event_id FROM deliveries WHERE channel = 'webhook'")
+            rows = await database.fetch("notifier", "SELECT cause_event_id FROM deliveries WHERE channel = 'webhook'")
     assert sorted(json.loads(r.body)["event_id"] for r in receiver.requests) == sorted(
-        [str(cause.event_id), str(later.event_id)])
+        [str(cause.event_id), str(later.event_id)]
+    )
     assert sorted(str(r["cause_event_id"]) for r in rows) == sorted([str(cause.event_id), str(later.event_id)])
 
 
@@ -145,8 +155,10 @@ async def test_the_webhook_api_validates_and_needs_the_admin_token(broker, datab
             assert r.status_code == 422
             r = await admin.post("/v1/webhooks", json={"partner_id": "regione-liguria", "url": "https://x.example/h"})
             assert r.status_code == 201 and r.json()["webhook_id"] and len(r.json()["secret"]) >= 32
-            again = await admin.post("/v1/webhooks", json={"webhook_id": r.json()["webhook_id"],
-                                                           "partner_id": "p", "url": "https://y.example/"})
+            again = await admin.post(
+                "/v1/webhooks",
+                json={"webhook_id": r.json()["webhook_id"], "partner_id": "p", "url": "https://y.example/"},
+            )
             assert again.status_code == 409
             async with httpx.AsyncClient(base_url=str(admin.base_url)) as anonymous:
                 assert (await anonymous.get("/v1/webhooks")).status_code == 401
@@ -167,8 +179,20 @@ def _capture_structlog(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every line the service logs through structlog. Patched on the class rather than by
     swapping stderr: loggers cached by earlier tests keep the stream they were made with."""
     lines: list[str] = []
-    for name in ("msg", "log", "debug", "info", "warn", "warning", "err", "error", "critical",
-                 "exception", "failure", "fatal"):
+    for name in (
+        "msg",
+        "log",
+        "debug",
+        "info",
+        "warn",
+        "warning",
+        "err",
+        "error",
+        "critical",
+        "exception",
+        "failure",
+        "fatal",
+    ):
         original = getattr(structlog.PrintLogger, name, None)
         if original is None:
             continue
@@ -176,6 +200,7 @@ def _capture_structlog(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         def tee(self, message: str, _original=original) -> None:  # type: ignore[no-untyped-def]
             lines.append(message)
             _original(self, message)
+
         monkeypatch.setattr(structlog.PrintLogger, name, tee)
     return lines
 

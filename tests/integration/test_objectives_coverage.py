@@ -21,9 +21,15 @@ NEED = 1_000_000_00  # € 1,000,000.00
 async def objectives(service_env):  # type: ignore[no-untyped-def]
     async with in_process("objectives", create_app) as service:
         async with service.client(headers=ADMIN_HEADERS) as admin:
-            r = await admin.post("/v1/objectives", json={
-                "objective_id": "miglio-blu", "title": "Il Miglio Blu", "at_risk_threshold_pct": 80,
-                "needs": [{"fiscal_year": 2027, "need_cents": NEED}]})
+            r = await admin.post(
+                "/v1/objectives",
+                json={
+                    "objective_id": "miglio-blu",
+                    "title": "Il Miglio Blu",
+                    "at_risk_threshold_pct": 80,
+                    "needs": [{"fiscal_year": 2027, "need_cents": NEED}],
+                },
+            )
             assert r.status_code == 201, r.text
         yield service
 
@@ -38,6 +44,7 @@ async def committed_becomes(service: RunningService, cents: int) -> dict:
     async def probe() -> dict | None:
         y = await year(service)
         return y if y.get("committed_cents") == cents else None
+
     return await eventually(probe, what=f"committed == {cents}")
 
 
@@ -50,11 +57,22 @@ async def test_definition_publishes_unfunded_status(objectives, broker):  # type
 
 async def test_cut_below_threshold_turns_at_risk_and_publishes_the_change(objectives, broker):  # type: ignore[no-untyped-def]
     bs = broker.bootstrap_servers
-    await kafka.publish(bs, topics.FUNDING, [
-        line_event("commit", "LIG-1", "miglio-blu", 700_000_00, 1),
-        line_event("commit", "COM-1", "miglio-blu", 300_000_00, 1, level=GovernmentLevel.COMUNE,
-                   institution="comune-spezia"),
-    ])
+    await kafka.publish(
+        bs,
+        topics.FUNDING,
+        [
+            line_event("commit", "LIG-1", "miglio-blu", 700_000_00, 1),
+            line_event(
+                "commit",
+                "COM-1",
+                "miglio-blu",
+                300_000_00,
+                1,
+                level=GovernmentLevel.COMUNE,
+                institution="comune-spezia",
+            ),
+        ],
+    )
     y = await committed_becomes(objectives, NEED)
     assert y["status"] == "FUNDED" and y["coverage_bp"] == 10_000
     assert y["committed_by_level"] == {"COMUNE": 300_000_00, "REGIONE": 700_000_00}
@@ -64,8 +82,9 @@ async def test_cut_below_threshold_turns_at_risk_and_publishes_the_change(object
     assert y["status"] == "AT_RISK" and y["coverage_pct"] == "70.00"
 
     events = await kafka.read_all(bs, topics.OBJECTIVES, expect=7)
-    changes = [(e.payload["previous_status"], e.payload["status"])
-               for e in events if e.type == "ObjectiveStatusChanged"]
+    changes = [
+        (e.payload["previous_status"], e.payload["status"]) for e in events if e.type == "ObjectiveStatusChanged"
+    ]
     assert changes[-1] == ("FUNDED", "AT_RISK")
     at_risk = [e for e in events if e.type == "ObjectiveStatusChanged"][-1]
     assert at_risk.causation_id is not None  # traceable to the funding event that caused it
@@ -82,6 +101,7 @@ async def test_duplicate_and_out_of_order_deliveries_change_nothing(objectives, 
     async def all_seen() -> bool:
         n = await database.fetchval("objectives", "SELECT count(*) FROM inbox")
         return n == 3
+
     await eventually(all_seen, what="three distinct events recorded in the inbox")
     assert (await year(objectives))["committed_cents"] == 600_000_00
     version = await database.fetchval("objectives", "SELECT line_version FROM line_allocations WHERE line_id = 'LIG-1'")
@@ -104,23 +124,33 @@ async def test_poison_message_is_dead_lettered_and_the_partition_moves_on(object
 
 
 async def test_money_for_an_undefined_objective_counts_once_it_is_defined(objectives, broker):  # type: ignore[no-untyped-def]
-    await kafka.publish(broker.bootstrap_servers, topics.FUNDING,
-                        [line_event("commit", "LIG-7", "rete-lavoro", 50_000_00, 1)])
+    await kafka.publish(
+        broker.bootstrap_servers, topics.FUNDING, [line_event("commit", "LIG-7", "rete-lavoro", 50_000_00, 1)]
+    )
     async with objectives.client(headers=ADMIN_HEADERS) as admin:
+
         async def defined_with_money() -> dict | None:
-            r = await admin.post("/v1/objectives", json={
-                "objective_id": "rete-lavoro", "title": "Rete per il lavoro",
-                "needs": [{"fiscal_year": 2027, "need_cents": 100_000_00}]})
+            r = await admin.post(
+                "/v1/objectives",
+                json={
+                    "objective_id": "rete-lavoro",
+                    "title": "Rete per il lavoro",
+                    "needs": [{"fiscal_year": 2027, "need_cents": 100_000_00}],
+                },
+            )
             assert r.status_code in (200, 201), r.text
             y = await year(objectives, "rete-lavoro")
             return y if y.get("committed_cents") == 50_000_00 else None
+
         await eventually(defined_with_money, what="the early money counted")
 
 
 async def test_bad_definitions_are_refused_naming_the_field(objectives, database: Database):  # type: ignore[no-untyped-def]
     async with objectives.client(headers=ADMIN_HEADERS) as admin:
-        r = await admin.post("/v1/objectives", json={"objective_id": "x", "title": "X",
-                                                     "needs": [{"fiscal_year": 2027, "need_cents": 1.5}]})
+        r = await admin.post(
+            "/v1/objectives",
+            json={"objective_id": "x", "title": "X", "needs": [{"fiscal_year": 2027, "need_cents": 1.5}]},
+        )
         assert r.status_code == 422 and r.json()["field"] == "needs.0.need_cents"
         r = await admin.post("/v1/objectives", json={"objective_id": "miglio-blu", "title": "Other"})
         assert r.status_code == 409
@@ -131,8 +161,9 @@ async def test_bad_definitions_are_refused_naming_the_field(objectives, database
 
 
 async def test_a_raised_need_can_put_an_objective_at_risk(objectives, broker, database: Database):  # type: ignore[no-untyped-def]
-    await kafka.publish(broker.bootstrap_servers, topics.FUNDING,
-                        [line_event("commit", "LIG-1", "miglio-blu", NEED, 1)])
+    await kafka.publish(
+        broker.bootstrap_servers, topics.FUNDING, [line_event("commit", "LIG-1", "miglio-blu", NEED, 1)]
+    )
     assert (await committed_becomes(objectives, NEED))["status"] == "FUNDED"
     async with objectives.client(headers=ADMIN_HEADERS) as admin:
         r = await admin.put("/v1/objectives/miglio-blu/needs/2027", json={"need_cents": 2 * NEED})
@@ -142,21 +173,33 @@ async def test_a_raised_need_can_put_an_objective_at_risk(objectives, broker, da
         assert r.status_code == 404 and r.json()["error"] == "objective_not_found"
         r = await admin.put("/v1/objectives/miglio-blu/needs/2027", json={"need_cents": -1})
         assert r.status_code == 422 and r.json()["field"] == "need_cents"
-    changes = await database.fetch("objectives", "SELECT body FROM outbox WHERE type = 'ObjectiveStatusChanged' ORDER BY id")
+    changes = await database.fetch(
+        "objectives", "SELECT body FROM outbox WHERE type = 'ObjectiveStatusChanged' ORDER BY id"
+    )
     assert len(changes) == 3  # UNFUNDED at definition, FUNDED, then AT_RISK
 
 
 async def test_disbursements_and_reallocations_move_coverage_between_objectives(objectives, broker) -> None:  # type: ignore[no-untyped-def]
     async with objectives.client(headers=ADMIN_HEADERS) as admin:
-        r = await admin.post("/v1/objectives", json={"objective_id": "rete-lavoro", "title": "Rete per il lavoro",
-                                                     "needs": [{"fiscal_year": 2027, "need_cents": 200_000_00}]})
+        r = await admin.post(
+            "/v1/objectives",
+            json={
+                "objective_id": "rete-lavoro",
+                "title": "Rete per il lavoro",
+                "needs": [{"fiscal_year": 2027, "need_cents": 200_000_00}],
+            },
+        )
         assert r.status_code == 201
-    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [
-        line_event("commit", "LIG-1", "miglio-blu", NEED, 1),
-        line_event("disburse", "LIG-1", "miglio-blu", NEED, 2, disbursed=100_000_00),
-        line_event("reallocate", "LIG-1", "miglio-blu", NEED - 200_000_00, 3, disbursed=100_000_00),
-        line_event("reallocate", "LIG-R", "rete-lavoro", 200_000_00, 1),
-    ])
+    await kafka.publish(
+        broker.bootstrap_servers,
+        topics.FUNDING,
+        [
+            line_event("commit", "LIG-1", "miglio-blu", NEED, 1),
+            line_event("disburse", "LIG-1", "miglio-blu", NEED, 2, disbursed=100_000_00),
+            line_event("reallocate", "LIG-1", "miglio-blu", NEED - 200_000_00, 3, disbursed=100_000_00),
+            line_event("reallocate", "LIG-R", "rete-lavoro", 200_000_00, 1),
+        ],
+    )
     y = await committed_becomes(objectives, NEED - 200_000_00)
     assert (y["disbursed_cents"], y["status"]) == (100_000_00, "PARTIALLY_FUNDED")
     other = await eventually(lambda: _funded(objectives, "rete-lavoro"), what="the reallocated money counted")

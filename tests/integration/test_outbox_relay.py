@@ -7,10 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from regia_shared.messaging import outbox
-from regia_shared.db import create_pool, migrate
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.partners import ObjectiveLeadAssigned
+from regia_shared.db import create_pool, migrate
+from regia_shared.messaging import outbox
 from regia_shared.messaging.kafka import OutboxProducer, ensure_topics
 
 from ..support import kafka
@@ -45,8 +45,12 @@ async def write(database: Database, envelopes: list[Envelope]) -> None:
 
 
 def events(n: int, keys: int) -> list[Envelope]:
-    return [Envelope.wrap(ObjectiveLeadAssigned(objective_id=f"o{i % keys}", partner_id=f"p{i}"),
-                          key=f"o{i % keys}", producer="test") for i in range(n)]
+    return [
+        Envelope.wrap(
+            ObjectiveLeadAssigned(objective_id=f"o{i % keys}", partner_id=f"p{i}"), key=f"o{i % keys}", producer="test"
+        )
+        for i in range(n)
+    ]
 
 
 @pytest.fixture
@@ -67,15 +71,18 @@ async def test_notify_wakes_the_relay_and_order_per_key_holds(prepared, database
     assert sorted(e.event_id for e in got) == sorted(e.event_id for e in sent)
     for key in {e.key for e in sent}:
         assert [e.payload["partner_id"] for e in got if e.key == key] == [
-            e.payload["partner_id"] for e in sent if e.key == key]
+            e.payload["partner_id"] for e in sent if e.key == key
+        ]
     unpublished = await database.fetchval(SCHEMA, "SELECT count(*) FROM outbox WHERE published_at IS NULL")
     assert unpublished == 0
 
 
 async def test_a_standby_relay_publishes_nothing_twice(prepared, database: Database, broker) -> None:  # type: ignore[no-untyped-def]
     sent = events(120, keys=3)
-    async with relay(database, broker.bootstrap_servers, poll_s=0.2) as first, \
-            relay(database, broker.bootstrap_servers, poll_s=0.2) as second:
+    async with (
+        relay(database, broker.bootstrap_servers, poll_s=0.2) as first,
+        relay(database, broker.bootstrap_servers, poll_s=0.2) as second,
+    ):
         await write(database, sent[:60])
         await write(database, sent[60:])
         got = await kafka.read_all(broker.bootstrap_servers, TOPIC, expect=120, timeout=20)

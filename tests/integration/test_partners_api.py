@@ -12,8 +12,7 @@ from ..support.services import ADMIN_HEADERS, in_process
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
-LIGURIA = {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION",
-           "level": "REGIONE"}
+LIGURIA = {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"}
 ROSSI = {"name": "Maria Rossi", "email": "maria.rossi@regione.liguria.it", "language": "it"}
 
 
@@ -25,10 +24,12 @@ async def partners(service_env):  # type: ignore[no-untyped-def]
 
 
 async def counts(database: Database) -> tuple[int, int, int, int]:
-    return tuple([  # type: ignore[return-value]
-        await database.fetchval("partners", f"SELECT count(*) FROM {table}")
-        for table in ("partners", "contacts", "objective_leads", "outbox")
-    ])
+    return tuple(
+        [  # type: ignore[return-value]
+            await database.fetchval("partners", f"SELECT count(*) FROM {table}")
+            for table in ("partners", "contacts", "objective_leads", "outbox")
+        ]
+    )
 
 
 async def test_partner_contact_and_lead_are_recorded_and_published(partners, database, broker):  # type: ignore[no-untyped-def]
@@ -55,11 +56,9 @@ async def test_partner_contact_and_lead_are_recorded_and_published(partners, dat
     assert by_type["PartnerRegistered"].key == "regione-liguria"
     assert by_type["PartnerRegistered"].payload["level"] == "REGIONE"
     assert by_type["ContactAdded"].key == "regione-liguria"
-    assert by_type["ContactAdded"].payload == {"partner_id": "regione-liguria", "contact_id": "rossi",
-                                               **ROSSI}
+    assert by_type["ContactAdded"].payload == {"partner_id": "regione-liguria", "contact_id": "rossi", **ROSSI}
     assert by_type["ObjectiveLeadAssigned"].key == "miglio-blu"
-    assert by_type["ObjectiveLeadAssigned"].payload == {"objective_id": "miglio-blu",
-                                                        "partner_id": "regione-liguria"}
+    assert by_type["ObjectiveLeadAssigned"].payload == {"objective_id": "miglio-blu", "partner_id": "regione-liguria"}
     metrics = (await partners.get("/metrics")).text
     assert 'regia_partners_registered_total{kind="INSTITUTION"} 1.0' in metrics
 
@@ -80,7 +79,9 @@ async def test_a_partner_has_its_territory_trimmed_shown_and_published(partners,
     published = await kafka.read_all(broker.bootstrap_servers, topics.PARTNERS, expect=2)
     # Two partners, two keys: the partitions may hand them back in either order.
     assert {e.payload["partner_id"]: e.payload.get("territory") for e in published} == {
-        "regione-liguria": "Liguria", "cisl": None}
+        "regione-liguria": "Liguria",
+        "cisl": None,
+    }
 
 
 async def test_repeating_a_request_changes_nothing(partners, database):  # type: ignore[no-untyped-def]
@@ -93,8 +94,9 @@ async def test_repeating_a_request_changes_nothing(partners, database):  # type:
     again = await partners.post("/v1/partners", json=LIGURIA)
     assert again.status_code == 200 and again.json()["event_id"] is None
     # Without a contact_id the address identifies the person: a retry finds the same contact.
-    retried = await partners.post("/v1/partners/regione-liguria/contacts",
-                                  json={**ROSSI, "email": ROSSI["email"].upper()})
+    retried = await partners.post(
+        "/v1/partners/regione-liguria/contacts", json={**ROSSI, "email": ROSSI["email"].upper()}
+    )
     assert retried.status_code == 200, retried.text
     assert retried.json()["contact_id"] == contact.json()["contact_id"]
     lead = await partners.put("/v1/objectives/mare/lead", json={"partner_id": "regione-liguria"})
@@ -104,15 +106,17 @@ async def test_repeating_a_request_changes_nothing(partners, database):  # type:
 
 async def test_conflicting_data_under_a_known_id_is_409(partners, database):  # type: ignore[no-untyped-def]
     assert (await partners.post("/v1/partners", json=LIGURIA)).status_code == 201
-    assert (await partners.post("/v1/partners/regione-liguria/contacts",
-                                json={**ROSSI, "contact_id": "rossi"})).status_code == 201
+    assert (
+        await partners.post("/v1/partners/regione-liguria/contacts", json={**ROSSI, "contact_id": "rossi"})
+    ).status_code == 201
     before = await counts(database)
     r = await partners.post("/v1/partners", json={**LIGURIA, "name": "Regione Piemonte"})
     assert r.status_code == 409 and r.json()["field"] == "partner_id", r.text
     r = await partners.post("/v1/partners", json={**LIGURIA, "level": "STATO"})
     assert r.status_code == 409
-    r = await partners.post("/v1/partners/regione-liguria/contacts",
-                            json={**ROSSI, "contact_id": "rossi", "language": "en"})
+    r = await partners.post(
+        "/v1/partners/regione-liguria/contacts", json={**ROSSI, "contact_id": "rossi", "language": "en"}
+    )
     assert r.status_code == 409 and r.json()["field"] == "contact_id"
     r = await partners.post("/v1/partners/regione-liguria/contacts", json={**ROSSI, "contact_id": "other"})
     assert r.status_code == 409 and r.json()["field"] == "email"
@@ -120,8 +124,7 @@ async def test_conflicting_data_under_a_known_id_is_409(partners, database):  # 
 
 
 async def test_a_new_lead_replaces_the_old_one(partners, database, broker):  # type: ignore[no-untyped-def]
-    comune = {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION",
-              "level": "COMUNE"}
+    comune = {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE"}
     for body in (LIGURIA, comune):
         assert (await partners.post("/v1/partners", json=body)).status_code == 201
     for lead in ("regione-liguria", "comune-spezia"):
@@ -144,15 +147,19 @@ async def test_unknown_partner_is_404_and_writes_nothing(partners, database):  #
     assert await counts(database) == (0, 0, 0, 0)
 
 
-@pytest.mark.parametrize(("method", "path", "body"), [
-    ("post", "/v1/partners", LIGURIA),
-    ("post", "/v1/partners/regione-liguria/contacts", ROSSI),
-    ("put", "/v1/objectives/miglio-blu/lead", {"partner_id": "regione-liguria"}),
-    ("get", "/v1/partners", None),
-    ("get", "/v1/partners/regione-liguria", None),
-])
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token"},
-                                     {"Authorization": "Basic dGVzdDp0ZXN0"}])
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/v1/partners", LIGURIA),
+        ("post", "/v1/partners/regione-liguria/contacts", ROSSI),
+        ("put", "/v1/objectives/miglio-blu/lead", {"partner_id": "regione-liguria"}),
+        ("get", "/v1/partners", None),
+        ("get", "/v1/partners/regione-liguria", None),
+    ],
+)
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "Basic dGVzdDp0ZXN0"}]
+)
 async def test_admin_token_is_required(service_env, database, method, path, body, headers):  # type: ignore[no-untyped-def]
     async with in_process("partners", create_app) as service:
         async with service.client(headers=ADMIN_HEADERS) as admin:
@@ -165,29 +172,36 @@ async def test_admin_token_is_required(service_env, database, method, path, body
     assert await counts(database) == before
 
 
-@pytest.mark.parametrize(("path", "body", "field"), [
-    ("/v1/partners", {**LIGURIA, "kind": "PIRATE"}, "kind"),
-    ("/v1/partners", {**LIGURIA, "level": "GALAXY"}, "level"),
-    ("/v1/partners", {k: v for k, v in LIGURIA.items() if k != "name"}, "name"),
-    ("/v1/partners", {**LIGURIA, "name": ""}, "name"),
-    ("/v1/partners", {**LIGURIA, "partner_id": "a/b"}, "partner_id"),
-    ("/v1/partners", {**LIGURIA, "unexpected": 1}, "unexpected"),
-    ("/v1/partners", {k: v for k, v in LIGURIA.items() if k != "level"}, "level"),
-    ("/v1/partners", {**LIGURIA, "territory": "   "}, "territory"),
-    ("/v1/partners", {**LIGURIA, "territory": ""}, "territory"),
-    ("/v1/partners", {**LIGURIA, "territory": "x" * 201}, "territory"),
-    ("/v1/partners", {**LIGURIA, "territory": 3}, "territory"),
-    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "not-an-address"}, "email"),
-    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "Maria Rossi <maria@regione.liguria.it>"}, "email"),
-    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria@liguria"}, "email"),
-    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria@città..it"}, "email"),
-    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria@regione.local"}, "email"),
-    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "é" * 33 + "@comune.it"}, "email"),
-    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria" + "@x.it" * 70}, "email"),
-    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "language": "fr"}, "language"),
-    ("/v1/partners/regione-liguria/contacts", {**ROSSI, "contact_id": "x y"}, "contact_id"),
-    ("/v1/partners/regione-liguria/contacts", {k: v for k, v in ROSSI.items() if k != "email"}, "email"),
-])
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/partners", {**LIGURIA, "kind": "PIRATE"}, "kind"),
+        ("/v1/partners", {**LIGURIA, "level": "GALAXY"}, "level"),
+        ("/v1/partners", {k: v for k, v in LIGURIA.items() if k != "name"}, "name"),
+        ("/v1/partners", {**LIGURIA, "name": ""}, "name"),
+        ("/v1/partners", {**LIGURIA, "partner_id": "a/b"}, "partner_id"),
+        ("/v1/partners", {**LIGURIA, "unexpected": 1}, "unexpected"),
+        ("/v1/partners", {k: v for k, v in LIGURIA.items() if k != "level"}, "level"),
+        ("/v1/partners", {**LIGURIA, "territory": "   "}, "territory"),
+        ("/v1/partners", {**LIGURIA, "territory": ""}, "territory"),
+        ("/v1/partners", {**LIGURIA, "territory": "x" * 201}, "territory"),
+        ("/v1/partners", {**LIGURIA, "territory": 3}, "territory"),
+        ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "not-an-address"}, "email"),
+        (
+            "/v1/partners/regione-liguria/contacts",
+            {**ROSSI, "email": "Maria Rossi <maria@regione.liguria.it>"},
+            "email",
+        ),
+        ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria@liguria"}, "email"),
+        ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria@città..it"}, "email"),
+        ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria@regione.local"}, "email"),
+        ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "é" * 33 + "@comune.it"}, "email"),
+        ("/v1/partners/regione-liguria/contacts", {**ROSSI, "email": "maria" + "@x.it" * 70}, "email"),
+        ("/v1/partners/regione-liguria/contacts", {**ROSSI, "language": "fr"}, "language"),
+        ("/v1/partners/regione-liguria/contacts", {**ROSSI, "contact_id": "x y"}, "contact_id"),
+        ("/v1/partners/regione-liguria/contacts", {k: v for k, v in ROSSI.items() if k != "email"}, "email"),
+    ],
+)
 async def test_malformed_body_is_422_naming_the_field(partners, database, path, body, field):  # type: ignore[no-untyped-def]
     if "contacts" in path:
         assert (await partners.post("/v1/partners", json=LIGURIA)).status_code == 201
@@ -211,8 +225,11 @@ async def test_an_internationalised_address_is_accepted_in_one_normalised_form(p
     registration takes them, kept NFC with the domain in lower case and in Unicode: the
     same address typed another way is the same contact."""
     assert (await partners.post("/v1/partners", json=LIGURIA)).status_code == 201
-    for typed, kept in (("Jose\u0301@Comune.IT", "José@comune.it"), ("info@CITTÀ.it", "info@città.it"),
-                        ("用户@例子.广告", "用户@例子.广告")):
+    for typed, kept in (
+        ("Jose\u0301@Comune.IT", "José@comune.it"),
+        ("info@CITTÀ.it", "info@città.it"),
+        ("用户@例子.广告", "用户@例子.广告"),
+    ):
         r = await partners.post("/v1/partners/regione-liguria/contacts", json={**ROSSI, "email": typed})
         assert r.status_code == 201, r.text
         assert r.json()["email"] == kept
@@ -221,7 +238,8 @@ async def test_an_internationalised_address_is_accepted_in_one_normalised_form(p
         r = await partners.post("/v1/partners/regione-liguria/contacts", json={**ROSSI, "email": again})
         assert r.status_code == 200, r.text  # found, not a second contact
     assert await counts(database) == before
-    r = await partners.post("/v1/partners/regione-liguria/contacts",
-                            json={**ROSSI, "email": "Maria <maria@regione.liguria.it>"})
+    r = await partners.post(
+        "/v1/partners/regione-liguria/contacts", json={**ROSSI, "email": "Maria <maria@regione.liguria.it>"}
+    )
     assert r.status_code == 422 and r.json()["field"] == "email"
     assert "display name" in r.json()["message"], r.json()

@@ -13,48 +13,123 @@ from ..support.services import ADMIN_HEADERS, in_process
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
-LIGURIA = {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION",
-           "level": "REGIONE"}
+LIGURIA = {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"}
 CISL = {"partner_id": "cisl", "name": "CISL", "kind": "TRADE_UNION"}
 RETE = {"network_id": "rete", "name": "Rete", "founded_on": "2017-03-01"}
 ROSSI = {"contact_id": "rossi", "name": "Maria Rossi", "email": "maria.rossi@regione.liguria.it"}
 
 # (method, path, body or query, the refusal it meets, status, exact body)
 CASES = [
-    ("POST", "/v1/partners", {**LIGURIA, "name": "Other"}, errors.Conflict, 409,
-     b'{"error":"conflict","message":"partner \'regione-liguria\' is already registered with other'
-     b' data","field":"partner_id","details":[]}'),
-    ("POST", "/v1/partners", {**LIGURIA, "partner_id": "x", "level": None}, errors.InvalidPartner, 422,
-     b'{"error":"invalid_partner","message":"an INSTITUTION needs its level of government",'
-     b'"field":"level","details":[]}'),
-    ("POST", "/v1/partners/nobody/contacts", ROSSI, errors.PartnerNotFound, 404,
-     b'{"error":"partner_not_found","message":"no partner \'nobody\'","field":"partner_id","details":[]}'),
-    ("POST", "/v1/partners/regione-liguria/contacts", {**ROSSI, "name": "Anna Bianchi"}, errors.Conflict, 409,
-     b'{"error":"conflict","message":"contact \'rossi\' already exists with other data",'
-     b'"field":"contact_id","details":[]}'),
-    ("PUT", "/v1/objectives/mare/lead", {"partner_id": "nobody"}, errors.PartnerNotFound, 404,
-     b'{"error":"partner_not_found","message":"no partner \'nobody\'","field":"partner_id","details":[]}'),
-    ("PUT", "/v1/objectives/mare/roles/cisl", {"role": "LEAD"}, errors.InvalidPartner, 422,
-     b'{"error":"invalid_partner","message":"the lead is assigned with PUT /v1/objectives/{objective_id}'
-     b'/lead","field":"role","details":[]}'),
-    ("DELETE", "/v1/objectives/mare/roles/nobody", {"role": "PARTNER"}, errors.PartnerNotFound, 404,
-     b'{"error":"partner_not_found","message":"no partner \'nobody\'","field":"partner_id","details":[]}'),
-    ("PUT", "/v1/contacts/nobody/preferences", {"channels": ["email"]}, errors.NotFound, 404,
-     b'{"error":"not_found","message":"no contact \'nobody\'","field":"contact_id","details":[]}'),
-    ("POST", "/v1/networks", {**RETE, "name": "Altra"}, errors.Conflict, 409,
-     b'{"error":"conflict","message":"network \'rete\' already exists with other data",'
-     b'"field":"network_id","details":[]}'),
-    ("PUT", "/v1/networks/nowhere/members/cisl", {"joined_on": "2019-01-01"}, errors.NotFound, 404,
-     b'{"error":"not_found","message":"no network \'nowhere\'","field":"network_id","details":[]}'),
-    ("PUT", "/v1/networks/rete/members/cisl", {"joined_on": "2016-01-01"}, errors.InvalidPartner, 422,
-     b'{"error":"invalid_partner","message":"the network was founded on 2017-03-01",'
-     b'"field":"joined_on","details":[]}'),
-    ("DELETE", "/v1/networks/rete/members/regione-liguria", {"left_on": "2019-01-01"}, errors.NotFound, 404,
-     b'{"error":"not_found","message":"\'regione-liguria\' was never a member","field":"partner_id",'
-     b'"details":[]}'),
-    ("GET", "/v1/networks/rete", {"on": "2019-01-01", "as_of": "2018-01-01"}, errors.InvalidPartner, 422,
-     b'{"error":"invalid_partner","message":"give the day as `on` only","field":"query.as_of",'
-     b'"details":[]}'),
+    (
+        "POST",
+        "/v1/partners",
+        {**LIGURIA, "name": "Other"},
+        errors.Conflict,
+        409,
+        b'{"error":"conflict","message":"partner \'regione-liguria\' is already registered with other'
+        b' data","field":"partner_id","details":[]}',
+    ),
+    (
+        "POST",
+        "/v1/partners",
+        {**LIGURIA, "partner_id": "x", "level": None},
+        errors.InvalidPartner,
+        422,
+        b'{"error":"invalid_partner","message":"an INSTITUTION needs its level of government",'
+        b'"field":"level","details":[]}',
+    ),
+    (
+        "POST",
+        "/v1/partners/nobody/contacts",
+        ROSSI,
+        errors.PartnerNotFound,
+        404,
+        b'{"error":"partner_not_found","message":"no partner \'nobody\'","field":"partner_id","details":[]}',
+    ),
+    (
+        "POST",
+        "/v1/partners/regione-liguria/contacts",
+        {**ROSSI, "name": "Anna Bianchi"},
+        errors.Conflict,
+        409,
+        b'{"error":"conflict","message":"contact \'rossi\' already exists with other data",'
+        b'"field":"contact_id","details":[]}',
+    ),
+    (
+        "PUT",
+        "/v1/objectives/mare/lead",
+        {"partner_id": "nobody"},
+        errors.PartnerNotFound,
+        404,
+        b'{"error":"partner_not_found","message":"no partner \'nobody\'","field":"partner_id","details":[]}',
+    ),
+    (
+        "PUT",
+        "/v1/objectives/mare/roles/cisl",
+        {"role": "LEAD"},
+        errors.InvalidPartner,
+        422,
+        b'{"error":"invalid_partner","message":"the lead is assigned with PUT /v1/objectives/{objective_id}'
+        b'/lead","field":"role","details":[]}',
+    ),
+    (
+        "DELETE",
+        "/v1/objectives/mare/roles/nobody",
+        {"role": "PARTNER"},
+        errors.PartnerNotFound,
+        404,
+        b'{"error":"partner_not_found","message":"no partner \'nobody\'","field":"partner_id","details":[]}',
+    ),
+    (
+        "PUT",
+        "/v1/contacts/nobody/preferences",
+        {"channels": ["email"]},
+        errors.NotFound,
+        404,
+        b'{"error":"not_found","message":"no contact \'nobody\'","field":"contact_id","details":[]}',
+    ),
+    (
+        "POST",
+        "/v1/networks",
+        {**RETE, "name": "Altra"},
+        errors.Conflict,
+        409,
+        b'{"error":"conflict","message":"network \'rete\' already exists with other data",'
+        b'"field":"network_id","details":[]}',
+    ),
+    (
+        "PUT",
+        "/v1/networks/nowhere/members/cisl",
+        {"joined_on": "2019-01-01"},
+        errors.NotFound,
+        404,
+        b'{"error":"not_found","message":"no network \'nowhere\'","field":"network_id","details":[]}',
+    ),
+    (
+        "PUT",
+        "/v1/networks/rete/members/cisl",
+        {"joined_on": "2016-01-01"},
+        errors.InvalidPartner,
+        422,
+        b'{"error":"invalid_partner","message":"the network was founded on 2017-03-01",'
+        b'"field":"joined_on","details":[]}',
+    ),
+    (
+        "DELETE",
+        "/v1/networks/rete/members/regione-liguria",
+        {"left_on": "2019-01-01"},
+        errors.NotFound,
+        404,
+        b'{"error":"not_found","message":"\'regione-liguria\' was never a member","field":"partner_id","details":[]}',
+    ),
+    (
+        "GET",
+        "/v1/networks/rete",
+        {"on": "2019-01-01", "as_of": "2018-01-01"},
+        errors.InvalidPartner,
+        422,
+        b'{"error":"invalid_partner","message":"give the day as `on` only","field":"query.as_of","details":[]}',
+    ),
 ]
 
 
@@ -84,7 +159,10 @@ async def test_every_refusal_is_answered_in_the_one_error_shape_byte_for_byte(se
             # Date and X-Request-Id (the audit's, on writes) differ on every answer; the rest
             # is the same each time.
             headers = {k: v for k, v in r.headers.items() if k not in {"date", "x-request-id"}}
-            assert headers == {"content-type": "application/json", "content-length": str(len(expected)),
-                               "server": "uvicorn"}, (method, path)
+            assert headers == {
+                "content-type": "application/json",
+                "content-length": str(len(expected)),
+                "server": "uvicorn",
+            }, (method, path)
             assert ("x-request-id" in r.headers) is (method != "GET"), (method, path)
         assert await database.fetchval("partners", "SELECT count(*) FROM outbox") == outbox

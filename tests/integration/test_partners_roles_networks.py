@@ -12,14 +12,17 @@ from ..support.services import ADMIN_HEADERS, in_process
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
-COMUNE = {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION",
-          "level": "COMUNE"}
-LIGURIA = {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION",
-           "level": "REGIONE"}
+COMUNE = {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE"}
+LIGURIA = {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"}
 CISL = {"partner_id": "cisl-spezia", "name": "CISL La Spezia", "kind": "TRADE_UNION"}
 ENAIP = {"partner_id": "enaip", "name": "ENAIP Liguria", "kind": "TRAINING_BODY"}
-RETE = {"network_id": "rete-lavoro", "name": "Rete per il lavoro", "founded_on": "2017-03-01",
-        "coordinator_partner_id": "comune-spezia", "objective_id": "lavoro"}
+RETE = {
+    "network_id": "rete-lavoro",
+    "name": "Rete per il lavoro",
+    "founded_on": "2017-03-01",
+    "coordinator_partner_id": "comune-spezia",
+    "objective_id": "lavoro",
+}
 
 
 @pytest.fixture
@@ -32,11 +35,12 @@ async def partners(service_env):  # type: ignore[no-untyped-def]
 
 
 async def counts(database: Database) -> tuple[int, ...]:
-    return tuple([  # type: ignore[return-value]
-        await database.fetchval("partners", f"SELECT count(*) FROM {table}")
-        for table in ("objective_roles", "networks", "network_memberships", "contact_preferences",
-                      "outbox")
-    ])
+    return tuple(
+        [  # type: ignore[return-value]
+            await database.fetchval("partners", f"SELECT count(*) FROM {table}")
+            for table in ("objective_roles", "networks", "network_memberships", "contact_preferences", "outbox")
+        ]
+    )
 
 
 async def test_roles_are_a_set_assigned_and_withdrawn_with_events(partners, database, broker):  # type: ignore[no-untyped-def]
@@ -54,8 +58,11 @@ async def test_roles_are_a_set_assigned_and_withdrawn_with_events(partners, data
 
     listed = (await partners.get("/v1/objectives/mare/roles")).json()["roles"]
     assert [(r["role"], r["partner_id"]) for r in listed] == [
-        ("FUNDER", "comune-spezia"), ("FUNDER", "regione-liguria"),
-        ("IMPLEMENTING_BODY", "comune-spezia"), ("LEAD", "regione-liguria")]
+        ("FUNDER", "comune-spezia"),
+        ("FUNDER", "regione-liguria"),
+        ("IMPLEMENTING_BODY", "comune-spezia"),
+        ("LEAD", "regione-liguria"),
+    ]
 
     r = await partners.request("DELETE", "/v1/objectives/mare/roles/comune-spezia", json={"role": "FUNDER"})
     assert r.status_code == 200 and r.json()["changed"] is True, r.text
@@ -74,7 +81,8 @@ async def test_roles_are_a_set_assigned_and_withdrawn_with_events(partners, data
     ]
     # The lead keeps its own endpoint and event.
     assert [e.payload for e in published if e.type == "ObjectiveLeadAssigned"] == [
-        {"objective_id": "mare", "partner_id": "regione-liguria"}]
+        {"objective_id": "mare", "partner_id": "regione-liguria"}
+    ]
 
 
 async def test_bad_roles_are_refused_and_write_nothing(partners, database):  # type: ignore[no-untyped-def]
@@ -97,17 +105,14 @@ async def test_a_network_keeps_its_members_over_time(partners, database, broker)
     r = await partners.post("/v1/networks", json={**RETE, "name": "Altra rete"})
     assert r.status_code == 409 and r.json()["field"] == "network_id"
 
-    for partner_id, joined in (("comune-spezia", "2017-03-01"), ("cisl-spezia", "2017-03-01"),
-                               ("enaip", "2018-06-15")):
+    for partner_id, joined in (("comune-spezia", "2017-03-01"), ("cisl-spezia", "2017-03-01"), ("enaip", "2018-06-15")):
         r = await partners.put(f"/v1/networks/rete-lavoro/members/{partner_id}", json={"joined_on": joined})
         assert r.status_code == 201, r.text
     r = await partners.put("/v1/networks/rete-lavoro/members/enaip", json={"joined_on": "2018-06-15"})
     assert r.status_code == 200 and r.json()["event_id"] is None
-    r = await partners.request("DELETE", "/v1/networks/rete-lavoro/members/cisl-spezia",
-                               json={"left_on": "2020-01-01"})
+    r = await partners.request("DELETE", "/v1/networks/rete-lavoro/members/cisl-spezia", json={"left_on": "2020-01-01"})
     assert r.status_code == 200 and r.json()["changed"] is True, r.text
-    r = await partners.request("DELETE", "/v1/networks/rete-lavoro/members/cisl-spezia",
-                               json={"left_on": "2020-01-01"})
+    r = await partners.request("DELETE", "/v1/networks/rete-lavoro/members/cisl-spezia", json={"left_on": "2020-01-01"})
     assert r.status_code == 200 and r.json()["changed"] is False
     r = await partners.put("/v1/networks/rete-lavoro/members/cisl-spezia", json={"joined_on": "2022-09-01"})
     assert r.status_code == 201, r.text
@@ -127,15 +132,18 @@ async def test_a_network_keeps_its_members_over_time(partners, database, broker)
     published = await kafka.read_all(broker.bootstrap_servers, topics.PARTNERS, expect=10)
     network_events = [(e.type, e.key) for e in published if e.type.startswith("Network")]
     assert network_events == [("NetworkFormed", "rete-lavoro")] + [("NetworkMemberJoined", "rete-lavoro")] * 3 + [
-        ("NetworkMemberLeft", "rete-lavoro"), ("NetworkMemberJoined", "rete-lavoro")]
+        ("NetworkMemberLeft", "rete-lavoro"),
+        ("NetworkMemberJoined", "rete-lavoro"),
+    ]
     left = next(e for e in published if e.type == "NetworkMemberLeft")
     assert left.payload == {"network_id": "rete-lavoro", "partner_id": "cisl-spezia", "left_on": "2020-01-01"}
 
 
 async def test_bad_memberships_are_refused_and_write_nothing(partners, database):  # type: ignore[no-untyped-def]
     assert (await partners.post("/v1/networks", json=RETE)).status_code == 201
-    assert (await partners.put("/v1/networks/rete-lavoro/members/enaip",
-                               json={"joined_on": "2018-01-01"})).status_code == 201
+    assert (
+        await partners.put("/v1/networks/rete-lavoro/members/enaip", json={"joined_on": "2018-01-01"})
+    ).status_code == 201
     before = await counts(database)
     cases = [
         ("put", "/v1/networks/rete-lavoro/members/cisl-spezia", {"joined_on": "2016-01-01"}, 422, "joined_on"),
@@ -149,31 +157,39 @@ async def test_bad_memberships_are_refused_and_write_nothing(partners, database)
     for method, path, body, status, field in cases:
         r = await partners.request(method.upper(), path, json=body)
         assert r.status_code == status and r.json()["field"] == field, (path, body, r.text)
-    r = await partners.post("/v1/networks", json={**RETE, "network_id": "other",
-                                                 "coordinator_partner_id": "nobody"})
+    r = await partners.post("/v1/networks", json={**RETE, "network_id": "other", "coordinator_partner_id": "nobody"})
     assert r.status_code == 404 and r.json()["field"] == "coordinator_partner_id"
     assert await counts(database) == before
     assert (await partners.get("/v1/networks/nowhere")).status_code == 404
 
 
 async def test_contact_preferences_are_validated_and_published(partners, database, broker):  # type: ignore[no-untyped-def]
-    r = await partners.post("/v1/partners/comune-spezia/contacts",
-                            json={"contact_id": "bianchi", "name": "Luca Bianchi", "email": "l.bianchi@comune.sp.it"})
+    r = await partners.post(
+        "/v1/partners/comune-spezia/contacts",
+        json={"contact_id": "bianchi", "name": "Luca Bianchi", "email": "l.bianchi@comune.sp.it"},
+    )
     assert r.status_code == 201
-    prefs = {"channels": ["webhook", "email"], "language": "en", "cadence": "daily_digest",
-             "event_kinds": ["status_changed", "funding_dropped"]}
+    prefs = {
+        "channels": ["webhook", "email"],
+        "language": "en",
+        "cadence": "daily_digest",
+        "event_kinds": ["status_changed", "funding_dropped"],
+    }
     r = await partners.put("/v1/contacts/bianchi/preferences", json=prefs)
     assert r.status_code == 200 and r.json()["changed"] is True, r.text
-    r = await partners.put("/v1/contacts/bianchi/preferences",
-                           json={**prefs, "channels": ["email", "webhook"]})
+    r = await partners.put("/v1/contacts/bianchi/preferences", json={**prefs, "channels": ["email", "webhook"]})
     assert r.json()["changed"] is False and r.json()["event_id"] is None
     got = (await partners.get("/v1/contacts/bianchi/preferences")).json()
     assert got["channels"] == ["email", "webhook"] and got["cadence"] == "daily_digest"
 
     before = await counts(database)
-    for body, field in (({**prefs, "channels": []}, "channels"), ({**prefs, "channels": ["sms"]}, "channels"),
-                        ({**prefs, "language": "fr"}, "language"), ({**prefs, "cadence": "weekly"}, "cadence"),
-                        ({**prefs, "event_kinds": ["everything"]}, "event_kinds")):
+    for body, field in (
+        ({**prefs, "channels": []}, "channels"),
+        ({**prefs, "channels": ["sms"]}, "channels"),
+        ({**prefs, "language": "fr"}, "language"),
+        ({**prefs, "cadence": "weekly"}, "cadence"),
+        ({**prefs, "event_kinds": ["everything"]}, "event_kinds"),
+    ):
         r = await partners.put("/v1/contacts/bianchi/preferences", json=body)
         assert r.status_code == 422 and r.json()["field"].startswith(field), r.text
     r = await partners.put("/v1/contacts/nobody/preferences", json=prefs)
@@ -183,9 +199,14 @@ async def test_contact_preferences_are_validated_and_published(partners, databas
     published = await kafka.read_all(broker.bootstrap_servers, topics.PARTNERS, expect=6)
     changed = [e for e in published if e.type == "ContactPreferencesChanged"]
     assert len(changed) == 1 and changed[0].key == "comune-spezia"
-    assert changed[0].payload == {"partner_id": "comune-spezia", "contact_id": "bianchi",
-                                  "channels": ["email", "webhook"], "language": "en",
-                                  "cadence": "daily_digest", "event_kinds": ["funding_dropped", "status_changed"]}
+    assert changed[0].payload == {
+        "partner_id": "comune-spezia",
+        "contact_id": "bianchi",
+        "channels": ["email", "webhook"],
+        "language": "en",
+        "cadence": "daily_digest",
+        "event_kinds": ["funding_dropped", "status_changed"],
+    }
 
 
 async def test_search_by_name_kind_and_level(partners):  # type: ignore[no-untyped-def]

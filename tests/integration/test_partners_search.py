@@ -11,8 +11,13 @@ pytestmark = pytest.mark.usefixtures("service_env")
 
 
 def partner(partner_id: str, name: str, kind: str, level: str | None = None, territory: str | None = None) -> dict:
-    return {"partner_id": partner_id, "name": name, "kind": kind, **({"level": level} if level else {}),
-            **({"territory": territory} if territory else {})}
+    return {
+        "partner_id": partner_id,
+        "name": name,
+        "kind": kind,
+        **({"level": level} if level else {}),
+        **({"territory": territory} if territory else {}),
+    }
 
 
 PARTNERS = [
@@ -30,10 +35,19 @@ PARTNERS = [
     partner("ameglia-a", "Comune di Ameglia", "INSTITUTION", "COMUNE"),
 ] + [partner(f"impresa-{n:02}", f"Impresa {n:02}", "ENTERPRISE") for n in range(1, 11)]
 IMPRESE = [f"impresa-{n:02}" for n in range(1, 11)]
-RETE = {"network_id": "rete-lavoro", "name": "Rete per il lavoro", "founded_on": "2017-03-01",
-        "coordinator_partner_id": "comune-spezia", "objective_id": "lavoro"}
-GIOVANI = {"network_id": "rete-giovani", "name": "Rete 100% giovani", "founded_on": "2019-01-01",
-           "objective_id": "giovani"}
+RETE = {
+    "network_id": "rete-lavoro",
+    "name": "Rete per il lavoro",
+    "founded_on": "2017-03-01",
+    "coordinator_partner_id": "comune-spezia",
+    "objective_id": "lavoro",
+}
+GIOVANI = {
+    "network_id": "rete-giovani",
+    "name": "Rete 100% giovani",
+    "founded_on": "2019-01-01",
+    "objective_id": "giovani",
+}
 
 
 @pytest.fixture
@@ -54,8 +68,7 @@ async def rete(partners):  # type: ignore[no-untyped-def]
     for partner_id in ["comune-spezia", "cisl-spezia", "enaip", *IMPRESE]:
         r = await partners.put(f"/v1/networks/rete-lavoro/members/{partner_id}", json={"joined_on": "2017-03-01"})
         assert r.status_code == 201, r.text
-    r = await partners.request("DELETE", "/v1/networks/rete-lavoro/members/cisl-spezia",
-                               json={"left_on": "2020-01-01"})
+    r = await partners.request("DELETE", "/v1/networks/rete-lavoro/members/cisl-spezia", json={"left_on": "2020-01-01"})
     assert r.status_code == 200 and r.json()["changed"] is True, r.text
     r = await partners.put("/v1/networks/rete-giovani/members/enaip", json={"joined_on": "2019-06-01"})
     assert r.status_code == 201, r.text
@@ -111,11 +124,13 @@ async def test_pages_follow_one_stable_order(partners):  # type: ignore[no-untyp
 
 async def test_search_by_role_on_an_objective_includes_the_lead(partners):  # type: ignore[no-untyped-def]
     assert (await partners.put("/v1/objectives/lavoro/lead", json={"partner_id": "comune-spezia"})).status_code == 200
-    for objective_id, partner_id, role in (("lavoro", "enaip", "IMPLEMENTING_BODY"),
-                                           ("lavoro", "regione-liguria", "FUNDER"),
-                                           ("mare", "regione-liguria", "FUNDER"),
-                                           ("mare", "cisl-spezia", "PARTNER"),
-                                           ("lavoro", "comune-spezia", "PROGRAMME_LEAD")):
+    for objective_id, partner_id, role in (
+        ("lavoro", "enaip", "IMPLEMENTING_BODY"),
+        ("lavoro", "regione-liguria", "FUNDER"),
+        ("mare", "regione-liguria", "FUNDER"),
+        ("mare", "cisl-spezia", "PARTNER"),
+        ("lavoro", "comune-spezia", "PROGRAMME_LEAD"),
+    ):
         r = await partners.put(f"/v1/objectives/{objective_id}/roles/{partner_id}", json={"role": role})
         assert r.status_code == 201, r.text
 
@@ -139,8 +154,9 @@ async def test_rete_per_il_lavoro_members_before_and_after_one_leaves(rete):  # 
 
     before, after, today = await network(on="2019-12-31"), await network(on="2020-01-01"), await network()
     assert before["on"] == "2019-12-31" and before["member_count"] == 13
-    assert sorted(m["partner_id"] for m in before["members"]) == sorted(["comune-spezia", "cisl-spezia", "enaip",
-                                                                          *IMPRESE])
+    assert sorted(m["partner_id"] for m in before["members"]) == sorted(
+        ["comune-spezia", "cisl-spezia", "enaip", *IMPRESE]
+    )
     assert after["member_count"] == 12 and "cisl-spezia" not in [m["partner_id"] for m in after["members"]]
     assert today["members"] == after["members"]
     assert (await network(on="2017-02-28"))["members"] == []
@@ -177,32 +193,34 @@ async def test_networks_search_with_member_counts_on_a_day(rete):  # type: ignor
     assert listed == [{**RETE, "member_count": 13, "on": "2019-12-31"}]
 
 
-@pytest.mark.parametrize(("path", "params", "field"), [
-    ("/v1/partners", {"kind": "PIRATE"}, "query.kind"),
-    ("/v1/partners", {"level": "GALAXY"}, "query.level"),
-    ("/v1/partners", {"role": "BOSS"}, "query.role"),
-    ("/v1/partners", {"limit": 0}, "query.limit"),
-    ("/v1/partners", {"limit": 501}, "query.limit"),
-    ("/v1/partners", {"limit": "many"}, "query.limit"),
-    ("/v1/partners", {"offset": -1}, "query.offset"),
-    ("/v1/partners", {"network_id": "rete-lavoro", "on": "2020-13-01"}, "query.on"),
-    ("/v1/partners", {"objective_id": "a b"}, "query.objective_id"),
-    ("/v1/partners", {"q": "x" * 301}, "query.q"),
-    ("/v1/partners", {"territory": "x" * 201}, "query.territory"),
-    ("/v1/networks", {"on": "yesterday"}, "query.on"),
-    ("/v1/networks", {"limit": 501}, "query.limit"),
-    ("/v1/networks", {"partner_id": "x/y"}, "query.partner_id"),
-    ("/v1/networks/rete-lavoro", {"on": "2020-02-30"}, "query.on"),
-    ("/v1/networks/rete-lavoro", {"on": "2020-01-01", "as_of": "2019-01-01"}, "query.as_of"),
-])
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/v1/partners", {"kind": "PIRATE"}, "query.kind"),
+        ("/v1/partners", {"level": "GALAXY"}, "query.level"),
+        ("/v1/partners", {"role": "BOSS"}, "query.role"),
+        ("/v1/partners", {"limit": 0}, "query.limit"),
+        ("/v1/partners", {"limit": 501}, "query.limit"),
+        ("/v1/partners", {"limit": "many"}, "query.limit"),
+        ("/v1/partners", {"offset": -1}, "query.offset"),
+        ("/v1/partners", {"network_id": "rete-lavoro", "on": "2020-13-01"}, "query.on"),
+        ("/v1/partners", {"objective_id": "a b"}, "query.objective_id"),
+        ("/v1/partners", {"q": "x" * 301}, "query.q"),
+        ("/v1/partners", {"territory": "x" * 201}, "query.territory"),
+        ("/v1/networks", {"on": "yesterday"}, "query.on"),
+        ("/v1/networks", {"limit": 501}, "query.limit"),
+        ("/v1/networks", {"partner_id": "x/y"}, "query.partner_id"),
+        ("/v1/networks/rete-lavoro", {"on": "2020-02-30"}, "query.on"),
+        ("/v1/networks/rete-lavoro", {"on": "2020-01-01", "as_of": "2019-01-01"}, "query.as_of"),
+    ],
+)
 async def test_bad_search_input_is_422_naming_the_field(rete, path, params, field):  # type: ignore[no-untyped-def]
     r = await rete.get(path, params=params)
     assert r.status_code == 422, r.text
     assert r.json()["field"] == field, r.json()
 
 
-@pytest.mark.parametrize("path", ["/v1/networks", "/v1/networks/rete-lavoro",
-                                  "/v1/partners?network_id=rete-lavoro"])
+@pytest.mark.parametrize("path", ["/v1/networks", "/v1/networks/rete-lavoro", "/v1/partners?network_id=rete-lavoro"])
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token"}])
 async def test_search_needs_the_admin_token(service_env, path, headers):  # type: ignore[no-untyped-def]
     async with in_process("partners", create_app) as service:

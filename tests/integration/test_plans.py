@@ -7,10 +7,10 @@ import dataclasses
 
 import pytest
 
-from regia_objectives.app import create_app
-from regia_objectives.domain.tree import Node, NodeKind, Plan
 from regia_objectives.adapters.planfile import read_plan, write_plan
+from regia_objectives.app import create_app
 from regia_objectives.domain.plan_file import PlanFile
+from regia_objectives.domain.tree import Node, NodeKind, Plan
 from regia_shared.contracts import topics
 from regia_shared.contracts.levels import GovernmentLevel
 
@@ -60,15 +60,20 @@ async def test_roll_ups_equal_hand_computed_sums(objectives, broker) -> None:  #
     assert r.status_code == 200, r.text
     assert r.json() == {"plan_id": "pgs-2008", "created": 5, "updated": 0, "unchanged": 0, "removed": 0}
     assert (await node_year(objectives, "p1"))["need_cents"] == 600_00 + 400_00 + 1000_00
-    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [
-        line_event("commit", "L-o1", "o1", 500_00, 1),
-        line_event("commit", "L-a1", "a1", 400_00, 1, level=GovernmentLevel.COMUNE, institution="comune"),
-        line_event("commit", "L-o2", "o2", 300_00, 1, level=GovernmentLevel.EU, institution="eu"),
-    ])
+    await kafka.publish(
+        broker.bootstrap_servers,
+        topics.FUNDING,
+        [
+            line_event("commit", "L-o1", "o1", 500_00, 1),
+            line_event("commit", "L-a1", "a1", 400_00, 1, level=GovernmentLevel.COMUNE, institution="comune"),
+            line_event("commit", "L-o2", "o2", 300_00, 1, level=GovernmentLevel.EU, institution="eu"),
+        ],
+    )
 
     async def rolled() -> dict | None:
         y = await node_year(objectives, "v1")
         return y if y.get("committed_cents") == 1200_00 else None
+
     vision = await eventually(rolled, what="the money rolled up to the vision")
     # Hand-computed: o1 holds 600+400 need and 500+400 money (its action included).
     o1 = await node_year(objectives, "o1")
@@ -89,8 +94,8 @@ async def test_roll_ups_equal_hand_computed_sums(objectives, broker) -> None:  #
 
 async def test_every_tree_problem_is_reported_at_once_and_nothing_is_written(objectives, database: Database) -> None:  # type: ignore[no-untyped-def]
     nodes = tree()
-    nodes[1] = dataclasses.replace(nodes[1], kind=NodeKind.ACTION)            # an action above an objective
-    nodes[4] = dataclasses.replace(nodes[4], needs={2040: 1})                  # outside the plan's years
+    nodes[1] = dataclasses.replace(nodes[1], kind=NodeKind.ACTION)  # an action above an objective
+    nodes[4] = dataclasses.replace(nodes[4], needs={2040: 1})  # outside the plan's years
     text = write_plan(PlanFile(PLAN, nodes, {}))
     async with objectives.client(headers=YAML) as admin:
         r = await admin.post("/v1/plans/import", content=text.encode())
@@ -160,9 +165,21 @@ async def test_one_node_at_a_time_obeys_the_same_rules(objectives, broker, datab
     assert (await put_plan(objectives, tree())).status_code == 200
     base = "/v1/plans/pgs-2008/nodes"
     async with objectives.client(headers=ADMIN_HEADERS) as admin:
-        added = await asyncio.gather(*(admin.post(base, json={
-            "node_id": f"a{i}", "kind": "ACTION", "title": f"Azione {i}", "parent_id": "o2",
-            "needs": {"2027": 100_00}}) for i in (2, 3)))
+        added = await asyncio.gather(
+            *(
+                admin.post(
+                    base,
+                    json={
+                        "node_id": f"a{i}",
+                        "kind": "ACTION",
+                        "title": f"Azione {i}",
+                        "parent_id": "o2",
+                        "needs": {"2027": 100_00},
+                    },
+                )
+                for i in (2, 3)
+            )
+        )
         assert [r.status_code for r in added] == [201, 201]  # concurrent edits: neither is lost
         assert (await node_year(objectives, "o2"))["need_cents"] == 1000_00 + 200_00
         r = await admin.patch(f"{base}/o1", json={"parent_id": "a1"})  # under its own action

@@ -14,6 +14,7 @@ import pytest
 
 from ..support.regia_up import RUNNING, SERVICES, RegiaUp, alive, descendants
 
+
 @pytest.fixture
 def regia_up(tmp_path: Path):  # type: ignore[no-untyped-def]
     started: list[RegiaUp] = []
@@ -42,8 +43,7 @@ def test_up_serves_every_service_then_stops_everything_on_ctrl_c(regia_up) -> No
         assert up.url(name) in up.output, f"the table does not show where {name} listens"
     token = up.output.split("export REGIA_ADMIN_TOKEN='", 1)[1].split("'", 1)[0]
     assert up.output.count(token) == 1, "the generated admin token is printed exactly once"
-    admin = httpx.get(f"{up.url('funding')}/v1/institutions", timeout=5,
-                      headers={"Authorization": f"Bearer {token}"})
+    admin = httpx.get(f"{up.url('funding')}/v1/institutions", timeout=5, headers={"Authorization": f"Bearer {token}"})
     assert admin.status_code == 200, "the services accept the token regia up printed"
 
     children = descendants(up.proc.pid)
@@ -68,17 +68,30 @@ def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -
         up.wait_for(RUNNING)
         assert "Demo loaded" in up.output and "warning" not in up.output, up.output
         keys.append(up.output.split("export REGIA_DEMO_KEY='", 1)[1].split("'", 1)[0])
-        commitment = {"type": "commitment", "line_id": "LIG-2027-001",
-                      "instrument_id": "bilancio-regione-liguria", "objective_id": "miglio-blu",
-                      "fiscal_year": 2027, "committed_cents": 450_000_000, "reason": "DGR"}
-        pushed = httpx.post(f"{up.url('funding')}/v1/funding-events", json=commitment, timeout=10,
-                            headers={"Authorization": f"Bearer {keys[-1]}", "Idempotency-Key": "demo-1"})
+        commitment = {
+            "type": "commitment",
+            "line_id": "LIG-2027-001",
+            "instrument_id": "bilancio-regione-liguria",
+            "objective_id": "miglio-blu",
+            "fiscal_year": 2027,
+            "committed_cents": 450_000_000,
+            "reason": "DGR",
+        }
+        pushed = httpx.post(
+            f"{up.url('funding')}/v1/funding-events",
+            json=commitment,
+            timeout=10,
+            headers={"Authorization": f"Bearer {keys[-1]}", "Idempotency-Key": "demo-1"},
+        )
         assert pushed.status_code == 202, pushed.text  # the second run replays the first answer
         if run == 0:
             cut_to_at_risk_and_receive_the_mail(up, keys[-1])
         if run == 1:
-            stale = httpx.get(f"{up.url('funding')}/v1/funding-lines/LIG-2027-001", timeout=10,
-                              headers={"Authorization": f"Bearer {keys[0]}"})
+            stale = httpx.get(
+                f"{up.url('funding')}/v1/funding-lines/LIG-2027-001",
+                timeout=10,
+                headers={"Authorization": f"Bearer {keys[0]}"},
+            )
             assert stale.status_code == 401, "the previous demo key is revoked by the re-run"
         assert up.stop(signal.SIGTERM) == 0, up.output
 
@@ -86,10 +99,18 @@ def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -
 def cut_to_at_risk_and_receive_the_mail(up: RegiaUp, key: str) -> None:
     """The README's story: a revision cuts the line below the threshold, the objective goes
     AT_RISK and its lead's contact gets an e-mail in the data dir."""
-    revision = {"type": "revision", "line_id": "LIG-2027-001", "committed_cents": 300_000_000,
-                "reason": "Assestamento di bilancio"}
-    cut = httpx.post(f"{up.url('funding')}/v1/funding-events", json=revision, timeout=10,
-                     headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "demo-2"})
+    revision = {
+        "type": "revision",
+        "line_id": "LIG-2027-001",
+        "committed_cents": 300_000_000,
+        "reason": "Assestamento di bilancio",
+    }
+    cut = httpx.post(
+        f"{up.url('funding')}/v1/funding-events",
+        json=revision,
+        timeout=10,
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "demo-2"},
+    )
     assert cut.status_code == 202, cut.text
     deadline = time.monotonic() + 90
     status, mails = None, []

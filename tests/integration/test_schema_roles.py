@@ -28,8 +28,14 @@ def as_role(dsn: str, role: str) -> str:
 
 
 def pg_env(database: Database, **extra: str) -> dict[str, str]:
-    return {**os.environ, "PATH": f"{POSTGRES_BIN_PATH}:{os.environ['PATH']}", "PGHOST": "127.0.0.1",
-            "PGPORT": str(database.server.port), "PGUSER": "postgres", **extra}
+    return {
+        **os.environ,
+        "PATH": f"{POSTGRES_BIN_PATH}:{os.environ['PATH']}",
+        "PGHOST": "127.0.0.1",
+        "PGPORT": str(database.server.port),
+        "PGUSER": "postgres",
+        **extra,
+    }
 
 
 def run_init(database: Database, passwords: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -40,13 +46,18 @@ def run_init(database: Database, passwords: dict[str, str]) -> subprocess.Comple
 def backup_and_restore(database: Database, dump: Path) -> None:
     """The README's procedure: pg_dump -Fc, dropdb, pg_restore --create into `postgres`."""
     env = pg_env(database)
-    for argv in (["pg_dump", "-Fc", "-f", str(dump), database.name], ["dropdb", database.name],
-                 ["pg_restore", "-d", "postgres", "--create", "--exit-on-error", str(dump)]):
+    for argv in (
+        ["pg_dump", "-Fc", "-f", str(dump), database.name],
+        ["dropdb", database.name],
+        ["pg_restore", "-d", "postgres", "--create", "--exit-on-error", str(dump)],
+    ):
         done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, f"{argv[0]}: {done.stderr}"
 
 
-async def test_the_init_script_gives_each_service_a_role_owning_its_schema_alone(database: Database, tmp_path: Path) -> None:
+async def test_the_init_script_gives_each_service_a_role_owning_its_schema_alone(
+    database: Database, tmp_path: Path
+) -> None:
     # Without every password the script stops before making anything: the image would
     # not run it again on the half-initialised volume.
     refused = await asyncio.to_thread(run_init, database, {"REGIA_FUNDING_DB_PASSWORD": "x"})
@@ -54,8 +65,9 @@ async def test_the_init_script_gives_each_service_a_role_owning_its_schema_alone
     made = await database.fetchval("public", "SELECT count(*) FROM pg_roles WHERE rolname LIKE 'regia\\_%'")
     assert made == 0
 
-    done = await asyncio.to_thread(run_init, database, {
-        f"REGIA_{s.upper()}_DB_PASSWORD": f"pw-{s}'; DROP TABLE x; --" for s in SERVICES})
+    done = await asyncio.to_thread(
+        run_init, database, {f"REGIA_{s.upper()}_DB_PASSWORD": f"pw-{s}'; DROP TABLE x; --" for s in SERVICES}
+    )
     assert done.returncode == 0, done.stderr  # a quote in a password is data, not SQL
 
     for service in SERVICES:

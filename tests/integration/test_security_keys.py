@@ -28,6 +28,7 @@ KEY_ROUTES = {("POST", "/v1/funding-events"), ("POST", "/v1/funding-events/batch
 
 def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
     """(method, path template) of every route the app serves, through included routers."""
+
     def walk(items: list) -> Iterator[tuple[str, str]]:
         for route in items:
             if hasattr(route, "effective_route_contexts"):  # an included router (FastAPI ≥ 0.16x)
@@ -36,6 +37,7 @@ def routes(app: FastAPI) -> Iterator[tuple[str, str]]:
                 yield from walk(route.routes)
             for method in getattr(route, "methods", None) or ():
                 yield method, getattr(route, "path_format", None) or route.path
+
     yield from walk(app.routes)
 
 
@@ -43,7 +45,8 @@ def writes(app: FastAPI) -> list[tuple[str, str]]:
     found = sorted({(m, p) for m, p in routes(app) if m not in READS})
     # The walk must see at least what the OpenAPI document lists, or it would miss routes.
     documented = {(m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops} - {
-        (m, p) for m in READS for p in app.openapi()["paths"]}
+        (m, p) for m in READS for p in app.openapi()["paths"]
+    }
     assert documented <= set(found), documented - set(found)
     return found
 
@@ -52,15 +55,16 @@ def concrete(template: str) -> str:
     return re.sub(r"\{[^}]+\}", "2027", template)
 
 
-async def test_every_write_route_of_every_service_wants_a_credential(
-        service_env, broker, database: Database) -> None:  # type: ignore[no-untyped-def]
+async def test_every_write_route_of_every_service_wants_a_credential(service_env, broker, database: Database) -> None:  # type: ignore[no-untyped-def]
     tried = 0
     async for funding in running_funding(broker.bootstrap_servers):
         key = await issue_key(funding, "regione-liguria")
         services: list[tuple[RunningService, FastAPI]] = [(funding, funding_app())]
-        async with in_process("partners", partners_app) as partners, \
-                in_process("objectives", objectives_app) as objectives, \
-                in_process("notifier", notifier_app) as notifier:
+        async with (
+            in_process("partners", partners_app) as partners,
+            in_process("objectives", objectives_app) as objectives,
+            in_process("notifier", notifier_app) as notifier,
+        ):
             services += [(partners, partners_app()), (objectives, objectives_app()), (notifier, notifier_app())]
             for service, app in services:
                 found = writes(app)
@@ -84,9 +88,10 @@ async def test_every_write_route_of_every_service_wants_a_credential(
 
                     async def audited() -> int | None:
                         n = await database.fetchval(
-                            service.name, "SELECT count(*) FROM audit_log WHERE status = 401"
-                            " AND actor = 'anonymous'")
+                            service.name, "SELECT count(*) FROM audit_log WHERE status = 401 AND actor = 'anonymous'"
+                        )
                         return n if n == expected else None
+
                     await eventually(audited, what=f"{expected} refusals audited by {service.name}")
     record("writes without credentials refused", inputs=tried, requests=tried)
 
@@ -106,8 +111,9 @@ async def test_a_revoked_key_is_refused_on_the_very_next_request(funding, databa
         # Not even the replay of what the key did before revocation.
         r = await region.post("/v1/funding-events", json=commitment("LIG-1"), headers={"Idempotency-Key": "r-1"})
         assert r.status_code == 401, r.text
-        r = await region.post("/v1/funding-events/batch", json={"events": [commitment("LIG-3")]},
-                              headers={"Idempotency-Key": "r-3"})
+        r = await region.post(
+            "/v1/funding-events/batch", json={"events": [commitment("LIG-3")]}, headers={"Idempotency-Key": "r-3"}
+        )
         assert r.status_code == 401, r.text
         assert (await region.get("/v1/funding-lines/LIG-1")).status_code == 401
         assert await counts(database) == before
@@ -120,13 +126,13 @@ async def test_a_revoked_key_is_refused_on_the_very_next_request(funding, databa
     record("revoked key refused at once", requests=6, euros_lost=0)
 
 
-async def test_a_key_of_one_institution_cannot_write_another_institutions_line(
-        funding, database: Database) -> None:  # type: ignore[no-untyped-def]
+async def test_a_key_of_one_institution_cannot_write_another_institutions_line(funding, database: Database) -> None:  # type: ignore[no-untyped-def]
     liguria = await issue_key(funding, "regione-liguria")
     spezia = await issue_key(funding, "comune-spezia")
     async with funding.client() as client:
-        r = await client.post("/v1/funding-events", json=commitment("LIG-1"),
-                              headers={**liguria, "Idempotency-Key": "l-1"})
+        r = await client.post(
+            "/v1/funding-events", json=commitment("LIG-1"), headers={**liguria, "Idempotency-Key": "l-1"}
+        )
         assert r.status_code == 202, r.text
         before = await counts(database)
         line_before = (await client.get("/v1/funding-lines/LIG-1", headers=ADMIN_HEADERS)).json()
@@ -141,15 +147,17 @@ async def test_a_key_of_one_institution_cannot_write_another_institutions_line(
         ]
         statuses = []
         for i, event in enumerate(attempts):
-            r = await client.post("/v1/funding-events", json=event,
-                                  headers={**spezia, "Idempotency-Key": f"s-{i}"})
+            r = await client.post("/v1/funding-events", json=event, headers={**spezia, "Idempotency-Key": f"s-{i}"})
             statuses.append(r.status_code)
             assert r.status_code in (403, 422), r.text
             assert set(r.json()) == {"error", "message", "field", "details"}
         assert statuses[:3] == [403, 403, 403]
         # A batch hiding one foreign event among Spezia's own: all refused, none written.
-        r = await client.post("/v1/funding-events/batch", headers={**spezia, "Idempotency-Key": "s-b"}, json={
-            "events": [commitment("SP-1", instrument_id="bilancio-comunale"), attempts[0]]})
+        r = await client.post(
+            "/v1/funding-events/batch",
+            headers={**spezia, "Idempotency-Key": "s-b"},
+            json={"events": [commitment("SP-1", instrument_id="bilancio-comunale"), attempts[0]]},
+        )
         assert r.status_code in (403, 422), r.text
         assert await counts(database) == before
         assert (await client.get("/v1/funding-lines/LIG-1", headers=ADMIN_HEADERS)).json() == line_before

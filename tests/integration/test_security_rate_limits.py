@@ -29,50 +29,61 @@ def batch(prefix: str, n: int) -> dict:
 
 
 async def test_a_key_over_its_rate_gets_429_with_an_honest_retry_after_and_nothing_is_written(
-        limited_funding, database: Database) -> None:  # type: ignore[no-untyped-def]
+    limited_funding, database: Database
+) -> None:  # type: ignore[no-untyped-def]
     liguria = await issue_key(limited_funding, "regione-liguria")
     spezia = await issue_key(limited_funding, "comune-spezia")
     async with limited_funding.client() as client:
         # A batch counts its events: 3 of the 5 tokens go, so a second batch of 3 is refused...
-        r = await client.post("/v1/funding-events/batch", json=batch("B1", 3), headers={
-            **liguria, "Idempotency-Key": "b1"})
+        r = await client.post(
+            "/v1/funding-events/batch", json=batch("B1", 3), headers={**liguria, "Idempotency-Key": "b1"}
+        )
         assert r.status_code == 202, r.text
         before = await counts(database)
-        refused = await client.post("/v1/funding-events/batch", json=batch("B2", 3), headers={
-            **liguria, "Idempotency-Key": "b2"})
+        refused = await client.post(
+            "/v1/funding-events/batch", json=batch("B2", 3), headers={**liguria, "Idempotency-Key": "b2"}
+        )
         assert refused.status_code == 429, refused.text
         assert set(refused.json()) == {"error", "message", "field", "details"}
         assert refused.json()["error"] == "rate_limited"
         retry_after = refused.headers["Retry-After"]
         assert retry_after.isdigit() and int(retry_after) >= 1
         assert await counts(database) == before  # no line, no ledger entry, no event
-        assert await database.fetchval(
-            "funding", "SELECT count(*) FROM idempotency_keys WHERE idempotency_key = 'b2'") == 0
+        assert (
+            await database.fetchval("funding", "SELECT count(*) FROM idempotency_keys WHERE idempotency_key = 'b2'")
+            == 0
+        )
 
         # ...while a single event still fits in what is left, and another key is untouched.
-        r = await client.post("/v1/funding-events", json=commitment("ONE", 1_000_00), headers={
-            **liguria, "Idempotency-Key": "one"})
+        r = await client.post(
+            "/v1/funding-events", json=commitment("ONE", 1_000_00), headers={**liguria, "Idempotency-Key": "one"}
+        )
         assert r.status_code == 202, r.text
-        r = await client.post("/v1/funding-events/batch", json={"events": [
-            commitment(f"SP-{i}", 1_000_00, instrument_id="bilancio-comunale") for i in range(BURST)]},
-            headers={**spezia, "Idempotency-Key": "sp"})
+        r = await client.post(
+            "/v1/funding-events/batch",
+            json={"events": [commitment(f"SP-{i}", 1_000_00, instrument_id="bilancio-comunale") for i in range(BURST)]},
+            headers={**spezia, "Idempotency-Key": "sp"},
+        )
         assert r.status_code == 202, r.text
 
         # The bucket is empty now; Retry-After is honest: waiting it is enough.
-        refused = await client.post("/v1/funding-events/batch", json=batch("B2", 3), headers={
-            **liguria, "Idempotency-Key": "b2"})
+        refused = await client.post(
+            "/v1/funding-events/batch", json=batch("B2", 3), headers={**liguria, "Idempotency-Key": "b2"}
+        )
         assert refused.status_code == 429
         wait = int(refused.headers["Retry-After"])
         assert wait <= 2  # 3 tokens at 2 per second, from at least one left: 1 s
         await asyncio.sleep(wait)
-        r = await client.post("/v1/funding-events/batch", json=batch("B2", 3), headers={
-            **liguria, "Idempotency-Key": "b2"})
+        r = await client.post(
+            "/v1/funding-events/batch", json=batch("B2", 3), headers={**liguria, "Idempotency-Key": "b2"}
+        )
         assert r.status_code == 202, r.text
         assert r.headers.get("Idempotent-Replayed") is None  # accepted now, not a replay
 
         # A batch larger than the burst can never pass: said so, not "retry later".
-        too_big = await client.post("/v1/funding-events/batch", json=batch("BIG", BURST + 1), headers={
-            **liguria, "Idempotency-Key": "big"})
+        too_big = await client.post(
+            "/v1/funding-events/batch", json=batch("BIG", BURST + 1), headers={**liguria, "Idempotency-Key": "big"}
+        )
         assert too_big.status_code == 413 and too_big.json()["field"] == "events"
 
         metrics = (await client.get("/metrics")).text
@@ -91,8 +102,9 @@ async def test_sustained_traffic_is_held_to_the_rate(limited_funding, database: 
         i = 0
         while time.monotonic() - start < 3.0:
             i += 1
-            r = await client.post("/v1/funding-events", json=commitment(f"S-{i}", 1_000_00),
-                                  headers={"Idempotency-Key": f"s-{i}"})
+            r = await client.post(
+                "/v1/funding-events", json=commitment(f"S-{i}", 1_000_00), headers={"Idempotency-Key": f"s-{i}"}
+            )
             assert r.status_code in (202, 429), r.text
             accepted += r.status_code == 202
             limited += r.status_code == 429

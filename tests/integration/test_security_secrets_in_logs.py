@@ -39,12 +39,22 @@ class AuthenticatingSmtp(SmtpCapture):
         self.logins = 0
 
         def authenticate(server, session, envelope, mechanism, data):  # type: ignore[no-untyped-def]
-            ok = isinstance(data, LoginPassword) and data.login.decode() == SMTP_USER \
+            ok = (
+                isinstance(data, LoginPassword)
+                and data.login.decode() == SMTP_USER
                 and data.password.decode() == SMTP_PASSWORD
+            )
             self.logins += ok
             return AuthResult(success=ok)
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port, authenticator=authenticate,
-                                      auth_required=True, auth_require_tls=False)
+
+        self._controller = Controller(
+            self,
+            hostname="127.0.0.1",
+            port=self.port,
+            authenticator=authenticate,
+            auth_required=True,
+            auth_require_tls=False,
+        )
 
 
 def with_password(dsn: str) -> str:
@@ -53,12 +63,19 @@ def with_password(dsn: str) -> str:
 
 
 async def test_no_secret_reaches_any_log_line(service_env, database: Database, tmp_path: Path, capfd) -> None:  # type: ignore[no-untyped-def]
-    env = {**service_env, "REGIA_DATABASE_URL": with_password(database.dsn), "REGIA_LOG_LEVEL": "DEBUG",
-           "REGIA_SMTP_USERNAME": SMTP_USER, "REGIA_SMTP_PASSWORD": SMTP_PASSWORD,
-           # This server has no TLS: AUTH in clear, acknowledged (STARTTLS is on by default
-           # with credentials), so that the logs are checked with the password on the wire.
-           "REGIA_SMTP_STARTTLS": "false", "REGIA_SMTP_PLAINTEXT_AUTH": "true",
-           "REGIA_NOTIFIER_BACKOFF_BASE_S": "0.2", "REGIA_NOTIFIER_BACKOFF_MAX_S": "0.5"}
+    env = {
+        **service_env,
+        "REGIA_DATABASE_URL": with_password(database.dsn),
+        "REGIA_LOG_LEVEL": "DEBUG",
+        "REGIA_SMTP_USERNAME": SMTP_USER,
+        "REGIA_SMTP_PASSWORD": SMTP_PASSWORD,
+        # This server has no TLS: AUTH in clear, acknowledged (STARTTLS is on by default
+        # with credentials), so that the logs are checked with the password on the wire.
+        "REGIA_SMTP_STARTTLS": "false",
+        "REGIA_SMTP_PLAINTEXT_AUTH": "true",
+        "REGIA_NOTIFIER_BACKOFF_BASE_S": "0.2",
+        "REGIA_NOTIFIER_BACKOFF_MAX_S": "0.5",
+    }
     secrets: dict[str, str] = {
         "admin token": ADMIN_TOKEN,
         "admin token sha256": env["REGIA_ADMIN_TOKEN_SHA256"],
@@ -68,30 +85,48 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
         "smtp AUTH LOGIN password": base64.b64encode(SMTP_PASSWORD.encode()).decode(),
         "db password": DB_PASSWORD,
     }
-    with AuthenticatingSmtp() as smtp, WebhookReceiver() as receiver, \
-            running_system({**env, "REGIA_SMTP_PORT": str(smtp.port)}, tmp_path) as system:
+    with (
+        AuthenticatingSmtp() as smtp,
+        WebhookReceiver() as receiver,
+        running_system({**env, "REGIA_SMTP_PORT": str(smtp.port)}, tmp_path) as system,
+    ):
         partners = system.start("partners")
         funding = system.start("funding")
         objectives = system.start("objectives")
         notifier = system.start("notifier")
 
         async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
-            for body in ({"partner_id": "regione-liguria", "name": "Regione Liguria",
-                          "kind": "INSTITUTION", "level": "REGIONE"},
-                         {"partner_id": "comune-spezia", "name": "Comune della Spezia",
-                          "kind": "INSTITUTION", "level": "COMUNE"}):
+            for body in (
+                {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"},
+                {
+                    "partner_id": "comune-spezia",
+                    "name": "Comune della Spezia",
+                    "kind": "INSTITUTION",
+                    "level": "COMUNE",
+                },
+            ):
                 assert (await admin.post(f"{partners.url}/v1/partners", json=body)).status_code == 201
-            r = await admin.post(f"{partners.url}/v1/partners/comune-spezia/contacts", json={
-                "name": "Ufficio Piano Strategico", "email": "piano@comune.sp.it", "language": "it"})
+            r = await admin.post(
+                f"{partners.url}/v1/partners/comune-spezia/contacts",
+                json={"name": "Ufficio Piano Strategico", "email": "piano@comune.sp.it", "language": "it"},
+            )
             assert r.status_code == 201, r.text
             r = await admin.put(f"{partners.url}/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"})
             assert r.status_code == 200, r.text
-            r = await admin.post(f"{objectives.url}/v1/objectives", json={
-                "objective_id": "miglio-blu", "title": "Il Miglio Blu", "at_risk_threshold_pct": 80,
-                "needs": [{"fiscal_year": 2027, "need_cents": NEED}]})
+            r = await admin.post(
+                f"{objectives.url}/v1/objectives",
+                json={
+                    "objective_id": "miglio-blu",
+                    "title": "Il Miglio Blu",
+                    "at_risk_threshold_pct": 80,
+                    "needs": [{"fiscal_year": 2027, "need_cents": NEED}],
+                },
+            )
             assert r.status_code == 201, r.text
-            r = await admin.post(f"{notifier.url}/v1/webhooks", json={
-                "webhook_id": "spezia-hook", "partner_id": "comune-spezia", "url": receiver.url})
+            r = await admin.post(
+                f"{notifier.url}/v1/webhooks",
+                json={"webhook_id": "spezia-hook", "partner_id": "comune-spezia", "url": receiver.url},
+            )
             assert r.status_code == 201, r.text
             receiver.secret = secrets["webhook secret"] = r.json()["secret"]
 
@@ -99,42 +134,72 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
                 listed = (await admin.get(f"{funding.url}/v1/institutions")).json()
                 known = (await admin.get(f"{funding.url}/v1/objectives/miglio-blu")).status_code == 200
                 return known and any(i["institution_id"] == "regione-liguria" for i in listed)
+
             await eventually(ready, what="funding learned the institution and the objective")
-            r = await admin.post(f"{funding.url}/v1/instruments", json={
-                "instrument_id": "bilancio-liguria", "institution_id": "regione-liguria",
-                "name": "Bilancio regionale", "kind": "budget"})
+            r = await admin.post(
+                f"{funding.url}/v1/instruments",
+                json={
+                    "instrument_id": "bilancio-liguria",
+                    "institution_id": "regione-liguria",
+                    "name": "Bilancio regionale",
+                    "kind": "budget",
+                },
+            )
             assert r.status_code == 201, r.text
             issued = (await admin.post(f"{funding.url}/v1/institutions/regione-liguria/keys")).json()
             spare = (await admin.post(f"{funding.url}/v1/institutions/regione-liguria/keys")).json()
 
         key = issued["key"]
-        secrets |= {"institution key": key, "institution key secret": key.split(".", 1)[1],
-                    "institution key sha256": hashlib.sha256(key.encode()).hexdigest(),
-                    "revoked key": spare["key"], "revoked key secret": spare["key"].split(".", 1)[1]}
+        secrets |= {
+            "institution key": key,
+            "institution key secret": key.split(".", 1)[1],
+            "institution key sha256": hashlib.sha256(key.encode()).hexdigest(),
+            "revoked key": spare["key"],
+            "revoked key secret": spare["key"].split(".", 1)[1],
+        }
         async with httpx.AsyncClient(base_url=funding.url, timeout=10) as client:
             region = {"Authorization": f"Bearer {key}"}
-            r = await client.post("/v1/funding-events", headers={**region, "Idempotency-Key": "c-1"}, json={
-                "type": "commitment", "line_id": "LIG-2027-001", "objective_id": "miglio-blu",
-                "instrument_id": "bilancio-liguria", "fiscal_year": 2027, "committed_cents": NEED,
-                "reason": "DGR 101/2026"})
+            r = await client.post(
+                "/v1/funding-events",
+                headers={**region, "Idempotency-Key": "c-1"},
+                json={
+                    "type": "commitment",
+                    "line_id": "LIG-2027-001",
+                    "objective_id": "miglio-blu",
+                    "instrument_id": "bilancio-liguria",
+                    "fiscal_year": 2027,
+                    "committed_cents": NEED,
+                    "reason": "DGR 101/2026",
+                },
+            )
             assert r.status_code == 202, r.text
             # Misuse: the key on an admin route, the admin token as a key, a forged key, a revoked key.
             assert (await client.post("/v1/instruments", headers=region, json={})).status_code == 401
-            assert (await client.post("/v1/funding-events", headers={**ADMIN_HEADERS, "Idempotency-Key": "x"},
-                                      json={})).status_code == 401
+            assert (
+                await client.post("/v1/funding-events", headers={**ADMIN_HEADERS, "Idempotency-Key": "x"}, json={})
+            ).status_code == 401
             forged = {"Authorization": f"Bearer {key[:-4]}AAAA"}
-            assert (await client.post("/v1/funding-events", headers={**forged, "Idempotency-Key": "x"},
-                                      json={})).status_code == 401
+            assert (
+                await client.post("/v1/funding-events", headers={**forged, "Idempotency-Key": "x"}, json={})
+            ).status_code == 401
             assert (await client.delete(f"/v1/keys/{spare['key_id']}", headers=ADMIN_HEADERS)).status_code == 204
             revoked = {"Authorization": f"Bearer {spare['key']}", "Idempotency-Key": "x"}
             assert (await client.post("/v1/funding-events", headers=revoked, json={})).status_code == 401
-            r = await client.post("/v1/funding-events", headers={**region, "Idempotency-Key": "c-2"}, json={
-                "type": "revision", "line_id": "LIG-2027-001", "committed_cents": 3_000_000_00,
-                "reason": "DGR 202/2026: budget cut"})
+            r = await client.post(
+                "/v1/funding-events",
+                headers={**region, "Idempotency-Key": "c-2"},
+                json={
+                    "type": "revision",
+                    "line_id": "LIG-2027-001",
+                    "committed_cents": 3_000_000_00,
+                    "reason": "DGR 202/2026: budget cut",
+                },
+            )
             assert r.status_code == 202, r.text
 
         async def delivered() -> bool:
             return bool(smtp.messages) and bool(receiver.accepted)
+
         await eventually(delivered, timeout=45, what="the at-risk alert by e-mail (after a refusal) and webhook")
         assert smtp.logins >= 2 and smtp.refused == 1  # the password was used, twice
         assert all(r.verified for r in receiver.accepted)  # the signing secret was used
@@ -143,14 +208,18 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
         secrets["sealed webhook secret"] = sealed.decode() if isinstance(sealed, bytes) else str(sealed)
 
     captured = capfd.readouterr()
-    texts = {str(p.relative_to(tmp_path)): p.read_text(errors="replace")
-             for p in sorted(tmp_path.rglob("*")) if p.is_file() and p.stat().st_size < 50_000_000}
+    texts = {
+        str(p.relative_to(tmp_path)): p.read_text(errors="replace")
+        for p in sorted(tmp_path.rglob("*"))
+        if p.is_file() and p.stat().st_size < 50_000_000
+    }
     texts |= {"pytest stdout": captured.out, "pytest stderr": captured.err}
     for name in ("partners.log", "funding.log", "objectives.log", "notifier.log"):
         assert texts.get(name), f"{name} is missing or empty: the search would prove nothing"
     # DEBUG reached the libraries' loggers too (httpcore traces each webhook request at DEBUG).
     assert "receive_response_headers.complete" in texts["notifier.log"], "not run at DEBUG"
-    leaks = [f"{what} in {where}" for what, secret in secrets.items() for where, text in texts.items()
-             if secret in text]
+    leaks = [
+        f"{what} in {where}" for what, secret in secrets.items() for where, text in texts.items() if secret in text
+    ]
     assert not leaks, leaks
     record("no secret in logs", inputs=len(secrets), requests=16)

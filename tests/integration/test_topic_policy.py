@@ -49,10 +49,19 @@ async def test_created_with_the_policy_and_existing_topics_left_alone(broker) ->
 
 
 def run_create_topics(bootstrap: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "REGIA_KAFKA_BOOTSTRAP_SERVERS": bootstrap, "REGIA_KAFKA_PARTITIONS": "2",
-           "REGIA_KAFKA_RETENTION_HOURS": "24"}
-    return subprocess.run([sys.executable, "-m", "regia_shared.messaging.create_topics"], env=env,
-                          capture_output=True, text=True, timeout=120)
+    env = {
+        **os.environ,
+        "REGIA_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "REGIA_KAFKA_PARTITIONS": "2",
+        "REGIA_KAFKA_RETENTION_HOURS": "24",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "regia_shared.messaging.create_topics"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 async def test_the_one_shot_job_creates_every_topic(broker) -> None:  # type: ignore[no-untyped-def]
@@ -74,8 +83,13 @@ async def test_the_one_shot_job_says_which_broker_it_could_not_reach() -> None:
 
 def test_the_one_shot_job_refuses_a_bad_setting_before_touching_the_broker() -> None:
     env = {**os.environ, "REGIA_KAFKA_BOOTSTRAP_SERVERS": "127.0.0.1:1", "REGIA_KAFKA_PARTITIONS": "six"}
-    done = subprocess.run([sys.executable, "-m", "regia_shared.messaging.create_topics"], env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "regia_shared.messaging.create_topics"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "invalid settings" in done.stderr and "kafka_partitions" in done.stderr
     assert "Traceback" not in done.stderr

@@ -50,9 +50,16 @@ def stream(total: int) -> tuple[list[dict], dict[str, int], dict[str, str]]:
         else:
             line = f"LOAD-{i}"
             objective_of[line] = f"obj-{i % OBJECTIVES}"
-            events.append({"type": "commitment", "line_id": line, "objective_id": objective_of[line],
-                           "instrument_id": "por-fesr-liguria", "fiscal_year": 2027,
-                           "committed_cents": amount})
+            events.append(
+                {
+                    "type": "commitment",
+                    "line_id": line,
+                    "objective_id": objective_of[line],
+                    "instrument_id": "por-fesr-liguria",
+                    "fiscal_year": 2027,
+                    "committed_cents": amount,
+                }
+            )
         final[line] = amount
     return events, final, objective_of
 
@@ -65,28 +72,44 @@ def rss_mib(pid: int) -> float:
 
 
 async def test_sustained_load_is_held_exactly_with_bounded_memory(  # type: ignore[no-untyped-def]
-        service_env, database: Database, broker, tmp_path: Path) -> None:
+    service_env, database: Database, broker, tmp_path: Path
+) -> None:
     total = RATE_PER_S * SECONDS
     events, final, objective_of = stream(total)
-    await kafka.publish(broker.bootstrap_servers, topics.PARTNERS,
-                        [institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)])
+    await kafka.publish(
+        broker.bootstrap_servers,
+        topics.PARTNERS,
+        [institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)],
+    )
     with running_system(service_env, tmp_path) as system:
         funding = system.start("funding")
         objectives = system.start("objectives")
         async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
             for o in range(OBJECTIVES):
-                r = await admin.post(f"{objectives.url}/v1/objectives", json={
-                    "objective_id": f"obj-{o}", "title": f"Objective {o}",
-                    "needs": [{"fiscal_year": 2027, "need_cents": 10_000_000_000_00}]})
+                r = await admin.post(
+                    f"{objectives.url}/v1/objectives",
+                    json={
+                        "objective_id": f"obj-{o}",
+                        "title": f"Objective {o}",
+                        "needs": [{"fiscal_year": 2027, "need_cents": 10_000_000_000_00}],
+                    },
+                )
                 assert r.status_code == 201, r.text
 
             async def references_known() -> bool:
                 last = await admin.get(f"{funding.url}/v1/objectives/obj-{OBJECTIVES - 1}")
                 return bool((await admin.get(f"{funding.url}/v1/institutions")).json()) and last.status_code == 200
+
             await eventually(references_known, what="funding learned the institution and objectives")
-            r = await admin.post(f"{funding.url}/v1/instruments", json={
-                "instrument_id": "por-fesr-liguria", "institution_id": "regione-liguria",
-                "name": "POR FESR Liguria", "kind": "programme"})
+            r = await admin.post(
+                f"{funding.url}/v1/instruments",
+                json={
+                    "instrument_id": "por-fesr-liguria",
+                    "institution_id": "regione-liguria",
+                    "name": "POR FESR Liguria",
+                    "kind": "programme",
+                },
+            )
             assert r.status_code == 201, r.text
             key = (await admin.post(f"{funding.url}/v1/institutions/regione-liguria/keys")).json()["key"]
 
@@ -104,8 +127,9 @@ async def test_sustained_load_is_held_exactly_with_bounded_memory(  # type: igno
         latencies: list[float] = []
         sampler = asyncio.create_task(sample_rss())
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-        async with httpx.AsyncClient(base_url=funding.url, timeout=30, limits=limits,
-                                     headers={"Authorization": f"Bearer {key}"}) as client:
+        async with httpx.AsyncClient(
+            base_url=funding.url, timeout=30, limits=limits, headers={"Authorization": f"Bearer {key}"}
+        ) as client:
             sent: list[asyncio.Task] = []
 
             async def send(i: int) -> None:
@@ -113,8 +137,9 @@ async def test_sustained_load_is_held_exactly_with_bounded_memory(  # type: igno
                     await sent[i - (REVISE_EVERY - 1)]  # the line's commitment first
                 began = time.monotonic()
                 try:
-                    r = await client.post("/v1/funding-events", json=events[i],
-                                          headers={"Idempotency-Key": f"load-{i}"})
+                    r = await client.post(
+                        "/v1/funding-events", json=events[i], headers={"Idempotency-Key": f"load-{i}"}
+                    )
                 except httpx.HTTPError as exc:
                     failures.append(f"{i}: {exc!r}")
                     return
@@ -131,8 +156,13 @@ async def test_sustained_load_is_held_exactly_with_bounded_memory(  # type: igno
         sending_s = time.monotonic() - started
 
         async def applied() -> bool:
-            return await database.fetchval("objectives", "SELECT count(*) FROM inbox"
-                                           " WHERE consumer = 'objectives.funding'") == total
+            return (
+                await database.fetchval(
+                    "objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'"
+                )
+                == total
+            )
+
         await eventually(applied, timeout=120, interval=0.5, what=f"all {total} events applied")
         sampler.cancel()
 
@@ -143,8 +173,9 @@ async def test_sustained_load_is_held_exactly_with_bounded_memory(  # type: igno
                 expected = sum(v for line, v in final.items() if objective_of[line] == f"obj-{o}")
                 assert body["years"][0]["committed_cents"] == expected, (o, body["years"][0], expected)
 
-    rows = await database.fetch("funding", "SELECT line_id, sum(delta_cents) AS total, count(*) AS n"
-                                " FROM ledger_entries GROUP BY line_id")
+    rows = await database.fetch(
+        "funding", "SELECT line_id, sum(delta_cents) AS total, count(*) AS n FROM ledger_entries GROUP BY line_id"
+    )
     assert {r["line_id"]: r["total"] for r in rows} == final
     assert sum(r["n"] for r in rows) == total
 
@@ -157,13 +188,21 @@ async def test_sustained_load_is_held_exactly_with_bounded_memory(  # type: igno
         print(f"{name}: RSS first third max {first:.1f} MiB, last third max {last:.1f} MiB")
         assert last <= first * RSS_TOLERANCE, (
             f"{name}'s memory grew under steady load: {first:.1f} MiB -> {last:.1f} MiB "
-            f"(samples: {[round(r, 1) for _, r in points]})")
+            f"(samples: {[round(r, 1) for _, r in points]})"
+        )
         peaks[name] = max(rss for _, rss in points)
     latencies.sort()
     p99 = latencies[int(len(latencies) * 0.99) - 1]
-    print(f"{total} requests in {sending_s:.1f}s ({total / sending_s:.1f}/s), p99 {p99 * 1000:.0f} ms, "
-          f"peak RSS {peaks}")
+    print(
+        f"{total} requests in {sending_s:.1f}s ({total / sending_s:.1f}/s), p99 {p99 * 1000:.0f} ms, peak RSS {peaks}"
+    )
     assert sending_s <= SECONDS * 1.1 + 10, f"the rate was not held: {total} requests took {sending_s:.0f}s"
-    record("load: funding events over HTTP", requests=total, rate_per_s=round(total / sending_s, 1),
-           peak_rss_mib=round(max(peaks.values()), 1), errors=0, euros_lost=0,
-           seconds=round(sending_s, 1))
+    record(
+        "load: funding events over HTTP",
+        requests=total,
+        rate_per_s=round(total / sending_s, 1),
+        peak_rss_mib=round(max(peaks.values()), 1),
+        errors=0,
+        euros_lost=0,
+        seconds=round(sending_s, 1),
+    )

@@ -23,6 +23,7 @@ from typing import Any
 from pydantic import AliasChoices, AliasPath, SecretBytes, SecretStr, ValidationError
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
+
 from regia_funding.config import FundingSettings
 from regia_notifier.config import NotifierSettings
 from regia_objectives.config import ObjectivesSettings
@@ -52,8 +53,12 @@ PROGRAMS: tuple[Program, ...] = (
     Program("partners", "regia_partners", (PartnersSettings, AuditSettings)),
     Program("notifier", "regia_notifier", (NotifierSettings, AuditSettings)),
     # The one-shot topic creation (compose's `topics`, `regia topics`): only the broker.
-    Program("topics", "regia_shared.messaging.create_topics", (ServiceSettings,),
-            needs=frozenset({"kafka_bootstrap_servers"})),
+    Program(
+        "topics",
+        "regia_shared.messaging.create_topics",
+        (ServiceSettings,),
+        needs=frozenset({"kafka_bootstrap_servers"}),
+    ),
 )
 SERVICES = frozenset(p.name for p in PROGRAMS if p.needs is None)
 
@@ -111,11 +116,16 @@ def settings_of(program: Program) -> list[Setting]:
         for name, info in cls.model_fields.items():
             extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
             marked = all(extra.get(k) == v for k, v in REQUIRED.items())
-            found.append(Setting(
-                cls, name, _variables(cls, name, info),
-                aliased=(info.validation_alias or info.alias) is not None,
-                required=name in program.needs if program.needs is not None else marked,
-                secret=_is_secret(info.annotation)))
+            found.append(
+                Setting(
+                    cls,
+                    name,
+                    _variables(cls, name, info),
+                    aliased=(info.validation_alias or info.alias) is not None,
+                    required=name in program.needs if program.needs is not None else marked,
+                    secret=_is_secret(info.annotation),
+                )
+            )
     return found
 
 
@@ -174,8 +184,9 @@ def _reads(setting: Setting, name: str) -> bool:
     return name.upper() in {v.upper() for v in setting.variables}
 
 
-def problems(program: Program, environment: Mapping[str, str | None],
-             image_env: Mapping[str, str] | None = None) -> list[str]:
+def problems(
+    program: Program, environment: Mapping[str, str | None], image_env: Mapping[str, str] | None = None
+) -> list[str]:
     """What is wrong with `environment` for `program`, one line each: a REGIA_* variable it
     does not read, one it requires and is not given, a value that does not parse.
 
@@ -187,8 +198,11 @@ def problems(program: Program, environment: Mapping[str, str | None],
     validators. `image_env` defaults to the ENV lines of deploy/Dockerfile."""
     given = {**(read_image().env if image_env is None else image_env), **environment}
     settings = settings_of(program)
-    found = [f"{name} is not a setting {program.name} reads" for name in sorted(given)
-             if name.upper().startswith("REGIA_") and not any(_reads(s, name) for s in settings)]
+    found = [
+        f"{name} is not a setting {program.name} reads"
+        for name in sorted(given)
+        if name.upper().startswith("REGIA_") and not any(_reads(s, name) for s in settings)
+    ]
     data: dict[type[BaseSettings], dict[str, str]] = {}
     source: dict[tuple[type[BaseSettings], str], str] = {}  # (class, input key) -> variable
     for setting in settings:
@@ -216,6 +230,5 @@ def problems(program: Program, environment: Mapping[str, str | None],
                 if variable is None:
                     found.append(f"{program.name}: {error['msg']}")
                 else:
-                    found.append(f"{variable}={given[variable]!r} is not valid for "
-                                 f"{program.name}: {error['msg']}")
+                    found.append(f"{variable}={given[variable]!r} is not valid for {program.name}: {error['msg']}")
     return found

@@ -44,8 +44,7 @@ def interleave(*streams: Sequence[Message]) -> list[Message]:
     return out
 
 
-async def paced(bootstrap: str, messages: Sequence[Message], *, chunk: int = 10,
-                interval_s: float = 0.02) -> None:
+async def paced(bootstrap: str, messages: Sequence[Message], *, chunk: int = 10, interval_s: float = 0.02) -> None:
     """Publish in order, `chunk` messages every `interval_s`: the consumers get a stream,
     not one batch, so a kill lands with work done and work to do."""
     await ensure_topics(bootstrap, sorted({m.topic for m in messages}), 3)
@@ -53,8 +52,10 @@ async def paced(bootstrap: str, messages: Sequence[Message], *, chunk: int = 10,
     await producer.start()
     try:
         for start in range(0, len(messages), chunk):
-            futures = [await producer.send(m.topic, m.value, key=m.key, headers=list(m.headers))
-                       for m in messages[start:start + chunk]]
+            futures = [
+                await producer.send(m.topic, m.value, key=m.key, headers=list(m.headers))
+                for m in messages[start : start + chunk]
+            ]
             await asyncio.gather(*futures)
             await asyncio.sleep(interval_s)
     finally:
@@ -64,7 +65,9 @@ async def paced(bootstrap: str, messages: Sequence[Message], *, chunk: int = 10,
 def inbox_count(database: Database, schema: str, consumer: str) -> Callable[[], Awaitable[int]]:
     async def count() -> int:
         return await database.fetchval(  # type: ignore[return-value]
-            schema, "SELECT count(*) FROM inbox WHERE consumer = $1", consumer)
+            schema, "SELECT count(*) FROM inbox WHERE consumer = $1", consumer
+        )
+
     return count
 
 
@@ -76,9 +79,19 @@ class Kill:
     seconds: float
 
 
-async def kill_mid_batch(system: System, service: str, database: Database, *, schema: str,
-                         progress: Callable[[], Awaitable[int]], total: int, table: str = "inbox",
-                         low: float = 0.2, high: float = 0.8, timeout: float = 60.0) -> Kill:
+async def kill_mid_batch(
+    system: System,
+    service: str,
+    database: Database,
+    *,
+    schema: str,
+    progress: Callable[[], Awaitable[int]],
+    total: int,
+    table: str = "inbox",
+    low: float = 0.2,
+    high: float = 0.8,
+    timeout: float = 60.0,
+) -> Kill:
     """SIGKILL `service` once `progress` is between low and high of `total`, at a moment a
     transaction of the service has written to `table` and not yet ended (if none is seen
     before progress passes the middle of the window, kill anyway: still mid-stream)."""
@@ -93,12 +106,17 @@ async def kill_mid_batch(system: System, service: str, database: Database, *, sc
         in_flight = False
         give_up = (low + high) / 2 * total
         while True:
-            in_flight = bool(await conn.fetchval(
-                "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
-                " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                " AND n.nspname = $1 AND c.relname = $2 AND l.mode = 'RowExclusiveLock'"
-                " AND l.pid <> pg_backend_pid()", schema, table))
+            in_flight = bool(
+                await conn.fetchval(
+                    "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                    " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    " WHERE l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    " AND n.nspname = $1 AND c.relname = $2 AND l.mode = 'RowExclusiveLock'"
+                    " AND l.pid <> pg_backend_pid()",
+                    schema,
+                    table,
+                )
+            )
             if in_flight:
                 break
             if await progress() >= give_up or time.monotonic() > deadline:
@@ -111,8 +129,9 @@ async def kill_mid_batch(system: System, service: str, database: Database, *, sc
     return Kill(done, total, in_flight, time.monotonic() - started)
 
 
-async def settle(probe: Callable[[], Awaitable[int]], expected: int, *, timeout: float = 90.0,
-                 what: str = "all events applied") -> None:
+async def settle(
+    probe: Callable[[], Awaitable[int]], expected: int, *, timeout: float = 90.0, what: str = "all events applied"
+) -> None:
     deadline = time.monotonic() + timeout
     value = -1
     while time.monotonic() < deadline:
@@ -141,8 +160,9 @@ async def topic_size(bootstrap: str, topic: str) -> int:
         await consumer.stop()
 
 
-async def settle_at_least(probe: Callable[[], Awaitable[int]], expected: int, *, timeout: float = 60.0,
-                          what: str = "progress") -> int:
+async def settle_at_least(
+    probe: Callable[[], Awaitable[int]], expected: int, *, timeout: float = 60.0, what: str = "progress"
+) -> int:
     deadline = time.monotonic() + timeout
     while (value := await probe()) < expected:
         assert time.monotonic() < deadline, f"{what}: {value} of {expected} within {timeout:.0f}s"

@@ -14,28 +14,47 @@ from .services import ADMIN_HEADERS, RunningService, in_process
 from .wait import eventually
 
 INSTRUMENTS = (
-    {"instrument_id": "por-fesr-liguria", "institution_id": "regione-liguria",
-     "name": "POR FESR Liguria", "kind": "programme"},
-    {"instrument_id": "bilancio-regionale", "institution_id": "regione-liguria",
-     "name": "Bilancio regionale", "kind": "budget"},
-    {"instrument_id": "bilancio-comunale", "institution_id": "comune-spezia",
-     "name": "Bilancio comunale", "kind": "budget"},
+    {
+        "instrument_id": "por-fesr-liguria",
+        "institution_id": "regione-liguria",
+        "name": "POR FESR Liguria",
+        "kind": "programme",
+    },
+    {
+        "instrument_id": "bilancio-regionale",
+        "institution_id": "regione-liguria",
+        "name": "Bilancio regionale",
+        "kind": "budget",
+    },
+    {
+        "instrument_id": "bilancio-comunale",
+        "institution_id": "comune-spezia",
+        "name": "Bilancio comunale",
+        "kind": "budget",
+    },
 )
 
 
 async def running_funding(bootstrap: str) -> AsyncIterator[RunningService]:
-    await kafka.publish(bootstrap, topics.PARTNERS, [
-        institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE),
-        institution_registered("comune-spezia", "Comune della Spezia", GovernmentLevel.COMUNE),
-    ])
-    await kafka.publish(bootstrap, topics.OBJECTIVES,
-                        [objective_defined("miglio-blu"), objective_defined("rete-lavoro")])
+    await kafka.publish(
+        bootstrap,
+        topics.PARTNERS,
+        [
+            institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE),
+            institution_registered("comune-spezia", "Comune della Spezia", GovernmentLevel.COMUNE),
+        ],
+    )
+    await kafka.publish(
+        bootstrap, topics.OBJECTIVES, [objective_defined("miglio-blu"), objective_defined("rete-lavoro")]
+    )
     async with in_process("funding", create_app) as service:
         async with service.client(headers=ADMIN_HEADERS) as admin:
+
             async def known() -> bool:
                 r = await admin.get("/v1/institutions")
                 o = await admin.get("/v1/objectives/rete-lavoro")
                 return len(r.json()) == 2 and o.status_code == 200
+
             await eventually(known, what="institutions and objectives projected from their events")
             for instrument in INSTRUMENTS:
                 assert (await admin.post("/v1/instruments", json=instrument)).status_code == 201
@@ -50,9 +69,16 @@ async def issue_key(service: RunningService, institution: str, **body: object) -
 
 
 def commitment(line_id: str = "LIG-2027-1", amount: int = 100_000_00, **changes: object) -> dict:
-    return {"type": "commitment", "line_id": line_id, "instrument_id": "por-fesr-liguria",
-            "objective_id": "miglio-blu", "fiscal_year": 2027, "committed_cents": amount,
-            "reason": "DGR 1/2026", **changes}
+    return {
+        "type": "commitment",
+        "line_id": line_id,
+        "instrument_id": "por-fesr-liguria",
+        "objective_id": "miglio-blu",
+        "fiscal_year": 2027,
+        "committed_cents": amount,
+        "reason": "DGR 1/2026",
+        **changes,
+    }
 
 
 async def counts(database: Database) -> tuple[int, int, int]:

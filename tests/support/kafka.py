@@ -10,8 +10,9 @@ from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.messaging.kafka import ensure_topics
 
 
-async def publish(bootstrap: str, topic: str, envelopes: Sequence[Envelope] | Sequence[bytes],
-                  key: bytes | None = None) -> None:
+async def publish(
+    bootstrap: str, topic: str, envelopes: Sequence[Envelope] | Sequence[bytes], key: bytes | None = None
+) -> None:
     await ensure_topics(bootstrap, [topic], 3)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all")
     await producer.start()
@@ -35,8 +36,9 @@ async def read_all(bootstrap: str, topic: str, *, expect: int, timeout: float = 
 
 async def read_records(bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0) -> list[ConsumerRecord]:
     """Read raw records of `topic` from the beginning until `expect` have arrived."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                                enable_auto_commit=False, group_id=None)
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False, group_id=None
+    )
     await consumer.start()
     found: list[ConsumerRecord] = []
     try:
@@ -50,8 +52,9 @@ async def read_records(bootstrap: str, topic: str, *, expect: int, timeout: floa
     return found
 
 
-async def publish_raw(bootstrap: str, topic: str, messages: Sequence[tuple[bytes, list[tuple[str, bytes]]]],
-                      key: bytes | None = None) -> None:
+async def publish_raw(
+    bootstrap: str, topic: str, messages: Sequence[tuple[bytes, list[tuple[str, bytes]]]], key: bytes | None = None
+) -> None:
     """Publish (value, headers) pairs in order, all with one key (so one partition)."""
     await ensure_topics(bootstrap, [topic], 3)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all")

@@ -10,11 +10,16 @@ def institution_registered(partner_id: str, name: str, level: GovernmentLevel) -
     return Envelope.wrap(payload, key=partner_id, producer="partners")
 
 
-def objective_defined(objective_id: str, title: str = "An objective", need_cents: int = 100_000_000,
-                      year: int = 2027) -> Envelope:
+def objective_defined(
+    objective_id: str, title: str = "An objective", need_cents: int = 100_000_000, year: int = 2027
+) -> Envelope:
     """What the objectives service publishes when an objective is defined."""
     from regia_shared.contracts.events.objectives import ObjectiveDefined, YearNeed
 
-    payload = ObjectiveDefined(objective_id=objective_id, title=title, at_risk_threshold_pct=80,
-                               needs=[YearNeed(fiscal_year=year, need_cents=need_cents)])
+    payload = ObjectiveDefined(
+        objective_id=objective_id,
+        title=title,
+        at_risk_threshold_pct=80,
+        needs=[YearNeed(fiscal_year=year, need_cents=need_cents)],
+    )
     return Envelope.wrap(payload, key=objective_id, producer="objectives")

@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 
 from regia.local.embedded.process import free_port
-from regia_shared.contracts.catalogue import CONSOLE, SERVICE_NAMES as SERVICES
+from regia_shared.contracts.catalogue import CONSOLE
+from regia_shared.contracts.catalogue import SERVICE_NAMES as SERVICES
 
 RUNNING = "Regia is running. Ctrl-C stops everything."
 
@@ -19,23 +20,30 @@ RUNNING = "Regia is running. Ctrl-C stops everything."
 class RegiaUp:
     """`python -m regia up` in its own process, its output collected line by line."""
 
-    def __init__(self, data_dir: Path, *, demo: bool = False, admin_token: str | None = None,
-                 env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, *, demo: bool = False, admin_token: str | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.ports = {name: free_port() for name in (*SERVICES, CONSOLE.name)}
         given = env or {}
         env = {k: v for k, v in os.environ.items() if not k.startswith("REGIA_")}
         env |= {f"REGIA_{name.upper()}_PORT": str(port) for name, port in self.ports.items()}
         self.pg_port = free_port()
-        env |= {"REGIA_EMBEDDED_PG_PORT": str(self.pg_port), "REGIA_EMBEDDED_KAFKA_PORT": str(free_port()),
-                "REGIA_EMBEDDED_SMTP_PORT": str(free_port()), "REGIA_KAFKA_PARTITIONS": "3",
-                "REGIA_KAFKA_SESSION_TIMEOUT_MS": "6000", "REGIA_OUTBOX_POLL_INTERVAL_S": "0.5"}
+        env |= {
+            "REGIA_EMBEDDED_PG_PORT": str(self.pg_port),
+            "REGIA_EMBEDDED_KAFKA_PORT": str(free_port()),
+            "REGIA_EMBEDDED_SMTP_PORT": str(free_port()),
+            "REGIA_KAFKA_PARTITIONS": "3",
+            "REGIA_KAFKA_SESSION_TIMEOUT_MS": "6000",
+            "REGIA_OUTBOX_POLL_INTERVAL_S": "0.5",
+        }
         if admin_token:
             env["REGIA_ADMIN_TOKEN"] = admin_token
         env |= given
         argv = [sys.executable, "-m", "regia", "up", "--data-dir", str(data_dir)] + (["--demo"] if demo else [])
-        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                     env=env, cwd=data_dir.parent)
+        self.proc = subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=data_dir.parent
+        )
         self.lines: list[str] = []
         self._new: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()

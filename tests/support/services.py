@@ -66,8 +66,11 @@ async def in_process(name: str, create_app: Callable[[], FastAPI]) -> AsyncItera
     # A Regia service is served as its __main__ serves it; any other app (a test's stand-in
     # for a service) with uvicorn's defaults.
     settings = getattr(app.state, "settings", None)
-    options = (uvicorn_options(settings, port, host="127.0.0.1") if settings is not None
-               else {"host": "127.0.0.1", "port": port, "log_config": None, "access_log": False})
+    options = (
+        uvicorn_options(settings, port, host="127.0.0.1")
+        if settings is not None
+        else {"host": "127.0.0.1", "port": port, "log_config": None, "access_log": False}
+    )
     config = uvicorn.Config(app, lifespan="on", **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
@@ -83,7 +86,9 @@ async def in_process(name: str, create_app: Callable[[], FastAPI]) -> AsyncItera
         await task
 
 
-def service_process(name: str, env: dict[str, str], log_dir: Path, port: int | None = None) -> tuple[ManagedProcess, RunningService]:
+def service_process(
+    name: str, env: dict[str, str], log_dir: Path, port: int | None = None
+) -> tuple[ManagedProcess, RunningService]:
     """A service as a separate OS process (`python -m regia_<name>`), ready when it answers."""
     port = port or free_port()
     running = RunningService(name, port)
@@ -95,7 +100,10 @@ def service_process(name: str, env: dict[str, str], log_dir: Path, port: int | N
             return False
 
     process = ManagedProcess(
-        name, [sys.executable, "-m", f"regia_{name}"], log_dir / f"{name}.log",
-        env={**env, SERVICE_PORT_VARS[name]: str(port)}, ready=ready,
+        name,
+        [sys.executable, "-m", f"regia_{name}"],
+        log_dir / f"{name}.log",
+        env={**env, SERVICE_PORT_VARS[name]: str(port)},
+        ready=ready,
     )
     return process, running

@@ -15,13 +15,12 @@ two were ever open at once for the same recipient (`most_open_per_recipient`) an
 a connection is still held with one half done (`transactions_open`)."""
 
 import asyncio
-import itertools
-from dataclasses import dataclass, field
-
 import email
 import email.policy
+import itertools
 import ssl
 import threading
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from types import TracebackType
 
@@ -37,6 +36,7 @@ TRY_LATER = "451 4.3.0 try later"
 class _Transaction:
     """One mail transaction as the server saw it; `start` and `end` are positions in the
     server's sequence of events (an order, not a time)."""
+
     start: int
     recipients: list[str] = field(default_factory=list)
     end: int | None = None
@@ -47,9 +47,17 @@ class SmtpCapture:
     `refuse_always`: never accept. Refusals happen at the end of DATA, as a server that
     is short of disk or greylisting would answer."""
 
-    def __init__(self, *, refuse_first: int = 0, refuse_always: bool = False,
-                 reply: str = TRY_LATER, smtputf8: bool = False, tls: ssl.SSLContext | None = None,
-                 login: tuple[str, str] | None = None, step_delay_s: float = 0.0) -> None:
+    def __init__(
+        self,
+        *,
+        refuse_first: int = 0,
+        refuse_always: bool = False,
+        reply: str = TRY_LATER,
+        smtputf8: bool = False,
+        tls: ssl.SSLContext | None = None,
+        login: tuple[str, str] | None = None,
+        step_delay_s: float = 0.0,
+    ) -> None:
         self.port = free_port()
         self.step_delay_s = step_delay_s
         self.refuse_first = refuse_first
@@ -135,9 +143,11 @@ class SmtpCapture:
             content = envelope.original_content or envelope.content
             # Sent with SMTPUTF8, the headers are UTF-8 (RFC 6532): read as text, as a client
             # that supports it would; otherwise the message is ASCII.
-            message = (email.message_from_string(content.decode("utf-8"), policy=email.policy.default)
-                       if envelope.smtp_utf8 else
-                       email.message_from_bytes(content, policy=email.policy.default))
+            message = (
+                email.message_from_string(content.decode("utf-8"), policy=email.policy.default)
+                if envelope.smtp_utf8
+                else email.message_from_bytes(content, policy=email.policy.default)
+            )
             self._messages.append(message)  # type: ignore[arg-type]
             self._envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
             self._utf8.append(envelope.smtp_utf8)
@@ -158,8 +168,7 @@ class SmtpCapture:
         # The most intervals open at once is reached at one of their starts.
         for start, _, recipients in transactions:
             for r in recipients:
-                at_once = sum(1 for s, e, rs in transactions
-                              if r in rs and s <= start and (e is None or start < e))
+                at_once = sum(1 for s, e, rs in transactions if r in rs and s <= start and (e is None or start < e))
                 most[r] = max(most.get(r, 0), at_once)
         return most
 
@@ -190,8 +199,9 @@ class SmtpCapture:
     def __enter__(self) -> "SmtpCapture":
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
 

@@ -45,7 +45,7 @@ def kafka_client_id(first: bytes) -> str:
     id as a length-prefixed string (length -1: none). Anything else reads as ''."""
     try:
         (length,) = struct.unpack_from(">h", first, 12)
-        return first[14:14 + length].decode(errors="replace") if length > 0 else ""
+        return first[14 : 14 + length].decode(errors="replace") if length > 0 else ""
     except struct.error:
         return ""
 
@@ -82,8 +82,9 @@ class TcpProxy:
         self._call(self._start())
         return self
 
-    def pause(self, mode: str = "hold", clients: tuple[str, ...] = (), one_way: bool = False,
-              existing_only: bool = False) -> None:
+    def pause(
+        self, mode: str = "hold", clients: tuple[str, ...] = (), one_way: bool = False, existing_only: bool = False
+    ) -> None:
         """Stop forwarding for every connection, or only for those of `clients` (prefixes
         of Kafka client ids). `one_way` (hold only) stops the client's requests but still
         delivers the answers already on their way: a client that has just fetched records
@@ -177,11 +178,14 @@ class TcpProxy:
         self._pipes.add(pipe)
         if first:
             up_writer.write(first)
-        pipe.tasks = [asyncio.create_task(self._pump(reader, up_writer, pipe, pipe.flowing)),
-                      asyncio.create_task(self._pump(up_reader, writer, pipe, pipe.flowing_back))]
+        pipe.tasks = [
+            asyncio.create_task(self._pump(reader, up_writer, pipe, pipe.flowing)),
+            asyncio.create_task(self._pump(up_reader, writer, pipe, pipe.flowing_back)),
+        ]
 
-    async def _pump(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, pipe: _Pipe,
-                    flowing: asyncio.Event) -> None:
+    async def _pump(
+        self, source: asyncio.StreamReader, sink: asyncio.StreamWriter, pipe: _Pipe, flowing: asyncio.Event
+    ) -> None:
         try:
             while True:
                 data = await source.read(65536)

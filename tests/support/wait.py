@@ -8,8 +8,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-async def eventually(probe: Callable[[], Awaitable[T]], *, timeout: float = 30.0,
-                     interval: float = 0.1, what: str = "condition") -> T:
+async def eventually(
+    probe: Callable[[], Awaitable[T]], *, timeout: float = 30.0, interval: float = 0.1, what: str = "condition"
+) -> T:
     """Call `probe` until it returns a truthy value, and return that value."""
     deadline = time.monotonic() + timeout
     last: T | None = None

@@ -25,10 +25,10 @@ class Received:
     body: bytes
     verified: bool
     status: int
-    opened_at: float = 0.0       # time.monotonic()
+    opened_at: float = 0.0  # time.monotonic()
     ended_at: float | None = None  # when the reply was over, or the client hung up
-    hung_up: bool = False        # the client closed the connection before the reply was over
-    reply_bytes: int = 0         # bytes of the reply's body written to the socket
+    hung_up: bool = False  # the client closed the connection before the reply was over
+    reply_bytes: int = 0  # bytes of the reply's body written to the socket
 
 
 @dataclass
@@ -78,8 +78,15 @@ class WebhookReceiver:
         delivery = headers.get("X-Regia-Delivery-Id", "")
         with self._lock:
             verified_so_far = sum(1 for r in self.requests if r.verified)
-            status = (401 if not ok else 500 if self.huge_error_bytes is not None
-                      else 503 if verified_so_far < self.fail_first else 204)
+            status = (
+                401
+                if not ok
+                else 500
+                if self.huge_error_bytes is not None
+                else 503
+                if verified_so_far < self.fail_first
+                else 204
+            )
             received = Received(headers, body, ok, status, opened_at=time.monotonic())
             self.requests.append(received)
             self.open_now += 1
@@ -103,8 +110,12 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
                 ok = receiver.secret is not None and verify(
-                    receiver.secret, self.headers.get("X-Regia-Signature", ""),
-                    self.headers.get("X-Regia-Timestamp", ""), body, now=time.time())
+                    receiver.secret,
+                    self.headers.get("X-Regia-Signature", ""),
+                    self.headers.get("X-Regia-Timestamp", ""),
+                    body,
+                    now=time.time(),
+                )
                 received = receiver._opened(dict(self.headers), body, ok)
                 status = received.status
                 hung_up = False
@@ -143,7 +154,7 @@ class WebhookReceiver:
                     chunk = b"upstream exploded; " * (CHUNK // 19) + b"x" * (CHUNK % 19)
                     left = receiver.huge_error_bytes
                     while left > 0:
-                        part = chunk[:min(left, CHUNK)]
+                        part = chunk[: min(left, CHUNK)]
                         self.wfile.write(part)
                         received.reply_bytes += len(part)
                         left -= len(part)

@@ -10,8 +10,17 @@ from regia_notifier.domain.occurrences import StatusChange
 from regia_notifier.domain.planning import Cause, plan_alerts
 from regia_shared.contracts.events.objectives import CoverageStatus
 
-CHANGE = StatusChange("miglio-blu", "Miglio Blu", 2027, CoverageStatus.PARTIALLY_FUNDED,
-                      CoverageStatus.AT_RISK, 4550, 5_000_000_00, 2_275_000_00, 80)
+CHANGE = StatusChange(
+    "miglio-blu",
+    "Miglio Blu",
+    2027,
+    CoverageStatus.PARTIALLY_FUNDED,
+    CoverageStatus.AT_RISK,
+    4550,
+    5_000_000_00,
+    2_275_000_00,
+    80,
+)
 AT = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 CAUSE = Cause(uuid.uuid4(), "ObjectiveStatusChanged", "corr-1", AT)
 DUE = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
@@ -27,8 +36,7 @@ def plan(reached, people, endpoints=()):  # type: ignore[no-untyped-def]
 
 def test_each_contact_of_a_reached_partner_gets_one_email_in_their_language() -> None:
     planned = plan(LEAD, [ROSSI, SMITH, BIANCHI])
-    assert [(d.recipient, d.language) for d in planned.deliveries] == [
-        (ROSSI.email, "it"), (SMITH.email, "en")]
+    assert [(d.recipient, d.language) for d in planned.deliveries] == [(ROSSI.email, "it"), (SMITH.email, "en")]
     first = planned.deliveries[0]
     assert first.delivery_id == delivery_id(CAUSE.event_id, "email", ROSSI.email)
     assert first.rules == ("status-worsened-lead",) and first.trigger == "status_changed"
@@ -45,16 +53,20 @@ def test_one_person_reached_by_two_rules_through_two_partners_is_told_once_with_
 
 
 def test_preferences_choose_kinds_channels_and_cadence() -> None:
-    no_status = Recipient("rossi", "regione-liguria", "Maria", ROSSI.email, "it",
-                          event_kinds=("line_revoked",))
+    no_status = Recipient("rossi", "regione-liguria", "Maria", ROSSI.email, "it", event_kinds=("line_revoked",))
     webhook_only = Recipient("smith", "regione-liguria", "John", SMITH.email, "en", channels=("webhook",))
-    daily = Recipient("verdi", "regione-liguria", "Luca Verdi", "luca.verdi@regione.liguria.it", "en",
-                      cadence="daily_digest")
+    daily = Recipient(
+        "verdi", "regione-liguria", "Luca Verdi", "luca.verdi@regione.liguria.it", "en", cadence="daily_digest"
+    )
     planned = plan(LEAD, [no_status, webhook_only, daily])
     assert planned.deliveries == []
     [entry] = planned.digest
     assert (entry.email, entry.language, entry.due_at, entry.rules) == (
-        "luca.verdi@regione.liguria.it", "en", DUE, ("status-worsened-lead",))
+        "luca.verdi@regione.liguria.it",
+        "en",
+        DUE,
+        ("status-worsened-lead",),
+    )
     assert "Miglio Blu" in entry.section_text and "Miglio Blu" in entry.section_html
 
 

@@ -21,11 +21,20 @@ IMPROVED = Rule(rule_id="i", trigger=Trigger.STATUS_CHANGED, audience=[Audience.
 ANY = Rule(rule_id="a", trigger=Trigger.STATUS_CHANGED, audience=[Audience.PARTNER])
 
 
-@pytest.mark.parametrize(("previous", "now", "worse"), [
-    (S.FUNDED, S.PARTIALLY_FUNDED, True), (S.PARTIALLY_FUNDED, S.AT_RISK, True), (S.AT_RISK, S.UNFUNDED, True),
-    (S.UNFUNDED, S.AT_RISK, False), (S.AT_RISK, S.FUNDED, False),
-    (None, S.UNFUNDED, True), (None, S.AT_RISK, True), (None, S.PARTIALLY_FUNDED, False), (None, S.FUNDED, False),
-])
+@pytest.mark.parametrize(
+    ("previous", "now", "worse"),
+    [
+        (S.FUNDED, S.PARTIALLY_FUNDED, True),
+        (S.PARTIALLY_FUNDED, S.AT_RISK, True),
+        (S.AT_RISK, S.UNFUNDED, True),
+        (S.UNFUNDED, S.AT_RISK, False),
+        (S.AT_RISK, S.FUNDED, False),
+        (None, S.UNFUNDED, True),
+        (None, S.AT_RISK, True),
+        (None, S.PARTIALLY_FUNDED, False),
+        (None, S.FUNDED, False),
+    ],
+)
 def test_status_direction(previous: S | None, now: S, worse: bool) -> None:
     c = change(previous, now)
     assert c.worsened is worse
@@ -46,8 +55,7 @@ def test_disabled_rules_and_other_triggers_never_match() -> None:
     off = Rule(rule_id="off", trigger=Trigger.STATUS_CHANGED, audience=[Audience.LEAD], enabled=False)
     revoked = LineRevoked("l", "o", None, "inst", None, 2027, 100, None)
     review = ReviewClosed("plan", None, 2027, 0, 0, 0, 0, {}, ("plan",))
-    funders = Rule(rule_id="f", trigger=Trigger.LINE_REVOKED,
-                   audience=[Audience.LINE_INSTITUTION, Audience.FUNDER])
+    funders = Rule(rule_id="f", trigger=Trigger.LINE_REVOKED, audience=[Audience.LINE_INSTITUTION, Audience.FUNDER])
     assert matching([off, funders], change(S.FUNDED, S.UNFUNDED)) == []
     assert matching([off, funders, WORSENED], revoked) == [funders]
     assert matching([funders], review) == []
@@ -58,16 +66,19 @@ def test_audiences_name_the_rules_that_reached_them() -> None:
     assert audiences([WORSENED, both]) == {Audience.LEAD: ["w", "b"], Audience.FUNDER: ["b"]}
 
 
-@pytest.mark.parametrize(("spec", "message"), [
-    ({"trigger": "line_revoked", "audience": ["FUNDER"], "direction": "worsened"}, "direction applies"),
-    ({"trigger": "status_changed", "audience": ["LEAD"], "min_drop_pct": 5}, "min_drop_pct applies"),
-    ({"trigger": "review_closed", "audience": ["LINE_INSTITUTION"]}, "LINE_INSTITUTION"),
-    ({"trigger": "status_changed", "audience": []}, "at least 1"),
-    ({"trigger": "status_changed", "audience": ["MAYOR"]}, "audience"),
-    ({"trigger": "funding_dropped", "audience": ["LEAD"], "min_drop_pct": 0}, "greater than or equal to 1"),
-    ({"trigger": "something", "audience": ["LEAD"]}, "trigger"),
-    ({"trigger": "status_changed", "audience": ["LEAD"], "when": "always"}, "Extra inputs"),
-])
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"trigger": "line_revoked", "audience": ["FUNDER"], "direction": "worsened"}, "direction applies"),
+        ({"trigger": "status_changed", "audience": ["LEAD"], "min_drop_pct": 5}, "min_drop_pct applies"),
+        ({"trigger": "review_closed", "audience": ["LINE_INSTITUTION"]}, "LINE_INSTITUTION"),
+        ({"trigger": "status_changed", "audience": []}, "at least 1"),
+        ({"trigger": "status_changed", "audience": ["MAYOR"]}, "audience"),
+        ({"trigger": "funding_dropped", "audience": ["LEAD"], "min_drop_pct": 0}, "greater than or equal to 1"),
+        ({"trigger": "something", "audience": ["LEAD"]}, "trigger"),
+        ({"trigger": "status_changed", "audience": ["LEAD"], "when": "always"}, "Extra inputs"),
+    ],
+)
 def test_a_rule_that_cannot_mean_anything_is_refused(spec: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         RuleSpec.model_validate(spec)

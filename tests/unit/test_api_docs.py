@@ -9,6 +9,7 @@ from faststream.kafka import KafkaBroker
 
 from regia_funding.entrypoints.inbound import Rejected, _rejection
 from regia_shared.contracts import topics
+from regia_shared.contracts.events.registry import EVENT_TYPES
 from regia_shared.http.apidocs import (
     asyncapi_document,
     declare_publications,
@@ -17,7 +18,6 @@ from regia_shared.http.apidocs import (
 )
 from regia_shared.http.apidocs_topics import InboundRejection, events_on, topic_of
 from regia_shared.messaging.consumer import subscribe
-from regia_shared.contracts.events.registry import EVENT_TYPES
 
 
 def test_every_registered_event_has_its_topic() -> None:
@@ -28,10 +28,19 @@ def test_every_registered_event_has_its_topic() -> None:
 
 
 def test_the_documented_rejection_is_what_the_funding_service_sends() -> None:
-    record = ConsumerRecord(topic=topics.FUNDING_INBOUND, partition=0, offset=7, timestamp=0,
-                            timestamp_type=0, key=b"k", value=b'{"type": "x"}', checksum=None,
-                            serialized_key_size=1, serialized_value_size=13,
-                            headers=[("authorization", b"Bearer secret"), ("idempotency-key", b"i")])
+    record = ConsumerRecord(
+        topic=topics.FUNDING_INBOUND,
+        partition=0,
+        offset=7,
+        timestamp=0,
+        timestamp_type=0,
+        key=b"k",
+        value=b'{"type": "x"}',
+        checksum=None,
+        serialized_key_size=1,
+        serialized_value_size=13,
+        headers=[("authorization", b"Bearer secret"), ("idempotency-key", b"i")],
+    )
     sent = json.loads(_rejection(record, Rejected("validation_failed", "bad", "type", [{"field": "type"}])))
     InboundRejection.model_validate(sent)  # extra="forbid": a new field must be documented
 
@@ -41,8 +50,14 @@ def documented() -> dict[str, Any]:
 
     async def apply(conn: Any, events: Any) -> None: ...
 
-    subscribe(broker, lambda: None, topic=topics.PARTNERS, consumer="funding.partners",  # type: ignore[arg-type,return-value]
-              wanted=["PartnerRegistered", "ContactAdded"], apply=apply)
+    subscribe(
+        broker,
+        lambda: None,
+        topic=topics.PARTNERS,
+        consumer="funding.partners",  # type: ignore[arg-type,return-value]
+        wanted=["PartnerRegistered", "ContactAdded"],
+        apply=apply,
+    )
     declare_publications(broker, "funding", [topics.FUNDING, topics.FUNDING_INBOUND_REJECTED])
     return asyncapi_document(broker, title="Regia funding", version="1")
 
@@ -68,8 +83,11 @@ def test_a_subscriber_says_which_event_types_it_applies() -> None:
 def test_the_pages_are_self_contained_and_escaped() -> None:
     page = render_asyncapi_html(documented())
     assert "FundingCommitted" in page and topics.FUNDING in page
-    openapi = {"openapi": "3.1.0", "info": {"title": "<T>", "version": "1"},
-               "paths": {"/x": {"get": {"summary": "<script>", "tags": ["t"]}}}}
+    openapi = {
+        "openapi": "3.1.0",
+        "info": {"title": "<T>", "version": "1"},
+        "paths": {"/x": {"get": {"summary": "<script>", "tags": ["t"]}}},
+    }
     listing = render_openapi_html(openapi)
     assert "&lt;script&gt;" in listing and "<script>" not in listing
     for html in (page, listing):

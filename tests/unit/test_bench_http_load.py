@@ -19,8 +19,13 @@ async def serve(answers: list[bytes]) -> tuple[asyncio.Server, list[bytes], list
         try:
             while answers:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
-                                  if line.lower().startswith(b"content-length")))
+                length = int(
+                    next(
+                        line.split(b":")[1]
+                        for line in head.split(b"\r\n")
+                        if line.lower().startswith(b"content-length")
+                    )
+                )
                 requests.append(head + await reader.readexactly(length))
                 writer.write(answers.pop(0))
                 await writer.drain()
@@ -34,10 +39,12 @@ async def serve(answers: list[bytes]) -> tuple[asyncio.Server, list[bytes], list
 
 def test_posts_json_and_reads_both_framings_on_one_connection() -> None:
     async def scenario() -> None:
-        server, requests, connections = await serve([
-            b'HTTP/1.1 202 Accepted\r\ncontent-length: 11\r\n\r\n{"ok":true}',
-            b"HTTP/1.1 422 Unprocessable\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n",
-        ])
+        server, requests, connections = await serve(
+            [
+                b'HTTP/1.1 202 Accepted\r\ncontent-length: 11\r\n\r\n{"ok":true}',
+                b'HTTP/1.1 422 Unprocessable\r\ntransfer-encoding: chunked\r\n\r\n4\r\n{"a"\r\n3\r\n:1}\r\n0\r\n\r\n',
+            ]
+        )
         port = server.sockets[0].getsockname()[1]
         async with LoadClients(1, base_url=f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer k"}) as c:
             first = await c.post("/v1/x", json={"n": 1}, headers={"Idempotency-Key": "i-1"})
@@ -54,9 +61,11 @@ def test_posts_json_and_reads_both_framings_on_one_connection() -> None:
 
 def test_a_truncated_answer_is_a_failure_and_the_connection_is_replaced() -> None:
     async def scenario() -> None:
-        server, _, connections = await serve([
-            b"HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n{\"short\"",  # then the server hangs up
-        ])
+        server, _, connections = await serve(
+            [
+                b'HTTP/1.1 200 OK\r\ncontent-length: 50\r\n\r\n{"short"',  # then the server hangs up
+            ]
+        )
         port = server.sockets[0].getsockname()[1]
         async with LoadClients(1, base_url=f"http://127.0.0.1:{port}", timeout=5) as c:
             with pytest.raises(LoadError):

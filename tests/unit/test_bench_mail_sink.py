@@ -24,6 +24,7 @@ def test_counts_every_message_sent_over_kept_open_and_fresh_sessions(tmp_path: P
     (tmp_path / "logs").mkdir()
     sink = MailSink(free_port(), tmp_path).start()
     try:
+
         async def scenario() -> None:
             session = aiosmtplib.SMTP(hostname="127.0.0.1", port=sink.port, start_tls=False)
             await session.connect()

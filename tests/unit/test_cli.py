@@ -23,12 +23,15 @@ def test_help_lists_every_command() -> None:
         assert command in result.output
 
 
-@pytest.mark.parametrize("args, expected", [
-    (["up", "--help"], ["--demo", "--data-dir", "REGIA_DATABASE_URL"]),
-    (["keys", "--help"], ["issue", "list", "revoke", "REGIA_ADMIN_TOKEN"]),
-    (["keys", "issue", "--help"], ["INSTITUTION", "--label"]),
-    (["test", "--help"], ["pytest"]),
-])
+@pytest.mark.parametrize(
+    "args, expected",
+    [
+        (["up", "--help"], ["--demo", "--data-dir", "REGIA_DATABASE_URL"]),
+        (["keys", "--help"], ["issue", "list", "revoke", "REGIA_ADMIN_TOKEN"]),
+        (["keys", "issue", "--help"], ["INSTITUTION", "--label"]),
+        (["test", "--help"], ["pytest"]),
+    ],
+)
 def test_help_texts_say_what_each_command_needs(args: list[str], expected: list[str]) -> None:
     result = runner.invoke(app, args, terminal_width=200)
     assert result.exit_code == 0, result.output
@@ -36,11 +39,17 @@ def test_help_texts_say_what_each_command_needs(args: list[str], expected: list[
         assert text in result.output
 
 
-@pytest.mark.parametrize("args", [
-    ["keys", "issue", "regione-liguria"], ["keys", "list", "regione-liguria"], ["keys", "revoke", "abc"],
-])
-def test_keys_commands_without_a_token_say_which_variable_to_set(args: list[str],
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["keys", "issue", "regione-liguria"],
+        ["keys", "list", "regione-liguria"],
+        ["keys", "revoke", "abc"],
+    ],
+)
+def test_keys_commands_without_a_token_say_which_variable_to_set(
+    args: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("REGIA_ADMIN_TOKEN", raising=False)
     result = runner.invoke(app, args)
     assert result.exit_code == 1
@@ -67,10 +76,10 @@ def test_ports_come_from_the_environment_with_clear_errors(monkeypatch: pytest.M
 
 
 def test_an_external_database_password_is_never_printed() -> None:
-    assert masked_dsn("postgresql://regia:s3cret@db.example:5432/regia") == \
-        "postgresql://regia:***@db.example:5432/regia"
-    assert masked_dsn("postgresql://postgres@127.0.0.1:55432/regia") == \
-        "postgresql://postgres@127.0.0.1:55432/regia"
+    assert (
+        masked_dsn("postgresql://regia:s3cret@db.example:5432/regia") == "postgresql://regia:***@db.example:5432/regia"
+    )
+    assert masked_dsn("postgresql://postgres@127.0.0.1:55432/regia") == "postgresql://postgres@127.0.0.1:55432/regia"
 
 
 def test_demo_instructions_show_the_key_once_and_a_pasteable_commitment() -> None:

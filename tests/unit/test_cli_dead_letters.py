@@ -28,21 +28,37 @@ def received(monkeypatch: pytest.MonkeyPatch) -> list[httpx.Request]:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return httpx.Response(401, json={"error": "unauthorized", "message": "invalid admin credentials"})
         if request.method == "GET":
-            return httpx.Response(200, json=[{
-                "delivery_id": DEAD, "channel": "email", "attempts": 3, "recipient": "maria@example.it",
-                "finished_at": "2026-11-25T10:00:00+00:00", "last_error": "451 4.3.0 try later"}])
+            return httpx.Response(
+                200,
+                json=[
+                    {
+                        "delivery_id": DEAD,
+                        "channel": "email",
+                        "attempts": 3,
+                        "recipient": "maria@example.it",
+                        "finished_at": "2026-11-25T10:00:00+00:00",
+                        "last_error": "451 4.3.0 try later",
+                    }
+                ],
+            )
         asked = json.loads(request.content)
         if asked.get("all"):
             return httpx.Response(200, json={"retried": [DEAD], "not_dead": [], "unknown": []})
         ids = asked["delivery_ids"]
-        return httpx.Response(200, json={"retried": [i for i in ids if i == DEAD],
-                                         "not_dead": [i for i in ids if i == DELIVERED],
-                                         "unknown": [i for i in ids if i == NOBODY]})
+        return httpx.Response(
+            200,
+            json={
+                "retried": [i for i in ids if i == DEAD],
+                "not_dead": [i for i in ids if i == DELIVERED],
+                "unknown": [i for i in ids if i == NOBODY],
+            },
+        )
 
     def client() -> ServiceClient:
         service = ServiceClient("notifier", "http://notifier.test", dead_letters.admin_token_from_env())
-        service._http = httpx.Client(base_url=service.base_url, transport=httpx.MockTransport(answer),
-                                     headers=service._http.headers)
+        service._http = httpx.Client(
+            base_url=service.base_url, transport=httpx.MockTransport(answer), headers=service._http.headers
+        )
         return service
 
     monkeypatch.setattr(dead_letters, "notifier_client", client)
@@ -88,15 +104,13 @@ def test_retry_all_sends_the_filters(received: list[httpx.Request]) -> None:
 
 
 @pytest.mark.parametrize("args", [[], [DEAD, "--all"], [DEAD, "--channel", "email"]])
-def test_retry_wants_ids_or_all_and_sends_nothing_otherwise(received: list[httpx.Request],
-                                                            args: list[str]) -> None:
+def test_retry_wants_ids_or_all_and_sends_nothing_otherwise(received: list[httpx.Request], args: list[str]) -> None:
     result = runner.invoke(app, ["dead-letters", "retry", *args])
     assert result.exit_code == 2 and "error:" in result.output
     assert received == []
 
 
-def test_a_wrong_token_is_one_line_that_says_so(received: list[httpx.Request],
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_wrong_token_is_one_line_that_says_so(received: list[httpx.Request], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("REGIA_ADMIN_TOKEN", "wrong")
     result = runner.invoke(app, ["dead-letters", "list"])
     assert result.exit_code == 1 and "refused the admin token" in result.output

@@ -18,8 +18,9 @@ class RecordingPartners:
     def __init__(self) -> None:
         self.sent: list[tuple[str, str, object, tuple[int, ...]]] = []
 
-    def request(self, method: str, path: str, *, json: object = None,
-                ok: tuple[int, ...] = (200, 201, 204)) -> httpx.Response:
+    def request(
+        self, method: str, path: str, *, json: object = None, ok: tuple[int, ...] = (200, 201, 204)
+    ) -> httpx.Response:
         self.sent.append((method, path, json, tuple(ok)))
         return httpx.Response(409 if method == "POST" else 200)
 
@@ -33,7 +34,12 @@ def test_mare_is_the_programme_of_the_2019_demo_plan() -> None:
 def test_the_rete_has_36_local_members_of_the_five_kinds_joined_2017_to_2023() -> None:
     assert len(MEMBERS) == 36
     assert set(Counter(m["kind"] for m in MEMBERS)) == {
-        "ASSOCIATION", "TRAINING_BODY", "TRADE_UNION", "EMPLOYER_ASSOCIATION", "EMPLOYMENT_AGENCY"}
+        "ASSOCIATION",
+        "TRAINING_BODY",
+        "TRADE_UNION",
+        "EMPLOYER_ASSOCIATION",
+        "EMPLOYMENT_AGENCY",
+    }
     ids = [m["partner_id"] for m in MEMBERS]
     assert len(set(ids)) == 36
     assert not set(ids) & {p["partner_id"] for p in PARTNERS + DEMO_PARTNERS}
@@ -59,7 +65,8 @@ def test_load_network_assigns_the_mare_roles_then_forms_the_rete_and_registers_e
     assert [(m, p, j) for m, p, j, _ in sent[:3]] == [
         ("PUT", "/v1/objectives/mare/roles/regione-liguria", {"role": "PROGRAMME_LEAD"}),
         ("PUT", "/v1/objectives/mare/roles/comune-spezia", {"role": "IMPLEMENTING_BODY"}),
-        ("POST", "/v1/networks", NETWORK)]
+        ("POST", "/v1/networks", NETWORK),
+    ]
     registered = [j for m, p, j, _ in sent if (m, p) == ("POST", "/v1/partners")]
     members = "/v1/networks/rete-per-il-lavoro/members/"
     joined = [p.removeprefix(members) for m, p, _, _ in sent if m == "PUT" and p.startswith(members)]

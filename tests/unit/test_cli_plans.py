@@ -18,9 +18,11 @@ from regia_objectives.adapters.planfile import demo_plans, read_plan
 
 runner = CliRunner()
 TOKEN = "a-secret-admin-token"
-VALID = ("id: p\ntitle: Piano\nterritory: Comune della Spezia\nfirst_year: 2020\nlast_year: 2021\n"
-         "nodes:\n  - id: v\n    kind: VISION\n    title: Visione\n    lead: comune-spezia\n    children:\n"
-         "      - id: o\n        kind: OBJECTIVE\n        title: Obiettivo\n        lead: regione-liguria\n")
+VALID = (
+    "id: p\ntitle: Piano\nterritory: Comune della Spezia\nfirst_year: 2020\nlast_year: 2021\n"
+    "nodes:\n  - id: v\n    kind: VISION\n    title: Visione\n    lead: comune-spezia\n    children:\n"
+    "      - id: o\n        kind: OBJECTIVE\n        title: Obiettivo\n        lead: regione-liguria\n"
+)
 
 
 class StandIn(BaseHTTPRequestHandler):
@@ -48,9 +50,18 @@ class StandIn(BaseHTTPRequestHandler):
         if self.path == "/v1/partners":
             return self._answer(201, json.loads(body))
         if self.refuse_import:
-            return self._answer(422, {"error": "plan_invalid", "message": "…", "field": "v", "details": [
-                {"field": "v", "message": "this id is already used by plan 'other'"},
-                {"field": "o", "message": "cannot be removed: 1 funding line(s) point at it"}]})
+            return self._answer(
+                422,
+                {
+                    "error": "plan_invalid",
+                    "message": "…",
+                    "field": "v",
+                    "details": [
+                        {"field": "v", "message": "this id is already used by plan 'other'"},
+                        {"field": "o", "message": "cannot be removed: 1 funding line(s) point at it"},
+                    ],
+                },
+            )
         plan_id = read_plan(body).plan.plan_id
         return self._answer(200, {"plan_id": plan_id, "created": 2, "updated": 0, "unchanged": 0, "removed": 0})
 
@@ -83,11 +94,15 @@ def services(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[StandIn]]:
 
 
 def test_an_invalid_file_is_refused_locally_with_every_problem_and_its_path(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("REGIA_ADMIN_TOKEN", raising=False)  # nothing is sent, so no token is needed
     plan = tmp_path / "plan.yaml"
-    plan.write_text(VALID.replace("first_year: 2020", "first_year: 2020\nfoo: 1")
-                    .replace("        title: Obiettivo\n", "        title: Obiettivo\n        needs: {2020: 1.5, 2031: 5}\n"))
+    plan.write_text(
+        VALID.replace("first_year: 2020", "first_year: 2020\nfoo: 1").replace(
+            "        title: Obiettivo\n", "        title: Obiettivo\n        needs: {2020: 1.5, 2031: 5}\n"
+        )
+    )
     result = runner.invoke(app, ["plan", "import", str(plan)])
     assert result.exit_code == 1
     assert result.output.splitlines() == [
@@ -101,7 +116,8 @@ def test_an_invalid_file_is_refused_locally_with_every_problem_and_its_path(
 
 @pytest.mark.parametrize("args", [["plan", "import", "FILE"], ["plan", "export", "p"], ["demo", "load"]])
 def test_without_a_token_the_commands_say_which_variable_to_set(
-        args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("REGIA_ADMIN_TOKEN", raising=False)
     (tmp_path / "plan.yaml").write_text(VALID)
     result = runner.invoke(app, [str(tmp_path / "plan.yaml") if a == "FILE" else a for a in args])
@@ -111,7 +127,8 @@ def test_without_a_token_the_commands_say_which_variable_to_set(
 
 @pytest.mark.parametrize("args", [["plan", "import", "FILE"], ["plan", "export", "p"]])
 def test_an_unreachable_service_is_named_and_the_token_never_shown(
-        args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("REGIA_ADMIN_TOKEN", TOKEN)
     monkeypatch.setenv("REGIA_OBJECTIVES_URL", f"http://127.0.0.1:{free_port()}")
     (tmp_path / "plan.yaml").write_text(VALID)
@@ -149,12 +166,12 @@ def test_the_services_refusal_is_shown_with_every_problem(services: type[StandIn
     assert result.output.splitlines() == [
         f"error: the objectives service says {tmp_path / 'plan.yaml'} is not a valid plan file (2 problems):",
         "  v: this id is already used by plan 'other'",
-        "  o: cannot be removed: 1 funding line(s) point at it"]
+        "  o: cannot be removed: 1 funding line(s) point at it",
+    ]
     assert [r[0] for r in services.received] == ["POST"], "no lead is assigned for a refused plan"
 
 
-def test_a_lead_that_fails_is_reported_and_the_others_still_assigned(services: type[StandIn],
-                                                                    tmp_path: Path) -> None:
+def test_a_lead_that_fails_is_reported_and_the_others_still_assigned(services: type[StandIn], tmp_path: Path) -> None:
     (tmp_path / "plan.yaml").write_text(VALID.replace("lead: regione-liguria", "lead: nobody"))
     result = runner.invoke(app, ["plan", "import", str(tmp_path / "plan.yaml")])
     assert result.exit_code == 1
@@ -175,8 +192,7 @@ def test_demo_load_registers_the_partners_then_imports_every_demo_plan(services:
     result = runner.invoke(app, ["demo", "load"])
     assert result.exit_code == 0, result.output
     partners = [json.loads(body) for _, path, _, body in services.received if path == "/v1/partners"]
-    assert [body["partner_id"] for body in partners] == [
-        "comune-spezia", "provincia-spezia", "regione-liguria"]
+    assert [body["partner_id"] for body in partners] == ["comune-spezia", "provincia-spezia", "regione-liguria"]
     imported = [body for method, path, _, body in services.received if path == "/v1/plans/import"]
     assert imported == list(demo_plans().values())
     leads = sum(len(read_plan(text).leads) for text in imported)

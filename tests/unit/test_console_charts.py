@@ -26,9 +26,11 @@ def test_a_bar_has_no_style_attribute_and_escapes_what_it_shows() -> None:
 
 
 def test_grouped_bars_have_one_group_per_year_and_one_bar_per_level() -> None:
-    rows = [{"level": "REGIONE", "fiscal_year": 2026, "committed_cents": 100},
-            {"level": "COMUNE", "fiscal_year": 2027, "committed_cents": 50},
-            {"level": "REGIONE", "fiscal_year": 2027, "committed_cents": 25}]
+    rows = [
+        {"level": "REGIONE", "fiscal_year": 2026, "committed_cents": 100},
+        {"level": "COMUNE", "fiscal_year": 2027, "committed_cents": 50},
+        {"level": "REGIONE", "fiscal_year": 2027, "committed_cents": 25},
+    ]
     svg = str(charts.grouped_bars(rows, lambda lv: lv.title(), lambda c: f"{c}c"))
     assert svg.count(">2026</text>") == 1 and svg.count(">2027</text>") == 1
     assert svg.count('class="lv-REGIONE"') == 2 and svg.count('class="lv-COMUNE"') == 2

@@ -7,8 +7,16 @@ from regia_console.feed import EventFeed, summary
 
 
 def envelope(kind: str, **payload: object) -> bytes:
-    return json.dumps({"event_id": "e1", "type": kind, "key": "k", "occurred_at": "2026-11-25T10:00:00Z",
-                       "producer": "objectives", "payload": payload}).encode()
+    return json.dumps(
+        {
+            "event_id": "e1",
+            "type": kind,
+            "key": "k",
+            "occurred_at": "2026-11-25T10:00:00Z",
+            "producer": "objectives",
+            "payload": payload,
+        }
+    ).encode()
 
 
 def test_only_envelopes_are_shown_and_never_their_payload() -> None:

@@ -7,18 +7,30 @@ from regia_console import overview, tree
 
 
 def year(status: str, bp: int = 0, fiscal_year: int = 2027) -> dict:
-    return {"fiscal_year": fiscal_year, "status": status, "coverage_bp": bp, "need_cents": 100,
-            "committed_cents": bp // 100, "committed_by_level": {"COMUNE": bp // 100}}
+    return {
+        "fiscal_year": fiscal_year,
+        "status": status,
+        "coverage_bp": bp,
+        "need_cents": 100,
+        "committed_cents": bp // 100,
+        "committed_by_level": {"COMUNE": bp // 100},
+    }
 
 
 def node(node_id: str, status: str | None, children: list | None = None) -> dict:
-    return {"node_id": node_id, "title": node_id, "kind": "OBJECTIVE",
-            "years": [year(status)] if status else [], "children": children or []}
+    return {
+        "node_id": node_id,
+        "title": node_id,
+        "kind": "OBJECTIVE",
+        "years": [year(status)] if status else [],
+        "children": children or [],
+    }
 
 
 def test_at_risk_siblings_come_first_then_the_plan_order() -> None:
-    built = tree.build([node("a", "FUNDED"), node("b", "UNFUNDED"), node("c", "AT_RISK"),
-                        node("d", "FUNDED"), node("e", None)], 2027)
+    built = tree.build(
+        [node("a", "FUNDED"), node("b", "UNFUNDED"), node("c", "AT_RISK"), node("d", "FUNDED"), node("e", None)], 2027
+    )
     assert [n.node_id for n in built] == ["c", "b", "a", "d", "e"]
 
 
@@ -35,9 +47,11 @@ def test_the_default_year_is_this_year_within_the_plan() -> None:
 
 
 def test_the_overview_lists_the_objective_just_gone_at_risk_first() -> None:
-    objectives = [{"objective_id": "low", "years": [year("AT_RISK", 1000)]},
-                  {"objective_id": "new", "years": [year("AT_RISK", 7000), year("FUNDED", 10000, 2026)]},
-                  {"objective_id": "fine", "years": [year("FUNDED", 10000)]}]
+    objectives = [
+        {"objective_id": "low", "years": [year("AT_RISK", 1000)]},
+        {"objective_id": "new", "years": [year("AT_RISK", 7000), year("FUNDED", 10000, 2026)]},
+        {"objective_id": "fine", "years": [year("FUNDED", 10000)]},
+    ]
     ranked = overview.at_risk_first(objectives, {"new": time.time()})
     assert [a.objective_id for a in ranked] == ["new", "low"]
     assert overview.at_risk_first(objectives, {})[0].objective_id == "low"

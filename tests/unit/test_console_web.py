@@ -21,13 +21,28 @@ class StubFeed(EventFeed):
 
 def big_plan(count: int = 3000) -> dict:
     """A plan of `count` nodes: 10 programmes × 15 objectives × ~20 actions."""
+
     def node(node_id: str, children: list) -> dict:
         bp = (sum(map(ord, node_id)) % 120) * 100  # deterministic, unlike hash()
         status = "AT_RISK" if bp < 3000 else "FUNDED" if bp >= 10000 else "PARTIALLY_FUNDED"
-        return {"node_id": node_id, "kind": "OBJECTIVE", "title": f"Nodo {node_id}", "lead": "comune-spezia",
-                "years": [{"fiscal_year": 2026, "need_cents": 10_000, "committed_cents": bp,
-                           "committed_by_level": {"COMUNE": bp // 2, "REGIONE": bp // 2},
-                           "coverage_bp": bp, "status": status}], "children": children}
+        return {
+            "node_id": node_id,
+            "kind": "OBJECTIVE",
+            "title": f"Nodo {node_id}",
+            "lead": "comune-spezia",
+            "years": [
+                {
+                    "fiscal_year": 2026,
+                    "need_cents": 10_000,
+                    "committed_cents": bp,
+                    "committed_by_level": {"COMUNE": bp // 2, "REGIONE": bp // 2},
+                    "coverage_bp": bp,
+                    "status": status,
+                }
+            ],
+            "children": children,
+        }
+
     made, programmes = 0, []
     for p in range(10):
         objectives = []
@@ -37,8 +52,16 @@ def big_plan(count: int = 3000) -> dict:
         programmes.append(node(f"p-{p}", objectives))
     made = 10 * (1 + 15 * 20)
     assert made >= count
-    return {"plan_id": "big", "title": "Piano grande", "territory": "La Spezia", "first_year": 2025,
-            "last_year": 2027, "at_risk_threshold_pct": 80, "years": [], "nodes": programmes}
+    return {
+        "plan_id": "big",
+        "title": "Piano grande",
+        "territory": "La Spezia",
+        "first_year": 2025,
+        "last_year": 2027,
+        "at_risk_threshold_pct": 80,
+        "years": [],
+        "nodes": programmes,
+    }
 
 
 class StubGateway:
@@ -53,8 +76,14 @@ class StubGateway:
 
     async def all_objectives(self, token: str) -> list[dict]:
         assert token == TOKEN
-        return [{"objective_id": "miglio-blu", "title": "Il Miglio Blu", "plan_id": None,
-                 "years": [{"fiscal_year": 2027, "coverage_bp": 6000, "status": "AT_RISK"}]}]
+        return [
+            {
+                "objective_id": "miglio-blu",
+                "title": "Il Miglio Blu",
+                "plan_id": None,
+                "years": [{"fiscal_year": 2027, "coverage_bp": 6000, "status": "AT_RISK"}],
+            }
+        ]
 
     async def get(self, service: str, path: str, token: str, **params: object):
         assert token == TOKEN
@@ -65,23 +94,66 @@ class StubGateway:
         if path == "/v1/totals":
             return [{"level": "REGIONE", "fiscal_year": 2027, "committed_cents": 300_000_000}]
         if path == "/v1/objectives/miglio-blu":
-            return {"objective_id": "miglio-blu", "title": "Il Miglio Blu <b>", "plan_id": None, "parent_id": None,
-                    "lead": "comune-spezia", "children": [], "at_risk_threshold_pct": 80,
-                    "years": [{"fiscal_year": 2027, "need_cents": 500_000_000, "committed_cents": 300_000_000,
-                               "disbursed_cents": 0, "committed_by_level": {"REGIONE": 300_000_000},
-                               "coverage_bp": 6000, "status": "AT_RISK"}],
-                    "lines": [{"line_id": "LIG-2027-001"}]}
+            return {
+                "objective_id": "miglio-blu",
+                "title": "Il Miglio Blu <b>",
+                "plan_id": None,
+                "parent_id": None,
+                "lead": "comune-spezia",
+                "children": [],
+                "at_risk_threshold_pct": 80,
+                "years": [
+                    {
+                        "fiscal_year": 2027,
+                        "need_cents": 500_000_000,
+                        "committed_cents": 300_000_000,
+                        "disbursed_cents": 0,
+                        "committed_by_level": {"REGIONE": 300_000_000},
+                        "coverage_bp": 6000,
+                        "status": "AT_RISK",
+                    }
+                ],
+                "lines": [{"line_id": "LIG-2027-001"}],
+            }
         if path == "/v1/funding-lines/LIG-2027-001":
-            return {"line_id": "LIG-2027-001", "fiscal_year": 2027, "level": "REGIONE",
-                    "institution_id": "regione-liguria", "committed_cents": 300_000_000, "disbursed_cents": 0,
-                    "history": [{"kind": "COMMITMENT", "committed_after": 450_000_000, "disbursed_after": 0,
-                                 "reason": "DGR", "recorded_at": "2026-11-25T10:00:00"}]}
+            return {
+                "line_id": "LIG-2027-001",
+                "fiscal_year": 2027,
+                "level": "REGIONE",
+                "institution_id": "regione-liguria",
+                "committed_cents": 300_000_000,
+                "disbursed_cents": 0,
+                "history": [
+                    {
+                        "kind": "COMMITMENT",
+                        "committed_after": 450_000_000,
+                        "disbursed_after": 0,
+                        "reason": "DGR",
+                        "recorded_at": "2026-11-25T10:00:00",
+                    }
+                ],
+            }
         if path == "/v1/deliveries":
-            return [{"created_at": "2026-11-25T10:01:00", "channel": "email", "recipient": "a@b.example",
-                     "subject": "Miglio Blu a rischio", "status": "SENT"}]
+            return [
+                {
+                    "created_at": "2026-11-25T10:01:00",
+                    "channel": "email",
+                    "recipient": "a@b.example",
+                    "subject": "Miglio Blu a rischio",
+                    "status": "SENT",
+                }
+            ]
         if path == "/v1/dead-letters":
-            return [{"delivery_id": "6f1c1f7e-6a4b-4bd5-9d59-111111111111", "objective_id": "miglio-blu",
-                     "channel": "webhook", "recipient": "https://x.example", "attempts": 6, "last_error": "503"}]
+            return [
+                {
+                    "delivery_id": "6f1c1f7e-6a4b-4bd5-9d59-111111111111",
+                    "objective_id": "miglio-blu",
+                    "channel": "webhook",
+                    "recipient": "https://x.example",
+                    "attempts": 6,
+                    "last_error": "503",
+                }
+            ]
         raise NotFound(path)
 
     async def post(self, service: str, path: str, token: str, body: dict):
@@ -138,8 +210,12 @@ def test_a_retry_without_the_session_csrf_token_is_refused(console: TestClient) 
     forged = console.post("/dead-letters/retry", data={"all": "1", "csrf": "guess"}, follow_redirects=False)
     assert forged.status_code == 403 and not gateway.posts
     csrf = console.get("/dead-letters").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-    done = console.post("/dead-letters/retry", data={"csrf": csrf, "delivery_id": "6f1c1f7e-6a4b-4bd5-9d59-111111111111"},
-                        follow_redirects=False)
+    done = console.post(
+        "/dead-letters/retry",
+        data={"csrf": csrf, "delivery_id": "6f1c1f7e-6a4b-4bd5-9d59-111111111111"},
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and done.headers["location"] == "/dead-letters?retried=1"
-    assert gateway.posts == [("notifier", "/v1/dead-letters/retry",
-                              {"delivery_ids": ["6f1c1f7e-6a4b-4bd5-9d59-111111111111"]})]
+    assert gateway.posts == [
+        ("notifier", "/v1/dead-letters/retry", {"delivery_ids": ["6f1c1f7e-6a4b-4bd5-9d59-111111111111"]})
+    ]

@@ -1,7 +1,6 @@
 """Which failures a consumer retries for ever (the infrastructure) and which count towards
 splitting a batch (the events), and how a batch is recognised when it comes back."""
 
-import asyncio
 from types import SimpleNamespace
 
 import asyncpg
@@ -13,15 +12,20 @@ from regia_shared.settings import ServiceSettings
 
 
 def test_the_infrastructure_is_transient() -> None:
-    for exc in (ConnectionRefusedError(), OSError(), TimeoutError(), asyncio.TimeoutError(),
-                asyncpg.exceptions.CannotConnectNowError("starting up"),
-                asyncpg.exceptions.AdminShutdownError("terminating"),
-                asyncpg.exceptions.ConnectionDoesNotExistError("closed"),
-                asyncpg.InterfaceError("pool is closing"),
-                asyncpg.exceptions.DeadlockDetectedError("deadlock"),
-                asyncpg.exceptions.SerializationError("serialization"),
-                asyncpg.exceptions.TooManyConnectionsError("too many"),
-                KafkaConnectionError()):
+    for exc in (
+        ConnectionRefusedError(),
+        OSError(),
+        TimeoutError(),
+        TimeoutError(),
+        asyncpg.exceptions.CannotConnectNowError("starting up"),
+        asyncpg.exceptions.AdminShutdownError("terminating"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("closed"),
+        asyncpg.InterfaceError("pool is closing"),
+        asyncpg.exceptions.DeadlockDetectedError("deadlock"),
+        asyncpg.exceptions.SerializationError("serialization"),
+        asyncpg.exceptions.TooManyConnectionsError("too many"),
+        KafkaConnectionError(),
+    ):
         assert transient(exc), exc
     wrapped = RuntimeError("while applying")
     wrapped.__cause__ = ConnectionResetError()
@@ -36,11 +40,16 @@ def test_what_the_events_cause_is_not() -> None:
         Model(n="x")  # type: ignore[arg-type]
     except ValidationError as exc:
         invalid = exc
-    for exc in (asyncpg.exceptions.DataError("value out of int32 range"),
-                asyncpg.exceptions.NumericValueOutOfRangeError("integer out of range"),
-                asyncpg.exceptions.UniqueViolationError("duplicate"),
-                asyncpg.exceptions.RaiseError("a closed review is frozen"),
-                invalid, AssertionError(), KeyError("x"), ValueError()):
+    for exc in (
+        asyncpg.exceptions.DataError("value out of int32 range"),
+        asyncpg.exceptions.NumericValueOutOfRangeError("integer out of range"),
+        asyncpg.exceptions.UniqueViolationError("duplicate"),
+        asyncpg.exceptions.RaiseError("a closed review is frozen"),
+        invalid,
+        AssertionError(),
+        KeyError("x"),
+        ValueError(),
+    ):
         assert not transient(exc), exc
 
 

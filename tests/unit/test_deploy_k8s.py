@@ -50,6 +50,7 @@ Doc = dict[str, Any]
 
 # --- reading the manifests ---------------------------------------------------------------
 
+
 def manifest_files() -> list[Path]:
     """What kustomize applies: every YAML beside kustomization.yaml (examples/ excluded)."""
     return sorted(p for p in K8S.glob("*.yaml") if p != KUSTOMIZATION)
@@ -106,6 +107,7 @@ def environment(deployment: Doc) -> dict[str, str]:
 
 # --- the schemas -------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="session")
 def kubernetes_validate() -> ModuleType:
     try:
@@ -152,13 +154,15 @@ def test_a_misspelt_field_or_unknown_kind_is_refused(kubernetes_validate: Module
     broken = yaml.safe_load(yaml.safe_dump(deployment))
     broken["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {"tcpSocket": {"port": "http"}}
     unknown = {"apiVersion": "autoscaling/v9", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "x"}}
-    errors = schema_errors(kubernetes_validate, iter([(K8S / "x.yaml", broken), (K8S / "y.yaml", unknown)]),
-                           OLDEST_KUBERNETES)
+    errors = schema_errors(
+        kubernetes_validate, iter([(K8S / "x.yaml", broken), (K8S / "y.yaml", unknown)]), OLDEST_KUBERNETES
+    )
     assert len(errors) == 2, errors
     assert "livenesProbe" in errors[0]
 
 
 # --- the kustomization -------------------------------------------------------------------
+
 
 def test_the_kustomization_lists_exactly_the_manifests() -> None:
     kustomization = yaml.safe_load(KUSTOMIZATION.read_text())
@@ -183,8 +187,7 @@ def test_no_secret_is_committed_outside_the_example() -> None:
 @pytest.mark.skipif(shutil.which("kubectl") is None, reason="kubectl is optional here")
 def test_kustomize_builds_every_document() -> None:
     # An extra where kubectl is installed: kustomize itself accepts the kustomization.
-    built = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True,
-                           timeout=120)
+    built = subprocess.run(["kubectl", "kustomize", str(K8S)], capture_output=True, text=True, timeout=120)
     assert built.returncode == 0, built.stderr
     docs = [d for d in yaml.safe_load_all(built.stdout) if d]
     assert len(docs) == len(manifests())
@@ -192,6 +195,7 @@ def test_kustomize_builds_every_document() -> None:
 
 
 # --- the Deployments ---------------------------------------------------------------------
+
 
 def test_the_four_services_are_deployed() -> None:
     assert sorted(service_of(d) for d in of_kind("Deployment")) == sorted(SERVICES)
@@ -201,8 +205,9 @@ def test_the_four_services_are_deployed() -> None:
 def test_every_deployment_is_probed_bounded_and_unprivileged() -> None:
     for deployment in of_kind("Deployment"):
         name, spec, main = deployment["metadata"]["name"], pod_spec(deployment), container(deployment)
-        probes = {kind: main.get(kind, {}).get("httpGet", {}) for kind in
-                  ("startupProbe", "livenessProbe", "readinessProbe")}
+        probes = {
+            kind: main.get(kind, {}).get("httpGet", {}) for kind in ("startupProbe", "livenessProbe", "readinessProbe")
+        }
         assert {kind: (p.get("path"), p.get("port")) for kind, p in probes.items()} == {
             "startupProbe": ("/health/live", "http"),
             "livenessProbe": ("/health/live", "http"),
@@ -273,9 +278,13 @@ def test_ports_agree_from_settings_to_service_and_scrape() -> None:
 
 # --- scaling -----------------------------------------------------------------------------
 
+
 def min_replicas(deployment: Doc) -> int:
-    hpas = [h for h in of_kind("HorizontalPodAutoscaler")
-            if h["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]]
+    hpas = [
+        h
+        for h in of_kind("HorizontalPodAutoscaler")
+        if h["spec"]["scaleTargetRef"]["name"] == deployment["metadata"]["name"]
+    ]
     return hpas[0]["spec"]["minReplicas"] if hpas else deployment["spec"].get("replicas", 1)
 
 
@@ -317,6 +326,7 @@ def test_every_deployment_survives_a_drain() -> None:
 
 # --- configuration and secrets -----------------------------------------------------------
 
+
 def test_every_config_map_and_secret_a_pod_reads_exists() -> None:
     config_maps = set(by_name("ConfigMap"))
     documented = set(by_name("Secret", load(SECRETS_EXAMPLE)))
@@ -325,7 +335,7 @@ def test_every_config_map_and_secret_a_pod_reads_exists() -> None:
     for deployment in of_kind("Deployment"):
         name = deployment["metadata"]["name"]
         for source in container(deployment)["envFrom"]:
-            (kind, ref), = source.items()
+            ((kind, ref),) = source.items()
             # Never optional: a missing source must stop the pod, not start it on defaults.
             assert "optional" not in ref and "prefix" not in source, name
             if kind == "configMapRef":
@@ -351,8 +361,7 @@ def test_no_variable_comes_from_two_sources() -> None:
         seen: dict[str, str] = {}
         for source in container(deployment)["envFrom"]:
             name = (source.get("configMapRef") or source["secretRef"])["name"]
-            data = (config_maps[name]["data"] if "configMapRef" in source
-                    else secrets[name]["stringData"])
+            data = config_maps[name]["data"] if "configMapRef" in source else secrets[name]["stringData"]
             for key in data:
                 assert key not in seen, f"{key} in both {seen.get(key)} and {name}"
                 seen[key] = name
@@ -361,8 +370,12 @@ def test_no_variable_comes_from_two_sources() -> None:
 def test_secrets_stay_secret() -> None:
     # What the code holds as a secret must not sit in a ConfigMap, readable by anyone who
     # may read the namespace's configuration.
-    secret_settings = {"REGIA_DATABASE_URL", "REGIA_ADMIN_TOKEN_SHA256", "REGIA_SMTP_PASSWORD",
-                       "REGIA_NOTIFIER_SECRETS_KEY"}
+    secret_settings = {
+        "REGIA_DATABASE_URL",
+        "REGIA_ADMIN_TOKEN_SHA256",
+        "REGIA_SMTP_PASSWORD",
+        "REGIA_NOTIFIER_SECRETS_KEY",
+    }
     for config_map in of_kind("ConfigMap"):
         assert set(config_map["data"]) & secret_settings == set(), config_map["metadata"]["name"]
     # Each service connects as its own database role, so each has a DSN of its own.
@@ -375,6 +388,7 @@ def test_secrets_stay_secret() -> None:
 
 
 # --- the network policy ------------------------------------------------------------------
+
 
 def test_the_network_policy_admits_every_service_port() -> None:
     policies = of_kind("NetworkPolicy")

@@ -28,45 +28,95 @@ COMPOSE = ROOT / "docker-compose.yml"
 # Every metric the deployment may query: what the services export (shared/regia_shared/http/ops.py
 # and runtime.py, the consumers, services/*/regia_*/), histograms by their series names. A
 # query on a misspelt metric is valid PromQL and silently empty, so names are checked here.
-KNOWN_METRICS = frozenset({
-    "up",
-    "regia_http_requests_total",
-    "regia_http_request_duration_seconds_bucket",
-    "regia_outbox_backlog_events",
-    "regia_outbox_oldest_age_seconds",
-    "regia_outbox_published_events_total",
-    "regia_objectives_status_changes_total",
-    "regia_alerts_delivered_total",
-    "regia_alerts_failed_total",
-    "regia_alert_attempts_total",
-    "regia_alerts_planned_total",
-    "regia_funding_events_accepted_total",
-    "regia_funding_events_refused_total",
-    "regia_events_consumed_total",
-    "regia_consumer_batch_duration_seconds_bucket",
-    "regia_consumer_failures_total",
-    "regia_events_published_total",
-    "regia_consumer_lag_messages",
-    "regia_dead_letters",
-    "regia_alerts_dead",
-    "regia_funding_committed_euros",
-    "regia_funding_disbursed_euros",
-    "regia_objectives",
-    "regia_plan_need_euros",
-    "regia_plan_committed_euros",
-    "regia_funding_to_alert_seconds_bucket",
-})
+KNOWN_METRICS = frozenset(
+    {
+        "up",
+        "regia_http_requests_total",
+        "regia_http_request_duration_seconds_bucket",
+        "regia_outbox_backlog_events",
+        "regia_outbox_oldest_age_seconds",
+        "regia_outbox_published_events_total",
+        "regia_objectives_status_changes_total",
+        "regia_alerts_delivered_total",
+        "regia_alerts_failed_total",
+        "regia_alert_attempts_total",
+        "regia_alerts_planned_total",
+        "regia_funding_events_accepted_total",
+        "regia_funding_events_refused_total",
+        "regia_events_consumed_total",
+        "regia_consumer_batch_duration_seconds_bucket",
+        "regia_consumer_failures_total",
+        "regia_events_published_total",
+        "regia_consumer_lag_messages",
+        "regia_dead_letters",
+        "regia_alerts_dead",
+        "regia_funding_committed_euros",
+        "regia_funding_disbursed_euros",
+        "regia_objectives",
+        "regia_plan_need_euros",
+        "regia_plan_committed_euros",
+        "regia_funding_to_alert_seconds_bucket",
+    }
+)
 
 # Words of PromQL itself that look like metric names.
-_PROMQL_WORDS = frozenset({
-    "sum", "min", "max", "avg", "count", "stddev", "stdvar", "topk", "bottomk", "quantile",
-    "group", "count_values", "by", "without", "on", "ignoring", "group_left", "group_right",
-    "and", "or", "unless", "offset", "bool", "rate", "irate", "increase", "delta", "idelta",
-    "deriv", "changes", "resets", "histogram_quantile", "abs", "clamp_min", "clamp_max",
-    "label_replace", "vector", "scalar", "time", "absent", "absent_over_time",
-    "avg_over_time", "max_over_time", "min_over_time", "sum_over_time", "last_over_time",
-    "predict_linear", "round", "ceil", "floor", "sort", "sort_desc", "timestamp",
-})
+_PROMQL_WORDS = frozenset(
+    {
+        "sum",
+        "min",
+        "max",
+        "avg",
+        "count",
+        "stddev",
+        "stdvar",
+        "topk",
+        "bottomk",
+        "quantile",
+        "group",
+        "count_values",
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "and",
+        "or",
+        "unless",
+        "offset",
+        "bool",
+        "rate",
+        "irate",
+        "increase",
+        "delta",
+        "idelta",
+        "deriv",
+        "changes",
+        "resets",
+        "histogram_quantile",
+        "abs",
+        "clamp_min",
+        "clamp_max",
+        "label_replace",
+        "vector",
+        "scalar",
+        "time",
+        "absent",
+        "absent_over_time",
+        "avg_over_time",
+        "max_over_time",
+        "min_over_time",
+        "sum_over_time",
+        "last_over_time",
+        "predict_linear",
+        "round",
+        "ceil",
+        "floor",
+        "sort",
+        "sort_desc",
+        "timestamp",
+    }
+)
 
 
 def metric_names(expr: str) -> set[str]:
@@ -91,16 +141,14 @@ def promtool() -> str:
     path = shutil.which("promtool")
     if path:
         return path
-    message = ("promtool is missing: apt-get install prometheus "
-               "(./regia.sh test installs it when run as root)")
+    message = "promtool is missing: apt-get install prometheus (./regia.sh test installs it when run as root)"
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
 
 
 def run_promtool(promtool: str, *args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([promtool, *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          timeout=60)
+    return subprocess.run([promtool, *map(str, args)], cwd=cwd, capture_output=True, text=True, timeout=60)
 
 
 def check(result: subprocess.CompletedProcess[str]) -> None:
@@ -130,16 +178,28 @@ def test_alert_rules_pass_their_unit_tests(promtool: str) -> None:
 
 def test_a_wrong_expectation_fails(promtool: str, tmp_path: Path) -> None:
     # The unit tests are only worth something if promtool reports failures by its exit status.
-    (tmp_path / "wrong_test.yml").write_text(yaml.safe_dump({
-        "rule_files": [str(ALERTS)],
-        "tests": [{
-            "interval": "1m",
-            "input_series": [{"series": 'up{job="funding", instance="funding:8101"}', "values": "1x10"}],
-            "alert_rule_test": [{"eval_time": "5m", "alertname": "RegiaServiceDown",
-                                 "exp_alerts": [{"exp_labels": {"severity": "page", "job": "funding",
-                                                                "instance": "funding:8101"}}]}],
-        }],
-    }))
+    (tmp_path / "wrong_test.yml").write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": [str(ALERTS)],
+                "tests": [
+                    {
+                        "interval": "1m",
+                        "input_series": [{"series": 'up{job="funding", instance="funding:8101"}', "values": "1x10"}],
+                        "alert_rule_test": [
+                            {
+                                "eval_time": "5m",
+                                "alertname": "RegiaServiceDown",
+                                "exp_alerts": [
+                                    {"exp_labels": {"severity": "page", "job": "funding", "instance": "funding:8101"}}
+                                ],
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    )
     result = run_promtool(promtool, "test", "rules", tmp_path / "wrong_test.yml")
     assert result.returncode != 0, result.stdout
 
@@ -159,9 +219,16 @@ def test_every_alert_rule_is_tested_firing_and_quiet() -> None:
 
 def test_the_issue_s_alerts_exist() -> None:
     names = {rule["alert"] for rule in alert_rules()}
-    assert {"RegiaServiceDown", "RegiaOutboxStuck", "RegiaHttpErrors", "RegiaConsumerLagGrowing",
-            "RegiaDeadLetters", "RegiaObjectivesAtRisk", "RegiaAlertsFailing",
-            "RegiaAlertsDead"} <= names
+    assert {
+        "RegiaServiceDown",
+        "RegiaOutboxStuck",
+        "RegiaHttpErrors",
+        "RegiaConsumerLagGrowing",
+        "RegiaDeadLetters",
+        "RegiaObjectivesAtRisk",
+        "RegiaAlertsFailing",
+        "RegiaAlertsDead",
+    } <= names
 
 
 def test_alert_rules_query_only_exported_metrics() -> None:
@@ -174,7 +241,8 @@ def test_alert_rules_query_only_exported_metrics() -> None:
 def test_the_metric_name_check_sees_names() -> None:
     # The check above must not pass by finding nothing.
     assert metric_names('sum by (service) (rate(regia_http_requests_total{status=~"5.."}[5m])) > 0.1') == {
-        "regia_http_requests_total"}
+        "regia_http_requests_total"
+    }
     assert metric_names("max(regia_dead_lettres) unless up offset 15m") == {"regia_dead_lettres", "up"}
 
 
@@ -205,8 +273,12 @@ def test_every_service_and_replica_of_the_compose_file_is_scraped() -> None:
             expected.add((job, f"{name}:{port}"))
     assert len(expected) == 6, expected  # four services, two of them with a second replica
     config = yaml.safe_load(CONFIG.read_text())
-    scraped = {(job["job_name"], target) for job in config["scrape_configs"]
-               for static in job["static_configs"] for target in static["targets"]}
+    scraped = {
+        (job["job_name"], target)
+        for job in config["scrape_configs"]
+        for static in job["static_configs"]
+        for target in static["targets"]
+    }
     assert expected <= scraped
 
 

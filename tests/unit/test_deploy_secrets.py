@@ -9,9 +9,16 @@ from typer.testing import CliRunner
 
 from regia.cli import app
 
-NEEDED = {"POSTGRES_PASSWORD", "REGIA_FUNDING_DB_PASSWORD", "REGIA_OBJECTIVES_DB_PASSWORD",
-          "REGIA_PARTNERS_DB_PASSWORD", "REGIA_NOTIFIER_DB_PASSWORD", "REGIA_ADMIN_TOKEN_SHA256",
-          "REGIA_NOTIFIER_SECRETS_KEY", "GRAFANA_ADMIN_PASSWORD"}
+NEEDED = {
+    "POSTGRES_PASSWORD",
+    "REGIA_FUNDING_DB_PASSWORD",
+    "REGIA_OBJECTIVES_DB_PASSWORD",
+    "REGIA_PARTNERS_DB_PASSWORD",
+    "REGIA_NOTIFIER_DB_PASSWORD",
+    "REGIA_ADMIN_TOKEN_SHA256",
+    "REGIA_NOTIFIER_SECRETS_KEY",
+    "GRAFANA_ADMIN_PASSWORD",
+}
 
 
 def read_env(text: str) -> dict[str, str]:
@@ -30,8 +37,7 @@ def test_writes_every_secret_for_its_owner_only(tmp_path) -> None:  # type: igno
     assert values["REGIA_ADMIN_TOKEN_SHA256"] == hashlib.sha256(token.encode()).hexdigest()
     Fernet(values["REGIA_NOTIFIER_SECRETS_KEY"])  # a usable key
     # Passwords go into DSNs as they are: nothing that would need URL-encoding.
-    assert all(v.replace("-", "").replace("_", "").isalnum()
-               for k, v in values.items() if k.endswith("PASSWORD"))
+    assert all(v.replace("-", "").replace("_", "").isalnum() for k, v in values.items() if k.endswith("PASSWORD"))
 
 
 def test_never_overwrites_the_secrets_a_database_was_made_with(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -57,11 +57,14 @@ IMAGE = {"REGIA_HTTP_HOST": "0.0.0.0"}
 
 # --- docker-compose.yml -------------------------------------------------------------------
 
+
 def compose_environment(service: dict[str, Any]) -> dict[str, str | None]:
     """A compose service's resolved environment; a value made from a placeholder (a secret
     of .env) or passed through from the host (no value) is set, but not known here."""
-    return {name: None if value is None or PLACEHOLDER in value else value
-            for name, value in (service.get("environment") or {}).items()}
+    return {
+        name: None if value is None or PLACEHOLDER in value else value
+        for name, value in (service.get("environment") or {}).items()
+    }
 
 
 def test_compose_gives_each_program_the_settings_it_reads(compose: tuple[str, ...]) -> None:
@@ -80,11 +83,16 @@ def test_compose_gives_each_program_the_settings_it_reads(compose: tuple[str, ..
 
 
 def test_compose_placeholders_count_as_set_but_unknown() -> None:
-    environment = compose_environment({"environment": {
-        "REGIA_DATABASE_URL": f"postgresql://u:{PLACEHOLDER}-X@db/regia", "REGIA_LOG_LEVEL": "INFO",
-        "REGIA_SMTP_USERNAME": None}})
-    assert environment == {"REGIA_DATABASE_URL": None, "REGIA_LOG_LEVEL": "INFO",
-                           "REGIA_SMTP_USERNAME": None}
+    environment = compose_environment(
+        {
+            "environment": {
+                "REGIA_DATABASE_URL": f"postgresql://u:{PLACEHOLDER}-X@db/regia",
+                "REGIA_LOG_LEVEL": "INFO",
+                "REGIA_SMTP_USERNAME": None,
+            }
+        }
+    )
+    assert environment == {"REGIA_DATABASE_URL": None, "REGIA_LOG_LEVEL": "INFO", "REGIA_SMTP_USERNAME": None}
 
 
 # --- deploy/k8s ---------------------------------------------------------------------------
@@ -114,9 +122,12 @@ class Manifests:
     def find(self, kind: str, name: str, namespace: str | None, *, templates: bool) -> Doc | None:
         for path, doc in self.docs:
             meta = doc.get("metadata") or {}
-            if (doc.get("kind") == kind and meta.get("name") == name
-                    and (templates or not is_template(path))
-                    and (namespace is None or meta.get("namespace") in (None, namespace))):
+            if (
+                doc.get("kind") == kind
+                and meta.get("name") == name
+                and (templates or not is_template(path))
+                and (namespace is None or meta.get("namespace") in (None, namespace))
+            ):
                 return doc
         return None
 
@@ -124,9 +135,13 @@ class Manifests:
         return re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", self.readme) is not None
 
     def services(self, namespace: str | None) -> list[Doc]:
-        return [doc for path, doc in self.docs if doc.get("kind") == "Service"
-                and not is_template(path)
-                and (namespace is None or (doc.get("metadata") or {}).get("namespace") in (None, namespace))]
+        return [
+            doc
+            for path, doc in self.docs
+            if doc.get("kind") == "Service"
+            and not is_template(path)
+            and (namespace is None or (doc.get("metadata") or {}).get("namespace") in (None, namespace))
+        ]
 
 
 def is_template(path: Path) -> bool:
@@ -137,8 +152,10 @@ def keys_of(doc: Doc) -> dict[str, str | None]:
     """A ConfigMap's entries with their values; a Secret's keys, values unknown (templates
     hold placeholders, real Secrets are not in the repository)."""
     if doc["kind"] == "ConfigMap":
-        return {**{k: str(v) for k, v in (doc.get("data") or {}).items()},
-                **{k: None for k in doc.get("binaryData") or {}}}
+        return {
+            **{k: str(v) for k, v in (doc.get("data") or {}).items()},
+            **{k: None for k in doc.get("binaryData") or {}},
+        }
     return {k: None for k in [*(doc.get("stringData") or {}), *(doc.get("data") or {})]}
 
 
@@ -159,8 +176,9 @@ def service_links(services: list[Doc]) -> dict[str, str]:
     return env
 
 
-def container_environment(container: Doc, pod: Doc, namespace: str | None,
-                          manifests: Manifests) -> tuple[dict[str, str | None], list[str]]:
+def container_environment(
+    container: Doc, pod: Doc, namespace: str | None, manifests: Manifests
+) -> tuple[dict[str, str | None], list[str]]:
     """What the container's process finds in its environment (None: set, value unknown
     here), as Kubernetes builds it: service links, then envFrom in order, then env; and what
     is wrong with the references on the way."""
@@ -174,8 +192,10 @@ def container_environment(container: Doc, pod: Doc, namespace: str | None,
         if doc is None and kind == "Secret":
             doc = manifests.find(kind, name, namespace, templates=True)  # keys, at least
             if not optional and not manifests.documents(name):
-                wrong.append(f"Secret {name} is not in deploy/k8s (templates aside) and "
-                             "deploy/k8s/README.md does not name it as one the operator creates")
+                wrong.append(
+                    f"Secret {name} is not in deploy/k8s (templates aside) and "
+                    "deploy/k8s/README.md does not name it as one the operator creates"
+                )
         elif doc is None and not optional:
             wrong.append(f"ConfigMap {name} is in no manifest of deploy/k8s")
         return doc
@@ -260,6 +280,7 @@ def test_k8s_gives_each_program_the_settings_it_reads(manifests: Manifests) -> N
 
 # --- the checker itself, on small examples ------------------------------------------------
 
+
 def test_a_complete_environment_passes() -> None:
     assert problems(PROGRAM["notifier"], NOTIFIER_OK, IMAGE) == []
 
@@ -268,8 +289,10 @@ def test_an_unknown_variable_fails() -> None:
     found = problems(PROGRAM["notifier"], {**NOTIFIER_OK, "REGIA_KAFKA_PARTITONS": "6"}, IMAGE)
     assert found == ["REGIA_KAFKA_PARTITONS is not a setting notifier reads"]
     # Another service's variable is unknown too: names come from each class's aliases.
-    assert problems(PROGRAM["partners"], {"REGIA_FUNDING_PORT": "8101"}, IMAGE)[0] == \
-        "REGIA_FUNDING_PORT is not a setting partners reads"
+    assert (
+        problems(PROGRAM["partners"], {"REGIA_FUNDING_PORT": "8101"}, IMAGE)[0]
+        == "REGIA_FUNDING_PORT is not a setting partners reads"
+    )
     # Variables not Regia's are the image's or the platform's business.
     assert problems(PROGRAM["notifier"], {**NOTIFIER_OK, "TZ": "UTC"}, IMAGE) == []
 
@@ -277,50 +300,71 @@ def test_an_unknown_variable_fails() -> None:
 def test_a_missing_required_variable_fails() -> None:
     without = {k: v for k, v in NOTIFIER_OK.items() if k != "REGIA_NOTIFIER_SECRETS_KEY"}
     assert problems(PROGRAM["notifier"], without, IMAGE) == [
-        "REGIA_NOTIFIER_SECRETS_KEY is required by notifier and not set"]
+        "REGIA_NOTIFIER_SECRETS_KEY is required by notifier and not set"
+    ]
     # Empty counts as unset for ServiceSettings (env_ignore_empty).
     assert problems(PROGRAM["notifier"], {**NOTIFIER_OK, "REGIA_SMTP_HOST": ""}, IMAGE) == [
-        "REGIA_SMTP_HOST is required by notifier and not set (it is empty, which counts as unset)"]
+        "REGIA_SMTP_HOST is required by notifier and not set (it is empty, which counts as unset)"
+    ]
     # The image's ENV counts: without it REGIA_HTTP_HOST is missing.
-    assert problems(PROGRAM["notifier"], NOTIFIER_OK, {}) == [
-        "REGIA_HTTP_HOST is required by notifier and not set"]
+    assert problems(PROGRAM["notifier"], NOTIFIER_OK, {}) == ["REGIA_HTTP_HOST is required by notifier and not set"]
 
 
 def test_a_bad_value_fails() -> None:
     found = problems(PROGRAM["notifier"], {**NOTIFIER_OK, "REGIA_KAFKA_PARTITIONS": "six"}, IMAGE)
     assert len(found) == 1 and found[0].startswith("REGIA_KAFKA_PARTITIONS='six' is not valid"), found
     # Constraints, field validators and model validators count too.
-    assert "greater than or equal to 1" in problems(
-        PROGRAM["funding"], {"REGIA_KAFKA_PARTITIONS": "0"}, IMAGE)[-1]
-    assert "REGIA_NOTIFIER_TIMEZONE='Europe/Roma'" in problems(
-        PROGRAM["notifier"], {**NOTIFIER_OK, "REGIA_NOTIFIER_TIMEZONE": "Europe/Roma"}, IMAGE)[0]
+    assert "greater than or equal to 1" in problems(PROGRAM["funding"], {"REGIA_KAFKA_PARTITIONS": "0"}, IMAGE)[-1]
+    assert (
+        "REGIA_NOTIFIER_TIMEZONE='Europe/Roma'"
+        in problems(PROGRAM["notifier"], {**NOTIFIER_OK, "REGIA_NOTIFIER_TIMEZONE": "Europe/Roma"}, IMAGE)[0]
+    )
     assert problems(PROGRAM["notifier"], {**NOTIFIER_OK, "REGIA_NOTIFIER_LEASE_S": "5"}, IMAGE) == [
-        "notifier: REGIA_NOTIFIER_LEASE_S must exceed REGIA_SMTP_TIMEOUT_S"]
+        "notifier: REGIA_NOTIFIER_LEASE_S must exceed REGIA_SMTP_TIMEOUT_S"
+    ]
     # Lax, as from the environment.
-    assert problems(PROGRAM["notifier"], {**NOTIFIER_OK, "REGIA_LOG_JSON": "false",
-                                          "REGIA_SMTP_TIMEOUT_S": "10", "REGIA_NOTIFIER_DIGEST_AT": "07:30"},
-                    IMAGE) == []
+    assert (
+        problems(
+            PROGRAM["notifier"],
+            {
+                **NOTIFIER_OK,
+                "REGIA_LOG_JSON": "false",
+                "REGIA_SMTP_TIMEOUT_S": "10",
+                "REGIA_NOTIFIER_DIGEST_AT": "07:30",
+            },
+            IMAGE,
+        )
+        == []
+    )
 
 
 def test_secret_values_are_neither_parsed_nor_shown() -> None:
-    found = problems(PROGRAM["notifier"], {**NOTIFIER_OK, "REGIA_NOTIFIER_SECRETS_KEY": "hunter2",
-                                           "REGIA_SMTP_PORT": "hunter3"}, IMAGE)
+    found = problems(
+        PROGRAM["notifier"],
+        {**NOTIFIER_OK, "REGIA_NOTIFIER_SECRETS_KEY": "hunter2", "REGIA_SMTP_PORT": "hunter3"},
+        IMAGE,
+    )
     assert len(found) == 1 and "REGIA_SMTP_PORT" in found[0] and "hunter2" not in found[0]
 
 
 def test_what_each_program_must_be_given() -> None:
     required = {p.name: {s.variable for s in settings_of(p) if s.required} for p in PROGRAMS}
-    common = {"REGIA_DATABASE_URL", "REGIA_KAFKA_BOOTSTRAP_SERVERS", "REGIA_ADMIN_TOKEN_SHA256",
-              "REGIA_HTTP_HOST"}
+    common = {"REGIA_DATABASE_URL", "REGIA_KAFKA_BOOTSTRAP_SERVERS", "REGIA_ADMIN_TOKEN_SHA256", "REGIA_HTTP_HOST"}
     assert required == {
-        "funding": common, "objectives": common, "partners": common,
+        "funding": common,
+        "objectives": common,
+        "partners": common,
         "notifier": common | {"REGIA_SMTP_HOST", "REGIA_SMTP_FROM", "REGIA_NOTIFIER_SECRETS_KEY"},
         "topics": {"REGIA_KAFKA_BOOTSTRAP_SERVERS"},
     }
     # Names from validation_alias, from env_prefix otherwise, and the audit settings too.
     names = {v for s in settings_of(PROGRAM["objectives"]) for v in s.variables}
-    assert {"REGIA_OBJECTIVES_PORT", "REGIA_AT_RISK_THRESHOLD_PCT", "REGIA_DB_POOL_MAX",
-            "REGIA_TRUSTED_PROXIES"} <= names
+    assert {
+        "REGIA_OBJECTIVES_PORT",
+        "REGIA_AT_RISK_THRESHOLD_PCT",
+        "REGIA_DB_POOL_MAX",
+        "REGIA_TRUSTED_PROXIES",
+    } <= names
     assert not any(n.startswith("REGIA_DEFAULT_AT_RISK") or n == "REGIA_HTTP_PORT" for n in names)
 
 
@@ -337,8 +381,9 @@ def test_the_image_is_read_from_its_last_stage(tmp_path: Path) -> None:
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text(
         "FROM python:3.11-slim AS build\nENV REGIA_BUILD_ONLY=1\n"
-        "FROM python:3.11-slim\n# a comment\nENV A=1 \\\n    B=\"two words\"\nENV LEGACY some value\n"
-        "HEALTHCHECK CMD [\"true\"]\nCMD [\"python\", \"-m\", \"regia_partners\"]\n")
+        'FROM python:3.11-slim\n# a comment\nENV A=1 \\\n    B="two words"\nENV LEGACY some value\n'
+        'HEALTHCHECK CMD ["true"]\nCMD ["python", "-m", "regia_partners"]\n'
+    )
     image = read_image(dockerfile)
     assert image.env == {"A": "1", "B": "two words", "LEGACY": "some value"}
     assert image.cmd == ["python", "-m", "regia_partners"] and image.healthcheck
@@ -348,19 +393,25 @@ def test_the_image_is_read_from_its_last_stage(tmp_path: Path) -> None:
 
 
 def _deployment(container: Doc, **pod: Any) -> Doc:
-    return {"apiVersion": "apps/v1", "kind": "Deployment",
-            "metadata": {"name": "notifier", "namespace": "regia"},
-            "spec": {"template": {"spec": {"containers": [container], **pod}}}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "notifier", "namespace": "regia"},
+        "spec": {"template": {"spec": {"containers": [container], **pod}}},
+    }
 
 
 def _config_map(name: str, **data: str) -> Doc:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "regia"},
-            "data": data}
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "regia"}, "data": data}
 
 
 def _secret(name: str, *keys: str) -> Doc:
-    return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": "regia"},
-            "stringData": {k: "CHANGE-ME" for k in keys}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": name, "namespace": "regia"},
+        "stringData": {k: "CHANGE-ME" for k in keys},
+    }
 
 
 def _check(*docs: tuple[str, Doc], readme: str = "") -> list[str]:
@@ -370,17 +421,35 @@ def _check(*docs: tuple[str, Doc], readme: str = "") -> list[str]:
 
 
 NOTIFIER_CONTAINER: Doc = {
-    "name": "notifier", "image": "regia", "command": ["python", "-m", "regia_notifier"],
+    "name": "notifier",
+    "image": "regia",
+    "command": ["python", "-m", "regia_notifier"],
     "envFrom": [{"configMapRef": {"name": "regia-notifier"}}, {"secretRef": {"name": "regia-notifier-secrets"}}],
-    "env": [{"name": "REGIA_KAFKA_BOOTSTRAP_SERVERS", "valueFrom": {"configMapKeyRef": {"name": "kafka", "key": "bootstrap"}}}],
+    "env": [
+        {
+            "name": "REGIA_KAFKA_BOOTSTRAP_SERVERS",
+            "valueFrom": {"configMapKeyRef": {"name": "kafka", "key": "bootstrap"}},
+        }
+    ],
 }
 NOTIFIER_DOCS: list[tuple[str, Doc]] = [
     ("notifier.yaml", _deployment(NOTIFIER_CONTAINER, enableServiceLinks=False)),
-    ("notifier.yaml", _config_map("regia-notifier", REGIA_SMTP_HOST="smtp", REGIA_NOTIFIER_PORT="8104",
-                                  REGIA_SMTP_FROM="Regia <r@example.org>")),
+    (
+        "notifier.yaml",
+        _config_map(
+            "regia-notifier",
+            REGIA_SMTP_HOST="smtp",
+            REGIA_NOTIFIER_PORT="8104",
+            REGIA_SMTP_FROM="Regia <r@example.org>",
+        ),
+    ),
     ("kafka.yaml", _config_map("kafka", bootstrap="kafka:9092")),
-    ("examples/secrets.example.yaml", _secret("regia-notifier-secrets", "REGIA_DATABASE_URL",
-                                              "REGIA_ADMIN_TOKEN_SHA256", "REGIA_NOTIFIER_SECRETS_KEY")),
+    (
+        "examples/secrets.example.yaml",
+        _secret(
+            "regia-notifier-secrets", "REGIA_DATABASE_URL", "REGIA_ADMIN_TOKEN_SHA256", "REGIA_NOTIFIER_SECRETS_KEY"
+        ),
+    ),
 ]
 README = "kubectl create secret generic regia-notifier-secrets ..."
 
@@ -391,14 +460,27 @@ def test_k8s_env_from_config_maps_secret_templates_and_key_refs() -> None:
 
 def test_k8s_an_unknown_variable_a_missing_one_and_a_bad_value_fail() -> None:
     docs = list(NOTIFIER_DOCS)
-    docs[1] = ("notifier.yaml", _config_map("regia-notifier", REGIA_SMTP_HOST="smtp", REGIA_NOTIFIER_PORT="8104",
-                                            REGIA_SMTP_FROM="Regia <r@example.org>", REGIA_SMTP_PROT="25"))
+    docs[1] = (
+        "notifier.yaml",
+        _config_map(
+            "regia-notifier",
+            REGIA_SMTP_HOST="smtp",
+            REGIA_NOTIFIER_PORT="8104",
+            REGIA_SMTP_FROM="Regia <r@example.org>",
+            REGIA_SMTP_PROT="25",
+        ),
+    )
     assert _check(*docs, readme=README) == ["REGIA_SMTP_PROT is not a setting notifier reads"]
     docs[1] = ("notifier.yaml", _config_map("regia-notifier", REGIA_SMTP_HOST="smtp", REGIA_NOTIFIER_PORT="8104"))
     assert _check(*docs, readme=README) == ["REGIA_SMTP_FROM is required by notifier and not set"]
-    container = {**NOTIFIER_CONTAINER, "env": [*NOTIFIER_CONTAINER["env"],
-                                               {"name": "REGIA_SMTP_FROM", "value": "Regia <r@example.org>"},
-                                               {"name": "REGIA_SMTP_PORT", "value": "twenty-five"}]}
+    container = {
+        **NOTIFIER_CONTAINER,
+        "env": [
+            *NOTIFIER_CONTAINER["env"],
+            {"name": "REGIA_SMTP_FROM", "value": "Regia <r@example.org>"},
+            {"name": "REGIA_SMTP_PORT", "value": "twenty-five"},
+        ],
+    }
     docs[0] = ("notifier.yaml", _deployment(container, enableServiceLinks=False))
     (line,) = _check(*docs, readme=README)
     assert line.startswith("REGIA_SMTP_PORT='twenty-five' is not valid for notifier")
@@ -406,8 +488,11 @@ def test_k8s_an_unknown_variable_a_missing_one_and_a_bad_value_fail() -> None:
 
 def test_k8s_secrets_the_operator_creates_must_be_documented() -> None:
     assert _check(*NOTIFIER_DOCS, readme="") == [
-        ("Secret regia-notifier-secrets is not in deploy/k8s (templates aside) and "
-         "deploy/k8s/README.md does not name it as one the operator creates")]
+        (
+            "Secret regia-notifier-secrets is not in deploy/k8s (templates aside) and "
+            "deploy/k8s/README.md does not name it as one the operator creates"
+        )
+    ]
     # Documented but with no template: its keys are unknown, so what it would hold is missing.
     found = _check(*NOTIFIER_DOCS[:3], readme=README)
     assert "REGIA_NOTIFIER_SECRETS_KEY is required by notifier and not set" in found
@@ -417,32 +502,47 @@ def test_k8s_secrets_the_operator_creates_must_be_documented() -> None:
 def test_k8s_broken_references_are_reported() -> None:
     assert _check(*NOTIFIER_DOCS[:2], NOTIFIER_DOCS[3], readme=README) == [
         "ConfigMap kafka is in no manifest of deploy/k8s",
-        "REGIA_KAFKA_BOOTSTRAP_SERVERS is required by notifier and not set"]
+        "REGIA_KAFKA_BOOTSTRAP_SERVERS is required by notifier and not set",
+    ]
     docs = [*NOTIFIER_DOCS[:2], ("kafka.yaml", _config_map("kafka", brokers="kafka:9092")), NOTIFIER_DOCS[3]]
     assert _check(*docs, readme=README) == [
         "REGIA_KAFKA_BOOTSTRAP_SERVERS: ConfigMap kafka has no key bootstrap",
-        "REGIA_KAFKA_BOOTSTRAP_SERVERS is required by notifier and not set"]
+        "REGIA_KAFKA_BOOTSTRAP_SERVERS is required by notifier and not set",
+    ]
 
 
 def test_k8s_env_wins_over_env_from_and_prefixes_apply() -> None:
-    container = {**NOTIFIER_CONTAINER, "env": [*NOTIFIER_CONTAINER["env"],
-                                               {"name": "REGIA_SMTP_HOST", "value": ""}]}
+    container = {**NOTIFIER_CONTAINER, "env": [*NOTIFIER_CONTAINER["env"], {"name": "REGIA_SMTP_HOST", "value": ""}]}
     docs = [("notifier.yaml", _deployment(container, enableServiceLinks=False)), *NOTIFIER_DOCS[1:]]
     assert _check(*docs, readme=README) == [
-        "REGIA_SMTP_HOST is required by notifier and not set (it is empty, which counts as unset)"]
-    container = {**NOTIFIER_CONTAINER, "envFrom": [{"configMapRef": {"name": "plain"}, "prefix": "REGIA_SMTP_"},
-                                                   *NOTIFIER_CONTAINER["envFrom"]]}
-    docs = [("notifier.yaml", _deployment(container, enableServiceLinks=False)),
-            ("plain.yaml", _config_map("plain", PORT="abc")), *NOTIFIER_DOCS[1:]]
+        "REGIA_SMTP_HOST is required by notifier and not set (it is empty, which counts as unset)"
+    ]
+    container = {
+        **NOTIFIER_CONTAINER,
+        "envFrom": [{"configMapRef": {"name": "plain"}, "prefix": "REGIA_SMTP_"}, *NOTIFIER_CONTAINER["envFrom"]],
+    }
+    docs = [
+        ("notifier.yaml", _deployment(container, enableServiceLinks=False)),
+        ("plain.yaml", _config_map("plain", PORT="abc")),
+        *NOTIFIER_DOCS[1:],
+    ]
     (line,) = _check(*docs, readme=README)
     assert line.startswith("REGIA_SMTP_PORT='abc'")
 
 
 def test_k8s_service_links_are_environment_too() -> None:
-    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "regia-notifier", "namespace": "regia"},
-               "spec": {"ports": [{"port": 8104, "protocol": "TCP"}]}}
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "regia-notifier", "namespace": "regia"},
+        "spec": {"ports": [{"port": 8104, "protocol": "TCP"}]},
+    }
     docs = [("notifier.yaml", _deployment(NOTIFIER_CONTAINER)), *NOTIFIER_DOCS[1:], ("svc.yaml", service)]
     found = _check(*docs, readme=README)
     assert "REGIA_NOTIFIER_SERVICE_HOST is not a setting notifier reads" in found
-    assert not _check(("notifier.yaml", _deployment(NOTIFIER_CONTAINER, enableServiceLinks=False)),
-                      *NOTIFIER_DOCS[1:], ("svc.yaml", service), readme=README)
+    assert not _check(
+        ("notifier.yaml", _deployment(NOTIFIER_CONTAINER, enableServiceLinks=False)),
+        *NOTIFIER_DOCS[1:],
+        ("svc.yaml", service),
+        readme=README,
+    )

@@ -15,9 +15,11 @@ ROME = ZoneInfo("Europe/Rome")
 def test_the_next_digest_is_the_next_local_time_strictly_after() -> None:
     eight = time(8, 0)
     assert next_digest_at(datetime(2026, 11, 25, 6, 59, tzinfo=UTC), eight, ROME) == datetime(
-        2026, 11, 25, 8, 0, tzinfo=ROME)  # 07:59 in Rome
+        2026, 11, 25, 8, 0, tzinfo=ROME
+    )  # 07:59 in Rome
     assert next_digest_at(datetime(2026, 11, 25, 7, 0, tzinfo=UTC), eight, ROME) == datetime(
-        2026, 11, 26, 8, 0, tzinfo=ROME)  # exactly 08:00 in Rome: tomorrow's
+        2026, 11, 26, 8, 0, tzinfo=ROME
+    )  # exactly 08:00 in Rome: tomorrow's
 
 
 def test_digest_time_follows_daylight_saving() -> None:
@@ -26,24 +28,34 @@ def test_digest_time_follows_daylight_saving() -> None:
     assert summer.astimezone(UTC).hour == 6 and winter.astimezone(UTC).hour == 7
 
 
-@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)),
-       st.times())
+@given(st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2090, 1, 1), timezones=st.just(UTC)), st.times())
 def test_the_next_digest_is_within_a_day_and_after(after: datetime, at: time) -> None:
     due = next_digest_at(after, at, ROME)
     assert after < due and (due - after).total_seconds() <= 25 * 3600
 
 
 def waiting(email: str, minute: int, cause: uuid.UUID | None = None, rules: tuple[str, ...] = ("r",)) -> Waiting:
-    return Waiting(cause or uuid.uuid4(), email, "c", "p", "Name", "it", "corr", rules, f"s{minute}",
-                   f"t{minute}", f"<p>{minute}</p>", datetime(2026, 11, 25, 10, minute, tzinfo=UTC))
+    return Waiting(
+        cause or uuid.uuid4(),
+        email,
+        "c",
+        "p",
+        "Name",
+        "it",
+        "corr",
+        rules,
+        f"s{minute}",
+        f"t{minute}",
+        f"<p>{minute}</p>",
+        datetime(2026, 11, 25, 10, minute, tzinfo=UTC),
+    )
 
 
 def test_one_digest_per_address_oldest_alert_first_with_every_rule() -> None:
     a1, a2 = waiting("a@x.it", 5, rules=("r2",)), waiting("A@x.it", 1)
     b = waiting("b@x.it", 3)
     digests = group([a1, b, a2])
-    assert [(d.email, [w.subject for w in d.items]) for d in digests] == [
-        ("a@x.it", ["s1", "s5"]), ("b@x.it", ["s3"])]
+    assert [(d.email, [w.subject for w in d.items]) for d in digests] == [("a@x.it", ["s1", "s5"]), ("b@x.it", ["s3"])]
     assert digests[0].rules == ("r", "r2") and digests[0].latest is a1
 
 

@@ -27,8 +27,14 @@ def cmd(**fields):  # type: ignore[no-untyped-def]
 
 
 def commit(line: str, amount: int = 1000, objective: str = "o1"):  # type: ignore[no-untyped-def]
-    return cmd(type="commitment", line_id=line, instrument_id="por-fesr", objective_id=objective,
-               fiscal_year=2027, committed_cents=amount)
+    return cmd(
+        type="commitment",
+        line_id=line,
+        instrument_id="por-fesr",
+        objective_id=objective,
+        fiscal_year=2027,
+        committed_cents=amount,
+    )
 
 
 def sub(key: str, *commands, batch: bool = False, fingerprint: str | None = None) -> Submission:  # type: ignore[no-untyped-def]
@@ -36,19 +42,29 @@ def sub(key: str, *commands, batch: bool = False, fingerprint: str | None = None
 
 
 def test_a_submission_sees_what_the_accepted_ones_before_it_changed() -> None:
-    decisions = plan([sub("a", commit("L1")), sub("b", cmd(type="revision", line_id="L1", committed_cents=700))],
-                     snapshot(), {})
+    decisions = plan(
+        [sub("a", commit("L1")), sub("b", cmd(type="revision", line_id="L1", committed_cents=700))], snapshot(), {}
+    )
     assert all(isinstance(d, Accepted) for d in decisions)
     revised = decisions[1].entries[0][0]  # type: ignore[union-attr]
     assert revised.line.version == 2 and revised.line.committed_cents == 700 and revised.committed_delta_cents == -300
 
 
 def test_a_refused_batch_leaves_nothing_behind_and_lists_every_refusal() -> None:
-    decisions = plan([
-        sub("a", commit("L1"), cmd(type="revision", line_id="L9", committed_cents=1),
-            cmd(type="disbursement", line_id="L1", amount_cents=5000), batch=True),
-        sub("b", cmd(type="revision", line_id="L1", committed_cents=700)),
-    ], snapshot(), {})
+    decisions = plan(
+        [
+            sub(
+                "a",
+                commit("L1"),
+                cmd(type="revision", line_id="L9", committed_cents=1),
+                cmd(type="disbursement", line_id="L1", amount_cents=5000),
+                batch=True,
+            ),
+            sub("b", cmd(type="revision", line_id="L1", committed_cents=700)),
+        ],
+        snapshot(),
+        {},
+    )
     refused = decisions[0]
     assert isinstance(refused, Refusal) and isinstance(refused.error, BatchRefused)
     # the disbursement was checked against the line its own batch opened just before
@@ -81,21 +97,42 @@ def test_a_key_whose_first_request_was_refused_is_decided_again() -> None:
 LINES = ("L1", "L2", "L3")
 amounts = st.integers(min_value=1, max_value=3000)
 commands = st.one_of(
-    st.builds(lambda line, amount, objective: commit(line, amount, objective), st.sampled_from(LINES), amounts,
-              st.sampled_from(["o1", "o2", "o9"])),
-    st.builds(lambda line, amount: cmd(type="revision", line_id=line, committed_cents=amount - 1),
-              st.sampled_from(LINES), amounts),
-    st.builds(lambda line, amount: cmd(type="disbursement", line_id=line, amount_cents=amount),
-              st.sampled_from(LINES), amounts),
+    st.builds(
+        lambda line, amount, objective: commit(line, amount, objective),
+        st.sampled_from(LINES),
+        amounts,
+        st.sampled_from(["o1", "o2", "o9"]),
+    ),
+    st.builds(
+        lambda line, amount: cmd(type="revision", line_id=line, committed_cents=amount - 1),
+        st.sampled_from(LINES),
+        amounts,
+    ),
+    st.builds(
+        lambda line, amount: cmd(type="disbursement", line_id=line, amount_cents=amount),
+        st.sampled_from(LINES),
+        amounts,
+    ),
     st.builds(lambda line: cmd(type="revocation", line_id=line), st.sampled_from(LINES)),
-    st.builds(lambda pair, amount, objective: cmd(type="reallocation", line_id=pair[0], to_line_id=pair[1],
-                                                  amount_cents=amount, to_objective_id=objective),
-              st.permutations(LINES).map(lambda p: p[:2]), amounts, st.sampled_from([None, "o1", "o2"])),
+    st.builds(
+        lambda pair, amount, objective: cmd(
+            type="reallocation", line_id=pair[0], to_line_id=pair[1], amount_cents=amount, to_objective_id=objective
+        ),
+        st.permutations(LINES).map(lambda p: p[:2]),
+        amounts,
+        st.sampled_from([None, "o1", "o2"]),
+    ),
 )
 submissions = st.lists(
-    st.builds(lambda key, cmds, batch: sub(key, *cmds, batch=batch), st.sampled_from("abcde"),
-              st.lists(commands, min_size=1, max_size=3), st.booleans()),
-    min_size=1, max_size=12)
+    st.builds(
+        lambda key, cmds, batch: sub(key, *cmds, batch=batch),
+        st.sampled_from("abcde"),
+        st.lists(commands, min_size=1, max_size=3),
+        st.booleans(),
+    ),
+    min_size=1,
+    max_size=12,
+)
 
 
 def one_by_one(subs: list[Submission], read: Snapshot) -> list[tuple]:

@@ -27,10 +27,17 @@ POR = rules.Instrument("por-fesr", "liguria", GovernmentLevel.REGIONE)
 SARZANA = rules.Instrument("bilancio-sarzana", "sarzana", GovernmentLevel.COMUNE)
 
 
-def commit(line_id: str = "L", year: int = 2025, instrument: str = "por-fesr", objective: str = "o",
-           amount: int = 1000) -> CommitFunding:
-    return CommitFunding(type="commitment", line_id=line_id, instrument_id=instrument, objective_id=objective,
-                         fiscal_year=year, committed_cents=amount)
+def commit(
+    line_id: str = "L", year: int = 2025, instrument: str = "por-fesr", objective: str = "o", amount: int = 1000
+) -> CommitFunding:
+    return CommitFunding(
+        type="commitment",
+        line_id=line_id,
+        instrument_id=instrument,
+        objective_id=objective,
+        fiscal_year=year,
+        committed_cents=amount,
+    )
 
 
 def line(line_id: str = "L", year: int = 2025, **changes):  # type: ignore[no-untyped-def]
@@ -42,9 +49,14 @@ def test_the_roll_over_extends_only_the_same_owners_open_line_for_the_same_purpo
     source = line("L")
     own = line("L.2026", 2026)
     assert rules.extends(source, own)
-    for other in (replace(own, institution_id="sarzana"), replace(own, instrument_id="bilancio"),
-                  replace(own, objective_id="p"), replace(own, fiscal_year=2027),
-                  replace(own, status=LineStatus.REVOKED), replace(own, status=LineStatus.ROLLED_OVER)):
+    for other in (
+        replace(own, institution_id="sarzana"),
+        replace(own, instrument_id="bilancio"),
+        replace(own, objective_id="p"),
+        replace(own, fiscal_year=2027),
+        replace(own, status=LineStatus.REVOKED),
+        replace(own, status=LineStatus.ROLLED_OVER),
+    ):
         assert not rules.extends(source, other), other
         with pytest.raises(InvalidChange):  # never a transfer, whatever the caller passes
             rules.roll_over(source, other, other.line_id, "year end")
@@ -54,7 +66,10 @@ def test_the_roll_over_extends_only_the_same_owners_open_line_for_the_same_purpo
 
 def test_roll_over_targets_try_the_usual_id_then_the_reserved_namespace() -> None:
     assert list(islice(rules.roll_over_targets("LIG-1", 2026), 3)) == [
-        "LIG-1.2026", "rollover:2026:LIG-1", "rollover:2026-2:LIG-1"]
+        "LIG-1.2026",
+        "rollover:2026:LIG-1",
+        "rollover:2026-2:LIG-1",
+    ]
     long = "x" * 100
     assert all(len(t) <= rules.MAX_LINE_ID for t in islice(rules.roll_over_targets(long, 2026), 5))
     assert rules.rolled_over_from("LIG-1.2026") == "LIG-1"
@@ -71,12 +86,19 @@ def test_a_roll_over_id_is_reserved_for_the_owner_of_its_source_line() -> None:
     with pytest.raises(InvalidChange) as refused:
         rules.claimable("rollover:2026:X", "liguria", None, "to_line_id")
     assert refused.value.field == "to_line_id"
-    squat = CommitFunding(type="commitment", line_id="LIG-1.2026", instrument_id="bilancio-sarzana",
-                          objective_id="o", fiscal_year=2026, committed_cents=1)
+    squat = CommitFunding(
+        type="commitment",
+        line_id="LIG-1.2026",
+        instrument_id="bilancio-sarzana",
+        objective_id="o",
+        fiscal_year=2026,
+        committed_cents=1,
+    )
     with pytest.raises(NotYours):
         rules.open_line(squat, "sarzana", None, SARZANA, True, None, WINDOW, "liguria")
-    move = ReallocateFunding(type="reallocation", line_id="L", amount_cents=1, to_line_id="rollover:2025:L",
-                             to_objective_id="p")
+    move = ReallocateFunding(
+        type="reallocation", line_id="L", amount_cents=1, to_line_id="rollover:2025:L", to_objective_id="p"
+    )
     with pytest.raises(InvalidChange) as refused:
         rules.reallocate(line(), None, move, "liguria", None, True, WINDOW)
     assert refused.value.field == "to_line_id"
@@ -85,8 +107,9 @@ def test_a_roll_over_id_is_reserved_for_the_owner_of_its_source_line() -> None:
 def test_a_batch_cannot_squat_the_id_of_a_line_an_earlier_submission_opened() -> None:
     snapshot = Snapshot(WINDOW, {}, {"por-fesr": POR, "bilancio-sarzana": SARZANA}, frozenset({"o"}))
     liguria = Submission(("liguria", "k"), "f1", "liguria", None, [commit("LIG-1")])
-    sarzana = Submission(("sarzana", "k"), "f2", "sarzana", None,
-                         [commit("LIG-1.2026", 2026, instrument="bilancio-sarzana")])
+    sarzana = Submission(
+        ("sarzana", "k"), "f2", "sarzana", None, [commit("LIG-1.2026", 2026, instrument="bilancio-sarzana")]
+    )
     first, second = plan([liguria, sarzana], snapshot, {})
     assert isinstance(first, Accepted) and isinstance(second, Refusal)
     assert (second.error.code, second.error.field) == ("forbidden", "line_id")
@@ -99,14 +122,22 @@ def test_a_closed_year_takes_no_change() -> None:
     paid = line(disbursed_cents=1000)  # fully paid: nothing rolled, still ACTIVE in 2025
     assert CLOSED.closed(2025) and not CLOSED.closed(2026)
     for change in (
-        lambda: rules.revise(paid, ReviseFunding(type="revision", line_id="L", committed_cents=2000),
-                             "liguria", None, CLOSED),
-        lambda: rules.disburse(line(), DisburseFunding(type="disbursement", line_id="L", amount_cents=1),
-                               "liguria", None, CLOSED),
+        lambda: rules.revise(
+            paid, ReviseFunding(type="revision", line_id="L", committed_cents=2000), "liguria", None, CLOSED
+        ),
+        lambda: rules.disburse(
+            line(), DisburseFunding(type="disbursement", line_id="L", amount_cents=1), "liguria", None, CLOSED
+        ),
         lambda: rules.revoke(paid, RevokeFunding(type="revocation", line_id="L"), "liguria", None, CLOSED),
-        lambda: rules.reallocate(line(), None, ReallocateFunding(
-            type="reallocation", line_id="L", amount_cents=1, to_line_id="NEW", to_objective_id="p"),
-            "liguria", None, True, CLOSED),
+        lambda: rules.reallocate(
+            line(),
+            None,
+            ReallocateFunding(type="reallocation", line_id="L", amount_cents=1, to_line_id="NEW", to_objective_id="p"),
+            "liguria",
+            None,
+            True,
+            CLOSED,
+        ),
     ):
         with pytest.raises(InvalidChange) as refused:
             change()
@@ -133,16 +164,21 @@ def test_a_year_ends_at_midnight_in_rome() -> None:
 
 def test_the_ledger_check_reports_money_that_changed_owner() -> None:
     owners = {
-        "L": replay.Owner("liguria", "por", "o", 2025), "L.2026": replay.Owner("liguria", "por", "o", 2026),
-        "S": replay.Owner("sarzana", "bil-s", "o", 2026), "B": replay.Owner("liguria", "bil", "o", 2025),
+        "L": replay.Owner("liguria", "por", "o", 2025),
+        "L.2026": replay.Owner("liguria", "por", "o", 2026),
+        "S": replay.Owner("sarzana", "bil-s", "o", 2026),
+        "B": replay.Owner("liguria", "bil", "o", 2025),
         "P": replay.Owner("liguria", "por", "p", 2026),
     }
     sound = [replay.Move(1, "ROLLOVER_OUT", "L", "L.2026", -5), replay.Move(2, "ROLLOVER_IN", "L.2026", "L", 5)]
     assert replay.owner_changes(sound, owners) == []
     bad = [
-        replay.Move(3, "ROLLOVER_OUT", "L", "S", -5), replay.Move(4, "ROLLOVER_IN", "S", "L", 5),
-        replay.Move(5, "REALLOCATION_OUT", "L", "B", -1), replay.Move(6, "REALLOCATION_IN", "B", "L", 1),
-        replay.Move(7, "ROLLOVER_OUT", "L", "P", -2), replay.Move(8, "ROLLOVER_IN", "P", "L", 2),
+        replay.Move(3, "ROLLOVER_OUT", "L", "S", -5),
+        replay.Move(4, "ROLLOVER_IN", "S", "L", 5),
+        replay.Move(5, "REALLOCATION_OUT", "L", "B", -1),
+        replay.Move(6, "REALLOCATION_IN", "B", "L", 1),
+        replay.Move(7, "ROLLOVER_OUT", "L", "P", -2),
+        replay.Move(8, "ROLLOVER_IN", "P", "L", 2),
         replay.Move(9, "REALLOCATION_IN", "L.2026", "S", 9),  # money from nowhere
     ]
     found = {c["entry_id"]: c["problem"] for c in replay.owner_changes(bad, owners, [(10, "L", "sarzana", "liguria")])}

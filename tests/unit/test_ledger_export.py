@@ -20,13 +20,26 @@ ROME = timezone(timedelta(hours=1))
 
 def entry(kind: str = "COMMITMENT", committed: int = 450_000_000, disbursed: int = 0, **kwargs) -> ExportEntry:  # type: ignore[no-untyped-def]
     values = dict(
-        entry_id=1, line_id="LIG-2027-001", line_version=1, kind=kind, committed_delta_cents=committed,
-        disbursed_delta_cents=disbursed, committed_after=450_000_000, disbursed_after=0,
-        reason="DGR Regione Liguria: cofinanziamento Miglio Blu 2027", pushed_by="regione-liguria",
-        channel="http", event_id=UUID("12345678-1234-5678-1234-567812345678"),
-        recorded_at=datetime(2027, 1, 1, 0, 30, tzinfo=ROME), institution_id="regione-liguria",
-        institution_name="Regione Liguria", level="REGIONE", objective_id="miglio-blu", fiscal_year=2027,
-        instrument_id="por-fesr-liguria")
+        entry_id=1,
+        line_id="LIG-2027-001",
+        line_version=1,
+        kind=kind,
+        committed_delta_cents=committed,
+        disbursed_delta_cents=disbursed,
+        committed_after=450_000_000,
+        disbursed_after=0,
+        reason="DGR Regione Liguria: cofinanziamento Miglio Blu 2027",
+        pushed_by="regione-liguria",
+        channel="http",
+        event_id=UUID("12345678-1234-5678-1234-567812345678"),
+        recorded_at=datetime(2027, 1, 1, 0, 30, tzinfo=ROME),
+        institution_id="regione-liguria",
+        institution_name="Regione Liguria",
+        level="REGIONE",
+        objective_id="miglio-blu",
+        fiscal_year=2027,
+        instrument_id="por-fesr-liguria",
+    )
     return ExportEntry(**(values | kwargs))
 
 
@@ -34,8 +47,10 @@ def csv_rows(entries: list[ExportEntry]) -> list[dict]:
     return list(csv.DictReader(io.StringIO("".join(render(CSV, entries)), newline="")))
 
 
-@pytest.mark.parametrize("cents, text", [(0, "0.00"), (5, "0.05"), (100, "1.00"), (-123_456, "-1234.56"),
-                                         (450_000_000, "4500000.00"), (-1, "-0.01")])
+@pytest.mark.parametrize(
+    "cents, text",
+    [(0, "0.00"), (5, "0.05"), (100, "1.00"), (-123_456, "-1234.56"), (450_000_000, "4500000.00"), (-1, "-0.01")],
+)
 def test_euro_is_rendered_exactly_from_cents(cents: int, text: str) -> None:
     assert euro(cents) == text
 
@@ -54,7 +69,7 @@ def test_csv_keeps_awkward_text_and_defuses_formulas() -> None:
     tricky = 'Assestamento, "variazione" n. 3\nseconda riga'
     [row] = csv_rows([entry(reason=tricky)])
     assert row["reason"] == tricky
-    [row] = csv_rows([entry(reason="=HYPERLINK(\"http://x\")", institution_name="@SUM(A1)")])
+    [row] = csv_rows([entry(reason='=HYPERLINK("http://x")', institution_name="@SUM(A1)")])
     assert row["reason"].startswith("'=") and row["institution_name"] == "'@SUM(A1)"
     [row] = csv_rows([entry(reason=None, instrument_id=None, institution_name=None)])
     assert row["reason"] == row["instrument_id"] == row["counterpart_line_id"] == ""
@@ -65,25 +80,32 @@ def test_a_commitment_is_an_outgoing_commitment_from_the_funder() -> None:
     assert tx["transaction-type"] == {"code": "2"}
     assert tx["value"] == {"currency": "EUR", "value-date": "2026-12-31", "value": "4500000.00"}  # in UTC
     assert tx["transaction-date"] == {"iso-date": "2026-12-31"}
-    assert tx["provider-org"] == {"ref": "regione-liguria", "narrative": [{"text": "Regione Liguria"}],
-                                  "provider-activity-id": "por-fesr-liguria"}
+    assert tx["provider-org"] == {
+        "ref": "regione-liguria",
+        "narrative": [{"text": "Regione Liguria"}],
+        "provider-activity-id": "por-fesr-liguria",
+    }
     assert tx["receiver-org"] == {"receiver-activity-id": "miglio-blu"}
     assert tx["description"] == {"narrative": [{"text": "DGR Regione Liguria: cofinanziamento Miglio Blu 2027"}]}
     assert tx["ref"] == "12345678-1234-5678-1234-567812345678"
     assert tx["regia:ledger"]["value-cents"] == 450_000_000 and tx["regia:ledger"]["fiscal-year"] == 2027
 
 
-@pytest.mark.parametrize("kind, committed, disbursed, code, value", [
-    ("REVISION", -150_000_000, 0, "2", "-1500000.00"),
-    ("REVOCATION", -300_000_000, 0, "2", "-3000000.00"),
-    ("REALLOCATION_OUT", -5_000_000, 0, "2", "-50000.00"),
-    ("REALLOCATION_IN", 5_000_000, 0, "2", "50000.00"),
-    ("ROLLOVER_OUT", -7_00, 0, "2", "-7.00"),
-    ("ROLLOVER_IN", 7_00, 0, "2", "7.00"),
-    ("DISBURSEMENT", 0, 123_456_789, "3", "1234567.89"),
-])
-def test_each_kind_maps_to_its_transaction_type_and_signed_value(kind: str, committed: int, disbursed: int,
-                                                                 code: str, value: str) -> None:
+@pytest.mark.parametrize(
+    "kind, committed, disbursed, code, value",
+    [
+        ("REVISION", -150_000_000, 0, "2", "-1500000.00"),
+        ("REVOCATION", -300_000_000, 0, "2", "-3000000.00"),
+        ("REALLOCATION_OUT", -5_000_000, 0, "2", "-50000.00"),
+        ("REALLOCATION_IN", 5_000_000, 0, "2", "50000.00"),
+        ("ROLLOVER_OUT", -7_00, 0, "2", "-7.00"),
+        ("ROLLOVER_IN", 7_00, 0, "2", "7.00"),
+        ("DISBURSEMENT", 0, 123_456_789, "3", "1234567.89"),
+    ],
+)
+def test_each_kind_maps_to_its_transaction_type_and_signed_value(
+    kind: str, committed: int, disbursed: int, code: str, value: str
+) -> None:
     tx = transaction(entry(kind, committed, disbursed))
     assert (tx["transaction-type"]["code"], tx["value"]["value"]) == (code, value)
 

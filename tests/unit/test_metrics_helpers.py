@@ -64,8 +64,16 @@ def test_every_status_shows_for_every_year_seen() -> None:
 
 
 def test_plan_figures_are_euros_by_plan_year_and_level() -> None:
-    need, committed = plan_figures([{"plan_id": "p", "fiscal_year": 2027, "need_cents": 150,
-                                     "committed_by_level": json.dumps({"REGIONE": 100, "STATO": 5})}])
+    need, committed = plan_figures(
+        [
+            {
+                "plan_id": "p",
+                "fiscal_year": 2027,
+                "need_cents": 150,
+                "committed_by_level": json.dumps({"REGIONE": 100, "STATO": 5}),
+            }
+        ]
+    )
     assert need == {("p", "2027"): 1.5}
     assert committed == {("p", "2027", "REGIONE"): 1.0, ("p", "2027", "STATO"): 0.05}
 
@@ -84,6 +92,7 @@ def test_an_envelope_without_origin_at_still_parses_and_starts_its_own_chain() -
     parsed = Envelope.model_validate(old)
     assert parsed.origin_at is None and parsed.origin == parsed.occurred_at
     origin = datetime(2026, 1, 1, tzinfo=UTC)
-    chained = Envelope.wrap(ObjectiveLeadAssigned(objective_id="o", partner_id="p"), key="o",
-                            producer="t", origin_at=origin)
+    chained = Envelope.wrap(
+        ObjectiveLeadAssigned(objective_id="o", partner_id="p"), key="o", producer="t", origin_at=origin
+    )
     assert Envelope.model_validate_json(chained.to_json()).origin == origin

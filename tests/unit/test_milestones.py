@@ -13,18 +13,20 @@ from regia_objectives.domain.milestones import (
     status_of,
 )
 
-PROTOCOL = Milestone("protocollo", "miglio-blu", "Protocollo Comune, Regione, cantieri",
-                     due_on=date(2019, 6, 30))
+PROTOCOL = Milestone("protocollo", "miglio-blu", "Protocollo Comune, Regione, cantieri", due_on=date(2019, 6, 30))
 
 
-@pytest.mark.parametrize(("reached_on", "as_of", "status"), [
-    (None, date(2019, 6, 1), MilestoneStatus.DUE),
-    (None, date(2019, 6, 30), MilestoneStatus.DUE),  # due on the day itself
-    (None, date(2019, 7, 1), MilestoneStatus.OVERDUE),
-    (date(2019, 5, 20), date(2019, 6, 1), MilestoneStatus.REACHED),
-    (date(2019, 9, 1), date(2019, 7, 1), MilestoneStatus.OVERDUE),  # as it stood then
-    (date(2019, 9, 1), date(2019, 9, 1), MilestoneStatus.REACHED),
-])
+@pytest.mark.parametrize(
+    ("reached_on", "as_of", "status"),
+    [
+        (None, date(2019, 6, 1), MilestoneStatus.DUE),
+        (None, date(2019, 6, 30), MilestoneStatus.DUE),  # due on the day itself
+        (None, date(2019, 7, 1), MilestoneStatus.OVERDUE),
+        (date(2019, 5, 20), date(2019, 6, 1), MilestoneStatus.REACHED),
+        (date(2019, 9, 1), date(2019, 7, 1), MilestoneStatus.OVERDUE),  # as it stood then
+        (date(2019, 9, 1), date(2019, 9, 1), MilestoneStatus.REACHED),
+    ],
+)
 def test_status_as_of_a_date(reached_on, as_of, status) -> None:  # type: ignore[no-untyped-def]
     milestone = Milestone(**{**PROTOCOL.__dict__, "reached_on": reached_on})
     assert status_of(milestone, as_of) is status

@@ -9,15 +9,28 @@ from hypothesis import strategies as st
 
 from regia_notifier.domain.messages import percent, render_alert
 from regia_notifier.domain.occurrences import StatusChange
-from regia_notifier.domain.retry import (AttemptOutcome, DeliveryStatus, RetryPolicy, after_attempt,
-                                         backoff_ceiling, backoff_delay)
+from regia_notifier.domain.retry import (
+    AttemptOutcome,
+    DeliveryStatus,
+    RetryPolicy,
+    after_attempt,
+    backoff_ceiling,
+    backoff_delay,
+)
 from regia_shared.contracts.events.objectives import CoverageStatus
 
 POLICY = RetryPolicy(max_attempts=6, base_s=1.0, max_s=300.0)
 CHANGE = StatusChange(
-    objective_id="miglio-blu", title="Miglio Blu", fiscal_year=2027,
-    previous_status=CoverageStatus.PARTIALLY_FUNDED, status=CoverageStatus.AT_RISK,
-    coverage_bp=4550, need_cents=5_000_000_00, committed_cents=2_275_000_00, at_risk_threshold_pct=80)
+    objective_id="miglio-blu",
+    title="Miglio Blu",
+    fiscal_year=2027,
+    previous_status=CoverageStatus.PARTIALLY_FUNDED,
+    status=CoverageStatus.AT_RISK,
+    coverage_bp=4550,
+    need_cents=5_000_000_00,
+    committed_cents=2_275_000_00,
+    at_risk_threshold_pct=80,
+)
 EVENT = uuid.UUID("0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a01")
 
 
@@ -26,8 +39,12 @@ def test_the_ceiling_doubles_from_the_base_up_to_the_cap() -> None:
     assert backoff_ceiling(10_000, 1.0, 300.0) == 300.0  # no overflow on absurd attempt numbers
 
 
-@given(attempt=st.integers(1, 10_000), base=st.floats(0.001, 60), cap=st.floats(0.001, 3600),
-       r=st.floats(0, 1, exclude_max=True))
+@given(
+    attempt=st.integers(1, 10_000),
+    base=st.floats(0.001, 60),
+    cap=st.floats(0.001, 3600),
+    r=st.floats(0, 1, exclude_max=True),
+)
 def test_full_jitter_stays_between_zero_and_the_ceiling(attempt: int, base: float, cap: float, r: float) -> None:
     delay = backoff_delay(attempt, base, cap, rand=lambda: r)
     assert 0.0 <= delay <= min(cap, base * 2.0 ** min(attempt - 1, 64))
@@ -54,16 +71,36 @@ def test_italian_alert() -> None:
     assert message.subject == "[Regia] Miglio Blu 2027: A RISCHIO"
     text = message.text
     assert text.startswith("Gentile Maria Rossi,")
-    for line in ("Obiettivo:", "Miglio Blu", "Anno:", "2027", "PARZIALMENTE FINANZIATO → A RISCHIO",
-                 "45,50 %", "€ 5.000.000,00", "€ 2.275.000,00", "80 %", str(EVENT)):
+    for line in (
+        "Obiettivo:",
+        "Miglio Blu",
+        "Anno:",
+        "2027",
+        "PARZIALMENTE FINANZIATO → A RISCHIO",
+        "45,50 %",
+        "€ 5.000.000,00",
+        "€ 2.275.000,00",
+        "80 %",
+        str(EVENT),
+    ):
         assert line in text, line
 
 
 def test_english_alert() -> None:
     message = render_alert(CHANGE, language="en", name="John Smith", event_id=str(EVENT))
     assert message.subject == "[Regia] Miglio Blu 2027: AT_RISK"
-    for line in ("Dear John Smith,", "Objective:", "Fiscal year:", "PARTIALLY_FUNDED → AT_RISK",
-                 "45.50%", "Need:", "€ 5.000.000,00", "Committed:", "€ 2.275.000,00", "80%"):
+    for line in (
+        "Dear John Smith,",
+        "Objective:",
+        "Fiscal year:",
+        "PARTIALLY_FUNDED → AT_RISK",
+        "45.50%",
+        "Need:",
+        "€ 5.000.000,00",
+        "Committed:",
+        "€ 2.275.000,00",
+        "80%",
+    ):
         assert line in message.text, line
 
 

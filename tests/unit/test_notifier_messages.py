@@ -13,29 +13,54 @@ from regia_notifier.domain.addresses import mailbox
 from regia_notifier.domain.delivery import ClaimedDelivery
 from regia_notifier.domain.errors import Undeliverable, UnusableAddress
 from regia_notifier.domain.messages import DigestSection, Language, Rendered, render_alert, render_digest
-from regia_notifier.domain.occurrences import (FundingDrop, LineRevoked, Occurrence, ReviewClosed,
-                                               StatusChange)
+from regia_notifier.domain.occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
 from regia_shared.contracts.events.objectives import CoverageStatus
 
 EVENT = "0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a01"
 HOSTILE = "Miglio <script>alert(1)</script>\r\nBcc: victim@example.org"
 
 STATUS = StatusChange(
-    objective_id="miglio-blu", title="Miglio Blu", fiscal_year=2027,
-    previous_status=CoverageStatus.PARTIALLY_FUNDED, status=CoverageStatus.AT_RISK,
-    coverage_bp=4550, need_cents=5_000_000_00, committed_cents=2_275_000_00, at_risk_threshold_pct=80)
+    objective_id="miglio-blu",
+    title="Miglio Blu",
+    fiscal_year=2027,
+    previous_status=CoverageStatus.PARTIALLY_FUNDED,
+    status=CoverageStatus.AT_RISK,
+    coverage_bp=4550,
+    need_cents=5_000_000_00,
+    committed_cents=2_275_000_00,
+    at_risk_threshold_pct=80,
+)
 DROP = FundingDrop(
-    objective_id="miglio-blu", title="Miglio Blu", fiscal_year=2027, before_cents=4_000_000_00,
-    after_cents=3_000_000_00, need_cents=5_000_000_00, coverage_bp=6000,
-    status=CoverageStatus.PARTIALLY_FUNDED)
+    objective_id="miglio-blu",
+    title="Miglio Blu",
+    fiscal_year=2027,
+    before_cents=4_000_000_00,
+    after_cents=3_000_000_00,
+    need_cents=5_000_000_00,
+    coverage_bp=6000,
+    status=CoverageStatus.PARTIALLY_FUNDED,
+)
 REVOKED = LineRevoked(
-    line_id="L-7", objective_id="miglio-blu", objective_title="Miglio Blu", institution_id="reg-lig",
-    institution_name="Regione Liguria", fiscal_year=2027, revoked_cents=1_000_000_00,
-    reason="Bando annullato")
+    line_id="L-7",
+    objective_id="miglio-blu",
+    objective_title="Miglio Blu",
+    institution_id="reg-lig",
+    institution_name="Regione Liguria",
+    fiscal_year=2027,
+    revoked_cents=1_000_000_00,
+    reason="Bando annullato",
+)
 REVIEW = ReviewClosed(
-    plan_id="psm-2027", plan_title="Piano del Mare", fiscal_year=2027, need_cents=20_000_000_00,
-    committed_cents=15_000_000_00, disbursed_cents=5_000_000_00, coverage_bp=7500,
-    nodes_by_status={"FUNDED": 3, "AT_RISK": 1, "UNFUNDED": 0}, objective_ids=("miglio-blu",))
+    plan_id="psm-2027",
+    plan_title="Piano del Mare",
+    fiscal_year=2027,
+    need_cents=20_000_000_00,
+    committed_cents=15_000_000_00,
+    disbursed_cents=5_000_000_00,
+    coverage_bp=7500,
+    nodes_by_status={"FUNDED": 3, "AT_RISK": 1, "UNFUNDED": 0},
+    objective_ids=("miglio-blu",),
+)
 
 
 def alert(occurrence: Occurrence, language: Language = "it", name: str = "Maria Rossi") -> Rendered:
@@ -53,34 +78,104 @@ def assert_well_formed(r: Rendered, language: Language) -> None:
 
 # (occurrence, language, subject, lines the text must hold)
 CASES = [
-    (STATUS, "it", "[Regia] Miglio Blu 2027: A RISCHIO",
-     ["Gentile Maria Rossi,", "di cui siete capofila", "PARZIALMENTE FINANZIATO → A RISCHIO", "45,50 %",
-      "€ 5.000.000,00", "Soglia di rischio:", "80 %", "Riferimento: obiettivo miglio-blu, evento"]),
-    (STATUS, "en", "[Regia] Miglio Blu 2027: AT_RISK",
-     ["Dear Maria Rossi,", "an objective you lead", "PARTIALLY_FUNDED → AT_RISK", "45.50%", "80%",
-      "Reference: objective miglio-blu, event"]),
-    (DROP, "it", "[Regia] Miglio Blu 2027: finanziamento in calo del 25,00 %",
-     ["l'impegno finanziario di un obiettivo che seguite è diminuito del 25,00 %.",
-      "€ 4.000.000,00", "€ 3.000.000,00", "€ 1.000.000,00 (25,00 %)", "PARZIALMENTE FINANZIATO", "60,00 %"]),
-    (DROP, "en", "[Regia] Miglio Blu 2027: funding down 25.00%",
-     ["the committed funding of an objective you follow fell by 25.00%.", "Committed before:",
-      "Committed now:", "Drop:", "PARTIALLY_FUNDED"]),
-    (REVOKED, "it", "[Regia] Linea L-7 revocata: Miglio Blu",
-     ["è stata revocata una linea di finanziamento.", "Regione Liguria", "€ 1.000.000,00",
-      "Motivo:", "Bando annullato", "Riferimento: linea L-7, obiettivo miglio-blu, evento"]),
-    (REVOKED, "en", "[Regia] Line L-7 revoked: Miglio Blu",
-     ["a funding line has been revoked.", "Institution:", "Amount revoked:", "Reason:"]),
-    (REVIEW, "it", "[Regia] Riesame annuale 2027 chiuso: Piano del Mare",
-     ["è stato chiuso il riesame annuale del piano.", "Erogato:", "€ 5.000.000,00", "75,00 %",
-      "FINANZIATO 3, A RISCHIO 1", "Riferimento: piano psm-2027, evento"]),
-    (REVIEW, "en", "[Regia] Annual review 2027 closed: Piano del Mare",
-     ["the annual review of the plan has been closed.", "Disbursed:", "FUNDED 3, AT_RISK 1"]),
+    (
+        STATUS,
+        "it",
+        "[Regia] Miglio Blu 2027: A RISCHIO",
+        [
+            "Gentile Maria Rossi,",
+            "di cui siete capofila",
+            "PARZIALMENTE FINANZIATO → A RISCHIO",
+            "45,50 %",
+            "€ 5.000.000,00",
+            "Soglia di rischio:",
+            "80 %",
+            "Riferimento: obiettivo miglio-blu, evento",
+        ],
+    ),
+    (
+        STATUS,
+        "en",
+        "[Regia] Miglio Blu 2027: AT_RISK",
+        [
+            "Dear Maria Rossi,",
+            "an objective you lead",
+            "PARTIALLY_FUNDED → AT_RISK",
+            "45.50%",
+            "80%",
+            "Reference: objective miglio-blu, event",
+        ],
+    ),
+    (
+        DROP,
+        "it",
+        "[Regia] Miglio Blu 2027: finanziamento in calo del 25,00 %",
+        [
+            "l'impegno finanziario di un obiettivo che seguite è diminuito del 25,00 %.",
+            "€ 4.000.000,00",
+            "€ 3.000.000,00",
+            "€ 1.000.000,00 (25,00 %)",
+            "PARZIALMENTE FINANZIATO",
+            "60,00 %",
+        ],
+    ),
+    (
+        DROP,
+        "en",
+        "[Regia] Miglio Blu 2027: funding down 25.00%",
+        [
+            "the committed funding of an objective you follow fell by 25.00%.",
+            "Committed before:",
+            "Committed now:",
+            "Drop:",
+            "PARTIALLY_FUNDED",
+        ],
+    ),
+    (
+        REVOKED,
+        "it",
+        "[Regia] Linea L-7 revocata: Miglio Blu",
+        [
+            "è stata revocata una linea di finanziamento.",
+            "Regione Liguria",
+            "€ 1.000.000,00",
+            "Motivo:",
+            "Bando annullato",
+            "Riferimento: linea L-7, obiettivo miglio-blu, evento",
+        ],
+    ),
+    (
+        REVOKED,
+        "en",
+        "[Regia] Line L-7 revoked: Miglio Blu",
+        ["a funding line has been revoked.", "Institution:", "Amount revoked:", "Reason:"],
+    ),
+    (
+        REVIEW,
+        "it",
+        "[Regia] Riesame annuale 2027 chiuso: Piano del Mare",
+        [
+            "è stato chiuso il riesame annuale del piano.",
+            "Erogato:",
+            "€ 5.000.000,00",
+            "75,00 %",
+            "FINANZIATO 3, A RISCHIO 1",
+            "Riferimento: piano psm-2027, evento",
+        ],
+    ),
+    (
+        REVIEW,
+        "en",
+        "[Regia] Annual review 2027 closed: Piano del Mare",
+        ["the annual review of the plan has been closed.", "Disbursed:", "FUNDED 3, AT_RISK 1"],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("occurrence", "language", "subject", "lines"), CASES)
-def test_each_kind_reads_in_each_language(occurrence: Occurrence, language: Language, subject: str,
-                                          lines: list[str]) -> None:
+def test_each_kind_reads_in_each_language(
+    occurrence: Occurrence, language: Language, subject: str, lines: list[str]
+) -> None:
     r = alert(occurrence, language)
     assert r.subject == subject
     for line in lines:
@@ -105,14 +200,23 @@ def test_the_status_change_text_is_what_it_was() -> None:
     intro = "è cambiato lo stato di finanziamento di un obiettivo di cui siete capofila."
     assert text.splitlines()[:3] == ["Gentile Maria Rossi,", "", intro]
     assert f"{'Obiettivo:':<18} Miglio Blu" in text  # aligned on the longest label, as before
-    assert text.endswith("-- \nMessaggio automatico di Regia, la cabina di regia del piano strategico.\n"
-                         f"Riferimento: obiettivo miglio-blu, evento {EVENT}.\n")
+    assert text.endswith(
+        "-- \nMessaggio automatico di Regia, la cabina di regia del piano strategico.\n"
+        f"Riferimento: obiettivo miglio-blu, evento {EVENT}.\n"
+    )
 
 
 def test_a_line_with_unknown_objective_and_institution_shows_their_ids_and_no_empty_reason() -> None:
-    bare = LineRevoked(line_id="L-7", objective_id="miglio-blu", objective_title=None,
-                       institution_id="reg-lig", institution_name=None, fiscal_year=2027,
-                       revoked_cents=100, reason=None)
+    bare = LineRevoked(
+        line_id="L-7",
+        objective_id="miglio-blu",
+        objective_title=None,
+        institution_id="reg-lig",
+        institution_name=None,
+        fiscal_year=2027,
+        revoked_cents=100,
+        reason=None,
+    )
     r = alert(bare, "en")
     assert r.subject == "[Regia] Line L-7 revoked"
     assert "Objective:      miglio-blu" in r.text and "reg-lig" in r.text
@@ -125,8 +229,9 @@ def test_hostile_titles_and_names_stay_on_one_line_and_are_escaped(kind: str, la
     occurrence = {
         "status": StatusChange(**{**STATUS.__dict__, "title": HOSTILE}),
         "drop": FundingDrop(**{**DROP.__dict__, "title": HOSTILE}),
-        "revoked": LineRevoked(**{**REVOKED.__dict__, "objective_title": HOSTILE, "reason": HOSTILE,
-                                  "institution_name": HOSTILE}),
+        "revoked": LineRevoked(
+            **{**REVOKED.__dict__, "objective_title": HOSTILE, "reason": HOSTILE, "institution_name": HOSTILE}
+        ),
         "review": ReviewClosed(**{**REVIEW.__dict__, "plan_title": HOSTILE}),
     }[kind]
     r = alert(occurrence, language, name="Eve <b>\r\nBcc: x@example.org")
@@ -175,10 +280,19 @@ def test_a_digest_escapes_the_name_and_keeps_the_subject_on_one_line() -> None:
 
 
 def claimed(body_html: str | None) -> ClaimedDelivery:
-    return ClaimedDelivery(delivery_id=uuid.uuid4(), attempt=1, cause_event_id=uuid.UUID(EVENT),
-                           correlation_id="c-1", channel="email", recipient="maria@example.org",
-                           recipient_name="Maria Rossi", language="it", subject="[Regia] Prova",
-                           body="Testo è qui\n", body_html=body_html)
+    return ClaimedDelivery(
+        delivery_id=uuid.uuid4(),
+        attempt=1,
+        cause_event_id=uuid.UUID(EVENT),
+        correlation_id="c-1",
+        channel="email",
+        recipient="maria@example.org",
+        recipient_name="Maria Rossi",
+        language="it",
+        subject="[Regia] Prova",
+        body="Testo è qui\n",
+        body_html=body_html,
+    )
 
 
 def test_an_e_mail_with_html_is_multipart_alternative_plain_text_first() -> None:
@@ -202,8 +316,10 @@ def test_an_e_mail_without_html_stays_plain_text() -> None:
 
 def test_an_e_mail_is_well_formed_mime_with_encoded_headers_and_crlf_lines() -> None:
     delivery = dataclasses.replace(
-        claimed("<p>Città</p>\n"), recipient_name="Ufficio Piàno, \"Sud\"",
-        subject="[Regia] Obiettivo a rischio:" + " perché la copertura è scesa" * 6)
+        claimed("<p>Città</p>\n"),
+        recipient_name='Ufficio Piàno, "Sud"',
+        subject="[Regia] Obiettivo a rischio:" + " perché la copertura è scesa" * 6,
+    )
     sent = compose(delivery, "Regìa <regia@example.org>")
     assert b"\n" not in sent.replace(b"\r\n", b"")  # every line ends in CRLF
     assert all(len(line) <= 998 for line in sent.split(b"\r\n"))
@@ -230,17 +346,21 @@ INTERNATIONAL = [
 
 @pytest.mark.parametrize(("registered", "envelope", "header", "smtputf8"), INTERNATIONAL)
 def test_an_internationalised_address_is_written_as_it_can_be_sent(
-        registered: str, envelope: str, header: str, smtputf8: bool) -> None:
+    registered: str, envelope: str, header: str, smtputf8: bool
+) -> None:
     box = mailbox(registered)
     assert (box.envelope, box.header, box.smtputf8) == (envelope, header, smtputf8)
-    delivery = dataclasses.replace(claimed("<p>Città</p>\n"), recipient=registered, recipient_name="José Pérez, \"Sud\"")
+    delivery = dataclasses.replace(claimed("<p>Città</p>\n"), recipient=registered, recipient_name='José Pérez, "Sud"')
     sent = compose(delivery, "Regìa <regia@città.it>")
     assert b"\n" not in sent.replace(b"\r\n", b"")
     # Only a non-ASCII local part makes the message UTF-8 (RFC 6532, sent with SMTPUTF8);
     # an internationalised domain alone leaves it ASCII, which any server takes.
     assert sent.isascii() is not smtputf8
-    parsed = (message_from_string(sent.decode("utf-8"), policy=policy.default) if smtputf8
-              else message_from_bytes(sent, policy=policy.default))
+    parsed = (
+        message_from_string(sent.decode("utf-8"), policy=policy.default)
+        if smtputf8
+        else message_from_bytes(sent, policy=policy.default)
+    )
     assert not parsed.defects and all(not p.defects for p in parsed.iter_parts())
     to = parsed["To"]
     assert to.addresses[0].addr_spec == header and to.addresses[0].display_name == 'José Pérez, "Sud"'
@@ -253,9 +373,19 @@ def test_an_internationalised_address_is_written_as_it_can_be_sent(
     assert parsed.get_body(("html",)).get_content() == "<p>Città</p>\n"
 
 
-@pytest.mark.parametrize("address", ["no-at-sign", "@example.org", "maria@", "maria@exa mple.org",
-                                     "maria@example.org\r\nBcc: x@evil.example", "maria@città..it",
-                                     "maria@a\u200b.it", "maria@" + "é" * 70 + ".it"])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "no-at-sign",
+        "@example.org",
+        "maria@",
+        "maria@exa mple.org",
+        "maria@example.org\r\nBcc: x@evil.example",
+        "maria@città..it",
+        "maria@a\u200b.it",
+        "maria@" + "é" * 70 + ".it",
+    ],
+)
 def test_an_address_that_cannot_be_written_is_undeliverable_not_an_internal_error(address: str) -> None:
     with pytest.raises(UnusableAddress) as refused:
         compose(dataclasses.replace(claimed(None), recipient=address), "regia@example.org")

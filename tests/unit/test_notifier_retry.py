@@ -4,8 +4,7 @@ the back-off count from the attempts already spent when it was retried. Pure, no
 from hypothesis import given
 from hypothesis import strategies as st
 
-from regia_notifier.domain.retry import (AttemptOutcome, DeliveryStatus, RetryPolicy, after_attempt,
-                                         backoff_ceiling)
+from regia_notifier.domain.retry import AttemptOutcome, DeliveryStatus, RetryPolicy, after_attempt, backoff_ceiling
 
 POLICY = RetryPolicy(max_attempts=3, base_s=1.0, max_s=300.0)
 
@@ -28,7 +27,8 @@ def test_the_back_off_after_a_retry_starts_short_again() -> None:
 
 def test_without_a_retry_nothing_changes() -> None:
     assert after_attempt(2, AttemptOutcome.FAILED, POLICY, lambda: 1.0) == after_attempt(
-        2, AttemptOutcome.FAILED, POLICY, lambda: 1.0, retry_from=0)
+        2, AttemptOutcome.FAILED, POLICY, lambda: 1.0, retry_from=0
+    )
 
 
 @given(st.integers(0, 1000), st.integers(1, 20), st.integers(1, 20))

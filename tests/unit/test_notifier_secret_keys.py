@@ -50,14 +50,19 @@ def test_settings_accept_a_list_of_keys(monkeypatch: pytest.MonkeyPatch) -> None
     assert A not in repr(NotifierSettings())
 
 
-@pytest.mark.parametrize(("value", "named"), [
-    ("not-a-key-VERYSECRET", "key 1 of 1 is"),
-    (f"{B},VERYSECRET-{A[:10]}", "key 2 of 2 is"),
-    (f"VERYSECRET,{B},", "keys 1, 3 of 3 are"),
-], ids=["one-malformed", "second-of-two", "first-and-third-of-three"])  # the keys are random: fixed ids keep
+@pytest.mark.parametrize(
+    ("value", "named"),
+    [
+        ("not-a-key-VERYSECRET", "key 1 of 1 is"),
+        (f"{B},VERYSECRET-{A[:10]}", "key 2 of 2 is"),
+        (f"VERYSECRET,{B},", "keys 1, 3 of 3 are"),
+    ],
+    ids=["one-malformed", "second-of-two", "first-and-third-of-three"],
+)  # the keys are random: fixed ids keep
 # the collected names the same in every pytest-xdist worker
 def test_a_malformed_key_is_named_by_position_never_echoed(
-        monkeypatch: pytest.MonkeyPatch, value: str, named: str) -> None:
+    monkeypatch: pytest.MonkeyPatch, value: str, named: str
+) -> None:
     monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", value)
     with pytest.raises(ValidationError) as caught:
         NotifierSettings()
@@ -66,11 +71,14 @@ def test_a_malformed_key_is_named_by_position_never_echoed(
     assert "VERYSECRET" not in shown and A[:10] not in shown and B not in shown
 
 
-@pytest.mark.parametrize("settings", [
-    {"REGIA_NOTIFIER_LEASE_S": "5", "REGIA_SMTP_TIMEOUT_S": "10"},
-    {"REGIA_NOTIFIER_LEASE_S": "8", "REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S": "7"},
-    {"REGIA_SMTP_USERNAME": "regia", "REGIA_SMTP_STARTTLS": "false"},
-])
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"REGIA_NOTIFIER_LEASE_S": "5", "REGIA_SMTP_TIMEOUT_S": "10"},
+        {"REGIA_NOTIFIER_LEASE_S": "8", "REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S": "7"},
+        {"REGIA_SMTP_USERNAME": "regia", "REGIA_SMTP_STARTTLS": "false"},
+    ],
+)
 def test_a_refused_combination_of_settings_never_echoes_the_secrets(settings, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     """A check across settings sees every setting given: its error must show none of them
     (pydantic prints a ValueError's input, here the SMTP password and the key in clear)."""

@@ -22,8 +22,10 @@ def test_the_defaults_bound_an_endpoint_to_a_few_slots_and_a_call_well_inside_it
 
 
 def test_a_webhook_time_limit_without_a_margin_before_the_lease_is_refused() -> None:
-    with pytest.raises(ValidationError, match="REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S must be at most three "
-                                              "quarters of REGIA_NOTIFIER_LEASE_S"):
+    with pytest.raises(
+        ValidationError,
+        match="REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S must be at most three quarters of REGIA_NOTIFIER_LEASE_S",
+    ):
         settings(REGIA_NOTIFIER_LEASE_S="40", REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S="35")
     assert settings(REGIA_NOTIFIER_LEASE_S="40", REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S="30").lease_s == 40
     with pytest.raises(ValidationError, match="REGIA_NOTIFIER_WEBHOOK_CONCURRENCY"):

@@ -6,8 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from regia_objectives.service_layer.projection import newest_of_batch
-from regia_shared.messaging.consumer import Received
 from regia_shared.contracts.events.registry import parse_payload
+from regia_shared.messaging.consumer import Received
 
 from ..support.funding import line_event
 
@@ -17,8 +17,11 @@ def received(kind: str, line: str, objective: str, committed: int, version: int,
     return Received(envelope, parse_payload(envelope))
 
 
-A1, A2, A3 = (received("commit", "A", "obj-1", 10, 1), received("revise", "A", "obj-1", 20, 2),
-              received("revise", "A", "obj-1", 30, 3))
+A1, A2, A3 = (
+    received("commit", "A", "obj-1", 10, 1),
+    received("revise", "A", "obj-1", 20, 2),
+    received("revise", "A", "obj-1", 30, 3),
+)
 B1, B2 = received("commit", "B", "obj-1", 5, 1), received("revise", "B", "obj-1", 7, 2)
 C1 = received("commit", "C", "obj-2", 100, 1, year=2028)
 BATCH = [A1, A2, A3, B1, B2, C1]
@@ -28,7 +31,10 @@ BATCH = [A1, A2, A3, B1, B2, C1]
 def test_newest_version_of_each_line_wins_in_any_order(order: list[Received], repeats: list[Received]) -> None:
     states, causes = newest_of_batch(order + repeats)
     assert {s.line_id: (s.line_version, s.committed_cents) for s in states} == {
-        "A": (3, 30), "B": (2, 7), "C": (1, 100)}
+        "A": (3, 30),
+        "B": (2, 7),
+        "C": (1, 100),
+    }
     assert len(states) == 3  # one state per line: the upsert may not touch a row twice
     # The cause of an objective-year is the event of a winning version, never an older one
     # that happened to arrive last.

@@ -11,9 +11,20 @@ from typer.testing import CliRunner
 from regia.cli import app
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "opencoesione"
-LEVELS = ["--level", "EU=regione-liguria:por-fesr-liguria", "--level", "STATO=stato-mef:fondo-rotazione",
-          "--level", "REGIONE=regione-liguria:bilancio-regionale", "--level", "COMUNE=comune-spezia:bilancio",
-          "--level", "PROVINCIA=provincia-spezia:bilancio", "--level", "PRIVATO=cantieri-spezia:cofinanziamento"]
+LEVELS = [
+    "--level",
+    "EU=regione-liguria:por-fesr-liguria",
+    "--level",
+    "STATO=stato-mef:fondo-rotazione",
+    "--level",
+    "REGIONE=regione-liguria:bilancio-regionale",
+    "--level",
+    "COMUNE=comune-spezia:bilancio",
+    "--level",
+    "PROVINCIA=provincia-spezia:bilancio",
+    "--level",
+    "PRIVATO=cantieri-spezia:cofinanziamento",
+]
 runner = CliRunner()
 
 
@@ -24,14 +35,30 @@ def run(*args: str):  # type: ignore[no-untyped-def]
 def test_help_names_the_options() -> None:
     result = runner.invoke(app, ["import", "opencoesione", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    for text in ("--fiscal-year", "--objective-map", "--level", "--dry-run", "--report",
-                 "LEVEL=INSTITUTION:INSTRUMENT", "Exit status"):
+    for text in (
+        "--fiscal-year",
+        "--objective-map",
+        "--level",
+        "--dry-run",
+        "--report",
+        "LEVEL=INSTITUTION:INSTRUMENT",
+        "Exit status",
+    ):
         assert text in result.output
 
 
 def test_a_dry_run_of_the_published_file_accepts_every_row(tmp_path: Path) -> None:
-    result = run(str(FIXTURES / "progetti_good.csv"), "--fiscal-year", "2027", "--objective-map",
-                 str(FIXTURES / "objective_map.csv"), *LEVELS, "--dry-run", "--report", str(tmp_path / "r.csv"))
+    result = run(
+        str(FIXTURES / "progetti_good.csv"),
+        "--fiscal-year",
+        "2027",
+        "--objective-map",
+        str(FIXTURES / "objective_map.csv"),
+        *LEVELS,
+        "--dry-run",
+        "--report",
+        str(tmp_path / "r.csv"),
+    )
     assert result.exit_code == 0, result.output
     assert "rows read:     5" in result.stdout and "rejected:      0" in result.stdout
     assert "dry run: nothing was sent" in result.stdout
@@ -40,35 +67,62 @@ def test_a_dry_run_of_the_published_file_accepts_every_row(tmp_path: Path) -> No
 
 def test_rejected_rows_go_to_the_report_and_exit_3(tmp_path: Path) -> None:
     report = tmp_path / "rejected.csv"
-    result = run(str(FIXTURES / "progetti_bad.csv"), "--fiscal-year", "2027", "--objective", "miglio-blu",
-                 *LEVELS, "--dry-run", "--report", str(report))
+    result = run(
+        str(FIXTURES / "progetti_bad.csv"),
+        "--fiscal-year",
+        "2027",
+        "--objective",
+        "miglio-blu",
+        *LEVELS,
+        "--dry-run",
+        "--report",
+        str(report),
+    )
     assert result.exit_code == 3, result.output
     assert "accepted:      2" in result.stdout and "rejected:      7" in result.stdout
     rows = list(csv.DictReader(report.open()))
     assert [(r["line"], r["project"]) for r in rows] == [
-        ("3", "1LIFESR-BAD-TOTALE"), ("4", "1LIFESR-BAD-TESTO"), ("5", "1LIFESR-BAD-DECIMALI"),
-        ("6", "1LIFESR-BAD-NEGATIVO"), ("7", "1LIFESR-BAD-MULTI"), ("8", "1LIFESR-BAD-PAGAMENTI"),
-        ("9", "1LIFESR-BAD-CELLE")]
+        ("3", "1LIFESR-BAD-TOTALE"),
+        ("4", "1LIFESR-BAD-TESTO"),
+        ("5", "1LIFESR-BAD-DECIMALI"),
+        ("6", "1LIFESR-BAD-NEGATIVO"),
+        ("7", "1LIFESR-BAD-MULTI"),
+        ("8", "1LIFESR-BAD-PAGAMENTI"),
+        ("9", "1LIFESR-BAD-CELLE"),
+    ]
     assert "FINANZ_REGIONE '1234,567' has 3 decimals" in rows[2]["reasons"]
 
 
 def test_without_a_report_the_first_rejections_are_shown(tmp_path: Path) -> None:
-    result = run(str(FIXTURES / "progetti_bad.csv"), "--fiscal-year", "2027", "--objective", "miglio-blu",
-                 "--level", "EU=regione-liguria:por-fesr-liguria", "--dry-run")
+    result = run(
+        str(FIXTURES / "progetti_bad.csv"),
+        "--fiscal-year",
+        "2027",
+        "--objective",
+        "miglio-blu",
+        "--level",
+        "EU=regione-liguria:por-fesr-liguria",
+        "--dry-run",
+    )
     assert result.exit_code == 3
     assert "line 4, project 1LIFESR-BAD-TESTO: FINANZ_UE 'n.d.' is not an amount" in result.stderr
     assert "no institution is configured for level STATO" in result.stderr
 
 
-@pytest.mark.parametrize("args, words", [
-    (["--objective", "miglio-blu"], "at least one --level"),
-    (["--level", "EU=a:b"], "either --objective"),
-    (["--objective", "miglio-blu", "--objective-map", str(FIXTURES / "objective_map.csv"), "--level", "EU=a:b"],
-     "either --objective"),
-    (["--objective", "miglio blu", "--level", "EU=a:b"], "--objective 'miglio blu' must be"),
-    (["--objective", "m", "--level", "CITTA=a:b"], "'CITTA' is not a level"),
-    (["--objective", "m", "--level", "EU=a:b", "--level", "UE=c:d"], "only once"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--objective", "miglio-blu"], "at least one --level"),
+        (["--level", "EU=a:b"], "either --objective"),
+        (
+            ["--objective", "miglio-blu", "--objective-map", str(FIXTURES / "objective_map.csv"), "--level", "EU=a:b"],
+            "either --objective",
+        ),
+        (["--objective", "miglio blu", "--level", "EU=a:b"], "--objective 'miglio blu' must be"),
+        (["--objective", "m", "--level", "CITTA=a:b"], "'CITTA' is not a level"),
+        (["--objective", "m", "--level", "EU=a:b", "--level", "UE=c:d"], "only once"),
+    ],
+)
 def test_options_are_checked_before_anything_is_read(args: list[str], words: str) -> None:
     result = run(str(FIXTURES / "progetti_good.csv"), "--fiscal-year", "2027", *args, "--dry-run")
     assert result.exit_code == 1
@@ -77,8 +131,18 @@ def test_options_are_checked_before_anything_is_read(args: list[str], words: str
 
 def test_a_file_without_the_columns_stops_the_import(tmp_path: Path) -> None:
     report = tmp_path / "r.csv"
-    result = run(str(FIXTURES / "progetti_missing_column.csv"), "--fiscal-year", "2027", "--objective", "m",
-                 "--level", "EU=a:b", "--dry-run", "--report", str(report))
+    result = run(
+        str(FIXTURES / "progetti_missing_column.csv"),
+        "--fiscal-year",
+        "2027",
+        "--objective",
+        "m",
+        "--level",
+        "EU=a:b",
+        "--dry-run",
+        "--report",
+        str(report),
+    )
     assert result.exit_code == 1
     assert "the header lacks FINANZ_TOTALE_PUBBLICO, IMPEGNI" in result.stderr
     assert not report.exists()

@@ -43,21 +43,30 @@ def events_of(requests: list[InstitutionRequest]) -> dict[str, list[dict]]:
 
 
 def test_each_funded_level_commits_its_line_and_payments_are_spread_exactly() -> None:
-    row = project({L.EU: 150_000_000, L.STATO: 105_000_000, L.REGIONE: 45_000_000, L.COMUNE: 30_000_000},
-                  payments=123_456_789)
+    row = project(
+        {L.EU: 150_000_000, L.STATO: 105_000_000, L.REGIONE: 45_000_000, L.COMUNE: 30_000_000}, payments=123_456_789
+    )
     requests = plan_row(row, mapping())
     assert isinstance(requests, list)
     by_institution = events_of(requests)
     assert list(by_institution) == ["regione-liguria", "stato-mef", "comune-spezia"]
     regione = by_institution["regione-liguria"]  # EU and REGIONE both recorded by the Regione
     assert [(e["type"], e["line_id"]) for e in regione] == [
-        ("commitment", "OC-1LIFESR-0007-EU-2027"), ("commitment", "OC-1LIFESR-0007-REGIONE-2027"),
-        ("disbursement", "OC-1LIFESR-0007-EU-2027"), ("disbursement", "OC-1LIFESR-0007-REGIONE-2027")]
+        ("commitment", "OC-1LIFESR-0007-EU-2027"),
+        ("commitment", "OC-1LIFESR-0007-REGIONE-2027"),
+        ("disbursement", "OC-1LIFESR-0007-EU-2027"),
+        ("disbursement", "OC-1LIFESR-0007-REGIONE-2027"),
+    ]
     assert regione[0] | {"reason": None} == {
-        "type": "commitment", "line_id": "OC-1LIFESR-0007-EU-2027", "instrument_id": "por-fesr-liguria",
-        "objective_id": "miglio-blu", "fiscal_year": 2027, "committed_cents": 150_000_000, "reason": None}
-    paid = [e["amount_cents"] for events in by_institution.values() for e in events
-            if e["type"] == "disbursement"]
+        "type": "commitment",
+        "line_id": "OC-1LIFESR-0007-EU-2027",
+        "instrument_id": "por-fesr-liguria",
+        "objective_id": "miglio-blu",
+        "fiscal_year": 2027,
+        "committed_cents": 150_000_000,
+        "reason": None,
+    }
+    paid = [e["amount_cents"] for events in by_institution.values() for e in events if e["type"] == "disbursement"]
     assert sum(paid) == 123_456_789
     assert [r.levels for r in requests] == [(L.EU, L.REGIONE), (L.STATO,), (L.COMUNE,)]
 
@@ -117,8 +126,10 @@ def test_the_idempotency_key_is_stable_and_changes_with_the_events() -> None:
     assert len(first.idempotency_key) <= 200 and first.idempotency_key.isascii()
 
 
-@given(total=st.integers(0, 10**14),
-       weights=st.lists(st.integers(0, 10**13), min_size=1, max_size=8).filter(lambda w: sum(w) > 0))
+@given(
+    total=st.integers(0, 10**14),
+    weights=st.lists(st.integers(0, 10**13), min_size=1, max_size=8).filter(lambda w: sum(w) > 0),
+)
 def test_largest_remainder_adds_up_exactly_and_stays_within_a_cent(total: int, weights: list[int]) -> None:
     shares = split_proportionally(total, weights)
     whole = sum(weights)
@@ -143,16 +154,26 @@ def test_splitting_refuses_what_cannot_be_split() -> None:
 
 def test_level_options_and_objective_maps_are_checked() -> None:
     assert parse_level_option("REGIONE=regione-liguria:por-fesr-liguria") == (
-        L.REGIONE, Target("regione-liguria", "por-fesr-liguria"))
+        L.REGIONE,
+        Target("regione-liguria", "por-fesr-liguria"),
+    )
     assert parse_level_option("ue=regione-liguria:por-fesr")[0] is L.EU
-    for bad, words in [("REGIONE=regione-liguria", "LEVEL=INSTITUTION:INSTRUMENT"),
-                       ("CITTA=comune:bilancio", "not a level"), ("EU=bad id:x", "the institution id")]:
+    for bad, words in [
+        ("REGIONE=regione-liguria", "LEVEL=INSTITUTION:INSTRUMENT"),
+        ("CITTA=comune:bilancio", "not a level"),
+        ("EU=bad id:x", "the institution id"),
+    ]:
         with pytest.raises(ConfigError, match=words):
             parse_level_option(bad)
     assert parse_objective_map(io.StringIO("project;objective_id\nP1;miglio-blu\n\nP2;mare\n")) == {
-        "P1": "miglio-blu", "P2": "mare"}
-    for bad, words in [("P1;miglio-blu;x\n", "line 1: expected"), ("P1;miglio blu\n", "objective id"),
-                       ("P1;a\nP1;b\n", "line 2: project P1 is mapped both")]:
+        "P1": "miglio-blu",
+        "P2": "mare",
+    }
+    for bad, words in [
+        ("P1;miglio-blu;x\n", "line 1: expected"),
+        ("P1;miglio blu\n", "objective id"),
+        ("P1;a\nP1;b\n", "line 2: project P1 is mapped both"),
+    ]:
         with pytest.raises(ConfigError, match=words):
             parse_objective_map(io.StringIO(bad))
     with pytest.raises(ValueError):

@@ -11,9 +11,11 @@ from regia.operator.opencoesione.reader import HeaderError, ProjectFinancing, Re
 from regia_shared.contracts.levels import GovernmentLevel as L
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "opencoesione"
-HEADER = ("COD_LOCALE_PROGETTO;CUP;OC_TITOLO_PROGETTO;FINANZ_UE;FINANZ_STATO_FONDO_DI_ROTAZIONE;"
-          "FINANZ_STATO_FSC;FINANZ_REGIONE;FINANZ_PROVINCIA;FINANZ_COMUNE;FINANZ_ALTRO_PUBBLICO;"
-          "FINANZ_STATO_ESTERO;FINANZ_PRIVATO;FINANZ_TOTALE_PUBBLICO;IMPEGNI;TOT_PAGAMENTI")
+HEADER = (
+    "COD_LOCALE_PROGETTO;CUP;OC_TITOLO_PROGETTO;FINANZ_UE;FINANZ_STATO_FONDO_DI_ROTAZIONE;"
+    "FINANZ_STATO_FSC;FINANZ_REGIONE;FINANZ_PROVINCIA;FINANZ_COMUNE;FINANZ_ALTRO_PUBBLICO;"
+    "FINANZ_STATO_ESTERO;FINANZ_PRIVATO;FINANZ_TOTALE_PUBBLICO;IMPEGNI;TOT_PAGAMENTI"
+)
 
 
 def rows_of(path: Path) -> list:
@@ -26,19 +28,36 @@ def one(line: str, header: str = HEADER):
     return row
 
 
-@pytest.mark.parametrize("cell, cents", [
-    ("1.234.567,89", 123456789), ("1234567,89", 123456789), ("1234567", 123456700),
-    ("0,5", 50), ("0,00", 0), ("", 0), ("  42,10 ", 4210), ("1.000", 100000),
-])
+@pytest.mark.parametrize(
+    "cell, cents",
+    [
+        ("1.234.567,89", 123456789),
+        ("1234567,89", 123456789),
+        ("1234567", 123456700),
+        ("0,5", 50),
+        ("0,00", 0),
+        ("", 0),
+        ("  42,10 ", 4210),
+        ("1.000", 100000),
+    ],
+)
 def test_italian_amounts_become_exact_cents(cell: str, cents: int) -> None:
     assert parse_cents(cell) == cents
 
 
-@pytest.mark.parametrize("cell, words", [
-    ("1234,567", "3 decimals"), ("-5,00", "negative"), ("n.d.", "not an amount"),
-    ("1.5", "not an amount"), ("1,234.56", "not an amount"), ("12.34.567", "not an amount"),
-    ("10,00:::20,00", "several values"), ("999999999999999", "larger than"),
-])
+@pytest.mark.parametrize(
+    "cell, words",
+    [
+        ("1234,567", "3 decimals"),
+        ("-5,00", "negative"),
+        ("n.d.", "not an amount"),
+        ("1.5", "not an amount"),
+        ("1,234.56", "not an amount"),
+        ("12.34.567", "not an amount"),
+        ("10,00:::20,00", "several values"),
+        ("999999999999999", "larger than"),
+    ],
+)
 def test_anything_else_is_refused_with_the_reason(cell: str, words: str) -> None:
     with pytest.raises(AmountError, match=words):
         parse_cents(cell)
@@ -50,10 +69,18 @@ def test_the_published_file_reads_into_cents_by_level() -> None:
     waterfront = rows[0]
     assert waterfront.project_code == "1LIFESR-4.1.1-0007" and waterfront.cup == "D41B19000120007"
     assert dict(waterfront.cents_by_level) == {
-        L.EU: 150_000_000, L.STATO: 105_000_000, L.REGIONE: 45_000_000, L.PROVINCIA: 0,
-        L.COMUNE: 30_000_000, L.PRIVATE: 0}
+        L.EU: 150_000_000,
+        L.STATO: 105_000_000,
+        L.REGIONE: 45_000_000,
+        L.PROVINCIA: 0,
+        L.COMUNE: 30_000_000,
+        L.PRIVATE: 0,
+    }
     assert (waterfront.public_total_cents, waterfront.commitments_cents, waterfront.payments_cents) == (
-        330_000_000, 298_050_000, 123_456_789)
+        330_000_000,
+        298_050_000,
+        123_456_789,
+    )
 
 
 def test_stato_adds_up_every_state_column_but_not_a_foreign_state() -> None:
@@ -79,7 +106,9 @@ def test_every_bad_row_is_rejected_with_its_line_column_and_reason() -> None:
     rows = rows_of(FIXTURES / "progetti_bad.csv")
     rejected = {r.project_code: (r.line_number, " ".join(r.reasons)) for r in rows if isinstance(r, RejectedRow)}
     assert [r.project_code for r in rows if isinstance(r, ProjectFinancing)] == [
-        "1LIFESR-4.1.1-0007", "1LIFESR-1.2.4-0042"]
+        "1LIFESR-4.1.1-0007",
+        "1LIFESR-1.2.4-0042",
+    ]
     expected = {
         "1LIFESR-BAD-TOTALE": (3, ["add up to € 600.000,00", "FINANZ_TOTALE_PUBBLICO says € 650.000,00"]),
         "1LIFESR-BAD-TESTO": (4, ["FINANZ_UE 'n.d.' is not an amount"]),

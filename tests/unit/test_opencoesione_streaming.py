@@ -21,15 +21,18 @@ def write_big_file(path: Path) -> None:
         out.write(HEADER + "\r\n")
         for i in range(ROWS):
             public = "1.900,01" if i % 20 == 0 else "1.900,00"  # one row in 20 does not add up
-            out.write(f"1LIFESR-{i:07d};D41B19{i:09d};PROGETTO {i};1.000,00;500,00;250,50;100,00;0;"
-                      f"49,50;0;0;0;{public};0;950,25\r\n")
+            out.write(
+                f"1LIFESR-{i:07d};D41B19{i:09d};PROGETTO {i};1.000,00;500,00;250,50;100,00;0;"
+                f"49,50;0;0;0;{public};0;950,25\r\n"
+            )
 
 
 def test_memory_stays_flat_over_a_large_file(tmp_path: Path) -> None:
     source, report = tmp_path / "progetti.csv", tmp_path / "rejected.csv"
     write_big_file(source)
-    mapping = ImportMapping({lv: Target(f"inst-{lv.value.lower()}", "instrument") for lv in L}, 2027,
-                            objective_id="miglio-blu")
+    mapping = ImportMapping(
+        {lv: Target(f"inst-{lv.value.lower()}", "instrument") for lv in L}, 2027, objective_id="miglio-blu"
+    )
     peak_after_first_tenth: list[int] = []
 
     def tick(tally: Tally) -> None:

@@ -9,15 +9,15 @@ from regia_partners.domain.partner import Contact, Partner, contact_to_add, lead
 from regia_shared.contracts.events.partners import PartnerKind
 from regia_shared.contracts.levels import GovernmentLevel
 
-LIGURIA = RegisterPartner(partner_id="regione-liguria", name="Regione Liguria",
-                          kind=PartnerKind.INSTITUTION, level=GovernmentLevel.REGIONE)
+LIGURIA = RegisterPartner(
+    partner_id="regione-liguria", name="Regione Liguria", kind=PartnerKind.INSTITUTION, level=GovernmentLevel.REGIONE
+)
 ROSSI = Contact("rossi", "regione-liguria", "Maria Rossi", "maria@liguria.it", "it")
 
 
 def test_a_new_partner_is_registered_and_the_same_one_again_is_a_no_op() -> None:
     partner = partner_to_register(LIGURIA, None)
-    assert partner == Partner("regione-liguria", "Regione Liguria", PartnerKind.INSTITUTION,
-                              GovernmentLevel.REGIONE)
+    assert partner == Partner("regione-liguria", "Regione Liguria", PartnerKind.INSTITUTION, GovernmentLevel.REGIONE)
     assert partner_to_register(LIGURIA, partner) is None
 
 
@@ -58,8 +58,9 @@ def test_contacts_are_identified_by_id_or_else_by_address() -> None:
         contact_to_add(Contact("other", *list(ROSSI.__dict__.values())[1:]), None, ROSSI, id_given=True)
     assert refused.value.field == "email"
     with pytest.raises(Conflict) as refused:
-        contact_to_add(Contact("rossi", "regione-liguria", "Maria Rossi", "maria@liguria.it", "en"),
-                       ROSSI, None, id_given=True)
+        contact_to_add(
+            Contact("rossi", "regione-liguria", "Maria Rossi", "maria@liguria.it", "en"), ROSSI, None, id_given=True
+        )
     assert refused.value.field == "contact_id"
 
 

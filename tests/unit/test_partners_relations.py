@@ -20,8 +20,12 @@ from regia_partners.domain.relations import (
 )
 from regia_shared.contracts.events.partners import ObjectiveRole
 
-RETE = FormNetwork(network_id="rete-lavoro", name="Rete per il lavoro", founded_on=date(2017, 3, 1),
-                   coordinator_partner_id="comune-spezia")
+RETE = FormNetwork(
+    network_id="rete-lavoro",
+    name="Rete per il lavoro",
+    founded_on=date(2017, 3, 1),
+    coordinator_partner_id="comune-spezia",
+)
 NETWORK = Network("rete-lavoro", "Rete per il lavoro", date(2017, 3, 1), "comune-spezia", None)
 
 
@@ -73,8 +77,11 @@ def test_leaving_closes_the_open_membership_and_a_retry_is_a_no_op() -> None:
 
 
 def test_members_on_a_day_include_joiners_that_day_and_exclude_leavers() -> None:
-    history = [Membership("cisl", date(2017, 3, 1), date(2020, 1, 1)), Membership("cisl", date(2022, 9, 1)),
-               Membership("enaip", date(2018, 6, 15))]
+    history = [
+        Membership("cisl", date(2017, 3, 1), date(2020, 1, 1)),
+        Membership("cisl", date(2022, 9, 1)),
+        Membership("enaip", date(2018, 6, 15)),
+    ]
     assert members_on(history, date(2017, 2, 28)) == []
     assert [m.partner_id for m in members_on(history, date(2017, 3, 1))] == ["cisl"]
     assert [m.partner_id for m in members_on(history, date(2020, 1, 1))] == ["enaip"]
@@ -82,22 +89,32 @@ def test_members_on_a_day_include_joiners_that_day_and_exclude_leavers() -> None
 
 
 def test_preferences_in_another_order_are_no_change() -> None:
-    one = preferences_from(SetPreferences(channels=["webhook", "email"], event_kinds=["review_closed", "status_changed"]))
-    other = preferences_from(SetPreferences(channels=["email", "webhook", "email"],
-                                            event_kinds=["status_changed", "review_closed"]))
+    one = preferences_from(
+        SetPreferences(channels=["webhook", "email"], event_kinds=["review_closed", "status_changed"])
+    )
+    other = preferences_from(
+        SetPreferences(channels=["email", "webhook", "email"], event_kinds=["status_changed", "review_closed"])
+    )
     assert one == other and not preferences_change(one, other)
     assert preferences_change(None, one)
-    assert preferences_change(one, preferences_from(SetPreferences(channels=["email"], cadence="daily_digest",
-                                                                   event_kinds=["review_closed", "status_changed"])))
+    assert preferences_change(
+        one,
+        preferences_from(
+            SetPreferences(channels=["email"], cadence="daily_digest", event_kinds=["review_closed", "status_changed"])
+        ),
+    )
 
 
-@pytest.mark.parametrize(("body", "field"), [
-    ({"channels": []}, "channels"),
-    ({"channels": ["sms"]}, "channels"),
-    ({"channels": ["email"], "language": "fr"}, "language"),
-    ({"channels": ["email"], "cadence": "weekly"}, "cadence"),
-    ({"channels": ["email"], "event_kinds": ["anything"]}, "event_kinds"),
-])
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"channels": []}, "channels"),
+        ({"channels": ["sms"]}, "channels"),
+        ({"channels": ["email"], "language": "fr"}, "language"),
+        ({"channels": ["email"], "cadence": "weekly"}, "cadence"),
+        ({"channels": ["email"], "event_kinds": ["anything"]}, "event_kinds"),
+    ],
+)
 def test_bad_preferences_are_refused_naming_the_field(body: dict, field: str) -> None:
     with pytest.raises(ValidationError) as refused:
         SetPreferences(**body)

@@ -32,29 +32,43 @@ def test_deep_nesting_is_refused_without_exhausting_the_stack() -> None:
 
 def test_aliases_cannot_expand_into_a_billion_laughs() -> None:
     laughs = 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n' + "".join(
-        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8))
+        f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
+    )
     started = time.monotonic()
     assert problems(laughs) == ["yaml: line 1, column 4: anchors (&a) are not allowed in a plan file"]
     assert time.monotonic() - started < 1
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("id: !!python/object/apply:os.system ['true']",
-     "yaml: line 1, column 5: tags (tag:yaml.org,2002:python/object/apply:os.system) are not allowed in a plan file"),
-    ("id: !!binary aGk=", "yaml: line 1, column 5: tags (tag:yaml.org,2002:binary) are not allowed in a plan file"),
-    ("id: ! p", "yaml: line 1, column 5: tags (!) are not allowed in a plan file"),
-    ("id: *p", "yaml: line 1, column 5: aliases (*p) are not allowed in a plan file"),
-    ("? [a, b]\n: 1", "yaml: line 1, column 3: a key must be a plain value, not a list or a mapping"),
-    ("id: p\n---\nid: q", "yaml: line 2, column 1: but found another document "
-                          "(expected a single document in the stream at line 1)"),
-    ("id: p\n  title: t", "yaml: line 2, column 8: mapping values are not allowed"),  # libyaml goes on
-    ("id: p\n\x07", "yaml: line 2, column 1: the character U+0007 is not allowed in YAML"),
-    ("id: 2031-02-30", "yaml: a value cannot be read: day is out of range for month"),
-    ("", "plan: the file is empty: a plan file is a mapping with id, title, territory, first_year, "
-         "last_year and nodes"),
-    ("# only a comment\n", "plan: the file is empty: a plan file is a mapping with id, title, territory, "
-                           "first_year, last_year and nodes"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        (
+            "id: !!python/object/apply:os.system ['true']",
+            "yaml: line 1, column 5: tags (tag:yaml.org,2002:python/object/apply:os.system) are not allowed in a plan file",
+        ),
+        ("id: !!binary aGk=", "yaml: line 1, column 5: tags (tag:yaml.org,2002:binary) are not allowed in a plan file"),
+        ("id: ! p", "yaml: line 1, column 5: tags (!) are not allowed in a plan file"),
+        ("id: *p", "yaml: line 1, column 5: aliases (*p) are not allowed in a plan file"),
+        ("? [a, b]\n: 1", "yaml: line 1, column 3: a key must be a plain value, not a list or a mapping"),
+        (
+            "id: p\n---\nid: q",
+            "yaml: line 2, column 1: but found another document (expected a single document in the stream at line 1)",
+        ),
+        ("id: p\n  title: t", "yaml: line 2, column 8: mapping values are not allowed"),  # libyaml goes on
+        ("id: p\n\x07", "yaml: line 2, column 1: the character U+0007 is not allowed in YAML"),
+        ("id: 2031-02-30", "yaml: a value cannot be read: day is out of range for month"),
+        (
+            "",
+            "plan: the file is empty: a plan file is a mapping with id, title, territory, first_year, "
+            "last_year and nodes",
+        ),
+        (
+            "# only a comment\n",
+            "plan: the file is empty: a plan file is a mapping with id, title, territory, "
+            "first_year, last_year and nodes",
+        ),
+    ],
+)
 def test_what_a_plan_file_never_needs_is_refused_with_its_place(text: str, problem: str) -> None:
     found = problems(text)
     assert len(found) == 1 and found[0].startswith(problem)
@@ -62,8 +76,10 @@ def test_what_a_plan_file_never_needs_is_refused_with_its_place(text: str, probl
 
 def test_repeated_keys_are_reported_not_silently_resolved() -> None:
     text = VALID_HEAD + "title: u\nnodes:\n  - {id: n, kind: VISION, title: t, title: u}\n"
-    assert problems(text) == ["title: the key 'title' appears more than once here (line 6)",
-                              "nodes[0].title: the key 'title' appears more than once here (line 8)"]
+    assert problems(text) == [
+        "title: the key 'title' appears more than once here (line 6)",
+        "nodes[0].title: the key 'title' appears more than once here (line 8)",
+    ]
 
 
 def test_merge_keys_are_refused() -> None:

@@ -9,10 +9,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from regia_objectives.domain.tree import Node, NodeKind, Plan
 from regia_objectives.adapters.planfile import read_plan, write_plan
 from regia_objectives.domain.errors import PlanFileInvalid
 from regia_objectives.domain.plan_file import PlanFile
+from regia_objectives.domain.tree import Node, NodeKind, Plan
 from regia_shared.contracts.money import MAX_CENTS
 
 slugs = st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,24}", fullmatch=True)
@@ -24,9 +24,17 @@ texts = st.text(st.one_of(characters, st.sampled_from("\n\t")), min_size=1, max_
 @st.composite
 def plan_files(draw: st.DrawFn) -> PlanFile:
     first = draw(st.integers(1990, 2090))
-    plan = Plan(draw(slugs), draw(lines), draw(lines), draw(st.none() | st.integers(0, 2_000_000_000)),
-                first, draw(st.integers(first, min(first + 12, 2100))), draw(st.integers(1, 100)),
-                draw(st.integers(1, 100)), draw(st.none() | texts))
+    plan = Plan(
+        draw(slugs),
+        draw(lines),
+        draw(lines),
+        draw(st.none() | st.integers(0, 2_000_000_000)),
+        first,
+        draw(st.integers(first, min(first + 12, 2100))),
+        draw(st.integers(1, 100)),
+        draw(st.integers(1, 100)),
+        draw(st.none() | texts),
+    )
     ids = draw(st.lists(slugs, unique=True, max_size=30))
     kinds: dict[str, NodeKind] = {}
     children: dict[str | None, list[str]] = {None: []}
@@ -41,11 +49,22 @@ def plan_files(draw: st.DrawFn) -> PlanFile:
 
     def place(parent: str | None) -> None:  # parents first, as a file lists them
         for position, node_id in enumerate(children[parent]):
-            needs = draw(st.dictionaries(st.integers(plan.first_year, plan.last_year),
-                                         st.integers(0, MAX_CENTS), max_size=4))
-            nodes.append(Node(node_id, plan.plan_id, parent, kinds[node_id], draw(lines),
-                              draw(st.integers(1, 1_000_000)), dict(sorted(needs.items())),
-                              draw(st.booleans()), position))
+            needs = draw(
+                st.dictionaries(st.integers(plan.first_year, plan.last_year), st.integers(0, MAX_CENTS), max_size=4)
+            )
+            nodes.append(
+                Node(
+                    node_id,
+                    plan.plan_id,
+                    parent,
+                    kinds[node_id],
+                    draw(lines),
+                    draw(st.integers(1, 1_000_000)),
+                    dict(sorted(needs.items())),
+                    draw(st.booleans()),
+                    position,
+                )
+            )
             place(node_id)
 
     place(None)
@@ -84,17 +103,45 @@ def test_a_damaged_plan_file_is_refused_with_problems_never_a_crash(plan_file: P
 
 
 yaml_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-10**20, 10**20) | st.floats() | st.text(characters, max_size=10),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
-        st.sampled_from(["id", "kind", "title", "nodes", "children", "needs", "first_year", "last_year", "lead",
-                         "weight", "population", "VISION"]) | st.integers(1980, 2110) | st.booleans() | st.none(),
-        inner, max_size=6),
-    max_leaves=30)
+    st.none() | st.booleans() | st.integers(-(10**20), 10**20) | st.floats() | st.text(characters, max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "id",
+                    "kind",
+                    "title",
+                    "nodes",
+                    "children",
+                    "needs",
+                    "first_year",
+                    "last_year",
+                    "lead",
+                    "weight",
+                    "population",
+                    "VISION",
+                ]
+            )
+            | st.integers(1980, 2110)
+            | st.booleans()
+            | st.none(),
+            inner,
+            max_size=6,
+        )
+    ),
+    max_leaves=30,
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["id", "title", "territory", "first_year", "last_year", "nodes",
-                                        "population", "description"]), yaml_values) | yaml_values)
+@given(
+    st.dictionaries(
+        st.sampled_from(["id", "title", "territory", "first_year", "last_year", "nodes", "population", "description"]),
+        yaml_values,
+    )
+    | yaml_values
+)
 def test_any_yaml_data_reads_as_a_plan_or_a_list_of_problems(data: object) -> None:
     try:
         read_plan(yaml.safe_dump(data, allow_unicode=True))

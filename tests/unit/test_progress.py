@@ -28,10 +28,12 @@ from regia_objectives.domain.progress import (
 )
 
 D = Decimal
-UNEMPLOYMENT = Indicator("disoccupazione", "rete-lavoro", "Tasso di disoccupazione", "%",
-                         Direction.DECREASING, D("12"), 2020)
-JOBS = Indicator("posti", "miglio-blu", "Posti di lavoro nella nautica", "posti di lavoro",
-                 Direction.INCREASING, D("1000"), 2019)
+UNEMPLOYMENT = Indicator(
+    "disoccupazione", "rete-lavoro", "Tasso di disoccupazione", "%", Direction.DECREASING, D("12"), 2020
+)
+JOBS = Indicator(
+    "posti", "miglio-blu", "Posti di lavoro nella nautica", "posti di lavoro", Direction.INCREASING, D("1000"), 2019
+)
 
 
 def test_a_decreasing_indicator_progresses_as_it_falls() -> None:
@@ -50,20 +52,26 @@ def test_progress_is_exact_on_decimals() -> None:
     assert as_decimal(Fraction(1, 2_000_000)) == D("0.000000")  # half to even
 
 
-@pytest.mark.parametrize(("target", "actual", "reason"), [
-    (D("8"), None, "no actual value yet"),
-    (None, D("10"), "no target for the period"),
-    (D("12"), D("10"), "the target equals the baseline: there is no distance to cover"),
-])
+@pytest.mark.parametrize(
+    ("target", "actual", "reason"),
+    [
+        (D("8"), None, "no actual value yet"),
+        (None, D("10"), "no target for the period"),
+        (D("12"), D("10"), "the target equals the baseline: there is no distance to cover"),
+    ],
+)
 def test_undefined_progress_says_why(target, actual, reason) -> None:  # type: ignore[no-untyped-def]
     p = indicator_progress(D("12"), target, actual)
     assert not p.defined and p.clamped is None and p.reason == reason
 
 
 def test_the_latest_value_as_of_a_date_counts_and_the_period_picks_the_target() -> None:
-    measurements = [Measurement(date(2026, 6, 30), D("1100")), Measurement(date(2025, 12, 31), D("1050")),
-                    Measurement(date(2026, 6, 30), D("1150"), comment="corrected"),
-                    Measurement(date(2027, 3, 31), D("1300"))]
+    measurements = [
+        Measurement(date(2026, 6, 30), D("1100")),
+        Measurement(date(2025, 12, 31), D("1050")),
+        Measurement(date(2026, 6, 30), D("1150"), comment="corrected"),
+        Measurement(date(2027, 3, 31), D("1300")),
+    ]
     targets = {2026: D("1200"), 2027: D("1500")}
     assert latest(measurements, date(2026, 1, 1)).value == D("1050")
     assert latest(measurements, date(2026, 12, 31)).value == D("1150")  # later recorded wins a tie
@@ -71,8 +79,10 @@ def test_the_latest_value_as_of_a_date_counts_and_the_period_picks_the_target() 
     assert progress_in(JOBS, targets, measurements, 2026, date(2026, 12, 31)).raw == Fraction(3, 4)
     assert progress_in(JOBS, targets, measurements, 2027, date(2027, 12, 31)).raw == Fraction(3, 5)
     assert progress_in(JOBS, targets, measurements, 2028, date(2028, 12, 31)).reason == "no target for 2028"
-    assert progress_in(JOBS, targets, measurements, 2026, date(2025, 1, 1)).reason == \
-        "no actual value measured by 2025-01-01"
+    assert (
+        progress_in(JOBS, targets, measurements, 2026, date(2025, 1, 1)).reason
+        == "no actual value measured by 2025-01-01"
+    )
     assert progress_in(JOBS, targets, [], 2026, date(2026, 12, 31)).reason == "no actual value yet"
 
 
@@ -102,12 +112,18 @@ def test_a_small_tree_rolls_up_to_hand_computed_figures() -> None:
     #         └─ c (weight 1): no indicators at all
     parent_of = {"vision": None, "programme": "vision", "a": "programme", "b": "programme", "c": "vision"}
     weights = {"programme": 3, "a": 1, "b": 3, "c": 1}
-    own = {"a": [Progress.of(Fraction(1, 2))],
-           "b": [Progress.of(Fraction(3, 2)), Progress.undefined("no target for the period")]}
+    own = {
+        "a": [Progress.of(Fraction(1, 2))],
+        "b": [Progress.of(Fraction(3, 2)), Progress.undefined("no target for the period")],
+    }
     result = roll_up("vision", parent_of, weights, own)
     b = result["b"]
     assert (b.progress.raw, b.progress.clamped, b.indicators_counted, b.indicators_left_out) == (
-        Fraction(3, 2), 1, 1, 1)
+        Fraction(3, 2),
+        1,
+        1,
+        1,
+    )
     programme = result["programme"].progress
     assert programme.raw == (Fraction(1, 2) + 3 * Fraction(3, 2)) / 4 == Fraction(5, 4)
     assert programme.clamped == (Fraction(1, 2) + 3) / 4 == Fraction(7, 8)
@@ -118,14 +134,17 @@ def test_a_small_tree_rolls_up_to_hand_computed_figures() -> None:
 
 
 def test_own_indicators_count_as_one_more_child_of_the_mean_weight() -> None:
-    node = node_progress("p", [Progress.of(Fraction(1)), Progress.of(Fraction(0))],
-                         [(2, Progress.of(Fraction(0))), (4, Progress.of(Fraction(1)))])
+    node = node_progress(
+        "p",
+        [Progress.of(Fraction(1)), Progress.of(Fraction(0))],
+        [(2, Progress.of(Fraction(0))), (4, Progress.of(Fraction(1)))],
+    )
     # children's mean weight 3: (2·0 + 4·1 + 3·½) / 9
     assert node.progress.raw == Fraction(11, 18)
     assert (node.indicators_counted, node.children_counted) == (2, 2)
 
 
-values = st.decimals(min_value=-10**13, max_value=10**13, places=6, allow_nan=False, allow_infinity=False)
+values = st.decimals(min_value=-(10**13), max_value=10**13, places=6, allow_nan=False, allow_infinity=False)
 
 
 @given(values, values, values)

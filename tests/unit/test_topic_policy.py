@@ -16,8 +16,11 @@ def test_replicated_topics_need_two_copies_for_a_write() -> None:
 
 
 def test_read_from_the_settings(monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    for name, value in {"REGIA_KAFKA_PARTITIONS": "12", "REGIA_KAFKA_REPLICATION_FACTOR": "3",
-                        "REGIA_KAFKA_RETENTION_HOURS": "72",
-                        "REGIA_KAFKA_DEAD_LETTER_RETENTION_HOURS": "2160"}.items():
+    for name, value in {
+        "REGIA_KAFKA_PARTITIONS": "12",
+        "REGIA_KAFKA_REPLICATION_FACTOR": "3",
+        "REGIA_KAFKA_RETENTION_HOURS": "72",
+        "REGIA_KAFKA_DEAD_LETTER_RETENTION_HOURS": "2160",
+    }.items():
         monkeypatch.setenv(name, value)
     assert TopicPolicy.of(ServiceSettings()) == TopicPolicy(12, 3, 72, 2160)

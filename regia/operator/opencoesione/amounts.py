@@ -32,8 +32,7 @@ def parse_cents(cell: str) -> int:
     if not (_digits(whole) and (_digits(decimals) or not comma)):
         raise AmountError(_why_not(text))
     if len(decimals) > 2:
-        raise AmountError(f"{_short(text)} has {len(decimals)} decimals; euro amounts have at most "
-                          "2 (cents)")
+        raise AmountError(f"{_short(text)} has {len(decimals)} decimals; euro amounts have at most 2 (cents)")
     cents = int(whole) * 100 + int(decimals.ljust(2, "0"))
     if cents > MAX_CENTS:
         raise AmountError(f"{_short(text)} is larger than the {format_euro(MAX_CENTS)} Regia accepts")
@@ -46,8 +45,7 @@ def _digits(text: str) -> bool:
 
 def _why_not(text: str) -> str:
     if MULTI_VALUE_SEPARATOR in text:
-        return (f"holds several values separated by ':::' ({_short(text)}); "
-                "an amount must be a single number")
+        return f"holds several values separated by ':::' ({_short(text)}); an amount must be a single number"
     if text[0] in "-−":
         return f"is negative ({_short(text)}); a source of funding cannot be below zero"
     return f"{_short(text)} is not an amount written as 1234567,89 or 1.234.567,89"

@@ -32,24 +32,42 @@ CHANNEL, ENDPOINT = "import:opencoesione", "/v1/imports/funding-events"
 SHOWN_WITHOUT_REPORT = 20
 EXIT_REJECTED = 3
 
-import_app = typer.Typer(help="Import funding from public sources through the funding service's admin "
-                         f"import endpoint (needs REGIA_ADMIN_TOKEN; {FUNDING.url_var}, default "
-                         f"{FUNDING.default_url}, says where funding listens).", no_args_is_help=True)
+import_app = typer.Typer(
+    help="Import funding from public sources through the funding service's admin "
+    f"import endpoint (needs REGIA_ADMIN_TOKEN; {FUNDING.url_var}, default "
+    f"{FUNDING.default_url}, says where funding listens).",
+    no_args_is_help=True,
+)
 
 
 @import_app.command("opencoesione")
 def opencoesione(
-    file: Path = typer.Argument(..., metavar="FILE.csv", exists=True, dir_okay=False,
-                                help="OpenCoesione projects CSV (';', UTF-8 with BOM, decimal commas)"),
-    fiscal_year: int = typer.Option(..., "--fiscal-year", min=1990, max=2100,
-                                    help="The fiscal year the commitments are for"),
+    file: Path = typer.Argument(
+        ...,
+        metavar="FILE.csv",
+        exists=True,
+        dir_okay=False,
+        help="OpenCoesione projects CSV (';', UTF-8 with BOM, decimal commas)",
+    ),
+    fiscal_year: int = typer.Option(
+        ..., "--fiscal-year", min=1990, max=2100, help="The fiscal year the commitments are for"
+    ),
     objective: str | None = typer.Option(None, "--objective", help="One objective for every project"),
-    objective_map: Path | None = typer.Option(None, "--objective-map", exists=True, dir_okay=False,
-                                              help="CSV 'project;objective_id': one objective per project"),
-    level: list[str] = typer.Option([], "--level", metavar="LEVEL=INSTITUTION:INSTRUMENT",
-                                    help="Who records a level's share, e.g. REGIONE=regione-liguria:"
-                                    "por-fesr-liguria; once per level (EU, STATO, REGIONE, PROVINCIA, "
-                                    "COMUNE, PRIVATE)"),
+    objective_map: Path | None = typer.Option(
+        None,
+        "--objective-map",
+        exists=True,
+        dir_okay=False,
+        help="CSV 'project;objective_id': one objective per project",
+    ),
+    level: list[str] = typer.Option(
+        [],
+        "--level",
+        metavar="LEVEL=INSTITUTION:INSTRUMENT",
+        help="Who records a level's share, e.g. REGIONE=regione-liguria:"
+        "por-fesr-liguria; once per level (EU, STATO, REGIONE, PROVINCIA, "
+        "COMUNE, PRIVATE)",
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and map every row; send nothing"),
     report: Path | None = typer.Option(None, "--report", help="Write every rejected row to this CSV"),
 ) -> None:
@@ -62,32 +80,39 @@ def opencoesione(
             sender = None if dry_run else stack.enter_context(FundingSender.from_env())
             binary = stack.enter_context(file.open("rb"))
             rows = read_projects(io.TextIOWrapper(binary, encoding="utf-8-sig", newline=""))
-            reject = _Rejections(stack.enter_context(report.open("w", encoding="utf-8", newline=""))
-                                 if report else None)
+            reject = _Rejections(
+                stack.enter_context(report.open("w", encoding="utf-8", newline="")) if report else None
+            )
             with _progress(file.stat().st_size) as tick:
+
                 def on_row(tally: Tally) -> None:
                     seen[0] = tally
                     tick(tally, binary.tell())
-                tally = run_import(rows, mapping, send=sender.send if sender else None, reject=reject,
-                                   tick=on_row)
+
+                tally = run_import(rows, mapping, send=sender.send if sender else None, reject=reject, tick=on_row)
     except (ConfigError, HeaderError, AdminError) as exc:
         typer.echo(f"error: {exc}", err=True)
         if seen[0].read:
             t = seen[0]  # counted as read when it started, so t.read is the row it stopped at
-            typer.echo(f"stopped at row {t.read}; before it {t.accepted} accepted, {t.rejected} rejected "
-                       "(run the same import again to go on: what was recorded is replayed)", err=True)
+            typer.echo(
+                f"stopped at row {t.read}; before it {t.accepted} accepted, {t.rejected} rejected "
+                "(run the same import again to go on: what was recorded is replayed)",
+                err=True,
+            )
         raise typer.Exit(1) from None
     except UnicodeDecodeError as exc:
-        typer.echo(f"error: {file} is not UTF-8 (byte {exc.start} of a block): OpenCoesione publishes "
-                   f"UTF-8; convert it, e.g. iconv -f latin1 -t utf-8", err=True)
+        typer.echo(
+            f"error: {file} is not UTF-8 (byte {exc.start} of a block): OpenCoesione publishes "
+            f"UTF-8; convert it, e.g. iconv -f latin1 -t utf-8",
+            err=True,
+        )
         raise typer.Exit(1) from None
     _summary(file, fiscal_year, tally, dry_run, report, reject)
     if tally.rejected:
         raise typer.Exit(EXIT_REJECTED)
 
 
-def _mapping(fiscal_year: int, objective: str | None, objective_map: Path | None,
-             levels: list[str]) -> ImportMapping:
+def _mapping(fiscal_year: int, objective: str | None, objective_map: Path | None, levels: list[str]) -> ImportMapping:
     if (objective is None) == (objective_map is None):
         raise ConfigError("give either --objective OBJECTIVE_ID or --objective-map FILE.csv")
     if not levels:
@@ -115,14 +140,15 @@ class _Rejections:
             self.write(row)
         elif self.shown < SHOWN_WITHOUT_REPORT:
             self.shown += 1
-            typer.echo(f"line {row.line_number}, project {row.project_code or '?'}: "
-                       f"{REASON_SEPARATOR.join(row.reasons)}", err=True)
+            typer.echo(
+                f"line {row.line_number}, project {row.project_code or '?'}: {REASON_SEPARATOR.join(row.reasons)}",
+                err=True,
+            )
 
 
 @contextlib.contextmanager
 def _progress(size: int) -> Iterator[Callable[[Tally, int], None]]:
-    columns = (TextColumn("[bold]OpenCoesione"), BarColumn(), DownloadColumn(),
-               TextColumn("{task.fields[counts]}"))
+    columns = (TextColumn("[bold]OpenCoesione"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[counts]}"))
     with Progress(*columns, console=Console(stderr=True)) as progress:
         task = progress.add_task("import", total=size, counts="")
         step, last = itertools.count(), [Tally()]
@@ -131,6 +157,7 @@ def _progress(size: int) -> Iterator[Callable[[Tally, int], None]]:
             last[0] = tally
             if next(step) % 250 == 0:  # rich redraws ten times a second; no need to tell it more
                 progress.update(task, completed=position, counts=_counts(tally))
+
         yield tick
         progress.update(task, completed=size, counts=_counts(last[0]))
 
@@ -140,12 +167,17 @@ def _counts(t: Tally) -> str:
 
 
 def _summary(file: Path, year: int, t: Tally, dry_run: bool, report: Path | None, reject: _Rejections) -> None:
-    typer.echo(f"OpenCoesione import of {file.name} for fiscal year {year}"
-               + (" (dry run: nothing was sent)" if dry_run else ""))
+    typer.echo(
+        f"OpenCoesione import of {file.name} for fiscal year {year}"
+        + (" (dry run: nothing was sent)" if dry_run else "")
+    )
     typer.echo(f"rows read:     {t.read}")
     typer.echo(f"accepted:      {t.accepted}")
-    where = f" (reasons in {report})" if report else (
-        f" (first {reject.shown} shown above; --report FILE lists them all)" if t.rejected else "")
+    where = (
+        f" (reasons in {report})"
+        if report
+        else (f" (first {reject.shown} shown above; --report FILE lists them all)" if t.rejected else "")
+    )
     typer.echo(f"rejected:      {t.rejected}{where}")
     if not dry_run:
         typer.echo(f"requests sent: {t.requests} ({t.replayed} replayed: already recorded)")
@@ -158,8 +190,9 @@ class FundingSender:
 
     def __init__(self, base_url: str, token: str, timeout: float = 30.0) -> None:
         self.where = f"the funding service at {base_url}"
-        self._http = httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout,
-                                  headers={"Authorization": f"Bearer {token}"})
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), timeout=timeout, headers={"Authorization": f"Bearer {token}"}
+        )
 
     @classmethod
     def from_env(cls) -> "FundingSender":
@@ -174,16 +207,21 @@ class FundingSender:
 
     def send(self, request: InstitutionRequest) -> Sent:
         try:
-            r = self._http.post(ENDPOINT, json=request.body(CHANNEL),
-                                headers={"Idempotency-Key": request.idempotency_key})
+            r = self._http.post(
+                ENDPOINT, json=request.body(CHANNEL), headers={"Idempotency-Key": request.idempotency_key}
+            )
         except httpx.HTTPError as exc:
-            raise AdminError(f"cannot send to {self.where} ({type(exc).__name__}): is it running? "
-                             "Rows already sent are recorded; run the import again to go on") from None
+            raise AdminError(
+                f"cannot send to {self.where} ({type(exc).__name__}): is it running? "
+                "Rows already sent are recorded; run the import again to go on"
+            ) from None
         if r.status_code in (200, 201, 202):
             return Sent(True, replayed=r.headers.get("Idempotent-Replayed") == "true")
         if r.status_code == 401:
-            raise AdminError(f"{self.where} refused the admin token: REGIA_ADMIN_TOKEN is not the "
-                             "token the services were started with")
+            raise AdminError(
+                f"{self.where} refused the admin token: REGIA_ADMIN_TOKEN is not the "
+                "token the services were started with"
+            )
         missing = r.status_code in (404, 405) and problem(r) in ("Not Found", "Method Not Allowed")
         if r.status_code >= 500 or missing:  # every row would fail alike: stop
             raise AdminError(f"POST {ENDPOINT} on {self.where} answered {r.status_code}: {problem(r)}")

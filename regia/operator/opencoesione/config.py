@@ -24,13 +24,15 @@ def parse_level_option(text: str) -> tuple[Level, Target]:
     name, eq, rest = text.partition("=")
     institution, colon, instrument = rest.partition(":")
     if not eq or not colon:
-        raise ConfigError(f"--level {text!r}: write LEVEL=INSTITUTION:INSTRUMENT, "
-                          "e.g. REGIONE=regione-liguria:por-fesr-liguria")
+        raise ConfigError(
+            f"--level {text!r}: write LEVEL=INSTITUTION:INSTRUMENT, e.g. REGIONE=regione-liguria:por-fesr-liguria"
+        )
     key = name.strip().upper()
     level = _ALIASES.get(key) or next((lv for lv in Level if lv.value == key), None)
     if level is None:
-        raise ConfigError(f"--level {text!r}: {name!r} is not a level; use one of "
-                          f"{', '.join(lv.value for lv in Level)}")
+        raise ConfigError(
+            f"--level {text!r}: {name!r} is not a level; use one of {', '.join(lv.value for lv in Level)}"
+        )
     for what, value in (("institution", institution), ("instrument", instrument)):
         check_slug(f"--level {text!r}: the {what} id", value)
     return level, Target(institution, instrument)
@@ -47,17 +49,22 @@ def parse_objective_map(lines: Iterable[str]) -> dict[str, str]:
         if number == 1 and [c.lower() for c in cells] == ["project", "objective_id"]:
             continue
         if len(cells) != 2 or not cells[0]:
-            raise ConfigError(f"objective map, line {number}: expected 'project;objective_id', "
-                              f"found {';'.join(cells)!r}")
+            raise ConfigError(
+                f"objective map, line {number}: expected 'project;objective_id', found {';'.join(cells)!r}"
+            )
         project, objective = cells
         check_slug(f"objective map, line {number}: the objective id", objective)
         if objectives.setdefault(project, objective) != objective:
-            raise ConfigError(f"objective map, line {number}: project {project} is mapped both to "
-                              f"{objectives[project]!r} and to {objective!r}")
+            raise ConfigError(
+                f"objective map, line {number}: project {project} is mapped both to "
+                f"{objectives[project]!r} and to {objective!r}"
+            )
     return objectives
 
 
 def check_slug(what: str, value: str) -> None:
     if not SLUG.fullmatch(value) or len(value) > MAX_ID:
-        raise ConfigError(f"{what} {value!r} must be 1 to {MAX_ID} letters, digits, '.', '_', ':' "
-                          "or '-', starting with a letter or digit")
+        raise ConfigError(
+            f"{what} {value!r} must be 1 to {MAX_ID} letters, digits, '.', '_', ':' "
+            "or '-', starting with a letter or digit"
+        )

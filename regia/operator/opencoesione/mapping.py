@@ -32,6 +32,7 @@ _REASON_LIMIT = 2000
 @dataclass(frozen=True)
 class Target:
     """Who records a level's share of a project, and from which of its instruments."""
+
     institution_id: str
     instrument_id: str
 
@@ -56,6 +57,7 @@ class ImportMapping:
 @dataclass(frozen=True)
 class InstitutionRequest:
     """One atomic request: a row's events for one institution."""
+
     project_code: str
     institution_id: str
     levels: tuple[Level, ...]
@@ -87,7 +89,7 @@ def _slug(code: str, room: int) -> str:
     if clean == code and len(code) <= room:
         return code
     digest = hashlib.sha256(code.encode()).hexdigest()[:10]
-    return f"{clean[:room - len(digest) - 1]}-{digest}"
+    return f"{clean[: room - len(digest) - 1]}-{digest}"
 
 
 def plan_row(row: ProjectFinancing, mapping: ImportMapping) -> list[InstitutionRequest] | RejectedRow:
@@ -99,17 +101,23 @@ def plan_row(row: ProjectFinancing, mapping: ImportMapping) -> list[InstitutionR
     reasons = []
     for level, cents in funded:
         if level not in mapping.targets:
-            reasons.append(f"{_column(level)} is {format_euro(cents)}, but no institution is configured "
-                           f"for level {level.value} (add --level {level.value}=INSTITUTION:INSTRUMENT)")
+            reasons.append(
+                f"{_column(level)} is {format_euro(cents)}, but no institution is configured "
+                f"for level {level.value} (add --level {level.value}=INSTITUTION:INSTRUMENT)"
+            )
     if objective is None:
         reasons.append(f"the objective map has no objective for project {row.project_code}")
     if not funded:
-        reasons.append("no level Regia records funds the project: FINANZ_UE, FINANZ_STATO_*, "
-                       "FINANZ_REGIONE, FINANZ_PROVINCIA, FINANZ_COMUNE and FINANZ_PRIVATO are all zero")
+        reasons.append(
+            "no level Regia records funds the project: FINANZ_UE, FINANZ_STATO_*, "
+            "FINANZ_REGIONE, FINANZ_PROVINCIA, FINANZ_COMUNE and FINANZ_PRIVATO are all zero"
+        )
     elif row.payments_cents > committed:
-        reasons.append(f"TOT_PAGAMENTI {format_euro(row.payments_cents)} exceeds the "
-                       f"{format_euro(committed)} committed on the lines it would be paid from; "
-                       "FINANZ_RISORSE_LIBERATE, FINANZ_ALTRO_PUBBLICO and FINANZ_STATO_ESTERO open no line")
+        reasons.append(
+            f"TOT_PAGAMENTI {format_euro(row.payments_cents)} exceeds the "
+            f"{format_euro(committed)} committed on the lines it would be paid from; "
+            "FINANZ_RISORSE_LIBERATE, FINANZ_ALTRO_PUBBLICO and FINANZ_STATO_ESTERO open no line"
+        )
     if reasons:
         return RejectedRow(row.line_number, row.project_code, reasons)
     assert objective is not None
@@ -121,18 +129,36 @@ def plan_row(row: ProjectFinancing, mapping: ImportMapping) -> list[InstitutionR
     for (level, cents), paid_cents in zip(funded, paid):
         target, line_id = mapping.targets[level], line_id_for(row.project_code, level, mapping.fiscal_year)
         levels.setdefault(target.institution_id, []).append(level)
-        commitments.setdefault(target.institution_id, []).append({
-            "type": "commitment", "line_id": line_id, "instrument_id": target.instrument_id,
-            "objective_id": objective, "fiscal_year": mapping.fiscal_year, "committed_cents": cents,
-            "reason": f"{about}: {row.title}"[:_REASON_LIMIT]})
+        commitments.setdefault(target.institution_id, []).append(
+            {
+                "type": "commitment",
+                "line_id": line_id,
+                "instrument_id": target.instrument_id,
+                "objective_id": objective,
+                "fiscal_year": mapping.fiscal_year,
+                "committed_cents": cents,
+                "reason": f"{about}: {row.title}"[:_REASON_LIMIT],
+            }
+        )
         if paid_cents:
-            disbursements.setdefault(target.institution_id, []).append({
-                "type": "disbursement", "line_id": line_id, "amount_cents": paid_cents,
-                "reason": f"{about}: {level.value} share of TOT_PAGAMENTI"})
+            disbursements.setdefault(target.institution_id, []).append(
+                {
+                    "type": "disbursement",
+                    "line_id": line_id,
+                    "amount_cents": paid_cents,
+                    "reason": f"{about}: {level.value} share of TOT_PAGAMENTI",
+                }
+            )
     # Commitments before disbursements: a line must exist before it is paid from.
-    return [InstitutionRequest(row.project_code, institution, tuple(levels[institution]),
-                               commitments[institution] + disbursements.get(institution, []))
-            for institution in commitments]
+    return [
+        InstitutionRequest(
+            row.project_code,
+            institution,
+            tuple(levels[institution]),
+            commitments[institution] + disbursements.get(institution, []),
+        )
+        for institution in commitments
+    ]
 
 
 def _column(level: Level) -> str:

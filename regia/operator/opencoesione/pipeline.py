@@ -34,9 +34,14 @@ class Tally:
     replayed: int = 0
 
 
-def run_import(rows: Iterable[Row], mapping: ImportMapping, *, send: Send | None,
-               reject: Callable[[RejectedRow], None],
-               tick: Callable[[Tally], None] = lambda _: None) -> Tally:
+def run_import(
+    rows: Iterable[Row],
+    mapping: ImportMapping,
+    *,
+    send: Send | None,
+    reject: Callable[[RejectedRow], None],
+    tick: Callable[[Tally], None] = lambda _: None,
+) -> Tally:
     tally = Tally()
     for row in rows:
         tally.read += 1
@@ -52,8 +57,9 @@ def run_import(rows: Iterable[Row], mapping: ImportMapping, *, send: Send | None
     return tally
 
 
-def _send_all(row: ProjectFinancing, requests: list[InstitutionRequest], send: Send,
-              tally: Tally) -> list[InstitutionRequest] | RejectedRow:
+def _send_all(
+    row: ProjectFinancing, requests: list[InstitutionRequest], send: Send, tally: Tally
+) -> list[InstitutionRequest] | RejectedRow:
     recorded: list[str] = []
     reasons: list[str] = []
     for request in requests:
@@ -63,11 +69,15 @@ def _send_all(row: ProjectFinancing, requests: list[InstitutionRequest], send: S
         if sent.accepted:
             recorded.append(request.institution_id)
         else:
-            reasons += [f"the funding service refused the events for {request.institution_id}: {reason}"
-                        for reason in sent.reasons or ("no reason given",)]
+            reasons += [
+                f"the funding service refused the events for {request.institution_id}: {reason}"
+                for reason in sent.reasons or ("no reason given",)
+            ]
     if not reasons:
         return requests
     if recorded:
-        reasons.append(f"the events for {', '.join(recorded)} were recorded; importing the corrected "
-                       "row again replays them instead of recording them twice")
+        reasons.append(
+            f"the events for {', '.join(recorded)} were recorded; importing the corrected "
+            "row again replays them instead of recording them twice"
+        )
     return RejectedRow(row.line_number, row.project_code, reasons)

@@ -28,14 +28,20 @@ from typing import Any, TextIO
 from regia_shared.contracts.levels import GovernmentLevel as Level
 from regia_shared.contracts.money import format_euro
 
-from .amounts import MULTI_VALUE_SEPARATOR as MULTI, AmountError, parse_cents
+from .amounts import MULTI_VALUE_SEPARATOR as MULTI
+from .amounts import AmountError, parse_cents
 
 CODE, CUP, TITLE = "COD_LOCALE_PROGETTO", "CUP", "OC_TITOLO_PROGETTO"
 PUBLIC_TOTAL, PRIVATE, FOREIGN_STATE = "FINANZ_TOTALE_PUBBLICO", "FINANZ_PRIVATO", "FINANZ_STATO_ESTERO"
 COMMITMENTS, PAYMENTS = "IMPEGNI", "TOT_PAGAMENTI"
 STATE_PREFIX = "FINANZ_STATO_"
-LEVEL_COLUMNS = {Level.EU: "FINANZ_UE", Level.REGIONE: "FINANZ_REGIONE",
-                 Level.PROVINCIA: "FINANZ_PROVINCIA", Level.COMUNE: "FINANZ_COMUNE", Level.PRIVATE: PRIVATE}
+LEVEL_COLUMNS = {
+    Level.EU: "FINANZ_UE",
+    Level.REGIONE: "FINANZ_REGIONE",
+    Level.PROVINCIA: "FINANZ_PROVINCIA",
+    Level.COMUNE: "FINANZ_COMUNE",
+    Level.PRIVATE: PRIVATE,
+}
 LEVELS = (Level.EU, Level.STATO, Level.REGIONE, Level.PROVINCIA, Level.COMUNE, Level.PRIVATE)
 OTHER_PUBLIC = ("FINANZ_RISORSE_LIBERATE", "FINANZ_ALTRO_PUBBLICO")  # public, but of no Regia level
 REQUIRED = (CODE, CUP, TITLE, *LEVEL_COLUMNS.values(), PUBLIC_TOTAL, COMMITMENTS, PAYMENTS)
@@ -87,15 +93,24 @@ class _Columns:
         self.at = {name: i for i, name in enumerate(names)}
         self.state = [n for n in names if n.startswith(STATE_PREFIX) and n != FOREIGN_STATE]
         self.other_public = [n for n in OTHER_PUBLIC if n in self.at]
-        amount_columns = [*LEVEL_COLUMNS.values(), *self.state, *self.other_public, FOREIGN_STATE,
-                          PUBLIC_TOTAL, COMMITMENTS, PAYMENTS]
+        amount_columns = [
+            *LEVEL_COLUMNS.values(),
+            *self.state,
+            *self.other_public,
+            FOREIGN_STATE,
+            PUBLIC_TOTAL,
+            COMMITMENTS,
+            PAYMENTS,
+        ]
         self.amounts = [(n, self.at[n]) for n in amount_columns if n in self.at]
         missing = [n for n in REQUIRED if n not in self.at]
         if not self.state:
             missing.append("FINANZ_STATO_* (at least one, e.g. FINANZ_STATO_FSC)")
         if missing:
-            raise HeaderError(f"the header lacks {', '.join(missing)}: is this OpenCoesione's "
-                              f"projects file? (it starts {';'.join(names)[:120]!r})")
+            raise HeaderError(
+                f"the header lacks {', '.join(missing)}: is this OpenCoesione's "
+                f"projects file? (it starts {';'.join(names)[:120]!r})"
+            )
 
 
 def _rows(reader: Any, columns: _Columns) -> Iterator[Row]:  # a csv reader, which has line_num
@@ -112,9 +127,14 @@ def _rows(reader: Any, columns: _Columns) -> Iterator[Row]:  # a csv reader, whi
 def _row(cells: list[str], columns: _Columns, line_number: int) -> Row:
     code = cells[columns.at[CODE]].strip() if columns.at[CODE] < len(cells) else ""
     if len(cells) != columns.width:
-        return RejectedRow(line_number, code, [
-            f"the row has {len(cells)} cells where the header has {columns.width} columns "
-            "(a stray ';' or a quote left open?)"])
+        return RejectedRow(
+            line_number,
+            code,
+            [
+                f"the row has {len(cells)} cells where the header has {columns.width} columns "
+                "(a stray ';' or a quote left open?)"
+            ],
+        )
     reasons: list[str] = []
     amounts: dict[str, int] = {}
     for column, index in columns.amounts:
@@ -125,29 +145,39 @@ def _row(cells: list[str], columns: _Columns, line_number: int) -> Row:
     if not code:
         reasons.append(f"{CODE} is empty: every project needs its code")
     elif MULTI in code:
-        reasons.append(f"{CODE} holds several values separated by ':::'; it is the project's "
-                       "key and must be one code")
+        reasons.append(f"{CODE} holds several values separated by ':::'; it is the project's key and must be one code")
     if reasons:
         return RejectedRow(line_number, code, reasons)
-    by_level = {level: (sum(amounts[c] for c in columns.state) if level is Level.STATO
-                        else amounts[LEVEL_COLUMNS[level]]) for level in LEVELS}
+    by_level = {
+        level: (sum(amounts[c] for c in columns.state) if level is Level.STATO else amounts[LEVEL_COLUMNS[level]])
+        for level in LEVELS
+    }
     other_public = sum(amounts[c] for c in columns.other_public)
     foreign = amounts.get(FOREIGN_STATE, 0)
     public_total, payments = amounts[PUBLIC_TOTAL], amounts[PAYMENTS]
     public_parts = sum(v for level, v in by_level.items() if level is not Level.PRIVATE) + other_public
     if public_parts != public_total:
-        parts = [LEVEL_COLUMNS[Level.EU], "FINANZ_STATO_*", *(LEVEL_COLUMNS[lv] for lv in
-                 (Level.REGIONE, Level.PROVINCIA, Level.COMUNE)), *columns.other_public]
-        reasons.append(f"the public sources ({' + '.join(parts)}) add up to {format_euro(public_parts)}, "
-                       f"but {PUBLIC_TOTAL} says {format_euro(public_total)}")
+        parts = [
+            LEVEL_COLUMNS[Level.EU],
+            "FINANZ_STATO_*",
+            *(LEVEL_COLUMNS[lv] for lv in (Level.REGIONE, Level.PROVINCIA, Level.COMUNE)),
+            *columns.other_public,
+        ]
+        reasons.append(
+            f"the public sources ({' + '.join(parts)}) add up to {format_euro(public_parts)}, "
+            f"but {PUBLIC_TOTAL} says {format_euro(public_total)}"
+        )
     funded = public_total + by_level[Level.PRIVATE] + foreign
     if payments > funded:
-        reasons.append(f"{PAYMENTS} {format_euro(payments)} exceeds the {format_euro(funded)} that funds "
-                       f"the project ({PUBLIC_TOTAL} + {PRIVATE} + {FOREIGN_STATE})")
+        reasons.append(
+            f"{PAYMENTS} {format_euro(payments)} exceeds the {format_euro(funded)} that funds "
+            f"the project ({PUBLIC_TOTAL} + {PRIVATE} + {FOREIGN_STATE})"
+        )
     if reasons:
         return RejectedRow(line_number, code, reasons)
     cup = cells[columns.at[CUP]].split(MULTI)[0].strip()
     # Line breaks inside a quoted title are layout, not content.
     title = " / ".join(" ".join(t.split()) for t in cells[columns.at[TITLE]].split(MULTI) if t.strip())
-    return ProjectFinancing(line_number, code, cup, title, by_level, other_public, foreign,
-                            public_total, amounts[COMMITMENTS], payments)
+    return ProjectFinancing(
+        line_number, code, cup, title, by_level, other_public, foreign, public_total, amounts[COMMITMENTS], payments
+    )

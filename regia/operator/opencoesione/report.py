@@ -18,5 +18,6 @@ class RejectionReport:
         self._writer.writerow(COLUMNS)
 
     def __call__(self, row: RejectedRow) -> None:
-        self._writer.writerow([row.line_number, spreadsheet_safe(row.project_code),
-                               spreadsheet_safe(REASON_SEPARATOR.join(row.reasons))])
+        self._writer.writerow(
+            [row.line_number, spreadsheet_safe(row.project_code), spreadsheet_safe(REASON_SEPARATOR.join(row.reasons))]
+        )

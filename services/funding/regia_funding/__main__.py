@@ -9,8 +9,7 @@ from .config import FundingSettings
 
 def main() -> None:
     settings = FundingSettings()
-    uvicorn.run("regia_funding.app:create_app", factory=True,
-                **uvicorn_options(settings, settings.http_port))
+    uvicorn.run("regia_funding.app:create_app", factory=True, **uvicorn_options(settings, settings.http_port))
 
 
 if __name__ == "__main__":

@@ -21,8 +21,9 @@ async def open_budget_window(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     assert isinstance(settings, FundingSettings)
     async with runtime.pool.acquire() as conn:
-        await references.init_window(conn, settings.window_first_year,
-                                     settings.window_first_year + settings.window_years - 1)
+        await references.init_window(
+            conn, settings.window_first_year, settings.window_first_year + settings.window_years - 1
+        )
 
 
 def create_app(settings: FundingSettings | None = None) -> FastAPI:

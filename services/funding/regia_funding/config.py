@@ -9,18 +9,31 @@ from regia_shared.settings import ServiceSettings
 class FundingSettings(ServiceSettings):
     http_port: int = Field(FUNDING.default_port, validation_alias=AliasChoices("REGIA_FUNDING_PORT"))
     window_first_year: int = Field(
-        default_factory=lambda: date.today().year - 1, ge=1990, le=2100,
+        default_factory=lambda: date.today().year - 1,
+        ge=1990,
+        le=2100,
         validation_alias=AliasChoices("REGIA_FUNDING_WINDOW_FIRST_YEAR"),
         description="First fiscal year of the budget window when the service first starts; "
-        "afterwards the window only moves with the year-end roll-over")
+        "afterwards the window only moves with the year-end roll-over",
+    )
     window_years: int = Field(
-        7, ge=1, le=30, validation_alias=AliasChoices("REGIA_FUNDING_WINDOW_YEARS"),
-        description="How many fiscal years the budget window spans")
+        7,
+        ge=1,
+        le=30,
+        validation_alias=AliasChoices("REGIA_FUNDING_WINDOW_YEARS"),
+        description="How many fiscal years the budget window spans",
+    )
     rate_per_s: float = Field(
-        50.0, gt=0, validation_alias=AliasChoices("REGIA_FUNDING_RATE_PER_S"),
+        50.0,
+        gt=0,
+        validation_alias=AliasChoices("REGIA_FUNDING_RATE_PER_S"),
         description="Funding events one institution key may send per second, per replica "
-        "(a batch counts its events); beyond it the API answers 429 with Retry-After")
+        "(a batch counts its events); beyond it the API answers 429 with Retry-After",
+    )
     rate_burst: int = Field(
-        1000, ge=1, validation_alias=AliasChoices("REGIA_FUNDING_RATE_BURST"),
+        1000,
+        ge=1,
+        validation_alias=AliasChoices("REGIA_FUNDING_RATE_BURST"),
         description="Events a key may send at once before the per-second rate applies; "
-        "at least the largest batch (1,000 events), or a batch that size is refused with 413")
+        "at least the largest batch (1,000 events), or a batch that size is refused with 413",
+    )

@@ -9,8 +9,7 @@ from .config import NotifierSettings
 
 def main() -> None:
     settings = NotifierSettings()
-    uvicorn.run("regia_notifier.app:create_app", factory=True,
-                **uvicorn_options(settings, settings.http_port))
+    uvicorn.run("regia_notifier.app:create_app", factory=True, **uvicorn_options(settings, settings.http_port))
 
 
 if __name__ == "__main__":

@@ -8,10 +8,10 @@ from regia_shared.runtime import ServiceRuntime
 from .adapters.metrics import NotifierMetrics
 from .config import NotifierSettings
 from .entrypoints import consumers
-from .entrypoints.digest_job import digest_job
-from .entrypoints.dispatcher import dispatcher_job
 from .entrypoints.deliveries_http import deliveries_router
+from .entrypoints.digest_job import digest_job
 from .entrypoints.digests_http import digests_router
+from .entrypoints.dispatcher import dispatcher_job
 from .entrypoints.rules_http import rules_router
 from .entrypoints.webhooks_http import webhooks_router
 from .service_layer.alert_planning import AlertPlanner

@@ -23,72 +23,110 @@ def _refused(message: str) -> ValidationError:
     validator would not do: pydantic prints its input beside the message, which for a
     model validator is every setting read, the SMTP password and the keys among them. A
     ValidationError raised in a validator is merged into the settings' error as it is."""
-    return ValidationError.from_exception_data("NotifierSettings", [{
-        "type": PydanticCustomError("value_error", message), "loc": (), "input": "**********"}])
+    return ValidationError.from_exception_data(
+        "NotifierSettings", [{"type": PydanticCustomError("value_error", message), "loc": (), "input": "**********"}]
+    )
 
 
 class NotifierSettings(ServiceSettings):
     http_port: int = Field(NOTIFIER.default_port, validation_alias=_env("REGIA_NOTIFIER_PORT"))
 
-    smtp_host: str = Field("127.0.0.1", validation_alias=_env("REGIA_SMTP_HOST"),
-                           json_schema_extra={"deployment": "required"})
+    smtp_host: str = Field(
+        "127.0.0.1", validation_alias=_env("REGIA_SMTP_HOST"), json_schema_extra={"deployment": "required"}
+    )
     smtp_port: int = Field(1025, ge=1, le=65535, validation_alias=_env("REGIA_SMTP_PORT"))
-    smtp_from: str = Field("Regia <regia@localhost>", validation_alias=_env("REGIA_SMTP_FROM"),
-                           json_schema_extra={"deployment": "required"})
+    smtp_from: str = Field(
+        "Regia <regia@localhost>",
+        validation_alias=_env("REGIA_SMTP_FROM"),
+        json_schema_extra={"deployment": "required"},
+    )
     smtp_username: str | None = Field(None, validation_alias=_env("REGIA_SMTP_USERNAME"))
     smtp_password: SecretStr | None = Field(None, validation_alias=_env("REGIA_SMTP_PASSWORD"))
     smtp_starttls: bool | None = Field(
-        None, validation_alias=_env("REGIA_SMTP_STARTTLS"),
+        None,
+        validation_alias=_env("REGIA_SMTP_STARTTLS"),
         description="Upgrade to TLS (STARTTLS) before anything else; unset: on when "
-        "REGIA_SMTP_USERNAME is set, off otherwise")
+        "REGIA_SMTP_USERNAME is set, off otherwise",
+    )
     smtp_plaintext_auth: bool = Field(
-        False, validation_alias=_env("REGIA_SMTP_PLAINTEXT_AUTH"),
+        False,
+        validation_alias=_env("REGIA_SMTP_PLAINTEXT_AUTH"),
         description="Acknowledges that REGIA_SMTP_STARTTLS=false with credentials sends the "
-        "password in clear; without it that combination is refused at start-up")
+        "password in clear; without it that combination is refused at start-up",
+    )
     smtp_timeout_s: float = Field(30.0, gt=0, validation_alias=_env("REGIA_SMTP_TIMEOUT_S"))
     smtp_idle_s: float = Field(
-        30.0, gt=0, validation_alias=_env("REGIA_SMTP_IDLE_S"),
-        description="How long an SMTP session may stay open unused before it is closed")
+        30.0,
+        gt=0,
+        validation_alias=_env("REGIA_SMTP_IDLE_S"),
+        description="How long an SMTP session may stay open unused before it is closed",
+    )
 
     secrets_key: SecretStr | None = Field(
-        None, validation_alias=_env("REGIA_NOTIFIER_SECRETS_KEY"),
+        None,
+        validation_alias=_env("REGIA_NOTIFIER_SECRETS_KEY"),
         json_schema_extra={"deployment": "required"},
         description="Fernet key encrypting webhook signing secrets at rest, or while it is "
         "replaced several, comma-separated, newest first: the first seals, any opens, and at "
         "start-up every secret is rewrapped with the first; without it the webhook API "
-        "answers 503 and webhook deliveries fail")
+        "answers 503 and webhook deliveries fail",
+    )
     webhook_timeout_s: float = Field(
-        10.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S"),
+        10.0,
+        gt=0,
+        validation_alias=_env("REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S"),
         description="Time limit of a whole webhook call (connecting, sending, the reply's "
-        "headers); a call over it is a failed attempt, retried with back-off")
+        "headers); a call over it is a failed attempt, retried with back-off",
+    )
 
     max_attempts: int = Field(6, ge=1, validation_alias=_env("REGIA_NOTIFIER_MAX_ATTEMPTS"))
     backoff_base_s: float = Field(1.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_BACKOFF_BASE_S"))
     backoff_max_s: float = Field(300.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_BACKOFF_MAX_S"))
     poll_interval_s: float = Field(
-        5.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_POLL_INTERVAL_S"),
-        description="Fallback when a LISTEN/NOTIFY wake-up is missed (e.g. a reconnect)")
-    concurrency: int = Field(32, ge=1, validation_alias=_env("REGIA_NOTIFIER_CONCURRENCY"),
-                             description="Deliveries one replica claims and sends at once "
-                             "(and SMTP sessions it keeps open)")
+        5.0,
+        gt=0,
+        validation_alias=_env("REGIA_NOTIFIER_POLL_INTERVAL_S"),
+        description="Fallback when a LISTEN/NOTIFY wake-up is missed (e.g. a reconnect)",
+    )
+    concurrency: int = Field(
+        32,
+        ge=1,
+        validation_alias=_env("REGIA_NOTIFIER_CONCURRENCY"),
+        description="Deliveries one replica claims and sends at once (and SMTP sessions it keeps open)",
+    )
     lease_s: float = Field(
-        120.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_LEASE_S"),
+        120.0,
+        gt=0,
+        validation_alias=_env("REGIA_NOTIFIER_LEASE_S"),
         description="How long a claimed delivery stays claimed; after it, the attempt is "
-        "recorded as abandoned (the replica died) and the delivery is retried")
+        "recorded as abandoned (the replica died) and the delivery is retried",
+    )
 
     # Webhook endpoints, one partner's each: what a slow or unruly one may take.
     webhook_concurrency: int = Field(
-        4, ge=1, validation_alias=_env("REGIA_NOTIFIER_WEBHOOK_CONCURRENCY"),
+        4,
+        ge=1,
+        validation_alias=_env("REGIA_NOTIFIER_WEBHOOK_CONCURRENCY"),
         description="Calls under way at once to any one webhook endpoint: a slow endpoint "
-        "holds at most that many of the sending slots, the rest keep going to the others")
+        "holds at most that many of the sending slots, the rest keep going to the others",
+    )
 
     digest_at: time = Field(
-        time(8, 0), validation_alias=_env("REGIA_NOTIFIER_DIGEST_AT"),
-        description="Local time (HH:MM) at which daily digests go out")
-    timezone: str = Field("Europe/Rome", validation_alias=_env("REGIA_NOTIFIER_TIMEZONE"),
-                          description="The time zone of digest times and days (IANA name)")
-    digest_check_s: float = Field(60.0, gt=0, validation_alias=_env("REGIA_NOTIFIER_DIGEST_CHECK_S"),
-                                  description="How often due digests are looked for")
+        time(8, 0),
+        validation_alias=_env("REGIA_NOTIFIER_DIGEST_AT"),
+        description="Local time (HH:MM) at which daily digests go out",
+    )
+    timezone: str = Field(
+        "Europe/Rome",
+        validation_alias=_env("REGIA_NOTIFIER_TIMEZONE"),
+        description="The time zone of digest times and days (IANA name)",
+    )
+    digest_check_s: float = Field(
+        60.0,
+        gt=0,
+        validation_alias=_env("REGIA_NOTIFIER_DIGEST_CHECK_S"),
+        description="How often due digests are looked for",
+    )
 
     @property
     def zone(self) -> ZoneInfo:
@@ -100,8 +138,9 @@ class NotifierSettings(ServiceSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"REGIA_NOTIFIER_TIMEZONE: unknown time zone {value!r} "
-                             "(an IANA name such as Europe/Rome)") from None
+            raise ValueError(
+                f"REGIA_NOTIFIER_TIMEZONE: unknown time zone {value!r} (an IANA name such as Europe/Rome)"
+            ) from None
         return value
 
     @property
@@ -117,8 +156,9 @@ class NotifierSettings(ServiceSettings):
             raise ValueError("REGIA_SMTP_FROM must be an address, e.g. 'Regia <regia@example.org>'")
         if not address.rpartition("@")[0].isascii():
             # Every message would then need SMTPUTF8, and a server without it would take none.
-            raise ValueError("REGIA_SMTP_FROM: the part before the @ must be ASCII (the domain may "
-                             "be internationalised)")
+            raise ValueError(
+                "REGIA_SMTP_FROM: the part before the @ must be ASCII (the domain may be internationalised)"
+            )
         try:
             mailbox(address)
         except UnusableAddress as exc:
@@ -128,9 +168,11 @@ class NotifierSettings(ServiceSettings):
     @model_validator(mode="after")
     def _no_password_in_clear_unasked(self) -> "NotifierSettings":
         if self.smtp_username is not None and self.smtp_starttls is False and not self.smtp_plaintext_auth:
-            message = ("REGIA_SMTP_STARTTLS=false with REGIA_SMTP_USERNAME set would send the SMTP "
-                       "password in clear: leave REGIA_SMTP_STARTTLS unset (on with credentials), or "
-                       "set REGIA_SMTP_PLAINTEXT_AUTH=true to accept that knowingly")
+            message = (
+                "REGIA_SMTP_STARTTLS=false with REGIA_SMTP_USERNAME set would send the SMTP "
+                "password in clear: leave REGIA_SMTP_STARTTLS unset (on with credentials), or "
+                "set REGIA_SMTP_PLAINTEXT_AUTH=true to accept that knowingly"
+            )
             raise _refused(message)
         return self
 
@@ -148,11 +190,16 @@ class NotifierSettings(ServiceSettings):
                 malformed.append(str(position))
         if malformed:
             # Never echo the value: it is a secret even when malformed (see _refused).
-            which = (f"key {malformed[0]} of {len(keys)} is" if len(malformed) == 1
-                     else f"keys {', '.join(malformed)} of {len(keys)} are")
-            message = (f"REGIA_NOTIFIER_SECRETS_KEY: {which} not a Fernet key "
-                       "(32 url-safe base64-encoded bytes); give one key, or several "
-                       "separated by commas, newest first")
+            which = (
+                f"key {malformed[0]} of {len(keys)} is"
+                if len(malformed) == 1
+                else f"keys {', '.join(malformed)} of {len(keys)} are"
+            )
+            message = (
+                f"REGIA_NOTIFIER_SECRETS_KEY: {which} not a Fernet key "
+                "(32 url-safe base64-encoded bytes); give one key, or several "
+                "separated by commas, newest first"
+            )
             raise _refused(message)
         return SecretStr(",".join(keys))
 
@@ -172,7 +219,9 @@ class NotifierSettings(ServiceSettings):
         # its outcome: otherwise the delivery is claimed again and sent a second time while
         # the first call is open (the dispatcher cuts a call there anyway).
         if self.webhook_timeout_s > self.lease_s * SEND_SHARE_OF_LEASE:
-            raise _refused("REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S must be at most three quarters of "
-                           "REGIA_NOTIFIER_LEASE_S (the rest is the margin to record the outcome "
-                           "before the claim runs out)")
+            raise _refused(
+                "REGIA_NOTIFIER_WEBHOOK_TIMEOUT_S must be at most three quarters of "
+                "REGIA_NOTIFIER_LEASE_S (the rest is the margin to record the outcome "
+                "before the claim runs out)"
+            )
         return self

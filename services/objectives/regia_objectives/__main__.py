@@ -9,8 +9,7 @@ from .config import ObjectivesSettings
 
 def main() -> None:
     settings = ObjectivesSettings()
-    uvicorn.run("regia_objectives.app:create_app", factory=True,
-                **uvicorn_options(settings, settings.http_port))
+    uvicorn.run("regia_objectives.app:create_app", factory=True, **uvicorn_options(settings, settings.http_port))
 
 
 if __name__ == "__main__":

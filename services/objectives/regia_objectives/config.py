@@ -7,4 +7,5 @@ from regia_shared.settings import ServiceSettings
 class ObjectivesSettings(ServiceSettings):
     http_port: int = Field(OBJECTIVES.default_port, validation_alias=AliasChoices("REGIA_OBJECTIVES_PORT"))
     default_at_risk_threshold_pct: int = Field(
-        80, ge=1, le=100, validation_alias=AliasChoices("REGIA_AT_RISK_THRESHOLD_PCT"))
+        80, ge=1, le=100, validation_alias=AliasChoices("REGIA_AT_RISK_THRESHOLD_PCT")
+    )

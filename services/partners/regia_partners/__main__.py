@@ -9,8 +9,7 @@ from .config import PartnersSettings
 
 def main() -> None:
     settings = PartnersSettings()
-    uvicorn.run("regia_partners.app:create_app", factory=True,
-                **uvicorn_options(settings, settings.http_port))
+    uvicorn.run("regia_partners.app:create_app", factory=True, **uvicorn_options(settings, settings.http_port))
 
 
 if __name__ == "__main__":

@@ -13,9 +13,7 @@ from pydantic import Field, StrictInt
 MAX_CENTS = 100_000_000_000_000
 
 Cents = Annotated[StrictInt, Field(ge=0, le=MAX_CENTS, description="Amount in euro cents")]
-SignedCents = Annotated[
-    StrictInt, Field(ge=-MAX_CENTS, le=MAX_CENTS, description="Signed amount in euro cents")
-]
+SignedCents = Annotated[StrictInt, Field(ge=-MAX_CENTS, le=MAX_CENTS, description="Signed amount in euro cents")]
 
 
 def format_euro(cents: int) -> str:

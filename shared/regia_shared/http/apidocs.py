@@ -44,14 +44,12 @@ def declare_publications(broker: KafkaBroker, service: str, publishes: Sequence[
             if not models:
                 raise ValueError(f"no registered event type is published on {topic!r}")
             schema = Union[tuple(models)]  # noqa: UP007 - a runtime-built union of models
-            description = (f"{service} publishes {', '.join(m.event_type() for m in models)}. "
-                           f"{ENVELOPE_NOTE}")
+            description = f"{service} publishes {', '.join(m.event_type() for m in models)}. {ENVELOPE_NOTE}"
         broker.publisher(topic, title=f"{service}:{topic}", description=description, schema=schema)
 
 
 def asyncapi_document(broker: KafkaBroker, *, title: str, version: str) -> dict[str, Any]:
-    spec = AsyncAPI(broker, title=title, version=version, schema_version="3.0.0",
-                    description=ENVELOPE_NOTE)
+    spec = AsyncAPI(broker, title=title, version=version, schema_version="3.0.0", description=ENVELOPE_NOTE)
     return spec.to_specification().to_jsonable()  # type: ignore[no-any-return]
 
 
@@ -77,17 +75,17 @@ def _schema_names(schema: dict[str, Any]) -> list[str]:
 def render_asyncapi_html(doc: dict[str, Any]) -> str:
     e = html.escape
     info = doc.get("info", {})
-    parts = [f"<h1>{e(info.get('title', ''))} <small>v{e(str(info.get('version', '')))}</small></h1>",
-             f"<p>{e(info.get('description') or '')}</p>",
-             '<p>Machine-readable: <a href="asyncapi.json">asyncapi.json</a> (AsyncAPI '
-             f"{e(doc.get('asyncapi', ''))}).</p>",
-             "<h2>Operations</h2>"]
+    parts = [
+        f"<h1>{e(info.get('title', ''))} <small>v{e(str(info.get('version', '')))}</small></h1>",
+        f"<p>{e(info.get('description') or '')}</p>",
+        f'<p>Machine-readable: <a href="asyncapi.json">asyncapi.json</a> (AsyncAPI {e(doc.get("asyncapi", ""))}).</p>',
+        "<h2>Operations</h2>",
+    ]
     schemas = doc.get("components", {}).get("schemas", {})
-    for name, operation in sorted(doc.get("operations", {}).items(),
-                                  key=lambda kv: (kv[1].get("action", ""), kv[0])):
+    for name, operation in sorted(doc.get("operations", {}).items(), key=lambda kv: (kv[1].get("action", ""), kv[0])):
         channel = _resolve(doc, operation["channel"]["$ref"])
         verb = "publishes to" if operation.get("action") == "send" else "consumes"
-        parts.append(f'<h3>{e(verb)} <code>{e(channel.get("address", ""))}</code></h3>')
+        parts.append(f"<h3>{e(verb)} <code>{e(channel.get('address', ''))}</code></h3>")
         parts.append(f"<p><small>{e(name)}</small></p>")
         if channel.get("description"):
             parts.append(f"<p>{e(channel['description'])}</p>")
@@ -105,24 +103,24 @@ def render_asyncapi_html(doc: dict[str, Any]) -> str:
             names += _schema_names(payload)
         shown = [n for n in names if n != "EmptyPayload"]
         if shown:
-            parts.append("<p>Messages: " + ", ".join(
-                f'<a href="#schema-{e(n)}">{e(n)}</a>' for n in shown) + "</p>")
+            parts.append("<p>Messages: " + ", ".join(f'<a href="#schema-{e(n)}">{e(n)}</a>' for n in shown) + "</p>")
     parts.append("<h2>Schemas</h2>")
     for name, schema in sorted(schemas.items()):
         if name == "EmptyPayload":
             continue
-        parts.append(f'<h3 id="schema-{e(name)}">{e(name)}</h3>'
-                     f"<pre>{e(json.dumps(schema, indent=2))}</pre>")
+        parts.append(f'<h3 id="schema-{e(name)}">{e(name)}</h3><pre>{e(json.dumps(schema, indent=2))}</pre>')
     return _page(f"{info.get('title', '')}: events", parts)
 
 
 def render_openapi_html(openapi: dict[str, Any]) -> str:
     e = html.escape
     info = openapi.get("info", {})
-    parts = [f"<h1>{e(info.get('title', ''))} <small>v{e(str(info.get('version', '')))}</small></h1>",
-             '<p>Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI '
-             f"{e(openapi.get('openapi', ''))}); events: <a href=\"asyncapi\">asyncapi</a>.</p>",
-             "<table><tr><th>Method</th><th>Path</th><th>Tags</th><th>Summary</th></tr>"]
+    parts = [
+        f"<h1>{e(info.get('title', ''))} <small>v{e(str(info.get('version', '')))}</small></h1>",
+        '<p>Machine-readable: <a href="openapi.json">openapi.json</a> (OpenAPI '
+        f'{e(openapi.get("openapi", ""))}); events: <a href="asyncapi">asyncapi</a>.</p>',
+        "<table><tr><th>Method</th><th>Path</th><th>Tags</th><th>Summary</th></tr>",
+    ]
     for path, item in openapi.get("paths", {}).items():
         for method, op in item.items():
             if not isinstance(op, dict) or method == "parameters":
@@ -131,29 +129,31 @@ def render_openapi_html(openapi: dict[str, Any]) -> str:
             parts.append(
                 f"<tr><td><code>{e(method.upper())}</code></td><td><code>{e(path)}</code></td>"
                 f"<td>{e(', '.join(op.get('tags', [])))}</td><td>{e(summary)}"
-                f"<br><small>{e(op.get('description') or '')}</small></td></tr>")
+                f"<br><small>{e(op.get('description') or '')}</small></td></tr>"
+            )
     parts.append("</table><h2>Schemas</h2>")
     for name, schema in sorted(openapi.get("components", {}).get("schemas", {}).items()):
-        parts.append(f"<details><summary>{e(name)}</summary>"
-                     f"<pre>{e(json.dumps(schema, indent=2))}</pre></details>")
+        parts.append(f"<details><summary>{e(name)}</summary><pre>{e(json.dumps(schema, indent=2))}</pre></details>")
     return _page(f"{info.get('title', '')}: HTTP API", parts)
 
 
 def _page(title: str, parts: list[str]) -> str:
-    style = ("body{font-family:sans-serif;max-width:70rem;margin:1rem auto;padding:0 1rem}"
-             "pre{background:#f4f4f4;padding:.5rem;overflow:auto}td,th{text-align:left;"
-             "vertical-align:top;padding:.2rem .5rem;border-bottom:1px solid #ddd}")
-    return (f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{style}</style></head><body>{''.join(parts)}</body></html>")
+    style = (
+        "body{font-family:sans-serif;max-width:70rem;margin:1rem auto;padding:0 1rem}"
+        "pre{background:#f4f4f4;padding:.5rem;overflow:auto}td,th{text-align:left;"
+        "vertical-align:top;padding:.2rem .5rem;border-bottom:1px solid #ddd}"
+    )
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{style}</style></head><body>{''.join(parts)}</body></html>"
+    )
 
 
-def api_docs_router(app: FastAPI, broker: KafkaBroker, service: str,
-                    publishes: Sequence[str]) -> APIRouter:
+def api_docs_router(app: FastAPI, broker: KafkaBroker, service: str, publishes: Sequence[str]) -> APIRouter:
     """The documentation routes; also declares the publications on the broker and takes
     FastAPI's CDN-backed /docs and /redoc off the app (they would shadow ours)."""
     cdn_pages = {app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url} - {None}
-    app.router.routes[:] = [r for r in app.router.routes
-                            if not (isinstance(r, Route) and r.path in cdn_pages)]
+    app.router.routes[:] = [r for r in app.router.routes if not (isinstance(r, Route) and r.path in cdn_pages)]
     app.docs_url = app.redoc_url = None
     declare_publications(broker, service, publishes)
     router = APIRouter(tags=["documentation"])

@@ -48,10 +48,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from regia_shared.http.auth import require_admin, secret_matches
-from regia_shared.messaging.batching import Batcher
 from regia_shared.http.errors import error_body
-from regia_shared.observability.logs import get_logger
 from regia_shared.http.ratelimit import Decision, TokenBuckets
+from regia_shared.messaging.batching import Batcher
+from regia_shared.observability.logs import get_logger
 
 log = get_logger(__name__)
 
@@ -67,18 +67,29 @@ class AuditSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="REGIA_", extra="ignore")
 
     trusted_proxies: str = Field(
-        "", description="Reverse proxies (addresses or CIDR ranges, comma-separated) whose "
-        "X-Forwarded-For is believed for the caller's address; empty: none")
+        "",
+        description="Reverse proxies (addresses or CIDR ranges, comma-separated) whose "
+        "X-Forwarded-For is believed for the caller's address; empty: none",
+    )
 
     anonymous_rate_per_s: float = Field(
-        0.2, gt=0, description="Refused anonymous requests (no credential verified) a client "
-        "address may make per second once its burst is spent; beyond, 429 with Retry-After")
+        0.2,
+        gt=0,
+        description="Refused anonymous requests (no credential verified) a client "
+        "address may make per second once its burst is spent; beyond, 429 with Retry-After",
+    )
     anonymous_burst: int = Field(
-        20, ge=1, description="Refused anonymous requests a client address may make at once, "
-        "each audited in a row of its own")
+        20,
+        ge=1,
+        description="Refused anonymous requests a client address may make at once, each audited in a row of its own",
+    )
     audit_anonymous_window_s: int = Field(
-        60, ge=1, le=86_400, description="Throttled anonymous requests are audited as one row "
-        "per client address per this many seconds, with their count")
+        60,
+        ge=1,
+        le=86_400,
+        description="Throttled anonymous requests are audited as one row "
+        "per client address per this many seconds, with their count",
+    )
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -106,6 +117,7 @@ def set_actor(request: Request, actor: str) -> None:
 def client_address(peer: str | None, forwarded_for: list[str], trusted: tuple[IpNetwork, ...]) -> str | None:
     """The peer, or, walking X-Forwarded-For from the right while the hop we stand on is a
     trusted proxy, the first address no trusted proxy vouches beyond."""
+
     def is_trusted(address: str) -> bool:
         try:
             ip = ipaddress.ip_address(address)
@@ -180,8 +192,13 @@ class AuditMiddleware:
         request_id = headers.get("x-request-id", "")
         if not _SAFE_ID.match(request_id):
             request_id = secrets.token_hex(16)
-        seen: dict[str, Any] = {"status": 500, "correlation_id": None, "throttled": False,
-                                "charged": False, "replaced": False}
+        seen: dict[str, Any] = {
+            "status": 500,
+            "correlation_id": None,
+            "throttled": False,
+            "charged": False,
+            "replaced": False,
+        }
 
         async def sending(message: Message) -> None:
             if seen["replaced"]:
@@ -214,22 +231,31 @@ class AuditMiddleware:
             if audited:
                 await self._record(scope, headers, seen, request_id, address)
 
-    def _charge(self, scope: Scope, headers: dict[str, str], address: str | None, status: int,
-                seen: dict[str, Any]) -> Decision | None:
+    def _charge(
+        self, scope: Scope, headers: dict[str, str], address: str | None, status: int, seen: dict[str, Any]
+    ) -> Decision | None:
         """For a refused anonymous request not counted yet, take from its address's bucket."""
         if status < 400 or seen["charged"] or self._actor(scope, headers)[0] != "anonymous":
             return None
         seen["charged"] = True
         return self.anonymous.take(throttle_key(address))
 
-    async def _too_many(self, send: Send, decision: Decision, request_id: str | None,
-                        seen: dict[str, Any], close: bool = False) -> None:
+    async def _too_many(
+        self, send: Send, decision: Decision, request_id: str | None, seen: dict[str, Any], close: bool = False
+    ) -> None:
         seen["status"], seen["throttled"] = 429, True
-        body = json.dumps(error_body(
-            "rate_limited", "too many requests without valid credentials from this address: "
-            f"retry in {decision.retry_after_s} s, with a valid credential")).encode()
-        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                   (b"retry-after", str(decision.retry_after_s).encode())]
+        body = json.dumps(
+            error_body(
+                "rate_limited",
+                "too many requests without valid credentials from this address: "
+                f"retry in {decision.retry_after_s} s, with a valid credential",
+            )
+        ).encode()
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"retry-after", str(decision.retry_after_s).encode()),
+        ]
         if request_id is not None:
             headers.append((b"x-request-id", request_id.encode()))
         if close:  # the body was not read: the connection cannot carry another request
@@ -249,12 +275,16 @@ class AuditMiddleware:
             return "admin", None
         return "anonymous", claimed(token)
 
-    async def _record(self, scope: Scope, headers: dict[str, str], seen: dict[str, Any], request_id: str,
-                      address: str | None) -> None:
+    async def _record(
+        self, scope: Scope, headers: dict[str, str], seen: dict[str, Any], request_id: str, address: str | None
+    ) -> None:
         route = scope.get("route")
         # A request throttled before routing has no route: not "unmatched", it was never tried.
-        template = (getattr(route, "path_format", None) or getattr(route, "path", None)
-                    or ("unrouted" if seen["throttled"] else "unmatched"))
+        template = (
+            getattr(route, "path_format", None)
+            or getattr(route, "path", None)
+            or ("unrouted" if seen["throttled"] else "unmatched")
+        )
         correlation_id = seen["correlation_id"] or headers.get("x-correlation-id")
         # A throttled request is one more count on its address's row for this window.
         tally = None
@@ -263,13 +293,30 @@ class AuditMiddleware:
             tally = f"{window}|{throttle_key(address)}"[:300]
         try:
             actor, claimed_actor = self._actor(scope, headers)
-            await self._rows.submit((
-                self.runtime.name, scope["method"][:10], template[:200], scope["path"][:MAX_PATH],
-                seen["status"], actor, claimed_actor, (address or "")[:100] or None,
-                request_id, (correlation_id or "")[:200] or None, tally))
+            await self._rows.submit(
+                (
+                    self.runtime.name,
+                    scope["method"][:10],
+                    template[:200],
+                    scope["path"][:MAX_PATH],
+                    seen["status"],
+                    actor,
+                    claimed_actor,
+                    (address or "")[:100] or None,
+                    request_id,
+                    (correlation_id or "")[:200] or None,
+                    tally,
+                )
+            )
         except Exception as exc:  # the request is answered already; never fail it for this
-            log.error("audit record not written", method=scope["method"], route=template,
-                      status=seen["status"], request_id=request_id, error=type(exc).__name__)
+            log.error(
+                "audit record not written",
+                method=scope["method"],
+                route=template,
+                status=seen["status"],
+                request_id=request_id,
+                error=type(exc).__name__,
+            )
 
     async def _insert(self, rows: Sequence[tuple]) -> None:
         singles = [r[:-1] for r in rows if r[-1] is None]
@@ -287,7 +334,8 @@ class AuditMiddleware:
                     " client_address, request_id, correlation_id)"
                     " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],"
                     " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])",
-                    *[list(c) for c in columns])
+                    *[list(c) for c in columns],
+                )
             if tallied:
                 columns = list(zip(*[(*first, count) for first, count in tallied.values()], strict=True))
                 await conn.execute(
@@ -297,7 +345,8 @@ class AuditMiddleware:
                     " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[])"
                     " ON CONFLICT (tally_key) WHERE tally_key IS NOT NULL DO UPDATE"
                     " SET repeats = audit_log.repeats + EXCLUDED.repeats, last_at = EXCLUDED.last_at",
-                    *[list(c) for c in columns])
+                    *[list(c) for c in columns],
+                )
 
 
 def audit_router() -> APIRouter:
@@ -319,7 +368,11 @@ def audit_router() -> APIRouter:
                 " client_address, request_id, correlation_id, repeats, coalesce(last_at, at) AS last_at"
                 " FROM audit_log"
                 " WHERE ($1::text IS NULL OR actor = $1) AND ($2::timestamptz IS NULL OR at >= $2)"
-                " ORDER BY id DESC LIMIT $3", actor, since, limit)
+                " ORDER BY id DESC LIMIT $3",
+                actor,
+                since,
+                limit,
+            )
         return [{**dict(r), "at": r["at"].isoformat(), "last_at": r["last_at"].isoformat()} for r in rows]
 
     return router

@@ -34,6 +34,7 @@ def field_name(error: dict, union_tags: frozenset[str] = frozenset()) -> str:
 def install_error_handlers(app: FastAPI, union_tags: frozenset[str] = frozenset()) -> None:
     """`union_tags`: the discriminator values of request bodies that are tagged unions,
     which pydantic puts in an error's path and a caller would not recognise as a field."""
+
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
         unsupported = _unsupported_media_type(request, exc)
@@ -50,15 +51,19 @@ def install_error_handlers(app: FastAPI, union_tags: frozenset[str] = frozenset(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-                409: "conflict"}.get(exc.status_code, "error")
+        code = {
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+            405: "method_not_allowed",
+            409: "conflict",
+        }.get(exc.status_code, "error")
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
 
 # What pydantic says when a JSON route's body was not read as JSON (FastAPI hands the
 # model the raw bytes when the content type is not application/json or +json).
-_NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type", "list_type",
-                  "union_tag_not_found"}
+_NOT_AN_OBJECT = {"model_attributes_type", "dict_type", "model_type", "list_type", "union_tag_not_found"}
 
 
 def _unsupported_media_type(request: Request, exc: RequestValidationError) -> JSONResponse | None:
@@ -69,12 +74,14 @@ def _unsupported_media_type(request: Request, exc: RequestValidationError) -> JS
     if media == "application/json" or (media.startswith("application/") and media.endswith("+json")):
         return None
     body_errors = [e for e in exc.errors() if tuple(e.get("loc", ()))[:1] == ("body",)]
-    if not body_errors or any(len(e["loc"]) != 1 or e.get("type") not in _NOT_AN_OBJECT
-                              for e in body_errors):
+    if not body_errors or any(len(e["loc"]) != 1 or e.get("type") not in _NOT_AN_OBJECT for e in body_errors):
         return None
     if not isinstance(body_errors[0].get("input"), bytes | str):  # it was read, as JSON
         return None
     shown = content_type[:100] or "no content type"
-    return JSONResponse(error_body(
-        "unsupported_media_type",
-        f"send the body as JSON with Content-Type: application/json (got {shown})", "body"), 415)
+    return JSONResponse(
+        error_body(
+            "unsupported_media_type", f"send the body as JSON with Content-Type: application/json (got {shown})", "body"
+        ),
+        415,
+    )

@@ -75,8 +75,9 @@ def duplicate_key(data: Any) -> str | None:
 def loads(body: bytes | str) -> Any:
     """`json.loads` that keeps track of repeated keys (see `duplicate_key`) and refuses
     numbers beyond a float's range or longer than MAX_INT_DIGITS digits (`Unusable`)."""
-    return json.loads(body, parse_float=_finite, parse_int=_bounded_int,
-                      parse_constant=_no_constant, object_pairs_hook=_object)
+    return json.loads(
+        body, parse_float=_finite, parse_int=_bounded_int, parse_constant=_no_constant, object_pairs_hook=_object
+    )
 
 
 def repeated_key_message(path: str) -> str:
@@ -84,8 +85,7 @@ def repeated_key_message(path: str) -> str:
 
 
 class RequestLimits:
-    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES,
-                 max_depth: int = MAX_DEPTH) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_DEPTH) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.max_depth = max_depth
@@ -157,8 +157,7 @@ class RequestLimits:
                 raise Unusable(repeated_key_message(where), where)
 
 
-def install_request_limits(app: Any, max_body_bytes: int = MAX_BODY_BYTES,
-                           max_depth: int = MAX_DEPTH) -> None:
+def install_request_limits(app: Any, max_body_bytes: int = MAX_BODY_BYTES, max_depth: int = MAX_DEPTH) -> None:
     app.add_middleware(RequestLimits, max_body_bytes=max_body_bytes, max_depth=max_depth)
 
 
@@ -181,8 +180,7 @@ def _check_url(scope: Scope) -> None:
         for part in (name, value):
             problem = _bad_text(part)
             if problem:
-                raise Unusable(f"query.{name.replace(chr(0), '')}: {problem}",
-                               f"query.{name.replace(chr(0), '')}")
+                raise Unusable(f"query.{name.replace(chr(0), '')}: {problem}", f"query.{name.replace(chr(0), '')}")
 
 
 def _is_json(content_type: bytes | None) -> bool:
@@ -243,13 +241,21 @@ def _replay(body: bytes, receive: Receive) -> Receive:
             sent = True
             return {"type": "http.request", "body": body, "more_body": False}
         return await receive()
+
     return replayed
 
 
 async def _refuse(send: Send, status: int, code: str, message: str, field: str | None = "body") -> None:
     payload = json.dumps(error_body(code, message, field)).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(payload)).encode()),
-                            (b"connection", b"close")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(payload)).encode()),
+                (b"connection", b"close"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": payload})

@@ -43,12 +43,16 @@ def ops_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -
 
 def instrument_http(app: FastAPI, registry: CollectorRegistry, service: str) -> None:
     requests = Counter(
-        "regia_http_requests_total", "HTTP requests by route template and status",
-        ["service", "method", "route", "status"], registry=registry,
+        "regia_http_requests_total",
+        "HTTP requests by route template and status",
+        ["service", "method", "route", "status"],
+        registry=registry,
     )
     duration = Histogram(
-        "regia_http_request_duration_seconds", "HTTP request duration",
-        ["service", "method", "route"], registry=registry,
+        "regia_http_request_duration_seconds",
+        "HTTP request duration",
+        ["service", "method", "route"],
+        registry=registry,
     )
     app.add_middleware(HttpMetrics, service=service, requests=requests, duration=duration)
 

@@ -37,8 +37,9 @@ class DeadLetter(BaseModel):
     offset: int
     key: str | None
     error: str
-    value: str = Field(description=f"The record as received (UTF-8, invalid bytes replaced; "
-                       f"the first {VALUE_SHOWN} characters)")
+    value: str = Field(
+        description=f"The record as received (UTF-8, invalid bytes replaced; the first {VALUE_SHOWN} characters)"
+    )
     created_at: str
     replayed_at: str | None
 
@@ -48,11 +49,16 @@ DeadLetterId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class ReplayRequest(BaseModel):
-    ids: list[DeadLetterId] | None = Field(default=None, min_length=1, max_length=10_000,
-                                  description="The dead letters to replay, as the listing shows them")
+    ids: list[DeadLetterId] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=10_000,
+        description="The dead letters to replay, as the listing shows them",
+    )
     all: bool = Field(default=False, description="Replay every dead letter not replayed yet")
-    consumer: str | None = Field(default=None, max_length=200,
-                                 description="Only this consumer's dead letters (with `all`)")
+    consumer: str | None = Field(
+        default=None, max_length=200, description="Only this consumer's dead letters (with `all`)"
+    )
 
     @model_validator(mode="after")
     def ids_or_all(self) -> "ReplayRequest":
@@ -82,7 +88,10 @@ def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -
                 'SELECT id, consumer, topic, partition, "offset", key, value, error, created_at,'
                 " replayed_at FROM dead_letters WHERE ($1::text IS NULL OR consumer = $1)"
                 " AND (NOT $2 OR replayed_at IS NULL) ORDER BY id LIMIT $3",
-                consumer, pending, limit)
+                consumer,
+                pending,
+                limit,
+            )
         return [_shown(r) for r in rows]
 
     @router.post("/dead-letters/replay", response_model=ReplayResult)
@@ -94,14 +103,19 @@ def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -
         async with pool().acquire() as conn, conn.transaction():
             if body.all:
                 rows = await conn.fetch(
-                    'SELECT id, consumer, topic, key, value, replayed_at FROM dead_letters'
+                    "SELECT id, consumer, topic, key, value, replayed_at FROM dead_letters"
                     " WHERE replayed_at IS NULL AND ($1::text IS NULL OR consumer = $1)"
-                    " ORDER BY id FOR UPDATE", body.consumer)
+                    " ORDER BY id FOR UPDATE",
+                    body.consumer,
+                )
             else:
                 rows = await conn.fetch(
-                    'SELECT id, consumer, topic, key, value, replayed_at FROM dead_letters'
+                    "SELECT id, consumer, topic, key, value, replayed_at FROM dead_letters"
                     " WHERE id = ANY($1::bigint[]) AND ($2::text IS NULL OR consumer = $2)"
-                    " ORDER BY id FOR UPDATE", body.ids, body.consumer)
+                    " ORDER BY id FOR UPDATE",
+                    body.ids,
+                    body.consumer,
+                )
                 found = {r["id"] for r in rows}
                 result.unknown = [i for i in dict.fromkeys(body.ids or []) if i not in found]
             for row in rows:
@@ -110,14 +124,16 @@ def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -
                     continue
                 # In id order, so records of one key go back in the order they came.
                 await broker.publish(
-                    bytes(row["value"]), topic=row["topic"],
+                    bytes(row["value"]),
+                    topic=row["topic"],
                     key=row["key"].encode() if row["key"] is not None else None,
                     headers={REPLAY_FOR: row["consumer"], REPLAY_OF: str(row["id"])},
                 )
                 result.replayed.append(row["id"])
             if result.replayed:
-                await conn.execute("UPDATE dead_letters SET replayed_at = now() WHERE id = ANY($1::bigint[])",
-                                   result.replayed)
+                await conn.execute(
+                    "UPDATE dead_letters SET replayed_at = now() WHERE id = ANY($1::bigint[])", result.replayed
+                )
         return result
 
     return router
@@ -125,8 +141,13 @@ def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -
 
 def _shown(row: asyncpg.Record) -> DeadLetter:
     return DeadLetter(
-        id=row["id"], consumer=row["consumer"], topic=row["topic"], partition=row["partition"],
-        offset=row["offset"], key=row["key"], error=row["error"],
+        id=row["id"],
+        consumer=row["consumer"],
+        topic=row["topic"],
+        partition=row["partition"],
+        offset=row["offset"],
+        key=row["key"],
+        error=row["error"],
         value=bytes(row["value"]).decode(errors="replace")[:VALUE_SHOWN],
         created_at=row["created_at"].isoformat(),
         replayed_at=row["replayed_at"].isoformat() if row["replayed_at"] else None,

@@ -26,11 +26,15 @@ from regia_shared.messaging.kafka import TopicPolicy, ensure_topics
 
 
 class ReplayRequest(BaseModel):
-    since: datetime | None = Field(default=None, description="Republish every outbox row created "
-                                   "at or after this instant (ISO 8601, with a time zone)")
+    since: datetime | None = Field(
+        default=None,
+        description="Republish every outbox row created at or after this instant (ISO 8601, with a time zone)",
+    )
     published_since: datetime | None = Field(
-        default=None, description="Or: republish every row last published at or after this instant, "
-        "whenever it was created (what a broker that started then held)")
+        default=None,
+        description="Or: republish every row last published at or after this instant, "
+        "whenever it was created (what a broker that started then held)",
+    )
 
     @model_validator(mode="after")
     def one_criterion(self) -> "ReplayRequest":
@@ -43,13 +47,17 @@ class ReplayResult(BaseModel):
     requeued: int = Field(description="Outbox rows the relay will publish again")
     oldest_kept: datetime | None = Field(
         description="Creation time of the oldest row still in the outbox: rows older than the "
-        "retention period are pruned and cannot be replayed")
+        "retention period are pruned and cannot be replayed"
+    )
     topics: list[str] = Field(description="Topics made sure to exist before the replay")
 
 
-def outbox_replay_router(pool: Callable[[], asyncpg.Pool], schema: str,
-                         topics: Callable[[], Sequence[str]],
-                         ensure: Callable[[Sequence[str]], Awaitable[None]]) -> APIRouter:
+def outbox_replay_router(
+    pool: Callable[[], asyncpg.Pool],
+    schema: str,
+    topics: Callable[[], Sequence[str]],
+    ensure: Callable[[Sequence[str]], Awaitable[None]],
+) -> APIRouter:
     router = APIRouter(prefix="/v1/ops", tags=["operations"], dependencies=[Depends(require_admin)])
 
     @router.post("/outbox/replay", response_model=ReplayResult)
@@ -60,13 +68,23 @@ def outbox_replay_router(pool: Callable[[], asyncpg.Pool], schema: str,
         await ensure(needed)  # a broker that lost its state lost its topics too
         # Two fixed statements, never SQL built from the request: which column the instant bounds.
         if body.since is not None:
-            sql, instant = ("WITH r AS (UPDATE outbox SET published_at = NULL"
-                            " WHERE created_at >= $1 AND published_at IS NOT NULL RETURNING 1)"
-                            " SELECT count(*) FROM r"), body.since
+            sql, instant = (
+                (
+                    "WITH r AS (UPDATE outbox SET published_at = NULL"
+                    " WHERE created_at >= $1 AND published_at IS NOT NULL RETURNING 1)"
+                    " SELECT count(*) FROM r"
+                ),
+                body.since,
+            )
         else:
-            sql, instant = ("WITH r AS (UPDATE outbox SET published_at = NULL"
-                            " WHERE published_at >= $1 RETURNING 1)"
-                            " SELECT count(*) FROM r"), body.published_since
+            sql, instant = (
+                (
+                    "WITH r AS (UPDATE outbox SET published_at = NULL"
+                    " WHERE published_at >= $1 RETURNING 1)"
+                    " SELECT count(*) FROM r"
+                ),
+                body.published_since,
+            )
         async with pool().acquire() as conn, conn.transaction():
             requeued = await conn.fetchval(sql, instant)
             oldest = await conn.fetchval("SELECT min(created_at) FROM outbox")
@@ -79,4 +97,5 @@ def outbox_replay_router(pool: Callable[[], asyncpg.Pool], schema: str,
 def ensure_with(bootstrap: str, policy: TopicPolicy) -> Callable[[Sequence[str]], Awaitable[None]]:
     async def ensure(names: Sequence[str]) -> None:
         await ensure_topics(bootstrap, names, policy)
+
     return ensure

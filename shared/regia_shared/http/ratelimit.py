@@ -25,8 +25,9 @@ class Decision:
 
 
 class TokenBuckets:
-    def __init__(self, rate_per_s: float, burst: int, *, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = 100_000) -> None:
+    def __init__(
+        self, rate_per_s: float, burst: int, *, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000
+    ) -> None:
         if rate_per_s <= 0 or burst < 1:
             raise ValueError("rate_per_s must be > 0 and burst >= 1")
         self.rate_per_s, self.burst = rate_per_s, burst
@@ -53,8 +54,11 @@ class TokenBuckets:
     def _remember(self, key: str, tokens: float, now: float) -> None:
         if key not in self._buckets and len(self._buckets) >= self._max_keys:
             # Forget full buckets first: forgetting one changes nothing for its key.
-            full = [k for k, (t, a) in self._buckets.items()
-                    if min(self.burst, t + (now - a) * self.rate_per_s) >= self.burst]
+            full = [
+                k
+                for k, (t, a) in self._buckets.items()
+                if min(self.burst, t + (now - a) * self.rate_per_s) >= self.burst
+            ]
             for k in full or list(self._buckets)[: len(self._buckets) // 2]:
                 del self._buckets[k]
         self._buckets[key] = (tokens, now)

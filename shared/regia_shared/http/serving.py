@@ -66,8 +66,7 @@ class HeaderDeadline(H11Protocol):
             # No answer: nothing was asked yet (h11 cannot send a response to no request),
             # and a client this slow on purpose reads none. Debug only: a flood of these must
             # not become a flood of log lines.
-            log.debug("connection closed: request head not received in time",
-                      timeout_s=self.header_timeout_s)
+            log.debug("connection closed: request head not received in time", timeout_s=self.header_timeout_s)
             self.transport.close()
 
 
@@ -79,7 +78,10 @@ def header_deadline(timeout_s: float) -> type[H11Protocol]:
 def uvicorn_options(settings: ServiceSettings, port: int, host: str | None = None) -> dict[str, Any]:
     """The keyword arguments of uvicorn.run / uvicorn.Config every service is served with."""
     return {
-        "host": host or settings.http_host, "port": port, "log_config": None, "access_log": False,
+        "host": host or settings.http_host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
         # X-Forwarded-For is believed only from REGIA_TRUSTED_PROXIES (regia_shared.http.audit),
         # not from uvicorn's default of loopback.
         "proxy_headers": False,

@@ -34,7 +34,7 @@ class Batcher(Generic[Item]):
 
     async def _drain(self) -> None:
         while self._waiting:
-            group, self._waiting = self._waiting[:self._max_group], self._waiting[self._max_group:]
+            group, self._waiting = self._waiting[: self._max_group], self._waiting[self._max_group :]
             try:
                 await self._do_all([item for item, _ in group])
             except Exception as exc:  # the group failed: so does every item in it

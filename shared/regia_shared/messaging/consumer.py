@@ -23,8 +23,8 @@ Every record is counted once its batch has committed, by outcome: applied, dupli
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
 from dataclasses import dataclass
+from typing import Any
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -34,14 +34,13 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from pydantic import ValidationError
 
-from regia_shared.observability import metrics_consumer
-
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.registry import UnknownEventType, parse_payload
-from regia_shared.messaging.inbox import claim_new
-from regia_shared.observability.logs import bind_contextvars, get_logger
 from regia_shared.http.ops_dead_letters import REPLAY_FOR
+from regia_shared.messaging.inbox import claim_new
+from regia_shared.observability import metrics_consumer
+from regia_shared.observability.logs import bind_contextvars, get_logger
 
 log = get_logger(__name__)
 
@@ -99,8 +98,12 @@ class Polling:
     @classmethod
     def of(cls, settings: Any) -> "Polling":
         """From a service's settings (`regia_shared.settings.ServiceSettings`)."""
-        return cls(settings.kafka_session_timeout_ms, settings.kafka_fetch_max_wait_ms,
-                   settings.kafka_poll_timeout_ms, settings.consumer_max_attempts)
+        return cls(
+            settings.kafka_session_timeout_ms,
+            settings.kafka_fetch_max_wait_ms,
+            settings.kafka_poll_timeout_ms,
+            settings.consumer_max_attempts,
+        )
 
     @property
     def heartbeat_interval_ms(self) -> int:
@@ -111,9 +114,12 @@ class Polling:
 
     def options(self) -> dict[str, int]:
         """Keyword arguments of faststream's `broker.subscriber(..., batch=True)`."""
-        return {"session_timeout_ms": self.session_timeout_ms,
-                "heartbeat_interval_ms": self.heartbeat_interval_ms,
-                "fetch_max_wait_ms": self.fetch_max_wait_ms, "batch_timeout_ms": self.batch_timeout_ms}
+        return {
+            "session_timeout_ms": self.session_timeout_ms,
+            "heartbeat_interval_ms": self.heartbeat_interval_ms,
+            "fetch_max_wait_ms": self.fetch_max_wait_ms,
+            "batch_timeout_ms": self.batch_timeout_ms,
+        }
 
 
 def decode(record: ConsumerRecord, wanted: frozenset[str], consumer: str | None = None) -> Received | Poison | Ignored:
@@ -144,8 +150,7 @@ def decode(record: ConsumerRecord, wanted: frozenset[str], consumer: str | None 
     except UnknownEventType as exc:
         return Poison(record, str(exc), envelope.type)
     except ValidationError as exc:
-        return Poison(record, f"{envelope.type} payload breaks its contract: {_errors(exc)}",
-                      envelope.type)
+        return Poison(record, f"{envelope.type} payload breaks its contract: {_errors(exc)}", envelope.type)
 
 
 async def raw_batch(message: Any) -> list[Any]:
@@ -195,8 +200,14 @@ class Strikes:
         return found
 
     def times(self, starts: dict[tuple[str, int], int]) -> int:
-        return max((held[1] for at, offset in starts.items()
-                    if (held := self._failed.get(at)) is not None and held[0] == offset), default=0)
+        return max(
+            (
+                held[1]
+                for at, offset in starts.items()
+                if (held := self._failed.get(at)) is not None and held[0] == offset
+            ),
+            default=0,
+        )
 
     def failed(self, starts: dict[tuple[str, int], int]) -> int:
         for at, offset in starts.items():
@@ -210,9 +221,7 @@ class Strikes:
 
 
 def _errors(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors()
-    )[:2000]
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors())[:2000]
 
 
 def subscribe(
@@ -265,7 +274,8 @@ def subscribe(
             if received or poison:
                 if (tried := strikes.times(starts)) >= polling.max_attempts:
                     committed, failing = await _apply_one_by_one(
-                        pool_provider(), consumer, apply, received, poison, record_of, tried)
+                        pool_provider(), consumer, apply, received, poison, record_of, tried
+                    )
                 else:
                     committed = [await _apply_batch(pool_provider(), consumer, apply, received, poison)]
         except Exception as exc:
@@ -275,38 +285,61 @@ def subscribe(
             # counts towards the split.
             is_transient = transient(exc)
             times = strikes.times(starts) if is_transient else strikes.failed(starts)
-            log.warning("batch failed, will be redelivered", consumer=consumer,
-                        records=len(records), error=repr(exc), transient=is_transient,
-                        failures=times, split_after=polling.max_attempts)
+            log.warning(
+                "batch failed, will be redelivered",
+                consumer=consumer,
+                records=len(records),
+                error=repr(exc),
+                transient=is_transient,
+                failures=times,
+                split_after=polling.max_attempts,
+            )
             metrics.failed(consumer)
             await asyncio.sleep(retry_pause_s)
             raise
         metrics.batch_took(consumer, time.perf_counter() - started)
         set_aside = {id(p.record) for p in failing}
         fresh = [r for applied, _ in committed for r in applied]
-        _count(metrics, consumer, topic_of, [r for r in received if id(record_of[id(r)]) not in set_aside],
-               fresh, ignored, [*poison, *failing])
+        _count(
+            metrics,
+            consumer,
+            topic_of,
+            [r for r in received if id(record_of[id(r)]) not in set_aside],
+            fresh,
+            ignored,
+            [*poison, *failing],
+        )
         if on_committed is not None:
             for applied, result in committed:
                 if applied:
                     on_committed(applied, result)
         for p in [*poison, *failing]:
-            log.error("poison message dead-lettered", consumer=consumer, topic=p.record.topic,
-                      partition=p.record.partition, offset=p.record.offset, error=p.error)
+            log.error(
+                "poison message dead-lettered",
+                consumer=consumer,
+                topic=p.record.topic,
+                partition=p.record.partition,
+                offset=p.record.offset,
+                error=p.error,
+            )
             await broker.publish(
                 p.record.value or b"",
                 topic=dead_letter_topic,
                 key=p.record.key,
-                headers={"error": p.error[:1000], "source-topic": p.record.topic,
-                         "source-partition": str(p.record.partition),
-                         "source-offset": str(p.record.offset)},
+                headers={
+                    "error": p.error[:1000],
+                    "source-topic": p.record.topic,
+                    "source-partition": str(p.record.partition),
+                    "source-offset": str(p.record.offset),
+                },
             )
         strikes.cleared(starts)  # only now: a failed publish redelivers the batch, split again
         # Returning normally acks: faststream commits the offsets after our commit.
 
 
-async def _apply_batch(pool: asyncpg.Pool, consumer: str, apply: Apply, received: Sequence[Received],
-                       poison: Sequence[Poison]) -> tuple[list[Received], Any]:
+async def _apply_batch(
+    pool: asyncpg.Pool, consumer: str, apply: Apply, received: Sequence[Received], poison: Sequence[Poison]
+) -> tuple[list[Received], Any]:
     """In ONE transaction: set the poison aside, claim the event ids in the inbox, apply
     the new ones. Returns those, and what `apply` returned."""
     result: Any = None
@@ -323,8 +356,13 @@ async def _apply_batch(pool: asyncpg.Pool, consumer: str, apply: Apply, received
 
 
 async def _apply_one_by_one(
-        pool: asyncpg.Pool, consumer: str, apply: Apply, received: Sequence[Received],
-        poison: Sequence[Poison], record_of: dict[int, ConsumerRecord], tried: int,
+    pool: asyncpg.Pool,
+    consumer: str,
+    apply: Apply,
+    received: Sequence[Received],
+    poison: Sequence[Poison],
+    record_of: dict[int, ConsumerRecord],
+    tried: int,
 ) -> tuple[list[tuple[list[Received], Any]], list[Poison]]:
     """A batch that failed `tried` times: each event in its own transaction, in order, so
     the healthy ones are applied and one that still fails alone is set aside with its
@@ -339,17 +377,26 @@ async def _apply_one_by_one(
         except Exception as exc:
             if transient(exc):
                 raise
-            failed = Poison(record_of[id(event)], f"failed {tried} times in its batch, then alone: "
-                            f"{type(exc).__name__}: {exc}"[:4000], event.envelope.type)
+            failed = Poison(
+                record_of[id(event)],
+                f"failed {tried} times in its batch, then alone: {type(exc).__name__}: {exc}"[:4000],
+                event.envelope.type,
+            )
             async with pool.acquire() as conn, conn.transaction():
                 await _set_aside(conn, consumer, [failed])
             failing.append(failed)
     return committed, failing
 
 
-def _count(metrics: metrics_consumer.ConsumerMetrics, consumer: str, topic_of: dict[int, str],
-           received: Sequence[Received], fresh: Sequence[Received],
-           ignored: Sequence[tuple[str, str]], poison: Sequence[Poison]) -> None:
+def _count(
+    metrics: metrics_consumer.ConsumerMetrics,
+    consumer: str,
+    topic_of: dict[int, str],
+    received: Sequence[Received],
+    fresh: Sequence[Received],
+    ignored: Sequence[tuple[str, str]],
+    poison: Sequence[Poison],
+) -> None:
     """Count a committed batch: a record the inbox already held (or met twice in this
     batch) is a duplicate, so redeliveries never inflate `applied`."""
     applied = {id(r) for r in fresh}
@@ -367,10 +414,15 @@ async def _set_aside(conn: asyncpg.Connection, consumer: str, poison: Sequence[P
         'INSERT INTO dead_letters (consumer, topic, partition, "offset", key, value, error)'
         " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
         [
-            (consumer, p.record.topic, p.record.partition, p.record.offset,
-             p.record.key.decode(errors="replace") if p.record.key else None,
-             p.record.value or b"", p.error)
+            (
+                consumer,
+                p.record.topic,
+                p.record.partition,
+                p.record.offset,
+                p.record.key.decode(errors="replace") if p.record.key else None,
+                p.record.value or b"",
+                p.error,
+            )
             for p in poison
         ],
     )
-

@@ -20,8 +20,7 @@ from regia_shared.settings import ServiceSettings
 
 def create(settings: ServiceSettings, timeout_s: float = 60.0) -> TopicPolicy:
     policy = TopicPolicy.of(settings)
-    asyncio.run(asyncio.wait_for(
-        ensure_topics(settings.kafka_bootstrap_servers, topics.ALL, policy), timeout_s))
+    asyncio.run(asyncio.wait_for(ensure_topics(settings.kafka_bootstrap_servers, topics.ALL, policy), timeout_s))
     return policy
 
 
@@ -36,12 +35,17 @@ def main() -> int:
     try:
         policy = create(settings)
     except Exception as exc:
-        print(f"error: could not create the topics on {bootstrap}: {str(exc) or type(exc).__name__} "
-              "(is the broker running? set REGIA_KAFKA_BOOTSTRAP_SERVERS)", file=sys.stderr)
+        print(
+            f"error: could not create the topics on {bootstrap}: {str(exc) or type(exc).__name__} "
+            "(is the broker running? set REGIA_KAFKA_BOOTSTRAP_SERVERS)",
+            file=sys.stderr,
+        )
         return 1
     for name in topics.ALL:
-        print(f"{name}  ({policy.partitions} partitions, {policy.replication_factor} copies, "
-              f"kept {policy.retention_hours} h, if created now)")
+        print(
+            f"{name}  ({policy.partitions} partitions, {policy.replication_factor} copies, "
+            f"kept {policy.retention_hours} h, if created now)"
+        )
     return 0
 
 

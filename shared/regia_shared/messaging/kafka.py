@@ -7,17 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
-
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
-from regia_shared.observability.logs import get_logger
-from regia_shared.messaging.outbox import OutboxRow
-from regia_shared.settings import ServiceSettings
 from regia_shared.contracts.topics import is_dead_letter
+from regia_shared.messaging.outbox import OutboxRow
+from regia_shared.observability.logs import get_logger
+from regia_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
@@ -46,8 +45,12 @@ class TopicPolicy:
 
     @classmethod
     def of(cls, settings: ServiceSettings) -> "TopicPolicy":
-        return cls(settings.kafka_partitions, settings.kafka_replication_factor,
-                   settings.kafka_retention_hours, settings.kafka_dead_letter_retention_hours)
+        return cls(
+            settings.kafka_partitions,
+            settings.kafka_replication_factor,
+            settings.kafka_retention_hours,
+            settings.kafka_dead_letter_retention_hours,
+        )
 
     def configs(self, topic: str) -> dict[str, str]:
         hours = self.dead_letter_retention_hours if is_dead_letter(topic) else self.retention_hours
@@ -71,10 +74,16 @@ async def ensure_topics(bootstrap: str, topics: Sequence[str], layout: int | Top
         missing = [t for t in topics if t not in existing]
         for topic in missing:
             try:
-                await admin.create_topics([NewTopic(topic, policy.partitions, policy.replication_factor,
-                                                    topic_configs=policy.configs(topic))])
-                log.info("topic created", topic=topic, partitions=policy.partitions,
-                         replication_factor=policy.replication_factor, configs=policy.configs(topic))
+                await admin.create_topics(
+                    [NewTopic(topic, policy.partitions, policy.replication_factor, topic_configs=policy.configs(topic))]
+                )
+                log.info(
+                    "topic created",
+                    topic=topic,
+                    partitions=policy.partitions,
+                    replication_factor=policy.replication_factor,
+                    configs=policy.configs(topic),
+                )
             except TopicAlreadyExistsError:
                 pass
     finally:
@@ -95,8 +104,13 @@ class OutboxProducer:
 
     def __init__(self, bootstrap_servers: str, *, idempotence: bool, client_id: str = "regia-outbox") -> None:
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap_servers, client_id=client_id, acks="all",
-            enable_idempotence=idempotence, linger_ms=2, max_batch_size=512 * 1024)
+            bootstrap_servers=bootstrap_servers,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=idempotence,
+            linger_ms=2,
+            max_batch_size=512 * 1024,
+        )
 
     async def start(self) -> None:
         await self._producer.start()
@@ -107,9 +121,15 @@ class OutboxProducer:
     async def publish(self, rows: Sequence[OutboxRow]) -> None:
         futures = [
             await self._producer.send(
-                row.topic, row.body.encode(), key=row.key.encode(),
-                headers=[("content-type", b"application/json"),
-                         ("correlation_id", row.correlation_id.encode()), ("type", row.type.encode())])
+                row.topic,
+                row.body.encode(),
+                key=row.key.encode(),
+                headers=[
+                    ("content-type", b"application/json"),
+                    ("correlation_id", row.correlation_id.encode()),
+                    ("type", row.type.encode()),
+                ],
+            )
             for row in rows
         ]
         await asyncio.gather(*futures)

@@ -15,9 +15,7 @@ def configure_logging(service: str, level: str = "INFO", json: bool = True) -> N
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
     for noisy in ("aiokafka", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    renderer = (
-        structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
-    )
+    renderer = structlog.processors.JSONRenderer() if json else structlog.dev.ConsoleRenderer()
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -36,15 +36,24 @@ class ConsumerMetrics:
     def __init__(self, registry: CollectorRegistry, service: str) -> None:
         self.service = service
         self._consumed = Counter(
-            "regia_events_consumed_total", "Records consumed, by event type and outcome",
-            ["service", "consumer", "topic", "type", "outcome"], registry=registry)
+            "regia_events_consumed_total",
+            "Records consumed, by event type and outcome",
+            ["service", "consumer", "topic", "type", "outcome"],
+            registry=registry,
+        )
         self._duration = Histogram(
-            "regia_consumer_batch_duration_seconds", "Time to apply and commit one batch",
-            ["service", "consumer"], registry=registry,
-            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+            "regia_consumer_batch_duration_seconds",
+            "Time to apply and commit one batch",
+            ["service", "consumer"],
+            registry=registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
         self._failures = Counter(
-            "regia_consumer_failures_total", "Batches rolled back by a transient error and retried",
-            ["service", "consumer"], registry=registry)
+            "regia_consumer_failures_total",
+            "Batches rolled back by a transient error and retried",
+            ["service", "consumer"],
+            registry=registry,
+        )
 
     def consumed(self, consumer: str, counts: dict[tuple[str, str, str], int]) -> None:
         for (topic, event_type, outcome), n in counts.items():

@@ -17,8 +17,9 @@ from regia_shared.observability.metrics_refresh import replace_children
 Subscription = tuple[str, str]  # (consumer group, topic)
 
 
-def lag(partitions: Sequence[int], end: Mapping[int, int], start: Mapping[int, int],
-        committed: Mapping[int, int]) -> int:
+def lag(
+    partitions: Sequence[int], end: Mapping[int, int], start: Mapping[int, int], committed: Mapping[int, int]
+) -> int:
     """Messages not yet consumed. A partition the group never committed on is read from its
     start (the consumers' auto_offset_reset is "earliest"); -1 means no commit either."""
     total = 0
@@ -31,19 +32,29 @@ def lag(partitions: Sequence[int], end: Mapping[int, int], start: Mapping[int, i
 
 
 class ConsumerLag:
-    def __init__(self, registry: CollectorRegistry, service: str, bootstrap: str,
-                 subscriptions: Callable[[], Sequence[Subscription]]) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        service: str,
+        bootstrap: str,
+        subscriptions: Callable[[], Sequence[Subscription]],
+    ) -> None:
         self._service, self._bootstrap, self._subscriptions = service, bootstrap, subscriptions
-        self._gauge = Gauge("regia_consumer_lag_messages",
-                            "Messages on the topic the consumer group has not committed yet",
-                            ["service", "consumer", "topic"], registry=registry)
+        self._gauge = Gauge(
+            "regia_consumer_lag_messages",
+            "Messages on the topic the consumer group has not committed yet",
+            ["service", "consumer", "topic"],
+            registry=registry,
+        )
         self._admin: AIOKafkaAdminClient | None = None
         self._reader: AIOKafkaConsumer | None = None
 
     async def refresh(self) -> None:
         try:
-            values = {(self._service, group, topic): float(await self._lag(group, topic))
-                      for group, topic in self._subscriptions()}
+            values = {
+                (self._service, group, topic): float(await self._lag(group, topic))
+                for group, topic in self._subscriptions()
+            }
         except BaseException:
             await self.close()
             raise
@@ -57,15 +68,19 @@ class ConsumerLag:
         end = await reader.end_offsets(tps)
         start = await reader.beginning_offsets(tps)
         committed = await admin.list_consumer_group_offsets(group, partitions=tps)
-        return lag(partitions, {tp.partition: o for tp, o in end.items()},
-                   {tp.partition: o for tp, o in start.items()},
-                   {tp.partition: m.offset for tp, m in committed.items()})
+        return lag(
+            partitions,
+            {tp.partition: o for tp, o in end.items()},
+            {tp.partition: o for tp, o in start.items()},
+            {tp.partition: m.offset for tp, m in committed.items()},
+        )
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None or self._reader is None:
             admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="regia-metrics")
-            reader = AIOKafkaConsumer(bootstrap_servers=self._bootstrap, client_id="regia-metrics",
-                                      group_id=None, enable_auto_commit=False)
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=self._bootstrap, client_id="regia-metrics", group_id=None, enable_auto_commit=False
+            )
             self._admin, self._reader = admin, reader
             await admin.start()
             await reader.start()

@@ -47,13 +47,17 @@ async def refresh_once(pool: asyncpg.Pool, gauges: Sequence[GaugeRefresh], probe
             raise
         except Exception as exc:
             failed += 1
-            log.warning("metrics refresh failed, keeping the last values",
-                        refresh=getattr(fn, "__qualname__", repr(fn)), error=repr(exc))
+            log.warning(
+                "metrics refresh failed, keeping the last values",
+                refresh=getattr(fn, "__qualname__", repr(fn)),
+                error=repr(exc),
+            )
     return failed
 
 
-async def refresh_forever(pool: Callable[[], asyncpg.Pool], gauges: Sequence[GaugeRefresh],
-                          probes: Sequence[Probe], interval_s: float) -> None:
+async def refresh_forever(
+    pool: Callable[[], asyncpg.Pool], gauges: Sequence[GaugeRefresh], probes: Sequence[Probe], interval_s: float
+) -> None:
     while True:
         await refresh_once(pool(), gauges, probes)
         await asyncio.sleep(interval_s)

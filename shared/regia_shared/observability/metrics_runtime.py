@@ -7,39 +7,50 @@ import asyncpg
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from regia_shared.messaging.outbox import OutboxRow
 from regia_shared.observability import metrics_consumer
 from regia_shared.observability.metrics_lag import ConsumerLag, Subscription
 from regia_shared.observability.metrics_refresh import replace_children
-from regia_shared.messaging.outbox import OutboxRow
 
 
 def subscriptions(broker: KafkaBroker) -> list[Subscription]:
     """(consumer group, topic) of every subscriber: a group id is the consumer's name."""
-    return sorted({(sub.group_id, topic) for sub in broker.subscribers
-                   if getattr(sub, "group_id", None) for topic in sub.topic_names})
+    return sorted(
+        {
+            (sub.group_id, topic)
+            for sub in broker.subscribers
+            if getattr(sub, "group_id", None)
+            for topic in sub.topic_names
+        }
+    )
 
 
 class PlumbingMetrics:
-    def __init__(self, registry: CollectorRegistry, service: str, broker: KafkaBroker,
-                 bootstrap: str) -> None:
+    def __init__(self, registry: CollectorRegistry, service: str, broker: KafkaBroker, bootstrap: str) -> None:
         self._service, self._broker = service, broker
         metrics_consumer.register(broker, metrics_consumer.ConsumerMetrics(registry, service))
-        self._published = Counter("regia_events_published_total",
-                                  "Events the outbox relay published, by topic and type",
-                                  ["service", "topic", "type"], registry=registry)
-        self._dead_letters = Gauge("regia_dead_letters",
-                                   "Poison records set aside and not replayed, by consumer",
-                                   ["service", "consumer"], registry=registry)
+        self._published = Counter(
+            "regia_events_published_total",
+            "Events the outbox relay published, by topic and type",
+            ["service", "topic", "type"],
+            registry=registry,
+        )
+        self._dead_letters = Gauge(
+            "regia_dead_letters",
+            "Poison records set aside and not replayed, by consumer",
+            ["service", "consumer"],
+            registry=registry,
+        )
         self.lag = ConsumerLag(registry, service, bootstrap, lambda: subscriptions(broker))
 
     def published(self, rows: Sequence[OutboxRow]) -> None:
         for row in rows:
-            self._published.labels(self._service, row.topic,
-                                   metrics_consumer.type_label(row.type)).inc()
+            self._published.labels(self._service, row.topic, metrics_consumer.type_label(row.type)).inc()
 
     async def refresh_dead_letters(self, conn: asyncpg.Connection) -> None:
-        rows = await conn.fetch("SELECT consumer, count(*) AS n FROM dead_letters"
-                                " WHERE replayed_at IS NULL GROUP BY consumer")
+        rows = await conn.fetch(
+            "SELECT consumer, count(*) AS n FROM dead_letters WHERE replayed_at IS NULL GROUP BY consumer"
+        )
         # Every consumer of the service shows, at 0 when it has none: an alert on "> 0"
         # then has a series to watch from the start. A stranger's row (a consumer since
         # removed) still shows, and the set stays bounded by the consumers ever deployed.

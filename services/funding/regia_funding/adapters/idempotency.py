@@ -23,9 +23,16 @@ async def recorded(conn: asyncpg.Connection, keys: Sequence[Key]) -> dict[Key, E
         "SELECT i.institution_id, i.space, i.idempotency_key, i.request_sha256, i.status_code, i.response"
         " FROM idempotency_keys i JOIN unnest($1::text[], $2::text[], $3::text[])"
         " AS k(institution_id, space, idempotency_key) USING (institution_id, space, idempotency_key)",
-        [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys])
-    return {(r["institution_id"], r["space"], r["idempotency_key"]): Earlier(
-        r["request_sha256"], r["status_code"], _json(r["response"])) for r in rows}
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+    )
+    return {
+        (r["institution_id"], r["space"], r["idempotency_key"]): Earlier(
+            r["request_sha256"], r["status_code"], _json(r["response"])
+        )
+        for r in rows
+    }
 
 
 async def record(conn: asyncpg.Connection, done: Mapping[Key, tuple[str, int, dict]]) -> None:
@@ -45,8 +52,13 @@ async def record(conn: asyncpg.Connection, done: Mapping[Key, tuple[str, int, di
         " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[])"
         " WITH ORDINALITY AS d(institution_id, space, idempotency_key, sha, status, response, n) ORDER BY d.n"
         " ON CONFLICT DO NOTHING RETURNING 1",
-        [k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], [done[k][0] for k in keys],
-        [done[k][1] for k in keys], [json.dumps(done[k][2]) for k in keys])
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [k[2] for k in keys],
+        [done[k][0] for k in keys],
+        [done[k][1] for k in keys],
+        [json.dumps(done[k][2]) for k in keys],
+    )
     if len(inserted) != len(keys):
         raise KeyTakenConcurrently(f"{len(keys) - len(inserted)} Idempotency-Key(s) taken by a concurrent request")
 

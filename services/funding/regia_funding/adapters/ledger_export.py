@@ -35,9 +35,11 @@ class ExportFilter:
 
 def export_query(selection: ExportFilter) -> tuple[str, list]:
     conditions, args = [], []
-    for column, value in (("l.institution_id", selection.institution_id),
-                          ("l.objective_id", selection.objective_id),
-                          ("l.fiscal_year", selection.fiscal_year)):
+    for column, value in (
+        ("l.institution_id", selection.institution_id),
+        ("l.objective_id", selection.objective_id),
+        ("l.fiscal_year", selection.fiscal_year),
+    ):
         if value is not None:
             args.append(value)
             conditions.append(f"{column} = ${len(args)}")
@@ -45,8 +47,9 @@ def export_query(selection: ExportFilter) -> tuple[str, list]:
     return f"{_SELECT}{where} ORDER BY e.entry_id", args
 
 
-async def stream_entries(conn: asyncpg.Connection, selection: ExportFilter, *,
-                         prefetch: int = 500) -> AsyncIterator[ExportEntry]:
+async def stream_entries(
+    conn: asyncpg.Connection, selection: ExportFilter, *, prefetch: int = 500
+) -> AsyncIterator[ExportEntry]:
     sql, args = export_query(selection)
     async with conn.transaction(isolation="repeatable_read", readonly=True):
         async for record in conn.cursor(sql, *args, prefetch=prefetch):

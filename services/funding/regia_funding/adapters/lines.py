@@ -13,15 +13,24 @@ from ..domain import replay
 from ..domain.line import FundingLine, LedgerEntry, LineStatus
 
 T = TypeVar("T")
-_LINE_COLUMNS = ("line_id, institution_id, instrument_id, level, objective_id, fiscal_year,"
-                 " committed_cents, disbursed_cents, version, status")
+_LINE_COLUMNS = (
+    "line_id, institution_id, instrument_id, level, objective_id, fiscal_year,"
+    " committed_cents, disbursed_cents, version, status"
+)
 
 
 def _line(row: asyncpg.Record) -> FundingLine:
     return FundingLine(
-        row["line_id"], row["institution_id"], row["instrument_id"], GovernmentLevel(row["level"]),
-        row["objective_id"], row["fiscal_year"], row["committed_cents"], row["disbursed_cents"],
-        row["version"], LineStatus(row["status"]),
+        row["line_id"],
+        row["institution_id"],
+        row["instrument_id"],
+        GovernmentLevel(row["level"]),
+        row["objective_id"],
+        row["fiscal_year"],
+        row["committed_cents"],
+        row["disbursed_cents"],
+        row["version"],
+        LineStatus(row["status"]),
     )
 
 
@@ -37,8 +46,10 @@ async def lock(conn: asyncpg.Connection, line_ids: Sequence[str]) -> dict[str, F
     """The lines that exist among `line_ids`, locked FOR UPDATE in line id order: every
     writer of lines locks them in that one order, so two batches sharing lines wait for
     each other instead of deadlocking."""
-    rows = await conn.fetch(f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE line_id = ANY($1::text[])"
-                            " ORDER BY line_id FOR UPDATE", list(line_ids))
+    rows = await conn.fetch(
+        f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE line_id = ANY($1::text[]) ORDER BY line_id FOR UPDATE",
+        list(line_ids),
+    )
     return {r["line_id"]: _line(r) for r in rows}
 
 
@@ -46,14 +57,18 @@ async def owners_among(conn: asyncpg.Connection, line_ids: Sequence[str]) -> dic
     """The institution of each line that exists among `line_ids`."""
     if not line_ids:
         return {}
-    rows = await conn.fetch("SELECT line_id, institution_id FROM funding_lines WHERE line_id = ANY($1::text[])",
-                            list(line_ids))
+    rows = await conn.fetch(
+        "SELECT line_id, institution_id FROM funding_lines WHERE line_id = ANY($1::text[])", list(line_ids)
+    )
     return {r["line_id"]: r["institution_id"] for r in rows}
 
 
 async def active_in_year(conn: asyncpg.Connection, fiscal_year: int) -> list[FundingLine]:
-    rows = await conn.fetch(f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE fiscal_year = $1"
-                            " AND status = 'ACTIVE' ORDER BY line_id FOR UPDATE", fiscal_year)
+    rows = await conn.fetch(
+        f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE fiscal_year = $1"
+        " AND status = 'ACTIVE' ORDER BY line_id FOR UPDATE",
+        fiscal_year,
+    )
     return [_line(r) for r in rows]
 
 
@@ -68,8 +83,9 @@ class Recorded:
     correlation_id: str
 
 
-async def save_many(conn: asyncpg.Connection, entries: Sequence[LedgerEntry],
-                    recorded: Sequence[Recorded]) -> list[int]:
+async def save_many(
+    conn: asyncpg.Connection, entries: Sequence[LedgerEntry], recorded: Sequence[Recorded]
+) -> list[int]:
     """Write the lines' final states and append every entry, in three statements whatever
     the number of entries; returns the entry ids in the order of `entries`.
 
@@ -88,17 +104,30 @@ async def save_many(conn: asyncpg.Connection, entries: Sequence[LedgerEntry],
         await conn.execute(
             f"INSERT INTO funding_lines ({_LINE_COLUMNS}) SELECT * FROM unnest($1::text[], $2::text[],"
             " $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::int[], $10::text[])",
-            *_columns(new, lambda x: (x.line_id, x.institution_id, x.instrument_id, x.level.value,
-                                      x.objective_id, x.fiscal_year, x.committed_cents,
-                                      x.disbursed_cents, x.version, x.status.value)))
+            *_columns(
+                new,
+                lambda x: (
+                    x.line_id,
+                    x.institution_id,
+                    x.instrument_id,
+                    x.level.value,
+                    x.objective_id,
+                    x.fiscal_year,
+                    x.committed_cents,
+                    x.disbursed_cents,
+                    x.version,
+                    x.status.value,
+                ),
+            ),
+        )
     if changed:
         await conn.execute(
             "UPDATE funding_lines l SET committed_cents = u.committed, disbursed_cents = u.disbursed,"
             " version = u.version, status = u.status, updated_at = now()"
             " FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[], $5::text[])"
             " AS u(line_id, committed, disbursed, version, status) WHERE l.line_id = u.line_id",
-            *_columns(changed, lambda x: (x.line_id, x.committed_cents, x.disbursed_cents, x.version,
-                                          x.status.value)))
+            *_columns(changed, lambda x: (x.line_id, x.committed_cents, x.disbursed_cents, x.version, x.status.value)),
+        )
     if not entries:
         return []
     rows = await conn.fetch(
@@ -112,11 +141,26 @@ async def save_many(conn: asyncpg.Connection, entries: Sequence[LedgerEntry],
         " WITH ORDINALITY AS e(line_id, line_version, kind, delta, disbursed_delta, committed_after,"
         " disbursed_after, reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, n)"
         " ORDER BY n RETURNING entry_id, event_id",
-        *_columns(list(zip(entries, recorded, strict=True)), lambda p: (
-            p[0].line.line_id, p[0].line.version, p[0].kind.value, p[0].committed_delta_cents,
-            p[0].disbursed_delta_cents, p[0].line.committed_cents, p[0].line.disbursed_cents,
-            p[0].reason, p[1].pushed_by, p[1].key_id, p[1].channel, p[1].event_id,
-            p[1].correlation_id, p[0].counterpart_line_id)))
+        *_columns(
+            list(zip(entries, recorded, strict=True)),
+            lambda p: (
+                p[0].line.line_id,
+                p[0].line.version,
+                p[0].kind.value,
+                p[0].committed_delta_cents,
+                p[0].disbursed_delta_cents,
+                p[0].line.committed_cents,
+                p[0].line.disbursed_cents,
+                p[0].reason,
+                p[1].pushed_by,
+                p[1].key_id,
+                p[1].channel,
+                p[1].event_id,
+                p[1].correlation_id,
+                p[0].counterpart_line_id,
+            ),
+        ),
+    )
     # Mapped back by event id, which is unique per entry: RETURNING promises no order.
     ids = {r["event_id"]: r["entry_id"] for r in rows}
     return [ids[r.event_id] for r in recorded]
@@ -127,27 +171,36 @@ def _columns(items: Sequence[T], row: Callable[[T], tuple]) -> list[list]:
     return [list(column) for column in zip(*(row(i) for i in items), strict=True)]
 
 
-_ENTRY_COLUMNS = ("entry_id, line_id, line_version, kind, delta_cents AS committed_delta_cents,"
-                  " disbursed_delta_cents, committed_after, disbursed_after, reason, pushed_by,"
-                  " channel, counterpart_line_id, event_id, recorded_at")
+_ENTRY_COLUMNS = (
+    "entry_id, line_id, line_version, kind, delta_cents AS committed_delta_cents,"
+    " disbursed_delta_cents, committed_after, disbursed_after, reason, pushed_by,"
+    " channel, counterpart_line_id, event_id, recorded_at"
+)
 
 
 async def history(conn: asyncpg.Connection, line_id: str) -> list[dict]:
-    rows = await conn.fetch(f"SELECT {_ENTRY_COLUMNS} FROM ledger_entries WHERE line_id = $1"
-                            " ORDER BY line_version", line_id)
+    rows = await conn.fetch(
+        f"SELECT {_ENTRY_COLUMNS} FROM ledger_entries WHERE line_id = $1 ORDER BY line_version", line_id
+    )
     return [dict(r) for r in rows]
 
 
 async def pushed_by(conn: asyncpg.Connection, institution_id: str, after_entry: int, limit: int) -> list[dict]:
-    rows = await conn.fetch(f"SELECT {_ENTRY_COLUMNS} FROM ledger_entries WHERE pushed_by = $1"
-                            " AND entry_id > $2 ORDER BY entry_id LIMIT $3", institution_id, after_entry, limit)
+    rows = await conn.fetch(
+        f"SELECT {_ENTRY_COLUMNS} FROM ledger_entries WHERE pushed_by = $1"
+        " AND entry_id > $2 ORDER BY entry_id LIMIT $3",
+        institution_id,
+        after_entry,
+        limit,
+    )
     return [dict(r) for r in rows]
 
 
 async def all_entries(conn: asyncpg.Connection) -> list[tuple[str, int, int, int]]:
     """(line, version, committed delta, disbursed delta) of every entry, in ledger order."""
-    rows = await conn.fetch("SELECT line_id, line_version, delta_cents, disbursed_delta_cents"
-                            " FROM ledger_entries ORDER BY entry_id")
+    rows = await conn.fetch(
+        "SELECT line_id, line_version, delta_cents, disbursed_delta_cents FROM ledger_entries ORDER BY entry_id"
+    )
     return [(r["line_id"], r["line_version"], r["delta_cents"], r["disbursed_delta_cents"]) for r in rows]
 
 
@@ -158,17 +211,24 @@ async def all_lines(conn: asyncpg.Connection) -> dict[str, tuple[int, int, int]]
 
 async def moves(conn: asyncpg.Connection) -> list[replay.Move]:
     """Every side of every reallocation and roll-over, in ledger order."""
-    rows = await conn.fetch("SELECT entry_id, kind, line_id, counterpart_line_id, delta_cents FROM ledger_entries"
-                            " WHERE kind = ANY($1::text[]) ORDER BY entry_id", list(replay.MOVE_KINDS))
-    return [replay.Move(r["entry_id"], r["kind"], r["line_id"], r["counterpart_line_id"], r["delta_cents"])
-            for r in rows]
+    rows = await conn.fetch(
+        "SELECT entry_id, kind, line_id, counterpart_line_id, delta_cents FROM ledger_entries"
+        " WHERE kind = ANY($1::text[]) ORDER BY entry_id",
+        list(replay.MOVE_KINDS),
+    )
+    return [
+        replay.Move(r["entry_id"], r["kind"], r["line_id"], r["counterpart_line_id"], r["delta_cents"]) for r in rows
+    ]
 
 
 async def owners(conn: asyncpg.Connection) -> dict[str, replay.Owner]:
-    rows = await conn.fetch("SELECT line_id, institution_id, instrument_id, objective_id, fiscal_year"
-                            " FROM funding_lines")
-    return {r["line_id"]: replay.Owner(r["institution_id"], r["instrument_id"], r["objective_id"],
-                                       r["fiscal_year"]) for r in rows}
+    rows = await conn.fetch(
+        "SELECT line_id, institution_id, instrument_id, objective_id, fiscal_year FROM funding_lines"
+    )
+    return {
+        r["line_id"]: replay.Owner(r["institution_id"], r["instrument_id"], r["objective_id"], r["fiscal_year"])
+        for r in rows
+    }
 
 
 async def pushed_by_another(conn: asyncpg.Connection) -> list[tuple[int, str, str, str]]:
@@ -177,12 +237,18 @@ async def pushed_by_another(conn: asyncpg.Connection) -> list[tuple[int, str, st
     rows = await conn.fetch(
         "SELECT e.entry_id, e.line_id, e.pushed_by, l.institution_id FROM ledger_entries e"
         " JOIN funding_lines l USING (line_id) WHERE e.pushed_by <> 'admin'"
-        " AND e.pushed_by <> l.institution_id ORDER BY e.entry_id")
+        " AND e.pushed_by <> l.institution_id ORDER BY e.entry_id"
+    )
     return [(r["entry_id"], r["line_id"], r["pushed_by"], r["institution_id"]) for r in rows]
 
 
-_GROUPS = {"level": "level", "instrument": "instrument_id", "objective": "objective_id",
-           "year": "fiscal_year", "institution": "institution_id"}
+_GROUPS = {
+    "level": "level",
+    "instrument": "instrument_id",
+    "objective": "objective_id",
+    "year": "fiscal_year",
+    "institution": "institution_id",
+}
 
 
 async def totals(conn: asyncpg.Connection, by: Sequence[str], filters: dict[str, object]) -> list[dict]:
@@ -194,8 +260,10 @@ async def totals(conn: asyncpg.Connection, by: Sequence[str], filters: dict[str,
         if value is not None:
             args.append(value)
             where.append(f"{_GROUPS[name]} = ${len(args)}")
-    sql = (f"SELECT {', '.join(columns) + ',' if columns else ''} coalesce(sum(committed_cents), 0)::bigint AS committed_cents,"
-           f" coalesce(sum(disbursed_cents), 0)::bigint AS disbursed_cents, count(*) AS lines FROM funding_lines"
-           f"{' WHERE ' + ' AND '.join(where) if where else ''}"
-           f"{' GROUP BY ' + ', '.join(columns) + ' ORDER BY ' + ', '.join(columns) if columns else ''}")
+    sql = (
+        f"SELECT {', '.join(columns) + ',' if columns else ''} coalesce(sum(committed_cents), 0)::bigint AS committed_cents,"
+        f" coalesce(sum(disbursed_cents), 0)::bigint AS disbursed_cents, count(*) AS lines FROM funding_lines"
+        f"{' WHERE ' + ' AND '.join(where) if where else ''}"
+        f"{' GROUP BY ' + ', '.join(columns) + ' ORDER BY ' + ', '.join(columns) if columns else ''}"
+    )
     return [dict(r) for r in await conn.fetch(sql, *args)]

@@ -13,16 +13,23 @@ from regia_shared.observability.metrics_refresh import euros, replace_children
 
 class FundingMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.committed = Gauge("regia_funding_committed_euros", "Euros committed on funding lines",
-                               ["level", "fiscal_year"], registry=registry)
-        self.disbursed = Gauge("regia_funding_disbursed_euros", "Euros disbursed on funding lines",
-                               ["level", "fiscal_year"], registry=registry)
+        self.committed = Gauge(
+            "regia_funding_committed_euros",
+            "Euros committed on funding lines",
+            ["level", "fiscal_year"],
+            registry=registry,
+        )
+        self.disbursed = Gauge(
+            "regia_funding_disbursed_euros",
+            "Euros disbursed on funding lines",
+            ["level", "fiscal_year"],
+            registry=registry,
+        )
 
     async def refresh(self, conn: asyncpg.Connection) -> None:
         rows = await conn.fetch(
             "SELECT level, fiscal_year, sum(committed_cents) AS committed,"
-            " sum(disbursed_cents) AS disbursed FROM funding_lines GROUP BY level, fiscal_year")
-        replace_children(self.committed, {(r["level"], str(r["fiscal_year"])): euros(r["committed"])
-                                          for r in rows})
-        replace_children(self.disbursed, {(r["level"], str(r["fiscal_year"])): euros(r["disbursed"])
-                                          for r in rows})
+            " sum(disbursed_cents) AS disbursed FROM funding_lines GROUP BY level, fiscal_year"
+        )
+        replace_children(self.committed, {(r["level"], str(r["fiscal_year"])): euros(r["committed"]) for r in rows})
+        replace_children(self.disbursed, {(r["level"], str(r["fiscal_year"])): euros(r["disbursed"]) for r in rows})

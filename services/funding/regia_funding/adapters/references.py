@@ -16,50 +16,67 @@ async def instruments_among(conn: asyncpg.Connection, instrument_ids: Sequence[s
     rows = await conn.fetch(
         "SELECT i.instrument_id, i.institution_id, s.level FROM instruments i"
         " JOIN institutions s USING (institution_id) WHERE i.instrument_id = ANY($1::text[])",
-        list(instrument_ids))
-    return {r["instrument_id"]: Instrument(r["instrument_id"], r["institution_id"], GovernmentLevel(r["level"]))
-            for r in rows}
+        list(instrument_ids),
+    )
+    return {
+        r["instrument_id"]: Instrument(r["instrument_id"], r["institution_id"], GovernmentLevel(r["level"]))
+        for r in rows
+    }
 
 
-async def add_instrument(conn: asyncpg.Connection, instrument_id: str, institution_id: str, name: str,
-                         kind: str) -> bool:
+async def add_instrument(
+    conn: asyncpg.Connection, instrument_id: str, institution_id: str, name: str, kind: str
+) -> bool:
     status = await conn.execute(
         "INSERT INTO instruments (instrument_id, institution_id, name, kind) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT DO NOTHING", instrument_id, institution_id, name, kind)
+        " ON CONFLICT DO NOTHING",
+        instrument_id,
+        institution_id,
+        name,
+        kind,
+    )
     return status.endswith(" 1")
 
 
 async def instrument_row(conn: asyncpg.Connection, instrument_id: str) -> dict | None:
-    row = await conn.fetchrow("SELECT instrument_id, institution_id, name, kind FROM instruments"
-                              " WHERE instrument_id = $1", instrument_id)
+    row = await conn.fetchrow(
+        "SELECT instrument_id, institution_id, name, kind FROM instruments WHERE instrument_id = $1", instrument_id
+    )
     return dict(row) if row else None
 
 
 async def instruments(conn: asyncpg.Connection, institution_id: str | None) -> list[dict]:
-    rows = await conn.fetch("SELECT instrument_id, institution_id, name, kind FROM instruments"
-                            " WHERE $1::text IS NULL OR institution_id = $1 ORDER BY instrument_id",
-                            institution_id)
+    rows = await conn.fetch(
+        "SELECT instrument_id, institution_id, name, kind FROM instruments"
+        " WHERE $1::text IS NULL OR institution_id = $1 ORDER BY instrument_id",
+        institution_id,
+    )
     return [dict(r) for r in rows]
 
 
 async def objectives_known_among(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> frozenset[str]:
     if not objective_ids:
         return frozenset()
-    rows = await conn.fetch("SELECT objective_id FROM known_objectives WHERE objective_id = ANY($1::text[])",
-                            list(objective_ids))
+    rows = await conn.fetch(
+        "SELECT objective_id FROM known_objectives WHERE objective_id = ANY($1::text[])", list(objective_ids)
+    )
     return frozenset(r["objective_id"] for r in rows)
 
 
 async def objective(conn: asyncpg.Connection, objective_id: str) -> dict | None:
-    row = await conn.fetchrow("SELECT objective_id, title, updated_at FROM known_objectives"
-                              " WHERE objective_id = $1", objective_id)
+    row = await conn.fetchrow(
+        "SELECT objective_id, title, updated_at FROM known_objectives WHERE objective_id = $1", objective_id
+    )
     return dict(row) if row else None
 
 
 async def remember_objective(conn: asyncpg.Connection, objective_id: str, title: str) -> None:
     await conn.execute(
         "INSERT INTO known_objectives (objective_id, title) VALUES ($1, $2) ON CONFLICT (objective_id)"
-        " DO UPDATE SET title = EXCLUDED.title, updated_at = now()", objective_id, title)
+        " DO UPDATE SET title = EXCLUDED.title, updated_at = now()",
+        objective_id,
+        title,
+    )
 
 
 async def window(conn: asyncpg.Connection, *, for_update: bool = False, for_share: bool = False) -> Window:
@@ -73,10 +90,14 @@ async def window(conn: asyncpg.Connection, *, for_update: bool = False, for_shar
 
 async def init_window(conn: asyncpg.Connection, first_year: int, last_year: int) -> None:
     """Set the window the first time the service starts; later it only rolls."""
-    await conn.execute("INSERT INTO budget_window (first_year, last_year) VALUES ($1, $2)"
-                       " ON CONFLICT DO NOTHING", first_year, last_year)
+    await conn.execute(
+        "INSERT INTO budget_window (first_year, last_year) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        first_year,
+        last_year,
+    )
 
 
 async def move_window(conn: asyncpg.Connection, new: Window) -> None:
-    await conn.execute("UPDATE budget_window SET first_year = $1, last_year = $2, updated_at = now()",
-                       new.first_year, new.last_year)
+    await conn.execute(
+        "UPDATE budget_window SET first_year = $1, last_year = $2, updated_at = now()", new.first_year, new.last_year
+    )

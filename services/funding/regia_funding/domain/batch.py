@@ -127,8 +127,7 @@ def plan(submissions: Sequence[Submission], read: View, earlier: Mapping[Key, Ea
             same = submissions[first].fingerprint == submission.fingerprint
             decisions.append(Replay(of_index=first) if same else _reused())
         elif before is not None:
-            decisions.append(Replay(earlier=before) if before.fingerprint == submission.fingerprint
-                             else _reused())
+            decisions.append(Replay(earlier=before) if before.fingerprint == submission.fingerprint else _reused())
         else:
             decision = _decide(submission, _Changed(batch))
             if isinstance(decision, Accepted):
@@ -158,5 +157,6 @@ def _decide(submission: Submission, staged: _Changed) -> Accepted | Refusal:
 
 
 def _reused() -> Refusal:
-    return Refusal(IdempotencyKeyReused(
-        "this Idempotency-Key was already used for a different request", "Idempotency-Key"))
+    return Refusal(
+        IdempotencyKeyReused("this Idempotency-Key was already used for a different request", "Idempotency-Key")
+    )

@@ -28,8 +28,11 @@ class _Command(BaseModel):
     reason: Reason = None
     currency: Literal["EUR"] = Field(default="EUR", description="Only euro is accepted")
     expected_version: StrictInt | None = Field(
-        default=None, ge=0, description="Optimistic concurrency: the line version you last saw "
-        "(0 for a line that must not exist yet); the If-Match header says the same")
+        default=None,
+        ge=0,
+        description="Optimistic concurrency: the line version you last saw "
+        "(0 for a line that must not exist yet); the If-Match header says the same",
+    )
 
 
 class CommitFunding(_Command):
@@ -69,8 +72,7 @@ class ReallocateFunding(_Command):
     type: Literal["reallocation"]
     amount_cents: PositiveCents
     to_line_id: LineId
-    to_objective_id: ObjectiveId | None = Field(
-        default=None, description="Required when to_line_id does not exist yet")
+    to_objective_id: ObjectiveId | None = Field(default=None, description="Required when to_line_id does not exist yet")
 
     @model_validator(mode="after")
     def different_lines(self) -> "ReallocateFunding":

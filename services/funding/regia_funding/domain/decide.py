@@ -4,10 +4,10 @@ each command against the lines as the commands before it left them."""
 
 from typing import Protocol
 
+from . import rules
 from .commands import CommitFunding, DisburseFunding, FundingCommand, ReallocateFunding, ReviseFunding
 from .errors import LineNotFound
 from .line import FundingLine, LedgerEntry
-from . import rules
 from .rules import Instrument, Scope, Window
 
 
@@ -58,14 +58,33 @@ def decide(command: FundingCommand, owner: str, scope: Scope, view: View) -> lis
     """The entries to append (one, or two for a reallocation), or a `Refused` raised."""
     window = view.window
     if isinstance(command, CommitFunding):
-        return [rules.open_line(command, owner, scope, view.instrument(command.instrument_id),
-                                view.objective_known(command.objective_id), view.line(command.line_id),
-                                window, _rolled_from_owner(view, command.line_id))]
+        return [
+            rules.open_line(
+                command,
+                owner,
+                scope,
+                view.instrument(command.instrument_id),
+                view.objective_known(command.objective_id),
+                view.line(command.line_id),
+                window,
+                _rolled_from_owner(view, command.line_id),
+            )
+        ]
     if isinstance(command, ReallocateFunding):
         source = _found(view.line(command.line_id), command.line_id)
         known = command.to_objective_id is None or view.objective_known(command.to_objective_id)
-        return list(rules.reallocate(source, view.line(command.to_line_id), command, owner, scope, known,
-                                     window, _rolled_from_owner(view, command.to_line_id)))
+        return list(
+            rules.reallocate(
+                source,
+                view.line(command.to_line_id),
+                command,
+                owner,
+                scope,
+                known,
+                window,
+                _rolled_from_owner(view, command.to_line_id),
+            )
+        )
     line = _found(view.line(command.line_id), command.line_id)
     if isinstance(command, ReviseFunding):
         return [rules.revise(line, command, owner, scope, window)]

@@ -53,7 +53,8 @@ class BatchRefused(FundingError):
     status, code = 422, "batch_refused"
 
     def __init__(self, refusals: list[tuple[int, Refused]]) -> None:
-        self.details = [{"index": i, "error": r.code, "field": r.field, "message": r.message}
-                        for i, r in refusals]
-        super().__init__(f"{len(refusals)} of the batch's events were refused; nothing was recorded: "
-                         + "; ".join(f"[{d['index']}] {d['message']}" for d in self.details))
+        self.details = [{"index": i, "error": r.code, "field": r.field, "message": r.message} for i, r in refusals]
+        super().__init__(
+            f"{len(refusals)} of the batch's events were refused; nothing was recorded: "
+            + "; ".join(f"[{d['index']}] {d['message']}" for d in self.details)
+        )

@@ -57,8 +57,9 @@ class Move:
     committed_delta_cents: int
 
 
-def owner_changes(moves: Iterable[Move], owners: Mapping[str, Owner],
-                  pushed_by_another: Iterable[tuple[int, str, str, str]] = ()) -> list[dict]:
+def owner_changes(
+    moves: Iterable[Move], owners: Mapping[str, Owner], pushed_by_another: Iterable[tuple[int, str, str, str]] = ()
+) -> list[dict]:
     """Money that changed owner: a move whose two sides are not the same institution (or
     instrument, or, for a roll-over, objective and consecutive years; for a reallocation,
     year), a move whose two sides do not balance, and entries an institution pushed on
@@ -78,11 +79,13 @@ def owner_changes(moves: Iterable[Move], owners: Mapping[str, Owner],
                 found.append(_change(move.entry_id, move.kind, move.line_id, move.counterpart_line_id, problem))
     for (kind, source, target), (total, first) in balance.items():
         if total != 0:
-            found.append(_change(first, kind, source, target,
-                                 f"the two sides do not balance: {total:+d} cents appeared or vanished"))
+            found.append(
+                _change(
+                    first, kind, source, target, f"the two sides do not balance: {total:+d} cents appeared or vanished"
+                )
+            )
     for entry_id, line_id, pusher, owner in pushed_by_another:
-        found.append(_change(entry_id, None, line_id, None,
-                             f"pushed by {pusher!r} on a line of {owner!r}"))
+        found.append(_change(entry_id, None, line_id, None, f"pushed by {pusher!r} on a line of {owner!r}"))
     return sorted(found, key=lambda c: c["entry_id"])
 
 
@@ -104,5 +107,10 @@ def _crossing(kind: str, source: Owner | None, target: Owner | None) -> str | No
 
 def _change(entry_id: int, kind: str | None, line_id: str, counterpart: str | None, problem: str) -> dict:
     counterpart = counterpart or None
-    return {"entry_id": entry_id, "kind": kind, "line_id": line_id, "counterpart_line_id": counterpart,
-            "problem": problem}
+    return {
+        "entry_id": entry_id,
+        "kind": kind,
+        "line_id": line_id,
+        "counterpart_line_id": counterpart,
+        "problem": problem,
+    }

@@ -49,8 +49,9 @@ class Window:
 
     def check(self, year: int, field: str = "fiscal_year") -> None:
         if not self.first_year <= year <= self.last_year:
-            raise InvalidChange(f"{field} {year} is outside the budget window "
-                                f"{self.first_year}..{self.last_year}", field)
+            raise InvalidChange(
+                f"{field} {year} is outside the budget window {self.first_year}..{self.last_year}", field
+            )
 
     def closed(self, year: int) -> bool:
         """A year the window has moved past: its roll-over is done, its books are shut."""
@@ -58,9 +59,11 @@ class Window:
 
     def check_open(self, line: FundingLine, field: str = "line_id") -> None:
         if self.closed(line.fiscal_year):
-            raise InvalidChange(f"line {line.line_id!r}: fiscal year {line.fiscal_year} is closed (the "
-                                f"budget window starts at {self.first_year}); its lines take no more changes",
-                                field)
+            raise InvalidChange(
+                f"line {line.line_id!r}: fiscal year {line.fiscal_year} is closed (the "
+                f"budget window starts at {self.first_year}); its lines take no more changes",
+                field,
+            )
 
 
 MAX_LINE_ID = 100  # the commands' limit (commands.Slug)
@@ -98,73 +101,105 @@ def claimable(line_id: str, owner: str, rolled_from_owner: str | None, field: st
     the next-year id of another institution's existing line (`rolled_from_owner`: the
     institution of the line `rolled_over_from(line_id)`, if it exists)."""
     if line_id.startswith(ROLLOVER_PREFIX):
-        raise InvalidChange(f"line ids beginning with {ROLLOVER_PREFIX!r} are reserved for the year-end "
-                            "roll-over: choose another id", field)
+        raise InvalidChange(
+            f"line ids beginning with {ROLLOVER_PREFIX!r} are reserved for the year-end roll-over: choose another id",
+            field,
+        )
     if rolled_from_owner is not None and rolled_from_owner != owner:
-        raise NotYours(f"line id {line_id!r} is reserved for the year-end roll-over of line "
-                       f"{rolled_over_from(line_id)!r}, which belongs to another institution: choose "
-                       "another id", field)
+        raise NotYours(
+            f"line id {line_id!r} is reserved for the year-end roll-over of line "
+            f"{rolled_over_from(line_id)!r}, which belongs to another institution: choose "
+            "another id",
+            field,
+        )
 
 
 def extends(line: FundingLine, target: FundingLine) -> bool:
     """May the roll-over of `line` add its rest to `target`? Only the same owner's money for
     the same objective from the same instrument, in the next year, on a line still open."""
-    return (target.institution_id == line.institution_id and target.instrument_id == line.instrument_id
-            and target.level == line.level and target.objective_id == line.objective_id
-            and target.fiscal_year == line.fiscal_year + 1 and target.status is LineStatus.ACTIVE)
+    return (
+        target.institution_id == line.institution_id
+        and target.instrument_id == line.instrument_id
+        and target.level == line.level
+        and target.objective_id == line.objective_id
+        and target.fiscal_year == line.fiscal_year + 1
+        and target.status is LineStatus.ACTIVE
+    )
 
 
 def check_year_ended(closing_year: int, today: date) -> None:
     """A year is closed (rolled over, reviewed) only once it has ended in Rome."""
     if today.year <= closing_year:
-        raise InvalidChange(f"{closing_year} has not ended: it can be closed from 1 January "
-                            f"{closing_year + 1} (Europe/Rome); today is {today.isoformat()}",
-                            "closing_year")
+        raise InvalidChange(
+            f"{closing_year} has not ended: it can be closed from 1 January "
+            f"{closing_year + 1} (Europe/Rome); today is {today.isoformat()}",
+            "closing_year",
+        )
 
 
 Scope = Collection[str] | None  # the instruments a key may touch; None: all its institution's
 
 
-def open_line(command: CommitFunding, owner: str, scope: Scope, instrument: Instrument | None,
-              objective_known: bool, existing: FundingLine | None, window: Window,
-              rolled_from_owner: str | None = None) -> LedgerEntry:
+def open_line(
+    command: CommitFunding,
+    owner: str,
+    scope: Scope,
+    instrument: Instrument | None,
+    objective_known: bool,
+    existing: FundingLine | None,
+    window: Window,
+    rolled_from_owner: str | None = None,
+) -> LedgerEntry:
     """A new line; `rolled_from_owner` is the institution of the line whose roll-over
     would take this id (`rolled_over_from`), if that line exists."""
     if existing is not None:
         _owned(existing, owner, scope)
-        raise LineAlreadyExists(f"line {command.line_id!r} already exists (version "
-                                f"{existing.version}); send a revision to change it", "line_id")
+        raise LineAlreadyExists(
+            f"line {command.line_id!r} already exists (version {existing.version}); send a revision to change it",
+            "line_id",
+        )
     claimable(command.line_id, owner, rolled_from_owner)
     _instrument_usable(instrument, command.instrument_id, owner, scope)
     assert instrument is not None
     if not objective_known:
-        raise UnknownReference(f"unknown objective {command.objective_id!r}: define it in the "
-                               "objectives service first", "objective_id")
+        raise UnknownReference(
+            f"unknown objective {command.objective_id!r}: define it in the objectives service first", "objective_id"
+        )
     window.check(command.fiscal_year)
     if command.expected_version not in (None, 0):
-        raise StaleVersion(f"line {command.line_id!r} does not exist yet: expected version 0",
-                           "expected_version")
-    line = FundingLine(command.line_id, owner, instrument.instrument_id, instrument.level,
-                       command.objective_id, command.fiscal_year, command.committed_cents, 0, 1,
-                       LineStatus.ACTIVE)
+        raise StaleVersion(f"line {command.line_id!r} does not exist yet: expected version 0", "expected_version")
+    line = FundingLine(
+        command.line_id,
+        owner,
+        instrument.instrument_id,
+        instrument.level,
+        command.objective_id,
+        command.fiscal_year,
+        command.committed_cents,
+        0,
+        1,
+        LineStatus.ACTIVE,
+    )
     return LedgerEntry(EntryKind.COMMITMENT, line, command.committed_cents, 0, command.reason)
 
 
 def revise(line: FundingLine, command: ReviseFunding, owner: str, scope: Scope, window: Window) -> LedgerEntry:
     _changeable(line, command.expected_version, owner, scope, window)
     if command.committed_cents < line.disbursed_cents:
-        raise NoSuchMoney(f"committed_cents {command.committed_cents} is below the "
-                          f"{line.disbursed_cents} already disbursed", "committed_cents")
-    return _entry(EntryKind.REVISION, line, command.committed_cents - line.committed_cents, 0,
-                  command.reason)
+        raise NoSuchMoney(
+            f"committed_cents {command.committed_cents} is below the {line.disbursed_cents} already disbursed",
+            "committed_cents",
+        )
+    return _entry(EntryKind.REVISION, line, command.committed_cents - line.committed_cents, 0, command.reason)
 
 
-def disburse(line: FundingLine, command: DisburseFunding, owner: str, scope: Scope,
-             window: Window) -> LedgerEntry:
+def disburse(line: FundingLine, command: DisburseFunding, owner: str, scope: Scope, window: Window) -> LedgerEntry:
     _changeable(line, command.expected_version, owner, scope, window)
     if command.amount_cents > line.undisbursed_cents:
-        raise NoSuchMoney(f"amount_cents {command.amount_cents} exceeds the "
-                          f"{line.undisbursed_cents} committed and not yet disbursed", "amount_cents")
+        raise NoSuchMoney(
+            f"amount_cents {command.amount_cents} exceeds the {line.undisbursed_cents} committed and not yet disbursed",
+            "amount_cents",
+        )
     return _entry(EntryKind.DISBURSEMENT, line, 0, command.amount_cents, command.reason)
 
 
@@ -175,42 +210,65 @@ def revoke(line: FundingLine, command: RevokeFunding, owner: str, scope: Scope, 
     return replace(entry, line=replace(entry.line, status=LineStatus.REVOKED))
 
 
-def reallocate(source: FundingLine, target: FundingLine | None, command: ReallocateFunding,
-               owner: str, scope: Scope, objective_known: bool, window: Window,
-               rolled_from_owner: str | None = None) -> tuple[LedgerEntry, LedgerEntry]:
+def reallocate(
+    source: FundingLine,
+    target: FundingLine | None,
+    command: ReallocateFunding,
+    owner: str,
+    scope: Scope,
+    objective_known: bool,
+    window: Window,
+    rolled_from_owner: str | None = None,
+) -> tuple[LedgerEntry, LedgerEntry]:
     """Move undisbursed money to another line of the same institution, instrument and year
     (an existing one, or one opened here: `rolled_from_owner` as for `claimable`). The
     source's year must be open, so a line opened here is in an open year too."""
     _changeable(source, command.expected_version, owner, scope, window)
     if command.amount_cents > source.undisbursed_cents:
-        raise NoSuchMoney(f"amount_cents {command.amount_cents} exceeds the "
-                          f"{source.undisbursed_cents} committed and not yet disbursed", "amount_cents")
+        raise NoSuchMoney(
+            f"amount_cents {command.amount_cents} exceeds the "
+            f"{source.undisbursed_cents} committed and not yet disbursed",
+            "amount_cents",
+        )
     if target is None:
         if command.to_objective_id is None:
-            raise InvalidChange(f"line {command.to_line_id!r} does not exist: give to_objective_id "
-                                "to open it", "to_objective_id")
+            raise InvalidChange(
+                f"line {command.to_line_id!r} does not exist: give to_objective_id to open it", "to_objective_id"
+            )
         claimable(command.to_line_id, owner, rolled_from_owner, "to_line_id")
         if not objective_known:
             raise UnknownReference(f"unknown objective {command.to_objective_id!r}", "to_objective_id")
-        target = FundingLine(command.to_line_id, source.institution_id, source.instrument_id,
-                             source.level, command.to_objective_id, source.fiscal_year, 0, 0, 0,
-                             LineStatus.ACTIVE)
+        target = FundingLine(
+            command.to_line_id,
+            source.institution_id,
+            source.instrument_id,
+            source.level,
+            command.to_objective_id,
+            source.fiscal_year,
+            0,
+            0,
+            0,
+            LineStatus.ACTIVE,
+        )
     else:
         _changeable(target, None, owner, scope, window, field="to_line_id")
         if (target.instrument_id, target.fiscal_year) != (source.instrument_id, source.fiscal_year):
-            raise InvalidChange("money moves only between lines of the same instrument and fiscal "
-                                f"year ({source.instrument_id}, {source.fiscal_year})", "to_line_id")
+            raise InvalidChange(
+                "money moves only between lines of the same instrument and fiscal "
+                f"year ({source.instrument_id}, {source.fiscal_year})",
+                "to_line_id",
+            )
         if command.to_objective_id not in (None, target.objective_id):
-            raise InvalidChange(f"line {target.line_id!r} funds {target.objective_id!r}",
-                                "to_objective_id")
+            raise InvalidChange(f"line {target.line_id!r} funds {target.objective_id!r}", "to_objective_id")
     amount = command.amount_cents
     out = _entry(EntryKind.REALLOCATION_OUT, source, -amount, 0, command.reason, target.line_id)
     into = _entry(EntryKind.REALLOCATION_IN, target, amount, 0, command.reason, source.line_id)
     return out, into
 
 
-def roll_over(line: FundingLine, target: FundingLine | None, target_line_id: str,
-              reason: str) -> tuple[LedgerEntry, LedgerEntry] | None:
+def roll_over(
+    line: FundingLine, target: FundingLine | None, target_line_id: str, reason: str
+) -> tuple[LedgerEntry, LedgerEntry] | None:
     """Close a line's year: its undisbursed rest moves to the same objective and instrument
     in the next year: a new line `target_line_id`, or `target`, which must extend it (the
     caller picks the id with `roll_over_targets`; anything else is a bug, never a transfer)."""
@@ -218,21 +276,40 @@ def roll_over(line: FundingLine, target: FundingLine | None, target_line_id: str
         return None
     rest = line.undisbursed_cents
     if target is not None and not extends(line, target):
-        raise InvalidChange(f"line {target.line_id!r} may not receive the roll-over of {line.line_id!r}: "
-                            "it is not the same institution's open line for the same instrument and "
-                            "objective in the next year", "line_id")
+        raise InvalidChange(
+            f"line {target.line_id!r} may not receive the roll-over of {line.line_id!r}: "
+            "it is not the same institution's open line for the same instrument and "
+            "objective in the next year",
+            "line_id",
+        )
     if target is None:
-        target = replace(line, line_id=target_line_id, fiscal_year=line.fiscal_year + 1,
-                         committed_cents=0, disbursed_cents=0, version=0)
+        target = replace(
+            line,
+            line_id=target_line_id,
+            fiscal_year=line.fiscal_year + 1,
+            committed_cents=0,
+            disbursed_cents=0,
+            version=0,
+        )
     out = _entry(EntryKind.ROLLOVER_OUT, line, -rest, 0, reason, target.line_id)
     out = replace(out, line=replace(out.line, status=LineStatus.ROLLED_OVER))
     return out, _entry(EntryKind.ROLLOVER_IN, target, rest, 0, reason, line.line_id)
 
 
-def _entry(kind: EntryKind, line: FundingLine, committed_delta: int, disbursed_delta: int,
-           reason: str | None, counterpart: str | None = None) -> LedgerEntry:
-    after = replace(line, committed_cents=line.committed_cents + committed_delta,
-                    disbursed_cents=line.disbursed_cents + disbursed_delta, version=line.version + 1)
+def _entry(
+    kind: EntryKind,
+    line: FundingLine,
+    committed_delta: int,
+    disbursed_delta: int,
+    reason: str | None,
+    counterpart: str | None = None,
+) -> LedgerEntry:
+    after = replace(
+        line,
+        committed_cents=line.committed_cents + committed_delta,
+        disbursed_cents=line.disbursed_cents + disbursed_delta,
+        version=line.version + 1,
+    )
     return LedgerEntry(kind, after, committed_delta, disbursed_delta, reason, counterpart)
 
 
@@ -243,16 +320,17 @@ def _owned(line: FundingLine, owner: str, scope: Scope, field: str = "line_id") 
         raise NotYours(f"this key may not touch instrument {line.instrument_id!r}", field)
 
 
-def _changeable(line: FundingLine, expected_version: int | None, owner: str, scope: Scope,
-                window: Window, field: str = "line_id") -> None:
+def _changeable(
+    line: FundingLine, expected_version: int | None, owner: str, scope: Scope, window: Window, field: str = "line_id"
+) -> None:
     _owned(line, owner, scope, field)
     window.check_open(line, field)
     if expected_version is not None and expected_version != line.version:
-        raise StaleVersion(f"line {line.line_id!r} is at version {line.version}, not "
-                           f"{expected_version}", "expected_version")
+        raise StaleVersion(
+            f"line {line.line_id!r} is at version {line.version}, not {expected_version}", "expected_version"
+        )
     if line.status is not LineStatus.ACTIVE:
-        raise InvalidChange(f"line {line.line_id!r} is {line.status.value.lower()}; open a new "
-                            "line instead", field)
+        raise InvalidChange(f"line {line.line_id!r} is {line.status.value.lower()}; open a new line instead", field)
 
 
 def _instrument_usable(instrument: Instrument | None, instrument_id: str, owner: str, scope: Scope) -> None:

@@ -24,8 +24,8 @@ class KeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: str | None = Field(default=None, max_length=200)
     instruments: list[InstrumentId] | None = Field(
-        default=None, min_length=1, max_length=100,
-        description="Limit the key to these instruments of its institution")
+        default=None, min_length=1, max_length=100, description="Limit the key to these instruments of its institution"
+    )
 
 
 class InstrumentRequest(BaseModel):
@@ -52,18 +52,18 @@ def admin_router() -> APIRouter:
         key = format_key(key_id, secrets.token_urlsafe(32))
         async with pool.acquire() as conn, conn.transaction():
             if not await institutions.exists(conn, institution_id):
-                raise HTTPException(404, detail=f"no institution {institution_id!r} is registered "
-                                    "as a funder (register it in the partners service with a level)")
+                raise HTTPException(
+                    404,
+                    detail=f"no institution {institution_id!r} is registered "
+                    "as a funder (register it in the partners service with a level)",
+                )
             for instrument_id in body.instruments or []:
                 found = await references.instrument_row(conn, instrument_id)
                 if found is None or found["institution_id"] != institution_id:
-                    raise HTTPException(422, detail=f"instrument {instrument_id!r} is not one of "
-                                        f"{institution_id!r}'s")
-            await institutions.add_key(conn, key_id, institution_id, hash_secret(key), body.label,
-                                       body.instruments)
+                    raise HTTPException(422, detail=f"instrument {instrument_id!r} is not one of {institution_id!r}'s")
+            await institutions.add_key(conn, key_id, institution_id, hash_secret(key), body.label, body.instruments)
         log.info("api key issued", institution=institution_id, key_id=key_id)
-        return {"key_id": key_id, "institution_id": institution_id, "instruments": body.instruments,
-                "key": key}
+        return {"key_id": key_id, "institution_id": institution_id, "instruments": body.instruments, "key": key}
 
     @router.get("/institutions/{institution_id}/keys")
     async def list_keys(pool: DatabasePool, institution_id: str) -> list[dict]:
@@ -89,8 +89,7 @@ def admin_router() -> APIRouter:
         async with pool.acquire() as conn, conn.transaction():
             if not await institutions.exists(conn, body.institution_id):
                 raise HTTPException(404, detail=f"no institution {body.institution_id!r}")
-            if not await references.add_instrument(conn, body.instrument_id, body.institution_id,
-                                                   body.name, body.kind):
+            if not await references.add_instrument(conn, body.instrument_id, body.institution_id, body.name, body.kind):
                 held = await references.instrument_row(conn, body.instrument_id)
                 if held != body.model_dump():
                     raise HTTPException(409, detail=f"instrument {body.instrument_id!r} exists with other data")
@@ -118,20 +117,34 @@ def admin_router() -> APIRouter:
         return {"first_year": window.first_year, "last_year": window.last_year}
 
     @router.post("/budget-window/roll-over")
-    async def roll_over(pool: DatabasePool, runtime: Runtime, body: RollOverRequest,
-                        correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None) -> dict:
+    async def roll_over(
+        pool: DatabasePool,
+        runtime: Runtime,
+        body: RollOverRequest,
+        correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None,
+    ) -> dict:
         """Close the window's first year, once it has ended: undisbursed money moves to the
         same owner's line in the next year (`redirected` lists rests that went to a
         `rollover:` line because their usual next-year id was held by another line)."""
-        done = await roll_over_year(pool, body.closing_year, correlation_id or secrets.token_hex(16),
-                                    runtime.settings.fiscal_today())
-        log.info("year rolled over", year=done.closed_year, lines=done.lines_rolled, cents=done.cents_rolled,
-                 redirected=len(done.redirected))
-        return {"closed_year": done.closed_year, "lines_rolled": done.lines_rolled,
-                "cents_rolled": done.cents_rolled,
-                "window": {"first_year": done.window.first_year, "last_year": done.window.last_year},
-                "redirected": [{"line_id": r.line_id, "to_line_id": r.to_line_id, "because": r.because}
-                               for r in done.redirected]}
+        done = await roll_over_year(
+            pool, body.closing_year, correlation_id or secrets.token_hex(16), runtime.settings.fiscal_today()
+        )
+        log.info(
+            "year rolled over",
+            year=done.closed_year,
+            lines=done.lines_rolled,
+            cents=done.cents_rolled,
+            redirected=len(done.redirected),
+        )
+        return {
+            "closed_year": done.closed_year,
+            "lines_rolled": done.lines_rolled,
+            "cents_rolled": done.cents_rolled,
+            "window": {"first_year": done.window.first_year, "last_year": done.window.last_year},
+            "redirected": [
+                {"line_id": r.line_id, "to_line_id": r.to_line_id, "because": r.because} for r in done.redirected
+            ],
+        }
 
     @router.get("/ledger/verify")
     async def verify(pool: DatabasePool) -> dict:
@@ -142,10 +155,15 @@ def admin_router() -> APIRouter:
         async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
             rebuilt = replay.fold(await lines.all_entries(conn))
             held = await lines.all_lines(conn)
-            changed = replay.owner_changes(await lines.moves(conn), await lines.owners(conn),
-                                           await lines.pushed_by_another(conn))
+            changed = replay.owner_changes(
+                await lines.moves(conn), await lines.owners(conn), await lines.pushed_by_another(conn)
+            )
         diffs = replay.differences(rebuilt, held)
-        return {"lines": len(held), "consistent": not diffs and not changed, "differences": diffs[:100],
-                "owner_changes": changed[:100]}
+        return {
+            "lines": len(held),
+            "consistent": not diffs and not changed,
+            "differences": diffs[:100],
+            "owner_changes": changed[:100],
+        }
 
     return router

@@ -23,8 +23,7 @@ def format_key(key_id: str, secret: str) -> str:
 
 
 def _unauthorized() -> HTTPException:
-    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid API key",
-                         headers={"WWW-Authenticate": "Bearer"})
+    return HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid API key", headers={"WWW-Authenticate": "Bearer"})
 
 
 async def caller_for_key(pool: asyncpg.Pool, token: str, channel: str = "http") -> Caller | None:

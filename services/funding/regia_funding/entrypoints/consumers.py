@@ -6,13 +6,12 @@ from datetime import date
 
 import asyncpg
 
-from regia_shared.messaging import consumer
-
 from regia_shared.contracts import fiscal, topics
-from regia_shared.messaging.consumer import Received
 from regia_shared.contracts.events.objectives import ObjectiveDefined
 from regia_shared.contracts.events.partners import PartnerRegistered
 from regia_shared.contracts.events.plans import AnnualReviewClosed
+from regia_shared.messaging import consumer
+from regia_shared.messaging.consumer import Received
 from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
@@ -42,15 +41,24 @@ async def apply_objective_events(conn: asyncpg.Connection, events: Sequence[Rece
                 # has ended (the objectives service refuses such a review; an older or a
                 # foreign producer might not). Applied and left: the year stays open, for
                 # the administrator or a later review to close once it has ended.
-                log.warning("annual review of a year not yet ended: the budget window stays",
-                            year=payload.fiscal_year, plan=payload.plan_id, today=today.isoformat())
+                log.warning(
+                    "annual review of a year not yet ended: the budget window stays",
+                    year=payload.fiscal_year,
+                    plan=payload.plan_id,
+                    today=today.isoformat(),
+                )
                 continue
             # The first review to close a year moves the budget window on; the reviews of
             # other plans for that year find it already moved and change nothing.
             done = await roll_over(conn, payload.fiscal_year, event.envelope.correlation_id, today)
-            log.info("year rolled over after an annual review", year=done.closed_year,
-                     plan=payload.plan_id, lines=done.lines_rolled, cents=done.cents_rolled,
-                     redirected=len(done.redirected))
+            log.info(
+                "year rolled over after an annual review",
+                year=done.closed_year,
+                plan=payload.plan_id,
+                lines=done.lines_rolled,
+                cents=done.cents_rolled,
+                redirected=len(done.redirected),
+            )
 
 
 def register(runtime: ServiceRuntime) -> None:
@@ -58,10 +66,20 @@ def register(runtime: ServiceRuntime) -> None:
     settings = runtime.settings
     assert isinstance(settings, FundingSettings)
     consumer.subscribe(
-        runtime.broker, lambda: runtime.pool, topic=topics.PARTNERS, consumer="funding.partners",
-        wanted=[PartnerRegistered.event_type()], apply=apply_partner_events, polling=polling)
+        runtime.broker,
+        lambda: runtime.pool,
+        topic=topics.PARTNERS,
+        consumer="funding.partners",
+        wanted=[PartnerRegistered.event_type()],
+        apply=apply_partner_events,
+        polling=polling,
+    )
     consumer.subscribe(
-        runtime.broker, lambda: runtime.pool, topic=topics.OBJECTIVES, consumer="funding.objectives",
+        runtime.broker,
+        lambda: runtime.pool,
+        topic=topics.OBJECTIVES,
+        consumer="funding.objectives",
         wanted=[ObjectiveDefined.event_type(), AnnualReviewClosed.event_type()],
         apply=lambda conn, events: apply_objective_events(conn, events, settings.fiscal_today()),
-        polling=polling)
+        polling=polling,
+    )

@@ -11,12 +11,12 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel, ConfigDict, Field
 
+from regia_shared.contracts.refusal import Refused
 from regia_shared.http.audit import set_actor
 from regia_shared.http.auth import require_admin
 from regia_shared.http.errors import error_body
-from regia_shared.observability.logs import bind_contextvars, get_logger
 from regia_shared.http.ratelimit import TokenBuckets
-from regia_shared.contracts.refusal import Refused
+from regia_shared.observability.logs import bind_contextvars, get_logger
 
 from ..domain.commands import FundingCommand
 from ..domain.errors import BatchRefused, InvalidChange
@@ -25,10 +25,10 @@ from ..service_layer.recording import Caller, FundingRequest
 from .auth import institution_caller
 
 log = get_logger(__name__)
-IdempotencyKey = Annotated[str, Header(alias="Idempotency-Key", min_length=1, max_length=200,
-                                       pattern=r"^[\x21-\x7e]+$")]
-CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200,
-                                             pattern=r"^[\x21-\x7e]+$")]
+IdempotencyKey = Annotated[
+    str, Header(alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+]
+CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200, pattern=r"^[\x21-\x7e]+$")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=50)]
 
 
@@ -44,13 +44,17 @@ class Import(Batch):
 
 def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["funding events"])
-    accepted = Counter("regia_funding_events_accepted_total", "Funding events accepted",
-                       ["type", "channel"], registry=registry)
-    refused = Counter("regia_funding_events_refused_total", "Funding events refused by a rule",
-                      ["reason"], registry=registry)
-    throttled = Counter("regia_funding_events_rate_limited_total",
-                        "Funding events refused because their key exceeded its rate limit",
-                        registry=registry)
+    accepted = Counter(
+        "regia_funding_events_accepted_total", "Funding events accepted", ["type", "channel"], registry=registry
+    )
+    refused = Counter(
+        "regia_funding_events_refused_total", "Funding events refused by a rule", ["reason"], registry=registry
+    )
+    throttled = Counter(
+        "regia_funding_events_rate_limited_total",
+        "Funding events refused because their key exceeded its rate limit",
+        registry=registry,
+    )
     buckets: list[TokenBuckets] = []  # one per app, made from its settings on first use
 
     def over_limit(request: Request, caller: Caller, count: int) -> JSONResponse | None:
@@ -63,21 +67,38 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
             buckets.append(TokenBuckets(settings.rate_per_s, settings.rate_burst))
         limit = buckets[0]
         if not limit.fits(count):
-            return JSONResponse(error_body(
-                "batch_exceeds_rate_burst", f"a batch may hold at most {limit.burst} events "
-                "under this key's rate limit: split it", "events"), 413)
+            return JSONResponse(
+                error_body(
+                    "batch_exceeds_rate_burst",
+                    f"a batch may hold at most {limit.burst} events under this key's rate limit: split it",
+                    "events",
+                ),
+                413,
+            )
         decision = limit.take(caller.key_id, count)
         if decision.allowed:
             return None
         throttled.inc(count)
         log.info("funding events rate limited", count=count, retry_after_s=decision.retry_after_s)
-        return JSONResponse(error_body(
-            "rate_limited", f"this key may send {limit.rate_per_s:g} events per second "
-            f"(bursts of {limit.burst}): retry in {decision.retry_after_s} s"), 429,
-            headers={"Retry-After": str(decision.retry_after_s)})
+        return JSONResponse(
+            error_body(
+                "rate_limited",
+                f"this key may send {limit.rate_per_s:g} events per second "
+                f"(bursts of {limit.burst}): retry in {decision.retry_after_s} s",
+            ),
+            429,
+            headers={"Retry-After": str(decision.retry_after_s)},
+        )
 
-    async def record(request: Request, caller: Caller, commands: list, *, batch: bool,
-                     idempotency_key: str, correlation_id: str | None) -> JSONResponse:
+    async def record(
+        request: Request,
+        caller: Caller,
+        commands: list,
+        *,
+        batch: bool,
+        idempotency_key: str,
+        correlation_id: str | None,
+    ) -> JSONResponse:
         correlation_id = correlation_id or secrets.token_hex(16)
         bind_contextvars(correlation_id=correlation_id, institution=caller.institution_id)
         if caller.key_id is not None:
@@ -85,11 +106,13 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         if (too_many := over_limit(request, caller, len(commands))) is not None:
             too_many.headers["X-Correlation-Id"] = correlation_id
             return too_many
-        fingerprint = hashlib.sha256(json.dumps(
-            [c.model_dump(mode="json") for c in commands], sort_keys=True).encode()).hexdigest()
+        fingerprint = hashlib.sha256(
+            json.dumps([c.model_dump(mode="json") for c in commands], sort_keys=True).encode()
+        ).hexdigest()
         try:
-            outcome = await group.record(FundingRequest(caller, commands, batch, idempotency_key, fingerprint,
-                                                        correlation_id))
+            outcome = await group.record(
+                FundingRequest(caller, commands, batch, idempotency_key, fingerprint, correlation_id)
+            )
         except Refused as exc:
             refused.labels(exc.code).inc()
             log.info("funding events refused", reason=exc.code, count=len(commands))
@@ -108,31 +131,42 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
 
     @router.post("/funding-events", status_code=202)
     async def post_funding_event(
-        request: Request, command: Annotated[FundingCommand, Body()], idempotency_key: IdempotencyKey,
+        request: Request,
+        command: Annotated[FundingCommand, Body()],
+        idempotency_key: IdempotencyKey,
         caller: Annotated[Caller, Depends(institution_caller)],
-        correlation_id: CorrelationId = None, if_match: IfMatch = None,
+        correlation_id: CorrelationId = None,
+        if_match: IfMatch = None,
     ) -> JSONResponse:
         """Record a commitment, revision, disbursement, revocation or reallocation."""
         if if_match is not None:
             command = command.model_copy(update={"expected_version": _version(if_match, command)})
-        return await record(request, caller, [command], batch=False,
-                            idempotency_key=idempotency_key, correlation_id=correlation_id)
+        return await record(
+            request, caller, [command], batch=False, idempotency_key=idempotency_key, correlation_id=correlation_id
+        )
 
     @router.post("/funding-events/batch", status_code=202)
-    async def post_batch(request: Request, batch: Batch, idempotency_key: IdempotencyKey,
-                         caller: Annotated[Caller, Depends(institution_caller)],
-                         correlation_id: CorrelationId = None) -> JSONResponse:
+    async def post_batch(
+        request: Request,
+        batch: Batch,
+        idempotency_key: IdempotencyKey,
+        caller: Annotated[Caller, Depends(institution_caller)],
+        correlation_id: CorrelationId = None,
+    ) -> JSONResponse:
         """Up to 1,000 events, all recorded or none: a refusal lists every refused event."""
-        return await record(request, caller, batch.events, batch=True,
-                            idempotency_key=idempotency_key, correlation_id=correlation_id)
+        return await record(
+            request, caller, batch.events, batch=True, idempotency_key=idempotency_key, correlation_id=correlation_id
+        )
 
     @router.post("/imports/funding-events", status_code=202, dependencies=[Depends(require_admin)])
-    async def post_import(request: Request, batch: Import, idempotency_key: IdempotencyKey,
-                          correlation_id: CorrelationId = None) -> JSONResponse:
+    async def post_import(
+        request: Request, batch: Import, idempotency_key: IdempotencyKey, correlation_id: CorrelationId = None
+    ) -> JSONResponse:
         """An administrator's import of one institution's events (e.g. from OpenCoesione)."""
         caller = Caller(batch.institution_id, None, channel=batch.channel, on_behalf=True)
-        return await record(request, caller, batch.events, batch=True,
-                            idempotency_key=idempotency_key, correlation_id=correlation_id)
+        return await record(
+            request, caller, batch.events, batch=True, idempotency_key=idempotency_key, correlation_id=correlation_id
+        )
 
     return router
 

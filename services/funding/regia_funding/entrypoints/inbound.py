@@ -34,11 +34,11 @@ from prometheus_client import Counter
 from pydantic import TypeAdapter, ValidationError
 
 from regia_shared.contracts import topics
-from regia_shared.messaging.consumer import Polling, Strikes, raw_batch, transient
+from regia_shared.contracts.refusal import Refused
 from regia_shared.http.errors import field_name
 from regia_shared.http.limits import duplicate_key, loads, repeated_key_message
+from regia_shared.messaging.consumer import Polling, Strikes, raw_batch, transient
 from regia_shared.observability.logs import get_logger
-from regia_shared.contracts.refusal import Refused
 from regia_shared.runtime import ServiceRuntime
 
 from ..domain.commands import COMMAND_TYPES, FundingCommand
@@ -65,18 +65,28 @@ class Rejected(Exception):
 
 
 def register(runtime: ServiceRuntime) -> None:
-    accepted = Counter("regia_funding_inbound_accepted_total", "Inbound Kafka funding events accepted",
-                       registry=runtime.registry)
-    rejected = Counter("regia_funding_inbound_rejected_total", "Inbound Kafka funding events rejected",
-                       ["reason"], registry=runtime.registry)
+    accepted = Counter(
+        "regia_funding_inbound_accepted_total", "Inbound Kafka funding events accepted", registry=runtime.registry
+    )
+    rejected = Counter(
+        "regia_funding_inbound_rejected_total",
+        "Inbound Kafka funding events rejected",
+        ["reason"],
+        registry=runtime.registry,
+    )
 
     polling = Polling.of(runtime.settings)
     strikes = Strikes()
 
     @runtime.broker.subscriber(
-        topics.FUNDING_INBOUND, group_id="funding.inbound", batch=True, max_records=MAX_BATCH,
-        auto_offset_reset="earliest", ack_policy=AckPolicy.NACK_ON_ERROR,
-        **polling.options(), title="funding.inbound",
+        topics.FUNDING_INBOUND,
+        group_id="funding.inbound",
+        batch=True,
+        max_records=MAX_BATCH,
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        **polling.options(),
+        title="funding.inbound",
         decoder=raw_batch,
     )
     async def handle(_: list[Any], message: KafkaMessage) -> None:
@@ -92,8 +102,14 @@ def register(runtime: ServiceRuntime) -> None:
             # what commits later count once. A pause, so a failing batch does not spin.
             is_transient = transient(exc)
             times = strikes.times(starts) if is_transient else strikes.failed(starts)
-            log.warning("inbound batch failed, will be redelivered", records=len(records), error=repr(exc),
-                        transient=is_transient, failures=times, split_after=polling.max_attempts)
+            log.warning(
+                "inbound batch failed, will be redelivered",
+                records=len(records),
+                error=repr(exc),
+                transient=is_transient,
+                failures=times,
+                split_after=polling.max_attempts,
+            )
             await asyncio.sleep(RETRY_PAUSE_S)
             raise
         # Counted and published only once the batch has committed: a batch that rolled back
@@ -101,16 +117,25 @@ def register(runtime: ServiceRuntime) -> None:
         accepted.inc(len(records) - len(refused))
         for record, refusal in refused:
             rejected.labels(refusal.error).inc()
-            log.info("inbound funding event rejected", error=refusal.error, field=refusal.field,
-                     partition=record.partition, offset=record.offset)
+            log.info(
+                "inbound funding event rejected",
+                error=refusal.error,
+                field=refusal.field,
+                partition=record.partition,
+                offset=record.offset,
+            )
             await runtime.broker.publish(
-                _rejection(record, refusal), topic=topics.FUNDING_INBOUND_REJECTED, key=record.key,
-                headers={"content-type": "application/json", "error": refusal.error})
+                _rejection(record, refusal),
+                topic=topics.FUNDING_INBOUND_REJECTED,
+                key=record.key,
+                headers={"content-type": "application/json", "error": refusal.error},
+            )
         strikes.cleared(starts)  # only now: a failed publish redelivers the batch, split again
 
 
-async def _in_one_transaction(runtime: ServiceRuntime, records: Sequence[ConsumerRecord]
-                              ) -> list[tuple[ConsumerRecord, Rejected]]:
+async def _in_one_transaction(
+    runtime: ServiceRuntime, records: Sequence[ConsumerRecord]
+) -> list[tuple[ConsumerRecord, Rejected]]:
     """Decide and record every message of the batch in ONE transaction; the refused ones.
     Any exception but a refusal escapes, rolling the whole batch back."""
     refused: list[tuple[ConsumerRecord, Rejected]] = []
@@ -123,13 +148,17 @@ async def _in_one_transaction(runtime: ServiceRuntime, records: Sequence[Consume
             except Rejected as refusal:
                 refused.append((record, refusal))
         outcomes: list[Outcome | Refused] = await record_requests(conn, [r for _, r in requests])
-        refused.extend((record, _rejected(outcome)) for (record, _), outcome in zip(requests, outcomes, strict=True)
-                       if isinstance(outcome, Refused))
+        refused.extend(
+            (record, _rejected(outcome))
+            for (record, _), outcome in zip(requests, outcomes, strict=True)
+            if isinstance(outcome, Refused)
+        )
     return refused
 
 
-async def _one_by_one(runtime: ServiceRuntime, records: Sequence[ConsumerRecord], tried: int
-                      ) -> list[tuple[ConsumerRecord, Rejected]]:
+async def _one_by_one(
+    runtime: ServiceRuntime, records: Sequence[ConsumerRecord], tried: int
+) -> list[tuple[ConsumerRecord, Rejected]]:
     """A batch that failed `tried` times: each message in its own transaction, in order, so
     the healthy ones are recorded and one that still fails alone is rejected with its
     error. A transient failure still escapes: the batch is redelivered and split again, and
@@ -141,14 +170,25 @@ async def _one_by_one(runtime: ServiceRuntime, records: Sequence[ConsumerRecord]
         except Exception as exc:
             if transient(exc):
                 raise
-            log.error("inbound funding event failed alone: rejected", partition=record.partition,
-                      offset=record.offset, error=repr(exc))
+            log.error(
+                "inbound funding event failed alone: rejected",
+                partition=record.partition,
+                offset=record.offset,
+                error=repr(exc),
+            )
             # The institution reads the rejection: it gets what failed and where, not the
             # service's internals (the full error is in the log, at this partition and offset).
-            refused.append((record, Rejected(
-                "unprocessable", f"the service failed to record this message {tried} times in its batch, "
-                f"then alone ({type(exc).__name__}); it was set aside so that the messages behind it go "
-                "on, and nothing of it was recorded: send it again once the operators have fixed the cause")))
+            refused.append(
+                (
+                    record,
+                    Rejected(
+                        "unprocessable",
+                        f"the service failed to record this message {tried} times in its batch, "
+                        f"then alone ({type(exc).__name__}); it was set aside so that the messages behind it go "
+                        "on, and nothing of it was recorded: send it again once the operators have fixed the cause",
+                    ),
+                )
+            )
     return refused
 
 
@@ -163,8 +203,7 @@ class _BatchConnection:
         yield self._conn
 
 
-async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict[str, Caller | None]
-                   ) -> FundingRequest:
+async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict[str, Caller | None]) -> FundingRequest:
     """The request a message makes, or `Rejected` for one that is not even that."""
     headers = {k.lower(): v.decode(errors="replace") for k, v in (record.headers or ())}
     scheme, _, token = headers.get("authorization", "").partition(" ")
@@ -177,12 +216,12 @@ async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict
             callers[token] = await caller_for_key(pool, token, CHANNEL)  # type: ignore[arg-type]
         caller = callers[token]
     if caller is None:
-        raise Rejected("unauthorized", "missing or invalid API key in the 'authorization' header",
-                       "authorization")
+        raise Rejected("unauthorized", "missing or invalid API key in the 'authorization' header", "authorization")
     idempotency_key = headers.get("idempotency-key", "")
     if not 1 <= len(idempotency_key) <= 200 or not idempotency_key.isprintable():
-        raise Rejected("missing_idempotency_key", "an 'idempotency-key' header (1-200 characters) is "
-                       "required", "idempotency-key")
+        raise Rejected(
+            "missing_idempotency_key", "an 'idempotency-key' header (1-200 characters) is required", "idempotency-key"
+        )
     raw = record.value or b""
     try:
         # pydantic reads a key written twice as its last value: refused here as over HTTP
@@ -195,10 +234,13 @@ async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict
     try:
         command = COMMAND.validate_json(raw)
     except ValidationError as exc:
-        details = [{"field": field_name(e, frozenset(COMMAND_TYPES)), "message": e["msg"]}
-                   for e in exc.errors()]
-        raise Rejected("validation_failed", "; ".join(f"{d['field']}: {d['message']}" for d in details),
-                       details[0]["field"] if details else None, details) from exc
+        details = [{"field": field_name(e, frozenset(COMMAND_TYPES)), "message": e["msg"]} for e in exc.errors()]
+        raise Rejected(
+            "validation_failed",
+            "; ".join(f"{d['field']}: {d['message']}" for d in details),
+            details[0]["field"] if details else None,
+            details,
+        ) from exc
     correlation_id = headers.get("correlation-id", "")
     if not (0 < len(correlation_id) <= 200 and correlation_id.isprintable()):  # no NUL into SQL
         correlation_id = secrets.token_hex(16)
@@ -217,13 +259,22 @@ def _rejection(record: ConsumerRecord, refusal: Rejected) -> bytes:
         original: Any = value.decode()
     except UnicodeDecodeError:
         original = {"base64": base64.b64encode(value).decode()}
-    return json.dumps({
-        "error": refusal.error, "message": refusal.message, "field": refusal.field, "details": refusal.details,
-        "original": {
-            "topic": record.topic, "partition": record.partition, "offset": record.offset,
-            "key": record.key.decode(errors="replace") if record.key else None, "value": original,
-            # The key the institution sent is a secret: it never leaves in a rejection.
-            "headers": {k: v.decode(errors="replace") for k, v in (record.headers or ())
-                        if k.lower() != "authorization"},
-        },
-    }).encode()
+    return json.dumps(
+        {
+            "error": refusal.error,
+            "message": refusal.message,
+            "field": refusal.field,
+            "details": refusal.details,
+            "original": {
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "key": record.key.decode(errors="replace") if record.key else None,
+                "value": original,
+                # The key the institution sent is a secret: it never leaves in a rejection.
+                "headers": {
+                    k: v.decode(errors="replace") for k, v in (record.headers or ()) if k.lower() != "authorization"
+                },
+            },
+        }
+    ).encode()

@@ -33,8 +33,11 @@ def ledger_export_router() -> APIRouter:
 
     @router.get("/ledger/export", response_class=StreamingResponse)
     async def export_ledger(
-        pool: DatabasePool, viewer: Annotated[Caller | None, Depends(institution_or_admin)],
-        format: Literal["csv", "iati"] = "csv", institution_id: Id = None, objective_id: Id = None,
+        pool: DatabasePool,
+        viewer: Annotated[Caller | None, Depends(institution_or_admin)],
+        format: Literal["csv", "iati"] = "csv",
+        institution_id: Id = None,
+        objective_id: Id = None,
         fiscal_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
     ) -> StreamingResponse:
         """Ledger entries with their lines, oldest first, as CSV or IATI-style JSON
@@ -48,8 +51,10 @@ def ledger_export_router() -> APIRouter:
         name = "-".join(["regia-ledger", *(str(v) for v in selection.as_dict().values())])
         name = re.sub(r"[^A-Za-z0-9._-]", "_", name)  # a header: only what needs no quoting
         return StreamingResponse(
-            _chunks(pool, selection, export), media_type=export.media_type,
-            headers={"Content-Disposition": f'attachment; filename="{name}.{export.extension}"'})
+            _chunks(pool, selection, export),
+            media_type=export.media_type,
+            headers={"Content-Disposition": f'attachment; filename="{name}.{export.extension}"'},
+        )
 
     return router
 

@@ -29,20 +29,29 @@ def queries_router() -> APIRouter:
             history = await lines.history(conn, line_id)
         response.headers["ETag"] = f'"{line.version}"'
         return {
-            "line_id": line.line_id, "institution_id": line.institution_id,
-            "instrument_id": line.instrument_id, "level": line.level, "objective_id": line.objective_id,
-            "fiscal_year": line.fiscal_year, "committed_cents": line.committed_cents,
-            "disbursed_cents": line.disbursed_cents, "version": line.version, "status": line.status,
+            "line_id": line.line_id,
+            "institution_id": line.institution_id,
+            "instrument_id": line.instrument_id,
+            "level": line.level,
+            "objective_id": line.objective_id,
+            "fiscal_year": line.fiscal_year,
+            "committed_cents": line.committed_cents,
+            "disbursed_cents": line.disbursed_cents,
+            "version": line.version,
+            "status": line.status,
             "history": history,
         }
 
     @router.get("/totals")
     async def totals(
-        pool: DatabasePool, viewer: Viewer,
+        pool: DatabasePool,
+        viewer: Viewer,
         by: Annotated[list[Dimension], Query(max_length=5)] = [],  # noqa: B006 (FastAPI reads it)
         fiscal_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
-        level: str | None = None, objective_id: str | None = None,
-        instrument_id: str | None = None, institution_id: str | None = None,
+        level: str | None = None,
+        objective_id: str | None = None,
+        instrument_id: str | None = None,
+        institution_id: str | None = None,
     ) -> list[dict]:
         """Committed and disbursed money grouped by level, instrument, objective, year or
         institution (any combination), with optional filters."""
@@ -50,15 +59,24 @@ def queries_router() -> APIRouter:
             if institution_id not in (None, viewer.institution_id):
                 raise HTTPException(403, detail="an institution sees only its own totals")
             institution_id = viewer.institution_id
-        filters = {"year": fiscal_year, "level": level, "objective": objective_id,
-                   "instrument": instrument_id, "institution": institution_id}
+        filters = {
+            "year": fiscal_year,
+            "level": level,
+            "objective": objective_id,
+            "instrument": instrument_id,
+            "institution": institution_id,
+        }
         async with pool.acquire() as conn:
             return await lines.totals(conn, list(dict.fromkeys(by)), filters)
 
     @router.get("/institutions/{institution_id}/entries")
-    async def pushed(pool: DatabasePool, institution_id: str, viewer: Viewer,
-                     after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,  # a BIGINT entry id
-                     limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> dict:
+    async def pushed(
+        pool: DatabasePool,
+        institution_id: str,
+        viewer: Viewer,
+        after: Annotated[int, Query(ge=0, le=2**63 - 1)] = 0,  # a BIGINT entry id
+        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    ) -> dict:
         """Everything one institution pushed, oldest first; page on with `after`."""
         if viewer is not None and viewer.institution_id != institution_id:
             raise HTTPException(403, detail="an institution sees only its own history")

@@ -18,8 +18,8 @@ from collections.abc import Callable, Sequence
 
 import asyncpg
 
-from regia_shared.observability.logs import get_logger
 from regia_shared.contracts.refusal import Refused
+from regia_shared.observability.logs import get_logger
 
 from ..adapters.idempotency import KeyTakenConcurrently
 from ..domain.errors import LineAlreadyExists
@@ -52,7 +52,7 @@ class GroupCommit:
 
     async def _drain(self) -> None:
         while self._waiting:
-            group, self._waiting = self._waiting[:self._max_group], self._waiting[self._max_group:]
+            group, self._waiting = self._waiting[: self._max_group], self._waiting[self._max_group :]
             try:
                 outcomes = await record_together(self._pool(), [r for r, _ in group])
             except Exception as exc:  # the transaction failed: so does every request in it
@@ -79,5 +79,3 @@ async def record_together(pool: asyncpg.Pool, requests: Sequence[FundingRequest]
                 raise
         log.info("group commit raced a concurrent request, running again", requests=len(requests))
     raise AssertionError("unreachable")
-
-

@@ -19,8 +19,6 @@ from typing import Any
 
 import asyncpg
 
-from regia_shared.messaging import outbox
-
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.funding import (
@@ -33,6 +31,7 @@ from regia_shared.contracts.events.funding import (
     FundingRolledOver,
 )
 from regia_shared.contracts.refusal import Refused
+from regia_shared.messaging import outbox
 
 from ..adapters import idempotency, lines, references
 from ..domain.batch import Accepted, Decision, Key, Refusal, Replay, Snapshot, Submission, plan
@@ -83,8 +82,9 @@ class FundingRequest:
         return (self.caller.institution_id, "batch" if self.batch else "single", self.idempotency_key)
 
     def submission(self) -> Submission:
-        return Submission(self.key, self.fingerprint, self.caller.institution_id, self.caller.instruments,
-                          self.commands, self.batch)
+        return Submission(
+            self.key, self.fingerprint, self.caller.institution_id, self.caller.instruments, self.commands, self.batch
+        )
 
 
 @dataclass(frozen=True)
@@ -110,13 +110,16 @@ async def record_requests(conn: asyncpg.Connection, requests: Sequence[FundingRe
     window = await references.window(conn, for_share=True)
     locked = await lines.lock(conn, sorted({line for c in commands for line in lines_of(c)}))
     snapshot = Snapshot(
-        window, locked,
-        await references.instruments_among(conn, sorted({c.instrument_id for c in commands
-                                                          if hasattr(c, "instrument_id")})),
+        window,
+        locked,
+        await references.instruments_among(
+            conn, sorted({c.instrument_id for c in commands if hasattr(c, "instrument_id")})
+        ),
         await references.objectives_known_among(conn, sorted({o for c in commands for o in objectives_of(c)})),
         # Who owns the lines whose next-year ids new lines would take: a line's owner never
         # changes, so these are read without a lock.
-        await lines.owners_among(conn, sorted({p for c in commands for p in reserved_by(c)} - set(locked))))
+        await lines.owners_among(conn, sorted({p for c in commands for p in reserved_by(c)} - set(locked))),
+    )
     decisions = plan(submissions, snapshot, earlier)
     bodies = await _record(conn, requests, decisions)
     outcomes: list[Outcome | Refused] = []
@@ -129,13 +132,20 @@ async def record_requests(conn: asyncpg.Connection, requests: Sequence[FundingRe
             outcomes.append(Outcome(ACCEPTED, bodies[decision.of_index or 0] or {}, replayed=True))
         else:
             outcomes.append(Outcome(ACCEPTED, body or {}, replayed=False))
-    await idempotency.record(conn, {requests[i].key: (requests[i].fingerprint, ACCEPTED, bodies[i] or {})
-                                    for i, d in enumerate(decisions) if isinstance(d, Accepted)})
+    await idempotency.record(
+        conn,
+        {
+            requests[i].key: (requests[i].fingerprint, ACCEPTED, bodies[i] or {})
+            for i, d in enumerate(decisions)
+            if isinstance(d, Accepted)
+        },
+    )
     return outcomes
 
 
-async def _record(conn: asyncpg.Connection, requests: Sequence[FundingRequest],
-                  decisions: Sequence[Decision]) -> list[dict[str, Any] | None]:
+async def _record(
+    conn: asyncpg.Connection, requests: Sequence[FundingRequest], decisions: Sequence[Decision]
+) -> list[dict[str, Any] | None]:
     """Write the accepted submissions' entries and events; the body each one answers."""
     entries: list[LedgerEntry] = []
     recorded: list[lines.Recorded] = []
@@ -148,8 +158,11 @@ async def _record(conn: asyncpg.Connection, requests: Sequence[FundingRequest],
                     event = _event(entry, request.correlation_id)
                     entries.append(entry)
                     events.append(event)
-                    recorded.append(lines.Recorded(caller.recorded_as, caller.key_id, caller.channel,
-                                                   event.event_id, request.correlation_id))
+                    recorded.append(
+                        lines.Recorded(
+                            caller.recorded_as, caller.key_id, caller.channel, event.event_id, request.correlation_id
+                        )
+                    )
     entry_ids = iter(await lines.save_many(conn, entries, recorded))
     await outbox.append(conn, topics.FUNDING, events)
     written = iter(zip(entries, events, strict=True))
@@ -167,23 +180,41 @@ def _result(written: list[tuple[LedgerEntry, Envelope, int]]) -> dict[str, Any]:
     """The answer for one command: its (first) entry, and the counterpart of a reallocation."""
     (entry, event, entry_id), *rest = written
     line = entry.line
-    body = {"event_id": str(event.event_id), "event_type": event.type, "entry_id": entry_id,
-            "line_id": line.line_id, "line_version": line.version, "committed_cents": line.committed_cents,
-            "disbursed_cents": line.disbursed_cents, "status": line.status.value}
+    body = {
+        "event_id": str(event.event_id),
+        "event_type": event.type,
+        "entry_id": entry_id,
+        "line_id": line.line_id,
+        "line_version": line.version,
+        "committed_cents": line.committed_cents,
+        "disbursed_cents": line.disbursed_cents,
+        "status": line.status.value,
+    }
     if rest:
         other, other_event, _ = rest[0]
-        body["counterpart"] = {"line_id": other.line.line_id, "line_version": other.line.version,
-                               "committed_cents": other.line.committed_cents,
-                               "event_id": str(other_event.event_id)}
+        body["counterpart"] = {
+            "line_id": other.line.line_id,
+            "line_version": other.line.version,
+            "committed_cents": other.line.committed_cents,
+            "event_id": str(other_event.event_id),
+        }
     return body
 
 
-async def append(conn: asyncpg.Connection, entries: list[LedgerEntry], *, pushed_by: str,
-                 key_id: str | None, channel: str, correlation_id: str) -> list[tuple[int, Envelope]]:
+async def append(
+    conn: asyncpg.Connection,
+    entries: list[LedgerEntry],
+    *,
+    pushed_by: str,
+    key_id: str | None,
+    channel: str,
+    correlation_id: str,
+) -> list[tuple[int, Envelope]]:
     """Append entries decided elsewhere (the year-end roll-over) with their events."""
     events = [_event(e, correlation_id) for e in entries]
-    ids = await lines.save_many(conn, entries, [lines.Recorded(pushed_by, key_id, channel, e.event_id,
-                                                               correlation_id) for e in events])
+    ids = await lines.save_many(
+        conn, entries, [lines.Recorded(pushed_by, key_id, channel, e.event_id, correlation_id) for e in events]
+    )
     await outbox.append(conn, topics.FUNDING, events)
     return list(zip(ids, events, strict=True))
 
@@ -191,11 +222,18 @@ async def append(conn: asyncpg.Connection, entries: list[LedgerEntry], *, pushed
 def _event(entry: LedgerEntry, correlation_id: str) -> Envelope:
     line = entry.line
     payload = _EVENT_OF_KIND[entry.kind](
-        line_id=line.line_id, institution_id=line.institution_id, level=line.level,
-        objective_id=line.objective_id, fiscal_year=line.fiscal_year,
-        committed_cents=line.committed_cents, disbursed_cents=line.disbursed_cents,
-        line_version=line.version, delta_cents=entry.committed_delta_cents, reason=entry.reason,
-        instrument_id=line.instrument_id, disbursed_delta_cents=entry.disbursed_delta_cents,
+        line_id=line.line_id,
+        institution_id=line.institution_id,
+        level=line.level,
+        objective_id=line.objective_id,
+        fiscal_year=line.fiscal_year,
+        committed_cents=line.committed_cents,
+        disbursed_cents=line.disbursed_cents,
+        line_version=line.version,
+        delta_cents=entry.committed_delta_cents,
+        reason=entry.reason,
+        instrument_id=line.instrument_id,
+        disbursed_delta_cents=entry.disbursed_delta_cents,
         counterpart_line_id=entry.counterpart_line_id,
     )
     # Keyed by objective: every event that moves one objective's coverage is in one

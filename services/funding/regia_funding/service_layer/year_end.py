@@ -58,8 +58,7 @@ async def roll_over(conn: asyncpg.Connection, closing_year: int, correlation_id:
     rules.check_year_ended(closing_year, today)
     window = await references.window(conn, for_update=True)
     if closing_year != window.first_year:
-        raise InvalidChange(f"only the window's first year, {window.first_year}, can be closed",
-                            "closing_year")
+        raise InvalidChange(f"only the window's first year, {window.first_year}, can be closed", "closing_year")
     moved = total = 0
     redirected: list[Redirected] = []
     for line in await lines.active_in_year(conn, closing_year):
@@ -72,8 +71,9 @@ async def roll_over(conn: asyncpg.Connection, closing_year: int, correlation_id:
         usual = rules.next_year_line_id(line.line_id, closing_year + 1)
         if target_id != usual:
             redirected.append(Redirected(line.line_id, target_id, usual))
-        await append(conn, list(pair), pushed_by="admin", key_id=None, channel="year-end",
-                     correlation_id=correlation_id)
+        await append(
+            conn, list(pair), pushed_by="admin", key_id=None, channel="year-end", correlation_id=correlation_id
+        )
         moved, total = moved + 1, total + pair[1].committed_delta_cents
     new_window = rules.Window(window.first_year + 1, window.last_year + 1)
     await references.move_window(conn, new_window)

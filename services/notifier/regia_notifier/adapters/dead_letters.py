@@ -13,13 +13,17 @@ from uuid import UUID
 
 import asyncpg
 
-_DEAD = ("delivery_id, cause_event_id, correlation_id, objective_id, kind, trigger, rules, channel,"
-         " recipient, recipient_name, contact_id, partner_id, subject, attempts, retry_from,"
-         " last_error, created_at, finished_at")
+_DEAD = (
+    "delivery_id, cause_event_id, correlation_id, objective_id, kind, trigger, rules, channel,"
+    " recipient, recipient_name, contact_id, partner_id, subject, attempts, retry_from,"
+    " last_error, created_at, finished_at"
+)
 
 # One filter for listing and for retrying everything: what is listed is what would be retried.
-_FILTER = ("status = 'DEAD' AND ($1::text IS NULL OR channel = $1)"
-           " AND ($2::text IS NULL OR objective_id = $2) AND ($3::text IS NULL OR contact_id = $3)")
+_FILTER = (
+    "status = 'DEAD' AND ($1::text IS NULL OR channel = $1)"
+    " AND ($2::text IS NULL OR objective_id = $2) AND ($3::text IS NULL OR contact_id = $3)"
+)
 
 # The `_deliveries` channel of this schema, as the deliveries_notify trigger names it and
 # the dispatcher listens to it (the pool's search_path is the service's schema).
@@ -27,8 +31,10 @@ _WAKE_DISPATCHERS = "SELECT pg_notify(current_schema() || '_deliveries', '')"
 
 # Put back: due now, budget counted from here (retry_from), no longer finished. The last
 # error stays until the next attempt replaces it: it is why the delivery died.
-_REVIVE = ("UPDATE deliveries SET status = 'PENDING', next_attempt_at = now(), retry_from = attempts,"
-           " finished_at = NULL, updated_at = now()")
+_REVIVE = (
+    "UPDATE deliveries SET status = 'PENDING', next_attempt_at = now(), retry_from = attempts,"
+    " finished_at = NULL, updated_at = now()"
+)
 
 
 @dataclass(frozen=True)
@@ -51,9 +57,10 @@ class Retried:
 async def listing(conn: asyncpg.Connection, filters: Filters, limit: int) -> list[dict]:
     """Dead deliveries, the most recently given up first."""
     rows = await conn.fetch(
-        f"SELECT {_DEAD} FROM deliveries WHERE {_FILTER}"
-        " ORDER BY finished_at DESC NULLS LAST, delivery_id LIMIT $4",
-        *filters.args(), limit)
+        f"SELECT {_DEAD} FROM deliveries WHERE {_FILTER} ORDER BY finished_at DESC NULLS LAST, delivery_id LIMIT $4",
+        *filters.args(),
+        limit,
+    )
     return [dict(r) for r in rows]
 
 
@@ -61,23 +68,29 @@ async def retry_ids(conn: asyncpg.Connection, delivery_ids: list[UUID]) -> Retri
     """Put these deliveries back if they are dead; say what became of each id asked for."""
     asked = list(dict.fromkeys(delivery_ids))  # each once, in the order given
     async with conn.transaction():
-        revived = {r["delivery_id"] for r in await conn.fetch(
-            f"{_REVIVE} WHERE delivery_id = ANY($1::uuid[]) AND status = 'DEAD' RETURNING delivery_id",
-            asked)}
-        known = {r["delivery_id"] for r in await conn.fetch(
-            "SELECT delivery_id FROM deliveries WHERE delivery_id = ANY($1::uuid[])", asked)}
+        revived = {
+            r["delivery_id"]
+            for r in await conn.fetch(
+                f"{_REVIVE} WHERE delivery_id = ANY($1::uuid[]) AND status = 'DEAD' RETURNING delivery_id", asked
+            )
+        }
+        known = {
+            r["delivery_id"]
+            for r in await conn.fetch("SELECT delivery_id FROM deliveries WHERE delivery_id = ANY($1::uuid[])", asked)
+        }
         if revived:
             await conn.execute(_WAKE_DISPATCHERS)
-    return Retried(retried=[i for i in asked if i in revived],
-                   not_dead=[i for i in asked if i in known and i not in revived],
-                   unknown=[i for i in asked if i not in known])
+    return Retried(
+        retried=[i for i in asked if i in revived],
+        not_dead=[i for i in asked if i in known and i not in revived],
+        unknown=[i for i in asked if i not in known],
+    )
 
 
 async def retry_all(conn: asyncpg.Connection, filters: Filters) -> Retried:
     """Put back every dead delivery that matches the filters."""
     async with conn.transaction():
-        rows = await conn.fetch(
-            f"{_REVIVE} WHERE {_FILTER} RETURNING delivery_id", *filters.args())
+        rows = await conn.fetch(f"{_REVIVE} WHERE {_FILTER} RETURNING delivery_id", *filters.args())
         if rows:
             await conn.execute(_WAKE_DISPATCHERS)
     return Retried(retried=sorted(r["delivery_id"] for r in rows))

@@ -12,9 +12,11 @@ import asyncpg
 from ..domain.delivery import ClaimedDelivery, NewDelivery
 from ..domain.retry import AttemptOutcome, DeliveryStatus
 
+
 @dataclass(frozen=True)
 class Step:
     """One attempt's outcome and what it moves its delivery to."""
+
     delivery_id: UUID
     attempt: int
     at: datetime
@@ -25,18 +27,45 @@ class Step:
     retry_in_s: float | None
 
 
-_CLAIMED = ("delivery_id", "attempts AS attempt", "cause_event_id", "correlation_id", "channel",
-            "recipient", "recipient_name", "language", "subject", "body", "body_html", "retry_from",
-            "origin_at")
+_CLAIMED = (
+    "delivery_id",
+    "attempts AS attempt",
+    "cause_event_id",
+    "correlation_id",
+    "channel",
+    "recipient",
+    "recipient_name",
+    "language",
+    "subject",
+    "body",
+    "body_html",
+    "retry_from",
+    "origin_at",
+)
 
 
 def _columns(alias: str = "") -> str:
     return ", ".join(f"{alias}{column}" for column in _CLAIMED)
 
 
-_NEW = ("delivery_id", "cause_event_id", "correlation_id", "objective_id", "channel", "recipient",
-        "recipient_name", "contact_id", "partner_id", "language", "subject", "body", "body_html",
-        "kind", "trigger", "origin_at")
+_NEW = (
+    "delivery_id",
+    "cause_event_id",
+    "correlation_id",
+    "objective_id",
+    "channel",
+    "recipient",
+    "recipient_name",
+    "contact_id",
+    "partner_id",
+    "language",
+    "subject",
+    "body",
+    "body_html",
+    "kind",
+    "trigger",
+    "origin_at",
+)
 _NEW_TYPES = ("uuid", "uuid") + ("text",) * (len(_NEW) - 3) + ("timestamptz",)
 
 
@@ -52,7 +81,8 @@ async def add(conn: asyncpg.Connection, planned: Sequence[NewDelivery]) -> set[U
         f" FROM unnest({arrays}, ${len(_NEW) + 1}::text[]) AS t({', '.join(_NEW)}, rules)"
         " ON CONFLICT DO NOTHING RETURNING delivery_id",
         *[[getattr(d, column) for d in planned] for column in _NEW],
-        [",".join(d.rules) for d in planned])
+        [",".join(d.rules) for d in planned],
+    )
     return {r["delivery_id"] for r in rows}
 
 
@@ -61,8 +91,9 @@ async def add(conn: asyncpg.Connection, planned: Sequence[NewDelivery]) -> set[U
 SCAN_FACTOR = 4
 
 
-async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float,
-                    per_endpoint: int) -> tuple[list[ClaimedDelivery], bool]:
+async def claim_due(
+    conn: asyncpg.Connection, limit: int, lease_s: float, per_endpoint: int
+) -> tuple[list[ClaimedDelivery], bool]:
     """Take up to `limit` due deliveries for one more attempt each, leased for `lease_s`,
     and at most `per_endpoint` under way at once to any one webhook endpoint; returns
     them, and whether more may be due now (the claim looked at as many rows as it could).
@@ -92,7 +123,11 @@ async def claim_due(conn: asyncpg.Connection, limit: int, lease_s: float,
         " next_attempt_at = now() + make_interval(secs => $2), updated_at = now()"
         f" FROM picked WHERE d.delivery_id = picked.delivery_id"
         f" RETURNING {_columns('d.')}, (SELECT count(*) FROM due) AS scanned",
-        limit, lease_s, per_endpoint, limit * SCAN_FACTOR)
+        limit,
+        lease_s,
+        per_endpoint,
+        limit * SCAN_FACTOR,
+    )
     # A due row is always taken when there is one (the first due call to an endpoint with
     # room fits it), so no row back means nothing was due.
     more = len(rows) == limit or (bool(rows) and rows[0]["scanned"] == limit * SCAN_FACTOR)
@@ -103,7 +138,9 @@ async def lock_expired(conn: asyncpg.Connection, limit: int) -> list[ClaimedDeli
     """Deliveries whose claim ran out (their dispatcher died mid-attempt), locked."""
     rows = await conn.fetch(
         f"SELECT {_columns()} FROM deliveries WHERE status = 'SENDING' AND next_attempt_at <= now()"
-        " ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+        " ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+        limit,
+    )
     return [ClaimedDelivery(**dict(r)) for r in rows]
 
 
@@ -122,8 +159,12 @@ async def conclude(conn: asyncpg.Connection, steps: Sequence[Step]) -> set[tuple
         "      AS s(delivery_id, attempt, status, error, retry_in_s)"
         " WHERE d.delivery_id = s.delivery_id AND d.attempts = s.attempt AND d.status = 'SENDING'"
         " RETURNING d.delivery_id, d.attempts",
-        [s.delivery_id for s in steps], [s.attempt for s in steps], [s.status.value for s in steps],
-        [s.error for s in steps], [s.retry_in_s for s in steps])
+        [s.delivery_id for s in steps],
+        [s.attempt for s in steps],
+        [s.status.value for s in steps],
+        [s.error for s in steps],
+        [s.retry_in_s for s in steps],
+    )
     return {(r["delivery_id"], r["attempts"]) for r in rows}
 
 
@@ -133,13 +174,17 @@ async def record_attempts(conn: asyncpg.Connection, steps: Sequence[Step]) -> No
     await conn.execute(
         "INSERT INTO delivery_attempts (delivery_id, attempt, at, duration_ms, outcome, error)"
         " SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::text[], $6::text[])",
-        [s.delivery_id for s in steps], [s.attempt for s in steps], [s.at for s in steps],
-        [s.duration_ms for s in steps], [s.outcome.value for s in steps], [s.error for s in steps])
+        [s.delivery_id for s in steps],
+        [s.attempt for s in steps],
+        [s.at for s in steps],
+        [s.duration_ms for s in steps],
+        [s.outcome.value for s in steps],
+        [s.error for s in steps],
+    )
 
 
 async def seconds_until_next_due(conn: asyncpg.Connection) -> float | None:
     value = await conn.fetchval(
-        "SELECT extract(epoch FROM min(next_attempt_at) - now()) FROM deliveries"
-        " WHERE status IN ('PENDING', 'SENDING')")
+        "SELECT extract(epoch FROM min(next_attempt_at) - now()) FROM deliveries WHERE status IN ('PENDING', 'SENDING')"
+    )
     return None if value is None else float(value)
-

@@ -6,31 +6,46 @@ import asyncpg
 
 # next_attempt_at only means something while a delivery is still going (for SENDING it is
 # when the claim expires); a finished one shows null rather than a stale time.
-_SUMMARY = ("delivery_id, cause_event_id, correlation_id, objective_id, kind, trigger, rules, channel,"
-            " recipient, recipient_name, contact_id, partner_id, language, subject, status, attempts,"
-            " retry_from,"
-            " CASE WHEN status IN ('PENDING', 'SENDING') THEN next_attempt_at END AS next_attempt_at,"
-            " last_error, created_at, updated_at, finished_at")
+_SUMMARY = (
+    "delivery_id, cause_event_id, correlation_id, objective_id, kind, trigger, rules, channel,"
+    " recipient, recipient_name, contact_id, partner_id, language, subject, status, attempts,"
+    " retry_from,"
+    " CASE WHEN status IN ('PENDING', 'SENDING') THEN next_attempt_at END AS next_attempt_at,"
+    " last_error, created_at, updated_at, finished_at"
+)
 
 
-async def listing(conn: asyncpg.Connection, *, objective_id: str | None = None, status: str | None = None,
-                  contact_id: str | None = None, recipient: str | None = None, limit: int) -> list[dict]:
+async def listing(
+    conn: asyncpg.Connection,
+    *,
+    objective_id: str | None = None,
+    status: str | None = None,
+    contact_id: str | None = None,
+    recipient: str | None = None,
+    limit: int,
+) -> list[dict]:
     """Newest first. `recipient` is an address matched regardless of case, as mail is."""
     rows = await conn.fetch(
         f"SELECT {_SUMMARY} FROM deliveries"
         " WHERE ($1::text IS NULL OR objective_id = $1) AND ($2::text IS NULL OR status = $2)"
         " AND ($3::text IS NULL OR contact_id = $3) AND ($4::text IS NULL OR lower(recipient) = lower($4))"
         " ORDER BY created_at DESC, delivery_id LIMIT $5",
-        objective_id, status, contact_id, recipient, limit)
+        objective_id,
+        status,
+        contact_id,
+        recipient,
+        limit,
+    )
     return [dict(r) for r in rows]
 
 
 async def one(conn: asyncpg.Connection, delivery_id: UUID) -> dict | None:
-    row = await conn.fetchrow(f"SELECT {_SUMMARY}, body, body_html FROM deliveries WHERE delivery_id = $1",
-                              delivery_id)
+    row = await conn.fetchrow(f"SELECT {_SUMMARY}, body, body_html FROM deliveries WHERE delivery_id = $1", delivery_id)
     if row is None:
         return None
     attempts = await conn.fetch(
         "SELECT attempt, at, duration_ms, outcome, error FROM delivery_attempts"
-        " WHERE delivery_id = $1 ORDER BY attempt", delivery_id)
+        " WHERE delivery_id = $1 ORDER BY attempt",
+        delivery_id,
+    )
     return {**dict(row), "attempt_log": [dict(a) for a in attempts]}

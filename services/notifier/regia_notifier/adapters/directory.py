@@ -16,7 +16,11 @@ async def upsert_partner(conn: asyncpg.Connection, p: PartnerRegistered) -> None
         "INSERT INTO partners (partner_id, name, kind, level) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (partner_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
         " level = EXCLUDED.level, updated_at = now()",
-        p.partner_id, p.name, p.kind.value, p.level.value if p.level else None)
+        p.partner_id,
+        p.name,
+        p.kind.value,
+        p.level.value if p.level else None,
+    )
 
 
 async def upsert_contact(conn: asyncpg.Connection, c: ContactAdded) -> None:
@@ -24,23 +28,32 @@ async def upsert_contact(conn: asyncpg.Connection, c: ContactAdded) -> None:
         "INSERT INTO contacts (contact_id, partner_id, name, email, language) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (contact_id) DO UPDATE SET partner_id = EXCLUDED.partner_id,"
         " name = EXCLUDED.name, email = EXCLUDED.email, language = EXCLUDED.language, updated_at = now()",
-        c.contact_id, c.partner_id, c.name, str(c.email), c.language)
+        c.contact_id,
+        c.partner_id,
+        c.name,
+        str(c.email),
+        c.language,
+    )
 
 
-async def assign_lead(conn: asyncpg.Connection, objective_id: str, partner_id: str,
-                      assigned_at: datetime, event_id: UUID) -> None:
+async def assign_lead(
+    conn: asyncpg.Connection, objective_id: str, partner_id: str, assigned_at: datetime, event_id: UUID
+) -> None:
     # Only a newer assignment wins, so a late redelivery of an old one changes nothing.
     await conn.execute(
         "INSERT INTO objective_leads (objective_id, partner_id, assigned_at, event_id)"
         " VALUES ($1, $2, $3, $4) ON CONFLICT (objective_id) DO UPDATE"
         " SET partner_id = EXCLUDED.partner_id, assigned_at = EXCLUDED.assigned_at,"
         " event_id = EXCLUDED.event_id WHERE objective_leads.assigned_at < EXCLUDED.assigned_at",
-        objective_id, partner_id, assigned_at, event_id)
+        objective_id,
+        partner_id,
+        assigned_at,
+        event_id,
+    )
 
 
 async def lead_of(conn: asyncpg.Connection, objective_id: str) -> str | None:
-    return await conn.fetchval("SELECT partner_id FROM objective_leads WHERE objective_id = $1",
-                               objective_id)
+    return await conn.fetchval("SELECT partner_id FROM objective_leads WHERE objective_id = $1", objective_id)
 
 
 # A contact without preferences hears of everything, by every channel, immediately, in the
@@ -49,14 +62,22 @@ _RECIPIENTS = (
     "SELECT c.contact_id, c.partner_id, c.name, c.email, coalesce(p.language, c.language) AS language,"
     " coalesce(p.channels, ARRAY['email', 'webhook']) AS channels,"
     " coalesce(p.cadence, 'immediate') AS cadence, p.event_kinds"
-    " FROM contacts c LEFT JOIN contact_preferences p USING (contact_id)")
+    " FROM contacts c LEFT JOIN contact_preferences p USING (contact_id)"
+)
 
 
 def _recipient(row: asyncpg.Record) -> Recipient:
     kinds = row["event_kinds"]
-    return Recipient(row["contact_id"], row["partner_id"], row["name"], row["email"], row["language"],
-                     channels=tuple(row["channels"]), cadence=row["cadence"],
-                     event_kinds=None if kinds is None else tuple(kinds))
+    return Recipient(
+        row["contact_id"],
+        row["partner_id"],
+        row["name"],
+        row["email"],
+        row["language"],
+        channels=tuple(row["channels"]),
+        cadence=row["cadence"],
+        event_kinds=None if kinds is None else tuple(kinds),
+    )
 
 
 async def contacts_of(conn: asyncpg.Connection, partner_id: str) -> list[Recipient]:
@@ -64,8 +85,9 @@ async def contacts_of(conn: asyncpg.Connection, partner_id: str) -> list[Recipie
 
 
 async def contacts_of_partners(conn: asyncpg.Connection, partner_ids: list[str]) -> list[Recipient]:
-    rows = await conn.fetch(f"{_RECIPIENTS} WHERE c.partner_id = ANY($1::text[])"
-                            " ORDER BY c.partner_id, c.contact_id", partner_ids)
+    rows = await conn.fetch(
+        f"{_RECIPIENTS} WHERE c.partner_id = ANY($1::text[]) ORDER BY c.partner_id, c.contact_id", partner_ids
+    )
     return [_recipient(r) for r in rows]
 
 

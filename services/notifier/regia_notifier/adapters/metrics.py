@@ -22,28 +22,39 @@ def since_origin(origin_at: datetime | None, now: datetime) -> float | None:
 
 class NotifierMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.delivered = Counter("regia_alerts_delivered_total", "Alerts delivered",
-                                 ["channel"], registry=registry)
-        self.failed = Counter("regia_alerts_failed_total",
-                              "Alerts given up on after their last attempt (DEAD)",
-                              ["channel"], registry=registry)
-        self.attempts = Counter("regia_alert_attempts_total", "Delivery attempts by outcome",
-                                ["channel", "outcome"], registry=registry)
-        self.planned = Counter("regia_alerts_planned_total",
-                               "Alerts planned: deliveries by channel, and alerts queued for a digest",
-                               ["channel"], registry=registry)
+        self.delivered = Counter("regia_alerts_delivered_total", "Alerts delivered", ["channel"], registry=registry)
+        self.failed = Counter(
+            "regia_alerts_failed_total",
+            "Alerts given up on after their last attempt (DEAD)",
+            ["channel"],
+            registry=registry,
+        )
+        self.attempts = Counter(
+            "regia_alert_attempts_total", "Delivery attempts by outcome", ["channel", "outcome"], registry=registry
+        )
+        self.planned = Counter(
+            "regia_alerts_planned_total",
+            "Alerts planned: deliveries by channel, and alerts queued for a digest",
+            ["channel"],
+            registry=registry,
+        )
         self.unaddressed = Counter(
             "regia_alerts_unaddressed_total",
             "Occurrences a rule matched that nobody could be told about: no partner holds the "
             "audience, or its contacts and endpoints want none of it",
-            registry=registry)
-        self.dead = Gauge("regia_alerts_dead", "Deliveries given up on (DEAD) and not retried",
-                          ["channel"], registry=registry)
+            registry=registry,
+        )
+        self.dead = Gauge(
+            "regia_alerts_dead", "Deliveries given up on (DEAD) and not retried", ["channel"], registry=registry
+        )
         self.funding_to_alert = Histogram(
             "regia_funding_to_alert_seconds",
             "From the acceptance of the event that started the chain (a funding event) to the "
-            "alert it caused being delivered", ["channel"], registry=registry,
-            buckets=FUNDING_TO_ALERT_BUCKETS)
+            "alert it caused being delivered",
+            ["channel"],
+            registry=registry,
+            buckets=FUNDING_TO_ALERT_BUCKETS,
+        )
 
     def count(self, concluded: Concluded) -> None:
         channel = concluded.delivery.channel
@@ -57,8 +68,10 @@ class NotifierMetrics:
             self.failed.labels(channel).inc()
 
     async def refresh_dead(self, conn: asyncpg.Connection) -> None:
-        rows = await conn.fetch("SELECT channel, count(*) AS n FROM deliveries"
-                                " WHERE status = $1 GROUP BY channel", DeliveryStatus.DEAD.value)
+        rows = await conn.fetch(
+            "SELECT channel, count(*) AS n FROM deliveries WHERE status = $1 GROUP BY channel",
+            DeliveryStatus.DEAD.value,
+        )
         values = {(channel,): 0.0 for channel in CHANNELS}
         values.update({(r["channel"],): float(r["n"]) for r in rows})
         replace_children(self.dead, values)

@@ -40,8 +40,12 @@ def compose(delivery: ClaimedDelivery, sender: str) -> bytes:
     head = [
         ("From", _sender(sender)),
         ("To", _mailbox_header(one_line(delivery.recipient_name), mailbox(delivery.recipient).header)),
-        ("Subject", Header(one_line(delivery.subject), "us-ascii" if delivery.subject.isascii() else "utf-8",
-                           header_name="Subject").encode(linesep=_CRLF)),
+        (
+            "Subject",
+            Header(
+                one_line(delivery.subject), "us-ascii" if delivery.subject.isascii() else "utf-8", header_name="Subject"
+            ).encode(linesep=_CRLF),
+        ),
         ("Date", format_datetime(datetime.now(UTC))),
         # Stable across attempts: a copy re-sent after a lost acknowledgement is recognisable.
         ("Message-ID", f"<{delivery.delivery_id}@{_domain(sender)}>"),
@@ -81,8 +85,11 @@ def _mailbox_header(name: str, address: str) -> str:
     as given: formataddr would do it but refuses a non-ASCII address outright."""
     if address.isascii():
         return formataddr((name, address), charset="utf-8")
-    return f"{formataddr((name, _PLACEHOLDER), charset='utf-8').removesuffix(f'<{_PLACEHOLDER}>')}<{address}>" \
-        if name else address
+    return (
+        f"{formataddr((name, _PLACEHOLDER), charset='utf-8').removesuffix(f'<{_PLACEHOLDER}>')}<{address}>"
+        if name
+        else address
+    )
 
 
 _PLACEHOLDER = "x@x"

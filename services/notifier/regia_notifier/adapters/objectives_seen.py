@@ -13,7 +13,10 @@ async def define(conn: asyncpg.Connection, o: ObjectiveDefined) -> None:
     await conn.execute(
         "INSERT INTO objectives (objective_id, title, plan_id) VALUES ($1, $2, $3)"
         " ON CONFLICT (objective_id) DO UPDATE SET title = EXCLUDED.title, plan_id = EXCLUDED.plan_id",
-        o.objective_id, o.title, o.plan_id)
+        o.objective_id,
+        o.title,
+        o.plan_id,
+    )
 
 
 async def one(conn: asyncpg.Connection, objective_id: str) -> dict | None:
@@ -28,8 +31,8 @@ async def title_of(conn: asyncpg.Connection, objective_id: str) -> str | None:
 async def of_plan(conn: asyncpg.Connection, plan_id: str) -> tuple[str, ...]:
     """The plan's nodes, the plan's own id among them (a network may be formed around it)."""
     rows = await conn.fetch(
-        "SELECT objective_id FROM objectives WHERE plan_id = $1 OR objective_id = $1"
-        " ORDER BY objective_id", plan_id)
+        "SELECT objective_id FROM objectives WHERE plan_id = $1 OR objective_id = $1 ORDER BY objective_id", plan_id
+    )
     return tuple({plan_id, *(r["objective_id"] for r in rows)})
 
 
@@ -48,7 +51,9 @@ async def swap_committed(conn: asyncpg.Connection, changes: Sequence[tuple[str, 
         "SELECT c.objective_id, c.fiscal_year, c.committed_cents FROM objective_commitments c"
         " JOIN unnest($1::text[], $2::int[]) AS k(objective_id, fiscal_year) USING (objective_id, fiscal_year)"
         " ORDER BY c.objective_id, c.fiscal_year FOR UPDATE OF c",
-        [k[0] for k in keys], [k[1] for k in keys])
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
     held: dict[tuple[str, int], int] = {(r["objective_id"], r["fiscal_year"]): r["committed_cents"] for r in rows}
     before: list[int | None] = []
     for objective, year, committed in changes:
@@ -58,5 +63,8 @@ async def swap_committed(conn: asyncpg.Connection, changes: Sequence[tuple[str, 
         "INSERT INTO objective_commitments (objective_id, fiscal_year, committed_cents)"
         " SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[]) ORDER BY 1, 2"
         " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET committed_cents = EXCLUDED.committed_cents",
-        [k[0] for k in keys], [k[1] for k in keys], [held[k] for k in keys])
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+        [held[k] for k in keys],
+    )
     return before

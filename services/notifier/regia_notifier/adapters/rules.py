@@ -12,8 +12,14 @@ _COLUMNS = "rule_id, trigger, condition, audience, enabled, description"
 
 def _rule(row: asyncpg.Record) -> Rule:
     condition = json.loads(row["condition"])
-    return Rule(rule_id=row["rule_id"], trigger=row["trigger"], audience=row["audience"],
-                enabled=row["enabled"], description=row["description"], **condition)
+    return Rule(
+        rule_id=row["rule_id"],
+        trigger=row["trigger"],
+        audience=row["audience"],
+        enabled=row["enabled"],
+        description=row["description"],
+        **condition,
+    )
 
 
 async def all_rules(conn: asyncpg.Connection) -> list[Rule]:
@@ -22,8 +28,8 @@ async def all_rules(conn: asyncpg.Connection) -> list[Rule]:
 
 async def enabled_for(conn: asyncpg.Connection, trigger: Trigger) -> list[Rule]:
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS} FROM alert_rules WHERE trigger = $1 AND enabled ORDER BY rule_id",
-        trigger.value)
+        f"SELECT {_COLUMNS} FROM alert_rules WHERE trigger = $1 AND enabled ORDER BY rule_id", trigger.value
+    )
     return [_rule(r) for r in rows]
 
 
@@ -40,8 +46,13 @@ async def put(conn: asyncpg.Connection, rule: Rule) -> bool:
         " trigger = EXCLUDED.trigger, condition = EXCLUDED.condition, audience = EXCLUDED.audience,"
         " enabled = EXCLUDED.enabled, description = EXCLUDED.description, updated_at = now()"
         " RETURNING xmax = 0",
-        rule.rule_id, rule.trigger.value, json.dumps(rule.condition),
-        [a.value for a in rule.audience], rule.enabled, rule.description)
+        rule.rule_id,
+        rule.trigger.value,
+        json.dumps(rule.condition),
+        [a.value for a in rule.audience],
+        rule.enabled,
+        rule.description,
+    )
 
 
 async def delete(conn: asyncpg.Connection, rule_id: str) -> bool:

@@ -65,9 +65,12 @@ class SmtpMailer:
         self._slots = asyncio.Semaphore(settings.concurrency)
         if settings.smtp_username is not None and not settings.starttls:
             # Allowed only with REGIA_SMTP_PLAINTEXT_AUTH=true; said loudly once at start-up.
-            log.warning("SMTP credentials will be sent without TLS (REGIA_SMTP_STARTTLS=false, "
-                        "REGIA_SMTP_PLAINTEXT_AUTH=true): anyone on the path to the server can read them",
-                        smtp_host=settings.smtp_host, smtp_port=settings.smtp_port)
+            log.warning(
+                "SMTP credentials will be sent without TLS (REGIA_SMTP_STARTTLS=false, "
+                "REGIA_SMTP_PLAINTEXT_AUTH=true): anyone on the path to the server can read them",
+                smtp_host=settings.smtp_host,
+                smtp_port=settings.smtp_port,
+            )
 
     @property
     def sender(self) -> str:
@@ -96,7 +99,8 @@ class SmtpMailer:
                 raise  # a step's own time limit (aiosmtplib), said as such
             raise aiosmtplib.SMTPTimeoutError(
                 f"no complete SMTP exchange within the {limit:.3g} s time limit: cut so that the "
-                "delivery's claim outlasts the send") from None
+                "delivery's claim outlasts the send"
+            ) from None
 
     async def _send(self, recipient: str, to: Mailbox, message: bytes) -> None:
         options = ["SMTPUTF8"] if to.smtputf8 else []
@@ -109,7 +113,8 @@ class SmtpMailer:
                         raise SmtpUtf8Unsupported(
                             f"{recipient} has a non-ASCII local part, which only a server offering "
                             f"SMTPUTF8 can take, and the SMTP server {s.smtp_host}:{s.smtp_port} does "
-                            "not offer it")
+                            "not offer it"
+                        )
                     await session.sendmail(self._from, [to.envelope], message, mail_options=options)
                 except _DROPPED if reused else ():
                     # Dropped while it sat idle: once more on a new session. (Had the server
@@ -144,8 +149,7 @@ class SmtpMailer:
         than left to aiosmtplib, whose default STARTTLS is opportunistic (a server that
         stops offering it would silently get the password in clear)."""
         s = self._settings
-        session = aiosmtplib.SMTP(hostname=s.smtp_host, port=s.smtp_port, start_tls=False,
-                                  timeout=s.smtp_timeout_s)
+        session = aiosmtplib.SMTP(hostname=s.smtp_host, port=s.smtp_port, start_tls=False, timeout=s.smtp_timeout_s)
         await session.connect()
         try:
             await _greet(session)
@@ -154,7 +158,8 @@ class SmtpMailer:
                     raise aiosmtplib.SMTPException(
                         f"the SMTP server {s.smtp_host}:{s.smtp_port} does not offer STARTTLS, which "
                         "REGIA_SMTP_STARTTLS asks for (on by default with REGIA_SMTP_USERNAME): nothing "
-                        "is sent in clear")
+                        "is sent in clear"
+                    )
                 await session.starttls()
                 await _greet(session)  # RFC 3207: what the server offers is asked again over TLS
             if s.smtp_username is not None:
@@ -181,7 +186,7 @@ async def _greet(session: aiosmtplib.SMTP) -> None:
 async def _quit(session: aiosmtplib.SMTP) -> None:
     try:
         await asyncio.wait_for(session.quit(), 2.0)
-    except (*SEND_ERRORS, asyncio.TimeoutError):
+    except (TimeoutError, *SEND_ERRORS):
         session.close()
     except BaseException:
         session.close()  # cut mid-goodbye (a send's deadline): out of the pool already, closed too

@@ -43,8 +43,11 @@ def body_of(delivery: ClaimedDelivery) -> bytes:
     # The planned body (type, alert, rules, occurred_at and the occurrence under its own
     # key: objective, line or review) with the ids known only now, ids first.
     planned = json.loads(delivery.body)
-    return json.dumps({"event_id": str(delivery.cause_event_id), "delivery_id": str(delivery.delivery_id),
-                       **planned}, separators=(",", ":"), ensure_ascii=False).encode()
+    return json.dumps(
+        {"event_id": str(delivery.cause_event_id), "delivery_id": str(delivery.delivery_id), **planned},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    ).encode()
 
 
 class WebhookSender:
@@ -78,16 +81,21 @@ class WebhookSender:
         except ValueError as exc:
             raise WebhookError(str(exc)) from None
         body, timestamp = body_of(delivery), int(time.time())
-        headers = {"Content-Type": "application/json", "User-Agent": "Regia-Notifier/1",
-                   # Uncompressed: the few KiB of an error reply read must be its first few
-                   # KiB, not what a small compressed chunk inflates to.
-                   "Accept-Encoding": "identity",
-                   "X-Regia-Delivery-Id": str(delivery.delivery_id),
-                   "X-Regia-Event-Id": str(delivery.cause_event_id),
-                   "X-Regia-Timestamp": str(timestamp),
-                   "X-Regia-Signature": sign(secret, timestamp, body)}
-        async with (httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False) as client,
-                    client.stream("POST", url, content=body, headers=headers) as reply):
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "Regia-Notifier/1",
+            # Uncompressed: the few KiB of an error reply read must be its first few
+            # KiB, not what a small compressed chunk inflates to.
+            "Accept-Encoding": "identity",
+            "X-Regia-Delivery-Id": str(delivery.delivery_id),
+            "X-Regia-Event-Id": str(delivery.cause_event_id),
+            "X-Regia-Timestamp": str(timestamp),
+            "X-Regia-Signature": sign(secret, timestamp, body),
+        }
+        async with (
+            httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False) as client,
+            client.stream("POST", url, content=body, headers=headers) as reply,
+        ):
             if reply.is_success:
                 return  # the body is not read: leaving the block closes the connection
             head = await _first_bytes(reply, REPLY_READ_LIMIT)
@@ -104,7 +112,7 @@ async def _first_bytes(reply: httpx.Response, limit: int) -> bytes:
     no further: httpx reads the network 64 KiB at a time, so that bounds the memory too."""
     head = bytearray()
     async for chunk in reply.aiter_raw():
-        head += chunk[:limit - len(head)]
+        head += chunk[: limit - len(head)]
         if len(head) >= limit:
             break
     return bytes(head)

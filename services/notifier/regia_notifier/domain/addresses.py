@@ -22,16 +22,20 @@ from .errors import UnusableAddress
 
 @dataclass(frozen=True)
 class Mailbox:
-    envelope: str   # for MAIL FROM / RCPT TO
-    header: str     # the addr-spec written in From / To
+    envelope: str  # for MAIL FROM / RCPT TO
+    header: str  # the addr-spec written in From / To
     smtputf8: bool  # only a server offering SMTPUTF8 can take it
 
 
 @functools.lru_cache(maxsize=4096)  # the same few addresses, message after message
 def mailbox(address: str) -> Mailbox:
     local, at, domain = address.rpartition("@")
-    if not at or not local or not domain or any(
-            c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in address):
+    if (
+        not at
+        or not local
+        or not domain
+        or any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in address)
+    ):
         # Registration refuses these; an event from elsewhere must not forge a command line.
         raise UnusableAddress(f"{address!r} is not an e-mail address that can be sent to")
     local = unicodedata.normalize("NFC", local)
@@ -43,8 +47,9 @@ def mailbox(address: str) -> Mailbox:
             # Python's own "idna" codec is IDNA 2003, which maps ß to ss: another domain.
             ascii_domain = idna.encode(domain, uts46=True).decode("ascii")
         except idna.IDNAError as exc:
-            raise UnusableAddress(f"the domain of {address!r} is not a valid internationalised "
-                                  f"domain name ({exc})") from None
+            raise UnusableAddress(
+                f"the domain of {address!r} is not a valid internationalised domain name ({exc})"
+            ) from None
     if local.isascii():
         ascii_address = f"{local}@{ascii_domain}"
         return Mailbox(ascii_address, ascii_address, smtputf8=False)

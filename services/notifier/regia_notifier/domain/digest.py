@@ -65,8 +65,9 @@ def group(waiting: list[Waiting]) -> list[Digest]:
     by_address: dict[str, list[Waiting]] = {}
     for w in sorted(waiting, key=lambda w: (w.created_at, str(w.cause_event_id))):
         by_address.setdefault(w.email.lower(), []).append(w)
-    return [Digest(digest_id(email, [w.cause_event_id for w in items]), email, items)
-            for email, items in by_address.items()]
+    return [
+        Digest(digest_id(email, [w.cause_event_id for w in items]), email, items) for email, items in by_address.items()
+    ]
 
 
 def local_day(at: datetime, zone: ZoneInfo) -> date:

@@ -19,8 +19,12 @@ class Trigger(StrEnum):
 
 
 # Worst first: a move to a lower rank is a worsening.
-_RANK = {CoverageStatus.UNFUNDED: 0, CoverageStatus.AT_RISK: 1,
-         CoverageStatus.PARTIALLY_FUNDED: 2, CoverageStatus.FUNDED: 3}
+_RANK = {
+    CoverageStatus.UNFUNDED: 0,
+    CoverageStatus.AT_RISK: 1,
+    CoverageStatus.PARTIALLY_FUNDED: 2,
+    CoverageStatus.FUNDED: 3,
+}
 
 
 @dataclass(frozen=True)

@@ -77,9 +77,12 @@ class Planned:
         return sum(self.new_by_channel.values())
 
 
-def reached_partners(occurrence: Occurrence, matched: list[Rule],
-                     held: dict[str, list[tuple[str, Audience]]],
-                     network_members: Sequence[str]) -> dict[str, tuple[str, ...]]:
+def reached_partners(
+    occurrence: Occurrence,
+    matched: list[Rule],
+    held: dict[str, list[tuple[str, Audience]]],
+    network_members: Sequence[str],
+) -> dict[str, tuple[str, ...]]:
     """Partner id → the rules that reached it. `held`: objective id → the partners holding
     a role on it, and which; `network_members`: the partners of the objectives' networks
     on the day of the occurrence (read only if a matched rule wants them)."""
@@ -98,20 +101,37 @@ def reached_partners(occurrence: Occurrence, matched: list[Rule],
     return {partner: tuple(sorted(ids)) for partner, ids in reached.items()}
 
 
-def planned(occurrence: Occurrence, matched: list[Rule], reached: dict[str, tuple[str, ...]],
-            plan: AlertPlan | None, new_deliveries: set[uuid.UUID],
-            new_digest: set[tuple[uuid.UUID, str]]) -> Planned:
+def planned(
+    occurrence: Occurrence,
+    matched: list[Rule],
+    reached: dict[str, tuple[str, ...]],
+    plan: AlertPlan | None,
+    new_deliveries: set[uuid.UUID],
+    new_digest: set[tuple[uuid.UUID, str]],
+) -> Planned:
     """What an occurrence's plan came to, given which of its deliveries and digest entries
     were new (the others had been planned before, by an earlier delivery of the event)."""
-    summary = Planned(occurrence.trigger.value, subject_objective(occurrence),
-                      tuple(r.rule_id for r in matched), tuple(sorted(reached)))
+    summary = Planned(
+        occurrence.trigger.value,
+        subject_objective(occurrence),
+        tuple(r.rule_id for r in matched),
+        tuple(sorted(reached)),
+    )
     if plan is None:
         return summary
-    new = {channel: sum(d.delivery_id in new_deliveries for d in plan.deliveries if d.channel == channel)
-           for channel in ("email", "webhook")}
+    new = {
+        channel: sum(d.delivery_id in new_deliveries for d in plan.deliveries if d.channel == channel)
+        for channel in ("email", "webhook")
+    }
     new["digest"] = sum((d.cause_event_id, d.email) in new_digest for d in plan.digest)
-    return Planned(summary.trigger, summary.objective_id, summary.rules, summary.partners,
-                   len(plan.deliveries) + len(plan.digest), new)
+    return Planned(
+        summary.trigger,
+        summary.objective_id,
+        summary.rules,
+        summary.partners,
+        len(plan.deliveries) + len(plan.digest),
+        new,
+    )
 
 
 def subject_objective(occurrence: Occurrence) -> str | None:
@@ -119,8 +139,15 @@ def subject_objective(occurrence: Occurrence) -> str | None:
     return occurrence.plan_id if isinstance(occurrence, ReviewClosed) else occurrence.objective_id
 
 
-def plan_alerts(occurrence: Occurrence, reached: dict[str, tuple[str, ...]], people: list[Recipient],
-                endpoints: list[WebhookTarget], cause: Cause, *, digest_due_at: datetime) -> AlertPlan:
+def plan_alerts(
+    occurrence: Occurrence,
+    reached: dict[str, tuple[str, ...]],
+    people: list[Recipient],
+    endpoints: list[WebhookTarget],
+    cause: Cause,
+    *,
+    digest_due_at: datetime,
+) -> AlertPlan:
     """`reached`: partner id → the rules that reached it."""
     trigger = occurrence.trigger
     by_address: dict[str, tuple[Recipient, set[str]]] = {}
@@ -132,32 +159,70 @@ def plan_alerts(occurrence: Occurrence, reached: dict[str, tuple[str, ...]], peo
         rules.update(reached[person.partner_id])
     deliveries, digest = [], []
     for address, (person, rules) in by_address.items():
-        message = render_alert(occurrence, language=person.language, name=person.name,
-                               event_id=str(cause.event_id))
+        message = render_alert(occurrence, language=person.language, name=person.name, event_id=str(cause.event_id))
         if person.cadence == "daily_digest":
-            digest.append(_digest_entry(occurrence, person, address, tuple(sorted(rules)), message,
-                                        cause, digest_due_at))
+            digest.append(
+                _digest_entry(occurrence, person, address, tuple(sorted(rules)), message, cause, digest_due_at)
+            )
         else:
-            deliveries.append(NewDelivery(
-                delivery_id(cause.event_id, "email", person.email), cause.event_id, cause.correlation_id,
-                subject_objective(occurrence), "email", person.email, person.name, person.contact_id,
-                person.partner_id, person.language, message.subject, message.text,
-                body_html=message.html, trigger=trigger.value, rules=tuple(sorted(rules)),
-                origin_at=cause.origin_at))
+            deliveries.append(
+                NewDelivery(
+                    delivery_id(cause.event_id, "email", person.email),
+                    cause.event_id,
+                    cause.correlation_id,
+                    subject_objective(occurrence),
+                    "email",
+                    person.email,
+                    person.name,
+                    person.contact_id,
+                    person.partner_id,
+                    person.language,
+                    message.subject,
+                    message.text,
+                    body_html=message.html,
+                    trigger=trigger.value,
+                    rules=tuple(sorted(rules)),
+                    origin_at=cause.origin_at,
+                )
+            )
     deliveries += _webhooks(occurrence, reached, people, endpoints, cause)
     return AlertPlan(deliveries, digest)
 
 
-def _digest_entry(occurrence: Occurrence, person: Recipient, address: str, rules: tuple[str, ...],
-                  message: Rendered, cause: Cause, due_at: datetime) -> DigestEntry:
-    return DigestEntry(cause.event_id, address, person.contact_id, person.partner_id, person.name,
-                       person.language, cause.correlation_id, subject_objective(occurrence),
-                       occurrence.trigger.value, rules, message.subject, message.section_text,
-                       message.section_html, due_at)
+def _digest_entry(
+    occurrence: Occurrence,
+    person: Recipient,
+    address: str,
+    rules: tuple[str, ...],
+    message: Rendered,
+    cause: Cause,
+    due_at: datetime,
+) -> DigestEntry:
+    return DigestEntry(
+        cause.event_id,
+        address,
+        person.contact_id,
+        person.partner_id,
+        person.name,
+        person.language,
+        cause.correlation_id,
+        subject_objective(occurrence),
+        occurrence.trigger.value,
+        rules,
+        message.subject,
+        message.section_text,
+        message.section_html,
+        due_at,
+    )
 
 
-def _webhooks(occurrence: Occurrence, reached: dict[str, tuple[str, ...]], people: list[Recipient],
-              endpoints: list[WebhookTarget], cause: Cause) -> list[NewDelivery]:
+def _webhooks(
+    occurrence: Occurrence,
+    reached: dict[str, tuple[str, ...]],
+    people: list[Recipient],
+    endpoints: list[WebhookTarget],
+    cause: Cause,
+) -> list[NewDelivery]:
     """One delivery per endpoint of a reached partner. An endpoint registered for one
     contact follows that contact's preferences. The recipient is the endpoint's id: its
     URL and secret are looked up when sending, so a removed endpoint is never called."""
@@ -171,22 +236,46 @@ def _webhooks(occurrence: Occurrence, reached: dict[str, tuple[str, ...]], peopl
         if e.partner_id not in reached or (owner is not None and not owner.wants(occurrence.trigger, "webhook")):
             continue
         rules = reached[e.partner_id]
-        planned.append(NewDelivery(
-            delivery_id(cause.event_id, "webhook", e.webhook_id), cause.event_id, cause.correlation_id,
-            subject_objective(occurrence), "webhook", e.webhook_id, e.url, e.contact_id, e.partner_id,
-            "en", subject, webhook_body(occurrence, cause, rules), trigger=occurrence.trigger.value,
-            rules=rules, origin_at=cause.origin_at))
+        planned.append(
+            NewDelivery(
+                delivery_id(cause.event_id, "webhook", e.webhook_id),
+                cause.event_id,
+                cause.correlation_id,
+                subject_objective(occurrence),
+                "webhook",
+                e.webhook_id,
+                e.url,
+                e.contact_id,
+                e.partner_id,
+                "en",
+                subject,
+                webhook_body(occurrence, cause, rules),
+                trigger=occurrence.trigger.value,
+                rules=rules,
+                origin_at=cause.origin_at,
+            )
+        )
     return planned
 
 
-_SUBJECT_KEY = {Trigger.STATUS_CHANGED: "objective", Trigger.FUNDING_DROPPED: "objective",
-                Trigger.LINE_REVOKED: "line", Trigger.REVIEW_CLOSED: "review"}
+_SUBJECT_KEY = {
+    Trigger.STATUS_CHANGED: "objective",
+    Trigger.FUNDING_DROPPED: "objective",
+    Trigger.LINE_REVOKED: "line",
+    Trigger.REVIEW_CLOSED: "review",
+}
 
 
 def webhook_body(occurrence: Occurrence, cause: Cause, rules: tuple[str, ...]) -> str:
     """What the request will carry, less the ids the dispatcher adds when sending."""
     facts = dataclasses.asdict(occurrence)
-    return json.dumps({"type": cause.event_type, "alert": occurrence.trigger.value, "rules": list(rules),
-                       "occurred_at": cause.occurred_at.isoformat(),
-                       _SUBJECT_KEY[occurrence.trigger]: facts},
-                      ensure_ascii=False)
+    return json.dumps(
+        {
+            "type": cause.event_type,
+            "alert": occurrence.trigger.value,
+            "rules": list(rules),
+            "occurred_at": cause.occurred_at.isoformat(),
+            _SUBJECT_KEY[occurrence.trigger]: facts,
+        },
+        ensure_ascii=False,
+    )

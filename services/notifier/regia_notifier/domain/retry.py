@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-
 # The share of a claim's lease a webhook call may last at most: a claim that ran out is
 # retried, so a call still open then would be sent again while open. The last quarter is
 # the margin to record the outcome.
@@ -18,10 +17,10 @@ SEND_SHARE_OF_LEASE = 0.75
 
 
 class DeliveryStatus(StrEnum):
-    PENDING = "PENDING"      # waiting for its next attempt
-    SENDING = "SENDING"      # claimed by a dispatcher, attempt under way
+    PENDING = "PENDING"  # waiting for its next attempt
+    SENDING = "SENDING"  # claimed by a dispatcher, attempt under way
     DELIVERED = "DELIVERED"
-    DEAD = "DEAD"            # the last attempt failed; nobody will try again
+    DEAD = "DEAD"  # the last attempt failed; nobody will try again
 
 
 class AttemptOutcome(StrEnum):
@@ -49,14 +48,19 @@ def backoff_ceiling(attempt: int, base_s: float, max_s: float) -> float:
     return min(max_s, base_s * 2.0 ** min(attempt - 1, 64))
 
 
-def backoff_delay(attempt: int, base_s: float, max_s: float,
-                  rand: Callable[[], float] = random.random) -> float:
+def backoff_delay(attempt: int, base_s: float, max_s: float, rand: Callable[[], float] = random.random) -> float:
     return rand() * backoff_ceiling(attempt, base_s, max_s)
 
 
-def after_attempt(attempt: int, outcome: AttemptOutcome, policy: RetryPolicy,
-                  rand: Callable[[], float] = random.random, *, retry_from: int = 0,
-                  permanent: bool = False) -> NextStep:
+def after_attempt(
+    attempt: int,
+    outcome: AttemptOutcome,
+    policy: RetryPolicy,
+    rand: Callable[[], float] = random.random,
+    *,
+    retry_from: int = 0,
+    permanent: bool = False,
+) -> NextStep:
     """`retry_from`: the attempts already spent when an administrator last retried the
     delivery. A retried dead letter gets a fresh budget (and a fresh, short back-off):
     counting from zero would make it dead again after one more failure. `permanent`: the

@@ -24,8 +24,9 @@ class Audience(StrEnum):
     NETWORK_MEMBERS = "NETWORK_MEMBERS"
 
 
-ROLE_AUDIENCES = frozenset({Audience.LEAD, Audience.IMPLEMENTING_BODY, Audience.PROGRAMME_LEAD,
-                            Audience.PARTNER, Audience.FUNDER})
+ROLE_AUDIENCES = frozenset(
+    {Audience.LEAD, Audience.IMPLEMENTING_BODY, Audience.PROGRAMME_LEAD, Audience.PARTNER, Audience.FUNDER}
+)
 
 DEFAULT_MIN_DROP_PCT = 10
 
@@ -40,10 +41,13 @@ class RuleSpec(BaseModel):
     trigger: Trigger
     audience: Annotated[list[Audience], Field(min_length=1)]
     direction: Literal["worsened", "improved", "any"] | None = Field(
-        None, description="status_changed only: which changes match (default any)")
+        None, description="status_changed only: which changes match (default any)"
+    )
     min_drop_pct: Annotated[int | None, Field(ge=1, le=100)] = Field(
-        None, description="funding_dropped only: the smallest drop, in % of the committed "
-        "amount before it, that matches (default 10)")
+        None,
+        description="funding_dropped only: the smallest drop, in % of the committed "
+        "amount before it, that matches (default 10)",
+    )
     enabled: bool = True
     description: Annotated[str, Field(max_length=500)] = ""
 
@@ -60,8 +64,7 @@ class RuleSpec(BaseModel):
     @property
     def condition(self) -> dict[str, object]:
         """The trigger-specific part, as stored in the rule's `condition` column."""
-        return {k: v for k, v in (("direction", self.direction), ("min_drop_pct", self.min_drop_pct))
-                if v is not None}
+        return {k: v for k, v in (("direction", self.direction), ("min_drop_pct", self.min_drop_pct)) if v is not None}
 
     def matches(self, occurrence: Occurrence) -> bool:
         if not self.enabled or occurrence.trigger is not self.trigger:

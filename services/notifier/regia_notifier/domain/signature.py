@@ -17,8 +17,9 @@ def sign(secret: str, timestamp: int, body: bytes) -> str:
     return f"{SCHEME}={mac.hexdigest()}"
 
 
-def verify(secret: str, header_sig: str, timestamp: int | str, body: bytes, now: float,
-           tolerance_s: float = 300) -> bool:
+def verify(
+    secret: str, header_sig: str, timestamp: int | str, body: bytes, now: float, tolerance_s: float = 300
+) -> bool:
     """True if `header_sig` signs `body` at `timestamp` with `secret`, and the timestamp is
     within `tolerance_s` of `now` (older ones are refused as replays)."""
     try:

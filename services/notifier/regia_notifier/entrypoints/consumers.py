@@ -5,13 +5,12 @@ alert planner, whose deliveries the dispatcher then sends."""
 
 from collections.abc import Sequence
 
-from regia_shared.messaging import consumer
-
 from regia_shared.contracts import topics
-from regia_shared.messaging.consumer import Received
 from regia_shared.contracts.events.funding import FundingRevoked
 from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveDefined, ObjectiveStatusChanged
 from regia_shared.contracts.events.plans import AnnualReviewClosed
+from regia_shared.messaging import consumer
+from regia_shared.messaging.consumer import Received
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters.metrics import NotifierMetrics
@@ -27,18 +26,36 @@ def register(runtime: ServiceRuntime, metrics: NotifierMetrics, planner: AlertPl
         count_planned(metrics, plans)
 
     consumer.subscribe(
-        runtime.broker, lambda: runtime.pool, topic=topics.PARTNERS, consumer="notifier.partners",
+        runtime.broker,
+        lambda: runtime.pool,
+        topic=topics.PARTNERS,
+        consumer="notifier.partners",
         wanted=[e.event_type() for e in PARTNER_EVENTS],
-        apply=project_partner_events, polling=polling,
+        apply=project_partner_events,
+        polling=polling,
     )
     consumer.subscribe(
-        runtime.broker, lambda: runtime.pool, topic=topics.OBJECTIVES, consumer="notifier.objectives",
-        wanted=[ObjectiveDefined.event_type(), ObjectiveStatusChanged.event_type(),
-                ObjectiveCoverageChanged.event_type(), AnnualReviewClosed.event_type()],
-        apply=planner.plan_events, on_committed=counted, polling=polling,
+        runtime.broker,
+        lambda: runtime.pool,
+        topic=topics.OBJECTIVES,
+        consumer="notifier.objectives",
+        wanted=[
+            ObjectiveDefined.event_type(),
+            ObjectiveStatusChanged.event_type(),
+            ObjectiveCoverageChanged.event_type(),
+            AnnualReviewClosed.event_type(),
+        ],
+        apply=planner.plan_events,
+        on_committed=counted,
+        polling=polling,
     )
     consumer.subscribe(
-        runtime.broker, lambda: runtime.pool, topic=topics.FUNDING, consumer="notifier.funding",
+        runtime.broker,
+        lambda: runtime.pool,
+        topic=topics.FUNDING,
+        consumer="notifier.funding",
         wanted=[FundingRevoked.event_type()],
-        apply=planner.plan_events, on_committed=counted, polling=polling,
+        apply=planner.plan_events,
+        on_committed=counted,
+        polling=polling,
     )

@@ -34,11 +34,15 @@ class RetryRequest(BaseModel):
     @model_validator(mode="after")
     def one_selection(self) -> "RetryRequest":
         if (self.delivery_ids is None) != self.all:
-            raise ValueError("say which dead letters to retry: either delivery_ids (a list of ids) "
-                             "or all: true, not both and not neither")
+            raise ValueError(
+                "say which dead letters to retry: either delivery_ids (a list of ids) "
+                "or all: true, not both and not neither"
+            )
         if self.delivery_ids is not None and any(self.filters().args()):
-            raise ValueError("channel, objective_id and contact_id narrow all: true; "
-                             "with delivery_ids the ids alone say what is retried")
+            raise ValueError(
+                "channel, objective_id and contact_id narrow all: true; "
+                "with delivery_ids the ids alone say what is retried"
+            )
         return self
 
     def filters(self) -> Filters:

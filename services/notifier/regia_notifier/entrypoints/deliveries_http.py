@@ -29,9 +29,14 @@ def deliveries_router() -> APIRouter:
         """Deliveries, newest first, optionally of one objective, contact or address and/or
         in one status."""
         async with pool.acquire() as conn:
-            return await delivery_log.listing(conn, objective_id=objective_id,
-                                              status=status.value if status else None,
-                                              contact_id=contact_id, recipient=recipient, limit=limit)
+            return await delivery_log.listing(
+                conn,
+                objective_id=objective_id,
+                status=status.value if status else None,
+                contact_id=contact_id,
+                recipient=recipient,
+                limit=limit,
+            )
 
     @router.get("/contacts/{contact_id}/deliveries")
     async def contact_deliveries(
@@ -43,8 +48,9 @@ def deliveries_router() -> APIRouter:
         """What was sent to one person (a contact of a partner), newest first: the answer to
         "did they get told?" without knowing the objective or event."""
         async with pool.acquire() as conn:
-            return await delivery_log.listing(conn, contact_id=contact_id,
-                                              status=status.value if status else None, limit=limit)
+            return await delivery_log.listing(
+                conn, contact_id=contact_id, status=status.value if status else None, limit=limit
+            )
 
     @router.get("/deliveries/{delivery_id}")
     async def get_delivery(pool: DatabasePool, delivery_id: UUID) -> dict:
@@ -62,8 +68,12 @@ def deliveries_router() -> APIRouter:
             lead = await directory.lead_of(conn, objective_id)
             contacts = await directory.contacts_of(conn, lead) if lead else []
             name = await directory.partner_name(conn, lead) if lead else None
-        return {"objective_id": objective_id, "lead": lead, "lead_name": name,
-                "contacts": [c.__dict__ for c in contacts]}
+        return {
+            "objective_id": objective_id,
+            "lead": lead,
+            "lead_name": name,
+            "contacts": [c.__dict__ for c in contacts],
+        }
 
     # Registered here, not in app.py: the dead letters are part of the delivery log.
     router.include_router(dead_letters_router())

@@ -19,7 +19,8 @@ class SendDigests(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     contact_id: Annotated[str | None, Field(min_length=1, max_length=100)] = Field(
-        None, description="Only this person's digest; all waiting digests if absent")
+        None, description="Only this person's digest; all waiting digests if absent"
+    )
 
 
 def digests_router() -> APIRouter:
@@ -30,8 +31,9 @@ def digests_router() -> APIRouter:
         """Send every waiting alert now, in one digest per person, without waiting for the
         daily time (e.g. before a person's preferences change, or to check the set-up)."""
         settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
-        planned = await send_digests(pool, settings.zone, now=datetime.now(UTC),
-                                     due_only=False, contact_id=command.contact_id)
+        planned = await send_digests(
+            pool, settings.zone, now=datetime.now(UTC), due_only=False, contact_id=command.contact_id
+        )
         return {"digests": planned}
 
     @router.get("/contacts/{contact_id}/digest")

@@ -14,10 +14,10 @@ import asyncpg
 from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
+from ..adapters.metrics import NotifierMetrics
 from ..adapters.smtp import SmtpMailer
 from ..adapters.webhook_sender import WebhookSender
 from ..adapters.webhooks import SecretBox
-from ..adapters.metrics import NotifierMetrics
 from ..config import NotifierSettings
 from ..domain.retry import RetryPolicy
 from ..service_layer.dispatching import Dispatch
@@ -30,11 +30,16 @@ def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Await
         settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
         policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s, settings.backoff_max_s)
         box = SecretBox(settings.secrets_key.get_secret_value()) if settings.secrets_key else None
-        work = Dispatch(runtime.pool, SmtpMailer(settings), policy,
-                        lease_s=settings.lease_s, batch=settings.concurrency,
-                        webhooks=WebhookSender(runtime.pool, box, settings.webhook_timeout_s),
-                        per_endpoint=settings.webhook_concurrency,
-                        on_concluded=metrics.count)
+        work = Dispatch(
+            runtime.pool,
+            SmtpMailer(settings),
+            policy,
+            lease_s=settings.lease_s,
+            batch=settings.concurrency,
+            webhooks=WebhookSender(runtime.pool, box, settings.webhook_timeout_s),
+            per_endpoint=settings.webhook_concurrency,
+            on_concluded=metrics.count,
+        )
         try:
             while True:
                 try:
@@ -51,8 +56,9 @@ def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Await
 
 
 async def _listen_and_dispatch(runtime: ServiceRuntime, settings: NotifierSettings, work: Dispatch) -> None:
-    conn = await asyncpg.connect(settings.database_url.get_secret_value(),
-                                 server_settings={"search_path": runtime.name})
+    conn = await asyncpg.connect(
+        settings.database_url.get_secret_value(), server_settings={"search_path": runtime.name}
+    )
     try:
         await conn.add_listener(f"{runtime.name}_deliveries", lambda *_: work.changed.set())
         log.info("dispatcher listening", channel=f"{runtime.name}_deliveries")
@@ -63,8 +69,7 @@ async def _listen_and_dispatch(runtime: ServiceRuntime, settings: NotifierSettin
             if await work.run_once() and work.free_slots > 0:
                 continue  # more may be due right now
             # Waiting for slots, the next send to end wakes us; otherwise the next due retry.
-            longest = (settings.poll_interval_s if work.waiting_for_slots
-                       else await work.pause(settings.poll_interval_s))
+            longest = settings.poll_interval_s if work.waiting_for_slots else await work.pause(settings.poll_interval_s)
             try:
                 await asyncio.wait_for(work.changed.wait(), longest)
             except TimeoutError:

@@ -42,8 +42,9 @@ def rules_router() -> APIRouter:
         return rule
 
     @router.get("/objectives/{objective_id}/audience")
-    async def audience(pool: DatabasePool, objective_id: Annotated[str, Path(max_length=100)],
-                       on: date | None = None) -> dict:
+    async def audience(
+        pool: DatabasePool, objective_id: Annotated[str, Path(max_length=100)], on: date | None = None
+    ) -> dict:
         """Whom each audience of a rule would reach for this objective now (or on a day),
         as this service has learnt it from partner and objective events."""
         day = on or datetime.now(UTC).date()
@@ -54,8 +55,12 @@ def rules_router() -> APIRouter:
         by_audience: dict[str, list[str]] = {a.value: [] for a in sorted(ROLE_AUDIENCES)}
         for partner, role in held:
             by_audience[role.value].append(partner)
-        return {"objective_id": objective_id, "on": day, **(known or {"title": None, "plan_id": None}),
-                "audiences": {**by_audience, Audience.NETWORK_MEMBERS.value: members}}
+        return {
+            "objective_id": objective_id,
+            "on": day,
+            **(known or {"title": None, "plan_id": None}),
+            "audiences": {**by_audience, Audience.NETWORK_MEMBERS.value: members},
+        }
 
     @router.delete("/rules/{rule_id}", status_code=204)
     async def delete_rule(pool: DatabasePool, rule_id: RuleId) -> Response:

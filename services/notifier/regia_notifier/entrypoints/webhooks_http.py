@@ -30,8 +30,11 @@ def _secret_box(runtime: Runtime) -> SecretBox:
     settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
     key = settings.secrets_key
     if key is None:
-        raise HTTPException(503, detail="webhooks are disabled until signing secrets can be "
-                            "encrypted at rest: set REGIA_NOTIFIER_SECRETS_KEY (a Fernet key)")
+        raise HTTPException(
+            503,
+            detail="webhooks are disabled until signing secrets can be "
+            "encrypted at rest: set REGIA_NOTIFIER_SECRETS_KEY (a Fernet key)",
+        )
     return SecretBox(key.get_secret_value())
 
 
@@ -41,22 +44,29 @@ def webhooks_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["webhooks"], dependencies=[Depends(require_admin)])
 
     @router.post("/webhooks", status_code=201)
-    async def create_webhook(pool: DatabasePool, new: NewWebhook,
-                             box: Annotated[SecretBox, Depends(_secret_box)]) -> dict:
+    async def create_webhook(
+        pool: DatabasePool, new: NewWebhook, box: Annotated[SecretBox, Depends(_secret_box)]
+    ) -> dict:
         """A new endpoint with its signing secret: store the secret now, it is not shown again."""
         secret = new_secret()
         webhook_id = new.webhook_id or f"wh-{uuid4().hex}"
         async with pool.acquire() as conn:
-            created = await webhooks.create(conn, webhook_id=webhook_id, partner_id=new.partner_id,
-                                            contact_id=new.contact_id, url=str(new.url),
-                                            sealed_secret=box.seal(secret))
+            created = await webhooks.create(
+                conn,
+                webhook_id=webhook_id,
+                partner_id=new.partner_id,
+                contact_id=new.contact_id,
+                url=str(new.url),
+                sealed_secret=box.seal(secret),
+            )
         if created is None:
             raise HTTPException(409, detail=f"webhook {webhook_id} exists")
         return {**created, "secret": secret}
 
     @router.get("/webhooks", dependencies=[Depends(_secret_box)])
-    async def list_webhooks(pool: DatabasePool,
-                            partner_id: Annotated[str | None, Query(max_length=100)] = None) -> list[dict]:
+    async def list_webhooks(
+        pool: DatabasePool, partner_id: Annotated[str | None, Query(max_length=100)] = None
+    ) -> list[dict]:
         """Endpoints, of one partner or all, without their secrets; removed ones show active false."""
         async with pool.acquire() as conn:
             return await webhooks.listing(conn, partner_id)

@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 
-from regia_shared.messaging.consumer import Received
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveDefined
+from regia_shared.messaging.consumer import Received
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import audiences, deliveries, digests, directory, objectives_seen, rules, webhooks
@@ -44,9 +44,19 @@ class AlertPlanner:
         # Every coverage change is recorded, drop or not (the next is measured against it),
         # for the whole batch at once.
         changes = [e for e in events if isinstance(e.payload, ObjectiveCoverageChanged)]
-        before = dict(zip(map(id, changes), await objectives_seen.swap_committed(conn, [
-            (e.payload.objective_id, e.payload.fiscal_year, e.payload.committed_cents) for e in changes  # type: ignore[attr-defined]
-        ]), strict=True))
+        before = dict(
+            zip(
+                map(id, changes),
+                await objectives_seen.swap_committed(
+                    conn,
+                    [
+                        (e.payload.objective_id, e.payload.fiscal_year, e.payload.committed_cents)
+                        for e in changes  # type: ignore[attr-defined]
+                    ],
+                ),
+                strict=True,
+            )
+        )
         found: list[tuple[Occurrence, Received]] = []
         for event in events:
             if isinstance(event.payload, ObjectiveDefined):
@@ -60,13 +70,13 @@ class AlertPlanner:
             _log(plan, event)
         return plans
 
-    async def plan_all(self, conn: asyncpg.Connection,
-                       occurrences: Sequence[tuple[Occurrence, Envelope]]) -> list[Planned]:
+    async def plan_all(
+        self, conn: asyncpg.Connection, occurrences: Sequence[tuple[Occurrence, Envelope]]
+    ) -> list[Planned]:
         by_trigger = {t: await rules.enabled_for(conn, t) for t in {o.trigger for o, _ in occurrences}}
         matched = [matching(by_trigger[o.trigger], o) for o, _ in occurrences]
         wanted = {a for rules_ in matched for rule in rules_ for a in rule.audience}
-        held = await audiences.holders_by_objective(
-            conn, [i for o, _ in occurrences for i in o.objective_ids], wanted)
+        held = await audiences.holders_by_objective(conn, [i for o, _ in occurrences for i in o.objective_ids], wanted)
         reached = [await self._reached(conn, o, m, e, held) for (o, e), m in zip(occurrences, matched, strict=True)]
         partners = sorted({p for r in reached for p in r})
         people = await directory.contacts_of_partners(conn, partners) if partners else []
@@ -80,23 +90,35 @@ class AlertPlanner:
             # time from a funding event's acceptance to its alert, not from a need edited by hand.
             origin = envelope.origin if isinstance(occurrence, LineRevoked) else envelope.origin_at
             cause = Cause(envelope.event_id, envelope.type, envelope.correlation_id, envelope.occurred_at, origin)
-            plans.append(plan_alerts(
-                occurrence, to, [p for p in people if p.partner_id in to],
-                [e for e in endpoints if e.partner_id in to], cause,
-                digest_due_at=next_digest_at(envelope.occurred_at, self._digest_at, self._zone)))
+            plans.append(
+                plan_alerts(
+                    occurrence,
+                    to,
+                    [p for p in people if p.partner_id in to],
+                    [e for e in endpoints if e.partner_id in to],
+                    cause,
+                    digest_due_at=next_digest_at(envelope.occurred_at, self._digest_at, self._zone),
+                )
+            )
         new_deliveries = await deliveries.add(conn, [d for p in plans if p for d in p.deliveries])
         new_digest = await digests.add(conn, [d for p in plans if p for d in p.digest])
-        return [planned(o, m, to, plan, new_deliveries, new_digest)
-                for (o, _), m, to, plan in zip(occurrences, matched, reached, plans, strict=True)]
+        return [
+            planned(o, m, to, plan, new_deliveries, new_digest)
+            for (o, _), m, to, plan in zip(occurrences, matched, reached, plans, strict=True)
+        ]
 
     @staticmethod
-    async def _reached(conn: asyncpg.Connection, occurrence: Occurrence, matched: list[Rule],
-                       envelope: Envelope, held: dict[str, list[tuple[str, Audience]]]) -> dict[str, tuple[str, ...]]:
+    async def _reached(
+        conn: asyncpg.Connection,
+        occurrence: Occurrence,
+        matched: list[Rule],
+        envelope: Envelope,
+        held: dict[str, list[tuple[str, Audience]]],
+    ) -> dict[str, tuple[str, ...]]:
         """Partner id → the rules that reached it."""
         members: list[str] = []
         if any(Audience.NETWORK_MEMBERS in rule.audience for rule in matched):
-            members = await audiences.network_members(conn, occurrence.objective_ids,
-                                                      envelope.occurred_at.date())
+            members = await audiences.network_members(conn, occurrence.objective_ids, envelope.occurred_at.date())
         return reached_partners(occurrence, matched, held, members)
 
 
@@ -112,11 +134,20 @@ def count_planned(metrics: NotifierMetrics, plans: Sequence[Planned]) -> None:
 
 
 def _log(plan: Planned, event: Received) -> None:
-    context = {"trigger": plan.trigger, "objective_id": plan.objective_id,
-               "event_id": str(event.envelope.event_id), "rules": list(plan.rules)}
+    context = {
+        "trigger": plan.trigger,
+        "objective_id": plan.objective_id,
+        "event_id": str(event.envelope.event_id),
+        "rules": list(plan.rules),
+    }
     if not plan.addressed:
-        log.warning("alert with nobody to tell", **context, partners=list(plan.partners),
-                    reason="no partner holds the rules' audiences" if not plan.partners
-                    else "their contacts and endpoints want none of it")
+        log.warning(
+            "alert with nobody to tell",
+            **context,
+            partners=list(plan.partners),
+            reason="no partner holds the rules' audiences"
+            if not plan.partners
+            else "their contacts and endpoints want none of it",
+        )
     elif plan.rules:
         log.info("alerts planned", **context, partners=list(plan.partners), new=plan.new_by_channel)

@@ -17,8 +17,9 @@ from ..domain.digest import Digest, group, local_day
 from ..domain.messages import DigestSection, render_digest
 
 
-async def send_digests(pool: asyncpg.Pool, zone: ZoneInfo, *, now: datetime, due_only: bool = True,
-                       contact_id: str | None = None) -> int:
+async def send_digests(
+    pool: asyncpg.Pool, zone: ZoneInfo, *, now: datetime, due_only: bool = True, contact_id: str | None = None
+) -> int:
     """Plan the digests due by `now` (or, with due_only False, every waiting alert: the
     administrator's "send now"); returns how many digests were planned."""
     async with pool.acquire() as conn, conn.transaction():
@@ -32,9 +33,26 @@ async def send_digests(pool: asyncpg.Pool, zone: ZoneInfo, *, now: datetime, due
 
 def _delivery(digest: Digest, day: date) -> NewDelivery:
     person = digest.latest
-    message = render_digest([DigestSection(w.subject, w.section_text, w.section_html) for w in digest.items],
-                            language=person.language, name=person.recipient_name, day=day)  # type: ignore[arg-type]
-    return NewDelivery(digest.digest_id, digest.digest_id, person.correlation_id, None, "email", digest.email,
-                       person.recipient_name, person.contact_id, person.partner_id, person.language,  # type: ignore[arg-type]
-                       message.subject, message.text, body_html=message.html, kind="digest",
-                       rules=digest.rules)
+    message = render_digest(
+        [DigestSection(w.subject, w.section_text, w.section_html) for w in digest.items],
+        language=person.language,
+        name=person.recipient_name,
+        day=day,
+    )  # type: ignore[arg-type]
+    return NewDelivery(
+        digest.digest_id,
+        digest.digest_id,
+        person.correlation_id,
+        None,
+        "email",
+        digest.email,
+        person.recipient_name,
+        person.contact_id,
+        person.partner_id,
+        person.language,  # type: ignore[arg-type]
+        message.subject,
+        message.text,
+        body_html=message.html,
+        kind="digest",
+        rules=digest.rules,
+    )

@@ -50,10 +50,19 @@ REAP_EVERY_S = 1.0
 
 
 class Dispatch:
-    def __init__(self, pool: asyncpg.Pool, mailer: SmtpMailer, policy: RetryPolicy, *,
-                 lease_s: float, batch: int, rand: Callable[[], float] = random.random,
-                 webhooks: WebhookSender | None = None, per_endpoint: int | None = None,
-                 on_concluded: Callable[[Concluded], None] = lambda _: None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        mailer: SmtpMailer,
+        policy: RetryPolicy,
+        *,
+        lease_s: float,
+        batch: int,
+        rand: Callable[[], float] = random.random,
+        webhooks: WebhookSender | None = None,
+        per_endpoint: int | None = None,
+        on_concluded: Callable[[Concluded], None] = lambda _: None,
+    ) -> None:
         self._pool, self._mailer, self._policy = pool, mailer, policy
         self._webhooks = webhooks
         self._lease_s, self.batch, self._rand = lease_s, batch, rand
@@ -84,8 +93,8 @@ class Dispatch:
             error = f"no outcome within the {self._lease_s:g} s claim: the dispatcher stopped mid-attempt"
             now = datetime.now(UTC)
             done = await outcome_recording.record(
-                conn, [Tried(d, AttemptOutcome.ABANDONED, error, now, None) for d in expired],
-                self._policy, self._rand)
+                conn, [Tried(d, AttemptOutcome.ABANDONED, error, now, None) for d in expired], self._policy, self._rand
+            )
         # Only a reap that found nothing waits a second: a full one may have left more.
         if len(expired) < self.batch:
             self._reaped_at = time.monotonic()
@@ -121,8 +130,7 @@ class Dispatch:
                 raise WebhookError("this dispatcher sends no webhooks")
             await self._webhooks.send(delivery, deadline=deadline)
         else:
-            await self._mailer.send(delivery.recipient, compose(delivery, self._mailer.sender),
-                                    deadline=deadline)
+            await self._mailer.send(delivery.recipient, compose(delivery, self._mailer.sender), deadline=deadline)
 
     async def run_once(self) -> bool:
         """Reap, then claim as many due deliveries as there are free slots and start
@@ -139,8 +147,7 @@ class Dispatch:
         claimed, more = await self.claim(asked)
         self._sending += len(claimed)
         for delivery in claimed:
-            task = asyncio.create_task(self._deliver(delivery, deadline),
-                                       name=f"notifier:send:{delivery.delivery_id}")
+            task = asyncio.create_task(self._deliver(delivery, deadline), name=f"notifier:send:{delivery.delivery_id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
         return more

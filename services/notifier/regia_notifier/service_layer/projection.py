@@ -6,7 +6,6 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from regia_shared.messaging.consumer import Received
 from regia_shared.contracts.events.objectives import ObjectiveDefined
 from regia_shared.contracts.events.partners import (
     ContactAdded,
@@ -20,12 +19,21 @@ from regia_shared.contracts.events.partners import (
     ObjectiveRoleWithdrawn,
     PartnerRegistered,
 )
+from regia_shared.messaging.consumer import Received
 
 from ..adapters import directory, objectives_seen, relations
 
-PARTNER_EVENTS = (PartnerRegistered, ContactAdded, ObjectiveLeadAssigned, ObjectiveRoleAssigned,
-                  ObjectiveRoleWithdrawn, NetworkFormed, NetworkMemberJoined, NetworkMemberLeft,
-                  ContactPreferencesChanged)
+PARTNER_EVENTS = (
+    PartnerRegistered,
+    ContactAdded,
+    ObjectiveLeadAssigned,
+    ObjectiveRoleAssigned,
+    ObjectiveRoleWithdrawn,
+    NetworkFormed,
+    NetworkMemberJoined,
+    NetworkMemberLeft,
+    ContactPreferencesChanged,
+)
 
 
 async def project_partner_events(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
@@ -41,16 +49,13 @@ async def project_partner_event(conn: asyncpg.Connection, event: Received) -> No
         case ContactAdded():
             await directory.upsert_contact(conn, payload)
         case ObjectiveLeadAssigned():
-            await directory.assign_lead(conn, payload.objective_id, payload.partner_id, at,
-                                        event.envelope.event_id)
+            await directory.assign_lead(conn, payload.objective_id, payload.partner_id, at, event.envelope.event_id)
         case ObjectiveRoleAssigned() | ObjectiveRoleWithdrawn() if payload.role is ObjectiveRole.LEAD:
             pass  # the lead travels as ObjectiveLeadAssigned, which is what the lead audience reads
         case ObjectiveRoleAssigned():
-            await relations.set_role(conn, payload.objective_id, payload.partner_id, payload.role.value,
-                                     True, at)
+            await relations.set_role(conn, payload.objective_id, payload.partner_id, payload.role.value, True, at)
         case ObjectiveRoleWithdrawn():
-            await relations.set_role(conn, payload.objective_id, payload.partner_id, payload.role.value,
-                                     False, at)
+            await relations.set_role(conn, payload.objective_id, payload.partner_id, payload.role.value, False, at)
         case NetworkFormed():
             await relations.form_network(conn, payload)
         case NetworkMemberJoined():

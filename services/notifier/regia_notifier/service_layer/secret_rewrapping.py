@@ -67,6 +67,8 @@ async def rewrap(conn: asyncpg.Connection, box: SecretBox) -> int:
 
 def _unreadable_message(ids: list[str]) -> str:
     named = ", ".join(ids[:_NAMED]) + (f" and {len(ids) - _NAMED} more" if len(ids) > _NAMED else "")
-    return (f"{len(ids)} webhook signing secret(s) cannot be decrypted with any key of "
-            f"REGIA_NOTIFIER_SECRETS_KEY (webhook_id: {named}); nothing was rewrapped. Add "
-            "the key they were sealed with to the list (after the newest) and restart.")
+    return (
+        f"{len(ids)} webhook signing secret(s) cannot be decrypted with any key of "
+        f"REGIA_NOTIFIER_SECRETS_KEY (webhook_id: {named}); nothing was rewrapped. Add "
+        "the key they were sealed with to the list (after the newest) and restart."
+    )

@@ -31,15 +31,21 @@ async def apply_newer(conn: asyncpg.Connection, states: Sequence[LineState]) -> 
         " updated_at = now()"
         " WHERE line_allocations.line_version < EXCLUDED.line_version"
         " RETURNING objective_id, fiscal_year",
-        [s.line_id for s in states], [s.objective_id for s in states], [s.fiscal_year for s in states],
-        [s.level for s in states], [s.institution_id for s in states],
-        [s.committed_cents for s in states], [s.disbursed_cents for s in states],
+        [s.line_id for s in states],
+        [s.objective_id for s in states],
+        [s.fiscal_year for s in states],
+        [s.level for s in states],
+        [s.institution_id for s in states],
+        [s.committed_cents for s in states],
+        [s.disbursed_cents for s in states],
         [s.line_version for s in states],
     )
     return {(r["objective_id"], r["fiscal_year"]) for r in rows}
 
 
-async def for_keys(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], list[Allocation]]:
+async def for_keys(
+    conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], list[Allocation]]:
     """The money of each (objective, year), one allocation per level holding its lines'
     sums: all that coverage needs, in as many rows as levels rather than as lines (an
     objective funded by hundreds of lines costs no more to recompute than one)."""
@@ -48,17 +54,19 @@ async def for_keys(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) ->
         " sum(a.disbursed_cents)::bigint AS disbursed_cents FROM line_allocations a"
         " JOIN unnest($1::text[], $2::int[]) AS k(objective_id, fiscal_year)"
         " USING (objective_id, fiscal_year) GROUP BY a.objective_id, a.fiscal_year, a.level",
-        [k[0] for k in keys], [k[1] for k in keys])
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
     found: dict[tuple[str, int], list[Allocation]] = {}
     for r in rows:
         found.setdefault((r["objective_id"], r["fiscal_year"]), []).append(
-            Allocation(r["level"], r["committed_cents"], r["disbursed_cents"]))
+            Allocation(r["level"], r["committed_cents"], r["disbursed_cents"])
+        )
     return found
 
 
 async def years_of(conn: asyncpg.Connection, objective_id: str) -> set[int]:
-    rows = await conn.fetch("SELECT DISTINCT fiscal_year FROM line_allocations WHERE objective_id = $1",
-                            objective_id)
+    rows = await conn.fetch("SELECT DISTINCT fiscal_year FROM line_allocations WHERE objective_id = $1", objective_id)
     return {r["fiscal_year"] for r in rows}
 
 
@@ -66,7 +74,8 @@ async def lines_of(conn: asyncpg.Connection, objective_id: str) -> list[dict]:
     rows = await conn.fetch(
         "SELECT line_id, fiscal_year, level, institution_id, committed_cents, disbursed_cents,"
         " line_version FROM line_allocations WHERE objective_id = $1 ORDER BY fiscal_year, line_id",
-        objective_id)
+        objective_id,
+    )
     return [dict(r) for r in rows]
 
 

@@ -11,9 +11,17 @@ from ..domain.coverage import YearCoverage
 
 
 def _coverage(r: asyncpg.Record) -> YearCoverage:
-    return YearCoverage(r["objective_id"], r["fiscal_year"], r["need_cents"], r["committed_cents"],
-                        r["disbursed_cents"], json.loads(r["committed_by_level"]), r["coverage_bp"],
-                        CoverageStatus(r["status"]), r["dominant_level"])
+    return YearCoverage(
+        r["objective_id"],
+        r["fiscal_year"],
+        r["need_cents"],
+        r["committed_cents"],
+        r["disbursed_cents"],
+        json.loads(r["committed_by_level"]),
+        r["coverage_bp"],
+        CoverageStatus(r["status"]),
+        r["dominant_level"],
+    )
 
 
 async def held(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], YearCoverage]:
@@ -24,7 +32,9 @@ async def held(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> dic
     rows = await conn.fetch(
         "SELECT c.* FROM coverage c JOIN unnest($1::text[], $2::int[]) AS k(objective_id, fiscal_year)"
         " USING (objective_id, fiscal_year) ORDER BY c.objective_id, c.fiscal_year FOR UPDATE OF c",
-        [k[0] for k in keys], [k[1] for k in keys])
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
     return {(r["objective_id"], r["fiscal_year"]): _coverage(r) for r in rows}
 
 
@@ -46,36 +56,48 @@ async def save(conn: asyncpg.Connection, rows: Sequence[YearCoverage]) -> None:
         " committed_cents = EXCLUDED.committed_cents, disbursed_cents = EXCLUDED.disbursed_cents,"
         " committed_by_level = EXCLUDED.committed_by_level, coverage_bp = EXCLUDED.coverage_bp,"
         " status = EXCLUDED.status, dominant_level = EXCLUDED.dominant_level, updated_at = now()",
-        [c.objective_id for c in rows], [c.fiscal_year for c in rows], [c.need_cents for c in rows],
-        [c.committed_cents for c in rows], [c.disbursed_cents for c in rows],
-        [json.dumps(c.committed_by_level) for c in rows], [c.coverage_bp for c in rows],
-        [c.status.value for c in rows], [c.dominant_level for c in rows])
+        [c.objective_id for c in rows],
+        [c.fiscal_year for c in rows],
+        [c.need_cents for c in rows],
+        [c.committed_cents for c in rows],
+        [c.disbursed_cents for c in rows],
+        [json.dumps(c.committed_by_level) for c in rows],
+        [c.coverage_bp for c in rows],
+        [c.status.value for c in rows],
+        [c.dominant_level for c in rows],
+    )
 
 
 async def of_objective(conn: asyncpg.Connection, objective_id: str) -> list[YearCoverage]:
-    rows = await conn.fetch("SELECT * FROM coverage WHERE objective_id = $1 ORDER BY fiscal_year",
-                            objective_id)
+    rows = await conn.fetch("SELECT * FROM coverage WHERE objective_id = $1 ORDER BY fiscal_year", objective_id)
     return [_coverage(r) for r in rows]
 
 
 async def statuses(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> dict[str, list[dict]]:
     rows = await conn.fetch(
         "SELECT objective_id, fiscal_year, coverage_bp, status FROM coverage"
-        " WHERE objective_id = ANY($1::text[]) ORDER BY fiscal_year", list(objective_ids))
+        " WHERE objective_id = ANY($1::text[]) ORDER BY fiscal_year",
+        list(objective_ids),
+    )
     found: dict[str, list[dict]] = {}
     for r in rows:
         found.setdefault(r["objective_id"], []).append(
-            {"fiscal_year": r["fiscal_year"], "coverage_bp": r["coverage_bp"], "status": r["status"]})
+            {"fiscal_year": r["fiscal_year"], "coverage_bp": r["coverage_bp"], "status": r["status"]}
+        )
     return found
 
 
-async def of_children(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], list[YearCoverage]]:
+async def of_children(
+    conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]
+) -> dict[tuple[str, int], list[YearCoverage]]:
     """The coverage rows of the children of each (parent, year), each a whole subtree."""
     rows = await conn.fetch(
         "SELECT o.parent_id, c.* FROM coverage c JOIN objectives o USING (objective_id)"
         " JOIN unnest($1::text[], $2::int[]) AS k(parent_id, fiscal_year)"
         " ON o.parent_id = k.parent_id AND c.fiscal_year = k.fiscal_year",
-        [k[0] for k in keys], [k[1] for k in keys])
+        [k[0] for k in keys],
+        [k[1] for k in keys],
+    )
     found: dict[tuple[str, int], list[YearCoverage]] = {}
     for r in rows:
         found.setdefault((r["parent_id"], r["fiscal_year"]), []).append(_coverage(r))
@@ -83,8 +105,10 @@ async def of_children(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]])
 
 
 async def of_plan(conn: asyncpg.Connection, plan_id: str) -> dict[str, list[YearCoverage]]:
-    rows = await conn.fetch("SELECT c.* FROM coverage c JOIN objectives o USING (objective_id)"
-                            " WHERE o.plan_id = $1 ORDER BY c.fiscal_year", plan_id)
+    rows = await conn.fetch(
+        "SELECT c.* FROM coverage c JOIN objectives o USING (objective_id) WHERE o.plan_id = $1 ORDER BY c.fiscal_year",
+        plan_id,
+    )
     found: dict[str, list[YearCoverage]] = {}
     for r in rows:
         found.setdefault(r["objective_id"], []).append(_coverage(r))
@@ -105,5 +129,6 @@ async def every_key(conn: asyncpg.Connection) -> list[tuple[str, int]]:
     rows = await conn.fetch(
         "SELECT objective_id, fiscal_year FROM line_allocations"
         " UNION SELECT objective_id, fiscal_year FROM objective_needs"
-        " UNION SELECT objective_id, fiscal_year FROM coverage ORDER BY 1, 2")
+        " UNION SELECT objective_id, fiscal_year FROM coverage ORDER BY 1, 2"
+    )
     return [(r["objective_id"], r["fiscal_year"]) for r in rows]

@@ -24,8 +24,7 @@ def by_status(counts: Iterable[tuple[str, int, int]]) -> dict[tuple[str, str], f
     return values
 
 
-def plan_figures(rows: Iterable[Mapping]) -> tuple[dict[tuple[str, str], float],
-                                                    dict[tuple[str, str, str], float]]:
+def plan_figures(rows: Iterable[Mapping]) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str, str], float]]:
     """Root-node coverage rows → (need by plan and year, committed by plan, year and level)."""
     need, committed = {}, {}
     for r in rows:
@@ -38,21 +37,31 @@ def plan_figures(rows: Iterable[Mapping]) -> tuple[dict[tuple[str, str], float],
 
 class ObjectivesMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.objectives = Gauge("regia_objectives", "Objective-years (every node) by coverage status",
-                                ["status", "fiscal_year"], registry=registry)
-        self.plan_need = Gauge("regia_plan_need_euros", "A plan's need, summed at its root",
-                               ["plan_id", "fiscal_year"], registry=registry)
-        self.plan_committed = Gauge("regia_plan_committed_euros",
-                                    "Euros committed to a plan, summed at its root, by level",
-                                    ["plan_id", "fiscal_year", "level"], registry=registry)
+        self.objectives = Gauge(
+            "regia_objectives",
+            "Objective-years (every node) by coverage status",
+            ["status", "fiscal_year"],
+            registry=registry,
+        )
+        self.plan_need = Gauge(
+            "regia_plan_need_euros", "A plan's need, summed at its root", ["plan_id", "fiscal_year"], registry=registry
+        )
+        self.plan_committed = Gauge(
+            "regia_plan_committed_euros",
+            "Euros committed to a plan, summed at its root, by level",
+            ["plan_id", "fiscal_year", "level"],
+            registry=registry,
+        )
 
     async def refresh(self, conn: asyncpg.Connection) -> None:
         statuses = await conn.fetch(
-            "SELECT status, fiscal_year, count(*) AS n FROM coverage GROUP BY status, fiscal_year")
+            "SELECT status, fiscal_year, count(*) AS n FROM coverage GROUP BY status, fiscal_year"
+        )
         roots = await conn.fetch(
             "SELECT o.plan_id, c.fiscal_year, c.need_cents, c.committed_by_level::text AS committed_by_level"
             " FROM objectives o JOIN coverage c ON c.objective_id = o.objective_id"
-            " WHERE o.plan_id IS NOT NULL AND o.parent_id IS NULL")
+            " WHERE o.plan_id IS NOT NULL AND o.parent_id IS NULL"
+        )
         need, committed = plan_figures(roots)
         replace_children(self.objectives, by_status((r["status"], r["fiscal_year"], r["n"]) for r in statuses))
         replace_children(self.plan_need, need)

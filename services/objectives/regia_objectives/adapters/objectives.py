@@ -23,25 +23,39 @@ class ObjectiveRecord:
     single_level_warning_pct: int = field(default=DEFAULT_WARNING_PCT, compare=False)
 
 
-_COLUMNS = ("o.objective_id, o.title, o.at_risk_threshold_pct, o.plan_id, o.parent_id, o.kind, o.weight,"
-            " o.illustrative, o.position, coalesce(p.single_level_warning_pct, $2) AS warning_pct")
+_COLUMNS = (
+    "o.objective_id, o.title, o.at_risk_threshold_pct, o.plan_id, o.parent_id, o.kind, o.weight,"
+    " o.illustrative, o.position, coalesce(p.single_level_warning_pct, $2) AS warning_pct"
+)
 _FROM = " FROM objectives o LEFT JOIN plans p USING (plan_id)"
 
 
 def _record(row: asyncpg.Record, needs: dict[int, int]) -> ObjectiveRecord:
-    return ObjectiveRecord(row["objective_id"], row["title"], row["at_risk_threshold_pct"], needs,
-                           row["plan_id"], row["parent_id"], row["kind"], row["weight"],
-                           row["illustrative"], row["position"], row["warning_pct"])
+    return ObjectiveRecord(
+        row["objective_id"],
+        row["title"],
+        row["at_risk_threshold_pct"],
+        needs,
+        row["plan_id"],
+        row["parent_id"],
+        row["kind"],
+        row["weight"],
+        row["illustrative"],
+        row["position"],
+        row["warning_pct"],
+    )
 
 
 async def get(conn: asyncpg.Connection, objective_id: str, *, for_update: bool = False) -> ObjectiveRecord | None:
     lock = " FOR UPDATE OF o" if for_update else ""
-    row = await conn.fetchrow(f"SELECT {_COLUMNS}{_FROM} WHERE o.objective_id = $1{lock}",
-                              objective_id, DEFAULT_WARNING_PCT)
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS}{_FROM} WHERE o.objective_id = $1{lock}", objective_id, DEFAULT_WARNING_PCT
+    )
     if row is None:
         return None
     needs = await conn.fetch(
-        "SELECT fiscal_year, need_cents FROM objective_needs WHERE objective_id = $1", objective_id)
+        "SELECT fiscal_year, need_cents FROM objective_needs WHERE objective_id = $1", objective_id
+    )
     return _record(row, {n["fiscal_year"]: n["need_cents"] for n in needs})
 
 
@@ -49,8 +63,16 @@ async def insert(conn: asyncpg.Connection, objective: ObjectiveRecord) -> None:
     await conn.execute(
         "INSERT INTO objectives (objective_id, title, at_risk_threshold_pct, plan_id, parent_id, kind,"
         " weight, illustrative, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        objective.objective_id, objective.title, objective.at_risk_threshold_pct, objective.plan_id,
-        objective.parent_id, objective.kind, objective.weight, objective.illustrative, objective.position)
+        objective.objective_id,
+        objective.title,
+        objective.at_risk_threshold_pct,
+        objective.plan_id,
+        objective.parent_id,
+        objective.kind,
+        objective.weight,
+        objective.illustrative,
+        objective.position,
+    )
     await replace_needs(conn, objective.objective_id, objective.needs)
 
 
@@ -59,14 +81,25 @@ async def update(conn: asyncpg.Connection, objective: ObjectiveRecord) -> None:
         "UPDATE objectives SET title = $2, at_risk_threshold_pct = $3, plan_id = $4, parent_id = $5,"
         " kind = $6, weight = $7, illustrative = $8, position = $9, updated_at = now()"
         " WHERE objective_id = $1",
-        objective.objective_id, objective.title, objective.at_risk_threshold_pct, objective.plan_id,
-        objective.parent_id, objective.kind, objective.weight, objective.illustrative, objective.position)
+        objective.objective_id,
+        objective.title,
+        objective.at_risk_threshold_pct,
+        objective.plan_id,
+        objective.parent_id,
+        objective.kind,
+        objective.weight,
+        objective.illustrative,
+        objective.position,
+    )
     await replace_needs(conn, objective.objective_id, objective.needs)
 
 
 async def replace_needs(conn: asyncpg.Connection, objective_id: str, needs: dict[int, int]) -> None:
-    await conn.execute("DELETE FROM objective_needs WHERE objective_id = $1 AND NOT fiscal_year = ANY($2::int[])",
-                       objective_id, list(needs))
+    await conn.execute(
+        "DELETE FROM objective_needs WHERE objective_id = $1 AND NOT fiscal_year = ANY($2::int[])",
+        objective_id,
+        list(needs),
+    )
     for year, need in needs.items():
         await set_need(conn, objective_id, year, need)
 
@@ -75,17 +108,22 @@ async def set_need(conn: asyncpg.Connection, objective_id: str, fiscal_year: int
     await conn.execute(
         "INSERT INTO objective_needs (objective_id, fiscal_year, need_cents) VALUES ($1, $2, $3)"
         " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET need_cents = EXCLUDED.need_cents",
-        objective_id, fiscal_year, need_cents)
+        objective_id,
+        fiscal_year,
+        need_cents,
+    )
     await conn.execute("UPDATE objectives SET updated_at = now() WHERE objective_id = $1", objective_id)
 
 
 async def known(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> dict[str, ObjectiveRecord]:
     """The defined objectives among `objective_ids`, with their needs, in two queries."""
-    rows = await conn.fetch(f"SELECT {_COLUMNS}{_FROM} WHERE o.objective_id = ANY($1::text[])",
-                            list(objective_ids), DEFAULT_WARNING_PCT)
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS}{_FROM} WHERE o.objective_id = ANY($1::text[])", list(objective_ids), DEFAULT_WARNING_PCT
+    )
     needs = await conn.fetch(
-        "SELECT objective_id, fiscal_year, need_cents FROM objective_needs"
-        " WHERE objective_id = ANY($1::text[])", list(objective_ids))
+        "SELECT objective_id, fiscal_year, need_cents FROM objective_needs WHERE objective_id = ANY($1::text[])",
+        list(objective_ids),
+    )
     by_id: dict[str, dict[int, int]] = {}
     for n in needs:
         by_id.setdefault(n["objective_id"], {})[n["fiscal_year"]] = n["need_cents"]
@@ -93,8 +131,9 @@ async def known(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> dict[
 
 
 async def of_plan(conn: asyncpg.Connection, plan_id: str) -> list[ObjectiveRecord]:
-    ids = [r["objective_id"] for r in await conn.fetch(
-        "SELECT objective_id FROM objectives WHERE plan_id = $1", plan_id)]
+    ids = [
+        r["objective_id"] for r in await conn.fetch("SELECT objective_id FROM objectives WHERE plan_id = $1", plan_id)
+    ]
     found = await known(conn, ids)
     return sorted(found.values(), key=lambda o: (o.position, o.objective_id))
 
@@ -105,13 +144,14 @@ async def ancestry(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> di
         "WITH RECURSIVE up(objective_id, parent_id) AS ("
         " SELECT objective_id, parent_id FROM objectives WHERE objective_id = ANY($1::text[])"
         " UNION SELECT o.objective_id, o.parent_id FROM objectives o JOIN up ON o.objective_id = up.parent_id)"
-        " SELECT objective_id, parent_id FROM up", list(objective_ids))
+        " SELECT objective_id, parent_id FROM up",
+        list(objective_ids),
+    )
     return {r["objective_id"]: r["parent_id"] for r in rows}
 
 
 async def children(conn: asyncpg.Connection, objective_id: str) -> list[str]:
-    rows = await conn.fetch("SELECT objective_id FROM objectives WHERE parent_id = $1 ORDER BY position",
-                            objective_id)
+    rows = await conn.fetch("SELECT objective_id FROM objectives WHERE parent_id = $1 ORDER BY position", objective_id)
     return [r["objective_id"] for r in rows]
 
 
@@ -124,5 +164,8 @@ async def delete(conn: asyncpg.Connection, objective_id: str) -> None:
 async def listing(conn: asyncpg.Connection, limit: int, offset: int) -> list[dict]:
     rows = await conn.fetch(
         "SELECT objective_id, title, at_risk_threshold_pct, plan_id, parent_id, kind FROM objectives"
-        " ORDER BY objective_id LIMIT $1 OFFSET $2", limit, offset)
+        " ORDER BY objective_id LIMIT $1 OFFSET $2",
+        limit,
+        offset,
+    )
     return [dict(r) for r in rows]

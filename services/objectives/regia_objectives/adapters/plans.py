@@ -6,19 +6,30 @@ import asyncpg
 
 from ..domain.tree import Plan
 
-_COLUMNS = ("plan_id, title, territory, population, first_year, last_year, at_risk_threshold_pct,"
-            " single_level_warning_pct, description")
+_COLUMNS = (
+    "plan_id, title, territory, population, first_year, last_year, at_risk_threshold_pct,"
+    " single_level_warning_pct, description"
+)
 
 
 def _plan(row: asyncpg.Record) -> Plan:
-    return Plan(row["plan_id"], row["title"], row["territory"], row["population"], row["first_year"],
-                row["last_year"], row["at_risk_threshold_pct"], row["single_level_warning_pct"],
-                row["description"])
+    return Plan(
+        row["plan_id"],
+        row["title"],
+        row["territory"],
+        row["population"],
+        row["first_year"],
+        row["last_year"],
+        row["at_risk_threshold_pct"],
+        row["single_level_warning_pct"],
+        row["description"],
+    )
 
 
 async def get(conn: asyncpg.Connection, plan_id: str, *, for_update: bool = False) -> Plan | None:
-    row = await conn.fetchrow(f"SELECT {_COLUMNS} FROM plans WHERE plan_id = $1"
-                              + (" FOR UPDATE" if for_update else ""), plan_id)
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM plans WHERE plan_id = $1" + (" FOR UPDATE" if for_update else ""), plan_id
+    )
     return _plan(row) if row else None
 
 
@@ -30,8 +41,16 @@ async def save(conn: asyncpg.Connection, plan: Plan) -> None:
         " last_year = EXCLUDED.last_year, at_risk_threshold_pct = EXCLUDED.at_risk_threshold_pct,"
         " single_level_warning_pct = EXCLUDED.single_level_warning_pct,"
         " description = EXCLUDED.description, updated_at = now()",
-        plan.plan_id, plan.title, plan.territory, plan.population, plan.first_year, plan.last_year,
-        plan.at_risk_threshold_pct, plan.single_level_warning_pct, plan.description)
+        plan.plan_id,
+        plan.title,
+        plan.territory,
+        plan.population,
+        plan.first_year,
+        plan.last_year,
+        plan.at_risk_threshold_pct,
+        plan.single_level_warning_pct,
+        plan.description,
+    )
 
 
 async def listing(conn: asyncpg.Connection) -> list[dict]:
@@ -41,21 +60,26 @@ async def listing(conn: asyncpg.Connection) -> list[dict]:
 
 async def owners(conn: asyncpg.Connection, node_ids: list[str]) -> dict[str, str | None]:
     """The plan each existing node belongs to (None: a standalone objective)."""
-    rows = await conn.fetch("SELECT objective_id, plan_id FROM objectives WHERE objective_id = ANY($1::text[])",
-                            node_ids)
+    rows = await conn.fetch(
+        "SELECT objective_id, plan_id FROM objectives WHERE objective_id = ANY($1::text[])", node_ids
+    )
     return {r["objective_id"]: r["plan_id"] for r in rows}
 
 
 async def funded(conn: asyncpg.Connection, node_ids: list[str]) -> dict[str, int]:
     """Funding lines held against each node: removing such a node would orphan money."""
-    rows = await conn.fetch("SELECT objective_id, count(*) AS n FROM line_allocations"
-                            " WHERE objective_id = ANY($1::text[]) GROUP BY objective_id", node_ids)
+    rows = await conn.fetch(
+        "SELECT objective_id, count(*) AS n FROM line_allocations"
+        " WHERE objective_id = ANY($1::text[]) GROUP BY objective_id",
+        node_ids,
+    )
     return {r["objective_id"]: r["n"] for r in rows}
 
 
 async def leads(conn: asyncpg.Connection, node_ids: list[str]) -> dict[str, str]:
-    rows = await conn.fetch("SELECT objective_id, partner_id FROM node_leads WHERE objective_id = ANY($1::text[])",
-                            node_ids)
+    rows = await conn.fetch(
+        "SELECT objective_id, partner_id FROM node_leads WHERE objective_id = ANY($1::text[])", node_ids
+    )
     return {r["objective_id"]: r["partner_id"] for r in rows}
 
 
@@ -66,4 +90,7 @@ async def assign_lead(conn: asyncpg.Connection, objective_id: str, partner_id: s
         "INSERT INTO node_leads (objective_id, partner_id, assigned_at) VALUES ($1, $2, $3)"
         " ON CONFLICT (objective_id) DO UPDATE SET partner_id = EXCLUDED.partner_id,"
         " assigned_at = EXCLUDED.assigned_at WHERE node_leads.assigned_at <= EXCLUDED.assigned_at",
-        objective_id, partner_id, at)
+        objective_id,
+        partner_id,
+        at,
+    )

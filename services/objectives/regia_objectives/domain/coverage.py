@@ -73,16 +73,23 @@ class YearCoverage:
 
     def same_figures(self, other: "YearCoverage | None") -> bool:
         return other is not None and (
-            self.need_cents, self.committed_cents, self.disbursed_cents,
-            self.committed_by_level, self.status,
+            self.need_cents,
+            self.committed_cents,
+            self.disbursed_cents,
+            self.committed_by_level,
+            self.status,
         ) == (
-            other.need_cents, other.committed_cents, other.disbursed_cents,
-            other.committed_by_level, other.status,
+            other.need_cents,
+            other.committed_cents,
+            other.disbursed_cents,
+            other.committed_by_level,
+            other.status,
         )
 
 
-def year_coverage(objective_id: str, fiscal_year: int, need_cents: int, threshold_pct: int,
-                  allocations: Iterable[Allocation]) -> YearCoverage:
+def year_coverage(
+    objective_id: str, fiscal_year: int, need_cents: int, threshold_pct: int, allocations: Iterable[Allocation]
+) -> YearCoverage:
     by_level: dict[str, int] = {}
     committed = disbursed = 0
     for a in allocations:
@@ -91,8 +98,14 @@ def year_coverage(objective_id: str, fiscal_year: int, need_cents: int, threshol
         if a.committed_cents:
             by_level[a.level] = by_level.get(a.level, 0) + a.committed_cents
     return YearCoverage(
-        objective_id, fiscal_year, need_cents, committed, disbursed, dict(sorted(by_level.items())),
-        coverage_bp(need_cents, committed), status_of(need_cents, committed, threshold_pct),
+        objective_id,
+        fiscal_year,
+        need_cents,
+        committed,
+        disbursed,
+        dict(sorted(by_level.items())),
+        coverage_bp(need_cents, committed),
+        status_of(need_cents, committed, threshold_pct),
     )
 
 
@@ -107,9 +120,16 @@ def roll_up(own: YearCoverage, children: Iterable[YearCoverage], threshold_pct: 
         disbursed += child.disbursed_cents
         for level, cents in child.committed_by_level.items():
             by_level[level] = by_level.get(level, 0) + cents
-    return YearCoverage(own.objective_id, own.fiscal_year, need, committed, disbursed,
-                        dict(sorted(by_level.items())), coverage_bp(need, committed),
-                        status_of(need, committed, threshold_pct))
+    return YearCoverage(
+        own.objective_id,
+        own.fiscal_year,
+        need,
+        committed,
+        disbursed,
+        dict(sorted(by_level.items())),
+        coverage_bp(need, committed),
+        status_of(need, committed, threshold_pct),
+    )
 
 
 def within_bounds(coverage: YearCoverage) -> YearCoverage:
@@ -119,14 +139,17 @@ def within_bounds(coverage: YearCoverage) -> YearCoverage:
     its lines and its subtree: two needs, or two lines, of €600 billion make a total no
     coverage event may carry. The request that would make it gets a 422 naming the field;
     a funding event that would make it is set aside by its consumer with this message."""
-    for field_name, cents in (("need_cents", coverage.need_cents),
-                              ("committed_cents", coverage.committed_cents),
-                              ("disbursed_cents", coverage.disbursed_cents)):
+    for field_name, cents in (
+        ("need_cents", coverage.need_cents),
+        ("committed_cents", coverage.committed_cents),
+        ("disbursed_cents", coverage.disbursed_cents),
+    ):
         if cents > MAX_CENTS:
             raise TotalTooLarge(
                 f"{field_name}: {coverage.objective_id!r} would total {cents} cents in "
                 f"{coverage.fiscal_year} (with its subtree), above the {MAX_CENTS} a total may be",
-                field_name)
+                field_name,
+            )
     return coverage
 
 

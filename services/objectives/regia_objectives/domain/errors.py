@@ -37,8 +37,9 @@ class PlanInvalid(Refused):
 
     def __init__(self, problems: list[Problem]) -> None:
         self.details = [{"field": p.where, "message": p.message} for p in problems]
-        super().__init__("; ".join(f"{p.where}: {p.message}" for p in problems),
-                         problems[0].where if problems else None)
+        super().__init__(
+            "; ".join(f"{p.where}: {p.message}" for p in problems), problems[0].where if problems else None
+        )
 
 
 class PlanNotFound(Refused):

@@ -41,28 +41,38 @@ class Measurement:
     comment: str | None = None
 
 
-def check_target(indicator: Indicator, fiscal_year: int, value: Decimal, *,
-                 year_field: str = "fiscal_year", value_field: str = "value") -> None:
+def check_target(
+    indicator: Indicator,
+    fiscal_year: int,
+    value: Decimal,
+    *,
+    year_field: str = "fiscal_year",
+    value_field: str = "value",
+) -> None:
     """A target is set for a period from the baseline on, and points the way the indicator
     improves: a target on the wrong side of the baseline is a plan that aims to get worse,
     almost always a typo or a wrong direction, so it is refused rather than kept."""
     if fiscal_year < indicator.baseline_year:
         raise InvalidIndicatorData(
-            f"target year {fiscal_year} is before the baseline year {indicator.baseline_year}",
-            year_field)
-    worse = (value < indicator.baseline_value if indicator.direction is Direction.INCREASING
-             else value > indicator.baseline_value)
+            f"target year {fiscal_year} is before the baseline year {indicator.baseline_year}", year_field
+        )
+    worse = (
+        value < indicator.baseline_value
+        if indicator.direction is Direction.INCREASING
+        else value > indicator.baseline_value
+    )
     if worse:
         better = "above" if indicator.direction is Direction.INCREASING else "below"
         raise InvalidIndicatorData(
             f"{indicator.direction.value.lower()} indicator {indicator.indicator_id!r}: a target must "
-            f"be {better} or at its baseline {indicator.baseline_value}, got {value}", value_field)
+            f"be {better} or at its baseline {indicator.baseline_value}, got {value}",
+            value_field,
+        )
 
 
 def check_targets(indicator: Indicator, targets: Mapping[int, Decimal], field: str = "targets") -> None:
     for i, (year, value) in enumerate(targets.items()):
-        check_target(indicator, year, value, year_field=f"{field}.{i}.fiscal_year",
-                     value_field=f"{field}.{i}.value")
+        check_target(indicator, year, value, year_field=f"{field}.{i}.fiscal_year", value_field=f"{field}.{i}.value")
 
 
 def check_measurement(indicator: Indicator, measurement: Measurement, today: date) -> None:
@@ -70,16 +80,18 @@ def check_measurement(indicator: Indicator, measurement: Measurement, today: dat
     baseline year would measure progress against a reference that did not exist yet."""
     if measurement.measured_on > today:
         raise InvalidIndicatorData(
-            f"measured_on {measurement.measured_on} is in the future (today is {today})", "measured_on")
+            f"measured_on {measurement.measured_on} is in the future (today is {today})", "measured_on"
+        )
     if measurement.measured_on.year < indicator.baseline_year:
         raise InvalidIndicatorData(
-            f"measured_on {measurement.measured_on} is before the baseline year "
-            f"{indicator.baseline_year}", "measured_on")
+            f"measured_on {measurement.measured_on} is before the baseline year {indicator.baseline_year}",
+            "measured_on",
+        )
 
 
 # What an administrator sends. Values arrive as JSON strings or numbers that the HTTP layer
 # parses straight to Decimal; the bounds are numeric(20,6)'s.
-Value = Annotated[Decimal, Field(max_digits=20, decimal_places=6, gt=-10**14, lt=10**14)]
+Value = Annotated[Decimal, Field(max_digits=20, decimal_places=6, gt=-(10**14), lt=10**14)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 
@@ -123,8 +135,16 @@ class DefineIndicator(BaseModel):
         return self
 
     def indicator(self, objective_id: str) -> Indicator:
-        return Indicator(self.indicator_id, objective_id, self.name, self.unit, self.direction,
-                         self.baseline.value, self.baseline.year, self.description)
+        return Indicator(
+            self.indicator_id,
+            objective_id,
+            self.name,
+            self.unit,
+            self.direction,
+            self.baseline.value,
+            self.baseline.year,
+            self.description,
+        )
 
 
 class SetTarget(BaseModel):

@@ -66,8 +66,7 @@ class DefineMilestone(BaseModel):
     reached_on: IsoDate | None = None
 
     def milestone(self, objective_id: str) -> Milestone:
-        return Milestone(self.milestone_id, objective_id, self.title, self.due_on,
-                         self.description, self.reached_on)
+        return Milestone(self.milestone_id, objective_id, self.title, self.due_on, self.description, self.reached_on)
 
 
 class ChangeMilestone(BaseModel):

@@ -15,5 +15,3 @@ class PlanFile:
     plan: Plan
     nodes: list[Node]
     leads: dict[str, str]
-
-

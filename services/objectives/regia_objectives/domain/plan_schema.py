@@ -30,6 +30,7 @@ def _text(allowed: str) -> Callable[[str], str]:
         if not value.strip():
             raise ValueError("must not be blank")
         return value
+
     return check
 
 
@@ -39,8 +40,18 @@ Text = Annotated[StrictStr, Field(min_length=1, max_length=20_000), AfterValidat
 Year = Annotated[StrictInt, Field(ge=1990, le=2100)]
 Pct = Annotated[StrictInt, Field(ge=1, le=100)]
 
-PLAN_FIELDS = ("id", "title", "territory", "population", "first_year", "last_year",
-               "at_risk_threshold_pct", "single_level_warning_pct", "description", "nodes")
+PLAN_FIELDS = (
+    "id",
+    "title",
+    "territory",
+    "population",
+    "first_year",
+    "last_year",
+    "at_risk_threshold_pct",
+    "single_level_warning_pct",
+    "description",
+    "nodes",
+)
 NODE_FIELDS = ("id", "kind", "title", "weight", "lead", "needs", "illustrative", "children")
 
 
@@ -54,8 +65,9 @@ class NodeDocument(BaseModel):
     title: Line
     weight: Annotated[StrictInt, Field(ge=1, le=1_000_000)] = 1
     lead: Slug | None = Field(default=None, description="The partner id of the node's lead")
-    needs: dict[Year, Cents] = Field(default_factory=dict, max_length=111,
-                                     description="Budget need per fiscal year, in euro cents")
+    needs: dict[Year, Cents] = Field(
+        default_factory=dict, max_length=111, description="Budget need per fiscal year, in euro cents"
+    )
     illustrative: StrictBool = Field(default=False, description="Figures the source does not give")
     children: list["NodeDocument"] = Field(default_factory=list)
 

@@ -35,9 +35,17 @@ def plan_of(data: object, clean: Clean) -> Plan:
     last = field("last_year", None)
     if first is None or last is None:  # years unknown: no need can be out of them
         first, last = 1990, 2100
-    return Plan(field("id", "<plan>"), field("title", ""), field("territory", ""), field("population", None),
-                first, last, field("at_risk_threshold_pct", 80), field("single_level_warning_pct", 75),
-                field("description", None))
+    return Plan(
+        field("id", "<plan>"),
+        field("title", ""),
+        field("territory", ""),
+        field("population", None),
+        first,
+        last,
+        field("at_risk_threshold_pct", 80),
+        field("single_level_warning_pct", 75),
+        field("description", None),
+    )
 
 
 def nodes_of(data: object, plan_id: str, clean: Clean) -> list[Placed]:
@@ -48,8 +56,9 @@ def nodes_of(data: object, plan_id: str, clean: Clean) -> list[Placed]:
     return placed
 
 
-def _add(items: object, loc: Loc, name: str, parent_id: str | None, plan_id: str, clean: Clean,
-         placed: list[Placed]) -> None:
+def _add(
+    items: object, loc: Loc, name: str, parent_id: str | None, plan_id: str, clean: Clean, placed: list[Placed]
+) -> None:
     if not isinstance(items, list):
         return
     for index, raw in enumerate(items):
@@ -66,8 +75,16 @@ def _add(items: object, loc: Loc, name: str, parent_id: str | None, plan_id: str
             _add(raw.get("children"), (*here, "children"), f"{path}.children", None, plan_id, clean, placed)
             continue
         needs = raw.get("needs") if isinstance(raw.get("needs"), dict) else {}
-        node = Node(node_id, plan_id, parent_id, NodeKind(kind), field("title", ""), field("weight", 1),
-                    dict(sorted((y, c) for y, c in needs.items() if clean((*here, "needs", y)))),
-                    field("illustrative", False), index)
+        node = Node(
+            node_id,
+            plan_id,
+            parent_id,
+            NodeKind(kind),
+            field("title", ""),
+            field("weight", 1),
+            dict(sorted((y, c) for y, c in needs.items() if clean((*here, "needs", y)))),
+            field("illustrative", False),
+            index,
+        )
         placed.append(Placed(node, here, field("lead", None)))
         _add(raw.get("children"), (*here, "children"), f"{path}.children", node_id, plan_id, clean, placed)

@@ -61,16 +61,20 @@ def indicator_progress(baseline: Decimal, target: Decimal | None, actual: Decima
     return Progress.of(Fraction(actual - baseline) / Fraction(target - baseline))
 
 
-def progress_in(indicator: Indicator, targets: Mapping[int, Decimal],
-                measurements: Sequence[Measurement], fiscal_year: int, as_of: date) -> Progress:
+def progress_in(
+    indicator: Indicator,
+    targets: Mapping[int, Decimal],
+    measurements: Sequence[Measurement],
+    fiscal_year: int,
+    as_of: date,
+) -> Progress:
     """Progress towards the target of `fiscal_year`, by the latest value as of `as_of`."""
     actual = latest(measurements, as_of)
     if actual is None and measurements:
         return Progress.undefined(f"no actual value measured by {as_of}")
     if targets.get(fiscal_year) is None:
         return Progress.undefined(f"no target for {fiscal_year}")
-    return indicator_progress(indicator.baseline_value, targets[fiscal_year],
-                              actual.value if actual else None)
+    return indicator_progress(indicator.baseline_value, targets[fiscal_year], actual.value if actual else None)
 
 
 def end_of(fiscal_year: int) -> date:
@@ -90,12 +94,13 @@ class NodeProgress:
 
 def _mean(members: Sequence[tuple[Fraction, Progress]]) -> Progress:
     total = sum(w for w, _ in members)
-    return Progress(sum(w * p.raw for w, p in members) / total,  # type: ignore[operator]
-                    sum(w * p.clamped for w, p in members) / total)  # type: ignore[operator]
+    return Progress(
+        sum(w * p.raw for w, p in members) / total,  # type: ignore[operator]
+        sum(w * p.clamped for w, p in members) / total,
+    )  # type: ignore[operator]
 
 
-def node_progress(node_id: str, own: Sequence[Progress],
-                  children: Sequence[tuple[int, Progress]]) -> NodeProgress:
+def node_progress(node_id: str, own: Sequence[Progress], children: Sequence[tuple[int, Progress]]) -> NodeProgress:
     """The weighted mean of the children's progress by their `weight`, and the mean of the
     node's own indicators counting as one more child of the counted children's mean weight
     (so a vision's own indicator neither drowns nor is drowned by its programmes, whatever
@@ -113,14 +118,15 @@ def node_progress(node_id: str, own: Sequence[Progress],
     elif not own and not children:
         progress = Progress.undefined("no indicators and no children")
     else:
-        progress = Progress.undefined(f"none of its {len(own)} indicators and {len(children)} "
-                                      "children has progress for the period")
-    return NodeProgress(node_id, progress, len(own_ok), len(own) - len(own_ok),
-                        len(kids), len(children) - len(kids))
+        progress = Progress.undefined(
+            f"none of its {len(own)} indicators and {len(children)} children has progress for the period"
+        )
+    return NodeProgress(node_id, progress, len(own_ok), len(own) - len(own_ok), len(kids), len(children) - len(kids))
 
 
-def roll_up(root: str, parent_of: Mapping[str, str | None], weights: Mapping[str, int],
-            own: Mapping[str, Sequence[Progress]]) -> dict[str, NodeProgress]:
+def roll_up(
+    root: str, parent_of: Mapping[str, str | None], weights: Mapping[str, int], own: Mapping[str, Sequence[Progress]]
+) -> dict[str, NodeProgress]:
     """Progress of `root` and of every node under it, children before parents. `parent_of`
     may hold the whole plan; a node missing from `weights` weighs 1."""
     children_of: dict[str, list[str]] = {}
@@ -136,8 +142,7 @@ def roll_up(root: str, parent_of: Mapping[str, str | None], weights: Mapping[str
     done: dict[str, NodeProgress] = {}
     for node in reversed(order):
         kids = [c for c in children_of.get(node, []) if c in done]
-        done[node] = node_progress(node, own.get(node, ()),
-                                   [(weights.get(c, 1), done[c].progress) for c in kids])
+        done[node] = node_progress(node, own.get(node, ()), [(weights.get(c, 1), done[c].progress) for c in kids])
     return done
 
 
@@ -149,20 +154,32 @@ def decimal_text(value: Decimal) -> str:
 
 
 def progress_figures(p: Progress) -> dict:
-    return {"raw": str(as_decimal(p.raw)) if p.raw is not None else None,
-            "clamped": str(as_decimal(p.clamped)) if p.clamped is not None else None,
-            "reason": p.reason}
-
-
-def indicator_figures(i: Indicator, fiscal_year: int, target: Decimal | None,
-                      actual: Measurement | None, progress: Progress) -> dict:
     return {
-        "indicator_id": i.indicator_id, "objective_id": i.objective_id, "name": i.name,
-        "unit": i.unit, "direction": i.direction.value,
+        "raw": str(as_decimal(p.raw)) if p.raw is not None else None,
+        "clamped": str(as_decimal(p.clamped)) if p.clamped is not None else None,
+        "reason": p.reason,
+    }
+
+
+def indicator_figures(
+    i: Indicator, fiscal_year: int, target: Decimal | None, actual: Measurement | None, progress: Progress
+) -> dict:
+    return {
+        "indicator_id": i.indicator_id,
+        "objective_id": i.objective_id,
+        "name": i.name,
+        "unit": i.unit,
+        "direction": i.direction.value,
         "baseline": {"value": decimal_text(i.baseline_value), "year": i.baseline_year},
-        "fiscal_year": fiscal_year, "target": decimal_text(target) if target is not None else None,
-        "actual": None if actual is None else {
-            "measured_on": actual.measured_on.isoformat(), "value": decimal_text(actual.value),
-            "source": actual.source, "comment": actual.comment},
+        "fiscal_year": fiscal_year,
+        "target": decimal_text(target) if target is not None else None,
+        "actual": None
+        if actual is None
+        else {
+            "measured_on": actual.measured_on.isoformat(),
+            "value": decimal_text(actual.value),
+            "source": actual.source,
+            "comment": actual.comment,
+        },
         "progress": progress_figures(progress),
     }

@@ -27,8 +27,13 @@ class ReviewItem:
     indicators: list[dict] = field(default_factory=list)
 
 
-def snapshot(plan: Plan, year: int, nodes: Sequence[Node], coverage: Mapping[str, YearCoverage],
-             indicators: Mapping[str, list[dict]] | None = None) -> list[ReviewItem]:
+def snapshot(
+    plan: Plan,
+    year: int,
+    nodes: Sequence[Node],
+    coverage: Mapping[str, YearCoverage],
+    indicators: Mapping[str, list[dict]] | None = None,
+) -> list[ReviewItem]:
     """Every node of the plan for the year; a node with no coverage row needed nothing and
     got nothing (it is FUNDED: nothing is missing)."""
     items = []
@@ -37,11 +42,22 @@ def snapshot(plan: Plan, year: int, nodes: Sequence[Node], coverage: Mapping[str
     for order, node in enumerate(nodes):
         c = coverage.get(node.node_id)
         need, committed = (c.need_cents, c.committed_cents) if c else (0, 0)
-        items.append(ReviewItem(
-            node.node_id, node.parent_id, node.kind.value, node.title, order, need, committed,
-            c.disbursed_cents if c else 0, dict(c.committed_by_level) if c else {},
-            coverage_bp(need, committed), status_of(need, committed, plan.at_risk_threshold_pct).value,
-            list((indicators or {}).get(node.node_id, []))))
+        items.append(
+            ReviewItem(
+                node.node_id,
+                node.parent_id,
+                node.kind.value,
+                node.title,
+                order,
+                need,
+                committed,
+                c.disbursed_cents if c else 0,
+                dict(c.committed_by_level) if c else {},
+                coverage_bp(need, committed),
+                status_of(need, committed, plan.at_risk_threshold_pct).value,
+                list((indicators or {}).get(node.node_id, [])),
+            )
+        )
     return items
 
 
@@ -53,9 +69,13 @@ def summary(items: Sequence[ReviewItem]) -> dict:
     by_status = {s.value: 0 for s in CoverageStatus}
     for item in items:
         by_status[item.status] += 1
-    return {"need_cents": need, "committed_cents": committed,
-            "disbursed_cents": sum(i.disbursed_cents for i in roots),
-            "coverage_bp": coverage_bp(need, committed) if need else FULL_BP, "nodes_by_status": by_status}
+    return {
+        "need_cents": need,
+        "committed_cents": committed,
+        "disbursed_cents": sum(i.disbursed_cents for i in roots),
+        "coverage_bp": coverage_bp(need, committed) if need else FULL_BP,
+        "nodes_by_status": by_status,
+    }
 
 
 def compare(earlier: Sequence[ReviewItem], later: Sequence[ReviewItem]) -> list[dict]:
@@ -65,13 +85,17 @@ def compare(earlier: Sequence[ReviewItem], later: Sequence[ReviewItem]) -> list[
     rows = []
     for node_id in list(dict.fromkeys([*after, *before])):
         a, b = before.get(node_id), after.get(node_id)
-        rows.append({
-            "node_id": node_id, "title": (b or a).title, "kind": (b or a).kind,  # type: ignore[union-attr]
-            "need_delta_cents": (b.need_cents if b else 0) - (a.need_cents if a else 0),
-            "committed_delta_cents": (b.committed_cents if b else 0) - (a.committed_cents if a else 0),
-            "disbursed_delta_cents": (b.disbursed_cents if b else 0) - (a.disbursed_cents if a else 0),
-            "coverage_bp": [a.coverage_bp if a else None, b.coverage_bp if b else None],
-            "status": [a.status if a else None, b.status if b else None],
-            "status_changed": (a.status if a else None) != (b.status if b else None),
-        })
+        rows.append(
+            {
+                "node_id": node_id,
+                "title": (b or a).title,
+                "kind": (b or a).kind,  # type: ignore[union-attr]
+                "need_delta_cents": (b.need_cents if b else 0) - (a.need_cents if a else 0),
+                "committed_delta_cents": (b.committed_cents if b else 0) - (a.committed_cents if a else 0),
+                "disbursed_delta_cents": (b.disbursed_cents if b else 0) - (a.disbursed_cents if a else 0),
+                "coverage_bp": [a.coverage_bp if a else None, b.coverage_bp if b else None],
+                "status": [a.status if a else None, b.status if b else None],
+                "status_changed": (a.status if a else None) != (b.status if b else None),
+            }
+        )
     return rows

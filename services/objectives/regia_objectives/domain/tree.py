@@ -72,16 +72,19 @@ def problems_of(plan: Plan, nodes: Iterable[Node]) -> list[Problem]:
             if parent is None:
                 found.append(Problem(node.node_id, f"its parent {node.parent_id!r} is not in the plan"))
             elif node.kind.depth <= parent.kind.depth:
-                found.append(Problem(node.node_id, f"{_a(node.kind)} cannot sit under "
-                                     f"{_a(parent.kind)} ({parent.node_id})"))
+                found.append(
+                    Problem(node.node_id, f"{_a(node.kind)} cannot sit under {_a(parent.kind)} ({parent.node_id})")
+                )
         for year in node.needs:
             if not plan.first_year <= year <= plan.last_year:
-                found.append(Problem(node.node_id, f"need for {year} is outside the plan's years "
-                                     f"{plan.first_year}..{plan.last_year}"))
+                found.append(
+                    Problem(
+                        node.node_id, f"need for {year} is outside the plan's years {plan.first_year}..{plan.last_year}"
+                    )
+                )
         if node.weight < 1:
             found.append(Problem(node.node_id, "weight must be at least 1"))
-    found.extend(Problem(n, "is its own ancestor (a cycle)") for n in cycles(
-        {n.node_id: n.parent_id for n in nodes}))
+    found.extend(Problem(n, "is its own ancestor (a cycle)") for n in cycles({n.node_id: n.parent_id for n in nodes}))
     return found
 
 

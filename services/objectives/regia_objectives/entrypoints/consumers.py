@@ -3,17 +3,15 @@
 from collections.abc import Sequence
 
 import asyncpg
-
 from prometheus_client import Counter
 
-from regia_shared.messaging import consumer
-
 from regia_shared.contracts import topics
-from regia_shared.messaging.consumer import Received
 from regia_shared.contracts.events.envelope import Envelope
-from regia_shared.contracts.events.registry import FUNDING_LINE_EVENTS
 from regia_shared.contracts.events.objectives import ObjectiveStatusChanged
 from regia_shared.contracts.events.partners import ObjectiveLeadAssigned
+from regia_shared.contracts.events.registry import FUNDING_LINE_EVENTS
+from regia_shared.messaging import consumer
+from regia_shared.messaging.consumer import Received
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters import plans
@@ -31,12 +29,18 @@ async def apply_lead_assignments(conn: asyncpg.Connection, events: Sequence[Rece
 
 
 def register(runtime: ServiceRuntime) -> None:
-    applied = Counter("regia_objectives_funding_events_applied_total",
-                      "Funding events applied to the coverage projection (first delivery only)",
-                      ["type"], registry=runtime.registry)
-    status_changes = Counter("regia_objectives_status_changes_total",
-                             "Objective-year status transitions, by the status entered",
-                             ["status"], registry=runtime.registry)
+    applied = Counter(
+        "regia_objectives_funding_events_applied_total",
+        "Funding events applied to the coverage projection (first delivery only)",
+        ["type"],
+        registry=runtime.registry,
+    )
+    status_changes = Counter(
+        "regia_objectives_status_changes_total",
+        "Objective-year status transitions, by the status entered",
+        ["status"],
+        registry=runtime.registry,
+    )
 
     def count(events: Sequence[Received], published: list[Envelope]) -> None:
         for event in events:
@@ -46,12 +50,21 @@ def register(runtime: ServiceRuntime) -> None:
                 status_changes.labels(envelope.payload["status"]).inc()
 
     consumer.subscribe(
-        runtime.broker, lambda: runtime.pool, topic=topics.PARTNERS, consumer="objectives.partners",
-        wanted=[ObjectiveLeadAssigned.event_type()], apply=apply_lead_assignments,
+        runtime.broker,
+        lambda: runtime.pool,
+        topic=topics.PARTNERS,
+        consumer="objectives.partners",
+        wanted=[ObjectiveLeadAssigned.event_type()],
+        apply=apply_lead_assignments,
         polling=consumer.Polling.of(runtime.settings),
     )
     consumer.subscribe(
-        runtime.broker, lambda: runtime.pool, topic=topics.FUNDING, consumer="objectives.funding",
-        wanted=FUNDING_TYPES, apply=apply_funding_events, on_committed=count,
+        runtime.broker,
+        lambda: runtime.pool,
+        topic=topics.FUNDING,
+        consumer="objectives.funding",
+        wanted=FUNDING_TYPES,
+        apply=apply_funding_events,
+        on_committed=count,
         polling=consumer.Polling.of(runtime.settings),
     )

@@ -47,17 +47,21 @@ def body(model: type[M]) -> Callable[[Request], Awaitable[M]]:
     """Parse the JSON body with every number as a Decimal, so 0.1 stays 0.1 and a value
     with twenty digits keeps them all (FastAPI's parser reads numbers as floats); errors
     name the field as the rest of the API does."""
+
     async def parse(request: Request) -> M:
         try:
             data = json.loads(await request.body(), parse_float=Decimal, parse_constant=_no_constant)
         except ValueError as exc:
-            raise RequestValidationError([{"loc": ("body",), "msg": f"invalid JSON: {exc}",
-                                           "type": "json_invalid"}]) from exc
+            raise RequestValidationError(
+                [{"loc": ("body",), "msg": f"invalid JSON: {exc}", "type": "json_invalid"}]
+            ) from exc
         try:
             return model.model_validate(data)
         except ValidationError as exc:
-            raise RequestValidationError([{**e, "loc": ("body", *e["loc"])}
-                                          for e in exc.errors(include_url=False)]) from exc
+            raise RequestValidationError(
+                [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+            ) from exc
+
     return parse
 
 
@@ -66,9 +70,16 @@ def _cause(correlation_id: str | None) -> str:
 
 
 def _milestone(m: Milestone, as_of: date) -> dict:
-    return {"milestone_id": m.milestone_id, "objective_id": m.objective_id, "title": m.title,
-            "description": m.description, "due_on": m.due_on, "reached_on": m.reached_on,
-            "status": status_of(m, as_of).value, "as_of": as_of}
+    return {
+        "milestone_id": m.milestone_id,
+        "objective_id": m.objective_id,
+        "title": m.title,
+        "description": m.description,
+        "due_on": m.due_on,
+        "reached_on": m.reached_on,
+        "status": status_of(m, as_of).value,
+        "as_of": as_of,
+    }
 
 
 async def _indicator(pool: asyncpg.Pool, indicator_id: str, as_of: date | None = None) -> dict:
@@ -80,46 +91,74 @@ async def _indicator(pool: asyncpg.Pool, indicator_id: str, as_of: date | None =
             raise IndicatorNotFound(f"no indicator {indicator_id!r}", "indicator_id")
         targets = (await indicators.targets(conn, [indicator_id]))[indicator_id]
         measured = (await indicators.measurements(conn, [indicator_id]))[indicator_id]
-    return {**_definition(found), "targets": [_against(found, targets, measured, y, as_of) for y in targets],
-            "measurements": [{"measured_on": m.measured_on, "value": decimal_text(m.value),
-                              "source": m.source, "comment": m.comment} for m in measured]}
+    return {
+        **_definition(found),
+        "targets": [_against(found, targets, measured, y, as_of) for y in targets],
+        "measurements": [
+            {"measured_on": m.measured_on, "value": decimal_text(m.value), "source": m.source, "comment": m.comment}
+            for m in measured
+        ],
+    }
 
 
 def _definition(i: Indicator) -> dict:
-    return {"indicator_id": i.indicator_id, "objective_id": i.objective_id, "name": i.name,
-            "unit": i.unit, "direction": i.direction.value, "description": i.description,
-            "baseline": {"value": decimal_text(i.baseline_value), "year": i.baseline_year}}
+    return {
+        "indicator_id": i.indicator_id,
+        "objective_id": i.objective_id,
+        "name": i.name,
+        "unit": i.unit,
+        "direction": i.direction.value,
+        "description": i.description,
+        "baseline": {"value": decimal_text(i.baseline_value), "year": i.baseline_year},
+    }
 
 
 def _against(i: Indicator, targets: dict, measured: list, year: int, as_of: date | None) -> dict:
     when = min(end_of(year), as_of) if as_of else end_of(year)
-    figures = indicator_figures(i, year, targets[year], latest(measured, when),
-                                progress_in(i, targets, measured, year, when))
-    return {"fiscal_year": year, "value": figures["target"], "as_of": when,
-            "actual": figures["actual"], "progress": figures["progress"]}
+    figures = indicator_figures(
+        i, year, targets[year], latest(measured, when), progress_in(i, targets, measured, year, when)
+    )
+    return {
+        "fiscal_year": year,
+        "value": figures["target"],
+        "as_of": when,
+        "actual": figures["actual"],
+        "progress": figures["progress"],
+    }
 
 
 def _tree(found: SubtreeProgress, node_id: str, children_of: dict, seen: set) -> dict:
     seen.add(node_id)
     node, rolled = next(n for n in found.nodes if n.node_id == node_id), found.rolled[node_id]
-    return {"objective_id": node_id, "title": node.title, "kind": node.kind, "weight": node.weight,
-            "progress": progress_figures(rolled.progress),
-            "indicators_counted": rolled.indicators_counted, "indicators_left_out": rolled.indicators_left_out,
-            "children_counted": rolled.children_counted, "children_left_out": rolled.children_left_out,
-            "indicators": found.figures.by_node.get(node_id, []),
-            "children": [_tree(found, c, children_of, seen) for c in children_of.get(node_id, [])
-                         if c not in seen]}
+    return {
+        "objective_id": node_id,
+        "title": node.title,
+        "kind": node.kind,
+        "weight": node.weight,
+        "progress": progress_figures(rolled.progress),
+        "indicators_counted": rolled.indicators_counted,
+        "indicators_left_out": rolled.indicators_left_out,
+        "children_counted": rolled.children_counted,
+        "children_left_out": rolled.children_left_out,
+        "indicators": found.figures.by_node.get(node_id, []),
+        "children": [_tree(found, c, children_of, seen) for c in children_of.get(node_id, []) if c not in seen],
+    }
 
 
 def indicators_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["indicators"])
 
     @router.post("/objectives/{objective_id}/indicators", status_code=201, dependencies=ADMIN)
-    async def post_indicator(pool: DatabasePool, objective_id: Id, response: Response,
-                             command: Annotated[DefineIndicator, Depends(body(DefineIndicator))]) -> dict:
+    async def post_indicator(
+        pool: DatabasePool,
+        objective_id: Id,
+        response: Response,
+        command: Annotated[DefineIndicator, Depends(body(DefineIndicator))],
+    ) -> dict:
         """Define an indicator on a node, with its baseline and first targets."""
-        created = await define_indicator(pool, command.indicator(objective_id),
-                                         {t.fiscal_year: t.value for t in command.targets})
+        created = await define_indicator(
+            pool, command.indicator(objective_id), {t.fiscal_year: t.value for t in command.targets}
+        )
         response.status_code = 201 if created else 200
         return await _indicator(pool, command.indicator_id)
 
@@ -136,24 +175,31 @@ def indicators_router() -> APIRouter:
         return await _indicator(pool, indicator_id, as_of)
 
     @router.put("/indicators/{indicator_id}/targets/{fiscal_year}", dependencies=ADMIN)
-    async def put_target(pool: DatabasePool, indicator_id: Id, fiscal_year: Year,
-                         command: Annotated[SetTarget, Depends(body(SetTarget))]) -> dict:
+    async def put_target(
+        pool: DatabasePool, indicator_id: Id, fiscal_year: Year, command: Annotated[SetTarget, Depends(body(SetTarget))]
+    ) -> dict:
         await set_target(pool, indicator_id, fiscal_year, command.value)
         return await _indicator(pool, indicator_id)
 
     @router.post("/indicators/{indicator_id}/measurements", status_code=201, dependencies=ADMIN)
-    async def post_measurement(pool: DatabasePool, indicator_id: Id, response: Response,
-                               command: Annotated[RecordMeasurement, Depends(body(RecordMeasurement))],
-                               correlation_id: CorrelationId = None) -> dict:
+    async def post_measurement(
+        pool: DatabasePool,
+        indicator_id: Id,
+        response: Response,
+        command: Annotated[RecordMeasurement, Depends(body(RecordMeasurement))],
+        correlation_id: CorrelationId = None,
+    ) -> dict:
         """Record an actual value; the same value for the same date again changes nothing."""
-        created = await record_measurement(pool, indicator_id, command.measurement(), date.today(),
-                                           _cause(correlation_id))
+        created = await record_measurement(
+            pool, indicator_id, command.measurement(), date.today(), _cause(correlation_id)
+        )
         response.status_code = 201 if created else 200
         return await _indicator(pool, indicator_id)
 
     @router.get("/objectives/{objective_id}/progress")
-    async def get_progress(pool: DatabasePool, objective_id: Id,
-                           year: Annotated[int, Query(ge=1990, le=2100)], as_of: AsOf = None) -> dict:
+    async def get_progress(
+        pool: DatabasePool, objective_id: Id, year: Annotated[int, Query(ge=1990, le=2100)], as_of: AsOf = None
+    ) -> dict:
         """The node's progress towards `year`'s targets, rolled up from its whole subtree."""
         when = as_of or end_of(year)
         found = await subtree_progress(pool, objective_id, year, when)
@@ -164,9 +210,13 @@ def indicators_router() -> APIRouter:
         return {"fiscal_year": year, "as_of": when, **_tree(found, objective_id, children_of, set())}
 
     @router.post("/objectives/{objective_id}/milestones", status_code=201, dependencies=ADMIN)
-    async def post_milestone(pool: DatabasePool, objective_id: Id, response: Response,
-                             command: Annotated[DefineMilestone, Depends(body(DefineMilestone))],
-                             correlation_id: CorrelationId = None) -> dict:
+    async def post_milestone(
+        pool: DatabasePool,
+        objective_id: Id,
+        response: Response,
+        command: Annotated[DefineMilestone, Depends(body(DefineMilestone))],
+        correlation_id: CorrelationId = None,
+    ) -> dict:
         milestone = command.milestone(objective_id)
         created = await define_milestone(pool, milestone, date.today(), _cause(correlation_id))
         response.status_code = 201 if created else 200
@@ -182,11 +232,13 @@ def indicators_router() -> APIRouter:
         return [_milestone(m, as_of or date.today()) for m in found]
 
     @router.patch("/milestones/{milestone_id}", dependencies=ADMIN)
-    async def patch_milestone(pool: DatabasePool, milestone_id: Id,
-                              command: Annotated[ChangeMilestone, Depends(body(ChangeMilestone))],
-                              correlation_id: CorrelationId = None) -> dict:
-        changed = await update_milestone(pool, milestone_id, command.changes(), date.today(),
-                                         _cause(correlation_id))
+    async def patch_milestone(
+        pool: DatabasePool,
+        milestone_id: Id,
+        command: Annotated[ChangeMilestone, Depends(body(ChangeMilestone))],
+        correlation_id: CorrelationId = None,
+    ) -> dict:
+        changed = await update_milestone(pool, milestone_id, command.changes(), date.today(), _cause(correlation_id))
         return _milestone(changed, date.today())
 
     return router

@@ -44,18 +44,23 @@ def plans_router() -> APIRouter:
             raise PlanInvalid([Problem("body", "the file is not UTF-8 text")]) from exc
         except PlanFileInvalid as exc:
             raise PlanInvalid(list(exc.problems)) from exc
-        done = await import_plan(pool, parsed.plan, parsed.nodes,
-                                 Cause(correlation_id or secrets.token_hex(16)))
-        return {"plan_id": done.plan_id, "created": done.created, "updated": done.updated,
-                "unchanged": done.unchanged, "removed": done.removed}
+        done = await import_plan(pool, parsed.plan, parsed.nodes, Cause(correlation_id or secrets.token_hex(16)))
+        return {
+            "plan_id": done.plan_id,
+            "created": done.created,
+            "updated": done.updated,
+            "unchanged": done.unchanged,
+            "removed": done.removed,
+        }
 
     @router.get("/plans/{plan_id}/export", response_class=Response)
     async def export_plan_file(pool: DatabasePool, plan_id: str) -> Response:
         """The plan as a plan file: importing it back changes nothing."""
         plan, nodes, leads = await read_plan(pool, plan_id)
         text = planfile.write_plan(PlanFile(plan, nodes, leads))
-        return Response(text, media_type=YAML,
-                        headers={"Content-Disposition": f'attachment; filename="{plan_id}.yaml"'})
+        return Response(
+            text, media_type=YAML, headers={"Content-Disposition": f'attachment; filename="{plan_id}.yaml"'}
+        )
 
     @router.get("/plans")
     async def list_plans(pool: DatabasePool) -> list[dict]:
@@ -68,17 +73,23 @@ def plans_router() -> APIRouter:
         plan, nodes, leads = await read_plan(pool, plan_id)
         async with pool.acquire() as conn:
             years = await coverage.of_plan(conn, plan_id)
-        return {**_plan_json(plan), "years": _plan_years(plan, nodes, years),
-                "nodes": _tree(nodes, leads, years)}
+        return {**_plan_json(plan), "years": _plan_years(plan, nodes, years), "nodes": _tree(nodes, leads, years)}
 
     return router
 
 
 def _plan_json(plan: Plan) -> dict:
-    return {"plan_id": plan.plan_id, "title": plan.title, "territory": plan.territory,
-            "population": plan.population, "first_year": plan.first_year, "last_year": plan.last_year,
-            "at_risk_threshold_pct": plan.at_risk_threshold_pct,
-            "single_level_warning_pct": plan.single_level_warning_pct, "description": plan.description}
+    return {
+        "plan_id": plan.plan_id,
+        "title": plan.title,
+        "territory": plan.territory,
+        "population": plan.population,
+        "first_year": plan.first_year,
+        "last_year": plan.last_year,
+        "at_risk_threshold_pct": plan.at_risk_threshold_pct,
+        "single_level_warning_pct": plan.single_level_warning_pct,
+        "description": plan.description,
+    }
 
 
 def _plan_years(plan: Plan, nodes: list[Node], years: dict) -> list[dict]:
@@ -98,10 +109,19 @@ def _tree(nodes: list[Node], leads: dict[str, str], years: dict) -> list[dict]:
         by_parent.setdefault(node.parent_id, []).append(node)
 
     def build(parent: str | None) -> list[dict]:
-        return [{"node_id": n.node_id, "kind": n.kind.value, "title": n.title, "weight": n.weight,
-                 "lead": leads.get(n.node_id), "illustrative": n.illustrative,
-                 "needs": {str(y): c for y, c in sorted(n.needs.items())},
-                 "years": [year_json(c) for c in years.get(n.node_id, [])],
-                 "children": build(n.node_id)} for n in by_parent.get(parent, [])]
+        return [
+            {
+                "node_id": n.node_id,
+                "kind": n.kind.value,
+                "title": n.title,
+                "weight": n.weight,
+                "lead": leads.get(n.node_id),
+                "illustrative": n.illustrative,
+                "needs": {str(y): c for y, c in sorted(n.needs.items())},
+                "years": [year_json(c) for c in years.get(n.node_id, [])],
+                "children": build(n.node_id),
+            }
+            for n in by_parent.get(parent, [])
+        ]
 
     return build(None)

@@ -16,8 +16,8 @@ def rebuild_router() -> APIRouter:
 
     @router.post("/rebuild/coverage", dependencies=[Depends(require_admin)])
     async def post_rebuild_coverage(
-            pool: DatabasePool,
-            from_scratch: Annotated[bool, Query(description="delete the coverage rows first")] = False) -> dict:
+        pool: DatabasePool, from_scratch: Annotated[bool, Query(description="delete the coverage rows first")] = False
+    ) -> dict:
         """Recompute the coverage of every objective-year from the funding lines held."""
         return await rebuild_coverage(pool, from_scratch=from_scratch)
 

@@ -38,9 +38,20 @@ async def rebuild_coverage(pool: asyncpg.Pool, *, from_scratch: bool = False) ->
         lines = await allocations.count(conn)
         published = 0
         for at in range(0, len(keys), CHUNK):
-            published += len(await recompute(conn, keys[at:at + CHUNK], {}))
+            published += len(await recompute(conn, keys[at : at + CHUNK], {}))
     seconds = time.perf_counter() - started
-    log.info("coverage rebuilt", keys=len(keys), lines=lines, published=published,
-             seconds=round(seconds, 3), from_scratch=from_scratch)
-    return {"objective_years": len(keys), "lines": lines, "events_published": published,
-            "seconds": round(seconds, 3), "from_scratch": from_scratch}
+    log.info(
+        "coverage rebuilt",
+        keys=len(keys),
+        lines=lines,
+        published=published,
+        seconds=round(seconds, 3),
+        from_scratch=from_scratch,
+    )
+    return {
+        "objective_years": len(keys),
+        "lines": lines,
+        "events_published": published,
+        "seconds": round(seconds, 3),
+        "from_scratch": from_scratch,
+    }

@@ -9,11 +9,10 @@ from typing import Any
 
 import asyncpg
 
-from regia_shared.messaging import outbox
-
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.objectives import IndicatorMeasured, MilestoneReached
+from regia_shared.messaging import outbox
 
 from ..adapters import indicators, milestones
 from ..adapters.indicators import TreeNode
@@ -37,8 +36,9 @@ PRODUCER = "objectives"
 
 
 async def _publish(conn: asyncpg.Connection, payload: EventPayload, key: str, correlation_id: str) -> None:
-    await outbox.append(conn, topics.OBJECTIVES, [
-        Envelope.wrap(payload, key=key, producer=PRODUCER, correlation_id=correlation_id)])
+    await outbox.append(
+        conn, topics.OBJECTIVES, [Envelope.wrap(payload, key=key, producer=PRODUCER, correlation_id=correlation_id)]
+    )
 
 
 async def _node(conn: asyncpg.Connection, objective_id: str) -> None:
@@ -64,14 +64,15 @@ async def define_indicator(pool: asyncpg.Pool, indicator: Indicator, targets: di
             held_targets = (await indicators.targets(conn, [held.indicator_id]))[held.indicator_id]
             if held == indicator and all(held_targets.get(y) == v for y, v in targets.items()):
                 return False
-            raise AlreadyRecorded(f"indicator {indicator.indicator_id!r} already exists with other data;"
-                                  " change its targets with PUT /v1/indicators/{id}/targets/{year}",
-                                  "indicator_id")
+            raise AlreadyRecorded(
+                f"indicator {indicator.indicator_id!r} already exists with other data;"
+                " change its targets with PUT /v1/indicators/{id}/targets/{year}",
+                "indicator_id",
+            )
         try:
             await indicators.insert(conn, indicator)
         except asyncpg.UniqueViolationError as exc:  # a concurrent twin won the race
-            raise AlreadyRecorded(f"indicator {indicator.indicator_id!r} already exists",
-                                  "indicator_id") from exc
+            raise AlreadyRecorded(f"indicator {indicator.indicator_id!r} already exists", "indicator_id") from exc
         await indicators.set_targets(conn, indicator.indicator_id, targets)
         return True
 
@@ -82,8 +83,9 @@ async def set_target(pool: asyncpg.Pool, indicator_id: str, fiscal_year: int, va
         await indicators.set_targets(conn, indicator_id, {fiscal_year: value})
 
 
-async def record_measurement(pool: asyncpg.Pool, indicator_id: str, m: Measurement, today: date,
-                             correlation_id: str) -> bool:
+async def record_measurement(
+    pool: asyncpg.Pool, indicator_id: str, m: Measurement, today: date, correlation_id: str
+) -> bool:
     """Record an actual value and publish it with its progress for the year it falls in;
     False when the very same value was already recorded for that date."""
     async with pool.acquire() as conn, conn.transaction():
@@ -93,19 +95,34 @@ async def record_measurement(pool: asyncpg.Pool, indicator_id: str, m: Measureme
         if held is not None:
             if held == m:
                 return False
-            raise AlreadyRecorded(f"indicator {indicator_id!r} already has {held.value} measured on "
-                                  f"{held.measured_on}; one value per date", "measured_on")
+            raise AlreadyRecorded(
+                f"indicator {indicator_id!r} already has {held.value} measured on "
+                f"{held.measured_on}; one value per date",
+                "measured_on",
+            )
         year = m.measured_on.year
         target = (await indicators.targets(conn, [indicator_id]))[indicator_id].get(year)
         progress = indicator_progress(indicator.baseline_value, target, m.value)
-        await _publish(conn, IndicatorMeasured(
-            objective_id=indicator.objective_id, indicator_id=indicator_id, name=indicator.name,
-            unit=indicator.unit, direction=indicator.direction.value, measured_on=m.measured_on,
-            value=decimal_text(m.value), source=m.source, baseline_value=decimal_text(indicator.baseline_value),
-            baseline_year=indicator.baseline_year, fiscal_year=year,
-            target_value=decimal_text(target) if target is not None else None,
-            progress=format(as_decimal(progress.raw), "f") if progress.raw is not None else None,
-        ), indicator.objective_id, correlation_id)
+        await _publish(
+            conn,
+            IndicatorMeasured(
+                objective_id=indicator.objective_id,
+                indicator_id=indicator_id,
+                name=indicator.name,
+                unit=indicator.unit,
+                direction=indicator.direction.value,
+                measured_on=m.measured_on,
+                value=decimal_text(m.value),
+                source=m.source,
+                baseline_value=decimal_text(indicator.baseline_value),
+                baseline_year=indicator.baseline_year,
+                fiscal_year=year,
+                target_value=decimal_text(target) if target is not None else None,
+                progress=format(as_decimal(progress.raw), "f") if progress.raw is not None else None,
+            ),
+            indicator.objective_id,
+            correlation_id,
+        )
         return True
 
 
@@ -117,20 +134,23 @@ async def define_milestone(pool: asyncpg.Pool, milestone: Milestone, today: date
         if held is not None:
             if held == milestone:
                 return False
-            raise AlreadyRecorded(f"milestone {milestone.milestone_id!r} already exists with other data;"
-                                  " change it with PATCH /v1/milestones/{id}", "milestone_id")
+            raise AlreadyRecorded(
+                f"milestone {milestone.milestone_id!r} already exists with other data;"
+                " change it with PATCH /v1/milestones/{id}",
+                "milestone_id",
+            )
         try:
             await milestones.insert(conn, milestone)
         except asyncpg.UniqueViolationError as exc:  # a concurrent twin won the race
-            raise AlreadyRecorded(f"milestone {milestone.milestone_id!r} already exists",
-                                  "milestone_id") from exc
+            raise AlreadyRecorded(f"milestone {milestone.milestone_id!r} already exists", "milestone_id") from exc
         if milestone.reached_on is not None:
             await _reached(conn, milestone, correlation_id)
         return True
 
 
-async def update_milestone(pool: asyncpg.Pool, milestone_id: str, changes: dict[str, Any], today: date,
-                           correlation_id: str) -> Milestone:
+async def update_milestone(
+    pool: asyncpg.Pool, milestone_id: str, changes: dict[str, Any], today: date, correlation_id: str
+) -> Milestone:
     """Change what `changes` names (mark reached, correct a date, reopen with reached_on
     null); MilestoneReached is published when it becomes reached, not on corrections."""
     check_reached_on(changes.get("reached_on"), today)
@@ -147,9 +167,19 @@ async def update_milestone(pool: asyncpg.Pool, milestone_id: str, changes: dict[
 
 async def _reached(conn: asyncpg.Connection, m: Milestone, correlation_id: str) -> None:
     assert m.reached_on is not None
-    await _publish(conn, MilestoneReached(
-        objective_id=m.objective_id, milestone_id=m.milestone_id, title=m.title, due_on=m.due_on,
-        reached_on=m.reached_on, days_late=days_late(m)), m.objective_id, correlation_id)
+    await _publish(
+        conn,
+        MilestoneReached(
+            objective_id=m.objective_id,
+            milestone_id=m.milestone_id,
+            title=m.title,
+            due_on=m.due_on,
+            reached_on=m.reached_on,
+            days_late=days_late(m),
+        ),
+        m.objective_id,
+        correlation_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -168,8 +198,9 @@ async def _figures(conn: asyncpg.Connection, node_ids: list[str], fiscal_year: i
     for i in found:
         mine, values = targets[i.indicator_id], measured[i.indicator_id]
         progress = progress_in(i, mine, values, fiscal_year, as_of)
-        figures.by_node.setdefault(i.objective_id, []).append(indicator_figures(
-            i, fiscal_year, mine.get(fiscal_year), latest(values, as_of), progress))
+        figures.by_node.setdefault(i.objective_id, []).append(
+            indicator_figures(i, fiscal_year, mine.get(fiscal_year), latest(values, as_of), progress)
+        )
         figures.progress.setdefault(i.objective_id, []).append(progress)
     return figures
 
@@ -193,6 +224,7 @@ async def subtree_progress(pool: asyncpg.Pool, node_id: str, fiscal_year: int, a
         if not nodes:
             raise ObjectiveNotFound(f"no objective {node_id!r}", "objective_id")
         figures = await _figures(conn, [n.node_id for n in nodes], fiscal_year, as_of)
-    rolled = roll_up(node_id, {n.node_id: n.parent_id for n in nodes},
-                     {n.node_id: n.weight for n in nodes}, figures.progress)
+    rolled = roll_up(
+        node_id, {n.node_id: n.parent_id for n in nodes}, {n.node_id: n.weight for n in nodes}, figures.progress
+    )
     return SubtreeProgress(nodes, figures, rolled)

@@ -56,8 +56,11 @@ def _removed(nodes: list[Node], node_id: str) -> list[Node]:
     _find(nodes, node_id)
     children = [n.node_id for n in nodes if n.parent_id == node_id]
     if children:
-        raise HasChildren(f"{node_id!r} still has {len(children)} child node(s) ({', '.join(children[:5])}); "
-                          "move or remove them first", "node_id")
+        raise HasChildren(
+            f"{node_id!r} still has {len(children)} child node(s) ({', '.join(children[:5])}); "
+            "move or remove them first",
+            "node_id",
+        )
     return [n for n in nodes if n.node_id != node_id]
 
 

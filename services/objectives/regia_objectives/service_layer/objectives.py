@@ -3,11 +3,10 @@ transaction with the events it publishes."""
 
 import asyncpg
 
-from regia_shared.messaging import outbox
-
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.objectives import ObjectiveDefined, YearNeed
+from regia_shared.messaging import outbox
 
 from ..adapters import allocations, objectives
 from ..adapters.objectives import ObjectiveRecord
@@ -16,12 +15,20 @@ from .projection import PRODUCER, Cause, recompute
 
 
 def defined_event(objective: ObjectiveRecord, correlation_id: str | None) -> Envelope:
-    return Envelope.wrap(ObjectiveDefined(
-        objective_id=objective.objective_id, title=objective.title,
-        at_risk_threshold_pct=objective.at_risk_threshold_pct,
-        needs=[YearNeed(fiscal_year=y, need_cents=n) for y, n in sorted(objective.needs.items())],
-        plan_id=objective.plan_id, parent_id=objective.parent_id, kind=objective.kind,
-    ), key=objective.objective_id, producer=PRODUCER, correlation_id=correlation_id)
+    return Envelope.wrap(
+        ObjectiveDefined(
+            objective_id=objective.objective_id,
+            title=objective.title,
+            at_risk_threshold_pct=objective.at_risk_threshold_pct,
+            needs=[YearNeed(fiscal_year=y, need_cents=n) for y, n in sorted(objective.needs.items())],
+            plan_id=objective.plan_id,
+            parent_id=objective.parent_id,
+            kind=objective.kind,
+        ),
+        key=objective.objective_id,
+        producer=PRODUCER,
+        correlation_id=correlation_id,
+    )
 
 
 async def define_objective(pool: asyncpg.Pool, objective: ObjectiveRecord, cause: Cause) -> bool:
@@ -33,20 +40,22 @@ async def define_objective(pool: asyncpg.Pool, objective: ObjectiveRecord, cause
                 return False
             raise ObjectiveConflict(
                 f"objective {objective.objective_id!r} already exists with other data; "
-                "change its needs with PUT /v1/objectives/{id}/needs/{year}", "objective_id")
+                "change its needs with PUT /v1/objectives/{id}/needs/{year}",
+                "objective_id",
+            )
         try:
             await objectives.insert(conn, objective)
         except asyncpg.UniqueViolationError as exc:
-            raise ObjectiveConflict(f"objective {objective.objective_id!r} already exists",
-                                    "objective_id") from exc
+            raise ObjectiveConflict(f"objective {objective.objective_id!r} already exists", "objective_id") from exc
         await outbox.append(conn, topics.OBJECTIVES, [defined_event(objective, cause.correlation_id)])
         years = set(objective.needs) | await allocations.years_of(conn, objective.objective_id)
         await recompute(conn, [(objective.objective_id, y) for y in sorted(years)], {})
         return True
 
 
-async def set_need(pool: asyncpg.Pool, objective_id: str, fiscal_year: int, need_cents: int,
-                   cause: Cause) -> list[Envelope]:
+async def set_need(
+    pool: asyncpg.Pool, objective_id: str, fiscal_year: int, need_cents: int, cause: Cause
+) -> list[Envelope]:
     async with pool.acquire() as conn, conn.transaction():
         if await objectives.get(conn, objective_id, for_update=True) is None:
             raise ObjectiveNotFound(f"no objective {objective_id!r}")

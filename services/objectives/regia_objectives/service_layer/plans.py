@@ -10,9 +10,8 @@ from dataclasses import dataclass
 
 import asyncpg
 
-from regia_shared.messaging import outbox
-
 from regia_shared.contracts import topics
+from regia_shared.messaging import outbox
 
 from ..adapters import allocations, objectives, plans
 from ..adapters.objectives import ObjectiveRecord
@@ -32,14 +31,33 @@ class Imported:
 
 
 def record_of(plan: Plan, node: Node) -> ObjectiveRecord:
-    return ObjectiveRecord(node.node_id, node.title, plan.at_risk_threshold_pct, dict(node.needs),
-                           plan.plan_id, node.parent_id, node.kind.value, node.weight, node.illustrative,
-                           node.position, plan.single_level_warning_pct)
+    return ObjectiveRecord(
+        node.node_id,
+        node.title,
+        plan.at_risk_threshold_pct,
+        dict(node.needs),
+        plan.plan_id,
+        node.parent_id,
+        node.kind.value,
+        node.weight,
+        node.illustrative,
+        node.position,
+        plan.single_level_warning_pct,
+    )
 
 
 def node_of(record: ObjectiveRecord) -> Node:
-    return Node(record.objective_id, record.plan_id, record.parent_id, NodeKind(record.kind), record.title,
-                record.weight, dict(sorted(record.needs.items())), record.illustrative, record.position)
+    return Node(
+        record.objective_id,
+        record.plan_id,
+        record.parent_id,
+        NodeKind(record.kind),
+        record.title,
+        record.weight,
+        dict(sorted(record.needs.items())),
+        record.illustrative,
+        record.position,
+    )
 
 
 async def import_plan(pool: asyncpg.Pool, plan: Plan, nodes: list[Node], cause: Cause) -> Imported:
@@ -60,8 +78,12 @@ async def import_plan_in(conn: asyncpg.Connection, plan: Plan, nodes: list[Node]
     ids = [n.node_id for n in nodes]
     for node_id, owner in (await plans.owners(conn, ids)).items():
         if owner != plan.plan_id:
-            problems.append(Problem(node_id, "this id is already used " + (
-                f"by plan {owner!r}" if owner else "by a standalone objective")))
+            problems.append(
+                Problem(
+                    node_id,
+                    "this id is already used " + (f"by plan {owner!r}" if owner else "by a standalone objective"),
+                )
+            )
     held = {o.objective_id: o for o in await objectives.of_plan(conn, plan.plan_id)}
     dropped = [i for i in held if i not in set(ids)]
     for node_id, lines in (await plans.funded(conn, dropped)).items():
@@ -88,8 +110,13 @@ async def import_plan_in(conn: asyncpg.Connection, plan: Plan, nodes: list[Node]
             async with conn.transaction():
                 await objectives.delete(conn, node_id)
         except asyncpg.ForeignKeyViolationError as exc:
-            raise PlanInvalid([Problem(node_id, "cannot be removed: it still has indicators, "
-                                       "milestones or children outside the file")]) from exc
+            raise PlanInvalid(
+                [
+                    Problem(
+                        node_id, "cannot be removed: it still has indicators, milestones or children outside the file"
+                    )
+                ]
+            ) from exc
     await outbox.append(conn, topics.OBJECTIVES, events)
     years = set(range(plan.first_year, plan.last_year + 1))
     for node_id in ids:

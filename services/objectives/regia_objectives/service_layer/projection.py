@@ -11,14 +11,13 @@ from datetime import datetime
 
 import asyncpg
 
-from regia_shared.messaging import outbox
-
 from regia_shared.contracts import topics
-from regia_shared.messaging.consumer import Received
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.funding import FundingLineChanged
 from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
 from regia_shared.contracts.events.plans import SingleLevelDependencyDetected
+from regia_shared.messaging import outbox
+from regia_shared.messaging.consumer import Received
 
 from ..adapters import allocations, coverage, objectives
 from ..adapters.objectives import ObjectiveRecord
@@ -56,8 +55,16 @@ def newest_of_batch(events: Sequence[Received]) -> tuple[list[LineState], dict[K
     for event in events:
         p = event.payload
         assert isinstance(p, FundingLineChanged)
-        state = LineState(p.line_id, p.objective_id, p.fiscal_year, p.level.value,
-                          p.institution_id, p.committed_cents, p.disbursed_cents, p.line_version)
+        state = LineState(
+            p.line_id,
+            p.objective_id,
+            p.fiscal_year,
+            p.level.value,
+            p.institution_id,
+            p.committed_cents,
+            p.disbursed_cents,
+            p.line_version,
+        )
         by_state.setdefault(state, event)
     states = latest_per_line(by_state)
     winners = {by_state[s].envelope.event_id for s in states}
@@ -67,7 +74,8 @@ def newest_of_batch(events: Sequence[Received]) -> tuple[list[LineState], dict[K
         if event.envelope.event_id in winners:
             assert isinstance(p, FundingLineChanged)
             causes[(p.objective_id, p.fiscal_year)] = Cause(
-                event.envelope.correlation_id, str(event.envelope.event_id), event.envelope.origin)
+                event.envelope.correlation_id, str(event.envelope.event_id), event.envelope.origin
+            )
     return states, causes
 
 
@@ -93,8 +101,9 @@ async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mappi
         changed = []
         for key in keys_here:
             node = defined[key[0]]
-            own = year_coverage(key[0], key[1], node.needs.get(key[1], 0), node.at_risk_threshold_pct,
-                                money.get(key, []))
+            own = year_coverage(
+                key[0], key[1], node.needs.get(key[1], 0), node.at_risk_threshold_pct, money.get(key, [])
+            )
             now = within_bounds(roll_up(own, below.get(key, []), node.at_risk_threshold_pct))
             before = held.get(key)
             if before is None and now.need_cents == now.committed_cents == now.disbursed_cents == 0:
@@ -110,31 +119,69 @@ async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mappi
     return envelopes
 
 
-def _events(node: ObjectiveRecord, now: YearCoverage, before: YearCoverage | None,
-            dominant: tuple[str, int] | None, cause: Cause | None) -> list[Envelope]:
+def _events(
+    node: ObjectiveRecord,
+    now: YearCoverage,
+    before: YearCoverage | None,
+    dominant: tuple[str, int] | None,
+    cause: Cause | None,
+) -> list[Envelope]:
     def wrap(payload):  # type: ignore[no-untyped-def]
-        return Envelope.wrap(payload, key=now.objective_id, producer=PRODUCER,
-                             correlation_id=cause.correlation_id if cause else None,
-                             causation_id=cause.causation_id if cause else None,
-                             origin_at=cause.origin_at if cause else None)
+        return Envelope.wrap(
+            payload,
+            key=now.objective_id,
+            producer=PRODUCER,
+            correlation_id=cause.correlation_id if cause else None,
+            causation_id=cause.causation_id if cause else None,
+            origin_at=cause.origin_at if cause else None,
+        )
 
     events = []
     if not now.same_figures(before):
-        events.append(wrap(ObjectiveCoverageChanged(
-            objective_id=now.objective_id, title=node.title, fiscal_year=now.fiscal_year,
-            need_cents=now.need_cents, committed_cents=now.committed_cents,
-            disbursed_cents=now.disbursed_cents, committed_by_level=now.committed_by_level,
-            coverage_bp=now.coverage_bp, status=now.status)))
+        events.append(
+            wrap(
+                ObjectiveCoverageChanged(
+                    objective_id=now.objective_id,
+                    title=node.title,
+                    fiscal_year=now.fiscal_year,
+                    need_cents=now.need_cents,
+                    committed_cents=now.committed_cents,
+                    disbursed_cents=now.disbursed_cents,
+                    committed_by_level=now.committed_by_level,
+                    coverage_bp=now.coverage_bp,
+                    status=now.status,
+                )
+            )
+        )
     if before is None or before.status != now.status:
-        events.append(wrap(ObjectiveStatusChanged(
-            objective_id=now.objective_id, title=node.title, fiscal_year=now.fiscal_year,
-            previous_status=before.status if before else None, status=now.status,
-            coverage_bp=now.coverage_bp, need_cents=now.need_cents, committed_cents=now.committed_cents,
-            at_risk_threshold_pct=node.at_risk_threshold_pct)))
+        events.append(
+            wrap(
+                ObjectiveStatusChanged(
+                    objective_id=now.objective_id,
+                    title=node.title,
+                    fiscal_year=now.fiscal_year,
+                    previous_status=before.status if before else None,
+                    status=now.status,
+                    coverage_bp=now.coverage_bp,
+                    need_cents=now.need_cents,
+                    committed_cents=now.committed_cents,
+                    at_risk_threshold_pct=node.at_risk_threshold_pct,
+                )
+            )
+        )
     if dominant is not None and (before is None or before.dominant_level != dominant[0]):
         # Raised when the dependence starts (or moves to another level), not on every change.
-        events.append(wrap(SingleLevelDependencyDetected(
-            objective_id=now.objective_id, title=node.title, fiscal_year=now.fiscal_year,
-            level=dominant[0], share_bp=dominant[1], warning_pct=node.single_level_warning_pct,
-            committed_cents=now.committed_cents)))
+        events.append(
+            wrap(
+                SingleLevelDependencyDetected(
+                    objective_id=now.objective_id,
+                    title=node.title,
+                    fiscal_year=now.fiscal_year,
+                    level=dominant[0],
+                    share_bp=dominant[1],
+                    warning_pct=node.single_level_warning_pct,
+                    committed_cents=now.committed_cents,
+                )
+            )
+        )
     return events

@@ -10,10 +10,9 @@ from datetime import date
 import asyncpg
 
 from regia_shared.contracts import fiscal, topics
-
-from regia_shared.messaging import outbox
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.plans import AnnualReviewClosed
+from regia_shared.messaging import outbox
 
 from ..adapters import coverage, reviews
 from ..domain.errors import ReviewAlreadyClosed, ReviewNotFound, YearNotEnded, YearOutsidePlan
@@ -23,30 +22,51 @@ from .plans import read_plan
 from .projection import PRODUCER, Cause
 
 
-async def close_review(pool: asyncpg.Pool, plan_id: str, fiscal_year: int, closed_by: str,
-                       cause: Cause, today: date) -> list[ReviewItem]:
+async def close_review(
+    pool: asyncpg.Pool, plan_id: str, fiscal_year: int, closed_by: str, cause: Cause, today: date
+) -> list[ReviewItem]:
     """`today` is the date in Rome (the service's clock, which tests pin)."""
     plan, nodes, _ = await read_plan(pool, plan_id)
     if not plan.first_year <= fiscal_year <= plan.last_year:
-        raise YearOutsidePlan(f"{fiscal_year} is outside the plan's years {plan.first_year}..{plan.last_year}",
-                              "fiscal_year")
+        raise YearOutsidePlan(
+            f"{fiscal_year} is outside the plan's years {plan.first_year}..{plan.last_year}", "fiscal_year"
+        )
     if not fiscal.has_ended(fiscal_year, today):
-        raise YearNotEnded(f"{fiscal_year} has not ended: its review can be closed from 1 January "
-                           f"{fiscal_year + 1} (Europe/Rome); today is {today.isoformat()}", "fiscal_year")
+        raise YearNotEnded(
+            f"{fiscal_year} has not ended: its review can be closed from 1 January "
+            f"{fiscal_year + 1} (Europe/Rome); today is {today.isoformat()}",
+            "fiscal_year",
+        )
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read"):
         # Repeatable read: the snapshot sees one consistent state of every node's figures.
         if await reviews.closed(conn, plan_id, fiscal_year) is not None:
             raise ReviewAlreadyClosed(f"the {fiscal_year} review of {plan_id!r} is already closed", "fiscal_year")
-        held = {node: [c for c in rows if c.fiscal_year == fiscal_year]
-                for node, rows in (await coverage.of_plan(conn, plan_id)).items()}
-        items = snapshot(plan, fiscal_year, nodes, {n: rows[0] for n, rows in held.items() if rows},
-                         await progress_for_review(conn, [n.node_id for n in nodes], fiscal_year))
+        held = {
+            node: [c for c in rows if c.fiscal_year == fiscal_year]
+            for node, rows in (await coverage.of_plan(conn, plan_id)).items()
+        }
+        items = snapshot(
+            plan,
+            fiscal_year,
+            nodes,
+            {n: rows[0] for n, rows in held.items() if rows},
+            await progress_for_review(conn, [n.node_id for n in nodes], fiscal_year),
+        )
         if not await reviews.close(conn, plan_id, fiscal_year, closed_by, items):
             raise ReviewAlreadyClosed(f"the {fiscal_year} review of {plan_id!r} is already closed", "fiscal_year")
         totals = summary(items)
-        await outbox.append(conn, topics.OBJECTIVES, [Envelope.wrap(
-            AnnualReviewClosed(plan_id=plan_id, fiscal_year=fiscal_year, **totals),
-            key=plan_id, producer=PRODUCER, correlation_id=cause.correlation_id)])
+        await outbox.append(
+            conn,
+            topics.OBJECTIVES,
+            [
+                Envelope.wrap(
+                    AnnualReviewClosed(plan_id=plan_id, fiscal_year=fiscal_year, **totals),
+                    key=plan_id,
+                    producer=PRODUCER,
+                    correlation_id=cause.correlation_id,
+                )
+            ],
+        )
         return items
 
 
@@ -61,4 +81,3 @@ async def closed_review(pool: asyncpg.Pool, plan_id: str, fiscal_year: int) -> t
         if closed is None:
             raise ReviewNotFound(f"no closed {fiscal_year} review of {plan_id!r}", "fiscal_year")
         return closed["closed_at"].isoformat(timespec="minutes"), await reviews.items(conn, plan_id, fiscal_year)
-

@@ -12,24 +12,30 @@ def _contact(row: asyncpg.Record | None) -> Contact | None:
 
 
 async def by_id(conn: asyncpg.Connection, contact_id: str) -> Contact | None:
-    return _contact(await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM contacts WHERE contact_id = $1", contact_id))
+    return _contact(await conn.fetchrow(f"SELECT {_COLUMNS} FROM contacts WHERE contact_id = $1", contact_id))
 
 
 async def by_email(conn: asyncpg.Connection, partner_id: str, email: str) -> Contact | None:
-    return _contact(await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM contacts WHERE partner_id = $1 AND lower(email) = lower($2)",
-        partner_id, email))
+    return _contact(
+        await conn.fetchrow(
+            f"SELECT {_COLUMNS} FROM contacts WHERE partner_id = $1 AND lower(email) = lower($2)", partner_id, email
+        )
+    )
 
 
 async def insert(conn: asyncpg.Connection, contact: Contact) -> None:
     await conn.execute(
         f"INSERT INTO contacts ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5)",
-        contact.contact_id, contact.partner_id, contact.name, contact.email, contact.language)
+        contact.contact_id,
+        contact.partner_id,
+        contact.name,
+        contact.email,
+        contact.language,
+    )
 
 
 async def of_partner(conn: asyncpg.Connection, partner_id: str) -> list[dict]:
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS}, added_at FROM contacts WHERE partner_id = $1 ORDER BY added_at, contact_id",
-        partner_id)
+        f"SELECT {_COLUMNS}, added_at FROM contacts WHERE partner_id = $1 ORDER BY added_at, contact_id", partner_id
+    )
     return [dict(r) for r in rows]

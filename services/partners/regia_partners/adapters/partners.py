@@ -28,8 +28,12 @@ async def insert(conn: asyncpg.Connection, partner: Partner) -> bool:
     inserted = await conn.fetchval(
         f"INSERT INTO partners ({_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (partner_id) DO NOTHING RETURNING 1",
-        partner.partner_id, partner.name, partner.kind.value,
-        partner.level.value if partner.level else None, partner.territory)
+        partner.partner_id,
+        partner.name,
+        partner.kind.value,
+        partner.level.value if partner.level else None,
+        partner.territory,
+    )
     return bool(inserted)
 
 
@@ -38,8 +42,7 @@ async def lock(conn: asyncpg.Connection, partner_id: str) -> bool:
 
     It serialises changes to one partner's contacts (two identical requests cannot both
     add the same person); NO KEY UPDATE still lets other transactions reference the row."""
-    return bool(await conn.fetchval(
-        "SELECT 1 FROM partners WHERE partner_id = $1 FOR NO KEY UPDATE", partner_id))
+    return bool(await conn.fetchval("SELECT 1 FROM partners WHERE partner_id = $1 FOR NO KEY UPDATE", partner_id))
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,10 @@ class Search:
 
 
 # Every role, the lead (kept in its own table) as role LEAD.
-_HOLDINGS = ("SELECT objective_id, partner_id, 'LEAD' AS role FROM objective_leads"
-             " UNION ALL SELECT objective_id, partner_id, role FROM objective_roles")
+_HOLDINGS = (
+    "SELECT objective_id, partner_id, 'LEAD' AS role FROM objective_leads"
+    " UNION ALL SELECT objective_id, partner_id, role FROM objective_roles"
+)
 
 
 async def search(conn: asyncpg.Connection, s: Search, *, limit: int = 100, offset: int = 0) -> list[dict]:
@@ -78,12 +83,20 @@ async def search(conn: asyncpg.Connection, s: Search, *, limit: int = 100, offse
         "   AND m.joined_on <= $7 AND (m.left_on IS NULL OR $7 < m.left_on)))"
         " AND ($10::text IS NULL OR lower(p.territory) = lower($10))"
         " ORDER BY lower(p.name), p.name, p.partner_id LIMIT $8 OFFSET $9",
-        s.q, s.kind.value if s.kind else None, s.level.value if s.level else None,
-        s.objective_id, s.role.value if s.role else None, s.network_id, s.on, limit, offset, s.territory)
+        s.q,
+        s.kind.value if s.kind else None,
+        s.level.value if s.level else None,
+        s.objective_id,
+        s.role.value if s.role else None,
+        s.network_id,
+        s.on,
+        limit,
+        offset,
+        s.territory,
+    )
     return [dict(r) for r in rows]
 
 
 async def details(conn: asyncpg.Connection, partner_id: str) -> dict | None:
-    row = await conn.fetchrow(
-        f"SELECT {_COLUMNS}, registered_at FROM partners WHERE partner_id = $1", partner_id)
+    row = await conn.fetchrow(f"SELECT {_COLUMNS}, registered_at FROM partners WHERE partner_id = $1", partner_id)
     return dict(row) if row else None

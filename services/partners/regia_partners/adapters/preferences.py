@@ -7,8 +7,8 @@ from ..domain.relations import Preferences
 
 async def get(conn: asyncpg.Connection, contact_id: str) -> Preferences | None:
     row = await conn.fetchrow(
-        "SELECT channels, language, cadence, event_kinds FROM contact_preferences WHERE contact_id = $1",
-        contact_id)
+        "SELECT channels, language, cadence, event_kinds FROM contact_preferences WHERE contact_id = $1", contact_id
+    )
     if row is None:
         return None
     return Preferences(tuple(row["channels"]), row["language"], row["cadence"], tuple(row["event_kinds"]))
@@ -20,10 +20,14 @@ async def put(conn: asyncpg.Connection, contact_id: str, prefs: Preferences) -> 
         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (contact_id) DO UPDATE SET"
         " channels = EXCLUDED.channels, language = EXCLUDED.language, cadence = EXCLUDED.cadence,"
         " event_kinds = EXCLUDED.event_kinds, updated_at = now()",
-        contact_id, list(prefs.channels), prefs.language, prefs.cadence, list(prefs.event_kinds))
+        contact_id,
+        list(prefs.channels),
+        prefs.language,
+        prefs.cadence,
+        list(prefs.event_kinds),
+    )
 
 
 async def lock_contact(conn: asyncpg.Connection, contact_id: str) -> str | None:
     """Lock the contact until the caller commits; its partner id, or None if there is none."""
-    return await conn.fetchval(
-        "SELECT partner_id FROM contacts WHERE contact_id = $1 FOR NO KEY UPDATE", contact_id)
+    return await conn.fetchval("SELECT partner_id FROM contacts WHERE contact_id = $1 FOR NO KEY UPDATE", contact_id)

@@ -36,17 +36,18 @@ def contact_address(value: str) -> str:
     try:
         checked = validate_email(value, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise PydanticCustomError("value_error", "not a valid e-mail address: {reason}",
-                                  {"reason": str(exc)}) from None
+        raise PydanticCustomError("value_error", "not a valid e-mail address: {reason}", {"reason": str(exc)}) from None
     if len(checked.local_part.encode("utf-8")) > 64:
-        raise PydanticCustomError("value_error", "not a valid e-mail address: the part before the @ "
-                                  "is longer than 64 bytes (RFC 5321)")
+        raise PydanticCustomError(
+            "value_error", "not a valid e-mail address: the part before the @ is longer than 64 bytes (RFC 5321)"
+        )
     return checked.normalized
 
 
 # The length bound first, so a huge string is refused before it is parsed.
-Email = Annotated[str, Field(min_length=3, max_length=320, json_schema_extra={"format": "idn-email"}),
-                 AfterValidator(contact_address)]
+Email = Annotated[
+    str, Field(min_length=3, max_length=320, json_schema_extra={"format": "idn-email"}), AfterValidator(contact_address)
+]
 
 
 class _Command(BaseModel):
@@ -102,4 +103,5 @@ class SetPreferences(_Command):
     language: Language = "it"
     cadence: Cadence = "immediate"
     event_kinds: Annotated[list[EventKind], Field(max_length=20)] = Field(
-        default_factory=lambda: ["status_changed", "funding_dropped", "line_revoked", "review_closed"])
+        default_factory=lambda: ["status_changed", "funding_dropped", "line_revoked", "review_closed"]
+    )

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from regia_shared.contracts.events.partners import PartnerKind
 from regia_shared.contracts.levels import GovernmentLevel
 
-from .commands import AddContact, Language, RegisterPartner
+from .commands import Language, RegisterPartner
 from .errors import Conflict, InvalidPartner
 
 
@@ -32,7 +32,11 @@ class Contact:
 
     def same_person(self, other: "Contact") -> bool:
         return (self.partner_id, self.name, self.email.lower(), self.language) == (
-            other.partner_id, other.name, other.email.lower(), other.language)
+            other.partner_id,
+            other.name,
+            other.email.lower(),
+            other.language,
+        )
 
 
 def partner_to_register(command: RegisterPartner, existing: Partner | None) -> Partner | None:
@@ -45,13 +49,13 @@ def partner_to_register(command: RegisterPartner, existing: Partner | None) -> P
     if existing is None:
         return wanted
     if existing != wanted:
-        raise Conflict(f"partner {command.partner_id!r} is already registered with other data",
-                       "partner_id")
+        raise Conflict(f"partner {command.partner_id!r} is already registered with other data", "partner_id")
     return None
 
 
-def contact_to_add(wanted: Contact, same_id: Contact | None, same_email: Contact | None, *,
-                   id_given: bool) -> Contact | None:
+def contact_to_add(
+    wanted: Contact, same_id: Contact | None, same_email: Contact | None, *, id_given: bool
+) -> Contact | None:
     """The contact to create, or None when exactly this contact already exists.
 
     Without a client-chosen id the address identifies the person, so a retried request

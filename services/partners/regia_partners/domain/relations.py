@@ -45,8 +45,9 @@ class Membership:
 
 def network_to_form(command: FormNetwork, existing: Network | None) -> Network | None:
     """The network to create, or None when exactly this network already exists."""
-    wanted = Network(command.network_id, command.name, command.founded_on,
-                     command.coordinator_partner_id, command.objective_id)
+    wanted = Network(
+        command.network_id, command.name, command.founded_on, command.coordinator_partner_id, command.objective_id
+    )
     if existing is None:
         return wanted
     if existing != wanted:
@@ -58,8 +59,9 @@ def _latest(history: list[Membership]) -> Membership | None:
     return max(history, key=lambda m: m.joined_on, default=None)
 
 
-def membership_to_open(network: Network, history: list[Membership], partner_id: str,
-                       joined_on: date) -> Membership | None:
+def membership_to_open(
+    network: Network, history: list[Membership], partner_id: str, joined_on: date
+) -> Membership | None:
     """The membership a partner opens by joining, or None when it is already a member
     since that very day. `history` is that partner's memberships of the network."""
     if joined_on < network.founded_on:
@@ -70,13 +72,11 @@ def membership_to_open(network: Network, history: list[Membership], partner_id: 
             return None
         raise Conflict(f"{partner_id!r} is a member since {latest.joined_on.isoformat()}", "joined_on")
     if latest is not None and latest.left_on is not None and joined_on < latest.left_on:
-        raise InvalidPartner(f"{partner_id!r} was a member until {latest.left_on.isoformat()}",
-                             "joined_on")
+        raise InvalidPartner(f"{partner_id!r} was a member until {latest.left_on.isoformat()}", "joined_on")
     return Membership(partner_id, joined_on)
 
 
-def membership_to_close(history: list[Membership], partner_id: str,
-                        left_on: date) -> Membership | None:
+def membership_to_close(history: list[Membership], partner_id: str, left_on: date) -> Membership | None:
     """The open membership, closed on `left_on`; None when it was already closed that day."""
     latest = _latest(history)
     if latest is None:
@@ -106,8 +106,9 @@ class Preferences:
 def preferences_from(command: SetPreferences) -> Preferences:
     """The preferences in a canonical form (each channel and kind once, sorted), so that the
     same choice sent in another order is recognised as no change."""
-    return Preferences(tuple(sorted(set(command.channels))), command.language, command.cadence,
-                       tuple(sorted(set(command.event_kinds))))
+    return Preferences(
+        tuple(sorted(set(command.channels))), command.language, command.cadence, tuple(sorted(set(command.event_kinds)))
+    )
 
 
 def preferences_change(current: Preferences | None, wanted: Preferences) -> bool:

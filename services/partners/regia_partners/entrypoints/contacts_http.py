@@ -30,15 +30,18 @@ def contacts_router() -> APIRouter:
             return await contacts.of_partner(conn, partner_id)
 
     @router.post("/partners/{partner_id}/contacts", status_code=201)
-    async def add_contact(pool: DatabasePool, partner_id: PathId, command: Annotated[AddContact, Body()],
-                          x_correlation_id: CorrelationId = None) -> JSONResponse:
+    async def add_contact(
+        pool: DatabasePool,
+        partner_id: PathId,
+        command: Annotated[AddContact, Body()],
+        x_correlation_id: CorrelationId = None,
+    ) -> JSONResponse:
         """Add a person to tell. Without a contact_id one is chosen and the address
         identifies the person, so a retried request answers 200 with the same contact."""
         outcome = await registration.add_contact(pool, partner_id, command, correlation(x_correlation_id))
         if outcome.created:
             # The address is personal data: the log names the contact by id only.
             log.info("contact added", partner_id=partner_id, contact_id=outcome.value.contact_id)
-        return answer(outcome, asdict(outcome.value),
-                      f"/v1/partners/{partner_id}#contact-{outcome.value.contact_id}")
+        return answer(outcome, asdict(outcome.value), f"/v1/partners/{partner_id}#contact-{outcome.value.contact_id}")
 
     return router

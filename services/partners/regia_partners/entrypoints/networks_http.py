@@ -39,8 +39,9 @@ def networks_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["networks"], dependencies=[Depends(require_admin)])
 
     @router.post("/networks", status_code=201)
-    async def form_network(pool: DatabasePool, command: Annotated[FormNetwork, Body()],
-                           x_correlation_id: CorrelationId = None) -> JSONResponse:
+    async def form_network(
+        pool: DatabasePool, command: Annotated[FormNetwork, Body()], x_correlation_id: CorrelationId = None
+    ) -> JSONResponse:
         """Record a network of partners. The same request again answers 200."""
         outcome = await network_membership.form_network(pool, command, correlation(x_correlation_id))
         if outcome.created:
@@ -48,46 +49,72 @@ def networks_router() -> APIRouter:
         return answer(outcome, asdict(outcome.value), f"/v1/networks/{command.network_id}")
 
     @router.put("/networks/{network_id}/members/{partner_id}")
-    async def join_network(pool: DatabasePool, network_id: PathId, partner_id: PathId,
-                           command: Annotated[JoinNetwork, Body()],
-                           x_correlation_id: CorrelationId = None) -> JSONResponse:
+    async def join_network(
+        pool: DatabasePool,
+        network_id: PathId,
+        partner_id: PathId,
+        command: Annotated[JoinNetwork, Body()],
+        x_correlation_id: CorrelationId = None,
+    ) -> JSONResponse:
         """A partner joins the network on a day. 201 when it joins now, 200 when it is
         already a member since that day."""
-        outcome = await network_membership.join_network(pool, network_id, partner_id, command,
-                                                        correlation(x_correlation_id))
+        outcome = await network_membership.join_network(
+            pool, network_id, partner_id, command, correlation(x_correlation_id)
+        )
         if outcome.created:
             log.info("network member joined", network_id=network_id, partner_id=partner_id)
-        return answer(outcome, {"network_id": network_id, **asdict(outcome.value)},
-                       f"/v1/networks/{network_id}")
+        return answer(outcome, {"network_id": network_id, **asdict(outcome.value)}, f"/v1/networks/{network_id}")
 
     @router.delete("/networks/{network_id}/members/{partner_id}")
-    async def leave_network(pool: DatabasePool, network_id: PathId, partner_id: PathId,
-                            command: Annotated[LeaveNetwork, Body()],
-                            x_correlation_id: CorrelationId = None) -> JSONResponse:
+    async def leave_network(
+        pool: DatabasePool,
+        network_id: PathId,
+        partner_id: PathId,
+        command: Annotated[LeaveNetwork, Body()],
+        x_correlation_id: CorrelationId = None,
+    ) -> JSONResponse:
         """A partner leaves the network on a day: its membership closes and stays in the
         history."""
-        outcome = await network_membership.leave_network(pool, network_id, partner_id, command,
-                                                         correlation(x_correlation_id))
+        outcome = await network_membership.leave_network(
+            pool, network_id, partner_id, command, correlation(x_correlation_id)
+        )
         if outcome.created:
             log.info("network member left", network_id=network_id, partner_id=partner_id)
         return changed(outcome, {"network_id": network_id, **asdict(outcome.value)})
 
     @router.get("/networks")
-    async def list_networks(pool: DatabasePool, q: SearchText = None, partner_id: QueryId = None,
-                            objective_id: QueryId = None, on: OnDay = None, limit: Limit = 100,
-                            offset: Offset = 0) -> list[dict]:
+    async def list_networks(
+        pool: DatabasePool,
+        q: SearchText = None,
+        partner_id: QueryId = None,
+        objective_id: QueryId = None,
+        on: OnDay = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> list[dict]:
         """Networks by name, then id, each with its member count on `on` (today when not
         given). q matches anywhere in the name, case-insensitively and literally;
         partner_id: the networks it is a member of on `on`."""
         day = on or date.today()
         async with pool.acquire() as conn:
-            found = await networks.search(conn, day, q=search_text(q), partner_id=partner_id,
-                                          objective_id=objective_id, limit=limit, offset=offset)
+            found = await networks.search(
+                conn,
+                day,
+                q=search_text(q),
+                partner_id=partner_id,
+                objective_id=objective_id,
+                limit=limit,
+                offset=offset,
+            )
         return [{**n, "on": day} for n in found]
 
     @router.get("/networks/{network_id}")
-    async def get_network(pool: DatabasePool, network_id: PathId, on: OnDay = None,
-                          as_of: Annotated[date | None, Query(deprecated=True)] = None) -> JSONResponse:
+    async def get_network(
+        pool: DatabasePool,
+        network_id: PathId,
+        on: OnDay = None,
+        as_of: Annotated[date | None, Query(deprecated=True)] = None,
+    ) -> JSONResponse:
         """The network and its members on `on` (today when not given): those that joined
         on or before it and had not left by it. `as_of` is the former name of `on`."""
         if on and as_of and on != as_of:
@@ -98,8 +125,13 @@ def networks_router() -> APIRouter:
             if network is None:
                 raise HTTPException(404, detail=f"no network {network_id!r}")
             members = await networks.members_on(conn, network_id, day)
-        body = {**asdict(network), "on": day, "as_of": day, "member_count": len(members),
-                "members": [asdict(m) for m in members]}
+        body = {
+            **asdict(network),
+            "on": day,
+            "as_of": day,
+            "member_count": len(members),
+            "members": [asdict(m) for m in members],
+        }
         return JSONResponse(jsonable_encoder(body))
 
     return router

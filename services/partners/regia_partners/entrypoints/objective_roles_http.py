@@ -22,14 +22,22 @@ def objective_roles_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["partners"], dependencies=[Depends(require_admin)])
 
     @router.put("/objectives/{objective_id}/lead")
-    async def assign_lead(pool: DatabasePool, objective_id: PathId, command: Annotated[AssignLead, Body()],
-                          x_correlation_id: CorrelationId = None) -> JSONResponse:
+    async def assign_lead(
+        pool: DatabasePool,
+        objective_id: PathId,
+        command: Annotated[AssignLead, Body()],
+        x_correlation_id: CorrelationId = None,
+    ) -> JSONResponse:
         """Make a partner the lead of an objective (replacing any previous lead)."""
         outcome = await objective_roles.assign_lead(pool, objective_id, command, correlation(x_correlation_id))
         if outcome.created:
             log.info("objective lead assigned", objective_id=objective_id, partner_id=command.partner_id)
-        body = {"objective_id": objective_id, "partner_id": outcome.value, "changed": outcome.created,
-                "event_id": str(outcome.event_id) if outcome.event_id else None}
+        body = {
+            "objective_id": objective_id,
+            "partner_id": outcome.value,
+            "changed": outcome.created,
+            "event_id": str(outcome.event_id) if outcome.event_id else None,
+        }
         return JSONResponse(body, 200, headers={"Location": f"/v1/objectives/{objective_id}/lead"})
 
     @router.get("/objectives/{objective_id}/lead")
@@ -41,32 +49,43 @@ def objective_roles_router() -> APIRouter:
         return {"objective_id": objective_id, "partner_id": partner_id}
 
     @router.put("/objectives/{objective_id}/roles/{partner_id}")
-    async def assign_role(pool: DatabasePool, objective_id: PathId, partner_id: PathId,
-                          command: Annotated[AssignRole, Body()],
-                          x_correlation_id: CorrelationId = None) -> JSONResponse:
+    async def assign_role(
+        pool: DatabasePool,
+        objective_id: PathId,
+        partner_id: PathId,
+        command: Annotated[AssignRole, Body()],
+        x_correlation_id: CorrelationId = None,
+    ) -> JSONResponse:
         """Give a partner a role on an objective or action (it keeps its other roles).
         201 when assigned now, 200 when it already held it."""
-        outcome = await objective_roles.assign_role(pool, objective_id, partner_id, command.role,
-                                                    correlation(x_correlation_id))
+        outcome = await objective_roles.assign_role(
+            pool, objective_id, partner_id, command.role, correlation(x_correlation_id)
+        )
         if outcome.created:
-            log.info("objective role assigned", objective_id=objective_id, partner_id=partner_id,
-                     role=command.role.value)
+            log.info(
+                "objective role assigned", objective_id=objective_id, partner_id=partner_id, role=command.role.value
+            )
         body = {"objective_id": objective_id, "partner_id": partner_id, "role": command.role.value}
         return answer(outcome, body, f"/v1/objectives/{objective_id}/roles")
 
     @router.delete("/objectives/{objective_id}/roles/{partner_id}")
-    async def withdraw_role(pool: DatabasePool, objective_id: PathId, partner_id: PathId,
-                            command: Annotated[AssignRole, Body()],
-                            x_correlation_id: CorrelationId = None) -> JSONResponse:
+    async def withdraw_role(
+        pool: DatabasePool,
+        objective_id: PathId,
+        partner_id: PathId,
+        command: Annotated[AssignRole, Body()],
+        x_correlation_id: CorrelationId = None,
+    ) -> JSONResponse:
         """Withdraw one role of a partner on an objective. Withdrawing a role it does not
         hold answers 200 with changed false, so a retried request succeeds."""
-        outcome = await objective_roles.withdraw_role(pool, objective_id, partner_id, command.role,
-                                                      correlation(x_correlation_id))
+        outcome = await objective_roles.withdraw_role(
+            pool, objective_id, partner_id, command.role, correlation(x_correlation_id)
+        )
         if outcome.created:
-            log.info("objective role withdrawn", objective_id=objective_id, partner_id=partner_id,
-                     role=command.role.value)
-        return changed(outcome, {"objective_id": objective_id, "partner_id": partner_id,
-                                 "role": command.role.value})
+            log.info(
+                "objective role withdrawn", objective_id=objective_id, partner_id=partner_id, role=command.role.value
+            )
+        return changed(outcome, {"objective_id": objective_id, "partner_id": partner_id, "role": command.role.value})
 
     @router.get("/objectives/{objective_id}/roles")
     async def list_roles(pool: DatabasePool, objective_id: PathId) -> dict:

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter
 
-from regia_shared.http.auth import require_admin
-from regia_shared.http.dependencies import DatabasePool
 from regia_shared.contracts.events.partners import ObjectiveRole, PartnerKind
 from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import contacts, leads, partners
@@ -37,12 +37,12 @@ log = get_logger(__name__)
 
 def partners_router(registry: CollectorRegistry) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["partners"], dependencies=[Depends(require_admin)])
-    registered = Counter("regia_partners_registered_total", "Partners registered",
-                         ["kind"], registry=registry)
+    registered = Counter("regia_partners_registered_total", "Partners registered", ["kind"], registry=registry)
 
     @router.post("/partners", status_code=201)
-    async def register_partner(pool: DatabasePool, command: Annotated[RegisterPartner, Body()],
-                               x_correlation_id: CorrelationId = None) -> JSONResponse:
+    async def register_partner(
+        pool: DatabasePool, command: Annotated[RegisterPartner, Body()], x_correlation_id: CorrelationId = None
+    ) -> JSONResponse:
         """Register a partner. The same request again answers 200 and publishes nothing."""
         outcome = await registration.register_partner(pool, command, correlation(x_correlation_id))
         if outcome.created:
@@ -52,18 +52,33 @@ def partners_router(registry: CollectorRegistry) -> APIRouter:
         return answer(outcome, body, f"/v1/partners/{command.partner_id}")
 
     @router.get("/partners")
-    async def list_partners(pool: DatabasePool, q: SearchText = None, kind: PartnerKind | None = None,
-                            level: GovernmentLevel | None = None, objective_id: QueryId = None,
-                            role: ObjectiveRole | None = None, network_id: QueryId = None,
-                            territory: TerritoryText = None, on: OnDay = None,
-                            limit: Limit = 100, offset: Offset = 0) -> list[dict]:
+    async def list_partners(
+        pool: DatabasePool,
+        q: SearchText = None,
+        kind: PartnerKind | None = None,
+        level: GovernmentLevel | None = None,
+        objective_id: QueryId = None,
+        role: ObjectiveRole | None = None,
+        network_id: QueryId = None,
+        territory: TerritoryText = None,
+        on: OnDay = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> list[dict]:
         """Partners by name, then id. q matches anywhere in the name, case-insensitively and
         literally (% and _ are not wildcards); objective_id and role: partners holding a role
         on an objective (LEAD included), either alone meaning any; network_id: its members
         on `on` (today when not given); territory: the whole territory, case-insensitively."""
-        search = partners.Search(q=search_text(q), kind=kind, level=level, objective_id=objective_id,
-                                 role=role, network_id=network_id, territory=search_text(territory),
-                                 on=on or date.today())
+        search = partners.Search(
+            q=search_text(q),
+            kind=kind,
+            level=level,
+            objective_id=objective_id,
+            role=role,
+            network_id=network_id,
+            territory=search_text(territory),
+            on=on or date.today(),
+        )
         async with pool.acquire() as conn:
             return await partners.search(conn, search, limit=limit, offset=offset)
 

@@ -24,9 +24,12 @@ def preferences_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["partners"], dependencies=[Depends(require_admin)])
 
     @router.put("/contacts/{contact_id}/preferences")
-    async def set_preferences(pool: DatabasePool, contact_id: PathId,
-                              command: Annotated[SetPreferences, Body()],
-                              x_correlation_id: CorrelationId = None) -> JSONResponse:
+    async def set_preferences(
+        pool: DatabasePool,
+        contact_id: PathId,
+        command: Annotated[SetPreferences, Body()],
+        x_correlation_id: CorrelationId = None,
+    ) -> JSONResponse:
         """How a contact wants to be told: channels, language, cadence and event kinds."""
         outcome = await registration.set_preferences(pool, contact_id, command, correlation(x_correlation_id))
         if outcome.created:

@@ -43,6 +43,5 @@ def answer(outcome: Outcome, body: dict, location: str) -> JSONResponse:
 
 def changed(outcome: Outcome, body: dict) -> JSONResponse:
     """200 either way; `changed` tells whether this request changed anything."""
-    body = {**body, "changed": outcome.created,
-            "event_id": str(outcome.event_id) if outcome.event_id else None}
+    body = {**body, "changed": outcome.created, "event_id": str(outcome.event_id) if outcome.event_id else None}
     return JSONResponse(jsonable_encoder(body), 200)

@@ -13,8 +13,7 @@ from ..domain.relations import Membership, Network, membership_to_close, members
 from .outcome import Outcome, publish
 
 
-async def form_network(pool: asyncpg.Pool, command: FormNetwork,
-                       correlation_id: str) -> Outcome[Network]:
+async def form_network(pool: asyncpg.Pool, command: FormNetwork, correlation_id: str) -> Outcome[Network]:
     async with pool.acquire() as conn, conn.transaction():
         coordinator = command.coordinator_partner_id
         if coordinator is not None and await partners.get(conn, coordinator) is None:
@@ -29,10 +28,18 @@ async def form_network(pool: asyncpg.Pool, command: FormNetwork,
             network_to_form(command, existing)
             assert existing is not None  # the insert met its row, and networks are never deleted
             return Outcome(existing, None)
-        event = await publish(conn, NetworkFormed(
-            network_id=network.network_id, name=network.name, founded_on=network.founded_on,
-            coordinator_partner_id=network.coordinator_partner_id, objective_id=network.objective_id,
-        ), key=network.network_id, correlation_id=correlation_id)
+        event = await publish(
+            conn,
+            NetworkFormed(
+                network_id=network.network_id,
+                name=network.name,
+                founded_on=network.founded_on,
+                coordinator_partner_id=network.coordinator_partner_id,
+                objective_id=network.objective_id,
+            ),
+            key=network.network_id,
+            correlation_id=correlation_id,
+        )
         return Outcome(network, event)
 
 
@@ -45,8 +52,9 @@ async def _locked_network(conn: asyncpg.Connection, network_id: str, partner_id:
     return network
 
 
-async def join_network(pool: asyncpg.Pool, network_id: str, partner_id: str, command: JoinNetwork,
-                       correlation_id: str) -> Outcome[Membership]:
+async def join_network(
+    pool: asyncpg.Pool, network_id: str, partner_id: str, command: JoinNetwork, correlation_id: str
+) -> Outcome[Membership]:
     async with pool.acquire() as conn, conn.transaction():
         network = await _locked_network(conn, network_id, partner_id)
         history = await networks.history(conn, network_id, partner_id)
@@ -55,14 +63,22 @@ async def join_network(pool: asyncpg.Pool, network_id: str, partner_id: str, com
             return Outcome(Membership(partner_id, command.joined_on), None)
         await networks.open_membership(conn, network_id, membership)
         # Keyed by network: a partner's joining and leaving stay in order.
-        event = await publish(conn, NetworkMemberJoined(
-            network_id=network_id, partner_id=partner_id, joined_on=membership.joined_on,
-        ), key=network_id, correlation_id=correlation_id)
+        event = await publish(
+            conn,
+            NetworkMemberJoined(
+                network_id=network_id,
+                partner_id=partner_id,
+                joined_on=membership.joined_on,
+            ),
+            key=network_id,
+            correlation_id=correlation_id,
+        )
         return Outcome(membership, event)
 
 
-async def leave_network(pool: asyncpg.Pool, network_id: str, partner_id: str, command: LeaveNetwork,
-                        correlation_id: str) -> Outcome[Membership]:
+async def leave_network(
+    pool: asyncpg.Pool, network_id: str, partner_id: str, command: LeaveNetwork, correlation_id: str
+) -> Outcome[Membership]:
     async with pool.acquire() as conn, conn.transaction():
         await _locked_network(conn, network_id, partner_id)
         history = await networks.history(conn, network_id, partner_id)
@@ -70,7 +86,14 @@ async def leave_network(pool: asyncpg.Pool, network_id: str, partner_id: str, co
         if membership is None:
             return Outcome(max(history, key=lambda m: m.joined_on), None)
         await networks.close_membership(conn, network_id, membership)
-        event = await publish(conn, NetworkMemberLeft(
-            network_id=network_id, partner_id=partner_id, left_on=command.left_on,
-        ), key=network_id, correlation_id=correlation_id)
+        event = await publish(
+            conn,
+            NetworkMemberLeft(
+                network_id=network_id,
+                partner_id=partner_id,
+                left_on=command.left_on,
+            ),
+            key=network_id,
+            correlation_id=correlation_id,
+        )
         return Outcome(membership, event)

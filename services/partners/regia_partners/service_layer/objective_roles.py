@@ -19,8 +19,7 @@ from ..domain.relations import role_assignable
 from .outcome import Outcome, publish
 
 
-async def assign_lead(pool: asyncpg.Pool, objective_id: str, command: AssignLead,
-                      correlation_id: str) -> Outcome[str]:
+async def assign_lead(pool: asyncpg.Pool, objective_id: str, command: AssignLead, correlation_id: str) -> Outcome[str]:
     async with pool.acquire() as conn, conn.transaction():
         if await partners.get(conn, command.partner_id) is None:
             raise PartnerNotFound(f"no partner {command.partner_id!r}", "partner_id")
@@ -29,25 +28,34 @@ async def assign_lead(pool: asyncpg.Pool, objective_id: str, command: AssignLead
             return Outcome(command.partner_id, None)
         await leads.assign(conn, objective_id, command.partner_id)
         # Keyed by objective: successive leads of one objective stay in order.
-        event = await publish(conn, ObjectiveLeadAssigned(
-            objective_id=objective_id, partner_id=command.partner_id,
-        ), key=objective_id, correlation_id=correlation_id)
+        event = await publish(
+            conn,
+            ObjectiveLeadAssigned(
+                objective_id=objective_id,
+                partner_id=command.partner_id,
+            ),
+            key=objective_id,
+            correlation_id=correlation_id,
+        )
         return Outcome(command.partner_id, event)
 
 
-async def assign_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole,
-                      correlation_id: str) -> Outcome[ObjectiveRole]:
+async def assign_role(
+    pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole, correlation_id: str
+) -> Outcome[ObjectiveRole]:
     return await _change_role(pool, objective_id, partner_id, role, correlation_id, assign=True)
 
 
-async def withdraw_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole,
-                        correlation_id: str) -> Outcome[ObjectiveRole]:
+async def withdraw_role(
+    pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole, correlation_id: str
+) -> Outcome[ObjectiveRole]:
     """Withdrawing a role the partner does not hold is a no-op: a retried DELETE succeeds."""
     return await _change_role(pool, objective_id, partner_id, role, correlation_id, assign=False)
 
 
-async def _change_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole,
-                       correlation_id: str, *, assign: bool) -> Outcome[ObjectiveRole]:
+async def _change_role(
+    pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole, correlation_id: str, *, assign: bool
+) -> Outcome[ObjectiveRole]:
     role_assignable(role)
     async with pool.acquire() as conn, conn.transaction():
         if await partners.get(conn, partner_id) is None:
@@ -57,6 +65,10 @@ async def _change_role(pool: asyncpg.Pool, objective_id: str, partner_id: str, r
         if not changed:
             return Outcome(role, None)
         event_type = ObjectiveRoleAssigned if assign else ObjectiveRoleWithdrawn
-        event = await publish(conn, event_type(objective_id=objective_id, partner_id=partner_id, role=role),
-                              key=objective_id, correlation_id=correlation_id)
+        event = await publish(
+            conn,
+            event_type(objective_id=objective_id, partner_id=partner_id, role=role),
+            key=objective_id,
+            correlation_id=correlation_id,
+        )
         return Outcome(role, event)

@@ -6,10 +6,9 @@ from typing import Generic, TypeVar
 
 import asyncpg
 
-from regia_shared.messaging import outbox
-
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
+from regia_shared.messaging import outbox
 
 T = TypeVar("T")
 
@@ -24,8 +23,7 @@ class Outcome(Generic[T]):
         return self.event_id is not None
 
 
-async def publish(conn: asyncpg.Connection, payload: EventPayload, *, key: str,
-                  correlation_id: str) -> uuid.UUID:
+async def publish(conn: asyncpg.Connection, payload: EventPayload, *, key: str, correlation_id: str) -> uuid.UUID:
     """Put the event in the outbox, in the caller's transaction: it is published if and
     only if the change it tells commits."""
     envelope = Envelope.wrap(payload, key=key, producer="partners", correlation_id=correlation_id)

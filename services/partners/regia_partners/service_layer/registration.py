@@ -16,8 +16,7 @@ from ..domain.relations import Preferences, preferences_change, preferences_from
 from .outcome import Outcome, publish
 
 
-async def register_partner(pool: asyncpg.Pool, command: RegisterPartner,
-                           correlation_id: str) -> Outcome[Partner]:
+async def register_partner(pool: asyncpg.Pool, command: RegisterPartner, correlation_id: str) -> Outcome[Partner]:
     async with pool.acquire() as conn, conn.transaction():
         existing = await partners.get(conn, command.partner_id)
         partner = partner_to_register(command, existing)
@@ -30,17 +29,27 @@ async def register_partner(pool: asyncpg.Pool, command: RegisterPartner,
             partner_to_register(command, existing)
             assert existing is not None  # the insert met its row, and partners are never deleted
             return Outcome(existing, None)
-        event = await publish(conn, PartnerRegistered(
-            partner_id=partner.partner_id, name=partner.name, kind=partner.kind, level=partner.level,
-            territory=partner.territory,
-        ), key=partner.partner_id, correlation_id=correlation_id)
+        event = await publish(
+            conn,
+            PartnerRegistered(
+                partner_id=partner.partner_id,
+                name=partner.name,
+                kind=partner.kind,
+                level=partner.level,
+                territory=partner.territory,
+            ),
+            key=partner.partner_id,
+            correlation_id=correlation_id,
+        )
         return Outcome(partner, event)
 
 
-async def add_contact(pool: asyncpg.Pool, partner_id: str, command: AddContact,
-                      correlation_id: str) -> Outcome[Contact]:
-    wanted = Contact(command.contact_id or uuid.uuid4().hex, partner_id, command.name,
-                     str(command.email), command.language)
+async def add_contact(
+    pool: asyncpg.Pool, partner_id: str, command: AddContact, correlation_id: str
+) -> Outcome[Contact]:
+    wanted = Contact(
+        command.contact_id or uuid.uuid4().hex, partner_id, command.name, str(command.email), command.language
+    )
     async with pool.acquire() as conn, conn.transaction():
         if not await partners.lock(conn, partner_id):
             raise PartnerNotFound(f"no partner {partner_id!r}", "partner_id")
@@ -52,15 +61,24 @@ async def add_contact(pool: asyncpg.Pool, partner_id: str, command: AddContact,
             assert existing is not None  # None is "exactly this contact exists already"
             return Outcome(existing, None)
         await contacts.insert(conn, contact)
-        event = await publish(conn, ContactAdded(
-            partner_id=partner_id, contact_id=contact.contact_id, name=contact.name,
-            email=contact.email, language=contact.language,
-        ), key=partner_id, correlation_id=correlation_id)
+        event = await publish(
+            conn,
+            ContactAdded(
+                partner_id=partner_id,
+                contact_id=contact.contact_id,
+                name=contact.name,
+                email=contact.email,
+                language=contact.language,
+            ),
+            key=partner_id,
+            correlation_id=correlation_id,
+        )
         return Outcome(contact, event)
 
 
-async def set_preferences(pool: asyncpg.Pool, contact_id: str, command: SetPreferences,
-                          correlation_id: str) -> Outcome[Preferences]:
+async def set_preferences(
+    pool: asyncpg.Pool, contact_id: str, command: SetPreferences, correlation_id: str
+) -> Outcome[Preferences]:
     wanted = preferences_from(command)
     async with pool.acquire() as conn, conn.transaction():
         partner_id = await preferences.lock_contact(conn, contact_id)
@@ -70,8 +88,17 @@ async def set_preferences(pool: asyncpg.Pool, contact_id: str, command: SetPrefe
             return Outcome(wanted, None)
         await preferences.put(conn, contact_id, wanted)
         # Keyed by partner, like ContactAdded: a contact's preferences follow its creation.
-        event = await publish(conn, ContactPreferencesChanged(
-            partner_id=partner_id, contact_id=contact_id, channels=list(wanted.channels),
-            language=wanted.language, cadence=wanted.cadence, event_kinds=list(wanted.event_kinds),
-        ), key=partner_id, correlation_id=correlation_id)
+        event = await publish(
+            conn,
+            ContactPreferencesChanged(
+                partner_id=partner_id,
+                contact_id=contact_id,
+                channels=list(wanted.channels),
+                language=wanted.language,
+                cadence=wanted.cadence,
+                event_kinds=list(wanted.event_kinds),
+            ),
+            key=partner_id,
+            correlation_id=correlation_id,
+        )
         return Outcome(wanted, event)

@@ -6,9 +6,9 @@ them in any order: it keeps the highest version it has seen and never adds delta
 
 from pydantic import Field
 
+from regia_shared.contracts.events.envelope import EventPayload
 from regia_shared.contracts.levels import GovernmentLevel
 from regia_shared.contracts.money import Cents, SignedCents
-from regia_shared.contracts.events.envelope import EventPayload
 
 
 class FundingLineChanged(EventPayload):
@@ -25,7 +25,8 @@ class FundingLineChanged(EventPayload):
     instrument_id: str | None = Field(default=None, max_length=100)
     disbursed_delta_cents: SignedCents = Field(default=0, description="Change of the disbursed amount")
     counterpart_line_id: str | None = Field(
-        default=None, max_length=100, description="The other line of a reallocation or roll-over")
+        default=None, max_length=100, description="The other line of a reallocation or roll-over"
+    )
 
 
 class FundingCommitted(FundingLineChanged):

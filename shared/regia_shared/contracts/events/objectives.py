@@ -6,8 +6,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from regia_shared.contracts.money import Cents
 from regia_shared.contracts.events.envelope import EventPayload
+from regia_shared.contracts.money import Cents
 
 
 class CoverageStatus(StrEnum):
@@ -40,8 +40,9 @@ class ObjectiveCoverageChanged(EventPayload):
     committed_cents: Cents
     disbursed_cents: Cents
     committed_by_level: dict[str, Cents]
-    coverage_bp: int = Field(ge=0, description="Coverage in basis points: 10000 is 100 %; "
-                             "exact up to 10^14, where it saturates")
+    coverage_bp: int = Field(
+        ge=0, description="Coverage in basis points: 10000 is 100 %; exact up to 10^14, where it saturates"
+    )
     status: CoverageStatus
 
 
@@ -51,8 +52,9 @@ class ObjectiveStatusChanged(EventPayload):
     fiscal_year: int = Field(ge=1990, le=2100)
     previous_status: CoverageStatus | None
     status: CoverageStatus
-    coverage_bp: int = Field(ge=0, description="Coverage in basis points: 10000 is 100 %; "
-                             "exact up to 10^14, where it saturates")
+    coverage_bp: int = Field(
+        ge=0, description="Coverage in basis points: 10000 is 100 %; exact up to 10^14, where it saturates"
+    )
     need_cents: Cents
     committed_cents: Cents
     at_risk_threshold_pct: int = Field(ge=1, le=100)
@@ -60,11 +62,11 @@ class ObjectiveStatusChanged(EventPayload):
 
 # An exact decimal as a string ("8.5", "-0.25"): consumers parse it to a decimal type, so
 # no value of an indicator ever passes through a float on the way.
-DecimalString = Annotated[str, Field(pattern=r"^-?\d{1,14}(\.\d{1,6})?$",
-                                     description="An exact decimal, as a string")]
+DecimalString = Annotated[str, Field(pattern=r"^-?\d{1,14}(\.\d{1,6})?$", description="An exact decimal, as a string")]
 # A ratio of two such decimals, at six places: far from target it may need more digits.
-RatioString = Annotated[str, Field(pattern=r"^-?\d{1,24}(\.\d{1,6})?$",
-                                   description="An exact ratio rounded to 6 places, as a string")]
+RatioString = Annotated[
+    str, Field(pattern=r"^-?\d{1,24}(\.\d{1,6})?$", description="An exact ratio rounded to 6 places, as a string")
+]
 
 
 class IndicatorMeasured(EventPayload):
@@ -84,7 +86,8 @@ class IndicatorMeasured(EventPayload):
     target_value: DecimalString | None = Field(description="The target for fiscal_year, if any")
     progress: RatioString | None = Field(
         description="(value − baseline) / (target − baseline), raw (not clamped); null when "
-                    "there is no target for the year or it equals the baseline")
+        "there is no target for the year or it equals the baseline"
+    )
 
 
 class MilestoneReached(EventPayload):

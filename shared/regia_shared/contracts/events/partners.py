@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import EmailStr, Field
 
-from regia_shared.contracts.levels import GovernmentLevel
 from regia_shared.contracts.events.envelope import EventPayload
+from regia_shared.contracts.levels import GovernmentLevel
 
 
 class PartnerKind(StrEnum):
@@ -31,7 +31,9 @@ class PartnerRegistered(EventPayload):
     )
     # Optional so that events published before partners had a territory still read.
     territory: str | None = Field(
-        default=None, min_length=1, max_length=200,
+        default=None,
+        min_length=1,
+        max_length=200,
         description="The area the partner serves or governs, e.g. 'Comune della Spezia', 'Liguria', 'Italia'",
     )
 

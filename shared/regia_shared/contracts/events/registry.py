@@ -79,5 +79,11 @@ def parse_payload(envelope: Envelope) -> EventPayload:
     return model.model_validate(envelope.payload)
 
 
-FUNDING_LINE_EVENTS = (FundingCommitted, FundingRevised, FundingRevoked, FundingDisbursed,
-                       FundingReallocated, FundingRolledOver)
+FUNDING_LINE_EVENTS = (
+    FundingCommitted,
+    FundingRevised,
+    FundingRevoked,
+    FundingDisbursed,
+    FundingReallocated,
+    FundingRolledOver,
+)

@@ -44,6 +44,7 @@ def euro(cents: int) -> str:
 class ExportFormat:
     """How one export is framed, so that the same pieces serve a list in a test and an
     async stream of database rows in the HTTP response."""
+
     media_type: str
     extension: str
     head: str

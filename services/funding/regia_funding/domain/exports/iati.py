@@ -48,10 +48,18 @@ def transaction(e: ExportEntry) -> dict:
     if e.reason:
         result["description"] = {"narrative": [{"text": e.reason}]}
     result["regia:ledger"] = {
-        "entry-id": e.entry_id, "kind": e.kind, "value-cents": cents, "line-id": e.line_id,
-        "line-version": e.line_version, "level": e.level, "fiscal-year": e.fiscal_year,
-        "committed-after-cents": e.committed_after, "disbursed-after-cents": e.disbursed_after,
-        "counterpart-line-id": e.counterpart_line_id, "pushed-by": e.pushed_by, "channel": e.channel,
+        "entry-id": e.entry_id,
+        "kind": e.kind,
+        "value-cents": cents,
+        "line-id": e.line_id,
+        "line-version": e.line_version,
+        "level": e.level,
+        "fiscal-year": e.fiscal_year,
+        "committed-after-cents": e.committed_after,
+        "disbursed-after-cents": e.disbursed_after,
+        "counterpart-line-id": e.counterpart_line_id,
+        "pushed-by": e.pushed_by,
+        "channel": e.channel,
     }
     return result
 
@@ -62,7 +70,18 @@ def iati_item(e: ExportEntry, index: int) -> str:
 
 def iati_document(generated_at: datetime, filters: dict) -> ExportFormat:
     """A JSON object whose `transactions` array is streamed one transaction at a time."""
-    head = json.dumps({"iati-version": "2.03", "generated-datetime": generated_at.isoformat(),
-                       "default-currency": "EUR", "filters": filters})
-    return ExportFormat(media_type="application/json", extension="json",
-                        head=head[:-1] + ', "transactions": [\n', item=iati_item, tail="]}\n")
+    head = json.dumps(
+        {
+            "iati-version": "2.03",
+            "generated-datetime": generated_at.isoformat(),
+            "default-currency": "EUR",
+            "filters": filters,
+        }
+    )
+    return ExportFormat(
+        media_type="application/json",
+        extension="json",
+        head=head[:-1] + ', "transactions": [\n',
+        item=iati_item,
+        tail="]}\n",
+    )

@@ -10,11 +10,30 @@ from .cells import spreadsheet_safe
 from .entries import ExportEntry, ExportFormat, euro
 
 COLUMNS = (
-    "entry_id", "recorded_at", "institution_id", "institution_name", "level", "instrument_id",
-    "objective_id", "fiscal_year", "line_id", "line_version", "kind",
-    "committed_delta_cents", "committed_delta_eur", "disbursed_delta_cents", "disbursed_delta_eur",
-    "committed_after_cents", "committed_after_eur", "disbursed_after_cents", "disbursed_after_eur",
-    "counterpart_line_id", "reason", "pushed_by", "channel", "event_id",
+    "entry_id",
+    "recorded_at",
+    "institution_id",
+    "institution_name",
+    "level",
+    "instrument_id",
+    "objective_id",
+    "fiscal_year",
+    "line_id",
+    "line_version",
+    "kind",
+    "committed_delta_cents",
+    "committed_delta_eur",
+    "disbursed_delta_cents",
+    "disbursed_delta_eur",
+    "committed_after_cents",
+    "committed_after_eur",
+    "disbursed_after_cents",
+    "disbursed_after_eur",
+    "counterpart_line_id",
+    "reason",
+    "pushed_by",
+    "channel",
+    "event_id",
 )
 
 
@@ -26,13 +45,27 @@ def _line(values: list | tuple) -> str:
 
 def csv_item(e: ExportEntry, _: int = 0) -> str:
     amounts = [e.committed_delta_cents, e.disbursed_delta_cents, e.committed_after, e.disbursed_after]
-    return _line([
-        e.entry_id, e.recorded_at.isoformat(), e.institution_id, spreadsheet_safe(e.institution_name or ""),
-        e.level, e.instrument_id or "", e.objective_id, e.fiscal_year, e.line_id, e.line_version, e.kind,
-        *(cell for cents in amounts for cell in (cents, euro(cents))),
-        e.counterpart_line_id or "", spreadsheet_safe(e.reason or ""), e.pushed_by, e.channel, str(e.event_id),
-    ])
+    return _line(
+        [
+            e.entry_id,
+            e.recorded_at.isoformat(),
+            e.institution_id,
+            spreadsheet_safe(e.institution_name or ""),
+            e.level,
+            e.instrument_id or "",
+            e.objective_id,
+            e.fiscal_year,
+            e.line_id,
+            e.line_version,
+            e.kind,
+            *(cell for cents in amounts for cell in (cents, euro(cents))),
+            e.counterpart_line_id or "",
+            spreadsheet_safe(e.reason or ""),
+            e.pushed_by,
+            e.channel,
+            str(e.event_id),
+        ]
+    )
 
 
-CSV = ExportFormat(media_type="text/csv; charset=utf-8", extension="csv", head=_line(COLUMNS),
-                   item=csv_item, tail="")
+CSV = ExportFormat(media_type="text/csv; charset=utf-8", extension="csv", head=_line(COLUMNS), item=csv_item, tail="")

@@ -8,5 +8,13 @@ from .digest import DigestSection, render_digest
 from .rendering import Rendered, render_alert
 from .wording import Language, one_line, percent, status_label
 
-__all__ = ["DigestSection", "Language", "Rendered", "one_line", "percent", "render_alert",
-           "render_digest", "status_label"]
+__all__ = [
+    "DigestSection",
+    "Language",
+    "Rendered",
+    "one_line",
+    "percent",
+    "render_alert",
+    "render_digest",
+    "status_label",
+]

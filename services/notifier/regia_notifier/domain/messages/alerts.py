@@ -58,8 +58,12 @@ def _status_change(o: StatusChange, language: Language) -> Alert:
         (w["committed"], format_euro(o.committed_cents)),
         (w["threshold"], whole_percent(o.at_risk_threshold_pct, language)),
     )
-    return Alert(f"{title} {o.fiscal_year}: {new}", w["intro.status"], facts,
-                 w["ref.objective"].format(id=one_line(o.objective_id)))
+    return Alert(
+        f"{title} {o.fiscal_year}: {new}",
+        w["intro.status"],
+        facts,
+        w["ref.objective"].format(id=one_line(o.objective_id)),
+    )
 
 
 def _funding_drop(o: FundingDrop, language: Language) -> Alert:
@@ -77,8 +81,9 @@ def _funding_drop(o: FundingDrop, language: Language) -> Alert:
         (w["status"], status_label(o.status, language)),
     )
     heading = f"{title} {o.fiscal_year}: " + w["subject.drop"].format(pct=pct)
-    return Alert(heading, w["intro.drop"].format(pct=pct), facts,
-                 w["ref.objective"].format(id=one_line(o.objective_id)))
+    return Alert(
+        heading, w["intro.drop"].format(pct=pct), facts, w["ref.objective"].format(id=one_line(o.objective_id))
+    )
 
 
 def _line_revoked(o: LineRevoked, language: Language) -> Alert:
@@ -99,8 +104,7 @@ def _line_revoked(o: LineRevoked, language: Language) -> Alert:
     heading = w["subject.revoked"].format(line_id=line_id)
     if o.objective_title and one_line(o.objective_title):
         heading += f": {one_line(o.objective_title)}"
-    refs = ", ".join((w["ref.line"].format(id=line_id),
-                      w["ref.objective"].format(id=one_line(o.objective_id))))
+    refs = ", ".join((w["ref.line"].format(id=line_id), w["ref.objective"].format(id=one_line(o.objective_id))))
     return Alert(heading, w["intro.revoked"], facts, refs)
 
 
@@ -116,8 +120,12 @@ def _review_closed(o: ReviewClosed, language: Language) -> Alert:
         (w["coverage"], percent(o.coverage_bp, language)),
         (w["nodes"], _nodes_by_status(o.nodes_by_status, language) or w["none"]),
     )
-    return Alert(w["subject.review"].format(year=o.fiscal_year, plan=plan), w["intro.review"], facts,
-                 w["ref.plan"].format(id=one_line(o.plan_id)))
+    return Alert(
+        w["subject.review"].format(year=o.fiscal_year, plan=plan),
+        w["intro.review"],
+        facts,
+        w["ref.plan"].format(id=one_line(o.plan_id)),
+    )
 
 
 _KNOWN = frozenset(s.value for s in CoverageStatus)

@@ -25,8 +25,7 @@ class DigestSection:
         return cls(rendered.subject, rendered.section_text, rendered.section_html)
 
 
-def render_digest(sections: Sequence[DigestSection], *, language: Language, name: str,
-                  day: datetime.date) -> Rendered:
+def render_digest(sections: Sequence[DigestSection], *, language: Language, name: str, day: datetime.date) -> Rendered:
     w = WORDS[language]
     count = w["digest.one"] if len(sections) == 1 else w["digest.many"].format(n=len(sections))
     when = day.strftime(DAY_FORMAT[language])
@@ -38,7 +37,14 @@ def render_digest(sections: Sequence[DigestSection], *, language: Language, name
         body += [layout.RULE] if i else []
         body.append(section.section_text.strip("\n"))
     text = layout.page_text(greeting=greeting, intro=intro, body=body, language=language, reference=None)
-    html = layout.page_html("digest.html.j2", language=language, subject=subject, greeting=greeting,
-                            intro=intro, sections=[layout.trusted(s.section_html) for s in sections],
-                            signature=w["signature"], reference=None)
+    html = layout.page_html(
+        "digest.html.j2",
+        language=language,
+        subject=subject,
+        greeting=greeting,
+        intro=intro,
+        sections=[layout.trusted(s.section_html) for s in sections],
+        signature=w["signature"],
+        reference=None,
+    )
     return Rendered(subject=subject, text=text, html=html, section_text="", section_html="")

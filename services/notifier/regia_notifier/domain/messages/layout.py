@@ -34,8 +34,7 @@ def facts_text(facts: Sequence[Fact]) -> list[str]:
     return [f"{label + ':':<{width}} {value}" for label, value in facts]
 
 
-def page_text(*, greeting: str, intro: str, body: Sequence[str], language: Language,
-              reference: str | None) -> str:
+def page_text(*, greeting: str, intro: str, body: Sequence[str], language: Language, reference: str | None) -> str:
     footer = WORDS[language]["signature"] + (f"\n{reference}" if reference else "")
     lines = [greeting, "", intro, "", *body, "", SIGNATURE_SEPARATOR, footer, ""]
     return "\n".join(lines)

@@ -21,13 +21,27 @@ def render_alert(occurrence: Occurrence, *, language: Language, name: str, event
     alert = describe(occurrence, language)
     greeting = WORDS[language]["greeting"].format(name=one_line(name))
     reference = alert.reference(language, event_id)
-    text = layout.page_text(greeting=greeting, intro=alert.intro, body=layout.facts_text(alert.facts),
-                            language=language, reference=reference)
-    html = layout.page_html("alert.html.j2", language=language, subject=alert.subject, greeting=greeting,
-                            intro=alert.intro, facts=alert.facts,
-                            signature=WORDS[language]["signature"], reference=reference)
+    text = layout.page_text(
+        greeting=greeting,
+        intro=alert.intro,
+        body=layout.facts_text(alert.facts),
+        language=language,
+        reference=reference,
+    )
+    html = layout.page_html(
+        "alert.html.j2",
+        language=language,
+        subject=alert.subject,
+        greeting=greeting,
+        intro=alert.intro,
+        facts=alert.facts,
+        signature=WORDS[language]["signature"],
+        reference=reference,
+    )
     return Rendered(
-        subject=alert.subject, text=text, html=html,
+        subject=alert.subject,
+        text=text,
+        html=html,
         section_text=layout.section_text(alert.heading, alert.facts, reference),
         section_html=layout.section_html(alert.heading, alert.facts, reference),
     )

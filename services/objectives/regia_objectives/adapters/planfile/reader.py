@@ -36,7 +36,7 @@ def read_plan(text: str) -> PlanFile:
     if problems:
         if len(problems) > MAX_PROBLEMS:
             more = len(problems) - MAX_PROBLEMS + 1
-            problems = [*problems[:MAX_PROBLEMS - 1], Problem("plan", f"… and {more} more problems")]
+            problems = [*problems[: MAX_PROBLEMS - 1], Problem("plan", f"… and {more} more problems")]
         raise PlanFileInvalid(problems)
     return PlanFile(plan, [p.node for p in placed], {p.node.node_id: p.lead for p in placed if p.lead})
 

@@ -42,15 +42,28 @@ def load(text: str) -> tuple[object, Locator, list[Problem]]:
         raise PlanFileInvalid([Problem(ROOT, f"the file is larger than {MAX_BYTES} bytes")])
     if bad := Reader.NON_PRINTABLE.search(text):
         line, column = _line_column(text, bad.start())
-        raise PlanFileInvalid([Problem(SYNTAX, f"line {line}, column {column}: the character "
-                                       f"U+{ord(bad.group()):04X} is not allowed in YAML")])
+        raise PlanFileInvalid(
+            [
+                Problem(
+                    SYNTAX,
+                    f"line {line}, column {column}: the character U+{ord(bad.group()):04X} is not allowed in YAML",
+                )
+            ]
+        )
     loader = None
     try:
         loader = _PlanLoader(text)
         root = loader.get_single_node()
         if root is None:
-            raise PlanFileInvalid([Problem(ROOT, "the file is empty: a plan file is a mapping "
-                                           "with id, title, territory, first_year, last_year and nodes")])
+            raise PlanFileInvalid(
+                [
+                    Problem(
+                        ROOT,
+                        "the file is empty: a plan file is a mapping "
+                        "with id, title, territory, first_year, last_year and nodes",
+                    )
+                ]
+            )
         locator, problems = Locator(), []
         _walk(loader, root, (), locator, problems)
         return loader.construct_document(root), locator, problems
@@ -125,8 +138,9 @@ def _walk(loader: _PlanLoader, node: Node, loc: Loc, locator: Locator, problems:
                 continue
             key = loader.construct_object(key_node)
             if key in seen:
-                problems.append(Problem(locator.where((*loc, key)),
-                                        f"the key {key!r} appears more than once here (line {line})"))
+                problems.append(
+                    Problem(locator.where((*loc, key)), f"the key {key!r} appears more than once here (line {line})")
+                )
             seen.add(key)
             _walk(loader, value_node, (*loc, key), locator, problems)
 
@@ -144,4 +158,3 @@ def _marked(exc: yaml.MarkedYAMLError) -> str:
 
 def _line_column(text: str, position: int) -> tuple[int, int]:
     return text.count("\n", 0, position) + 1, position - text.rfind("\n", 0, position)
-

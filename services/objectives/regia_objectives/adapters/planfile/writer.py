@@ -13,8 +13,10 @@ import yaml
 from ...domain.plan_file import PlanFile
 from ...domain.tree import Node
 
-HEADER = ("# Regia plan file: a plan and its tree (VISION > PROGRAMME > OBJECTIVE > ACTION).\n"
-          "# needs: budget need per fiscal year in integer euro cents; lead: the partner id.\n")
+HEADER = (
+    "# Regia plan file: a plan and its tree (VISION > PROGRAMME > OBJECTIVE > ACTION).\n"
+    "# needs: budget need per fiscal year in integer euro cents; lead: the partner id.\n"
+)
 
 
 def write_plan(plan_file: PlanFile) -> str:
@@ -32,9 +34,12 @@ def write_plan(plan_file: PlanFile) -> str:
     document = {"id": plan.plan_id, "title": plan.title, "territory": plan.territory}
     if plan.population is not None:
         document["population"] = plan.population
-    document |= {"first_year": plan.first_year, "last_year": plan.last_year,
-                 "at_risk_threshold_pct": plan.at_risk_threshold_pct,
-                 "single_level_warning_pct": plan.single_level_warning_pct}
+    document |= {
+        "first_year": plan.first_year,
+        "last_year": plan.last_year,
+        "at_risk_threshold_pct": plan.at_risk_threshold_pct,
+        "single_level_warning_pct": plan.single_level_warning_pct,
+    }
     if plan.description is not None:
         document["description"] = plan.description
     document["nodes"] = tree(None)
@@ -43,8 +48,9 @@ def write_plan(plan_file: PlanFile) -> str:
         raise ValueError(f"nodes outside the tree (missing parent, cycle or repeated id): {missed}")
     if stray := sorted(set(plan_file.leads) - written):
         raise ValueError(f"leads of nodes that are not in the plan: {stray}")
-    return HEADER + yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                              default_flow_style=False, width=1_000_000)
+    return HEADER + yaml.dump(
+        document, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False, width=1_000_000
+    )
 
 
 def _siblings(children: dict[str | None, list[Node]], parent: str | None, written: set[str]) -> list[Node]:
