@@ -65,9 +65,11 @@ def up(
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def test(ctx: typer.Context) -> None:
-    """Run the full test suite (python -m pytest from the repository root).
+    """Run the full test suite: ruff (lint and format), mypy, then pytest from the repository root.
 
-    Any arguments go to pytest, e.g. `regia test -x -k funding`.
+    Any arguments go to pytest, e.g. `regia test -x -k funding`. Tests run in parallel
+    workers (pytest-xdist, REGIA_TEST_WORKERS, default one more than the CPUs: most tests
+    wait on a broker or a database, not on a core); `-n 0` runs them in this process.
     """
     if not (REPO_ROOT / "tests").is_dir():
         typer.echo(
@@ -75,8 +77,13 @@ def test(ctx: typer.Context) -> None:
             err=True,
         )
         raise typer.Exit(2)
-    completed = subprocess.run([sys.executable, "-m", "pytest", *ctx.args], cwd=REPO_ROOT)
-    raise typer.Exit(completed.returncode)
+    from .checks import pytest_arguments, static_checks
+
+    failed = static_checks(REPO_ROOT)
+    completed = subprocess.run([sys.executable, "-m", "pytest", *pytest_arguments(ctx.args)], cwd=REPO_ROOT)
+    if failed:
+        typer.echo(f"regia test: {', '.join(failed)} failed (see above)", err=True)
+    raise typer.Exit(completed.returncode or (1 if failed else 0))
 
 
 @app.command()
