@@ -52,7 +52,7 @@ class WebhookReceiver:
     open_now: int = 0
     most_open: int = 0
     most_open_per_delivery: dict[str, int] = field(default_factory=dict)
-    _open_per_delivery: dict[str, int] = field(default_factory=dict)
+    _sockets_per_delivery: dict[str, list[socket.socket]] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -74,9 +74,14 @@ class WebhookReceiver:
         with self._lock:
             return [r for r in self.requests if r.ended_at is not None]
 
-    def _opened(self, headers: dict[str, str], body: bytes, ok: bool) -> Received:
+    def _opened(self, headers: dict[str, str], body: bytes, ok: bool, connection: socket.socket) -> Received:
         delivery = headers.get("X-Regia-Delivery-Id", "")
         with self._lock:
+            # Open at once means open on the wire: a call the notifier already hung up on
+            # counts as over even if its handler thread has not noticed yet (it looks only
+            # between trickled bytes, and a busy machine delays it further).
+            alive = [c for c in self._sockets_per_delivery.get(delivery, []) if not peer_closed(c)]
+            self._sockets_per_delivery[delivery] = [*alive, connection]
             verified_so_far = sum(1 for r in self.requests if r.verified)
             status = (
                 401
@@ -91,17 +96,18 @@ class WebhookReceiver:
             self.requests.append(received)
             self.open_now += 1
             self.most_open = max(self.most_open, self.open_now)
-            now = self._open_per_delivery.get(delivery, 0) + 1
-            self._open_per_delivery[delivery] = now
+            now = len(self._sockets_per_delivery[delivery])
             self.most_open_per_delivery[delivery] = max(self.most_open_per_delivery.get(delivery, 0), now)
         return received
 
-    def _closed(self, received: Received, *, hung_up: bool) -> None:
+    def _closed(self, received: Received, connection: socket.socket, *, hung_up: bool) -> None:
         delivery = received.headers.get("X-Regia-Delivery-Id", "")
         with self._lock:
             received.ended_at, received.hung_up = time.monotonic(), hung_up
             self.open_now -= 1
-            self._open_per_delivery[delivery] -= 1
+            sockets = self._sockets_per_delivery.get(delivery, [])
+            if connection in sockets:
+                sockets.remove(connection)
 
     def __enter__(self) -> "WebhookReceiver":
         receiver = self
@@ -116,7 +122,7 @@ class WebhookReceiver:
                     body,
                     now=time.time(),
                 )
-                received = receiver._opened(dict(self.headers), body, ok)
+                received = receiver._opened(dict(self.headers), body, ok, self.connection)
                 status = received.status
                 hung_up = False
                 try:
@@ -128,7 +134,7 @@ class WebhookReceiver:
                 except OSError:  # the client hung up while we wrote
                     hung_up = True
                 finally:
-                    receiver._closed(received, hung_up=hung_up)
+                    receiver._closed(received, self.connection, hung_up=hung_up)
 
             def _misbehave(self, received: Received) -> bool:
                 """True if the client hung up before the reply was over."""
@@ -161,13 +167,7 @@ class WebhookReceiver:
                 return False
 
             def _client_gone(self) -> bool:
-                readable, _, _ = select.select([self.connection], [], [], 0)
-                if not readable:
-                    return False
-                try:
-                    return self.connection.recv(1, socket.MSG_PEEK) == b""
-                except OSError:
-                    return True
+                return peer_closed(self.connection)
 
             def log_message(self, *_: object) -> None:
                 pass
@@ -182,3 +182,14 @@ class WebhookReceiver:
             self.hold.set()  # let held requests end
         self._server.shutdown()
         self._server.server_close()
+
+
+def peer_closed(connection: socket.socket) -> bool:
+    """True once the other end has closed (or reset) the connection; never blocks."""
+    try:
+        readable, _, _ = select.select([connection], [], [], 0)
+        if not readable:
+            return False
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except (OSError, ValueError):  # reset, or already closed on this side
+        return True
