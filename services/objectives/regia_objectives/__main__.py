@@ -1,4 +1,4 @@
-"""`python -m regia_objectives` / `regia-funding`: serve the objectives service."""
+"""`python -m regia_objectives` / `regia-objectives`: serve the objectives service."""
 
 import uvicorn
 

@@ -38,10 +38,11 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
+import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -349,12 +350,13 @@ class AuditMiddleware:
                 )
 
 
-def audit_router() -> APIRouter:
+def audit_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
+    """`pool` gives the service's pool once it is started, as for the other routes every
+    service shares (outbox replay, dead letters), which the runtime builds before its pool."""
     router = APIRouter(prefix="/v1", tags=["audit"], dependencies=[Depends(require_admin)])
 
     @router.get("/audit")
     async def read_audit(
-        request: Request,
         actor: Annotated[str | None, Query(max_length=200, description="admin, key:<key_id> or anonymous")] = None,
         since: Annotated[datetime | None, Query(description="Only requests at or after this time")] = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -362,7 +364,7 @@ def audit_router() -> APIRouter:
         """Write requests this service answered, newest first (administrators only). A row
         with `repeats` > 1 counts throttled anonymous requests of one address, from `at` to
         `last_at`."""
-        async with request.app.state.runtime.pool.acquire() as conn:
+        async with pool().acquire() as conn:
             rows = await conn.fetch(
                 "SELECT id, at, service, method, route, path, status, actor, claimed_actor,"
                 " client_address, request_id, correlation_id, repeats, coalesce(last_at, at) AS last_at"
@@ -381,4 +383,4 @@ def audit_router() -> APIRouter:
 def install_audit(app: FastAPI, runtime: Any) -> None:
     """Audit every write request of `app` and serve `GET /v1/audit`."""
     app.add_middleware(AuditMiddleware, runtime=runtime)
-    app.include_router(audit_router())
+    app.include_router(audit_router(lambda: runtime.pool))
