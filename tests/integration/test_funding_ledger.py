@@ -215,7 +215,7 @@ async def test_replaying_the_ledger_rebuilds_exactly_the_same_totals(funding, da
     assert all(t["level"] == "REGIONE" for t in by_objective)
 
 
-async def test_an_annual_review_closing_the_first_year_rolls_the_window_on(funding, broker) -> None:  # type: ignore[no-untyped-def]
+async def test_an_annual_review_closing_the_first_year_rolls_the_window_on(funding, broker, database) -> None:  # type: ignore[no-untyped-def]
     from regia_shared.contracts.events.envelope import Envelope
     from regia_shared.contracts.events.plans import AnnualReviewClosed
 
@@ -241,7 +241,8 @@ async def test_an_annual_review_closing_the_first_year_rolls_the_window_on(fundi
         )
 
     # Two plans close the same year: the window moves once, the line rolls once.
-    await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [closed("plan-a"), closed("plan-b")])
+    closings = [closed("plan-a"), closed("plan-b")]
+    await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, closings)
 
     async def moved() -> dict | None:
         async with funding.client(headers=ADMIN_HEADERS) as admin:
@@ -251,6 +252,11 @@ async def test_an_annual_review_closing_the_first_year_rolls_the_window_on(fundi
     await eventually(moved, what="the budget window moved on")
     async with funding.client(headers=ADMIN_HEADERS) as admin:
         rolled = (await admin.get(f"/v1/funding-lines/W1.{first + 1}")).json()
-        await asyncio.sleep(1)
+
+        async def both_consumed() -> bool:
+            ids = [e.event_id for e in closings]
+            return await database.fetchval("funding", "SELECT count(*) FROM inbox WHERE event_id = ANY($1)", ids) == 2
+
+        await eventually(both_consumed, what="both closings consumed")  # the second one too, before looking
         assert (await admin.get("/v1/budget-window")).json()["first_year"] == first + 1
     assert rolled["committed_cents"] == 1000 and rolled["history"][0]["channel"] == "year-end"

@@ -22,6 +22,7 @@ from regia_shared.db import create_pool, migrate
 from ..support import kafka
 from ..support.infra import Database
 from ..support.smtp import SmtpCapture
+from ..support.wait import eventually
 from ..support.webhook_receiver import WebhookReceiver
 from .test_notifier import notifier, status_changed
 from .test_notifier_webhooks import _capture_structlog, register, webhook_deliveries
@@ -71,7 +72,12 @@ async def test_replicas_starting_together_rewrap_once(database: Database) -> Non
             async with holder.transaction():
                 await holder.execute("SELECT pg_advisory_xact_lock(hashtext($1))", LOCK)
                 both = asyncio.gather(rewrap(one, box), rewrap(other, box))
-                await asyncio.sleep(0.5)
+
+                async def both_waiting() -> bool:
+                    waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    return await holder.fetchval(waiting) == 2
+
+                await eventually(both_waiting, timeout=10, what="both replicas waiting for the lock")
                 assert not both.done(), "a rewrap ran without waiting for the lock"
             counts = await both
         assert sorted(counts) == [0, 3]  # the second waited for the first, found nothing left

@@ -64,8 +64,8 @@ async def prepared(database: Database, broker):  # type: ignore[no-untyped-def]
 async def test_notify_wakes_the_relay_and_order_per_key_holds(prepared, database: Database, broker) -> None:  # type: ignore[no-untyped-def]
     sent = events(200, keys=5)
     # A poll interval far beyond the wait below: only the NOTIFY at commit can wake it.
-    async with relay(database, broker.bootstrap_servers, poll_s=600):
-        await asyncio.sleep(1)  # let it take the lead and LISTEN
+    async with relay(database, broker.bootstrap_servers, poll_s=600) as leader:
+        await asyncio.wait_for(leader.leading.wait(), 30)  # it holds the lead and LISTENs
         await write(database, sent)
         got = await kafka.read_all(broker.bootstrap_servers, TOPIC, expect=200, timeout=20)
     assert sorted(e.event_id for e in got) == sorted(e.event_id for e in sent)

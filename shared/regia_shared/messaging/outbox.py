@@ -86,6 +86,8 @@ class OutboxRelay:
         self._poll_interval_s = poll_interval_s
         self._retention_days = retention_days
         self._wake = asyncio.Event()
+        # Set while this relay holds the lead and listens for commits (tests wait on it).
+        self.leading = asyncio.Event()
         self.published_total = 0
         self._last_prune = 0.0
 
@@ -107,6 +109,7 @@ class OutboxRelay:
             while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock):
                 await asyncio.sleep(self._poll_interval_s)
             await conn.add_listener(f"{self._schema}_outbox", self._on_notify)
+            self.leading.set()
             log.info("outbox relay leading", schema=self._schema)
             while True:
                 # Cleared before the drain, not after it: a row committed while the drain
@@ -125,6 +128,7 @@ class OutboxRelay:
                 if conn.is_closed():
                     raise ConnectionError("relay connection closed")
         finally:
+            self.leading.clear()
             await conn.close()
 
     def _on_notify(self, *_: object) -> None:
