@@ -46,11 +46,12 @@ def workers() -> int:
 def pytest_arguments(args: Sequence[str]) -> list[str]:
     """The caller's arguments, plus the parallel workers unless the caller chose (-n, -p no:xdist).
 
-    `--dist loadgroup` hands tests out one by one, except a module marked
-    `xdist_group`: its tests share one expensive module fixture (a whole `regia up`, a
-    browser), so they stay on one worker and the fixture starts once."""
+    `--dist loadfile` hands out whole files: a module's fixtures (a whole `regia up`, a
+    browser) then start once, as in a serial run. (`loadgroup` would hand out single tests
+    but for marked modules; with pytest 9.2 and pytest-xdist 3.8 its marks are lost, since
+    xdist renames `item._nodeid`, which pytest no longer reads.)"""
     chosen = any(a == "-n" or a.startswith("-n") or a.startswith("--numprocesses") for a in args)
     chosen |= any("no:xdist" in a for a in args)
     if chosen:
         return list(args)
-    return ["-n", str(workers()), "--dist", "loadgroup", *args]
+    return ["-n", str(workers()), "--dist", "loadfile", *args]

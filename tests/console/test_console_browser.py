@@ -14,10 +14,7 @@ import pytest
 
 from .regia_process import RUNNING, RegiaUpDemo
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.xdist_group("console-browser"),
-]  # one worker for the whole module: its module fixture starts once (regia test's --dist loadgroup)
+pytestmark = pytest.mark.e2e
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 TOKEN = "console-browser-test-admin-token"

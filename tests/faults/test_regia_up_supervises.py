@@ -20,10 +20,7 @@ import pytest
 from ..support.figures import record
 from ..support.regia_up import RUNNING, RegiaUp, alive, descendants
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.xdist_group("regia-up-supervised"),
-]  # one worker for the whole module: its module fixture starts once (regia test's --dist loadgroup)
+pytestmark = pytest.mark.e2e
 TOKEN = "test-admin-token-for-supervision"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 OBJECTIVE, YEAR, CENTS = "miglio-blu", 2027, 1_000_00

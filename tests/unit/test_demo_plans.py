@@ -6,8 +6,6 @@ from regia_objectives.adapters.planfile import demo_plans, read_plan, write_plan
 from regia_objectives.domain.plan_file import PlanFile
 from regia_objectives.domain.tree import Node, NodeKind
 
-pytestmark = pytest.mark.xdist_group("demo-plans")  # one worker: the module's fixtures run once
-
 PARTNERS = {"comune-spezia", "provincia-spezia", "regione-liguria"}  # what `regia demo load` registers
 
 

@@ -28,8 +28,6 @@ import pytest
 
 from ..support.deploy_settings import DOCKERFILE, SERVICES, Image, Program, program_of, read_image
 
-pytestmark = pytest.mark.xdist_group("deploy-compose")  # one worker: the module's fixtures run once
-
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 HEALTHCHECK = ROOT / "deploy" / "healthcheck.py"

@@ -29,7 +29,6 @@ from regia_shared.contracts import catalogue
 
 from ..support.deploy_settings import SERVICES
 
-pytestmark = pytest.mark.xdist_group("deploy-k8s")  # one worker: the module's fixtures run once
 
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"

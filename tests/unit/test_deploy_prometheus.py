@@ -18,8 +18,6 @@ import yaml
 
 from regia_shared.contracts import catalogue
 
-pytestmark = pytest.mark.xdist_group("deploy-prometheus")  # one worker: the module's fixtures run once
-
 ROOT = Path(__file__).resolve().parents[2]
 PROMETHEUS = ROOT / "deploy" / "prometheus"
 CONFIG = PROMETHEUS / "prometheus.yml"

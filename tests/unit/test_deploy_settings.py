@@ -38,8 +38,6 @@ from .test_deploy_compose import (  # noqa: F401 - compose is the fixture
     resolve,
 )
 
-pytestmark = pytest.mark.xdist_group("deploy-settings")  # one worker: the module's fixtures run once
-
 K8S = ROOT / "deploy" / "k8s"
 Doc = dict[str, Any]
 PROGRAM = {p.name: p for p in PROGRAMS}
