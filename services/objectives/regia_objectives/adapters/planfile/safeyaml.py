@@ -84,7 +84,7 @@ def load(text: str) -> tuple[object, Locator, list[Problem]]:
 _PARSING = (_FastParser,) if _FastParser else (Reader, Scanner, Parser)
 
 
-class _PlanLoader(Composer, *_PARSING, SafeConstructor, Resolver):  # type: ignore[misc]  # the parser bases are chosen at import (libyaml's or PyYAML's own): mypy cannot read a starred base list
+class _PlanLoader(Composer, *_PARSING, SafeConstructor, Resolver):  # type: ignore[misc]  # bases chosen at import (libyaml's parser or PyYAML's): mypy cannot read a starred base list
     """The safe loader, refusing anchors, aliases, tags, complex keys and deep nesting as it
     composes (the composer recurses once per level: refusing first keeps the stack small).
     Composer comes first so that its Python compose_node, which we extend, is the one used
