@@ -28,7 +28,8 @@ def summary(topic: str, value: bytes | None) -> dict | None:
         return None
     if not isinstance(envelope, dict) or "type" not in envelope:
         return None
-    payload = envelope.get("payload") if isinstance(envelope.get("payload"), dict) else {}
+    given = envelope.get("payload")
+    payload = given if isinstance(given, dict) else {}
     return {
         "topic": topic,
         "type": str(envelope.get("type", ""))[:100],

@@ -90,7 +90,7 @@ class Gateway:
                 return False
 
         answers = await asyncio.gather(*(ready(url) for url in self.urls.values()))
-        return dict(zip(self.urls, answers))
+        return dict(zip(self.urls, answers, strict=True))
 
     async def all_objectives(self, token: str) -> list[dict]:
         """Every objective with its statuses per year, page by page."""

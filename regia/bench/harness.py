@@ -102,6 +102,11 @@ class Stack:
         return self.broker.bootstrap_servers
 
     @property
+    def mail_sink(self) -> MailSink:
+        assert self.mail is not None  # started by start_infra, before any benchmark runs
+        return self.mail
+
+    @property
     def admin_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.admin_token}"}
 

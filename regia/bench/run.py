@@ -198,11 +198,15 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
         stack.stop()
     result["targets"] = targets(result)
     result["seconds"] = round(time.perf_counter() - began, 1)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
+    await asyncio.to_thread(_write, out, result)
     print(table(result))
     print(f"written to {out}")
     return result
+
+
+def _write(out: Path, result: dict) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n")
 
 
 def table(r: dict) -> str:

@@ -6,6 +6,7 @@ import json
 import re
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import asyncpg
@@ -91,7 +92,7 @@ class Regia:
                     201,
                 )
 
-            await gather_limited(16, [lambda o=o: define(o) for o in ids])
+            await gather_limited(16, [partial(define, o) for o in ids])
         # funding refuses money for an objective it has not learned of from objectives' events
         await eventually(
             lambda: self._known(ids), timeout=120 + len(ids) / 50, what=f"funding learned {len(ids)} objectives"
@@ -262,7 +263,7 @@ class Regia:
                 latencies: list[float] = []
                 failures = 0
 
-                async def send(n: int, row: str = row, size: int = size) -> None:
+                async def send(n: int, row: str = row, size: int = size, latencies: list[float] = latencies) -> None:
                     nonlocal failures
                     base = 10_000_000 * (1 if row == "single" else 2) + n * size
                     bodies = [command(base + j, objectives) | {"line_id": f"HTTP-{base + j}"} for j in range(size)]
@@ -290,7 +291,7 @@ class Regia:
                             print(f"benchmark: {row} ingestion answered {r.status_code}: {r.text[:300]}")
 
                 started = time.perf_counter()
-                await gather_limited(concurrency, [lambda n=n: send(n) for n in range(count)])
+                await gather_limited(concurrency, [partial(send, n) for n in range(count)])
                 took = time.perf_counter() - started
                 results[row] = {
                     "requests": count,
@@ -341,7 +342,7 @@ class Regia:
                     200,
                 )
 
-            await gather_limited(8, [lambda o=o: lead(o) for o in ids])
+            await gather_limited(8, [partial(lead, o) for o in ids])
 
         async def notifier_knows() -> bool:  # alerts are planned when the event comes, with whoever is known
             leads = await self.scalar(
@@ -367,11 +368,12 @@ class Regia:
 
             # Warm-up: each objective funded once; its lead hears of it (and the notifier
             # has learned the objective and its lead before the timed part starts).
-            warm = self.stack.mail.count
+            warm = self.stack.mail_sink.count
             await gather_limited(
                 32,
                 [
-                    lambda k=k: post(
+                    partial(
+                        post,
                         {
                             "type": "commitment",
                             "line_id": f"ALERT-{k}",
@@ -388,13 +390,13 @@ class Regia:
             )
 
             async def warmed() -> bool:
-                return self.stack.mail.count - warm >= objectives
+                return self.stack.mail_sink.count - warm >= objectives
 
             await eventually(warmed, timeout=120, what=f"{objectives} warm-up alerts delivered")
             await asyncio.sleep(1.0)
             before = await self._histogram()
             timed_from = await self.scalar("notifier", "SELECT now()")
-            mails_before = self.stack.mail.count
+            mails_before = self.stack.mail_sink.count
             total = int(rate * seconds)
             sent: list[asyncio.Task] = []
             started = time.perf_counter()
@@ -421,18 +423,18 @@ class Regia:
             sending = time.perf_counter() - started
 
             async def delivered() -> bool:
-                return self.stack.mail.count - mails_before >= total
+                return self.stack.mail_sink.count - mails_before >= total
 
             try:
                 await eventually(delivered, timeout=120, what=f"{total} alerts delivered", interval=0.25)
             except RuntimeError as exc:
                 print(exc)
             # a cut is also a funding drop, told in its own e-mail: wait for the mail to stop
-            count, quiet_since = self.stack.mail.count, time.perf_counter()
+            count, quiet_since = self.stack.mail_sink.count, time.perf_counter()
             while time.perf_counter() - quiet_since < 1.5:
                 await asyncio.sleep(0.1)
-                if self.stack.mail.count != count:
-                    count, quiet_since = self.stack.mail.count, time.perf_counter()
+                if self.stack.mail_sink.count != count:
+                    count, quiet_since = self.stack.mail_sink.count, time.perf_counter()
             after = await self._histogram()
         conn = await asyncpg.connect(self.stack.dsn)
         try:
@@ -440,15 +442,15 @@ class Regia:
         finally:
             await conn.close()
         observed = {b: after.get(b, 0) - before.get(b, 0) for b in after}
-        count = observed.get(float("inf"), 0)
+        timed = observed.get(float("inf"), 0)
         return {
             "rate_per_s": rate,
             "events": total,
             "failures": len(failures),
             "achieved_rate_per_s": round(total / sending, 1),
             "objectives": objectives,
-            "alerts_delivered": self.stack.mail.count - mails_before,
-            "alerts_timed": int(count),
+            "alerts_delivered": self.stack.mail_sink.count - mails_before,
+            "alerts_timed": int(timed),
             "p50_s": round(_quantile(observed, 0.50), 3),
             "p99_s": round(_quantile(observed, 0.99), 3),
             "hops": chain,

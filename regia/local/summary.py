@@ -49,6 +49,8 @@ def ready_table(stack: LocalStack) -> str:
         rows.append(("smtp", f"{stack.external_smtp}:{smtp_port}".rstrip(":"), "(external)", ""))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     lines = ["Regia is up."]
-    lines += ["  " + "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths)) + "  " + row[3] for row in rows]
+    lines += [
+        "  " + "  ".join(cell.ljust(w) for cell, w in zip(row[:3], widths, strict=True)) + "  " + row[3] for row in rows
+    ]
     lines.append(f"  data dir: {stack.data_dir}")
     return "\n".join(line.rstrip() for line in lines)

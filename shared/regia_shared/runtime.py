@@ -8,8 +8,9 @@ process serves HTTP, consumes and relays.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import asyncpg
 from fastapi import FastAPI
@@ -26,7 +27,7 @@ from regia_shared.http.ops import instrument_http, ops_router
 from regia_shared.http.ops_dead_letters import dead_letters_router
 from regia_shared.http.outbox_replay import ensure_with, outbox_replay_router
 from regia_shared.messaging.kafka import OutboxProducer, TopicPolicy, ensure_topics, make_broker
-from regia_shared.messaging.outbox import OutboxRelay, backlog
+from regia_shared.messaging.outbox import OutboxRelay, OutboxRow, Publish, backlog
 from regia_shared.observability import gc_tuning
 from regia_shared.observability.logs import configure_logging, get_logger
 from regia_shared.observability.metrics_refresh import GaugeRefresh, refresh_forever
@@ -44,7 +45,7 @@ class ServiceRuntime:
     publishes: Sequence[str] = ()
     consumes: Sequence[str] = ()
     registry: CollectorRegistry = field(default_factory=CollectorRegistry)
-    background: list[Callable[["ServiceRuntime"], Awaitable[None]]] = field(default_factory=list)
+    background: list[Callable[["ServiceRuntime"], Coroutine[Any, Any, None]]] = field(default_factory=list)
     # Run once after migrations and before anything is served or consumed.
     startup: list[Callable[["ServiceRuntime"], Awaitable[None]]] = field(default_factory=list)
     # Gauges read from the database, refreshed every REGIA_METRICS_REFRESH_S (metrics_refresh).
@@ -128,16 +129,16 @@ class ServiceRuntime:
             await publisher.start()
         self.broker.running = True
 
-    def _publish_counted(self, publish):  # type: ignore[no-untyped-def]
-        async def counted(rows):  # type: ignore[no-untyped-def]
+    def _publish_counted(self, publish: Publish) -> Publish:
+        async def counted(rows: Sequence[OutboxRow]) -> None:
             await publish(rows)
             self._published.labels(self.name).inc(len(rows))
             self.metrics.published(rows)
 
         return counted
 
-    def _spawn(self, coro: Awaitable[None], name: str) -> None:
-        task = asyncio.create_task(coro, name=f"{self.name}:{name}")  # type: ignore[arg-type]
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=f"{self.name}:{name}")
         task.add_done_callback(self._report_crash)
         self._tasks.append(task)
 

@@ -110,7 +110,9 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
             for consumer, (errors, applied) in expected.items():
                 service = services[consumer.split(".")[0]]
 
-                async def dead_letters(consumer: str = consumer, url: str = service.url) -> list[dict] | None:
+                async def dead_letters(
+                    consumer: str = consumer, url: str = service.url, errors: list[str] = errors
+                ) -> list[dict] | None:
                     r = await admin.get(f"{url}/v1/ops/dead-letters", params={"consumer": consumer})
                     assert r.status_code == 200, r.text
                     rows = r.json()

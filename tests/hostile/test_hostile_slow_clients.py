@@ -94,7 +94,6 @@ async def test_the_console_cuts_off_a_slow_client_too(tmp_path) -> None:  # type
     """The console is served by its own uvicorn (python -m regia_console), not through the
     services' entry points: it gets the same request-head deadline."""
     import os
-    import subprocess
     import sys
 
     from regia.local.embedded.process import free_port
@@ -110,7 +109,9 @@ async def test_the_console_cuts_off_a_slow_client_too(tmp_path) -> None:  # type
         "REGIA_KAFKA_BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
     }  # nothing there: the feed waits
     log = (tmp_path / "console.log").open("wb")
-    console = subprocess.Popen([sys.executable, "-m", "regia_console"], env=env, stdout=log, stderr=log)
+    console = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "regia_console", env=env, stdout=log, stderr=log
+    )
     try:
 
         async def listening() -> bool:
@@ -129,7 +130,8 @@ async def test_the_console_cuts_off_a_slow_client_too(tmp_path) -> None:  # type
         )
         assert cut, f"the console kept a client trickling its headers for {seconds:.0f} s"
     finally:
-        console.terminate()
-        console.wait(timeout=30)
+        if console.returncode is None:
+            console.terminate()
+        await asyncio.wait_for(console.wait(), timeout=30)
         log.close()
     record("hostile http: slow headers on the console", inputs=1, requests=1, euros_lost=0)

@@ -5,6 +5,7 @@ import contextlib
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 import httpx
 import pytest
@@ -236,7 +237,7 @@ async def test_a_refusing_server_is_retried_with_back_off_until_it_accepts(broke
     assert all("451" in a["error"] and "try later" in a["error"] for a in log[:2]) and log[2]["error"] is None
     # Retried when the back-off (at most 0.5 s here) fell due, not at the 5 s polling fallback.
     at = [datetime.fromisoformat(a["at"]) for a in log]
-    gaps = [(later - earlier).total_seconds() for earlier, later in zip(at, at[1:])]
+    gaps = [(later - earlier).total_seconds() for earlier, later in pairwise(at)]
     assert all(gap < 2.5 for gap in gaps), gaps
     assert [(e.type, e.payload["attempts"]) for e in published] == [("AlertDelivered", 3)]
 

@@ -86,9 +86,9 @@ async def test_every_write_route_of_every_service_wants_a_credential(service_env
                     # Every refusal is in the service's audit trail, as anonymous.
                     expected = len(found) * 3 - len(KEY_ROUTES & set(found))
 
-                    async def audited() -> int | None:
+                    async def audited(name: str = service.name, expected: int = expected) -> int | None:
                         n = await database.fetchval(
-                            service.name, "SELECT count(*) FROM audit_log WHERE status = 401 AND actor = 'anonymous'"
+                            name, "SELECT count(*) FROM audit_log WHERE status = 401 AND actor = 'anonymous'"
                         )
                         return n if n == expected else None
 

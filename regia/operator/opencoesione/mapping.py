@@ -126,7 +126,7 @@ def plan_row(row: ProjectFinancing, mapping: ImportMapping) -> list[InstitutionR
     commitments: dict[str, list[dict]] = {}
     disbursements: dict[str, list[dict]] = {}
     levels: dict[str, list[Level]] = {}
-    for (level, cents), paid_cents in zip(funded, paid):
+    for (level, cents), paid_cents in zip(funded, paid, strict=True):
         target, line_id = mapping.targets[level], line_id_for(row.project_code, level, mapping.fiscal_year)
         levels.setdefault(target.institution_id, []).append(level)
         commitments.setdefault(target.institution_id, []).append(

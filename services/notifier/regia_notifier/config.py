@@ -225,3 +225,10 @@ class NotifierSettings(ServiceSettings):
                 "before the claim runs out)"
             )
         return self
+
+
+def notifier_settings(settings: ServiceSettings) -> NotifierSettings:
+    """A runtime's settings, as the notifier's: app.create_app builds the notifier's runtime
+    with NotifierSettings, so every job and route of the notifier sees them."""
+    assert isinstance(settings, NotifierSettings)
+    return settings

@@ -12,4 +12,4 @@ class Refused(Exception):
         self.message = message
         self.field = field
         # A refusal of many things at once (a batch, a plan file) lists each here.
-        self.details: list[dict] = getattr(self, "details", [])
+        self.details: list[dict[str, object]] = getattr(self, "details", [])

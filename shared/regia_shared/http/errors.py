@@ -8,6 +8,7 @@ Validation failures list every bad field at once, each named by its path (`commi
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic_core import ErrorDetails
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from regia_shared.contracts.refusal import Refused
@@ -17,7 +18,7 @@ def error_body(code: str, message: str, field: str | None = None, details: list 
     return {"error": code, "message": message, "field": field, "details": details or []}
 
 
-def field_name(error: dict, union_tags: frozenset[str] = frozenset()) -> str:
+def field_name(error: ErrorDetails, union_tags: frozenset[str] = frozenset()) -> str:
     """The dotted path of the field a pydantic error is about, as a caller wrote it."""
     parts = [str(p) for p in error["loc"]]
     if error.get("type") in {"union_tag_invalid", "union_tag_not_found"}:

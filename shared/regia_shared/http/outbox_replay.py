@@ -77,6 +77,8 @@ def outbox_replay_router(
                 body.since,
             )
         else:
+            # ReplayRequest.one_criterion: without `since`, `published_since` is given.
+            assert body.published_since is not None
             sql, instant = (
                 (
                     "WITH r AS (UPDATE outbox SET published_at = NULL"

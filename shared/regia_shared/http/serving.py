@@ -33,7 +33,7 @@ log = get_logger(__name__)
 class HeaderDeadline(H11Protocol):
     header_timeout_s: float = 10.0
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # as uvicorn's own H11Protocol: it narrows asyncio.Protocol's BaseTransport to Transport
         self._head_timer: asyncio.TimerHandle | None = None
         super().connection_made(transport)
         self._watch_head()  # a connection that never sends a byte is cut off too

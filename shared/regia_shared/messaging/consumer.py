@@ -24,7 +24,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -67,6 +67,16 @@ class Poison:
 @dataclass(frozen=True)
 class Ignored:
     type: str
+
+
+class PollingOptions(TypedDict):
+    """The polling keywords of faststream's `broker.subscriber`, typed so that splatting
+    them into its overloads type-checks."""
+
+    session_timeout_ms: int
+    heartbeat_interval_ms: int
+    fetch_max_wait_ms: int
+    batch_timeout_ms: int
 
 
 @dataclass(frozen=True)
@@ -112,7 +122,7 @@ class Polling:
         gives up on it), so a short session timeout still leaves room for two missed."""
         return min(max(1000, self.session_timeout_ms // 4), self.session_timeout_ms // 3)
 
-    def options(self) -> dict[str, int]:
+    def options(self) -> PollingOptions:
         """Keyword arguments of faststream's `broker.subscriber(..., batch=True)`."""
         return {
             "session_timeout_ms": self.session_timeout_ms,

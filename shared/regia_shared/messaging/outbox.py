@@ -106,7 +106,8 @@ class OutboxRelay:
         conn = await asyncpg.connect(self._dsn, server_settings={"search_path": self._schema})
         try:
             lock = f"regia.outbox.{self._schema}"
-            while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock):
+            # Polled: another relay holds the lock in PostgreSQL, and no asyncio.Event can say it is free.
+            while not await conn.fetchval("SELECT pg_try_advisory_lock(hashtext($1))", lock):  # noqa: ASYNC110
                 await asyncio.sleep(self._poll_interval_s)
             await conn.add_listener(f"{self._schema}_outbox", self._on_notify)
             self.leading.set()

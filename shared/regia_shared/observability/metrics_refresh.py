@@ -9,6 +9,8 @@ failing query (the database restarting) leaves the last values in place.
 
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
+from typing import TypeVar
 
 import asyncpg
 from prometheus_client import Gauge
@@ -19,9 +21,10 @@ log = get_logger(__name__)
 
 GaugeRefresh = Callable[[asyncpg.Connection], Awaitable[None]]
 Probe = Callable[[], Awaitable[None]]
+Labels = TypeVar("Labels", bound=tuple[str, ...])  # one gauge's label values, in its label order
 
 
-def replace_children(gauge: Gauge, values: Mapping[tuple[str, ...], float]) -> None:
+def replace_children(gauge: Gauge, values: Mapping[Labels, float]) -> None:
     """Make `values` the gauge's only children. No await in here: a scrape never sees the
     gauge half filled."""
     gauge.clear()
@@ -36,23 +39,32 @@ def euros(cents: int) -> float:
 async def refresh_once(pool: asyncpg.Pool, gauges: Sequence[GaugeRefresh], probes: Sequence[Probe]) -> int:
     """Run every refresh once; returns how many failed. One failing never stops the others."""
     failed = 0
-    for fn in [*gauges, *probes]:
-        try:
-            if fn in probes:
-                await fn()  # type: ignore[call-arg]
-            else:
-                async with pool.acquire() as conn:
-                    await fn(conn)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            failed += 1
-            log.warning(
-                "metrics refresh failed, keeping the last values",
-                refresh=getattr(fn, "__qualname__", repr(fn)),
-                error=repr(exc),
-            )
+    for gauge in gauges:
+        failed += await _failures(gauge, partial(_on_a_connection, pool, gauge))
+    for probe in probes:
+        failed += await _failures(probe, probe)
     return failed
+
+
+async def _on_a_connection(pool: asyncpg.Pool, gauge: GaugeRefresh) -> None:
+    async with pool.acquire() as conn:
+        await gauge(conn)
+
+
+async def _failures(refresh: GaugeRefresh | Probe, call: Probe) -> int:
+    """1 if the call failed (logged under the refresh's name; its gauge keeps the last values), else 0."""
+    try:
+        await call()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:
+        log.warning(
+            "metrics refresh failed, keeping the last values",
+            refresh=getattr(refresh, "__qualname__", repr(refresh)),
+            error=repr(exc),
+        )
+        return 1
+    return 0
 
 
 async def refresh_forever(

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 
 import asyncpg
 from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from regia_shared.messaging.outbox import OutboxRow
@@ -14,12 +15,14 @@ from regia_shared.observability.metrics_refresh import replace_children
 
 
 def subscriptions(broker: KafkaBroker) -> list[Subscription]:
-    """(consumer group, topic) of every subscriber: a group id is the consumer's name."""
+    """(consumer group, topic) of every subscriber: a group id is the consumer's name.
+    A Kafka broker's subscribers are all LogicSubscribers (faststream types the list with
+    their generic base, which has neither a group id nor topics)."""
     return sorted(
         {
             (sub.group_id, topic)
             for sub in broker.subscribers
-            if getattr(sub, "group_id", None)
+            if isinstance(sub, LogicSubscriber) and sub.group_id
             for topic in sub.topic_names
         }
     )

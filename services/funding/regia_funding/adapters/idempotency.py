@@ -2,6 +2,7 @@
 
 import json
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import asyncpg
 
@@ -63,5 +64,6 @@ async def record(conn: asyncpg.Connection, done: Mapping[Key, tuple[str, int, di
         raise KeyTakenConcurrently(f"{len(keys) - len(inserted)} Idempotency-Key(s) taken by a concurrent request")
 
 
-def _json(value: object) -> dict:
-    return json.loads(value) if isinstance(value, str) else dict(value)  # type: ignore[arg-type]
+def _json(value: str | Mapping[str, Any]) -> dict[str, Any]:
+    """A jsonb column: its text, or the mapping a connection's jsonb codec decoded it to."""
+    return json.loads(value) if isinstance(value, str) else dict(value)

@@ -1,6 +1,6 @@
 """asyncpg adapter for funding lines and their ledger."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 from uuid import UUID
@@ -251,7 +251,7 @@ _GROUPS = {
 }
 
 
-async def totals(conn: asyncpg.Connection, by: Sequence[str], filters: dict[str, object]) -> list[dict]:
+async def totals(conn: asyncpg.Connection, by: Sequence[str], filters: Mapping[str, object]) -> list[dict]:
     """Committed and disbursed sums grouped by the chosen dimensions. Column names come
     from a fixed whitelist; every value is a bound parameter."""
     columns = [_GROUPS[b] for b in by]

@@ -14,7 +14,9 @@ from .rules import Instrument, Scope, Window
 class View(Protocol):
     """What the rules are checked against."""
 
-    window: Window  # which years are open (for new lines) and closed (for every change)
+    @property
+    def window(self) -> Window:
+        """Which years are open (for new lines) and closed (for every change)."""
 
     def line(self, line_id: str) -> FundingLine | None: ...
 

@@ -7,6 +7,7 @@ And the money must never have changed owner on its way (`owner_changes`).
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypedDict
 
 
 def fold(entries: Iterable[tuple[str, int, int, int]]) -> dict[str, tuple[int, int, int]]:
@@ -19,7 +20,15 @@ def fold(entries: Iterable[tuple[str, int, int, int]]) -> dict[str, tuple[int, i
     return lines
 
 
-def differences(rebuilt: dict[str, tuple[int, int, int]], held: dict[str, tuple[int, int, int]]) -> list[dict]:
+class Difference(TypedDict):
+    """A line whose amounts the ledger and the lines table disagree on."""
+
+    line_id: str
+    from_ledger: tuple[int, int, int] | None
+    held: tuple[int, int, int] | None
+
+
+def differences(rebuilt: dict[str, tuple[int, int, int]], held: dict[str, tuple[int, int, int]]) -> list[Difference]:
     return [
         {"line_id": line_id, "from_ledger": rebuilt.get(line_id), "held": held.get(line_id)}
         for line_id in sorted(set(rebuilt) | set(held))
@@ -46,6 +55,16 @@ class Owner:
     fiscal_year: int
 
 
+class OwnerChange(TypedDict):
+    """Money that changed owner, as `owner_changes` reports it."""
+
+    entry_id: int
+    kind: str | None
+    line_id: str
+    counterpart_line_id: str | None
+    problem: str
+
+
 @dataclass(frozen=True)
 class Move:
     """One side of a reallocation or roll-over, as the ledger recorded it."""
@@ -59,12 +78,12 @@ class Move:
 
 def owner_changes(
     moves: Iterable[Move], owners: Mapping[str, Owner], pushed_by_another: Iterable[tuple[int, str, str, str]] = ()
-) -> list[dict]:
+) -> list[OwnerChange]:
     """Money that changed owner: a move whose two sides are not the same institution (or
     instrument, or, for a roll-over, objective and consecutive years; for a reallocation,
     year), a move whose two sides do not balance, and entries an institution pushed on
     another's line ((entry, line, pusher, owner)). Empty when the ledger is sound."""
-    found: list[dict] = []
+    found: list[OwnerChange] = []
     balance: dict[tuple[str, str, str], tuple[int, int]] = {}  # (kind, from, to) -> (sum, first entry)
     for move in moves:
         out = move.kind in _OUT_IN
@@ -105,7 +124,7 @@ def _crossing(kind: str, source: Owner | None, target: Owner | None) -> str | No
     return None
 
 
-def _change(entry_id: int, kind: str | None, line_id: str, counterpart: str | None, problem: str) -> dict:
+def _change(entry_id: int, kind: str | None, line_id: str, counterpart: str | None, problem: str) -> OwnerChange:
     counterpart = counterpart or None
     return {
         "entry_id": entry_id,

@@ -5,6 +5,9 @@ compared in constant time. Every failure gets the same 401 so a caller learns no
 which keys exist.
 """
 
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
 import asyncpg
 from fastapi import HTTPException, Request, status
 
@@ -18,6 +21,12 @@ from ..service_layer.recording import Caller
 KEY_PREFIX = "rgk_"
 
 
+class ConnectionSource(Protocol):
+    """What a key lookup reads through: the pool, or the Kafka batch's own connection."""
+
+    def acquire(self) -> AbstractAsyncContextManager[asyncpg.Connection]: ...
+
+
 def format_key(key_id: str, secret: str) -> str:
     return f"{KEY_PREFIX}{key_id}.{secret}"
 
@@ -26,7 +35,7 @@ def _unauthorized() -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid API key", headers={"WWW-Authenticate": "Bearer"})
 
 
-async def caller_for_key(pool: asyncpg.Pool, token: str, channel: str = "http") -> Caller | None:
+async def caller_for_key(pool: ConnectionSource, token: str, channel: str = "http") -> Caller | None:
     """The institution a key belongs to, or None for a malformed, unknown or revoked key."""
     key_id, dot, _ = token.removeprefix(KEY_PREFIX).partition(".")
     if not token.startswith(KEY_PREFIX) or not dot or not key_id:

@@ -90,7 +90,7 @@ def register(runtime: ServiceRuntime) -> None:
         decoder=raw_batch,
     )
     async def handle(_: list[Any], message: KafkaMessage) -> None:
-        records: list[ConsumerRecord] = message.raw_message
+        records: Sequence[ConsumerRecord] = message.raw_message  # a batch subscriber's: a tuple of records
         starts = strikes.starts(records)
         try:
             if (tried := strikes.times(starts)) >= polling.max_attempts:
@@ -213,7 +213,7 @@ async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict
         # revoked while its batch runs still counts for the rest of it, as it does for an
         # HTTP request authenticated just before the revocation.
         if token not in callers:
-            callers[token] = await caller_for_key(pool, token, CHANNEL)  # type: ignore[arg-type]
+            callers[token] = await caller_for_key(pool, token, CHANNEL)
         caller = callers[token]
     if caller is None:
         raise Rejected("unauthorized", "missing or invalid API key in the 'authorization' header", "authorization")

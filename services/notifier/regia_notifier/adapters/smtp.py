@@ -107,6 +107,8 @@ class SmtpMailer:
         async with self._slots:
             session, reused = await self._session()
             while True:
+                # Only a session that sat idle is tried once more if it turns out dropped.
+                dropped = _DROPPED if reused else ()
                 try:
                     if to.smtputf8 and not session.supports_extension("smtputf8"):
                         s = self._settings
@@ -116,7 +118,7 @@ class SmtpMailer:
                             "not offer it"
                         )
                     await session.sendmail(self._from, [to.envelope], message, mail_options=options)
-                except _DROPPED if reused else ():
+                except dropped:
                     # Dropped while it sat idle: once more on a new session. (Had the server
                     # taken the message before dropping, this is a copy with the same
                     # Message-ID, as after any lost acknowledgement: SMTP is at-least-once.)

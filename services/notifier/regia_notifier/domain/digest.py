@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from .messages.wording import Language
+
 _NAMESPACE = uuid.UUID("0b6f0f7e-2f8e-4c52-8d1e-4d1f0c7a9b3e")
 
 
@@ -31,7 +33,7 @@ class Waiting:
     contact_id: str
     partner_id: str
     recipient_name: str
-    language: str
+    language: Language  # stored as text, written only from a validated language
     correlation_id: str
     rules: tuple[str, ...]
     subject: str

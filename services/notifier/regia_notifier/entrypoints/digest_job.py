@@ -2,21 +2,22 @@
 deliveries. Several replicas may run it: waiting alerts are claimed with SKIP LOCKED."""
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
+from typing import Any
 
 from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
-from ..config import NotifierSettings
+from ..config import notifier_settings
 from ..service_layer.digest_sending import send_digests
 
 log = get_logger(__name__)
 
 
-def digest_job() -> Callable[[ServiceRuntime], Awaitable[None]]:
+def digest_job() -> Callable[[ServiceRuntime], Coroutine[Any, Any, None]]:
     async def digests(runtime: ServiceRuntime) -> None:
-        settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
+        settings = notifier_settings(runtime.settings)
         while True:
             try:
                 planned = await send_digests(runtime.pool, settings.zone, now=datetime.now(UTC))

@@ -11,7 +11,7 @@ from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool, Runtime
 
 from ..adapters import digests
-from ..config import NotifierSettings
+from ..config import notifier_settings
 from ..service_layer.digest_sending import send_digests
 
 
@@ -30,7 +30,7 @@ def digests_router() -> APIRouter:
     async def send_now(pool: DatabasePool, runtime: Runtime, command: SendDigests) -> dict:
         """Send every waiting alert now, in one digest per person, without waiting for the
         daily time (e.g. before a person's preferences change, or to check the set-up)."""
-        settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
+        settings = notifier_settings(runtime.settings)
         planned = await send_digests(
             pool, settings.zone, now=datetime.now(UTC), due_only=False, contact_id=command.contact_id
         )

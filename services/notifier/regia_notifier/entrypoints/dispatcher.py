@@ -7,7 +7,8 @@ of replicas can run it: claims skip rows another replica holds.
 """
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import asyncpg
 
@@ -18,16 +19,16 @@ from ..adapters.metrics import NotifierMetrics
 from ..adapters.smtp import SmtpMailer
 from ..adapters.webhook_sender import WebhookSender
 from ..adapters.webhooks import SecretBox
-from ..config import NotifierSettings
+from ..config import NotifierSettings, notifier_settings
 from ..domain.retry import RetryPolicy
 from ..service_layer.dispatching import Dispatch
 
 log = get_logger(__name__)
 
 
-def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Awaitable[None]]:
+def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Coroutine[Any, Any, None]]:
     async def dispatcher(runtime: ServiceRuntime) -> None:
-        settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
+        settings = notifier_settings(runtime.settings)
         policy = RetryPolicy(settings.max_attempts, settings.backoff_base_s, settings.backoff_max_s)
         box = SecretBox(settings.secrets_key.get_secret_value()) if settings.secrets_key else None
         work = Dispatch(

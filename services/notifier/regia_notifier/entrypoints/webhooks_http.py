@@ -12,7 +12,7 @@ from regia_shared.http.dependencies import DatabasePool, Runtime
 
 from ..adapters import webhooks
 from ..adapters.webhooks import SecretBox
-from ..config import NotifierSettings
+from ..config import notifier_settings
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
@@ -27,7 +27,7 @@ class NewWebhook(BaseModel):
 
 
 def _secret_box(runtime: Runtime) -> SecretBox:
-    settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
+    settings = notifier_settings(runtime.settings)
     key = settings.secrets_key
     if key is None:
         raise HTTPException(

@@ -43,16 +43,12 @@ class AlertPlanner:
         in order, each an objective's definition (recorded), or an occurrence to plan."""
         # Every coverage change is recorded, drop or not (the next is measured against it),
         # for the whole batch at once.
-        changes = [e for e in events if isinstance(e.payload, ObjectiveCoverageChanged)]
+        changes = [(e, e.payload) for e in events if isinstance(e.payload, ObjectiveCoverageChanged)]
         before = dict(
             zip(
-                map(id, changes),
+                [id(e) for e, _ in changes],
                 await objectives_seen.swap_committed(
-                    conn,
-                    [
-                        (e.payload.objective_id, e.payload.fiscal_year, e.payload.committed_cents)
-                        for e in changes  # type: ignore[attr-defined]
-                    ],
+                    conn, [(c.objective_id, c.fiscal_year, c.committed_cents) for _, c in changes]
                 ),
                 strict=True,
             )

@@ -38,7 +38,7 @@ def _delivery(digest: Digest, day: date) -> NewDelivery:
         language=person.language,
         name=person.recipient_name,
         day=day,
-    )  # type: ignore[arg-type]
+    )
     return NewDelivery(
         digest.digest_id,
         digest.digest_id,
@@ -49,7 +49,7 @@ def _delivery(digest: Digest, day: date) -> NewDelivery:
         person.recipient_name,
         person.contact_id,
         person.partner_id,
-        person.language,  # type: ignore[arg-type]
+        person.language,
         message.subject,
         message.text,
         body_html=message.html,

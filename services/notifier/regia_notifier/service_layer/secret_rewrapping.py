@@ -15,7 +15,7 @@ from regia_shared.runtime import ServiceRuntime
 
 from ..adapters import webhooks
 from ..adapters.webhooks import SecretBox
-from ..config import NotifierSettings
+from ..config import notifier_settings
 
 log = get_logger(__name__)
 
@@ -32,7 +32,7 @@ class UnreadableSecrets(RuntimeError):
 
 async def rewrap_secrets(runtime: ServiceRuntime) -> None:
     """The start-up hook: nothing to do with no key or with a single one."""
-    settings: NotifierSettings = runtime.settings  # type: ignore[assignment]
+    settings = notifier_settings(runtime.settings)
     if settings.secrets_key is None:
         return
     box = SecretBox(settings.secrets_key.get_secret_value())

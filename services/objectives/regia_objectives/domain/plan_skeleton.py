@@ -9,13 +9,23 @@ a valid file every value is exactly the validated one: the schema is strict, so 
 converts nothing but the kind's name into NodeKind.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from .plan_paths import Loc
 from .tree import Node, NodeKind, Plan
 
 Clean = Callable[[Loc], bool]  # True when the schema found no problem at or under this path
+T = TypeVar("T")
+
+
+def _value(raw: Mapping[object, object], key: str, loc: Loc, clean: Clean, kind: type[T], default: T) -> T:
+    """The file's value for `key` if the schema found no problem with it, else `default`.
+    A value the schema let through already has `kind` (its types are strict: StrictStr,
+    StrictInt, StrictBool), so the isinstance check only states that for the type checker."""
+    value = raw[key] if key in raw and clean(loc) else default
+    return value if isinstance(value, kind) else default
 
 
 @dataclass(frozen=True)
@@ -26,25 +36,25 @@ class Placed:
 
 
 def plan_of(data: object, clean: Clean) -> Plan:
-    raw = data if isinstance(data, dict) else {}
+    raw: Mapping[object, object] = data if isinstance(data, dict) else {}
 
-    def field(name: str, default: object) -> object:
-        return raw[name] if name in raw and clean((name,)) else default
+    def field(name: str, kind: type[T], default: T) -> T:
+        return _value(raw, name, (name,), clean, kind, default)
 
-    first = field("first_year", None)
-    last = field("last_year", None)
+    first = field("first_year", int, None)
+    last = field("last_year", int, None)
     if first is None or last is None:  # years unknown: no need can be out of them
         first, last = 1990, 2100
     return Plan(
-        field("id", "<plan>"),
-        field("title", ""),
-        field("territory", ""),
-        field("population", None),
+        field("id", str, "<plan>"),
+        field("title", str, ""),
+        field("territory", str, ""),
+        field("population", int, None),
         first,
         last,
-        field("at_risk_threshold_pct", 80),
-        field("single_level_warning_pct", 75),
-        field("description", None),
+        field("at_risk_threshold_pct", int, 80),
+        field("single_level_warning_pct", int, 75),
+        field("description", str, None),
     )
 
 
@@ -66,25 +76,26 @@ def _add(
         if not isinstance(raw, dict):
             continue
 
-        def field(key: str, default: object, raw: dict = raw, here: Loc = here) -> object:
-            return raw[key] if key in raw and clean((*here, key)) else default
+        def field(key: str, kind: type[T], default: T, raw: Mapping[object, object] = raw, here: Loc = here) -> T:
+            return _value(raw, key, (*here, key), clean, kind, default)
 
-        kind = field("kind", None)
-        node_id = field("id", None) or path
+        kind = field("kind", str, None)
+        node_id = field("id", str, None) or path
         if kind is None:
             _add(raw.get("children"), (*here, "children"), f"{path}.children", None, plan_id, clean, placed)
             continue
-        needs = raw.get("needs") if isinstance(raw.get("needs"), dict) else {}
+        given = raw.get("needs")
+        needs = given if isinstance(given, dict) else {}
         node = Node(
             node_id,
             plan_id,
             parent_id,
             NodeKind(kind),
-            field("title", ""),
-            field("weight", 1),
+            field("title", str, ""),
+            field("weight", int, 1),
             dict(sorted((y, c) for y, c in needs.items() if clean((*here, "needs", y)))),
-            field("illustrative", False),
+            field("illustrative", bool, False),
             index,
         )
-        placed.append(Placed(node, here, field("lead", None)))
+        placed.append(Placed(node, here, field("lead", str, None)))
         _add(raw.get("children"), (*here, "children"), f"{path}.children", node_id, plan_id, clean, placed)

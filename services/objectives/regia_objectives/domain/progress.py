@@ -93,11 +93,14 @@ class NodeProgress:
 
 
 def _mean(members: Sequence[tuple[Fraction, Progress]]) -> Progress:
-    total = sum(w for w, _ in members)
-    return Progress(
-        sum(w * p.raw for w, p in members) / total,  # type: ignore[operator]
-        sum(w * p.clamped for w, p in members) / total,
-    )  # type: ignore[operator]
+    total = raw = clamped = Fraction(0)
+    for w, p in members:
+        # node_progress passes only defined progress, and Progress.of sets both figures.
+        assert p.raw is not None and p.clamped is not None
+        total += w
+        raw += w * p.raw
+        clamped += w * p.clamped
+    return Progress(raw / total, clamped / total)
 
 
 def node_progress(node_id: str, own: Sequence[Progress], children: Sequence[tuple[int, Progress]]) -> NodeProgress:
@@ -111,7 +114,7 @@ def node_progress(node_id: str, own: Sequence[Progress], children: Sequence[tupl
     kids = [(Fraction(w), p) for w, p in children if p.defined]
     members = list(kids)
     if own_ok:
-        weight = sum(w for w, _ in kids) / len(kids) if kids else Fraction(1)
+        weight = sum((w for w, _ in kids), Fraction(0)) / len(kids) if kids else Fraction(1)
         members.append((weight, _mean([(Fraction(1), p) for p in own_ok])))
     if members:
         progress = _mean(members)
@@ -153,7 +156,7 @@ def decimal_text(value: Decimal) -> str:
     return "0" if value == 0 else format(value.normalize(), "f")
 
 
-def progress_figures(p: Progress) -> dict:
+def progress_figures(p: Progress) -> dict[str, str | None]:
     return {
         "raw": str(as_decimal(p.raw)) if p.raw is not None else None,
         "clamped": str(as_decimal(p.clamped)) if p.clamped is not None else None,
@@ -163,7 +166,7 @@ def progress_figures(p: Progress) -> dict:
 
 def indicator_figures(
     i: Indicator, fiscal_year: int, target: Decimal | None, actual: Measurement | None, progress: Progress
-) -> dict:
+) -> dict[str, object]:
     return {
         "indicator_id": i.indicator_id,
         "objective_id": i.objective_id,

@@ -24,7 +24,7 @@ class ReviewItem:
     committed_by_level: dict[str, int]
     coverage_bp: int
     status: str
-    indicators: list[dict] = field(default_factory=list)
+    indicators: list[dict[str, object]] = field(default_factory=list)
 
 
 def snapshot(
@@ -32,7 +32,7 @@ def snapshot(
     year: int,
     nodes: Sequence[Node],
     coverage: Mapping[str, YearCoverage],
-    indicators: Mapping[str, list[dict]] | None = None,
+    indicators: Mapping[str, list[dict[str, object]]] | None = None,
 ) -> list[ReviewItem]:
     """Every node of the plan for the year; a node with no coverage row needed nothing and
     got nothing (it is FUNDED: nothing is missing)."""
@@ -61,7 +61,7 @@ def snapshot(
     return items
 
 
-def summary(items: Sequence[ReviewItem]) -> dict:
+def summary(items: Sequence[ReviewItem]) -> dict[str, object]:
     """The plan's own figures (its roots added up) and how many nodes are in each status."""
     roots = [i for i in items if i.parent_id is None]
     need = sum(i.need_cents for i in roots)
@@ -78,18 +78,19 @@ def summary(items: Sequence[ReviewItem]) -> dict:
     }
 
 
-def compare(earlier: Sequence[ReviewItem], later: Sequence[ReviewItem]) -> list[dict]:
+def compare(earlier: Sequence[ReviewItem], later: Sequence[ReviewItem]) -> list[dict[str, object]]:
     """Node by node, what moved between two closed years (nodes in either review)."""
     before = {i.node_id: i for i in earlier}
     after = {i.node_id: i for i in later}
-    rows = []
+    rows: list[dict[str, object]] = []
     for node_id in list(dict.fromkeys([*after, *before])):
         a, b = before.get(node_id), after.get(node_id)
+        shown = after[node_id] if node_id in after else before[node_id]  # the later review's, if it has the node
         rows.append(
             {
                 "node_id": node_id,
-                "title": (b or a).title,
-                "kind": (b or a).kind,  # type: ignore[union-attr]
+                "title": shown.title,
+                "kind": shown.kind,
                 "need_delta_cents": (b.need_cents if b else 0) - (a.need_cents if a else 0),
                 "committed_delta_cents": (b.committed_cents if b else 0) - (a.committed_cents if a else 0),
                 "disbursed_delta_cents": (b.disbursed_cents if b else 0) - (a.disbursed_cents if a else 0),

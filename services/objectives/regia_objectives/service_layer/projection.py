@@ -12,7 +12,7 @@ from datetime import datetime
 import asyncpg
 
 from regia_shared.contracts import topics
-from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.funding import FundingLineChanged
 from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
 from regia_shared.contracts.events.plans import SingleLevelDependencyDetected
@@ -100,20 +100,20 @@ async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mappi
         below = await coverage.of_children(conn, keys_here)
         changed = []
         for key in keys_here:
-            node = defined[key[0]]
+            record = defined[key[0]]
             own = year_coverage(
-                key[0], key[1], node.needs.get(key[1], 0), node.at_risk_threshold_pct, money.get(key, [])
+                key[0], key[1], record.needs.get(key[1], 0), record.at_risk_threshold_pct, money.get(key, [])
             )
-            now = within_bounds(roll_up(own, below.get(key, []), node.at_risk_threshold_pct))
+            now = within_bounds(roll_up(own, below.get(key, []), record.at_risk_threshold_pct))
             before = held.get(key)
             if before is None and now.need_cents == now.committed_cents == now.disbursed_cents == 0:
                 continue  # a year with no need and no money has no status to tell anyone about
-            dominant = dominant_level(now, node.single_level_warning_pct)
+            dominant = dominant_level(now, record.single_level_warning_pct)
             now = replace(now, dominant_level=dominant[0] if dominant else None)
             if now.same_figures(before) and (before and before.dominant_level) == now.dominant_level:
                 continue
             changed.append(now)
-            envelopes.extend(_events(node, now, before, dominant, wanted[key]))
+            envelopes.extend(_events(record, now, before, dominant, wanted[key]))
         await coverage.save(conn, changed)
     await outbox.append(conn, topics.OBJECTIVES, envelopes)
     return envelopes
@@ -126,7 +126,7 @@ def _events(
     dominant: tuple[str, int] | None,
     cause: Cause | None,
 ) -> list[Envelope]:
-    def wrap(payload):  # type: ignore[no-untyped-def]
+    def wrap(payload: EventPayload) -> Envelope:
         return Envelope.wrap(
             payload,
             key=now.objective_id,

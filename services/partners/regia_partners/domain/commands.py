@@ -98,10 +98,12 @@ Cadence = Literal["immediate", "daily_digest"]
 EventKind = Literal["status_changed", "funding_dropped", "line_revoked", "review_closed"]
 
 
+def _every_event_kind() -> list[EventKind]:
+    return ["status_changed", "funding_dropped", "line_revoked", "review_closed"]
+
+
 class SetPreferences(_Command):
     channels: Annotated[list[Channel], Field(min_length=1, max_length=10)]
     language: Language = "it"
     cadence: Cadence = "immediate"
-    event_kinds: Annotated[list[EventKind], Field(max_length=20)] = Field(
-        default_factory=lambda: ["status_changed", "funding_dropped", "line_revoked", "review_closed"]
-    )
+    event_kinds: Annotated[list[EventKind], Field(max_length=20)] = Field(default_factory=_every_event_kind)

@@ -19,6 +19,7 @@ fiscal year, the amounts after the entry) is under the namespaced key `regia:led
 """
 
 import json
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from .entries import ExportEntry, ExportFormat, euro
@@ -30,14 +31,17 @@ def transaction_type(kind: str) -> str:
     return DISBURSEMENT if kind == "DISBURSEMENT" else OUTGOING_COMMITMENT
 
 
-def transaction(e: ExportEntry) -> dict:
+def transaction(e: ExportEntry) -> dict[str, object]:
     code = transaction_type(e.kind)
     cents = e.disbursed_delta_cents if code == DISBURSEMENT else e.committed_delta_cents
     day = e.recorded_at.astimezone(UTC).date().isoformat()
-    provider: dict = {"ref": e.institution_id, "narrative": [{"text": e.institution_name or e.institution_id}]}
+    provider: dict[str, object] = {
+        "ref": e.institution_id,
+        "narrative": [{"text": e.institution_name or e.institution_id}],
+    }
     if e.instrument_id:
         provider["provider-activity-id"] = e.instrument_id
-    result: dict = {
+    result: dict[str, object] = {
         "ref": str(e.event_id),
         "transaction-type": {"code": code},
         "transaction-date": {"iso-date": day},
@@ -68,7 +72,7 @@ def iati_item(e: ExportEntry, index: int) -> str:
     return ("," if index else "") + json.dumps(transaction(e), ensure_ascii=False) + "\n"
 
 
-def iati_document(generated_at: datetime, filters: dict) -> ExportFormat:
+def iati_document(generated_at: datetime, filters: Mapping[str, object]) -> ExportFormat:
     """A JSON object whose `transactions` array is streamed one transaction at a time."""
     head = json.dumps(
         {

@@ -5,6 +5,7 @@ prefixed with an apostrophe."""
 
 import csv
 import io
+from collections.abc import Sequence
 
 from .cells import spreadsheet_safe
 from .entries import ExportEntry, ExportFormat, euro
@@ -37,7 +38,7 @@ COLUMNS = (
 )
 
 
-def _line(values: list | tuple) -> str:
+def _line(values: Sequence[object]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer).writerow(values)
     return buffer.getvalue()

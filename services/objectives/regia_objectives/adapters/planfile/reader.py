@@ -9,6 +9,7 @@ import re
 from collections import defaultdict
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from ...domain.errors import PlanFileInvalid
 from ...domain.plan_file import PlanFile
@@ -49,7 +50,7 @@ def _schema_errors(data: object) -> list[tuple[Loc, str]]:
     return []
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     """pydantic's wording, made to read as a sentence about the field it is attached to."""
     loc, kind = error["loc"], error["type"]
     if kind == "extra_forbidden":

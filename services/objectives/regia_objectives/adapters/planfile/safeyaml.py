@@ -64,7 +64,8 @@ def load(text: str) -> tuple[object, Locator, list[Problem]]:
                     )
                 ]
             )
-        locator, problems = Locator(), []
+        locator = Locator()
+        problems: list[Problem] = []
         _walk(loader, root, (), locator, problems)
         return loader.construct_document(root), locator, problems
     except PlanFileInvalid:
@@ -83,7 +84,7 @@ def load(text: str) -> tuple[object, Locator, list[Problem]]:
 _PARSING = (_FastParser,) if _FastParser else (Reader, Scanner, Parser)
 
 
-class _PlanLoader(Composer, *_PARSING, SafeConstructor, Resolver):
+class _PlanLoader(Composer, *_PARSING, SafeConstructor, Resolver):  # type: ignore[misc]  # bases chosen at import (libyaml's parser or PyYAML's): mypy cannot read a starred base list
     """The safe loader, refusing anchors, aliases, tags, complex keys and deep nesting as it
     composes (the composer recurses once per level: refusing first keeps the stack small).
     Composer comes first so that its Python compose_node, which we extend, is the one used

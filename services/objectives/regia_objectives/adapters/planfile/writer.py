@@ -27,11 +27,11 @@ def write_plan(plan_file: PlanFile) -> str:
         children[node.parent_id].append(node)
     written: set[str] = set()
 
-    def tree(parent: str | None) -> list[dict]:
+    def tree(parent: str | None) -> list[dict[str, object]]:
         return [_node(n, plan_file.leads.get(n.node_id), tree) for n in _siblings(children, parent, written)]
 
     plan = plan_file.plan
-    document = {"id": plan.plan_id, "title": plan.title, "territory": plan.territory}
+    document: dict[str, object] = {"id": plan.plan_id, "title": plan.title, "territory": plan.territory}
     if plan.population is not None:
         document["population"] = plan.population
     document |= {
@@ -61,8 +61,8 @@ def _siblings(children: dict[str | None, list[Node]], parent: str | None, writte
     return found
 
 
-def _node(node: Node, lead: str | None, tree: Callable[[str], list[dict]]) -> dict:
-    out: dict = {"id": node.node_id, "kind": node.kind.value, "title": node.title}
+def _node(node: Node, lead: str | None, tree: Callable[[str], list[dict[str, object]]]) -> dict[str, object]:
+    out: dict[str, object] = {"id": node.node_id, "kind": node.kind.value, "title": node.title}
     if node.weight != 1:
         out["weight"] = node.weight
     if lead is not None:
