@@ -29,7 +29,6 @@ from regia_shared.contracts import catalogue
 
 from ..support.deploy_settings import SERVICES
 
-
 ROOT = Path(__file__).resolve().parents[2]
 K8S = ROOT / "deploy" / "k8s"
 KUSTOMIZATION = K8S / "kustomization.yaml"
