@@ -1,9 +1,12 @@
 """Every label the console shows, in Italian and English, in one dictionary: a page never
-hard-codes words, so a missing translation is a unit-test failure, not a half-English page."""
+hard-codes words, so a missing translation is a unit-test failure, not a half-English page.
+The words for statuses and levels are the shared ones (`regia_shared.contracts.words`),
+the same the notifier's e-mails use."""
 
 from collections.abc import Callable
 
-LANGUAGES = ("it", "en")
+from regia_shared.contracts.words import LANGUAGES, LEVEL_WORDS, STATUS_WORDS
+
 DEFAULT_LANGUAGE = "it"  # the console is La Spezia's first
 
 LABELS: dict[str, dict[str, str]] = {
@@ -84,20 +87,12 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "back_to_overview": {"it": "Torna alla panoramica", "en": "Back to the overview"},
     "language": {"it": "Lingua", "en": "Language"},
-    "status_AT_RISK": {"it": "a rischio", "en": "at risk"},
-    "status_UNFUNDED": {"it": "non finanziato", "en": "unfunded"},
-    "status_PARTIALLY_FUNDED": {"it": "finanziato in parte", "en": "partially funded"},
-    "status_FUNDED": {"it": "finanziato", "en": "funded"},
     "status_NONE": {"it": "senza fabbisogno", "en": "no need"},
-    "level_COMUNE": {"it": "Comune", "en": "Municipality"},
-    "level_PROVINCIA": {"it": "Provincia", "en": "Province"},
-    "level_REGIONE": {"it": "Regione", "en": "Region"},
-    "level_STATO": {"it": "Stato", "en": "State"},
-    "level_EU": {"it": "UE", "en": "EU"},
-    "level_PRIVATE": {"it": "Privati", "en": "Private"},
     "level_OTHER": {"it": "Altro", "en": "Other"},
     "uncovered": {"it": "Scoperto", "en": "Uncovered"},
 }
+LABELS |= {f"status_{s}": {lang: STATUS_WORDS[lang][s] for lang in LANGUAGES} for s in STATUS_WORDS["it"]}
+LABELS |= {f"level_{lv}": {lang: LEVEL_WORDS[lang][lv] for lang in LANGUAGES} for lv in LEVEL_WORDS["it"]}
 
 
 def translator(language: str) -> Callable[[str], str]:

@@ -8,10 +8,11 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from regia_shared.contracts.money import format_euro, format_percent
+
 from . import charts
 from .gateway import segment
 from .i18n import choose_language, translator
-from .money import euros, percent
 
 LANG_COOKIE = "regia_console_lang"
 HERE = Path(__file__).parent
@@ -49,6 +50,16 @@ def _whole(value: object) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def euros(value: object, language: str) -> str:
+    cents = _whole(value)
+    return "–" if cents is None else format_euro(cents, language)
+
+
+def percent(value: object, language: str) -> str:
+    basis_points = _whole(value)
+    return "–" if basis_points is None else format_percent(basis_points, language)
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
     language = language_of(request)
     t = translator(language)
@@ -57,8 +68,8 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
         lang=language,
         t=t,
         charts=charts,
-        money=lambda cents: euros(_whole(cents), language),
-        pct=lambda bp: percent(_whole(bp), language),
+        money=lambda cents: euros(cents, language),
+        pct=lambda bp: percent(bp, language),
         level_name=lambda level: t(f"level_{level if level in charts.LEVELS else 'OTHER'}"),
         switch=lambda other: switch_href(request, other),
         **context,

@@ -141,7 +141,7 @@ async def test_status_change_is_mailed_to_each_contact_of_the_lead_in_their_lang
     assert sorted(by_recipient) == sorted([MARIA, JOHN])  # never the Comune's contact: not a lead
     italian, english = by_recipient[MARIA], by_recipient[JOHN]
     assert italian["Subject"] == "[Regia] Miglio Blu 2027: A RISCHIO"
-    assert english["Subject"] == "[Regia] Miglio Blu 2027: AT_RISK"
+    assert english["Subject"] == "[Regia] Miglio Blu 2027: at risk"
     assert italian["To"].addresses[0].display_name == "Maria Rossi"
     assert italian["X-Regia-Event-Id"] == english["X-Regia-Event-Id"] == str(cause.event_id)
     assert "regia@localhost" in italian["From"]
@@ -160,7 +160,11 @@ async def test_status_change_is_mailed_to_each_contact_of_the_lead_in_their_lang
     ):
         assert fact in text and fact in html
     assert 'lang="it"' in html and 'lang="en"' in english.get_body(("html",)).get_content()
-    assert "PARTIALLY_FUNDED → AT_RISK" in english.get_body(("plain",)).get_content()
+    # In English: the statuses in words, the amounts and shares written the English way.
+    for part in (english.get_body(("plain",)).get_content(), english.get_body(("html",)).get_content()):
+        for fact in ("partially funded → at risk", "45.50%", "€5,000,000.00", "€2,275,000.00"):
+            assert fact in part
+        assert "AT_RISK" not in part and "5.000.000" not in part
     delivery_ids = {d["delivery_id"] for d in done}
     assert {m["Message-ID"].strip("<>").split("@")[0] for m in mails} == delivery_ids
 
@@ -209,9 +213,9 @@ async def test_the_same_event_twice_is_one_email_and_one_delivery(broker, databa
     assert subjects == sorted(
         [
             "[Regia] Miglio Blu 2027: A RISCHIO",
-            "[Regia] Miglio Blu 2027: AT_RISK",
+            "[Regia] Miglio Blu 2027: at risk",
             "[Regia] Miglio Blu 2027: NON FINANZIATO",
-            "[Regia] Miglio Blu 2027: UNFUNDED",
+            "[Regia] Miglio Blu 2027: not funded",
         ]
     )
     rows = await database.fetch("notifier", "SELECT cause_event_id, recipient FROM deliveries")

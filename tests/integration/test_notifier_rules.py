@@ -253,6 +253,7 @@ async def test_a_funding_drop_over_the_share_reaches_the_lead_and_a_small_one_no
     assert sorted(mails) == sorted([ROSSI, SMITH])
     assert "25,00 %" in str(mails[ROSSI]["Subject"]) and "25.00%" in str(mails[SMITH]["Subject"])
     assert "€ 760.000,00" in _plain(mails[ROSSI]) and "€ 570.000,00" in _plain(mails[ROSSI])
+    assert "€760,000.00" in _plain(mails[SMITH]) and "partially funded" in _plain(mails[SMITH])
     assert {tuple(d["rules"]) for d in done} == {("funding-dropped-lead",)}
     body = _webhook(receiver)
     assert body["alert"] == "funding_dropped"
@@ -276,7 +277,8 @@ async def test_a_revoked_line_reaches_its_institution_and_the_objectives_funders
             done, mails = await delivered(admin, smtp, receiver, emails=2)
     assert sorted(mails) == sorted([VERDI, BIANCHI])  # the line's institution and the funder, not the lead
     assert "revoked" in str(mails[VERDI]["Subject"]) and "revocata" in str(mails[BIANCHI]["Subject"])
-    assert "€ 1.500.000,00" in _plain(mails[VERDI]) and "Ministero delle Infrastrutture" in _plain(mails[VERDI])
+    assert "€1,500,000.00" in _plain(mails[VERDI]) and "Ministero delle Infrastrutture" in _plain(mails[VERDI])
+    assert "€ 1.500.000,00" in _plain(mails[BIANCHI])
     rules = {d["recipient"]: d["rules"] for d in done}
     assert rules[VERDI] == rules[BIANCHI] == ["line-revoked-funders"]
     body = _webhook(receiver)

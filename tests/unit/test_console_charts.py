@@ -1,7 +1,8 @@
 """The SVG bars: shares of the need by level, capped, escaped, and CSP-safe."""
 
 from regia_console import charts
-from regia_console.money import euros, percent
+from regia_console.rendering import euros, percent
+from regia_shared.contracts.money import format_euro, format_percent
 
 
 def test_a_year_is_split_by_level_in_level_order() -> None:
@@ -44,4 +45,12 @@ def test_no_rows_no_chart() -> None:
 def test_money_and_percentages_read_as_each_language_writes_them() -> None:
     assert euros(123456789, "it") == "€ 1.234.567,89"
     assert euros(123456789, "en") == "€1,234,567.89"
-    assert percent(6000) == "60,00 %" and percent(6000, "en") == "60.00%" and percent(5, "it") == "0,05 %"
+    assert percent(6000, "it") == "60,00 %" and percent(6000, "en") == "60.00%" and percent(5, "it") == "0,05 %"
+    # The console formats with the shared functions, the ones the notifier's e-mails use.
+    assert format_euro(-5, "en") == "-€0.05" and format_percent(-3333, "en") == "-33.33%"
+    assert format_percent(6000) == "60,00 %" and format_euro(123456789) == "€ 1.234.567,89"
+
+
+def test_a_missing_or_malformed_amount_reads_as_a_dash() -> None:
+    for value in (None, "12", 1.5, True):
+        assert euros(value, "en") == "–" and percent(value, "it") == "–"

@@ -6,6 +6,9 @@ from pathlib import Path
 from regia_console import charts
 from regia_console.i18n import LABELS, LANGUAGES, choose_language, translator
 from regia_console.tree import STATUS_RANK
+from regia_shared.contracts.events.objectives import CoverageStatus
+from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.contracts.words import LEVEL_WORDS, STATUS_WORDS
 
 TEMPLATES = Path(__file__).parents[2] / "console" / "regia_console" / "templates"
 
@@ -35,3 +38,13 @@ def test_the_language_asked_for_wins_then_the_cookie_then_the_browser() -> None:
 def test_an_unknown_key_shows_itself_rather_than_nothing() -> None:
     assert translator("en")("nav_overview") == "Overview"
     assert translator("it")("no_such_label") == "no_such_label"
+
+
+def test_statuses_and_levels_read_as_in_the_notifiers_e_mails() -> None:
+    """One place for these words (regia_shared.contracts.words): a lead reads the same
+    status in an e-mail and on the objective's page it links to."""
+    for language in LANGUAGES:
+        t = translator(language)
+        assert all(t(f"status_{s}") == STATUS_WORDS[language][s] for s in CoverageStatus)
+        assert all(t(f"level_{lv}") == LEVEL_WORDS[language][lv] for lv in GovernmentLevel)
+    assert translator("en")("status_UNFUNDED") == "not funded" and translator("it")("level_EU") == "UE"

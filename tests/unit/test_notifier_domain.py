@@ -88,17 +88,17 @@ def test_italian_alert() -> None:
 
 def test_english_alert() -> None:
     message = render_alert(CHANGE, language="en", name="John Smith", event_id=str(EVENT))
-    assert message.subject == "[Regia] Miglio Blu 2027: AT_RISK"
+    assert message.subject == "[Regia] Miglio Blu 2027: at risk"
     for line in (
         "Dear John Smith,",
         "Objective:",
         "Fiscal year:",
-        "PARTIALLY_FUNDED → AT_RISK",
+        "partially funded → at risk",
         "45.50%",
         "Need:",
-        "€ 5.000.000,00",
+        "€5,000,000.00",
         "Committed:",
-        "€ 2.275.000,00",
+        "€2,275,000.00",
         "80%",
     ):
         assert line in message.text, line

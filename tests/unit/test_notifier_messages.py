@@ -3,6 +3,7 @@ as plain text and HTML; hostile titles and names stay on one line and are escape
 
 import dataclasses
 import datetime
+import re
 import uuid
 from email import errors, message_from_bytes, message_from_string, policy
 
@@ -12,9 +13,28 @@ from regia_notifier.adapters.smtp import compose
 from regia_notifier.domain.addresses import mailbox
 from regia_notifier.domain.delivery import ClaimedDelivery
 from regia_notifier.domain.errors import Undeliverable, UnusableAddress
-from regia_notifier.domain.messages import DigestSection, Language, Rendered, render_alert, render_digest
-from regia_notifier.domain.occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
+from regia_notifier.domain.messages import (
+    DigestSection,
+    Language,
+    Rendered,
+    level_label,
+    money,
+    percent,
+    render_alert,
+    render_digest,
+    status_label,
+    trigger_label,
+)
+from regia_notifier.domain.occurrences import (
+    FundingDrop,
+    LineRevoked,
+    Occurrence,
+    ReviewClosed,
+    StatusChange,
+    Trigger,
+)
 from regia_shared.contracts.events.objectives import CoverageStatus
+from regia_shared.contracts.levels import GovernmentLevel
 
 EVENT = "0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a01"
 HOSTILE = "Miglio <script>alert(1)</script>\r\nBcc: victim@example.org"
@@ -96,12 +116,14 @@ CASES = [
     (
         STATUS,
         "en",
-        "[Regia] Miglio Blu 2027: AT_RISK",
+        "[Regia] Miglio Blu 2027: at risk",
         [
             "Dear Maria Rossi,",
             "an objective you lead",
-            "PARTIALLY_FUNDED → AT_RISK",
+            "partially funded → at risk",
             "45.50%",
+            "€5,000,000.00",
+            "€2,275,000.00",
             "80%",
             "Reference: objective miglio-blu, event",
         ],
@@ -128,7 +150,11 @@ CASES = [
             "Committed before:",
             "Committed now:",
             "Drop:",
-            "PARTIALLY_FUNDED",
+            "€4,000,000.00",
+            "€3,000,000.00",
+            "€1,000,000.00 (25.00%)",
+            "Status:           partially funded",
+            "60.00%",
         ],
     ),
     (
@@ -148,7 +174,7 @@ CASES = [
         REVOKED,
         "en",
         "[Regia] Line L-7 revoked: Miglio Blu",
-        ["a funding line has been revoked.", "Institution:", "Amount revoked:", "Reason:"],
+        ["a funding line has been revoked.", "Institution:", "Amount revoked:", "Reason:", "€1,000,000.00"],
     ),
     (
         REVIEW,
@@ -167,7 +193,13 @@ CASES = [
         REVIEW,
         "en",
         "[Regia] Annual review 2027 closed: Piano del Mare",
-        ["the annual review of the plan has been closed.", "Disbursed:", "FUNDED 3, AT_RISK 1"],
+        [
+            "the annual review of the plan has been closed.",
+            "Disbursed:",
+            "€5,000,000.00",
+            "75.00%",
+            "funded 3, at risk 1",
+        ],
     ),
 ]
 
@@ -277,6 +309,76 @@ def test_a_digest_escapes_the_name_and_keeps_the_subject_on_one_line() -> None:
     d = render_digest([], language="en", name="<i>Eve</i>\r\nX", day=datetime.date(2026, 1, 2))
     assert d.subject == "[Regia] Digest for 2026-01-02: 0 alerts"
     assert "<i>" not in d.html and "&lt;i&gt;Eve&lt;/i&gt; X" in d.html and "Dear <i>Eve</i> X," in d.text
+
+
+# Every code a contract carries, as a whole word ("EU" is also its own English word).
+CODES = re.compile(
+    r"\b("
+    + "|".join(
+        sorted({*CoverageStatus, *(lv for lv in GovernmentLevel if lv != "EU"), *Trigger}, key=len, reverse=True)
+    )
+    + r")\b"
+)
+
+
+def every_variant() -> list[Occurrence]:
+    variants: list[Occurrence] = [REVOKED, dataclasses.replace(STATUS, previous_status=None)]
+    for status in CoverageStatus:
+        for previous in CoverageStatus:
+            variants.append(dataclasses.replace(STATUS, status=status, previous_status=previous))
+        variants.append(dataclasses.replace(DROP, status=status))
+    every_count = {s.value: 1 for s in CoverageStatus}
+    return variants + [dataclasses.replace(REVIEW, nodes_by_status=every_count)]
+
+
+@pytest.mark.parametrize("language", ["it", "en"])
+def test_no_message_shows_a_code_in_either_language(language: Language) -> None:
+    """Before: an English reader got "PARTIALLY_FUNDED → AT_RISK" and "FUNDED 3, AT_RISK 1"."""
+    rendered = [alert(o, language) for o in every_variant()]
+    rendered.append(digest_of(*every_variant(), language=language))
+    for r in rendered:
+        for part in (r.subject, r.text, r.html, r.section_text, r.section_html):
+            assert not CODES.search(part), (CODES.search(part), r.subject)
+
+
+def test_english_statuses_read_as_words_and_italian_ones_as_before() -> None:
+    english = {s: status_label(s, "en") for s in CoverageStatus}
+    assert english == {
+        CoverageStatus.FUNDED: "funded",
+        CoverageStatus.PARTIALLY_FUNDED: "partially funded",
+        CoverageStatus.AT_RISK: "at risk",
+        CoverageStatus.UNFUNDED: "not funded",
+    }
+    assert [status_label(s, "it") for s in CoverageStatus] == [
+        "FINANZIATO",
+        "PARZIALMENTE FINANZIATO",
+        "A RISCHIO",
+        "NON FINANZIATO",
+    ]
+
+
+def test_money_and_percentages_are_written_as_the_readers_language_writes_them() -> None:
+    """Before: English mails wrote "€ 5.000.000,00", the Italian way."""
+    assert money(123456789, "it") == "€ 1.234.567,89" and money(123456789, "en") == "€1,234,567.89"
+    assert money(5, "en") == "€0.05" and money(-100, "it") == "-€ 1,00"
+    assert percent(3333, "it") == "33,33 %" and percent(3333, "en") == "33.33%"
+    en, it = alert(DROP, "en"), alert(DROP, "it")
+    assert "€1,000,000.00 (25.00%)" in en.text and "€1,000,000.00 (25.00%)" in en.html
+    assert "€ 1.000.000,00 (25,00 %)" in it.text and "€ 1.000.000,00 (25,00 %)" in it.html
+    assert not re.search(r"\d\.\d{3}\.\d{3},\d\d", en.text + en.html)
+
+
+def test_levels_and_kinds_of_alert_have_words_in_both_languages() -> None:
+    italian = [level_label(lv, "it") for lv in GovernmentLevel]
+    assert italian == ["Comune", "Provincia", "Regione", "Stato", "UE", "Privati"]
+    english = [level_label(lv, "en") for lv in GovernmentLevel]
+    assert english == ["Municipality", "Province", "Region", "State", "EU", "Private"]
+    assert level_label("CITTA_METROPOLITANA", "it") == "CITTA_METROPOLITANA"  # unknown: shown as sent
+    for language in ("it", "en"):
+        words = [trigger_label(t, language) for t in Trigger]
+        assert len(set(words)) == len(Trigger) and not any(CODES.search(w) or "_" in w for w in words)
+    assert trigger_label(Trigger.FUNDING_DROPPED, "it") == "finanziamento in calo"
+    assert trigger_label(Trigger.LINE_REVOKED, "en") == "line revoked"
 
 
 def claimed(body_html: str | None) -> ClaimedDelivery:

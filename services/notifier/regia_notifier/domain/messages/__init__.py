@@ -6,15 +6,18 @@ Pure: occurrences in, strings out. The words live in `wording`, each kind's cont
 
 from .digest import DigestSection, render_digest
 from .rendering import Rendered, render_alert
-from .wording import Language, one_line, percent, status_label
+from .wording import Language, level_label, money, one_line, percent, status_label, trigger_label
 
 __all__ = [
     "DigestSection",
     "Language",
     "Rendered",
+    "level_label",
+    "money",
     "one_line",
     "percent",
     "render_alert",
     "render_digest",
     "status_label",
+    "trigger_label",
 ]

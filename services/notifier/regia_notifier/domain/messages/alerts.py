@@ -8,10 +8,9 @@ outside (titles, names, reasons, ids) is collapsed to one line here, once.
 from dataclasses import dataclass
 
 from regia_shared.contracts.events.objectives import CoverageStatus
-from regia_shared.contracts.money import format_euro
 
 from ..occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
-from .wording import WORDS, Language, one_line, percent, status_label, whole_percent
+from .wording import WORDS, Language, money, one_line, percent, status_label, whole_percent
 
 Fact = tuple[str, str]  # (label, value)
 
@@ -54,8 +53,8 @@ def _status_change(o: StatusChange, language: Language) -> Alert:
         (w["year"], str(o.fiscal_year)),
         (w["status"], f"{old} → {new}"),
         (w["coverage"], percent(o.coverage_bp, language)),
-        (w["need"], format_euro(o.need_cents)),
-        (w["committed"], format_euro(o.committed_cents)),
+        (w["need"], money(o.need_cents, language)),
+        (w["committed"], money(o.committed_cents, language)),
         (w["threshold"], whole_percent(o.at_risk_threshold_pct, language)),
     )
     return Alert(
@@ -73,10 +72,10 @@ def _funding_drop(o: FundingDrop, language: Language) -> Alert:
     facts = (
         (w["objective"], title),
         (w["year"], str(o.fiscal_year)),
-        (w["before"], format_euro(o.before_cents)),
-        (w["now"], format_euro(o.after_cents)),
-        (w["drop"], f"{format_euro(max(o.before_cents - o.after_cents, 0))} ({pct})"),
-        (w["need"], format_euro(o.need_cents)),
+        (w["before"], money(o.before_cents, language)),
+        (w["now"], money(o.after_cents, language)),
+        (w["drop"], f"{money(max(o.before_cents - o.after_cents, 0), language)} ({pct})"),
+        (w["need"], money(o.need_cents, language)),
         (w["coverage"], percent(o.coverage_bp, language)),
         (w["status"], status_label(o.status, language)),
     )
@@ -99,7 +98,7 @@ def _line_revoked(o: LineRevoked, language: Language) -> Alert:
         (w["objective"], objective),
         (w["year"], str(o.fiscal_year)),
         (w["institution"], institution),
-        (w["revoked"], format_euro(o.revoked_cents)),
+        (w["revoked"], money(o.revoked_cents, language)),
     ) + (((w["reason"], reason),) if reason else ())
     heading = w["subject.revoked"].format(line_id=line_id)
     if o.objective_title and one_line(o.objective_title):
@@ -114,9 +113,9 @@ def _review_closed(o: ReviewClosed, language: Language) -> Alert:
     facts = (
         (w["plan"], plan),
         (w["year"], str(o.fiscal_year)),
-        (w["need"], format_euro(o.need_cents)),
-        (w["committed"], format_euro(o.committed_cents)),
-        (w["disbursed"], format_euro(o.disbursed_cents)),
+        (w["need"], money(o.need_cents, language)),
+        (w["committed"], money(o.committed_cents, language)),
+        (w["disbursed"], money(o.disbursed_cents, language)),
         (w["coverage"], percent(o.coverage_bp, language)),
         (w["nodes"], _nodes_by_status(o.nodes_by_status, language) or w["none"]),
     )

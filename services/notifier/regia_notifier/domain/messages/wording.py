@@ -1,25 +1,46 @@
 """The words of Regia's messages, in Italian and English, and how numbers read. Pure.
 
-Amounts use `format_euro` (Italian grouping) in both languages: they are euro amounts of
-an Italian plan, and one format avoids a reader comparing two renderings of one number.
-Only the statuses are translated; an English reader sees the enum value, the same word
-the API and the webhooks use.
+A message never shows a code (`AT_RISK`, `REGIONE`, `status_changed`): each has its words
+in both languages. Those the console shows too (statuses in English, levels) come from
+`regia_shared.contracts.words`, amounts and percentages from `regia_shared.contracts.money`,
+so a reader sees the same word and the same number in an e-mail and in the console: Italian
+€ 1.234.567,89 and 33,33 %, English €1,234,567.89 and 33.33%. The Italian statuses are
+capitalised, as Italian readers have always had them. Webhook payloads keep the codes.
 """
 
-from typing import Literal
-
 from regia_shared.contracts.events.objectives import CoverageStatus
+from regia_shared.contracts.money import format_euro, format_percent
+from regia_shared.contracts.words import STATUS_WORDS, Language, level_words
 
-Language = Literal["it", "en"]
+from ..occurrences import Trigger
 
-_STATUS: dict[str, dict[CoverageStatus, str]] = {
+__all__ = ["Language"]
+
+_STATUS: dict[Language, dict[CoverageStatus, str]] = {
     "it": {
         CoverageStatus.FUNDED: "FINANZIATO",
         CoverageStatus.PARTIALLY_FUNDED: "PARZIALMENTE FINANZIATO",
         CoverageStatus.AT_RISK: "A RISCHIO",
         CoverageStatus.UNFUNDED: "NON FINANZIATO",
     },
-    "en": {s: s.value for s in CoverageStatus},
+    "en": STATUS_WORDS["en"],
+}
+
+# What each kind of alert is called where a message names the kind rather than the event
+# (a summary, a preference): the words of the kinds' own subjects.
+_TRIGGER: dict[Language, dict[Trigger, str]] = {
+    "it": {
+        Trigger.STATUS_CHANGED: "cambio dello stato di finanziamento",
+        Trigger.FUNDING_DROPPED: "finanziamento in calo",
+        Trigger.LINE_REVOKED: "linea revocata",
+        Trigger.REVIEW_CLOSED: "riesame annuale chiuso",
+    },
+    "en": {
+        Trigger.STATUS_CHANGED: "funding status changed",
+        Trigger.FUNDING_DROPPED: "funding down",
+        Trigger.LINE_REVOKED: "line revoked",
+        Trigger.REVIEW_CLOSED: "annual review closed",
+    },
 }
 
 WORDS: dict[str, dict[str, str]] = {
@@ -109,9 +130,22 @@ def status_label(status: CoverageStatus, language: Language) -> str:
     return _STATUS[language][status]
 
 
+def level_label(level: str, language: Language) -> str:
+    """A level of government in words (Regione, Region); a code this version does not
+    know is shown as sent."""
+    return level_words(level, language) or one_line(level)
+
+
+def trigger_label(trigger: Trigger, language: Language) -> str:
+    return _TRIGGER[language][trigger]
+
+
+def money(cents: int, language: Language) -> str:
+    return format_euro(cents, language)
+
+
 def percent(basis_points: int, language: Language) -> str:
-    whole, frac = divmod(basis_points, 100)
-    return f"{whole},{frac:02d} %" if language == "it" else f"{whole}.{frac:02d}%"
+    return format_percent(basis_points, language)
 
 
 def whole_percent(pct: int, language: Language) -> str:

@@ -1,0 +1,59 @@
+"""What the contracts' codes read as, in Italian and English. Pure.
+
+Events, the APIs and webhook payloads carry the codes (`AT_RISK`, `REGIONE`): they are for
+machines and never change with the reader. People read these words instead, the same in the
+console and in the notifier's e-mails. (The Italian e-mails keep the capitalised status
+words their readers know, "A RISCHIO", "PARZIALMENTE FINANZIATO": see the notifier's
+`domain/messages/wording.py`.)
+"""
+
+from typing import Literal
+
+from .events.objectives import CoverageStatus
+from .levels import GovernmentLevel
+
+Language = Literal["it", "en"]
+LANGUAGES: tuple[Language, ...] = ("it", "en")
+
+STATUS_WORDS: dict[Language, dict[CoverageStatus, str]] = {
+    "it": {
+        CoverageStatus.FUNDED: "finanziato",
+        CoverageStatus.PARTIALLY_FUNDED: "finanziato in parte",
+        CoverageStatus.AT_RISK: "a rischio",
+        CoverageStatus.UNFUNDED: "non finanziato",
+    },
+    "en": {
+        CoverageStatus.FUNDED: "funded",
+        CoverageStatus.PARTIALLY_FUNDED: "partially funded",
+        CoverageStatus.AT_RISK: "at risk",
+        CoverageStatus.UNFUNDED: "not funded",
+    },
+}
+
+LEVEL_WORDS: dict[Language, dict[GovernmentLevel, str]] = {
+    "it": {
+        GovernmentLevel.COMUNE: "Comune",
+        GovernmentLevel.PROVINCIA: "Provincia",
+        GovernmentLevel.REGIONE: "Regione",
+        GovernmentLevel.STATO: "Stato",
+        GovernmentLevel.EU: "UE",
+        GovernmentLevel.PRIVATE: "Privati",
+    },
+    "en": {
+        GovernmentLevel.COMUNE: "Municipality",
+        GovernmentLevel.PROVINCIA: "Province",
+        GovernmentLevel.REGIONE: "Region",
+        GovernmentLevel.STATO: "State",
+        GovernmentLevel.EU: "EU",
+        GovernmentLevel.PRIVATE: "Private",
+    },
+}
+
+
+def level_words(level: str, language: Language) -> str | None:
+    """The level's name, or None for a code this version does not know (the caller shows
+    it as sent, or as "other")."""
+    try:
+        return LEVEL_WORDS[language][GovernmentLevel(level)]
+    except ValueError:
+        return None
