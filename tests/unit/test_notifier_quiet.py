@@ -3,10 +3,12 @@ the one message a lead assigned later gets: the objective's years not funded. Pu
 
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
+from regia_funding.config import FundingSettings
+from regia_notifier.config import NotifierSettings
 from regia_notifier.domain.delivery import Recipient, WebhookTarget, delivery_id
 from regia_notifier.domain.messages import render_alert
 from regia_notifier.domain.occurrences import (
@@ -101,3 +103,10 @@ def test_the_current_state_follows_status_preferences_with_ids_from_the_assignme
         (2026, "AT_RISK"),
         (2027, "UNFUNDED"),
     ]
+
+
+def test_funding_and_notifier_read_the_same_first_year_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REGIA_FUNDING_WINDOW_FIRST_YEAR", raising=False)
+    assert FundingSettings().window_first_year == NotifierSettings().window_first_year == date.today().year - 1
+    monkeypatch.setenv("REGIA_FUNDING_WINDOW_FIRST_YEAR", "2027")
+    assert FundingSettings().window_first_year == NotifierSettings().window_first_year == 2027
