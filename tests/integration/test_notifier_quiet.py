@@ -2,6 +2,7 @@
 the years before the budget window never alert; an alert that reaches nobody is kept,
 counted and listed; a lead assigned later is told the objective's current state once."""
 
+import json
 import uuid
 
 import httpx
@@ -20,7 +21,10 @@ from ..support import kafka
 from ..support.infra import Database
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
+from ..support.webhook_receiver import WebhookReceiver
 from .test_notifier import JOHN, MARIA, _ready, deliveries, lead, metric, notifier, settled
+from .test_notifier_rules import delivered
+from .test_notifier_rules import notifier as rules_notifier
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
@@ -205,3 +209,24 @@ async def test_a_lead_assigned_later_is_told_the_current_state_once(broker, data
     assert "2024" not in italian and "2025" not in italian
     assert "Year 2027: UNFUNDED" in by_to[JOHN].get_body(("plain",)).get_content()
     assert uuid.UUID(done[0]["delivery_id"])
+
+
+async def test_the_current_state_goes_by_email_and_webhook_as_other_alerts(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("REGIA_FUNDING_WINDOW_FIRST_YEAR", "2025")
+    with SmtpCapture() as smtp, WebhookReceiver() as receiver:
+        async with rules_notifier(broker, smtp, receiver, monkeypatch, "regione-liguria") as admin:
+            first = status(2027, None, S.UNFUNDED, objective_id="lavoro")
+            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [first])
+            await consumed(database, first)
+            assigned = lead("lavoro", "regione-liguria")
+            await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [assigned])
+            done, mails = await delivered(admin, smtp, receiver, emails=2)
+    assert sorted(mails) == sorted([MARIA, JOHN])  # the lead only, not the plan's network members
+    assert {(d["channel"], d["trigger"], d["cause_event_id"]) for d in done} == {
+        (channel, "current_state", str(assigned.event_id)) for channel in ("email", "webhook")
+    }
+    [request] = receiver.accepted
+    body = json.loads(request.body)
+    assert request.verified and body["alert"] == "current_state" and body["type"] == "ObjectiveLeadAssigned"
+    assert body["objective"]["objective_id"] == "lavoro"
+    assert [(y["fiscal_year"], y["status"]) for y in body["objective"]["years"]] == [(2027, "UNFUNDED")]
