@@ -121,3 +121,19 @@ class ServiceSettings(BaseSettings):
     def fiscal_today(self) -> date:
         """Today, for closing years: the pinned date, or the date in Rome."""
         return fiscal.today(self.today)
+
+
+class BudgetWindowSettings(ServiceSettings):
+    """Settings of a service that knows where the budget window starts: funding opens its
+    window there, the notifier stays quiet about the years before it. One field, one
+    variable, one default, whichever service reads it."""
+
+    window_first_year: int = Field(
+        default_factory=lambda: date.today().year - 1,
+        ge=1990,
+        le=2100,
+        validation_alias=AliasChoices("REGIA_FUNDING_WINDOW_FIRST_YEAR"),
+        description="First fiscal year of the budget window when the service first starts; "
+        "afterwards the window only moves with the year-end roll-over (an annual review "
+        "closing its first year). The notifier never alerts about a year before it",
+    )

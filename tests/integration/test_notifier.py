@@ -278,7 +278,7 @@ async def test_a_change_without_a_known_lead_is_counted_not_sent(broker, databas
                 )
 
             await eventually(handled, what="the change consumed")
-            assert await metric(admin, "regia_alerts_unaddressed_total 1.0")
+            assert await metric(admin, 'regia_notifier_alerts_unaddressed_total{trigger="status_changed"} 1.0')
             assert await deliveries(admin) == []
         assert smtp.messages == []
 

@@ -29,16 +29,22 @@ ANY = Rule(rule_id="a", trigger=Trigger.STATUS_CHANGED, audience=[Audience.PARTN
         (S.AT_RISK, S.UNFUNDED, True),
         (S.UNFUNDED, S.AT_RISK, False),
         (S.AT_RISK, S.FUNDED, False),
-        (None, S.UNFUNDED, True),
-        (None, S.AT_RISK, True),
-        (None, S.PARTIALLY_FUNDED, False),
-        (None, S.FUNDED, False),
     ],
 )
 def test_status_direction(previous: S | None, now: S, worse: bool) -> None:
     c = change(previous, now)
     assert c.worsened is worse
     assert [r.rule_id for r in matching([WORSENED, IMPROVED, ANY], c)] == (["w", "a"] if worse else ["i", "a"])
+
+
+@pytest.mark.parametrize("now", list(S))
+def test_a_first_status_matches_no_rule_whatever_it_is(now: S) -> None:
+    # A year just created or imported (no previous status) is not a change anyone acts on:
+    # until this rule, a first UNFUNDED or AT_RISK counted as a worsening, and loading a
+    # plan mailed one "none → UNFUNDED" per year.
+    c = change(None, now)
+    assert c.first and not c.worsened
+    assert matching([WORSENED, IMPROVED, ANY], c) == []
 
 
 def test_a_drop_matches_only_when_more_than_the_share() -> None:

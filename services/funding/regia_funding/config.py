@@ -1,21 +1,13 @@
-from datetime import date
-
 from pydantic import AliasChoices, Field
 
 from regia_shared.contracts.catalogue import FUNDING
-from regia_shared.settings import ServiceSettings
+from regia_shared.settings import BudgetWindowSettings
 
 
-class FundingSettings(ServiceSettings):
+class FundingSettings(BudgetWindowSettings):
+    # window_first_year (REGIA_FUNDING_WINDOW_FIRST_YEAR) comes from BudgetWindowSettings:
+    # the notifier reads the same setting.
     http_port: int = Field(FUNDING.default_port, validation_alias=AliasChoices("REGIA_FUNDING_PORT"))
-    window_first_year: int = Field(
-        default_factory=lambda: date.today().year - 1,
-        ge=1990,
-        le=2100,
-        validation_alias=AliasChoices("REGIA_FUNDING_WINDOW_FIRST_YEAR"),
-        description="First fiscal year of the budget window when the service first starts; "
-        "afterwards the window only moves with the year-end roll-over",
-    )
     window_years: int = Field(
         7,
         ge=1,

@@ -13,6 +13,7 @@ from .entrypoints.digest_job import digest_job
 from .entrypoints.digests_http import digests_router
 from .entrypoints.dispatcher import dispatcher_job
 from .entrypoints.rules_http import rules_router
+from .entrypoints.unaddressed_http import unaddressed_router
 from .entrypoints.webhooks_http import webhooks_router
 from .service_layer.alert_planning import AlertPlanner
 from .service_layer.secret_rewrapping import rewrap_secrets
@@ -31,9 +32,12 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     )
     metrics = NotifierMetrics(runtime.registry)
     runtime.gauges.append(metrics.refresh_dead)
-    consumers.register(runtime, metrics, AlertPlanner(settings.digest_at, settings.zone))
+    planner = AlertPlanner(
+        settings.digest_at, settings.zone, window_first_year=settings.window_first_year, today=settings.fiscal_today
+    )
+    consumers.register(runtime, metrics, planner)
     runtime.background += [dispatcher_job(metrics), digest_job()]
     app = runtime.http_app(title="Regia notifier")
-    for router in (deliveries_router(), webhooks_router(), rules_router(), digests_router()):
+    for router in (deliveries_router(), webhooks_router(), rules_router(), digests_router(), unaddressed_router()):
         app.include_router(router)
     return app

@@ -7,7 +7,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_core import PydanticCustomError, ValidationError
 
 from regia_shared.contracts.catalogue import NOTIFIER
-from regia_shared.settings import ServiceSettings
+from regia_shared.settings import BudgetWindowSettings, ServiceSettings
 
 from .domain.addresses import mailbox
 from .domain.errors import UnusableAddress
@@ -28,7 +28,9 @@ def _refused(message: str) -> ValidationError:
     )
 
 
-class NotifierSettings(ServiceSettings):
+class NotifierSettings(BudgetWindowSettings):
+    # window_first_year (REGIA_FUNDING_WINDOW_FIRST_YEAR), shared with funding: no status
+    # change or funding drop of a year before the budget window is an alert.
     http_port: int = Field(NOTIFIER.default_port, validation_alias=_env("REGIA_NOTIFIER_PORT"))
 
     smtp_host: str = Field(

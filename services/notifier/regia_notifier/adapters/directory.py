@@ -38,18 +38,25 @@ async def upsert_contact(conn: asyncpg.Connection, c: ContactAdded) -> None:
 
 async def assign_lead(
     conn: asyncpg.Connection, objective_id: str, partner_id: str, assigned_at: datetime, event_id: UUID
-) -> None:
+) -> bool:
+    """Record the assignment; True if it handed the objective to a new lead (it is the
+    newest assignment and names another partner than the lead before it, if any)."""
     # Only a newer assignment wins, so a late redelivery of an old one changes nothing.
-    await conn.execute(
+    previous = await conn.fetchrow(
+        "SELECT partner_id FROM objective_leads WHERE objective_id = $1 FOR UPDATE", objective_id
+    )
+    won = await conn.fetchval(
         "INSERT INTO objective_leads (objective_id, partner_id, assigned_at, event_id)"
         " VALUES ($1, $2, $3, $4) ON CONFLICT (objective_id) DO UPDATE"
         " SET partner_id = EXCLUDED.partner_id, assigned_at = EXCLUDED.assigned_at,"
-        " event_id = EXCLUDED.event_id WHERE objective_leads.assigned_at < EXCLUDED.assigned_at",
+        " event_id = EXCLUDED.event_id WHERE objective_leads.assigned_at < EXCLUDED.assigned_at"
+        " RETURNING true",
         objective_id,
         partner_id,
         assigned_at,
         event_id,
     )
+    return bool(won) and (previous is None or previous["partner_id"] != partner_id)
 
 
 async def lead_of(conn: asyncpg.Connection, objective_id: str) -> str | None:

@@ -39,9 +39,11 @@ class NotifierMetrics:
             registry=registry,
         )
         self.unaddressed = Counter(
-            "regia_alerts_unaddressed_total",
-            "Occurrences a rule matched that nobody could be told about: no partner holds the "
-            "audience, or its contacts and endpoints want none of it",
+            "regia_notifier_alerts_unaddressed_total",
+            "Alerts nobody could be told about, by trigger (current_state: the state a new "
+            "lead is told): no partner holds the audience, or its contacts and endpoints want "
+            "none of it. Each is kept: GET /v1/alerts/unaddressed",
+            ["trigger"],
             registry=registry,
         )
         self.dead = Gauge(

@@ -1,12 +1,16 @@
 """asyncpg adapter for what the notifier knows of objectives: titles and plans (from
-ObjectiveDefined) and the last committed amount of each objective-year (from
-ObjectiveCoverageChanged), against which a drop in funding is measured."""
+ObjectiveDefined), the last committed amount of each objective-year (from
+ObjectiveCoverageChanged), against which a drop in funding is measured, and each
+objective-year's current status (from its status and coverage events)."""
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import asyncpg
 
-from regia_shared.contracts.events.objectives import ObjectiveDefined
+from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveDefined
+
+from ..domain.occurrences import YearState
 
 
 async def define(conn: asyncpg.Connection, o: ObjectiveDefined) -> None:
@@ -68,3 +72,38 @@ async def swap_committed(conn: asyncpg.Connection, changes: Sequence[tuple[str, 
         [held[k] for k in keys],
     )
     return before
+
+
+async def record_states(conn: asyncpg.Connection, states: Sequence[tuple[str, int, str, YearState, datetime]]) -> None:
+    """Each (objective, year, title, state, when) as the year's current state; an older
+    event redelivered late changes nothing."""
+    if not states:
+        return
+    await conn.executemany(
+        "INSERT INTO objective_year_states (objective_id, fiscal_year, title, status, coverage_bp,"
+        " need_cents, committed_cents, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET title = EXCLUDED.title,"
+        " status = EXCLUDED.status, coverage_bp = EXCLUDED.coverage_bp, need_cents = EXCLUDED.need_cents,"
+        " committed_cents = EXCLUDED.committed_cents, changed_at = EXCLUDED.changed_at"
+        " WHERE objective_year_states.changed_at <= EXCLUDED.changed_at",
+        [
+            (o, y, title, s.status.value, s.coverage_bp, s.need_cents, s.committed_cents, at)
+            for o, y, title, s, at in states
+        ],
+    )
+
+
+async def states_of(conn: asyncpg.Connection, objective_id: str) -> tuple[str | None, list[YearState]]:
+    """The objective's title (as its last status event gave it) and every year's state."""
+    rows = await conn.fetch(
+        "SELECT fiscal_year, title, status, coverage_bp, need_cents, committed_cents FROM objective_year_states"
+        " WHERE objective_id = $1 ORDER BY fiscal_year",
+        objective_id,
+    )
+    title = await title_of(conn, objective_id) or (rows[-1]["title"] if rows else None)
+    return title, [
+        YearState(
+            r["fiscal_year"], CoverageStatus(r["status"]), r["coverage_bp"], r["need_cents"], r["committed_cents"]
+        )
+        for r in rows
+    ]

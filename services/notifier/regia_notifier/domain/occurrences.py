@@ -41,11 +41,14 @@ class StatusChange:
     trigger = Trigger.STATUS_CHANGED
 
     @property
+    def first(self) -> bool:
+        """The year's first status: it was just created or imported. Not a change anyone
+        acts on (a plan loaded with 84 unfunded years would otherwise be 84 alerts)."""
+        return self.previous_status is None
+
+    @property
     def worsened(self) -> bool:
-        # A first status counts as a worsening when it is already a warning.
-        if self.previous_status is None:
-            return _RANK[self.status] <= _RANK[CoverageStatus.AT_RISK]
-        return _RANK[self.status] < _RANK[self.previous_status]
+        return self.previous_status is not None and _RANK[self.status] < _RANK[self.previous_status]
 
     @property
     def objective_ids(self) -> tuple[str, ...]:
@@ -111,4 +114,62 @@ class ReviewClosed:
     trigger = Trigger.REVIEW_CLOSED
 
 
-Occurrence = StatusChange | FundingDrop | LineRevoked | ReviewClosed
+@dataclass(frozen=True)
+class YearState:
+    fiscal_year: int
+    status: CoverageStatus
+    coverage_bp: int
+    need_cents: int
+    committed_cents: int
+
+
+@dataclass(frozen=True)
+class CurrentState:
+    """What a lead assigned after the objective's statuses were known is told once: the
+    years of the budget window that are not funded. Its statuses are what a contact who
+    wants `status_changed` alerts hears of, so it follows those preferences."""
+
+    objective_id: str
+    title: str
+    years: tuple[YearState, ...]
+    trigger = Trigger.STATUS_CHANGED
+    alert = "current_state"
+
+    @property
+    def objective_ids(self) -> tuple[str, ...]:
+        return (self.objective_id,)
+
+
+Occurrence = StatusChange | FundingDrop | LineRevoked | ReviewClosed | CurrentState
+
+
+def first_alerting_year(window_first_year: int, last_closed_year: int | None) -> int:
+    """The first fiscal year of the budget window as the notifier knows it: the configured
+    first year, moved past every year an annual review has closed."""
+    return window_first_year if last_closed_year is None else max(window_first_year, last_closed_year + 1)
+
+
+def silenced(occurrence: Occurrence, first_year: int) -> str | None:
+    """Why an occurrence is no alert at all, whatever the rules say; None if it may be.
+    A year's first status is not a change; a year before the budget window is history."""
+    if isinstance(occurrence, StatusChange) and occurrence.first:
+        return "the year's first status"
+    if isinstance(occurrence, StatusChange | FundingDrop) and occurrence.fiscal_year < first_year:
+        return "a year before the budget window"
+    return None
+
+
+def current_state(objective_id: str, title: str, years: list[YearState], first_year: int) -> CurrentState | None:
+    """The state a newly assigned lead is told: the years from `first_year` on that are not
+    funded, in order; None when there is none (nothing to act on)."""
+    open_years = sorted(
+        (y for y in years if y.fiscal_year >= first_year and y.status is not CoverageStatus.FUNDED),
+        key=lambda y: y.fiscal_year,
+    )
+    return CurrentState(objective_id, title, tuple(open_years)) if open_years else None
+
+
+def alert_name(occurrence: Occurrence) -> str:
+    """What a delivery and a webhook call name the alert: its trigger, or for the state a
+    new lead is told, `current_state`."""
+    return occurrence.alert if isinstance(occurrence, CurrentState) else occurrence.trigger.value

@@ -17,7 +17,7 @@ from datetime import datetime
 from .delivery import NewDelivery, Recipient, WebhookTarget, delivery_id
 from .messages import Rendered, render_alert
 from .messages.alerts import describe
-from .occurrences import LineRevoked, Occurrence, ReviewClosed, Trigger
+from .occurrences import LineRevoked, Occurrence, ReviewClosed, Trigger, alert_name
 from .rules import Audience, Rule
 
 
@@ -112,7 +112,7 @@ def planned(
     """What an occurrence's plan came to, given which of its deliveries and digest entries
     were new (the others had been planned before, by an earlier delivery of the event)."""
     summary = Planned(
-        occurrence.trigger.value,
+        alert_name(occurrence),
         subject_objective(occurrence),
         tuple(r.rule_id for r in matched),
         tuple(sorted(reached)),
@@ -180,7 +180,7 @@ def plan_alerts(
                     message.subject,
                     message.text,
                     body_html=message.html,
-                    trigger=trigger.value,
+                    trigger=alert_name(occurrence),
                     rules=tuple(sorted(rules)),
                     origin_at=cause.origin_at,
                 )
@@ -207,7 +207,7 @@ def _digest_entry(
         person.language,
         cause.correlation_id,
         subject_objective(occurrence),
-        occurrence.trigger.value,
+        alert_name(occurrence),
         rules,
         message.subject,
         message.section_text,
@@ -250,7 +250,7 @@ def _webhooks(
                 "en",
                 subject,
                 webhook_body(occurrence, cause, rules),
-                trigger=occurrence.trigger.value,
+                trigger=alert_name(occurrence),
                 rules=rules,
                 origin_at=cause.origin_at,
             )
@@ -272,7 +272,7 @@ def webhook_body(occurrence: Occurrence, cause: Cause, rules: tuple[str, ...]) -
     return json.dumps(
         {
             "type": cause.event_type,
-            "alert": occurrence.trigger.value,
+            "alert": alert_name(occurrence),
             "rules": list(rules),
             "occurred_at": cause.occurred_at.isoformat(),
             _SUBJECT_KEY[occurrence.trigger]: facts,

@@ -70,6 +70,8 @@ class RuleSpec(BaseModel):
         if not self.enabled or occurrence.trigger is not self.trigger:
             return False
         if isinstance(occurrence, StatusChange):
+            if occurrence.first:
+                return False  # a year's first status is never an alert (see occurrences.silenced)
             direction = self.direction or "any"
             return direction == "any" or (direction == "worsened") == occurrence.worsened
         if isinstance(occurrence, FundingDrop):

@@ -1,7 +1,8 @@
 """Kafka subscribers of the notifier: the partner directory, what objectives are, and the
 events its rules look at (objectives' status and coverage changes and closed reviews,
-revoked funding lines). Each hands its decoded batch to a use case: the projection, or the
-alert planner, whose deliveries the dispatcher then sends."""
+revoked funding lines). Each hands its decoded batch to the alert planner (which projects
+partner events, and tells a newly assigned lead its objective's state), whose deliveries
+the dispatcher then sends."""
 
 from collections.abc import Sequence
 
@@ -16,7 +17,7 @@ from regia_shared.runtime import ServiceRuntime
 from ..adapters.metrics import NotifierMetrics
 from ..domain.planning import Planned
 from ..service_layer.alert_planning import AlertPlanner, count_planned
-from ..service_layer.projection import PARTNER_EVENTS, project_partner_events
+from ..service_layer.projection import PARTNER_EVENTS
 
 
 def register(runtime: ServiceRuntime, metrics: NotifierMetrics, planner: AlertPlanner) -> None:
@@ -31,7 +32,8 @@ def register(runtime: ServiceRuntime, metrics: NotifierMetrics, planner: AlertPl
         topic=topics.PARTNERS,
         consumer="notifier.partners",
         wanted=[e.event_type() for e in PARTNER_EVENTS],
-        apply=project_partner_events,
+        apply=planner.apply_partner_events,
+        on_committed=counted,
         polling=polling,
     )
     consumer.subscribe(

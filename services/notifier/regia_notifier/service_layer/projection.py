@@ -36,12 +36,14 @@ PARTNER_EVENTS = (
 )
 
 
-async def project_partner_events(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
-    for event in events:
-        await project_partner_event(conn, event)
+async def project_partner_events(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Received]:
+    """Apply each in turn; returns the lead assignments that handed an objective to a new
+    lead (whom the alert planner then tells the objective's current state)."""
+    return [event for event in events if await project_partner_event(conn, event)]
 
 
-async def project_partner_event(conn: asyncpg.Connection, event: Received) -> None:
+async def project_partner_event(conn: asyncpg.Connection, event: Received) -> bool:
+    """Apply one; True if it was a lead assignment that handed the objective to a new lead."""
     payload, at = event.payload, event.envelope.occurred_at
     match payload:
         case PartnerRegistered():
@@ -49,7 +51,9 @@ async def project_partner_event(conn: asyncpg.Connection, event: Received) -> No
         case ContactAdded():
             await directory.upsert_contact(conn, payload)
         case ObjectiveLeadAssigned():
-            await directory.assign_lead(conn, payload.objective_id, payload.partner_id, at, event.envelope.event_id)
+            return await directory.assign_lead(
+                conn, payload.objective_id, payload.partner_id, at, event.envelope.event_id
+            )
         case ObjectiveRoleAssigned() | ObjectiveRoleWithdrawn() if payload.role is ObjectiveRole.LEAD:
             pass  # the lead travels as ObjectiveLeadAssigned, which is what the lead audience reads
         case ObjectiveRoleAssigned():
@@ -64,6 +68,7 @@ async def project_partner_event(conn: asyncpg.Connection, event: Received) -> No
             await relations.leave_network(conn, payload)
         case ContactPreferencesChanged():
             await relations.set_preferences(conn, payload, at)
+    return False
 
 
 async def project_objective_defined(conn: asyncpg.Connection, defined: ObjectiveDefined) -> None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 
-from ..occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
+from ..occurrences import CurrentState, FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
 from .wording import WORDS, Language, money, one_line, percent, status_label, whole_percent
 
 Fact = tuple[str, str]  # (label, value)
@@ -40,6 +40,8 @@ def describe(occurrence: Occurrence, language: Language) -> Alert:
             return _line_revoked(occurrence, language)
         case ReviewClosed():
             return _review_closed(occurrence, language)
+        case CurrentState():
+            return _current_state(occurrence, language)
     raise TypeError(f"no message for {type(occurrence).__name__}")
 
 
@@ -124,6 +126,44 @@ def _review_closed(o: ReviewClosed, language: Language) -> Alert:
         w["intro.review"],
         facts,
         w["ref.plan"].format(id=one_line(o.plan_id)),
+    )
+
+
+# The words of the one message a newly assigned lead gets, beside the only alert that uses them.
+_CURRENT_STATE: dict[str, dict[str, str]] = {
+    "it": {
+        "subject": "{title}: stato attuale degli anni non finanziati",
+        "intro": "siete ora capofila di questo obiettivo: ecco lo stato attuale degli anni "
+        "del bilancio non ancora finanziati.",
+        "year": "Anno {year}",
+        "line": "{status}, copertura {coverage} (impegnato {committed} su {need})",
+    },
+    "en": {
+        "subject": "{title}: current state of its unfunded years",
+        "intro": "you now lead this objective: here is the current state of its budget years not yet funded.",
+        "year": "Year {year}",
+        "line": "{status}, coverage {coverage} ({committed} committed of {need})",
+    },
+}
+
+
+def _current_state(o: CurrentState, language: Language) -> Alert:
+    w, c = WORDS[language], _CURRENT_STATE[language]
+    title = one_line(o.title)
+    facts: tuple[Fact, ...] = ((w["objective"], title),) + tuple(
+        (
+            c["year"].format(year=y.fiscal_year),
+            c["line"].format(
+                status=status_label(y.status, language),
+                coverage=percent(y.coverage_bp, language),
+                committed=money(y.committed_cents, language),
+                need=money(y.need_cents, language),
+            ),
+        )
+        for y in o.years
+    )
+    return Alert(
+        c["subject"].format(title=title), c["intro"], facts, w["ref.objective"].format(id=one_line(o.objective_id))
     )
 
 
