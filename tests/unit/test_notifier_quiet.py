@@ -79,7 +79,7 @@ def test_the_current_state_reads_as_one_message_listing_each_year() -> None:
     assert "Anno 2026: A RISCHIO, copertura 45,50 % (impegnato € 2.275.000,00 su € 5.000.000,00)" in it.text
     assert "Anno 2027: NON FINANZIATO" in it.text and "2025" not in it.text and "2024" not in it.text
     assert en.subject == "[Regia] Miglio Blu: current state of its unfunded years"
-    assert "Year 2027: UNFUNDED" in en.text and "obiettivo miglio-blu" in it.text
+    assert "Year 2027: not funded" in en.text and "obiettivo miglio-blu" in it.text  # words, not the enum
 
 
 def test_the_current_state_follows_status_preferences_with_ids_from_the_assignment() -> None:
