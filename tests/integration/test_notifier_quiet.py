@@ -106,7 +106,7 @@ async def test_a_years_first_status_is_no_alert_and_its_next_change_is(broker, d
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [worse])
             await settled(admin, 2)
             assert await subjects(admin) == [
-                (JOHN, "[Regia] Miglio Blu 2027: UNFUNDED"),
+                (JOHN, "[Regia] Miglio Blu 2027: not funded"),
                 (MARIA, "[Regia] Miglio Blu 2027: NON FINANZIATO"),
             ]
             assert await database.fetchval("notifier", "SELECT count(*) FROM unaddressed_alerts") == 0
@@ -207,7 +207,7 @@ async def test_a_lead_assigned_later_is_told_the_current_state_once(broker, data
     assert by_to[MARIA]["Subject"] == "[Regia] Rete per il lavoro: stato attuale degli anni non finanziati"
     assert "Anno 2026: A RISCHIO" in italian and "Anno 2027: NON FINANZIATO" in italian
     assert "2024" not in italian and "2025" not in italian
-    assert "Year 2027: UNFUNDED" in by_to[JOHN].get_body(("plain",)).get_content()
+    assert "Year 2027: not funded" in by_to[JOHN].get_body(("plain",)).get_content()
     assert uuid.UUID(done[0]["delivery_id"])
 
 
