@@ -18,6 +18,7 @@ _STATUS: dict[str, dict[CoverageStatus, str]] = {
         CoverageStatus.PARTIALLY_FUNDED: "PARZIALMENTE FINANZIATO",
         CoverageStatus.AT_RISK: "A RISCHIO",
         CoverageStatus.UNFUNDED: "NON FINANZIATO",
+        CoverageStatus.NO_NEED: "SENZA FABBISOGNO",
     },
     "en": {s: s.value for s in CoverageStatus},
 }
