@@ -87,7 +87,12 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "back_to_overview": {"it": "Torna alla panoramica", "en": "Back to the overview"},
     "language": {"it": "Lingua", "en": "Language"},
-    "status_NONE": {"it": "senza fabbisogno", "en": "no need"},
+    "status_NONE": {"it": "senza fabbisogno", "en": "no need declared"},
+    "over_committed": {"it": "impegnato oltre il fabbisogno", "en": "committed beyond the need"},
+    "over_committed_no_need": {
+        "it": "impegnato senza fabbisogno dichiarato",
+        "en": "committed with no need declared",
+    },
     "level_OTHER": {"it": "Altro", "en": "Other"},
     "uncovered": {"it": "Scoperto", "en": "Uncovered"},
 }

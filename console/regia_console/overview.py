@@ -27,8 +27,9 @@ def worst_year(years: Sequence[Mapping]) -> Mapping | None:
 
 
 def counts_by_status(objectives: Sequence[Mapping]) -> dict[str, int]:
-    found = Counter((worst_year(o.get("years", [])) or {}).get("status", "NONE") for o in objectives)
-    return {status: found.get(status, 0) for status in [*STATUS_RANK, "NONE"]}
+    """Objectives by their worst year's status; one with no year at all declares no need."""
+    found = Counter((worst_year(o.get("years", [])) or {}).get("status", "NO_NEED") for o in objectives)
+    return {status: found.get(status, 0) for status in STATUS_RANK}
 
 
 def at_risk_first(objectives: Sequence[Mapping], recently: Mapping[str, float]) -> list[AtRisk]:

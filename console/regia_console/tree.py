@@ -6,8 +6,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 # Trouble first: money promised and then cut below the threshold is the news; nothing
-# promised yet is the usual state of a plan's far years.
-STATUS_RANK = {"AT_RISK": 0, "UNFUNDED": 1, "PARTIALLY_FUNDED": 2, "FUNDED": 3}
+# promised yet is the usual state of a plan's far years; a year with no need declared is
+# nothing to fund, last (with nodes that have no figures for the year at all).
+STATUS_RANK = {"AT_RISK": 0, "UNFUNDED": 1, "PARTIALLY_FUNDED": 2, "FUNDED": 3, "NO_NEED": 4}
 NO_STATUS_RANK = len(STATUS_RANK)
 
 

@@ -1,6 +1,8 @@
 """The objectives service against a real PostgreSQL and broker: funding events move the
 coverage projection exactly once, in any order, and poison does not block a partition."""
 
+import json
+
 import pytest
 
 from regia_objectives.app import create_app
@@ -209,3 +211,45 @@ async def test_disbursements_and_reallocations_move_coverage_between_objectives(
 async def _funded(service: RunningService, objective: str) -> dict | None:
     y = await year(service, objective)
     return y if y.get("status") == "FUNDED" else None
+
+
+async def test_a_year_with_no_need_is_no_need_and_money_on_it_is_over_commitment(
+    objectives, broker, database: Database
+):  # type: ignore[no-untyped-def]
+    """Issue 17: a year with no need declared is NO_NEED, never FUNDED (it read
+    "FINANZIATO 100 %"); money committed to it is flagged as over-commitment, as is money
+    above a declared need."""
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        r = await admin.put("/v1/objectives/miglio-blu/needs/2028", json={"need_cents": 0})
+        assert r.status_code == 200, r.text
+    assert await year(objectives, fiscal_year=2028) == {}  # no need, no money: no status to tell
+
+    await kafka.publish(
+        broker.bootstrap_servers,
+        topics.FUNDING,
+        [
+            line_event("commit", "LIG-28", "miglio-blu", 250_000_00, 1, year=2028),
+            line_event("commit", "LIG-27", "miglio-blu", NEED + 50_000_00, 1),
+        ],
+    )
+
+    async def both_applied() -> dict | None:
+        y = await year(objectives, fiscal_year=2028)
+        return y if y.get("committed_cents") == 250_000_00 and (await year(objectives)).get("committed_cents") else None
+
+    y2028 = await eventually(both_applied, what="both lines applied")
+    assert y2028["status"] == "NO_NEED" and y2028["need_cents"] == 0
+    assert y2028["over_committed_cents"] == 250_000_00
+    y2027 = await year(objectives)
+    assert (y2027["status"], y2027["over_committed_cents"]) == ("FUNDED", 50_000_00)
+
+    bodies = [
+        json.loads(row["body"])
+        for row in await database.fetch(
+            "objectives", "SELECT body FROM outbox WHERE type = 'ObjectiveStatusChanged' ORDER BY id"
+        )
+    ]
+    statuses = [(b["version"], b["payload"]["fiscal_year"], b["payload"]["status"]) for b in bodies]
+    assert (2, 2028, "NO_NEED") in statuses
+    assert all(version == 2 for version, _, _ in statuses)
+    assert not [s for s in statuses if s[1] == 2028 and s[2] != "NO_NEED"]

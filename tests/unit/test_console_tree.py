@@ -57,3 +57,19 @@ def test_the_overview_lists_the_objective_just_gone_at_risk_first() -> None:
     assert overview.at_risk_first(objectives, {})[0].objective_id == "low"
     counts = overview.counts_by_status(objectives)
     assert counts["AT_RISK"] == 2 and counts["FUNDED"] == 1 and counts["UNFUNDED"] == 0
+
+
+def test_a_year_with_no_need_comes_after_a_funded_one_and_is_counted_on_its_own() -> None:
+    """Issue 17: NO_NEED is no trouble, and no funding either: last, with the nodes that
+    have no figures for the year, and never among the funded in the overview's counts."""
+    built = tree.build([node("none", "NO_NEED"), node("funded", "FUNDED"), node("nothing", None)], 2027)
+    assert [n.node_id for n in built] == ["funded", "none", "nothing"]
+    counts = overview.counts_by_status(
+        [
+            {"objective_id": "a", "years": [year("NO_NEED", 10_000)]},
+            {"objective_id": "b", "years": [year("NO_NEED", 10_000), year("UNFUNDED", 0, 2028)]},
+            {"objective_id": "c", "years": []},
+            {"objective_id": "d", "years": [year("FUNDED", 10_000)]},
+        ]
+    )
+    assert counts == {"AT_RISK": 0, "UNFUNDED": 1, "PARTIALLY_FUNDED": 0, "FUNDED": 1, "NO_NEED": 2}

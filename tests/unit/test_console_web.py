@@ -111,7 +111,18 @@ class StubGateway:
                         "committed_by_level": {"REGIONE": 300_000_000},
                         "coverage_bp": 6000,
                         "status": "AT_RISK",
-                    }
+                        "over_committed_cents": 0,
+                    },
+                    {
+                        "fiscal_year": 2028,
+                        "need_cents": 0,
+                        "committed_cents": 100_000_00,
+                        "disbursed_cents": 0,
+                        "committed_by_level": {"EU": 100_000_00},
+                        "coverage_bp": 10_000,
+                        "status": "NO_NEED",
+                        "over_committed_cents": 100_000_00,
+                    },
                 ],
                 "lines": [{"line_id": "LIG-2027-001"}],
             }
@@ -219,3 +230,25 @@ def test_a_retry_without_the_session_csrf_token_is_refused(console: TestClient) 
     assert gateway.posts == [
         ("notifier", "/v1/dead-letters/retry", {"delivery_ids": ["6f1c1f7e-6a4b-4bd5-9d59-111111111111"]})
     ]
+
+
+@pytest.mark.parametrize(
+    ("lang", "status", "flag"),
+    [
+        ("it", "senza fabbisogno", "impegnato senza fabbisogno dichiarato"),
+        ("en", "no need declared", "committed with no need declared"),
+    ],
+)
+def test_a_year_with_no_need_reads_so_and_its_money_is_flagged(
+    console: TestClient, lang: str, status: str, flag: str
+) -> None:
+    """Issue 17: not "FINANZIATO 100 %", and the money committed to it is over-commitment."""
+    log_in(console)
+    page = console.get(f"/objectives/miglio-blu?lang={lang}").text
+    row = page.split("<td>2028</td>", 1)[1].split("</tr>", 1)[0]
+    assert f'<span class="badge st-NO_NEED">{status}</span>' in row
+    assert "100" not in row.split("</td>", 2)[1]  # the coverage column reads "–", not 100 %
+    assert 'aria-label="–"' in row  # and so does its bar
+    assert 'data-over-committed="10000000"' in row and flag in row
+    year_2027 = page.split("<td>2027</td>", 1)[1].split("</tr>", 1)[0]
+    assert "data-over-committed" not in year_2027

@@ -73,3 +73,53 @@ def test_every_event_type_round_trips_through_the_envelope() -> None:
     assert len(EVENT_TYPES) >= 11
     for name, model in EVENT_TYPES.items():
         assert model.event_type() == name and model.event_version() >= 1
+
+
+def _status_changed(version: int, status: str, previous: str | None = "UNFUNDED") -> Envelope:
+    payload = {
+        "objective_id": "o",
+        "title": "t",
+        "fiscal_year": 2027,
+        "previous_status": previous,
+        "status": status,
+        "coverage_bp": 10_000,
+        "need_cents": 0,
+        "committed_cents": 0,
+        "at_risk_threshold_pct": 80,
+    }
+    return Envelope.model_validate(
+        {
+            "event_id": "00000000-0000-0000-0000-000000000001",
+            "type": "ObjectiveStatusChanged",
+            "version": version,
+            "key": "o",
+            "occurred_at": "2026-12-05T00:00:00Z",
+            "producer": "objectives",
+            "correlation_id": "c",
+            "payload": payload,
+        }
+    )
+
+
+def test_no_need_is_a_new_allowed_value_so_the_coverage_events_went_up_a_version() -> None:
+    """A consumer of version 1 would refuse NO_NEED: the checker calls the wider set of
+    statuses breaking, so the two events carrying a status are at version 2, and their
+    version 1 schemas stay checked in, as published."""
+    for name in ("ObjectiveStatusChanged", "ObjectiveCoverageChanged"):
+        assert EVENT_TYPES[name].event_version() == 2
+        v1, v2 = CHECKED_IN[f"{name}.v1.json"], CHECKED_IN[f"{name}.v2.json"]
+        assert "NO_NEED" not in v1["$defs"]["CoverageStatus"]["enum"]
+        assert "NO_NEED" in v2["$defs"]["CoverageStatus"]["enum"]
+        assert breaking_changes(v1, v2) == ["definition 'CoverageStatus' changed"]
+
+
+def test_version_1_status_events_are_still_read_and_become_the_current_model() -> None:
+    parsed = parse_payload(_status_changed(1, "FUNDED"))
+    assert type(parsed) is EVENT_TYPES["ObjectiveStatusChanged"]
+    assert parsed.model_dump()["status"] == "FUNDED"
+    assert parse_payload(_status_changed(2, "NO_NEED")).model_dump()["status"] == "NO_NEED"
+    # Version 1 never carried NO_NEED: such a record breaks its contract (dead letter).
+    with pytest.raises(ValueError):
+        parse_payload(_status_changed(1, "NO_NEED"))
+    with pytest.raises(ValueError, match="version 3 is not supported"):
+        parse_payload(_status_changed(3, "FUNDED"))

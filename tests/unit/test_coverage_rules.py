@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from regia_objectives.domain.coverage import Allocation, coverage_bp, status_of, year_coverage
+from regia_objectives.domain.coverage import Allocation, YearCoverage, coverage_bp, roll_up, status_of, year_coverage
 from regia_objectives.domain.lines import LineState, latest_per_line
 from regia_shared.contracts.events.objectives import CoverageStatus as S
 
@@ -20,13 +20,47 @@ def test_the_thresholds_of_the_design() -> None:
     assert status_of(need, 999_99, 80) is S.PARTIALLY_FUNDED
     assert status_of(need, 1_000_00, 80) is S.FUNDED
     assert status_of(need, 5_000_00, 80) is S.FUNDED
-    assert status_of(0, 0, 80) is S.FUNDED  # nothing needed, nothing missing
+    assert status_of(1, 1, 80) is S.FUNDED  # the least need there is, fully covered
+
+
+def test_a_year_with_no_need_declared_is_never_funded() -> None:
+    """Issue 17: a year with no need reads "senza fabbisogno", not "FINANZIATO 100 %", and
+    whatever is committed to it is over-commitment."""
+    for committed in (0, 1, 5_000_00, 10**14):
+        for pct in (1, 80, 100):
+            assert status_of(0, committed, pct) is S.NO_NEED
+    nothing = year_coverage("o", 2027, 0, 80, [])
+    assert (nothing.status, nothing.over_committed_cents) == (S.NO_NEED, 0)
+    money = year_coverage("o", 2027, 0, 80, [Allocation("REGIONE", 300_00, 0), Allocation("EU", 200_00, 0)])
+    assert (money.status, money.committed_cents, money.over_committed_cents) == (S.NO_NEED, 500_00, 500_00)
+
+
+def test_money_above_a_declared_need_is_over_commitment_too() -> None:
+    assert year_coverage("o", 2027, 1_000_00, 80, [Allocation("REGIONE", 1_500_00, 0)]).over_committed_cents == 500_00
+    assert year_coverage("o", 2027, 1_000_00, 80, [Allocation("REGIONE", 1_000_00, 0)]).over_committed_cents == 0
+    assert year_coverage("o", 2027, 1_000_00, 80, [Allocation("REGIONE", 600_00, 0)]).over_committed_cents == 0
+
+
+def test_a_parent_counts_no_need_children_as_no_need_not_as_funded() -> None:
+    """A roll-up adds the subtree up: a child with no need adds no need, so a parent whose
+    other children are short stays short, and a parent with no need anywhere is NO_NEED."""
+    short = year_coverage("a", 2027, 1_000_00, 80, [Allocation("REGIONE", 500_00, 0)])
+    none_needed = year_coverage("b", 2027, 0, 80, [])
+    empty = YearCoverage("p", 2027, 0, 0, 0)
+    assert roll_up(empty, [short, none_needed], 80).status is S.AT_RISK
+    assert roll_up(empty, [none_needed], 80).status is S.NO_NEED
+    assert roll_up(empty, [], 80).status is S.NO_NEED
+    over = year_coverage("c", 2027, 0, 80, [Allocation("EU", 200_00, 0)])
+    both = roll_up(empty, [none_needed, over], 80)
+    assert (both.status, both.committed_cents, both.over_committed_cents) == (S.NO_NEED, 200_00, 200_00)
 
 
 @given(need=cents, committed=cents, pct=threshold)
 def test_status_agrees_with_exact_coverage(need: int, committed: int, pct: int) -> None:
     status = status_of(need, committed, pct)
-    if committed >= need:
+    if need == 0:
+        assert status is S.NO_NEED
+    elif committed >= need:
         assert status is S.FUNDED
     elif committed == 0:
         assert status is S.UNFUNDED

@@ -60,7 +60,7 @@ def test_a_failing_refresh_keeps_the_last_values_and_the_others_run() -> None:
 def test_every_status_shows_for_every_year_seen() -> None:
     values = by_status([("FUNDED", 2027, 3)])
     assert values[("FUNDED", "2027")] == 3 and values[("AT_RISK", "2027")] == 0
-    assert len(values) == 4
+    assert len(values) == 5  # the five statuses, NO_NEED among them
 
 
 def test_plan_figures_are_euros_by_plan_year_and_level() -> None:

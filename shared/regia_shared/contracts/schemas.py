@@ -9,16 +9,19 @@ from pathlib import Path
 from typing import Any
 
 from regia_shared.contracts.events.envelope import Envelope
-from regia_shared.contracts.events.registry import EVENT_TYPES
+from regia_shared.contracts.events.registry import EARLIER_VERSIONS, EVENT_TYPES
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
 
 def current() -> dict[str, dict[str, Any]]:
-    """File name -> schema, for the envelope and each event type at its version."""
+    """File name -> schema, for the envelope and each event type at its version, and at
+    each earlier version still read (events of it may be replayed)."""
     found = {"Envelope.json": Envelope.model_json_schema()}
     for name, model in EVENT_TYPES.items():
         found[f"{name}.v{model.event_version()}.json"] = model.model_json_schema()
+    for (name, version), earlier in EARLIER_VERSIONS.items():
+        found[f"{name}.v{version}.json"] = earlier.model_json_schema()
     return found
 
 

@@ -21,12 +21,14 @@ STATUS_WORDS: dict[Language, dict[CoverageStatus, str]] = {
         CoverageStatus.PARTIALLY_FUNDED: "finanziato in parte",
         CoverageStatus.AT_RISK: "a rischio",
         CoverageStatus.UNFUNDED: "non finanziato",
+        CoverageStatus.NO_NEED: "senza fabbisogno",
     },
     "en": {
         CoverageStatus.FUNDED: "funded",
         CoverageStatus.PARTIALLY_FUNDED: "partially funded",
         CoverageStatus.AT_RISK: "at risk",
         CoverageStatus.UNFUNDED: "not funded",
+        CoverageStatus.NO_NEED: "no need declared",
     },
 }
 

@@ -24,6 +24,8 @@ _RANK = {
     CoverageStatus.AT_RISK: 1,
     CoverageStatus.PARTIALLY_FUNDED: 2,
     CoverageStatus.FUNDED: 3,
+    # Nothing to fund is nothing to warn about: a move to it is never a worsening.
+    CoverageStatus.NO_NEED: 3,
 }
 
 

@@ -1,7 +1,7 @@
 """The objectives service's gauges: objective-years by coverage status, and each plan's
 need and commitments as its root node sums them.
 
-Labels stay bounded: four statuses, the fiscal years in use, five levels, and plan ids
+Labels stay bounded: five statuses (NO_NEED among them), the fiscal years in use, five levels, and plan ids
 (a region has a handful of plans; objective and node ids are never labels).
 """
 

@@ -1,9 +1,16 @@
 """Coverage and status of an objective for a fiscal year. Pure rules, integer arithmetic.
 
 Coverage = committed / need. FUNDED at 100 % or more; UNFUNDED when nothing is committed;
-AT_RISK below the plan's threshold; PARTIALLY_FUNDED between. An objective that needs
-nothing in a year is FUNDED that year: nothing is missing. Comparisons are done on cents
-cross-multiplied, never on a rounded percentage, so 79.999 % is AT_RISK at an 80 % threshold.
+AT_RISK below the plan's threshold; PARTIALLY_FUNDED between. A year with no need declared
+(need 0) is NO_NEED, never FUNDED: there is nothing to fund, and money committed to it is
+over-commitment (`over_committed_cents`), as is money committed above a declared need.
+Comparisons are done on cents cross-multiplied, never on a rounded percentage, so 79.999 %
+is AT_RISK at an 80 % threshold.
+
+A node's status is decided on its subtree's figures added up (`roll_up`): a child or a
+year with no need adds nothing to the need, so it neither lifts nor lowers its parent's
+status beyond the money committed to it; a parent whose whole subtree declares no need for
+the year is NO_NEED itself.
 
 Totals (a node's own money, or its subtree's) are bounded by what an event can carry
 (money.MAX_CENTS): a total above it is refused, by name, before anything is stored or
@@ -27,6 +34,8 @@ MAX_COVERAGE_BP = MAX_CENTS
 
 
 def status_of(need_cents: int, committed_cents: int, threshold_pct: int) -> CoverageStatus:
+    if need_cents == 0:
+        return CoverageStatus.NO_NEED
     if committed_cents >= need_cents:
         return CoverageStatus.FUNDED
     if committed_cents == 0:
@@ -38,7 +47,9 @@ def status_of(need_cents: int, committed_cents: int, threshold_pct: int) -> Cove
 
 def coverage_bp(need_cents: int, committed_cents: int) -> int:
     """Coverage in basis points, rounded down (10000 = 100 %); may exceed 10000, up to
-    MAX_COVERAGE_BP (a cent of need against €2,150 is 2,150,000,000: no int32 holds it)."""
+    MAX_COVERAGE_BP (a cent of need against €2,150 is 2,150,000,000: no int32 holds it).
+    With no need it is 10000 (nothing is missing), whatever is committed: the status,
+    NO_NEED, and `over_committed_cents` say the rest."""
     if need_cents == 0:
         return FULL_BP
     return min(committed_cents * FULL_BP // need_cents, MAX_COVERAGE_BP)
@@ -70,6 +81,11 @@ class YearCoverage:
     coverage_bp: int = 0
     status: CoverageStatus = CoverageStatus.UNFUNDED
     dominant_level: str | None = None  # set while one level holds more than the plan's share
+
+    @property
+    def over_committed_cents(self) -> int:
+        """Money committed beyond the need: all of it in a year with no need declared."""
+        return max(self.committed_cents - self.need_cents, 0)
 
     def same_figures(self, other: "YearCoverage | None") -> bool:
         return other is not None and (

@@ -35,7 +35,7 @@ def snapshot(
     indicators: Mapping[str, list[dict[str, object]]] | None = None,
 ) -> list[ReviewItem]:
     """Every node of the plan for the year; a node with no coverage row needed nothing and
-    got nothing (it is FUNDED: nothing is missing)."""
+    got nothing (it is NO_NEED)."""
     items = []
     # `nodes` come in tree order (parents first, siblings by position); the review keeps
     # that order as each item's position, so every export reads as the tree does.

@@ -30,6 +30,8 @@ def year_json(c: YearCoverage) -> dict:
         "coverage_bp": c.coverage_bp,
         "coverage_pct": percent(c.coverage_bp),
         "status": c.status.value,
+        # Money committed beyond the need: all of it in a year with no need (NO_NEED).
+        "over_committed_cents": c.over_committed_cents,
         "single_level_dependency": c.dominant_level,
     }
 

@@ -15,6 +15,9 @@ class CoverageStatus(StrEnum):
     PARTIALLY_FUNDED = "PARTIALLY_FUNDED"
     AT_RISK = "AT_RISK"
     UNFUNDED = "UNFUNDED"
+    # A year with no need declared (need_cents 0): nothing to fund, so never FUNDED; money
+    # committed to it is over-commitment. New in version 2 of the two coverage events.
+    NO_NEED = "NO_NEED"
 
 
 class YearNeed(EventPayload):
@@ -33,6 +36,10 @@ class ObjectiveDefined(EventPayload):
 
 
 class ObjectiveCoverageChanged(EventPayload):
+    """Version 2: `status` may be NO_NEED (version 1, in `objectives_v1`, never was)."""
+
+    VERSION = 2
+
     objective_id: str = Field(min_length=1, max_length=100)
     title: str
     fiscal_year: int = Field(ge=1990, le=2100)
@@ -47,6 +54,10 @@ class ObjectiveCoverageChanged(EventPayload):
 
 
 class ObjectiveStatusChanged(EventPayload):
+    """Version 2: either status may be NO_NEED (version 1, in `objectives_v1`, never was)."""
+
+    VERSION = 2
+
     objective_id: str = Field(min_length=1, max_length=100)
     title: str
     fiscal_year: int = Field(ge=1990, le=2100)

@@ -1,5 +1,6 @@
 """Every event type by its name, so a consumer can parse an envelope's payload."""
 
+from regia_shared.contracts.events import objectives_v1
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.funding import (
     FundingCommitted,
@@ -60,6 +61,14 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
     )
 }
 
+# Earlier versions still read, by (type, version): events published before a version went
+# up stay readable (a replay, a consumer catching up). Each earlier model accepts only
+# payloads the current one accepts too, so a consumer always gets the current model.
+EARLIER_VERSIONS: dict[tuple[str, int], type[EventPayload]] = {
+    (model.event_type(), model.event_version()): model
+    for model in (objectives_v1.ObjectiveCoverageChanged, objectives_v1.ObjectiveStatusChanged)
+}
+
 
 class UnknownEventType(ValueError):
     pass
@@ -72,10 +81,13 @@ def parse_payload(envelope: Envelope) -> EventPayload:
     if model is None:
         raise UnknownEventType(f"unknown event type {envelope.type!r}")
     if envelope.version != model.event_version():
-        raise UnknownEventType(
-            f"{envelope.type} version {envelope.version} is not supported "
-            f"(this consumer reads version {model.event_version()})"
-        )
+        earlier = EARLIER_VERSIONS.get((envelope.type, envelope.version))
+        if earlier is None:
+            raise UnknownEventType(
+                f"{envelope.type} version {envelope.version} is not supported "
+                f"(this consumer reads version {model.event_version()})"
+            )
+        return model.model_validate(earlier.model_validate(envelope.payload).model_dump(mode="json"))
     return model.model_validate(envelope.payload)
 
 

@@ -22,6 +22,7 @@ _STATUS: dict[Language, dict[CoverageStatus, str]] = {
         CoverageStatus.PARTIALLY_FUNDED: "PARZIALMENTE FINANZIATO",
         CoverageStatus.AT_RISK: "A RISCHIO",
         CoverageStatus.UNFUNDED: "NON FINANZIATO",
+        CoverageStatus.NO_NEED: "SENZA FABBISOGNO",
     },
     "en": STATUS_WORDS["en"],
 }
