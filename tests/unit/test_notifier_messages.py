@@ -348,12 +348,14 @@ def test_english_statuses_read_as_words_and_italian_ones_as_before() -> None:
         CoverageStatus.PARTIALLY_FUNDED: "partially funded",
         CoverageStatus.AT_RISK: "at risk",
         CoverageStatus.UNFUNDED: "not funded",
+        CoverageStatus.NO_NEED: "no need declared",
     }
     assert [status_label(s, "it") for s in CoverageStatus] == [
         "FINANZIATO",
         "PARZIALMENTE FINANZIATO",
         "A RISCHIO",
         "NON FINANZIATO",
+        "SENZA FABBISOGNO",
     ]
 
 
