@@ -9,7 +9,9 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from pydantic import ValidationError
 
+from regia_notifier.config import NotifierSettings
 from regia_notifier.domain.console_links import objective_page
 from regia_notifier.domain.coverage_gap import Gap, gap, threshold_cents
 from regia_notifier.domain.messages import render_alert
@@ -21,6 +23,7 @@ from regia_notifier.domain.occurrences import (
     YearState,
 )
 from regia_notifier.domain.planning import Cause, webhook_body
+from regia_shared.contracts.catalogue import CONSOLE
 from regia_shared.contracts.events.objectives import CoverageStatus as S
 
 EVENT = "0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a01"
@@ -205,3 +208,17 @@ def test_the_webhook_gap_is_null_without_a_need_and_per_year_in_the_current_stat
     (year,) = json.loads(webhook_body(state, CAUSE, ()))["objective"]["years"]
     assert year["fiscal_year"] == 2026 and year["committed_by_level"] is None
     assert (year["gap_to_threshold_cents"], year["gap_to_full_cents"]) == ((None, None) if need == 0 else (4, 5))
+
+
+# -- the setting -----------------------------------------------------------------------
+
+
+def test_the_console_url_is_an_http_address_defaulting_to_the_local_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("REGIA_CONSOLE_URL", raising=False)
+    assert NotifierSettings().console_url == CONSOLE.default_url == "http://127.0.0.1:8100"
+    monkeypatch.setenv("REGIA_CONSOLE_URL", " https://regia.example.org/ ")
+    assert NotifierSettings().console_url == "https://regia.example.org"
+    for bad in ("ftp://regia.example.org", "regia.example.org", "javascript:alert(1)", "https://x.example/?a=1"):
+        monkeypatch.setenv("REGIA_CONSOLE_URL", bad)
+        with pytest.raises(ValidationError, match="REGIA_CONSOLE_URL"):
+            NotifierSettings()
