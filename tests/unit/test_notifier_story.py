@@ -162,6 +162,9 @@ def test_the_current_state_tells_each_years_gap_and_levels_and_the_link() -> Non
     assert "missing €1,000,000.00 to 80%, €2,000,000.00 to 100%; by level: Region €3,000,000.00" in en.text
     assert "mancano € 1.000.000,00 per la soglia (80 %), € 2.000.000,00 per il 100 %" in it.text
     assert "per livello: Regione € 3.000.000,00" in it.text
+    # The story is a block of its own: the years stay aligned as they always were.
+    assert "Year 2026: at risk, coverage" in en.text and "Anno 2026: A RISCHIO, copertura" in it.text
+    assert "\n\nIn the plan:" in en.text and "\n\nNel piano:" in it.text
     year_2027 = next(line for line in en.text.splitlines() if line.startswith("Year 2027"))
     assert "missing" not in year_2027
     assert "Liguria 2030 › Il mare <di> tutti › Miglio Blu" in en.text and f'<a href="{LINK}">' in it.html

@@ -44,6 +44,9 @@ class Alert:
     intro: str
     facts: tuple[Fact, ...]
     refs: str  # the ids a reader quotes when asking about it, e.g. "objective miglio-blu"
+    # What a lead needs to act (what is missing, who committed what, where it sits, where
+    # to look): a block of its own after the facts, so it never shifts their alignment.
+    story: tuple[Fact, ...] = ()
 
     @property
     def subject(self) -> str:
@@ -81,12 +84,13 @@ def _status_change(o: StatusChange, language: Language) -> Alert:
         (w["need"], money(o.need_cents, language)),
         (w["committed"], money(o.committed_cents, language)),
         (w["threshold"], whole_percent(o.at_risk_threshold_pct, language)),
-    ) + _story(o.gap, o.committed_by_level, o.path, o.console_url, language)
+    )
     return Alert(
         f"{title} {o.fiscal_year}: {new}",
         w["intro.status"],
         facts,
         w["ref.objective"].format(id=one_line(o.objective_id)),
+        _story(o.gap, o.committed_by_level, o.path, o.console_url, language),
     )
 
 
@@ -103,10 +107,14 @@ def _funding_drop(o: FundingDrop, language: Language) -> Alert:
         (w["need"], money(o.need_cents, language)),
         (w["coverage"], percent(o.coverage_bp, language)),
         (w["status"], status_label(o.status, language)),
-    ) + _story(o.gap, o.committed_by_level, o.path, o.console_url, language)
+    )
     heading = f"{title} {o.fiscal_year}: " + w["subject.drop"].format(pct=pct)
     return Alert(
-        heading, w["intro.drop"].format(pct=pct), facts, w["ref.objective"].format(id=one_line(o.objective_id))
+        heading,
+        w["intro.drop"].format(pct=pct),
+        facts,
+        w["ref.objective"].format(id=one_line(o.objective_id)),
+        _story(o.gap, o.committed_by_level, o.path, o.console_url, language),
     )
 
 
@@ -192,9 +200,12 @@ def _current_state(o: CurrentState, language: Language) -> Alert:
         if levels:
             line += c["levels"].format(levels=levels)
         facts += ((c["year"].format(year=y.fiscal_year), line),)
-    facts += _story(None, None, o.path, o.console_url, language)
     return Alert(
-        c["subject"].format(title=title), c["intro"], facts, w["ref.objective"].format(id=one_line(o.objective_id))
+        c["subject"].format(title=title),
+        c["intro"],
+        facts,
+        w["ref.objective"].format(id=one_line(o.objective_id)),
+        _story(None, None, o.path, o.console_url, language),
     )
 
 
