@@ -29,7 +29,9 @@ from regia_shared.contracts.catalogue import (
     EMBEDDED_KAFKA_PORT,
     EMBEDDED_PG_PORT,
     EMBEDDED_SMTP_PORT,
+    NOTIFIER,
     SERVICES,
+    WebApp,
     env_port,
     local_url,
 )
@@ -224,13 +226,20 @@ class LocalStack:
                 service.name,
                 [sys.executable, "-m", service.module],
                 self.logs / f"{service.name}.log",
-                env={**self.service_env, service.port_var: str(self.ports[service.name])},
+                env={**self.service_env, service.port_var: str(self.ports[service.name]), **self.links(service)},
             )
             self.services[service.name] = process
             with self.interrupts.deferred():
                 process.start()  # no probe here: wait_ready() polls all four at once
             self.started_at[service.name] = time.monotonic()
         self.start_console()
+
+    def links(self, service: WebApp) -> dict[str, str]:
+        """The notifier's alerts link to the console's pages: to this one, on its port,
+        unless REGIA_CONSOLE_URL says where people reach it."""
+        if service is not NOTIFIER:
+            return {}
+        return {CONSOLE.url_var: os.environ.get(CONSOLE.url_var, "").strip() or self.console_url}
 
     def start_console(self) -> None:
         """The web console beside the services: it reads them over HTTP (with the token a

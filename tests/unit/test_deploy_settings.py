@@ -51,6 +51,7 @@ NOTIFIER_OK: dict[str, str | None] = {
     "REGIA_SMTP_HOST": "mailpit",
     "REGIA_SMTP_FROM": "Regia <regia@example.org>",
     "REGIA_NOTIFIER_SECRETS_KEY": None,
+    "REGIA_CONSOLE_URL": "https://regia.example.org",
 }
 IMAGE = {"REGIA_HTTP_HOST": "0.0.0.0"}
 
@@ -354,7 +355,7 @@ def test_what_each_program_must_be_given() -> None:
         "funding": common,
         "objectives": common,
         "partners": common,
-        "notifier": common | {"REGIA_SMTP_HOST", "REGIA_SMTP_FROM", "REGIA_NOTIFIER_SECRETS_KEY"},
+        "notifier": common | {"REGIA_SMTP_HOST", "REGIA_SMTP_FROM", "REGIA_NOTIFIER_SECRETS_KEY", "REGIA_CONSOLE_URL"},
         "topics": {"REGIA_KAFKA_BOOTSTRAP_SERVERS"},
     }
     # Names from validation_alias, from env_prefix otherwise, and the audit settings too.
@@ -441,6 +442,7 @@ NOTIFIER_DOCS: list[tuple[str, Doc]] = [
             REGIA_SMTP_HOST="smtp",
             REGIA_NOTIFIER_PORT="8104",
             REGIA_SMTP_FROM="Regia <r@example.org>",
+            REGIA_CONSOLE_URL="https://regia.example.org",
         ),
     ),
     ("kafka.yaml", _config_map("kafka", bootstrap="kafka:9092")),
@@ -467,11 +469,20 @@ def test_k8s_an_unknown_variable_a_missing_one_and_a_bad_value_fail() -> None:
             REGIA_SMTP_HOST="smtp",
             REGIA_NOTIFIER_PORT="8104",
             REGIA_SMTP_FROM="Regia <r@example.org>",
+            REGIA_CONSOLE_URL="https://regia.example.org",
             REGIA_SMTP_PROT="25",
         ),
     )
     assert _check(*docs, readme=README) == ["REGIA_SMTP_PROT is not a setting notifier reads"]
-    docs[1] = ("notifier.yaml", _config_map("regia-notifier", REGIA_SMTP_HOST="smtp", REGIA_NOTIFIER_PORT="8104"))
+    docs[1] = (
+        "notifier.yaml",
+        _config_map(
+            "regia-notifier",
+            REGIA_SMTP_HOST="smtp",
+            REGIA_NOTIFIER_PORT="8104",
+            REGIA_CONSOLE_URL="https://regia.example.org",
+        ),
+    )
     assert _check(*docs, readme=README) == ["REGIA_SMTP_FROM is required by notifier and not set"]
     container = {
         **NOTIFIER_CONTAINER,

@@ -33,7 +33,11 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     metrics = NotifierMetrics(runtime.registry)
     runtime.gauges.append(metrics.refresh_dead)
     planner = AlertPlanner(
-        settings.digest_at, settings.zone, window_first_year=settings.window_first_year, today=settings.fiscal_today
+        settings.digest_at,
+        settings.zone,
+        window_first_year=settings.window_first_year,
+        today=settings.fiscal_today,
+        console_url=settings.console_url,
     )
     consumers.register(runtime, metrics, planner)
     runtime.background += [dispatcher_job(metrics), digest_job()]

@@ -1,12 +1,13 @@
 from datetime import time
 from email.utils import parseaddr
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_core import PydanticCustomError, ValidationError
 
-from regia_shared.contracts.catalogue import NOTIFIER
+from regia_shared.contracts.catalogue import CONSOLE, NOTIFIER
 from regia_shared.settings import BudgetWindowSettings, ServiceSettings
 
 from .domain.addresses import mailbox
@@ -129,6 +130,23 @@ class NotifierSettings(BudgetWindowSettings):
         validation_alias=_env("REGIA_NOTIFIER_DIGEST_CHECK_S"),
         description="How often due digests are looked for",
     )
+
+    console_url: str = Field(
+        CONSOLE.default_url,
+        validation_alias=_env(CONSOLE.url_var),
+        json_schema_extra={"deployment": "required"},
+        description="The web console's address as the people alerted reach it (http or https): "
+        "every alert about an objective links to <this>/objectives/<its id>",
+    )
+
+    @field_validator("console_url")
+    @classmethod
+    def _an_http_url(cls, value: str) -> str:
+        url = value.strip()
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(f"{CONSOLE.url_var} must be the console's http(s) address, e.g. https://regia.example.org")
+        return url.rstrip("/")
 
     @property
     def zone(self) -> ZoneInfo:

@@ -10,12 +10,24 @@ from enum import StrEnum
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 
+from .coverage_gap import Gap, gap
+
 
 class Trigger(StrEnum):
     STATUS_CHANGED = "status_changed"
     FUNDING_DROPPED = "funding_dropped"
     LINE_REVOKED = "line_revoked"
     REVIEW_CLOSED = "review_closed"
+
+
+@dataclass(frozen=True)
+class PlanNode:
+    """One node of a plan on the way from its root to an objective, as the notifier last
+    heard it defined."""
+
+    objective_id: str
+    title: str
+    kind: str | None  # VISION, PROGRAMME, OBJECTIVE or ACTION
 
 
 # Worst first: a move to a lower rank is a worsening.
@@ -40,7 +52,17 @@ class StatusChange:
     need_cents: int
     committed_cents: int
     at_risk_threshold_pct: int
+    # The story around it, as far as the notifier knows it (see occurrence_lookup.situate):
+    # the committed money by level of government (None: not known for this amount), the
+    # plan's nodes from its root to the objective itself, and the objective's console page.
+    committed_by_level: dict[str, int] | None = None
+    path: tuple[PlanNode, ...] = ()
+    console_url: str | None = None
     trigger = Trigger.STATUS_CHANGED
+
+    @property
+    def gap(self) -> Gap | None:
+        return gap(self.need_cents, self.committed_cents, self.at_risk_threshold_pct)
 
     @property
     def first(self) -> bool:
@@ -67,7 +89,17 @@ class FundingDrop:
     need_cents: int
     coverage_bp: int
     status: CoverageStatus
+    # The story around it, as for a StatusChange; the threshold is the objective's, as
+    # last defined (None: not known).
+    at_risk_threshold_pct: int | None = None
+    committed_by_level: dict[str, int] | None = None
+    path: tuple[PlanNode, ...] = ()
+    console_url: str | None = None
     trigger = Trigger.FUNDING_DROPPED
+
+    @property
+    def gap(self) -> Gap | None:
+        return gap(self.need_cents, self.after_cents, self.at_risk_threshold_pct)
 
     @property
     def drop_bp(self) -> int:
@@ -123,6 +155,7 @@ class YearState:
     coverage_bp: int
     need_cents: int
     committed_cents: int
+    committed_by_level: dict[str, int] | None = None  # None: not known for this amount
 
 
 @dataclass(frozen=True)
@@ -134,8 +167,14 @@ class CurrentState:
     objective_id: str
     title: str
     years: tuple[YearState, ...]
+    at_risk_threshold_pct: int | None = None  # as last defined; None: not known
+    path: tuple[PlanNode, ...] = ()
+    console_url: str | None = None
     trigger = Trigger.STATUS_CHANGED
     alert = "current_state"
+
+    def gap(self, year: YearState) -> Gap | None:
+        return gap(year.need_cents, year.committed_cents, self.at_risk_threshold_pct)
 
     @property
     def objective_ids(self) -> tuple[str, ...]:

@@ -14,10 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from .coverage_gap import Gap
 from .delivery import NewDelivery, Recipient, WebhookTarget, delivery_id
 from .messages import Rendered, render_alert
 from .messages.alerts import describe
-from .occurrences import LineRevoked, Occurrence, ReviewClosed, Trigger, alert_name
+from .occurrences import (
+    CurrentState,
+    FundingDrop,
+    LineRevoked,
+    Occurrence,
+    ReviewClosed,
+    StatusChange,
+    Trigger,
+    alert_name,
+)
 from .rules import Audience, Rule
 
 
@@ -258,6 +268,13 @@ def _webhooks(
     return planned
 
 
+def _gap_fields(gap: Gap | None) -> dict[str, int | None]:
+    return {
+        "gap_to_threshold_cents": None if gap is None else gap.to_threshold_cents,
+        "gap_to_full_cents": None if gap is None else gap.to_full_cents,
+    }
+
+
 _SUBJECT_KEY = {
     Trigger.STATUS_CHANGED: "objective",
     Trigger.FUNDING_DROPPED: "objective",
@@ -267,8 +284,18 @@ _SUBJECT_KEY = {
 
 
 def webhook_body(occurrence: Occurrence, cause: Cause, rules: tuple[str, ...]) -> str:
-    """What the request will carry, less the ids the dispatcher adds when sending."""
+    """What the request will carry, less the ids the dispatcher adds when sending. Of an
+    objective-year: its fields, and what is missing to the threshold and to 100 %
+    (`gap_to_threshold_cents`, `gap_to_full_cents`, null when the year has no need or
+    the threshold is not known); of the current state, the same for each year."""
     facts = dataclasses.asdict(occurrence)
+    if isinstance(occurrence, StatusChange | FundingDrop):
+        facts |= _gap_fields(occurrence.gap)
+    elif isinstance(occurrence, CurrentState):
+        facts["years"] = [
+            year | _gap_fields(occurrence.gap(state))
+            for year, state in zip(facts["years"], occurrence.years, strict=True)
+        ]
     return json.dumps(
         {
             "type": cause.event_type,

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import asyncpg
 
 from regia_shared.contracts import fiscal
+from regia_shared.contracts.catalogue import CONSOLE
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.objectives import (
     ObjectiveCoverageChanged,
@@ -45,7 +46,7 @@ from ..domain.occurrences import (
 )
 from ..domain.planning import AlertPlan, Cause, Planned, plan_alerts, planned, reached_partners
 from ..domain.rules import Audience, Rule, matching
-from .occurrence_lookup import occurrence_of
+from .occurrence_lookup import occurrence_of, situate
 from .projection import project_objective_defined, project_partner_events
 
 log = get_logger(__name__)
@@ -58,9 +59,18 @@ class AlertPlanner:
     one occurrence at a time, that was seven round trips per event, which made the notifier
     the first thing to fall behind under a steady 200 funding events a second."""
 
-    def __init__(self, digest_at: time, zone: ZoneInfo, *, window_first_year: int, today: Callable[[], date]) -> None:
+    def __init__(
+        self,
+        digest_at: time,
+        zone: ZoneInfo,
+        *,
+        window_first_year: int,
+        today: Callable[[], date],
+        console_url: str = CONSOLE.default_url,
+    ) -> None:
         self._digest_at, self._zone = digest_at, zone
         self._window_first_year, self._today = window_first_year, today
+        self._console_url = console_url  # where an alert links to the objective's page
 
     async def _first_year(self, conn: asyncpg.Connection) -> tuple[int | None, int]:
         """The last year a review closed, and the first year that may alert."""
@@ -77,7 +87,8 @@ class AlertPlanner:
             zip(
                 [id(e) for e, _ in changes],
                 await objectives_seen.swap_committed(
-                    conn, [(c.objective_id, c.fiscal_year, c.committed_cents) for _, c in changes]
+                    conn,
+                    [(c.objective_id, c.fiscal_year, c.committed_cents, c.committed_by_level) for _, c in changes],
                 ),
                 strict=True,
             )
@@ -123,7 +134,8 @@ class AlertPlanner:
         if closed is not None and closed != known_closed:
             await budget_window.closed(conn, closed)
         await objectives_seen.record_states(conn, states)
-        plans = await self.plan_all(conn, [(o, e.envelope) for o, e in found])
+        told = await situate(conn, [o for o, _ in found], self._console_url) if found else []
+        plans = await self.plan_all(conn, [(o, e.envelope) for o, (_, e) in zip(told, found, strict=True)])
         for plan, (_, event) in zip(plans, found, strict=True):
             _log(plan, event)
         return plans
@@ -194,6 +206,12 @@ class AlertPlanner:
                 found.append((state, event.envelope, assigned.partner_id))
         if not found:
             return []
+        told = await situate(conn, [state for state, _, _ in found], self._console_url)
+        found = [
+            (state, envelope, partner)
+            for state, (_, envelope, partner) in zip(told, found, strict=True)
+            if isinstance(state, CurrentState)
+        ]
         partners = sorted({partner for _, _, partner in found})
         people = await directory.contacts_of_partners(conn, partners)
         endpoints = await webhooks.active_of_partners(conn, partners)

@@ -1,5 +1,10 @@
 """From an event to the occurrence the rules look at, completing it from the notifier's
-projections (a title, a name, the nodes of a plan, the amount committed before)."""
+projections (a title, a name, the nodes of a plan, the amount committed before), and an
+objective-year's occurrence with its story (its place in the plan, the committed money
+by level, its threshold, its console page)."""
+
+import dataclasses
+from collections.abc import Sequence
 
 import asyncpg
 
@@ -9,7 +14,16 @@ from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, O
 from regia_shared.contracts.events.plans import AnnualReviewClosed
 
 from ..adapters import directory, objectives_seen
-from ..domain.occurrences import FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
+from ..domain.console_links import objective_page
+from ..domain.occurrences import (
+    CurrentState,
+    FundingDrop,
+    LineRevoked,
+    Occurrence,
+    ReviewClosed,
+    StatusChange,
+    YearState,
+)
 
 
 async def occurrence_of(
@@ -69,3 +83,61 @@ async def occurrence_of(
                 await objectives_seen.of_plan(conn, payload.plan_id),
             )
     return None
+
+
+async def situate(conn: asyncpg.Connection, occurrences: Sequence[Occurrence], console_url: str) -> list[Occurrence]:
+    """Each objective-year occurrence (a status change, a funding drop, a current state)
+    with its story, read for the whole batch in three statements: the plan's nodes from its
+    root to the objective, the threshold (a drop's event lacks it), the committed money by
+    level, and the link to the objective's console page. The split by level is the one of
+    the year's last coverage event, told only when it adds up to the amount the alert
+    states (an event of another amount would make it someone else's story)."""
+    about = [o for o in occurrences if isinstance(o, StatusChange | FundingDrop | CurrentState)]
+    if not about:
+        return list(occurrences)
+    ids = {o.objective_id for o in about}
+    paths = await objectives_seen.paths_of(conn, ids)
+    thresholds = await objectives_seen.thresholds_of(conn, ids)
+    keys = [(o.objective_id, y.fiscal_year) for o in about for y in _years(o)]
+    levels = await objectives_seen.levels_of(conn, keys)
+
+    def split(objective_id: str, year: int, committed: int) -> dict[str, int] | None:
+        known = levels.get((objective_id, year))
+        return known[1] if known is not None and known[0] == committed == sum(known[1].values()) else None
+
+    def story(o: Occurrence) -> Occurrence:
+        match o:
+            case StatusChange():
+                return dataclasses.replace(
+                    o,
+                    committed_by_level=split(o.objective_id, o.fiscal_year, o.committed_cents),
+                    path=paths.get(o.objective_id, ()),
+                    console_url=objective_page(console_url, o.objective_id),
+                )
+            case FundingDrop():
+                return dataclasses.replace(
+                    o,
+                    at_risk_threshold_pct=thresholds.get(o.objective_id),
+                    committed_by_level=split(o.objective_id, o.fiscal_year, o.after_cents),
+                    path=paths.get(o.objective_id, ()),
+                    console_url=objective_page(console_url, o.objective_id),
+                )
+            case CurrentState():
+                years = tuple(
+                    dataclasses.replace(y, committed_by_level=split(o.objective_id, y.fiscal_year, y.committed_cents))
+                    for y in o.years
+                )
+                return dataclasses.replace(
+                    o,
+                    years=years,
+                    at_risk_threshold_pct=thresholds.get(o.objective_id),
+                    path=paths.get(o.objective_id, ()),
+                    console_url=objective_page(console_url, o.objective_id),
+                )
+        return o
+
+    return [story(o) for o in occurrences]
+
+
+def _years(o: StatusChange | FundingDrop | CurrentState) -> Sequence[StatusChange | FundingDrop | YearState]:
+    return o.years if isinstance(o, CurrentState) else (o,)

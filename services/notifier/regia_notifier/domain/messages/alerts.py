@@ -9,10 +9,33 @@ from dataclasses import dataclass
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 
-from ..occurrences import CurrentState, FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
-from .wording import WORDS, Language, money, one_line, percent, status_label, whole_percent
+from ..coverage_gap import Gap
+from ..occurrences import CurrentState, FundingDrop, LineRevoked, Occurrence, PlanNode, ReviewClosed, StatusChange
+from .wording import (
+    WORDS,
+    Language,
+    gap_label,
+    levels_label,
+    money,
+    one_line,
+    path_label,
+    percent,
+    status_label,
+    whole_percent,
+)
 
-Fact = tuple[str, str]  # (label, value)
+
+class Link(str):
+    """A fact's value that is an address: as is in plain text, a link in HTML."""
+
+    __slots__ = ()
+
+    @property
+    def href(self) -> str:
+        return str(self)
+
+
+Fact = tuple[str, str]  # (label, value); the value may be a Link
 
 
 @dataclass(frozen=True)
@@ -21,6 +44,9 @@ class Alert:
     intro: str
     facts: tuple[Fact, ...]
     refs: str  # the ids a reader quotes when asking about it, e.g. "objective miglio-blu"
+    # What a lead needs to act (what is missing, who committed what, where it sits, where
+    # to look): a block of its own after the facts, so it never shifts their alignment.
+    story: tuple[Fact, ...] = ()
 
     @property
     def subject(self) -> str:
@@ -64,6 +90,7 @@ def _status_change(o: StatusChange, language: Language) -> Alert:
         w["intro.status"],
         facts,
         w["ref.objective"].format(id=one_line(o.objective_id)),
+        _story(o.gap, o.committed_by_level, o.path, o.console_url, language),
     )
 
 
@@ -83,7 +110,11 @@ def _funding_drop(o: FundingDrop, language: Language) -> Alert:
     )
     heading = f"{title} {o.fiscal_year}: " + w["subject.drop"].format(pct=pct)
     return Alert(
-        heading, w["intro.drop"].format(pct=pct), facts, w["ref.objective"].format(id=one_line(o.objective_id))
+        heading,
+        w["intro.drop"].format(pct=pct),
+        facts,
+        w["ref.objective"].format(id=one_line(o.objective_id)),
+        _story(o.gap, o.committed_by_level, o.path, o.console_url, language),
     )
 
 
@@ -137,12 +168,16 @@ _CURRENT_STATE: dict[str, dict[str, str]] = {
         "del bilancio non ancora finanziati.",
         "year": "Anno {year}",
         "line": "{status}, copertura {coverage} (impegnato {committed} su {need})",
+        "gap": "; mancano {gap}",
+        "levels": "; per livello: {levels}",
     },
     "en": {
         "subject": "{title}: current state of its unfunded years",
         "intro": "you now lead this objective: here is the current state of its budget years not yet funded.",
         "year": "Year {year}",
         "line": "{status}, coverage {coverage} ({committed} committed of {need})",
+        "gap": "; missing {gap}",
+        "levels": "; by level: {levels}",
     },
 }
 
@@ -150,21 +185,52 @@ _CURRENT_STATE: dict[str, dict[str, str]] = {
 def _current_state(o: CurrentState, language: Language) -> Alert:
     w, c = WORDS[language], _CURRENT_STATE[language]
     title = one_line(o.title)
-    facts: tuple[Fact, ...] = ((w["objective"], title),) + tuple(
-        (
-            c["year"].format(year=y.fiscal_year),
-            c["line"].format(
-                status=status_label(y.status, language),
-                coverage=percent(y.coverage_bp, language),
-                committed=money(y.committed_cents, language),
-                need=money(y.need_cents, language),
-            ),
+    facts: tuple[Fact, ...] = ((w["objective"], title),)
+    for y in o.years:
+        line = c["line"].format(
+            status=status_label(y.status, language),
+            coverage=percent(y.coverage_bp, language),
+            committed=money(y.committed_cents, language),
+            need=money(y.need_cents, language),
         )
-        for y in o.years
-    )
+        gap = o.gap(y)
+        if gap is not None:
+            line += c["gap"].format(gap=gap_label(gap, language))
+        levels = levels_label(y.committed_by_level, language) if y.committed_by_level else ""
+        if levels:
+            line += c["levels"].format(levels=levels)
+        facts += ((c["year"].format(year=y.fiscal_year), line),)
     return Alert(
-        c["subject"].format(title=title), c["intro"], facts, w["ref.objective"].format(id=one_line(o.objective_id))
+        c["subject"].format(title=title),
+        c["intro"],
+        facts,
+        w["ref.objective"].format(id=one_line(o.objective_id)),
+        _story(None, None, o.path, o.console_url, language),
     )
+
+
+def _story(
+    gap: Gap | None,
+    by_level: dict[str, int] | None,
+    path: tuple[PlanNode, ...],
+    console_url: str | None,
+    language: Language,
+) -> tuple[Fact, ...]:
+    """What a lead needs to act: what is missing, who committed what, where the objective
+    sits in its plan and where to look. Each only when known: no gap for a year with no
+    need, no path for a node without known ancestors."""
+    w = WORDS[language]
+    facts: tuple[Fact, ...] = ()
+    if gap is not None:
+        facts += ((w["gap"], gap_label(gap, language)),)
+    levels = levels_label(by_level, language) if by_level else ""
+    if levels:
+        facts += ((w["levels"], levels),)
+    if len(path) > 1:
+        facts += ((w["path"], path_label([node.title for node in path])),)
+    if console_url:
+        facts += ((w["console"], Link(one_line(console_url))),)
+    return facts
 
 
 _KNOWN = frozenset(s.value for s in CoverageStatus)

@@ -29,7 +29,13 @@ RULE = "-" * 40  # between the sections of a digest
 SIGNATURE_SEPARATOR = "-- "  # RFC 3676: mail clients fold or grey what follows
 
 
-def facts_text(facts: Sequence[Fact]) -> list[str]:
+def facts_text(facts: Sequence[Fact], story: Sequence[Fact] = ()) -> list[str]:
+    """The facts aligned, then the story (if any) after a blank line, aligned on its own."""
+    lines = _aligned(facts)
+    return lines + ([""] + _aligned(story) if story else [])
+
+
+def _aligned(facts: Sequence[Fact]) -> list[str]:
     width = max((len(label) for label, _ in facts), default=0) + 1
     return [f"{label + ':':<{width}} {value}" for label, value in facts]
 
@@ -40,8 +46,9 @@ def page_text(*, greeting: str, intro: str, body: Sequence[str], language: Langu
     return "\n".join(lines)
 
 
-def section_text(heading: str, facts: Sequence[Fact], reference: str) -> str:
-    return "\n".join([heading, *facts_text(facts), reference])
+def section_text(heading: str, facts: Sequence[Fact], reference: str, story: Sequence[Fact] = ()) -> str:
+    """A digest's section: heading, one block of facts (the story's among them), reference."""
+    return "\n".join([heading, *_aligned([*facts, *story]), reference])
 
 
 def page_html(template: str, **values: Any) -> str:

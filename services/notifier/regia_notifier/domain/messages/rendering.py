@@ -24,7 +24,7 @@ def render_alert(occurrence: Occurrence, *, language: Language, name: str, event
     text = layout.page_text(
         greeting=greeting,
         intro=alert.intro,
-        body=layout.facts_text(alert.facts),
+        body=layout.facts_text(alert.facts, alert.story),
         language=language,
         reference=reference,
     )
@@ -34,7 +34,7 @@ def render_alert(occurrence: Occurrence, *, language: Language, name: str, event
         subject=alert.subject,
         greeting=greeting,
         intro=alert.intro,
-        facts=alert.facts,
+        facts=alert.facts + alert.story,
         signature=WORDS[language]["signature"],
         reference=reference,
     )
@@ -42,6 +42,6 @@ def render_alert(occurrence: Occurrence, *, language: Language, name: str, event
         subject=alert.subject,
         text=text,
         html=html,
-        section_text=layout.section_text(alert.heading, alert.facts, reference),
-        section_html=layout.section_html(alert.heading, alert.facts, reference),
+        section_text=layout.section_text(alert.heading, alert.facts, reference, alert.story),
+        section_html=layout.section_html(alert.heading, alert.facts + alert.story, reference),
     )

@@ -8,10 +8,13 @@ so a reader sees the same word and the same number in an e-mail and in the conso
 capitalised, as Italian readers have always had them. Webhook payloads keep the codes.
 """
 
+from collections.abc import Sequence
+
 from regia_shared.contracts.events.objectives import CoverageStatus
 from regia_shared.contracts.money import format_euro, format_percent
 from regia_shared.contracts.words import STATUS_WORDS, Language, level_words
 
+from ..coverage_gap import Gap
 from ..occurrences import Trigger
 
 __all__ = ["Language"]
@@ -63,6 +66,11 @@ WORDS: dict[str, dict[str, str]] = {
         "need": "Fabbisogno",
         "committed": "Impegnato",
         "threshold": "Soglia di rischio",
+        "levels": "Impegnato per livello",
+        "gap": "Mancano",
+        "gap.value": "{threshold} per la soglia ({pct}), {full} per il 100 %",
+        "path": "Nel piano",
+        "console": "Nella console",
         "before": "Impegnato prima",
         "now": "Impegnato ora",
         "drop": "Calo",
@@ -100,6 +108,11 @@ WORDS: dict[str, dict[str, str]] = {
         "need": "Need",
         "committed": "Committed",
         "threshold": "At-risk threshold",
+        "levels": "Committed by level",
+        "gap": "Missing",
+        "gap.value": "{threshold} to {pct}, {full} to 100%",
+        "path": "In the plan",
+        "console": "In the console",
         "before": "Committed before",
         "now": "Committed now",
         "drop": "Drop",
@@ -151,6 +164,27 @@ def percent(basis_points: int, language: Language) -> str:
 
 def whole_percent(pct: int, language: Language) -> str:
     return f"{pct} %" if language == "it" else f"{pct}%"
+
+
+def gap_label(gap: Gap, language: Language) -> str:
+    """What is missing, to the threshold and to 100 %: "€1,000,000.00 to 80%, €2,000,000.00 to 100%"."""
+    return WORDS[language]["gap.value"].format(
+        threshold=money(gap.to_threshold_cents, language),
+        pct=whole_percent(gap.threshold_pct, language),
+        full=money(gap.to_full_cents, language),
+    )
+
+
+def levels_label(by_level: dict[str, int], language: Language) -> str:
+    """Committed money by level of government, the largest first, each level in words:
+    "Regione € 3.000.000,00; Stato € 500.000,00". Levels with nothing committed are left out."""
+    shown = sorted(by_level.items(), key=lambda item: (-item[1], item[0]))
+    return "; ".join(f"{level_label(level, language)} {money(cents, language)}" for level, cents in shown if cents)
+
+
+def path_label(titles: Sequence[str]) -> str:
+    """A node's place in its plan, from the root: "Vision › Programme › Objective"."""
+    return " › ".join(one_line(t) for t in titles)
 
 
 def one_line(text: str) -> str:
