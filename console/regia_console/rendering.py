@@ -60,6 +60,14 @@ def percent(value: object, language: str) -> str:
     return "–" if basis_points is None else format_percent(basis_points, language)
 
 
+def whole_percent(value: object, language: str) -> str:
+    """A whole percentage (a threshold) as each language writes it: '80 %', '80%'."""
+    whole = _whole(value)
+    if whole is None:
+        return "–"
+    return f"{whole} %" if language == "it" else f"{whole}%"
+
+
 def render(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
     language = language_of(request)
     t = translator(language)
@@ -70,6 +78,7 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
         charts=charts,
         money=lambda cents: euros(cents, language),
         pct=lambda bp: percent(bp, language),
+        whole_pct=lambda n: whole_percent(n, language),
         level_name=lambda level: t(f"level_{level if level in charts.LEVELS else 'OTHER'}"),
         switch=lambda other: switch_href(request, other),
         **context,

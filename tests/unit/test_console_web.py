@@ -2,6 +2,7 @@
 write, every page in both languages, and a plan of 3,000 nodes rendered well under a second."""
 
 import hashlib
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -252,3 +253,14 @@ def test_a_year_with_no_need_reads_so_and_its_money_is_flagged(
     assert 'data-over-committed="10000000"' in row and flag in row
     year_2027 = page.split("<td>2027</td>", 1)[1].split("</tr>", 1)[0]
     assert "data-over-committed" not in year_2027
+
+
+def test_a_threshold_reads_as_each_language_writes_a_percentage(console: TestClient) -> None:
+    """Before: '80 %' on the English pages too, beside coverages written '60.00%'."""
+    log_in(console)
+    english, italian = (
+        console.get("/objectives/miglio-blu?lang=en").text,
+        console.get("/objectives/miglio-blu?lang=it").text,
+    )
+    assert re.search(r"At-risk threshold \d+%<", english), english
+    assert re.search(r"Soglia di rischio \d+ %<", italian), italian
