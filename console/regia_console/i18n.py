@@ -14,6 +14,7 @@ LABELS: dict[str, dict[str, str]] = {
     "nav_overview": {"it": "Panoramica", "en": "Overview"},
     "nav_events": {"it": "Eventi in diretta", "en": "Live events"},
     "nav_dead_letters": {"it": "Messaggi non recapitati", "en": "Dead letters"},
+    "nav_unaddressed": {"it": "Avvisi senza destinatari", "en": "Alerts nobody received"},
     "nav_logout": {"it": "Esci", "en": "Log out"},
     "login_title": {"it": "Accesso amministratori", "en": "Administrators' login"},
     "login_token": {"it": "Token di amministrazione", "en": "Admin token"},
@@ -73,6 +74,36 @@ LABELS: dict[str, dict[str, str]] = {
     "offline": {"it": "disconnesso", "en": "disconnected"},
     "dead_letters_title": {"it": "Messaggi non recapitati", "en": "Dead letters"},
     "no_dead_letters": {"it": "Nessun messaggio non recapitato.", "en": "No dead letters."},
+    "unaddressed_title": {"it": "Avvisi senza destinatari", "en": "Alerts nobody received"},
+    "unaddressed_hint": {
+        "it": "Avvisi che una regola ha trovato ma che nessuno ha ricevuto, dal più recente: di solito "
+        "un obiettivo di cui non si conosce ancora il capofila.",
+        "en": "Alerts a rule matched that nobody received, newest first: typically an objective whose "
+        "lead is not known yet.",
+    },
+    "no_unaddressed": {"it": "Nessun avviso senza destinatari.", "en": "No alert went unreceived."},
+    "trigger": {"it": "Evento", "en": "Trigger"},
+    "why_nobody": {"it": "Perché nessuno", "en": "Why nobody"},
+    "partners_reached": {"it": "Partner raggiunti", "en": "Partners reached"},
+    "newer": {"it": "Più recenti", "en": "Newer"},
+    "older": {"it": "Meno recenti", "en": "Older"},
+    "page": {"it": "Pagina", "en": "Page"},
+    # What the notifier's triggers read as. The notifier's e-mails have their own words for
+    # them (regia_notifier.domain.messages.wording), which the console cannot import.
+    "trigger_status_changed": {"it": "cambio dello stato di finanziamento", "en": "funding status changed"},
+    "trigger_funding_dropped": {"it": "finanziamento in calo", "en": "funding down"},
+    "trigger_line_revoked": {"it": "linea revocata", "en": "line revoked"},
+    "trigger_review_closed": {"it": "riesame annuale chiuso", "en": "annual review closed"},
+    "trigger_current_state": {"it": "situazione per un nuovo capofila", "en": "state told to a new lead"},
+    # Why the notifier says nobody heard (its `reason`, in English): see unaddressed_reason.
+    "reason_no_partner": {
+        "it": "nessun partner ha il ruolo che le regole cercano",
+        "en": "no partner holds the rules' audiences",
+    },
+    "reason_unwanted": {
+        "it": "i contatti e gli endpoint dei partner non vogliono questo avviso",
+        "en": "their contacts and endpoints want none of it",
+    },
     "attempts": {"it": "Tentativi", "en": "Attempts"},
     "last_error": {"it": "Ultimo errore", "en": "Last error"},
     "retry": {"it": "Riprova", "en": "Retry"},
@@ -98,6 +129,14 @@ LABELS: dict[str, dict[str, str]] = {
 }
 LABELS |= {f"status_{s}": {lang: STATUS_WORDS[lang][s] for lang in LANGUAGES} for s in STATUS_WORDS["it"]}
 LABELS |= {f"level_{lv}": {lang: LEVEL_WORDS[lang][lv] for lang in LANGUAGES} for lv in LEVEL_WORDS["it"]}
+
+
+# The notifier's reasons for an alert nobody received, as it writes them, and their labels.
+REASONS = {
+    "no partner holds the rules' audiences": "reason_no_partner",
+    "their contacts and endpoints want none of it": "reason_unwanted",
+}
+TRIGGERS = ("status_changed", "funding_dropped", "line_revoked", "review_closed", "current_state")
 
 
 def translator(language: str) -> Callable[[str], str]:

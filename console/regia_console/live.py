@@ -1,11 +1,13 @@
-"""The live side: the event stream (page and Server-Sent Events) and the dead letters,
-whose retry is the console's one write, CSRF-protected with the session's token."""
+"""The live side: the event stream (page and Server-Sent Events), the dead letters, whose
+retry is the console's one write, CSRF-protected with the session's token, and the alerts
+nobody received (the notifier keeps them; the console lists them a page at a time)."""
 
 import asyncio
 import json
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from .auth import Admin, checked_form
@@ -13,6 +15,7 @@ from .gateway import Refused, or_none
 from .rendering import render
 
 KEEPALIVE_S = 15.0  # a comment line now and then keeps proxies from closing an idle stream
+UNADDRESSED_PAGE = 100  # alerts nobody received, per page
 
 
 def live_router() -> APIRouter:
@@ -53,6 +56,29 @@ def live_router() -> APIRouter:
     async def dead_letters_page(request: Request, session: Admin, retried: int | None = None):
         rows = await or_none(request.app.state.gateway.get("notifier", "/v1/dead-letters", session.token, limit=200))
         return render(request, "dead_letters.html", session=session, rows=rows, retried=retried)
+
+    @router.get("/alerts/unaddressed")
+    async def unaddressed_page(request: Request, session: Admin, page: Annotated[int, Query(ge=1, le=100_000)] = 1):
+        # One more than a page is asked for: whether there is an older page, without a count.
+        rows = await or_none(
+            request.app.state.gateway.get(
+                "notifier",
+                "/v1/alerts/unaddressed",
+                session.token,
+                limit=UNADDRESSED_PAGE + 1,
+                offset=(page - 1) * UNADDRESSED_PAGE,
+            )
+        )
+        if not isinstance(rows, list):
+            rows = None
+        return render(
+            request,
+            "unaddressed.html",
+            session=session,
+            rows=None if rows is None else [r for r in rows[:UNADDRESSED_PAGE] if isinstance(r, dict)],
+            page=page,
+            older=rows is not None and len(rows) > UNADDRESSED_PAGE,
+        )
 
     @router.post("/dead-letters/retry")
     async def retry(request: Request, session: Admin):

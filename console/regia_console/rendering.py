@@ -12,7 +12,7 @@ from regia_shared.contracts.money import format_euro, format_percent
 
 from . import charts
 from .gateway import segment
-from .i18n import choose_language, translator
+from .i18n import REASONS, TRIGGERS, choose_language, translator
 
 LANG_COOKIE = "regia_console_lang"
 HERE = Path(__file__).parent
@@ -80,6 +80,9 @@ def render(request: Request, name: str, status_code: int = 200, **context: objec
         pct=lambda bp: percent(bp, language),
         whole_pct=lambda n: whole_percent(n, language),
         level_name=lambda level: t(f"level_{level if level in charts.LEVELS else 'OTHER'}"),
+        # a trigger or a reason this version does not know shows as the notifier sent it
+        trigger_name=lambda trigger: t(f"trigger_{trigger}") if trigger in TRIGGERS else str(trigger or ""),
+        reason_words=lambda reason: t(REASONS[reason]) if reason in REASONS else str(reason or ""),
         switch=lambda other: switch_href(request, other),
         **context,
     )

@@ -26,6 +26,7 @@ PAGES = {
     "objective": "/objectives/miglio-blu",
     "events": "/events",
     "dead-letters": "/dead-letters",
+    "unaddressed": "/alerts/unaddressed",
 }
 
 

@@ -108,7 +108,7 @@ def services_answer(method: str, path: str) -> Answer:
             "disbursed_cents": 0,
             "history": [{"kind": "COMMITMENT"}],
         }
-    if bare in ("/v1/totals", "/v1/deliveries", "/v1/dead-letters"):
+    if bare in ("/v1/totals", "/v1/deliveries", "/v1/dead-letters", "/v1/alerts/unaddressed"):
         return 200, []
     if bare == "/v1/dead-letters/retry":
         return 200, {"retried": [], "not_dead": [], "unknown": []}
@@ -198,7 +198,7 @@ def test_odd_but_harmless_queries_show_the_plan(console: TestClient, query: str)
 
 
 def test_ids_and_data_with_odd_values_render(console: TestClient) -> None:
-    for path in ("/", "/plans/p1", "/objectives/o1", "/dead-letters", "/events"):
+    for path in ("/", "/plans/p1", "/objectives/o1", "/dead-letters", "/alerts/unaddressed", "/events"):
         assert console.get(path).status_code == 200, path
     assert a_page(console.get("/plans/odd"), 503)  # a plan without years is not one the console can draw
 
@@ -249,6 +249,8 @@ def test_services_that_do_not_answer_are_an_unavailable_page_or_a_gap() -> None:
     with console_for({name: nowhere for name in ("funding", "objectives", "partners", "notifier")}) as console:
         assert console.get("/").status_code == 200  # gaps, not an error page
         assert console.get("/dead-letters").status_code == 200
+        unaddressed = console.get("/alerts/unaddressed")  # the notifier down: a gap that says so
+        assert unaddressed.status_code == 200 and '<p class="gap">' in unaddressed.text
         a_page(console.get("/plans/p1"), 503)
         a_page(console.get("/objectives/o1"), 503)
         csrf = console.get("/dead-letters").text.split('name="csrf" value="', 1)[1].split('"', 1)[0]

@@ -65,9 +65,41 @@ def big_plan(count: int = 3000) -> dict:
     }
 
 
+def unaddressed(count: int) -> list[dict]:
+    """Alerts nobody received as the notifier lists them, newest first: the first an
+    objective whose id needs encoding, the rest a status change with nobody to tell."""
+    odd = {
+        "cause_event_id": "6f1c1f7e-6a4b-4bd5-9d59-000000000000",
+        "trigger": "current_state",
+        "objective_id": "porto/2027?x",
+        "fiscal_year": None,
+        "rules": [],
+        "partners": ["comune-spezia"],
+        "reason": "their contacts and endpoints want none of it",
+        "occurred_at": "2026-11-26T09:30:00+00:00",
+        "recorded_at": "2026-11-26T09:30:01+00:00",
+    }
+    return [odd] + [
+        {
+            "cause_event_id": f"6f1c1f7e-6a4b-4bd5-9d59-{n:012d}",
+            "trigger": "status_changed",
+            "objective_id": "miglio-blu",
+            "fiscal_year": 2027,
+            "rules": ["lead-at-risk"],
+            "partners": [],
+            "reason": "no partner holds the rules' audiences",
+            "occurred_at": "2026-11-25T10:00:00+00:00",
+            "recorded_at": "2026-11-25T10:00:01+00:00",
+        }
+        for n in range(1, count)
+    ]
+
+
 class StubGateway:
     def __init__(self) -> None:
         self.posts: list[tuple[str, str, dict]] = []
+        self.unaddressed = unaddressed(150)
+        self.asked: list[tuple[str, dict]] = []
 
     async def close(self) -> None:
         pass
@@ -88,6 +120,7 @@ class StubGateway:
 
     async def get(self, service: str, path: str, token: str, **params: object):
         assert token == TOKEN
+        self.asked.append((path, params))
         if path == "/v1/plans":
             return [{"plan_id": "big", "title": "Piano grande", "first_year": 2025, "last_year": 2027}]
         if path == "/v1/plans/big":
@@ -166,6 +199,11 @@ class StubGateway:
                     "last_error": "503",
                 }
             ]
+        if path == "/v1/alerts/unaddressed":
+            assert service == "notifier"
+            offset, limit = params["offset"], params["limit"]
+            assert isinstance(offset, int) and isinstance(limit, int)
+            return self.unaddressed[offset : offset + limit]
         raise NotFound(path)
 
     async def post(self, service: str, path: str, token: str, body: dict):
@@ -199,7 +237,7 @@ def test_pages_need_a_session_and_a_wrong_token_gets_none(console: TestClient) -
 @pytest.mark.parametrize("lang", ["it", "en"])
 def test_every_page_renders_in_both_languages_without_the_token(console: TestClient, lang: str) -> None:
     log_in(console)
-    for path in ("/", "/plans/big", "/objectives/miglio-blu", "/events", "/dead-letters"):
+    for path in ("/", "/plans/big", "/objectives/miglio-blu", "/events", "/dead-letters", "/alerts/unaddressed"):
         page = console.get(f"{path}?lang={lang}")
         assert page.status_code == 200, path
         assert f'<html lang="{lang}">' in page.text and TOKEN not in page.text, path
@@ -264,3 +302,50 @@ def test_a_threshold_reads_as_each_language_writes_a_percentage(console: TestCli
     )
     assert re.search(r"At-risk threshold \d+%<", english), english
     assert re.search(r"Soglia di rischio \d+ %<", italian), italian
+
+
+@pytest.mark.parametrize(
+    ("lang", "nav", "trigger", "reason"),
+    [
+        (
+            "it",
+            "Avvisi senza destinatari",
+            "cambio dello stato di finanziamento",
+            "nessun partner ha il ruolo che le regole cercano",
+        ),
+        ("en", "Alerts nobody received", "funding status changed", "no partner holds the rules&#39; audiences"),
+    ],
+)
+def test_alerts_nobody_received_are_listed_with_their_objective_year_trigger_and_why(
+    console: TestClient, lang: str, nav: str, trigger: str, reason: str
+) -> None:
+    """Issue 17: an alert whose audience is empty is kept by the notifier and shown in the console."""
+    log_in(console)
+    page = console.get(f"/alerts/unaddressed?lang={lang}")
+    assert page.status_code == 200
+    assert f'<a href="/alerts/unaddressed">{nav}</a>' in console.get(f"/?lang={lang}").text  # in the nav
+    rows = page.text.split('<table id="unaddressed">', 1)[1].split("</table>", 1)[0].split("<tr>")[2:]
+    assert len(rows) == 100  # a page of them
+    first, second = rows[0], rows[1]
+    assert "2026-11-26 09:30:00" in first
+    assert '<a href="/objectives/porto%2F2027%3Fx">porto/2027?x</a>' in first  # one encoded segment
+    assert "comune-spezia" in first  # the partners reached, whose contacts wanted none of it
+    assert "<td>2027</td>" in second and f'data-trigger="status_changed">{trigger}<' in second
+    assert reason in second
+    assert 'id="older" href="/alerts/unaddressed?page=2"' in page.text and 'id="newer"' not in page.text
+
+
+def test_alerts_nobody_received_page_older_and_say_when_there_are_none(console: TestClient) -> None:
+    log_in(console)
+    gateway = console.app.state.gateway
+    older = console.get("/alerts/unaddressed?page=2&lang=en")
+    assert ("/v1/alerts/unaddressed", {"limit": 101, "offset": 100}) in gateway.asked
+    table = older.text.split('<table id="unaddressed">', 1)[1].split("</table>", 1)[0]
+    assert table.count("<tr>") == 1 + 50  # the header and the 50 left
+    assert 'id="newer" href="/alerts/unaddressed?page=1"' in older.text and 'id="older"' not in older.text
+    assert console.get("/alerts/unaddressed?page=0").status_code == 400
+    assert console.get("/alerts/unaddressed?page=abc").status_code == 400
+    gateway.unaddressed = []
+    for lang, words in (("it", "Nessun avviso senza destinatari."), ("en", "No alert went unreceived.")):
+        empty = console.get(f"/alerts/unaddressed?lang={lang}").text
+        assert f'<p class="empty" id="no-unaddressed">{words}</p>' in empty and "<table" not in empty
