@@ -7,6 +7,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -139,3 +140,11 @@ def test_a_fact_added_to_an_occurrence_but_not_to_the_schema_is_refused_not_sent
     grown = _Grown(**dataclasses.asdict(OCCURRENCES["status_changed"][1]) | {"path": ()})
     with pytest.raises(ValidationError, match="mood"):
         webhook_body(grown, CAUSE, ())
+
+
+def test_the_example_payload_in_the_api_docs_conforms() -> None:
+    api = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    section = api[api.index("**Webhook payloads**") :]
+    example = json.loads(section[section.index("```json") + len("```json") : section.index("```\n")])
+    VALIDATOR.validate(example)
+    assert example["alert"] == "status_changed"
