@@ -21,7 +21,7 @@ from ..support import kafka
 from ..support.infra import Database
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
-from ..support.webhook_receiver import WebhookReceiver
+from ..support.webhook_receiver import WebhookReceiver, schema_errors
 from .test_notifier import JOHN, MARIA, _ready, deliveries, lead, metric, notifier, settled
 from .test_notifier_rules import delivered
 from .test_notifier_rules import notifier as rules_notifier
@@ -230,3 +230,4 @@ async def test_the_current_state_goes_by_email_and_webhook_as_other_alerts(broke
     assert request.verified and body["alert"] == "current_state" and body["type"] == "ObjectiveLeadAssigned"
     assert body["objective"]["objective_id"] == "lavoro"
     assert [(y["fiscal_year"], y["status"]) for y in body["objective"]["years"]] == [(2027, "UNFUNDED")]
+    assert schema_errors([request]) == []  # the published schema holds for the current state too

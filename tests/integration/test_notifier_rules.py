@@ -41,7 +41,7 @@ from ..support.funding import line_event
 from ..support.services import ADMIN_HEADERS, in_process
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
-from ..support.webhook_receiver import WebhookReceiver
+from ..support.webhook_receiver import WebhookReceiver, schema_errors
 from .test_notifier import status_changed
 
 pytestmark = pytest.mark.usefixtures("service_env")
@@ -205,6 +205,7 @@ def _plain(message: EmailMessage) -> str:
 def _webhook(receiver: WebhookReceiver) -> dict:
     [request] = receiver.accepted
     assert request.verified and not receiver.rejected
+    assert schema_errors([request]) == []  # every kind conforms to the published schema
     return json.loads(request.body)
 
 

@@ -23,7 +23,7 @@ from regia_shared.contracts.events.objectives import (
 from ..support import kafka
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
-from ..support.webhook_receiver import WebhookReceiver
+from ..support.webhook_receiver import WebhookReceiver, schema_errors
 from .test_notifier import JOHN, MARIA, _ready, notifier, settled
 from .test_notifier_quiet import consumed
 from .test_notifier_webhooks import register
@@ -118,6 +118,7 @@ async def test_the_cut_tells_the_gap_the_levels_the_path_and_the_link(broker, da
         assert f'<a href="{LINK}">{LINK}</a>' in html
     bodies = {json.loads(r.body)["alert"]: json.loads(r.body) for r in receiver.accepted}
     assert set(bodies) == {"status_changed", "funding_dropped"}
+    assert schema_errors(receiver.accepted) == []  # the published schema holds, story and all
     for body in bodies.values():
         facts = body["objective"]
         assert facts["objective_id"] == "miglio-blu" and facts["fiscal_year"] == 2027

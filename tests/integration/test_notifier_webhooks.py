@@ -11,13 +11,14 @@ import structlog
 from cryptography.fernet import Fernet
 
 from regia_notifier.domain.signature import sign
+from regia_notifier.entrypoints import payload_schema
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.objectives import CoverageStatus
 
 from ..support import kafka
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
-from ..support.webhook_receiver import WebhookReceiver
+from ..support.webhook_receiver import WebhookReceiver, schema_errors
 from .test_notifier import metric, notifier, status_changed
 
 pytestmark = pytest.mark.usefixtures("service_env")
@@ -77,6 +78,9 @@ async def test_a_signed_webhook_is_retried_until_accepted_and_its_secret_never_l
                     headers={"X-Regia-Timestamp": str(ts), "X-Regia-Signature": sign(secret, ts, accepted.body + b" ")},
                 )
             assert forged.status_code == replayed.status_code == 401
+            # The payloads' schema is public, as the checked-in file has it.
+            async with httpx.AsyncClient(base_url=admin.base_url) as anonymous:
+                served = await anonymous.get("/v1/webhooks/payload-schema")
 
             rows = await database.fetch("notifier", "SELECT t::text AS row FROM webhook_endpoints t")
             delivery_rows = await database.fetch("notifier", "SELECT t::text AS row FROM deliveries t")
@@ -93,6 +97,8 @@ async def test_a_signed_webhook_is_retried_until_accepted_and_its_secret_never_l
     assert accepted.headers["Content-Type"] == "application/json"
     assert accepted.headers["X-Regia-Delivery-Id"] == done["delivery_id"]
     assert abs(int(accepted.headers["X-Regia-Timestamp"]) - time.time()) < 60
+    assert served.status_code == 200 and served.json() == payload_schema.checked_in()
+    assert schema_errors(receiver.requests, served.json()) == [] and len(receiver.requests) >= 4
 
     assert done["recipient"] == "liguria-hook" and done["partner_id"] == "regione-liguria"
     assert detail["attempts"] == 4
@@ -131,6 +137,7 @@ async def test_the_same_event_twice_is_one_webhook(broker, database, monkeypatch
     assert sorted(json.loads(r.body)["event_id"] for r in receiver.requests) == sorted(
         [str(cause.event_id), str(later.event_id)]
     )
+    assert schema_errors(receiver.requests) == []
     assert sorted(str(r["cause_event_id"]) for r in rows) == sorted([str(cause.event_id), str(later.event_id)])
 
 

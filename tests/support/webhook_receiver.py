@@ -7,16 +7,33 @@ at a time (`trickle_s`), or answer an error with a huge body generated as it is 
 (`huge_error_bytes`). It counts the requests open at once, in all and per delivery, and
 notices when the client hangs up before the reply is over."""
 
+import json
 import select
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import jsonschema
 
 from regia_notifier.domain.signature import verify
+from regia_notifier.entrypoints import payload_schema
 
 CHUNK = 64 * 1024
+
+
+def schema_errors(requests: "list[Received]", schema: dict[str, Any] | None = None) -> list[str]:
+    """What the published JSON Schema of webhook payloads (the checked-in file, or `schema`,
+    e.g. as the notifier serves it) finds wrong with the bodies received: none, if every one
+    of them conforms. Only requests signed by the notifier are looked at."""
+    validator = jsonschema.Draft202012Validator(
+        schema or payload_schema.checked_in(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    return [
+        f"{e.json_path}: {e.message}" for r in requests if r.verified for e in validator.iter_errors(json.loads(r.body))
+    ]
 
 
 @dataclass

@@ -12,6 +12,7 @@ from .entrypoints.deliveries_http import deliveries_router
 from .entrypoints.digest_job import digest_job
 from .entrypoints.digests_http import digests_router
 from .entrypoints.dispatcher import dispatcher_job
+from .entrypoints.payload_schema_http import payload_schema_router
 from .entrypoints.rules_http import rules_router
 from .entrypoints.unaddressed_http import unaddressed_router
 from .entrypoints.webhooks_http import webhooks_router
@@ -42,6 +43,14 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     consumers.register(runtime, metrics, planner)
     runtime.background += [dispatcher_job(metrics), digest_job()]
     app = runtime.http_app(title="Regia notifier")
-    for router in (deliveries_router(), webhooks_router(), rules_router(), digests_router(), unaddressed_router()):
+    routers = (
+        deliveries_router(),
+        payload_schema_router(),
+        webhooks_router(),
+        rules_router(),
+        digests_router(),
+        unaddressed_router(),
+    )
+    for router in routers:
         app.include_router(router)
     return app

@@ -29,6 +29,7 @@ from .occurrences import (
     alert_name,
 )
 from .rules import Audience, Rule
+from .webhook_payload import planned_body
 
 
 @dataclass(frozen=True)
@@ -284,10 +285,11 @@ _SUBJECT_KEY = {
 
 
 def webhook_body(occurrence: Occurrence, cause: Cause, rules: tuple[str, ...]) -> str:
-    """What the request will carry, less the ids the dispatcher adds when sending. Of an
-    objective-year: its fields, and what is missing to the threshold and to 100 %
-    (`gap_to_threshold_cents`, `gap_to_full_cents`, null when the year has no need or
-    the threshold is not known); of the current state, the same for each year."""
+    """What the request will carry, less the ids the dispatcher adds when sending, built
+    by the published models (webhook_payload). Of an objective-year: its fields, and what
+    is missing to the threshold and to 100 % (`gap_to_threshold_cents`,
+    `gap_to_full_cents`, null when the year has no need or the threshold is not known);
+    of the current state, the same for each year."""
     facts = dataclasses.asdict(occurrence)
     if isinstance(occurrence, StatusChange | FundingDrop):
         facts |= _gap_fields(occurrence.gap)
@@ -296,13 +298,12 @@ def webhook_body(occurrence: Occurrence, cause: Cause, rules: tuple[str, ...]) -
             year | _gap_fields(occurrence.gap(state))
             for year, state in zip(facts["years"], occurrence.years, strict=True)
         ]
-    return json.dumps(
-        {
-            "type": cause.event_type,
-            "alert": alert_name(occurrence),
-            "rules": list(rules),
-            "occurred_at": cause.occurred_at.isoformat(),
-            _SUBJECT_KEY[occurrence.trigger]: facts,
-        },
-        ensure_ascii=False,
+    body = planned_body(
+        cause.event_type,
+        alert_name(occurrence),
+        rules,
+        cause.occurred_at,
+        _SUBJECT_KEY[occurrence.trigger],
+        facts,
     )
+    return json.dumps(body, ensure_ascii=False)
