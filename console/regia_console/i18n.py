@@ -5,7 +5,7 @@ the same the notifier's e-mails use."""
 
 from collections.abc import Callable
 
-from regia_shared.contracts.words import LANGUAGES, LEVEL_WORDS, STATUS_WORDS
+from regia_shared.contracts.words import LANGUAGES, LEVEL_WORDS, STATUS_WORDS, TRIGGER_WORDS
 
 DEFAULT_LANGUAGE = "it"  # the console is La Spezia's first
 
@@ -88,13 +88,6 @@ LABELS: dict[str, dict[str, str]] = {
     "newer": {"it": "Più recenti", "en": "Newer"},
     "older": {"it": "Meno recenti", "en": "Older"},
     "page": {"it": "Pagina", "en": "Page"},
-    # What the notifier's triggers read as. The notifier's e-mails have their own words for
-    # them (regia_notifier.domain.messages.wording), which the console cannot import.
-    "trigger_status_changed": {"it": "cambio dello stato di finanziamento", "en": "funding status changed"},
-    "trigger_funding_dropped": {"it": "finanziamento in calo", "en": "funding down"},
-    "trigger_line_revoked": {"it": "linea revocata", "en": "line revoked"},
-    "trigger_review_closed": {"it": "riesame annuale chiuso", "en": "annual review closed"},
-    "trigger_current_state": {"it": "situazione per un nuovo capofila", "en": "state told to a new lead"},
     # Why the notifier says nobody heard (its `reason`, in English): see unaddressed_reason.
     "reason_no_partner": {
         "it": "nessun partner ha il ruolo che le regole cercano",
@@ -128,6 +121,7 @@ LABELS: dict[str, dict[str, str]] = {
     "uncovered": {"it": "Scoperto", "en": "Uncovered"},
 }
 LABELS |= {f"status_{s}": {lang: STATUS_WORDS[lang][s] for lang in LANGUAGES} for s in STATUS_WORDS["it"]}
+LABELS |= {f"trigger_{k}": {lang: TRIGGER_WORDS[lang][k] for lang in LANGUAGES} for k in TRIGGER_WORDS["it"]}
 LABELS |= {f"level_{lv}": {lang: LEVEL_WORDS[lang][lv] for lang in LANGUAGES} for lv in LEVEL_WORDS["it"]}
 
 

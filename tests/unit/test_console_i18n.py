@@ -48,3 +48,18 @@ def test_statuses_and_levels_read_as_in_the_notifiers_e_mails() -> None:
         assert all(t(f"status_{s}") == STATUS_WORDS[language][s] for s in CoverageStatus)
         assert all(t(f"level_{lv}") == LEVEL_WORDS[language][lv] for lv in GovernmentLevel)
     assert translator("en")("status_UNFUNDED") == "not funded" and translator("it")("level_EU") == "UE"
+
+
+def test_the_console_and_the_notifier_name_each_kind_of_alert_alike() -> None:
+    """One table (regia_shared.contracts.words) for both: the console's page of alerts nobody
+    received says what the e-mails' summaries say."""
+    from regia_notifier.domain.messages import trigger_label
+    from regia_notifier.domain.occurrences import Trigger
+    from regia_shared.contracts.words import TRIGGER_WORDS
+
+    for language in LANGUAGES:
+        t = translator(language)
+        assert set(TRIGGER_WORDS[language]) >= {trigger.value for trigger in Trigger}
+        for trigger in Trigger:
+            assert t(f"trigger_{trigger.value}") == trigger_label(trigger, language) != trigger.value
+        assert t("trigger_current_state") == TRIGGER_WORDS[language]["current_state"]

@@ -32,6 +32,25 @@ STATUS_WORDS: dict[Language, dict[CoverageStatus, str]] = {
     },
 }
 
+# The kinds of alert, by the codes the notifier's rules, webhook payloads and API carry
+# (`status_changed`, ...): read in its e-mails and on the console's pages alike.
+TRIGGER_WORDS: dict[Language, dict[str, str]] = {
+    "it": {
+        "status_changed": "cambio dello stato di finanziamento",
+        "funding_dropped": "finanziamento in calo",
+        "line_revoked": "linea revocata",
+        "review_closed": "riesame annuale chiuso",
+        "current_state": "situazione per un nuovo capofila",
+    },
+    "en": {
+        "status_changed": "funding status changed",
+        "funding_dropped": "funding down",
+        "line_revoked": "line revoked",
+        "review_closed": "annual review closed",
+        "current_state": "state told to a new lead",
+    },
+}
+
 LEVEL_WORDS: dict[Language, dict[GovernmentLevel, str]] = {
     "it": {
         GovernmentLevel.COMUNE: "Comune",

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 from regia_shared.contracts.money import format_euro, format_percent
-from regia_shared.contracts.words import STATUS_WORDS, Language, level_words
+from regia_shared.contracts.words import STATUS_WORDS, TRIGGER_WORDS, Language, level_words
 
 from ..coverage_gap import Gap
 from ..occurrences import Trigger
@@ -31,21 +31,7 @@ _STATUS: dict[Language, dict[CoverageStatus, str]] = {
 }
 
 # What each kind of alert is called where a message names the kind rather than the event
-# (a summary, a preference): the words of the kinds' own subjects.
-_TRIGGER: dict[Language, dict[Trigger, str]] = {
-    "it": {
-        Trigger.STATUS_CHANGED: "cambio dello stato di finanziamento",
-        Trigger.FUNDING_DROPPED: "finanziamento in calo",
-        Trigger.LINE_REVOKED: "linea revocata",
-        Trigger.REVIEW_CLOSED: "riesame annuale chiuso",
-    },
-    "en": {
-        Trigger.STATUS_CHANGED: "funding status changed",
-        Trigger.FUNDING_DROPPED: "funding down",
-        Trigger.LINE_REVOKED: "line revoked",
-        Trigger.REVIEW_CLOSED: "annual review closed",
-    },
-}
+# (a summary, a preference): regia_shared.contracts.words, which the console reads too.
 
 WORDS: dict[str, dict[str, str]] = {
     "it": {
@@ -151,7 +137,7 @@ def level_label(level: str, language: Language) -> str:
 
 
 def trigger_label(trigger: Trigger, language: Language) -> str:
-    return _TRIGGER[language][trigger]
+    return TRIGGER_WORDS[language][trigger.value]
 
 
 def money(cents: int, language: Language) -> str:
