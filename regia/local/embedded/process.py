@@ -7,6 +7,7 @@ services identically.
 """
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -21,10 +22,40 @@ class ProcessFailed(RuntimeError):
     pass
 
 
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port free now, chosen *outside* the kernel's ephemeral range.
+
+    Why not bind to port 0: the port the kernel hands out comes from the ephemeral range,
+    the same range it draws the source port of every outgoing connection from. Between
+    this function closing its probe socket and the server binding the port, any client on
+    the machine (a test worker's Kafka or PostgreSQL connection) may take it as its source
+    port, and the server's bind fails with EADDRINUSE; CI saw exactly that. Ports below the
+    ephemeral range are never handed out to clients, so only another server could take one,
+    and the random pick makes two servers choosing the same port unlikely.
+    """
+    ephemeral_low, _ = _ephemeral_range()
+    low, high = 20000, max(20001, ephemeral_low - 1)
+    if high - low < 1000:  # an unusual kernel setting: fall back to the kernel's choice
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return int(s.getsockname()[1])
+    for _ in range(200):
+        port = random.randint(low, high)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise ProcessFailed(f"no free loopback port between {low} and {high}")
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
