@@ -40,6 +40,10 @@ def base_env(dsn: str, bootstrap: str) -> dict[str, str]:
         # Tests send refused anonymous requests by the hundred on purpose (every write route's
         # 401): the per-address throttle has its own test, which sets its own limits.
         "REGIA_ANONYMOUS_BURST": "1000000",
+        # One second of quiet closes a person's grouping window: long enough to gather the
+        # alerts of one cause (they come within milliseconds, from two topics), short
+        # enough not to slow every test that waits for a mail (30 s in production).
+        "REGIA_NOTIFIER_GROUP_WAIT_S": "1",
         # A fixed test key: it encrypts the webhook secrets of a throw-away database.
         "REGIA_NOTIFIER_SECRETS_KEY": "q7dZpB3cK3yW0y3lX9Gm0m5dJc2m3rXW6b7Yd8sQy1E=",
     }

@@ -1,13 +1,15 @@
-"""Planning alerts from an occurrence: each person told once, as their preferences say;
-webhooks per endpoint; stable ids. Pure."""
+"""Planning alerts from an occurrence: each person's e-mail alert queued once, with the
+cadence their preferences say, and its occurrence kept for the message; webhooks per
+endpoint, at once; stable ids. Pure."""
 
 import json
 import uuid
 from datetime import UTC, datetime
 
 from regia_notifier.domain.delivery import Recipient, WebhookTarget, delivery_id
+from regia_notifier.domain.occurrence_codec import decode
 from regia_notifier.domain.occurrences import StatusChange
-from regia_notifier.domain.planning import Cause, plan_alerts
+from regia_notifier.domain.planning import Cause, DigestTimes, plan_alerts
 from regia_shared.contracts.events.objectives import CoverageStatus
 
 CHANGE = StatusChange(
@@ -23,7 +25,8 @@ CHANGE = StatusChange(
 )
 AT = datetime(2026, 11, 25, 13, 0, tzinfo=UTC)
 CAUSE = Cause(uuid.uuid4(), "ObjectiveStatusChanged", "corr-1", AT)
-DUE = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+DAILY = datetime(2026, 11, 26, 7, 0, tzinfo=UTC)
+WEEKLY = datetime(2026, 11, 30, 7, 0, tzinfo=UTC)
 ROSSI = Recipient("rossi", "regione-liguria", "Maria Rossi", "maria.rossi@regione.liguria.it", "it")
 SMITH = Recipient("smith", "regione-liguria", "John Smith", "john.smith@regione.liguria.it", "en")
 BIANCHI = Recipient("bianchi", "comune-spezia", "Anna Bianchi", "anna.bianchi@comune.sp.it", "it")
@@ -31,43 +34,43 @@ LEAD = {"regione-liguria": ("status-worsened-lead",)}
 
 
 def plan(reached, people, endpoints=()):  # type: ignore[no-untyped-def]
-    return plan_alerts(CHANGE, reached, list(people), list(endpoints), CAUSE, digest_due_at=DUE)
+    return plan_alerts(CHANGE, reached, list(people), list(endpoints), CAUSE, digests=DigestTimes(DAILY, WEEKLY))
 
 
-def test_each_contact_of_a_reached_partner_gets_one_email_in_their_language() -> None:
+def test_each_contact_of_a_reached_partner_is_queued_once_in_their_language_with_the_occurrence() -> None:
     planned = plan(LEAD, [ROSSI, SMITH, BIANCHI])
-    assert [(d.recipient, d.language) for d in planned.deliveries] == [(ROSSI.email, "it"), (SMITH.email, "en")]
-    first = planned.deliveries[0]
-    assert first.delivery_id == delivery_id(CAUSE.event_id, "email", ROSSI.email)
+    assert [(q.email, q.language, q.cadence) for q in planned.queued] == [
+        (ROSSI.email, "it", "immediate"),
+        (SMITH.email, "en", "immediate"),
+    ]
+    first = planned.queued[0]
+    assert (first.cause_event_id, first.correlation_id) == (CAUSE.event_id, "corr-1")
     assert first.rules == ("status-worsened-lead",) and first.trigger == "status_changed"
-    assert "A RISCHIO" in first.subject and first.body_html and "<html" in first.body_html.lower()
-    assert planned.digest == []
+    assert "A RISCHIO" in first.subject and planned.queued[1].subject.endswith("at risk")
+    # The message is written from the occurrence when it goes: it survives the round trip.
+    assert decode(json.loads(json.dumps(first.occurrence))) == CHANGE
+    assert planned.deliveries == []
 
 
 def test_one_person_reached_by_two_rules_through_two_partners_is_told_once_with_both_rules() -> None:
     twin = Recipient("rossi-2", "comune-spezia", "Maria Rossi", ROSSI.email.upper(), "it")
     reached = {"regione-liguria": ("status-worsened-lead",), "comune-spezia": ("status-partners",)}
     planned = plan(reached, [ROSSI, twin])
-    assert len(planned.deliveries) == 1
-    assert planned.deliveries[0].rules == ("status-partners", "status-worsened-lead")
+    assert len(planned.queued) == 1
+    assert planned.queued[0].rules == ("status-partners", "status-worsened-lead")
 
 
 def test_preferences_choose_kinds_channels_and_cadence() -> None:
     no_status = Recipient("rossi", "regione-liguria", "Maria", ROSSI.email, "it", event_kinds=("line_revoked",))
     webhook_only = Recipient("smith", "regione-liguria", "John", SMITH.email, "en", channels=("webhook",))
-    daily = Recipient(
-        "verdi", "regione-liguria", "Luca Verdi", "luca.verdi@regione.liguria.it", "en", cadence="daily_digest"
-    )
-    planned = plan(LEAD, [no_status, webhook_only, daily])
+    daily = Recipient("verdi", "regione-liguria", "Luca Verdi", "luca@regione.liguria.it", "en", cadence="daily_digest")
+    weekly = Recipient("neri", "regione-liguria", "Ada Neri", "ada@regione.liguria.it", "it", cadence="weekly_digest")
+    planned = plan(LEAD, [no_status, webhook_only, daily, weekly])
     assert planned.deliveries == []
-    [entry] = planned.digest
-    assert (entry.email, entry.language, entry.due_at, entry.rules) == (
-        "luca.verdi@regione.liguria.it",
-        "en",
-        DUE,
-        ("status-worsened-lead",),
-    )
-    assert "Miglio Blu" in entry.section_text and "Miglio Blu" in entry.section_html
+    assert [(q.email, q.cadence, q.due_at) for q in planned.queued] == [
+        ("luca@regione.liguria.it", "daily_digest", DAILY),
+        ("ada@regione.liguria.it", "weekly_digest", WEEKLY),
+    ]
 
 
 def test_one_webhook_per_endpoint_of_a_reached_partner_following_its_contacts_preferences() -> None:
@@ -85,8 +88,8 @@ def test_one_webhook_per_endpoint_of_a_reached_partner_following_its_contacts_pr
     assert hooks[0].delivery_id == delivery_id(CAUSE.event_id, "webhook", "hook-a")
 
 
-def test_re_planning_yields_the_same_ids_and_nobody_reached_plans_nothing() -> None:
+def test_re_planning_yields_the_same_keys_and_nobody_reached_plans_nothing() -> None:
     first, again = plan(LEAD, [ROSSI]), plan(LEAD, [ROSSI])
-    assert [d.delivery_id for d in first.deliveries] == [d.delivery_id for d in again.deliveries]
+    assert [(q.cause_event_id, q.email) for q in first.queued] == [(q.cause_event_id, q.email) for q in again.queued]
     empty = plan({}, [ROSSI, SMITH], [WebhookTarget("hook-a", "regione-liguria", None, "https://a.example/h")])
-    assert empty.deliveries == [] and empty.digest == []
+    assert empty.deliveries == [] and empty.queued == []

@@ -14,14 +14,14 @@ from regia_notifier.domain.addresses import mailbox
 from regia_notifier.domain.delivery import ClaimedDelivery
 from regia_notifier.domain.errors import Undeliverable, UnusableAddress
 from regia_notifier.domain.messages import (
-    DigestSection,
+    Carried,
     Language,
     Rendered,
     level_label,
     money,
     percent,
     render_alert,
-    render_digest,
+    render_message,
     status_label,
     trigger_label,
 )
@@ -276,18 +276,28 @@ def test_hostile_titles_and_names_stay_on_one_line_and_are_escaped(kind: str, la
 
 
 def digest_of(*occurrences: Occurrence, language: Language = "it", name: str = "Maria Rossi") -> Rendered:
-    sections = [DigestSection.of(alert(o, language)) for o in occurrences]
-    return render_digest(sections, language=language, name=name, day=datetime.date(2026, 11, 5))
+    carried = [Carried(o, str(uuid.uuid4()), f"corr-{i}") for i, o in enumerate(occurrences)]
+    d = render_message(carried, language=language, name=name, cadence="daily_digest", day=datetime.date(2026, 11, 5))
+    assert d is not None
+    return d
 
 
 def test_a_digest_of_one_alert_says_so_in_the_singular() -> None:
-    it, en = digest_of(DROP), digest_of(DROP, language="en")
+    it, en = digest_of(REVOKED), digest_of(REVOKED, language="en")
     assert it.subject == "[Regia] Riepilogo del 05/11/2026: 1 avviso"
     assert en.subject == "[Regia] Digest for 2026-11-05: 1 alert"
     assert "1 avviso" in it.text and "1 alert" in en.text
-    assert alert(DROP).section_text in it.text and alert(DROP).section_html in it.html
-    assert "----------" not in it.text.split("-- \n")[0]  # no rule with a single section
+    assert "Linea" in it.text and "----------" not in it.text.split("-- \n")[0]  # no rule with a single section
     assert it.section_text == "" and it.section_html == ""
+
+
+def test_a_weekly_digest_says_it_is_the_weeks() -> None:
+    carried = [Carried(REVOKED, EVENT, "corr")]
+    it = render_message(carried, language="it", name="M", cadence="weekly_digest", day=datetime.date(2026, 11, 30))
+    en = render_message(carried, language="en", name="M", cadence="weekly_digest", day=datetime.date(2026, 11, 30))
+    assert it is not None and en is not None
+    assert it.subject == "[Regia] Riepilogo della settimana al 30/11/2026: 1 avviso"
+    assert en.subject == "[Regia] Weekly digest to 2026-11-30: 1 alert"
 
 
 @pytest.mark.parametrize("language", ["it", "en"])
@@ -296,18 +306,22 @@ def test_a_digest_holds_its_sections_in_order_in_text_and_html(language: Languag
     assert d.subject.endswith(": 3 avvisi" if language == "it" else ": 3 alerts")
     assert d.text.startswith("Gentile Maria Rossi," if language == "it" else "Dear Maria Rossi,")
     assert f'<html lang="{language}">' in d.html and d.html.startswith("<!doctype html>")
-    sections = [alert(o, language) for o in (STATUS, REVOKED, REVIEW)]
-    positions = [d.text.index(s.section_text) for s in sections]
+    headings = ["Miglio Blu 2027:", alert(REVOKED, language).subject[len("[Regia] ") :], "Piano del Mare"]
+    positions = [d.text.index(h) for h in headings]
     assert positions == sorted(positions)
     assert d.text.count("-" * 40) == 2  # one rule between each two sections
-    html_positions = [d.html.index(s.section_html) for s in sections]
-    assert html_positions == sorted(html_positions)
     assert d.html.count("<section>") == 3 and "Regia" in d.text.split("-- \n")[1]
 
 
 def test_a_digest_escapes_the_name_and_keeps_the_subject_on_one_line() -> None:
-    d = render_digest([], language="en", name="<i>Eve</i>\r\nX", day=datetime.date(2026, 1, 2))
-    assert d.subject == "[Regia] Digest for 2026-01-02: 0 alerts"
+    d = render_message(
+        [Carried(REVOKED, EVENT, "c")],
+        language="en",
+        name="<i>Eve</i>\r\nX",
+        cadence="daily_digest",
+        day=datetime.date(2026, 1, 2),
+    )
+    assert d is not None and d.subject == "[Regia] Digest for 2026-01-02: 1 alert"
     assert "<i>" not in d.html and "&lt;i&gt;Eve&lt;/i&gt; X" in d.html and "Dear <i>Eve</i> X," in d.text
 
 

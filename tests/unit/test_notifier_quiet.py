@@ -9,7 +9,7 @@ import pytest
 
 from regia_funding.config import FundingSettings
 from regia_notifier.config import NotifierSettings
-from regia_notifier.domain.delivery import Recipient, WebhookTarget, delivery_id
+from regia_notifier.domain.delivery import Recipient, WebhookTarget
 from regia_notifier.domain.messages import render_alert
 from regia_notifier.domain.occurrences import (
     FundingDrop,
@@ -21,7 +21,7 @@ from regia_notifier.domain.occurrences import (
     first_alerting_year,
     silenced,
 )
-from regia_notifier.domain.planning import Cause, plan_alerts
+from regia_notifier.domain.planning import Cause, DigestTimes, plan_alerts
 from regia_shared.contracts.events.objectives import CoverageStatus as S
 
 
@@ -82,6 +82,9 @@ def test_the_current_state_reads_as_one_message_listing_each_year() -> None:
     assert "Year 2027: not funded" in en.text and "obiettivo miglio-blu" in it.text  # words, not the enum
 
 
+DUE = datetime(2026, 12, 2, 7, 0, tzinfo=UTC)
+
+
 def test_the_current_state_follows_status_preferences_with_ids_from_the_assignment() -> None:
     state = current_state("miglio-blu", "Miglio Blu", YEARS, 2025)
     assert state is not None
@@ -91,12 +94,14 @@ def test_the_current_state_follows_status_preferences_with_ids_from_the_assignme
     digest = Recipient("verdi", "liguria", "Luca Verdi", "luca@x.it", "it", cadence="daily_digest")
     hook = WebhookTarget("hook-1", "liguria", None, "https://example.org/hook")
     plan = plan_alerts(
-        state, {"liguria": ()}, [rossi, drops_only, digest], [hook], assignment, digest_due_at=assignment.occurred_at
+        state, {"liguria": ()}, [rossi, drops_only, digest], [hook], assignment, digests=DigestTimes(DUE, DUE)
     )
-    email, webhook = plan.deliveries
-    assert email.delivery_id == delivery_id(assignment.event_id, "email", "maria@x.it")
+    [webhook] = plan.deliveries
+    email, digest_entry = plan.queued
+    assert (email.cause_event_id, email.email, email.cadence) == (assignment.event_id, "maria@x.it", "immediate")
     assert email.trigger == webhook.trigger == "current_state" and email.objective_id == "miglio-blu"
-    assert [d.email for d in plan.digest] == ["luca@x.it"] and plan.digest[0].trigger == "current_state"
+    assert (digest_entry.email, digest_entry.cadence, digest_entry.due_at) == ("luca@x.it", "daily_digest", DUE)
+    assert digest_entry.trigger == "current_state"
     body = json.loads(webhook.body)
     assert body["alert"] == "current_state" and body["type"] == "ObjectiveLeadAssigned"
     assert [(y["fiscal_year"], y["status"]) for y in body["objective"]["years"]] == [

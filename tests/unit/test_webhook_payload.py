@@ -27,7 +27,7 @@ from regia_notifier.domain.occurrences import (
     StatusChange,
     YearState,
 )
-from regia_notifier.domain.planning import Cause, plan_alerts, webhook_body
+from regia_notifier.domain.planning import Cause, DigestTimes, plan_alerts, webhook_body
 from regia_notifier.entrypoints import payload_schema
 from regia_shared.contracts.events.objectives import CoverageStatus as S
 
@@ -70,7 +70,12 @@ VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Dr
 def sent(occurrence: Occurrence, cause: Cause = CAUSE) -> dict[str, Any]:
     """The body of the request the notifier sends for it, as the receiver gets it."""
     [planned] = plan_alerts(
-        occurrence, {"regione-liguria": ("rule-1",)}, [], [HOOK], cause, digest_due_at=cause.occurred_at
+        occurrence,
+        {"regione-liguria": ("rule-1",)},
+        [],
+        [HOOK],
+        cause,
+        digests=DigestTimes(cause.occurred_at, cause.occurred_at),
     ).deliveries
     claimed = ClaimedDelivery(
         planned.delivery_id, 1, planned.cause_event_id, planned.correlation_id, "webhook", planned.recipient,

@@ -9,9 +9,9 @@ from .adapters.metrics import NotifierMetrics
 from .config import NotifierSettings
 from .entrypoints import consumers
 from .entrypoints.deliveries_http import deliveries_router
-from .entrypoints.digest_job import digest_job
 from .entrypoints.digests_http import digests_router
 from .entrypoints.dispatcher import dispatcher_job
+from .entrypoints.message_job import message_job
 from .entrypoints.payload_schema_http import payload_schema_router
 from .entrypoints.rules_http import rules_router
 from .entrypoints.unaddressed_http import unaddressed_router
@@ -36,12 +36,13 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     planner = AlertPlanner(
         settings.digest_at,
         settings.zone,
+        weekly_digest_day=settings.weekday,
         window_first_year=settings.window_first_year,
         today=settings.fiscal_today,
         console_url=settings.console_url,
     )
     consumers.register(runtime, metrics, planner)
-    runtime.background += [dispatcher_job(metrics), digest_job()]
+    runtime.background += [dispatcher_job(metrics), message_job()]
     app = runtime.http_app(title="Regia notifier")
     routers = (
         deliveries_router(),

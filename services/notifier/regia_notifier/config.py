@@ -1,5 +1,6 @@
-from datetime import time
+from datetime import time, timedelta
 from email.utils import parseaddr
+from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -12,7 +13,10 @@ from regia_shared.settings import BudgetWindowSettings, ServiceSettings
 
 from .domain.addresses import mailbox
 from .domain.errors import UnusableAddress
+from .domain.grouping import GroupingPolicy
 from .domain.retry import SEND_SHARE_OF_LEASE
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 def _env(name: str) -> AliasChoices:
@@ -124,6 +128,24 @@ class NotifierSettings(BudgetWindowSettings):
         validation_alias=_env("REGIA_NOTIFIER_TIMEZONE"),
         description="The time zone of digest times and days (IANA name)",
     )
+    group_wait_s: float = Field(
+        30.0,
+        ge=0,
+        validation_alias=_env("REGIA_NOTIFIER_GROUP_WAIT_S"),
+        description="The grouping window: a person's alerts go out as one message once none came for "
+        "this many seconds (0: at once), as Alertmanager's group_wait",
+    )
+    group_longest_s: float = Field(
+        600.0,
+        gt=0,
+        validation_alias=_env("REGIA_NOTIFIER_GROUP_LONGEST_S"),
+        description="The longest an alert waits for its message while alerts of other causes keep coming",
+    )
+    weekly_digest_day: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = Field(
+        "monday",
+        validation_alias=_env("REGIA_NOTIFIER_WEEKLY_DIGEST_DAY"),
+        description="The day weekly digests go out, at the digest time",
+    )
     digest_check_s: float = Field(
         60.0,
         gt=0,
@@ -138,6 +160,23 @@ class NotifierSettings(BudgetWindowSettings):
         description="The web console's address as the people alerted reach it (http or https): "
         "every alert about an objective links to <this>/objectives/<its id>",
     )
+
+    @property
+    def grouping(self) -> GroupingPolicy:
+        return GroupingPolicy(timedelta(seconds=self.group_wait_s), timedelta(seconds=self.group_longest_s))
+
+    @property
+    def weekday(self) -> int:
+        return _WEEKDAYS.index(self.weekly_digest_day)
+
+    @model_validator(mode="after")
+    def _window_within_the_longest_wait(self) -> "NotifierSettings":
+        if self.group_longest_s < self.group_wait_s:
+            raise _refused(
+                f"REGIA_NOTIFIER_GROUP_LONGEST_S ({self.group_longest_s:g}) is shorter than the grouping window"
+                f" REGIA_NOTIFIER_GROUP_WAIT_S ({self.group_wait_s:g})"
+            )
+        return self
 
     @field_validator("console_url")
     @classmethod

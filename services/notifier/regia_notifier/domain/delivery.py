@@ -24,11 +24,15 @@ class Recipient:
     email: str
     language: Language
     channels: tuple[str, ...] = ("email", "webhook")
-    cadence: str = "immediate"  # or "daily_digest"
+    cadence: str = "immediate"  # or "daily_digest", "weekly_digest"
     event_kinds: tuple[str, ...] | None = None  # None: every kind
 
     def wants(self, trigger: Trigger, channel: str) -> bool:
         return channel in self.channels and (self.event_kinds is None or trigger.value in self.event_kinds)
+
+    def cadence_for(self, trigger: Trigger) -> str:
+        """When this person hears of an alert of this kind by e-mail."""
+        return self.cadence
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,11 @@ _RANK = {
 }
 
 
+def worsens(before: CoverageStatus | None, after: CoverageStatus) -> bool:
+    """Whether a move from `before` to `after` is a worsening (a first status is not)."""
+    return before is not None and _RANK[after] < _RANK[before]
+
+
 @dataclass(frozen=True)
 class StatusChange:
     objective_id: str
@@ -72,7 +77,7 @@ class StatusChange:
 
     @property
     def worsened(self) -> bool:
-        return self.previous_status is not None and _RANK[self.status] < _RANK[self.previous_status]
+        return worsens(self.previous_status, self.status)
 
     @property
     def objective_ids(self) -> tuple[str, ...]:

@@ -1,9 +1,10 @@
 """Who hears of an occurrence, by which channel and when. Pure.
 
 The rules named partners (each with the rules that reached it); here each of their
-contacts is told once, whatever number of rules or roles reached them: by e-mail now,
-or in their daily digest, as their preferences say. Webhook endpoints of those partners
-get the occurrence as JSON, immediately (a machine has no use for a digest).
+contacts is told once, whatever number of rules or roles reached them: their e-mail alert
+is queued for their next message (when their grouping window closes, or in their daily or
+weekly digest, as their preferences say; domain.grouping). Webhook endpoints of those
+partners get the occurrence as JSON, immediately (a machine has no use for a window).
 """
 
 import dataclasses
@@ -13,11 +14,12 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from .coverage_gap import Gap
 from .delivery import NewDelivery, Recipient, WebhookTarget, delivery_id
-from .messages import Rendered, render_alert
 from .messages.alerts import describe
+from .occurrence_codec import encode
 from .occurrences import (
     CurrentState,
     FundingDrop,
@@ -42,8 +44,10 @@ class Cause:
 
 
 @dataclass(frozen=True)
-class DigestEntry:
-    """An alert waiting for its recipient's daily digest."""
+class QueuedAlert:
+    """An e-mail alert queued for its person's next message: when their grouping window
+    closes (`immediate`) or in their daily or weekly digest. It keeps its occurrence, from
+    which the message is written when it goes (domain.messages.grouped)."""
 
     cause_event_id: uuid.UUID
     email: str
@@ -55,16 +59,27 @@ class DigestEntry:
     objective_id: str | None
     trigger: str
     rules: tuple[str, ...]
-    subject: str
-    section_text: str
+    subject: str  # what the alert alone would be called: shown while it waits
+    section_text: str  # kept empty: the occurrence says it all (older rows had these)
     section_html: str
-    due_at: datetime
+    cadence: str  # immediate, daily_digest or weekly_digest
+    due_at: datetime  # a digest's time; for `immediate`, when it was caused (the window decides)
+    occurrence: dict[str, Any]  # occurrence_codec.encode
+    origin_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DigestTimes:
+    """When the next digests after an occurrence go out."""
+
+    daily: datetime
+    weekly: datetime
 
 
 @dataclass(frozen=True)
 class AlertPlan:
-    deliveries: list[NewDelivery]
-    digest: list[DigestEntry]
+    deliveries: list[NewDelivery]  # webhook calls, made at once: a machine has no use for a window
+    queued: list[QueuedAlert]  # e-mails, each waiting for its person's next message
 
 
 @dataclass(frozen=True)
@@ -76,7 +91,7 @@ class Planned:
     rules: tuple[str, ...]  # the rules that matched
     partners: tuple[str, ...]  # the partners they reached
     recipients: int = 0  # people and endpoints told, now or in a digest, new or planned before
-    new_by_channel: dict[str, int] = field(default_factory=dict)  # "digest" counts queued alerts
+    new_by_channel: dict[str, int] = field(default_factory=dict)  # "email" counts queued e-mail alerts
 
     @property
     def addressed(self) -> bool:
@@ -118,7 +133,7 @@ def planned(
     reached: dict[str, tuple[str, ...]],
     plan: AlertPlan | None,
     new_deliveries: set[uuid.UUID],
-    new_digest: set[tuple[uuid.UUID, str]],
+    new_queued: set[tuple[uuid.UUID, str]],
 ) -> Planned:
     """What an occurrence's plan came to, given which of its deliveries and digest entries
     were new (the others had been planned before, by an earlier delivery of the event)."""
@@ -131,16 +146,15 @@ def planned(
     if plan is None:
         return summary
     new = {
-        channel: sum(d.delivery_id in new_deliveries for d in plan.deliveries if d.channel == channel)
-        for channel in ("email", "webhook")
+        "email": sum((q.cause_event_id, q.email) in new_queued for q in plan.queued),
+        "webhook": sum(d.delivery_id in new_deliveries for d in plan.deliveries),
     }
-    new["digest"] = sum((d.cause_event_id, d.email) in new_digest for d in plan.digest)
     return Planned(
         summary.trigger,
         summary.objective_id,
         summary.rules,
         summary.partners,
-        len(plan.deliveries) + len(plan.digest),
+        len(plan.deliveries) + len(plan.queued),
         new,
     )
 
@@ -157,9 +171,10 @@ def plan_alerts(
     endpoints: list[WebhookTarget],
     cause: Cause,
     *,
-    digest_due_at: datetime,
+    digests: DigestTimes,
 ) -> AlertPlan:
-    """`reached`: partner id → the rules that reached it."""
+    """`reached`: partner id → the rules that reached it. Each person is queued once, for
+    every rule that reached them; each endpoint called once."""
     trigger = occurrence.trigger
     by_address: dict[str, tuple[Recipient, set[str]]] = {}
     for person in people:
@@ -168,63 +183,33 @@ def plan_alerts(
         # One person listed under two partners (or twice) is still told once, for every rule.
         _, rules = by_address.setdefault(person.email.lower(), (person, set()))
         rules.update(reached[person.partner_id])
-    deliveries, digest = [], []
+    stored = encode(occurrence) if by_address else {}
+    queued = []
     for address, (person, rules) in by_address.items():
-        message = render_alert(occurrence, language=person.language, name=person.name, event_id=str(cause.event_id))
-        if person.cadence == "daily_digest":
-            digest.append(
-                _digest_entry(occurrence, person, address, tuple(sorted(rules)), message, cause, digest_due_at)
+        cadence = person.cadence_for(trigger)
+        due = {"daily_digest": digests.daily, "weekly_digest": digests.weekly}.get(cadence, cause.occurred_at)
+        queued.append(
+            QueuedAlert(
+                cause.event_id,
+                address,
+                person.contact_id,
+                person.partner_id,
+                person.name,
+                person.language,
+                cause.correlation_id,
+                subject_objective(occurrence),
+                alert_name(occurrence),
+                tuple(sorted(rules)),
+                describe(occurrence, person.language).subject,
+                "",
+                "",
+                cadence,
+                due,
+                stored,
+                cause.origin_at,
             )
-        else:
-            deliveries.append(
-                NewDelivery(
-                    delivery_id(cause.event_id, "email", person.email),
-                    cause.event_id,
-                    cause.correlation_id,
-                    subject_objective(occurrence),
-                    "email",
-                    person.email,
-                    person.name,
-                    person.contact_id,
-                    person.partner_id,
-                    person.language,
-                    message.subject,
-                    message.text,
-                    body_html=message.html,
-                    trigger=alert_name(occurrence),
-                    rules=tuple(sorted(rules)),
-                    origin_at=cause.origin_at,
-                )
-            )
-    deliveries += _webhooks(occurrence, reached, people, endpoints, cause)
-    return AlertPlan(deliveries, digest)
-
-
-def _digest_entry(
-    occurrence: Occurrence,
-    person: Recipient,
-    address: str,
-    rules: tuple[str, ...],
-    message: Rendered,
-    cause: Cause,
-    due_at: datetime,
-) -> DigestEntry:
-    return DigestEntry(
-        cause.event_id,
-        address,
-        person.contact_id,
-        person.partner_id,
-        person.name,
-        person.language,
-        cause.correlation_id,
-        subject_objective(occurrence),
-        alert_name(occurrence),
-        rules,
-        message.subject,
-        message.section_text,
-        message.section_html,
-        due_at,
-    )
+        )
+    return AlertPlan(_webhooks(occurrence, reached, people, endpoints, cause), queued)
 
 
 def _webhooks(

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool, Runtime
 
-from ..adapters import digests
+from ..adapters import waiting_alerts
 from ..config import notifier_settings
-from ..service_layer.digest_sending import send_digests
+from ..service_layer.message_assembly import send_digests_now
 
 
 class SendDigests(BaseModel):
@@ -28,18 +28,18 @@ def digests_router() -> APIRouter:
 
     @router.post("/digests/send")
     async def send_now(pool: DatabasePool, runtime: Runtime, command: SendDigests) -> dict:
-        """Send every waiting alert now, in one digest per person, without waiting for the
-        daily time (e.g. before a person's preferences change, or to check the set-up)."""
+        """Send every waiting alert now, in one message per person and cadence, without
+        waiting for the digest time or the grouping window (e.g. before a person's
+        preferences change, or to check the set-up)."""
         settings = notifier_settings(runtime.settings)
-        planned = await send_digests(
-            pool, settings.zone, now=datetime.now(UTC), due_only=False, contact_id=command.contact_id
-        )
+        planned = await send_digests_now(pool, settings.zone, now=datetime.now(UTC), contact_id=command.contact_id)
         return {"digests": planned}
 
     @router.get("/contacts/{contact_id}/digest")
     async def waiting(pool: DatabasePool, contact_id: Annotated[str, Path(max_length=100)]) -> list[dict]:
-        """The alerts waiting for this person's next digest, oldest first."""
+        """The alerts waiting for this person's next message (grouping window or digest),
+        oldest first, each with its cadence."""
         async with pool.acquire() as conn:
-            return await digests.waiting_of(conn, contact_id)
+            return await waiting_alerts.waiting_of(conn, contact_id)
 
     return router

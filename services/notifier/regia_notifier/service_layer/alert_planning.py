@@ -1,8 +1,10 @@
 """Planning the alerts of a batch's events, inside the consumer's transaction: each event
 becomes an occurrence (completed from the projections), then the rules that match, the
-partners they reach, the people and endpoints of those partners, and then deliveries
-(sent by the dispatcher) or digest entries, written with the inbox record of the cause
-event, so a redelivered event plans nothing twice. Who hears of what, and how, is decided
+partners they reach, the people and endpoints of those partners, and then webhook
+deliveries (sent by the dispatcher) and queued e-mail alerts (put into one message per
+person when their grouping window closes or their digest is due: message_assembly),
+written with the inbox record of the cause event, so a redelivered event plans nothing
+twice. Who hears of what, and how, is decided
 by domain.planning; this reads what it needs and writes what it decided.
 
 What is no alert at all never gets that far (domain.occurrences.silenced): a year's first
@@ -30,11 +32,11 @@ from regia_shared.contracts.events.plans import AnnualReviewClosed
 from regia_shared.messaging.consumer import Received
 from regia_shared.observability.logs import get_logger
 
-from ..adapters import audiences, budget_window, deliveries, digests, directory, objectives_seen, rules, webhooks
+from ..adapters import audiences, budget_window, deliveries, directory, objectives_seen, rules, waiting_alerts, webhooks
 from ..adapters.metrics import NotifierMetrics
 from ..adapters.unaddressed import Unaddressed
 from ..adapters.unaddressed import add as keep_unaddressed
-from ..domain.digest import next_digest_at
+from ..domain.digest import next_digest_at, next_weekly_digest_at
 from ..domain.occurrences import (
     CurrentState,
     LineRevoked,
@@ -44,7 +46,7 @@ from ..domain.occurrences import (
     first_alerting_year,
     silenced,
 )
-from ..domain.planning import AlertPlan, Cause, Planned, plan_alerts, planned, reached_partners
+from ..domain.planning import AlertPlan, Cause, DigestTimes, Planned, plan_alerts, planned, reached_partners
 from ..domain.rules import Audience, Rule, matching
 from .occurrence_lookup import occurrence_of, situate
 from .projection import project_objective_defined, project_partner_events
@@ -55,7 +57,7 @@ log = get_logger(__name__)
 class AlertPlanner:
     """Plans the alerts of a consumer batch's occurrences together: the rules, the role
     holders, the contacts and the endpoints are each read with one statement for the whole
-    batch, and the deliveries and digest entries written with one statement each. Planned
+    batch, and the deliveries and queued alerts written with one statement each. Planned
     one occurrence at a time, that was seven round trips per event, which made the notifier
     the first thing to fall behind under a steady 200 funding events a second."""
 
@@ -64,13 +66,20 @@ class AlertPlanner:
         digest_at: time,
         zone: ZoneInfo,
         *,
+        weekly_digest_day: int = 0,
         window_first_year: int,
         today: Callable[[], date],
         console_url: str = CONSOLE.default_url,
     ) -> None:
-        self._digest_at, self._zone = digest_at, zone
+        self._digest_at, self._zone, self._weekday = digest_at, zone, weekly_digest_day
         self._window_first_year, self._today = window_first_year, today
         self._console_url = console_url  # where an alert links to the objective's page
+
+    def _digests(self, after: datetime) -> DigestTimes:
+        return DigestTimes(
+            next_digest_at(after, self._digest_at, self._zone),
+            next_weekly_digest_at(after, self._digest_at, self._weekday, self._zone),
+        )
 
     async def _first_year(self, conn: asyncpg.Connection) -> tuple[int | None, int]:
         """The last year a review closed, and the first year that may alert."""
@@ -167,13 +176,13 @@ class AlertPlanner:
                     [p for p in people if p.partner_id in to],
                     [e for e in endpoints if e.partner_id in to],
                     cause,
-                    digest_due_at=next_digest_at(envelope.occurred_at, self._digest_at, self._zone),
+                    digests=self._digests(envelope.occurred_at),
                 )
             )
         new_deliveries = await deliveries.add(conn, [d for p in plans if p for d in p.deliveries])
-        new_digest = await digests.add(conn, [d for p in plans if p for d in p.digest])
+        new_queued = await waiting_alerts.add(conn, [q for p in plans if p for q in p.queued])
         summaries = [
-            planned(o, m, to, plan, new_deliveries, new_digest)
+            planned(o, m, to, plan, new_deliveries, new_queued)
             for (o, _), m, to, plan in zip(occurrences, matched, reached, plans, strict=True)
         ]
         await keep_unaddressed(
@@ -222,15 +231,15 @@ class AlertPlanner:
                 [p for p in people if p.partner_id == partner],
                 [e for e in endpoints if e.partner_id == partner],
                 Cause(envelope.event_id, envelope.type, envelope.correlation_id, envelope.occurred_at),
-                digest_due_at=next_digest_at(envelope.occurred_at, self._digest_at, self._zone),
+                digests=self._digests(envelope.occurred_at),
             )
             for state, envelope, partner in found
         ]
         new_deliveries = await deliveries.add(conn, [d for p in plans for d in p.deliveries])
-        new_digest = await digests.add(conn, [d for p in plans for d in p.digest])
+        new_queued = await waiting_alerts.add(conn, [q for p in plans for q in p.queued])
         summaries = []
         for (state, envelope, partner), plan in zip(found, plans, strict=True):
-            summary = planned(state, [], {partner: ()}, plan, new_deliveries, new_digest)
+            summary = planned(state, [], {partner: ()}, plan, new_deliveries, new_queued)
             summaries.append(summary)
             if summary.recipients == 0:
                 # No rule matched, so `addressed` holds; still, nobody heard: kept as well.

@@ -90,7 +90,7 @@ def _status_change(o: StatusChange, language: Language) -> Alert:
         w["intro.status"],
         facts,
         w["ref.objective"].format(id=one_line(o.objective_id)),
-        _story(o.gap, o.committed_by_level, o.path, o.console_url, language),
+        story(o.gap, o.committed_by_level, o.path, o.console_url, language),
     )
 
 
@@ -114,7 +114,7 @@ def _funding_drop(o: FundingDrop, language: Language) -> Alert:
         w["intro.drop"].format(pct=pct),
         facts,
         w["ref.objective"].format(id=one_line(o.objective_id)),
-        _story(o.gap, o.committed_by_level, o.path, o.console_url, language),
+        story(o.gap, o.committed_by_level, o.path, o.console_url, language),
     )
 
 
@@ -205,11 +205,11 @@ def _current_state(o: CurrentState, language: Language) -> Alert:
         c["intro"],
         facts,
         w["ref.objective"].format(id=one_line(o.objective_id)),
-        _story(None, None, o.path, o.console_url, language),
+        story(None, None, o.path, o.console_url, language),
     )
 
 
-def _story(
+def story(
     gap: Gap | None,
     by_level: dict[str, int] | None,
     path: tuple[PlanNode, ...],

@@ -1,0 +1,126 @@
+"""asyncpg adapter for alerts waiting for their message (table waiting_alerts)."""
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from ..domain.occurrence_codec import decode
+from ..domain.planning import QueuedAlert
+from ..domain.waiting import Waiting
+
+_ENTRY = (
+    "cause_event_id",
+    "email",
+    "contact_id",
+    "partner_id",
+    "recipient_name",
+    "language",
+    "correlation_id",
+    "objective_id",
+    "trigger",
+    "subject",
+    "section_text",
+    "section_html",
+    "cadence",
+    "due_at",
+    "origin_at",
+)
+_TYPES = ("uuid",) + ("text",) * (len(_ENTRY) - 3) + ("timestamptz", "timestamptz")
+_WAITING = (
+    "cause_event_id, email, contact_id, partner_id, recipient_name, language, correlation_id, objective_id,"
+    " trigger, rules, subject, section_text, section_html, created_at, cadence, occurrence, origin_at"
+)
+
+
+async def add(conn: asyncpg.Connection, entries: Sequence[QueuedAlert]) -> set[tuple[UUID, str]]:
+    """Queue the alerts not queued yet (a redelivered event queues nothing); returns the
+    (cause event, address) of those."""
+    if not entries:
+        return set()
+    n = len(_ENTRY)
+    arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_TYPES, start=1))
+    rows = await conn.fetch(
+        f"INSERT INTO waiting_alerts ({', '.join(_ENTRY)}, rules, occurrence)"
+        f" SELECT {', '.join(_ENTRY)}, string_to_array(rules, ','), occurrence::jsonb"
+        f" FROM unnest({arrays}, ${n + 1}::text[], ${n + 2}::text[]) AS t({', '.join(_ENTRY)}, rules, occurrence)"
+        " ON CONFLICT DO NOTHING RETURNING cause_event_id, email",
+        *[[getattr(e, column) for e in entries] for column in _ENTRY],
+        [",".join(e.rules) for e in entries],
+        [json.dumps(e.occurrence, ensure_ascii=False) for e in entries],
+    )
+    return {(r["cause_event_id"], r["email"]) for r in rows}
+
+
+async def open_groups(conn: asyncpg.Connection) -> list[tuple[str, datetime, datetime]]:
+    """Each person with alerts waiting for their grouping window: (address, first queued,
+    last queued)."""
+    rows = await conn.fetch(
+        "SELECT lower(email) AS address, min(created_at) AS first, max(created_at) AS last"
+        " FROM waiting_alerts WHERE message_id IS NULL AND cadence = 'immediate' GROUP BY lower(email)"
+    )
+    return [(r["address"], r["first"], r["last"]) for r in rows]
+
+
+async def lock_immediate(conn: asyncpg.Connection, addresses: Sequence[str], *, limit: int = 20000) -> list[Waiting]:
+    """The waiting immediate alerts of these people, locked, oldest first. SKIP LOCKED: two
+    replicas putting messages together at once split the work instead of waiting."""
+    rows = await conn.fetch(
+        f"SELECT {_WAITING} FROM waiting_alerts WHERE message_id IS NULL AND cadence = 'immediate'"
+        " AND lower(email) = ANY($1::text[]) ORDER BY created_at, cause_event_id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        list(addresses),
+        limit,
+    )
+    return [_waiting(r) for r in rows]
+
+
+async def lock_digests(
+    conn: asyncpg.Connection, *, due_by: datetime | None, contact_id: str | None = None, limit: int = 20000
+) -> list[Waiting]:
+    """Alerts waiting for a digest, locked: those due by `due_by` (None: all, whatever their
+    cadence: an administrator's "send now"), of one contact or all."""
+    rows = await conn.fetch(
+        f"SELECT {_WAITING} FROM waiting_alerts WHERE message_id IS NULL"
+        " AND ($1::timestamptz IS NULL OR (due_at <= $1 AND cadence <> 'immediate'))"
+        " AND ($2::text IS NULL OR contact_id = $2)"
+        " ORDER BY created_at, cause_event_id LIMIT $3 FOR UPDATE SKIP LOCKED",
+        due_by,
+        contact_id,
+        limit,
+    )
+    return [_waiting(r) for r in rows]
+
+
+async def mark_carried(conn: asyncpg.Connection, message_id: UUID, items: Sequence[Waiting], *, settled: bool) -> None:
+    """The alerts are carried by the message `message_id` (or, `settled`, by none: their
+    changes cancelled out)."""
+    await conn.execute(
+        "UPDATE waiting_alerts SET message_id = $1, settled = $4 FROM unnest($2::uuid[], $3::text[]) AS t(c, e)"
+        " WHERE cause_event_id = t.c AND email = t.e",
+        message_id,
+        [w.cause_event_id for w in items],
+        [w.email for w in items],
+        settled,
+    )
+
+
+async def waiting_of(conn: asyncpg.Connection, contact_id: str) -> list[dict]:
+    rows = await conn.fetch(
+        "SELECT cause_event_id, email, objective_id, trigger, rules, subject, cadence, due_at, created_at"
+        " FROM waiting_alerts WHERE contact_id = $1 AND message_id IS NULL ORDER BY created_at",
+        contact_id,
+    )
+    return [dict(r) for r in rows]
+
+
+def _waiting(row: asyncpg.Record) -> Waiting:
+    stored = row["occurrence"]
+    return Waiting(
+        **{
+            **dict(row),
+            "rules": tuple(row["rules"]),
+            "occurrence": decode(json.loads(stored) if isinstance(stored, str) else stored),
+        }
+    )

@@ -1,0 +1,65 @@
+"""The background job that puts waiting alerts together into messages: each person's
+alerts when their grouping window closes, and the digests when they are due.
+
+A NOTIFY from the waiting alerts' trigger wakes it when an alert is queued (with a window
+of 0, a message goes at once); otherwise it sleeps until the next window may close, or at
+most REGIA_NOTIFIER_DIGEST_CHECK_S, which is when due digests are looked for and the
+fallback for a notification missed while its connection was being re-established.
+Several replicas may run it: waiting alerts are claimed with SKIP LOCKED.
+"""
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from datetime import UTC, datetime
+from typing import Any
+
+import asyncpg
+
+from regia_shared.observability.logs import get_logger
+from regia_shared.runtime import ServiceRuntime
+
+from ..config import NotifierSettings, notifier_settings
+from ..service_layer.message_assembly import CauseWords, assemble_due, no_causes
+
+log = get_logger(__name__)
+
+
+def message_job(causes: CauseWords = no_causes) -> Callable[[ServiceRuntime], Coroutine[Any, Any, None]]:
+    async def assemble(runtime: ServiceRuntime) -> None:
+        settings = notifier_settings(runtime.settings)
+        while True:
+            try:
+                await _listen_and_assemble(runtime, settings, causes)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the database went away: back off, reconnect
+                log.warning("message round failed", error=repr(exc))
+                await asyncio.sleep(settings.digest_check_s)
+
+    return assemble
+
+
+async def _listen_and_assemble(runtime: ServiceRuntime, settings: NotifierSettings, causes: CauseWords) -> None:
+    queued = asyncio.Event()
+    conn = await asyncpg.connect(
+        settings.database_url.get_secret_value(), server_settings={"search_path": runtime.name}
+    )
+    try:
+        await conn.add_listener(f"{runtime.name}_waiting_alerts", lambda *_: queued.set())
+        while True:
+            queued.clear()  # before the look: an alert queued during it wakes the next
+            now = datetime.now(UTC)
+            done = await assemble_due(runtime.pool, settings.grouping, settings.zone, now=now, causes=causes)
+            if done.messages or done.settled:
+                log.info("messages planned", messages=done.messages, settled=done.settled)
+            longest = settings.digest_check_s
+            if done.next_look is not None:
+                longest = min(longest, max((done.next_look - datetime.now(UTC)).total_seconds(), 0.0) + 0.01)
+            try:
+                await asyncio.wait_for(queued.wait(), longest)
+            except TimeoutError:
+                pass
+            if conn.is_closed():
+                raise ConnectionError("message job's listening connection closed")
+    finally:
+        await conn.close()

@@ -1,0 +1,136 @@
+"""Putting waiting alerts together into messages: each person's alerts of a closed
+grouping window, or of a due digest, become one e-mail delivery, which the dispatcher then
+sends like any other (retries, attempt log, dead letters).
+
+A message is one transaction: its delivery is planned and its alerts marked as carried by
+it together, so a crash between the two cannot lose an alert nor put it in two messages
+(and the message's id, derived from the alerts it carries, makes a second try the same
+delivery). Alerts whose changes all cancelled out are marked settled, and no message goes.
+"""
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import asyncpg
+
+from ..adapters import deliveries, waiting_alerts
+from ..domain.delivery import NewDelivery
+from ..domain.digest import local_day
+from ..domain.grouping import GroupingPolicy, Pending, due_now, next_look
+from ..domain.messages.grouped import render_message
+from ..domain.waiting import Message, Waiting, messages
+
+# correlation ids → the sentences that tell each cause (who acted on which line, and why),
+# read when the message is written: by then the funding event has long reached the notifier.
+CauseWords = Callable[[asyncpg.Connection, Sequence[Waiting]], Awaitable[Mapping[str, Sequence[str]]]]
+
+
+async def no_causes(_: asyncpg.Connection, __: Sequence[Waiting]) -> Mapping[str, Sequence[str]]:
+    return {}
+
+
+@dataclass(frozen=True)
+class Assembled:
+    messages: int  # deliveries planned
+    settled: int  # messages not sent: everything in them cancelled out
+    next_look: datetime | None  # when the next grouping window may close (None: none open)
+
+
+async def assemble_due(
+    pool: asyncpg.Pool,
+    policy: GroupingPolicy,
+    zone: ZoneInfo,
+    *,
+    now: datetime,
+    causes: CauseWords = no_causes,
+) -> Assembled:
+    """The messages due by `now`: closed grouping windows, then due digests."""
+    async with pool.acquire() as conn, conn.transaction():
+        groups = await waiting_alerts.open_groups(conn)
+        closing = [a for a, first, last in groups if next_look(first, last, policy) <= now]
+        waiting = await waiting_alerts.lock_immediate(conn, closing) if closing else []
+        due = _due_of_windows(waiting, policy, now)
+        due += await waiting_alerts.lock_digests(conn, due_by=now)
+        sent, settled = await _write(conn, messages(due), local_day(now, zone), causes)
+        still_open = await waiting_alerts.open_groups(conn) if closing else groups
+    looks = [next_look(first, last, policy) for _, first, last in still_open]
+    return Assembled(sent, settled, min(looks, default=None))
+
+
+async def send_digests_now(
+    pool: asyncpg.Pool, zone: ZoneInfo, *, now: datetime, contact_id: str | None, causes: CauseWords = no_causes
+) -> int:
+    """The administrator's "send now": every waiting alert (of one person, or all), whatever
+    its cadence, in one message per person and cadence; returns how many were planned."""
+    async with pool.acquire() as conn, conn.transaction():
+        waiting = await waiting_alerts.lock_digests(conn, due_by=None, contact_id=contact_id)
+        sent, _ = await _write(conn, messages(waiting), local_day(now, zone), causes)
+    return sent
+
+
+def _due_of_windows(waiting: list[Waiting], policy: GroupingPolicy, now: datetime) -> list[Waiting]:
+    by_person: dict[str, list[Waiting]] = {}
+    for w in waiting:
+        by_person.setdefault(w.email.lower(), []).append(w)
+    due: list[Waiting] = []
+    for items in by_person.values():
+        positions = due_now([Pending(w.correlation_id, w.created_at) for w in items], policy, now)
+        due += [items[i] for i in positions]
+    return due
+
+
+async def _write(conn: asyncpg.Connection, planned: list[Message], day: date, causes: CauseWords) -> tuple[int, int]:
+    words = await causes(conn, [w for m in planned for w in m.items]) if planned else {}
+    new: list[NewDelivery] = []
+    settled = 0
+    for message in planned:
+        delivery = _delivery(message, day, words)
+        await waiting_alerts.mark_carried(conn, message.message_id, message.items, settled=delivery is None)
+        if delivery is None:
+            settled += 1
+        else:
+            new.append(delivery)
+    await deliveries.add(conn, new)
+    return len(new), settled
+
+
+def _delivery(message: Message, day: date, causes: Mapping[str, Sequence[str]]) -> NewDelivery | None:
+    person = message.latest
+    rendered = render_message(
+        [w.carried for w in message.items],
+        language=person.language,
+        name=person.recipient_name,
+        cadence=message.cadence,
+        day=day,
+        causes=causes,
+    )
+    if rendered is None:
+        return None
+    first = message.items[0]
+    digest = message.cadence != "immediate"
+    # The kind it is filed under: a status change if it carries one (what a lead acts on).
+    triggers = message.triggers
+    trigger = "status_changed" if "status_changed" in triggers else triggers[0]
+    return NewDelivery(
+        message.message_id,
+        # A digest is its own cause; a window's message names its first alert's event, so
+        # the funding-to-alert chain can be followed back from it.
+        message.message_id if digest else first.cause_event_id,
+        first.correlation_id,
+        None if digest else message.objective_id,
+        "email",
+        message.email,
+        person.recipient_name,
+        person.contact_id,
+        person.partner_id,
+        person.language,
+        rendered.subject,
+        rendered.text,
+        body_html=rendered.html,
+        kind="digest" if digest else "alert",
+        trigger=trigger,
+        rules=message.rules,
+        origin_at=None if digest else message.origin_at,
+    )
