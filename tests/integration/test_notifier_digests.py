@@ -53,12 +53,13 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
             # The first is redelivered: it must still be one line in the digest.
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [first, first, second])
 
-            async def john_told_twice_maria_waiting() -> list[dict] | None:
+            async def john_told_once_maria_waiting() -> list[dict] | None:
                 waiting = (await admin.get("/v1/contacts/rossi/digest")).json()
                 mailed = [m for m in smtp.messages if SMITH in str(m["To"])]
-                return waiting if len(waiting) == 2 and len(mailed) == 2 else None
+                return waiting if len(waiting) == 2 and len(mailed) == 1 else None
 
-            waiting = await eventually(john_told_twice_maria_waiting, what="John mailed, Maria's alerts waiting")
+            # John's two changes came within his grouping window: one e-mail.
+            waiting = await eventually(john_told_once_maria_waiting, what="John mailed, Maria's alerts waiting")
             assert not [m for m in smtp.messages if ROSSI in str(m["To"])]
             assert {w["cause_event_id"] for w in waiting} == {str(first.event_id), str(second.event_id)}
             # Due at tomorrow's 08:00 in Rome, not now: only the command sends it today.
@@ -92,11 +93,15 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
 
             deliveries = await eventually(both_recorded, what="both digests recorded as delivered")
 
-    assert str(digest["Subject"]).startswith("[Regia] Riepilogo del ") and "2 avvisi" in str(digest["Subject"])
+    # The digest collapses the state since superseded: one change, first state to last.
+    assert str(digest["Subject"]).startswith("[Regia] Riepilogo del ") and "1 avviso" in str(digest["Subject"])
     text = digest.get_body(("plain",)).get_content()
     html = digest.get_body(("html",)).get_content()
-    assert text.count("Miglio Blu") >= 2 and "NON FINANZIATO" in text and "A RISCHIO" in text
-    assert str(first.event_id) in text and str(second.event_id) in html
+    assert "PARZIALMENTE FINANZIATO → NON FINANZIATO" in text and "A RISCHIO" not in text
+    assert str(first.event_id) in text and str(first.event_id) in html
+    [john] = [m for m in smtp.messages if SMITH in str(m["To"])]
+    assert john["Subject"] == "[Regia] Miglio Blu 2027: not funded"
+    assert "partially funded → not funded" in john.get_body(("plain",)).get_content()
     assert (
         "1 avviso" in str(digests[1]["Subject"]) and str(late.event_id) in digests[1].get_body(("plain",)).get_content()
     )
