@@ -248,9 +248,14 @@ def table(r: dict) -> str:
         row(
             f"propagation funding -> e-mail at {g['rate_per_s']:.0f}/s p50 (s)",
             g["p50_s"],
-            f"{g['alerts_timed']} alerts timed, achieved {g['achieved_rate_per_s']}/s, failures {g['failures']}",
+            f"{g['alerts_delivered']} alerts in {g['messages']} e-mails, achieved {g['achieved_rate_per_s']}/s,"
+            f" failures {g['failures']}",
         )
-        row(f"propagation funding -> e-mail at {g['rate_per_s']:.0f}/s p99 (s)", g["p99_s"], "")
+        row(
+            f"propagation funding -> e-mail at {g['rate_per_s']:.0f}/s p99 (s)",
+            g["p99_s"],
+            f"per e-mail (histogram): {g['histogram_p99_s']}",
+        )
         for hop, spans in g.get("hops", {}).items():
             if hop != "chains":
                 row(f"  hop: ... -> {hop} p50/p99 (ms)", f"{spans['p50_ms']:g}/{spans['p99_ms']:g}", "")

@@ -390,7 +390,7 @@ class Regia:
             )
 
             async def warmed() -> bool:
-                return self.stack.mail_sink.count - warm >= objectives
+                return self.stack.mail_sink.count > warm and await self._drained(objectives, None)
 
             await eventually(warmed, timeout=120, what=f"{objectives} warm-up alerts delivered")
             await asyncio.sleep(1.0)
@@ -423,41 +423,66 @@ class Regia:
             sending = time.perf_counter() - started
 
             async def delivered() -> bool:
-                return self.stack.mail_sink.count - mails_before >= total
+                return await self._drained(total, timed_from)
 
             try:
                 await eventually(delivered, timeout=120, what=f"{total} alerts delivered", interval=0.25)
             except RuntimeError as exc:
                 print(exc)
-            # a cut is also a funding drop, told in its own e-mail: wait for the mail to stop
-            count, quiet_since = self.stack.mail_sink.count, time.perf_counter()
-            while time.perf_counter() - quiet_since < 1.5:
-                await asyncio.sleep(0.1)
-                if self.stack.mail_sink.count != count:
-                    count, quiet_since = self.stack.mail_sink.count, time.perf_counter()
             after = await self._histogram()
+            latencies = await self._alert_latencies(timed_from)
         conn = await asyncpg.connect(self.stack.dsn)
         try:
             chain = await hops(conn, timed_from)
         finally:
             await conn.close()
         observed = {b: after.get(b, 0) - before.get(b, 0) for b in after}
-        timed = observed.get(float("inf"), 0)
         return {
             "rate_per_s": rate,
             "events": total,
             "failures": len(failures),
             "achieved_rate_per_s": round(total / sending, 1),
             "objectives": objectives,
-            "alerts_delivered": self.stack.mail_sink.count - mails_before,
-            "alerts_timed": int(timed),
-            "p50_s": round(_quantile(observed, 0.50), 3),
-            "p99_s": round(_quantile(observed, 0.99), 3),
+            "alerts_delivered": len(latencies),
+            "messages": self.stack.mail_sink.count - mails_before,
+            "p50_s": round(percentile(latencies, 50), 3) if latencies else None,
+            "p99_s": round(percentile(latencies, 99), 3) if latencies else None,
+            "histogram_p99_s": round(_quantile(observed, 0.99), 3),
             "hops": chain,
-            "measured": "regia_funding_to_alert_seconds (notifier /metrics, email channel): from the"
-            " funding event's acceptance to the SMTP server accepting the alert;"
-            " percentiles interpolated inside histogram buckets",
+            "measured": "each alert's funding event acceptance (its chain's origin_at) to the SMTP server"
+            " accepting the e-mail that carried it, read from the notifier's records; the grouping window"
+            " is 0 in the benchmark (a policy, not a delay), so one e-mail carries the alerts queued since"
+            " the last. histogram_p99_s: regia_funding_to_alert_seconds, one sample per e-mail (its oldest"
+            " alert)",
         }
+
+    async def _drained(self, alerts: int, since: Any) -> bool:
+        """At least `alerts` alerts queued since `since` (None: ever), none left waiting and
+        every e-mail sent: the notifier has nothing more to do."""
+        conn = await asyncpg.connect(self.stack.dsn, server_settings={"search_path": "notifier"})
+        try:
+            queued = await conn.fetchval(
+                "SELECT count(*) FROM waiting_alerts WHERE $1::timestamptz IS NULL OR created_at >= $1", since
+            )
+            waiting = await conn.fetchval("SELECT count(*) FROM waiting_alerts WHERE message_id IS NULL")
+            unsent = await conn.fetchval("SELECT count(*) FROM deliveries WHERE status IN ('PENDING', 'SENDING')")
+        finally:
+            await conn.close()
+        return queued >= alerts and waiting == 0 and unsent == 0
+
+    async def _alert_latencies(self, since: Any) -> list[float]:
+        """Seconds from each alert's origin to the SMTP server accepting the e-mail that carried it."""
+        conn = await asyncpg.connect(self.stack.dsn, server_settings={"search_path": "notifier"})
+        try:
+            rows = await conn.fetch(
+                "SELECT extract(epoch FROM a.at + make_interval(secs => a.duration_ms / 1000.0) - w.origin_at) AS s"
+                " FROM waiting_alerts w JOIN delivery_attempts a ON a.delivery_id = w.message_id AND a.outcome = 'SENT'"
+                " WHERE w.created_at >= $1 AND w.origin_at IS NOT NULL",
+                since,
+            )
+        finally:
+            await conn.close()
+        return sorted(float(r["s"]) for r in rows)
 
     async def _histogram(self) -> dict[float, float]:
         async with httpx.AsyncClient(timeout=30) as client:

@@ -361,16 +361,32 @@ class DeliveryReport:
     extra: dict = field(default_factory=dict)
 
 
+async def all_alerts_delivered(database: Database, alerts: int) -> bool:
+    """At least `alerts` e-mail alerts queued, none still waiting for its message, and every
+    message delivered: what a fault test waits for before it checks the books."""
+    queued = await database.fetchval("notifier", "SELECT count(*) FROM waiting_alerts")
+    waiting = await database.fetchval("notifier", "SELECT count(*) FROM waiting_alerts WHERE message_id IS NULL")
+    unsent = await database.fetchval("notifier", "SELECT count(*) FROM deliveries WHERE status <> 'DELIVERED'")
+    return queued >= alerts and waiting == 0 and unsent == 0
+
+
 async def assert_deliveries(
     database: Database, smtp: SmtpCapture, causes: list[Envelope], recipients: tuple[str, ...] = LIGURIA_CONTACTS
 ) -> DeliveryReport:
-    """One delivery per (cause, recipient), each DELIVERED and e-mailed; an e-mail sent
-    twice is only ever one whose attempt the kill cut short (its claim ran out)."""
-    rows = await database.fetch("notifier", "SELECT delivery_id, cause_event_id, recipient, status FROM deliveries")
-    pairs = Counter((str(r["cause_event_id"]), r["recipient"]) for r in rows)
-    expected = Counter((str(e.event_id), to) for e in causes for to in recipients)
+    """One alert per (cause, recipient), each carried by exactly one message (or settled:
+    its changes cancelled out within the window), each message DELIVERED and e-mailed; an
+    e-mail sent twice is only ever one whose attempt the kill cut short (its claim ran out)."""
+    alerts = await database.fetch("notifier", "SELECT cause_event_id, email, message_id, settled FROM waiting_alerts")
+    pairs = Counter((str(r["cause_event_id"]), r["email"].lower()) for r in alerts)
+    expected = Counter((str(e.event_id), to.lower()) for e in causes for to in recipients)
     assert pairs == expected, (sorted((pairs - expected).items())[:5], sorted((expected - pairs).items())[:5])
-    assert {r["status"] for r in rows} == {"DELIVERED"}
+    assert all(r["message_id"] is not None for r in alerts)
+    rows = await database.fetch(
+        "notifier", "SELECT delivery_id, recipient, status FROM deliveries WHERE channel = 'email'"
+    )
+    carried = {r["message_id"] for r in alerts if not r["settled"]}
+    assert {r["delivery_id"] for r in rows} == carried
+    assert {r["status"] for r in rows} <= {"DELIVERED"}
     mailed = Counter(m["Message-ID"].strip("<>").split("@")[0] for m in smtp.messages)
     assert set(mailed) == {str(r["delivery_id"]) for r in rows}
     duplicates = sum(n - 1 for n in mailed.values())

@@ -209,9 +209,7 @@ async def test_notifier_consumer_killed_mid_batch(
                 assert {c["email"] for c in body["contacts"]} == emails, body
 
             async def all_delivered() -> bool:
-                return await database.fetchval(
-                    "notifier", "SELECT count(*) FROM deliveries WHERE status = 'DELIVERED'"
-                ) == 2 * (len(changes) + len(revoked))
+                return await sc.all_alerts_delivered(database, 2 * (len(changes) + len(revoked)))
 
             await eventually(all_delivered, timeout=60, what="every alert delivered")
             report = await sc.assert_deliveries(database, smtp, changes + revoked)

@@ -77,9 +77,7 @@ async def test_each_event_three_times_shuffled_counts_once(
         )
 
         async def all_delivered() -> bool:
-            return await database.fetchval(
-                "notifier", "SELECT count(*) FROM deliveries WHERE status = 'DELIVERED'"
-            ) >= 2 * (len(changes) + len(revoked))
+            return await sc.all_alerts_delivered(database, 2 * (len(changes) + len(revoked)))
 
         await eventually(all_delivered, timeout=60, what="every alert delivered")
         await sc.assert_coverage(objectives.url, stream)  # A-n are not objectives here: their lines wait

@@ -185,13 +185,13 @@ def plan_alerts(
         rules.update(reached[person.partner_id])
     stored = encode(occurrence) if by_address else {}
     queued = []
-    for address, (person, rules) in by_address.items():
+    for person, rules in by_address.values():
         cadence = person.cadence_for(trigger)
         due = {"daily_digest": digests.daily, "weekly_digest": digests.weekly}.get(cadence, cause.occurred_at)
         queued.append(
             QueuedAlert(
                 cause.event_id,
-                address,
+                person.email,
                 person.contact_id,
                 person.partner_id,
                 person.name,

@@ -96,7 +96,9 @@ def messages(waiting: list[Waiting]) -> list[Message]:
     by_person: dict[tuple[str, str], list[Waiting]] = {}
     for w in sorted(waiting, key=lambda w: (w.created_at, str(w.cause_event_id))):
         by_person.setdefault((w.email.lower(), w.cadence), []).append(w)
+    # Addressed as the person's newest alert writes the address: its domain is matched
+    # without case, but its local part belongs to the receiving server ("José" stays José).
     return [
-        Message(message_id(email, [w.cause_event_id for w in items]), email, items[0].cadence, items)
+        Message(message_id(email, [w.cause_event_id for w in items]), items[-1].email, items[0].cadence, items)
         for (email, _), items in by_person.items()
     ]
