@@ -15,6 +15,7 @@ from cryptography.fernet import Fernet
 from prometheus_client.parser import text_string_to_metric_families
 
 from regia_notifier.adapters import funding_causes
+from regia_notifier.service_layer.occurrence_lookup import causes_of
 from regia_objectives.app import create_app as objectives_app
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope
@@ -123,6 +124,13 @@ async def test_the_cuts_mails_and_webhooks_say_who_cut_which_line_from_what_to_w
             try:
                 again = await funding_causes.record(conn, [Received(cut, FundingRevised.model_validate(cut.payload))])
                 told = await funding_causes.of_correlations(conn, [CORRELATION, "nobody"])
+                # Once the notifier knows the Miglio Blu's programme, the cut is its cause too.
+                await conn.execute(
+                    "INSERT INTO objectives (objective_id, title, kind) VALUES ('mare', 'Il mare di tutti', 'PROGRAMME')"
+                )
+                await conn.execute("UPDATE objectives SET parent_id = 'mare' WHERE objective_id = 'miglio-blu'")
+                asked = [(CORRELATION, "miglio-blu", 2027), (CORRELATION, "mare", 2027), (CORRELATION, "mare", 2028)]
+                by_occurrence = await causes_of(conn, [*asked, ("nobody", "miglio-blu", 2027)])
             finally:
                 await conn.close()
 
@@ -143,6 +151,7 @@ async def test_the_cuts_mails_and_webhooks_say_who_cut_which_line_from_what_to_w
     assert list(told) == [CORRELATION]
     [cause] = told[CORRELATION]
     assert (cause.institution_name, cause.line_id, cause.cut) == ("Regione Liguria", "LIG-2027-001", True)
+    assert by_occurrence == [(cause,), (cause,), (), ()]  # its year, its objective and the nodes above
 
     cut_mails = [m for m in smtp.messages if "33,33" in str(m["Subject"]) or "33.33" in str(m["Subject"])]
     status_mails = [m for m in smtp.messages if re.search(r"A RISCHIO|at risk", str(m["Subject"]))]

@@ -93,7 +93,7 @@ async def situate(
     correlation_ids: Sequence[str | None] | None = None,
 ) -> list[Occurrence]:
     """Each objective-year occurrence (a status change, a funding drop, a current state)
-    with its story, read for the whole batch in five statements at most: the funding events
+    with its story, read for the whole batch in six statements at most: the funding events
     behind a status change or a drop (`causes_of`, by `correlation_ids`, the correlation id
     of each occurrence's event, in the same order), the plan's nodes from its root to the
     objective, the threshold (a drop's event lacks it), the committed money by level, and
@@ -109,8 +109,6 @@ async def situate(
         return list(occurrences)
     ids = {o.objective_id for o in about}
     correlations = list(correlation_ids) if correlation_ids is not None else [None] * len(occurrences)
-    if len(correlations) != len(occurrences):
-        raise ValueError("one correlation id (or None) per occurrence")
     caused = [
         (i, (c, o.objective_id, o.fiscal_year))
         for i, (o, c) in enumerate(zip(occurrences, correlations, strict=True))
