@@ -88,7 +88,11 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
             ["invalid envelope", "FundingCommitted version 99", "FundingRevoked version 99"],
             [committed, revoked],
         ),
-        "notifier.funding": (["invalid envelope", "FundingRevoked version 99"], [revoked]),
+        # Every funding event is a cause the notifier records, not only a revocation.
+        "notifier.funding": (
+            ["invalid envelope", "FundingCommitted version 99", "FundingRevoked version 99"],
+            [committed, revoked],
+        ),
     }
     with running_system(service_env, tmp_path) as system:
         services = {name: system.start(name) for name in ("partners", "funding", "objectives", "notifier")}
@@ -160,7 +164,7 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
                 f"{services['notifier'].url}/v1/ops/dead-letters/replay",
                 json={"all": True, "consumer": "notifier.funding"},
             )
-            assert r.status_code == 200 and len(r.json()["replayed"]) == 2, r.text
+            assert r.status_code == 200 and len(r.json()["replayed"]) == 3, r.text
             sentinel = line_event("commit", "POI-3", OBJECTIVE, 1, 1, delta=1)
             await kafka.publish_raw(
                 bootstrap, topics.FUNDING, [(sentinel.to_json(), [])], key=f"poison-{topics.FUNDING}".encode()
@@ -181,7 +185,7 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
                     await database.fetchval(
                         "notifier", "SELECT count(*) FROM dead_letters WHERE consumer = 'notifier.funding'"
                     )
-                    == 4
+                    == 6
                 )
 
             await eventually(set_aside_again, what="notifier.funding setting its unfixed replay aside again")
@@ -193,7 +197,7 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
             )
             assert (
                 await database.fetchval("notifier", "SELECT count(*) FROM dead_letters WHERE replayed_at IS NOT NULL")
-                == 2
+                == 3
             )
 
             # Every service has the routes, behind the admin token; partners consumes nothing.

@@ -3,6 +3,7 @@ window, the longest wait, a cause never split while it goes on) and what the mes
 (the net change of each objective-year, first state to last). Pure."""
 
 import dataclasses
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -10,8 +11,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from regia_notifier.domain.causes import FundingCause
 from regia_notifier.domain.grouping import GroupingPolicy, Pending, due_now, fold, next_look
 from regia_notifier.domain.messages import Carried, render_message
+from regia_notifier.domain.occurrence_codec import decode, encode
 from regia_notifier.domain.occurrences import FundingDrop, LineRevoked, PlanNode, StatusChange
 from regia_shared.contracts.events.objectives import CoverageStatus as S
 
@@ -26,6 +29,10 @@ CUT = FundingDrop(
 AT_RISK = StatusChange(
     "miglio-blu", "Miglio Blu", 2027, S.PARTIALLY_FUNDED, S.AT_RISK, 6000, 500_000_000, 300_000_000, 80,
     {"REGIONE": 300_000_000}, PATH, URL,
+)  # fmt: skip
+REVISION = FundingCause(
+    uuid.UUID(int=1), "revised", "regione-liguria", "Regione Liguria", "REGIONE", "LIG-2027-001", "miglio-blu", 2027,
+    450_000_000, 300_000_000, "Assestamento di bilancio", T0,
 )  # fmt: skip
 CAUSE = "Regione Liguria (Regione) ha ridotto la linea LIG-2027-001 da € 4.500.000,00 a € 3.000.000,00."
 
@@ -93,17 +100,25 @@ def test_a_cut_undone_within_the_window_is_no_change_and_no_message() -> None:
 
 
 def test_the_quick_start_cut_is_one_message_that_tells_who_why_and_what_is_missing() -> None:
-    carried = [Carried(CUT, str(uuid.uuid4()), "corr-cut"), Carried(AT_RISK, str(uuid.uuid4()), "corr-cut")]
-    it = render_message(carried, language="it", name="Anna Bianchi", causes={"corr-cut": [CAUSE]})
+    # The drop was planned before the funding event reached the notifier: no cause yet;
+    # the status change after, with it. The message has it once, first.
+    carried = [
+        Carried(CUT, str(uuid.uuid4()), "corr-cut"),
+        Carried(dataclasses.replace(AT_RISK, causes=(REVISION,)), str(uuid.uuid4()), "corr-cut"),
+    ]
+    it = render_message(carried, language="it", name="Anna Bianchi")
     assert it is not None
     assert it.subject == "[Regia] Miglio Blu 2027: A RISCHIO, finanziamento in calo del 33,33 %"
-    assert CAUSE in it.text and CAUSE in it.html
+    intro = it.text.split("\n\n")[1]
+    assert intro.startswith(CAUSE) and "Assestamento di bilancio" in intro and it.text.count(CAUSE) == 1
+    assert CAUSE in it.html
     assert "PARZIALMENTE FINANZIATO → A RISCHIO" in it.text
     assert "€ 4.500.000,00 → € 3.000.000,00 (−€ 1.500.000,00, −33,33 %)" in it.text
     assert "€ 1.000.000,00 per la soglia (80 %), € 2.000.000,00 per il 100 %" in it.text
     assert "Economia del mare › Miglio Blu" in it.text and URL in it.text and f'href="{URL}"' in it.html
     en = render_message(carried, language="en", name="Anna Bianchi")
     assert en is not None and en.subject == "[Regia] Miglio Blu 2027: at risk, funding down 33.33%"
+    assert "Regione Liguria (Region) cut line LIG-2027-001" in en.text
     assert "€1,000,000.00 to 80%, €2,000,000.00 to 100%" in en.text
 
 
@@ -112,8 +127,9 @@ def test_several_objectives_and_other_alerts_make_one_summary_worst_first() -> N
         AT_RISK, objective_id="porto", title="Porto", previous_status=S.AT_RISK, status=S.PARTIALLY_FUNDED
     )
     revoked = LineRevoked("L-9", "porto", "Porto", "stato", "Stato", 2027, 100_000_000, "Definanziamento")
-    carried = [Carried(o, str(uuid.uuid4()), "corr") for o in (programme, CUT, AT_RISK, revoked)]
-    it = render_message(carried, language="it", name="Anna", causes={"corr": [CAUSE]})
+    cut = dataclasses.replace(CUT, causes=(REVISION,))
+    carried = [Carried(o, str(uuid.uuid4()), "corr") for o in (programme, cut, AT_RISK, revoked)]
+    it = render_message(carried, language="it", name="Anna")
     assert it is not None and it.subject == "[Regia] 3 avvisi"
     body = it.text.split("-- \n")[0]
     assert body.count(CAUSE) == 1
@@ -131,3 +147,9 @@ def test_a_bulk_change_of_many_objectives_lists_the_rest_on_a_line_each() -> Non
     assert message is not None and message.subject == "[Regia] 40 objectives changed"
     assert message.html.count("<section>") == 26  # 25 in full, then one listing the other 15
     assert all(f"Obiettivo {i} 2027" in message.text for i in range(40)) and f"{URL}-39" in message.text
+
+
+def test_an_occurrence_waits_as_json_and_comes_back_whole_causes_and_all() -> None:
+    with_cause = dataclasses.replace(AT_RISK, causes=(REVISION,))
+    assert decode(json.loads(json.dumps(encode(with_cause)))) == with_cause
+    assert decode(None) is None and decode({"kind": "SomethingNewer", "facts": {}}) is None

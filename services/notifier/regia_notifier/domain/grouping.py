@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 
+from .causes import FundingCause
 from .coverage_gap import Gap, gap
 from .occurrences import FundingDrop, Occurrence, PlanNode, StatusChange, Trigger
 
@@ -85,6 +86,7 @@ class NetChange:
     path: tuple[PlanNode, ...]
     console_url: str | None
     triggers: tuple[Trigger, ...]  # the kinds of alert folded into it, in order
+    causes: tuple[FundingCause, ...] = ()  # the funding events behind it, oldest first, each once
 
     @property
     def gap(self) -> Gap | None:
@@ -156,6 +158,7 @@ def _first(o: StatusChange | FundingDrop) -> NetChange:
             o.path,
             o.console_url,
             (o.trigger,),
+            o.causes,
         )
     # A drop alone does not say the status before; it is the status after unless a status
     # change says otherwise (see _then).
@@ -174,6 +177,7 @@ def _first(o: StatusChange | FundingDrop) -> NetChange:
         o.path,
         o.console_url,
         (o.trigger,),
+        o.causes,
     )
 
 
@@ -207,4 +211,11 @@ def _then(seen: NetChange, o: StatusChange | FundingDrop) -> NetChange:
         o.path or seen.path,
         o.console_url or seen.console_url,
         seen.triggers + ((o.trigger,) if o.trigger not in seen.triggers else ()),
+        _merged(seen.causes, o.causes),
     )
+
+
+def _merged(first: tuple[FundingCause, ...], then: tuple[FundingCause, ...]) -> tuple[FundingCause, ...]:
+    """Both, each funding event once, oldest first."""
+    by_event = {c.event_id: c for c in (*first, *then)}
+    return tuple(sorted(by_event.values(), key=lambda c: (c.occurred_at, str(c.event_id))))

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 
+from .causes import FundingCause
 from .coverage_gap import Gap, gap
 
 
@@ -63,6 +64,10 @@ class StatusChange:
     committed_by_level: dict[str, int] | None = None
     path: tuple[PlanNode, ...] = ()
     console_url: str | None = None
+    # The funding events behind it (who acted, on which line, why), found by the event's
+    # correlation id: empty when there is none (a need edited by hand) or the funding event
+    # has not reached the notifier yet (another topic: no order between the two).
+    causes: tuple[FundingCause, ...] = ()
     trigger = Trigger.STATUS_CHANGED
 
     @property
@@ -100,6 +105,7 @@ class FundingDrop:
     committed_by_level: dict[str, int] | None = None
     path: tuple[PlanNode, ...] = ()
     console_url: str | None = None
+    causes: tuple[FundingCause, ...] = ()  # as for a StatusChange
     trigger = Trigger.FUNDING_DROPPED
 
     @property

@@ -274,10 +274,13 @@ def webhook_body(occurrence: Occurrence, cause: Cause, rules: tuple[str, ...]) -
     by the published models (webhook_payload). Of an objective-year: its fields, and what
     is missing to the threshold and to 100 % (`gap_to_threshold_cents`,
     `gap_to_full_cents`, null when the year has no need or the threshold is not known);
-    of the current state, the same for each year."""
+    of the current state, the same for each year. A status change or a drop carries its
+    `causes` (the funding events behind it) beside the objective's facts."""
     facts = dataclasses.asdict(occurrence)
+    beside = {}
     if isinstance(occurrence, StatusChange | FundingDrop):
         facts |= _gap_fields(occurrence.gap)
+        beside["causes"] = facts.pop("causes")  # why, beside the objective's facts
     elif isinstance(occurrence, CurrentState):
         facts["years"] = [
             year | _gap_fields(occurrence.gap(state))
@@ -290,5 +293,6 @@ def webhook_body(occurrence: Occurrence, cause: Cause, rules: tuple[str, ...]) -
         cause.occurred_at,
         _SUBJECT_KEY[occurrence.trigger],
         facts,
+        **beside,
     )
     return json.dumps(body, ensure_ascii=False)

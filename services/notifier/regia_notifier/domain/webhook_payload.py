@@ -19,11 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 
+from .causes import Kind
+
 SCHEMA_FILE = "webhook-payload.schema.json"
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# As Python writes it (`2026-03-01T09:00:00+00:00`), as the payloads always had it.
+_IsoDatetime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
 
 
 class PathNode(_Strict):
@@ -84,6 +90,37 @@ class FundingDroppedObjective(_Strict):
     gap_to_full_cents: _GapToFull
 
 
+class Cause(_Strict):
+    """A funding event behind the alert: who acted, on which line, before and after, why."""
+
+    event_id: uuid.UUID = Field(description="The funding event (its envelope's event_id)")
+    kind: Kind = Field(description="What the event did to its line")
+    institution_id: str
+    institution_name: str | None = Field(description="As the partner directory has it; null if not known")
+    level: str = Field(description="The institution's level of government: REGIONE, STATO, ...")
+    line_id: str
+    objective_id: str = Field(description="The line's objective: this one, or a node below it in the plan")
+    fiscal_year: int
+    before_cents: int = Field(description="The line's commitment before the event")
+    after_cents: int = Field(description="The line's commitment after the event")
+    reason: str | None = Field(description="As recorded in the funding ledger; null if none was given")
+    occurred_at: _IsoDatetime
+    disbursed_delta_cents: int = Field(description="What a disbursement paid (0 for other kinds)")
+    counterpart_line_id: str | None = Field(description="The other line of a reallocation or a roll-over")
+
+
+_Causes = Annotated[
+    list[Cause],
+    Field(
+        description=(
+            "The funding events behind the alert, oldest first (at most 100, the latest), found by the "
+            "envelope's correlation_id; empty when none is known: a change made by hand, or a funding "
+            "event that had not reached the notifier when the alert was planned"
+        )
+    ),
+]
+
+
 class RevokedLine(_Strict):
     line_id: str
     objective_id: str
@@ -127,10 +164,6 @@ class CurrentStateObjective(_Strict):
     console_url: _ConsoleUrl
 
 
-# As Python writes it (`2026-03-01T09:00:00+00:00`), as the payloads always had it.
-_IsoDatetime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json")]
-
-
 class _Payload(_Strict):
     """The fields every kind has, in the order a body has them; each kind narrows `alert`
     and adds its facts under its own key."""
@@ -146,11 +179,13 @@ class _Payload(_Strict):
 class StatusChangedPayload(_Payload):
     alert: Literal["status_changed"]
     objective: StatusChangedObjective
+    causes: _Causes
 
 
 class FundingDroppedPayload(_Payload):
     alert: Literal["funding_dropped"]
     objective: FundingDroppedObjective
+    causes: _Causes
 
 
 class LineRevokedPayload(_Payload):
@@ -181,11 +216,18 @@ _NOT_YET_SENT = uuid.UUID(int=0)
 
 
 def planned_body(
-    event_type: str, alert: str, rules: tuple[str, ...], occurred_at: datetime, subject: str, facts: dict[str, Any]
+    event_type: str,
+    alert: str,
+    rules: tuple[str, ...],
+    occurred_at: datetime,
+    subject: str,
+    facts: dict[str, Any],
+    **beside: Any,
 ) -> dict[str, Any]:
     """A body as planned, less the ids known only when sending, validated by its kind's
     model (a ValidationError if the facts are not what the schema says) and dumped as JSON
-    values (codes, ISO dates, lists)."""
+    values (codes, ISO dates, lists). `beside`: what the kind carries next to its facts
+    (the `causes` of an objective-year's alert)."""
     payload = PAYLOAD.validate_python(
         {
             "event_id": _NOT_YET_SENT,
@@ -195,6 +237,7 @@ def planned_body(
             "rules": list(rules),
             "occurred_at": occurred_at,
             subject: facts,
+            **beside,
         }
     )
     dumped: dict[str, Any] = payload.model_dump(mode="json", exclude=SENDING_IDS)

@@ -2,12 +2,15 @@
 events its rules look at (objectives' status and coverage changes and closed reviews,
 revoked funding lines). Each hands its decoded batch to the alert planner (which projects
 partner events, and tells a newly assigned lead its objective's state), whose deliveries
-the dispatcher then sends."""
+the dispatcher then sends.
+
+Every funding event is wanted, not only a revocation: each is the cause (who acted, on
+which line, why) that the objectives events it brings about are told with, found by their
+shared correlation id (domain.causes)."""
 
 from collections.abc import Sequence
 
 from regia_shared.contracts import topics
-from regia_shared.contracts.events.funding import FundingRevoked
 from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveDefined, ObjectiveStatusChanged
 from regia_shared.contracts.events.plans import AnnualReviewClosed
 from regia_shared.messaging import consumer
@@ -15,6 +18,7 @@ from regia_shared.messaging.consumer import Received
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters.metrics import NotifierMetrics
+from ..domain.causes import FUNDING_EVENTS
 from ..domain.planning import Planned
 from ..service_layer.alert_planning import AlertPlanner, count_planned
 from ..service_layer.projection import PARTNER_EVENTS
@@ -56,8 +60,8 @@ def register(runtime: ServiceRuntime, metrics: NotifierMetrics, planner: AlertPl
         lambda: runtime.pool,
         topic=topics.FUNDING,
         consumer="notifier.funding",
-        wanted=[FundingRevoked.event_type()],
-        apply=planner.plan_events,
+        wanted=[e.event_type() for e in FUNDING_EVENTS],
+        apply=planner.apply_funding_events,
         on_committed=counted,
         polling=polling,
     )

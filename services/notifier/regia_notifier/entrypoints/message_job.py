@@ -19,17 +19,17 @@ from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..config import NotifierSettings, notifier_settings
-from ..service_layer.message_assembly import CauseWords, assemble_due, no_causes
+from ..service_layer.message_assembly import assemble_due
 
 log = get_logger(__name__)
 
 
-def message_job(causes: CauseWords = no_causes) -> Callable[[ServiceRuntime], Coroutine[Any, Any, None]]:
+def message_job() -> Callable[[ServiceRuntime], Coroutine[Any, Any, None]]:
     async def assemble(runtime: ServiceRuntime) -> None:
         settings = notifier_settings(runtime.settings)
         while True:
             try:
-                await _listen_and_assemble(runtime, settings, causes)
+                await _listen_and_assemble(runtime, settings)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database went away: back off, reconnect
@@ -39,7 +39,7 @@ def message_job(causes: CauseWords = no_causes) -> Callable[[ServiceRuntime], Co
     return assemble
 
 
-async def _listen_and_assemble(runtime: ServiceRuntime, settings: NotifierSettings, causes: CauseWords) -> None:
+async def _listen_and_assemble(runtime: ServiceRuntime, settings: NotifierSettings) -> None:
     queued = asyncio.Event()
     conn = await asyncpg.connect(
         settings.database_url.get_secret_value(), server_settings={"search_path": runtime.name}
@@ -49,7 +49,7 @@ async def _listen_and_assemble(runtime: ServiceRuntime, settings: NotifierSettin
         while True:
             queued.clear()  # before the look: an alert queued during it wakes the next
             now = datetime.now(UTC)
-            done = await assemble_due(runtime.pool, settings.grouping, settings.zone, now=now, causes=causes)
+            done = await assemble_due(runtime.pool, settings.grouping, settings.zone, now=now)
             if done.messages or done.settled:
                 log.info("messages planned", messages=done.messages, settled=done.settled)
             longest = settings.digest_check_s

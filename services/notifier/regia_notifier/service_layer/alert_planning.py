@@ -22,6 +22,7 @@ import asyncpg
 from regia_shared.contracts import fiscal
 from regia_shared.contracts.catalogue import CONSOLE
 from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.funding import FundingRevoked
 from regia_shared.contracts.events.objectives import (
     ObjectiveCoverageChanged,
     ObjectiveDefined,
@@ -32,7 +33,17 @@ from regia_shared.contracts.events.plans import AnnualReviewClosed
 from regia_shared.messaging.consumer import Received
 from regia_shared.observability.logs import get_logger
 
-from ..adapters import audiences, budget_window, deliveries, directory, objectives_seen, rules, waiting_alerts, webhooks
+from ..adapters import (
+    audiences,
+    budget_window,
+    deliveries,
+    directory,
+    funding_causes,
+    objectives_seen,
+    rules,
+    waiting_alerts,
+    webhooks,
+)
 from ..adapters.metrics import NotifierMetrics
 from ..adapters.unaddressed import Unaddressed
 from ..adapters.unaddressed import add as keep_unaddressed
@@ -143,11 +154,23 @@ class AlertPlanner:
         if closed is not None and closed != known_closed:
             await budget_window.closed(conn, closed)
         await objectives_seen.record_states(conn, states)
-        told = await situate(conn, [o for o, _ in found], self._console_url) if found else []
+        told = (
+            await situate(conn, [o for o, _ in found], self._console_url, [e.envelope.correlation_id for _, e in found])
+            if found
+            else []
+        )
         plans = await self.plan_all(conn, [(o, e.envelope) for o, (_, e) in zip(told, found, strict=True)])
         for plan, (_, event) in zip(plans, found, strict=True):
             _log(plan, event)
         return plans
+
+    async def apply_funding_events(self, conn: asyncpg.Connection, events: Sequence[Received]) -> list[Planned]:
+        """The use case of the funding subscriber: every funding event is recorded as the
+        cause its objectives events will be told with (with the batch's inbox record, so a
+        redelivery records nothing twice); a revoked line is an alert of its own."""
+        await funding_causes.record(conn, events)
+        revoked = [e for e in events if isinstance(e.payload, FundingRevoked)]
+        return await self.plan_events(conn, revoked) if revoked else []
 
     async def plan_all(
         self, conn: asyncpg.Connection, occurrences: Sequence[tuple[Occurrence, Envelope]]

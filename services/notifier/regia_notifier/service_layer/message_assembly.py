@@ -8,7 +8,7 @@ it together, so a crash between the two cannot lose an alert nor put it in two m
 delivery). Alerts whose changes all cancelled out are marked settled, and no message goes.
 """
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -20,15 +20,9 @@ from ..domain.delivery import NewDelivery
 from ..domain.digest import local_day
 from ..domain.grouping import GroupingPolicy, Pending, due_now, next_look
 from ..domain.messages.grouped import render_message
+from ..domain.occurrences import FundingDrop, StatusChange
 from ..domain.waiting import Message, Waiting, messages
-
-# correlation ids → the sentences that tell each cause (who acted on which line, and why),
-# read when the message is written: by then the funding event has long reached the notifier.
-CauseWords = Callable[[asyncpg.Connection, Sequence[Waiting]], Awaitable[Mapping[str, Sequence[str]]]]
-
-
-async def no_causes(_: asyncpg.Connection, __: Sequence[Waiting]) -> Mapping[str, Sequence[str]]:
-    return {}
+from .occurrence_lookup import causes_of
 
 
 @dataclass(frozen=True)
@@ -44,7 +38,6 @@ async def assemble_due(
     zone: ZoneInfo,
     *,
     now: datetime,
-    causes: CauseWords = no_causes,
 ) -> Assembled:
     """The messages due by `now`: closed grouping windows, then due digests."""
     async with pool.acquire() as conn, conn.transaction():
@@ -53,20 +46,18 @@ async def assemble_due(
         waiting = await waiting_alerts.lock_immediate(conn, closing) if closing else []
         due = _due_of_windows(waiting, policy, now)
         due += await waiting_alerts.lock_digests(conn, due_by=now)
-        sent, settled = await _write(conn, messages(due), local_day(now, zone), causes)
+        sent, settled = await _write(conn, messages(await _with_causes(conn, due)), local_day(now, zone))
         still_open = await waiting_alerts.open_groups(conn) if closing else groups
     looks = [next_look(first, last, policy) for _, first, last in still_open]
     return Assembled(sent, settled, min(looks, default=None))
 
 
-async def send_digests_now(
-    pool: asyncpg.Pool, zone: ZoneInfo, *, now: datetime, contact_id: str | None, causes: CauseWords = no_causes
-) -> int:
+async def send_digests_now(pool: asyncpg.Pool, zone: ZoneInfo, *, now: datetime, contact_id: str | None) -> int:
     """The administrator's "send now": every waiting alert (of one person, or all), whatever
     its cadence, in one message per person and cadence; returns how many were planned."""
     async with pool.acquire() as conn, conn.transaction():
         waiting = await waiting_alerts.lock_digests(conn, due_by=None, contact_id=contact_id)
-        sent, _ = await _write(conn, messages(waiting), local_day(now, zone), causes)
+        sent, _ = await _write(conn, messages(await _with_causes(conn, waiting)), local_day(now, zone))
     return sent
 
 
@@ -81,12 +72,31 @@ def _due_of_windows(waiting: list[Waiting], policy: GroupingPolicy, now: datetim
     return due
 
 
-async def _write(conn: asyncpg.Connection, planned: list[Message], day: date, causes: CauseWords) -> tuple[int, int]:
-    words = await causes(conn, [w for m in planned for w in m.items]) if planned else {}
+async def _with_causes(conn: asyncpg.Connection, waiting: list[Waiting]) -> list[Waiting]:
+    """Each status change and drop with its causes: those the funding events recorded under
+    its correlation id say. Looked up again now, for the alerts planned before their funding
+    event reached the notifier (the two come on different topics, in no set order); by the
+    time a window closes, it has."""
+    missing = [
+        (i, w.occurrence)
+        for i, w in enumerate(waiting)
+        if isinstance(w.occurrence, StatusChange | FundingDrop) and not w.occurrence.causes
+    ]
+    if not missing:
+        return waiting
+    found = await causes_of(conn, [(waiting[i].correlation_id, o.objective_id, o.fiscal_year) for i, o in missing])
+    completed = list(waiting)
+    for (i, occurrence), causes in zip(missing, found, strict=True):
+        if causes:
+            completed[i] = dataclasses.replace(waiting[i], occurrence=dataclasses.replace(occurrence, causes=causes))
+    return completed
+
+
+async def _write(conn: asyncpg.Connection, planned: list[Message], day: date) -> tuple[int, int]:
     new: list[NewDelivery] = []
     settled = 0
     for message in planned:
-        delivery = _delivery(message, day, words)
+        delivery = _delivery(message, day)
         await waiting_alerts.mark_carried(conn, message.message_id, message.items, settled=delivery is None)
         if delivery is None:
             settled += 1
@@ -96,7 +106,7 @@ async def _write(conn: asyncpg.Connection, planned: list[Message], day: date, ca
     return len(new), settled
 
 
-def _delivery(message: Message, day: date, causes: Mapping[str, Sequence[str]]) -> NewDelivery | None:
+def _delivery(message: Message, day: date) -> NewDelivery | None:
     person = message.latest
     rendered = render_message(
         [w.carried for w in message.items],
@@ -104,7 +114,6 @@ def _delivery(message: Message, day: date, causes: Mapping[str, Sequence[str]]) 
         name=person.recipient_name,
         cadence=message.cadence,
         day=day,
-        causes=causes,
     )
     if rendered is None:
         return None

@@ -1,7 +1,7 @@
 """From an event to the occurrence the rules look at, completing it from the notifier's
 projections (a title, a name, the nodes of a plan, the amount committed before), and an
-objective-year's occurrence with its story (its place in the plan, the committed money
-by level, its threshold, its console page)."""
+objective-year's occurrence with its story (the funding events behind it, its place in the
+plan, the committed money by level, its threshold, its console page)."""
 
 import dataclasses
 from collections.abc import Sequence
@@ -13,7 +13,8 @@ from regia_shared.contracts.events.funding import FundingRevoked
 from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
 from regia_shared.contracts.events.plans import AnnualReviewClosed
 
-from ..adapters import directory, objectives_seen
+from ..adapters import directory, funding_causes, objectives_seen
+from ..domain.causes import FundingCause, concerning
 from ..domain.console_links import objective_page
 from ..domain.occurrences import (
     CurrentState,
@@ -85,17 +86,35 @@ async def occurrence_of(
     return None
 
 
-async def situate(conn: asyncpg.Connection, occurrences: Sequence[Occurrence], console_url: str) -> list[Occurrence]:
+async def situate(
+    conn: asyncpg.Connection,
+    occurrences: Sequence[Occurrence],
+    console_url: str,
+    correlation_ids: Sequence[str | None] | None = None,
+) -> list[Occurrence]:
     """Each objective-year occurrence (a status change, a funding drop, a current state)
-    with its story, read for the whole batch in three statements: the plan's nodes from its
-    root to the objective, the threshold (a drop's event lacks it), the committed money by
-    level, and the link to the objective's console page. The split by level is the one of
-    the year's last coverage event, told only when it adds up to the amount the alert
-    states (an event of another amount would make it someone else's story)."""
+    with its story, read for the whole batch in six statements at most: the funding events
+    behind a status change or a drop (`causes_of`, by `correlation_ids`, the correlation id
+    of each occurrence's event, in the same order), the plan's nodes from its root to the
+    objective, the threshold (a drop's event lacks it), the committed money by level, and
+    the link to the objective's console page. The split by level is the one of the year's
+    last coverage event, told only when it adds up to the amount the alert states (an event
+    of another amount would make it someone else's story).
+
+    A funding event travels on its own topic, in no order with the objectives events it
+    brings about: one that has not reached the notifier yet leaves `causes` empty. Whatever
+    composes a message later (a grouping window, a digest) looks them up again then."""
     about = [o for o in occurrences if isinstance(o, StatusChange | FundingDrop | CurrentState)]
     if not about:
         return list(occurrences)
     ids = {o.objective_id for o in about}
+    correlations = list(correlation_ids) if correlation_ids is not None else [None] * len(occurrences)
+    caused = [
+        (i, (c, o.objective_id, o.fiscal_year))
+        for i, (o, c) in enumerate(zip(occurrences, correlations, strict=True))
+        if isinstance(o, StatusChange | FundingDrop) and c is not None
+    ]
+    causes = dict(zip([i for i, _ in caused], await causes_of(conn, [k for _, k in caused]), strict=True))
     paths = await objectives_seen.paths_of(conn, ids)
     thresholds = await objectives_seen.thresholds_of(conn, ids)
     keys = [(o.objective_id, y.fiscal_year) for o in about for y in _years(o)]
@@ -105,7 +124,7 @@ async def situate(conn: asyncpg.Connection, occurrences: Sequence[Occurrence], c
         known = levels.get((objective_id, year))
         return known[1] if known is not None and known[0] == committed == sum(known[1].values()) else None
 
-    def story(o: Occurrence) -> Occurrence:
+    def story(i: int, o: Occurrence) -> Occurrence:
         match o:
             case StatusChange():
                 return dataclasses.replace(
@@ -113,6 +132,7 @@ async def situate(conn: asyncpg.Connection, occurrences: Sequence[Occurrence], c
                     committed_by_level=split(o.objective_id, o.fiscal_year, o.committed_cents),
                     path=paths.get(o.objective_id, ()),
                     console_url=objective_page(console_url, o.objective_id),
+                    causes=causes.get(i, ()),
                 )
             case FundingDrop():
                 return dataclasses.replace(
@@ -121,6 +141,7 @@ async def situate(conn: asyncpg.Connection, occurrences: Sequence[Occurrence], c
                     committed_by_level=split(o.objective_id, o.fiscal_year, o.after_cents),
                     path=paths.get(o.objective_id, ()),
                     console_url=objective_page(console_url, o.objective_id),
+                    causes=causes.get(i, ()),
                 )
             case CurrentState():
                 years = tuple(
@@ -136,7 +157,20 @@ async def situate(conn: asyncpg.Connection, occurrences: Sequence[Occurrence], c
                 )
         return o
 
-    return [story(o) for o in occurrences]
+    return [story(i, o) for i, o in enumerate(occurrences)]
+
+
+async def causes_of(conn: asyncpg.Connection, wanted: Sequence[tuple[str, str, int]]) -> list[tuple[FundingCause, ...]]:
+    """For each (correlation id, objective id, fiscal year), the funding events recorded
+    under the correlation id that moved that objective-year (`domain.causes.concerning`:
+    its year, the objective or a node below it), oldest first; in two statements for all of
+    them (the causes, then the plan's nodes above their objectives), one when none is known."""
+    by_correlation = await funding_causes.of_correlations(conn, {c for c, _, _ in wanted})
+    if not by_correlation:
+        return [() for _ in wanted]
+    paths = await objectives_seen.paths_of(conn, {c.objective_id for found in by_correlation.values() for c in found})
+    lineage = {objective: tuple(node.objective_id for node in nodes) for objective, nodes in paths.items()}
+    return [concerning(by_correlation.get(c, ()), objective, year, lineage) for c, objective, year in wanted]
 
 
 def _years(o: StatusChange | FundingDrop | CurrentState) -> Sequence[StatusChange | FundingDrop | YearState]:

@@ -9,8 +9,10 @@ from dataclasses import dataclass
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 
+from ..causes import FundingCause
 from ..coverage_gap import Gap
 from ..occurrences import CurrentState, FundingDrop, LineRevoked, Occurrence, PlanNode, ReviewClosed, StatusChange
+from .causes import cause_facts
 from .wording import (
     WORDS,
     Language,
@@ -90,7 +92,7 @@ def _status_change(o: StatusChange, language: Language) -> Alert:
         w["intro.status"],
         facts,
         w["ref.objective"].format(id=one_line(o.objective_id)),
-        story(o.gap, o.committed_by_level, o.path, o.console_url, language),
+        story(o.gap, o.committed_by_level, o.path, o.console_url, language, o.causes),
     )
 
 
@@ -114,7 +116,7 @@ def _funding_drop(o: FundingDrop, language: Language) -> Alert:
         w["intro.drop"].format(pct=pct),
         facts,
         w["ref.objective"].format(id=one_line(o.objective_id)),
-        story(o.gap, o.committed_by_level, o.path, o.console_url, language),
+        story(o.gap, o.committed_by_level, o.path, o.console_url, language, o.causes),
     )
 
 
@@ -215,12 +217,14 @@ def story(
     path: tuple[PlanNode, ...],
     console_url: str | None,
     language: Language,
+    causes: tuple[FundingCause, ...] = (),
 ) -> tuple[Fact, ...]:
-    """What a lead needs to act: what is missing, who committed what, where the objective
-    sits in its plan and where to look. Each only when known: no gap for a year with no
-    need, no path for a node without known ancestors."""
+    """What a lead needs to act: why it happened (who acted, on which line, the reason),
+    what is missing, who committed what, where the objective sits in its plan and where to
+    look. Each only when known: no cause before its funding event reached the notifier, no
+    gap for a year with no need, no path for a node without known ancestors."""
     w = WORDS[language]
-    facts: tuple[Fact, ...] = ()
+    facts: tuple[Fact, ...] = cause_facts(causes, language)
     if gap is not None:
         facts += ((w["gap"], gap_label(gap, language)),)
     levels = levels_label(by_level, language) if by_level else ""

@@ -12,7 +12,7 @@ told to a new lead) follow as their own sections.
 A message with one alert reads as that alert alone always has: its own subject and facts.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -21,6 +21,7 @@ from ..grouping import NetChange, fold
 from ..occurrences import FundingDrop, Occurrence, StatusChange, worsens
 from . import layout
 from .alerts import Alert, Fact, describe, story
+from .causes import SHOWN, cause_sentence
 from .rendering import Rendered, render_alert
 from .wording import DAY_FORMAT, WORDS, Language, money, one_line, percent, status_label, whole_percent
 
@@ -86,11 +87,9 @@ def render_message(
     name: str,
     cadence: Cadence = "immediate",
     day: date | None = None,
-    causes: Mapping[str, Sequence[str]] | None = None,
 ) -> Rendered | None:
     """The one message for `carried` (oldest first), or None when nothing is left to say:
-    every change was undone within the window. `causes`: correlation id → the sentences
-    that say what happened (who acted on which line, and why), where known."""
+    every change was undone within the window."""
     occurrences = [c.occurrence for c in carried if c.occurrence is not None]
     legacy = [c for c in carried if c.occurrence is None]
     folded = fold(occurrences)
@@ -99,12 +98,12 @@ def render_message(
     w, g = WORDS[language], _WORDS[language]
     greeting = w["greeting"].format(name=one_line(name))
     first_event = carried[0].cause_event_id
-    lead = _cause_lines(carried, causes or {})
+    lead: list[str] = []
     digest = cadence != "immediate"
     if not digest and not legacy and len(folded.changes) + len(folded.others) == 1:
         if folded.others:
             return render_alert(folded.others[0], language=language, name=name, event_id=first_event)
-        return _single(folded.changes[0], carried, greeting, lead, language)
+        return _single(folded.changes[0], carried, greeting, language)
     sections = _sections(folded.changes, folded.others, carried, language)
     body_text = [text for text, _ in sections] + [c.section_text.strip("\n") for c in legacy]
     body_html = [html for _, html in sections] + [c.section_html for c in legacy]
@@ -136,8 +135,10 @@ def render_message(
     return Rendered(subject=subject, text=text, html=html, section_text="", section_html="")
 
 
-def describe_change(change: NetChange, language: Language) -> Alert:
-    """One objective-year's net change: its own message, or a section of a larger one."""
+def describe_change(change: NetChange, language: Language, *, causes_in_story: bool = True) -> Alert:
+    """One objective-year's net change: its own message, or a section of a larger one.
+    Its causes (who moved which line, and why) open its story, unless the caller puts them
+    first in the message itself."""
     w, g = WORDS[language], _WORDS[language]
     title = one_line(change.title)
     new = status_label(change.status, language)
@@ -172,7 +173,14 @@ def describe_change(change: NetChange, language: Language) -> Alert:
         intro,
         facts,
         w["ref.objective"].format(id=one_line(change.objective_id)),
-        story(change.gap, change.committed_by_level, change.path, change.console_url, language),
+        story(
+            change.gap,
+            change.committed_by_level,
+            change.path,
+            change.console_url,
+            language,
+            change.causes if causes_in_story else (),
+        ),
     )
 
 
@@ -188,13 +196,13 @@ def _committed(change: NetChange, language: Language) -> str:
     return g["committed.rise"].format(before=before, after=after)
 
 
-def _single(
-    change: NetChange, carried: Sequence[Carried], greeting: str, lead: list[str], language: Language
-) -> Rendered:
-    alert = describe_change(change, language)
+def _single(change: NetChange, carried: Sequence[Carried], greeting: str, language: Language) -> Rendered:
+    # What caused it comes first, in place of the intro: who moved which line, and why, is
+    # what the reader did not know. Many causes (a bulk operation) stay in the story.
+    told = 0 < len(change.causes) <= SHOWN
+    alert = describe_change(change, language, causes_in_story=not told)
     reference = alert.reference(language, carried[0].cause_event_id)
-    # What caused it comes first: it is what the reader did not know.
-    intro = " ".join(lead) if lead else alert.intro
+    intro = " ".join(cause_sentence(c, language) for c in change.causes) if told else alert.intro
     text = layout.page_text(
         greeting=greeting,
         intro=intro,
@@ -281,18 +289,6 @@ def _events_by_subject(carried: Sequence[Carried]) -> dict[tuple[str, int], str]
 
 def _event_of_other(occurrence: Occurrence, carried: Sequence[Carried]) -> str:
     return next((c.cause_event_id for c in carried if c.occurrence is occurrence), carried[0].cause_event_id)
-
-
-def _cause_lines(carried: Sequence[Carried], causes: Mapping[str, Sequence[str]]) -> list[str]:
-    """Each cause's sentences once, in the order the causes were first heard of."""
-    lines: list[str] = []
-    seen: set[str] = set()
-    for c in carried:
-        if c.correlation_id in seen:
-            continue
-        seen.add(c.correlation_id)
-        lines += [one_line(s) for s in causes.get(c.correlation_id, ())]
-    return lines
 
 
 def _digest_heading(count: int, cadence: Cadence, day: date, language: Language) -> tuple[str, str]:
