@@ -24,6 +24,7 @@ from .occurrences import (
     LineRevoked,
     Occurrence,
     ReviewClosed,
+    SingleLevelDependency,
     StatusChange,
     Trigger,
     alert_name,
@@ -281,6 +282,9 @@ _SUBJECT_KEY = {
     Trigger.FUNDING_DROPPED: "objective",
     Trigger.LINE_REVOKED: "line",
     Trigger.REVIEW_CLOSED: "review",
+    Trigger.SINGLE_LEVEL_DEPENDENCY: "objective",
+    Trigger.MILESTONE_OVERDUE: "milestone",
+    Trigger.INDICATOR_BEHIND: "indicator",
 }
 
 
@@ -291,7 +295,7 @@ def webhook_body(occurrence: Occurrence, cause: Cause, rules: tuple[str, ...]) -
     `gap_to_full_cents`, null when the year has no need or the threshold is not known);
     of the current state, the same for each year."""
     facts = dataclasses.asdict(occurrence)
-    if isinstance(occurrence, StatusChange | FundingDrop):
+    if isinstance(occurrence, StatusChange | FundingDrop | SingleLevelDependency):
         facts |= _gap_fields(occurrence.gap)
     elif isinstance(occurrence, CurrentState):
         facts["years"] = [

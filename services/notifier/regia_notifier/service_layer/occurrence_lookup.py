@@ -10,7 +10,13 @@ import asyncpg
 
 from regia_shared.contracts.events.envelope import EventPayload
 from regia_shared.contracts.events.funding import FundingRevoked
-from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
+from regia_shared.contracts.events.objectives import (
+    FundingNarrowedToOneLevel,
+    IndicatorFellBehind,
+    MilestoneWentOverdue,
+    ObjectiveCoverageChanged,
+    ObjectiveStatusChanged,
+)
 from regia_shared.contracts.events.plans import AnnualReviewClosed
 
 from ..adapters import directory, objectives_seen
@@ -18,9 +24,12 @@ from ..domain.console_links import objective_page
 from ..domain.occurrences import (
     CurrentState,
     FundingDrop,
+    IndicatorBehind,
     LineRevoked,
+    MilestoneOverdue,
     Occurrence,
     ReviewClosed,
+    SingleLevelDependency,
     StatusChange,
     YearState,
 )
@@ -82,7 +91,54 @@ async def occurrence_of(
                 dict(payload.nodes_by_status),
                 await objectives_seen.of_plan(conn, payload.plan_id),
             )
+        case FundingNarrowedToOneLevel():
+            return SingleLevelDependency(
+                payload.objective_id,
+                payload.title,
+                payload.fiscal_year,
+                payload.level,
+                payload.committed_cents,
+                dict(payload.previous_committed_by_level),
+                payload.need_cents,
+                payload.coverage_bp,
+                payload.status,
+                payload.at_risk_threshold_pct,
+            )
+        case MilestoneWentOverdue():
+            return MilestoneOverdue(
+                payload.objective_id,
+                await objectives_seen.title_of(conn, payload.objective_id),
+                payload.milestone_id,
+                payload.title,
+                payload.due_on.year,
+                payload.due_on,
+                payload.noticed_on,
+            )
+        case IndicatorFellBehind():
+            return IndicatorBehind(
+                payload.objective_id,
+                await objectives_seen.title_of(conn, payload.objective_id),
+                payload.indicator_id,
+                payload.name,
+                payload.unit,
+                payload.direction,
+                payload.fiscal_year,
+                payload.measured_on,
+                payload.value,
+                payload.expected_value,
+                payload.target_value,
+                payload.baseline_value,
+                payload.baseline_year,
+                payload.progress,
+                payload.expected_progress,
+                payload.previous_measured_on,
+                payload.previous_value,
+            )
     return None
+
+
+# Occurrences told with their place in the plan and their console page only.
+_Placed = SingleLevelDependency | MilestoneOverdue | IndicatorBehind
 
 
 async def situate(conn: asyncpg.Connection, occurrences: Sequence[Occurrence], console_url: str) -> list[Occurrence]:
@@ -91,14 +147,16 @@ async def situate(conn: asyncpg.Connection, occurrences: Sequence[Occurrence], c
     root to the objective, the threshold (a drop's event lacks it), the committed money by
     level, and the link to the objective's console page. The split by level is the one of
     the year's last coverage event, told only when it adds up to the amount the alert
-    states (an event of another amount would make it someone else's story)."""
-    about = [o for o in occurrences if isinstance(o, StatusChange | FundingDrop | CurrentState)]
+    states (an event of another amount would make it someone else's story). A single-level
+    dependency, an overdue milestone and an indicator behind get their place in the plan
+    and the console page: their events carry the figures they state."""
+    about = [o for o in occurrences if isinstance(o, StatusChange | FundingDrop | CurrentState | _Placed)]
     if not about:
         return list(occurrences)
     ids = {o.objective_id for o in about}
     paths = await objectives_seen.paths_of(conn, ids)
     thresholds = await objectives_seen.thresholds_of(conn, ids)
-    keys = [(o.objective_id, y.fiscal_year) for o in about for y in _years(o)]
+    keys = [(o.objective_id, y.fiscal_year) for o in about if not isinstance(o, _Placed) for y in _years(o)]
     levels = await objectives_seen.levels_of(conn, keys)
 
     def split(objective_id: str, year: int, committed: int) -> dict[str, int] | None:
@@ -133,6 +191,10 @@ async def situate(conn: asyncpg.Connection, occurrences: Sequence[Occurrence], c
                     at_risk_threshold_pct=thresholds.get(o.objective_id),
                     path=paths.get(o.objective_id, ()),
                     console_url=objective_page(console_url, o.objective_id),
+                )
+            case SingleLevelDependency() | MilestoneOverdue() | IndicatorBehind():
+                return dataclasses.replace(
+                    o, path=paths.get(o.objective_id, ()), console_url=objective_page(console_url, o.objective_id)
                 )
         return o
 
