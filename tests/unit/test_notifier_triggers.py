@@ -8,7 +8,9 @@ import json
 import re
 import uuid
 from datetime import UTC, date, datetime
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from regia_notifier.domain.delivery import Recipient, WebhookTarget
@@ -26,6 +28,7 @@ from regia_notifier.domain.occurrences import (
 )
 from regia_notifier.domain.planning import Cause, plan_alerts
 from regia_notifier.domain.rules import Audience, Rule, RuleSpec, matching
+from regia_notifier.entrypoints import payload_schema
 from regia_shared.contracts.events.objectives import CoverageStatus as S
 from regia_shared.contracts.words import TRIGGER_WORDS
 
@@ -245,3 +248,20 @@ def test_the_webhook_carries_the_facts_under_the_kinds_key_and_follows_preferenc
             "2027-03-16",
             "bando",
         )
+
+
+def test_the_api_guides_examples_of_the_three_payloads_conform_to_the_published_schema() -> None:
+    api = (Path(__file__).parents[2] / "docs" / "api.md").read_text()
+    section = api[api.index("**Webhook payloads**") : api.index("**Deliveries**")]
+    examples = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.DOTALL)]
+    validator = jsonschema.Draft202012Validator(
+        payload_schema.checked_in(), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    for example in examples:
+        validator.validate(example)
+    assert [e["alert"] for e in examples] == [
+        "status_changed",
+        "single_level_dependency",
+        "milestone_overdue",
+        "indicator_behind",
+    ]
