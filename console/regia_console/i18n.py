@@ -130,7 +130,16 @@ REASONS = {
     "no partner holds the rules' audiences": "reason_no_partner",
     "their contacts and endpoints want none of it": "reason_unwanted",
 }
-TRIGGERS = ("status_changed", "funding_dropped", "line_revoked", "review_closed", "current_state")
+TRIGGERS = (
+    "status_changed",
+    "funding_dropped",
+    "line_revoked",
+    "review_closed",
+    "current_state",
+    "single_level_dependency",
+    "milestone_overdue",
+    "indicator_behind",
+)
 
 
 def translator(language: str) -> Callable[[str], str]:

@@ -6,7 +6,7 @@ import dataclasses
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +20,13 @@ from regia_notifier.domain.delivery import ClaimedDelivery, WebhookTarget
 from regia_notifier.domain.occurrences import (
     CurrentState,
     FundingDrop,
+    IndicatorBehind,
     LineRevoked,
+    MilestoneOverdue,
     Occurrence,
     PlanNode,
     ReviewClosed,
+    SingleLevelDependency,
     StatusChange,
     YearState,
 )
@@ -58,6 +61,24 @@ OCCURRENCES: dict[str, list[Occurrence]] = {
                      (YearState(2026, S.UNFUNDED, 0, 500, 0), YearState(2027, S.AT_RISK, 6000, 500, 300, {"UE": 300})),
                      80, PATH, "http://c/objectives/miglio-blu"),
         CurrentState("miglio-blu", "Miglio Blu", (YearState(2026, S.NO_NEED, 0, 0, 0),)),
+    ],
+    "single_level_dependency": [
+        SingleLevelDependency("miglio-blu", "Miglio Blu", 2027, "REGIONE", 400, {"REGIONE": 400, "STATO": 50}, 500,
+                              8000, S.PARTIALLY_FUNDED, 80, PATH, "http://c/objectives/miglio-blu"),
+        SingleLevelDependency("miglio-blu", "Miglio Blu", 2027, "UE", 400, {"UE": 300, "COMUNE": 1}, 0, 10000,
+                              S.NO_NEED, 80),
+    ],
+    "milestone_overdue": [
+        MilestoneOverdue("miglio-blu", "Miglio Blu", "bando", "Bando pubblicato", 2027, date(2027, 3, 15),
+                         date(2027, 3, 16), PATH, "http://c/objectives/miglio-blu"),
+        MilestoneOverdue("miglio-blu", None, "bando", "Bando pubblicato", 2027, date(2027, 3, 15), date(2027, 5, 1)),
+    ],
+    "indicator_behind": [
+        IndicatorBehind("miglio-blu", "Miglio Blu", "posti", "Posti di lavoro", "posti", "INCREASING", 2026,
+                        date(2026, 7, 2), "1150", "1150.136986", "1200", "1000", 2024, "0.750000", "0.750685",
+                        date(2026, 3, 1), "1120", PATH, "http://c/objectives/miglio-blu"),
+        IndicatorBehind("miglio-blu", None, "disoccupazione", "Disoccupazione", "%", "DECREASING", 2026,
+                        date(2026, 7, 2), "10.5", "9.5", "8", "12", 2024, "-0.375000", "0.750685", None, None),
     ],
 }  # fmt: skip
 KINDS = [(kind, i) for kind, found in OCCURRENCES.items() for i in range(len(found))]

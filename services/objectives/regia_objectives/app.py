@@ -1,5 +1,8 @@
 """The objectives service's composition root."""
 
+from collections.abc import Callable
+from datetime import date
+
 from fastapi import FastAPI
 
 from regia_shared.contracts import topics
@@ -9,6 +12,7 @@ from .adapters.metrics import ObjectivesMetrics
 from .config import ObjectivesSettings
 from .entrypoints import consumers
 from .entrypoints.indicators_http import indicators_router
+from .entrypoints.milestone_job import milestone_job
 from .entrypoints.nodes_http import nodes_router
 from .entrypoints.objectives_http import objectives_router
 from .entrypoints.plans_http import plans_router
@@ -16,17 +20,23 @@ from .entrypoints.rebuild_http import rebuild_router
 from .entrypoints.reviews_http import reviews_router
 
 
-def create_app(settings: ObjectivesSettings | None = None) -> FastAPI:
+def create_app(settings: ObjectivesSettings | None = None, *, today: Callable[[], date] | None = None) -> FastAPI:
+    """`today`: the service's clock for milestones and measurements (what is overdue, what
+    is in the future); by default the date in Rome, or REGIA_TODAY when pinned."""
+    settings = settings or ObjectivesSettings()
+    clock = today or settings.fiscal_today
     runtime = ServiceRuntime(
         name="objectives",
-        settings=settings or ObjectivesSettings(),
+        settings=settings,
         migrations_package="regia_objectives",
         publishes=[topics.OBJECTIVES],
         consumes=[topics.FUNDING, topics.PARTNERS],
     )
     runtime.gauges.append(ObjectivesMetrics(runtime.registry).refresh)
     consumers.register(runtime)
+    runtime.background.append(milestone_job(clock, settings.milestone_sweep_s))
     app = runtime.http_app(title="Regia objectives")
+    app.state.today = clock  # what the routes take as today (indicators_http.Today)
     app.include_router(objectives_router())
     app.include_router(plans_router())
     app.include_router(nodes_router())

@@ -9,3 +9,10 @@ class ObjectivesSettings(ServiceSettings):
     default_at_risk_threshold_pct: int = Field(
         80, ge=1, le=100, validation_alias=AliasChoices("REGIA_AT_RISK_THRESHOLD_PCT")
     )
+    milestone_sweep_s: float = Field(
+        300.0,
+        gt=0,
+        validation_alias=AliasChoices("REGIA_MILESTONE_SWEEP_S"),
+        description="How often the milestones gone overdue are looked for and announced "
+        "(also once on start); a milestone goes overdue the day after its due date",
+    )

@@ -41,6 +41,9 @@ TRIGGER_WORDS: dict[Language, dict[str, str]] = {
         "line_revoked": "linea revocata",
         "review_closed": "riesame annuale chiuso",
         "current_state": "situazione per un nuovo capofila",
+        "single_level_dependency": "finanziamento da un solo livello",
+        "milestone_overdue": "traguardo scaduto",
+        "indicator_behind": "indicatore in ritardo sul target",
     },
     "en": {
         "status_changed": "funding status changed",
@@ -48,6 +51,9 @@ TRIGGER_WORDS: dict[Language, dict[str, str]] = {
         "line_revoked": "line revoked",
         "review_closed": "annual review closed",
         "current_state": "state told to a new lead",
+        "single_level_dependency": "funded by one level only",
+        "milestone_overdue": "milestone overdue",
+        "indicator_behind": "indicator behind its target",
     },
 }
 

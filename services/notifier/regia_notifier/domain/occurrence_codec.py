@@ -11,10 +11,30 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from .occurrences import CurrentState, FundingDrop, LineRevoked, Occurrence, ReviewClosed, StatusChange
+from .occurrences import (
+    CurrentState,
+    FundingDrop,
+    IndicatorBehind,
+    LineRevoked,
+    MilestoneOverdue,
+    Occurrence,
+    ReviewClosed,
+    SingleLevelDependency,
+    StatusChange,
+)
 
 _KINDS: dict[str, TypeAdapter[Any]] = {
-    kind.__name__: TypeAdapter(kind) for kind in (StatusChange, FundingDrop, LineRevoked, ReviewClosed, CurrentState)
+    kind.__name__: TypeAdapter(kind)
+    for kind in (
+        StatusChange,
+        FundingDrop,
+        LineRevoked,
+        ReviewClosed,
+        CurrentState,
+        SingleLevelDependency,
+        MilestoneOverdue,
+        IndicatorBehind,
+    )
 }
 
 

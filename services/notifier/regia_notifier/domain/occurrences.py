@@ -6,6 +6,7 @@ match on `trigger`; messages are rendered from the fields.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from regia_shared.contracts.events.objectives import CoverageStatus
@@ -19,6 +20,9 @@ class Trigger(StrEnum):
     FUNDING_DROPPED = "funding_dropped"
     LINE_REVOKED = "line_revoked"
     REVIEW_CLOSED = "review_closed"
+    SINGLE_LEVEL_DEPENDENCY = "single_level_dependency"
+    MILESTONE_OVERDUE = "milestone_overdue"
+    INDICATOR_BEHIND = "indicator_behind"
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,98 @@ class CurrentState:
         return (self.objective_id,)
 
 
-Occurrence = StatusChange | FundingDrop | LineRevoked | ReviewClosed | CurrentState
+@dataclass(frozen=True)
+class SingleLevelDependency:
+    """An objective-year's committed money came to depend on one level of government only,
+    where it came from two or more (FundingNarrowedToOneLevel: the objectives service
+    decides the transition, with the coverage change that made it)."""
+
+    objective_id: str
+    title: str
+    fiscal_year: int
+    level: str
+    committed_cents: int  # all of it from `level`
+    previous_committed_by_level: dict[str, int]
+    need_cents: int
+    coverage_bp: int
+    status: CoverageStatus
+    at_risk_threshold_pct: int
+    path: tuple[PlanNode, ...] = ()
+    console_url: str | None = None
+    trigger = Trigger.SINGLE_LEVEL_DEPENDENCY
+
+    @property
+    def gap(self) -> Gap | None:
+        return gap(self.need_cents, self.committed_cents, self.at_risk_threshold_pct)
+
+    @property
+    def objective_ids(self) -> tuple[str, ...]:
+        return (self.objective_id,)
+
+
+@dataclass(frozen=True)
+class MilestoneOverdue:
+    """A milestone was not reached by its due date (MilestoneWentOverdue, announced once
+    per due date by the objectives service). Its year is the due date's."""
+
+    objective_id: str
+    objective_title: str | None  # None if the notifier has not seen the objective defined
+    milestone_id: str
+    title: str
+    fiscal_year: int
+    due_on: date
+    noticed_on: date
+    path: tuple[PlanNode, ...] = ()
+    console_url: str | None = None
+    trigger = Trigger.MILESTONE_OVERDUE
+
+    @property
+    def objective_ids(self) -> tuple[str, ...]:
+        return (self.objective_id,)
+
+
+@dataclass(frozen=True)
+class IndicatorBehind:
+    """A measurement put an indicator behind its target path where the value before it was
+    on track, or there was none (IndicatorFellBehind). Values are exact decimals, as the
+    event writes them."""
+
+    objective_id: str
+    objective_title: str | None
+    indicator_id: str
+    name: str
+    unit: str
+    direction: str  # INCREASING or DECREASING: which way is better
+    fiscal_year: int
+    measured_on: date
+    value: str
+    expected_value: str  # where the path expects it on measured_on
+    target_value: str
+    baseline_value: str
+    baseline_year: int
+    progress: str  # share of the way from baseline to target, raw
+    expected_progress: str  # share the path expects by measured_on
+    previous_measured_on: date | None
+    previous_value: str | None
+    path: tuple[PlanNode, ...] = ()
+    console_url: str | None = None
+    trigger = Trigger.INDICATOR_BEHIND
+
+    @property
+    def objective_ids(self) -> tuple[str, ...]:
+        return (self.objective_id,)
+
+
+Occurrence = (
+    StatusChange
+    | FundingDrop
+    | LineRevoked
+    | ReviewClosed
+    | CurrentState
+    | SingleLevelDependency
+    | MilestoneOverdue
+    | IndicatorBehind
+)
 
 
 def first_alerting_year(window_first_year: int, last_closed_year: int | None) -> int:
@@ -203,10 +298,15 @@ def first_alerting_year(window_first_year: int, last_closed_year: int | None) ->
 
 def silenced(occurrence: Occurrence, first_year: int) -> str | None:
     """Why an occurrence is no alert at all, whatever the rules say; None if it may be.
-    A year's first status is not a change; a year before the budget window is history."""
+    A year's first status is not a change; a year before the budget window is history (its
+    money, or an indicator measured against its target). A milestone's going overdue is
+    announced the day after its due date whatever year that was, so no window holds it."""
     if isinstance(occurrence, StatusChange) and occurrence.first:
         return "the year's first status"
-    if isinstance(occurrence, StatusChange | FundingDrop) and occurrence.fiscal_year < first_year:
+    if (
+        isinstance(occurrence, StatusChange | FundingDrop | SingleLevelDependency | IndicatorBehind)
+        and occurrence.fiscal_year < first_year
+    ):
         return "a year before the budget window"
     return None
 

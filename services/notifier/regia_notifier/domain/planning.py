@@ -26,6 +26,7 @@ from .occurrences import (
     LineRevoked,
     Occurrence,
     ReviewClosed,
+    SingleLevelDependency,
     StatusChange,
     Trigger,
     alert_name,
@@ -266,6 +267,9 @@ _SUBJECT_KEY = {
     Trigger.FUNDING_DROPPED: "objective",
     Trigger.LINE_REVOKED: "line",
     Trigger.REVIEW_CLOSED: "review",
+    Trigger.SINGLE_LEVEL_DEPENDENCY: "objective",
+    Trigger.MILESTONE_OVERDUE: "milestone",
+    Trigger.INDICATOR_BEHIND: "indicator",
 }
 
 
@@ -278,9 +282,10 @@ def webhook_body(occurrence: Occurrence, cause: Cause, rules: tuple[str, ...]) -
     `causes` (the funding events behind it) beside the objective's facts."""
     facts = dataclasses.asdict(occurrence)
     beside = {}
-    if isinstance(occurrence, StatusChange | FundingDrop):
+    if isinstance(occurrence, StatusChange | FundingDrop | SingleLevelDependency):
         facts |= _gap_fields(occurrence.gap)
-        beside["causes"] = facts.pop("causes")  # why, beside the objective's facts
+        if "causes" in facts:
+            beside["causes"] = facts.pop("causes")  # why, beside the objective's facts
     elif isinstance(occurrence, CurrentState):
         facts["years"] = [
             year | _gap_fields(occurrence.gap(state))

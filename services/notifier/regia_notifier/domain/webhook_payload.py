@@ -12,7 +12,7 @@ for machines, whatever the language of their people.
 """
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter
@@ -164,6 +164,65 @@ class CurrentStateObjective(_Strict):
     console_url: _ConsoleUrl
 
 
+class SingleLevelObjective(_Strict):
+    objective_id: str
+    title: str
+    fiscal_year: int
+    level: str = Field(description="The one level of government all the committed money now comes from")
+    committed_cents: int = Field(description="Everything committed for the year: all of it from `level`")
+    previous_committed_by_level: dict[str, int] = Field(
+        description="Committed cents by level before the change: two levels or more"
+    )
+    need_cents: int
+    coverage_bp: int
+    status: CoverageStatus
+    at_risk_threshold_pct: int
+    path: _Path
+    console_url: _ConsoleUrl
+    gap_to_threshold_cents: _GapToThreshold
+    gap_to_full_cents: _GapToFull
+
+
+_ObjectiveTitle = Annotated[str | None, Field(description="The objective's title; null if not known yet")]
+_Decimal = Annotated[
+    str, Field(pattern=r"^-?\d+(\.\d+)?$", description='An exact decimal, as a string ("1150", "-0.25")')
+]
+
+
+class OverdueMilestone(_Strict):
+    objective_id: str
+    objective_title: _ObjectiveTitle
+    milestone_id: str
+    title: str
+    fiscal_year: int = Field(description="The year of its due date")
+    due_on: date
+    noticed_on: date = Field(description="The day it was found overdue: after due_on")
+    path: _Path
+    console_url: _ConsoleUrl
+
+
+class BehindIndicator(_Strict):
+    objective_id: str
+    objective_title: _ObjectiveTitle
+    indicator_id: str
+    name: str
+    unit: str
+    direction: Literal["INCREASING", "DECREASING"]
+    fiscal_year: int = Field(description="The year measured, whose target the path leads to")
+    measured_on: date
+    value: _Decimal
+    expected_value: _Decimal = Field(description="Where the target path expects the indicator on measured_on")
+    target_value: _Decimal
+    baseline_value: _Decimal
+    baseline_year: int
+    progress: _Decimal = Field(description="(value − baseline) / (target − baseline), raw, 6 places")
+    expected_progress: _Decimal = Field(description="The share of the way the path expects by measured_on, 0 to 1")
+    previous_measured_on: date | None = Field(description="The measurement in force before it; null if none")
+    previous_value: _Decimal | None
+    path: _Path
+    console_url: _ConsoleUrl
+
+
 class _Payload(_Strict):
     """The fields every kind has, in the order a body has them; each kind narrows `alert`
     and adds its facts under its own key."""
@@ -203,8 +262,30 @@ class CurrentStatePayload(_Payload):
     objective: CurrentStateObjective
 
 
+class SingleLevelDependencyPayload(_Payload):
+    alert: Literal["single_level_dependency"]
+    objective: SingleLevelObjective
+
+
+class MilestoneOverduePayload(_Payload):
+    alert: Literal["milestone_overdue"]
+    milestone: OverdueMilestone
+
+
+class IndicatorBehindPayload(_Payload):
+    alert: Literal["indicator_behind"]
+    indicator: BehindIndicator
+
+
 WebhookPayload = Annotated[
-    StatusChangedPayload | FundingDroppedPayload | LineRevokedPayload | ReviewClosedPayload | CurrentStatePayload,
+    StatusChangedPayload
+    | FundingDroppedPayload
+    | LineRevokedPayload
+    | ReviewClosedPayload
+    | CurrentStatePayload
+    | SingleLevelDependencyPayload
+    | MilestoneOverduePayload
+    | IndicatorBehindPayload,
     Field(discriminator="alert"),
 ]
 PAYLOAD: TypeAdapter[WebhookPayload] = TypeAdapter(WebhookPayload)

@@ -1,6 +1,7 @@
 """Kafka subscribers of the notifier: the partner directory, what objectives are, and the
-events its rules look at (objectives' status and coverage changes and closed reviews,
-revoked funding lines). Each hands its decoded batch to the alert planner (which projects
+events its rules look at (objectives' status and coverage changes, closed reviews, money
+narrowed to one level, overdue milestones and indicators fallen behind; revoked funding
+lines). Each hands its decoded batch to the alert planner (which projects
 partner events, and tells a newly assigned lead its objective's state), whose deliveries
 the dispatcher then sends.
 
@@ -11,7 +12,14 @@ shared correlation id (domain.causes)."""
 from collections.abc import Sequence
 
 from regia_shared.contracts import topics
-from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveDefined, ObjectiveStatusChanged
+from regia_shared.contracts.events.objectives import (
+    FundingNarrowedToOneLevel,
+    IndicatorFellBehind,
+    MilestoneWentOverdue,
+    ObjectiveCoverageChanged,
+    ObjectiveDefined,
+    ObjectiveStatusChanged,
+)
 from regia_shared.contracts.events.plans import AnnualReviewClosed
 from regia_shared.messaging import consumer
 from regia_shared.messaging.consumer import Received
@@ -50,6 +58,9 @@ def register(runtime: ServiceRuntime, metrics: NotifierMetrics, planner: AlertPl
             ObjectiveStatusChanged.event_type(),
             ObjectiveCoverageChanged.event_type(),
             AnnualReviewClosed.event_type(),
+            FundingNarrowedToOneLevel.event_type(),
+            MilestoneWentOverdue.event_type(),
+            IndicatorFellBehind.event_type(),
         ],
         apply=planner.plan_events,
         on_committed=counted,

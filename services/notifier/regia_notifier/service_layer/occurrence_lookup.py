@@ -10,7 +10,13 @@ import asyncpg
 
 from regia_shared.contracts.events.envelope import EventPayload
 from regia_shared.contracts.events.funding import FundingRevoked
-from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
+from regia_shared.contracts.events.objectives import (
+    FundingNarrowedToOneLevel,
+    IndicatorFellBehind,
+    MilestoneWentOverdue,
+    ObjectiveCoverageChanged,
+    ObjectiveStatusChanged,
+)
 from regia_shared.contracts.events.plans import AnnualReviewClosed
 
 from ..adapters import directory, funding_causes, objectives_seen
@@ -19,9 +25,12 @@ from ..domain.console_links import objective_page
 from ..domain.occurrences import (
     CurrentState,
     FundingDrop,
+    IndicatorBehind,
     LineRevoked,
+    MilestoneOverdue,
     Occurrence,
     ReviewClosed,
+    SingleLevelDependency,
     StatusChange,
     YearState,
 )
@@ -83,7 +92,54 @@ async def occurrence_of(
                 dict(payload.nodes_by_status),
                 await objectives_seen.of_plan(conn, payload.plan_id),
             )
+        case FundingNarrowedToOneLevel():
+            return SingleLevelDependency(
+                payload.objective_id,
+                payload.title,
+                payload.fiscal_year,
+                payload.level,
+                payload.committed_cents,
+                dict(payload.previous_committed_by_level),
+                payload.need_cents,
+                payload.coverage_bp,
+                payload.status,
+                payload.at_risk_threshold_pct,
+            )
+        case MilestoneWentOverdue():
+            return MilestoneOverdue(
+                payload.objective_id,
+                await objectives_seen.title_of(conn, payload.objective_id),
+                payload.milestone_id,
+                payload.title,
+                payload.due_on.year,
+                payload.due_on,
+                payload.noticed_on,
+            )
+        case IndicatorFellBehind():
+            return IndicatorBehind(
+                payload.objective_id,
+                await objectives_seen.title_of(conn, payload.objective_id),
+                payload.indicator_id,
+                payload.name,
+                payload.unit,
+                payload.direction,
+                payload.fiscal_year,
+                payload.measured_on,
+                payload.value,
+                payload.expected_value,
+                payload.target_value,
+                payload.baseline_value,
+                payload.baseline_year,
+                payload.progress,
+                payload.expected_progress,
+                payload.previous_measured_on,
+                payload.previous_value,
+            )
     return None
+
+
+# Occurrences told with their place in the plan and their console page only.
+_Placed = SingleLevelDependency | MilestoneOverdue | IndicatorBehind
 
 
 async def situate(
@@ -103,8 +159,10 @@ async def situate(
 
     A funding event travels on its own topic, in no order with the objectives events it
     brings about: one that has not reached the notifier yet leaves `causes` empty. Whatever
-    composes a message later (a grouping window, a digest) looks them up again then."""
-    about = [o for o in occurrences if isinstance(o, StatusChange | FundingDrop | CurrentState)]
+    composes a message later (a grouping window, a digest) looks them up again then. A
+    single-level dependency, an overdue milestone and an indicator behind get their place
+    in the plan and the console page: their events carry the figures they state."""
+    about = [o for o in occurrences if isinstance(o, StatusChange | FundingDrop | CurrentState | _Placed)]
     if not about:
         return list(occurrences)
     ids = {o.objective_id for o in about}
@@ -117,7 +175,7 @@ async def situate(
     causes = dict(zip([i for i, _ in caused], await causes_of(conn, [k for _, k in caused]), strict=True))
     paths = await objectives_seen.paths_of(conn, ids)
     thresholds = await objectives_seen.thresholds_of(conn, ids)
-    keys = [(o.objective_id, y.fiscal_year) for o in about for y in _years(o)]
+    keys = [(o.objective_id, y.fiscal_year) for o in about if not isinstance(o, _Placed) for y in _years(o)]
     levels = await objectives_seen.levels_of(conn, keys)
 
     def split(objective_id: str, year: int, committed: int) -> dict[str, int] | None:
@@ -154,6 +212,10 @@ async def situate(
                     at_risk_threshold_pct=thresholds.get(o.objective_id),
                     path=paths.get(o.objective_id, ()),
                     console_url=objective_page(console_url, o.objective_id),
+                )
+            case SingleLevelDependency() | MilestoneOverdue() | IndicatorBehind():
+                return dataclasses.replace(
+                    o, path=paths.get(o.objective_id, ()), console_url=objective_page(console_url, o.objective_id)
                 )
         return o
 

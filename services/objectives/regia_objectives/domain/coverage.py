@@ -177,3 +177,22 @@ def dominant_level(coverage: YearCoverage, warning_pct: int) -> tuple[str, int] 
     level, cents = max(coverage.committed_by_level.items(), key=lambda item: (item[1], item[0]))
     share_bp = cents * FULL_BP // coverage.committed_cents
     return (level, share_bp) if share_bp * 100 > warning_pct * FULL_BP else None
+
+
+def funding_levels(coverage: YearCoverage) -> list[str]:
+    """The levels that have money committed to the year, in order."""
+    return sorted(level for level, cents in coverage.committed_by_level.items() if cents > 0)
+
+
+def narrowed_to_one_level(before: YearCoverage | None, now: YearCoverage) -> str | None:
+    """The level an objective-year's money has just come to depend on alone: the year's
+    committed money came from two or more levels of government before, and all of it
+    comes from one now. None otherwise: a year's first coverage (it did not narrow, it
+    started that way, and a plan loaded with single-funder years would be a flood), money
+    that was already from one level (moving from one sole level to another is a new funder
+    taking over, not a narrowing), money still spread, or no money left at all (a year
+    that lost everything is a funding drop and a status change, not a dependency)."""
+    if before is None or len(funding_levels(before)) < 2:
+        return None
+    levels = funding_levels(now)
+    return levels[0] if len(levels) == 1 else None

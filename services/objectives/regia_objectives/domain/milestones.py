@@ -94,3 +94,21 @@ class ChangeMilestone(BaseModel):
 
     def changes(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in self.model_fields_set}
+
+
+def overdue_news(milestone: Milestone, announced_for: date | None, today: date) -> bool:
+    """Whether the milestone's going overdue is to be announced today: it is overdue, and
+    its due date is later than the one last announced (or none was). So each due date a
+    milestone misses is announced once; moving the date on re-arms it, and missing the new
+    date is news again; correcting it to an earlier date, or reopening a milestone already
+    announced, is not. (The sweep's query selects exactly these: adapters.milestones.)"""
+    if status_of(milestone, today) is not MilestoneStatus.OVERDUE:
+        return False
+    return announced_for is None or milestone.due_on > announced_for
+
+
+def known_overdue_at_definition(milestone: Milestone, today: date) -> date | None:
+    """The due date taken as announced for a milestone defined already overdue: defining
+    it records history, which is no news to announce (as an objective-year's first status
+    is no alert); None for one defined due, whose going overdue will be announced."""
+    return milestone.due_on if status_of(milestone, today) is MilestoneStatus.OVERDUE else None

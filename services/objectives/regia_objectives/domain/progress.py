@@ -186,3 +186,74 @@ def indicator_figures(
         },
         "progress": progress_figures(progress),
     }
+
+
+# The target path: where an indicator should be on a given day to reach the year's target.
+def expected_share(baseline_year: int, fiscal_year: int, on: date) -> Fraction:
+    """The share of the way from baseline to the target of `fiscal_year` the path expects
+    by `on`: a straight line in days from the baseline, which stands at the end of its
+    year, to the target, due at the end of `fiscal_year`; 0 until the baseline year ends,
+    1 from the target's due date on. A target set for the baseline year itself is expected
+    whole all that year (the path has no length)."""
+    start, due = end_of(baseline_year), end_of(fiscal_year)
+    if due <= start:
+        return Fraction(1)
+    return min(max(Fraction((on - start).days, (due - start).days), Fraction(0)), Fraction(1))
+
+
+@dataclass(frozen=True)
+class PathCheck:
+    """One measurement against the target path of the year it falls in."""
+
+    measurement: Measurement
+    fiscal_year: int
+    target: Decimal
+    progress: Fraction  # raw: (value − baseline) / (target − baseline)
+    expected: Fraction  # what the path expects by the day measured, 0 to 1
+    expected_value: Fraction  # the value on the path that day
+
+    @property
+    def behind(self) -> bool:
+        """Less progress than the path expects, exactly (no tolerance: a value one unit
+        short of the path is behind it)."""
+        return self.progress < self.expected
+
+
+def on_path(indicator: Indicator, targets: Mapping[int, Decimal], m: Measurement) -> PathCheck | None:
+    """`m` against the path to its year's target; None when its progress is undefined (no
+    target for the year, or a target equal to the baseline: no way to cover), so it is
+    neither behind nor on track."""
+    year = m.measured_on.year
+    target = targets.get(year)
+    progress = indicator_progress(indicator.baseline_value, target, m.value)
+    if target is None or progress.raw is None:
+        return None
+    expected = expected_share(indicator.baseline_year, year, m.measured_on)
+    baseline = Fraction(indicator.baseline_value)
+    return PathCheck(m, year, target, progress.raw, expected, baseline + (Fraction(target) - baseline) * expected)
+
+
+@dataclass(frozen=True)
+class FellBehind:
+    check: PathCheck
+    previous: Measurement | None  # the value in force before it; None if it is the first
+
+
+def fell_behind(
+    indicator: Indicator, targets: Mapping[int, Decimal], measurements: Sequence[Measurement], m: Measurement
+) -> FellBehind | None:
+    """Whether recording `m` (already among `measurements`) puts the indicator behind its
+    target path when the value in force before it was not behind: on track, undefined, or
+    none at all. Only a measurement that becomes the value in force can: one dated before
+    the latest corrects history, and the indicator's present is what it was. Each value is
+    judged against the path of its own year, with the targets as they stand now."""
+    if any(other.measured_on > m.measured_on for other in measurements):
+        return None
+    check = on_path(indicator, targets, m)
+    if check is None or not check.behind:
+        return None
+    previous = latest((o for o in measurements if o.measured_on < m.measured_on), m.measured_on)
+    before = on_path(indicator, targets, previous) if previous is not None else None
+    if before is not None and before.behind:
+        return None  # already behind: said when it fell behind, not on every value since
+    return FellBehind(check, previous)

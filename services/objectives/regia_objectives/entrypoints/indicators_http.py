@@ -39,6 +39,16 @@ CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_lengt
 ADMIN = [Depends(require_admin)]
 
 
+def service_today(request: Request) -> date:
+    """Today as the service takes it: the composition root's clock (the date in Rome, or
+    REGIA_TODAY when pinned), the same the overdue-milestones sweep reads."""
+    clock: Callable[[], date] = request.app.state.today
+    return clock()
+
+
+Today = Annotated[date, Depends(service_today)]
+
+
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number")
 
@@ -187,12 +197,12 @@ def indicators_router() -> APIRouter:
         indicator_id: Id,
         response: Response,
         command: Annotated[RecordMeasurement, Depends(body(RecordMeasurement))],
+        today: Today,
         correlation_id: CorrelationId = None,
     ) -> dict:
-        """Record an actual value; the same value for the same date again changes nothing."""
-        created = await record_measurement(
-            pool, indicator_id, command.measurement(), date.today(), _cause(correlation_id)
-        )
+        """Record an actual value; the same value for the same date again changes nothing.
+        One that puts the indicator behind its target path publishes IndicatorFellBehind."""
+        created = await record_measurement(pool, indicator_id, command.measurement(), today, _cause(correlation_id))
         response.status_code = 201 if created else 200
         return await _indicator(pool, indicator_id)
 
@@ -215,30 +225,32 @@ def indicators_router() -> APIRouter:
         objective_id: Id,
         response: Response,
         command: Annotated[DefineMilestone, Depends(body(DefineMilestone))],
+        today: Today,
         correlation_id: CorrelationId = None,
     ) -> dict:
         milestone = command.milestone(objective_id)
-        created = await define_milestone(pool, milestone, date.today(), _cause(correlation_id))
+        created = await define_milestone(pool, milestone, today, _cause(correlation_id))
         response.status_code = 201 if created else 200
-        return _milestone(milestone, date.today())
+        return _milestone(milestone, today)
 
     @router.get("/objectives/{objective_id}/milestones")
-    async def list_milestones(pool: DatabasePool, objective_id: Id, as_of: AsOf = None) -> list[dict]:
+    async def list_milestones(pool: DatabasePool, objective_id: Id, today: Today, as_of: AsOf = None) -> list[dict]:
         """Milestones by due date, each with its status as of `as_of` (default today)."""
         async with pool.acquire() as conn:
             if not await indicators.node_exists(conn, objective_id):
                 raise ObjectiveNotFound(f"no objective {objective_id!r}", "objective_id")
             found = await milestones.of_node(conn, objective_id)
-        return [_milestone(m, as_of or date.today()) for m in found]
+        return [_milestone(m, as_of or today) for m in found]
 
     @router.patch("/milestones/{milestone_id}", dependencies=ADMIN)
     async def patch_milestone(
         pool: DatabasePool,
         milestone_id: Id,
         command: Annotated[ChangeMilestone, Depends(body(ChangeMilestone))],
+        today: Today,
         correlation_id: CorrelationId = None,
     ) -> dict:
-        changed = await update_milestone(pool, milestone_id, command.changes(), date.today(), _cause(correlation_id))
-        return _milestone(changed, date.today())
+        changed = await update_milestone(pool, milestone_id, command.changes(), today, _cause(correlation_id))
+        return _milestone(changed, today)
 
     return router

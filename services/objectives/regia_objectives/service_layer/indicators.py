@@ -11,20 +11,22 @@ import asyncpg
 
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
-from regia_shared.contracts.events.objectives import IndicatorMeasured, MilestoneReached
+from regia_shared.contracts.events.objectives import IndicatorFellBehind, IndicatorMeasured, MilestoneReached
 from regia_shared.messaging import outbox
 
 from ..adapters import indicators, milestones
 from ..adapters.indicators import TreeNode
 from ..domain.errors import AlreadyRecorded, IndicatorNotFound, MilestoneNotFound, ObjectiveNotFound
 from ..domain.indicators import Indicator, Measurement, check_measurement, check_target, check_targets
-from ..domain.milestones import Milestone, check_reached_on, days_late
+from ..domain.milestones import Milestone, check_reached_on, days_late, known_overdue_at_definition
 from ..domain.progress import (
+    FellBehind,
     NodeProgress,
     Progress,
     as_decimal,
     decimal_text,
     end_of,
+    fell_behind,
     indicator_figures,
     indicator_progress,
     latest,
@@ -101,7 +103,8 @@ async def record_measurement(
                 "measured_on",
             )
         year = m.measured_on.year
-        target = (await indicators.targets(conn, [indicator_id]))[indicator_id].get(year)
+        targets = (await indicators.targets(conn, [indicator_id]))[indicator_id]
+        target = targets.get(year)
         progress = indicator_progress(indicator.baseline_value, target, m.value)
         await _publish(
             conn,
@@ -123,10 +126,40 @@ async def record_measurement(
             indicator.objective_id,
             correlation_id,
         )
+        # The indicator's row is locked (FOR UPDATE above), so two measurements of it are
+        # judged one after the other, each against what the other left.
+        behind = fell_behind(indicator, targets, (await indicators.measurements(conn, [indicator_id]))[indicator_id], m)
+        if behind is not None:
+            await _publish(conn, _fell_behind(indicator, behind), indicator.objective_id, correlation_id)
         return True
 
 
+def _fell_behind(indicator: Indicator, behind: FellBehind) -> IndicatorFellBehind:
+    check, previous = behind.check, behind.previous
+    return IndicatorFellBehind(
+        objective_id=indicator.objective_id,
+        indicator_id=indicator.indicator_id,
+        name=indicator.name,
+        unit=indicator.unit,
+        direction=indicator.direction.value,
+        fiscal_year=check.fiscal_year,
+        measured_on=check.measurement.measured_on,
+        value=decimal_text(check.measurement.value),
+        expected_value=decimal_text(as_decimal(check.expected_value)),
+        target_value=decimal_text(check.target),
+        baseline_value=decimal_text(indicator.baseline_value),
+        baseline_year=indicator.baseline_year,
+        progress=format(as_decimal(check.progress), "f"),
+        expected_progress=format(as_decimal(check.expected), "f"),
+        previous_measured_on=previous.measured_on if previous else None,
+        previous_value=decimal_text(previous.value) if previous else None,
+    )
+
+
 async def define_milestone(pool: asyncpg.Pool, milestone: Milestone, today: date, correlation_id: str) -> bool:
+    """Define a milestone; False when an identical one exists (a retried request). One
+    defined already overdue is taken as announced: the sweep tells of milestones that go
+    overdue, not of history recorded late."""
     check_reached_on(milestone.reached_on, today)
     async with pool.acquire() as conn, conn.transaction():
         await _node(conn, milestone.objective_id)
@@ -140,7 +173,7 @@ async def define_milestone(pool: asyncpg.Pool, milestone: Milestone, today: date
                 "milestone_id",
             )
         try:
-            await milestones.insert(conn, milestone)
+            await milestones.insert(conn, milestone, known_overdue_at_definition(milestone, today))
         except asyncpg.UniqueViolationError as exc:  # a concurrent twin won the race
             raise AlreadyRecorded(f"milestone {milestone.milestone_id!r} already exists", "milestone_id") from exc
         if milestone.reached_on is not None:

@@ -14,14 +14,25 @@ import asyncpg
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.funding import FundingLineChanged
-from regia_shared.contracts.events.objectives import ObjectiveCoverageChanged, ObjectiveStatusChanged
+from regia_shared.contracts.events.objectives import (
+    FundingNarrowedToOneLevel,
+    ObjectiveCoverageChanged,
+    ObjectiveStatusChanged,
+)
 from regia_shared.contracts.events.plans import SingleLevelDependencyDetected
 from regia_shared.messaging import outbox
 from regia_shared.messaging.consumer import Received
 
 from ..adapters import allocations, coverage, objectives
 from ..adapters.objectives import ObjectiveRecord
-from ..domain.coverage import YearCoverage, dominant_level, roll_up, within_bounds, year_coverage
+from ..domain.coverage import (
+    YearCoverage,
+    dominant_level,
+    narrowed_to_one_level,
+    roll_up,
+    within_bounds,
+    year_coverage,
+)
 from ..domain.lines import LineState, latest_per_line
 from ..domain.tree import ancestors
 
@@ -165,6 +176,26 @@ def _events(
                     coverage_bp=now.coverage_bp,
                     need_cents=now.need_cents,
                     committed_cents=now.committed_cents,
+                    at_risk_threshold_pct=node.at_risk_threshold_pct,
+                )
+            )
+        )
+    sole = narrowed_to_one_level(before, now)
+    if sole is not None and before is not None:
+        # Two levels or more before, one now: said once, when it happens (the notifier's
+        # `single_level_dependency`), with the split it had so the reader sees who left.
+        events.append(
+            wrap(
+                FundingNarrowedToOneLevel(
+                    objective_id=now.objective_id,
+                    title=node.title,
+                    fiscal_year=now.fiscal_year,
+                    level=sole,
+                    committed_cents=now.committed_cents,
+                    previous_committed_by_level={k: v for k, v in before.committed_by_level.items() if v > 0},
+                    need_cents=now.need_cents,
+                    coverage_bp=now.coverage_bp,
+                    status=now.status,
                     at_risk_threshold_pct=node.at_risk_threshold_pct,
                 )
             )

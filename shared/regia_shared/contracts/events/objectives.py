@@ -110,3 +110,63 @@ class MilestoneReached(EventPayload):
     due_on: date
     reached_on: date
     days_late: int = Field(ge=0, description="Days after due_on it was reached; 0 if on time")
+
+
+class FundingNarrowedToOneLevel(EventPayload):
+    """An objective-year's committed money, which came from two or more levels of
+    government, now comes from one level only: a cut or a revocation there would fall on
+    it whole, with no other funder sharing it. Published with the coverage change that
+    made it (so in the same transaction), on the transition only: never for a year's first
+    coverage, and not again while the money stays with that one level."""
+
+    objective_id: str = Field(min_length=1, max_length=100)
+    title: str
+    fiscal_year: int = Field(ge=1990, le=2100)
+    level: str = Field(min_length=1, max_length=50, description="The one level all the money now comes from")
+    committed_cents: Cents = Field(description="Everything committed for the year: all of it from `level`")
+    previous_committed_by_level: dict[str, Cents] = Field(
+        description="Committed cents by level before the change: two levels or more"
+    )
+    need_cents: Cents
+    coverage_bp: int = Field(
+        ge=0, description="Coverage in basis points: 10000 is 100 %; exact up to 10^14, where it saturates"
+    )
+    status: CoverageStatus
+    at_risk_threshold_pct: int = Field(ge=1, le=100)
+
+
+class MilestoneWentOverdue(EventPayload):
+    """A milestone of a node was not reached by its due date. Published once per due date
+    a milestone misses, by the objectives service's sweep, on the first day after it; a
+    milestone defined already overdue is not announced (that is history being recorded)."""
+
+    objective_id: str = Field(min_length=1, max_length=100)
+    milestone_id: str = Field(min_length=1, max_length=100)
+    title: str = Field(min_length=1, max_length=500)
+    due_on: date
+    noticed_on: date = Field(description="The day the service found it overdue (Europe/Rome): after due_on")
+
+
+class IndicatorFellBehind(EventPayload):
+    """A measurement put an indicator behind its target path where the value in force
+    before it was on track (or there was none). The path runs straight from the baseline,
+    at the end of the baseline year, to the year's target, at the end of that year; behind
+    is less progress than the path expects by the day measured. Published in the
+    measurement's transaction; keyed by the node it measures."""
+
+    objective_id: str = Field(min_length=1, max_length=100)
+    indicator_id: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=300)
+    unit: str = Field(min_length=1, max_length=50)
+    direction: Literal["INCREASING", "DECREASING"]
+    fiscal_year: int = Field(ge=1990, le=2100, description="The period measured: measured_on's year")
+    measured_on: date
+    value: DecimalString
+    expected_value: DecimalString = Field(description="Where the path expects the indicator on measured_on")
+    target_value: DecimalString = Field(description="The target for fiscal_year")
+    baseline_value: DecimalString
+    baseline_year: int = Field(ge=1990, le=2100)
+    progress: RatioString = Field(description="(value − baseline) / (target − baseline), raw")
+    expected_progress: RatioString = Field(description="The share of the way the path expects by measured_on, 0 to 1")
+    previous_measured_on: date | None = Field(description="The measurement in force before this one, if any")
+    previous_value: DecimalString | None

@@ -12,8 +12,11 @@ from regia_shared.contracts.events.funding import (
 )
 from regia_shared.contracts.events.notifications import AlertDelivered, AlertFailed
 from regia_shared.contracts.events.objectives import (
+    FundingNarrowedToOneLevel,
+    IndicatorFellBehind,
     IndicatorMeasured,
     MilestoneReached,
+    MilestoneWentOverdue,
     ObjectiveCoverageChanged,
     ObjectiveDefined,
     ObjectiveStatusChanged,
@@ -46,6 +49,9 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         IndicatorMeasured,
         MilestoneReached,
         SingleLevelDependencyDetected,
+        FundingNarrowedToOneLevel,
+        MilestoneWentOverdue,
+        IndicatorFellBehind,
         AnnualReviewClosed,
         PartnerRegistered,
         ContactAdded,

@@ -6,22 +6,39 @@ outside (titles, names, reasons, ids) is collapsed to one line here, once.
 """
 
 from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 
 from ..causes import FundingCause
 from ..coverage_gap import Gap
-from ..occurrences import CurrentState, FundingDrop, LineRevoked, Occurrence, PlanNode, ReviewClosed, StatusChange
+from ..occurrences import (
+    CurrentState,
+    FundingDrop,
+    IndicatorBehind,
+    LineRevoked,
+    MilestoneOverdue,
+    Occurrence,
+    PlanNode,
+    ReviewClosed,
+    SingleLevelDependency,
+    StatusChange,
+)
 from .causes import cause_facts
 from .wording import (
     WORDS,
     Language,
+    day_label,
+    decimal_label,
     gap_label,
+    level_label,
     levels_label,
     money,
     one_line,
     path_label,
     percent,
+    ratio_percent,
     status_label,
     whole_percent,
 )
@@ -70,6 +87,12 @@ def describe(occurrence: Occurrence, language: Language) -> Alert:
             return _review_closed(occurrence, language)
         case CurrentState():
             return _current_state(occurrence, language)
+        case SingleLevelDependency():
+            return _single_level(occurrence, language)
+        case MilestoneOverdue():
+            return _milestone_overdue(occurrence, language)
+        case IndicatorBehind():
+            return _indicator_behind(occurrence, language)
     raise TypeError(f"no message for {type(occurrence).__name__}")
 
 
@@ -209,6 +232,207 @@ def _current_state(o: CurrentState, language: Language) -> Alert:
         w["ref.objective"].format(id=one_line(o.objective_id)),
         story(None, None, o.path, o.console_url, language),
     )
+
+
+# The words of the three alerts below, each beside the only alert that uses them. Each says
+# what happened, why it matters (the intro), and what would fix it (the story's first fact).
+_SINGLE_LEVEL: dict[str, dict[str, str]] = {
+    "it": {
+        "subject": "finanziato da un solo livello ({level})",
+        "intro": "tutto l'impegno finanziario di un obiettivo che seguite viene ora da un solo livello di "
+        "governo, {level}, mentre prima veniva da {n} livelli: un taglio o una revoca a quel livello "
+        "ricadrebbe per intero sull'obiettivo, senza altri finanziatori a dividerne il peso.",
+        "sole": "Unico livello",
+        "before": "Prima, per livello",
+        "fix": "l'impegno di un altro livello di governo o di un cofinanziatore privato, perché nessun "
+        "taglio da solo lasci l'obiettivo scoperto",
+    },
+    "en": {
+        "subject": "funded by one level only ({level})",
+        "intro": "all the committed funding of an objective you follow now comes from one level of "
+        "government, {level}, where it came from {n} levels: a cut or a revocation at that level would "
+        "fall on the objective whole, with no other funder to share it.",
+        "sole": "Sole level",
+        "before": "Before, by level",
+        "fix": "a commitment from another level of government or a private co-funder, so that no single "
+        "cut leaves the objective uncovered",
+    },
+}
+
+
+def _single_level(o: SingleLevelDependency, language: Language) -> Alert:
+    w, c = WORDS[language], _SINGLE_LEVEL[language]
+    title, level = one_line(o.title), level_label(o.level, language)
+    levels = sum(1 for cents in o.previous_committed_by_level.values() if cents)
+    facts = (
+        (w["objective"], title),
+        (w["year"], str(o.fiscal_year)),
+        (c["sole"], f"{level} {money(o.committed_cents, language)}"),
+        (c["before"], levels_label(o.previous_committed_by_level, language) or w["none"]),
+        (w["need"], money(o.need_cents, language)),
+        (w["coverage"], percent(o.coverage_bp, language)),
+        (w["status"], status_label(o.status, language)),
+    )
+    return Alert(
+        f"{title} {o.fiscal_year}: " + c["subject"].format(level=level),
+        c["intro"].format(level=level, n=max(levels, 2)),
+        facts,
+        w["ref.objective"].format(id=one_line(o.objective_id)),
+        story(o.gap, None, (), None, language)
+        + ((w["fix"], c["fix"]),)
+        + story(None, None, o.path, o.console_url, language),
+    )
+
+
+_MILESTONE: dict[str, dict[str, str]] = {
+    "it": {
+        "subject": "{objective}: traguardo scaduto – {milestone}",
+        "intro": "un traguardo di un obiettivo che seguite non è stato raggiunto entro la data prevista: un "
+        "traguardo mancato può ritardare le fasi che ne dipendono e la spesa dei fondi impegnati.",
+        "milestone": "Traguardo",
+        "due": "Previsto per",
+        "late": "Scaduto da",
+        "day": "1 giorno",
+        "days": "{n} giorni",
+        "fix": "se è stato raggiunto, fatelo registrare con la sua data; altrimenti concordate una nuova "
+        "data prevista e fatela registrare nel piano",
+        "ref": "traguardo {id}",
+    },
+    "en": {
+        "subject": "{objective}: milestone overdue – {milestone}",
+        "intro": "a milestone of an objective you follow was not reached by its due date: a missed milestone "
+        "can hold up the steps that depend on it and the spending of the money committed.",
+        "milestone": "Milestone",
+        "due": "Due on",
+        "late": "Overdue for",
+        "day": "1 day",
+        "days": "{n} days",
+        "fix": "if it was reached, have it recorded with its date; otherwise agree a new due date and have it "
+        "recorded in the plan",
+        "ref": "milestone {id}",
+    },
+}
+
+
+def _milestone_overdue(o: MilestoneOverdue, language: Language) -> Alert:
+    w, c = WORDS[language], _MILESTONE[language]
+    objective = one_line(o.objective_title or "") or one_line(o.objective_id)
+    milestone = one_line(o.title)
+    late = max((o.noticed_on - o.due_on).days, 1)
+    facts = (
+        (w["objective"], objective),
+        (c["milestone"], milestone),
+        (c["due"], day_label(o.due_on, language)),
+        (c["late"], c["day"] if late == 1 else c["days"].format(n=late)),
+    )
+    refs = ", ".join(
+        (w["ref.objective"].format(id=one_line(o.objective_id)), c["ref"].format(id=one_line(o.milestone_id)))
+    )
+    return Alert(
+        c["subject"].format(objective=objective, milestone=milestone),
+        c["intro"],
+        facts,
+        refs,
+        ((w["fix"], c["fix"]),) + story(None, None, o.path, o.console_url, language),
+    )
+
+
+_INDICATOR: dict[str, dict[str, str]] = {
+    "it": {
+        "subject": "{objective}: {indicator} in ritardo sul percorso verso il target {year}",
+        "intro": "l'ultima misura di un indicatore di un obiettivo che seguite è indietro rispetto al "
+        "percorso che porta dal valore di partenza al target dell'anno{before}: se il ritardo non si "
+        "recupera, il target non sarà raggiunto.",
+        "was": ", mentre la misura precedente non lo era",
+        "first": " (è la sua prima misura)",
+        "indicator": "Indicatore",
+        "measured": "Misurato",
+        "expected": "Atteso sul percorso",
+        "target": "Target",
+        "by": "{value} entro il {day}",
+        "baseline": "Valore di partenza",
+        "progress": "Avanzamento",
+        "progress.value": "{progress} del percorso, {expected} atteso",
+        "previous": "Misura precedente",
+        "fix": "azioni che riportino l'indicatore sul percorso; se il target non è più realistico, va rivisto",
+        "ref": "indicatore {id}",
+    },
+    "en": {
+        "subject": "{objective}: {indicator} behind its path to the {year} target",
+        "intro": "the latest measurement of an indicator of an objective you follow is behind the path from "
+        "its baseline to the year's target{before}: unless the gap is made up, the target will be missed.",
+        "was": ", where the measurement before it was not",
+        "first": " (it is its first measurement)",
+        "indicator": "Indicator",
+        "measured": "Measured",
+        "expected": "Expected on the path",
+        "target": "Target",
+        "by": "{value} by {day}",
+        "baseline": "Baseline",
+        "progress": "Progress",
+        "progress.value": "{progress} of the way, {expected} expected",
+        "previous": "Previous measurement",
+        "fix": "action that brings the indicator back onto its path; if the target is no longer realistic, revising it",
+        "ref": "indicator {id}",
+    },
+}
+
+
+def _indicator_behind(o: IndicatorBehind, language: Language) -> Alert:
+    w, c = WORDS[language], _INDICATOR[language]
+    objective = one_line(o.objective_title or "") or one_line(o.objective_id)
+    name, unit = one_line(o.name), one_line(o.unit)
+
+    def amount(value: str) -> str:
+        return f"{decimal_label(value, language)} {unit}"
+
+    previous = (
+        f"{amount(o.previous_value)} ({day_label(o.previous_measured_on, language)})"
+        if o.previous_value is not None and o.previous_measured_on is not None
+        else w["none"]
+    )
+    facts = (
+        (w["objective"], objective),
+        (c["indicator"], name),
+        (w["year"], str(o.fiscal_year)),
+        (c["measured"], f"{amount(o.value)} ({day_label(o.measured_on, language)})"),
+        (c["expected"], amount(_rounded_like(o.expected_value, o.value, o.target_value, o.baseline_value))),
+        (
+            c["target"],
+            c["by"].format(value=amount(o.target_value), day=day_label(date(o.fiscal_year, 12, 31), language)),
+        ),
+        (c["baseline"], f"{amount(o.baseline_value)} ({o.baseline_year})"),
+        (
+            c["progress"],
+            c["progress.value"].format(
+                progress=ratio_percent(o.progress, language), expected=ratio_percent(o.expected_progress, language)
+            ),
+        ),
+        (c["previous"], previous),
+    )
+    refs = ", ".join(
+        (w["ref.objective"].format(id=one_line(o.objective_id)), c["ref"].format(id=one_line(o.indicator_id)))
+    )
+    return Alert(
+        c["subject"].format(objective=objective, indicator=name, year=o.fiscal_year),
+        c["intro"].format(before=c["was"] if o.previous_value is not None else c["first"]),
+        facts,
+        refs,
+        ((w["fix"], c["fix"]),) + story(None, None, o.path, o.console_url, language),
+    )
+
+
+def _rounded_like(value: str, *figures: str) -> str:
+    """A value computed on the path (to six places) shown to the places the indicator's own
+    figures are written with, at least two: 1,150.14 jobs, not 1,150.136986."""
+    places = max([2, *(len(f.partition(".")[2]) for f in figures)])
+    try:
+        rounded = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN)
+    except InvalidOperation:
+        return value
+    text = format(rounded, "f")
+    text = text.rstrip("0").rstrip(".") if "." in text else text
+    return "0" if text == "-0" else text
 
 
 def story(

@@ -9,6 +9,8 @@ capitalised, as Italian readers have always had them. Webhook payloads keep the 
 """
 
 from collections.abc import Sequence
+from datetime import date
+from decimal import ROUND_FLOOR, Decimal, InvalidOperation
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 from regia_shared.contracts.money import format_euro, format_percent
@@ -77,6 +79,7 @@ WORDS: dict[str, dict[str, str]] = {
         "digest.intro": "ecco il riepilogo del {day}: {count}.",
         "digest.one": "1 avviso",
         "digest.many": "{n} avvisi",
+        "fix": "Per rimediare",
     },
     "en": {
         "greeting": "Dear {name},",
@@ -119,6 +122,7 @@ WORDS: dict[str, dict[str, str]] = {
         "digest.intro": "here is the digest for {day}: {count}.",
         "digest.one": "1 alert",
         "digest.many": "{n} alerts",
+        "fix": "What would fix it",
     },
 }
 
@@ -171,6 +175,35 @@ def levels_label(by_level: dict[str, int], language: Language) -> str:
 def path_label(titles: Sequence[str]) -> str:
     """A node's place in its plan, from the root: "Vision › Programme › Objective"."""
     return " › ".join(one_line(t) for t in titles)
+
+
+def day_label(day: date, language: Language) -> str:
+    """A date as the reader writes it: 15/03/2027 in Italian, 2027-03-15 in English."""
+    return day.strftime(DAY_FORMAT[language])
+
+
+def decimal_label(text: str, language: Language) -> str:
+    """An exact decimal as an event writes it ("1234567.5", "-0.25") as the reader's
+    language writes it, every digit kept: "1.234.567,5" in Italian, "1,234,567.5" in
+    English. Anything else is shown as sent, on one line."""
+    sign, digits = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, _, frac = digits.partition(".")
+    if not whole.isascii() or not whole.isdigit() or (frac and not (frac.isascii() and frac.isdigit())):
+        return one_line(text)
+    grouped = f"{int(whole):,}"
+    if language == "it":
+        return sign + grouped.replace(",", ".") + ("," + frac if frac else "")
+    return sign + grouped + ("." + frac if frac else "")
+
+
+def ratio_percent(ratio: str, language: Language) -> str:
+    """A ratio as an event writes it ("0.750000") as a percentage, rounded down to the
+    basis point: "75,00 %" / "75.00%"."""
+    try:
+        basis_points = int((Decimal(ratio) * 10_000).to_integral_value(rounding=ROUND_FLOOR))
+    except InvalidOperation:
+        return one_line(ratio)
+    return percent(basis_points, language)
 
 
 def one_line(text: str) -> str:
