@@ -386,7 +386,7 @@ async def assert_deliveries(
     )
     carried = {r["message_id"] for r in alerts if not r["settled"]}
     assert {r["delivery_id"] for r in rows} == carried
-    assert {r["status"] for r in rows} <= {"DELIVERED"}
+    assert {r["status"] for r in rows} == {"DELIVERED"}
     mailed = Counter(m["Message-ID"].strip("<>").split("@")[0] for m in smtp.messages)
     assert set(mailed) == {str(r["delivery_id"]) for r in rows}
     duplicates = sum(n - 1 for n in mailed.values())

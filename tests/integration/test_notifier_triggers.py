@@ -205,7 +205,7 @@ async def test_money_come_from_one_level_only_is_told_once_to_the_lead(broker, d
     assert re.search(r"^Mancano: +€ 0,00 per la soglia \(80 %\), € 400\.000,00 per il 100 %$", italian, re.M), italian
     assert "altro livello di governo" in fact(italian, "Per rimediare")
     assert fact(english, "Sole level") == "Region €4,600,000.00"
-    # In a message of several alerts a section keeps its facts and story, not its intro.
+    assert "a cut or a revocation at that level would fall on the objective whole" in english
     assert_placed(italian, english)
     [body] = bodies(s, "single_level_dependency")
     assert schema_errors(s.receiver.accepted) == []

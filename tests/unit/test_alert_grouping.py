@@ -136,6 +136,9 @@ def test_several_objectives_and_other_alerts_make_one_summary_worst_first() -> N
     assert body.index("Miglio Blu 2027: A RISCHIO") < body.index("Porto 2027: PARZIALMENTE FINANZIATO")
     assert body.index("Porto 2027: PARZIALMENTE") < body.index("Linea L-9 revocata")
     assert it.html.count("<section>") == 3
+    # A section says what it means, as the alert alone would have in its intro.
+    assert "Linea L-9 revocata: Porto\nÈ stata revocata una linea di finanziamento." in body
+    assert "<p>È stata revocata una linea di finanziamento.</p>" in it.html
 
 
 def test_a_bulk_change_of_many_objectives_lists_the_rest_on_a_line_each() -> None:

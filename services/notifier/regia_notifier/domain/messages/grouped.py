@@ -109,7 +109,9 @@ def render_message(
     body_html = [html for _, html in sections] + [c.section_html for c in legacy]
     count = len(folded.changes) + len(folded.others) + len(legacy)
     if digest:
-        subject, intro = _digest_heading(count, cadence, day or date.today(), language)
+        if day is None:
+            raise ValueError("a digest needs its day")
+        subject, intro = _digest_heading(count, cadence, day, language)
     elif folded.others or legacy:
         subject, intro = "[Regia] " + g["subject.mixed"].format(n=count), g["intro.mixed"].format(n=count)
     else:
@@ -260,12 +262,14 @@ def _sections(
             )
         )
     for o in others:
+        # Its intro too: for some kinds (one level only, a milestone, an indicator) it is
+        # what says why it matters.
         alert = describe(o, language)
         ref = alert.reference(language, _event_of_other(o, carried))
         sections.append(
             (
-                layout.section_text(alert.heading, alert.facts, ref, alert.story),
-                layout.section_html(alert.heading, alert.facts + alert.story, ref),
+                layout.section_text(alert.heading, alert.facts, ref, alert.story, intro=alert.intro),
+                layout.section_html(alert.heading, alert.facts + alert.story, ref, intro=alert.intro),
             )
         )
     return sections

@@ -46,17 +46,26 @@ def page_text(*, greeting: str, intro: str, body: Sequence[str], language: Langu
     return "\n".join(lines)
 
 
-def section_text(heading: str, facts: Sequence[Fact], reference: str, story: Sequence[Fact] = ()) -> str:
-    """A digest's section: heading, one block of facts (the story's among them), reference."""
-    return "\n".join([heading, *_aligned([*facts, *story]), reference])
+def section_text(
+    heading: str, facts: Sequence[Fact], reference: str, story: Sequence[Fact] = (), intro: str = ""
+) -> str:
+    """A section of a message of several alerts: heading, what it means (`intro`, if
+    given), one block of facts (the story's among them), reference."""
+    return "\n".join([heading, *([sentence(intro)] if intro else []), *_aligned([*facts, *story]), reference])
 
 
 def page_html(template: str, **values: Any) -> str:
     return _TEMPLATES.get_template(template).render(**values)
 
 
-def section_html(heading: str, facts: Sequence[Fact], reference: str) -> str:
-    return page_html("section.html.j2", heading=heading, facts=facts, reference=reference)
+def section_html(heading: str, facts: Sequence[Fact], reference: str, intro: str = "") -> str:
+    return page_html("section.html.j2", heading=heading, intro=sentence(intro), facts=facts, reference=reference)
+
+
+def sentence(intro: str) -> str:
+    """An intro written to follow a greeting ("è cambiato...", "a milestone...") as a
+    sentence of its own, under a section's heading."""
+    return intro[:1].upper() + intro[1:]
 
 
 def trusted(fragment: str) -> Markup:
