@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from regia_notifier.domain.causes import FundingCause
-from regia_notifier.domain.grouping import GroupingPolicy, Pending, due_now, fold, next_look
+from regia_notifier.domain.grouping import GroupingPolicy, OpenGroup, Pending, due_now, fold
 from regia_notifier.domain.messages import Carried, render_message
 from regia_notifier.domain.occurrence_codec import decode, encode
 from regia_notifier.domain.occurrences import FundingDrop, LineRevoked, PlanNode, StatusChange
@@ -45,7 +45,7 @@ def test_a_person_s_alerts_go_once_none_came_for_the_window() -> None:
     pending = [Pending("cut", at(0)), Pending("cut", at(0.2)), Pending("other", at(10))]
     assert due_now(pending, POLICY, at(39)) == []
     assert due_now(pending, POLICY, at(40)) == [0, 1, 2]
-    assert next_look(at(0), at(10), POLICY) == at(40)
+    assert OpenGroup("a@x.it", at(0), at(10), at(0.2)).next_look(POLICY) == at(40)
 
 
 def test_past_the_longest_wait_the_quiet_causes_go_and_a_cause_still_going_stays_whole() -> None:
@@ -53,7 +53,10 @@ def test_past_the_longest_wait_the_quiet_causes_go_and_a_cause_still_going_stays
     pending = [Pending("cut", at(0))] + [Pending("import", at(s)) for s in range(0, 601, 10)]
     assert due_now(pending, POLICY, at(599)) == []
     assert due_now(pending, POLICY, at(600)) == [0]
-    assert next_look(at(0), at(600), POLICY) == at(600)
+    # Then the next look is when the import goes quiet, not at once again and again: the
+    # cut has gone, what waits is the import's, its last alert at 600 s.
+    assert OpenGroup("a@x.it", at(0), at(600), at(600)).next_look(POLICY) == at(630)
+    assert OpenGroup("a@x.it", at(0), at(600), at(0)).next_look(POLICY) == at(600)
 
 
 def test_a_window_of_zero_sends_at_once() -> None:
@@ -76,6 +79,12 @@ def test_a_cause_is_never_split_while_it_goes_on_and_nothing_waits_past_its_turn
         assert mine <= due or not (mine & due)  # all of a cause's waiting alerts, or none
     if pending and max(p.queued_at for p in pending) + POLICY.wait <= at(now_s):
         assert due == set(range(len(pending)))
+    # What stays waits for a later look, never one due now (the job would spin).
+    rest = [p for i, p in enumerate(pending) if i not in due]
+    if rest:
+        lasts = {c: max(p.queued_at for p in rest if p.correlation_id == c) for c in {p.correlation_id for p in rest}}
+        group = OpenGroup("a", min(p.queued_at for p in rest), max(lasts.values()), min(lasts.values()))
+        assert group.next_look(POLICY) > at(now_s)
 
 
 def test_a_cut_that_moved_the_status_is_one_change_from_the_first_state_to_the_last() -> None:

@@ -7,6 +7,7 @@ from uuid import UUID
 
 import asyncpg
 
+from ..domain.grouping import OpenGroup
 from ..domain.occurrence_codec import decode
 from ..domain.planning import QueuedAlert
 from ..domain.waiting import Waiting
@@ -54,14 +55,15 @@ async def add(conn: asyncpg.Connection, entries: Sequence[QueuedAlert]) -> set[t
     return {(r["cause_event_id"], r["email"]) for r in rows}
 
 
-async def open_groups(conn: asyncpg.Connection) -> list[tuple[str, datetime, datetime]]:
-    """Each person with alerts waiting for their grouping window: (address, first queued,
-    last queued)."""
+async def open_groups(conn: asyncpg.Connection) -> list[OpenGroup]:
+    """Each person with alerts waiting for their grouping window, summed up."""
     rows = await conn.fetch(
-        "SELECT lower(email) AS address, min(created_at) AS first, max(created_at) AS last"
-        " FROM waiting_alerts WHERE message_id IS NULL AND cadence = 'immediate' GROUP BY lower(email)"
+        "SELECT address, min(first) AS first, max(last) AS last, min(last) AS quietest FROM ("
+        "  SELECT lower(email) AS address, correlation_id, min(created_at) AS first, max(created_at) AS last"
+        "  FROM waiting_alerts WHERE message_id IS NULL AND cadence = 'immediate' GROUP BY 1, 2"
+        ") AS causes GROUP BY address"
     )
-    return [(r["address"], r["first"], r["last"]) for r in rows]
+    return [OpenGroup(r["address"], r["first"], r["last"], r["quietest"]) for r in rows]
 
 
 async def lock_immediate(conn: asyncpg.Connection, addresses: Sequence[str], *, limit: int = 20000) -> list[Waiting]:

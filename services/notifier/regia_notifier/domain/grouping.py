@@ -61,9 +61,22 @@ def due_now(pending: Sequence[Pending], policy: GroupingPolicy, now: datetime) -
     return []
 
 
-def next_look(first_queued: datetime, last_queued: datetime, policy: GroupingPolicy) -> datetime:
-    """When one person's waiting alerts may next be due, from the first and last queued."""
-    return min(last_queued + policy.wait, max(first_queued + policy.longest, last_queued))
+@dataclass(frozen=True)
+class OpenGroup:
+    """One person's waiting alerts, summed up: enough to say when they may next be due."""
+
+    address: str
+    first_queued: datetime  # the oldest waiting alert
+    last_queued: datetime  # the newest
+    quietest_cause_last: datetime  # the newest alert of the cause that has been quiet longest
+
+    def next_look(self, policy: GroupingPolicy) -> datetime:
+        """The earliest moment `due_now` may send something: when the whole group has gone
+        quiet, or, past the longest wait, when its quietest cause has."""
+        return min(
+            self.last_queued + policy.wait,
+            max(self.first_queued + policy.longest, self.quietest_cause_last + policy.wait),
+        )
 
 
 @dataclass(frozen=True)

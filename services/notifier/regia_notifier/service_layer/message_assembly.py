@@ -18,7 +18,7 @@ import asyncpg
 from ..adapters import deliveries, waiting_alerts
 from ..domain.delivery import NewDelivery
 from ..domain.digest import local_day
-from ..domain.grouping import GroupingPolicy, Pending, due_now, next_look
+from ..domain.grouping import GroupingPolicy, Pending, due_now
 from ..domain.messages.grouped import render_message
 from ..domain.occurrences import FundingDrop, StatusChange
 from ..domain.waiting import Message, Waiting, messages
@@ -42,13 +42,13 @@ async def assemble_due(
     """The messages due by `now`: closed grouping windows, then due digests."""
     async with pool.acquire() as conn, conn.transaction():
         groups = await waiting_alerts.open_groups(conn)
-        closing = [a for a, first, last in groups if next_look(first, last, policy) <= now]
+        closing = [g.address for g in groups if g.next_look(policy) <= now]
         waiting = await waiting_alerts.lock_immediate(conn, closing) if closing else []
         due = _due_of_windows(waiting, policy, now)
         due += await waiting_alerts.lock_digests(conn, due_by=now)
         sent, settled = await _write(conn, messages(await _with_causes(conn, due)), local_day(now, zone))
         still_open = await waiting_alerts.open_groups(conn) if closing else groups
-    looks = [next_look(first, last, policy) for _, first, last in still_open]
+    looks = [g.next_look(policy) for g in still_open]
     return Assembled(sent, settled, min(looks, default=None))
 
 
