@@ -3,10 +3,11 @@ webhooks per endpoint; stable ids. Pure."""
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from regia_notifier.domain.delivery import Recipient, WebhookTarget, delivery_id
-from regia_notifier.domain.occurrences import StatusChange
+from regia_notifier.domain.occurrences import StatusChange, Trigger
 from regia_notifier.domain.planning import Cause, plan_alerts
 from regia_shared.contracts.events.objectives import CoverageStatus
 
@@ -90,3 +91,44 @@ def test_re_planning_yields_the_same_ids_and_nobody_reached_plans_nothing() -> N
     assert [d.delivery_id for d in first.deliveries] == [d.delivery_id for d in again.deliveries]
     empty = plan({}, [ROSSI, SMITH], [WebhookTarget("hook-a", "regione-liguria", None, "https://a.example/h")])
     assert empty.deliveries == [] and empty.digest == []
+
+
+def test_each_kind_has_its_own_cadence_and_off_stops_its_e_mails_but_not_its_webhooks() -> None:
+    person = Recipient(
+        "smith",
+        "regione-liguria",
+        "John",
+        SMITH.email,
+        "en",
+        cadence="weekly_digest",
+        kinds=(("funding_dropped", "off"), ("status_changed", "daily_digest")),
+    )
+    assert person.cadence_for("status_changed") == "daily_digest"
+    assert person.cadence_for(Trigger.STATUS_CHANGED) == "daily_digest"  # a Trigger is its string
+    assert person.cadence_for("review_closed") == "weekly_digest"  # not named: the contact's cadence
+    assert person.cadence_for("a_kind_added_later") == "weekly_digest"
+    assert not person.wants(Trigger.FUNDING_DROPPED, "email") and person.wants(Trigger.FUNDING_DROPPED, "webhook")
+    assert person.wants(Trigger.STATUS_CHANGED, "email")
+    # The cadence of a kind turned off is never asked for a delivery; asked, it is the default.
+    assert person.cadence_for("funding_dropped") == "weekly_digest"
+
+    [entry] = plan(LEAD, [person]).digest  # status_changed: its daily digest
+    assert entry.contact_id == "smith"
+    told_at_once = replace(person, kinds=(("status_changed", "immediate"),))
+    [mail] = plan(LEAD, [told_at_once]).deliveries
+    assert mail.recipient == SMITH.email
+    off = replace(person, kinds=(("status_changed", "off"),))
+    hook = WebhookTarget("hook-b", "regione-liguria", "smith", "https://b.example/h")
+    planned = plan(LEAD, [off], [hook])
+    assert planned.digest == [] and [d.channel for d in planned.deliveries] == ["webhook"]
+
+
+def test_an_e_mail_links_its_readers_preferences_page_in_its_footer() -> None:
+    url = "https://regia.example.org/preferences/1.abc.def"
+    [mail] = plan(LEAD, [replace(ROSSI, preferences_url=url)]).deliveries
+    text, html = mail.body, mail.body_html or ""
+    footer = text.split("\n-- \n", 1)[1]
+    assert f"Quali avvisi ricevere e quando, o smettere di riceverli: {url}" in footer
+    assert f'<a href="{url}">Quali avvisi ricevere e quando, o smettere di riceverli</a>' in html
+    [plain] = plan(LEAD, [ROSSI]).deliveries
+    assert "/preferences/" not in plain.body and "/preferences/" not in (plain.body_html or "")

@@ -170,8 +170,14 @@ def plan_alerts(
         rules.update(reached[person.partner_id])
     deliveries, digest = [], []
     for address, (person, rules) in by_address.items():
-        message = render_alert(occurrence, language=person.language, name=person.name, event_id=str(cause.event_id))
-        if person.cadence == "daily_digest":
+        message = render_alert(
+            occurrence,
+            language=person.language,
+            name=person.name,
+            event_id=str(cause.event_id),
+            preferences_url=person.preferences_url,
+        )
+        if person.cadence_for(trigger) == "daily_digest":
             digest.append(
                 _digest_entry(occurrence, person, address, tuple(sorted(rules)), message, cause, digest_due_at)
             )

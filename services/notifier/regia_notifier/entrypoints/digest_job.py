@@ -20,7 +20,9 @@ def digest_job() -> Callable[[ServiceRuntime], Coroutine[Any, Any, None]]:
         settings = notifier_settings(runtime.settings)
         while True:
             try:
-                planned = await send_digests(runtime.pool, settings.zone, now=datetime.now(UTC))
+                planned = await send_digests(
+                    runtime.pool, settings.zone, now=datetime.now(UTC), links=settings.preference_links()
+                )
                 if planned:
                     log.info("daily digests planned", digests=planned)
             except asyncio.CancelledError:

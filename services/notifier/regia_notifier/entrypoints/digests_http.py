@@ -32,7 +32,12 @@ def digests_router() -> APIRouter:
         daily time (e.g. before a person's preferences change, or to check the set-up)."""
         settings = notifier_settings(runtime.settings)
         planned = await send_digests(
-            pool, settings.zone, now=datetime.now(UTC), due_only=False, contact_id=command.contact_id
+            pool,
+            settings.zone,
+            now=datetime.now(UTC),
+            due_only=False,
+            contact_id=command.contact_id,
+            links=settings.preference_links(),
         )
         return {"digests": planned}
 

@@ -12,7 +12,8 @@ review has ended). An alert that reaches nobody is kept (`unaddressed_alerts`). 
 assigned after an objective's statuses were known is told its current state once."""
 
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time
+from dataclasses import replace
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -34,6 +35,7 @@ from ..adapters import audiences, budget_window, deliveries, digests, directory,
 from ..adapters.metrics import NotifierMetrics
 from ..adapters.unaddressed import Unaddressed
 from ..adapters.unaddressed import add as keep_unaddressed
+from ..domain.delivery import Recipient
 from ..domain.digest import next_digest_at
 from ..domain.occurrences import (
     CurrentState,
@@ -45,6 +47,7 @@ from ..domain.occurrences import (
     silenced,
 )
 from ..domain.planning import AlertPlan, Cause, Planned, plan_alerts, planned, reached_partners
+from ..domain.preference_links import PreferenceLinks
 from ..domain.rules import Audience, Rule, matching
 from .occurrence_lookup import occurrence_of, situate
 from .projection import project_objective_defined, project_partner_events
@@ -67,10 +70,20 @@ class AlertPlanner:
         window_first_year: int,
         today: Callable[[], date],
         console_url: str = CONSOLE.default_url,
+        links: PreferenceLinks | None = None,
     ) -> None:
         self._digest_at, self._zone = digest_at, zone
         self._window_first_year, self._today = window_first_year, today
         self._console_url = console_url  # where an alert links to the objective's page
+        self._links = links  # signs each person's link to their preferences page; None: no key
+
+    def _linked(self, people: list[Recipient]) -> list[Recipient]:
+        """Each person with the link to their preferences page, for the footer of their
+        e-mails, dated today (UTC, the day the partners service counts a link's age in)."""
+        if self._links is None:
+            return people
+        today = datetime.now(UTC).date()
+        return [replace(p, preferences_url=self._links.preferences_page(p.contact_id, today)) for p in people]
 
     async def _first_year(self, conn: asyncpg.Connection) -> tuple[int | None, int]:
         """The last year a review closed, and the first year that may alert."""
@@ -149,7 +162,7 @@ class AlertPlanner:
         held = await audiences.holders_by_objective(conn, [i for o, _ in occurrences for i in o.objective_ids], wanted)
         reached = [await self._reached(conn, o, m, e, held) for (o, e), m in zip(occurrences, matched, strict=True)]
         partners = sorted({p for r in reached for p in r})
-        people = await directory.contacts_of_partners(conn, partners) if partners else []
+        people = self._linked(await directory.contacts_of_partners(conn, partners)) if partners else []
         endpoints = await webhooks.active_of_partners(conn, partners) if partners else []
         plans: list[AlertPlan | None] = []
         for (occurrence, envelope), to in zip(occurrences, reached, strict=True):
@@ -213,7 +226,7 @@ class AlertPlanner:
             if isinstance(state, CurrentState)
         ]
         partners = sorted({partner for _, _, partner in found})
-        people = await directory.contacts_of_partners(conn, partners)
+        people = self._linked(await directory.contacts_of_partners(conn, partners))
         endpoints = await webhooks.active_of_partners(conn, partners)
         plans = [
             plan_alerts(

@@ -25,7 +25,14 @@ class DigestSection:
         return cls(rendered.subject, rendered.section_text, rendered.section_html)
 
 
-def render_digest(sections: Sequence[DigestSection], *, language: Language, name: str, day: datetime.date) -> Rendered:
+def render_digest(
+    sections: Sequence[DigestSection],
+    *,
+    language: Language,
+    name: str,
+    day: datetime.date,
+    preferences_url: str | None = None,
+) -> Rendered:
     w = WORDS[language]
     count = w["digest.one"] if len(sections) == 1 else w["digest.many"].format(n=len(sections))
     when = day.strftime(DAY_FORMAT[language])
@@ -36,7 +43,9 @@ def render_digest(sections: Sequence[DigestSection], *, language: Language, name
     for i, section in enumerate(sections):
         body += [layout.RULE] if i else []
         body.append(section.section_text.strip("\n"))
-    text = layout.page_text(greeting=greeting, intro=intro, body=body, language=language, reference=None)
+    text = layout.page_text(
+        greeting=greeting, intro=intro, body=body, language=language, reference=None, preferences_url=preferences_url
+    )
     html = layout.page_html(
         "digest.html.j2",
         language=language,
@@ -46,5 +55,6 @@ def render_digest(sections: Sequence[DigestSection], *, language: Language, name
         sections=[layout.trusted(s.section_html) for s in sections],
         signature=w["signature"],
         reference=None,
+        preferences_url=preferences_url,
     )
     return Rendered(subject=subject, text=text, html=html, section_text="", section_html="")
