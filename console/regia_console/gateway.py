@@ -20,6 +20,16 @@ class NotFound(Exception):
     pass
 
 
+class LinkRefused(Exception):
+    """An e-mail's link that the partners service does not honour: not Regia's (forged,
+    mangled, its key retired), too old (`expired`), or used for what it does not allow
+    (`status` 403). The message is the partners service's, safe to show."""
+
+    def __init__(self, message: str, status: int, *, expired: bool = False) -> None:
+        super().__init__(message)
+        self.status, self.expired = status, expired
+
+
 class Refused(Exception):
     """What was asked is wrong (a service answered 400/422 to it, or the console itself
     found it so): the page is a 400 that says what was wrong, never a 500."""
@@ -46,6 +56,14 @@ def _message(response: httpx.Response) -> str:
     except ValueError:
         return ""
     return str(body.get("message") or "")[:300] if isinstance(body, dict) else ""
+
+
+def _code(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("error") or "") if isinstance(body, dict) else ""
 
 
 class Gateway:
@@ -79,6 +97,32 @@ class Gateway:
             return response.json()
         except ValueError:  # a proxy's error page, a truncated body
             raise Unavailable(f"{service} answered {method} {path} with something that is not JSON") from None
+
+    async def link(
+        self, method: str, path: str, token: str, *, body: Mapping | None = None, client: str | None = None
+    ) -> Any:
+        """A partners route that a link of an e-mail authorises, its token as the bearer
+        (the token never goes into a service's URL, whose paths are audited). `client`:
+        the reader's address, as X-Forwarded-For, which the partners service believes only
+        from a proxy it trusts (REGIA_TRUSTED_PROXIES), to throttle refused links per reader."""
+        headers = {"Authorization": f"Bearer {token}"} | ({"X-Forwarded-For": client} if client else {})
+        try:
+            response = await self.http.request(method, self.urls["partners"] + path, headers=headers, json=body)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"partners: {type(exc).__name__}") from None
+        if response.status_code in (401, 403):
+            expired = response.status_code == 401 and _code(response) == "link_expired"
+            raise LinkRefused(_message(response) or "this link is not valid", response.status_code, expired=expired)
+        if response.status_code == 404:
+            raise NotFound(_message(response) or f"partners: {path}")
+        if response.status_code in (400, 413, 422):
+            raise Refused(_message(response) or f"partners refused {method} {path}")
+        if response.status_code != 200:
+            raise Unavailable(f"partners answered {response.status_code} to {method} {path}")
+        try:
+            return response.json()
+        except ValueError:
+            raise Unavailable(f"partners answered {method} {path} with something that is not JSON") from None
 
     async def health(self) -> dict[str, bool]:
         """Each service's /health/ready, asked at once: the overview must not wait 4 timeouts."""

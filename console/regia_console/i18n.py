@@ -119,6 +119,54 @@ LABELS: dict[str, dict[str, str]] = {
     },
     "level_OTHER": {"it": "Altro", "en": "Other"},
     "uncovered": {"it": "Scoperto", "en": "Uncovered"},
+    # The pages an e-mail links to: a person's preferences, and the one-click unsubscribe.
+    "prefs_title": {"it": "Le tue e-mail da Regia", "en": "Your e-mails from Regia"},
+    "prefs_intro": {
+        "it": "Per ogni tipo di avviso scegli se riceverlo subito, nel riepilogo del giorno o della "
+        "settimana, oppure non riceverlo.",
+        "en": "For each kind of alert, choose whether to get it at once, in the daily or the weekly "
+        "digest, or not at all.",
+    },
+    "prefs_kinds": {"it": "Avvisi", "en": "Alerts"},
+    "cadence_immediate": {"it": "Subito, un'e-mail per avviso", "en": "At once, one e-mail each"},
+    "cadence_daily_digest": {"it": "Nel riepilogo del giorno", "en": "In the daily digest"},
+    "cadence_weekly_digest": {"it": "Nel riepilogo della settimana", "en": "In the weekly digest"},
+    "cadence_off": {"it": "Non riceverlo", "en": "Don't send it"},
+    "email_language": {"it": "Lingua delle e-mail", "en": "Language of the e-mails"},
+    "language_it": {"it": "Italiano", "en": "Italian"},
+    "language_en": {"it": "Inglese", "en": "English"},
+    "save": {"it": "Salva", "en": "Save"},
+    "saved": {"it": "Preferenze salvate.", "en": "Preferences saved."},
+    "unsubscribe_title": {"it": "Non ricevere più questi avvisi?", "en": "Stop these alerts?"},
+    "unsubscribe_what": {
+        "it": "Non riceverai più per e-mail avvisi di questo tipo:",
+        "en": "You will no longer get e-mails about:",
+    },
+    "unsubscribe_button": {"it": "Annulla l'iscrizione", "en": "Unsubscribe"},
+    "unsubscribed_title": {"it": "Iscrizione annullata", "en": "Unsubscribed"},
+    "unsubscribed_what": {
+        "it": "Non riceverai più per e-mail avvisi di questo tipo:",
+        "en": "You will no longer get e-mails about:",
+    },
+    "unsubscribed_hint": {
+        "it": "Hai cambiato idea? Il link in fondo a ogni e-mail di Regia porta alle tue preferenze.",
+        "en": "Changed your mind? The link at the foot of every e-mail from Regia leads to your preferences.",
+    },
+    "link_invalid": {"it": "Link non valido", "en": "This link does not work"},
+    "link_expired": {"it": "Link scaduto", "en": "This link has expired"},
+    "link_not_for_this": {"it": "Questo link non serve a questa pagina", "en": "This link is not for this page"},
+    "link_contact_gone": {
+        "it": "La persona per cui era questo link non è più registrata.",
+        "en": "The person this link was made for is no longer registered.",
+    },
+    "link_hint": {
+        "it": "Usa il link in fondo a un'e-mail recente di Regia.",
+        "en": "Use the link at the foot of a recent e-mail from Regia.",
+    },
+    "one_click_body": {
+        "it": "Richiesta non valida: un annullamento con un clic invia List-Unsubscribe=One-Click.",
+        "en": "Not a one-click unsubscribe: its body is List-Unsubscribe=One-Click.",
+    },
 }
 LABELS |= {f"status_{s}": {lang: STATUS_WORDS[lang][s] for lang in LANGUAGES} for s in STATUS_WORDS["it"]}
 LABELS |= {f"trigger_{k}": {lang: TRIGGER_WORDS[lang][k] for lang in LANGUAGES} for k in TRIGGER_WORDS["it"]}

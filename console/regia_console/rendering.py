@@ -12,7 +12,7 @@ from regia_shared.contracts.money import format_euro, format_percent
 
 from . import charts
 from .gateway import segment
-from .i18n import REASONS, TRIGGERS, choose_language, translator
+from .i18n import LANGUAGES, REASONS, TRIGGERS, choose_language, translator
 
 LANG_COOKIE = "regia_console_lang"
 HERE = Path(__file__).parent
@@ -37,6 +37,15 @@ def language_of(request: Request) -> str:
     return choose_language(
         request.query_params.get("lang"), request.cookies.get(LANG_COOKIE), request.headers.get("accept-language")
     )
+
+
+def language_for(request: Request, theirs: object) -> str:
+    """The language of a page for one known person (a page an e-mail links to): what the
+    reader picked here (?lang=, remembered), else the language of their e-mails, else
+    the browser's."""
+    if request.query_params.get("lang") in LANGUAGES or request.cookies.get(LANG_COOKIE) in LANGUAGES:
+        return language_of(request)
+    return theirs if isinstance(theirs, str) and theirs in LANGUAGES else language_of(request)
 
 
 def switch_href(request: Request, language: str) -> str:
@@ -68,8 +77,11 @@ def whole_percent(value: object, language: str) -> str:
     return f"{whole} %" if language == "it" else f"{whole}%"
 
 
-def render(request: Request, name: str, status_code: int = 200, **context: object) -> HTMLResponse:
-    language = language_of(request)
+def render(
+    request: Request, name: str, status_code: int = 200, *, language: str | None = None, **context: object
+) -> HTMLResponse:
+    """The page in `language`, or the reader's (language_of) when not given."""
+    language = language or language_of(request)
     t = translator(language)
     html = templates.get_template(name).render(
         request=request,

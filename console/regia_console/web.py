@@ -19,6 +19,7 @@ from .feed import EventFeed
 from .gateway import Gateway, NotFound, Refused, Unavailable
 from .live import live_router
 from .pages import pages_router
+from .preference_pages import preference_pages_router
 from .rendering import render
 from .sessions import COOKIE, Session, Sessions
 from .settings import ConsoleSettings
@@ -113,4 +114,5 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
     app.include_router(auth_router())
     app.include_router(pages_router())
     app.include_router(live_router())
+    app.include_router(preference_pages_router())
     return app

@@ -120,6 +120,8 @@ class Stack:
             "REGIA_ADMIN_TOKEN_SHA256": hashlib.sha256(self.admin_token.encode()).hexdigest(),
             "REGIA_LOG_LEVEL": "WARNING",
             "REGIA_NOTIFIER_SECRETS_KEY": Fernet.generate_key().decode(),
+            # Every e-mail signs its links, as in production: part of what is measured.
+            "REGIA_PREFERENCE_LINK_KEY": secrets.token_urlsafe(32),
             "REGIA_SMTP_HOST": "127.0.0.1",
             "REGIA_SMTP_PORT": str(self.smtp_port),
             # The grouping window is a policy (30 s of quiet by default), not a delay of the

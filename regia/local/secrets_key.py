@@ -1,12 +1,18 @@
-"""The notifier's key for webhook signing secrets on the one-machine default.
+"""The secret keys the services need on the one-machine default, made once per data dir.
 
-The notifier stores each webhook's signing secret encrypted with this Fernet key, so the
-database never holds a secret in clear. In production the key comes from the environment
-(a secret store); for `regia up` it is made once and kept beside the data it protects,
-readable by its owner only, so secrets survive a restart.
+- The notifier's key for webhook signing secrets: it stores each webhook's signing secret
+  encrypted with this Fernet key, so the database never holds a secret in clear.
+- The key of the unsubscribe and preferences links of e-mails: the notifier signs them
+  with it, the partners service verifies them (regia_shared.contracts.preference_links).
+
+In production each key comes from the environment (a secret store); for `regia up` it is
+made once and kept beside the data it protects, readable by its owner only, so webhook
+secrets and the links already mailed survive a restart. A key set in the environment wins.
 """
 
 import os
+import secrets
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.fernet import Fernet
@@ -14,16 +20,25 @@ from cryptography.fernet import Fernet
 from .embedded.private import private_dir, private_file
 
 VARIABLE = "REGIA_NOTIFIER_SECRETS_KEY"
+LINK_VARIABLE = "REGIA_PREFERENCE_LINK_KEY"
 
 
 def notifier_secrets_key(data_dir: Path) -> str:
-    given = os.environ.get(VARIABLE, "").strip()
+    return _kept(data_dir, VARIABLE, "notifier-secrets.key", lambda: Fernet.generate_key().decode())
+
+
+def preference_link_key(data_dir: Path) -> str:
+    return _kept(data_dir, LINK_VARIABLE, "preference-link.key", lambda: secrets.token_urlsafe(32))
+
+
+def _kept(data_dir: Path, variable: str, name: str, make: Callable[[], str]) -> str:
+    given = os.environ.get(variable, "").strip()
     if given:
         return given
-    path = data_dir / "notifier-secrets.key"
+    path = data_dir / name
     if not path.exists():
         private_dir(data_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
-            out.write(Fernet.generate_key().decode())
+            out.write(make())
     return private_file(path).read_text().strip()  # tightened if an earlier run left it loose

@@ -44,7 +44,7 @@ from .embedded.postgres import EmbeddedPostgres, ensure_database
 from .embedded.process import ManagedProcess, ProcessFailed, port_open
 from .interrupts import Interrupts
 from .mailcatcher import MailCatcher
-from .secrets_key import VARIABLE, notifier_secrets_key
+from .secrets_key import LINK_VARIABLE, VARIABLE, notifier_secrets_key, preference_link_key
 from .supervision import CRASH_LOOP, MAX_DELAY_S, Restarts, how_it_ended
 
 
@@ -141,6 +141,7 @@ class LocalStack:
         self.service_env = {
             "REGIA_ADMIN_TOKEN_SHA256": hash_secret(admin_token),
             VARIABLE: notifier_secrets_key(self.data_dir),
+            LINK_VARIABLE: preference_link_key(self.data_dir),
         }
         self.incarnations = BrokerIncarnations(self.data_dir / "broker-lost-since")
         self.started_at: dict[str, float] = {}  # monotonic time of each child's last start

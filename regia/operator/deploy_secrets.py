@@ -1,9 +1,10 @@
 """`regia deploy-secrets`: the secrets a production deployment needs, made at random.
 
 Written as a compose `.env` file (readable by its owner only, never overwritten): the
-PostgreSQL superuser's and each service role's password, the admin token's SHA-256 and
-the notifier's Fernet key. The admin token itself is printed once and stored nowhere:
-the services only ever know its hash. Passwords are URL-safe, so they go into the
+PostgreSQL superuser's and each service role's password, the admin token's SHA-256,
+the notifier's Fernet key and the key of the unsubscribe and preferences links of
+e-mails (the notifier signs them, the partners service verifies them). The admin token
+itself is printed once and stored nowhere: the services only ever know its hash. Passwords are URL-safe, so they go into the
 services' DSNs as they are.
 """
 
@@ -25,6 +26,7 @@ def generate() -> tuple[str, dict[str, str]]:
     values.update({f"REGIA_{s.upper()}_DB_PASSWORD": secrets.token_urlsafe(24) for s in SERVICES})
     values["REGIA_ADMIN_TOKEN_SHA256"] = hashlib.sha256(token.encode()).hexdigest()
     values["REGIA_NOTIFIER_SECRETS_KEY"] = Fernet.generate_key().decode()
+    values["REGIA_PREFERENCE_LINK_KEY"] = secrets.token_urlsafe(32)
     values["GRAFANA_ADMIN_PASSWORD"] = secrets.token_urlsafe(18)
     return token, values
 

@@ -11,10 +11,11 @@ deployment files (docker-compose.yml, deploy/k8s) against them.
 
 from datetime import date
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_core import PydanticCustomError, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from regia_shared.contracts import fiscal
+from regia_shared.contracts import fiscal, preference_links
 
 
 class ServiceSettings(BaseSettings):
@@ -137,3 +138,55 @@ class BudgetWindowSettings(ServiceSettings):
         "afterwards the window only moves with the year-end roll-over (an annual review "
         "closing its first year). The notifier never alerts about a year before it",
     )
+
+
+class PreferenceLinkSettings(ServiceSettings):
+    """Settings of a service that signs or verifies the links in e-mails that let a person
+    unsubscribe or change their preferences (regia_shared.contracts.preference_links): the
+    notifier signs them, the partners service verifies them. One variable for both."""
+
+    preference_link_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("REGIA_PREFERENCE_LINK_KEY"),
+        json_schema_extra={"deployment": "required"},
+        description="Key (at least 32 characters) of the HMAC signing the unsubscribe and "
+        "preferences links of e-mails, or while it is replaced several, comma-separated, "
+        "newest first: the first signs, any verifies. The notifier and the partners service "
+        "need the same value; without it e-mails carry no such links and the partners "
+        "service refuses them (503)",
+    )
+    preference_link_max_age_days: int = Field(
+        preference_links.DEFAULT_MAX_AGE_DAYS,
+        ge=1,
+        le=3650,
+        validation_alias=AliasChoices("REGIA_PREFERENCE_LINK_MAX_AGE_DAYS"),
+        description="How many days an unsubscribe or preferences link works after its e-mail was made",
+    )
+
+    @field_validator("preference_link_key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            keys = preference_links.parse_keys(value.get_secret_value())
+        except ValueError as exc:
+            # Never echo the value, even a malformed one: pydantic prints a ValueError's
+            # input beside its message; a ValidationError raised here is shown as built.
+            raise ValidationError.from_exception_data(
+                cls.__name__,
+                [
+                    {
+                        "type": PydanticCustomError("value_error", f"REGIA_PREFERENCE_LINK_KEY: {exc}"),
+                        "loc": (),
+                        "input": "**********",
+                    }
+                ],
+            ) from None
+        return SecretStr(",".join(k.decode() for k in keys))
+
+    @property
+    def preference_link_keys(self) -> tuple[bytes, ...]:
+        """The keys, newest first; empty when none is set."""
+        key = self.preference_link_key
+        return () if key is None else preference_links.parse_keys(key.get_secret_value())

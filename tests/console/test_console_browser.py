@@ -4,9 +4,12 @@ error in the browser's console, and then watches a funding cut arrive live and p
 objective at the top of the objectives at risk. Screenshots land in tests/artifacts/console/."""
 
 import os
+import re
 import shutil
 import time
 from collections.abc import Iterator
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -141,19 +144,7 @@ def test_a_funding_cut_arrives_live_and_tops_the_objectives_at_risk(regia: Regia
     # Rows the stream added are marked 'fresh'; the page's first rows are not.
     pushed = "return [...document.querySelectorAll('#events tbody tr.fresh')].map(r => r.innerText).join('\\n')"
     assert "FundingCommitted" not in browser.execute_script(pushed)
-    push(
-        regia,
-        "console-commitment",
-        {
-            "type": "commitment",
-            "line_id": "LIG-2027-001",
-            "instrument_id": "bilancio-regione-liguria",
-            "objective_id": "miglio-blu",
-            "fiscal_year": 2027,
-            "committed_cents": 450_000_000,
-            "reason": "DGR Regione Liguria: cofinanziamento Miglio Blu 2027",
-        },
-    )
+    push(regia, "console-commitment", CUT[0])
     wait_until(
         lambda: "FundingCommitted" in browser.execute_script(pushed),
         "FundingCommitted pushed to the events page over SSE",
@@ -161,16 +152,7 @@ def test_a_funding_cut_arrives_live_and_tops_the_objectives_at_risk(regia: Regia
     screenshot(browser, "events-live")
     assert not severe(browser)
 
-    push(
-        regia,
-        "console-revision",
-        {
-            "type": "revision",
-            "line_id": "LIG-2027-001",
-            "committed_cents": 300_000_000,
-            "reason": "Assestamento di bilancio",
-        },
-    )
+    push(regia, "console-revision", CUT[1])
 
     def first_at_risk() -> str | None:
         browser.get(f"{console}/?lang=it")
@@ -195,3 +177,78 @@ def push(regia: RegiaUpDemo, idempotency_key: str, event: dict) -> None:
         headers={"Authorization": f"Bearer {regia.demo_key()}", "Idempotency-Key": idempotency_key},
     )
     assert answer.status_code == 202, answer.text
+
+
+def test_a_person_sets_their_preferences_on_a_phone_from_the_link_in_their_mail(regia: RegiaUpDemo, browser) -> None:  # type: ignore[no-untyped-def]
+    """The footer's link and the one-click unsubscribe of a real mail of the demo, opened
+    at a phone's width: no login, no sideways scrolling, no browser error."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    # The cut of the test above (replayed, so nothing twice, if it already ran) mails the lead.
+    for key, event in (("console-commitment", CUT[0]), ("console-revision", CUT[1])):
+        push(regia, key, event)
+    mail = wait_until(lambda: mail_with_links(regia.data_dir / "mail"), "an e-mail with its preferences link")
+    text = mail.get_body(("plain",)).get_content()
+    preferences = re.search(r"https?://\S+/preferences/[A-Za-z0-9_.-]+", text)
+    unsubscribe = re.fullmatch(r"<(https?://\S+/unsubscribe/[A-Za-z0-9_.-]+)>", mail["List-Unsubscribe"])
+    assert preferences and unsubscribe, (text, mail["List-Unsubscribe"])
+    assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+    browser.delete_all_cookies()  # a reader's own browser, not the administrator's session
+    browser.set_window_size(390, 844)
+    try:
+        severe(browser)
+        browser.get(preferences.group(0))
+        # In the language of the person's e-mails.
+        assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == mail["Content-Language"]
+        assert not browser.find_elements(By.TAG_NAME, "nav"), "the administrators' menu on a public page"
+        assert fits(browser), "the preferences page scrolls sideways on a phone"
+        Select(browser.find_element(By.ID, "kind-review_closed")).select_by_value("weekly_digest")
+        browser.find_element(By.ID, "save").click()
+        wait_until(lambda: browser.find_elements(By.ID, "saved"), "the preferences saved")
+        assert (
+            Select(browser.find_element(By.ID, "kind-review_closed")).first_selected_option.get_attribute("value")
+            == "weekly_digest"
+        )
+        browser.save_screenshot(str(ARTIFACTS / "preferences-phone.png"))
+
+        browser.get(unsubscribe.group(1))
+        assert browser.find_elements(By.ID, "unsubscribe-button") and fits(browser)
+        browser.save_screenshot(str(ARTIFACTS / "unsubscribe-phone.png"))
+        browser.find_element(By.ID, "unsubscribe-button").click()
+        wait_until(lambda: browser.find_elements(By.ID, "unsubscribed"), "the one-click unsubscribe done")
+        assert not severe(browser)
+    finally:
+        browser.set_window_size(1280, 1000)
+
+
+CUT = (
+    {
+        "type": "commitment",
+        "line_id": "LIG-2027-001",
+        "instrument_id": "bilancio-regione-liguria",
+        "objective_id": "miglio-blu",
+        "fiscal_year": 2027,
+        "committed_cents": 450_000_000,
+        "reason": "DGR Regione Liguria: cofinanziamento Miglio Blu 2027",
+    },
+    {
+        "type": "revision",
+        "line_id": "LIG-2027-001",
+        "committed_cents": 300_000_000,
+        "reason": "Assestamento di bilancio",
+    },
+)
+
+
+def mail_with_links(folder: Path) -> EmailMessage | None:
+    for path in sorted(folder.glob("*.eml")):
+        mail = message_from_bytes(path.read_bytes(), policy=policy.default)
+        if isinstance(mail, EmailMessage) and mail["List-Unsubscribe"]:
+            return mail
+    return None
+
+
+def fits(browser) -> bool:  # type: ignore[no-untyped-def]
+    return bool(browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"))

@@ -20,7 +20,8 @@ from cryptography.fernet import Fernet
 from regia.local.embedded.postgres import EmbeddedPostgres
 from regia.local.embedded.process import ManagedProcess, free_port
 from regia.local.mailcatcher import MailCatcher
-from regia.local.secrets_key import notifier_secrets_key
+from regia.local.secrets_key import notifier_secrets_key, preference_link_key
+from regia_shared.contracts.preference_links import parse_keys
 
 from ..support.figures import record
 from ..support.regia_up import RUNNING, RegiaUp
@@ -110,6 +111,16 @@ def test_the_notifier_key_is_tightened_when_an_earlier_run_left_it_loose(tmp_pat
     loosely(tmp_path / "data" / "notifier-secrets.key", key)
     assert notifier_secrets_key(tmp_path / "data") == key.decode()
     assert mode(tmp_path / "data" / "notifier-secrets.key") == 0o600
+
+
+def test_the_preference_link_key_is_made_once_for_its_owner_only(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("REGIA_PREFERENCE_LINK_KEY", raising=False)
+    made = preference_link_key(tmp_path / "data")
+    assert parse_keys(made) and mode(tmp_path / "data" / "preference-link.key") == 0o600
+    # The same on the next start: the links already mailed keep working.
+    assert preference_link_key(tmp_path / "data") == made
+    monkeypatch.setenv("REGIA_PREFERENCE_LINK_KEY", "x" * 40)  # the environment wins
+    assert preference_link_key(tmp_path / "data") == "x" * 40
 
 
 def test_regia_up_keeps_its_data_dir_to_its_owner(tmp_path: Path) -> None:

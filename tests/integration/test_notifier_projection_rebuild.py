@@ -88,7 +88,13 @@ async def history(admin) -> None:  # type: ignore[no-untyped-def]
     await ok(
         await admin.put(
             "/v1/contacts/c4/preferences",
-            json={**prefs, "language": "it", "event_kinds": ["review_closed", "line_revoked"]},
+            json={
+                **prefs,
+                "language": "it",
+                "cadence": "weekly_digest",
+                "event_kinds": ["review_closed", "line_revoked"],
+                "kinds": {"line_revoked": "off", "review_closed": "immediate"},
+            },
         )
     )
 
@@ -106,7 +112,7 @@ QUERIES = {
     "memberships": ("SELECT network_id, partner_id, joined_on, left_on FROM network_memberships",) * 2,
     "preferences": (
         "SELECT contact_id, (SELECT array_agg(c ORDER BY c) FROM unnest(channels) c), language,"
-        " cadence, (SELECT array_agg(k ORDER BY k) FROM unnest(event_kinds) k)"
+        " cadence, (SELECT array_agg(k ORDER BY k) FROM unnest(event_kinds) k), kinds"
         " FROM contact_preferences",
     )
     * 2,

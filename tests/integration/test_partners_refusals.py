@@ -4,12 +4,16 @@ error shape `{"error", "message", "field", "details"}` with the message and fiel
 domain gave. Pinned on the raw bytes, so who renders the refusal (a route or the shared
 error handler, regia_shared.http.errors) can change without a client seeing any difference."""
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 import pytest
 
 from regia_partners.app import create_app
 from regia_partners.domain import errors
+from regia_shared.contracts.preference_links import PreferenceLink, sign
 
-from ..support.services import ADMIN_HEADERS, in_process
+from ..support.services import ADMIN_HEADERS, PREFERENCE_LINK_KEY, in_process
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
@@ -17,6 +21,20 @@ LIGURIA = {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "
 CISL = {"partner_id": "cisl", "name": "CISL", "kind": "TRADE_UNION"}
 RETE = {"network_id": "rete", "name": "Rete", "founded_on": "2017-03-01"}
 ROSSI = {"contact_id": "rossi", "name": "Maria Rossi", "email": "maria.rossi@regione.liguria.it"}
+
+
+@dataclass(frozen=True)
+class Linked:
+    """A request a link of an e-mail authorises: its token instead of the admin's."""
+
+    token: str
+    body: dict | None = None
+
+
+def link(purpose: str) -> str:
+    made = PreferenceLink("rossi", purpose, ("status_changed",), datetime.now(UTC).date())  # type: ignore[arg-type]
+    return sign(made, PREFERENCE_LINK_KEY.encode())
+
 
 # (method, path, body or query, the refusal it meets, status, exact body)
 CASES = [
@@ -123,6 +141,24 @@ CASES = [
         b'{"error":"not_found","message":"\'regione-liguria\' was never a member","field":"partner_id","details":[]}',
     ),
     (
+        "POST",
+        "/v1/link/unsubscribe",
+        Linked("1.bm90.c2lnbmVk"),
+        errors.LinkRefused,
+        401,
+        b'{"error":"invalid_link","message":"this is not a link Regia made, or it was made with a key no longer'
+        b' in use","field":null,"details":[]}',
+    ),
+    (
+        "PUT",
+        "/v1/link/preferences",
+        Linked(link("unsubscribe"), {"kinds": {"status_changed": "immediate"}}),
+        errors.LinkNotForThis,
+        403,
+        b'{"error":"forbidden","message":"this link only stops e-mails; change your preferences with the link'
+        b' at the foot of the e-mail","field":null,"details":[]}',
+    ),
+    (
         "GET",
         "/v1/networks/rete",
         {"on": "2019-01-01", "as_of": "2018-01-01"},
@@ -151,7 +187,9 @@ async def test_every_refusal_is_answered_in_the_one_error_shape_byte_for_byte(se
         outbox = await database.fetchval("partners", "SELECT count(*) FROM outbox")
 
         for method, path, sent, _, status, expected in CASES:
-            if method == "GET":
+            if isinstance(sent, Linked):
+                r = await admin.request(method, path, json=sent.body, headers={"Authorization": f"Bearer {sent.token}"})
+            elif method == "GET":
                 r = await admin.get(path, params=sent)
             else:
                 r = await admin.request(method, path, json=sent)

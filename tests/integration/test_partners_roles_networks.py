@@ -206,7 +206,10 @@ async def test_contact_preferences_are_validated_and_published(partners, databas
         "language": "en",
         "cadence": "daily_digest",
         "event_kinds": ["funding_dropped", "status_changed"],
+        "kinds": {},
+        "reason": None,
     }
+    assert changed[0].version == 2
 
 
 async def test_search_by_name_kind_and_level(partners):  # type: ignore[no-untyped-def]

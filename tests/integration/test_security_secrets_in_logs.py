@@ -1,7 +1,8 @@
 """Issue 7, no secret in any log line: the four services run as OS processes, at DEBUG,
 through the core path with known secrets in use — the admin token, an institution key
 (used, misused and revoked), a webhook signing secret (signing real deliveries), an SMTP
-password (a real AUTH, and a refused first delivery), the notifier's encryption key, and a
+password (a real AUTH, and a refused first delivery), the notifier's encryption key, the key
+of the links of e-mails and a contact's one-click unsubscribe link (used), and a
 password in the database DSN (the embedded PostgreSQL trusts local connections, so the
 password is accepted and never checked, but the services hold it as any other) — then
 every log file and the test's own captured output is searched for each secret, and for
@@ -11,6 +12,8 @@ the base64 of SMTP AUTH PLAIN, the sealed webhook secret)."""
 import asyncio
 import base64
 import hashlib
+import re
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -67,6 +70,13 @@ def texts_under(root: Path) -> dict[str, str]:
     }
 
 
+def _link_token(message: EmailMessage) -> str:
+    """The token of a mail's one-click unsubscribe URL (List-Unsubscribe: <.../unsubscribe/TOKEN>)."""
+    found = re.fullmatch(r"<[^>]*/unsubscribe/([A-Za-z0-9_.-]+)>", str(message["List-Unsubscribe"]))
+    assert found, message["List-Unsubscribe"]
+    return found.group(1)
+
+
 def with_password(dsn: str) -> str:
     assert dsn.startswith("postgresql://postgres@")
     return dsn.replace("postgresql://postgres@", f"postgresql://postgres:{DB_PASSWORD}@", 1)
@@ -90,6 +100,7 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
         "admin token": ADMIN_TOKEN,
         "admin token sha256": env["REGIA_ADMIN_TOKEN_SHA256"],
         "notifier secrets key": env["REGIA_NOTIFIER_SECRETS_KEY"],
+        "preference link key": env["REGIA_PREFERENCE_LINK_KEY"],
         "smtp password": SMTP_PASSWORD,
         "smtp AUTH PLAIN": base64.b64encode(f"\0{SMTP_USER}\0{SMTP_PASSWORD}".encode()).decode(),
         "smtp AUTH LOGIN password": base64.b64encode(SMTP_PASSWORD.encode()).decode(),
@@ -213,6 +224,13 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
         await eventually(delivered, timeout=45, what="the at-risk alert by e-mail (after a refusal) and webhook")
         assert smtp.logins >= 2 and smtp.refused == 1  # the password was used, twice
         assert all(r.verified for r in receiver.accepted)  # the signing secret was used
+
+        # A contact's link is a credential for their preferences: used, and never logged.
+        a_link = _link_token(smtp.messages[0])
+        secrets["contact's unsubscribe link"] = a_link
+        async with httpx.AsyncClient(base_url=partners.url, timeout=10) as client:
+            r = await client.post("/v1/link/unsubscribe", headers={"Authorization": f"Bearer {a_link}"})
+            assert r.status_code == 200 and r.json()["changed"] is True, r.text
 
         sealed = await database.fetchval("notifier", "SELECT secret_encrypted FROM webhook_endpoints")
         secrets["sealed webhook secret"] = sealed.decode() if isinstance(sealed, bytes) else str(sealed)

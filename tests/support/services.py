@@ -19,6 +19,7 @@ from regia_shared.http.serving import uvicorn_options
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+PREFERENCE_LINK_KEY = "test-preference-link-key-0123456789abcdef"
 
 SERVICE_PORT_VARS = {s.name: s.port_var for s in SERVICES}
 
@@ -46,6 +47,9 @@ def base_env(dsn: str, bootstrap: str) -> dict[str, str]:
         "REGIA_NOTIFIER_GROUP_WAIT_S": "1",
         # A fixed test key: it encrypts the webhook secrets of a throw-away database.
         "REGIA_NOTIFIER_SECRETS_KEY": "q7dZpB3cK3yW0y3lX9Gm0m5dJc2m3rXW6b7Yd8sQy1E=",
+        # A fixed test key, the notifier's and the partners service's: it signs and verifies
+        # the unsubscribe and preferences links of e-mails.
+        "REGIA_PREFERENCE_LINK_KEY": PREFERENCE_LINK_KEY,
     }
 
 

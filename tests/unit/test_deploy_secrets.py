@@ -8,6 +8,7 @@ from cryptography.fernet import Fernet
 from typer.testing import CliRunner
 
 from regia.cli import app
+from regia_shared.contracts.preference_links import parse_keys
 
 NEEDED = {
     "POSTGRES_PASSWORD",
@@ -17,6 +18,7 @@ NEEDED = {
     "REGIA_NOTIFIER_DB_PASSWORD",
     "REGIA_ADMIN_TOKEN_SHA256",
     "REGIA_NOTIFIER_SECRETS_KEY",
+    "REGIA_PREFERENCE_LINK_KEY",
     "GRAFANA_ADMIN_PASSWORD",
 }
 
@@ -36,6 +38,7 @@ def test_writes_every_secret_for_its_owner_only(tmp_path) -> None:  # type: igno
     assert token not in out.read_text()  # only its hash is kept
     assert values["REGIA_ADMIN_TOKEN_SHA256"] == hashlib.sha256(token.encode()).hexdigest()
     Fernet(values["REGIA_NOTIFIER_SECRETS_KEY"])  # a usable key
+    assert parse_keys(values["REGIA_PREFERENCE_LINK_KEY"])  # long enough to sign links
     # Passwords go into DSNs as they are: nothing that would need URL-encoding.
     assert all(v.replace("-", "").replace("_", "").isalnum() for k, v in values.items() if k.endswith("PASSWORD"))
 

@@ -51,6 +51,7 @@ NOTIFIER_OK: dict[str, str | None] = {
     "REGIA_SMTP_HOST": "mailpit",
     "REGIA_SMTP_FROM": "Regia <regia@example.org>",
     "REGIA_NOTIFIER_SECRETS_KEY": None,
+    "REGIA_PREFERENCE_LINK_KEY": None,
     "REGIA_CONSOLE_URL": "https://regia.example.org",
 }
 IMAGE = {"REGIA_HTTP_HOST": "0.0.0.0"}
@@ -354,8 +355,15 @@ def test_what_each_program_must_be_given() -> None:
     assert required == {
         "funding": common,
         "objectives": common,
-        "partners": common,
-        "notifier": common | {"REGIA_SMTP_HOST", "REGIA_SMTP_FROM", "REGIA_NOTIFIER_SECRETS_KEY", "REGIA_CONSOLE_URL"},
+        "partners": common | {"REGIA_PREFERENCE_LINK_KEY"},
+        "notifier": common
+        | {
+            "REGIA_SMTP_HOST",
+            "REGIA_SMTP_FROM",
+            "REGIA_NOTIFIER_SECRETS_KEY",
+            "REGIA_PREFERENCE_LINK_KEY",
+            "REGIA_CONSOLE_URL",
+        },
         "topics": {"REGIA_KAFKA_BOOTSTRAP_SERVERS"},
     }
     # Names from validation_alias, from env_prefix otherwise, and the audit settings too.
@@ -449,7 +457,11 @@ NOTIFIER_DOCS: list[tuple[str, Doc]] = [
     (
         "examples/secrets.example.yaml",
         _secret(
-            "regia-notifier-secrets", "REGIA_DATABASE_URL", "REGIA_ADMIN_TOKEN_SHA256", "REGIA_NOTIFIER_SECRETS_KEY"
+            "regia-notifier-secrets",
+            "REGIA_DATABASE_URL",
+            "REGIA_ADMIN_TOKEN_SHA256",
+            "REGIA_NOTIFIER_SECRETS_KEY",
+            "REGIA_PREFERENCE_LINK_KEY",
         ),
     ),
 ]

@@ -25,6 +25,7 @@ from regia_notifier.domain.messages import (
     status_label,
     trigger_label,
 )
+from regia_notifier.domain.messages.grouped import Cadence
 from regia_notifier.domain.occurrences import (
     FundingDrop,
     LineRevoked,
@@ -33,8 +34,10 @@ from regia_notifier.domain.occurrences import (
     StatusChange,
     Trigger,
 )
+from regia_notifier.domain.preference_links import PreferenceLinks, unsubscribe_kinds
 from regia_shared.contracts.events.objectives import CoverageStatus
 from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.contracts.preference_links import PreferenceLink, verify
 
 EVENT = "0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a01"
 HOSTILE = "Miglio <script>alert(1)</script>\r\nBcc: victim@example.org"
@@ -508,3 +511,62 @@ def test_an_address_that_cannot_be_written_is_undeliverable_not_an_internal_erro
     with pytest.raises(UnusableAddress) as refused:
         compose(dataclasses.replace(claimed(None), recipient=address), "regia@example.org")
     assert isinstance(refused.value, Undeliverable) and repr(address) in str(refused.value)
+
+
+def test_an_e_mail_to_a_contact_says_how_to_unsubscribe_in_one_click() -> None:
+    """RFC 2369 and RFC 8058: the URL in angle brackets, and the POST body a mail client's
+    unsubscribe button sends to it. Nothing in REGIA_CONSOLE_URL can break the header."""
+    url = "https://regia.example.org/unsubscribe/1.abc.def"
+    parsed = message_from_bytes(compose(claimed(None), "regia@example.org", url), policy=policy.default)
+    assert parsed["List-Unsubscribe"] == f"<{url}>"
+    assert parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert parsed.get_content() == "Testo è qui\n"
+    odd = compose(claimed(None), "regia@example.org", "https://x.example/a b>\r\nBcc: v@x.example/unsubscribe/t")
+    header = message_from_bytes(odd, policy=policy.default)
+    assert (
+        header["Bcc"] is None
+        and header["List-Unsubscribe"] == "<https://x.example/a%20b%3E%0D%0ABcc:%20v@x.example/unsubscribe/t>"
+    )
+    # Without a contact (a webhook's delivery, a message to nobody in particular): none.
+    bare = message_from_bytes(compose(claimed(None), "regia@example.org"), policy=policy.default)
+    assert bare["List-Unsubscribe"] is None and bare["List-Unsubscribe-Post"] is None
+
+
+def test_a_one_click_link_stops_its_kind_of_alert_and_a_digests_stops_them_all() -> None:
+    links = PreferenceLinks(b"k" * 32, "https://regia.example.org/")
+    today = datetime.date(2026, 11, 26)
+    assert "k" * 32 not in repr(links)
+
+    def read(url: str, purpose: str) -> PreferenceLink:
+        prefix = f"https://regia.example.org/{purpose}/"
+        assert url.startswith(prefix)
+        return verify(url.removeprefix(prefix), (b"k" * 32,), today=today, max_age_days=365)
+
+    assert read(links.unsubscribe("rossi", unsubscribe_kinds("alert", "funding_dropped"), today), "unsubscribe") == (
+        PreferenceLink("rossi", "unsubscribe", ("funding_dropped",), today)
+    )
+    # The state told to a new lead follows the status changes, as its preferences do.
+    assert unsubscribe_kinds("alert", "current_state") == ("status_changed",)
+    assert unsubscribe_kinds("digest", None) is None
+    assert read(links.preferences_page("rossi", today), "preferences") == PreferenceLink(
+        "rossi", "preferences", None, today
+    )
+
+
+@pytest.mark.parametrize("cadence", ["immediate", "daily_digest", "weekly_digest"])
+@pytest.mark.parametrize("occurrences", [(STATUS,), (REVOKED,), (STATUS, REVOKED)])
+def test_every_message_links_its_readers_preferences_page_once(
+    cadence: Cadence, occurrences: tuple[Occurrence, ...]
+) -> None:
+    url = "https://regia.example.org/preferences/1.abc.def"
+    carried = [Carried(o, EVENT, "corr") for o in occurrences]
+    d = render_message(
+        carried, language="en", name="Maria", cadence=cadence, day=datetime.date(2026, 11, 5), preferences_url=url
+    )
+    assert d is not None
+    assert d.text.count(url) == 1 and d.text.split("-- \n")[1].endswith(
+        f"Choose which alerts you get and when, or stop them: {url}\n"
+    )
+    assert d.html.count(f'href="{url}"') == 1
+    plain = render_message(carried, language="en", name="Maria", cadence=cadence, day=datetime.date(2026, 11, 5))
+    assert plain is not None and "/preferences/" not in plain.text + plain.html

@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from regia_shared.contracts import topics
+from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from .adapters.metrics import NotifierMetrics
@@ -18,6 +19,8 @@ from .entrypoints.unaddressed_http import unaddressed_router
 from .entrypoints.webhooks_http import webhooks_router
 from .service_layer.alert_planning import AlertPlanner
 from .service_layer.secret_rewrapping import rewrap_secrets
+
+log = get_logger(__name__)
 
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
@@ -41,8 +44,10 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         today=settings.fiscal_today,
         console_url=settings.console_url,
     )
+    if settings.preference_link_key is None:
+        log.warning("REGIA_PREFERENCE_LINK_KEY is not set: e-mails go without their unsubscribe and preferences links")
     consumers.register(runtime, metrics, planner)
-    runtime.background += [dispatcher_job(metrics), message_job()]
+    runtime.background += [dispatcher_job(metrics), message_job(settings.preference_links())]
     app = runtime.http_app(title="Regia notifier")
     routers = (
         deliveries_router(),

@@ -9,11 +9,12 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator, model_vali
 from pydantic_core import PydanticCustomError, ValidationError
 
 from regia_shared.contracts.catalogue import CONSOLE, NOTIFIER
-from regia_shared.settings import BudgetWindowSettings, ServiceSettings
+from regia_shared.settings import BudgetWindowSettings, PreferenceLinkSettings, ServiceSettings
 
 from .domain.addresses import mailbox
 from .domain.errors import UnusableAddress
 from .domain.grouping import GroupingPolicy
+from .domain.preference_links import PreferenceLinks
 from .domain.retry import SEND_SHARE_OF_LEASE
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -33,9 +34,11 @@ def _refused(message: str) -> ValidationError:
     )
 
 
-class NotifierSettings(BudgetWindowSettings):
+class NotifierSettings(BudgetWindowSettings, PreferenceLinkSettings):
     # window_first_year (REGIA_FUNDING_WINDOW_FIRST_YEAR), shared with funding: no status
     # change or funding drop of a year before the budget window is an alert.
+    # preference_link_key (REGIA_PREFERENCE_LINK_KEY), shared with partners: it signs the
+    # unsubscribe and preferences links of every e-mail to a contact.
     http_port: int = Field(NOTIFIER.default_port, validation_alias=_env("REGIA_NOTIFIER_PORT"))
 
     smtp_host: str = Field(
@@ -186,6 +189,12 @@ class NotifierSettings(BudgetWindowSettings):
         if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
             raise ValueError(f"{CONSOLE.url_var} must be the console's http(s) address, e.g. https://regia.example.org")
         return url.rstrip("/")
+
+    def preference_links(self) -> PreferenceLinks | None:
+        """What signs the links of e-mails to the console's unsubscribe and preferences
+        pages; None when REGIA_PREFERENCE_LINK_KEY is not set (e-mails then carry none)."""
+        keys = self.preference_link_keys
+        return PreferenceLinks(keys[0], self.console_url) if keys else None
 
     @property
     def zone(self) -> ZoneInfo:

@@ -10,6 +10,7 @@ from .entrypoints.contacts_http import contacts_router
 from .entrypoints.networks_http import networks_router
 from .entrypoints.objective_roles_http import objective_roles_router
 from .entrypoints.partners_http import partners_router
+from .entrypoints.preference_links_http import preference_links_router
 from .entrypoints.preferences_http import preferences_router
 
 
@@ -28,4 +29,5 @@ def create_app(settings: PartnersSettings | None = None) -> FastAPI:
     app.include_router(objective_roles_router())
     app.include_router(preferences_router())
     app.include_router(networks_router())
+    app.include_router(preference_links_router())
     return app

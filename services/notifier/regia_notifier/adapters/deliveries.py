@@ -41,6 +41,9 @@ _CLAIMED = (
     "body_html",
     "retry_from",
     "origin_at",
+    "contact_id",
+    "kind",
+    "trigger",
 )
 
 

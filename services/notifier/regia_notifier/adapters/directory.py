@@ -1,6 +1,7 @@
 """asyncpg adapter for the notifier's projection of partner events: who leads an
 objective, and whom of theirs to tell."""
 
+import json
 from datetime import datetime
 from uuid import UUID
 
@@ -68,7 +69,7 @@ async def lead_of(conn: asyncpg.Connection, objective_id: str) -> str | None:
 _RECIPIENTS = (
     "SELECT c.contact_id, c.partner_id, c.name, c.email, coalesce(p.language, c.language) AS language,"
     " coalesce(p.channels, ARRAY['email', 'webhook']) AS channels,"
-    " coalesce(p.cadence, 'immediate') AS cadence, p.event_kinds"
+    " coalesce(p.cadence, 'immediate') AS cadence, p.event_kinds, coalesce(p.kinds, '{}') AS kinds"
     " FROM contacts c LEFT JOIN contact_preferences p USING (contact_id)"
 )
 
@@ -84,6 +85,7 @@ def _recipient(row: asyncpg.Record) -> Recipient:
         channels=tuple(row["channels"]),
         cadence=row["cadence"],
         event_kinds=None if kinds is None else tuple(kinds),
+        kinds=tuple(sorted(json.loads(row["kinds"]).items())),
     )
 
 

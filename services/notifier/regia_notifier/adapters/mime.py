@@ -20,6 +20,7 @@ import unicodedata
 from datetime import UTC, datetime
 from email.header import Header
 from email.utils import format_datetime, formataddr, parseaddr
+from urllib.parse import quote
 
 from ..domain.addresses import mailbox
 from ..domain.delivery import ClaimedDelivery
@@ -35,8 +36,10 @@ def one_line(text: str) -> str:
 _BREAKING = {"Cc", "Zl", "Zp"}  # control characters, line and paragraph separators
 
 
-def compose(delivery: ClaimedDelivery, sender: str) -> bytes:
-    """The e-mail of a delivery, as the bytes sent after DATA."""
+def compose(delivery: ClaimedDelivery, sender: str, unsubscribe_url: str | None = None) -> bytes:
+    """The e-mail of a delivery, as the bytes sent after DATA. With `unsubscribe_url`, it
+    says how to unsubscribe in one click (RFC 2369's List-Unsubscribe, RFC 8058's
+    List-Unsubscribe-Post): a mail client's "unsubscribe" button POSTs to that URL."""
     head = [
         ("From", _sender(sender)),
         ("To", _mailbox_header(one_line(delivery.recipient_name), mailbox(delivery.recipient).header)),
@@ -54,6 +57,7 @@ def compose(delivery: ClaimedDelivery, sender: str) -> bytes:
         # RFC 3834: tells vacation responders not to answer an automatic message.
         ("Auto-Submitted", "auto-generated"),
         ("Content-Language", one_line(delivery.language)),
+        *_one_click(unsubscribe_url),
         ("MIME-Version", "1.0"),
     ]
     lines = [f"{name}: {value}" for name, value in head]
@@ -70,6 +74,20 @@ def compose(delivery: ClaimedDelivery, sender: str) -> bytes:
 
 
 _CRLF = "\r\n"
+
+# What may stand in a URI as it is (RFC 3986's reserved and unreserved characters, and
+# the percent of what is already encoded): the rest is percent-encoded, so the header can
+# hold neither a space, a `>` nor a line break, whatever REGIA_CONSOLE_URL holds.
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%-._~"
+
+
+def _one_click(url: str | None) -> list[tuple[str, str]]:
+    if not url:
+        return []
+    return [
+        ("List-Unsubscribe", f"<{quote(url, safe=_URI_SAFE)}>"),
+        ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+    ]
 
 
 def _part_headers(subtype: str) -> list[str]:

@@ -3,6 +3,7 @@ preferences. Every write is guarded by the event's time (or, for memberships, ke
 its dates), so replaying the partner topic from the start rebuilds the same rows and a
 late redelivery of an older event changes nothing."""
 
+import json
 from datetime import datetime
 
 import asyncpg
@@ -69,10 +70,10 @@ async def leave_network(conn: asyncpg.Connection, m: NetworkMemberLeft) -> None:
 async def set_preferences(conn: asyncpg.Connection, p: ContactPreferencesChanged, changed_at: datetime) -> None:
     await conn.execute(
         "INSERT INTO contact_preferences (contact_id, partner_id, channels, language, cadence,"
-        " event_kinds, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        " event_kinds, kinds, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)"
         " ON CONFLICT (contact_id) DO UPDATE SET partner_id = EXCLUDED.partner_id,"
         " channels = EXCLUDED.channels, language = EXCLUDED.language, cadence = EXCLUDED.cadence,"
-        " event_kinds = EXCLUDED.event_kinds, changed_at = EXCLUDED.changed_at"
+        " event_kinds = EXCLUDED.event_kinds, kinds = EXCLUDED.kinds, changed_at = EXCLUDED.changed_at"
         " WHERE contact_preferences.changed_at <= EXCLUDED.changed_at",
         p.contact_id,
         p.partner_id,
@@ -80,5 +81,6 @@ async def set_preferences(conn: asyncpg.Connection, p: ContactPreferencesChanged
         p.language,
         p.cadence,
         list(p.event_kinds),
+        json.dumps(p.kinds),
         changed_at,
     )

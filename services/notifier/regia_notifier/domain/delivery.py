@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .messages import Language
-from .occurrences import Trigger
 from .retry import AttemptOutcome, DeliveryStatus
 
 _NAMESPACE = uuid.UUID("5d0f3c39-3d8b-4f8e-9a47-7c1d2a6b0e11")
@@ -18,6 +17,12 @@ _NAMESPACE = uuid.UUID("5d0f3c39-3d8b-4f8e-9a47-7c1d2a6b0e11")
 
 @dataclass(frozen=True)
 class Recipient:
+    """A contact as the partners service's events describe them, and how they want to be
+    told: by which channels, of which kinds (`event_kinds`; None: every kind), and at what
+    e-mail cadence, `cadence` unless `kinds` gives a kind its own, or `off` (no e-mail of
+    it; its webhook calls still go). Kinds are strings (regia_shared.contracts.alert_kinds):
+    a kind this version does not know is simply one nobody set a cadence for."""
+
     contact_id: str
     partner_id: str
     name: str
@@ -26,13 +31,19 @@ class Recipient:
     channels: tuple[str, ...] = ("email", "webhook")
     cadence: str = "immediate"  # or "daily_digest", "weekly_digest"
     event_kinds: tuple[str, ...] | None = None  # None: every kind
+    kinds: tuple[tuple[str, str], ...] = ()  # a kind's own e-mail cadence, or "off"
 
-    def wants(self, trigger: Trigger, channel: str) -> bool:
-        return channel in self.channels and (self.event_kinds is None or trigger.value in self.event_kinds)
+    def wants(self, trigger: str, channel: str) -> bool:
+        kind = str(trigger)  # a Trigger is a StrEnum, whose str() is its value
+        if channel not in self.channels or (self.event_kinds is not None and kind not in self.event_kinds):
+            return False
+        return channel != "email" or dict(self.kinds).get(kind) != "off"
 
-    def cadence_for(self, trigger: Trigger) -> str:
-        """When this person hears of an alert of this kind by e-mail."""
-        return self.cadence
+    def cadence_for(self, trigger: str) -> str:
+        """How an e-mail of this kind goes: "immediate", "daily_digest" or "weekly_digest".
+        Asked of a kind `wants` turned down for e-mail (`off`), it answers `cadence`."""
+        own = dict(self.kinds).get(str(trigger), self.cadence)
+        return self.cadence if own == "off" else own
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,11 @@ class ClaimedDelivery:
     body_html: str | None = None
     retry_from: int = 0  # the attempt count when an administrator last retried it
     origin_at: datetime | None = None
+    # Whom and what it is about, for the e-mail's one-click unsubscribe: none without a
+    # contact (a webhook's, an address no contact owns).
+    contact_id: str | None = None
+    kind: str = "alert"  # or "digest"
+    trigger: str | None = None  # the alert's name (delivery's `trigger`); none for a digest
 
 
 @dataclass(frozen=True)

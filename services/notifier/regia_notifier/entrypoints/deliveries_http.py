@@ -72,7 +72,7 @@ def deliveries_router() -> APIRouter:
             "objective_id": objective_id,
             "lead": lead,
             "lead_name": name,
-            "contacts": [c.__dict__ for c in contacts],
+            "contacts": [{**c.__dict__, "kinds": dict(c.kinds)} for c in contacts],
         }
 
     # Registered here, not in app.py: the dead letters are part of the delivery log.

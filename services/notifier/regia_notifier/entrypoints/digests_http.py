@@ -32,7 +32,9 @@ def digests_router() -> APIRouter:
         waiting for the digest time or the grouping window (e.g. before a person's
         preferences change, or to check the set-up)."""
         settings = notifier_settings(runtime.settings)
-        planned = await send_digests_now(pool, settings.zone, now=datetime.now(UTC), contact_id=command.contact_id)
+        planned = await send_digests_now(
+            pool, settings.zone, now=datetime.now(UTC), contact_id=command.contact_id, links=settings.preference_links()
+        )
         return {"digests": planned}
 
     @router.get("/contacts/{contact_id}/digest")

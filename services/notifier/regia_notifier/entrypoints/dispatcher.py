@@ -40,6 +40,7 @@ def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Corou
             webhooks=WebhookSender(runtime.pool, box, settings.webhook_timeout_s),
             per_endpoint=settings.webhook_concurrency,
             on_concluded=metrics.count,
+            links=settings.preference_links(),
         )
         try:
             while True:

@@ -20,17 +20,18 @@ from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
 from ..config import NotifierSettings, notifier_settings
+from ..domain.preference_links import PreferenceLinks
 from ..service_layer.message_assembly import assemble_due
 
 log = get_logger(__name__)
 
 
-def message_job() -> Callable[[ServiceRuntime], Coroutine[Any, Any, None]]:
+def message_job(links: PreferenceLinks | None) -> Callable[[ServiceRuntime], Coroutine[Any, Any, None]]:
     async def assemble(runtime: ServiceRuntime) -> None:
         settings = notifier_settings(runtime.settings)
         while True:
             try:
-                await _listen_and_assemble(runtime, settings)
+                await _listen_and_assemble(runtime, settings, links)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # the database went away: back off, reconnect
@@ -40,7 +41,9 @@ def message_job() -> Callable[[ServiceRuntime], Coroutine[Any, Any, None]]:
     return assemble
 
 
-async def _listen_and_assemble(runtime: ServiceRuntime, settings: NotifierSettings) -> None:
+async def _listen_and_assemble(
+    runtime: ServiceRuntime, settings: NotifierSettings, links: PreferenceLinks | None
+) -> None:
     queued = asyncio.Event()
     conn = await asyncpg.connect(
         settings.database_url.get_secret_value(), server_settings={"search_path": runtime.name}
@@ -50,7 +53,9 @@ async def _listen_and_assemble(runtime: ServiceRuntime, settings: NotifierSettin
         wait = settings.grouping.wait.total_seconds()
         while True:
             queued.clear()  # before the look: an alert queued during it wakes the next
-            done = await assemble_due(runtime.pool, settings.grouping, settings.zone, now=datetime.now(UTC))
+            done = await assemble_due(
+                runtime.pool, settings.grouping, settings.zone, now=datetime.now(UTC), links=links
+            )
             if done.messages or done.settled:
                 log.info("messages planned", messages=done.messages, settled=done.settled)
             deadline = time.monotonic() + settings.digest_check_s

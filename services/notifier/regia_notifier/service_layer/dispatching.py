@@ -39,6 +39,7 @@ from ..adapters.smtp import SmtpMailer, compose, describe
 from ..adapters.webhook_sender import WebhookError, WebhookSender
 from ..domain.delivery import ClaimedDelivery, Concluded
 from ..domain.errors import Undeliverable
+from ..domain.preference_links import PreferenceLinks, unsubscribe_kinds
 from ..domain.retry import SEND_SHARE_OF_LEASE, AttemptOutcome, RetryPolicy
 from . import outcome_recording
 from .outcome_recording import Tried
@@ -62,8 +63,10 @@ class Dispatch:
         webhooks: WebhookSender | None = None,
         per_endpoint: int | None = None,
         on_concluded: Callable[[Concluded], None] = lambda _: None,
+        links: PreferenceLinks | None = None,
     ) -> None:
         self._pool, self._mailer, self._policy = pool, mailer, policy
+        self._links = links  # None: e-mails go without a one-click unsubscribe (no key set)
         self._webhooks = webhooks
         self._lease_s, self.batch, self._rand = lease_s, batch, rand
         self._per_endpoint = batch if per_endpoint is None else per_endpoint
@@ -130,7 +133,16 @@ class Dispatch:
                 raise WebhookError("this dispatcher sends no webhooks")
             await self._webhooks.send(delivery, deadline=deadline)
         else:
-            await self._mailer.send(delivery.recipient, compose(delivery, self._mailer.sender), deadline=deadline)
+            message = compose(delivery, self._mailer.sender, self._unsubscribe_url(delivery))
+            await self._mailer.send(delivery.recipient, message, deadline=deadline)
+
+    def _unsubscribe_url(self, delivery: ClaimedDelivery) -> str | None:
+        """The one-click unsubscribe of an e-mail to a contact, dated the day it is sent
+        (so a retry days later still carries a fresh link)."""
+        if self._links is None or delivery.contact_id is None:
+            return None
+        kinds = unsubscribe_kinds(delivery.kind, delivery.trigger)
+        return self._links.unsubscribe(delivery.contact_id, kinds, datetime.now(UTC).date())
 
     async def run_once(self) -> bool:
         """Reap, then claim as many due deliveries as there are free slots and start

@@ -21,6 +21,7 @@ from ..domain.digest import local_day
 from ..domain.grouping import GroupingPolicy, Pending, due_now
 from ..domain.messages.grouped import render_message
 from ..domain.occurrences import FundingDrop, StatusChange
+from ..domain.preference_links import PreferenceLinks
 from ..domain.waiting import Message, Waiting, messages
 from .occurrence_lookup import causes_of
 
@@ -38,26 +39,30 @@ async def assemble_due(
     zone: ZoneInfo,
     *,
     now: datetime,
+    links: PreferenceLinks | None = None,
 ) -> Assembled:
-    """The messages due by `now`: closed grouping windows, then due digests."""
+    """The messages due by `now`: closed grouping windows, then due digests. With `links`,
+    each message's footer links its reader's preferences page."""
     async with pool.acquire() as conn, conn.transaction():
         groups = await waiting_alerts.open_groups(conn)
         closing = [g.address for g in groups if g.next_look(policy) <= now]
         waiting = await waiting_alerts.lock_immediate(conn, closing) if closing else []
         due = _due_of_windows(waiting, policy, now)
         due += await waiting_alerts.lock_digests(conn, due_by=now)
-        sent, settled = await _write(conn, messages(await _with_causes(conn, due)), local_day(now, zone))
+        sent, settled = await _write(conn, messages(await _with_causes(conn, due)), local_day(now, zone), links)
         still_open = await waiting_alerts.open_groups(conn) if closing else groups
     looks = [g.next_look(policy) for g in still_open]
     return Assembled(sent, settled, min(looks, default=None))
 
 
-async def send_digests_now(pool: asyncpg.Pool, zone: ZoneInfo, *, now: datetime, contact_id: str | None) -> int:
+async def send_digests_now(
+    pool: asyncpg.Pool, zone: ZoneInfo, *, now: datetime, contact_id: str | None, links: PreferenceLinks | None = None
+) -> int:
     """The administrator's "send now": every waiting alert (of one person, or all), whatever
     its cadence, in one message per person and cadence; returns how many were planned."""
     async with pool.acquire() as conn, conn.transaction():
         waiting = await waiting_alerts.lock_digests(conn, due_by=None, contact_id=contact_id)
-        sent, _ = await _write(conn, messages(await _with_causes(conn, waiting)), local_day(now, zone))
+        sent, _ = await _write(conn, messages(await _with_causes(conn, waiting)), local_day(now, zone), links)
     return sent
 
 
@@ -92,11 +97,13 @@ async def _with_causes(conn: asyncpg.Connection, waiting: list[Waiting]) -> list
     return completed
 
 
-async def _write(conn: asyncpg.Connection, planned: list[Message], day: date) -> tuple[int, int]:
+async def _write(
+    conn: asyncpg.Connection, planned: list[Message], day: date, links: PreferenceLinks | None
+) -> tuple[int, int]:
     new: list[NewDelivery] = []
     settled = 0
     for message in planned:
-        delivery = _delivery(message, day)
+        delivery = _delivery(message, day, links)
         await waiting_alerts.mark_carried(conn, message.message_id, message.items, settled=delivery is None)
         if delivery is None:
             settled += 1
@@ -106,7 +113,7 @@ async def _write(conn: asyncpg.Connection, planned: list[Message], day: date) ->
     return len(new), settled
 
 
-def _delivery(message: Message, day: date) -> NewDelivery | None:
+def _delivery(message: Message, day: date, links: PreferenceLinks | None) -> NewDelivery | None:
     person = message.latest
     rendered = render_message(
         [w.carried for w in message.items],
@@ -114,14 +121,16 @@ def _delivery(message: Message, day: date) -> NewDelivery | None:
         name=person.recipient_name,
         cadence=message.cadence,
         day=day,
+        preferences_url=links.preferences_page(person.contact_id, day) if links else None,
     )
     if rendered is None:
         return None
     first = message.items[0]
     digest = message.cadence != "immediate"
-    # The kind it is filed under: a status change if it carries one (what a lead acts on).
+    # The kind it is filed under when it carries one kind only; several kinds are none, and
+    # its one-click unsubscribe then stops every kind, as a digest's does.
     triggers = message.triggers
-    trigger = "status_changed" if "status_changed" in triggers else triggers[0]
+    trigger = triggers[0] if len(triggers) == 1 else None
     return NewDelivery(
         message.message_id,
         # A digest is its own cause; a window's message names its first alert's event, so

@@ -10,6 +10,7 @@ from email_validator import EmailNotValidError, validate_email
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
+from regia_shared.contracts.alert_kinds import ALERT_KINDS, Cadence, KindCadence, alert_kind
 from regia_shared.contracts.events.partners import ObjectiveRole, PartnerKind
 from regia_shared.contracts.levels import GovernmentLevel
 
@@ -94,16 +95,32 @@ class LeaveNetwork(_Command):
 
 
 Channel = Literal["email", "webhook"]
-Cadence = Literal["immediate", "daily_digest"]
-EventKind = Literal["status_changed", "funding_dropped", "line_revoked", "review_closed"]
+# Kinds are strings checked against the one list (regia_shared.contracts.alert_kinds), so a
+# new kind of alert is accepted here the day it is added there.
+EventKind = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(alert_kind)]
+KindChoices = Annotated[dict[EventKind, KindCadence], Field(max_length=50)]
 
 
-def _every_event_kind() -> list[EventKind]:
-    return ["status_changed", "funding_dropped", "line_revoked", "review_closed"]
+def _every_event_kind() -> list[str]:
+    return list(ALERT_KINDS)
 
 
 class SetPreferences(_Command):
+    """An administrator's whole choice for a contact: what replaces what was set.
+    `cadence` is how the contact gets by e-mail each kind `kinds` does not name; `kinds`
+    names a kind's own cadence, or `off` for no e-mail of it (webhooks follow
+    `event_kinds` only)."""
+
     channels: Annotated[list[Channel], Field(min_length=1, max_length=10)]
     language: Language = "it"
     cadence: Cadence = "immediate"
     event_kinds: Annotated[list[EventKind], Field(max_length=20)] = Field(default_factory=_every_event_kind)
+    kinds: KindChoices = Field(default_factory=dict)
+
+
+class ChooseOwnPreferences(_Command):
+    """What a contact changes on their preferences page: the cadence of some kinds (the
+    others keep theirs) and, if given, the language of their e-mails."""
+
+    kinds: KindChoices
+    language: Language | None = None

@@ -27,3 +27,21 @@ class NotFound(PartnersError):
     """An objective role, network, membership or contact that does not exist."""
 
     status, code = 404, "not_found"
+
+
+class LinkRefused(PartnersError):
+    """A link from an e-mail (an unsubscribe or preferences link) that is not Regia's,
+    or no longer good: no credential, so 401 like any other."""
+
+    status, code = 401, "invalid_link"
+
+
+class LinkExpired(LinkRefused):
+    code = "link_expired"
+
+
+class LinkNotForThis(PartnersError):
+    """A good link used for what it does not allow: an unsubscribe link changes nothing
+    but its own kinds, and only to off."""
+
+    status, code = 403, "forbidden"

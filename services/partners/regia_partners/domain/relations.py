@@ -8,12 +8,14 @@ A membership covers the days from `joined_on` up to, not including, `left_on`: a
 that leaves on a day is no longer a member that day, and may rejoin from it.
 """
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 
+from regia_shared.contracts.alert_kinds import ALERT_KINDS, Cadence, KindCadence
 from regia_shared.contracts.events.partners import ObjectiveRole
 
-from .commands import Cadence, Channel, EventKind, FormNetwork, Language, SetPreferences
+from .commands import Channel, ChooseOwnPreferences, FormNetwork, Language, SetPreferences
 from .errors import Conflict, InvalidPartner, NotFound
 
 
@@ -97,18 +99,76 @@ def members_on(history: list[Membership], day: date) -> list[Membership]:
 
 @dataclass(frozen=True)
 class Preferences:
+    """How a contact wants to be told, in one canonical form: each channel and kind once,
+    sorted, and a kind's own cadence kept only where it says more than `cadence` and
+    `event_kinds` do, so that the same choice, however it was sent, is no change.
+
+    `event_kinds` are the kinds the contact hears of at all, by any channel; `cadence` is
+    how each of them comes by e-mail, unless `kinds` gives that kind its own cadence, or
+    `off`: no e-mail of it (its webhook calls still go)."""
+
     channels: tuple[Channel, ...]
     language: Language
     cadence: Cadence
-    event_kinds: tuple[EventKind, ...]
+    event_kinds: tuple[str, ...]
+    kinds: tuple[tuple[str, KindCadence], ...] = ()
+
+    def email_cadence(self, kind: str) -> KindCadence:
+        """How the contact gets alerts of `kind` by e-mail, `off` included."""
+        if "email" not in self.channels or kind not in self.event_kinds:
+            return "off"
+        return dict(self.kinds).get(kind, self.cadence)
+
+    def email_cadences(self) -> dict[str, KindCadence]:
+        """Every kind of alert, in the order of the list, with its e-mail cadence."""
+        return {kind: self.email_cadence(kind) for kind in ALERT_KINDS}
+
+
+def canonical(
+    channels: Iterable[Channel],
+    language: Language,
+    cadence: Cadence,
+    event_kinds: Iterable[str],
+    kinds: Mapping[str, KindCadence],
+) -> Preferences:
+    heard = tuple(sorted(set(event_kinds)))
+    own = tuple(sorted((k, c) for k, c in kinds.items() if k in heard and c != cadence))
+    return Preferences(tuple(sorted(set(channels))), language, cadence, heard, own)
 
 
 def preferences_from(command: SetPreferences) -> Preferences:
-    """The preferences in a canonical form (each channel and kind once, sorted), so that the
-    same choice sent in another order is recognised as no change."""
-    return Preferences(
-        tuple(sorted(set(command.channels))), command.language, command.cadence, tuple(sorted(set(command.event_kinds)))
-    )
+    """An administrator's choice, in the canonical form."""
+    return canonical(command.channels, command.language, command.cadence, command.event_kinds, command.kinds)
+
+
+def default_preferences(language: Language) -> Preferences:
+    """What a contact with no preferences gets (the notifier's defaults): every kind, by
+    every channel, each e-mail as it happens, in the language it was registered with."""
+    return canonical(("email", "webhook"), language, "immediate", ALERT_KINDS, {})
+
+
+def unsubscribed(current: Preferences, kinds: Iterable[str] | None) -> Preferences:
+    """`current` with no more e-mail of `kinds` (None: of any kind). A kind this version
+    does not know (a link older than its removal) is passed over; the rest is kept."""
+    off = ALERT_KINDS if kinds is None else [k for k in kinds if k in ALERT_KINDS]
+    own: dict[str, KindCadence] = {**dict(current.kinds), **dict.fromkeys(off, "off")}
+    return canonical(current.channels, current.language, current.cadence, current.event_kinds, own)
+
+
+def chosen(current: Preferences, command: ChooseOwnPreferences) -> Preferences:
+    """`current` with the cadences a contact chose on their page. Choosing e-mails of a
+    kind the contact heard nothing of, or got no e-mail at all, turns that on for it, and
+    for it alone: the kinds not named keep getting what they got."""
+    channels, heard = set(current.channels), set(current.event_kinds)
+    own: dict[str, KindCadence] = dict(current.kinds)
+    if "email" not in channels and any(c != "off" for c in command.kinds.values()):
+        own |= dict.fromkeys((k for k in ALERT_KINDS if k not in command.kinds), "off")
+        channels.add("email")
+    for kind, cadence in command.kinds.items():
+        if cadence != "off":
+            heard.add(kind)
+        own[kind] = cadence
+    return canonical(channels, command.language or current.language, current.cadence, heard, own)
 
 
 def preferences_change(current: Preferences | None, wanted: Preferences) -> bool:

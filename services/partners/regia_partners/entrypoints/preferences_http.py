@@ -1,8 +1,8 @@
 """The partners service's contact preferences: how each contact wants to be told
-(channels, language, cadence, event kinds). Admin token required, like every partners
-route."""
+(channels, language, cadence, event kinds, and each kind's own e-mail cadence). Admin
+token required, like every partners route but those a contact reaches through a link of
+an e-mail (preference_links_http)."""
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, HTTPException
@@ -14,6 +14,7 @@ from regia_shared.observability.logs import get_logger
 
 from ..adapters import preferences
 from ..domain.commands import SetPreferences
+from ..domain.relations import Preferences
 from ..service_layer import registration
 from .responses import CorrelationId, PathId, changed, correlation
 
@@ -30,11 +31,12 @@ def preferences_router() -> APIRouter:
         command: Annotated[SetPreferences, Body()],
         x_correlation_id: CorrelationId = None,
     ) -> JSONResponse:
-        """How a contact wants to be told: channels, language, cadence and event kinds."""
+        """How a contact wants to be told: channels, language, cadence, event kinds and
+        each kind's own e-mail cadence (`kinds`; `off`: no e-mail of it). Replaces what was set."""
         outcome = await registration.set_preferences(pool, contact_id, command, correlation(x_correlation_id))
         if outcome.created:
             log.info("contact preferences changed", contact_id=contact_id)
-        return changed(outcome, {"contact_id": contact_id, **asdict(outcome.value)})
+        return changed(outcome, preferences_body(contact_id, outcome.value))
 
     @router.get("/contacts/{contact_id}/preferences")
     async def get_preferences(pool: DatabasePool, contact_id: PathId) -> dict:
@@ -42,6 +44,17 @@ def preferences_router() -> APIRouter:
             prefs = await preferences.get(conn, contact_id)
         if prefs is None:
             raise HTTPException(404, detail=f"contact {contact_id!r} has no preferences")
-        return {"contact_id": contact_id, **asdict(prefs)}
+        return preferences_body(contact_id, prefs)
 
     return router
+
+
+def preferences_body(contact_id: str, prefs: Preferences) -> dict:
+    return {
+        "contact_id": contact_id,
+        "channels": list(prefs.channels),
+        "language": prefs.language,
+        "cadence": prefs.cadence,
+        "event_kinds": list(prefs.event_kinds),
+        "kinds": dict(prefs.kinds),
+    }

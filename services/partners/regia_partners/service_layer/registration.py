@@ -87,18 +87,32 @@ async def set_preferences(
         if not preferences_change(await preferences.get(conn, contact_id), wanted):
             return Outcome(wanted, None)
         await preferences.put(conn, contact_id, wanted)
-        # Keyed by partner, like ContactAdded: a contact's preferences follow its creation.
-        event = await publish(
-            conn,
-            ContactPreferencesChanged(
-                partner_id=partner_id,
-                contact_id=contact_id,
-                channels=list(wanted.channels),
-                language=wanted.language,
-                cadence=wanted.cadence,
-                event_kinds=list(wanted.event_kinds),
-            ),
-            key=partner_id,
-            correlation_id=correlation_id,
-        )
+        event = await publish_preferences(conn, partner_id, contact_id, wanted, correlation_id)
         return Outcome(wanted, event)
+
+
+async def publish_preferences(
+    conn: asyncpg.Connection,
+    partner_id: str,
+    contact_id: str,
+    prefs: Preferences,
+    correlation_id: str,
+    reason: str | None = None,
+) -> uuid.UUID:
+    """ContactPreferencesChanged, in the caller's transaction. Keyed by partner, like
+    ContactAdded: a contact's preferences follow its creation."""
+    return await publish(
+        conn,
+        ContactPreferencesChanged(
+            partner_id=partner_id,
+            contact_id=contact_id,
+            channels=list(prefs.channels),
+            language=prefs.language,
+            cadence=prefs.cadence,
+            event_kinds=list(prefs.event_kinds),
+            kinds=dict(prefs.kinds),
+            reason=reason,
+        ),
+        key=partner_id,
+        correlation_id=correlation_id,
+    )

@@ -2,10 +2,11 @@
 
 from datetime import date
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field
 
+from regia_shared.contracts.alert_kinds import Cadence, KindCadence
 from regia_shared.contracts.events.envelope import EventPayload
 from regia_shared.contracts.levels import GovernmentLevel
 
@@ -95,9 +96,34 @@ class NetworkMemberLeft(EventPayload):
 
 
 class ContactPreferencesChanged(EventPayload):
+    """How a contact wants to be told, whole (it replaces what was said before).
+
+    Version 2: `cadence` may be `weekly_digest`; `event_kinds` are kinds of alert as
+    strings (regia_shared.contracts.alert_kinds lists them, and the list grows); `kinds`
+    gives a kind its own e-mail cadence, or `off`; `reason` says why a contact changed it
+    themselves. Version 1, in `partners_v1`, had none of these.
+
+    A kind is heard of if it is in `event_kinds`; by e-mail, at `kinds[kind]` if given (no
+    e-mail if that is `off`), else at `cadence`. Webhook calls follow `event_kinds` alone."""
+
+    VERSION = 2
+
     partner_id: str = Field(min_length=1, max_length=100)
     contact_id: str = Field(min_length=1, max_length=100)
     channels: list[Literal["email", "webhook"]] = Field(min_length=1)
     language: Literal["it", "en"]
-    cadence: Literal["immediate", "daily_digest"]
-    event_kinds: list[Literal["status_changed", "funding_dropped", "line_revoked", "review_closed"]]
+    cadence: Cadence = Field(description="How each kind heard of comes by e-mail, unless `kinds` says otherwise")
+    event_kinds: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        description="The kinds of alert the contact hears of, by any channel"
+    )
+    # Optional, so that every version 1 payload is a version 2 payload too.
+    kinds: dict[str, KindCadence] = Field(
+        default_factory=dict,
+        description="A kind's own e-mail cadence, or `off` for no e-mail of it; kinds not here follow `cadence`",
+    )
+    reason: str | None = Field(
+        default=None,
+        max_length=200,
+        description="Why the contact changed them through a link of an e-mail: 'one-click unsubscribe' or "
+        "'preferences page'; null when an administrator set them",
+    )

@@ -1,6 +1,6 @@
 """Every event type by its name, so a consumer can parse an envelope's payload."""
 
-from regia_shared.contracts.events import objectives_v1
+from regia_shared.contracts.events import objectives_v1, partners_v1
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.funding import (
     FundingCommitted,
@@ -72,7 +72,11 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
 # payloads the current one accepts too, so a consumer always gets the current model.
 EARLIER_VERSIONS: dict[tuple[str, int], type[EventPayload]] = {
     (model.event_type(), model.event_version()): model
-    for model in (objectives_v1.ObjectiveCoverageChanged, objectives_v1.ObjectiveStatusChanged)
+    for model in (
+        objectives_v1.ObjectiveCoverageChanged,
+        objectives_v1.ObjectiveStatusChanged,
+        partners_v1.ContactPreferencesChanged,
+    )
 }
 
 

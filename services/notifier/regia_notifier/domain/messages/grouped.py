@@ -87,9 +87,11 @@ def render_message(
     name: str,
     cadence: Cadence = "immediate",
     day: date | None = None,
+    preferences_url: str | None = None,
 ) -> Rendered | None:
     """The one message for `carried` (oldest first), or None when nothing is left to say:
-    every change was undone within the window."""
+    every change was undone within the window. `preferences_url`: the reader's preferences
+    page, linked from the footer."""
     occurrences = [c.occurrence for c in carried if c.occurrence is not None]
     legacy = [c for c in carried if c.occurrence is None]
     folded = fold(occurrences)
@@ -102,8 +104,10 @@ def render_message(
     digest = cadence != "immediate"
     if not digest and not legacy and len(folded.changes) + len(folded.others) == 1:
         if folded.others:
-            return render_alert(folded.others[0], language=language, name=name, event_id=first_event)
-        return _single(folded.changes[0], carried, greeting, language)
+            return render_alert(
+                folded.others[0], language=language, name=name, event_id=first_event, preferences_url=preferences_url
+            )
+        return _single(folded.changes[0], carried, greeting, language, preferences_url)
     sections = _sections(folded.changes, folded.others, carried, language)
     body_text = [text for text, _ in sections] + [c.section_text.strip("\n") for c in legacy]
     body_html = [html for _, html in sections] + [c.section_html for c in legacy]
@@ -122,9 +126,17 @@ def render_message(
     for i, section in enumerate(body_text):
         text_body += [layout.RULE] if i else []
         text_body.append(section)
-    text = layout.page_text(greeting=greeting, intro=intro, body=text_body, language=language, reference=None)
+    text = layout.page_text(
+        greeting=greeting,
+        intro=intro,
+        body=text_body,
+        language=language,
+        reference=None,
+        preferences_url=preferences_url,
+    )
     html = layout.page_html(
         "digest.html.j2",
+        preferences_url=preferences_url,
         language=language,
         subject=subject,
         greeting=greeting,
@@ -198,7 +210,9 @@ def _committed(change: NetChange, language: Language) -> str:
     return g["committed.rise"].format(before=before, after=after)
 
 
-def _single(change: NetChange, carried: Sequence[Carried], greeting: str, language: Language) -> Rendered:
+def _single(
+    change: NetChange, carried: Sequence[Carried], greeting: str, language: Language, preferences_url: str | None
+) -> Rendered:
     # What caused it comes first, in place of the intro: who moved which line, and why, is
     # what the reader did not know. Many causes (a bulk operation) stay in the story.
     told = 0 < len(change.causes) <= SHOWN
@@ -211,9 +225,11 @@ def _single(change: NetChange, carried: Sequence[Carried], greeting: str, langua
         body=layout.facts_text(alert.facts, alert.story),
         language=language,
         reference=reference,
+        preferences_url=preferences_url,
     )
     html = layout.page_html(
         "alert.html.j2",
+        preferences_url=preferences_url,
         language=language,
         subject=alert.subject,
         greeting=greeting,

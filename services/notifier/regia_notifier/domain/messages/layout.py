@@ -40,9 +40,22 @@ def _aligned(facts: Sequence[Fact]) -> list[str]:
     return [f"{label + ':':<{width}} {value}" for label, value in facts]
 
 
-def page_text(*, greeting: str, intro: str, body: Sequence[str], language: Language, reference: str | None) -> str:
-    footer = WORDS[language]["signature"] + (f"\n{reference}" if reference else "")
-    lines = [greeting, "", intro, "", *body, "", SIGNATURE_SEPARATOR, footer, ""]
+def page_text(
+    *,
+    greeting: str,
+    intro: str,
+    body: Sequence[str],
+    language: Language,
+    reference: str | None,
+    preferences_url: str | None = None,
+) -> str:
+    """The whole plain-text message. The footer, below the signature separator: the
+    signature, the reference if any, and the reader's preferences page if they have one
+    (a person does; a message with no person behind it has none)."""
+    footer = [WORDS[language]["signature"], *([reference] if reference else [])]
+    if preferences_url:
+        footer.append(f"{WORDS[language]['preferences']}: {preferences_url}")
+    lines = [greeting, "", intro, "", *body, "", SIGNATURE_SEPARATOR, *footer, ""]
     return "\n".join(lines)
 
 
@@ -54,8 +67,12 @@ def section_text(
     return "\n".join([heading, *([sentence(intro)] if intro else []), *_aligned([*facts, *story]), reference])
 
 
-def page_html(template: str, **values: Any) -> str:
-    return _TEMPLATES.get_template(template).render(**values)
+def page_html(template: str, *, preferences_url: str | None = None, **values: Any) -> str:
+    """A whole HTML document (or fragment) from its template; a page's footer links to the
+    reader's preferences page when `preferences_url` is given, in `language`'s words."""
+    language = values.get("language")
+    label = WORDS[language]["preferences"] if language in WORDS else None
+    return _TEMPLATES.get_template(template).render(preferences_url=preferences_url, preferences_label=label, **values)
 
 
 def section_html(heading: str, facts: Sequence[Fact], reference: str, intro: str = "") -> str:

@@ -17,7 +17,11 @@ class Rendered:
     section_html: str  # the same as an HTML fragment
 
 
-def render_alert(occurrence: Occurrence, *, language: Language, name: str, event_id: str) -> Rendered:
+def render_alert(
+    occurrence: Occurrence, *, language: Language, name: str, event_id: str, preferences_url: str | None = None
+) -> Rendered:
+    """`preferences_url`: the reader's preferences page, linked from the footer (a digest
+    section has no footer: its digest links the page once)."""
     alert = describe(occurrence, language)
     greeting = WORDS[language]["greeting"].format(name=one_line(name))
     reference = alert.reference(language, event_id)
@@ -27,6 +31,7 @@ def render_alert(occurrence: Occurrence, *, language: Language, name: str, event
         body=layout.facts_text(alert.facts, alert.story),
         language=language,
         reference=reference,
+        preferences_url=preferences_url,
     )
     html = layout.page_html(
         "alert.html.j2",
@@ -37,6 +42,7 @@ def render_alert(occurrence: Occurrence, *, language: Language, name: str, event
         facts=alert.facts + alert.story,
         signature=WORDS[language]["signature"],
         reference=reference,
+        preferences_url=preferences_url,
     )
     return Rendered(
         subject=alert.subject,
