@@ -178,16 +178,8 @@ REASONS = {
     "no partner holds the rules' audiences": "reason_no_partner",
     "their contacts and endpoints want none of it": "reason_unwanted",
 }
-TRIGGERS = (
-    "status_changed",
-    "funding_dropped",
-    "line_revoked",
-    "review_closed",
-    "current_state",
-    "single_level_dependency",
-    "milestone_overdue",
-    "indicator_behind",
-)
+# The kinds of alert the console names in words: those the shared words know.
+TRIGGERS = tuple(TRIGGER_WORDS["it"])
 
 
 def translator(language: str) -> Callable[[str], str]:
