@@ -128,7 +128,10 @@ LABELS: dict[str, dict[str, str]] = {
         "digest, or not at all.",
     },
     "prefs_kinds": {"it": "Avvisi", "en": "Alerts"},
-    "cadence_immediate": {"it": "Subito, un'e-mail per avviso", "en": "At once, one e-mail each"},
+    "cadence_immediate": {
+        "it": "Subito (gli avvisi che arrivano insieme, in un'unica e-mail)",
+        "en": "At once (alerts that come together, in one e-mail)",
+    },
     "cadence_daily_digest": {"it": "Nel riepilogo del giorno", "en": "In the daily digest"},
     "cadence_weekly_digest": {"it": "Nel riepilogo della settimana", "en": "In the weekly digest"},
     "cadence_off": {"it": "Non riceverlo", "en": "Don't send it"},
@@ -139,13 +142,13 @@ LABELS: dict[str, dict[str, str]] = {
     "saved": {"it": "Preferenze salvate.", "en": "Preferences saved."},
     "unsubscribe_title": {"it": "Non ricevere più questi avvisi?", "en": "Stop these alerts?"},
     "unsubscribe_what": {
-        "it": "Non riceverai più per e-mail avvisi di questo tipo:",
+        "it": "Non riceverai più per e-mail questi avvisi:",
         "en": "You will no longer get e-mails about:",
     },
     "unsubscribe_button": {"it": "Annulla l'iscrizione", "en": "Unsubscribe"},
     "unsubscribed_title": {"it": "Iscrizione annullata", "en": "Unsubscribed"},
     "unsubscribed_what": {
-        "it": "Non riceverai più per e-mail avvisi di questo tipo:",
+        "it": "Non riceverai più per e-mail questi avvisi:",
         "en": "You will no longer get e-mails about:",
     },
     "unsubscribed_hint": {
