@@ -99,14 +99,13 @@ def render_message(
         return None
     w, g = WORDS[language], _WORDS[language]
     greeting = w["greeting"].format(name=one_line(name))
-    first_event = carried[0].cause_event_id
     lead: list[str] = []
     digest = cadence != "immediate"
     if not digest and not legacy and len(folded.changes) + len(folded.others) == 1:
         if folded.others:
-            return render_alert(
-                folded.others[0], language=language, name=name, event_id=first_event, preferences_url=preferences_url
-            )
+            alone = folded.others[0]
+            event_id = _event_of_other(alone, carried)
+            return render_alert(alone, language=language, name=name, event_id=event_id, preferences_url=preferences_url)
         return _single(folded.changes[0], carried, greeting, language, preferences_url)
     sections = _sections(folded.changes, folded.others, carried, language)
     body_text = [text for text, _ in sections] + [c.section_text.strip("\n") for c in legacy]
