@@ -22,6 +22,11 @@ class ProcessFailed(RuntimeError):
     pass
 
 
+# The operating system's randomness, not the `random` module's: test runners seed that
+# module the same way in every worker, which would have them all try the same ports.
+_PORTS = random.SystemRandom()
+
+
 def _ephemeral_range() -> tuple[int, int]:
     try:
         low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
@@ -39,7 +44,8 @@ def free_port() -> int:
     the machine (a test worker's Kafka or PostgreSQL connection) may take it as its source
     port, and the server's bind fails with EADDRINUSE; CI saw exactly that. Ports below the
     ephemeral range are never handed out to clients, so only another server could take one,
-    and the random pick makes two servers choosing the same port unlikely.
+    and the random pick (from the operating system's randomness: test workers seed the
+    `random` module alike) makes two servers choosing the same port unlikely.
     """
     ephemeral_low, _ = _ephemeral_range()
     low, high = 20000, max(20001, ephemeral_low - 1)
@@ -48,7 +54,7 @@ def free_port() -> int:
             s.bind(("127.0.0.1", 0))
             return int(s.getsockname()[1])
     for _ in range(200):
-        port = random.randint(low, high)
+        port = _PORTS.randint(low, high)
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
