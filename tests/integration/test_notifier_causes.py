@@ -77,6 +77,7 @@ async def test_the_cuts_mails_and_webhooks_say_who_cut_which_line_from_what_to_w
     broker, database: Database, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("REGIA_FUNDING_WINDOW_FIRST_YEAR", "2025")
+    monkeypatch.setenv("REGIA_NOTIFIER_GROUP_WAIT_S", "3")  # one cause in one e-mail, even on a loaded machine
     monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", Fernet.generate_key().decode())
     bs = broker.bootstrap_servers
     commit = line_event(FundingCommitted, 4_500_000_00, 4_500_000_00, 1, "DGR Regione Liguria: cofinanziamento")

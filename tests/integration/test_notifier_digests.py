@@ -37,6 +37,7 @@ def maria_wants_a_digest() -> Envelope:
 
 
 async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("REGIA_NOTIFIER_GROUP_WAIT_S", "3")  # one cause in one e-mail, even on a loaded machine
     monkeypatch.setenv("REGIA_NOTIFIER_DIGEST_CHECK_S", "0.5")
     await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [maria_wants_a_digest()])
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:

@@ -79,6 +79,7 @@ def status(previous: CoverageStatus, now: CoverageStatus, committed: int) -> Env
 
 
 async def test_the_cut_tells_the_gap_the_levels_the_path_and_the_link(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("REGIA_NOTIFIER_GROUP_WAIT_S", "3")  # one cause in one e-mail, even on a loaded machine
     monkeypatch.setenv("REGIA_FUNDING_WINDOW_FIRST_YEAR", "2025")
     monkeypatch.setenv("REGIA_CONSOLE_URL", "https://regia.example.org/")
     monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", Fernet.generate_key().decode())

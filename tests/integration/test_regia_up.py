@@ -3,10 +3,13 @@ broker, the SMTP catcher and the four services, answers until a signal, and then
 nothing running behind it."""
 
 import contextlib
+import email
+import email.policy
 import os
 import signal
 import socket
 import time
+from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
@@ -64,10 +67,19 @@ def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -
     admin = {"Authorization": "Bearer test-admin-token-for-regia-up"}
     keys: list[str] = []
     for run in range(2):
-        up = regia_up(demo=True, admin_token=admin["Authorization"].split()[1])
+        # A grouping window of 3 s instead of 30: the same rule, sooner.
+        up = regia_up(
+            demo=True, admin_token=admin["Authorization"].split()[1], env={"REGIA_NOTIFIER_GROUP_WAIT_S": "3"}
+        )
         up.wait_for(RUNNING)
         assert "Demo loaded" in up.output and "warning" not in up.output, up.output
         keys.append(up.output.split("export REGIA_DEMO_KEY='", 1)[1].split("'", 1)[0])
+        if run == 0:
+            # Loading the demo (four plans, leads handed over, a network) tells each person
+            # at most once: one summary.
+            [demo_mail] = wait_for_mails(up, 1)
+            time.sleep(4)  # a window more: nothing else comes
+            assert len(mails_of(up)) == 1 and demo_mail["To"].addresses[0].addr_spec == LEAD_CONTACT
         commitment = {
             "type": "commitment",
             "line_id": "LIG-2027-001",
@@ -85,6 +97,7 @@ def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -
         )
         assert pushed.status_code == 202, pushed.text  # the second run replays the first answer
         if run == 0:
+            wait_for_mails(up, 2)  # the commitment's, before the cut
             cut_to_at_risk_and_receive_the_mail(up, keys[-1])
         if run == 1:
             stale = httpx.get(
@@ -122,6 +135,40 @@ def cut_to_at_risk_and_receive_the_mail(up: RegiaUp, key: str) -> None:
     assert status == "AT_RISK", objective
     assert mails, f"no mail reached {up.data_dir / 'mail'}; output:\n{up.output}"
     up.wait_for("mail  to piano.strategico@comune.laspezia.example", timeout=10)
+    # The cut is exactly one e-mail, to the lead, that says who cut, why, what is missing
+    # and where to look.
+    cut_mail = wait_for_mails(up, 3)[-1]
+    time.sleep(4)  # a window more: nothing else comes
+    assert len(mails_of(up)) == 3
+    text = cut_mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert cut_mail["Subject"] == (
+        "[Regia] Il Miglio Blu – La Spezia per la Nautica 2027: A RISCHIO, finanziamento in calo del 33,33 %"
+    )
+    assert "Regione Liguria (Regione) ha ridotto la linea LIG-2027-001" in text
+    assert "Motivo: «Assestamento di bilancio»" in text
+    assert "€ 1.000.000,00 per la soglia (80 %), € 2.000.000,00 per il 100 %" in text
+    assert f"{up.url('console')}/objectives/miglio-blu" in text
+
+
+LEAD_CONTACT = "piano.strategico@comune.laspezia.example"
+
+
+def mails_of(up: RegiaUp) -> list[EmailMessage]:
+    """The e-mails `regia up`'s catcher saved, oldest first."""
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        for path in sorted((up.data_dir / "mail").glob("*.eml"))
+    ]
+
+
+def wait_for_mails(up: RegiaUp, count: int, timeout: float = 60) -> list[EmailMessage]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = mails_of(up)
+        if len(found) >= count:
+            return found
+        time.sleep(0.25)
+    raise AssertionError(f"{count} e-mails not saved within {timeout:.0f}s; output:\n{up.output}")
 
 
 # A child that dies once everything is ready is restarted and the rest keeps running:
