@@ -1,6 +1,7 @@
 """When digests go out and how waiting alerts are grouped into messages. Pure."""
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -87,3 +88,13 @@ def test_one_message_per_address_and_cadence_oldest_alert_first_with_every_rule(
 def test_the_same_alerts_make_the_same_message_id() -> None:
     c1, c2 = uuid.uuid4(), uuid.uuid4()
     assert message_id("A@x.it", [c1, c2]) == message_id("a@x.it", [c2, c1]) != message_id("a@x.it", [c1])
+
+
+def test_alerts_queued_together_keep_the_order_they_were_queued_in_whatever_their_ids() -> None:
+    # One consumer batch: PARTIALLY_FUNDED → AT_RISK, then AT_RISK → UNFUNDED, same created_at.
+    # Read by id, the second could come first and the net change would vanish.
+    first, then = waiting("a@x.it", 1), waiting("a@x.it", 1)
+    first, then = replace(first, seq=7), replace(then, seq=8)
+    for queued in ([first, then], [then, first]):
+        [message] = messages(queued)
+        assert [w.seq for w in message.items] == [7, 8]

@@ -32,7 +32,7 @@ _ENTRY = (
 _TYPES = ("uuid",) + ("text",) * (len(_ENTRY) - 3) + ("timestamptz", "timestamptz")
 _WAITING = (
     "cause_event_id, email, contact_id, partner_id, recipient_name, language, correlation_id, objective_id,"
-    " trigger, rules, subject, section_text, section_html, created_at, cadence, occurrence, origin_at"
+    " trigger, rules, subject, section_text, section_html, created_at, cadence, occurrence, origin_at, seq"
 )
 
 
@@ -46,8 +46,10 @@ async def add(conn: asyncpg.Connection, entries: Sequence[QueuedAlert]) -> set[t
     rows = await conn.fetch(
         f"INSERT INTO waiting_alerts ({', '.join(_ENTRY)}, rules, occurrence)"
         f" SELECT {', '.join(_ENTRY)}, string_to_array(rules, ','), occurrence::jsonb"
-        f" FROM unnest({arrays}, ${n + 1}::text[], ${n + 2}::text[]) AS t({', '.join(_ENTRY)}, rules, occurrence)"
-        " ON CONFLICT DO NOTHING RETURNING cause_event_id, email",
+        f" FROM unnest({arrays}, ${n + 1}::text[], ${n + 2}::text[])"
+        f" WITH ORDINALITY AS t({', '.join(_ENTRY)}, rules, occurrence, position)"
+        # In the order given (the events' order): `seq` numbers them so.
+        " ORDER BY position ON CONFLICT DO NOTHING RETURNING cause_event_id, email",
         *[[getattr(e, column) for e in entries] for column in _ENTRY],
         [",".join(e.rules) for e in entries],
         [json.dumps(e.occurrence, ensure_ascii=False) for e in entries],
@@ -71,7 +73,7 @@ async def lock_immediate(conn: asyncpg.Connection, addresses: Sequence[str], *, 
     replicas putting messages together at once split the work instead of waiting."""
     rows = await conn.fetch(
         f"SELECT {_WAITING} FROM waiting_alerts WHERE message_id IS NULL AND cadence = 'immediate'"
-        " AND lower(email) = ANY($1::text[]) ORDER BY created_at, cause_event_id LIMIT $2 FOR UPDATE SKIP LOCKED",
+        " AND lower(email) = ANY($1::text[]) ORDER BY created_at, seq LIMIT $2 FOR UPDATE SKIP LOCKED",
         list(addresses),
         limit,
     )
@@ -87,7 +89,7 @@ async def lock_digests(
         f"SELECT {_WAITING} FROM waiting_alerts WHERE message_id IS NULL"
         " AND ($1::timestamptz IS NULL OR (due_at <= $1 AND cadence <> 'immediate'))"
         " AND ($2::text IS NULL OR contact_id = $2)"
-        " ORDER BY created_at, cause_event_id LIMIT $3 FOR UPDATE SKIP LOCKED",
+        " ORDER BY created_at, seq LIMIT $3 FOR UPDATE SKIP LOCKED",
         due_by,
         contact_id,
         limit,
@@ -111,7 +113,7 @@ async def mark_carried(conn: asyncpg.Connection, message_id: UUID, items: Sequen
 async def waiting_of(conn: asyncpg.Connection, contact_id: str) -> list[dict]:
     rows = await conn.fetch(
         "SELECT cause_event_id, email, objective_id, trigger, rules, subject, cadence, due_at, created_at"
-        " FROM waiting_alerts WHERE contact_id = $1 AND message_id IS NULL ORDER BY created_at",
+        " FROM waiting_alerts WHERE contact_id = $1 AND message_id IS NULL ORDER BY created_at, seq",
         contact_id,
     )
     return [dict(r) for r in rows]

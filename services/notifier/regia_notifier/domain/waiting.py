@@ -39,6 +39,9 @@ class Waiting:
     cadence: Cadence = "daily_digest"
     occurrence: Occurrence | None = None  # None: queued before occurrences were kept
     origin_at: datetime | None = None
+    # The order it was queued in: alerts of one consumer batch share `created_at`, and the
+    # net change of an objective-year is read from its first alert to its last.
+    seq: int = 0
 
     @property
     def carried(self) -> Carried:
@@ -92,9 +95,9 @@ def message_id(email: str, cause_event_ids: list[uuid.UUID]) -> uuid.UUID:
 
 
 def messages(waiting: list[Waiting]) -> list[Message]:
-    """One message per address and cadence, its alerts oldest first."""
+    """One message per address and cadence, its alerts in the order they were queued."""
     by_person: dict[tuple[str, str], list[Waiting]] = {}
-    for w in sorted(waiting, key=lambda w: (w.created_at, str(w.cause_event_id))):
+    for w in sorted(waiting, key=lambda w: (w.created_at, w.seq)):
         by_person.setdefault((w.email.lower(), w.cadence), []).append(w)
     # Addressed as the person's newest alert writes the address: its domain is matched
     # without case, but its local part belongs to the receiving server ("José" stays José).
