@@ -1,6 +1,7 @@
 """Fixtures of the hostile-input checks: each service in-process on the real PostgreSQL and
 broker, and a count of every row a service holds, to prove a refusal wrote nothing."""
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -78,10 +79,42 @@ async def notifier(service_env, smtp, monkeypatch) -> AsyncIterator[RunningServi
         yield service
 
 
+async def unpublished(database: Database, schemas: tuple[str, ...]) -> int:
+    """How many outbox rows of the given services the relays have yet to publish."""
+    conn = await database.connect()
+    try:
+        total = 0
+        for schema in schemas:
+            exists = await conn.fetchval("SELECT to_regclass($1) IS NOT NULL", f'"{schema}".outbox')
+            if exists:
+                total += await conn.fetchval(f'SELECT count(*) FROM "{schema}".outbox WHERE published_at IS NULL')
+        return int(total)
+    finally:
+        await conn.close()
+
+
+async def settled(database: Database, schemas: tuple[str, ...] = SCHEMAS, quiet_s: float = 0.5) -> dict[str, int]:
+    """The row counts once the services have gone quiet: every outbox row published and no
+    count moving for `quiet_s`. Without it, a consumer still catching up on a service's
+    start-up events (the notifier's projection of the partners, say) writes rows during a
+    refused request and reads as if the refusal had written them (CI saw exactly that)."""
+    deadline = asyncio.get_running_loop().time() + 30
+    last = await rows(database, schemas)
+    while True:
+        await asyncio.sleep(quiet_s)
+        now = await rows(database, schemas)
+        if now == last and not await unpublished(database, schemas):
+            return now
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"the services did not go quiet within 30 s: {last} -> {now}")
+        last = now
+
+
 @contextlib.asynccontextmanager
 async def unchanged(database: Database, schemas: tuple[str, ...] = SCHEMAS) -> AsyncIterator[None]:
-    """Asserts the block changed no row of the given schemas."""
-    before = await rows(database, schemas)
+    """Asserts the block changed no row of the given schemas (counted once every earlier
+    write has finished travelling, see `settled`)."""
+    before = await settled(database, schemas)
     yield
     after = await rows(database, schemas)
     changed = {t: (before.get(t), n) for t, n in after.items() if before.get(t) != n}
