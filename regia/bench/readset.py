@@ -210,11 +210,16 @@ class Line:
     cup: str | None
 
 
+def leaf_years(rs: ReadSet, i: int, leaf: Node) -> tuple[int, ...]:
+    """The years the i-th leaf has a need (and money) for: every year for one in three."""
+    return rs.years if i % 3 == 0 or leaf.objective_id == rs.big_objective else rs.years[-1:]
+
+
 def lines(rs: ReadSet, leaves: Sequence[Node], now: datetime) -> Iterator[Line]:
     """The lines, objective by objective: the big objective's `big_lines`, the others'
     spread over the leaves (one leaf in ten gets none and stays UNFUNDED)."""
     funded = [
-        leaf
+        (i, leaf)
         for i, leaf in enumerate(leaves)
         if TARGETS[i % len(TARGETS)] != 0 and leaf.objective_id != rs.big_objective
     ]
@@ -260,9 +265,9 @@ def lines(rs: ReadSet, leaves: Sequence[Node], now: datetime) -> Iterator[Line]:
         None,
         None,
     )
-    for i, leaf in enumerate(funded):
-        years = rs.years if i % 3 == 0 else rs.years[-1:]
-        for j in range(per + (1 if i < extra else 0)):
+    for n_leaf, (i, leaf) in enumerate(funded):
+        years = leaf_years(rs, i, leaf)
+        for j in range(per + (1 if n_leaf < extra else 0)):
             yield one(leaf.objective_id, j, i, years)
 
 
@@ -602,8 +607,7 @@ async def seed(
         needs: dict[tuple[str, int], int] = {}
         for i, leaf in enumerate(leaves):
             target = TARGETS[i % len(TARGETS)]
-            years = rs.years if i % 3 == 0 or leaf.objective_id == rs.big_objective else rs.years[-1:]
-            for year in years:
+            for year in leaf_years(rs, i, leaf):
                 committed = sum(c for c, _ in money.get((leaf.objective_id, year), {}).values())
                 needs[(leaf.objective_id, year)] = committed * 100 // target if target and committed else 1_000_000_00
         big_year = 2027 if 2027 in rs.years else rs.years[-1]
