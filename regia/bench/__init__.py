@@ -9,7 +9,9 @@ import typer
 
 def bench(
     quick: bool = typer.Option(
-        False, "--quick", help="Small sizes: 2,000 events over 200 objectives, a 1,000-line ledger."
+        False,
+        "--quick",
+        help="Small sizes: 2,000 events over 200 objectives, a 1,000-line ledger, 20,000 lines to read.",
     ),
     events: int | None = typer.Option(None, "--events", help="Funding events end to end (default 100,000)."),
     objectives: int | None = typer.Option(None, "--objectives", help="Objectives they fund (default 10,000)."),
