@@ -9,7 +9,9 @@ import typer
 
 def bench(
     quick: bool = typer.Option(
-        False, "--quick", help="Small sizes: 2,000 events over 200 objectives, a 1,000-line ledger."
+        False,
+        "--quick",
+        help="Small sizes: 2,000 events over 200 objectives, a 1,000-line ledger, 20,000 lines to read.",
     ),
     events: int | None = typer.Option(None, "--events", help="Funding events end to end (default 100,000)."),
     objectives: int | None = typer.Option(None, "--objectives", help="Objectives they fund (default 10,000)."),
@@ -27,6 +29,12 @@ def bench(
         "--partitions",
         help="Partitions of every topic (default REGIA_KAFKA_PARTITIONS or 3).",
     ),
+    read_lines: int | None = typer.Option(
+        None,
+        "--read-lines",
+        help="Funding lines of the reads section's data set (default 1,000,000; objectives, the"
+        " plan's nodes and the big objective's lines in proportion).",
+    ),
     replicas: int = typer.Option(1, "--objectives-replicas", help="Objectives service processes."),
     out: Path = typer.Option(Path(".regia/bench.json"), "--out", help="Where the JSON results go."),
     keep: bool = typer.Option(False, "--keep", help="Keep the temporary directory (data and service logs)."),
@@ -34,12 +42,12 @@ def bench(
         None,
         "--only",
         help="Comma-separated sections to measure (limits, baseline,"
-        " end_to_end, http, propagation, rebuild); default all. Targets need theirs.",
+        " end_to_end, http, propagation, rebuild, reads); default all. Targets need theirs.",
     ),
 ) -> None:
     """Benchmark Regia on the embedded default (its own PostgreSQL and Tansu in a temp dir).
 
-    Measures the raw broker and PostgreSQL rates, a one-transaction-per-message baseline, Regia end to end (inbound topic to coverage events), HTTP ingestion, funding-to-alert latency at 200 events/s, the coverage rebuild and each process's peak memory; writes JSON to --out and prints a table with the targets and whether they are met.
+    Measures the raw broker and PostgreSQL rates, a one-transaction-per-message baseline, Regia end to end (inbound topic to coverage events), HTTP ingestion, funding-to-alert latency at 200 events/s, the coverage rebuild, read latencies on a region's data (1,000,000 lines) and each process's peak memory; writes JSON to --out and prints a table with the targets and whether they are met.
     """
     from .run import SECTIONS, Sizes, main
 
@@ -50,6 +58,7 @@ def bench(
         ("ledger_entries", ledger),
         ("baseline_events", baseline_events),
         ("propagation_seconds", propagation_seconds),
+        ("read_lines", read_lines),
     ):
         if value is not None:
             setattr(sizes, name, value)

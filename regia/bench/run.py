@@ -13,10 +13,13 @@ from pathlib import Path
 
 from .harness import Stack, temp_root
 from .limits import baseline, raw_broker, raw_postgres
+from .reads import run_reads
+from .readset import ReadSet
 from .system import Regia
 
 RSS_TOLERANCE = 1.15
-SECTIONS = ("limits", "baseline", "end_to_end", "http", "propagation", "rebuild")
+# reads comes last: the rebuild section recomputes all coverage, the read set included.
+SECTIONS = ("limits", "baseline", "end_to_end", "http", "propagation", "rebuild", "reads")
 
 
 @dataclass
@@ -36,6 +39,8 @@ class Sizes:
     ledger_entries: int = 1_000_000
     partitions: int = 3
     objectives_replicas: int = 1
+    read_lines: int = 1_000_000  # the read set: 200,000 objectives, a 3,000-node plan, 88,000 lines on one
+    read_requests: int = 200  # per read, one at a time
     sections: tuple[str, ...] = SECTIONS  # what to measure (the rest is skipped, its targets too)
 
     @classmethod
@@ -51,6 +56,8 @@ class Sizes:
             propagation_seconds=3.0,
             propagation_objectives=50,
             ledger_entries=1_000,
+            read_lines=20_000,
+            read_requests=20,
         )
 
 
@@ -102,6 +109,9 @@ def targets(result: dict) -> list[dict]:
         )
     if "propagation" in result:
         checks.append(("propagation p99 < 0.5 s at 200 events/s", result["propagation"]["p99_s"], 0.5, "<"))
+    for name, read in result.get("reads", {}).get("reads", {}).items():
+        # A read that failed (not 200) reports an infinite p99, and fails.
+        checks.append((f"read p99 < 100 ms: {name}", read.get("p99_ms", float("inf")) / 1000, 0.1, "<"))
     rows = [
         {
             "name": name,
@@ -186,6 +196,9 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
         if "rebuild" in want:
             phase("rebuild")
             result["rebuild"] = await regia.rebuild(sizes.ledger_entries, sizes.objectives)
+        if "reads" in want:
+            phase("reads")
+            result["reads"] = await run_reads(stack, ReadSet.scaled(sizes.read_lines), sizes.read_requests)
         phase("done")
         result["memory"] = memory(stack, services)
         result["cpu_seconds"] = {
@@ -266,6 +279,26 @@ def table(r: dict) -> str:
             rb["seconds"],
             f"{rb['lines']} lines, {rb['objective_years']} objective-years, exact={rb['coverage_exact']}",
         )
+    if "reads" in r:
+        s = r["reads"]["seeded"]
+        row(
+            "read set seeded (s)",
+            s["seconds"]["total"],
+            f"{s['lines']} lines, {s['ledger_entries']} ledger entries, {s['objectives']} objectives,"
+            f" {s['coverage_rows']} coverage rows; COPY {s['seconds']['lines_copy']} s",
+        )
+        if "rebuild_check" in r["reads"]:
+            c = r["reads"]["rebuild_check"]
+            row("read set against the service's rebuild (events)", c.get("events_published"), f"{c['took_seconds']} s")
+        for name, read in r["reads"]["reads"].items():
+            if read["status"] != 200:
+                row(f"read: {name}", f"HTTP {read['status']}", read["error"][:80])
+            else:
+                row(
+                    f"read: {name} p50/p99 (ms)",
+                    f"{read['p50_ms']:g}/{read['p99_ms']:g}",
+                    f"{read['body_bytes']} B, max {read['max_ms']} ms",
+                )
     for name, m in r["memory"].items():
         flat = f", flat={m['flat']}" if "flat" in m else ""
         row(f"peak RSS {name} (MiB)", m["peak_rss_mib"], flat.lstrip(", "))

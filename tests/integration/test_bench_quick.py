@@ -20,7 +20,7 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=280,
+        timeout=400,  # the reads section seeds 20,000 lines and reads them
     )
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
     result = json.loads(out.read_text())
@@ -49,6 +49,10 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert rebuild["lines"] >= 1_000 and rebuild["seconds"] > 0 and rebuild["coverage_exact"]
     for name in ("funding", "objectives", "partners", "notifier"):
         assert result["memory"][name]["peak_rss_mib"] > 0
+    reads = result["reads"]
+    assert reads["seeded"]["lines"] == 20_000 and reads["seeded"]["ledger_entries"] > 20_000
+    assert reads["seeded"]["coverage_rows"] > reads["seeded"]["objectives"]
+    assert len(reads["reads"]) == 6 and all(isinstance(r["pass"], bool) for r in reads["reads"].values())
     names = [t["name"] for t in result["targets"]]
-    assert len(names) == 4 and all(isinstance(t["pass"], bool) for t in result["targets"])
+    assert len(names) == 4 + 6 and all(isinstance(t["pass"], bool) for t in result["targets"])
     assert "target:" in completed.stdout  # the printed table

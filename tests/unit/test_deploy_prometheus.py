@@ -55,6 +55,7 @@ KNOWN_METRICS = frozenset(
         "regia_objectives",
         "regia_plan_need_euros",
         "regia_plan_committed_euros",
+        "regia_plan_info",
         "regia_funding_to_alert_seconds_bucket",
     }
 )
@@ -305,3 +306,27 @@ def test_compose_mounts_the_rules_beside_the_config() -> None:
         assert not rule_file.startswith("/"), "relative, so that promtool resolves it here too"
         assert mounts[f"./deploy/prometheus/{rule_file}"] == f"/etc/prometheus/{rule_file}"
     assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+
+
+def test_every_alert_opens_the_console_page_concerned() -> None:
+    """runbook_url is the console's address (prometheus.yml's external label, one place to
+    set it) and the page where the alert is looked into; the rule tests check the rendering."""
+    config = yaml.safe_load(CONFIG.read_text())
+    assert config["global"]["external_labels"]["console_url"] == "http://localhost:8100"
+    pages = {}
+    for rule in alert_rules():
+        url = rule["annotations"]["runbook_url"]
+        assert url.startswith("{{ $externalLabels.console_url }}/"), rule["alert"]
+        pages[rule["alert"]] = url.removeprefix("{{ $externalLabels.console_url }}")
+    assert pages["RegiaObjectivesAtRisk"] == "/objectives?status=AT_RISK&sort=gap"
+    assert pages["RegiaDeadLetters"] == "/poison-events"
+    assert pages["RegiaAlertsDead"] == pages["RegiaAlertsFailing"] == "/dead-letters"
+    assert pages["RegiaConsumerLagGrowing"] == "/events"
+    # Every test group renders the links with an address of its own, so a rule whose
+    # template lost the label would be caught by promtool.
+    for path in RULE_TESTS:
+        for case in yaml.safe_load(path.read_text())["tests"]:
+            assert case["external_labels"]["console_url"].startswith("https://"), path
+            for expectation in case.get("alert_rule_test", []):
+                for alert in expectation.get("exp_alerts", []):
+                    assert alert["exp_annotations"]["runbook_url"].startswith(case["external_labels"]["console_url"])

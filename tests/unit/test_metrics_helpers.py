@@ -78,6 +78,27 @@ def test_plan_figures_are_euros_by_plan_year_and_level() -> None:
     assert committed == {("p", "2027", "REGIONE"): 1.0, ("p", "2027", "STATO"): 0.05}
 
 
+def test_plan_figures_sum_every_root_of_a_plan() -> None:
+    # Issue 18: the 2008 plan has several roots; the gauge kept one of them (€15.31M).
+    def root(plan: str, need: int, by_level: dict[str, int], year: int = 2008) -> dict:
+        return {"plan_id": plan, "fiscal_year": year, "need_cents": need, "committed_by_level": json.dumps(by_level)}
+
+    need, committed = plan_figures(
+        [
+            root("p2008", 1_531_000_000, {"REGIONE": 1_000_000_000}),
+            root("p2008", 5_649_000_000, {"REGIONE": 200_000_000, "STATO": 300_000_000}),
+            root("p2008", 10, {}, year=2009),
+            root("other", 7, {"COMUNE": 3}),
+        ]
+    )
+    assert need == {("p2008", "2008"): 71_800_000.0, ("p2008", "2009"): 0.1, ("other", "2008"): 0.07}
+    assert committed == {
+        ("p2008", "2008", "REGIONE"): 12_000_000.0,
+        ("p2008", "2008", "STATO"): 3_000_000.0,
+        ("other", "2008", "COMUNE"): 0.03,
+    }
+
+
 def test_time_since_origin_is_never_negative_and_none_without_an_origin() -> None:
     now = datetime.now(UTC)
     assert since_origin(now - timedelta(seconds=2), now) == 2

@@ -1,8 +1,8 @@
-"""The objectives service's gauges: objective-years by coverage status, and each plan's
-need and commitments as its root node sums them.
+"""The objectives service's gauges: objective-years by coverage status, each plan's need and
+commitments summed over its root nodes, and each plan's title.
 
 Labels stay bounded: five statuses (NO_NEED among them), the fiscal years in use, five levels, and plan ids
-(a region has a handful of plans; objective and node ids are never labels).
+and titles (a region has a handful of plans; objective and node ids are never labels).
 """
 
 import json
@@ -25,14 +25,24 @@ def by_status(counts: Iterable[tuple[str, int, int]]) -> dict[tuple[str, str], f
 
 
 def plan_figures(rows: Iterable[Mapping]) -> tuple[dict[tuple[str, str], float], dict[tuple[str, str, str], float]]:
-    """Root-node coverage rows → (need by plan and year, committed by plan, year and level)."""
-    need, committed = {}, {}
+    """Root-node coverage rows → (need by plan and year, committed by plan, year and level).
+
+    A plan may have several roots (La Spezia's 2008 plan has one per strategic line), each
+    holding its own subtree: the plan's figure is their sum. Keeping the last root's figure
+    instead was issue 18's €15.31M against the console's €71.8M. Sums are in cents, turned
+    into euros once, so adding roots never accumulates float rounding."""
+    need_cents: dict[tuple[str, str], int] = {}
+    committed_cents: dict[tuple[str, str, str], int] = {}
     for r in rows:
         plan, year = r["plan_id"], str(r["fiscal_year"])
-        need[(plan, year)] = euros(r["need_cents"])
+        need_cents[(plan, year)] = need_cents.get((plan, year), 0) + int(r["need_cents"])
         for level, cents in json.loads(r["committed_by_level"]).items():
-            committed[(plan, year, level)] = euros(int(cents))
-    return need, committed
+            key = (plan, year, level)
+            committed_cents[key] = committed_cents.get(key, 0) + int(cents)
+    return (
+        {key: euros(cents) for key, cents in need_cents.items()},
+        {key: euros(cents) for key, cents in committed_cents.items()},
+    )
 
 
 class ObjectivesMetrics:
@@ -44,13 +54,21 @@ class ObjectivesMetrics:
             registry=registry,
         )
         self.plan_need = Gauge(
-            "regia_plan_need_euros", "A plan's need, summed at its root", ["plan_id", "fiscal_year"], registry=registry
+            "regia_plan_need_euros",
+            "A plan's need, summed over its root nodes",
+            ["plan_id", "fiscal_year"],
+            registry=registry,
         )
         self.plan_committed = Gauge(
             "regia_plan_committed_euros",
-            "Euros committed to a plan, summed at its root, by level",
+            "Euros committed to a plan, summed over its root nodes, by level",
             ["plan_id", "fiscal_year", "level"],
             registry=registry,
+        )
+        # An "info" metric (always 1): dashboards join it on plan_id to show a plan's title,
+        # and list plans by title in their variable, without every figure carrying the title.
+        self.plan_info = Gauge(
+            "regia_plan_info", "A plan's title (the value is always 1)", ["plan_id", "plan_title"], registry=registry
         )
 
     async def refresh(self, conn: asyncpg.Connection) -> None:
@@ -62,7 +80,9 @@ class ObjectivesMetrics:
             " FROM objectives o JOIN coverage c ON c.objective_id = o.objective_id"
             " WHERE o.plan_id IS NOT NULL AND o.parent_id IS NULL"
         )
+        plans = await conn.fetch("SELECT plan_id, title FROM plans")
         need, committed = plan_figures(roots)
         replace_children(self.objectives, by_status((r["status"], r["fiscal_year"], r["n"]) for r in statuses))
         replace_children(self.plan_need, need)
         replace_children(self.plan_committed, committed)
+        replace_children(self.plan_info, {(r["plan_id"], r["title"]): 1.0 for r in plans})
