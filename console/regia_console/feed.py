@@ -55,6 +55,7 @@ _INT_FIELDS = (
     "at_risk_threshold_pct",
     "attempts",
     "days_late",
+    "share_bp",
 )
 _PARTNER_NAMED = ("PartnerRegistered",)  # an institution's own name: public, and what the lines need
 

@@ -103,6 +103,10 @@ SENTENCES: dict[str, dict[str, str]] = {
         "it": "{objective} {year}: ora finanziato solo dal livello {level}",
         "en": "{objective} {year}: now funded by one level only, {level}",
     },
+    "SingleLevelDependencyDetected": {
+        "it": "{objective} {year}: {share} dell'impegnato viene dal solo livello {level}",
+        "en": "{objective} {year}: {share} of the committed money comes from one level, {level}",
+    },
     "ObjectiveDefined": {"it": "Definito l'obiettivo {objective}", "en": "Objective {objective} defined"},
     "ObjectiveLeadAssigned": {"it": "{objective}: nuovo capofila", "en": "{objective}: a new lead"},
     "MilestoneReached": {
@@ -139,6 +143,11 @@ def _int(facts: Mapping, name: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _percent(facts: Mapping, name: str, language: str) -> str:
+    basis_points = _int(facts, name)
+    return "–" if basis_points is None else format_percent(basis_points, language)
+
+
 def describe(event: Mapping, language: str, names: Names, *, name_objective: bool = True) -> str:
     """The sentence for one event of the feed (feed.summary, with `cause` when the feed saw
     the funding change that started the chain). `name_objective`: end a funding change
@@ -167,9 +176,8 @@ def describe(event: Mapping, language: str, names: Names, *, name_objective: boo
         "level": t(f"level_{facts.get('level')}") if facts.get("level") else "",
         "need": money(_int(facts, "need_cents")),
         "committed": money(_int(facts, "committed_cents")),
-        "coverage": "–"
-        if _int(facts, "coverage_bp") is None
-        else format_percent(_int(facts, "coverage_bp") or 0, language),
+        "coverage": _percent(facts, "coverage_bp", language),
+        "share": _percent(facts, "share_bp", language),
     }
     if facts.get("name") and kind == "PartnerRegistered":
         fill["who"] = str(facts["name"])

@@ -42,6 +42,7 @@ CHANGED = {
     "overview": "/?year=2027",
     "plan": f"/plans/{PLAN}?year=2027",
     "plan-filtered": f"/plans/{PLAN}?year=2027&only_at_risk=true",
+    "plan-by-level": f"/plans/{PLAN}?year=2027&level=REGIONE&lead=comune-spezia",
     "objectives": "/objectives?status=AT_RISK&fiscal_year=2027",
     "events": "/events",
     "dead-letters": "/dead-letters",
@@ -153,6 +154,55 @@ def test_every_page_in_italian_and_english_without_browser_errors(regia: RegiaUp
     assert not health or len(health) == 4
 
 
+def test_a_funding_cut_arrives_live_and_tops_the_objectives_at_risk(regia: RegiaUpDemo, browser) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.by import By
+
+    console = regia.url("console")
+    browser.get(f"{console}/events?lang=en")
+    wait_until(lambda: browser.find_element(By.ID, "stream-state").text == "live", "the stream connected")
+    # Read through a script: lines arrive while we look, so element handles would go stale.
+    # Lines the stream added are marked 'fresh'; the page's first lines are not.
+    pushed = "return [...document.querySelectorAll('#events li.fresh')].map(r => r.innerText).join('\\n')"
+    said = "Regione Liguria committed €4,500,000.00 on line LIG-2027-001"
+    assert said not in browser.execute_script(pushed)
+    push(regia, "console-commitment", CUT[0])
+    wait_until(lambda: said in browser.execute_script(pushed), "the commitment pushed over SSE, in words")
+    screenshot(browser, "events-live")
+    assert not severe(browser)
+
+    push(regia, "console-revision", CUT[1])
+
+    def first_at_risk() -> str | None:
+        browser.get(f"{console}/?lang=it")
+        rows = browser.find_elements(By.CSS_SELECTOR, "#at-risk tbody tr")
+        return rows and rows[0].get_attribute("data-objective") == "miglio-blu"
+
+    wait_until(first_at_risk, "miglio-blu first among the objectives at risk", timeout=90)
+    assert "60,00 %" in browser.find_element(By.ID, "at-risk").text
+    screenshot(browser, "overview-at-risk")
+    browser.get(f"{console}/objectives/miglio-blu?lang=it")
+    assert "LIG-2027-001" in browser.page_source
+    screenshot(browser, "objective-after-cut")
+    assert not severe(browser)
+    # The cut and what it did, in one line a person reads, and the filters that find it.
+    browser.get(f"{console}/events?lang=it&objective=miglio-blu&kind=status")
+    text = browser.find_element(By.ID, "events").text
+    assert "Regione Liguria ridusse LIG-2027-001 di € 1.500.000,00" in text, text
+    assert "Il Miglio Blu" in text and "ora A RISCHIO" in text, text
+    screenshot(browser, "r18-events-worded")
+
+
+def push(regia: RegiaUpDemo, idempotency_key: str, event: dict) -> None:
+    """A funding event as Regione Liguria's system sends it: with the key the demo issued."""
+    answer = httpx.post(
+        f"{regia.url('funding')}/v1/funding-events",
+        json=event,
+        timeout=10,
+        headers={"Authorization": f"Bearer {regia.demo_key()}", "Idempotency-Key": idempotency_key},
+    )
+    assert answer.status_code == 202, answer.text
+
+
 def phone(driver, on: bool) -> None:  # type: ignore[no-untyped-def]
     """A phone's viewport, 375 CSS pixels wide, as Chromium's device emulation gives it."""
     if on:
@@ -175,10 +225,30 @@ def phone_screenshot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_the_changed_pages_at_a_desktop_and_a_phone_width(regia: RegiaUpDemo, browser) -> None:  # type: ignore[no-untyped-def]
-    """Issue 18's pages, screenshotted wide and at 375 px, where none scrolls sideways."""
+    """Issue 18's pages, screenshotted wide and at 375 px, where none scrolls sideways.
+    After the cut of the test above, so the at-risk objective fills the pages."""
     from selenium.webdriver.common.by import By
 
     console = regia.url("console")
+    # Two plan nodes funded by Regione Liguria for 2027: one past its need (€200,000 of
+    # €150,000), one short of its threshold (€250,000 of €400,000, 62.5 %).
+    for key, event in PLAN_FUNDING:
+        push(regia, key, event)
+
+    def funded() -> bool:
+        browser.get(f"{console}/plans/{PLAN}?year=2027&lang=en")
+        return bool(browser.find_elements(By.CSS_SELECTOR, "[data-node='miglio-blu-immagine'] [data-surplus]"))
+
+    wait_until(funded, "the over-funded node's surplus on the plan tree", timeout=90)
+    over = browser.find_element(By.CSS_SELECTOR, "[data-node='miglio-blu-immagine']")
+    assert over.find_element(By.CSS_SELECTOR, "[data-surplus]").get_attribute("data-surplus") == "5000000"
+    assert "+€50,000.00 past the need" in over.text, over.text
+    assert over.find_elements(By.CSS_SELECTOR, "svg.bar[data-over] rect.need-mark"), "no 100 % mark on the bar"
+    short = browser.find_element(By.CSS_SELECTOR, "[data-node='miglio-blu-filiera']").text
+    assert "€400,000.00" in short and "€250,000.00" in short and "€70,000.00" in short, short  # 80 % is €320,000
+    browser.get(f"{console}/plans/{PLAN}?year=2027&level=REGIONE&lang=en")
+    shown = {e.get_attribute("data-node") for e in browser.find_elements(By.CSS_SELECTOR, "[data-node]:not(.context)")}
+    assert {"miglio-blu-immagine", "miglio-blu-filiera"} <= shown and "mare" not in shown, shown
     severe(browser)
     try:
         for name, path in CHANGED.items():
@@ -339,55 +409,6 @@ def test_level_colours_stay_apart_for_colour_blind_readers_and_statuses_say_them
     assert badges and all(b.text.strip() for b in badges), "a status shown by colour alone"
 
 
-def test_a_funding_cut_arrives_live_and_tops_the_objectives_at_risk(regia: RegiaUpDemo, browser) -> None:  # type: ignore[no-untyped-def]
-    from selenium.webdriver.common.by import By
-
-    console = regia.url("console")
-    browser.get(f"{console}/events?lang=en")
-    wait_until(lambda: browser.find_element(By.ID, "stream-state").text == "live", "the stream connected")
-    # Read through a script: lines arrive while we look, so element handles would go stale.
-    # Lines the stream added are marked 'fresh'; the page's first lines are not.
-    pushed = "return [...document.querySelectorAll('#events li.fresh')].map(r => r.innerText).join('\\n')"
-    said = "Regione Liguria committed €4,500,000.00 on line LIG-2027-001"
-    assert said not in browser.execute_script(pushed)
-    push(regia, "console-commitment", CUT[0])
-    wait_until(lambda: said in browser.execute_script(pushed), "the commitment pushed over SSE, in words")
-    screenshot(browser, "events-live")
-    assert not severe(browser)
-
-    push(regia, "console-revision", CUT[1])
-
-    def first_at_risk() -> str | None:
-        browser.get(f"{console}/?lang=it")
-        rows = browser.find_elements(By.CSS_SELECTOR, "#at-risk tbody tr")
-        return rows and rows[0].get_attribute("data-objective") == "miglio-blu"
-
-    wait_until(first_at_risk, "miglio-blu first among the objectives at risk", timeout=90)
-    assert "60,00 %" in browser.find_element(By.ID, "at-risk").text
-    screenshot(browser, "overview-at-risk")
-    browser.get(f"{console}/objectives/miglio-blu?lang=it")
-    assert "LIG-2027-001" in browser.page_source
-    screenshot(browser, "objective-after-cut")
-    assert not severe(browser)
-    # The cut and what it did, in one line a person reads, and the filters that find it.
-    browser.get(f"{console}/events?lang=it&objective=miglio-blu&kind=status")
-    text = browser.find_element(By.ID, "events").text
-    assert "Regione Liguria ridusse LIG-2027-001 di € 1.500.000,00" in text, text
-    assert "Il Miglio Blu" in text and "ora A RISCHIO" in text, text
-    screenshot(browser, "r18-events-worded")
-
-
-def push(regia: RegiaUpDemo, idempotency_key: str, event: dict) -> None:
-    """A funding event as Regione Liguria's system sends it: with the key the demo issued."""
-    answer = httpx.post(
-        f"{regia.url('funding')}/v1/funding-events",
-        json=event,
-        timeout=10,
-        headers={"Authorization": f"Bearer {regia.demo_key()}", "Idempotency-Key": idempotency_key},
-    )
-    assert answer.status_code == 202, answer.text
-
-
 def test_a_person_sets_their_preferences_on_a_phone_from_the_link_in_their_mail(regia: RegiaUpDemo, browser) -> None:  # type: ignore[no-untyped-def]
     """The footer's link and the one-click unsubscribe of a real mail of the demo, opened
     at a phone's width: no login, no sideways scrolling, no browser error."""
@@ -448,6 +469,23 @@ CUT = (
         "committed_cents": 300_000_000,
         "reason": "Assestamento di bilancio",
     },
+)
+
+
+PLAN_FUNDING = tuple(
+    (
+        f"console-plan-{node}",
+        {
+            "type": "commitment",
+            "line_id": f"LIG-2027-{node}",
+            "instrument_id": "bilancio-regione-liguria",
+            "objective_id": node,
+            "fiscal_year": 2027,
+            "committed_cents": cents,
+            "reason": "DGR Regione Liguria: Miglio Blu 2027",
+        },
+    )
+    for node, cents in (("miglio-blu-immagine", 20_000_000), ("miglio-blu-filiera", 25_000_000))
 )
 
 
