@@ -119,6 +119,7 @@ class EventFeed:
         # The funding change that started a chain (by correlation id): a status change
         # with the same correlation id is worded with its cause.
         self.causes: dict[str, dict] = {}
+        self.awaiting: dict[str, list[dict]] = {}  # status changes whose cause has not come yet
         self.listeners: set[asyncio.Queue] = set()
         self.connected = False
         self._task: asyncio.Task | None = None
@@ -149,10 +150,18 @@ class EventFeed:
 
     def add(self, event: dict) -> None:
         facts = event.get("facts") or {}
-        if event["type"].startswith("Funding") and event.get("correlation_id"):
-            remember(self.causes, event["correlation_id"], event)
-        elif event["type"] == "ObjectiveStatusChanged" and event.get("correlation_id") in self.causes:
-            event["cause"] = self.causes[event["correlation_id"]]
+        correlation = event.get("correlation_id")
+        if event["type"].startswith("Funding") and correlation:
+            remember(self.causes, correlation, event)
+            # The topics are read in no set order across each other: a status change may
+            # have come before the funding change that caused it. It gets its cause now.
+            for waiting in self.awaiting.pop(correlation, []):
+                waiting.setdefault("cause", event)
+        elif event["type"] == "ObjectiveStatusChanged" and correlation:
+            if correlation in self.causes:
+                event["cause"] = self.causes[correlation]
+            else:
+                remember(self.awaiting, correlation, [*self.awaiting.get(correlation, [])[-9:], event])
         if isinstance(facts.get("title"), str) and event.get("objective_id") and event["type"].startswith("Objective"):
             remember(self.titles, event["objective_id"], facts["title"])
         if event["type"] == "PartnerRegistered" and facts.get("partner_id") and facts.get("name"):

@@ -185,9 +185,14 @@ def test_a_funding_cut_arrives_live_and_tops_the_objectives_at_risk(regia: Regia
     screenshot(browser, "objective-after-cut")
     assert not severe(browser)
     # The cut and what it did, in one line a person reads, and the filters that find it.
-    browser.get(f"{console}/events?lang=it&objective=miglio-blu&kind=status")
-    text = browser.find_element(By.ID, "events").text
-    assert "Regione Liguria ridusse LIG-2027-001 di € 1.500.000,00" in text, text
+    said = "Regione Liguria ridusse LIG-2027-001 di € 1.500.000,00"
+
+    def worded() -> str | None:
+        browser.get(f"{console}/events?lang=it&objective=miglio-blu&kind=status")
+        found = browser.find_element(By.ID, "events").text
+        return found if said in found else None
+
+    text = wait_until(worded, "the cut and the status it caused in one line")
     assert "Il Miglio Blu" in text and "ora A RISCHIO" in text, text
     screenshot(browser, "r18-events-worded")
 
@@ -204,11 +209,12 @@ def push(regia: RegiaUpDemo, idempotency_key: str, event: dict) -> None:
 
 
 def phone(driver, on: bool) -> None:  # type: ignore[no-untyped-def]
-    """A phone's viewport, 375 CSS pixels wide, as Chromium's device emulation gives it."""
+    """A viewport 375 CSS pixels wide. Not Chromium's `mobile` emulation: that widens the
+    layout viewport to whatever the page needs, so a page too wide would still "fit"."""
     if on:
         driver.execute_cdp_cmd(
             "Emulation.setDeviceMetricsOverride",
-            {"width": PHONE, "height": 812, "deviceScaleFactor": 1, "mobile": True},
+            {"width": PHONE, "height": 812, "deviceScaleFactor": 1, "mobile": False},
         )
     else:
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
@@ -218,7 +224,7 @@ def phone_screenshot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
     height = int(driver.execute_script("return document.documentElement.scrollHeight"))
     driver.execute_cdp_cmd(
         "Emulation.setDeviceMetricsOverride",
-        {"width": PHONE, "height": max(812, min(height, 6000)), "deviceScaleFactor": 1, "mobile": True},
+        {"width": PHONE, "height": max(812, min(height, 6000)), "deviceScaleFactor": 1, "mobile": False},
     )
     driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
     phone(driver, True)
@@ -237,9 +243,11 @@ def test_the_changed_pages_at_a_desktop_and_a_phone_width(regia: RegiaUpDemo, br
 
     def funded() -> bool:
         browser.get(f"{console}/plans/{PLAN}?year=2027&lang=en")
-        return bool(browser.find_elements(By.CSS_SELECTOR, "[data-node='miglio-blu-immagine'] [data-surplus]"))
+        surplus = browser.find_elements(By.CSS_SELECTOR, "[data-node='miglio-blu-immagine'] [data-surplus]")
+        short = browser.find_elements(By.CSS_SELECTOR, "[data-node='miglio-blu-filiera']")
+        return bool(surplus and short and "€250,000.00" in short[0].text)
 
-    wait_until(funded, "the over-funded node's surplus on the plan tree", timeout=90)
+    wait_until(funded, "both commitments on the plan tree", timeout=90)
     over = browser.find_element(By.CSS_SELECTOR, "[data-node='miglio-blu-immagine']")
     assert over.find_element(By.CSS_SELECTOR, "[data-surplus]").get_attribute("data-surplus") == "5000000"
     assert "+€50,000.00 past the need" in over.text, over.text
