@@ -43,6 +43,8 @@ _TEXT_FIELDS = (
     "partner_id",
     "network_id",
     "counterpart_line_id",
+    "role",
+    "plan_id",
 )
 _INT_FIELDS = (
     "fiscal_year",
@@ -74,7 +76,9 @@ def summary(topic: str, value: bytes | None) -> dict | None:
     kind = str(envelope.get("type", ""))[:100]
     facts: dict[str, object] = {}
     for name in _TEXT_FIELDS:
-        if isinstance(payload.get(name), str) and (name != "name" or kind in _PARTNER_NAMED or "Indicator" in kind):
+        if isinstance(payload.get(name), str) and (
+            name != "name" or kind in _PARTNER_NAMED or "Indicator" in kind or kind == "NetworkFormed"
+        ):
             facts[name] = payload[name][:300]
     for name in _INT_FIELDS:
         number = payload.get(name)

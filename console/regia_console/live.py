@@ -194,7 +194,7 @@ def live_router() -> APIRouter:
 def institutions_of(event: dict) -> set[str]:
     facts = event.get("facts") or {}
     cause = event.get("cause") or {}
-    found = {facts.get("institution_id"), (cause.get("facts") or {}).get("institution_id")}
+    found = {facts.get("institution_id"), facts.get("partner_id"), (cause.get("facts") or {}).get("institution_id")}
     return {i for i in found if isinstance(i, str) and i}
 
 

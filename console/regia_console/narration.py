@@ -108,7 +108,25 @@ SENTENCES: dict[str, dict[str, str]] = {
         "en": "{objective} {year}: {share} of the committed money comes from one level, {level}",
     },
     "ObjectiveDefined": {"it": "Definito l'obiettivo {objective}", "en": "Objective {objective} defined"},
-    "ObjectiveLeadAssigned": {"it": "{objective}: nuovo capofila", "en": "{objective}: a new lead"},
+    "ObjectiveLeadAssigned": {
+        "it": "{objective}: {who} è il nuovo capofila",
+        "en": "{objective}: {who} is the new lead",
+    },
+    "ObjectiveRoleAssigned": {
+        "it": "{objective}: a {who} il ruolo {role}",
+        "en": "{objective}: {who} given the role {role}",
+    },
+    "ObjectiveRoleWithdrawn": {
+        "it": "{objective}: tolto a {who} il ruolo {role}",
+        "en": "{objective}: {who} no longer {role}",
+    },
+    "NetworkFormed": {"it": "Costituita la rete «{what}»", "en": "Network “{what}” formed"},
+    "NetworkMemberJoined": {"it": "{who} entrò nella rete {network}", "en": "{who} joined the network {network}"},
+    "NetworkMemberLeft": {"it": "{who} uscì dalla rete {network}", "en": "{who} left the network {network}"},
+    "AnnualReviewClosed": {
+        "it": "Chiuso il punto della situazione {year} del piano {plan}",
+        "en": "Annual review {year} of plan {plan} closed",
+    },
     "MilestoneReached": {
         "it": "{objective}: traguardo «{what}» raggiunto",
         "en": "{objective}: milestone “{what}” reached",
@@ -169,7 +187,10 @@ def describe(event: Mapping, language: str, names: Names, *, name_objective: boo
         "channel": str(facts.get("channel") or ""),
         "attempts": str(_int(facts, "attempts") or ""),
         "error": str(facts.get("error") or ""),
-        "what": str(facts.get("name") if "Indicator" in kind else facts.get("title") or ""),
+        "what": str(facts.get("name") if "Indicator" in kind or kind == "NetworkFormed" else facts.get("title") or ""),
+        "role": str(facts.get("role") or ""),
+        "network": str(facts.get("network_id") or ""),
+        "plan": str(facts.get("plan_id") or ""),
         "value": str(facts.get("value") or ""),
         "unit": str(facts.get("unit") or ""),
         "due": str(facts.get("due_on") or ""),

@@ -427,3 +427,35 @@ def test_the_objectives_index_says_so_when_the_service_answers_the_old_list(cons
     assert 'id="legacy-list"' in page.text and "does not filter yet" in page.text and "2 objectives read" in page.text
     assert 'data-objective="miglio-blu"' in page.text and 'data-objective="porto"' not in page.text
     assert 'id="next-page"' not in page.text
+
+
+def test_people_and_plans_events_read_as_sentences_too() -> None:
+    names = narration.Names({"miglio-blu": "Il Miglio Blu"}, {"comune-spezia": "Comune della Spezia"})
+    lead = {
+        "type": "ObjectiveLeadAssigned",
+        "objective_id": "miglio-blu",
+        "facts": {"objective_id": "miglio-blu", "partner_id": "comune-spezia"},
+    }
+    joined = {
+        "type": "NetworkMemberJoined",
+        "objective_id": "",
+        "facts": {"partner_id": "comune-spezia", "network_id": "rete-lavoro"},
+    }
+    assert narration.describe(lead, "it", names) == "Il Miglio Blu: Comune della Spezia è il nuovo capofila"
+    assert narration.describe(joined, "en", names) == "Comune della Spezia joined the network rete-lavoro"
+    unknown = {"type": "SomethingNew", "key": "k1", "objective_id": "", "facts": {}}
+    assert narration.describe(unknown, "en", names) == "SomethingNew (k1)"
+
+
+def test_the_old_list_has_no_need_so_its_gaps_read_as_a_dash_not_zero(console: TestClient) -> None:
+    gateway = console.app.state.gateway
+    gateway.objectives_answer = [
+        {
+            "objective_id": "miglio-blu",
+            "title": "Il Miglio Blu",
+            "years": [{"fiscal_year": 2027, "status": "AT_RISK", "coverage_bp": 6000}],
+        }
+    ]
+    page = console.get("/objectives?lang=en").text
+    row = page.split('<tr data-objective="miglio-blu" data-year="2027">', 1)[1].split("</tr>", 1)[0]
+    assert "€0.00" not in row and row.count(">–<") >= 4
