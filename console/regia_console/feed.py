@@ -19,6 +19,49 @@ log = get_logger(__name__)
 RETRY_S = 3.0
 
 
+# Payload fields the events page words its lines with. Only these are kept: never a
+# recipient's address, a contact's name or anything else personal from the payload.
+_TEXT_FIELDS = (
+    "objective_id",
+    "title",
+    "line_id",
+    "institution_id",
+    "level",
+    "instrument_id",
+    "status",
+    "previous_status",
+    "channel",
+    "error",
+    "milestone_id",
+    "indicator_id",
+    "name",
+    "unit",
+    "value",
+    "target_value",
+    "due_on",
+    "reached_on",
+    "partner_id",
+    "network_id",
+    "counterpart_line_id",
+    "role",
+    "plan_id",
+)
+_INT_FIELDS = (
+    "fiscal_year",
+    "committed_cents",
+    "disbursed_cents",
+    "need_cents",
+    "delta_cents",
+    "disbursed_delta_cents",
+    "coverage_bp",
+    "at_risk_threshold_pct",
+    "attempts",
+    "days_late",
+    "share_bp",
+)
+_PARTNER_NAMED = ("PartnerRegistered",)  # an institution's own name: public, and what the lines need
+
+
 def summary(topic: str, value: bytes | None) -> dict | None:
     """What the page shows of an envelope; None when it is not one (never the payload's
     personal data: addresses stay in the notifier's admin API)."""
@@ -30,17 +73,41 @@ def summary(topic: str, value: bytes | None) -> dict | None:
         return None
     given = envelope.get("payload")
     payload = given if isinstance(given, dict) else {}
+    kind = str(envelope.get("type", ""))[:100]
+    facts: dict[str, object] = {}
+    for name in _TEXT_FIELDS:
+        if isinstance(payload.get(name), str) and (
+            name != "name" or kind in _PARTNER_NAMED or "Indicator" in kind or kind == "NetworkFormed"
+        ):
+            facts[name] = payload[name][:300]
+    for name in _INT_FIELDS:
+        number = payload.get(name)
+        if isinstance(number, int) and not isinstance(number, bool):
+            facts[name] = number
     return {
         "topic": topic,
-        "type": str(envelope.get("type", ""))[:100],
+        "type": kind,
         "key": str(envelope.get("key", ""))[:200],
         "occurred_at": str(envelope.get("occurred_at", ""))[:40],
         "producer": str(envelope.get("producer", ""))[:100],
         "event_id": str(envelope.get("event_id", ""))[:40],
+        "correlation_id": str(envelope.get("correlation_id", ""))[:200],
         # what the overview needs to put an objective that just went at risk on top
-        "status": str(payload.get("status", ""))[:30] if envelope.get("type") == "ObjectiveStatusChanged" else "",
+        "status": str(payload.get("status", ""))[:30] if kind == "ObjectiveStatusChanged" else "",
         "objective_id": str(payload.get("objective_id", ""))[:100],
+        "facts": facts,
     }
+
+
+NAMES_KEPT = 10_000
+
+
+def remember(store: dict, key: str, value: object, kept: int = NAMES_KEPT) -> None:
+    """Put `key` in a bounded dict, dropping the oldest entry when it is full."""
+    store.pop(key, None)
+    if len(store) >= kept:
+        store.pop(next(iter(store)))
+    store[key] = value
 
 
 class EventFeed:
@@ -48,6 +115,15 @@ class EventFeed:
         self.bootstrap, self.topics = bootstrap, tuple(topics)
         self.recent: deque[dict] = deque(maxlen=kept)
         self.went_at_risk: dict[str, float] = {}  # objective id → when the console saw it
+        # Names the events page words its lines with, learnt from the events themselves
+        # (objective events carry the title, PartnerRegistered the name); the page asks
+        # the services for the ones it has not seen. Bounded: ids are chosen by others.
+        self.titles: dict[str, str] = {}
+        self.names: dict[str, str] = {}
+        # The funding change that started a chain (by correlation id): a status change
+        # with the same correlation id is worded with its cause.
+        self.causes: dict[str, dict] = {}
+        self.awaiting: dict[str, list[dict]] = {}  # status changes whose cause has not come yet
         self.listeners: set[asyncio.Queue] = set()
         self.connected = False
         self._task: asyncio.Task | None = None
@@ -77,6 +153,23 @@ class EventFeed:
         self.listeners.discard(queue)
 
     def add(self, event: dict) -> None:
+        facts = event.get("facts") or {}
+        correlation = event.get("correlation_id")
+        if event["type"].startswith("Funding") and correlation:
+            remember(self.causes, correlation, event)
+            # The topics are read in no set order across each other: a status change may
+            # have come before the funding change that caused it. It gets its cause now.
+            for waiting in self.awaiting.pop(correlation, []):
+                waiting.setdefault("cause", event)
+        elif event["type"] == "ObjectiveStatusChanged" and correlation:
+            if correlation in self.causes:
+                event["cause"] = self.causes[correlation]
+            else:
+                remember(self.awaiting, correlation, [*self.awaiting.get(correlation, [])[-9:], event])
+        if isinstance(facts.get("title"), str) and event.get("objective_id") and event["type"].startswith("Objective"):
+            remember(self.titles, event["objective_id"], facts["title"])
+        if event["type"] == "PartnerRegistered" and facts.get("partner_id") and facts.get("name"):
+            remember(self.names, str(facts["partner_id"]), str(facts["name"]))
         self.recent.append(event)
         if event["type"] == "ObjectiveStatusChanged":
             if event["status"] == "AT_RISK":

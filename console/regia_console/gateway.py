@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import httpx
 
-OBJECTIVES_PAGE = 1000  # the objectives service's largest page
+OBJECTIVES_PAGE = 500  # the largest page of the shared paging style (and within the old list's 1000)
 
 
 class Unavailable(Exception):
@@ -137,17 +137,27 @@ class Gateway:
         return dict(zip(self.urls, answers, strict=True))
 
     async def all_objectives(self, token: str) -> list[dict]:
-        """Every objective with its statuses per year, page by page."""
+        """Every objective with its statuses per year, page by page: by cursor from a service
+        that answers pages ({"items", "next_cursor"}), by offset from one that answers the
+        old plain list (the first call names neither, so either reads it)."""
         found: list[dict] = []
+        page = await self.get("objectives", "/v1/objectives", token, limit=OBJECTIVES_PAGE)
         offset = 0
         while True:
-            page = await self.get("objectives", "/v1/objectives", token, limit=OBJECTIVES_PAGE, offset=offset)
+            if isinstance(page, dict) and isinstance(page.get("items"), list):
+                found += [o for o in page["items"] if isinstance(o, dict) and "objective_id" in o]
+                cursor = page.get("next_cursor")
+                if not cursor:
+                    return found
+                page = await self.get("objectives", "/v1/objectives", token, limit=OBJECTIVES_PAGE, cursor=cursor)
+                continue
             if not isinstance(page, list):
                 raise Unavailable("objectives answered GET /v1/objectives with something that is not a list")
             found += [o for o in page if isinstance(o, dict) and "objective_id" in o]
             offset += len(page)
             if len(page) < OBJECTIVES_PAGE:
                 return found
+            page = await self.get("objectives", "/v1/objectives", token, limit=OBJECTIVES_PAGE, offset=offset)
 
 
 async def or_none(call: Any) -> Any:

@@ -1,6 +1,8 @@
-"""The live side: the event stream (page and Server-Sent Events), the dead letters, whose
-retry is the console's one write, CSRF-protected with the session's token, and the alerts
-nobody received (the notifier keeps them; the console lists them a page at a time)."""
+"""The live side: the event stream (page and Server-Sent Events), each event worded for a
+person and filterable; the undelivered alerts (the notifier's dead deliveries), whose retry
+is CSRF-protected with the session's token like every write of the console; the poison
+events every service's consumers set aside (its dead letters), with their replay; and the
+alerts nobody received (the notifier keeps them; the console lists them a page at a time)."""
 
 import asyncio
 import json
@@ -11,8 +13,14 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
 from .auth import Admin, checked_form
-from .gateway import Refused, or_none
-from .rendering import render
+from .feed import EventFeed, remember
+from .gateway import Gateway, Refused, or_none, path
+from .narration import KINDS, Names, describe, kind_of, matches
+from .rendering import language_of, render
+
+SERVICES = ("funding", "objectives", "partners", "notifier")
+POISON_SHOWN = 500  # poison events per service on the page, the oldest first
+LOOKUPS = 30  # names a page asks the services for at most, per kind of name
 
 KEEPALIVE_S = 15.0  # a comment line now and then keeps proxies from closing an idle stream
 UNADDRESSED_PAGE = 100  # alerts nobody received, per page
@@ -22,15 +30,47 @@ def live_router() -> APIRouter:
     router = APIRouter()
 
     @router.get("/events")
-    async def events_page(request: Request, session: Admin):
+    async def events_page(
+        request: Request,
+        session: Admin,
+        objective: Annotated[str | None, Query(max_length=100)] = None,
+        kind: Annotated[str | None, Query(max_length=30)] = None,
+        institution: Annotated[str | None, Query(max_length=100)] = None,
+    ):
         feed = request.app.state.feed
+        objective, kind, institution = objective or None, kind or None, institution or None
+        if kind and kind not in KINDS and kind != "other":
+            raise Refused(f"kind: not a kind of event ({', '.join([*KINDS, 'other'])})")
+        recent = list(reversed(feed.recent))
+        names = await known_names(request.app.state.gateway, session.token, feed, recent)
+        language = language_of(request)
+        shown = [
+            {**e, "text": describe(e, language, names), "kind": kind_of(e["type"])}
+            for e in recent
+            if matches(e, objective, kind, institution)
+        ]
         return render(
-            request, "events.html", session=session, events=list(reversed(feed.recent)), connected=feed.connected
+            request,
+            "events.html",
+            session=session,
+            events=shown,
+            total=len(recent),
+            connected=feed.connected,
+            kinds=[*KINDS, "other"],
+            objectives=sorted(
+                {(e["objective_id"], names.title(e["objective_id"])) for e in recent if e["objective_id"]},
+                key=lambda p: p[1].lower(),
+            ),
+            institutions=sorted(
+                {(i, names.institution(i)) for e in recent for i in institutions_of(e)}, key=lambda p: p[1].lower()
+            ),
+            chosen={"objective": objective or "", "kind": kind or "", "institution": institution or ""},
         )
 
     @router.get("/events/stream")
     async def event_stream(request: Request, session: Admin):
         feed = request.app.state.feed
+        language = language_of(request)
 
         async def lines():
             queue = feed.listen()
@@ -44,7 +84,16 @@ def live_router() -> APIRouter:
                         continue
                     if event is None:  # the console is stopping
                         return
-                    yield f"event: envelope\ndata: {json.dumps(event)}\n\n"
+                    names = await known_names(request.app.state.gateway, session.token, feed, [event])
+                    shown = {
+                        "occurred_at": event["occurred_at"],
+                        "type": event["type"],
+                        "kind": kind_of(event["type"]),
+                        "objective_id": event["objective_id"],
+                        "institutions": sorted(institutions_of(event)),
+                        "text": describe(event, language, names),
+                    }
+                    yield f"event: envelope\ndata: {json.dumps(shown)}\n\n"
             finally:
                 feed.unlisten(queue)
 
@@ -53,9 +102,52 @@ def live_router() -> APIRouter:
         )
 
     @router.get("/dead-letters")
-    async def dead_letters_page(request: Request, session: Admin, retried: int | None = None):
+    async def undelivered_page(request: Request, session: Admin, retried: int | None = None):
+        """The undelivered alerts: deliveries the notifier gave up on (it calls them its dead
+        letters, hence the path, kept for the links and forms that use it)."""
         rows = await or_none(request.app.state.gateway.get("notifier", "/v1/dead-letters", session.token, limit=200))
+        if rows is not None and not isinstance(rows, list):
+            rows = None
         return render(request, "dead_letters.html", session=session, rows=rows, retried=retried)
+
+    @router.get("/poison-events")
+    async def poison_page(request: Request, session: Admin, replayed: int | None = None, everything: bool = False):
+        """Every service's poison events: records its consumers could not read and set aside."""
+        gateway = request.app.state.gateway
+        answers = await asyncio.gather(
+            *(
+                or_none(
+                    gateway.get(
+                        service, "/v1/ops/dead-letters", session.token, limit=POISON_SHOWN, pending=not everything
+                    )
+                )
+                for service in SERVICES
+            )
+        )
+        per_service = {
+            service: None if not isinstance(rows, list) else [poison_row(r) for r in rows if isinstance(r, dict)]
+            for service, rows in zip(SERVICES, answers, strict=True)
+        }
+        return render(
+            request, "poison.html", session=session, per_service=per_service, replayed=replayed, everything=everything
+        )
+
+    @router.post("/poison-events/replay")
+    async def replay(request: Request, session: Admin):
+        form = await checked_form(request, session)
+        service = form.get("service", "")
+        if service not in SERVICES:
+            raise Refused(f"service: not one of {', '.join(SERVICES)}")
+        if form.get("all") == "1":
+            asked: dict = {"all": True}
+        else:
+            raw = form.get("id", "")
+            if not raw.isdigit() or not 1 <= int(raw) < 2**63:
+                raise Refused("id: not a poison event's id (a whole number, as the list shows it)")
+            asked = {"ids": [int(raw)]}
+        done = await request.app.state.gateway.post(service, "/v1/ops/dead-letters/replay", session.token, asked)
+        replayed = done.get("replayed") if isinstance(done, dict) else None
+        return RedirectResponse(f"/poison-events?replayed={len(replayed or [])}", status_code=303)
 
     @router.get("/alerts/unaddressed")
     async def unaddressed_page(request: Request, session: Admin, page: Annotated[int, Query(ge=1, le=100_000)] = 1):
@@ -97,3 +189,49 @@ def live_router() -> APIRouter:
         return RedirectResponse(f"/dead-letters?retried={len(retried or [])}", status_code=303)
 
     return router
+
+
+def institutions_of(event: dict) -> set[str]:
+    facts = event.get("facts") or {}
+    cause = event.get("cause") or {}
+    found = {facts.get("institution_id"), facts.get("partner_id"), (cause.get("facts") or {}).get("institution_id")}
+    return {i for i in found if isinstance(i, str) and i}
+
+
+async def known_names(gateway: Gateway, token: str, feed: EventFeed, events: list[dict]) -> Names:
+    """The titles and institution names the events need: those the feed learnt from the
+    events themselves, and the rest asked of the services (a few at a time, remembered; a
+    name nobody gives reads as its id)."""
+    objectives = {e["objective_id"] for e in events if e.get("objective_id")} - set(feed.titles)
+    institutions = {i for e in events for i in institutions_of(e)} - set(feed.names)
+
+    async def title(objective_id: str) -> None:
+        found = await or_none(gateway.get("objectives", path("/v1/objectives/{}", objective_id), token))
+        if isinstance(found, dict) and isinstance(found.get("title"), str):
+            remember(feed.titles, objective_id, found["title"])
+
+    async def name(partner_id: str) -> None:
+        found = await or_none(gateway.get("partners", path("/v1/partners/{}", partner_id), token))
+        if isinstance(found, dict) and isinstance(found.get("name"), str):
+            remember(feed.names, partner_id, found["name"])
+
+    await asyncio.gather(
+        *(title(o) for o in sorted(objectives)[:LOOKUPS]), *(name(i) for i in sorted(institutions)[:LOOKUPS])
+    )
+    return Names(feed.titles, feed.names)
+
+
+def poison_row(row: dict) -> dict:
+    """A poison event as the page shows it: what it was (its type and objective, when its
+    value is an envelope that says), since when, why, and whether it was replayed."""
+    what, objective = "", ""
+    try:
+        envelope = json.loads(str(row.get("value") or ""))
+    except ValueError:
+        envelope = None
+    if isinstance(envelope, dict):
+        what = str(envelope.get("type") or "")[:100]
+        payload = envelope.get("payload")
+        if isinstance(payload, dict) and isinstance(payload.get("objective_id"), str):
+            objective = payload["objective_id"][:100]
+    return {**row, "what": what, "objective_id": objective}

@@ -51,3 +51,25 @@ def at_risk_first(objectives: Sequence[Mapping], recently: Mapping[str, float]) 
     return sorted(
         found, key=lambda a: (-recently.get(a.objective_id, 0.0), a.coverage_bp, a.objective_id, str(a.fiscal_year))
     )
+
+
+def years_of(objectives: Sequence[Mapping]) -> list[int]:
+    """Every fiscal year some objective has figures for, in order."""
+    return sorted(
+        {
+            y["fiscal_year"]
+            for o in objectives
+            for y in o.get("years") or []
+            if isinstance(y, Mapping) and isinstance(y.get("fiscal_year"), int)
+        }
+    )
+
+
+def counts_in_year(objectives: Sequence[Mapping], fiscal_year: int) -> dict[str, int]:
+    """Objectives by their status in one year; those with no figures for it are not counted."""
+    found: Counter[str] = Counter()
+    for objective in objectives:
+        for year in objective.get("years") or []:
+            if isinstance(year, Mapping) and year.get("fiscal_year") == fiscal_year:
+                found[str(year.get("status") or "NO_NEED")] += 1
+    return {status: found.get(status, 0) for status in STATUS_RANK}

@@ -83,6 +83,10 @@ def render(
     """The page in `language`, or the reader's (language_of) when not given."""
     language = language or language_of(request)
     t = translator(language)
+
+    def level_name(level: str) -> str:
+        return t(f"level_{level if level in charts.LEVELS else 'OTHER'}")
+
     html = templates.get_template(name).render(
         request=request,
         lang=language,
@@ -91,7 +95,9 @@ def render(
         money=lambda cents: euros(cents, language),
         pct=lambda bp: percent(bp, language),
         whole_pct=lambda n: whole_percent(n, language),
-        level_name=lambda level: t(f"level_{level if level in charts.LEVELS else 'OTHER'}"),
+        level_name=level_name,
+        # a bar segment's title: the level and its money, so hovering names each funder
+        level_money=lambda level, cents: f"{level_name(level)}: {euros(cents, language)}",
         # a trigger or a reason this version does not know shows as the notifier sent it
         trigger_name=lambda trigger: t(f"trigger_{trigger}") if trigger in TRIGGERS else str(trigger or ""),
         reason_words=lambda reason: t(REASONS[reason]) if reason in REASONS else str(reason or ""),

@@ -1,7 +1,10 @@
 """The console in a real browser on the La Spezia demo: `regia up --demo` starts it beside
 the services; headless Chromium logs in, opens every page in Italian and English with no
-error in the browser's console, and then watches a funding cut arrive live and put its
-objective at the top of the objectives at risk. Screenshots land in tests/artifacts/console/."""
+error in the browser's console, at a desktop's width and at a phone's (375 px, where no
+page may scroll sideways), checks every visible text's contrast (at least 4.5:1) and that
+the funding levels' colours stay apart for colour-blind readers, and then watches a
+funding cut arrive live, worded as a person would say it, and put its objective at the top
+of the objectives at risk. Screenshots land in tests/artifacts/console/."""
 
 import os
 import re
@@ -29,8 +32,25 @@ PAGES = {
     "objective": "/objectives/miglio-blu",
     "events": "/events",
     "dead-letters": "/dead-letters",
+    "poison-events": "/poison-events",
+    "unaddressed": "/alerts/unaddressed",
+    "objectives": "/objectives",
+}
+# The pages issue 18 changed, with the filters that show what they do: each is also taken
+# at a phone's width, and walked for contrast.
+CHANGED = {
+    "overview": "/?year=2027",
+    "plan": f"/plans/{PLAN}?year=2027",
+    "plan-filtered": f"/plans/{PLAN}?year=2027&only_at_risk=true",
+    "plan-by-level": f"/plans/{PLAN}?year=2027&level=REGIONE&lead=comune-spezia",
+    "objectives": "/objectives?status=AT_RISK&fiscal_year=2027",
+    "events": "/events",
+    "dead-letters": "/dead-letters",
+    "poison-events": "/poison-events",
     "unaddressed": "/alerts/unaddressed",
 }
+PHONE = 375
+MIN_CONTRAST = 4.5
 
 
 def browser_or_skip() -> None:
@@ -140,15 +160,13 @@ def test_a_funding_cut_arrives_live_and_tops_the_objectives_at_risk(regia: Regia
     console = regia.url("console")
     browser.get(f"{console}/events?lang=en")
     wait_until(lambda: browser.find_element(By.ID, "stream-state").text == "live", "the stream connected")
-    # Read through a script: rows arrive while we look, so element handles would go stale.
-    # Rows the stream added are marked 'fresh'; the page's first rows are not.
-    pushed = "return [...document.querySelectorAll('#events tbody tr.fresh')].map(r => r.innerText).join('\\n')"
-    assert "FundingCommitted" not in browser.execute_script(pushed)
+    # Read through a script: lines arrive while we look, so element handles would go stale.
+    # Lines the stream added are marked 'fresh'; the page's first lines are not.
+    pushed = "return [...document.querySelectorAll('#events li.fresh')].map(r => r.innerText).join('\\n')"
+    said = "Regione Liguria committed €4,500,000.00 on line LIG-2027-001"
+    assert said not in browser.execute_script(pushed)
     push(regia, "console-commitment", CUT[0])
-    wait_until(
-        lambda: "FundingCommitted" in browser.execute_script(pushed),
-        "FundingCommitted pushed to the events page over SSE",
-    )
+    wait_until(lambda: said in browser.execute_script(pushed), "the commitment pushed over SSE, in words")
     screenshot(browser, "events-live")
     assert not severe(browser)
 
@@ -166,6 +184,17 @@ def test_a_funding_cut_arrives_live_and_tops_the_objectives_at_risk(regia: Regia
     assert "LIG-2027-001" in browser.page_source
     screenshot(browser, "objective-after-cut")
     assert not severe(browser)
+    # The cut and what it did, in one line a person reads, and the filters that find it.
+    said = "Regione Liguria ridusse LIG-2027-001 di € 1.500.000,00"
+
+    def worded() -> str | None:
+        browser.get(f"{console}/events?lang=it&objective=miglio-blu&kind=status")
+        found = browser.find_element(By.ID, "events").text
+        return found if said in found else None
+
+    text = wait_until(worded, "the cut and the status it caused in one line")
+    assert "Il Miglio Blu" in text and "ora A RISCHIO" in text, text
+    screenshot(browser, "r18-events-worded")
 
 
 def push(regia: RegiaUpDemo, idempotency_key: str, event: dict) -> None:
@@ -177,6 +206,215 @@ def push(regia: RegiaUpDemo, idempotency_key: str, event: dict) -> None:
         headers={"Authorization": f"Bearer {regia.demo_key()}", "Idempotency-Key": idempotency_key},
     )
     assert answer.status_code == 202, answer.text
+
+
+def phone(driver, on: bool) -> None:  # type: ignore[no-untyped-def]
+    """A viewport 375 CSS pixels wide. Not Chromium's `mobile` emulation: that widens the
+    layout viewport to whatever the page needs, so a page too wide would still "fit"."""
+    if on:
+        driver.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": PHONE, "height": 812, "deviceScaleFactor": 1, "mobile": False},
+        )
+    else:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def phone_screenshot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
+    height = int(driver.execute_script("return document.documentElement.scrollHeight"))
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": PHONE, "height": max(812, min(height, 6000)), "deviceScaleFactor": 1, "mobile": False},
+    )
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+    phone(driver, True)
+
+
+def test_the_changed_pages_at_a_desktop_and_a_phone_width(regia: RegiaUpDemo, browser) -> None:  # type: ignore[no-untyped-def]
+    """Issue 18's pages, screenshotted wide and at 375 px, where none scrolls sideways.
+    After the cut of the test above, so the at-risk objective fills the pages."""
+    from selenium.webdriver.common.by import By
+
+    console = regia.url("console")
+    # Two plan nodes funded by Regione Liguria for 2027: one past its need (€200,000 of
+    # €150,000), one short of its threshold (€250,000 of €400,000, 62.5 %).
+    for key, event in PLAN_FUNDING:
+        push(regia, key, event)
+
+    def funded() -> bool:
+        browser.get(f"{console}/plans/{PLAN}?year=2027&lang=en")
+        surplus = browser.find_elements(By.CSS_SELECTOR, "[data-node='miglio-blu-immagine'] [data-surplus]")
+        short = browser.find_elements(By.CSS_SELECTOR, "[data-node='miglio-blu-filiera']")
+        return bool(surplus and short and "€250,000.00" in short[0].text)
+
+    wait_until(funded, "both commitments on the plan tree", timeout=90)
+    over = browser.find_element(By.CSS_SELECTOR, "[data-node='miglio-blu-immagine']")
+    assert over.find_element(By.CSS_SELECTOR, "[data-surplus]").get_attribute("data-surplus") == "5000000"
+    assert "+€50,000.00 past the need" in over.text, over.text
+    assert over.find_elements(By.CSS_SELECTOR, "svg.bar[data-over] rect.need-mark"), "no 100 % mark on the bar"
+    short = browser.find_element(By.CSS_SELECTOR, "[data-node='miglio-blu-filiera']").text
+    assert "€400,000.00" in short and "€250,000.00" in short and "€70,000.00" in short, short  # 80 % is €320,000
+    browser.get(f"{console}/plans/{PLAN}?year=2027&level=REGIONE&lang=en")
+    shown = {e.get_attribute("data-node") for e in browser.find_elements(By.CSS_SELECTOR, "[data-node]:not(.context)")}
+    assert {"miglio-blu-immagine", "miglio-blu-filiera"} <= shown and "mare" not in shown, shown
+    severe(browser)
+    try:
+        for name, path in CHANGED.items():
+            browser.get(f"{console}{path}")
+            time.sleep(0.3)
+            screenshot(browser, f"r18-{name}-desktop")
+            phone(browser, True)
+            browser.get(f"{console}{path}")
+            time.sleep(0.3)
+            assert fits(browser), f"{path} scrolls sideways at {PHONE} px: {too_wide(browser)}"
+            phone_screenshot(browser, f"r18-{name}-phone")
+            phone(browser, False)
+            assert not severe(browser), f"browser errors on {path}"
+    finally:
+        phone(browser, False)
+    browser.get(f"{console}/plans/{PLAN}?year=2027&lang=en")
+    assert browser.find_element(By.ID, "kinds-legend").text.count("Programme") == 1
+    first = browser.find_element(By.CSS_SELECTOR, "#tree [data-node] .n-figs").text
+    assert "€" in first or "no figures this year" in first, first
+
+
+def too_wide(driver) -> list[str]:  # type: ignore[no-untyped-def]
+    """What sticks out past the viewport, to name it when a page does not fit."""
+    return driver.execute_script(
+        "const w = window.innerWidth; return [...document.querySelectorAll('body *')]"
+        ".filter(e => e.getBoundingClientRect().right > w + 1 && !e.closest('.scroll, .chart-wrap'))"
+        ".slice(0, 8).map(e => e.tagName + (e.id ? '#' + e.id : '') + '.' + e.className + ' ' + "
+        "Math.round(e.getBoundingClientRect().right))"
+    )
+
+
+# Every visible text's contrast, from computed styles: its colour (an SVG text's fill)
+# against the first opaque background found walking up, the translucent ones on the way
+# composed over it. Returns the texts below the minimum, each with its ratio.
+CONTRAST = r"""
+const minimum = arguments[0];
+function parse(c) {
+  const m = c.match(/rgba?\(([^)]+)\)/);
+  if (!m) return null;
+  const p = m[1].split(/[ ,\/]+/).filter(Boolean).map(Number);
+  return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+}
+function over(top, bottom) {
+  const a = top[3];
+  return [0, 1, 2].map(i => top[i] * a + bottom[i] * (1 - a)).concat([1]);
+}
+function background(el) {
+  const layers = [];
+  for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
+    const c = parse(getComputedStyle(e).backgroundColor);
+    if (c && c[3] > 0) { layers.push(c); if (c[3] >= 1) break; }
+  }
+  let colour = [255, 255, 255, 1];
+  for (let i = layers.length - 1; i >= 0; i--) colour = over(layers[i], colour);
+  return colour;
+}
+function luminance(c) {
+  const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+const failures = [];
+let checked = 0;
+for (const el of document.querySelectorAll('body *')) {
+  if (['SCRIPT', 'STYLE', 'TITLE', 'OPTION', 'svg'].includes(el.tagName)) continue;
+  const own = [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim());
+  if (!own) continue;
+  const style = getComputedStyle(el);
+  if (style.visibility === 'hidden' || style.display === 'none' || !el.getClientRects().length) continue;
+  const box = el.getBoundingClientRect();
+  if (box.width < 1 || box.height < 1) continue;
+  const isSvg = el instanceof SVGElement;
+  const fg = parse(isSvg ? style.fill : style.color);
+  if (!fg) continue;
+  const bg = background(el);
+  const text = over(fg, bg);
+  const [l1, l2] = [luminance(text), luminance(bg)].sort((a, b) => b - a);
+  const ratio = (l1 + 0.05) / (l2 + 0.05);
+  checked++;
+  if (ratio < minimum) {
+    const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+      (typeof el.className === 'string' && el.className ? '.' + el.className.split(' ').join('.') : '');
+    failures.push(name + ' "' + el.textContent.trim().slice(0, 40) + '" ' + ratio.toFixed(2) + ':1');
+  }
+}
+return [checked, failures];
+"""
+
+
+def test_every_visible_text_has_a_contrast_of_at_least_4_5_to_1(regia: RegiaUpDemo, browser) -> None:  # type: ignore[no-untyped-def]
+    console = regia.url("console")
+    problems = []
+    for name, path in {**CHANGED, "objective": PAGES["objective"], "login": None}.items():
+        if path is None:
+            continue
+        for lang in ("it", "en"):
+            browser.get(f"{console}{path}{'&' if '?' in path else '?'}lang={lang}")
+            time.sleep(0.2)
+            checked, failures = browser.execute_script(CONTRAST, MIN_CONTRAST)
+            assert checked > 10, f"{name}: only {checked} texts found to check"
+            problems += [f"{path} ({lang}): {f}" for f in failures]
+    assert not problems, "texts below 4.5:1:\n" + "\n".join(problems[:40])
+
+
+# Viénot, Brettel & Mollon (1999): how a dichromat sees a colour, in linear RGB.
+DICHROMATS = {
+    "protanopia": ((0.11238, 0.88762, 0.0), (0.11238, 0.88762, 0.0), (0.00401, -0.00401, 1.0)),
+    "deuteranopia": ((0.29275, 0.70725, 0.0), (0.29275, 0.70725, 0.0), (-0.02234, 0.02234, 1.0)),
+}
+MIN_DELTA_E = 12.0  # CIE76 distance two segments' colours keep, as a dichromat sees them
+
+
+def lab(rgb: tuple[float, float, float]) -> tuple[float, float, float]:
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    x = 0.4124 * linear[0] + 0.3576 * linear[1] + 0.1805 * linear[2]
+    y = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    z = 0.0193 * linear[0] + 0.1192 * linear[1] + 0.9505 * linear[2]
+
+    def f(t: float) -> float:
+        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
+
+    fx, fy, fz = f(x / 0.95047), f(y), f(z / 1.08883)
+    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
+
+
+def seen_by(kind: str, rgb: tuple[float, float, float]) -> tuple[float, float, float]:
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+    mixed = [max(0.0, min(1.0, sum(m * c for m, c in zip(row, linear, strict=True)))) for row in DICHROMATS[kind]]
+    return tuple(12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055 for c in mixed)  # type: ignore[return-value]
+
+
+def test_level_colours_stay_apart_for_colour_blind_readers_and_statuses_say_themselves(
+    regia: RegiaUpDemo, browser
+) -> None:  # type: ignore[no-untyped-def]
+    """The bars' levels are told apart by colour alone, so their colours must differ as a
+    reader with deuteranopia or protanopia sees them; a status is a badge with its word."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{regia.url('console')}/plans/{PLAN}?year=2027&lang=en")
+    fills = browser.execute_script(
+        "return [...document.querySelectorAll('ul.legend rect')].map(r => [r.getAttribute('class'), getComputedStyle(r).fill])"
+    )
+    colours = {}
+    for name, fill in fills:
+        parts = [int(v) / 255 for v in re.findall(r"\d+", fill)[:3]]
+        colours[name] = (parts[0], parts[1], parts[2])
+    assert len(colours) == 6, fills
+    too_close = []
+    for kind in DICHROMATS:
+        seen = {name: lab(seen_by(kind, rgb)) for name, rgb in colours.items()}
+        names = sorted(seen)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                distance = sum((p - q) ** 2 for p, q in zip(seen[a], seen[b], strict=True)) ** 0.5
+                if distance < MIN_DELTA_E:
+                    too_close.append(f"{a} and {b} under {kind}: ΔE {distance:.1f}")
+    assert not too_close, too_close
+    badges = browser.find_elements(By.CSS_SELECTOR, ".badge")
+    assert badges and all(b.text.strip() for b in badges), "a status shown by colour alone"
 
 
 def test_a_person_sets_their_preferences_on_a_phone_from_the_link_in_their_mail(regia: RegiaUpDemo, browser) -> None:  # type: ignore[no-untyped-def]
@@ -239,6 +477,23 @@ CUT = (
         "committed_cents": 300_000_000,
         "reason": "Assestamento di bilancio",
     },
+)
+
+
+PLAN_FUNDING = tuple(
+    (
+        f"console-plan-{node}",
+        {
+            "type": "commitment",
+            "line_id": f"LIG-2027-{node}",
+            "instrument_id": "bilancio-regione-liguria",
+            "objective_id": node,
+            "fiscal_year": 2027,
+            "committed_cents": cents,
+            "reason": "DGR Regione Liguria: Miglio Blu 2027",
+        },
+    )
+    for node, cents in (("miglio-blu-immagine", 20_000_000), ("miglio-blu-filiera", 25_000_000))
 )
 
 
