@@ -172,8 +172,10 @@ async def test_huge_numbers_in_paths_and_queries_are_refused(funding, institutio
         for path in (
             "/v1/totals?fiscal_year=" + "9" * 40,
             "/v1/totals?fiscal_year=1e308",
-            "/v1/institutions/regione-liguria/entries?after=" + "9" * 40,
+            "/v1/institutions/regione-liguria/entries?limit=" + "9" * 40,
             "/v1/institutions/regione-liguria/entries?limit=-1",
+            "/v1/funding-lines?fiscal_year=" + "9" * 40,
+            "/v1/funding-lines?limit=" + "9" * 40,
         ):
             refused(await client.get(path), 422)
     async with objectives.client(headers=ADMIN_HEADERS) as client, unchanged(database):
