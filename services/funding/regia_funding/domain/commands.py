@@ -36,11 +36,11 @@ def _cup(value: str) -> str:
 Cup = Annotated[
     str,
     AfterValidator(_cup),
+    # The pattern is shown in the schema, but checked by `_cup` for its message.
     Field(
-        min_length=15,
-        max_length=15,
         description="CUP (Codice Unico di Progetto): 15 capital letters and digits",
         examples=["D41B19000120007"],
+        json_schema_extra={"pattern": CUP_PATTERN},
     ),
 ]
 
