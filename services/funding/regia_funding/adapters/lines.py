@@ -221,8 +221,16 @@ async def page_of_lines(
     conn: asyncpg.Connection, filters: Mapping[str, object], sort: str, after: Sequence[Any] | None, limit: int
 ) -> list[dict]:
     """Up to `limit` lines matching every filter given (None: not filtered), in `sort`
-    order, after the key `after` of the previous page's last line. Column names come from
-    the fixed lists above; every value is a bound parameter."""
+    order, after the key `after` of the previous page's last line."""
+    sql, args = lines_page_query(filters, sort, after, limit)
+    return [dict(r) for r in await conn.fetch(sql, *args)]
+
+
+def lines_page_query(
+    filters: Mapping[str, object], sort: str, after: Sequence[Any] | None, limit: int
+) -> tuple[str, list[Any]]:
+    """The statement `page_of_lines` runs (apart, so its plan can be EXPLAINed as it is).
+    Column names come from the fixed lists above; every value is a bound parameter."""
     columns, descending = LINE_SORTS[sort]
     where, args = [], []
     for name in LINE_FILTERS:
@@ -242,7 +250,7 @@ async def page_of_lines(
         f"{' WHERE ' + ' AND '.join(where) if where else ''}"
         f" ORDER BY {', '.join(c + direction for c in columns)} LIMIT ${len(args)}"
     )
-    return [dict(r) for r in await conn.fetch(sql, *args)]
+    return sql, args
 
 
 async def all_entries(conn: asyncpg.Connection) -> list[tuple[str, int, int, int]]:
