@@ -201,11 +201,19 @@ async def test_replaying_the_ledger_rebuilds_exactly_the_same_totals(funding, da
         by_objective = (await c.get("/v1/totals", params={"by": ["objective", "level"]})).json()
     async with funding.client(headers=ADMIN_HEADERS) as admin:
         verify = (await admin.get("/v1/ledger/verify")).json()
-        history = (await admin.get("/v1/institutions/regione-liguria/entries", params={"limit": 1000})).json()
+        history: list[dict] = []
+        params: dict[str, object] = {"limit": 100}
+        while True:  # every page of what the institution pushed, oldest first
+            page = (await admin.get("/v1/institutions/regione-liguria/entries", params=params)).json()
+            history += page["items"]
+            if page["next_cursor"] is None:
+                break
+            params["cursor"] = page["next_cursor"]
+    assert [e["entry_id"] for e in history] == sorted({e["entry_id"] for e in history})
     assert verify == {"lines": 6, "consistent": True, "differences": [], "owner_changes": []}
     # The same totals folded from the institution's pushed history alone.
     committed: dict[str, int] = {}
-    for entry in history["entries"]:
+    for entry in history:
         committed[entry["line_id"]] = committed.get(entry["line_id"], 0) + entry["committed_delta_cents"]
     objective_of = {line: ("miglio-blu" if i % 2 else "rete-lavoro") for i, line in enumerate(lines)}
     expected: dict[str, int] = {}

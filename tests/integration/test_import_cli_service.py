@@ -81,6 +81,13 @@ async def test_an_import_is_recorded_to_the_cent_and_a_rerun_records_nothing(
         "bilancio-comunale",
     }
     assert lines["OC-2LICOM-0001-COMUNE-2027"]["objective_id"] == "rete-lavoro"
+    # The row's CUP is on every line it opened, and findable by it.
+    assert {line["cup"] for line in waterfront} == {"D41B19000120007"}
+    assert lines["OC-2LICOM-0001-COMUNE-2027"]["cup"] == "D47H20001230001"
+    async with funding.client(headers=ADMIN_HEADERS) as admin:
+        by_cup = (await admin.get("/v1/funding-lines", params={"cup": "D41B19000120007"})).json()
+    assert [i["line_id"] for i in by_cup["items"]] == sorted(k for k in lines if k.startswith("OC-1LIFESR"))
+    assert by_cup["next_cursor"] is None
     history = lines["OC-1LIFESR-0007-EU-2027"]["history"]
     assert [e["kind"] for e in history] == ["COMMITMENT", "DISBURSEMENT"]
     assert {e["channel"] for e in history} == {"import:opencoesione"}

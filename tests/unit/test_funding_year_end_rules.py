@@ -185,3 +185,20 @@ def test_the_ledger_check_reports_money_that_changed_owner() -> None:
     assert set(found) == {3, 5, 7, 9, 10}
     assert "'sarzana'" in found[3] and "instrument" in found[5] and "objective" in found[7]
     assert "balance" in found[9] and "pushed by 'sarzana'" in found[10]
+
+
+def test_a_lines_cup_goes_with_its_money_into_the_next_year_but_not_to_another_objective() -> None:
+    opened = rules.open_line(
+        commit("L").model_copy(update={"cup": "D41B19000120007"}), "liguria", None, POR, True, None, WINDOW
+    ).line
+    assert opened.cup == "D41B19000120007"
+    out, into = rules.roll_over(opened, None, "L.2026", "year end")  # type: ignore[misc]
+    assert (out.line.cup, into.line.line_id, into.line.cup, into.line.committed_cents) == (
+        "D41B19000120007",
+        "L.2026",
+        "D41B19000120007",
+        1000,
+    )
+    moved = ReallocateFunding(type="reallocation", line_id="L", amount_cents=400, to_line_id="M", to_objective_id="p")
+    source, target = rules.reallocate(opened, None, moved, "liguria", None, True, WINDOW)
+    assert (source.line.cup, target.line.objective_id, target.line.cup) == ("D41B19000120007", "p", None)

@@ -65,10 +65,26 @@ def test_each_funded_level_commits_its_line_and_payments_are_spread_exactly() ->
         "fiscal_year": 2027,
         "committed_cents": 150_000_000,
         "reason": None,
+        "cup": "D41B19000120007",
     }
     paid = [e["amount_cents"] for events in by_institution.values() for e in events if e["type"] == "disbursement"]
     assert sum(paid) == 123_456_789
     assert [r.levels for r in requests] == [(L.EU, L.REGIONE), (L.STATO,), (L.COMUNE,)]
+
+
+@pytest.mark.parametrize(
+    ("cup", "sent"),
+    [("D41B19000120007", "D41B19000120007"), ("d41b19000120007", "D41B19000120007"), ("", None), ("N.D.", None)],
+)
+def test_a_commitment_carries_the_rows_cup_only_when_it_is_one(cup: str, sent: str | None) -> None:
+    from dataclasses import replace
+
+    requests = plan_row(replace(project({L.COMUNE: 30_000_000}), cup=cup), mapping())
+    assert isinstance(requests, list)
+    (commitment,) = requests[0].events
+    assert commitment.get("cup") == sent
+    assert ("cup" in commitment) is (sent is not None)  # no CUP: the same events (and key) as before
+    assert COMMANDS.validate_python(commitment).cup == sent  # type: ignore[union-attr]
 
 
 def test_every_event_is_valid_in_the_funding_api_wire_format() -> None:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from regia_shared.contracts.events.funding import CUP_PATTERN
 from regia_shared.contracts.levels import GovernmentLevel as Level
 from regia_shared.contracts.money import format_euro
 
@@ -25,6 +26,7 @@ from .reader import LEVEL_COLUMNS, LEVELS, ProjectFinancing, RejectedRow
 
 MAX_ID = 100  # the funding API's limit on line, objective and instrument ids
 SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")  # use fullmatch: "$" would let a newline in
+CUP = re.compile(CUP_PATTERN)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._:-]+")
 _REASON_LIMIT = 2000
 
@@ -123,6 +125,10 @@ def plan_row(row: ProjectFinancing, mapping: ImportMapping) -> list[InstitutionR
     assert objective is not None
     paid = split_proportionally(row.payments_cents, [cents for _, cents in funded])
     about = f"OpenCoesione {row.project_code}" + (f", CUP {row.cup}" if row.cup else "")
+    # The line carries the project's CUP when the row has a well-formed one; one that is not
+    # (a stray space, a lower-case letter, a placeholder) stays in the reason only, rather
+    # than having the funding service refuse the whole row for it.
+    cup = row.cup.upper() if CUP.fullmatch(row.cup.upper()) else None
     commitments: dict[str, list[dict]] = {}
     disbursements: dict[str, list[dict]] = {}
     levels: dict[str, list[Level]] = {}
@@ -138,6 +144,9 @@ def plan_row(row: ProjectFinancing, mapping: ImportMapping) -> list[InstitutionR
                 "fiscal_year": mapping.fiscal_year,
                 "committed_cents": cents,
                 "reason": f"{about}: {row.title}"[:_REASON_LIMIT],
+                # Only when there is one: a row without a CUP sends what it sent before, so
+                # its Idempotency-Key (a digest of the events) is unchanged.
+                **({"cup": cup} if cup else {}),
             }
         )
         if paid_cents:

@@ -39,6 +39,7 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
     consumers.register(runtime)
     inbound.register(runtime)
     app = runtime.http_app(title="Regia funding", union_tags=frozenset(COMMAND_TYPES))
+    app.state.message_docs = {topics.FUNDING_INBOUND: inbound.message_doc()}
     app.include_router(events_router(runtime.registry, GroupCommit(lambda: runtime.pool)))
     app.include_router(queries_router())
     app.include_router(admin_router())

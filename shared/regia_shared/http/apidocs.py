@@ -5,6 +5,11 @@
   producer. So each published topic is declared as a faststream publisher that is never
   called: it exists only so the document lists the topic and its payload schemas, taken
   from the event registry (see `apidocs_topics`), and can't drift from the contracts.
+  A consumed topic whose subscriber reads its records raw (so faststream sees no payload
+  type) and whose messages carry meaning in their headers is described by the service
+  with a `MessageDoc` in `app.state.message_docs` (topic -> doc): its payload schema,
+  headers and key are written into that channel's messages (faststream documents no
+  headers at all).
 - `GET /asyncapi`: the same, as a plain HTML page rendered here.
 - `GET /docs`: a plain HTML list of the OpenAPI operations. FastAPI's own /docs and /redoc
   load their scripts from a CDN, which an offline or locked-down deployment cannot reach,
@@ -15,7 +20,8 @@ No page loads anything from outside the service.
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Union
 
 from fastapi import APIRouter, FastAPI
@@ -30,6 +36,17 @@ ENVELOPE_NOTE = (
     "Events travel as JSON in the Envelope (event_id, type, version, key, occurred_at, "
     "producer, correlation_id, causation_id, payload); `type` names the payload schema."
 )
+
+
+@dataclass(frozen=True)
+class MessageDoc:
+    """What a consumed topic's messages hold, where faststream cannot see it."""
+
+    payload: dict[str, Any]  # a JSON schema (its `$defs` become component schemas)
+    headers: dict[str, Any]  # a JSON schema of an object: one property per header
+    key: dict[str, Any] | None = None  # a JSON schema of the Kafka record key
+    description: str | None = None
+    content_type: str = "application/json"
 
 
 def declare_publications(broker: KafkaBroker, service: str, publishes: Sequence[str]) -> None:
@@ -48,9 +65,48 @@ def declare_publications(broker: KafkaBroker, service: str, publishes: Sequence[
         broker.publisher(topic, title=f"{service}:{topic}", description=description, schema=schema)
 
 
-def asyncapi_document(broker: KafkaBroker, *, title: str, version: str) -> dict[str, Any]:
+def asyncapi_document(
+    broker: KafkaBroker, *, title: str, version: str, messages: Mapping[str, MessageDoc] | None = None
+) -> dict[str, Any]:
     spec = AsyncAPI(broker, title=title, version=version, schema_version="3.0.0", description=ENVELOPE_NOTE)
-    return spec.to_specification().to_jsonable()
+    doc: dict[str, Any] = spec.to_specification().to_jsonable()
+    for address, described in (messages or {}).items():
+        _describe_messages(doc, address, described)
+    return doc
+
+
+def _components(doc: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
+    """`schema` with its `$defs` moved into the document's component schemas and its
+    references pointed there."""
+    schema = json.loads(json.dumps(schema).replace('"#/$defs/', '"#/components/schemas/'))
+    doc.setdefault("components", {}).setdefault("schemas", {}).update(schema.pop("$defs", {}))
+    return schema
+
+
+def _describe_messages(doc: dict[str, Any], address: str, described: MessageDoc) -> None:
+    """Write a consumed topic's payload schema, headers and key into its channel's messages."""
+    payload = _components(doc, described.payload)
+    name = payload.get("title") or f"{address}:Payload"
+    doc.setdefault("components", {}).setdefault("schemas", {})[name] = payload
+    for channel in doc.get("channels", {}).values():
+        if channel.get("address") != address:
+            continue
+        if described.description:
+            channel["description"] = described.description
+        for message_ref in channel.get("messages", {}).values():
+            message = _resolve(doc, message_ref["$ref"])
+            if "$ref" in message:
+                message = _resolve(doc, message["$ref"])
+            message["payload"] = {"$ref": f"#/components/schemas/{name}"}
+            message["headers"] = _components(doc, described.headers)
+            message["contentType"] = described.content_type
+            header_names = message["headers"].get("properties", {})
+            if "correlation-id" in header_names:
+                message["correlationId"] = {"location": "$message.header#/correlation-id"}
+            else:
+                message.pop("correlationId", None)
+            if described.key is not None:
+                message["bindings"] = {"kafka": {"key": described.key, "bindingVersion": "0.5.0"}}
 
 
 def _ref_name(ref: str) -> str:
@@ -104,6 +160,19 @@ def render_asyncapi_html(doc: dict[str, Any]) -> str:
         shown = [n for n in names if n != "EmptyPayload"]
         if shown:
             parts.append("<p>Messages: " + ", ".join(f'<a href="#schema-{e(n)}">{e(n)}</a>' for n in shown) + "</p>")
+        for message_ref in operation.get("messages", []):
+            message = _resolve(doc, message_ref["$ref"])
+            if "$ref" in message:
+                message = _resolve(doc, message["$ref"])
+            headers = message.get("headers", {})
+            if headers.get("properties"):
+                required = set(headers.get("required", []))
+                listed = [
+                    f"<li><code>{e(h)}</code>{' (required)' if h in required else ''}: "
+                    f"{e(str(spec.get('description', '')))}</li>"
+                    for h, spec in headers["properties"].items()
+                ]
+                parts.append("<p>Headers:</p><ul>" + "".join(listed) + "</ul>")
     parts.append("<h2>Schemas</h2>")
     for name, schema in sorted(schemas.items()):
         if name == "EmptyPayload":
@@ -159,7 +228,8 @@ def api_docs_router(app: FastAPI, broker: KafkaBroker, service: str, publishes: 
     router = APIRouter(tags=["documentation"])
 
     def document() -> dict[str, Any]:
-        return asyncapi_document(broker, title=app.title, version=app.version)
+        messages = getattr(app.state, "message_docs", None)  # set by a service after http_app
+        return asyncapi_document(broker, title=app.title, version=app.version, messages=messages)
 
     @router.get("/asyncapi.json", include_in_schema=False)
     async def asyncapi_json() -> JSONResponse:

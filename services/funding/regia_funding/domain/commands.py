@@ -6,10 +6,12 @@ float, a numeric string or another currency is refused, never converted. Years a
 versions are strict JSON integers too: "2027", 2027.0 or true is refused, not coerced.
 """
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
 
+from regia_shared.contracts.events.funding import CUP_PATTERN
 from regia_shared.contracts.money import Cents
 
 Slug = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
@@ -19,6 +21,28 @@ InstrumentId = Slug
 # No NUL: PostgreSQL text refuses it, and a Kafka command would fail in SQL on every retry.
 Reason = Annotated[str | None, Field(default=None, max_length=2000, pattern=r"^[^\x00]*$")]
 PositiveCents = Annotated[Cents, Field(gt=0)]
+
+
+def _cup(value: str) -> str:
+    # Checked here rather than with `pattern=`, so the refusal says what a CUP is instead of
+    # quoting a regular expression.
+    if not re.fullmatch(CUP_PATTERN, value):
+        raise ValueError(
+            "cup must be a CUP (Codice Unico di Progetto): 15 capital letters and digits, e.g. D41B19000120007"
+        )
+    return value
+
+
+Cup = Annotated[
+    str,
+    AfterValidator(_cup),
+    # The pattern is shown in the schema, but checked by `_cup` for its message.
+    Field(
+        description="CUP (Codice Unico di Progetto): 15 capital letters and digits",
+        examples=["D41B19000120007"],
+        json_schema_extra={"pattern": CUP_PATTERN},
+    ),
+]
 
 
 class _Command(BaseModel):
@@ -43,6 +67,7 @@ class CommitFunding(_Command):
     objective_id: ObjectiveId
     fiscal_year: StrictInt
     committed_cents: PositiveCents
+    cup: Cup | None = None
 
 
 class ReviseFunding(_Command):
@@ -86,3 +111,13 @@ FundingCommand = Annotated[
     Field(discriminator="type"),
 ]
 COMMAND_TYPES = ("commitment", "revision", "disbursement", "revocation", "reallocation")
+
+
+def wire(command: Any) -> dict[str, Any]:
+    """A command as its Idempotency-Key fingerprint hashes it: its JSON, without a `cup` it
+    does not carry, so that a request recorded before commitments had a `cup` and sent
+    again after keeps its fingerprint (and replays instead of being refused as a reuse)."""
+    body: dict[str, Any] = command.model_dump(mode="json")
+    if body.get("cup", "") is None:
+        del body["cup"]
+    return body

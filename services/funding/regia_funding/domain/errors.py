@@ -58,3 +58,10 @@ class BatchRefused(FundingError):
             f"{len(refusals)} of the batch's events were refused; nothing was recorded: "
             + "; ".join(f"[{d['index']}] {d['message']}" for d in self.details)
         )
+
+
+class InvalidQuery(FundingError):
+    """A query parameter that parses but means nothing (a cursor of another listing, a
+    date that is not one): the same code as FastAPI's own refusals of a query."""
+
+    status, code = 422, "validation_failed"

@@ -41,6 +41,7 @@ class FundingLine:
     disbursed_cents: int
     version: int
     status: LineStatus
+    cup: str | None = None  # the project's CUP, if the commitment named one; kept by the roll-over
 
     @property
     def undisbursed_cents(self) -> int:

@@ -179,6 +179,7 @@ def open_line(
         0,
         1,
         LineStatus.ACTIVE,
+        command.cup,
     )
     return LedgerEntry(EntryKind.COMMITMENT, line, command.committed_cents, 0, command.reason)
 

@@ -16,6 +16,16 @@ from ..domain import replay
 from ..domain.commands import InstrumentId
 from ..service_layer.year_end import roll_over_year
 from .auth import format_key
+from .responses import (
+    BudgetWindow,
+    Institution,
+    Instrument,
+    KeyInfo,
+    KeyIssued,
+    KnownObjective,
+    LedgerVerification,
+    RollOverResult,
+)
 
 log = get_logger(__name__)
 
@@ -45,7 +55,7 @@ def admin_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["administration"], dependencies=[Depends(require_admin)])
 
     @router.post("/institutions/{institution_id}/keys", status_code=201)
-    async def issue_key(pool: DatabasePool, institution_id: str, body: KeyRequest | None = None) -> dict:
+    async def issue_key(pool: DatabasePool, institution_id: str, body: KeyRequest | None = None) -> KeyIssued:
         """Issue an API key for an institution. The key is shown once and never stored."""
         body = body or KeyRequest()
         key_id = secrets.token_hex(6)
@@ -63,12 +73,12 @@ def admin_router() -> APIRouter:
                     raise HTTPException(422, detail=f"instrument {instrument_id!r} is not one of {institution_id!r}'s")
             await institutions.add_key(conn, key_id, institution_id, hash_secret(key), body.label, body.instruments)
         log.info("api key issued", institution=institution_id, key_id=key_id)
-        return {"key_id": key_id, "institution_id": institution_id, "instruments": body.instruments, "key": key}
+        return KeyIssued(key_id=key_id, institution_id=institution_id, instruments=body.instruments, key=key)
 
     @router.get("/institutions/{institution_id}/keys")
-    async def list_keys(pool: DatabasePool, institution_id: str) -> list[dict]:
+    async def list_keys(pool: DatabasePool, institution_id: str) -> list[KeyInfo]:
         async with pool.acquire() as conn:
-            return await institutions.keys_of(conn, institution_id)
+            return [KeyInfo(**k) for k in await institutions.keys_of(conn, institution_id)]
 
     @router.delete("/keys/{key_id}", status_code=204)
     async def revoke_key(pool: DatabasePool, key_id: str) -> Response:
@@ -79,12 +89,12 @@ def admin_router() -> APIRouter:
         return Response(status_code=204)
 
     @router.get("/institutions")
-    async def list_institutions(pool: DatabasePool) -> list[dict]:
+    async def list_institutions(pool: DatabasePool) -> list[Institution]:
         async with pool.acquire() as conn:
-            return await institutions.all_institutions(conn)
+            return [Institution(**i) for i in await institutions.all_institutions(conn)]
 
     @router.post("/instruments", status_code=201)
-    async def add_instrument(pool: DatabasePool, body: InstrumentRequest, response: Response) -> dict:
+    async def add_instrument(pool: DatabasePool, body: InstrumentRequest, response: Response) -> Instrument:
         """Declare an instrument (a budget, a programme, a fund) of a source institution."""
         async with pool.acquire() as conn, conn.transaction():
             if not await institutions.exists(conn, body.institution_id):
@@ -94,27 +104,27 @@ def admin_router() -> APIRouter:
                 if held != body.model_dump():
                     raise HTTPException(409, detail=f"instrument {body.instrument_id!r} exists with other data")
                 response.status_code = 200
-        return body.model_dump()
+        return Instrument(**body.model_dump())
 
     @router.get("/instruments")
-    async def list_instruments(pool: DatabasePool, institution_id: str | None = None) -> list[dict]:
+    async def list_instruments(pool: DatabasePool, institution_id: str | None = None) -> list[Instrument]:
         async with pool.acquire() as conn:
-            return await references.instruments(conn, institution_id)
+            return [Instrument(**i) for i in await references.instruments(conn, institution_id)]
 
     @router.get("/objectives/{objective_id}")
-    async def known_objective(pool: DatabasePool, objective_id: str) -> dict:
+    async def known_objective(pool: DatabasePool, objective_id: str) -> KnownObjective:
         """Whether funding knows an objective yet (it learns them from objective events)."""
         async with pool.acquire() as conn:
             found = await references.objective(conn, objective_id)
         if found is None:
             raise HTTPException(404, detail=f"funding does not know objective {objective_id!r} (yet)")
-        return found
+        return KnownObjective(**found)
 
     @router.get("/budget-window")
-    async def get_window(pool: DatabasePool) -> dict:
+    async def get_window(pool: DatabasePool) -> BudgetWindow:
         async with pool.acquire() as conn:
             window = await references.window(conn)
-        return {"first_year": window.first_year, "last_year": window.last_year}
+        return BudgetWindow(first_year=window.first_year, last_year=window.last_year)
 
     @router.post("/budget-window/roll-over")
     async def roll_over(
@@ -122,7 +132,7 @@ def admin_router() -> APIRouter:
         runtime: Runtime,
         body: RollOverRequest,
         correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None,
-    ) -> dict:
+    ) -> RollOverResult:
         """Close the window's first year, once it has ended: undisbursed money moves to the
         same owner's line in the next year (`redirected` lists rests that went to a
         `rollover:` line because their usual next-year id was held by another line)."""
@@ -136,18 +146,20 @@ def admin_router() -> APIRouter:
             cents=done.cents_rolled,
             redirected=len(done.redirected),
         )
-        return {
-            "closed_year": done.closed_year,
-            "lines_rolled": done.lines_rolled,
-            "cents_rolled": done.cents_rolled,
-            "window": {"first_year": done.window.first_year, "last_year": done.window.last_year},
-            "redirected": [
-                {"line_id": r.line_id, "to_line_id": r.to_line_id, "because": r.because} for r in done.redirected
-            ],
-        }
+        return RollOverResult.model_validate(
+            {
+                "closed_year": done.closed_year,
+                "lines_rolled": done.lines_rolled,
+                "cents_rolled": done.cents_rolled,
+                "window": {"first_year": done.window.first_year, "last_year": done.window.last_year},
+                "redirected": [
+                    {"line_id": r.line_id, "to_line_id": r.to_line_id, "because": r.because} for r in done.redirected
+                ],
+            }
+        )
 
     @router.get("/ledger/verify")
-    async def verify(pool: DatabasePool) -> dict:
+    async def verify(pool: DatabasePool) -> LedgerVerification:
         """Rebuild every line from the ledger alone and compare with what is held; and list
         money that changed owner on its way (`owner_changes`: a reallocation or roll-over
         between two institutions, instruments or objectives, sides that do not balance, an
@@ -159,11 +171,13 @@ def admin_router() -> APIRouter:
                 await lines.moves(conn), await lines.owners(conn), await lines.pushed_by_another(conn)
             )
         diffs = replay.differences(rebuilt, held)
-        return {
-            "lines": len(held),
-            "consistent": not diffs and not changed,
-            "differences": diffs[:100],
-            "owner_changes": changed[:100],
-        }
+        return LedgerVerification.model_validate(
+            {
+                "lines": len(held),
+                "consistent": not diffs and not changed,
+                "differences": diffs[:100],
+                "owner_changes": changed[:100],
+            }
+        )
 
     return router

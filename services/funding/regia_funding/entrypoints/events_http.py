@@ -18,11 +18,12 @@ from regia_shared.http.errors import error_body
 from regia_shared.http.ratelimit import TokenBuckets
 from regia_shared.observability.logs import bind_contextvars, get_logger
 
-from ..domain.commands import FundingCommand
+from ..domain.commands import FundingCommand, wire
 from ..domain.errors import BatchRefused, InvalidChange
 from ..service_layer.group_commit import GroupCommit
 from ..service_layer.recording import Caller, FundingRequest
 from .auth import institution_caller
+from .responses import BatchResult, FundingResult
 
 log = get_logger(__name__)
 IdempotencyKey = Annotated[
@@ -106,9 +107,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         if (too_many := over_limit(request, caller, len(commands))) is not None:
             too_many.headers["X-Correlation-Id"] = correlation_id
             return too_many
-        fingerprint = hashlib.sha256(
-            json.dumps([c.model_dump(mode="json") for c in commands], sort_keys=True).encode()
-        ).hexdigest()
+        fingerprint = hashlib.sha256(json.dumps([wire(c) for c in commands], sort_keys=True).encode()).hexdigest()
         try:
             outcome = await group.record(
                 FundingRequest(caller, commands, batch, idempotency_key, fingerprint, correlation_id)
@@ -129,7 +128,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
             headers["Idempotent-Replayed"] = "true"
         return JSONResponse(outcome.body, outcome.status, headers=headers)
 
-    @router.post("/funding-events", status_code=202)
+    @router.post("/funding-events", status_code=202, response_model=FundingResult)
     async def post_funding_event(
         request: Request,
         command: Annotated[FundingCommand, Body()],
@@ -145,7 +144,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
             request, caller, [command], batch=False, idempotency_key=idempotency_key, correlation_id=correlation_id
         )
 
-    @router.post("/funding-events/batch", status_code=202)
+    @router.post("/funding-events/batch", status_code=202, response_model=BatchResult)
     async def post_batch(
         request: Request,
         batch: Batch,
@@ -158,7 +157,12 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
             request, caller, batch.events, batch=True, idempotency_key=idempotency_key, correlation_id=correlation_id
         )
 
-    @router.post("/imports/funding-events", status_code=202, dependencies=[Depends(require_admin)])
+    @router.post(
+        "/imports/funding-events",
+        status_code=202,
+        dependencies=[Depends(require_admin)],
+        response_model=BatchResult,
+    )
     async def post_import(
         request: Request, batch: Import, idempotency_key: IdempotencyKey, correlation_id: CorrelationId = None
     ) -> JSONResponse:

@@ -31,17 +31,18 @@ from aiokafka import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from regia_shared.contracts import topics
 from regia_shared.contracts.refusal import Refused
+from regia_shared.http.apidocs import MessageDoc
 from regia_shared.http.errors import field_name
 from regia_shared.http.limits import duplicate_key, loads, repeated_key_message
 from regia_shared.messaging.consumer import Polling, Strikes, raw_batch, transient
 from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
-from ..domain.commands import COMMAND_TYPES, FundingCommand
+from ..domain.commands import COMMAND_TYPES, FundingCommand, wire
 from ..domain.errors import BatchRefused
 from ..service_layer.recording import Caller, FundingRequest, Outcome, record_requests
 from .auth import caller_for_key
@@ -54,6 +55,51 @@ CHANNEL = "kafka"
 # milliseconds; large enough that one commit serves many messages.
 MAX_BATCH = 500
 RETRY_PAUSE_S = 1.0  # after a failed batch, before it is redelivered
+
+
+class InboundHeaders(BaseModel):
+    """The headers of an inbound funding command (names are matched without regard to case)."""
+
+    # For the AsyncAPI document only: `_request` reads the headers itself, refusing each
+    # missing or bad one with its own reason.
+
+    model_config = ConfigDict(title="FundingInboundHeaders")
+
+    authorization: str = Field(
+        description="`Bearer <key>`: the institution's API key, the same as over HTTP; never copied into a rejection",
+        examples=["Bearer rgk_0123456789ab.secret"],
+    )
+    idempotency_key: str = Field(
+        alias="idempotency-key",
+        min_length=1,
+        max_length=200,
+        description="1-200 printable characters: the same key sent again replays, in the single-event "
+        "space it shares with POST /v1/funding-events",
+    )
+    correlation_id: str | None = Field(
+        default=None,
+        alias="correlation-id",
+        max_length=200,
+        description="Carried into the ledger entries and the events; one is made when absent",
+    )
+
+
+def message_doc() -> MessageDoc:
+    """The inbound topic as AsyncAPI shows it: one funding command per message, in the JSON
+    of POST /v1/funding-events, and the headers above."""
+    payload = COMMAND.json_schema()
+    payload["title"] = "FundingCommand"
+    return MessageDoc(
+        payload=payload,
+        headers=InboundHeaders.model_json_schema(by_alias=True),
+        key={
+            "type": "string",
+            "description": "Chosen by the sender (e.g. the line id); not read, only echoed in a rejection",
+        },
+        description="Institutions' funding commands: one command per message, the JSON of "
+        "POST /v1/funding-events, with the institution's key and an Idempotency-Key in the headers. "
+        f"A refused message goes to {topics.FUNDING_INBOUND_REJECTED} with the reason.",
+    )
 
 
 # Not a domain refusal (so not in domain/errors.py): the Kafka way in's record of why a message
@@ -244,7 +290,7 @@ async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict
     correlation_id = headers.get("correlation-id", "")
     if not (0 < len(correlation_id) <= 200 and correlation_id.isprintable()):  # no NUL into SQL
         correlation_id = secrets.token_hex(16)
-    fingerprint = hashlib.sha256(json.dumps([command.model_dump(mode="json")], sort_keys=True).encode()).hexdigest()
+    fingerprint = hashlib.sha256(json.dumps([wire(command)], sort_keys=True).encode()).hexdigest()
     return FundingRequest(caller, [command], False, idempotency_key, fingerprint, correlation_id)
 
 

@@ -23,6 +23,7 @@ from ..domain.exports.iati import iati_document
 from ..domain.exports.ledger_csv import CSV
 from ..service_layer.recording import Caller
 from .auth import institution_or_admin
+from .responses import LEDGER_EXPORT_CONTENT
 
 CHUNK_CHARS = 64 * 1024
 Id = Annotated[str | None, Query(min_length=1, max_length=100)]
@@ -31,7 +32,11 @@ Id = Annotated[str | None, Query(min_length=1, max_length=100)]
 def ledger_export_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["exports"])
 
-    @router.get("/ledger/export", response_class=StreamingResponse)
+    @router.get(
+        "/ledger/export",
+        response_class=StreamingResponse,
+        responses={200: {"description": "The entries, streamed as they are read", "content": LEDGER_EXPORT_CONTENT}},
+    )
     async def export_ledger(
         pool: DatabasePool,
         viewer: Annotated[Caller | None, Depends(institution_or_admin)],

@@ -235,6 +235,7 @@ def _event(entry: LedgerEntry, correlation_id: str) -> Envelope:
         instrument_id=line.instrument_id,
         disbursed_delta_cents=entry.disbursed_delta_cents,
         counterpart_line_id=entry.counterpart_line_id,
+        cup=line.cup,
     )
     # Keyed by objective: every event that moves one objective's coverage is in one
     # partition, in the order the ledger recorded it.

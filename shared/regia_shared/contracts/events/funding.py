@@ -10,6 +10,10 @@ from regia_shared.contracts.events.envelope import EventPayload
 from regia_shared.contracts.levels import GovernmentLevel
 from regia_shared.contracts.money import Cents, SignedCents
 
+# A CUP (Codice Unico di Progetto), the Italian public investment project code: 15 capital
+# letters and digits, e.g. D41B19000120007.
+CUP_PATTERN = r"^[A-Z0-9]{15}$"
+
 
 class FundingLineChanged(EventPayload):
     line_id: str = Field(min_length=1, max_length=100)
@@ -26,6 +30,11 @@ class FundingLineChanged(EventPayload):
     disbursed_delta_cents: SignedCents = Field(default=0, description="Change of the disbursed amount")
     counterpart_line_id: str | None = Field(
         default=None, max_length=100, description="The other line of a reallocation or roll-over"
+    )
+    # Added in issue 18, optional with a default: consumers of the earlier schema ignore it
+    # and events recorded before it read as None (a compatible change, same version).
+    cup: str | None = Field(
+        default=None, pattern=CUP_PATTERN, description="The line's CUP (Codice Unico di Progetto), if it has one"
     )
 
 
