@@ -1,0 +1,159 @@
+"""Typed response models of the objectives' reads, so OpenAPI shows every answer's shape
+(the console codes against these names: docs/api.md)."""
+
+from datetime import datetime
+
+from pydantic import BaseModel, Field
+
+
+class LastChange(BaseModel):
+    """The line change that last moved the figures (for a parent: in its subtree)."""
+
+    at: datetime
+    line_id: str
+    institution_id: str
+    level: str
+    kind: str = Field(
+        description="The funding event type: FundingCommitted, FundingRevised, ... (BACKFILL: recorded at upgrade)"
+    )
+    delta_cents: int = Field(description="The line's commitment after minus before")
+    committed_before_cents: int
+    committed_after_cents: int
+    reason: str | None
+    correlation_id: str | None
+
+
+class InstitutionFigures(BaseModel):
+    institution_id: str
+    level: str
+    committed_cents: int
+    disbursed_cents: int
+    line_count: int
+
+
+class YearFigures(BaseModel):
+    fiscal_year: int
+    need_cents: int
+    committed_cents: int = Field(description="All money committed (the subtree's, for a parent)")
+    counted_cents: int = Field(
+        description="What counts toward the need: each child's money capped at the child's need (leaf: up to the need)"
+    )
+    surplus_cents: int = Field(description="committed_cents - counted_cents: money beyond the needs it was given to")
+    disbursed_cents: int
+    committed_by_level: dict[str, int]
+    line_count: int
+    coverage_bp: int = Field(description="counted (parent) or committed (leaf) / need, in basis points")
+    coverage_pct: str
+    status: str
+    status_since: datetime | None = Field(description="When the status last changed; null if before it was recorded")
+    gap_to_threshold_cents: int = Field(
+        description="Money that would bring coverage to the at-risk threshold; 0 if reached"
+    )
+    gap_to_full_cents: int = Field(description="Money that would bring coverage to 100 %; 0 if reached")
+    over_committed_cents: int
+    single_level_dependency: str | None
+    last_change: LastChange | None
+
+
+class YearDocument(YearFigures):
+    by_institution: list[InstitutionFigures] = Field(description="Committed money first")
+
+
+class ObjectiveDocument(BaseModel):
+    objective_id: str
+    title: str
+    plan_id: str | None
+    parent_id: str | None
+    kind: str
+    children: list[str]
+    lead: str | None
+    weight: int
+    illustrative: bool
+    at_risk_threshold_pct: int
+    as_of: datetime | None = Field(description="The moment the figures are as of; null: now")
+    years: list[YearDocument]
+
+
+class ObjectiveItem(BaseModel):
+    objective_id: str
+    title: str
+    plan_id: str | None
+    kind: str
+    lead: str | None
+    at_risk_threshold_pct: int
+    years: list[YearFigures]
+
+
+class ChangeItem(BaseModel):
+    at: datetime
+    line_id: str
+    institution_id: str
+    level: str
+    fiscal_year: int
+    kind: str
+    delta_cents: int
+    committed_before_cents: int
+    committed_after_cents: int
+    disbursed_after_cents: int
+    reason: str | None
+    correlation_id: str | None
+    line_version: int
+
+
+class TreeYear(BaseModel):
+    """A plan tree row's figures for one year (no history fields: 3,000 rows stay light)."""
+
+    fiscal_year: int
+    need_cents: int
+    committed_cents: int
+    counted_cents: int
+    surplus_cents: int
+    disbursed_cents: int
+    committed_by_level: dict[str, int]
+    coverage_bp: int
+    coverage_pct: str
+    status: str
+    gap_to_threshold_cents: int
+    gap_to_full_cents: int
+    over_committed_cents: int
+    single_level_dependency: str | None
+
+
+class TreeRow(BaseModel):
+    node_id: str
+    kind: str
+    title: str
+    weight: int
+    lead: str | None
+    illustrative: bool
+    matches: bool = Field(description="False: kept only because a descendant matches the filters")
+    needs: dict[str, int]
+    years: list[TreeYear]
+    children: list["TreeRow"]
+
+
+class PlanDocument(BaseModel):
+    plan_id: str
+    title: str
+    territory: str
+    population: int | None
+    first_year: int
+    last_year: int
+    at_risk_threshold_pct: int
+    single_level_warning_pct: int
+    description: str | None
+    as_of: datetime | None
+    years: list[TreeYear]
+    nodes: list[TreeRow]
+
+
+class PlanSummary(BaseModel):
+    plan_id: str
+    title: str
+    territory: str
+    population: int | None
+    first_year: int
+    last_year: int
+    at_risk_threshold_pct: int
+    single_level_warning_pct: int
+    description: str | None
