@@ -22,7 +22,7 @@ published, rather than failing in the event's validation as an unexplained error
 """
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 from regia_shared.contracts.money import MAX_CENTS
@@ -154,11 +154,16 @@ def roll_up(own: YearCoverage, children: Iterable[YearCoverage], threshold_pct: 
     committed_cents stays the plain sum (the money reconciles with the ledger); what
     counts toward the need is each child's effective money capped at the child's need,
     plus the node's own money, the whole capped at the node's need. Coverage and status
-    follow the counted money. With no child figures for the year the node is a leaf and
-    comes back unchanged."""
+    follow the counted money. With no child figures for the year the node is a leaf: its
+    own figures, status recomputed at the threshold."""
     children = list(children)
-    if not children:
-        return own
+    if not children:  # a leaf for this year: its own figures, status recomputed
+        return replace(
+            own,
+            coverage_bp=coverage_bp(own.need_cents, own.committed_cents),
+            status=status_of(own.need_cents, own.committed_cents, threshold_pct),
+            counted_cents=None,
+        )
     need, committed, disbursed = own.need_cents, own.committed_cents, own.disbursed_cents
     counted_below = 0
     by_level = dict(own.committed_by_level)

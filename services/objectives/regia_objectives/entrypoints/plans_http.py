@@ -3,7 +3,6 @@ with every node's coverage per year, rolled up."""
 
 import asyncio
 import secrets
-from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
@@ -150,10 +149,7 @@ def _plan_years(plan: Plan, nodes: list[Node], years: dict, fiscal_year: int | N
     for year in wanted:
         rows = [c for node in roots for c in years.get(node, []) if c.fiscal_year == year]
         empty = YearCoverage(plan.plan_id, year, 0, 0, 0)
-        rolled = roll_up(empty, rows, plan.at_risk_threshold_pct)
-        if not rows:  # a year with nothing anywhere: a parent with no need, not a leaf
-            rolled = replace(rolled, counted_cents=0, status=CoverageStatus.NO_NEED)
-        totals.append(tree_year(rolled, plan.at_risk_threshold_pct))
+        totals.append(tree_year(roll_up(empty, rows, plan.at_risk_threshold_pct), plan.at_risk_threshold_pct))
     return totals
 
 
