@@ -134,9 +134,9 @@ async def test_the_document_says_why_and_what_it_takes_and_the_history_pages(  #
         page2 = (
             await client.get("/v1/objectives/miglio-blu/changes", params={"limit": 1, "cursor": page1["next_cursor"]})
         ).json()
-        assert [(c["line_version"], c["committed_before_cents"], c["committed_after_cents"]) for c in page2["items"]] == [
-            (1, 0, 450 * MILLION // 100)
-        ]
+        assert [
+            (c["line_version"], c["committed_before_cents"], c["committed_after_cents"]) for c in page2["items"]
+        ] == [(1, 0, 450 * MILLION // 100)]
         assert page2["next_cursor"] is None
         other = await client.get("/v1/objectives/miglio-blu/changes", params={"fiscal_year": 2028})
         assert other.json() == {"items": [], "next_cursor": None}
@@ -147,9 +147,7 @@ async def test_the_document_says_why_and_what_it_takes_and_the_history_pages(  #
         missing = await client.get("/v1/objectives/nope/changes")
         assert (missing.status_code, missing.json()["error"]) == (404, "objective_not_found")
 
-    rows = await database.fetch(
-        "objectives", "SELECT line_version, kind FROM allocation_changes ORDER BY line_version"
-    )
+    rows = await database.fetch("objectives", "SELECT line_version, kind FROM allocation_changes ORDER BY line_version")
     assert [(r["line_version"], r["kind"]) for r in rows] == [(1, "FundingCommitted"), (2, "FundingRevised")]
 
     # As of between the two: €4.5M of €5M, 90 %, nothing missing to the threshold.
@@ -213,7 +211,7 @@ async def test_the_list_filters_searches_sorts_by_gap_and_pages(objectives, brok
             140 * MILLION // 100,
             30 * MILLION // 100,
         ]
-        assert ids(await listed(sort="gap", fiscal_year=2027)) == ["a-empty", "d-shorter", "b-short", "c-full"]
+        assert ids(await listed(sort="gap", fiscal_year=2027)) == ["d-shorter", "a-empty", "b-short", "c-full"]
         assert ids(await listed(q="miglio BLU")) == ["b-short"]
         assert ids(await listed(q="%")) == []  # a literal percent sign, not a wildcard
         assert ids(await listed(lead="comune-spezia")) == ["d-shorter"]

@@ -29,8 +29,11 @@ CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_lengt
 # keeps them equal): a Literal so an unknown one is a 422 naming `status`, never ignored.
 StatusFilter = Literal["AT_RISK", "UNFUNDED", "PARTIALLY_FUNDED", "FUNDED", "NO_NEED"]
 AsOfQuery = Annotated[
-    date | datetime | None,
-    Query(description="ISO date or datetime: coverage as it stood then (a date means the end of that day, UTC)"),
+    str | None,
+    Query(
+        max_length=40,
+        description="ISO date or datetime: coverage as it stood then (a date means the end of that day, UTC)",
+    ),
 ]
 
 
@@ -38,13 +41,20 @@ class InvalidQuery(Refused):
     status, code = 422, "validation_failed"
 
 
-def moment(as_of: date | datetime | None) -> datetime | None:
-    """`as_of` as an instant: a date is the end of that day (UTC), a naive time is UTC."""
+def moment(as_of: str | None) -> datetime | None:
+    """`as_of` as an instant: a date is the end of that day (UTC), a naive time is UTC; a
+    422 naming `query.as_of` otherwise."""
     if as_of is None:
         return None
-    if isinstance(as_of, datetime):
-        return as_of if as_of.tzinfo else as_of.replace(tzinfo=UTC)
-    return datetime.combine(as_of, time.max, tzinfo=UTC)
+    try:
+        if len(as_of) == 10:
+            return datetime.combine(date.fromisoformat(as_of), time.max, tzinfo=UTC)
+        at = datetime.fromisoformat(as_of)
+    except ValueError as exc:
+        raise InvalidQuery(
+            f"as_of: {as_of!r} is not an ISO date (2027-03-31) or datetime (2027-03-31T12:00:00Z)", "query.as_of"
+        ) from exc
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def objectives_router() -> APIRouter:

@@ -110,6 +110,7 @@ class AsOf:
 
     years: dict[str, list[YearCoverage]]
     lines: list[dict]  # money per (objective, year, institution, level) then
+    existing: set[str]  # the nodes that existed then
 
 
 async def coverage_as_of(conn: asyncpg.Connection, roots: Sequence[str], at: datetime) -> AsOf:
@@ -134,7 +135,7 @@ async def coverage_as_of(conn: asyncpg.Connection, roots: Sequence[str], at: dat
     years: dict[str, list[YearCoverage]] = {}
     for (node, _), c in sorted(computed.items()):
         years.setdefault(node, []).append(c)
-    return AsOf(years, lines)
+    return AsOf(years, lines, set(ids))
 
 
 async def objective_document(pool: asyncpg.Pool, objective_id: str, as_of: datetime | None = None) -> dict:
@@ -259,6 +260,8 @@ async def _list_as_of(
             counts[key] = counts.get(key, 0) + r["line_count"]
         leads = await reads.leads(conn, ids)
         for o in found:
+            if o["objective_id"] not in then.existing:
+                continue  # defined later
             years = [
                 c
                 for c in then.years.get(o["objective_id"], [])
