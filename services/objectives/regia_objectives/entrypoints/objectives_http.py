@@ -97,9 +97,7 @@ def objectives_router() -> APIRouter:
         return await _objective(pool, objective_id)
 
     @router.get("/objectives/{objective_id}", response_model=ObjectiveDocument)
-    async def get_objective(
-        pool: DatabasePool, objective_id: Annotated[str, Path(max_length=100)], as_of: AsOfQuery = None
-    ) -> dict:
+    async def get_objective(pool: DatabasePool, objective_id: str, as_of: AsOfQuery = None) -> dict:
         """An objective with its figures per fiscal year: by level and by institution, the
         gaps to the threshold and to 100 %, since when its status holds and the last line
         change that moved it. Its lines are not embedded (they are paged by funding's
@@ -110,7 +108,7 @@ def objectives_router() -> APIRouter:
     async def get_changes(
         pool: DatabasePool,
         page: Paged,
-        objective_id: Annotated[str, Path(max_length=100)],
+        objective_id: str,
         fiscal_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
     ) -> Page[ChangeItem]:
         """The line changes that moved the objective (a parent's: its subtree's), newest first."""

@@ -5,7 +5,7 @@ import asyncio
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 from regia_shared.contracts.levels import GovernmentLevel
@@ -79,7 +79,7 @@ def plans_router() -> APIRouter:
     @router.get("/plans/{plan_id}", response_model=PlanDocument)
     async def get_plan(
         pool: DatabasePool,
-        plan_id: Annotated[str, Path(max_length=100)],
+        plan_id: str,
         fiscal_year: Annotated[int | None, Query(ge=1990, le=2100, description="Only this year's figures")] = None,
         only_at_risk: Annotated[bool, Query(description="Nodes AT_RISK (in the year, or any year)")] = False,
         lead: Annotated[str | None, Query(max_length=100, description="Nodes this partner leads")] = None,
