@@ -20,7 +20,8 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
     an older or repeated version updates nothing, records nothing and is not returned. The
     line's previous commitment comes out of the upsert itself (`committed_before_cents`,
     set from the locked row), so the history costs one INSERT ... SELECT on the upsert's
-    RETURNING, not a query per line. Rows are upserted in line order, so two batches
+    RETURNING, not a query per line; the same statement adds the deltas to
+    `institution_totals` (the document's money by institution). Rows are upserted in line order, so two batches
     touching the same lines lock them in the same order."""
     if not changes:
         return {}
@@ -37,10 +38,21 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
         " line_version FROM k ORDER BY line_id"
         " ON CONFLICT (line_id) DO UPDATE SET committed_cents = EXCLUDED.committed_cents,"
         " disbursed_cents = EXCLUDED.disbursed_cents, line_version = EXCLUDED.line_version,"
-        " committed_before_cents = line_allocations.committed_cents, updated_at = now()"
+        " committed_before_cents = line_allocations.committed_cents,"
+        " disbursed_before_cents = line_allocations.disbursed_cents, updated_at = now()"
         " WHERE line_allocations.line_version < EXCLUDED.line_version"
         " RETURNING line_id, objective_id, fiscal_year, level, institution_id, committed_cents,"
-        " disbursed_cents, line_version, committed_before_cents)"
+        " disbursed_cents, line_version, committed_before_cents, disbursed_before_cents,"
+        " xmax = 0 AS inserted),"  # a row inserted, not updated, has no deleting transaction
+        " totals AS (INSERT INTO institution_totals (objective_id, fiscal_year, institution_id, level,"
+        " committed_cents, disbursed_cents, line_count)"
+        " SELECT objective_id, fiscal_year, institution_id, level, sum(committed_cents - committed_before_cents),"
+        " sum(disbursed_cents - disbursed_before_cents), count(*) FILTER (WHERE inserted) FROM up"
+        " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        " ON CONFLICT (objective_id, fiscal_year, institution_id, level) DO UPDATE SET"
+        " committed_cents = institution_totals.committed_cents + EXCLUDED.committed_cents,"
+        " disbursed_cents = institution_totals.disbursed_cents + EXCLUDED.disbursed_cents,"
+        " line_count = institution_totals.line_count + EXCLUDED.line_count)"
         " INSERT INTO allocation_changes (objective_id, fiscal_year, line_id, institution_id, level,"
         " line_version, kind, delta_cents, committed_before_cents, committed_after_cents,"
         " disbursed_after_cents, reason, correlation_id, occurred_at)"
@@ -110,3 +122,13 @@ async def lines_of(conn: asyncpg.Connection, objective_id: str) -> list[dict]:
 async def count(conn: asyncpg.Connection) -> int:
     lines: int = await conn.fetchval("SELECT count(*) FROM line_allocations")
     return lines
+
+
+async def rebuild_institution_totals(conn: asyncpg.Connection) -> None:
+    """institution_totals recomputed from the lines (a coverage rebuild repairs both)."""
+    await conn.execute("DELETE FROM institution_totals")
+    await conn.execute(
+        "INSERT INTO institution_totals SELECT objective_id, fiscal_year, institution_id, level,"
+        " sum(committed_cents), sum(disbursed_cents), count(*) FROM line_allocations"
+        " GROUP BY objective_id, fiscal_year, institution_id, level"
+    )

@@ -130,10 +130,18 @@ async def of_children(
     return found
 
 
-async def of_plan(conn: asyncpg.Connection, plan_id: str) -> dict[str, list[YearCoverage]]:
+async def of_plan(
+    conn: asyncpg.Connection, plan_id: str, fiscal_year: int | None = None
+) -> dict[str, list[YearCoverage]]:
+    # The plan's ids first, then their rows by primary key: written as a join, PostgreSQL
+    # hashed the whole coverage table (230 ms at 600,000 rows for a 3,000-node plan).
     rows = await conn.fetch(
-        "SELECT c.* FROM coverage c JOIN objectives o USING (objective_id) WHERE o.plan_id = $1 ORDER BY c.fiscal_year",
+        "SELECT c.objective_id, c.fiscal_year, c.need_cents, c.committed_cents, c.disbursed_cents,"
+        " c.committed_by_level, c.coverage_bp, c.status, c.dominant_level, c.counted_cents FROM coverage c"
+        " WHERE c.objective_id = ANY(ARRAY(SELECT objective_id FROM objectives WHERE plan_id = $1))"
+        " AND ($2::int IS NULL OR c.fiscal_year = $2) ORDER BY c.fiscal_year",
         plan_id,
+        fiscal_year,
     )
     found: dict[str, list[YearCoverage]] = {}
     for r in rows:

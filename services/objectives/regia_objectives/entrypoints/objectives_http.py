@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from regia_shared.contracts.refusal import Refused
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, encode_cursor
 
 from ..adapters.objectives import ObjectiveRecord
 from ..adapters.reads import ListFilters
@@ -125,6 +125,8 @@ def objectives_router() -> APIRouter:
 
     @router.get("/objectives", response_model=Page[ObjectiveItem])
     async def list_objectives(
+        request: Request,
+        response: Response,
         pool: DatabasePool,
         page: Paged,
         status: Annotated[StatusFilter | None, Query(description="Objectives with a year in this status")] = None,
@@ -142,19 +144,17 @@ def objectives_router() -> APIRouter:
         if at is not None and sort == "gap":
             raise InvalidQuery("sort=gap is not available with as_of (the gap order is kept for now only)", "sort")
         filters = ListFilters(status, plan_id, fiscal_year, lead, q or None)
-        after = page.after(
-            "objectives",
-            {
-                "status": status,
-                "plan_id": plan_id,
-                "fiscal_year": fiscal_year,
-                "lead": lead,
-                "q": q,
-                "sort": sort,
-                "as_of": at,
-            },
-        )
-        rows = await reads.objective_list(pool, filters, sort, after, page.limit + 1, at)
+        bound = {
+            "status": status,
+            "plan_id": plan_id,
+            "fiscal_year": fiscal_year,
+            "lead": lead,
+            "q": q,
+            "sort": sort,
+            "as_of": at,
+        }
+        after = page.after("objectives", bound)
+        rows, resume = await reads.objective_list(pool, filters, sort, after, page.limit + 1, at)
         if sort == "gap":
 
             def gap_key(o: dict) -> tuple[int, str]:
@@ -165,7 +165,14 @@ def objectives_router() -> APIRouter:
         else:
             key = lambda o: (o["objective_id"],)  # noqa: E731
         result = page.of(rows, key=key)
-        return Page[ObjectiveItem](items=[ObjectiveItem(**o) for o in result.items], next_cursor=result.next_cursor)
+        next_cursor = result.next_cursor
+        if resume is not None and next_cursor is None:
+            # as_of read its most candidates without filling the page: a short page whose
+            # cursor goes on after the last objective read.
+            next_cursor = encode_cursor("objectives", bound, [resume])
+            url = request.url.include_query_params(cursor=next_cursor, limit=page.limit)
+            response.headers["Link"] = f'<{url}>; rel="next"'
+        return Page[ObjectiveItem](items=[ObjectiveItem(**o) for o in result.items], next_cursor=next_cursor)
 
     return router
 

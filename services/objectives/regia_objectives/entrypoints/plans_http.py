@@ -6,6 +6,7 @@ import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 from regia_shared.contracts.levels import GovernmentLevel
@@ -14,15 +15,15 @@ from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged
 
 from ..adapters import coverage, planfile, plans
-from ..domain.coverage import YearCoverage, roll_up
+from ..domain.coverage import YearCoverage, gap_to_full_cents, gap_to_threshold_cents, percent, roll_up
 from ..domain.errors import PlanFileInvalid, PlanInvalid
 from ..domain.plan_file import PlanFile
 from ..domain.tree import Node, Plan, Problem, kept_with_ancestors
 from ..service_layer.plans import import_plan, read_plan
 from ..service_layer.projection import Cause
-from ..service_layer.reads import coverage_as_of, year_figures
+from ..service_layer.reads import coverage_as_of
 from .objectives_http import AsOfQuery, moment
-from .read_models import PlanDocument, PlanSummary, TreeYear
+from .read_models import PlanDocument, PlanSummary
 
 MAX_PLAN_FILE_BYTES = 2 * 1024 * 1024
 YAML = "application/yaml"
@@ -87,7 +88,7 @@ def plans_router() -> APIRouter:
             GovernmentLevel | None, Query(description="Nodes with money committed by this level of government")
         ] = None,
         as_of: AsOfQuery = None,
-    ) -> dict:
+    ) -> Response:
         """The plan and its tree; each node with its figures per year (its subtree's, each
         child's money counted up to the child's need). With filters, a node is kept when it
         or a descendant matches (`matches` says which), so each match keeps its path."""
@@ -95,7 +96,7 @@ def plans_router() -> APIRouter:
         plan, nodes, leads = await read_plan(pool, plan_id)
         async with pool.acquire() as conn:
             if at is None:
-                years = await coverage.of_plan(conn, plan_id)
+                years = await coverage.of_plan(conn, plan_id, fiscal_year)
             else:
                 roots = [n.node_id for n in nodes if n.parent_id is None]
                 years = (await coverage_as_of(conn, roots, at)).years
@@ -111,12 +112,15 @@ def plans_router() -> APIRouter:
         }
         filtered = only_at_risk or lead is not None or level is not None
         kept = kept_with_ancestors({n.node_id: n.parent_id for n in nodes}, matching) if filtered else None
-        return {
+        body = {
             **_plan_json(plan),
-            "as_of": at,
+            "as_of": at.isoformat() if at else None,
             "years": _plan_years(plan, nodes, years, fiscal_year),
             "nodes": _tree(nodes, leads, years, thresholds, kept, matching),
         }
+        # Built to the PlanDocument schema (OpenAPI shows it) and sent as it is: validating
+        # 3,000 rows and 9,000 years again through pydantic took 120 ms of the answer.
+        return JSONResponse(body)
 
     return router
 
@@ -136,8 +140,26 @@ def _plan_json(plan: Plan) -> dict:
 
 
 def tree_year(c: YearCoverage, threshold_pct: int) -> dict:
-    figures = year_figures(c, threshold_pct)
-    return {k: figures[k] for k in TreeYear.model_fields}
+    """A tree row's year (read_models.TreeYear), written out rather than filtered from
+    year_figures: a 3,000-node plan has 9,000 of them."""
+    effective = c.effective_cents
+    counted = min(effective, c.need_cents)
+    return {
+        "fiscal_year": c.fiscal_year,
+        "need_cents": c.need_cents,
+        "committed_cents": c.committed_cents,
+        "counted_cents": counted,
+        "surplus_cents": c.committed_cents - counted,
+        "disbursed_cents": c.disbursed_cents,
+        "committed_by_level": c.committed_by_level,
+        "coverage_bp": c.coverage_bp,
+        "coverage_pct": percent(c.coverage_bp),
+        "status": c.status.value,
+        "gap_to_threshold_cents": gap_to_threshold_cents(c.need_cents, effective, threshold_pct),
+        "gap_to_full_cents": gap_to_full_cents(c.need_cents, effective),
+        "over_committed_cents": c.over_committed_cents,
+        "single_level_dependency": c.dominant_level,
+    }
 
 
 def _plan_years(plan: Plan, nodes: list[Node], years: dict, fiscal_year: int | None) -> list[dict]:

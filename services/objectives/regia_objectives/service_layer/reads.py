@@ -22,8 +22,11 @@ from ..domain.coverage import (
 from ..domain.errors import ObjectiveNotFound
 
 # The list, with as_of, computes coverage from the history for a chunk of candidates at a
-# time and keeps those whose status matches, until a page is full.
+# time and keeps those whose status matches, until a page is full or AS_OF_MAX_CHUNKS
+# chunks were read: then the page is short and its cursor resumes after the last
+# candidate read, so no request reads more than 5,000 objectives' history.
 AS_OF_CHUNK = 500
+AS_OF_MAX_CHUNKS = 10
 
 
 def year_figures(
@@ -209,11 +212,12 @@ async def changes(
 
 async def objective_list(
     pool: asyncpg.Pool, filters: ListFilters, sort: str, after: list[Any] | None, limit: int, as_of: datetime | None
-) -> list[dict]:
-    """Up to `limit` items of the list after the key `after` (see entrypoints)."""
+) -> tuple[list[dict], str | None]:
+    """Up to `limit` items of the list after the key `after` (see entrypoints), and with
+    as_of, the id to resume after when the scan stopped before filling the page."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         if as_of is not None:
-            return await _list_as_of(conn, filters, after[0] if after else None, limit, as_of)
+            return await _list_as_of(conn, filters, str(after[0]) if after else None, limit, as_of)
         if sort == "gap":
             found = await reads.list_by_gap(conn, filters, (int(after[0]), str(after[1])) if after else None, limit)
         else:
@@ -222,7 +226,7 @@ async def objective_list(
         held = await reads.held_years(conn, ids, filters.fiscal_year)
         counts = await reads.line_counts(conn, ids)
         leads = await reads.leads(conn, ids)
-    return [
+    items = [
         {
             **{k: o[k] for k in ("objective_id", "title", "plan_id", "kind", "at_risk_threshold_pct")},
             "lead": leads.get(o["objective_id"]),
@@ -239,19 +243,20 @@ async def objective_list(
         }
         for o in found
     ]
+    return items, None
 
 
 async def _list_as_of(
     conn: asyncpg.Connection, filters: ListFilters, after: str | None, limit: int, at: datetime
-) -> list[dict]:
+) -> tuple[list[dict], str | None]:
     """The list in id order with coverage as of `at`: candidates by the filters SQL can
     apply, coverage computed from the history chunk by chunk, status and year applied to
     what it gives."""
     items: list[dict] = []
-    while len(items) < limit:
-        found = await reads.list_candidates(conn, filters, after, AS_OF_CHUNK)
+    for _ in range(AS_OF_MAX_CHUNKS):
+        found = await reads.list_candidates(conn, filters, after, AS_OF_CHUNK, at)
         if not found:
-            break
+            return items, None
         ids = [o["objective_id"] for o in found]
         then = await coverage_as_of(conn, ids, at)
         counts: dict[tuple[str, int], int] = {}
@@ -286,8 +291,8 @@ async def _list_as_of(
                 }
             )
             if len(items) == limit:
-                break
+                return items, None
         after = found[-1]["objective_id"]
         if len(found) < AS_OF_CHUNK:
-            break
-    return items
+            return items, None
+    return items, after
