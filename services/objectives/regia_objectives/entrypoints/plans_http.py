@@ -23,7 +23,7 @@ from ..service_layer.plans import import_plan, read_plan
 from ..service_layer.projection import Cause
 from ..service_layer.reads import coverage_as_of
 from .objectives_http import AsOfQuery, moment
-from .read_models import PlanDocument, PlanSummary
+from .read_models import PlanDocument, PlanImported, PlanSummary
 
 MAX_PLAN_FILE_BYTES = 2 * 1024 * 1024
 YAML = "application/yaml"
@@ -32,7 +32,7 @@ YAML = "application/yaml"
 def plans_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["plans"])
 
-    @router.post("/plans/import", dependencies=[Depends(require_admin)])
+    @router.post("/plans/import", dependencies=[Depends(require_admin)], response_model=PlanImported)
     async def import_plan_file(
         request: Request,
         pool: DatabasePool,

@@ -2,6 +2,7 @@
 (the console codes against these names: docs/api.md)."""
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, Field
 
@@ -157,3 +158,90 @@ class PlanSummary(BaseModel):
     at_risk_threshold_pct: int
     single_level_warning_pct: int
     description: str | None
+
+
+class PlanImported(BaseModel):
+    plan_id: str
+    created: int
+    updated: int
+    unchanged: int
+    removed: int
+
+
+class NodeCreated(BaseModel):
+    plan_id: str
+    node_id: str
+    created: int
+
+
+class NodeUpdated(BaseModel):
+    plan_id: str
+    node_id: str
+    updated: int
+
+
+class CoverageRebuilt(BaseModel):
+    objective_years: int
+    lines: int
+    events_published: int
+    seconds: float
+    from_scratch: bool
+
+
+class ReviewTotals(BaseModel):
+    need_cents: int
+    committed_cents: int
+    disbursed_cents: int
+    coverage_bp: int
+    nodes_by_status: dict[str, int]
+
+
+class ReviewClosed(ReviewTotals):
+    plan_id: str
+    fiscal_year: int
+
+
+class ReviewNode(BaseModel):
+    node_id: str
+    parent_id: str | None
+    kind: str
+    title: str
+    need_cents: int
+    committed_cents: int
+    disbursed_cents: int
+    committed_by_level: dict[str, int]
+    coverage_bp: int
+    status: str
+    indicators: list[dict[str, Any]] = Field(description="Each indicator against the year's target, as frozen")
+
+
+class ReviewDocument(BaseModel):
+    plan_id: str
+    fiscal_year: int
+    totals: ReviewTotals
+    nodes: list[ReviewNode]
+
+
+class ComparedTotals(BaseModel):
+    from_: ReviewTotals = Field(alias="from")
+    to: ReviewTotals
+
+
+class ComparedNode(BaseModel):
+    node_id: str
+    title: str
+    kind: str
+    need_delta_cents: int
+    committed_delta_cents: int
+    disbursed_delta_cents: int
+    coverage_bp: list[int | None] = Field(description="[earlier, later]; null where the node was not in that review")
+    status: list[str | None] = Field(description="[earlier, later]")
+    status_changed: bool
+
+
+class ReviewComparison(BaseModel):
+    plan_id: str
+    from_: int = Field(alias="from")
+    to: int
+    totals: ComparedTotals
+    nodes: list[ComparedNode]
