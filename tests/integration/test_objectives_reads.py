@@ -341,3 +341,22 @@ async def test_the_plan_tree_caps_each_childs_money_and_filters_keep_paths(  # t
     async with objectives.client() as client:
         plans = (await client.get("/v1/plans")).json()
     assert [p["plan_id"] for p in plans["items"]] == ["pgs"] and plans["next_cursor"] is None
+
+    # A deployment upgraded from before: the programme stored as the old roll-up had it,
+    # and no totals by institution. The rebuild puts both right.
+    conn = await database.connect("objectives")
+    try:
+        await conn.execute(
+            "UPDATE coverage SET counted_cents = NULL, status = 'FUNDED', coverage_bp = 40400 WHERE objective_id = 'p'"
+        )
+        await conn.execute("DELETE FROM institution_totals")
+    finally:
+        await conn.close()
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        r = await admin.post("/v1/admin/rebuild/coverage")
+        assert r.status_code == 200 and r.json()["lines"] == 2, r.text
+    p = (await document(objectives, "p"))["years"][0]
+    assert (p["status"], p["counted_cents"], p["coverage_pct"]) == ("AT_RISK", MILLION, "50.00")
+    assert [(f["institution_id"], f["committed_cents"]) for f in p["by_institution"]] == [
+        ("regione-liguria", 808 * MILLION // 100)
+    ]
