@@ -1,7 +1,7 @@
 """Typed response models of the objectives' reads, so OpenAPI shows every answer's shape
 (the console codes against these names: docs/api.md)."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -245,3 +245,84 @@ class ReviewComparison(BaseModel):
     to: int
     totals: ComparedTotals
     nodes: list[ComparedNode]
+
+
+class Baseline(BaseModel):
+    value: str = Field(description="Exact decimal, as text")
+    year: int
+
+
+class Measured(BaseModel):
+    measured_on: date
+    value: str
+    source: str | None
+    comment: str | None
+
+
+class ProgressFigures(BaseModel):
+    raw: str | None = Field(description="Exact decimal share of the way from baseline to target")
+    clamped: str | None
+    reason: str | None = Field(description="Why progress is undefined, when it is")
+
+
+class TargetAgainst(BaseModel):
+    fiscal_year: int
+    value: str | None
+    as_of: date
+    actual: Measured | None
+    progress: ProgressFigures
+
+
+class IndicatorDocument(BaseModel):
+    indicator_id: str
+    objective_id: str
+    name: str
+    unit: str
+    direction: str
+    description: str | None
+    baseline: Baseline
+    targets: list[TargetAgainst]
+    measurements: list[Measured]
+
+
+class IndicatorFigures(BaseModel):
+    indicator_id: str
+    objective_id: str
+    name: str
+    unit: str
+    direction: str
+    baseline: Baseline
+    fiscal_year: int
+    target: str | None
+    actual: Measured | None
+    progress: ProgressFigures
+
+
+class ProgressNode(BaseModel):
+    objective_id: str
+    title: str
+    kind: str
+    weight: int
+    progress: ProgressFigures
+    indicators_counted: int
+    indicators_left_out: int
+    children_counted: int
+    children_left_out: int
+    indicators: list[IndicatorFigures]
+    children: list["ProgressNode"]
+
+
+class ProgressDocument(ProgressNode):
+    fiscal_year: int
+    as_of: date
+
+
+class MilestoneDocument(BaseModel):
+    milestone_id: str
+    objective_id: str
+    title: str
+    description: str | None
+    due_on: date
+    reached_on: date | None
+    status: str
+    as_of: date
