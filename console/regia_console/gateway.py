@@ -9,7 +9,7 @@ from urllib.parse import quote
 
 import httpx
 
-OBJECTIVES_PAGE = 500  # the largest page of the shared paging style (and within the old list's 1000)
+OBJECTIVES_PAGE = 500  # the largest page of the shared paging (regia_shared.http.paging.MAX_LIMIT)
 
 
 class Unavailable(Exception):
@@ -137,27 +137,25 @@ class Gateway:
         return dict(zip(self.urls, answers, strict=True))
 
     async def all_objectives(self, token: str) -> list[dict]:
-        """Every objective with its statuses per year, page by page: by cursor from a service
-        that answers pages ({"items", "next_cursor"}), by offset from one that answers the
-        old plain list (the first call names neither, so either reads it)."""
+        """Every objective with its figures per year, page by page (cursor-paged)."""
+        return await self._every("/v1/objectives", token)
+
+    async def all_plans(self, token: str) -> list[dict]:
+        return await self._every("/v1/plans", token)
+
+    async def _every(self, listing: str, token: str) -> list[dict]:
+        """Every item of an objectives listing, following `next_cursor` to the end."""
         found: list[dict] = []
-        page = await self.get("objectives", "/v1/objectives", token, limit=OBJECTIVES_PAGE)
-        offset = 0
+        cursor: str | None = None
         while True:
-            if isinstance(page, dict) and isinstance(page.get("items"), list):
-                found += [o for o in page["items"] if isinstance(o, dict) and "objective_id" in o]
-                cursor = page.get("next_cursor")
-                if not cursor:
-                    return found
-                page = await self.get("objectives", "/v1/objectives", token, limit=OBJECTIVES_PAGE, cursor=cursor)
-                continue
-            if not isinstance(page, list):
-                raise Unavailable("objectives answered GET /v1/objectives with something that is not a list")
-            found += [o for o in page if isinstance(o, dict) and "objective_id" in o]
-            offset += len(page)
-            if len(page) < OBJECTIVES_PAGE:
+            params: dict[str, Any] = {"limit": OBJECTIVES_PAGE, **({"cursor": cursor} if cursor else {})}
+            page = await self.get("objectives", listing, token, **params)
+            if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+                raise Unavailable(f"objectives answered GET {listing} with something that is not a page")
+            found += [o for o in page["items"] if isinstance(o, dict)]
+            cursor = page.get("next_cursor")
+            if not isinstance(cursor, str) or not cursor:
                 return found
-            page = await self.get("objectives", "/v1/objectives", token, limit=OBJECTIVES_PAGE, offset=offset)
 
 
 async def or_none(call: Any) -> Any:

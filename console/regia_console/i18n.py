@@ -50,6 +50,7 @@ LABELS: dict[str, dict[str, str]] = {
     "no_lines": {"it": "Nessuna linea di finanziamento.", "en": "No funding lines."},
     "line": {"it": "Linea", "en": "Line"},
     "institution": {"it": "Ente", "en": "Institution"},
+    "by_institution": {"it": "Impegni per ente", "en": "Commitments by institution"},
     "history": {"it": "Storico", "en": "History"},
     "coverage_history": {"it": "Copertura per anno", "en": "Coverage per year"},
     "alerts": {"it": "Avvisi", "en": "Alerts"},

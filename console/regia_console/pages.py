@@ -12,8 +12,6 @@ from .auth import Admin
 from .gateway import Gateway, NotFound, Refused, Unavailable, or_none, path
 from .rendering import render
 
-MAX_LINE_HISTORIES = 40  # an objective's page asks funding for at most this many ledgers
-
 
 def gateway_of(request: Request) -> Gateway:
     return request.app.state.gateway
@@ -30,7 +28,7 @@ def pages_router() -> APIRouter:
         health, objectives, plans, totals = await asyncio.gather(
             gateway.health(),
             or_none(gateway.all_objectives(token)),
-            or_none(gateway.get("objectives", "/v1/plans", token)),
+            or_none(gateway.all_plans(token)),
             or_none(gateway.get("funding", "/v1/totals", token, by=["level", "year"])),
         )
         feed = request.app.state.feed
@@ -156,31 +154,9 @@ def pages_router() -> APIRouter:
             return render(request, "missing.html", status_code=404, session=session, what=objective_id)
         if not isinstance(objective, dict):
             raise Unavailable(f"objectives answered objective {objective_id!r} with something that is not one")
-        # Line ids are chosen by the institutions: each goes to funding as one encoded path
-        # segment, and a line funding does not know (or will not show) is a gap, not an error.
-        line_ids = list(
-            dict.fromkeys(
-                line["line_id"]
-                for line in objective.get("lines") or []
-                if isinstance(line, dict) and line.get("line_id")
-            )
-        )
-        alerts, *histories = await asyncio.gather(
-            or_none(gateway.get("notifier", "/v1/deliveries", token, objective_id=objective_id, limit=50)),
-            *(
-                or_none(gateway.get("funding", path("/v1/funding-lines/{}", line_id), token))
-                for line_id in line_ids[:MAX_LINE_HISTORIES]
-            ),
-        )
-        histories = [h if isinstance(h, dict) else None for h in histories]
-        return render(
-            request,
-            "objective.html",
-            session=session,
-            objective=objective,
-            alerts=alerts,
-            lines=[h for h in histories if h is not None],
-            lines_missing=len(line_ids) - sum(h is not None for h in histories),
-        )
+        # The objective document carries its money by institution per year, not its lines
+        # (issue 18: 88,000 lines made it 16.9 MB); a page of lines comes from funding later.
+        alerts = await or_none(gateway.get("notifier", "/v1/deliveries", token, objective_id=objective_id, limit=50))
+        return render(request, "objective.html", session=session, objective=objective, alerts=alerts)
 
     return router

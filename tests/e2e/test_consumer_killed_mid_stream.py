@@ -14,6 +14,7 @@ from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
 from ..support.infra import Database
+from ..support.objective_lines import projected_lines
 from ..support.partners import institution_registered
 from ..support.services import ADMIN_HEADERS
 from ..support.system import running_system
@@ -128,7 +129,7 @@ async def test_sigkill_mid_stream_loses_and_double_counts_nothing(
                 body = (await client.get(f"{objectives.url}/v1/objectives/obj-{o}")).json()
                 year = body["years"][0]
                 assert year["committed_cents"] == expected, (o, year, expected)
-                assert {ln["line_id"]: ln["committed_cents"] for ln in body["lines"]} == {
+                assert await projected_lines(client, objectives.url, f"obj-{o}") == {
                     line: v for line, v in final.items() if line.startswith(f"LIG-{o}-")
                 }
 

@@ -18,6 +18,7 @@ from regia_shared.contracts.levels import GovernmentLevel
 from ..support.faults import Message
 from ..support.funding import line_event
 from ..support.infra import Database
+from ..support.objective_lines import projected_lines
 from ..support.services import ADMIN_HEADERS
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
@@ -112,7 +113,7 @@ async def assert_coverage(objectives_url: str, stream: CoverageStream) -> None:
             body = (await client.get(f"{objectives_url}/v1/objectives/{objective}")).json()
             years = {y["fiscal_year"]: y["committed_cents"] for y in body["years"]}
             assert years == {YEAR: stream.coverage(objective)}, (objective, years)
-            assert {ln["line_id"]: ln["committed_cents"] for ln in body["lines"]} == {
+            assert await projected_lines(client, objectives_url, objective) == {
                 line: v for line, v in stream.final.items() if stream.objective_of[line] == objective
             }
 

@@ -19,6 +19,7 @@ from regia.local.embedded.broker import EmbeddedBroker
 
 from ..support.figures import record
 from ..support.infra import Database, fresh_database, start_broker
+from ..support.objective_lines import projected_lines
 from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN, base_env
 from ..support.smtp import SmtpCapture
 from ..support.system import System, running_system
@@ -178,7 +179,7 @@ async def story(database: Database, broker: EmbeddedBroker, log_dir: Path, *, fa
     return {
         "alerts": sorted(tuple(r.values()) for r in alerts),
         "coverage": (objective["years"][0]["status"], objective["years"][0]["committed_cents"]),
-        "lines": {ln["line_id"]: ln["committed_cents"] for ln in objective["lines"]},
+        "lines": await lines_of(system),
         "deliveries": sorted(
             (
                 d["objective_id"] or "",
@@ -283,6 +284,11 @@ async def send(system: System, key: str, line: str, event: dict) -> None:
 async def read_objective(system: System) -> dict:
     async with httpx.AsyncClient(timeout=10) as client:
         return (await client.get(f"{system.services['objectives'].url}/v1/objectives/{OBJECTIVE}")).json()
+
+
+async def lines_of(system: System) -> dict[str, int]:
+    async with httpx.AsyncClient(timeout=10) as client:
+        return await projected_lines(client, system.services["objectives"].url, OBJECTIVE)
 
 
 async def coverage_is(system: System, wanted: tuple[str, int]) -> bool:

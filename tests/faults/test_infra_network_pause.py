@@ -23,6 +23,7 @@ from regia_shared.contracts.levels import GovernmentLevel
 from ..support import kafka
 from ..support.figures import record
 from ..support.infra import Database
+from ..support.objective_lines import projected_lines
 from ..support.partners import institution_registered
 from ..support.services import base_env, service_process
 from ..support.system import running_system
@@ -178,7 +179,7 @@ async def test_network_pause_longer_than_the_session_delivers_everything_once(
                         mine = {ln: v for ln, v in final.items() if ln.startswith(f"LIG-{objective}-")}
                         body = (await client.get(f"{objectives.url}/v1/objectives/{objective}")).json()
                         assert body["years"][0]["committed_cents"] == sum(mine.values()), (objective, body)
-                        assert {ln["line_id"]: ln["committed_cents"] for ln in body["lines"]} == mine
+                        assert await projected_lines(client, objectives.url, objective) == mine
                 async with httpx.AsyncClient(timeout=10) as client:
                     scraped = (await client.get(f"{objectives.url}/metrics")).text
                     if replica is not None:

@@ -21,6 +21,7 @@ from ..e2e.test_consumer_killed_mid_stream import funding_stream
 from ..support import kafka
 from ..support.figures import record
 from ..support.infra import fresh_database, start_postgres
+from ..support.objective_lines import projected_lines
 from ..support.partners import institution_registered
 from ..support.services import ADMIN_HEADERS, base_env
 from ..support.system import running_system
@@ -89,7 +90,7 @@ async def test_postgres_restarted_under_load_loses_and_doubles_nothing(broker: E
                     mine = {ln: v for ln, v in final.items() if objectives_of[ln] == objective}
                     body = (await client.get(f"{objectives.url}/v1/objectives/{objective}")).json()
                     assert body["years"][0]["committed_cents"] == sum(mine.values()), (objective, body["years"])
-                    assert {ln["line_id"]: ln["committed_cents"] for ln in body["lines"]} == mine
+                    assert await projected_lines(client, objectives.url, objective) == mine
             for service in (funding, objectives):
                 assert system.processes[service.name].alive(), f"{service.name} must not have been restarted"
 

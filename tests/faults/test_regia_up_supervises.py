@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from ..support.figures import record
+from ..support.objective_lines import projected_lines_sync
 from ..support.regia_up import RUNNING, RegiaUp, alive, descendants
 
 pytestmark = pytest.mark.e2e
@@ -168,8 +169,8 @@ def objectives_has_every_accepted_line(up: RegiaUp) -> int:
     them, and checks the committed money agrees; returns the euros missing (0)."""
 
     def mine_in_objectives() -> int:
-        body = httpx.get(f"{up.url('objectives')}/v1/objectives/{OBJECTIVE}", timeout=10).json()
-        return sum(1 for line in body["lines"] if line["line_id"].startswith("SUP-"))
+        lines = projected_lines_sync(up.url("objectives"), OBJECTIVE)
+        return sum(1 for line_id in lines if line_id.startswith("SUP-"))
 
     until(lambda: mine_in_objectives() == len(ACCEPTED), f"the {len(ACCEPTED)} lines in objectives")
     totals = httpx.get(

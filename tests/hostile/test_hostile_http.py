@@ -189,7 +189,9 @@ async def test_what_schemathesis_found_stays_fixed(funding, institution, partner
         refused(await client.get("/v1/partners", params={"offset": "15528598252395432001929216"}), 422)
         refused(await client.post("/v1/ops/dead-letters/replay", json={"ids": [1, -30161239716055363584]}), 422)
     async with objectives.client(headers=ADMIN_HEADERS) as client, unchanged(database):
-        refused(await client.get("/v1/objectives", params={"offset": 10**20}), 422)
+        refused(await client.get("/v1/objectives", params={"limit": 10**20}), 422)
+        refused(await client.get("/v1/objectives", params={"fiscal_year": 10**20}), 422)
+        refused(await client.get("/v1/objectives/x/changes", params={"fiscal_year": 10**20}), 422)
         refused(await client.get("/v1/plans/p/reviews/594671368377"), 422)
         refused(await client.post("/v1/plans/p/reviews/594671368377"), 422)
         refused(await client.get("/v1/plans/p/reviews/compare", params={"from": 10**12, "to": 2027}), 422)

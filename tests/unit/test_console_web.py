@@ -118,11 +118,13 @@ class StubGateway:
             }
         ]
 
+    async def all_plans(self, token: str) -> list[dict]:
+        assert token == TOKEN
+        return [{"plan_id": "big", "title": "Piano grande", "first_year": 2025, "last_year": 2027}]
+
     async def get(self, service: str, path: str, token: str, **params: object):
         assert token == TOKEN
         self.asked.append((path, params))
-        if path == "/v1/plans":
-            return [{"plan_id": "big", "title": "Piano grande", "first_year": 2025, "last_year": 2027}]
         if path == "/v1/plans/big":
             return big_plan()
         if path == "/v1/totals":
@@ -146,6 +148,15 @@ class StubGateway:
                         "coverage_bp": 6000,
                         "status": "AT_RISK",
                         "over_committed_cents": 0,
+                        "by_institution": [
+                            {
+                                "institution_id": "regione-liguria",
+                                "level": "REGIONE",
+                                "committed_cents": 300_000_000,
+                                "disbursed_cents": 0,
+                                "line_count": 88_678,
+                            }
+                        ],
                     },
                     {
                         "fiscal_year": 2028,
@@ -157,25 +168,6 @@ class StubGateway:
                         "status": "NO_NEED",
                         "over_committed_cents": 100_000_00,
                     },
-                ],
-                "lines": [{"line_id": "LIG-2027-001"}],
-            }
-        if path == "/v1/funding-lines/LIG-2027-001":
-            return {
-                "line_id": "LIG-2027-001",
-                "fiscal_year": 2027,
-                "level": "REGIONE",
-                "institution_id": "regione-liguria",
-                "committed_cents": 300_000_000,
-                "disbursed_cents": 0,
-                "history": [
-                    {
-                        "kind": "COMMITMENT",
-                        "committed_after": 450_000_000,
-                        "disbursed_after": 0,
-                        "reason": "DGR",
-                        "recorded_at": "2026-11-25T10:00:00",
-                    }
                 ],
             }
         if path == "/v1/deliveries":
@@ -244,6 +236,16 @@ def test_every_page_renders_in_both_languages_without_the_token(console: TestCli
         assert "script-src 'self'" in page.headers["content-security-policy"]
     assert "Il Miglio Blu &lt;b&gt;" in console.get("/objectives/miglio-blu").text  # autoescaped
     assert console.get("/objectives/nowhere").status_code == 404
+
+
+def test_an_objective_page_shows_its_money_by_institution_without_asking_for_lines(console: TestClient) -> None:
+    """The document carries no lines (issue 18): the page shows the by_institution table
+    and asks funding for no line's ledger, and nothing is labelled unavailable."""
+    log_in(console)
+    page = console.get("/objectives/miglio-blu?lang=en").text
+    assert "regione-liguria" in page and "88678" in page.replace(",", "").replace(".", "")
+    assert "Data unavailable" not in page
+    assert not [p for p, _ in console.app.state.gateway.asked if p.startswith("/v1/funding-lines")]
 
 
 def test_a_plan_of_three_thousand_nodes_renders_every_node(console: TestClient) -> None:

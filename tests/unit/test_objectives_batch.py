@@ -29,7 +29,10 @@ BATCH = [A1, A2, A3, B1, B2, C1]
 
 @given(st.permutations(BATCH), st.lists(st.sampled_from(BATCH), max_size=6))
 def test_newest_version_of_each_line_wins_in_any_order(order: list[Received], repeats: list[Received]) -> None:
-    states, causes = newest_of_batch(order + repeats)
+    changes, causes = newest_of_batch(order + repeats)
+    states = [c.state for c in changes]
+    # The history keeps the winning event's type and correlation id with its state.
+    assert {c.state.line_id: c.kind for c in changes}["B"] == B2.envelope.type
     assert {s.line_id: (s.line_version, s.committed_cents) for s in states} == {
         "A": (3, 30),
         "B": (2, 7),

@@ -5,42 +5,82 @@ from collections.abc import Sequence
 import asyncpg
 
 from ..domain.coverage import Allocation
-from ..domain.lines import LineState
+from ..domain.lines import LineChange
 
 
-async def apply_newer(conn: asyncpg.Connection, states: Sequence[LineState]) -> set[tuple[str, int]]:
-    """Upsert the states whose version is newer than the one held, in one statement;
-    return the (objective, year) pairs whose money changed. `states` must hold one state
-    per line (see `latest_per_line`): PostgreSQL refuses to update a row twice in one
-    statement.
+async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -> dict[tuple[str, int], int]:
+    """Upsert the states whose version is newer than the one held and record each applied
+    version in `allocation_changes`, in ONE statement; return, for each (objective, year)
+    whose money changed, the id of its last history row (in the order the changes came).
+    `changes` must hold one state per line (see `latest_per_line`): PostgreSQL refuses to
+    update a row twice in one statement.
 
     Set-based on purpose: the version check happens in the upsert's WHERE, against the row
     as locked, so it needs no read beforehand and no lock held between a read and a write;
-    an older or repeated version updates nothing and is not returned. Rows are upserted in
-    line order, so two batches touching the same lines lock them in the same order."""
-    if not states:
-        return set()
-    states = sorted(states, key=lambda s: s.line_id)
+    an older or repeated version updates nothing, records nothing and is not returned. The
+    line's previous commitment comes out of the upsert itself (`committed_before_cents`,
+    set from the locked row), so the history costs one INSERT ... SELECT on the upsert's
+    RETURNING, not a query per line; the same statement adds the deltas to
+    `institution_totals` (the document's money by institution). Rows are upserted in line order, so two batches
+    touching the same lines lock them in the same order."""
+    if not changes:
+        return {}
+    arrival = {c.state.line_id: n for n, c in enumerate(changes)}
+    ordered = sorted(changes, key=lambda c: c.state.line_id)
     rows = await conn.fetch(
-        "INSERT INTO line_allocations (line_id, objective_id, fiscal_year, level, institution_id,"
+        "WITH k AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[],"
+        " $6::bigint[], $7::bigint[], $8::int[], $9::text[], $10::text[], $11::text[], $12::timestamptz[],"
+        " $13::int[]) AS k(line_id, objective_id, fiscal_year, level, institution_id, committed_cents,"
+        " disbursed_cents, line_version, kind, reason, correlation_id, occurred_at, arrival)),"
+        " up AS (INSERT INTO line_allocations (line_id, objective_id, fiscal_year, level, institution_id,"
         " committed_cents, disbursed_cents, line_version)"
-        " SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[],"
-        " $6::bigint[], $7::bigint[], $8::int[])"
+        " SELECT line_id, objective_id, fiscal_year, level, institution_id, committed_cents, disbursed_cents,"
+        " line_version FROM k ORDER BY line_id"
         " ON CONFLICT (line_id) DO UPDATE SET committed_cents = EXCLUDED.committed_cents,"
         " disbursed_cents = EXCLUDED.disbursed_cents, line_version = EXCLUDED.line_version,"
-        " updated_at = now()"
+        " committed_before_cents = line_allocations.committed_cents,"
+        " disbursed_before_cents = line_allocations.disbursed_cents, updated_at = now()"
         " WHERE line_allocations.line_version < EXCLUDED.line_version"
-        " RETURNING objective_id, fiscal_year",
-        [s.line_id for s in states],
-        [s.objective_id for s in states],
-        [s.fiscal_year for s in states],
-        [s.level for s in states],
-        [s.institution_id for s in states],
-        [s.committed_cents for s in states],
-        [s.disbursed_cents for s in states],
-        [s.line_version for s in states],
+        " RETURNING line_id, objective_id, fiscal_year, level, institution_id, committed_cents,"
+        " disbursed_cents, line_version, committed_before_cents, disbursed_before_cents,"
+        " xmax = 0 AS inserted),"  # a row inserted, not updated, has no deleting transaction
+        " totals AS (INSERT INTO institution_totals (objective_id, fiscal_year, institution_id, level,"
+        " committed_cents, disbursed_cents, line_count)"
+        " SELECT objective_id, fiscal_year, institution_id, level, sum(committed_cents - committed_before_cents),"
+        " sum(disbursed_cents - disbursed_before_cents), count(*) FILTER (WHERE inserted) FROM up"
+        " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+        " ON CONFLICT (objective_id, fiscal_year, institution_id, level) DO UPDATE SET"
+        " committed_cents = institution_totals.committed_cents + EXCLUDED.committed_cents,"
+        " disbursed_cents = institution_totals.disbursed_cents + EXCLUDED.disbursed_cents,"
+        " line_count = institution_totals.line_count + EXCLUDED.line_count)"
+        " INSERT INTO allocation_changes (objective_id, fiscal_year, line_id, institution_id, level,"
+        " line_version, kind, delta_cents, committed_before_cents, committed_after_cents,"
+        " disbursed_after_cents, reason, correlation_id, occurred_at)"
+        " SELECT up.objective_id, up.fiscal_year, up.line_id, up.institution_id, up.level, up.line_version,"
+        " k.kind, up.committed_cents - up.committed_before_cents, up.committed_before_cents,"
+        " up.committed_cents, up.disbursed_cents, k.reason, k.correlation_id, k.occurred_at"
+        " FROM up JOIN k USING (line_id) ORDER BY k.arrival"
+        " ON CONFLICT (line_id, line_version) DO NOTHING"
+        " RETURNING id, objective_id, fiscal_year",
+        [c.state.line_id for c in ordered],
+        [c.state.objective_id for c in ordered],
+        [c.state.fiscal_year for c in ordered],
+        [c.state.level for c in ordered],
+        [c.state.institution_id for c in ordered],
+        [c.state.committed_cents for c in ordered],
+        [c.state.disbursed_cents for c in ordered],
+        [c.state.line_version for c in ordered],
+        [c.kind for c in ordered],
+        [c.reason for c in ordered],
+        [c.correlation_id for c in ordered],
+        [c.occurred_at for c in ordered],
+        [arrival[c.state.line_id] for c in ordered],
     )
-    return {(r["objective_id"], r["fiscal_year"]) for r in rows}
+    last: dict[tuple[str, int], int] = {}
+    for r in rows:
+        key = (r["objective_id"], r["fiscal_year"])
+        last[key] = max(last.get(key, 0), r["id"])
+    return last
 
 
 async def for_keys(
@@ -82,3 +122,13 @@ async def lines_of(conn: asyncpg.Connection, objective_id: str) -> list[dict]:
 async def count(conn: asyncpg.Connection) -> int:
     lines: int = await conn.fetchval("SELECT count(*) FROM line_allocations")
     return lines
+
+
+async def rebuild_institution_totals(conn: asyncpg.Connection) -> None:
+    """institution_totals recomputed from the lines (a coverage rebuild repairs both)."""
+    await conn.execute("DELETE FROM institution_totals")
+    await conn.execute(
+        "INSERT INTO institution_totals SELECT objective_id, fiscal_year, institution_id, level,"
+        " sum(committed_cents), sum(disbursed_cents), count(*) FROM line_allocations"
+        " GROUP BY objective_id, fiscal_year, institution_id, level"
+    )

@@ -53,8 +53,15 @@ async def save(conn: asyncpg.Connection, plan: Plan) -> None:
     )
 
 
-async def listing(conn: asyncpg.Connection) -> list[dict]:
-    rows = await conn.fetch(f"SELECT {_COLUMNS} FROM plans ORDER BY first_year, plan_id")
+async def listing(conn: asyncpg.Connection, after: tuple[int, str] | None, limit: int) -> list[dict]:
+    """Plans in (first_year, plan_id) order, from after that key on."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM plans WHERE $1::int IS NULL OR (first_year, plan_id) > ($1, $2)"
+        " ORDER BY first_year, plan_id LIMIT $3",
+        after[0] if after else None,
+        after[1] if after else "",
+        limit,
+    )
     return [dict(r) for r in rows]
 
 

@@ -7,23 +7,28 @@ over-commitment (`over_committed_cents`), as is money committed above a declared
 Comparisons are done on cents cross-multiplied, never on a rounded percentage, so 79.999 %
 is AT_RISK at an 80 % threshold.
 
-A node's status is decided on its subtree's figures added up (`roll_up`): a child or a
-year with no need adds nothing to the need, so it neither lifts nor lowers its parent's
-status beyond the money committed to it; a parent whose whole subtree declares no need for
-the year is NO_NEED itself.
+A node's status is decided on its subtree's figures (`roll_up`), but a child's surplus
+never hides a sibling's gap: a parent *counts* each child's money only up to that child's
+need (`counted_cents`) and reports the rest apart (`surplus_cents`). Its coverage and
+status follow the counted money, so a programme with one action funded four times over
+and one action with nothing reads AT_RISK, not FUNDED 404 % (issue 18). Money committed to
+the parent itself is not any one child's: it counts toward whatever the subtree still
+lacks. A child or a year with no need adds nothing to the need (its money is surplus); a
+parent whose whole subtree declares no need for the year is NO_NEED itself.
 
 Totals (a node's own money, or its subtree's) are bounded by what an event can carry
 (money.MAX_CENTS): a total above it is refused, by name, before anything is stored or
 published, rather than failing in the event's validation as an unexplained error.
 """
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 from regia_shared.contracts.money import MAX_CENTS
 
 from .errors import TotalTooLarge
+from .tree import ancestors
 
 FULL_BP = 10_000
 # Coverage in basis points saturates here: 10^14 bp is ten billion per cent, past which a
@@ -81,11 +86,26 @@ class YearCoverage:
     coverage_bp: int = 0
     status: CoverageStatus = CoverageStatus.UNFUNDED
     dominant_level: str | None = None  # set while one level holds more than the plan's share
+    # Set on a node whose figures include children (see roll_up): the money that counts
+    # toward its need, each child's capped at that child's need. None on a leaf, where all
+    # committed money counts (up to the need, as over_committed_cents says).
+    counted_cents: int | None = None
 
     @property
     def over_committed_cents(self) -> int:
         """Money committed beyond the need: all of it in a year with no need declared."""
         return max(self.committed_cents - self.need_cents, 0)
+
+    @property
+    def effective_cents(self) -> int:
+        """The money coverage and status are decided on: the counted money of a parent,
+        the committed money of a leaf."""
+        return self.committed_cents if self.counted_cents is None else self.counted_cents
+
+    @property
+    def surplus_cents(self) -> int | None:
+        """A parent's money that does not count toward its need (None on a leaf)."""
+        return None if self.counted_cents is None else self.committed_cents - self.counted_cents
 
     def same_figures(self, other: "YearCoverage | None") -> bool:
         return other is not None and (
@@ -94,12 +114,14 @@ class YearCoverage:
             self.disbursed_cents,
             self.committed_by_level,
             self.status,
+            self.counted_cents,
         ) == (
             other.need_cents,
             other.committed_cents,
             other.disbursed_cents,
             other.committed_by_level,
             other.status,
+            other.counted_cents,
         )
 
 
@@ -127,15 +149,32 @@ def year_coverage(
 
 def roll_up(own: YearCoverage, children: Iterable[YearCoverage], threshold_pct: int) -> YearCoverage:
     """A node's figures for a year: its own need and money plus its children's (each child
-    already holding its own subtree), so a programme shows all its objectives' money."""
+    already holding its own subtree), so a programme shows all its objectives' money.
+
+    committed_cents stays the plain sum (the money reconciles with the ledger); what
+    counts toward the need is each child's effective money capped at the child's need,
+    plus the node's own money, the whole capped at the node's need. Coverage and status
+    follow the counted money. With no child figures for the year the node is a leaf: its
+    own figures, status recomputed at the threshold."""
+    children = list(children)
+    if not children:  # a leaf for this year: its own figures, status recomputed
+        return replace(
+            own,
+            coverage_bp=coverage_bp(own.need_cents, own.committed_cents),
+            status=status_of(own.need_cents, own.committed_cents, threshold_pct),
+            counted_cents=None,
+        )
     need, committed, disbursed = own.need_cents, own.committed_cents, own.disbursed_cents
+    counted_below = 0
     by_level = dict(own.committed_by_level)
     for child in children:
         need += child.need_cents
         committed += child.committed_cents
         disbursed += child.disbursed_cents
+        counted_below += min(child.effective_cents, child.need_cents)
         for level, cents in child.committed_by_level.items():
             by_level[level] = by_level.get(level, 0) + cents
+    counted = min(counted_below + own.committed_cents, need)
     return YearCoverage(
         own.objective_id,
         own.fiscal_year,
@@ -143,9 +182,22 @@ def roll_up(own: YearCoverage, children: Iterable[YearCoverage], threshold_pct: 
         committed,
         disbursed,
         dict(sorted(by_level.items())),
-        coverage_bp(need, committed),
-        status_of(need, committed, threshold_pct),
+        coverage_bp(need, counted),
+        status_of(need, counted, threshold_pct),
+        counted_cents=counted,
     )
+
+
+def gap_to_threshold_cents(need_cents: int, effective_cents: int, threshold_pct: int) -> int:
+    """What it would take to leave AT_RISK: the money that brings coverage to the
+    threshold (rounded up to the cent, so adding it is always enough), 0 once reached."""
+    target = -(-need_cents * threshold_pct // 100)
+    return max(target - effective_cents, 0)
+
+
+def gap_to_full_cents(need_cents: int, effective_cents: int) -> int:
+    """What it would take to reach 100 %, 0 once reached."""
+    return max(need_cents - effective_cents, 0)
 
 
 def within_bounds(coverage: YearCoverage) -> YearCoverage:
@@ -196,3 +248,30 @@ def narrowed_to_one_level(before: YearCoverage | None, now: YearCoverage) -> str
         return None
     levels = funding_levels(now)
     return levels[0] if len(levels) == 1 else None
+
+
+def tree_coverage(
+    parent_of: Mapping[str, str | None],
+    thresholds: Mapping[str, int],
+    needs: Mapping[tuple[str, int], int],
+    money: Mapping[tuple[str, int], Sequence[Allocation]],
+) -> dict[tuple[str, int], YearCoverage]:
+    """Every node-year's figures from needs and money alone, rolled up deepest first, as
+    the projection computes them one change at a time: the same rules read back over a
+    history (coverage as of a date). A node-year with no need, no money and no child
+    figures has none, as in the projection (nothing to tell anyone about)."""
+    depth = {node: len(ancestors(node, parent_of)) for node in parent_of}
+    children: dict[str, list[str]] = {}
+    for node, parent in parent_of.items():
+        if parent is not None and parent in parent_of:
+            children.setdefault(parent, []).append(node)
+    years = sorted({y for _, y in needs} | {y for _, y in money})
+    found: dict[tuple[str, int], YearCoverage] = {}
+    for node in sorted(parent_of, key=lambda n: (-depth[n], n)):
+        for year in years:
+            own = year_coverage(node, year, needs.get((node, year), 0), thresholds[node], money.get((node, year), []))
+            below = [found[(c, year)] for c in children.get(node, []) if (c, year) in found]
+            now = roll_up(own, below, thresholds[node])
+            if below or now.need_cents or now.committed_cents or now.disbursed_cents:
+                found[(node, year)] = now
+    return found

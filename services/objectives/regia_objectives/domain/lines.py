@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True)
@@ -25,3 +26,15 @@ def latest_per_line(states: Iterable[LineState]) -> list[LineState]:
         if held is None or state.line_version > held.line_version:
             latest[state.line_id] = state
     return list(latest.values())
+
+
+@dataclass(frozen=True)
+class LineChange:
+    """A line's new state with what the history keeps of the event that brought it: the
+    event type (`kind`), the institution's reason, the correlation id and when it happened."""
+
+    state: LineState
+    kind: str
+    reason: str | None
+    correlation_id: str | None
+    occurred_at: datetime

@@ -117,3 +117,18 @@ def ancestors(node_id: str, parent_of: Mapping[str, str | None]) -> list[str]:
         seen.add(node)
         node = parent_of.get(node)
     return chain
+
+
+def kept_with_ancestors(parent_of: Mapping[str, str | None], matching: Iterable[str]) -> set[str]:
+    """The nodes a filtered tree shows: those that match and every ancestor of one, so the
+    path from the root to each match stays readable."""
+    kept: set[str] = set()
+    for node in matching:
+        if node in kept:
+            continue
+        kept.add(node)
+        for above in ancestors(node, parent_of):
+            if above in kept:
+                break
+            kept.add(above)
+    return kept

@@ -30,6 +30,7 @@ from ..service_layer.indicators import (
     subtree_progress,
     update_milestone,
 )
+from .read_models import IndicatorDocument, MilestoneDocument, ProgressDocument
 
 M = TypeVar("M", bound=BaseModel)
 Id = Annotated[str, Path(max_length=100)]
@@ -158,7 +159,12 @@ def _tree(found: SubtreeProgress, node_id: str, children_of: dict, seen: set) ->
 def indicators_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["indicators"])
 
-    @router.post("/objectives/{objective_id}/indicators", status_code=201, dependencies=ADMIN)
+    @router.post(
+        "/objectives/{objective_id}/indicators",
+        status_code=201,
+        dependencies=ADMIN,
+        response_model=IndicatorDocument,
+    )
     async def post_indicator(
         pool: DatabasePool,
         objective_id: Id,
@@ -172,7 +178,7 @@ def indicators_router() -> APIRouter:
         response.status_code = 201 if created else 200
         return await _indicator(pool, command.indicator_id)
 
-    @router.get("/objectives/{objective_id}/indicators")
+    @router.get("/objectives/{objective_id}/indicators", response_model=list[IndicatorDocument])
     async def list_indicators(pool: DatabasePool, objective_id: Id) -> list[dict]:
         async with pool.acquire() as conn:
             if not await indicators.node_exists(conn, objective_id):
@@ -180,18 +186,25 @@ def indicators_router() -> APIRouter:
             found = await indicators.of_nodes(conn, [objective_id])
         return [await _indicator(pool, i.indicator_id) for i in found]
 
-    @router.get("/indicators/{indicator_id}")
+    @router.get("/indicators/{indicator_id}", response_model=IndicatorDocument)
     async def get_indicator(pool: DatabasePool, indicator_id: Id, as_of: AsOf = None) -> dict:
         return await _indicator(pool, indicator_id, as_of)
 
-    @router.put("/indicators/{indicator_id}/targets/{fiscal_year}", dependencies=ADMIN)
+    @router.put(
+        "/indicators/{indicator_id}/targets/{fiscal_year}", dependencies=ADMIN, response_model=IndicatorDocument
+    )
     async def put_target(
         pool: DatabasePool, indicator_id: Id, fiscal_year: Year, command: Annotated[SetTarget, Depends(body(SetTarget))]
     ) -> dict:
         await set_target(pool, indicator_id, fiscal_year, command.value)
         return await _indicator(pool, indicator_id)
 
-    @router.post("/indicators/{indicator_id}/measurements", status_code=201, dependencies=ADMIN)
+    @router.post(
+        "/indicators/{indicator_id}/measurements",
+        status_code=201,
+        dependencies=ADMIN,
+        response_model=IndicatorDocument,
+    )
     async def post_measurement(
         pool: DatabasePool,
         indicator_id: Id,
@@ -206,7 +219,7 @@ def indicators_router() -> APIRouter:
         response.status_code = 201 if created else 200
         return await _indicator(pool, indicator_id)
 
-    @router.get("/objectives/{objective_id}/progress")
+    @router.get("/objectives/{objective_id}/progress", response_model=ProgressDocument)
     async def get_progress(
         pool: DatabasePool, objective_id: Id, year: Annotated[int, Query(ge=1990, le=2100)], as_of: AsOf = None
     ) -> dict:
@@ -219,7 +232,12 @@ def indicators_router() -> APIRouter:
                 children_of.setdefault(n.parent_id, []).append(n.node_id)
         return {"fiscal_year": year, "as_of": when, **_tree(found, objective_id, children_of, set())}
 
-    @router.post("/objectives/{objective_id}/milestones", status_code=201, dependencies=ADMIN)
+    @router.post(
+        "/objectives/{objective_id}/milestones",
+        status_code=201,
+        dependencies=ADMIN,
+        response_model=MilestoneDocument,
+    )
     async def post_milestone(
         pool: DatabasePool,
         objective_id: Id,
@@ -233,7 +251,7 @@ def indicators_router() -> APIRouter:
         response.status_code = 201 if created else 200
         return _milestone(milestone, today)
 
-    @router.get("/objectives/{objective_id}/milestones")
+    @router.get("/objectives/{objective_id}/milestones", response_model=list[MilestoneDocument])
     async def list_milestones(pool: DatabasePool, objective_id: Id, today: Today, as_of: AsOf = None) -> list[dict]:
         """Milestones by due date, each with its status as of `as_of` (default today)."""
         async with pool.acquire() as conn:
@@ -242,7 +260,7 @@ def indicators_router() -> APIRouter:
             found = await milestones.of_node(conn, objective_id)
         return [_milestone(m, as_of or today) for m in found]
 
-    @router.patch("/milestones/{milestone_id}", dependencies=ADMIN)
+    @router.patch("/milestones/{milestone_id}", dependencies=ADMIN, response_model=MilestoneDocument)
     async def patch_milestone(
         pool: DatabasePool,
         milestone_id: Id,

@@ -14,6 +14,7 @@ from ..domain.commands import ONE_LINE, FiscalYear, ObjectiveId
 from ..domain.tree import Node, NodeKind
 from ..service_layer.node_edits import add_node, change_node, remove_node
 from ..service_layer.projection import Cause
+from .read_models import NodeCreated, NodeUpdated
 
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)]
 
@@ -46,7 +47,7 @@ def nodes_router() -> APIRouter:
     def cause(correlation_id: str | None) -> Cause:
         return Cause(correlation_id or secrets.token_hex(16))
 
-    @router.post("", status_code=201)
+    @router.post("", status_code=201, response_model=NodeCreated)
     async def post_node(pool: DatabasePool, plan_id: str, body: NewNode, correlation_id: CorrelationId = None) -> dict:
         """Add a node to a plan, last among its siblings."""
         node = Node(
@@ -62,7 +63,7 @@ def nodes_router() -> APIRouter:
         done = await add_node(pool, plan_id, node, cause(correlation_id))
         return {"plan_id": plan_id, "node_id": body.node_id, "created": done.created}
 
-    @router.patch("/{node_id}")
+    @router.patch("/{node_id}", response_model=NodeUpdated)
     async def patch_node(
         pool: DatabasePool, plan_id: str, node_id: str, body: NodeChanges, correlation_id: CorrelationId = None
     ) -> dict:

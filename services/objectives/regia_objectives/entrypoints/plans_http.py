@@ -5,19 +5,25 @@ import asyncio
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
+from fastapi.responses import JSONResponse
 
+from regia_shared.contracts.events.objectives import CoverageStatus
+from regia_shared.contracts.levels import GovernmentLevel
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
+from regia_shared.http.paging import Page, Paged
 
 from ..adapters import coverage, planfile, plans
-from ..domain.coverage import YearCoverage, roll_up
+from ..domain.coverage import YearCoverage, gap_to_full_cents, gap_to_threshold_cents, percent, roll_up
 from ..domain.errors import PlanFileInvalid, PlanInvalid
 from ..domain.plan_file import PlanFile
-from ..domain.tree import Node, Plan, Problem
+from ..domain.tree import Node, Plan, Problem, kept_with_ancestors
 from ..service_layer.plans import import_plan, read_plan
 from ..service_layer.projection import Cause
-from .objectives_http import year_json
+from ..service_layer.reads import coverage_as_of
+from .objectives_http import AsOfQuery, moment
+from .read_models import PlanDocument, PlanImported, PlanSummary
 
 MAX_PLAN_FILE_BYTES = 2 * 1024 * 1024
 YAML = "application/yaml"
@@ -26,7 +32,7 @@ YAML = "application/yaml"
 def plans_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["plans"])
 
-    @router.post("/plans/import", dependencies=[Depends(require_admin)])
+    @router.post("/plans/import", dependencies=[Depends(require_admin)], response_model=PlanImported)
     async def import_plan_file(
         request: Request,
         pool: DatabasePool,
@@ -62,18 +68,59 @@ def plans_router() -> APIRouter:
             text, media_type=YAML, headers={"Content-Disposition": f'attachment; filename="{plan_id}.yaml"'}
         )
 
-    @router.get("/plans")
-    async def list_plans(pool: DatabasePool) -> list[dict]:
+    @router.get("/plans", response_model=Page[PlanSummary])
+    async def list_plans(pool: DatabasePool, page: Paged) -> Page[PlanSummary]:
+        """Plans, oldest first, cursor-paged."""
+        after = page.after("plans")
         async with pool.acquire() as conn:
-            return await plans.listing(conn)
+            rows = await plans.listing(conn, (int(after[0]), str(after[1])) if after else None, page.limit + 1)
+        result = page.of(rows, key=lambda p: (p["first_year"], p["plan_id"]))
+        return Page[PlanSummary](items=[PlanSummary(**p) for p in result.items], next_cursor=result.next_cursor)
 
-    @router.get("/plans/{plan_id}")
-    async def get_plan(pool: DatabasePool, plan_id: str) -> dict:
-        """The plan and its tree; each node with its coverage per year (its subtree's)."""
+    @router.get("/plans/{plan_id}", response_model=PlanDocument)
+    async def get_plan(
+        pool: DatabasePool,
+        plan_id: str,
+        fiscal_year: Annotated[int | None, Query(ge=1990, le=2100, description="Only this year's figures")] = None,
+        only_at_risk: Annotated[bool, Query(description="Nodes AT_RISK (in the year, or any year)")] = False,
+        lead: Annotated[str | None, Query(max_length=100, description="Nodes this partner leads")] = None,
+        level: Annotated[
+            GovernmentLevel | None, Query(description="Nodes with money committed by this level of government")
+        ] = None,
+        as_of: AsOfQuery = None,
+    ) -> Response:
+        """The plan and its tree; each node with its figures per year (its subtree's, each
+        child's money counted up to the child's need). With filters, a node is kept when it
+        or a descendant matches (`matches` says which), so each match keeps its path."""
+        at = moment(as_of)
         plan, nodes, leads = await read_plan(pool, plan_id)
         async with pool.acquire() as conn:
-            years = await coverage.of_plan(conn, plan_id)
-        return {**_plan_json(plan), "years": _plan_years(plan, nodes, years), "nodes": _tree(nodes, leads, years)}
+            if at is None:
+                years = await coverage.of_plan(conn, plan_id, fiscal_year)
+            else:
+                roots = [n.node_id for n in nodes if n.parent_id is None]
+                years = (await coverage_as_of(conn, roots, at)).years
+        if fiscal_year is not None:
+            years = {node: [c for c in held if c.fiscal_year == fiscal_year] for node, held in years.items()}
+        thresholds = {n.node_id: plan.at_risk_threshold_pct for n in nodes}
+        matching = {
+            n.node_id
+            for n in nodes
+            if (not only_at_risk or any(c.status is CoverageStatus.AT_RISK for c in years.get(n.node_id, [])))
+            and (lead is None or leads.get(n.node_id) == lead)
+            and (level is None or any(c.committed_by_level.get(level.value, 0) > 0 for c in years.get(n.node_id, [])))
+        }
+        filtered = only_at_risk or lead is not None or level is not None
+        kept = kept_with_ancestors({n.node_id: n.parent_id for n in nodes}, matching) if filtered else None
+        body = {
+            **_plan_json(plan),
+            "as_of": at.isoformat() if at else None,
+            "years": _plan_years(plan, nodes, years, fiscal_year),
+            "nodes": _tree(nodes, leads, years, thresholds, kept, matching),
+        }
+        # Built to the PlanDocument schema (OpenAPI shows it) and sent as it is: validating
+        # 3,000 rows and 9,000 years again through pydantic took 120 ms of the answer.
+        return JSONResponse(body)
 
     return router
 
@@ -92,21 +139,54 @@ def _plan_json(plan: Plan) -> dict:
     }
 
 
-def _plan_years(plan: Plan, nodes: list[Node], years: dict) -> list[dict]:
-    """The plan's own figures per year: its root nodes added up, status at its threshold."""
+def tree_year(c: YearCoverage, threshold_pct: int) -> dict:
+    """A tree row's year (read_models.TreeYear), written out rather than filtered from
+    year_figures: a 3,000-node plan has 9,000 of them."""
+    effective = c.effective_cents
+    counted = min(effective, c.need_cents)
+    return {
+        "fiscal_year": c.fiscal_year,
+        "need_cents": c.need_cents,
+        "committed_cents": c.committed_cents,
+        "counted_cents": counted,
+        "surplus_cents": c.committed_cents - counted,
+        "disbursed_cents": c.disbursed_cents,
+        "committed_by_level": c.committed_by_level,
+        "coverage_bp": c.coverage_bp,
+        "coverage_pct": percent(c.coverage_bp),
+        "status": c.status.value,
+        "gap_to_threshold_cents": gap_to_threshold_cents(c.need_cents, effective, threshold_pct),
+        "gap_to_full_cents": gap_to_full_cents(c.need_cents, effective),
+        "over_committed_cents": c.over_committed_cents,
+        "single_level_dependency": c.dominant_level,
+    }
+
+
+def _plan_years(plan: Plan, nodes: list[Node], years: dict, fiscal_year: int | None) -> list[dict]:
+    """The plan's own figures per year: its root nodes rolled up (each counted up to its
+    need), status at the plan's threshold."""
     roots = {n.node_id for n in nodes if n.parent_id is None}
     totals = []
-    for year in range(plan.first_year, plan.last_year + 1):
+    wanted = [fiscal_year] if fiscal_year is not None else range(plan.first_year, plan.last_year + 1)
+    for year in wanted:
         rows = [c for node in roots for c in years.get(node, []) if c.fiscal_year == year]
         empty = YearCoverage(plan.plan_id, year, 0, 0, 0)
-        totals.append(year_json(roll_up(empty, rows, plan.at_risk_threshold_pct)))
+        totals.append(tree_year(roll_up(empty, rows, plan.at_risk_threshold_pct), plan.at_risk_threshold_pct))
     return totals
 
 
-def _tree(nodes: list[Node], leads: dict[str, str], years: dict) -> list[dict]:
+def _tree(
+    nodes: list[Node],
+    leads: dict[str, str],
+    years: dict,
+    thresholds: dict[str, int],
+    kept: set[str] | None,
+    matching: set[str],
+) -> list[dict]:
     by_parent: dict[str | None, list[Node]] = {}
     for node in nodes:
-        by_parent.setdefault(node.parent_id, []).append(node)
+        if kept is None or node.node_id in kept:
+            by_parent.setdefault(node.parent_id, []).append(node)
 
     def build(parent: str | None) -> list[dict]:
         return [
@@ -117,8 +197,9 @@ def _tree(nodes: list[Node], leads: dict[str, str], years: dict) -> list[dict]:
                 "weight": n.weight,
                 "lead": leads.get(n.node_id),
                 "illustrative": n.illustrative,
+                "matches": kept is None or n.node_id in matching,
                 "needs": {str(y): c for y, c in sorted(n.needs.items())},
-                "years": [year_json(c) for c in years.get(n.node_id, [])],
+                "years": [tree_year(c, thresholds[n.node_id]) for c in years.get(n.node_id, [])],
                 "children": build(n.node_id),
             }
             for n in by_parent.get(parent, [])

@@ -19,6 +19,7 @@ from ..domain.review import ReviewItem, compare, summary
 from ..service_layer.plans import read_plan
 from ..service_layer.projection import Cause
 from ..service_layer.reviews import close_review, closed_review, review_items
+from .read_models import ReviewClosed, ReviewComparison, ReviewDocument
 
 _TEMPLATES = Environment(
     loader=PackageLoader("regia_objectives", "templates"), autoescape=select_autoescape(["html", "j2"])
@@ -46,7 +47,7 @@ def _item(i: ReviewItem) -> dict:
 def reviews_router() -> APIRouter:
     router = APIRouter(prefix="/v1/plans/{plan_id}/reviews", tags=["annual review"])
 
-    @router.post("/{fiscal_year}", status_code=201, dependencies=[Depends(require_admin)])
+    @router.post("/{fiscal_year}", status_code=201, dependencies=[Depends(require_admin)], response_model=ReviewClosed)
     async def close(
         pool: DatabasePool,
         runtime: Runtime,
@@ -65,7 +66,7 @@ def reviews_router() -> APIRouter:
         )
         return {"plan_id": plan_id, "fiscal_year": fiscal_year, **summary(items)}
 
-    @router.get("/compare")
+    @router.get("/compare", response_model=ReviewComparison, response_model_by_alias=True)
     async def compare_years(
         pool: DatabasePool,
         plan_id: str,
@@ -81,7 +82,11 @@ def reviews_router() -> APIRouter:
             "nodes": compare(a, b),
         }
 
-    @router.get("/{fiscal_year}", response_model=None)
+    @router.get(
+        "/{fiscal_year}",
+        response_model=ReviewDocument,
+        responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
+    )
     async def read(
         pool: DatabasePool, plan_id: str, fiscal_year: PathYear, format: Literal["json", "csv", "html"] = "json"
     ) -> Response | dict:

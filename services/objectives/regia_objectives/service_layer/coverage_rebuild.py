@@ -34,6 +34,7 @@ async def rebuild_coverage(pool: asyncpg.Pool, *, from_scratch: bool = False) ->
         await coverage.lock_all(conn)
         if from_scratch:
             await coverage.delete_all(conn)
+        await allocations.rebuild_institution_totals(conn)
         keys = await coverage.every_key(conn)
         lines = await allocations.count(conn)
         published = 0

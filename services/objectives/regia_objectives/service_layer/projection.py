@@ -28,12 +28,13 @@ from ..adapters.objectives import ObjectiveRecord
 from ..domain.coverage import (
     YearCoverage,
     dominant_level,
+    gap_to_threshold_cents,
     narrowed_to_one_level,
     roll_up,
     within_bounds,
     year_coverage,
 )
-from ..domain.lines import LineState, latest_per_line
+from ..domain.lines import LineChange, LineState, latest_per_line
 from ..domain.tree import ancestors
 
 PRODUCER = "objectives"
@@ -47,17 +48,21 @@ class Cause:
     # When the chain started (the funding event's acceptance), carried on so the notifier
     # can measure funding-to-alert time; None for changes made here, which start a chain.
     origin_at: datetime | None = None
+    # The history row (allocation_changes.id) of the line change that moved the figures,
+    # kept on each coverage row it recomputes (ancestors included) as its `last_change`.
+    change_id: int | None = None
 
 
 async def apply_funding_events(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Envelope]:
     """Apply a batch of funding events: newest line versions win, then every objective-year
     whose money moved, and its ancestors, is recomputed once for the whole batch."""
-    states, causes = newest_of_batch(events)
-    touched = await allocations.apply_newer(conn, states)
+    changes, causes = newest_of_batch(events)
+    touched = await allocations.apply_newer(conn, changes)
+    causes = {key: replace(cause, change_id=touched.get(key)) for key, cause in causes.items()}
     return await recompute(conn, sorted(touched), causes)
 
 
-def newest_of_batch(events: Sequence[Received]) -> tuple[list[LineState], dict[Key, Cause]]:
+def newest_of_batch(events: Sequence[Received]) -> tuple[list[LineChange], dict[Key, Cause]]:
     """The newest state of each line in the batch (whatever the order the events came in,
     repeats included), and for each objective-year the cause to carry on: the event that
     brought the winning state of one of its lines (the last such in the batch), so an alert
@@ -79,6 +84,11 @@ def newest_of_batch(events: Sequence[Received]) -> tuple[list[LineState], dict[K
         by_state.setdefault(state, event)
     states = latest_per_line(by_state)
     winners = {by_state[s].envelope.event_id for s in states}
+    changes = []
+    for s in states:
+        envelope, p = by_state[s].envelope, by_state[s].payload
+        assert isinstance(p, FundingLineChanged)
+        changes.append(LineChange(s, envelope.type, p.reason, envelope.correlation_id, envelope.occurred_at))
     causes: dict[Key, Cause] = {}
     for event in events:  # in batch order: the last winner of a key is its cause
         p = event.payload
@@ -87,7 +97,7 @@ def newest_of_batch(events: Sequence[Received]) -> tuple[list[LineState], dict[K
             causes[(p.objective_id, p.fiscal_year)] = Cause(
                 event.envelope.correlation_id, str(event.envelope.event_id), event.envelope.origin
             )
-    return states, causes
+    return changes, causes
 
 
 async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mapping[Key, Cause]) -> list[Envelope]:
@@ -99,7 +109,13 @@ async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mappi
     for node, year in keys:
         cause = causes.get((node, year))
         for key in [(node, year)] + [(a, year) for a in ancestors(node, parent_of)]:
-            wanted[key] = wanted.get(key) or cause
+            held_cause = wanted.get(key)
+            # An ancestor moved by several lines of the batch keeps the latest change as its
+            # last_change (history ids grow in the order changes came).
+            if held_cause is None or (cause and (cause.change_id or 0) > (held_cause.change_id or 0)):
+                wanted[key] = cause
+            else:
+                wanted[key] = held_cause
     defined = await objectives.known(conn, sorted({k[0] for k in wanted}))
     wanted = {k: c for k, c in wanted.items() if k[0] in defined}  # money for an unknown node waits
     depth = {node: len(ancestors(node, parent_of)) for node, _ in wanted}
@@ -123,8 +139,10 @@ async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mappi
             now = replace(now, dominant_level=dominant[0] if dominant else None)
             if now.same_figures(before) and (before and before.dominant_level) == now.dominant_level:
                 continue
-            changed.append(now)
-            envelopes.extend(_events(record, now, before, dominant, wanted[key]))
+            cause = wanted[key]
+            gap = gap_to_threshold_cents(now.need_cents, now.effective_cents, record.at_risk_threshold_pct)
+            changed.append(coverage.Saved(now, gap, cause.change_id if cause else None))
+            envelopes.extend(_events(record, now, before, dominant, cause))
         await coverage.save(conn, changed)
     await outbox.append(conn, topics.OBJECTIVES, envelopes)
     return envelopes
