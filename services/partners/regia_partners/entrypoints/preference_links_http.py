@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from regia_shared.contracts.alert_kinds import ALERT_KINDS, KIND_CADENCES
 from regia_shared.contracts.preference_links import ExpiredLink, InvalidLink, PreferenceLink, verify
 from regia_shared.http.audit import set_actor
-from regia_shared.http.auth import bearer_token
+from regia_shared.http.auth import PreferenceLinkScheme, bearer_token
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.observability.logs import bind_contextvars, get_logger
 
@@ -33,7 +33,7 @@ from .responses import CorrelationId, correlation
 log = get_logger(__name__)
 
 
-async def verified_link(request: Request) -> PreferenceLink:
+async def verified_link(request: Request, _: PreferenceLinkScheme) -> PreferenceLink:
     """The link whose token the request carries, verified; its contact is then the actor."""
     token = bearer_token(request)  # 401 without one, before anything else is said
     settings: PartnersSettings = request.app.state.settings
