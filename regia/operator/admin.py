@@ -85,7 +85,6 @@ class ServiceClient:
             )
         raise AdminError(f"{method} {path} on {where} answered {response.status_code}: {problem(response)}")
 
-
     def listing(self, path: str, filters: Mapping[str, object], at_most: int) -> list[dict[str, Any]]:
         """Up to `at_most` items of a paged listing (`{"items", "next_cursor"}`, the one
         paging style of every service), walking its pages, each at most a page's limit."""

@@ -5,7 +5,6 @@ A retried delivery gets a fresh budget of attempts; one that is no longer dead (
 or already retried) is left alone and reported as such, so running a retry twice is safe.
 """
 
-
 import typer
 
 from regia_shared.contracts.catalogue import NOTIFIER

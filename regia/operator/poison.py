@@ -7,7 +7,6 @@ consumer applies it through its normal path; its inbox makes a replay of an even
 already applied change nothing, and a replayed dead letter is left alone the next time.
 """
 
-
 import typer
 
 from regia_shared.contracts import catalogue
