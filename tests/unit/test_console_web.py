@@ -171,31 +171,34 @@ class StubGateway:
                 ],
             }
         if path == "/v1/deliveries":
-            return [
-                {
-                    "created_at": "2026-11-25T10:01:00",
-                    "channel": "email",
-                    "recipient": "a@b.example",
-                    "subject": "Miglio Blu a rischio",
-                    "status": "SENT",
-                }
-            ]
+            delivery = {
+                "created_at": "2026-11-25T10:01:00",
+                "channel": "email",
+                "recipient": "a@b.example",
+                "subject": "Miglio Blu a rischio",
+                "status": "SENT",
+            }
+            return {"items": [delivery], "next_cursor": None}
         if path == "/v1/dead-letters":
-            return [
-                {
-                    "delivery_id": "6f1c1f7e-6a4b-4bd5-9d59-111111111111",
-                    "objective_id": "miglio-blu",
-                    "channel": "webhook",
-                    "recipient": "https://x.example",
-                    "attempts": 6,
-                    "last_error": "503",
-                }
-            ]
+            dead = {
+                "delivery_id": "6f1c1f7e-6a4b-4bd5-9d59-111111111111",
+                "objective_id": "miglio-blu",
+                "channel": "webhook",
+                "recipient": "https://x.example",
+                "attempts": 6,
+                "last_error": "503",
+            }
+            return {"items": [dead], "next_cursor": None}
         if path == "/v1/alerts/unaddressed":
+            # The notifier's paging, in small: the cursor is the offset of the next page.
             assert service == "notifier"
-            offset, limit = params["offset"], params["limit"]
-            assert isinstance(offset, int) and isinstance(limit, int)
-            return self.unaddressed[offset : offset + limit]
+            start, limit = int(params.get("cursor", 0)), params["limit"]
+            assert isinstance(limit, int)
+            following = start + limit < len(self.unaddressed)
+            return {
+                "items": self.unaddressed[start : start + limit],
+                "next_cursor": str(start + limit) if following else None,
+            }
         raise NotFound(path)
 
     async def post(self, service: str, path: str, token: str, body: dict):
@@ -334,17 +337,17 @@ def test_alerts_nobody_received_are_listed_with_their_objective_year_trigger_and
     assert "comune-spezia" in first  # the partners reached, whose contacts wanted none of it
     assert "<td>2027</td>" in second and f'data-trigger="status_changed">{trigger}<' in second
     assert reason in second
-    assert 'id="older" href="/alerts/unaddressed?page=2"' in page.text and 'id="newer"' not in page.text
+    assert 'id="older" href="/alerts/unaddressed?cursor=100&amp;page=2"' in page.text and 'id="newer"' not in page.text
 
 
 def test_alerts_nobody_received_page_older_and_say_when_there_are_none(console: TestClient) -> None:
     log_in(console)
     gateway = console.app.state.gateway
-    older = console.get("/alerts/unaddressed?page=2&lang=en")
-    assert ("/v1/alerts/unaddressed", {"limit": 101, "offset": 100}) in gateway.asked
+    older = console.get("/alerts/unaddressed?cursor=100&page=2&lang=en")
+    assert ("/v1/alerts/unaddressed", {"limit": 100, "cursor": "100"}) in gateway.asked
     table = older.text.split('<table id="unaddressed">', 1)[1].split("</table>", 1)[0]
     assert table.count("<tr>") == 1 + 50  # the header and the 50 left
-    assert 'id="newer" href="/alerts/unaddressed?page=1"' in older.text and 'id="older"' not in older.text
+    assert 'id="newer" href="/alerts/unaddressed">Newest<' in older.text and 'id="older"' not in older.text
     assert console.get("/alerts/unaddressed?page=0").status_code == 400
     assert console.get("/alerts/unaddressed?page=abc").status_code == 400
     gateway.unaddressed = []
