@@ -50,7 +50,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from regia_shared.http.auth import require_admin, secret_matches
 from regia_shared.http.errors import error_body
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, bigint
 from regia_shared.http.ratelimit import Decision, TokenBuckets
 from regia_shared.messaging.batching import Batcher
 from regia_shared.observability.logs import get_logger
@@ -385,7 +385,7 @@ def audit_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
         with `repeats` > 1 counts throttled anonymous requests of one address, from `at` to
         `last_at`. Paged by id (the newest first), so rows written while a client walks the
         pages never shift them."""
-        after = page.after("audit", {"actor": actor, "since": since})
+        after = page.after("audit", {"actor": actor, "since": since}, (bigint,))
         async with pool().acquire() as conn:
             rows = await conn.fetch(
                 "SELECT id, at, service, method, route, path, status, actor, claimed_actor,"

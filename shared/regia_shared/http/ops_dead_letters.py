@@ -22,7 +22,7 @@ from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, Field, model_validator
 
 from regia_shared.http.auth import require_admin
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, bigint
 
 # The header a replayed record carries: the consumer it is replayed for, and the row.
 REPLAY_FOR = "regia-replay-for"
@@ -84,7 +84,7 @@ def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -
         pending: bool = Query(False, description="Only those not replayed yet"),
     ) -> Page[DeadLetter]:
         """Poison messages this service's consumers set aside, the oldest first."""
-        after = page.after("ops-dead-letters", {"consumer": consumer, "pending": pending})
+        after = page.after("ops-dead-letters", {"consumer": consumer, "pending": pending}, (bigint,))
         async with pool().acquire() as conn:
             rows = await conn.fetch(
                 'SELECT id, consumer, topic, partition, "offset", key, value, error, created_at,'

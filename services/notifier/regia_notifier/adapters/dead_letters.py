@@ -10,7 +10,6 @@ updates); the notification is sent at commit, when the rows are visible.
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -61,9 +60,9 @@ async def listing(
     conn: asyncpg.Connection, filters: Filters, limit: int, after: Sequence[Any] | None = None
 ) -> list[dict]:
     """Dead deliveries, the most recently given up first, from just after the key `after`
-    (a row's `finished_at` in ISO 8601 and `delivery_id`) when given. A dead delivery
-    always has its finished_at (deliveries.py sets it with the status)."""
-    finished_at, delivery_id = (datetime.fromisoformat(after[0]), UUID(after[1])) if after else (None, None)
+    (a row's `finished_at` and `delivery_id`) when given. A dead delivery always has its
+    finished_at (deliveries.py sets it with the status)."""
+    finished_at, delivery_id = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
         f"SELECT {_DEAD} FROM deliveries WHERE {_FILTER}"
         " AND ($5::timestamptz IS NULL OR (finished_at, delivery_id) < ($5::timestamptz, $6::uuid))"

@@ -1,7 +1,6 @@
 """asyncpg adapter for reading deliveries and their attempts back (the HTTP API)."""
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -28,10 +27,10 @@ async def listing(
     after: Sequence[Any] | None = None,
     limit: int,
 ) -> list[dict]:
-    """Newest first, from just after the key `after` (a row's `created_at` in ISO 8601 and
+    """Newest first, from just after the key `after` (a row's `created_at` and
     `delivery_id`) when given. `recipient` is an address matched regardless of case, as
     mail is."""
-    created_at, delivery_id = (datetime.fromisoformat(after[0]), UUID(after[1])) if after else (None, None)
+    created_at, delivery_id = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
         f"SELECT {_SUMMARY} FROM deliveries"
         " WHERE ($1::text IS NULL OR objective_id = $1) AND ($2::text IS NULL OR status = $2)"

@@ -47,8 +47,8 @@ async def add(conn: asyncpg.Connection, alerts: Sequence[Unaddressed]) -> None:
 
 async def page(conn: asyncpg.Connection, *, after: Sequence[Any] | None, limit: int) -> list[dict]:
     """One page of them, newest first, from just after the key `after` (a row's
-    `occurred_at` in ISO 8601 and `cause_event_id`) when given."""
-    occurred_at, cause = (datetime.fromisoformat(after[0]), UUID(after[1])) if after else (None, None)
+    `occurred_at` and `cause_event_id`) when given."""
+    occurred_at, cause = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
         "SELECT cause_event_id, trigger, objective_id, fiscal_year, rules, partners, reason, occurred_at,"
         " recorded_at FROM unaddressed_alerts"

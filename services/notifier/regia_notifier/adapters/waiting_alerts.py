@@ -115,8 +115,8 @@ async def waiting_of(
     conn: asyncpg.Connection, contact_id: str, *, after: Sequence[Any] | None = None, limit: int | None = None
 ) -> list[dict]:
     """The alerts waiting for a person, oldest first, from just after the key `after` (a
-    row's `created_at` in ISO 8601 and `seq`) when given."""
-    created_at, seq = (datetime.fromisoformat(after[0]), int(after[1])) if after else (None, None)
+    row's `created_at` and `seq`) when given."""
+    created_at, seq = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
         "SELECT cause_event_id, email, objective_id, trigger, rules, subject, cadence, due_at, created_at, seq"
         " FROM waiting_alerts WHERE contact_id = $1 AND message_id IS NULL"

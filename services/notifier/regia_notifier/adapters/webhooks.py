@@ -5,7 +5,6 @@ decrypts it, to sign a request. Listings never select it.
 """
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -76,8 +75,8 @@ async def listing(
     conn: asyncpg.Connection, partner_id: str | None, *, after: Sequence[Any] | None = None, limit: int | None = None
 ) -> list[dict]:
     """Endpoints by partner, then age, from just after the key `after` (a row's
-    `partner_id`, `created_at` in ISO 8601 and `webhook_id`) when given."""
-    key = (after[0], datetime.fromisoformat(after[1]), after[2]) if after else (None, None, None)
+    `partner_id`, `created_at` and `webhook_id`) when given."""
+    key = list(after) if after else [None, None, None]
     rows = await conn.fetch(
         f"SELECT {_PUBLIC} FROM webhook_endpoints WHERE ($1::text IS NULL OR partner_id = $1)"
         " AND ($3::text IS NULL OR (partner_id, created_at, webhook_id) > ($3::text, $4::timestamptz, $5::text))"

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, instant, uuid_key
 
 from ..adapters import dead_letters
 from ..adapters.dead_letters import Filters
@@ -65,7 +65,7 @@ def dead_letters_router() -> APIRouter:
         """Deliveries nobody will try again, the most recently given up first, each with
         its last error and how many attempts it had."""
         filters = Filters(channel, objective_id, contact_id)
-        after = page.after("dead-letters", asdict(filters))
+        after = page.after("dead-letters", asdict(filters), (instant, uuid_key))
         async with pool.acquire() as conn:
             found = await dead_letters.listing(conn, filters, page.limit + 1, after)
         return page.of(found, key=lambda r: (r["finished_at"].isoformat(), str(r["delivery_id"])))

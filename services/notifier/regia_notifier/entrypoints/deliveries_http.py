@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, instant, uuid_key
 
 from ..adapters import delivery_log, directory
 from ..domain.retry import DeliveryStatus
@@ -35,7 +35,7 @@ def deliveries_router() -> APIRouter:
         """Deliveries, newest first, optionally of one objective, contact or address and/or
         in one status."""
         filters = {"objective_id": objective_id, "status": status, "contact_id": contact_id, "recipient": recipient}
-        after = page.after("deliveries", filters)
+        after = page.after("deliveries", filters, (instant, uuid_key))
         async with pool.acquire() as conn:
             found = await delivery_log.listing(
                 conn,
@@ -57,7 +57,7 @@ def deliveries_router() -> APIRouter:
     ) -> Page[dict]:
         """What was sent to one person (a contact of a partner), newest first: the answer to
         "did they get told?" without knowing the objective or event."""
-        after = page.after("contact-deliveries", {"contact_id": contact_id, "status": status})
+        after = page.after("contact-deliveries", {"contact_id": contact_id, "status": status}, (instant, uuid_key))
         async with pool.acquire() as conn:
             found = await delivery_log.listing(
                 conn, contact_id=contact_id, status=status.value if status else None, after=after, limit=page.limit + 1

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool, Runtime
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, bigint, instant
 
 from ..adapters import waiting_alerts
 from ..config import notifier_settings
@@ -43,7 +43,7 @@ def digests_router() -> APIRouter:
     async def waiting(pool: DatabasePool, page: Paged, contact_id: Annotated[str, Path(max_length=100)]) -> Page[dict]:
         """The alerts waiting for this person's next message (grouping window or digest),
         oldest first, each with its cadence."""
-        after = page.after("waiting-alerts", {"contact_id": contact_id})
+        after = page.after("waiting-alerts", {"contact_id": contact_id}, (instant, bigint))
         async with pool.acquire() as conn:
             found = await waiting_alerts.waiting_of(conn, contact_id, after=after, limit=page.limit + 1)
         return page.of(found, key=lambda r: (r["created_at"].isoformat(), r["seq"]))

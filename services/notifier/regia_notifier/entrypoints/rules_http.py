@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, text
 
 from ..adapters import audiences, objectives_seen, rules
 from ..domain.rules import ROLE_AUDIENCES, RULE_ID, Audience, Rule, RuleSpec
@@ -22,7 +22,7 @@ def rules_router() -> APIRouter:
     @router.get("/rules")
     async def list_rules(pool: DatabasePool, page: Paged) -> Page[Rule]:
         """Every rule, enabled or not, by id."""
-        after = page.after("rules")
+        after = page.after("rules", {}, (text,))
         async with pool.acquire() as conn:
             found = await rules.all_rules(conn, after=after[0] if after else None, limit=page.limit + 1)
         return page.of(found, key=lambda r: (r.rule_id,))

@@ -5,7 +5,7 @@ from fastapi import APIRouter, Depends
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, instant, uuid_key
 
 from ..adapters import unaddressed
 from .models import Unaddressed
@@ -19,7 +19,7 @@ def unaddressed_router() -> APIRouter:
         """Alerts a rule matched (or the state a new lead is told) that reached nobody,
         newest first: the cause event, the trigger, the objective and year, the rules and
         the partners reached, why nobody heard, and when it happened."""
-        after = page.after("unaddressed")
+        after = page.after("unaddressed", {}, (instant, uuid_key))
         async with pool.acquire() as conn:
             found = await unaddressed.page(conn, after=after, limit=page.limit + 1)
         return page.of(found, key=lambda r: (r["occurred_at"].isoformat(), r["cause_event_id"]))

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from regia_shared.http.auth import new_secret, require_admin
 from regia_shared.http.dependencies import DatabasePool, Runtime
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, instant, text
 
 from ..adapters import webhooks
 from ..adapters.webhooks import SecretBox
@@ -71,7 +71,7 @@ def webhooks_router() -> APIRouter:
     ) -> Page[dict]:
         """Endpoints, of one partner or all, by partner then age, without their secrets;
         removed ones show active false."""
-        after = page.after("webhooks", {"partner_id": partner_id})
+        after = page.after("webhooks", {"partner_id": partner_id}, (text, instant, text))
         async with pool.acquire() as conn:
             found = await webhooks.listing(conn, partner_id, after=after, limit=page.limit + 1)
         return page.of(found, key=lambda r: (r["partner_id"], r["created_at"].isoformat(), r["webhook_id"]))

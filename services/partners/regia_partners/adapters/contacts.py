@@ -1,7 +1,6 @@
 """asyncpg adapter for partners' contacts."""
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -42,8 +41,8 @@ async def of_partner(
     conn: asyncpg.Connection, partner_id: str, *, after: Sequence[Any] | None = None, limit: int | None = None
 ) -> list[dict]:
     """A partner's contacts in the order they were added, from just after the key `after`
-    (a row's `added_at` in ISO 8601 and `contact_id`) when given."""
-    added_at, contact_id = (datetime.fromisoformat(after[0]), after[1]) if after else (None, None)
+    (a row's `added_at` and `contact_id`) when given."""
+    added_at, contact_id = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
         f"SELECT {_COLUMNS}, added_at FROM contacts WHERE partner_id = $1"
         " AND ($2::timestamptz IS NULL OR (added_at, contact_id) > ($2::timestamptz, $3::text))"

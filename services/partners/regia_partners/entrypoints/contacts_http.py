@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, instant, text
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import contacts, partners
@@ -27,7 +27,7 @@ def contacts_router() -> APIRouter:
     @router.get("/partners/{partner_id}/contacts", response_model=Page[ListedContact])
     async def list_contacts(pool: DatabasePool, page: Paged, partner_id: str) -> Page[dict]:
         """The partner's contacts, in the order they were added."""
-        after = page.after("contacts", {"partner_id": partner_id})
+        after = page.after("contacts", {"partner_id": partner_id}, (instant, text))
         async with pool.acquire() as conn:
             if await partners.get(conn, partner_id) is None:
                 raise HTTPException(404, detail=f"no partner {partner_id!r}")

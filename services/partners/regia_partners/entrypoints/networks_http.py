@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, text
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import networks
@@ -105,13 +105,14 @@ def networks_router() -> APIRouter:
         given). q matches anywhere in the name, case-insensitively and literally;
         partner_id: the networks it is a member of on `on`."""
         day = on or date.today()
-        text = search_text(q)
-        after = page.after("networks", {"q": text, "partner_id": partner_id, "objective_id": objective_id, "on": on})
+        q_text = search_text(q)
+        filters = {"q": q_text, "partner_id": partner_id, "objective_id": objective_id, "on": on}
+        after = page.after("networks", filters, (text, text, text))
         async with pool.acquire() as conn:
             found = await networks.search(
                 conn,
                 day,
-                q=text,
+                q=q_text,
                 partner_id=partner_id,
                 objective_id=objective_id,
                 after=after,

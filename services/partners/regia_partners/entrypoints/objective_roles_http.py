@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, text
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import leads, roles
@@ -98,7 +98,7 @@ def objective_roles_router() -> APIRouter:
     async def list_roles(pool: DatabasePool, page: Paged, objective_id: PathId) -> Page[dict]:
         """Every partner's roles on the objective, the lead (role LEAD) included, by role
         then partner."""
-        after = page.after("roles", {"objective_id": objective_id})
+        after = page.after("roles", {"objective_id": objective_id}, (text, text))
         async with pool.acquire() as conn:
             found = await roles.of_objective(conn, objective_id, after=after, limit=page.limit + 1)
         return page.of(found, key=lambda r: (r["role"], r["partner_id"]))

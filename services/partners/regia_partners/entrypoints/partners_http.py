@@ -14,7 +14,7 @@ from regia_shared.contracts.events.partners import ObjectiveRole, PartnerKind
 from regia_shared.contracts.levels import GovernmentLevel
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
-from regia_shared.http.paging import Page, Paged
+from regia_shared.http.paging import Page, Paged, text
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import contacts, leads, partners
@@ -93,7 +93,7 @@ def partners_router(registry: CollectorRegistry) -> APIRouter:
             "territory": search.territory,
             "on": on,
         }
-        after = page.after("partners", filters)
+        after = page.after("partners", filters, (text, text, text))
         async with pool.acquire() as conn:
             found = await partners.search(conn, search, after=after, limit=page.limit + 1)
         return page.of(found, key=lambda r: (r["name_key"], r["name"], r["partner_id"]))
