@@ -1,6 +1,7 @@
 """The console's pages against stub services: login, the session cookie, CSRF on the one
 write, every page in both languages, and a plan of 3,000 nodes rendered well under a second."""
 
+import asyncio
 import hashlib
 import re
 
@@ -354,3 +355,41 @@ def test_alerts_nobody_received_page_older_and_say_when_there_are_none(console: 
     for lang, words in (("it", "Nessun avviso senza destinatari."), ("en", "No alert went unreceived.")):
         empty = console.get(f"/alerts/unaddressed?lang={lang}").text
         assert f'<p class="empty" id="no-unaddressed">{words}</p>' in empty and "<table" not in empty
+
+
+class OneEventFeed(StubFeed):
+    """A feed whose every listener gets one large event and then the console's stop."""
+
+    def listen(self) -> asyncio.Queue:
+        queue = super().listen()
+        queue.put_nowait({"type": "ObjectiveStatusChanged", "objective_id": "miglio-blu", "note": "x" * 5000})
+        queue.put_nowait(None)
+        return queue
+
+
+def test_pages_are_gzipped_but_the_live_events_stream_as_they_come() -> None:
+    settings = ConsoleSettings(admin_token_sha256=hashlib.sha256(TOKEN.encode()).hexdigest())
+    app = create_app(settings, feed=OneEventFeed("unused:0", []))
+    app.state.gateway = StubGateway()
+    with TestClient(app) as console:
+        log_in(console)
+        page = console.get("/plans/big", headers={"Accept-Encoding": "gzip"})
+        assert page.status_code == 200 and page.headers["content-encoding"] == "gzip"
+        # Server-sent events are never compressed: a gzip stream holds its bytes back
+        # until it has enough, and the browser would see each event late.
+        with console.stream("GET", "/events/stream", headers={"Accept-Encoding": "gzip"}) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            assert "content-encoding" not in stream.headers
+            chunks = list(stream.iter_raw())
+        assert chunks[0] == b"retry: 3000\n\n"
+        assert b"event: envelope" in chunks[1] and b'"objective_id": "miglio-blu"' in chunks[1]
+
+
+def test_a_query_parameter_a_page_does_not_take_is_a_400_page_naming_it(console: TestClient) -> None:
+    log_in(console)
+    answer = console.get("/alerts/unaddressed?pgae=2&lang=en")
+    assert answer.status_code == 400
+    assert "unknown query parameter &#39;pgae&#39;; this page takes: cursor, lang, page" in answer.text
+    # Its own parameters, and the language every page takes, are welcome.
+    assert console.get("/alerts/unaddressed?page=1&lang=en").status_code == 200
+    assert console.get("/login?next=/plans/big&lang=it").status_code == 200
