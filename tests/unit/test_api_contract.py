@@ -11,11 +11,13 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from regia_funding.app import create_app as funding_app
 from regia_notifier.app import create_app as notifier_app
 from regia_objectives.app import create_app as objectives_app
 from regia_partners.app import create_app as partners_app
+from regia_shared.http.errors import install_error_handlers
 from regia_shared.http.openapi import ERROR_SCHEMA
 
 APPS: dict[str, Callable[[], FastAPI]] = {
@@ -136,3 +138,22 @@ def test_a_list_endpoint_answers_one_page_shape() -> None:
     assert set(page["properties"]) == {"items", "next_cursor"}
     names = {p["name"] for p in doc["paths"]["/v1/partners"]["get"]["parameters"]}
     assert {"limit", "cursor"} <= names and "offset" not in names
+
+
+def test_a_bug_is_answered_in_the_error_shape_too() -> None:
+    api = FastAPI()
+    install_error_handlers(api)
+
+    @api.get("/broken")
+    async def broken() -> dict:
+        raise RuntimeError("secret detail of the failure")
+
+    answer = TestClient(api, raise_server_exceptions=False).get("/broken")
+    assert answer.status_code == 500
+    assert answer.json() == {
+        "error": "internal_error",
+        "message": "the service failed to answer; it is logged",
+        "field": None,
+        "details": [],
+    }
+    assert "secret detail" not in answer.text
