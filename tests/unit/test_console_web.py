@@ -3,12 +3,13 @@ write, every page in both languages, and a plan of 3,000 nodes rendered well und
 
 import asyncio
 import hashlib
+import json
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 
-from regia_console.feed import EventFeed
+from regia_console.feed import EventFeed, summary
 from regia_console.gateway import NotFound
 from regia_console.settings import ConsoleSettings
 from regia_console.web import create_app
@@ -358,11 +359,17 @@ def test_alerts_nobody_received_page_older_and_say_when_there_are_none(console: 
 
 
 class OneEventFeed(StubFeed):
-    """A feed whose every listener gets one large event and then the console's stop."""
+    """A feed whose every listener gets one event and then the console's stop."""
 
     def listen(self) -> asyncio.Queue:
         queue = super().listen()
-        queue.put_nowait({"type": "ObjectiveStatusChanged", "objective_id": "miglio-blu", "note": "x" * 5000})
+        envelope = {
+            "type": "ObjectiveDefined",
+            "key": "miglio-blu",
+            "occurred_at": "2026-12-05T10:00:00+00:00",
+            "payload": {"objective_id": "miglio-blu", "title": "Miglio Blu"},
+        }
+        queue.put_nowait(summary("regia.objectives.v1", json.dumps(envelope).encode()))
         queue.put_nowait(None)
         return queue
 
@@ -382,7 +389,8 @@ def test_pages_are_gzipped_but_the_live_events_stream_as_they_come() -> None:
             assert "content-encoding" not in stream.headers
             chunks = list(stream.iter_raw())
         assert chunks[0] == b"retry: 3000\n\n"
-        assert b"event: envelope" in chunks[1] and b'"objective_id": "miglio-blu"' in chunks[1]
+        # Uncompressed, each event is readable as it comes: the first chunk after the retry.
+        assert chunks[1].startswith(b"event: envelope\ndata: ") and b'"objective_id": "miglio-blu"' in chunks[1]
 
 
 def test_a_query_parameter_a_page_does_not_take_is_a_400_page_naming_it(console: TestClient) -> None:
