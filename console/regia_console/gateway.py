@@ -165,3 +165,12 @@ async def or_none(call: Any) -> Any:
         return await call
     except (Unavailable, NotFound, Refused):
         return None
+
+
+def items_of(page: object) -> tuple[list[dict] | None, str | None]:
+    """The items and next cursor of a service's page (`{"items", "next_cursor"}`), or
+    (None, None) for anything else: a service down, or an answer of another shape."""
+    if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+        return None, None
+    cursor = page.get("next_cursor")
+    return [r for r in page["items"] if isinstance(r, dict)], cursor if isinstance(cursor, str) else None

@@ -196,7 +196,7 @@ LABELS: dict[str, dict[str, str]] = {
     "trigger": {"it": "Evento", "en": "Trigger"},
     "why_nobody": {"it": "Perché nessuno", "en": "Why nobody"},
     "partners_reached": {"it": "Partner raggiunti", "en": "Partners reached"},
-    "newer": {"it": "Più recenti", "en": "Newer"},
+    "newest": {"it": "I più recenti", "en": "Newest"},
     "older": {"it": "Meno recenti", "en": "Older"},
     "page": {"it": "Pagina", "en": "Page"},
     # Why the notifier says nobody heard (its `reason`, in English): see unaddressed_reason.

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 
 from .auth import Admin, checked_form
 from .feed import EventFeed, remember
-from .gateway import Gateway, Refused, or_none, path
+from .gateway import Gateway, NotFound, Refused, Unavailable, items_of, or_none, path
 from .narration import KINDS, Names, describe, kind_of, matches
 from .rendering import language_of, render
 
@@ -105,10 +105,8 @@ def live_router() -> APIRouter:
     async def undelivered_page(request: Request, session: Admin, retried: int | None = None):
         """The undelivered alerts: deliveries the notifier gave up on (it calls them its dead
         letters, hence the path, kept for the links and forms that use it)."""
-        rows = await or_none(request.app.state.gateway.get("notifier", "/v1/dead-letters", session.token, limit=200))
-        if rows is not None and not isinstance(rows, list):
-            rows = None
-        return render(request, "dead_letters.html", session=session, rows=rows, retried=retried)
+        found = await or_none(request.app.state.gateway.get("notifier", "/v1/dead-letters", session.token, limit=200))
+        return render(request, "dead_letters.html", session=session, rows=items_of(found)[0], retried=retried)
 
     @router.get("/poison-events")
     async def poison_page(request: Request, session: Admin, replayed: int | None = None, everything: bool = False):
@@ -124,9 +122,11 @@ def live_router() -> APIRouter:
                 for service in SERVICES
             )
         )
+        # Each service answers a page ({items, next_cursor}): the oldest POISON_SHOWN.
+        pages = [items_of(answer)[0] for answer in answers]
         per_service = {
-            service: None if not isinstance(rows, list) else [poison_row(r) for r in rows if isinstance(r, dict)]
-            for service, rows in zip(SERVICES, answers, strict=True)
+            service: None if rows is None else [poison_row(r) for r in rows]
+            for service, rows in zip(SERVICES, pages, strict=True)
         }
         return render(
             request, "poison.html", session=session, per_service=per_service, replayed=replayed, everything=everything
@@ -150,27 +150,21 @@ def live_router() -> APIRouter:
         return RedirectResponse(f"/poison-events?replayed={len(replayed or [])}", status_code=303)
 
     @router.get("/alerts/unaddressed")
-    async def unaddressed_page(request: Request, session: Admin, page: Annotated[int, Query(ge=1, le=100_000)] = 1):
-        # One more than a page is asked for: whether there is an older page, without a count.
-        rows = await or_none(
-            request.app.state.gateway.get(
-                "notifier",
-                "/v1/alerts/unaddressed",
-                session.token,
-                limit=UNADDRESSED_PAGE + 1,
-                offset=(page - 1) * UNADDRESSED_PAGE,
-            )
-        )
-        if not isinstance(rows, list):
-            rows = None
-        return render(
-            request,
-            "unaddressed.html",
-            session=session,
-            rows=None if rows is None else [r for r in rows[:UNADDRESSED_PAGE] if isinstance(r, dict)],
-            page=page,
-            older=rows is not None and len(rows) > UNADDRESSED_PAGE,
-        )
+    async def unaddressed_page(
+        request: Request,
+        session: Admin,
+        cursor: Annotated[str | None, Query(max_length=2000)] = None,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    ):
+        # The notifier pages by cursor: `cursor` is the next_cursor of the page before,
+        # carried in the link to older alerts; `page` only numbers the page shown.
+        asked = {"limit": UNADDRESSED_PAGE} | ({"cursor": cursor} if cursor else {})
+        try:
+            found = await request.app.state.gateway.get("notifier", "/v1/alerts/unaddressed", session.token, **asked)
+        except (Unavailable, NotFound):
+            found = None  # a gap that says so; a cursor the notifier refuses is a 400 page
+        rows, older = items_of(found)
+        return render(request, "unaddressed.html", session=session, rows=rows, page=page, older=older)
 
     @router.post("/dead-letters/retry")
     async def retry(request: Request, session: Admin):

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 
 from . import index, overview, tree
 from .auth import Admin
-from .gateway import Gateway, NotFound, Refused, Unavailable, or_none, path
+from .gateway import Gateway, NotFound, Refused, Unavailable, items_of, or_none, path
 from .rendering import render
 
 
@@ -156,7 +156,8 @@ def pages_router() -> APIRouter:
             raise Unavailable(f"objectives answered objective {objective_id!r} with something that is not one")
         # The objective document carries its money by institution per year, not its lines
         # (issue 18: 88,000 lines made it 16.9 MB); a page of lines comes from funding later.
-        alerts = await or_none(gateway.get("notifier", "/v1/deliveries", token, objective_id=objective_id, limit=50))
+        found = await or_none(gateway.get("notifier", "/v1/deliveries", token, objective_id=objective_id, limit=50))
+        alerts, _ = items_of(found)  # the 50 newest: the notifier's first page
         return render(request, "objective.html", session=session, objective=objective, alerts=alerts)
 
     return router

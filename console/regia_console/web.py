@@ -5,14 +5,16 @@ import contextlib
 from pathlib import Path
 from urllib.parse import urlencode
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from regia_shared.contracts import topics
+from regia_shared.http.query_params import declared_query_parameters
 
 from .auth import BadForm, LoginRequired, auth_router
 from .feed import EventFeed
@@ -32,6 +34,23 @@ POLICY = (
 )
 
 
+# What every page takes besides its own parameters: the language (rendering reads it).
+PAGE_WIDE_PARAMETERS = frozenset({"lang"})
+
+
+async def refuse_unknown_parameters(request: Request) -> None:
+    """A query parameter the page does not take is a 400 page naming it, as the services
+    refuse one with a 422 (regia_shared.http.query_params): a misspelt filter
+    (`/objectives?stauts=AT_RISK`) must not show the unfiltered page as if it applied."""
+    route = request.scope.get("route")
+    if not request.scope.get("query_string") or not isinstance(route, APIRoute):
+        return
+    allowed = declared_query_parameters(route) | PAGE_WIDE_PARAMETERS
+    unknown = [k[:100] for k in dict.fromkeys(request.query_params.keys()) if k not in allowed]
+    if unknown:
+        raise Refused(f"unknown query parameter {unknown[0]!r}; this page takes: {', '.join(sorted(allowed))}")
+
+
 def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None = None) -> FastAPI:
     settings = settings or ConsoleSettings()
     expected = settings.admin_token_sha256.get_secret_value() if settings.admin_token_sha256 else None
@@ -45,7 +64,14 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
             await app.state.feed.stop()
             await app.state.gateway.close()
 
-    app = FastAPI(title="Regia console", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(
+        title="Regia console",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(refuse_unknown_parameters)],
+    )
     app.state.settings = settings
     sessions = app.state.sessions = Sessions(expected, settings.console_session_hours * 3600)
     app.state.gateway = Gateway(settings.service_urls())

@@ -6,8 +6,9 @@ it, and httpx never puts headers in its exception texts.
 
 import contextlib
 import os
-from collections.abc import Collection, Iterator
-from urllib.parse import quote
+from collections.abc import Collection, Iterator, Mapping
+from typing import Any
+from urllib.parse import quote, urlencode
 
 import httpx
 import typer
@@ -15,6 +16,8 @@ import typer
 from regia_shared.contracts.catalogue import SERVICES
 
 # Where the services answer unless REGIA_<SERVICE>_URL says otherwise, for help texts.
+# The most items a service's listing answers in one page (regia_shared.http.paging.MAX_LIMIT).
+PAGE_LIMIT = 500
 DEFAULT_URLS = f"{SERVICES[0].default_url}..{SERVICES[-1].default_port}"
 
 
@@ -81,6 +84,22 @@ class ServiceClient:
                 f"{where} refused the admin token: REGIA_ADMIN_TOKEN is not the token the services were started with"
             )
         raise AdminError(f"{method} {path} on {where} answered {response.status_code}: {problem(response)}")
+
+    def listing(self, path: str, filters: Mapping[str, object], at_most: int) -> list[dict[str, Any]]:
+        """Up to `at_most` items of a paged listing (`{"items", "next_cursor"}`, the one
+        paging style of every service), walking its pages, each at most a page's limit."""
+        items: list[dict[str, Any]] = []
+        cursor: str | None = None
+        while len(items) < at_most:
+            query = {**filters, "limit": min(PAGE_LIMIT, at_most - len(items))}
+            if cursor:
+                query["cursor"] = cursor
+            page = self.request("GET", f"{path}?{urlencode(query, doseq=True)}", ok=(200,)).json()
+            items += page["items"]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        return items
 
 
 def problem(response: httpx.Response) -> str:

@@ -5,8 +5,6 @@ A retried delivery gets a fresh budget of attempts; one that is no longer dead (
 or already retried) is left alone and reported as such, so running a retry twice is safe.
 """
 
-from urllib.parse import urlencode
-
 import typer
 
 from regia_shared.contracts.catalogue import NOTIFIER
@@ -41,9 +39,8 @@ def list_dead_letters(
     limit: int = typer.Option(100, "--limit", min=1, max=1000, help="At most this many, newest first"),
 ) -> None:
     """List dead deliveries, the most recently given up first, with their last error."""
-    query = urlencode({**_filters(channel, objective, contact), "limit": limit})
     with reported(), notifier_client() as notifier:
-        rows = notifier.request("GET", f"/v1/dead-letters?{query}", ok=(200,)).json()
+        rows = notifier.listing("/v1/dead-letters", _filters(channel, objective, contact), limit)
     if not rows:
         typer.echo("no dead letters")
         return

@@ -7,8 +7,6 @@ consumer applies it through its normal path; its inbox makes a replay of an even
 already applied change nothing, and a replayed dead letter is left alone the next time.
 """
 
-from urllib.parse import urlencode
-
 import typer
 
 from regia_shared.contracts import catalogue
@@ -60,7 +58,7 @@ def list_poison(
 ) -> None:
     """List dead letters (those not replayed yet, unless --all), with the error that set each aside."""
     names = services_for(service, consumer)
-    query: dict[str, object] = {"limit": limit, "pending": str(not all_).lower()}
+    query: dict[str, object] = {"pending": str(not all_).lower()}
     if consumer:
         query["consumer"] = consumer
     failed = shown = 0
@@ -69,7 +67,7 @@ def list_poison(
     for name in names:
         try:
             with client(name, token) as svc:
-                rows = svc.request("GET", f"/v1/ops/dead-letters?{urlencode(query)}", ok=(200,)).json()
+                rows = svc.listing("/v1/ops/dead-letters", query, limit)
         except AdminError as exc:
             typer.echo(f"error: {exc}", err=True)
             failed += 1

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
+from fastapi.middleware.gzip import GZipMiddleware
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
@@ -23,9 +24,11 @@ from regia_shared.http.apidocs import api_docs_router
 from regia_shared.http.audit import install_audit
 from regia_shared.http.errors import install_error_handlers
 from regia_shared.http.limits import install_request_limits
+from regia_shared.http.openapi import install_openapi
 from regia_shared.http.ops import instrument_http, ops_router
 from regia_shared.http.ops_dead_letters import dead_letters_router
 from regia_shared.http.outbox_replay import ensure_with, outbox_replay_router
+from regia_shared.http.query_params import refuse_unknown_query_parameters
 from regia_shared.messaging.kafka import OutboxProducer, TopicPolicy, ensure_topics, make_broker
 from regia_shared.messaging.outbox import OutboxRelay, OutboxRow, Publish, backlog
 from regia_shared.observability import gc_tuning
@@ -35,6 +38,10 @@ from regia_shared.observability.metrics_runtime import PlumbingMetrics
 from regia_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
+
+# Answers at least this big are gzip'd for a client that accepts it: below, the header and
+# the CPU cost more than the bytes saved.
+GZIP_MINIMUM_BYTES = 1024
 
 
 @dataclass
@@ -187,9 +194,16 @@ class ServiceRuntime:
             finally:
                 await self.stop()
 
-        app = FastAPI(title=title, version=version, lifespan=lifespan)
+        # Every route, however it is included, refuses a query parameter it does not declare.
+        app = FastAPI(
+            title=title,
+            version=version,
+            lifespan=lifespan,
+            dependencies=[Depends(refuse_unknown_query_parameters)],
+        )
         app.state.settings = self.settings
         app.state.runtime = self
+        install_openapi(app)  # the real error shape and the errors each operation can answer
         install_request_limits(app)  # body size, JSON depth, NUL: before any route (limits)
         instrument_http(app, self.registry, self.name)
         install_error_handlers(app, union_tags)
@@ -205,4 +219,8 @@ class ServiceRuntime:
         )
         app.include_router(dead_letters_router(lambda: self.pool, self.broker))
         install_audit(app, self)  # every write request in audit_log, GET /v1/audit (audit)
+        # Outermost, so every answer a client accepts gzip'd is (errors and 429s included).
+        # /metrics too: Prometheus asks for gzip and reads it. Never a text/event-stream
+        # (Starlette leaves those alone), though no service streams events over HTTP.
+        app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_BYTES)
         return app

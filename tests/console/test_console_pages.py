@@ -175,7 +175,7 @@ class Stub(StubGateway):
             self.asked.append((service + path, params))
             if service == "notifier":
                 raise __import__("regia_console.gateway", fromlist=["Unavailable"]).Unavailable("notifier down")
-            return self.poison[service]
+            return {"items": self.poison[service], "next_cursor": None}  # the services' one page shape
         if path == "/v1/partners/regione-liguria":
             return {"partner_id": "regione-liguria", "name": "Regione Liguria"}
         return await super().get(service, path, token, **params)

@@ -138,7 +138,7 @@ async def test_a_cut_below_threshold_reaches_the_lead_by_email(service_env, data
         async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
             deliveries = (
                 await admin.get(f"{notifier.url}/v1/deliveries", params={"objective_id": "miglio-blu"})
-            ).json()
+            ).json()["items"]
             delivered = [d for d in deliveries if d["status"] == "DELIVERED"]
             assert delivered and all(d["recipient"] == "piano@comune.sp.it" for d in delivered)
 

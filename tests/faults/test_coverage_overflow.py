@@ -233,7 +233,7 @@ async def test_a_batch_that_keeps_failing_is_split_and_its_failing_event_dead_le
             assert over["committed_cents"] == HALF_TRILLION_PLUS, "the first line applied, the second set aside"
 
             r = await admin.get("/v1/ops/dead-letters", params={"consumer": CONSUMER})
-            [row] = r.json()
+            [row] = r.json()["items"]
             assert row["key"] == OVER and str(second.event_id) in row["value"], row
             assert f"failed {attempts} times" in row["error"] and "committed_cents" in row["error"], row
             dlq = await kafka.read_records(broker.bootstrap_servers, topics.dead_letter(CONSUMER), expect=1)
@@ -249,7 +249,7 @@ async def test_a_batch_that_keeps_failing_is_split_and_its_failing_event_dead_le
                 return (await year_of(admin, objectives.url, OVER)).get("committed_cents") == 1_000_00
 
             await eventually(revised_applied, timeout=60, what="a later event of the same partition applied")
-            assert len((await admin.get("/v1/ops/dead-letters", params={"consumer": CONSUMER})).json()) == 1
+            assert len((await admin.get("/v1/ops/dead-letters", params={"consumer": CONSUMER})).json()["items"]) == 1
     record(
         "batch failing for ever split and dead-lettered",
         faults=1,

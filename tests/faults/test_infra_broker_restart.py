@@ -161,7 +161,7 @@ async def story(database: Database, broker: EmbeddedBroker, log_dir: Path, *, fa
 
         async def settled() -> list[dict] | None:
             async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
-                rows = (await admin.get(f"{notifier.url}/v1/deliveries", params={"limit": 1000})).json()
+                rows = (await admin.get(f"{notifier.url}/v1/deliveries", params={"limit": 500})).json()["items"]
             return rows if rows and all(r["status"] in ("DELIVERED", "DEAD") for r in rows) else None
 
         await eventually(settled, timeout=30, what="every delivery finished")

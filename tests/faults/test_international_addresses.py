@@ -77,7 +77,7 @@ async def alert_the_contacts(
         done = await settled(admin, delivered) if delivered else []
         if dead:
             await settled(admin, dead, status="DEAD")
-        letters = (await admin.get("/v1/dead-letters")).json()
+        letters = (await admin.get("/v1/dead-letters")).json()["items"]
         assert len(await deliveries(admin)) == delivered + dead
         return done, letters
 

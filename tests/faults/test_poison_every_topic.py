@@ -119,7 +119,7 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
                 ) -> list[dict] | None:
                     r = await admin.get(f"{url}/v1/ops/dead-letters", params={"consumer": consumer})
                     assert r.status_code == 200, r.text
-                    rows = r.json()
+                    rows = r.json()["items"]
                     return rows if len(rows) >= len(errors) else None
 
                 rows = await eventually(dead_letters, timeout=60, what=f"{consumer}'s dead letters")
@@ -202,7 +202,7 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
 
             # Every service has the routes, behind the admin token; partners consumes nothing.
             r = await admin.get(f"{services['partners'].url}/v1/ops/dead-letters")
-            assert r.status_code == 200 and r.json() == []
+            assert r.status_code == 200 and r.json() == {"items": [], "next_cursor": None}
             r = await admin.post(f"{services['partners'].url}/v1/ops/dead-letters/replay", json={"all": True})
             assert r.status_code == 200 and r.json()["replayed"] == []
             for service in services.values():

@@ -36,7 +36,7 @@ HUGE = 300 * 1024 * 1024
 async def _webhook_deliveries(admin: httpx.AsyncClient, status: str) -> list[dict]:
     r = await admin.get("/v1/deliveries", params={"status": status})
     assert r.status_code == 200, r.text
-    return [d for d in r.json() if d["channel"] == "webhook"]
+    return [d for d in r.json()["items"] if d["channel"] == "webhook"]
 
 
 async def test_a_slow_endpoint_holds_only_its_own_slots(broker, database: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]

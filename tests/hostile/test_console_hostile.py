@@ -127,8 +127,10 @@ def services_answer(method: str, path: str) -> Answer:
             "disbursed_cents": 0,
             "history": [{"kind": "COMMITMENT"}],
         }
-    if bare in ("/v1/totals", "/v1/deliveries", "/v1/dead-letters", "/v1/alerts/unaddressed"):
+    if bare == "/v1/totals":
         return 200, []
+    if bare in ("/v1/deliveries", "/v1/dead-letters", "/v1/alerts/unaddressed"):
+        return 200, {"items": [], "next_cursor": None}
     if bare == "/v1/dead-letters/retry":
         return 200, {"retried": [], "not_dead": [], "unknown": []}
     return 404, {"error": "not_found", "message": "no such thing", "field": None, "details": []}

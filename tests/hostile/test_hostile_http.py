@@ -16,6 +16,7 @@ from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveSt
 from regia_shared.contracts.events.partners import ContactAdded, ObjectiveLeadAssigned, PartnerKind, PartnerRegistered
 from regia_shared.contracts.levels import GovernmentLevel
 from regia_shared.http.limits import MAX_BODY_BYTES
+from regia_shared.http.paging import encode_cursor
 
 from ..support import kafka
 from ..support.figures import record
@@ -187,6 +188,19 @@ async def test_what_schemathesis_found_stays_fixed(funding, institution, partner
     """Integers past a BIGINT or a year column, and an id that would go into a header."""
     async with partners.client(headers=ADMIN_HEADERS) as client, unchanged(database):
         refused(await client.get("/v1/partners", params={"offset": "15528598252395432001929216"}), 422)
+        # A cursor's key is the client's to forge: past a BIGINT, NUL, a lone surrogate, a
+        # time without its zone, too short: 422 naming the cursor, never the driver's 500.
+        for listing, filters, path, key in (
+            ("ops-dead-letters", {"consumer": None, "pending": False}, "/v1/ops/dead-letters", [2**70]),
+            ("ops-dead-letters", {"consumer": None, "pending": False}, "/v1/ops/dead-letters", ["1"]),
+            ("partners", {}, "/v1/partners", ["a\x00", "a", "a"]),
+            ("partners", {}, "/v1/partners", ["\ud800", "a", "a"]),
+            ("partners", {}, "/v1/partners", ["a"]),
+            ("contacts", {"partner_id": "x"}, "/v1/partners/x/contacts", ["2026-01-01T00:00:00", "c"]),
+        ):
+            r = await client.get(path, params={"cursor": encode_cursor(listing, filters, key)})
+            refused(r, 422)
+            assert r.json()["field"] == "cursor", (key, r.text)
         refused(await client.post("/v1/ops/dead-letters/replay", json={"ids": [1, -30161239716055363584]}), 422)
     async with objectives.client(headers=ADMIN_HEADERS) as client, unchanged(database):
         refused(await client.get("/v1/objectives", params={"limit": 10**20}), 422)
@@ -325,9 +339,15 @@ async def test_sql_injection_is_stored_verbatim_or_refused_never_executed(
             r = await client.post("/v1/partners", json={"partner_id": f"p{i}", "name": attack, "kind": "ASSOCIATION"})
             assert r.status_code == 201, r.text
             assert (await client.get(f"/v1/partners/p{i}")).json()["name"] == attack
-            found = (await client.get("/v1/partners", params={"q": attack})).json()
+            found = (await client.get("/v1/partners", params={"q": attack})).json()["items"]
             assert [p["partner_id"] for p in found] == [f"p{i}"], (attack, found)
-        assert len((await client.get("/v1/partners")).json()) == len(INJECTIONS)
+        assert len((await client.get("/v1/partners", params={"limit": 500})).json()["items"]) == len(INJECTIONS)
+        # A cursor is the client's to send back: one forged with an attack as its key (the
+        # listing and filters it names right) is a key bound as a value, or refused.
+        for attack in INJECTIONS:
+            forged = encode_cursor("partners", {}, [attack, attack, attack])
+            r = await client.get("/v1/partners", params={"cursor": forged})
+            assert r.status_code in (200, 422), (attack, r.text)
     record("hostile http: SQL injection", inputs=len(INJECTIONS) * 6, requests=len(INJECTIONS) * 9, euros_lost=0)
 
 

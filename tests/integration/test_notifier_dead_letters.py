@@ -23,7 +23,7 @@ SETTINGS = {"max_attempts": "2", "poll_interval_s": "60"}
 async def dead_letters(admin: httpx.AsyncClient, **query: str) -> list[dict]:
     r = await admin.get("/v1/dead-letters", params=query)
     assert r.status_code == 200, r.text
-    return r.json()
+    return r.json()["items"]
 
 
 async def retry(admin: httpx.AsyncClient, body: dict) -> dict:
@@ -76,8 +76,8 @@ async def test_a_dead_letter_retried_once_the_server_accepts_is_mailed_once(brok
             }
             await settled(admin, 2)
             assert await dead_letters(admin) == []
-            mine = (await admin.get("/v1/contacts/rossi/deliveries")).json()
-            theirs = (await admin.get("/v1/contacts/smith/deliveries", params={"status": "DEAD"})).json()
+            mine = (await admin.get("/v1/contacts/rossi/deliveries")).json()["items"]
+            theirs = (await admin.get("/v1/contacts/smith/deliveries", params={"status": "DEAD"})).json()["items"]
             by_address = await deliveries(admin, recipient=MARIA.upper())
             by_contact = await deliveries(admin, contact_id="smith")
 

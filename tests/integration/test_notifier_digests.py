@@ -55,7 +55,7 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [first, first, second])
 
             async def john_told_once_maria_waiting() -> list[dict] | None:
-                waiting = (await admin.get("/v1/contacts/rossi/digest")).json()
+                waiting = (await admin.get("/v1/contacts/rossi/digest")).json()["items"]
                 mailed = [m for m in smtp.messages if SMITH in str(m["To"])]
                 return waiting if len(waiting) == 2 and len(mailed) == 1 else None
 
@@ -74,7 +74,7 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
                 return [m for m in smtp.messages if ROSSI in str(m["To"])] or None  # type: ignore[return-value]
 
             [digest] = await eventually(maria_mail, what="Maria's digest")
-            assert (await admin.get("/v1/contacts/rossi/digest")).json() == []
+            assert (await admin.get("/v1/contacts/rossi/digest")).json() == {"items": [], "next_cursor": None}
 
             # An alert whose digest time has passed goes out on the job's next round.
             late = status_changed(status=CoverageStatus.AT_RISK, previous=CoverageStatus.UNFUNDED)
@@ -89,7 +89,7 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
 
             async def both_recorded() -> list | None:
                 # The SMTP server has the mail before the dispatcher records the outcome.
-                rows = (await admin.get("/v1/contacts/rossi/deliveries")).json()
+                rows = (await admin.get("/v1/contacts/rossi/deliveries")).json()["items"]
                 return rows if rows and all(d["status"] == "DELIVERED" for d in rows) else None
 
             deliveries = await eventually(both_recorded, what="both digests recorded as delivered")

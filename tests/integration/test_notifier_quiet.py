@@ -159,12 +159,13 @@ async def test_an_alert_that_reaches_nobody_is_kept_counted_and_listed(broker, d
             await consumed(database, orphan)
 
             async def listed() -> list[dict] | None:
-                found = (await admin.get("/v1/alerts/unaddressed")).json()
+                found = (await admin.get("/v1/alerts/unaddressed")).json()["items"]
                 return found or None
 
             (kept,) = await eventually(listed, what="the unaddressed alert listed")
             assert await metric(admin, 'regia_notifier_alerts_unaddressed_total{trigger="status_changed"} 1.0')
-            assert (await admin.get("/v1/alerts/unaddressed", params={"offset": 1})).json() == []
+            page = (await admin.get("/v1/alerts/unaddressed", params={"limit": 1})).json()
+            assert page == {"items": [kept], "next_cursor": None}
             assert (
                 await admin.get("/v1/alerts/unaddressed", headers={"Authorization": "Bearer nope"})
             ).status_code in (

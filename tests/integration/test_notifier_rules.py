@@ -191,7 +191,7 @@ async def delivered(
     admin: httpx.AsyncClient, smtp: SmtpCapture, receiver: WebhookReceiver, emails: int
 ) -> tuple[list[dict], dict[str, EmailMessage]]:
     async def probe() -> list[dict] | None:
-        found = (await admin.get("/v1/deliveries", params={"status": "DELIVERED"})).json()
+        found = (await admin.get("/v1/deliveries", params={"status": "DELIVERED"})).json()["items"]
         return found if len(found) == emails + 1 and len(smtp.messages) == emails and receiver.accepted else None
 
     done = await eventually(probe, what=f"{emails} e-mails and a webhook delivered")
@@ -337,7 +337,7 @@ async def test_rules_are_data_an_administrator_changes(broker, database, monkeyp
             ).status_code == 422
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
             done, mails = await delivered(admin, smtp, receiver, emails=1)
-            ids = [r["rule_id"] for r in (await admin.get("/v1/rules")).json()]
+            ids = [r["rule_id"] for r in (await admin.get("/v1/rules")).json()["items"]]
             anonymous = await admin.get("/v1/rules", headers={"Authorization": "Bearer nope"})
     assert list(mails) == [BIANCHI] and {tuple(d["rules"]) for d in done} == {("status-any-funders",)}
     assert "status-any-funders" in ids and "status-worsened-lead" in ids

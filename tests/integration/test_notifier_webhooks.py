@@ -28,7 +28,7 @@ async def webhook_deliveries(admin: httpx.AsyncClient, count: int, status: str =
     async def probe() -> list[dict] | None:
         r = await admin.get("/v1/deliveries", params={"status": status})
         assert r.status_code == 200, r.text
-        found = [d for d in r.json() if d["channel"] == "webhook"]
+        found = [d for d in r.json()["items"] if d["channel"] == "webhook"]
         return found if len(found) == count else None
 
     return await eventually(probe, what=f"{count} {status} webhook deliveries")
@@ -53,7 +53,7 @@ async def test_a_signed_webhook_is_retried_until_accepted_and_its_secret_never_l
         async with notifier(broker, smtp, monkeypatch) as admin:
             created = await register(admin, receiver)
             secret = created["secret"]
-            listed = (await admin.get("/v1/webhooks", params={"partner_id": "regione-liguria"})).json()
+            listed = (await admin.get("/v1/webhooks", params={"partner_id": "regione-liguria"})).json()["items"]
             cause = status_changed()
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [cause])
             (done,) = await webhook_deliveries(admin, 1)
@@ -148,7 +148,7 @@ async def test_a_removed_endpoint_is_not_alerted(broker, database, monkeypatch) 
             await register(admin, receiver)
             assert (await admin.delete("/v1/webhooks/liguria-hook")).status_code == 204
             assert (await admin.delete("/v1/webhooks/liguria-hook")).status_code == 404
-            assert [w["active"] for w in (await admin.get("/v1/webhooks")).json()] == [False]
+            assert [w["active"] for w in (await admin.get("/v1/webhooks")).json()["items"]] == [False]
             await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
             done = await eventually(lambda: _delivered(admin, 2), what="the two e-mails")
     assert {d["channel"] for d in done} == {"email"} and receiver.requests == []
@@ -213,7 +213,7 @@ def _capture_structlog(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 async def _delivered(admin: httpx.AsyncClient, count: int) -> list[dict] | None:
-    found = (await admin.get("/v1/deliveries", params={"status": "DELIVERED"})).json()
+    found = (await admin.get("/v1/deliveries", params={"status": "DELIVERED"})).json()["items"]
     return found if len(found) == count else None
 
 

@@ -46,9 +46,9 @@ async def test_partner_contact_and_lead_are_recorded_and_published(partners, dat
     assert partner["name"] == "Regione Liguria" and partner["kind"] == "INSTITUTION"
     assert [c["email"] for c in partner["contacts"]] == [ROSSI["email"]]
     assert partner["objectives_led"] == ["miglio-blu"]
-    listed = (await partners.get("/v1/partners/regione-liguria/contacts")).json()
+    listed = (await partners.get("/v1/partners/regione-liguria/contacts")).json()["items"]
     assert [(c["contact_id"], c["language"]) for c in listed] == [("rossi", "it")]
-    assert [p["partner_id"] for p in (await partners.get("/v1/partners")).json()] == ["regione-liguria"]
+    assert [p["partner_id"] for p in (await partners.get("/v1/partners")).json()["items"]] == ["regione-liguria"]
 
     published = await kafka.read_all(broker.bootstrap_servers, topics.PARTNERS, expect=3)
     by_type = {e.type: e for e in published}

@@ -56,7 +56,7 @@ async def test_roles_are_a_set_assigned_and_withdrawn_with_events(partners, data
     assert again.status_code == 200 and again.json()["event_id"] is None
     assert await counts(database) == before
 
-    listed = (await partners.get("/v1/objectives/mare/roles")).json()["roles"]
+    listed = (await partners.get("/v1/objectives/mare/roles")).json()["items"]
     assert [(r["role"], r["partner_id"]) for r in listed] == [
         ("FUNDER", "comune-spezia"),
         ("FUNDER", "regione-liguria"),
@@ -68,7 +68,7 @@ async def test_roles_are_a_set_assigned_and_withdrawn_with_events(partners, data
     assert r.status_code == 200 and r.json()["changed"] is True, r.text
     r = await partners.request("DELETE", "/v1/objectives/mare/roles/comune-spezia", json={"role": "FUNDER"})
     assert r.status_code == 200 and r.json()["changed"] is False and r.json()["event_id"] is None
-    listed = (await partners.get("/v1/objectives/mare/roles")).json()["roles"]
+    listed = (await partners.get("/v1/objectives/mare/roles")).json()["items"]
     assert ("FUNDER", "comune-spezia") not in [(r["role"], r["partner_id"]) for r in listed]
 
     published = await kafka.read_all(broker.bootstrap_servers, topics.PARTNERS, expect=9)
@@ -216,7 +216,7 @@ async def test_search_by_name_kind_and_level(partners):  # type: ignore[no-untyp
     async def ids(**params: object) -> list[str]:
         r = await partners.get("/v1/partners", params=params)
         assert r.status_code == 200, r.text
-        return [p["partner_id"] for p in r.json()]
+        return [p["partner_id"] for p in r.json()["items"]]
 
     assert await ids(q="liguria") == ["enaip", "regione-liguria"]
     assert await ids(q="LIGURIA", kind="INSTITUTION") == ["regione-liguria"]
@@ -224,6 +224,7 @@ async def test_search_by_name_kind_and_level(partners):  # type: ignore[no-untyp
     assert await ids(q="%") == []  # a plain string, not a wildcard
     assert await ids(q="'; DROP TABLE partners; --") == []
     assert await ids(limit=2) == ["cisl-spezia", "comune-spezia"]
-    assert await ids(limit=2, offset=2) == ["enaip", "regione-liguria"]
+    cursor = (await partners.get("/v1/partners", params={"limit": 2})).json()["next_cursor"]
+    assert await ids(limit=2, cursor=cursor) == ["enaip", "regione-liguria"]
     r = await partners.get("/v1/partners", params={"limit": 0})
     assert r.status_code == 422

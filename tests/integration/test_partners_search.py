@@ -78,7 +78,21 @@ async def rete(partners):  # type: ignore[no-untyped-def]
 async def ids(client, **params: object) -> list[str]:  # type: ignore[no-untyped-def]
     r = await client.get("/v1/partners", params=params)
     assert r.status_code == 200, r.text
-    return [p["partner_id"] for p in r.json()]
+    return [p["partner_id"] for p in r.json()["items"]]
+
+
+async def walk(client, path: str, limit: int, **params: object) -> list[list[dict]]:  # type: ignore[no-untyped-def]
+    """Every page of a listing, following next_cursor (and the Link header, which says the same)."""
+    pages, cursor = [], None
+    while True:
+        r = await client.get(path, params={**params, "limit": limit, **({"cursor": cursor} if cursor else {})})
+        assert r.status_code == 200, r.text
+        pages.append(r.json()["items"])
+        cursor = r.json()["next_cursor"]
+        if cursor is None:
+            assert "link" not in r.headers
+            return pages
+        assert 'rel="next"' in r.headers["link"] and cursor in r.headers["link"]
 
 
 async def test_search_by_name_treats_wildcards_literally(partners):  # type: ignore[no-untyped-def]
@@ -108,7 +122,7 @@ async def test_search_by_territory_matches_it_whole_case_insensitively(partners)
     assert await ids(partners, territory="%") == []  # and literally: no wildcards
     assert await ids(partners, territory="liguria", kind="INSTITUTION") == ["regione-liguria"]
     assert len(await ids(partners, territory="  ")) == len(PARTNERS)  # blank: no filter
-    listed = (await partners.get("/v1/partners", params={"q": "ameglia"})).json()
+    listed = (await partners.get("/v1/partners", params={"q": "ameglia"})).json()["items"]
     assert [p["territory"] for p in listed] == [None, None]  # registered without one
 
 
@@ -116,10 +130,19 @@ async def test_pages_follow_one_stable_order(partners):  # type: ignore[no-untyp
     everyone = await ids(partners, limit=500)
     assert sorted(everyone) == sorted(p["partner_id"] for p in PARTNERS)
     assert everyone.index("ameglia-a") + 1 == everyone.index("ameglia-b")
-    pages = [await ids(partners, limit=3, offset=offset) for offset in range(0, len(PARTNERS), 3)]
-    assert [i for page in pages for i in page] == everyone
-    assert await ids(partners, limit=3, offset=len(PARTNERS)) == []
-    assert await ids(partners, kind="ENTERPRISE", q="impresa", limit=4, offset=8) == IMPRESE[8:]
+    pages = await walk(partners, "/v1/partners", 3)
+    assert [p["partner_id"] for page in pages for p in page] == everyone
+    assert [len(page) for page in pages] == [3] * (len(PARTNERS) // 3) + (
+        [len(PARTNERS) % 3] if len(PARTNERS) % 3 else []
+    )
+    filtered = await walk(partners, "/v1/partners", 4, kind="ENTERPRISE", q="impresa")
+    assert [p["partner_id"] for page in filtered for p in page] == IMPRESE
+    # A cursor is bound to its listing and filters: replayed under others it is refused.
+    cursor = (await partners.get("/v1/partners", params={"limit": 3})).json()["next_cursor"]
+    r = await partners.get("/v1/partners", params={"limit": 3, "cursor": cursor, "kind": "ENTERPRISE"})
+    assert r.status_code == 422 and r.json()["field"] == "cursor", r.text
+    r = await partners.get("/v1/networks", params={"cursor": cursor})
+    assert r.status_code == 422 and r.json()["field"] == "cursor", r.text
 
 
 async def test_search_by_role_on_an_objective_includes_the_lead(partners):  # type: ignore[no-untyped-def]
@@ -174,7 +197,7 @@ async def test_networks_search_with_member_counts_on_a_day(rete):  # type: ignor
     async def networks(**params: object) -> list[tuple[str, int]]:
         r = await rete.get("/v1/networks", params=params)
         assert r.status_code == 200, r.text
-        return [(n["network_id"], n["member_count"]) for n in r.json()]
+        return [(n["network_id"], n["member_count"]) for n in r.json()["items"]]
 
     assert await networks() == [("rete-giovani", 1), ("rete-lavoro", 12)]
     assert await networks(on="2019-12-31") == [("rete-giovani", 1), ("rete-lavoro", 13)]
@@ -188,8 +211,11 @@ async def test_networks_search_with_member_counts_on_a_day(rete):  # type: ignor
     assert await networks(partner_id="cisl-spezia", on="2019-12-31") == [("rete-lavoro", 13)]
     assert await networks(objective_id="giovani") == [("rete-giovani", 1)]
     assert await networks(limit=1) == [("rete-giovani", 1)]
-    assert await networks(limit=1, offset=1) == [("rete-lavoro", 12)]
-    listed = (await rete.get("/v1/networks", params={"q": "lavoro", "on": "2019-12-31"})).json()
+    assert [[n["network_id"] for n in page] for page in await walk(rete, "/v1/networks", 1)] == [
+        ["rete-giovani"],
+        ["rete-lavoro"],
+    ]
+    listed = (await rete.get("/v1/networks", params={"q": "lavoro", "on": "2019-12-31"})).json()["items"]
     assert listed == [{**RETE, "member_count": 13, "on": "2019-12-31"}]
 
 
@@ -202,7 +228,8 @@ async def test_networks_search_with_member_counts_on_a_day(rete):  # type: ignor
         ("/v1/partners", {"limit": 0}, "query.limit"),
         ("/v1/partners", {"limit": 501}, "query.limit"),
         ("/v1/partners", {"limit": "many"}, "query.limit"),
-        ("/v1/partners", {"offset": -1}, "query.offset"),
+        ("/v1/partners", {"offset": 0}, "offset"),  # the paging is by cursor, never by offset
+        ("/v1/partners", {"cursor": "forged"}, "cursor"),
         ("/v1/partners", {"network_id": "rete-lavoro", "on": "2020-13-01"}, "query.on"),
         ("/v1/partners", {"objective_id": "a b"}, "query.objective_id"),
         ("/v1/partners", {"q": "x" * 301}, "query.q"),

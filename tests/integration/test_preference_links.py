@@ -170,7 +170,7 @@ async def test_one_click_from_the_mail_header_turns_that_kind_off_and_the_next_a
             (only,) = await alert(s, broker, later, 1)
             assert only["To"].addresses[0].addr_spec == MARIA
             # Planned in one transaction with Maria's: had John's been planned, it would be here.
-            planned = (await s.notifier.get("/v1/deliveries", params={"limit": 100})).json()
+            planned = (await s.notifier.get("/v1/deliveries", params={"limit": 100})).json()["items"]
             assert sorted(d["recipient"] for d in planned if d["cause_event_id"] == str(later.event_id)) == [MARIA]
 
     # Who changed it, and why: the contact, by one click; the forgery, refused as anonymous;
@@ -242,7 +242,7 @@ async def test_the_preferences_page_from_the_footer_changes_cadences_and_languag
             later = status_changed(CoverageStatus.UNFUNDED, CoverageStatus.AT_RISK)
             (only,) = await alert(s, broker, later, 1)  # John's, at once; Maria's waits for her digest
             assert only["To"].addresses[0].addr_spec == JOHN
-            waiting = (await s.notifier.get("/v1/contacts/rossi/digest")).json()
+            waiting = (await s.notifier.get("/v1/contacts/rossi/digest")).json()["items"]
             assert [w["cause_event_id"] for w in waiting] == [str(later.event_id)]
 
             # A link older than links are good for: a clear 410, and nothing read or changed.

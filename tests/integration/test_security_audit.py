@@ -24,7 +24,7 @@ async def audit(client: httpx.AsyncClient, count: int, **query: str) -> list[dic
     async def probe() -> list[dict] | None:
         r = await client.get("/v1/audit", params=query, headers=ADMIN_HEADERS)
         assert r.status_code == 200, r.text
-        return r.json() if len(r.json()) >= count else None
+        return r.json()["items"] if len(r.json()["items"]) >= count else None
 
     return await eventually(probe, what=f"{count} audit rows for {query}")
 
@@ -99,9 +99,16 @@ async def test_every_write_is_audited_with_its_actor_and_address(
             by_key = await audit(client, 1, actor=f"key:{key_id}")
             by_spezia = await audit(client, 1, actor=f"key:{spezia_id}")
             latest = await audit(client, 1, limit="1")
+            # Paged newest first: two pages of two are the four newest rows, in order.
+            four = (await client.get("/v1/audit", headers=ADMIN_HEADERS, params={"limit": 4})).json()["items"]
+            first = (await client.get("/v1/audit", headers=ADMIN_HEADERS, params={"limit": 2})).json()
+            cursor = first["next_cursor"]
+            second = (
+                await client.get("/v1/audit", headers=ADMIN_HEADERS, params={"limit": 2, "cursor": cursor})
+            ).json()
             assert (
                 await client.get("/v1/audit", headers=ADMIN_HEADERS, params={"since": "2999-01-01T00:00:00Z"})
-            ).json() == []
+            ).json() == {"items": [], "next_cursor": None}
 
     accepted = next(r for r in rows if r["request_id"] and r["correlation_id"] == "dgr-1")
     assert accepted["actor"] == f"key:{key_id}" and accepted["status"] == 202
@@ -115,6 +122,8 @@ async def test_every_write_is_audited_with_its_actor_and_address(
         (401, "/v1/keys/{key_id}", "unverified-bearer"),
     ]
     assert len(latest) == 1 and latest[0]["id"] == max(r["id"] for r in rows)
+    assert [r["id"] for r in first["items"] + second["items"]] == [r["id"] for r in four]
+    assert len(four) == 4 and [r["id"] for r in four] == sorted((r["id"] for r in four), reverse=True)
     assert all(r["method"] != "GET" for r in rows)
     # Issuing the keys was audited as the admin's, from loopback (no X-Forwarded-For sent).
     issued = [r for r in rows if r["route"] == "/v1/institutions/{institution_id}/keys"]

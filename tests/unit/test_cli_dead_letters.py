@@ -16,6 +16,7 @@ TOKEN = "a-secret-admin-token"
 DEAD = "0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a01"
 DELIVERED = "0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a02"
 NOBODY = "0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a03"
+OLDER = "0b6f4a52-3f43-4c39-9d8e-3c8a5c1f0a04"
 
 
 @pytest.fixture
@@ -28,19 +29,17 @@ def received(monkeypatch: pytest.MonkeyPatch) -> list[httpx.Request]:
         if request.headers.get("Authorization") != f"Bearer {TOKEN}":
             return httpx.Response(401, json={"error": "unauthorized", "message": "invalid admin credentials"})
         if request.method == "GET":
-            return httpx.Response(
-                200,
-                json=[
-                    {
-                        "delivery_id": DEAD,
-                        "channel": "email",
-                        "attempts": 3,
-                        "recipient": "maria@example.it",
-                        "finished_at": "2026-11-25T10:00:00+00:00",
-                        "last_error": "451 4.3.0 try later",
-                    }
-                ],
-            )
+            # Two pages, as the notifier pages: the second follows the first's next_cursor.
+            second = request.url.params.get("cursor") == "page-2"
+            row = {
+                "delivery_id": OLDER if second else DEAD,
+                "channel": "email",
+                "attempts": 3,
+                "recipient": "maria@example.it",
+                "finished_at": "2026-11-25T10:00:00+00:00",
+                "last_error": "550 5.1.1 no such user" if second else "451 4.3.0 try later",
+            }
+            return httpx.Response(200, json={"items": [row], "next_cursor": None if second else "page-2"})
         asked = json.loads(request.content)
         if asked.get("all"):
             return httpx.Response(200, json={"retried": [DEAD], "not_dead": [], "unknown": []})
@@ -77,9 +76,19 @@ def test_list_shows_each_dead_letter_with_its_last_error(received: list[httpx.Re
     result = runner.invoke(app, ["dead-letters", "list", "--channel", "email", "--contact", "rossi"])
     assert result.exit_code == 0, result.output
     assert DEAD in result.output and "451 4.3.0 try later" in result.output
+    assert OLDER in result.output and "550 5.1.1 no such user" in result.output  # the second page
+    first, second = received
+    assert first.url.path == second.url.path == "/v1/dead-letters"
+    assert dict(first.url.params) == {"channel": "email", "contact_id": "rossi", "limit": "100"}
+    assert dict(second.url.params) == {"channel": "email", "contact_id": "rossi", "limit": "99", "cursor": "page-2"}
+
+
+def test_list_stops_at_the_limit_asked(received: list[httpx.Request]) -> None:
+    result = runner.invoke(app, ["dead-letters", "list", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert DEAD in result.output and OLDER not in result.output
     (request,) = received
-    assert request.url.path == "/v1/dead-letters"
-    assert dict(request.url.params) == {"channel": "email", "contact_id": "rossi", "limit": "100"}
+    assert dict(request.url.params) == {"limit": "1"}
 
 
 def test_retry_by_id_reports_what_became_of_each(received: list[httpx.Request]) -> None:

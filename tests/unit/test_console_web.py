@@ -1,13 +1,15 @@
 """The console's pages against stub services: login, the session cookie, CSRF on the one
 write, every page in both languages, and a plan of 3,000 nodes rendered well under a second."""
 
+import asyncio
 import hashlib
+import json
 import re
 
 import pytest
 from fastapi.testclient import TestClient
 
-from regia_console.feed import EventFeed
+from regia_console.feed import EventFeed, summary
 from regia_console.gateway import NotFound
 from regia_console.settings import ConsoleSettings
 from regia_console.web import create_app
@@ -171,31 +173,34 @@ class StubGateway:
                 ],
             }
         if path == "/v1/deliveries":
-            return [
-                {
-                    "created_at": "2026-11-25T10:01:00",
-                    "channel": "email",
-                    "recipient": "a@b.example",
-                    "subject": "Miglio Blu a rischio",
-                    "status": "SENT",
-                }
-            ]
+            delivery = {
+                "created_at": "2026-11-25T10:01:00",
+                "channel": "email",
+                "recipient": "a@b.example",
+                "subject": "Miglio Blu a rischio",
+                "status": "SENT",
+            }
+            return {"items": [delivery], "next_cursor": None}
         if path == "/v1/dead-letters":
-            return [
-                {
-                    "delivery_id": "6f1c1f7e-6a4b-4bd5-9d59-111111111111",
-                    "objective_id": "miglio-blu",
-                    "channel": "webhook",
-                    "recipient": "https://x.example",
-                    "attempts": 6,
-                    "last_error": "503",
-                }
-            ]
+            dead = {
+                "delivery_id": "6f1c1f7e-6a4b-4bd5-9d59-111111111111",
+                "objective_id": "miglio-blu",
+                "channel": "webhook",
+                "recipient": "https://x.example",
+                "attempts": 6,
+                "last_error": "503",
+            }
+            return {"items": [dead], "next_cursor": None}
         if path == "/v1/alerts/unaddressed":
+            # The notifier's paging, in small: the cursor is the offset of the next page.
             assert service == "notifier"
-            offset, limit = params["offset"], params["limit"]
-            assert isinstance(offset, int) and isinstance(limit, int)
-            return self.unaddressed[offset : offset + limit]
+            start, limit = int(params.get("cursor", 0)), params["limit"]
+            assert isinstance(limit, int)
+            following = start + limit < len(self.unaddressed)
+            return {
+                "items": self.unaddressed[start : start + limit],
+                "next_cursor": str(start + limit) if following else None,
+            }
         raise NotFound(path)
 
     async def post(self, service: str, path: str, token: str, body: dict):
@@ -334,20 +339,65 @@ def test_alerts_nobody_received_are_listed_with_their_objective_year_trigger_and
     assert "comune-spezia" in first  # the partners reached, whose contacts wanted none of it
     assert "<td>2027</td>" in second and f'data-trigger="status_changed">{trigger}<' in second
     assert reason in second
-    assert 'id="older" href="/alerts/unaddressed?page=2"' in page.text and 'id="newer"' not in page.text
+    assert 'id="older" href="/alerts/unaddressed?cursor=100&amp;page=2"' in page.text and 'id="newer"' not in page.text
 
 
 def test_alerts_nobody_received_page_older_and_say_when_there_are_none(console: TestClient) -> None:
     log_in(console)
     gateway = console.app.state.gateway
-    older = console.get("/alerts/unaddressed?page=2&lang=en")
-    assert ("/v1/alerts/unaddressed", {"limit": 101, "offset": 100}) in gateway.asked
+    older = console.get("/alerts/unaddressed?cursor=100&page=2&lang=en")
+    assert ("/v1/alerts/unaddressed", {"limit": 100, "cursor": "100"}) in gateway.asked
     table = older.text.split('<table id="unaddressed">', 1)[1].split("</table>", 1)[0]
     assert table.count("<tr>") == 1 + 50  # the header and the 50 left
-    assert 'id="newer" href="/alerts/unaddressed?page=1"' in older.text and 'id="older"' not in older.text
+    assert 'id="newer" href="/alerts/unaddressed">Newest<' in older.text and 'id="older"' not in older.text
     assert console.get("/alerts/unaddressed?page=0").status_code == 400
     assert console.get("/alerts/unaddressed?page=abc").status_code == 400
     gateway.unaddressed = []
     for lang, words in (("it", "Nessun avviso senza destinatari."), ("en", "No alert went unreceived.")):
         empty = console.get(f"/alerts/unaddressed?lang={lang}").text
         assert f'<p class="empty" id="no-unaddressed">{words}</p>' in empty and "<table" not in empty
+
+
+class OneEventFeed(StubFeed):
+    """A feed whose every listener gets one event and then the console's stop."""
+
+    def listen(self) -> asyncio.Queue:
+        queue = super().listen()
+        envelope = {
+            "type": "ObjectiveDefined",
+            "key": "miglio-blu",
+            "occurred_at": "2026-12-05T10:00:00+00:00",
+            "payload": {"objective_id": "miglio-blu", "title": "Miglio Blu"},
+        }
+        queue.put_nowait(summary("regia.objectives.v1", json.dumps(envelope).encode()))
+        queue.put_nowait(None)
+        return queue
+
+
+def test_pages_are_gzipped_but_the_live_events_stream_as_they_come() -> None:
+    settings = ConsoleSettings(admin_token_sha256=hashlib.sha256(TOKEN.encode()).hexdigest())
+    app = create_app(settings, feed=OneEventFeed("unused:0", []))
+    app.state.gateway = StubGateway()
+    with TestClient(app) as console:
+        log_in(console)
+        page = console.get("/plans/big", headers={"Accept-Encoding": "gzip"})
+        assert page.status_code == 200 and page.headers["content-encoding"] == "gzip"
+        # Server-sent events are never compressed: a gzip stream holds its bytes back
+        # until it has enough, and the browser would see each event late.
+        with console.stream("GET", "/events/stream", headers={"Accept-Encoding": "gzip"}) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            assert "content-encoding" not in stream.headers
+            chunks = list(stream.iter_raw())
+        assert chunks[0] == b"retry: 3000\n\n"
+        # Uncompressed, each event is readable as it comes: the first chunk after the retry.
+        assert chunks[1].startswith(b"event: envelope\ndata: ") and b'"objective_id": "miglio-blu"' in chunks[1]
+
+
+def test_a_query_parameter_a_page_does_not_take_is_a_400_page_naming_it(console: TestClient) -> None:
+    log_in(console)
+    answer = console.get("/alerts/unaddressed?pgae=2&lang=en")
+    assert answer.status_code == 400
+    assert "unknown query parameter &#39;pgae&#39;; this page takes: cursor, lang, page" in answer.text
+    # Its own parameters, and the language every page takes, are welcome.
+    assert console.get("/alerts/unaddressed?page=1&lang=en").status_code == 200
+    assert console.get("/login?next=/plans/big&lang=it").status_code == 200

@@ -1,6 +1,6 @@
 """The audit trail: every write request a service answers (any method but GET and HEAD),
 refused ones included, is one row of `audit_log` in the service's schema, and
-`GET /v1/audit?actor=&since=&limit=` (admin) reads it.
+`GET /v1/audit?actor=&since=&limit=&cursor=` (admin) reads it, a page at a time.
 
 A row says when, which route (its template) and path, the status, who — `admin`,
 `key:<key_id>` for an institution key, or `anonymous`; never a secret — and from where.
@@ -44,12 +44,13 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
-from pydantic import Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from regia_shared.http.auth import require_admin, secret_matches
 from regia_shared.http.errors import error_body
+from regia_shared.http.paging import Page, Paged, bigint
 from regia_shared.http.ratelimit import Decision, TokenBuckets
 from regia_shared.messaging.batching import Batcher
 from regia_shared.observability.logs import get_logger
@@ -350,6 +351,25 @@ class AuditMiddleware:
                 )
 
 
+class AuditEntry(BaseModel):
+    """One write request a service answered (or a count of throttled ones, `repeats` > 1)."""
+
+    id: int
+    at: datetime
+    service: str
+    method: str
+    route: str = Field(description="The route template the request matched; unmatched or unrouted if none")
+    path: str
+    status: int
+    actor: str = Field(description="admin, key:<key_id>, contact:<contact_id> or anonymous")
+    claimed_actor: str | None = Field(description="What a credential that did not verify claimed to be")
+    client_address: str | None
+    request_id: str
+    correlation_id: str | None
+    repeats: int = Field(description="Requests this row counts (throttled anonymous ones of one address)")
+    last_at: datetime = Field(description="When the last request this row counts came")
+
+
 def audit_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
     """`pool` gives the service's pool once it is started, as for the other routes every
     service shares (outbox replay, dead letters), which the runtime builds before its pool."""
@@ -357,25 +377,29 @@ def audit_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
 
     @router.get("/audit")
     async def read_audit(
+        page: Paged,
         actor: Annotated[str | None, Query(max_length=200, description="admin, key:<key_id> or anonymous")] = None,
         since: Annotated[datetime | None, Query(description="Only requests at or after this time")] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[dict]:
+    ) -> Page[AuditEntry]:
         """Write requests this service answered, newest first (administrators only). A row
         with `repeats` > 1 counts throttled anonymous requests of one address, from `at` to
-        `last_at`."""
+        `last_at`. Paged by id (the newest first), so rows written while a client walks the
+        pages never shift them."""
+        after = page.after("audit", {"actor": actor, "since": since}, (bigint,))
         async with pool().acquire() as conn:
             rows = await conn.fetch(
                 "SELECT id, at, service, method, route, path, status, actor, claimed_actor,"
                 " client_address, request_id, correlation_id, repeats, coalesce(last_at, at) AS last_at"
                 " FROM audit_log"
                 " WHERE ($1::text IS NULL OR actor = $1) AND ($2::timestamptz IS NULL OR at >= $2)"
-                " ORDER BY id DESC LIMIT $3",
+                " AND ($3::bigint IS NULL OR id < $3)"
+                " ORDER BY id DESC LIMIT $4",
                 actor,
                 since,
-                limit,
+                after[0] if after else None,
+                page.limit + 1,
             )
-        return [{**dict(r), "at": r["at"].isoformat(), "last_at": r["last_at"].isoformat()} for r in rows]
+        return page.of([AuditEntry(**dict(r)) for r in rows], key=lambda e: (e.id,))
 
     return router
 

@@ -7,8 +7,34 @@ is no low-entropy password to protect against brute force.
 import hashlib
 import hmac
 import secrets
+from typing import Annotated
 
-from fastapi import HTTPException, Request, status
+from fastapi import HTTPException, Request, Security, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+# The credentials a Regia service reads, all sent as `Authorization: Bearer <credential>`.
+# Declared as FastAPI security schemes so that the OpenAPI document lists, per operation,
+# the credential its route checks. They check nothing themselves (auto_error=False): the
+# code below and the services' own dependencies do, with the one error shape.
+ADMIN_TOKEN = HTTPBearer(
+    scheme_name="adminToken",
+    description="The administrators' token (REGIA_ADMIN_TOKEN_SHA256 holds its SHA-256)",
+    auto_error=False,
+)
+INSTITUTION_KEY = HTTPBearer(
+    scheme_name="institutionKey",
+    bearerFormat="rgk_<key_id>.<secret>",
+    description="An institution's API key, issued by POST /v1/institutions/{id}/keys (funding)",
+    auto_error=False,
+)
+PREFERENCE_LINK = HTTPBearer(
+    scheme_name="preferenceLink",
+    description="The signed token of an e-mail's unsubscribe or preferences link",
+    auto_error=False,
+)
+AdminTokenScheme = Annotated[HTTPAuthorizationCredentials | None, Security(ADMIN_TOKEN)]
+InstitutionKeyScheme = Annotated[HTTPAuthorizationCredentials | None, Security(INSTITUTION_KEY)]
+PreferenceLinkScheme = Annotated[HTTPAuthorizationCredentials | None, Security(PREFERENCE_LINK)]
 
 
 def hash_secret(secret: str) -> str:
@@ -35,7 +61,7 @@ def bearer_token(request: Request) -> str:
     return token.strip()
 
 
-def require_admin(request: Request) -> None:
+def require_admin(request: Request, _: AdminTokenScheme) -> None:
     """FastAPI dependency: the request carries the administrators' token."""
     expected = request.app.state.settings.admin_token_sha256
     token = bearer_token(request)

@@ -61,6 +61,13 @@ def install_error_handlers(app: FastAPI, union_tags: frozenset[str] = frozenset(
         }.get(exc.status_code, "error")
         return JSONResponse(error_body(code, str(exc.detail)), exc.status_code, headers=exc.headers)
 
+    @app.exception_handler(Exception)
+    async def failed(_: Request, exc: Exception) -> JSONResponse:
+        # A bug: the caller gets the one error shape too (Starlette's default is a plain
+        # text page), and nothing of the exception, which the server log keeps (Starlette
+        # raises it again once this answer is sent).
+        return JSONResponse(error_body("internal_error", "the service failed to answer; it is logged"), 500)
+
 
 # What pydantic says when a JSON route's body was not read as JSON (FastAPI hands the
 # model the raw bytes when the content type is not application/json or +json).

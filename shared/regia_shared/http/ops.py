@@ -7,9 +7,19 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, FastAPI, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+class Liveness(BaseModel):
+    status: str = Field(description="ok whenever the process answers")
+
+
+class Readiness(BaseModel):
+    status: str = Field(description="ok, or unavailable (then the answer is a 503)")
+    checks: dict[str, str] = Field(description="Each dependency (database, broker): ok or failing: <error>")
 
 
 def ops_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -> APIRouter:
@@ -20,10 +30,14 @@ def ops_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
     @router.get("/health/live")
-    async def live() -> dict[str, str]:
-        return {"status": "ok"}
+    async def live() -> Liveness:
+        return Liveness(status="ok")
 
-    @router.get("/health/ready")
+    @router.get(
+        "/health/ready",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "A dependency is failing"}},
+    )
     async def ready() -> JSONResponse:
         results: dict[str, str] = {}
         for name, check in checks.items():

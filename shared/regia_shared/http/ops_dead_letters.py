@@ -1,4 +1,4 @@
-"""Poison messages on every service: GET /v1/ops/dead-letters and
+"""Poison messages on every service: GET /v1/ops/dead-letters (paged) and
 POST /v1/ops/dead-letters/replay.
 
 A consumer sets a record it cannot read aside in `dead_letters` (and on its DLQ topic) and
@@ -22,6 +22,7 @@ from faststream.kafka import KafkaBroker
 from pydantic import BaseModel, Field, model_validator
 
 from regia_shared.http.auth import require_admin
+from regia_shared.http.paging import Page, Paged, bigint
 
 # The header a replayed record carries: the consumer it is replayed for, and the row.
 REPLAY_FOR = "regia-replay-for"
@@ -76,23 +77,26 @@ class ReplayResult(BaseModel):
 def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -> APIRouter:
     router = APIRouter(prefix="/v1/ops", tags=["operations"], dependencies=[Depends(require_admin)])
 
-    @router.get("/dead-letters", response_model=list[DeadLetter])
+    @router.get("/dead-letters")
     async def list_dead_letters(
+        page: Paged,
         consumer: str | None = Query(None, max_length=200, description="Only this consumer's"),
         pending: bool = Query(False, description="Only those not replayed yet"),
-        limit: int = Query(100, ge=1, le=1000),
-    ) -> list[DeadLetter]:
+    ) -> Page[DeadLetter]:
         """Poison messages this service's consumers set aside, the oldest first."""
+        after = page.after("ops-dead-letters", {"consumer": consumer, "pending": pending}, (bigint,))
         async with pool().acquire() as conn:
             rows = await conn.fetch(
                 'SELECT id, consumer, topic, partition, "offset", key, value, error, created_at,'
                 " replayed_at FROM dead_letters WHERE ($1::text IS NULL OR consumer = $1)"
-                " AND (NOT $2 OR replayed_at IS NULL) ORDER BY id LIMIT $3",
+                " AND (NOT $2 OR replayed_at IS NULL) AND ($3::bigint IS NULL OR id > $3)"
+                " ORDER BY id LIMIT $4",
                 consumer,
                 pending,
-                limit,
+                after[0] if after else None,
+                page.limit + 1,
             )
-        return [_shown(r) for r in rows]
+        return page.of([_shown(r) for r in rows], key=lambda d: (d.id,))
 
     @router.post("/dead-letters/replay", response_model=ReplayResult)
     async def replay(body: ReplayRequest) -> ReplayResult:

@@ -28,7 +28,9 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
 
 from fastapi import Depends, Query, Request, Response
 from pydantic import BaseModel, Field
@@ -79,6 +81,49 @@ def decode_cursor(cursor: str, listing: str, filters: dict[str, Any]) -> list[An
     return key
 
 
+KeyKind = Callable[[Any], Any]
+
+
+def text(value: Any) -> str:
+    """A text column's value: a string PostgreSQL can store (no NUL, valid UTF-8)."""
+    if not isinstance(value, str) or "\x00" in value:
+        raise ValueError("not a text key")
+    value.encode("utf-8")  # a lone surrogate raises UnicodeEncodeError, a ValueError
+    return value
+
+
+def instant(value: Any) -> datetime:
+    """A timestamptz column's value, written by `of` as ISO 8601 (`datetime.isoformat`)."""
+    if not isinstance(value, str):
+        raise ValueError("not a time key")
+    found = datetime.fromisoformat(value)
+    if found.tzinfo is None:
+        raise ValueError("a time key without its zone")
+    return found
+
+
+def uuid_key(value: Any) -> UUID:
+    if not isinstance(value, str):
+        raise ValueError("not a uuid key")
+    return UUID(value)
+
+
+def bigint(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not -(2**63) <= value < 2**63:
+        raise ValueError("not a bigint key")
+    return value
+
+
+def typed_key(key: list[Any], kinds: Sequence[KeyKind]) -> list[Any]:
+    """`key` converted part by part by `kinds`, or InvalidCursor naming `cursor`."""
+    if len(key) != len(kinds):
+        raise InvalidCursor("cursor is not one this API made; pass back a next_cursor as it came", "cursor")
+    try:
+        return [kind(part) for kind, part in zip(kinds, key, strict=True)]
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise InvalidCursor("cursor is not one this API made; pass back a next_cursor as it came", "cursor") from exc
+
+
 class PageRequest:
     """The `limit` and `cursor` query parameters of a list endpoint, and the making of its
     answer. A dependency: declare `page: PageRequest` in a route."""
@@ -89,11 +134,22 @@ class PageRequest:
         self._listing: str | None = None
         self._filters: dict[str, Any] = {}
 
-    def after(self, listing: str, filters: dict[str, Any] | None = None) -> list[Any] | None:
+    def after(
+        self, listing: str, filters: dict[str, Any] | None = None, kinds: Sequence[KeyKind] | None = None
+    ) -> list[Any] | None:
         """The key of the last row of the previous page (None on the first page). Must be
-        called before `of`: it binds the cursors this page makes to `listing` and `filters`."""
+        called before `of`: it binds the cursors this page makes to `listing` and `filters`.
+
+        `kinds` (e.g. `(text, instant, uuid_key)`) converts each part of the key to what
+        the keyset predicate binds. Give it: a cursor comes back from the client, who can
+        make one with any key (only the listing and filters are checked), and a key of the
+        wrong length, type or range is then a 422 naming `cursor` instead of a 500 from
+        the database driver."""
         self._listing, self._filters = listing, dict(filters or {})
-        return None if self.cursor is None else decode_cursor(self.cursor, listing, self._filters)
+        if self.cursor is None:
+            return None
+        key = decode_cursor(self.cursor, listing, self._filters)
+        return key if kinds is None else typed_key(key, kinds)
 
     def of(self, rows: Sequence[T], key: Callable[[T], Sequence[Any]]) -> "Page[T]":
         """The page from `rows`, fetched with `limit + 1` so the extra row says whether
@@ -124,9 +180,15 @@ __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
     "InvalidCursor",
+    "KeyKind",
     "Page",
     "PageRequest",
     "Paged",
+    "bigint",
     "decode_cursor",
     "encode_cursor",
+    "instant",
+    "text",
+    "typed_key",
+    "uuid_key",
 ]

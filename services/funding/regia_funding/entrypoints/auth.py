@@ -12,7 +12,7 @@ import asyncpg
 from fastapi import HTTPException, Request, status
 
 from regia_shared.http.audit import set_actor
-from regia_shared.http.auth import bearer_token, hash_secret, secret_matches
+from regia_shared.http.auth import AdminTokenScheme, InstitutionKeyScheme, bearer_token, hash_secret, secret_matches
 from regia_shared.http.dependencies import DatabasePool
 
 from ..adapters import institutions
@@ -48,7 +48,9 @@ async def caller_for_key(pool: ConnectionSource, token: str, channel: str = "htt
     return Caller(institution_id=row["institution_id"], key_id=key_id, channel=channel, instruments=scope)
 
 
-async def institution_caller(request: Request, pool: DatabasePool) -> Caller:
+async def institution_caller(request: Request, pool: DatabasePool, _: InstitutionKeyScheme = None) -> Caller:
+    """FastAPI dependency: the institution whose key the request carries (declared in the
+    OpenAPI document as the institutionKey scheme by the unused last parameter)."""
     caller = await caller_for_key(pool, bearer_token(request))
     if caller is None:
         raise _unauthorized()
@@ -58,7 +60,9 @@ async def institution_caller(request: Request, pool: DatabasePool) -> Caller:
     return caller
 
 
-async def institution_or_admin(request: Request, pool: DatabasePool) -> Caller | None:
+async def institution_or_admin(
+    request: Request, pool: DatabasePool, _key: InstitutionKeyScheme = None, _admin: AdminTokenScheme = None
+) -> Caller | None:
     """An institution caller, or None for a valid admin token."""
     token = bearer_token(request)
     expected = request.app.state.settings.admin_token_sha256

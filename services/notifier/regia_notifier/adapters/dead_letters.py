@@ -8,7 +8,9 @@ transaction, as the insert trigger wakes them for a new delivery (it does not fi
 updates); the notification is sent at commit, when the rows are visible.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -54,12 +56,21 @@ class Retried:
     unknown: list[UUID] = field(default_factory=list)
 
 
-async def listing(conn: asyncpg.Connection, filters: Filters, limit: int) -> list[dict]:
-    """Dead deliveries, the most recently given up first."""
+async def listing(
+    conn: asyncpg.Connection, filters: Filters, limit: int, after: Sequence[Any] | None = None
+) -> list[dict]:
+    """Dead deliveries, the most recently given up first, from just after the key `after`
+    (a row's `finished_at` and `delivery_id`) when given. A dead delivery always has its
+    finished_at (deliveries.py sets it with the status)."""
+    finished_at, delivery_id = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
-        f"SELECT {_DEAD} FROM deliveries WHERE {_FILTER} ORDER BY finished_at DESC NULLS LAST, delivery_id LIMIT $4",
+        f"SELECT {_DEAD} FROM deliveries WHERE {_FILTER}"
+        " AND ($5::timestamptz IS NULL OR (finished_at, delivery_id) < ($5::timestamptz, $6::uuid))"
+        " ORDER BY finished_at DESC, delivery_id DESC LIMIT $4",
         *filters.args(),
         limit,
+        finished_at,
+        delivery_id,
     )
     return [dict(r) for r in rows]
 

@@ -1,5 +1,7 @@
 """asyncpg adapter for reading deliveries and their attempts back (the HTTP API)."""
 
+from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -22,19 +24,26 @@ async def listing(
     status: str | None = None,
     contact_id: str | None = None,
     recipient: str | None = None,
+    after: Sequence[Any] | None = None,
     limit: int,
 ) -> list[dict]:
-    """Newest first. `recipient` is an address matched regardless of case, as mail is."""
+    """Newest first, from just after the key `after` (a row's `created_at` and
+    `delivery_id`) when given. `recipient` is an address matched regardless of case, as
+    mail is."""
+    created_at, delivery_id = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
         f"SELECT {_SUMMARY} FROM deliveries"
         " WHERE ($1::text IS NULL OR objective_id = $1) AND ($2::text IS NULL OR status = $2)"
         " AND ($3::text IS NULL OR contact_id = $3) AND ($4::text IS NULL OR lower(recipient) = lower($4))"
-        " ORDER BY created_at DESC, delivery_id LIMIT $5",
+        " AND ($6::timestamptz IS NULL OR (created_at, delivery_id) < ($6::timestamptz, $7::uuid))"
+        " ORDER BY created_at DESC, delivery_id DESC LIMIT $5",
         objective_id,
         status,
         contact_id,
         recipient,
         limit,
+        created_at,
+        delivery_id,
     )
     return [dict(r) for r in rows]
 

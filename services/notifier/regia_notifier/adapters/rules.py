@@ -22,8 +22,14 @@ def _rule(row: asyncpg.Record) -> Rule:
     )
 
 
-async def all_rules(conn: asyncpg.Connection) -> list[Rule]:
-    return [_rule(r) for r in await conn.fetch(f"SELECT {_COLUMNS} FROM alert_rules ORDER BY rule_id")]
+async def all_rules(conn: asyncpg.Connection, *, after: str | None = None, limit: int | None = None) -> list[Rule]:
+    """Every rule by id, from just after the id `after` when given."""
+    rows = await conn.fetch(
+        f"SELECT {_COLUMNS} FROM alert_rules WHERE ($1::text IS NULL OR rule_id > $1) ORDER BY rule_id LIMIT $2",
+        after,
+        limit,
+    )
+    return [_rule(r) for r in rows]
 
 
 async def enabled_for(conn: asyncpg.Connection, trigger: Trigger) -> list[Rule]:

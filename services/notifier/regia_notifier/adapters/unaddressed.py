@@ -4,6 +4,7 @@ silently and an administrator (or the console) can see what waits for an audienc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -44,13 +45,18 @@ async def add(conn: asyncpg.Connection, alerts: Sequence[Unaddressed]) -> None:
     )
 
 
-async def page(conn: asyncpg.Connection, *, limit: int, offset: int) -> list[dict]:
-    """One page of them, newest first."""
+async def page(conn: asyncpg.Connection, *, after: Sequence[Any] | None, limit: int) -> list[dict]:
+    """One page of them, newest first, from just after the key `after` (a row's
+    `occurred_at` and `cause_event_id`) when given."""
+    occurred_at, cause = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
         "SELECT cause_event_id, trigger, objective_id, fiscal_year, rules, partners, reason, occurred_at,"
-        " recorded_at FROM unaddressed_alerts ORDER BY occurred_at DESC, cause_event_id LIMIT $1 OFFSET $2",
+        " recorded_at FROM unaddressed_alerts"
+        " WHERE ($2::timestamptz IS NULL OR (occurred_at, cause_event_id) < ($2::timestamptz, $3::uuid))"
+        " ORDER BY occurred_at DESC, cause_event_id DESC LIMIT $1",
         limit,
-        offset,
+        occurred_at,
+        cause,
     )
     return [
         {

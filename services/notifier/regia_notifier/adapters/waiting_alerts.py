@@ -3,6 +3,7 @@
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 import asyncpg
@@ -110,11 +111,21 @@ async def mark_carried(conn: asyncpg.Connection, message_id: UUID, items: Sequen
     )
 
 
-async def waiting_of(conn: asyncpg.Connection, contact_id: str) -> list[dict]:
+async def waiting_of(
+    conn: asyncpg.Connection, contact_id: str, *, after: Sequence[Any] | None = None, limit: int | None = None
+) -> list[dict]:
+    """The alerts waiting for a person, oldest first, from just after the key `after` (a
+    row's `created_at` and `seq`) when given."""
+    created_at, seq = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
-        "SELECT cause_event_id, email, objective_id, trigger, rules, subject, cadence, due_at, created_at"
-        " FROM waiting_alerts WHERE contact_id = $1 AND message_id IS NULL ORDER BY created_at, seq",
+        "SELECT cause_event_id, email, objective_id, trigger, rules, subject, cadence, due_at, created_at, seq"
+        " FROM waiting_alerts WHERE contact_id = $1 AND message_id IS NULL"
+        " AND ($3::timestamptz IS NULL OR (created_at, seq) > ($3::timestamptz, $4::bigint))"
+        " ORDER BY created_at, seq LIMIT $2",
         contact_id,
+        limit,
+        created_at,
+        seq,
     )
     return [dict(r) for r in rows]
 

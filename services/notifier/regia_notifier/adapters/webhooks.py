@@ -4,6 +4,9 @@ The secret is shown once, when the endpoint is created; afterwards only the disp
 decrypts it, to sign a request. Listings never select it.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import asyncpg
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
@@ -68,11 +71,19 @@ async def create(
     return None if row is None else dict(row)
 
 
-async def listing(conn: asyncpg.Connection, partner_id: str | None) -> list[dict]:
+async def listing(
+    conn: asyncpg.Connection, partner_id: str | None, *, after: Sequence[Any] | None = None, limit: int | None = None
+) -> list[dict]:
+    """Endpoints by partner, then age, from just after the key `after` (a row's
+    `partner_id`, `created_at` and `webhook_id`) when given."""
+    key = list(after) if after else [None, None, None]
     rows = await conn.fetch(
         f"SELECT {_PUBLIC} FROM webhook_endpoints WHERE ($1::text IS NULL OR partner_id = $1)"
-        " ORDER BY partner_id, created_at, webhook_id",
+        " AND ($3::text IS NULL OR (partner_id, created_at, webhook_id) > ($3::text, $4::timestamptz, $5::text))"
+        " ORDER BY partner_id, created_at, webhook_id LIMIT $2",
         partner_id,
+        limit,
+        *key,
     )
     return [dict(r) for r in rows]
 

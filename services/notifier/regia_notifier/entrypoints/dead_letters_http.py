@@ -10,9 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
+from regia_shared.http.paging import Page, Paged, instant, uuid_key
 
 from ..adapters import dead_letters
 from ..adapters.dead_letters import Filters
+from .models import DeadLetter, RetryResult
 
 Channel = Literal["email", "webhook"]
 ObjectiveId = Annotated[str, Field(min_length=1, max_length=100)]
@@ -52,20 +54,23 @@ class RetryRequest(BaseModel):
 def dead_letters_router() -> APIRouter:
     router = APIRouter(prefix="/dead-letters", tags=["dead letters"], dependencies=[Depends(require_admin)])
 
-    @router.get("")
+    @router.get("", response_model=Page[DeadLetter])
     async def list_dead_letters(
         pool: DatabasePool,
+        page: Paged,
         channel: Channel | None = None,
         objective_id: Annotated[str | None, Query(max_length=100)] = None,
         contact_id: Annotated[str | None, Query(max_length=100)] = None,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    ) -> list[dict]:
+    ) -> Page[dict]:
         """Deliveries nobody will try again, the most recently given up first, each with
         its last error and how many attempts it had."""
+        filters = Filters(channel, objective_id, contact_id)
+        after = page.after("dead-letters", asdict(filters), (instant, uuid_key))
         async with pool.acquire() as conn:
-            return await dead_letters.listing(conn, Filters(channel, objective_id, contact_id), limit)
+            found = await dead_letters.listing(conn, filters, page.limit + 1, after)
+        return page.of(found, key=lambda r: (r["finished_at"].isoformat(), str(r["delivery_id"])))
 
-    @router.post("/retry")
+    @router.post("/retry", response_model=RetryResult)
     async def retry_dead_letters(pool: DatabasePool, asked: RetryRequest) -> dict:
         """Put dead deliveries back in the queue, due now, with a fresh budget of attempts.
         Ids that are not dead (delivered, or already retried) are left alone and listed."""

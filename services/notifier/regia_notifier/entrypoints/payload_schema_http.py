@@ -6,12 +6,19 @@ from typing import Any
 from fastapi import APIRouter
 
 from ..domain import webhook_payload
+from .models import JsonSchema
 
 
 def payload_schema_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["webhooks"])
 
-    @router.get("/webhooks/payload-schema", summary="The JSON Schema of a webhook call's body (public)")
+    @router.get(
+        "/webhooks/payload-schema",
+        summary="The JSON Schema of a webhook call's body (public)",
+        response_model=JsonSchema,
+        response_model_by_alias=True,
+        response_model_exclude_unset=True,
+    )
     async def payload_schema() -> dict[str, Any]:
         return webhook_payload.schema()
 

@@ -7,9 +7,11 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
+from regia_shared.http.paging import Page, Paged, text
 
 from ..adapters import audiences, objectives_seen, rules
 from ..domain.rules import ROLE_AUDIENCES, RULE_ID, Audience, Rule, RuleSpec
+from .models import Audience as AudienceAnswer
 
 RuleId = Annotated[str, Path(pattern=RULE_ID, description="letters, digits, '.', '_' or '-'")]
 
@@ -18,10 +20,12 @@ def rules_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["rules"], dependencies=[Depends(require_admin)])
 
     @router.get("/rules")
-    async def list_rules(pool: DatabasePool) -> list[Rule]:
-        """Every rule, enabled or not."""
+    async def list_rules(pool: DatabasePool, page: Paged) -> Page[Rule]:
+        """Every rule, enabled or not, by id."""
+        after = page.after("rules", {}, (text,))
         async with pool.acquire() as conn:
-            return await rules.all_rules(conn)
+            found = await rules.all_rules(conn, after=after[0] if after else None, limit=page.limit + 1)
+        return page.of(found, key=lambda r: (r.rule_id,))
 
     @router.get("/rules/{rule_id}")
     async def get_rule(pool: DatabasePool, rule_id: RuleId) -> Rule:
@@ -31,7 +35,11 @@ def rules_router() -> APIRouter:
             raise HTTPException(404, detail=f"no rule {rule_id}")
         return found
 
-    @router.put("/rules/{rule_id}")
+    @router.put(
+        "/rules/{rule_id}",
+        status_code=201,
+        responses={200: {"model": Rule, "description": "Replaced an existing rule"}},
+    )
     async def put_rule(pool: DatabasePool, response: Response, rule_id: RuleId, spec: RuleSpec) -> Rule:
         """Create or replace a rule. It applies to events planned from now on; alerts
         already planned are not recalled."""
@@ -41,7 +49,7 @@ def rules_router() -> APIRouter:
         response.status_code = 201 if created else 200
         return rule
 
-    @router.get("/objectives/{objective_id}/audience")
+    @router.get("/objectives/{objective_id}/audience", response_model=AudienceAnswer)
     async def audience(
         pool: DatabasePool, objective_id: Annotated[str, Path(max_length=100)], on: date | None = None
     ) -> dict:

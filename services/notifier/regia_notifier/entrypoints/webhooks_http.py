@@ -9,10 +9,12 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
 from regia_shared.http.auth import new_secret, require_admin
 from regia_shared.http.dependencies import DatabasePool, Runtime
+from regia_shared.http.paging import Page, Paged, instant, text
 
 from ..adapters import webhooks
 from ..adapters.webhooks import SecretBox
 from ..config import notifier_settings
+from .models import NewWebhookAnswer, Webhook
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
 
@@ -43,7 +45,7 @@ def webhooks_router() -> APIRouter:
     owns subscriptions. A signing secret is returned once, at creation, and never again."""
     router = APIRouter(prefix="/v1", tags=["webhooks"], dependencies=[Depends(require_admin)])
 
-    @router.post("/webhooks", status_code=201)
+    @router.post("/webhooks", status_code=201, response_model=NewWebhookAnswer)
     async def create_webhook(
         pool: DatabasePool, new: NewWebhook, box: Annotated[SecretBox, Depends(_secret_box)]
     ) -> dict:
@@ -63,13 +65,16 @@ def webhooks_router() -> APIRouter:
             raise HTTPException(409, detail=f"webhook {webhook_id} exists")
         return {**created, "secret": secret}
 
-    @router.get("/webhooks", dependencies=[Depends(_secret_box)])
+    @router.get("/webhooks", dependencies=[Depends(_secret_box)], response_model=Page[Webhook])
     async def list_webhooks(
-        pool: DatabasePool, partner_id: Annotated[str | None, Query(max_length=100)] = None
-    ) -> list[dict]:
-        """Endpoints, of one partner or all, without their secrets; removed ones show active false."""
+        pool: DatabasePool, page: Paged, partner_id: Annotated[str | None, Query(max_length=100)] = None
+    ) -> Page[dict]:
+        """Endpoints, of one partner or all, by partner then age, without their secrets;
+        removed ones show active false."""
+        after = page.after("webhooks", {"partner_id": partner_id}, (text, instant, text))
         async with pool.acquire() as conn:
-            return await webhooks.listing(conn, partner_id)
+            found = await webhooks.listing(conn, partner_id, after=after, limit=page.limit + 1)
+        return page.of(found, key=lambda r: (r["partner_id"], r["created_at"].isoformat(), r["webhook_id"]))
 
     @router.delete("/webhooks/{webhook_id}", status_code=204, dependencies=[Depends(_secret_box)])
     async def delete_webhook(pool: DatabasePool, webhook_id: str) -> Response:

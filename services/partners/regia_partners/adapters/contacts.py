@@ -1,5 +1,8 @@
 """asyncpg adapter for partners' contacts."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import asyncpg
 
 from ..domain.partner import Contact
@@ -34,8 +37,19 @@ async def insert(conn: asyncpg.Connection, contact: Contact) -> None:
     )
 
 
-async def of_partner(conn: asyncpg.Connection, partner_id: str) -> list[dict]:
+async def of_partner(
+    conn: asyncpg.Connection, partner_id: str, *, after: Sequence[Any] | None = None, limit: int | None = None
+) -> list[dict]:
+    """A partner's contacts in the order they were added, from just after the key `after`
+    (a row's `added_at` and `contact_id`) when given."""
+    added_at, contact_id = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS}, added_at FROM contacts WHERE partner_id = $1 ORDER BY added_at, contact_id", partner_id
+        f"SELECT {_COLUMNS}, added_at FROM contacts WHERE partner_id = $1"
+        " AND ($2::timestamptz IS NULL OR (added_at, contact_id) > ($2::timestamptz, $3::text))"
+        " ORDER BY added_at, contact_id LIMIT $4",
+        partner_id,
+        added_at,
+        contact_id,
+        limit,
     )
     return [dict(r) for r in rows]

@@ -1,6 +1,8 @@
 """asyncpg adapter for networks and their memberships."""
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 import asyncpg
 
@@ -81,27 +83,30 @@ async def search(
     q: str | None = None,
     partner_id: str | None = None,
     objective_id: str | None = None,
+    after: Sequence[Any] | None = None,
     limit: int = 100,
-    offset: int = 0,
 ) -> list[dict]:
-    """Networks by name, then id, each with how many members it had on `on`. q matches
-    anywhere in the name, case-insensitively, as a plain string (no wildcards); partner_id:
-    the networks it was a member of on `on`."""
+    """Networks by name, then id, from just after the key `after` (a row's `name_key`,
+    `name`, `network_id`), each with how many members it had on `on`. q matches anywhere
+    in the name, case-insensitively, as a plain string (no wildcards); partner_id: the
+    networks it was a member of on `on`."""
     covers = "m.network_id = n.network_id AND m.joined_on <= $1 AND (m.left_on IS NULL OR $1 < m.left_on)"
+    key = list(after) if after else [None, None, None]
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS},"
+        f"SELECT {_COLUMNS}, lower(n.name) AS name_key,"
         f" (SELECT count(*) FROM network_memberships m WHERE {covers}) AS member_count"
         " FROM networks n"
         " WHERE ($2::text IS NULL OR strpos(lower(n.name), lower($2)) > 0)"
         f" AND ($3::text IS NULL OR EXISTS (SELECT 1 FROM network_memberships m WHERE {covers}"
         "  AND m.partner_id = $3))"
         " AND ($4::text IS NULL OR n.objective_id = $4)"
-        " ORDER BY lower(n.name), n.name, n.network_id LIMIT $5 OFFSET $6",
+        " AND ($6::text IS NULL OR (lower(n.name), n.name, n.network_id) > ($6::text, $7::text, $8::text))"
+        " ORDER BY lower(n.name), n.name, n.network_id LIMIT $5",
         on,
         q,
         partner_id,
         objective_id,
         limit,
-        offset,
+        *key,
     )
     return [dict(r) for r in rows]

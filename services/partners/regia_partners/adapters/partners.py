@@ -1,7 +1,9 @@
 """asyncpg adapter for partners."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import asyncpg
 
@@ -66,12 +68,16 @@ _HOLDINGS = (
 )
 
 
-async def search(conn: asyncpg.Connection, s: Search, *, limit: int = 100, offset: int = 0) -> list[dict]:
-    """Partners by name, then id. q matches anywhere in the name, case-insensitively, as a
-    plain string: strpos has no wildcards, so % and _ in it need no escaping. territory
-    matches the whole territory, case-insensitively ("liguria" is not "Comune di Liguria")."""
+async def search(conn: asyncpg.Connection, s: Search, *, after: Sequence[Any] | None, limit: int) -> list[dict]:
+    """Partners by name, then id, from just after the key `after` (a row's `name_key`,
+    `name`, `partner_id`) when given. q matches anywhere in the name, case-insensitively, as
+    a plain string: strpos has no wildcards, so % and _ in it need no escaping. territory
+    matches the whole territory, case-insensitively ("liguria" is not "Comune di Liguria").
+    `name_key` is the database's lower(name): the key must be the one the database sorts
+    by, which Python's str.lower() is not for every script."""
+    key = list(after) if after else [None, None, None]
     rows = await conn.fetch(
-        f"SELECT {_COLUMNS}, registered_at FROM partners p"
+        f"SELECT {_COLUMNS}, registered_at, lower(p.name) AS name_key FROM partners p"
         " WHERE ($1::text IS NULL OR strpos(lower(p.name), lower($1)) > 0)"
         " AND ($2::text IS NULL OR p.kind = $2)"
         " AND ($3::text IS NULL OR p.level = $3)"
@@ -81,8 +87,9 @@ async def search(conn: asyncpg.Connection, s: Search, *, limit: int = 100, offse
         " AND ($6::text IS NULL OR EXISTS ("
         "  SELECT 1 FROM network_memberships m WHERE m.network_id = $6 AND m.partner_id = p.partner_id"
         "   AND m.joined_on <= $7 AND (m.left_on IS NULL OR $7 < m.left_on)))"
-        " AND ($10::text IS NULL OR lower(p.territory) = lower($10))"
-        " ORDER BY lower(p.name), p.name, p.partner_id LIMIT $8 OFFSET $9",
+        " AND ($9::text IS NULL OR lower(p.territory) = lower($9))"
+        " AND ($10::text IS NULL OR (lower(p.name), p.name, p.partner_id) > ($10::text, $11::text, $12::text))"
+        " ORDER BY lower(p.name), p.name, p.partner_id LIMIT $8",
         s.q,
         s.kind.value if s.kind else None,
         s.level.value if s.level else None,
@@ -91,8 +98,8 @@ async def search(conn: asyncpg.Connection, s: Search, *, limit: int = 100, offse
         s.network_id,
         s.on,
         limit,
-        offset,
         s.territory,
+        *key,
     )
     return [dict(r) for r in rows]
 

@@ -1,5 +1,8 @@
 """asyncpg adapter for roles on objectives other than the lead."""
 
+from collections.abc import Sequence
+from typing import Any
+
 import asyncpg
 
 from regia_shared.contracts.events.partners import ObjectiveRole
@@ -36,14 +39,22 @@ async def remove(conn: asyncpg.Connection, objective_id: str, partner_id: str, r
     )
 
 
-async def of_objective(conn: asyncpg.Connection, objective_id: str) -> list[dict]:
-    """Every role on the objective, the lead (role LEAD) included."""
+async def of_objective(
+    conn: asyncpg.Connection, objective_id: str, *, after: Sequence[Any] | None = None, limit: int | None = None
+) -> list[dict]:
+    """Every role on the objective, the lead (role LEAD) included, by role then partner,
+    from just after the key `after` (a row's role and partner_id) when given."""
+    role, partner_id = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
         "SELECT partner_id, role, assigned_at FROM ("
         "  SELECT partner_id, 'LEAD' AS role, assigned_at FROM objective_leads WHERE objective_id = $1"
         "  UNION ALL"
         "  SELECT partner_id, role, assigned_at FROM objective_roles WHERE objective_id = $1"
-        ") r ORDER BY role, partner_id",
+        ") r WHERE ($2::text IS NULL OR (role, partner_id) > ($2::text, $3::text))"
+        " ORDER BY role, partner_id LIMIT $4",
         objective_id,
+        role,
+        partner_id,
+        limit,
     )
     return [dict(r) for r in rows]

@@ -9,11 +9,13 @@ from fastapi.responses import JSONResponse
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
+from regia_shared.http.paging import Page, Paged, instant, text
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import contacts, partners
 from ..domain.commands import AddContact
 from ..service_layer import registration
+from .models import AddedContact, ListedContact
 from .responses import CorrelationId, PathId, answer, correlation
 
 log = get_logger(__name__)
@@ -22,14 +24,22 @@ log = get_logger(__name__)
 def contacts_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["partners"], dependencies=[Depends(require_admin)])
 
-    @router.get("/partners/{partner_id}/contacts")
-    async def list_contacts(pool: DatabasePool, partner_id: str) -> list[dict]:
+    @router.get("/partners/{partner_id}/contacts", response_model=Page[ListedContact])
+    async def list_contacts(pool: DatabasePool, page: Paged, partner_id: str) -> Page[dict]:
+        """The partner's contacts, in the order they were added."""
+        after = page.after("contacts", {"partner_id": partner_id}, (instant, text))
         async with pool.acquire() as conn:
             if await partners.get(conn, partner_id) is None:
                 raise HTTPException(404, detail=f"no partner {partner_id!r}")
-            return await contacts.of_partner(conn, partner_id)
+            found = await contacts.of_partner(conn, partner_id, after=after, limit=page.limit + 1)
+        return page.of(found, key=lambda r: (r["added_at"].isoformat(), r["contact_id"]))
 
-    @router.post("/partners/{partner_id}/contacts", status_code=201)
+    @router.post(
+        "/partners/{partner_id}/contacts",
+        status_code=201,
+        response_model=AddedContact,
+        responses={200: {"model": AddedContact, "description": "The same person was there already"}},
+    )
     async def add_contact(
         pool: DatabasePool,
         partner_id: PathId,

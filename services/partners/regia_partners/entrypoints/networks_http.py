@@ -12,16 +12,16 @@ from fastapi.responses import JSONResponse
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
+from regia_shared.http.paging import Page, Paged, text
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import networks
 from ..domain.commands import FormNetwork, JoinNetwork, LeaveNetwork
 from ..domain.errors import InvalidPartner
 from ..service_layer import network_membership
+from .models import FormedNetwork, ListedNetwork, MembershipJoined, MembershipLeft, NetworkDetails
 from .responses import (
     CorrelationId,
-    Limit,
-    Offset,
     OnDay,
     PathId,
     QueryId,
@@ -38,7 +38,12 @@ log = get_logger(__name__)
 def networks_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["networks"], dependencies=[Depends(require_admin)])
 
-    @router.post("/networks", status_code=201)
+    @router.post(
+        "/networks",
+        status_code=201,
+        response_model=FormedNetwork,
+        responses={200: {"model": FormedNetwork, "description": "Formed already: nothing changed"}},
+    )
     async def form_network(
         pool: DatabasePool, command: Annotated[FormNetwork, Body()], x_correlation_id: CorrelationId = None
     ) -> JSONResponse:
@@ -48,7 +53,12 @@ def networks_router() -> APIRouter:
             log.info("network formed", network_id=command.network_id)
         return answer(outcome, asdict(outcome.value), f"/v1/networks/{command.network_id}")
 
-    @router.put("/networks/{network_id}/members/{partner_id}")
+    @router.put(
+        "/networks/{network_id}/members/{partner_id}",
+        status_code=201,
+        response_model=MembershipJoined,
+        responses={200: {"model": MembershipJoined, "description": "A member since that day already"}},
+    )
     async def join_network(
         pool: DatabasePool,
         network_id: PathId,
@@ -65,7 +75,7 @@ def networks_router() -> APIRouter:
             log.info("network member joined", network_id=network_id, partner_id=partner_id)
         return answer(outcome, {"network_id": network_id, **asdict(outcome.value)}, f"/v1/networks/{network_id}")
 
-    @router.delete("/networks/{network_id}/members/{partner_id}")
+    @router.delete("/networks/{network_id}/members/{partner_id}", response_model=MembershipLeft)
     async def leave_network(
         pool: DatabasePool,
         network_id: PathId,
@@ -82,33 +92,35 @@ def networks_router() -> APIRouter:
             log.info("network member left", network_id=network_id, partner_id=partner_id)
         return changed(outcome, {"network_id": network_id, **asdict(outcome.value)})
 
-    @router.get("/networks")
+    @router.get("/networks", response_model=Page[ListedNetwork])
     async def list_networks(
         pool: DatabasePool,
+        page: Paged,
         q: SearchText = None,
         partner_id: QueryId = None,
         objective_id: QueryId = None,
         on: OnDay = None,
-        limit: Limit = 100,
-        offset: Offset = 0,
-    ) -> list[dict]:
+    ) -> Page[dict]:
         """Networks by name, then id, each with its member count on `on` (today when not
         given). q matches anywhere in the name, case-insensitively and literally;
         partner_id: the networks it is a member of on `on`."""
         day = on or date.today()
+        q_text = search_text(q)
+        filters = {"q": q_text, "partner_id": partner_id, "objective_id": objective_id, "on": on}
+        after = page.after("networks", filters, (text, text, text))
         async with pool.acquire() as conn:
             found = await networks.search(
                 conn,
                 day,
-                q=search_text(q),
+                q=q_text,
                 partner_id=partner_id,
                 objective_id=objective_id,
-                limit=limit,
-                offset=offset,
+                after=after,
+                limit=page.limit + 1,
             )
-        return [{**n, "on": day} for n in found]
+        return page.of([{**n, "on": day} for n in found], key=lambda r: (r["name_key"], r["name"], r["network_id"]))
 
-    @router.get("/networks/{network_id}")
+    @router.get("/networks/{network_id}", response_model=NetworkDetails)
     async def get_network(
         pool: DatabasePool,
         network_id: PathId,

@@ -8,11 +8,13 @@ from fastapi.responses import JSONResponse
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
+from regia_shared.http.paging import Page, Paged, text
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import leads, roles
 from ..domain.commands import AssignLead, AssignRole
 from ..service_layer import objective_roles
+from .models import Lead, LeadAssigned, RoleAssigned, RoleChanged, RoleHeld
 from .responses import CorrelationId, PathId, answer, changed, correlation
 
 log = get_logger(__name__)
@@ -21,7 +23,7 @@ log = get_logger(__name__)
 def objective_roles_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["partners"], dependencies=[Depends(require_admin)])
 
-    @router.put("/objectives/{objective_id}/lead")
+    @router.put("/objectives/{objective_id}/lead", response_model=LeadAssigned)
     async def assign_lead(
         pool: DatabasePool,
         objective_id: PathId,
@@ -41,14 +43,19 @@ def objective_roles_router() -> APIRouter:
         return JSONResponse(body, 200, headers={"Location": f"/v1/objectives/{objective_id}/lead"})
 
     @router.get("/objectives/{objective_id}/lead")
-    async def get_lead(pool: DatabasePool, objective_id: str) -> dict:
+    async def get_lead(pool: DatabasePool, objective_id: str) -> Lead:
         async with pool.acquire() as conn:
             partner_id = await leads.current(conn, objective_id)
         if partner_id is None:
             raise HTTPException(404, detail=f"objective {objective_id!r} has no lead")
-        return {"objective_id": objective_id, "partner_id": partner_id}
+        return Lead(objective_id=objective_id, partner_id=partner_id)
 
-    @router.put("/objectives/{objective_id}/roles/{partner_id}")
+    @router.put(
+        "/objectives/{objective_id}/roles/{partner_id}",
+        status_code=201,
+        response_model=RoleAssigned,
+        responses={200: {"model": RoleAssigned, "description": "It held the role already"}},
+    )
     async def assign_role(
         pool: DatabasePool,
         objective_id: PathId,
@@ -68,7 +75,7 @@ def objective_roles_router() -> APIRouter:
         body = {"objective_id": objective_id, "partner_id": partner_id, "role": command.role.value}
         return answer(outcome, body, f"/v1/objectives/{objective_id}/roles")
 
-    @router.delete("/objectives/{objective_id}/roles/{partner_id}")
+    @router.delete("/objectives/{objective_id}/roles/{partner_id}", response_model=RoleChanged)
     async def withdraw_role(
         pool: DatabasePool,
         objective_id: PathId,
@@ -87,10 +94,13 @@ def objective_roles_router() -> APIRouter:
             )
         return changed(outcome, {"objective_id": objective_id, "partner_id": partner_id, "role": command.role.value})
 
-    @router.get("/objectives/{objective_id}/roles")
-    async def list_roles(pool: DatabasePool, objective_id: PathId) -> dict:
-        """Every partner's roles on the objective, the lead (role LEAD) included."""
+    @router.get("/objectives/{objective_id}/roles", response_model=Page[RoleHeld])
+    async def list_roles(pool: DatabasePool, page: Paged, objective_id: PathId) -> Page[dict]:
+        """Every partner's roles on the objective, the lead (role LEAD) included, by role
+        then partner."""
+        after = page.after("roles", {"objective_id": objective_id}, (text, text))
         async with pool.acquire() as conn:
-            return {"objective_id": objective_id, "roles": await roles.of_objective(conn, objective_id)}
+            found = await roles.of_objective(conn, objective_id, after=after, limit=page.limit + 1)
+        return page.of(found, key=lambda r: (r["role"], r["partner_id"]))
 
     return router

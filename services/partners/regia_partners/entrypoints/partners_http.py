@@ -14,15 +14,15 @@ from regia_shared.contracts.events.partners import ObjectiveRole, PartnerKind
 from regia_shared.contracts.levels import GovernmentLevel
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
+from regia_shared.http.paging import Page, Paged, text
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import contacts, leads, partners
 from ..domain.commands import RegisterPartner
 from ..service_layer import registration
+from .models import ListedPartner, PartnerDetails, RegisteredPartner
 from .responses import (
     CorrelationId,
-    Limit,
-    Offset,
     OnDay,
     QueryId,
     SearchText,
@@ -39,7 +39,12 @@ def partners_router(registry: CollectorRegistry) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["partners"], dependencies=[Depends(require_admin)])
     registered = Counter("regia_partners_registered_total", "Partners registered", ["kind"], registry=registry)
 
-    @router.post("/partners", status_code=201)
+    @router.post(
+        "/partners",
+        status_code=201,
+        response_model=RegisteredPartner,
+        responses={200: {"model": RegisteredPartner, "description": "Registered already: nothing changed"}},
+    )
     async def register_partner(
         pool: DatabasePool, command: Annotated[RegisterPartner, Body()], x_correlation_id: CorrelationId = None
     ) -> JSONResponse:
@@ -51,9 +56,10 @@ def partners_router(registry: CollectorRegistry) -> APIRouter:
         body = {**asdict(outcome.value), "kind": outcome.value.kind.value}
         return answer(outcome, body, f"/v1/partners/{command.partner_id}")
 
-    @router.get("/partners")
+    @router.get("/partners", response_model=Page[ListedPartner])
     async def list_partners(
         pool: DatabasePool,
+        page: Paged,
         q: SearchText = None,
         kind: PartnerKind | None = None,
         level: GovernmentLevel | None = None,
@@ -62,9 +68,7 @@ def partners_router(registry: CollectorRegistry) -> APIRouter:
         network_id: QueryId = None,
         territory: TerritoryText = None,
         on: OnDay = None,
-        limit: Limit = 100,
-        offset: Offset = 0,
-    ) -> list[dict]:
+    ) -> Page[dict]:
         """Partners by name, then id. q matches anywhere in the name, case-insensitively and
         literally (% and _ are not wildcards); objective_id and role: partners holding a role
         on an objective (LEAD included), either alone meaning any; network_id: its members
@@ -79,10 +83,22 @@ def partners_router(registry: CollectorRegistry) -> APIRouter:
             territory=search_text(territory),
             on=on or date.today(),
         )
+        filters = {
+            "q": search.q,
+            "kind": kind,
+            "level": level,
+            "objective_id": objective_id,
+            "role": role,
+            "network_id": network_id,
+            "territory": search.territory,
+            "on": on,
+        }
+        after = page.after("partners", filters, (text, text, text))
         async with pool.acquire() as conn:
-            return await partners.search(conn, search, limit=limit, offset=offset)
+            found = await partners.search(conn, search, after=after, limit=page.limit + 1)
+        return page.of(found, key=lambda r: (r["name_key"], r["name"], r["partner_id"]))
 
-    @router.get("/partners/{partner_id}")
+    @router.get("/partners/{partner_id}", response_model=PartnerDetails)
     async def get_partner(pool: DatabasePool, partner_id: str) -> dict:
         """A partner with its contacts and the objectives it leads."""
         async with pool.acquire() as conn:

@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from regia_shared.contracts.alert_kinds import ALERT_KINDS, KIND_CADENCES
 from regia_shared.contracts.preference_links import ExpiredLink, InvalidLink, PreferenceLink, verify
 from regia_shared.http.audit import set_actor
-from regia_shared.http.auth import bearer_token
+from regia_shared.http.auth import PreferenceLinkScheme, bearer_token
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.observability.logs import bind_contextvars, get_logger
 
@@ -28,12 +28,14 @@ from ..domain.errors import LinkExpired, LinkRefused
 from ..service_layer import own_preferences
 from ..service_layer.outcome import Outcome
 from ..service_layer.own_preferences import OwnPreferences
+from .models import OwnPreferences as OwnPreferencesAnswer
+from .models import OwnPreferencesChanged
 from .responses import CorrelationId, correlation
 
 log = get_logger(__name__)
 
 
-async def verified_link(request: Request) -> PreferenceLink:
+async def verified_link(request: Request, _: PreferenceLinkScheme) -> PreferenceLink:
     """The link whose token the request carries, verified; its contact is then the actor."""
     token = bearer_token(request)  # 401 without one, before anything else is said
     settings: PartnersSettings = request.app.state.settings
@@ -83,12 +85,12 @@ def _changed(outcome: Outcome[OwnPreferences]) -> JSONResponse:
 def preference_links_router() -> APIRouter:
     router = APIRouter(prefix="/v1/link", tags=["preference links"])
 
-    @router.get("/preferences")
+    @router.get("/preferences", response_model=OwnPreferencesAnswer)
     async def read_own_preferences(pool: DatabasePool, link: Link) -> dict:
         """The link's contact's e-mail cadence for each kind of alert (either kind of link)."""
         return own_body(await own_preferences.read(pool, link))
 
-    @router.put("/preferences")
+    @router.put("/preferences", response_model=OwnPreferencesChanged)
     async def choose_own_preferences(
         pool: DatabasePool,
         link: Link,
@@ -102,7 +104,7 @@ def preference_links_router() -> APIRouter:
             log.info("contact preferences changed", reason=own_preferences.PREFERENCES_PAGE)
         return _changed(outcome)
 
-    @router.post("/unsubscribe")
+    @router.post("/unsubscribe", response_model=OwnPreferencesChanged)
     async def unsubscribe(pool: DatabasePool, link: Link, x_correlation_id: CorrelationId = None) -> JSONResponse:
         """One-click unsubscribe (an `unsubscribe` link): no more e-mail of the link's
         kinds. Doing it again changes nothing."""

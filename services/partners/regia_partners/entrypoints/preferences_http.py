@@ -16,6 +16,7 @@ from ..adapters import preferences
 from ..domain.commands import SetPreferences
 from ..domain.relations import Preferences
 from ..service_layer import registration
+from .models import ContactPreferences, PreferencesChanged
 from .responses import CorrelationId, PathId, changed, correlation
 
 log = get_logger(__name__)
@@ -24,7 +25,7 @@ log = get_logger(__name__)
 def preferences_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["partners"], dependencies=[Depends(require_admin)])
 
-    @router.put("/contacts/{contact_id}/preferences")
+    @router.put("/contacts/{contact_id}/preferences", response_model=PreferencesChanged)
     async def set_preferences(
         pool: DatabasePool,
         contact_id: PathId,
@@ -38,7 +39,7 @@ def preferences_router() -> APIRouter:
             log.info("contact preferences changed", contact_id=contact_id)
         return changed(outcome, preferences_body(contact_id, outcome.value))
 
-    @router.get("/contacts/{contact_id}/preferences")
+    @router.get("/contacts/{contact_id}/preferences", response_model=ContactPreferences)
     async def get_preferences(pool: DatabasePool, contact_id: PathId) -> dict:
         async with pool.acquire() as conn:
             prefs = await preferences.get(conn, contact_id)

@@ -20,8 +20,6 @@ CorrelationId = Annotated[str | None, Header(max_length=200)]
 SearchText = Annotated[str | None, Query(max_length=300)]
 # A territory to match whole, case-insensitively.
 TerritoryText = Annotated[str | None, Query(max_length=200)]
-Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0, le=2**63 - 1)]  # a BIGINT: more would fail in SQL, not be refused
 OnDay = Annotated[date | None, Query(description="YYYY-MM-DD; today when not given")]
 
 
