@@ -169,6 +169,7 @@ async def story(database: Database, broker: EmbeddedBroker, log_dir: Path, *, fa
         deliveries = await settled()
         assert deliveries is not None
         objective = await read_objective(system)
+        lines_projected = await lines_of(system)  # while the system still runs
         # Every alert once, each carried by a message: how the alerts fell into grouping
         # windows depends on timing (a broker restart takes longer than a window), what was
         # said does not.
@@ -179,7 +180,7 @@ async def story(database: Database, broker: EmbeddedBroker, log_dir: Path, *, fa
     return {
         "alerts": sorted(tuple(r.values()) for r in alerts),
         "coverage": (objective["years"][0]["status"], objective["years"][0]["committed_cents"]),
-        "lines": await lines_of(system),
+        "lines": lines_projected,
         "deliveries": sorted(
             (
                 d["objective_id"] or "",
