@@ -630,11 +630,7 @@ def test_the_objective_page_says_what_changed_and_pages_its_lines(console: TestC
     assert 'id="lines-next"' in text and "cursor=page2" in text and "page=2" in text
     assert 'data-sort-link="committed"' in text and "sort=-committed" in text
     subtotals = text.split('id="subtotals"', 1)[1].split("</section>", 1)[0]
-    assert (
-        "2027: Regione € 3.000.000,00 (88678 linee); in tutto € 3.000.000,00"
-        in subtotals.replace(".", "X").replace("X", ".")
-        or "2027: Regione € 3.000.000,00 (88678 linee)" in subtotals
-    ), subtotals
+    assert "2027: Regione € 3.000.000,00 (88.678 linee); in tutto € 3.000.000,00." in subtotals, subtotals
     roles = text.split('id="roles"', 1)[1].split("</section>", 1)[0]
     assert "Capofila</strong>: Comune della Spezia" in roles and "Finanziatore</strong>: Regione Liguria" in roles
     assert "Posti barca" in text and "50.0 %" in text and "Gara d&#39;appalto" in text and "scaduto" in text
