@@ -125,11 +125,15 @@ def change_sentence(change: Mapping, language: str, institution: Callable[[str],
 
 @dataclass(frozen=True)
 class LevelSubtotal:
+    """One level's money in a year. The figures summed from `by_institution` are None
+    when the document has no rows by institution for the year (an older service): shown
+    as a dash, never as a zero that would say nothing was paid out."""
+
     level: str
     committed_cents: int
-    disbursed_cents: int
-    line_count: int
-    institutions: int
+    disbursed_cents: int | None
+    line_count: int | None
+    institutions: int | None
 
 
 def level_subtotals(year: Mapping) -> list[LevelSubtotal]:
@@ -147,15 +151,20 @@ def level_subtotals(year: Mapping) -> list[LevelSubtotal]:
         found[0] += _cents(row.get("disbursed_cents")) or 0
         found[1] += _cents(row.get("line_count")) or 0
         found[2] += 1
+    known = bool(rest)
     levels = {str(k) for k, v in committed.items() if _cents(v)} | set(rest)
-    rows = [
-        LevelSubtotal(
-            level,
-            _cents(committed.get(level)) or 0,
-            *rest.get(level, [0, 0, 0]),
+    rows = []
+    for level in levels:
+        disbursed, lines, institutions = rest.get(level, [0, 0, 0])
+        rows.append(
+            LevelSubtotal(
+                level,
+                _cents(committed.get(level)) or 0,
+                disbursed if known else None,
+                lines if known else None,
+                institutions if known else None,
+            )
         )
-        for level in levels
-    ]
     return sorted(rows, key=lambda r: (-r.committed_cents, r.level))
 
 

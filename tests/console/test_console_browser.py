@@ -44,6 +44,7 @@ CHANGED = {
     "plan-filtered": f"/plans/{PLAN}?year=2027&only_at_risk=true",
     "plan-by-level": f"/plans/{PLAN}?year=2027&level=REGIONE&lead=comune-spezia",
     "objectives": "/objectives?status=AT_RISK&fiscal_year=2027",
+    "objective": "/objectives/miglio-blu?fiscal_year=2027&sort=-committed",
     "events": "/events",
     "dead-letters": "/dead-letters",
     "poison-events": "/poison-events",
@@ -248,6 +249,14 @@ def test_the_changed_pages_at_a_desktop_and_a_phone_width(regia: RegiaUpDemo, br
         return bool(surplus and short and "€250,000.00" in short[0].text)
 
     wait_until(funded, "both commitments on the plan tree", timeout=90)
+
+    # The cut of the test above mailed the lead: the at-risk table says someone was told.
+    def told() -> str | None:
+        browser.get(f"{console}/?year=2027&lang=en")
+        found = browser.find_elements(By.CSS_SELECTOR, "#at-risk tr[data-objective='miglio-blu'] td.told")
+        return found[0].text if found and found[0].get_attribute("data-told") == "told" else None
+
+    assert wait_until(told, "the lead's alert on the at-risk table", timeout=90).startswith("Yes, delivered")
     over = browser.find_element(By.CSS_SELECTOR, "[data-node='miglio-blu-immagine']")
     assert over.find_element(By.CSS_SELECTOR, "[data-surplus]").get_attribute("data-surplus") == "5000000"
     assert "+€50,000.00 past the need" in over.text, over.text
