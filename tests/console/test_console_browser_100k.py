@@ -234,9 +234,12 @@ def test_the_overview_at_risk_table_on_100k_lines(seeded: Seeded, browser) -> No
         cells = {c.get_attribute("data-label"): c.text for c in row.find_elements(By.CSS_SELECTOR, "td[data-label]")}
         for column in ("Need", "Committed", "Gap to threshold", "Gap to 100%"):
             assert cells[column].startswith("€"), (column, cells)
-        assert re.fullmatch(r"\d{4}-\d\d-\d\d", cells["Since"]), cells
+        since = row.find_element(By.CSS_SELECTOR, ".since").get_attribute("data-since")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d", since), since
         assert "·" in cells["Last cause"] and "€" in cells["Last cause"], cells
-        assert cells["By level"] != "–" and cells["Lead"], cells
+        levels = row.find_elements(By.CSS_SELECTOR, "td.levels [data-cents]")
+        assert levels and sum(int(e.get_attribute("data-cents")) for e in levels) == cents(cells["Committed"]), cells
+        assert row.find_element(By.CSS_SELECTOR, ".lead").text.startswith("Lead: "), row.text
         assert cells["Anyone told?"] == "Nobody told", cells  # nobody has contacts in this set
     big = browser.find_element(By.CSS_SELECTOR, f"#at-risk tr[data-objective='{BIG}']")
     cause = big.find_element(By.CSS_SELECTOR, "td.cause").text

@@ -559,11 +559,13 @@ def test_the_overview_reads_the_summary_and_one_page_at_risk_never_the_whole_lis
     # come from the summary, asked once.
     assert listing == [{"status": "AT_RISK", "fiscal_year": 2027, "sort": "gap", "limit": 20}]
     assert [path for path, _ in gateway.asked].count("/v1/summary") == 1
-    row = page.split('<tr data-objective="miglio-blu" data-year="2027" data-gap-cents="100000000">', 1)[1].split("</tr>", 1)[0]
+    row = page.split('<tr data-objective="miglio-blu" data-year="2027" data-gap-cents="100000000">', 1)[1].split(
+        "</tr>", 1
+    )[0]
     for figure in ("€ 5.000.000,00", "€ 3.000.000,00", "€ 1.000.000,00", "€ 2.000.000,00", "2026-11-25"):
         assert figure in row, figure
     assert 'data-gap="threshold">€ 1.000.000,00' in row and 'data-gap="full">€ 2.000.000,00' in row
-    assert "Regione € 3.000.000,00" in row  # figures by level
+    assert 'data-level="REGIONE" data-cents="300000000">Regione € 3 Mln' in row  # figures by level
     assert "Regione Liguria · <code>LIG-2027-001</code>" in row
     assert "€ 4.500.000,00 → € 3.000.000,00" in row and "«Assestamento di bilancio»" in row
     assert "Comune della Spezia" in row  # the lead, by name
