@@ -107,16 +107,20 @@ class AtRiskRow:
         return sorted(((str(k), v) for k, v in given.items() if _cents(v)), key=lambda kv: -kv[1])
 
 
-def at_risk_rows(items: Iterable[object], fiscal_year: int, recent: Iterable[str] = ()) -> list[AtRiskRow]:
-    """The rows of the objectives the service answered, each for `fiscal_year` when that
-    year is AT_RISK; in the order given (the service's gap order)."""
+def at_risk_rows(items: Iterable[object], fiscal_year: int | None, recent: Iterable[str] = ()) -> list[AtRiskRow]:
+    """The rows of the objectives the service answered, each for `fiscal_year` (None: any
+    year) when that year is AT_RISK; in the order given (the service's gap order)."""
     pinned = set(recent)
     rows = []
     for item in items:
         if not isinstance(item, Mapping) or not item.get("objective_id"):
             continue
         for year in item.get("years") or []:
-            if isinstance(year, Mapping) and year.get("fiscal_year") == fiscal_year and year.get("status") == "AT_RISK":
+            if (
+                isinstance(year, Mapping)
+                and (fiscal_year is None or year.get("fiscal_year") == fiscal_year)
+                and year.get("status") == "AT_RISK"
+            ):
                 threshold = _cents(item.get("at_risk_threshold_pct"))
                 lead = item.get("lead")
                 rows.append(

@@ -74,9 +74,10 @@ def pages_router() -> APIRouter:
         else:
             figures = overview.fallback_for(chosen, fallback_pages or {}, totals)
         gap_items, _ = listed(by_gap)
+        # What just went at risk is news whichever year it is in: shown on top in every year.
         pinned = overview.at_risk_rows(
             [d for d in recent_docs if isinstance(d, dict) and (not plan_id or d.get("plan_id") == plan_id)],
-            chosen,
+            None,
             recent_ids,
         )
         rows = overview.merge(pinned, overview.at_risk_rows(gap_items or [], chosen, recent_ids))

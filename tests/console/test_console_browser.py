@@ -250,13 +250,6 @@ def test_the_changed_pages_at_a_desktop_and_a_phone_width(regia: RegiaUpDemo, br
 
     wait_until(funded, "both commitments on the plan tree", timeout=90)
 
-    # The cut of the test above mailed the lead: the at-risk table says someone was told.
-    def told() -> str | None:
-        browser.get(f"{console}/?year=2027&lang=en")
-        found = browser.find_elements(By.CSS_SELECTOR, "#at-risk tr[data-objective='miglio-blu'] td.told")
-        return found[0].text if found and found[0].get_attribute("data-told") == "told" else None
-
-    assert wait_until(told, "the lead's alert on the at-risk table", timeout=90).startswith("Yes, delivered")
     over = browser.find_element(By.CSS_SELECTOR, "[data-node='miglio-blu-immagine']")
     assert over.find_element(By.CSS_SELECTOR, "[data-surplus]").get_attribute("data-surplus") == "5000000"
     assert "+€50,000.00 past the need" in over.text, over.text
@@ -283,6 +276,15 @@ def test_the_changed_pages_at_a_desktop_and_a_phone_width(regia: RegiaUpDemo, br
         phone(browser, False)
     browser.get(f"{console}/plans/{PLAN}?year=2027&lang=en")
     assert browser.find_element(By.ID, "kinds-legend").text.count("Programme") == 1
+
+    # The cut of the test above mailed the lead: the at-risk table says someone was told.
+    def told() -> str | None:
+        browser.get(f"{console}/?year=2027&lang=en")
+        found = browser.find_elements(By.CSS_SELECTOR, "#at-risk tr[data-objective='miglio-blu'] td.told")
+        return found[0].text if found and found[0].get_attribute("data-told") == "told" else None
+
+    assert wait_until(told, "the lead's alert on the at-risk table", timeout=90).startswith("Yes, delivered")
+    screenshot(browser, "r18-overview-told-desktop")
     first = browser.find_element(By.CSS_SELECTOR, "#tree [data-node] .n-figs").text
     assert "€" in first or "no figures this year" in first, first
 

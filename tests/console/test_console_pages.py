@@ -758,3 +758,13 @@ def test_the_old_list_has_no_need_so_its_gaps_read_as_a_dash_not_zero(console: T
     page = console.get("/objectives?lang=en").text
     row = page.split('<tr data-objective="miglio-blu" data-year="2027">', 1)[1].split("</tr>", 1)[0]
     assert "€0.00" not in row and row.count(">–<") >= 4
+
+
+def test_what_just_went_at_risk_is_on_top_whichever_year_is_shown(console: TestClient) -> None:
+    """The live feed saw miglio-blu go at risk (in 2027): the overview of 2026 still shows
+    it first, marked so, since the administrator opened the console because of it."""
+    console.app.state.feed.went_at_risk["miglio-blu"] = __import__("time").time()
+    page = console.get("/?year=2026&lang=en").text
+    first = page.split('id="at-risk"', 1)[1].split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert 'data-objective="miglio-blu" data-year="2027"' in first and 'data-recent="1"' in first
+    assert "just now" in first
