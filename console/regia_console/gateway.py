@@ -136,11 +136,22 @@ class Gateway:
         answers = await asyncio.gather(*(ready(url) for url in self.urls.values()))
         return dict(zip(self.urls, answers, strict=True))
 
-    async def all_objectives(self, token: str) -> list[dict]:
-        """Every objective with its figures per year, page by page (cursor-paged)."""
-        return await self._every("/v1/objectives", token)
+    async def summary(self, token: str, fiscal_year: int | None = None, plan_id: str | None = None) -> dict:
+        """The objectives service's counts and money (`GET /v1/summary`), computed there:
+        the overview never walks every objective (at 200,000 objectives that is 400
+        requests). A service without it yet answers 404, which the caller reads as such."""
+        params: dict[str, Any] = {}
+        if fiscal_year is not None:
+            params["fiscal_year"] = fiscal_year
+        if plan_id:
+            params["plan_id"] = plan_id
+        found = await self.get("objectives", "/v1/summary", token, **params)
+        if not isinstance(found, dict) or not isinstance(found.get("counts"), dict):
+            raise Unavailable("objectives answered GET /v1/summary with something that is not a summary")
+        return found
 
     async def all_plans(self, token: str) -> list[dict]:
+        """Every plan (a region has tens, not thousands), page by page."""
         return await self._every("/v1/plans", token)
 
     async def _every(self, listing: str, token: str) -> list[dict]:
@@ -158,6 +169,22 @@ class Gateway:
                 return found
 
 
+def listed(answer: object, key: str | None = None) -> tuple[list[dict] | None, str | None]:
+    """The rows and next cursor of a listing in either shape a service answers while the
+    services move to the one paging style: a page (`{"items", "next_cursor"}`), a plain
+    list, or (`key`) a document holding the list (`{"roles": [...]}`); (None, None) for
+    anything else, a service down included."""
+    if isinstance(answer, dict) and isinstance(answer.get("items"), list):
+        cursor = answer.get("next_cursor")
+        rows = [r for r in answer["items"] if isinstance(r, dict)]
+        return rows, cursor if isinstance(cursor, str) and cursor else None
+    if key and isinstance(answer, dict) and isinstance(answer.get(key), list):
+        return [r for r in answer[key] if isinstance(r, dict)], None
+    if isinstance(answer, list):
+        return [r for r in answer if isinstance(r, dict)], None
+    return None, None
+
+
 async def or_none(call: Any) -> Any:
     """The answer, or None when the service is unavailable, does not know the thing or
     refuses the question: the page shows a gap, not an error page, for a part of it."""
@@ -165,12 +192,3 @@ async def or_none(call: Any) -> Any:
         return await call
     except (Unavailable, NotFound, Refused):
         return None
-
-
-def items_of(page: object) -> tuple[list[dict] | None, str | None]:
-    """The items and next cursor of a service's page (`{"items", "next_cursor"}`), or
-    (None, None) for anything else: a service down, or an answer of another shape."""
-    if not isinstance(page, dict) or not isinstance(page.get("items"), list):
-        return None, None
-    cursor = page.get("next_cursor")
-    return [r for r in page["items"] if isinstance(r, dict)], cursor if isinstance(cursor, str) else None

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 
 from .auth import Admin, checked_form
 from .feed import EventFeed, remember
-from .gateway import Gateway, NotFound, Refused, Unavailable, items_of, or_none, path
+from .gateway import Gateway, NotFound, Refused, Unavailable, listed, or_none, path
 from .narration import KINDS, Names, describe, kind_of, matches
 from .rendering import language_of, render
 
@@ -106,7 +106,7 @@ def live_router() -> APIRouter:
         """The undelivered alerts: deliveries the notifier gave up on (it calls them its dead
         letters, hence the path, kept for the links and forms that use it)."""
         found = await or_none(request.app.state.gateway.get("notifier", "/v1/dead-letters", session.token, limit=200))
-        return render(request, "dead_letters.html", session=session, rows=items_of(found)[0], retried=retried)
+        return render(request, "dead_letters.html", session=session, rows=listed(found)[0], retried=retried)
 
     @router.get("/poison-events")
     async def poison_page(request: Request, session: Admin, replayed: int | None = None, everything: bool = False):
@@ -123,7 +123,7 @@ def live_router() -> APIRouter:
             )
         )
         # Each service answers a page ({items, next_cursor}): the oldest POISON_SHOWN.
-        pages = [items_of(answer)[0] for answer in answers]
+        pages = [listed(answer)[0] for answer in answers]
         per_service = {
             service: None if rows is None else [poison_row(r) for r in rows]
             for service, rows in zip(SERVICES, pages, strict=True)
@@ -163,7 +163,7 @@ def live_router() -> APIRouter:
             found = await request.app.state.gateway.get("notifier", "/v1/alerts/unaddressed", session.token, **asked)
         except (Unavailable, NotFound):
             found = None  # a gap that says so; a cursor the notifier refuses is a 400 page
-        rows, older = items_of(found)
+        rows, older = listed(found)
         return render(request, "unaddressed.html", session=session, rows=rows, page=page, older=older)
 
     @router.post("/dead-letters/retry")

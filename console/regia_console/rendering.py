@@ -1,6 +1,7 @@
 """Pages from Jinja2 templates, autoescaped, in the reader's language. The language a
 reader picks with ?lang= is remembered in a cookie; otherwise the browser's is used."""
 
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -12,7 +13,7 @@ from regia_shared.contracts.money import format_euro, format_percent
 
 from . import charts
 from .gateway import segment
-from .i18n import LANGUAGES, REASONS, TRIGGERS, choose_language, translator
+from .i18n import LABELS, LANGUAGES, REASONS, TRIGGERS, choose_language, translator
 
 LANG_COOKIE = "regia_console_lang"
 HERE = Path(__file__).parent
@@ -69,12 +70,27 @@ def percent(value: object, language: str) -> str:
     return "–" if basis_points is None else format_percent(basis_points, language)
 
 
+def whole_number(value: object, language: str) -> str:
+    """A count as each language groups its digits: 88.678, 88,678."""
+    whole = _whole(value)
+    if whole is None:
+        return "–"
+    grouped = f"{whole:,}"
+    return grouped.replace(",", ".") if language == "it" else grouped
+
+
 def whole_percent(value: object, language: str) -> str:
     """A whole percentage (a threshold) as each language writes it: '80 %', '80%'."""
     whole = _whole(value)
     if whole is None:
         return "–"
     return f"{whole} %" if language == "it" else f"{whole}%"
+
+
+def query_string(given: Mapping[str, object] | None = None, **params: object) -> str:
+    """A link's query: the parameters given (a mapping, then keywords), those unset left out."""
+    merged = {**(given or {}), **params}
+    return urlencode([(k, v) for k, v in merged.items() if v is not None and v != "" and v is not False])
 
 
 def render(
@@ -102,6 +118,9 @@ def render(
         trigger_name=lambda trigger: t(f"trigger_{trigger}") if trigger in TRIGGERS else str(trigger or ""),
         reason_words=lambda reason: t(REASONS[reason]) if reason in REASONS else str(reason or ""),
         switch=lambda other: switch_href(request, other),
+        qs=query_string,
+        number=lambda n: whole_number(n, language),
+        known=lambda key: key in LABELS,  # a word the console has, for values a service may add to
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)

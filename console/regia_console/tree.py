@@ -169,6 +169,8 @@ def build(nodes: Sequence[Mapping], fiscal_year: int, threshold_pct: int = 80) -
             year,
             build(raw.get("children") or [], fiscal_year, threshold_pct),
             figures=figures_of(raw, year, threshold_pct),
+            # The service marks a node kept only as the path to a match (`matches: false`).
+            shown=raw.get("matches") is not False,
         )
         node.at_risk_below = (node.status == "AT_RISK") + sum(c.at_risk_below for c in node.children)
         built.append(node)
@@ -178,6 +180,11 @@ def build(nodes: Sequence[Mapping], fiscal_year: int, threshold_pct: int = 80) -
 
 def count(nodes: Sequence[TreeNode]) -> int:
     return sum(1 + count(n.children) for n in nodes)
+
+
+def matched(nodes: Sequence[TreeNode]) -> int:
+    """The nodes the filters matched, not counting those kept as the path to one."""
+    return sum(int(n.shown) + matched(n.children) for n in nodes)
 
 
 def default_year(first_year: int, last_year: int, this_year: int) -> int:

@@ -26,7 +26,7 @@ and it must be what the services would have written:
 - tables and columns that later migrations add are filled when `information_schema` shows
   them: objectives' `allocation_changes` (one row per line version), `objective_need_changes`,
   `coverage.status_since`, `gap_to_threshold_cents`, `counted_cents` and `last_change_id`,
-  `line_allocations.committed_before_cents`; funding's `funding_lines.cup`.
+  `line_allocations.committed_before_cents`, `institution_totals`; funding's `funding_lines.cup`.
 
 The data is deterministic (the same sizes give the same ids and amounts), spread over the
 past year, and every id starts with the set's prefix so it sits beside other data. The
@@ -49,6 +49,7 @@ from regia_objectives.domain.coverage import (
     Allocation,
     YearCoverage,
     dominant_level,
+    gap_to_threshold_cents,
     roll_up,
     within_bounds,
     year_coverage,
@@ -308,12 +309,14 @@ async def seed(
             "coverage": await _columns(obj, "coverage"),
             "allocation_changes": await _columns(obj, "allocation_changes"),
             "objective_need_changes": await _columns(obj, "objective_need_changes"),
+            "institution_totals": await _columns(obj, "institution_totals"),
         }
         report.optional = {
             "funding_lines.cup": "cup" in cols["funding_lines"],
             "allocation_changes": bool(cols["allocation_changes"]),
             "objective_need_changes": bool(cols["objective_need_changes"]),
             "coverage.status_since": "status_since" in cols["coverage"],
+            "institution_totals": bool(cols["institution_totals"]),
         }
         nodes = tree(rs)
         leaves = [n for n in nodes if not n.children]
@@ -599,6 +602,18 @@ async def seed(
         await flush(chunk)
         if cols["allocation_changes"]:
             await obj.execute("SELECT setval(pg_get_serial_sequence('allocation_changes', 'id'), $1)", next_change)
+        if cols["institution_totals"]:
+            # The objective document's money by institution, as migration 0007 backfills
+            # it and the applying statement keeps it: without it the document of an
+            # objective with 8,800 lines said no institution held any money.
+            await obj.execute(
+                "INSERT INTO institution_totals (objective_id, fiscal_year, institution_id, level,"
+                " committed_cents, disbursed_cents, line_count)"
+                " SELECT objective_id, fiscal_year, institution_id, level, sum(committed_cents),"
+                " sum(disbursed_cents), count(*) FROM line_allocations WHERE objective_id LIKE $1"
+                " GROUP BY objective_id, fiscal_year, institution_id, level",
+                f"{rs.prefix}-%",
+            )
         report.seconds["lines"] = round(time.perf_counter() - began - report.seconds["nodes"], 3)
         report.seconds["lines_copy"] = round(copy_s, 3)
 
@@ -671,7 +686,8 @@ async def seed(
                     obj,
                     ("objectives", "objective_needs", "line_allocations", "coverage", "node_leads")
                     + (("allocation_changes",) if cols["allocation_changes"] else ())
-                    + (("objective_need_changes",) if cols["objective_need_changes"] else ()),
+                    + (("objective_need_changes",) if cols["objective_need_changes"] else ())
+                    + (("institution_totals",) if cols["institution_totals"] else ()),
                 ),
             ):
                 for table in tables:
@@ -728,8 +744,10 @@ def _coverage_rows(
         values: dict[str, Any] = {
             "status_since": changed[0] if changed else now - timedelta(days=30),
             "counted_cents": None,
-            # The figure the migration backfills: what is missing to the threshold, rounded up.
-            "gap_to_threshold_cents": max((c.need_cents * THRESHOLD + 99) // 100 - c.committed_cents, 0),
+            # What is missing to the threshold, by the service's own rule: from the money that
+            # counts (a parent's children each up to their need), not from everything committed,
+            # or the list's gap order would not be the one the service keeps.
+            "gap_to_threshold_cents": gap_to_threshold_cents(c.need_cents, c.effective_cents, THRESHOLD),
             "last_change_id": changed[1] if changed else None,
         }
         for name in extra:

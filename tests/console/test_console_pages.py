@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from regia_console import charts, index, narration, tree
+from regia_console import charts, index, narration, objective_view, overview, tree
 from regia_console.feed import EventFeed
+from regia_console.gateway import listed
 from regia_console.settings import ConsoleSettings
 from regia_console.web import create_app
 from tests.unit.test_console_web import TOKEN, StubFeed, StubGateway
@@ -133,12 +134,137 @@ NEW_LIST = {
 }
 
 
+SUMMARY = {
+    "fiscal_years": [2026, 2027],
+    "fiscal_year": None,
+    "objectives": 3,
+    "counts": {"AT_RISK": 1, "FUNDED": 2},
+    "need_cents": 900_000_000,
+    "committed_cents": 700_000_000,
+    "counted_cents": 650_000_000,
+    "disbursed_cents": 10_000_000,
+    "committed_by_level": {"REGIONE": 600_000_000, "EU": 100_000_000},
+    "by_year": [
+        {
+            "fiscal_year": 2027,
+            "need_cents": 500_000_000,
+            "committed_cents": 300_000_000,
+            "counted_cents": 300_000_000,
+            "disbursed_cents": 0,
+            "committed_by_level": {"REGIONE": 300_000_000},
+            "counts": {"AT_RISK": 1},
+        },
+        {
+            "fiscal_year": 2026,
+            "need_cents": 400_000_000,
+            "committed_cents": 400_000_000,
+            "counted_cents": 350_000_000,
+            "disbursed_cents": 10_000_000,
+            "committed_by_level": {"REGIONE": 300_000_000, "EU": 100_000_000},
+            "counts": {"FUNDED": 2},
+        },
+    ],
+}
+
+CUT_CHANGE = {
+    "at": "2026-12-05T10:14:03.512000Z",
+    "line_id": "LIG-2027-001",
+    "institution_id": "regione-liguria",
+    "level": "REGIONE",
+    "fiscal_year": 2027,
+    "kind": "FundingRevised",
+    "delta_cents": -150_000_000,
+    "committed_before_cents": 450_000_000,
+    "committed_after_cents": 300_000_000,
+    "disbursed_after_cents": 0,
+    "reason": "Assestamento di bilancio",
+    "correlation_id": "c1",
+    "line_version": 2,
+}
+FIRST_COMMITMENT = CUT_CHANGE | {
+    "at": "2026-12-05T10:12:40.101000Z",
+    "kind": "FundingCommitted",
+    "delta_cents": 450_000_000,
+    "committed_before_cents": 0,
+    "committed_after_cents": 450_000_000,
+    "reason": "DGR Regione Liguria",
+    "line_version": 1,
+}
+
+
+def line(n: int, cents: int) -> dict:
+    return {
+        "line_id": f"L{n:05d}",
+        "institution_id": "regione-liguria",
+        "instrument_id": "bilancio",
+        "level": "REGIONE",
+        "objective_id": "miglio-blu",
+        "fiscal_year": 2027,
+        "cup": "J12345678901234" if n == 1 else None,
+        "committed_cents": cents,
+        "disbursed_cents": 0,
+        "version": 1,
+        "status": "ACTIVE",
+        "updated_at": "2026-12-01T09:00:00Z",
+    }
+
+
+# What the other services answer the pages of issue 18, by path.
+READS: dict[str, object] = {
+    "/v1/objectives/miglio-blu/changes": {"items": [CUT_CHANGE, FIRST_COMMITMENT], "next_cursor": "older"},
+    "/v1/funding-lines": {"items": [line(1, 300_000_000), line(2, 1_000)], "next_cursor": "page2"},
+    "/v1/objectives/miglio-blu/indicators": [
+        {
+            "indicator_id": "posti-barca",
+            "objective_id": "miglio-blu",
+            "name": "Posti barca",
+            "unit": "n",
+            "direction": "UP",
+            "description": None,
+            "baseline": {"value": "100", "year": 2025},
+            "targets": [
+                {
+                    "fiscal_year": 2027,
+                    "value": "300",
+                    "as_of": "2026-12-05",
+                    "actual": None,
+                    "progress": {"raw": "0.5", "clamped": "0.5", "reason": None},
+                }
+            ],
+            "measurements": [{"measured_on": "2026-10-01", "value": "200", "source": None, "comment": None}],
+        }
+    ],
+    "/v1/objectives/miglio-blu/milestones": [
+        {
+            "milestone_id": "gara",
+            "objective_id": "miglio-blu",
+            "title": "Gara d'appalto",
+            "description": None,
+            "due_on": "2026-06-30",
+            "reached_on": None,
+            "status": "OVERDUE",
+            "as_of": "2026-12-05",
+        }
+    ],
+    # The partners service's roles: the page shape another branch brings ({items, next_cursor}).
+    "/v1/objectives/miglio-blu/roles": {
+        "items": [
+            {"partner_id": "comune-spezia", "role": "LEAD", "assigned_at": "2026-01-10T09:00:00Z"},
+            {"partner_id": "regione-liguria", "role": "FUNDER", "assigned_at": "2026-02-01T09:00:00Z"},
+        ],
+        "next_cursor": None,
+    },
+    "/v1/partners/comune-spezia": {"partner_id": "comune-spezia", "name": "Comune della Spezia"},
+}
+
+
 class Stub(StubGateway):
     """The stub of the console's unit tests, with the reads issue 18 adds."""
 
     def __init__(self) -> None:
         super().__init__()
         self.objectives_answer: object = NEW_LIST
+        self.summary_answer: object = SUMMARY
         self.poison = {
             "funding": [
                 {
@@ -159,6 +285,14 @@ class Stub(StubGateway):
         }
 
     async def get(self, service: str, path: str, token: str, **params: object):  # type: ignore[no-untyped-def]
+        answer = READS.get(path)
+        if path == "/v1/summary" and self.summary_answer is None:
+            answer = None  # a service without the summary yet: 404, as below
+        elif path == "/v1/summary":
+            answer = self.summary_answer
+        if answer is not None:
+            self.asked.append((path, params))
+            return answer
         if path == "/v1/plans/miglio":
             self.asked.append((path, params))
             return PLAN
@@ -254,7 +388,24 @@ def test_the_tree_filters_keep_the_matches_and_the_path_to_them(
         assert re.search(
             rf'class="context"\s*data-node="{node_id}"|data-node="{node_id}"[^>]*class="context"', page
         ) or (f'data-node="{node_id}" class="context"' in page), node_id
-    assert f"{len(shown | context)} / 3" in page
+    assert f'data-matched="{len(shown)}"' in page
+    # The service is asked to filter and to keep one year: the console never asks for
+    # every year of a 3,000-node tree.
+    asked = [p for path, p in console.app.state.gateway.asked if path == "/v1/plans/miglio"][-1]
+    key, value = query.split("=")
+    assert asked["fiscal_year"] == 2027 and asked[key] == value, asked
+
+
+def test_the_plan_page_asks_for_this_year_and_for_the_nearest_end_when_the_plan_does_not_cover_it(
+    console: TestClient,
+) -> None:
+    gateway = console.app.state.gateway
+    page = console.get("/plans/miglio")
+    assert page.status_code == 200
+    years = [p.get("fiscal_year") for path, p in gateway.asked if path == "/v1/plans/miglio"]
+    # Asked for this year first, then (the stub's plan spans 2026-2027) its nearest end.
+    assert years[0] == __import__("datetime").date.today().year and years[-1] in (2026, 2027)
+    assert console.get("/plans/miglio?level=NOPE").status_code == 400
 
 
 def test_a_bar_never_hides_a_funder_and_shows_money_past_the_need() -> None:
@@ -385,12 +536,160 @@ def test_overview_counts_are_scoped_to_a_year_and_link_to_the_filtered_index(con
     assert 'href="/objectives?status=AT_RISK&amp;fiscal_year=2027"' in page
     at_risk = page.split('data-status="AT_RISK">', 1)[1].split("</a>", 1)[0]
     assert "<strong>1</strong>" in at_risk
+    funded = page.split('data-status="FUNDED">', 1)[1].split("</a>", 1)[0]
+    assert "<strong>0</strong>" in funded  # the two funded ones are 2026's
+    money = page.split('id="year-money"', 1)[1].split("</section>", 1)[0]
+    assert 'data-figure="need">€5,000,000.00' in money and 'data-figure="committed">€3,000,000.00' in money
+    assert "Region €3,000,000.00" in money or "Regione €3,000,000.00" in money, money
     other_year = console.get("/?year=2026&lang=en").text
-    assert "No objective has figures for 2026." in other_year
+    assert "<strong>2</strong>" in other_year.split('data-status="FUNDED">', 1)[1].split("</a>", 1)[0]
     assert 'id="search"' in page and 'action="/objectives"' in page
     chart = page.split('id="funding-chart"', 1)[1].split("</svg>", 1)[0]
     assert 'class="tick"' in chart and ">€0<" in chart and ">€3M<" in chart  # axis and the bar's value
     assert 'class="year"' in chart and ">2027<" in chart
+    assert 'id="no-summary"' not in page
+
+
+def test_the_overview_reads_the_summary_and_one_page_at_risk_never_the_whole_list(console: TestClient) -> None:
+    gateway = console.app.state.gateway
+    console.app.state.feed.names["regione-liguria"] = "Regione Liguria"
+    page = console.get("/?year=2027&lang=it").text
+    listing = [p for path, p in gateway.asked if path == "/v1/objectives"]
+    # One request of the list: the at-risk page, largest gap first; the counts and money
+    # come from the summary, asked once.
+    assert listing == [{"status": "AT_RISK", "fiscal_year": 2027, "sort": "gap", "limit": 20}]
+    assert [path for path, _ in gateway.asked].count("/v1/summary") == 1
+    row = page.split('<tr data-objective="miglio-blu" data-year="2027" data-gap-cents="100000000">', 1)[1].split(
+        "</tr>", 1
+    )[0]
+    for figure in ("€ 5.000.000,00", "€ 3.000.000,00", "€ 1.000.000,00", "€ 2.000.000,00", "2026-11-25"):
+        assert figure in row, figure
+    assert 'data-gap="threshold">€ 1.000.000,00' in row and 'data-gap="full">€ 2.000.000,00' in row
+    assert 'data-level="REGIONE" data-cents="300000000">Regione € 3 Mln' in row  # figures by level
+    assert "Regione Liguria · <code>LIG-2027-001</code>" in row
+    assert "€ 4.500.000,00 → € 3.000.000,00" in row and "«Assestamento di bilancio»" in row
+    assert "Comune della Spezia" in row  # the lead, by name
+    # The stub notifier's one delivery ("SENT" is no status it has) is not a delivery
+    # since the objective went at risk: nobody was told.
+    assert 'data-told="nobody"' in row and "Nessuno avvisato" in row
+    assert 'id="all-at-risk"' in page and "sort=gap" in page
+
+
+def test_whether_anyone_was_told_reads_the_notifier_in_either_shape() -> None:
+    since = "2026-11-25T10:00:00+00:00"
+    delivered = {
+        "created_at": "2026-11-25T10:01:00",
+        "finished_at": "2026-11-25T10:01:30",
+        "status": "DELIVERED",
+        "recipient": "a@b.example",
+        "recipient_name": "Ufficio di piano",
+        "channel": "email",
+    }
+    old = {**delivered, "created_at": "2026-10-01T09:00:00"}
+    assert overview.told([delivered], since) == overview.Told(
+        "told", "Ufficio di piano", "email", "2026-11-25 10:01", 1
+    )
+    assert overview.told([old], since).state == "nobody" and overview.told([old], since).earlier == "2026-10-01"
+    assert overview.told([{**delivered, "status": "DEAD"}], since).state == "failed"
+    assert overview.told([{**delivered, "status": "PENDING"}], since).state == "sending"
+    assert overview.told(None, since).state == "unknown"
+    # The notifier's answer today is a list; another branch makes it a page: both read.
+    assert listed([delivered]) == ([delivered], None)
+    assert listed({"items": [delivered], "next_cursor": "n"}) == ([delivered], "n")
+    assert listed({"objective_id": "x", "roles": [delivered]}, key="roles") == ([delivered], None)
+    assert listed("nope") == (None, None)
+
+
+def test_without_a_summary_the_overview_says_so_and_counts_one_page_per_status(console: TestClient) -> None:
+    gateway = console.app.state.gateway
+    gateway.summary_answer = None  # GET /v1/summary answers 404
+    page = console.get("/?year=2027&lang=en")
+    assert page.status_code == 200
+    assert 'id="no-summary"' in page.text and "GET /v1/summary" in page.text
+    listing = [p for path, p in gateway.asked if path == "/v1/objectives"]
+    statuses = sorted(str(p.get("status")) for p in listing)
+    assert statuses == sorted(["AT_RISK", "AT_RISK", "UNFUNDED", "PARTIALLY_FUNDED", "FUNDED", "NO_NEED"])
+    assert all(p.get("limit") in (20, 100) and p.get("fiscal_year") == 2027 for p in listing)
+    # Funding's totals still give the committed money; the need is not known.
+    money = page.text.split('id="year-money"', 1)[1].split("</section>", 1)[0]
+    assert 'data-figure="committed">€3,000,000.00' in money and 'data-figure="need">–' in money
+
+
+def test_the_objective_page_says_what_changed_and_pages_its_lines(console: TestClient) -> None:
+    gateway = console.app.state.gateway
+    console.app.state.feed.names["regione-liguria"] = "Regione Liguria"
+    page = console.get("/objectives/miglio-blu?lang=it")
+    assert page.status_code == 200
+    text = page.text
+    box = text.split('id="what-changed"', 1)[1].split("</section>", 1)[0]
+    assert text.index('id="what-changed"') < text.index('id="years"')  # on top
+    first, second = box.split("<li ")[1:3]
+    assert "Regione Liguria ridusse la linea LIG-2027-001 da € 4.500.000,00 a € 3.000.000,00 (−€ 1.500.000,00)" in first
+    assert "«Assestamento di bilancio»" in first and "2026-12-05 10:14" in first and ">2027<" in first
+    assert "Regione Liguria impegnò € 4.500.000,00 sulla linea LIG-2027-001" in second
+    lines = text.split('id="lines-table"', 1)[1].split("</table>", 1)[0]
+    assert lines.count("<tr data-line=") == 2 and "J12345678901234" in lines and "€ 3.000.000,00" in lines
+    assert 'id="lines-next"' in text and "cursor=page2" in text and "page=2" in text
+    assert 'data-sort-link="committed"' in text and "sort=-committed" in text
+    subtotals = text.split('id="subtotals"', 1)[1].split("</section>", 1)[0]
+    assert "2027: Regione € 3.000.000,00 (88.678 linee); in tutto € 3.000.000,00." in subtotals, subtotals
+    roles = text.split('id="roles"', 1)[1].split("</section>", 1)[0]
+    assert "Capofila</strong>: Comune della Spezia" in roles and "Finanziatore</strong>: Regione Liguria" in roles
+    assert "Posti barca" in text and "50.0 %" in text and "Gara d&#39;appalto" in text and "scaduto" in text
+    assert "Dati non disponibili" not in text and "non ha risposto" not in text.split('id="alerts"')[0]
+    # Filters and order go to funding as asked; the next page carries the cursor.
+    console.get("/objectives/miglio-blu?fiscal_year=2027&level=REGIONE&institution_id=regione-liguria&sort=-committed")
+    asked = [p for path, p in gateway.asked if path == "/v1/funding-lines"][-1]
+    assert asked == {
+        "objective_id": "miglio-blu",
+        "limit": 50,
+        "fiscal_year": 2027,
+        "level": "REGIONE",
+        "institution_id": "regione-liguria",
+        "sort": "-committed",
+    }
+    console.get("/objectives/miglio-blu?sort=-committed&cursor=page2&page=2")
+    assert [p for path, p in gateway.asked if path == "/v1/funding-lines"][-1]["cursor"] == "page2"
+    assert console.get("/objectives/miglio-blu?sort=amount").status_code == 400
+    assert console.get("/objectives/miglio-blu?level=CITY").status_code == 400
+
+
+def test_a_change_is_worded_from_what_it_did_to_the_line() -> None:
+    names = {"regione-liguria": "Regione Liguria"}.get
+    raised = CUT_CHANGE | {"delta_cents": 50_000, "committed_before_cents": 100_000, "committed_after_cents": 150_000}
+    assert objective_view.change_sentence(raised, "en", lambda i: names(i) or i) == (
+        "Regione Liguria raised line LIG-2027-001 from €1,000.00 to €1,500.00 (+€500.00)"
+    )
+    paid = CUT_CHANGE | {"kind": "FundingDisbursed", "delta_cents": 0, "disbursed_after_cents": 20_000}
+    assert objective_view.change_kind(paid) == "paid"
+    assert objective_view.change_kind(CUT_CHANGE | {"kind": "BACKFILL"}) == "backfill"
+    assert objective_view.change_kind(CUT_CHANGE | {"kind": "FundingRevoked"}) == "revoked"
+    rows = objective_view.level_subtotals(
+        {
+            "committed_by_level": {"REGIONE": 300, "EU": 500},
+            "by_institution": [
+                {"institution_id": "a", "level": "EU", "committed_cents": 500, "disbursed_cents": 7, "line_count": 2},
+                {
+                    "institution_id": "b",
+                    "level": "REGIONE",
+                    "committed_cents": 200,
+                    "disbursed_cents": 0,
+                    "line_count": 1,
+                },
+                {
+                    "institution_id": "c",
+                    "level": "REGIONE",
+                    "committed_cents": 100,
+                    "disbursed_cents": 1,
+                    "line_count": 1,
+                },
+            ],
+        }
+    )
+    assert [(r.level, r.committed_cents, r.disbursed_cents, r.line_count, r.institutions) for r in rows] == [
+        ("EU", 500, 7, 2, 1),
+        ("REGIONE", 300, 1, 2, 2),
+    ]
 
 
 def test_the_objectives_index_reads_the_filtered_pages(console: TestClient) -> None:
@@ -459,3 +758,13 @@ def test_the_old_list_has_no_need_so_its_gaps_read_as_a_dash_not_zero(console: T
     page = console.get("/objectives?lang=en").text
     row = page.split('<tr data-objective="miglio-blu" data-year="2027">', 1)[1].split("</tr>", 1)[0]
     assert "€0.00" not in row and row.count(">–<") >= 4
+
+
+def test_what_just_went_at_risk_is_on_top_whichever_year_is_shown(console: TestClient) -> None:
+    """The live feed saw miglio-blu go at risk (in 2027): the overview of 2026 still shows
+    it first, marked so, since the administrator opened the console because of it."""
+    console.app.state.feed.went_at_risk["miglio-blu"] = __import__("time").time()
+    page = console.get("/?year=2026&lang=en").text
+    first = page.split('id="at-risk"', 1)[1].split("<tbody>", 1)[1].split("</tr>", 1)[0]
+    assert 'data-objective="miglio-blu" data-year="2027"' in first and 'data-recent="1"' in first
+    assert "just now" in first

@@ -9,6 +9,7 @@ The stub services here are real HTTP servers (tests/support/http_stub.py) that r
 raw path each request arrived with; the last test runs the real services."""
 
 import hashlib
+import re
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -229,7 +230,9 @@ def test_every_id_reaches_the_service_as_one_encoded_segment(console: TestClient
     console.get("/plans/a%23frag")
     assert console.get("/objectives/o1").status_code == 200
     reached = set(stub.paths)
-    assert "/v1/plans/x%3Fadmin%3D1" in reached and "/v1/plans/a%23frag" in reached, reached
+    # The plan page asks for one year of its tree (?fiscal_year=): the id is the path's last segment.
+    bare = {p.split("?", 1)[0] for p in reached}
+    assert "/v1/plans/x%3Fadmin%3D1" in bare and "/v1/plans/a%23frag" in bare, reached
     assert "/v1/objectives/o1" in reached, reached
     # nothing but the endpoints the pages read: no id escaped its segment
     assert not [
@@ -237,7 +240,7 @@ def test_every_id_reaches_the_service_as_one_encoded_segment(console: TestClient
         for p in reached
         if (
             p.startswith(("/v1/ops", "/v1/funding-lines?", "/v1/plans?", "/v1/?"))
-            and not p.startswith("/v1/plans?limit=")
+            and not p.startswith(("/v1/plans?limit=", "/v1/funding-lines?objective_id=o1&"))
         )
         or p in ("/v1/", "/v1/funding-lines/", "/v1/plans/")
     ], reached
@@ -347,7 +350,11 @@ async def test_hostile_urls_on_the_real_services_are_pages_and_change_nothing(  
             # The line's money shows by institution (the document embeds no lines: issue 18).
             async with objectives.client() as client:
                 funder = (await client.get("/v1/objectives/miglio-blu")).json()["years"][0]["by_institution"][0]
-            assert page.status_code == 200 and funder["institution_id"] in page.text and 'class="gap"' not in page.text
+            # The only gap the page may own up to is the partners service's, which this test leaves
+            # unstarted: the roles card says it did not answer, nothing else is missing.
+            gaps = re.findall(r'class="gap">([^<]*)<', page.text)
+            assert page.status_code == 200 and funder["institution_id"] in page.text, page.text
+            assert all("partner" in gap for gap in gaps), gaps
             probes = {
                 404: [
                     "/plans/%3F",

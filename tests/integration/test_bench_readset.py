@@ -68,6 +68,16 @@ async def test_a_small_read_set_is_consistent_and_the_service_agrees(
             )
             statuses = {r["status"] for r in await obj.fetch("SELECT DISTINCT status FROM coverage")}
             assert {"AT_RISK", "FUNDED", "UNFUNDED", "PARTIALLY_FUNDED"} <= statuses
+            # The document's money by institution is held as the applying statement keeps it.
+            held = await obj.fetch(
+                "SELECT objective_id, fiscal_year, institution_id, level, committed_cents, disbursed_cents,"
+                " line_count FROM institution_totals"
+            )
+            summed = await obj.fetch(
+                "SELECT objective_id, fiscal_year, institution_id, level, sum(committed_cents),"
+                " sum(disbursed_cents), count(*) FROM line_allocations GROUP BY 1, 2, 3, 4"
+            )
+            assert held and sorted(map(tuple, held)) == sorted(map(tuple, summed))
         finally:
             await fund.close()
             await obj.close()
@@ -77,3 +87,7 @@ async def test_a_small_read_set_is_consistent_and_the_service_agrees(
         rebuilt = r.json()
         assert rebuilt["lines"] == 3_000 and rebuilt["objective_years"] == report.coverage_rows
         assert rebuilt["events_published"] == 0  # the service computes exactly what was seeded
+        async with objectives.client(headers=ADMIN_HEADERS) as admin:
+            document = (await admin.get(f"/v1/objectives/{rs.big_objective}")).json()
+        lines = sum(i["line_count"] for y in document["years"] for i in y["by_institution"])
+        assert lines == 400  # who holds the big objective's money, from the seeded totals

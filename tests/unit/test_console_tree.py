@@ -47,16 +47,23 @@ def test_the_default_year_is_this_year_within_the_plan() -> None:
 
 
 def test_the_overview_lists_the_objective_just_gone_at_risk_first() -> None:
-    objectives = [
-        {"objective_id": "low", "years": [year("AT_RISK", 1000)]},
-        {"objective_id": "new", "years": [year("AT_RISK", 7000), year("FUNDED", 10000, 2026)]},
-        {"objective_id": "fine", "years": [year("FUNDED", 10000)]},
-    ]
-    ranked = overview.at_risk_first(objectives, {"new": time.time()})
-    assert [a.objective_id for a in ranked] == ["new", "low"]
-    assert overview.at_risk_first(objectives, {})[0].objective_id == "low"
-    counts = overview.counts_by_status(objectives)
-    assert counts["AT_RISK"] == 2 and counts["FUNDED"] == 1 and counts["UNFUNDED"] == 0
+    """The feed's newest at-risk objectives first, then the service's gap order, each
+    objective-year once; only the year asked for, and only when it is AT_RISK."""
+    by_gap = overview.at_risk_rows(
+        [
+            {"objective_id": "low", "years": [year("AT_RISK", 1000)]},
+            {"objective_id": "new", "years": [year("AT_RISK", 7000), year("FUNDED", 10000, 2026)]},
+            {"objective_id": "fine", "years": [year("FUNDED", 10000)]},
+        ],
+        2027,
+    )
+    assert [r.objective_id for r in by_gap] == ["low", "new"]
+    recent = overview.newest_first({"old": time.time() - 60, "new": time.time()})
+    assert recent == ["new", "old"]
+    pinned = overview.at_risk_rows([{"objective_id": "new", "years": [year("AT_RISK", 7000)]}], 2027, recent)
+    merged = overview.merge(pinned, by_gap)
+    assert [(r.objective_id, r.recent) for r in merged] == [("new", True), ("low", False)]
+    assert overview.at_risk_rows([{"objective_id": "new", "years": [year("AT_RISK", 7000)]}], 2026) == []
 
 
 def test_a_year_with_no_need_comes_after_a_funded_one_and_is_counted_on_its_own() -> None:
@@ -64,12 +71,13 @@ def test_a_year_with_no_need_comes_after_a_funded_one_and_is_counted_on_its_own(
     have no figures for the year, and never among the funded in the overview's counts."""
     built = tree.build([node("none", "NO_NEED"), node("funded", "FUNDED"), node("nothing", None)], 2027)
     assert [n.node_id for n in built] == ["funded", "none", "nothing"]
-    counts = overview.counts_by_status(
-        [
-            {"objective_id": "a", "years": [year("NO_NEED", 10_000)]},
-            {"objective_id": "b", "years": [year("NO_NEED", 10_000), year("UNFUNDED", 0, 2028)]},
-            {"objective_id": "c", "years": []},
-            {"objective_id": "d", "years": [year("FUNDED", 10_000)]},
-        ]
-    )
-    assert counts == {"AT_RISK": 0, "UNFUNDED": 1, "PARTIALLY_FUNDED": 0, "FUNDED": 1, "NO_NEED": 2}
+    summary = {
+        "fiscal_years": [2027, 2028],
+        "by_year": [
+            {"fiscal_year": 2027, "counts": {"NO_NEED": 2, "FUNDED": 1}},
+            {"fiscal_year": 2028, "counts": {"UNFUNDED": 1}},
+        ],
+    }
+    assert overview.summary_years(summary) == [2027, 2028]
+    counts = overview.summary_for(summary, 2027).counts
+    assert counts == {"AT_RISK": 0, "UNFUNDED": 0, "PARTIALLY_FUNDED": 0, "FUNDED": 1, "NO_NEED": 2}

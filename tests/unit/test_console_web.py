@@ -120,6 +120,11 @@ class StubGateway:
             }
         ]
 
+    async def summary(self, token: str, fiscal_year: int | None = None, plan_id: str | None = None) -> dict:
+        """As the real gateway: GET /v1/summary (a NotFound here, as from a service without it)."""
+        asked = {k: v for k, v in (("fiscal_year", fiscal_year), ("plan_id", plan_id)) if v is not None}
+        return await self.get("objectives", "/v1/summary", token, **asked)
+
     async def all_plans(self, token: str) -> list[dict]:
         assert token == TOKEN
         return [{"plan_id": "big", "title": "Piano grande", "first_year": 2025, "last_year": 2027}]
@@ -243,14 +248,16 @@ def test_every_page_renders_in_both_languages_without_the_token(console: TestCli
     assert console.get("/objectives/nowhere").status_code == 404
 
 
-def test_an_objective_page_shows_its_money_by_institution_without_asking_for_lines(console: TestClient) -> None:
-    """The document carries no lines (issue 18): the page shows the by_institution table
-    and asks funding for no line's ledger, and nothing is labelled unavailable."""
+def test_an_objective_page_shows_its_money_by_institution_and_one_page_of_lines(console: TestClient) -> None:
+    """The document carries no lines (issue 18): the page shows the by_institution table,
+    asks funding for one page of lines and no line's ledger, and nothing is labelled
+    unavailable."""
     log_in(console)
     page = console.get("/objectives/miglio-blu?lang=en").text
     assert "regione-liguria" in page and "88678" in page.replace(",", "").replace(".", "")
     assert "Data unavailable" not in page
-    assert not [p for p, _ in console.app.state.gateway.asked if p.startswith("/v1/funding-lines")]
+    asked = [(p, q) for p, q in console.app.state.gateway.asked if p.startswith("/v1/funding-lines")]
+    assert asked == [("/v1/funding-lines", {"objective_id": "miglio-blu", "limit": 50, "sort": "line_id"})]
 
 
 def test_a_plan_of_three_thousand_nodes_renders_every_node(console: TestClient) -> None:
