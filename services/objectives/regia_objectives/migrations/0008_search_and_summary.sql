@@ -1,0 +1,197 @@
+-- Issue 18: an index behind the list's `q=` search, and the overview's counts and money
+-- kept as they change, so neither reads every objective (200,000 of them in a region).
+
+-- Search. A trigram index (pg_trgm) would keep `q` a substring match, but in production
+-- each service's role owns its schema and may not CREATE EXTENSION (it lacks CREATE on
+-- the database: deploy/postgres/init/10-regia-roles.sh), and a migration must run under
+-- that role. So `q` matches word prefixes instead: every word of it begins a word of the
+-- objective's id or title, case and accents ignored ("miglio bl" finds "Il Miglio Blu",
+-- "citta" finds "Città"). Words are PostgreSQL's own text-search words (config `simple`:
+-- no stemming, no stop words) of the folded text, on both sides, so the query splits a
+-- hyphenated id exactly as the index did.
+CREATE FUNCTION objectives_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN translate(lower(t), 'àáâãäåāèéêëēìíîïīòóôõöōùúûüūçñ', 'aaaaaaaeeeeeiiiiioooooouuuuucn');
+
+-- The query for `q`: each of its words as a prefix, all required; no word at all (`%`)
+-- gives an empty query, which matches nothing. The parts of a hyphenated word ("rs" and
+-- "s1000" of "rs-s1000") are left out when the whole is there: the whole implies them,
+-- and a part as common as "rs" would read the index entries of every objective.
+CREATE FUNCTION objectives_search_query(q text) RETURNS tsquery LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    RETURN coalesce(
+        (SELECT string_agg(quote_literal(w.lexeme) || ':*', ' & ')
+           FROM unnest(to_tsvector('simple'::regconfig, objectives_fold(q))) AS w
+          WHERE NOT EXISTS (SELECT 1 FROM unnest(to_tsvector('simple'::regconfig, objectives_fold(q))) AS whole
+                             WHERE whole.lexeme LIKE '%-%' AND whole.lexeme <> w.lexeme
+                               AND w.lexeme = ANY(string_to_array(whole.lexeme, '-')))),
+        '')::tsquery;
+
+ALTER TABLE objectives ADD COLUMN search tsvector GENERATED ALWAYS AS (
+    to_tsvector('simple'::regconfig, objectives_fold(objective_id || ' ' || title))
+) STORED;
+CREATE INDEX objectives_search ON objectives USING gin (search);
+
+-- The overview (GET /v1/summary): per scope (a plan's id, '' for standalone objectives),
+-- year and status, the number of objective-years and the money of the top-level ones
+-- (standalone objectives and plan roots, whose figures already hold their subtree's, so
+-- each euro is counted once); and per scope, year and level the committed money of the
+-- same. Counting this over coverage on each read took 65-170 ms at 600,000 rows; these
+-- tables hold a few rows per plan and year. Kept by the statement triggers below, in the
+-- transaction of whatever writes coverage (the projection, a rebuild, a plan import), so
+-- they never disagree with it; the upserts go in key order, so two batches touching the
+-- same rows queue rather than deadlock.
+CREATE TABLE coverage_summary (
+    scope           text    NOT NULL,
+    fiscal_year     integer NOT NULL,
+    status          text    NOT NULL,
+    objective_years bigint  NOT NULL,
+    need_cents      numeric NOT NULL,
+    committed_cents numeric NOT NULL,
+    counted_cents   numeric NOT NULL,
+    disbursed_cents numeric NOT NULL,
+    PRIMARY KEY (scope, fiscal_year, status)
+);
+CREATE TABLE coverage_summary_levels (
+    scope           text    NOT NULL,
+    fiscal_year     integer NOT NULL,
+    level           text    NOT NULL,
+    committed_cents numeric NOT NULL,
+    PRIMARY KEY (scope, fiscal_year, level)
+);
+
+CREATE FUNCTION coverage_summary_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO coverage_summary AS s
+        SELECT coalesce(o.plan_id, ''), d.fiscal_year, d.status, count(*),
+               coalesce(sum(d.need_cents) FILTER (WHERE o.parent_id IS NULL), 0),
+               coalesce(sum(d.committed_cents) FILTER (WHERE o.parent_id IS NULL), 0),
+               coalesce(sum(least(coalesce(d.counted_cents, d.committed_cents), d.need_cents))
+                        FILTER (WHERE o.parent_id IS NULL), 0),
+               coalesce(sum(d.disbursed_cents) FILTER (WHERE o.parent_id IS NULL), 0)
+        FROM new_rows d JOIN objectives o USING (objective_id)
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (scope, fiscal_year, status) DO UPDATE SET
+            objective_years = s.objective_years + EXCLUDED.objective_years,
+            need_cents = s.need_cents + EXCLUDED.need_cents,
+            committed_cents = s.committed_cents + EXCLUDED.committed_cents,
+            counted_cents = s.counted_cents + EXCLUDED.counted_cents,
+            disbursed_cents = s.disbursed_cents + EXCLUDED.disbursed_cents;
+        INSERT INTO coverage_summary_levels AS s
+        SELECT coalesce(o.plan_id, ''), d.fiscal_year, l.key, sum(l.value::numeric)
+        FROM new_rows d JOIN objectives o USING (objective_id), jsonb_each_text(d.committed_by_level) l
+        WHERE o.parent_id IS NULL
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (scope, fiscal_year, level) DO UPDATE SET committed_cents = s.committed_cents + EXCLUDED.committed_cents;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO coverage_summary AS s
+        SELECT coalesce(o.plan_id, ''), d.fiscal_year, d.status, -count(*),
+               -coalesce(sum(d.need_cents) FILTER (WHERE o.parent_id IS NULL), 0),
+               -coalesce(sum(d.committed_cents) FILTER (WHERE o.parent_id IS NULL), 0),
+               -coalesce(sum(least(coalesce(d.counted_cents, d.committed_cents), d.need_cents))
+                         FILTER (WHERE o.parent_id IS NULL), 0),
+               -coalesce(sum(d.disbursed_cents) FILTER (WHERE o.parent_id IS NULL), 0)
+        FROM old_rows d JOIN objectives o USING (objective_id)
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (scope, fiscal_year, status) DO UPDATE SET
+            objective_years = s.objective_years + EXCLUDED.objective_years,
+            need_cents = s.need_cents + EXCLUDED.need_cents,
+            committed_cents = s.committed_cents + EXCLUDED.committed_cents,
+            counted_cents = s.counted_cents + EXCLUDED.counted_cents,
+            disbursed_cents = s.disbursed_cents + EXCLUDED.disbursed_cents;
+        INSERT INTO coverage_summary_levels AS s
+        SELECT coalesce(o.plan_id, ''), d.fiscal_year, l.key, -sum(l.value::numeric)
+        FROM old_rows d JOIN objectives o USING (objective_id), jsonb_each_text(d.committed_by_level) l
+        WHERE o.parent_id IS NULL
+        GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+        ON CONFLICT (scope, fiscal_year, level) DO UPDATE SET committed_cents = s.committed_cents + EXCLUDED.committed_cents;
+    ELSE
+        -- An update: the new rows minus the old. Keys whose figures did not move (most
+        -- rows keep their status) are left alone, so they are not locked either.
+        INSERT INTO coverage_summary AS s
+        SELECT scope, fiscal_year, status, sum(n), sum(need), sum(committed), sum(counted), sum(disbursed)
+        FROM (
+            SELECT coalesce(o.plan_id, '') AS scope, d.fiscal_year, d.status, d.sign AS n,
+                   CASE WHEN o.parent_id IS NULL THEN d.sign * d.need_cents ELSE 0 END AS need,
+                   CASE WHEN o.parent_id IS NULL THEN d.sign * d.committed_cents ELSE 0 END AS committed,
+                   CASE WHEN o.parent_id IS NULL
+                        THEN d.sign * least(coalesce(d.counted_cents, d.committed_cents), d.need_cents) ELSE 0 END AS counted,
+                   CASE WHEN o.parent_id IS NULL THEN d.sign * d.disbursed_cents ELSE 0 END AS disbursed
+            FROM (SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows) d
+            JOIN objectives o USING (objective_id)
+        ) x
+        GROUP BY 1, 2, 3
+        HAVING sum(n) <> 0 OR sum(need) <> 0 OR sum(committed) <> 0 OR sum(counted) <> 0 OR sum(disbursed) <> 0
+        ORDER BY 1, 2, 3
+        ON CONFLICT (scope, fiscal_year, status) DO UPDATE SET
+            objective_years = s.objective_years + EXCLUDED.objective_years,
+            need_cents = s.need_cents + EXCLUDED.need_cents,
+            committed_cents = s.committed_cents + EXCLUDED.committed_cents,
+            counted_cents = s.counted_cents + EXCLUDED.counted_cents,
+            disbursed_cents = s.disbursed_cents + EXCLUDED.disbursed_cents;
+        INSERT INTO coverage_summary_levels AS s
+        SELECT coalesce(o.plan_id, ''), d.fiscal_year, l.key, sum(d.sign * l.value::numeric)
+        FROM (SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows) d
+        JOIN objectives o USING (objective_id), jsonb_each_text(d.committed_by_level) l
+        WHERE o.parent_id IS NULL
+        GROUP BY 1, 2, 3 HAVING sum(d.sign * l.value::numeric) <> 0 ORDER BY 1, 2, 3
+        ON CONFLICT (scope, fiscal_year, level) DO UPDATE SET committed_cents = s.committed_cents + EXCLUDED.committed_cents;
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER coverage_summary_insert AFTER INSERT ON coverage
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION coverage_summary_apply();
+CREATE TRIGGER coverage_summary_update AFTER UPDATE ON coverage
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION coverage_summary_apply();
+CREATE TRIGGER coverage_summary_delete AFTER DELETE ON coverage
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION coverage_summary_apply();
+
+-- A node moved into another plan, or between root and child: its coverage rows count
+-- under its new place. (A node is deleted only after its coverage rows, by the FK.)
+CREATE FUNCTION coverage_summary_node_moved() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO coverage_summary AS s
+    SELECT k.scope, c.fiscal_year, c.status, k.sign * count(*),
+           k.sign * coalesce(sum(c.need_cents) FILTER (WHERE k.top), 0),
+           k.sign * coalesce(sum(c.committed_cents) FILTER (WHERE k.top), 0),
+           k.sign * coalesce(sum(least(coalesce(c.counted_cents, c.committed_cents), c.need_cents)) FILTER (WHERE k.top), 0),
+           k.sign * coalesce(sum(c.disbursed_cents) FILTER (WHERE k.top), 0)
+    FROM coverage c,
+         (VALUES (-1, coalesce(OLD.plan_id, ''), OLD.parent_id IS NULL),
+                 (1, coalesce(NEW.plan_id, ''), NEW.parent_id IS NULL)) AS k(sign, scope, top)
+    WHERE c.objective_id = NEW.objective_id
+    GROUP BY k.sign, k.scope, c.fiscal_year, c.status ORDER BY 1, 2, 3
+    ON CONFLICT (scope, fiscal_year, status) DO UPDATE SET
+        objective_years = s.objective_years + EXCLUDED.objective_years,
+        need_cents = s.need_cents + EXCLUDED.need_cents,
+        committed_cents = s.committed_cents + EXCLUDED.committed_cents,
+        counted_cents = s.counted_cents + EXCLUDED.counted_cents,
+        disbursed_cents = s.disbursed_cents + EXCLUDED.disbursed_cents;
+    INSERT INTO coverage_summary_levels AS s
+    SELECT k.scope, c.fiscal_year, l.key, sum(k.sign * l.value::numeric)
+    FROM coverage c, jsonb_each_text(c.committed_by_level) l,
+         (VALUES (-1, coalesce(OLD.plan_id, ''), OLD.parent_id IS NULL),
+                 (1, coalesce(NEW.plan_id, ''), NEW.parent_id IS NULL)) AS k(sign, scope, top)
+    WHERE c.objective_id = NEW.objective_id AND k.top
+    GROUP BY k.scope, c.fiscal_year, l.key ORDER BY 1, 2, 3
+    ON CONFLICT (scope, fiscal_year, level) DO UPDATE SET committed_cents = s.committed_cents + EXCLUDED.committed_cents;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER coverage_summary_node_moved AFTER UPDATE OF plan_id, parent_id ON objectives
+    FOR EACH ROW WHEN (OLD.plan_id IS DISTINCT FROM NEW.plan_id OR (OLD.parent_id IS NULL) <> (NEW.parent_id IS NULL))
+    EXECUTE FUNCTION coverage_summary_node_moved();
+
+-- What exists already.
+INSERT INTO coverage_summary
+SELECT coalesce(o.plan_id, ''), c.fiscal_year, c.status, count(*),
+       coalesce(sum(c.need_cents) FILTER (WHERE o.parent_id IS NULL), 0),
+       coalesce(sum(c.committed_cents) FILTER (WHERE o.parent_id IS NULL), 0),
+       coalesce(sum(least(coalesce(c.counted_cents, c.committed_cents), c.need_cents)) FILTER (WHERE o.parent_id IS NULL), 0),
+       coalesce(sum(c.disbursed_cents) FILTER (WHERE o.parent_id IS NULL), 0)
+FROM coverage c JOIN objectives o USING (objective_id)
+GROUP BY 1, 2, 3;
+INSERT INTO coverage_summary_levels
+SELECT coalesce(o.plan_id, ''), c.fiscal_year, l.key, sum(l.value::numeric)
+FROM coverage c JOIN objectives o USING (objective_id), jsonb_each_text(c.committed_by_level) l
+WHERE o.parent_id IS NULL
+GROUP BY 1, 2, 3;
