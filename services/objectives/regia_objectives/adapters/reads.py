@@ -377,3 +377,40 @@ async def list_candidates(
     """Objectives defined by `at` matching the filters that do not depend on coverage
     (as_of computes it)."""
     return await list_by_id(conn, ListFilters(plan_id=f.plan_id, lead=f.lead, q=f.q), after, limit, at)
+
+
+# --- the overview's summary -----------------------------------------------------------
+
+
+async def summary_rows(conn: asyncpg.Connection, scope: str | None) -> list[dict]:
+    """Objective-years and the top-level nodes' money per (year, status), over one scope
+    (a plan's id, '' for standalone objectives) or all: a few rows of coverage_summary,
+    kept by the triggers of migration 0008."""
+    rows = await conn.fetch(
+        "SELECT fiscal_year, status, sum(objective_years)::bigint AS objective_years,"
+        " sum(need_cents) AS need_cents, sum(committed_cents) AS committed_cents,"
+        " sum(counted_cents) AS counted_cents, sum(disbursed_cents) AS disbursed_cents"
+        " FROM coverage_summary WHERE ($1::text IS NULL OR scope = $1) GROUP BY fiscal_year, status"
+        " HAVING sum(objective_years) <> 0 ORDER BY fiscal_year, status",
+        scope,
+    )
+    return [dict(r) for r in rows]
+
+
+async def summary_levels(conn: asyncpg.Connection, scope: str | None) -> list[dict]:
+    rows = await conn.fetch(
+        "SELECT fiscal_year, level, sum(committed_cents) AS committed_cents FROM coverage_summary_levels"
+        " WHERE ($1::text IS NULL OR scope = $1) GROUP BY fiscal_year, level ORDER BY fiscal_year, level",
+        scope,
+    )
+    return [dict(r) for r in rows]
+
+
+async def objective_count(conn: asyncpg.Connection, scope: str | None) -> int:
+    """Objectives in the scope (objective_counts, kept by the triggers of migration 0008)."""
+    return int(
+        await conn.fetchval(
+            "SELECT coalesce(sum(objectives), 0) FROM objective_counts WHERE ($1::text IS NULL OR scope = $1)",
+            scope,
+        )
+    )

@@ -195,3 +195,37 @@ SELECT coalesce(o.plan_id, ''), c.fiscal_year, l.key, sum(l.value::numeric)
 FROM coverage c JOIN objectives o USING (objective_id), jsonb_each_text(c.committed_by_level) l
 WHERE o.parent_id IS NULL
 GROUP BY 1, 2, 3;
+
+-- The number of objectives per scope, for the summary without a year (count(*) over
+-- 200,000 objectives took 45-50 ms). Kept by statement triggers on objectives.
+CREATE TABLE objective_counts (
+    scope      text PRIMARY KEY,
+    objectives bigint NOT NULL
+);
+CREATE FUNCTION objective_counts_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO objective_counts AS s
+        SELECT coalesce(plan_id, ''), count(*) FROM new_rows GROUP BY 1 ORDER BY 1
+        ON CONFLICT (scope) DO UPDATE SET objectives = s.objectives + EXCLUDED.objectives;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO objective_counts AS s
+        SELECT coalesce(plan_id, ''), -count(*) FROM old_rows GROUP BY 1 ORDER BY 1
+        ON CONFLICT (scope) DO UPDATE SET objectives = s.objectives + EXCLUDED.objectives;
+    ELSE
+        INSERT INTO objective_counts AS s
+        SELECT scope, sum(n) FROM (
+            SELECT coalesce(plan_id, '') AS scope, 1 AS n FROM new_rows
+            UNION ALL SELECT coalesce(plan_id, ''), -1 FROM old_rows
+        ) d GROUP BY scope HAVING sum(n) <> 0 ORDER BY scope
+        ON CONFLICT (scope) DO UPDATE SET objectives = s.objectives + EXCLUDED.objectives;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER objective_counts_insert AFTER INSERT ON objectives
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION objective_counts_apply();
+CREATE TRIGGER objective_counts_update AFTER UPDATE ON objectives
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION objective_counts_apply();
+CREATE TRIGGER objective_counts_delete AFTER DELETE ON objectives
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION objective_counts_apply();
+INSERT INTO objective_counts SELECT coalesce(plan_id, ''), count(*) FROM objectives GROUP BY 1;
