@@ -8,9 +8,15 @@
 -- objective's id or title, case and accents ignored ("miglio bl" finds "Il Miglio Blu",
 -- "citta" finds "Città"). Words are PostgreSQL's own text-search words (config `simple`:
 -- no stemming, no stop words) of the folded text, on both sides, so the query splits a
--- hyphenated id exactly as the index did.
+-- hyphenated id exactly as the index did. Accents are folded by hand, upper case too:
+-- lower() of "À" depends on the database's locale (under C it is left as it is), and so
+-- does which letters the text-search parser knows, so the folded text is plain ASCII
+-- wherever Italian needs it. A hyphen before a digit becomes a space: the parser reads
+-- "-2027" in "wf-2027-001" as a negative number, which "2027" would not find.
 CREATE FUNCTION objectives_fold(t text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    RETURN translate(lower(t), 'àáâãäåāèéêëēìíîïīòóôõöōùúûüūçñ', 'aaaaaaaeeeeeiiiiioooooouuuuucn');
+    RETURN lower(translate(regexp_replace(t, '-([0-9])', ' \1', 'g'),
+                           'àáâãäåāèéêëēìíîïīòóôõöōùúûüūçñÀÁÂÃÄÅĀÈÉÊËĒÌÍÎÏĪÒÓÔÕÖŌÙÚÛÜŪÇÑ',
+                           'aaaaaaaeeeeeiiiiioooooouuuuucnAAAAAAAEEEEEIIIIIOOOOOOUUUUUCN'));
 
 -- The query for `q`: each of its words as a prefix, all required; no word at all (`%`)
 -- gives an empty query, which matches nothing. The parts of a hyphenated word ("rs" and
