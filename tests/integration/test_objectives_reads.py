@@ -400,3 +400,23 @@ async def test_the_plan_tree_caps_each_childs_money_and_filters_keep_paths(  # t
     assert [(f["institution_id"], f["committed_cents"]) for f in p["by_institution"]] == [
         ("regione-liguria", 808 * MILLION // 100)
     ]
+
+    # A tree read again is the copy the service kept for the plan's version (gzip'd once);
+    # money, a lead, a title each move the version, and the next read shows them.
+    kept = await tree(fiscal_year=2027)
+    async with objectives.client() as client:
+        r = await client.get("/v1/plans/pgs", params={"fiscal_year": 2027}, headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip" and r.json() == kept
+    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [line_event("commit", "A2-1", "a2", MILLION // 2, 1)])
+    await committed_becomes(objectives, "a2", MILLION // 2)
+    moved = rows((await tree(fiscal_year=2027))["nodes"])
+    assert moved["a2"]["years"][0]["committed_cents"] == MILLION // 2
+    assert moved["p"]["years"][0]["counted_cents"] == 150 * MILLION // 100
+    conn = await database.connect("objectives")
+    try:
+        await conn.execute("UPDATE node_leads SET partner_id = 'comune-sarzana' WHERE objective_id = 'a2'")
+        await conn.execute("UPDATE objectives SET title = 'Pontili nuovi' WHERE objective_id = 'a2'")
+    finally:
+        await conn.close()
+    renamed = rows((await tree(fiscal_year=2027))["nodes"])["a2"]
+    assert (renamed["lead"], renamed["title"]) == ("comune-sarzana", "Pontili nuovi")

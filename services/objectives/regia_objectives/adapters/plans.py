@@ -104,6 +104,11 @@ async def assign_lead(conn: asyncpg.Connection, objective_id: str, partner_id: s
     )
 
 
+async def version(conn: asyncpg.Connection, plan_id: str) -> int:
+    """The plan's version (plan_versions, kept by the triggers of migration 0008); 0 if none."""
+    return int(await conn.fetchval("SELECT version FROM plan_versions WHERE plan_id = $1", plan_id) or 0)
+
+
 @dataclass(frozen=True)
 class TreeRowText:
     """One node of a plan tree with its JSON written by PostgreSQL: `head` the node's own

@@ -139,6 +139,7 @@ class PlanTree:
     plan: Plan
     rows: list[TreeRowText]
     roots: dict[str, list[YearCoverage]]  # the root nodes' coverage, for the plan's own figures
+    version: int  # plan_versions' figure in the same snapshot: what a cached copy is good for
 
 
 async def plan_tree(pool: asyncpg.Pool, plan_id: str, fiscal_year: int | None, level: str | None) -> PlanTree:
@@ -147,9 +148,16 @@ async def plan_tree(pool: asyncpg.Pool, plan_id: str, fiscal_year: int | None, l
         plan = await plans.get(conn, plan_id)
         if plan is None:
             raise PlanNotFound(f"no plan {plan_id!r}", "plan_id")
+        version = await plans.version(conn, plan_id)
         rows = await plans.tree_rows(conn, plan_id, plan.at_risk_threshold_pct, fiscal_year, level)
         roots = await coverage.of_plan_roots(conn, plan_id, fiscal_year)
-    return PlanTree(plan, rows, roots)
+    return PlanTree(plan, rows, roots, version)
+
+
+async def plan_version(pool: asyncpg.Pool, plan_id: str) -> int:
+    """The plan's version now (plan_versions, moved by every write the tree shows)."""
+    async with pool.acquire() as conn:
+        return await plans.version(conn, plan_id)
 
 
 async def read_plan(pool: asyncpg.Pool, plan_id: str) -> tuple[Plan, list[Node], dict[str, str]]:
