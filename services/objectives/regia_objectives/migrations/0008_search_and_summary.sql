@@ -74,7 +74,7 @@ BEGIN
                coalesce(sum(least(coalesce(d.counted_cents, d.committed_cents), d.need_cents))
                         FILTER (WHERE o.parent_id IS NULL), 0),
                coalesce(sum(d.disbursed_cents) FILTER (WHERE o.parent_id IS NULL), 0)
-        FROM new_rows d JOIN objectives o USING (objective_id)
+        FROM new_rows d CROSS JOIN LATERAL (SELECT x.plan_id, x.parent_id FROM objectives x WHERE x.objective_id = d.objective_id OFFSET 0) o
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         ON CONFLICT (scope, fiscal_year, status) DO UPDATE SET
             objective_years = s.objective_years + EXCLUDED.objective_years,
@@ -84,7 +84,7 @@ BEGIN
             disbursed_cents = s.disbursed_cents + EXCLUDED.disbursed_cents;
         INSERT INTO coverage_summary_levels AS s
         SELECT coalesce(o.plan_id, ''), d.fiscal_year, l.key, sum(l.value::numeric)
-        FROM new_rows d JOIN objectives o USING (objective_id), jsonb_each_text(d.committed_by_level) l
+        FROM new_rows d CROSS JOIN LATERAL (SELECT x.plan_id, x.parent_id FROM objectives x WHERE x.objective_id = d.objective_id OFFSET 0) o, jsonb_each_text(d.committed_by_level) l
         WHERE o.parent_id IS NULL
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         ON CONFLICT (scope, fiscal_year, level) DO UPDATE SET committed_cents = s.committed_cents + EXCLUDED.committed_cents;
@@ -96,7 +96,7 @@ BEGIN
                -coalesce(sum(least(coalesce(d.counted_cents, d.committed_cents), d.need_cents))
                          FILTER (WHERE o.parent_id IS NULL), 0),
                -coalesce(sum(d.disbursed_cents) FILTER (WHERE o.parent_id IS NULL), 0)
-        FROM old_rows d JOIN objectives o USING (objective_id)
+        FROM old_rows d CROSS JOIN LATERAL (SELECT x.plan_id, x.parent_id FROM objectives x WHERE x.objective_id = d.objective_id OFFSET 0) o
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         ON CONFLICT (scope, fiscal_year, status) DO UPDATE SET
             objective_years = s.objective_years + EXCLUDED.objective_years,
@@ -106,40 +106,69 @@ BEGIN
             disbursed_cents = s.disbursed_cents + EXCLUDED.disbursed_cents;
         INSERT INTO coverage_summary_levels AS s
         SELECT coalesce(o.plan_id, ''), d.fiscal_year, l.key, -sum(l.value::numeric)
-        FROM old_rows d JOIN objectives o USING (objective_id), jsonb_each_text(d.committed_by_level) l
+        FROM old_rows d CROSS JOIN LATERAL (SELECT x.plan_id, x.parent_id FROM objectives x WHERE x.objective_id = d.objective_id OFFSET 0) o, jsonb_each_text(d.committed_by_level) l
         WHERE o.parent_id IS NULL
         GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
         ON CONFLICT (scope, fiscal_year, level) DO UPDATE SET committed_cents = s.committed_cents + EXCLUDED.committed_cents;
     ELSE
-        -- An update: the new rows minus the old. Keys whose figures did not move (most
-        -- rows keep their status) are left alone, so they are not locked either.
-        INSERT INTO coverage_summary AS s
-        SELECT scope, fiscal_year, status, sum(n), sum(need), sum(committed), sum(counted), sum(disbursed)
-        FROM (
-            SELECT coalesce(o.plan_id, '') AS scope, d.fiscal_year, d.status, d.sign AS n,
-                   CASE WHEN o.parent_id IS NULL THEN d.sign * d.need_cents ELSE 0 END AS need,
-                   CASE WHEN o.parent_id IS NULL THEN d.sign * d.committed_cents ELSE 0 END AS committed,
-                   CASE WHEN o.parent_id IS NULL
-                        THEN d.sign * least(coalesce(d.counted_cents, d.committed_cents), d.need_cents) ELSE 0 END AS counted,
-                   CASE WHEN o.parent_id IS NULL THEN d.sign * d.disbursed_cents ELSE 0 END AS disbursed
-            FROM (SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows) d
-            JOIN objectives o USING (objective_id)
-        ) x
-        GROUP BY 1, 2, 3
-        HAVING sum(n) <> 0 OR sum(need) <> 0 OR sum(committed) <> 0 OR sum(counted) <> 0 OR sum(disbursed) <> 0
-        ORDER BY 1, 2, 3
-        ON CONFLICT (scope, fiscal_year, status) DO UPDATE SET
-            objective_years = s.objective_years + EXCLUDED.objective_years,
-            need_cents = s.need_cents + EXCLUDED.need_cents,
-            committed_cents = s.committed_cents + EXCLUDED.committed_cents,
-            counted_cents = s.counted_cents + EXCLUDED.counted_cents,
-            disbursed_cents = s.disbursed_cents + EXCLUDED.disbursed_cents;
+        -- An update: each row's new figures minus its old, for the rows whose figures
+        -- moved, each node looked up once; the plan's version moves with them (the tree
+        -- shows coverage_bp and the single-level warning too). Rows whose figures did not
+        -- move, and keys whose totals did not, are left alone, so they are not locked.
+        WITH moved AS (
+            SELECT coalesce(o.plan_id, '') AS scope, o.parent_id IS NULL AS top, n.fiscal_year,
+                   n.status AS n_status, p.status AS p_status,
+                   n.need_cents AS n_need, p.need_cents AS p_need,
+                   n.committed_cents AS n_committed, p.committed_cents AS p_committed,
+                   least(coalesce(n.counted_cents, n.committed_cents), n.need_cents) AS n_counted,
+                   least(coalesce(p.counted_cents, p.committed_cents), p.need_cents) AS p_counted,
+                   n.disbursed_cents AS n_disbursed, p.disbursed_cents AS p_disbursed,
+                   n.committed_by_level AS n_levels, p.committed_by_level AS p_levels
+            FROM new_rows n JOIN old_rows p USING (objective_id, fiscal_year)
+            CROSS JOIN LATERAL (SELECT x.plan_id, x.parent_id FROM objectives x
+                                WHERE x.objective_id = n.objective_id OFFSET 0) o
+            WHERE (n.status, n.need_cents, n.committed_cents, n.counted_cents, n.disbursed_cents,
+                   n.committed_by_level, n.coverage_bp, n.dominant_level)
+                  IS DISTINCT FROM (p.status, p.need_cents, p.committed_cents, p.counted_cents,
+                   p.disbursed_cents, p.committed_by_level, p.coverage_bp, p.dominant_level)
+        ), versions AS (
+            INSERT INTO plan_versions AS v
+            SELECT DISTINCT scope, 1 FROM moved WHERE scope <> '' ORDER BY 1
+            ON CONFLICT (plan_id) DO UPDATE SET version = v.version + 1
+        ), totals AS (
+            INSERT INTO coverage_summary AS s
+            SELECT scope, fiscal_year, status, sum(n), sum(need), sum(committed), sum(counted), sum(disbursed)
+            FROM (
+                SELECT scope, fiscal_year, n_status AS status, 1 AS n,
+                       CASE WHEN top THEN n_need ELSE 0 END AS need,
+                       CASE WHEN top THEN n_committed ELSE 0 END AS committed,
+                       CASE WHEN top THEN n_counted ELSE 0 END AS counted,
+                       CASE WHEN top THEN n_disbursed ELSE 0 END AS disbursed
+                FROM moved
+                UNION ALL
+                SELECT scope, fiscal_year, p_status, -1,
+                       CASE WHEN top THEN -p_need ELSE 0 END, CASE WHEN top THEN -p_committed ELSE 0 END,
+                       CASE WHEN top THEN -p_counted ELSE 0 END, CASE WHEN top THEN -p_disbursed ELSE 0 END
+                FROM moved
+            ) x
+            GROUP BY 1, 2, 3
+            HAVING sum(n) <> 0 OR sum(need) <> 0 OR sum(committed) <> 0 OR sum(counted) <> 0 OR sum(disbursed) <> 0
+            ORDER BY 1, 2, 3
+            ON CONFLICT (scope, fiscal_year, status) DO UPDATE SET
+                objective_years = s.objective_years + EXCLUDED.objective_years,
+                need_cents = s.need_cents + EXCLUDED.need_cents,
+                committed_cents = s.committed_cents + EXCLUDED.committed_cents,
+                counted_cents = s.counted_cents + EXCLUDED.counted_cents,
+                disbursed_cents = s.disbursed_cents + EXCLUDED.disbursed_cents
+        )
         INSERT INTO coverage_summary_levels AS s
-        SELECT coalesce(o.plan_id, ''), d.fiscal_year, l.key, sum(d.sign * l.value::numeric)
-        FROM (SELECT 1 AS sign, * FROM new_rows UNION ALL SELECT -1, * FROM old_rows) d
-        JOIN objectives o USING (objective_id), jsonb_each_text(d.committed_by_level) l
-        WHERE o.parent_id IS NULL
-        GROUP BY 1, 2, 3 HAVING sum(d.sign * l.value::numeric) <> 0 ORDER BY 1, 2, 3
+        SELECT m.scope, m.fiscal_year, l.key, sum(m.sign * l.value::numeric)
+        FROM (
+            SELECT scope, fiscal_year, 1 AS sign, n_levels AS levels FROM moved WHERE top AND n_levels IS DISTINCT FROM p_levels
+            UNION ALL
+            SELECT scope, fiscal_year, -1, p_levels FROM moved WHERE top AND n_levels IS DISTINCT FROM p_levels
+        ) m, jsonb_each_text(m.levels) l
+        GROUP BY 1, 2, 3 HAVING sum(m.sign * l.value::numeric) <> 0 ORDER BY 1, 2, 3
         ON CONFLICT (scope, fiscal_year, level) DO UPDATE SET committed_cents = s.committed_cents + EXCLUDED.committed_cents;
     END IF;
     RETURN NULL;
@@ -249,15 +278,18 @@ CREATE FUNCTION plan_versions_bump(plan_ids text[]) RETURNS void LANGUAGE sql AS
     SELECT DISTINCT p, 1 FROM unnest(plan_ids) AS p WHERE p IS NOT NULL ORDER BY 1
     ON CONFLICT (plan_id) DO UPDATE SET version = v.version + 1;
 $$;
--- The plans of the nodes named in a statement's transition tables.
+-- The plans of the nodes named in a statement's transition tables. Each node is looked
+-- up by its key (a subquery per row, as the summary's LATERAL ... OFFSET 0): joined, the
+-- planner, knowing nothing of a transition table, hashed all 200,000 objectives, and a
+-- batch of 1,500 coverage rows took 350 ms more.
 CREATE FUNCTION plan_versions_of_nodes() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM plan_versions_bump(ARRAY(SELECT o.plan_id FROM new_rows d JOIN objectives o USING (objective_id)));
+        PERFORM plan_versions_bump(ARRAY(SELECT (SELECT o.plan_id FROM objectives o WHERE o.objective_id = d.objective_id) FROM new_rows d));
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM plan_versions_bump(ARRAY(SELECT o.plan_id FROM old_rows d JOIN objectives o USING (objective_id)));
+        PERFORM plan_versions_bump(ARRAY(SELECT (SELECT o.plan_id FROM objectives o WHERE o.objective_id = d.objective_id) FROM old_rows d));
     ELSE
-        PERFORM plan_versions_bump(ARRAY(SELECT o.plan_id FROM new_rows d JOIN objectives o USING (objective_id)));
+        PERFORM plan_versions_bump(ARRAY(SELECT (SELECT o.plan_id FROM objectives o WHERE o.objective_id = d.objective_id) FROM new_rows d));
     END IF;
     RETURN NULL;
 END $$;
@@ -279,8 +311,8 @@ BEGIN
 END $$;
 CREATE TRIGGER plan_versions_coverage_insert AFTER INSERT ON coverage
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_nodes();
-CREATE TRIGGER plan_versions_coverage_update AFTER UPDATE ON coverage
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_nodes();
+-- (An update of coverage moves the version in coverage_summary_apply, which looks each
+-- node up already.)
 CREATE TRIGGER plan_versions_coverage_delete AFTER DELETE ON coverage
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_nodes();
 CREATE TRIGGER plan_versions_needs_insert AFTER INSERT ON objective_needs
