@@ -104,9 +104,15 @@ async def assign_lead(conn: asyncpg.Connection, objective_id: str, partner_id: s
     )
 
 
-async def version(conn: asyncpg.Connection, plan_id: str) -> int:
-    """The plan's version (plan_versions, kept by the triggers of migration 0008); 0 if none."""
-    return int(await conn.fetchval("SELECT version FROM plan_versions WHERE plan_id = $1", plan_id) or 0)
+async def version(conn: asyncpg.Connection, plan_id: str) -> tuple[int, int]:
+    """The plan's versions, of its coverage and of its definition (plan_versions and
+    plan_definitions, kept by the triggers of migration 0008); (0, 0) for no such plan."""
+    row = await conn.fetchrow(
+        "SELECT (SELECT version FROM plan_versions WHERE plan_id = $1) AS coverage,"
+        " (SELECT version FROM plan_definitions WHERE plan_id = $1) AS definition",
+        plan_id,
+    )
+    return (int(row["coverage"] or 0), int(row["definition"] or 0)) if row else (0, 0)
 
 
 @dataclass(frozen=True)

@@ -149,7 +149,7 @@ def plans_router() -> APIRouter:
 
 @dataclass
 class CachedTree:
-    version: int
+    version: tuple[int, int]
     body: bytes
     _gzipped: bytes | None = None
 
@@ -162,8 +162,8 @@ class CachedTree:
 
 class TreeCache:
     """A few plan trees as written (JSON text), each for the version of its plan it was
-    read at (plan_versions: every write the tree shows moves it, in the writer's
-    transaction). Writing a 3,000-node tree takes 60-100 ms of PostgreSQL and Python; a
+    read at (plan_versions and plan_definitions: every write the tree shows moves one,
+    in the writer's transaction). Writing a 3,000-node tree takes 60-100 ms of PostgreSQL and Python; a
     read of an unchanged plan costs one lookup of its version instead. Per process, so
     replicas hold their own; bounded, the least recently used going first."""
 
@@ -171,16 +171,16 @@ class TreeCache:
         self.size = size
         self.entries: OrderedDict[tuple, CachedTree] = OrderedDict()
 
-    def get(self, key: tuple, version: int) -> CachedTree | None:
+    def get(self, key: tuple, version: tuple[int, int]) -> CachedTree | None:
         held = self.entries.get(key)
         if held is None or held.version != version:
             return None
         self.entries.move_to_end(key)
         return held
 
-    def put(self, key: tuple, version: int, body: bytes) -> CachedTree:
+    def put(self, key: tuple, version: tuple[int, int], body: bytes) -> CachedTree:
         held = CachedTree(version, body)
-        if version:  # 0: the plan has no version row (it does not exist): nothing to keep
+        if version[1]:  # 0: the plan has no definition row (it does not exist): nothing to keep
             self.entries[key] = held
             self.entries.move_to_end(key)
             while len(self.entries) > self.size:

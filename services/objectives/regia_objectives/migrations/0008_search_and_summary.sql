@@ -265,11 +265,20 @@ CREATE TRIGGER objective_counts_delete AFTER DELETE ON objectives
     REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION objective_counts_apply();
 INSERT INTO objective_counts SELECT coalesce(plan_id, ''), count(*) FROM objectives GROUP BY 1;
 
--- A version per plan, moved by every write that changes what GET /v1/plans/{id} shows
--- (the plan, its nodes, their needs and leads, their coverage), in the writer's own
--- transaction. The service keeps the last trees it wrote, keyed by this version: a read
--- whose plan has not moved sends them again instead of writing 3,000 rows anew (60-100 ms).
+-- Two versions per plan, moved by every write that changes what GET /v1/plans/{id} shows,
+-- in the writer's own transaction: plan_versions by coverage (here and in
+-- coverage_summary_apply), plan_definitions by the plan, its nodes, their needs and leads.
+-- The service keeps the last trees it wrote, keyed by both: a read whose plan has not
+-- moved sends them again instead of writing 3,000 rows anew (60-100 ms). Two rows, not
+-- one, so that locks are always taken in the same order: a plan import locks its
+-- definition row, then coverage rows, then the coverage version; a consumer batch locks
+-- coverage rows, then the coverage version. With one row, an import and a batch on the
+-- same plan could each hold what the other waits for.
 CREATE TABLE plan_versions (
+    plan_id text PRIMARY KEY,
+    version bigint NOT NULL
+);
+CREATE TABLE plan_definitions (
     plan_id text PRIMARY KEY,
     version bigint NOT NULL
 );
@@ -278,61 +287,74 @@ CREATE FUNCTION plan_versions_bump(plan_ids text[]) RETURNS void LANGUAGE sql AS
     SELECT DISTINCT p, 1 FROM unnest(plan_ids) AS p WHERE p IS NOT NULL ORDER BY 1
     ON CONFLICT (plan_id) DO UPDATE SET version = v.version + 1;
 $$;
+CREATE FUNCTION plan_definitions_bump(plan_ids text[]) RETURNS void LANGUAGE sql AS $$
+    INSERT INTO plan_definitions AS v
+    SELECT DISTINCT p, 1 FROM unnest(plan_ids) AS p WHERE p IS NOT NULL ORDER BY 1
+    ON CONFLICT (plan_id) DO UPDATE SET version = v.version + 1;
+$$;
 -- The plans of the nodes named in a statement's transition tables. Each node is looked
 -- up by its key (a subquery per row, as the summary's LATERAL ... OFFSET 0): joined, the
 -- planner, knowing nothing of a transition table, hashed all 200,000 objectives, and a
 -- batch of 1,500 coverage rows took 350 ms more.
-CREATE FUNCTION plan_versions_of_nodes() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION plan_versions_of_coverage() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         PERFORM plan_versions_bump(ARRAY(SELECT (SELECT o.plan_id FROM objectives o WHERE o.objective_id = d.objective_id) FROM new_rows d));
-    ELSIF TG_OP = 'DELETE' THEN
+    ELSE
         PERFORM plan_versions_bump(ARRAY(SELECT (SELECT o.plan_id FROM objectives o WHERE o.objective_id = d.objective_id) FROM old_rows d));
-    ELSE
-        PERFORM plan_versions_bump(ARRAY(SELECT (SELECT o.plan_id FROM objectives o WHERE o.objective_id = d.objective_id) FROM new_rows d));
     END IF;
     RETURN NULL;
 END $$;
-CREATE FUNCTION plan_versions_of_objectives() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION plan_definitions_of_nodes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        PERFORM plan_definitions_bump(ARRAY(SELECT (SELECT o.plan_id FROM objectives o WHERE o.objective_id = d.objective_id) FROM old_rows d));
+    ELSE
+        PERFORM plan_definitions_bump(ARRAY(SELECT (SELECT o.plan_id FROM objectives o WHERE o.objective_id = d.objective_id) FROM new_rows d));
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE FUNCTION plan_definitions_of_objectives() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        PERFORM plan_versions_bump(ARRAY(SELECT plan_id FROM new_rows));
+        PERFORM plan_definitions_bump(ARRAY(SELECT plan_id FROM new_rows));
     ELSIF TG_OP = 'DELETE' THEN
-        PERFORM plan_versions_bump(ARRAY(SELECT plan_id FROM old_rows));
+        PERFORM plan_definitions_bump(ARRAY(SELECT plan_id FROM old_rows));
     ELSE
-        PERFORM plan_versions_bump(ARRAY(SELECT plan_id FROM new_rows UNION SELECT plan_id FROM old_rows));
+        PERFORM plan_definitions_bump(ARRAY(SELECT plan_id FROM new_rows UNION SELECT plan_id FROM old_rows));
     END IF;
     RETURN NULL;
 END $$;
-CREATE FUNCTION plan_versions_of_plan() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE FUNCTION plan_definitions_of_plan() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM plan_versions_bump(ARRAY[NEW.plan_id]);
+    PERFORM plan_definitions_bump(ARRAY[NEW.plan_id]);
     RETURN NULL;
 END $$;
 CREATE TRIGGER plan_versions_coverage_insert AFTER INSERT ON coverage
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_nodes();
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_coverage();
 -- (An update of coverage moves the version in coverage_summary_apply, which looks each
 -- node up already.)
 CREATE TRIGGER plan_versions_coverage_delete AFTER DELETE ON coverage
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_nodes();
-CREATE TRIGGER plan_versions_needs_insert AFTER INSERT ON objective_needs
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_nodes();
-CREATE TRIGGER plan_versions_needs_update AFTER UPDATE ON objective_needs
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_nodes();
-CREATE TRIGGER plan_versions_needs_delete AFTER DELETE ON objective_needs
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_nodes();
-CREATE TRIGGER plan_versions_leads_insert AFTER INSERT ON node_leads
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_nodes();
-CREATE TRIGGER plan_versions_leads_update AFTER UPDATE ON node_leads
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_nodes();
-CREATE TRIGGER plan_versions_leads_delete AFTER DELETE ON node_leads
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_nodes();
-CREATE TRIGGER plan_versions_objectives_insert AFTER INSERT ON objectives
-    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_objectives();
-CREATE TRIGGER plan_versions_objectives_update AFTER UPDATE ON objectives
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_objectives();
-CREATE TRIGGER plan_versions_objectives_delete AFTER DELETE ON objectives
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_objectives();
-CREATE TRIGGER plan_versions_plans AFTER INSERT OR UPDATE ON plans
-    FOR EACH ROW EXECUTE FUNCTION plan_versions_of_plan();
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_versions_of_coverage();
+CREATE TRIGGER plan_definitions_needs_insert AFTER INSERT ON objective_needs
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_definitions_of_nodes();
+CREATE TRIGGER plan_definitions_needs_update AFTER UPDATE ON objective_needs
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_definitions_of_nodes();
+CREATE TRIGGER plan_definitions_needs_delete AFTER DELETE ON objective_needs
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_definitions_of_nodes();
+CREATE TRIGGER plan_definitions_leads_insert AFTER INSERT ON node_leads
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_definitions_of_nodes();
+CREATE TRIGGER plan_definitions_leads_update AFTER UPDATE ON node_leads
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_definitions_of_nodes();
+CREATE TRIGGER plan_definitions_leads_delete AFTER DELETE ON node_leads
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_definitions_of_nodes();
+CREATE TRIGGER plan_definitions_objectives_insert AFTER INSERT ON objectives
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_definitions_of_objectives();
+CREATE TRIGGER plan_definitions_objectives_update AFTER UPDATE ON objectives
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_definitions_of_objectives();
+CREATE TRIGGER plan_definitions_objectives_delete AFTER DELETE ON objectives
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION plan_definitions_of_objectives();
+CREATE TRIGGER plan_definitions_plans AFTER INSERT OR UPDATE ON plans
+    FOR EACH ROW EXECUTE FUNCTION plan_definitions_of_plan();
+INSERT INTO plan_definitions SELECT plan_id, 1 FROM plans;
 INSERT INTO plan_versions SELECT plan_id, 1 FROM plans;

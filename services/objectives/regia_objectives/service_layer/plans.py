@@ -139,7 +139,7 @@ class PlanTree:
     plan: Plan
     rows: list[TreeRowText]
     roots: dict[str, list[YearCoverage]]  # the root nodes' coverage, for the plan's own figures
-    version: int  # plan_versions' figure in the same snapshot: what a cached copy is good for
+    version: tuple[int, int]  # the plan's versions in the same snapshot: what a kept copy is good for
 
 
 async def plan_tree(pool: asyncpg.Pool, plan_id: str, fiscal_year: int | None, level: str | None) -> PlanTree:
@@ -154,8 +154,9 @@ async def plan_tree(pool: asyncpg.Pool, plan_id: str, fiscal_year: int | None, l
     return PlanTree(plan, rows, roots, version)
 
 
-async def plan_version(pool: asyncpg.Pool, plan_id: str) -> int:
-    """The plan's version now (plan_versions, moved by every write the tree shows)."""
+async def plan_version(pool: asyncpg.Pool, plan_id: str) -> tuple[int, int]:
+    """The plan's versions now (of its coverage and its definition: every write the tree
+    shows moves one)."""
     async with pool.acquire() as conn:
         return await plans.version(conn, plan_id)
 
