@@ -24,6 +24,7 @@ OBJECTIVE_PAGE = "/v1/objectives/{objective_id}"
 PLAN_TREE = "/v1/plans/{plan_id}"
 OBJECTIVES = "/v1/objectives"
 CHANGES = "/v1/objectives/{objective_id}/changes"
+SUMMARY = "/v1/summary"
 FUNDING_LINES = "/v1/funding-lines"
 REBUILD = "/v1/admin/rebuild/coverage"
 
@@ -40,7 +41,8 @@ def reads(ids: dict[str, str], year: int) -> list[Read]:
     big, plan = ids["big_objective"], ids["plan_id"]
     return [
         Read("objective page (88k-line objective)", "objectives", OBJECTIVE_PAGE.format(objective_id=big), {}),
-        Read("plan tree (3,000 nodes)", "objectives", PLAN_TREE.format(plan_id=plan), {"year": str(year)}),
+        Read("plan tree (3,000 nodes)", "objectives", PLAN_TREE.format(plan_id=plan), {"fiscal_year": str(year)}),
+        Read("overview summary (every objective, one year)", "objectives", SUMMARY, {"fiscal_year": str(year)}),
         Read("at-risk overview list", "objectives", OBJECTIVES, {"status": "AT_RISK", "sort": "gap"}),
         Read(
             "filtered list (year, lead, search)",

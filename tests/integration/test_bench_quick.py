@@ -52,7 +52,7 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     reads = result["reads"]
     assert reads["seeded"]["lines"] == 20_000 and reads["seeded"]["ledger_entries"] > 20_000
     assert reads["seeded"]["coverage_rows"] > reads["seeded"]["objectives"]
-    assert len(reads["reads"]) == 6 and all(isinstance(r["pass"], bool) for r in reads["reads"].values())
+    assert len(reads["reads"]) == 7 and all(isinstance(r["pass"], bool) for r in reads["reads"].values())
     names = [t["name"] for t in result["targets"]]
-    assert len(names) == 4 + 6 and all(isinstance(t["pass"], bool) for t in result["targets"])
+    assert len(names) == 4 + 7 and all(isinstance(t["pass"], bool) for t in result["targets"])
     assert "target:" in completed.stdout  # the printed table

@@ -243,6 +243,22 @@ async def test_the_list_filters_searches_sorts_by_gap_and_pages(objectives, brok
         assert (refused.status_code, refused.json()["field"]) == (422, "sort")
 
 
+def first_difference(a: object, b: object, path: str = "") -> str | None:
+    """Where two JSON documents first differ, for an assertion's message."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for k in sorted(set(a) | set(b)):
+            found = first_difference(a.get(k), b.get(k), f"{path}.{k}")
+            if found:
+                return found
+        return None
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return next(
+            (f for i, (x, y) in enumerate(zip(a, b, strict=True)) if (f := first_difference(x, y, f"{path}[{i}]"))),
+            None,
+        )
+    return None if a == b else f"{path}: {a!r} != {b!r}"
+
+
 def plan_nodes() -> list[Node]:
     return [
         Node("v", "pgs", None, NodeKind.VISION, "Visione"),
@@ -335,6 +351,30 @@ async def test_the_plan_tree_caps_each_childs_money_and_filters_keep_paths(  # t
         r = await client.get("/v1/plans/pgs", params={"level": "GALAXY"})
     assert (r.status_code, r.json()["field"]) == (422, "query.level")
 
+    # The tree PostgreSQL writes (now) and the one Python writes (as_of, recomputed from
+    # the history) are the same document, filters and all; but for the single-level
+    # warning, which coverage as of a date does not recompute (null there).
+    def without_warning(rows: list[dict]) -> list[dict]:
+        return [
+            {
+                **n,
+                "years": [{**y, "single_level_dependency": None} for y in n["years"]],
+                "children": without_warning(n["children"]),
+            }
+            for n in rows
+        ]
+
+    now = datetime.now(UTC).isoformat()
+    assert whole["a1"]["years"][0]["single_level_dependency"] == "REGIONE"
+    for params in ({}, {"fiscal_year": 2027}, {"only_at_risk": True}, {"lead": "comune-spezia", "level": "REGIONE"}):
+        written_by_sql, written_in_python = await tree(**params), await tree(as_of=now, **params)
+        assert written_by_sql["as_of"] is None and written_in_python["as_of"] is not None
+        written_by_sql["nodes"] = without_warning(written_by_sql["nodes"])
+        assert {**written_by_sql, "as_of": None} == {**written_in_python, "as_of": None}, (
+            params,
+            first_difference(written_by_sql["nodes"], written_in_python["nodes"]),
+        )
+
     earlier = rows((await tree(as_of=before_money.isoformat(), fiscal_year=2027))["nodes"])
     assert (earlier["v"]["years"][0]["committed_cents"], earlier["v"]["years"][0]["status"]) == (0, "UNFUNDED")
 
@@ -360,3 +400,23 @@ async def test_the_plan_tree_caps_each_childs_money_and_filters_keep_paths(  # t
     assert [(f["institution_id"], f["committed_cents"]) for f in p["by_institution"]] == [
         ("regione-liguria", 808 * MILLION // 100)
     ]
+
+    # A tree read again is the copy the service kept for the plan's version (gzip'd once);
+    # money, a lead, a title each move the version, and the next read shows them.
+    kept = await tree(fiscal_year=2027)
+    async with objectives.client() as client:
+        r = await client.get("/v1/plans/pgs", params={"fiscal_year": 2027}, headers={"Accept-Encoding": "gzip"})
+    assert r.headers["content-encoding"] == "gzip" and r.json() == kept
+    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [line_event("commit", "A2-1", "a2", MILLION // 2, 1)])
+    await committed_becomes(objectives, "a2", MILLION // 2)
+    moved = rows((await tree(fiscal_year=2027))["nodes"])
+    assert moved["a2"]["years"][0]["committed_cents"] == MILLION // 2
+    assert moved["p"]["years"][0]["counted_cents"] == 150 * MILLION // 100
+    conn = await database.connect("objectives")
+    try:
+        await conn.execute("UPDATE node_leads SET partner_id = 'comune-sarzana' WHERE objective_id = 'a2'")
+        await conn.execute("UPDATE objectives SET title = 'Pontili nuovi' WHERE objective_id = 'a2'")
+    finally:
+        await conn.close()
+    renamed = rows((await tree(fiscal_year=2027))["nodes"])["a2"]
+    assert (renamed["lead"], renamed["title"]) == ("comune-sarzana", "Pontili nuovi")

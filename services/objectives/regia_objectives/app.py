@@ -18,6 +18,7 @@ from .entrypoints.objectives_http import objectives_router
 from .entrypoints.plans_http import plans_router
 from .entrypoints.rebuild_http import rebuild_router
 from .entrypoints.reviews_http import reviews_router
+from .entrypoints.summary_http import summary_router
 
 
 def create_app(settings: ObjectivesSettings | None = None, *, today: Callable[[], date] | None = None) -> FastAPI:
@@ -43,4 +44,5 @@ def create_app(settings: ObjectivesSettings | None = None, *, today: Callable[[]
     app.include_router(reviews_router())
     app.include_router(indicators_router())
     app.include_router(rebuild_router())
+    app.include_router(summary_router())
     return app

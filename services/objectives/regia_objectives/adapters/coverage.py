@@ -166,3 +166,22 @@ async def every_key(conn: asyncpg.Connection) -> list[tuple[str, int]]:
         " UNION SELECT objective_id, fiscal_year FROM coverage ORDER BY 1, 2"
     )
     return [(r["objective_id"], r["fiscal_year"]) for r in rows]
+
+
+async def of_plan_roots(
+    conn: asyncpg.Connection, plan_id: str, fiscal_year: int | None = None
+) -> dict[str, list[YearCoverage]]:
+    """The coverage rows of the plan's root nodes (its own figures roll them up). The ids
+    first, then their rows by primary key: as a join, the planner took most of the plan's
+    nodes for roots (standalone objectives have no parent either) and hashed coverage."""
+    rows = await conn.fetch(
+        "SELECT c.* FROM coverage c WHERE c.objective_id = ANY(ARRAY("
+        "SELECT objective_id FROM objectives WHERE plan_id = $1 AND parent_id IS NULL))"
+        " AND ($2::int IS NULL OR c.fiscal_year = $2) ORDER BY c.fiscal_year",
+        plan_id,
+        fiscal_year,
+    )
+    found: dict[str, list[YearCoverage]] = {}
+    for r in rows:
+        found.setdefault(r["objective_id"], []).append(_coverage(r))
+    return found

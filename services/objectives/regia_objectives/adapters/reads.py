@@ -5,7 +5,7 @@ each names the index it relies on (migration 0007)."""
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -154,11 +154,35 @@ class ListFilters:
     fiscal_year: int | None = None
     lead: str | None = None
     q: str | None = None
+    # The ids `q` matches, when searched() found few enough to list them (None: not looked
+    # up, or too many: the list tests each objective's words instead).
+    matching: tuple[str, ...] | None = None
 
 
-def _like(q: str) -> str:
-    """`q` as a literal substring for ILIKE: its own % and _ match themselves."""
-    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+# `q` is matched through the GIN index on objectives.search (migration 0008): every word
+# of it begins a word of the id or the title. Up to SEARCH_IDS matches are read off the
+# index first and the list keeps those ids; more matches than that make the words common
+# enough (1 objective in 40 at 200,000) that walking the list's own order and testing each
+# objective finds a page quickly. Left to itself the planner walked the whole id index for
+# a word that matches nothing (110 ms), its guess for a rare prefix being 2 % of the rows.
+SEARCH_IDS = 5_000
+
+
+async def searched(conn: asyncpg.Connection, f: ListFilters) -> ListFilters:
+    """The filters with `q` resolved: the matching ids when they are few, else unchanged."""
+    if not f.q or f.matching is not None:
+        return f
+    if not any(ch.isalnum() for ch in f.q):
+        return replace(f, matching=())  # no word to look for: nothing matches
+    found = await conn.fetchval(
+        "SELECT array_agg(objective_id) FROM (SELECT objective_id FROM objectives"
+        " WHERE search @@ objectives_search_query($1) LIMIT $2) m",
+        f.q,
+        SEARCH_IDS + 1,
+    )
+    if found is not None and len(found) > SEARCH_IDS:
+        return f
+    return replace(f, matching=tuple(found or ()))
 
 
 def _where(f: ListFilters, args: list[Any]) -> list[str]:
@@ -175,9 +199,10 @@ def _where(f: ListFilters, args: list[Any]) -> list[str]:
         where.append(
             f"EXISTS (SELECT 1 FROM node_leads l WHERE l.objective_id = o.objective_id AND l.partner_id = {arg(f.lead)})"
         )
-    if f.q:
-        pattern = arg(_like(f.q))
-        where.append(f"(o.objective_id ILIKE {pattern} OR o.title ILIKE {pattern})")
+    if f.matching is not None:
+        where.append(f"o.objective_id = ANY({arg(list(f.matching))}::text[])")
+    elif f.q:
+        where.append(f"o.search @@ objectives_search_query({arg(f.q)})")
     return where
 
 
@@ -199,6 +224,7 @@ async def list_by_id(
     filter is an EXISTS on coverage (coverage_status_objective / coverage_year_status):
     the objective has a year with that status (in that year). `existing_at`: only those
     defined by then."""
+    f = await searched(conn, f)
     args: list[Any] = []
     where = _where(f, args)
     if existing_at is not None:
@@ -230,6 +256,7 @@ async def list_by_gap(
     """Objectives matching the filters, largest gap to the threshold first (then by id).
     With a year, one coverage row per objective: the order is read off coverage_year_gap.
     Without one, an objective's gap is its largest over the years that match."""
+    f = await searched(conn, f)
     args: list[Any] = []
     where = _where(f, args) + _coverage_where(f, args)
     columns = "o.objective_id, o.title, o.plan_id, o.kind, o.at_risk_threshold_pct"
@@ -350,3 +377,40 @@ async def list_candidates(
     """Objectives defined by `at` matching the filters that do not depend on coverage
     (as_of computes it)."""
     return await list_by_id(conn, ListFilters(plan_id=f.plan_id, lead=f.lead, q=f.q), after, limit, at)
+
+
+# --- the overview's summary -----------------------------------------------------------
+
+
+async def summary_rows(conn: asyncpg.Connection, scope: str | None) -> list[dict]:
+    """Objective-years and the top-level nodes' money per (year, status), over one scope
+    (a plan's id, '' for standalone objectives) or all: a few rows of coverage_summary,
+    kept by the triggers of migration 0008."""
+    rows = await conn.fetch(
+        "SELECT fiscal_year, status, sum(objective_years)::bigint AS objective_years,"
+        " sum(need_cents) AS need_cents, sum(committed_cents) AS committed_cents,"
+        " sum(counted_cents) AS counted_cents, sum(disbursed_cents) AS disbursed_cents"
+        " FROM coverage_summary WHERE ($1::text IS NULL OR scope = $1) GROUP BY fiscal_year, status"
+        " HAVING sum(objective_years) <> 0 ORDER BY fiscal_year, status",
+        scope,
+    )
+    return [dict(r) for r in rows]
+
+
+async def summary_levels(conn: asyncpg.Connection, scope: str | None) -> list[dict]:
+    rows = await conn.fetch(
+        "SELECT fiscal_year, level, sum(committed_cents) AS committed_cents FROM coverage_summary_levels"
+        " WHERE ($1::text IS NULL OR scope = $1) GROUP BY fiscal_year, level ORDER BY fiscal_year, level",
+        scope,
+    )
+    return [dict(r) for r in rows]
+
+
+async def objective_count(conn: asyncpg.Connection, scope: str | None) -> int:
+    """Objectives in the scope (objective_counts, kept by the triggers of migration 0008)."""
+    return int(
+        await conn.fetchval(
+            "SELECT coalesce(sum(objectives), 0) FROM objective_counts WHERE ($1::text IS NULL OR scope = $1)",
+            scope,
+        )
+    )

@@ -133,7 +133,13 @@ def objectives_router() -> APIRouter:
         plan_id: Annotated[str | None, Query(max_length=100)] = None,
         fiscal_year: Annotated[int | None, Query(ge=1990, le=2100, description="Only this year's figures")] = None,
         lead: Annotated[str | None, Query(max_length=100, description="The lead partner's id")] = None,
-        q: Annotated[str | None, Query(max_length=200, description="In the id or the title, any case")] = None,
+        q: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="Words that each begin a word of the id or the title, case and accents ignored",
+            ),
+        ] = None,
         sort: Annotated[
             Literal["objective_id", "gap"], Query(description="gap: largest gap to the threshold first")
         ] = ("objective_id"),

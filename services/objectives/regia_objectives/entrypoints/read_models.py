@@ -326,3 +326,28 @@ class MilestoneDocument(BaseModel):
     reached_on: date | None
     status: str
     as_of: date
+
+
+class SummaryYear(BaseModel):
+    fiscal_year: int
+    need_cents: int = Field(description="The top-level nodes' need (standalone objectives and plan roots)")
+    committed_cents: int
+    counted_cents: int = Field(description="Of the committed money, what counts toward the needs")
+    disbursed_cents: int
+    committed_by_level: dict[str, int] = Field(description="Every level of government, 0 where none")
+    counts: dict[str, int] = Field(description="Objective-years (every node) by status; every status, 0 where none")
+
+
+class Summary(BaseModel):
+    fiscal_years: list[int] = Field(description="Every year with figures in scope, whatever fiscal_year says")
+    fiscal_year: int | None
+    objectives: int = Field(
+        description="With fiscal_year: the objectives with figures that year; without: every objective in scope"
+    )
+    counts: dict[str, int] = Field(description="Objective-years by status over the years chosen")
+    need_cents: int
+    committed_cents: int
+    counted_cents: int
+    disbursed_cents: int
+    committed_by_level: dict[str, int]
+    by_year: list[SummaryYear]

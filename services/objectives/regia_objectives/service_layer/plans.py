@@ -13,8 +13,10 @@ import asyncpg
 from regia_shared.contracts import topics
 from regia_shared.messaging import outbox
 
-from ..adapters import allocations, objectives, plans
+from ..adapters import allocations, coverage, objectives, plans
 from ..adapters.objectives import ObjectiveRecord
+from ..adapters.plans import TreeRowText
+from ..domain.coverage import YearCoverage
 from ..domain.errors import PlanInvalid, PlanNotFound
 from ..domain.tree import Node, NodeKind, Plan, Problem, problems_of
 from .objectives import defined_event
@@ -130,6 +132,33 @@ def _depth(node_id: str, held: dict[str, ObjectiveRecord]) -> int:
     while node is not None and node.parent_id is not None and depth < 100:
         depth, node = depth + 1, held.get(node.parent_id)
     return depth
+
+
+@dataclass(frozen=True)
+class PlanTree:
+    plan: Plan
+    rows: list[TreeRowText]
+    roots: dict[str, list[YearCoverage]]  # the root nodes' coverage, for the plan's own figures
+    version: tuple[int, int]  # the plan's versions in the same snapshot: what a kept copy is good for
+
+
+async def plan_tree(pool: asyncpg.Pool, plan_id: str, fiscal_year: int | None, level: str | None) -> PlanTree:
+    """The plan and its nodes with their JSON (adapters.plans.tree_rows), from one snapshot."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        plan = await plans.get(conn, plan_id)
+        if plan is None:
+            raise PlanNotFound(f"no plan {plan_id!r}", "plan_id")
+        version = await plans.version(conn, plan_id)
+        rows = await plans.tree_rows(conn, plan_id, plan.at_risk_threshold_pct, fiscal_year, level)
+        roots = await coverage.of_plan_roots(conn, plan_id, fiscal_year)
+    return PlanTree(plan, rows, roots, version)
+
+
+async def plan_version(pool: asyncpg.Pool, plan_id: str) -> tuple[int, int]:
+    """The plan's versions now (of its coverage and its definition: every write the tree
+    shows moves one)."""
+    async with pool.acquire() as conn:
+        return await plans.version(conn, plan_id)
 
 
 async def read_plan(pool: asyncpg.Pool, plan_id: str) -> tuple[Plan, list[Node], dict[str, str]]:

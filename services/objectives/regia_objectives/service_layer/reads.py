@@ -9,6 +9,9 @@ from typing import Any
 
 import asyncpg
 
+from regia_shared.contracts.events.objectives import CoverageStatus
+from regia_shared.contracts.levels import GovernmentLevel
+
 from ..adapters import reads
 from ..adapters.reads import HeldYear, ListFilters
 from ..domain.coverage import (
@@ -19,7 +22,7 @@ from ..domain.coverage import (
     percent,
     tree_coverage,
 )
-from ..domain.errors import ObjectiveNotFound
+from ..domain.errors import ObjectiveNotFound, PlanNotFound
 
 # The list, with as_of, computes coverage from the history for a chunk of candidates at a
 # time and keeps those whose status matches, until a page is full or AS_OF_MAX_CHUNKS
@@ -296,3 +299,67 @@ async def _list_as_of(
         if len(found) < AS_OF_CHUNK:
             return items, None
     return items, after
+
+
+def _zeros(keys: Iterable[str]) -> dict[str, int]:
+    return dict.fromkeys(keys, 0)
+
+
+async def summary(pool: asyncpg.Pool, fiscal_year: int | None, plan_id: str | None) -> dict:
+    """The overview's figures (docs/api.md, "The overview"): objective-years by status,
+    and the money of the top-level nodes (standalone objectives and plan roots, whose
+    figures hold their subtree's), over every year or one, over everything or one plan."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        if plan_id is not None and not await conn.fetchval(
+            "SELECT EXISTS (SELECT 1 FROM plans WHERE plan_id = $1)", plan_id
+        ):
+            raise PlanNotFound(f"no plan {plan_id!r}", "plan_id")
+        rows = await reads.summary_rows(conn, plan_id)
+        levels = await reads.summary_levels(conn, plan_id)
+        objectives = await reads.objective_count(conn, plan_id) if fiscal_year is None else 0
+    statuses = [s.value for s in CoverageStatus]
+    level_names = [g.value for g in GovernmentLevel]
+    years: dict[int, dict] = {}
+    for r in rows:
+        year = years.setdefault(
+            r["fiscal_year"],
+            {
+                "fiscal_year": r["fiscal_year"],
+                "need_cents": 0,
+                "committed_cents": 0,
+                "counted_cents": 0,
+                "disbursed_cents": 0,
+                "committed_by_level": _zeros(level_names),
+                "counts": _zeros(statuses),
+            },
+        )
+        for k in ("need_cents", "committed_cents", "counted_cents", "disbursed_cents"):
+            year[k] += int(r[k])
+        year["counts"][r["status"]] = year["counts"].get(r["status"], 0) + r["objective_years"]
+    for r in levels:
+        if r["fiscal_year"] in years and r["committed_cents"]:
+            by_level = years[r["fiscal_year"]]["committed_by_level"]
+            by_level[r["level"]] = by_level.get(r["level"], 0) + int(r["committed_cents"])
+    every_year = sorted(years)
+    chosen = [years[y] for y in every_year if fiscal_year is None or y == fiscal_year]
+    counts = _zeros(statuses)
+    by_level = _zeros(level_names)
+    for year in chosen:
+        for status, n in year["counts"].items():
+            counts[status] = counts.get(status, 0) + n
+        for level, cents in year["committed_by_level"].items():
+            by_level[level] = by_level.get(level, 0) + cents
+    return {
+        "fiscal_years": every_year,
+        "fiscal_year": fiscal_year,
+        # With a year: the objectives with figures that year (each has one row of it);
+        # without: every objective in scope, with figures or not.
+        "objectives": sum(counts.values()) if fiscal_year is not None else objectives,
+        "counts": counts,
+        "need_cents": sum(y["need_cents"] for y in chosen),
+        "committed_cents": sum(y["committed_cents"] for y in chosen),
+        "counted_cents": sum(y["counted_cents"] for y in chosen),
+        "disbursed_cents": sum(y["disbursed_cents"] for y in chosen),
+        "committed_by_level": by_level,
+        "by_year": chosen,
+    }
