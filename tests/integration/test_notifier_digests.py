@@ -93,6 +93,12 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
                 return rows if rows and all(d["status"] == "DELIVERED" for d in rows) else None
 
             deliveries = await eventually(both_recorded, what="both digests recorded as delivered")
+            # A digest's row names no objective, yet "was anyone told about miglio-blu?" finds
+            # it through the alerts it carried (the console's at-risk table asks just that).
+            about = await admin.get("/v1/deliveries", params={"objective_id": "miglio-blu", "limit": 50})
+            assert {d["delivery_id"] for d in deliveries} <= {d["delivery_id"] for d in about.json()["items"]}
+            elsewhere = await admin.get("/v1/deliveries", params={"objective_id": "another-objective"})
+            assert elsewhere.json()["items"] == []
 
     # The digest collapses the state since superseded: one change, first state to last.
     assert str(digest["Subject"]).startswith("[Regia] Riepilogo del ") and "1 avviso" in str(digest["Subject"])

@@ -29,11 +29,14 @@ async def listing(
 ) -> list[dict]:
     """Newest first, from just after the key `after` (a row's `created_at` and
     `delivery_id`) when given. `recipient` is an address matched regardless of case, as
-    mail is."""
+    mail is. `objective_id` finds the deliveries about it and also the grouped messages
+    and digests that carried one of its alerts (their row names one objective or none)."""
     created_at, delivery_id = (after[0], after[1]) if after else (None, None)
     rows = await conn.fetch(
         f"SELECT {_SUMMARY} FROM deliveries"
-        " WHERE ($1::text IS NULL OR objective_id = $1) AND ($2::text IS NULL OR status = $2)"
+        " WHERE ($1::text IS NULL OR objective_id = $1 OR delivery_id IN"
+        "  (SELECT message_id FROM waiting_alerts WHERE objective_id = $1 AND message_id IS NOT NULL))"
+        " AND ($2::text IS NULL OR status = $2)"
         " AND ($3::text IS NULL OR contact_id = $3) AND ($4::text IS NULL OR lower(recipient) = lower($4))"
         " AND ($6::timestamptz IS NULL OR (created_at, delivery_id) < ($6::timestamptz, $7::uuid))"
         " ORDER BY created_at DESC, delivery_id DESC LIMIT $5",
