@@ -11,7 +11,8 @@ from regia_shared.contracts.events.objectives import CoverageStatus
 from ..domain.coverage import YearCoverage
 
 
-def _coverage(r: asyncpg.Record) -> YearCoverage:
+def year_coverage(r: asyncpg.Record) -> YearCoverage:
+    """A coverage row as the domain's YearCoverage (the reads adapter shares it)."""
     return YearCoverage(
         r["objective_id"],
         r["fiscal_year"],
@@ -37,7 +38,7 @@ async def held(conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]) -> dic
         [k[0] for k in keys],
         [k[1] for k in keys],
     )
-    return {(r["objective_id"], r["fiscal_year"]): _coverage(r) for r in rows}
+    return {(r["objective_id"], r["fiscal_year"]): year_coverage(r) for r in rows}
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ async def save(conn: asyncpg.Connection, rows: Sequence[Saved]) -> None:
 
 async def of_objective(conn: asyncpg.Connection, objective_id: str) -> list[YearCoverage]:
     rows = await conn.fetch("SELECT * FROM coverage WHERE objective_id = $1 ORDER BY fiscal_year", objective_id)
-    return [_coverage(r) for r in rows]
+    return [year_coverage(r) for r in rows]
 
 
 async def statuses(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> dict[str, list[dict]]:
@@ -126,7 +127,7 @@ async def of_children(
     )
     found: dict[tuple[str, int], list[YearCoverage]] = {}
     for r in rows:
-        found.setdefault((r["parent_id"], r["fiscal_year"]), []).append(_coverage(r))
+        found.setdefault((r["parent_id"], r["fiscal_year"]), []).append(year_coverage(r))
     return found
 
 
@@ -145,7 +146,7 @@ async def of_plan(
     )
     found: dict[str, list[YearCoverage]] = {}
     for r in rows:
-        found.setdefault(r["objective_id"], []).append(_coverage(r))
+        found.setdefault(r["objective_id"], []).append(year_coverage(r))
     return found
 
 
@@ -183,5 +184,5 @@ async def of_plan_roots(
     )
     found: dict[str, list[YearCoverage]] = {}
     for r in rows:
-        found.setdefault(r["objective_id"], []).append(_coverage(r))
+        found.setdefault(r["objective_id"], []).append(year_coverage(r))
     return found

@@ -3,7 +3,6 @@ figures by institution, the history of changes, the filtered list, and the histo
 back as of a date. Every query is keyset-paged or bounded by one objective's subtree, and
 each names the index it relies on (migration 0007)."""
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -11,9 +10,8 @@ from typing import Any
 
 import asyncpg
 
-from regia_shared.contracts.events.objectives import CoverageStatus
-
 from ..domain.coverage import YearCoverage
+from .coverage import year_coverage
 
 _CHANGE_COLUMNS = (
     "h.id AS change_id, h.occurred_at, h.line_id, h.institution_id, h.level, h.fiscal_year AS change_year,"
@@ -54,18 +52,7 @@ def change_of(r: asyncpg.Record) -> dict | None:
 
 def _held(r: asyncpg.Record) -> HeldYear:
     return HeldYear(
-        YearCoverage(
-            r["objective_id"],
-            r["fiscal_year"],
-            r["need_cents"],
-            r["committed_cents"],
-            r["disbursed_cents"],
-            json.loads(r["committed_by_level"]),
-            r["coverage_bp"],
-            CoverageStatus(r["status"]),
-            r["dominant_level"],
-            r["counted_cents"],
-        ),
+        year_coverage(r),
         r["status_since"],
         change_of(r),
     )
