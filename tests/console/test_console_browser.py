@@ -80,8 +80,8 @@ def regia(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RegiaUpDemo]:
         up.stop()
 
 
-@pytest.fixture(scope="module")
-def browser(regia: RegiaUpDemo):  # type: ignore[no-untyped-def]
+def headless_chromium():  # type: ignore[no-untyped-def]
+    """Headless Chromium at a desktop's width, its console log kept, the screenshots' folder made."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -93,6 +93,12 @@ def browser(regia: RegiaUpDemo):  # type: ignore[no-untyped-def]
     driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
     driver.implicitly_wait(0)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return driver
+
+
+@pytest.fixture(scope="module")
+def browser(regia: RegiaUpDemo):  # type: ignore[no-untyped-def]
+    driver = headless_chromium()
     try:
         log_in(driver, regia.url("console"))
         yield driver

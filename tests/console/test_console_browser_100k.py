@@ -123,19 +123,9 @@ def through_the_apis(data: Seeded) -> None:
 
 @pytest.fixture(scope="module")
 def browser(seeded: Seeded):  # type: ignore[no-untyped-def]
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    from .test_console_browser import headless_chromium
 
-    from .test_console_browser import CHROMEDRIVER, CHROMIUM
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1000"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(options=options, service=Service(CHROMEDRIVER))
-    driver.implicitly_wait(0)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver = headless_chromium()
     try:
         try:
             log_in(driver, seeded.console)

@@ -133,21 +133,6 @@ class TreeRow(BaseModel):
     children: list["TreeRow"]
 
 
-class PlanDocument(BaseModel):
-    plan_id: str
-    title: str
-    territory: str
-    population: int | None
-    first_year: int
-    last_year: int
-    at_risk_threshold_pct: int
-    single_level_warning_pct: int
-    description: str | None
-    as_of: datetime | None
-    years: list[TreeYear]
-    nodes: list[TreeRow]
-
-
 class PlanSummary(BaseModel):
     plan_id: str
     title: str
@@ -158,6 +143,14 @@ class PlanSummary(BaseModel):
     at_risk_threshold_pct: int
     single_level_warning_pct: int
     description: str | None
+
+
+class PlanDocument(PlanSummary):
+    """A plan as listed, with its figures per year and its tree."""
+
+    as_of: datetime | None
+    years: list[TreeYear]
+    nodes: list[TreeRow]
 
 
 class PlanImported(BaseModel):
