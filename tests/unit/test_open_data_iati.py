@@ -1,32 +1,32 @@
-"""The open-data builders (objectives service, domain/open_data.py): the IATI file they write
-is valid against the official IATI 2.03 schema (tests/fixtures/iati), its figures are the
-ledger's, and the CSV is one row per objective-year that a spreadsheet opens safely."""
+"""The open-data builders: the IATI file funding writes (domain/exports/iati_xml.py) is valid
+against the official IATI 2.03 schema (tests/fixtures/iati) and its figures are the
+ledger's; the objectives service's CSV (domain/open_data.py) is one row per objective-year
+that a spreadsheet opens safely."""
 
 import csv
 import io
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
+from uuid import uuid4
 
 import pytest
 from lxml import etree
 
-from regia_objectives.domain.open_data import (
+from regia_funding.domain.exports.entries import ExportEntry, euro
+from regia_funding.domain.exports.iati_xml import (
     IATI_TAIL,
     ORGANISATION_TYPES,
     Activity,
-    LineChange,
-    ObjectiveYear,
+    Funder,
     Publisher,
     activity_close,
     activity_open,
     activity_status,
-    euro,
     iati_head,
-    objective_row,
-    objectives_csv_head,
     transactions,
 )
+from regia_objectives.domain.open_data import ObjectiveYear, objective_row, objectives_csv_head
 from regia_shared.contracts.levels import GovernmentLevel
 
 SCHEMA_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "iati"
@@ -42,42 +42,46 @@ def iati_schema() -> etree.XMLSchema:
 def activity(objective_id: str = "miglio-blu", **overrides: object) -> Activity:
     values: dict = {
         "objective_id": objective_id,
-        "title": "Il Miglio Blu – La Spezia per la Nautica",
+        "title": "Il Miglio Blu – La Spezia per la Nautica & <porto>",
         "kind": "OBJECTIVE",
         "plan_id": "spezia-2019",
-        "plan_title": "Il Miglio Blu & il porto <2019>",
-        "territory": "La Spezia",
         "parent_id": "vision",
-        "lead": "comune-spezia",
         "depth": 2,
-        "created_at": AT,
         "updated_at": AT,
         "children": ["banchina"],
         "needs": [(2026, 100_000_00), (2027, 250_000_00)],
-        "funders": [("regione-liguria", "REGIONE"), ("ue-fesr", "EU")],
-        "first_year": 2019,
-        "last_year": 2030,
+        "funders": [Funder("regione-liguria", "Regione Liguria", "REGIONE"), Funder("ue-fesr", None, "EU")],
+        "line_years": [2027],
     }
     return Activity(**(values | overrides))
 
 
-def change(change_id: int, committed: int, disbursed: int, reason: str | None = "DGR 123/2027") -> LineChange:
-    return LineChange(
-        change_id=change_id,
+def change(entry_id: int, committed: int, disbursed: int, reason: str | None = "DGR 123/2027") -> ExportEntry:
+    return ExportEntry(
+        entry_id=entry_id,
         line_id="LIG-2027-001",
-        line_version=change_id,
-        institution_id="regione-liguria",
-        level="REGIONE",
-        fiscal_year=2027,
-        kind="FundingCommitted",
+        line_version=entry_id,
+        kind="COMMITMENT",
         committed_delta_cents=committed,
         disbursed_delta_cents=disbursed,
+        committed_after=0,
+        disbursed_after=0,
         reason=reason,
-        occurred_at=AT,
+        pushed_by="regione-liguria",
+        channel="http",
+        event_id=uuid4(),
+        recorded_at=AT,
+        institution_id="regione-liguria",
+        level="REGIONE",
+        objective_id="miglio-blu",
+        fiscal_year=2027,
+        instrument_id="por-fesr-liguria",
+        institution_name="Regione Liguria",
+        cup="D41B19000010006",
     )
 
 
-def document(*parts: tuple[Activity, list[LineChange]]) -> bytes:
+def document(*parts: tuple[Activity, list[ExportEntry]]) -> bytes:
     text = iati_head(AT)
     for a, changes in parts:
         text += activity_open(a, PUBLISHER, date(2027, 6, 1))
@@ -95,8 +99,8 @@ def test_the_file_is_valid_iati_2_03_with_every_optional_part(iati_schema: etree
     ]
     xml = document(
         (activity(), changes),
-        (activity("vision", parent_id=None, depth=1, children=["miglio-blu"], lead=None, funders=[]), []),
-        (activity("standalone", plan_id=None, plan_title=None, territory=None, needs=[], first_year=None), []),
+        (activity("vision", parent_id=None, depth=1, children=["miglio-blu"], funders=[]), []),
+        (activity("standalone", plan_id=None, children=[], needs=[], line_years=[]), []),
     )
     tree = etree.fromstring(xml)
     assert iati_schema.validate(tree), iati_schema.error_log
@@ -105,12 +109,8 @@ def test_the_file_is_valid_iati_2_03_with_every_optional_part(iati_schema: etree
     assert first.findtext("iati-identifier") == "IT-CF-00211160114-miglio-blu"
     assert first.find("reporting-org").get("ref") == PUBLISHER.ref
     roles = [(p.get("ref"), p.get("role"), p.get("type")) for p in first.findall("participating-org")]
-    assert roles == [
-        ("regione-liguria", "1", "11"),
-        ("ue-fesr", "1", "40"),
-        ("IT-CF-00211160114", "3", "11"),
-        ("comune-spezia", "4", None),
-    ]
+    assert roles == [("regione-liguria", "1", "11"), ("ue-fesr", "1", "40"), ("IT-CF-00211160114", "3", "11")]
+    assert first.findtext("participating-org/narrative") == "Regione Liguria"
     by_type: dict[str, Decimal] = {}
     for t in first.findall("transaction"):
         code = t.find("transaction-type").get("code")
@@ -122,8 +122,10 @@ def test_the_file_is_valid_iati_2_03_with_every_optional_part(iati_schema: etree
     related = [(r.get("ref"), r.get("type")) for r in first.findall("related-activity")]
     assert related == [("IT-CF-00211160114-vision", "1"), ("IT-CF-00211160114-banchina", "2")]
     described = [t.findtext("description/narrative") for t in first.findall("transaction")]
-    assert described[1] == "LIG-2027-001 (2027): =cmd|' /C calc'!A0 & <script>"  # escaped, kept
-    assert described[2] == "LIG-2027-001 (2027): FundingCommitted"  # no reason: the kind
+    assert described[1] == "LIG-2027-001 (2027, CUP D41B19000010006): =cmd|' /C calc'!A0 & <script>"  # kept
+    assert described[2] == "LIG-2027-001 (2027, CUP D41B19000010006): COMMITMENT"  # no reason: the kind
+    provider = first.find("transaction/provider-org")
+    assert (provider.get("ref"), provider.get("provider-activity-id")) == ("regione-liguria", "por-fesr-liguria")
 
 
 def test_an_invalid_document_is_refused_by_the_schema(iati_schema: etree.XMLSchema) -> None:
@@ -140,9 +142,10 @@ def test_a_change_that_moves_nothing_writes_no_transaction() -> None:
 
 
 def test_activity_status_follows_the_years() -> None:
-    assert activity_status(activity(first_year=2030, last_year=2032, needs=[]), date(2027, 1, 1)) == "1"
+    assert activity_status(activity(line_years=[2030, 2032], needs=[]), date(2027, 1, 1)) == "1"
     assert activity_status(activity(), date(2027, 1, 1)) == "2"
-    assert activity_status(activity(first_year=2001, last_year=2012, needs=[]), date(2027, 1, 1)) == "4"
+    assert activity_status(activity(line_years=[2001, 2012], needs=[]), date(2027, 1, 1)) == "4"
+    assert activity_status(activity(line_years=[], needs=[]), date(2027, 1, 1)) == "1"
 
 
 def test_every_level_has_its_iati_organisation_type() -> None:
