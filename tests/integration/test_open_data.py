@@ -145,6 +145,9 @@ async def test_the_iati_file_validates_and_adds_up_to_the_ledger(funding, object
     assert one_plan.status_code == 200 and b"<iati-activity" not in one_plan.content
     async with objectives.client() as anonymous:
         rows = list(csv.DictReader(io.StringIO((await anonymous.get("/v1/open/objectives.csv")).text)))
+        year_2026 = await anonymous.get("/v1/open/objectives.csv", params={"fiscal_year": 2026})
+    only_2026 = list(csv.DictReader(io.StringIO(year_2026.text)))
+    assert only_2026 == []  # no objective has a 2026 figure: no row, not blank ones
     by_id = {(r["objective_id"], r["fiscal_year"]): r for r in rows}
     assert by_id[("miglio-blu", "2027")]["committed_cents"] == str(4 * MILLION)
     assert by_id[("miglio-blu", "2027")]["status"] == "PARTIALLY_FUNDED"

@@ -30,7 +30,7 @@ FROM objectives o
 LEFT JOIN plans p ON p.plan_id = o.plan_id
 LEFT JOIN node_leads l ON l.objective_id = o.objective_id
 LEFT JOIN coverage c ON c.objective_id = o.objective_id AND ($2::int IS NULL OR c.fiscal_year = $2)
-WHERE ($1::text IS NULL OR o.plan_id = $1)
+WHERE ($1::text IS NULL OR o.plan_id = $1) AND ($2::int IS NULL OR c.fiscal_year IS NOT NULL)
 ORDER BY o.objective_id, c.fiscal_year
 """
 
