@@ -20,6 +20,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from regia_shared.contracts import topics
 from regia_shared.db import create_pool, migrate
+from regia_shared.http.access import check_access_policy
 from regia_shared.http.apidocs import api_docs_router
 from regia_shared.http.audit import install_audit
 from regia_shared.http.errors import install_error_handlers
@@ -187,7 +188,10 @@ class ServiceRuntime:
         configure_logging(self.name, self.settings.log_level, self.settings.log_json)
 
         @contextlib.asynccontextmanager
-        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        async def lifespan(served: FastAPI) -> AsyncIterator[None]:
+            # Routes are all included by now: a route outside the public-read policy
+            # (regia_shared.http.access) stops the service before it answers anything.
+            check_access_policy(served)
             await self.start()
             try:
                 yield

@@ -13,6 +13,7 @@ from .entrypoints import consumers, inbound
 from .entrypoints.admin_http import admin_router
 from .entrypoints.events_http import events_router
 from .entrypoints.ledger_export_http import ledger_export_router
+from .entrypoints.open_data_http import open_data_router
 from .entrypoints.queries_http import queries_router
 from .service_layer.group_commit import GroupCommit
 
@@ -44,4 +45,5 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
     app.include_router(queries_router())
     app.include_router(admin_router())
     app.include_router(ledger_export_router())
+    app.include_router(open_data_router())
     return app

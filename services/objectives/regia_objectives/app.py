@@ -15,6 +15,7 @@ from .entrypoints.indicators_http import indicators_router
 from .entrypoints.milestone_job import milestone_job
 from .entrypoints.nodes_http import nodes_router
 from .entrypoints.objectives_http import objectives_router
+from .entrypoints.open_data_http import open_data_router
 from .entrypoints.plans_http import plans_router
 from .entrypoints.rebuild_http import rebuild_router
 from .entrypoints.reviews_http import reviews_router
@@ -45,4 +46,5 @@ def create_app(settings: ObjectivesSettings | None = None, *, today: Callable[[]
     app.include_router(indicators_router())
     app.include_router(rebuild_router())
     app.include_router(summary_router())
+    app.include_router(open_data_router())
     return app

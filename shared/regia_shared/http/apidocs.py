@@ -30,6 +30,7 @@ from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from starlette.routing import Route
 
+from regia_shared.http.access import PUBLIC_READ
 from regia_shared.http.apidocs_topics import NON_EVENT_TOPICS, events_on
 
 ENVELOPE_NOTE = (
@@ -225,7 +226,7 @@ def api_docs_router(app: FastAPI, broker: KafkaBroker, service: str, publishes: 
     app.router.routes[:] = [r for r in app.router.routes if not (isinstance(r, Route) and r.path in cdn_pages)]
     app.docs_url = app.redoc_url = None
     declare_publications(broker, service, publishes)
-    router = APIRouter(tags=["documentation"])
+    router = APIRouter(tags=["documentation"], dependencies=[PUBLIC_READ])  # like /openapi.json
 
     def document() -> dict[str, Any]:
         messages = getattr(app.state, "message_docs", None)  # set by a service after http_app

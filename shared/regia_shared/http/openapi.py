@@ -26,6 +26,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict, Field
 
+from .access import document_access
+
 ERROR_SCHEMA = "ErrorBody"
 _FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 _WRITES = {"post", "put", "patch", "delete"}
@@ -117,7 +119,7 @@ def install_openapi(app: FastAPI) -> None:
                 tags=app.openapi_tags,
                 servers=app.servers,
             )
-            app.openapi_schema = with_error_shape(doc)
+            app.openapi_schema = document_access(with_error_shape(doc), app)
         return app.openapi_schema
 
     setattr(app, "openapi", openapi)  # noqa: B010 - FastAPI's documented way to replace it

@@ -10,6 +10,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .access import PUBLIC_READ
+
 ReadinessCheck = Callable[[], Awaitable[None]]
 
 
@@ -23,7 +25,9 @@ class Readiness(BaseModel):
 
 
 def ops_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -> APIRouter:
-    router = APIRouter(tags=["operations"])
+    # Probes and metrics are anonymous: an orchestrator and Prometheus hold no token, and
+    # they say nothing about the data (docs/security.md, "What is public").
+    router = APIRouter(tags=["operations"], dependencies=[PUBLIC_READ])
 
     @router.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

@@ -13,13 +13,19 @@ import asyncpg
 
 from ..domain.exports.entries import ExportEntry
 
-_SELECT = (
-    "SELECT e.entry_id, e.line_id, e.line_version, e.kind, e.delta_cents AS committed_delta_cents,"
+# An entry with its line, as ExportEntry holds it (the open data's IATI file reads the same).
+ENTRY_COLUMNS = (
+    "e.entry_id, e.line_id, e.line_version, e.kind, e.delta_cents AS committed_delta_cents,"
     " e.disbursed_delta_cents, e.committed_after, e.disbursed_after, e.reason, e.pushed_by,"
     " e.channel, e.event_id, e.recorded_at, e.counterpart_line_id, l.institution_id,"
-    " i.name AS institution_name, l.level, l.instrument_id, l.objective_id, l.fiscal_year"
+    " i.name AS institution_name, l.level, l.instrument_id, l.objective_id, l.fiscal_year, l.cup,"
+    " o.title AS objective_title"
+)
+_SELECT = (
+    f"SELECT {ENTRY_COLUMNS}"
     " FROM ledger_entries e JOIN funding_lines l ON l.line_id = e.line_id"
     " LEFT JOIN institutions i ON i.institution_id = l.institution_id"
+    " LEFT JOIN known_objectives o ON o.objective_id = l.objective_id"
 )
 
 

@@ -1,6 +1,7 @@
 """asyncpg adapter for what funding checks commands against: instruments, the objectives
 the objectives service announced, and the budget window."""
 
+import json
 from collections.abc import Sequence
 
 import asyncpg
@@ -70,12 +71,29 @@ async def objective(conn: asyncpg.Connection, objective_id: str) -> dict | None:
     return dict(row) if row else None
 
 
-async def remember_objective(conn: asyncpg.Connection, objective_id: str, title: str) -> None:
+async def remember_objective(
+    conn: asyncpg.Connection,
+    objective_id: str,
+    title: str,
+    *,
+    plan_id: str | None = None,
+    parent_id: str | None = None,
+    kind: str = "OBJECTIVE",
+    needs: Sequence[tuple[int, int]] = (),
+) -> None:
+    """What the objectives service announced of an objective; the open data's IATI file
+    reads plan, parent, kind and needs (the activity's tree place and budget)."""
     await conn.execute(
-        "INSERT INTO known_objectives (objective_id, title) VALUES ($1, $2) ON CONFLICT (objective_id)"
-        " DO UPDATE SET title = EXCLUDED.title, updated_at = now()",
+        "INSERT INTO known_objectives (objective_id, title, plan_id, parent_id, kind, needs)"
+        " VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (objective_id)"
+        " DO UPDATE SET title = EXCLUDED.title, plan_id = EXCLUDED.plan_id, parent_id = EXCLUDED.parent_id,"
+        " kind = EXCLUDED.kind, needs = EXCLUDED.needs, updated_at = now()",
         objective_id,
         title,
+        plan_id,
+        parent_id,
+        kind,
+        json.dumps([[year, cents] for year, cents in needs]),
     )
 
 

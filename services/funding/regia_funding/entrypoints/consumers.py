@@ -34,7 +34,15 @@ async def apply_objective_events(conn: asyncpg.Connection, events: Sequence[Rece
     for event in events:
         payload = event.payload
         if isinstance(payload, ObjectiveDefined):
-            await references.remember_objective(conn, payload.objective_id, payload.title)
+            await references.remember_objective(
+                conn,
+                payload.objective_id,
+                payload.title,
+                plan_id=payload.plan_id,
+                parent_id=payload.parent_id,
+                kind=payload.kind,
+                needs=[(n.fiscal_year, n.need_cents) for n in payload.needs],
+            )
         elif isinstance(payload, AnnualReviewClosed) and await window_opens_with(conn, payload.fiscal_year):
             if not fiscal.has_ended(payload.fiscal_year, today):
                 # One plan's review must not close a year for every institution before it

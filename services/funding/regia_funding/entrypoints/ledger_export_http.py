@@ -56,7 +56,7 @@ def ledger_export_router() -> APIRouter:
         name = "-".join(["regia-ledger", *(str(v) for v in selection.as_dict().values())])
         name = re.sub(r"[^A-Za-z0-9._-]", "_", name)  # a header: only what needs no quoting
         return StreamingResponse(
-            _chunks(pool, selection, export),
+            export_chunks(pool, selection, export),
             media_type=export.media_type,
             headers={"Content-Disposition": f'attachment; filename="{name}.{export.extension}"'},
         )
@@ -64,7 +64,7 @@ def ledger_export_router() -> APIRouter:
     return router
 
 
-async def _chunks(pool: asyncpg.Pool, selection: ExportFilter, export: ExportFormat) -> AsyncIterator[str]:
+async def export_chunks(pool: asyncpg.Pool, selection: ExportFilter, export: ExportFormat) -> AsyncIterator[str]:
     async with pool.acquire() as conn:
         parts, size, index = [export.head], len(export.head), 0
         async for entry in stream_entries(conn, selection):

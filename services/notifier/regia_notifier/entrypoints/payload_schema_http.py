@@ -5,12 +5,14 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from regia_shared.http.access import PUBLIC_READ
+
 from ..domain import webhook_payload
 from .models import JsonSchema
 
 
 def payload_schema_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["webhooks"])
+    router = APIRouter(prefix="/v1", tags=["webhooks"], dependencies=[PUBLIC_READ])
 
     @router.get(
         "/webhooks/payload-schema",

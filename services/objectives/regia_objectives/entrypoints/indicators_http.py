@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
+from regia_shared.http.access import PUBLIC_READ
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
 
@@ -178,7 +179,9 @@ def indicators_router() -> APIRouter:
         response.status_code = 201 if created else 200
         return await _indicator(pool, command.indicator_id)
 
-    @router.get("/objectives/{objective_id}/indicators", response_model=list[IndicatorDocument])
+    @router.get(
+        "/objectives/{objective_id}/indicators", dependencies=[PUBLIC_READ], response_model=list[IndicatorDocument]
+    )
     async def list_indicators(pool: DatabasePool, objective_id: Id) -> list[dict]:
         async with pool.acquire() as conn:
             if not await indicators.node_exists(conn, objective_id):
@@ -186,7 +189,7 @@ def indicators_router() -> APIRouter:
             found = await indicators.of_nodes(conn, [objective_id])
         return [await _indicator(pool, i.indicator_id) for i in found]
 
-    @router.get("/indicators/{indicator_id}", response_model=IndicatorDocument)
+    @router.get("/indicators/{indicator_id}", dependencies=[PUBLIC_READ], response_model=IndicatorDocument)
     async def get_indicator(pool: DatabasePool, indicator_id: Id, as_of: AsOf = None) -> dict:
         return await _indicator(pool, indicator_id, as_of)
 
@@ -219,7 +222,7 @@ def indicators_router() -> APIRouter:
         response.status_code = 201 if created else 200
         return await _indicator(pool, indicator_id)
 
-    @router.get("/objectives/{objective_id}/progress", response_model=ProgressDocument)
+    @router.get("/objectives/{objective_id}/progress", dependencies=[PUBLIC_READ], response_model=ProgressDocument)
     async def get_progress(
         pool: DatabasePool, objective_id: Id, year: Annotated[int, Query(ge=1990, le=2100)], as_of: AsOf = None
     ) -> dict:
@@ -251,7 +254,9 @@ def indicators_router() -> APIRouter:
         response.status_code = 201 if created else 200
         return _milestone(milestone, today)
 
-    @router.get("/objectives/{objective_id}/milestones", response_model=list[MilestoneDocument])
+    @router.get(
+        "/objectives/{objective_id}/milestones", dependencies=[PUBLIC_READ], response_model=list[MilestoneDocument]
+    )
     async def list_milestones(pool: DatabasePool, objective_id: Id, today: Today, as_of: AsOf = None) -> list[dict]:
         """Milestones by due date, each with its status as of `as_of` (default today)."""
         async with pool.acquire() as conn:

@@ -10,6 +10,7 @@ import asyncpg
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from regia_shared.contracts.refusal import Refused
+from regia_shared.http.access import PUBLIC_READ
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged, encode_cursor
@@ -96,7 +97,7 @@ def objectives_router() -> APIRouter:
         await set_need(pool, objective_id, fiscal_year, body.need_cents, Cause(correlation_id or secrets.token_hex(16)))
         return await _objective(pool, objective_id)
 
-    @router.get("/objectives/{objective_id}", response_model=ObjectiveDocument)
+    @router.get("/objectives/{objective_id}", dependencies=[PUBLIC_READ], response_model=ObjectiveDocument)
     async def get_objective(pool: DatabasePool, objective_id: str, as_of: AsOfQuery = None) -> dict:
         """An objective with its figures per fiscal year: by level and by institution, the
         gaps to the threshold and to 100 %, since when its status holds and the last line
@@ -104,7 +105,7 @@ def objectives_router() -> APIRouter:
         `GET /v1/funding-lines?objective_id=`)."""
         return await reads.objective_document(pool, objective_id, moment(as_of))
 
-    @router.get("/objectives/{objective_id}/changes", response_model=Page[ChangeItem])
+    @router.get("/objectives/{objective_id}/changes", dependencies=[PUBLIC_READ], response_model=Page[ChangeItem])
     async def get_changes(
         pool: DatabasePool,
         page: Paged,
@@ -123,7 +124,7 @@ def objectives_router() -> APIRouter:
         result = page.of(rows, key=lambda r: (r["at"].isoformat(), r["change_id"]))
         return Page[ChangeItem](items=[ChangeItem(**r) for r in result.items], next_cursor=result.next_cursor)
 
-    @router.get("/objectives", response_model=Page[ObjectiveItem])
+    @router.get("/objectives", dependencies=[PUBLIC_READ], response_model=Page[ObjectiveItem])
     async def list_objectives(
         request: Request,
         response: Response,

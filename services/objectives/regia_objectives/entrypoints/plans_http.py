@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.http.access import PUBLIC_READ
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged
@@ -65,7 +66,7 @@ def plans_router() -> APIRouter:
             "removed": done.removed,
         }
 
-    @router.get("/plans/{plan_id}/export", response_class=Response)
+    @router.get("/plans/{plan_id}/export", dependencies=[PUBLIC_READ], response_class=Response)
     async def export_plan_file(pool: DatabasePool, plan_id: str) -> Response:
         """The plan as a plan file: importing it back changes nothing."""
         plan, nodes, leads = await read_plan(pool, plan_id)
@@ -74,7 +75,7 @@ def plans_router() -> APIRouter:
             text, media_type=YAML, headers={"Content-Disposition": f'attachment; filename="{plan_id}.yaml"'}
         )
 
-    @router.get("/plans", response_model=Page[PlanSummary])
+    @router.get("/plans", dependencies=[PUBLIC_READ], response_model=Page[PlanSummary])
     async def list_plans(pool: DatabasePool, page: Paged) -> Page[PlanSummary]:
         """Plans, oldest first, cursor-paged."""
         after = page.after("plans")
@@ -86,7 +87,7 @@ def plans_router() -> APIRouter:
     # The last trees written, in this process, each good for one version of its plan.
     trees = TreeCache()
 
-    @router.get("/plans/{plan_id}", response_model=PlanDocument)
+    @router.get("/plans/{plan_id}", dependencies=[PUBLIC_READ], response_model=PlanDocument)
     async def get_plan(
         request: Request,
         pool: DatabasePool,

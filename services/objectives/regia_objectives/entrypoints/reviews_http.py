@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from regia_shared.contracts.money import format_euro
+from regia_shared.http.access import PUBLIC_READ
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool, Runtime
 
@@ -66,7 +67,7 @@ def reviews_router() -> APIRouter:
         )
         return {"plan_id": plan_id, "fiscal_year": fiscal_year, **summary(items)}
 
-    @router.get("/compare", response_model=ReviewComparison, response_model_by_alias=True)
+    @router.get("/compare", dependencies=[PUBLIC_READ], response_model=ReviewComparison, response_model_by_alias=True)
     async def compare_years(
         pool: DatabasePool,
         plan_id: str,
@@ -84,6 +85,7 @@ def reviews_router() -> APIRouter:
 
     @router.get(
         "/{fiscal_year}",
+        dependencies=[PUBLIC_READ],
         response_model=ReviewDocument,
         responses={200: {"content": {"text/csv": {}, "text/html": {}}}},
     )

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from regia_shared.http.access import PUBLIC_READ
 from regia_shared.http.dependencies import DatabasePool
 
 from ..service_layer import reads
@@ -15,7 +16,7 @@ from .read_models import Summary
 def summary_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["objectives"])
 
-    @router.get("/summary", response_model=Summary)
+    @router.get("/summary", dependencies=[PUBLIC_READ], response_model=Summary)
     async def get_summary(
         pool: DatabasePool,
         fiscal_year: Annotated[int | None, Query(ge=1990, le=2100, description="Only this year")] = None,

@@ -32,6 +32,8 @@ class ExportEntry:
     instrument_id: str | None = None
     institution_name: str | None = None
     counterpart_line_id: str | None = None  # the other side of a reallocation or roll-over
+    cup: str | None = None  # the line's Codice Unico di Progetto
+    objective_title: str | None = None  # as the objectives service announced it
 
 
 def euro(cents: int) -> str:

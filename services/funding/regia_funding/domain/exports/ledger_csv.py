@@ -38,7 +38,7 @@ COLUMNS = (
 )
 
 
-def _line(values: Sequence[object]) -> str:
+def csv_line(values: Sequence[object]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer).writerow(values)
     return buffer.getvalue()
@@ -46,7 +46,7 @@ def _line(values: Sequence[object]) -> str:
 
 def csv_item(e: ExportEntry, _: int = 0) -> str:
     amounts = [e.committed_delta_cents, e.disbursed_delta_cents, e.committed_after, e.disbursed_after]
-    return _line(
+    return csv_line(
         [
             e.entry_id,
             e.recorded_at.isoformat(),
@@ -69,4 +69,6 @@ def csv_item(e: ExportEntry, _: int = 0) -> str:
     )
 
 
-CSV = ExportFormat(media_type="text/csv; charset=utf-8", extension="csv", head=_line(COLUMNS), item=csv_item, tail="")
+CSV = ExportFormat(
+    media_type="text/csv; charset=utf-8", extension="csv", head=csv_line(COLUMNS), item=csv_item, tail=""
+)
