@@ -17,7 +17,8 @@ _SELECT = (
     "SELECT e.entry_id, e.line_id, e.line_version, e.kind, e.delta_cents AS committed_delta_cents,"
     " e.disbursed_delta_cents, e.committed_after, e.disbursed_after, e.reason, e.pushed_by,"
     " e.channel, e.event_id, e.recorded_at, e.counterpart_line_id, l.institution_id,"
-    " i.name AS institution_name, l.level, l.instrument_id, l.objective_id, l.fiscal_year"
+    " i.name AS institution_name, l.level, l.instrument_id, l.objective_id, l.fiscal_year,"
+    " l.cup, l.source_ref, l.source_status, e.act_date"
     " FROM ledger_entries e JOIN funding_lines l ON l.line_id = e.line_id"
     " LEFT JOIN institutions i ON i.institution_id = l.institution_id"
 )
