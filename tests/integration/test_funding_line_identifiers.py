@@ -151,3 +151,39 @@ async def test_an_administrator_finds_a_projects_lines_across_institutions_by_it
     assert [i["line_id"] for i in own["items"]] == ["COM-OC"]  # an institution sees its own only
     assert [i["line_id"] for i in every["items"] + rest["items"]] == ["COM-OC", "LIG-OC"]
     assert rest["next_cursor"] is None
+
+
+async def test_a_project_code_is_found_from_its_index_not_by_reading_every_line(funding, database: Database) -> None:  # type: ignore[no-untyped-def]
+    """20,000 lines, one project's code on three of them: the listing by `source_ref` reads
+    the partial index migration 0005 made, whatever the sort, never the table."""
+    from regia_funding.adapters.lines import LINE_SORTS, lines_page_query
+
+    conn = await database.connect("funding")
+    try:
+        await conn.execute(
+            """
+            INSERT INTO funding_lines (line_id, institution_id, level, objective_id, fiscal_year,
+                committed_cents, disbursed_cents, version, status, instrument_id, source_ref)
+            SELECT 'L-' || lpad(g::text, 6, '0'), 'inst-' || (g % 50), 'REGIONE', 'obj-' || (g % 2000),
+                   2027, g, 0, 1, 'ACTIVE', 'instr-' || (g % 100),
+                   CASE WHEN g % 7000 = 1 THEN $2 WHEN g % 3 = 0 THEN 'P-' || g END
+            FROM generate_series(1, $1) g
+            """,
+            20_000,
+            REF,
+        )
+        await conn.execute("ANALYZE funding_lines")
+        for sort in LINE_SORTS:
+            sql, args = lines_page_query({"source_ref": REF}, sort, None, 51)
+            assert len(await conn.fetch(sql, *args)) == 3
+            explained = await conn.fetchval(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}", *args)
+            plan = json.loads(explained)[0]["Plan"]
+
+            def walk(node: dict) -> list[dict]:
+                return [node, *(n for child in node.get("Plans", []) for n in walk(child))]
+
+            used = {n.get("Index Name") for n in walk(plan)} - {None}
+            assert used == {"funding_lines_source_ref"}, (sort, [n["Node Type"] for n in walk(plan)], used)
+            assert "Seq Scan" not in {n["Node Type"] for n in walk(plan)}
+    finally:
+        await conn.close()
