@@ -6,7 +6,12 @@ from collections.abc import Callable, Iterable, Mapping
 
 from markupsafe import Markup, escape
 
-LEVELS = ("COMUNE", "PROVINCIA", "REGIONE", "STATO", "EU", "PRIVATE")
+from regia_shared.contracts.levels import GovernmentLevel
+
+# Every level the contracts know, in their order (from the Comune up, then the funders beside
+# government): a level added there gets its filter option, legend entry and bar colour here
+# (console.css has one `.lv-` class per level; tests/unit/test_console_charts.py checks it).
+LEVELS = tuple(level.value for level in GovernmentLevel)
 
 
 def level_class(level: str) -> str:

@@ -18,6 +18,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from regia_console import charts
+
+from ..support.colour import too_close_for_dichromats
 from .regia_process import RUNNING, RegiaUpDemo
 
 pytestmark = pytest.mark.e2e
@@ -377,33 +380,6 @@ def test_every_visible_text_has_a_contrast_of_at_least_4_5_to_1(regia: RegiaUpDe
     assert not problems, "texts below 4.5:1:\n" + "\n".join(problems[:40])
 
 
-# Viénot, Brettel & Mollon (1999): how a dichromat sees a colour, in linear RGB.
-DICHROMATS = {
-    "protanopia": ((0.11238, 0.88762, 0.0), (0.11238, 0.88762, 0.0), (0.00401, -0.00401, 1.0)),
-    "deuteranopia": ((0.29275, 0.70725, 0.0), (0.29275, 0.70725, 0.0), (-0.02234, 0.02234, 1.0)),
-}
-MIN_DELTA_E = 12.0  # CIE76 distance two segments' colours keep, as a dichromat sees them
-
-
-def lab(rgb: tuple[float, float, float]) -> tuple[float, float, float]:
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    x = 0.4124 * linear[0] + 0.3576 * linear[1] + 0.1805 * linear[2]
-    y = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-    z = 0.0193 * linear[0] + 0.1192 * linear[1] + 0.9505 * linear[2]
-
-    def f(t: float) -> float:
-        return t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116
-
-    fx, fy, fz = f(x / 0.95047), f(y), f(z / 1.08883)
-    return 116 * fy - 16, 500 * (fx - fy), 200 * (fy - fz)
-
-
-def seen_by(kind: str, rgb: tuple[float, float, float]) -> tuple[float, float, float]:
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    mixed = [max(0.0, min(1.0, sum(m * c for m, c in zip(row, linear, strict=True)))) for row in DICHROMATS[kind]]
-    return tuple(12.92 * c if c <= 0.0031308 else 1.055 * c ** (1 / 2.4) - 0.055 for c in mixed)  # type: ignore[return-value]
-
-
 def test_level_colours_stay_apart_for_colour_blind_readers_and_statuses_say_themselves(
     regia: RegiaUpDemo, browser
 ) -> None:  # type: ignore[no-untyped-def]
@@ -419,16 +395,8 @@ def test_level_colours_stay_apart_for_colour_blind_readers_and_statuses_say_them
     for name, fill in fills:
         parts = [int(v) / 255 for v in re.findall(r"\d+", fill)[:3]]
         colours[name] = (parts[0], parts[1], parts[2])
-    assert len(colours) == 6, fills
-    too_close = []
-    for kind in DICHROMATS:
-        seen = {name: lab(seen_by(kind, rgb)) for name, rgb in colours.items()}
-        names = sorted(seen)
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                distance = sum((p - q) ** 2 for p, q in zip(seen[a], seen[b], strict=True)) ** 0.5
-                if distance < MIN_DELTA_E:
-                    too_close.append(f"{a} and {b} under {kind}: ΔE {distance:.1f}")
+    assert len(colours) == len(charts.LEVELS), fills
+    too_close = too_close_for_dichromats(colours)
     assert not too_close, too_close
     badges = browser.find_elements(By.CSS_SELECTOR, ".badge")
     assert badges and all(b.text.strip() for b in badges), "a status shown by colour alone"

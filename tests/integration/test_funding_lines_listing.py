@@ -116,6 +116,8 @@ async def test_every_sort_walks_every_line_once_in_its_order(funding) -> None:  
             "objective_id": "miglio-blu",
             "fiscal_year": 2027,
             "cup": None,
+            "source_ref": None,
+            "source_status": None,
             "committed_cents": 1200_00,
             "disbursed_cents": 0,
             "version": 2,
@@ -368,10 +370,11 @@ async def test_the_documents_show_every_answer_and_the_inbound_command(funding) 
     listed = schemas["Page_FundingLineItem_"]["properties"]["items"]["items"]["$ref"].rsplit("/", 1)[-1]
     assert set(schemas[listed]["properties"]) == {
         "line_id", "institution_id", "instrument_id", "level", "objective_id", "fiscal_year", "cup",
-        "committed_cents", "disbursed_cents", "version", "status", "updated_at",
+        "source_ref", "source_status", "committed_cents", "disbursed_cents", "version", "status", "updated_at",
     }  # fmt: skip
     params = {p["name"] for p in openapi["paths"]["/v1/funding-lines"]["get"]["parameters"]}
     assert params >= {"objective_id", "institution_id", "level", "fiscal_year", "cup", "instrument_id", "status"}
+    assert "source_ref" in params
     assert params >= {"sort", "limit", "cursor"}
 
     (channel,) = [c for c in asyncapi["channels"].values() if c["address"] == "regia.funding.inbound.v1"]
@@ -384,6 +387,8 @@ async def test_the_documents_show_every_answer_and_the_inbound_command(funding) 
     assert {"line_id", "instrument_id", "objective_id", "fiscal_year", "committed_cents", "cup"} <= set(
         commit["properties"]
     )
+    assert {"source_ref", "source_status", "act_date"} <= set(commit["properties"])
+    assert "act_date" in asyncapi["components"]["schemas"]["DisburseFunding"]["properties"]
     headers = message["headers"]
     assert set(headers["properties"]) == {"authorization", "idempotency-key", "correlation-id"}
     assert set(headers["required"]) == {"authorization", "idempotency-key"}

@@ -19,7 +19,7 @@ from ..support.services import ADMIN_HEADERS, RunningService
 from .test_objectives_reads import MILLION, YAML, committed_becomes, define, plan_nodes
 
 pytestmark = pytest.mark.usefixtures("service_env")
-LEVELS = ("COMUNE", "PROVINCIA", "REGIONE", "STATO", "EU", "PRIVATE")
+LEVELS = tuple(level.value for level in GovernmentLevel)  # every level, 0 where none
 STATUSES = ("FUNDED", "PARTIALLY_FUNDED", "AT_RISK", "UNFUNDED", "NO_NEED")
 
 

@@ -1,8 +1,16 @@
 """The SVG bars: shares of the need by level, capped, escaped, and CSP-safe."""
 
+import re
+from pathlib import Path
+
 from regia_console import charts
 from regia_console.rendering import euros, percent
+from regia_shared.contracts.levels import GovernmentLevel
 from regia_shared.contracts.money import format_euro, format_percent
+
+from ..support.colour import too_close_for_dichromats
+
+CSS = Path(charts.__file__).parent / "static" / "console.css"
 
 
 def test_a_year_is_split_by_level_in_level_order() -> None:
@@ -54,3 +62,24 @@ def test_money_and_percentages_read_as_each_language_writes_them() -> None:
 def test_a_missing_or_malformed_amount_reads_as_a_dash() -> None:
     for value in (None, "12", 1.5, True):
         assert euros(value, "en") == "–" and percent(value, "it") == "–"
+
+
+def level_fills() -> dict[str, tuple[float, float, float]]:
+    """Each `.lv-X { fill:#rrggbb; }` of console.css, as RGB in 0..1."""
+    found = re.findall(r"\.lv-([A-Z_]+)\s*\{\s*fill:\s*#([0-9a-fA-F]{6})\s*;?\s*\}", CSS.read_text())
+    return {name: tuple(int(hex_[i : i + 2], 16) / 255 for i in (0, 2, 4)) for name, hex_ in found}  # type: ignore[misc]
+
+
+def test_every_level_of_the_contracts_has_its_own_colour_that_colour_blind_readers_tell_apart() -> None:
+    """A level added to the contracts is a filter option and a legend entry at once
+    (charts.LEVELS follows GovernmentLevel); without a colour of its own its bars would be
+    the grey of an unknown level. Every colour, OTHER's too, stays apart from the others as
+    a reader with deuteranopia or protanopia sees them (the browser test checks the same on
+    the colours the page computes)."""
+    assert charts.LEVELS == tuple(level.value for level in GovernmentLevel)
+    assert {"OTHER_PUBLIC", "FOREIGN_STATE"} <= set(charts.LEVELS)
+    fills = level_fills()
+    assert set(charts.LEVELS) | {"OTHER"} <= set(fills), set(charts.LEVELS) - set(fills)
+    assert len({fills[name] for name in fills}) == len(fills), "two levels share a colour"
+    assert too_close_for_dichromats(fills) == []
+    assert charts.level_class("OTHER_PUBLIC") == "lv-OTHER_PUBLIC"

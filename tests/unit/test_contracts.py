@@ -6,9 +6,11 @@ import copy
 import pytest
 
 from regia_shared.contracts import schemas
-from regia_shared.contracts.compatibility import breaking_changes
+from regia_shared.contracts.compatibility import WIDENED, breaking_changes, changes
 from regia_shared.contracts.events import EVENT_TYPES, Envelope, parse_payload
 from regia_shared.contracts.events.funding import FundingRevised
+from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.contracts.widenings import REVIEWED_WIDENINGS, unreviewed
 
 CHECKED_IN = schemas.checked_in()
 CURRENT = schemas.current()
@@ -26,7 +28,7 @@ def test_every_contract_is_checked_in_as_the_code_defines_it() -> None:
 @pytest.mark.parametrize("name", sorted(CHECKED_IN))
 def test_current_code_is_compatible_with_the_checked_in_contract(name: str) -> None:
     assert name in CURRENT, f"contract {name} was removed; old events of it can still be replayed"
-    assert breaking_changes(CHECKED_IN[name], CURRENT[name]) == []
+    assert unreviewed(changes(CHECKED_IN[name], CURRENT[name])) == []
 
 
 def test_the_checker_catches_breaking_changes() -> None:
@@ -110,7 +112,9 @@ def test_no_need_is_a_new_allowed_value_so_the_coverage_events_went_up_a_version
         v1, v2 = CHECKED_IN[f"{name}.v1.json"], CHECKED_IN[f"{name}.v2.json"]
         assert "NO_NEED" not in v1["$defs"]["CoverageStatus"]["enum"]
         assert "NO_NEED" in v2["$defs"]["CoverageStatus"]["enum"]
-        assert breaking_changes(v1, v2) == ["definition 'CoverageStatus' changed"]
+        # A widening, and one never reviewed: hence the new version.
+        assert breaking_changes(v1, v2) == [f"definition 'CoverageStatus' {WIDENED} (adds NO_NEED)"]
+        assert unreviewed(changes(v1, v2)) == breaking_changes(v1, v2)
 
 
 def test_version_1_status_events_are_still_read_and_become_the_current_model() -> None:
@@ -123,3 +127,53 @@ def test_version_1_status_events_are_still_read_and_become_the_current_model() -
         parse_payload(_status_changed(1, "NO_NEED"))
     with pytest.raises(ValueError, match="version 3 is not supported"):
         parse_payload(_status_changed(3, "FUNDED"))
+
+
+def _without(schema: dict, definition: str, values: frozenset[str]) -> dict:
+    """The schema as it was before `values` were added to `definition`'s enum."""
+    before = copy.deepcopy(schema)
+    enum = before["$defs"][definition]["enum"]
+    before["$defs"][definition]["enum"] = [v for v in enum if v not in values]
+    return before
+
+
+def test_an_enum_that_only_gains_values_is_widened_not_breaking_and_passes_only_when_reviewed() -> None:
+    old = CHECKED_IN["FundingCommitted.v1.json"]
+    levels = old["$defs"]["GovernmentLevel"]["enum"]
+    wider = copy.deepcopy(old)
+    wider["$defs"]["GovernmentLevel"]["enum"] = [*levels, "MARS"]
+    narrower = copy.deepcopy(old)
+    narrower["$defs"]["GovernmentLevel"]["enum"] = levels[1:]
+    wider_and_retyped = copy.deepcopy(wider)
+    wider_and_retyped["$defs"]["GovernmentLevel"]["type"] = "integer"
+
+    found = changes(old, wider)
+    assert [(c.kind, c.name, c.added) for c in found] == [("widened", "GovernmentLevel", frozenset({"MARS"}))]
+    assert breaking_changes(old, wider) == [f"definition 'GovernmentLevel' {WIDENED} (adds MARS)"]
+    assert unreviewed(found) == breaking_changes(old, wider), "MARS was never reviewed"
+    assert [c.kind for c in changes(old, narrower)] == ["breaking"]  # a value gone breaks replays
+    assert [c.kind for c in changes(old, wider_and_retyped)] == ["breaking"]
+    # A field's own enum (a Literal) widens the same way.
+    literal = {"properties": {"kind": {"enum": ["a"], "type": "string"}}}
+    wider_literal = {"properties": {"kind": {"enum": ["a", "b"], "type": "string"}}}
+    assert breaking_changes(literal, wider_literal) == [f"field 'kind' {WIDENED} (adds b)"]
+
+
+def test_the_two_new_levels_are_a_reviewed_widening_of_every_contract_that_carries_a_level() -> None:
+    """OTHER_PUBLIC and FOREIGN_STATE did not take a new version of the events that carry a
+    level: the contracts as published before them differ from today's by a widening, which
+    the allow-list names with its reason (and docs/operations.md gives the upgrade order)."""
+    new = frozenset({GovernmentLevel.OTHER_PUBLIC.value, GovernmentLevel.FOREIGN_STATE.value})
+    carrying = [name for name, schema in CURRENT.items() if "GovernmentLevel" in schema.get("$defs", {})]
+    assert {"FundingCommitted.v1.json", "PartnerRegistered.v1.json"} <= set(carrying)
+    for name in carrying:
+        assert new <= set(CURRENT[name]["$defs"]["GovernmentLevel"]["enum"]), name
+        found = changes(_without(CURRENT[name], "GovernmentLevel", new), CURRENT[name])
+        assert [(c.kind, c.added) for c in found] == [("widened", new)], name
+        assert unreviewed(found) == [], name
+    assert all(w.reason.strip() and w.added for w in REVIEWED_WIDENINGS)
+    # The review covers these two values, not the next one added to the levels.
+    one_more = _without(CURRENT["FundingCommitted.v1.json"], "GovernmentLevel", new)
+    later = copy.deepcopy(CURRENT["FundingCommitted.v1.json"])
+    later["$defs"]["GovernmentLevel"]["enum"].append("MOON")
+    assert unreviewed(changes(one_more, later)) != []

@@ -228,6 +228,15 @@ def test_an_unknown_institution_is_named_by_its_id_and_an_unknown_level_as_sent(
     assert cause_sentence(dataclasses.replace(CUT, level="STATO"), "it").startswith("Regione Liguria (Stato) ha")
 
 
+def test_the_levels_beside_government_read_in_words_too() -> None:
+    port = dataclasses.replace(CUT, institution_name="Autorità di Sistema Portuale", level="OTHER_PUBLIC")
+    assert cause_sentence(port, "en").startswith("Autorità di Sistema Portuale (Other public body) cut")
+    assert cause_sentence(port, "it").startswith("Autorità di Sistema Portuale (Altro ente pubblico) ha")
+    france = dataclasses.replace(CUT, institution_name="République française", level="FOREIGN_STATE")
+    assert cause_sentence(france, "en").startswith("République française (Foreign state) cut")
+    assert cause_sentence(france, "it").startswith("République française (Stato estero) ha")
+
+
 def test_money_moved_to_a_line_not_named_still_reads() -> None:
     out = cause("reallocated", 3_000_000_00, 2_500_000_00)
     into = cause("rolled_over", 0, 2_000_000_00)

@@ -389,9 +389,17 @@ def test_money_and_percentages_are_written_as_the_readers_language_writes_them()
 
 def test_levels_and_kinds_of_alert_have_words_in_both_languages() -> None:
     italian = [level_label(lv, "it") for lv in GovernmentLevel]
-    assert italian == ["Comune", "Provincia", "Regione", "Stato", "UE", "Privati"]
+    assert italian == [
+        *("Comune", "Provincia", "Regione", "Stato", "UE", "Privati"),
+        *("Altro ente pubblico", "Stato estero"),
+    ]
     english = [level_label(lv, "en") for lv in GovernmentLevel]
-    assert english == ["Municipality", "Province", "Region", "State", "EU", "Private"]
+    assert english == [
+        *("Municipality", "Province", "Region", "State", "EU", "Private"),
+        *("Other public body", "Foreign state"),
+    ]
+    for words in (italian, english):
+        assert len(set(words)) == len(words) and not any(CODES.search(w) or "_" in w for w in words)
     assert level_label("CITTA_METROPOLITANA", "it") == "CITTA_METROPOLITANA"  # unknown: shown as sent
     for language in ("it", "en"):
         words = [trigger_label(t, language) for t in Trigger]

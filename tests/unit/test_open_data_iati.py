@@ -5,6 +5,7 @@ that a spreadsheet opens safely."""
 
 import csv
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -135,6 +136,15 @@ def test_an_invalid_document_is_refused_by_the_schema(iati_schema: etree.XMLSche
     for org in tree.iter("participating-org"):
         org.getparent().remove(org)
     assert not iati_schema.validate(tree)
+
+
+def test_a_transaction_is_dated_by_its_act_where_the_source_gave_one(iati_schema: etree.XMLSchema) -> None:
+    paid = replace(change(1, 0, 300_000_00), act_date=date(2019, 3, 14))
+    xml = document((activity(), [paid, change(2, 10, 0)]))
+    tree = etree.fromstring(xml)
+    assert iati_schema.validate(tree), iati_schema.error_log
+    days = [t.find("transaction-date").get("iso-date") for t in tree.iter("transaction")]
+    assert days == ["2019-03-14", AT.date().isoformat()]
 
 
 def test_a_change_that_moves_nothing_writes_no_transaction() -> None:

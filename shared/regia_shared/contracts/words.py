@@ -65,6 +65,8 @@ LEVEL_WORDS: dict[Language, dict[GovernmentLevel, str]] = {
         GovernmentLevel.STATO: "Stato",
         GovernmentLevel.EU: "UE",
         GovernmentLevel.PRIVATE: "Privati",
+        GovernmentLevel.OTHER_PUBLIC: "Altro ente pubblico",
+        GovernmentLevel.FOREIGN_STATE: "Stato estero",
     },
     "en": {
         GovernmentLevel.COMUNE: "Municipality",
@@ -73,6 +75,8 @@ LEVEL_WORDS: dict[Language, dict[GovernmentLevel, str]] = {
         GovernmentLevel.STATO: "State",
         GovernmentLevel.EU: "EU",
         GovernmentLevel.PRIVATE: "Private",
+        GovernmentLevel.OTHER_PUBLIC: "Other public body",
+        GovernmentLevel.FOREIGN_STATE: "Foreign state",
     },
 }
 

@@ -18,8 +18,8 @@ ENTRY_COLUMNS = (
     "e.entry_id, e.line_id, e.line_version, e.kind, e.delta_cents AS committed_delta_cents,"
     " e.disbursed_delta_cents, e.committed_after, e.disbursed_after, e.reason, e.pushed_by,"
     " e.channel, e.event_id, e.recorded_at, e.counterpart_line_id, l.institution_id,"
-    " i.name AS institution_name, l.level, l.instrument_id, l.objective_id, l.fiscal_year, l.cup,"
-    " o.title AS objective_title"
+    " i.name AS institution_name, l.level, l.instrument_id, l.objective_id, l.fiscal_year,"
+    " l.cup, l.source_ref, l.source_status, e.act_date, o.title AS objective_title"
 )
 _SELECT = (
     f"SELECT {ENTRY_COLUMNS}"

@@ -16,7 +16,7 @@ from ..domain.line import FundingLine, LedgerEntry, LineStatus
 T = TypeVar("T")
 _LINE_COLUMNS = (
     "line_id, institution_id, instrument_id, level, objective_id, fiscal_year,"
-    " committed_cents, disbursed_cents, version, status, cup"
+    " committed_cents, disbursed_cents, version, status, cup, source_ref, source_status"
 )
 
 
@@ -33,6 +33,8 @@ def _line(row: asyncpg.Record) -> FundingLine:
         row["version"],
         LineStatus(row["status"]),
         row["cup"],
+        row["source_ref"],
+        row["source_status"],
     )
 
 
@@ -106,7 +108,7 @@ async def save_many(
         await conn.execute(
             f"INSERT INTO funding_lines ({_LINE_COLUMNS}) SELECT * FROM unnest($1::text[], $2::text[],"
             " $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::int[], $10::text[],"
-            " $11::text[])",
+            " $11::text[], $12::text[], $13::text[])",
             *_columns(
                 new,
                 lambda x: (
@@ -121,6 +123,8 @@ async def save_many(
                     x.version,
                     x.status.value,
                     x.cup,
+                    x.source_ref,
+                    x.source_status,
                 ),
             ),
         )
@@ -137,13 +141,14 @@ async def save_many(
     rows = await conn.fetch(
         "INSERT INTO ledger_entries (line_id, line_version, kind, delta_cents, disbursed_delta_cents,"
         " committed_after, disbursed_after, reason, pushed_by, key_id, channel, event_id,"
-        " correlation_id, counterpart_line_id)"
+        " correlation_id, counterpart_line_id, act_date)"
         " SELECT line_id, line_version, kind, delta, disbursed_delta, committed_after, disbursed_after,"
-        " reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart"
+        " reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, act_date"
         " FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],"
-        " $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::uuid[], $13::text[], $14::text[])"
+        " $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::uuid[], $13::text[], $14::text[],"
+        " $15::date[])"
         " WITH ORDINALITY AS e(line_id, line_version, kind, delta, disbursed_delta, committed_after,"
-        " disbursed_after, reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, n)"
+        " disbursed_after, reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, act_date, n)"
         " ORDER BY n RETURNING entry_id, event_id",
         *_columns(
             list(zip(entries, recorded, strict=True)),
@@ -162,6 +167,7 @@ async def save_many(
                 p[1].event_id,
                 p[1].correlation_id,
                 p[0].counterpart_line_id,
+                p[0].act_date,
             ),
         ),
     )
@@ -178,7 +184,7 @@ def _columns(items: Sequence[T], row: Callable[[T], tuple]) -> list[list]:
 _ENTRY_COLUMNS = (
     "entry_id, line_id, line_version, kind, delta_cents AS committed_delta_cents,"
     " disbursed_delta_cents, committed_after, disbursed_after, reason, pushed_by,"
-    " channel, counterpart_line_id, event_id, recorded_at"
+    " channel, counterpart_line_id, event_id, recorded_at, act_date"
 )
 
 
@@ -213,7 +219,16 @@ LINE_SORTS: dict[str, tuple[tuple[str, ...], bool]] = {
     "-committed": (("committed_cents", "line_id"), True),
     "-updated": (("updated_at", "line_id"), True),
 }
-LINE_FILTERS = ("objective_id", "institution_id", "level", "fiscal_year", "cup", "instrument_id", "status")
+LINE_FILTERS = (
+    "objective_id",
+    "institution_id",
+    "level",
+    "fiscal_year",
+    "cup",
+    "source_ref",
+    "instrument_id",
+    "status",
+)
 _LISTED = f"{_LINE_COLUMNS}, updated_at"
 
 

@@ -1,6 +1,6 @@
 """The funding service's gauges of money, read from the current state of its lines.
 
-Labels are a government level and a fiscal year: both few (five levels, the budget
+Labels are a government level and a fiscal year: both few (eight levels, the budget
 window's years). A line's amounts are as it stands now: a revoked line keeps only what
 was paid, a rolled-over one what it disbursed before its rest moved on.
 """

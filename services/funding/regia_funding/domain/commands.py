@@ -7,9 +7,11 @@ versions are strict JSON integers too: "2027", 2027.0 or true is refused, not co
 """
 
 import re
+import unicodedata
+from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, model_validator
 
 from regia_shared.contracts.events.funding import CUP_PATTERN
 from regia_shared.contracts.money import Cents
@@ -45,6 +47,67 @@ Cup = Annotated[
 ]
 
 
+# Issue 19: what people search a line by besides the CUP, and when its acts were made.
+
+
+def _printable(name: str) -> Any:
+    """A validator of a source's free text: 1 to 100 characters, none of them a control
+    character (NUL, a line break, a tab, ...) or a line separator, which would break a
+    CSV export's row or PostgreSQL's text, and never only blanks."""
+
+    def check(value: str) -> str:
+        if not value.strip():
+            raise ValueError(f"{name} must not be empty or only blanks")
+        if any(unicodedata.category(c) in ("Cc", "Cs", "Zl", "Zp") for c in value):
+            raise ValueError(f"{name} must be printable: no control character (NUL, line break, tab) in it")
+        return value
+
+    return AfterValidator(check)
+
+
+SourceRef = Annotated[
+    str,
+    Field(
+        max_length=100,
+        description="The source's own code for the project, e.g. OpenCoesione's COD_LOCALE_PROGETTO",
+        examples=["1MISE123"],
+    ),
+    _printable("source_ref"),
+]
+SourceStatus = Annotated[
+    str,
+    Field(
+        max_length=100,
+        description="The project's status as the source writes it",
+        examples=["In corso", "Concluso"],
+    ),
+    _printable("source_status"),
+]
+FIRST_ACT_DATE, LAST_ACT_DATE = date(1990, 1, 1), date(2100, 12, 31)
+
+
+def _act_date(value: object) -> date:
+    # Strict: an ISO calendar date and nothing else. A timestamp, "2027-3-1", 20270301 or
+    # a Python datetime would each be read some way by a lax parser; refused here instead.
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        try:
+            value = date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"act_date {value!r} is not a day of the calendar") from None
+    if type(value) is not date:
+        raise ValueError("act_date must be an ISO date, YYYY-MM-DD (e.g. 2027-03-01)")
+    if not FIRST_ACT_DATE <= value <= LAST_ACT_DATE:
+        raise ValueError(f"act_date must be between {FIRST_ACT_DATE} and {LAST_ACT_DATE}")
+    return value
+
+
+ActDate = Annotated[
+    date,
+    BeforeValidator(_act_date),
+    Field(description="The date of the act, YYYY-MM-DD, between 1990-01-01 and 2100-12-31"),
+]
+
+
 class _Command(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -68,6 +131,9 @@ class CommitFunding(_Command):
     fiscal_year: StrictInt
     committed_cents: PositiveCents
     cup: Cup | None = None
+    source_ref: SourceRef | None = None
+    source_status: SourceStatus | None = None
+    act_date: ActDate | None = Field(default=None, description="The date of the act that committed the money")
 
 
 class ReviseFunding(_Command):
@@ -82,6 +148,7 @@ class DisburseFunding(_Command):
 
     type: Literal["disbursement"]
     amount_cents: PositiveCents
+    act_date: ActDate | None = Field(default=None, description="The date of the payment")
 
 
 class RevokeFunding(_Command):
@@ -113,11 +180,17 @@ FundingCommand = Annotated[
 COMMAND_TYPES = ("commitment", "revision", "disbursement", "revocation", "reallocation")
 
 
+# Fields commands gained after requests were first recorded (cup in issue 18, the rest in
+# issue 19): absent from the fingerprint when not given.
+ADDED_LATER = ("cup", "source_ref", "source_status", "act_date")
+
+
 def wire(command: Any) -> dict[str, Any]:
-    """A command as its Idempotency-Key fingerprint hashes it: its JSON, without a `cup` it
-    does not carry, so that a request recorded before commitments had a `cup` and sent
-    again after keeps its fingerprint (and replays instead of being refused as a reuse)."""
+    """A command as its Idempotency-Key fingerprint hashes it: its JSON, without the fields
+    added later that it does not carry, so that a request recorded before they existed and
+    sent again after keeps its fingerprint (and replays instead of being refused as a reuse)."""
     body: dict[str, Any] = command.model_dump(mode="json")
-    if body.get("cup", "") is None:
-        del body["cup"]
+    for name in ADDED_LATER:
+        if body.get(name, "") is None:
+            del body[name]
     return body

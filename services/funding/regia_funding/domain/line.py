@@ -7,6 +7,7 @@ events in any order and never add deltas.
 """
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from regia_shared.contracts.levels import GovernmentLevel
@@ -42,6 +43,10 @@ class FundingLine:
     version: int
     status: LineStatus
     cup: str | None = None  # the project's CUP, if the commitment named one; kept by the roll-over
+    # The source's code and status for the project (issue 19), if the commitment named
+    # them; kept by the roll-over like the CUP, since the line's next year is the same project.
+    source_ref: str | None = None
+    source_status: str | None = None
 
     @property
     def undisbursed_cents(self) -> int:
@@ -56,3 +61,4 @@ class LedgerEntry:
     disbursed_delta_cents: int
     reason: str | None
     counterpart_line_id: str | None = None  # the other side of a reallocation or roll-over
+    act_date: date | None = None  # the date of the act (commitment) or payment, if the command gave it

@@ -180,8 +180,12 @@ def open_line(
         1,
         LineStatus.ACTIVE,
         command.cup,
+        command.source_ref,
+        command.source_status,
     )
-    return LedgerEntry(EntryKind.COMMITMENT, line, command.committed_cents, 0, command.reason)
+    return LedgerEntry(
+        EntryKind.COMMITMENT, line, command.committed_cents, 0, command.reason, act_date=command.act_date
+    )
 
 
 def revise(line: FundingLine, command: ReviseFunding, owner: str, scope: Scope, window: Window) -> LedgerEntry:
@@ -201,7 +205,8 @@ def disburse(line: FundingLine, command: DisburseFunding, owner: str, scope: Sco
             f"amount_cents {command.amount_cents} exceeds the {line.undisbursed_cents} committed and not yet disbursed",
             "amount_cents",
         )
-    return _entry(EntryKind.DISBURSEMENT, line, 0, command.amount_cents, command.reason)
+    entry = _entry(EntryKind.DISBURSEMENT, line, 0, command.amount_cents, command.reason)
+    return replace(entry, act_date=command.act_date)
 
 
 def revoke(line: FundingLine, command: RevokeFunding, owner: str, scope: Scope, window: Window) -> LedgerEntry:

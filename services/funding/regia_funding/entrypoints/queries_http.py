@@ -13,7 +13,7 @@ from regia_shared.http.paging import InvalidCursor, Page, Paged
 
 from ..adapters import lines
 from ..domain.as_of import instant
-from ..domain.commands import Cup, InstrumentId, ObjectiveId
+from ..domain.commands import Cup, InstrumentId, ObjectiveId, SourceRef
 from ..domain.line import LineStatus
 from ..service_layer.recording import Caller
 from .auth import institution_or_admin
@@ -71,6 +71,7 @@ def queries_router() -> APIRouter:
         level: GovernmentLevel | None = None,
         fiscal_year: Year = None,
         cup: Annotated[Cup | None, Query()] = None,
+        source_ref: Annotated[SourceRef | None, Query()] = None,
         instrument_id: Annotated[InstrumentId | None, Query()] = None,
         status: LineStatus | None = None,
         sort: LineSort = "line_id",
@@ -85,6 +86,7 @@ def queries_router() -> APIRouter:
             "level": level.value if level else None,
             "fiscal_year": fiscal_year,
             "cup": cup,
+            "source_ref": source_ref,
             "instrument_id": instrument_id,
             "status": status.value if status else None,
         }
@@ -120,6 +122,8 @@ def queries_router() -> APIRouter:
             objective_id=line.objective_id,
             fiscal_year=line.fiscal_year,
             cup=line.cup,
+            source_ref=line.source_ref,
+            source_status=line.source_status,
             committed_cents=line.committed_cents,
             disbursed_cents=line.disbursed_cents,
             version=line.version,

@@ -4,7 +4,7 @@ response's real schema (not `{}`), and a route cannot answer a field its model l
 The models describe answers the routes already gave as plain dicts, field for field: a
 client that read them before reads them the same."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
@@ -60,7 +60,10 @@ class LedgerEntryItem(BaseModel):
     channel: str = Field(examples=["http", "kafka", "import:opencoesione", "year-end"])
     counterpart_line_id: str | None
     event_id: UUID
-    recorded_at: datetime
+    recorded_at: datetime = Field(description="When Regia recorded the entry")
+    act_date: date | None = Field(
+        description="The date of the act it records (a commitment's act, a payment), if the command gave one"
+    )
 
 
 class FundingLineItem(BaseModel):
@@ -73,6 +76,8 @@ class FundingLineItem(BaseModel):
     objective_id: str
     fiscal_year: int
     cup: str | None = Field(description="CUP (Codice Unico di Progetto), if the commitment named one")
+    source_ref: str | None = Field(description="The source's code for the project, if the commitment named one")
+    source_status: str | None = Field(description="The project's status as the source wrote it, if given")
     committed_cents: int
     disbursed_cents: int
     version: int
@@ -90,6 +95,8 @@ class FundingLineDetail(BaseModel):
     objective_id: str
     fiscal_year: int
     cup: str | None
+    source_ref: str | None
+    source_status: str | None
     committed_cents: int
     disbursed_cents: int
     version: int

@@ -236,6 +236,9 @@ def _event(entry: LedgerEntry, correlation_id: str) -> Envelope:
         disbursed_delta_cents=entry.disbursed_delta_cents,
         counterpart_line_id=entry.counterpart_line_id,
         cup=line.cup,
+        source_ref=line.source_ref,
+        source_status=line.source_status,
+        act_date=entry.act_date,
     )
     # Keyed by objective: every event that moves one objective's coverage is in one
     # partition, in the order the ledger recorded it.

@@ -1,7 +1,7 @@
 """The objectives service's gauges: objective-years by coverage status, each plan's need and
 commitments summed over its root nodes, and each plan's title.
 
-Labels stay bounded: five statuses (NO_NEED among them), the fiscal years in use, five levels, and plan ids
+Labels stay bounded: five statuses (NO_NEED among them), the fiscal years in use, eight levels, and plan ids
 and titles (a region has a handful of plans; objective and node ids are never labels).
 """
 

@@ -4,6 +4,8 @@ Each carries the line's *resulting* amounts and its version, so a projection can
 them in any order: it keeps the highest version it has seen and never adds deltas.
 """
 
+from datetime import date
+
 from pydantic import Field
 
 from regia_shared.contracts.events.envelope import EventPayload
@@ -35,6 +37,20 @@ class FundingLineChanged(EventPayload):
     # and events recorded before it read as None (a compatible change, same version).
     cup: str | None = Field(
         default=None, pattern=CUP_PATTERN, description="The line's CUP (Codice Unico di Progetto), if it has one"
+    )
+    # Added in issue 19, the same way: what people search a line by, and when the act this
+    # entry records was made (the commitment's act, the payment), where the source says.
+    source_ref: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The source's code for the project (e.g. OpenCoesione's COD_LOCALE_PROGETTO), if the line has one",
+    )
+    source_status: str | None = Field(
+        default=None, max_length=100, description="The project's status as the source writes it (e.g. In corso)"
+    )
+    act_date: date | None = Field(
+        default=None,
+        description="The date of the act this entry records (a commitment's act, a payment), if it was given",
     )
 
 

@@ -6,7 +6,7 @@ euro (exactly, from the integer: no float on the way).
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 
@@ -32,7 +32,12 @@ class ExportEntry:
     instrument_id: str | None = None
     institution_name: str | None = None
     counterpart_line_id: str | None = None  # the other side of a reallocation or roll-over
-    cup: str | None = None  # the line's Codice Unico di Progetto
+    # What people search a line by (issue 18's CUP, issue 19's source code and status) and
+    # the date of the act the entry records, where known.
+    cup: str | None = None
+    source_ref: str | None = None
+    source_status: str | None = None
+    act_date: date | None = None
     objective_title: str | None = None  # as the objectives service announced it
 
 

@@ -9,13 +9,15 @@ Each ledger entry becomes one transaction, seen from the funder's side:
 
 Codes 1 (Incoming Funds) and 11 (Incoming Commitment) would be the receiver's view, and 4
 (Expenditure) is spending by the implementer: Regia records neither. The rest of the
-mapping: `transaction-date` and `value/@value-date` are the day the entry was recorded
-(UTC); `value` is in EUR, written as a decimal string built from the integer cents so that
+mapping: `transaction-date` is the date of the act the entry records when the command gave
+one (`act_date`), else the day the entry was recorded (UTC), and `value/@value-date` the
+same; `value` is in EUR, written as a decimal string built from the integer cents so that
 no JSON reader turns it into a float on the way; `provider-org` is the institution (`ref`
 its Regia id, the narrative its name) with the instrument as `provider-activity-id`;
 `receiver-org/@receiver-activity-id` is the objective; `description` is the entry's
 reason; `ref` is the event id. What IATI has no place for (cents, line, version, level,
-fiscal year, the amounts after the entry) is under the namespaced key `regia:ledger`.
+fiscal year, the amounts after the entry, the line's CUP and the source's project code and
+status, the day recorded) is under the namespaced key `regia:ledger`.
 """
 
 import json
@@ -34,7 +36,8 @@ def transaction_type(kind: str) -> str:
 def transaction(e: ExportEntry) -> dict[str, object]:
     code = transaction_type(e.kind)
     cents = e.disbursed_delta_cents if code == DISBURSEMENT else e.committed_delta_cents
-    day = e.recorded_at.astimezone(UTC).date().isoformat()
+    recorded = e.recorded_at.astimezone(UTC).date().isoformat()
+    day = e.act_date.isoformat() if e.act_date else recorded
     provider: dict[str, object] = {
         "ref": e.institution_id,
         "narrative": [{"text": e.institution_name or e.institution_id}],
@@ -64,6 +67,10 @@ def transaction(e: ExportEntry) -> dict[str, object]:
         "counterpart-line-id": e.counterpart_line_id,
         "pushed-by": e.pushed_by,
         "channel": e.channel,
+        "recorded-date": recorded,
+        "cup": e.cup,
+        "source-ref": e.source_ref,
+        "source-status": e.source_status,
     }
     return result
 

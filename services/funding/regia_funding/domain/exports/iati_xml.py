@@ -35,8 +35,8 @@ ORIGINAL, INDICATIVE = "1", "1"  # BudgetType, BudgetStatus
 PARENT, CHILD = "1", "2"  # RelatedActivityType
 GENERAL = "1"  # DescriptionType
 OTHER_ORGANISATION = "90"  # OrganisationType
-# OrganisationType of each level: local authorities (11), the State (10), the EU's
-# programmes (40, multilateral), private co-funders (70). A level added without its code
+# OrganisationType of each level: local authorities (11), the State and foreign states (10),
+# other public bodies (15), the EU's programmes (40, multilateral), private co-funders (70). A level added without its code
 # is written as 90 (Other) rather than refused; a unit test asks for every level's code.
 ORGANISATION_TYPES: Mapping[str, str] = {
     GovernmentLevel.COMUNE: "11",
@@ -45,6 +45,8 @@ ORGANISATION_TYPES: Mapping[str, str] = {
     GovernmentLevel.STATO: "10",
     GovernmentLevel.EU: "40",
     GovernmentLevel.PRIVATE: "70",
+    GovernmentLevel.OTHER_PUBLIC: "15",  # Other Public Sector: a port authority, a university
+    GovernmentLevel.FOREIGN_STATE: "10",  # a government, if not Italy's
 }
 
 
@@ -165,7 +167,9 @@ def activity_open(a: Activity, publisher: Publisher, today: date) -> str:
 
 
 def _transaction(e: ExportEntry, code: str, cents: int) -> str:
-    day = e.recorded_at.date().isoformat()
+    # The act's own date where the source gave one (a decree, a payment order), else the day
+    # Regia recorded it: IATI's transaction-date is when the transaction happened.
+    day = (e.act_date or e.recorded_at.date()).isoformat()
     provider = _attrs(ref=e.institution_id, provider_activity_id=e.instrument_id, type=_org_type(e.level))
     name = _narrative(e.institution_name) if e.institution_name else ""
     cup = f", CUP {e.cup}" if e.cup else ""

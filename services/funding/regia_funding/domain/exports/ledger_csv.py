@@ -35,6 +35,11 @@ COLUMNS = (
     "pushed_by",
     "channel",
     "event_id",
+    # Issue 19, after the columns a reader of the earlier export counts on.
+    "cup",
+    "source_ref",
+    "source_status",
+    "act_date",
 )
 
 
@@ -65,6 +70,10 @@ def csv_item(e: ExportEntry, _: int = 0) -> str:
             e.pushed_by,
             e.channel,
             str(e.event_id),
+            e.cup or "",
+            spreadsheet_safe(e.source_ref or ""),
+            spreadsheet_safe(e.source_status or ""),
+            e.act_date.isoformat() if e.act_date else "",
         ]
     )
 
