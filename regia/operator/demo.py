@@ -97,7 +97,7 @@ def load_demo_plans(objectives_url: str, token: str, partners: ServiceClient, sa
     for partner in DEMO_PARTNERS:
         partners.request("POST", "/v1/partners", json=partner, ok=ALREADY_THERE)
     for name, text in demo_plans().items():
-        import_plan(objectives_url, token, partners, text, name, say)
+        import_plan(objectives_url, token, text, name, say)
 
 
 def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None], funder_timeout: float = 90.0) -> None:

@@ -1,12 +1,15 @@
-"""`regia plan import|export`: plan files into and out of the objectives service, and
-their leads into the partners service, which owns leads.
+"""`regia plan import|export`: plan files into and out of the objectives service.
 
 A file is checked here first, with the same reader the service uses, so that every problem
-is shown with its path before anything is sent; the service checks again (it alone knows
-which ids other plans already use) and its refusal is shown the same way.
+is shown with its path and line before anything is sent; the service checks again (it
+alone knows which ids other plans use and which partners are registered) and its refusal
+is shown the same way. The service imports the whole file, leads, roles, indicators and
+milestones included, in one transaction; the partners service, which owns leads and roles,
+applies them from the import's event (docs/architecture.md).
 """
 
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,6 +18,7 @@ import typer
 from regia_objectives.adapters.planfile import MAX_BYTES, read_plan
 from regia_objectives.domain.errors import PlanFileInvalid
 from regia_objectives.domain.plan_file import PlanFile
+from regia_objectives.service_layer.plan_parts import UNKNOWN_PARTNER
 from regia_shared.contracts.catalogue import OBJECTIVES, PARTNERS
 
 from .admin import AdminError, ServiceClient, admin_token_from_env, problem, reported, segment
@@ -31,6 +35,7 @@ plan_app = typer.Typer(help=f"Plan files: import and export whole plans. {WHERE}
 class PlanRefused(AdminError):
     def __init__(self, what: str, problems: list[tuple[str, str]]) -> None:
         count = f"{len(problems)} problem{'s' if len(problems) != 1 else ''}"
+        self.only_unknown_partners = bool(problems) and all(m.startswith(UNKNOWN_PARTNER) for _, m in problems)
         super().__init__(
             "\n".join(
                 [
@@ -82,13 +87,11 @@ def refusal(response: httpx.Response) -> list[tuple[str, str]]:
 def import_command(
     file: Path = typer.Argument(..., metavar="FILE.yaml", dir_okay=False, help="The plan file (YAML, UTF-8)"),
 ) -> None:
-    """Check FILE.yaml, import it (all or nothing) and assign its nodes' leads."""
+    """Check FILE.yaml and import it, with its leads, roles, indicators and milestones (all or nothing)."""
     with reported():
         text = read_text(file)
         check(text, str(file))  # before asking for a token: checking a file needs none
-        token = admin_token_from_env()
-        with ServiceClient(PARTNERS.name, PARTNERS.url(), token) as partners:
-            import_plan(OBJECTIVES.url(), token, partners, text, str(file), typer.echo)
+        import_plan(OBJECTIVES.url(), admin_token_from_env(), text, str(file), typer.echo)
 
 
 @plan_app.command("export")
@@ -126,33 +129,33 @@ def check(text: str, name: str) -> PlanFile:
         raise PlanRefused(name, [(p.where, p.message) for p in exc.problems]) from None
 
 
+# A partner registered a moment ago is known to the objectives service once it has heard
+# the partners service's event (well under a second on a running stack): a file refused
+# only for partners it has not heard of yet is sent again, for this long.
+PARTNERS_HEARD_WITHIN_S = 15.0
+
+
 def import_plan(
-    objectives_url: str, token: str, partners: ServiceClient, text: str, name: str, say: Callable[[str], None]
+    objectives_url: str,
+    token: str,
+    text: str,
+    name: str,
+    say: Callable[[str], None],
+    partners_heard_within_s: float | None = None,
 ) -> None:
-    """Check, import, then assign the leads (the plan's nodes must exist before they have leads)."""
+    """Check and import the file; the service applies its leads and roles with the plan."""
     plan_file = check(text, name)
-    done = post_plan_file(objectives_url, token, text, name)
-    failures = assign_leads(partners, plan_file.leads)
-    counts = ", ".join(f"{done[k]} {k}" for k in ("created", "updated", "unchanged", "removed") if k in done)
-    say(
-        f"{name}: plan {done['plan_id']} imported ({counts}); "
-        f"{len(plan_file.leads) - len(failures)} of {len(plan_file.leads)} leads assigned"
+    deadline = time.monotonic() + (
+        PARTNERS_HEARD_WITHIN_S if partners_heard_within_s is None else partners_heard_within_s
     )
-    if failures:
-        raise AdminError(
-            f"{name}: the plan is imported but {len(failures)} lead(s) are not assigned:\n"
-            + "\n".join(f"  {node}: {why}" for node, why in failures)
-        )
-
-
-def assign_leads(partners: ServiceClient, leads: Mapping[str, str]) -> list[tuple[str, str]]:
-    """Every lead, each on its own (one that fails does not stop the others): the failures."""
-    failures = []
-    for node_id, partner_id in sorted(leads.items()):
+    while True:
         try:
-            partners.request(
-                "PUT", f"/v1/objectives/{segment(node_id)}/lead", json={"partner_id": partner_id}, ok=(200, 201, 204)
-            )
-        except AdminError as exc:
-            failures.append((node_id, str(exc)))
-    return failures
+            done = post_plan_file(objectives_url, token, text, name)
+            break
+        except PlanRefused as refused:
+            if not refused.only_unknown_partners or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.5)
+    counts = ", ".join(f"{done[k]} {k}" for k in ("created", "updated", "unchanged", "removed") if k in done)
+    roles = sum(len(held) for held in plan_file.roles.values())
+    say(f"{name}: plan {done['plan_id']} imported ({counts}) with {len(plan_file.leads)} leads and {roles} roles")

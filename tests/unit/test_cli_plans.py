@@ -1,6 +1,7 @@
 """`regia plan` and `regia demo load` without the real services: a file's problems are shown
 with their paths before anything is sent; against stand-in services on real sockets, the
-file goes as YAML, the leads go to partners, and the service's refusal is shown in full."""
+file goes as YAML in one request (the service applies its leads and roles with the plan),
+and the service's refusal is shown in full."""
 
 import json
 import threading
@@ -30,6 +31,7 @@ class StandIn(BaseHTTPRequestHandler):
 
     received: ClassVar[list[tuple[str, str, str, str]]] = []
     refuse_import: ClassVar[bool] = False
+    partners_unknown_for: ClassVar[int] = 0  # imports refused for partners not yet heard of
 
     def _answer(self, status: int, body: object, content_type: str = "application/json") -> None:
         data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
@@ -49,6 +51,10 @@ class StandIn(BaseHTTPRequestHandler):
         body = self._record()
         if self.path == "/v1/partners":
             return self._answer(201, json.loads(body))
+        if self.path == "/v1/plans/import" and StandIn.partners_unknown_for > 0:
+            StandIn.partners_unknown_for -= 1
+            problem = {"field": "nodes[0].lead", "message": "no partner registered as 'comune-spezia': … (line 10)"}
+            return self._answer(422, {"error": "plan_invalid", "message": "…", "details": [problem]})
         if self.refuse_import:
             return self._answer(
                 422,
@@ -81,7 +87,7 @@ class StandIn(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def services(monkeypatch: pytest.MonkeyPatch) -> Iterator[type[StandIn]]:
-    StandIn.received, StandIn.refuse_import = [], False
+    StandIn.received, StandIn.refuse_import, StandIn.partners_unknown_for = [], False, 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), StandIn)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
@@ -146,16 +152,33 @@ def test_a_missing_or_binary_file_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "is not UTF-8 text" in result.output
 
 
-def test_import_sends_the_file_as_yaml_then_assigns_each_lead(services: type[StandIn], tmp_path: Path) -> None:
+def test_import_sends_the_file_as_yaml_once_and_nothing_to_partners(services: type[StandIn], tmp_path: Path) -> None:
     (tmp_path / "plan.yaml").write_text(VALID)
     result = runner.invoke(app, ["plan", "import", str(tmp_path / "plan.yaml")])
     assert result.exit_code == 0, result.output
-    assert "plan p imported (2 created, 0 updated, 0 unchanged, 0 removed); 2 of 2 leads assigned" in result.output
-    assert services.received == [
-        ("POST", "/v1/plans/import", "application/yaml", VALID),
-        ("PUT", "/v1/objectives/o/lead", "application/json", '{"partner_id":"regione-liguria"}'),
-        ("PUT", "/v1/objectives/v/lead", "application/json", '{"partner_id":"comune-spezia"}'),
-    ]
+    assert "plan p imported (2 created, 0 updated, 0 unchanged, 0 removed) with 2 leads and 0 roles" in result.output
+    assert services.received == [("POST", "/v1/plans/import", "application/yaml", VALID)]
+
+
+def test_a_file_refused_only_for_partners_not_yet_heard_of_is_sent_again(
+    services: type[StandIn], tmp_path: Path
+) -> None:
+    services.partners_unknown_for = 2  # a partner registered a moment ago, not yet projected
+    (tmp_path / "plan.yaml").write_text(VALID)
+    result = runner.invoke(app, ["plan", "import", str(tmp_path / "plan.yaml")])
+    assert result.exit_code == 0, result.output
+    assert [r[1] for r in services.received] == ["/v1/plans/import"] * 3
+
+
+def test_a_partner_still_unknown_is_reported_with_its_line(
+    services: type[StandIn], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("regia.operator.plans.PARTNERS_HEARD_WITHIN_S", 0.0)
+    services.partners_unknown_for = 1
+    (tmp_path / "plan.yaml").write_text(VALID)
+    result = runner.invoke(app, ["plan", "import", str(tmp_path / "plan.yaml")])
+    assert result.exit_code == 1
+    assert "nodes[0].lead: no partner registered as 'comune-spezia': … (line 10)" in result.output
 
 
 def test_the_services_refusal_is_shown_with_every_problem(services: type[StandIn], tmp_path: Path) -> None:
@@ -168,16 +191,7 @@ def test_the_services_refusal_is_shown_with_every_problem(services: type[StandIn
         "  v: this id is already used by plan 'other'",
         "  o: cannot be removed: 1 funding line(s) point at it",
     ]
-    assert [r[0] for r in services.received] == ["POST"], "no lead is assigned for a refused plan"
-
-
-def test_a_lead_that_fails_is_reported_and_the_others_still_assigned(services: type[StandIn], tmp_path: Path) -> None:
-    (tmp_path / "plan.yaml").write_text(VALID.replace("lead: regione-liguria", "lead: nobody"))
-    result = runner.invoke(app, ["plan", "import", str(tmp_path / "plan.yaml")])
-    assert result.exit_code == 1
-    assert "1 of 2 leads assigned" in result.output
-    assert "the plan is imported but 1 lead(s) are not assigned:\n  o: " in result.output
-    assert "no partner 'nobody'" in result.output
+    assert [r[0] for r in services.received] == ["POST"]
 
 
 def test_export_writes_the_file_or_stdout(services: type[StandIn], tmp_path: Path) -> None:
@@ -195,7 +209,6 @@ def test_demo_load_registers_the_partners_then_imports_every_demo_plan(services:
     assert [body["partner_id"] for body in partners] == ["comune-spezia", "provincia-spezia", "regione-liguria"]
     imported = [body for method, path, _, body in services.received if path == "/v1/plans/import"]
     assert imported == list(demo_plans().values())
-    leads = sum(len(read_plan(text).leads) for text in imported)
-    assert len([r for r in services.received if r[0] == "PUT"]) == leads
+    assert not [r for r in services.received if r[0] == "PUT"], "the import applies the leads, not the CLI"
     for name in demo_plans():
         assert f"{name}: plan " in result.output

@@ -158,7 +158,8 @@ def test_plan_fields_are_strict(field: str, value: str, message: str) -> None:
         (
             "colour: blue",
             "colour",
-            "unknown field; the fields are id, kind, title, weight, lead, needs, illustrative, children (line 10)",
+            "unknown field; the fields are id, kind, title, weight, lead, roles, needs, illustrative, indicators,"
+            " milestones, children (line 10)",
         ),
     ],
 )

@@ -6,6 +6,7 @@ from regia_shared.contracts import topics
 from regia_shared.runtime import ServiceRuntime
 
 from .config import PartnersSettings
+from .entrypoints import consumers
 from .entrypoints.contacts_http import contacts_router
 from .entrypoints.networks_http import networks_router
 from .entrypoints.objective_roles_http import objective_roles_router
@@ -20,8 +21,11 @@ def create_app(settings: PartnersSettings | None = None) -> FastAPI:
         settings=settings or PartnersSettings(),
         migrations_package="regia_partners",
         publishes=[topics.PARTNERS],
-        # It consumes nothing: the partners service is where partner facts are born.
+        # Partner facts are born here; the one thing it hears is the leads and roles an
+        # imported plan file declares (entrypoints.consumers).
+        consumes=[topics.OBJECTIVES],
     )
+    consumers.register(runtime)
     app = runtime.http_app(title="Regia partners")
     # In this order, the API documents list the routes as they always have.
     app.include_router(partners_router(runtime.registry))

@@ -13,11 +13,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from pydantic import BaseModel
+
 from .plan_paths import Loc
+from .plan_schema import IndicatorDocument, MilestoneDocument, RoleDocument
 from .tree import Node, NodeKind, Plan
 
 Clean = Callable[[Loc], bool]  # True when the schema found no problem at or under this path
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 def _value(raw: Mapping[object, object], key: str, loc: Loc, clean: Clean, kind: type[T], default: T) -> T:
@@ -33,6 +37,24 @@ class Placed:
     node: Node
     loc: Loc  # where the node is in the document, e.g. ("nodes", 1, "children", 0)
     lead: str | None
+    # None: the node has no such key (the import leaves what it has); else the entries the
+    # schema accepted, each with its path (one the schema refused is reported, and left out).
+    roles: list[tuple[RoleDocument, Loc]] | None = None
+    indicators: list[tuple[IndicatorDocument, Loc]] | None = None
+    milestones: list[tuple[MilestoneDocument, Loc]] | None = None
+
+
+def _entries(
+    raw: Mapping[object, object], key: str, here: Loc, clean: Clean, model: type[M]
+) -> list[tuple[M, Loc]] | None:
+    """The node's list under `key`, each entry the schema found no problem with, as its model."""
+    if key not in raw:
+        return None
+    items = raw[key]
+    if not isinstance(items, list):
+        return None if items is None else []  # `key:` with nothing after it is null: as if absent
+    at = (*here, key)
+    return [(model.model_validate(item), (*at, i)) for i, item in enumerate(items) if clean((*at, i))]
 
 
 def plan_of(data: object, clean: Clean) -> Plan:
@@ -97,5 +119,14 @@ def _add(
             field("illustrative", bool, False),
             index,
         )
-        placed.append(Placed(node, here, field("lead", str, None)))
+        placed.append(
+            Placed(
+                node,
+                here,
+                field("lead", str, None),
+                _entries(raw, "roles", here, clean, RoleDocument),
+                _entries(raw, "indicators", here, clean, IndicatorDocument),
+                _entries(raw, "milestones", here, clean, MilestoneDocument),
+            )
+        )
         _add(raw.get("children"), (*here, "children"), f"{path}.children", node_id, plan_id, clean, placed)

@@ -8,24 +8,40 @@ from prometheus_client import Counter
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.objectives import ObjectiveStatusChanged
-from regia_shared.contracts.events.partners import ObjectiveLeadAssigned
+from regia_shared.contracts.events.partners import (
+    ObjectiveLeadAssigned,
+    ObjectiveRoleAssigned,
+    ObjectiveRoleWithdrawn,
+    PartnerRegistered,
+)
 from regia_shared.contracts.events.registry import FUNDING_LINE_EVENTS
 from regia_shared.messaging import consumer
 from regia_shared.messaging.consumer import Received
 from regia_shared.runtime import ServiceRuntime
 
-from ..adapters import plans
+from ..adapters import plan_parts, plans
 from ..service_layer.projection import apply_funding_events
 
 FUNDING_TYPES = [m.event_type() for m in FUNDING_LINE_EVENTS]
 
 
-async def apply_lead_assignments(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
-    """Leads are the partners service's to set; the plan shows them from its events."""
+PARTNER_TYPES = [
+    m.event_type() for m in (ObjectiveLeadAssigned, PartnerRegistered, ObjectiveRoleAssigned, ObjectiveRoleWithdrawn)
+]
+
+
+async def apply_partner_events(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
+    """Leads and roles are the partners service's to set; the plan shows them from its
+    events, and a plan file may name only the partners it has registered."""
     for event in events:
-        lead = event.payload
-        assert isinstance(lead, ObjectiveLeadAssigned)
-        await plans.assign_lead(conn, lead.objective_id, lead.partner_id, event.envelope.occurred_at)
+        payload = event.payload
+        if isinstance(payload, ObjectiveLeadAssigned):
+            await plans.assign_lead(conn, payload.objective_id, payload.partner_id, event.envelope.occurred_at)
+        elif isinstance(payload, PartnerRegistered):
+            await plan_parts.register_partners(conn, [payload.partner_id], event.envelope.occurred_at)
+        elif isinstance(payload, ObjectiveRoleAssigned | ObjectiveRoleWithdrawn):
+            held = isinstance(payload, ObjectiveRoleAssigned)
+            await plan_parts.role_changed(conn, payload.objective_id, payload.partner_id, payload.role, held=held)
 
 
 def register(runtime: ServiceRuntime) -> None:
@@ -54,8 +70,8 @@ def register(runtime: ServiceRuntime) -> None:
         lambda: runtime.pool,
         topic=topics.PARTNERS,
         consumer="objectives.partners",
-        wanted=[ObjectiveLeadAssigned.event_type()],
-        apply=apply_lead_assignments,
+        wanted=PARTNER_TYPES,
+        apply=apply_partner_events,
         polling=consumer.Polling.of(runtime.settings),
     )
     consumer.subscribe(

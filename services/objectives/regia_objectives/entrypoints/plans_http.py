@@ -23,11 +23,11 @@ from ..adapters import planfile, plans
 from ..adapters.plans import TreeRowText
 from ..domain.coverage import YearCoverage, gap_to_full_cents, gap_to_threshold_cents, percent, roll_up
 from ..domain.errors import PlanFileInvalid, PlanInvalid
-from ..domain.plan_file import PlanFile
 from ..domain.tree import Node, Plan, Problem, kept_with_ancestors
-from ..service_layer.plans import PlanTree, import_plan, plan_tree, plan_version, read_plan
+from ..service_layer.plans import PlanTree, import_plan, plan_tree, plan_version, read_plan, read_plan_file
 from ..service_layer.projection import Cause
 from ..service_layer.reads import coverage_as_of
+from .indicators_http import Today
 from .objectives_http import AsOfQuery, moment
 from .read_models import PlanDocument, PlanImported, PlanSummary
 
@@ -43,10 +43,12 @@ def plans_router() -> APIRouter:
     async def import_plan_file(
         request: Request,
         pool: DatabasePool,
+        today: Today,
         correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)] = None,
     ) -> dict:
         """Create or update a whole plan from its YAML file: all or nothing, with every
-        problem reported at once."""
+        problem reported at once. The nodes' leads and roles, indicators (with targets)
+        and milestones come with it; every partner named must be registered."""
         body = await request.body()
         if len(body) > MAX_PLAN_FILE_BYTES:
             raise PlanInvalid([Problem("body", f"the file is over {MAX_PLAN_FILE_BYTES} bytes")])
@@ -57,7 +59,7 @@ def plans_router() -> APIRouter:
             raise PlanInvalid([Problem("body", "the file is not UTF-8 text")]) from exc
         except PlanFileInvalid as exc:
             raise PlanInvalid(list(exc.problems)) from exc
-        done = await import_plan(pool, parsed.plan, parsed.nodes, Cause(correlation_id or secrets.token_hex(16)))
+        done = await import_plan(pool, parsed, Cause(correlation_id or secrets.token_hex(16)), today)
         return {
             "plan_id": done.plan_id,
             "created": done.created,
@@ -69,8 +71,7 @@ def plans_router() -> APIRouter:
     @router.get("/plans/{plan_id}/export", dependencies=[PUBLIC_READ], response_class=Response)
     async def export_plan_file(pool: DatabasePool, plan_id: str) -> Response:
         """The plan as a plan file: importing it back changes nothing."""
-        plan, nodes, leads = await read_plan(pool, plan_id)
-        text = planfile.write_plan(PlanFile(plan, nodes, leads))
+        text = planfile.write_plan(await read_plan_file(pool, plan_id))
         return Response(
             text, media_type=YAML, headers={"Content-Disposition": f'attachment; filename="{plan_id}.yaml"'}
         )

@@ -177,7 +177,7 @@ async def define_milestone(pool: asyncpg.Pool, milestone: Milestone, today: date
         except asyncpg.UniqueViolationError as exc:  # a concurrent twin won the race
             raise AlreadyRecorded(f"milestone {milestone.milestone_id!r} already exists", "milestone_id") from exc
         if milestone.reached_on is not None:
-            await _reached(conn, milestone, correlation_id)
+            await publish_reached(conn, milestone, correlation_id)
         return True
 
 
@@ -194,11 +194,12 @@ async def update_milestone(
         changed = replace(held, **changes)
         await milestones.update(conn, changed)
         if held.reached_on is None and changed.reached_on is not None:
-            await _reached(conn, changed, correlation_id)
+            await publish_reached(conn, changed, correlation_id)
         return changed
 
 
-async def _reached(conn: asyncpg.Connection, m: Milestone, correlation_id: str) -> None:
+async def publish_reached(conn: asyncpg.Connection, m: Milestone, correlation_id: str) -> None:
+    """MilestoneReached, in the caller's transaction (a plan import marks milestones reached too)."""
     assert m.reached_on is not None
     await _publish(
         conn,

@@ -7,6 +7,7 @@ dropped (its money would be orphaned).
 """
 
 from dataclasses import dataclass
+from datetime import date
 
 import asyncpg
 
@@ -18,8 +19,10 @@ from ..adapters.objectives import ObjectiveRecord
 from ..adapters.plans import TreeRowText
 from ..domain.coverage import YearCoverage
 from ..domain.errors import PlanInvalid, PlanNotFound
+from ..domain.plan_file import PlanFile
 from ..domain.tree import Node, NodeKind, Plan, Problem, problems_of
 from .objectives import defined_event
+from .plan_parts import apply_parts, parts_of_plan, problems_of_parts
 from .projection import Cause, recompute
 
 
@@ -62,10 +65,13 @@ def node_of(record: ObjectiveRecord) -> Node:
     )
 
 
-async def import_plan(pool: asyncpg.Pool, plan: Plan, nodes: list[Node], cause: Cause) -> Imported:
+async def import_plan(pool: asyncpg.Pool, plan_file: PlanFile, cause: Cause, today: date) -> Imported:
+    """The whole file in one transaction: the plan and its nodes, and their leads, roles,
+    indicators and milestones (service_layer.plan_parts); a problem with any of them
+    refuses it all, every problem reported at once."""
     async with pool.acquire() as conn, conn.transaction():
-        await lock_plan(conn, plan.plan_id)
-        return await import_plan_in(conn, plan, nodes, cause)
+        await lock_plan(conn, plan_file.plan.plan_id)
+        return await import_plan_in(conn, plan_file.plan, plan_file.nodes, cause, (plan_file, today))
 
 
 async def lock_plan(conn: asyncpg.Connection, plan_id: str) -> None:
@@ -74,8 +80,15 @@ async def lock_plan(conn: asyncpg.Connection, plan_id: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"plan:{plan_id}")
 
 
-async def import_plan_in(conn: asyncpg.Connection, plan: Plan, nodes: list[Node], cause: Cause) -> Imported:
-    """In the caller's transaction, holding the plan's lock."""
+async def import_plan_in(
+    conn: asyncpg.Connection,
+    plan: Plan,
+    nodes: list[Node],
+    cause: Cause,
+    parts: tuple[PlanFile, date] | None = None,
+) -> Imported:
+    """In the caller's transaction, holding the plan's lock. `parts`: the file whose leads,
+    roles, indicators and milestones come too, and today's date (a node edit has none)."""
     problems = problems_of(plan, nodes)
     ids = [n.node_id for n in nodes]
     for node_id, owner in (await plans.owners(conn, ids)).items():
@@ -90,6 +103,8 @@ async def import_plan_in(conn: asyncpg.Connection, plan: Plan, nodes: list[Node]
     dropped = [i for i in held if i not in set(ids)]
     for node_id, lines in (await plans.funded(conn, dropped)).items():
         problems.append(Problem(node_id, f"cannot be removed: {lines} funding line(s) point at it"))
+    if parts is not None:
+        problems += await problems_of_parts(conn, *parts)
     if problems:
         raise PlanInvalid(problems)
     await plans.save(conn, plan)
@@ -120,6 +135,8 @@ async def import_plan_in(conn: asyncpg.Connection, plan: Plan, nodes: list[Node]
                 ]
             ) from exc
     await outbox.append(conn, topics.OBJECTIVES, events)
+    if parts is not None:
+        await apply_parts(conn, parts[0], cause, parts[1])
     years = set(range(plan.first_year, plan.last_year + 1))
     for node_id in ids:
         years |= await allocations.years_of(conn, node_id)
@@ -173,6 +190,14 @@ async def read_plan_in(conn: asyncpg.Connection, plan_id: str) -> tuple[Plan, li
     nodes = [node_of(o) for o in await objectives.of_plan(conn, plan_id)]
     leads = await plans.leads(conn, [n.node_id for n in nodes])
     return plan, _in_tree_order(nodes), leads
+
+
+async def read_plan_file(pool: asyncpg.Pool, plan_id: str) -> PlanFile:
+    """The plan as its file: what an export writes, and an import of it changes nothing."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        plan, nodes, _ = await read_plan_in(conn, plan_id)
+        leads, roles, indicators, milestones = await parts_of_plan(conn, [n.node_id for n in nodes])
+    return PlanFile(plan, nodes, leads, roles, indicators, milestones)
 
 
 def _in_tree_order(nodes: list[Node]) -> list[Node]:

@@ -10,6 +10,7 @@ from regia_shared.contracts.events.partners import (
     ObjectiveRoleAssigned,
     ObjectiveRoleWithdrawn,
 )
+from regia_shared.contracts.events.plans import PlanPartnersDeclared
 
 from ..adapters import leads, partners, roles
 from ..domain.commands import AssignLead
@@ -72,3 +73,41 @@ async def _change_role(
             correlation_id=correlation_id,
         )
         return Outcome(role, event)
+
+
+async def apply_declared(conn: asyncpg.Connection, declared: PlanPartnersDeclared, correlation_id: str) -> int:
+    """A plan file's leads and roles, as the objectives service declared them on import, in
+    the caller's transaction (the consumer's: all of one plan's or none). Each change is
+    made and published as the lead and role endpoints make it, keeping the import's
+    correlation id; what already holds publishes nothing. A partner the objectives service
+    named is one this service registered (it checks against the PartnerRegistered events),
+    and partners are never deleted, so the foreign keys hold. Returns the changes made."""
+    changes = 0
+    for lead in declared.leads:
+        await leads.lock(conn, lead.objective_id)
+        if not lead_changes(await leads.current(conn, lead.objective_id), lead.partner_id):
+            continue
+        await leads.assign(conn, lead.objective_id, lead.partner_id)
+        event = ObjectiveLeadAssigned(objective_id=lead.objective_id, partner_id=lead.partner_id)
+        await publish(conn, event, key=lead.objective_id, correlation_id=correlation_id)
+        changes += 1
+    wanted = {(r.objective_id, r.partner_id, r.role) for r in declared.roles}
+    for objective_id in declared.role_nodes:
+        await roles.lock(conn, objective_id)
+        held = {
+            (objective_id, r["partner_id"], ObjectiveRole(r["role"]))
+            for r in await roles.of_objective(conn, objective_id)
+            if r["role"] != ObjectiveRole.LEAD.value
+        }
+        mine = {w for w in wanted if w[0] == objective_id}
+        for _, partner_id, role in sorted(held - mine):
+            await roles.remove(conn, objective_id, partner_id, role)
+            withdrawn = ObjectiveRoleWithdrawn(objective_id=objective_id, partner_id=partner_id, role=role)
+            await publish(conn, withdrawn, key=objective_id, correlation_id=correlation_id)
+            changes += 1
+        for _, partner_id, role in sorted(mine - held):
+            await roles.add(conn, objective_id, partner_id, role)
+            assigned = ObjectiveRoleAssigned(objective_id=objective_id, partner_id=partner_id, role=role)
+            await publish(conn, assigned, key=objective_id, correlation_id=correlation_id)
+            changes += 1
+    return changes

@@ -32,7 +32,7 @@ from regia_shared.contracts.events.partners import (
     ObjectiveRoleWithdrawn,
     PartnerRegistered,
 )
-from regia_shared.contracts.events.plans import AnnualReviewClosed, SingleLevelDependencyDetected
+from regia_shared.contracts.events.plans import AnnualReviewClosed, PlanPartnersDeclared, SingleLevelDependencyDetected
 
 EVENT_TYPES: dict[str, type[EventPayload]] = {
     model.event_type(): model
@@ -53,6 +53,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         MilestoneWentOverdue,
         IndicatorFellBehind,
         AnnualReviewClosed,
+        PlanPartnersDeclared,
         PartnerRegistered,
         ContactAdded,
         ObjectiveLeadAssigned,

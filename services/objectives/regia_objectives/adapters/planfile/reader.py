@@ -13,8 +13,17 @@ from pydantic_core import ErrorDetails
 
 from ...domain.errors import PlanFileInvalid
 from ...domain.plan_file import PlanFile
+from ...domain.plan_parts import parts_of
 from ...domain.plan_paths import Loc, Locator
-from ...domain.plan_schema import NODE_FIELDS, PLAN_FIELDS, PlanDocument
+from ...domain.plan_schema import (
+    BASELINE_FIELDS,
+    INDICATOR_FIELDS,
+    MILESTONE_FIELDS,
+    NODE_FIELDS,
+    PLAN_FIELDS,
+    ROLE_FIELDS,
+    PlanDocument,
+)
 from ...domain.plan_skeleton import Placed, nodes_of, plan_of
 from ...domain.tree import Plan, Problem, problems_of
 from . import safeyaml
@@ -34,12 +43,22 @@ def read_plan(text: str) -> PlanFile:
     plan = plan_of(data, clean)
     placed = nodes_of(data, plan.plan_id, clean)
     problems += _tree_problems(plan, placed, locator)
+    parts = parts_of(placed)
+    problems += [Problem(*locator.at(loc, message)) for loc, message in parts.problems]
     if problems:
         if len(problems) > MAX_PROBLEMS:
             more = len(problems) - MAX_PROBLEMS + 1
             problems = [*problems[: MAX_PROBLEMS - 1], Problem("plan", f"… and {more} more problems")]
         raise PlanFileInvalid(problems)
-    return PlanFile(plan, [p.node for p in placed], {p.node.node_id: p.lead for p in placed if p.lead})
+    return PlanFile(
+        plan,
+        [p.node for p in placed],
+        {p.node.node_id: p.lead for p in placed if p.lead},
+        parts.roles,
+        parts.indicators,
+        parts.milestones,
+        {key: (locator.where(loc), locator.line(loc)) for key, loc in parts.places.items()},
+    )
 
 
 def _schema_errors(data: object) -> list[tuple[Loc, str]]:
@@ -54,7 +73,7 @@ def _message(error: ErrorDetails) -> str:
     """pydantic's wording, made to read as a sentence about the field it is attached to."""
     loc, kind = error["loc"], error["type"]
     if kind == "extra_forbidden":
-        fields = PLAN_FIELDS if len(loc) == 1 else NODE_FIELDS
+        fields = _fields_at(loc)
         return f"unknown field; the fields are {', '.join(fields)}"
     if kind == "missing":
         return "is required"
@@ -65,6 +84,20 @@ def _message(error: ErrorDetails) -> str:
     if kind == "string_pattern_mismatch":
         return "must be an id: letters, digits, '.', '_', ':' or '-', starting with a letter or digit"
     return re.sub(r"^(Input|String|Dictionary|List) should", "should", error["msg"].removeprefix("Value error, "))
+
+
+_FIELDS_UNDER = {"indicators": INDICATOR_FIELDS, "milestones": MILESTONE_FIELDS, "roles": ROLE_FIELDS}
+
+
+def _fields_at(loc: Loc) -> tuple[str, ...]:
+    """The fields of the mapping an unknown key was found in."""
+    if len(loc) == 1:
+        return PLAN_FIELDS
+    if loc[-2] == "baseline":
+        return BASELINE_FIELDS
+    if len(loc) >= 3 and isinstance(loc[-2], int) and loc[-3] in _FIELDS_UNDER:
+        return _FIELDS_UNDER[str(loc[-3])]
+    return NODE_FIELDS
 
 
 def _tree_problems(plan: Plan, placed: list[Placed], locator: Locator) -> list[Problem]:
