@@ -17,7 +17,8 @@ _SELECT = (
     "SELECT e.entry_id, e.line_id, e.line_version, e.kind, e.delta_cents AS committed_delta_cents,"
     " e.disbursed_delta_cents, e.committed_after, e.disbursed_after, e.reason, e.pushed_by,"
     " e.channel, e.event_id, e.recorded_at, e.counterpart_line_id, l.institution_id,"
-    " i.name AS institution_name, l.level, l.instrument_id, l.objective_id, l.fiscal_year"
+    " i.name AS institution_name, l.level, l.instrument_id, l.objective_id, l.fiscal_year,"
+    " l.history"
     " FROM ledger_entries e JOIN funding_lines l ON l.line_id = e.line_id"
     " LEFT JOIN institutions i ON i.institution_id = l.institution_id"
 )
@@ -28,6 +29,7 @@ class ExportFilter:
     institution_id: str | None = None
     objective_id: str | None = None
     fiscal_year: int | None = None
+    history: bool | None = None
 
     def as_dict(self) -> dict:
         return {name: value for name, value in asdict(self).items() if value is not None}
@@ -39,6 +41,7 @@ def export_query(selection: ExportFilter) -> tuple[str, list]:
         ("l.institution_id", selection.institution_id),
         ("l.objective_id", selection.objective_id),
         ("l.fiscal_year", selection.fiscal_year),
+        ("l.history", selection.history),
     ):
         if value is not None:
             args.append(value)

@@ -16,7 +16,7 @@ from ..domain.line import FundingLine, LedgerEntry, LineStatus
 T = TypeVar("T")
 _LINE_COLUMNS = (
     "line_id, institution_id, instrument_id, level, objective_id, fiscal_year,"
-    " committed_cents, disbursed_cents, version, status, cup"
+    " committed_cents, disbursed_cents, version, status, cup, history"
 )
 
 
@@ -33,6 +33,7 @@ def _line(row: asyncpg.Record) -> FundingLine:
         row["version"],
         LineStatus(row["status"]),
         row["cup"],
+        history=row["history"],
     )
 
 
@@ -66,9 +67,11 @@ async def owners_among(conn: asyncpg.Connection, line_ids: Sequence[str]) -> dic
 
 
 async def active_in_year(conn: asyncpg.Connection, fiscal_year: int) -> list[FundingLine]:
+    """The lines the roll-over of `fiscal_year` closes. Never a history line: history is
+    the record of a closed year, with no rest to carry into the next one."""
     rows = await conn.fetch(
         f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE fiscal_year = $1"
-        " AND status = 'ACTIVE' ORDER BY line_id FOR UPDATE",
+        " AND status = 'ACTIVE' AND NOT history ORDER BY line_id FOR UPDATE",
         fiscal_year,
     )
     return [_line(r) for r in rows]
@@ -106,7 +109,7 @@ async def save_many(
         await conn.execute(
             f"INSERT INTO funding_lines ({_LINE_COLUMNS}) SELECT * FROM unnest($1::text[], $2::text[],"
             " $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::int[], $10::text[],"
-            " $11::text[])",
+            " $11::text[], $12::bool[])",
             *_columns(
                 new,
                 lambda x: (
@@ -121,6 +124,7 @@ async def save_many(
                     x.version,
                     x.status.value,
                     x.cup,
+                    x.history,
                 ),
             ),
         )
@@ -213,7 +217,16 @@ LINE_SORTS: dict[str, tuple[tuple[str, ...], bool]] = {
     "-committed": (("committed_cents", "line_id"), True),
     "-updated": (("updated_at", "line_id"), True),
 }
-LINE_FILTERS = ("objective_id", "institution_id", "level", "fiscal_year", "cup", "instrument_id", "status")
+LINE_FILTERS = (
+    "objective_id",
+    "institution_id",
+    "level",
+    "fiscal_year",
+    "cup",
+    "instrument_id",
+    "status",
+    "history",
+)
 _LISTED = f"{_LINE_COLUMNS}, updated_at"
 
 
@@ -317,6 +330,7 @@ _GROUPS = {
     "objective": "objective_id",
     "year": "fiscal_year",
     "institution": "institution_id",
+    "history": "history",
 }
 
 

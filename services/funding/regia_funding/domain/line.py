@@ -42,6 +42,9 @@ class FundingLine:
     version: int
     status: LineStatus
     cup: str | None = None  # the project's CUP, if the commitment named one; kept by the roll-over
+    # Opened by a history import for a closed year (rules.open_line): money recorded for the
+    # record, never an open commitment; only a history import changes it afterwards.
+    history: bool = False
 
     @property
     def undisbursed_cents(self) -> int:

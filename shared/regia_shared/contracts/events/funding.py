@@ -36,6 +36,12 @@ class FundingLineChanged(EventPayload):
     cup: str | None = Field(
         default=None, pattern=CUP_PATTERN, description="The line's CUP (Codice Unico di Progetto), if it has one"
     )
+    # Added in issue 19, optional with a default: events recorded before it were never history.
+    history: bool = Field(
+        default=False,
+        description="The line is history: money of a closed fiscal year, recorded by an administrator's history "
+        "import for the record; it counts in coverage and never alerts",
+    )
 
 
 class FundingCommitted(FundingLineChanged):

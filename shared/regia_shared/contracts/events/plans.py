@@ -3,6 +3,7 @@
 from pydantic import Field
 
 from regia_shared.contracts.events.envelope import EventPayload
+from regia_shared.contracts.events.objectives import history_marker
 
 
 class SingleLevelDependencyDetected(EventPayload):
@@ -16,6 +17,7 @@ class SingleLevelDependencyDetected(EventPayload):
     share_bp: int = Field(ge=0, le=10_000, description="The level's share in basis points")
     warning_pct: int = Field(ge=1, le=100)
     committed_cents: int = Field(ge=0)
+    history: bool = history_marker()
 
 
 class AnnualReviewClosed(EventPayload):

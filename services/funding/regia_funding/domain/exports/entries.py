@@ -32,6 +32,7 @@ class ExportEntry:
     instrument_id: str | None = None
     institution_name: str | None = None
     counterpart_line_id: str | None = None  # the other side of a reallocation or roll-over
+    history: bool = False  # the line is history: a closed year's money, recorded for the record
 
 
 def euro(cents: int) -> str:

@@ -64,6 +64,7 @@ def transaction(e: ExportEntry) -> dict[str, object]:
         "counterpart-line-id": e.counterpart_line_id,
         "pushed-by": e.pushed_by,
         "channel": e.channel,
+        "history": e.history,
     }
     return result
 

@@ -35,6 +35,7 @@ COLUMNS = (
     "pushed_by",
     "channel",
     "event_id",
+    "history",
 )
 
 
@@ -65,6 +66,7 @@ def csv_item(e: ExportEntry, _: int = 0) -> str:
             e.pushed_by,
             e.channel,
             str(e.event_id),
+            "true" if e.history else "false",
         ]
     )
 
