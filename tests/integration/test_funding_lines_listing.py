@@ -123,6 +123,7 @@ async def test_every_sort_walks_every_line_once_in_its_order(funding) -> None:  
             "version": 2,
             "status": "ACTIVE",
             "updated_at": first["items"][0]["updated_at"],
+            "is_history": False,
         }
     ]
     assert datetime.fromisoformat(first["items"][0]["updated_at"]).tzinfo is not None
@@ -371,10 +372,11 @@ async def test_the_documents_show_every_answer_and_the_inbound_command(funding) 
     assert set(schemas[listed]["properties"]) == {
         "line_id", "institution_id", "instrument_id", "level", "objective_id", "fiscal_year", "cup",
         "source_ref", "source_status", "committed_cents", "disbursed_cents", "version", "status", "updated_at",
+        "is_history",
     }  # fmt: skip
     params = {p["name"] for p in openapi["paths"]["/v1/funding-lines"]["get"]["parameters"]}
     assert params >= {"objective_id", "institution_id", "level", "fiscal_year", "cup", "instrument_id", "status"}
-    assert "source_ref" in params
+    assert {"source_ref", "history"} <= params
     assert params >= {"sort", "limit", "cursor"}
 
     (channel,) = [c for c in asyncapi["channels"].values() if c["address"] == "regia.funding.inbound.v1"]

@@ -31,6 +31,7 @@ def line_event(
     institution: str = "regione-liguria",
     delta: int = 0,
     disbursed: int = 0,
+    history: bool = False,
 ) -> Envelope:
     payload = _TYPES[kind](
         line_id=line_id,
@@ -42,5 +43,6 @@ def line_event(
         disbursed_cents=disbursed,
         line_version=version,
         delta_cents=delta,
+        history=history,
     )
     return Envelope.wrap(payload, key=objective_id, producer="funding")

@@ -19,7 +19,7 @@ ENTRY_COLUMNS = (
     " e.disbursed_delta_cents, e.committed_after, e.disbursed_after, e.reason, e.pushed_by,"
     " e.channel, e.event_id, e.recorded_at, e.counterpart_line_id, l.institution_id,"
     " i.name AS institution_name, l.level, l.instrument_id, l.objective_id, l.fiscal_year,"
-    " l.cup, l.source_ref, l.source_status, e.act_date, o.title AS objective_title"
+    " l.cup, l.source_ref, l.source_status, e.act_date, l.history, o.title AS objective_title"
 )
 _SELECT = (
     f"SELECT {ENTRY_COLUMNS}"
@@ -34,6 +34,7 @@ class ExportFilter:
     institution_id: str | None = None
     objective_id: str | None = None
     fiscal_year: int | None = None
+    history: bool | None = None
 
     def as_dict(self) -> dict:
         return {name: value for name, value in asdict(self).items() if value is not None}
@@ -45,6 +46,7 @@ def export_query(selection: ExportFilter) -> tuple[str, list]:
         ("l.institution_id", selection.institution_id),
         ("l.objective_id", selection.objective_id),
         ("l.fiscal_year", selection.fiscal_year),
+        ("l.history", selection.history),
     ):
         if value is not None:
             args.append(value)

@@ -16,7 +16,7 @@ from ..domain.line import FundingLine, LedgerEntry, LineStatus
 T = TypeVar("T")
 _LINE_COLUMNS = (
     "line_id, institution_id, instrument_id, level, objective_id, fiscal_year,"
-    " committed_cents, disbursed_cents, version, status, cup, source_ref, source_status"
+    " committed_cents, disbursed_cents, version, status, cup, source_ref, source_status, history"
 )
 
 
@@ -35,6 +35,7 @@ def _line(row: asyncpg.Record) -> FundingLine:
         row["cup"],
         row["source_ref"],
         row["source_status"],
+        history=row["history"],
     )
 
 
@@ -68,9 +69,11 @@ async def owners_among(conn: asyncpg.Connection, line_ids: Sequence[str]) -> dic
 
 
 async def active_in_year(conn: asyncpg.Connection, fiscal_year: int) -> list[FundingLine]:
+    """The lines the roll-over of `fiscal_year` closes. Never a history line: history is
+    the record of a closed year, with no rest to carry into the next one."""
     rows = await conn.fetch(
         f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE fiscal_year = $1"
-        " AND status = 'ACTIVE' ORDER BY line_id FOR UPDATE",
+        " AND status = 'ACTIVE' AND NOT history ORDER BY line_id FOR UPDATE",
         fiscal_year,
     )
     return [_line(r) for r in rows]
@@ -108,7 +111,7 @@ async def save_many(
         await conn.execute(
             f"INSERT INTO funding_lines ({_LINE_COLUMNS}) SELECT * FROM unnest($1::text[], $2::text[],"
             " $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::int[], $10::text[],"
-            " $11::text[], $12::text[], $13::text[])",
+            " $11::text[], $12::text[], $13::text[], $14::bool[])",
             *_columns(
                 new,
                 lambda x: (
@@ -125,6 +128,7 @@ async def save_many(
                     x.cup,
                     x.source_ref,
                     x.source_status,
+                    x.history,
                 ),
             ),
         )
@@ -228,6 +232,7 @@ LINE_FILTERS = (
     "source_ref",
     "instrument_id",
     "status",
+    "history",
 )
 _LISTED = f"{_LINE_COLUMNS}, updated_at"
 
@@ -332,6 +337,7 @@ _GROUPS = {
     "objective": "objective_id",
     "year": "fiscal_year",
     "institution": "institution_id",
+    "history": "history",
 }
 
 

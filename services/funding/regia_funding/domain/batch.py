@@ -18,7 +18,7 @@ from .commands import FundingCommand
 from .decide import View, decide
 from .errors import BatchRefused, IdempotencyKeyReused
 from .line import FundingLine, LedgerEntry
-from .rules import Instrument, Scope, Window
+from .rules import Instrument, Scope, Window, check_may_write_history
 
 # (institution, space, Idempotency-Key): single requests and batches are two spaces, so one
 # key string names one request of each (service_layer.recording.FundingRequest.key).
@@ -33,6 +33,8 @@ class Submission:
     scope: Scope
     commands: Sequence[FundingCommand]
     batch: bool = False  # all-or-nothing with every refusal listed, rather than one command
+    history: bool = False  # sent on a history channel (rules.is_history)
+    on_behalf: bool = False  # by an administrator for the institution (an import)
 
 
 @dataclass(frozen=True)
@@ -141,11 +143,16 @@ def plan(submissions: Sequence[Submission], read: View, earlier: Mapping[Key, Ea
 def _decide(submission: Submission, staged: _Changed) -> Accepted | Refusal:
     """Each command sees the ones before it in its submission (even after a refusal, so
     that every refusal of a batch is reported at once); a refusal discards them all."""
+    if submission.history:
+        try:
+            check_may_write_history(submission.on_behalf)
+        except Refused as refusal:
+            return Refusal(refusal)
     made: list[list[LedgerEntry]] = []
     refusals: list[tuple[int, Refused]] = []
     for index, command in enumerate(submission.commands):
         try:
-            entries = decide(command, submission.owner, submission.scope, staged)
+            entries = decide(command, submission.owner, submission.scope, staged, submission.history)
         except Refused as refusal:
             refusals.append((index, refusal))
             continue

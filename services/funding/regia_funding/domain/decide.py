@@ -6,7 +6,7 @@ from typing import Protocol
 
 from . import rules
 from .commands import CommitFunding, DisburseFunding, FundingCommand, ReallocateFunding, ReviseFunding
-from .errors import LineNotFound
+from .errors import InvalidChange, LineNotFound
 from .line import FundingLine, LedgerEntry
 from .rules import Instrument, Scope, Window
 
@@ -56,9 +56,17 @@ def objectives_of(command: FundingCommand) -> tuple[str, ...]:
     return ()
 
 
-def decide(command: FundingCommand, owner: str, scope: Scope, view: View) -> list[LedgerEntry]:
-    """The entries to append (one, or two for a reallocation), or a `Refused` raised."""
+HISTORY_TYPES = ("commitment", "revision", "disbursement")
+
+
+def decide(command: FundingCommand, owner: str, scope: Scope, view: View, history: bool = False) -> list[LedgerEntry]:
+    """The entries to append (one, or two for a reallocation), or a `Refused` raised. With
+    `history` (a history channel), the command records money of a closed year."""
     window = view.window
+    if history and command.type not in HISTORY_TYPES:
+        # History records what was committed and paid; moving or withdrawing money is a
+        # decision about money still open, which a closed year no longer has.
+        raise InvalidChange(f"a history channel records {', '.join(HISTORY_TYPES)}, not a {command.type}", "type")
     if isinstance(command, CommitFunding):
         return [
             rules.open_line(
@@ -70,6 +78,7 @@ def decide(command: FundingCommand, owner: str, scope: Scope, view: View) -> lis
                 view.line(command.line_id),
                 window,
                 _rolled_from_owner(view, command.line_id),
+                history,
             )
         ]
     if isinstance(command, ReallocateFunding):
@@ -89,9 +98,9 @@ def decide(command: FundingCommand, owner: str, scope: Scope, view: View) -> lis
         )
     line = _found(view.line(command.line_id), command.line_id)
     if isinstance(command, ReviseFunding):
-        return [rules.revise(line, command, owner, scope, window)]
+        return [rules.revise(line, command, owner, scope, window, history)]
     if isinstance(command, DisburseFunding):
-        return [rules.disburse(line, command, owner, scope, window)]
+        return [rules.disburse(line, command, owner, scope, window, history)]
     return [rules.revoke(line, command, owner, scope, window)]
 
 

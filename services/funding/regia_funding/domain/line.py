@@ -47,6 +47,9 @@ class FundingLine:
     # them; kept by the roll-over like the CUP, since the line's next year is the same project.
     source_ref: str | None = None
     source_status: str | None = None
+    # Opened by a history import for a closed year (rules.open_line): money recorded for the
+    # record, never an open commitment; only a history import changes it afterwards.
+    history: bool = False
 
     @property
     def undisbursed_cents(self) -> int:

@@ -19,6 +19,14 @@ being used to cross that line:
   the owner finds its money at an id the roll-over reports.
 
 A fiscal year before the budget window's first year is closed: its lines take no change.
+
+History is the one way money gets into a closed year: an administrator's import on a
+`history` channel (`history` or `history:<source>`, e.g. a closed programming cycle from
+OpenCoesione) opens lines marked `history` for closed years only, and revises or disburses
+them later on the same kind of channel. It is the record of what was spent, not an open
+commitment: a history channel is refused for an open year (that is an import's job, under
+the window's rules), an institution's own key never writes history, and the roll-over,
+which closes only the window's first year, never meets a history line.
 """
 
 import re
@@ -59,11 +67,51 @@ class Window:
 
     def check_open(self, line: FundingLine, field: str = "line_id") -> None:
         if self.closed(line.fiscal_year):
+            changes = "only a history import changes it" if line.history else "its lines take no more changes"
             raise InvalidChange(
                 f"line {line.line_id!r}: fiscal year {line.fiscal_year} is closed (the "
-                f"budget window starts at {self.first_year}); its lines take no more changes",
+                f"budget window starts at {self.first_year}); {changes}",
                 field,
             )
+
+    def check_closed(self, year: int, field: str = "fiscal_year") -> None:
+        """History is for closed years only: an open year's money is an import's, under the
+        window's rules, so that history can never stand in for a live commitment."""
+        if not self.closed(year):
+            raise InvalidChange(
+                f"{field} {year} is not closed (the budget window starts at {self.first_year}): "
+                f"history records only years before {self.first_year}; use an import channel "
+                "(`import` or `import:<source>`) for an open year",
+                field,
+            )
+
+
+HISTORY_CHANNEL = re.compile(r"history(:[a-z0-9._-]{1,50})?")
+
+
+def is_history(channel: str) -> bool:
+    """Does a request's channel record history (`history`, `history:<source>`)?"""
+    return HISTORY_CHANNEL.fullmatch(channel) is not None
+
+
+def check_may_write_history(on_behalf: bool) -> None:
+    """Only an administrator's import writes history: an institution's key could otherwise
+    put money in a closed year, where the window's rules no longer look."""
+    if not on_behalf:
+        raise NotYours(
+            "history is recorded only by an administrator's import, never with an institution's key", "channel"
+        )
+
+
+def check_history_line(line: FundingLine, window: "Window", field: str = "line_id") -> None:
+    """What a history channel may change: a history line, in its closed year."""
+    window.check_closed(line.fiscal_year)
+    if not line.history:
+        raise InvalidChange(
+            f"line {line.line_id!r} is not a history line (its year closed with the roll-over): "
+            "a history channel changes only the lines history opened",
+            field,
+        )
 
 
 MAX_LINE_ID = 100  # the commands' limit (commands.Slug)
@@ -149,9 +197,11 @@ def open_line(
     existing: FundingLine | None,
     window: Window,
     rolled_from_owner: str | None = None,
+    history: bool = False,
 ) -> LedgerEntry:
     """A new line; `rolled_from_owner` is the institution of the line whose roll-over
-    would take this id (`rolled_over_from`), if that line exists."""
+    would take this id (`rolled_over_from`), if that line exists. With `history`, a
+    history line for a closed year (and only a closed year)."""
     if existing is not None:
         _owned(existing, owner, scope)
         raise LineAlreadyExists(
@@ -165,7 +215,10 @@ def open_line(
         raise UnknownReference(
             f"unknown objective {command.objective_id!r}: define it in the objectives service first", "objective_id"
         )
-    window.check(command.fiscal_year)
+    if history:
+        window.check_closed(command.fiscal_year)
+    else:
+        window.check(command.fiscal_year)
     if command.expected_version not in (None, 0):
         raise StaleVersion(f"line {command.line_id!r} does not exist yet: expected version 0", "expected_version")
     line = FundingLine(
@@ -182,14 +235,17 @@ def open_line(
         command.cup,
         command.source_ref,
         command.source_status,
+        history=history,
     )
     return LedgerEntry(
         EntryKind.COMMITMENT, line, command.committed_cents, 0, command.reason, act_date=command.act_date
     )
 
 
-def revise(line: FundingLine, command: ReviseFunding, owner: str, scope: Scope, window: Window) -> LedgerEntry:
-    _changeable(line, command.expected_version, owner, scope, window)
+def revise(
+    line: FundingLine, command: ReviseFunding, owner: str, scope: Scope, window: Window, history: bool = False
+) -> LedgerEntry:
+    _changeable(line, command.expected_version, owner, scope, window, history=history)
     if command.committed_cents < line.disbursed_cents:
         raise NoSuchMoney(
             f"committed_cents {command.committed_cents} is below the {line.disbursed_cents} already disbursed",
@@ -198,8 +254,10 @@ def revise(line: FundingLine, command: ReviseFunding, owner: str, scope: Scope, 
     return _entry(EntryKind.REVISION, line, command.committed_cents - line.committed_cents, 0, command.reason)
 
 
-def disburse(line: FundingLine, command: DisburseFunding, owner: str, scope: Scope, window: Window) -> LedgerEntry:
-    _changeable(line, command.expected_version, owner, scope, window)
+def disburse(
+    line: FundingLine, command: DisburseFunding, owner: str, scope: Scope, window: Window, history: bool = False
+) -> LedgerEntry:
+    _changeable(line, command.expected_version, owner, scope, window, history=history)
     if command.amount_cents > line.undisbursed_cents:
         raise NoSuchMoney(
             f"amount_cents {command.amount_cents} exceeds the {line.undisbursed_cents} committed and not yet disbursed",
@@ -327,10 +385,19 @@ def _owned(line: FundingLine, owner: str, scope: Scope, field: str = "line_id") 
 
 
 def _changeable(
-    line: FundingLine, expected_version: int | None, owner: str, scope: Scope, window: Window, field: str = "line_id"
+    line: FundingLine,
+    expected_version: int | None,
+    owner: str,
+    scope: Scope,
+    window: Window,
+    field: str = "line_id",
+    history: bool = False,
 ) -> None:
     _owned(line, owner, scope, field)
-    window.check_open(line, field)
+    if history:
+        check_history_line(line, window, field)
+    else:
+        window.check_open(line, field)
     if expected_version is not None and expected_version != line.version:
         raise StaleVersion(
             f"line {line.line_id!r} is at version {line.version}, not {expected_version}", "expected_version"

@@ -31,6 +31,10 @@ IdempotencyKey = Annotated[
 ]
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200, pattern=r"^[\x21-\x7e]+$")]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=50)]
+# An administrator's import names its channel: `import[:<source>]` for open years, under the
+# budget window's rules; `history[:<source>]` for closed years' money, recorded as history
+# (domain.rules). The rules act on the Caller's channel, so every import route holds them.
+IMPORT_CHANNEL = r"^(import|history)(:[a-z0-9._-]{1,50})?$"
 
 
 class Batch(BaseModel):
@@ -40,7 +44,12 @@ class Batch(BaseModel):
 
 class Import(Batch):
     institution_id: str = Field(min_length=1, max_length=100)
-    channel: str = Field(default="import", pattern=r"^import(:[a-z0-9._-]{1,50})?$")
+    channel: str = Field(
+        default="import",
+        pattern=IMPORT_CHANNEL,
+        description="`import` or `import:<source>` for open years; `history` or `history:<source>` for the "
+        "money of closed years (before the budget window), recorded as history",
+    )
 
 
 def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:

@@ -44,14 +44,16 @@ def ledger_export_router() -> APIRouter:
         institution_id: Id = None,
         objective_id: Id = None,
         fiscal_year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+        history: Annotated[bool | None, Query(description="Only history lines (true) or none (false)")] = None,
     ) -> StreamingResponse:
         """Ledger entries with their lines, oldest first, as CSV or IATI-style JSON
-        transactions; filter by institution, objective and fiscal year."""
+        transactions; filter by institution, objective, fiscal year and history. Each
+        entry says whether its line is history (a closed year's money)."""
         if viewer is not None:
             if institution_id not in (None, viewer.institution_id):
                 raise HTTPException(403, detail="an institution key exports only its own entries")
             institution_id = viewer.institution_id
-        selection = ExportFilter(institution_id, objective_id, fiscal_year)
+        selection = ExportFilter(institution_id, objective_id, fiscal_year, history)
         export = CSV if format == "csv" else iati_document(datetime.now(UTC), selection.as_dict())
         name = "-".join(["regia-ledger", *(str(v) for v in selection.as_dict().values())])
         name = re.sub(r"[^A-Za-z0-9._-]", "_", name)  # a header: only what needs no quoting

@@ -28,7 +28,14 @@ def open_data_router() -> APIRouter:
     @router.get(
         "/ledger.csv",
         response_class=StreamingResponse,
-        responses={200: {"description": "The ledger's entries, oldest first", "content": {"text/csv": {}}}},
+        responses={
+            200: {
+                "description": "The ledger's entries, oldest first",
+                "content": {
+                    "text/csv": {"schema": {"type": "string", "description": "RFC 4180 CSV, UTF-8, a header row first"}}
+                },
+            }
+        },
     )
     async def open_ledger(
         pool: DatabasePool,
@@ -48,7 +55,16 @@ def open_data_router() -> APIRouter:
     @router.get(
         "/iati-activities.xml",
         response_class=StreamingResponse,
-        responses={200: {"description": "IATI Activity Standard 2.03", "content": {"application/xml": {}}}},
+        responses={
+            200: {
+                "description": "IATI Activity Standard 2.03",
+                "content": {
+                    "application/xml": {
+                        "schema": {"type": "string", "description": "An iati-activities document (IATI 2.03)"}
+                    }
+                },
+            }
+        },
     )
     async def iati_activities(
         request: Request,

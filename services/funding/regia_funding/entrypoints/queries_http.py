@@ -20,7 +20,11 @@ from .auth import institution_or_admin
 from .responses import FundingLineDetail, FundingLineItem, LedgerEntryItem, TotalsRow
 
 Viewer = Annotated[Caller | None, Depends(institution_or_admin)]
-Dimension = Literal["level", "instrument", "objective", "year", "institution"]
+Dimension = Literal["level", "instrument", "objective", "year", "institution", "history"]
+History = Annotated[
+    bool | None,
+    Query(description="true: only history lines (closed years' money, recorded for the record); false: none"),
+]
 LineSort = Literal["line_id", "-committed", "committed", "-updated"]
 Id = Annotated[str | None, Query(min_length=1, max_length=100)]
 Year = Annotated[int | None, Query(ge=1990, le=2100)]
@@ -74,6 +78,7 @@ def queries_router() -> APIRouter:
         source_ref: Annotated[SourceRef | None, Query()] = None,
         instrument_id: Annotated[InstrumentId | None, Query()] = None,
         status: LineStatus | None = None,
+        history: History = None,
         sort: LineSort = "line_id",
     ) -> Page[FundingLineItem]:
         """Funding lines, filtered, a page at a time (`cursor`, `limit`). `sort`: `line_id`
@@ -89,6 +94,7 @@ def queries_router() -> APIRouter:
             "source_ref": source_ref,
             "instrument_id": instrument_id,
             "status": status.value if status else None,
+            "history": history,
         }
         after = page.after(f"funding-lines:{sort}", filters)
         async with pool.acquire() as conn:
@@ -128,6 +134,7 @@ def queries_router() -> APIRouter:
             disbursed_cents=line.disbursed_cents,
             version=line.version,
             status=line.status,
+            is_history=line.history,
             history=[LedgerEntryItem(**h) for h in history],
         )
 
@@ -141,6 +148,7 @@ def queries_router() -> APIRouter:
         objective_id: str | None = None,
         instrument_id: str | None = None,
         institution_id: str | None = None,
+        history: History = None,
         as_of: Annotated[
             str | None,
             Query(
@@ -150,15 +158,17 @@ def queries_router() -> APIRouter:
             ),
         ] = None,
     ) -> list[dict]:
-        """Committed and disbursed money grouped by level, instrument, objective, year or
-        institution (any combination), with optional filters; `as_of` reads them as they
-        stood at a past moment."""
+        """Committed and disbursed money grouped by level, instrument, objective, year,
+        institution or history (any combination), with optional filters; `as_of` reads
+        them as they stood at a past moment. `by=history` splits history (closed years'
+        money, recorded for the record) from the rest."""
         filters = {
             "year": fiscal_year,
             "level": level.value if level else None,
             "objective": objective_id,
             "instrument": instrument_id,
             "institution": _scoped(viewer, institution_id, "totals"),
+            "history": history,
         }
         moment = instant(as_of) if as_of is not None else None
         async with pool.acquire() as conn:

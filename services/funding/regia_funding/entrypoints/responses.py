@@ -14,6 +14,11 @@ from regia_shared.contracts.levels import GovernmentLevel
 
 from ..domain.line import EntryKind, LineStatus
 
+IS_HISTORY = (
+    "The line is history: money of a closed fiscal year recorded by an administrator's history import, "
+    "for the record (counted in coverage, never an open commitment, never an alert)"
+)
+
 
 class Counterpart(BaseModel):
     """The other line of a reallocation."""
@@ -57,7 +62,7 @@ class LedgerEntryItem(BaseModel):
     disbursed_after: int
     reason: str | None
     pushed_by: str = Field(description="The institution, or `admin` for an import or the roll-over")
-    channel: str = Field(examples=["http", "kafka", "import:opencoesione", "year-end"])
+    channel: str = Field(examples=["http", "kafka", "import:opencoesione", "history:opencoesione", "year-end"])
     counterpart_line_id: str | None
     event_id: UUID
     recorded_at: datetime = Field(description="When Regia recorded the entry")
@@ -83,6 +88,9 @@ class FundingLineItem(BaseModel):
     version: int
     status: LineStatus
     updated_at: datetime = Field(description="When the line last changed")
+    # Named is_history, not history, because a line's document already answers `history`
+    # (its ledger); read from the `history` column, which the list's filter is named after.
+    is_history: bool = Field(default=False, validation_alias="history", description=IS_HISTORY)
 
 
 class FundingLineDetail(BaseModel):
@@ -101,6 +109,7 @@ class FundingLineDetail(BaseModel):
     disbursed_cents: int
     version: int
     status: LineStatus
+    is_history: bool = Field(default=False, description=IS_HISTORY)
     history: list[LedgerEntryItem]
 
 
@@ -113,6 +122,7 @@ class TotalsRow(BaseModel):
     objective_id: str | None = None
     fiscal_year: int | None = None
     institution_id: str | None = None
+    history: bool | None = Field(default=None, description="With by=history: history lines (true) or not (false)")
     committed_cents: int
     disbursed_cents: int
     lines: int = Field(description="Lines counted (with as_of, those that existed then)")

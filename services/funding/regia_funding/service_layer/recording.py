@@ -37,6 +37,7 @@ from ..adapters import idempotency, lines, references
 from ..domain.batch import Accepted, Decision, Key, Refusal, Replay, Snapshot, Submission, plan
 from ..domain.decide import lines_of, objectives_of, reserved_by
 from ..domain.line import EntryKind, LedgerEntry
+from ..domain.rules import is_history
 
 _EVENT_OF_KIND: dict[EntryKind, type[FundingLineChanged]] = {
     EntryKind.COMMITMENT: FundingCommitted,
@@ -82,8 +83,16 @@ class FundingRequest:
         return (self.caller.institution_id, "batch" if self.batch else "single", self.idempotency_key)
 
     def submission(self) -> Submission:
+        caller = self.caller
         return Submission(
-            self.key, self.fingerprint, self.caller.institution_id, self.caller.instruments, self.commands, self.batch
+            self.key,
+            self.fingerprint,
+            caller.institution_id,
+            caller.instruments,
+            self.commands,
+            self.batch,
+            history=is_history(caller.channel),
+            on_behalf=caller.on_behalf,
         )
 
 
@@ -239,6 +248,7 @@ def _event(entry: LedgerEntry, correlation_id: str) -> Envelope:
         source_ref=line.source_ref,
         source_status=line.source_status,
         act_date=entry.act_date,
+        history=line.history,
     )
     # Keyed by objective: every event that moves one objective's coverage is in one
     # partition, in the order the ledger recorded it.

@@ -7,8 +7,9 @@ written with the inbox record of the cause event, so a redelivered event plans n
 twice. Who hears of what, and how, is decided
 by domain.planning; this reads what it needs and writes what it decided.
 
-What is no alert at all never gets that far (domain.occurrences.silenced): a year's first
-status, and a status change or funding drop of a year before the budget window (its first
+What is no alert at all never gets that far: an objectives event caused by history funding
+(its `history` marker: money of a closed year recorded for the record, issue 19), and
+(domain.occurrences.silenced) a year's first status, and a status change or funding drop of a year before the budget window (its first
 year is the setting REGIA_FUNDING_WINDOW_FIRST_YEAR, moved past every year a closed annual
 review has ended). An alert that reaches nobody is kept (`unaddressed_alerts`). A lead
 assigned after an objective's statuses were known is told its current state once."""
@@ -137,6 +138,11 @@ class AlertPlanner:
                 # As funding does: the review of a year that has ended moves the window past it.
                 closed = payload.fiscal_year if closed is None else max(closed, payload.fiscal_year)
                 first_year = first_alerting_year(self._window_first_year, closed)
+            if getattr(payload, "history", False):
+                # Caused by history funding (a closed year's money, recorded for the record):
+                # it informs the reads, and nobody is alerted, by e-mail or webhook.
+                log.debug("no alert", reason="history", event_id=str(event.envelope.event_id))
+                continue
             occurrence = await occurrence_of(conn, payload, before.get(id(event)))
             if occurrence is None:
                 continue

@@ -30,14 +30,15 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
     rows = await conn.fetch(
         "WITH k AS (SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::text[],"
         " $6::bigint[], $7::bigint[], $8::int[], $9::text[], $10::text[], $11::text[], $12::timestamptz[],"
-        " $13::int[]) AS k(line_id, objective_id, fiscal_year, level, institution_id, committed_cents,"
-        " disbursed_cents, line_version, kind, reason, correlation_id, occurred_at, arrival)),"
+        " $13::int[], $14::bool[]) AS k(line_id, objective_id, fiscal_year, level, institution_id, committed_cents,"
+        " disbursed_cents, line_version, kind, reason, correlation_id, occurred_at, arrival, history)),"
         " up AS (INSERT INTO line_allocations (line_id, objective_id, fiscal_year, level, institution_id,"
-        " committed_cents, disbursed_cents, line_version)"
+        " committed_cents, disbursed_cents, line_version, history)"
         " SELECT line_id, objective_id, fiscal_year, level, institution_id, committed_cents, disbursed_cents,"
-        " line_version FROM k ORDER BY line_id"
+        " line_version, history FROM k ORDER BY line_id"
         " ON CONFLICT (line_id) DO UPDATE SET committed_cents = EXCLUDED.committed_cents,"
         " disbursed_cents = EXCLUDED.disbursed_cents, line_version = EXCLUDED.line_version,"
+        " history = EXCLUDED.history,"
         " committed_before_cents = line_allocations.committed_cents,"
         " disbursed_before_cents = line_allocations.disbursed_cents, updated_at = now()"
         " WHERE line_allocations.line_version < EXCLUDED.line_version"
@@ -75,6 +76,7 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
         [c.correlation_id for c in ordered],
         [c.occurred_at for c in ordered],
         [arrival[c.state.line_id] for c in ordered],
+        [c.state.history for c in ordered],
     )
     last: dict[tuple[str, int], int] = {}
     for r in rows:
@@ -91,7 +93,9 @@ async def for_keys(
     objective funded by hundreds of lines costs no more to recompute than one)."""
     rows = await conn.fetch(
         "SELECT a.objective_id, a.fiscal_year, a.level, sum(a.committed_cents)::bigint AS committed_cents,"
-        " sum(a.disbursed_cents)::bigint AS disbursed_cents FROM line_allocations a"
+        " sum(a.disbursed_cents)::bigint AS disbursed_cents,"
+        " coalesce(sum(a.committed_cents) FILTER (WHERE a.history), 0)::bigint AS history_cents"
+        " FROM line_allocations a"
         " JOIN unnest($1::text[], $2::int[]) AS k(objective_id, fiscal_year)"
         " USING (objective_id, fiscal_year) GROUP BY a.objective_id, a.fiscal_year, a.level",
         [k[0] for k in keys],
@@ -100,7 +104,7 @@ async def for_keys(
     found: dict[tuple[str, int], list[Allocation]] = {}
     for r in rows:
         found.setdefault((r["objective_id"], r["fiscal_year"]), []).append(
-            Allocation(r["level"], r["committed_cents"], r["disbursed_cents"])
+            Allocation(r["level"], r["committed_cents"], r["disbursed_cents"], r["history_cents"])
         )
     return found
 
@@ -113,7 +117,7 @@ async def years_of(conn: asyncpg.Connection, objective_id: str) -> set[int]:
 async def lines_of(conn: asyncpg.Connection, objective_id: str) -> list[dict]:
     rows = await conn.fetch(
         "SELECT line_id, fiscal_year, level, institution_id, committed_cents, disbursed_cents,"
-        " line_version FROM line_allocations WHERE objective_id = $1 ORDER BY fiscal_year, line_id",
+        " line_version, history FROM line_allocations WHERE objective_id = $1 ORDER BY fiscal_year, line_id",
         objective_id,
     )
     return [dict(r) for r in rows]

@@ -24,6 +24,7 @@ def year_coverage(r: asyncpg.Record) -> YearCoverage:
         CoverageStatus(r["status"]),
         r["dominant_level"],
         r["counted_cents"],
+        r["history_cents"],
     )
 
 
@@ -63,20 +64,20 @@ async def save(conn: asyncpg.Connection, rows: Sequence[Saved]) -> None:
     await conn.execute(
         "INSERT INTO coverage (objective_id, fiscal_year, need_cents, committed_cents, disbursed_cents,"
         " committed_by_level, coverage_bp, status, dominant_level, counted_cents, gap_to_threshold_cents,"
-        " last_change_id, status_since)"
+        " last_change_id, history_cents, status_since)"
         " SELECT k.objective_id, k.fiscal_year, k.need_cents, k.committed_cents, k.disbursed_cents,"
         " k.committed_by_level::jsonb, k.coverage_bp, k.status, k.dominant_level, k.counted_cents,"
-        " k.gap_to_threshold_cents, k.last_change_id, now()"
+        " k.gap_to_threshold_cents, k.last_change_id, k.history_cents, now()"
         " FROM unnest($1::text[], $2::int[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[],"
-        " $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[])"
+        " $7::bigint[], $8::text[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[])"
         " AS k(objective_id, fiscal_year, need_cents, committed_cents,"
         " disbursed_cents, committed_by_level, coverage_bp, status, dominant_level, counted_cents,"
-        " gap_to_threshold_cents, last_change_id)"
+        " gap_to_threshold_cents, last_change_id, history_cents)"
         " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET need_cents = EXCLUDED.need_cents,"
         " committed_cents = EXCLUDED.committed_cents, disbursed_cents = EXCLUDED.disbursed_cents,"
         " committed_by_level = EXCLUDED.committed_by_level, coverage_bp = EXCLUDED.coverage_bp,"
         " status = EXCLUDED.status, dominant_level = EXCLUDED.dominant_level,"
-        " counted_cents = EXCLUDED.counted_cents, gap_to_threshold_cents = EXCLUDED.gap_to_threshold_cents,"
+        " counted_cents = EXCLUDED.counted_cents, history_cents = EXCLUDED.history_cents, gap_to_threshold_cents = EXCLUDED.gap_to_threshold_cents,"
         " last_change_id = coalesce(EXCLUDED.last_change_id, coverage.last_change_id),"
         " status_since = CASE WHEN coverage.status = EXCLUDED.status THEN coverage.status_since ELSE now() END,"
         " updated_at = now()",
@@ -92,6 +93,7 @@ async def save(conn: asyncpg.Connection, rows: Sequence[Saved]) -> None:
         [c.counted_cents for c in cs],
         [s.gap_to_threshold_cents for s in rows],
         [s.last_change_id for s in rows],
+        [c.history_cents for c in cs],
     )
 
 
@@ -138,7 +140,8 @@ async def of_plan(
     # hashed the whole coverage table (230 ms at 600,000 rows for a 3,000-node plan).
     rows = await conn.fetch(
         "SELECT c.objective_id, c.fiscal_year, c.need_cents, c.committed_cents, c.disbursed_cents,"
-        " c.committed_by_level, c.coverage_bp, c.status, c.dominant_level, c.counted_cents FROM coverage c"
+        " c.committed_by_level, c.coverage_bp, c.status, c.dominant_level, c.counted_cents, c.history_cents"
+        " FROM coverage c"
         " WHERE c.objective_id = ANY(ARRAY(SELECT objective_id FROM objectives WHERE plan_id = $1))"
         " AND ($2::int IS NULL OR c.fiscal_year = $2) ORDER BY c.fiscal_year",
         plan_id,

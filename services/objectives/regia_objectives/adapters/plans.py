@@ -149,6 +149,7 @@ _TREE_YEAR = (
     """ || ', "gap_to_threshold_cents": ' || greatest((c.need_cents * $2 + 99) / 100 - k.effective, 0)"""
     """ || ', "gap_to_full_cents": ' || greatest(c.need_cents - k.effective, 0)"""
     """ || ', "over_committed_cents": ' || greatest(c.committed_cents - c.need_cents, 0)"""
+    """ || ', "history_cents": ' || c.history_cents"""
     """ || ', "single_level_dependency": ' || coalesce(to_json(c.dominant_level)::text, 'null') || '}'"""
 )
 _TREE_HEAD = (

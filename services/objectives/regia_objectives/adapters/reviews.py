@@ -9,7 +9,7 @@ from ..domain.review import ReviewItem
 
 _ITEM_COLUMNS = (
     "node_id, parent_id, kind, title, position, need_cents, committed_cents, disbursed_cents,"
-    " committed_by_level, coverage_bp, status, indicators"
+    " committed_by_level, coverage_bp, status, indicators, history_cents"
 )
 
 
@@ -35,7 +35,7 @@ async def close(
         return False
     await conn.executemany(
         f"INSERT INTO review_items (plan_id, fiscal_year, {_ITEM_COLUMNS})"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14::jsonb)",
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13, $14::jsonb, $15)",
         [
             (
                 plan_id,
@@ -52,6 +52,7 @@ async def close(
                 i.coverage_bp,
                 i.status,
                 json.dumps(i.indicators, default=str),
+                i.history_cents,
             )
             for i in items
         ],
@@ -79,6 +80,7 @@ async def items(conn: asyncpg.Connection, plan_id: str, fiscal_year: int) -> lis
             r["coverage_bp"],
             r["status"],
             json.loads(r["indicators"]),
+            r["history_cents"],
         )
         for r in rows
     ]

@@ -73,6 +73,7 @@ class Allocation:
     level: str
     committed_cents: int
     disbursed_cents: int
+    history_cents: int = 0  # the part of committed_cents on history lines
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,9 @@ class YearCoverage:
     # toward its need, each child's capped at that child's need. None on a leaf, where all
     # committed money counts (up to the need, as over_committed_cents says).
     counted_cents: int | None = None
+    # The part of committed_cents that funding recorded as history (money of a closed year,
+    # issue 19): counted like any money, shown apart, never the cause of an alert.
+    history_cents: int = 0
 
     @property
     def over_committed_cents(self) -> int:
@@ -115,6 +119,7 @@ class YearCoverage:
             self.committed_by_level,
             self.status,
             self.counted_cents,
+            self.history_cents,
         ) == (
             other.need_cents,
             other.committed_cents,
@@ -122,6 +127,7 @@ class YearCoverage:
             other.committed_by_level,
             other.status,
             other.counted_cents,
+            other.history_cents,
         )
 
 
@@ -129,10 +135,11 @@ def year_coverage(
     objective_id: str, fiscal_year: int, need_cents: int, threshold_pct: int, allocations: Iterable[Allocation]
 ) -> YearCoverage:
     by_level: dict[str, int] = {}
-    committed = disbursed = 0
+    committed = disbursed = history = 0
     for a in allocations:
         committed += a.committed_cents
         disbursed += a.disbursed_cents
+        history += a.history_cents
         if a.committed_cents:
             by_level[a.level] = by_level.get(a.level, 0) + a.committed_cents
     return YearCoverage(
@@ -144,6 +151,7 @@ def year_coverage(
         dict(sorted(by_level.items())),
         coverage_bp(need_cents, committed),
         status_of(need_cents, committed, threshold_pct),
+        history_cents=history,
     )
 
 
@@ -165,12 +173,14 @@ def roll_up(own: YearCoverage, children: Iterable[YearCoverage], threshold_pct: 
             counted_cents=None,
         )
     need, committed, disbursed = own.need_cents, own.committed_cents, own.disbursed_cents
+    history = own.history_cents
     counted_below = 0
     by_level = dict(own.committed_by_level)
     for child in children:
         need += child.need_cents
         committed += child.committed_cents
         disbursed += child.disbursed_cents
+        history += child.history_cents
         counted_below += min(child.effective_cents, child.need_cents)
         for level, cents in child.committed_by_level.items():
             by_level[level] = by_level.get(level, 0) + cents
@@ -185,6 +195,7 @@ def roll_up(own: YearCoverage, children: Iterable[YearCoverage], threshold_pct: 
         coverage_bp(need, counted),
         status_of(need, counted, threshold_pct),
         counted_cents=counted,
+        history_cents=history,
     )
 
 

@@ -15,6 +15,7 @@ class LineState:
     committed_cents: int
     disbursed_cents: int
     line_version: int
+    history: bool = False  # funding recorded the line as history (a closed year's money)
 
 
 def latest_per_line(states: Iterable[LineState]) -> list[LineState]:

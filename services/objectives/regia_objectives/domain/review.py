@@ -25,6 +25,7 @@ class ReviewItem:
     coverage_bp: int
     status: str
     indicators: list[dict[str, object]] = field(default_factory=list)
+    history_cents: int = 0  # the part of committed_cents recorded as history (a closed year's money)
 
 
 def snapshot(
@@ -56,6 +57,7 @@ def snapshot(
                 coverage_bp(need, committed),
                 status_of(need, committed, plan.at_risk_threshold_pct).value,
                 list((indicators or {}).get(node.node_id, [])),
+                c.history_cents if c else 0,
             )
         )
     return items
@@ -73,6 +75,7 @@ def summary(items: Sequence[ReviewItem]) -> dict[str, object]:
         "need_cents": need,
         "committed_cents": committed,
         "disbursed_cents": sum(i.disbursed_cents for i in roots),
+        "history_cents": sum(i.history_cents for i in roots),
         "coverage_bp": coverage_bp(need, committed) if need else FULL_BP,
         "nodes_by_status": by_status,
     }

@@ -223,6 +223,7 @@ def tree_year(c: YearCoverage, threshold_pct: int) -> dict:
         "gap_to_threshold_cents": gap_to_threshold_cents(c.need_cents, effective, threshold_pct),
         "gap_to_full_cents": gap_to_full_cents(c.need_cents, effective),
         "over_committed_cents": c.over_committed_cents,
+        "history_cents": c.history_cents,
         "single_level_dependency": c.dominant_level,
     }
 

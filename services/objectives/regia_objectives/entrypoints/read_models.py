@@ -52,6 +52,10 @@ class YearFigures(BaseModel):
     )
     gap_to_full_cents: int = Field(description="Money that would bring coverage to 100 %; 0 if reached")
     over_committed_cents: int
+    history_cents: int = Field(
+        default=0,
+        description="The part of committed_cents recorded as history: money of a closed year, never alerted on",
+    )
     single_level_dependency: str | None
     last_change: LastChange | None
 
@@ -117,6 +121,10 @@ class TreeYear(BaseModel):
     gap_to_threshold_cents: int
     gap_to_full_cents: int
     over_committed_cents: int
+    history_cents: int = Field(
+        default=0,
+        description="The part of committed_cents recorded as history: money of a closed year, never alerted on",
+    )
     single_level_dependency: str | None
 
 
@@ -185,6 +193,7 @@ class ReviewTotals(BaseModel):
     need_cents: int
     committed_cents: int
     disbursed_cents: int
+    history_cents: int = Field(default=0, description="The part of committed_cents recorded as history (closed years)")
     coverage_bp: int
     nodes_by_status: dict[str, int]
 
@@ -202,6 +211,7 @@ class ReviewNode(BaseModel):
     need_cents: int
     committed_cents: int
     disbursed_cents: int
+    history_cents: int = Field(default=0, description="The part of committed_cents recorded as history (closed years)")
     committed_by_level: dict[str, int]
     coverage_bp: int
     status: str

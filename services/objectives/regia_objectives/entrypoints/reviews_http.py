@@ -38,6 +38,7 @@ def _item(i: ReviewItem) -> dict:
         "need_cents": i.need_cents,
         "committed_cents": i.committed_cents,
         "disbursed_cents": i.disbursed_cents,
+        "history_cents": i.history_cents,
         "committed_by_level": i.committed_by_level,
         "coverage_bp": i.coverage_bp,
         "status": i.status,
@@ -146,6 +147,7 @@ def _csv(items: list[ReviewItem]) -> str:
             "coverage_pct",
             "status",
             "committed_by_level",
+            "history_cents",
         ]
     )
     for i in items:
@@ -162,6 +164,7 @@ def _csv(items: list[ReviewItem]) -> str:
                 percent(i.coverage_bp),
                 i.status,
                 json.dumps(i.committed_by_level, sort_keys=True),
+                i.history_cents,
             ]
         )
     return out.getvalue()

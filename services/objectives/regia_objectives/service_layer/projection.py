@@ -51,6 +51,9 @@ class Cause:
     # The history row (allocation_changes.id) of the line change that moved the figures,
     # kept on each coverage row it recomputes (ancestors included) as its `last_change`.
     change_id: int | None = None
+    # The line change was history (funding's FundingLineChanged.history): the events it
+    # causes carry the marker, and the notifier tells nobody of them.
+    history: bool = False
 
 
 async def apply_funding_events(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Envelope]:
@@ -80,6 +83,7 @@ def newest_of_batch(events: Sequence[Received]) -> tuple[list[LineChange], dict[
             p.committed_cents,
             p.disbursed_cents,
             p.line_version,
+            p.history,
         )
         by_state.setdefault(state, event)
     states = latest_per_line(by_state)
@@ -95,7 +99,7 @@ def newest_of_batch(events: Sequence[Received]) -> tuple[list[LineChange], dict[
         if event.envelope.event_id in winners:
             assert isinstance(p, FundingLineChanged)
             causes[(p.objective_id, p.fiscal_year)] = Cause(
-                event.envelope.correlation_id, str(event.envelope.event_id), event.envelope.origin
+                event.envelope.correlation_id, str(event.envelope.event_id), event.envelope.origin, history=p.history
             )
     return changes, causes
 
@@ -165,6 +169,9 @@ def _events(
             origin_at=cause.origin_at if cause else None,
         )
 
+    # Caused by history funding: the cause's line change was history; or, with no cause (a
+    # coverage rebuild), a year whose money is all history, which nobody can act on.
+    history = cause.history if cause is not None else 0 < now.committed_cents == now.history_cents
     events = []
     if not now.same_figures(before):
         events.append(
@@ -179,6 +186,7 @@ def _events(
                     committed_by_level=now.committed_by_level,
                     coverage_bp=now.coverage_bp,
                     status=now.status,
+                    history=history,
                 )
             )
         )
@@ -195,6 +203,7 @@ def _events(
                     need_cents=now.need_cents,
                     committed_cents=now.committed_cents,
                     at_risk_threshold_pct=node.at_risk_threshold_pct,
+                    history=history,
                 )
             )
         )
@@ -215,6 +224,7 @@ def _events(
                     coverage_bp=now.coverage_bp,
                     status=now.status,
                     at_risk_threshold_pct=node.at_risk_threshold_pct,
+                    history=history,
                 )
             )
         )
@@ -230,6 +240,7 @@ def _events(
                     share_bp=dominant[1],
                     warning_pct=node.single_level_warning_pct,
                     committed_cents=now.committed_cents,
+                    history=history,
                 )
             )
         )

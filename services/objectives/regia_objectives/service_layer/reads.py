@@ -61,6 +61,8 @@ def year_figures(
         "gap_to_full_cents": gap_to_full_cents(c.need_cents, effective),
         # Money committed beyond the need: all of it in a year with no need (NO_NEED).
         "over_committed_cents": c.over_committed_cents,
+        # The part of committed_cents funding recorded as history (closed years' money).
+        "history_cents": c.history_cents,
         "single_level_dependency": c.dominant_level,
         "last_change": _last_change(last_change),
     }

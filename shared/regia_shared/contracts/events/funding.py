@@ -52,6 +52,12 @@ class FundingLineChanged(EventPayload):
         default=None,
         description="The date of the act this entry records (a commitment's act, a payment), if it was given",
     )
+    # Added in issue 19, optional with a default: events recorded before it were never history.
+    history: bool = Field(
+        default=False,
+        description="The line is history: money of a closed fiscal year, recorded by an administrator's history "
+        "import for the record; it counts in coverage and never alerts",
+    )
 
 
 class FundingCommitted(FundingLineChanged):

@@ -35,6 +35,16 @@ class ObjectiveDefined(EventPayload):
     kind: str = Field(default="OBJECTIVE", description="VISION, PROGRAMME, OBJECTIVE or ACTION")
 
 
+def history_marker() -> bool:
+    """The optional marker (issue 19) on an objectives event caused by history funding:
+    money of a closed year recorded for the record. Consumers inform with it and never
+    alert on it; events published before it existed read as False."""
+    return Field(
+        default=False,
+        description="Caused by history funding (money of a closed year, recorded for the record): never an alert",
+    )
+
+
 class ObjectiveCoverageChanged(EventPayload):
     """Version 2: `status` may be NO_NEED (version 1, in `objectives_v1`, never was)."""
 
@@ -51,6 +61,7 @@ class ObjectiveCoverageChanged(EventPayload):
         ge=0, description="Coverage in basis points: 10000 is 100 %; exact up to 10^14, where it saturates"
     )
     status: CoverageStatus
+    history: bool = history_marker()
 
 
 class ObjectiveStatusChanged(EventPayload):
@@ -69,6 +80,7 @@ class ObjectiveStatusChanged(EventPayload):
     need_cents: Cents
     committed_cents: Cents
     at_risk_threshold_pct: int = Field(ge=1, le=100)
+    history: bool = history_marker()
 
 
 # An exact decimal as a string ("8.5", "-0.25"): consumers parse it to a decimal type, so
@@ -133,6 +145,7 @@ class FundingNarrowedToOneLevel(EventPayload):
     )
     status: CoverageStatus
     at_risk_threshold_pct: int = Field(ge=1, le=100)
+    history: bool = history_marker()
 
 
 class MilestoneWentOverdue(EventPayload):

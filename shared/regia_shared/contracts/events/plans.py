@@ -5,6 +5,7 @@ from typing import Annotated
 from pydantic import Field
 
 from regia_shared.contracts.events.envelope import EventPayload
+from regia_shared.contracts.events.objectives import history_marker
 from regia_shared.contracts.events.partners import ObjectiveRole
 
 
@@ -19,6 +20,7 @@ class SingleLevelDependencyDetected(EventPayload):
     share_bp: int = Field(ge=0, le=10_000, description="The level's share in basis points")
     warning_pct: int = Field(ge=1, le=100)
     committed_cents: int = Field(ge=0)
+    history: bool = history_marker()
 
 
 class AnnualReviewClosed(EventPayload):

@@ -39,6 +39,7 @@ class ExportEntry:
     source_status: str | None = None
     act_date: date | None = None
     objective_title: str | None = None  # as the objectives service announced it
+    history: bool = False  # the line is history: a closed year's money, recorded for the record
 
 
 def euro(cents: int) -> str:

@@ -71,6 +71,7 @@ def transaction(e: ExportEntry) -> dict[str, object]:
         "cup": e.cup,
         "source-ref": e.source_ref,
         "source-status": e.source_status,
+        "history": e.history,
     }
     return result
 

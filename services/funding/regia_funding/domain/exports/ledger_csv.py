@@ -40,6 +40,7 @@ COLUMNS = (
     "source_ref",
     "source_status",
     "act_date",
+    "history",
 )
 
 
@@ -74,6 +75,7 @@ def csv_item(e: ExportEntry, _: int = 0) -> str:
             spreadsheet_safe(e.source_ref or ""),
             spreadsheet_safe(e.source_status or ""),
             e.act_date.isoformat() if e.act_date else "",
+            "true" if e.history else "false",
         ]
     )
 

@@ -1,0 +1,56 @@
+"""History money in the objectives service (issue 19), against a real PostgreSQL and
+broker: a closed year's history line counts in its year's coverage, every read shows the
+history part apart, and the objectives events it causes carry the history marker."""
+
+import pytest
+
+from regia_objectives.app import create_app
+from regia_shared.contracts import topics
+
+from ..support import kafka
+from ..support.funding import line_event
+from ..support.services import ADMIN_HEADERS, in_process
+from ..support.wait import eventually
+
+pytestmark = pytest.mark.usefixtures("service_env")
+NEED = 1_000_000_00
+
+
+async def test_history_money_counts_for_its_year_is_shown_apart_and_marks_its_events(service_env, broker) -> None:  # type: ignore[no-untyped-def]
+    async with in_process("objectives", create_app) as service, service.client(headers=ADMIN_HEADERS) as admin:
+        r = await admin.post(
+            "/v1/objectives",
+            json={
+                "objective_id": "porto-2008",
+                "title": "Porto 2008",
+                "at_risk_threshold_pct": 80,
+                "needs": [{"fiscal_year": 2010, "need_cents": NEED}, {"fiscal_year": 2027, "need_cents": NEED}],
+            },
+        )
+        assert r.status_code == 201, r.text
+        await kafka.publish(
+            broker.bootstrap_servers,
+            topics.FUNDING,
+            [
+                line_event("commit", "POR-2010", "porto-2008", 600_000_00, 1, year=2010, history=True),
+                line_event("commit", "OPEN-2027", "porto-2008", 900_000_00, 1, year=2027),
+            ],
+        )
+
+        async def years() -> dict | None:
+            body = (await admin.get("/v1/objectives/porto-2008")).json()
+            found = {y["fiscal_year"]: y for y in body["years"]}
+            return found if found.get(2027, {}).get("committed_cents") == 900_000_00 else None
+
+        found = await eventually(years, what="both lines projected")
+    closed, open_ = found[2010], found[2027]
+    assert (closed["committed_cents"], closed["history_cents"], closed["coverage_bp"]) == (600_000_00, 600_000_00, 6000)
+    assert closed["status"] == "AT_RISK"
+    assert (open_["committed_cents"], open_["history_cents"]) == (900_000_00, 0)
+    events = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES, expect=7)
+    moved = [
+        (e.type, e.payload["fiscal_year"], e.payload.get("history")) for e in events if e.type != "ObjectiveDefined"
+    ]
+    # The definition's first statuses (no cause), then each line's coverage and status.
+    assert ("ObjectiveCoverageChanged", 2010, True) in moved and ("ObjectiveStatusChanged", 2010, True) in moved
+    assert ("ObjectiveCoverageChanged", 2027, False) in moved and ("ObjectiveStatusChanged", 2027, False) in moved
