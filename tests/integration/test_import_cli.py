@@ -34,6 +34,8 @@ LEVELS = [
     "PROVINCIA=provincia-spezia:bilancio",
     "--level",
     "PRIVATE=cantieri-spezia:cofinanziamento",
+    "--level",
+    "FOREIGN_STATE=stato-francese:contributo-interreg",
 ]
 
 
