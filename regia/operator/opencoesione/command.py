@@ -165,7 +165,7 @@ def opencoesione(
     reconciled = _reconciliation(totals, tally, tally.planned if dry_run else (recorded or {}), earlier)
     if not reconciled:
         raise typer.Exit(EXIT_UNRECONCILED)
-    if tally.rejected:
+    if tally.rejected or (earlier and int(earlier.get("refused", 0))):
         raise typer.Exit(EXIT_REJECTED)
 
 
