@@ -2,14 +2,18 @@
 broker): rows become lines committed and paid to the cent, a row the service refuses is
 reported with the service's reason, and a second run records nothing new."""
 
+import asyncio
 import csv
+import re
+import sys
 from pathlib import Path
 
 import pytest
 
 from ..support.infra import Database
 from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN
-from .test_import_cli import regia_import
+from ..support.wait import eventually
+from .test_import_cli import REPO, regia_import
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
@@ -51,7 +55,11 @@ async def test_an_import_is_recorded_to_the_cent_and_a_rerun_records_nothing(
 
     status, out, err = await regia_import(funding.url, *args, token=ADMIN_TOKEN)
     assert status == 3, err
-    assert "accepted:      2" in out and "rejected:      1" in out and "requests sent: 4 (0 replayed" in out
+    assert "accepted:      2" in out and "rejected:      1" in out
+    assert "requests sent: 1 (4 submissions, 0 replayed" in out
+    table = {line.split()[0]: line for line in out.splitlines() if line.startswith(("FINANZ_", "TOT_"))}
+    assert "refused by the funding service: 1 rows, € 10.000,00, see the report" in table["FINANZ_COMUNE"]
+    assert "every column reconciles to the cent" in out
     [refused] = list(csv.DictReader(report.open()))
     assert refused["project"] == "3LICOM-0002"
     assert (
@@ -93,7 +101,80 @@ async def test_an_import_is_recorded_to_the_cent_and_a_rerun_records_nothing(
     assert {e["channel"] for e in history} == {"import:opencoesione"}
     entries = await database.fetchval("funding", "SELECT count(*) FROM ledger_entries")
 
+    # The same run again: its record says the file was sent through its last row.
     status, out, err = await regia_import(funding.url, *args, token=ADMIN_TOKEN)
     assert status == 3, err
-    assert "requests sent: 4 (3 replayed: already recorded)" in out  # the refused one is refused again
+    assert "resuming at row 4 (3 rows already recorded)" in err and "requests sent: 0" in out
     assert await database.fetchval("funding", "SELECT count(*) FROM ledger_entries") == entries
+
+
+def big_file(path: Path, rows: int) -> dict[str, int]:
+    """An OpenCoesione-format file of `rows` projects funded by the EU, the Regione and the
+    Comune; its totals per column, to the cent."""
+    totals = {"FINANZ_UE": 0, "FINANZ_REGIONE": 0, "FINANZ_COMUNE": 0, "TOT_PAGAMENTI": 0}
+    lines = [HEADER]
+    for n in range(rows):
+        eu, regione, comune = 100_000 + n * 37, 50_000 + n * 11, n % 7 * 1_001
+        paid = (eu + regione + comune) // 3
+        cells = [eu, 0, regione, 0, comune, 0, eu + regione + comune, 0, paid]
+        totals["FINANZ_UE"] += eu
+        totals["FINANZ_REGIONE"] += regione
+        totals["FINANZ_COMUNE"] += comune
+        totals["TOT_PAGAMENTI"] += paid
+        euros = ";".join(f"{c // 100},{c % 100:02d}" for c in cells)
+        lines.append(f"K-{n:06d};;PROGETTO {n};{euros}")
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    return totals
+
+
+async def test_a_run_killed_mid_way_resumes_and_records_each_cent_once(
+    funding, database: Database, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    source = tmp_path / "progetti_grande.csv"
+    totals = big_file(source, 3000)
+    args = [str(source), "--fiscal-year", "2027", "--objective", "miglio-blu", *LEVELS, "--rows-per-request", "50"]
+    env = {"REGIA_FUNDING_URL": funding.url, "REGIA_ADMIN_TOKEN": ADMIN_TOKEN, "PATH": "/usr/bin:/bin"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "regia",
+        "import",
+        "opencoesione",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+    async def some_recorded() -> bool:
+        return bool(await database.fetchval("funding", "SELECT coalesce(max(through), 0) > 0 FROM import_runs"))
+
+    await eventually(some_recorded, what="the import's first requests recorded")
+    process.kill()  # SIGKILL: no handler, no goodbye, a request perhaps in flight
+    await process.wait()
+    through = await database.fetchval("funding", "SELECT through FROM import_runs")
+    assert 0 < through < 3000, "killed before it started or after it ended: the test proves nothing"
+
+    status, out, err = await regia_import(funding.url, *args, token=ADMIN_TOKEN)
+    assert status == 0, out + err
+    # A request in flight at the kill may still have committed since (and moved `through`).
+    resumed = re.search(r"resuming at row (\d+) \((\d+) rows already recorded\)", err)
+    assert resumed is not None, err
+    assert through < int(resumed.group(1)) <= 3000 and int(resumed.group(2)) == int(resumed.group(1)) - 1
+    assert "every column reconciles to the cent" in out
+    by_level = dict(
+        await database.fetch(
+            "funding",
+            "SELECT substring(line_id from '-([A-Z_]+)-2027$'), sum(committed_cents) FROM funding_lines GROUP BY 1",
+        )
+    )
+    assert by_level == {
+        "EU": totals["FINANZ_UE"],
+        "REGIONE": totals["FINANZ_REGIONE"],
+        "COMUNE": totals["FINANZ_COMUNE"],
+    }
+    paid = await database.fetchval("funding", "SELECT sum(disbursed_cents) FROM funding_lines")
+    assert paid == totals["TOT_PAGAMENTI"]
+    [run] = await database.fetch("funding", "SELECT through, tally FROM import_runs")
+    assert run["through"] == 3000

@@ -24,6 +24,8 @@ LEVELS = [
     "PROVINCIA=provincia-spezia:bilancio",
     "--level",
     "PRIVATO=cantieri-spezia:cofinanziamento",
+    "--level",
+    "FOREIGN_STATE=stato-francese:contributo-interreg",
 ]
 runner = CliRunner()
 
@@ -100,13 +102,75 @@ def test_without_a_report_the_first_rejections_are_shown(tmp_path: Path) -> None
         "2027",
         "--objective",
         "miglio-blu",
-        "--level",
-        "EU=regione-liguria:por-fesr-liguria",
+        *LEVELS,
         "--dry-run",
     )
     assert result.exit_code == 3
     assert "line 4, project 1LIFESR-BAD-TESTO: FINANZ_UE 'n.d.' is not an amount" in result.stderr
-    assert "no institution is configured for level STATO" in result.stderr
+
+
+def test_money_that_no_level_would_record_stops_the_import_before_it_starts() -> None:
+    result = run(
+        str(FIXTURES / "progetti_good.csv"),
+        "--fiscal-year",
+        "2027",
+        "--objective",
+        "miglio-blu",
+        "--level",
+        "EU=regione-liguria:por-fesr-liguria",
+    )  # no REGIA_ADMIN_TOKEN either: refused before anything would be sent
+    assert result.exit_code == 1
+    assert "does not start (nothing was sent)" in result.stderr
+    # The column, its total, the rows and the exact option to add.
+    assert (
+        "FINANZ_STATO_FSC holds € 800.000,00 in 1 rows (lines 3) at level STATO, and no institution records "
+        "that level: add --level STATO=INSTITUTION:INSTRUMENT"
+    ) in " ".join(result.stderr.split())
+    assert "REGIA_ADMIN_TOKEN" not in result.stderr
+
+
+def test_a_column_without_a_default_level_is_named_until_the_operator_maps_it(tmp_path: Path) -> None:
+    source = tmp_path / "liberate.csv"
+    with (FIXTURES / "progetti_good.csv").open(encoding="utf-8-sig", newline="") as stream:
+        header, cells, *_ = csv.reader(stream, delimiter=";")
+    at = {name: i for i, name in enumerate(header)}
+    # Half of the Regione's money becomes freed EU-cycle resources: the public total stays.
+    cells[at["FINANZ_REGIONE"]], cells[at["FINANZ_RISORSE_LIBERATE"]] = "225.000,00", "225.000,00"
+    with source.open("w", encoding="utf-8", newline="") as out:
+        csv.writer(out, delimiter=";").writerows([header, cells])
+    args = [str(source), "--fiscal-year", "2027", "--objective", "miglio-blu", *LEVELS, "--dry-run"]
+
+    refused = run(*args)
+    assert refused.exit_code == 1
+    assert "FINANZ_RISORSE_LIBERATE holds € 225.000,00 in 1 rows (lines 2) and no level: add --column " in " ".join(
+        refused.stderr.split()
+    )
+
+    mapped = run(*args, "--column", "FINANZ_RISORSE_LIBERATE=REGIONE")
+    assert mapped.exit_code == 0, mapped.output
+    table = {line.split()[0]: line for line in mapped.stdout.splitlines() if line.startswith(("FINANZ_", "TOT_"))}
+    assert "€ 225.000,00" in table["FINANZ_RISORSE_LIBERATE"] and table["FINANZ_RISORSE_LIBERATE"].endswith("none")
+    assert "every column reconciles to the cent" in mapped.stdout
+
+
+def test_the_dry_runs_table_reconciles_every_column_with_its_rejections(tmp_path: Path) -> None:
+    result = run(
+        str(FIXTURES / "progetti_bad.csv"),
+        "--fiscal-year",
+        "2027",
+        "--objective",
+        "miglio-blu",
+        *LEVELS,
+        "--dry-run",
+        "--report",
+        str(tmp_path / "r.csv"),
+    )
+    assert result.exit_code == 3, result.output
+    table = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith(("FINANZ_", "TOT_"))}
+    # 1LIFESR-BAD-PAGAMENTI's comune money and payments are the file's, rejected with their row.
+    assert "rejected by the file's rules: " in table["FINANZ_COMUNE"] and "see the report" in table["FINANZ_COMUNE"]
+    assert "€ 10.000,01 (rejected by the file's rules: 1 rows, € 10.000,01" in table["TOT_PAGAMENTI"]
+    assert "every column reconciles to the cent" in result.stdout
 
 
 @pytest.mark.parametrize(

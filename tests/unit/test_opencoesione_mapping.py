@@ -25,13 +25,26 @@ TARGETS = {
     L.PROVINCIA: Target("provincia-spezia", "bilancio-provinciale"),
     L.COMUNE: Target("comune-spezia", "bilancio-comunale"),
     L.PRIVATE: Target("cantieri-spezia", "cofinanziamento-privato"),
+    L.OTHER_PUBLIC: Target("autorita-portuale", "fondi-propri"),
+    L.FOREIGN_STATE: Target("stato-francese", "interreg-contributo"),
+}
+COLUMN_OF = {
+    L.EU: "FINANZ_UE",
+    L.STATO: "FINANZ_STATO_FSC",
+    L.REGIONE: "FINANZ_REGIONE",
+    L.PROVINCIA: "FINANZ_PROVINCIA",
+    L.COMUNE: "FINANZ_COMUNE",
+    L.PRIVATE: "FINANZ_PRIVATO",
+    L.OTHER_PUBLIC: "FINANZ_ALTRO_PUBBLICO",
+    L.FOREIGN_STATE: "FINANZ_STATO_ESTERO",
 }
 
 
 def project(by_level: dict, payments: int = 0, code: str = "1LIFESR-0007") -> ProjectFinancing:
     levels = {lv: by_level.get(lv, 0) for lv in L}
     public = sum(v for lv, v in levels.items() if lv is not L.PRIVATE)
-    return ProjectFinancing(2, code, "D41B19000120007", "MIGLIO BLU", levels, 0, 0, public, 0, payments)
+    by_column = {COLUMN_OF[lv]: cents for lv, cents in levels.items()}
+    return ProjectFinancing(2, code, "D41B19000120007", "MIGLIO BLU", levels, 0, 0, public, 0, payments, by_column)
 
 
 def mapping(**kwargs) -> ImportMapping:  # type: ignore[no-untyped-def]
@@ -66,6 +79,7 @@ def test_each_funded_level_commits_its_line_and_payments_are_spread_exactly() ->
         "committed_cents": 150_000_000,
         "reason": None,
         "cup": "D41B19000120007",
+        "source_ref": "1LIFESR-0007",  # the project's code, which people search a line by
     }
     paid = [e["amount_cents"] for events in by_institution.values() for e in events if e["type"] == "disbursement"]
     assert sum(paid) == 123_456_789
@@ -119,7 +133,7 @@ def test_a_project_without_objective_or_funding_is_rejected() -> None:
     rejected = plan_row(project({L.EU: 100}, code="ALTRO"), mapping(objective_id=None, objectives_by_project={}))
     assert isinstance(rejected, RejectedRow)
     assert rejected.reasons == ["the objective map has no objective for project ALTRO"]
-    assert "all zero" in plan_row(project({}), mapping()).reasons[0]  # type: ignore[union-attr]
+    assert "every FINANZ_* column is zero" in plan_row(project({}), mapping()).reasons[0]  # type: ignore[union-attr]
 
 
 def test_line_ids_are_valid_and_distinct_even_for_awkward_codes() -> None:
@@ -194,3 +208,61 @@ def test_level_options_and_objective_maps_are_checked() -> None:
             parse_objective_map(io.StringIO(bad))
     with pytest.raises(ValueError):
         ImportMapping(TARGETS, 2027)  # neither one objective nor a map
+
+
+def _first_row_of_the_published_file() -> ProjectFinancing:
+    with (FIXTURES / "progetti_good.csv").open(encoding="utf-8-sig", newline="") as stream:
+        row = next(iter(read_projects(stream)))
+    assert isinstance(row, ProjectFinancing)
+    return row
+
+
+def test_a_rows_keys_are_pinned_so_a_rerun_of_the_same_file_replays() -> None:
+    # Pinned: a change to what a row sends changes its keys, and a file imported before the
+    # change then meets its own lines instead of replaying (docs/operations.md says so for
+    # the one such change so far, the source fields of issue 19).
+    targets = {lv: TARGETS[lv] for lv in (L.EU, L.STATO, L.REGIONE)} | {L.COMUNE: Target("comune-spezia", "bilancio")}
+    requests = plan_row(_first_row_of_the_published_file(), mapping(targets=targets))
+    assert isinstance(requests, list)
+    assert [r.idempotency_key for r in requests] == [
+        "oc-1LIFESR-4.1.1-0007-EU+REGIONE-7d2c1302371fed68838b737ac984e622",
+        "oc-1LIFESR-4.1.1-0007-STATO-1dcf241e7a7babb51fe7fbcdb193e4e7",
+        "oc-1LIFESR-4.1.1-0007-COMUNE-d4dfb109afd8f3c7696cd62c3d4e4f87",
+    ]
+    # What each submission records, per source column, for the run's tally.
+    paid = sum(e["amount_cents"] for e in requests[0].events if e["type"] == "disbursement")
+    assert requests[0].tally == {"FINANZ_UE": 150_000_000, "FINANZ_REGIONE": 45_000_000, "TOT_PAGAMENTI": paid}
+    assert sum(r.tally["TOT_PAGAMENTI"] for r in requests) == 123_456_789
+
+
+def test_every_column_opens_a_line_at_its_level_and_the_operator_may_move_one() -> None:
+    row = project({L.EU: 1_000, L.OTHER_PUBLIC: 500, L.FOREIGN_STATE: 250}, payments=700)
+    requests = plan_row(row, mapping())
+    assert isinstance(requests, list)
+    lines = [e["line_id"] for r in requests for e in r.events if e["type"] == "commitment"]
+    assert lines == [
+        "OC-1LIFESR-0007-EU-2027",
+        "OC-1LIFESR-0007-OTHER_PUBLIC-2027",
+        "OC-1LIFESR-0007-FOREIGN_STATE-2027",
+    ]
+    assert sum(e.get("amount_cents", 0) for r in requests for e in r.events) == 700
+    moved = plan_row(row, mapping(columns={"FINANZ_ALTRO_PUBBLICO": L.EU}))
+    assert isinstance(moved, list)
+    assert moved[0].events[0]["committed_cents"] == 1_500 and moved[0].tally["FINANZ_ALTRO_PUBBLICO"] == 500
+
+
+def test_source_fields_go_on_the_commitment_and_the_payment() -> None:
+    row = _first_row_of_the_published_file()
+    on = plan_row(row, mapping())
+    assert isinstance(on, list)
+    commitment, payment = on[0].events[0], on[0].events[-1]
+    assert commitment["source_ref"] == "1LIFESR-4.1.1-0007" and commitment["act_date"] == "2019-03-01"
+    assert payment["type"] == "disbursement" and "act_date" not in payment  # the fixture has no DATA_AGGIORNAMENTO
+
+
+@pytest.mark.parametrize("cell", ["2019-03-01", "1/3/2019", "20190230", "2019030", "19850101"])
+def test_a_date_not_written_yyyymmdd_rejects_the_row_with_its_reason(cell: str) -> None:
+    from regia.operator.opencoesione.reader import parse_date
+
+    with pytest.raises(ValueError, match="YYYYMMDD|calendar|outside"):
+        parse_date(cell)

@@ -1,36 +1,49 @@
 """`regia import opencoesione`: record OpenCoesione's projects as funding lines.
 
-The file is streamed, never loaded: each valid row becomes one request per institution to
-the funding service's admin import endpoint, atomic on the service's side and keyed by an
-Idempotency-Key derived from its events, so running the same import twice records nothing
-new. Refused rows, by the file's rules or by the service's, go to the report.
+Two passes over the file, both streamed. The first reads amounts only: each money column's
+total, so that a column with money and no level (or a level with no institution) stops the
+import before anything is sent, naming the option that would map it, and so that the
+summary can reconcile what was recorded to the file, column by column, to the cent. The
+second sends the rows to the funding service's bulk import endpoint, hundreds at a time:
+each request is one transaction that also moves the run's record (how far the file has
+been sent, what each column has recorded). A run killed and started again reads that record
+and goes on after the last row recorded; a request in flight when it was killed either
+committed (and is skipped) or did not (and is sent again; its keys replay what exists).
+
+Exit status: 0 every row recorded and the file reconciles; 3 some rows rejected (each in
+the report; the differences are theirs); 4 the file does not reconcile to the cent (money
+neither recorded nor rejected: look before trusting the ledger); 1 the import did not start
+or stopped (nothing more was sent; run it again to go on).
 """
 
 import contextlib
+import hashlib
 import io
-import itertools
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import httpx
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from regia_shared.contracts.catalogue import FUNDING
+from regia_shared.contracts.money import format_euro
 
 from ..admin import AdminError, admin_token_from_env, problem
-from .config import ConfigError, check_slug, parse_level_option, parse_objective_map
+from .config import ConfigError, check_slug, parse_column_option, parse_level_option, parse_objective_map
 from .mapping import ImportMapping, InstitutionRequest
-from .pipeline import Sent, Tally, run_import
-from .reader import HeaderError, RejectedRow, read_projects
+from .pipeline import ROWS_PER_REQUEST, Sent, Tally, run_import
+from .reader import PAYMENTS, FileTotals, HeaderError, RejectedRow, column_totals, read_projects
 from .refusals import refusal_reasons
 from .report import REASON_SEPARATOR, RejectionReport
 
-CHANNEL, ENDPOINT = "import:opencoesione", "/v1/imports/funding-events"
+SOURCE = "opencoesione"
+ENDPOINT, RUNS = "/v1/imports/funding-events/bulk", "/v1/imports/runs"
 SHOWN_WITHOUT_REPORT = 20
-EXIT_REJECTED = 3
+EXIT_STOPPED, EXIT_REJECTED, EXIT_UNRECONCILED = 1, 3, 4
 
 import_app = typer.Typer(
     help="Import funding from public sources through the funding service's admin "
@@ -66,53 +79,99 @@ def opencoesione(
         metavar="LEVEL=INSTITUTION:INSTRUMENT",
         help="Who records a level's share, e.g. REGIONE=regione-liguria:"
         "por-fesr-liguria; once per level (EU, STATO, REGIONE, PROVINCIA, "
-        "COMUNE, PRIVATE)",
+        "COMUNE, PRIVATE, OTHER_PUBLIC, FOREIGN_STATE)",
+    ),
+    column: list[str] = typer.Option(
+        [],
+        "--column",
+        metavar="COLUMN=LEVEL",
+        help="The level a money column's money is at, over the defaults (FINANZ_UE EU, "
+        "FINANZ_STATO_* STATO, FINANZ_REGIONE REGIONE, FINANZ_PROVINCIA PROVINCIA, FINANZ_COMUNE "
+        "COMUNE, FINANZ_PRIVATO PRIVATE, FINANZ_ALTRO_PUBBLICO OTHER_PUBLIC, FINANZ_STATO_ESTERO "
+        "FOREIGN_STATE); FINANZ_RISORSE_LIBERATE has none: say whose, e.g. "
+        "FINANZ_RISORSE_LIBERATE=REGIONE",
+    ),
+    history: bool = typer.Option(
+        False,
+        "--history",
+        help="Record as history (channel history:opencoesione): a closed year's money. "
+        "Automatic for a year before funding's budget window",
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Check and map every row; send nothing"),
     report: Path | None = typer.Option(None, "--report", help="Write every rejected row to this CSV"),
+    rows_per_request: int = typer.Option(
+        ROWS_PER_REQUEST, "--rows-per-request", min=1, max=5000, help="Rows sent in one bulk request"
+    ),
 ) -> None:
     """Stream FILE.csv, commit each project's funding per level and spread its payments over
-    those lines. Exit status: 0 all rows recorded, 3 some rows rejected, 1 the import stopped."""
+    those lines, then reconcile every money column to the file. Exit status: 0 all rows
+    recorded, 3 some rows rejected, 4 the file does not reconcile to the cent, 1 the import
+    did not start or stopped (run it again: it resumes)."""
     seen = [Tally()]  # the run's counts so far, to say where a stopped import got to
     try:
-        mapping = _mapping(fiscal_year, objective, objective_map, level)
+        mapping = _mapping(fiscal_year, objective, objective_map, level, column)
+        totals = _first_pass(file)
+        _check_every_column_is_mapped(totals, mapping)
         with contextlib.ExitStack() as stack:
             sender = None if dry_run else stack.enter_context(FundingSender.from_env())
+            channel = (
+                f"history:{SOURCE}" if history or (sender and sender.is_closed(fiscal_year)) else f"import:{SOURCE}"
+            )
+            run_id = _run_id(file, mapping, channel)
+            earlier = sender.run(run_id) if sender else None
+            skip = int(earlier["through"]) if earlier else 0
+            if earlier:
+                typer.echo(_resuming(earlier), err=True)
             binary = stack.enter_context(file.open("rb"))
             rows = read_projects(io.TextIOWrapper(binary, encoding="utf-8-sig", newline=""))
             reject = _Rejections(
                 stack.enter_context(report.open("w", encoding="utf-8", newline="")) if report else None
             )
-            with _progress(file.stat().st_size) as tick:
+            send = sender.bulk(channel, run_id, file.name) if sender else None
+            with _progress(totals.rows, _resuming(earlier) if earlier else "") as tick:
 
                 def on_row(tally: Tally) -> None:
                     seen[0] = tally
-                    tick(tally, binary.tell())
+                    tick(tally)
 
-                tally = run_import(rows, mapping, send=sender.send if sender else None, reject=reject, tick=on_row)
+                tally = run_import(
+                    rows,
+                    mapping,
+                    send=send,
+                    reject=reject,
+                    tick=on_row,
+                    skip_through=skip,
+                    rows_per_request=rows_per_request,
+                )
+            recorded = sender.last_run["tally"] if sender and sender.last_run else (earlier or {}).get("tally")
     except (ConfigError, HeaderError, AdminError) as exc:
         typer.echo(f"error: {exc}", err=True)
         if seen[0].read:
             t = seen[0]  # counted as read when it started, so t.read is the row it stopped at
             typer.echo(
                 f"stopped at row {t.read}; before it {t.accepted} accepted, {t.rejected} rejected "
-                "(run the same import again to go on: what was recorded is replayed)",
+                "(run the same import again to go on: it resumes after the last row recorded)",
                 err=True,
             )
-        raise typer.Exit(1) from None
+        raise typer.Exit(EXIT_STOPPED) from None
     except UnicodeDecodeError as exc:
         typer.echo(
             f"error: {file} is not UTF-8 (byte {exc.start} of a block): OpenCoesione publishes "
             f"UTF-8; convert it, e.g. iconv -f latin1 -t utf-8",
             err=True,
         )
-        raise typer.Exit(1) from None
-    _summary(file, fiscal_year, tally, dry_run, report, reject)
-    if tally.rejected:
+        raise typer.Exit(EXIT_STOPPED) from None
+    _summary(file, fiscal_year, tally, dry_run, report, reject, channel)
+    reconciled = _reconciliation(totals, tally, tally.planned if dry_run else (recorded or {}), earlier)
+    if not reconciled:
+        raise typer.Exit(EXIT_UNRECONCILED)
+    if tally.rejected or (earlier and int(earlier.get("refused", 0))):
         raise typer.Exit(EXIT_REJECTED)
 
 
-def _mapping(fiscal_year: int, objective: str | None, objective_map: Path | None, levels: list[str]) -> ImportMapping:
+def _mapping(
+    fiscal_year: int, objective: str | None, objective_map: Path | None, levels: list[str], columns: list[str]
+) -> ImportMapping:
     if (objective is None) == (objective_map is None):
         raise ConfigError("give either --objective OBJECTIVE_ID or --objective-map FILE.csv")
     if not levels:
@@ -120,12 +179,63 @@ def _mapping(fiscal_year: int, objective: str | None, objective_map: Path | None
     targets = dict(parse_level_option(text) for text in levels)
     if len(targets) != len(levels):
         raise ConfigError("each level may be given only once with --level")
+    by_column = dict(parse_column_option(text) for text in columns)
+    if len(by_column) != len(columns):
+        raise ConfigError("each column may be given only once with --column")
     if objective is not None:
         check_slug("--objective", objective)
-        return ImportMapping(targets, fiscal_year, objective_id=objective)
+        return ImportMapping(targets, fiscal_year, objective_id=objective, columns=by_column)
     assert objective_map is not None
     with objective_map.open(encoding="utf-8-sig", newline="") as stream:
-        return ImportMapping(targets, fiscal_year, objectives_by_project=parse_objective_map(stream))
+        return ImportMapping(targets, fiscal_year, objectives_by_project=parse_objective_map(stream), columns=by_column)
+
+
+def _first_pass(file: Path) -> FileTotals:
+    with file.open(encoding="utf-8-sig", newline="") as stream:
+        return column_totals(stream)
+
+
+def _check_every_column_is_mapped(totals: FileTotals, mapping: ImportMapping) -> None:
+    """Refuse to start while any money column with money in it would record nothing."""
+    problems = []
+    for column, cents in totals.cents.items():
+        if column == PAYMENTS or not cents:
+            continue
+        where = (
+            f"{column} holds {format_euro(cents)} in {totals.rows_with_money[column]} rows "
+            f"(lines {', '.join(map(str, totals.first_lines[column]))}"
+            f"{', ...' if totals.rows_with_money[column] > len(totals.first_lines[column]) else ''})"
+        )
+        level = mapping.level_of(column)
+        if level is None:
+            problems.append(
+                f"{where} and no level: add --column {column}=LEVEL (the level whose money it is, "
+                "e.g. REGIONE) and, for that level, --level LEVEL=INSTITUTION:INSTRUMENT"
+            )
+        elif level not in mapping.targets:
+            problems.append(
+                f"{where} at level {level.value}, and no institution records that level: "
+                f"add --level {level.value}=INSTITUTION:INSTRUMENT"
+            )
+    if problems:
+        raise ConfigError(
+            "the import would not record every euro of the file, so it does not start (nothing was sent):\n  "
+            + "\n  ".join(problems)
+        )
+
+
+def _run_id(file: Path, mapping: ImportMapping, channel: str) -> str:
+    """The same file, mapping, year and channel: the same run, which a new start resumes."""
+    digest = hashlib.sha256()
+    with file.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    digest.update(json.dumps([mapping.fingerprint(), channel], sort_keys=True).encode())
+    return f"oc-{digest.hexdigest()[:40]}"
+
+
+def _resuming(run: dict[str, Any]) -> str:
+    return f"resuming at row {int(run['through']) + 1} ({run['through']} rows already recorded)"
 
 
 class _Rejections:
@@ -147,32 +257,39 @@ class _Rejections:
 
 
 @contextlib.contextmanager
-def _progress(size: int) -> Iterator[Callable[[Tally, int], None]]:
-    columns = (TextColumn("[bold]OpenCoesione"), BarColumn(), DownloadColumn(), TextColumn("{task.fields[counts]}"))
+def _progress(rows: int, resuming: str) -> Iterator[Callable[[Tally], None]]:
+    columns = (
+        TextColumn("[bold]OpenCoesione"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[counts]}"),
+    )
     with Progress(*columns, console=Console(stderr=True)) as progress:
-        task = progress.add_task("import", total=size, counts="")
-        step, last = itertools.count(), [Tally()]
+        task = progress.add_task("import", total=rows, counts=resuming)
+        last = [Tally()]
 
-        def tick(tally: Tally, position: int) -> None:
+        def tick(tally: Tally) -> None:
             last[0] = tally
-            if next(step) % 250 == 0:  # rich redraws ten times a second; no need to tell it more
-                progress.update(task, completed=position, counts=_counts(tally))
+            if tally.read % 250 == 0:  # rich redraws ten times a second; no need to tell it more
+                progress.update(task, completed=tally.read, counts=_counts(tally, resuming))
 
         yield tick
-        progress.update(task, completed=size, counts=_counts(last[0]))
+        progress.update(task, completed=last[0].read, counts=_counts(last[0], resuming))
 
 
-def _counts(t: Tally) -> str:
-    return f"read {t.read} · accepted {t.accepted} · rejected {t.rejected}"
+def _counts(t: Tally, resuming: str) -> str:
+    return (f"{resuming} · " if resuming else "") + f"accepted {t.accepted} · rejected {t.rejected}"
 
 
-def _summary(file: Path, year: int, t: Tally, dry_run: bool, report: Path | None, reject: _Rejections) -> None:
+def _summary(
+    file: Path, year: int, t: Tally, dry_run: bool, report: Path | None, reject: _Rejections, channel: str
+) -> None:
     typer.echo(
-        f"OpenCoesione import of {file.name} for fiscal year {year}"
+        f"OpenCoesione import of {file.name} for fiscal year {year} on channel {channel}"
         + (" (dry run: nothing was sent)" if dry_run else "")
     )
     typer.echo(f"rows read:     {t.read}")
-    typer.echo(f"accepted:      {t.accepted}")
+    typer.echo(f"accepted:      {t.accepted}" + (f" ({t.skipped} recorded by an earlier attempt)" if t.skipped else ""))
     where = (
         f" (reasons in {report})"
         if report
@@ -180,16 +297,68 @@ def _summary(file: Path, year: int, t: Tally, dry_run: bool, report: Path | None
     )
     typer.echo(f"rejected:      {t.rejected}{where}")
     if not dry_run:
-        typer.echo(f"requests sent: {t.requests} ({t.replayed} replayed: already recorded)")
+        typer.echo(
+            f"requests sent: {t.requests} ({t.submissions} submissions, {t.replayed} replayed: already recorded)"
+        )
+
+
+def _reconciliation(totals: FileTotals, t: Tally, recorded: dict[str, int], earlier: dict[str, Any] | None) -> bool:
+    """Per column: the file's total, what was recorded, and each difference with its reason.
+    True when every column adds up to the cent."""
+    width = max(len(c) for c in totals.cents)
+    typer.echo("")
+    typer.echo(f"{'column':<{width}}  {'in the file':>20}  {'recorded':>20}  difference")
+    adds_up = True
+    for column, in_file in totals.cents.items():
+        got = recorded.get(column, 0)
+        typer.echo(
+            f"{column:<{width}}  {format_euro(in_file):>20}  {format_euro(got):>20}  {_why(column, in_file - got, t, earlier)}"
+        )
+        file_rejected = t.rejected_by_file.get(column)
+        service_refused = t.refused_by_service.get(column)
+        explained = (file_rejected.cents if file_rejected else 0) + (service_refused.cents if service_refused else 0)
+        left = in_file - got - explained
+        if left and not (earlier and int(earlier.get("refused", 0)) and left > 0):
+            adds_up = False
+    typer.echo(
+        "every column reconciles to the cent" if adds_up else "THE FILE DOES NOT RECONCILE: see the differences above"
+    )
+    return adds_up
+
+
+def _why(column: str, difference: int, t: Tally, earlier: dict[str, Any] | None) -> str:
+    if not difference:
+        return "none"
+    reasons = []
+    left = difference
+    for label, where in (
+        ("rejected by the file's rules", t.rejected_by_file),
+        ("refused by the funding service", t.refused_by_service),
+    ):
+        short = where.get(column)
+        if short and short.cents:
+            reasons.append(f"{label}: {short.rows} rows, {format_euro(short.cents)}, see the report")
+            left -= short.cents
+    if left and earlier and int(earlier.get("refused", 0)) and left > 0:
+        reasons.append(
+            f"{format_euro(left)} refused by the funding service in an earlier attempt of this run "
+            f"({earlier['refused']} submissions, not itemised here: see that attempt's report)"
+        )
+        left = 0
+    if left:
+        reasons.append(f"UNEXPLAINED: {'-' if left < 0 else ''}{format_euro(abs(left))}")
+    return f"{'-' if difference < 0 else ''}{format_euro(abs(difference))} ({'; '.join(reasons)})"
 
 
 class FundingSender:
-    """POSTs each request to the admin import endpoint. A refusal of the request becomes
-    the row's reasons; anything that would refuse every row (no service, a wrong token, a
-    service without the endpoint, a server error) stops the import, which is safe to rerun."""
+    """Talks to the funding service's admin import endpoints. A refusal of a submission
+    becomes its row's reasons; anything that would refuse every row (no service, a wrong
+    token, a service without the endpoint, a server error, a request it cannot read) stops
+    the import, which is safe to run again: it resumes."""
 
-    def __init__(self, base_url: str, token: str, timeout: float = 30.0) -> None:
+    def __init__(self, base_url: str, token: str, timeout: float = 120.0) -> None:
         self.where = f"the funding service at {base_url}"
+        self.last_run: dict[str, Any] | None = None
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"), timeout=timeout, headers={"Authorization": f"Bearer {token}"}
         )
@@ -205,28 +374,66 @@ class FundingSender:
     def __exit__(self, *_: object) -> None:
         self._http.close()
 
-    def send(self, request: InstitutionRequest) -> Sent:
+    def is_closed(self, fiscal_year: int) -> bool:
+        """Whether the year is before funding's budget window (and so history)."""
+        r = self._call("GET", "/v1/budget-window")
+        if r.status_code == 404:
+            return False  # a service without the window's read: its own rules decide
+        self._stop_unless_ok(r, "/v1/budget-window")
+        return fiscal_year < int(r.json()["first_year"])
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        r = self._call("GET", f"{RUNS}/{run_id}")
+        if r.status_code == 404 and problem(r) != "Not Found":
+            return None  # no such run yet (a service without the route says just "Not Found")
+        self._stop_unless_ok(r, f"{RUNS}/{{id}}")
+        self.last_run = r.json()
+        return self.last_run
+
+    def bulk(self, channel: str, run_id: str, source: str) -> Callable[[Sequence[InstitutionRequest], int], list[Sent]]:
+        def send(requests: Sequence[InstitutionRequest], through: int) -> list[Sent]:
+            body = {
+                "channel": channel,
+                "run": {"id": run_id, "source": source[:200], "through": through},
+                "submissions": [
+                    {
+                        "institution_id": r.institution_id,
+                        "idempotency_key": r.idempotency_key,
+                        "events": r.events,
+                        "tally": r.tally,
+                    }
+                    for r in requests
+                ],
+            }
+            answer = self._call("POST", ENDPOINT, json=body)
+            self._stop_unless_ok(answer, ENDPOINT)
+            found = answer.json()
+            self.last_run = found.get("run")
+            return [_sent(result, r.events) for result, r in zip(found["results"], requests, strict=True)]
+
+        return send
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            r = self._http.post(
-                ENDPOINT, json=request.body(CHANNEL), headers={"Idempotency-Key": request.idempotency_key}
-            )
+            return self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
             raise AdminError(
-                f"cannot send to {self.where} ({type(exc).__name__}): is it running? "
+                f"cannot reach {self.where} ({type(exc).__name__}): is it running? "
                 "Rows already sent are recorded; run the import again to go on"
             ) from None
-        if r.status_code in (200, 201, 202):
-            return Sent(True, replayed=r.headers.get("Idempotent-Replayed") == "true")
+
+    def _stop_unless_ok(self, r: httpx.Response, path: str) -> None:
+        if r.status_code == 200:
+            return
         if r.status_code == 401:
             raise AdminError(
                 f"{self.where} refused the admin token: REGIA_ADMIN_TOKEN is not the "
                 "token the services were started with"
             )
-        missing = r.status_code in (404, 405) and problem(r) in ("Not Found", "Method Not Allowed")
-        if r.status_code >= 500 or missing:  # every row would fail alike: stop
-            raise AdminError(f"POST {ENDPOINT} on {self.where} answered {r.status_code}: {problem(r)}")
-        try:
-            body = r.json()
-        except ValueError:
-            body = {"message": r.text[:300]}
-        return Sent(False, reasons=tuple(refusal_reasons(r.status_code, body, request.events)))
+        raise AdminError(f"{path} on {self.where} answered {r.status_code}: {problem(r)}")
+
+
+def _sent(result: dict[str, Any], events: list[dict]) -> Sent:
+    if result["status"] in ("accepted", "replayed"):
+        return Sent(True, replayed=result["status"] == "replayed")
+    return Sent(False, reasons=tuple(refusal_reasons(422, result, events)))

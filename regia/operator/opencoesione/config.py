@@ -38,6 +38,24 @@ def parse_level_option(text: str) -> tuple[Level, Target]:
     return level, Target(institution, instrument)
 
 
+def parse_column_option(text: str) -> tuple[str, Level]:
+    """`--column FINANZ_RISORSE_LIBERATE=REGIONE`: the level a money column's money is at."""
+    column, eq, name = text.partition("=")
+    column = column.strip().upper()
+    if not eq or not (column.startswith("FINANZ_") and column.replace("_", "").isalnum()):
+        raise ConfigError(
+            f"--column {text!r}: write COLUMN=LEVEL with one of the file's FINANZ_* columns, "
+            "e.g. FINANZ_RISORSE_LIBERATE=REGIONE"
+        )
+    key = name.strip().upper()
+    level = _ALIASES.get(key) or next((lv for lv in Level if lv.value == key), None)
+    if level is None:
+        raise ConfigError(
+            f"--column {text!r}: {name!r} is not a level; use one of {', '.join(lv.value for lv in Level)}"
+        )
+    return column, level
+
+
 def parse_objective_map(lines: Iterable[str]) -> dict[str, str]:
     """project code -> objective id. A project listed twice with different objectives is an
     error rather than a silent last-one-wins."""

@@ -15,14 +15,26 @@ FINANZ_UE_FSE, ... split FINANZ_UE by fund and are not added again. Payments may
 exceed everything that funds the project: the public total, FINANZ_PRIVATO and
 FINANZ_STATO_ESTERO (FINANZ_DA_REPERIRE is money not found yet).
 
+Every money column is read on its own too (`cents_by_column`: each FINANZ_* source, in the
+header's order), so that the import can map each to a level and reconcile each to the cent;
+a rejected row keeps them as well (a cell that is not an amount counts as zero, in the
+file's totals too), so the summary can say how much of each column it rejected.
+
+Identifiers and dates: OC_STATO_PROGETTO (the project's status, e.g. "In corso",
+"Concluso"), OC_DATA_INIZIO_PROGETTO (when the project, and so its commitment, started)
+and DATA_AGGIORNAMENTO (the date the cumulative TOT_PAGAMENTI is as of), all optional;
+OpenCoesione writes dates YYYYMMDD, and anything else in a date column is a reason.
+
 Several values in one cell: an amount so written is an error; so is a project code (the
 row's key, which neither joining nor choosing would keep unique); of several CUPs the
 first is kept; several titles are joined with " / ".
 """
 
 import csv
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, TextIO
 
 from regia_shared.contracts.levels import GovernmentLevel as Level
@@ -45,6 +57,9 @@ LEVEL_COLUMNS = {
 LEVELS = (Level.EU, Level.STATO, Level.REGIONE, Level.PROVINCIA, Level.COMUNE, Level.PRIVATE)
 OTHER_PUBLIC = ("FINANZ_RISORSE_LIBERATE", "FINANZ_ALTRO_PUBBLICO")  # public, but of no Regia level
 REQUIRED = (CODE, CUP, TITLE, *LEVEL_COLUMNS.values(), PUBLIC_TOTAL, COMMITMENTS, PAYMENTS)
+STATUS, START_DATE, UPDATED_DATE = "OC_STATO_PROGETTO", "OC_DATA_INIZIO_PROGETTO", "DATA_AGGIORNAMENTO"
+FIRST_DATE, LAST_DATE = date(1990, 1, 1), date(2100, 12, 31)  # what the funding service accepts as an act's date
+_YYYYMMDD = re.compile(r"[0-9]{8}")
 
 
 class HeaderError(ValueError):
@@ -63,6 +78,10 @@ class ProjectFinancing:
     public_total_cents: int
     commitments_cents: int
     payments_cents: int
+    cents_by_column: Mapping[str, int] = field(default_factory=dict)  # every FINANZ_* source column
+    status: str = ""  # OC_STATO_PROGETTO, as written
+    start_date: date | None = None  # OC_DATA_INIZIO_PROGETTO
+    updated_date: date | None = None  # DATA_AGGIORNAMENTO
 
 
 @dataclass(frozen=True)
@@ -70,6 +89,18 @@ class RejectedRow:
     line_number: int
     project_code: str
     reasons: list[str] = field(default_factory=list)
+    # What it held, for the reconciliation: each money column and TOT_PAGAMENTI.
+    cents_by_column: Mapping[str, int] = field(default_factory=dict)
+
+
+def money_columns(header: Sequence[str]) -> list[str]:
+    """The file's source-of-money columns, in its order: every FINANZ_* that says where money
+    comes from (not the public total, and not FINANZ_UE_FESR & co, which split FINANZ_UE)."""
+    names = [name.strip().lstrip("\ufeff").strip('"') for name in header]
+    return [n for n in names if n in SOURCE_COLUMNS or (n.startswith(STATE_PREFIX))]
+
+
+SOURCE_COLUMNS = (*LEVEL_COLUMNS.values(), *OTHER_PUBLIC, FOREIGN_STATE)
 
 
 Row = ProjectFinancing | RejectedRow
@@ -103,6 +134,7 @@ class _Columns:
             PAYMENTS,
         ]
         self.amounts = [(n, self.at[n]) for n in amount_columns if n in self.at]
+        self.money = money_columns(names)
         missing = [n for n in REQUIRED if n not in self.at]
         if not self.state:
             missing.append("FINANZ_STATO_* (at least one, e.g. FINANZ_STATO_FSC)")
@@ -134,6 +166,8 @@ def _row(cells: list[str], columns: _Columns, line_number: int) -> Row:
                 f"the row has {len(cells)} cells where the header has {columns.width} columns "
                 "(a stray ';' or a quote left open?)"
             ],
+            # Its cells cannot be trusted to be in their columns: it holds nothing the file's
+            # totals count either (see `column_totals`).
         )
     reasons: list[str] = []
     amounts: dict[str, int] = {}
@@ -141,13 +175,21 @@ def _row(cells: list[str], columns: _Columns, line_number: int) -> Row:
         try:
             amounts[column] = parse_cents(cells[index])
         except AmountError as exc:
+            amounts[column] = 0  # as the file's totals count it
+            reasons.append(f"{column} {exc}")
+    by_column = {c: amounts[c] for c in columns.money}
+    dates: dict[str, date | None] = {}
+    for column in (START_DATE, UPDATED_DATE):
+        try:
+            dates[column] = parse_date(cells[columns.at[column]]) if column in columns.at else None
+        except ValueError as exc:
             reasons.append(f"{column} {exc}")
     if not code:
         reasons.append(f"{CODE} is empty: every project needs its code")
     elif MULTI in code:
         reasons.append(f"{CODE} holds several values separated by ':::'; it is the project's key and must be one code")
     if reasons:
-        return RejectedRow(line_number, code, reasons)
+        return RejectedRow(line_number, code, reasons, {**by_column, PAYMENTS: amounts[PAYMENTS]})
     by_level = {
         level: (sum(amounts[c] for c in columns.state) if level is Level.STATO else amounts[LEVEL_COLUMNS[level]])
         for level in LEVELS
@@ -174,10 +216,80 @@ def _row(cells: list[str], columns: _Columns, line_number: int) -> Row:
             f"the project ({PUBLIC_TOTAL} + {PRIVATE} + {FOREIGN_STATE})"
         )
     if reasons:
-        return RejectedRow(line_number, code, reasons)
+        return RejectedRow(line_number, code, reasons, {**by_column, PAYMENTS: amounts[PAYMENTS]})
     cup = cells[columns.at[CUP]].split(MULTI)[0].strip()
     # Line breaks inside a quoted title are layout, not content.
     title = " / ".join(" ".join(t.split()) for t in cells[columns.at[TITLE]].split(MULTI) if t.strip())
+    status = " ".join(cells[columns.at[STATUS]].split()) if STATUS in columns.at else ""
     return ProjectFinancing(
-        line_number, code, cup, title, by_level, other_public, foreign, public_total, amounts[COMMITMENTS], payments
+        line_number,
+        code,
+        cup,
+        title,
+        by_level,
+        other_public,
+        foreign,
+        public_total,
+        amounts[COMMITMENTS],
+        payments,
+        by_column,
+        status,
+        dates[START_DATE],
+        dates[UPDATED_DATE],
     )
+
+
+def parse_date(cell: str) -> date | None:
+    """A date as OpenCoesione writes it, YYYYMMDD; an empty cell is no date. Strict: a
+    2023-01-05, a 5/1/2023 or a 20230231 is refused rather than read some way."""
+    text = cell.strip()
+    if not text:
+        return None
+    if not _YYYYMMDD.fullmatch(text):
+        raise ValueError(f"{text[:40]!r} is not a date written YYYYMMDD (e.g. 20230105)")
+    try:
+        found = date(int(text[:4]), int(text[4:6]), int(text[6:]))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a day of the calendar") from None
+    if not FIRST_DATE <= found <= LAST_DATE:
+        raise ValueError(f"{text!r} is outside {FIRST_DATE:%Y%m%d}-{LAST_DATE:%Y%m%d}")
+    return found
+
+
+def column_totals(stream: TextIO) -> "FileTotals":
+    """The first pass: each money column's total (and TOT_PAGAMENTI's), the rows that hold
+    money in each, and the number of rows, reading amounts only. A cell that is not an
+    amount counts as zero (its row is rejected by the second pass, and counted there as
+    zero too), so the totals and the reconciliation always agree on what a cell holds."""
+    reader = csv.reader(stream, delimiter=";")
+    columns = _Columns(next(reader, []))
+    watched = [(c, columns.at[c]) for c in (*columns.money, PAYMENTS)]
+    totals = FileTotals({c: 0 for c, _ in watched}, {c: [] for c, _ in watched}, {c: 0 for c, _ in watched})
+    for cells in reader:
+        if not any(c.strip() for c in cells):
+            continue
+        totals.rows += 1
+        if len(cells) != columns.width:
+            continue
+        for column, index in watched:
+            try:
+                cents = parse_cents(cells[index])
+            except AmountError:
+                continue
+            if cents:
+                totals.cents[column] += cents
+                totals.rows_with_money[column] += 1
+                if len(totals.first_lines[column]) < FIRST_LINES_SHOWN:
+                    totals.first_lines[column].append(reader.line_num)
+    return totals
+
+
+FIRST_LINES_SHOWN = 5
+
+
+@dataclass
+class FileTotals:
+    cents: dict[str, int]  # per money column and TOT_PAGAMENTI
+    first_lines: dict[str, list[int]]  # the first few lines that hold money in it
+    rows_with_money: dict[str, int]
+    rows: int = 0

@@ -12,6 +12,7 @@ from .domain.commands import COMMAND_TYPES
 from .entrypoints import consumers, inbound
 from .entrypoints.admin_http import admin_router
 from .entrypoints.events_http import events_router
+from .entrypoints.imports_http import import_runs_router
 from .entrypoints.ledger_export_http import ledger_export_router
 from .entrypoints.open_data_http import open_data_router
 from .entrypoints.queries_http import queries_router
@@ -44,6 +45,7 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
     app.include_router(events_router(runtime.registry, GroupCommit(lambda: runtime.pool)))
     app.include_router(queries_router())
     app.include_router(admin_router())
+    app.include_router(import_runs_router())
     app.include_router(ledger_export_router())
     app.include_router(open_data_router())
     return app

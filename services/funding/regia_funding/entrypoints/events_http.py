@@ -4,26 +4,28 @@ import hashlib
 import json
 import re
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from prometheus_client import CollectorRegistry, Counter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
 
 from regia_shared.contracts.refusal import Refused
 from regia_shared.http.audit import set_actor
 from regia_shared.http.auth import require_admin
+from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.errors import error_body
 from regia_shared.http.ratelimit import TokenBuckets
 from regia_shared.observability.logs import bind_contextvars, get_logger
 
+from ..adapters import import_runs
 from ..domain.commands import FundingCommand, wire
 from ..domain.errors import BatchRefused, InvalidChange
-from ..service_layer.group_commit import GroupCommit
-from ..service_layer.recording import Caller, FundingRequest
+from ..service_layer.group_commit import GroupCommit, record_together_then
+from ..service_layer.recording import Caller, FundingRequest, Outcome
 from .auth import institution_caller
-from .responses import BatchResult, FundingResult
+from .responses import BatchResult, BulkImportResult, FundingResult, ImportRun, SubmissionResult
 
 log = get_logger(__name__)
 IdempotencyKey = Annotated[
@@ -35,6 +37,7 @@ IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=50)]
 # budget window's rules; `history[:<source>]` for closed years' money, recorded as history
 # (domain.rules). The rules act on the Caller's channel, so every import route holds them.
 IMPORT_CHANNEL = r"^(import|history)(:[a-z0-9._-]{1,50})?$"
+MAX_BULK_SUBMISSIONS, MAX_BULK_EVENTS = 5000, 20_000
 
 
 class Batch(BaseModel):
@@ -50,6 +53,46 @@ class Import(Batch):
         description="`import` or `import:<source>` for open years; `history` or `history:<source>` for the "
         "money of closed years (before the budget window), recorded as history",
     )
+
+
+class BulkRun(BaseModel):
+    """The import run a bulk request belongs to: its record moves in the same transaction."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")
+    source: str = Field(min_length=1, max_length=200, description="The name of the file the run reads")
+    through: NonNegativeInt = Field(
+        le=2**62, description="The row of the file sent through once this request is recorded"
+    )
+
+
+class BulkSubmission(BaseModel):
+    """What one `POST /v1/imports/funding-events` would carry: decided exactly as it would."""
+
+    model_config = ConfigDict(extra="forbid")
+    institution_id: str = Field(min_length=1, max_length=100)
+    idempotency_key: str = Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+    events: list[FundingCommand] = Field(min_length=1, max_length=1000)
+    tally: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.:-]{1,100}$")], NonNegativeInt] | None = Field(
+        default=None,
+        max_length=50,
+        description="Cents per label (e.g. per source column) this submission records, added to the run's tally "
+        "when it is accepted or replayed",
+    )
+
+
+class BulkImport(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: str = Field(pattern=IMPORT_CHANNEL, examples=["import:opencoesione"])
+    run: BulkRun | None = None
+    submissions: list[BulkSubmission] = Field(min_length=1, max_length=MAX_BULK_SUBMISSIONS)
+
+    @model_validator(mode="after")
+    def _events_in_all(self) -> "BulkImport":
+        total = sum(len(s.events) for s in self.submissions)
+        if total > MAX_BULK_EVENTS:
+            raise ValueError(f"the submissions hold {total} events; a bulk import holds at most {MAX_BULK_EVENTS}")
+        return self
 
 
 def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
@@ -116,7 +159,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         if (too_many := over_limit(request, caller, len(commands))) is not None:
             too_many.headers["X-Correlation-Id"] = correlation_id
             return too_many
-        fingerprint = hashlib.sha256(json.dumps([wire(c) for c in commands], sort_keys=True).encode()).hexdigest()
+        fingerprint = _fingerprint(commands)
         try:
             outcome = await group.record(
                 FundingRequest(caller, commands, batch, idempotency_key, fingerprint, correlation_id)
@@ -181,7 +224,100 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
             request, caller, batch.events, batch=True, idempotency_key=idempotency_key, correlation_id=correlation_id
         )
 
+    @router.post(
+        "/imports/funding-events/bulk",
+        dependencies=[Depends(require_admin)],
+        response_model=BulkImportResult,
+    )
+    async def post_bulk_import(
+        pool: DatabasePool, bulk: BulkImport, correlation_id: CorrelationId = None
+    ) -> BulkImportResult:
+        """An administrator's import of many submissions in one transaction. Each submission
+        is one `POST /v1/imports/funding-events` (same Idempotency-Key space, same
+        fingerprint: one sent singly and again here replays) and stands or falls alone;
+        the run's record, if `run` is given, moves in the same transaction."""
+        correlation_id = correlation_id or secrets.token_hex(16)
+        bind_contextvars(correlation_id=correlation_id)
+        requests = [
+            FundingRequest(
+                Caller(s.institution_id, None, channel=bulk.channel, on_behalf=True),
+                s.events,
+                True,
+                s.idempotency_key,
+                _fingerprint(s.events),
+                correlation_id,
+            )
+            for s in bulk.submissions
+        ]
+
+        async def advance_run(conn: Any, outcomes: list[Outcome | Refused]) -> dict[str, Any] | None:
+            if bulk.run is None:
+                return None
+            counts = {"accepted": 0, "replayed": 0, "refused": 0}
+            tally: dict[str, int] = {}
+            for submission, outcome in zip(bulk.submissions, outcomes, strict=True):
+                status = _status(outcome)
+                counts[status] += 1
+                if status != "refused":
+                    for label, cents in (submission.tally or {}).items():
+                        tally[label] = tally.get(label, 0) + cents
+            return await import_runs.advance(
+                conn,
+                run_id=bulk.run.id,
+                channel=bulk.channel,
+                source=bulk.run.source,
+                through=bulk.run.through,
+                counts=counts,
+                tally=tally,
+                actor="admin",  # the admin token names no one else; the audit row says the same
+            )
+
+        outcomes, run = await record_together_then(pool, requests, advance_run)
+        results = []
+        for submission, outcome in zip(bulk.submissions, outcomes, strict=True):
+            if isinstance(outcome, Refused):
+                refused.labels(outcome.code).inc()
+                details = outcome.details if isinstance(outcome, BatchRefused) else None
+                results.append(
+                    SubmissionResult(
+                        status="refused",
+                        code=outcome.code,
+                        message=outcome.message,
+                        field=outcome.field,
+                        details=details,
+                    )
+                )
+                continue
+            if not outcome.replayed:
+                for command in submission.events:
+                    accepted.labels(command.type, bulk.channel.split(":")[0]).inc()
+            results.append(SubmissionResult(status=_status(outcome)))
+        log.info(
+            "bulk import recorded",
+            submissions=len(requests),
+            accepted=sum(r.status == "accepted" for r in results),
+            replayed=sum(r.status == "replayed" for r in results),
+            refused=sum(r.status == "refused" for r in results),
+            run=bulk.run.id if bulk.run else None,
+        )
+        return BulkImportResult(results=results, run=ImportRun(**run_fields(run)) if run else None)
+
     return router
+
+
+def _fingerprint(commands: list) -> str:
+    # The single routes' fingerprint (see `record`): one submission sent either way is one request.
+    return hashlib.sha256(json.dumps([wire(c) for c in commands], sort_keys=True).encode()).hexdigest()
+
+
+def _status(outcome: "Outcome | Refused") -> str:
+    if isinstance(outcome, Refused):
+        return "refused"
+    return "replayed" if outcome.replayed else "accepted"
+
+
+def run_fields(run: dict[str, Any]) -> dict[str, Any]:
+    return {("id" if k == "run_id" else k): v for k, v in run.items()}
 
 
 def _version(if_match: str, command: FundingCommand) -> int:

@@ -222,3 +222,41 @@ LEDGER_EXPORT_CONTENT: dict[str, Any] = {
         }
     },
 }
+
+
+class ImportRun(BaseModel):
+    """What an import run has recorded so far, kept by the bulk import in the same
+    transaction as the rows (so a resumed run knows, exactly, where it stopped)."""
+
+    id: str
+    channel: str = Field(examples=["import:opencoesione"])
+    source: str = Field(description="The name of the file the run reads", examples=["progetti_esteso_liguria.csv"])
+    through: int = Field(description="The file has been sent up to and including this row")
+    accepted: int = Field(description="Submissions accepted (recorded by this run)")
+    replayed: int = Field(description="Submissions replayed (recorded before, answered again)")
+    refused: int = Field(description="Submissions refused (nothing of them recorded)")
+    tally: dict[str, int] = Field(
+        description="Per label (e.g. a source column), the cents of the accepted and replayed submissions",
+        examples=[{"FINANZ_UE": 60_000_000, "TOT_PAGAMENTI": 33_333_333}],
+    )
+    started_by: str
+    started_at: datetime
+    updated_by: str
+    updated_at: datetime
+
+
+class SubmissionResult(BaseModel):
+    """One submission's outcome in a bulk import: all of its events, or none of them."""
+
+    status: str = Field(pattern="^(accepted|replayed|refused)$", examples=["accepted"])
+    code: str | None = Field(default=None, description="A refusal's code, e.g. batch_refused")
+    message: str | None = None
+    field: str | None = None
+    details: list[dict[str, Any]] | None = Field(default=None, description="A batch refusal's refused events")
+
+
+class BulkImportResult(BaseModel):
+    """One result per submission, in the order sent, and the run as this request left it."""
+
+    results: list[SubmissionResult]
+    run: ImportRun | None

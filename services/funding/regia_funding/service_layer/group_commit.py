@@ -14,7 +14,8 @@ have failed each; a race on a line opened or a key used concurrently runs the gr
 """
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar
 
 import asyncpg
 
@@ -30,6 +31,7 @@ log = get_logger(__name__)
 # fails on the primary key and runs again, when it sees the line (and is refused, or
 # revises it, as it should) or the key's record (and answers it again).
 RACE_RETRIES = 3
+T = TypeVar("T")
 
 
 class GroupCommit:
@@ -67,10 +69,22 @@ class GroupCommit:
 
 async def record_together(pool: asyncpg.Pool, requests: Sequence[FundingRequest]) -> list[Outcome | Refused]:
     """Requests in one transaction of their own, run again on a race (see RACE_RETRIES)."""
+    outcomes, _ = await record_together_then(pool, requests, None)
+    return outcomes
+
+
+async def record_together_then(
+    pool: asyncpg.Pool,
+    requests: Sequence[FundingRequest],
+    then: Callable[[asyncpg.Connection, list[Outcome | Refused]], Awaitable[T]] | None,
+) -> tuple[list[Outcome | Refused], T | None]:
+    """`record_together`, and `then` with the outcomes in the same transaction (an import
+    run's record moves with the rows it records, or neither does); run again whole on a race."""
     for attempt in range(RACE_RETRIES):
         try:
             async with pool.acquire() as conn, conn.transaction():
-                return await record_requests(conn, requests)
+                outcomes = await record_requests(conn, requests)
+                return outcomes, (await then(conn, outcomes) if then is not None else None)
         except asyncpg.UniqueViolationError:
             if attempt == RACE_RETRIES - 1:
                 raise LineAlreadyExists("the line was opened concurrently", "line_id") from None
