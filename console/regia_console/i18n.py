@@ -48,6 +48,12 @@ LABELS: dict[str, dict[str, str]] = {
     "threshold": {"it": "Soglia di rischio", "en": "At-risk threshold"},
     "funding_lines": {"it": "Linee di finanziamento", "en": "Funding lines"},
     "no_lines": {"it": "Nessuna linea di finanziamento.", "en": "No funding lines."},
+    "source_ref": {"it": "Codice del progetto nella fonte e suo stato", "en": "The source's project code and status"},
+    "history_line": {"it": "storico", "en": "history"},
+    "history_line_hint": {
+        "it": "Denaro di un anno chiuso, registrato per memoria: conta nella copertura, non genera avvisi",
+        "en": "A closed year's money, recorded for the record: it counts in coverage and never alerts",
+    },
     "line": {"it": "Linea", "en": "Line"},
     "institution": {"it": "Ente", "en": "Institution"},
     "by_institution": {"it": "Impegni per ente", "en": "Commitments by institution"},

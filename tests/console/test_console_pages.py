@@ -201,6 +201,9 @@ def line(n: int, cents: int) -> dict:
         "objective_id": "miglio-blu",
         "fiscal_year": 2027,
         "cup": "J12345678901234" if n == 1 else None,
+        "source_ref": "1LIFESR-4.1.1-0007" if n == 1 else None,
+        "source_status": "In corso" if n == 1 else None,
+        "is_history": n == 2,
         "committed_cents": cents,
         "disbursed_cents": 0,
         "version": 1,
@@ -629,6 +632,9 @@ def test_the_objective_page_says_what_changed_and_pages_its_lines(console: TestC
     assert "Regione Liguria impegnò € 4.500.000,00 sulla linea LIG-2027-001" in second
     lines = text.split('id="lines-table"', 1)[1].split("</table>", 1)[0]
     assert lines.count("<tr data-line=") == 2 and "J12345678901234" in lines and "€ 3.000.000,00" in lines
+    first_line, second_line = lines.split("<tr data-line=")[1:3]
+    assert "1LIFESR-4.1.1-0007 · In corso" in first_line and "history-badge" not in first_line
+    assert 'class="badge history-badge"' in second_line and ">storico<" in second_line  # a closed year's money
     assert 'id="lines-next"' in text and "cursor=page2" in text and "page=2" in text
     assert 'data-sort-link="committed"' in text and "sort=-committed" in text
     subtotals = text.split('id="subtotals"', 1)[1].split("</section>", 1)[0]
