@@ -3,8 +3,9 @@
 A small seed loaded through the services' own HTTP APIs, exactly as an administrator
 would, so it exercises the real path (partners → events → funding): the quick start's
 standalone objective `miglio-blu` and a key to fund it, then the demo plans
-(load_demo_plans), whose node ids all differ from `miglio-blu`, and last the MA.R.E. roles
-and the Rete per il lavoro (demo_network).
+(load_demo_plans), whose node ids all differ from `miglio-blu`, the MA.R.E. roles and the
+Rete per il lavoro (demo_network), and last the 2008 plan's money for its closed years,
+recorded as history with illustrative amounts (demo_history).
 
 Idempotent: on an existing data dir every step answers 200 or 409 (already there), which
 is fine. Each run issues a fresh demo key for Regione Liguria and revokes the previous
@@ -21,6 +22,9 @@ from regia_objectives.adapters.planfile import demo_plans
 from regia_shared.contracts import catalogue
 
 from .admin import AdminError, ServiceClient, admin_token_from_env, reported
+from .demo_history import INSTRUMENTS as HISTORY_INSTRUMENTS
+from .demo_history import PARTNERS as HISTORY_PARTNERS
+from .demo_history import plan_objectives, record_history
 from .demo_network import load_network
 from .plans import WHERE, import_plan
 
@@ -127,6 +131,25 @@ def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None], f
     with ServiceClient("partners", urls["partners"], token) as partners:
         load_demo_plans(urls["objectives"], token, partners, say)
         load_network(partners, say)
+    with (
+        ServiceClient("partners", urls["partners"], token) as partners,
+        ServiceClient("funding", urls["funding"], token) as funding,
+    ):
+        load_history(partners, funding, say, funder_timeout)
+
+
+def load_history(partners: ServiceClient, funding: ServiceClient, say: Callable[[str], None], timeout: float) -> None:
+    """The 2008 plan's money as history: its funders and instruments first, the way the
+    quick start's are made, then one bulk import per source once funding knows them all."""
+    for partner in HISTORY_PARTNERS:
+        partners.request("POST", "/v1/partners", json=partner, ok=ALREADY_THERE)
+    for institution in dict.fromkeys(i["institution_id"] for i in HISTORY_INSTRUMENTS):
+        wait_until_funder_known(funding, institution, timeout)
+    for instrument in HISTORY_INSTRUMENTS:
+        funding.request("POST", "/v1/instruments", json=instrument, ok=ALREADY_THERE)
+    for objective in plan_objectives():
+        wait_until_known(funding, f"/v1/objectives/{objective.node_id}", f"objective {objective.node_id!r}", timeout)
+    record_history(funding, say)
 
 
 def add_contact_once(partners: ServiceClient, partner_id: str, contact: dict) -> None:

@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from regia.operator.demo_history import ILLUSTRATIVE, history_lines, plan_objectives, submissions
+
 from ..support.regia_up import RUNNING, SERVICES, RegiaUp, alive, descendants
 
 
@@ -66,6 +68,7 @@ def test_up_serves_every_service_then_stops_everything_on_ctrl_c(regia_up) -> No
 def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -> None:  # type: ignore[no-untyped-def]
     admin = {"Authorization": "Bearer test-admin-token-for-regia-up"}
     keys: list[str] = []
+    histories: list[dict] = []
     for run in range(2):
         # A grouping window of 3 s instead of 30: the same rule, sooner.
         up = regia_up(
@@ -74,12 +77,18 @@ def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -
         up.wait_for(RUNNING)
         assert "Demo loaded" in up.output and "warning" not in up.output, up.output
         keys.append(up.output.split("export REGIA_DEMO_KEY='", 1)[1].split("'", 1)[0])
+        histories.append(the_2008_plan_shows_its_history_money(up, admin))
+        if run == 1:
+            # The re-run replays every history submission: not a line nor a cent more.
+            assert histories[1] == histories[0], histories
+            assert f"{sum(len(sent) for _, sent in submissions())} submissions replayed" in up.output, up.output
         if run == 0:
             # Loading the demo (four plans, leads handed over, a network) tells each person
             # at most once: one summary.
             [demo_mail] = wait_for_mails(up, 1)
             time.sleep(4)  # a window more: nothing else comes
             assert len(mails_of(up)) == 1 and demo_mail["To"].addresses[0].addr_spec == LEAD_CONTACT
+            assert not about_history(demo_mail), demo_mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
         commitment = {
             "type": "commitment",
             "line_id": "LIG-2027-001",
@@ -140,6 +149,7 @@ def cut_to_at_risk_and_receive_the_mail(up: RegiaUp, key: str) -> None:
     cut_mail = wait_for_mails(up, 3)[-1]
     time.sleep(4)  # a window more: nothing else comes
     assert len(mails_of(up)) == 3
+    assert not any(about_history(mail) for mail in mails_of(up)), "an e-mail about the 2008 plan's history money"
     text = cut_mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert cut_mail["Subject"] == (
         "[Regia] Il Miglio Blu – La Spezia per la Nautica 2027: A RISCHIO, finanziamento in calo del 33,33 %"
@@ -151,6 +161,54 @@ def cut_to_at_risk_and_receive_the_mail(up: RegiaUp, key: str) -> None:
 
 
 LEAD_CONTACT = "piano.strategico@comune.laspezia.example"
+PLAN_2008 = "piano-generale-di-sviluppo-2008"
+
+
+def the_2008_plan_shows_its_history_money(up: RegiaUp, admin: dict[str, str]) -> dict:
+    """The demo records the 2008 plan's closed years as history: each year of the plan, and
+    each objective-year, has money, all of it history, and funding holds only history lines
+    for it. Returns funding's history totals, to compare a re-run's with."""
+    expected: dict[int, int] = {}
+    for line in history_lines():
+        expected[line.fiscal_year] = expected.get(line.fiscal_year, 0) + line.committed_cents
+    deadline = time.monotonic() + 90
+    shown: dict[int, tuple[int, int]] = {}
+    while time.monotonic() < deadline:  # the objectives service learns the money from events
+        plan = httpx.get(f"{up.url('objectives')}/v1/plans/{PLAN_2008}", timeout=10, headers=admin).json()
+        shown = {y["fiscal_year"]: (y["committed_cents"], y["history_cents"]) for y in plan["years"]}
+        if shown == {year: (cents, cents) for year, cents in expected.items()}:
+            break
+        time.sleep(0.5)
+    assert shown == {year: (cents, cents) for year, cents in expected.items()}, shown
+    rows = [row for root in plan["nodes"] for row in walk(root)]
+    objectives = {o.node_id for o in plan_objectives()}
+    for row in rows:
+        if row["node_id"] in objectives:
+            assert {y["fiscal_year"] for y in row["years"] if y["history_cents"] > 0} == set(expected), row
+    assert len([r for r in rows if r["node_id"] in objectives]) == len(objectives)
+    statuses = {y["status"] for r in rows if r["node_id"] in objectives for y in r["years"]}
+    assert statuses == {"FUNDED", "PARTIALLY_FUNDED", "AT_RISK"}, statuses
+    line = httpx.get(f"{up.url('funding')}/v1/funding-lines/{history_lines()[0].line_id}", timeout=10, headers=admin)
+    assert line.json()["is_history"], line.text
+    assert [(e["kind"], e["channel"]) for e in line.json()["history"]] == [
+        ("COMMITMENT", history_lines()[0].source.channel),
+        ("DISBURSEMENT", history_lines()[0].source.channel),
+    ]
+    assert all(e["reason"].endswith(ILLUSTRATIVE) for e in line.json()["history"]), line.text
+    totals = httpx.get(f"{up.url('funding')}/v1/totals", params={"by": "history"}, timeout=10, headers=admin).json()
+    [history] = [t for t in totals if t["history"]]
+    assert (history["lines"], history["committed_cents"]) == (len(history_lines()), sum(expected.values()))
+    return history
+
+
+def walk(row: dict) -> list[dict]:
+    return [row, *(r for child in row.get("children", []) for r in walk(child))]
+
+
+def about_history(mail: EmailMessage) -> bool:
+    """Whether an e-mail speaks of the 2008 plan's history money (it never should)."""
+    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    return ILLUSTRATIVE in text or "PGS2008-" in text or "2007–2013" in text
 
 
 def mails_of(up: RegiaUp) -> list[EmailMessage]:
