@@ -50,6 +50,7 @@ LABELS: dict[str, dict[str, str]] = {
     "no_lines": {"it": "Nessuna linea di finanziamento.", "en": "No funding lines."},
     "source_ref": {"it": "Codice del progetto nella fonte e suo stato", "en": "The source's project code and status"},
     "history_line": {"it": "storico", "en": "history"},
+    "of_which_history": {"it": "di cui storico", "en": "of which history"},
     "history_line_hint": {
         "it": "Denaro di un anno chiuso, registrato per memoria: conta nella copertura, non genera avvisi",
         "en": "A closed year's money, recorded for the record: it counts in coverage and never alerts",

@@ -315,6 +315,10 @@ class Stub(StubGateway):
             return {"items": self.poison[service], "next_cursor": None}  # the services' one page shape
         if path == "/v1/partners/regione-liguria":
             return {"partner_id": "regione-liguria", "name": "Regione Liguria"}
+        if path == "/v1/objectives/miglio-blu":  # with part of its year's money history (issue 19)
+            document = await super().get(service, path, token, **params)
+            document["years"][0]["history_cents"] = 50_000_000
+            return document
         return await super().get(service, path, token, **params)
 
     async def post(self, service: str, path: str, token: str, body: dict):  # type: ignore[no-untyped-def]
@@ -632,6 +636,8 @@ def test_the_objective_page_says_what_changed_and_pages_its_lines(console: TestC
     assert "Regione Liguria impegnò € 4.500.000,00 sulla linea LIG-2027-001" in second
     lines = text.split('id="lines-table"', 1)[1].split("</table>", 1)[0]
     assert lines.count("<tr data-line=") == 2 and "J12345678901234" in lines and "€ 3.000.000,00" in lines
+    years = text.split('id="years"', 1)[1].split("</table>", 1)[0]
+    assert "di cui storico € 500.000,00" in years  # the closed year's money the committed figure holds
     first_line, second_line = lines.split("<tr data-line=")[1:3]
     assert "1LIFESR-4.1.1-0007 · In corso" in first_line and "history-badge" not in first_line
     assert 'class="badge history-badge"' in second_line and ">storico<" in second_line  # a closed year's money
