@@ -127,6 +127,17 @@ def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None], f
     with ServiceClient("partners", urls["partners"], token) as partners:
         load_demo_plans(urls["objectives"], token, partners, say)
         load_network(partners, say)
+        load_walkthrough_funders(urls, token, partners, say)
+
+
+def load_walkthrough_funders(
+    urls: Mapping[str, str], token: str, partners: ServiceClient, say: Callable[[str], None]
+) -> None:
+    """The OpenCoesione walk-through's funders (demo_funders), after the plans it funds."""
+    from .demo_funders import load_import_funders  # it imports this module's helpers
+
+    with ServiceClient("funding", urls["funding"], token) as funding:
+        load_import_funders(partners, funding, say)
 
 
 def add_contact_once(partners: ServiceClient, partner_id: str, contact: dict) -> None:
