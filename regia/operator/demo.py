@@ -136,6 +136,7 @@ def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None], f
         ServiceClient("funding", urls["funding"], token) as funding,
     ):
         load_history(partners, funding, say, funder_timeout)
+        load_walkthrough_funders(partners, funding, say)
 
 
 def load_history(partners: ServiceClient, funding: ServiceClient, say: Callable[[str], None], timeout: float) -> None:
@@ -150,6 +151,13 @@ def load_history(partners: ServiceClient, funding: ServiceClient, say: Callable[
     for objective in plan_objectives():
         wait_until_known(funding, f"/v1/objectives/{objective.node_id}", f"objective {objective.node_id!r}", timeout)
     record_history(funding, say)
+
+
+def load_walkthrough_funders(partners: ServiceClient, funding: ServiceClient, say: Callable[[str], None]) -> None:
+    """The OpenCoesione walk-through's funders (demo_funders), after the plans it funds."""
+    from .demo_funders import load_import_funders  # it imports this module's helpers
+
+    load_import_funders(partners, funding, say)
 
 
 def add_contact_once(partners: ServiceClient, partner_id: str, contact: dict) -> None:

@@ -27,7 +27,7 @@ SERVICES: dict[str, tuple[Callable[[], FastAPI], set[str], dict[str, str]]] = {
         {topics.FUNDING: "FundingCommitted", topics.FUNDING_INBOUND_REJECTED: "InboundRejection"},
     ),
     "objectives": (objectives_app, {topics.FUNDING, topics.PARTNERS}, {topics.OBJECTIVES: "ObjectiveStatusChanged"}),
-    "partners": (partners_app, set(), {topics.PARTNERS: "PartnerRegistered"}),
+    "partners": (partners_app, {topics.OBJECTIVES}, {topics.PARTNERS: "PartnerRegistered"}),  # a plan's leads
     "notifier": (
         notifier_app,
         {topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING},

@@ -33,7 +33,7 @@ async def test_submissions_stand_alone_in_one_request_and_the_run_adds_up(fundin
             "submissions": [
                 submission("row-1", commitment("B-1"), FINANZ_UE=100_000_00),
                 submission("row-2", commitment("B-2", 250_00), FINANZ_UE=250_00, TOT_PAGAMENTI=0),
-                # An unknown objective: refused alone, its tally not counted.
+                # An unknown objective: refused alone, its tally counted as refused.
                 submission("row-3", commitment("B-3", objective_id="sconosciuto"), FINANZ_UE=999),
             ],
         }
@@ -46,6 +46,8 @@ async def test_submissions_stand_alone_in_one_request_and_the_run_adds_up(fundin
         run = answer["run"]
         assert (run["id"], run["through"], run["accepted"], run["replayed"], run["refused"]) == ("run-a", 3, 1, 1, 1)
         assert run["tally"] == {"FINANZ_UE": 100_250_00, "TOT_PAGAMENTI": 0}
+        # The refused submission's cents, apart: what a resumed run reconciles its refusals from.
+        assert run["refused_tally"] == {"FINANZ_UE": 999}
         assert run["started_by"] == "admin" and run["channel"] == "import:opencoesione"
         assert (await admin.get("/v1/funding-lines/B-3")).status_code == 404
         line = (await admin.get("/v1/funding-lines/B-2")).json()

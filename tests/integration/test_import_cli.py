@@ -39,6 +39,7 @@ class Receiver:
     made to do on demand (fail with a 503 from a given request on, lack the endpoint)."""
 
     fail_from: int | None = None  # from this bulk request on, answer 503 as a service in trouble would
+    earlier: dict | None = None  # an earlier attempt's run record, answered for any run id not yet seen
     requests: list[dict] = field(default_factory=list)
     runs: dict[str, dict] = field(default_factory=dict)
 
@@ -54,6 +55,8 @@ class Receiver:
         async def run(request: Request, run_id: str) -> JSONResponse:
             if not authorised(request):
                 return JSONResponse({"error": "unauthorized", "message": "invalid admin credentials"}, 401)
+            if run_id not in self.runs and self.earlier is not None:
+                self.runs[run_id] = {"id": run_id, **self.earlier}
             if run_id not in self.runs:
                 return JSONResponse({"detail": f"no import run {run_id!r} has recorded anything"}, 404)
             return JSONResponse(self.runs[run_id])
@@ -148,3 +151,46 @@ async def test_a_server_error_stops_the_import_and_a_new_start_resumes_after_the
     assert [r["run"]["through"] for r in receiver.requests] == [2, 4, 4, 5]  # the failed one, then on
     assert "accepted:      5 (2 recorded by an earlier attempt)" in out
     assert "every column reconciles to the cent" in out
+
+
+async def test_a_resumed_run_reconciles_refusals_from_the_run_record_and_exits_4_when_money_is_unaccounted() -> None:
+    # An earlier attempt sent the whole file: rows 1-4 recorded, the MA.R.E. row (5) refused.
+    mare = {
+        "FINANZ_UE": 850_000_00,
+        "FINANZ_STATO_FONDO_DI_ROTAZIONE": 150_000_00,
+        "FINANZ_PROVINCIA": 25_000_00,
+        "FINANZ_STATO_ESTERO": 75_000_00,
+        "FINANZ_PRIVATO": 100_000_00,
+        "TOT_PAGAMENTI": 1_100_000_00,
+    }
+    totals = {
+        "FINANZ_UE": 2_500_000_00,
+        "FINANZ_STATO_FONDO_DI_ROTAZIONE": 1_305_000_00,
+        "FINANZ_STATO_FSC": 800_000_00,
+        "FINANZ_STATO_ALTRI_PROVVEDIMENTI": 150_000_50,
+        "FINANZ_REGIONE": 495_000_00,
+        "FINANZ_PROVINCIA": 25_000_00,
+        "FINANZ_COMUNE": 349_999_50,
+        "FINANZ_STATO_ESTERO": 75_000_00,
+        "FINANZ_PRIVATO": 100_000_00,
+        "TOT_PAGAMENTI": 2_847_901_22,
+    }
+    recorded = {c: v - mare.get(c, 0) for c, v in totals.items()}
+    earlier = {"through": 5, "tally": recorded, "refused": 3, "refused_tally": mare}
+    receiver = Receiver(earlier=earlier)
+    async with in_process("receiver", receiver.app) as service:
+        status, out, err = await regia_import(service.url, *good_file())
+    assert status == 3, out + err
+    assert receiver.requests == [] and "resuming at row 6" in err
+    ue = next(line for line in out.splitlines() if line.startswith("FINANZ_UE "))
+    assert "refused by the funding service in an earlier attempt of this run: € 850.000,00" in ue
+    assert "every column reconciles to the cent" in out
+
+    # The same record without the refused cents (a service before refused_tally, or money
+    # lost): counting refusals is not proving them, so the run does not reconcile.
+    receiver = Receiver(earlier={**earlier, "refused_tally": {}})
+    async with in_process("receiver", receiver.app) as service:
+        status, out, err = await regia_import(service.url, *good_file())
+    assert status == 4, out + err
+    ue = next(line for line in out.splitlines() if line.startswith("FINANZ_UE "))
+    assert "UNEXPLAINED: € 850.000,00" in ue and "THE FILE DOES NOT RECONCILE" in out

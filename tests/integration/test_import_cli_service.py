@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from regia_shared.contracts.money import format_euro
+
 from ..support.infra import Database
 from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN
 from ..support.wait import eventually
@@ -105,6 +107,10 @@ async def test_an_import_is_recorded_to_the_cent_and_a_rerun_records_nothing(
     status, out, err = await regia_import(funding.url, *args, token=ADMIN_TOKEN)
     assert status == 3, err
     assert "resuming at row 4 (3 rows already recorded)" in err and "requests sent: 0" in out
+    # The row refused by the first run is skipped now: its cents come from the run record.
+    table = {line.split()[0]: line for line in out.splitlines() if line.startswith(("FINANZ_", "TOT_"))}
+    assert "refused by the funding service in an earlier attempt of this run: € 10.000,00" in table["FINANZ_COMUNE"]
+    assert "every column reconciles to the cent" in out
     assert await database.fetchval("funding", "SELECT count(*) FROM ledger_entries") == entries
 
 
@@ -178,3 +184,78 @@ async def test_a_run_killed_mid_way_resumes_and_records_each_cent_once(
     assert paid == totals["TOT_PAGAMENTI"]
     [run] = await database.fetch("funding", "SELECT through, tally FROM import_runs")
     assert run["through"] == 3000
+
+
+async def test_a_killed_run_with_a_refusal_resumes_and_reconciles_the_refused_cents_exactly(
+    funding, database: Database, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """The service refuses row 10 (an unknown objective) in the attempt that is killed; the
+    resumed attempt skips it, and reconciles its cents from the run record's refused_tally."""
+    source, objectives = tmp_path / "progetti_grande.csv", tmp_path / "obiettivi.csv"
+    totals = big_file(source, 3000)
+    refused_row = 10
+    objectives.write_text(
+        "project;objective_id\n"
+        + "".join(f"K-{n:06d};{'sconosciuto' if n + 1 == refused_row else 'miglio-blu'}\n" for n in range(3000))
+    )
+    n = refused_row - 1  # its cents, as big_file wrote them
+    eu, regione, comune = 100_000 + n * 37, 50_000 + n * 11, n % 7 * 1_001
+    refused = {
+        "FINANZ_UE": eu,
+        "FINANZ_REGIONE": regione,
+        "FINANZ_COMUNE": comune,
+        "TOT_PAGAMENTI": (eu + regione + comune) // 3,
+    }
+    args = [
+        str(source),
+        "--fiscal-year",
+        "2027",
+        "--objective-map",
+        str(objectives),
+        *LEVELS,
+        "--rows-per-request",
+        "50",
+    ]
+    env = {"REGIA_FUNDING_URL": funding.url, "REGIA_ADMIN_TOKEN": ADMIN_TOKEN, "PATH": "/usr/bin:/bin"}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "regia",
+        "import",
+        "opencoesione",
+        *args,
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+
+    async def first_request_recorded() -> bool:  # rows 1-50, the refused row among them
+        return bool(await database.fetchval("funding", "SELECT coalesce(max(through), 0) >= 50 FROM import_runs"))
+
+    await eventually(first_request_recorded, what="the import's first request recorded")
+    process.kill()
+    await process.wait()
+    [run] = await database.fetch("funding", "SELECT run_id, through, refused, refused_tally FROM import_runs")
+    assert run["through"] < 3000, "killed after it ended: the test proves nothing"
+    assert run["refused"] == 2  # the row's two institutions: regione-liguria (EU, REGIONE) and comune-spezia
+
+    status, out, err = await regia_import(funding.url, *args, token=ADMIN_TOKEN)
+    assert status == 3, out + err  # rows refused, and every cent accounted for: never 4
+    assert "resuming at row" in err
+    table = {line.split()[0]: line for line in out.splitlines() if line.startswith(("FINANZ_", "TOT_"))}
+    for column, cents in refused.items():
+        assert (
+            f"refused by the funding service in an earlier attempt of this run: {format_euro(cents)}" in (table[column])
+        ), table[column]
+        assert "UNEXPLAINED" not in table[column]
+    assert "every column reconciles to the cent" in out
+
+    async with funding.client(headers=ADMIN_HEADERS) as admin:
+        shown = (await admin.get(f"/v1/imports/runs/{run['run_id']}")).json()
+    assert shown["refused_tally"] == refused
+    assert shown["through"] == 3000 and shown["refused"] == 2
+    # Recorded plus refused is the file, column by column, to the cent.
+    assert {c: shown["tally"].get(c, 0) + refused.get(c, 0) for c in totals} == totals
+    committed = await database.fetchval("funding", "SELECT sum(committed_cents) FROM funding_lines")
+    assert committed == sum(v for c, v in totals.items() if c != "TOT_PAGAMENTI") - eu - regione - comune

@@ -6,8 +6,12 @@ import contextlib
 import email
 import email.policy
 import os
+import re
+import shlex
 import signal
 import socket
+import subprocess
+import sys
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -115,7 +119,75 @@ def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -
                 headers={"Authorization": f"Bearer {keys[0]}"},
             )
             assert stale.status_code == 401, "the previous demo key is revoked by the re-run"
+            # The README's OpenCoesione walk-through, on the demo as re-seeded: a stack
+            # already running, so it costs seconds rather than a start of its own.
+            run_the_readme_import_walk_through(up, admin["Authorization"].split()[1])
         assert up.stop(signal.SIGTERM) == 0, up.output
+
+
+REPO = Path(__file__).resolve().parents[2]
+README = REPO / "README.md"
+
+
+def readme_import_commands() -> list[tuple[list[str], list[str]]]:
+    """The README's import walk-through, read from README.md so that it cannot drift: each
+    ```text block of its section that starts with `$ ./regia.sh import opencoesione`, as
+    (argv, the output shown below the command)."""
+    text = README.read_text(encoding="utf-8")
+    section = text.split("## Importing OpenCoesione", 1)[1].split("\n## ", 1)[0]
+    found = []
+    for block in re.findall(r"```text\n(.*?)```", section, flags=re.DOTALL):
+        lines = block.splitlines()
+        if not lines[0].startswith("$ ./regia.sh import opencoesione"):
+            continue
+        command = []
+        while True:
+            line = lines.pop(0)
+            command.append(line.removesuffix("\\"))
+            if not line.endswith("\\"):
+                break
+        found.append((shlex.split(" ".join(command).removeprefix("$ ")), lines))
+    return found
+
+
+def same_text(printed: str, shown: list[str]) -> bool:
+    """Equal line by line, modulo runs of spaces and blank lines."""
+
+    def lines(text_lines: list[str]) -> list[str]:
+        return [" ".join(line.split()) for line in text_lines if line.strip()]
+
+    return lines(printed.splitlines()) == lines(shown)
+
+
+def run_the_readme_import_walk_through(up: RegiaUp, token: str) -> None:
+    """The README's two commands, as written (`./regia.sh` is this venv's `regia`): the first
+    refuses to start with the message shown, the second records the file and prints the
+    summary and the reconciliation shown, every column equal to the cent, and exits 0."""
+    (refused, refused_shows), (recorded, recorded_shows) = readme_import_commands()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REGIA_")}
+    env |= {"REGIA_ADMIN_TOKEN": token, "REGIA_FUNDING_URL": up.url("funding"), "COLUMNS": "200"}
+
+    def run(argv: list[str]) -> subprocess.CompletedProcess[str]:
+        assert argv[0] == "./regia.sh", argv
+        return subprocess.run(
+            [sys.executable, "-m", "regia", *argv[1:]], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        )
+
+    first = run(refused)
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert same_text(first.stderr, refused_shows), first.stderr
+    second = run(recorded)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert same_text(second.stdout, recorded_shows), second.stdout
+    table = [line for line in second.stdout.splitlines() if line.startswith(("FINANZ_", "TOT_"))]
+    assert len(table) == 14 and all(line.endswith("  none") for line in table), table
+    lines = httpx.get(
+        f"{up.url('funding')}/v1/funding-lines",
+        params={"cup": "D49J17000560007"},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    ).json()["items"]
+    assert len(lines) == 5 and "OC-1LIINTERREG-MARE-0001-FOREIGN_STATE-2027" in [i["line_id"] for i in lines]
 
 
 def cut_to_at_risk_and_receive_the_mail(up: RegiaUp, key: str) -> None:

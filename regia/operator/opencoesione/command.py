@@ -10,9 +10,10 @@ been sent, what each column has recorded). A run killed and started again reads 
 and goes on after the last row recorded; a request in flight when it was killed either
 committed (and is skipped) or did not (and is sent again; its keys replay what exists).
 
-Exit status: 0 every row recorded and the file reconciles; 3 some rows rejected (each in
-the report; the differences are theirs); 4 the file does not reconcile to the cent (money
-neither recorded nor rejected: look before trusting the ledger); 1 the import did not start
+Exit status: 0 every row recorded and the file reconciles; 3 some rows rejected or refused
+(each in the report, or, for refusals in an earlier attempt of the run, counted in cents per
+column by the run record; the differences are theirs); 4 the file does not reconcile to the
+cent (money neither recorded, rejected nor refused: look before trusting the ledger); 1 the import did not start
 or stopped (nothing more was sent; run it again to go on).
 """
 
@@ -21,6 +22,7 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -162,10 +164,11 @@ def opencoesione(
         )
         raise typer.Exit(EXIT_STOPPED) from None
     _summary(file, fiscal_year, tally, dry_run, report, reject, channel)
-    reconciled = _reconciliation(totals, tally, tally.planned if dry_run else (recorded or {}), earlier)
+    refused_before = _EarlierRefusals.of(earlier)
+    reconciled = _reconciliation(totals, tally, tally.planned if dry_run else (recorded or {}), refused_before)
     if not reconciled:
         raise typer.Exit(EXIT_UNRECONCILED)
-    if tally.rejected or (earlier and int(earlier.get("refused", 0))):
+    if tally.rejected or refused_before.submissions:
         raise typer.Exit(EXIT_REJECTED)
 
 
@@ -302,33 +305,44 @@ def _summary(
         )
 
 
-def _reconciliation(totals: FileTotals, t: Tally, recorded: dict[str, int], earlier: dict[str, Any] | None) -> bool:
+@dataclass(frozen=True)
+class _EarlierRefusals:
+    """What the funding service refused in earlier attempts of this run, from the run record:
+    those rows are skipped now (they were sent), so their cents come from its refused_tally."""
+
+    submissions: int = 0
+    cents: dict[str, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, run: dict[str, Any] | None) -> "_EarlierRefusals":
+        if not run:
+            return cls()
+        return cls(int(run.get("refused", 0)), {k: int(v) for k, v in (run.get("refused_tally") or {}).items()})
+
+
+def _reconciliation(totals: FileTotals, t: Tally, recorded: dict[str, int], before: _EarlierRefusals) -> bool:
     """Per column: the file's total, what was recorded, and each difference with its reason.
-    True when every column adds up to the cent."""
+    True when every column adds up to the cent: every cent of the file recorded, rejected by
+    the file's rules, or refused by the funding service (in this attempt or an earlier one)."""
     width = max(len(c) for c in totals.cents)
     typer.echo("")
     typer.echo(f"{'column':<{width}}  {'in the file':>20}  {'recorded':>20}  difference")
     adds_up = True
     for column, in_file in totals.cents.items():
         got = recorded.get(column, 0)
-        typer.echo(
-            f"{column:<{width}}  {format_euro(in_file):>20}  {format_euro(got):>20}  {_why(column, in_file - got, t, earlier)}"
-        )
-        file_rejected = t.rejected_by_file.get(column)
-        service_refused = t.refused_by_service.get(column)
-        explained = (file_rejected.cents if file_rejected else 0) + (service_refused.cents if service_refused else 0)
-        left = in_file - got - explained
-        if left and not (earlier and int(earlier.get("refused", 0)) and left > 0):
-            adds_up = False
+        why, left = _why(column, in_file - got, t, before)
+        typer.echo(f"{column:<{width}}  {format_euro(in_file):>20}  {format_euro(got):>20}  {why}")
+        adds_up = adds_up and not left
     typer.echo(
         "every column reconciles to the cent" if adds_up else "THE FILE DOES NOT RECONCILE: see the differences above"
     )
     return adds_up
 
 
-def _why(column: str, difference: int, t: Tally, earlier: dict[str, Any] | None) -> str:
+def _why(column: str, difference: int, t: Tally, before: _EarlierRefusals) -> tuple[str, int]:
+    """The difference with its reasons, and what of it no reason explains (0 when it adds up)."""
     if not difference:
-        return "none"
+        return "none", 0
     reasons = []
     left = difference
     for label, where in (
@@ -339,15 +353,15 @@ def _why(column: str, difference: int, t: Tally, earlier: dict[str, Any] | None)
         if short and short.cents:
             reasons.append(f"{label}: {short.rows} rows, {format_euro(short.cents)}, see the report")
             left -= short.cents
-    if left and earlier and int(earlier.get("refused", 0)) and left > 0:
+    if before.cents.get(column):
         reasons.append(
-            f"{format_euro(left)} refused by the funding service in an earlier attempt of this run "
-            f"({earlier['refused']} submissions, not itemised here: see that attempt's report)"
+            f"refused by the funding service in an earlier attempt of this run: {format_euro(before.cents[column])} "
+            f"(of its {before.submissions} refused submissions; that attempt's report has the rows)"
         )
-        left = 0
+        left -= before.cents[column]
     if left:
         reasons.append(f"UNEXPLAINED: {'-' if left < 0 else ''}{format_euro(abs(left))}")
-    return f"{'-' if difference < 0 else ''}{format_euro(abs(difference))} ({'; '.join(reasons)})"
+    return f"{'-' if difference < 0 else ''}{format_euro(abs(difference))} ({'; '.join(reasons)})", left
 
 
 class FundingSender:

@@ -1,6 +1,6 @@
-"""asyncpg adapter for import runs (migration 0006): one row per run, moved forward by each
-bulk request in that request's own transaction, so it never says more or less than the
-ledger holds."""
+"""asyncpg adapter for import runs (migrations 0006, 0009): one row per run, moved forward by
+each bulk request in that request's own transaction, so it never says more or less than the
+ledger holds (what it recorded, in `tally`) or than it refused (in `refused_tally`)."""
 
 import json
 from collections.abc import Mapping
@@ -10,7 +10,7 @@ from typing import Any
 import asyncpg
 
 _COLUMNS = (
-    "run_id, channel, source, through, accepted, replayed, refused, tally,"
+    "run_id, channel, source, through, accepted, replayed, refused, tally, refused_tally,"
     " started_by, started_at, updated_by, updated_at"
 )
 
@@ -24,30 +24,25 @@ async def advance(
     through: int,
     counts: Mapping[str, int],
     tally: Mapping[str, int],
+    refused_tally: Mapping[str, int],
     actor: str,
 ) -> dict[str, Any]:
-    """Create the run or add this request's counts and tally to it; `through` only moves
-    forward. One statement: the tally's labels are merged by summing in SQL, so two
+    """Create the run or add this request's counts and tallies to it; `through` only moves
+    forward. One statement: the tallies' labels are merged by summing in SQL, so two
     requests of one run never lose each other's cents."""
     row = await conn.fetchrow(
         f"""
         INSERT INTO import_runs AS r
-            (run_id, channel, source, through, accepted, replayed, refused, tally, started_by, updated_by)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $9)
+            (run_id, channel, source, through, accepted, replayed, refused, tally, refused_tally,
+             started_by, updated_by)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $10)
         ON CONFLICT (run_id) DO UPDATE SET
             through = GREATEST(r.through, EXCLUDED.through),
             accepted = r.accepted + EXCLUDED.accepted,
             replayed = r.replayed + EXCLUDED.replayed,
             refused = r.refused + EXCLUDED.refused,
-            tally = (
-                SELECT coalesce(jsonb_object_agg(label, total), '{{}}'::jsonb) FROM (
-                    SELECT label, sum(cents::bigint) AS total FROM (
-                        SELECT key AS label, value AS cents FROM jsonb_each_text(r.tally)
-                        UNION ALL
-                        SELECT key, value FROM jsonb_each_text(EXCLUDED.tally)
-                    ) both_tallies GROUP BY label
-                ) summed
-            ),
+            tally = {_summed("r.tally", "EXCLUDED.tally")},
+            refused_tally = {_summed("r.refused_tally", "EXCLUDED.refused_tally")},
             source = EXCLUDED.source,
             updated_by = EXCLUDED.updated_by,
             updated_at = now()
@@ -61,10 +56,25 @@ async def advance(
         counts.get("replayed", 0),
         counts.get("refused", 0),
         json.dumps(dict(tally)),
+        json.dumps(dict(refused_tally)),
         actor,
     )
     assert row is not None
     return _record(row)
+
+
+def _summed(kept: str, added: str) -> str:
+    """SQL for two label -> cents objects merged by summing each label's cents (two fixed
+    column names, never input)."""
+    return f"""(
+                SELECT coalesce(jsonb_object_agg(label, total), '{{}}'::jsonb) FROM (
+                    SELECT label, sum(cents::bigint) AS total FROM (
+                        SELECT key AS label, value AS cents FROM jsonb_each_text({kept})
+                        UNION ALL
+                        SELECT key, value FROM jsonb_each_text({added})
+                    ) both_tallies GROUP BY label
+                ) summed
+            )"""
 
 
 async def one(conn: asyncpg.Connection, run_id: str) -> dict[str, Any] | None:
@@ -87,6 +97,7 @@ async def page(conn: asyncpg.Connection, after: tuple[datetime, str] | None, lim
 
 def _record(row: asyncpg.Record) -> dict[str, Any]:
     found = dict(row)
-    tally = found["tally"]
-    found["tally"] = {k: int(v) for k, v in (json.loads(tally) if isinstance(tally, str) else tally).items()}
+    for name in ("tally", "refused_tally"):
+        cents = found[name]
+        found[name] = {k: int(v) for k, v in (json.loads(cents) if isinstance(cents, str) else cents).items()}
     return found

@@ -77,7 +77,7 @@ class BulkSubmission(BaseModel):
         default=None,
         max_length=50,
         description="Cents per label (e.g. per source column) this submission records, added to the run's tally "
-        "when it is accepted or replayed",
+        "when it is accepted or replayed, to its refused_tally when it is refused",
     )
 
 
@@ -254,13 +254,16 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
             if bulk.run is None:
                 return None
             counts = {"accepted": 0, "replayed": 0, "refused": 0}
+            # What was recorded and what was refused, each in cents per label: a resumed run
+            # skips the rows an earlier attempt sent, and reconciles them from these two.
             tally: dict[str, int] = {}
+            refused_tally: dict[str, int] = {}
             for submission, outcome in zip(bulk.submissions, outcomes, strict=True):
                 status = _status(outcome)
                 counts[status] += 1
-                if status != "refused":
-                    for label, cents in (submission.tally or {}).items():
-                        tally[label] = tally.get(label, 0) + cents
+                into = refused_tally if status == "refused" else tally
+                for label, cents in (submission.tally or {}).items():
+                    into[label] = into.get(label, 0) + cents
             return await import_runs.advance(
                 conn,
                 run_id=bulk.run.id,
@@ -269,6 +272,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
                 through=bulk.run.through,
                 counts=counts,
                 tally=tally,
+                refused_tally=refused_tally,
                 actor="admin",  # the admin token names no one else; the audit row says the same
             )
 

@@ -239,6 +239,11 @@ class ImportRun(BaseModel):
         description="Per label (e.g. a source column), the cents of the accepted and replayed submissions",
         examples=[{"FINANZ_UE": 60_000_000, "TOT_PAGAMENTI": 33_333_333}],
     )
+    refused_tally: dict[str, int] = Field(
+        description="Per label, the cents of the refused submissions (nothing of them recorded): with `tally`, "
+        "what a resumed run needs to reconcile the rows an earlier attempt sent",
+        examples=[{"FINANZ_UE": 1_000_000, "TOT_PAGAMENTI": 250_000}],
+    )
     started_by: str
     started_at: datetime
     updated_by: str
