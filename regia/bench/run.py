@@ -12,14 +12,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from .harness import Stack, temp_root
+from .imports import LIMIT_ROWS, run_imports
 from .limits import baseline, raw_broker, raw_postgres
 from .reads import run_reads
 from .readset import ReadSet
 from .system import Regia
 
 RSS_TOLERANCE = 1.15
-# reads comes last: the rebuild section recomputes all coverage, the read set included.
-SECTIONS = ("limits", "baseline", "end_to_end", "http", "propagation", "rebuild", "reads")
+# reads comes after rebuild: the rebuild section recomputes all coverage, the read set
+# included. import comes last: its hundreds of thousands of lines would weigh on the rebuild
+# and the reads, and the objectives service is still applying them when it ends.
+SECTIONS = ("limits", "baseline", "end_to_end", "http", "propagation", "rebuild", "reads", "import")
 
 
 @dataclass
@@ -41,6 +44,8 @@ class Sizes:
     objectives_replicas: int = 1
     read_lines: int = 1_000_000  # the read set: 200,000 objectives, a 3,000-node plan, 88,000 lines on one
     read_requests: int = 200  # per read, one at a time
+    import_rows: int = 200_000  # the OpenCoesione file the import section imports ...
+    import_limit_rows: int = LIMIT_ROWS  # ... after one of the size the limit is for
     sections: tuple[str, ...] = SECTIONS  # what to measure (the rest is skipped, its targets too)
 
     @classmethod
@@ -58,6 +63,8 @@ class Sizes:
             ledger_entries=1_000,
             read_lines=20_000,
             read_requests=20,
+            import_rows=2_000,
+            import_limit_rows=1_000,
         )
 
 
@@ -109,6 +116,11 @@ def targets(result: dict) -> list[dict]:
         )
     if "propagation" in result:
         checks.append(("propagation p99 < 0.5 s at 200 events/s", result["propagation"]["p99_s"], 0.5, "<"))
+    if "import" in result:
+        limit = result["import"]["limit"]
+        checks.append(
+            (f"OpenCoesione import of {limit['rows']:,} rows < 30 s", limit["seconds"], limit["limit_seconds"], "<")
+        )
     for name, read in result.get("reads", {}).get("reads", {}).items():
         # A read that failed (not 200) reports an infinite p99, and fails.
         checks.append((f"read p99 < 100 ms: {name}", read.get("p99_ms", float("inf")) / 1000, 0.1, "<"))
@@ -121,6 +133,11 @@ def targets(result: dict) -> list[dict]:
         }
         for name, value, target, op in checks
     ]
+    if "import" in result:
+        exact = result["import"]["reconciled"]
+        rows.append(
+            {"name": "OpenCoesione imports reconcile to the cent", "value": exact, "target": True, "pass": exact}
+        )
     flat = [entry["flat"] for entry in result.get("memory", {}).values() if entry["service"] and "flat" in entry]
     if flat:
         rows.append(
@@ -199,6 +216,15 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
         if "reads" in want:
             phase("reads")
             result["reads"] = await run_reads(stack, ReadSet.scaled(sizes.read_lines), sizes.read_requests)
+        if "import" in want:
+            phase("import")
+            result["import"] = await run_imports(regia, sizes.import_rows, sizes.import_limit_rows, sizes.objectives)
+            if "limits" in result:  # the import's rate beside what the same PostgreSQL takes by COPY
+                raw = max(result["limits"]["postgres"]["rows_per_s"], 1e-9)
+                for run_ in ("limit", "full"):
+                    result["import"][run_]["events_vs_raw_copy"] = round(
+                        result["import"][run_]["events_per_s"] / raw, 4
+                    )
         phase("done")
         result["memory"] = memory(stack, services)
         result["cpu_seconds"] = {
@@ -299,6 +325,17 @@ def table(r: dict) -> str:
                     f"{read['p50_ms']:g}/{read['p99_ms']:g}",
                     f"{read['body_bytes']} B, max {read['max_ms']} ms",
                 )
+    if "import" in r:
+        for run_ in ("limit", "full"):
+            i = r["import"][run_]
+            per_row = i["cpu_seconds_per_row"]
+            row(
+                f"OpenCoesione import, {i['rows']:,} rows (rows/s)",
+                i["rows_per_s"],
+                f"{i['events']} events in {i['seconds']} s ({i['events_per_s']}/s), exact={i['reconciled']};"
+                f" CPU ms/row: CLI {per_row['cli'] * 1000:.3f}, funding {per_row['funding'] * 1000:.3f},"
+                f" PostgreSQL {per_row['postgres'] * 1000:.3f}",
+            )
     for name, m in r["memory"].items():
         flat = f", flat={m['flat']}" if "flat" in m else ""
         row(f"peak RSS {name} (MiB)", m["peak_rss_mib"], flat.lstrip(", "))

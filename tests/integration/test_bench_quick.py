@@ -53,6 +53,11 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert reads["seeded"]["lines"] == 20_000 and reads["seeded"]["ledger_entries"] > 20_000
     assert reads["seeded"]["coverage_rows"] > reads["seeded"]["objectives"]
     assert len(reads["reads"]) == 7 and all(isinstance(r["pass"], bool) for r in reads["reads"].values())
+    imported = result["import"]
+    assert imported["limit"]["rows"] == 1_000 and imported["full"]["rows"] == 2_000 and imported["reconciled"]
+    for run in (imported["limit"], imported["full"]):
+        assert run["events"] > run["rows"] and run["rows_per_s"] > 0 and not run["checks"]["differences"]
+        assert run["cpu_seconds"]["cli"] > 0 and run["cpu_seconds"]["funding"] > 0
     names = [t["name"] for t in result["targets"]]
-    assert len(names) == 4 + 7 and all(isinstance(t["pass"], bool) for t in result["targets"])
+    assert len(names) == 4 + 7 + 2 and all(isinstance(t["pass"], bool) for t in result["targets"])
     assert "target:" in completed.stdout  # the printed table
