@@ -13,7 +13,6 @@ ones, because a key cannot be shown twice.
 """
 
 import json
-import time
 from collections.abc import Callable, Mapping
 
 import typer
@@ -21,11 +20,13 @@ import typer
 from regia_objectives.adapters.planfile import demo_plans
 from regia_shared.contracts import catalogue
 
-from .admin import AdminError, ServiceClient, admin_token_from_env, reported
+from .admin import ServiceClient, admin_token_from_env, reported
+from .demo_funders import load_import_funders
 from .demo_history import INSTRUMENTS as HISTORY_INSTRUMENTS
 from .demo_history import PARTNERS as HISTORY_PARTNERS
 from .demo_history import plan_objectives, record_history
 from .demo_network import load_network
+from .demo_waits import ALREADY_THERE, wait_until_funder_known, wait_until_known
 from .plans import WHERE, import_plan
 
 DEMO_KEY_LABEL = "regia up --demo"
@@ -78,7 +79,6 @@ COMMITMENT = {
     "committed_cents": 450_000_000,
     "reason": "DGR Regione Liguria: cofinanziamento Miglio Blu 2027",
 }
-ALREADY_THERE = (200, 201, 204, 409)
 DEMO_PARTNERS = [  # the Patto's 5 other comuni are not named by the source, so they are not here
     {"partner_id": "comune-spezia", "name": "Comune della Spezia", "kind": "INSTITUTION", "level": "COMUNE"},
     {"partner_id": "provincia-spezia", "name": "Provincia della Spezia", "kind": "INSTITUTION", "level": "PROVINCIA"},
@@ -155,8 +155,6 @@ def load_history(partners: ServiceClient, funding: ServiceClient, say: Callable[
 
 def load_walkthrough_funders(partners: ServiceClient, funding: ServiceClient, say: Callable[[str], None]) -> None:
     """The OpenCoesione walk-through's funders (demo_funders), after the plans it funds."""
-    from .demo_funders import load_import_funders  # it imports this module's helpers
-
     load_import_funders(partners, funding, say)
 
 
@@ -167,32 +165,6 @@ def add_contact_once(partners: ServiceClient, partner_id: str, contact: dict) ->
     if listed.status_code == 200 and contact["email"] in listed.text:
         return
     partners.request("POST", f"/v1/partners/{partner_id}/contacts", json=contact, ok=ALREADY_THERE)
-
-
-def wait_until_funder_known(funding: ServiceClient, institution: str, timeout: float) -> None:
-    """Funding learns institutions from partner events, asynchronously: wait for it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        known = funding.request("GET", "/v1/institutions", ok=(200,)).json()
-        if any(row.get("institution_id") == institution for row in known):
-            return
-        time.sleep(0.5)
-    raise AdminError(
-        f"the funding service has not learnt {institution!r} from the partner events "
-        f"after {timeout:.0f}s: see the partners and funding logs"
-    )
-
-
-def wait_until_known(funding: ServiceClient, path: str, what: str, timeout: float) -> None:
-    """Funding learns objectives from the objectives service's events: wait for it."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if funding.request("GET", path, ok=(200, 404)).status_code == 200:
-            return
-        time.sleep(0.5)
-    raise AdminError(
-        f"the funding service has not learnt {what} after {timeout:.0f}s: see the objectives and funding logs"
-    )
 
 
 def previous_demo_keys(funding: ServiceClient) -> list[str]:

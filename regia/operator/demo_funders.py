@@ -15,7 +15,7 @@ Idempotent like the rest of the demo: fixed ids, so a re-run is answered 200 or 
 from collections.abc import Callable
 
 from .admin import ServiceClient
-from .demo import ALREADY_THERE, wait_until_funder_known, wait_until_known
+from .demo_waits import ALREADY_THERE, wait_until_funder_known, wait_until_known
 
 FUNDERS = [
     {"partner_id": "mef", "name": "Ministero dell'Economia e delle Finanze", "kind": "INSTITUTION", "level": "STATO"},

@@ -106,7 +106,9 @@ async def test_sigkill_mid_stream_loses_and_double_counts_nothing(
             key = (await admin.post(f"{funding.url}/v1/institutions/regione-liguria/keys")).json()["key"]
 
         async def applied() -> int:
-            return await database.fetchval("objectives", "SELECT count(*) FROM inbox")  # type: ignore[return-value]
+            return await database.fetchval(
+                "objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'"
+            )  # type: ignore[return-value]
 
         stream = asyncio.create_task(push(funding.url, key, events))
         killed_at = await eventually(

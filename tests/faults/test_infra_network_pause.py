@@ -161,7 +161,9 @@ async def test_network_pause_longer_than_the_session_delivers_everything_once(
                 )
                 assert published, "funding's side of the network stayed up: it went on publishing"
                 if mode == "drop":  # alone, and cut: it cannot be up to date
-                    behind = await database.fetchval("objectives", "SELECT count(*) FROM inbox")
+                    behind = await database.fetchval(
+                        "objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'"
+                    )
                     accepted = await database.fetchval("funding", "SELECT count(*) FROM ledger_entries")
                     assert behind < accepted, "objectives cannot read across the paused network"  # type: ignore[operator]
                 proxy.resume()
@@ -204,7 +206,10 @@ async def test_network_pause_longer_than_the_session_delivers_everything_once(
         broker.stop()
 
     total = len(before) + len(during)
-    assert await database.fetchval("objectives", "SELECT count(*) FROM inbox") == total
+    assert (
+        await database.fetchval("objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'")
+        == total
+    )
     rows = await database.fetch(
         "funding", "SELECT line_id, sum(delta_cents) AS total, count(*) AS n FROM ledger_entries GROUP BY line_id"
     )
@@ -222,6 +227,9 @@ async def test_network_pause_longer_than_the_session_delivers_everything_once(
 
 async def _applied(database: Database, n: int) -> bool:
     try:
-        return await database.fetchval("objectives", "SELECT count(*) FROM inbox") >= n  # type: ignore[operator]
+        return (
+            await database.fetchval("objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'")
+            >= n
+        )  # type: ignore[operator]
     except Exception:
         return False

@@ -77,7 +77,13 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
     # Consumer -> (the poison it must set aside, by error, and the valid events it applies).
     expected = {
         "funding.partners": (["invalid envelope", "PartnerRegistered version 99"], [partner]),
-        "objectives.partners": (["invalid envelope", "ObjectiveLeadAssigned version 99"], [lead]),
+        # Objectives keeps who is registered too (a plan file may name only them: issue 19).
+        "objectives.partners": (
+            ["invalid envelope", "PartnerRegistered version 99", "ObjectiveLeadAssigned version 99"],
+            [partner, lead],
+        ),
+        # Partners reads a plan file's leads and roles from objectives, and nothing else there.
+        "partners.plans": (["invalid envelope"], []),
         "notifier.partners": (
             ["invalid envelope", "PartnerRegistered version 99", "ObjectiveLeadAssigned version 99"],
             [partner, lead],
@@ -200,11 +206,14 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
                 == 3
             )
 
-            # Every service has the routes, behind the admin token; partners consumes nothing.
+            # Every service has the routes, behind the admin token; partners set aside only the
+            # malformed record of the one topic it reads (a plan file's leads and roles).
             r = await admin.get(f"{services['partners'].url}/v1/ops/dead-letters")
-            assert r.status_code == 200 and r.json() == {"items": [], "next_cursor": None}
+            assert r.status_code == 200, r.text
+            set_aside = r.json()["items"]
+            assert [(d["consumer"], d["topic"]) for d in set_aside] == [("partners.plans", topics.OBJECTIVES)]
             r = await admin.post(f"{services['partners'].url}/v1/ops/dead-letters/replay", json={"all": True})
-            assert r.status_code == 200 and r.json()["replayed"] == []
+            assert r.status_code == 200 and r.json()["replayed"] == [set_aside[0]["id"]], r.text
             for service in services.values():
                 r = await admin.get(f"{service.url}/v1/ops/dead-letters", headers={"Authorization": "Bearer nope"})
                 assert r.status_code == 401, (service.name, r.text)
