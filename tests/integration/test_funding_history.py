@@ -103,6 +103,26 @@ async def test_a_history_line_changes_only_through_a_history_import(funding, dat
         assert await counts(database) == before
 
 
+async def test_the_same_key_and_events_on_another_channel_are_a_key_reused_not_a_replay(
+    funding, database: Database
+) -> None:  # type: ignore[no-untyped-def]
+    events = [commitment("H-2014", fiscal_year=2014)]
+    async with funding.client(headers=ADMIN_HEADERS) as admin:
+        first = await admin.post("/v1/imports/funding-events", json=history_import(*events),
+                                 headers={"Idempotency-Key": "same"})  # fmt: skip
+        assert first.status_code == 202, first.text
+        again = await admin.post("/v1/imports/funding-events", json=history_import(*events),
+                                 headers={"Idempotency-Key": "same"})  # fmt: skip
+        assert again.headers.get("Idempotent-Replayed") == "true"  # the same request: replayed
+        before = await counts(database)
+        # The same key and events as an open import ask for something else: refused, not
+        # answered with the history import's answer as if it had been recorded.
+        other = await admin.post("/v1/imports/funding-events", json=history_import(*events, channel="import:oc"),
+                                 headers={"Idempotency-Key": "same"})  # fmt: skip
+        assert other.status_code == 422 and other.json()["error"] == "idempotency_key_reused", other.text
+        assert await counts(database) == before
+
+
 async def test_history_shows_in_the_list_the_totals_and_the_export_and_the_roll_over_leaves_it(funding) -> None:  # type: ignore[no-untyped-def]
     key = await issue_key(funding, "regione-liguria")
     async with funding.client(headers=key) as c:

@@ -159,7 +159,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         if (too_many := over_limit(request, caller, len(commands))) is not None:
             too_many.headers["X-Correlation-Id"] = correlation_id
             return too_many
-        fingerprint = _fingerprint(commands)
+        fingerprint = _fingerprint(commands, caller.channel)
         try:
             outcome = await group.record(
                 FundingRequest(caller, commands, batch, idempotency_key, fingerprint, correlation_id)
@@ -244,7 +244,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
                 s.events,
                 True,
                 s.idempotency_key,
-                _fingerprint(s.events),
+                _fingerprint(s.events, bulk.channel),
                 correlation_id,
             )
             for s in bulk.submissions
@@ -309,9 +309,16 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
     return router
 
 
-def _fingerprint(commands: list) -> str:
-    # The single routes' fingerprint (see `record`): one submission sent either way is one request.
-    return hashlib.sha256(json.dumps([wire(c) for c in commands], sort_keys=True).encode()).hexdigest()
+def _fingerprint(commands: list, channel: str) -> str:
+    """The commands' digest, the same on every route, so one submission sent either way is one
+    request. A history channel is part of it: the same events sent once as history and once
+    as an open import ask for different things, and the second must be refused as a key
+    reused rather than replay the first. Only history's: every other channel's fingerprint is
+    as it was before history existed, so what was recorded then still replays."""
+    body = json.dumps([wire(c) for c in commands], sort_keys=True)
+    if channel.split(":", 1)[0] == "history":
+        body = f"history\n{body}"
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def _status(outcome: "Outcome | Refused") -> str:
