@@ -149,7 +149,7 @@ async def test_a_server_error_stops_the_import_and_a_new_start_resumes_after_the
     assert status == 0, out + err
     assert "resuming at row 3 (2 rows already recorded)" in err
     assert [r["run"]["through"] for r in receiver.requests] == [2, 4, 4, 5]  # the failed one, then on
-    assert "accepted:      5 (2 recorded by an earlier attempt)" in out
+    assert "accepted:      5 (2 sent by an earlier attempt)" in out
     assert "every column reconciles to the cent" in out
 
 
@@ -185,6 +185,7 @@ async def test_a_resumed_run_reconciles_refusals_from_the_run_record_and_exits_4
     ue = next(line for line in out.splitlines() if line.startswith("FINANZ_UE "))
     assert "refused by the funding service in an earlier attempt of this run: € 850.000,00" in ue
     assert "every column reconciles to the cent" in out
+    assert "sent by an earlier attempt; the service refused 3 of its submissions, in the table below" in out
 
     # The same record without the refused cents (a service before refused_tally, or money
     # lost): counting refusals is not proving them, so the run does not reconcile.

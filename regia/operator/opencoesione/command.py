@@ -163,8 +163,8 @@ def opencoesione(
             err=True,
         )
         raise typer.Exit(EXIT_STOPPED) from None
-    _summary(file, fiscal_year, tally, dry_run, report, reject, channel)
     refused_before = _EarlierRefusals.of(earlier)
+    _summary(file, fiscal_year, tally, dry_run, report, reject, channel, refused_before)
     reconciled = _reconciliation(totals, tally, tally.planned if dry_run else (recorded or {}), refused_before)
     if not reconciled:
         raise typer.Exit(EXIT_UNRECONCILED)
@@ -285,14 +285,31 @@ def _counts(t: Tally, resuming: str) -> str:
 
 
 def _summary(
-    file: Path, year: int, t: Tally, dry_run: bool, report: Path | None, reject: _Rejections, channel: str
+    file: Path,
+    year: int,
+    t: Tally,
+    dry_run: bool,
+    report: Path | None,
+    reject: _Rejections,
+    channel: str,
+    before: "_EarlierRefusals",
 ) -> None:
     typer.echo(
         f"OpenCoesione import of {file.name} for fiscal year {year} on channel {channel}"
         + (" (dry run: nothing was sent)" if dry_run else "")
     )
     typer.echo(f"rows read:     {t.read}")
-    typer.echo(f"accepted:      {t.accepted}" + (f" ({t.skipped} recorded by an earlier attempt)" if t.skipped else ""))
+    # Rows an earlier attempt sent are not sent again, so which of them the service refused is
+    # known only in cents (the run record's refused_tally): say so rather than count them in.
+    earlier = ""
+    if t.skipped:
+        refused = (
+            f"; the service refused {before.submissions} of its submissions, in the table below"
+            if before.submissions
+            else ""
+        )
+        earlier = f" ({t.skipped} sent by an earlier attempt{refused})"
+    typer.echo(f"accepted:      {t.accepted}{earlier}")
     where = (
         f" (reasons in {report})"
         if report
