@@ -38,6 +38,9 @@ PAGES = {
     "poison-events": "/poison-events",
     "unaddressed": "/alerts/unaddressed",
     "objectives": "/objectives",
+    # The 2008 plan, whose closed years the demo funds as history (issue 19).
+    "plan-2008": "/plans/piano-generale-di-sviluppo-2008",
+    "objective-2008": "/objectives/pgs2008-trasformazione-waterfront-e-porto-1",
 }
 # The pages issue 18 changed, with the filters that show what they do: each is also taken
 # at a phone's width, and walked for contrast.
