@@ -24,7 +24,8 @@ from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN, RunningService, in_pr
 
 pytestmark = pytest.mark.usefixtures("service_env")
 EMAIL = "segreteria.riservata@example.it"
-WEBHOOK_URL = "https://hooks.example.it/very-private-path"
+# On the test network (allowed in tests: tests/support/services.py), as no public name resolves here.
+WEBHOOK_URL = "https://127.0.0.1:9/very-private-path"
 # Keys no anonymous answer may hold at any depth: contacts, credentials, endpoints, audit.
 FORBIDDEN_KEYS = {
     "email",

@@ -160,11 +160,15 @@ async def test_the_webhook_api_validates_and_needs_the_admin_token(broker, datab
         async with notifier(broker, smtp, monkeypatch) as admin:
             r = await admin.post("/v1/webhooks", json={"partner_id": "regione-liguria", "url": "ftp://x.example/"})
             assert r.status_code == 422
-            r = await admin.post("/v1/webhooks", json={"partner_id": "regione-liguria", "url": "https://x.example/h"})
+            # A name that does not resolve is refused, naming it (this machine resolves no
+            # public name; the test network, 127.0.0.0/8, is allowed: tests/support/services.py).
+            r = await admin.post("/v1/webhooks", json={"partner_id": "regione-liguria", "url": "https://x.invalid/h"})
+            assert r.status_code == 422 and "x.invalid resolves to no address" in r.json()["message"], r.text
+            r = await admin.post("/v1/webhooks", json={"partner_id": "regione-liguria", "url": "https://127.0.0.1:9/h"})
             assert r.status_code == 201 and r.json()["webhook_id"] and len(r.json()["secret"]) >= 32
             again = await admin.post(
                 "/v1/webhooks",
-                json={"webhook_id": r.json()["webhook_id"], "partner_id": "p", "url": "https://y.example/"},
+                json={"webhook_id": r.json()["webhook_id"], "partner_id": "p", "url": "https://127.0.0.2:9/"},
             )
             assert again.status_code == 409
             async with httpx.AsyncClient(base_url=str(admin.base_url)) as anonymous:
@@ -219,3 +223,34 @@ async def _delivered(admin: httpx.AsyncClient, count: int) -> list[dict] | None:
 
 async def _ready(items: list, count: int) -> list | None:
     return items if len(items) >= count else None
+
+
+async def test_a_webhook_aimed_inward_is_refused_at_registration_and_at_sending(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Production allows no private network: a loopback target is refused when registered,
+    and one registered while a network was allowed is not called once that is withdrawn."""
+    with SmtpCapture() as smtp, WebhookReceiver() as receiver:
+        async with notifier(broker, smtp, monkeypatch, webhook_allowed_networks="") as admin:
+            for url in (receiver.url, receiver.url.replace("http://", "https://"), "http://localhost:9/x"):
+                r = await admin.post("/v1/webhooks", json={"partner_id": "regione-liguria", "url": url})
+                assert r.status_code == 422, (url, r.text)
+                body = r.json()
+                assert body["error"] == "webhook_target_refused" and body["field"] == "url", body
+                assert "not a public address" in body["message"], body
+            assert (await admin.get("/v1/webhooks")).json()["items"] == []  # nothing stored
+
+        # Registered while the test network was allowed ...
+        async with notifier(broker, smtp, monkeypatch, webhook_allowed_networks="127.0.0.0/8") as admin:
+            await register(admin, receiver, webhook_id="was-allowed")
+        # ... and the network withdrawn before the alert: the call is not made.
+        async with notifier(broker, smtp, monkeypatch, webhook_allowed_networks="") as admin:
+            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+
+            async def failed_attempt() -> dict | None:
+                for d in (await admin.get("/v1/deliveries", params={"recipient": "was-allowed"})).json()["items"]:
+                    error = d["last_error"] or ""
+                    if d["channel"] == "webhook" and "not sent" in error and "not a public address" in error:
+                        return d
+                return None
+
+            await eventually(failed_attempt, what="the webhook call refused at sending")
+        assert receiver.requests == []

@@ -47,6 +47,9 @@ def base_env(dsn: str, bootstrap: str) -> dict[str, str]:
         "REGIA_NOTIFIER_GROUP_WAIT_S": "1",
         # A fixed test key: it encrypts the webhook secrets of a throw-away database.
         "REGIA_NOTIFIER_SECRETS_KEY": "q7dZpB3cK3yW0y3lX9Gm0m5dJc2m3rXW6b7Yd8sQy1E=",
+        # Tests' webhook receivers listen on this machine, over plain http: a network the
+        # test administrator allows (production allows none: https to public addresses only).
+        "REGIA_NOTIFIER_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.0/8,::1/128",
         # A fixed test key, the notifier's and the partners service's: it signs and verifies
         # the unsubscribe and preferences links of e-mails.
         "REGIA_PREFERENCE_LINK_KEY": PREFERENCE_LINK_KEY,

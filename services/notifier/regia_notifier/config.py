@@ -16,6 +16,7 @@ from .domain.errors import UnusableAddress
 from .domain.grouping import GroupingPolicy
 from .domain.preference_links import PreferenceLinks
 from .domain.retry import SEND_SHARE_OF_LEASE
+from .domain.webhook_targets import Network, parse_networks
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
@@ -110,6 +111,13 @@ class NotifierSettings(BudgetWindowSettings, PreferenceLinkSettings):
         validation_alias=_env("REGIA_NOTIFIER_LEASE_S"),
         description="How long a claimed delivery stays claimed; after it, the attempt is "
         "recorded as abandoned (the replica died) and the delivery is retried",
+    )
+
+    webhook_allowed_networks: str = Field(
+        "",
+        validation_alias=_env("REGIA_NOTIFIER_WEBHOOK_ALLOWED_NETWORKS"),
+        description="Comma-separated private networks (CIDR) webhooks may call, over http or https; "
+        "every other target must be https to public addresses (domain/webhook_targets.py)",
     )
 
     # Webhook endpoints, one partner's each: what a slow or unruly one may take.
@@ -243,6 +251,19 @@ class NotifierSettings(BudgetWindowSettings, PreferenceLinkSettings):
             )
             raise _refused(message)
         return self
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks_are_networks(cls, value: str) -> str:
+        try:
+            parse_networks(value)
+        except ValueError as exc:
+            raise ValueError(f"REGIA_NOTIFIER_WEBHOOK_ALLOWED_NETWORKS: {exc}") from None
+        return value
+
+    @property
+    def webhook_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.webhook_allowed_networks)
 
     @field_validator("secrets_key")
     @classmethod

@@ -17,13 +17,16 @@ is then closed: an endpoint answering with hundreds of megabytes costs nothing m
 import asyncio
 import json
 import time
+from collections.abc import Sequence
 
 import asyncpg
 import httpx
 
 from ..domain.delivery import ClaimedDelivery
 from ..domain.signature import sign
+from ..domain.webhook_targets import Network, WebhookTargetRefused, check_target, host_of
 from . import webhooks
+from .resolver import addresses_of
 from .webhooks import SecretBox
 
 REPLY_READ_LIMIT = 4 * 1024  # bytes of an error reply read at most: 200 characters in any UTF-8
@@ -51,8 +54,11 @@ def body_of(delivery: ClaimedDelivery) -> bytes:
 
 
 class WebhookSender:
-    def __init__(self, pool: asyncpg.Pool, box: SecretBox | None, timeout_s: float) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool, box: SecretBox | None, timeout_s: float, allowed: Sequence[Network] = ()
+    ) -> None:
         self._pool, self._box, self._timeout_s = pool, box, timeout_s
+        self._allowed = tuple(allowed)
 
     async def send(self, delivery: ClaimedDelivery, *, deadline: float | None = None) -> None:
         """One call, over within the time limit, or by `deadline` (event-loop time) if that
@@ -76,6 +82,13 @@ class WebhookSender:
         if found is None:
             raise WebhookError(f"webhook endpoint {delivery.recipient} was removed")
         url, sealed = found
+        # Checked again at each call, not only at registration: a name can be made to
+        # resolve elsewhere since (and a network allowed then may no longer be).
+        host, port = host_of(url)
+        try:
+            check_target(url, await addresses_of(host, port), self._allowed)
+        except WebhookTargetRefused as refused:
+            raise WebhookError(f"not sent: {refused.message}") from None
         try:
             secret = self._box.open(sealed)
         except ValueError as exc:

@@ -37,7 +37,7 @@ def dispatcher_job(metrics: NotifierMetrics) -> Callable[[ServiceRuntime], Corou
             policy,
             lease_s=settings.lease_s,
             batch=settings.concurrency,
-            webhooks=WebhookSender(runtime.pool, box, settings.webhook_timeout_s),
+            webhooks=WebhookSender(runtime.pool, box, settings.webhook_timeout_s, settings.webhook_networks),
             per_endpoint=settings.webhook_concurrency,
             on_concluded=metrics.count,
             links=settings.preference_links(),

@@ -12,8 +12,10 @@ from regia_shared.http.dependencies import DatabasePool, Runtime
 from regia_shared.http.paging import Page, Paged, instant, text
 
 from ..adapters import webhooks
+from ..adapters.resolver import addresses_of
 from ..adapters.webhooks import SecretBox
 from ..config import notifier_settings
+from ..domain.webhook_targets import check_target, host_of
 from .models import NewWebhookAnswer, Webhook
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
@@ -25,7 +27,14 @@ class NewWebhook(BaseModel):
     webhook_id: Annotated[str | None, Field(pattern=_ID)] = None
     partner_id: Annotated[str, Field(min_length=1, max_length=100)]
     contact_id: Annotated[str | None, Field(min_length=1, max_length=100)] = None
-    url: Annotated[HttpUrl, Field(description="http or https; called with a signed POST")]
+    url: Annotated[
+        HttpUrl,
+        Field(
+            description="https to a public address (or http/https inside a network the administrator "
+            "allowed with REGIA_NOTIFIER_WEBHOOK_ALLOWED_NETWORKS); called with a signed POST, "
+            "redirects not followed"
+        ),
+    ]
 
 
 def _secret_box(runtime: Runtime) -> SecretBox:
@@ -47,9 +56,12 @@ def webhooks_router() -> APIRouter:
 
     @router.post("/webhooks", status_code=201, response_model=NewWebhookAnswer)
     async def create_webhook(
-        pool: DatabasePool, new: NewWebhook, box: Annotated[SecretBox, Depends(_secret_box)]
+        pool: DatabasePool, runtime: Runtime, new: NewWebhook, box: Annotated[SecretBox, Depends(_secret_box)]
     ) -> dict:
         """A new endpoint with its signing secret: store the secret now, it is not shown again."""
+        url = str(new.url)
+        host, port = host_of(url)
+        check_target(url, await addresses_of(host, port), notifier_settings(runtime.settings).webhook_networks)
         secret = new_secret()
         webhook_id = new.webhook_id or f"wh-{uuid4().hex}"
         async with pool.acquire() as conn:
@@ -58,7 +70,7 @@ def webhooks_router() -> APIRouter:
                 webhook_id=webhook_id,
                 partner_id=new.partner_id,
                 contact_id=new.contact_id,
-                url=str(new.url),
+                url=url,
                 sealed_secret=box.seal(secret),
             )
         if created is None:
