@@ -144,7 +144,15 @@ async def test_the_iati_file_validates_and_adds_up_to_the_ledger(funding, object
         one_plan = await anonymous.get("/v1/open/iati-activities.xml", params={"plan_id": "nope"})
     assert one_plan.status_code == 200 and b"<iati-activity" not in one_plan.content
     async with objectives.client() as anonymous:
-        rows = list(csv.DictReader(io.StringIO((await anonymous.get("/v1/open/objectives.csv")).text)))
+        # Objectives projects the ledger's events as they arrive: wait until it has them all
+        # (the IATI file above is funding's, which had them when it answered).
+        async def every_line_projected() -> list[dict] | None:
+            text = (await anonymous.get("/v1/open/objectives.csv")).text
+            found = list(csv.DictReader(io.StringIO(text)))
+            vision = [r for r in found if (r["objective_id"], r["fiscal_year"]) == ("vision-2019", "2027")]
+            return found if vision and vision[0]["committed_cents"] == str(4 * MILLION + 250_000_00) else None
+
+        rows = await eventually(every_line_projected, what="objectives projecting every line of the ledger")
         year_2026 = await anonymous.get("/v1/open/objectives.csv", params={"fiscal_year": 2026})
     only_2026 = list(csv.DictReader(io.StringIO(year_2026.text)))
     assert only_2026 == []  # no objective has a 2026 figure: no row, not blank ones

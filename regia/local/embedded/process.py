@@ -35,6 +35,9 @@ def _ephemeral_range() -> tuple[int, int]:
         return 32768, 60999  # Linux's default
 
 
+_GIVEN: set[int] = set()  # the ports this process handed out
+
+
 def free_port() -> int:
     """A loopback port free now, chosen *outside* the kernel's ephemeral range.
 
@@ -53,13 +56,21 @@ def free_port() -> int:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             return int(s.getsockname()[1])
+    if len(_GIVEN) > (high - low) // 2:  # a long-lived process: forget the oldest picks
+        _GIVEN.clear()
     for _ in range(200):
         port = _PORTS.randint(low, high)
+        if port in _GIVEN:
+            # Handed out already and perhaps not bound yet: a caller that asks for several
+            # ports before starting anything (a stack's broker, then its services) must get
+            # several ports. CI saw a broker and a service given the same one.
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _GIVEN.add(port)
             return port
     raise ProcessFailed(f"no free loopback port between {low} and {high}")
 
