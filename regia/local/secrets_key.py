@@ -4,6 +4,8 @@
   encrypted with this Fernet key, so the database never holds a secret in clear.
 - The key of the unsubscribe and preferences links of e-mails: the notifier signs them
   with it, the partners service verifies them (regia_shared.contracts.preference_links).
+- The Ed25519 seed that signs people's session tokens (partners) and its public key (every
+  service and the console verify with it), and the Fernet key of people's TOTP secrets.
 
 In production each key comes from the environment (a secret store); for `regia up` it is
 made once and kept beside the data it protects, readable by its owner only, so webhook
@@ -17,6 +19,8 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from regia_shared.http.identity import new_signing_key, public_keys_of
+
 from .embedded.private import private_dir, private_file
 
 VARIABLE = "REGIA_NOTIFIER_SECRETS_KEY"
@@ -29,6 +33,23 @@ def notifier_secrets_key(data_dir: Path) -> str:
 
 def preference_link_key(data_dir: Path) -> str:
     return _kept(data_dir, LINK_VARIABLE, "preference-link.key", lambda: secrets.token_urlsafe(32))
+
+
+SESSION_SIGNING_VARIABLE = "REGIA_SESSION_SIGNING_KEYS"
+SESSION_PUBLIC_VARIABLE = "REGIA_SESSION_PUBLIC_KEYS"
+ACCOUNT_VARIABLE = "REGIA_ACCOUNT_SECRETS_KEY"
+
+
+def session_keys(data_dir: Path) -> dict[str, str]:
+    """The variables of people's sessions: the seed, its public key, the TOTP secrets' key."""
+    seed = _kept(data_dir, SESSION_SIGNING_VARIABLE, "session-signing.key", lambda: new_signing_key("local1")[0])
+    return {
+        SESSION_SIGNING_VARIABLE: seed,
+        SESSION_PUBLIC_VARIABLE: os.environ.get(SESSION_PUBLIC_VARIABLE, "").strip() or public_keys_of(seed),
+        ACCOUNT_VARIABLE: _kept(
+            data_dir, ACCOUNT_VARIABLE, "account-secrets.key", lambda: Fernet.generate_key().decode()
+        ),
+    }
 
 
 def _kept(data_dir: Path, variable: str, name: str, make: Callable[[], str]) -> str:

@@ -44,8 +44,21 @@ from .embedded.postgres import EmbeddedPostgres, ensure_database
 from .embedded.process import ManagedProcess, ProcessFailed, port_open
 from .interrupts import Interrupts
 from .mailcatcher import MailCatcher
-from .secrets_key import LINK_VARIABLE, VARIABLE, notifier_secrets_key, preference_link_key
+from .secrets_key import (
+    ACCOUNT_VARIABLE,
+    LINK_VARIABLE,
+    SESSION_PUBLIC_VARIABLE,
+    SESSION_SIGNING_VARIABLE,
+    VARIABLE,
+    notifier_secrets_key,
+    preference_link_key,
+    session_keys,
+)
 from .supervision import CRASH_LOOP, MAX_DELAY_S, Restarts, how_it_ended
+
+# Only the partners service holds these: the seed that mints people's session tokens and
+# the key of their TOTP secrets.
+PARTNERS_ONLY = frozenset({SESSION_SIGNING_VARIABLE, ACCOUNT_VARIABLE})
 
 
 class StartupError(RuntimeError):
@@ -142,6 +155,7 @@ class LocalStack:
             "REGIA_ADMIN_TOKEN_SHA256": hash_secret(admin_token),
             VARIABLE: notifier_secrets_key(self.data_dir),
             LINK_VARIABLE: preference_link_key(self.data_dir),
+            **session_keys(self.data_dir),
         }
         self.incarnations = BrokerIncarnations(self.data_dir / "broker-lost-since")
         self.started_at: dict[str, float] = {}  # monotonic time of each child's last start
@@ -227,13 +241,20 @@ class LocalStack:
                 service.name,
                 [sys.executable, "-m", service.module],
                 self.logs / f"{service.name}.log",
-                env={**self.service_env, service.port_var: str(self.ports[service.name]), **self.links(service)},
+                env={**self.env_of(service), service.port_var: str(self.ports[service.name]), **self.links(service)},
             )
             self.services[service.name] = process
             with self.interrupts.deferred():
                 process.start()  # no probe here: wait_ready() polls all four at once
             self.started_at[service.name] = time.monotonic()
         self.start_console()
+
+    def env_of(self, service: WebApp) -> dict[str, str]:
+        """The shared environment, less what only the partners service may hold: the seed
+        that mints people's session tokens and the key of their TOTP secrets."""
+        if service.name == "partners":
+            return dict(self.service_env)
+        return {k: v for k, v in self.service_env.items() if k not in PARTNERS_ONLY}
 
     def links(self, service: WebApp) -> dict[str, str]:
         """The notifier's alerts link to the console's pages: to this one, on its port,
@@ -248,6 +269,7 @@ class LocalStack:
         directly, so it gets their URLs and the token's hash, never the token."""
         env = {
             "REGIA_ADMIN_TOKEN_SHA256": self.service_env["REGIA_ADMIN_TOKEN_SHA256"],
+            SESSION_PUBLIC_VARIABLE: self.service_env[SESSION_PUBLIC_VARIABLE],
             "REGIA_KAFKA_BOOTSTRAP_SERVERS": self.service_env["REGIA_KAFKA_BOOTSTRAP_SERVERS"],
             CONSOLE.port_var: str(self.console_port),
             **{s.url_var: self.urls[s.name] for s in SERVICES},

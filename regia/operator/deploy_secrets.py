@@ -2,8 +2,10 @@
 
 Written as a compose `.env` file (readable by its owner only, never overwritten): the
 PostgreSQL superuser's and each service role's password, the admin token's SHA-256,
-the notifier's Fernet key and the key of the unsubscribe and preferences links of
-e-mails (the notifier signs them, the partners service verifies them). The admin token
+the notifier's Fernet key, the key of the unsubscribe and preferences links of
+e-mails (the notifier signs them, the partners service verifies them), the Ed25519 key
+pair of people's session tokens (partners signs, every service verifies) and the Fernet
+key of people's TOTP secrets. The admin token
 itself is printed once and stored nowhere: the services only ever know its hash. Passwords are URL-safe, so they go into the
 services' DSNs as they are.
 """
@@ -16,6 +18,8 @@ from pathlib import Path
 import typer
 from cryptography.fernet import Fernet
 
+from regia_shared.http.identity import new_signing_key
+
 SERVICES = ("funding", "objectives", "partners", "notifier")
 
 
@@ -27,6 +31,10 @@ def generate() -> tuple[str, dict[str, str]]:
     values["REGIA_ADMIN_TOKEN_SHA256"] = hashlib.sha256(token.encode()).hexdigest()
     values["REGIA_NOTIFIER_SECRETS_KEY"] = Fernet.generate_key().decode()
     values["REGIA_PREFERENCE_LINK_KEY"] = secrets.token_urlsafe(32)
+    seed, public = new_signing_key("k1")
+    values["REGIA_SESSION_SIGNING_KEYS"] = seed
+    values["REGIA_SESSION_PUBLIC_KEYS"] = public
+    values["REGIA_ACCOUNT_SECRETS_KEY"] = Fernet.generate_key().decode()
     values["GRAFANA_ADMIN_PASSWORD"] = secrets.token_urlsafe(18)
     return token, values
 

@@ -16,6 +16,7 @@ from pydantic_core import PydanticCustomError, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from regia_shared.contracts import fiscal, preference_links
+from regia_shared.http import identity
 
 
 class ServiceSettings(BaseSettings):
@@ -94,6 +95,12 @@ class ServiceSettings(BaseSettings):
         description="SHA-256 (hex) of the administrators' bearer token",
         json_schema_extra={"deployment": "required"},
     )
+    session_public_keys: str = Field(
+        "",
+        description="Public keys that verify people's session tokens, `<key_id>:<base64url>` comma-separated, "
+        "newest first (the partners service signs them: regia_shared.http.identity); empty: no one can log in",
+        json_schema_extra={"deployment": "required"},
+    )
     outbox_poll_interval_s: float = Field(1.0, gt=0)
     outbox_batch_size: int = Field(500, ge=1)
     metrics_refresh_s: float = Field(
@@ -118,6 +125,12 @@ class ServiceSettings(BaseSettings):
         description="Pins the date taken as today when a fiscal year is closed (roll-over, "
         "annual review; tests and drills); unset, today's date in Europe/Rome",
     )
+
+    @field_validator("session_public_keys")
+    @classmethod
+    def _session_keys(cls, value: str) -> str:
+        identity.parse_keys(value, "REGIA_SESSION_PUBLIC_KEYS")
+        return value
 
     def fiscal_today(self) -> date:
         """Today, for closing years: the pinned date, or the date in Rome."""

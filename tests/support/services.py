@@ -20,6 +20,11 @@ from regia_shared.http.serving import uvicorn_options
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 PREFERENCE_LINK_KEY = "test-preference-link-key-0123456789abcdef"
+# Fixed test keys of people's sessions: the partners service signs with the seed, every
+# service verifies with the public key (regia_shared.http.identity).
+SESSION_SIGNING_KEYS = "test1:o7yxd_SgDGwJEaRfy0CINNhwriGMs8-8lydAypDDFj8"
+SESSION_PUBLIC_KEYS = "test1:DqTQY_RFVnWhR4R9W62mfybLqFjshuLaWndqDYb5nlI"
+ACCOUNT_SECRETS_KEY = "eYKDFRMQqJ8PM-XCx3elm8UgBRPCPXTmbbINIoitwV0="
 
 SERVICE_PORT_VARS = {s.name: s.port_var for s in SERVICES}
 
@@ -53,6 +58,9 @@ def base_env(dsn: str, bootstrap: str) -> dict[str, str]:
         # A fixed test key, the notifier's and the partners service's: it signs and verifies
         # the unsubscribe and preferences links of e-mails.
         "REGIA_PREFERENCE_LINK_KEY": PREFERENCE_LINK_KEY,
+        "REGIA_SESSION_SIGNING_KEYS": SESSION_SIGNING_KEYS,
+        "REGIA_SESSION_PUBLIC_KEYS": SESSION_PUBLIC_KEYS,
+        "REGIA_ACCOUNT_SECRETS_KEY": ACCOUNT_SECRETS_KEY,
     }
 
 

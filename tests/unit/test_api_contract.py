@@ -28,7 +28,15 @@ APPS: dict[str, Callable[[], FastAPI]] = {
 }
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
 # Operations anyone may call: probes, and what a webhook receiver's developer reads.
-PUBLIC = {("GET", "/health/live"), ("GET", "/health/ready"), ("GET", "/v1/webhooks/payload-schema")}
+PUBLIC = {
+    ("GET", "/health/live"),
+    ("GET", "/health/ready"),
+    ("GET", "/v1/webhooks/payload-schema"),
+    # Logging in: anonymous by nature (the credentials are the body).
+    ("POST", "/v1/sessions"),
+    ("POST", "/v1/sessions/oidc"),
+    ("POST", "/v1/sessions/refresh"),
+}
 
 
 @pytest.fixture(scope="module", params=sorted(APPS))

@@ -47,6 +47,7 @@ NOTIFIER_OK: dict[str, str | None] = {
     "REGIA_DATABASE_URL": None,
     "REGIA_KAFKA_BOOTSTRAP_SERVERS": "kafka:9092",
     "REGIA_ADMIN_TOKEN_SHA256": None,
+    "REGIA_SESSION_PUBLIC_KEYS": None,
     "REGIA_NOTIFIER_PORT": "8104",
     "REGIA_SMTP_HOST": "mailpit",
     "REGIA_SMTP_FROM": "Regia <regia@example.org>",
@@ -351,11 +352,17 @@ def test_secret_values_are_neither_parsed_nor_shown() -> None:
 
 def test_what_each_program_must_be_given() -> None:
     required = {p.name: {s.variable for s in settings_of(p) if s.required} for p in PROGRAMS}
-    common = {"REGIA_DATABASE_URL", "REGIA_KAFKA_BOOTSTRAP_SERVERS", "REGIA_ADMIN_TOKEN_SHA256", "REGIA_HTTP_HOST"}
+    common = {
+        "REGIA_DATABASE_URL",
+        "REGIA_KAFKA_BOOTSTRAP_SERVERS",
+        "REGIA_ADMIN_TOKEN_SHA256",
+        "REGIA_SESSION_PUBLIC_KEYS",
+        "REGIA_HTTP_HOST",
+    }
     assert required == {
         "funding": common,
         "objectives": common,
-        "partners": common | {"REGIA_PREFERENCE_LINK_KEY"},
+        "partners": common | {"REGIA_PREFERENCE_LINK_KEY", "REGIA_SESSION_SIGNING_KEYS", "REGIA_ACCOUNT_SECRETS_KEY"},
         "notifier": common
         | {
             "REGIA_SMTP_HOST",
@@ -460,6 +467,7 @@ NOTIFIER_DOCS: list[tuple[str, Doc]] = [
             "regia-notifier-secrets",
             "REGIA_DATABASE_URL",
             "REGIA_ADMIN_TOKEN_SHA256",
+            "REGIA_SESSION_PUBLIC_KEYS",
             "REGIA_NOTIFIER_SECRETS_KEY",
             "REGIA_PREFERENCE_LINK_KEY",
         ),

@@ -7,6 +7,7 @@ from regia_shared.runtime import ServiceRuntime
 
 from .config import PartnersSettings
 from .entrypoints import consumers
+from .entrypoints.accounts_http import AccountsHolder, accounts_router
 from .entrypoints.contacts_http import contacts_router
 from .entrypoints.networks_http import networks_router
 from .entrypoints.objective_roles_http import objective_roles_router
@@ -34,4 +35,5 @@ def create_app(settings: PartnersSettings | None = None) -> FastAPI:
     app.include_router(preferences_router())
     app.include_router(networks_router())
     app.include_router(preference_links_router())
+    app.include_router(accounts_router(AccountsHolder(runtime)))
     return app

@@ -8,14 +8,19 @@ Every route of every service is in exactly one class:
   data files, the API documents and the health probes. A route is public only because it
   says so, with `PUBLIC_READ` among its dependencies: forgetting a credential is never a
   way to publish something.
-- INSTITUTION: an institution's API key, limited to that institution's own lines (an
-  administrator's token sees them all). Funding's operational reads and its ingestion.
-- ADMIN: the administrators' token only. Contacts, e-mail addresses, preferences, keys,
-  webhooks, rules, deliveries, the audit trail, operations, and every other write.
+- INSTITUTION: an institution's API key or one of its officers, limited to that
+  institution's own lines; administrators see them all and observers read them all.
+  Funding's operational reads and its ingestion.
+- ADMIN: administrators only (people with that role, or the admin token). People and
+  their roles, contacts, e-mail addresses, keys, webhooks, secrets, operations.
+- STAFF: administrators; observers may read. The plan's management, rules, deliveries,
+  the audit trail.
+- LEAD: administrators, and a project lead on what their partner leads; observers read.
+- PERSON: any logged-in person, on their own things (their account, their alert preferences).
 - LINK: the signed token of an e-mail's link: one contact's own preferences.
 
-The class of a route is read from what its dependencies declare: `PUBLIC_READ`, or the
-security schemes of `regia_shared.http.auth` that the credential-checking dependencies
+The class of a route is read from what its dependencies declare: `PUBLIC_READ`, an
+`Allow` of regia_shared.http.auth (whose roles also go in `x-regia-roles`), or the security schemes of `regia_shared.http.auth` that the credential-checking dependencies
 carry (they are what puts `security` in the OpenAPI document). `check_access_policy` refuses
 an app with a route that declares nothing, or both a credential and `PUBLIC_READ`; the
 runtime calls it before serving (`ServiceRuntime.http_app`), and the OpenAPI document names
@@ -25,23 +30,18 @@ too (never a contact, an e-mail address, a key, a webhook or the audit trail).
 """
 
 from collections.abc import Iterator
-from enum import StrEnum
 
 from fastapi import Depends, FastAPI
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from fastapi.security.base import SecurityBase
 
-from .auth import ADMIN_TOKEN, INSTITUTION_KEY, PREFERENCE_LINK
+from .auth import INSTITUTION_KEY, PREFERENCE_LINK, Access, Allow
 
 ACCESS_EXTENSION = "x-regia-access"
+ROLES_EXTENSION = "x-regia-roles"
 
-
-class Access(StrEnum):
-    PUBLIC = "public"
-    INSTITUTION = "institution"
-    ADMIN = "admin"
-    LINK = "link"
+__all__ = ["ACCESS_EXTENSION", "PUBLIC_READ", "Access", "AccessNotDeclared", "check_access_policy"]
 
 
 def public_read() -> None:
@@ -62,25 +62,43 @@ def _calls(dependant: Dependant) -> Iterator[object]:
         yield from _calls(sub)
 
 
+def _allows(route: RouteContext) -> list[Allow]:
+    return [c for c in _calls(route.dependant) if isinstance(c, Allow)]
+
+
 def access_of(route: RouteContext) -> Access:
     """The class of one route, as included (a router's dependencies count)."""
     calls = list(_calls(route.dependant))
     schemes = frozenset(c.scheme_name for c in calls if isinstance(c, SecurityBase))
     public = any(c is public_read for c in calls)
+    allows = {a.access for a in _allows(route)}
     where = f"{sorted(route.methods or ())} {route.path_format}"
     if public and schemes:
         raise AccessNotDeclared(f"{where} is marked PUBLIC_READ and also checks {sorted(schemes)}")
     if public:
         return Access.PUBLIC
+    if len(allows) > 1:
+        raise AccessNotDeclared(f"{where} declares several classes: {sorted(a.value for a in allows)}")
     if INSTITUTION_KEY.scheme_name in schemes:
+        if allows:
+            raise AccessNotDeclared(f"{where} checks an institution key and also declares {sorted(allows)}")
         return Access.INSTITUTION
-    if schemes == {ADMIN_TOKEN.scheme_name}:
-        return Access.ADMIN
+    if allows:
+        return next(iter(allows))
     if schemes == {PREFERENCE_LINK.scheme_name}:
         return Access.LINK
     if not schemes:
         raise AccessNotDeclared(f"{where} checks no credential and is not marked PUBLIC_READ: declare who may call it")
     raise AccessNotDeclared(f"{where} mixes credentials the policy has no class for: {sorted(schemes)}")
+
+
+def roles_of(route: RouteContext, method: str) -> list[str] | None:
+    """The roles an Allow of the route lets call it with `method`, if it declares one."""
+    allows = _allows(route)
+    if not allows:
+        return None
+    allowed = allows[0].readers if method in {"GET", "HEAD"} else allows[0].writers
+    return sorted(r.value for r in allowed)
 
 
 def api_routes(app: FastAPI) -> Iterator[RouteContext]:
@@ -110,11 +128,20 @@ def check_access_policy(app: FastAPI) -> dict[tuple[str, str], Access]:
 
 
 def document_access(doc: dict, app: FastAPI) -> dict:
-    """`doc` (the OpenAPI document) with each operation's class in `x-regia-access`."""
+    """`doc` (the OpenAPI document) with each operation's class in `x-regia-access` and,
+    where the route declares them, the roles that may call it in `x-regia-roles`."""
     classes = check_access_policy(app)
+    roles = {
+        (method, str(route.path_format)): found
+        for route in api_routes(app)
+        for method in route.methods or ()
+        if (found := roles_of(route, method)) is not None
+    }
     for path, item in doc.get("paths", {}).items():
         for method, operation in item.items():
             access = classes.get((method.upper(), path))
             if access is not None and isinstance(operation, dict):
                 operation[ACCESS_EXTENSION] = access.value
+                if (method.upper(), path) in roles:
+                    operation[ROLES_EXTENSION] = roles[(method.upper(), path)]
     return doc

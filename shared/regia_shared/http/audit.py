@@ -27,8 +27,9 @@ those requests are counted in one row per address per REGIA_AUDIT_ANONYMOUS_WIND
 (`repeats`, from `at` to `last_at`; the method, route and path of the first, the route
 `unrouted` when it was refused before routing), so a flood
 of them grows the trail by a row per address per window, not a row per request. A write
-sent with no credential at all is refused whatever the route, so an address over its
-allowance gets that 429 before its body is read. A request whose credential verifies is
+sent with no credential at all is refused whatever the route (but logging in, declared
+with `allow_anonymous_write`), so an address over its allowance gets that 429 before its
+body is read. A request whose credential verifies is
 never throttled here (an institution key has its own rate limit, regia_shared.http.ratelimit).
 The buckets live in the replica's memory (see ratelimit for why).
 """
@@ -109,6 +110,17 @@ def parse_networks(value: str) -> tuple[IpNetwork, ...]:
         return tuple(ipaddress.ip_network(p.strip(), strict=False) for p in value.split(",") if p.strip())
     except ValueError as exc:
         raise ValueError(f"REGIA_TRUSTED_PROXIES: {exc}") from None
+
+
+# Writes that are anonymous by nature (logging in): they are not refused for carrying no
+# credential, so they are not charged before they are answered; a refused one is charged
+# like any refused anonymous request (a failed login spends the address's allowance).
+_ANONYMOUS_WRITES: set[str] = set()
+
+
+def allow_anonymous_write(path: str) -> None:
+    """Declare a write route that takes no credential (its exact path)."""
+    _ANONYMOUS_WRITES.add(path)
 
 
 def set_actor(request: Request, actor: str) -> None:
@@ -220,7 +232,7 @@ class AuditMiddleware:
             await send(message)
 
         try:
-            if audited and bearer(headers) is None:
+            if audited and bearer(headers) is None and scope["path"] not in _ANONYMOUS_WRITES:
                 # No credential at all: every write route refuses it, so an address over its
                 # allowance is answered now, before its body is read.
                 seen["charged"] = True

@@ -48,7 +48,10 @@ def install_error_handlers(app: FastAPI, union_tags: frozenset[str] = frozenset(
 
     @app.exception_handler(Refused)
     async def refused(_: Request, exc: Refused) -> JSONResponse:
-        return JSONResponse(error_body(exc.code, exc.message, exc.field, exc.details), exc.status)
+        # A refusal that says when to come back (a locked login) says it in Retry-After too.
+        retry = getattr(exc, "retry_after_s", None)
+        headers = {"Retry-After": str(retry)} if retry is not None else None
+        return JSONResponse(error_body(exc.code, exc.message, exc.field, exc.details), exc.status, headers=headers)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
