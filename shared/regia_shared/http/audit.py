@@ -49,7 +49,7 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from regia_shared.http.auth import require_admin, secret_matches
+from regia_shared.http.auth import STAFF, secret_matches
 from regia_shared.http.errors import error_body
 from regia_shared.http.paging import Page, Paged, bigint
 from regia_shared.http.ratelimit import Decision, TokenBuckets
@@ -385,7 +385,8 @@ class AuditEntry(BaseModel):
 def audit_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
     """`pool` gives the service's pool once it is started, as for the other routes every
     service shares (outbox replay, dead letters), which the runtime builds before its pool."""
-    router = APIRouter(prefix="/v1", tags=["audit"], dependencies=[Depends(require_admin)])
+    # Administrators and observers (auditors) read the trail.
+    router = APIRouter(prefix="/v1", tags=["audit"], dependencies=[Depends(STAFF)])
 
     @router.get("/audit")
     async def read_audit(

@@ -1,5 +1,6 @@
 """Administrators' HTTP API: institution keys, instruments, the budget window and the
-year-end roll-over, and the ledger check. Every route needs the admin token."""
+year-end roll-over, and the ledger check. Administrators write, observers read; an
+institution's keys are also its officers' to issue, list and revoke (their own only)."""
 
 import secrets
 from typing import Annotated
@@ -7,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from regia_shared.http.auth import hash_secret, require_admin
+from regia_shared.http.auth import STAFF, Principal, hash_secret
 from regia_shared.http.dependencies import DatabasePool, Runtime
 from regia_shared.observability.logs import get_logger
 
@@ -15,7 +16,7 @@ from ..adapters import institutions, lines, references
 from ..domain import replay
 from ..domain.commands import InstrumentId
 from ..service_layer.year_end import roll_over_year
-from .auth import format_key
+from .auth import KEY_KEEPERS, format_key, own_institution
 from .responses import (
     BudgetWindow,
     Institution,
@@ -51,12 +52,20 @@ class RollOverRequest(BaseModel):
     closing_year: int = Field(ge=1990, le=2100)
 
 
+Keeper = Annotated[Principal, Depends(KEY_KEEPERS)]
+
+
 def admin_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["administration"], dependencies=[Depends(require_admin)])
+    router = APIRouter(prefix="/v1", tags=["administration"])
+    staff = APIRouter(dependencies=[Depends(STAFF)])
 
     @router.post("/institutions/{institution_id}/keys", status_code=201)
-    async def issue_key(pool: DatabasePool, institution_id: str, body: KeyRequest | None = None) -> KeyIssued:
-        """Issue an API key for an institution. The key is shown once and never stored."""
+    async def issue_key(
+        pool: DatabasePool, keeper: Keeper, institution_id: str, body: KeyRequest | None = None
+    ) -> KeyIssued:
+        """Issue an API key for an institution (an administrator, or one of its officers).
+        The key is shown once and never stored."""
+        own_institution(keeper, institution_id)
         body = body or KeyRequest()
         key_id = secrets.token_hex(6)
         key = format_key(key_id, secrets.token_urlsafe(32))
@@ -76,24 +85,28 @@ def admin_router() -> APIRouter:
         return KeyIssued(key_id=key_id, institution_id=institution_id, instruments=body.instruments, key=key)
 
     @router.get("/institutions/{institution_id}/keys")
-    async def list_keys(pool: DatabasePool, institution_id: str) -> list[KeyInfo]:
+    async def list_keys(pool: DatabasePool, keeper: Keeper, institution_id: str) -> list[KeyInfo]:
+        own_institution(keeper, institution_id)
         async with pool.acquire() as conn:
             return [KeyInfo(**k) for k in await institutions.keys_of(conn, institution_id)]
 
     @router.delete("/keys/{key_id}", status_code=204)
-    async def revoke_key(pool: DatabasePool, key_id: str) -> Response:
+    async def revoke_key(pool: DatabasePool, keeper: Keeper, key_id: str) -> Response:
         async with pool.acquire() as conn:
+            row = await institutions.key(conn, key_id)
+            if row is not None:
+                own_institution(keeper, row["institution_id"])
             if not await institutions.revoke_key(conn, key_id):
                 raise HTTPException(404, detail=f"no active key {key_id!r}")
         log.info("api key revoked", key_id=key_id)
         return Response(status_code=204)
 
-    @router.get("/institutions")
+    @staff.get("/institutions")
     async def list_institutions(pool: DatabasePool) -> list[Institution]:
         async with pool.acquire() as conn:
             return [Institution(**i) for i in await institutions.all_institutions(conn)]
 
-    @router.post("/instruments", status_code=201)
+    @staff.post("/instruments", status_code=201)
     async def add_instrument(pool: DatabasePool, body: InstrumentRequest, response: Response) -> Instrument:
         """Declare an instrument (a budget, a programme, a fund) of a source institution."""
         async with pool.acquire() as conn, conn.transaction():
@@ -106,12 +119,12 @@ def admin_router() -> APIRouter:
                 response.status_code = 200
         return Instrument(**body.model_dump())
 
-    @router.get("/instruments")
+    @staff.get("/instruments")
     async def list_instruments(pool: DatabasePool, institution_id: str | None = None) -> list[Instrument]:
         async with pool.acquire() as conn:
             return [Instrument(**i) for i in await references.instruments(conn, institution_id)]
 
-    @router.get("/objectives/{objective_id}")
+    @staff.get("/objectives/{objective_id}")
     async def known_objective(pool: DatabasePool, objective_id: str) -> KnownObjective:
         """Whether funding knows an objective yet (it learns them from objective events)."""
         async with pool.acquire() as conn:
@@ -120,13 +133,13 @@ def admin_router() -> APIRouter:
             raise HTTPException(404, detail=f"funding does not know objective {objective_id!r} (yet)")
         return KnownObjective(**found)
 
-    @router.get("/budget-window")
+    @staff.get("/budget-window")
     async def get_window(pool: DatabasePool) -> BudgetWindow:
         async with pool.acquire() as conn:
             window = await references.window(conn)
         return BudgetWindow(first_year=window.first_year, last_year=window.last_year)
 
-    @router.post("/budget-window/roll-over")
+    @staff.post("/budget-window/roll-over")
     async def roll_over(
         pool: DatabasePool,
         runtime: Runtime,
@@ -158,7 +171,7 @@ def admin_router() -> APIRouter:
             }
         )
 
-    @router.get("/ledger/verify")
+    @staff.get("/ledger/verify")
     async def verify(pool: DatabasePool) -> LedgerVerification:
         """Rebuild every line from the ledger alone and compare with what is held; and list
         money that changed owner on its way (`owner_changes`: a reallocation or roll-over
@@ -180,4 +193,5 @@ def admin_router() -> APIRouter:
             }
         )
 
+    router.include_router(staff)
     return router

@@ -1,4 +1,6 @@
-"""Who is calling: an institution by its API key, or an administrator.
+"""Who is calling: an institution by its API key, or a person by their session (an
+institution officer sees what their institution's keys see; administrators and observers
+see every institution's), or the administrators' token.
 
 A key reads `rgk_<key_id>.<secret>`: the id finds the row, the SHA-256 of the whole key is
 compared in constant time. Every failure gets the same 401 so a caller learns nothing about
@@ -12,8 +14,22 @@ import asyncpg
 from fastapi import HTTPException, Request, status
 
 from regia_shared.http.audit import set_actor
-from regia_shared.http.auth import AdminTokenScheme, InstitutionKeyScheme, bearer_token, hash_secret, secret_matches
+from regia_shared.http.auth import (
+    ADMINISTRATORS,
+    Access,
+    AdminTokenScheme,
+    Allow,
+    InstitutionKeyScheme,
+    PersonSessionScheme,
+    Principal,
+    bearer_token,
+    hash_secret,
+    principal_for,
+    remember,
+    secret_matches,
+)
 from regia_shared.http.dependencies import DatabasePool
+from regia_shared.http.identity import Role
 
 from ..adapters import institutions
 from ..service_layer.recording import Caller
@@ -61,16 +77,58 @@ async def institution_caller(request: Request, pool: DatabasePool, _: Institutio
 
 
 async def institution_or_admin(
-    request: Request, pool: DatabasePool, _key: InstitutionKeyScheme = None, _admin: AdminTokenScheme = None
+    request: Request,
+    pool: DatabasePool,
+    _key: InstitutionKeyScheme = None,
+    _admin: AdminTokenScheme = None,
+    _session: PersonSessionScheme = None,
 ) -> Caller | None:
-    """An institution caller, or None for a valid admin token."""
+    """An institution caller (by its key, or one of its officers), or None for someone who
+    sees every institution's: an administrator (person or token) or an observer."""
     token = bearer_token(request)
-    expected = request.app.state.settings.admin_token_sha256
-    if not token.startswith(KEY_PREFIX):
-        if expected is not None and secret_matches(token, expected.get_secret_value()):
-            return None
+    if token.startswith(KEY_PREFIX):
+        return await institution_caller(request, pool)
+    principal = principal_for(request, token)
+    if principal is None:
         raise _unauthorized()
-    return await institution_caller(request, pool)
+    remember(request, principal)
+    return scope_of(principal)
 
 
-__all__ = ["caller_for_key", "format_key", "hash_secret", "institution_caller", "institution_or_admin"]
+def scope_of(principal: Principal) -> Caller | None:
+    """What a person sees of funding's operational data: their institution's, or all."""
+    if principal.role is Role.INSTITUTION_OFFICER and principal.institution_id is not None:
+        return Caller(institution_id=principal.institution_id, key_id=None)
+    if principal.role in {Role.ADMINISTRATOR, Role.OBSERVER}:
+        return None
+    raise HTTPException(
+        status.HTTP_403_FORBIDDEN,
+        detail=f"a person with the role {principal.role.value} does not see funding's operational data "
+        "(the open data at /v1/open/ is for everyone)",
+    )
+
+
+# An institution's keys: administrators for any institution, its officers for their own
+# (they rotate them); observers read the list.
+KEY_KEEPERS = Allow(Access.INSTITUTION, ADMINISTRATORS | {Role.INSTITUTION_OFFICER}, frozenset({Role.OBSERVER}))
+
+
+def own_institution(principal: Principal, institution_id: str) -> None:
+    """An institution officer acts on their own institution only."""
+    if principal.role is Role.INSTITUTION_OFFICER and principal.institution_id != institution_id:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"you act for {principal.institution_id!r}, not for {institution_id!r}",
+        )
+
+
+__all__ = [
+    "KEY_KEEPERS",
+    "caller_for_key",
+    "format_key",
+    "hash_secret",
+    "institution_caller",
+    "institution_or_admin",
+    "own_institution",
+    "scope_of",
+]

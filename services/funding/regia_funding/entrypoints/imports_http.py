@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends, HTTPException
 
-from regia_shared.http.auth import require_admin
+from regia_shared.http.auth import STAFF
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged, instant, text
 
@@ -12,7 +12,7 @@ from .responses import ImportRun
 
 
 def import_runs_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["funding events"], dependencies=[Depends(require_admin)])
+    router = APIRouter(prefix="/v1", tags=["funding events"], dependencies=[Depends(STAFF)])
 
     @router.get("/imports/runs/{run_id}")
     async def get_run(pool: DatabasePool, run_id: str) -> ImportRun:

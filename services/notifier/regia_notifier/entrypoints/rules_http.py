@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Response
 
-from regia_shared.http.auth import require_admin
+from regia_shared.http.auth import STAFF
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged, text
 
@@ -17,7 +17,7 @@ RuleId = Annotated[str, Path(pattern=RULE_ID, description="letters, digits, '.',
 
 
 def rules_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["rules"], dependencies=[Depends(require_admin)])
+    router = APIRouter(prefix="/v1", tags=["rules"], dependencies=[Depends(STAFF)])
 
     @router.get("/rules")
     async def list_rules(pool: DatabasePool, page: Paged) -> Page[Rule]:

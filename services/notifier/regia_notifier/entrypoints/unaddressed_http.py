@@ -3,7 +3,7 @@ objective whose lead is not known yet). Admin only, like the delivery log."""
 
 from fastapi import APIRouter, Depends
 
-from regia_shared.http.auth import require_admin
+from regia_shared.http.auth import STAFF
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged, instant, uuid_key
 
@@ -12,7 +12,7 @@ from .models import Unaddressed
 
 
 def unaddressed_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["alerts"], dependencies=[Depends(require_admin)])
+    router = APIRouter(prefix="/v1", tags=["alerts"], dependencies=[Depends(STAFF)])
 
     @router.get("/alerts/unaddressed", response_model=Page[Unaddressed])
     async def list_unaddressed(pool: DatabasePool, page: Paged) -> Page[dict]:

@@ -9,13 +9,14 @@ from decimal import Decimal
 from typing import Annotated, TypeVar
 
 import asyncpg
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from regia_shared.http.access import PUBLIC_READ
-from regia_shared.http.auth import require_admin
+from regia_shared.http.auth import LEADS, Principal, require_admin
 from regia_shared.http.dependencies import DatabasePool
+from regia_shared.http.identity import Role
 
 from ..adapters import indicators, milestones
 from ..domain.errors import IndicatorNotFound, ObjectiveNotFound
@@ -39,6 +40,28 @@ Year = Annotated[int, Path(ge=1990, le=2100)]
 AsOf = Annotated[date | None, Query(description="Default: the end of the fiscal year, or today")]
 CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)]
 ADMIN = [Depends(require_admin)]
+Reporter = Annotated[Principal, Depends(LEADS)]
+
+
+async def may_report(pool: asyncpg.Pool, principal: Principal, table: str, key: str, value: str) -> None:
+    """A project lead reports progress only on what their partner leads (the node itself or
+    one of its ancestors); administrators on anything. `table`/`key` are this module's own."""
+    if principal.role is not Role.PROJECT_LEAD:
+        return
+    async with pool.acquire() as conn:
+        leads = await conn.fetchval(
+            "WITH RECURSIVE up AS ("  # the node and its ancestors
+            f" SELECT o.objective_id, o.parent_id FROM objectives o JOIN {table} t ON t.objective_id = o.objective_id"
+            f" WHERE t.{key} = $1"
+            " UNION SELECT o.objective_id, o.parent_id FROM objectives o JOIN up ON o.objective_id = up.parent_id)"
+            " SELECT EXISTS (SELECT 1 FROM node_leads l JOIN up USING (objective_id) WHERE l.partner_id = $2)",
+            value,
+            principal.partner_id,
+        )
+    if not leads:
+        raise HTTPException(
+            403, detail=f"your partner {principal.partner_id!r} does not lead the objective of {value!r}"
+        )
 
 
 def service_today(request: Request) -> date:
@@ -205,11 +228,11 @@ def indicators_router() -> APIRouter:
     @router.post(
         "/indicators/{indicator_id}/measurements",
         status_code=201,
-        dependencies=ADMIN,
         response_model=IndicatorDocument,
     )
     async def post_measurement(
         pool: DatabasePool,
+        reporter: Reporter,
         indicator_id: Id,
         response: Response,
         command: Annotated[RecordMeasurement, Depends(body(RecordMeasurement))],
@@ -217,7 +240,9 @@ def indicators_router() -> APIRouter:
         correlation_id: CorrelationId = None,
     ) -> dict:
         """Record an actual value; the same value for the same date again changes nothing.
-        One that puts the indicator behind its target path publishes IndicatorFellBehind."""
+        One that puts the indicator behind its target path publishes IndicatorFellBehind.
+        An administrator, or the lead of the indicator's objective."""
+        await may_report(pool, reporter, "indicators", "indicator_id", indicator_id)
         created = await record_measurement(pool, indicator_id, command.measurement(), today, _cause(correlation_id))
         response.status_code = 201 if created else 200
         return await _indicator(pool, indicator_id)
@@ -265,14 +290,17 @@ def indicators_router() -> APIRouter:
             found = await milestones.of_node(conn, objective_id)
         return [_milestone(m, as_of or today) for m in found]
 
-    @router.patch("/milestones/{milestone_id}", dependencies=ADMIN, response_model=MilestoneDocument)
+    @router.patch("/milestones/{milestone_id}", response_model=MilestoneDocument)
     async def patch_milestone(
         pool: DatabasePool,
+        reporter: Reporter,
         milestone_id: Id,
         command: Annotated[ChangeMilestone, Depends(body(ChangeMilestone))],
         today: Today,
         correlation_id: CorrelationId = None,
     ) -> dict:
+        """Change a milestone (reached, moved): an administrator, or the lead of its objective."""
+        await may_report(pool, reporter, "milestones", "milestone_id", milestone_id)
         changed = await update_milestone(pool, milestone_id, command.changes(), today, _cause(correlation_id))
         return _milestone(changed, today)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 
-from regia_shared.http.auth import require_admin
+from regia_shared.http.auth import STAFF
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged, text
 from regia_shared.observability.logs import get_logger
@@ -36,7 +36,7 @@ log = get_logger(__name__)
 
 
 def networks_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["networks"], dependencies=[Depends(require_admin)])
+    router = APIRouter(prefix="/v1", tags=["networks"], dependencies=[Depends(STAFF)])
 
     @router.post(
         "/networks",

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends, HTTPException
 from fastapi.responses import JSONResponse
 
-from regia_shared.http.auth import require_admin
+from regia_shared.http.auth import STAFF
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged, text
 from regia_shared.observability.logs import get_logger
@@ -21,7 +21,7 @@ log = get_logger(__name__)
 
 
 def objective_roles_router() -> APIRouter:
-    router = APIRouter(prefix="/v1", tags=["partners"], dependencies=[Depends(require_admin)])
+    router = APIRouter(prefix="/v1", tags=["partners"], dependencies=[Depends(STAFF)])
 
     @router.put("/objectives/{objective_id}/lead", response_model=LeadAssigned)
     async def assign_lead(
