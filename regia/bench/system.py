@@ -335,6 +335,13 @@ class Regia:
             )
 
             async def lead(objective_id: str) -> None:
+                # Partners puts a lead only on an objective it has learnt from the
+                # objectives' events, a moment after it was defined: wait for that.
+                deadline = time.monotonic() + 60
+                while (await admin.get(f"{partners}/v1/objectives/{objective_id}")).status_code != 200:
+                    if time.monotonic() > deadline:
+                        raise LoadError(f"the partners service never learnt objective {objective_id!r}")
+                    await asyncio.sleep(0.2)
                 await self.check(
                     await admin.put(
                         f"{partners}/v1/objectives/{objective_id}/lead", json={"partner_id": "comune-bench"}

@@ -26,7 +26,7 @@ from .demo_history import INSTRUMENTS as HISTORY_INSTRUMENTS
 from .demo_history import PARTNERS as HISTORY_PARTNERS
 from .demo_history import plan_objectives, record_history
 from .demo_network import load_network
-from .demo_waits import ALREADY_THERE, wait_until_funder_known, wait_until_known
+from .demo_waits import ALREADY_THERE, wait_until_funder_known, wait_until_known, wait_until_partners_know
 from .plans import WHERE, import_plan
 
 DEMO_KEY_LABEL = "regia up --demo"
@@ -114,6 +114,7 @@ def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None], f
             partners.request("POST", "/v1/partners", json=partner, ok=ALREADY_THERE)
         add_contact_once(partners, "comune-spezia", CONTACT)
         objectives.request("POST", "/v1/objectives", json=OBJECTIVE, ok=ALREADY_THERE)
+        wait_until_partners_know(partners, "miglio-blu", funder_timeout)
         partners.request(
             "PUT", "/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"}, ok=ALREADY_THERE
         )

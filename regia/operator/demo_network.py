@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import date
 
 from .admin import ServiceClient
+from .demo_waits import wait_until_partners_know
 
 ALREADY_THERE = (200, 201, 204, 409)
 MARE = "mare"  # the MA.R.E. programme's node id in the 2019 demo plan (spezia-capitale-della-nautica)
@@ -76,8 +77,10 @@ def _members() -> list[dict]:
 MEMBERS = _members()
 
 
-def load_network(partners: ServiceClient, say: Callable[[str], None]) -> None:
-    """Needs comune-spezia and regione-liguria registered first (coordinator, roles)."""
+def load_network(partners: ServiceClient, say: Callable[[str], None], timeout: float = 90.0) -> None:
+    """Needs comune-spezia and regione-liguria registered first (coordinator, roles), and
+    the demo plans imported (MARE is one of their nodes)."""
+    wait_until_partners_know(partners, MARE, timeout)
     for partner_id, role in ROLES:
         partners.request("PUT", f"/v1/objectives/{MARE}/roles/{partner_id}", json={"role": role}, ok=ALREADY_THERE)
     partners.request("POST", "/v1/networks", json=NETWORK, ok=ALREADY_THERE)

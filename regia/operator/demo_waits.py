@@ -33,3 +33,18 @@ def wait_until_known(funding: ServiceClient, path: str, what: str, timeout: floa
     raise AdminError(
         f"the funding service has not learnt {what} after {timeout:.0f}s: see the objectives and funding logs"
     )
+
+
+def wait_until_partners_know(partners: ServiceClient, objective_id: str, timeout: float) -> None:
+    """The partners service puts leads and roles only on objectives it knows, and learns
+    them from the objectives service's events, asynchronously: wait for it (a lead or role
+    sent before that is refused with 404 objective_not_found)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if partners.request("GET", f"/v1/objectives/{objective_id}", ok=(200, 404)).status_code == 200:
+            return
+        time.sleep(0.5)
+    raise AdminError(
+        f"the partners service has not learnt objective {objective_id!r} after {timeout:.0f}s: "
+        "see the objectives and partners logs"
+    )

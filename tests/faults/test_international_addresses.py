@@ -20,6 +20,7 @@ from regia_shared.contracts import topics
 from ..integration.test_notifier import deliveries, settled, status_changed
 from ..support import kafka
 from ..support.figures import record
+from ..support.partners import objectives_known
 from ..support.services import ADMIN_HEADERS, in_process
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
@@ -65,6 +66,7 @@ async def alert_the_contacts(
             r = await p.post("/v1/partners/comune-spezia/contacts", json={"name": name, "email": typed})
             assert r.status_code == 201, r.text
             assert r.json()["email"] == registered  # NFC, domain in lower case
+        await objectives_known(p, broker.bootstrap_servers, "miglio-blu")
         r = await p.put("/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"})
         assert r.status_code == 200, r.text
 

@@ -1,6 +1,7 @@
 """The notifier knows partners only from the partner topic: started after a history of
 changes (reassigned leads, withdrawn roles, members leaving and rejoining, preferences
-changed twice), it rebuilds from the topic exactly what the partners service holds."""
+changed twice, a partner and a contact edited, a contact erased on request), it rebuilds
+from the topic exactly what the partners service holds."""
 
 import pytest
 
@@ -8,6 +9,7 @@ from regia_notifier.app import create_app as notifier_app
 from regia_partners.app import create_app as partners_app
 
 from ..support.infra import Database
+from ..support.partners import broker_bootstrap, objectives_known
 from ..support.services import ADMIN_HEADERS, in_process
 from ..support.wait import eventually
 
@@ -45,6 +47,7 @@ async def history(admin) -> None:  # type: ignore[no-untyped-def]
                 },
             )
         )
+    await objectives_known(admin, broker_bootstrap(), "miglio-blu", "lavoro")
     await ok(await admin.put("/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"}))
     await ok(await admin.put("/v1/objectives/miglio-blu/lead", json={"partner_id": "regione-liguria"}))
     await ok(await admin.put("/v1/objectives/lavoro/lead", json={"partner_id": "comune-spezia"}))
@@ -97,6 +100,9 @@ async def history(admin) -> None:  # type: ignore[no-untyped-def]
             },
         )
     )
+    await ok(await admin.patch("/v1/partners/cpi-spezia", json={"name": "Centro per l'impiego della Spezia"}))
+    await ok(await admin.patch("/v1/contacts/c2", json={"name": "Persona Due", "email": "due@cisl-spezia.it"}))
+    await ok(await admin.post("/v1/contacts/c4/erasure"))  # its preferences go with it
 
 
 # The same facts, as each service stores them.
@@ -131,7 +137,7 @@ async def test_the_notifier_rebuilds_from_the_partner_topic_what_the_partners_se
         await history(admin)
         expected = await snapshot(database, "partners")
         assert len(expected["partners"]) == 10 and len(expected["memberships"]) == 7
-        assert len(expected["roles"]) == 4 and len(expected["preferences"]) == 2
+        assert len(expected["roles"]) == 4 and len(expected["preferences"]) == 1
 
         async with in_process("notifier", notifier_app):  # starts after it all: replays the topic
 

@@ -8,6 +8,7 @@ from regia_shared.contracts import topics
 
 from ..support import kafka
 from ..support.infra import Database
+from ..support.partners import objectives_known
 from ..support.services import ADMIN_HEADERS, in_process
 
 pytestmark = pytest.mark.usefixtures("service_env")
@@ -17,9 +18,11 @@ ROSSI = {"name": "Maria Rossi", "email": "maria.rossi@regione.liguria.it", "lang
 
 
 @pytest.fixture
-async def partners(service_env):  # type: ignore[no-untyped-def]
+async def partners(service_env, broker):  # type: ignore[no-untyped-def]
     async with in_process("partners", create_app) as service:
         async with service.client(headers=ADMIN_HEADERS) as admin:
+            # Leads go only on objectives the service knows (from the objectives' events).
+            await objectives_known(admin, broker.bootstrap_servers, "miglio-blu", "mare")
             yield admin
 
 

@@ -13,6 +13,7 @@ from regia_partners.app import create_app
 from regia_partners.domain import errors
 from regia_shared.contracts.preference_links import PreferenceLink, sign
 
+from ..support.partners import objectives_known
 from ..support.services import ADMIN_HEADERS, PREFERENCE_LINK_KEY, in_process
 
 pytestmark = pytest.mark.usefixtures("service_env")
@@ -80,6 +81,25 @@ CASES = [
         errors.PartnerNotFound,
         404,
         b'{"error":"partner_not_found","message":"no partner \'nobody\'","field":"partner_id","details":[]}',
+    ),
+    (
+        "PUT",
+        "/v1/objectives/nowhere/lead",
+        {"partner_id": "cisl"},
+        errors.ObjectiveNotFound,
+        404,
+        b'{"error":"objective_not_found","message":"no objective or plan node \'nowhere\' is known to the partners'
+        b" service. If it was defined moments ago, the partners service may not have learnt it yet (it does from"
+        b' the objectives service\'s events, within seconds): retry shortly","field":"objective_id","details":[]}',
+    ),
+    (
+        "PATCH",
+        "/v1/contacts/bianchi",
+        {"name": "Anna Bianchi"},
+        errors.ContactErased,
+        410,
+        b'{"error":"contact_erased","message":"contact \'bianchi\' was erased on request and cannot be changed",'
+        b'"field":null,"details":[]}',
     ),
     (
         "PUT",
@@ -178,11 +198,15 @@ def test_the_cases_meet_every_refusal_the_domain_has() -> None:
         assert refusal.status == status, (method, path)
 
 
-async def test_every_refusal_is_answered_in_the_one_error_shape_byte_for_byte(service_env, database) -> None:  # type: ignore[no-untyped-def]
+async def test_every_refusal_is_answered_in_the_one_error_shape_byte_for_byte(service_env, database, broker) -> None:  # type: ignore[no-untyped-def]
     async with in_process("partners", create_app) as service, service.client(headers=ADMIN_HEADERS) as admin:
         for body in (LIGURIA, CISL):
             assert (await admin.post("/v1/partners", json=body)).status_code == 201
         assert (await admin.post("/v1/partners/regione-liguria/contacts", json=ROSSI)).status_code == 201
+        bianchi = {"contact_id": "bianchi", "name": "Anna Bianchi", "email": "anna.bianchi@regione.liguria.it"}
+        assert (await admin.post("/v1/partners/regione-liguria/contacts", json=bianchi)).status_code == 201
+        assert (await admin.post("/v1/contacts/bianchi/erasure")).status_code == 200
+        await objectives_known(admin, broker.bootstrap_servers, "mare")
         assert (await admin.post("/v1/networks", json=RETE)).status_code == 201
         outbox = await database.fetchval("partners", "SELECT count(*) FROM outbox")
 

@@ -5,6 +5,7 @@ import pytest
 
 from regia_partners.app import create_app
 
+from ..support.partners import objectives_known
 from ..support.services import ADMIN_HEADERS, in_process
 
 pytestmark = pytest.mark.usefixtures("service_env")
@@ -145,7 +146,8 @@ async def test_pages_follow_one_stable_order(partners):  # type: ignore[no-untyp
     assert r.status_code == 422 and r.json()["field"] == "cursor", r.text
 
 
-async def test_search_by_role_on_an_objective_includes_the_lead(partners):  # type: ignore[no-untyped-def]
+async def test_search_by_role_on_an_objective_includes_the_lead(partners, broker):  # type: ignore[no-untyped-def]
+    await objectives_known(partners, broker.bootstrap_servers, "lavoro", "mare")
     assert (await partners.put("/v1/objectives/lavoro/lead", json={"partner_id": "comune-spezia"})).status_code == 200
     for objective_id, partner_id, role in (
         ("lavoro", "enaip", "IMPLEMENTING_BODY"),

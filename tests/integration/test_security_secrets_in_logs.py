@@ -23,6 +23,7 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from ..support.figures import record
 from ..support.infra import Database
+from ..support.partners import objectives_known
 from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN
 from ..support.smtp import SmtpCapture
 from ..support.system import running_system
@@ -132,8 +133,6 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
                 json={"name": "Ufficio Piano Strategico", "email": "piano@comune.sp.it", "language": "it"},
             )
             assert r.status_code == 201, r.text
-            r = await admin.put(f"{partners.url}/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"})
-            assert r.status_code == 200, r.text
             r = await admin.post(
                 f"{objectives.url}/v1/objectives",
                 json={
@@ -144,6 +143,10 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
                 },
             )
             assert r.status_code == 201, r.text
+            # The partners service learns the objective from its event before a lead goes on it.
+            await objectives_known(admin, "", "miglio-blu", announce=False, base_url=partners.url)
+            r = await admin.put(f"{partners.url}/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"})
+            assert r.status_code == 200, r.text
             r = await admin.post(
                 f"{notifier.url}/v1/webhooks",
                 json={"webhook_id": "spezia-hook", "partner_id": "comune-spezia", "url": receiver.url},

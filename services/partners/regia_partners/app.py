@@ -22,8 +22,9 @@ def create_app(settings: PartnersSettings | None = None) -> FastAPI:
         settings=settings or PartnersSettings(),
         migrations_package="regia_partners",
         publishes=[topics.PARTNERS],
-        # Partner facts are born here; the one thing it hears is the leads and roles an
-        # imported plan file declares (entrypoints.consumers).
+        # Partner facts are born here; it hears which objectives exist (leads and roles go
+        # only on those) and the leads and roles an imported plan file declares
+        # (entrypoints.consumers).
         consumes=[topics.OBJECTIVES],
     )
     consumers.register(runtime)

@@ -7,12 +7,12 @@ from uuid import UUID
 
 import asyncpg
 
-from regia_shared.contracts.events.partners import ContactAdded, PartnerRegistered
+from regia_shared.contracts.events.partners import ContactAdded, ContactChanged, PartnerChanged, PartnerRegistered
 
 from ..domain.delivery import Recipient
 
 
-async def upsert_partner(conn: asyncpg.Connection, p: PartnerRegistered) -> None:
+async def upsert_partner(conn: asyncpg.Connection, p: PartnerRegistered | PartnerChanged) -> None:
     await conn.execute(
         "INSERT INTO partners (partner_id, name, kind, level) VALUES ($1, $2, $3, $4)"
         " ON CONFLICT (partner_id) DO UPDATE SET name = EXCLUDED.name, kind = EXCLUDED.kind,"
@@ -24,11 +24,14 @@ async def upsert_partner(conn: asyncpg.Connection, p: PartnerRegistered) -> None
     )
 
 
-async def upsert_contact(conn: asyncpg.Connection, c: ContactAdded) -> None:
+async def upsert_contact(conn: asyncpg.Connection, c: ContactAdded | ContactChanged) -> None:
+    """The contact as the event states it, whole. Never over an erased contact: an older
+    event arriving late (a replay) must not bring back a person erased on request."""
     await conn.execute(
         "INSERT INTO contacts (contact_id, partner_id, name, email, language) VALUES ($1, $2, $3, $4, $5)"
         " ON CONFLICT (contact_id) DO UPDATE SET partner_id = EXCLUDED.partner_id,"
-        " name = EXCLUDED.name, email = EXCLUDED.email, language = EXCLUDED.language, updated_at = now()",
+        " name = EXCLUDED.name, email = EXCLUDED.email, language = EXCLUDED.language, updated_at = now()"
+        " WHERE contacts.erased_at IS NULL",
         c.contact_id,
         c.partner_id,
         c.name,
@@ -95,10 +98,18 @@ async def contacts_of(conn: asyncpg.Connection, partner_id: str) -> list[Recipie
 
 async def contacts_of_partners(conn: asyncpg.Connection, partner_ids: list[str]) -> list[Recipient]:
     rows = await conn.fetch(
-        f"{_RECIPIENTS} WHERE c.partner_id = ANY($1::text[]) ORDER BY c.partner_id, c.contact_id", partner_ids
+        # An erased contact is never told anything again.
+        f"{_RECIPIENTS} WHERE c.partner_id = ANY($1::text[]) AND c.erased_at IS NULL ORDER BY c.partner_id, c.contact_id",
+        partner_ids,
     )
     return [_recipient(r) for r in rows]
 
 
 async def partner_name(conn: asyncpg.Connection, partner_id: str) -> str | None:
     return await conn.fetchval("SELECT name FROM partners WHERE partner_id = $1", partner_id)
+
+
+async def erased(conn: asyncpg.Connection, contact_id: str) -> bool:
+    return bool(
+        await conn.fetchval("SELECT 1 FROM contacts WHERE contact_id = $1 AND erased_at IS NOT NULL", contact_id)
+    )

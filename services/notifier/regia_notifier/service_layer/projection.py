@@ -9,6 +9,8 @@ import asyncpg
 from regia_shared.contracts.events.objectives import ObjectiveDefined
 from regia_shared.contracts.events.partners import (
     ContactAdded,
+    ContactChanged,
+    ContactErased,
     ContactPreferencesChanged,
     NetworkFormed,
     NetworkMemberJoined,
@@ -17,11 +19,12 @@ from regia_shared.contracts.events.partners import (
     ObjectiveRole,
     ObjectiveRoleAssigned,
     ObjectiveRoleWithdrawn,
+    PartnerChanged,
     PartnerRegistered,
 )
 from regia_shared.messaging.consumer import Received
 
-from ..adapters import directory, objectives_seen, relations
+from ..adapters import directory, erasure, objectives_seen, relations
 
 PARTNER_EVENTS = (
     PartnerRegistered,
@@ -33,6 +36,9 @@ PARTNER_EVENTS = (
     NetworkMemberJoined,
     NetworkMemberLeft,
     ContactPreferencesChanged,
+    PartnerChanged,
+    ContactChanged,
+    ContactErased,
 )
 
 
@@ -46,10 +52,12 @@ async def project_partner_event(conn: asyncpg.Connection, event: Received) -> bo
     """Apply one; True if it was a lead assignment that handed the objective to a new lead."""
     payload, at = event.payload, event.envelope.occurred_at
     match payload:
-        case PartnerRegistered():
+        case PartnerRegistered() | PartnerChanged():
             await directory.upsert_partner(conn, payload)
-        case ContactAdded():
+        case ContactAdded() | ContactChanged():
             await directory.upsert_contact(conn, payload)
+        case ContactErased():
+            await erasure.erase_contact(conn, payload.contact_id, payload.partner_id)
         case ObjectiveLeadAssigned():
             return await directory.assign_lead(
                 conn, payload.objective_id, payload.partner_id, at, event.envelope.event_id
@@ -67,7 +75,9 @@ async def project_partner_event(conn: asyncpg.Connection, event: Received) -> bo
         case NetworkMemberLeft():
             await relations.leave_network(conn, payload)
         case ContactPreferencesChanged():
-            await relations.set_preferences(conn, payload, at)
+            # An erased contact has no preferences: a late one must not recreate them.
+            if not await directory.erased(conn, payload.contact_id):
+                await relations.set_preferences(conn, payload, at)
     return False
 
 

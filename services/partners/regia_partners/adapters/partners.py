@@ -47,6 +47,16 @@ async def lock(conn: asyncpg.Connection, partner_id: str) -> bool:
     return bool(await conn.fetchval("SELECT 1 FROM partners WHERE partner_id = $1 FOR NO KEY UPDATE", partner_id))
 
 
+async def update(conn: asyncpg.Connection, partner: Partner) -> None:
+    """The editable facts (name, territory): id, kind and level never change."""
+    await conn.execute(
+        "UPDATE partners SET name = $2, territory = $3, changed_at = now() WHERE partner_id = $1",
+        partner.partner_id,
+        partner.name,
+        partner.territory,
+    )
+
+
 @dataclass(frozen=True)
 class Search:
     """What to look for; None means any. `on` is the day network membership is judged on."""

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Annotated, Literal
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from regia_shared.contracts.alert_kinds import ALERT_KINDS, Cadence, KindCadence, alert_kind
@@ -68,6 +68,47 @@ class AddContact(_Command):
     name: Name
     email: Email
     language: Language = "it"
+
+
+class _Edit(_Command):
+    """A PATCH: the fields given are changed, the others kept; at least one is given."""
+
+    @model_validator(mode="after")
+    def _something(self) -> "_Edit":
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+
+class EditPartner(_Edit):
+    """What may change of a partner. Its id, kind and level never do: they are what others
+    keep it by (funding accepts money per level). `territory: null` clears the territory."""
+
+    name: Name | None = None
+    territory: Territory | None = None
+
+    @model_validator(mode="after")
+    def _name_not_cleared(self) -> "EditPartner":
+        if "name" in self.model_fields_set and self.name is None:
+            raise ValueError("a partner keeps a name: give the new one, or leave name out")
+        return self
+
+
+class EditContact(_Edit):
+    """What may change of a contact: name, address and language; not its partner or id."""
+
+    name: Name | None = None
+    email: Email | None = None
+    language: Language | None = None
+
+    @model_validator(mode="after")
+    def _nothing_cleared(self) -> "EditContact":
+        cleared = sorted(f for f in self.model_fields_set if getattr(self, f) is None)
+        if cleared:
+            raise ValueError(
+                f"{cleared[0]} cannot be null: erase the contact instead (POST /v1/contacts/{{id}}/erasure)"
+            )
+        return self
 
 
 class AssignLead(_Command):

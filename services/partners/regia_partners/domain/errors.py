@@ -29,6 +29,21 @@ class NotFound(PartnersError):
     status, code = 404, "not_found"
 
 
+class ObjectiveNotFound(PartnersError):
+    """A lead or role on an objective or plan node this service has not heard defined. It
+    learns them from the objectives service's events, a moment after they are defined: the
+    message says so, and a client that has just defined one retries."""
+
+    status, code = 404, "objective_not_found"
+
+
+class ContactErased(PartnersError):
+    """A contact erased on request: its id stays, the person is gone, and nothing brings
+    them back (a new contact is added instead)."""
+
+    status, code = 410, "contact_erased"
+
+
 class LinkRefused(PartnersError):
     """A link from an e-mail (an unsubscribe or preferences link) that is not Regia's,
     or no longer good: no credential, so 401 like any other."""

@@ -4,13 +4,14 @@ Every create is idempotent on its id: the same data again is a no-op (a client m
 after a timeout), different data under a known id is a conflict.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 
 from regia_shared.contracts.events.partners import PartnerKind
 from regia_shared.contracts.levels import GovernmentLevel
 
-from .commands import Language, RegisterPartner
-from .errors import Conflict, InvalidPartner
+from .commands import EditContact, EditPartner, Language, RegisterPartner
+from .errors import Conflict, ContactErased, InvalidPartner
 
 
 @dataclass(frozen=True)
@@ -24,17 +25,27 @@ class Partner:
 
 @dataclass(frozen=True)
 class Contact:
+    """A person to tell. Once erased on request (`erased_at` set) name and email are None:
+    the id stays so that references hold, the person is gone."""
+
     contact_id: str
     partner_id: str
-    name: str
-    email: str
+    name: str | None
+    email: str | None
     language: Language
+    erased_at: datetime | None = None
+
+    @property
+    def erased(self) -> bool:
+        return self.erased_at is not None
 
     def same_person(self, other: "Contact") -> bool:
-        return (self.partner_id, self.name, self.email.lower(), self.language) == (
+        if self.erased or other.erased:
+            return False
+        return (self.partner_id, self.name, (self.email or "").lower(), self.language) == (
             other.partner_id,
             other.name,
-            other.email.lower(),
+            (other.email or "").lower(),
             other.language,
         )
 
@@ -62,6 +73,10 @@ def contact_to_add(
     finds the contact it created; with one, the id does, and an address already taken
     by another id is a conflict."""
     if same_id is not None:
+        if same_id.erased:
+            raise ContactErased(
+                f"contact {wanted.contact_id!r} was erased on request: add the person anew", "contact_id"
+            )
         if not same_id.same_person(wanted):
             raise Conflict(f"contact {wanted.contact_id!r} already exists with other data", "contact_id")
         return None
@@ -74,3 +89,39 @@ def contact_to_add(
 
 def lead_changes(current_partner_id: str | None, wanted_partner_id: str) -> bool:
     return current_partner_id != wanted_partner_id
+
+
+def partner_edited(existing: Partner, command: EditPartner) -> Partner | None:
+    """The partner with the fields the command gives, or None when that changes nothing."""
+    given = command.model_fields_set
+    edited = replace(
+        existing,
+        name=command.name if "name" in given and command.name is not None else existing.name,
+        territory=command.territory if "territory" in given else existing.territory,
+    )
+    return None if edited == existing else edited
+
+
+def contact_edited(existing: Contact, command: EditContact, same_email: Contact | None) -> Contact | None:
+    """The contact with the fields the command gives, or None when that changes nothing.
+
+    An erased contact is never edited back (the person asked to be forgotten); an address
+    another contact of the partner has is a conflict, as when adding."""
+    if existing.erased:
+        raise ContactErased(f"contact {existing.contact_id!r} was erased on request and cannot be changed")
+    given = command.model_fields_set
+    edited = replace(
+        existing,
+        name=command.name if "name" in given and command.name else existing.name,
+        email=command.email if "email" in given and command.email else existing.email,
+        language=command.language if "language" in given and command.language else existing.language,
+    )
+    if same_email is not None and same_email.contact_id != existing.contact_id:
+        raise Conflict(f"{edited.email} is already a contact of {existing.partner_id!r}", "email")
+    return None if edited == existing else edited
+
+
+def contact_to_erase(existing: Contact) -> bool:
+    """Whether erasing changes anything: erasing an erased contact again is a no-op, so a
+    retried request succeeds."""
+    return not existing.erased

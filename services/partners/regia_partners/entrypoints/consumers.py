@@ -1,4 +1,11 @@
-"""Kafka subscriber of the partners service: the leads and roles a plan file declares.
+"""Kafka subscribers of the partners service: the objectives and plan nodes that exist, and
+the leads and roles a plan file declares.
+
+A lead or role may only be put on an objective or plan node this service knows, so it keeps
+them (known_objectives) from ObjectiveDefined, in a consumer group of its own
+(partners.objectives): a new group starts from the earliest offset the topic still holds,
+so a service upgraded to it learns every objective still there (docs/operations.md says
+what to do for older ones). No event retires a node yet: a row stays once written.
 
 Partner facts are born here, with one exception: an imported plan file may give its nodes
 leads and roles, and the objectives service, which imports it in one transaction, states
@@ -10,12 +17,21 @@ from collections.abc import Sequence
 import asyncpg
 
 from regia_shared.contracts import topics
+from regia_shared.contracts.events.objectives import ObjectiveDefined
 from regia_shared.contracts.events.plans import PlanPartnersDeclared
 from regia_shared.messaging import consumer
 from regia_shared.messaging.consumer import Received
 from regia_shared.runtime import ServiceRuntime
 
+from ..adapters import known_objectives
 from ..service_layer.objective_roles import apply_declared
+
+
+async def apply_definitions(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
+    for event in events:
+        defined = event.payload
+        assert isinstance(defined, ObjectiveDefined)
+        await known_objectives.record(conn, defined.objective_id, defined.kind, defined.plan_id)
 
 
 async def apply_plan_declarations(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
@@ -26,6 +42,15 @@ async def apply_plan_declarations(conn: asyncpg.Connection, events: Sequence[Rec
 
 
 def register(runtime: ServiceRuntime) -> None:
+    consumer.subscribe(
+        runtime.broker,
+        lambda: runtime.pool,
+        topic=topics.OBJECTIVES,
+        consumer="partners.objectives",
+        wanted=[ObjectiveDefined.event_type()],
+        apply=apply_definitions,
+        polling=consumer.Polling.of(runtime.settings),
+    )
     consumer.subscribe(
         runtime.broker,
         lambda: runtime.pool,

@@ -13,10 +13,10 @@ from regia_shared.http.paging import Page, Paged, instant, text
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import contacts, partners
-from ..domain.commands import AddContact
+from ..domain.commands import AddContact, EditContact
 from ..service_layer import registration
-from .models import AddedContact, ListedContact
-from .responses import CorrelationId, PathId, answer, correlation
+from .models import AddedContact, ContactEdited, ContactErasure, ListedContact
+from .responses import CorrelationId, PathId, answer, changed, correlation
 
 log = get_logger(__name__)
 
@@ -53,5 +53,36 @@ def contacts_router() -> APIRouter:
             # The address is personal data: the log names the contact by id only.
             log.info("contact added", partner_id=partner_id, contact_id=outcome.value.contact_id)
         return answer(outcome, asdict(outcome.value), f"/v1/partners/{partner_id}#contact-{outcome.value.contact_id}")
+
+    @router.patch("/contacts/{contact_id}", response_model=ContactEdited)
+    async def edit_contact(
+        pool: DatabasePool,
+        contact_id: PathId,
+        command: Annotated[EditContact, Body()],
+        x_correlation_id: CorrelationId = None,
+    ) -> JSONResponse:
+        """Change a contact's name, e-mail or language (the fields given; the id and partner
+        never change). The notifier's copy follows (ContactChanged). An erased contact
+        answers 410 contact_erased; an address another contact of the partner has, 409."""
+        outcome = await registration.edit_contact(pool, contact_id, command, correlation(x_correlation_id))
+        if outcome.created:
+            # The address is personal data: the log names the fields changed, not their values.
+            log.info("contact changed", contact_id=contact_id, fields=sorted(command.model_fields_set))
+        return changed(outcome, asdict(outcome.value))
+
+    @router.post("/contacts/{contact_id}/erasure", response_model=ContactErasure)
+    async def erase_contact(
+        pool: DatabasePool, contact_id: PathId, x_correlation_id: CorrelationId = None
+    ) -> JSONResponse:
+        """Erase the contact's personal data on their request (GDPR art. 17): name and
+        e-mail are removed here and, through ContactErased, from the notifier's copy and its
+        records of what was sent to them; their preferences are removed; the id stays, so
+        references hold, and they are never alerted again. Doing it again changes nothing."""
+        outcome = await registration.erase_contact(pool, contact_id, correlation(x_correlation_id))
+        if outcome.created:
+            log.info("contact erased on request", contact_id=contact_id)
+        erased = outcome.value
+        body = {"contact_id": erased.contact_id, "partner_id": erased.partner_id, "erased_at": erased.erased_at}
+        return changed(outcome, body)
 
     return router

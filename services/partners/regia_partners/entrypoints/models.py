@@ -32,12 +32,42 @@ class ListedPartner(Partner):
     registered_at: datetime
 
 
+class PartnerEdited(Partner):
+    changed: bool = CHANGED
+    event_id: EventId = EVENT_ID
+
+
 class Contact(BaseModel):
     contact_id: str
     partner_id: str
-    name: str
-    email: str
+    name: str | None = Field(description="null once the contact was erased on request")
+    email: str | None = Field(description="null once the contact was erased on request")
     language: Language
+    erased_at: datetime | None = Field(
+        default=None, description="When the contact's personal data was erased on request; null if it was not"
+    )
+
+
+class ContactEdited(Contact):
+    changed: bool = CHANGED
+    event_id: EventId = EVENT_ID
+
+
+class ContactErasure(BaseModel):
+    contact_id: str
+    partner_id: str
+    erased_at: datetime
+    changed: bool = CHANGED
+    event_id: EventId = EVENT_ID
+
+
+class KnownObjective(BaseModel):
+    """An objective or plan node as this service knows it, from the objectives service's events."""
+
+    objective_id: str
+    kind: str | None = Field(description="VISION, PROGRAMME, OBJECTIVE or ACTION; null until its definition arrives")
+    plan_id: str | None
+    known_since: datetime
 
 
 class ListedContact(Contact):

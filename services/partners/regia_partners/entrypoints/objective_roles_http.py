@@ -11,10 +11,10 @@ from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged, text
 from regia_shared.observability.logs import get_logger
 
-from ..adapters import leads, roles
+from ..adapters import known_objectives, leads, roles
 from ..domain.commands import AssignLead, AssignRole
 from ..service_layer import objective_roles
-from .models import Lead, LeadAssigned, RoleAssigned, RoleChanged, RoleHeld
+from .models import KnownObjective, Lead, LeadAssigned, RoleAssigned, RoleChanged, RoleHeld
 from .responses import CorrelationId, PathId, answer, changed, correlation
 
 log = get_logger(__name__)
@@ -23,6 +23,17 @@ log = get_logger(__name__)
 def objective_roles_router() -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["partners"], dependencies=[Depends(STAFF)])
 
+    @router.get("/objectives/{objective_id}", response_model=KnownObjective)
+    async def get_known_objective(pool: DatabasePool, objective_id: PathId) -> dict:
+        """Whether this service knows the objective or plan node yet (it learns them from the
+        objectives service's events, a moment after they are defined): 404
+        objective_not_found until it does, when leads and roles on it are refused too."""
+        async with pool.acquire() as conn:
+            await objective_roles.known_objective(conn, objective_id)
+            found = await known_objectives.get(conn, objective_id)
+        assert found is not None  # known_objective refused otherwise
+        return found
+
     @router.put("/objectives/{objective_id}/lead", response_model=LeadAssigned)
     async def assign_lead(
         pool: DatabasePool,
@@ -30,7 +41,8 @@ def objective_roles_router() -> APIRouter:
         command: Annotated[AssignLead, Body()],
         x_correlation_id: CorrelationId = None,
     ) -> JSONResponse:
-        """Make a partner the lead of an objective (replacing any previous lead)."""
+        """Make a partner the lead of an objective (replacing any previous lead). 404
+        objective_not_found for an objective this service does not know yet (retry)."""
         outcome = await objective_roles.assign_lead(pool, objective_id, command, correlation(x_correlation_id))
         if outcome.created:
             log.info("objective lead assigned", objective_id=objective_id, partner_id=command.partner_id)
@@ -64,7 +76,8 @@ def objective_roles_router() -> APIRouter:
         x_correlation_id: CorrelationId = None,
     ) -> JSONResponse:
         """Give a partner a role on an objective or action (it keeps its other roles).
-        201 when assigned now, 200 when it already held it."""
+        201 when assigned now, 200 when it already held it; 404 objective_not_found for an
+        objective this service does not know yet (retry)."""
         outcome = await objective_roles.assign_role(
             pool, objective_id, partner_id, command.role, correlation(x_correlation_id)
         )

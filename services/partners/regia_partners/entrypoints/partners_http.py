@@ -18,16 +18,18 @@ from regia_shared.http.paging import Page, Paged, text
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import contacts, leads, partners
-from ..domain.commands import RegisterPartner
+from ..domain.commands import EditPartner, RegisterPartner
 from ..service_layer import registration
-from .models import ListedPartner, PartnerDetails, RegisteredPartner
+from .models import ListedPartner, PartnerDetails, PartnerEdited, RegisteredPartner
 from .responses import (
     CorrelationId,
     OnDay,
+    PathId,
     QueryId,
     SearchText,
     TerritoryText,
     answer,
+    changed,
     correlation,
     search_text,
 )
@@ -55,6 +57,21 @@ def partners_router(registry: CollectorRegistry) -> APIRouter:
             log.info("partner registered", partner_id=command.partner_id, kind=command.kind.value)
         body = {**asdict(outcome.value), "kind": outcome.value.kind.value}
         return answer(outcome, body, f"/v1/partners/{command.partner_id}")
+
+    @router.patch("/partners/{partner_id}", response_model=PartnerEdited)
+    async def edit_partner(
+        pool: DatabasePool,
+        partner_id: PathId,
+        command: Annotated[EditPartner, Body()],
+        x_correlation_id: CorrelationId = None,
+    ) -> JSONResponse:
+        """Change a partner's name or territory (`territory: null` clears it). The id, kind
+        and level never change. Every service's copy follows (PartnerChanged); the same
+        values again answer changed false and publish nothing."""
+        outcome = await registration.edit_partner(pool, partner_id, command, correlation(x_correlation_id))
+        if outcome.created:
+            log.info("partner changed", partner_id=partner_id, fields=sorted(command.model_fields_set))
+        return changed(outcome, {**asdict(outcome.value), "kind": outcome.value.kind.value})
 
     @router.get("/partners", response_model=Page[ListedPartner])
     async def list_partners(

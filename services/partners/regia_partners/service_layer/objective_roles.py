@@ -12,16 +12,30 @@ from regia_shared.contracts.events.partners import (
 )
 from regia_shared.contracts.events.plans import PlanPartnersDeclared
 
-from ..adapters import leads, partners, roles
+from ..adapters import known_objectives, leads, partners, roles
 from ..domain.commands import AssignLead
-from ..domain.errors import PartnerNotFound
+from ..domain.errors import ObjectiveNotFound, PartnerNotFound
 from ..domain.partner import lead_changes
 from ..domain.relations import role_assignable
 from .outcome import Outcome, publish
 
 
+async def known_objective(conn: asyncpg.Connection, objective_id: str) -> None:
+    """Refuse an objective this service has not heard defined. It may exist all the same,
+    defined a moment ago: the definition reaches this service through the objectives
+    service's events, so the message asks to retry rather than calling the id wrong."""
+    if await known_objectives.get(conn, objective_id) is None:
+        raise ObjectiveNotFound(
+            f"no objective or plan node {objective_id!r} is known to the partners service. If it was defined "
+            "moments ago, the partners service may not have learnt it yet (it does from the objectives "
+            "service's events, within seconds): retry shortly",
+            "objective_id",
+        )
+
+
 async def assign_lead(pool: asyncpg.Pool, objective_id: str, command: AssignLead, correlation_id: str) -> Outcome[str]:
     async with pool.acquire() as conn, conn.transaction():
+        await known_objective(conn, objective_id)
         if await partners.get(conn, command.partner_id) is None:
             raise PartnerNotFound(f"no partner {command.partner_id!r}", "partner_id")
         await leads.lock(conn, objective_id)
@@ -59,6 +73,10 @@ async def _change_role(
 ) -> Outcome[ObjectiveRole]:
     role_assignable(role)
     async with pool.acquire() as conn, conn.transaction():
+        if assign:
+            # Withdrawing needs no such check: a role is only held on a known objective,
+            # and withdrawing one not held changes nothing.
+            await known_objective(conn, objective_id)
         if await partners.get(conn, partner_id) is None:
             raise PartnerNotFound(f"no partner {partner_id!r}", "partner_id")
         await roles.lock(conn, objective_id)
@@ -83,6 +101,16 @@ async def apply_declared(conn: asyncpg.Connection, declared: PlanPartnersDeclare
     named is one this service registered (it checks against the PartnerRegistered events),
     and partners are never deleted, so the foreign keys hold. Returns the changes made."""
     changes = 0
+    # Trusted: the objectives service defined these nodes in the transaction that declared
+    # them, so they exist even if their ObjectiveDefined is still on its way here.
+    await known_objectives.record_named(
+        conn,
+        [
+            *(lead.objective_id for lead in declared.leads),
+            *(r.objective_id for r in declared.roles),
+            *declared.role_nodes,
+        ],
+    )
     for lead in declared.leads:
         await leads.lock(conn, lead.objective_id)
         if not lead_changes(await leads.current(conn, lead.objective_id), lead.partner_id):

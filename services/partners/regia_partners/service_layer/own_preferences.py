@@ -88,6 +88,6 @@ async def _change(
 
 async def _contact(conn: asyncpg.Connection, link: PreferenceLink) -> Contact:
     contact = await contacts.by_id(conn, link.contact_id)
-    if contact is None:
+    if contact is None or contact.erased:
         raise NotFound("the contact this link was made for no longer exists", "contact_id")
     return contact

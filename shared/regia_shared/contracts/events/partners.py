@@ -47,6 +47,39 @@ class ContactAdded(EventPayload):
     language: Literal["it", "en"] = "it"
 
 
+class PartnerChanged(EventPayload):
+    """A partner's editable facts after an administrator changed them: the whole partner, so
+    a consumer replaces what it kept. The id, kind and level never change (kind and level
+    say what the partner is and the level it funds at: funding's accounts rest on them)."""
+
+    partner_id: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=300)
+    kind: PartnerKind
+    level: GovernmentLevel | None = None
+    territory: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ContactChanged(EventPayload):
+    """A contact after an administrator changed it: the whole contact, so a consumer
+    replaces its copy. Keyed by partner, like ContactAdded, so it follows the creation."""
+
+    partner_id: str = Field(min_length=1, max_length=100)
+    contact_id: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=300)
+    email: EmailStr
+    language: Literal["it", "en"] = "it"
+
+
+class ContactErased(EventPayload):
+    """A contact's personal data was erased on request (GDPR art. 17). It carries none of it:
+    a consumer erases its own copy by `contact_id`, and everything it holds of that person
+    (addresses in its delivery records, the name in what it sent), keeping the rest. The id
+    stays, so references hold; the contact is never told anything again. Keyed by partner."""
+
+    partner_id: str = Field(min_length=1, max_length=100)
+    contact_id: str = Field(min_length=1, max_length=100)
+
+
 class ObjectiveLeadAssigned(EventPayload):
     objective_id: str = Field(min_length=1, max_length=100)
     partner_id: str = Field(min_length=1, max_length=100)

@@ -23,6 +23,8 @@ from regia_shared.contracts.events.objectives import (
 )
 from regia_shared.contracts.events.partners import (
     ContactAdded,
+    ContactChanged,
+    ContactErased,
     ContactPreferencesChanged,
     NetworkFormed,
     NetworkMemberJoined,
@@ -30,6 +32,7 @@ from regia_shared.contracts.events.partners import (
     ObjectiveLeadAssigned,
     ObjectiveRoleAssigned,
     ObjectiveRoleWithdrawn,
+    PartnerChanged,
     PartnerRegistered,
 )
 from regia_shared.contracts.events.plans import AnnualReviewClosed, PlanPartnersDeclared, SingleLevelDependencyDetected
@@ -63,6 +66,9 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         NetworkMemberJoined,
         NetworkMemberLeft,
         ContactPreferencesChanged,
+        PartnerChanged,
+        ContactChanged,
+        ContactErased,
         AlertDelivered,
         AlertFailed,
     )
