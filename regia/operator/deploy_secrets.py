@@ -3,7 +3,8 @@
 Written as a compose `.env` file (readable by its owner only, never overwritten): the
 PostgreSQL superuser's and each service role's password, the admin token's SHA-256,
 the notifier's Fernet key and the key of the unsubscribe and preferences links of
-e-mails (the notifier signs them, the partners service verifies them). The admin token
+e-mails (the notifier signs them, the partners service verifies them), and the SCRAM
+password of each Kafka user (KAFKA_PASSWORD_<USER>). The admin token
 itself is printed once and stored nowhere: the services only ever know its hash. Passwords are URL-safe, so they go into the
 services' DSNs as they are.
 """
@@ -16,7 +17,17 @@ from pathlib import Path
 import typer
 from cryptography.fernet import Fernet
 
+from regia_shared.contracts import kafka_access
+
 SERVICES = ("funding", "objectives", "partners", "notifier")
+# Kafka users with a SCRAM password made here: the admin, the topics job, each service and
+# the console. Institutions get theirs when they are given Kafka access (docs/operations.md).
+KAFKA_USERS = (
+    kafka_access.ADMIN_USER,
+    kafka_access.TOPICS_USER,
+    *map(kafka_access.service_user, SERVICES),
+    kafka_access.CONSOLE_USER,
+)
 
 
 def generate() -> tuple[str, dict[str, str]]:
@@ -28,6 +39,8 @@ def generate() -> tuple[str, dict[str, str]]:
     values["REGIA_NOTIFIER_SECRETS_KEY"] = Fernet.generate_key().decode()
     values["REGIA_PREFERENCE_LINK_KEY"] = secrets.token_urlsafe(32)
     values["GRAFANA_ADMIN_PASSWORD"] = secrets.token_urlsafe(18)
+    # URL-safe, so they go into a JAAS line and kafka-configs' SCRAM-SHA-512=[password=...] as they are.
+    values.update({kafka_access.password_variable(u): secrets.token_urlsafe(24) for u in KAFKA_USERS})
     return token, values
 
 
