@@ -16,6 +16,7 @@ from .bench import bench
 from .operator.dead_letters import dead_letters_app
 from .operator.demo import demo_app
 from .operator.deploy_secrets import deploy_secrets
+from .operator.kafka_acls import kafka_acls
 from .operator.keys import keys_app
 from .operator.opencoesione.command import import_app
 from .operator.outbox import outbox_app
@@ -38,6 +39,7 @@ app.add_typer(poison_app, name="poison")
 app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})(verify)
 app.add_typer(outbox_app, name="outbox")
 app.command("deploy-secrets")(deploy_secrets)
+app.command("kafka-acls")(kafka_acls)
 app.command()(bench)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent

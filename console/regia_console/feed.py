@@ -13,6 +13,7 @@ from collections.abc import Iterable
 
 from aiokafka import AIOKafkaConsumer
 
+from regia_shared.messaging.security import PLAINTEXT, KafkaSecurity
 from regia_shared.observability.logs import get_logger
 
 log = get_logger(__name__)
@@ -111,8 +112,10 @@ def remember(store: dict, key: str, value: object, kept: int = NAMES_KEPT) -> No
 
 
 class EventFeed:
-    def __init__(self, bootstrap: str, topics: Iterable[str], kept: int = 200) -> None:
-        self.bootstrap, self.topics = bootstrap, tuple(topics)
+    def __init__(
+        self, bootstrap: str, topics: Iterable[str], kept: int = 200, security: KafkaSecurity = PLAINTEXT
+    ) -> None:
+        self.bootstrap, self.topics, self.security = bootstrap, tuple(topics), security
         self.recent: deque[dict] = deque(maxlen=kept)
         self.went_at_risk: dict[str, float] = {}  # objective id → when the console saw it
         # Names the events page words its lines with, learnt from the events themselves
@@ -190,6 +193,7 @@ class EventFeed:
                 auto_offset_reset="latest",
                 enable_auto_commit=False,
                 client_id="regia-console",
+                **self.security.client_kwargs(),
             )
             try:
                 await consumer.start()

@@ -2,12 +2,17 @@
 admin token only by its SHA-256; the clear token lives in a logged-in session's memory."""
 
 from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from regia_shared.contracts.catalogue import CONSOLE, FUNDING, NOTIFIER, OBJECTIVES, PARTNERS
+from regia_shared.settings import KafkaClientSettings
 
 
-class ConsoleSettings(BaseSettings):
+class ConsoleSettings(KafkaClientSettings):
+    """The console reads every event topic for its live page: against a SASL_SSL broker it
+    logs in as its own user (`console` in deploy/kafka/acls.txt), which may read them and
+    write nothing."""
+
     model_config = SettingsConfigDict(env_prefix="REGIA_", extra="ignore")
 
     console_port: int = Field(CONSOLE.default_port, ge=1, le=65535)

@@ -13,8 +13,9 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from regia_shared.contracts import topics
+from regia_shared.contracts import kafka_access
 from regia_shared.http.query_params import declared_query_parameters
+from regia_shared.messaging.security import KafkaSecurity
 
 from .auth import BadForm, LoginRequired, auth_router
 from .feed import EventFeed
@@ -75,7 +76,13 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
     app.state.settings = settings
     sessions = app.state.sessions = Sessions(expected, settings.console_session_hours * 3600)
     app.state.gateway = Gateway(settings.service_urls())
-    app.state.feed = feed or EventFeed(settings.kafka_bootstrap_servers, topics.ALL, settings.console_events_kept)
+    app.state.feed = feed or EventFeed(
+        # Not the inbound commands: their headers carry institutions' keys (kafka_access).
+        settings.kafka_bootstrap_servers,
+        kafka_access.CONSOLE_READS,
+        settings.console_events_kept,
+        KafkaSecurity.of(settings),
+    )
     app.add_middleware(GZipMiddleware, minimum_size=2048)
 
     @app.middleware("http")

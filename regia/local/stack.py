@@ -37,6 +37,7 @@ from regia_shared.contracts.catalogue import (
 )
 from regia_shared.http.auth import hash_secret
 from regia_shared.messaging.kafka import ensure_topics
+from regia_shared.messaging.security import KafkaSecurity
 from regia_shared.settings import ServiceSettings
 
 from .embedded.broker import EmbeddedBroker
@@ -194,6 +195,8 @@ class LocalStack:
             self.bootstrap = self.broker.bootstrap_servers
             # Tansu refuses InitProducerId; the outbox and inbox keep effects exactly-once.
             self.service_env["REGIA_KAFKA_IDEMPOTENCE"] = "false"
+            # Plain Kafka on loopback, whatever the shell says (ensure_topics).
+            self.service_env["REGIA_KAFKA_SECURITY_PROTOCOL"] = "PLAINTEXT"
         if not self.external_smtp:
             self.mail = MailCatcher(self.mail_dir, self.smtp_port, self.say)
             self.mail.start()
@@ -203,8 +206,16 @@ class LocalStack:
 
     def ensure_topics(self) -> None:
         assert self.bootstrap is not None
-        partitions = ServiceSettings(kafka_bootstrap_servers=self.bootstrap).kafka_partitions
-        asyncio.run(asyncio.wait_for(ensure_topics(self.bootstrap, topics.ALL, partitions), 60))
+        settings = ServiceSettings(kafka_bootstrap_servers=self.bootstrap)
+        if self.broker is not None:
+            # The embedded broker has no TLS listener nor users: whatever REGIA_KAFKA_SECURITY_*
+            # the shell holds is for an external broker, which is reached with it, as the
+            # services will reach it.
+            settings = settings.model_copy(update={"kafka_security_protocol": "PLAINTEXT"})
+        security = KafkaSecurity.of(settings)
+        asyncio.run(
+            asyncio.wait_for(ensure_topics(self.bootstrap, topics.ALL, settings.kafka_partitions, security), 60)
+        )
 
     def start_broker(self) -> None:
         """Start the embedded broker, empty; the services republish what it may have lost."""
@@ -271,6 +282,8 @@ class LocalStack:
             "REGIA_ADMIN_TOKEN_SHA256": self.service_env["REGIA_ADMIN_TOKEN_SHA256"],
             SESSION_PUBLIC_VARIABLE: self.service_env[SESSION_PUBLIC_VARIABLE],
             "REGIA_KAFKA_BOOTSTRAP_SERVERS": self.service_env["REGIA_KAFKA_BOOTSTRAP_SERVERS"],
+            # PLAINTEXT on the embedded broker; an external one keeps the shell's security.
+            **{k: v for k, v in self.service_env.items() if k == "REGIA_KAFKA_SECURITY_PROTOCOL"},
             CONSOLE.port_var: str(self.console_port),
             **{s.url_var: self.urls[s.name] for s in SERVICES},
         }

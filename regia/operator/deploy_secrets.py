@@ -4,8 +4,9 @@ Written as a compose `.env` file (readable by its owner only, never overwritten)
 PostgreSQL superuser's and each service role's password, the admin token's SHA-256,
 the notifier's Fernet key, the key of the unsubscribe and preferences links of
 e-mails (the notifier signs them, the partners service verifies them), the Ed25519 key
-pair of people's session tokens (partners signs, every service verifies) and the Fernet
-key of people's TOTP secrets. The admin token
+pair of people's session tokens (partners signs, every service verifies), the Fernet
+key of people's TOTP secrets, and the SCRAM password of each Kafka user
+(KAFKA_PASSWORD_<USER>). The admin token
 itself is printed once and stored nowhere: the services only ever know its hash. Passwords are URL-safe, so they go into the
 services' DSNs as they are.
 """
@@ -18,9 +19,18 @@ from pathlib import Path
 import typer
 from cryptography.fernet import Fernet
 
+from regia_shared.contracts import kafka_access
 from regia_shared.http.identity import new_signing_key
 
 SERVICES = ("funding", "objectives", "partners", "notifier")
+# Kafka users with a SCRAM password made here: the admin, the topics job, each service and
+# the console. Institutions get theirs when they are given Kafka access (docs/operations.md).
+KAFKA_USERS = (
+    kafka_access.ADMIN_USER,
+    kafka_access.TOPICS_USER,
+    *map(kafka_access.service_user, SERVICES),
+    kafka_access.CONSOLE_USER,
+)
 
 
 def generate() -> tuple[str, dict[str, str]]:
@@ -36,6 +46,8 @@ def generate() -> tuple[str, dict[str, str]]:
     values["REGIA_SESSION_PUBLIC_KEYS"] = public
     values["REGIA_ACCOUNT_SECRETS_KEY"] = Fernet.generate_key().decode()
     values["GRAFANA_ADMIN_PASSWORD"] = secrets.token_urlsafe(18)
+    # URL-safe, so they go into a JAAS line and kafka-configs' SCRAM-SHA-512=[password=...] as they are.
+    values.update({kafka_access.password_variable(u): secrets.token_urlsafe(24) for u in KAFKA_USERS})
     return token, values
 
 

@@ -32,6 +32,7 @@ from regia_shared.http.outbox_replay import ensure_with, outbox_replay_router
 from regia_shared.http.query_params import refuse_unknown_query_parameters
 from regia_shared.messaging.kafka import OutboxProducer, TopicPolicy, ensure_topics, make_broker
 from regia_shared.messaging.outbox import OutboxRelay, OutboxRow, Publish, backlog
+from regia_shared.messaging.security import KafkaSecurity
 from regia_shared.observability import gc_tuning
 from regia_shared.observability.logs import configure_logging, get_logger
 from regia_shared.observability.metrics_refresh import GaugeRefresh, refresh_forever
@@ -65,7 +66,10 @@ class ServiceRuntime:
     _tasks: list[asyncio.Task] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
-        self.broker = make_broker(self.settings, self.name, self.registry)
+        # Checked first: incomplete SASL_SSL settings stop the service here, naming the
+        # variable, before any client is built (regia_shared.messaging.security).
+        self.kafka_security = KafkaSecurity.of(self.settings)
+        self.broker = make_broker(self.settings, self.name, self.registry, self.kafka_security)
         self._backlog = Gauge(
             "regia_outbox_backlog_events", "Unpublished outbox rows", ["service"], registry=self.registry
         )
@@ -81,7 +85,9 @@ class ServiceRuntime:
             ["service"],
             registry=self.registry,
         )
-        self.metrics = PlumbingMetrics(self.registry, self.name, self.broker, self.settings.kafka_bootstrap_servers)
+        self.metrics = PlumbingMetrics(
+            self.registry, self.name, self.broker, self.settings.kafka_bootstrap_servers, self.kafka_security
+        )
         self.gauges.insert(0, self.metrics.refresh_dead_letters)
 
     @property
@@ -100,10 +106,13 @@ class ServiceRuntime:
         consumer_groups = [getattr(sub, "group_id", None) for sub in self.broker.subscribers]
         needed = [*self.publishes, *self.consumes, *(topics.dead_letter(g) for g in consumer_groups if g)]
         self.topics_needed = needed  # also what an outbox replay re-creates (outbox_replay)
-        await ensure_topics(s.kafka_bootstrap_servers, needed, TopicPolicy.of(s))
+        await ensure_topics(s.kafka_bootstrap_servers, needed, TopicPolicy.of(s), self.kafka_security)
         await self._start_broker()
         self._outbox_producer = OutboxProducer(
-            s.kafka_bootstrap_servers, idempotence=s.kafka_idempotence, client_id=f"regia-{self.name}-outbox"
+            s.kafka_bootstrap_servers,
+            idempotence=s.kafka_idempotence,
+            client_id=f"regia-{self.name}-outbox",
+            security=self.kafka_security,
         )
         await self._outbox_producer.start()
         relay = OutboxRelay(
@@ -218,7 +227,7 @@ class ServiceRuntime:
                 lambda: self.pool,
                 self.name,
                 lambda: self.topics_needed,
-                ensure_with(self.settings.kafka_bootstrap_servers, TopicPolicy.of(self.settings)),
+                ensure_with(self.settings.kafka_bootstrap_servers, TopicPolicy.of(self.settings), self.kafka_security),
             )
         )
         app.include_router(dead_letters_router(lambda: self.pool, self.broker))

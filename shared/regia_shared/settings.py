@@ -10,6 +10,8 @@ deployment files (docker-compose.yml, deploy/k8s) against them.
 """
 
 from datetime import date
+from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_core import PydanticCustomError, ValidationError
@@ -19,7 +21,37 @@ from regia_shared.contracts import fiscal, preference_links
 from regia_shared.http import identity
 
 
-class ServiceSettings(BaseSettings):
+class KafkaClientSettings(BaseSettings):
+    """How a Regia process authenticates to Kafka: every service, the one-shot topic job, the
+    console and `regia up` against an external broker. PLAINTEXT is for the embedded broker
+    on loopback; production brokers take SASL_SSL (SCRAM over TLS), each process as its own
+    user, whose ACLs (deploy/kafka/acls.txt) say what it may read and write. Which
+    combinations are complete is checked when the clients are built, before anything
+    connects (regia_shared.messaging.security.KafkaSecurity.of), so a process refuses to
+    start with a message naming the missing variable."""
+
+    model_config = SettingsConfigDict(env_prefix="REGIA_", extra="ignore", env_ignore_empty=True)
+
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_SSL"] = Field(
+        "PLAINTEXT",
+        description="PLAINTEXT (the embedded broker, loopback only) or SASL_SSL (a production "
+        "broker: TLS verified against REGIA_KAFKA_SSL_CAFILE, SCRAM login as REGIA_KAFKA_SASL_USERNAME)",
+    )
+    kafka_sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256"] = Field(
+        "SCRAM-SHA-512", description="SASL mechanism of the SASL_SSL login"
+    )
+    kafka_sasl_username: str | None = Field(
+        None, min_length=1, max_length=200, description="This process's Kafka user (SASL_SSL)"
+    )
+    kafka_sasl_password: SecretStr | None = Field(None, description="Its SCRAM password (SASL_SSL); never logged")
+    kafka_ssl_cafile: Path | None = Field(
+        None,
+        description="PEM file of the CA that signed the brokers' certificates (SASL_SSL); "
+        "the brokers' names are verified against their certificates",
+    )
+
+
+class ServiceSettings(KafkaClientSettings):
     # An empty variable counts as unset: compose passes `${REGIA_SMTP_PASSWORD:-}` as ""
     # when the operator set nothing, which must mean "no login", not an empty password.
     model_config = SettingsConfigDict(env_prefix="REGIA_", extra="ignore", env_ignore_empty=True)

@@ -156,6 +156,8 @@ def service_by_image(resolved: dict[str, Any], word: str) -> tuple[str, dict[str
         (name, svc)
         for name, svc in resolved["services"].items()
         if word in PurePosixPath(str(svc.get("image", "")).split("@")[0].rsplit(":", 1)[0]).name
+        # Not a one-shot job on the same image (kafka-init runs apache/kafka's tools).
+        and svc.get("restart") != "no"
     ]
     assert len(found) == 1, f"expected one {word} service, found {[n for n, _ in found]}"
     return found[0]

@@ -376,6 +376,7 @@ def test_secrets_stay_secret() -> None:
         "REGIA_SMTP_PASSWORD",
         "REGIA_NOTIFIER_SECRETS_KEY",
         "REGIA_PREFERENCE_LINK_KEY",
+        "REGIA_KAFKA_SASL_PASSWORD",
     }
     for config_map in of_kind("ConfigMap"):
         assert set(config_map["data"]) & secret_settings == set(), config_map["metadata"]["name"]

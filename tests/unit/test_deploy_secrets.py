@@ -20,6 +20,18 @@ NEEDED = {
     "REGIA_NOTIFIER_SECRETS_KEY",
     "REGIA_PREFERENCE_LINK_KEY",
     "GRAFANA_ADMIN_PASSWORD",
+    # People's sessions (regia_shared.http.identity) and their TOTP secrets.
+    "REGIA_SESSION_SIGNING_KEYS",
+    "REGIA_SESSION_PUBLIC_KEYS",
+    "REGIA_ACCOUNT_SECRETS_KEY",
+    # The SCRAM passwords of the Kafka users (regia_shared.contracts.kafka_access).
+    "KAFKA_PASSWORD_REGIA_ADMIN",
+    "KAFKA_PASSWORD_REGIA_TOPICS",
+    "KAFKA_PASSWORD_REGIA_FUNDING",
+    "KAFKA_PASSWORD_REGIA_OBJECTIVES",
+    "KAFKA_PASSWORD_REGIA_PARTNERS",
+    "KAFKA_PASSWORD_REGIA_NOTIFIER",
+    "KAFKA_PASSWORD_REGIA_CONSOLE",
 }
 
 
@@ -40,7 +52,7 @@ def test_writes_every_secret_for_its_owner_only(tmp_path) -> None:  # type: igno
     Fernet(values["REGIA_NOTIFIER_SECRETS_KEY"])  # a usable key
     assert parse_keys(values["REGIA_PREFERENCE_LINK_KEY"])  # long enough to sign links
     # Passwords go into DSNs as they are: nothing that would need URL-encoding.
-    assert all(v.replace("-", "").replace("_", "").isalnum() for k, v in values.items() if k.endswith("PASSWORD"))
+    assert all(v.replace("-", "").replace("_", "").isalnum() for k, v in values.items() if "PASSWORD" in k)
 
 
 def test_never_overwrites_the_secrets_a_database_was_made_with(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -10,9 +10,17 @@ from .process import ManagedProcess, port_open
 
 
 class EmbeddedBroker:
-    def __init__(self, port: int, log_dir: Path) -> None:
+    """`authentication=True` makes Tansu demand a SASL/SCRAM login from every client. Only the
+    tests use it, to show that a client without credentials is refused: this Tansu (0.6)
+    cannot serve TLS (its --cert and --key refuse each other) and keeps its users in the
+    storage engine, which in memory starts empty, so no client can log in to it either.
+    Production brokers are Apache Kafka with SASL_SSL (docs/security.md, "Event gateway");
+    `regia up` runs this one PLAINTEXT on loopback."""
+
+    def __init__(self, port: int, log_dir: Path, *, authentication: bool = False) -> None:
         self.port = port
         self.log_dir = log_dir
+        self.authentication = authentication
         self.process: ManagedProcess | None = None
 
     @property
@@ -32,6 +40,7 @@ class EmbeddedBroker:
                 url,
                 "--storage-engine",
                 "memory://tansu/",
+                *(["--authentication"] if self.authentication else []),
             ],
             self.log_dir / "broker.log",
             ready=lambda: port_open(self.port),

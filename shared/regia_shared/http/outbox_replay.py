@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from regia_shared.http.auth import require_admin
 from regia_shared.messaging.kafka import TopicPolicy, ensure_topics
+from regia_shared.messaging.security import PLAINTEXT, KafkaSecurity
 
 
 class ReplayRequest(BaseModel):
@@ -96,8 +97,10 @@ def outbox_replay_router(
     return router
 
 
-def ensure_with(bootstrap: str, policy: TopicPolicy) -> Callable[[Sequence[str]], Awaitable[None]]:
+def ensure_with(
+    bootstrap: str, policy: TopicPolicy, security: KafkaSecurity = PLAINTEXT
+) -> Callable[[Sequence[str]], Awaitable[None]]:
     async def ensure(names: Sequence[str]) -> None:
-        await ensure_topics(bootstrap, names, policy)
+        await ensure_topics(bootstrap, names, policy, security)
 
     return ensure

@@ -15,12 +15,16 @@ from pydantic import ValidationError
 
 from regia_shared.contracts import topics
 from regia_shared.messaging.kafka import TopicPolicy, ensure_topics
+from regia_shared.messaging.security import KafkaSecurity, KafkaSecurityError
 from regia_shared.settings import ServiceSettings
 
 
 def create(settings: ServiceSettings, timeout_s: float = 60.0) -> TopicPolicy:
     policy = TopicPolicy.of(settings)
-    asyncio.run(asyncio.wait_for(ensure_topics(settings.kafka_bootstrap_servers, topics.ALL, policy), timeout_s))
+    security = KafkaSecurity.of(settings)
+    asyncio.run(
+        asyncio.wait_for(ensure_topics(settings.kafka_bootstrap_servers, topics.ALL, policy, security), timeout_s)
+    )
     return policy
 
 
@@ -30,6 +34,11 @@ def main() -> int:
         settings = ServiceSettings()
     except ValidationError as exc:  # e.g. REGIA_KAFKA_PARTITIONS=six: nothing is created
         print(f"error: invalid settings: {exc}", file=sys.stderr)
+        return 2
+    try:
+        KafkaSecurity.of(settings)
+    except KafkaSecurityError as exc:  # SASL_SSL without a user, password or CA file
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     bootstrap = settings.kafka_bootstrap_servers
     try:

@@ -15,16 +15,20 @@ from prometheus_client import CollectorRegistry
 
 from regia_shared.contracts.topics import is_dead_letter
 from regia_shared.messaging.outbox import OutboxRow
+from regia_shared.messaging.security import PLAINTEXT, KafkaSecurity
 from regia_shared.observability.logs import get_logger
 from regia_shared.settings import ServiceSettings
 
 log = get_logger(__name__)
 
 
-def make_broker(settings: ServiceSettings, service: str, registry: CollectorRegistry) -> KafkaBroker:
+def make_broker(
+    settings: ServiceSettings, service: str, registry: CollectorRegistry, security: KafkaSecurity | None = None
+) -> KafkaBroker:
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"regia-{service}",
+        security=(security or KafkaSecurity.of(settings)).faststream(),
         enable_idempotence=settings.kafka_idempotence,
         acks="all",
         middlewares=[KafkaPrometheusMiddleware(registry=registry, app_name=f"regia_{service}")],
@@ -62,12 +66,14 @@ class TopicPolicy:
         return configs
 
 
-async def ensure_topics(bootstrap: str, topics: Sequence[str], layout: int | TopicPolicy) -> None:
+async def ensure_topics(
+    bootstrap: str, topics: Sequence[str], layout: int | TopicPolicy, security: KafkaSecurity = PLAINTEXT
+) -> None:
     """Create the topics that do not exist yet. Idempotent, safe to race. An existing topic
     is left as it is: changing its partitions would move keys between partitions and break
     their order, which is an operator's decision (see the README, "Scaling")."""
     policy = layout if isinstance(layout, TopicPolicy) else TopicPolicy(partitions=layout)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="regia-admin")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="regia-admin", **security.client_kwargs())
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -102,9 +108,17 @@ class OutboxProducer:
     before: content-type, correlation_id (faststream's name, read by its consumers) and
     the event type."""
 
-    def __init__(self, bootstrap_servers: str, *, idempotence: bool, client_id: str = "regia-outbox") -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        *,
+        idempotence: bool,
+        client_id: str = "regia-outbox",
+        security: KafkaSecurity = PLAINTEXT,
+    ) -> None:
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
+            **security.client_kwargs(),
             client_id=client_id,
             acks="all",
             enable_idempotence=idempotence,

@@ -12,6 +12,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client import CollectorRegistry, Gauge
 
+from regia_shared.messaging.security import PLAINTEXT, KafkaSecurity
 from regia_shared.observability.metrics_refresh import replace_children
 
 Subscription = tuple[str, str]  # (consumer group, topic)
@@ -38,8 +39,10 @@ class ConsumerLag:
         service: str,
         bootstrap: str,
         subscriptions: Callable[[], Sequence[Subscription]],
+        security: KafkaSecurity = PLAINTEXT,
     ) -> None:
         self._service, self._bootstrap, self._subscriptions = service, bootstrap, subscriptions
+        self._security = security
         self._gauge = Gauge(
             "regia_consumer_lag_messages",
             "Messages on the topic the consumer group has not committed yet",
@@ -77,9 +80,14 @@ class ConsumerLag:
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None or self._reader is None:
-            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="regia-metrics")
+            secured = self._security.client_kwargs()
+            admin = AIOKafkaAdminClient(bootstrap_servers=self._bootstrap, client_id="regia-metrics", **secured)
             reader = AIOKafkaConsumer(
-                bootstrap_servers=self._bootstrap, client_id="regia-metrics", group_id=None, enable_auto_commit=False
+                bootstrap_servers=self._bootstrap,
+                client_id="regia-metrics",
+                group_id=None,
+                enable_auto_commit=False,
+                **secured,
             )
             self._admin, self._reader = admin, reader
             await admin.start()

@@ -9,6 +9,7 @@ from faststream.kafka.subscriber.usecase import LogicSubscriber
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from regia_shared.messaging.outbox import OutboxRow
+from regia_shared.messaging.security import PLAINTEXT, KafkaSecurity
 from regia_shared.observability import metrics_consumer
 from regia_shared.observability.metrics_lag import ConsumerLag, Subscription
 from regia_shared.observability.metrics_refresh import replace_children
@@ -29,7 +30,14 @@ def subscriptions(broker: KafkaBroker) -> list[Subscription]:
 
 
 class PlumbingMetrics:
-    def __init__(self, registry: CollectorRegistry, service: str, broker: KafkaBroker, bootstrap: str) -> None:
+    def __init__(
+        self,
+        registry: CollectorRegistry,
+        service: str,
+        broker: KafkaBroker,
+        bootstrap: str,
+        security: KafkaSecurity = PLAINTEXT,
+    ) -> None:
         self._service, self._broker = service, broker
         metrics_consumer.register(broker, metrics_consumer.ConsumerMetrics(registry, service))
         self._published = Counter(
@@ -44,7 +52,7 @@ class PlumbingMetrics:
             ["service", "consumer"],
             registry=registry,
         )
-        self.lag = ConsumerLag(registry, service, bootstrap, lambda: subscriptions(broker))
+        self.lag = ConsumerLag(registry, service, bootstrap, lambda: subscriptions(broker), security)
 
     def published(self, rows: Sequence[OutboxRow]) -> None:
         for row in rows:
