@@ -389,6 +389,20 @@ async def seed(
             ["objective_id", "partner_id", "assigned_at"],
             [(n.objective_id, rs.lead(i), created) for i, n in enumerate(nodes) if i % 4 != 3],
         )
+        if partners_schema:
+            # The partners service's projection of the objectives it lets leads and roles
+            # name (issue 20): what its consumer would have made of their ObjectiveDefined.
+            part = await asyncpg.connect(dsn, server_settings={"search_path": partners_schema})
+            try:
+                if await _columns(part, "known_objectives"):
+                    await _copy(
+                        part,
+                        "known_objectives",
+                        ["objective_id", "kind", "plan_id", "known_since"],
+                        [(n.objective_id, n.kind, n.plan_id, created) for n in nodes],
+                    )
+            finally:
+                await part.close()
         report.seconds["nodes"] = round(time.perf_counter() - began, 3)
 
         # --- lines, their ledger and the projection, chunk by chunk ---

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from ..support.infra import Database
+from ..support.partners import objectives_known
 from ..support.services import ADMIN_HEADERS
 from ..support.smtp import SmtpCapture
 from ..support.system import running_system
@@ -54,8 +55,6 @@ async def test_a_cut_below_threshold_reaches_the_lead_by_email(service_env, data
                 json={"name": "Ufficio Piano Strategico", "email": "piano@comune.sp.it", "language": "it"},
             )
             assert r.status_code == 201, r.text
-            r = await admin.put(f"{partners.url}/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"})
-            assert r.status_code == 200, r.text
             r = await admin.post(
                 f"{objectives.url}/v1/objectives",
                 json={
@@ -66,6 +65,16 @@ async def test_a_cut_below_threshold_reaches_the_lead_by_email(service_env, data
                 },
             )
             assert r.status_code == 201, r.text
+            # A lead goes only on an objective the partners service knows (issue 20).
+            await objectives_known(admin, "", "miglio-blu", announce=False, base_url=partners.url)
+            r = await admin.put(f"{partners.url}/v1/objectives/miglio-blu/lead", json={"partner_id": "comune-spezia"})
+            assert r.status_code == 200, r.text
+
+            async def lead_known() -> bool:  # before any money moves: the alerts go to the lead
+                body = (await admin.get(f"{notifier.url}/v1/objectives/miglio-blu/recipients")).json()
+                return body.get("lead") == "comune-spezia" and bool(body.get("contacts"))
+
+            await eventually(lead_known, what="the notifier learned the lead and its contact")
 
             async def funder_known() -> bool:
                 listed = (await admin.get(f"{funding.url}/v1/institutions")).json()

@@ -20,6 +20,7 @@ from regia.local.embedded.broker import EmbeddedBroker
 from ..support.figures import record
 from ..support.infra import Database, fresh_database, start_broker
 from ..support.objective_lines import projected_lines
+from ..support.partners import objectives_known
 from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN, base_env
 from ..support.smtp import SmtpCapture
 from ..support.system import System, running_system
@@ -231,15 +232,6 @@ async def set_up(system: System) -> str:
             json={"name": "Ufficio Piano Strategico", "email": "piano@comune.sp.it", "language": "it"},
         )
         assert r.status_code == 201, r.text
-        r = await admin.put(f"{partners.url}/v1/objectives/{OBJECTIVE}/lead", json={"partner_id": "comune-spezia"})
-        assert r.status_code == 200, r.text
-        notifier = system.services["notifier"]
-
-        async def lead_known() -> bool:  # else whether the first status alerts is a race
-            body = (await admin.get(f"{notifier.url}/v1/objectives/{OBJECTIVE}/recipients")).json()
-            return body["lead"] == "comune-spezia" and bool(body["contacts"])
-
-        await eventually(lead_known, what="the notifier learned the lead and its contact")
         r = await admin.post(
             f"{objectives.url}/v1/objectives",
             json={
@@ -250,6 +242,18 @@ async def set_up(system: System) -> str:
             },
         )
         assert r.status_code == 201, r.text
+
+        # A lead goes only on an objective the partners service knows (issue 20).
+        await objectives_known(admin, "", OBJECTIVE, announce=False, base_url=partners.url)
+        r = await admin.put(f"{partners.url}/v1/objectives/{OBJECTIVE}/lead", json={"partner_id": "comune-spezia"})
+        assert r.status_code == 200, r.text
+        notifier = system.services["notifier"]
+
+        async def lead_known() -> bool:  # else whether the first status alerts is a race
+            body = (await admin.get(f"{notifier.url}/v1/objectives/{OBJECTIVE}/recipients")).json()
+            return body["lead"] == "comune-spezia" and bool(body["contacts"])
+
+        await eventually(lead_known, what="the notifier learned the lead and its contact")
 
         async def references_known() -> bool:
             listed = (await admin.get(f"{funding.url}/v1/institutions")).json()
