@@ -76,6 +76,16 @@ async def test_a_cut_below_threshold_reaches_the_lead_by_email(service_env, data
 
             await eventually(lead_known, what="the notifier learned the lead and its contact")
 
+            async def briefed() -> bool:  # the new lead's briefing (the objective is unfunded) is out
+                deliveries = (
+                    await admin.get(f"{notifier.url}/v1/deliveries", params={"objective_id": "miglio-blu"})
+                ).json()["items"]
+                return any(d["status"] == "DELIVERED" for d in deliveries)
+
+            # Before any money moves, so that the alerts of the money are mails of their own, not
+            # grouped with the briefing.
+            await eventually(briefed, what="the new lead's briefing delivered")
+
             async def funder_known() -> bool:
                 listed = (await admin.get(f"{funding.url}/v1/institutions")).json()
                 return any(i["institution_id"] == "regione-liguria" for i in listed)

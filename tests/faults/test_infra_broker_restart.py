@@ -255,6 +255,16 @@ async def set_up(system: System) -> str:
 
         await eventually(lead_known, what="the notifier learned the lead and its contact")
 
+        async def briefed() -> bool:  # the new lead's briefing (the objective is unfunded) is out
+            deliveries = (await admin.get(f"{notifier.url}/v1/deliveries", params={"objective_id": OBJECTIVE})).json()[
+                "items"
+            ]
+            return any(d["status"] == "DELIVERED" for d in deliveries)
+
+        # Before any money moves, so that the alerts of the money are mails of their own, not
+        # grouped with the briefing.
+        await eventually(briefed, what="the new lead's briefing delivered")
+
         async def references_known() -> bool:
             listed = (await admin.get(f"{funding.url}/v1/institutions")).json()
             known = (await admin.get(f"{funding.url}/v1/objectives/{OBJECTIVE}")).status_code == 200

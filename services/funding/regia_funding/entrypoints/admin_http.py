@@ -56,8 +56,10 @@ Keeper = Annotated[Principal, Depends(KEY_KEEPERS)]
 
 
 def admin_router() -> APIRouter:
+    # Two routers, each with the whole prefix (a route's template, which the audit records,
+    # is what its own router made of it): the keys, and the rest (administrators and observers).
     router = APIRouter(prefix="/v1", tags=["administration"])
-    staff = APIRouter(dependencies=[Depends(STAFF)])
+    staff = APIRouter(prefix="/v1", tags=["administration"], dependencies=[Depends(STAFF)])
 
     @router.post("/institutions/{institution_id}/keys", status_code=201)
     async def issue_key(
@@ -193,5 +195,7 @@ def admin_router() -> APIRouter:
             }
         )
 
-    router.include_router(staff)
-    return router
+    both = APIRouter()
+    both.include_router(router)
+    both.include_router(staff)
+    return both

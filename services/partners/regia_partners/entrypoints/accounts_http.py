@@ -204,7 +204,7 @@ def accounts_router(use_cases: "AccountsHolder") -> APIRouter:
         await use_cases().totp_confirm(person_of(principal), body.code)
         return TotpEnabled(totp_enabled=True)
 
-    admin = APIRouter(tags=["accounts"], dependencies=[Depends(ADMINS)])
+    admin = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(ADMINS)])
 
     @admin.post("/accounts", status_code=201, response_model=AccountShown)
     async def create_account(new: Annotated[NewAccount, Body()]) -> JSONResponse:
@@ -246,8 +246,12 @@ def accounts_router(use_cases: "AccountsHolder") -> APIRouter:
         """End every session of the account (a lost phone, a person who left)."""
         return SessionsEnded(ended=await use_cases().log_out_everywhere(account_id, "ended by an administrator"))
 
-    router.include_router(admin)
-    return router
+    # Each router carries the whole prefix: a route's template (the audit records it) is
+    # what its own router made of it.
+    both = APIRouter()
+    both.include_router(router)
+    both.include_router(admin)
+    return both
 
 
 class AccountsHolder:
