@@ -4,6 +4,8 @@
   encrypted with this Fernet key, so the database never holds a secret in clear.
 - The key of the unsubscribe and preferences links of e-mails: the notifier signs them
   with it, the partners service verifies them (regia_shared.contracts.preference_links).
+- The keys signing each service's events (regia_shared.messaging.signing), one per
+  service, kept together; each service is given only its own and those it verifies with.
 
 In production each key comes from the environment (a secret store); for `regia up` it is
 made once and kept beside the data it protects, readable by its owner only, so webhook
@@ -17,10 +19,13 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from regia_shared.messaging import signing
+
 from .embedded.private import private_dir, private_file
 
 VARIABLE = "REGIA_NOTIFIER_SECRETS_KEY"
 LINK_VARIABLE = "REGIA_PREFERENCE_LINK_KEY"
+EVENT_VARIABLE = signing.VARIABLE
 
 
 def notifier_secrets_key(data_dir: Path) -> str:
@@ -29,6 +34,13 @@ def notifier_secrets_key(data_dir: Path) -> str:
 
 def preference_link_key(data_dir: Path) -> str:
     return _kept(data_dir, LINK_VARIABLE, "preference-link.key", lambda: secrets.token_urlsafe(32))
+
+
+def event_signing_keys(data_dir: Path) -> signing.EventKeys:
+    """Every service's event signing keys (REGIA_EVENT_SIGNING_KEYS if set, else this data
+    dir's own, made on the first `regia up`)."""
+    kept = _kept(data_dir, EVENT_VARIABLE, "event-signing.keys", lambda: signing.generate("local").text())
+    return signing.EventKeys.parse(kept)
 
 
 def _kept(data_dir: Path, variable: str, name: str, make: Callable[[], str]) -> str:

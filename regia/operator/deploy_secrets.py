@@ -2,8 +2,10 @@
 
 Written as a compose `.env` file (readable by its owner only, never overwritten): the
 PostgreSQL superuser's and each service role's password, the admin token's SHA-256,
-the notifier's Fernet key and the key of the unsubscribe and preferences links of
-e-mails (the notifier signs them, the partners service verifies them). The admin token
+the notifier's Fernet key, the key of the unsubscribe and preferences links of
+e-mails (the notifier signs them, the partners service verifies them) and each service's
+event signing key (`REGIA_<SERVICE>_EVENT_KEYS`, a `service=key_id:secret` entry each;
+docker-compose.yml gives every service its own and those it verifies with). The admin token
 itself is printed once and stored nowhere: the services only ever know its hash. Passwords are URL-safe, so they go into the
 services' DSNs as they are.
 """
@@ -11,10 +13,13 @@ services' DSNs as they are.
 import hashlib
 import os
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
 from cryptography.fernet import Fernet
+
+from regia_shared.messaging import signing
 
 SERVICES = ("funding", "objectives", "partners", "notifier")
 
@@ -27,8 +32,18 @@ def generate() -> tuple[str, dict[str, str]]:
     values["REGIA_ADMIN_TOKEN_SHA256"] = hashlib.sha256(token.encode()).hexdigest()
     values["REGIA_NOTIFIER_SECRETS_KEY"] = Fernet.generate_key().decode()
     values["REGIA_PREFERENCE_LINK_KEY"] = secrets.token_urlsafe(32)
+    # Key ids carry the day they were made: a replacement (docs/operations.md, "Rotating
+    # keys") gets another, so the old and the new can be listed side by side.
+    events = signing.generate(datetime.now(UTC).strftime("%Y%m%d"))
+    for s in SERVICES:
+        values[event_keys_variable(s)] = events.only([s]).text()
     values["GRAFANA_ADMIN_PASSWORD"] = secrets.token_urlsafe(18)
     return token, values
+
+
+def event_keys_variable(service: str) -> str:
+    """The .env variable holding one service's event signing key(s)."""
+    return f"REGIA_{service.upper()}_EVENT_KEYS"
 
 
 def deploy_secrets(

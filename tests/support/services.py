@@ -16,10 +16,18 @@ from fastapi import FastAPI
 from regia.local.embedded.process import ManagedProcess, free_port
 from regia_shared.contracts.catalogue import SERVICES
 from regia_shared.http.serving import uvicorn_options
+from regia_shared.messaging.signing import EventKeys, by_service
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 PREFERENCE_LINK_KEY = "test-preference-link-key-0123456789abcdef"
+
+# Fixed test keys signing each service's events: every test service holds all four (its
+# own to sign, the others' to verify), and tests/support/kafka.py signs what a test
+# publishes on a service's topic with that service's key, standing in for it.
+EVENT_KEYS: EventKeys = by_service(
+    {s.name: [(f"{s.name}-test-1", f"test-event-key-of-{s.name}-0123456789abcdef")] for s in SERVICES}
+)
 
 SERVICE_PORT_VARS = {s.name: s.port_var for s in SERVICES}
 
@@ -53,6 +61,8 @@ def base_env(dsn: str, bootstrap: str) -> dict[str, str]:
         # A fixed test key, the notifier's and the partners service's: it signs and verifies
         # the unsubscribe and preferences links of e-mails.
         "REGIA_PREFERENCE_LINK_KEY": PREFERENCE_LINK_KEY,
+        # Every service signs what it publishes and verifies what it consumes, as in production.
+        "REGIA_EVENT_SIGNING_KEYS": EVENT_KEYS.text(),
     }
 
 

@@ -52,6 +52,7 @@ NOTIFIER_OK: dict[str, str | None] = {
     "REGIA_SMTP_FROM": "Regia <regia@example.org>",
     "REGIA_NOTIFIER_SECRETS_KEY": None,
     "REGIA_PREFERENCE_LINK_KEY": None,
+    "REGIA_EVENT_SIGNING_KEYS": None,
     "REGIA_CONSOLE_URL": "https://regia.example.org",
 }
 IMAGE = {"REGIA_HTTP_HOST": "0.0.0.0"}
@@ -351,7 +352,13 @@ def test_secret_values_are_neither_parsed_nor_shown() -> None:
 
 def test_what_each_program_must_be_given() -> None:
     required = {p.name: {s.variable for s in settings_of(p) if s.required} for p in PROGRAMS}
-    common = {"REGIA_DATABASE_URL", "REGIA_KAFKA_BOOTSTRAP_SERVERS", "REGIA_ADMIN_TOKEN_SHA256", "REGIA_HTTP_HOST"}
+    common = {
+        "REGIA_DATABASE_URL",
+        "REGIA_KAFKA_BOOTSTRAP_SERVERS",
+        "REGIA_ADMIN_TOKEN_SHA256",
+        "REGIA_HTTP_HOST",
+        "REGIA_EVENT_SIGNING_KEYS",
+    }
     assert required == {
         "funding": common,
         "objectives": common,
@@ -462,6 +469,7 @@ NOTIFIER_DOCS: list[tuple[str, Doc]] = [
             "REGIA_ADMIN_TOKEN_SHA256",
             "REGIA_NOTIFIER_SECRETS_KEY",
             "REGIA_PREFERENCE_LINK_KEY",
+            "REGIA_EVENT_SIGNING_KEYS",
         ),
     ),
 ]
