@@ -20,6 +20,7 @@ from regia.local.embedded.broker import EmbeddedBroker
 from regia.local.embedded.postgres import EmbeddedPostgres, ensure_database
 from regia.local.embedded.process import ManagedProcess, free_port
 from regia_shared.contracts.catalogue import SERVICES
+from regia_shared.messaging import signing
 
 from .cpu import CpuMeter
 from .mail_sink import MailSink
@@ -90,6 +91,8 @@ class Stack:
     broker: EmbeddedBroker | None = None
     dsn: str = ""
     admin_token: str = field(default_factory=lambda: secrets.token_hex(24))
+    # One set for the whole stack: every service must verify what the others signed.
+    event_keys: str = field(default_factory=lambda: signing.generate("bench").text())
     services: dict[str, Service] = field(default_factory=dict)
     mail: MailSink | None = None
     smtp_port: int = 0
@@ -122,6 +125,8 @@ class Stack:
             "REGIA_NOTIFIER_SECRETS_KEY": Fernet.generate_key().decode(),
             # Every e-mail signs its links, as in production: part of what is measured.
             "REGIA_PREFERENCE_LINK_KEY": secrets.token_urlsafe(32),
+            # Every event signed and verified, as in production: part of what is measured.
+            "REGIA_EVENT_SIGNING_KEYS": self.event_keys,
             "REGIA_SMTP_HOST": "127.0.0.1",
             "REGIA_SMTP_PORT": str(self.smtp_port),
             # The grouping window is a policy (30 s of quiet by default), not a delay of the

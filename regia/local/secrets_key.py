@@ -6,6 +6,8 @@
   with it, the partners service verifies them (regia_shared.contracts.preference_links).
 - The Ed25519 seed that signs people's session tokens (partners) and its public key (every
   service and the console verify with it), and the Fernet key of people's TOTP secrets.
+- The keys signing each service's events (regia_shared.messaging.signing), one per
+  service, kept together; each service is given only its own and those it verifies with.
 
 In production each key comes from the environment (a secret store); for `regia up` it is
 made once and kept beside the data it protects, readable by its owner only, so webhook
@@ -20,11 +22,13 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 
 from regia_shared.http.identity import new_signing_key, public_keys_of
+from regia_shared.messaging import signing
 
 from .embedded.private import private_dir, private_file
 
 VARIABLE = "REGIA_NOTIFIER_SECRETS_KEY"
 LINK_VARIABLE = "REGIA_PREFERENCE_LINK_KEY"
+EVENT_VARIABLE = signing.VARIABLE
 
 
 def notifier_secrets_key(data_dir: Path) -> str:
@@ -50,6 +54,13 @@ def session_keys(data_dir: Path) -> dict[str, str]:
             data_dir, ACCOUNT_VARIABLE, "account-secrets.key", lambda: Fernet.generate_key().decode()
         ),
     }
+
+
+def event_signing_keys(data_dir: Path) -> signing.EventKeys:
+    """Every service's event signing keys (REGIA_EVENT_SIGNING_KEYS if set, else this data
+    dir's own, made on the first `regia up`)."""
+    kept = _kept(data_dir, EVENT_VARIABLE, "event-signing.keys", lambda: signing.generate("local").text())
+    return signing.EventKeys.parse(kept)
 
 
 def _kept(data_dir: Path, variable: str, name: str, make: Callable[[], str]) -> str:

@@ -36,6 +36,7 @@ from regia_shared.contracts.catalogue import (
     local_url,
 )
 from regia_shared.http.auth import hash_secret
+from regia_shared.messaging import signing
 from regia_shared.messaging.kafka import ensure_topics
 from regia_shared.messaging.security import KafkaSecurity
 from regia_shared.settings import ServiceSettings
@@ -47,10 +48,12 @@ from .interrupts import Interrupts
 from .mailcatcher import MailCatcher
 from .secrets_key import (
     ACCOUNT_VARIABLE,
+    EVENT_VARIABLE,
     LINK_VARIABLE,
     SESSION_PUBLIC_VARIABLE,
     SESSION_SIGNING_VARIABLE,
     VARIABLE,
+    event_signing_keys,
     notifier_secrets_key,
     preference_link_key,
     session_keys,
@@ -158,6 +161,7 @@ class LocalStack:
             LINK_VARIABLE: preference_link_key(self.data_dir),
             **session_keys(self.data_dir),
         }
+        self.event_keys = event_signing_keys(self.data_dir)
         self.incarnations = BrokerIncarnations(self.data_dir / "broker-lost-since")
         self.started_at: dict[str, float] = {}  # monotonic time of each child's last start
         self.restarts: dict[str, Restarts] = {}
@@ -252,7 +256,13 @@ class LocalStack:
                 service.name,
                 [sys.executable, "-m", service.module],
                 self.logs / f"{service.name}.log",
-                env={**self.env_of(service), service.port_var: str(self.ports[service.name]), **self.links(service)},
+                env={
+                    **self.env_of(service),
+                    service.port_var: str(self.ports[service.name]),
+                    **self.links(service),
+                    # Its own event key and those it verifies with, never the others'.
+                    EVENT_VARIABLE: self.event_keys.only(signing.HELD_BY[service.name]).text(),
+                },
             )
             self.services[service.name] = process
             with self.interrupts.deferred():

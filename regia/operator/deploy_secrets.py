@@ -5,8 +5,10 @@ PostgreSQL superuser's and each service role's password, the admin token's SHA-2
 the notifier's Fernet key, the key of the unsubscribe and preferences links of
 e-mails (the notifier signs them, the partners service verifies them), the Ed25519 key
 pair of people's session tokens (partners signs, every service verifies), the Fernet
-key of people's TOTP secrets, and the SCRAM password of each Kafka user
-(KAFKA_PASSWORD_<USER>). The admin token
+key of people's TOTP secrets, the SCRAM password of each Kafka user
+(KAFKA_PASSWORD_<USER>), and each service's event signing key
+(`REGIA_<SERVICE>_EVENT_KEYS`, a `service=key_id:secret` entry each; docker-compose.yml
+gives every service its own and those it verifies with). The admin token
 itself is printed once and stored nowhere: the services only ever know its hash. Passwords are URL-safe, so they go into the
 services' DSNs as they are.
 """
@@ -14,6 +16,7 @@ services' DSNs as they are.
 import hashlib
 import os
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -21,6 +24,7 @@ from cryptography.fernet import Fernet
 
 from regia_shared.contracts import kafka_access
 from regia_shared.http.identity import new_signing_key
+from regia_shared.messaging import signing
 
 SERVICES = ("funding", "objectives", "partners", "notifier")
 # Kafka users with a SCRAM password made here: the admin, the topics job, each service and
@@ -45,10 +49,20 @@ def generate() -> tuple[str, dict[str, str]]:
     values["REGIA_SESSION_SIGNING_KEYS"] = seed
     values["REGIA_SESSION_PUBLIC_KEYS"] = public
     values["REGIA_ACCOUNT_SECRETS_KEY"] = Fernet.generate_key().decode()
+    # Key ids carry the day they were made: a replacement (docs/operations.md, "Rotating
+    # keys") gets another, so the old and the new can be listed side by side.
+    events = signing.generate(datetime.now(UTC).strftime("%Y%m%d"))
+    for s in SERVICES:
+        values[event_keys_variable(s)] = events.only([s]).text()
     values["GRAFANA_ADMIN_PASSWORD"] = secrets.token_urlsafe(18)
     # URL-safe, so they go into a JAAS line and kafka-configs' SCRAM-SHA-512=[password=...] as they are.
     values.update({kafka_access.password_variable(u): secrets.token_urlsafe(24) for u in KAFKA_USERS})
     return token, values
+
+
+def event_keys_variable(service: str) -> str:
+    """The .env variable holding one service's event signing key(s)."""
+    return f"REGIA_{service.upper()}_EVENT_KEYS"
 
 
 def deploy_secrets(

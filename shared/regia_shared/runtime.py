@@ -30,6 +30,7 @@ from regia_shared.http.ops import instrument_http, ops_router
 from regia_shared.http.ops_dead_letters import dead_letters_router
 from regia_shared.http.outbox_replay import ensure_with, outbox_replay_router
 from regia_shared.http.query_params import refuse_unknown_query_parameters
+from regia_shared.messaging import signing
 from regia_shared.messaging.kafka import OutboxProducer, TopicPolicy, ensure_topics, make_broker
 from regia_shared.messaging.outbox import OutboxRelay, OutboxRow, Publish, backlog
 from regia_shared.messaging.security import KafkaSecurity
@@ -70,6 +71,10 @@ class ServiceRuntime:
         # variable, before any client is built (regia_shared.messaging.security).
         self.kafka_security = KafkaSecurity.of(self.settings)
         self.broker = make_broker(self.settings, self.name, self.registry, self.kafka_security)
+        # The keys that sign what this service publishes and verify what it consumes: the
+        # shared consumer and the dead-letter replay find them through the broker.
+        self.event_keys = self.settings.event_keys
+        signing.register(self.broker, self.event_keys)
         self._backlog = Gauge(
             "regia_outbox_backlog_events", "Unpublished outbox rows", ["service"], registry=self.registry
         )
@@ -96,7 +101,21 @@ class ServiceRuntime:
             raise RuntimeError("the service is not started")
         return self._pool
 
+    def check_event_keys(self) -> None:
+        """Refuse to start without a key this service needs: publishing unsigned events
+        would have every consumer refuse them, and consuming without the owners' keys would
+        dead-letter every event, both quietly. Says which keys are missing, never a secret."""
+        lacking = self.event_keys.missing(self.name, self.publishes, self.consumes)
+        if lacking:
+            message = (
+                f"{self.name} cannot start: {signing.VARIABLE} lacks {'; '.join(lacking)}"
+                " (see docs/operations.md, 'Event signing keys')"
+            )
+            log.error("event signing keys missing", service=self.name, missing=lacking)
+            raise signing.MissingEventKeys(message)
+
     async def start(self) -> None:
+        self.check_event_keys()  # before anything is connected, consumed or published
         s = self.settings
         dsn = s.database_url.get_secret_value()
         self._pool = await create_pool(dsn, self.name, min_size=s.db_pool_min, max_size=s.db_pool_max)
@@ -113,6 +132,7 @@ class ServiceRuntime:
             idempotence=s.kafka_idempotence,
             client_id=f"regia-{self.name}-outbox",
             security=self.kafka_security,
+            sign=lambda topic, key, value: self.event_keys.headers_for(self.name, topic, key, value),
         )
         await self._outbox_producer.start()
         relay = OutboxRelay(

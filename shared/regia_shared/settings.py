@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from regia_shared.contracts import fiscal, preference_links
 from regia_shared.http import identity
+from regia_shared.messaging.signing import EventKeyError, EventKeys
 
 
 class KafkaClientSettings(BaseSettings):
@@ -133,6 +134,15 @@ class ServiceSettings(KafkaClientSettings):
         "newest first (the partners service signs them: regia_shared.http.identity); empty: no one can log in",
         json_schema_extra={"deployment": "required"},
     )
+    event_signing_keys: SecretStr | None = Field(
+        None,
+        json_schema_extra={"deployment": "required"},
+        description="Keys of the HMAC signing internal events (regia_shared.messaging.signing): "
+        "`service=key_id:secret` entries (secret of at least 32 characters), comma-separated; "
+        "several of one service while one is replaced, newest first (the first signs, any "
+        "verifies). A service needs its own and those of the owners of the topics it consumes, "
+        "and refuses to start without them",
+    )
     outbox_poll_interval_s: float = Field(1.0, gt=0)
     outbox_batch_size: int = Field(500, ge=1)
     metrics_refresh_s: float = Field(
@@ -163,6 +173,25 @@ class ServiceSettings(KafkaClientSettings):
     def _session_keys(cls, value: str) -> str:
         identity.parse_keys(value, "REGIA_SESSION_PUBLIC_KEYS")
         return value
+
+    @field_validator("event_signing_keys")
+    @classmethod
+    def _event_keys_readable(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                EventKeys.parse(value.get_secret_value())
+            except EventKeyError as exc:
+                raise _unechoed(cls.__name__, str(exc)) from None
+        return value
+
+    @property
+    def event_keys(self) -> EventKeys:
+        """The event signing keys this process holds (none when unset)."""
+        return (
+            EventKeys()
+            if self.event_signing_keys is None
+            else EventKeys.parse(self.event_signing_keys.get_secret_value())
+        )
 
     def fiscal_today(self) -> date:
         """Today, for closing years: the pinned date, or the date in Rome."""
@@ -218,16 +247,7 @@ class PreferenceLinkSettings(ServiceSettings):
         except ValueError as exc:
             # Never echo the value, even a malformed one: pydantic prints a ValueError's
             # input beside its message; a ValidationError raised here is shown as built.
-            raise ValidationError.from_exception_data(
-                cls.__name__,
-                [
-                    {
-                        "type": PydanticCustomError("value_error", f"REGIA_PREFERENCE_LINK_KEY: {exc}"),
-                        "loc": (),
-                        "input": "**********",
-                    }
-                ],
-            ) from None
+            raise _unechoed(cls.__name__, f"REGIA_PREFERENCE_LINK_KEY: {exc}") from None
         return SecretStr(",".join(k.decode() for k in keys))
 
     @property
@@ -235,3 +255,11 @@ class PreferenceLinkSettings(ServiceSettings):
         """The keys, newest first; empty when none is set."""
         key = self.preference_link_key
         return () if key is None else preference_links.parse_keys(key.get_secret_value())
+
+
+def _unechoed(title: str, message: str) -> ValidationError:
+    """A settings error that never echoes the value: pydantic prints a ValueError's input
+    beside its message; a ValidationError raised in a validator is shown as built."""
+    return ValidationError.from_exception_data(
+        title, [{"type": PydanticCustomError("value_error", message), "loc": (), "input": "**********"}]
+    )

@@ -20,7 +20,7 @@ from cryptography.fernet import Fernet
 from regia.local.embedded.postgres import EmbeddedPostgres
 from regia.local.embedded.process import ManagedProcess, free_port
 from regia.local.mailcatcher import MailCatcher
-from regia.local.secrets_key import notifier_secrets_key, preference_link_key
+from regia.local.secrets_key import event_signing_keys, notifier_secrets_key, preference_link_key
 from regia_shared.contracts.preference_links import parse_keys
 
 from ..support.figures import record
@@ -137,3 +137,12 @@ def test_regia_up_keeps_its_data_dir_to_its_owner(tmp_path: Path) -> None:
     finally:
         up.stop_everything()
     record("regia up data dir owner-only", faults=1, euros_lost=0)
+
+
+def test_the_event_signing_keys_are_made_once_for_their_owner_only(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("REGIA_EVENT_SIGNING_KEYS", raising=False)
+    made = event_signing_keys(tmp_path / "data")
+    assert made.services() == {"funding", "objectives", "partners", "notifier"}
+    assert mode(tmp_path / "data" / "event-signing.keys") == 0o600
+    # The same on the next start: events signed before the restart still verify.
+    assert event_signing_keys(tmp_path / "data").text() == made.text()

@@ -7,14 +7,16 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.partners import ObjectiveLeadAssigned
 from regia_shared.db import create_pool, migrate
-from regia_shared.messaging import outbox
+from regia_shared.messaging import outbox, signing
 from regia_shared.messaging.kafka import OutboxProducer, ensure_topics
 
 from ..support import kafka
 from ..support.infra import Database
+from ..support.services import EVENT_KEYS
 
 TOPIC = "regia.relaytest.v1"
 SCHEMA = "relaytest"
@@ -22,7 +24,12 @@ SCHEMA = "relaytest"
 
 @contextlib.asynccontextmanager
 async def relay(database: Database, bootstrap: str, poll_s: float) -> AsyncIterator[outbox.OutboxRelay]:
-    producer = OutboxProducer(bootstrap, idempotence=False)
+    # The relay of a partners service: it signs what it publishes on partners' topic.
+    producer = OutboxProducer(
+        bootstrap,
+        idempotence=False,
+        sign=lambda topic, key, value: EVENT_KEYS.headers_for("partners", topic, key, value),
+    )
     await producer.start()
     r = outbox.OutboxRelay(database.dsn, SCHEMA, producer.publish, poll_interval_s=poll_s, batch_size=50)
     task = asyncio.create_task(r.run())
@@ -35,11 +42,11 @@ async def relay(database: Database, bootstrap: str, poll_s: float) -> AsyncItera
         await producer.stop()
 
 
-async def write(database: Database, envelopes: list[Envelope]) -> None:
+async def write(database: Database, envelopes: list[Envelope], topic: str = TOPIC) -> None:
     pool = await create_pool(database.dsn, SCHEMA)
     try:
         async with pool.acquire() as conn, conn.transaction():
-            await outbox.append(conn, TOPIC, envelopes)
+            await outbox.append(conn, topic, envelopes)
     finally:
         await pool.close()
 
@@ -90,3 +97,20 @@ async def test_a_standby_relay_publishes_nothing_twice(prepared, database: Datab
         late = await kafka.read_all(broker.bootstrap_servers, TOPIC, expect=121, timeout=2)
     assert len(got) == len(late) == 120
     assert sorted(r.published_total for r in (first, second)) == [0, 120]
+
+
+async def test_the_relay_signs_what_it_publishes_on_its_services_topic(prepared, database: Database, broker) -> None:  # type: ignore[no-untyped-def]
+    await ensure_topics(broker.bootstrap_servers, [topics.PARTNERS], 3)
+    sent = events(5, keys=2)
+    async with relay(database, broker.bootstrap_servers, poll_s=0.2) as leader:
+        await asyncio.wait_for(leader.leading.wait(), 30)
+        await write(database, sent, topics.PARTNERS)
+        records = await kafka.read_records(broker.bootstrap_servers, topics.PARTNERS, expect=5, timeout=20)
+    assert len(records) == 5
+    for r in records:
+        header = signing.record_signature(r.headers)
+        assert header is not None and header.startswith(b"partners-test-1:")
+        # What a consumer checks: the owner's key over these bytes, this topic and key.
+        assert EVENT_KEYS.verify(r.topic, r.key, r.value, header) is None
+        assert EVENT_KEYS.verify(topics.OBJECTIVES, r.key, r.value, header) is not None
+    # On the test's own topic, which no service owns, nothing is signed (the tests above).

@@ -21,10 +21,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from regia_shared.contracts.catalogue import SERVICE_NAMES
+
 from ..support.figures import record
 from ..support.infra import Database
 from ..support.partners import objectives_known
-from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN
+from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN, EVENT_KEYS
 from ..support.smtp import SmtpCapture
 from ..support.system import running_system
 from ..support.wait import eventually
@@ -106,6 +108,8 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
         "smtp AUTH PLAIN": base64.b64encode(f"\0{SMTP_USER}\0{SMTP_PASSWORD}".encode()).decode(),
         "smtp AUTH LOGIN password": base64.b64encode(SMTP_PASSWORD.encode()).decode(),
         "db password": DB_PASSWORD,
+        # Each service's event signing secret (its key ids are not secret and may be logged).
+        **{f"{k.service} event signing key": k.secret.decode() for s in SERVICE_NAMES for k in EVENT_KEYS.of(s)},
     }
     with (
         AuthenticatingSmtp() as smtp,

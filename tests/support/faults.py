@@ -18,6 +18,7 @@ from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.messaging.kafka import ensure_topics
 
 from .infra import Database
+from .kafka import signature
 from .system import System
 
 LONG = os.environ.get("REGIA_VERIFY_LONG") == "1"  # `regia verify` runs the longer variants
@@ -32,7 +33,12 @@ class Message:
 
 
 def of(topic: str, envelopes: Sequence[Envelope]) -> list[Message]:
-    return [Message(topic, e.key.encode(), e.to_json()) for e in envelopes]
+    """The envelopes as their topic's owner publishes them: signed with its key."""
+    return [
+        Message(topic, key, value, tuple(signature(topic, value, key)))
+        for e in envelopes
+        for key, value in [(e.key.encode(), e.to_json())]
+    ]
 
 
 def interleave(*streams: Sequence[Message]) -> list[Message]:

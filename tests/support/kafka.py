@@ -1,4 +1,9 @@
-"""Talking to the real broker from a test: publish envelopes, read a topic back."""
+"""Talking to the real broker from a test: publish envelopes, read a topic back.
+
+A test that publishes on a service's topic stands in for that service: what it sends is
+signed with the owner's test key (tests/support/services.EVENT_KEYS), as the service's
+outbox relay would, unless it asks otherwise (`signed_as`: another service's key, or None
+for no signature, to play a forger)."""
 
 import asyncio
 import time
@@ -7,11 +12,29 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
 from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.messaging import signing
 from regia_shared.messaging.kafka import ensure_topics
+
+from .services import EVENT_KEYS
+
+OWNER = "owner"  # sign as the topic's owner (the default)
+
+
+def signature(topic: str, value: bytes, key: bytes | None, signed_as: str | None = OWNER) -> list[tuple[str, bytes]]:
+    """The signature header a record gets: the owner's, `signed_as`'s, or none."""
+    service = signing.owner(topic) if signed_as == OWNER else signed_as
+    if service is None:
+        return []
+    return [(signing.HEADER, EVENT_KEYS.sign(service, topic, key, value).encode())]
 
 
 async def publish(
-    bootstrap: str, topic: str, envelopes: Sequence[Envelope] | Sequence[bytes], key: bytes | None = None
+    bootstrap: str,
+    topic: str,
+    envelopes: Sequence[Envelope] | Sequence[bytes],
+    key: bytes | None = None,
+    *,
+    signed_as: str | None = OWNER,
 ) -> None:
     await ensure_topics(bootstrap, [topic], 3)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all")
@@ -19,10 +42,8 @@ async def publish(
     try:
         futures = []
         for item in envelopes:
-            if isinstance(item, Envelope):
-                futures.append(await producer.send(topic, item.to_json(), key=item.key.encode()))
-            else:
-                futures.append(await producer.send(topic, item, key=key))
+            value, k = (item.to_json(), item.key.encode()) if isinstance(item, Envelope) else (item, key)
+            futures.append(await producer.send(topic, value, key=k, headers=signature(topic, value, k, signed_as)))
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
@@ -53,14 +74,22 @@ async def read_records(bootstrap: str, topic: str, *, expect: int, timeout: floa
 
 
 async def publish_raw(
-    bootstrap: str, topic: str, messages: Sequence[tuple[bytes, list[tuple[str, bytes]]]], key: bytes | None = None
+    bootstrap: str,
+    topic: str,
+    messages: Sequence[tuple[bytes, list[tuple[str, bytes]]]],
+    key: bytes | None = None,
+    *,
+    signed_as: str | None = OWNER,
 ) -> None:
-    """Publish (value, headers) pairs in order, all with one key (so one partition)."""
+    """Publish (value, headers) pairs in order, all with one key (so one partition); on a
+    signed topic each gets its signature added unless its headers carry one already."""
     await ensure_topics(bootstrap, [topic], 3)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=False, acks="all")
     await producer.start()
     try:
         for value, headers in messages:
+            if not any(name == signing.HEADER for name, _ in headers):
+                headers = [*headers, *signature(topic, value, key, signed_as)]
             await producer.send_and_wait(topic, value, key=key, headers=headers)
     finally:
         await producer.stop()

@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from regia.local.embedded.process import ManagedProcess, free_port
 from regia_shared.contracts.catalogue import SERVICES
 from regia_shared.http.serving import uvicorn_options
+from regia_shared.messaging.signing import EventKeys, by_service
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -25,6 +26,13 @@ PREFERENCE_LINK_KEY = "test-preference-link-key-0123456789abcdef"
 SESSION_SIGNING_KEYS = "test1:o7yxd_SgDGwJEaRfy0CINNhwriGMs8-8lydAypDDFj8"
 SESSION_PUBLIC_KEYS = "test1:DqTQY_RFVnWhR4R9W62mfybLqFjshuLaWndqDYb5nlI"
 ACCOUNT_SECRETS_KEY = "eYKDFRMQqJ8PM-XCx3elm8UgBRPCPXTmbbINIoitwV0="
+
+# Fixed test keys signing each service's events: every test service holds all four (its
+# own to sign, the others' to verify), and tests/support/kafka.py signs what a test
+# publishes on a service's topic with that service's key, standing in for it.
+EVENT_KEYS: EventKeys = by_service(
+    {s.name: [(f"{s.name}-test-1", f"test-event-key-of-{s.name}-0123456789abcdef")] for s in SERVICES}
+)
 
 SERVICE_PORT_VARS = {s.name: s.port_var for s in SERVICES}
 
@@ -61,6 +69,8 @@ def base_env(dsn: str, bootstrap: str) -> dict[str, str]:
         "REGIA_SESSION_SIGNING_KEYS": SESSION_SIGNING_KEYS,
         "REGIA_SESSION_PUBLIC_KEYS": SESSION_PUBLIC_KEYS,
         "REGIA_ACCOUNT_SECRETS_KEY": ACCOUNT_SECRETS_KEY,
+        # Every service signs what it publishes and verifies what it consumes, as in production.
+        "REGIA_EVENT_SIGNING_KEYS": EVENT_KEYS.text(),
     }
 
 

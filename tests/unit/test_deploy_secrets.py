@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from regia.cli import app
 from regia_shared.contracts.preference_links import parse_keys
+from regia_shared.messaging.signing import EventKeys
 
 NEEDED = {
     "POSTGRES_PASSWORD",
@@ -32,6 +33,10 @@ NEEDED = {
     "KAFKA_PASSWORD_REGIA_PARTNERS",
     "KAFKA_PASSWORD_REGIA_NOTIFIER",
     "KAFKA_PASSWORD_REGIA_CONSOLE",
+    "REGIA_FUNDING_EVENT_KEYS",
+    "REGIA_OBJECTIVES_EVENT_KEYS",
+    "REGIA_PARTNERS_EVENT_KEYS",
+    "REGIA_NOTIFIER_EVENT_KEYS",
 }
 
 
@@ -51,6 +56,8 @@ def test_writes_every_secret_for_its_owner_only(tmp_path) -> None:  # type: igno
     assert values["REGIA_ADMIN_TOKEN_SHA256"] == hashlib.sha256(token.encode()).hexdigest()
     Fernet(values["REGIA_NOTIFIER_SECRETS_KEY"])  # a usable key
     assert parse_keys(values["REGIA_PREFERENCE_LINK_KEY"])  # long enough to sign links
+    for service in ("funding", "objectives", "partners", "notifier"):  # each its own event key, and only that
+        assert EventKeys.parse(values[f"REGIA_{service.upper()}_EVENT_KEYS"]).services() == {service}
     # Passwords go into DSNs as they are: nothing that would need URL-encoding.
     assert all(v.replace("-", "").replace("_", "").isalnum() for k, v in values.items() if "PASSWORD" in k)
 

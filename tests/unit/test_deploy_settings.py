@@ -53,6 +53,7 @@ NOTIFIER_OK: dict[str, str | None] = {
     "REGIA_SMTP_FROM": "Regia <regia@example.org>",
     "REGIA_NOTIFIER_SECRETS_KEY": None,
     "REGIA_PREFERENCE_LINK_KEY": None,
+    "REGIA_EVENT_SIGNING_KEYS": None,
     "REGIA_CONSOLE_URL": "https://regia.example.org",
 }
 IMAGE = {"REGIA_HTTP_HOST": "0.0.0.0"}
@@ -358,6 +359,7 @@ def test_what_each_program_must_be_given() -> None:
         "REGIA_ADMIN_TOKEN_SHA256",
         "REGIA_SESSION_PUBLIC_KEYS",
         "REGIA_HTTP_HOST",
+        "REGIA_EVENT_SIGNING_KEYS",
     }
     assert required == {
         "funding": common,
@@ -470,6 +472,7 @@ NOTIFIER_DOCS: list[tuple[str, Doc]] = [
             "REGIA_SESSION_PUBLIC_KEYS",
             "REGIA_NOTIFIER_SECRETS_KEY",
             "REGIA_PREFERENCE_LINK_KEY",
+            "REGIA_EVENT_SIGNING_KEYS",
         ),
     ),
 ]

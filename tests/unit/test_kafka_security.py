@@ -99,7 +99,9 @@ async def test_every_client_gets_the_same_security(ca_file: Path) -> None:
     broker = make_broker(settings, "funding", CollectorRegistry(), security)
     assert {k: broker._connection_kwargs[k] for k in expected} == expected
 
-    client = OutboxProducer("kafka:9092", idempotence=True, security=security)._producer.client
+    client = OutboxProducer(
+        "kafka:9092", idempotence=True, sign=lambda topic, key, value: [], security=security
+    )._producer.client
     assert client._security_protocol == "SASL_SSL"
     assert client._sasl_mechanism == "SCRAM-SHA-512"
     assert client._sasl_plain_username == "regia-funding"

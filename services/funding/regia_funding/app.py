@@ -16,6 +16,7 @@ from .entrypoints.imports_http import import_runs_router
 from .entrypoints.ledger_export_http import ledger_export_router
 from .entrypoints.open_data_http import open_data_router
 from .entrypoints.queries_http import queries_router
+from .entrypoints.rejections_http import rejections_router
 from .service_layer.group_commit import GroupCommit
 
 
@@ -44,6 +45,7 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
     app.state.message_docs = {topics.FUNDING_INBOUND: inbound.message_doc()}
     app.include_router(events_router(runtime.registry, GroupCommit(lambda: runtime.pool)))
     app.include_router(queries_router())
+    app.include_router(rejections_router())
     app.include_router(admin_router())
     app.include_router(import_runs_router())
     app.include_router(ledger_export_router())

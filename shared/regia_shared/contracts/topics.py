@@ -10,6 +10,17 @@ NOTIFICATIONS = "regia.notifications.v1"
 
 ALL = (FUNDING, FUNDING_INBOUND, FUNDING_INBOUND_REJECTED, OBJECTIVES, PARTNERS, NOTIFICATIONS)
 
+# The service that owns (alone publishes) each internal topic, and whose key signs every
+# record on it (regia_shared.messaging.signing). The inbound topic has no owner among the
+# services: institutions write it, each message with its own key, and it is not signed.
+OWNER = {
+    FUNDING: "funding",
+    FUNDING_INBOUND_REJECTED: "funding",
+    OBJECTIVES: "objectives",
+    PARTNERS: "partners",
+    NOTIFICATIONS: "notifier",
+}
+
 
 def dead_letter(consumer: str) -> str:
     """The dead-letter topic of one consumer (e.g. 'objectives.funding')."""

@@ -11,6 +11,13 @@ anything aside again in another. A record that is still poison is dead-lettered 
 new row); one already applied is a duplicate for the inbox. The row is marked
 `replayed_at` in the transaction that published it: a crash between the publish and the
 commit leaves it unmarked, and replaying it again changes nothing, by the inbox.
+
+A record of a signed topic goes back signed, or its consumer would refuse it as forged:
+the dead letter keeps the value and the key, not the headers, so the replay signs them
+again with the topic owner's key (the one the consumer verifies with, which this service
+holds for that reason). That is sound because every record was verified before it was set
+aside for any other reason; a record set aside *as* forged is never signed nor replayed
+(listed in `forged`): replaying it would make Regia vouch for what an outsider wrote.
 """
 
 from collections.abc import Callable
@@ -23,11 +30,13 @@ from pydantic import BaseModel, Field, model_validator
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.paging import Page, Paged, bigint
+from regia_shared.messaging import signing
 
 # The header a replayed record carries: the consumer it is replayed for, and the row.
 REPLAY_FOR = "regia-replay-for"
 REPLAY_OF = "regia-replay-of"
 VALUE_SHOWN = 4000  # characters of a record's value a listing shows
+FORGED = "forged:"  # how the error of a record refused as not its owner's begins (signing.Forged)
 
 
 class DeadLetter(BaseModel):
@@ -72,6 +81,10 @@ class ReplayResult(BaseModel):
     replayed: list[int] = Field(description="Published again to their topics")
     already_replayed: list[int] = Field(default_factory=list, description="Replayed before: left alone")
     unknown: list[int] = Field(default_factory=list, description="No such dead letter (of this consumer)")
+    forged: list[int] = Field(
+        default_factory=list,
+        description="Set aside as forged (not signed by their topic's owner): never replayed, left as they are",
+    )
 
 
 def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -> APIRouter:
@@ -107,14 +120,14 @@ def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -
         async with pool().acquire() as conn, conn.transaction():
             if body.all:
                 rows = await conn.fetch(
-                    "SELECT id, consumer, topic, key, value, replayed_at FROM dead_letters"
+                    "SELECT id, consumer, topic, key, value, error, replayed_at FROM dead_letters"
                     " WHERE replayed_at IS NULL AND ($1::text IS NULL OR consumer = $1)"
                     " ORDER BY id FOR UPDATE",
                     body.consumer,
                 )
             else:
                 rows = await conn.fetch(
-                    "SELECT id, consumer, topic, key, value, replayed_at FROM dead_letters"
+                    "SELECT id, consumer, topic, key, value, error, replayed_at FROM dead_letters"
                     " WHERE id = ANY($1::bigint[]) AND ($2::text IS NULL OR consumer = $2)"
                     " ORDER BY id FOR UPDATE",
                     body.ids,
@@ -126,13 +139,15 @@ def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -
                 if row["replayed_at"] is not None:
                     result.already_replayed.append(row["id"])
                     continue
+                if row["error"].startswith(FORGED):
+                    result.forged.append(row["id"])
+                    continue
+                value, key = bytes(row["value"]), row["key"].encode() if row["key"] is not None else None
+                headers = {REPLAY_FOR: row["consumer"], REPLAY_OF: str(row["id"])}
+                if (signer := signing.owner(row["topic"])) is not None:
+                    headers[signing.HEADER] = signing.keys_of(broker).sign(signer, row["topic"], key, value)
                 # In id order, so records of one key go back in the order they came.
-                await broker.publish(
-                    bytes(row["value"]),
-                    topic=row["topic"],
-                    key=row["key"].encode() if row["key"] is not None else None,
-                    headers={REPLAY_FOR: row["consumer"], REPLAY_OF: str(row["id"])},
-                )
+                await broker.publish(value, topic=row["topic"], key=key, headers=headers)
                 result.replayed.append(row["id"])
             if result.replayed:
                 await conn.execute(

@@ -18,6 +18,12 @@ the others are applied and the partition goes on.
 
 Every record is counted once its batch has committed, by outcome: applied, duplicate
 (the inbox knew it), ignored (a type this consumer does not want) or dead_lettered.
+
+A record of a signed topic (every internal topic: regia_shared.messaging.signing) is read
+only if its signature is the topic owner's: an unsigned one, one whose signature does not
+match, or one signed with another service's key is forged, and set aside like poison
+(error `forged: not signed by <owner> (...)`, counted in regia_events_forged_total) before
+its bytes are even parsed; the rest of its batch is applied.
 """
 
 import asyncio
@@ -38,6 +44,7 @@ from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.registry import UnknownEventType, parse_payload
 from regia_shared.http.ops_dead_letters import REPLAY_FOR
+from regia_shared.messaging import signing
 from regia_shared.messaging.inbox import claim_new
 from regia_shared.observability import metrics_consumer
 from regia_shared.observability.logs import bind_contextvars, get_logger
@@ -62,6 +69,7 @@ class Poison:
     record: ConsumerRecord
     error: str
     type: str | None = None  # None: not even the envelope could be read
+    forged: str | None = None  # why it is not its topic owner's (signing.Forged.reason)
 
 
 @dataclass(frozen=True)
@@ -132,7 +140,9 @@ class Polling:
         }
 
 
-def decode(record: ConsumerRecord, wanted: frozenset[str], consumer: str | None = None) -> Received | Poison | Ignored:
+def decode(
+    record: ConsumerRecord, wanted: frozenset[str], consumer: str | None = None, *, keys: signing.EventKeys
+) -> Received | Poison | Ignored:
     """The typed event, a poison verdict, or Ignored for an event type this consumer skips.
 
     Two headers are looked at first. A dead letter replayed for another consumer of this
@@ -141,7 +151,8 @@ def decode(record: ConsumerRecord, wanted: frozenset[str], consumer: str | None 
     this consumer skips is not read at all: most consumers want a few of their topic's
     types, and reading an envelope costs more than everything else they do with it. A
     record without the header is read, and then skipped, applied or set aside by what it
-    holds."""
+    holds. Then the signature: a record that is not its topic owner's is poison, and its
+    bytes are never parsed (`keys`: the owners' keys this service holds)."""
     headers = dict(record.headers) if record.headers else {}
     replayed_for = headers.get(REPLAY_FOR)
     if consumer is not None and replayed_for is not None and replayed_for.decode(errors="replace") != consumer:
@@ -149,6 +160,9 @@ def decode(record: ConsumerRecord, wanted: frozenset[str], consumer: str | None 
     declared = headers.get("type")
     if declared is not None and (named := declared.decode(errors="replace")) not in wanted:
         return Ignored(named)
+    forged = keys.verify(record.topic, record.key, record.value or b"", signing.record_signature(record.headers))
+    if forged is not None:
+        return Poison(record, forged.error, forged=forged.reason)
     try:
         envelope = Envelope.from_json(record.value or b"")
     except ValidationError as exc:
@@ -251,6 +265,7 @@ def subscribe(
     wanted_types = frozenset(wanted)
     dead_letter_topic = topics.dead_letter(consumer)
     metrics = metrics_consumer.of(broker)
+    keys = signing.keys_of(broker)
     strikes = Strikes()
 
     @broker.subscriber(
@@ -268,7 +283,7 @@ def subscribe(
     )
     async def handle(_: list[Any], message: KafkaMessage) -> None:
         records: Sequence[ConsumerRecord] = message.raw_message
-        decoded = [decode(r, wanted_types, consumer) for r in records]
+        decoded = [decode(r, wanted_types, consumer, keys=keys) for r in records]
         received = [d for d in decoded if isinstance(d, Received)]
         poison = [d for d in decoded if isinstance(d, Poison)]
         # A decoded event does not carry its record (its topic labels the metrics).
@@ -324,8 +339,10 @@ def subscribe(
                 if applied:
                     on_committed(applied, result)
         for p in [*poison, *failing]:
+            if p.forged is not None:
+                metrics.forged(consumer, p.record.topic, p.forged)
             log.error(
-                "poison message dead-lettered",
+                "forged event dead-lettered" if p.forged is not None else "poison message dead-lettered",
                 consumer=consumer,
                 topic=p.record.topic,
                 partition=p.record.partition,

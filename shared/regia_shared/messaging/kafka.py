@@ -3,7 +3,7 @@ producer. faststream's prometheus middleware counts every message its broker han
 relay counts what it publishes itself (regia_events_published_total)."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaProducer
@@ -106,16 +106,20 @@ class OutboxProducer:
     then all awaited: one round trip per partition leader. aiokafka keeps one request in
     flight per partition, which preserves each partition's order. The same headers as
     before: content-type, correlation_id (faststream's name, read by its consumers) and
-    the event type."""
+    the event type; and the service's signature over the bytes sent, the topic and the key
+    (`sign`, regia_shared.messaging.signing), made here, where the bytes leave, so an outbox
+    replay is signed like the first publication."""
 
     def __init__(
         self,
         bootstrap_servers: str,
         *,
         idempotence: bool,
+        sign: Callable[[str, bytes | None, bytes], list[tuple[str, bytes]]],
         client_id: str = "regia-outbox",
         security: KafkaSecurity = PLAINTEXT,
     ) -> None:
+        self._sign = sign
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap_servers,
             **security.client_kwargs(),
@@ -133,17 +137,20 @@ class OutboxProducer:
         await self._producer.stop()
 
     async def publish(self, rows: Sequence[OutboxRow]) -> None:
-        futures = [
-            await self._producer.send(
-                row.topic,
-                row.body.encode(),
-                key=row.key.encode(),
-                headers=[
-                    ("content-type", b"application/json"),
-                    ("correlation_id", row.correlation_id.encode()),
-                    ("type", row.type.encode()),
-                ],
+        futures = []
+        for row in rows:
+            value, key = row.body.encode(), row.key.encode()
+            futures.append(
+                await self._producer.send(
+                    row.topic,
+                    value,
+                    key=key,
+                    headers=[
+                        ("content-type", b"application/json"),
+                        ("correlation_id", row.correlation_id.encode()),
+                        ("type", row.type.encode()),
+                        *self._sign(row.topic, key, value),
+                    ],
+                )
             )
-            for row in rows
-        ]
         await asyncio.gather(*futures)

@@ -48,12 +48,23 @@ class ConsumerMetrics:
             registry=registry,
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
         )
+        self._forged = Counter(
+            "regia_events_forged_total",
+            "Records of a signed topic refused and dead-lettered as not its owner's: "
+            "unsigned, malformed, unknown_key (not one of the owner's keys) or mismatch",
+            ["service", "consumer", "topic", "reason"],
+            registry=registry,
+        )
         self._failures = Counter(
             "regia_consumer_failures_total",
             "Batches rolled back by a transient error and retried",
             ["service", "consumer"],
             registry=registry,
         )
+
+    def forged(self, consumer: str, topic: str, reason: str) -> None:
+        """A record refused because it is not its topic owner's (signing.Forged.reason)."""
+        self._forged.labels(self.service, consumer, topic, reason).inc()
 
     def consumed(self, consumer: str, counts: dict[tuple[str, str, str], int]) -> None:
         for (topic, event_type, outcome), n in counts.items():

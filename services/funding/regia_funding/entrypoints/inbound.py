@@ -15,6 +15,14 @@ missed) at most REGIA_CONSUMER_MAX_ATTEMPTS times in a row, after which the batc
 taken message by message, each in its own transaction, and a message that still fails
 alone is rejected (`unprocessable`, with the error) like a refused one: one message can
 never stop its partition, and the institution is told which one failed.
+
+Every rejection is also kept in `inbound_rejections` (migration 0011), in the transaction
+that decided it (for `unprocessable`, the one that records that verdict), with the
+institution whose key verified (none when the key did not) and the key's id: institutions
+read their own there (GET /v1/inbound/rejections), while the rejected topic, which holds
+every institution's, is for operators only (the broker's ACLs deny it to institutions).
+The rejected topic is funding's, so what is published there is signed like funding's
+events (regia_shared.messaging.signing).
 """
 
 import asyncio
@@ -22,6 +30,7 @@ import base64
 import contextlib
 import hashlib
 import json
+import re
 import secrets
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -38,14 +47,16 @@ from regia_shared.contracts.refusal import Refused
 from regia_shared.http.apidocs import MessageDoc
 from regia_shared.http.errors import field_name
 from regia_shared.http.limits import duplicate_key, loads, repeated_key_message
+from regia_shared.messaging import signing
 from regia_shared.messaging.consumer import Polling, Strikes, raw_batch, transient
 from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 
+from ..adapters import inbound_rejections
 from ..domain.commands import COMMAND_TYPES, FundingCommand, wire
 from ..domain.errors import BatchRefused
 from ..service_layer.recording import Caller, FundingRequest, Outcome, record_requests
-from .auth import caller_for_key
+from .auth import KEY_PREFIX, caller_for_key
 
 log = get_logger(__name__)
 COMMAND = TypeAdapter(FundingCommand)
@@ -55,6 +66,8 @@ CHANNEL = "kafka"
 # milliseconds; large enough that one commit serves many messages.
 MAX_BATCH = 500
 RETRY_PAUSE_S = 1.0  # after a failed batch, before it is redelivered
+# A key id as funding issues them; a claimed one that is not is not stored (it is the sender's text).
+_KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class InboundHeaders(BaseModel):
@@ -108,6 +121,16 @@ class Rejected(Exception):
     def __init__(self, error: str, message: str, field: str | None = None, details: list | None = None) -> None:
         super().__init__(message)
         self.error, self.message, self.field, self.details = error, message, field, details or []
+        # Whose message it was: the institution whose key verified (None if none did).
+        self.institution_id: str | None = None
+
+    def of(self, caller: Caller | None) -> "Rejected":
+        self.institution_id = caller.institution_id if caller is not None else None
+        return self
+
+
+# A refused message, the rejection as it is kept and published (the same bytes).
+Refusal = tuple[ConsumerRecord, Rejected, bytes]
 
 
 def register(runtime: ServiceRuntime) -> None:
@@ -161,7 +184,7 @@ def register(runtime: ServiceRuntime) -> None:
         # Counted and published only once the batch has committed: a batch that rolled back
         # is redelivered, and counted then.
         accepted.inc(len(records) - len(refused))
-        for record, refusal in refused:
+        for record, refusal, rejection in refused:
             rejected.labels(refusal.error).inc()
             log.info(
                 "inbound funding event rejected",
@@ -171,19 +194,24 @@ def register(runtime: ServiceRuntime) -> None:
                 offset=record.offset,
             )
             await runtime.broker.publish(
-                _rejection(record, refusal),
+                rejection,
                 topic=topics.FUNDING_INBOUND_REJECTED,
                 key=record.key,
-                headers={"content-type": "application/json", "error": refusal.error},
+                headers={
+                    "content-type": "application/json",
+                    "error": refusal.error,
+                    signing.HEADER: runtime.event_keys.sign(
+                        "funding", topics.FUNDING_INBOUND_REJECTED, record.key, rejection
+                    ),
+                },
             )
         strikes.cleared(starts)  # only now: a failed publish redelivers the batch, split again
 
 
-async def _in_one_transaction(
-    runtime: ServiceRuntime, records: Sequence[ConsumerRecord]
-) -> list[tuple[ConsumerRecord, Rejected]]:
-    """Decide and record every message of the batch in ONE transaction; the refused ones.
-    Any exception but a refusal escapes, rolling the whole batch back."""
+async def _in_one_transaction(runtime: ServiceRuntime, records: Sequence[ConsumerRecord]) -> list[Refusal]:
+    """Decide and record every message of the batch in ONE transaction, the refused ones'
+    rejections with them; the refused ones. Any exception but a refusal escapes, rolling
+    the whole batch back (its rejections too)."""
     refused: list[tuple[ConsumerRecord, Rejected]] = []
     async with runtime.pool.acquire() as conn, conn.transaction():
         callers: dict[str, Caller | None] = {}
@@ -195,21 +223,45 @@ async def _in_one_transaction(
                 refused.append((record, refusal))
         outcomes: list[Outcome | Refused] = await record_requests(conn, [r for _, r in requests])
         refused.extend(
-            (record, _rejected(outcome))
-            for (record, _), outcome in zip(requests, outcomes, strict=True)
+            (record, _rejected(outcome).of(request.caller))
+            for (record, request), outcome in zip(requests, outcomes, strict=True)
             if isinstance(outcome, Refused)
         )
-    return refused
+        return await _kept(conn, refused)
 
 
-async def _one_by_one(
-    runtime: ServiceRuntime, records: Sequence[ConsumerRecord], tried: int
-) -> list[tuple[ConsumerRecord, Rejected]]:
+async def _kept(conn: asyncpg.Connection, refused: Sequence[tuple[ConsumerRecord, Rejected]]) -> list[Refusal]:
+    """Each rejection made once, stored in the caller's transaction, returned to be published."""
+    made = [(record, refusal, _rejection(record, refusal)) for record, refusal in refused]
+    await inbound_rejections.add(
+        conn,
+        [
+            inbound_rejections.NewRejection(refusal.institution_id, _key_id(record), refusal.error, rejection.decode())
+            for record, refusal, rejection in made
+        ],
+    )
+    return made
+
+
+def _token(record: ConsumerRecord) -> str:
+    headers = {k.lower(): v.decode(errors="replace") for k, v in (record.headers or ())}
+    scheme, _, token = headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def _key_id(record: ConsumerRecord) -> str | None:
+    """The id of the key the message carried, verified or not; never its secret."""
+    token = _token(record)
+    key_id, dot, _ = token.removeprefix(KEY_PREFIX).partition(".")
+    return key_id if token.startswith(KEY_PREFIX) and dot and _KEY_ID.match(key_id) else None
+
+
+async def _one_by_one(runtime: ServiceRuntime, records: Sequence[ConsumerRecord], tried: int) -> list[Refusal]:
     """A batch that failed `tried` times: each message in its own transaction, in order, so
     the healthy ones are recorded and one that still fails alone is rejected with its
     error. A transient failure still escapes: the batch is redelivered and split again, and
     the Idempotency-Keys make what was recorded already count once."""
-    refused: list[tuple[ConsumerRecord, Rejected]] = []
+    refused: list[Refusal] = []
     for record in records:
         try:
             refused.extend(await _in_one_transaction(runtime, [record]))
@@ -224,17 +276,16 @@ async def _one_by_one(
             )
             # The institution reads the rejection: it gets what failed and where, not the
             # service's internals (the full error is in the log, at this partition and offset).
-            refused.append(
-                (
-                    record,
-                    Rejected(
-                        "unprocessable",
-                        f"the service failed to record this message {tried} times in its batch, "
-                        f"then alone ({type(exc).__name__}); it was set aside so that the messages behind it go "
-                        "on, and nothing of it was recorded: send it again once the operators have fixed the cause",
-                    ),
-                )
+            unprocessable = Rejected(
+                "unprocessable",
+                f"the service failed to record this message {tried} times in its batch, "
+                f"then alone ({type(exc).__name__}); it was set aside so that the messages behind it go "
+                "on, and nothing of it was recorded: send it again once the operators have fixed the cause",
             )
+            # Its own transaction: the one that failed recorded nothing, this verdict included.
+            async with runtime.pool.acquire() as conn, conn.transaction():
+                unprocessable.of(await caller_for_key(_BatchConnection(conn), _token(record), CHANNEL))
+                refused.extend(await _kept(conn, [(record, unprocessable)]))
     return refused
 
 
@@ -250,11 +301,11 @@ class _BatchConnection:
 
 
 async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict[str, Caller | None]) -> FundingRequest:
-    """The request a message makes, or `Rejected` for one that is not even that."""
+    """The request a message makes, or `Rejected` for one that is not even that (with the
+    institution whose key verified, if one did)."""
     headers = {k.lower(): v.decode(errors="replace") for k, v in (record.headers or ())}
-    scheme, _, token = headers.get("authorization", "").partition(" ")
-    token, caller = token.strip(), None
-    if scheme.lower() == "bearer":
+    token, caller = _token(record), None
+    if token:
         # One lookup per key per batch (a batch mostly carries one institution's key). A key
         # revoked while its batch runs still counts for the rest of it, as it does for an
         # HTTP request authenticated just before the revocation.
@@ -263,6 +314,14 @@ async def _request(pool: _BatchConnection, record: ConsumerRecord, callers: dict
         caller = callers[token]
     if caller is None:
         raise Rejected("unauthorized", "missing or invalid API key in the 'authorization' header", "authorization")
+    try:
+        return _authenticated_request(record, headers, caller)
+    except Rejected as refusal:
+        refusal.of(caller)
+        raise
+
+
+def _authenticated_request(record: ConsumerRecord, headers: dict[str, str], caller: Caller) -> FundingRequest:
     idempotency_key = headers.get("idempotency-key", "")
     if not 1 <= len(idempotency_key) <= 200 or not idempotency_key.isprintable():
         raise Rejected(
