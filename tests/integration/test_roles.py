@@ -143,6 +143,13 @@ async def test_each_role_gets_exactly_its_rights_from_every_service(stack: Stack
         assert r.status_code == 403 and "comune-spezia" in r.json()["message"], r.text
         assert (await officer.get(f"{funding}/v1/institutions/comune-spezia/keys")).status_code == 403
         assert (await officer.post(f"{funding}/v1/instruments", json={})).status_code == 403
+        # An officer records a cut on their institution's line by hand; not on another's.
+        cut = {"type": "revision", "line_id": "LIG-1", "committed_cents": 60_000_00, "reason": "DGR 7/2026: taglio"}
+        r = await officer.post(f"{funding}/v1/funding-events", json=cut, headers={"Idempotency-Key": "cut-1"})
+        assert r.status_code == 202, r.text
+        other = {**cut, "line_id": "SP-1"}
+        r = await officer.post(f"{funding}/v1/funding-events", json=other, headers={"Idempotency-Key": "cut-2"})
+        assert r.status_code in {403, 404, 409, 422}, r.text
         assert (await officer.get(f"{notifier}/v1/rules")).status_code == 403
         r = await officer.post(
             f"{objectives}/v1/indicators/{stack.indicators['miglio-blu']}/measurements", json=measurement
@@ -179,6 +186,8 @@ async def test_each_role_gets_exactly_its_rights_from_every_service(stack: Stack
         assert r.status_code == 403 and "observer" in r.json()["message"], r.text
         assert (await observer.post(f"{funding}/v1/institutions/regione-liguria/keys", json={})).status_code == 403
         assert (await observer.get(f"{partners}/v1/partners")).status_code == 403
+        r = await observer.post(f"{funding}/v1/funding-events", json={}, headers={"Idempotency-Key": "x"})
+        assert r.status_code == 403, r.text
         assert (await observer.get(f"{partners}/v1/accounts")).status_code == 403
         assert (await observer.get(f"{notifier}/v1/deliveries")).status_code == 403  # addresses
         r = await observer.put(f"{partners}/v1/contacts/porto-piano/preferences", json=preferences)
@@ -203,6 +212,7 @@ async def test_each_role_gets_exactly_its_rights_from_every_service(stack: Stack
             ("person:ufficio-regione", "/v1/institutions/{institution_id}/keys", 403),
             ("person:revisore", "/v1/instruments", 403),
             ("person:amministratore", "/v1/instruments", 201),
+            ("person:ufficio-regione", "/v1/funding-events", 202),
         }
         return rows if wanted <= found else None
 

@@ -29,7 +29,7 @@ from regia_shared.http.auth import (
     secret_matches,
 )
 from regia_shared.http.dependencies import DatabasePool
-from regia_shared.http.identity import Role
+from regia_shared.http.identity import Role, looks_like_session_token
 
 from ..adapters import institutions
 from ..service_layer.recording import Caller
@@ -64,10 +64,27 @@ async def caller_for_key(pool: ConnectionSource, token: str, channel: str = "htt
     return Caller(institution_id=row["institution_id"], key_id=key_id, channel=channel, instruments=scope)
 
 
-async def institution_caller(request: Request, pool: DatabasePool, _: InstitutionKeyScheme = None) -> Caller:
-    """FastAPI dependency: the institution whose key the request carries (declared in the
-    OpenAPI document as the institutionKey scheme by the unused last parameter)."""
-    caller = await caller_for_key(pool, bearer_token(request))
+async def institution_caller(
+    request: Request, pool: DatabasePool, _: InstitutionKeyScheme = None, _session: PersonSessionScheme = None
+) -> Caller:
+    """FastAPI dependency: the institution whose key the request carries, or one of its
+    officers by their session (a person recording a cut by hand: the audit names them).
+    Declared in the OpenAPI document as the institutionKey and personSession schemes by the
+    unused last parameters."""
+    token = bearer_token(request)
+    if looks_like_session_token(token):
+        principal = principal_for(request, token)
+        if principal is None:
+            raise _unauthorized()
+        remember(request, principal)
+        if principal.role is not Role.INSTITUTION_OFFICER or principal.institution_id is None:
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail="funding events come from an institution: its API key, or one of its officers "
+                f"(a person with the role {principal.role.value} may not send them)",
+            )
+        return Caller(institution_id=principal.institution_id, key_id=None)
+    caller = await caller_for_key(pool, token)
     if caller is None:
         raise _unauthorized()
     # Known from here on, even if the body is then refused: audited as the key's, and never
