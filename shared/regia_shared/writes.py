@@ -20,6 +20,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 
@@ -114,6 +115,15 @@ async def record_writes(
     await conn.execute(_INSERT, *[list(c) for c in zip(*rows, strict=True)])
     for w, _, _ in writes:
         w.recorded = True
+
+
+REASON_HEADER = "X-Regia-Reason"
+
+
+def reason_header(reason: str) -> dict[str, str]:
+    """The header a client sends a reason in: percent-encoded UTF-8, which any HTTP client
+    (and a browser, which refuses header values outside Latin-1) can send."""
+    return {REASON_HEADER: quote(checked_reason(reason), safe="")}
 
 
 def joined_reasons(reasons: Sequence[str | None]) -> str | None:

@@ -17,7 +17,7 @@ from urllib.parse import unquote
 from fastapi import Depends, Header, Request
 
 from regia_shared.contracts.refusal import Refused
-from regia_shared.writes import ReasonInvalid, WriteContext, checked_reason
+from regia_shared.writes import REASON_HEADER, ReasonInvalid, WriteContext, checked_reason
 
 from .audit import ACTOR_NAME_STATE, ACTOR_STATE, REQUEST_STATE, WRITE_STATE
 
@@ -26,7 +26,6 @@ from .audit import ACTOR_NAME_STATE, ACTOR_STATE, REQUEST_STATE, WRITE_STATE
 # not FastAPI's validation error.
 from .openapi import REQUIRED_MARK
 
-REASON_HEADER = "X-Regia-Reason"
 _DESCRIPTION = (
     "Why this write is made, for the audit trail: percent-encoded UTF-8 (e.g. "
     "`Taglio%20approvato%20con%20delibera%20n.%2012`), 3-500 characters once decoded"
