@@ -57,7 +57,7 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from regia_shared.http.auth import require_admin, secret_matches
+from regia_shared.http.auth import ACTOR_STATE, require_admin, secret_matches
 from regia_shared.http.errors import error_body
 from regia_shared.http.paging import Page, Paged, bigint
 from regia_shared.http.ratelimit import Decision, TokenBuckets
@@ -69,7 +69,6 @@ log = get_logger(__name__)
 
 READS = frozenset({"GET", "HEAD"})
 MAX_PATH = 500
-ACTOR_STATE = "audit_actor"
 ACTOR_NAME_STATE = "audit_actor_name"
 REQUEST_STATE = "audit_request"  # (request id, client address), for a WriteContext's row
 WRITE_STATE = "audit_write"  # the WriteContext a use case recorded its row with

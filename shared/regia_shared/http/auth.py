@@ -37,6 +37,11 @@ InstitutionKeyScheme = Annotated[HTTPAuthorizationCredentials | None, Security(I
 PreferenceLinkScheme = Annotated[HTTPAuthorizationCredentials | None, Security(PREFERENCE_LINK)]
 
 
+# Where a request's verified actor is kept (request.state), for its audit rows
+# (regia_shared.http.audit.set_actor writes it; defined here, which audit imports).
+ACTOR_STATE = "audit_actor"
+
+
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -71,9 +76,6 @@ def require_admin(request: Request, _: AdminTokenScheme) -> None:
             detail="invalid admin credentials",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    # Named for the audit (a write's in-transaction row takes its actor from here); imported
-    # here because the audit module imports this one.
-    from .audit import ACTOR_STATE
-
+    # Named for the audit (a write's in-transaction row takes its actor from here).
     if getattr(request.state, ACTOR_STATE, None) is None:
         setattr(request.state, ACTOR_STATE, "admin")
