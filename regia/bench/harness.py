@@ -21,10 +21,12 @@ from regia.local.embedded.postgres import EmbeddedPostgres, ensure_database
 from regia.local.embedded.process import ManagedProcess, free_port
 from regia_shared.contracts.catalogue import SERVICES
 from regia_shared.messaging import signing
+from regia_shared.writes import reason_header
 
 from .cpu import CpuMeter
 from .mail_sink import MailSink
 
+BENCH_REASON = "Benchmark run (regia bench): synthetic data"
 PORT_VARS = {s.name: s.port_var for s in SERVICES}
 
 
@@ -111,7 +113,8 @@ class Stack:
 
     @property
     def admin_headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.admin_token}"}
+        # Every change of money, plans, roles or rules says why (docs/api.md).
+        return {"Authorization": f"Bearer {self.admin_token}", **reason_header(BENCH_REASON)}
 
     def env(self) -> dict[str, str]:
         return {

@@ -14,8 +14,9 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
 from regia_shared.contracts import topics
+from regia_shared.writes import reason_header
 
-from .harness import Stack
+from .harness import BENCH_REASON, Stack
 from .hops import hops
 from .http_load import LoadClients, LoadError
 from .limits import command, headers
@@ -257,7 +258,10 @@ class Regia:
     async def http(self, requests: int, batches: int, batch_size: int, concurrency: int, objectives: int) -> dict:
         results: dict[str, dict] = {}
         async with LoadClients(
-            concurrency, base_url=self.url("funding"), timeout=60, headers={"Authorization": f"Bearer {self.key}"}
+            concurrency,
+            base_url=self.url("funding"),
+            timeout=60,
+            headers={"Authorization": f"Bearer {self.key}", **reason_header(BENCH_REASON)},
         ) as client:
             for row, count, size in (("single", requests, 1), ("batch", batches, batch_size)):
                 latencies: list[float] = []
@@ -360,7 +364,10 @@ class Regia:
 
         await eventually(notifier_knows, timeout=120, what="the notifier learned the leads and their contact")
         async with LoadClients(
-            64, base_url=self.url("funding"), timeout=30, headers={"Authorization": f"Bearer {self.key}"}
+            64,
+            base_url=self.url("funding"),
+            timeout=30,
+            headers={"Authorization": f"Bearer {self.key}", **reason_header(BENCH_REASON)},
         ) as client:
             failures: list[str] = []
 

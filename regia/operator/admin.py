@@ -14,6 +14,7 @@ import httpx
 import typer
 
 from regia_shared.contracts.catalogue import SERVICES
+from regia_shared.writes import reason_header
 
 # Where the services answer unless REGIA_<SERVICE>_URL says otherwise, for help texts.
 # The most items a service's listing answers in one page (regia_shared.http.paging.MAX_LIMIT).
@@ -51,10 +52,16 @@ def segment(value: str) -> str:
 
 
 class ServiceClient:
-    def __init__(self, service: str, base_url: str, token: str, timeout: float = 10.0) -> None:
+    """`reason`: why its writes are made, sent as X-Regia-Reason with each request (the
+    services require one for changes of money, plans, roles and rules: docs/api.md)."""
+
+    def __init__(
+        self, service: str, base_url: str, token: str, timeout: float = 10.0, reason: str | None = None
+    ) -> None:
         self.service = service
         self.base_url = base_url.rstrip("/")
-        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers={"Authorization": f"Bearer {token}"})
+        headers = {"Authorization": f"Bearer {token}", **(reason_header(reason) if reason else {})}
+        self._http = httpx.Client(base_url=self.base_url, timeout=timeout, headers=headers)
 
     def __enter__(self) -> "ServiceClient":
         return self

@@ -85,6 +85,10 @@ DEMO_PARTNERS = [  # the Patto's 5 other comuni are not named by the source, so 
     {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "INSTITUTION", "level": "REGIONE"},
 ]
 
+# Why the demo's writes are made, for the audit trail (the services require a reason for
+# changes of money, plans, roles and rules).
+DEMO_REASON = "Caricamento dei dati dimostrativi della Spezia (regia demo)"
+
 demo_app = typer.Typer(help=f"The La Spezia demo dataset. {WHERE}", no_args_is_help=True)
 
 
@@ -93,7 +97,7 @@ def demo_load_command() -> None:
     """Register the demo's partners and import every demo plan with its leads."""
     with reported():
         token = admin_token_from_env()
-        with ServiceClient("partners", catalogue.PARTNERS.url(), token) as partners:
+        with ServiceClient("partners", catalogue.PARTNERS.url(), token, reason=DEMO_REASON) as partners:
             load_demo_plans(catalogue.OBJECTIVES.url(), token, partners, typer.echo)
 
 
@@ -101,14 +105,14 @@ def load_demo_plans(objectives_url: str, token: str, partners: ServiceClient, sa
     for partner in DEMO_PARTNERS:
         partners.request("POST", "/v1/partners", json=partner, ok=ALREADY_THERE)
     for name, text in demo_plans().items():
-        import_plan(objectives_url, token, text, name, say)
+        import_plan(objectives_url, token, text, name, say, reason=f"{DEMO_REASON}: plan file {name}")
 
 
 def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None], funder_timeout: float = 90.0) -> None:
     with (
-        ServiceClient("partners", urls["partners"], token) as partners,
-        ServiceClient("objectives", urls["objectives"], token) as objectives,
-        ServiceClient("funding", urls["funding"], token) as funding,
+        ServiceClient("partners", urls["partners"], token, reason=DEMO_REASON) as partners,
+        ServiceClient("objectives", urls["objectives"], token, reason=DEMO_REASON) as objectives,
+        ServiceClient("funding", urls["funding"], token, reason=DEMO_REASON) as funding,
     ):
         for partner in PARTNERS:
             partners.request("POST", "/v1/partners", json=partner, ok=ALREADY_THERE)
@@ -129,12 +133,12 @@ def load_demo(urls: Mapping[str, str], token: str, say: Callable[[str], None], f
     say(instructions(urls, key["key_id"], key["key"]))
     # After the key is shown: it can be shown only once, and the quick start needs only it.
     say("loading the La Spezia demo plans…")
-    with ServiceClient("partners", urls["partners"], token) as partners:
+    with ServiceClient("partners", urls["partners"], token, reason=DEMO_REASON) as partners:
         load_demo_plans(urls["objectives"], token, partners, say)
         load_network(partners, say)
     with (
-        ServiceClient("partners", urls["partners"], token) as partners,
-        ServiceClient("funding", urls["funding"], token) as funding,
+        ServiceClient("partners", urls["partners"], token, reason=DEMO_REASON) as partners,
+        ServiceClient("funding", urls["funding"], token, reason=DEMO_REASON) as funding,
     ):
         load_history(partners, funding, say, funder_timeout)
         load_walkthrough_funders(partners, funding, say)

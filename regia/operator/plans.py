@@ -20,6 +20,7 @@ from regia_objectives.domain.errors import PlanFileInvalid
 from regia_objectives.domain.plan_file import PlanFile
 from regia_objectives.service_layer.plan_parts import UNKNOWN_PARTNER
 from regia_shared.contracts.catalogue import OBJECTIVES, PARTNERS
+from regia_shared.writes import reason_header
 
 from .admin import AdminError, ServiceClient, admin_token_from_env, problem, reported, segment
 
@@ -46,7 +47,7 @@ class PlanRefused(AdminError):
         )
 
 
-def post_plan_file(objectives_url: str, token: str, text: str, name: str) -> dict:
+def post_plan_file(objectives_url: str, token: str, text: str, name: str, reason: str | None = None) -> dict:
     """POST the file as it is, as YAML (ServiceClient speaks JSON); errors worded as it words them."""
     where, path = f"the objectives service at {objectives_url}", "/v1/plans/import"
     try:  # an import recomputes the coverage of a whole plan: give it time
@@ -54,7 +55,11 @@ def post_plan_file(objectives_url: str, token: str, text: str, name: str) -> dic
             objectives_url.rstrip("/") + path,
             content=text.encode("utf-8"),
             timeout=60,
-            headers={"Authorization": f"Bearer {token}", "Content-Type": YAML},
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": YAML,
+                **reason_header(reason or f"Plan file import of {Path(name).name}"[:500]),
+            },
         )
     except httpx.ConnectError:
         raise AdminError(
@@ -86,12 +91,15 @@ def refusal(response: httpx.Response) -> list[tuple[str, str]]:
 @plan_app.command("import")
 def import_command(
     file: Path = typer.Argument(..., metavar="FILE.yaml", dir_okay=False, help="The plan file (YAML, UTF-8)"),
+    reason: str | None = typer.Option(
+        None, "--reason", help="Why, for the audit trail (3-500 characters); default: 'Plan file import of FILE'"
+    ),
 ) -> None:
     """Check FILE.yaml and import it, with its leads, roles, indicators and milestones (all or nothing)."""
     with reported():
         text = read_text(file)
         check(text, str(file))  # before asking for a token: checking a file needs none
-        import_plan(OBJECTIVES.url(), admin_token_from_env(), text, str(file), typer.echo)
+        import_plan(OBJECTIVES.url(), admin_token_from_env(), text, str(file), typer.echo, reason=reason)
 
 
 @plan_app.command("export")
@@ -142,6 +150,7 @@ def import_plan(
     name: str,
     say: Callable[[str], None],
     partners_heard_within_s: float | None = None,
+    reason: str | None = None,
 ) -> None:
     """Check and import the file; the service applies its leads and roles with the plan."""
     plan_file = check(text, name)
@@ -150,7 +159,7 @@ def import_plan(
     )
     while True:
         try:
-            done = post_plan_file(objectives_url, token, text, name)
+            done = post_plan_file(objectives_url, token, text, name, reason)
             break
         except PlanRefused as refused:
             if not refused.only_unknown_partners or time.monotonic() >= deadline:

@@ -21,6 +21,7 @@ import pytest
 from regia_console import charts
 
 from ..support.colour import too_close_for_dichromats
+from ..support.services import REASON_HEADERS
 from .regia_process import RUNNING, RegiaUpDemo
 
 pytestmark = pytest.mark.e2e
@@ -216,7 +217,7 @@ def push(regia: RegiaUpDemo, idempotency_key: str, event: dict) -> None:
         f"{regia.url('funding')}/v1/funding-events",
         json=event,
         timeout=10,
-        headers={"Authorization": f"Bearer {regia.demo_key()}", "Idempotency-Key": idempotency_key},
+        headers={"Authorization": f"Bearer {regia.demo_key()}", "Idempotency-Key": idempotency_key, **REASON_HEADERS},
     )
     assert answer.status_code == 202, answer.text
 

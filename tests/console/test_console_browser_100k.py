@@ -25,6 +25,7 @@ import pytest
 from regia.bench.readset import ReadSet, SeedReport, seed
 
 from ..support.regia_up import RUNNING, RegiaUp
+from ..support.services import REASON_HEADERS
 from .test_console_browser import (
     ARTIFACTS,
     CONTRAST,
@@ -95,7 +96,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
 def through_the_apis(data: Seeded) -> None:
     """What an administrator adds by hand: the lead and a funder's role (partners), an
     indicator and a milestone (objectives) on the big objective."""
-    admin = {"Authorization": f"Bearer {TOKEN}"}
+    admin = {"Authorization": f"Bearer {TOKEN}", **REASON_HEADERS}
     with httpx.Client(headers=admin, timeout=30) as http:
         partners, objectives = data.service("partners"), data.service("objectives")
         answer = http.put(f"{partners}/v1/objectives/{BIG}/lead", json={"partner_id": RS.lead(0)})
@@ -181,7 +182,9 @@ async def statuses_in(dsn: str, year: int) -> dict[str, int]:
 
 def has_summary(data: Seeded) -> bool:
     answer = httpx.get(
-        f"{data.service('objectives')}/v1/summary", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=30
+        f"{data.service('objectives')}/v1/summary",
+        headers={"Authorization": f"Bearer {TOKEN}", **REASON_HEADERS},
+        timeout=30,
     )
     assert answer.status_code in (200, 404), answer.text
     return answer.status_code == 200
@@ -214,7 +217,7 @@ def test_the_overview_at_risk_table_on_100k_lines(seeded: Seeded, browser) -> No
     first_page = httpx.get(
         f"{seeded.service('objectives')}/v1/objectives",
         params={"status": "AT_RISK", "fiscal_year": YEAR, "sort": "gap", "limit": 20},
-        headers={"Authorization": f"Bearer {TOKEN}"},
+        headers={"Authorization": f"Bearer {TOKEN}", **REASON_HEADERS},
         timeout=30,
     ).json()["items"]
     assert [r.get_attribute("data-objective") for r in rows] == [i["objective_id"] for i in first_page]

@@ -16,7 +16,7 @@ from ..support import kafka
 from ..support.infra import Database
 from ..support.objective_lines import projected_lines
 from ..support.partners import institution_registered
-from ..support.services import ADMIN_HEADERS
+from ..support.services import ADMIN_HEADERS, REASON_HEADERS
 from ..support.system import running_system
 from ..support.wait import eventually
 
@@ -54,7 +54,9 @@ async def push(url: str, key: str, events: list[dict]) -> None:
     by_line: dict[str, list[tuple[int, dict]]] = {}
     for i, event in enumerate(events):
         by_line.setdefault(event["line_id"], []).append((i, event))
-    async with httpx.AsyncClient(base_url=url, timeout=30, headers={"Authorization": f"Bearer {key}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=30, headers={"Authorization": f"Bearer {key}", **REASON_HEADERS}
+    ) as client:
 
         async def send(line_events: list[tuple[int, dict]]) -> None:
             for i, event in line_events:

@@ -10,7 +10,7 @@ import pytest
 
 from ..support.infra import Database
 from ..support.partners import objectives_known
-from ..support.services import ADMIN_HEADERS
+from ..support.services import ADMIN_HEADERS, REASON_HEADERS
 from ..support.smtp import SmtpCapture
 from ..support.system import running_system
 from ..support.wait import eventually
@@ -109,7 +109,7 @@ async def test_a_cut_below_threshold_reaches_the_lead_by_email(service_env, data
             key = (await admin.post(f"{funding.url}/v1/institutions/regione-liguria/keys")).json()["key"]
 
         async with httpx.AsyncClient(
-            base_url=funding.url, timeout=10, headers={"Authorization": f"Bearer {key}"}
+            base_url=funding.url, timeout=10, headers={"Authorization": f"Bearer {key}", **REASON_HEADERS}
         ) as region:
             r = await region.post(
                 "/v1/funding-events",

@@ -219,7 +219,11 @@ def inbound_commands(stream: CoverageStream, key: str, instrument: str) -> list[
                 topics.FUNDING_INBOUND,
                 p["line_id"].encode(),
                 json.dumps(command).encode(),
-                (("authorization", f"Bearer {key}".encode()), ("idempotency-key", f"in-{i}".encode())),
+                (
+                    ("authorization", f"Bearer {key}".encode()),
+                    ("idempotency-key", f"in-{i}".encode()),
+                    ("x-regia-reason", b"Prova di guasto: revisione dall'ente"),
+                ),
             )
         )
     return messages

@@ -33,7 +33,7 @@ from ..support.figures import record
 from ..support.funding import line_event
 from ..support.infra import Database
 from ..support.partners import institution_registered
-from ..support.services import ADMIN_HEADERS
+from ..support.services import ADMIN_HEADERS, REASON_HEADERS
 from ..support.system import running_system
 from ..support.wait import eventually
 from .test_infra_postgres_restart import set_up
@@ -77,7 +77,7 @@ async def test_coverage_far_above_the_need_is_exact_and_the_partition_goes_on(  
         async with (
             httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin,
             httpx.AsyncClient(
-                base_url=funding.url, timeout=10, headers={"Authorization": f"Bearer {key}"}
+                base_url=funding.url, timeout=10, headers={"Authorization": f"Bearer {key}", **REASON_HEADERS}
             ) as institution,
         ):
             r = await admin.put(f"{objectives.url}/v1/objectives/{BIG}/needs/2027", json={"need_cents": TEN_EUROS})

@@ -21,7 +21,7 @@ from ..support.figures import record
 from ..support.infra import Database, fresh_database, start_broker
 from ..support.objective_lines import projected_lines
 from ..support.partners import objectives_known
-from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN, base_env
+from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN, REASON_HEADERS, base_env
 from ..support.smtp import SmtpCapture
 from ..support.system import System, running_system
 from ..support.wait import eventually
@@ -286,7 +286,9 @@ async def set_up(system: System) -> str:
 
 async def send(system: System, key: str, line: str, event: dict) -> None:
     async with httpx.AsyncClient(
-        base_url=system.services["funding"].url, timeout=10, headers={"Authorization": f"Bearer {key}"}
+        base_url=system.services["funding"].url,
+        timeout=10,
+        headers={"Authorization": f"Bearer {key}", **REASON_HEADERS},
     ) as region:
         r = await region.post(
             "/v1/funding-events",

@@ -23,7 +23,7 @@ from ..support.figures import record
 from ..support.infra import fresh_database, start_postgres
 from ..support.objective_lines import projected_lines
 from ..support.partners import institution_registered
-from ..support.services import ADMIN_HEADERS, base_env
+from ..support.services import ADMIN_HEADERS, REASON_HEADERS, base_env
 from ..support.system import running_system
 from ..support.wait import eventually
 
@@ -127,7 +127,9 @@ async def push(
     by_line: dict[str, list[tuple[int, dict]]] = {}
     for i, event in enumerate(events):
         by_line.setdefault(event["line_id"], []).append((i, event))
-    async with httpx.AsyncClient(base_url=url, timeout=10, headers={"Authorization": f"Bearer {key}"}) as client:
+    async with httpx.AsyncClient(
+        base_url=url, timeout=10, headers={"Authorization": f"Bearer {key}", **REASON_HEADERS}
+    ) as client:
 
         async def send(line_events: list[tuple[int, dict]]) -> None:
             for i, event in line_events:

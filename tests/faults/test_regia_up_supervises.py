@@ -20,10 +20,11 @@ import pytest
 from ..support.figures import record
 from ..support.objective_lines import projected_lines_sync
 from ..support.regia_up import RUNNING, RegiaUp, alive, descendants
+from ..support.services import REASON_HEADERS
 
 pytestmark = pytest.mark.e2e
 TOKEN = "test-admin-token-for-supervision"
-ADMIN = {"Authorization": f"Bearer {TOKEN}"}
+ADMIN = {"Authorization": f"Bearer {TOKEN}", **REASON_HEADERS}
 OBJECTIVE, YEAR, CENTS = "miglio-blu", 2027, 1_000_00
 
 
@@ -89,7 +90,9 @@ ACCEPTED: list[str] = []  # every line funding answered 202 to, across the modul
 
 
 def pusher(up: RegiaUp) -> Callable[[range], None]:
-    funding = httpx.Client(base_url=up.url("funding"), timeout=30, headers={"Authorization": f"Bearer {up.demo_key()}"})
+    funding = httpx.Client(
+        base_url=up.url("funding"), timeout=30, headers={"Authorization": f"Bearer {up.demo_key()}", **REASON_HEADERS}
+    )
 
     def push(lines: range) -> None:
         for n in lines:

@@ -85,7 +85,12 @@ async def test_unstorable_text_on_the_funding_inbound_topic_is_rejected_and_the_
     ) -> tuple[bytes, list[tuple[str, bytes]]]:
         return (
             json.dumps(commitment(line_id=line_id, reason=reason)).encode(),
-            [("authorization", key), ("idempotency-key", idempotency_key.encode()), ("correlation-id", correlation)],
+            [
+                ("authorization", key),
+                ("idempotency-key", idempotency_key.encode()),
+                ("correlation-id", correlation),
+                ("x-regia-reason", b"Prova ostile: messaggio dell'ente"),
+            ],
         )
 
     await kafka.publish_raw(

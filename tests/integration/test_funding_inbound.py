@@ -23,6 +23,8 @@ def message(body: dict | bytes, key: dict[str, str] | None, idempotency: str | N
     headers = []
     if key is not None:
         headers.append(("authorization", key["Authorization"].encode()))
+        # Every change of money says why (issue 20): the command's reason, or this header.
+        headers.append(("x-regia-reason", b"Prova automatica: verifica di integrazione"))
     if idempotency is not None:
         headers.append(("idempotency-key", idempotency.encode()))
     return (body if isinstance(body, bytes) else json.dumps(body).encode()), headers

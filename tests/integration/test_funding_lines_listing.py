@@ -392,7 +392,7 @@ async def test_the_documents_show_every_answer_and_the_inbound_command(funding) 
     assert {"source_ref", "source_status", "act_date"} <= set(commit["properties"])
     assert "act_date" in asyncapi["components"]["schemas"]["DisburseFunding"]["properties"]
     headers = message["headers"]
-    assert set(headers["properties"]) == {"authorization", "idempotency-key", "correlation-id"}
+    assert set(headers["properties"]) == {"authorization", "idempotency-key", "correlation-id", "x-regia-reason"}
     assert set(headers["required"]) == {"authorization", "idempotency-key"}
     assert message["correlationId"]["location"] == "$message.header#/correlation-id"
     assert message["contentType"] == "application/json"

@@ -12,7 +12,7 @@ import pytest
 from regia_funding.app import create_app
 
 from ..support.infra import Database
-from ..support.services import ADMIN_HEADERS, RunningService, in_process
+from ..support.services import ADMIN_HEADERS, REASON_HEADERS, RunningService, in_process
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
@@ -65,7 +65,7 @@ async def key_of(service: RunningService, institution: str) -> dict[str, str]:
     async with service.client(headers=ADMIN_HEADERS) as admin:
         r = await admin.post(f"/v1/institutions/{institution}/keys", json={"label": "export test"})
         assert r.status_code == 201, r.text
-    return {"Authorization": f"Bearer {r.json()['key']}"}
+    return {"Authorization": f"Bearer {r.json()['key']}", **REASON_HEADERS}
 
 
 def rows(text: str) -> list[dict]:

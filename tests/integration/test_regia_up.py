@@ -22,6 +22,7 @@ import pytest
 from regia.operator.demo_history import ILLUSTRATIVE, history_lines, plan_objectives, submissions
 
 from ..support.regia_up import RUNNING, SERVICES, RegiaUp, alive, descendants
+from ..support.services import REASON_HEADERS
 
 
 @pytest.fixture
@@ -52,7 +53,11 @@ def test_up_serves_every_service_then_stops_everything_on_ctrl_c(regia_up) -> No
         assert up.url(name) in up.output, f"the table does not show where {name} listens"
     token = up.output.split("export REGIA_ADMIN_TOKEN='", 1)[1].split("'", 1)[0]
     assert up.output.count(token) == 1, "the generated admin token is printed exactly once"
-    admin = httpx.get(f"{up.url('funding')}/v1/institutions", timeout=5, headers={"Authorization": f"Bearer {token}"})
+    admin = httpx.get(
+        f"{up.url('funding')}/v1/institutions",
+        timeout=5,
+        headers={"Authorization": f"Bearer {token}", **REASON_HEADERS},
+    )
     assert admin.status_code == 200, "the services accept the token regia up printed"
 
     children = descendants(up.proc.pid)
@@ -70,7 +75,7 @@ def test_up_serves_every_service_then_stops_everything_on_ctrl_c(regia_up) -> No
 
 
 def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -> None:  # type: ignore[no-untyped-def]
-    admin = {"Authorization": "Bearer test-admin-token-for-regia-up"}
+    admin = {"Authorization": "Bearer test-admin-token-for-regia-up", **REASON_HEADERS}
     keys: list[str] = []
     histories: list[dict] = []
     for run in range(2):
@@ -106,7 +111,7 @@ def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -
             f"{up.url('funding')}/v1/funding-events",
             json=commitment,
             timeout=10,
-            headers={"Authorization": f"Bearer {keys[-1]}", "Idempotency-Key": "demo-1"},
+            headers={"Authorization": f"Bearer {keys[-1]}", "Idempotency-Key": "demo-1", **REASON_HEADERS},
         )
         assert pushed.status_code == 202, pushed.text  # the second run replays the first answer
         if run == 0:
@@ -116,7 +121,7 @@ def test_demo_seed_works_and_survives_a_restart_on_the_same_data_dir(regia_up) -
             stale = httpx.get(
                 f"{up.url('funding')}/v1/funding-lines/LIG-2027-001",
                 timeout=10,
-                headers={"Authorization": f"Bearer {keys[0]}"},
+                headers={"Authorization": f"Bearer {keys[0]}", **REASON_HEADERS},
             )
             assert stale.status_code == 401, "the previous demo key is revoked by the re-run"
             # The README's OpenCoesione walk-through, on the demo as re-seeded: a stack
@@ -184,7 +189,7 @@ def run_the_readme_import_walk_through(up: RegiaUp, token: str) -> None:
     lines = httpx.get(
         f"{up.url('funding')}/v1/funding-lines",
         params={"cup": "D49J17000560007"},
-        headers={"Authorization": f"Bearer {token}"},
+        headers={"Authorization": f"Bearer {token}", **REASON_HEADERS},
         timeout=10,
     ).json()["items"]
     assert len(lines) == 5 and "OC-1LIINTERREG-MARE-0001-FOREIGN_STATE-2027" in [i["line_id"] for i in lines]
@@ -203,7 +208,7 @@ def cut_to_at_risk_and_receive_the_mail(up: RegiaUp, key: str) -> None:
         f"{up.url('funding')}/v1/funding-events",
         json=revision,
         timeout=10,
-        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "demo-2"},
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "demo-2", **REASON_HEADERS},
     )
     assert cut.status_code == 202, cut.text
     deadline = time.monotonic() + 90

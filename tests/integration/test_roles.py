@@ -195,7 +195,8 @@ async def test_each_role_gets_exactly_its_rights_from_every_service(stack: Stack
 
     async with stack.as_("amministratore") as administrator:
         body = {"instrument_id": "porto-fondi", "institution_id": "porto", "name": "Fondi del porto"}
-        r = await administrator.post(f"{funding}/v1/instruments", json=body)
+        reason = {"X-Regia-Reason": "Nuovo fondo del porto (delibera 12/2026)"}
+        r = await administrator.post(f"{funding}/v1/instruments", json=body, headers=reason)
         assert r.status_code == 201, r.text
         assert (await administrator.get(f"{partners}/v1/accounts")).status_code == 200
         assert lines_seen(await administrator.get(f"{funding}/v1/funding-lines")) == {"LIG-1", "SP-1"}
@@ -217,3 +218,18 @@ async def test_each_role_gets_exactly_its_rights_from_every_service(stack: Stack
         return rows if wanted <= found else None
 
     await eventually(audited, what="the audit naming each person")
+    # The cut's row: the person, by account and by name, the channel and the reason, written
+    # in the cut's own transaction.
+    cut = await database.fetch(
+        "funding",
+        "SELECT actor, actor_name, channel, reason FROM audit_log WHERE route = '/v1/funding-events' AND status = 202"
+        " AND actor LIKE 'person:%'",
+    )
+    assert [dict(r) for r in cut] == [
+        {
+            "actor": "person:ufficio-regione",
+            "actor_name": "Ufficio Regione",
+            "channel": "http",
+            "reason": "DGR 7/2026: taglio",
+        }
+    ]

@@ -17,7 +17,7 @@ from regia_partners.app import create_app as partners_app
 from ..support.figures import record
 from ..support.funding_api import commitment, counts, issue_key, running_funding
 from ..support.infra import Database
-from ..support.services import ADMIN_HEADERS, RunningService, in_process
+from ..support.services import ADMIN_HEADERS, REASON_HEADERS, RunningService, in_process
 from ..support.wait import eventually
 
 pytestmark = pytest.mark.usefixtures("service_env")
@@ -101,7 +101,7 @@ async def test_every_write_route_of_every_service_wants_a_credential(service_env
 async def test_a_revoked_key_is_refused_on_the_very_next_request(funding, database: Database) -> None:  # type: ignore[no-untyped-def]
     async with funding.client(headers=ADMIN_HEADERS) as admin:
         issued = (await admin.post("/v1/institutions/regione-liguria/keys", json={"label": "t"})).json()
-    key = {"Authorization": f"Bearer {issued['key']}"}
+    key = {"Authorization": f"Bearer {issued['key']}", **REASON_HEADERS}
     async with funding.client(headers=key) as region, funding.client(headers=ADMIN_HEADERS) as admin:
         r = await region.post("/v1/funding-events", json=commitment("LIG-1"), headers={"Idempotency-Key": "r-1"})
         assert r.status_code == 202, r.text

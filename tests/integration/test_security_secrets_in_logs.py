@@ -26,7 +26,7 @@ from regia_shared.contracts.catalogue import SERVICE_NAMES
 from ..support.figures import record
 from ..support.infra import Database
 from ..support.partners import objectives_known
-from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN, EVENT_KEYS
+from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN, EVENT_KEYS, REASON_HEADERS
 from ..support.smtp import SmtpCapture
 from ..support.system import running_system
 from ..support.wait import eventually
@@ -186,7 +186,7 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
             "revoked key secret": spare["key"].split(".", 1)[1],
         }
         async with httpx.AsyncClient(base_url=funding.url, timeout=10) as client:
-            region = {"Authorization": f"Bearer {key}"}
+            region = {"Authorization": f"Bearer {key}", **REASON_HEADERS}
             r = await client.post(
                 "/v1/funding-events",
                 headers={**region, "Idempotency-Key": "c-1"},
@@ -211,7 +211,7 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
                 await client.post("/v1/funding-events", headers={**forged, "Idempotency-Key": "x"}, json={})
             ).status_code == 401
             assert (await client.delete(f"/v1/keys/{spare['key_id']}", headers=ADMIN_HEADERS)).status_code == 204
-            revoked = {"Authorization": f"Bearer {spare['key']}", "Idempotency-Key": "x"}
+            revoked = {"Authorization": f"Bearer {spare['key']}", "Idempotency-Key": "x", **REASON_HEADERS}
             assert (await client.post("/v1/funding-events", headers=revoked, json={})).status_code == 401
             r = await client.post(
                 "/v1/funding-events",
@@ -236,7 +236,9 @@ async def test_no_secret_reaches_any_log_line(service_env, database: Database, t
         a_link = _link_token(smtp.messages[0])
         secrets["contact's unsubscribe link"] = a_link
         async with httpx.AsyncClient(base_url=partners.url, timeout=10) as client:
-            r = await client.post("/v1/link/unsubscribe", headers={"Authorization": f"Bearer {a_link}"})
+            r = await client.post(
+                "/v1/link/unsubscribe", headers={"Authorization": f"Bearer {a_link}", **REASON_HEADERS}
+            )
             assert r.status_code == 200 and r.json()["changed"] is True, r.text
 
         sealed = await database.fetchval("notifier", "SELECT secret_encrypted FROM webhook_endpoints")

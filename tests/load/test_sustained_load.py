@@ -22,7 +22,7 @@ from ..support import kafka
 from ..support.figures import record
 from ..support.infra import Database
 from ..support.partners import institution_registered
-from ..support.services import ADMIN_HEADERS
+from ..support.services import ADMIN_HEADERS, REASON_HEADERS
 from ..support.system import running_system
 from ..support.wait import eventually
 
@@ -128,7 +128,10 @@ async def test_sustained_load_is_held_exactly_with_bounded_memory(  # type: igno
         sampler = asyncio.create_task(sample_rss())
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
         async with httpx.AsyncClient(
-            base_url=funding.url, timeout=30, limits=limits, headers={"Authorization": f"Bearer {key}"}
+            base_url=funding.url,
+            timeout=30,
+            limits=limits,
+            headers={"Authorization": f"Bearer {key}", **REASON_HEADERS},
         ) as client:
             sent: list[asyncio.Task] = []
 

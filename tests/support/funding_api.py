@@ -10,7 +10,7 @@ from regia_shared.contracts.levels import GovernmentLevel
 from . import kafka
 from .infra import Database
 from .partners import institution_registered, objective_defined
-from .services import ADMIN_HEADERS, RunningService, in_process
+from .services import ADMIN_HEADERS, REASON_HEADERS, RunningService, in_process
 from .wait import eventually
 
 INSTRUMENTS = (
@@ -65,7 +65,7 @@ async def issue_key(service: RunningService, institution: str, **body: object) -
     async with service.client(headers=ADMIN_HEADERS) as admin:
         r = await admin.post(f"/v1/institutions/{institution}/keys", json={"label": "test", **body})
         assert r.status_code == 201, r.text
-        return {"Authorization": f"Bearer {r.json()['key']}"}
+        return {"Authorization": f"Bearer {r.json()['key']}", **REASON_HEADERS}
 
 
 def commitment(line_id: str = "LIG-2027-1", amount: int = 100_000_00, **changes: object) -> dict:

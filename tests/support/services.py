@@ -19,7 +19,12 @@ from regia_shared.http.serving import uvicorn_options
 from regia_shared.messaging.signing import EventKeys, by_service
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
-ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+# Every write that changes money, plans, roles or rules says why (X-Regia-Reason, percent-
+# encoded UTF-8): the tests' administrator and keys send one with every request, so a test
+# of something else need not; the reason's own tests send theirs or none.
+TEST_REASON = "Prova automatica: verifica di integrazione"
+REASON_HEADERS = {"X-Regia-Reason": "Prova%20automatica%3A%20verifica%20di%20integrazione"}
+ADMIN_HEADERS = {"Authorization": f"Bearer {ADMIN_TOKEN}", **REASON_HEADERS}
 PREFERENCE_LINK_KEY = "test-preference-link-key-0123456789abcdef"
 # Fixed test keys of people's sessions: the partners service signs with the seed, every
 # service verifies with the public key (regia_shared.http.identity).

@@ -33,6 +33,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from regia_shared.contracts.catalogue import FUNDING
 from regia_shared.contracts.money import format_euro
+from regia_shared.writes import reason_header
 
 from ..admin import AdminError, admin_token_from_env, problem
 from .config import ConfigError, check_slug, parse_column_option, parse_level_option, parse_objective_map
@@ -436,7 +437,9 @@ class FundingSender:
                     for r in requests
                 ],
             }
-            answer = self._call("POST", ENDPOINT, json=body)
+            # Why, for the audit trail: the request's one row names the file and the run.
+            why = reason_header(f"OpenCoesione import of {Path(source).name}, run {run_id}"[:500])
+            answer = self._call("POST", ENDPOINT, json=body, headers=why)
             self._stop_unless_ok(answer, ENDPOINT)
             found = answer.json()
             self.last_run = found.get("run")

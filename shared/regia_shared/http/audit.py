@@ -14,10 +14,18 @@ funding events endpoint once the key verified) or from the admin token, which th
 middleware can check by its hash. A credential that did not verify leaves the actor
 `anonymous` and records only the key id it claimed, in `claimed_actor`.
 
-The row is written after the response has been sent, together with the rows of the
+A write that changes money, plans, roles or rules has its own row, written by its use case
+in the write's transaction (regia_shared.writes, with the channel, the reason and what it
+changed): the middleware then writes none for it when it succeeds, and only its own row
+(status, no effect) when it was refused or failed, which a rolled-back write left no row
+for. Every other request's row, refused and failed ones included, is written here after
+the response has been sent, together with the rows of the
 requests answered at the same moment (one INSERT for the group): a failing audit insert is
 logged and never fails (or delays) the request. The price is that a
-process killed between the response and the insert loses that row.
+process killed between the response and the insert loses that row (never the row of a
+committed change to money, plans, roles or rules: that one committed with it). Rows carry
+the channel `http`, the actor's display name when a person's account made the request, and
+the reason of `X-Regia-Reason` when one was sent (regia_shared.http.writes).
 
 Anonymous requests (no credential verified) that are refused are throttled per client
 address (an IPv6 address counts with its /64, which one host holds whole):
@@ -42,6 +50,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import unquote
 
 import asyncpg
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -49,18 +58,20 @@ from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from regia_shared.http.auth import STAFF, secret_matches
+from regia_shared.http.auth import ACTOR_NAME_STATE, ACTOR_STATE, STAFF, secret_matches
 from regia_shared.http.errors import error_body
 from regia_shared.http.paging import Page, Paged, bigint
 from regia_shared.http.ratelimit import Decision, TokenBuckets
 from regia_shared.messaging.batching import Batcher
 from regia_shared.observability.logs import get_logger
+from regia_shared.writes import ReasonInvalid, checked_reason
 
 log = get_logger(__name__)
 
 READS = frozenset({"GET", "HEAD"})
 MAX_PATH = 500
-ACTOR_STATE = "audit_actor"
+REQUEST_STATE = "audit_request"  # (request id, client address), for a WriteContext's row
+WRITE_STATE = "audit_write"  # the WriteContext a use case recorded its row with
 _SAFE_ID = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -123,9 +134,22 @@ def allow_anonymous_write(path: str) -> None:
     _ANONYMOUS_WRITES.add(path)
 
 
-def set_actor(request: Request, actor: str) -> None:
-    """Record who a verified credential belongs to, for this request's audit row."""
+def set_actor(request: Request, actor: str, name: str | None = None) -> None:
+    """Record who a verified credential belongs to, for this request's audit row:
+    `admin`, `key:<key_id>`, `person:<account_id>` (with `name`, the person's display name)."""
     setattr(request.state, ACTOR_STATE, actor)
+    setattr(request.state, ACTOR_NAME_STATE, name)
+
+
+def _header_reason(raw: str | None) -> str | None:
+    """The decoded X-Regia-Reason of a request's row, None when absent or not a valid reason
+    (a refused request's header is recorded only if it is one; regia_shared.http.writes)."""
+    if raw is None:
+        return None
+    try:
+        return checked_reason(unquote(raw, errors="strict"))
+    except (UnicodeDecodeError, ReasonInvalid):
+        return None
 
 
 def client_address(peer: str | None, forwarded_for: list[str], trusted: tuple[IpNetwork, ...]) -> str | None:
@@ -206,6 +230,8 @@ class AuditMiddleware:
         request_id = headers.get("x-request-id", "")
         if not _SAFE_ID.match(request_id):
             request_id = secrets.token_hex(16)
+        # What a use case's in-transaction row needs of this request (regia_shared.http.writes).
+        scope.setdefault("state", {})[REQUEST_STATE] = (request_id, address)
         seen: dict[str, Any] = {
             "status": 500,
             "correlation_id": None,
@@ -292,6 +318,10 @@ class AuditMiddleware:
     async def _record(
         self, scope: Scope, headers: dict[str, str], seen: dict[str, Any], request_id: str, address: str | None
     ) -> None:
+        state = scope.get("state") or {}
+        write = state.get(WRITE_STATE)
+        if write is not None and write.recorded and seen["status"] < 400:
+            return  # its use case wrote its row, in the transaction that committed the change
         route = scope.get("route")
         # A request throttled before routing has no route: not "unmatched", it was never tried.
         template = (
@@ -319,6 +349,8 @@ class AuditMiddleware:
                     (address or "")[:100] or None,
                     request_id,
                     (correlation_id or "")[:200] or None,
+                    (state.get(ACTOR_NAME_STATE) or "")[:200] or None,
+                    _header_reason(headers.get("x-regia-reason")),
                     tally,
                 )
             )
@@ -345,18 +377,20 @@ class AuditMiddleware:
                 columns = list(zip(*singles, strict=True))
                 await conn.execute(
                     "INSERT INTO audit_log (service, method, route, path, status, actor, claimed_actor,"
-                    " client_address, request_id, correlation_id)"
-                    " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],"
-                    " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[])",
+                    " client_address, request_id, correlation_id, actor_name, reason, channel)"
+                    " SELECT *, 'http' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],"
+                    " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[])",
                     *[list(c) for c in columns],
                 )
             if tallied:
                 columns = list(zip(*[(*first, count) for first, count in tallied.values()], strict=True))
                 await conn.execute(
                     "INSERT INTO audit_log (service, method, route, path, status, actor, claimed_actor,"
-                    " client_address, request_id, correlation_id, tally_key, repeats, last_at)"
-                    " SELECT *, now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[],"
-                    " $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[])"
+                    " client_address, request_id, correlation_id, actor_name, reason, tally_key, repeats,"
+                    " last_at, channel)"
+                    " SELECT *, now(), 'http' FROM unnest($1::text[], $2::text[], $3::text[], $4::text[],"
+                    " $5::int[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[],"
+                    " $12::text[], $13::text[], $14::int[])"
                     " ON CONFLICT (tally_key) WHERE tally_key IS NOT NULL DO UPDATE"
                     " SET repeats = audit_log.repeats + EXCLUDED.repeats, last_at = EXCLUDED.last_at",
                     *[list(c) for c in columns],
@@ -380,6 +414,14 @@ class AuditEntry(BaseModel):
     correlation_id: str | None
     repeats: int = Field(description="Requests this row counts (throttled anonymous ones of one address)")
     last_at: datetime = Field(description="When the last request this row counts came")
+    channel: str | None = Field(description="How the write came in: http, kafka, import or year-end")
+    reason: str | None = Field(description="Why, as the caller said it (X-Regia-Reason, a command's reason)")
+    actor_name: str | None = Field(description="The display name of the person whose account made the write")
+    subject: str | None = Field(description="What the write changed, e.g. line:<id>, objective:<id>, rule:<id>")
+    effect: dict[str, Any] | None = Field(
+        description="What the write did (ledger entry and event ids, counts), on a row written in the "
+        "write's own transaction; null on a request's row (a refused or failed one, or a write with no row of its own)"
+    )
 
 
 def audit_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
@@ -392,27 +434,36 @@ def audit_router(pool: Callable[[], asyncpg.Pool]) -> APIRouter:
     async def read_audit(
         page: Paged,
         actor: Annotated[str | None, Query(max_length=200, description="admin, key:<key_id> or anonymous")] = None,
+        channel: Annotated[
+            str | None, Query(pattern="^(http|kafka|import|year-end)$", description="http, kafka, import or year-end")
+        ] = None,
         since: Annotated[datetime | None, Query(description="Only requests at or after this time")] = None,
     ) -> Page[AuditEntry]:
         """Write requests this service answered, newest first (administrators only). A row
         with `repeats` > 1 counts throttled anonymous requests of one address, from `at` to
         `last_at`. Paged by id (the newest first), so rows written while a client walks the
         pages never shift them."""
-        after = page.after("audit", {"actor": actor, "since": since}, (bigint,))
+        after = page.after("audit", {"actor": actor, "since": since, "channel": channel}, (bigint,))
         async with pool().acquire() as conn:
             rows = await conn.fetch(
                 "SELECT id, at, service, method, route, path, status, actor, claimed_actor,"
-                " client_address, request_id, correlation_id, repeats, coalesce(last_at, at) AS last_at"
+                " client_address, request_id, correlation_id, repeats, coalesce(last_at, at) AS last_at,"
+                " channel, reason, actor_name, subject, effect::text AS effect"
                 " FROM audit_log"
                 " WHERE ($1::text IS NULL OR actor = $1) AND ($2::timestamptz IS NULL OR at >= $2)"
-                " AND ($3::bigint IS NULL OR id < $3)"
+                " AND ($3::bigint IS NULL OR id < $3) AND ($5::text IS NULL OR channel = $5)"
                 " ORDER BY id DESC LIMIT $4",
                 actor,
                 since,
                 after[0] if after else None,
                 page.limit + 1,
+                channel,
             )
-        return page.of([AuditEntry(**dict(r)) for r in rows], key=lambda e: (e.id,))
+        entries = [
+            AuditEntry(**{**dict(r), "effect": json.loads(r["effect"]) if r["effect"] is not None else None})
+            for r in rows
+        ]
+        return page.of(entries, key=lambda e: (e.id,))
 
     return router
 

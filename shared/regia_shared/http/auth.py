@@ -63,6 +63,12 @@ PreferenceLinkScheme = Annotated[HTTPAuthorizationCredentials | None, Security(P
 PersonSessionScheme = Annotated[HTTPAuthorizationCredentials | None, Security(PERSON_SESSION)]
 
 
+# Where a request's verified actor is kept (request.state), for its audit rows
+# (regia_shared.http.audit.set_actor writes it; defined here, which audit imports).
+ACTOR_STATE = "audit_actor"
+ACTOR_NAME_STATE = "audit_actor_name"
+
+
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -141,8 +147,8 @@ def principal_for(request: Request, token: str) -> Principal | None:
 def remember(request: Request, principal: Principal) -> None:
     """This request's caller, for the audit (regia_shared.http.audit reads it)."""
     setattr(request.state, PRINCIPAL_STATE, principal)
-    request.state.audit_actor = principal.actor  # audit.ACTOR_STATE (no import cycle)
-    request.state.audit_actor_name = principal.name
+    setattr(request.state, ACTOR_STATE, principal.actor)
+    setattr(request.state, ACTOR_NAME_STATE, principal.name)
 
 
 class Access(StrEnum):

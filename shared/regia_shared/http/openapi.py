@@ -28,6 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .access import document_access
 
+REQUIRED_MARK = "x-regia-required"  # regia_shared.http.writes marks a header it requires
+
 ERROR_SCHEMA = "ErrorBody"
 _FASTAPI_VALIDATION = ("HTTPValidationError", "ValidationError")
 _WRITES = {"post", "put", "patch", "delete"}
@@ -94,6 +96,12 @@ def with_error_shape(doc: dict[str, Any]) -> dict[str, Any]:
                 expected |= _WITH_BODY
             if method in _WRITES:
                 expected |= _WRITE
+            for parameter in operation.get("parameters", []):
+                # A header a dependency reads as optional, to answer its absence with its own
+                # error (regia_shared.http.writes: reason_required), but the route requires.
+                if parameter.get("schema", {}).pop(REQUIRED_MARK, False):
+                    parameter["required"] = True
+                    expected["422"] = _COMMON["422"] + "; reason_required: no valid X-Regia-Reason"
             for status, description in expected.items():
                 if status not in responses or _is_fastapi_validation(responses[status]):
                     responses[status] = _error_response(description)

@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from regia_shared.http.auth import STAFF, Principal, hash_secret
 from regia_shared.http.dependencies import DatabasePool, Runtime
+from regia_shared.http.writes import ReasonedWrite
 from regia_shared.observability.logs import get_logger
+from regia_shared.writes import record_write
 
 from ..adapters import institutions, lines, references
 from ..domain import replay
@@ -109,7 +111,9 @@ def admin_router() -> APIRouter:
             return [Institution(**i) for i in await institutions.all_institutions(conn)]
 
     @staff.post("/instruments", status_code=201)
-    async def add_instrument(pool: DatabasePool, body: InstrumentRequest, response: Response) -> Instrument:
+    async def add_instrument(
+        pool: DatabasePool, body: InstrumentRequest, response: Response, write: ReasonedWrite
+    ) -> Instrument:
         """Declare an instrument (a budget, a programme, a fund) of a source institution."""
         async with pool.acquire() as conn, conn.transaction():
             if not await institutions.exists(conn, body.institution_id):
@@ -118,7 +122,10 @@ def admin_router() -> APIRouter:
                 held = await references.instrument_row(conn, body.instrument_id)
                 if held != body.model_dump():
                     raise HTTPException(409, detail=f"instrument {body.instrument_id!r} exists with other data")
-                response.status_code = 200
+                response.status_code = write.status = 200
+            await record_write(
+                conn, write, subject=f"instrument:{body.instrument_id}", effect={"declared": write.status == 201}
+            )
         return Instrument(**body.model_dump())
 
     @staff.get("/instruments")
@@ -146,14 +153,15 @@ def admin_router() -> APIRouter:
         pool: DatabasePool,
         runtime: Runtime,
         body: RollOverRequest,
+        write: ReasonedWrite,
         correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None,
     ) -> RollOverResult:
         """Close the window's first year, once it has ended: undisbursed money moves to the
         same owner's line in the next year (`redirected` lists rests that went to a
         `rollover:` line because their usual next-year id was held by another line)."""
-        done = await roll_over_year(
-            pool, body.closing_year, correlation_id or secrets.token_hex(16), runtime.settings.fiscal_today()
-        )
+        correlation_id = correlation_id or secrets.token_hex(16)
+        write.channel, write.correlation_id = "year-end", correlation_id
+        done = await roll_over_year(pool, body.closing_year, correlation_id, runtime.settings.fiscal_today(), write)
         log.info(
             "year rolled over",
             year=done.closed_year,

@@ -14,6 +14,7 @@ from regia_shared.messaging import consumer
 from regia_shared.messaging.consumer import Received
 from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
+from regia_shared.writes import WriteContext
 
 from ..adapters import institutions, references
 from ..config import FundingSettings
@@ -58,7 +59,20 @@ async def apply_objective_events(conn: asyncpg.Connection, events: Sequence[Rece
                 continue
             # The first review to close a year moves the budget window on; the reviews of
             # other plans for that year find it already moved and change nothing.
-            done = await roll_over(conn, payload.fiscal_year, event.envelope.correlation_id, today)
+            # The review's own audit row (objectives, its correlation id) names who closed it.
+            write = WriteContext(
+                service="funding",
+                actor=f"service:{event.envelope.producer}",
+                channel="year-end",
+                reason=f"annual review of plan {payload.plan_id} for {payload.fiscal_year} closed the year",
+                method="KAFKA",
+                route=topics.OBJECTIVES,
+                path=f"{topics.OBJECTIVES}/{event.envelope.event_id}",
+                request_id=str(event.envelope.event_id),
+                status=200,
+                correlation_id=event.envelope.correlation_id,
+            )
+            done = await roll_over(conn, payload.fiscal_year, event.envelope.correlation_id, today, write)
             log.info(
                 "year rolled over after an annual review",
                 year=done.closed_year,

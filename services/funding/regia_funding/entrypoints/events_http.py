@@ -17,7 +17,9 @@ from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.errors import error_body
 from regia_shared.http.ratelimit import TokenBuckets
+from regia_shared.http.writes import REASON_HEADER, FundingWrite, ReasonRequired
 from regia_shared.observability.logs import bind_contextvars, get_logger
+from regia_shared.writes import WriteContext, joined_reasons, record_write
 
 from ..adapters import import_runs
 from ..domain.commands import FundingCommand, wire
@@ -151,18 +153,22 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         batch: bool,
         idempotency_key: str,
         correlation_id: str | None,
+        write: WriteContext,
     ) -> JSONResponse:
         correlation_id = correlation_id or secrets.token_hex(16)
         bind_contextvars(correlation_id=correlation_id, institution=caller.institution_id)
         if caller.key_id is not None:
             set_actor(request, f"key:{caller.key_id}")
+            write.actor = f"key:{caller.key_id}"
+        write.correlation_id = correlation_id
+        require_reason(write, commands)
         if (too_many := over_limit(request, caller, len(commands))) is not None:
             too_many.headers["X-Correlation-Id"] = correlation_id
             return too_many
         fingerprint = _fingerprint(commands, caller.channel)
         try:
             outcome = await group.record(
-                FundingRequest(caller, commands, batch, idempotency_key, fingerprint, correlation_id)
+                FundingRequest(caller, commands, batch, idempotency_key, fingerprint, correlation_id, write)
             )
         except Refused as exc:
             refused.labels(exc.code).inc()
@@ -186,14 +192,22 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         command: Annotated[FundingCommand, Body()],
         idempotency_key: IdempotencyKey,
         caller: Annotated[Caller, Depends(institution_caller)],
+        write: FundingWrite,
         correlation_id: CorrelationId = None,
         if_match: IfMatch = None,
     ) -> JSONResponse:
-        """Record a commitment, revision, disbursement, revocation or reallocation."""
+        """Record a commitment, revision, disbursement, revocation or reallocation. Its
+        reason is the command's `reason` or the `X-Regia-Reason` header: one is required."""
         if if_match is not None:
             command = command.model_copy(update={"expected_version": _version(if_match, command)})
         return await record(
-            request, caller, [command], batch=False, idempotency_key=idempotency_key, correlation_id=correlation_id
+            request,
+            caller,
+            [command],
+            batch=False,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            write=write,
         )
 
     @router.post("/funding-events/batch", status_code=202, response_model=BatchResult)
@@ -202,11 +216,19 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         batch: Batch,
         idempotency_key: IdempotencyKey,
         caller: Annotated[Caller, Depends(institution_caller)],
+        write: FundingWrite,
         correlation_id: CorrelationId = None,
     ) -> JSONResponse:
-        """Up to 1,000 events, all recorded or none: a refusal lists every refused event."""
+        """Up to 1,000 events, all recorded or none: a refusal lists every refused event.
+        Every event needs a reason, its own or the request's `X-Regia-Reason`."""
         return await record(
-            request, caller, batch.events, batch=True, idempotency_key=idempotency_key, correlation_id=correlation_id
+            request,
+            caller,
+            batch.events,
+            batch=True,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            write=write,
         )
 
     @router.post(
@@ -216,12 +238,23 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         response_model=BatchResult,
     )
     async def post_import(
-        request: Request, batch: Import, idempotency_key: IdempotencyKey, correlation_id: CorrelationId = None
+        request: Request,
+        batch: Import,
+        idempotency_key: IdempotencyKey,
+        write: FundingWrite,
+        correlation_id: CorrelationId = None,
     ) -> JSONResponse:
         """An administrator's import of one institution's events (e.g. from OpenCoesione)."""
         caller = Caller(batch.institution_id, None, channel=batch.channel, on_behalf=True)
+        write.channel = "import"
         return await record(
-            request, caller, batch.events, batch=True, idempotency_key=idempotency_key, correlation_id=correlation_id
+            request,
+            caller,
+            batch.events,
+            batch=True,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            write=write,
         )
 
     @router.post(
@@ -230,7 +263,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         response_model=BulkImportResult,
     )
     async def post_bulk_import(
-        pool: DatabasePool, bulk: BulkImport, correlation_id: CorrelationId = None
+        pool: DatabasePool, bulk: BulkImport, write: FundingWrite, correlation_id: CorrelationId = None
     ) -> BulkImportResult:
         """An administrator's import of many submissions in one transaction. Each submission
         is one `POST /v1/imports/funding-events` (same Idempotency-Key space, same
@@ -238,6 +271,8 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         the run's record, if `run` is given, moves in the same transaction."""
         correlation_id = correlation_id or secrets.token_hex(16)
         bind_contextvars(correlation_id=correlation_id)
+        write.channel, write.correlation_id = "import", correlation_id
+        require_reason(write, [c for s in bulk.submissions for c in s.events])
         requests = [
             FundingRequest(
                 Caller(s.institution_id, None, channel=bulk.channel, on_behalf=True),
@@ -251,6 +286,21 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         ]
 
         async def advance_run(conn: Any, outcomes: list[Outcome | Refused]) -> dict[str, Any] | None:
+            counts = {"accepted": 0, "replayed": 0, "refused": 0}
+            events = 0
+            for submission, outcome in zip(bulk.submissions, outcomes, strict=True):
+                if _status(outcome) == "accepted":
+                    events += len(submission.events)
+            for outcome in outcomes:
+                counts[_status(outcome)] += 1
+            # One audit row for the whole request, with its counts (not one per event: a
+            # bulk import records thousands), in the transaction that records them.
+            await record_write(
+                conn,
+                write,
+                subject=f"import-run:{bulk.run.id}" if bulk.run else f"import:{bulk.channel}",
+                effect={"submissions": len(bulk.submissions), **counts, "events": events},
+            )
             if bulk.run is None:
                 return None
             counts = {"accepted": 0, "replayed": 0, "refused": 0}
@@ -307,6 +357,21 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         return BulkImportResult(results=results, run=ImportRun(**run_fields(run)) if run else None)
 
     return router
+
+
+def require_reason(write: WriteContext, commands: list) -> None:
+    """A money write says why: the request's X-Regia-Reason, or every command its own
+    `reason`; otherwise 422 reason_required and nothing is written."""
+    if write.reason is not None:
+        return
+    missing = [i for i, c in enumerate(commands) if not (c.reason or "").strip()]
+    if missing:
+        where = "the event" if len(commands) == 1 else f"{len(missing)} of the events (the first at {missing[0]})"
+        raise ReasonRequired(
+            f"a change of money needs a reason: {where} has no `reason`, and no {REASON_HEADER} header was sent",
+            REASON_HEADER,
+        )
+    write.reason = joined_reasons([c.reason for c in commands])
 
 
 def _fingerprint(commands: list, channel: str) -> str:

@@ -51,6 +51,7 @@ from regia_shared.messaging import signing
 from regia_shared.messaging.consumer import Polling, Strikes, raw_batch, transient
 from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
+from regia_shared.writes import ReasonInvalid, WriteContext, checked_reason
 
 from ..adapters import inbound_rejections
 from ..domain.commands import COMMAND_TYPES, FundingCommand, wire
@@ -94,6 +95,14 @@ class InboundHeaders(BaseModel):
         alias="correlation-id",
         max_length=200,
         description="Carried into the ledger entries and the events; one is made when absent",
+    )
+    reason: str | None = Field(
+        default=None,
+        alias="x-regia-reason",
+        min_length=3,
+        max_length=500,
+        description="Why, for the audit trail (UTF-8, 3-500 characters): required unless the command "
+        "carries its own `reason`; a message with neither is rejected with `reason_required`",
     )
 
 
@@ -349,8 +358,38 @@ def _authenticated_request(record: ConsumerRecord, headers: dict[str, str], call
     correlation_id = headers.get("correlation-id", "")
     if not (0 < len(correlation_id) <= 200 and correlation_id.isprintable()):  # no NUL into SQL
         correlation_id = secrets.token_hex(16)
+    reason = _reason(headers.get("x-regia-reason"), command.reason)
     fingerprint = hashlib.sha256(json.dumps([wire(command)], sort_keys=True).encode()).hexdigest()
-    return FundingRequest(caller, [command], False, idempotency_key, fingerprint, correlation_id)
+    # Audited as the key's, through Kafka, in the transaction that records it.
+    write = WriteContext(
+        service="funding",
+        actor=f"key:{caller.key_id}",
+        channel=CHANNEL,
+        reason=reason,
+        method="KAFKA",
+        route=record.topic,
+        path=f"{record.topic}/{record.partition}/{record.offset}",
+        request_id=idempotency_key,
+        status=202,
+        correlation_id=correlation_id,
+    )
+    return FundingRequest(caller, [command], False, idempotency_key, fingerprint, correlation_id, write)
+
+
+def _reason(header: str | None, own: str | None) -> str:
+    """The message's reason: its `x-regia-reason` header (UTF-8), else the command's own."""
+    try:
+        if header is not None:
+            return checked_reason(header)
+        if own and own.strip():
+            return own.strip()[:500]
+        raise ReasonInvalid("a change of money needs a reason")
+    except ReasonInvalid as exc:
+        raise Rejected(
+            "reason_required",
+            f"{exc}: send it in the command's `reason` or an 'x-regia-reason' header (3-500 characters)",
+            "x-regia-reason",
+        ) from None
 
 
 def _rejected(refusal: Refused) -> Rejected:

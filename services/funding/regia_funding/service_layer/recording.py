@@ -32,6 +32,7 @@ from regia_shared.contracts.events.funding import (
 )
 from regia_shared.contracts.refusal import Refused
 from regia_shared.messaging import outbox
+from regia_shared.writes import WriteContext, joined_reasons, record_writes
 
 from ..adapters import idempotency, lines, references
 from ..domain.batch import Accepted, Decision, Key, Refusal, Replay, Snapshot, Submission, plan
@@ -75,6 +76,9 @@ class FundingRequest:
     idempotency_key: str
     fingerprint: str
     correlation_id: str
+    # Who and why, for the request's audit row, written in its transaction when it is
+    # accepted; None for a request of a bulk import, whose request has one row for all.
+    write: WriteContext | None = None
 
     @property
     def key(self) -> Key:
@@ -131,6 +135,15 @@ async def record_requests(conn: asyncpg.Connection, requests: Sequence[FundingRe
     )
     decisions = plan(submissions, snapshot, earlier)
     bodies = await _record(conn, requests, decisions)
+    # Before the Idempotency-Key records: the audit rows are part of the write, committed with it.
+    await record_writes(
+        conn,
+        [
+            _audited(r, body)
+            for r, d, body in zip(requests, decisions, bodies, strict=True)
+            if isinstance(d, Accepted) and r.write is not None
+        ],
+    )
     outcomes: list[Outcome | Refused] = []
     for decision, body in zip(decisions, bodies, strict=True):
         if isinstance(decision, Refusal):
@@ -183,6 +196,31 @@ async def _record(
         results = [_result([(*next(written), next(entry_ids)) for _ in made]) for made in decision.entries]
         bodies.append({"results": results} if request.batch else results[0])
     return bodies
+
+
+def _audited(request: FundingRequest, body: dict[str, Any] | None) -> tuple[WriteContext, str | None, dict[str, Any]]:
+    """An accepted request's audit row: the ledger entries and events it wrote, by their
+    ids; its reason is the request's, or its commands' own."""
+    write = request.write
+    assert write is not None
+    results = (body or {}).get("results", [body] if body else [])
+    entries, events, line_ids = [], [], []
+    for result in results:
+        entries.append(result["entry_id"])
+        events.append(result["event_id"])
+        line_ids.append(result["line_id"])
+        if counterpart := result.get("counterpart"):
+            events.append(counterpart["event_id"])
+            line_ids.append(counterpart["line_id"])
+    if write.reason is None:
+        write.reason = joined_reasons([c.reason for c in request.commands])
+    lines_changed = sorted(set(line_ids))
+    subject = f"line:{lines_changed[0]}" if len(lines_changed) == 1 else f"institution:{request.caller.institution_id}"
+    return (
+        write,
+        subject,
+        {"entry_ids": entries, "event_ids": events, "line_ids": lines_changed, "events": len(results)},
+    )
 
 
 def _result(written: list[tuple[LedgerEntry, Envelope, int]]) -> dict[str, Any]:

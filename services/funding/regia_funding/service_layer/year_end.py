@@ -19,6 +19,8 @@ from datetime import date
 
 import asyncpg
 
+from regia_shared.writes import WriteContext, record_write
+
 from ..adapters import lines, references
 from ..domain import rules
 from ..domain.errors import InvalidChange
@@ -47,14 +49,19 @@ class RollOver:
     redirected: list[Redirected] = field(default_factory=list)
 
 
-async def roll_over_year(pool: asyncpg.Pool, closing_year: int, correlation_id: str, today: date) -> RollOver:
+async def roll_over_year(
+    pool: asyncpg.Pool, closing_year: int, correlation_id: str, today: date, write: WriteContext
+) -> RollOver:
     async with pool.acquire() as conn, conn.transaction():
-        return await roll_over(conn, closing_year, correlation_id, today)
+        return await roll_over(conn, closing_year, correlation_id, today, write)
 
 
-async def roll_over(conn: asyncpg.Connection, closing_year: int, correlation_id: str, today: date) -> RollOver:
+async def roll_over(
+    conn: asyncpg.Connection, closing_year: int, correlation_id: str, today: date, write: WriteContext
+) -> RollOver:
     """In the caller's transaction (an admin request, or a plan's annual review closing).
-    `today` is the date in Rome (the service's clock, which tests pin)."""
+    `today` is the date in Rome (the service's clock, which tests pin). `write` says who
+    and why, for the audit row written with the roll-over (channel year-end)."""
     rules.check_year_ended(closing_year, today)
     window = await references.window(conn, for_update=True)
     if closing_year != window.first_year:
@@ -77,6 +84,17 @@ async def roll_over(conn: asyncpg.Connection, closing_year: int, correlation_id:
         moved, total = moved + 1, total + pair[1].committed_delta_cents
     new_window = rules.Window(window.first_year + 1, window.last_year + 1)
     await references.move_window(conn, new_window)
+    await record_write(
+        conn,
+        write,
+        subject=f"year:{closing_year}",
+        effect={
+            "lines_rolled": moved,
+            "cents_rolled": total,
+            "redirected": len(redirected),
+            "window": [new_window.first_year, new_window.last_year],
+        },
+    )
     return RollOver(closing_year, moved, total, new_window, redirected)
 
 

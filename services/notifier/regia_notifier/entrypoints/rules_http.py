@@ -8,6 +8,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Response
 from regia_shared.http.auth import STAFF
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged, text
+from regia_shared.http.writes import ReasonedWrite
+from regia_shared.writes import record_write
 
 from ..adapters import audiences, objectives_seen, rules
 from ..domain.rules import ROLE_AUDIENCES, RULE_ID, Audience, Rule, RuleSpec
@@ -40,13 +42,23 @@ def rules_router() -> APIRouter:
         status_code=201,
         responses={200: {"model": Rule, "description": "Replaced an existing rule"}},
     )
-    async def put_rule(pool: DatabasePool, response: Response, rule_id: RuleId, spec: RuleSpec) -> Rule:
+    async def put_rule(
+        pool: DatabasePool, response: Response, rule_id: RuleId, spec: RuleSpec, write: ReasonedWrite
+    ) -> Rule:
         """Create or replace a rule. It applies to events planned from now on; alerts
         already planned are not recalled."""
         rule = Rule(rule_id=rule_id, **spec.model_dump())
-        async with pool.acquire() as conn:
+        async with pool.acquire() as conn, conn.transaction():
             created = await rules.put(conn, rule)
-        response.status_code = 201 if created else 200
+            write.status = 201 if created else 200
+            # The rule as it now stands, with who changed it and why, in the same transaction.
+            await record_write(
+                conn,
+                write,
+                subject=f"rule:{rule_id}",
+                effect={"created": created, "rule": rule.model_dump(mode="json")},
+            )
+        response.status_code = write.status
         return rule
 
     @router.get("/objectives/{objective_id}/audience", response_model=AudienceAnswer)
@@ -71,10 +83,11 @@ def rules_router() -> APIRouter:
         }
 
     @router.delete("/rules/{rule_id}", status_code=204)
-    async def delete_rule(pool: DatabasePool, rule_id: RuleId) -> Response:
-        async with pool.acquire() as conn:
+    async def delete_rule(pool: DatabasePool, rule_id: RuleId, write: ReasonedWrite) -> Response:
+        async with pool.acquire() as conn, conn.transaction():
             if not await rules.delete(conn, rule_id):
                 raise HTTPException(404, detail=f"no rule {rule_id}")
+            await record_write(conn, write, subject=f"rule:{rule_id}", effect={"deleted": True})
         return Response(status_code=204)
 
     return router

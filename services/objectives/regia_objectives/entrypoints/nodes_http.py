@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from regia_shared.contracts.money import Cents
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
+from regia_shared.http.writes import ReasonedWrite
 
 from ..domain.commands import ONE_LINE, FiscalYear, ObjectiveId
 from ..domain.tree import Node, NodeKind
@@ -48,7 +49,9 @@ def nodes_router() -> APIRouter:
         return Cause(correlation_id or secrets.token_hex(16))
 
     @router.post("", status_code=201, response_model=NodeCreated)
-    async def post_node(pool: DatabasePool, plan_id: str, body: NewNode, correlation_id: CorrelationId = None) -> dict:
+    async def post_node(
+        pool: DatabasePool, plan_id: str, body: NewNode, write: ReasonedWrite, correlation_id: CorrelationId = None
+    ) -> dict:
         """Add a node to a plan, last among its siblings."""
         node = Node(
             body.node_id,
@@ -60,26 +63,31 @@ def nodes_router() -> APIRouter:
             dict(body.needs),
             body.illustrative,
         )
-        done = await add_node(pool, plan_id, node, cause(correlation_id))
+        done = await add_node(pool, plan_id, node, cause(correlation_id), write)
         return {"plan_id": plan_id, "node_id": body.node_id, "created": done.created}
 
     @router.patch("/{node_id}", response_model=NodeUpdated)
     async def patch_node(
-        pool: DatabasePool, plan_id: str, node_id: str, body: NodeChanges, correlation_id: CorrelationId = None
+        pool: DatabasePool,
+        plan_id: str,
+        node_id: str,
+        body: NodeChanges,
+        write: ReasonedWrite,
+        correlation_id: CorrelationId = None,
     ) -> dict:
         """Change a node: its title, kind, weight, needs, or its place in the tree."""
         changes = body.model_dump(exclude_none=True, exclude={"make_root"})
         if body.make_root:
             changes["parent_id"] = None
-        done = await change_node(pool, plan_id, node_id, changes, cause(correlation_id))
+        done = await change_node(pool, plan_id, node_id, changes, cause(correlation_id), write)
         return {"plan_id": plan_id, "node_id": node_id, "updated": done.updated}
 
     @router.delete("/{node_id}", status_code=204)
     async def delete_node(
-        pool: DatabasePool, plan_id: str, node_id: str, correlation_id: CorrelationId = None
+        pool: DatabasePool, plan_id: str, node_id: str, write: ReasonedWrite, correlation_id: CorrelationId = None
     ) -> Response:
         """Remove a leaf node; refused while it has children or funding lines point at it."""
-        await remove_node(pool, plan_id, node_id, cause(correlation_id))
+        await remove_node(pool, plan_id, node_id, cause(correlation_id), write)
         return Response(status_code=204)
 
     return router

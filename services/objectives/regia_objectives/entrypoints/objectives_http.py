@@ -14,6 +14,7 @@ from regia_shared.http.access import PUBLIC_READ
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged, encode_cursor
+from regia_shared.http.writes import ReasonedWrite
 
 from ..adapters.objectives import ObjectiveRecord
 from ..adapters.reads import ListFilters
@@ -69,6 +70,7 @@ def objectives_router() -> APIRouter:
         pool: DatabasePool,
         command: DefineObjective,
         response: Response,
+        write: ReasonedWrite,
         correlation_id: CorrelationId = None,
     ) -> dict:
         """Define an objective and its budget need per fiscal year."""
@@ -76,7 +78,7 @@ def objectives_router() -> APIRouter:
         record = ObjectiveRecord(
             command.objective_id, command.title, threshold, {n.fiscal_year: n.need_cents for n in command.needs}
         )
-        created = await define_objective(pool, record, Cause(correlation_id or secrets.token_hex(16)))
+        created = await define_objective(pool, record, Cause(correlation_id or secrets.token_hex(16)), write)
         if not created:
             response.status_code = 200
         return await _objective(pool, command.objective_id)
@@ -91,10 +93,12 @@ def objectives_router() -> APIRouter:
         objective_id: Annotated[str, Path(max_length=100)],
         fiscal_year: Annotated[int, Path(ge=1990, le=2100)],
         body: SetNeed,
+        write: ReasonedWrite,
         correlation_id: CorrelationId = None,
     ) -> dict:
         """Set the budget need of an objective for one fiscal year; coverage follows."""
-        await set_need(pool, objective_id, fiscal_year, body.need_cents, Cause(correlation_id or secrets.token_hex(16)))
+        cause = Cause(correlation_id or secrets.token_hex(16))
+        await set_need(pool, objective_id, fiscal_year, body.need_cents, cause, write)
         return await _objective(pool, objective_id)
 
     @router.get("/objectives/{objective_id}", dependencies=[PUBLIC_READ], response_model=ObjectiveDocument)

@@ -18,6 +18,7 @@ from regia_shared.http.access import PUBLIC_READ
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged
+from regia_shared.http.writes import ReasonedWrite
 
 from ..adapters import planfile, plans
 from ..adapters.plans import TreeRowText
@@ -44,6 +45,7 @@ def plans_router() -> APIRouter:
         request: Request,
         pool: DatabasePool,
         today: Today,
+        write: ReasonedWrite,
         correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200)] = None,
     ) -> dict:
         """Create or update a whole plan from its YAML file: all or nothing, with every
@@ -59,7 +61,7 @@ def plans_router() -> APIRouter:
             raise PlanInvalid([Problem("body", "the file is not UTF-8 text")]) from exc
         except PlanFileInvalid as exc:
             raise PlanInvalid(list(exc.problems)) from exc
-        done = await import_plan(pool, parsed, Cause(correlation_id or secrets.token_hex(16)), today)
+        done = await import_plan(pool, parsed, Cause(correlation_id or secrets.token_hex(16)), today, write)
         return {
             "plan_id": done.plan_id,
             "created": done.created,

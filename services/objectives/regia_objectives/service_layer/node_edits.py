@@ -6,17 +6,23 @@ from dataclasses import replace
 
 import asyncpg
 
+from regia_shared.writes import WriteContext
+
 from ..domain.errors import HasChildren, NodeExists, NodeNotFound
 from ..domain.tree import Node, NodeKind
-from .plans import Imported, import_plan_in, lock_plan, read_plan_in
+from .plans import Imported, audit_plan_write, import_plan_in, lock_plan, read_plan_in
 from .projection import Cause
 
 
-async def add_node(pool: asyncpg.Pool, plan_id: str, node: Node, cause: Cause) -> Imported:
+async def add_node(
+    pool: asyncpg.Pool, plan_id: str, node: Node, cause: Cause, write: WriteContext | None = None
+) -> Imported:
     async with pool.acquire() as conn, conn.transaction():
         await lock_plan(conn, plan_id)
         plan, nodes, _ = await read_plan_in(conn, plan_id)
-        return await import_plan_in(conn, plan, _added(plan_id, nodes, node), cause)
+        done = await import_plan_in(conn, plan, _added(plan_id, nodes, node), cause)
+        await audit_plan_write(conn, write, f"objective:{node.node_id}", done)
+        return done
 
 
 def _added(plan_id: str, nodes: list[Node], node: Node) -> list[Node]:
@@ -26,11 +32,15 @@ def _added(plan_id: str, nodes: list[Node], node: Node) -> list[Node]:
     return nodes + [replace(node, plan_id=plan_id, position=max(siblings, default=-1) + 1)]
 
 
-async def change_node(pool: asyncpg.Pool, plan_id: str, node_id: str, changes: dict, cause: Cause) -> Imported:
+async def change_node(
+    pool: asyncpg.Pool, plan_id: str, node_id: str, changes: dict, cause: Cause, write: WriteContext | None = None
+) -> Imported:
     async with pool.acquire() as conn, conn.transaction():
         await lock_plan(conn, plan_id)
         plan, nodes, _ = await read_plan_in(conn, plan_id)
-        return await import_plan_in(conn, plan, _changed(nodes, node_id, changes), cause)
+        done = await import_plan_in(conn, plan, _changed(nodes, node_id, changes), cause)
+        await audit_plan_write(conn, write, f"objective:{node_id}", done)
+        return done
 
 
 def _changed(nodes: list[Node], node_id: str, changes: dict) -> list[Node]:
@@ -45,11 +55,15 @@ def _changed(nodes: list[Node], node_id: str, changes: dict) -> list[Node]:
     return [changed if n.node_id == node_id else n for n in nodes]
 
 
-async def remove_node(pool: asyncpg.Pool, plan_id: str, node_id: str, cause: Cause) -> Imported:
+async def remove_node(
+    pool: asyncpg.Pool, plan_id: str, node_id: str, cause: Cause, write: WriteContext | None = None
+) -> Imported:
     async with pool.acquire() as conn, conn.transaction():
         await lock_plan(conn, plan_id)
         plan, nodes, _ = await read_plan_in(conn, plan_id)
-        return await import_plan_in(conn, plan, _removed(nodes, node_id), cause)
+        done = await import_plan_in(conn, plan, _removed(nodes, node_id), cause)
+        await audit_plan_write(conn, write, f"objective:{node_id}", done)
+        return done
 
 
 def _removed(nodes: list[Node], node_id: str) -> list[Node]:

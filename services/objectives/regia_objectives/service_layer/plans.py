@@ -13,6 +13,7 @@ import asyncpg
 
 from regia_shared.contracts import topics
 from regia_shared.messaging import outbox
+from regia_shared.writes import WriteContext, record_write
 
 from ..adapters import allocations, coverage, objectives, plans
 from ..adapters.objectives import ObjectiveRecord
@@ -65,13 +66,34 @@ def node_of(record: ObjectiveRecord) -> Node:
     )
 
 
-async def import_plan(pool: asyncpg.Pool, plan_file: PlanFile, cause: Cause, today: date) -> Imported:
+async def import_plan(
+    pool: asyncpg.Pool, plan_file: PlanFile, cause: Cause, today: date, write: WriteContext | None = None
+) -> Imported:
     """The whole file in one transaction: the plan and its nodes, and their leads, roles,
     indicators and milestones (service_layer.plan_parts); a problem with any of them
     refuses it all, every problem reported at once."""
     async with pool.acquire() as conn, conn.transaction():
         await lock_plan(conn, plan_file.plan.plan_id)
-        return await import_plan_in(conn, plan_file.plan, plan_file.nodes, cause, (plan_file, today))
+        done = await import_plan_in(conn, plan_file.plan, plan_file.nodes, cause, (plan_file, today))
+        await audit_plan_write(conn, write, f"plan:{done.plan_id}", done)
+        return done
+
+
+async def audit_plan_write(conn: asyncpg.Connection, write: WriteContext | None, subject: str, done: Imported) -> None:
+    """The audit row of a plan's change, in its transaction (regia_shared.writes)."""
+    if write is not None:
+        await record_write(
+            conn,
+            write,
+            subject=subject,
+            effect={
+                "plan_id": done.plan_id,
+                "created": done.created,
+                "updated": done.updated,
+                "unchanged": done.unchanged,
+                "removed": done.removed,
+            },
+        )
 
 
 async def lock_plan(conn: asyncpg.Connection, plan_id: str) -> None:

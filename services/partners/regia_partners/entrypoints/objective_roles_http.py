@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from regia_shared.http.auth import STAFF
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.paging import Page, Paged, text
+from regia_shared.http.writes import ReasonedWrite
 from regia_shared.observability.logs import get_logger
 
 from ..adapters import known_objectives, leads, roles
@@ -39,11 +40,12 @@ def objective_roles_router() -> APIRouter:
         pool: DatabasePool,
         objective_id: PathId,
         command: Annotated[AssignLead, Body()],
+        write: ReasonedWrite,
         x_correlation_id: CorrelationId = None,
     ) -> JSONResponse:
         """Make a partner the lead of an objective (replacing any previous lead). 404
         objective_not_found for an objective this service does not know yet (retry)."""
-        outcome = await objective_roles.assign_lead(pool, objective_id, command, correlation(x_correlation_id))
+        outcome = await objective_roles.assign_lead(pool, objective_id, command, correlation(x_correlation_id), write)
         if outcome.created:
             log.info("objective lead assigned", objective_id=objective_id, partner_id=command.partner_id)
         body = {
@@ -73,13 +75,14 @@ def objective_roles_router() -> APIRouter:
         objective_id: PathId,
         partner_id: PathId,
         command: Annotated[AssignRole, Body()],
+        write: ReasonedWrite,
         x_correlation_id: CorrelationId = None,
     ) -> JSONResponse:
         """Give a partner a role on an objective or action (it keeps its other roles).
         201 when assigned now, 200 when it already held it; 404 objective_not_found for an
         objective this service does not know yet (retry)."""
         outcome = await objective_roles.assign_role(
-            pool, objective_id, partner_id, command.role, correlation(x_correlation_id)
+            pool, objective_id, partner_id, command.role, correlation(x_correlation_id), write
         )
         if outcome.created:
             log.info(
@@ -94,12 +97,13 @@ def objective_roles_router() -> APIRouter:
         objective_id: PathId,
         partner_id: PathId,
         command: Annotated[AssignRole, Body()],
+        write: ReasonedWrite,
         x_correlation_id: CorrelationId = None,
     ) -> JSONResponse:
         """Withdraw one role of a partner on an objective. Withdrawing a role it does not
         hold answers 200 with changed false, so a retried request succeeds."""
         outcome = await objective_roles.withdraw_role(
-            pool, objective_id, partner_id, command.role, correlation(x_correlation_id)
+            pool, objective_id, partner_id, command.role, correlation(x_correlation_id), write
         )
         if outcome.created:
             log.info(

@@ -11,6 +11,7 @@ from regia_shared.contracts.events.partners import (
     ObjectiveRoleWithdrawn,
 )
 from regia_shared.contracts.events.plans import PlanPartnersDeclared
+from regia_shared.writes import WriteContext, record_write
 
 from ..adapters import known_objectives, leads, partners, roles
 from ..domain.commands import AssignLead
@@ -33,14 +34,29 @@ async def known_objective(conn: asyncpg.Connection, objective_id: str) -> None:
         )
 
 
-async def assign_lead(pool: asyncpg.Pool, objective_id: str, command: AssignLead, correlation_id: str) -> Outcome[str]:
+async def _audit(
+    conn: asyncpg.Connection, write: WriteContext | None, objective_id: str, outcome: Outcome, **effect: object
+) -> None:
+    """A role change's audit row, in its transaction (regia_shared.writes)."""
+    if write is not None:
+        if not outcome.created and write.status == 201:
+            write.status = 200  # the route answers 200 when nothing changed
+        changed = {"changed": outcome.created, "event_id": str(outcome.event_id) if outcome.event_id else None}
+        await record_write(conn, write, subject=f"objective:{objective_id}", effect={**effect, **changed})
+
+
+async def assign_lead(
+    pool: asyncpg.Pool, objective_id: str, command: AssignLead, correlation_id: str, write: WriteContext | None = None
+) -> Outcome[str]:
     async with pool.acquire() as conn, conn.transaction():
         await known_objective(conn, objective_id)
         if await partners.get(conn, command.partner_id) is None:
             raise PartnerNotFound(f"no partner {command.partner_id!r}", "partner_id")
         await leads.lock(conn, objective_id)
         if not lead_changes(await leads.current(conn, objective_id), command.partner_id):
-            return Outcome(command.partner_id, None)
+            unchanged: Outcome[str] = Outcome(command.partner_id, None)
+            await _audit(conn, write, objective_id, unchanged, lead=command.partner_id)
+            return unchanged
         await leads.assign(conn, objective_id, command.partner_id)
         # Keyed by objective: successive leads of one objective stay in order.
         event = await publish(
@@ -52,24 +68,43 @@ async def assign_lead(pool: asyncpg.Pool, objective_id: str, command: AssignLead
             key=objective_id,
             correlation_id=correlation_id,
         )
-        return Outcome(command.partner_id, event)
+        done = Outcome(command.partner_id, event)
+        await _audit(conn, write, objective_id, done, lead=command.partner_id)
+        return done
 
 
 async def assign_role(
-    pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole, correlation_id: str
+    pool: asyncpg.Pool,
+    objective_id: str,
+    partner_id: str,
+    role: ObjectiveRole,
+    correlation_id: str,
+    write: WriteContext | None = None,
 ) -> Outcome[ObjectiveRole]:
-    return await _change_role(pool, objective_id, partner_id, role, correlation_id, assign=True)
+    return await _change_role(pool, objective_id, partner_id, role, correlation_id, write, assign=True)
 
 
 async def withdraw_role(
-    pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole, correlation_id: str
+    pool: asyncpg.Pool,
+    objective_id: str,
+    partner_id: str,
+    role: ObjectiveRole,
+    correlation_id: str,
+    write: WriteContext | None = None,
 ) -> Outcome[ObjectiveRole]:
     """Withdrawing a role the partner does not hold is a no-op: a retried DELETE succeeds."""
-    return await _change_role(pool, objective_id, partner_id, role, correlation_id, assign=False)
+    return await _change_role(pool, objective_id, partner_id, role, correlation_id, write, assign=False)
 
 
 async def _change_role(
-    pool: asyncpg.Pool, objective_id: str, partner_id: str, role: ObjectiveRole, correlation_id: str, *, assign: bool
+    pool: asyncpg.Pool,
+    objective_id: str,
+    partner_id: str,
+    role: ObjectiveRole,
+    correlation_id: str,
+    write: WriteContext | None,
+    *,
+    assign: bool,
 ) -> Outcome[ObjectiveRole]:
     role_assignable(role)
     async with pool.acquire() as conn, conn.transaction():
@@ -81,8 +116,11 @@ async def _change_role(
             raise PartnerNotFound(f"no partner {partner_id!r}", "partner_id")
         await roles.lock(conn, objective_id)
         changed = await (roles.add if assign else roles.remove)(conn, objective_id, partner_id, role)
+        effect = {"partner_id": partner_id, "role": role.value, "assigned" if assign else "withdrawn": True}
         if not changed:
-            return Outcome(role, None)
+            unchanged: Outcome[ObjectiveRole] = Outcome(role, None)
+            await _audit(conn, write, objective_id, unchanged, **effect)
+            return unchanged
         event_type = ObjectiveRoleAssigned if assign else ObjectiveRoleWithdrawn
         event = await publish(
             conn,
@@ -90,7 +128,9 @@ async def _change_role(
             key=objective_id,
             correlation_id=correlation_id,
         )
-        return Outcome(role, event)
+        done = Outcome(role, event)
+        await _audit(conn, write, objective_id, done, **effect)
+        return done
 
 
 async def apply_declared(conn: asyncpg.Connection, declared: PlanPartnersDeclared, correlation_id: str) -> int:
