@@ -11,10 +11,11 @@ import pytest
 from regia_partners.app import create_app
 
 from ..support.infra import Database
-from ..support.services import ADMIN_HEADERS, in_process
+from ..support.services import ADMIN_HEADERS, ADMIN_TOKEN, in_process
 
 pytestmark = pytest.mark.usefixtures("service_env")
 PASSWORD = "una frase lunga e segreta"
+ADMIN_HEADERS_NO_REASON = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 
 
 @pytest.fixture
@@ -102,7 +103,9 @@ async def test_a_person_logs_in_refreshes_and_logs_out(partners: httpx.AsyncClie
     assert r.status_code == 401, r.text
 
 
-async def test_logout_everywhere_and_a_role_change_end_every_session(partners: httpx.AsyncClient) -> None:
+async def test_logout_everywhere_and_a_role_change_end_every_session(
+    partners: httpx.AsyncClient, database: Database
+) -> None:
     await make(partners, "carla")
     phone = (await log_in(partners, "carla")).json()
     laptop = (await log_in(partners, "carla")).json()
@@ -113,8 +116,23 @@ async def test_logout_everywhere_and_a_role_change_end_every_session(partners: h
         assert r.status_code == 401, r.text
 
     tablet = (await log_in(partners, "carla")).json()
-    r = await partners.patch("/v1/accounts/carla", json={"role": "administrator"}, headers=ADMIN_HEADERS)
+    r = await partners.patch("/v1/accounts/carla", json={"role": "administrator"}, headers=ADMIN_HEADERS_NO_REASON)
+    assert r.status_code == 422 and r.json()["error"] == "reason_required", r.text
+    why = {**ADMIN_HEADERS_NO_REASON, "X-Regia-Reason": "Nomina a dirigente (decreto 3/2026)"}
+    r = await partners.patch("/v1/accounts/carla", json={"role": "administrator"}, headers=why)
     assert r.status_code == 200 and r.json()["role"] == "administrator", r.text
+    # Who gave whom which role, and why, in the change's own transaction.
+    (audited,) = await database.fetch(
+        "partners",
+        "SELECT actor, channel, reason, subject, effect FROM audit_log WHERE subject = 'account:carla'"
+        " AND method = 'PATCH'",
+    )
+    assert (audited["actor"], audited["channel"], audited["reason"]) == (
+        "admin",
+        "http",
+        "Nomina a dirigente (decreto 3/2026)",
+    )
+    assert '"administrator"' in audited["effect"] and '"observer"' in audited["effect"]
     r = await partners.post("/v1/sessions/refresh", json={"refresh_token": tablet["refresh_token"]})
     assert r.status_code == 401, r.text  # the old session said observer: it is over
     again = (await log_in(partners, "carla")).json()

@@ -19,6 +19,7 @@ from regia_shared.http.audit import allow_anonymous_write, set_actor
 from regia_shared.http.auth import ADMINS, PEOPLE, Principal
 from regia_shared.http.identity import Person, Role
 from regia_shared.http.paging import Page, Paged, text
+from regia_shared.http.writes import ReasonedWrite
 
 from ..adapters import accounts as stored
 from ..domain.accounts import AccountChange, AccountNotFound, AccountRefused, Credentials, NewAccount, PasswordChange
@@ -207,9 +208,10 @@ def accounts_router(use_cases: "AccountsHolder") -> APIRouter:
     admin = APIRouter(prefix="/v1", tags=["accounts"], dependencies=[Depends(ADMINS)])
 
     @admin.post("/accounts", status_code=201, response_model=AccountShown)
-    async def create_account(new: Annotated[NewAccount, Body()]) -> JSONResponse:
-        """Make a person's account with its role (administrators only)."""
-        row = await use_cases().create(new)
+    async def create_account(new: Annotated[NewAccount, Body()], write: ReasonedWrite) -> JSONResponse:
+        """Make a person's account with its role (administrators only; say why in
+        X-Regia-Reason: the audit keeps who gave whom which role)."""
+        row = await use_cases().create(new, write)
         return JSONResponse(
             AccountShown(**row).model_dump(mode="json"), 201, headers={"Location": f"/v1/accounts/{new.account_id}"}
         )
@@ -230,10 +232,13 @@ def accounts_router(use_cases: "AccountsHolder") -> APIRouter:
         return AccountShown(**dict(row))
 
     @admin.patch("/accounts/{account_id}")
-    async def change_account(account_id: PathId, change: Annotated[AccountChange, Body()]) -> AccountShown:
-        """Change a person's role, scope, name, or disable the account. Any change but the
-        name ends their sessions, so their next token carries what they now may do."""
-        return AccountShown(**await use_cases().change(account_id, change))
+    async def change_account(
+        account_id: PathId, change: Annotated[AccountChange, Body()], write: ReasonedWrite
+    ) -> AccountShown:
+        """Change a person's role, scope, name, or disable the account (say why in
+        X-Regia-Reason). Any change but the name ends their sessions, so their next token
+        carries what they now may do."""
+        return AccountShown(**await use_cases().change(account_id, change, write))
 
     @admin.post("/accounts/{account_id}/unlock")
     async def unlock(account_id: PathId) -> Unlocked:

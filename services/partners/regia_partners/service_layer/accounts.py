@@ -39,6 +39,7 @@ from cryptography.fernet import InvalidToken, MultiFernet
 
 from regia_shared.http.identity import Person, Role, SessionSigner
 from regia_shared.observability.logs import get_logger
+from regia_shared.writes import WriteContext, record_write
 
 from ..adapters import accounts, partners
 from ..config import PartnersSettings
@@ -119,7 +120,7 @@ class Accounts:
 
     # -- administrators ------------------------------------------------------------------
 
-    async def create(self, new: NewAccount) -> dict:
+    async def create(self, new: NewAccount, write: WriteContext) -> dict:
         password_hash = None
         if new.password is not None:
             password_hash = await asyncio.to_thread(self.hasher.hash, new.password.get_secret_value())
@@ -134,9 +135,12 @@ class Accounts:
             }
             if not await accounts.create(conn, values):
                 raise Conflict(f"account {new.account_id!r} exists", "account_id")
+            # Who gave whom which role, and why: in the account's own transaction.
+            scope = {k: values[k] for k in ("role", "institution_id", "partner_id", "contact_id") if values[k]}
+            await record_write(conn, write, subject=f"account:{new.account_id}", effect={"created": scope})
             return dict(await accounts.shown(conn, new.account_id) or {})
 
-    async def change(self, account_id: str, change: AccountChange) -> dict:
+    async def change(self, account_id: str, change: AccountChange, write: WriteContext) -> dict:
         async with self.pool.acquire() as conn, conn.transaction():
             row = await accounts.get(conn, account_id, lock=True)
             if row is None:
@@ -160,6 +164,9 @@ class Accounts:
             ended = 0
             if set(changes) - {"name"}:
                 ended = await accounts.end_sessions(conn, account_id, "account changed")
+            before = {k: row[k] for k in given if k != "disabled"}
+            effect = {"before": before, "after": given, "sessions_ended": ended}
+            await record_write(conn, write, subject=f"account:{account_id}", effect=effect)
             log.info("account changed", account_id=account_id, fields=sorted(changes), sessions_ended=ended)
             return dict(await accounts.shown(conn, account_id) or {})
 
