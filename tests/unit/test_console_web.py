@@ -2,10 +2,10 @@
 write, every page in both languages, and a plan of 3,000 nodes rendered well under a second."""
 
 import asyncio
-import hashlib
 import json
 import re
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,7 +14,27 @@ from regia_console.gateway import NotFound
 from regia_console.settings import ConsoleSettings
 from regia_console.web import create_app
 
-TOKEN = "console-test-token"
+TOKEN = "console-test-token"  # the access token the stub partners gives the stub administrator
+LOGIN, PASSWORD = "ada", "una frase lunga e segreta"
+
+
+def session_answer(role: str = "administrator", token: str = TOKEN, **scope: str | None) -> dict:
+    """What partners' POST /v1/sessions answers a login: a pair of tokens and who they name."""
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "refresh_token": f"rgr_s1.{token}",
+        "account": {
+            "account_id": LOGIN,
+            "name": "Ada Lovelace",
+            "role": role,
+            "institution_id": scope.get("institution_id"),
+            "partner_id": scope.get("partner_id"),
+            "contact_id": scope.get("contact_id"),
+            "session_id": "s1",
+        },
+    }
 
 
 class StubFeed(EventFeed):
@@ -98,13 +118,31 @@ def unaddressed(count: int) -> list[dict]:
 
 
 class StubGateway:
+    """The services as the console sees them; partners' logins take LOGIN and PASSWORD
+    (any role `self.role` names) and answer TOKEN as the access token."""
+
+    role = "administrator"
+
     def __init__(self) -> None:
+        self.session_calls: list[tuple[str, str, dict | None, str | None]] = []
         self.posts: list[tuple[str, str, dict]] = []
         self.unaddressed = unaddressed(150)
         self.asked: list[tuple[str, dict]] = []
 
     async def close(self) -> None:
         pass
+
+    async def sessions(
+        self, method: str, path: str, *, body: dict | None = None, token: str | None = None, client: str | None = None
+    ) -> httpx.Response:
+        self.session_calls.append((method, path, body, client))
+        if path == "/v1/sessions" and body and (body["login"], body["password"]) == (LOGIN, PASSWORD):
+            return httpx.Response(201, json=session_answer(self.role))
+        if path == "/v1/sessions":
+            return httpx.Response(401, json={"error": "invalid_credentials", "message": "wrong", "field": "login"})
+        if path == "/v1/sessions/refresh":
+            return httpx.Response(200, json=session_answer(self.role))
+        return httpx.Response(200, json={"ended": True})
 
     async def health(self) -> dict[str, bool]:
         return {"funding": True, "objectives": True, "partners": True, "notifier": False}
@@ -215,7 +253,7 @@ class StubGateway:
 
 @pytest.fixture
 def console():
-    settings = ConsoleSettings(admin_token_sha256=hashlib.sha256(TOKEN.encode()).hexdigest())
+    settings = ConsoleSettings()
     app = create_app(settings, feed=StubFeed("unused:0", []))
     app.state.gateway = StubGateway()
     with TestClient(app) as client:
@@ -223,17 +261,20 @@ def console():
 
 
 def log_in(client: TestClient) -> None:
-    answer = client.post("/login", data={"token": TOKEN, "next": "/"}, follow_redirects=False)
+    answer = client.post("/login", data={"login": LOGIN, "password": PASSWORD, "next": "/"}, follow_redirects=False)
     assert answer.status_code == 303
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and TOKEN not in cookie
 
 
-def test_pages_need_a_session_and_a_wrong_token_gets_none(console: TestClient) -> None:
+def test_pages_need_a_session_and_a_wrong_password_gets_none(console: TestClient) -> None:
     assert console.get("/", follow_redirects=False).headers["location"] == "/login?next=%2F"
     assert console.get("/static/console.css").status_code == 200
-    refused = console.post("/login", data={"token": "nope"}, follow_redirects=False)
+    refused = console.post("/login", data={"login": LOGIN, "password": "nope"}, follow_redirects=False)
     assert refused.status_code == 401 and "set-cookie" not in refused.headers
+    assert "Nome utente o password errati." in refused.text
+    # The admin token logs nobody in: it is for machines.
+    assert console.post("/login", data={"token": TOKEN}, follow_redirects=False).status_code == 401
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
@@ -382,7 +423,7 @@ class OneEventFeed(StubFeed):
 
 
 def test_pages_are_gzipped_but_the_live_events_stream_as_they_come() -> None:
-    settings = ConsoleSettings(admin_token_sha256=hashlib.sha256(TOKEN.encode()).hexdigest())
+    settings = ConsoleSettings()
     app = create_app(settings, feed=OneEventFeed("unused:0", []))
     app.state.gateway = StubGateway()
     with TestClient(app) as console:
