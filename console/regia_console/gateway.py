@@ -39,8 +39,9 @@ class Forbidden(Exception):
 
 
 class TokenRefused(Exception):
-    """A service answered 401 to the person's access token: their session ended (logged
-    out elsewhere, an administrator changed their role, disabled or locked the account)."""
+    """A service answered 401 to the person's access token: their session may have ended
+    (logged out elsewhere, an administrator changed their role or disabled the account),
+    which a refresh tells (web.py); or the service does not take people's tokens for this."""
 
 
 class Refused(Exception):
@@ -237,5 +238,5 @@ async def or_none(call: Any) -> Any:
     refuses the question: the page shows a gap, not an error page, for a part of it."""
     try:
         return await call
-    except (Unavailable, NotFound, Refused, Forbidden):
+    except (Unavailable, NotFound, Refused, Forbidden, TokenRefused):
         return None

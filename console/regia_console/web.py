@@ -17,7 +17,7 @@ from regia_shared.contracts import topics
 from regia_shared.http.query_params import declared_query_parameters
 
 from .account_pages import account_pages_router
-from .auth import BadForm, LoginRequired, LoginThrottle, auth_router
+from .auth import BadForm, LoginRequired, LoginThrottle, auth_router, fresh
 from .feed import EventFeed
 from .gateway import Forbidden, Gateway, NotFound, Refused, TokenRefused, Unavailable
 from .live import live_router
@@ -102,13 +102,26 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
         return RedirectResponse(f"/login?{urlencode({'next': exc.path})}", status_code=303)
 
     @app.exception_handler(TokenRefused)
-    async def session_over(request: Request, exc: TokenRefused):
-        # A service no longer takes the person's token: their session ended elsewhere
-        # (logged out everywhere, their role changed, their account disabled).
-        sessions.log_out(request.cookies.get(COOKIE))
-        if request.scope["path"] == "/events/stream":
-            return PlainTextResponse("log in again", status_code=401)
-        return RedirectResponse(f"/login?{urlencode({'next': here(request)})}", status_code=303)
+    async def token_refused(request: Request, exc: TokenRefused) -> Response:
+        """A service refused the person's token. Partners tells whether the session is
+        over: a refresh that fails sends them to log in again (they logged out
+        everywhere, their role changed, their account was disabled); one that works
+        means this service does not take the token for this, which the page says."""
+        session = session_of(request)
+        if session is not None:
+            session.token_expires_at = 0.0
+            try:
+                await fresh(request, session)
+            except LoginRequired:
+                session = None
+            except Unavailable as down:
+                return render(request, "unavailable.html", status_code=503, session=session, why=str(down))
+        if session is None:
+            sessions.log_out(request.cookies.get(COOKIE))
+            if request.scope["path"] == "/events/stream":
+                return PlainTextResponse("log in again", status_code=401)
+            return RedirectResponse(f"/login?{urlencode({'next': here(request)})}", status_code=303)
+        return render(request, "unavailable.html", status_code=503, session=session, why=str(exc))
 
     @app.exception_handler(Forbidden)
     async def forbidden(request: Request, exc: Forbidden) -> HTMLResponse:
