@@ -1,6 +1,9 @@
-"""The services as the console reads them: one pooled HTTP client, the session's admin
-token on every call, and failures turned into "unavailable" for the page to say so,
-rather than an error page: one service down must not blank the whole console."""
+"""The services as the console reads them: one pooled HTTP client, the logged-in person's
+access token on every call (so each service decides what that person may see and do), and
+failures turned into "unavailable" for the page to say so, rather than an error page: one
+service down must not blank the whole console. A 403 is the service saying the person's
+role may not do this (`Forbidden`); a 401, that their token is no longer good
+(`TokenRefused`: the session is over, log in again)."""
 
 import asyncio
 from collections.abc import Mapping
@@ -8,6 +11,8 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+
+from regia_shared.writes import reason_header
 
 OBJECTIVES_PAGE = 500  # the largest page of the shared paging (regia_shared.http.paging.MAX_LIMIT)
 
@@ -30,6 +35,17 @@ class LinkRefused(Exception):
         self.status, self.expired = status, expired
 
 
+class Forbidden(Exception):
+    """The person's role may not see or do this: a 403 page that says so. Raised by the
+    console's own role check (auth.py) and when a service answers 403."""
+
+
+class TokenRefused(Exception):
+    """A service answered 401 to the person's access token: their session may have ended
+    (logged out elsewhere, an administrator changed their role or disabled the account),
+    which a refresh tells (web.py); or the service does not take people's tokens for this."""
+
+
 class Refused(Exception):
     """What was asked is wrong (a service answered 400/422 to it, or the console itself
     found it so): the page is a 400 that says what was wrong, never a 500."""
@@ -38,7 +54,7 @@ class Refused(Exception):
 def segment(value: object) -> str:
     """`value` as one path segment: every `/ ? # %` and space percent-encoded, so an id
     (an institution chooses its line ids) can never reach another endpoint of a service
-    with the administrator's token. "." and ".." are encoded too: an HTTP client removes
+    with the person's token. "." and ".." are encoded too: an HTTP client removes
     them as dot segments (`/v1/plans/..` would be `/v1/`), but never `%2E%2E`."""
     encoded = quote(str(value), safe="")
     return encoded.replace(".", "%2E") if encoded in (".", "..") else encoded
@@ -77,21 +93,38 @@ class Gateway:
     async def get(self, service: str, path: str, token: str, **params: Any) -> Any:
         return await self._call("GET", service, path, token, params=params)
 
-    async def post(self, service: str, path: str, token: str, body: Mapping) -> Any:
-        return await self._call("POST", service, path, token, json=body)
+    async def post(
+        self, service: str, path: str, token: str, body: Mapping | None = None, reason: str | None = None
+    ) -> Any:
+        """`reason`: why, for the audit trail (X-Regia-Reason), where the write needs one."""
+        headers = reason_header(reason) if reason else None
+        return await self._call("POST", service, path, token, json=body, extra_headers=headers)
 
-    async def _call(self, method: str, service: str, path: str, token: str, **kwargs: Any) -> Any:
+    async def put(self, service: str, path: str, token: str, body: Mapping) -> Any:
+        return await self._call("PUT", service, path, token, json=body)
+
+    async def delete(self, service: str, path: str, token: str) -> Any:
+        return await self._call("DELETE", service, path, token)
+
+    async def _call(
+        self, method: str, service: str, path: str, token: str, extra_headers: Mapping | None = None, **kwargs: Any
+    ) -> Any:
+        headers = {"Authorization": f"Bearer {token}", **(extra_headers or {})}
         try:
-            response = await self.http.request(
-                method, self.urls[service] + path, headers={"Authorization": f"Bearer {token}"}, **kwargs
-            )
+            response = await self.http.request(method, self.urls[service] + path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise Unavailable(f"{service}: {type(exc).__name__}") from None
         if response.status_code == 404:
             raise NotFound(f"{service}: {path}")
-        if response.status_code in (400, 413, 414, 422):
+        if response.status_code in (400, 409, 413, 414, 422):
             raise Refused(f"{service} refused {method} {path}: {_message(response) or response.status_code}")
-        if response.status_code != 200:  # 5xx, 401/403 (a token rotated), a redirect never followed
+        if response.status_code == 401:
+            raise TokenRefused(f"{service} no longer takes this session's token")
+        if response.status_code == 403:
+            raise Forbidden(_message(response) or f"{service} refused {method} {path} to this role")
+        if response.status_code == 204:
+            return None
+        if response.status_code not in (200, 201):  # 5xx, a redirect never followed
             raise Unavailable(f"{service} answered {response.status_code} to {method} {path}")
         try:
             return response.json()
@@ -123,6 +156,28 @@ class Gateway:
             return response.json()
         except ValueError:
             raise Unavailable(f"partners answered {method} {path} with something that is not JSON") from None
+
+    async def sessions(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Mapping | None = None,
+        token: str | None = None,
+        client: str | None = None,
+    ) -> httpx.Response:
+        """A call of partners' logins and sessions (`/v1/sessions…`), answered as it is:
+        the caller reads each refusal (wrong password, code required, locked). `client`:
+        the person's address, as X-Forwarded-For, which partners believes only from a proxy
+        it trusts (REGIA_TRUSTED_PROXIES lists the console in production), so its
+        per-address throttle sees people rather than the console."""
+        headers = ({"Authorization": f"Bearer {token}"} if token else {}) | (
+            {"X-Forwarded-For": client} if client else {}
+        )
+        try:
+            return await self.http.request(method, self.urls["partners"] + path, headers=headers, json=body)
+        except httpx.HTTPError as exc:
+            raise Unavailable(f"partners: {type(exc).__name__}") from None
 
     async def health(self) -> dict[str, bool]:
         """Each service's /health/ready, asked at once: the overview must not wait 4 timeouts."""
@@ -190,5 +245,5 @@ async def or_none(call: Any) -> Any:
     refuses the question: the page shows a gap, not an error page, for a part of it."""
     try:
         return await call
-    except (Unavailable, NotFound, Refused):
+    except (Unavailable, NotFound, Refused, Forbidden, TokenRefused):
         return None

@@ -12,9 +12,9 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, StreamingResponse
 
-from .auth import Admin, checked_form
+from .auth import Admin, LoginRequired, Staff, checked_form, fresh
 from .feed import EventFeed, remember
-from .gateway import Gateway, NotFound, Refused, Unavailable, listed, or_none, path
+from .gateway import Gateway, NotFound, Refused, TokenRefused, Unavailable, listed, or_none, path
 from .narration import KINDS, Names, describe, kind_of, matches
 from .rendering import language_of, render
 
@@ -32,7 +32,7 @@ def live_router() -> APIRouter:
     @router.get("/events")
     async def events_page(
         request: Request,
-        session: Admin,
+        session: Staff,
         objective: Annotated[str | None, Query(max_length=100)] = None,
         kind: Annotated[str | None, Query(max_length=30)] = None,
         institution: Annotated[str | None, Query(max_length=100)] = None,
@@ -68,7 +68,7 @@ def live_router() -> APIRouter:
         )
 
     @router.get("/events/stream")
-    async def event_stream(request: Request, session: Admin):
+    async def event_stream(request: Request, session: Staff):
         feed = request.app.state.feed
         language = language_of(request)
 
@@ -84,7 +84,11 @@ def live_router() -> APIRouter:
                         continue
                     if event is None:  # the console is stopping
                         return
-                    names = await known_names(request.app.state.gateway, session.token, feed, [event])
+                    try:  # the stream outlives access tokens: each lookup uses a fresh one
+                        await fresh(request, session)
+                        names = await known_names(request.app.state.gateway, session.token, feed, [event])
+                    except (LoginRequired, TokenRefused, Unavailable):
+                        return  # the session is over: the page's script reconnects and meets the login
                     shown = {
                         "occurred_at": event["occurred_at"],
                         "type": event["type"],
@@ -102,14 +106,14 @@ def live_router() -> APIRouter:
         )
 
     @router.get("/dead-letters")
-    async def undelivered_page(request: Request, session: Admin, retried: int | None = None):
+    async def undelivered_page(request: Request, session: Staff, retried: int | None = None):
         """The undelivered alerts: deliveries the notifier gave up on (it calls them its dead
         letters, hence the path, kept for the links and forms that use it)."""
         found = await or_none(request.app.state.gateway.get("notifier", "/v1/dead-letters", session.token, limit=200))
         return render(request, "dead_letters.html", session=session, rows=listed(found)[0], retried=retried)
 
     @router.get("/poison-events")
-    async def poison_page(request: Request, session: Admin, replayed: int | None = None, everything: bool = False):
+    async def poison_page(request: Request, session: Staff, replayed: int | None = None, everything: bool = False):
         """Every service's poison events: records its consumers could not read and set aside."""
         gateway = request.app.state.gateway
         answers = await asyncio.gather(
@@ -152,7 +156,7 @@ def live_router() -> APIRouter:
     @router.get("/alerts/unaddressed")
     async def unaddressed_page(
         request: Request,
-        session: Admin,
+        session: Staff,
         cursor: Annotated[str | None, Query(max_length=2000)] = None,
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     ):

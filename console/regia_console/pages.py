@@ -9,12 +9,14 @@ from collections.abc import Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse
 
 from . import charts, index, objective_view, overview, tree
-from .auth import Admin
+from .auth import Anyone, ObjectiveReader, Staff
 from .feed import remember
-from .gateway import Gateway, NotFound, Refused, Unavailable, listed, or_none, path
+from .gateway import Forbidden, Gateway, NotFound, Refused, Unavailable, listed, or_none, path
 from .rendering import render
+from .roles import LEAD, STAFF, home_of
 
 NAMES_ASKED = 30  # partners' names one page asks for at most (the rest read as their ids)
 
@@ -29,10 +31,12 @@ def pages_router() -> APIRouter:
     @router.get("/")
     async def overview_page(
         request: Request,
-        session: Admin,
+        session: Anyone,
         year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
         plan_id: Annotated[str | None, Query(max_length=100)] = None,
     ):
+        if session.role not in STAFF:  # the overview is the staff's; others start on their own page
+            return RedirectResponse(home_of(session.role), status_code=303)
         gateway, token = gateway_of(request), session.token
         plan_id = plan_id or None
         health, summary, plans, totals = await asyncio.gather(
@@ -118,7 +122,7 @@ def pages_router() -> APIRouter:
     @router.get("/objectives")
     async def objectives_index(
         request: Request,
-        session: Admin,
+        session: ObjectiveReader,
         status: Annotated[str | None, Query(max_length=30)] = None,
         plan_id: Annotated[str | None, Query(max_length=100)] = None,
         fiscal_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
@@ -131,6 +135,8 @@ def pages_router() -> APIRouter:
             raise Refused(f"status: not a status ({', '.join(index.STATUSES)})")
         if sort not in index.SORTS:
             raise Refused(f"sort: sort by {' or '.join(index.SORTS)}")
+        if session.role is LEAD:  # a project lead's objectives are those their partner leads
+            lead = session.account.partner_id
         query = index.Query(status or None, plan_id or None, fiscal_year, lead or None, (q or "").strip() or None, sort)
         gateway, token = gateway_of(request), session.token
         params = query.params() | ({"cursor": cursor} if cursor else {})
@@ -165,7 +171,7 @@ def pages_router() -> APIRouter:
     @router.get("/plans/{plan_id}")
     async def plan_page(
         request: Request,
-        session: Admin,
+        session: Staff,
         plan_id: str,
         year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
         only_at_risk: bool = False,
@@ -221,7 +227,7 @@ def pages_router() -> APIRouter:
     @router.get("/objectives/{objective_id}")
     async def objective_page(
         request: Request,
-        session: Admin,
+        session: ObjectiveReader,
         objective_id: str,
         fiscal_year: Annotated[int | None, Query(ge=1990, le=2100)] = None,
         level: Annotated[str | None, Query(max_length=30)] = None,
@@ -255,6 +261,8 @@ def pages_router() -> APIRouter:
             raise document
         if not isinstance(document, dict):
             raise Unavailable(f"objectives answered objective {objective_id!r} with something that is not one")
+        if session.role is LEAD and document.get("lead") != session.account.partner_id:
+            raise Forbidden("a project lead sees the objectives their partner leads")
         if isinstance(lines, Refused):  # a cursor replayed under other filters, a forged one
             raise lines
         change_rows, more_changes = listed(changes)

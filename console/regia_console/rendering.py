@@ -14,6 +14,7 @@ from regia_shared.contracts.money import format_euro, format_percent
 from . import charts
 from .gateway import segment
 from .i18n import LABELS, LANGUAGES, REASONS, TRIGGERS, choose_language, translator
+from .roles import may_write, nav_for
 
 LANG_COOKIE = "regia_console_lang"
 HERE = Path(__file__).parent
@@ -99,6 +100,8 @@ def render(
     """The page in `language`, or the reader's (language_of) when not given."""
     language = language or language_of(request)
     t = translator(language)
+    session = context.get("session")
+    role = getattr(session, "role", None)
 
     def level_name(level: str) -> str:
         return t(f"level_{level if level in charts.LEVELS else 'OTHER'}")
@@ -121,6 +124,9 @@ def render(
         qs=query_string,
         number=lambda n: whole_number(n, language),
         known=lambda key: key in LABELS,  # a word the console has, for values a service may add to
+        # What the person's role opens: the navigation, and whether write buttons show.
+        nav=nav_for(role) if role is not None else [],
+        can_write=role is not None and may_write(role),
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)

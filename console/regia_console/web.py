@@ -17,13 +17,16 @@ from regia_shared.contracts import kafka_access
 from regia_shared.http.query_params import declared_query_parameters
 from regia_shared.messaging.security import KafkaSecurity
 
-from .auth import BadForm, LoginRequired, auth_router
+from .account_pages import account_pages_router
+from .auth import BadForm, LoginRequired, LoginThrottle, auth_router, fresh
 from .feed import EventFeed
-from .gateway import Gateway, NotFound, Refused, Unavailable
+from .gateway import Forbidden, Gateway, NotFound, Refused, TokenRefused, Unavailable
 from .live import live_router
+from .oidc import OidcClient, Provider
 from .pages import pages_router
 from .preference_pages import preference_pages_router
-from .rendering import render
+from .rendering import here, render
+from .roles import home_of
 from .sessions import COOKIE, Session, Sessions
 from .settings import ConsoleSettings
 
@@ -37,6 +40,9 @@ POLICY = (
 
 # What every page takes besides its own parameters: the language (rendering reads it).
 PAGE_WIDE_PARAMETERS = frozenset({"lang"})
+# Pages whose query another party writes: the identity provider's redirect back carries
+# what it chooses (iss, session_state, scope...) besides the code and the state.
+OPEN_QUERY = frozenset({"/login/oidc/callback"})
 
 
 async def refuse_unknown_parameters(request: Request) -> None:
@@ -44,7 +50,7 @@ async def refuse_unknown_parameters(request: Request) -> None:
     refuse one with a 422 (regia_shared.http.query_params): a misspelt filter
     (`/objectives?stauts=AT_RISK`) must not show the unfiltered page as if it applied."""
     route = request.scope.get("route")
-    if not request.scope.get("query_string") or not isinstance(route, APIRoute):
+    if not request.scope.get("query_string") or not isinstance(route, APIRoute) or route.path in OPEN_QUERY:
         return
     allowed = declared_query_parameters(route) | PAGE_WIDE_PARAMETERS
     unknown = [k[:100] for k in dict.fromkeys(request.query_params.keys()) if k not in allowed]
@@ -54,7 +60,6 @@ async def refuse_unknown_parameters(request: Request) -> None:
 
 def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None = None) -> FastAPI:
     settings = settings or ConsoleSettings()
-    expected = settings.admin_token_sha256.get_secret_value() if settings.admin_token_sha256 else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -74,8 +79,10 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
         dependencies=[Depends(refuse_unknown_parameters)],
     )
     app.state.settings = settings
-    sessions = app.state.sessions = Sessions(expected, settings.console_session_hours * 3600)
+    sessions = app.state.sessions = Sessions(settings.console_session_hours * 3600)
     app.state.gateway = Gateway(settings.service_urls())
+    app.state.login_throttle = LoginThrottle(settings.console_login_per_minute / 60, settings.console_login_burst)
+    app.state.oidc = oidc_client(settings, app.state.gateway)
     app.state.feed = feed or EventFeed(
         # Not the inbound commands: their headers carry institutions' keys (kafka_access).
         settings.kafka_bootstrap_servers,
@@ -100,6 +107,34 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
         if exc.path == "/events/stream":
             return PlainTextResponse("log in first", status_code=401)
         return RedirectResponse(f"/login?{urlencode({'next': exc.path})}", status_code=303)
+
+    @app.exception_handler(TokenRefused)
+    async def token_refused(request: Request, exc: TokenRefused) -> Response:
+        """A service refused the person's token. Partners tells whether the session is
+        over: a refresh that fails sends them to log in again (they logged out
+        everywhere, their role changed, their account was disabled); one that works
+        means this service does not take the token for this, which the page says."""
+        session = session_of(request)
+        if session is not None:
+            session.token_expires_at = 0.0
+            try:
+                await fresh(request, session)
+            except LoginRequired:
+                session = None
+            except Unavailable as down:
+                return render(request, "unavailable.html", status_code=503, session=session, why=str(down))
+        if session is None:
+            sessions.log_out(request.cookies.get(COOKIE))
+            if request.scope["path"] == "/events/stream":
+                return PlainTextResponse("log in again", status_code=401)
+            return RedirectResponse(f"/login?{urlencode({'next': here(request)})}", status_code=303)
+        return render(request, "unavailable.html", status_code=503, session=session, why=str(exc))
+
+    @app.exception_handler(Forbidden)
+    async def forbidden(request: Request, exc: Forbidden) -> HTMLResponse:
+        session = session_of(request)
+        home = home_of(session.role) if session else "/login"
+        return render(request, "forbidden.html", status_code=403, session=session, home=home)
 
     @app.exception_handler(BadForm)
     async def refuse_form(request: Request, exc: BadForm):
@@ -148,4 +183,19 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
     app.include_router(pages_router())
     app.include_router(live_router())
     app.include_router(preference_pages_router())
+    app.include_router(account_pages_router())
     return app
+
+
+def oidc_client(settings: ConsoleSettings, gateway: Gateway) -> OidcClient | None:
+    """The identity provider's client when all three settings are given, else None (the
+    login page then offers passwords only)."""
+    if not (settings.console_oidc_issuer and settings.console_oidc_client_id and settings.console_oidc_client_secret):
+        return None
+    provider = Provider(
+        settings.console_oidc_issuer,
+        settings.console_oidc_client_id,
+        settings.console_oidc_client_secret.get_secret_value(),
+        settings.console_oidc_scopes,
+    )
+    return OidcClient(provider, gateway.http)

@@ -274,7 +274,9 @@ class LocalStack:
         """The shared environment, less what only the partners service may hold: the seed
         that mints people's session tokens and the key of their TOTP secrets."""
         if service.name == "partners":
-            return dict(self.service_env)
+            # The console, on this machine, forwards each person's address: partners
+            # believes it from loopback, so its per-address login throttle sees people.
+            return dict(self.service_env) | {"REGIA_TRUSTED_PROXIES": "127.0.0.1/32,::1/128"}
         return {k: v for k, v in self.service_env.items() if k not in PARTNERS_ONLY}
 
     def links(self, service: WebApp) -> dict[str, str]:
@@ -285,11 +287,10 @@ class LocalStack:
         return {CONSOLE.url_var: os.environ.get(CONSOLE.url_var, "").strip() or self.console_url}
 
     def start_console(self) -> None:
-        """The web console beside the services: it reads them over HTTP (with the token a
-        logged-in administrator typed, which only that session holds) and the broker
-        directly, so it gets their URLs and the token's hash, never the token."""
+        """The web console beside the services: it reads them over HTTP with each
+        logged-in person's session token (which only that session holds) and the broker
+        directly, so it gets their URLs and nothing of the admin token."""
         env = {
-            "REGIA_ADMIN_TOKEN_SHA256": self.service_env["REGIA_ADMIN_TOKEN_SHA256"],
             SESSION_PUBLIC_VARIABLE: self.service_env[SESSION_PUBLIC_VARIABLE],
             "REGIA_KAFKA_BOOTSTRAP_SERVERS": self.service_env["REGIA_KAFKA_BOOTSTRAP_SERVERS"],
             # PLAINTEXT on the embedded broker; an external one keeps the shell's security.

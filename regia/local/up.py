@@ -20,6 +20,7 @@ from ..operator.admin import AdminError
 from ..operator.demo import load_demo
 from .embedded.private import keep_private
 from .interrupts import Interrupts, Shutdown
+from .people import make_people, say_people
 from .stack import ChildDied, LocalStack
 from .summary import ready_table
 
@@ -57,14 +58,15 @@ def up(demo: bool, data_dir: Path) -> None:
         stack.wait_ready()
         stack.republish()  # before anything new: what the previous run's broker took with it
         say(ready_table(stack))
-        say(f"  console   {stack.console_url}  (log in with the admin token)  log {stack.logs / 'console.log'}")
+        say(f"  console   {stack.console_url}  (log in with an account below)  log {stack.logs / 'console.log'}")
         if generated:
-            say("Admin token, generated for this run and shown only now (services keep its SHA-256):")
+            say("Admin token, for the CLI and scripts (not the console), generated for this run and shown only now:")
             say(f"  export REGIA_ADMIN_TOKEN='{token}'")
         else:
             say("Admin token: the one in REGIA_ADMIN_TOKEN.")
         if demo:
             seed(stack, token)
+        say_people(make_people(stack.urls["partners"], token, demo, say), demo, say)
         say("Regia is running. Ctrl-C stops everything.")
         while True:
             stack.supervise()

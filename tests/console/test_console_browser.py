@@ -107,22 +107,30 @@ def headless_chromium():  # type: ignore[no-untyped-def]
 def browser(regia: RegiaUpDemo):  # type: ignore[no-untyped-def]
     driver = headless_chromium()
     try:
-        log_in(driver, regia.url("console"))
+        log_in(driver, regia.url("console"), admin_password(regia.output))
         yield driver
     finally:
         driver.quit()
 
 
-def log_in(driver, console: str) -> None:  # type: ignore[no-untyped-def]
+def admin_password(output: str) -> str:
+    """The first administrator's password, which `regia up` prints once when it makes it."""
+    found = re.search(r"^\s+login admin\s+password (\S+)$", output, re.M)
+    assert found, f"regia up printed no administrator's password:\n{output}"
+    return found.group(1)
+
+
+def log_in(driver, console: str, password: str) -> None:  # type: ignore[no-untyped-def]
     from selenium.webdriver.common.by import By
 
     driver.get(f"{console}/")
     assert "/login" in driver.current_url, "a page opened without a session"
-    driver.find_element(By.ID, "token").send_keys(TOKEN)
+    driver.find_element(By.ID, "login").send_keys("admin")
+    driver.find_element(By.ID, "password").send_keys(password)
     driver.find_element(By.ID, "login-submit").click()
     wait_until(lambda: driver.find_elements(By.ID, "health"), "the overview after logging in")
-    assert TOKEN not in driver.page_source
-    assert all(TOKEN not in (c.get("value") or "") for c in driver.get_cookies())
+    assert password not in driver.page_source and TOKEN not in driver.page_source
+    assert all(password not in (c.get("value") or "") for c in driver.get_cookies())
 
 
 def wait_until(check, what: str, timeout: float = 60.0):  # type: ignore[no-untyped-def]

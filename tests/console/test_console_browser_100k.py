@@ -32,6 +32,7 @@ from .test_console_browser import (
     MIN_CONTRAST,
     PHONE,
     TOKEN,
+    admin_password,
     browser_or_skip,
     fits,
     log_in,
@@ -129,7 +130,7 @@ def browser(seeded: Seeded):  # type: ignore[no-untyped-def]
     driver = headless_chromium()
     try:
         try:
-            log_in(driver, seeded.console)
+            log_in(driver, seeded.console, admin_password(seeded.up.output))
         except AssertionError:
             (ARTIFACTS / "r18-100k-login-failed.html").write_text(driver.page_source)
             screenshot(driver, "r18-100k-login-failed")

@@ -3,7 +3,6 @@ filters and bars, events in words, the undelivered alerts and poison events page
 overview's counts per year and the objectives index, in both shapes the objectives service
 answers while it changes."""
 
-import hashlib
 import re
 from collections.abc import Iterator
 
@@ -15,7 +14,7 @@ from regia_console.feed import EventFeed
 from regia_console.gateway import listed
 from regia_console.settings import ConsoleSettings
 from regia_console.web import create_app
-from tests.unit.test_console_web import TOKEN, StubFeed, StubGateway
+from tests.unit.test_console_web import LOGIN, PASSWORD, StubFeed, StubGateway
 
 PLAN = {
     "plan_id": "miglio",
@@ -330,11 +329,11 @@ class Stub(StubGateway):
 
 @pytest.fixture
 def console() -> Iterator[TestClient]:
-    settings = ConsoleSettings(admin_token_sha256=hashlib.sha256(TOKEN.encode()).hexdigest())
+    settings = ConsoleSettings()
     app = create_app(settings, feed=StubFeed("unused:0", []))
     app.state.gateway = Stub()
     with TestClient(app) as client:
-        answer = client.post("/login", data={"token": TOKEN, "next": "/"}, follow_redirects=False)
+        answer = client.post("/login", data={"login": LOGIN, "password": PASSWORD, "next": "/"}, follow_redirects=False)
         assert answer.status_code == 303
         yield client
 

@@ -8,7 +8,6 @@ so an id cannot reach another endpoint (`../ops/dead-letters`, `x?admin=1`).
 The stub services here are real HTTP servers (tests/support/http_stub.py) that record the
 raw path each request arrived with; the last test runs the real services."""
 
-import hashlib
 import re
 from collections.abc import Iterator
 from urllib.parse import quote
@@ -19,11 +18,15 @@ from fastapi.testclient import TestClient
 
 from regia.local.embedded.process import free_port
 from regia_console.feed import EventFeed
+from regia_console.sessions import COOKIE
 from regia_console.settings import ConsoleSettings
 from regia_console.web import create_app
+from regia_shared.http.identity import Person, Role, SessionSigner
 
 from ..support.figures import record
 from ..support.http_stub import Answer, HttpStub
+from ..support.services import SESSION_SIGNING_KEYS
+from ..unit.test_console_web import session_answer
 from .conftest import unchanged
 
 TOKEN = "console-hostile-test-token"
@@ -144,13 +147,13 @@ def stub() -> Iterator[HttpStub]:
 
 
 def console_for(urls: dict[str, str]) -> TestClient:
-    settings = ConsoleSettings(
-        admin_token_sha256=hashlib.sha256(TOKEN.encode()).hexdigest(),
-        **{f"{name}_url": url for name, url in urls.items()},
-    )
-    client = TestClient(create_app(settings, feed=StubFeed("unused:0", [])))
-    answer = client.post("/login", data={"token": TOKEN, "next": "/"}, follow_redirects=False)
-    assert answer.status_code == 303
+    """The console with an administrator logged in: the session is opened as a login would
+    (partners' answer, here made up), so the stubs, or services that do not answer, need
+    not log anyone in (the logins themselves are tests/integration/test_console_accounts.py's)."""
+    settings = ConsoleSettings(**{f"{name}_url": url for name, url in urls.items()})
+    app = create_app(settings, feed=StubFeed("unused:0", []))
+    client = TestClient(app)
+    client.cookies.set(COOKIE, app.state.sessions.open(session_answer(token=TOKEN)))
     return client
 
 
@@ -336,16 +339,19 @@ async def test_hostile_urls_on_the_real_services_are_pages_and_change_nothing(  
     await eventually(line_known, what="the line projected onto its objective")
 
     settings = ConsoleSettings(
-        admin_token_sha256=hashlib.sha256(ADMIN_HEADERS["Authorization"][7:].encode()).hexdigest(),
         funding_url=funding.url,
         objectives_url=objectives.url,
         partners_url=f"http://127.0.0.1:{free_port()}",
         notifier_url=notifier.url,
     )
-    async with in_process("console", lambda: create_app(settings, feed=StubFeed("unused:0", []))) as console:
-        async with httpx.AsyncClient(base_url=console.url, timeout=30) as browser:
-            login = await browser.post("/login", data={"token": ADMIN_HEADERS["Authorization"][7:], "next": "/"})
-            assert login.status_code == 303 and login.headers["location"] == "/"
+    app = create_app(settings, feed=StubFeed("unused:0", []))
+    # An administrator's real session token (signed with the test keys every service
+    # verifies): the partners service, which would mint it at a login, is left unstarted.
+    person = Person("ada", "Ada", Role.ADMINISTRATOR, "s-hostile")
+    token = SessionSigner(SESSION_SIGNING_KEYS, 300).token(person)
+    session_id = app.state.sessions.open(session_answer(token=token))
+    async with in_process("console", lambda: app) as console:
+        async with httpx.AsyncClient(base_url=console.url, timeout=30, cookies={COOKIE: session_id}) as browser:
             page = await browser.get("/objectives/miglio-blu")
             # The line's money shows by institution (the document embeds no lines: issue 18).
             async with objectives.client() as client:

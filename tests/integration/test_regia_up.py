@@ -59,6 +59,13 @@ def test_up_serves_every_service_then_stops_everything_on_ctrl_c(regia_up) -> No
         headers={"Authorization": f"Bearer {token}", **REASON_HEADERS},
     )
     assert admin.status_code == 200, "the services accept the token regia up printed"
+    # The first administrator's account, its password printed once: it logs in to the console.
+    password = up.output.split("login admin", 1)[1].split("password ", 1)[1].split()[0]
+    assert up.output.count(password) == 1
+    with httpx.Client(base_url=up.url("console"), timeout=10) as browser:
+        login = browser.post("/login", data={"login": "admin", "password": password})
+        assert login.status_code == 303, login.text
+        assert 'data-role="administrator"' in browser.get("/accounts").text
 
     children = descendants(up.proc.pid)
     commands = " ".join(children.values())

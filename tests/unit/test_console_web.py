@@ -2,10 +2,10 @@
 write, every page in both languages, and a plan of 3,000 nodes rendered well under a second."""
 
 import asyncio
-import hashlib
 import json
 import re
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -14,7 +14,27 @@ from regia_console.gateway import NotFound
 from regia_console.settings import ConsoleSettings
 from regia_console.web import create_app
 
-TOKEN = "console-test-token"
+TOKEN = "console-test-token"  # the access token the stub partners gives the stub administrator
+LOGIN, PASSWORD = "ada", "una frase lunga e segreta"
+
+
+def session_answer(role: str = "administrator", token: str = TOKEN, **scope: str | None) -> dict:
+    """What partners' POST /v1/sessions answers a login: a pair of tokens and who they name."""
+    return {
+        "access_token": token,
+        "token_type": "Bearer",
+        "expires_in": 300,
+        "refresh_token": f"rgr_s1.{token}",
+        "account": {
+            "account_id": LOGIN,
+            "name": "Ada Lovelace",
+            "role": role,
+            "institution_id": scope.get("institution_id"),
+            "partner_id": scope.get("partner_id"),
+            "contact_id": scope.get("contact_id"),
+            "session_id": "s1",
+        },
+    }
 
 
 class StubFeed(EventFeed):
@@ -98,13 +118,32 @@ def unaddressed(count: int) -> list[dict]:
 
 
 class StubGateway:
+    """The services as the console sees them; partners' logins take LOGIN and PASSWORD
+    (any role `self.role` names) and answer TOKEN as the access token."""
+
+    role = "administrator"
+    scope: dict[str, str] = {}
+
     def __init__(self) -> None:
+        self.session_calls: list[tuple[str, str, dict | None, str | None]] = []
         self.posts: list[tuple[str, str, dict]] = []
         self.unaddressed = unaddressed(150)
         self.asked: list[tuple[str, dict]] = []
 
     async def close(self) -> None:
         pass
+
+    async def sessions(
+        self, method: str, path: str, *, body: dict | None = None, token: str | None = None, client: str | None = None
+    ) -> httpx.Response:
+        self.session_calls.append((method, path, body, client))
+        if path == "/v1/sessions" and body and (body["login"], body["password"]) == (LOGIN, PASSWORD):
+            return httpx.Response(201, json=session_answer(self.role, **self.scope))
+        if path == "/v1/sessions":
+            return httpx.Response(401, json={"error": "invalid_credentials", "message": "wrong", "field": "login"})
+        if path == "/v1/sessions/refresh":
+            return httpx.Response(200, json=session_answer(self.role, **self.scope))
+        return httpx.Response(200, json={"ended": True})
 
     async def health(self) -> dict[str, bool]:
         return {"funding": True, "objectives": True, "partners": True, "notifier": False}
@@ -215,7 +254,7 @@ class StubGateway:
 
 @pytest.fixture
 def console():
-    settings = ConsoleSettings(admin_token_sha256=hashlib.sha256(TOKEN.encode()).hexdigest())
+    settings = ConsoleSettings()
     app = create_app(settings, feed=StubFeed("unused:0", []))
     app.state.gateway = StubGateway()
     with TestClient(app) as client:
@@ -223,17 +262,20 @@ def console():
 
 
 def log_in(client: TestClient) -> None:
-    answer = client.post("/login", data={"token": TOKEN, "next": "/"}, follow_redirects=False)
+    answer = client.post("/login", data={"login": LOGIN, "password": PASSWORD, "next": "/"}, follow_redirects=False)
     assert answer.status_code == 303
     cookie = answer.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and TOKEN not in cookie
 
 
-def test_pages_need_a_session_and_a_wrong_token_gets_none(console: TestClient) -> None:
+def test_pages_need_a_session_and_a_wrong_password_gets_none(console: TestClient) -> None:
     assert console.get("/", follow_redirects=False).headers["location"] == "/login?next=%2F"
     assert console.get("/static/console.css").status_code == 200
-    refused = console.post("/login", data={"token": "nope"}, follow_redirects=False)
+    refused = console.post("/login", data={"login": LOGIN, "password": "nope"}, follow_redirects=False)
     assert refused.status_code == 401 and "set-cookie" not in refused.headers
+    assert "Nome utente o password errati." in refused.text
+    # The admin token logs nobody in: it is for machines.
+    assert console.post("/login", data={"token": TOKEN}, follow_redirects=False).status_code == 401
 
 
 @pytest.mark.parametrize("lang", ["it", "en"])
@@ -382,7 +424,7 @@ class OneEventFeed(StubFeed):
 
 
 def test_pages_are_gzipped_but_the_live_events_stream_as_they_come() -> None:
-    settings = ConsoleSettings(admin_token_sha256=hashlib.sha256(TOKEN.encode()).hexdigest())
+    settings = ConsoleSettings()
     app = create_app(settings, feed=OneEventFeed("unused:0", []))
     app.state.gateway = StubGateway()
     with TestClient(app) as console:
@@ -408,3 +450,60 @@ def test_a_query_parameter_a_page_does_not_take_is_a_400_page_naming_it(console:
     # Its own parameters, and the language every page takes, are welcome.
     assert console.get("/alerts/unaddressed?page=1&lang=en").status_code == 200
     assert console.get("/login?next=/plans/big&lang=it").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("role", "scope", "home", "nav", "forbidden"),
+    [
+        ("observer", {}, "/", ["/", "/objectives", "/events", "/dead-letters"], ["/accounts"]),
+        (
+            "institution_officer",
+            {"institution_id": "regione-liguria"},
+            "/institution",
+            ["/institution", "/my-alerts"],
+            ["/plans/big", "/dead-letters", "/accounts", "/institutions/comune-spezia"],
+        ),
+        ("project_lead", {"partner_id": "comune-spezia"}, "/objectives", ["/objectives", "/my-alerts"], ["/events"]),
+    ],
+)
+def test_each_role_lands_on_its_page_sees_its_navigation_and_a_403_page_elsewhere(
+    console: TestClient, role: str, scope: dict, home: str, nav: list[str], forbidden: list[str]
+) -> None:
+    gateway = console.app.state.gateway  # type: ignore[attr-defined]
+    gateway.role, gateway.scope = role, scope
+    landed = console.post("/login", data={"login": LOGIN, "password": PASSWORD, "next": "/"}, follow_redirects=False)
+    assert landed.headers["location"] == home
+    page = console.get("/dead-letters" if role == "observer" else home)
+    shown = re.findall(r'href="([^"]+)"', page.text.split("<nav>", 1)[1].split("</nav>", 1)[0])
+    assert shown[: len(nav)] == nav and "/accounts" not in shown
+    assert f'data-role="{role}"' in page.text and "Ada Lovelace" in page.text
+    assert "/dead-letters/retry" not in page.text  # nobody but administrators sees a write of those pages
+    for path in forbidden:
+        refused = console.get(path)
+        assert refused.status_code == 403 and 'id="forbidden"' in refused.text, path
+        assert "Traceback" not in refused.text
+
+
+def test_a_lead_sees_only_what_their_partner_leads(console: TestClient) -> None:
+    gateway = console.app.state.gateway  # type: ignore[attr-defined]
+    gateway.role, gateway.scope = "project_lead", {"partner_id": "someone-else"}
+    log_in(console)
+    assert console.get("/objectives/miglio-blu").status_code == 403  # led by comune-spezia
+    console.get("/objectives?lead=comune-spezia")
+    leads = [params.get("lead") for asked, params in gateway.asked if asked == "/v1/objectives"]
+    assert leads and set(leads) == {"someone-else"}  # the lead filter is theirs, whatever is asked
+
+
+def test_failed_logins_past_the_burst_are_a_429_page_and_partners_is_not_asked() -> None:
+    app = create_app(ConsoleSettings(console_login_burst=2), feed=StubFeed("unused:0", []))
+    app.state.gateway = gateway = StubGateway()
+    with TestClient(app) as client:
+        for _ in range(2):
+            assert client.post("/login", data={"login": LOGIN, "password": "wrong"}).status_code == 401
+        refused = client.post("/login", data={"login": LOGIN, "password": "wrong"})
+        assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+        assert "Troppi accessi falliti" in refused.text
+        asked = len(gateway.session_calls)
+        right = client.post("/login", data={"login": LOGIN, "password": PASSWORD}, follow_redirects=False)
+        assert right.status_code == 429 and len(gateway.session_calls) == asked  # not asked
+        assert all(call[3] == "testclient" for call in gateway.session_calls)  # the address, forwarded
