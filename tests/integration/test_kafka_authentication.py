@@ -39,7 +39,9 @@ def row() -> OutboxRow:
 
 
 async def test_a_client_without_credentials_is_refused(locked_broker: EmbeddedBroker) -> None:
-    producer = OutboxProducer(locked_broker.bootstrap_servers, idempotence=False, security=PLAINTEXT)
+    producer = OutboxProducer(
+        locked_broker.bootstrap_servers, idempotence=False, sign=lambda topic, key, value: [], security=PLAINTEXT
+    )
     with pytest.raises(KafkaConnectionError):
         await producer.start()
     await producer.stop()
@@ -65,7 +67,9 @@ async def test_a_login_the_broker_does_not_know_is_refused(locked_broker: Embedd
 async def test_the_same_clients_reach_a_broker_that_demands_no_login(broker: EmbeddedBroker) -> None:
     # The control: what the two tests above refuse is the login, not the client.
     await ensure_topics(broker.bootstrap_servers, [topics.FUNDING], 1)
-    producer = OutboxProducer(broker.bootstrap_servers, idempotence=False, security=PLAINTEXT)
+    producer = OutboxProducer(
+        broker.bootstrap_servers, idempotence=False, sign=lambda topic, key, value: [], security=PLAINTEXT
+    )
     await producer.start()
     try:
         await producer.publish([row()])

@@ -7,10 +7,11 @@ error handler, regia_shared.http.errors) can change without a client seeing any 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import pyotp
 import pytest
 
 from regia_partners.app import create_app
-from regia_partners.domain import errors
+from regia_partners.domain import accounts, errors
 from regia_shared.contracts.preference_links import PreferenceLink, sign
 
 from ..support.partners import objectives_known
@@ -22,6 +23,7 @@ LIGURIA = {"partner_id": "regione-liguria", "name": "Regione Liguria", "kind": "
 CISL = {"partner_id": "cisl", "name": "CISL", "kind": "TRADE_UNION"}
 RETE = {"network_id": "rete", "name": "Rete", "founded_on": "2017-03-01"}
 ROSSI = {"contact_id": "rossi", "name": "Maria Rossi", "email": "maria.rossi@regione.liguria.it"}
+PASSWORD = "una frase lunga e segreta"
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,57 @@ CASES = [
     ),
     (
         "GET",
+        "/v1/account",
+        None,
+        accounts.AccountRefused,
+        422,
+        b'{"error":"invalid_account","message":"the admin token has no account of its own: log in as a person",'
+        b'"field":null,"details":[]}',
+    ),
+    (
+        "PATCH",
+        "/v1/accounts/nessuno",
+        {"name": "Nessuno"},
+        accounts.AccountNotFound,
+        404,
+        b'{"error":"account_not_found","message":"no account \'nessuno\'","field":"account_id","details":[]}',
+    ),
+    (
+        "POST",
+        "/v1/sessions",
+        {"login": "nessuno", "password": "qualunque cosa"},
+        accounts.LoginRefused,
+        401,
+        b'{"error":"invalid_credentials","message":"wrong login or password","field":"login","details":[]}',
+    ),
+    (
+        "POST",
+        "/v1/sessions",
+        {"login": "doppio", "password": PASSWORD},
+        accounts.TotpRequired,
+        401,
+        b'{"error":"totp_required","message":"this account has a second factor: send the 6-digit code as totp",'
+        b'"field":"totp","details":[]}',
+    ),
+    (
+        "POST",
+        "/v1/sessions",
+        {"login": "bloccato", "password": PASSWORD},
+        accounts.LoginLocked,
+        429,
+        b'{"error":"login_locked","message":"too many failed logins for this account: it is locked for a while'
+        b' (Retry-After says how many seconds); an administrator can unlock it sooner","field":null,"details":[]}',
+    ),
+    (
+        "POST",
+        "/v1/sessions/refresh",
+        {"refresh_token": "non-un-token"},
+        accounts.SessionRefused,
+        401,
+        b'{"error":"session_ended","message":"not a refresh token: log in again","field":"refresh_token","details":[]}',
+    ),
+    (
+        "GET",
         "/v1/networks/rete",
         {"on": "2019-01-01", "as_of": "2018-01-01"},
         errors.InvalidPartner,
@@ -208,6 +261,18 @@ async def test_every_refusal_is_answered_in_the_one_error_shape_byte_for_byte(se
         assert (await admin.post("/v1/contacts/bianchi/erasure")).status_code == 200
         await objectives_known(admin, broker.bootstrap_servers, "mare")
         assert (await admin.post("/v1/networks", json=RETE)).status_code == 201
+        # Accounts: one with a second factor, one locked by failed logins.
+        for login in ("doppio", "bloccato"):
+            body = {"account_id": login, "name": login, "role": "observer", "password": PASSWORD}
+            assert (await admin.post("/v1/accounts", json=body)).status_code == 201
+        token = (await admin.post("/v1/sessions", json={"login": "doppio", "password": PASSWORD})).json()
+        person = {"Authorization": f"Bearer {token['access_token']}"}
+        secret = (await admin.post("/v1/account/totp", headers=person)).json()["secret"]
+        code = {"code": pyotp.TOTP(secret).now()}
+        assert (await admin.post("/v1/account/totp/confirm", json=code, headers=person)).status_code == 200
+        for _ in range(5):
+            wrong = {"login": "bloccato", "password": "non è questa la frase"}
+            assert (await admin.post("/v1/sessions", json=wrong)).status_code == 401
         outbox = await database.fetchval("partners", "SELECT count(*) FROM outbox")
 
         for method, path, sent, _, status, expected in CASES:
@@ -220,7 +285,9 @@ async def test_every_refusal_is_answered_in_the_one_error_shape_byte_for_byte(se
             assert (r.status_code, r.content) == (status, expected), (method, path, r.text)
             # Date and X-Request-Id (the audit's, on writes) differ on every answer; the rest
             # is the same each time.
-            headers = {k: v for k, v in r.headers.items() if k not in {"date", "x-request-id"}}
+            # A locked login also says when to come back, in seconds that differ each time.
+            headers = {k: v for k, v in r.headers.items() if k not in {"date", "x-request-id", "retry-after"}}
+            assert ("retry-after" in r.headers) is (status == 429), (method, path)
             assert headers == {
                 "content-type": "application/json",
                 "content-length": str(len(expected)),

@@ -238,8 +238,8 @@ class Accounts:
         if until is not None and until > now:
             wait = max(1, int((until - now).total_seconds()) + 1)
             raise LoginLocked(
-                f"too many failed logins for this account: it is locked for {wait} more seconds "
-                "(an administrator can unlock it sooner)",
+                "too many failed logins for this account: it is locked for a while (Retry-After says how many "
+                "seconds); an administrator can unlock it sooner",
                 wait,
             )
 
