@@ -84,6 +84,8 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
         ),
         # Partners reads a plan file's leads and roles from objectives, and nothing else there.
         "partners.plans": (["invalid envelope"], []),
+        # ... and which objectives exist, so that a lead or role names one (issue 20).
+        "partners.objectives": (["invalid envelope", "ObjectiveDefined version 99"], [defined]),
         "notifier.partners": (
             ["invalid envelope", "PartnerRegistered version 99", "ObjectiveLeadAssigned version 99"],
             [partner, lead],
@@ -206,14 +208,19 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
                 == 3
             )
 
-            # Every service has the routes, behind the admin token; partners set aside only the
-            # malformed record of the one topic it reads (a plan file's leads and roles).
+            # Every service has the routes, behind the admin token; partners set aside only
+            # what its two consumers of the one topic it reads could not read.
             r = await admin.get(f"{services['partners'].url}/v1/ops/dead-letters")
             assert r.status_code == 200, r.text
             set_aside = r.json()["items"]
-            assert [(d["consumer"], d["topic"]) for d in set_aside] == [("partners.plans", topics.OBJECTIVES)]
+            assert sorted((d["consumer"], d["topic"]) for d in set_aside) == [
+                ("partners.objectives", topics.OBJECTIVES),
+                ("partners.objectives", topics.OBJECTIVES),
+                ("partners.plans", topics.OBJECTIVES),
+            ]
             r = await admin.post(f"{services['partners'].url}/v1/ops/dead-letters/replay", json={"all": True})
-            assert r.status_code == 200 and r.json()["replayed"] == [set_aside[0]["id"]], r.text
+            assert r.status_code == 200, r.text
+            assert sorted(r.json()["replayed"]) == sorted(d["id"] for d in set_aside), r.text
             for service in services.values():
                 r = await admin.get(f"{service.url}/v1/ops/dead-letters", headers={"Authorization": "Bearer nope"})
                 assert r.status_code == 401, (service.name, r.text)

@@ -68,7 +68,15 @@ SAME_ANSWER = "wrong login or password"
 
 
 class LoginUnavailable(AccountRefused):
+    """The service lacks a key it needs to log anyone in: its operator's to fix."""
+
     status, code = 503, "login_unavailable"
+
+
+class OidcNotConfigured(AccountRefused):
+    """No identity provider here: not a fault, a way of logging in this Regia does not offer."""
+
+    status, code = 404, "oidc_not_configured"
 
 
 @dataclass(frozen=True)
@@ -252,7 +260,11 @@ class Accounts:
     async def log_in_oidc(self, id_token: str, nonce: str | None, client: str | None, agent: str | None) -> Issued:
         signer = self._signer()
         if self.oidc is None:
-            raise LoginUnavailable("no OpenID Connect provider is configured (REGIA_OIDC_ISSUER, REGIA_OIDC_CLIENT_ID)")
+            raise OidcNotConfigured(
+                "this Regia logs in with passwords only: no OpenID Connect provider is configured "
+                "(REGIA_OIDC_ISSUER, REGIA_OIDC_CLIENT_ID)",
+                "id_token",
+            )
         claims = await self.oidc.claims(id_token, nonce)
         async with self.pool.acquire() as conn, conn.transaction():
             row = await accounts.by_oidc(conn, self.oidc.issuer, str(claims["sub"]))
