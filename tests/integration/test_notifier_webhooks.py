@@ -141,6 +141,41 @@ async def test_the_same_event_twice_is_one_webhook(broker, database, monkeypatch
     assert sorted(str(r["cause_event_id"]) for r in rows) == sorted([str(cause.event_id), str(later.event_id)])
 
 
+async def test_a_webhook_named_by_host_is_called_at_the_address_that_was_checked(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The notifier checks a webhook's host at its addresses and then connects to one of
+    those very addresses, the name kept in Host: a name that resolved elsewhere between the
+    check and the call (DNS rebinding) could not redirect it. Here the name resolves, for
+    the notifier's check only, to the receiver's loopback address; anything that resolved it
+    again (httpx on its own) would find no such name and fail."""
+    from ipaddress import ip_address
+
+    from regia_notifier.adapters import resolver, webhook_sender
+    from regia_notifier.entrypoints import webhooks_http
+
+    name = "rebind-check.regia.invalid"
+    real = resolver.addresses_of
+
+    async def checked_once(host: str, port: int) -> list:
+        return [ip_address("127.0.0.1")] if host == name else await real(host, port)
+
+    monkeypatch.setattr(webhook_sender, "addresses_of", checked_once)
+    monkeypatch.setattr(webhooks_http, "addresses_of", checked_once)
+    monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", Fernet.generate_key().decode())
+    with SmtpCapture() as smtp, WebhookReceiver() as receiver:
+        async with notifier(broker, smtp, monkeypatch) as admin:
+            by_name = receiver.url.replace("127.0.0.1", name)
+            r = await admin.post(
+                "/v1/webhooks", json={"webhook_id": "by-name", "partner_id": "regione-liguria", "url": by_name}
+            )
+            assert r.status_code == 201, r.text
+            receiver.secret = r.json()["secret"]
+            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await webhook_deliveries(admin, 1)
+    (request,) = receiver.accepted
+    port = receiver.url.split(":")[2].split("/")[0]
+    assert request.headers["Host"] == f"{name}:{port}"
+
+
 async def test_a_removed_endpoint_is_not_alerted(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", Fernet.generate_key().decode())
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:

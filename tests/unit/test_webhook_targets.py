@@ -5,7 +5,13 @@ from ipaddress import ip_address
 
 import pytest
 
-from regia_notifier.domain.webhook_targets import WebhookTargetRefused, check_target, parse_networks
+from regia_notifier.domain.webhook_targets import (
+    PinnedTarget,
+    WebhookTargetRefused,
+    check_target,
+    parse_networks,
+    pinned,
+)
 
 PUBLIC, PUBLIC_V6 = ip_address("93.184.216.34"), ip_address("2606:2800:220:1:248:1893:25c8:1946")
 INTRANET = parse_networks("10.20.0.0/16, 127.0.0.1/32")
@@ -63,3 +69,12 @@ def test_the_setting_names_a_bad_network() -> None:
     with pytest.raises(ValueError, match="'10.20.0.0/33' is not a network"):
         parse_networks("10.0.0.0/8, 10.20.0.0/33")
     assert parse_networks("") == ()
+
+
+def test_a_call_is_pinned_to_the_address_that_was_checked() -> None:
+    # The name is kept for Host and for the certificate's name; the connection goes to the
+    # address checked, so a name re-resolving elsewhere a moment later changes nothing.
+    target = pinned("https://hooks.example.org/regia?x=1", ip_address("93.184.216.34"))
+    assert target == PinnedTarget("https://93.184.216.34/regia?x=1", "hooks.example.org", "hooks.example.org")
+    target = pinned("https://user:pw@hooks.example.org:8443/h", ip_address("2001:db8::1"))
+    assert target == PinnedTarget("https://user:pw@[2001:db8::1]:8443/h", "hooks.example.org:8443", "hooks.example.org")

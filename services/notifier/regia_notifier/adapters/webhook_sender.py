@@ -24,7 +24,7 @@ import httpx
 
 from ..domain.delivery import ClaimedDelivery
 from ..domain.signature import sign
-from ..domain.webhook_targets import Network, WebhookTargetRefused, check_target, host_of
+from ..domain.webhook_targets import Network, WebhookTargetRefused, check_target, host_of, pinned
 from . import webhooks
 from .resolver import addresses_of
 from .webhooks import SecretBox
@@ -85,8 +85,9 @@ class WebhookSender:
         # Checked again at each call, not only at registration: a name can be made to
         # resolve elsewhere since (and a network allowed then may no longer be).
         host, port = host_of(url)
+        addresses = await addresses_of(host, port)
         try:
-            check_target(url, await addresses_of(host, port), self._allowed)
+            check_target(url, addresses, self._allowed)
         except WebhookTargetRefused as refused:
             raise WebhookError(f"not sent: {refused.message}") from None
         try:
@@ -105,13 +106,27 @@ class WebhookSender:
             "X-Regia-Timestamp": str(timestamp),
             "X-Regia-Signature": sign(secret, timestamp, body),
         }
-        async with (
-            httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False) as client,
-            client.stream("POST", url, content=body, headers=headers) as reply,
-        ):
-            if reply.is_success:
-                return  # the body is not read: leaving the block closes the connection
-            head = await _first_bytes(reply, REPLY_READ_LIMIT)
+        # Connect to an address just checked, not to whatever the name resolves to a moment
+        # later (domain.webhook_targets.pinned); the next one if it refuses the connection,
+        # as a client would try a name's addresses in turn.
+        async with httpx.AsyncClient(timeout=self._timeout_s, follow_redirects=False) as client:
+            for n, address in enumerate(addresses):
+                target = pinned(url, address)
+                try:
+                    async with client.stream(
+                        "POST",
+                        target.url,
+                        content=body,
+                        headers={**headers, "Host": target.host_header},
+                        extensions={"sni_hostname": target.server_name},
+                    ) as reply:
+                        if reply.is_success:
+                            return  # the body is not read: leaving the block closes the connection
+                        head = await _first_bytes(reply, REPLY_READ_LIMIT)
+                        break
+                except httpx.ConnectError:
+                    if n == len(addresses) - 1:
+                        raise
         try:
             text = head.decode(reply.charset_encoding or "utf-8", errors="replace")
         except LookupError:  # a charset Python does not know

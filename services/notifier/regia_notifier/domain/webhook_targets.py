@@ -17,8 +17,9 @@ client), so a public endpoint cannot bounce the call inward. Pure: the caller re
 """
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_network
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from regia_shared.contracts.refusal import Refused
 
@@ -72,3 +73,24 @@ def check_target(url: str, addresses: Sequence[Address], allowed: Sequence[Netwo
             f"a webhook to a public address must use https, not {scheme}: its body is signed, not secret",
             "url",
         )
+
+
+@dataclass(frozen=True)
+class PinnedTarget:
+    """A webhook's URL with its host replaced by an address that was checked, so the call
+    connects where the check looked and a name cannot resolve elsewhere in between (DNS
+    rebinding). The request still names the host: in `Host` and, over TLS, as the server
+    name the certificate must match (httpx's `sni_hostname` extension)."""
+
+    url: str
+    host_header: str
+    server_name: str
+
+
+def pinned(url: str, address: Address) -> PinnedTarget:
+    parts = urlsplit(url)
+    host, _ = host_of(url)
+    literal = f"[{address}]" if address.version == 6 else str(address)
+    userinfo, at, host_header = parts.netloc.rpartition("@")  # never userinfo in Host
+    netloc = f"{userinfo}{at}{literal}" + ("" if parts.port is None else f":{parts.port}")
+    return PinnedTarget(urlunsplit(parts._replace(netloc=netloc)), host_header, host)
