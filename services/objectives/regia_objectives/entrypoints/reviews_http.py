@@ -14,6 +14,7 @@ from regia_shared.contracts.money import format_euro
 from regia_shared.http.access import PUBLIC_READ
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool, Runtime
+from regia_shared.http.writes import ReasonedWrite
 
 from ..domain.coverage import percent
 from ..domain.review import ReviewItem, compare, summary
@@ -55,16 +56,20 @@ def reviews_router() -> APIRouter:
         runtime: Runtime,
         plan_id: str,
         fiscal_year: PathYear,
+        write: ReasonedWrite,
         correlation_id: Annotated[str | None, Header(alias="X-Correlation-Id")] = None,
     ) -> dict:
-        """Close the year, once it has ended: freeze every node's figures and publish the review."""
+        """Close the year, once it has ended: freeze every node's figures and publish the
+        review (which rolls funding's open lines over). Say why in X-Regia-Reason: the
+        audit keeps who closed it and why, in the review's own transaction."""
         items = await close_review(
             pool,
             plan_id,
             fiscal_year,
-            "admin",
+            write.actor,
             Cause(correlation_id or secrets.token_hex(16)),
             runtime.settings.fiscal_today(),
+            write,
         )
         return {"plan_id": plan_id, "fiscal_year": fiscal_year, **summary(items)}
 

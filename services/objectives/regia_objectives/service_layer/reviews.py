@@ -13,6 +13,7 @@ from regia_shared.contracts import fiscal, topics
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.plans import AnnualReviewClosed
 from regia_shared.messaging import outbox
+from regia_shared.writes import WriteContext, record_write
 
 from ..adapters import coverage, reviews
 from ..domain.errors import ReviewAlreadyClosed, ReviewNotFound, YearNotEnded, YearOutsidePlan
@@ -23,9 +24,16 @@ from .projection import PRODUCER, Cause
 
 
 async def close_review(
-    pool: asyncpg.Pool, plan_id: str, fiscal_year: int, closed_by: str, cause: Cause, today: date
+    pool: asyncpg.Pool,
+    plan_id: str,
+    fiscal_year: int,
+    closed_by: str,
+    cause: Cause,
+    today: date,
+    write: WriteContext | None = None,
 ) -> list[ReviewItem]:
-    """`today` is the date in Rome (the service's clock, which tests pin)."""
+    """`today` is the date in Rome (the service's clock, which tests pin). `write`: the
+    request's audit facts, written as a row in the review's own transaction."""
     plan, nodes, _ = await read_plan(pool, plan_id)
     if not plan.first_year <= fiscal_year <= plan.last_year:
         raise YearOutsidePlan(
@@ -55,6 +63,10 @@ async def close_review(
         if not await reviews.close(conn, plan_id, fiscal_year, closed_by, items):
             raise ReviewAlreadyClosed(f"the {fiscal_year} review of {plan_id!r} is already closed", "fiscal_year")
         totals = summary(items)
+        if write is not None:
+            await record_write(
+                conn, write, subject=f"review:{plan_id}:{fiscal_year}", effect={"nodes": len(items), **totals}
+            )
         await outbox.append(
             conn,
             topics.OBJECTIVES,
