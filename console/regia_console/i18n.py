@@ -225,8 +225,8 @@ LABELS: dict[str, dict[str, str]] = {
         "en": "Events a service's consumer could not read and set aside, oldest first: "
         "“Replay” publishes them again to their topic once the cause is fixed.",
     },
-    "poison_pending_only": {"it": "Mostra solo quelli da ripubblicare", "en": "Show only those not replayed"},
-    "poison_with_replayed": {"it": "Mostra anche quelli già ripubblicati", "en": "Show those already replayed too"},
+    "poison_pending_only": {"it": "Mostra solo quelli da riapplicare", "en": "Show only those not replayed"},
+    "poison_with_replayed": {"it": "Mostra anche quelli già riapplicati", "en": "Show those already replayed too"},
     "no_poison": {"it": "Nessun evento scartato da ripubblicare.", "en": "No poison event waiting for a replay."},
     "service_silent": {
         "it": "Il servizio non ha risposto: i suoi eventi scartati non si possono leggere ora.",
@@ -246,8 +246,12 @@ LABELS: dict[str, dict[str, str]] = {
     "not_an_event": {"it": "non è un evento leggibile", "en": "not a readable event"},
     "replay": {"it": "Ripubblica", "en": "Replay"},
     "replay_all": {"it": "Ripubblica tutti", "en": "Replay all"},
-    "replayed": {"it": "Ripubblicati", "en": "Replayed"},
-    "replayed_at": {"it": "ripubblicato il", "en": "replayed on"},
+    "replayed": {"it": "Riapplicati", "en": "Replayed"},
+    "replayed_at": {"it": "riapplicato il", "en": "replayed on"},
+    "still_poison": {
+        "it": "Ancora illeggibili, restano in attesa con l'errore di questo tentativo",
+        "en": "Still unreadable, left pending with this attempt's error",
+    },
     "since": {"it": "Da quando", "en": "Since"},
     "what": {"it": "Che cosa", "en": "What"},
     "why": {"it": "Perché", "en": "Why"},

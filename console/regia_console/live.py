@@ -113,7 +113,13 @@ def live_router() -> APIRouter:
         return render(request, "dead_letters.html", session=session, rows=listed(found)[0], retried=retried)
 
     @router.get("/poison-events")
-    async def poison_page(request: Request, session: Staff, replayed: int | None = None, everything: bool = False):
+    async def poison_page(
+        request: Request,
+        session: Staff,
+        replayed: int | None = None,
+        still: int | None = None,
+        everything: bool = False,
+    ):
         """Every service's poison events: records its consumers could not read and set aside."""
         gateway = request.app.state.gateway
         answers = await asyncio.gather(
@@ -133,7 +139,13 @@ def live_router() -> APIRouter:
             for service, rows in zip(SERVICES, pages, strict=True)
         }
         return render(
-            request, "poison.html", session=session, per_service=per_service, replayed=replayed, everything=everything
+            request,
+            "poison.html",
+            session=session,
+            per_service=per_service,
+            replayed=replayed,
+            still=still,
+            everything=everything,
         )
 
     @router.post("/poison-events/replay")
@@ -151,7 +163,10 @@ def live_router() -> APIRouter:
             asked = {"ids": [int(raw)]}
         done = await request.app.state.gateway.post(service, "/v1/ops/dead-letters/replay", session.token, asked)
         replayed = done.get("replayed") if isinstance(done, dict) else None
-        return RedirectResponse(f"/poison-events?replayed={len(replayed or [])}", status_code=303)
+        # Applied now by their consumer; those still unreadable stay pending (with this try's error).
+        still = len(done.get("still_poison") or []) + len(done.get("failed") or []) if isinstance(done, dict) else 0
+        tail = f"&still={still}" if still else ""
+        return RedirectResponse(f"/poison-events?replayed={len(replayed or [])}{tail}", status_code=303)
 
     @router.get("/alerts/unaddressed")
     async def unaddressed_page(

@@ -2,9 +2,10 @@
 them once the cause is fixed (a consumer deployed that reads the new version, a producer
 corrected).
 
-A replay publishes the stored record again, with its key, to the topic it came from, so the
-consumer applies it through its normal path; its inbox makes a replay of an event it
-already applied change nothing, and a replayed dead letter is left alone the next time.
+A replay has the service apply the stored record through its consumer's own path (decode,
+inbox, apply), in the transaction that marks it replayed; its inbox makes a replay of an
+event it already applied change nothing, a record still unreadable stays pending with its
+new error, and a replayed dead letter is left alone the next time.
 """
 
 import typer
@@ -100,7 +101,7 @@ def replay(
     service: str | None = SERVICE,
     consumer: str | None = CONSUMER,
 ) -> None:
-    """Publish dead letters again to their topics for their consumers to apply (after the fix)."""
+    """Have their consumers apply dead letters now (after the fix); one still unreadable stays pending."""
     if bool(ids) == all_:
         typer.echo("error: name the dead letters to replay, or pass --all (not both)", err=True)
         raise typer.Exit(2)
@@ -113,7 +114,7 @@ def replay(
         body["consumer"] = consumer
     with reported():
         token = admin_token_from_env()
-    failed = replayed = 0
+    failed = replayed = left = 0
     for name in names:
         try:
             with client(name, token) as svc:
@@ -129,11 +130,23 @@ def replay(
                 f"{name}: replayed {len(done)} dead letter{'' if len(done) == 1 else 's'}"
                 + (f" ({', '.join(map(str, done))})" if done else "")
             )
-        for key, why in (("already_replayed", "replayed before, left alone"), ("unknown", "no such dead letter")):
+        for key, why in (
+            ("already_replayed", "replayed before, left alone"),
+            ("unknown", "no such dead letter"),
+            ("forged", "set aside as forged: never replayed"),
+        ):
             for dead_letter_id in result.get(key, []):
                 typer.echo(f"  {dead_letter_id}: {why}")
-    if all_ and not replayed and not failed:
+        for key, why in (
+            ("still_poison", "still poison, left pending"),
+            ("failed", "its consumer failed, left pending"),
+        ):
+            for item in result.get(key, []):
+                left += 1
+                typer.echo(f"  {item['id']}: {why}: {item['error'][:300]}")
+    if all_ and not replayed and not failed and not left:
         typer.echo("nothing to replay")
-    # Named ids of which none could be replayed: say so in the exit status too.
-    if failed or (ids and not replayed):
+    # Named ids of which none could be replayed, or dead letters still pending: say so in
+    # the exit status too.
+    if failed or left or (ids and not replayed):
         raise typer.Exit(1)

@@ -3,21 +3,17 @@ POST /v1/ops/dead-letters/replay.
 
 A consumer sets a record it cannot read aside in `dead_letters` (and on its DLQ topic) and
 moves on (consumer.py). Once the cause is fixed (a consumer deployed that reads the new
-version, a producer corrected), an operator replays the stored records: each is published
-again, with its key, to the topic it came from, so it goes through the consumer's normal
-path (decode, inbox, apply in one transaction). A header names the consumer the replay is
-for; the other consumers of the topic skip it, so a replay for one of them never sets
-anything aside again in another. A record that is still poison is dead-lettered again (a
-new row); one already applied is a duplicate for the inbox. The row is marked
-`replayed_at` in the transaction that published it: a crash between the publish and the
-commit leaves it unmarked, and replaying it again changes nothing, by the inbox.
+version, a producer corrected), an operator replays the stored records: each is applied by
+its consumer here and now, through the consumer's own path (decode, inbox, apply), in the
+transaction that marks it `replayed_at` (consumer.replay). An event the consumer applied
+already is a duplicate for the inbox and changes nothing; a record that is still poison
+stays pending with its new error; a replayed row is left alone the next time.
 
-A record of a signed topic goes back signed, or its consumer would refuse it as forged:
-the dead letter keeps the value and the key, not the headers, so the replay signs them
-again with the topic owner's key (the one the consumer verifies with, which this service
-holds for that reason). That is sound because every record was verified before it was set
-aside for any other reason; a record set aside *as* forged is never signed nor replayed
-(listed in `forged`): replaying it would make Regia vouch for what an outsider wrote.
+Why not publish it again to its topic, as Regia once did: the topic is another service's,
+and a service may write only its own (the broker's ACLs refuse the rest, docs/security.md,
+"Event gateway"); and the record would have to be signed again with the owner's key. A
+record set aside *as* forged (not signed by its topic's owner) is never replayed (listed
+in `forged`): Regia does not apply what an outsider wrote.
 """
 
 from collections.abc import Callable
@@ -30,11 +26,9 @@ from pydantic import BaseModel, Field, model_validator
 
 from regia_shared.http.auth import require_admin
 from regia_shared.http.paging import Page, Paged, bigint
-from regia_shared.messaging import signing
+from regia_shared.messaging import consumer as consumers
+from regia_shared.messaging.consumer import transient
 
-# The header a replayed record carries: the consumer it is replayed for, and the row.
-REPLAY_FOR = "regia-replay-for"
-REPLAY_OF = "regia-replay-of"
 VALUE_SHOWN = 4000  # characters of a record's value a listing shows
 FORGED = "forged:"  # how the error of a record refused as not its owner's begins (signing.Forged)
 
@@ -77,8 +71,19 @@ class ReplayRequest(BaseModel):
         return self
 
 
+class NotReplayed(BaseModel):
+    id: int
+    error: str = Field(description="Why it was not applied")
+
+
 class ReplayResult(BaseModel):
-    replayed: list[int] = Field(description="Published again to their topics")
+    replayed: list[int] = Field(description="Applied now by their consumer (or applied already: the inbox knew them)")
+    still_poison: list[NotReplayed] = Field(
+        default_factory=list, description="Still not readable: left pending, with the error of this attempt"
+    )
+    failed: list[NotReplayed] = Field(
+        default_factory=list, description="Their consumer failed to apply them: left pending, nothing applied"
+    )
     already_replayed: list[int] = Field(default_factory=list, description="Replayed before: left alone")
     unknown: list[int] = Field(default_factory=list, description="No such dead letter (of this consumer)")
     forged: list[int] = Field(
@@ -113,21 +118,24 @@ def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -
 
     @router.post("/dead-letters/replay", response_model=ReplayResult)
     async def replay(body: ReplayRequest) -> ReplayResult:
-        """Publish dead letters again to their topics, for their consumer to apply now that
-        the cause is fixed. Safe to repeat: a replayed row is left alone, and an event the
-        consumer already applied is a duplicate its inbox ignores."""
+        """Apply dead letters now, by their consumer, now that the cause is fixed. Safe to
+        repeat: a replayed row is left alone, and an event the consumer already applied is
+        a duplicate its inbox ignores."""
         result = ReplayResult(replayed=[])
+        subscriptions = consumers.subscriptions_of(broker)
+        after_commit: list[Callable[[], None]] = []
+        columns = 'id, consumer, topic, partition, "offset", key, value, error, replayed_at'
         async with pool().acquire() as conn, conn.transaction():
             if body.all:
                 rows = await conn.fetch(
-                    "SELECT id, consumer, topic, key, value, error, replayed_at FROM dead_letters"
+                    f"SELECT {columns} FROM dead_letters"  # noqa: S608 - the module's own column list
                     " WHERE replayed_at IS NULL AND ($1::text IS NULL OR consumer = $1)"
                     " ORDER BY id FOR UPDATE",
                     body.consumer,
                 )
             else:
                 rows = await conn.fetch(
-                    "SELECT id, consumer, topic, key, value, error, replayed_at FROM dead_letters"
+                    f"SELECT {columns} FROM dead_letters"  # noqa: S608 - the module's own column list
                     " WHERE id = ANY($1::bigint[]) AND ($2::text IS NULL OR consumer = $2)"
                     " ORDER BY id FOR UPDATE",
                     body.ids,
@@ -135,6 +143,7 @@ def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -
                 )
                 found = {r["id"] for r in rows}
                 result.unknown = [i for i in dict.fromkeys(body.ids or []) if i not in found]
+            # In id order, so records of one key are applied in the order they came.
             for row in rows:
                 if row["replayed_at"] is not None:
                     result.already_replayed.append(row["id"])
@@ -142,17 +151,32 @@ def dead_letters_router(pool: Callable[[], asyncpg.Pool], broker: KafkaBroker) -
                 if row["error"].startswith(FORGED):
                     result.forged.append(row["id"])
                     continue
-                value, key = bytes(row["value"]), row["key"].encode() if row["key"] is not None else None
-                headers = {REPLAY_FOR: row["consumer"], REPLAY_OF: str(row["id"])}
-                if (signer := signing.owner(row["topic"])) is not None:
-                    headers[signing.HEADER] = signing.keys_of(broker).sign(signer, row["topic"], key, value)
-                # In id order, so records of one key go back in the order they came.
-                await broker.publish(value, topic=row["topic"], key=key, headers=headers)
+                subscription = subscriptions.get(row["consumer"])
+                if subscription is None:
+                    result.failed.append(NotReplayed(id=row["id"], error=f"no consumer {row['consumer']!r} here"))
+                    continue
+                try:
+                    async with conn.transaction():  # a savepoint: one failing row undoes only itself
+                        done = await consumers.replay(conn, subscription, row)
+                except Exception as exc:
+                    if transient(exc):
+                        raise  # the database away: the whole request fails, nothing marked
+                    error = f"{type(exc).__name__}: {exc}"[:4000]
+                    result.failed.append(NotReplayed(id=row["id"], error=error))
+                    continue
+                if not done.applied:
+                    await conn.execute("UPDATE dead_letters SET error = $2 WHERE id = $1", row["id"], done.error)
+                    result.still_poison.append(NotReplayed(id=row["id"], error=done.error or ""))
+                    continue
                 result.replayed.append(row["id"])
+                if done.then is not None:
+                    after_commit.append(done.then)
             if result.replayed:
                 await conn.execute(
                     "UPDATE dead_letters SET replayed_at = now() WHERE id = ANY($1::bigint[])", result.replayed
                 )
+        for then in after_commit:
+            then()
         return result
 
     return router

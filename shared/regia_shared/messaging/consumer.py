@@ -43,13 +43,16 @@ from pydantic import ValidationError
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.registry import UnknownEventType, parse_payload
-from regia_shared.http.ops_dead_letters import REPLAY_FOR
 from regia_shared.messaging import signing
 from regia_shared.messaging.inbox import claim_new
 from regia_shared.observability import metrics_consumer
 from regia_shared.observability.logs import bind_contextvars, get_logger
 
 log = get_logger(__name__)
+# The header of a dead letter replayed by an earlier release, which published it again to
+# its topic for one consumer: the topic's other consumers skip it. Replays are now applied
+# in the service itself (`replay`), but such records may still sit in a topic.
+REPLAY_FOR = "regia-replay-for"
 
 
 @dataclass(frozen=True)
@@ -141,7 +144,7 @@ class Polling:
 
 
 def decode(
-    record: ConsumerRecord, wanted: frozenset[str], consumer: str | None = None, *, keys: signing.EventKeys
+    record: ConsumerRecord, wanted: frozenset[str], consumer: str | None = None, *, keys: signing.EventKeys | None
 ) -> Received | Poison | Ignored:
     """The typed event, a poison verdict, or Ignored for an event type this consumer skips.
 
@@ -160,7 +163,12 @@ def decode(
     declared = headers.get("type")
     if declared is not None and (named := declared.decode(errors="replace")) not in wanted:
         return Ignored(named)
-    forged = keys.verify(record.topic, record.key, record.value or b"", signing.record_signature(record.headers))
+    # `keys` None: a dead letter replayed, verified when it first came (see `replay`).
+    forged = (
+        None
+        if keys is None
+        else keys.verify(record.topic, record.key, record.value or b"", signing.record_signature(record.headers))
+    )
     if forged is not None:
         return Poison(record, forged.error, forged=forged.reason)
     try:
@@ -248,6 +256,67 @@ def _errors(exc: ValidationError) -> str:
     return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(root)'}: {e['msg']}" for e in exc.errors())[:2000]
 
 
+@dataclass(frozen=True)
+class Subscription:
+    """What a consumer does with an event: for its replays (`replay`)."""
+
+    consumer: str
+    wanted: frozenset[str]
+    apply: Apply
+    on_committed: OnCommitted | None
+
+
+_SUBSCRIPTIONS: dict[KafkaBroker, dict[str, Subscription]] = {}
+
+
+def subscriptions_of(broker: KafkaBroker) -> dict[str, Subscription]:
+    return _SUBSCRIPTIONS.get(broker, {})
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """What replaying one dead letter came to."""
+
+    applied: bool  # False: still poison (`error` says why), nothing applied
+    error: str | None = None
+    # To call once the caller's transaction has committed (the consumer's on_committed).
+    then: Callable[[], None] | None = None
+
+
+async def replay(conn: asyncpg.Connection, subscription: Subscription, row: asyncpg.Record) -> Replayed:
+    """Apply one dead letter now, in the caller's transaction, as its consumer would have:
+    decode, claim in the inbox, apply. No Kafka: a service writes only the topics it owns,
+    and the record's topic is another's (the broker's ACLs refuse the rest). Its signature is
+    not checked again: the dead letter keeps no headers, and every record was verified
+    before it was set aside for any other reason (one set aside as forged is never replayed:
+    the caller refuses those). An event the inbox already holds changes nothing."""
+    record = ConsumerRecord(
+        topic=row["topic"],
+        partition=row["partition"],
+        offset=row["offset"],
+        timestamp=0,
+        timestamp_type=0,
+        key=row["key"].encode() if row["key"] is not None else None,
+        value=bytes(row["value"]),
+        checksum=None,
+        serialized_key_size=-1,
+        serialized_value_size=len(row["value"]),
+        headers=[],
+    )
+    decoded = decode(record, subscription.wanted, subscription.consumer, keys=None)
+    if isinstance(decoded, Poison):
+        return Replayed(applied=False, error=decoded.error)
+    if isinstance(decoded, Received):
+        new_ids = await claim_new(conn, subscription.consumer, [decoded.envelope.event_id])
+        if decoded.envelope.event_id in new_ids:
+            bind_contextvars(correlation_id=decoded.envelope.correlation_id)
+            result = await subscription.apply(conn, [decoded])
+            told = subscription.on_committed
+            if told is not None:
+                return Replayed(applied=True, then=lambda: told([decoded], result))
+    return Replayed(applied=True)
+
+
 def subscribe(
     broker: KafkaBroker,
     pool_provider: Callable[[], asyncpg.Pool],
@@ -267,6 +336,7 @@ def subscribe(
     metrics = metrics_consumer.of(broker)
     keys = signing.keys_of(broker)
     strikes = Strikes()
+    _SUBSCRIPTIONS.setdefault(broker, {})[consumer] = Subscription(consumer, wanted_types, apply, on_committed)
 
     @broker.subscriber(
         topic,

@@ -123,8 +123,7 @@ class Accounts:
         self.logins = LoginPolicy(settings.login_max_failures, settings.login_lockout_s)
         self.sessions = SessionPolicy(settings.session_idle_s, settings.session_max_age_s)
         self.oidc = OidcVerifier(settings) if settings.oidc_issuer and settings.oidc_client_id else None
-        # What an unknown login's check costs, so it costs what a wrong password does.
-        self._dummy_hash = self.hasher.hash(secrets.token_urlsafe(16))
+        self._dummy: str | None = None
 
     # -- administrators ------------------------------------------------------------------
 
@@ -202,7 +201,7 @@ class Accounts:
         async with self.pool.acquire() as conn:
             row = await accounts.get(conn, login)
         if row is None or row["password_hash"] is None or row["disabled_at"] is not None:
-            await asyncio.to_thread(self._verify, self._dummy_hash, password)
+            await asyncio.to_thread(self._verify, self._dummy_hash(), password)
             raise LoginRefused(SAME_ANSWER, "login")
         self._refuse_if_locked(row, now)
         good = await asyncio.to_thread(self._verify, row["password_hash"], password)
@@ -234,6 +233,13 @@ class Accounts:
                         await accounts.update(conn, row["account_id"], {"password_hash": rehashed})
                     return await self._open(conn, signer, row, "password", client, agent, now)
         raise refusal
+
+    def _dummy_hash(self) -> str:
+        """What an unknown login's check is made against, so that it costs what a wrong
+        password does (made on the first such login: a start-up need not pay for it)."""
+        if self._dummy is None:
+            self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:
