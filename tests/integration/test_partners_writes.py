@@ -235,3 +235,24 @@ async def test_edits_and_an_erasure_reach_the_notifier_which_forgets_the_person_
 
 async def _count_is(probe, count: int) -> bool:  # type: ignore[no-untyped-def]
     return len(await probe()) == count
+
+
+async def test_a_renamed_funder_is_renamed_in_funding_too(partners, database, broker):  # type: ignore[no-untyped-def]
+    """Funding keeps each funder's name for its exports, the open data and the console: a
+    rename in partners (PartnerChanged) reaches it like the registration did."""
+    from regia_funding.app import create_app as funding_app
+
+    async with in_process("funding", funding_app) as funding, funding.client(headers=ADMIN_HEADERS) as admin:
+
+        async def name_in_funding() -> str | None:
+            listed = {i["institution_id"]: i["name"] for i in (await admin.get("/v1/institutions")).json()}
+            return listed.get("comune-spezia")
+
+        assert await eventually(name_in_funding, what="funding learned the Comune") == "Comune della Spezia"
+        r = await partners.patch("/v1/partners/comune-spezia", json={"name": "Comune di La Spezia"})
+        assert r.status_code == 200, r.text
+
+        async def renamed() -> bool:
+            return await name_in_funding() == "Comune di La Spezia"
+
+        await eventually(renamed, what="funding renaming the Comune")

@@ -8,7 +8,7 @@ import asyncpg
 
 from regia_shared.contracts import fiscal, topics
 from regia_shared.contracts.events.objectives import ObjectiveDefined
-from regia_shared.contracts.events.partners import PartnerRegistered
+from regia_shared.contracts.events.partners import PartnerChanged, PartnerRegistered
 from regia_shared.contracts.events.plans import AnnualReviewClosed
 from regia_shared.messaging import consumer
 from regia_shared.messaging.consumer import Received
@@ -24,9 +24,12 @@ log = get_logger(__name__)
 
 
 async def apply_partner_events(conn: asyncpg.Connection, events: Sequence[Received]) -> None:
+    """Funders as the partners service registers them, and as it renames them later (a
+    PartnerChanged is the whole partner; its level never changes): exports, the open data
+    and the console show an institution by the name it has now."""
     for event in events:
         partner = event.payload
-        assert isinstance(partner, PartnerRegistered)
+        assert isinstance(partner, PartnerRegistered | PartnerChanged)
         if partner.level is not None:  # only partners that fund at a level are funders
             await institutions.upsert(conn, partner.partner_id, partner.name, partner.level)
 
@@ -92,7 +95,7 @@ def register(runtime: ServiceRuntime) -> None:
         lambda: runtime.pool,
         topic=topics.PARTNERS,
         consumer="funding.partners",
-        wanted=[PartnerRegistered.event_type()],
+        wanted=[PartnerRegistered.event_type(), PartnerChanged.event_type()],
         apply=apply_partner_events,
         polling=polling,
     )
