@@ -3,16 +3,24 @@ consumer (no group: it commits nothing and takes no partition from any service),
 envelopes kept in memory, and each new one handed to the browsers listening over SSE.
 
 A broker that is down or slow only empties the events page; the rest of the console does
-not depend on it, so the consumer retries in the background instead of failing start-up."""
+not depend on it, so the consumer retries in the background instead of failing start-up.
+
+With the topics' owners' keys (REGIA_EVENT_SIGNING_KEYS) the feed shows only what each
+topic's owner signed: a forged event (one an outsider wrote to a topic, which no service
+applies: regia_shared.messaging.signing) never reaches an administrator's screen either;
+it is logged and counted instead. The console holds those keys only to verify: it has no
+producer, and the broker lets its user write nothing."""
 
 import asyncio
 import json
 import time
 from collections import deque
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
+from regia_shared.messaging import signing
 from regia_shared.messaging.security import PLAINTEXT, KafkaSecurity
 from regia_shared.observability.logs import get_logger
 
@@ -113,9 +121,16 @@ def remember(store: dict, key: str, value: object, kept: int = NAMES_KEPT) -> No
 
 class EventFeed:
     def __init__(
-        self, bootstrap: str, topics: Iterable[str], kept: int = 200, security: KafkaSecurity = PLAINTEXT
+        self,
+        bootstrap: str,
+        topics: Iterable[str],
+        kept: int = 200,
+        security: KafkaSecurity = PLAINTEXT,
+        keys: signing.EventKeys | None = None,
     ) -> None:
         self.bootstrap, self.topics, self.security = bootstrap, tuple(topics), security
+        self.keys = keys  # None: events are shown unverified
+        self.forged = 0  # events left out as forged, since start
         self.recent: deque[dict] = deque(maxlen=kept)
         self.went_at_risk: dict[str, float] = {}  # objective id → when the console saw it
         # Names the events page words its lines with, learnt from the events themselves
@@ -184,6 +199,19 @@ class EventFeed:
                 continue
             queue.put_nowait(event)
 
+    def genuine(self, message: Any) -> bool:
+        """Whether the record is its topic owner's (always, without keys to tell)."""
+        if self.keys is None:
+            return True
+        forged = self.keys.verify(
+            message.topic, message.key, message.value or b"", signing.record_signature(message.headers)
+        )
+        if forged is None:
+            return True
+        self.forged += 1
+        log.warning("forged event left out of the live page", topic=message.topic, error=forged.error)
+        return False
+
     async def _run(self) -> None:
         while True:
             consumer = AIOKafkaConsumer(
@@ -199,6 +227,8 @@ class EventFeed:
                 await consumer.start()
                 self.connected = True
                 async for message in consumer:
+                    if not self.genuine(message):
+                        continue
                     event = summary(message.topic, message.value)
                     if event is not None:
                         self.add(event)

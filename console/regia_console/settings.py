@@ -35,6 +35,11 @@ class ConsoleSettings(KafkaClientSettings):
     console_login_burst: int = Field(
         10, ge=1, le=1000, description="Failed logins a client address may make at once before the console answers 429"
     )
+    event_signing_keys: SecretStr | None = Field(
+        None,
+        description="The event topics' owners' keys (REGIA_EVENT_SIGNING_KEYS, as the services hold them): the live "
+        "page shows only events their owner signed. Unset: it shows them unverified (a warning at start)",
+    )
     console_login_per_minute: float = Field(
         2.0, gt=0, le=600, description="Failed logins a client address regains per minute once its burst is spent"
     )

@@ -15,7 +15,9 @@ from starlette.exceptions import HTTPException
 
 from regia_shared.contracts import kafka_access
 from regia_shared.http.query_params import declared_query_parameters
+from regia_shared.messaging import signing
 from regia_shared.messaging.security import KafkaSecurity
+from regia_shared.observability.logs import get_logger
 
 from .account_pages import account_pages_router
 from .auth import BadForm, LoginRequired, LoginThrottle, auth_router, fresh
@@ -29,6 +31,8 @@ from .rendering import here, render
 from .roles import home_of
 from .sessions import COOKIE, Session, Sessions
 from .settings import ConsoleSettings
+
+log = get_logger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 # Everything from this origin and nothing inline: an injected <script> would not run.
@@ -56,6 +60,14 @@ async def refuse_unknown_parameters(request: Request) -> None:
     unknown = [k[:100] for k in dict.fromkeys(request.query_params.keys()) if k not in allowed]
     if unknown:
         raise Refused(f"unknown query parameter {unknown[0]!r}; this page takes: {', '.join(sorted(allowed))}")
+
+
+def feed_keys(settings: ConsoleSettings) -> signing.EventKeys | None:
+    """The owners' keys the live page verifies events with, if the console was given them."""
+    if settings.event_signing_keys is None:
+        log.warning("REGIA_EVENT_SIGNING_KEYS unset: the live page shows events unverified")
+        return None
+    return signing.EventKeys.parse(settings.event_signing_keys.get_secret_value())
 
 
 def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None = None) -> FastAPI:
@@ -89,6 +101,7 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
         kafka_access.CONSOLE_READS,
         settings.console_events_kept,
         KafkaSecurity.of(settings),
+        feed_keys(settings),
     )
     app.add_middleware(GZipMiddleware, minimum_size=2048)
 

@@ -297,6 +297,9 @@ class LocalStack:
             **{k: v for k, v in self.service_env.items() if k == "REGIA_KAFKA_SECURITY_PROTOCOL"},
             CONSOLE.port_var: str(self.console_port),
             **{s.url_var: self.urls[s.name] for s in SERVICES},
+            # The topics' owners' keys, to show only genuine events on the live page (it
+            # has no producer, and writes nothing: regia_console.feed).
+            EVENT_VARIABLE: self.event_keys.text(),
         }
         process = ManagedProcess(
             CONSOLE.name, [sys.executable, "-m", CONSOLE.module], self.logs / "console.log", env=env

@@ -41,3 +41,26 @@ def test_a_browser_that_does_not_read_loses_events_and_the_feed_goes_on() -> Non
     for _ in range(slow.maxsize + 5):
         feed.add(summary("t", envelope("FundingCommitted")))
     assert slow.full() and len(feed.recent) == feed.recent.maxlen
+
+
+def test_with_the_owners_keys_the_feed_shows_only_what_they_signed() -> None:
+    from types import SimpleNamespace
+
+    from regia_shared.contracts import topics
+    from regia_shared.messaging import signing
+
+    from ..support.services import EVENT_KEYS
+
+    value, key = envelope("FundingCommitted"), b"miglio-blu"
+    genuine = [(signing.HEADER, EVENT_KEYS.sign("funding", topics.FUNDING, key, value).encode())]
+    by_another = [(signing.HEADER, EVENT_KEYS.sign("objectives", topics.FUNDING, key, value).encode())]
+
+    def record(headers: list) -> SimpleNamespace:
+        return SimpleNamespace(topic=topics.FUNDING, key=key, value=value, headers=headers)
+
+    feed = EventFeed("unused:0", [], keys=EVENT_KEYS)
+    assert feed.genuine(record(genuine))
+    assert not feed.genuine(record([])) and not feed.genuine(record(by_another))
+    assert feed.forged == 2
+    # Without keys to tell, every event is shown (the console warns at start).
+    assert EventFeed("unused:0", []).genuine(record([]))
