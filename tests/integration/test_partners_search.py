@@ -5,7 +5,7 @@ import pytest
 
 from regia_partners.app import create_app
 
-from ..support.partners import objectives_known
+from ..support.partners import broker_bootstrap, objectives_known
 from ..support.services import ADMIN_HEADERS, in_process
 
 pytestmark = pytest.mark.usefixtures("service_env")
@@ -64,6 +64,8 @@ async def partners(service_env):  # type: ignore[no-untyped-def]
 async def rete(partners):  # type: ignore[no-untyped-def]
     """The Rete per il lavoro: the Comune, the union, ENAIP and ten enterprises from its
     founding; the union leaves on 1 January 2020. The Rete giovani has ENAIP only."""
+    # A network works towards an objective the service knows (from the objectives' events).
+    await objectives_known(partners, broker_bootstrap(), "lavoro", "giovani")
     for network in (RETE, GIOVANI):
         assert (await partners.post("/v1/networks", json=network)).status_code == 201
     for partner_id in ["comune-spezia", "cisl-spezia", "enaip", *IMPRESE]:

@@ -10,6 +10,7 @@ from ..adapters import networks, partners
 from ..domain.commands import FormNetwork, JoinNetwork, LeaveNetwork
 from ..domain.errors import NotFound, PartnerNotFound
 from ..domain.relations import Membership, Network, membership_to_close, membership_to_open, network_to_form
+from .objective_roles import known_objective
 from .outcome import Outcome, publish
 
 
@@ -18,6 +19,9 @@ async def form_network(pool: asyncpg.Pool, command: FormNetwork, correlation_id:
         coordinator = command.coordinator_partner_id
         if coordinator is not None and await partners.get(conn, coordinator) is None:
             raise PartnerNotFound(f"no partner {coordinator!r}", "coordinator_partner_id")
+        if command.objective_id is not None:
+            # Like a lead or a role: a network works towards an objective that exists.
+            await known_objective(conn, command.objective_id)
         existing = await networks.get(conn, command.network_id)
         network = network_to_form(command, existing)
         if network is None:
