@@ -218,6 +218,12 @@ async def test_each_role_gets_exactly_its_rights_from_every_service(stack: Stack
         return rows if wanted <= found else None
 
     await eventually(audited, what="the audit naming each person")
+    # The lead's measurement is audited in its own transaction, naming the lead.
+    measured = await database.fetch(
+        "objectives",
+        "SELECT actor, subject FROM audit_log WHERE subject LIKE 'indicator:%' AND actor LIKE 'person:%'",
+    )
+    assert [dict(r) for r in measured] == [{"actor": "person:capo-progetto", "subject": "indicator:miglio-blu-imprese"}]
     # The cut's row: the person, by account and by name, the channel and the reason, written
     # in the cut's own transaction.
     cut = await database.fetch(

@@ -116,3 +116,6 @@ def _optional(
 ReasonedWrite = Annotated[WriteContext, Depends(_required)]
 # A funding write: the reason may be the header's or each command's own (the route checks).
 FundingWrite = Annotated[WriteContext, Depends(_optional)]
+# A write audited in its transaction whose reason is welcome but not required (a lead's
+# measurement carries its source; a milestone marked reached says so itself).
+OptionalReasonWrite = FundingWrite

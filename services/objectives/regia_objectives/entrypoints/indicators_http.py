@@ -17,6 +17,7 @@ from regia_shared.http.access import PUBLIC_READ
 from regia_shared.http.auth import LEADS, Principal, require_admin
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.identity import Role
+from regia_shared.http.writes import OptionalReasonWrite, ReasonedWrite
 
 from ..adapters import indicators, milestones
 from ..domain.errors import IndicatorNotFound, ObjectiveNotFound
@@ -194,10 +195,12 @@ def indicators_router() -> APIRouter:
         objective_id: Id,
         response: Response,
         command: Annotated[DefineIndicator, Depends(body(DefineIndicator))],
+        write: ReasonedWrite,
     ) -> dict:
-        """Define an indicator on a node, with its baseline and first targets."""
+        """Define an indicator on a node, with its baseline and first targets (a change of
+        the plan: say why in X-Regia-Reason)."""
         created = await define_indicator(
-            pool, command.indicator(objective_id), {t.fiscal_year: t.value for t in command.targets}
+            pool, command.indicator(objective_id), {t.fiscal_year: t.value for t in command.targets}, write
         )
         response.status_code = 201 if created else 200
         return await _indicator(pool, command.indicator_id)
@@ -220,9 +223,14 @@ def indicators_router() -> APIRouter:
         "/indicators/{indicator_id}/targets/{fiscal_year}", dependencies=ADMIN, response_model=IndicatorDocument
     )
     async def put_target(
-        pool: DatabasePool, indicator_id: Id, fiscal_year: Year, command: Annotated[SetTarget, Depends(body(SetTarget))]
+        pool: DatabasePool,
+        indicator_id: Id,
+        fiscal_year: Year,
+        command: Annotated[SetTarget, Depends(body(SetTarget))],
+        write: ReasonedWrite,
     ) -> dict:
-        await set_target(pool, indicator_id, fiscal_year, command.value)
+        """Set a year's target (a change of the plan: say why in X-Regia-Reason)."""
+        await set_target(pool, indicator_id, fiscal_year, command.value, write)
         return await _indicator(pool, indicator_id)
 
     @router.post(
@@ -233,6 +241,7 @@ def indicators_router() -> APIRouter:
     async def post_measurement(
         pool: DatabasePool,
         reporter: Reporter,
+        write: OptionalReasonWrite,
         indicator_id: Id,
         response: Response,
         command: Annotated[RecordMeasurement, Depends(body(RecordMeasurement))],
@@ -243,7 +252,9 @@ def indicators_router() -> APIRouter:
         One that puts the indicator behind its target path publishes IndicatorFellBehind.
         An administrator, or the lead of the indicator's objective."""
         await may_report(pool, reporter, "indicators", "indicator_id", indicator_id)
-        created = await record_measurement(pool, indicator_id, command.measurement(), today, _cause(correlation_id))
+        created = await record_measurement(
+            pool, indicator_id, command.measurement(), today, _cause(correlation_id), write
+        )
         response.status_code = 201 if created else 200
         return await _indicator(pool, indicator_id)
 
@@ -272,10 +283,12 @@ def indicators_router() -> APIRouter:
         response: Response,
         command: Annotated[DefineMilestone, Depends(body(DefineMilestone))],
         today: Today,
+        write: ReasonedWrite,
         correlation_id: CorrelationId = None,
     ) -> dict:
+        """Define a milestone of a node (a change of the plan: say why in X-Regia-Reason)."""
         milestone = command.milestone(objective_id)
-        created = await define_milestone(pool, milestone, today, _cause(correlation_id))
+        created = await define_milestone(pool, milestone, today, _cause(correlation_id), write)
         response.status_code = 201 if created else 200
         return _milestone(milestone, today)
 
@@ -294,6 +307,7 @@ def indicators_router() -> APIRouter:
     async def patch_milestone(
         pool: DatabasePool,
         reporter: Reporter,
+        write: OptionalReasonWrite,
         milestone_id: Id,
         command: Annotated[ChangeMilestone, Depends(body(ChangeMilestone))],
         today: Today,
@@ -301,7 +315,7 @@ def indicators_router() -> APIRouter:
     ) -> dict:
         """Change a milestone (reached, moved): an administrator, or the lead of its objective."""
         await may_report(pool, reporter, "milestones", "milestone_id", milestone_id)
-        changed = await update_milestone(pool, milestone_id, command.changes(), today, _cause(correlation_id))
+        changed = await update_milestone(pool, milestone_id, command.changes(), today, _cause(correlation_id), write)
         return _milestone(changed, today)
 
     return router

@@ -13,6 +13,7 @@ from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.objectives import IndicatorFellBehind, IndicatorMeasured, MilestoneReached
 from regia_shared.messaging import outbox
+from regia_shared.writes import WriteContext, record_write
 
 from ..adapters import indicators, milestones
 from ..adapters.indicators import TreeNode
@@ -55,7 +56,9 @@ async def _indicator(conn: asyncpg.Connection, indicator_id: str) -> Indicator:
     return found
 
 
-async def define_indicator(pool: asyncpg.Pool, indicator: Indicator, targets: dict[int, Decimal]) -> bool:
+async def define_indicator(
+    pool: asyncpg.Pool, indicator: Indicator, targets: dict[int, Decimal], write: WriteContext | None = None
+) -> bool:
     """Define an indicator with its first targets; False when an identical one exists (a
     retried request), a conflict when the id holds something else."""
     check_targets(indicator, targets)
@@ -76,17 +79,40 @@ async def define_indicator(pool: asyncpg.Pool, indicator: Indicator, targets: di
         except asyncpg.UniqueViolationError as exc:  # a concurrent twin won the race
             raise AlreadyRecorded(f"indicator {indicator.indicator_id!r} already exists", "indicator_id") from exc
         await indicators.set_targets(conn, indicator.indicator_id, targets)
+        await _audit(
+            conn,
+            write,
+            f"indicator:{indicator.indicator_id}",
+            {"objective_id": indicator.objective_id, "targets": {str(y): str(v) for y, v in targets.items()}},
+        )
         return True
 
 
-async def set_target(pool: asyncpg.Pool, indicator_id: str, fiscal_year: int, value: Decimal) -> None:
+async def set_target(
+    pool: asyncpg.Pool, indicator_id: str, fiscal_year: int, value: Decimal, write: WriteContext | None = None
+) -> None:
     async with pool.acquire() as conn, conn.transaction():
-        check_target(await _indicator(conn, indicator_id), fiscal_year, value)
+        indicator = await _indicator(conn, indicator_id)
+        check_target(indicator, fiscal_year, value)
+        before = (await indicators.targets(conn, [indicator_id]))[indicator_id].get(fiscal_year)
         await indicators.set_targets(conn, indicator_id, {fiscal_year: value})
+        effect = {"fiscal_year": fiscal_year, "before": None if before is None else str(before), "after": str(value)}
+        await _audit(conn, write, f"indicator:{indicator_id}", effect)
+
+
+async def _audit(conn: asyncpg.Connection, write: WriteContext | None, subject: str, effect: dict[str, Any]) -> None:
+    """A plan write's audit row, in its transaction (regia_shared.writes), when it came with one."""
+    if write is not None:
+        await record_write(conn, write, subject=subject, effect=effect)
 
 
 async def record_measurement(
-    pool: asyncpg.Pool, indicator_id: str, m: Measurement, today: date, correlation_id: str
+    pool: asyncpg.Pool,
+    indicator_id: str,
+    m: Measurement,
+    today: date,
+    correlation_id: str,
+    write: WriteContext | None = None,
 ) -> bool:
     """Record an actual value and publish it with its progress for the year it falls in;
     False when the very same value was already recorded for that date."""
@@ -131,6 +157,8 @@ async def record_measurement(
         behind = fell_behind(indicator, targets, (await indicators.measurements(conn, [indicator_id]))[indicator_id], m)
         if behind is not None:
             await _publish(conn, _fell_behind(indicator, behind), indicator.objective_id, correlation_id)
+        effect = {"measured_on": m.measured_on.isoformat(), "value": decimal_text(m.value), "source": m.source}
+        await _audit(conn, write, f"indicator:{indicator_id}", effect)
         return True
 
 
@@ -156,7 +184,9 @@ def _fell_behind(indicator: Indicator, behind: FellBehind) -> IndicatorFellBehin
     )
 
 
-async def define_milestone(pool: asyncpg.Pool, milestone: Milestone, today: date, correlation_id: str) -> bool:
+async def define_milestone(
+    pool: asyncpg.Pool, milestone: Milestone, today: date, correlation_id: str, write: WriteContext | None = None
+) -> bool:
     """Define a milestone; False when an identical one exists (a retried request). One
     defined already overdue is taken as announced: the sweep tells of milestones that go
     overdue, not of history recorded late."""
@@ -178,11 +208,18 @@ async def define_milestone(pool: asyncpg.Pool, milestone: Milestone, today: date
             raise AlreadyRecorded(f"milestone {milestone.milestone_id!r} already exists", "milestone_id") from exc
         if milestone.reached_on is not None:
             await publish_reached(conn, milestone, correlation_id)
+        effect = {"objective_id": milestone.objective_id, "due_on": milestone.due_on.isoformat()}
+        await _audit(conn, write, f"milestone:{milestone.milestone_id}", effect)
         return True
 
 
 async def update_milestone(
-    pool: asyncpg.Pool, milestone_id: str, changes: dict[str, Any], today: date, correlation_id: str
+    pool: asyncpg.Pool,
+    milestone_id: str,
+    changes: dict[str, Any],
+    today: date,
+    correlation_id: str,
+    write: WriteContext | None = None,
 ) -> Milestone:
     """Change what `changes` names (mark reached, correct a date, reopen with reached_on
     null); MilestoneReached is published when it becomes reached, not on corrections."""
@@ -195,6 +232,8 @@ async def update_milestone(
         await milestones.update(conn, changed)
         if held.reached_on is None and changed.reached_on is not None:
             await publish_reached(conn, changed, correlation_id)
+        effect = {k: v.isoformat() if isinstance(v, date) else v for k, v in changes.items()}
+        await _audit(conn, write, f"milestone:{milestone_id}", effect)
         return changed
 
 
