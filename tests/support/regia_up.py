@@ -36,6 +36,10 @@ class RegiaUp:
             "REGIA_KAFKA_PARTITIONS": "3",
             "REGIA_KAFKA_SESSION_TIMEOUT_MS": "6000",
             "REGIA_OUTBOX_POLL_INTERVAL_S": "0.5",
+            # People's passwords at a test's argon2id cost (tests/support/services.py says why).
+            "REGIA_ARGON2_TIME_COST": "1",
+            "REGIA_ARGON2_MEMORY_KIB": "8192",
+            "REGIA_ARGON2_PARALLELISM": "1",
         }
         if admin_token:
             env["REGIA_ADMIN_TOKEN"] = admin_token

@@ -74,6 +74,12 @@ def base_env(dsn: str, bootstrap: str) -> dict[str, str]:
         "REGIA_SESSION_SIGNING_KEYS": SESSION_SIGNING_KEYS,
         "REGIA_SESSION_PUBLIC_KEYS": SESSION_PUBLIC_KEYS,
         "REGIA_ACCOUNT_SECRETS_KEY": ACCOUNT_SECRETS_KEY,
+        # People's passwords are hashed with argon2id at a test's cost (8 MiB, one pass:
+        # about 5 ms against 200 ms of CPU): the suite hashes hundreds of them. Production
+        # keeps the default (tests/unit/test_password_hashing.py checks it).
+        "REGIA_ARGON2_TIME_COST": "1",
+        "REGIA_ARGON2_MEMORY_KIB": "8192",
+        "REGIA_ARGON2_PARALLELISM": "1",
         # Every service signs what it publishes and verifies what it consumes, as in production.
         "REGIA_EVENT_SIGNING_KEYS": EVENT_KEYS.text(),
     }

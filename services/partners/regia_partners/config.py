@@ -38,6 +38,13 @@ class PartnersSettings(PreferenceLinkSettings):
     login_lockout_s: int = Field(
         900, ge=1, le=86_400, description="How long the first lock lasts; it doubles with each further failure"
     )
+    # argon2id's cost (argon2-cffi's defaults: RFC 9106's second recommended option). Lower
+    # only where nothing real is protected: the test suite hashes hundreds of passwords.
+    argon2_time_cost: int = Field(3, ge=1, le=20, description="argon2id passes over memory for each password hash")
+    argon2_memory_kib: int = Field(
+        65_536, ge=8, le=4_194_304, description="argon2id memory per password hash, in KiB (64 MiB by default)"
+    )
+    argon2_parallelism: int = Field(4, ge=1, le=64, description="argon2id lanes per password hash")
     oidc_issuer: str | None = Field(
         None,
         description="The OpenID Connect provider's issuer URL (e.g. the region's identity provider); "

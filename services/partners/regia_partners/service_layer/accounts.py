@@ -116,7 +116,18 @@ class Accounts:
 
     def __init__(self, pool: asyncpg.Pool, settings: PartnersSettings) -> None:
         self.pool = pool
-        self.hasher = PasswordHasher()  # argon2id
+        self.hasher = PasswordHasher(  # argon2id
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+        )
+        if settings.argon2_memory_kib < 19_456 or settings.argon2_time_cost < 2:
+            # Below OWASP's least argon2id (19 MiB, 2 passes): fine for a test run, not for people.
+            log.warning(
+                "password hashing weaker than OWASP's minimum: for tests only",
+                memory_kib=settings.argon2_memory_kib,
+                time_cost=settings.argon2_time_cost,
+            )
         keys = settings.session_signing_keys
         self.signer = SessionSigner(keys.get_secret_value(), settings.session_token_ttl_s) if keys is not None else None
         self.fernet: MultiFernet | None = settings.account_fernet()
