@@ -91,8 +91,16 @@ def account_pages_router() -> APIRouter:
     ) -> Response:
         own_only(session, institution_id)
         gateway, token = gateway_of(request), session.token
+        # The lines changed last first: what an officer comes to check is what just moved.
         lines = await or_none(
-            gateway.get("funding", "/v1/funding-lines", token, institution_id=institution_id, limit=LINES_SHOWN)
+            gateway.get(
+                "funding",
+                "/v1/funding-lines",
+                token,
+                institution_id=institution_id,
+                limit=LINES_SHOWN,
+                sort="-updated",
+            )
         )
         keys = await or_none(gateway.get("funding", path("/v1/institutions/{}/keys", institution_id), token))
         feed = request.app.state.feed
