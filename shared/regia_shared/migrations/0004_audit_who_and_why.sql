@@ -8,7 +8,7 @@
 --   subject     what the write changed, e.g. line:<id>, objective:<id>, rule:<id>, plan:<id>
 --   effect      what it did: ledger entry and event ids, counts of a bulk write; NULL on the
 --               middleware's rows, so a row with an effect is one its write committed with
--- The same in every service's schema (each service's own migration: the shared ones were numbered before).
+-- One shared migration: audit_log is every service's shared table (0002, 0003), and each schema gets it.
 ALTER TABLE audit_log ADD COLUMN channel text;
 ALTER TABLE audit_log ADD COLUMN reason text;
 ALTER TABLE audit_log ADD COLUMN actor_name text;
