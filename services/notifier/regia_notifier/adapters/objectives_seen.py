@@ -146,20 +146,36 @@ async def swap_committed(
 
 async def record_states(conn: asyncpg.Connection, states: Sequence[tuple[str, int, str, YearState, datetime]]) -> None:
     """Each (objective, year, title, state, when) as the year's current state; an older
-    event redelivered late changes nothing."""
+    event redelivered late changes nothing.
+
+    One statement for the batch: of each objective-year's states the newest is written
+    (the last of those as new, as writing them in turn would leave), then only over an
+    older one held. Row by row, this was one statement per coverage event."""
     if not states:
         return
-    await conn.executemany(
+    newest: dict[tuple[str, int], tuple[str, int, str, YearState, datetime]] = {}
+    for state in states:
+        held = newest.get((state[0], state[1]))
+        if held is None or held[4] <= state[4]:
+            newest[(state[0], state[1])] = state
+    rows = [newest[k] for k in sorted(newest)]  # key order: the order every batch locks them in
+    await conn.execute(
         "INSERT INTO objective_year_states (objective_id, fiscal_year, title, status, coverage_bp,"
-        " need_cents, committed_cents, changed_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " need_cents, committed_cents, changed_at)"
+        " SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],"
+        " $7::bigint[], $8::timestamptz[])"
         " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET title = EXCLUDED.title,"
         " status = EXCLUDED.status, coverage_bp = EXCLUDED.coverage_bp, need_cents = EXCLUDED.need_cents,"
         " committed_cents = EXCLUDED.committed_cents, changed_at = EXCLUDED.changed_at"
         " WHERE objective_year_states.changed_at <= EXCLUDED.changed_at",
-        [
-            (o, y, title, s.status.value, s.coverage_bp, s.need_cents, s.committed_cents, at)
-            for o, y, title, s, at in states
-        ],
+        [o for o, *_ in rows],
+        [y for _, y, *_ in rows],
+        [title for _, _, title, _, _ in rows],
+        [s.status.value for *_, s, _ in rows],
+        [s.coverage_bp for *_, s, _ in rows],
+        [s.need_cents for *_, s, _ in rows],
+        [s.committed_cents for *_, s, _ in rows],
+        [at for *_, at in rows],
     )
 
 

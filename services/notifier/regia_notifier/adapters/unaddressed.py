@@ -1,6 +1,7 @@
 """asyncpg adapter for alerts nobody could be told about: kept, so that they are not lost
 silently and an administrator (or the console) can see what waits for an audience."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,25 +24,29 @@ class Unaddressed:
 
 
 async def add(conn: asyncpg.Connection, alerts: Sequence[Unaddressed]) -> None:
+    """Keep them, with one statement for the batch (the lists of rules and partners go as
+    JSON arrays, since an array of arrays cannot be unnested row by row); a cause kept
+    already stays as it is."""
     if not alerts:
         return
-    await conn.executemany(
+    await conn.execute(
         "INSERT INTO unaddressed_alerts (cause_event_id, trigger, objective_id, fiscal_year, rules,"
-        " partners, reason, occurred_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+        " partners, reason, occurred_at)"
+        " SELECT a.cause_event_id, a.trigger, a.objective_id, a.fiscal_year,"
+        " ARRAY(SELECT jsonb_array_elements_text(a.rules)), ARRAY(SELECT jsonb_array_elements_text(a.partners)),"
+        " a.reason, a.occurred_at"
+        " FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::jsonb[], $6::jsonb[], $7::text[],"
+        " $8::timestamptz[]) AS a(cause_event_id, trigger, objective_id, fiscal_year, rules, partners, reason,"
+        " occurred_at)"
         " ON CONFLICT (cause_event_id) DO NOTHING",
-        [
-            (
-                a.cause_event_id,
-                a.trigger,
-                a.objective_id,
-                a.fiscal_year,
-                list(a.rules),
-                list(a.partners),
-                a.reason,
-                a.occurred_at,
-            )
-            for a in alerts
-        ],
+        [a.cause_event_id for a in alerts],
+        [a.trigger for a in alerts],
+        [a.objective_id for a in alerts],
+        [a.fiscal_year for a in alerts],
+        [json.dumps(list(a.rules)) for a in alerts],
+        [json.dumps(list(a.partners)) for a in alerts],
+        [a.reason for a in alerts],
+        [a.occurred_at for a in alerts],
     )
 
 
