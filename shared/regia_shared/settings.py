@@ -105,6 +105,14 @@ class ServiceSettings(KafkaClientSettings):
         description="How long a subscriber waits for a batch before it "
         "looks again (see regia_shared.messaging.consumer.Polling)",
     )
+    consumer_batch_max: int = Field(
+        2000,
+        ge=1,
+        le=10_000,
+        description="The most records a consumer takes in one batch, applied in one transaction "
+        "(see regia_shared.messaging.consumer.Polling): under a backlog, the larger the batch, the "
+        "more of its events fall on the same lines and objectives and are written once",
+    )
     consumer_max_attempts: int = Field(
         5,
         ge=1,
@@ -144,7 +152,7 @@ class ServiceSettings(KafkaClientSettings):
         "and refuses to start without them",
     )
     outbox_poll_interval_s: float = Field(1.0, gt=0)
-    outbox_batch_size: int = Field(500, ge=1)
+    outbox_batch_size: int = Field(2000, ge=1)
     metrics_refresh_s: float = Field(
         15.0,
         gt=0,

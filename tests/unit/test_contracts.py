@@ -9,6 +9,7 @@ from regia_shared.contracts import schemas
 from regia_shared.contracts.compatibility import WIDENED, breaking_changes, changes
 from regia_shared.contracts.events import EVENT_TYPES, Envelope, parse_payload
 from regia_shared.contracts.events.funding import FundingRevised
+from regia_shared.contracts.events.registry import read_typed
 from regia_shared.contracts.levels import GovernmentLevel
 from regia_shared.contracts.widenings import REVIEWED_WIDENINGS, unreviewed
 
@@ -50,17 +51,7 @@ def test_the_checker_catches_breaking_changes() -> None:
 
 
 def test_consumers_tolerate_unknown_fields_and_producers_validate() -> None:
-    payload = FundingRevised(
-        line_id="L",
-        institution_id="i",
-        level="REGIONE",
-        objective_id="o",
-        fiscal_year=2027,
-        committed_cents=10,
-        disbursed_cents=0,
-        line_version=2,
-        delta_cents=-5,
-    )
+    payload = _revised()
     envelope = Envelope.wrap(payload, key="o", producer="funding")
     raw = envelope.model_dump(mode="json")
     raw["future_field"] = 1
@@ -177,3 +168,50 @@ def test_the_two_new_levels_are_a_reviewed_widening_of_every_contract_that_carri
     later = copy.deepcopy(CURRENT["FundingCommitted.v1.json"])
     later["$defs"]["GovernmentLevel"]["enum"].append("MOON")
     assert unreviewed(changes(one_more, later)) != []
+
+
+def _revised(line_version: int = 2) -> FundingRevised:
+    return FundingRevised(
+        line_id="L",
+        institution_id="i",
+        level="REGIONE",
+        objective_id="o",
+        fiscal_year=2027,
+        committed_cents=10,
+        disbursed_cents=0,
+        line_version=line_version,
+        delta_cents=-5,
+    )
+
+
+def test_a_built_envelope_is_serialised_once_and_a_copy_with_other_fields_is_serialised_again() -> None:
+    envelope = Envelope.wrap(_revised(), key="o", producer="funding")
+    kept = envelope.to_json()
+    assert kept is envelope.to_json()  # the text checked when it was built, not a new one
+    assert kept == envelope.__pydantic_serializer__.to_json(envelope)
+    assert envelope == Envelope.from_json(kept)  # the kept text is no field: equality is the fields'
+    moved = envelope.model_copy(update={"key": "p"})
+    assert b'"key":"p"' in moved.to_json() and b'"key":"o"' in envelope.to_json()
+    # event ids are UUIDv7: ordered by when they were made (indexes keyed by them grow at the end)
+    later = Envelope.wrap(_revised(), key="o", producer="funding")
+    assert envelope.event_id.version == 7 and envelope.event_id < later.event_id
+
+
+def test_one_pass_reading_gives_what_two_passes_give_and_leaves_every_other_case_to_them() -> None:
+    envelope = Envelope.wrap(_revised(), key="o", producer="funding")
+    raw = envelope.to_json()
+    read = read_typed(raw, "FundingRevised")
+    assert read is not None
+    one_pass, payload = read
+    assert payload == parse_payload(Envelope.from_json(raw)) == _revised()
+    assert one_pass.payload is payload and one_pass.event_id == envelope.event_id
+    assert one_pass.model_dump(mode="json") == Envelope.from_json(raw).model_dump(mode="json")
+    # Whatever one pass cannot read as the header says goes to the two-pass reading, which
+    # names the fault: another type inside, an unknown type, an earlier version, a broken payload.
+    assert read_typed(raw, "FundingCommitted") is None
+    assert read_typed(raw, "NoSuchEvent") is None
+    assert read_typed(_status_changed(1, "FUNDED").model_dump_json().encode(), "ObjectiveStatusChanged") is None
+    broken = raw.replace(b'"committed_cents":10', b'"committed_cents":-10')
+    assert read_typed(broken, "FundingRevised") is None
+    with pytest.raises(ValueError, match="committed_cents"):
+        parse_payload(Envelope.from_json(broken))

@@ -42,7 +42,7 @@ from pydantic import ValidationError
 
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
-from regia_shared.contracts.events.registry import UnknownEventType, parse_payload
+from regia_shared.contracts.events.registry import UnknownEventType, parse_payload, read_typed
 from regia_shared.messaging import signing
 from regia_shared.messaging.inbox import claim_new
 from regia_shared.observability import metrics_consumer
@@ -105,6 +105,13 @@ class Polling:
     none came it *sleeps* as long again before the next look, so a record that lands
     during the sleep waits for it (faststream's default: 200 ms, then 200 ms asleep).
 
+    `batch_max` is the most records one batch takes, all applied in one transaction. At a
+    steady rate batches are small and this does not matter; under a backlog (a burst, a
+    consumer catching up, an import) it decides how much each transaction serves: a batch of
+    funding events writes each line and each objective-year it moves once, however many of
+    its events fall on it, so 2,000 instead of 500 cut the coverage rows written, and the
+    events that tell of them, per funding event.
+
     `max_attempts` is how many times in a row a batch may fail for a reason other than
     the infrastructure before `subscribe` splits it and sets aside what still fails. It
     rides here because every service already builds its subscribers' Polling from its
@@ -115,6 +122,7 @@ class Polling:
     fetch_max_wait_ms: int = 100
     batch_timeout_ms: int = 20
     max_attempts: int = 5
+    batch_max: int = 2000
 
     @classmethod
     def of(cls, settings: Any) -> "Polling":
@@ -124,6 +132,7 @@ class Polling:
             settings.kafka_fetch_max_wait_ms,
             settings.kafka_poll_timeout_ms,
             settings.consumer_max_attempts,
+            settings.consumer_batch_max,
         )
 
     @property
@@ -171,6 +180,8 @@ def decode(
     )
     if forged is not None:
         return Poison(record, forged.error, forged=forged.reason)
+    if declared is not None and (typed := read_typed(record.value or b"", declared.decode(errors="replace"))):
+        return Received(*typed)
     try:
         envelope = Envelope.from_json(record.value or b"")
     except ValidationError as exc:
@@ -326,7 +337,6 @@ def subscribe(
     wanted: Sequence[str],
     apply: Apply,
     polling: Polling = Polling(),
-    max_records: int = 500,
     on_committed: OnCommitted | None = None,
     retry_pause_s: float = 1.0,
 ) -> None:
@@ -342,7 +352,7 @@ def subscribe(
         topic,
         group_id=consumer,
         batch=True,
-        max_records=max_records,
+        max_records=polling.batch_max,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         **polling.options(),

@@ -1,6 +1,7 @@
 """The plumbing's own metrics, which every service has: events consumed (through the
 shared consumer), events published by the outbox relay, consumer lag and dead letters."""
 
+from collections import Counter as Tally
 from collections.abc import Sequence
 
 import asyncpg
@@ -55,8 +56,10 @@ class PlumbingMetrics:
         self.lag = ConsumerLag(registry, service, bootstrap, lambda: subscriptions(broker), security)
 
     def published(self, rows: Sequence[OutboxRow]) -> None:
-        for row in rows:
-            self._published.labels(self._service, row.topic, metrics_consumer.type_label(row.type)).inc()
+        # Counted by (topic, type) first: a labelled child looked up per row cost the relay
+        # as much as signing the row.
+        for (topic, type_), n in Tally((row.topic, row.type) for row in rows).items():
+            self._published.labels(self._service, topic, metrics_consumer.type_label(type_)).inc(n)
 
     async def refresh_dead_letters(self, conn: asyncpg.Connection) -> None:
         rows = await conn.fetch(

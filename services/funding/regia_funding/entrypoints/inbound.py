@@ -62,10 +62,6 @@ from .auth import KEY_PREFIX, caller_for_key
 log = get_logger(__name__)
 COMMAND = TypeAdapter(FundingCommand)
 CHANNEL = "kafka"
-# A batch is decided set-based (about ten statements whatever its size), so it holds its
-# lines' locks, which concurrent HTTP requests on the same lines wait for, for tens of
-# milliseconds; large enough that one commit serves many messages.
-MAX_BATCH = 500
 RETRY_PAUSE_S = 1.0  # after a failed batch, before it is redelivered
 # A key id as funding issues them; a claimed one that is not is not stored (it is the sender's text).
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -160,7 +156,10 @@ def register(runtime: ServiceRuntime) -> None:
         topics.FUNDING_INBOUND,
         group_id="funding.inbound",
         batch=True,
-        max_records=MAX_BATCH,
+        # REGIA_CONSUMER_BATCH_MAX, as every consumer: a batch is decided set-based (about
+        # ten statements whatever its size) and holds its lines' locks, which concurrent HTTP
+        # requests on the same lines wait for, for the batch's tens of milliseconds.
+        max_records=polling.batch_max,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         **polling.options(),

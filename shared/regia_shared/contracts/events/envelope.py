@@ -5,14 +5,20 @@ fields are ignored, so a producer can add a field without breaking anyone).
 """
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any, ClassVar
-from uuid import UUID, uuid4
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 from pydantic_core import PydanticSerializationError
+from uuid_utils.compat import uuid7
 
 _NUL_FREE = "nul_free"
+# Where an envelope keeps the JSON it was checked as (in its __dict__, beside the fields:
+# pydantic's equality and dumps look at the fields only), so that `to_json` does not
+# serialise it a second time: every event built to be written was serialised twice.
+_WIRE = "_wire"
 _NUL_ESCAPE = b"\\u0000"  # how JSON writes a NUL; a raw NUL byte is not valid JSON
 # ... unless its backslash is itself escaped (the text backslash-u-0-0-0-0 is no NUL).
 _REAL_NUL_ESCAPE = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000")
@@ -57,6 +63,7 @@ class Envelope(BaseModel):
             raise ValueError("text may not contain a lone UTF-16 surrogate") from None
         if _has_nul(text):
             raise ValueError("text may not contain the NUL character (\\u0000)")
+        self.__dict__[_WIRE] = text
         return self
 
     @classmethod
@@ -76,7 +83,10 @@ class Envelope(BaseModel):
         event_id: UUID | None = None,
         origin_at: datetime | None = None,
     ) -> "Envelope":
-        event_id = event_id or uuid4()
+        # UUIDv7 (RFC 9562): ids made later sort later, so every index keyed by event id
+        # (each consumer's inbox, the ledger, the outbox) grows at its end instead of at a
+        # random page; still unique without coordination, as v4 was.
+        event_id = event_id or uuid7()
         return cls(
             event_id=event_id,
             type=payload.event_type(),
@@ -96,7 +106,16 @@ class Envelope(BaseModel):
         return self.origin_at or self.occurred_at
 
     def to_json(self) -> bytes:
-        return self.__pydantic_serializer__.to_json(self)
+        """The envelope's JSON: the text it was checked as when it was built (frozen, so
+        still its text), else serialised now."""
+        kept = self.__dict__.get(_WIRE)
+        return kept if kept is not None else self.__pydantic_serializer__.to_json(self)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> "Envelope":
+        # A copy with other fields is another text: it must not keep this one's.
+        copied = super().model_copy(update=update, deep=deep)
+        copied.__dict__.pop(_WIRE, None)
+        return copied
 
 
 class EventPayload(BaseModel):

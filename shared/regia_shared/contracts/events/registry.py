@@ -1,5 +1,7 @@
 """Every event type by its name, so a consumer can parse an envelope's payload."""
 
+from pydantic import ValidationError, create_model
+
 from regia_shared.contracts.events import objectives_v1, partners_v1
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.funding import (
@@ -116,3 +118,36 @@ FUNDING_LINE_EVENTS = (
     FundingReallocated,
     FundingRolledOver,
 )
+
+
+# An envelope model per event type whose payload is that type's model: the envelope and its
+# payload are then read from the JSON in one pass, instead of the envelope first (its payload
+# built as a dict) and the payload validated again from that dict. Only for the current
+# version of each type: an earlier one is read through `parse_payload`.
+_TYPED_ENVELOPES: dict[str, type[Envelope]] = {
+    name: create_model(f"{name}Envelope", __base__=Envelope, payload=(model, ...))
+    for name, model in EVENT_TYPES.items()
+}
+
+
+def read_typed(raw: bytes, type_name: str) -> tuple[Envelope, EventPayload] | None:
+    """The envelope and its typed payload, read in one pass, when the record says it holds
+    `type_name` (its `type` header) and it is that type's current version; None when it
+    cannot be read that way, for any reason (another type or version inside, a broken
+    envelope or payload): the caller then reads it with `Envelope.from_json` and
+    `parse_payload`, which say exactly what is wrong. So the verdict on any record is the
+    same either way; only the common case is cheaper.
+
+    The envelope returned holds the payload model, not a dict, in its `payload`."""
+    typed = _TYPED_ENVELOPES.get(type_name)
+    if typed is None:
+        return None
+    try:
+        envelope = typed.from_json(raw)
+    except ValidationError:
+        return None
+    payload = envelope.payload
+    if envelope.type != type_name or envelope.version != EVENT_TYPES[type_name].event_version():
+        return None
+    assert isinstance(payload, EventPayload)
+    return envelope, payload
