@@ -80,8 +80,8 @@ class CpuMeter:
         timers. It is spent during every section too, so it is part of each one's CPU per
         event, and settled() waits down to it. Taken once the use of the processes under test
         has levelled off low (four intervals alike, under IDLE_AT_MOST cores: the work that
-        came before is done), as the quietest of those intervals; the quietest seen if it never
-        levels off within `timeout`."""
+        came before is done), as their mean; the quietest interval seen if it never levels
+        off within `timeout`."""
         seen: list[dict[str, float]] = []
         deadline = time.monotonic() + timeout
         while True:
@@ -90,9 +90,12 @@ class CpuMeter:
             level = len(last) == 4 and max(last) - min(last) <= 0.05 + 0.15 * min(last)
             if (level and max(last) < IDLE_AT_MOST) or time.monotonic() > deadline:
                 break
-        quietest = min(seen[-4:] if level else seen, key=_busy)
-        self.idle_cores = _busy(quietest)
-        return {name: round(cores, 3) for name, cores in quietest.items()}
+        if level:
+            idle = {name: sum(r[name] for r in seen[-4:]) / 4 for name in seen[-1]}
+        else:
+            idle = min(seen, key=_busy)
+        self.idle_cores = _busy(idle)
+        return {name: round(cores, 3) for name, cores in idle.items()}
 
     async def settled(self, *, interval: float = 0.5, timeout: float = 60.0) -> bool:
         """Wait until the processes under test (all but the benchmark's own) are back near

@@ -76,8 +76,8 @@ class Sizes:
             http_rate=200.0,
             http_rate_seconds=2.0,
             http_rate_clients=64,
-            propagation_seconds=2.0,
-            propagation_objectives=100,
+            propagation_seconds=1.5,
+            propagation_objectives=100,  # a line revised every 0.25 s at 400/s, as 50 were at 200/s
             soak_seconds=6.0,
             ledger_entries=1_000,
             read_lines=20_000,

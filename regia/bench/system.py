@@ -62,12 +62,14 @@ class Regia:
         `start`, once the work trailing them is done too (the notifier and partners reading
         what objectives published, the outboxes draining): waiting for the processes to go
         quiet charges that work to the events that caused it rather than to what comes next."""
+        waiting = time.perf_counter()
         settled = await self.stack.cpu.settled()
         spent = self.stack.cpu.since(start)
         return {
             "cpu_ms_per_event": per_event_ms(spent, events),
             "cpu_seconds": {name: round(seconds, 2) for name, seconds in spent.items()},
             "cpu_settled": settled,
+            "cpu_settle_seconds": round(time.perf_counter() - waiting, 1),  # until quiet again
         }
 
     async def scalar(self, schema: str, sql: str, *args: object) -> Any:
