@@ -11,8 +11,9 @@ def bench(
     quick: bool = typer.Option(
         False,
         "--quick",
-        help="Small sizes: 2,000 events over 200 objectives, a 1,000-line ledger, 20,000 lines to read,"
-        " OpenCoesione files of 1,000 and 2,000 rows to import.",
+        help="Small sizes: 2,000 events over 200 objectives, HTTP at 200 requests/s, 1.5 s per propagation"
+        " rate, a 6 s soak, a 1,000-line ledger, 20,000 lines to read, OpenCoesione files of 1,000 and"
+        " 2,000 rows to import.",
     ),
     events: int | None = typer.Option(None, "--events", help="Funding events end to end (default 100,000)."),
     objectives: int | None = typer.Option(None, "--objectives", help="Objectives they fund (default 10,000)."),
@@ -23,7 +24,12 @@ def bench(
         None, "--baseline-events", help="Events through the per-message baseline."
     ),
     propagation_seconds: float | None = typer.Option(
-        None, "--propagation-seconds", help="Seconds of steady 200 events/s."
+        None, "--propagation-seconds", help="Seconds at each propagation rate (200, then 400 events/s; default 30)."
+    ),
+    soak_seconds: float | None = typer.Option(
+        None,
+        "--soak-seconds",
+        help="Seconds of funding events at 200/s over HTTP while memory is watched (default 600).",
     ),
     partitions: int = typer.Option(
         int(os.environ.get("REGIA_KAFKA_PARTITIONS", "3")),
@@ -50,12 +56,12 @@ def bench(
         None,
         "--only",
         help="Comma-separated sections to measure (limits, baseline,"
-        " end_to_end, http, propagation, rebuild, reads, import); default all. Targets need theirs.",
+        " end_to_end, http, propagation, soak, rebuild, reads, import); default all. Targets need theirs.",
     ),
 ) -> None:
     """Benchmark Regia on the embedded default (its own PostgreSQL and Tansu in a temp dir).
 
-    Measures the raw broker and PostgreSQL rates, a one-transaction-per-message baseline, Regia end to end (inbound topic to coverage events), HTTP ingestion, funding-to-alert latency at 200 events/s, the coverage rebuild, read latencies on a region's data (1,000,000 lines), an OpenCoesione import of 200,000 rows and each process's peak memory; writes JSON to --out and prints a table with the targets and whether they are met.
+    Measures the raw broker and PostgreSQL rates, a one-transaction-per-message baseline, Regia end to end (inbound topic to coverage events) and its CPU per event in every process, HTTP ingestion (closed loop, and single requests on a 1,500/s schedule), funding-to-alert latency at 200 and 400 events/s, memory under 10 minutes of 200 events/s (the soak), the coverage rebuild, read latencies on a region's data (1,000,000 lines), an OpenCoesione import of 200,000 rows and each process's peak memory; writes JSON to --out and prints a table with the targets and whether they are met.
     """
     from .run import SECTIONS, Sizes, main
 
@@ -66,6 +72,7 @@ def bench(
         ("ledger_entries", ledger),
         ("baseline_events", baseline_events),
         ("propagation_seconds", propagation_seconds),
+        ("soak_seconds", soak_seconds),
         ("read_lines", read_lines),
         ("import_rows", import_rows),
     ):

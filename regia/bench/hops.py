@@ -31,13 +31,14 @@ JOIN objectives.outbox oo ON oo.event_id = d.cause_event_id
 JOIN notifier.inbox ni ON ni.event_id = oo.event_id AND ni.consumer = 'notifier.objectives'
 JOIN funding.outbox f ON f.event_id = (oo.body::jsonb ->> 'causation_id')::uuid
 JOIN objectives.inbox oi ON oi.event_id = f.event_id AND oi.consumer = 'objectives.funding'
-WHERE d.channel = 'email' AND d.created_at >= $1
+WHERE d.channel = 'email' AND d.origin_at >= $1 AND ($2::timestamptz IS NULL OR d.origin_at < $2)
 """
 
 
-async def hops(conn: asyncpg.Connection, since: Any) -> dict[str, dict[str, float]]:
-    """p50 and p99 in milliseconds of each hop, for the e-mails planned since `since`."""
-    rows = await conn.fetch(_CHAINS, since)
+async def hops(conn: asyncpg.Connection, since: Any, until: Any = None) -> dict[str, dict[str, float]]:
+    """p50 and p99 in milliseconds of each hop, for the e-mails whose chains began (their
+    funding event accepted) in [since, until); until None: any time after `since`."""
+    rows = await conn.fetch(_CHAINS, since, until)
     columns = ("origin_at", "f_out", "f_pub", "o_in", "o_pub", "n_in", "send_at", "sent_at")
     found: dict[str, dict[str, float]] = {"chains": {"count": len(rows)}}
     for name, before, after in zip(HOPS, columns[:-1], columns[1:], strict=True):

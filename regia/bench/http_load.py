@@ -57,7 +57,13 @@ class LoadClients:
             f"{k}: {v}\r\n" for k, v in {"Host": f"{self._host}:{self._port}", **(headers or {})}.items()
         )
         self._timeout = timeout
-        self._idle: asyncio.Queue[_Connection] = asyncio.Queue()
+        self.size = count
+        self.lent = 0  # connections carrying a request now
+        self.peak_lent = 0  # the most at once: how many an open-loop schedule needed
+        self.waited = 0  # requests that found every connection lent and had to wait for one
+        # Last in, first out: the connections most recently used carry the next requests, so
+        # a pool larger than the load needs opens only as many as it uses (each opens lazily).
+        self._idle: asyncio.LifoQueue[_Connection] = asyncio.LifoQueue()
         for _ in range(count):
             self._idle.put_nowait(_Connection())
 
@@ -68,19 +74,26 @@ class LoadClients:
             + "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
             + f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode()
+        if self._idle.empty():
+            self.waited += 1
         connection = await self._idle.get()
+        self.lent += 1
+        self.peak_lent = max(self.peak_lent, self.lent)
         try:
             return await asyncio.wait_for(self._exchange(connection, head + body), self._timeout)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError) as exc:
             connection.close()  # whatever state it is in, it is not reused
             raise LoadError(f"POST {path}: {exc!r}") from exc
         finally:
+            self.lent -= 1
             self._idle.put_nowait(connection)
 
     async def _exchange(self, c: _Connection, request: bytes) -> Answer:
-        if c.writer is None or c.writer.is_closing():
+        if c.writer is None or c.writer.is_closing() or c.reader is None or c.reader.at_eof():
+            # never used, or closed by the server while idle (uvicorn closes a kept-alive
+            # connection after 5 s without a request): a new one
+            c.close()
             c.reader, c.writer = await asyncio.open_connection(self._host, self._port)
-        assert c.reader is not None
         c.writer.write(request)
         head = (await c.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         status = int(head[0].split(" ", 2)[1])

@@ -11,6 +11,14 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
+# Every process the benchmark charges CPU to, each with a figure per event.
+PROCESSES = ("funding", "objectives", "notifier", "partners", "postgres", "broker", "bench (clients)", "total")
+
+
+def assert_cpu_per_event(section: dict) -> None:
+    per_event = section["cpu_ms_per_event"]
+    assert set(PROCESSES) <= set(per_event) and all(v >= 0 for v in per_event.values())
+    assert per_event["total"] > 0 and per_event["funding"] > 0 and isinstance(section["cpu_settled"], bool)
 
 
 def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
@@ -33,22 +41,44 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     e2e = result["end_to_end"]
     assert e2e["events"] == 2_000 and e2e["objectives"] == 200
     assert e2e["events_per_s"] > 0 and e2e["coverage_events_seen"] > 0 and e2e["coverage_exact"]
+    assert_cpu_per_event(e2e)
     for row in ("single", "batch"):
         http = result["http"][row]
         assert http["events_per_s"] > 0 and 0 < http["p50_ms"] <= http["p99_ms"] and http["failures"] == 0
+        assert_cpu_per_event(http)
+    # single requests on a 200/s schedule for 2 s, each timed from when it was due
+    at_rate = result["http"]["single_at_rate"]
+    assert at_rate["requests"] == 400 and at_rate["target_rate_per_s"] == 200 and at_rate["failures"] == 0
+    assert 0 < at_rate["p50_ms"] <= at_rate["p99_ms"] <= at_rate["max_ms"] and at_rate["achieved_rate_per_s"] > 0
+    assert 0 < at_rate["peak_in_flight"] <= at_rate["clients"] and isinstance(at_rate["schedule_kept"], bool)
+    assert_cpu_per_event(at_rate)
     propagation = result["propagation"]
-    # Every revision flips a status (and a cut drops money too): at least one alert each,
-    # each timed from its funding event to the e-mail that carried it.
-    assert propagation["alerts_delivered"] >= propagation["events"] > 0
-    assert 0 < propagation["p50_s"] <= propagation["p99_s"] and 0 < propagation["messages"]
-    # every e-mail's chain is followed hop by hop through the services' own records
-    hops = propagation["hops"]
-    assert hops["chains"]["count"] >= propagation["messages"] // 2
-    assert all(0 <= hops[h]["p50_ms"] <= hops[h]["p99_ms"] for h in ("e-mail send started", "e-mail accepted"))
+    assert set(propagation["at_rates"]) == {"200", "400"}
+    # the first rate's figures stay where they were before there were two rates
+    assert propagation["rate_per_s"] == 200 and propagation["p99_s"] == propagation["at_rates"]["200"]["p99_s"]
+    for rate, at in propagation["at_rates"].items():
+        # Every revision flips a status (and a cut drops money too): at least one alert each,
+        # each timed from its funding event to the e-mail that carried it; each rate's alerts
+        # are its own (a rate's revisions, 1.5 s of them, only).
+        assert at["rate_per_s"] == float(rate) and at["events"] == int(1.5 * int(rate)) and at["failures"] == 0
+        assert at["events"] <= at["alerts_delivered"] <= 2 * at["events"]
+        assert 0 < at["p50_s"] <= at["p99_s"] and 0 < at["messages"]
+        # every e-mail's chain is followed hop by hop through the services' own records
+        hops = at["hops"]
+        assert hops["chains"]["count"] >= at["messages"] // 2
+        assert all(0 <= hops[h]["p50_ms"] <= hops[h]["p99_ms"] for h in ("e-mail send started", "e-mail accepted"))
+        assert_cpu_per_event(at)
+    soak = result["soak"]
+    assert soak["events"] == 1_200 and soak["seconds"] == 6 and soak["failures"] == 0
+    assert 0 < soak["p50_ms"] <= soak["p99_ms"] and soak["achieved_rate_per_s"] > 0
+    assert_cpu_per_event(soak)
     rebuild = result["rebuild"]
     assert rebuild["lines"] >= 1_000 and rebuild["seconds"] > 0 and rebuild["coverage_exact"]
     for name in ("funding", "objectives", "partners", "notifier"):
-        assert result["memory"][name]["peak_rss_mib"] > 0
+        memory = result["memory"][name]
+        # judged on the soak: 6 s of samples every 0.2 s make thirds of several samples
+        assert memory["peak_rss_mib"] > 0 and memory["flat_phase"] == "soak"
+        assert 0 < memory["first_third_mib"] and 0 < memory["last_third_mib"] <= memory["peak_rss_mib"]
     reads = result["reads"]
     assert reads["seeded"]["lines"] == 20_000 and reads["seeded"]["ledger_entries"] > 20_000
     assert reads["seeded"]["coverage_rows"] > reads["seeded"]["objectives"]
@@ -59,5 +89,19 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
         assert run["events"] > run["rows"] and run["rows_per_s"] > 0 and not run["checks"]["differences"]
         assert run["cpu_seconds"]["cli"] > 0 and run["cpu_seconds"]["funding"] > 0
     names = [t["name"] for t in result["targets"]]
-    assert len(names) == 4 + 7 + 2 and all(isinstance(t["pass"], bool) for t in result["targets"])
+    assert all(isinstance(t["pass"], bool) for t in result["targets"])
+    for name in (
+        "end-to-end >= 15x the per-message baseline",
+        "end-to-end >= 0.2 of the raw broker rate",
+        "CPU per event (all processes) <= 0.15 ms",
+        "HTTP single p99 < 50 ms at 200 req/s",
+        "HTTP batch >= 20,000 events/s",
+        "propagation p99 < 0.25 s at 200 events/s",
+        "propagation p99 < 0.5 s at 400 events/s",
+        "memory flat over a 6-second run at 200 events/s",
+        "OpenCoesione import of 1,000 rows < 30 s",
+        "OpenCoesione imports reconcile to the cent",
+    ):
+        assert name in names
+    assert len(names) == 10 + 7  # and one per read
     assert "target:" in completed.stdout  # the printed table

@@ -76,3 +76,64 @@ def test_a_truncated_answer_is_a_failure_and_the_connection_is_replaced() -> Non
         assert len(connections) == 2
 
     asyncio.run(scenario())
+
+
+def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed() -> None:
+    """uvicorn closes a kept-alive connection after 5 s without a request: the next request
+    on it must go on a new connection, not count as a failure."""
+
+    async def scenario() -> None:
+        connections: list[int] = []
+
+        async def answer_once_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connections.append(1)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            writer.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(answer_once_then_close, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with LoadClients(1, base_url=f"http://127.0.0.1:{port}", timeout=5) as c:
+            assert (await c.post("/v1/x", json={})).status_code == 202
+            await asyncio.sleep(0.1)  # the server's close arrives
+            assert (await c.post("/v1/x", json={})).status_code == 202
+        server.close()
+        assert len(connections) == 2
+
+    asyncio.run(scenario())
+
+
+def test_the_pool_says_how_many_connections_a_load_needed_and_opens_no_more() -> None:
+    async def scenario() -> None:
+        connections: list[int] = []
+
+        async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connections.append(1)
+            try:
+                while True:
+                    head = await reader.readuntil(b"\r\n\r\n")
+                    length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+                    await reader.readexactly(length)
+                    await asyncio.sleep(0.05)
+                    writer.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}")
+                    await writer.drain()
+            except asyncio.IncompleteReadError:
+                writer.close()
+
+        server = await asyncio.start_server(slow, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with LoadClients(8, base_url=f"http://127.0.0.1:{port}", timeout=5) as c:
+            await asyncio.gather(*(c.post("/v1/x", json={}) for _ in range(3)))
+            assert (c.peak_lent, c.waited, c.lent) == (3, 0, 0)
+            for _ in range(4):  # one at a time: the connections just used carry them
+                await c.post("/v1/x", json={})
+        async with LoadClients(2, base_url=f"http://127.0.0.1:{port}", timeout=5) as small:
+            await asyncio.gather(*(small.post("/v1/x", json={}) for _ in range(3)))
+            assert (small.peak_lent, small.waited) == (2, 1)
+        server.close()
+        assert len(connections) == 3 + 2
+
+    asyncio.run(scenario())
