@@ -16,13 +16,13 @@ answer, best-effort; see regia_shared.http.audit). The row names the actor (`adm
 funding's ledger: the only change it takes is the anonymous-flood tally's count.
 """
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
 import asyncpg
+from pydantic_core import to_json
 
 CHANNELS = frozenset({"http", "kafka", "import", "year-end"})
 REASON_MIN, REASON_MAX = 3, 500
@@ -108,7 +108,7 @@ async def record_writes(
             w.channel,
             w.reason,
             (subject or "")[:300] or None,
-            json.dumps(effect),
+            to_json(effect).decode(),  # pydantic's Rust encoder: a fifth of json.dumps's time
         )
         for w, subject, effect in writes
     ]

@@ -16,6 +16,7 @@ writes nothing.
 
 import json
 import math
+import threading
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qsl
@@ -54,6 +55,7 @@ def _object(pairs: list[tuple[str, Any]]) -> dict:
     obj = dict(pairs)
     if len(obj) == len(pairs):
         return obj
+    _parse.repeated = True
     flagged = _Repeated(obj)
     seen: set[str] = set()
     for key, _ in pairs:
@@ -62,6 +64,19 @@ def _object(pairs: list[tuple[str, Any]]) -> dict:
             break
         seen.add(key)
     return flagged
+
+
+# Whether the parse under way in this thread met an object with a repeated key: a parse
+# runs start to end in one thread, so `repeated_key` walks what it parsed only when it did.
+_parse = threading.local()
+
+
+def repeated_key(body: bytes | str) -> str | None:
+    """`duplicate_key(loads(body))`, without walking the parsed value when no object in it
+    repeated a key (nearly always): the walk took as long as the parse."""
+    _parse.repeated = False
+    data = loads(body)
+    return duplicate_key(data) if _parse.repeated else None
 
 
 def duplicate_key(data: Any) -> str | None:

@@ -46,7 +46,7 @@ from regia_shared.contracts import topics
 from regia_shared.contracts.refusal import Refused
 from regia_shared.http.apidocs import MessageDoc
 from regia_shared.http.errors import field_name
-from regia_shared.http.limits import duplicate_key, loads, repeated_key_message
+from regia_shared.http.limits import repeated_key, repeated_key_message
 from regia_shared.messaging import signing
 from regia_shared.messaging.consumer import Polling, Strikes, raw_batch, transient
 from regia_shared.observability.logs import get_logger
@@ -339,7 +339,7 @@ def _authenticated_request(record: ConsumerRecord, headers: dict[str, str], call
     try:
         # pydantic reads a key written twice as its last value: refused here as over HTTP
         # (regia_shared.http.limits), so that the message means one thing to every reader.
-        repeated = duplicate_key(loads(raw))
+        repeated = repeated_key(raw)
     except (ValueError, RecursionError):
         repeated = None  # not JSON pydantic can read either: its refusal says why
     if repeated is not None:
