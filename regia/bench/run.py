@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from .calibration import calibrate
 from .cpu import CLIENTS
 from .harness import Stack, temp_root
 from .imports import LIMIT_ROWS, run_imports
@@ -218,7 +219,13 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
     result: dict = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sizes": asdict(sizes),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            # before anything of the run is started: the machine's speed now (calibration.py)
+            "calibration_cpu_s": {"start": await asyncio.to_thread(calibrate)},
+        },
     }
     services = ["partners", "funding", "objectives", "notifier"] + [
         f"objectives-{n}" for n in range(2, sizes.objectives_replicas + 1)
@@ -311,6 +318,7 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
         raise
     finally:
         stack.stop()
+    result["machine"]["calibration_cpu_s"]["end"] = await asyncio.to_thread(calibrate)
     result["targets"] = targets(result)
     result["seconds"] = round(time.perf_counter() - began, 1)
     await asyncio.to_thread(_write, out, result)
@@ -329,6 +337,14 @@ def table(r: dict) -> str:
 
     def row(name: str, value: object, detail: str = "") -> None:
         lines.append(f"{name:<58} {value!s:>14}  {detail}")
+
+    calibration = r.get("machine", {}).get("calibration_cpu_s", {})
+    if "start" in calibration:
+        row(
+            "machine: calibration work, CPU seconds (start)",
+            calibration["start"],
+            f"end {calibration.get('end', '-')}; read every CPU figure below against it (calibration.py)",
+        )
 
     def cpu(section: dict, unit: str, each: bool = False) -> None:
         """CPU per event of a section: all processes, then each on its own row (`each`) or

@@ -33,6 +33,8 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
     result = json.loads(out.read_text())
 
+    # the machine's speed, measured before the run and after it, beside every CPU figure
+    assert 0 < result["machine"]["calibration_cpu_s"]["start"] and 0 < result["machine"]["calibration_cpu_s"]["end"]
     assert result["limits"]["broker"]["events_per_s"] > 0
     assert result["limits"]["broker"]["consumed"] == result["limits"]["broker"]["messages"]
     assert result["limits"]["postgres"]["rows_per_s"] > 0
