@@ -75,11 +75,11 @@ class Sizes:
             http_requests=200,
             http_batches=10,
             http_rate=200.0,
-            http_rate_seconds=2.0,
+            http_rate_seconds=1.0,
             http_rate_clients=64,
-            propagation_seconds=1.5,
+            propagation_seconds=1.0,
             propagation_objectives=100,  # a line revised every 0.25 s at 400/s, as 50 were at 200/s
-            soak_seconds=6.0,
+            soak_seconds=2.5,  # 12 samples of RSS at 0.2 s: flatness needs six
             ledger_entries=1_000,
             read_lines=20_000,
             read_requests=20,
