@@ -44,7 +44,7 @@ ROLES_EXTENSION = "x-regia-roles"
 __all__ = ["ACCESS_EXTENSION", "PUBLIC_READ", "Access", "AccessNotDeclared", "check_access_policy"]
 
 
-def public_read() -> None:
+async def public_read() -> None:
     """Marks a route anonymous on purpose (see the module's docstring); checks nothing."""
 
 

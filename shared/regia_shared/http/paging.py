@@ -165,7 +165,7 @@ class PageRequest:
         return Page[T](items=items, next_cursor=next_cursor)
 
 
-def _page_request(
+async def _page_request(
     request: Request,
     response: Response,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page")] = DEFAULT_LIMIT,

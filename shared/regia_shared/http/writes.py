@@ -85,7 +85,7 @@ def write_context(request: Request, reason: str | None, channel: str = "http") -
     return write
 
 
-def _required(
+async def _required(
     request: Request,
     reason: Annotated[
         str | None, Header(alias=REASON_HEADER, description=_DESCRIPTION, json_schema_extra={REQUIRED_MARK: True})
@@ -99,7 +99,7 @@ def _required(
     return write_context(request, decoded)
 
 
-def _optional(
+async def _optional(
     request: Request,
     reason: Annotated[
         str | None,

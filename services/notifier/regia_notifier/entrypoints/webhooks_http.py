@@ -37,7 +37,7 @@ class NewWebhook(BaseModel):
     ]
 
 
-def _secret_box(runtime: Runtime) -> SecretBox:
+async def _secret_box(runtime: Runtime) -> SecretBox:
     settings = notifier_settings(runtime.settings)
     key = settings.secrets_key
     if key is None:

@@ -65,7 +65,7 @@ async def may_report(pool: asyncpg.Pool, principal: Principal, table: str, key: 
         )
 
 
-def service_today(request: Request) -> date:
+async def service_today(request: Request) -> date:
     """Today as the service takes it: the composition root's clock (the date in Rome, or
     REGIA_TODAY when pinned), the same the overdue-milestones sweep reads."""
     clock: Callable[[], date] = request.app.state.today
