@@ -38,7 +38,6 @@ from typing import Any
 import asyncpg
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy
-from faststream.kafka.annotations import KafkaMessage
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -166,8 +165,8 @@ def register(runtime: ServiceRuntime) -> None:
         title="funding.inbound",
         decoder=raw_batch,
     )
-    async def handle(_: list[Any], message: KafkaMessage) -> None:
-        records: Sequence[ConsumerRecord] = message.raw_message  # a batch subscriber's: a tuple of records
+    async def handle(body: Any) -> None:
+        records: Sequence[ConsumerRecord] = body  # raw_batch's: the batch's records, unvalidated (Any)
         starts = strikes.starts(records)
         try:
             if (tried := strikes.times(starts)) >= polling.max_attempts:
