@@ -49,33 +49,5 @@ def service_env(
     return env
 
 
-# The slowest files, slowest first, from the clean-clone runs' durations (README, "The test
-# suite"). They are collected first so that the parallel workers (`--dist loadfile
-# --no-loadscope-reorder`, regia/checks.py) start them first and finish together; the many
-# short files fill in behind them. Order only: a file missing here runs as before.
-SLOWEST_FIRST = (
-    "tests/console/test_console_browser_100k.py",
-    "tests/integration/test_bench_quick.py",
-    "tests/faults/test_consumer_killed.py",
-    "tests/hostile/test_schemathesis.py",
-    "tests/console/test_console_browser.py",
-    "tests/integration/test_regia_up.py",
-    "tests/faults/test_infra_network_pause.py",
-    "tests/faults/test_infra_broker_restart.py",
-    "tests/load/test_sustained_load.py",
-    "tests/unit/test_opencoesione_streaming.py",
-    "tests/faults/test_regia_up_supervises.py",
-    "tests/e2e/test_consumer_killed_mid_stream.py",
-    "tests/integration/test_security_secrets_in_logs.py",
-    "tests/e2e/test_core_path.py",
-)
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    rank = {path: n for n, path in enumerate(SLOWEST_FIRST)}
-    # A stable sort: within a file, and among the files not listed, the order is unchanged.
-    items.sort(key=lambda item: rank.get(item.nodeid.partition("::")[0], len(rank)))
-
-
 def pytest_report_header() -> str:
     return f"regia: real PostgreSQL and broker over TCP (pid {os.getpid()})"
