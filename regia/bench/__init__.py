@@ -12,8 +12,8 @@ def bench(
         False,
         "--quick",
         help="Small sizes: 2,000 events over 200 objectives, HTTP at 200 requests/s, 1 s per propagation"
-        " rate, a 2.5 s soak, a 1,000-line ledger, 20,000 lines to read, OpenCoesione files of 1,000 and"
-        " 2,000 rows to import.",
+        " rate, a 2.5 s soak, a 1,000-line ledger, 10,000 lines to read, OpenCoesione files of 500 and"
+        " 1,000 rows to import.",
     ),
     events: int | None = typer.Option(None, "--events", help="Funding events end to end (default 100,000)."),
     objectives: int | None = typer.Option(None, "--objectives", help="Objectives they fund (default 10,000)."),

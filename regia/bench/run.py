@@ -81,10 +81,10 @@ class Sizes:
             propagation_objectives=100,  # a line revised every 0.25 s at 400/s, as 50 were at 200/s
             soak_seconds=2.5,  # 12 samples of RSS at 0.2 s: flatness needs six
             ledger_entries=1_000,
-            read_lines=20_000,
+            read_lines=10_000,  # the quick run is a test of the suite (its 12-minute budget): sizes that show each section works
             read_requests=20,
-            import_rows=2_000,
-            import_limit_rows=1_000,
+            import_rows=1_000,
+            import_limit_rows=500,
         )
 
 

@@ -28,7 +28,7 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
         cwd=ROOT,
         capture_output=True,
         text=True,
-        timeout=400,  # the reads section seeds 20,000 lines and reads them
+        timeout=400,  # the reads section seeds 10,000 lines and reads them
     )
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
     result = json.loads(out.read_text())
@@ -84,11 +84,11 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
         assert memory["peak_rss_mib"] > 0 and memory["flat_phase"] == "soak"
         assert 0 < memory["first_third_mib"] and 0 < memory["last_third_mib"] <= memory["peak_rss_mib"]
     reads = result["reads"]
-    assert reads["seeded"]["lines"] == 20_000 and reads["seeded"]["ledger_entries"] > 20_000
+    assert reads["seeded"]["lines"] == 10_000 and reads["seeded"]["ledger_entries"] > 10_000
     assert reads["seeded"]["coverage_rows"] > reads["seeded"]["objectives"]
     assert len(reads["reads"]) == 7 and all(isinstance(r["pass"], bool) for r in reads["reads"].values())
     imported = result["import"]
-    assert imported["limit"]["rows"] == 1_000 and imported["full"]["rows"] == 2_000 and imported["reconciled"]
+    assert imported["limit"]["rows"] == 500 and imported["full"]["rows"] == 1_000 and imported["reconciled"]
     for run in (imported["limit"], imported["full"]):
         assert run["events"] > run["rows"] and run["rows_per_s"] > 0 and not run["checks"]["differences"]
         assert run["cpu_seconds"]["cli"] > 0 and run["cpu_seconds"]["funding"] > 0
@@ -103,7 +103,7 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
         "propagation p99 < 0.25 s at 200 events/s",
         "propagation p99 < 0.5 s at 400 events/s",
         "memory flat over a 2.5-second run at 200 events/s",
-        "OpenCoesione import of 1,000 rows < 30 s",
+        "OpenCoesione import of 500 rows < 30 s",
         "OpenCoesione imports reconcile to the cent",
     ):
         assert name in names
