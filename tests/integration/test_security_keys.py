@@ -3,15 +3,12 @@ refused on the very next request once revoked; every write route of every servic
 credential (discovered from the apps' routes, not listed by hand), and an institution key
 is no admin credential."""
 
-import asyncio
 import re
 from collections.abc import Iterator
 
 import pytest
 from fastapi import FastAPI
-from prometheus_client.parser import text_string_to_metric_families
 
-from regia_funding.adapters.known_keys import LISTENER
 from regia_funding.app import create_app as funding_app
 from regia_notifier.app import create_app as notifier_app
 from regia_objectives.app import create_app as objectives_app
@@ -129,109 +126,6 @@ async def test_a_revoked_key_is_refused_on_the_very_next_request(funding, databa
         r = await region.post("/v1/funding-events", json=commitment("LIG-2"), headers={"Idempotency-Key": "r-2"})
         assert r.status_code == 202, r.text
     record("revoked key refused at once", requests=6, euros_lost=0)
-
-
-async def key_reads(funding: RunningService) -> dict[str, float]:
-    """regia_funding_key_reads_total by source, from funding's /metrics."""
-    async with funding.client() as client:
-        text = (await client.get("/metrics")).text
-    return {
-        s.labels["source"]: s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-        if s.name == "regia_funding_key_reads_total"
-    }
-
-
-async def listening(database: Database) -> bool:
-    """Whether funding's key-change listener is connected."""
-    found = await database.fetchval(
-        "funding", "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", LISTENER
-    )
-    return bool(found)
-
-
-def key_id_of(key: dict[str, str]) -> str:
-    return key["Authorization"].removeprefix("Bearer rgk_").partition(".")[0]
-
-
-async def revoke_elsewhere(database: Database, key_id: str) -> None:
-    """What another funding process's revocation leaves in the table."""
-    conn = await database.connect("funding")
-    try:
-        assert await conn.execute("UPDATE api_keys SET revoked_at = now() WHERE key_id = $1", key_id) == "UPDATE 1"
-    finally:
-        await conn.close()
-
-
-async def test_a_key_revoked_elsewhere_is_refused_once_its_revocation_commits(  # type: ignore[no-untyped-def]
-    funding, database: Database
-) -> None:
-    """Keys are kept in memory (adapters.known_keys): a request reads its key from the table
-    once, then from memory. A revocation made by another funding process, here a plain
-    UPDATE, reaches this one by the table's notification: its key is refused from then on."""
-    key = await issue_key(funding, "regione-liguria")
-    await eventually(lambda: listening(database), what="funding listening for key changes")
-    async with funding.client(headers=key) as region:
-        for i in range(3):
-            r = await region.post(
-                "/v1/funding-events", json=commitment(f"LIG-{i}"), headers={"Idempotency-Key": f"m-{i}"}
-            )
-            assert r.status_code == 202, r.text
-        reads = await key_reads(funding)
-        assert reads.get("database") == 1 and reads.get("memory", 0) >= 2, reads
-        await revoke_elsewhere(database, key_id_of(key))
-
-        async def refused() -> bool:
-            r = await region.post("/v1/funding-events", json=commitment("LIG-9"), headers={"Idempotency-Key": "m-x"})
-            return r.status_code == 401
-
-        # The notification comes at commit; the wait is for it to cross the loopback.
-        await eventually(refused, timeout=5, interval=0.01, what="the revoked key refused")
-        before = await counts(database)
-        r = await region.post("/v1/funding-events", json=commitment("LIG-1"), headers={"Idempotency-Key": "m-0"})
-        assert r.status_code == 401, r.text
-        assert await counts(database) == before
-
-
-async def test_with_its_listener_cut_off_funding_reads_every_key_from_the_table(  # type: ignore[no-untyped-def]
-    funding, database: Database
-) -> None:
-    """While funding cannot hear key changes (its listening connection killed), it answers
-    no key from memory: a revocation it could not hear is refused on the next request. Once
-    it listens again, keys are kept in memory as before."""
-    key = await issue_key(funding, "regione-liguria")
-    await eventually(lambda: listening(database), what="funding listening for key changes")
-    async with funding.client(headers=key) as region:
-        line = "/v1/funding-lines/LIG-1"
-        r = await region.post("/v1/funding-events", json=commitment("LIG-1"), headers={"Idempotency-Key": "c-1"})
-        assert r.status_code == 202, r.text
-        assert (await region.get(line)).status_code == 200
-        assert (await key_reads(funding)).get("memory", 0) >= 1
-        cut = await database.fetchval(
-            "funding",
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1",
-            LISTENER,
-        )
-        assert cut == 1
-
-        async def gone() -> bool:
-            return not await listening(database)
-
-        # The listener's backend has exited; a moment more for funding to read its end.
-        # Funding listens again only a second after the loss, so the revocation below
-        # commits while it cannot hear it: only reading the table refuses the key.
-        await eventually(gone, interval=0.02, what="the listener's backend gone")
-        await asyncio.sleep(0.3)
-        await revoke_elsewhere(database, key_id_of(key))
-        assert (await region.get(line)).status_code == 401
-    await eventually(lambda: listening(database), what="funding listening again")
-    other = await issue_key(funding, "regione-liguria")
-    async with funding.client(headers=other) as region:
-        before = (await key_reads(funding)).get("memory", 0)
-        for _ in range(3):
-            assert (await region.get(line)).status_code == 200
-        assert (await key_reads(funding)).get("memory", 0) >= before + 2
 
 
 async def test_a_key_of_one_institution_cannot_write_another_institutions_line(funding, database: Database) -> None:  # type: ignore[no-untyped-def]

@@ -1,14 +1,11 @@
 """The funding service's composition root."""
 
-from collections.abc import Callable, Coroutine
-from typing import Any
-
 from fastapi import FastAPI
 
 from regia_shared.contracts import topics
 from regia_shared.runtime import ServiceRuntime
 
-from .adapters import known_keys, references
+from .adapters import references
 from .adapters.metrics import FundingMetrics
 from .config import FundingSettings
 from .domain.commands import COMMAND_TYPES
@@ -32,13 +29,6 @@ async def open_budget_window(runtime: ServiceRuntime) -> None:
         )
 
 
-def listen_for_key_changes(known: known_keys.KnownKeys) -> Callable[[ServiceRuntime], Coroutine[Any, Any, None]]:
-    async def key_changes(runtime: ServiceRuntime) -> None:
-        await known_keys.listen(known, runtime.settings.database_url.get_secret_value(), runtime.name)
-
-    return key_changes
-
-
 def create_app(settings: FundingSettings | None = None) -> FastAPI:
     runtime = ServiceRuntime(
         name="funding",
@@ -49,14 +39,10 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
         startup=[open_budget_window],
     )
     runtime.gauges.append(FundingMetrics(runtime.registry).refresh)
-    # The keys requests carry, verified once and kept while nothing changes them.
-    known = known_keys.KnownKeys(registry=runtime.registry)
-    runtime.background.append(listen_for_key_changes(known))
     consumers.register(runtime)
     inbound.register(runtime)
     app = runtime.http_app(title="Regia funding", union_tags=frozenset(COMMAND_TYPES))
     app.state.message_docs = {topics.FUNDING_INBOUND: inbound.message_doc()}
-    app.state.known_keys = known
     app.include_router(events_router(runtime.registry, GroupCommit(lambda: runtime.pool)))
     app.include_router(queries_router())
     app.include_router(rejections_router())

@@ -5,7 +5,7 @@ institution's keys are also its officers' to issue, list and revoke (their own o
 import secrets
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from regia_shared.http.auth import STAFF, Principal, hash_secret
@@ -18,7 +18,7 @@ from ..adapters import institutions, lines, references
 from ..domain import replay
 from ..domain.commands import InstrumentId
 from ..service_layer.year_end import roll_over_year
-from .auth import KEY_KEEPERS, format_key, known_keys, own_institution
+from .auth import KEY_KEEPERS, format_key, own_institution
 from .responses import (
     BudgetWindow,
     Institution,
@@ -95,17 +95,13 @@ def admin_router() -> APIRouter:
             return [KeyInfo(**k) for k in await institutions.keys_of(conn, institution_id)]
 
     @router.delete("/keys/{key_id}", status_code=204)
-    async def revoke_key(request: Request, pool: DatabasePool, keeper: Keeper, key_id: str) -> Response:
+    async def revoke_key(pool: DatabasePool, keeper: Keeper, key_id: str) -> Response:
         async with pool.acquire() as conn:
             row = await institutions.key(conn, key_id)
             if row is not None:
                 own_institution(keeper, row["institution_id"])
             if not await institutions.revoke_key(conn, key_id):
                 raise HTTPException(404, detail=f"no active key {key_id!r}")
-        # At once here; every other funding process when the revocation's notification
-        # reaches it (adapters.known_keys).
-        if (known := known_keys(request)) is not None:
-            known.forget(key_id)
         log.info("api key revoked", key_id=key_id)
         return Response(status_code=204)
 

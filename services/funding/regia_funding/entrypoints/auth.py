@@ -32,7 +32,6 @@ from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.identity import Role, looks_like_session_token
 
 from ..adapters import institutions
-from ..adapters.known_keys import KeyRow, KnownKeys
 from ..service_layer.recording import Caller
 
 KEY_PREFIX = "rgk_"
@@ -52,45 +51,17 @@ def _unauthorized() -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid API key", headers={"WWW-Authenticate": "Bearer"})
 
 
-async def caller_for_key(
-    pool: ConnectionSource, token: str, channel: str = "http", known: KnownKeys | None = None
-) -> Caller | None:
-    """The institution a key belongs to, or None for a malformed, unknown or revoked key.
-    `known`: the keys verified before and not changed since (adapters.known_keys), which
-    spare the read; the secret is compared every time, whichever way the key was found."""
+async def caller_for_key(pool: ConnectionSource, token: str, channel: str = "http") -> Caller | None:
+    """The institution a key belongs to, or None for a malformed, unknown or revoked key."""
     key_id, dot, _ = token.removeprefix(KEY_PREFIX).partition(".")
     if not token.startswith(KEY_PREFIX) or not dot or not key_id:
         return None
-    row = known.get(key_id) if known is not None else None
-    if row is not None and known is not None:
-        known.reads.memory.inc()
-    else:
-        row = await _read_key(pool, key_id, known)
-    if row is None or not secret_matches(token, row.key_sha256):
-        return None
-    return Caller(institution_id=row.institution_id, key_id=key_id, channel=channel, instruments=row.instruments)
-
-
-async def _read_key(pool: ConnectionSource, key_id: str, known: KnownKeys | None) -> KeyRow | None:
-    """The key from the table, kept in `known` unless a change was heard while it was read;
-    None for an unknown or revoked key."""
-    generation = known.generation if known is not None else 0
     async with pool.acquire() as conn:
-        record = await institutions.key(conn, key_id)
-    if known is not None:
-        known.reads.database.inc()
-    if record is None or record["revoked_at"] is not None:
+        row = await institutions.key(conn, key_id)
+    if row is None or row["revoked_at"] is not None or not secret_matches(token, row["key_sha256"]):
         return None
-    row = KeyRow.of(record)
-    if known is not None:
-        known.keep(row, generation)
-    return row
-
-
-def known_keys(request: Request) -> KnownKeys | None:
-    """The app's keys in memory (app.state.known_keys), None in an app built without them."""
-    known: KnownKeys | None = getattr(request.app.state, "known_keys", None)
-    return known
+    scope = frozenset(row["instruments"]) if row["instruments"] is not None else None
+    return Caller(institution_id=row["institution_id"], key_id=key_id, channel=channel, instruments=scope)
 
 
 async def institution_caller(
@@ -113,7 +84,7 @@ async def institution_caller(
                 f"(a person with the role {principal.role.value} may not send them)",
             )
         return Caller(institution_id=principal.institution_id, key_id=None)
-    caller = await caller_for_key(pool, token, known=known_keys(request))
+    caller = await caller_for_key(pool, token)
     if caller is None:
         raise _unauthorized()
     # Known from here on, even if the body is then refused: audited as the key's, and never
