@@ -14,7 +14,7 @@ Each is said once, on the transition: what follows it without a new transition i
 import contextlib
 import json
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from email.message import EmailMessage
@@ -28,6 +28,7 @@ from regia_objectives.app import create_app
 from regia_objectives.domain.plan_file import PlanFile
 from regia_objectives.domain.tree import Node, NodeKind, Plan
 from regia_shared.contracts import topics
+from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
@@ -106,9 +107,23 @@ async def told(s: Stack, trigger: str, emails: int, webhooks: int) -> list[dict]
     return await eventually(probe, what=f"{emails} e-mails and {webhooks} webhooks of {trigger}")
 
 
-async def all_read(database: Database) -> None:
+async def all_read(database: Database, funding: Sequence[Envelope] = ()) -> None:
     """Wait until the notifier has applied every event the objectives service published
-    for it: what a rule could make of them is planned by then (in the same transaction)."""
+    for it: what a rule could make of them is planned by then (in the same transaction).
+    `funding`: events just put on the funding topic, which objectives must have applied
+    first; without them the wait could end before objectives has read anything (its outbox
+    still empty), and a later event could then land in the same batch as these."""
+    if funding:
+
+        async def objectives_applied() -> bool:
+            found = await database.fetchval(
+                "objectives",
+                "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding' AND event_id = ANY($1::uuid[])",
+                [e.event_id for e in funding],
+            )
+            return found == len(funding)
+
+        await eventually(objectives_applied, what="the funding events applied by objectives")
 
     async def probe() -> bool:
         ids = await database.fetch(
@@ -168,7 +183,7 @@ async def test_money_come_from_one_level_only_is_told_once_to_the_lead(broker, d
             "commit", "MIT-1", "miglio-blu", 200_000_00, 1, level=GovernmentLevel.STATO, institution="mit"
         )
         await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [region, state])
-        await all_read(database)
+        await all_read(database, funding=[region, state])
         assert await published(database, "FundingNarrowedToOneLevel") == []  # two levels: nothing to say
         # The State revokes its €200,000 (4 % of the money: no funding drop worth an alert).
         revoked = line_event(
