@@ -28,7 +28,7 @@ SELECT d.origin_at, f.created_at AS f_out, f.published_at AS f_pub, oi.processed
 FROM notifier.deliveries d
 JOIN notifier.delivery_attempts a ON a.delivery_id = d.delivery_id AND a.outcome = 'SENT'
 JOIN objectives.outbox oo ON oo.event_id = d.cause_event_id
-JOIN notifier.inbox ni ON ni.event_id = oo.event_id AND ni.consumer = 'notifier.objectives'
+JOIN notifier.inbox ni ON ni.event_id = oo.event_id AND ni.consumer = 'notifier.coverage'
 JOIN funding.outbox f ON f.event_id = (oo.body::jsonb ->> 'causation_id')::uuid
 JOIN objectives.inbox oi ON oi.event_id = f.event_id AND oi.consumer = 'objectives.funding'
 WHERE d.channel = 'email' AND d.origin_at >= $1 AND ($2::timestamptz IS NULL OR d.origin_at < $2)

@@ -181,7 +181,7 @@ class Regia:
 
         seen = {"coverage_events": 0, "last": 0.0}
         consumer = AIOKafkaConsumer(
-            topics.OBJECTIVES,
+            topics.OBJECTIVES_COVERAGE,
             bootstrap_servers=self.stack.bootstrap,
             auto_offset_reset="earliest",
             enable_auto_commit=False,

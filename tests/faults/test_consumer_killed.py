@@ -35,7 +35,7 @@ SCALE = 3 if LONG else 1
 
 OBJECTIVES_CONSUMERS = ["objectives.funding", "objectives.partners"]
 FUNDING_CONSUMERS = ["funding.partners", "funding.objectives", "funding.inbound"]
-NOTIFIER_CONSUMERS = ["notifier.partners", "notifier.objectives", "notifier.funding"]
+NOTIFIER_CONSUMERS = ["notifier.partners", "notifier.coverage", "notifier.funding"]
 
 
 @pytest.mark.parametrize("consumer", OBJECTIVES_CONSUMERS)
@@ -159,7 +159,7 @@ async def test_notifier_consumer_killed_mid_batch(
     revoked = sc.revocations(150 * SCALE, alerted)
     totals = {
         "notifier.partners": len(directory),
-        "notifier.objectives": len(changes),
+        "notifier.coverage": len(changes),
         "notifier.funding": len(revoked),
     }
     setup = sc.liguria_directory(alerted)
@@ -183,12 +183,14 @@ async def test_notifier_consumer_killed_mid_batch(
                 return found == [2] * len(alerted)
 
             await eventually(projected, what="Liguria's contacts projected as the lead's")
-            base = {"notifier.partners": len(setup), "notifier.objectives": 0, "notifier.funding": 0}
+            base = {"notifier.partners": len(setup), "notifier.coverage": 0, "notifier.funding": 0}
             feed = asyncio.create_task(
                 paced(
                     broker.bootstrap_servers,
                     interleave(
-                        of(topics.PARTNERS, directory), of(topics.OBJECTIVES, changes), of(topics.FUNDING, revoked)
+                        of(topics.PARTNERS, directory),
+                        of(topics.OBJECTIVES_COVERAGE, changes),
+                        of(topics.FUNDING, revoked),
                     ),
                 )
             )

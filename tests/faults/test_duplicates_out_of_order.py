@@ -61,7 +61,7 @@ async def test_each_event_three_times_shuffled_counts_once(
 
             await eventually(projected, what="Liguria's contacts projected as the lead's")
         await kafka.publish(broker.bootstrap_servers, topics.FUNDING, funding_copies)
-        await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, status_copies)
+        await kafka.publish_objectives(broker.bootstrap_servers, status_copies)
 
         await faults.settle(
             faults.inbox_count(database, "objectives", "objectives.funding"),

@@ -15,7 +15,6 @@ import pytest
 
 from regia_notifier.app import create_app as notifier_app
 from regia_partners.app import create_app as partners_app
-from regia_shared.contracts import topics
 
 from ..integration.test_notifier import deliveries, settled, status_changed
 from ..support import kafka
@@ -75,7 +74,7 @@ async def alert_the_contacts(
             return len(body.get("contacts", [])) == len(CONTACTS)
 
         await eventually(projected, what="the contacts projected from partners' events")
-        await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+        await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
         done = await settled(admin, delivered) if delivered else []
         if dead:
             await settled(admin, dead, status="DEAD")

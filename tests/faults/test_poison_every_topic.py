@@ -20,6 +20,7 @@ from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.partners import ObjectiveLeadAssigned
 from regia_shared.contracts.levels import GovernmentLevel
 
+from ..integration.test_notifier import status_changed
 from ..support import kafka
 from ..support.figures import record
 from ..support.funding import line_event
@@ -53,6 +54,7 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
     partner = institution_registered("regione-liguria", "Regione Liguria", GovernmentLevel.REGIONE)
     lead = lead_assigned(OBJECTIVE, "regione-liguria")
     defined = objective_defined("obj-elsewhere")
+    status = status_changed("obj-elsewhere")
     committed = line_event("commit", "POI-1", OBJECTIVE, COMMITTED, 1, delta=COMMITTED)
     revoked = line_event("revoke", "POI-2", OBJECTIVE, 0, 1)
     # Per topic, in order on ONE partition: the poison, then the valid events.
@@ -65,6 +67,7 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
             lead.to_json(),
         ],
         topics.OBJECTIVES: [MALFORMED, unknown_version(defined), defined.to_json()],
+        topics.OBJECTIVES_COVERAGE: [MALFORMED, unknown_version(status), status.to_json()],
         topics.FUNDING: [
             MALFORMED,
             unknown_version(committed),
@@ -73,7 +76,7 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
             revoked.to_json(),
         ],
     }
-    poison = sum(len(s) for s in streams.values()) - len([partner, lead, defined, committed, revoked])
+    poison = sum(len(s) for s in streams.values()) - len([partner, lead, defined, status, committed, revoked])
     # Consumer -> (the poison it must set aside, by error, and the valid events it applies).
     expected = {
         "funding.partners": (["invalid envelope", "PartnerRegistered version 99"], [partner]),
@@ -92,6 +95,7 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
         ),
         "funding.objectives": (["invalid envelope", "ObjectiveDefined version 99"], [defined]),
         "notifier.objectives": (["invalid envelope", "ObjectiveDefined version 99"], [defined]),
+        "notifier.coverage": (["invalid envelope", "ObjectiveStatusChanged version 99"], [status]),
         "objectives.funding": (
             ["invalid envelope", "FundingCommitted version 99", "FundingRevoked version 99"],
             [committed, revoked],

@@ -14,8 +14,6 @@ in the server's own sequence of events) and on counts."""
 import httpx
 import pytest
 
-from regia_shared.contracts import topics
-
 from ..integration.test_notifier import JOHN, MARIA, deliveries, notifier, settled, status_changed
 from ..support import kafka
 from ..support.figures import record
@@ -42,7 +40,7 @@ async def test_a_send_slower_than_the_claim_is_cut_and_never_open_twice(
         async with notifier(
             broker, smtp, monkeypatch, lease_s="4", webhook_timeout_s="1", max_attempts="20", poll_interval_s="0.5"
         ) as admin:
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
 
             async def each_tried() -> dict[str, list[dict]] | None:
                 logs = await _attempt_logs(admin)

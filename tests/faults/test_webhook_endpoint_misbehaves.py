@@ -59,14 +59,14 @@ async def test_a_slow_endpoint_holds_only_its_own_slots(broker, database: Databa
                 return [c["email"] for c in body["contacts"]] == [ANNA]
 
             await eventually(projected, what="the Comune as Porto Verde's lead")
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed() for _ in range(events)])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed() for _ in range(events)])
 
             async def slow_calls_open() -> bool:
                 return receiver.open_now >= 2
 
             await eventually(slow_calls_open, what="Liguria's endpoint holding calls open")
             # Another partner's alert, planned while the slow endpoint has a backlog.
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed("porto-verde")])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed("porto-verde")])
 
             async def mails_or_a_slow_call_over() -> str | None:
                 if receiver.ended:
@@ -108,7 +108,7 @@ async def test_a_reply_slower_than_the_time_limit_fails_and_is_never_sent_twice_
             broker, smtp, monkeypatch, webhook_timeout_s="1", lease_s="4", max_attempts="3", poll_interval_s="0.5"
         ) as admin:
             await register(admin, receiver)
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
             (dead,) = await eventually(
                 lambda: _all(admin, "DEAD", 1), timeout=120, what="the webhook delivery dead after three attempts"
             )
@@ -138,7 +138,7 @@ async def test_a_huge_error_reply_is_not_read(broker, database: Database, monkey
     with SmtpCapture() as smtp, WebhookReceiver(huge_error_bytes=HUGE) as receiver:
         async with notifier(broker, smtp, monkeypatch, max_attempts="1") as admin:
             await register(admin, receiver)
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
             (dead,) = await eventually(
                 lambda: _all(admin, "DEAD", 1), timeout=60, what="the webhook delivery dead after its one attempt"
             )

@@ -295,9 +295,8 @@ async def test_a_year_closes_only_once_it_has_ended(
         assert "1 January 2027" in r.json()["message"]
         # One plan's review closed 2026 on 5 December, as the unfixed objectives service
         # let it: funding applies the event and leaves everyone's year open.
-        await kafka.publish(
+        await kafka.publish_objectives(
             broker.bootstrap_servers,
-            topics.OBJECTIVES,
             [
                 Envelope.wrap(
                     AnnualReviewClosed(

@@ -434,9 +434,8 @@ async def test_crlf_reaching_the_notifier_never_forges_an_email_header(broker, n
             committed_cents=2_275_000_00,
             at_risk_threshold_pct=80,
         )
-        await kafka.publish(
+        await kafka.publish_objectives(
             broker.bootstrap_servers,
-            topics.OBJECTIVES,
             [Envelope.wrap(change, key="miglio-blu", producer="objectives")],
         )
         mails = await eventually(lambda: _settled(smtp, len(FORGED)), timeout=30, what=f"{len(FORGED)} e-mails")

@@ -26,11 +26,15 @@ SERVICES: dict[str, tuple[Callable[[], FastAPI], set[str], dict[str, str]]] = {
         {topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING_INBOUND},
         {topics.FUNDING: "FundingCommitted", topics.FUNDING_INBOUND_REJECTED: "InboundRejection"},
     ),
-    "objectives": (objectives_app, {topics.FUNDING, topics.PARTNERS}, {topics.OBJECTIVES: "ObjectiveStatusChanged"}),
+    "objectives": (
+        objectives_app,
+        {topics.FUNDING, topics.PARTNERS},
+        {topics.OBJECTIVES: "ObjectiveDefined", topics.OBJECTIVES_COVERAGE: "ObjectiveStatusChanged"},
+    ),
     "partners": (partners_app, {topics.OBJECTIVES}, {topics.PARTNERS: "PartnerRegistered"}),  # a plan's leads
     "notifier": (
         notifier_app,
-        {topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING},
+        {topics.PARTNERS, topics.OBJECTIVES, topics.OBJECTIVES_COVERAGE, topics.FUNDING},
         {topics.NOTIFICATIONS: "AlertDelivered"},
     ),
 }

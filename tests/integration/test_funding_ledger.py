@@ -250,7 +250,7 @@ async def test_an_annual_review_closing_the_first_year_rolls_the_window_on(fundi
 
     # Two plans close the same year: the window moves once, the line rolls once.
     closings = [closed("plan-a"), closed("plan-b")]
-    await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, closings)
+    await kafka.publish_objectives(broker.bootstrap_servers, closings)
 
     async def moved() -> dict | None:
         async with funding.client(headers=ADMIN_HEADERS) as admin:

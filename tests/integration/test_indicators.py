@@ -265,7 +265,7 @@ async def test_measurements_are_published_and_refusals_name_the_field_and_write_
     assert await database.fetchval("objectives", "SELECT count(*) FROM indicator_targets") == 2
     assert await database.fetchval("objectives", "SELECT count(*) FROM indicator_measurements") == 1
 
-    expected = await database.fetchval("objectives", "SELECT count(*) FROM outbox")
+    expected = await database.fetchval("objectives", "SELECT count(*) FROM outbox WHERE topic = $1", topics.OBJECTIVES)
     events = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES, expect=expected)
     measured = [e for e in events if e.type == "IndicatorMeasured"]
     assert len(measured) == 1 and measured[0].key == "obj-b"

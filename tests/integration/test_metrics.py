@@ -107,7 +107,7 @@ async def test_a_commitment_moves_every_services_metrics(funding, broker, monkey
                 notifier,
                 "regia_events_consumed_total",
                 1.0,
-                consumer="notifier.objectives",
+                consumer="notifier.coverage",
                 type="ObjectiveStatusChanged",
                 outcome="applied",
             )
@@ -200,6 +200,7 @@ async def test_a_commitment_moves_every_services_metrics(funding, broker, monkey
             for service, consumer, topic in (
                 (objectives, "objectives.funding", topics.FUNDING),
                 (notifier, "notifier.objectives", topics.OBJECTIVES),
+                (notifier, "notifier.coverage", topics.OBJECTIVES_COVERAGE),
                 (funding, "funding.partners", topics.PARTNERS),
             ):
                 await until(service, "regia_consumer_lag_messages", 0.0, consumer=consumer, topic=topic)

@@ -130,7 +130,7 @@ async def test_status_change_is_mailed_to_each_contact_of_the_lead_in_their_lang
     with SmtpCapture() as smtp:
         async with notifier(broker, smtp, monkeypatch) as admin:
             cause = status_changed()
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [cause])
+            await kafka.publish_objectives(broker.bootstrap_servers, [cause])
             done = await settled(admin, 2)
             mails = await eventually(lambda: _ready(smtp.messages, 2), what="two e-mails")
             detail = (await admin.get(f"/v1/deliveries/{done[0]['delivery_id']}")).json()
@@ -208,8 +208,8 @@ async def test_the_same_event_twice_is_one_email_and_one_delivery(broker, databa
             cause = status_changed()
             # Same key, so one partition: once the later change is handled, the duplicate was too.
             later = status_changed(status=CoverageStatus.UNFUNDED, previous=CoverageStatus.AT_RISK)
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [cause, cause])
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [cause, later])
+            await kafka.publish_objectives(broker.bootstrap_servers, [cause, cause])
+            await kafka.publish_objectives(broker.bootstrap_servers, [cause, later])
             # The two changes came within one grouping window: one e-mail each, with the net
             # change; the duplicate was queued once.
             await settled(admin, 2)
@@ -231,7 +231,7 @@ async def test_a_refusing_server_is_retried_with_back_off_until_it_accepts(broke
     with SmtpCapture(refuse_first=2) as smtp:
         async with notifier(broker, smtp, monkeypatch) as admin:
             await _only_maria(broker, admin)
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
             (done,) = await settled(admin, 1)
             detail = (await admin.get(f"/v1/deliveries/{done['delivery_id']}")).json()
             assert await metric(admin, 'regia_alert_attempts_total{channel="email",outcome="failed"} 2.0')
@@ -249,13 +249,30 @@ async def test_a_refusing_server_is_retried_with_back_off_until_it_accepts(broke
     assert [(e.type, e.payload["attempts"]) for e in published] == [("AlertDelivered", 3)]
 
 
+async def test_a_status_change_left_on_the_objectives_topic_by_an_earlier_release_is_still_told(  # type: ignore[no-untyped-def]
+    broker, database, monkeypatch
+) -> None:
+    # Before the coverage events had a topic of their own they travelled on
+    # regia.objectives.v1: what an upgraded deployment still holds there is applied, once.
+    with SmtpCapture() as smtp:
+        async with notifier(broker, smtp, monkeypatch) as admin:
+            await _only_maria(broker, admin)
+            old = status_changed()
+            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [old, old])
+            (done,) = await settled(admin, 1)
+            detail = (await admin.get(f"/v1/deliveries/{done['delivery_id']}")).json()
+            assert detail["cause_event_id"] == str(old.event_id)
+            claimed = await database.fetch("notifier", "SELECT consumer FROM inbox WHERE event_id = $1", old.event_id)
+        assert [r["consumer"] for r in claimed] == ["notifier.objectives"] and len(smtp.messages) == 1
+
+
 async def test_after_the_last_attempt_the_delivery_is_dead_and_alert_failed_is_published(
     broker, database, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
     with SmtpCapture(refuse_always=True) as smtp:
         async with notifier(broker, smtp, monkeypatch, max_attempts="3") as admin:
             await _only_maria(broker, admin)
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
             (dead,) = await settled(admin, 1, status="DEAD")
             detail = (await admin.get(f"/v1/deliveries/{dead['delivery_id']}")).json()
             assert await metric(admin, 'regia_alerts_failed_total{channel="email"} 1.0')
@@ -271,7 +288,7 @@ async def test_a_change_without_a_known_lead_is_counted_not_sent(broker, databas
     with SmtpCapture() as smtp:
         async with notifier(broker, smtp, monkeypatch) as admin:
             orphan = status_changed(objective_id="rete-per-il-lavoro")
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [orphan])
+            await kafka.publish_objectives(broker.bootstrap_servers, [orphan])
 
             async def handled() -> bool:
                 return bool(
@@ -301,7 +318,7 @@ async def test_an_older_lead_assignment_arriving_late_does_not_win(broker, datab
                 return n and (await admin.get("/v1/objectives/miglio-blu/recipients")).json()["lead"]
 
             assert await eventually(settled_lead, what="both assignments consumed") == "comune-spezia"
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
             (done,) = await settled(admin, 1)
     assert done["recipient"] == ANNA and done["partner_id"] == "comune-spezia"
 

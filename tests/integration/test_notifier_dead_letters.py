@@ -7,8 +7,6 @@ import uuid
 import httpx
 import pytest
 
-from regia_shared.contracts import topics
-
 from ..support import kafka
 from ..support.smtp import SmtpCapture
 from .test_notifier import JOHN, MARIA, deliveries, notifier, settled, status_changed
@@ -41,7 +39,7 @@ async def detail(admin: httpx.AsyncClient, delivery_id: str) -> dict:
 async def test_a_dead_letter_retried_once_the_server_accepts_is_mailed_once(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     with SmtpCapture(refuse_always=True) as smtp:
         async with notifier(broker, smtp, monkeypatch, **SETTINGS) as admin:
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
             await settled(admin, 2, status="DEAD")
             dead = await dead_letters(admin)
             by_recipient = {d["recipient"]: d for d in dead}

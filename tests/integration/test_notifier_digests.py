@@ -52,7 +52,7 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
             first = status_changed()
             second = status_changed(status=CoverageStatus.UNFUNDED, previous=CoverageStatus.AT_RISK)
             # The first is redelivered: it must still be one line in the digest.
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [first, first, second])
+            await kafka.publish_objectives(broker.bootstrap_servers, [first, first, second])
 
             async def john_told_once_maria_waiting() -> list[dict] | None:
                 waiting = (await admin.get("/v1/contacts/rossi/digest")).json()["items"]
@@ -79,7 +79,7 @@ async def test_alerts_wait_for_the_daily_digest_and_go_out_as_one_email(broker, 
             # An alert whose digest time has passed goes out on the job's next round.
             late = status_changed(status=CoverageStatus.AT_RISK, previous=CoverageStatus.UNFUNDED)
             late = late.model_copy(update={"occurred_at": datetime.now(UTC) - timedelta(days=2)})
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [late])
+            await kafka.publish_objectives(broker.bootstrap_servers, [late])
 
             async def two_digests() -> list | None:
                 found = [m for m in smtp.messages if ROSSI in str(m["To"])]

@@ -7,7 +7,6 @@ import json
 import pytest
 from cryptography.fernet import Fernet
 
-from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveStatusChanged
 
@@ -37,7 +36,7 @@ async def test_an_event_caused_by_history_funding_is_neither_mailed_nor_sent_to_
             history = marked_as_history(status_changed())
             alert = status_changed(status=CoverageStatus.UNFUNDED, previous=CoverageStatus.AT_RISK)
             # One key, one partition: once the later change is delivered, the first was handled.
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [history, alert])
+            await kafka.publish_objectives(broker.bootstrap_servers, [history, alert])
             await settled(admin, 3)  # the lead's two contacts and its webhook, for `alert`
             await webhook_deliveries(admin, 1)
             mails = await eventually(lambda: _ready(smtp.messages, 2), what="two e-mails")

@@ -98,12 +98,12 @@ async def test_a_years_first_status_is_no_alert_and_its_next_change_is(broker, d
             firsts = [
                 status(year, None, now) for year, now in ((2026, S.UNFUNDED), (2027, S.AT_RISK), (2028, S.FUNDED))
             ]
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, firsts)
+            await kafka.publish_objectives(broker.bootstrap_servers, firsts)
             await consumed(database, *firsts)
             assert await deliveries(admin) == []
             # The same year's next change is an alert, as it always was.
             worse = status(2027, S.AT_RISK, S.UNFUNDED)
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [worse])
+            await kafka.publish_objectives(broker.bootstrap_servers, [worse])
             await settled(admin, 2)
             assert await subjects(admin) == [
                 (JOHN, "[Regia] Miglio Blu 2027: not funded"),
@@ -122,22 +122,22 @@ async def test_years_before_the_window_never_alert_and_a_closed_review_moves_it(
             # Each year's amount known first (no drop the first time), then the history.
             known = [coverage(year, 4_000_000_00) for year in (2025, 2026, 2027)]
             old = [status(2025, S.PARTIALLY_FUNDED, S.UNFUNDED), coverage(2025, 1_000_000_00)]
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, known + old)
+            await kafka.publish_objectives(broker.bootstrap_servers, known + old)
             await consumed(database, *known, *old)
             assert await deliveries(admin) == []  # 2025 is before the window's first year, 2026
             in_window = status(2026, S.PARTIALLY_FUNDED, S.AT_RISK)
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [in_window])
+            await kafka.publish_objectives(broker.bootstrap_servers, [in_window])
             await settled(admin, 2)
             # The review of 2026 closes it: from then on 2026 is history too, 2027 is not.
             closed = review_closed(2026)  # another key: handled in its own order, so awaited
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [closed])
+            await kafka.publish_objectives(broker.bootstrap_servers, [closed])
             await consumed(database, closed)
             assert await database.fetchval("notifier", "SELECT last_closed_year FROM budget_window") == 2026
             after = [status(2026, S.AT_RISK, S.UNFUNDED), coverage(2026, 1_000_000_00)]
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, after)
+            await kafka.publish_objectives(broker.bootstrap_servers, after)
             await consumed(database, *after)
             still = [status(2027, S.PARTIALLY_FUNDED, S.AT_RISK), coverage(2027, 1_000_000_00)]
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, still)
+            await kafka.publish_objectives(broker.bootstrap_servers, still)
             await settled(admin, 4)
             by_cause: dict[str, int] = {}
             for d in await deliveries(admin):
@@ -155,7 +155,7 @@ async def test_an_alert_that_reaches_nobody_is_kept_counted_and_listed(broker, d
     with SmtpCapture() as smtp:
         async with notifier(broker, smtp, monkeypatch) as admin:
             orphan = status(2027, S.PARTIALLY_FUNDED, S.AT_RISK, objective_id="rete-per-il-lavoro")
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [orphan, orphan])
+            await kafka.publish_objectives(broker.bootstrap_servers, [orphan, orphan])
             await consumed(database, orphan)
 
             async def listed() -> list[dict] | None:
@@ -192,7 +192,7 @@ async def test_a_lead_assigned_later_is_told_the_current_state_once(broker, data
                 status(2026, S.PARTIALLY_FUNDED, S.AT_RISK, rete),  # nobody to tell yet: kept
                 status(2027, None, S.UNFUNDED, rete),
             ]
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, history)
+            await kafka.publish_objectives(broker.bootstrap_servers, history)
             await consumed(database, *history)
             assert await deliveries(admin) == []
             assigned = lead(rete, "regione-liguria")
@@ -221,7 +221,7 @@ async def test_the_current_state_goes_by_email_and_webhook_as_other_alerts(broke
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:
         async with rules_notifier(broker, smtp, receiver, monkeypatch, "regione-liguria") as admin:
             first = status(2027, None, S.UNFUNDED, objective_id="lavoro")
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [first])
+            await kafka.publish_objectives(broker.bootstrap_servers, [first])
             await consumed(database, first)
             assigned = lead("lavoro", "regione-liguria")
             await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [assigned])

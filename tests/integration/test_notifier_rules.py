@@ -162,9 +162,8 @@ async def notifier(
     """The notifier with the directory projected and a webhook of `hook_partner` registered."""
     monkeypatch.setenv("REGIA_SMTP_PORT", str(smtp.port))
     await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, directory())
-    await kafka.publish(
+    await kafka.publish_objectives(
         broker.bootstrap_servers,
-        topics.OBJECTIVES,
         [
             Envelope.wrap(
                 ObjectiveDefined(
@@ -213,7 +212,7 @@ async def test_a_worsened_status_reaches_the_lead_by_email_and_webhook(broker, d
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:
         async with notifier(broker, smtp, receiver, monkeypatch, "regione-liguria") as admin:
             cause = status_changed()
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [cause])
+            await kafka.publish_objectives(broker.bootstrap_servers, [cause])
             done, mails = await delivered(admin, smtp, receiver, emails=2)
     assert sorted(mails) == sorted([ROSSI, SMITH])  # the funder and everyone else: not told
     assert {tuple(d["rules"]) for d in done} == {("status-worsened-lead",)}
@@ -245,9 +244,8 @@ async def test_a_funding_drop_over_the_share_reaches_the_lead_and_a_small_one_no
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:
         async with notifier(broker, smtp, receiver, monkeypatch, "regione-liguria") as admin:
             # 800k → 760k is a 5 % drop (no alert); 760k → 570k is 25 % (alert).
-            await kafka.publish(
+            await kafka.publish_objectives(
                 broker.bootstrap_servers,
-                topics.OBJECTIVES,
                 [coverage(800_000_00), coverage(760_000_00), coverage(570_000_00)],
             )
             done, mails = await delivered(admin, smtp, receiver, emails=2)
@@ -302,7 +300,7 @@ async def test_a_closed_review_reaches_the_current_members_of_the_plans_network(
                 key="piano-2030",
                 producer="objectives",
             )
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [closed])
+            await kafka.publish_objectives(broker.bootstrap_servers, [closed])
             done, mails = await delivered(admin, smtp, receiver, emails=2)
     assert sorted(mails) == sorted([NERI, GIALLI])  # the member who left in 2021 is not told
     assert "Riesame annuale 2026" in str(mails[NERI]["Subject"])
@@ -335,7 +333,7 @@ async def test_rules_are_data_an_administrator_changes(broker, database, monkeyp
             assert (
                 await admin.put("/v1/rules/a,b", json={"trigger": "status_changed", "audience": ["LEAD"]})
             ).status_code == 422
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
             done, mails = await delivered(admin, smtp, receiver, emails=1)
             ids = [r["rule_id"] for r in (await admin.get("/v1/rules")).json()["items"]]
             anonymous = await admin.get("/v1/rules", headers={"Authorization": "Bearer nope"})

@@ -16,7 +16,6 @@ from regia_notifier.adapters.webhooks import SecretBox
 from regia_notifier.app import create_app
 from regia_notifier.config import NotifierSettings
 from regia_notifier.service_layer.secret_rewrapping import LOCK, UnreadableSecrets, rewrap, rewrap_secrets
-from regia_shared.contracts import topics
 from regia_shared.db import create_pool, migrate
 
 from ..support import kafka
@@ -53,7 +52,7 @@ async def test_new_old_rewraps_at_start_up_then_new_alone_still_signs(
 
         monkeypatch.setenv("REGIA_NOTIFIER_SECRETS_KEY", B)
         async with notifier(broker, smtp, monkeypatch) as admin:
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
             await webhook_deliveries(admin, 1)
     assert [r.verified for r in receiver.accepted] == [True]  # signed with the same secret
     logs = "\n".join(service_log)

@@ -10,7 +10,6 @@ import re
 import pytest
 from cryptography.fernet import Fernet
 
-from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.objectives import (
     CoverageStatus,
@@ -92,13 +91,13 @@ async def test_the_cut_tells_the_gap_the_levels_the_path_and_the_link(broker, da
                 defined("miglio-blu", "Miglio Blu", "OBJECTIVE", "mare"),
             ]
             before = coverage(4_500_000_00, {"REGIONE": 4_000_000_00, "STATO": 500_000_00}, S.PARTIALLY_FUNDED)
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [*plan, before])
+            await kafka.publish_objectives(broker.bootstrap_servers, [*plan, before])
             await consumed(database, *plan, before)
             cut = [
                 coverage(3_000_000_00, {"REGIONE": 2_500_000_00, "STATO": 500_000_00}, S.AT_RISK),
                 status(S.PARTIALLY_FUNDED, S.AT_RISK, 3_000_000_00),
             ]
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, cut)
+            await kafka.publish_objectives(broker.bootstrap_servers, cut)
             # One cause, one e-mail each to Maria and John; the drop and the status change
             # each to the endpoint (a machine gets every event).
             await settled(admin, 4)

@@ -134,7 +134,7 @@ async def all_read(database: Database, funding: Sequence[Envelope] = ()) -> None
         unpublished = await database.fetchval("objectives", "SELECT count(*) FROM outbox WHERE published_at IS NULL")
         applied = await database.fetchval(
             "notifier",
-            "SELECT count(*) FROM inbox WHERE consumer = 'notifier.objectives' AND event_id = ANY($1::uuid[])",
+            "SELECT count(*) FROM inbox WHERE consumer IN ('notifier.objectives', 'notifier.coverage') AND event_id = ANY($1::uuid[])",
             [r["event_id"] for r in ids],
         )
         return unpublished == 0 and applied == len(ids)
@@ -174,7 +174,7 @@ def assert_placed(italian: str, english: str) -> None:
 
 async def test_money_come_from_one_level_only_is_told_once_to_the_lead(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     # The revocation's own alert comes from the funding topic, the narrowing from the
-    # objectives topic, through two consumers: a window of 3 s keeps them in one e-mail even
+    # coverage topic, through two consumers: a window of 3 s keeps them in one e-mail even
     # on a loaded machine.
     monkeypatch.setenv("REGIA_NOTIFIER_GROUP_WAIT_S", "3")
     async with stack(broker, monkeypatch, date(2027, 2, 1)) as s:

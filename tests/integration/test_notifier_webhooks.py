@@ -55,7 +55,7 @@ async def test_a_signed_webhook_is_retried_until_accepted_and_its_secret_never_l
             secret = created["secret"]
             listed = (await admin.get("/v1/webhooks", params={"partner_id": "regione-liguria"})).json()["items"]
             cause = status_changed()
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [cause])
+            await kafka.publish_objectives(broker.bootstrap_servers, [cause])
             (done,) = await webhook_deliveries(admin, 1)
             detail = (await admin.get(f"/v1/deliveries/{done['delivery_id']}")).json()
             assert await metric(admin, 'regia_alerts_delivered_total{channel="webhook"} 1.0')
@@ -129,8 +129,8 @@ async def test_the_same_event_twice_is_one_webhook(broker, database, monkeypatch
             cause = status_changed()
             later = status_changed(status=CoverageStatus.UNFUNDED, previous=CoverageStatus.AT_RISK)
             # Same key, one partition: once the later change is delivered, the duplicates were handled.
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [cause, cause])
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [cause, later])
+            await kafka.publish_objectives(broker.bootstrap_servers, [cause, cause])
+            await kafka.publish_objectives(broker.bootstrap_servers, [cause, later])
             await webhook_deliveries(admin, 2)
             await eventually(lambda: _ready(receiver.accepted, 2), what="two webhooks")
             rows = await database.fetch("notifier", "SELECT cause_event_id FROM deliveries WHERE channel = 'webhook'")
@@ -169,7 +169,7 @@ async def test_a_webhook_named_by_host_is_called_at_the_address_that_was_checked
             )
             assert r.status_code == 201, r.text
             receiver.secret = r.json()["secret"]
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
             await webhook_deliveries(admin, 1)
     (request,) = receiver.accepted
     port = receiver.url.split(":")[2].split("/")[0]
@@ -184,7 +184,7 @@ async def test_a_removed_endpoint_is_not_alerted(broker, database, monkeypatch) 
             assert (await admin.delete("/v1/webhooks/liguria-hook")).status_code == 204
             assert (await admin.delete("/v1/webhooks/liguria-hook")).status_code == 404
             assert [w["active"] for w in (await admin.get("/v1/webhooks")).json()["items"]] == [False]
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
             done = await eventually(lambda: _delivered(admin, 2), what="the two e-mails")
     assert {d["channel"] for d in done} == {"email"} and receiver.requests == []
 
@@ -278,7 +278,7 @@ async def test_a_webhook_aimed_inward_is_refused_at_registration_and_at_sending(
             await register(admin, receiver, webhook_id="was-allowed")
         # ... and the network withdrawn before the alert: the call is not made.
         async with notifier(broker, smtp, monkeypatch, webhook_allowed_networks="") as admin:
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
 
             async def failed_attempt() -> dict | None:
                 for d in (await admin.get("/v1/deliveries", params={"recipient": "was-allowed"})).json()["items"]:

@@ -53,8 +53,11 @@ async def committed_becomes(service: RunningService, cents: int) -> dict:
 async def test_definition_publishes_unfunded_status(objectives, broker):  # type: ignore[no-untyped-def]
     y = await year(objectives)
     assert y["status"] == "UNFUNDED" and y["need_cents"] == NEED
-    events = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES, expect=3)
-    assert [e.type for e in events] == ["ObjectiveDefined", "ObjectiveCoverageChanged", "ObjectiveStatusChanged"]
+    defined = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES, expect=1)
+    assert [e.type for e in defined] == ["ObjectiveDefined"]
+    # How its money stands travels on a topic of its own, the coverage before the status.
+    events = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES_COVERAGE, expect=2)
+    assert [e.type for e in events] == ["ObjectiveCoverageChanged", "ObjectiveStatusChanged"]
 
 
 async def test_cut_below_threshold_turns_at_risk_and_publishes_the_change(objectives, broker):  # type: ignore[no-untyped-def]
@@ -83,7 +86,7 @@ async def test_cut_below_threshold_turns_at_risk_and_publishes_the_change(object
     y = await committed_becomes(objectives, 700_000_00)
     assert y["status"] == "AT_RISK" and y["coverage_pct"] == "70.00"
 
-    events = await kafka.read_all(bs, topics.OBJECTIVES, expect=7)
+    events = await kafka.read_all(bs, topics.OBJECTIVES_COVERAGE, expect=6)
     changes = [
         (e.payload["previous_status"], e.payload["status"]) for e in events if e.type == "ObjectiveStatusChanged"
     ]

@@ -47,10 +47,8 @@ async def test_history_money_counts_for_its_year_is_shown_apart_and_marks_its_ev
     assert (closed["committed_cents"], closed["history_cents"], closed["coverage_bp"]) == (600_000_00, 600_000_00, 6000)
     assert closed["status"] == "AT_RISK"
     assert (open_["committed_cents"], open_["history_cents"]) == (900_000_00, 0)
-    events = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES, expect=7)
-    moved = [
-        (e.type, e.payload["fiscal_year"], e.payload.get("history")) for e in events if e.type != "ObjectiveDefined"
-    ]
+    events = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES_COVERAGE, expect=6)
+    moved = [(e.type, e.payload["fiscal_year"], e.payload.get("history")) for e in events]
     # The definition's first statuses (no cause), then each line's coverage and status.
     assert ("ObjectiveCoverageChanged", 2010, True) in moved and ("ObjectiveStatusChanged", 2010, True) in moved
     assert ("ObjectiveCoverageChanged", 2027, False) in moved and ("ObjectiveStatusChanged", 2027, False) in moved

@@ -66,7 +66,7 @@ async def test_a_lead_or_role_on_an_unknown_objective_is_refused_until_it_is_def
 
     # The objectives service defines it (an action of a plan); the partners service learns it.
     defined = objective_defined("nuovo-porto", kind="ACTION")
-    await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [defined])
+    await kafka.publish_objectives(broker.bootstrap_servers, [defined])
     await objectives_known(partners, broker.bootstrap_servers, "nuovo-porto", announce=False)
     known = (await partners.get("/v1/objectives/nuovo-porto")).json()
     assert (known["objective_id"], known["kind"]) == ("nuovo-porto", "ACTION")
@@ -204,7 +204,7 @@ async def test_edits_and_an_erasure_reach_the_notifier_which_forgets_the_person_
 
             await eventually(followed, what="the contact's change in the notifier")
             # An alert: one e-mail to each, recorded with the address.
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [status_changed()])
+            await kafka.publish_objectives(broker.bootstrap_servers, [status_changed()])
             sent = await settled(admin, 2)
             assert MARIA in {d["recipient"] for d in sent}
             assert await text_holding(database, "notifier", MARIA)
@@ -228,7 +228,7 @@ async def test_edits_and_an_erasure_reach_the_notifier_which_forgets_the_person_
 
             # Never alerted again: the next alert mails Bianchi only.
             worse = status_changed(status=CoverageStatus.UNFUNDED, previous=CoverageStatus.AT_RISK)
-            await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [worse])
+            await kafka.publish_objectives(broker.bootstrap_servers, [worse])
             await settled(admin, 3)
             assert [d["contact_id"] for d in await deliveries(admin)].count("rossi") == 1
 

@@ -109,7 +109,7 @@ def status_changed(status: CoverageStatus, previous: CoverageStatus) -> Envelope
 
 async def alert(s: System, broker, cause: Envelope, count: int) -> list[EmailMessage]:  # type: ignore[no-untyped-def]
     """Publish `cause` and wait for the mails it causes (`count` of them)."""
-    await kafka.publish(broker.bootstrap_servers, topics.OBJECTIVES, [cause])
+    await kafka.publish_objectives(broker.bootstrap_servers, [cause])
 
     async def mailed() -> list[EmailMessage] | None:
         mine = [m for m in s.smtp.messages if m["X-Regia-Event-Id"] == str(cause.event_id)]

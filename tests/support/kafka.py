@@ -11,7 +11,9 @@ from collections.abc import Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 
+from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.contracts.events.routing import ON_COVERAGE_TOPIC
 from regia_shared.messaging import signing
 from regia_shared.messaging.kafka import ensure_topics
 
@@ -47,6 +49,22 @@ async def publish(
         await asyncio.gather(*futures)
     finally:
         await producer.stop()
+
+
+COVERAGE_TYPES = frozenset(m.event_type() for m in ON_COVERAGE_TOPIC)
+
+
+async def publish_objectives(bootstrap: str, envelopes: Sequence[Envelope]) -> None:
+    """Publish as the objectives service does: the coverage projection's events on
+    regia.objectives.coverage.v1, the rest on regia.objectives.v1, each in its order. Two
+    topics are read by two consumers, so nothing orders one topic's events against the
+    other's: a test that needs a definition applied before a coverage event waits for it."""
+    others = [e for e in envelopes if e.type not in COVERAGE_TYPES]
+    coverage = [e for e in envelopes if e.type in COVERAGE_TYPES]
+    if others:
+        await publish(bootstrap, topics.OBJECTIVES, others)
+    if coverage:
+        await publish(bootstrap, topics.OBJECTIVES_COVERAGE, coverage)
 
 
 async def read_all(bootstrap: str, topic: str, *, expect: int, timeout: float = 30.0) -> list[Envelope]:

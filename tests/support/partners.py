@@ -40,13 +40,12 @@ async def objectives_known(
     something else defines them) and wait until `GET /v1/objectives/{id}` answers 200, the
     moment leads and roles on them are accepted. `partners` is a client with the admin
     token, its base URL the partners service's (or `base_url` given)."""
-    from regia_shared.contracts import topics
 
     from . import kafka
     from .wait import eventually
 
     if announce:
-        await kafka.publish(bootstrap, topics.OBJECTIVES, [objective_defined(i) for i in objective_ids])
+        await kafka.publish_objectives(bootstrap, [objective_defined(i) for i in objective_ids])
     for objective_id in objective_ids:
 
         async def known(objective_id: str = objective_id) -> bool:

@@ -30,7 +30,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         settings=settings,
         migrations_package="regia_notifier",
         publishes=[topics.NOTIFICATIONS],
-        consumes=[topics.PARTNERS, topics.OBJECTIVES, topics.FUNDING],
+        consumes=[topics.PARTNERS, topics.OBJECTIVES, topics.OBJECTIVES_COVERAGE, topics.FUNDING],
         # Before the dispatcher or the API use a secret, and before anything is served.
         startup=[rewrap_secrets],
     )

@@ -31,7 +31,7 @@ def create_app(settings: ObjectivesSettings | None = None, *, today: Callable[[]
         name="objectives",
         settings=settings,
         migrations_package="regia_objectives",
-        publishes=[topics.OBJECTIVES],
+        publishes=[topics.OBJECTIVES, topics.OBJECTIVES_COVERAGE],
         consumes=[topics.FUNDING, topics.PARTNERS],
     )
     runtime.gauges.append(ObjectivesMetrics(runtime.registry).refresh)

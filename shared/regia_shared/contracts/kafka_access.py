@@ -80,7 +80,7 @@ SERVICES: Mapping[str, ServiceAccess] = {
         },
     ),
     "objectives": ServiceAccess(
-        publishes=(topics.OBJECTIVES,),
+        publishes=(topics.OBJECTIVES, topics.OBJECTIVES_COVERAGE),
         groups={"objectives.partners": (topics.PARTNERS,), "objectives.funding": (topics.FUNDING,)},
     ),
     "partners": ServiceAccess(
@@ -92,6 +92,7 @@ SERVICES: Mapping[str, ServiceAccess] = {
         groups={
             "notifier.partners": (topics.PARTNERS,),
             "notifier.objectives": (topics.OBJECTIVES,),
+            "notifier.coverage": (topics.OBJECTIVES_COVERAGE,),
             "notifier.funding": (topics.FUNDING,),
         },
     ),

@@ -5,10 +5,19 @@ FUNDING = "regia.funding.v1"
 FUNDING_INBOUND = "regia.funding.inbound.v1"
 FUNDING_INBOUND_REJECTED = "regia.funding.inbound.rejected.v1"
 OBJECTIVES = "regia.objectives.v1"
+# How each objective-year's money stands: the coverage projection's events (coverage,
+# status, money narrowed to one level), keyed by objective like the rest of the objectives
+# service's. They are nearly all of that service's traffic and only the notifier reads them,
+# so they travel apart: on one topic, the three consumers that read objectives' definitions
+# and plans fetched every coverage event only to skip it (each fetch, skip and offset commit
+# costing the broker and the reader at every hop; docs/performance.md, issue 21's fourth
+# session). The three payloads stay on one topic together, so they keep their order per
+# objective for the one reader that needs them all.
+OBJECTIVES_COVERAGE = "regia.objectives.coverage.v1"
 PARTNERS = "regia.partners.v1"
 NOTIFICATIONS = "regia.notifications.v1"
 
-ALL = (FUNDING, FUNDING_INBOUND, FUNDING_INBOUND_REJECTED, OBJECTIVES, PARTNERS, NOTIFICATIONS)
+ALL = (FUNDING, FUNDING_INBOUND, FUNDING_INBOUND_REJECTED, OBJECTIVES, OBJECTIVES_COVERAGE, PARTNERS, NOTIFICATIONS)
 
 # The service that owns (alone publishes) each internal topic, and whose key signs every
 # record on it (regia_shared.messaging.signing). The inbound topic has no owner among the
@@ -17,6 +26,7 @@ OWNER = {
     FUNDING: "funding",
     FUNDING_INBOUND_REJECTED: "funding",
     OBJECTIVES: "objectives",
+    OBJECTIVES_COVERAGE: "objectives",
     PARTNERS: "partners",
     NOTIFICATIONS: "notifier",
 }

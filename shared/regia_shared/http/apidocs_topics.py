@@ -2,8 +2,10 @@
 
 The registry knows every event type by name but not its topic: the topic is chosen where
 the event is appended to the outbox. Each events module is the contract of ONE topic (its
-docstring says which), so the module is the link. A new events module without a line here
-fails the unit test instead of silently vanishing from the documents.
+docstring says which), so the module is the link, but for the objectives module, whose
+coverage projection's events travel on a topic of their own (events.routing). A new
+events module without a line here fails the unit test instead of silently vanishing from
+the documents.
 """
 
 from typing import Any
@@ -13,6 +15,7 @@ from pydantic import BaseModel, ConfigDict
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import EventPayload
 from regia_shared.contracts.events.registry import EVENT_TYPES
+from regia_shared.contracts.events.routing import ON_COVERAGE_TOPIC
 
 TOPIC_OF_MODULE: dict[str, str] = {
     "regia_shared.contracts.events.funding": topics.FUNDING,
@@ -24,6 +27,8 @@ TOPIC_OF_MODULE: dict[str, str] = {
 
 
 def topic_of(model: type[EventPayload]) -> str | None:
+    if model in ON_COVERAGE_TOPIC:
+        return topics.OBJECTIVES_COVERAGE
     return TOPIC_OF_MODULE.get(model.__module__)
 
 

@@ -1,7 +1,7 @@
 """Kafka subscribers of the notifier: the partner directory, what objectives are, and the
-events its rules look at (objectives' status and coverage changes, closed reviews, money
-narrowed to one level, overdue milestones and indicators fallen behind; revoked funding
-lines). Each hands its decoded batch to the alert planner (which projects
+events its rules look at (objectives' status and coverage changes and money narrowed to
+one level, on their own topic; closed reviews, overdue milestones and indicators fallen
+behind; revoked funding lines). Each hands its decoded batch to the alert planner (which projects
 partner events, and tells a newly assigned lead its objective's state), whose deliveries
 the dispatcher then sends.
 
@@ -31,6 +31,14 @@ from ..domain.planning import Planned
 from ..service_layer.alert_planning import AlertPlanner, count_planned
 from ..service_layer.projection import PARTNER_EVENTS
 
+# How an objective-year's money stands (regia.objectives.coverage.v1): the changes the
+# notifier's rules alert on. SingleLevelDependencyDetected travels with them, unread here.
+COVERAGE_EVENTS = [
+    ObjectiveStatusChanged.event_type(),
+    ObjectiveCoverageChanged.event_type(),
+    FundingNarrowedToOneLevel.event_type(),
+]
+
 
 def register(runtime: ServiceRuntime, metrics: NotifierMetrics, planner: AlertPlanner) -> None:
     polling = consumer.Polling.of(runtime.settings)
@@ -55,13 +63,23 @@ def register(runtime: ServiceRuntime, metrics: NotifierMetrics, planner: AlertPl
         consumer="notifier.objectives",
         wanted=[
             ObjectiveDefined.event_type(),
-            ObjectiveStatusChanged.event_type(),
-            ObjectiveCoverageChanged.event_type(),
             AnnualReviewClosed.event_type(),
-            FundingNarrowedToOneLevel.event_type(),
             MilestoneWentOverdue.event_type(),
             IndicatorFellBehind.event_type(),
+            # Published here before they had a topic of their own: what an upgraded
+            # deployment still holds on this topic is applied, not skipped.
+            *COVERAGE_EVENTS,
         ],
+        apply=planner.plan_events,
+        on_committed=counted,
+        polling=polling,
+    )
+    consumer.subscribe(
+        runtime.broker,
+        lambda: runtime.pool,
+        topic=topics.OBJECTIVES_COVERAGE,
+        consumer="notifier.coverage",
+        wanted=COVERAGE_EVENTS,
         apply=planner.plan_events,
         on_committed=counted,
         polling=polling,

@@ -148,7 +148,7 @@ async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mappi
             changed.append(coverage.Saved(now, gap, cause.change_id if cause else None))
             envelopes.extend(_events(record, now, before, dominant, cause))
         await coverage.save(conn, changed)
-    await outbox.append(conn, topics.OBJECTIVES, envelopes)
+    await outbox.append(conn, topics.OBJECTIVES_COVERAGE, envelopes)
     return envelopes
 
 

@@ -1,4 +1,6 @@
-"""Events published by the objectives service on `regia.objectives.v1`, keyed by objective."""
+"""Events published by the objectives service, keyed by objective: the coverage
+projection's (events.routing.ON_COVERAGE_TOPIC) on `regia.objectives.coverage.v1`, the
+others on `regia.objectives.v1` (topics.OBJECTIVES_COVERAGE says why they travel apart)."""
 
 from datetime import date
 from enum import StrEnum

@@ -1,4 +1,6 @@
-"""Plan-level events published by the objectives service on `regia.objectives.v1`."""
+"""Plan-level events published by the objectives service on `regia.objectives.v1`, but for
+SingleLevelDependencyDetected, which the coverage projection publishes with the coverage
+events on `regia.objectives.coverage.v1` (events.routing)."""
 
 from typing import Annotated
 
