@@ -201,6 +201,7 @@ async def test_notifier_consumer_killed_mid_batch(
                 schema="notifier",
                 total=totals[consumer],
                 progress=_since(faults.inbox_count(database, "notifier", consumer), base[consumer]),
+                table=faults.record_table(consumer),
             )
             await feed
             system.start("notifier")

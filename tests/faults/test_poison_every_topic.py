@@ -21,7 +21,7 @@ from regia_shared.contracts.events.partners import ObjectiveLeadAssigned
 from regia_shared.contracts.levels import GovernmentLevel
 
 from ..integration.test_notifier import status_changed
-from ..support import kafka
+from ..support import faults, kafka
 from ..support.figures import record
 from ..support.funding import line_event
 from ..support.infra import Database
@@ -152,15 +152,12 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
                 for event in applied:
 
                     async def in_inbox(consumer: str = consumer, event_id: object = event.event_id) -> bool:
-                        return (
-                            await database.fetchval(
-                                consumer.split(".")[0],
-                                "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2",
-                                consumer,
-                                event_id,
-                            )
-                            == 1
-                        )
+                        if (table := faults.record_table(consumer)) != "inbox":  # its own record, by event id
+                            sql, args = f"SELECT count(*) FROM {table} WHERE event_id = $1", [event_id]
+                        else:
+                            sql = "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2"
+                            args = [consumer, event_id]
+                        return await database.fetchval(consumer.split(".")[0], sql, *args) == 1
 
                     await eventually(in_inbox, timeout=30, what=f"{consumer} applying {event.type} after the poison")
 

@@ -113,6 +113,11 @@ async def test_the_cuts_mails_and_webhooks_say_who_cut_which_line_from_what_to_w
 
             await eventually(redelivered, what="the redelivered cut seen as a duplicate")
             recorded = await causes_recorded(database)
+            # The cause row is the consumer's record of the event: no inbox row beside it.
+            assert (
+                await database.fetchval("notifier", "SELECT count(*) FROM inbox WHERE consumer = 'notifier.funding'")
+                == 0
+            )
             # The objectives service then turns it into a drop and a status change.
             async with in_process("objectives", objectives_app):
                 # 3, then one e-mail each to Maria and John (the drop and the status change of
@@ -122,10 +127,10 @@ async def test_the_cuts_mails_and_webhooks_say_who_cut_which_line_from_what_to_w
             caused = await database.fetch(
                 "objectives", "SELECT body FROM outbox WHERE correlation_id = $1", CORRELATION
             )
-            # Replayed past the inbox (as from the dead letters), the event still records nothing new.
+            # Claimed again (as a replay from the dead letters would), the event is not new.
             conn = await database.connect("notifier")
             try:
-                again = await funding_causes.record(conn, [Received(cut, FundingRevised.model_validate(cut.payload))])
+                again = await funding_causes.claim(conn, [Received(cut, FundingRevised.model_validate(cut.payload))])
                 told = await funding_causes.of_correlations(conn, [CORRELATION, "nobody"])
                 # Once the notifier knows the Miglio Blu's programme, the cut is its cause too.
                 await conn.execute(
@@ -150,7 +155,7 @@ async def test_the_cuts_mails_and_webhooks_say_who_cut_which_line_from_what_to_w
         (cut.event_id, "revised", 4_500_000_00, 3_000_000_00),
     ]
     assert recorded[1]["correlation_id"] == CORRELATION and recorded[1]["reason"] == REASON
-    assert again == 0
+    assert again == set()
     assert list(told) == [CORRELATION]
     [cause] = told[CORRELATION]
     assert (cause.institution_name, cause.line_id, cause.cut) == ("Regione Liguria", "LIG-2027-001", True)

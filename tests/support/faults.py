@@ -68,8 +68,22 @@ async def paced(bootstrap: str, messages: Sequence[Message], *, chunk: int = 10,
         await producer.stop()
 
 
+# Consumers whose record of what they applied is a table of their own, one row per event
+# keyed by its id, instead of the inbox (regia_shared.messaging.consumer, `claim`).
+OWN_RECORD = {"notifier.funding": "funding_causes"}
+
+
+def record_table(consumer: str) -> str:
+    """The table a consumer records each applied event in: the inbox, or its own."""
+    return OWN_RECORD.get(consumer, "inbox")
+
+
 def inbox_count(database: Database, schema: str, consumer: str) -> Callable[[], Awaitable[int]]:
+    """How many events `consumer` has applied, read from its record of them."""
+
     async def count() -> int:
+        if consumer in OWN_RECORD:
+            return await database.fetchval(schema, f"SELECT count(*) FROM {OWN_RECORD[consumer]}")  # type: ignore[return-value]
         return await database.fetchval(  # type: ignore[return-value]
             schema, "SELECT count(*) FROM inbox WHERE consumer = $1", consumer
         )

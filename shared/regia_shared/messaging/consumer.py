@@ -24,6 +24,12 @@ only if its signature is the topic owner's: an unsigned one, one whose signature
 match, or one signed with another service's key is forged, and set aside like poison
 (error `forged: not signed by <owner> (...)`, counted in regia_events_forged_total) before
 its bytes are even parsed; the rest of its batch is applied.
+
+The inbox is the default record of what a consumer applied. A consumer whose effect is
+itself one row per event, keyed by the event id, may claim with that row instead (`claim`):
+the row is written in the same transaction, and an id it already holds is a duplicate, so
+the guarantee is the inbox's without a second row per event (the notifier's causes,
+`regia_notifier.adapters.funding_causes.claim`).
 """
 
 import asyncio
@@ -31,6 +37,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypedDict
+from uuid import UUID
 
 import asyncpg
 from aiokafka import ConsumerRecord
@@ -61,6 +68,19 @@ class Received:
 
 
 Apply = Callable[[asyncpg.Connection, Sequence[Received]], Awaitable[Any]]
+# Records, in the caller's transaction, that these events are applied, and returns the ids
+# of those never recorded before: the events `apply` is then given. The inbox's
+# (`inbox.claim_new` under the consumer's name) unless the subscription brings its own.
+Claim = Callable[[asyncpg.Connection, Sequence[Received]], Awaitable[set[UUID]]]
+
+
+def inbox_claim(consumer: str) -> Claim:
+    async def claim(conn: asyncpg.Connection, events: Sequence[Received]) -> set[UUID]:
+        return await claim_new(conn, consumer, [e.envelope.event_id for e in events])
+
+    return claim
+
+
 # Called with the applied events and what `apply` returned, once their transaction has
 # committed: the place for metrics, which must not count a batch that rolled back.
 OnCommitted = Callable[[Sequence[Received], Any], None]
@@ -279,6 +299,7 @@ class Subscription:
     wanted: frozenset[str]
     apply: Apply
     on_committed: OnCommitted | None
+    claim: Claim
 
 
 _SUBSCRIPTIONS: dict[KafkaBroker, dict[str, Subscription]] = {}
@@ -322,7 +343,7 @@ async def replay(conn: asyncpg.Connection, subscription: Subscription, row: asyn
     if isinstance(decoded, Poison):
         return Replayed(applied=False, error=decoded.error)
     if isinstance(decoded, Received):
-        new_ids = await claim_new(conn, subscription.consumer, [decoded.envelope.event_id])
+        new_ids = await subscription.claim(conn, [decoded])
         if decoded.envelope.event_id in new_ids:
             bind_contextvars(correlation_id=decoded.envelope.correlation_id)
             result = await subscription.apply(conn, [decoded])
@@ -343,14 +364,17 @@ def subscribe(
     polling: Polling = Polling(),
     on_committed: OnCommitted | None = None,
     retry_pause_s: float = 1.0,
+    claim: Claim | None = None,
 ) -> None:
-    """Register a batch subscriber (group id = consumer name) on the broker."""
+    """Register a batch subscriber (group id = consumer name) on the broker. `claim`: the
+    record of applied events, the inbox unless given (see the module's docstring)."""
     wanted_types = frozenset(wanted)
     dead_letter_topic = topics.dead_letter(consumer)
     metrics = metrics_consumer.of(broker)
     keys = signing.keys_of(broker)
     strikes = Strikes()
-    _SUBSCRIPTIONS.setdefault(broker, {})[consumer] = Subscription(consumer, wanted_types, apply, on_committed)
+    claimed = claim if claim is not None else inbox_claim(consumer)
+    _SUBSCRIPTIONS.setdefault(broker, {})[consumer] = Subscription(consumer, wanted_types, apply, on_committed, claimed)
 
     @broker.subscriber(
         topic,
@@ -385,10 +409,10 @@ def subscribe(
             if received or poison:
                 if (tried := strikes.times(starts)) >= polling.max_attempts:
                     committed, failing = await _apply_one_by_one(
-                        pool_provider(), consumer, apply, received, poison, record_of, tried
+                        pool_provider(), consumer, claimed, apply, received, poison, record_of, tried
                     )
                 else:
-                    committed = [await _apply_batch(pool_provider(), consumer, apply, received, poison)]
+                    committed = [await _apply_batch(pool_provider(), consumer, claimed, apply, received, poison)]
         except Exception as exc:
             # Nothing of the failed transaction was committed: rewind and retry the whole
             # batch, after a pause so as not to spin. A transient failure (the database
@@ -451,15 +475,21 @@ def subscribe(
 
 
 async def _apply_batch(
-    pool: asyncpg.Pool, consumer: str, apply: Apply, received: Sequence[Received], poison: Sequence[Poison]
+    pool: asyncpg.Pool,
+    consumer: str,
+    claim: Claim,
+    apply: Apply,
+    received: Sequence[Received],
+    poison: Sequence[Poison],
 ) -> tuple[list[Received], Any]:
-    """In ONE transaction: set the poison aside, claim the event ids in the inbox, apply
-    the new ones. Returns those, and what `apply` returned."""
+    """In ONE transaction: set the poison aside, claim the events (in the inbox, or the
+    subscription's own record), apply the new ones. Returns those, and what `apply`
+    returned."""
     result: Any = None
     async with pool.acquire() as conn, conn.transaction():
         if poison:
             await _set_aside(conn, consumer, poison)
-        new_ids = await claim_new(conn, consumer, [r.envelope.event_id for r in received])
+        new_ids = await claim(conn, received) if received else set()
         fresh = [r for r in received if r.envelope.event_id in new_ids]
         fresh = list({r.envelope.event_id: r for r in fresh}.values())
         if fresh:
@@ -471,6 +501,7 @@ async def _apply_batch(
 async def _apply_one_by_one(
     pool: asyncpg.Pool,
     consumer: str,
+    claim: Claim,
     apply: Apply,
     received: Sequence[Received],
     poison: Sequence[Poison],
@@ -482,11 +513,11 @@ async def _apply_one_by_one(
     error. A transient failure still raises: the batch is redelivered and split again, and
     the inbox makes what was applied already change nothing. Returns what committed (as
     `_apply_batch` does, per event) and the events set aside."""
-    committed = [await _apply_batch(pool, consumer, apply, [], poison)] if poison else []
+    committed = [await _apply_batch(pool, consumer, claim, apply, [], poison)] if poison else []
     failing: list[Poison] = []
     for event in received:
         try:
-            committed.append(await _apply_batch(pool, consumer, apply, [event], []))
+            committed.append(await _apply_batch(pool, consumer, claim, apply, [event], []))
         except Exception as exc:
             if transient(exc):
                 raise

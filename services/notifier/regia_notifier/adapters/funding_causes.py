@@ -2,12 +2,15 @@
 kept under its envelope's correlation id (`funding_causes`), which the objectives events it
 brings about carry too (see domain.causes).
 
-`record` runs in the consumer's transaction, with the events' inbox record, so a cause is
-there exactly when its event counts as applied; `of_correlations` reads a whole batch's
-causes in one statement."""
+`claim` runs in the consumer's transaction and is its record of what it applied, in place
+of the inbox (regia_shared.messaging.consumer, `claim`): a cause is one row per funding
+event, keyed by the event's id, so an id it holds already is a redelivery, and the event
+is recorded once without a second row per event in the inbox. `of_correlations` reads a
+whole batch's causes in one statement."""
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from uuid import UUID
 
 import asyncpg
 
@@ -21,28 +24,26 @@ from ..domain.causes import FUNDING_EVENTS, FundingCause, Kind, cause_of
 PER_CORRELATION = 1_000
 
 
-async def record(conn: asyncpg.Connection, events: Sequence[Received]) -> int:
-    """Record each funding event of the batch as a cause, in one statement; events of other
-    types are passed over. An event recorded already (a replay that reached here past the
-    inbox) is left as it is. Returns how many were new."""
+async def claim(conn: asyncpg.Connection, events: Sequence[Received]) -> set[UUID]:
+    """Record each funding event of the batch as a cause, in one statement, and return the
+    ids of those not recorded before; events of other types are passed over (and never
+    new). An event recorded already (a redelivery, a replay) is left as it is."""
     found = [
         (e.envelope.correlation_id, cause_of(e.envelope.event_id, e.payload, e.envelope.occurred_at))
         for e in events
         if isinstance(e.payload, FUNDING_EVENTS)
     ]
     if not found:
-        return 0
+        return set()
     causes = [c for _, c in found]
-    recorded = await conn.fetchval(
-        "WITH new AS ("
-        " INSERT INTO funding_causes (event_id, correlation_id, kind, institution_id, level, line_id,"
+    recorded = await conn.fetch(
+        "INSERT INTO funding_causes (event_id, correlation_id, kind, institution_id, level, line_id,"
         " objective_id, fiscal_year, before_cents, after_cents, disbursed_delta_cents, counterpart_line_id,"
         " reason, occurred_at)"
         " SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],"
         " $7::text[], $8::int[], $9::bigint[], $10::bigint[], $11::bigint[], $12::text[], $13::text[],"
         " $14::timestamptz[])"
-        " ON CONFLICT (event_id) DO NOTHING RETURNING 1)"
-        " SELECT count(*) FROM new",
+        " ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
         [c.event_id for c in causes],
         [correlation_id for correlation_id, _ in found],
         [c.kind for c in causes],
@@ -58,7 +59,7 @@ async def record(conn: asyncpg.Connection, events: Sequence[Received]) -> int:
         [c.reason for c in causes],
         [c.occurred_at for c in causes],
     )
-    return int(recorded)
+    return {r["event_id"] for r in recorded}
 
 
 async def of_correlations(

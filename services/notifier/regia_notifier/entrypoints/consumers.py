@@ -25,6 +25,7 @@ from regia_shared.messaging import consumer
 from regia_shared.messaging.consumer import Received
 from regia_shared.runtime import ServiceRuntime
 
+from ..adapters import funding_causes
 from ..adapters.metrics import NotifierMetrics
 from ..domain.causes import FUNDING_EVENTS
 from ..domain.planning import Planned
@@ -90,6 +91,9 @@ def register(runtime: ServiceRuntime, metrics: NotifierMetrics, planner: AlertPl
         topic=topics.FUNDING,
         consumer="notifier.funding",
         wanted=[e.event_type() for e in FUNDING_EVENTS],
+        # Every funding event becomes a cause row keyed by its id: that row is the record of
+        # what this consumer applied, so it keeps no inbox row beside it for each event.
+        claim=funding_causes.claim,
         apply=planner.apply_funding_events,
         on_committed=counted,
         polling=polling,

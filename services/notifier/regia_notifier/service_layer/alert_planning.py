@@ -39,7 +39,6 @@ from ..adapters import (
     budget_window,
     deliveries,
     directory,
-    funding_causes,
     objectives_seen,
     rules,
     waiting_alerts,
@@ -171,10 +170,10 @@ class AlertPlanner:
         return plans
 
     async def apply_funding_events(self, conn: asyncpg.Connection, events: Sequence[Received]) -> list[Planned]:
-        """The use case of the funding subscriber: every funding event is recorded as the
-        cause its objectives events will be told with (with the batch's inbox record, so a
-        redelivery records nothing twice); a revoked line is an alert of its own."""
-        await funding_causes.record(conn, events)
+        """The use case of the funding subscriber, given the events its claim found new: each
+        is recorded as the cause its objectives events will be told with by that claim
+        (`funding_causes.claim`, the subscriber's record of what it applied, so a redelivery
+        records nothing twice); a revoked line is an alert of its own."""
         revoked = [e for e in events if isinstance(e.payload, FundingRevoked)]
         return await self.plan_events(conn, revoked) if revoked else []
 
