@@ -91,11 +91,41 @@ async def agrees_with_coverage(database: Database) -> None:
             " WHERE o.parent_id IS NULL GROUP BY 1, 2, 3 HAVING sum(l.value::numeric) <> 0 ORDER BY 1, 2, 3"
         )
         assert [tuple(r) for r in by_level] == [tuple(r) for r in levels_counted]
-        assert dict(await conn.fetch("SELECT scope, objectives FROM objective_counts WHERE objectives <> 0")) == dict(
+        kept_counts = await conn.fetch(
+            "SELECT scope, sum(objectives) FROM objective_counts GROUP BY scope HAVING sum(objectives) <> 0"
+        )
+        assert dict(kept_counts) == dict(
             await conn.fetch("SELECT coalesce(plan_id, ''), count(*) FROM objectives GROUP BY 1")
         )
     finally:
         await conn.close()
+
+
+async def test_objectives_defined_together_do_not_wait_on_each_others_count(  # type: ignore[no-untyped-def]
+    objectives, database: Database
+):
+    # The count of a scope's objectives was one row that every definition updated and held
+    # until it committed, so definitions sent together ran one at a time. Two writers on
+    # backends of different slots (migration 0014) now each write their own row.
+    conns = [await database.connect("objectives") for _ in range(8)]
+    try:
+        slot = {c: await c.fetchval("SELECT pg_backend_pid() % 64") for c in conns}
+        first = conns[0]
+        second = next(c for c in conns[1:] if slot[c] != slot[first])
+        await second.execute("SET lock_timeout = '5s'")
+        async with first.transaction():
+            await first.execute(
+                "INSERT INTO objectives (objective_id, title, at_risk_threshold_pct) VALUES ('c-one', 'Uno', 80)"
+            )
+            async with second.transaction():  # would wait for `first` to end, then time out
+                await second.execute(
+                    "INSERT INTO objectives (objective_id, title, at_risk_threshold_pct) VALUES ('c-two', 'Due', 80)"
+                )
+        assert await first.fetchval("SELECT sum(objectives) FROM objective_counts WHERE scope = ''") == 2
+    finally:
+        for c in conns:
+            await c.close()
+    assert (await summary(objectives))["objectives"] == 2
 
 
 async def test_the_summary_counts_objective_years_and_top_level_money(  # type: ignore[no-untyped-def]
