@@ -8,8 +8,10 @@ from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 
 from regia_funding.entrypoints.inbound import Rejected, _rejection
+from regia_notifier.entrypoints.consumers import COVERAGE_EVENTS
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.registry import EVENT_TYPES
+from regia_shared.contracts.events.routing import ON_COVERAGE_TOPIC
 from regia_shared.http.apidocs import (
     asyncapi_document,
     declare_publications,
@@ -25,6 +27,15 @@ def test_every_registered_event_has_its_topic() -> None:
     assert unplaced == []
     assert {m.__name__ for m in events_on(topics.FUNDING)} >= {"FundingCommitted", "FundingRolledOver"}
     assert {m.__name__ for m in events_on(topics.OBJECTIVES)} >= {"ObjectiveDefined", "AnnualReviewClosed"}
+
+
+def test_the_coverage_events_are_documented_and_read_on_their_own_topic() -> None:
+    on_coverage = {m.event_type() for m in ON_COVERAGE_TOPIC}
+    assert {m.event_type() for m in events_on(topics.OBJECTIVES_COVERAGE)} == on_coverage
+    assert not on_coverage & {m.event_type() for m in events_on(topics.OBJECTIVES)}
+    # The notifier's coverage group wants only what travels there, and all of it but the
+    # one event it has no rule for.
+    assert set(COVERAGE_EVENTS) == on_coverage - {"SingleLevelDependencyDetected"}
 
 
 def test_the_documented_rejection_is_what_the_funding_service_sends() -> None:

@@ -6,13 +6,13 @@ FUNDING_INBOUND = "regia.funding.inbound.v1"
 FUNDING_INBOUND_REJECTED = "regia.funding.inbound.rejected.v1"
 OBJECTIVES = "regia.objectives.v1"
 # How each objective-year's money stands: the coverage projection's events (coverage,
-# status, money narrowed to one level), keyed by objective like the rest of the objectives
+# status, money narrowed to one level, dependence on one level), keyed by objective like the rest of the objectives
 # service's. They are nearly all of that service's traffic and only the notifier reads them,
 # so they travel apart: on one topic, the three consumers that read objectives' definitions
 # and plans fetched every coverage event only to skip it (each fetch, skip and offset commit
 # costing the broker and the reader at every hop; docs/performance.md, issue 21's fourth
-# session). The three payloads stay on one topic together, so they keep their order per
-# objective for the one reader that needs them all.
+# session). The four payloads (events.routing) stay on one topic together, so they keep
+# their order per objective for the one reader that needs them.
 OBJECTIVES_COVERAGE = "regia.objectives.coverage.v1"
 PARTNERS = "regia.partners.v1"
 NOTIFICATIONS = "regia.notifications.v1"

@@ -3,7 +3,9 @@
 Each events module is the contract of one topic, but for the coverage projection's events:
 the objectives service publishes them on `regia.objectives.coverage.v1`, apart from its
 definitions, plans and reviews (topics.OBJECTIVES_COVERAGE says why). They are named here,
-once, for the projection's unit test and the AsyncAPI documents (http.apidocs_topics).
+once: for the AsyncAPI documents (http.apidocs_topics), the tests that stand in for the
+objectives service (tests/support/kafka.publish_objectives), and the unit test that the
+notifier reads what it alerts on from this topic (tests/unit/test_api_docs.py).
 """
 
 from regia_shared.contracts.events.envelope import EventPayload
