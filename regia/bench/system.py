@@ -286,7 +286,7 @@ class Regia:
             "coverage_exact": committed == sum(final.values()),
             **cpu,
             "measured": "first produce on regia.funding.inbound.v1 to the last ObjectiveCoverageChanged"
-            " on regia.objectives.v1 (projection caught up, outbox drained); cpu_ms_per_event: each"
+            " on regia.objectives.coverage.v1 (projection caught up, outbox drained); cpu_ms_per_event: each"
             " process's CPU from the first produce until every process is quiet again, per event",
         }
 

@@ -269,6 +269,17 @@ def liguria_directory(alert_objectives: list[str]) -> list[Envelope]:
     return events
 
 
+def briefed(directory: list[Envelope]) -> list[Envelope]:
+    """The lead assignments of `liguria_directory`: each reaches the notifier before any
+    status of its objective, so its lead is owed a briefing, told (both contacts, the
+    assignment its cause) once the objective's first status arrives."""
+    return [
+        e
+        for e in directory
+        if e.type == ObjectiveLeadAssigned.event_type() and e.payload["partner_id"] == "regione-liguria"
+    ]
+
+
 def partner_directory_stream(partners: int) -> tuple[list[Envelope], dict[str, set[str]]]:
     """Per partner: registered, three contacts, lead of its own objective `q-<n>`.
     (A contact id is unique across partners.)"""

@@ -87,7 +87,7 @@ async def test_each_event_three_times_shuffled_counts_once(
 
         await eventually(all_delivered, timeout=60, what="every alert delivered")
         await sc.assert_coverage(objectives.url, stream)  # A-n are not objectives here: their lines wait
-        report = await sc.assert_deliveries(database, smtp, changes + revoked)
+        report = await sc.assert_deliveries(database, smtp, changes + revoked + sc.briefed(directory))
     held = await database.fetch("objectives", "SELECT objective_id, partner_id FROM node_leads")
     assert {r["objective_id"]: r["partner_id"] for r in held} == {**lead_of, **{o: "regione-liguria" for o in alerted}}
     assert report.duplicate_mails == 0

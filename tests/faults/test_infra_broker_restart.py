@@ -116,7 +116,7 @@ async def story(database: Database, broker: EmbeddedBroker, log_dir: Path, *, fa
         for name in ("partners", "funding", "objectives", "notifier"):
             system.start(name)
         since = await database.fetchval("public", "SELECT now()")  # before anything was written
-        key = await set_up(system, database)
+        key = await set_up(system)
         lines: dict[str, int] = {}
         for line, event in BEFORE:  # each applied before the next: the same statuses every run
             await send(system, key, line, event)
@@ -218,7 +218,7 @@ async def replay(system: System, since: object) -> None:
     assert "funding: " in done.stdout and "events queued" in done.stdout
 
 
-async def set_up(system: System, database: Database) -> str:
+async def set_up(system: System) -> str:
     partners, funding = system.services["partners"], system.services["funding"]
     objectives = system.services["objectives"]
     async with httpx.AsyncClient(headers=ADMIN_HEADERS, timeout=10) as admin:
@@ -245,19 +245,6 @@ async def set_up(system: System, database: Database) -> str:
 
         # A lead goes only on an objective the partners service knows (issue 20).
         await objectives_known(admin, "", OBJECTIVE, announce=False, base_url=partners.url)
-
-        # The briefing tells a new lead the objective's state as the notifier knows it: the
-        # year's first status must have reached the notifier before the lead does. It
-        # travels on the coverage topic, another consumer's, with no order against the
-        # partners topic; a lead that arrives first is not briefed, and the first status is
-        # no alert (docs/architecture.md, the notifier's known gap).
-        async def state_known() -> bool:
-            found = await database.fetchval(
-                "notifier", "SELECT count(*) FROM objective_year_states WHERE objective_id = $1", OBJECTIVE
-            )
-            return bool(found)
-
-        await eventually(state_known, what="the notifier learned the objective's first status")
         r = await admin.put(f"{partners.url}/v1/objectives/{OBJECTIVE}/lead", json={"partner_id": "comune-spezia"})
         assert r.status_code == 200, r.text
         notifier = system.services["notifier"]

@@ -2,11 +2,13 @@
 objective's status change in, e-mails to the lead's contacts out, every attempt on record."""
 
 import contextlib
+import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from itertools import pairwise
 
+import asyncpg
 import httpx
 import pytest
 
@@ -81,6 +83,34 @@ def status_changed(
     return Envelope.wrap(payload, key=objective_id, producer="objectives")
 
 
+def known_before_its_lead() -> Envelope:
+    """A funded year of the Miglio Blu, published with the directory: whichever of it and the
+    lead's assignment the notifier applies first, the lead has nothing to be briefed on
+    (a lead assigned before any status is briefed at the first: test_notifier_owed_briefings),
+    so each test here sees only the alerts it causes."""
+    payload = ObjectiveStatusChanged(
+        objective_id="miglio-blu",
+        title="Miglio Blu",
+        fiscal_year=2020,
+        previous_status=None,
+        status=CoverageStatus.FUNDED,
+        coverage_bp=10_000,
+        need_cents=1_000_00,
+        committed_cents=1_000_00,
+        at_risk_threshold_pct=80,
+    )
+    return Envelope.wrap(payload, key="miglio-blu", producer="objectives")
+
+
+async def applied(event_id: uuid.UUID) -> bool:
+    """Whether the notifier's inbox holds the event (the test system's database)."""
+    conn = await asyncpg.connect(os.environ["REGIA_DATABASE_URL"])
+    try:
+        return bool(await conn.fetchval("SELECT count(*) FROM notifier.inbox WHERE event_id = $1", event_id))
+    finally:
+        await conn.close()
+
+
 @contextlib.asynccontextmanager
 async def notifier(
     broker,
@@ -95,11 +125,14 @@ async def notifier(
     for name, value in settings.items():
         monkeypatch.setenv(f"REGIA_NOTIFIER_{name.upper()}", value)
     await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, directory())
+    await kafka.publish_objectives(broker.bootstrap_servers, [known := known_before_its_lead()])
     async with in_process("notifier", create_app) as service, service.client(headers=ADMIN_HEADERS) as admin:
 
         async def projected() -> bool:
             body = (await admin.get("/v1/objectives/miglio-blu/recipients")).json()
-            return len(body["contacts"]) == 2
+            if len(body["contacts"]) != 2:
+                return False
+            return await applied(known.event_id)
 
         await eventually(projected, what="the lead's contacts projected from partner events")
         yield admin

@@ -216,6 +216,32 @@ async def test_a_lead_assigned_later_is_told_the_current_state_once(broker, data
     assert uuid.UUID(done[0]["delivery_id"])
 
 
+async def test_a_lead_assigned_before_the_first_status_is_told_it_when_the_status_arrives(  # type: ignore[no-untyped-def]
+    broker, database, monkeypatch
+) -> None:
+    # The assignment (partners topic) and the statuses (coverage topic) come through two
+    # consumers with no order between them: an assignment first is owed its briefing.
+    monkeypatch.setenv("REGIA_FUNDING_WINDOW_FIRST_YEAR", "2025")
+    with SmtpCapture() as smtp:
+        async with notifier(broker, smtp, monkeypatch) as admin:
+            rete = "rete-per-il-lavoro"
+            assigned = lead(rete, "regione-liguria")
+            await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, [assigned])
+            await consumed(database, assigned)
+            assert await deliveries(admin) == []  # nothing known of the objective yet
+            first = [status(2026, None, S.PARTIALLY_FUNDED, rete), status(2027, None, S.UNFUNDED, rete)]
+            await kafka.publish_objectives(broker.bootstrap_servers, first)
+            done = await settled(admin, 2)
+            mails = await eventually(lambda: _ready(smtp.messages, 2), what="two e-mails")
+            owed = await database.fetchval("notifier", "SELECT count(*) FROM owed_briefings")
+    assert owed == 0
+    assert {(d["trigger"], d["objective_id"], d["cause_event_id"]) for d in done} == {
+        ("current_state", rete, str(assigned.event_id))
+    }
+    italian = next(m for m in mails if m["To"].addresses[0].addr_spec == MARIA).get_body(("plain",)).get_content()
+    assert "Anno 2027: NON FINANZIATO" in italian
+
+
 async def test_the_current_state_goes_by_email_and_webhook_as_other_alerts(broker, database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("REGIA_FUNDING_WINDOW_FIRST_YEAR", "2025")
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:

@@ -42,7 +42,7 @@ from ..support.services import ADMIN_HEADERS, in_process
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
 from ..support.webhook_receiver import WebhookReceiver, schema_errors
-from .test_notifier import status_changed
+from .test_notifier import applied, known_before_its_lead, status_changed
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
@@ -165,6 +165,7 @@ async def notifier(
     await kafka.publish_objectives(
         broker.bootstrap_servers,
         [
+            known := known_before_its_lead(),
             Envelope.wrap(
                 ObjectiveDefined(
                     objective_id="lavoro",
@@ -175,11 +176,12 @@ async def notifier(
                 ),
                 key="lavoro",
                 producer="objectives",
-            )
+            ),
         ],
     )
     async with in_process("notifier", create_app) as service, service.client(headers=ADMIN_HEADERS) as admin:
         await eventually(lambda: _projected(admin), what="partner and objective events projected")
+        await eventually(lambda: applied(known.event_id), what="the Miglio Blu known before its lead")
         r = await admin.post("/v1/webhooks", json={"partner_id": hook_partner, "url": receiver.url})
         assert r.status_code == 201, r.text
         receiver.secret = r.json()["secret"]

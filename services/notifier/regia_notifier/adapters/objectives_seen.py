@@ -144,22 +144,25 @@ async def swap_committed(
     return before
 
 
-async def record_states(conn: asyncpg.Connection, states: Sequence[tuple[str, int, str, YearState, datetime]]) -> None:
+async def record_states(
+    conn: asyncpg.Connection, states: Sequence[tuple[str, int, str, YearState, datetime]]
+) -> set[str]:
     """Each (objective, year, title, state, when) as the year's current state; an older
-    event redelivered late changes nothing.
+    event redelivered late changes nothing. Returns the objectives of which a year's first
+    state was recorded (where a briefing may be owed: adapters.owed_briefings).
 
     One statement for the batch: of each objective-year's states the newest is written
     (the last of those as new, as writing them in turn would leave), then only over an
     older one held. Row by row, this was one statement per coverage event."""
     if not states:
-        return
+        return set()
     newest: dict[tuple[str, int], tuple[str, int, str, YearState, datetime]] = {}
     for state in states:
         held = newest.get((state[0], state[1]))
         if held is None or held[4] <= state[4]:
             newest[(state[0], state[1])] = state
     rows = [newest[k] for k in sorted(newest)]  # key order: the order every batch locks them in
-    await conn.execute(
+    inserted = await conn.fetch(
         "INSERT INTO objective_year_states (objective_id, fiscal_year, title, status, coverage_bp,"
         " need_cents, committed_cents, changed_at)"
         " SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],"
@@ -167,7 +170,9 @@ async def record_states(conn: asyncpg.Connection, states: Sequence[tuple[str, in
         " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET title = EXCLUDED.title,"
         " status = EXCLUDED.status, coverage_bp = EXCLUDED.coverage_bp, need_cents = EXCLUDED.need_cents,"
         " committed_cents = EXCLUDED.committed_cents, changed_at = EXCLUDED.changed_at"
-        " WHERE objective_year_states.changed_at <= EXCLUDED.changed_at",
+        " WHERE objective_year_states.changed_at <= EXCLUDED.changed_at"
+        # A row inserted, not updated, has no deleting transaction: the year's first state.
+        " RETURNING objective_id, xmax = 0 AS first",
         [o for o, *_ in rows],
         [y for _, y, *_ in rows],
         [title for _, _, title, _, _ in rows],
@@ -177,6 +182,7 @@ async def record_states(conn: asyncpg.Connection, states: Sequence[tuple[str, in
         [s.committed_cents for *_, s, _ in rows],
         [at for *_, at in rows],
     )
+    return {r["objective_id"] for r in inserted if r["first"]}
 
 
 async def states_of(conn: asyncpg.Connection, objective_id: str) -> tuple[str | None, list[YearState]]:

@@ -11,11 +11,13 @@ What is no alert at all never gets that far: an objectives event caused by histo
 (its `history` marker: money of a closed year recorded for the record, issue 19), and
 (domain.occurrences.silenced) a year's first status, and a status change or funding drop of a year before the budget window (its first
 year is the setting REGIA_FUNDING_WINDOW_FIRST_YEAR, moved past every year a closed annual
-review has ended). An alert that reaches nobody is kept (`unaddressed_alerts`). A lead
-assigned after an objective's statuses were known is told its current state once."""
+review has ended). An alert that reaches nobody is kept (`unaddressed_alerts`). A new lead
+is told its objective's current state once: at the assignment if a status of the objective
+is known, else when its first status arrives (adapters.owed_briefings)."""
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
@@ -40,11 +42,13 @@ from ..adapters import (
     deliveries,
     directory,
     objectives_seen,
+    owed_briefings,
     rules,
     waiting_alerts,
     webhooks,
 )
 from ..adapters.metrics import NotifierMetrics
+from ..adapters.owed_briefings import Owed
 from ..adapters.unaddressed import Unaddressed
 from ..adapters.unaddressed import add as keep_unaddressed
 from ..domain.digest import next_digest_at, next_weekly_digest_at
@@ -158,7 +162,9 @@ class AlertPlanner:
             found.append((occurrence, event))
         if closed is not None and closed != known_closed:
             await budget_window.closed(conn, closed)
-        await objectives_seen.record_states(conn, states)
+        first_known = await objectives_seen.record_states(conn, states)
+        # A lead assigned before any of these statuses reached the notifier is owed its briefing.
+        briefed = await self._brief_owed(conn, first_known) if first_known else []
         told = (
             await situate(conn, [o for o, _ in found], self._console_url, [e.envelope.correlation_id for _, e in found])
             if found
@@ -167,7 +173,7 @@ class AlertPlanner:
         plans = await self.plan_all(conn, [(o, e.envelope) for o, (_, e) in zip(told, found, strict=True)])
         for plan, (_, event) in zip(plans, found, strict=True):
             _log(plan, event)
-        return plans
+        return [*plans, *briefed]
 
     async def apply_funding_events(self, conn: asyncpg.Connection, events: Sequence[Received]) -> list[Planned]:
         """The use case of the funding subscriber, given the events its claim found new: each
@@ -216,7 +222,7 @@ class AlertPlanner:
         await keep_unaddressed(
             conn,
             [
-                _unaddressed(summary, occurrence, envelope)
+                _unaddressed(summary, occurrence, envelope.event_id, envelope.occurred_at)
                 for summary, (occurrence, envelope) in zip(summaries, occurrences, strict=True)
                 if not summary.addressed
             ],
@@ -230,54 +236,97 @@ class AlertPlanner:
 
     async def brief_new_leads(self, conn: asyncpg.Connection, assignments: Sequence[Received]) -> list[Planned]:
         """One message per lead assignment, to the new lead: the objective's years in the
-        budget window that are not funded (nothing if they all are, or none is known yet).
-        Its cause is the assignment event, so replaying it plans the same deliveries."""
-        _, first_year = await self._first_year(conn)
-        found: list[tuple[CurrentState, Envelope, str]] = []
+        budget window that are not funded (nothing if they all are). An objective of which no
+        status is known yet owes its lead that message until its first status arrives
+        (`plan_events`), behind the objective's gate (adapters.owed_briefings). Its cause is
+        the assignment event, so replaying it plans the same deliveries."""
+        if not assignments:
+            return []
+        await owed_briefings.pass_gate(conn, [_assigned(e).objective_id for e in assignments])
+        due: list[tuple[Owed, str | None, list[YearState]]] = []
+        owed: list[Owed] = []
         for event in assignments:
-            assigned = event.payload
-            assert isinstance(assigned, ObjectiveLeadAssigned)
+            assigned = _assigned(event)
+            envelope = event.envelope
+            lead = Owed(
+                assigned.objective_id,
+                assigned.partner_id,
+                envelope.event_id,
+                envelope.type,
+                envelope.correlation_id,
+                envelope.occurred_at,
+            )
             title, years = await objectives_seen.states_of(conn, assigned.objective_id)
-            state = current_state(assigned.objective_id, title or assigned.objective_id, years, first_year)
+            if years:
+                due.append((lead, title, years))
+            else:
+                owed.append(lead)
+                log.info(
+                    "briefing owed to a new lead until the objective's first status",
+                    objective_id=lead.objective_id,
+                    partner=lead.partner_id,
+                    event_id=str(lead.event_id),
+                )
+        # What is owed is kept; the other gates are let go (and what an earlier lead of a
+        # known objective was still owed is dropped: the new lead replaced it).
+        await owed_briefings.owe(conn, owed)
+        owing = {o.objective_id for o in owed}
+        await owed_briefings.take(conn, {lead.objective_id for lead, _, _ in due} - owing)
+        return await self._brief(conn, due)
+
+    async def _brief_owed(self, conn: asyncpg.Connection, first_known: set[str]) -> list[Planned]:
+        """Tell the leads owed a briefing on these objectives, whose first status this
+        transaction just recorded, their current state."""
+        await owed_briefings.pass_gate(conn, first_known)
+        due = []
+        for lead in await owed_briefings.take(conn, first_known):
+            title, years = await objectives_seen.states_of(conn, lead.objective_id)
+            due.append((lead, title, years))
+        return await self._brief(conn, due)
+
+    async def _brief(
+        self, conn: asyncpg.Connection, due: Sequence[tuple[Owed, str | None, list[YearState]]]
+    ) -> list[Planned]:
+        """Plan the briefing of each lead: its objective's unfunded years in the window."""
+        _, first_year = await self._first_year(conn) if due else (None, 0)
+        found: list[tuple[CurrentState, Owed]] = []
+        for lead, title, years in due:
+            state = current_state(lead.objective_id, title or lead.objective_id, years, first_year)
             if state is not None:
-                found.append((state, event.envelope, assigned.partner_id))
+                found.append((state, lead))
         if not found:
             return []
-        told = await situate(conn, [state for state, _, _ in found], self._console_url)
-        found = [
-            (state, envelope, partner)
-            for state, (_, envelope, partner) in zip(told, found, strict=True)
-            if isinstance(state, CurrentState)
-        ]
-        partners = sorted({partner for _, _, partner in found})
+        told = await situate(conn, [state for state, _ in found], self._console_url)
+        found = [(state, lead) for state, (_, lead) in zip(told, found, strict=True) if isinstance(state, CurrentState)]
+        partners = sorted({lead.partner_id for _, lead in found})
         people = await directory.contacts_of_partners(conn, partners)
         endpoints = await webhooks.active_of_partners(conn, partners)
         plans = [
             plan_alerts(
                 state,
-                {partner: ()},
-                [p for p in people if p.partner_id == partner],
-                [e for e in endpoints if e.partner_id == partner],
-                Cause(envelope.event_id, envelope.type, envelope.correlation_id, envelope.occurred_at),
-                digests=self._digests(envelope.occurred_at),
+                {lead.partner_id: ()},
+                [p for p in people if p.partner_id == lead.partner_id],
+                [e for e in endpoints if e.partner_id == lead.partner_id],
+                Cause(lead.event_id, lead.event_type, lead.correlation_id, lead.occurred_at),
+                digests=self._digests(lead.occurred_at),
             )
-            for state, envelope, partner in found
+            for state, lead in found
         ]
         new_deliveries = await deliveries.add(conn, [d for p in plans for d in p.deliveries])
         new_queued = await waiting_alerts.add(conn, [q for p in plans for q in p.queued])
         summaries = []
-        for (state, envelope, partner), plan in zip(found, plans, strict=True):
-            summary = planned(state, [], {partner: ()}, plan, new_deliveries, new_queued)
+        for (state, lead), plan in zip(found, plans, strict=True):
+            summary = planned(state, [], {lead.partner_id: ()}, plan, new_deliveries, new_queued)
             summaries.append(summary)
             if summary.recipients == 0:
                 # No rule matched, so `addressed` holds; still, nobody heard: kept as well.
-                await keep_unaddressed(conn, [_unaddressed(summary, state, envelope)])
+                await keep_unaddressed(conn, [_unaddressed(summary, state, lead.event_id, lead.occurred_at)])
             log.info(
                 "current state planned for a new lead",
                 objective_id=state.objective_id,
-                partner=partner,
+                partner=lead.partner_id,
                 years=[y.fiscal_year for y in state.years],
-                event_id=str(envelope.event_id),
+                event_id=str(lead.event_id),
                 new=summary.new_by_channel,
             )
         return summaries
@@ -308,9 +357,15 @@ def count_planned(metrics: NotifierMetrics, plans: Sequence[Planned]) -> None:
             metrics.unaddressed.labels(plan.trigger).inc()
 
 
-def _unaddressed(summary: Planned, occurrence: Occurrence, envelope: Envelope) -> Unaddressed:
+def _assigned(event: Received) -> ObjectiveLeadAssigned:
+    assigned = event.payload
+    assert isinstance(assigned, ObjectiveLeadAssigned)
+    return assigned
+
+
+def _unaddressed(summary: Planned, occurrence: Occurrence, event_id: UUID, occurred_at: datetime) -> Unaddressed:
     return Unaddressed(
-        envelope.event_id,
+        event_id,
         summary.trigger,
         summary.objective_id,
         None if isinstance(occurrence, CurrentState) else occurrence.fiscal_year,
@@ -319,7 +374,7 @@ def _unaddressed(summary: Planned, occurrence: Occurrence, envelope: Envelope) -
         "no partner holds the rules' audiences"
         if not summary.partners
         else "their contacts and endpoints want none of it",
-        envelope.occurred_at,
+        occurred_at,
     )
 
 
