@@ -21,6 +21,7 @@ from regia_shared.http.paging import encode_cursor
 from ..support import kafka
 from ..support.figures import record
 from ..support.funding_api import commitment, counts
+from ..support.notifier_state import known_before_its_lead
 from ..support.services import ADMIN_HEADERS
 from ..support.wait import eventually
 from .conftest import unchanged
@@ -415,6 +416,7 @@ async def test_crlf_reaching_the_notifier_never_forges_an_email_header(broker, n
             )
         )
     directory.append(env(ObjectiveLeadAssigned(objective_id="miglio-blu", partner_id="lig"), "miglio-blu"))
+    await known_before_its_lead(broker.bootstrap_servers)  # the lead has nothing to be briefed on
     await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, directory)
     async with notifier.client(headers=ADMIN_HEADERS) as admin:
 

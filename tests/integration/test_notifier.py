@@ -2,13 +2,11 @@
 objective's status change in, e-mails to the lead's contacts out, every attempt on record."""
 
 import contextlib
-import os
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from itertools import pairwise
 
-import asyncpg
 import httpx
 import pytest
 
@@ -20,6 +18,7 @@ from regia_shared.contracts.events.partners import ContactAdded, ObjectiveLeadAs
 from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
+from ..support.notifier_state import known_before_its_lead
 from ..support.services import ADMIN_HEADERS, in_process
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
@@ -83,34 +82,6 @@ def status_changed(
     return Envelope.wrap(payload, key=objective_id, producer="objectives")
 
 
-def known_before_its_lead() -> Envelope:
-    """A funded year of the Miglio Blu, published with the directory: whichever of it and the
-    lead's assignment the notifier applies first, the lead has nothing to be briefed on
-    (a lead assigned before any status is briefed at the first: test_notifier_owed_briefings),
-    so each test here sees only the alerts it causes."""
-    payload = ObjectiveStatusChanged(
-        objective_id="miglio-blu",
-        title="Miglio Blu",
-        fiscal_year=2020,
-        previous_status=None,
-        status=CoverageStatus.FUNDED,
-        coverage_bp=10_000,
-        need_cents=1_000_00,
-        committed_cents=1_000_00,
-        at_risk_threshold_pct=80,
-    )
-    return Envelope.wrap(payload, key="miglio-blu", producer="objectives")
-
-
-async def applied(event_id: uuid.UUID) -> bool:
-    """Whether the notifier's inbox holds the event (the test system's database)."""
-    conn = await asyncpg.connect(os.environ["REGIA_DATABASE_URL"])
-    try:
-        return bool(await conn.fetchval("SELECT count(*) FROM notifier.inbox WHERE event_id = $1", event_id))
-    finally:
-        await conn.close()
-
-
 @contextlib.asynccontextmanager
 async def notifier(
     broker,
@@ -125,14 +96,13 @@ async def notifier(
     for name, value in settings.items():
         monkeypatch.setenv(f"REGIA_NOTIFIER_{name.upper()}", value)
     await kafka.publish(broker.bootstrap_servers, topics.PARTNERS, directory())
-    await kafka.publish_objectives(broker.bootstrap_servers, [known := known_before_its_lead()])
     async with in_process("notifier", create_app) as service, service.client(headers=ADMIN_HEADERS) as admin:
+        # The lead has nothing to be briefed on: each test sees the alerts it causes.
+        await known_before_its_lead(broker.bootstrap_servers)
 
         async def projected() -> bool:
             body = (await admin.get("/v1/objectives/miglio-blu/recipients")).json()
-            if len(body["contacts"]) != 2:
-                return False
-            return await applied(known.event_id)
+            return len(body["contacts"]) == 2
 
         await eventually(projected, what="the lead's contacts projected from partner events")
         yield admin

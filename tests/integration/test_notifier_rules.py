@@ -38,11 +38,12 @@ from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
 from ..support.funding import line_event
+from ..support.notifier_state import known_before_its_lead
 from ..support.services import ADMIN_HEADERS, in_process
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
 from ..support.webhook_receiver import WebhookReceiver, schema_errors
-from .test_notifier import applied, known_before_its_lead, status_changed
+from .test_notifier import status_changed
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
@@ -165,7 +166,6 @@ async def notifier(
     await kafka.publish_objectives(
         broker.bootstrap_servers,
         [
-            known := known_before_its_lead(),
             Envelope.wrap(
                 ObjectiveDefined(
                     objective_id="lavoro",
@@ -181,7 +181,7 @@ async def notifier(
     )
     async with in_process("notifier", create_app) as service, service.client(headers=ADMIN_HEADERS) as admin:
         await eventually(lambda: _projected(admin), what="partner and objective events projected")
-        await eventually(lambda: applied(known.event_id), what="the Miglio Blu known before its lead")
+        await known_before_its_lead(broker.bootstrap_servers)  # the lead has nothing to be briefed on
         r = await admin.post("/v1/webhooks", json={"partner_id": hook_partner, "url": receiver.url})
         assert r.status_code == 201, r.text
         receiver.secret = r.json()["secret"]

@@ -31,6 +31,7 @@ from regia_shared.contracts.preference_links import PreferenceLink, sign
 
 from ..support import kafka
 from ..support.infra import Database
+from ..support.notifier_state import known_before_its_lead
 from ..support.partners import broker_bootstrap, objectives_known
 from ..support.services import ADMIN_HEADERS, PREFERENCE_LINK_KEY, in_process
 from ..support.smtp import SmtpCapture
@@ -81,6 +82,7 @@ async def system(smtp: SmtpCapture, monkeypatch: pytest.MonkeyPatch) -> AsyncIte
             ):
                 assert (await admin.post("/v1/partners/regione-liguria/contacts", json=contact)).status_code == 201
             await objectives_known(admin, broker_bootstrap(), "miglio-blu")
+            await known_before_its_lead(broker_bootstrap())  # the lead has nothing to be briefed on
             r = await admin.put("/v1/objectives/miglio-blu/lead", json={"partner_id": "regione-liguria"})
             assert r.status_code == 200, r.text
 
