@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from regia_shared.contracts import kafka_access
+from regia_shared.contracts.catalogue import CONSOLE
 from regia_shared.http.query_params import declared_query_parameters
 from regia_shared.messaging import signing
 from regia_shared.messaging.security import KafkaSecurity
@@ -189,7 +190,7 @@ def create_app(settings: ConsoleSettings | None = None, feed: EventFeed | None =
 
     @app.get("/health/ready", include_in_schema=False)
     async def ready():
-        return {"status": "ok"}
+        return {"status": "ok", "service": CONSOLE.name}
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(auth_router())

@@ -166,9 +166,10 @@ class Stack:
             port = free_port()
 
             def ready() -> bool:
-                try:
-                    return httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1.0).status_code == 200
-                except httpx.HTTPError:
+                try:  # this service, not another process that took the port
+                    r = httpx.get(f"http://127.0.0.1:{port}/health/ready", timeout=1.0)
+                    return r.status_code == 200 and r.json().get("service") == kind
+                except (httpx.HTTPError, ValueError):
                     return False
 
             process = ManagedProcess(

@@ -317,9 +317,12 @@ class LocalStack:
                 self.raise_if_a_child_died()
                 for name, url in list(pending.items()):
                     try:
-                        if http.get(f"{url}/health/ready").status_code == 200:
+                        # Its own name: another process on the port (the child then fails to
+                        # bind and dies) must not pass for it.
+                        r = http.get(f"{url}/health/ready")
+                        if r.status_code == 200 and r.json().get("service") == name:
                             del pending[name]
-                    except httpx.HTTPError:
+                    except (httpx.HTTPError, ValueError):
                         pass
                 if pending and time.monotonic() > deadline:
                     names = ", ".join(pending)

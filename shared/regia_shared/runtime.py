@@ -240,7 +240,9 @@ class ServiceRuntime:
         install_request_limits(app)  # body size, JSON depth, NUL: before any route (limits)
         instrument_http(app, self.registry, self.name)
         install_error_handlers(app, union_tags)
-        app.include_router(ops_router(self.registry, {"database": self.check_database, "broker": self.check_broker}))
+        app.include_router(
+            ops_router(self.registry, {"database": self.check_database, "broker": self.check_broker}, self.name)
+        )
         app.include_router(api_docs_router(app, self.broker, self.name, self.publishes))
         app.include_router(
             outbox_replay_router(

@@ -92,6 +92,10 @@ async def test_a_service_serves_its_asyncapi_and_openapi(service: str) -> None:
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/html"), page
             assert not EXTERNAL_ASSET.search(r.text), page
         assert "/health/ready" in (await client.get("/docs")).text
+        # The probe names who answered: a waiter on a port tells this service from another
+        # process that holds the port.
+        ready = await client.get("/health/ready")
+        assert ready.status_code == 200 and ready.json()["service"] == service, ready.text
         page = (await client.get("/asyncapi")).text
         assert all(t in page for t in [*published, *consumed])
         # FastAPI's own pages load from a CDN: they are gone, not half-working.

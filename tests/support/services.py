@@ -134,9 +134,12 @@ def service_process(
     running = RunningService(name, port)
 
     def ready() -> bool:
+        # Its own name, not just a 200: another test's service may hold the port this one
+        # failed to bind (address already in use), and answer in its stead.
         try:
-            return httpx.get(f"{running.url}/health/ready", timeout=1.0).status_code == 200
-        except httpx.HTTPError:
+            r = httpx.get(f"{running.url}/health/ready", timeout=1.0)
+            return r.status_code == 200 and r.json().get("service") == name
+        except (httpx.HTTPError, ValueError):
             return False
 
     process = ManagedProcess(

@@ -21,10 +21,13 @@ class Liveness(BaseModel):
 
 class Readiness(BaseModel):
     status: str = Field(description="ok, or unavailable (then the answer is a 503)")
+    # Whoever waits for a service on a port checks that it is that service which answers,
+    # not another process that took the port first (an address already in use).
+    service: str = Field(description="Which service answered: funding, objectives, partners or notifier")
     checks: dict[str, str] = Field(description="Each dependency (database, broker): ok or failing: <error>")
 
 
-def ops_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -> APIRouter:
+def ops_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck], service: str) -> APIRouter:
     # Probes and metrics are anonymous: an orchestrator and Prometheus hold no token, and
     # they say nothing about the data (docs/security.md, "What is public").
     router = APIRouter(tags=["operations"], dependencies=[PUBLIC_READ])
@@ -52,7 +55,7 @@ def ops_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -
                 results[name] = f"failing: {type(exc).__name__}"
         healthy = all(v == "ok" for v in results.values())
         return JSONResponse(
-            {"status": "ok" if healthy else "unavailable", "checks": results},
+            {"status": "ok" if healthy else "unavailable", "service": service, "checks": results},
             status_code=200 if healthy else 503,
         )
 
