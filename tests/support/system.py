@@ -4,7 +4,7 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from regia.local.embedded.process import ManagedProcess
+from regia.local.embedded.process import ManagedProcess, ProcessFailed
 
 from .services import RunningService, service_process
 
@@ -18,8 +18,17 @@ class System:
     def start(self, name: str, extra_env: dict[str, str] | None = None) -> RunningService:
         """Start (or restart, on the same port) one service and wait until it is ready."""
         port = self.services[name].port if name in self.services else None
-        process, running = service_process(name, {**self.env, **(extra_env or {})}, self.log_dir, port)
-        process.start(timeout=90)
+        for attempt in range(3):
+            process, running = service_process(name, {**self.env, **(extra_env or {})}, self.log_dir, port)
+            try:
+                process.start(timeout=90)
+                break
+            except ProcessFailed as failed:
+                # A free port is chosen before the child binds it, and another test's process
+                # may take it in between: a first start tries another port; a restart keeps its
+                # own, which nobody else can have been given.
+                if port is not None or "address already in use" not in str(failed) or attempt == 2:
+                    raise
         self.processes[name], self.services[name] = process, running
         return running
 

@@ -1,0 +1,32 @@
+"""The test system's own start-up: a service whose chosen port another process took before
+it could bind it is started again on another port, never taken for the process that holds
+it (which is how an end-to-end test once sent its requests to another test's service)."""
+
+import socket
+from pathlib import Path
+
+import httpx
+import pytest
+
+from regia.local.embedded.process import free_port
+
+from ..support import services
+from ..support.services import ADMIN_HEADERS
+from ..support.system import running_system
+
+
+def test_a_service_whose_port_was_taken_starts_on_another(
+    service_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        taken = squatter.getsockname()[1]
+        ports = iter([taken, free_port()])
+        monkeypatch.setattr(services, "free_port", lambda: next(ports))
+        with running_system(service_env, tmp_path) as system:
+            partners = system.start("partners")
+            assert partners.port != taken
+            r = httpx.get(f"{partners.url}/health/ready", headers=ADMIN_HEADERS, timeout=5)
+            assert r.json()["service"] == "partners"
+            assert "address already in use" in (tmp_path / "partners.log").read_text()
