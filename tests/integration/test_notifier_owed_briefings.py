@@ -13,7 +13,9 @@ from zoneinfo import ZoneInfo
 
 import asyncpg
 import pytest
+from prometheus_client import CollectorRegistry
 
+from regia_notifier.adapters.metrics import NotifierMetrics
 from regia_notifier.service_layer.alert_planning import AlertPlanner
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveStatusChanged
@@ -99,6 +101,11 @@ async def test_a_lead_assigned_before_any_status_is_briefed_by_the_first_status(
         assert await pool.fetchval("SELECT partner_id FROM owed_briefings WHERE objective_id = $1", OBJECTIVE) == (
             "regione-liguria"
         )
+        # Operators see it owed, and for how long (RegiaLeadBriefingOwed fires after an hour).
+        metrics = NotifierMetrics(CollectorRegistry())
+        async with pool.acquire() as conn:
+            await metrics.refresh_owed(conn)
+        assert metrics.briefings_owed._value.get() == 1 and metrics.briefing_owed_seconds._value.get() >= 0
         plans = await in_transaction(pool, planner.plan_events, [first_status()])
         assert [(p.trigger, p.objective_id) for p in plans] == [("current_state", OBJECTIVE)]
         assert await briefings(pool) == [
@@ -107,6 +114,9 @@ async def test_a_lead_assigned_before_any_status_is_briefed_by_the_first_status(
         ]
         # Owed no more: the next year's first status and the assignment replayed tell nothing again.
         assert await pool.fetchval("SELECT count(*) FROM owed_briefings") == 0
+        async with pool.acquire() as conn:
+            await metrics.refresh_owed(conn)
+        assert metrics.briefings_owed._value.get() == 0 and metrics.briefing_owed_seconds._value.get() == 0
         assert await in_transaction(pool, planner.plan_events, [first_status(2028)]) == []
         await in_transaction(pool, planner.apply_partner_events, [assigned])
         assert len(await briefings(pool)) == 2

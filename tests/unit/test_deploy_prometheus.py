@@ -50,6 +50,7 @@ KNOWN_METRICS = frozenset(
         "regia_consumer_lag_messages",
         "regia_dead_letters",
         "regia_alerts_dead",
+        "regia_notifier_briefing_owed_seconds",
         "regia_funding_committed_euros",
         "regia_funding_disbursed_euros",
         "regia_objectives",
@@ -229,6 +230,7 @@ def test_the_issue_s_alerts_exist() -> None:
         "RegiaObjectivesAtRisk",
         "RegiaAlertsFailing",
         "RegiaAlertsDead",
+        "RegiaLeadBriefingOwed",
     } <= names
 
 

@@ -35,7 +35,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         startup=[rewrap_secrets],
     )
     metrics = NotifierMetrics(runtime.registry)
-    runtime.gauges.append(metrics.refresh_dead)
+    runtime.gauges.extend([metrics.refresh_dead, metrics.refresh_owed])
     planner = AlertPlanner(
         settings.digest_at,
         settings.zone,

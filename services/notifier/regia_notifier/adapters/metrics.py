@@ -49,6 +49,18 @@ class NotifierMetrics:
         self.dead = Gauge(
             "regia_alerts_dead", "Deliveries given up on (DEAD) and not retried", ["channel"], registry=registry
         )
+        self.briefings_owed = Gauge(
+            "regia_notifier_briefings_owed",
+            "New leads owed their objective's state: assigned before any status of the objective "
+            "reached the notifier, told when the first one does (adapters.owed_briefings)",
+            registry=registry,
+        )
+        self.briefing_owed_seconds = Gauge(
+            "regia_notifier_briefing_owed_seconds",
+            "How long the longest-waiting owed briefing has waited since its lead's assignment "
+            "(0: none owed); the first status normally follows the assignment within seconds",
+            registry=registry,
+        )
         self.funding_to_alert = Histogram(
             "regia_funding_to_alert_seconds",
             "From the acceptance of the event that started the chain (a funding event) to the "
@@ -77,3 +89,11 @@ class NotifierMetrics:
         values = {(channel,): 0.0 for channel in CHANNELS}
         values.update({(r["channel"],): float(r["n"]) for r in rows})
         replace_children(self.dead, values)
+
+    async def refresh_owed(self, conn: asyncpg.Connection) -> None:
+        row = await conn.fetchrow(
+            "SELECT count(*) AS n, coalesce(extract(epoch FROM now() - min(occurred_at)), 0) AS age"
+            " FROM owed_briefings WHERE partner_id IS NOT NULL"
+        )
+        self.briefings_owed.set(row["n"])
+        self.briefing_owed_seconds.set(max(0.0, float(row["age"])))
