@@ -243,7 +243,7 @@ class Regia:
             async def caught_up() -> bool:
                 for group, topic in (
                     ("funding.inbound", topics.FUNDING_INBOUND),
-                    ("objectives.funding", topics.FUNDING),
+                    ("objectives", topics.FUNDING),
                 ):
                     if not await _group_at_end(offsets, consumer, group, topic, self.stack.partitions):
                         return False

@@ -30,7 +30,7 @@ from regia_shared.http.ops import instrument_http, ops_router
 from regia_shared.http.ops_dead_letters import dead_letters_router
 from regia_shared.http.outbox_replay import ensure_with, outbox_replay_router
 from regia_shared.http.query_params import refuse_unknown_query_parameters
-from regia_shared.messaging import signing
+from regia_shared.messaging import consumer, group_offsets, signing
 from regia_shared.messaging.kafka import OutboxProducer, TopicPolicy, ensure_topics, make_broker
 from regia_shared.messaging.outbox import OutboxRelay, OutboxRow, Publish, backlog
 from regia_shared.messaging.security import KafkaSecurity
@@ -122,10 +122,18 @@ class ServiceRuntime:
         await migrate(self._pool, self.name, self.migrations_package)
         for hook in self.startup:
             await hook(self)
-        consumer_groups = [getattr(sub, "group_id", None) for sub in self.broker.subscribers]
-        needed = [*self.publishes, *self.consumes, *(topics.dead_letter(g) for g in consumer_groups if g)]
+        # Each consumer's dead letters have a topic of its own, named after it; a group not
+        # registered through `consumer` is a consumer of its own name.
+        shared = consumer.groups_of(self.broker)
+        names = [
+            *consumer.subscriptions_of(self.broker),
+            *(g for sub in self.broker.subscribers if (g := getattr(sub, "group_id", None)) and g not in shared),
+        ]
+        dead_letters = [topics.dead_letter(c) for c in names]
+        needed = list(dict.fromkeys([*self.publishes, *self.consumes, *dead_letters]))
         self.topics_needed = needed  # also what an outbox replay re-creates (outbox_replay)
         await ensure_topics(s.kafka_bootstrap_servers, needed, TopicPolicy.of(s), self.kafka_security)
+        await self._carry_offsets_over()
         await self._start_broker()
         self._outbox_producer = OutboxProducer(
             s.kafka_bootstrap_servers,
@@ -152,6 +160,19 @@ class ServiceRuntime:
             self._spawn(job(self), job.__name__)
         gc_tuning.tune(s.gc_gen0_threshold)
         log.info("service started", service=self.name)
+
+    async def _carry_offsets_over(self) -> None:
+        """Each group that carries consumers which were groups of their own in an earlier
+        release (their names) starts where they had got to (`group_offsets`)."""
+        for group, subscriptions in consumer.groups_of(self.broker).items():
+            earlier: dict[str, list[str]] = {}
+            for sub in subscriptions:
+                if sub.consumer != group:
+                    earlier.setdefault(sub.topic, []).append(sub.consumer)
+            if earlier:
+                await group_offsets.carry_over(
+                    self.settings.kafka_bootstrap_servers, group, earlier, self.kafka_security
+                )
 
     async def _start_broker(self) -> None:
         """faststream's `broker.start()` starts the subscribers one after the other, and each

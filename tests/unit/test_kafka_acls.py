@@ -16,6 +16,7 @@ from regia_objectives.app import create_app as objectives_app
 from regia_partners.app import create_app as partners_app
 from regia_shared.contracts import kafka_access, topics
 from regia_shared.contracts.kafka_access import SERVICES, Acl, acls, institution_user, service_user
+from regia_shared.messaging import consumer
 from regia_shared.runtime import ServiceRuntime
 
 from .test_deploy_compose import ROOT
@@ -53,7 +54,9 @@ def test_each_service_does_what_its_acls_declare(service: str) -> None:
     groups: dict[str, set[str]] = defaultdict(set)
     for subscriber in runtime.broker.subscribers:
         groups[subscriber.group_id].update(subscriber.topic_names_for_subscribe)  # type: ignore[attr-defined]
-    assert dict(groups) == {g: set(ts) for g, ts in declared.groups.items()}
+    assert dict(groups) == {g: set(cs.values()) for g, cs in declared.groups.items()}
+    registered = {c: s.topic for c, s in consumer.subscriptions_of(runtime.broker).items()}
+    assert registered == {c: t for cs in declared.groups.values() for c, t in cs.items() if c not in groups}
 
 
 def rules_of(principal: str) -> list[Acl]:
@@ -71,7 +74,13 @@ def test_a_service_writes_only_its_own_topics_and_reads_only_what_it_consumes(se
     assert {a.name for a in rules_of(user) if a.resource == "topic" and "Read" in a.operations} == set(
         declared.consumes
     )
-    assert {a.name for a in rules_of(user) if a.resource == "group"} == set(declared.groups)
+    assert {a.name for a in rules_of(user) if a.resource == "group" and a.operations == ("Read",)} == set(
+        declared.groups
+    )
+    # An earlier release's groups, one per consumer: only their offsets are read (on upgrade).
+    assert {a.name for a in rules_of(user) if a.resource == "group" and a.operations == ("Describe",)} == set(
+        declared.earlier_groups
+    )
     assert all(a.pattern == "literal" for a in rules_of(user))
 
 

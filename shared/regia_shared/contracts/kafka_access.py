@@ -1,7 +1,7 @@
 """Who may do what on a production Kafka: the one declaration the broker's ACLs are made from.
 
 Each service logs in as its own user (`regia-<service>`) and may write only the topics it
-owns (the events it publishes, the dead letters of its own consumer groups), read only the
+owns (the events it publishes, the dead letters of its own consumers), read only the
 topics it consumes, in its own consumer groups, and create those topics (the services
 create what they use at start-up). An institution's user (`institution-<id>`) may only
 write the inbound commands topic: it cannot read any topic, not even the rejections
@@ -55,45 +55,58 @@ def institution_user(institution_id: str) -> str:
 
 @dataclass(frozen=True)
 class ServiceAccess:
-    """What one service does on Kafka: the topics it publishes and, per consumer group,
-    the topics that group reads."""
+    """What one service does on Kafka: the topics it publishes and, per consumer group, the
+    consumers it fetches for and the topic each reads. A consumer's name keys its inbox and
+    its dead-letter topic; until 2026-12 each consumer was a group of its own, of its name,
+    and a group carrying such consumers reads those earlier groups' offsets once, on
+    upgrade (regia_shared.messaging.group_offsets)."""
 
     publishes: tuple[str, ...]
-    groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    groups: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def consumes(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(t for ts in self.groups.values() for t in ts))
+        return tuple(dict.fromkeys(t for cs in self.groups.values() for t in cs.values()))
+
+    @property
+    def consumers(self) -> tuple[str, ...]:
+        return tuple(c for cs in self.groups.values() for c in cs)
 
     @property
     def dead_letters(self) -> tuple[str, ...]:
-        return tuple(topics.dead_letter(g) for g in self.groups)
+        return tuple(topics.dead_letter(c) for c in self.consumers)
+
+    @property
+    def earlier_groups(self) -> tuple[str, ...]:
+        """The groups of an earlier release whose offsets a group of this one takes over."""
+        return tuple(c for g, cs in self.groups.items() for c in cs if c != g)
 
 
 SERVICES: Mapping[str, ServiceAccess] = {
     "funding": ServiceAccess(
         publishes=(topics.FUNDING, topics.FUNDING_INBOUND_REJECTED),
         groups={
-            "funding.partners": (topics.PARTNERS,),
-            "funding.objectives": (topics.OBJECTIVES,),
-            "funding.inbound": (topics.FUNDING_INBOUND,),
+            "funding": {"funding.partners": topics.PARTNERS, "funding.objectives": topics.OBJECTIVES},
+            "funding.inbound": {"funding.inbound": topics.FUNDING_INBOUND},
         },
     ),
     "objectives": ServiceAccess(
         publishes=(topics.OBJECTIVES, topics.OBJECTIVES_COVERAGE),
-        groups={"objectives.partners": (topics.PARTNERS,), "objectives.funding": (topics.FUNDING,)},
+        groups={"objectives": {"objectives.partners": topics.PARTNERS, "objectives.funding": topics.FUNDING}},
     ),
     "partners": ServiceAccess(
         publishes=(topics.PARTNERS,),
-        groups={"partners.plans": (topics.OBJECTIVES,), "partners.objectives": (topics.OBJECTIVES,)},
+        groups={"partners": {"partners.objectives": topics.OBJECTIVES, "partners.plans": topics.OBJECTIVES}},
     ),
     "notifier": ServiceAccess(
         publishes=(topics.NOTIFICATIONS,),
         groups={
-            "notifier.partners": (topics.PARTNERS,),
-            "notifier.objectives": (topics.OBJECTIVES,),
-            "notifier.coverage": (topics.OBJECTIVES_COVERAGE,),
-            "notifier.funding": (topics.FUNDING,),
+            "notifier": {
+                "notifier.partners": topics.PARTNERS,
+                "notifier.funding": topics.FUNDING,
+                "notifier.objectives": topics.OBJECTIVES,
+                "notifier.coverage": topics.OBJECTIVES_COVERAGE,
+            },
         },
     ),
 }
@@ -129,8 +142,10 @@ def acls(institutions: Iterable[str] = EXAMPLE_INSTITUTIONS) -> list[Acl]:
         rules += [_acl(user, "topic", t, ("Write", "Describe", "Create")) for t in access.dead_letters]
         rules += [_acl(user, "topic", t, ("Read", "Describe", "Create")) for t in access.consumes]
         rules += [_acl(user, "group", g, ("Read",)) for g in access.groups]
-    # The topics job lays out every topic; dead-letter topics are named after consumer
-    # groups, hence the prefix rather than a list.
+        # Describe: reading an earlier release's group offsets, to start where it had got to.
+        rules += [_acl(user, "group", g, ("Describe",)) for g in access.earlier_groups]
+    # The topics job lays out every topic; dead-letter topics are named after consumers,
+    # hence the prefix rather than a list.
     rules.append(_acl(TOPICS_USER, "topic", "regia.", ("Create", "Describe"), pattern="prefixed"))
     # The console's live page: a groupless reader of every event topic (regia_console.feed).
     rules += [_acl(CONSOLE_USER, "topic", t, ("Read", "Describe")) for t in CONSOLE_READS]

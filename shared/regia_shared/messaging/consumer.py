@@ -293,20 +293,47 @@ def _errors(exc: ValidationError) -> str:
 
 @dataclass(frozen=True)
 class Subscription:
-    """What a consumer does with an event: for its replays (`replay`)."""
+    """What one consumer does with the events of its topic. Its name (`consumer`) keys its
+    inbox, its dead letters (rows and topic), its metrics and its replays (`replay`); the
+    consumer group that fetches for it is a service's (`subscribe_group`)."""
 
     consumer: str
     wanted: frozenset[str]
     apply: Apply
     on_committed: OnCommitted | None
     claim: Claim
+    topic: str
+
+
+def consumes(
+    topic: str,
+    consumer: str,
+    wanted: Sequence[str],
+    apply: Apply,
+    *,
+    on_committed: OnCommitted | None = None,
+    claim: Claim | None = None,
+) -> Subscription:
+    """A subscription to one topic. `claim`: the record of applied events, the inbox (under
+    the consumer's name) unless given (see the module's docstring)."""
+    return Subscription(
+        consumer, frozenset(wanted), apply, on_committed, claim if claim is not None else inbox_claim(consumer), topic
+    )
 
 
 _SUBSCRIPTIONS: dict[KafkaBroker, dict[str, Subscription]] = {}
+_GROUPS: dict[KafkaBroker, dict[str, tuple[Subscription, ...]]] = {}
 
 
 def subscriptions_of(broker: KafkaBroker) -> dict[str, Subscription]:
+    """Every subscription registered on the broker, by consumer name."""
     return _SUBSCRIPTIONS.get(broker, {})
+
+
+def groups_of(broker: KafkaBroker) -> dict[str, tuple[Subscription, ...]]:
+    """Every consumer group registered on the broker through this module, with the
+    subscriptions it fetches for."""
+    return _GROUPS.get(broker, {})
 
 
 @dataclass(frozen=True)
@@ -366,53 +393,110 @@ def subscribe(
     retry_pause_s: float = 1.0,
     claim: Claim | None = None,
 ) -> None:
-    """Register a batch subscriber (group id = consumer name) on the broker. `claim`: the
-    record of applied events, the inbox unless given (see the module's docstring)."""
-    wanted_types = frozenset(wanted)
-    dead_letter_topic = topics.dead_letter(consumer)
+    """Register one consumer in a group of its own (group id = consumer name)."""
+    subscribe_group(
+        broker,
+        pool_provider,
+        group=consumer,
+        subscriptions=[consumes(topic, consumer, wanted, apply, on_committed=on_committed, claim=claim)],
+        polling=polling,
+        retry_pause_s=retry_pause_s,
+    )
+
+
+@dataclass
+class _Part:
+    """One subscription's share of a fetched batch."""
+
+    subscription: Subscription
+    records: list[ConsumerRecord]
+    received: list[Received]
+    poison: list[Poison]
+    ignored: list[tuple[str, str]]  # (topic, type)
+
+
+def subscribe_group(
+    broker: KafkaBroker,
+    pool_provider: Callable[[], asyncpg.Pool],
+    *,
+    group: str,
+    subscriptions: Sequence[Subscription],
+    polling: Polling = Polling(),
+    retry_pause_s: float = 1.0,
+) -> None:
+    """Register one consumer group that fetches for several subscriptions (one service's).
+
+    Why one group per service and not one per consumer: every group is a fetch loop the
+    broker answers about ten times a second whether or not anything came (Tansu holds each
+    empty fetch for its whole wait), an offset commit after each batch, and at a steady
+    rate a transaction per batch. One group fetches every topic its subscriptions read,
+    and applies a batch in ONE transaction: each subscription's poison set aside, then, in
+    the order given, each one's events claimed (in its own inbox, under its own name) and
+    the new ones applied. The offsets are committed after that commit. So a batch is all or
+    nothing across its subscriptions, and a redelivery changes nothing in any of them.
+
+    The order given is the order within a batch: a service that reads causes on one topic
+    and their effects on another lists the causes first, so that what came together is
+    applied causes first (across batches, the topics keep no order between them).
+
+    Two subscriptions may read the same topic (each gets every record of it)."""
+    if not subscriptions:
+        raise ValueError(f"consumer group {group} has no subscription")
+    consumers = [s.consumer for s in subscriptions]
+    if len(set(consumers)) != len(consumers):
+        raise ValueError(f"consumer group {group}: a consumer name is given twice ({consumers})")
     metrics = metrics_consumer.of(broker)
     keys = signing.keys_of(broker)
     strikes = Strikes()
-    claimed = claim if claim is not None else inbox_claim(consumer)
-    _SUBSCRIPTIONS.setdefault(broker, {})[consumer] = Subscription(consumer, wanted_types, apply, on_committed, claimed)
+    for s in subscriptions:
+        _SUBSCRIPTIONS.setdefault(broker, {})[s.consumer] = s
+    _GROUPS.setdefault(broker, {})[group] = tuple(subscriptions)
+    topics_read = list(dict.fromkeys(s.topic for s in subscriptions))
+    described = "; ".join(f"{s.consumer} applies {', '.join(sorted(s.wanted))} from {s.topic}" for s in subscriptions)
 
     @broker.subscriber(
-        topic,
-        group_id=consumer,
+        *topics_read,
+        group_id=group,
         batch=True,
         max_records=polling.batch_max,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         **polling.options(),
-        title=f"{consumer}:{topic}",
+        title=f"{group}:{','.join(topics_read)}",
         # The AsyncAPI document cannot type a raw batch: say in words what it applies.
-        description=f"Applies {', '.join(sorted(wanted_types))}; skips other event types.",
+        description=f"{described}; other event types are skipped.",
         decoder=raw_batch,
     )
     async def handle(body: Any) -> None:
         # Any, so that fast_depends passes raw_batch's records through without a pydantic
         # pass over each of them.
         records: Sequence[ConsumerRecord] = body
-        decoded = [decode(r, wanted_types, consumer, keys=keys) for r in records]
-        received = [d for d in decoded if isinstance(d, Received)]
-        poison = [d for d in decoded if isinstance(d, Poison)]
-        # A decoded event does not carry its record (its topic labels the metrics).
-        record_of = {id(d): r for r, d in zip(records, decoded, strict=True)}
-        topic_of = {key: r.topic for key, r in record_of.items()}
-        ignored = [(topic_of[id(d)], d.type) for d in decoded if isinstance(d, Ignored)]
+        parts: list[_Part] = []
+        record_of: dict[int, ConsumerRecord] = {}  # a decoded event does not carry its record
+        for s in subscriptions:
+            own = [r for r in records if r.topic == s.topic]
+            part = _Part(s, own, [], [], [])
+            for r in own:
+                d = decode(r, s.wanted, s.consumer, keys=keys)
+                record_of[id(d)] = r
+                if isinstance(d, Received):
+                    part.received.append(d)
+                elif isinstance(d, Poison):
+                    part.poison.append(d)
+                else:
+                    part.ignored.append((r.topic, d.type))
+            parts.append(part)
         starts = strikes.starts(records)
-        committed: list[tuple[list[Received], Any]] = []
-        failing: list[Poison] = []  # events that failed alone, once the batch was split
+        committed: list[tuple[_Part, list[Received], Any]] = []
+        failing: list[tuple[_Part, Poison]] = []  # events that failed alone, once the batch was split
         started = time.perf_counter()
         try:
-            # A batch of events this consumer skips records nothing: no transaction at all.
-            if received or poison:
+            # A batch of events every subscription skips records nothing: no transaction.
+            if any(p.received or p.poison for p in parts):
                 if (tried := strikes.times(starts)) >= polling.max_attempts:
-                    committed, failing = await _apply_one_by_one(
-                        pool_provider(), consumer, claimed, apply, received, poison, record_of, tried
-                    )
+                    committed, failing = await _apply_one_by_one(pool_provider(), parts, record_of, tried)
                 else:
-                    committed = [await _apply_batch(pool_provider(), consumer, claimed, apply, received, poison)]
+                    committed = await _apply_batch(pool_provider(), parts)
         except Exception as exc:
             # Nothing of the failed transaction was committed: rewind and retry the whole
             # batch, after a pause so as not to spin. A transient failure (the database
@@ -422,131 +506,137 @@ def subscribe(
             times = strikes.times(starts) if is_transient else strikes.failed(starts)
             log.warning(
                 "batch failed, will be redelivered",
-                consumer=consumer,
+                consumer=group,
                 records=len(records),
                 error=repr(exc),
                 transient=is_transient,
                 failures=times,
                 split_after=polling.max_attempts,
             )
-            metrics.failed(consumer)
+            for part in parts:
+                if part.records:
+                    metrics.failed(part.subscription.consumer)
             await asyncio.sleep(retry_pause_s)
             raise
-        metrics.batch_took(consumer, time.perf_counter() - started)
-        set_aside = {id(p.record) for p in failing}
-        fresh = [r for applied, _ in committed for r in applied]
-        _count(
-            metrics,
-            consumer,
-            topic_of,
-            [r for r in received if id(record_of[id(r)]) not in set_aside],
-            fresh,
-            ignored,
-            [*poison, *failing],
-        )
-        if on_committed is not None:
-            for applied, result in committed:
-                if applied:
-                    on_committed(applied, result)
-        for p in [*poison, *failing]:
-            if p.forged is not None:
-                metrics.forged(consumer, p.record.topic, p.forged)
+        took = time.perf_counter() - started
+        for part in parts:
+            if not part.records:
+                continue
+            s = part.subscription
+            set_aside = {id(p.record) for owner, p in failing if owner is part}
+            metrics.batch_took(s.consumer, took)
+            fresh = [r for owner, applied, _ in committed if owner is part for r in applied]
+            _count(
+                metrics,
+                s.consumer,
+                [(r, record_of[id(r)].topic) for r in part.received if id(record_of[id(r)]) not in set_aside],
+                fresh,
+                part.ignored,
+                [*part.poison, *(p for owner, p in failing if owner is part)],
+            )
+        for owner, applied, result in committed:
+            told = owner.subscription.on_committed
+            if told is not None and applied:
+                told(applied, result)
+        for owner, bad in [*((part, bad) for part in parts for bad in part.poison), *failing]:
+            consumer = owner.subscription.consumer
+            if bad.forged is not None:
+                metrics.forged(consumer, bad.record.topic, bad.forged)
             log.error(
-                "forged event dead-lettered" if p.forged is not None else "poison message dead-lettered",
+                "forged event dead-lettered" if bad.forged is not None else "poison message dead-lettered",
                 consumer=consumer,
-                topic=p.record.topic,
-                partition=p.record.partition,
-                offset=p.record.offset,
-                error=p.error,
+                topic=bad.record.topic,
+                partition=bad.record.partition,
+                offset=bad.record.offset,
+                error=bad.error,
             )
             await broker.publish(
-                p.record.value or b"",
-                topic=dead_letter_topic,
-                key=p.record.key,
+                bad.record.value or b"",
+                topic=topics.dead_letter(consumer),
+                key=bad.record.key,
                 headers={
-                    "error": p.error[:1000],
-                    "source-topic": p.record.topic,
-                    "source-partition": str(p.record.partition),
-                    "source-offset": str(p.record.offset),
+                    "error": bad.error[:1000],
+                    "source-topic": bad.record.topic,
+                    "source-partition": str(bad.record.partition),
+                    "source-offset": str(bad.record.offset),
                 },
             )
         strikes.cleared(starts)  # only now: a failed publish redelivers the batch, split again
         # Returning normally acks: faststream commits the offsets after our commit.
 
 
-async def _apply_batch(
-    pool: asyncpg.Pool,
-    consumer: str,
-    claim: Claim,
-    apply: Apply,
-    received: Sequence[Received],
-    poison: Sequence[Poison],
-) -> tuple[list[Received], Any]:
-    """In ONE transaction: set the poison aside, claim the events (in the inbox, or the
-    subscription's own record), apply the new ones. Returns those, and what `apply`
-    returned."""
-    result: Any = None
+async def _apply_batch(pool: asyncpg.Pool, parts: Sequence[_Part]) -> list[tuple[_Part, list[Received], Any]]:
+    """In ONE transaction: set every subscription's poison aside, then for each in order
+    claim its events (in its inbox, or its own record) and apply the new ones. Returns, per
+    subscription, those and what its `apply` returned."""
+    done: list[tuple[_Part, list[Received], Any]] = []
     async with pool.acquire() as conn, conn.transaction():
-        if poison:
-            await _set_aside(conn, consumer, poison)
-        new_ids = await claim(conn, received) if received else set()
-        fresh = [r for r in received if r.envelope.event_id in new_ids]
-        fresh = list({r.envelope.event_id: r for r in fresh}.values())
-        if fresh:
-            bind_contextvars(correlation_id=fresh[-1].envelope.correlation_id)
-            result = await apply(conn, fresh)
-    return fresh, result
+        for part in parts:
+            if part.poison:
+                await _set_aside(conn, part.subscription.consumer, part.poison)
+        for part in parts:
+            s, result = part.subscription, None
+            new_ids = await s.claim(conn, part.received) if part.received else set()
+            fresh = [r for r in part.received if r.envelope.event_id in new_ids]
+            fresh = list({r.envelope.event_id: r for r in fresh}.values())
+            if fresh:
+                bind_contextvars(correlation_id=fresh[-1].envelope.correlation_id)
+                result = await s.apply(conn, fresh)
+            done.append((part, fresh, result))
+    return done
 
 
 async def _apply_one_by_one(
     pool: asyncpg.Pool,
-    consumer: str,
-    claim: Claim,
-    apply: Apply,
-    received: Sequence[Received],
-    poison: Sequence[Poison],
+    parts: Sequence[_Part],
     record_of: dict[int, ConsumerRecord],
     tried: int,
-) -> tuple[list[tuple[list[Received], Any]], list[Poison]]:
+) -> tuple[list[tuple[_Part, list[Received], Any]], list[tuple[_Part, Poison]]]:
     """A batch that failed `tried` times: each event in its own transaction, in order, so
     the healthy ones are applied and one that still fails alone is set aside with its
     error. A transient failure still raises: the batch is redelivered and split again, and
     the inbox makes what was applied already change nothing. Returns what committed (as
     `_apply_batch` does, per event) and the events set aside."""
-    committed = [await _apply_batch(pool, consumer, claim, apply, [], poison)] if poison else []
-    failing: list[Poison] = []
-    for event in received:
-        try:
-            committed.append(await _apply_batch(pool, consumer, claim, apply, [event], []))
-        except Exception as exc:
-            if transient(exc):
-                raise
-            failed = Poison(
-                record_of[id(event)],
-                f"failed {tried} times in its batch, then alone: {type(exc).__name__}: {exc}"[:4000],
-                event.envelope.type,
-            )
-            async with pool.acquire() as conn, conn.transaction():
-                await _set_aside(conn, consumer, [failed])
-            failing.append(failed)
+    committed: list[tuple[_Part, list[Received], Any]] = []
+    if any(p.poison for p in parts):
+        await _apply_batch(pool, [_Part(p.subscription, p.records, [], p.poison, []) for p in parts if p.poison])
+    failing: list[tuple[_Part, Poison]] = []
+    for part in parts:
+        for event in part.received:
+            alone = _Part(part.subscription, part.records, [event], [], [])
+            try:
+                [(_, applied, result)] = await _apply_batch(pool, [alone])
+                committed.append((part, applied, result))
+            except Exception as exc:
+                if transient(exc):
+                    raise
+                failed = Poison(
+                    record_of[id(event)],
+                    f"failed {tried} times in its batch, then alone: {type(exc).__name__}: {exc}"[:4000],
+                    event.envelope.type,
+                )
+                async with pool.acquire() as conn, conn.transaction():
+                    await _set_aside(conn, part.subscription.consumer, [failed])
+                failing.append((part, failed))
     return committed, failing
 
 
 def _count(
     metrics: metrics_consumer.ConsumerMetrics,
     consumer: str,
-    topic_of: dict[int, str],
-    received: Sequence[Received],
+    received: Sequence[tuple[Received, str]],
     fresh: Sequence[Received],
     ignored: Sequence[tuple[str, str]],
     poison: Sequence[Poison],
 ) -> None:
     """Count a committed batch: a record the inbox already held (or met twice in this
-    batch) is a duplicate, so redeliveries never inflate `applied`."""
+    batch) is a duplicate, so redeliveries never inflate `applied`. `received`: each
+    received event with its record's topic."""
     applied = {id(r) for r in fresh}
+    topic_of = {id(r): topic for r, topic in received}
     for outcome, pairs in (
         ("applied", [(topic_of[id(r)], r.envelope.type) for r in fresh]),
-        ("duplicate", [(topic_of[id(r)], r.envelope.type) for r in received if id(r) not in applied]),
+        ("duplicate", [(topic, r.envelope.type) for r, topic in received if id(r) not in applied]),
         ("ignored", ignored),
         ("dead_lettered", [(p.record.topic, p.type) for p in poison]),
     ):

@@ -90,21 +90,23 @@ def register(runtime: ServiceRuntime) -> None:
     polling = consumer.Polling.of(runtime.settings)
     settings = runtime.settings
     assert isinstance(settings, FundingSettings)
-    consumer.subscribe(
+    consumer.subscribe_group(
         runtime.broker,
         lambda: runtime.pool,
-        topic=topics.PARTNERS,
-        consumer="funding.partners",
-        wanted=[PartnerRegistered.event_type(), PartnerChanged.event_type()],
-        apply=apply_partner_events,
-        polling=polling,
-    )
-    consumer.subscribe(
-        runtime.broker,
-        lambda: runtime.pool,
-        topic=topics.OBJECTIVES,
-        consumer="funding.objectives",
-        wanted=[ObjectiveDefined.event_type(), AnnualReviewClosed.event_type()],
-        apply=lambda conn, events: apply_objective_events(conn, events, settings.fiscal_today()),
+        group="funding",
+        subscriptions=[
+            consumer.consumes(
+                topics.PARTNERS,
+                "funding.partners",
+                [PartnerRegistered.event_type(), PartnerChanged.event_type()],
+                apply_partner_events,
+            ),
+            consumer.consumes(
+                topics.OBJECTIVES,
+                "funding.objectives",
+                [ObjectiveDefined.event_type(), AnnualReviewClosed.event_type()],
+                lambda conn, events: apply_objective_events(conn, events, settings.fiscal_today()),
+            ),
+        ],
         polling=polling,
     )

@@ -47,54 +47,52 @@ def register(runtime: ServiceRuntime, metrics: NotifierMetrics, planner: AlertPl
     def counted(_: Sequence[Received], plans: list[Planned]) -> None:
         count_planned(metrics, plans)
 
-    consumer.subscribe(
+    # Causes first: what came in one batch is applied in this order, so a funding event
+    # and the coverage events it brought about, fetched together, find the cause recorded.
+    consumer.subscribe_group(
         runtime.broker,
         lambda: runtime.pool,
-        topic=topics.PARTNERS,
-        consumer="notifier.partners",
-        wanted=[e.event_type() for e in PARTNER_EVENTS],
-        apply=planner.apply_partner_events,
-        on_committed=counted,
-        polling=polling,
-    )
-    consumer.subscribe(
-        runtime.broker,
-        lambda: runtime.pool,
-        topic=topics.OBJECTIVES,
-        consumer="notifier.objectives",
-        wanted=[
-            ObjectiveDefined.event_type(),
-            AnnualReviewClosed.event_type(),
-            MilestoneWentOverdue.event_type(),
-            IndicatorFellBehind.event_type(),
-            # Published here before they had a topic of their own: what an upgraded
-            # deployment still holds on this topic is applied, not skipped.
-            *COVERAGE_EVENTS,
+        group="notifier",
+        subscriptions=[
+            consumer.consumes(
+                topics.PARTNERS,
+                "notifier.partners",
+                [e.event_type() for e in PARTNER_EVENTS],
+                planner.apply_partner_events,
+                on_committed=counted,
+            ),
+            consumer.consumes(
+                topics.FUNDING,
+                "notifier.funding",
+                [e.event_type() for e in FUNDING_EVENTS],
+                planner.apply_funding_events,
+                on_committed=counted,
+                # Every funding event becomes a cause row keyed by its id: that row is the
+                # record of what this consumer applied, so it keeps no inbox row beside it.
+                claim=funding_causes.claim,
+            ),
+            consumer.consumes(
+                topics.OBJECTIVES,
+                "notifier.objectives",
+                [
+                    ObjectiveDefined.event_type(),
+                    AnnualReviewClosed.event_type(),
+                    MilestoneWentOverdue.event_type(),
+                    IndicatorFellBehind.event_type(),
+                    # Published here before they had a topic of their own: what an upgraded
+                    # deployment still holds on this topic is applied, not skipped.
+                    *COVERAGE_EVENTS,
+                ],
+                planner.plan_events,
+                on_committed=counted,
+            ),
+            consumer.consumes(
+                topics.OBJECTIVES_COVERAGE,
+                "notifier.coverage",
+                COVERAGE_EVENTS,
+                planner.plan_events,
+                on_committed=counted,
+            ),
         ],
-        apply=planner.plan_events,
-        on_committed=counted,
-        polling=polling,
-    )
-    consumer.subscribe(
-        runtime.broker,
-        lambda: runtime.pool,
-        topic=topics.OBJECTIVES_COVERAGE,
-        consumer="notifier.coverage",
-        wanted=COVERAGE_EVENTS,
-        apply=planner.plan_events,
-        on_committed=counted,
-        polling=polling,
-    )
-    consumer.subscribe(
-        runtime.broker,
-        lambda: runtime.pool,
-        topic=topics.FUNDING,
-        consumer="notifier.funding",
-        wanted=[e.event_type() for e in FUNDING_EVENTS],
-        # Every funding event becomes a cause row keyed by its id: that row is the record of
-        # what this consumer applied, so it keeps no inbox row beside it for each event.
-        claim=funding_causes.claim,
-        apply=planner.apply_funding_events,
-        on_committed=counted,
         polling=polling,
     )

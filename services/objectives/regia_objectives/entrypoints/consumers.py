@@ -65,22 +65,15 @@ def register(runtime: ServiceRuntime) -> None:
             if envelope.type == ObjectiveStatusChanged.event_type():
                 status_changes.labels(envelope.payload["status"]).inc()
 
-    consumer.subscribe(
+    consumer.subscribe_group(
         runtime.broker,
         lambda: runtime.pool,
-        topic=topics.PARTNERS,
-        consumer="objectives.partners",
-        wanted=PARTNER_TYPES,
-        apply=apply_partner_events,
-        polling=consumer.Polling.of(runtime.settings),
-    )
-    consumer.subscribe(
-        runtime.broker,
-        lambda: runtime.pool,
-        topic=topics.FUNDING,
-        consumer="objectives.funding",
-        wanted=FUNDING_TYPES,
-        apply=apply_funding_events,
-        on_committed=count,
+        group="objectives",
+        subscriptions=[
+            consumer.consumes(topics.PARTNERS, "objectives.partners", PARTNER_TYPES, apply_partner_events),
+            consumer.consumes(
+                topics.FUNDING, "objectives.funding", FUNDING_TYPES, apply_funding_events, on_committed=count
+            ),
+        ],
         polling=consumer.Polling.of(runtime.settings),
     )

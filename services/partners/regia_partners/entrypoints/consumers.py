@@ -2,10 +2,11 @@
 the leads and roles a plan file declares.
 
 A lead or role may only be put on an objective or plan node this service knows, so it keeps
-them (known_objectives) from ObjectiveDefined, in a consumer group of its own
-(partners.objectives): a new group starts from the earliest offset the topic still holds,
-so a service upgraded to it learns every objective still there (docs/operations.md says
-what to do for older ones). No event retires a node yet: a row stays once written.
+them (known_objectives) from ObjectiveDefined, as the consumer partners.objectives (an inbox
+of its own): a release that brought it started it from the earliest offset the topic still
+held, so a service upgraded to it learned every objective still there (docs/operations.md
+says what to do for older ones). No event retires a node yet: a row stays once written.
+Both consumers ride the service's one consumer group, `partners` (consumer.subscribe_group).
 
 Partner facts are born here, with one exception: an imported plan file may give its nodes
 leads and roles, and the objectives service, which imports it in one transaction, states
@@ -42,21 +43,17 @@ async def apply_plan_declarations(conn: asyncpg.Connection, events: Sequence[Rec
 
 
 def register(runtime: ServiceRuntime) -> None:
-    consumer.subscribe(
+    consumer.subscribe_group(
         runtime.broker,
         lambda: runtime.pool,
-        topic=topics.OBJECTIVES,
-        consumer="partners.objectives",
-        wanted=[ObjectiveDefined.event_type()],
-        apply=apply_definitions,
-        polling=consumer.Polling.of(runtime.settings),
-    )
-    consumer.subscribe(
-        runtime.broker,
-        lambda: runtime.pool,
-        topic=topics.OBJECTIVES,
-        consumer="partners.plans",
-        wanted=[PlanPartnersDeclared.event_type()],
-        apply=apply_plan_declarations,
+        group="partners",
+        subscriptions=[
+            consumer.consumes(
+                topics.OBJECTIVES, "partners.objectives", [ObjectiveDefined.event_type()], apply_definitions
+            ),
+            consumer.consumes(
+                topics.OBJECTIVES, "partners.plans", [PlanPartnersDeclared.event_type()], apply_plan_declarations
+            ),
+        ],
         polling=consumer.Polling.of(runtime.settings),
     )
