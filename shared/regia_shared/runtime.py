@@ -122,14 +122,8 @@ class ServiceRuntime:
         await migrate(self._pool, self.name, self.migrations_package)
         for hook in self.startup:
             await hook(self)
-        # Each consumer's dead letters have a topic of its own, named after it; a group not
-        # registered through `consumer` is a consumer of its own name.
-        shared = consumer.groups_of(self.broker)
-        names = [
-            *consumer.subscriptions_of(self.broker),
-            *(g for sub in self.broker.subscribers if (g := getattr(sub, "group_id", None)) and g not in shared),
-        ]
-        dead_letters = [topics.dead_letter(c) for c in names]
+        # Each consumer's dead letters have a topic of its own, named after it.
+        dead_letters = [topics.dead_letter(c) for c in consumer.consumer_names(self.broker)]
         needed = list(dict.fromkeys([*self.publishes, *self.consumes, *dead_letters]))
         self.topics_needed = needed  # also what an outbox replay re-creates (outbox_replay)
         await ensure_topics(s.kafka_bootstrap_servers, needed, TopicPolicy.of(s), self.kafka_security)

@@ -336,6 +336,15 @@ def groups_of(broker: KafkaBroker) -> dict[str, tuple[Subscription, ...]]:
     return _GROUPS.get(broker, {})
 
 
+def consumer_names(broker: KafkaBroker) -> list[str]:
+    """Every consumer's name: each subscription of this module's groups, and a group of a
+    subscriber registered otherwise (funding's inbound commands), which is a consumer of
+    its own name. A consumer's dead letters, and their gauge, go by this name."""
+    shared = groups_of(broker)
+    others = (getattr(sub, "group_id", None) for sub in broker.subscribers)
+    return list(dict.fromkeys([*subscriptions_of(broker), *(g for g in others if g and g not in shared)]))
+
+
 @dataclass(frozen=True)
 class Replayed:
     """What replaying one dead letter came to."""
@@ -462,7 +471,9 @@ def subscribe_group(
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         **polling.options(),
-        title=f"{group}:{','.join(topics_read)}",
+        # faststream names each topic's channel `<title>:<topic>` when there are several, so
+        # every channel is `<group>:<topic>`, as a group of one topic's is.
+        title=group if len(topics_read) > 1 else f"{group}:{topics_read[0]}",
         # The AsyncAPI document cannot type a raw batch: say in words what it applies.
         description=f"{described}; other event types are skipped.",
         decoder=raw_batch,

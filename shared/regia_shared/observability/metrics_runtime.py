@@ -9,6 +9,7 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from regia_shared.messaging import consumer
 from regia_shared.messaging.outbox import OutboxRow
 from regia_shared.messaging.security import PLAINTEXT, KafkaSecurity
 from regia_shared.observability import metrics_consumer
@@ -17,7 +18,7 @@ from regia_shared.observability.metrics_refresh import replace_children
 
 
 def subscriptions(broker: KafkaBroker) -> list[Subscription]:
-    """(consumer group, topic) of every subscriber: a group id is the consumer's name.
+    """(consumer group, topic) of every subscriber.
     A Kafka broker's subscribers are all LogicSubscribers (faststream types the list with
     their generic base, which has neither a group id nor topics)."""
     return sorted(
@@ -68,6 +69,6 @@ class PlumbingMetrics:
         # Every consumer of the service shows, at 0 when it has none: an alert on "> 0"
         # then has a series to watch from the start. A stranger's row (a consumer since
         # removed) still shows, and the set stays bounded by the consumers ever deployed.
-        counts = {(self._service, group): 0.0 for group, _ in subscriptions(self._broker)}
+        counts = {(self._service, name): 0.0 for name in consumer.consumer_names(self._broker)}
         counts.update({(self._service, r["consumer"]): float(r["n"]) for r in rows})
         replace_children(self._dead_letters, counts)
