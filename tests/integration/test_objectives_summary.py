@@ -68,8 +68,9 @@ async def agrees_with_coverage(database: Database) -> None:
     conn = await database.connect("objectives")
     try:
         kept = await conn.fetch(
-            "SELECT scope, fiscal_year, status, objective_years, need_cents, committed_cents, counted_cents,"
-            " disbursed_cents FROM coverage_summary WHERE objective_years <> 0 ORDER BY 1, 2, 3"
+            "SELECT scope, fiscal_year, status, sum(objective_years), sum(need_cents), sum(committed_cents),"
+            " sum(counted_cents), sum(disbursed_cents) FROM coverage_summary GROUP BY 1, 2, 3"
+            " HAVING sum(objective_years) <> 0 ORDER BY 1, 2, 3"
         )
         counted = await conn.fetch(
             "SELECT coalesce(o.plan_id, '') AS scope, c.fiscal_year, c.status, count(*) AS objective_years,"
@@ -82,8 +83,8 @@ async def agrees_with_coverage(database: Database) -> None:
         )
         assert [tuple(r) for r in kept] == [tuple(r) for r in counted]
         by_level = await conn.fetch(
-            "SELECT scope, fiscal_year, level, committed_cents FROM coverage_summary_levels"
-            " WHERE committed_cents <> 0 ORDER BY 1, 2, 3"
+            "SELECT scope, fiscal_year, level, sum(committed_cents) FROM coverage_summary_levels"
+            " GROUP BY 1, 2, 3 HAVING sum(committed_cents) <> 0 ORDER BY 1, 2, 3"
         )
         levels_counted = await conn.fetch(
             "SELECT coalesce(o.plan_id, ''), c.fiscal_year, l.key, sum(l.value::numeric) FROM coverage c"
@@ -126,6 +127,58 @@ async def test_objectives_defined_together_do_not_wait_on_each_others_count(  # 
         for c in conns:
             await c.close()
     assert (await summary(objectives))["objectives"] == 2
+
+
+async def test_coverage_written_together_does_not_wait_on_the_summary_or_the_plan_version(  # type: ignore[no-untyped-def]
+    objectives, database: Database
+):
+    # The summary held one row per scope, year and status, and a plan one coverage version:
+    # every write of coverage updated them and held them until it committed, so two writers
+    # on objectives of one scope and year (two replicas on two partitions, a definition
+    # beside the projection) ran one at a time. Writers on backends of different slots
+    # (migration 0015) now each write their own rows.
+    conns = [await database.connect("objectives") for _ in range(8)]
+    try:
+        first = conns[0]
+        await first.execute(
+            "INSERT INTO plans (plan_id, title, territory, first_year, last_year, at_risk_threshold_pct,"
+            " single_level_warning_pct) VALUES ('p-slots', 'Piano', 'Spezia', 2027, 2027, 80, 90)"
+        )
+        for objective_id, plan_id in (("s-one", None), ("s-two", None), ("p-one", "p-slots"), ("p-two", "p-slots")):
+            await first.execute(
+                "INSERT INTO objectives (objective_id, title, at_risk_threshold_pct, plan_id) VALUES ($1, $1, 80, $2)",
+                objective_id,
+                plan_id,
+            )
+            await first.execute(
+                "INSERT INTO coverage (objective_id, fiscal_year, need_cents, committed_cents, disbursed_cents,"
+                " committed_by_level, coverage_bp, status) VALUES ($1, 2027, 1000, 0, 0, '{}', 0, 'UNFUNDED')",
+                objective_id,
+            )
+        slot = {c: await c.fetchval("SELECT pg_backend_pid() % 64") for c in conns}
+        second = next(c for c in conns[1:] if slot[c] != slot[first])
+        await second.execute("SET lock_timeout = '5s'")
+        version = "SELECT sum(version) FROM plan_versions WHERE plan_id = 'p-slots'"
+        before = await first.fetchval(version)
+        raise_to = (
+            "UPDATE coverage SET committed_cents = $2::bigint, coverage_bp = $2::bigint * 10, committed_by_level = $3::jsonb,"
+            " status = 'PARTIALLY_FUNDED' WHERE objective_id = ANY($1::text[]) AND fiscal_year = 2027"
+        )
+        async with first.transaction():
+            await first.execute(raise_to, ["s-one", "p-one"], 400, '{"REGIONE": 400}')
+            async with second.transaction():  # would wait for `first` to end, then time out
+                await second.execute(raise_to, ["s-two", "p-two"], 300, '{"COMUNE": 300}')
+        summed = await first.fetch(
+            "SELECT scope, status, sum(objective_years) AS n, sum(committed_cents) AS committed"
+            " FROM coverage_summary WHERE fiscal_year = 2027 GROUP BY 1, 2 HAVING sum(objective_years) <> 0"
+            " ORDER BY 1, 2"
+        )
+        assert [tuple(r) for r in summed] == [("", "PARTIALLY_FUNDED", 2, 700), ("p-slots", "PARTIALLY_FUNDED", 2, 700)]
+        assert await first.fetchval(version) == before + 2  # each write moved the plan's version
+    finally:
+        for c in conns:
+            await c.close()
+    await agrees_with_coverage(database)
 
 
 async def test_the_summary_counts_objective_years_and_top_level_money(  # type: ignore[no-untyped-def]

@@ -106,9 +106,10 @@ async def assign_lead(conn: asyncpg.Connection, objective_id: str, partner_id: s
 
 async def version(conn: asyncpg.Connection, plan_id: str) -> tuple[int, int]:
     """The plan's versions, of its coverage and of its definition (plan_versions and
-    plan_definitions, kept by the triggers of migration 0008); (0, 0) for no such plan."""
+    plan_definitions, kept by the triggers of migration 0008; the coverage version is kept in
+    slots since 0015, and is their sum); (0, 0) for no such plan."""
     row = await conn.fetchrow(
-        "SELECT (SELECT version FROM plan_versions WHERE plan_id = $1) AS coverage,"
+        "SELECT (SELECT sum(version) FROM plan_versions WHERE plan_id = $1) AS coverage,"
         " (SELECT version FROM plan_definitions WHERE plan_id = $1) AS definition",
         plan_id,
     )

@@ -372,7 +372,7 @@ async def list_candidates(
 async def summary_rows(conn: asyncpg.Connection, scope: str | None) -> list[dict]:
     """Objective-years and the top-level nodes' money per (year, status), over one scope
     (a plan's id, '' for standalone objectives) or all: a few rows of coverage_summary,
-    kept by the triggers of migration 0008."""
+    kept by the triggers of migration 0008, in slots summed here (0015)."""
     rows = await conn.fetch(
         "SELECT fiscal_year, status, sum(objective_years)::bigint AS objective_years,"
         " sum(need_cents) AS need_cents, sum(committed_cents) AS committed_cents,"
