@@ -2,8 +2,10 @@
 the services keep anyway (outbox rows with when they were written and published, inbox rows
 with when an event was applied, deliveries and their attempts).
 
-Every timestamp is PostgreSQL's `now()` of the transaction that wrote it, so "applied" is
-when that consumer's transaction began. Chains are followed from the alert back: the
+Every timestamp is PostgreSQL's: an inbox row's and a publication's are the `now()` of the
+transaction that wrote them, so "applied" is when that consumer's transaction began; an
+outbox row's `created_at` is when the statement that wrote it began (regia_shared migration
+0006), after the writer stamped the event's origin. Chains are followed from the alert back: the
 delivery's cause event (objectives' outbox), its causation (funding's outbox).
 """
 

@@ -114,3 +114,22 @@ async def test_the_relay_signs_what_it_publishes_on_its_services_topic(prepared,
         assert EVENT_KEYS.verify(r.topic, r.key, r.value, header) is None
         assert EVENT_KEYS.verify(topics.OBJECTIVES, r.key, r.value, header) is not None
     # On the test's own topic, which no service owns, nothing is signed (the tests above).
+
+
+async def test_a_row_is_written_when_its_statement_ran_not_when_its_transaction_began(
+    prepared, database: Database
+) -> None:  # type: ignore[no-untyped-def]
+    # The benchmark's hops measure from an event's origin, stamped inside the writer's
+    # transaction, to its outbox row: that row must not claim to predate it.
+    pool = await create_pool(database.dsn, SCHEMA)
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            began = await conn.fetchval("SELECT now()")
+            await conn.execute("SELECT pg_sleep(0.05)")  # what a writer does before it writes
+            [envelope] = events(1, 1)
+            await outbox.append(conn, TOPIC, [envelope])
+            written = await conn.fetchval("SELECT created_at FROM outbox WHERE event_id = $1", envelope.event_id)
+        assert (written - began).total_seconds() >= 0.05
+        assert written >= envelope.origin
+    finally:
+        await pool.close()
