@@ -16,6 +16,13 @@ its own transaction, and one that still fails is set aside like a poison message
 the error (`dead_letters`, the DLQ topic, `regia poison replay` once the cause is fixed);
 the others are applied and the partition goes on.
 
+A service's consumers share one consumer group (`subscribe_group`): one fetch loop and one
+offset commit for all its topics, and one transaction per batch in which each consumer
+claims in its own inbox and applies its own events, in the order the service gives them. A
+batch that keeps failing is split as a whole. A consumer's name, not its group's, keys its
+inbox, dead letters, metrics and replays (`subscribe` registers a group of one, named after
+its consumer).
+
 Every record is counted once its batch has committed, by outcome: applied, duplicate
 (the inbox knew it), ignored (a type this consumer does not want) or dead_lettered.
 
