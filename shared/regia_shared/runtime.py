@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import asyncpg
+from aiokafka.errors import KafkaError
 from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 from faststream.kafka import KafkaBroker
@@ -163,10 +164,20 @@ class ServiceRuntime:
             for sub in subscriptions:
                 if sub.consumer != group:
                     earlier.setdefault(sub.topic, []).append(sub.consumer)
-            if earlier:
+            if not earlier:
+                continue
+            try:
                 await group_offsets.carry_over(
                     self.settings.kafka_bootstrap_servers, group, earlier, self.kafka_security
                 )
+            except KafkaError as exc:
+                # Most likely the broker's ACLs: the earlier groups' offsets need Describe.
+                groups = sorted(c for cs in earlier.values() for c in cs)
+                raise RuntimeError(
+                    f"{self.name} cannot read where its earlier consumer groups ({', '.join(groups)}) had got to,"
+                    f" to start its group {group} there: {exc!r}. Apply deploy/kafka/acls.txt (docs/operations.md,"
+                    " 'Upgrading to one consumer group per service')."
+                ) from exc
 
     async def _start_broker(self) -> None:
         """faststream's `broker.start()` starts the subscribers one after the other, and each
