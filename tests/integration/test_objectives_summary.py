@@ -3,9 +3,12 @@ real PostgreSQL and broker: the summary's figures are kept by triggers in the pr
 transaction, so they are checked by hand, against the list and against coverage itself,
 after money arrives, after a rebuild and after a node moves."""
 
+import asyncio
+
 import pytest
 
 from regia_objectives.adapters import reads as read_adapter
+from regia_objectives.adapters import summary_slots
 from regia_objectives.adapters.planfile import write_plan
 from regia_objectives.domain.plan_file import PlanFile
 from regia_objectives.domain.tree import Plan
@@ -179,6 +182,92 @@ async def test_coverage_written_together_does_not_wait_on_the_summary_or_the_pla
         for c in conns:
             await c.close()
     await agrees_with_coverage(database)
+
+
+async def test_the_slots_fold_back_into_one_row_per_key_and_every_sum_stays(  # type: ignore[no-untyped-def]
+    objectives, database: Database
+):
+    # Slots spread over the months (a backend's pid modulo 64): migration 0016's fold adds
+    # them into slot 0, so the reads stay a few rows per key, and no sum moves.
+    conns = [await database.connect("objectives") for _ in range(8)]
+    try:
+        first = conns[0]
+        slot = {c: await c.fetchval("SELECT pg_backend_pid() % 64") for c in conns}
+        # The second writer's rows are never in slot 0: the fold has to move them.
+        writers = [first, next(c for c in conns[1:] if slot[c] not in (slot[first], 0))]
+        await first.execute(
+            "INSERT INTO plans (plan_id, title, territory, first_year, last_year, at_risk_threshold_pct,"
+            " single_level_warning_pct) VALUES ('p-fold', 'Piano', 'Spezia', 2027, 2027, 80, 90)"
+        )
+        for n, conn in enumerate(writers):
+            for objective_id, plan_id in ((f"fold-s{n}", None), (f"fold-p{n}", "p-fold")):
+                await conn.execute(
+                    "INSERT INTO objectives (objective_id, title, at_risk_threshold_pct, plan_id)"
+                    " VALUES ($1, $1, 80, $2)",
+                    objective_id,
+                    plan_id,
+                )
+                await conn.execute(
+                    "INSERT INTO coverage (objective_id, fiscal_year, need_cents, committed_cents, disbursed_cents,"
+                    " committed_by_level, coverage_bp, status)"
+                    " VALUES ($1, 2027, 1000, 250, 0, '{\"REGIONE\": 250}', 2500, 'PARTIALLY_FUNDED')",
+                    objective_id,
+                )
+            await conn.execute(
+                "UPDATE coverage SET committed_cents = 300, committed_by_level = '{\"REGIONE\": 300}',"
+                " coverage_bp = 3000 WHERE objective_id = $1",
+                f"fold-p{n}",
+            )
+        sums = (
+            "SELECT (SELECT array_agg(x ORDER BY x) FROM (SELECT (scope, fiscal_year, status, sum(objective_years),"
+            " sum(committed_cents))::text AS x FROM coverage_summary GROUP BY scope, fiscal_year, status) a),"
+            " (SELECT array_agg(x ORDER BY x) FROM (SELECT (scope, fiscal_year, level, sum(committed_cents))::text"
+            " AS x FROM coverage_summary_levels GROUP BY scope, fiscal_year, level) b),"
+            " (SELECT sum(version) FROM plan_versions WHERE plan_id = 'p-fold'),"
+            " (SELECT array_agg(x ORDER BY x) FROM (SELECT (scope, sum(objectives))::text AS x"
+            " FROM objective_counts GROUP BY scope) c)"
+        )
+        slotted = (
+            "SELECT (SELECT count(*) FROM coverage_summary WHERE slot <> 0)"
+            " + (SELECT count(*) FROM coverage_summary_levels WHERE slot <> 0)"
+            " + (SELECT count(*) FROM plan_versions WHERE slot <> 0)"
+            " + (SELECT count(*) FROM objective_counts WHERE slot <> 0)"
+        )
+        assert await first.fetchval(slotted) > 0
+
+        # A writer holding rows of its slot: the fold waits for its commit and folds it too.
+        other = writers[1]
+        async with other.transaction():
+            await other.execute(
+                "UPDATE coverage SET committed_cents = 1000, committed_by_level = '{\"COMUNE\": 1000}',"
+                " coverage_bp = 10000, status = 'FUNDED' WHERE objective_id = 'fold-s1'"
+            )
+            folding = asyncio.create_task(summary_slots.fold(first))
+            await asyncio.sleep(0.3)
+            assert not folding.done()  # waiting on the writer's rows
+        assert await folding > 0
+        # A row the writer inserted (the status it entered) was not there when the fold began:
+        # the next fold takes it.
+        assert await first.fetchval(slotted) <= 2
+        await summary_slots.fold(first)
+        assert await first.fetchval(slotted) == 0
+        await agrees_with_coverage(database)
+
+        # Written again in a slot, folded again: no sum moves.
+        await other.execute(
+            "UPDATE coverage SET committed_cents = 400, committed_by_level = '{\"REGIONE\": 400}',"
+            " coverage_bp = 4000 WHERE objective_id = 'fold-p1'"
+        )
+        before = await first.fetchrow(sums)
+        assert await first.fetchval(slotted) > 0
+        assert await summary_slots.fold(first) > 0
+        assert await first.fetchval(slotted) == 0
+        assert await first.fetchrow(sums) == before
+    finally:
+        for c in conns:
+            await c.close()
+    await agrees_with_coverage(database)
+    assert (await summary(objectives))["objectives"] >= 4
 
 
 async def test_the_summary_counts_objective_years_and_top_level_money(  # type: ignore[no-untyped-def]

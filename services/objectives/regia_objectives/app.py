@@ -19,6 +19,7 @@ from .entrypoints.open_data_http import open_data_router
 from .entrypoints.plans_http import plans_router
 from .entrypoints.rebuild_http import rebuild_router
 from .entrypoints.reviews_http import reviews_router
+from .entrypoints.summary_fold_job import summary_fold_job
 from .entrypoints.summary_http import summary_router
 
 
@@ -37,6 +38,7 @@ def create_app(settings: ObjectivesSettings | None = None, *, today: Callable[[]
     runtime.gauges.append(ObjectivesMetrics(runtime.registry).refresh)
     consumers.register(runtime)
     runtime.background.append(milestone_job(clock, settings.milestone_sweep_s))
+    runtime.background.append(summary_fold_job(settings.summary_fold_s))
     app = runtime.http_app(title="Regia objectives")
     app.state.today = clock  # what the routes take as today (indicators_http.Today)
     app.include_router(objectives_router())

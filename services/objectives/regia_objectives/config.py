@@ -9,6 +9,13 @@ class ObjectivesSettings(ServiceSettings):
     default_at_risk_threshold_pct: int = Field(
         80, ge=1, le=100, validation_alias=AliasChoices("REGIA_AT_RISK_THRESHOLD_PCT")
     )
+    summary_fold_s: float = Field(
+        300.0,
+        gt=0,
+        validation_alias=AliasChoices("REGIA_SUMMARY_FOLD_S"),
+        description="How often the summary's figures, kept in a slot per database connection so that "
+        "concurrent writers do not queue, are folded back into one row per key",
+    )
     milestone_sweep_s: float = Field(
         300.0,
         gt=0,
