@@ -620,11 +620,16 @@ async def seed(
             # The objective document's money by institution, as migration 0007 backfills
             # it and the applying statement keeps it: without it the document of an
             # objective with 8,800 lines said no institution held any money.
+            # Since objectives migration 0017 coverage is computed from these sums, the
+            # history part included.
+            history = "history_cents" in cols["institution_totals"]
             await obj.execute(
                 "INSERT INTO institution_totals (objective_id, fiscal_year, institution_id, level,"
-                " committed_cents, disbursed_cents, line_count)"
+                " committed_cents, disbursed_cents, line_count" + (", history_cents" if history else "") + ")"
                 " SELECT objective_id, fiscal_year, institution_id, level, sum(committed_cents),"
-                " sum(disbursed_cents), count(*) FROM line_allocations WHERE objective_id LIKE $1"
+                " sum(disbursed_cents), count(*)"
+                + (", coalesce(sum(committed_cents) FILTER (WHERE history), 0)" if history else "")
+                + " FROM line_allocations WHERE objective_id LIKE $1"
                 " GROUP BY objective_id, fiscal_year, institution_id, level",
                 f"{rs.prefix}-%",
             )

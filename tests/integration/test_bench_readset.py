@@ -71,11 +71,12 @@ async def test_a_small_read_set_is_consistent_and_the_service_agrees(
             # The document's money by institution is held as the applying statement keeps it.
             held = await obj.fetch(
                 "SELECT objective_id, fiscal_year, institution_id, level, committed_cents, disbursed_cents,"
-                " line_count FROM institution_totals"
+                " line_count, history_cents FROM institution_totals"
             )
             summed = await obj.fetch(
                 "SELECT objective_id, fiscal_year, institution_id, level, sum(committed_cents),"
-                " sum(disbursed_cents), count(*) FROM line_allocations GROUP BY 1, 2, 3, 4"
+                " sum(disbursed_cents), count(*), coalesce(sum(committed_cents) FILTER (WHERE history), 0)"
+                " FROM line_allocations GROUP BY 1, 2, 3, 4"
             )
             assert held and sorted(map(tuple, held)) == sorted(map(tuple, summed))
         finally:

@@ -52,3 +52,42 @@ async def test_history_money_counts_for_its_year_is_shown_apart_and_marks_its_ev
     # The definition's first statuses (no cause), then each line's coverage and status.
     assert ("ObjectiveCoverageChanged", 2010, True) in moved and ("ObjectiveStatusChanged", 2010, True) in moved
     assert ("ObjectiveCoverageChanged", 2027, False) in moved and ("ObjectiveStatusChanged", 2027, False) in moved
+
+
+async def test_a_history_lines_revisions_move_its_history_part_by_what_changed(service_env, broker) -> None:  # type: ignore[no-untyped-def]
+    # Coverage is computed from the totals the line upsert keeps (objectives migration
+    # 0017): a revision must move the history part by its difference, not add to it, and a
+    # line that stops being history must take its money out of the part.
+    async with in_process("objectives", create_app) as service, service.client(headers=ADMIN_HEADERS) as admin:
+        r = await admin.post(
+            "/v1/objectives",
+            json={
+                "objective_id": "darsena-2009",
+                "title": "Darsena 2009",
+                "at_risk_threshold_pct": 80,
+                "needs": [{"fiscal_year": 2010, "need_cents": NEED}],
+            },
+        )
+        assert r.status_code == 201, r.text
+
+        async def after(*events) -> dict:  # type: ignore[no-untyped-def]
+            await kafka.publish(broker.bootstrap_servers, topics.FUNDING, list(events))
+            want = events[-1].payload
+
+            async def year() -> dict | None:
+                body = (await admin.get("/v1/objectives/darsena-2009")).json()
+                found = {y["fiscal_year"]: y for y in body["years"]}.get(2010, {})
+                return found if found.get("committed_cents") == want["committed_cents"] + 100_000_00 else None
+
+            found: dict = await eventually(year, what=f"line version {want['line_version']} projected")
+            return found
+
+        other = line_event("commit", "OPEN-2010", "darsena-2009", 100_000_00, 1, year=2010, institution="comune-genova")
+        y = await after(other, line_event("commit", "POR-2010", "darsena-2009", 600_000_00, 1, year=2010, history=True))
+        assert (y["committed_cents"], y["history_cents"]) == (700_000_00, 600_000_00)
+        y = await after(line_event("revise", "POR-2010", "darsena-2009", 450_000_00, 2, year=2010, history=True))
+        assert (y["committed_cents"], y["history_cents"]) == (550_000_00, 450_000_00)
+        y = await after(line_event("revise", "POR-2010", "darsena-2009", 500_000_00, 3, year=2010))
+        assert (y["committed_cents"], y["history_cents"]) == (600_000_00, 0)
+        y = await after(line_event("revise", "POR-2010", "darsena-2009", 300_000_00, 4, year=2010, history=True))
+        assert (y["committed_cents"], y["history_cents"]) == (400_000_00, 300_000_00)

@@ -21,8 +21,10 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
     line's previous commitment comes out of the upsert itself (`committed_before_cents`,
     set from the locked row), so the history costs one INSERT ... SELECT on the upsert's
     RETURNING, not a query per line; the same statement adds the deltas to
-    `institution_totals` (the document's money by institution). Rows are upserted in line order, so two batches
-    touching the same lines lock them in the same order."""
+    `institution_totals` (the document's money by institution, and what coverage is computed
+    from: `for_keys`), the history part by the line's flag before and after
+    (`history_before`). Rows are upserted in line order, so two batches touching the same
+    lines lock them in the same order."""
     if not changes:
         return {}
     arrival = {c.state.line_id: n for n, c in enumerate(changes)}
@@ -38,22 +40,25 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
         " line_version, history FROM k ORDER BY line_id"
         " ON CONFLICT (line_id) DO UPDATE SET committed_cents = EXCLUDED.committed_cents,"
         " disbursed_cents = EXCLUDED.disbursed_cents, line_version = EXCLUDED.line_version,"
-        " history = EXCLUDED.history,"
+        " history = EXCLUDED.history, history_before = line_allocations.history,"
         " committed_before_cents = line_allocations.committed_cents,"
         " disbursed_before_cents = line_allocations.disbursed_cents, updated_at = now()"
         " WHERE line_allocations.line_version < EXCLUDED.line_version"
         " RETURNING line_id, objective_id, fiscal_year, level, institution_id, committed_cents,"
-        " disbursed_cents, line_version, committed_before_cents, disbursed_before_cents,"
+        " disbursed_cents, line_version, committed_before_cents, disbursed_before_cents, history, history_before,"
         " xmax = 0 AS inserted),"  # a row inserted, not updated, has no deleting transaction
         " totals AS (INSERT INTO institution_totals (objective_id, fiscal_year, institution_id, level,"
-        " committed_cents, disbursed_cents, line_count)"
+        " committed_cents, disbursed_cents, line_count, history_cents)"
         " SELECT objective_id, fiscal_year, institution_id, level, sum(committed_cents - committed_before_cents),"
-        " sum(disbursed_cents - disbursed_before_cents), count(*) FILTER (WHERE inserted) FROM up"
+        " sum(disbursed_cents - disbursed_before_cents), count(*) FILTER (WHERE inserted),"
+        " sum(CASE WHEN history THEN committed_cents ELSE 0 END"
+        " - CASE WHEN history_before AND NOT inserted THEN committed_before_cents ELSE 0 END) FROM up"
         " GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
         " ON CONFLICT (objective_id, fiscal_year, institution_id, level) DO UPDATE SET"
         " committed_cents = institution_totals.committed_cents + EXCLUDED.committed_cents,"
         " disbursed_cents = institution_totals.disbursed_cents + EXCLUDED.disbursed_cents,"
-        " line_count = institution_totals.line_count + EXCLUDED.line_count)"
+        " line_count = institution_totals.line_count + EXCLUDED.line_count,"
+        " history_cents = institution_totals.history_cents + EXCLUDED.history_cents)"
         " INSERT INTO allocation_changes (objective_id, fiscal_year, line_id, institution_id, level,"
         " line_version, kind, delta_cents, committed_before_cents, committed_after_cents,"
         " disbursed_after_cents, reason, correlation_id, occurred_at)"
@@ -89,15 +94,17 @@ async def for_keys(
     conn: asyncpg.Connection, keys: Sequence[tuple[str, int]]
 ) -> dict[tuple[str, int], list[Allocation]]:
     """The money of each (objective, year), one allocation per level holding its lines'
-    sums: all that coverage needs, in as many rows as levels rather than as lines (an
-    objective funded by hundreds of lines costs no more to recompute than one)."""
+    sums: all that coverage needs. Read from `institution_totals`, which the line upsert
+    keeps in the same transaction (`apply_newer`), so it costs a few rows per objective-year
+    (its institutions and levels) however many lines it has; summing the lines themselves
+    cost every batch all the lines of every objective-year it moved (objectives migration
+    0017)."""
     rows = await conn.fetch(
-        "SELECT a.objective_id, a.fiscal_year, a.level, sum(a.committed_cents)::bigint AS committed_cents,"
-        " sum(a.disbursed_cents)::bigint AS disbursed_cents,"
-        " coalesce(sum(a.committed_cents) FILTER (WHERE a.history), 0)::bigint AS history_cents"
-        " FROM line_allocations a"
-        " JOIN unnest($1::text[], $2::int[]) AS k(objective_id, fiscal_year)"
-        " USING (objective_id, fiscal_year) GROUP BY a.objective_id, a.fiscal_year, a.level",
+        "SELECT t.objective_id, t.fiscal_year, t.level, sum(t.committed_cents)::bigint AS committed_cents,"
+        " sum(t.disbursed_cents)::bigint AS disbursed_cents, sum(t.history_cents)::bigint AS history_cents"
+        " FROM institution_totals t"
+        " JOIN unnest($1::text[], $2::int[]) AS k(objective_id, fiscal_year) USING (objective_id, fiscal_year)"
+        " WHERE t.line_count > 0 GROUP BY t.objective_id, t.fiscal_year, t.level",
         [k[0] for k in keys],
         [k[1] for k in keys],
     )
@@ -132,7 +139,9 @@ async def rebuild_institution_totals(conn: asyncpg.Connection) -> None:
     """institution_totals recomputed from the lines (a coverage rebuild repairs both)."""
     await conn.execute("DELETE FROM institution_totals")
     await conn.execute(
-        "INSERT INTO institution_totals SELECT objective_id, fiscal_year, institution_id, level,"
-        " sum(committed_cents), sum(disbursed_cents), count(*) FROM line_allocations"
+        "INSERT INTO institution_totals (objective_id, fiscal_year, institution_id, level, committed_cents,"
+        " disbursed_cents, line_count, history_cents)"
+        " SELECT objective_id, fiscal_year, institution_id, level, sum(committed_cents), sum(disbursed_cents),"
+        " count(*), coalesce(sum(committed_cents) FILTER (WHERE history), 0) FROM line_allocations"
         " GROUP BY objective_id, fiscal_year, institution_id, level"
     )
