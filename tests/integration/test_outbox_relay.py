@@ -3,8 +3,10 @@ order per key, and published once even with a standby relay beside the leader.""
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from regia_shared.contracts import topics
@@ -133,3 +135,36 @@ async def test_a_row_is_written_when_its_statement_ran_not_when_its_transaction_
         assert written >= envelope.origin
     finally:
         await pool.close()
+
+
+async def test_the_prune_deletes_what_the_retention_let_go_and_reads_no_more(prepared, database: Database) -> None:  # type: ignore[no-untyped-def]
+    conn = await asyncpg.connect(database.dsn, server_settings={"search_path": SCHEMA})
+    try:
+        await conn.execute("TRUNCATE outbox")
+        row = (
+            "INSERT INTO outbox (event_id, topic, key, type, body, correlation_id, created_at, published_at)"
+            " SELECT gen_random_uuid(), 't', 'k', 'T', repeat('x', 800), 'c', now() - make_interval(days => $2),"
+            " now() - make_interval(days => $3) FROM generate_series(1, $1)"
+        )
+        await conn.execute(row, 300, 9, 8)  # published eight days ago: let go
+        await conn.execute(
+            "INSERT INTO outbox (event_id, topic, key, type, body, correlation_id, created_at)"
+            " SELECT gen_random_uuid(), 't', 'k', 'T', 'x', 'c', now() - interval '9 days'"
+        )  # never published (the broker was gone for a week): kept
+        await conn.execute(row, 3_000, 1, 1)  # within the week: kept
+        await conn.execute("ANALYZE outbox")
+        pages = await conn.fetchval("SELECT relpages FROM pg_class WHERE relname = 'outbox'")
+
+        async def pruned() -> tuple[int, int]:
+            """The relay's prune (EXPLAIN ANALYZE runs it): rows left, pages it read."""
+            [plan] = json.loads(await conn.fetchval("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + outbox.PRUNE, 7))
+            left = await conn.fetchval("SELECT count(*) FROM outbox")
+            return left, plan["Plan"]["Shared Hit Blocks"] + plan["Plan"]["Shared Read Blocks"]
+
+        left, read = await pruned()
+        assert left == 3_001
+        await conn.execute("VACUUM outbox")  # as autovacuum does, between two prunes
+        left, read = await pruned()  # nothing left to let go: a few pages, not the table
+        assert left == 3_001 and read < pages // 10, (read, pages)
+    finally:
+        await conn.close()
