@@ -4,6 +4,9 @@ to be its owner's; keys that are never echoed; a service that will not start wit
 and the shared consumer's verdict on a forged record."""
 
 import asyncio
+import base64
+import hashlib
+import hmac
 
 import pytest
 from aiokafka import ConsumerRecord
@@ -34,6 +37,19 @@ def test_the_owner_signs_and_its_readers_verify() -> None:
     assert KEYS.verify(topics.FUNDING, b"k", VALUE, signed) is None
     # A reader holding only funding's keys (the objectives service, say) verifies it too.
     assert KEYS.only(["funding"]).verify(topics.FUNDING, b"k", VALUE, signed) is None
+
+
+@pytest.mark.parametrize("key", [b"obj-7", None])
+def test_the_signature_is_the_documented_hmac_over_the_framed_bytes(key: bytes | None) -> None:
+    # Computed here from the format alone (docstring of signing.signed_bytes), not with the
+    # module's helpers: services of two releases must read each other's signatures, so the
+    # bytes the MAC covers may not change with how it is computed.
+    topic = topics.FUNDING.encode()
+    framed_key = b"\x00" if key is None else b"\x01" + len(key).to_bytes(4, "big") + key
+    covered = b"regia-event-signature/1\n" + len(topic).to_bytes(4, "big") + topic + framed_key + VALUE
+    expected = base64.b64encode(hmac.new(SECRET_F2.encode(), covered, hashlib.sha256).digest()).decode()
+    assert KEYS.sign("funding", topics.FUNDING, key, VALUE) == f"f2:{expected}"
+    assert KEYS.sign("funding", topics.FUNDING, key, VALUE) == f"f2:{expected}"  # the kept key, used again
 
 
 def test_rotation_the_old_key_still_verifies_until_it_is_dropped() -> None:

@@ -93,7 +93,28 @@ def signed_bytes(topic: str, key: bytes | None, value: bytes) -> bytes:
 
 
 def _mac(secret: bytes, topic: str, key: bytes | None, value: bytes) -> bytes:
+    """The MAC of a record, from scratch: what `EventKeys` computes, faster (`_Keyed`)."""
     return hmac.new(secret, signed_bytes(topic, key, value), hashlib.sha256).digest()
+
+
+class _Keyed:
+    """The MACs of one key over one topic's records. An HMAC started with the secret and
+    fed the domain and the framed topic once is copied for each record, which then costs
+    its key and value only: keying an HMAC (two hashed blocks and an OpenSSL context) and
+    joining the framed bytes into a copy of the value cost more than hashing a 1 kB value
+    (3.8 µs a record, against 2.4 µs so). The same bytes are hashed as by `_mac`."""
+
+    __slots__ = ("_started",)
+
+    def __init__(self, secret: bytes, topic: str) -> None:
+        name = topic.encode()
+        self._started = hmac.new(secret, _DOMAIN + len(name).to_bytes(4, "big") + name, hashlib.sha256)
+
+    def mac(self, key: bytes | None, value: bytes) -> bytes:
+        h = self._started.copy()
+        h.update(b"\x00" if key is None else b"\x01" + len(key).to_bytes(4, "big") + key)
+        h.update(value)
+        return h.digest()
 
 
 def owner(topic: str) -> str | None:
@@ -113,6 +134,16 @@ class EventKeys:
                 raise EventKeyError(f"{VARIABLE}: key id {k.key_id!r} of {k.service} is given twice")
             held.append(k)
         self._by_service = {s: tuple(ks) for s, ks in by_service.items()}
+        self._by_id = {s: {k.key_id: k for k in ks} for s, ks in by_service.items()}
+        # (service, key id, topic) -> its started MAC, made on first use (few: a service's
+        # topics times its keys).
+        self._keyed: dict[tuple[str, str, str], _Keyed] = {}
+
+    def _mac(self, k: EventKey, topic: str, key: bytes | None, value: bytes) -> bytes:
+        found = self._keyed.get((k.service, k.key_id, topic))
+        if found is None:
+            found = self._keyed[(k.service, k.key_id, topic)] = _Keyed(k.secret, topic)
+        return found.mac(key, value)
 
     def __repr__(self) -> str:
         held = ", ".join(f"{s}: {[k.key_id for k in ks]}" for s, ks in sorted(self._by_service.items()))
@@ -168,7 +199,7 @@ class EventKeys:
         if not held:
             raise MissingEventKeys(f"no key of {service} in {VARIABLE}: cannot sign {topic}")
         newest = held[0]
-        return f"{newest.key_id}:{base64.b64encode(_mac(newest.secret, topic, key, value)).decode()}"
+        return f"{newest.key_id}:{base64.b64encode(self._mac(newest, topic, key, value)).decode()}"
 
     def headers_for(self, service: str, topic: str, key: bytes | None, value: bytes) -> list[tuple[str, bytes]]:
         """The signature header of a record `service` publishes: none on an unsigned topic.
@@ -196,12 +227,12 @@ class EventKeys:
             mac = b""
         if len(mac) != _MAC_BYTES or not _KEY_ID.match(key_id):
             return Forged("malformed", f"{lead} (the {HEADER} header is not <key_id>:<base64 HMAC-SHA256>)")
-        held = {k.key_id: k for k in self.of(signer)}
+        held = self._by_id.get(signer, {})
         if key_id not in held:
             others = [s for s in sorted(self._by_service) if s != signer and key_id in {k.key_id for k in self.of(s)}]
             whose = f" but {others[0]}'s" if others else ", unknown"
             return Forged("unknown_key", f"{lead} (key {key_id!r} is not one of {signer}'s keys{whose})")
-        if not hmac.compare_digest(mac, _mac(held[key_id].secret, topic, key, value)):
+        if not hmac.compare_digest(mac, self._mac(held[key_id], topic, key, value)):
             return Forged(
                 "mismatch",
                 f"{lead} (the signature does not match {signer}'s key {key_id!r} over these bytes, this topic and key)",
