@@ -99,11 +99,12 @@ class ServiceSettings(KafkaClientSettings):
         "there is nothing new (see regia_shared.messaging.consumer.Polling)",
     )
     kafka_poll_timeout_ms: int = Field(
-        20,
+        500,
         ge=1,
         le=10_000,
-        description="How long a subscriber waits for a batch before it "
-        "looks again (see regia_shared.messaging.consumer.Polling)",
+        description="How long a subscriber's look for records waits when none come before it "
+        "looks again; records are taken the moment they arrive (see "
+        "regia_shared.messaging.consumer.Polling)",
     )
     consumer_batch_max: int = Field(
         2000,

@@ -47,7 +47,7 @@ from regia_shared.http.apidocs import MessageDoc
 from regia_shared.http.errors import field_name
 from regia_shared.http.limits import repeated_key, repeated_key_message
 from regia_shared.messaging import signing
-from regia_shared.messaging.consumer import Polling, Strikes, raw_batch, transient
+from regia_shared.messaging.consumer import Polling, Strikes, raw_batch, transient, without_idle_sleep
 from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 from regia_shared.writes import ReasonInvalid, WriteContext, checked_reason
@@ -151,19 +151,21 @@ def register(runtime: ServiceRuntime) -> None:
     polling = Polling.of(runtime.settings)
     strikes = Strikes()
 
-    @runtime.broker.subscriber(
-        topics.FUNDING_INBOUND,
-        group_id="funding.inbound",
-        batch=True,
-        # REGIA_CONSUMER_BATCH_MAX, as every consumer: a batch is decided set-based (about
-        # ten statements whatever its size) and holds its lines' locks, which concurrent HTTP
-        # requests on the same lines wait for, for the batch's tens of milliseconds.
-        max_records=polling.batch_max,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        **polling.options(),
-        title="funding.inbound",
-        decoder=raw_batch,
+    @without_idle_sleep(
+        runtime.broker.subscriber(
+            topics.FUNDING_INBOUND,
+            group_id="funding.inbound",
+            batch=True,
+            # REGIA_CONSUMER_BATCH_MAX, as every consumer: a batch is decided set-based (about
+            # ten statements whatever its size) and holds its lines' locks, which concurrent HTTP
+            # requests on the same lines wait for, for the batch's tens of milliseconds.
+            max_records=polling.batch_max,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            **polling.options(),
+            title="funding.inbound",
+            decoder=raw_batch,
+        )
     )
     async def handle(body: Any) -> None:
         records: Sequence[ConsumerRecord] = body  # raw_batch's: the batch's records, unvalidated (Any)
