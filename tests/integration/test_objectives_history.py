@@ -2,6 +2,7 @@
 broker: a closed year's history line counts in its year's coverage, every read shows the
 history part apart, and the objectives events it causes carry the history marker."""
 
+import httpx
 import pytest
 
 from regia_objectives.app import create_app
@@ -16,18 +17,23 @@ pytestmark = pytest.mark.usefixtures("service_env")
 NEED = 1_000_000_00
 
 
+async def define(admin: httpx.AsyncClient, objective_id: str, title: str, years: list[int]) -> None:
+    """An objective at risk under 80 %, needing NEED in each of `years`."""
+    r = await admin.post(
+        "/v1/objectives",
+        json={
+            "objective_id": objective_id,
+            "title": title,
+            "at_risk_threshold_pct": 80,
+            "needs": [{"fiscal_year": year, "need_cents": NEED} for year in years],
+        },
+    )
+    assert r.status_code == 201, r.text
+
+
 async def test_history_money_counts_for_its_year_is_shown_apart_and_marks_its_events(service_env, broker) -> None:  # type: ignore[no-untyped-def]
     async with in_process("objectives", create_app) as service, service.client(headers=ADMIN_HEADERS) as admin:
-        r = await admin.post(
-            "/v1/objectives",
-            json={
-                "objective_id": "porto-2008",
-                "title": "Porto 2008",
-                "at_risk_threshold_pct": 80,
-                "needs": [{"fiscal_year": 2010, "need_cents": NEED}, {"fiscal_year": 2027, "need_cents": NEED}],
-            },
-        )
-        assert r.status_code == 201, r.text
+        await define(admin, "porto-2008", "Porto 2008", [2010, 2027])
         await kafka.publish(
             broker.bootstrap_servers,
             topics.FUNDING,
@@ -59,16 +65,7 @@ async def test_a_history_lines_revisions_move_its_history_part_by_what_changed(s
     # 0017): a revision must move the history part by its difference, not add to it, and a
     # line that stops being history must take its money out of the part.
     async with in_process("objectives", create_app) as service, service.client(headers=ADMIN_HEADERS) as admin:
-        r = await admin.post(
-            "/v1/objectives",
-            json={
-                "objective_id": "darsena-2009",
-                "title": "Darsena 2009",
-                "at_risk_threshold_pct": 80,
-                "needs": [{"fiscal_year": 2010, "need_cents": NEED}],
-            },
-        )
-        assert r.status_code == 201, r.text
+        await define(admin, "darsena-2009", "Darsena 2009", [2010])
 
         async def after(*events) -> dict:  # type: ignore[no-untyped-def]
             await kafka.publish(broker.bootstrap_servers, topics.FUNDING, list(events))
