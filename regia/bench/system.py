@@ -555,6 +555,14 @@ class Regia:
     ) -> dict:
         """One rate of the propagation section: revisions on schedule, then every alert delivered."""
         failed_before = len(failures)
+        # On fresh statistics, as each HTTP phase (`analyzed`): the warm-up, and the rate
+        # before, grew the notifier's alert queue and funding's keys several-fold on tables
+        # that began empty, and the plans each connection had cached on the small tables
+        # kept scanning them whole (auto_explain: 246 sequential scans of waiting_alerts of
+        # over 4 ms each in a 30-second rate) until autovacuum's next ANALYZE, which came
+        # in the middle of the next rate and so flattered it.
+        await self.analyzed()
+        await self.stack.cpu.settled()
         before = await self._histogram()
         timed_from = await self.scalar("notifier", "SELECT now()")
         mails_before = self.stack.mail_sink.count
