@@ -75,7 +75,10 @@ class Dispatch:
         self._sending = 0  # sends under way: what the slots bound
         self._tasks: set[asyncio.Task] = set()  # each delivery until its outcome is recorded
         self._outcomes: Batcher[Tried] = Batcher(self._record, name="notifier:outcomes")
-        self.changed = asyncio.Event()  # a send ended (a slot is free) or more became due
+        self.changed = asyncio.Event()  # a slot freed that a claim wants, or more became due
+        # Whether the last look left due work behind for want of a slot (all slots, or an
+        # endpoint's, were taken): only then does a send ending call for another look.
+        self._wants_slot = False
 
     @property
     def free_slots(self) -> int:
@@ -151,12 +154,14 @@ class Dispatch:
         for concluded in await self.reap_expired():
             self._on_concluded(concluded)
         if self.waiting_for_slots:
+            self._wants_slot = True
             return False
         asked = self.free_slots
         # Taken before the claim is asked for, so the claim's lease (counted by the
         # database from a later instant) surely ends after the send's deadline.
         deadline = asyncio.get_running_loop().time() + self._lease_s * SEND_SHARE_OF_LEASE
         claimed, more = await self.claim(asked)
+        self._wants_slot = more
         self._sending += len(claimed)
         for delivery in claimed:
             task = asyncio.create_task(self._deliver(delivery, deadline), name=f"notifier:send:{delivery.delivery_id}")
@@ -171,15 +176,22 @@ class Dispatch:
             # The slot is free once the send is over: recording the outcome (grouped with
             # others, below) must not hold up the next send, and the claim keeps the row.
             self._sending -= 1
-            self.changed.set()
+            if self._wants_slot:
+                self.changed.set()
         try:
             await self._outcomes.submit(tried)
         except Exception as exc:
             # Recording failed (the database went away): the claim expires and is retried.
             log.warning("delivery outcome not recorded", delivery_id=str(delivery.delivery_id), error=repr(exc))
+            self.changed.set()
+            return
         # A failure recorded is a retry due soon, which the dispatcher, asleep until the
-        # next due time it read while this row was still claimed, must look at again.
-        self.changed.set()
+        # next due time it read while this row was still claimed, must look at again. A
+        # send that went, or failed for good, leaves nothing due: waking for it cost a claim
+        # and a look at the next due time that found nothing, twice a delivery (four of the
+        # six statements the dispatcher made for each e-mail at a steady rate).
+        if tried.outcome is not AttemptOutcome.SENT and not tried.permanent:
+            self.changed.set()
 
     async def _record(self, tried: Sequence[Tried]) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
