@@ -10,8 +10,12 @@ alone on the machine (nothing of the run is started yet or left), the best of th
 
 import json
 import time
+from pathlib import Path
 
+import asyncpg
 from pydantic import BaseModel
+
+from .cpu import cpu_seconds
 
 ROUNDS = 20_000
 
@@ -40,3 +44,41 @@ def calibrate(tries: int = 3) -> float:
         _work()
         best = min(best, time.process_time() - began)
     return round(best, 4)
+
+
+# How many `SELECT 1` round trips one try of `round_trip` makes.
+ROUND_TRIPS = 3_000
+
+
+async def round_trip(dsn: str, tries: int = 3) -> dict[str, float] | None:
+    """CPU microseconds of one round trip to PostgreSQL, the client's (this thread's) and
+    the server's (its backend's), the best of `tries` runs of `ROUND_TRIPS` in a row.
+
+    The calibration above times Python; it does not see what a round trip costs, which is
+    the kernel's send and the other side's wake-up, and on a virtual machine can move by a
+    fifth within an hour while the Python figure stays put (docs/performance.md, issue 21,
+    eighth session). Every steady-rate figure is mostly round trips, so it is read beside
+    this. None where the backend's CPU cannot be read (no /proc)."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        backend = await conn.fetchval("SELECT pg_backend_pid()")
+        if not _readable(backend):
+            return None
+        best: tuple[float, float] | None = None
+        for _ in range(tries):
+            began, server = time.thread_time(), cpu_seconds(backend)
+            for _ in range(ROUND_TRIPS):
+                await conn.fetchval("SELECT 1")
+            client = (time.thread_time() - began) / ROUND_TRIPS * 1e6
+            served = (cpu_seconds(backend) - server) / ROUND_TRIPS * 1e6
+            if best is None or client + served < sum(best):
+                best = (client, served)
+    finally:
+        await conn.close()
+    assert best is not None
+    return {"client_us": round(best[0], 1), "server_us": round(best[1], 1)}
+
+
+def _readable(pid: int) -> bool:
+    """Whether a process's CPU can be read (/proc, which never blocks on a disk)."""
+    return Path(f"/proc/{pid}/stat").exists()

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .calibration import calibrate
+from .calibration import calibrate, round_trip
 from .cpu import CLIENTS
 from .harness import Stack, temp_root
 from .imports import LIMIT_ROWS, run_imports
@@ -246,6 +246,8 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
     try:
         phase("infrastructure")
         await stack.start_infra()
+        # what a round trip to PostgreSQL costs now, which the calibration does not see
+        result["machine"]["round_trip_us"] = {"start": await round_trip(stack.dsn)}
         want = set(sizes.sections)
         if "limits" in want:
             phase("limits")
@@ -308,6 +310,7 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
                     result["import"][run_]["events_vs_raw_copy"] = round(
                         result["import"][run_]["events_per_s"] / raw, 4
                     )
+        result["machine"]["round_trip_us"]["end"] = await round_trip(stack.dsn)  # the services idle
         phase("done")
         result["memory"] = memory(stack.rss.samples, services)
         result["cpu_seconds"] = {
@@ -344,6 +347,17 @@ def table(r: dict) -> str:
             "machine: calibration work, CPU seconds (start)",
             calibration["start"],
             f"end {calibration.get('end', '-')}; read every CPU figure below against it (calibration.py)",
+        )
+    trips = r.get("machine", {}).get("round_trip_us", {})
+    if trips.get("start"):
+
+        def both(t: dict | None) -> str:
+            return "-" if not t else f"client {t['client_us']:g} + server {t['server_us']:g}"
+
+        row(
+            "machine: a PostgreSQL round trip, CPU µs (start)",
+            f"{trips['start']['client_us'] + trips['start']['server_us']:.1f}",
+            f"{both(trips['start'])}; end {both(trips.get('end'))}; a steady rate is mostly these",
         )
 
     def cpu(section: dict, unit: str, each: bool = False) -> None:

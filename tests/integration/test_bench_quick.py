@@ -35,6 +35,10 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
 
     # the machine's speed, measured before the run and after it, beside every CPU figure
     assert 0 < result["machine"]["calibration_cpu_s"]["start"] and 0 < result["machine"]["calibration_cpu_s"]["end"]
+    # and what a round trip to PostgreSQL costs the client and the server, at both ends
+    for end in ("start", "end"):
+        trip = result["machine"]["round_trip_us"][end]
+        assert trip["client_us"] > 0 and trip["server_us"] >= 0
     assert result["limits"]["broker"]["events_per_s"] > 0
     assert result["limits"]["broker"]["consumed"] == result["limits"]["broker"]["messages"]
     assert result["limits"]["postgres"]["rows_per_s"] > 0
