@@ -432,7 +432,8 @@ def table(r: dict) -> str:
             f"propagation funding -> e-mail at {g['rate_per_s']:g}/s p50 (s)",
             g["p50_s"],
             f"{g['alerts_delivered']} alerts in {g['messages']} e-mails, achieved {g['achieved_rate_per_s']}/s,"
-            f" failures {g['failures']}",
+            f" failures {g['failures']}"
+            + (f" (first: {g['failure_examples'][0][:160]})" if g.get("failure_examples") else ""),
         )
         row(
             f"propagation funding -> e-mail at {g['rate_per_s']:g}/s p99 (s)",

@@ -607,6 +607,8 @@ class Regia:
             "rate_per_s": rate,
             "events": total,
             "failures": len(failures) - failed_before,
+            # what the first few said, so that a failure is read, not only counted
+            "failure_examples": sorted(set(failures[failed_before:]))[:5],
             "achieved_rate_per_s": round(total / sending, 1),
             "objectives": objectives,
             "messages": self.stack.mail_sink.count - mails_before,
