@@ -64,10 +64,13 @@ class Outcomes:
         self.recorded.append(tried)
 
 
-def dispatch(mailer: Mailer, *, batch: int = 4, outcomes: Outcomes | None = None) -> tuple[Dispatch, list[int]]:
+def dispatch(
+    mailer: Mailer, *, due: int = 1, batch: int = 4, outcomes: Outcomes | None = None
+) -> tuple[Dispatch, list[int]]:
+    """A dispatcher with `batch` slots and `due` deliveries waiting, and the limits it claimed with."""
     work = Dispatch(None, mailer, RetryPolicy(5, 1.0, 60.0), lease_s=60, batch=batch)  # type: ignore[arg-type]
     claims: list[int] = []
-    queue = [delivery() for _ in range(batch)]
+    queue = [delivery() for _ in range(due)]
 
     async def claim(limit: int) -> tuple[list[ClaimedDelivery], bool]:
         claims.append(limit)
@@ -83,53 +86,39 @@ def dispatch(mailer: Mailer, *, batch: int = 4, outcomes: Outcomes | None = None
     return work, claims
 
 
-async def settle(work: Dispatch) -> None:
+async def one_send(work: Dispatch, mailer: Mailer) -> bool:
+    """Claim what is due and let the sends end: whether that called for another look."""
+    more = await work.run_once()
+    work.changed.clear()
+    mailer.release.set()
     await asyncio.gather(*list(work._tasks))
+    assert more is False  # one delivery, four slots: nothing left behind
+    return work.changed.is_set()
 
 
 @pytest.mark.parametrize("fails", [None, UnusableAddress("an address that cannot be written")])
 async def test_a_send_that_went_or_failed_for_good_calls_for_no_look(fails: BaseException | None) -> None:
     mailer = Mailer(fails)
     work, claims = dispatch(mailer)
-
-    # One delivery due, four slots: the claim took less than it asked for, nothing left.
-    async def one(limit: int) -> tuple[list[ClaimedDelivery], bool]:
-        claims.append(limit)
-        return ([delivery()], False) if len(claims) == 1 else ([], False)
-
-    work.claim = one  # type: ignore[method-assign]
-    assert await work.run_once() is False
-    work.changed.clear()
-    mailer.release.set()
-    await settle(work)
-    assert not work.changed.is_set()
+    assert await one_send(work, mailer) is False
     assert claims == [4]
 
 
 async def test_a_failure_to_be_retried_calls_for_a_look_at_the_next_due_time() -> None:
     mailer = Mailer(aiosmtplib.SMTPResponseException(451, "try again later"))
     work, _ = dispatch(mailer)
-
-    async def one(limit: int) -> tuple[list[ClaimedDelivery], bool]:
-        return [delivery()], False
-
-    work.claim = one  # type: ignore[method-assign]
-    await work.run_once()
-    work.changed.clear()
-    mailer.release.set()
-    await settle(work)
-    assert work.changed.is_set()
+    assert await one_send(work, mailer) is True
 
 
 async def test_a_slot_freed_while_due_work_waits_for_one_calls_for_a_claim() -> None:
     mailer = Mailer()
-    work, claims = dispatch(mailer, batch=4)
+    work, claims = dispatch(mailer, due=4, batch=4)
     assert await work.run_once() is True  # took all four it asked for: more may be due
     assert work.free_slots == 0 and work.waiting_for_slots
     work.changed.clear()
     assert await work.run_once() is False  # no slot: waits for one
     mailer.release.set()
-    await settle(work)
+    await asyncio.gather(*list(work._tasks))
     assert work.changed.is_set()
     assert claims == [4]
 
@@ -137,13 +126,4 @@ async def test_a_slot_freed_while_due_work_waits_for_one_calls_for_a_claim() -> 
 async def test_an_outcome_not_recorded_calls_for_a_look() -> None:
     mailer = Mailer()
     work, _ = dispatch(mailer, outcomes=Outcomes(fails=True))
-
-    async def one(limit: int) -> tuple[list[ClaimedDelivery], bool]:
-        return [delivery()], False
-
-    work.claim = one  # type: ignore[method-assign]
-    await work.run_once()
-    work.changed.clear()
-    mailer.release.set()
-    await settle(work)
-    assert work.changed.is_set()
+    assert await one_send(work, mailer) is True
