@@ -13,7 +13,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from regia.local.embedded.process import ManagedProcess, free_port
+from regia.local.embedded.process import ManagedProcess, free_port, port_open
 from regia_shared.contracts.catalogue import SERVICES
 from regia_shared.http.serving import uvicorn_options
 from regia_shared.messaging.signing import EventKeys, by_service
@@ -101,8 +101,32 @@ class RunningService:
 @contextlib.asynccontextmanager
 async def in_process(name: str, create_app: Callable[[], FastAPI]) -> AsyncIterator[RunningService]:
     """Serve the app with uvicorn on a free port inside the test's event loop."""
-    port = free_port()
-    app = create_app()
+    for attempt in range(1, BIND_TRIES + 1):
+        port = free_port()
+        try:
+            server, task = await _serve(name, create_app(), port)
+            break
+        except PortTaken:
+            # Another server took the port between the pick and the bind: free_port can only
+            # make that unlikely (CI saw it once in 1,502 tests). A fresh app on another port.
+            if attempt == BIND_TRIES:
+                raise
+    try:
+        yield RunningService(name, port)
+    finally:
+        server.should_exit = True
+        await task
+
+
+BIND_TRIES = 3
+
+
+class PortTaken(Exception):
+    """uvicorn could not bind the port: something else listens there."""
+
+
+async def _serve(name: str, app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task]:
+    """Serve `app` on `port` until told to stop; returns once it is listening."""
     # A Regia service is served as its __main__ serves it; any other app (a test's stand-in
     # for a service) with uvicorn's defaults.
     settings = getattr(app.state, "settings", None)
@@ -111,19 +135,21 @@ async def in_process(name: str, create_app: Callable[[], FastAPI]) -> AsyncItera
         if settings is not None
         else {"host": "127.0.0.1", "port": port, "log_config": None, "access_log": False}
     )
-    config = uvicorn.Config(app, lifespan="on", **options)
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="on", **options))
+
+    async def serve() -> None:
+        try:
+            await server.serve()
+        except SystemExit as exc:  # uvicorn exits when it cannot bind; not out of the event loop
+            raise PortTaken(f"{name}: port {port} taken") if port_open(port) else RuntimeError(exc) from exc
+
+    task = asyncio.create_task(serve())
     while not server.started:
         if task.done():
             task.result()  # surface the start-up error
             raise RuntimeError(f"{name} stopped during start-up")
         await asyncio.sleep(0.05)
-    try:
-        yield RunningService(name, port)
-    finally:
-        server.should_exit = True
-        await task
+    return server, task
 
 
 def service_process(
