@@ -118,6 +118,8 @@ async def in_process(name: str, create_app: Callable[[], FastAPI]) -> AsyncItera
         await task
 
 
+# How many ports a test service tries before its start fails: in process (here) or as an
+# OS process (support.system), another server may take the port picked before the bind.
 BIND_TRIES = 3
 
 
@@ -141,7 +143,9 @@ async def _serve(name: str, app: FastAPI, port: int) -> tuple[uvicorn.Server, as
         try:
             await server.serve()
         except SystemExit as exc:  # uvicorn exits when it cannot bind; not out of the event loop
-            raise PortTaken(f"{name}: port {port} taken") if port_open(port) else RuntimeError(exc) from exc
+            if port_open(port):
+                raise PortTaken(f"{name}: port {port} taken") from exc
+            raise RuntimeError(f"{name} exited during start-up (uvicorn's status {exc.code})") from exc
 
     task = asyncio.create_task(serve())
     while not server.started:

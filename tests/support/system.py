@@ -6,7 +6,7 @@ from pathlib import Path
 
 from regia.local.embedded.process import ManagedProcess, ProcessFailed
 
-from .services import RunningService, service_process
+from .services import BIND_TRIES, RunningService, service_process
 
 
 class System:
@@ -18,7 +18,7 @@ class System:
     def start(self, name: str, extra_env: dict[str, str] | None = None) -> RunningService:
         """Start (or restart, on the same port) one service and wait until it is ready."""
         port = self.services[name].port if name in self.services else None
-        for attempt in range(3):
+        for attempt in range(BIND_TRIES):
             process, running = service_process(name, {**self.env, **(extra_env or {})}, self.log_dir, port)
             try:
                 process.start(timeout=90)
@@ -27,7 +27,7 @@ class System:
                 # A free port is chosen before the child binds it, and another test's process
                 # may take it in between: a first start tries another port; a restart keeps its
                 # own, which nobody else can have been given.
-                if port is not None or "address already in use" not in str(failed) or attempt == 2:
+                if port is not None or "address already in use" not in str(failed) or attempt == BIND_TRIES - 1:
                     raise
         self.processes[name], self.services[name] = process, running
         return running
