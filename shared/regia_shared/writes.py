@@ -24,6 +24,8 @@ from urllib.parse import quote
 import asyncpg
 from pydantic_core import to_json
 
+from regia_shared.statements import Write
+
 CHANNELS = frozenset({"http", "kafka", "import", "year-end"})
 REASON_MIN, REASON_MAX = 3, 500
 
@@ -93,6 +95,14 @@ async def record_writes(
     messages), in the caller's transaction."""
     if not writes:
         return
+    statement = audit_rows(writes)
+    await conn.execute(statement.sql, *statement.args)
+    mark_recorded(writes)
+
+
+def audit_rows(writes: Sequence[tuple[WriteContext, str | None, dict[str, Any]]]) -> Write:
+    """The statement writing these writes' audit rows, for a caller that joins it with its
+    other writes (`regia_shared.statements`); once it has run, `mark_recorded`."""
     rows = [
         (
             w.service,
@@ -112,7 +122,11 @@ async def record_writes(
         )
         for w, subject, effect in writes
     ]
-    await conn.execute(_INSERT, *[list(c) for c in zip(*rows, strict=True)])
+    return Write(_INSERT, [list(c) for c in zip(*rows, strict=True)])
+
+
+def mark_recorded(writes: Sequence[tuple[WriteContext, str | None, dict[str, Any]]]) -> None:
+    """Their rows are in the transaction: the HTTP middleware writes no second row for them."""
     for w, _, _ in writes:
         w.recorded = True
 

@@ -19,6 +19,7 @@ import asyncpg
 from regia_shared import failpoints
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.observability.logs import get_logger
+from regia_shared.statements import Write
 
 log = get_logger(__name__)
 
@@ -45,17 +46,26 @@ async def append(conn: asyncpg.Connection, topic: str, envelopes: Sequence[Envel
     """
     if not envelopes:
         return
-    await conn.execute(
+    statement = appended(topic, envelopes)
+    await conn.execute(statement.sql, *statement.args)
+
+
+def appended(topic: str, envelopes: Sequence[Envelope]) -> Write:
+    """`append`'s statement, for a caller that joins it with its other writes
+    (`regia_shared.statements`); the same guarantees."""
+    return Write(
         "INSERT INTO outbox (event_id, topic, key, type, body, correlation_id)"
-        " SELECT e.event_id, $1, e.key, e.type, e.body, e.correlation_id"
+        " SELECT e.event_id, $1::text, e.key, e.type, e.body, e.correlation_id"
         " FROM unnest($2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[])"
         " WITH ORDINALITY AS e(event_id, key, type, body, correlation_id, n) ORDER BY e.n",
-        topic,
-        [e.event_id for e in envelopes],
-        [e.key for e in envelopes],
-        [e.type for e in envelopes],
-        [e.to_json().decode() for e in envelopes],
-        [e.correlation_id for e in envelopes],
+        [
+            topic,
+            [e.event_id for e in envelopes],
+            [e.key for e in envelopes],
+            [e.type for e in envelopes],
+            [e.to_json().decode() for e in envelopes],
+            [e.correlation_id for e in envelopes],
+        ],
     )
 
 

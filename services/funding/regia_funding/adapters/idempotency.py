@@ -1,13 +1,12 @@
 """asyncpg adapter for Idempotency-Key records."""
 
-import json
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping
 
-import asyncpg
 from pydantic_core import to_json
 
-from ..domain.batch import Earlier, Key
+from regia_shared.statements import Write
+
+from ..domain.batch import Key
 
 
 # Not a domain refusal (so not in domain/errors.py): a race signal that never reaches a caller;
@@ -17,54 +16,35 @@ class KeyTakenConcurrently(Exception):
     transaction must roll back and run again, when it will find that key's record."""
 
 
-async def recorded(conn: asyncpg.Connection, keys: Sequence[Key]) -> dict[Key, Earlier]:
-    """The records of the keys that were already used, in one statement."""
-    if not keys:
-        return {}
-    rows = await conn.fetch(
-        "SELECT i.institution_id, i.space, i.idempotency_key, i.request_sha256, i.status_code, i.response"
-        " FROM idempotency_keys i JOIN unnest($1::text[], $2::text[], $3::text[])"
-        " AS k(institution_id, space, idempotency_key) USING (institution_id, space, idempotency_key)",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        [k[2] for k in keys],
-    )
-    return {
-        (r["institution_id"], r["space"], r["idempotency_key"]): Earlier(
-            r["request_sha256"], r["status_code"], _json(r["response"])
-        )
-        for r in rows
-    }
+def recording(done: Mapping[Key, tuple[str, int, dict]]) -> Write:
+    """The statement recording each accepted request's key with its fingerprint and answer
+    (at least one), for a caller that joins it with its other writes; `check_recorded` its
+    count.
 
-
-async def record(conn: asyncpg.Connection, done: Mapping[Key, tuple[str, int, dict]]) -> None:
-    """Record each accepted request's key with its fingerprint and answer, in one statement.
-
-    The keys were looked up (`recorded`) before the requests were decided, without a lock,
+    The keys were looked up (`snapshot.read`) before the requests were decided, without a lock,
     so a concurrent request may have taken one since: the insert then waits for it on the
     primary key, finds it committed and skips it, and that is raised. Inserted in sorted
     order, after the lines are locked, as every writer of keys does: no deadlock."""
-    if not done:
-        return
     keys = sorted(done)
-    inserted = await conn.fetch(
+    return Write(
         "INSERT INTO idempotency_keys (institution_id, space, idempotency_key, request_sha256, status_code,"
         " response)"
         " SELECT d.institution_id, d.space, d.idempotency_key, d.sha, d.status, d.response::jsonb"
         " FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[])"
         " WITH ORDINALITY AS d(institution_id, space, idempotency_key, sha, status, response, n) ORDER BY d.n"
-        " ON CONFLICT DO NOTHING RETURNING 1",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        [k[2] for k in keys],
-        [done[k][0] for k in keys],
-        [done[k][1] for k in keys],
-        [to_json(done[k][2]).decode() for k in keys],  # pydantic's Rust encoder: a fifth of json.dumps's time
+        " ON CONFLICT DO NOTHING",
+        [
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [k[2] for k in keys],
+            [done[k][0] for k in keys],
+            [done[k][1] for k in keys],
+            [to_json(done[k][2]).decode() for k in keys],  # pydantic's Rust encoder: a fifth of json.dumps's time
+        ],
     )
-    if len(inserted) != len(keys):
-        raise KeyTakenConcurrently(f"{len(keys) - len(inserted)} Idempotency-Key(s) taken by a concurrent request")
 
 
-def _json(value: str | Mapping[str, Any]) -> dict[str, Any]:
-    """A jsonb column: its text, or the mapping a connection's jsonb codec decoded it to."""
-    return json.loads(value) if isinstance(value, str) else dict(value)
+def check_recorded(done: Mapping[Key, tuple[str, int, dict]], inserted: int) -> None:
+    """Every key `recording` wrote was new, or this transaction must run again."""
+    if inserted != len(done):
+        raise KeyTakenConcurrently(f"{len(done) - inserted} Idempotency-Key(s) taken by a concurrent request")

@@ -9,12 +9,13 @@ from uuid import UUID
 import asyncpg
 
 from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.statements import Write, Written
 
 from ..domain import replay
 from ..domain.line import FundingLine, LedgerEntry, LineStatus
 
 T = TypeVar("T")
-_LINE_COLUMNS = (
+LINE_COLUMNS = (
     "line_id, institution_id, instrument_id, level, objective_id, fiscal_year,"
     " committed_cents, disbursed_cents, version, status, cup, source_ref, source_status, history"
 )
@@ -43,36 +44,15 @@ async def get(conn: asyncpg.Connection, line_id: str, *, for_update: bool = Fals
     # FOR UPDATE serialises concurrent changes of one line: versions never fork, and a
     # check such as "disbursed within committed" is made against the committed state.
     lock = " FOR UPDATE" if for_update else ""
-    row = await conn.fetchrow(f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE line_id = $1{lock}", line_id)
+    row = await conn.fetchrow(f"SELECT {LINE_COLUMNS} FROM funding_lines WHERE line_id = $1{lock}", line_id)
     return _line(row) if row else None
-
-
-async def lock(conn: asyncpg.Connection, line_ids: Sequence[str]) -> dict[str, FundingLine]:
-    """The lines that exist among `line_ids`, locked FOR UPDATE in line id order: every
-    writer of lines locks them in that one order, so two batches sharing lines wait for
-    each other instead of deadlocking."""
-    rows = await conn.fetch(
-        f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE line_id = ANY($1::text[]) ORDER BY line_id FOR UPDATE",
-        list(line_ids),
-    )
-    return {r["line_id"]: _line(r) for r in rows}
-
-
-async def owners_among(conn: asyncpg.Connection, line_ids: Sequence[str]) -> dict[str, str]:
-    """The institution of each line that exists among `line_ids`."""
-    if not line_ids:
-        return {}
-    rows = await conn.fetch(
-        "SELECT line_id, institution_id FROM funding_lines WHERE line_id = ANY($1::text[])", list(line_ids)
-    )
-    return {r["line_id"]: r["institution_id"] for r in rows}
 
 
 async def active_in_year(conn: asyncpg.Connection, fiscal_year: int) -> list[FundingLine]:
     """The lines the roll-over of `fiscal_year` closes. Never a history line: history is
     the record of a closed year, with no rest to carry into the next one."""
     rows = await conn.fetch(
-        f"SELECT {_LINE_COLUMNS} FROM funding_lines WHERE fiscal_year = $1"
+        f"SELECT {LINE_COLUMNS} FROM funding_lines WHERE fiscal_year = $1"
         " AND status = 'ACTIVE' AND NOT history ORDER BY line_id FOR UPDATE",
         fiscal_year,
     )
@@ -90,11 +70,17 @@ class Recorded:
     correlation_id: str
 
 
-async def save_many(
-    conn: asyncpg.Connection, entries: Sequence[LedgerEntry], recorded: Sequence[Recorded]
-) -> list[int]:
-    """Write the lines' final states and append every entry, in three statements whatever
-    the number of entries; returns the entry ids in the order of `entries`.
+def entry_ids(recorded: Sequence[Recorded], ledger: Written) -> list[int]:
+    """The ids of the entries `saved`'s last statement appended, in the order of `recorded`."""
+    # Mapped back by event id, which is unique per entry: RETURNING promises no order.
+    ids = {event_id: entry_id for entry_id, event_id in ledger.rows}
+    return [ids[r.event_id] for r in recorded]
+
+
+def saved(entries: Sequence[LedgerEntry], recorded: Sequence[Recorded]) -> list[Write]:
+    """The statements that write the lines' final states and append every entry (at least
+    one entry): the lines first, the ledger last, its RETURNING the entry and event ids
+    (`entry_ids`). For a caller that joins them with its other writes.
 
     A line whose first entry here is its version 1 is new and is inserted, so a concurrent
     opening of the same line id fails on the primary key (the caller's transaction rolls
@@ -107,77 +93,83 @@ async def save_many(
             opened.add(entry.line.line_id)
     new = [line for line_id, line in final.items() if line_id in opened]
     changed = [line for line_id, line in final.items() if line_id not in opened]
+    writes = []
     if new:
-        await conn.execute(
-            f"INSERT INTO funding_lines ({_LINE_COLUMNS}) SELECT * FROM unnest($1::text[], $2::text[],"
-            " $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::int[], $10::text[],"
-            " $11::text[], $12::text[], $13::text[], $14::bool[])",
-            *_columns(
-                new,
-                lambda x: (
-                    x.line_id,
-                    x.institution_id,
-                    x.instrument_id,
-                    x.level.value,
-                    x.objective_id,
-                    x.fiscal_year,
-                    x.committed_cents,
-                    x.disbursed_cents,
-                    x.version,
-                    x.status.value,
-                    x.cup,
-                    x.source_ref,
-                    x.source_status,
-                    x.history,
+        writes.append(
+            Write(
+                f"INSERT INTO funding_lines ({LINE_COLUMNS}) SELECT * FROM unnest($1::text[], $2::text[],"
+                " $3::text[], $4::text[], $5::text[], $6::int[], $7::bigint[], $8::bigint[], $9::int[], $10::text[],"
+                " $11::text[], $12::text[], $13::text[], $14::bool[])",
+                _columns(
+                    new,
+                    lambda x: (
+                        x.line_id,
+                        x.institution_id,
+                        x.instrument_id,
+                        x.level.value,
+                        x.objective_id,
+                        x.fiscal_year,
+                        x.committed_cents,
+                        x.disbursed_cents,
+                        x.version,
+                        x.status.value,
+                        x.cup,
+                        x.source_ref,
+                        x.source_status,
+                        x.history,
+                    ),
                 ),
-            ),
+            )
         )
     if changed:
-        await conn.execute(
-            "UPDATE funding_lines l SET committed_cents = u.committed, disbursed_cents = u.disbursed,"
-            " version = u.version, status = u.status, updated_at = now()"
-            " FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[], $5::text[])"
-            " AS u(line_id, committed, disbursed, version, status) WHERE l.line_id = u.line_id",
-            *_columns(changed, lambda x: (x.line_id, x.committed_cents, x.disbursed_cents, x.version, x.status.value)),
+        writes.append(
+            Write(
+                "UPDATE funding_lines l SET committed_cents = u.committed, disbursed_cents = u.disbursed,"
+                " version = u.version, status = u.status, updated_at = now()"
+                " FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::int[], $5::text[])"
+                " AS u(line_id, committed, disbursed, version, status) WHERE l.line_id = u.line_id",
+                _columns(
+                    changed, lambda x: (x.line_id, x.committed_cents, x.disbursed_cents, x.version, x.status.value)
+                ),
+            )
         )
-    if not entries:
-        return []
-    rows = await conn.fetch(
-        "INSERT INTO ledger_entries (line_id, line_version, kind, delta_cents, disbursed_delta_cents,"
-        " committed_after, disbursed_after, reason, pushed_by, key_id, channel, event_id,"
-        " correlation_id, counterpart_line_id, act_date)"
-        " SELECT line_id, line_version, kind, delta, disbursed_delta, committed_after, disbursed_after,"
-        " reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, act_date"
-        " FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],"
-        " $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::uuid[], $13::text[], $14::text[],"
-        " $15::date[])"
-        " WITH ORDINALITY AS e(line_id, line_version, kind, delta, disbursed_delta, committed_after,"
-        " disbursed_after, reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, act_date, n)"
-        " ORDER BY n RETURNING entry_id, event_id",
-        *_columns(
-            list(zip(entries, recorded, strict=True)),
-            lambda p: (
-                p[0].line.line_id,
-                p[0].line.version,
-                p[0].kind.value,
-                p[0].committed_delta_cents,
-                p[0].disbursed_delta_cents,
-                p[0].line.committed_cents,
-                p[0].line.disbursed_cents,
-                p[0].reason,
-                p[1].pushed_by,
-                p[1].key_id,
-                p[1].channel,
-                p[1].event_id,
-                p[1].correlation_id,
-                p[0].counterpart_line_id,
-                p[0].act_date,
+    writes.append(
+        Write(
+            "INSERT INTO ledger_entries (line_id, line_version, kind, delta_cents, disbursed_delta_cents,"
+            " committed_after, disbursed_after, reason, pushed_by, key_id, channel, event_id,"
+            " correlation_id, counterpart_line_id, act_date)"
+            " SELECT line_id, line_version, kind, delta, disbursed_delta, committed_after, disbursed_after,"
+            " reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, act_date"
+            " FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],"
+            " $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::uuid[], $13::text[], $14::text[],"
+            " $15::date[])"
+            " WITH ORDINALITY AS e(line_id, line_version, kind, delta, disbursed_delta, committed_after,"
+            " disbursed_after, reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, act_date, n)"
+            " ORDER BY n",
+            _columns(
+                list(zip(entries, recorded, strict=True)),
+                lambda p: (
+                    p[0].line.line_id,
+                    p[0].line.version,
+                    p[0].kind.value,
+                    p[0].committed_delta_cents,
+                    p[0].disbursed_delta_cents,
+                    p[0].line.committed_cents,
+                    p[0].line.disbursed_cents,
+                    p[0].reason,
+                    p[1].pushed_by,
+                    p[1].key_id,
+                    p[1].channel,
+                    p[1].event_id,
+                    p[1].correlation_id,
+                    p[0].counterpart_line_id,
+                    p[0].act_date,
+                ),
             ),
-        ),
+            returning="entry_id, event_id",
+        )
     )
-    # Mapped back by event id, which is unique per entry: RETURNING promises no order.
-    ids = {r["event_id"]: r["entry_id"] for r in rows}
-    return [ids[r.event_id] for r in recorded]
+    return writes
 
 
 def _columns(items: Sequence[T], row: Callable[[T], tuple]) -> list[list]:
@@ -234,7 +226,7 @@ LINE_FILTERS = (
     "status",
     "history",
 )
-_LISTED = f"{_LINE_COLUMNS}, updated_at"
+_LISTED = f"{LINE_COLUMNS}, updated_at"
 
 
 async def page_of_lines(

@@ -6,23 +6,7 @@ from collections.abc import Sequence
 
 import asyncpg
 
-from regia_shared.contracts.levels import GovernmentLevel
-
-from ..domain.rules import Instrument, Window
-
-
-async def instruments_among(conn: asyncpg.Connection, instrument_ids: Sequence[str]) -> dict[str, Instrument]:
-    if not instrument_ids:
-        return {}
-    rows = await conn.fetch(
-        "SELECT i.instrument_id, i.institution_id, s.level FROM instruments i"
-        " JOIN institutions s USING (institution_id) WHERE i.instrument_id = ANY($1::text[])",
-        list(instrument_ids),
-    )
-    return {
-        r["instrument_id"]: Instrument(r["instrument_id"], r["institution_id"], GovernmentLevel(r["level"]))
-        for r in rows
-    }
+from ..domain.rules import Window
 
 
 async def add_instrument(
@@ -53,15 +37,6 @@ async def instruments(conn: asyncpg.Connection, institution_id: str | None) -> l
         institution_id,
     )
     return [dict(r) for r in rows]
-
-
-async def objectives_known_among(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> frozenset[str]:
-    if not objective_ids:
-        return frozenset()
-    rows = await conn.fetch(
-        "SELECT objective_id FROM known_objectives WHERE objective_id = ANY($1::text[])", list(objective_ids)
-    )
-    return frozenset(r["objective_id"] for r in rows)
 
 
 async def objective(conn: asyncpg.Connection, objective_id: str) -> dict | None:

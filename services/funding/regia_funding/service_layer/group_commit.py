@@ -1,12 +1,12 @@
 """Group commit: HTTP requests that arrive together are recorded in one transaction.
 
-A request on its own costs about ten round trips to PostgreSQL (begin, the key, the lines,
-the ledger, the outbox, commit), and on a small machine each round trip costs more CPU than
-deciding the request. `recording.record_requests` decides any number of requests at once,
-each as if it ran alone (`domain.batch.plan`), so requests waiting at the same moment are handed to it
-together: while one group's transaction runs, the next group gathers. A request alone
-still goes at once, with no added wait; under load, a group holds everything that arrived
-during the previous one (at most `max_group`).
+A request on its own costs five round trips to PostgreSQL (begin, one read, two writes,
+commit), and on a small machine each round trip costs more CPU than deciding the request.
+`recording.record_requests` decides any number of requests at once, each as if it ran
+alone (`domain.batch.plan`), in those same five, so requests waiting at the same moment are
+handed to it together: while one group's transaction runs, the next group gathers. A
+request alone still goes at once, with no added wait; under load, a group holds everything
+that arrived during the previous one (at most `max_group`).
 
 Each request gets its own outcome or refusal, exactly as if it had run alone. A failure of
 the whole transaction (the database away) fails every request of the group, as it would

@@ -7,11 +7,13 @@ way in hands requests to `record_requests`: HTTP requests through group commit
 (`service_layer.group_commit`), a Kafka batch in its consumer's transaction, each message a
 request of its own.
 
-Requests are recorded set-based, inside the caller's transaction: look up their
-Idempotency-Keys, read and lock every line they name, decide them all in memory (the pure
-`domain.batch.plan`), then write every line, ledger entry, outbox event and key record with
-one statement each. A batch of a hundred messages costs about ten round trips, not a
-thousand; a single HTTP request runs through the very same code as a batch of one."""
+Requests are recorded set-based, inside the caller's transaction, in three round trips
+whatever their number: one statement reads their Idempotency-Keys' records and reads and
+locks every line they name (`adapters.snapshot`); they are decided all at once in memory
+(the pure `domain.batch.plan`); one statement writes every line, ledger entry and outbox
+event, and one more every audit row and key record (`regia_shared.statements`, which says
+why a round trip is what to save). A batch of a hundred messages costs what a single HTTP
+request costs, which runs through the very same code as a batch of one."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,10 +34,11 @@ from regia_shared.contracts.events.funding import (
 )
 from regia_shared.contracts.refusal import Refused
 from regia_shared.messaging import outbox
-from regia_shared.writes import WriteContext, joined_reasons, record_writes
+from regia_shared.statements import write_together
+from regia_shared.writes import WriteContext, audit_rows, joined_reasons, mark_recorded
 
-from ..adapters import idempotency, lines, references
-from ..domain.batch import Accepted, Decision, Key, Refusal, Replay, Snapshot, Submission, plan
+from ..adapters import idempotency, lines, snapshot
+from ..domain.batch import Accepted, Decision, Key, Refusal, Replay, Submission, plan
 from ..domain.decide import lines_of, objectives_of, reserved_by
 from ..domain.line import EntryKind, LedgerEntry
 from ..domain.rules import is_history
@@ -112,57 +115,44 @@ async def record_requests(conn: asyncpg.Connection, requests: Sequence[FundingRe
     its refusal (which left no trace). A failure of the database escapes, for the caller to
     roll everything back and try the whole batch again."""
     submissions = [r.submission() for r in requests]
-    # Looked up without a lock, recorded last (idempotency.record): a concurrent request
-    # taking one of these keys in between makes this transaction fail and run again.
-    earlier = await idempotency.recorded(conn, sorted({s.key for s in submissions}))
     commands = [c for r in requests for c in r.commands]
-    # The window first, FOR SHARE: every change checks its line's year is open, and the
-    # year-end roll-over takes the window FOR UPDATE before it locks that year's lines, so
-    # a change waits for a roll-over under way (and then sees its year closed) and a
-    # roll-over waits for changes under way, in the same order: no deadlock.
-    window = await references.window(conn, for_share=True)
-    locked = await lines.lock(conn, sorted({line for c in commands for line in lines_of(c)}))
-    snapshot = Snapshot(
-        window,
-        locked,
-        await references.instruments_among(
-            conn, sorted({c.instrument_id for c in commands if hasattr(c, "instrument_id")})
+    # One round trip: the keys' records and the snapshot, with the locks `snapshot.read` lists.
+    earlier, taken = await snapshot.read(
+        conn,
+        snapshot.Wanted(
+            sorted({s.key for s in submissions}),
+            sorted({line for c in commands for line in lines_of(c)}),
+            sorted({c.instrument_id for c in commands if hasattr(c, "instrument_id")}),
+            sorted({o for c in commands for o in objectives_of(c)}),
+            sorted({p for c in commands for p in reserved_by(c)}),
         ),
-        await references.objectives_known_among(conn, sorted({o for c in commands for o in objectives_of(c)})),
-        # Who owns the lines whose next-year ids new lines would take: a line's owner never
-        # changes, so these are read without a lock.
-        await lines.owners_among(conn, sorted({p for c in commands for p in reserved_by(c)} - set(locked))),
     )
-    decisions = plan(submissions, snapshot, earlier)
+    decisions = plan(submissions, taken, earlier)
+    if not any(isinstance(d, Accepted) for d in decisions):  # refused or replayed, all: nothing to write
+        return [_outcome(d, None, []) for d in decisions]
+    # One round trip more: the lines, the ledger and the outbox; the answers carry the entry ids.
     bodies = await _record(conn, requests, decisions)
-    # Before the Idempotency-Key records: the audit rows are part of the write, committed with it.
-    await record_writes(
-        conn,
-        [
-            _audited(r, body)
-            for r, d, body in zip(requests, decisions, bodies, strict=True)
-            if isinstance(d, Accepted) and r.write is not None
-        ],
-    )
-    outcomes: list[Outcome | Refused] = []
-    for decision, body in zip(decisions, bodies, strict=True):
-        if isinstance(decision, Refusal):
-            outcomes.append(decision.error)
-        elif isinstance(decision, Replay) and decision.earlier is not None:
-            outcomes.append(Outcome(decision.earlier.status, decision.earlier.body, replayed=True))
-        elif isinstance(decision, Replay):
-            outcomes.append(Outcome(ACCEPTED, bodies[decision.of_index or 0] or {}, replayed=True))
-        else:
-            outcomes.append(Outcome(ACCEPTED, body or {}, replayed=False))
-    await idempotency.record(
-        conn,
-        {
-            requests[i].key: (requests[i].fingerprint, ACCEPTED, bodies[i] or {})
-            for i, d in enumerate(decisions)
-            if isinstance(d, Accepted)
-        },
-    )
-    return outcomes
+    accepted = [(r, body) for r, d, body in zip(requests, decisions, bodies, strict=True) if isinstance(d, Accepted)]
+    audited = [_audited(r, body) for r, body in accepted if r.write is not None]
+    keys = {r.key: (r.fingerprint, ACCEPTED, body or {}) for r, body in accepted}
+    # And one for the audit rows (part of the write, committed with it) and the keys, last.
+    done = await write_together(conn, [*([audit_rows(audited)] if audited else []), idempotency.recording(keys)])
+    mark_recorded(audited)
+    idempotency.check_recorded(keys, done[-1].count)
+    return [_outcome(d, body, bodies) for d, body in zip(decisions, bodies, strict=True)]
+
+
+def _outcome(
+    decision: Decision, body: dict[str, Any] | None, bodies: Sequence[dict[str, Any] | None]
+) -> Outcome | Refused:
+    """A request's outcome: its refusal, the answer it replays, or its own `body`."""
+    if isinstance(decision, Refusal):
+        return decision.error
+    if isinstance(decision, Replay) and decision.earlier is not None:
+        return Outcome(decision.earlier.status, decision.earlier.body, replayed=True)
+    if isinstance(decision, Replay):  # of a request earlier in this group
+        return Outcome(ACCEPTED, bodies[decision.of_index or 0] or {}, replayed=True)
+    return Outcome(ACCEPTED, body or {}, replayed=False)
 
 
 async def _record(
@@ -185,15 +175,15 @@ async def _record(
                             caller.recorded_as, caller.key_id, caller.channel, event.event_id, request.correlation_id
                         )
                     )
-    entry_ids = iter(await lines.save_many(conn, entries, recorded))
-    await outbox.append(conn, topics.FUNDING, events)
-    written = iter(zip(entries, events, strict=True))
+    written = await write_together(conn, [*lines.saved(entries, recorded), outbox.appended(topics.FUNDING, events)])
+    entry_ids = iter(lines.entry_ids(recorded, written[-2]))
+    pairs = iter(zip(entries, events, strict=True))
     bodies: list[dict[str, Any] | None] = []
     for request, decision in zip(requests, decisions, strict=True):
         if not isinstance(decision, Accepted):
             bodies.append(None)
             continue
-        results = [_result([(*next(written), next(entry_ids)) for _ in made]) for made in decision.entries]
+        results = [_result([(*next(pairs), next(entry_ids)) for _ in made]) for made in decision.entries]
         bodies.append({"results": results} if request.batch else results[0])
     return bodies
 
@@ -259,11 +249,9 @@ async def append(
 ) -> list[tuple[int, Envelope]]:
     """Append entries decided elsewhere (the year-end roll-over) with their events."""
     events = [_event(e, correlation_id) for e in entries]
-    ids = await lines.save_many(
-        conn, entries, [lines.Recorded(pushed_by, key_id, channel, e.event_id, correlation_id) for e in events]
-    )
-    await outbox.append(conn, topics.FUNDING, events)
-    return list(zip(ids, events, strict=True))
+    recorded = [lines.Recorded(pushed_by, key_id, channel, e.event_id, correlation_id) for e in events]
+    written = await write_together(conn, [*lines.saved(entries, recorded), outbox.appended(topics.FUNDING, events)])
+    return list(zip(lines.entry_ids(recorded, written[-2]), events, strict=True))
 
 
 def _event(entry: LedgerEntry, correlation_id: str) -> Envelope:
