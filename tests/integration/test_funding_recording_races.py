@@ -109,3 +109,39 @@ async def test_a_key_taken_meanwhile_by_another_request_refuses_this_one_and_wri
         assert await conn.fetchval("SELECT count(*) FROM funding_lines WHERE line_id = 'RACE-3'") == 0
     finally:
         await conn.close()
+
+
+async def test_a_group_of_requests_costs_three_statements_whatever_it_holds(funding, database: Database) -> None:  # type: ignore[no-untyped-def]
+    """The round trips are the cost at a steady rate (docs/performance.md): a group opening
+    lines, revising one, replaying a key and refusing a request is one read and two writes."""
+    conn = await database.connect("funding")
+    sent: list[str] = []
+    conn.add_query_logger(lambda q: sent.append(q.query))
+    try:
+        async with conn.transaction():
+            await record_requests(conn, [request("COUNT-1", "count-1"), request("COUNT-2", "count-2")])
+        sent.clear()
+        revise = COMMAND.validate_python({"type": "revision", "line_id": "COUNT-1", "committed_cents": 7_000})
+        async with conn.transaction():
+            outcomes = await record_requests(
+                conn,
+                [
+                    request("COUNT-3", "count-3"),
+                    FundingRequest(
+                        Caller("regione-liguria", None, channel="kafka"),
+                        [revise],
+                        False,
+                        "count-4",
+                        _fingerprint([revise], "kafka"),
+                        "race-count-4",
+                    ),
+                    request("COUNT-1", "count-1"),  # a replay
+                    request("COUNT-5", "count-1"),  # the same key for something else: refused
+                ],
+            )
+        assert [type(o).__name__ for o in outcomes] == ["Outcome", "Outcome", "Outcome", "IdempotencyKeyReused"]
+        statements = [q for q in sent if not q.startswith(("BEGIN", "COMMIT"))]
+        assert len(statements) == 3, statements
+        assert statements[0].startswith("SELECT") and all(q.startswith("WITH w0 AS") for q in statements[1:])
+    finally:
+        await conn.close()
