@@ -38,6 +38,7 @@ class _Connection:
     def __init__(self) -> None:
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.reused = False  # the last request went on a connection an earlier one had used
 
     def close(self) -> None:
         if self.writer is not None:
@@ -80,7 +81,17 @@ class LoadClients:
         self.lent += 1
         self.peak_lent = max(self.peak_lent, self.lent)
         try:
-            return await asyncio.wait_for(self._exchange(connection, head + body), self._timeout)
+            try:
+                return await asyncio.wait_for(self._exchange(connection, head + body), self._timeout)
+            except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError) as exc:
+                if not (connection.reused and _nothing_read(exc) and "idempotency-key" in head.lower().decode()):
+                    raise
+                # The server closed this kept-alive connection as the request went out
+                # (uvicorn closes one idle for 5 s; the close and the request crossed): the
+                # request never arrived whole, and its Idempotency-Key makes sending it again
+                # safe even if it did. What a well-behaved client of Regia does, once.
+                connection.close()
+                return await asyncio.wait_for(self._exchange(connection, head + body), self._timeout)
         except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError, ValueError) as exc:
             connection.close()  # whatever state it is in, it is not reused
             raise LoadError(f"POST {path}: {exc!r}") from exc
@@ -94,6 +105,9 @@ class LoadClients:
             # connection after 5 s without a request): a new one
             c.close()
             c.reader, c.writer = await asyncio.open_connection(self._host, self._port)
+            c.reused = False
+        else:
+            c.reused = True
         c.writer.write(request)
         head = (await c.reader.readuntil(b"\r\n\r\n")).decode("latin-1").split("\r\n")
         status = int(head[0].split(" ", 2)[1])
@@ -125,6 +139,11 @@ async def _chunked(reader: asyncio.StreamReader) -> bytes:
             return b"".join(parts)
         parts.append(await reader.readexactly(size))
         await reader.readexactly(2)
+
+
+def _nothing_read(exc: BaseException) -> bool:
+    """The failure came before any byte of an answer: a reset, or the end of the stream."""
+    return not isinstance(exc, asyncio.IncompleteReadError) or not exc.partial
 
 
 def _dumps(value: Any) -> bytes:

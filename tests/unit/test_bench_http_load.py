@@ -137,3 +137,37 @@ def test_the_pool_says_how_many_connections_a_load_needed_and_opens_no_more() ->
         assert len(connections) == 3 + 2
 
     asyncio.run(scenario())
+
+
+def test_a_request_crossing_the_servers_close_is_sent_again_only_with_an_idempotency_key() -> None:
+    """The server closes a kept-alive connection just as a request goes out on it (uvicorn's
+    idle timeout and the next request crossing): the client cannot have seen the close, and
+    the request never got an answer. With an Idempotency-Key it is sent again on a new
+    connection, safely; without one it is a failure, as it would be for any client."""
+
+    async def scenario() -> None:
+        connections: list[int] = []
+
+        async def answer_once_then_drop_the_next(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            connections.append(1)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            await reader.readexactly(length)
+            writer.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}")
+            await writer.drain()
+            await reader.readuntil(b"\r\n\r\n")  # the next request arrives: closed unanswered
+            writer.close()
+
+        server = await asyncio.start_server(answer_once_then_drop_the_next, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with LoadClients(1, base_url=f"http://127.0.0.1:{port}", timeout=5) as c:
+            key = {"Idempotency-Key": "k-1"}
+            assert (await c.post("/v1/x", json={}, headers=key)).status_code == 202
+            assert (await c.post("/v1/x", json={}, headers=key)).status_code == 202  # sent again
+            assert len(connections) == 2
+            with pytest.raises(LoadError):
+                await c.post("/v1/x", json={})  # no key: not sent again
+            assert len(connections) == 2
+        server.close()
+
+    asyncio.run(scenario())
