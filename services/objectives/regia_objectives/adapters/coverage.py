@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import asyncpg
 
 from regia_shared.contracts.events.objectives import CoverageStatus
+from regia_shared.statements import Write
 
 from ..domain.coverage import YearCoverage
 
@@ -53,15 +54,21 @@ class Saved:
 
 
 async def save(conn: asyncpg.Connection, rows: Sequence[Saved]) -> None:
-    """Upsert the rows with one statement. Each (objective, year) at most once: PostgreSQL
+    """Upsert the rows with one statement (`saving`)."""
+    if rows:
+        statement = saving(rows)
+        await conn.execute(statement.sql, *statement.args)
+
+
+def saving(rows: Sequence[Saved]) -> Write:
+    """The statement upserting the rows (at least one), for a caller that joins it with its
+    other writes (`regia_shared.statements`). Each (objective, year) at most once: PostgreSQL
     refuses to update a row twice in one statement. `status_since` moves only when the
     status does; `last_change_id` only when a line change caused this write (a need
     edited later leaves the last line change in place)."""
-    if not rows:
-        return
     rows = sorted(rows, key=lambda s: (s.coverage.objective_id, s.coverage.fiscal_year))  # lock order, as in held()
     cs = [s.coverage for s in rows]
-    await conn.execute(
+    return Write(
         "INSERT INTO coverage (objective_id, fiscal_year, need_cents, committed_cents, disbursed_cents,"
         " committed_by_level, coverage_bp, status, dominant_level, counted_cents, gap_to_threshold_cents,"
         " last_change_id, history_cents, status_since)"
@@ -81,19 +88,21 @@ async def save(conn: asyncpg.Connection, rows: Sequence[Saved]) -> None:
         " last_change_id = coalesce(EXCLUDED.last_change_id, coverage.last_change_id),"
         " status_since = CASE WHEN coverage.status = EXCLUDED.status THEN coverage.status_since ELSE now() END,"
         " updated_at = now()",
-        [c.objective_id for c in cs],
-        [c.fiscal_year for c in cs],
-        [c.need_cents for c in cs],
-        [c.committed_cents for c in cs],
-        [c.disbursed_cents for c in cs],
-        [json.dumps(c.committed_by_level) for c in cs],
-        [c.coverage_bp for c in cs],
-        [c.status.value for c in cs],
-        [c.dominant_level for c in cs],
-        [c.counted_cents for c in cs],
-        [s.gap_to_threshold_cents for s in rows],
-        [s.last_change_id for s in rows],
-        [c.history_cents for c in cs],
+        [
+            [c.objective_id for c in cs],
+            [c.fiscal_year for c in cs],
+            [c.need_cents for c in cs],
+            [c.committed_cents for c in cs],
+            [c.disbursed_cents for c in cs],
+            [json.dumps(c.committed_by_level) for c in cs],
+            [c.coverage_bp for c in cs],
+            [c.status.value for c in cs],
+            [c.dominant_level for c in cs],
+            [c.counted_cents for c in cs],
+            [s.gap_to_threshold_cents for s in rows],
+            [s.last_change_id for s in rows],
+            [c.history_cents for c in cs],
+        ],
     )
 
 

@@ -22,6 +22,7 @@ from regia_shared.contracts.events.objectives import (
 from regia_shared.contracts.events.plans import SingleLevelDependencyDetected
 from regia_shared.messaging import outbox
 from regia_shared.messaging.consumer import Received
+from regia_shared.statements import write_together
 
 from ..adapters import allocations, coverage, objectives
 from ..adapters.objectives import ObjectiveRecord
@@ -125,7 +126,10 @@ async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mappi
     depth = {node: len(ancestors(node, parent_of)) for node, _ in wanted}
     held = await coverage.held(conn, list(wanted))
     envelopes: list[Envelope] = []
+    changed: list[coverage.Saved] = []
     for level in sorted(set(depth.values()), reverse=True):
+        # A level's rows are saved before the level above reads them as its children's.
+        await coverage.save(conn, changed)
         keys_here = [k for k in wanted if depth[k[0]] == level]
         money = await allocations.for_keys(conn, keys_here)
         below = await coverage.of_children(conn, keys_here)
@@ -147,8 +151,12 @@ async def recompute(conn: asyncpg.Connection, keys: Sequence[Key], causes: Mappi
             gap = gap_to_threshold_cents(now.need_cents, now.effective_cents, record.at_risk_threshold_pct)
             changed.append(coverage.Saved(now, gap, cause.change_id if cause else None))
             envelopes.extend(_events(record, now, before, dominant, cause))
-        await coverage.save(conn, changed)
-    await outbox.append(conn, topics.OBJECTIVES_COVERAGE, envelopes)
+    # The top level's rows and every event in one round trip: nothing reads them after.
+    writes = ([coverage.saving(changed)] if changed else []) + (
+        [outbox.appended(topics.OBJECTIVES_COVERAGE, envelopes)] if envelopes else []
+    )
+    if writes:
+        await write_together(conn, writes)
     return envelopes
 
 
