@@ -26,6 +26,12 @@ def bench(
     propagation_seconds: float | None = typer.Option(
         None, "--propagation-seconds", help="Seconds at each propagation rate (200, then 400 events/s; default 30)."
     ),
+    propagation_rates: str | None = typer.Option(
+        None,
+        "--propagation-rates",
+        help="Comma-separated events/s the propagation section runs at, one after the other (default 200,400;"
+        " the targets judge 200 and 400 only). A low rate (50) shows what each event costs unbatched.",
+    ),
     soak_seconds: float | None = typer.Option(
         None,
         "--soak-seconds",
@@ -80,6 +86,8 @@ def bench(
             setattr(sizes, name, value)
     if events is not None and baseline_events is None:
         sizes.baseline_events = max(100, events // 5)
+    if propagation_rates is not None:
+        sizes.propagation_rates = _rates(propagation_rates)
     sizes.partitions, sizes.objectives_replicas = partitions, replicas
     if only is not None:
         chosen = tuple(s.strip() for s in only.split(",") if s.strip())
@@ -95,3 +103,17 @@ def bench(
         # A figure for an import that lost money would be a figure for the wrong thing.
         typer.echo("benchmark: an OpenCoesione import did not reconcile to the cent (see its checks)", err=True)
         raise typer.Exit(1)
+
+
+def _rates(text: str) -> tuple[float, ...]:
+    """`--propagation-rates`: positive events/s, comma-separated."""
+    try:
+        rates = tuple(float(r) for r in text.split(",") if r.strip())
+    except ValueError:
+        rates = ()
+    if not rates or any(not 0 < r <= 5_000 for r in rates):
+        raise typer.BadParameter(
+            f"{text!r}: give events/s between 0 and 5,000, comma-separated (e.g. 50,200)",
+            param_hint="--propagation-rates",
+        )
+    return rates

@@ -97,3 +97,16 @@ def test_a_signal_during_a_child_start_is_raised_after_it() -> None:
             interrupts._handle(signal.SIGTERM, None)  # as if delivered mid-start
             started = True  # still reached: the child gets registered
     assert started
+
+
+@pytest.mark.parametrize("rates", ["fast", "0", "-50", "200,,x", "9000", ""])
+def test_bench_refuses_propagation_rates_it_cannot_run_before_starting_anything(rates: str) -> None:
+    result = runner.invoke(app, ["bench", "--only", "propagation", "--propagation-rates", rates])
+    assert result.exit_code == 2
+    assert "--propagation-rates" in result.output and "comma-separated" in result.output
+
+
+def test_bench_takes_the_propagation_rates_it_is_given() -> None:
+    from regia.bench import _rates
+
+    assert _rates("50, 200,400") == (50.0, 200.0, 400.0)
