@@ -77,15 +77,11 @@ class ServiceRuntime:
         self.event_keys = self.settings.event_keys
         signing.register(self.broker, self.event_keys)
         self._backlog = Gauge(
-            "regia_outbox_backlog_events",
-            "Outbox rows not yet marked published (a relay marks a small batch at its next look, within a poll"
-            " interval)",
-            ["service"],
-            registry=self.registry,
+            "regia_outbox_backlog_events", "Unpublished outbox rows", ["service"], registry=self.registry
         )
         self._backlog_age = Gauge(
             "regia_outbox_oldest_age_seconds",
-            "Age of the oldest outbox row not yet marked published",
+            "Age of the oldest unpublished outbox row",
             ["service"],
             registry=self.registry,
         )

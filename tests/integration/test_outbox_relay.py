@@ -4,7 +4,7 @@ order per key, and published once even with a standby relay beside the leader.""
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -167,54 +167,4 @@ async def test_the_prune_deletes_what_the_retention_let_go_and_reads_no_more(pre
         left, read = await pruned()  # nothing left to let go: a few pages, not the table
         assert left == 3_001 and read < pages // 10, (read, pages)
     finally:
-        await conn.close()
-
-
-async def test_a_small_drain_is_marked_by_the_next_drains_read_and_skips_only_its_own_rows(
-    prepared, database: Database
-) -> None:  # type: ignore[no-untyped-def]
-    """One statement a drain at a steady rate: the rows a small drain published are marked by
-    the next drain's read, which skips exactly them, so a row that committed late among
-    them is published next, not passed over; a large drain is marked at once."""
-    published: list[list[str]] = []
-
-    async def publish(rows: Sequence[outbox.OutboxRow]) -> None:  # what the relay hands its producer
-        published.append([json.loads(r.body)["payload"]["partner_id"] for r in rows])
-
-    relay_ = outbox.OutboxRelay(database.dsn, SCHEMA, publish, batch_size=500)
-    conn = await asyncpg.connect(database.dsn, server_settings={"search_path": SCHEMA})
-    late = await asyncpg.connect(database.dsn, server_settings={"search_path": SCHEMA})
-    statements: list[str] = []
-    conn.add_query_logger(lambda q: statements.append(q.query))
-    try:
-        await conn.execute("TRUNCATE outbox")
-        a, k, b = events(3, keys=1)
-        await write(database, [a])
-        slow = late.transaction()
-        await slow.start()
-        await outbox.append(late, TOPIC, [k])  # its id is between a's and b's; not yet committed
-        await write(database, [b])
-
-        async def unpublished() -> int:
-            return int(await conn.fetchval("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
-
-        assert await relay_.drain_once(conn) == 2
-        await slow.commit()
-        assert await unpublished() == 3  # a and b published, marked by the next read
-        assert await relay_.drain_once(conn) == 1  # k, which the skip of a and b did not pass over
-        assert await unpublished() == 1
-        assert await relay_.drain_once(conn) == 0
-        assert await unpublished() == 0
-        assert published == [[a.payload["partner_id"], b.payload["partner_id"]], [k.payload["partner_id"]]]
-        drains = [q for q in statements if "FROM outbox WHERE published_at IS NULL ORDER" in q or "AND id <> ALL" in q]
-        assert len(drains) == 3 and not [q for q in statements if q.startswith("UPDATE")], statements
-
-        many = events(outbox.CARRIED_MARK_ROWS + 1, keys=3)
-        await write(database, many)
-        statements.clear()
-        assert await relay_.drain_once(conn) == len(many)
-        assert await unpublished() == 0  # marked at once, with a statement of its own
-        assert [q.split(" ", 1)[0] for q in statements][:2] == ["SELECT", "UPDATE"]
-    finally:
-        await late.close()
         await conn.close()

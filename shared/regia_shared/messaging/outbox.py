@@ -6,9 +6,7 @@ session advisory lock elects it), which is what keeps events in order per key ac
 replicas; the others stand by and take over when the leader's connection drops.
 
 A crash between publishing and marking republishes those rows: delivery is at least once,
-and every consumer is idempotent on `event_id`. A small batch is marked by the next drain's
-read rather than a statement of its own (`OutboxRelay.drain_once`), so a published row can
-count as unpublished for up to one poll interval.
+and every consumer is idempotent on `event_id`.
 """
 
 import asyncio
@@ -36,9 +34,6 @@ class OutboxRow:
     correlation_id: str
 
 
-# A drain of at most this many rows leaves their mark to the next drain's read (drain_once).
-CARRIED_MARK_ROWS = 64
-_NEXT = "SELECT id, topic, key, type, body, correlation_id FROM outbox WHERE published_at IS NULL"
 Publish = Callable[[Sequence[OutboxRow]], Awaitable[None]]
 
 
@@ -105,7 +100,6 @@ class OutboxRelay:
         self.leading = asyncio.Event()
         self.published_total = 0
         self._last_prune = 0.0
-        self._unmarked: list[int] = []  # published by the last drain, marked by the next
 
     async def run(self) -> None:
         """Forever: become leader, then drain on every notification or poll tick."""
@@ -146,57 +140,28 @@ class OutboxRelay:
                     raise ConnectionError("relay connection closed")
         finally:
             self.leading.clear()
-            try:  # before letting go of the lead: a relay stopping marks what it published
-                if not conn.is_closed():
-                    await self._mark_published(conn)
-            except Exception as exc:  # noqa: BLE001 - the next leader publishes them again: at least once
-                log.info("outbox relay left published rows unmarked", schema=self._schema, error=str(exc))
-            finally:
-                await conn.close()
+            await conn.close()
 
     def _on_notify(self, *_: object) -> None:
         self._wake.set()
 
     async def drain_once(self, conn: asyncpg.Connection) -> int:
-        """Publish the next committed rows, in id order; how many.
-
-        A small batch's rows are marked by the next drain's read, in the same statement: one
-        round trip a drain, not two. At a steady rate a drain carries a handful of rows and
-        the round trip is its cost (docs/performance.md); a large batch is marked at once,
-        since its round trip is shared by many rows and the next read would have to skip
-        them one by one. That read's snapshot is taken before its mark, so the rows it marks
-        still look unpublished to it, and it skips exactly their ids: every other row stays
-        in id order. A row published and not yet marked counts in the backlog (`backlog`)
-        until the next drain, at most one poll interval when nothing follows it, and a relay
-        killed in between publishes it again, as a relay killed between publishing and
-        marking always did (at least once; consumers are idempotent on `event_id`).
-        """
-        last, self._unmarked = self._unmarked, []
-        if last:
-            rows = await conn.fetch(
-                "WITH marked AS (UPDATE outbox SET published_at = now() WHERE id = ANY($2::bigint[]))"
-                f" {_NEXT} AND id <> ALL($2::bigint[]) ORDER BY id LIMIT $1",
-                self._batch_size,
-                last,
-            )
-        else:
-            rows = await conn.fetch(f"{_NEXT} ORDER BY id LIMIT $1", self._batch_size)
+        rows = await conn.fetch(
+            "SELECT id, topic, key, type, body, correlation_id FROM outbox"
+            " WHERE published_at IS NULL ORDER BY id LIMIT $1",
+            self._batch_size,
+        )
         if not rows:
             return 0
         batch = [OutboxRow(**dict(r)) for r in rows]
         await self._publish(batch)
         failpoints.hit("outbox.after_publish")  # tests: published, not yet marked
-        self._unmarked = [r.id for r in batch]
-        if len(batch) > CARRIED_MARK_ROWS:
-            await self._mark_published(conn)
+        await conn.execute(
+            "UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+            [r.id for r in batch],
+        )
         self.published_total += len(batch)
         return len(batch)
-
-    async def _mark_published(self, conn: asyncpg.Connection) -> None:
-        """The last drain's rows, marked on their own."""
-        if self._unmarked:
-            await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", self._unmarked)
-            self._unmarked = []
 
     async def _prune(self, conn: asyncpg.Connection) -> None:
         if time.monotonic() - self._last_prune < 60:
