@@ -9,6 +9,8 @@ from uuid import UUID
 
 import asyncpg
 
+from regia_shared.statements import Write
+
 from ..domain.delivery import ClaimedDelivery, NewDelivery
 from ..domain.retry import AttemptOutcome, DeliveryStatus
 
@@ -76,17 +78,23 @@ async def add(conn: asyncpg.Connection, planned: Sequence[NewDelivery]) -> set[U
     """Insert the planned deliveries that do not exist yet; returns the ids of those."""
     if not planned:
         return set()
+    statement = adding(planned)
+    rows = await conn.fetch(statement.sql + " RETURNING delivery_id", *statement.args)
+    return {r["delivery_id"] for r in rows}
+
+
+def adding(planned: Sequence[NewDelivery]) -> Write:
+    """`add`'s statement (at least one delivery), for a caller that joins it with its other
+    writes (`regia_shared.statements`)."""
     arrays = ", ".join(f"${i}::{t}[]" for i, t in enumerate(_NEW_TYPES, start=1))
     # Rule ids are plain identifiers (no commas), so one text per row carries the list.
-    rows = await conn.fetch(
+    return Write(
         f"INSERT INTO deliveries ({', '.join(_NEW)}, rules)"
         f" SELECT {', '.join(_NEW)}, string_to_array(rules, ',')"
         f" FROM unnest({arrays}, ${len(_NEW) + 1}::text[]) AS t({', '.join(_NEW)}, rules)"
-        " ON CONFLICT DO NOTHING RETURNING delivery_id",
-        *[[getattr(d, column) for d in planned] for column in _NEW],
-        [",".join(d.rules) for d in planned],
+        " ON CONFLICT DO NOTHING",
+        [*[[getattr(d, column) for d in planned] for column in _NEW], [",".join(d.rules) for d in planned]],
     )
-    return {r["delivery_id"] for r in rows}
 
 
 # How many due rows a claim looks at for each one it may take: rows it passes over are

@@ -8,6 +8,8 @@ from uuid import UUID
 
 import asyncpg
 
+from regia_shared.statements import Write
+
 from ..domain.grouping import OpenGroup
 from ..domain.occurrence_codec import decode
 from ..domain.planning import QueuedAlert
@@ -98,16 +100,16 @@ async def lock_digests(
     return [_waiting(r) for r in rows]
 
 
-async def mark_carried(conn: asyncpg.Connection, message_id: UUID, items: Sequence[Waiting], *, settled: bool) -> None:
-    """The alerts are carried by the message `message_id` (or, `settled`, by none: their
-    changes cancelled out)."""
-    await conn.execute(
-        "UPDATE waiting_alerts SET message_id = $1, settled = $4 FROM unnest($2::uuid[], $3::text[]) AS t(c, e)"
+def marking_carried(carried: Sequence[tuple[UUID, Sequence[Waiting], bool]]) -> Write:
+    """The statement marking each message's alerts as carried by it (or, settled, by none:
+    their changes cancelled out), for every message at once; for a caller that joins it with
+    its other writes (`regia_shared.statements`)."""
+    rows = [(message_id, w.cause_event_id, w.email, settled) for message_id, items, settled in carried for w in items]
+    return Write(
+        "UPDATE waiting_alerts SET message_id = t.m, settled = t.s"
+        " FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::bool[]) AS t(m, c, e, s)"
         " WHERE cause_event_id = t.c AND email = t.e",
-        message_id,
-        [w.cause_event_id for w in items],
-        [w.email for w in items],
-        settled,
+        [[r[i] for r in rows] for i in range(4)],
     )
 
 

@@ -11,9 +11,12 @@ delivery). Alerts whose changes all cancelled out are marked settled, and no mes
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime
+from uuid import UUID
 from zoneinfo import ZoneInfo
 
 import asyncpg
+
+from regia_shared.statements import write_together
 
 from ..adapters import deliveries, waiting_alerts
 from ..domain.delivery import NewDelivery
@@ -101,16 +104,17 @@ async def _write(
     conn: asyncpg.Connection, planned: list[Message], day: date, links: PreferenceLinks | None
 ) -> tuple[int, int]:
     new: list[NewDelivery] = []
-    settled = 0
+    carried: list[tuple[UUID, list[Waiting], bool]] = []
     for message in planned:
         delivery = _delivery(message, day, links)
-        await waiting_alerts.mark_carried(conn, message.message_id, message.items, settled=delivery is None)
-        if delivery is None:
-            settled += 1
-        else:
+        carried.append((message.message_id, message.items, delivery is None))
+        if delivery is not None:
             new.append(delivery)
-    await deliveries.add(conn, new)
-    return len(new), settled
+    # Every message's alerts marked and its delivery added in one round trip.
+    writes = ([waiting_alerts.marking_carried(carried)] if carried else []) + ([deliveries.adding(new)] if new else [])
+    if writes:
+        await write_together(conn, writes)
+    return len(new), len(carried) - len(new)
 
 
 def _delivery(message: Message, day: date, links: PreferenceLinks | None) -> NewDelivery | None:
