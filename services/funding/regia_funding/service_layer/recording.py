@@ -11,9 +11,9 @@ Requests are recorded set-based, inside the caller's transaction, in three round
 whatever their number: one statement reads their Idempotency-Keys' records and reads and
 locks every line they name (`adapters.snapshot`); they are decided all at once in memory
 (the pure `domain.batch.plan`); one statement writes every line, ledger entry and outbox
-event, and one more every audit row and key record (`regia_shared.statements`, which says
-why a round trip is what to save). A batch of a hundred messages costs what a single HTTP
-request costs, which runs through the very same code as a batch of one."""
+event, and one more every audit row and key record (`regia_shared.statements`). A batch of
+a hundred messages costs the round trips a single HTTP request costs, which runs through
+the very same code as a batch of one."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
