@@ -49,12 +49,9 @@ def pytest_arguments(args: Sequence[str]) -> list[str]:
     `--dist loadfile` hands out whole files: a module's fixtures (a whole `regia up`, a
     browser) then start once, as in a serial run. (`loadgroup` would hand out single tests
     but for marked modules; with pytest 9.2 and pytest-xdist 3.8 its marks are lost, since
-    xdist renames `item._nodeid`, which pytest no longer reads.) `--no-loadscope-reorder`
-    keeps the order tests/conftest.py gives the files, longest first: xdist's own order (the
-    files with the most tests first) left the few long files for the end, where one or two
-    workers ran them while the others sat idle."""
+    xdist renames `item._nodeid`, which pytest no longer reads.)"""
     chosen = any(a == "-n" or a.startswith("-n") or a.startswith("--numprocesses") for a in args)
     chosen |= any("no:xdist" in a for a in args)
     if chosen:
         return list(args)
-    return ["-n", str(workers()), "--dist", "loadfile", "--no-loadscope-reorder", *args]
+    return ["-n", str(workers()), "--dist", "loadfile", *args]

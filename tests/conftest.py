@@ -51,35 +51,3 @@ def service_env(
 
 def pytest_report_header() -> str:
     return f"regia: real PostgreSQL and broker over TCP (pid {os.getpid()})"
-
-
-# The files that take longest (a clean-clone run's --durations), started first, and then the
-# rest by directory, the slow kinds before the fast: with whole files handed to the workers
-# in this order (`--no-loadscope-reorder`, regia/checks.py), the short files fill the gaps at
-# the end instead of a long one starting last while the other workers sit idle.
-LONGEST_FIRST = (
-    "integration/test_bench_quick.py",
-    "console/test_console_browser_100k.py",
-    "integration/test_regia_up.py",
-    "faults/test_infra_broker_restart.py",
-    "hostile/test_schemathesis.py",
-    "load/test_sustained_load.py",
-    "console/test_console_browser.py",
-    "faults/test_outbox_relay_killed.py",
-    "e2e/test_core_path.py",
-    "e2e/test_consumer_killed_mid_stream.py",
-    "faults/test_infra_network_pause.py",
-)
-BY_DIRECTORY = ("console", "e2e", "faults", "load", "hostile", "integration", "unit")
-TESTS = Path(__file__).parent
-
-
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    def rank(item: pytest.Item) -> tuple[int, int]:
-        path = item.path.relative_to(TESTS).as_posix() if item.path.is_relative_to(TESTS) else ""
-        if path in LONGEST_FIRST:
-            return (0, LONGEST_FIRST.index(path))
-        top = path.split("/", 1)[0]
-        return (1, BY_DIRECTORY.index(top) if top in BY_DIRECTORY else len(BY_DIRECTORY))
-
-    items.sort(key=rank)  # stable: the tests of a file keep their order
