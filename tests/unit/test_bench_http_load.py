@@ -3,6 +3,7 @@ sent, reuse its connection, and count a broken answer as a failure instead of ha
 
 import asyncio
 import json
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -35,6 +36,25 @@ async def serve(answers: list[bytes]) -> tuple[asyncio.Server, list[bytes], list
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     return server, requests, connections
+
+
+def answer_once(connections: list[int], *, wait_for_the_next: bool) -> Callable[..., Awaitable[None]]:
+    """A server's handler that answers one request and closes the connection: at once (an
+    idle close, seen before the next request), or when the next request arrives, unanswered
+    (the close and the request crossing)."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(1)
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+        await reader.readexactly(length)
+        writer.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}")
+        await writer.drain()
+        if wait_for_the_next:
+            await reader.readuntil(b"\r\n\r\n")
+        writer.close()
+
+    return handle
 
 
 def test_posts_json_and_reads_both_framings_on_one_connection() -> None:
@@ -84,17 +104,7 @@ def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed() -> N
 
     async def scenario() -> None:
         connections: list[int] = []
-
-        async def answer_once_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            connections.append(1)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-            await reader.readexactly(length)
-            writer.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}")
-            await writer.drain()
-            writer.close()
-
-        server = await asyncio.start_server(answer_once_then_close, "127.0.0.1", 0)
+        server = await asyncio.start_server(answer_once(connections, wait_for_the_next=False), "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         async with LoadClients(1, base_url=f"http://127.0.0.1:{port}", timeout=5) as c:
             assert (await c.post("/v1/x", json={})).status_code == 202
@@ -147,18 +157,7 @@ def test_a_request_crossing_the_servers_close_is_sent_again_only_with_an_idempot
 
     async def scenario() -> None:
         connections: list[int] = []
-
-        async def answer_once_then_drop_the_next(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-            connections.append(1)
-            head = await reader.readuntil(b"\r\n\r\n")
-            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
-            await reader.readexactly(length)
-            writer.write(b"HTTP/1.1 202 Accepted\r\ncontent-length: 2\r\n\r\n{}")
-            await writer.drain()
-            await reader.readuntil(b"\r\n\r\n")  # the next request arrives: closed unanswered
-            writer.close()
-
-        server = await asyncio.start_server(answer_once_then_drop_the_next, "127.0.0.1", 0)
+        server = await asyncio.start_server(answer_once(connections, wait_for_the_next=True), "127.0.0.1", 0)
         port = server.sockets[0].getsockname()[1]
         async with LoadClients(1, base_url=f"http://127.0.0.1:{port}", timeout=5) as c:
             key = {"Idempotency-Key": "k-1"}
