@@ -52,7 +52,6 @@ BIG = RS.big_objective  # rs-miglio-blu
 CUT_LINE = RS.cut_line  # rs-LIG-2027-001
 REGIONE = RS.institution(0)  # rs-regione-liguria
 YEAR = 2027
-SEED_BUDGET_S = 90.0  # ~15 s on a quiet machine; the bound only catches a seeder gone quadratic
 
 
 @dataclass
@@ -84,7 +83,6 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         data.report = asyncio.run(seed(dsn, RS))
         data.timings["seed_s"] = round(time.perf_counter() - started, 1)
         assert data.report.lines == LINES and data.report.coverage_rows > 20_000, data.report
-        assert data.timings["seed_s"] < SEED_BUDGET_S, data.timings
         through_the_apis(data)
         yield data
     finally:

@@ -1,6 +1,7 @@
 """The test system's own start-up: a service whose chosen port another process took before
 it could bind it is started again on another port, never taken for the process that holds
-it (which is how an end-to-end test once sent its requests to another test's service)."""
+it (which is how an end-to-end test once sent its requests to another test's service); and
+the suite's PostgreSQL does not wait for the disk at commit, while `regia up`'s does."""
 
 import socket
 from pathlib import Path
@@ -8,9 +9,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from regia.local.embedded.postgres import EmbeddedPostgres
 from regia.local.embedded.process import free_port
 
 from ..support import services
+from ..support.infra import Database
 from ..support.services import ADMIN_HEADERS
 from ..support.system import running_system
 
@@ -30,3 +33,10 @@ def test_a_service_whose_port_was_taken_starts_on_another(
             r = httpx.get(f"{partners.url}/health/ready", headers=ADMIN_HEADERS, timeout=5)
             assert r.json()["service"] == "partners"
             assert "address already in use" in (tmp_path / "partners.log").read_text()
+
+
+async def test_the_suites_postgres_skips_fsync_and_regia_ups_does_not(database: Database, tmp_path: Path) -> None:
+    assert await database.fetchval("public", "SHOW fsync") == "off"
+    assert await database.fetchval("public", "SHOW full_page_writes") == "off"
+    durable = EmbeddedPostgres(tmp_path / "pg", free_port(), tmp_path / "logs").command()
+    assert not any(setting.startswith(("fsync", "full_page_writes")) for setting in durable)

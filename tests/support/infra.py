@@ -43,7 +43,8 @@ class Database:
 
 
 def start_postgres(root: Path) -> EmbeddedPostgres:
-    return EmbeddedPostgres(root / "pg", free_port(), root / "logs").start()
+    # Not durable: the suite's commits need not wait for the shared disk (see EmbeddedPostgres).
+    return EmbeddedPostgres(root / "pg", free_port(), root / "logs", durable=False).start()
 
 
 async def fresh_database(server: EmbeddedPostgres) -> Database:
