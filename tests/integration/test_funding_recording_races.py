@@ -5,6 +5,7 @@ One ledger entry, one key record, one event: a replica, a redelivery or an impor
 HTTP request never double-counts money."""
 
 import asyncio
+from dataclasses import replace
 
 import asyncpg
 from pydantic import TypeAdapter
@@ -16,8 +17,9 @@ from regia_funding.service_layer.recording import Caller, FundingRequest, Outcom
 from regia_shared.contracts.refusal import Refused
 from regia_shared.db import create_pool
 
-from ..support.funding_api import commitment
+from ..support.funding_api import commitment, issue_key
 from ..support.infra import Database
+from ..support.services import ADMIN_HEADERS
 
 COMMAND = TypeAdapter(FundingCommand)
 
@@ -143,5 +145,43 @@ async def test_a_group_of_requests_costs_three_statements_whatever_it_holds(fund
         statements = [q for q in sent if not q.startswith(("BEGIN", "COMMIT"))]
         assert len(statements) == 3, statements
         assert statements[0].startswith("SELECT") and all(q.startswith("WITH w0 AS") for q in statements[1:])
+    finally:
+        await conn.close()
+
+
+async def test_a_key_revoked_after_it_was_verified_records_nothing(funding, database: Database) -> None:  # type: ignore[no-untyped-def]
+    """An HTTP request's key may come from the replica's memory of verified keys: the
+    transaction that would record it reads the key's revocation again, in its one read."""
+    live = await issue_key(funding, "regione-liguria")
+    revoked = await issue_key(funding, "regione-liguria")
+    key_id = revoked["Authorization"].removeprefix("Bearer rgk_").partition(".")[0]
+    async with funding.client(headers=ADMIN_HEADERS) as admin:
+        assert (await admin.delete(f"/v1/keys/{key_id}")).status_code == 204
+    live_id = live["Authorization"].removeprefix("Bearer rgk_").partition(".")[0]
+
+    def keyed(line_id: str, key: str, key_id: str | None) -> FundingRequest:
+        made = request(line_id, key)
+        return replace(made, caller=Caller("regione-liguria", key_id, channel="http"))
+
+    conn = await database.connect("funding")
+    try:
+        async with conn.transaction():
+            outcomes = await record_requests(
+                conn,
+                [
+                    keyed("KEY-1", "key-1", key_id),
+                    keyed("KEY-2", "key-2", live_id),
+                    keyed("KEY-3", "key-3", "never-issued"),
+                    keyed("KEY-4", "key-4", None),  # no key: an officer's session, an import
+                ],
+            )
+        assert [type(o).__name__ for o in outcomes] == ["KeyNotValid", "Outcome", "KeyNotValid", "Outcome"]
+        assert isinstance(outcomes[0], Refused) and outcomes[0].status == 401
+        for line_id, written in (("KEY-1", 0), ("KEY-2", 1), ("KEY-3", 0), ("KEY-4", 1)):
+            assert await conn.fetchval("SELECT count(*) FROM ledger_entries WHERE line_id = $1", line_id) == written
+        assert (
+            await conn.fetchval("SELECT count(*) FROM idempotency_keys WHERE idempotency_key IN ('key-1', 'key-3')")
+            == 0
+        )
     finally:
         await conn.close()

@@ -107,9 +107,13 @@ async def test_a_revoked_key_is_refused_on_the_very_next_request(funding, databa
         assert r.status_code == 202, r.text
         assert (await admin.delete(f"/v1/keys/{issued['key_id']}")).status_code == 204
         before = await counts(database)
-        # The very next request, on the same connection: refused.
+        # The very next request, on the same connection: refused, though funding remembers
+        # having verified the key (entrypoints.verified_keys): its transaction reads the key
+        # again, and answers as the door would.
         r = await region.post("/v1/funding-events", json=commitment("LIG-2"), headers={"Idempotency-Key": "r-2"})
         assert r.status_code == 401, r.text
+        assert r.json() == {"error": "unauthorized", "message": "invalid API key", "field": None, "details": []}
+        assert r.headers["WWW-Authenticate"] == "Bearer"
         # Not even the replay of what the key did before revocation.
         r = await region.post("/v1/funding-events", json=commitment("LIG-1"), headers={"Idempotency-Key": "r-1"})
         assert r.status_code == 401, r.text

@@ -10,7 +10,7 @@ from pydantic import TypeAdapter
 from regia_funding.domain import rules
 from regia_funding.domain.batch import Accepted, Earlier, Refusal, Replay, Snapshot, Submission, plan
 from regia_funding.domain.commands import FundingCommand
-from regia_funding.domain.errors import BatchRefused, IdempotencyKeyReused, LineNotFound, NoSuchMoney
+from regia_funding.domain.errors import BatchRefused, IdempotencyKeyReused, KeyNotValid, LineNotFound, NoSuchMoney
 from regia_shared.contracts.levels import GovernmentLevel
 
 COMMAND = TypeAdapter(FundingCommand)
@@ -164,3 +164,19 @@ def _shape(decision) -> tuple:  # type: ignore[no-untyped-def]
 def test_a_batch_decides_exactly_as_its_submissions_one_by_one(subs: list[Submission]) -> None:
     read = snapshot()
     assert [_shape(d) for d in plan(subs, read, {})] == one_by_one(subs, read)
+
+
+def test_a_submission_whose_key_was_revoked_is_refused_even_its_replay_and_the_others_go_on() -> None:
+    revoked = replace(sub("a", commit("L1")), key_id="k-revoked")
+    earlier = {("liguria", "a"): Earlier(repr((commit("L1"),)), 202, {"line_id": "L1"})}
+    decisions = plan(
+        [revoked, replace(sub("b", commit("L2")), key_id="k-live"), replace(sub("c", commit("L3")), key_id=None)],
+        snapshot(),
+        earlier,
+        frozenset({"k-revoked"}),
+    )
+    assert isinstance(decisions[0], Refusal) and isinstance(decisions[0].error, KeyNotValid)
+    assert decisions[0].error.status == 401 and decisions[0].error.code == "unauthorized"
+    assert isinstance(decisions[1], Accepted) and isinstance(decisions[2], Accepted)
+    # The same submission with its key live replays what was answered before.
+    assert isinstance(plan([replace(revoked, key_id="k-live")], snapshot(), earlier, frozenset({"k-x"}))[0], Replay)

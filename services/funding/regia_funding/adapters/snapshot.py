@@ -14,7 +14,13 @@ evaluates left to right):
    lines locks them in;
 4. the instruments and 5. the objectives the commands name;
 6. who owns the lines whose next-year ids new lines would take, without a lock: a line's
-   owner never changes.
+   owner never changes;
+7. which of the callers' API keys are revoked (or gone), without a lock: an HTTP request's
+   key was verified before it joined the group, perhaps from the replica's memory of keys
+   it verified lately (`entrypoints.verified_keys`), so it is checked here again, in the
+   transaction that would record the request. A revocation committed before this read
+   refuses the request; one committed after it is ordered after the request, as it would
+   be had the request committed first.
 
 It is one statement, so one snapshot: a row another transaction commits while this one
 waits for a lock above is not among what it reads, unlike the lines it locks, which it
@@ -51,7 +57,9 @@ _READ = (
     " JOIN institutions s USING (institution_id) WHERE i.instrument_id = ANY($5::text[])) AS instruments,"
     " (SELECT array_agg(o.objective_id) FROM known_objectives o WHERE o.objective_id = ANY($6::text[])) AS objectives,"
     " (SELECT array_agg(ROW(l.line_id, l.institution_id)) FROM funding_lines l WHERE l.line_id = ANY($7::text[]))"
-    " AS owners"
+    " AS owners,"
+    " (SELECT array_agg(w.key_id) FROM unnest($8::text[]) AS w(key_id) LEFT JOIN api_keys k USING (key_id)"
+    " WHERE k.key_id IS NULL OR k.revoked_at IS NOT NULL) AS revoked"
 )
 
 
@@ -64,11 +72,12 @@ class Wanted:
     instrument_ids: Sequence[str]
     objective_ids: Sequence[str]
     reserved_ids: Sequence[str]  # next-year line ids new lines would take
+    key_ids: Sequence[str] = ()  # the callers' API keys
 
 
-async def read(conn: asyncpg.Connection, wanted: Wanted) -> tuple[dict[Key, Earlier], Snapshot]:
-    """The keys' earlier records and the snapshot to decide against, in the caller's
-    transaction, with the locks above."""
+async def read(conn: asyncpg.Connection, wanted: Wanted) -> tuple[dict[Key, Earlier], Snapshot, frozenset[str]]:
+    """The keys' earlier records, the snapshot to decide against, in the caller's
+    transaction, with the locks above, and which of the API keys are revoked."""
     row = await conn.fetchrow(
         _READ,
         [k[0] for k in wanted.keys],
@@ -79,6 +88,7 @@ async def read(conn: asyncpg.Connection, wanted: Wanted) -> tuple[dict[Key, Earl
         list(wanted.objective_ids),
         # A named line that exists is read, locked, with its owner, in `locked`.
         sorted(set(wanted.reserved_ids) - set(wanted.line_ids)),
+        list(wanted.key_ids),
     )
     assert row is not None
     if row["window"] is None:
@@ -86,12 +96,16 @@ async def read(conn: asyncpg.Connection, wanted: Wanted) -> tuple[dict[Key, Earl
     earlier = {(r[0], r[1], r[2]): Earlier(r[3], r[4], _json(r[5])) for r in row["earlier"] or ()}
     locked = {r[0]: _line(r) for r in row["locked"] or ()}
     instruments = {r[0]: Instrument(r[0], r[1], GovernmentLevel(r[2])) for r in row["instruments"] or ()}
-    return earlier, Snapshot(
-        Window(row["window"][0], row["window"][1]),
-        locked,
-        instruments,
-        frozenset(row["objectives"] or ()),
-        {r[0]: r[1] for r in row["owners"] or ()},
+    return (
+        earlier,
+        Snapshot(
+            Window(row["window"][0], row["window"][1]),
+            locked,
+            instruments,
+            frozenset(row["objectives"] or ()),
+            {r[0]: r[1] for r in row["owners"] or ()},
+        ),
+        frozenset(row["revoked"] or ()),
     )
 
 

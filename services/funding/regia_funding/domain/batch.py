@@ -16,7 +16,7 @@ from regia_shared.contracts.refusal import Refused
 
 from .commands import FundingCommand
 from .decide import View, decide
-from .errors import BatchRefused, IdempotencyKeyReused
+from .errors import BatchRefused, IdempotencyKeyReused, KeyNotValid
 from .line import FundingLine, LedgerEntry
 from .rules import Instrument, Scope, Window, check_may_write_history
 
@@ -35,6 +35,7 @@ class Submission:
     batch: bool = False  # all-or-nothing with every refusal listed, rather than one command
     history: bool = False  # sent on a history channel (rules.is_history)
     on_behalf: bool = False  # by an administrator for the institution (an import)
+    key_id: str | None = None  # the API key it came with, checked again in its transaction
 
 
 @dataclass(frozen=True)
@@ -117,14 +118,23 @@ class _Changed:
         return self.under.objective_known(objective_id)
 
 
-def plan(submissions: Sequence[Submission], read: View, earlier: Mapping[Key, Earlier]) -> list[Decision]:
-    """One decision per submission, in order."""
+def plan(
+    submissions: Sequence[Submission],
+    read: View,
+    earlier: Mapping[Key, Earlier],
+    revoked_keys: frozenset[str] = frozenset(),
+) -> list[Decision]:
+    """One decision per submission, in order. A submission whose API key is among
+    `revoked_keys` (revoked, as read in the transaction that would record it) is refused
+    before anything else, even a replay: a revoked key learns nothing more."""
     batch = _Changed(read)  # what the accepted submissions so far have changed
     accepted_at: dict[Key, int] = {}
     decisions: list[Decision] = []
     for index, submission in enumerate(submissions):
         before = earlier.get(submission.key)
-        if before is None and submission.key in accepted_at:
+        if submission.key_id is not None and submission.key_id in revoked_keys:
+            decisions.append(Refusal(KeyNotValid("invalid API key", "authorization")))
+        elif before is None and submission.key in accepted_at:
             first = accepted_at[submission.key]
             same = submissions[first].fingerprint == submission.fingerprint
             decisions.append(Replay(of_index=first) if same else _reused())

@@ -43,6 +43,13 @@ class NoSuchMoney(FundingError):
     status, code = 422, "insufficient_funds"
 
 
+class KeyNotValid(FundingError):
+    """The request's API key was revoked before the transaction that would record it read
+    it (`batch.plan`'s `revoked_keys`): the same 401 as any key refused at the door."""
+
+    status, code = 401, "unauthorized"
+
+
 class IdempotencyKeyReused(FundingError):
     status, code = 422, "idempotency_key_reused"
 

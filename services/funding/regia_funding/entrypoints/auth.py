@@ -7,7 +7,9 @@ compared in constant time. Every failure gets the same 401 so a caller learns no
 which keys exist.
 """
 
+from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
+from dataclasses import replace
 from typing import Protocol
 
 import asyncpg
@@ -33,6 +35,7 @@ from regia_shared.http.identity import Role, looks_like_session_token
 
 from ..adapters import institutions
 from ..service_layer.recording import Caller
+from .verified_keys import VerifiedKeys
 
 KEY_PREFIX = "rgk_"
 
@@ -51,17 +54,26 @@ def _unauthorized() -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail="invalid API key", headers={"WWW-Authenticate": "Bearer"})
 
 
-async def caller_for_key(pool: ConnectionSource, token: str, channel: str = "http") -> Caller | None:
-    """The institution a key belongs to, or None for a malformed, unknown or revoked key."""
+async def caller_for_key(
+    pool: ConnectionSource, token: str, channel: str = "http", memory: VerifiedKeys | None = None
+) -> Caller | None:
+    """The institution a key belongs to, or None for a malformed, unknown or revoked key.
+    With a `memory`, a key it verified lately is not read again (see verified_keys for
+    why only writes that check revocation again may pass one)."""
     key_id, dot, _ = token.removeprefix(KEY_PREFIX).partition(".")
     if not token.startswith(KEY_PREFIX) or not dot or not key_id:
         return None
+    if memory is not None and (known := memory.caller(key_id, token)) is not None:
+        return known if known.channel == channel else replace(known, channel=channel)
     async with pool.acquire() as conn:
         row = await institutions.key(conn, key_id)
     if row is None or row["revoked_at"] is not None or not secret_matches(token, row["key_sha256"]):
         return None
     scope = frozenset(row["instruments"]) if row["instruments"] is not None else None
-    return Caller(institution_id=row["institution_id"], key_id=key_id, channel=channel, instruments=scope)
+    caller = Caller(institution_id=row["institution_id"], key_id=key_id, channel=channel, instruments=scope)
+    if memory is not None:
+        memory.remember(key_id, row["key_sha256"], caller)
+    return caller
 
 
 async def institution_caller(
@@ -71,6 +83,22 @@ async def institution_caller(
     officers by their session (a person recording a cut by hand: the audit names them).
     Declared in the OpenAPI document as the institutionKey and personSession schemes by the
     unused last parameters."""
+    return await _institution_caller(request, pool, None)
+
+
+def institution_writer(memory: VerifiedKeys) -> Callable[..., Awaitable[Caller]]:
+    """`institution_caller` for the routes that record funding events, whose keys may come
+    from `memory`: their transaction checks the key's revocation again."""
+
+    async def writer(
+        request: Request, pool: DatabasePool, _: InstitutionKeyScheme = None, _session: PersonSessionScheme = None
+    ) -> Caller:
+        return await _institution_caller(request, pool, memory)
+
+    return writer
+
+
+async def _institution_caller(request: Request, pool: DatabasePool, memory: VerifiedKeys | None) -> Caller:
     token = bearer_token(request)
     if looks_like_session_token(token):
         principal = principal_for(request, token)
@@ -84,7 +112,7 @@ async def institution_caller(
                 f"(a person with the role {principal.role.value} may not send them)",
             )
         return Caller(institution_id=principal.institution_id, key_id=None)
-    caller = await caller_for_key(pool, token)
+    caller = await caller_for_key(pool, token, memory=memory)
     if caller is None:
         raise _unauthorized()
     # Known from here on, even if the body is then refused: audited as the key's, and never
@@ -146,6 +174,7 @@ __all__ = [
     "hash_secret",
     "institution_caller",
     "institution_or_admin",
+    "institution_writer",
     "own_institution",
     "scope_of",
 ]

@@ -23,11 +23,12 @@ from regia_shared.writes import WriteContext, joined_reasons, record_write
 
 from ..adapters import import_runs
 from ..domain.commands import FundingCommand, wire
-from ..domain.errors import BatchRefused, InvalidChange
+from ..domain.errors import BatchRefused, InvalidChange, KeyNotValid
 from ..service_layer.group_commit import GroupCommit, record_together_then
 from ..service_layer.recording import Caller, FundingRequest, Outcome
-from .auth import institution_caller
+from .auth import institution_writer
 from .responses import BatchResult, BulkImportResult, FundingResult, ImportRun, SubmissionResult
+from .verified_keys import VerifiedKeys
 
 log = get_logger(__name__)
 IdempotencyKey = Annotated[
@@ -111,6 +112,10 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         registry=registry,
     )
     buckets: list[TokenBuckets] = []  # one per app, made from its settings on first use
+    # The keys this replica verified lately; a request's key is checked again in the
+    # transaction that records it (verified_keys says why that makes the memory safe).
+    memory = VerifiedKeys()
+    institution_caller = institution_writer(memory)
 
     def over_limit(request: Request, caller: Caller, count: int) -> JSONResponse | None:
         """The 429 (or 413) of a key over its rate, or None: checked before anything is
@@ -170,6 +175,11 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
             outcome = await group.record(
                 FundingRequest(caller, commands, batch, idempotency_key, fingerprint, correlation_id, write)
             )
+        except KeyNotValid as exc:  # revoked since it was verified: as if refused at the door
+            if caller.key_id is not None:
+                memory.forget(caller.key_id)
+            log.info("funding events refused", reason="key_revoked", count=len(commands))
+            return JSONResponse(error_body(exc.code, exc.message), exc.status, headers={"WWW-Authenticate": "Bearer"})
         except Refused as exc:
             refused.labels(exc.code).inc()
             log.info("funding events refused", reason=exc.code, count=len(commands))

@@ -100,6 +100,7 @@ class FundingRequest:
             self.batch,
             history=is_history(caller.channel),
             on_behalf=caller.on_behalf,
+            key_id=caller.key_id,
         )
 
 
@@ -116,8 +117,9 @@ async def record_requests(conn: asyncpg.Connection, requests: Sequence[FundingRe
     roll everything back and try the whole batch again."""
     submissions = [r.submission() for r in requests]
     commands = [c for r in requests for c in r.commands]
-    # One round trip: the keys' records and the snapshot, with the locks `snapshot.read` lists.
-    earlier, taken = await snapshot.read(
+    # One round trip: the keys' records, the snapshot, with the locks `snapshot.read` lists,
+    # and which of the callers' API keys were revoked since they were verified.
+    earlier, taken, revoked = await snapshot.read(
         conn,
         snapshot.Wanted(
             sorted({s.key for s in submissions}),
@@ -125,9 +127,10 @@ async def record_requests(conn: asyncpg.Connection, requests: Sequence[FundingRe
             sorted({c.instrument_id for c in commands if hasattr(c, "instrument_id")}),
             sorted({o for c in commands for o in objectives_of(c)}),
             sorted({p for c in commands for p in reserved_by(c)}),
+            sorted({s.key_id for s in submissions if s.key_id is not None}),
         ),
     )
-    decisions = plan(submissions, taken, earlier)
+    decisions = plan(submissions, taken, earlier, revoked)
     if not any(isinstance(d, Accepted) for d in decisions):  # refused or replayed, all: nothing to write
         return [_outcome(d, None, []) for d in decisions]
     # One round trip more: the lines, the ledger and the outbox; the answers carry the entry ids.
