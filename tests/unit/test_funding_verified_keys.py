@@ -96,10 +96,10 @@ async def test_a_key_is_forgotten_after_its_time_when_told_and_when_the_memory_i
     clock = Clock()
     table, memory = Table(k1=row(KEY)), VerifiedKeys(ttl_s=60, capacity=2, clock=clock)
     await caller_for_key(table, KEY, memory=memory)
-    clock.now = 60
+    clock.now = 59.9
     await caller_for_key(table, KEY, memory=memory)
     assert table.reads == 1
-    clock.now = 60.5  # verified at 0: stale now
+    clock.now = 60  # verified at 0: its time is up
     await caller_for_key(table, KEY, memory=memory)
     assert table.reads == 2
     memory.forget("k1")
@@ -107,6 +107,6 @@ async def test_a_key_is_forgotten_after_its_time_when_told_and_when_the_memory_i
     assert table.reads == 3
     caller = Caller("regione-liguria", "k2")
     memory.remember("k2", hash_secret("x"), caller)
-    memory.remember("k3", hash_secret("y"), caller)  # full: k1, the oldest verified, goes
+    memory.remember("k3", hash_secret("y"), caller)  # full: k1, the least recently used, goes
     assert len(memory) == 2 and memory.caller("k1", KEY) is None
     assert memory.caller("k3", "y") == caller

@@ -13,8 +13,8 @@ What it guarantees, and why that is enough:
   there is refused with the same 401 and writes nothing; the refusal also forgets it.
 - Only the routes whose writes go through that check use it (`POST /v1/funding-events`
   and `/batch`). Reads verify their key in the table every time.
-- Bounded: at most `capacity` keys (the oldest verified is forgotten first), each for
-  `ttl_s`; an unknown or refused key is never remembered.
+- Bounded: at most `capacity` keys (the least recently used is forgotten first), each for
+  `ttl_s` from its verification; an unknown or refused key is never remembered.
 
 Why it exists: on a steady stream of single requests the key's read was a round trip a
 request, as much of funding's CPU as the whole group's read (docs/performance.md, issue 21,
@@ -28,6 +28,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cachetools import TTLCache
+
 from regia_shared.http.auth import hash_secret
 
 from ..service_layer.recording import Caller
@@ -37,34 +39,25 @@ from ..service_layer.recording import Caller
 class _Verified:
     key_sha256: str
     caller: Caller
-    at: float
 
 
 class VerifiedKeys:
+    """The keys verified in the last `ttl_s`, at most `capacity` of them: cachetools'
+    TTLCache forgets a key when its time is up, and the least recently used when full."""
+
     def __init__(self, *, ttl_s: float = 300.0, capacity: int = 10_000, clock: Callable[[], float] = time.monotonic):
-        self.ttl_s = ttl_s
-        self.capacity = capacity
-        self._clock = clock
-        self._by_id: dict[str, _Verified] = {}
+        self._by_id: TTLCache[str, _Verified] = TTLCache(maxsize=capacity, ttl=ttl_s, timer=clock)
 
     def caller(self, key_id: str, token: str) -> Caller | None:
         """The caller `token` was verified as lately, or None (not remembered, expired, or
         not the key remembered under its id)."""
         verified = self._by_id.get(key_id)
-        if verified is None:
-            return None
-        if self._clock() - verified.at > self.ttl_s:
-            del self._by_id[key_id]
-            return None
-        if not hmac.compare_digest(hash_secret(token), verified.key_sha256):
+        if verified is None or not hmac.compare_digest(hash_secret(token), verified.key_sha256):
             return None
         return verified.caller
 
     def remember(self, key_id: str, key_sha256: str, caller: Caller) -> None:
-        self._by_id.pop(key_id, None)
-        while len(self._by_id) >= self.capacity:
-            del self._by_id[next(iter(self._by_id))]  # the oldest verified
-        self._by_id[key_id] = _Verified(key_sha256, caller, self._clock())
+        self._by_id[key_id] = _Verified(key_sha256, caller)
 
     def forget(self, key_id: str) -> None:
         self._by_id.pop(key_id, None)
