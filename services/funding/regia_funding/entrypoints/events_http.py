@@ -115,7 +115,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
     # The keys this replica verified lately; a request's key is checked again in the
     # transaction that records it (verified_keys says why that makes the memory safe).
     memory = VerifiedKeys()
-    institution_caller = institution_writer(memory)
+    recording_caller = institution_writer(memory)  # a key from memory, or read
 
     def over_limit(request: Request, caller: Caller, count: int) -> JSONResponse | None:
         """The 429 (or 413) of a key over its rate, or None: checked before anything is
@@ -201,7 +201,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         request: Request,
         command: Annotated[FundingCommand, Body()],
         idempotency_key: IdempotencyKey,
-        caller: Annotated[Caller, Depends(institution_caller)],
+        caller: Annotated[Caller, Depends(recording_caller)],
         write: FundingWrite,
         correlation_id: CorrelationId = None,
         if_match: IfMatch = None,
@@ -225,7 +225,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         request: Request,
         batch: Batch,
         idempotency_key: IdempotencyKey,
-        caller: Annotated[Caller, Depends(institution_caller)],
+        caller: Annotated[Caller, Depends(recording_caller)],
         write: FundingWrite,
         correlation_id: CorrelationId = None,
     ) -> JSONResponse:
