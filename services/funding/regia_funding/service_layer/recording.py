@@ -8,9 +8,10 @@ way in hands requests to `record_requests`: HTTP requests through group commit
 request of its own.
 
 Requests are recorded set-based, inside the caller's transaction, in three round trips
-whatever their number: one statement reads their Idempotency-Keys' records and reads and
-locks every line they name (`adapters.snapshot`); they are decided all at once in memory
-(the pure `domain.batch.plan`); one statement writes every line, ledger entry and outbox
+whatever their number: one statement reads their Idempotency-Keys' records, reads and
+locks every line they name, and reads whether their callers' API keys were revoked since
+they were verified (`adapters.snapshot`); they are decided all at once in memory (the pure
+`domain.batch.plan`, which refuses a revoked key's request with a 401); one statement writes every line, ledger entry and outbox
 event, and one more every audit row and key record (`regia_shared.statements`). A batch of
 a hundred messages costs the round trips a single HTTP request costs, which runs through
 the very same code as a batch of one."""
