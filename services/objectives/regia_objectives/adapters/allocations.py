@@ -6,6 +6,7 @@ import asyncpg
 
 from ..domain.coverage import Allocation
 from ..domain.lines import LineChange
+from .objectives import DEFINITIONS_LOCK
 
 
 async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -> dict[tuple[str, int], int]:
@@ -24,7 +25,8 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
     `institution_totals` (the document's money by institution, and what coverage is computed
     from: `for_keys`), the history part by the line's flag before and after
     (`history_before`). Rows are upserted in line order, so two batches touching the same
-    lines lock them in the same order."""
+    lines lock them in the same order. It also takes the definitions lock, shared
+    (`objectives.DEFINITIONS_LOCK`: why money never misses a definition made meanwhile)."""
     if not changes:
         return {}
     arrival = {c.state.line_id: n for n, c in enumerate(changes)}
@@ -65,7 +67,10 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
         " SELECT up.objective_id, up.fiscal_year, up.line_id, up.institution_id, up.level, up.line_version,"
         " k.kind, up.committed_cents - up.committed_before_cents, up.committed_before_cents,"
         " up.committed_cents, up.disbursed_cents, k.reason, k.correlation_id, k.occurred_at"
-        " FROM up JOIN k USING (line_id) ORDER BY k.arrival"
+        # The definitions lock, shared, in this statement, so that the projection's next
+        # read of the known objectives sees any definition that held it (objectives.DEFINITIONS_LOCK).
+        " FROM up JOIN k USING (line_id)"
+        " CROSS JOIN (SELECT pg_advisory_xact_lock_shared(hashtext($15))) AS definitions_held ORDER BY k.arrival"
         " ON CONFLICT (line_id, line_version) DO NOTHING"
         " RETURNING id, objective_id, fiscal_year",
         [c.state.line_id for c in ordered],
@@ -82,6 +87,7 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
         [c.occurred_at for c in ordered],
         [arrival[c.state.line_id] for c in ordered],
         [c.state.history for c in ordered],
+        DEFINITIONS_LOCK,
     )
     last: dict[tuple[str, int], int] = {}
     for r in rows:

@@ -46,6 +46,24 @@ def _record(row: asyncpg.Record, needs: dict[int, int]) -> ObjectiveRecord:
     )
 
 
+# Money for an objective not yet defined waits in the line projection, and a definition
+# counts what waited (service_layer.objectives, .plans); the coverage projection skips an
+# objective it does not know. Run at once under READ COMMITTED, the two would miss each
+# other: the definition reads the allocations before the projection commits them, the
+# projection reads the objectives before the definition commits it, and the money is never
+# counted. So whatever makes objectives known takes this lock exclusively, before it reads
+# any allocation, and the projection takes it shared in the statement that writes them
+# (`allocations.apply_newer`), before it reads which objectives are known: whichever comes
+# second waits for the first's commit and then sees its rows. Definitions are rare and
+# brief; projections share the lock with each other.
+DEFINITIONS_LOCK = "objectives.definitions"
+
+
+async def lock_definitions(conn: asyncpg.Connection) -> None:
+    """Hold off the coverage projection until the caller's transaction ends (DEFINITIONS_LOCK)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", DEFINITIONS_LOCK)
+
+
 async def get(conn: asyncpg.Connection, objective_id: str, *, for_update: bool = False) -> ObjectiveRecord | None:
     lock = " FOR UPDATE OF o" if for_update else ""
     row = await conn.fetchrow(

@@ -51,6 +51,7 @@ async def define_objective(
                 "change its needs with PUT /v1/objectives/{id}/needs/{year}",
                 "objective_id",
             )
+        await objectives.lock_definitions(conn)  # before the allocations are read below
         try:
             await objectives.insert(conn, objective)
         except asyncpg.UniqueViolationError as exc:

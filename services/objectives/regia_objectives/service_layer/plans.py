@@ -129,6 +129,7 @@ async def import_plan_in(
         problems += await problems_of_parts(conn, *parts)
     if problems:
         raise PlanInvalid(problems)
+    await objectives.lock_definitions(conn)  # its nodes count the money that waited for them, below
     await plans.save(conn, plan)
     created = updated = 0
     events = []
