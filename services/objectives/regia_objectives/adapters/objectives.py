@@ -54,7 +54,9 @@ def _record(row: asyncpg.Record, needs: dict[int, int]) -> ObjectiveRecord:
 # counted. So whatever makes objectives known takes this lock exclusively, before it reads
 # any allocation, and the projection takes it shared in the statement that writes them
 # (`allocations.apply_newer`), before it reads which objectives are known: whichever comes
-# second waits for the first's commit and then sees its rows. Definitions are rare and
+# second waits for the first's commit and then sees its rows. Every plan import and node
+# edit takes it too (plans.import_plan_in), so a node moved under another parent and the
+# projection reading its ancestry are ordered the same way. Definitions are rare and
 # brief; projections share the lock with each other.
 DEFINITIONS_LOCK = "objectives.definitions"
 
