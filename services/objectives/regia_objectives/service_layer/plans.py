@@ -111,6 +111,10 @@ async def import_plan_in(
 ) -> Imported:
     """In the caller's transaction, holding the plan's lock. `parts`: the file whose leads,
     roles, indicators and milestones come too, and today's date (a node edit has none)."""
+    # Before anything is read: the money that waited for its nodes is counted below, and a
+    # node is removed only if no line points at it (`plans.funded`), also money the
+    # projection may be writing now (objectives.DEFINITIONS_LOCK).
+    await objectives.lock_definitions(conn)
     problems = problems_of(plan, nodes)
     ids = [n.node_id for n in nodes]
     for node_id, owner in (await plans.owners(conn, ids)).items():
@@ -129,7 +133,6 @@ async def import_plan_in(
         problems += await problems_of_parts(conn, *parts)
     if problems:
         raise PlanInvalid(problems)
-    await objectives.lock_definitions(conn)  # its nodes count the money that waited for them, below
     await plans.save(conn, plan)
     created = updated = 0
     events = []
