@@ -106,6 +106,14 @@ class ServiceSettings(KafkaClientSettings):
         "looks again; records are taken the moment they arrive (see "
         "regia_shared.messaging.consumer.Polling)",
     )
+    kafka_commit_interval_ms: int = Field(
+        200,
+        ge=0,
+        le=60_000,
+        description="How often, at most, a consumer group commits its offsets while records keep "
+        "coming, and how soon after they stop; what was applied since the last commit is read "
+        "again after a crash and changes nothing (see regia_shared.messaging.offset_commits)",
+    )
     consumer_batch_max: int = Field(
         2000,
         ge=1,

@@ -4,8 +4,9 @@ For each batch the records are decoded; those that cannot be (bad JSON, a broken
 envelope, an unsupported version, a payload that breaks its contract) are poison and go
 to the consumer's dead-letter table and topic instead of blocking the partition. In ONE
 transaction the remaining event ids are claimed in the inbox and the handler applies the
-new ones; only after that commit does faststream commit the offsets (AckPolicy.ACK). A
-crash anywhere before the offset commit redelivers the batch, and the inbox makes the
+new ones; only after that commit are the offsets committed, and then not after every batch
+but every `Polling.commit_interval_ms` (`offset_commits`). A crash anywhere before the
+offset commit redelivers the batches since the last one, and the inbox makes the
 redelivery change nothing. A transient failure (database down) raises, the batch is
 rewound (nack) and retried, for as long as it lasts.
 
@@ -49,7 +50,7 @@ from uuid import UUID
 import asyncpg
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
-from faststream import AckPolicy
+from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
@@ -58,6 +59,7 @@ from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.registry import UnknownEventType, parse_payload, read_typed
 from regia_shared.messaging import signing
 from regia_shared.messaging.inbox import claim_new
+from regia_shared.messaging.offset_commits import OffsetCommits
 from regia_shared.observability import metrics_consumer
 from regia_shared.observability.logs import bind_contextvars, get_logger
 
@@ -140,6 +142,10 @@ class Polling:
     its events fall on it, so 2,000 instead of 500 cut the coverage rows written, and the
     events that tell of them, per funding event.
 
+    `commit_interval_ms` is how often, at most, a group commits its offsets while records
+    keep coming (`offset_commits.OffsetCommits`, which says why redelivering what was applied
+    since costs nothing but the re-reading).
+
     `max_attempts` is how many times in a row a batch may fail for a reason other than
     the infrastructure before `subscribe` splits it and sets aside what still fails. It
     rides here because every service already builds its subscribers' Polling from its
@@ -151,6 +157,7 @@ class Polling:
     batch_timeout_ms: int = 500
     max_attempts: int = 5
     batch_max: int = 2000
+    commit_interval_ms: int = 200
 
     @classmethod
     def of(cls, settings: Any) -> "Polling":
@@ -161,6 +168,7 @@ class Polling:
             settings.kafka_poll_timeout_ms,
             settings.consumer_max_attempts,
             settings.consumer_batch_max,
+            settings.kafka_commit_interval_ms,
         )
 
     @property
@@ -235,7 +243,7 @@ async def raw_batch(message: Any) -> Sequence[ConsumerRecord]:
     return records
 
 
-def without_idle_sleep(subscriber: Any) -> Any:
+def without_idle_sleep(subscriber: Any, commits: OffsetCommits | None = None) -> Any:
     """A faststream batch subscriber that waits for records only in aiokafka's `getmany`.
 
     faststream's batch subscriber (`BatchSubscriber.get_msg`) asks `getmany` for records
@@ -250,11 +258,20 @@ def without_idle_sleep(subscriber: Any) -> Any:
     So Regia's batch subscribers ask `getmany` again at once, and wait only in it: a poll
     timeout of half a second costs an idle subscriber two loops a second, and a record no
     delay. Replaced on the one subscriber given (the attribute faststream's consume loop
-    calls); returns it, for `@without_idle_sleep(broker.subscriber(...))`."""
+    calls); returns it, for `@without_idle_sleep(broker.subscriber(...), commits)`.
+
+    The wait is also where a subscriber whose offsets are committed every so often
+    (`commits`) commits them once records stop coming: it then waits no longer than their
+    interval, and commits when the wait ends with nothing (`offset_commits`)."""
 
     async def get_msg(consumer: Any) -> tuple[ConsumerRecord, ...]:
-        batches = await consumer.getmany(timeout_ms=subscriber.batch_timeout_ms, max_records=subscriber.max_records)
-        return tuple(r for records in batches.values() for r in records)
+        idle_ms = subscriber.batch_timeout_ms
+        wait_ms = commits.wait_ms(idle_ms) if commits is not None else idle_ms
+        batches = await consumer.getmany(timeout_ms=wait_ms, max_records=subscriber.max_records)
+        records = tuple(r for records in batches.values() for r in records)
+        if not records and commits is not None:
+            await commits.idle(consumer)
+        return records
 
     subscriber.get_msg = get_msg
     return subscriber
@@ -357,6 +374,7 @@ def consumes(
 
 _SUBSCRIPTIONS: dict[KafkaBroker, dict[str, Subscription]] = {}
 _GROUPS: dict[KafkaBroker, dict[str, tuple[Subscription, ...]]] = {}
+_COMMITS: dict[KafkaBroker, dict[str, OffsetCommits]] = {}
 
 
 def subscriptions_of(broker: KafkaBroker) -> dict[str, Subscription]:
@@ -368,6 +386,11 @@ def groups_of(broker: KafkaBroker) -> dict[str, tuple[Subscription, ...]]:
     """Every consumer group registered on the broker through this module, with the
     subscriptions it fetches for."""
     return _GROUPS.get(broker, {})
+
+
+def offset_commits_of(broker: KafkaBroker, group: str) -> OffsetCommits:
+    """The offset commits of a consumer group registered on the broker through this module."""
+    return _COMMITS[broker][group]
 
 
 def consumer_names(broker: KafkaBroker) -> list[str]:
@@ -497,6 +520,9 @@ def subscribe_group(
     topics_read = list(dict.fromkeys(s.topic for s in subscriptions))
     described = "; ".join(f"{s.consumer} applies {', '.join(sorted(s.wanted))} from {s.topic}" for s in subscriptions)
 
+    commits = OffsetCommits(group, polling.commit_interval_ms / 1000)
+    _COMMITS.setdefault(broker, {})[group] = commits
+
     @without_idle_sleep(
         broker.subscriber(
             *topics_read,
@@ -504,7 +530,8 @@ def subscribe_group(
             batch=True,
             max_records=polling.batch_max,
             auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            # The handler acks (commits, every so often) or nacks (rewinds) each batch itself.
+            ack_policy=AckPolicy.MANUAL,
             **polling.options(),
             # faststream names each topic's channel `<title>:<topic>` when there are several, so
             # every channel is `<group>:<topic>`, as a group of one topic's is.
@@ -512,12 +539,15 @@ def subscribe_group(
             # The AsyncAPI document cannot type a raw batch: say in words what it applies.
             description=f"{described}; other event types are skipped.",
             decoder=raw_batch,
-        )
+        ),
+        commits,
     )
-    async def handle(body: Any) -> None:
+    async def handle(body: Any, message: Any = Context("message")) -> None:
         # Any, so that fast_depends passes raw_batch's records through without a pydantic
         # pass over each of them.
-        records: Sequence[ConsumerRecord] = body
+        await commits.handled(message, apply_records(body))
+
+    async def apply_records(records: Sequence[ConsumerRecord]) -> None:
         parts: list[_Part] = []
         record_of: dict[int, ConsumerRecord] = {}  # a decoded event does not carry its record
         for s in subscriptions:
@@ -609,7 +639,6 @@ def subscribe_group(
                 },
             )
         strikes.cleared(starts)  # only now: a failed publish redelivers the batch, split again
-        # Returning normally acks: faststream commits the offsets after our commit.
 
 
 async def _apply_batch(pool: asyncpg.Pool, parts: Sequence[_Part]) -> list[tuple[_Part, list[Received], Any]]:

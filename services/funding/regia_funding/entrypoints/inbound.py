@@ -37,7 +37,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import ConsumerRecord
-from faststream import AckPolicy
+from faststream import AckPolicy, Context
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -48,6 +48,7 @@ from regia_shared.http.errors import field_name
 from regia_shared.http.limits import repeated_key, repeated_key_message
 from regia_shared.messaging import signing
 from regia_shared.messaging.consumer import Polling, Strikes, raw_batch, transient, without_idle_sleep
+from regia_shared.messaging.offset_commits import OffsetCommits
 from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 from regia_shared.writes import ReasonInvalid, WriteContext, checked_reason
@@ -150,6 +151,7 @@ def register(runtime: ServiceRuntime) -> None:
 
     polling = Polling.of(runtime.settings)
     strikes = Strikes()
+    commits = OffsetCommits("funding.inbound", polling.commit_interval_ms / 1000)
 
     @without_idle_sleep(
         runtime.broker.subscriber(
@@ -161,14 +163,18 @@ def register(runtime: ServiceRuntime) -> None:
             # requests on the same lines wait for, for the batch's tens of milliseconds.
             max_records=polling.batch_max,
             auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            # The handler acks (commits, every so often: offset_commits) or nacks each batch itself.
+            ack_policy=AckPolicy.MANUAL,
             **polling.options(),
             title="funding.inbound",
             decoder=raw_batch,
-        )
+        ),
+        commits,
     )
-    async def handle(body: Any) -> None:
-        records: Sequence[ConsumerRecord] = body  # raw_batch's: the batch's records, unvalidated (Any)
+    async def handle(body: Any, message: Any = Context("message")) -> None:
+        await commits.handled(message, handle_records(body))  # raw_batch's records, unvalidated (Any)
+
+    async def handle_records(records: Sequence[ConsumerRecord]) -> None:
         starts = strikes.starts(records)
         try:
             if (tried := strikes.times(starts)) >= polling.max_attempts:

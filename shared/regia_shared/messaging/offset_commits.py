@@ -1,0 +1,128 @@
+"""Consumer offsets committed every so often, not after every batch.
+
+Guarantees, first:
+
+- An offset is committed only once every record before it has been applied and its
+  transaction committed in PostgreSQL: a commit sends the consumer's positions, and a
+  position moves past a batch only when the batch is handed out, which happens only after
+  the batch before it was applied or rewound (faststream's consume loop runs one batch at
+  a time); a batch that failed is rewound (`rewound`) before anything is committed after it.
+- While records keep coming, a batch's offsets are committed at the end of the first batch
+  that finishes `interval_s` or more after it; once they stop, within `interval_s` of the
+  last one, from the subscriber's own wait for records. A stop leaves at most that
+  uncommitted, and the next start reads it again (below).
+- A crash, a kill or a rebalance redelivers the batches applied since the last commit, as
+  it already redelivered a batch whose transaction had committed and whose offset commit
+  had not been sent: the inbox (the Idempotency-Keys for funding's inbound topic) makes
+  each of them change nothing. Nothing is lost and nothing counts twice; a restart re-reads
+  up to `interval_s` of records.
+- A commit that fails (the group rebalancing, the broker away) is logged and tried again
+  at the next batch or wait: the offsets stay uncommitted, which only means redelivery.
+
+Why: an offset commit is a request to the broker and an answer, which on a two-core
+machine cost the objectives service 3.5 % of its CPU and the notifier 2 % in the
+benchmark's end-to-end phase, and more at a steady rate, where every stage runs a batch of
+a few records every few milliseconds (docs/performance.md). Committed less often, the
+same work costs one commit every `interval_s` per consumer group.
+
+Why not aiokafka's own `enable_auto_commit`: it commits on a timer of its own the
+positions `getmany` has handed out, so a commit can land while their batch is still being
+applied, and a crash then loses that batch (at most once). This commits only between
+batches. faststream's `AckPolicy.MANUAL` leaves the commit to the handler, which calls
+`applied` or `rewound` (faststream's own nack) for every batch it is given.
+"""
+
+import math
+import time
+from collections.abc import Awaitable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer
+from aiokafka.errors import KafkaError
+
+from regia_shared.observability.logs import get_logger
+
+log = get_logger(__name__)
+DEFAULT_INTERVAL_S = 0.2
+
+
+class OffsetCommits:
+    """One consumer group's commits (one per subscriber: faststream's consume loop runs
+    its batches one at a time, which is what the guarantees above rest on)."""
+
+    def __init__(self, group: str, interval_s: float = DEFAULT_INTERVAL_S) -> None:
+        if interval_s < 0:
+            raise ValueError("interval_s must not be negative")
+        self.group = group
+        self.interval_s = interval_s
+        self._since: float | None = None  # when the oldest batch applied and not committed was
+        self.commits = 0  # sent and answered (tests, and a reader of this replica's state)
+
+    @property
+    def pending(self) -> bool:
+        """Whether batches were applied whose offsets are not committed yet."""
+        return self._since is not None
+
+    def wait_ms(self, idle_ms: int) -> int:
+        """How long the next wait for records may last: `idle_ms`, or less when applied
+        offsets are waiting, so that they are committed on time if no record comes."""
+        if self._since is None:
+            return idle_ms
+        left = self.interval_s - (time.monotonic() - self._since)
+        return max(0, min(idle_ms, math.ceil(left * 1000)))  # rounded up: never a wait that ends just short
+
+    async def handled(self, message: Any, handling: Awaitable[None]) -> None:
+        """Await a batch's handling, then `applied`; or, if it raises, `rewound` and raise.
+        `message` is faststream's `KafkaAckableMessage` of the batch (a subscriber with
+        `AckPolicy.MANUAL`)."""
+        try:
+            await handling
+        except Exception:
+            await self.rewound(message)  # nothing of it committed: read it again
+            raise
+        await self.applied(message)
+
+    async def applied(self, message: Any) -> None:
+        """A batch was applied (its transaction committed): commit now if the oldest
+        uncommitted one is `interval_s` old, else leave it for later. `message` is
+        faststream's `KafkaAckableMessage` of the batch, whose ack commits."""
+        if self._since is None:
+            self._since = time.monotonic()
+        if not self._due():
+            return
+        try:
+            await message.ack()  # aiokafka's commit() of every position: this batch's ends
+        except KafkaError as exc:
+            self._failed(exc)
+            return
+        self._committed()
+
+    async def rewound(self, message: Any) -> None:
+        """A batch failed: rewind each of its partitions to its first record (faststream's
+        nack), so that no commit after this one goes past it. Earlier batches stay
+        applied, and pending."""
+        await message.nack()
+
+    async def idle(self, consumer: AIOKafkaConsumer) -> None:
+        """No record came during a wait: commit what is pending if it is due (the wait
+        runs between batches, so nothing is being applied)."""
+        if self._since is None or not self._due():
+            return
+        try:
+            await consumer.commit()
+        except KafkaError as exc:
+            self._failed(exc)
+            return
+        self._committed()
+
+    def _due(self) -> bool:
+        return self._since is not None and time.monotonic() - self._since >= self.interval_s
+
+    def _committed(self) -> None:
+        self._since = None
+        self.commits += 1
+
+    def _failed(self, exc: KafkaError) -> None:
+        # Kept pending: the next batch or wait tries again, and until then a restart only
+        # redelivers what was applied (see the guarantees).
+        log.warning("consumer offsets not committed, will try again", group=self.group, error=repr(exc))
