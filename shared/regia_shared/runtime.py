@@ -226,6 +226,7 @@ class ServiceRuntime:
         await self.metrics.lag.close()
         if self._outbox_producer is not None:
             await self._outbox_producer.stop()
+        await consumer.flush_offsets(self.broker)  # what was applied since the last commit, unless mid-batch
         await self.broker.stop()
         if self._pool is not None:
             await self._pool.close()

@@ -132,5 +132,26 @@ async def test_what_was_applied_but_not_committed_is_read_again_and_changes_noth
         await pool.close()
 
 
+async def test_a_stopping_service_commits_what_it_applied(
+    database: Database,
+    broker,  # type: ignore[no-untyped-def]
+) -> None:
+    bs = broker.bootstrap_servers
+    pool = await _setup(database, bs)
+    sent = [objective_defined(f"offsets-s{i:02d}") for i in range(4)]
+    group, _ = _group(bs, pool, "offsetstest.stopped", commit_interval_ms=60_000)
+    await group.start()
+    try:
+        await kafka.publish(bs, TOPIC, [e.to_json() for e in sent], key=b"k", signed_as=None)
+        expected = sorted(e.payload["objective_id"] for e in sent)
+        await eventually(lambda: _is(_applied(pool), expected), what="the definitions applied")
+        assert await _committed(bs, "offsetstest.stopped") == -1  # not due for a minute
+        await consumer.flush_offsets(group)  # what ServiceRuntime.stop does before the broker stops
+        assert await _committed(bs, "offsetstest.stopped") == 4
+    finally:
+        await group.stop()
+        await pool.close()
+
+
 async def _is(value, expected) -> bool:  # type: ignore[no-untyped-def]
     return await value == expected

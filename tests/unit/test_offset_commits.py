@@ -5,7 +5,7 @@ rewound and never committed past; a failed commit kept for the next try."""
 from typing import Any
 
 import pytest
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -52,6 +52,10 @@ class Consumer:
         self.looks = list(looks)
         self.asked: list[int] = []
         self.commits = 0
+        self.seeks: list[tuple[TopicPartition, int]] = []
+
+    def seek(self, tp: TopicPartition, offset: int) -> None:
+        self.seeks.append((tp, offset))
 
     async def getmany(self, *, timeout_ms: int, max_records: int) -> dict[Any, list[ConsumerRecord]]:
         self.asked.append(timeout_ms)
@@ -61,8 +65,12 @@ class Consumer:
         self.commits += 1
 
 
-def record(offset: int) -> ConsumerRecord:
-    return ConsumerRecord("t", 0, offset, 0, 0, b"k", b"v", None, 1, 1, [])
+def record(offset: int, partition: int = 0) -> ConsumerRecord:
+    return ConsumerRecord("t", partition, offset, 0, 0, b"k", b"v", None, 1, 1, [])
+
+
+async def nothing() -> None:
+    return None
 
 
 async def test_batches_within_the_interval_are_committed_together(clock: Clock) -> None:
@@ -146,7 +154,7 @@ async def test_the_subscriber_commits_due_offsets_when_a_wait_finds_nothing(cloc
     )
     looks = Consumer({"p0": [record(1)]}, {}, {})
     assert len(await subscriber.get_msg(looks)) == 1
-    await commits.applied(Message())
+    await commits.handled(Message(), nothing())
     clock.now += 0.25
     assert await subscriber.get_msg(looks) == ()
     assert (looks.commits, commits.pending) == (1, False)
@@ -168,3 +176,30 @@ def test_every_group_commits_itself_never_on_aiokafkas_timer() -> None:
     assert subscriber.ack_policy is AckPolicy.MANUAL
     assert subscriber._connection_args["enable_auto_commit"] is False
     assert offset_commits_of(broker, "g").interval_s == Polling().commit_interval_ms / 1000 == 0.2
+
+
+async def test_a_stopping_service_commits_what_is_pending_unless_a_batch_is_being_applied(clock: Clock) -> None:
+    commits = OffsetCommits("g", 60)
+    consumer = Consumer()
+    await commits.flush()  # nothing seen, nothing pending
+    commits.handing_out(consumer, [record(1)])
+    await commits.flush()  # the batch is being applied: its positions are past it
+    assert consumer.commits == 0
+    await commits.handled(Message(), nothing())
+    assert commits.pending
+    await commits.flush()
+    assert (consumer.commits, commits.pending) == (1, False)
+
+
+async def test_a_batch_that_never_reached_the_handler_is_read_again(clock: Clock) -> None:
+    commits = OffsetCommits("g", 0.25)
+    broker = KafkaBroker("127.0.0.1:1")
+    subscriber = without_idle_sleep(broker.subscriber("t", group_id="g", batch=True, batch_timeout_ms=500), commits)
+    looks = Consumer({"p": [record(7), record(8), record(3, partition=1)]}, {"p": [record(7)]}, {})
+    assert len(await subscriber.get_msg(looks)) == 3
+    # faststream failed before the handler ran: nothing applied it, nothing rewound it.
+    assert len(await subscriber.get_msg(looks)) == 1
+    assert looks.seeks == [(TopicPartition("t", 0), 7), (TopicPartition("t", 1), 3)]
+    await commits.handled(Message(), nothing())  # this time it was applied
+    assert await subscriber.get_msg(looks) == ()
+    assert len(looks.seeks) == 2

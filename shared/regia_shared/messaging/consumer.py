@@ -266,11 +266,15 @@ def without_idle_sleep(subscriber: Any, commits: OffsetCommits | None = None) ->
 
     async def get_msg(consumer: Any) -> tuple[ConsumerRecord, ...]:
         idle_ms = subscriber.batch_timeout_ms
+        if commits is not None:
+            commits.rewind_unhandled(consumer)
         wait_ms = commits.wait_ms(idle_ms) if commits is not None else idle_ms
         batches = await consumer.getmany(timeout_ms=wait_ms, max_records=subscriber.max_records)
         records = tuple(r for records in batches.values() for r in records)
-        if not records and commits is not None:
-            await commits.idle(consumer)
+        if commits is not None:
+            commits.handing_out(consumer, records)
+            if not records:
+                await commits.idle(consumer)
         return records
 
     subscriber.get_msg = get_msg
@@ -388,9 +392,24 @@ def groups_of(broker: KafkaBroker) -> dict[str, tuple[Subscription, ...]]:
     return _GROUPS.get(broker, {})
 
 
+def offset_commits(broker: KafkaBroker, group: str, polling: Polling) -> OffsetCommits:
+    """A consumer group's offset commits, every `polling.commit_interval_ms`, registered on
+    the broker so that a stopping service commits what is pending (`flush_offsets`)."""
+    commits = OffsetCommits(group, polling.commit_interval_ms / 1000)
+    _COMMITS.setdefault(broker, {})[group] = commits
+    return commits
+
+
 def offset_commits_of(broker: KafkaBroker, group: str) -> OffsetCommits:
-    """The offset commits of a consumer group registered on the broker through this module."""
+    """The offset commits of a consumer group registered on the broker (`offset_commits`)."""
     return _COMMITS[broker][group]
+
+
+async def flush_offsets(broker: KafkaBroker) -> None:
+    """Commit every group's pending offsets: called as a service stops, before its broker
+    does, so that a restart reads again only what a crash would have left."""
+    for commits in list(_COMMITS.get(broker, {}).values()):
+        await commits.flush()
 
 
 def consumer_names(broker: KafkaBroker) -> list[str]:
@@ -520,8 +539,7 @@ def subscribe_group(
     topics_read = list(dict.fromkeys(s.topic for s in subscriptions))
     described = "; ".join(f"{s.consumer} applies {', '.join(sorted(s.wanted))} from {s.topic}" for s in subscriptions)
 
-    commits = OffsetCommits(group, polling.commit_interval_ms / 1000)
-    _COMMITS.setdefault(broker, {})[group] = commits
+    commits = offset_commits(broker, group, polling)
 
     @without_idle_sleep(
         broker.subscriber(

@@ -6,11 +6,14 @@ Guarantees, first:
   transaction committed in PostgreSQL: a commit sends the consumer's positions, and a
   position moves past a batch only when the batch is handed out, which happens only after
   the batch before it was applied or rewound (faststream's consume loop runs one batch at
-  a time); a batch that failed is rewound (`rewound`) before anything is committed after it.
+  a time); a batch that failed is rewound (`rewound`) before anything is committed after it,
+  and so is one that never reached the handler (a failure in faststream between the wait
+  and the handler, which it would log and drop: `rewind_unhandled`, before the next wait).
 - While records keep coming, a batch's offsets are committed at the end of the first batch
   that finishes `interval_s` or more after it; once they stop, within `interval_s` of the
-  last one, from the subscriber's own wait for records. A stop leaves at most that
-  uncommitted, and the next start reads it again (below).
+  last one, from the subscriber's own wait for records. A service that stops commits what
+  is pending first (`flush`, unless a batch is being applied just then, which the next start
+  reads again, below).
 - A crash, a kill or a rebalance redelivers the batches applied since the last commit, as
   it already redelivered a batch whose transaction had committed and whose offset commit
   had not been sent: the inbox (the Idempotency-Keys for funding's inbound topic) makes
@@ -32,12 +35,13 @@ batches. faststream's `AckPolicy.MANUAL` leaves the commit to the handler, which
 `applied` or `rewound` (faststream's own nack) for every batch it is given.
 """
 
+import contextlib
 import math
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 
 from regia_shared.observability.logs import get_logger
@@ -56,6 +60,9 @@ class OffsetCommits:
         self.group = group
         self.interval_s = interval_s
         self._since: float | None = None  # when the oldest batch applied and not committed was
+        self._consumer: AIOKafkaConsumer | None = None  # the one `handing_out` last saw
+        self._applying = False  # a batch handed out and not yet applied or rewound
+        self._starts: dict[TopicPartition, int] = {}  # that batch's first offset, per partition
         self.commits = 0  # sent and answered (tests, and a reader of this replica's state)
 
     @property
@@ -71,6 +78,26 @@ class OffsetCommits:
         left = self.interval_s - (time.monotonic() - self._since)
         return max(0, min(idle_ms, math.ceil(left * 1000)))  # rounded up: never a wait that ends just short
 
+    def handing_out(self, consumer: AIOKafkaConsumer, records: Sequence[ConsumerRecord]) -> None:
+        """The subscriber's wait for records ended with these (none: nothing to apply)."""
+        self._consumer = consumer
+        self._applying = bool(records)
+        self._starts = {}
+        for r in records:
+            tp = TopicPartition(r.topic, r.partition)
+            self._starts[tp] = min(r.offset, self._starts.get(tp, r.offset))
+
+    def rewind_unhandled(self, consumer: AIOKafkaConsumer) -> None:
+        """Before the subscriber waits again: a batch handed out that was neither applied
+        nor rewound never reached the handler; read it again from its first records."""
+        if not self._applying:
+            return
+        self._applying = False
+        log.warning("a batch never reached its handler, reading it again", group=self.group)
+        for tp, offset in self._starts.items():
+            with contextlib.suppress(KafkaError):  # not ours any more: its new owner reads it
+                consumer.seek(tp, offset)
+
     async def handled(self, message: Any, handling: Awaitable[None]) -> None:
         """Await a batch's handling, then `applied`; or, if it raises, `rewound` and raise.
         `message` is faststream's `KafkaAckableMessage` of the batch (a subscriber with
@@ -80,6 +107,8 @@ class OffsetCommits:
         except Exception:
             await self.rewound(message)  # nothing of it committed: read it again
             raise
+        finally:
+            self._applying = False
         await self.applied(message)
 
     async def applied(self, message: Any) -> None:
@@ -110,6 +139,19 @@ class OffsetCommits:
             return
         try:
             await consumer.commit()
+        except KafkaError as exc:
+            self._failed(exc)
+            return
+        self._committed()
+
+    async def flush(self) -> None:
+        """Commit what is pending now, due or not: the service is stopping. Not while a
+        batch is being applied (its positions are already past it): that batch and the ones
+        before it are then read again by the next start, which changes nothing."""
+        if self._since is None or self._applying or self._consumer is None:
+            return
+        try:
+            await self._consumer.commit()  # the positions are read before its first await
         except KafkaError as exc:
             self._failed(exc)
             return

@@ -47,8 +47,14 @@ from regia_shared.http.apidocs import MessageDoc
 from regia_shared.http.errors import field_name
 from regia_shared.http.limits import repeated_key, repeated_key_message
 from regia_shared.messaging import signing
-from regia_shared.messaging.consumer import Polling, Strikes, raw_batch, transient, without_idle_sleep
-from regia_shared.messaging.offset_commits import OffsetCommits
+from regia_shared.messaging.consumer import (
+    Polling,
+    Strikes,
+    offset_commits,
+    raw_batch,
+    transient,
+    without_idle_sleep,
+)
 from regia_shared.observability.logs import get_logger
 from regia_shared.runtime import ServiceRuntime
 from regia_shared.writes import ReasonInvalid, WriteContext, checked_reason
@@ -151,7 +157,7 @@ def register(runtime: ServiceRuntime) -> None:
 
     polling = Polling.of(runtime.settings)
     strikes = Strikes()
-    commits = OffsetCommits("funding.inbound", polling.commit_interval_ms / 1000)
+    commits = offset_commits(runtime.broker, "funding.inbound", polling)
 
     @without_idle_sleep(
         runtime.broker.subscriber(
