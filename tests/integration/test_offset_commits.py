@@ -15,6 +15,7 @@ from regia_shared.db import create_pool, migrate
 from regia_shared.messaging import consumer
 from regia_shared.messaging.consumer import Polling, Received
 from regia_shared.messaging.kafka import ensure_topics
+from regia_shared.observability import metrics_consumer
 
 from ..support import kafka
 from ..support.infra import Database
@@ -96,6 +97,11 @@ async def test_a_trickle_costs_fewer_commits_than_batches_and_is_committed_once_
         assert len(batches) >= 5, batches  # the trickle came in many batches...
         assert commits.commits < len(batches), (commits.commits, batches)  # ...and took fewer commits
         assert not commits.pending
+        counted = metrics_consumer.of(group).registry.get_sample_value(
+            "regia_consumer_offset_commits_total",
+            {"service": "unknown", "consumer": "offsetstest.trickle", "outcome": "committed"},
+        )
+        assert counted == commits.commits
     finally:
         await group.stop()
         await pool.close()

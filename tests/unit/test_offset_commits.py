@@ -203,3 +203,32 @@ async def test_a_batch_that_never_reached_the_handler_is_read_again(clock: Clock
     await commits.handled(Message(), nothing())  # this time it was applied
     assert await subscriber.get_msg(looks) == ()
     assert len(looks.seeks) == 2
+
+
+async def test_failed_commits_are_counted_and_logged_once_a_minute(
+    clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logged: list[tuple[str, dict[str, object]]] = []
+
+    class Log:
+        def warning(self, event: str, **kw: object) -> None:
+            logged.append((event, kw))
+
+        def info(self, event: str, **kw: object) -> None:
+            logged.append((event, kw))
+
+    monkeypatch.setattr(offset_commits, "log", Log())
+    outcomes: list[str] = []
+    commits = OffsetCommits("g", 0, outcomes.append)
+    for _ in range(5):  # a broker refusing every commit, five times within the minute
+        await commits.applied(Message(failing=CommitFailedError("refused")))
+        clock.now += 1
+    clock.now += 60
+    await commits.applied(Message(failing=CommitFailedError("refused")))
+    await commits.applied(Message())
+    assert outcomes == ["failed"] * 6 + ["committed"]
+    assert [(e, kw.get("failures_in_a_row", kw.get("failed_before"))) for e, kw in logged] == [
+        ("consumer offsets not committed, will try again", 1),
+        ("consumer offsets not committed, will try again", 6),
+        ("consumer offsets committed again", 6),
+    ]

@@ -395,7 +395,10 @@ def groups_of(broker: KafkaBroker) -> dict[str, tuple[Subscription, ...]]:
 def offset_commits(broker: KafkaBroker, group: str, polling: Polling) -> OffsetCommits:
     """A consumer group's offset commits, every `polling.commit_interval_ms`, registered on
     the broker so that a stopping service commits what is pending (`flush_offsets`)."""
-    commits = OffsetCommits(group, polling.commit_interval_ms / 1000)
+    metrics = metrics_consumer.of(broker)
+    commits = OffsetCommits(
+        group, polling.commit_interval_ms / 1000, lambda outcome: metrics.offset_commit(group, outcome)
+    )
     _COMMITS.setdefault(broker, {})[group] = commits
     return commits
 

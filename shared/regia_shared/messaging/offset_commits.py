@@ -19,8 +19,10 @@ Guarantees, first:
   had not been sent: the inbox (the Idempotency-Keys for funding's inbound topic) makes
   each of them change nothing. Nothing is lost and nothing counts twice; a restart re-reads
   up to `interval_s` of records.
-- A commit that fails (the group rebalancing, the broker away) is logged and tried again
-  at the next batch or wait: the offsets stay uncommitted, which only means redelivery.
+- A commit that fails (the group rebalancing, the broker away) is tried again at the next
+  batch or wait: the offsets stay uncommitted, which only means redelivery. The first
+  failure of a run of them is logged, then one line a minute while they last, and one when
+  a commit goes through again; each is counted (`counted`: regia_consumer_offset_commits_total).
 
 Why: an offset commit is a request to the broker and an answer, which on a two-core
 machine cost the objectives service 3.5 % of its CPU and the notifier 2 % in the
@@ -38,7 +40,7 @@ batches. faststream's `AckPolicy.MANUAL` leaves the commit to the handler, which
 import contextlib
 import math
 import time
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
@@ -48,17 +50,23 @@ from regia_shared.observability.logs import get_logger
 
 log = get_logger(__name__)
 DEFAULT_INTERVAL_S = 0.2
+FAILURES_LOGGED_EVERY_S = 60.0
 
 
 class OffsetCommits:
     """One consumer group's commits (one per subscriber: faststream's consume loop runs
     its batches one at a time, which is what the guarantees above rest on)."""
 
-    def __init__(self, group: str, interval_s: float = DEFAULT_INTERVAL_S) -> None:
+    def __init__(
+        self, group: str, interval_s: float = DEFAULT_INTERVAL_S, counted: Callable[[str], None] | None = None
+    ) -> None:
         if interval_s < 0:
             raise ValueError("interval_s must not be negative")
         self.group = group
         self.interval_s = interval_s
+        self._counted = counted  # told "committed" or "failed" after each commit sent
+        self._failing = 0  # failures in a row
+        self._failure_logged_at = 0.0
         self._since: float | None = None  # when the oldest batch applied and not committed was
         self._consumer: AIOKafkaConsumer | None = None  # the one `handing_out` last saw
         self._applying = False  # a batch handed out and not yet applied or rewound
@@ -163,8 +171,26 @@ class OffsetCommits:
     def _committed(self) -> None:
         self._since = None
         self.commits += 1
+        if self._counted is not None:
+            self._counted("committed")
+        if self._failing:
+            log.info("consumer offsets committed again", group=self.group, failed_before=self._failing)
+            self._failing = 0
 
     def _failed(self, exc: KafkaError) -> None:
         # Kept pending: the next batch or wait tries again, and until then a restart only
-        # redelivers what was applied (see the guarantees).
-        log.warning("consumer offsets not committed, will try again", group=self.group, error=repr(exc))
+        # redelivers what was applied (see the guarantees). Logged once a minute at most: a
+        # commit is tried every interval, and a broker that refuses them all would otherwise
+        # fill the log five lines a second.
+        self._failing += 1
+        if self._counted is not None:
+            self._counted("failed")
+        now = time.monotonic()
+        if self._failing == 1 or now - self._failure_logged_at >= FAILURES_LOGGED_EVERY_S:
+            self._failure_logged_at = now
+            log.warning(
+                "consumer offsets not committed, will try again",
+                group=self.group,
+                failures_in_a_row=self._failing,
+                error=repr(exc),
+            )

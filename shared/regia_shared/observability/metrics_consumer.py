@@ -35,6 +35,7 @@ def tally(outcome: str, records: Iterable[tuple[str, str | None]]) -> dict[tuple
 class ConsumerMetrics:
     def __init__(self, registry: CollectorRegistry, service: str) -> None:
         self.service = service
+        self.registry = registry
         self._consumed = Counter(
             "regia_events_consumed_total",
             "Records consumed, by event type and outcome",
@@ -55,12 +56,23 @@ class ConsumerMetrics:
             ["service", "consumer", "topic", "reason"],
             registry=registry,
         )
+        self._commits = Counter(
+            "regia_consumer_offset_commits_total",
+            "Offset commits a consumer group sent (at most one every REGIA_KAFKA_COMMIT_INTERVAL_MS), "
+            "by outcome: committed, or failed (the offsets stay pending and are sent again)",
+            ["service", "consumer", "outcome"],
+            registry=registry,
+        )
         self._failures = Counter(
             "regia_consumer_failures_total",
             "Batches rolled back by a transient error and retried",
             ["service", "consumer"],
             registry=registry,
         )
+
+    def offset_commit(self, group: str, outcome: str) -> None:
+        """An offset commit sent by a consumer group: committed, or failed (and kept)."""
+        self._commits.labels(self.service, group, outcome).inc()
 
     def forged(self, consumer: str, topic: str, reason: str) -> None:
         """A record refused because it is not its topic owner's (signing.Forged.reason)."""
