@@ -97,6 +97,7 @@ async def test_a_trickle_costs_fewer_commits_than_batches_and_is_committed_once_
         assert len(batches) >= 5, batches  # the trickle came in many batches...
         assert commits.commits < len(batches), (commits.commits, batches)  # ...and took fewer commits
         assert not commits.pending
+        assert commits.unhandled == 0  # every batch handed out reached the handler
         counted = metrics_consumer.of(group).registry.get_sample_value(
             "regia_consumer_offset_commits_total",
             {"service": "unknown", "consumer": "offsetstest.trickle", "outcome": "committed"},

@@ -200,6 +200,7 @@ async def test_a_batch_that_never_reached_the_handler_is_read_again(clock: Clock
     # faststream failed before the handler ran: nothing applied it, nothing rewound it.
     assert len(await subscriber.get_msg(looks)) == 1
     assert looks.seeks == [(TopicPartition("t", 0), 7), (TopicPartition("t", 1), 3)]
+    assert commits.unhandled == 1
     await commits.handled(Message(), nothing())  # this time it was applied
     assert await subscriber.get_msg(looks) == ()
     assert len(looks.seeks) == 2

@@ -72,6 +72,7 @@ class OffsetCommits:
         self._applying = False  # a batch handed out and not yet applied or rewound
         self._starts: dict[TopicPartition, int] = {}  # that batch's first offset, per partition
         self.commits = 0  # sent and answered (tests, and a reader of this replica's state)
+        self.unhandled = 0  # batches rewound because they never reached the handler
 
     @property
     def pending(self) -> bool:
@@ -101,6 +102,7 @@ class OffsetCommits:
         if not self._applying:
             return
         self._applying = False
+        self.unhandled += 1
         log.warning("a batch never reached its handler, reading it again", group=self.group)
         for tp, offset in self._starts.items():
             with contextlib.suppress(KafkaError):  # not ours any more: its new owner reads it
