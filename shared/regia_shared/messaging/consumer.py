@@ -50,7 +50,7 @@ from uuid import UUID
 import asyncpg
 from aiokafka import ConsumerRecord
 from aiokafka.errors import KafkaError
-from faststream import AckPolicy
+from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
@@ -232,21 +232,17 @@ def decode(
         return Poison(record, f"{envelope.type} payload breaks its contract: {_errors(exc)}", envelope.type)
 
 
-async def batch_as_body(message: Any) -> Any:
-    """faststream's decoder for batch handlers that read the records themselves and
-    acknowledge the batch themselves (`offset_commits`): faststream's message of the batch,
-    whose `raw_message` holds the aiokafka records as they came (`records_of`). The default
-    (a `json.loads` of every message, thrown away) costs as much as our decoding. Why the
-    message comes as the body and not through a `message: KafkaMessage` parameter:
-    fast_depends resolves such a context parameter with a plain function, which it runs in a
-    worker thread, a thread hand-off on every batch (2-3 % of each service's event loop at
-    200 events/s, and its latency on every hop). The handler declares its body `Any`, so
-    that fast_depends passes it through without a pydantic pass."""
-    return message
-
-
-def records_of(message: Any) -> Sequence[ConsumerRecord]:
-    """The aiokafka records of a batch handler's body (`batch_as_body`)."""
+async def raw_batch(message: Any) -> Sequence[ConsumerRecord]:
+    """faststream's decoder for batch handlers that read the records themselves: the batch's
+    aiokafka records, as they came. The default (a `json.loads` of every message, thrown
+    away) costs as much as our decoding. Why the records come as the body and not through a
+    `message: KafkaMessage` parameter: fast_depends resolves such a context parameter with a
+    plain function, which it runs in a worker thread, a thread hand-off on every batch (2-3 %
+    of each service's event loop at 200 events/s, and its latency on every hop). Since the
+    handlers commit their offsets themselves (`offset_commits`) they take the message too, as
+    that parameter: passed as the body instead, the hand-off went and the CPU a revision fell
+    1-2 %, but the p99 at 200/s rose from 0.230-0.236 s to 0.305-0.359 s in alternating runs
+    (docs/performance.md, the eleventh session), so the hand-off stays."""
     records: Sequence[ConsumerRecord] = message.raw_message  # a batch subscriber's: a tuple
     return records
 
@@ -567,12 +563,16 @@ def subscribe_group(
             title=group if len(topics_read) > 1 else f"{group}:{topics_read[0]}",
             # The AsyncAPI document cannot type a raw batch: say in words what it applies.
             description=f"{described}; other event types are skipped.",
-            decoder=batch_as_body,
+            decoder=raw_batch,
         ),
         commits,
     )
-    async def handle(body: Any) -> None:
-        await commits.handled(body, apply_records(records_of(body)))  # the batch's message (batch_as_body)
+    async def handle(body: Any, message: Any = Context("message")) -> None:
+        # Any, so that fast_depends passes raw_batch's records through without a pydantic
+        # pass over each of them. `message`, for the ack, costs a thread hand-off a batch
+        # (raw_batch says why); handing it over as the body instead measured no better
+        # (docs/performance.md, the eleventh session).
+        await commits.handled(message, apply_records(body))
 
     async def apply_records(records: Sequence[ConsumerRecord]) -> None:
         parts: list[_Part] = []

@@ -37,7 +37,7 @@ from typing import Any
 
 import asyncpg
 from aiokafka import ConsumerRecord
-from faststream import AckPolicy
+from faststream import AckPolicy, Context
 from prometheus_client import Counter
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -50,9 +50,8 @@ from regia_shared.messaging import signing
 from regia_shared.messaging.consumer import (
     Polling,
     Strikes,
-    batch_as_body,
     offset_commits,
-    records_of,
+    raw_batch,
     transient,
     without_idle_sleep,
 )
@@ -174,13 +173,12 @@ def register(runtime: ServiceRuntime) -> None:
             ack_policy=AckPolicy.MANUAL,
             **polling.options(),
             title="funding.inbound",
-            decoder=batch_as_body,
+            decoder=raw_batch,
         ),
         commits,
     )
-    async def handle(body: Any) -> None:
-        # The batch's message (batch_as_body): its records, unvalidated, and its ack.
-        await commits.handled(body, handle_records(records_of(body)))
+    async def handle(body: Any, message: Any = Context("message")) -> None:
+        await commits.handled(message, handle_records(body))  # raw_batch's records, unvalidated (Any)
 
     async def handle_records(records: Sequence[ConsumerRecord]) -> None:
         starts = strikes.starts(records)
