@@ -158,6 +158,7 @@ def test_the_dashboards_show_what_the_issue_asks() -> None:
         "regia_outbox_backlog_events",
         "regia_outbox_oldest_age_seconds",
         "regia_consumer_failures_total",
+        "regia_consumer_offset_commits_total",
         "regia_dead_letters",
         "regia_funding_to_alert_seconds_bucket",
     } <= used["Regia — system"]

@@ -46,6 +46,7 @@ KNOWN_METRICS = frozenset(
         "regia_events_consumed_total",
         "regia_consumer_batch_duration_seconds_bucket",
         "regia_consumer_failures_total",
+        "regia_consumer_offset_commits_total",
         "regia_events_published_total",
         "regia_consumer_lag_messages",
         "regia_dead_letters",
