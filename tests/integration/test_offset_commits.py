@@ -76,6 +76,16 @@ async def _applied(pool: asyncpg.Pool) -> list[str]:
         return [r["objective_id"] for r in await conn.fetch("SELECT objective_id FROM applied ORDER BY 1")]
 
 
+async def _published_and_applied(bs: str, pool: asyncpg.Pool, prefix: str, count: int) -> list[str]:
+    """Publish `count` definitions in one go and wait until the running group applied them;
+    their objective ids, sorted."""
+    sent = [objective_defined(f"{prefix}{i:02d}") for i in range(count)]
+    await kafka.publish(bs, TOPIC, [e.to_json() for e in sent], key=b"k", signed_as=None)
+    expected = sorted(e.payload["objective_id"] for e in sent)
+    await eventually(lambda: _is(_applied(pool), expected), what="the definitions applied")
+    return expected
+
+
 async def test_a_trickle_costs_fewer_commits_than_batches_and_is_committed_once_it_stops(
     database: Database,
     broker,  # type: ignore[no-untyped-def]
@@ -114,14 +124,11 @@ async def test_what_was_applied_but_not_committed_is_read_again_and_changes_noth
 ) -> None:
     bs = broker.bootstrap_servers
     pool = await _setup(database, bs)
-    sent = [objective_defined(f"offsets-r{i:02d}") for i in range(6)]
-    expected = sorted(e.payload["objective_id"] for e in sent)
     # An interval no test outlives: the first group never commits, as if it crashed.
     first, _ = _group(bs, pool, "offsetstest.redelivered", commit_interval_ms=60_000)
     await first.start()
     try:
-        await kafka.publish(bs, TOPIC, [e.to_json() for e in sent], key=b"k", signed_as=None)
-        await eventually(lambda: _is(_applied(pool), expected), what="the definitions applied")
+        expected = await _published_and_applied(bs, pool, "offsets-r", 6)
     finally:
         await first.stop()
     assert await _committed(bs, "offsetstest.redelivered") == -1  # applied, never committed
@@ -145,13 +152,10 @@ async def test_a_stopping_service_commits_what_it_applied(
 ) -> None:
     bs = broker.bootstrap_servers
     pool = await _setup(database, bs)
-    sent = [objective_defined(f"offsets-s{i:02d}") for i in range(4)]
     group, _ = _group(bs, pool, "offsetstest.stopped", commit_interval_ms=60_000)
     await group.start()
     try:
-        await kafka.publish(bs, TOPIC, [e.to_json() for e in sent], key=b"k", signed_as=None)
-        expected = sorted(e.payload["objective_id"] for e in sent)
-        await eventually(lambda: _is(_applied(pool), expected), what="the definitions applied")
+        await _published_and_applied(bs, pool, "offsets-s", 4)
         assert await _committed(bs, "offsetstest.stopped") == -1  # not due for a minute
         await consumer.flush_offsets(group)  # what ServiceRuntime.stop does before the broker stops
         assert await _committed(bs, "offsetstest.stopped") == 4
