@@ -10,9 +10,13 @@ from importlib import resources
 
 import asyncpg
 
+from regia_shared.db_arrays import narrow_array_checks
 from regia_shared.observability.logs import get_logger
 
 log = get_logger(__name__)
+# Every process that opens a pool sends its rows as column arrays: asyncpg checks each
+# element of them without a Python call from here on (db_arrays: why, and what it keeps).
+narrow_array_checks()
 
 
 class PooledConnection(asyncpg.Connection):
