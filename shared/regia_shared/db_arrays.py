@@ -58,6 +58,6 @@ def narrow_array_checks() -> bool:
     if _version() not in KNOWN_VERSIONS or not all(hasattr(_protocol, n) for n in ("IterableABC", "SizedABC")):
         log.info("asyncpg array checks left as they are: version not known", asyncpg=asyncpg.__version__)
         return False
-    _protocol.IterableABC = ARRAY_CONTAINERS  # type: ignore[attr-defined]
-    _protocol.SizedABC = ARRAY_CONTAINERS  # type: ignore[attr-defined]
+    _protocol.IterableABC = ARRAY_CONTAINERS
+    _protocol.SizedABC = ARRAY_CONTAINERS
     return True
