@@ -50,12 +50,17 @@ def _group(bs: str, pool: asyncpg.Pool, group: str, commit_interval_ms: int) -> 
         batches.append(len(events))
 
     broker = KafkaBroker(bs, logger=None)
+    # The session timeout the services under test run with (tests/support/services.py): the
+    # broker gives up on a stopped group's member after 2 s, so its successor joins in
+    # seconds, not after the default's 10 s twice over.
     consumer.subscribe_group(
         broker,
         lambda: pool,
         group=group,
         subscriptions=[consumer.consumes(TOPIC, NAME, WANTED, apply, on_committed=seen)],
-        polling=Polling(fetch_max_wait_ms=20, batch_timeout_ms=500, commit_interval_ms=commit_interval_ms),
+        polling=Polling(
+            session_timeout_ms=2000, fetch_max_wait_ms=20, batch_timeout_ms=500, commit_interval_ms=commit_interval_ms
+        ),
     )
     return broker, batches
 
