@@ -57,6 +57,7 @@ from pydantic import ValidationError
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.registry import UnknownEventType, parse_payload, read_typed
+from regia_shared.frozen_init import direct_init
 from regia_shared.messaging import signing
 from regia_shared.messaging.inbox import claim_new
 from regia_shared.messaging.offset_commits import OffsetCommits
@@ -70,6 +71,7 @@ log = get_logger(__name__)
 REPLAY_FOR = "regia-replay-for"
 
 
+@direct_init
 @dataclass(frozen=True)
 class Received:
     envelope: Envelope

@@ -18,12 +18,14 @@ import asyncpg
 
 from regia_shared import failpoints
 from regia_shared.contracts.events.envelope import Envelope
+from regia_shared.frozen_init import direct_init
 from regia_shared.observability.logs import get_logger
 from regia_shared.statements import Write
 
 log = get_logger(__name__)
 
 
+@direct_init
 @dataclass(frozen=True)
 class OutboxRow:
     id: int

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from regia_shared.contracts.refusal import Refused
+from regia_shared.frozen_init import direct_init
 
 from .commands import FundingCommand
 from .decide import View, decide
@@ -25,6 +26,7 @@ from .rules import Instrument, Scope, Window, check_may_write_history
 Key = tuple[str, str, str]
 
 
+@direct_init
 @dataclass(frozen=True)
 class Submission:
     key: Key
@@ -47,6 +49,7 @@ class Earlier:
     body: dict[str, Any]
 
 
+@direct_init
 @dataclass(frozen=True)
 class Accepted:
     entries: list[list[LedgerEntry]]  # per command, in order

@@ -11,6 +11,7 @@ from datetime import date
 from enum import StrEnum
 
 from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.frozen_init import direct_init
 
 
 class LineStatus(StrEnum):
@@ -30,6 +31,7 @@ class EntryKind(StrEnum):
     ROLLOVER_IN = "ROLLOVER_IN"
 
 
+@direct_init
 @dataclass(frozen=True)
 class FundingLine:
     line_id: str
@@ -56,6 +58,7 @@ class FundingLine:
         return self.committed_cents - self.disbursed_cents
 
 
+@direct_init
 @dataclass(frozen=True)
 class LedgerEntry:
     kind: EntryKind

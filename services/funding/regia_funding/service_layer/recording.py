@@ -34,6 +34,7 @@ from regia_shared.contracts.events.funding import (
     FundingRolledOver,
 )
 from regia_shared.contracts.refusal import Refused
+from regia_shared.frozen_init import direct_init
 from regia_shared.messaging import outbox
 from regia_shared.statements import write_together
 from regia_shared.writes import WriteContext, audit_rows, joined_reasons, mark_recorded
@@ -70,6 +71,7 @@ class Caller:
         return "admin" if self.on_behalf else self.institution_id
 
 
+@direct_init
 @dataclass(frozen=True)
 class FundingRequest:
     """One request's worth of commands, as a way in received it."""
@@ -105,6 +107,7 @@ class FundingRequest:
         )
 
 
+@direct_init
 @dataclass(frozen=True)
 class Outcome:
     status: int

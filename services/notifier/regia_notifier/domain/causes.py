@@ -30,6 +30,7 @@ from regia_shared.contracts.events.funding import (
     FundingRevoked,
     FundingRolledOver,
 )
+from regia_shared.frozen_init import direct_init
 
 Kind = Literal["committed", "revised", "revoked", "disbursed", "reallocated", "rolled_over"]
 
@@ -50,6 +51,7 @@ FUNDING_EVENTS: tuple[type[FundingLineChanged], ...] = tuple(KIND_OF)
 MAX_TOLD = 100
 
 
+@direct_init
 @dataclass(frozen=True)
 class FundingCause:
     """One funding event as a reader needs it: who acted (institution and level), on

@@ -5,9 +5,12 @@ from dataclasses import dataclass, field
 
 import asyncpg
 
+from regia_shared.frozen_init import direct_init
+
 DEFAULT_WARNING_PCT = 75  # a standalone objective has no plan to set it
 
 
+@direct_init
 @dataclass(frozen=True)
 class ObjectiveRecord:
     objective_id: str

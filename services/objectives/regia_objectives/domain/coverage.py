@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 
 from regia_shared.contracts.events.objectives import CoverageStatus
 from regia_shared.contracts.money import MAX_CENTS
+from regia_shared.frozen_init import direct_init
 
 from .errors import TotalTooLarge
 from .tree import ancestors
@@ -66,6 +67,7 @@ def percent(bp: int) -> str:
     return f"{bp // 100}.{bp % 100:02d}"
 
 
+@direct_init
 @dataclass(frozen=True)
 class Allocation:
     """One funding line's current amounts, as the projection holds them."""
@@ -76,6 +78,7 @@ class Allocation:
     history_cents: int = 0  # the part of committed_cents on history lines
 
 
+@direct_init
 @dataclass(frozen=True)
 class YearCoverage:
     objective_id: str

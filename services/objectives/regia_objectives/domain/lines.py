@@ -4,7 +4,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from regia_shared.frozen_init import direct_init
 
+
+@direct_init
 @dataclass(frozen=True)
 class LineState:
     line_id: str
@@ -29,6 +32,7 @@ def latest_per_line(states: Iterable[LineState]) -> list[LineState]:
     return list(latest.values())
 
 
+@direct_init
 @dataclass(frozen=True)
 class LineChange:
     """A line's new state with what the history keeps of the event that brought it: the

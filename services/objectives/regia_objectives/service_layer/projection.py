@@ -20,6 +20,7 @@ from regia_shared.contracts.events.objectives import (
     ObjectiveStatusChanged,
 )
 from regia_shared.contracts.events.plans import SingleLevelDependencyDetected
+from regia_shared.frozen_init import direct_init
 from regia_shared.messaging import outbox
 from regia_shared.messaging.consumer import Received
 from regia_shared.statements import write_together
@@ -42,6 +43,7 @@ PRODUCER = "objectives"
 Key = tuple[str, int]
 
 
+@direct_init
 @dataclass(frozen=True)
 class Cause:
     correlation_id: str
