@@ -1,6 +1,7 @@
 """A JSON body or message that writes a key twice is refused, wherever the repeat is; the
 check walks a parsed value only when its parse met a repeat."""
 
+import json
 import threading
 
 import pytest
@@ -47,3 +48,24 @@ def test_what_loads_refuses_is_refused_the_same() -> None:
         repeated_key(b'{"n": ' + b"9" * 40 + b"}")
     with pytest.raises(ValueError):
         repeated_key(b'{"a": ')
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"reason": "Città €", "n": [1, 2.5]}'.encode(),
+        '{"reason": "Città €", "n": [1, 2.5]}'.encode("utf-16"),
+        '{"reason": "Città €", "n": [1, 2.5]}'.encode("utf-32-le"),
+        '{"reason": "Città €", "n": [1, 2.5]}',
+        bytearray(b'{"a": {"b": null}}'),
+    ],
+)
+def test_its_decoder_made_once_reads_what_json_loads_reads(body: bytes | str) -> None:
+    assert loads(body) == json.loads(body)
+
+
+def test_text_with_a_byte_order_mark_is_refused_as_json_loads_refuses_it() -> None:
+    with pytest.raises(json.JSONDecodeError, match="BOM"):
+        loads('\ufeff{"a": 1}')
+    with pytest.raises(json.JSONDecodeError, match="BOM"):
+        json.loads('\ufeff{"a": 1}')

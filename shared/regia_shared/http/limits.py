@@ -89,10 +89,19 @@ def duplicate_key(data: Any) -> str | None:
 
 def loads(body: bytes | str) -> Any:
     """`json.loads` that keeps track of repeated keys (see `duplicate_key`) and refuses
-    numbers beyond a float's range or longer than MAX_INT_DIGITS digits (`Unusable`)."""
-    return json.loads(
-        body, parse_float=_finite, parse_int=_bounded_int, parse_constant=_no_constant, object_pairs_hook=_object
-    )
+    numbers beyond a float's range or longer than MAX_INT_DIGITS digits (`Unusable`).
+
+    Its decoder is made once (`_DECODER`): `json.loads` given hooks builds a new decoder
+    and scanner on every call, a third of the parse of a funding command (2.4 of 7.1 µs).
+    Bytes are read as `json.loads` reads them (the encoding its `detect_encoding` finds), and
+    text with a byte order mark is refused as it refuses it."""
+    if isinstance(body, bytes | bytearray):
+        text = body.decode(json.detect_encoding(body), "surrogatepass")
+    elif body.startswith("\ufeff"):
+        raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", body, 0)
+    else:
+        text = body
+    return _DECODER.decode(text)
 
 
 def repeated_key_message(path: str) -> str:
@@ -220,6 +229,11 @@ def _bounded_int(text: str) -> int:
 
 def _no_constant(name: str) -> None:
     raise Unusable(f"{name} is not a JSON number")
+
+
+_DECODER = json.JSONDecoder(
+    parse_float=_finite, parse_int=_bounded_int, parse_constant=_no_constant, object_pairs_hook=_object
+)
 
 
 def _walk(data: Any) -> Iterator[tuple[str, int, Any]]:
