@@ -63,7 +63,9 @@ def direct_init(cls: C) -> C:
             parameters.append(f.name)
             body.append(f"    {_STORE}[{f.name!r}] = {f.name}")
     source = f"def __init__({', '.join([_SELF, *parameters])}):\n" + "\n".join(body) + "\n"
-    exec(source, namespace)  # noqa: S102  # our own text, from the class's field names
+    # Our own text, from the class's field names; named so a traceback or a profile says
+    # whose constructor it is.
+    exec(compile(source, f"<direct_init {cls.__module__}.{cls.__qualname__}>", "exec"), namespace)  # noqa: S102
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
     init.__module__ = cls.__module__
