@@ -9,6 +9,7 @@ from uuid import UUID
 import asyncpg
 
 from regia_shared.contracts.levels import GovernmentLevel
+from regia_shared.frozen_init import direct_init
 from regia_shared.statements import Write, Written
 
 from ..domain import replay
@@ -59,6 +60,7 @@ async def active_in_year(conn: asyncpg.Connection, fiscal_year: int) -> list[Fun
     return [_line(r) for r in rows]
 
 
+@direct_init
 @dataclass(frozen=True)
 class Recorded:
     """Who recorded an entry, how, and the event that announces it."""
