@@ -11,7 +11,12 @@ Guarantees, for a class decorated with `direct_init` (written above `@dataclass(
 - a shape it does not reproduce (not a frozen dataclass, `__slots__`, `__post_init__`, an
   `InitVar`, a field with `init=False`, keyword-only fields, a field named `self`) is
   refused with a TypeError when the class is decorated, at import: never a silently
-  different object.
+  different object;
+- an `__init__` that dataclasses did not compile (one the class defines, or `init=False`;
+  or a Python whose dataclasses compile theirs otherwise) is kept as it is: the class is
+  then built as before, only not faster (`has_direct_init` says which;
+  tests/unit/test_frozen_init.py checks that every decorated class has it on the Python
+  that runs the suite, so such a Python is noticed before it ships).
 
 Why: CPython's dataclasses (3.11 to 3.13) write each field of a frozen dataclass as
 `object.__setattr__(self, name, value)`, a global, an attribute and a call per field,
@@ -36,6 +41,9 @@ from typing import Any, TypeVar
 
 C = TypeVar("C", bound=type)
 
+# Every class decorated, in the order they were imported (the tests look at them).
+DECORATED: list[type] = []
+
 _SELF = "__direct_init_self__"  # the generated function's names: no field can be called so
 _STORE = "__direct_init_dict__"
 
@@ -44,6 +52,9 @@ def direct_init(cls: C) -> C:
     """Give a frozen dataclass an `__init__` that stores its fields straight into the
     instance's `__dict__` (see the module's guarantees); returns the class."""
     _refuse_unreproduced(cls)
+    DECORATED.append(cls)
+    if not _generated(cls.__dict__.get("__init__")):
+        return cls  # not the constructor dataclasses writes: kept, whatever it does
     stock: Callable[..., None] = cls.__init__  # type: ignore[misc]  # the dataclass's own
     stock_parameters = list(inspect.signature(stock).parameters.values())[1:]  # after self
     namespace: dict[str, Any] = {}
@@ -77,6 +88,12 @@ def direct_init(cls: C) -> C:
     return cls
 
 
+def has_direct_init(cls: type) -> bool:
+    """Whether `direct_init` gave this class its constructor."""
+    code = getattr(cls.__dict__.get("__init__"), "__code__", None)
+    return code is not None and code.co_filename.startswith("<direct_init ")
+
+
 def _refuse_unreproduced(cls: type) -> None:
     params = getattr(cls, "__dataclass_params__", None)
     why = (
@@ -96,6 +113,13 @@ def _refuse_unreproduced(cls: type) -> None:
     )
     if why is not None:
         raise TypeError(f"{cls.__qualname__}: direct_init does not reproduce a class with {why}")
+
+
+def _generated(init: object) -> bool:
+    """Whether a class's `__init__` is the one dataclasses wrote (compiled from its own
+    text), not one the class defines, which dataclasses leaves in place."""
+    code = getattr(init, "__code__", None)
+    return code is not None and code.co_filename == "<string>"
 
 
 def _shape(function: Callable[..., Any]) -> list[tuple[str, Any, Any]]:

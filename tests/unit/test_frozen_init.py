@@ -4,13 +4,14 @@ not reproduce refused when the class is decorated."""
 
 import copy
 import dataclasses
+import importlib
 import inspect
 import pickle
 from dataclasses import FrozenInstanceError, InitVar, dataclass, field
 
 import pytest
 
-from regia_shared.frozen_init import direct_init
+from regia_shared.frozen_init import DECORATED, direct_init, has_direct_init
 
 
 def _pair() -> tuple[type, type]:
@@ -116,6 +117,44 @@ def test_inherited_fields_come_first_as_with_the_stock_init() -> None:
     derived = Derived(1, c=2.0)
     assert list(vars(derived).items()) == [("a", 1), ("b", "b"), ("c", 2.0)]
     assert str(inspect.signature(Derived)) == "(a: int, b: str = 'b', c: float = 0.5) -> None"
+
+
+def test_an_init_dataclasses_did_not_write_is_kept_as_it_is() -> None:
+    @dataclass(frozen=True, init=False)
+    class OwnInit:
+        a: int
+
+        def __init__(self, a: str) -> None:
+            object.__setattr__(self, "a", int(a))
+
+    @dataclass(frozen=True)
+    class DefinesInit:  # dataclasses keeps an __init__ the class defines
+        a: int
+
+        def __init__(self, a: int) -> None:
+            object.__setattr__(self, "a", abs(a))
+
+    for cls in (OwnInit, DefinesInit):
+        own = cls.__init__
+        assert direct_init(cls) is cls and cls.__init__ is own and not has_direct_init(cls)
+    assert OwnInit("7").a == 7 and DefinesInit(-3).a == 3
+
+
+def test_every_class_of_regia_decorated_has_its_direct_init_on_this_python() -> None:
+    # Fails on a Python whose dataclasses compile their constructor otherwise: those
+    # classes are then built by the stock constructor (correct, not faster); read what
+    # changed in dataclasses before that Python ships.
+    for module in (
+        "regia_shared.messaging.consumer",
+        "regia_funding.adapters.lines",
+        "regia_funding.service_layer.recording",
+        "regia_objectives.service_layer.projection",
+        "regia_notifier.domain.causes",
+    ):
+        importlib.import_module(module)  # and, with it, the modules it imports
+    names = {c.__qualname__ for c in DECORATED}
+    assert {"Received", "OutboxRow", "FundingLine", "Recorded", "LineState", "YearCoverage", "FundingCause"} <= names
+    assert [c.__qualname__ for c in DECORATED if not has_direct_init(c) and c.__module__.startswith("regia")] == []
 
 
 def test_shapes_it_does_not_reproduce_are_refused_when_decorated() -> None:
