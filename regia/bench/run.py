@@ -78,7 +78,12 @@ class Sizes:
             http_rate_seconds=1.0,
             http_rate_clients=64,
             propagation_seconds=1.0,
-            propagation_objectives=100,  # a line revised every 0.25 s at 400/s, as 50 were at 200/s
+            # Each line revised once a rate (the 400 revisions at 400/s on 400 lines), as the
+            # full size keeps each line's revisions 2 s apart: two revisions of one line that
+            # objectives applies in one batch net out, so the flip between them alerts nobody.
+            # At 100 lines (a revision every 0.25 s) a slow hour's lag did that, and the section
+            # waited its 120 s for alerts that were never owed.
+            propagation_objectives=400,
             soak_seconds=2.5,  # 12 samples of RSS at 0.2 s: flatness needs six
             ledger_entries=1_000,
             read_lines=10_000,  # the quick run is a test of the suite (its 12-minute budget): sizes that show each section works
