@@ -8,7 +8,7 @@ Guarantees, for a class decorated with `direct_init` (written above `@dataclass(
   called when its argument is left out), compared with it when the class is decorated;
 - the instance stays frozen: assigning or deleting a field still raises
   `FrozenInstanceError` (the class's `__setattr__` and `__delattr__` are not touched);
-- a shape it does not reproduce (not a frozen dataclass, `__slots__`, `__post_init__`, an
+- a shape it does not reproduce (not a frozen dataclass, `__slots__` in it or a base, `__post_init__`, an
   `InitVar`, a field with `init=False`, keyword-only fields, a field named `self`) is
   refused with a TypeError when the class is decorated, at import: never a silently
   different object;
@@ -101,8 +101,8 @@ def _refuse_unreproduced(cls: type) -> None:
         if params is None
         else "not frozen"
         if not params.frozen
-        else "__slots__ (no __dict__ to store into)"
-        if "__slots__" in cls.__dict__
+        else "__slots__ in it or a base (a field in a slot, not in __dict__)"
+        if any("__slots__" in c.__dict__ for c in cls.__mro__[:-1])
         else "__post_init__"
         if hasattr(cls, "__post_init__")
         else "a field with init=False"

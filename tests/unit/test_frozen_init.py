@@ -170,6 +170,10 @@ def test_shapes_it_does_not_reproduce_are_refused_when_decorated() -> None:
         a: int
 
     @dataclass(frozen=True)
+    class OnASlottedBase(Slotted):
+        b: int = 0
+
+    @dataclass(frozen=True)
     class PostInit:
         a: int
 
@@ -194,6 +198,7 @@ def test_shapes_it_does_not_reproduce_are_refused_when_decorated() -> None:
         (Plain, "not a dataclass"),
         (NotFrozen, "not frozen"),
         (Slotted, "__slots__"),
+        (OnASlottedBase, "__slots__ in it or a base"),
         (PostInit, "__post_init__"),
         (Derivedfield, "init=False"),
         (KeywordOnly, "would change the signature"),
