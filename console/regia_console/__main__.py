@@ -5,7 +5,7 @@ from types import FrameType
 
 import uvicorn
 
-from regia_shared.http.serving import header_deadline
+from regia_shared.http.serving import connection_options
 from regia_shared.observability.logs import configure_logging
 
 from .feed import EventFeed
@@ -42,7 +42,7 @@ def main() -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=3,
-        http=header_deadline(settings.http_header_timeout_s),
+        **connection_options(settings.http_header_timeout_s, settings.http_keep_alive_s),
     )
     ConsoleServer(config, feed).run()
 

@@ -82,10 +82,18 @@ def _code(response: httpx.Response) -> str:
     return str(body.get("error") or "") if isinstance(body, dict) else ""
 
 
+# An idle connection to a service is dropped after this long, well before the service closes
+# it (REGIA_HTTP_KEEP_ALIVE_S, 75 s by default): a page's call never goes out on a connection
+# the service is closing (regia_shared.http.serving.connection_options says why).
+IDLE_CONNECTION_KEPT_S = 5.0
+
+
 class Gateway:
     def __init__(self, urls: Mapping[str, str], timeout: float = 10.0) -> None:
         self.urls = dict(urls)
-        self.http = httpx.AsyncClient(timeout=timeout, limits=httpx.Limits(max_connections=50))
+        self.http = httpx.AsyncClient(
+            timeout=timeout, limits=httpx.Limits(max_connections=50, keepalive_expiry=IDLE_CONNECTION_KEPT_S)
+        )
 
     async def close(self) -> None:
         await self.http.aclose()

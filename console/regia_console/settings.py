@@ -20,6 +20,8 @@ class ConsoleSettings(KafkaClientSettings):
     # The request-head deadline every service has (regia_shared.http.serving): the console is a
     # web application too, and a slowloris client would hold its connections the same way.
     http_header_timeout_s: float = Field(10.0, gt=0, le=300)
+    # The services' idle keep-alive too (ServiceSettings.http_keep_alive_s, and why).
+    http_keep_alive_s: float = Field(75.0, gt=0, le=600)
     funding_url: str = FUNDING.default_url
     objectives_url: str = OBJECTIVES.default_url
     partners_url: str = PARTNERS.default_url

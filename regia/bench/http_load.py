@@ -86,8 +86,9 @@ class LoadClients:
             except (ConnectionResetError, BrokenPipeError, asyncio.IncompleteReadError) as exc:
                 if not (connection.reused and _nothing_read(exc) and "idempotency-key" in head.lower().decode()):
                     raise
-                # The server closed this kept-alive connection as the request went out
-                # (uvicorn closes one idle for 5 s; the close and the request crossed): the
+                # The server closed this kept-alive connection as the request went out (a
+                # service closes one idle for REGIA_HTTP_KEEP_ALIVE_S, and this pool keeps its
+                # connections for as long as it lives; the close and the request crossed): the
                 # request never arrived whole, and its Idempotency-Key makes sending it again
                 # safe even if it did. What a well-behaved client of Regia does, once.
                 connection.close()
@@ -101,8 +102,8 @@ class LoadClients:
 
     async def _exchange(self, c: _Connection, request: bytes) -> Answer:
         if c.writer is None or c.writer.is_closing() or c.reader is None or c.reader.at_eof():
-            # never used, or closed by the server while idle (uvicorn closes a kept-alive
-            # connection after 5 s without a request): a new one
+            # never used, or closed by the server while idle (a service closes a kept-alive
+            # connection after REGIA_HTTP_KEEP_ALIVE_S without a request): a new one
             c.close()
             c.reader, c.writer = await asyncio.open_connection(self._host, self._port)
             c.reused = False

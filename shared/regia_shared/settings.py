@@ -140,6 +140,15 @@ class ServiceSettings(KafkaClientSettings):
         "headers, from the connection (or, kept alive, the next request's first byte); then "
         "the connection is closed (regia_shared.http.serving)",
     )
+    http_keep_alive_s: float = Field(
+        75.0,
+        gt=0,
+        le=600,
+        description="Seconds an idle kept-alive connection is held open. Longer than any client's "
+        "or proxy's pool keeps one (httpx 5 s, aiohttp 15 s, ingress-nginx 60 s): the side that "
+        "closes an idle connection must be the one that sends on it, or a request crossing the "
+        "server's close fails (regia_shared.http.serving)",
+    )
     admin_token_sha256: SecretStr | None = Field(
         None,
         description="SHA-256 (hex) of the administrators' bearer token",

@@ -84,7 +84,7 @@ async def test_a_client_trickling_its_headers_or_sending_nothing_is_cut_off(slow
                 )
             )
             await reader.readexactly(length)
-            await asyncio.sleep(TIMEOUT_S * 1.5)  # idle past the header deadline, within keep-alive (5 s)
+            await asyncio.sleep(TIMEOUT_S * 1.5)  # idle past the header deadline, within keep-alive (75 s)
     finally:
         writer.close()
     record("hostile http: slow headers (slowloris)", inputs=2, requests=4, euros_lost=0)

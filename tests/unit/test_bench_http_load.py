@@ -99,7 +99,7 @@ def test_a_truncated_answer_is_a_failure_and_the_connection_is_replaced() -> Non
 
 
 def test_a_connection_the_server_closed_while_idle_is_replaced_not_failed() -> None:
-    """uvicorn closes a kept-alive connection after 5 s without a request: the next request
+    """A service closes a kept-alive connection idle for REGIA_HTTP_KEEP_ALIVE_S: the next request
     on it must go on a new connection, not count as a failure."""
 
     async def scenario() -> None:

@@ -75,6 +75,26 @@ def header_deadline(timeout_s: float) -> type[H11Protocol]:
     return type("HeaderDeadlineH11", (HeaderDeadline,), {"header_timeout_s": timeout_s})
 
 
+def connection_options(header_timeout_s: float, keep_alive_s: float) -> dict[str, Any]:
+    """How long uvicorn waits on a connection, for the services and the console alike: the
+    request-head deadline above, and how long an idle kept-alive connection is held.
+
+    Why the keep-alive is long (75 s, uvicorn's default is 5): of the two ends of an idle
+    connection, the one that closes it must be the one that sends on it. A server that closes
+    first races every client that reuses the connection at that moment: the request goes out
+    as the server's close comes in, and the client reads a reset or an empty answer, not
+    knowing whether the request was applied. httpx keeps an idle connection 5 s, the very
+    time uvicorn gave it, and on a loaded machine httpx's check that the connection is still
+    open and its write came tens of milliseconds apart: in one CI run 97 of 1,000 requests of
+    tests/load/test_sustained_load.py failed with a reset, and the console answered a page
+    with a 503 (one of its calls to a service failed the same way).
+    Held 75 s (nginx's default), every client pool we know lets the connection go first
+    (httpx 5 s, aiohttp 15 s, ingress-nginx's upstream keep-alive 60 s). An idle connection
+    costs a file descriptor and a few KiB; one that never sends a request is cut off by the
+    head deadline long before."""
+    return {"http": header_deadline(header_timeout_s), "timeout_keep_alive": keep_alive_s}
+
+
 def uvicorn_options(settings: ServiceSettings, port: int, host: str | None = None) -> dict[str, Any]:
     """The keyword arguments of uvicorn.run / uvicorn.Config every service is served with."""
     return {
@@ -85,5 +105,5 @@ def uvicorn_options(settings: ServiceSettings, port: int, host: str | None = Non
         # X-Forwarded-For is believed only from REGIA_TRUSTED_PROXIES (regia_shared.http.audit),
         # not from uvicorn's default of loopback.
         "proxy_headers": False,
-        "http": header_deadline(settings.http_header_timeout_s),
+        **connection_options(settings.http_header_timeout_s, settings.http_keep_alive_s),
     }
