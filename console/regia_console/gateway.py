@@ -12,7 +12,10 @@ from urllib.parse import quote
 
 import httpx
 
+from regia_shared.observability.logs import get_logger
 from regia_shared.writes import reason_header
+
+log = get_logger(__name__)
 
 OBJECTIVES_PAGE = 500  # the largest page of the shared paging (regia_shared.http.paging.MAX_LIMIT)
 
@@ -82,6 +85,9 @@ def _code(response: httpx.Response) -> str:
     return str(body.get("error") or "") if isinstance(body, dict) else ""
 
 
+# A connection that ended before its answer came: sent again once when it was a read (GET).
+CUT_OFF = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+
 # An idle connection to a service is dropped after this long, well before the service closes
 # it (REGIA_HTTP_KEEP_ALIVE_S, 75 s by default): a page's call never goes out on a connection
 # the service is closing (regia_shared.http.serving.connection_options says why).
@@ -118,8 +124,19 @@ class Gateway:
         self, method: str, service: str, path: str, token: str, extra_headers: Mapping | None = None, **kwargs: Any
     ) -> Any:
         headers = {"Authorization": f"Bearer {token}", **(extra_headers or {})}
+        url = self.urls[service] + path
         try:
-            response = await self.http.request(method, self.urls[service] + path, headers=headers, **kwargs)
+            try:
+                response = await self.http.request(method, url, headers=headers, **kwargs)
+            except CUT_OFF as exc:
+                if method != "GET":
+                    raise
+                # The connection ended before an answer: a service restarting closes its
+                # kept-alive connections, and one may cross this request. A read changes
+                # nothing, so it is asked once more (the pool has dropped the connection that
+                # failed) rather than the page saying the service is down when it is not.
+                log.info("a read was cut off; asked again", service=service, error=type(exc).__name__)
+                response = await self.http.request(method, url, headers=headers, **kwargs)
         except httpx.HTTPError as exc:
             raise Unavailable(f"{service}: {type(exc).__name__}") from None
         if response.status_code == 404:
