@@ -6,6 +6,8 @@ it can close the connection exactly then."""
 
 import asyncio
 import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -55,35 +57,38 @@ async def _server(cut_second_request: bool) -> tuple[asyncio.Server, list[bytes]
     return await asyncio.start_server(serve, "127.0.0.1", 0), requests
 
 
+@asynccontextmanager
+async def _gateway_to(service: str, cut_second_request: bool) -> AsyncIterator[tuple[Gateway, list[bytes]]]:
+    """The console's gateway, its `service` served by `_server`; the requests that server read."""
+    server, requests = await _server(cut_second_request)
+    port = server.sockets[0].getsockname()[1]
+    gateway = Gateway({service: f"http://127.0.0.1:{port}"})
+    try:
+        yield gateway, requests
+    finally:
+        await gateway.close()
+        server.close()
+
+
 @pytest.mark.parametrize("cut", [True, False])
 def test_a_read_cut_off_is_asked_once_more(cut: bool) -> None:
-    async def scenario() -> None:
-        server, requests = await _server(cut_second_request=cut)
-        port = server.sockets[0].getsockname()[1]
-        gateway = Gateway({"objectives": f"http://127.0.0.1:{port}"})
-        try:
+    async def scenario() -> list[bytes]:
+        async with _gateway_to("objectives", cut) as (gateway, requests):
             assert await gateway.get("objectives", "/v1/objectives", "token") == {"ok": True}
             assert await gateway.get("objectives", "/v1/objectives", "token") == {"ok": True}
-        finally:
-            await gateway.close()
-            server.close()
-        assert len(requests) == (3 if cut else 2), requests
+        return requests
 
-    asyncio.run(scenario())
+    requests = asyncio.run(scenario())
+    assert len(requests) == (3 if cut else 2), requests
 
 
 def test_a_write_cut_off_is_not_sent_again() -> None:
-    async def scenario() -> None:
-        server, requests = await _server(cut_second_request=True)
-        port = server.sockets[0].getsockname()[1]
-        gateway = Gateway({"funding": f"http://127.0.0.1:{port}"})
-        try:
+    async def scenario() -> list[bytes]:
+        async with _gateway_to("funding", True) as (gateway, requests):
             assert await gateway.get("funding", "/v1/instruments", "token") == {"ok": True}
             with pytest.raises(Unavailable, match="funding"):
                 await gateway.post("funding", "/v1/instruments", "token", {"instrument_id": "x"}, reason="a test")
-        finally:
-            await gateway.close()
-            server.close()
-        assert [r.split(b" ")[0] for r in requests] == [b"GET", b"POST"], requests
+        return requests
 
-    asyncio.run(scenario())
+    requests = asyncio.run(scenario())
+    assert [r.split(b" ")[0] for r in requests] == [b"GET", b"POST"], requests

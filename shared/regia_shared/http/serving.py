@@ -87,7 +87,7 @@ def connection_options(header_timeout_s: float, keep_alive_s: float) -> dict[str
     time uvicorn gave it, and on a loaded machine httpx's check that the connection is still
     open and its write came tens of milliseconds apart: in one CI run 97 of 1,000 requests of
     tests/load/test_sustained_load.py failed with a reset, and the console answered a page
-    with a 503 (one of its calls to a service failed the same way).
+    with a 503 (one of its calls to a service failed, most likely the same way).
     Held 75 s (nginx's default), every client pool we know lets the connection go first
     (httpx 5 s, aiohttp 15 s, ingress-nginx's upstream keep-alive 60 s). An idle connection
     costs a file descriptor and a few KiB; one that never sends a request is cut off by the
