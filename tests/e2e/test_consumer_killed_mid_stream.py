@@ -13,6 +13,7 @@ from regia_shared.contracts import topics
 from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
+from ..support.faults import OBJECTIVES_FUNDING_TAKEN_IN
 from ..support.infra import Database
 from ..support.objective_lines import projected_lines
 from ..support.partners import institution_registered
@@ -108,9 +109,7 @@ async def test_sigkill_mid_stream_loses_and_double_counts_nothing(
             key = (await admin.post(f"{funding.url}/v1/institutions/regione-liguria/keys")).json()["key"]
 
         async def applied() -> int:
-            return await database.fetchval(
-                "objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'"
-            )  # type: ignore[return-value]
+            return await database.fetchval("objectives", OBJECTIVES_FUNDING_TAKEN_IN)  # type: ignore[return-value]
 
         stream = asyncio.create_task(push(funding.url, key, events))
         killed_at = await eventually(

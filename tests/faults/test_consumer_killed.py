@@ -63,6 +63,7 @@ async def test_objectives_consumer_killed_mid_batch(
             schema="objectives",
             progress=faults.inbox_count(database, "objectives", consumer),
             total=totals[consumer],
+            table=faults.record_table(consumer),
         )
         await feed
         system.start("objectives")

@@ -19,6 +19,7 @@ from regia_shared.contracts.levels import GovernmentLevel
 
 from ..e2e.test_consumer_killed_mid_stream import funding_stream
 from ..support import kafka
+from ..support.faults import OBJECTIVES_FUNDING_TAKEN_IN
 from ..support.figures import record
 from ..support.infra import fresh_database, start_postgres
 from ..support.objective_lines import projected_lines
@@ -80,9 +81,7 @@ async def test_postgres_restarted_under_load_loses_and_doubles_nothing(broker: E
             print(f"PostgreSQL down {DOWN_S:.0f}s in a stream of {EVENTS}; {retried.requests} requests retried")
 
             async def all_applied() -> bool:
-                n = await database.fetchval(
-                    "objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'"
-                )
+                n = await database.fetchval("objectives", OBJECTIVES_FUNDING_TAKEN_IN)
                 return n == EVENTS
 
             await eventually(all_applied, timeout=90, what=f"all {EVENTS} events applied")
@@ -193,9 +192,6 @@ async def _ready_is(url: str, status: int) -> bool:
 
 async def _applied_at_least(database, n: int) -> bool:  # type: ignore[no-untyped-def]
     try:
-        return (
-            await database.fetchval("objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'")
-            >= n
-        )
+        return await database.fetchval("objectives", OBJECTIVES_FUNDING_TAKEN_IN) >= n
     except Exception:  # the table appears with the service's migrations
         return False

@@ -151,12 +151,8 @@ async def test_poison_on_every_topic_is_dead_lettered_per_consumer_and_the_parti
                 # The valid events after the poison, on the same partition, were applied.
                 for event in applied:
 
-                    async def in_inbox(consumer: str = consumer, event_id: object = event.event_id) -> bool:
-                        if (table := faults.record_table(consumer)) != "inbox":  # its own record, by event id
-                            sql, args = f"SELECT count(*) FROM {table} WHERE event_id = $1", [event_id]
-                        else:
-                            sql = "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2"
-                            args = [consumer, event_id]
+                    async def in_inbox(consumer: str = consumer, event: Envelope = event) -> bool:
+                        sql, args = faults.applied_query(consumer, event)
                         return await database.fetchval(consumer.split(".")[0], sql, *args) == 1
 
                     await eventually(in_inbox, timeout=30, what=f"{consumer} applying {event.type} after the poison")

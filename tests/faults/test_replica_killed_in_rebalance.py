@@ -23,7 +23,7 @@ from . import scenarios as sc
 
 pytestmark = pytest.mark.e2e
 GROUP = "objectives"  # the service's consumer group
-CONSUMER = "objectives.funding"  # its inbox counts what was applied
+CONSUMER = "objectives.funding"  # what it took in: faults.BY_EFFECT
 # Tansu reports a group between Stable states as Unknown while the members rejoin.
 REBALANCING = {"PreparingRebalance", "CompletingRebalance"}
 

@@ -116,10 +116,14 @@ async def all_read(database: Database, funding: Sequence[Envelope] = ()) -> None
     if funding:
 
         async def objectives_applied() -> bool:
+            # objectives keeps no inbox for funding lines: an event is taken in once its
+            # line's version, or a newer one, is held.
             found = await database.fetchval(
                 "objectives",
-                "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding' AND event_id = ANY($1::uuid[])",
-                [e.event_id for e in funding],
+                "SELECT count(*) FROM unnest($1::text[], $2::int[]) AS e(line_id, line_version)"
+                " JOIN line_allocations l USING (line_id) WHERE l.line_version >= e.line_version",
+                [e.payload["line_id"] for e in funding],
+                [e.payload["line_version"] for e in funding],
             )
             return found == len(funding)
 

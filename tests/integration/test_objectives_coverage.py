@@ -99,18 +99,24 @@ async def test_duplicate_and_out_of_order_deliveries_change_nothing(objectives, 
     v1 = line_event("commit", "LIG-1", "miglio-blu", 900_000_00, 1)
     v2 = line_event("revise", "LIG-1", "miglio-blu", 500_000_00, 2)
     v3 = line_event("revise", "LIG-1", "miglio-blu", 600_000_00, 3)
-    # Newest first, then everything again: the version decides, the inbox absorbs repeats.
-    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [v3, v1, v2, v3, v1, v2])
-    await committed_becomes(objectives, 600_000_00)
+    # Newest first, then everything again: the version decides, with no inbox behind it
+    # (consumer.idempotent_effect). A last line on the same partition (one key: the
+    # objective) shows when all six were read.
+    last = line_event("commit", "LIG-2", "miglio-blu", 1_00, 1)
+    await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [v3, v1, v2, v3, v1, v2, last])
+    await committed_becomes(objectives, 600_000_00 + 1_00)
 
-    async def all_seen() -> bool:
-        n = await database.fetchval("objectives", "SELECT count(*) FROM inbox")
-        return n == 3
-
-    await eventually(all_seen, what="three distinct events recorded in the inbox")
-    assert (await year(objectives))["committed_cents"] == 600_000_00
+    assert (await year(objectives))["committed_cents"] == 600_000_00 + 1_00
     version = await database.fetchval("objectives", "SELECT line_version FROM line_allocations WHERE line_id = 'LIG-1'")
     assert version == 3
+    # Only v3 moved the money: the older versions after it, and every repeat, changed nothing.
+    history = await database.fetch(
+        "objectives", "SELECT line_id, line_version FROM allocation_changes ORDER BY line_id, line_version"
+    )
+    assert [(r["line_id"], r["line_version"]) for r in history] == [("LIG-1", 3), ("LIG-2", 1)]
+    assert (
+        await database.fetchval("objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'") == 0
+    )
 
 
 async def test_poison_message_is_dead_lettered_and_the_partition_moves_on(objectives, broker, database: Database):  # type: ignore[no-untyped-def]

@@ -21,6 +21,7 @@ from regia_shared.contracts import topics
 from regia_shared.contracts.levels import GovernmentLevel
 
 from ..support import kafka
+from ..support.faults import OBJECTIVES_FUNDING_TAKEN_IN
 from ..support.figures import record
 from ..support.infra import Database
 from ..support.partners import institution_registered
@@ -167,9 +168,7 @@ async def test_sustained_load_is_held_exactly_with_bounded_memory(  # type: igno
         seen = {"applied": 0}
 
         async def applied() -> bool:
-            seen["applied"] = await database.fetchval(
-                "objectives", "SELECT count(*) FROM inbox WHERE consumer = 'objectives.funding'"
-            )
+            seen["applied"] = await database.fetchval("objectives", OBJECTIVES_FUNDING_TAKEN_IN)
             return seen["applied"] == total
 
         try:

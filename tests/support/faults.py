@@ -72,16 +72,54 @@ async def paced(bootstrap: str, messages: Sequence[Message], *, chunk: int = 10,
 # keyed by its id, instead of the inbox (regia_shared.messaging.consumer, `claim`).
 OWN_RECORD = {"notifier.funding": "funding_causes"}
 
+# Consumers that keep no record, their effect being idempotent by itself
+# (regia_shared.messaging.consumer, `idempotent_effect`): what they took in is read from the
+# effect. Objectives holds each line's newest version, and every stream the tests send
+# numbers a line's versions from 1 without a gap, so the versions held add up to the events
+# taken in, each once: a redelivered, late or superseded version adds nothing.
+OBJECTIVES_FUNDING_TAKEN_IN = "SELECT coalesce(sum(line_version), 0) FROM line_allocations"
+BY_EFFECT = {"objectives.funding": ("line_allocations", OBJECTIVES_FUNDING_TAKEN_IN)}
+
+
+def line_versions(events: Sequence[Envelope]) -> int:
+    """What objectives' `BY_EFFECT` count reads once it has taken in `events`: each line's
+    newest version, added up (a line first seen at version 2 counts 2)."""
+    newest: dict[str, int] = {}
+    for e in events:
+        line, version = e.payload["line_id"], e.payload["line_version"]
+        newest[line] = max(newest.get(line, 0), version)
+    return sum(newest.values())
+
 
 def record_table(consumer: str) -> str:
-    """The table a consumer records each applied event in: the inbox, or its own."""
+    """The table a consumer records each applied event in: the inbox, its own, or (for a
+    consumer with no record) the table its effect writes."""
+    if consumer in BY_EFFECT:
+        return BY_EFFECT[consumer][0]
     return OWN_RECORD.get(consumer, "inbox")
 
 
+def applied_query(consumer: str, envelope: Envelope) -> tuple[str, list[object]]:
+    """A statement and its arguments that count 1 once `consumer` has applied the event
+    (0 before), read from its record: the inbox's row, its own row by event id, or for
+    objectives' funding lines the history row of the event's line version."""
+    if consumer == "objectives.funding":
+        return (
+            "SELECT count(*) FROM allocation_changes WHERE line_id = $1 AND line_version = $2",
+            [envelope.payload["line_id"], envelope.payload["line_version"]],
+        )
+    if consumer in OWN_RECORD:
+        return f"SELECT count(*) FROM {OWN_RECORD[consumer]} WHERE event_id = $1", [envelope.event_id]
+    return "SELECT count(*) FROM inbox WHERE consumer = $1 AND event_id = $2", [consumer, envelope.event_id]
+
+
 def inbox_count(database: Database, schema: str, consumer: str) -> Callable[[], Awaitable[int]]:
-    """How many events `consumer` has applied, read from its record of them."""
+    """How many events `consumer` has applied, read from its record of them (see
+    `BY_EFFECT` for a consumer that keeps none)."""
 
     async def count() -> int:
+        if consumer in BY_EFFECT:
+            return int(await database.fetchval(schema, BY_EFFECT[consumer][1]))  # type: ignore[arg-type]
         if consumer in OWN_RECORD:
             return await database.fetchval(schema, f"SELECT count(*) FROM {OWN_RECORD[consumer]}")  # type: ignore[return-value]
         return await database.fetchval(  # type: ignore[return-value]

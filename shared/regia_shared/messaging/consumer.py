@@ -37,7 +37,11 @@ The inbox is the default record of what a consumer applied. A consumer whose eff
 itself one row per event, keyed by the event id, may claim with that row instead (`claim`):
 the row is written in the same transaction, and an id it already holds is a duplicate, so
 the guarantee is the inbox's without a second row per event (the notifier's causes,
-`regia_notifier.adapters.funding_causes.claim`).
+`regia_notifier.adapters.funding_causes.claim`). A consumer whose effect is idempotent on
+its own (a version no newer than the one held changes nothing, checked against the locked
+row) keeps no record at all (`idempotent_effect`): every event is handed to its `apply`,
+and a redelivery is absorbed by the effect (objectives' funding lines). Its records are
+never counted as duplicates: the effect, not the claim, knows one.
 """
 
 import asyncio
@@ -90,6 +94,22 @@ def inbox_claim(consumer: str) -> Claim:
         return await claim_new(conn, consumer, [e.envelope.event_id for e in events])
 
     return claim
+
+
+async def idempotent_effect(conn: asyncpg.Connection, events: Sequence[Received]) -> set[UUID]:
+    """The claim of a consumer whose effect is idempotent by itself, so that it needs no
+    record of what it applied: every event is new to it, and `apply` gets them all.
+
+    Only for an effect that decides against the row it locks whether an event still
+    changes anything, the way objectives applies a funding line's version only if it is
+    newer than the one held (`line_version <` in the upsert's WHERE). Then a redelivery, a
+    replay, an older version arriving late and two replicas applying the same event during
+    a rebalance (the second waits on the row lock and finds the version held) all change
+    nothing, as with the inbox, and the inbox's row per event, a statement a batch and a
+    table that grows with every event are saved. An effect that cannot tell a repeat by
+    itself (a delivery planned, a sum added to whatever the version) must keep the inbox."""
+    del conn  # nothing is read or written: the effect is the record
+    return {e.envelope.event_id for e in events}
 
 
 # Called with the applied events and what `apply` returned, once their transaction has
@@ -735,8 +755,9 @@ def _count(
     poison: Sequence[Poison],
 ) -> None:
     """Count a committed batch: a record the inbox already held (or met twice in this
-    batch) is a duplicate, so redeliveries never inflate `applied`. `received`: each
-    received event with its record's topic."""
+    batch) is a duplicate, so redeliveries never inflate `applied`; a consumer with no
+    record (`idempotent_effect`) counts a redelivery as applied, and its effect says what
+    changed. `received`: each received event with its record's topic."""
     applied = {id(r) for r in fresh}
     topic_of = {id(r): topic for r, topic in received}
     for outcome, pairs in (

@@ -1,6 +1,7 @@
 """asyncpg adapter for the funding-line projection."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import asyncpg
 
@@ -9,10 +10,19 @@ from ..domain.lines import LineChange
 from .objectives import DEFINITIONS_LOCK
 
 
-async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -> dict[tuple[str, int], int]:
+@dataclass(frozen=True)
+class Applied:
+    """What `apply_newer` changed: for each (objective, year) whose money moved, the id of
+    its last history row (in the order the changes came), and the changes applied, in that
+    order (a version no newer than the one held is not among them)."""
+
+    last_change: dict[tuple[str, int], int]
+    changes: list[LineChange]
+
+
+async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -> Applied:
     """Upsert the states whose version is newer than the one held and record each applied
-    version in `allocation_changes`, in ONE statement; return, for each (objective, year)
-    whose money changed, the id of its last history row (in the order the changes came).
+    version in `allocation_changes`, in ONE statement; return what it changed (`Applied`).
     `changes` must hold one state per line (see `latest_per_line`): PostgreSQL refuses to
     update a row twice in one statement.
 
@@ -28,7 +38,7 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
     lines lock them in the same order. It also takes the definitions lock, shared
     (`objectives.DEFINITIONS_LOCK`: why money never misses a definition made meanwhile)."""
     if not changes:
-        return {}
+        return Applied({}, [])
     arrival = {c.state.line_id: n for n, c in enumerate(changes)}
     ordered = sorted(changes, key=lambda c: c.state.line_id)
     rows = await conn.fetch(
@@ -72,7 +82,7 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
         " FROM up JOIN k USING (line_id)"
         " CROSS JOIN (SELECT pg_advisory_xact_lock_shared(hashtext($15))) AS definitions_held ORDER BY k.arrival"
         " ON CONFLICT (line_id, line_version) DO NOTHING"
-        " RETURNING id, objective_id, fiscal_year",
+        " RETURNING id, objective_id, fiscal_year, line_id",
         [c.state.line_id for c in ordered],
         [c.state.objective_id for c in ordered],
         [c.state.fiscal_year for c in ordered],
@@ -93,7 +103,8 @@ async def apply_newer(conn: asyncpg.Connection, changes: Sequence[LineChange]) -
     for r in rows:
         key = (r["objective_id"], r["fiscal_year"])
         last[key] = max(last.get(key, 0), r["id"])
-    return last
+    applied = {r["line_id"] for r in rows}
+    return Applied(last, [c for c in changes if c.state.line_id in applied])
 
 
 async def for_keys(

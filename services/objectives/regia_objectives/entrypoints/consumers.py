@@ -6,7 +6,6 @@ import asyncpg
 from prometheus_client import Counter
 
 from regia_shared.contracts import topics
-from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.objectives import ObjectiveStatusChanged
 from regia_shared.contracts.events.partners import (
     ObjectiveLeadAssigned,
@@ -20,7 +19,7 @@ from regia_shared.messaging.consumer import Received
 from regia_shared.runtime import ServiceRuntime
 
 from ..adapters import plan_parts, plans
-from ..service_layer.projection import apply_funding_events
+from ..service_layer.projection import Projected, apply_funding_events
 
 FUNDING_TYPES = [m.event_type() for m in FUNDING_LINE_EVENTS]
 
@@ -47,7 +46,8 @@ async def apply_partner_events(conn: asyncpg.Connection, events: Sequence[Receiv
 def register(runtime: ServiceRuntime) -> None:
     applied = Counter(
         "regia_objectives_funding_events_applied_total",
-        "Funding events applied to the coverage projection (first delivery only)",
+        "Funding events whose line version the coverage projection applied, by type"
+        " (a redelivered, late or superseded version changes nothing and is not counted)",
         ["type"],
         registry=runtime.registry,
     )
@@ -58,10 +58,10 @@ def register(runtime: ServiceRuntime) -> None:
         registry=runtime.registry,
     )
 
-    def count(events: Sequence[Received], published: list[Envelope]) -> None:
-        for event in events:
-            applied.labels(event.envelope.type).inc()
-        for envelope in published:
+    def count(_: Sequence[Received], projected: Projected) -> None:
+        for kind in projected.applied_types:
+            applied.labels(kind).inc()
+        for envelope in projected.published:
             if envelope.type == ObjectiveStatusChanged.event_type():
                 status_changes.labels(envelope.payload["status"]).inc()
 
@@ -72,7 +72,16 @@ def register(runtime: ServiceRuntime) -> None:
         subscriptions=[
             consumer.consumes(topics.PARTNERS, "objectives.partners", PARTNER_TYPES, apply_partner_events),
             consumer.consumes(
-                topics.FUNDING, "objectives.funding", FUNDING_TYPES, apply_funding_events, on_committed=count
+                topics.FUNDING,
+                "objectives.funding",
+                FUNDING_TYPES,
+                apply_funding_events,
+                on_committed=count,
+                # A line's version is applied only if newer than the one held, decided
+                # against the locked row (adapters.allocations.apply_newer), and each applied
+                # version is one history row, unique by (line_id, line_version): a
+                # redelivery changes nothing without an inbox row per funding event.
+                claim=consumer.idempotent_effect,
             ),
         ],
         polling=consumer.Polling.of(runtime.settings),

@@ -59,13 +59,29 @@ class Cause:
     history: bool = False
 
 
-async def apply_funding_events(conn: asyncpg.Connection, events: Sequence[Received]) -> list[Envelope]:
+@dataclass(frozen=True)
+class Projected:
+    """What a batch of funding events did: the types of the events whose line version was
+    applied (a redelivered, late or superseded one changed nothing and is not among them),
+    and the events written to the outbox."""
+
+    applied_types: list[str]
+    published: list[Envelope]
+
+
+async def apply_funding_events(conn: asyncpg.Connection, events: Sequence[Received]) -> Projected:
     """Apply a batch of funding events: newest line versions win, then every objective-year
-    whose money moved, and its ancestors, is recomputed once for the whole batch."""
+    whose money moved, and its ancestors, is recomputed once for the whole batch.
+
+    Idempotent by itself, so its consumer keeps no inbox (`consumer.idempotent_effect`): a
+    version no newer than the one held changes nothing, decided in the upsert against the
+    locked row."""
     changes, causes = newest_of_batch(events)
-    touched = await allocations.apply_newer(conn, changes)
+    applied = await allocations.apply_newer(conn, changes)
+    touched = applied.last_change
     causes = {key: replace(cause, change_id=touched.get(key)) for key, cause in causes.items()}
-    return await recompute(conn, sorted(touched), causes)
+    published = await recompute(conn, sorted(touched), causes)
+    return Projected([c.kind for c in applied.changes], published)
 
 
 def newest_of_batch(events: Sequence[Received]) -> tuple[list[LineChange], dict[Key, Cause]]:

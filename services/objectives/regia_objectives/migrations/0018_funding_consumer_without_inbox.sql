@@ -1,0 +1,11 @@
+-- The funding consumer keeps no inbox (issue 21).
+--
+-- objectives.funding applies a line's version only if it is newer than the one held,
+-- decided in the upsert against the locked row (adapters.allocations.apply_newer), and
+-- writes one history row per version applied, unique by (line_id, line_version). So a
+-- redelivered, replayed or late funding event already changed nothing before the inbox
+-- was asked; the inbox row written for every funding event (a row, an index entry and a
+-- statement a batch, in a table that only grew) recorded nothing the lines do not. The
+-- consumer now claims with `regia_shared.messaging.consumer.idempotent_effect`, and the
+-- rows it wrote are read by nothing: they go. The other consumers' rows stay.
+DELETE FROM inbox WHERE consumer = 'objectives.funding';
