@@ -11,6 +11,7 @@ from datetime import datetime
 import asyncpg
 
 from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveDefined
+from regia_shared.statements import Write, Written
 
 from ..domain.occurrences import PlanNode, YearState
 
@@ -104,65 +105,82 @@ async def of_plan(conn: asyncpg.Connection, plan_id: str) -> tuple[str, ...]:
     return tuple({plan_id, *(r["objective_id"] for r in rows)})
 
 
-async def swap_committed(
-    conn: asyncpg.Connection, changes: Sequence[tuple[str, int, int, dict[str, int]]]
-) -> list[int | None]:
-    """Record each (objective, year, committed, committed by level) in turn; returns, for
-    each, the amount it replaces (None the first time), in two statements for the whole batch.
+Key = tuple[str, int]
+Change = tuple[str, int, int, dict[str, int]]  # objective, year, committed, committed by level
+State = tuple[str, int, str, YearState, datetime]  # objective, year, title, state, when
 
-    Coverage events of one objective come in order (one key, one partition), and the
-    consumer hands a batch over in order, so "the one before" is the previous event's:
-    the one held, or the previous change of the same objective-year in this batch. The
-    rows are locked in key order, the one order every batch takes them in."""
-    if not changes:
-        return []
-    keys = sorted({(objective, year) for objective, year, _, _ in changes})
-    rows = await conn.fetch(
-        "SELECT c.objective_id, c.fiscal_year, c.committed_cents FROM objective_commitments c"
+
+async def held_and_last_closed(conn: asyncpg.Connection, keys: Sequence[Key]) -> tuple[dict[Key, int], int | None]:
+    """The committed amount held for each (objective, year) of `keys` (sorted), its row
+    locked, and the last year an annual review closed (adapters.budget_window): what a
+    batch of coverage events measures itself against, read in one round trip.
+
+    The rows are locked in key order, the one order every batch takes them in, and stay
+    locked until the batch's transaction ends, so no other batch moves them meanwhile."""
+    row = await conn.fetchrow(
+        "SELECT (SELECT last_closed_year FROM budget_window) AS closed,"
+        " (SELECT array_agg(ROW(h.objective_id, h.fiscal_year, h.committed_cents)) FROM"
+        " (SELECT c.objective_id, c.fiscal_year, c.committed_cents FROM objective_commitments c"
         " JOIN unnest($1::text[], $2::int[]) AS k(objective_id, fiscal_year) USING (objective_id, fiscal_year)"
-        " ORDER BY c.objective_id, c.fiscal_year FOR UPDATE OF c",
+        " ORDER BY c.objective_id, c.fiscal_year FOR UPDATE OF c) h) AS held",
         [k[0] for k in keys],
         [k[1] for k in keys],
     )
-    held: dict[tuple[str, int], int] = {(r["objective_id"], r["fiscal_year"]): r["committed_cents"] for r in rows}
-    by_level: dict[tuple[str, int], dict[str, int]] = {}
+    assert row is not None
+    return {(o, y): committed for o, y, committed in row["held"] or ()}, row["closed"]
+
+
+def swapped(changes: Sequence[Change], held: dict[Key, int]) -> tuple[list[int | None], Write | None]:
+    """For each (objective, year, committed, committed by level) in turn, the amount it
+    replaces (None the first time), and the write that records the batch's last of each
+    objective-year (None for no change), for the caller to run with its other writes.
+
+    Coverage events of one objective come in order (one key, one partition), and the
+    consumer hands a batch over in order, so "the one before" is the previous event's:
+    the one held (`held_and_last_closed`, which locked it), or the previous change of the
+    same objective-year in this batch. The rows are written in key order."""
+    if not changes:
+        return [], None
+    now = dict(held)
+    by_level: dict[Key, dict[str, int]] = {}
     before: list[int | None] = []
     for objective, year, committed, levels in changes:
-        before.append(held.get((objective, year)))
-        held[(objective, year)] = committed
+        before.append(now.get((objective, year)))
+        now[(objective, year)] = committed
         by_level[(objective, year)] = levels
-    await conn.execute(
+    keys = sorted(by_level)
+    return before, Write(
         "INSERT INTO objective_commitments (objective_id, fiscal_year, committed_cents, committed_by_level)"
         " SELECT * FROM unnest($1::text[], $2::int[], $3::bigint[], $4::jsonb[]) ORDER BY 1, 2"
         " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET committed_cents = EXCLUDED.committed_cents,"
         " committed_by_level = EXCLUDED.committed_by_level",
-        [k[0] for k in keys],
-        [k[1] for k in keys],
-        [held[k] for k in keys],
-        [json.dumps(by_level[k], sort_keys=True) for k in keys],
+        [
+            [k[0] for k in keys],
+            [k[1] for k in keys],
+            [now[k] for k in keys],
+            [json.dumps(by_level[k], sort_keys=True) for k in keys],
+        ],
     )
-    return before
 
 
-async def record_states(
-    conn: asyncpg.Connection, states: Sequence[tuple[str, int, str, YearState, datetime]]
-) -> set[str]:
-    """Each (objective, year, title, state, when) as the year's current state; an older
-    event redelivered late changes nothing. Returns the objectives of which a year's first
-    state was recorded (where a briefing may be owed: adapters.owed_briefings).
+def states_saved(states: Sequence[State]) -> Write | None:
+    """The write that records each (objective, year, title, state, when) as the year's
+    current state, for the caller to run with its other writes (None for no state); an
+    older event redelivered late changes nothing. It returns, per row written, the
+    objective and whether the row is the year's first state: `first_known` reads them.
 
     One statement for the batch: of each objective-year's states the newest is written
     (the last of those as new, as writing them in turn would leave), then only over an
     older one held. Row by row, this was one statement per coverage event."""
     if not states:
-        return set()
-    newest: dict[tuple[str, int], tuple[str, int, str, YearState, datetime]] = {}
+        return None
+    newest: dict[Key, State] = {}
     for state in states:
         held = newest.get((state[0], state[1]))
         if held is None or held[4] <= state[4]:
             newest[(state[0], state[1])] = state
     rows = [newest[k] for k in sorted(newest)]  # key order: the order every batch locks them in
-    inserted = await conn.fetch(
+    return Write(
         "INSERT INTO objective_year_states (objective_id, fiscal_year, title, status, coverage_bp,"
         " need_cents, committed_cents, changed_at)"
         " SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::bigint[], $6::bigint[],"
@@ -170,19 +188,26 @@ async def record_states(
         " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET title = EXCLUDED.title,"
         " status = EXCLUDED.status, coverage_bp = EXCLUDED.coverage_bp, need_cents = EXCLUDED.need_cents,"
         " committed_cents = EXCLUDED.committed_cents, changed_at = EXCLUDED.changed_at"
-        " WHERE objective_year_states.changed_at <= EXCLUDED.changed_at"
+        " WHERE objective_year_states.changed_at <= EXCLUDED.changed_at",
+        [
+            [o for o, *_ in rows],
+            [y for _, y, *_ in rows],
+            [title for _, _, title, _, _ in rows],
+            [s.status.value for *_, s, _ in rows],
+            [s.coverage_bp for *_, s, _ in rows],
+            [s.need_cents for *_, s, _ in rows],
+            [s.committed_cents for *_, s, _ in rows],
+            [at for *_, at in rows],
+        ],
         # A row inserted, not updated, has no deleting transaction: the year's first state.
-        " RETURNING objective_id, xmax = 0 AS first",
-        [o for o, *_ in rows],
-        [y for _, y, *_ in rows],
-        [title for _, _, title, _, _ in rows],
-        [s.status.value for *_, s, _ in rows],
-        [s.coverage_bp for *_, s, _ in rows],
-        [s.need_cents for *_, s, _ in rows],
-        [s.committed_cents for *_, s, _ in rows],
-        [at for *_, at in rows],
+        returning="objective_id, xmax = 0",
     )
-    return {r["objective_id"] for r in inserted if r["first"]}
+
+
+def first_known(saved: Written) -> set[str]:
+    """The objectives of which `states_saved` recorded a year's first state (where a
+    briefing may be owed: adapters.owed_briefings)."""
+    return {objective_id for objective_id, first in saved.rows if first}
 
 
 async def states_of(conn: asyncpg.Connection, objective_id: str) -> tuple[str | None, list[YearState]]:

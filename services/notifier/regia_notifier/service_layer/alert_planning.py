@@ -35,6 +35,7 @@ from regia_shared.contracts.events.partners import ObjectiveLeadAssigned
 from regia_shared.contracts.events.plans import AnnualReviewClosed
 from regia_shared.messaging.consumer import Received
 from regia_shared.observability.logs import get_logger
+from regia_shared.statements import write_together
 
 from ..adapters import (
     audiences,
@@ -105,19 +106,17 @@ class AlertPlanner:
         """The use case of the objectives' and funding subscribers: a batch of their events,
         in order, each an objective's definition (recorded), or an occurrence to plan."""
         # Every coverage change is recorded, drop or not (the next is measured against it),
-        # for the whole batch at once.
+        # for the whole batch at once: what each replaces is read, with the budget window,
+        # in one round trip, and what the batch leaves is written with its states in one more.
         changes = [(e, e.payload) for e in events if isinstance(e.payload, ObjectiveCoverageChanged)]
-        before = dict(
-            zip(
-                [id(e) for e, _ in changes],
-                await objectives_seen.swap_committed(
-                    conn,
-                    [(c.objective_id, c.fiscal_year, c.committed_cents, c.committed_by_level) for _, c in changes],
-                ),
-                strict=True,
-            )
+        held, known_closed = await objectives_seen.held_and_last_closed(
+            conn, sorted({(c.objective_id, c.fiscal_year) for _, c in changes})
         )
-        known_closed, first_year = await self._first_year(conn)
+        replaced, commitments = objectives_seen.swapped(
+            [(c.objective_id, c.fiscal_year, c.committed_cents, c.committed_by_level) for _, c in changes], held
+        )
+        before = dict(zip([id(e) for e, _ in changes], replaced, strict=True))
+        first_year = first_alerting_year(self._window_first_year, known_closed)
         closed = known_closed
         states: list[tuple[str, int, str, YearState, datetime]] = []
         found: list[tuple[Occurrence, Received]] = []
@@ -160,9 +159,13 @@ class AlertPlanner:
                 )
                 continue
             found.append((occurrence, event))
-        if closed is not None and closed != known_closed:
-            await budget_window.closed(conn, closed)
-        first_known = await objectives_seen.record_states(conn, states)
+        # In the order they were always written (commitments, window, states): two batches
+        # take their locks in the same order.
+        window = budget_window.closing(closed) if closed is not None and closed != known_closed else None
+        saving_states = objectives_seen.states_saved(states)
+        writes = [w for w in (commitments, window, saving_states) if w is not None]
+        written = await write_together(conn, writes) if writes else []
+        first_known = objectives_seen.first_known(written[-1]) if saving_states is not None else set()
         # A lead assigned before any of these statuses reached the notifier is owed its briefing.
         briefed = await self._brief_owed(conn, first_known) if first_known else []
         told = (

@@ -41,7 +41,7 @@ async def occurrence_of(
 ) -> Occurrence | None:
     """The occurrence an event amounts to, or None (a coverage change that is no drop).
     A coverage change is measured against `committed_before`, the amount it replaced,
-    which the caller recorded for the whole batch (`objectives_seen.swap_committed`)."""
+    which the caller recorded for the whole batch (`objectives_seen.swapped`)."""
     match payload:
         case ObjectiveStatusChanged():
             return StatusChange(
