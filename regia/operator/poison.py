@@ -3,9 +3,10 @@ them once the cause is fixed (a consumer deployed that reads the new version, a 
 corrected).
 
 A replay has the service apply the stored record through its consumer's own path (decode,
-inbox, apply), in the transaction that marks it replayed; its inbox makes a replay of an
-event it already applied change nothing, a record still unreadable stays pending with its
-new error, and a replayed dead letter is left alone the next time.
+claim, apply), in the transaction that marks it replayed; its inbox (or, for objectives'
+funding lines, the version held) makes a replay of an event it already applied change
+nothing, a record still unreadable stays pending with its new error, and a replayed dead
+letter is left alone the next time.
 """
 
 import typer

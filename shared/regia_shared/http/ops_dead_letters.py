@@ -4,9 +4,10 @@ POST /v1/ops/dead-letters/replay.
 A consumer sets a record it cannot read aside in `dead_letters` (and on its DLQ topic) and
 moves on (consumer.py). Once the cause is fixed (a consumer deployed that reads the new
 version, a producer corrected), an operator replays the stored records: each is applied by
-its consumer here and now, through the consumer's own path (decode, inbox, apply), in the
+its consumer here and now, through the consumer's own path (decode, claim, apply), in the
 transaction that marks it `replayed_at` (consumer.replay). An event the consumer applied
-already is a duplicate for the inbox and changes nothing; a record that is still poison
+already is a duplicate for its inbox (or, for a consumer with no record, for its effect's
+own check: `consumer.idempotent_effect`) and changes nothing; a record that is still poison
 stays pending with its new error; a replayed row is left alone the next time.
 
 Why not publish it again to its topic, as Regia once did: the topic is another service's,
@@ -77,7 +78,7 @@ class NotReplayed(BaseModel):
 
 
 class ReplayResult(BaseModel):
-    replayed: list[int] = Field(description="Applied now by their consumer (or applied already: the inbox knew them)")
+    replayed: list[int] = Field(description="Applied now by their consumer (or applied already, which changed nothing)")
     still_poison: list[NotReplayed] = Field(
         default_factory=list, description="Still not readable: left pending, with the error of this attempt"
     )

@@ -1,8 +1,8 @@
 """The coverage projection: funding events in, coverage and status out, rolled up the tree.
 
-Runs inside the caller's transaction (the consumer's, with its inbox record; or an API
-use case's), so the projection, the events it publishes and the offsets committed after
-it can never disagree after a crash.
+Runs inside the caller's transaction (the consumer's, whose record of what it applied is
+each line's version held, with no inbox row; or an API use case's), so the projection, the
+events it publishes and the offsets committed after it can never disagree after a crash.
 """
 
 from collections.abc import Mapping, Sequence
