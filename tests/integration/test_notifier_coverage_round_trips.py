@@ -12,12 +12,13 @@ import pytest
 
 from regia_notifier.service_layer.alert_planning import AlertPlanner
 from regia_shared.contracts.events.envelope import Envelope
-from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveCoverageChanged, ObjectiveStatusChanged
+from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveStatusChanged
 from regia_shared.contracts.events.registry import parse_payload
 from regia_shared.db import create_pool, migrate
 from regia_shared.messaging.consumer import Received
 
 from ..support.infra import Database
+from ..support.objectives_events import coverage_changed
 
 pytestmark = pytest.mark.usefixtures("service_env")
 
@@ -28,20 +29,8 @@ def received(payload: object, key: str) -> Received:
 
 
 def coverage(objective: str, year: int, committed: int) -> Received:
-    return received(
-        ObjectiveCoverageChanged(
-            objective_id=objective,
-            title=objective.title(),
-            fiscal_year=year,
-            need_cents=1_000_000_00,
-            committed_cents=committed,
-            disbursed_cents=0,
-            committed_by_level={"REGIONE": committed},
-            coverage_bp=committed * 10_000 // 1_000_000_00,
-            status=CoverageStatus.PARTIALLY_FUNDED,
-        ),
-        objective,
-    )
+    envelope = coverage_changed(committed, objective_id=objective, title=objective.title(), fiscal_year=year)
+    return Received(envelope, parse_payload(envelope))
 
 
 def status(objective: str, year: int) -> Received:

@@ -12,13 +12,13 @@ from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.objectives import (
     CoverageStatus,
-    ObjectiveCoverageChanged,
     ObjectiveStatusChanged,
 )
 from regia_shared.contracts.events.plans import AnnualReviewClosed
 
 from ..support import kafka
 from ..support.infra import Database
+from ..support.objectives_events import coverage_changed
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
 from ..support.webhook_receiver import WebhookReceiver, schema_errors
@@ -49,18 +49,7 @@ def status(
 
 
 def coverage(year: int, committed: int) -> Envelope:
-    payload = ObjectiveCoverageChanged(
-        objective_id="miglio-blu",
-        title="Miglio Blu",
-        fiscal_year=year,
-        need_cents=5_000_000_00,
-        committed_cents=committed,
-        disbursed_cents=0,
-        committed_by_level={"REGIONE": committed},
-        coverage_bp=committed * 10_000 // 5_000_000_00,
-        status=S.AT_RISK,
-    )
-    return Envelope.wrap(payload, key="miglio-blu", producer="objectives")
+    return coverage_changed(committed, fiscal_year=year, need_cents=5_000_000_00, status=S.AT_RISK)
 
 
 def review_closed(year: int) -> Envelope:

@@ -16,8 +16,6 @@ from regia_notifier.app import create_app
 from regia_shared.contracts import topics
 from regia_shared.contracts.events.envelope import Envelope, EventPayload
 from regia_shared.contracts.events.objectives import (
-    CoverageStatus,
-    ObjectiveCoverageChanged,
     ObjectiveDefined,
     YearNeed,
 )
@@ -39,6 +37,7 @@ from regia_shared.contracts.levels import GovernmentLevel
 from ..support import kafka
 from ..support.funding import line_event
 from ..support.notifier_state import known_before_its_lead
+from ..support.objectives_events import coverage_changed
 from ..support.services import ADMIN_HEADERS, in_process
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
@@ -226,22 +225,7 @@ async def test_a_worsened_status_reaches_the_lead_by_email_and_webhook(broker, d
 async def test_a_funding_drop_over_the_share_reaches_the_lead_and_a_small_one_nobody(
     broker, database, monkeypatch
 ) -> None:  # type: ignore[no-untyped-def]
-    def coverage(committed: int) -> Envelope:
-        return Envelope.wrap(
-            ObjectiveCoverageChanged(
-                objective_id="miglio-blu",
-                title="Miglio Blu",
-                fiscal_year=2027,
-                need_cents=1_000_000_00,
-                committed_cents=committed,
-                disbursed_cents=0,
-                committed_by_level={"REGIONE": committed},
-                coverage_bp=committed * 10_000 // 1_000_000_00,
-                status=CoverageStatus.PARTIALLY_FUNDED,
-            ),
-            key="miglio-blu",
-            producer="objectives",
-        )
+    coverage = coverage_changed
 
     with SmtpCapture() as smtp, WebhookReceiver() as receiver:
         async with notifier(broker, smtp, receiver, monkeypatch, "regione-liguria") as admin:

@@ -13,13 +13,13 @@ from cryptography.fernet import Fernet
 from regia_shared.contracts.events.envelope import Envelope
 from regia_shared.contracts.events.objectives import (
     CoverageStatus,
-    ObjectiveCoverageChanged,
     ObjectiveDefined,
     ObjectiveStatusChanged,
     YearNeed,
 )
 
 from ..support import kafka
+from ..support.objectives_events import coverage_changed
 from ..support.smtp import SmtpCapture
 from ..support.wait import eventually
 from ..support.webhook_receiver import WebhookReceiver, schema_errors
@@ -48,18 +48,7 @@ def defined(objective_id: str, title: str, kind: str, parent_id: str | None) -> 
 
 
 def coverage(committed: int, by_level: dict[str, int], status: CoverageStatus) -> Envelope:
-    payload = ObjectiveCoverageChanged(
-        objective_id="miglio-blu",
-        title="Miglio Blu",
-        fiscal_year=2027,
-        need_cents=NEED,
-        committed_cents=committed,
-        disbursed_cents=0,
-        committed_by_level=by_level,
-        coverage_bp=committed * 10_000 // NEED,
-        status=status,
-    )
-    return Envelope.wrap(payload, key="miglio-blu", producer="objectives")
+    return coverage_changed(committed, need_cents=NEED, status=status, by_level=by_level)
 
 
 def status(previous: CoverageStatus, now: CoverageStatus, committed: int) -> Envelope:
