@@ -58,6 +58,13 @@ def bench(
     replicas: int = typer.Option(1, "--objectives-replicas", help="Objectives service processes."),
     out: Path = typer.Option(Path(".regia/bench.json"), "--out", help="Where the JSON results go."),
     keep: bool = typer.Option(False, "--keep", help="Keep the temporary directory (data and service logs)."),
+    count_statements: bool = typer.Option(
+        False,
+        "--statements",
+        help="Count PostgreSQL's statements in each section (pg_stat_statements): the busiest, with their"
+        " calls, rows, time and WAL, in the JSON and the table. The counting costs PostgreSQL CPU: read such"
+        " a run for shares, not for CPU figures beside another run's.",
+    ),
     only: str | None = typer.Option(
         None,
         "--only",
@@ -89,6 +96,7 @@ def bench(
     if propagation_rates is not None:
         sizes.propagation_rates = _rates(propagation_rates)
     sizes.partitions, sizes.objectives_replicas = partitions, replicas
+    sizes.statements = count_statements
     if only is not None:
         chosen = tuple(s.strip() for s in only.split(",") if s.strip())
         unknown = [s for s in chosen if s not in SECTIONS]

@@ -23,6 +23,7 @@ from regia_shared.contracts.catalogue import SERVICES
 from regia_shared.messaging import signing
 from regia_shared.writes import reason_header
 
+from . import statements
 from .cpu import CpuMeter
 from .mail_sink import MailSink
 
@@ -100,6 +101,8 @@ class Stack:
     smtp_port: int = 0
     rss: RssSampler = field(default_factory=RssSampler)
     cpu: CpuMeter = field(default_factory=CpuMeter)
+    # `regia bench --statements`: PostgreSQL counts its statements (regia.bench.statements)
+    count_statements: bool = False
 
     @property
     def bootstrap(self) -> str:
@@ -142,10 +145,14 @@ class Stack:
         }
 
     async def start_infra(self) -> None:
-        self.postgres = EmbeddedPostgres(self.root / "pg", free_port(), self.root / "logs")
+        self.postgres = EmbeddedPostgres(
+            self.root / "pg", free_port(), self.root / "logs", statement_stats=self.count_statements
+        )
         await asyncio.to_thread(self.postgres.start)
         await ensure_database(self.postgres.dsn("postgres"), "regia_bench")
         self.dsn = self.postgres.dsn("regia_bench")
+        if self.count_statements:
+            await statements.prepare(self.dsn)
         self.broker = await asyncio.to_thread(EmbeddedBroker(free_port(), self.root / "logs").start)
         self.smtp_port = free_port()
         self.mail = MailSink(self.smtp_port, self.root).start()

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from . import statements
 from .calibration import calibrate, round_trip
 from .cpu import CLIENTS
 from .harness import Stack, temp_root
@@ -63,6 +64,9 @@ class Sizes:
     import_rows: int = 200_000  # the OpenCoesione file the import section imports ...
     import_limit_rows: int = LIMIT_ROWS  # ... after one of the size the limit is for
     sections: tuple[str, ...] = SECTIONS  # what to measure (the rest is skipped, its targets too)
+    # PostgreSQL counts its statements in each section (`--statements`, regia.bench.statements):
+    # their shares are read, the run's CPU figures are not set beside another run's.
+    statements: bool = False
 
     @classmethod
     def quick(cls) -> "Sizes":
@@ -220,7 +224,7 @@ def targets(result: dict) -> list[dict]:
 async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
     logging.getLogger("aiokafka").setLevel(logging.ERROR)
     began = time.perf_counter()
-    stack = Stack(temp_root(), sizes.partitions, keep=keep)
+    stack = Stack(temp_root(), sizes.partitions, keep=keep, count_statements=sizes.statements)
     result: dict = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sizes": asdict(sizes),
@@ -238,38 +242,42 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
 
     current = ["setup"]  # the phase the CPU meter charges (a section may retag its RSS samples)
 
-    def phase(name: str) -> None:
+    async def phase(name: str) -> None:
+        ended = current[0]
+        if sizes.statements and ended in SECTIONS:  # before the JSON below is written
+            result.setdefault("statements", {})[ended] = await statements.census(stack.dsn)
         done = [k for k in SECTIONS if k in result]
         if done:  # each section as soon as it is measured, so a failure later loses nothing
             print(f"benchmark: {done[-1]}: {json.dumps(result[done[-1]])}", flush=True)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(result, indent=2) + "\n")
-        stack.cpu.close_phase(current[0])
+            await asyncio.to_thread(_write, out, result)
+        if sizes.statements and stack.dsn:
+            await statements.reset(stack.dsn)  # the next section counts from nothing
+        stack.cpu.close_phase(ended)
         current[0] = stack.rss.phase = name
         print(f"benchmark: {name} ({time.perf_counter() - began:.0f}s)", flush=True)
 
     try:
-        phase("infrastructure")
+        await phase("infrastructure")
         await stack.start_infra()
         # what a round trip to PostgreSQL costs now, which the calibration does not see
         result["machine"]["round_trip_us"] = {"start": await round_trip(stack.dsn)}
         want = set(sizes.sections)
         if "limits" in want:
-            phase("limits")
+            await phase("limits")
             result["limits"] = {
                 "broker": await raw_broker(stack.bootstrap, sizes.raw_messages, sizes.objectives, sizes.partitions),
                 "postgres": await raw_postgres(stack.dsn, sizes.raw_rows),
             }
         if "baseline" in want:
-            phase("baseline")
+            await phase("baseline")
             result["baseline"] = await baseline(
                 stack.bootstrap, stack.dsn, sizes.baseline_events, sizes.objectives, sizes.partitions
             )
-        phase("services")
+        await phase("services")
         await stack.start_services(services)
         regia = Regia(stack)
         await regia.prepare()
-        phase("objectives")
+        await phase("objectives")
         defining = time.perf_counter()
         await regia.define_objectives([f"obj-{o}" for o in range(sizes.objectives)])
         result["setup"] = {
@@ -278,10 +286,10 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
             "idle_cpu_cores": await stack.cpu.measure_idle(),
         }
         if "end_to_end" in want:
-            phase("end_to_end")
+            await phase("end_to_end")
             result["end_to_end"] = await regia.end_to_end(sizes.events, sizes.objectives)
         if "http" in want:
-            phase("http")
+            await phase("http")
             result["http"] = await regia.http(
                 sizes.http_requests,
                 sizes.http_batches,
@@ -293,21 +301,21 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
                 sizes.http_rate_clients,
             )
         if "propagation" in want:
-            phase("propagation")
+            await phase("propagation")
             result["propagation"] = await regia.propagation(
                 sizes.propagation_rates, sizes.propagation_seconds, sizes.propagation_objectives
             )
         if "soak" in want:
-            phase("soak")
+            await phase("soak")
             result["soak"] = await regia.soak(sizes.soak_rate, sizes.soak_seconds, sizes.objectives)
         if "rebuild" in want:
-            phase("rebuild")
+            await phase("rebuild")
             result["rebuild"] = await regia.rebuild(sizes.ledger_entries, sizes.objectives)
         if "reads" in want:
-            phase("reads")
+            await phase("reads")
             result["reads"] = await run_reads(stack, ReadSet.scaled(sizes.read_lines), sizes.read_requests)
         if "import" in want:
-            phase("import")
+            await phase("import")
             result["import"] = await run_imports(regia, sizes.import_rows, sizes.import_limit_rows, sizes.objectives)
             if "limits" in result:  # the import's rate beside what the same PostgreSQL takes by COPY
                 raw = max(result["limits"]["postgres"]["rows_per_s"], 1e-9)
@@ -316,7 +324,7 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
                         result["import"][run_]["events_per_s"] / raw, 4
                     )
         result["machine"]["round_trip_us"]["end"] = await round_trip(stack.dsn)  # the services idle
-        phase("done")
+        await phase("done")
         result["memory"] = memory(stack.rss.samples, services)
         result["cpu_seconds"] = {
             p: spent for p, spent in stack.cpu.by_phase.items() if p in SECTIONS and any(spent.values())
@@ -510,6 +518,9 @@ def table(r: dict) -> str:
             round(sum(spent.values()), 1),
             ", ".join(f"{n} {s}" for n, s in sorted(spent.items(), key=lambda kv: -kv[1]) if s),
         )
+    for section, counted in r.get("statements", {}).items():
+        for name, figure, detail in statements.lines(section, counted):
+            row(name, figure, detail)
     lines.append("")
     for t in r["targets"]:
         row(f"target: {t['name']}", t["value"], f"target {t['target']}: {'PASS' if t['pass'] else 'FAIL'}")

@@ -34,15 +34,22 @@ class EmbeddedPostgres:
     a commit's fsync waits behind every other test's write-back: one CI run saw funding
     answer requests up to 21 s late near the suite's end, where the benchmark and the fault
     tests write beside it (alone, that test's p99 is 8-23 ms; beside a plain disk writer,
-    353 ms durable against 39 ms not). `regia up` and `regia bench` keep durable commits."""
+    353 ms durable against 39 ms not). `regia up` and `regia bench` keep durable commits.
 
-    def __init__(self, data_dir: Path, port: int, log_dir: Path, *, durable: bool = True) -> None:
+    `statement_stats=True` loads pg_stat_statements, for `regia bench --statements` alone:
+    it counts every statement's calls, time and WAL (`regia.bench.statements`), at a cost
+    to PostgreSQL's CPU that no other run should carry."""
+
+    def __init__(
+        self, data_dir: Path, port: int, log_dir: Path, *, durable: bool = True, statement_stats: bool = False
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.pgdata = self.data_dir / "pgdata"
         self.sockets = self.data_dir / "sockets"
         self.port = port
         self.log_dir = log_dir
         self.durable = durable
+        self.statement_stats = statement_stats
         as_root = platform.system() != "Windows" and os.geteuid() == 0
         self.user = SYSTEM_USER if as_root else None
         self.process: ManagedProcess | None = None
@@ -76,6 +83,11 @@ class EmbeddedPostgres:
             "-c",
             "max_connections=300",
             *([] if self.durable else ["-c", "fsync=off", "-c", "full_page_writes=off"]),
+            *(
+                ["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track=all"]
+                if self.statement_stats
+                else []
+            ),
         ]
 
     def restart(self) -> None:
