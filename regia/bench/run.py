@@ -243,16 +243,11 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
     current = ["setup"]  # the phase the CPU meter charges (a section may retag its RSS samples)
 
     async def phase(name: str) -> None:
-        ended = current[0]
-        if sizes.statements and ended in SECTIONS:  # before the JSON below is written
-            result.setdefault("statements", {})[ended] = await statements.census(stack.dsn)
         done = [k for k in SECTIONS if k in result]
         if done:  # each section as soon as it is measured, so a failure later loses nothing
             print(f"benchmark: {done[-1]}: {json.dumps(result[done[-1]])}", flush=True)
             await asyncio.to_thread(_write, out, result)
-        if sizes.statements and stack.dsn:
-            await statements.reset(stack.dsn)  # the next section counts from nothing
-        stack.cpu.close_phase(ended)
+        stack.cpu.close_phase(current[0])
         current[0] = stack.rss.phase = name
         print(f"benchmark: {name} ({time.perf_counter() - began:.0f}s)", flush=True)
 
@@ -518,8 +513,8 @@ def table(r: dict) -> str:
             round(sum(spent.values()), 1),
             ", ".join(f"{n} {s}" for n, s in sorted(spent.items(), key=lambda kv: -kv[1]) if s),
         )
-    for section, counted in r.get("statements", {}).items():
-        for name, figure, detail in statements.lines(section, counted):
+    for load, counted in statements.found({k: r[k] for k in SECTIONS if k in r}):
+        for name, figure, detail in statements.lines(load, counted):
             row(name, figure, detail)
     lines.append("")
     for t in r["targets"]:

@@ -1,21 +1,23 @@
-"""Where PostgreSQL's time goes in each benchmark section, statement by statement
+"""What PostgreSQL ran for a benchmark's load, statement by statement
 (`regia bench --statements`).
 
-The CPU meter says how much PostgreSQL spent in a section; this says on what. The
-benchmark's PostgreSQL then loads pg_stat_statements (`EmbeddedPostgres(statement_stats=
-True)`), the counters are reset when a section starts and read when it ends, and the
-section's JSON gets its busiest statements: calls, rows, execution time and WAL, with the
-statement's normalised text. Issue 21's sessions read this by hand twice, with a local
-change to the server's command line each time; what the end-to-end phase spends on the
-outbox's mark, the audit rows or a foreign key's check is the first thing a change to
-PostgreSQL's share needs to know.
+The CPU meter says how much PostgreSQL spent on a load (the end-to-end stream, a rate of
+revisions, the HTTP phases, the soak); this says on what. The benchmark's PostgreSQL then
+loads pg_stat_statements (`EmbeddedPostgres(statement_stats=True)`), its counters are reset
+where the CPU meter starts (`Regia.load_starts`) and read where it stops (`Regia.charged`),
+and the load's JSON gets what was run for it: calls, rows, execution time and WAL in all and
+per event, and the busiest statements with their normalised text. Issue 21's sessions read
+this by hand twice, with a local change to the server's command line each time; what a
+load spends on the outbox's mark, the audit rows or a foreign key's check is the first
+thing a change to PostgreSQL's share needs to know.
 
-The counting costs PostgreSQL CPU of its own, so a run with `--statements` is for reading
-shares, never for setting its CPU figures beside another run's.
+The counting costs PostgreSQL CPU of its own, so a run with `--statements` is read for
+shares, never for CPU figures beside another run's. Execution time includes waits for
+locks.
 
 Statements run by other statements (a trigger's, a foreign key's check) are counted with
-`nested` set: their time is already inside the statement that ran them, so the section's
-totals add the top-level ones only.
+`nested` set: their time is already inside the statement that ran them, so the totals add
+the top-level ones only.
 """
 
 from typing import Any
@@ -54,9 +56,10 @@ async def reset(dsn: str) -> None:
         await conn.close()
 
 
-async def census(dsn: str, top: int = TOP, text_chars: int = 160) -> dict[str, Any]:
-    """What PostgreSQL ran in this database since the last `reset`: the top-level totals and
-    the `top` busiest statements, nested ones included and marked."""
+async def census(dsn: str, events: int, top: int = TOP, text_chars: int = 160) -> dict[str, Any]:
+    """What PostgreSQL ran in this database since the last `reset` for a load of `events`:
+    the top-level totals, in all and per event, and the `top` busiest statements, nested
+    ones included and marked."""
     conn = await asyncpg.connect(dsn)
     try:
         rows = await conn.fetch(_READ, text_chars)
@@ -64,13 +67,22 @@ async def census(dsn: str, top: int = TOP, text_chars: int = 160) -> dict[str, A
         await conn.close()
     own = [r for r in rows if r["toplevel"]]
     exec_ms = sum(r["total_exec_time"] for r in own)
+    calls = sum(r["calls"] for r in own)
+    wal = int(sum(r["wal_bytes"] for r in own))
+    each = max(events, 1)
     return {
-        "calls": sum(r["calls"] for r in own),
+        "calls": calls,
         "exec_ms": round(exec_ms, 1),
-        "wal_bytes": int(sum(r["wal_bytes"] for r in own)),
+        "wal_bytes": wal,
+        "per_event": {
+            "calls": round(calls / each, 3),
+            "exec_us": round(1000 * exec_ms / each, 1),
+            "wal_bytes": round(wal / each),
+        },
         "statements": [
             {
                 "calls": r["calls"],
+                "calls_per_event": round(r["calls"] / each, 4),
                 "rows": r["rows"],
                 "exec_ms": round(r["total_exec_time"], 1),
                 "share": round(r["total_exec_time"] / exec_ms, 4) if exec_ms and r["toplevel"] else None,
@@ -83,22 +95,35 @@ async def census(dsn: str, top: int = TOP, text_chars: int = 160) -> dict[str, A
     }
 
 
-def lines(section: str, counted: dict[str, Any], shown: int = 6) -> list[tuple[str, str, str]]:
-    """Rows of the printed table for one section: its totals, then its busiest statements."""
+def found(result: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Every census in a benchmark's result, by where it is (`end_to_end`,
+    `propagation.rates.0`, ...), in the result's order."""
+    if isinstance(result, dict):
+        if isinstance(result.get("statements"), dict) and "per_event" in result["statements"]:
+            return [(path, result["statements"])]
+        return [hit for key, value in result.items() for hit in found(value, f"{path}.{key}" if path else str(key))]
+    if isinstance(result, list):
+        return [hit for n, value in enumerate(result) for hit in found(value, f"{path}.{n}")]
+    return []
+
+
+def lines(load: str, counted: dict[str, Any], shown: int = 6) -> list[tuple[str, str, str]]:
+    """Rows of the printed table for one load: its totals, then its busiest statements."""
+    per = counted["per_event"]
     out = [
         (
-            f"PostgreSQL statements in {section} (exec s)",
-            f"{counted['exec_ms'] / 1000:.2f}",
-            f"{counted['calls']} top-level calls, {counted['wal_bytes'] / 1e6:.0f} MB of WAL; the busiest:",
+            f"PostgreSQL statements: {load} (exec µs an event)",
+            f"{per['exec_us']:.1f}",
+            f"{per['calls']:g} top-level calls and {per['wal_bytes']} B of WAL an event; the busiest:",
         )
     ]
     for s in counted["statements"][:shown]:
         share = "nested" if s["nested"] else f"{100 * (s['share'] or 0):.0f} %"
         out.append(
             (
-                f"  {share:>6}, {s['calls']} calls, {s['wal_bytes'] / 1e6:.0f} MB WAL",
-                f"{s['exec_ms'] / 1000:.2f}",
-                s["query"][:90],
+                f"  {share:>6}, {s['calls_per_event']:g} calls an event",
+                f"{s['exec_ms'] / 1000:.2f} s",
+                f"{s['wal_bytes'] / 1e6:.0f} MB WAL; {s['query'][:80]}",
             )
         )
     return out

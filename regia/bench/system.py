@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from regia_shared.contracts import topics
 from regia_shared.writes import reason_header
 
+from . import statements
 from .cpu import per_event_ms
 from .harness import BENCH_REASON, Stack
 from .hops import hops
@@ -58,19 +59,29 @@ class Regia:
     def url(self, name: str) -> str:
         return self.stack.services[name].url
 
+    async def load_starts(self) -> dict[str, float]:
+        """The CPU meter's snapshot where a measured load starts, and with `--statements`
+        PostgreSQL's counters reset there: both then cover the same window (`charged`)."""
+        if self.stack.count_statements:
+            await statements.reset(self.stack.dsn)
+        return self.stack.cpu.snapshot()
+
     async def charged(self, start: dict[str, float], events: int) -> dict:
         """What `events` cost in CPU, per process and in all (`total`), since the snapshot
         `start`, once the work trailing them is done too (the notifier and partners reading
         what objectives published, the outboxes draining): waiting for the processes to go
-        quiet charges that work to the events that caused it rather than to what comes next."""
+        quiet charges that work to the events that caused it rather than to what comes next.
+        With `--statements`, also what PostgreSQL ran for them (regia.bench.statements)."""
         waiting = time.perf_counter()
         settled = await self.stack.cpu.settled()
         spent = self.stack.cpu.since(start)
+        counted = {"statements": await statements.census(self.stack.dsn, events)} if self.stack.count_statements else {}
         return {
             "cpu_ms_per_event": per_event_ms(spent, events),
             "cpu_seconds": {name: round(seconds, 2) for name, seconds in spent.items()},
             "cpu_settled": settled,
             "cpu_settle_seconds": round(time.perf_counter() - waiting, 1),  # until quiet again
+            **counted,
         }
 
     async def analyzed(self) -> None:
@@ -223,7 +234,7 @@ class Regia:
         )
         await producer.start()
         try:
-            cpu_from = self.stack.cpu.snapshot()  # the stream is built: from here on it is load
+            cpu_from = await self.load_starts()  # the stream is built: from here on it is load
             started = time.perf_counter()
             futures = [
                 await producer.send(topics.FUNDING_INBOUND, value, key=key, headers=hs) for value, hs, key in messages
@@ -356,7 +367,7 @@ class Regia:
                             print(f"benchmark: {row} ingestion answered {r.status_code}: {r.text[:300]}")
 
                 await self.analyzed()
-                cpu_from = self.stack.cpu.snapshot()
+                cpu_from = await self.load_starts()
                 started = time.perf_counter()
                 await gather_limited(concurrency, [partial(send, n) for n in range(count)])
                 took = time.perf_counter() - started
@@ -397,7 +408,7 @@ class Regia:
                     return False
                 return True
 
-            cpu_from = self.stack.cpu.snapshot()
+            cpu_from = await self.load_starts()
             timings = await run_schedule(rate, total, send)
             found = summarise(rate, timings, client.waited)
             found |= {
@@ -568,7 +579,7 @@ class Regia:
         mails_before = self.stack.mail_sink.count
         total = int(rate * seconds)
         sent: list[asyncio.Task] = []
-        cpu_from = self.stack.cpu.snapshot()
+        cpu_from = await self.load_starts()
         started = time.perf_counter()
         for i in range(total):
             delay = started + i / rate - time.perf_counter()
@@ -695,7 +706,7 @@ class Regia:
                     accepted.append(body["line_id"])
                 return True
 
-            cpu_from = self.stack.cpu.snapshot()
+            cpu_from = await self.load_starts()
             timings = await run_schedule(rate, total, send)
             self.stack.rss.phase = "soak: drain"  # what memory does under the load is judged on the load alone
             found = summarise(rate, timings, client.waited)

@@ -1,5 +1,6 @@
 """`regia bench --statements`: a PostgreSQL started with statement counting counts what a
-section ran, nested statements apart, and a reset starts the next section from nothing.
+load ran, nested statements apart and per event, and a reset starts the next load from
+nothing.
 
 A server of its own (the suite's shared one does not load pg_stat_statements, and must not
 pay for counting)."""
@@ -13,7 +14,7 @@ from regia.local.embedded.postgres import EmbeddedPostgres, ensure_database
 from tests.support.infra import free_port
 
 
-async def test_a_section_census_counts_its_statements_and_a_reset_forgets_them(tmp_path: Path) -> None:
+async def test_a_load_census_counts_its_statements_and_a_reset_forgets_them(tmp_path: Path) -> None:
     server = EmbeddedPostgres(tmp_path / "pg", free_port(), tmp_path / "logs", durable=False, statement_stats=True)
     server.start()
     try:
@@ -33,10 +34,10 @@ async def test_a_section_census_counts_its_statements_and_a_reset_forgets_them(t
         finally:
             await conn.close()
 
-        counted = await statements.census(dsn)
+        counted = await statements.census(dsn, events=3)
         by_text = {s["query"]: s for s in counted["statements"]}
         insert = by_text["INSERT INTO child VALUES ($1)"]
-        assert (insert["calls"], insert["rows"], insert["nested"]) == (3, 3, False)
+        assert (insert["calls"], insert["rows"], insert["nested"], insert["calls_per_event"]) == (3, 3, False, 1)
         assert insert["wal_bytes"] > 0
         checks = [s for s in counted["statements"] if s["nested"] and "FOR KEY SHARE" in s["query"]]
         assert [c["calls"] for c in checks] == [3]
@@ -45,11 +46,20 @@ async def test_a_section_census_counts_its_statements_and_a_reset_forgets_them(t
         assert counted["calls"] == sum(s["calls"] for s in counted["statements"] if not s["nested"])
         assert not any(s["query"].startswith(("INSERT INTO parent", "CREATE")) for s in counted["statements"])
         assert counted["exec_ms"] >= insert["exec_ms"]
+        assert counted["per_event"]["calls"] == counted["calls"] / 3
+        assert counted["per_event"]["wal_bytes"] == round(counted["wal_bytes"] / 3)
+
+        # Where a benchmark's result holds a census, the table prints it under that name.
+        result = {
+            "end_to_end": {"events": 3, "statements": counted},
+            "propagation": {"rates": [{"statements": counted}]},
+        }
+        assert [name for name, _ in statements.found(result)] == ["end_to_end", "propagation.rates.0"]
         printed = statements.lines("end_to_end", counted)
-        assert printed[0][0] == "PostgreSQL statements in end_to_end (exec s)"
+        assert printed[0][0] == "PostgreSQL statements: end_to_end (exec µs an event)"
         assert any("INSERT INTO child" in detail for _, _, detail in printed[1:])
 
         await statements.reset(dsn)
-        assert (await statements.census(dsn))["statements"] == []
+        assert (await statements.census(dsn, events=1))["statements"] == []
     finally:
         server.stop()
