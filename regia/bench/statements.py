@@ -95,16 +95,28 @@ async def census(dsn: str, events: int, top: int = TOP, text_chars: int = 160) -
     }
 
 
-def found(result: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+def found(result: Any) -> list[tuple[str, dict[str, Any]]]:
     """Every census in a benchmark's result, by where it is (`end_to_end`,
-    `propagation.rates.0`, ...), in the result's order."""
-    if isinstance(result, dict):
-        if isinstance(result.get("statements"), dict) and "per_event" in result["statements"]:
-            return [(path, result["statements"])]
-        return [hit for key, value in result.items() for hit in found(value, f"{path}.{key}" if path else str(key))]
-    if isinstance(result, list):
-        return [hit for n, value in enumerate(result) for hit in found(value, f"{path}.{n}")]
-    return []
+    `propagation.at_rates.400`, ...), in the result's order; one a section repeats (the
+    propagation section's first rate is also its top level) once, where it is met first."""
+    hits: list[tuple[str, dict[str, Any]]] = []
+    seen: set[int] = set()
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            counted = node.get("statements")
+            if isinstance(counted, dict) and "per_event" in counted and id(counted) not in seen:
+                seen.add(id(counted))
+                hits.append((path, counted))
+            for key, value in node.items():
+                if key != "statements":
+                    walk(value, f"{path}.{key}" if path else str(key))
+        elif isinstance(node, list):
+            for n, value in enumerate(node):
+                walk(value, f"{path}.{n}")
+
+    walk(result, "")
+    return hits
 
 
 def lines(load: str, counted: dict[str, Any], shown: int = 6) -> list[tuple[str, str, str]]:
