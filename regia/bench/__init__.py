@@ -61,9 +61,9 @@ def bench(
     count_statements: bool = typer.Option(
         False,
         "--statements",
-        help="Count PostgreSQL's statements in each section (pg_stat_statements): the busiest, with their"
-        " calls, rows, time and WAL, in the JSON and the table. The counting costs PostgreSQL CPU: read such"
-        " a run for shares, not for CPU figures beside another run's.",
+        help="Count what PostgreSQL runs for each measured load (pg_stat_statements, in the CPU meter's"
+        " window): calls, time and WAL per event and the busiest statements, in the JSON and the table. The"
+        " counting costs PostgreSQL CPU: read such a run for shares, not for CPU figures beside another run's.",
     ),
     only: str | None = typer.Option(
         None,
