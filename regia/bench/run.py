@@ -64,8 +64,8 @@ class Sizes:
     import_rows: int = 200_000  # the OpenCoesione file the import section imports ...
     import_limit_rows: int = LIMIT_ROWS  # ... after one of the size the limit is for
     sections: tuple[str, ...] = SECTIONS  # what to measure (the rest is skipped, its targets too)
-    # PostgreSQL counts its statements in each section (`--statements`, regia.bench.statements):
-    # their shares are read, the run's CPU figures are not set beside another run's.
+    # PostgreSQL counts what it runs for each measured load (`--statements`,
+    # regia.bench.statements): its shares are read, the run's CPU figures not set beside others.
     statements: bool = False
 
     @classmethod
@@ -242,37 +242,38 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
 
     current = ["setup"]  # the phase the CPU meter charges (a section may retag its RSS samples)
 
-    async def phase(name: str) -> None:
+    def phase(name: str) -> None:
         done = [k for k in SECTIONS if k in result]
         if done:  # each section as soon as it is measured, so a failure later loses nothing
             print(f"benchmark: {done[-1]}: {json.dumps(result[done[-1]])}", flush=True)
-            await asyncio.to_thread(_write, out, result)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            out.write_text(json.dumps(result, indent=2) + "\n")
         stack.cpu.close_phase(current[0])
         current[0] = stack.rss.phase = name
         print(f"benchmark: {name} ({time.perf_counter() - began:.0f}s)", flush=True)
 
     try:
-        await phase("infrastructure")
+        phase("infrastructure")
         await stack.start_infra()
         # what a round trip to PostgreSQL costs now, which the calibration does not see
         result["machine"]["round_trip_us"] = {"start": await round_trip(stack.dsn)}
         want = set(sizes.sections)
         if "limits" in want:
-            await phase("limits")
+            phase("limits")
             result["limits"] = {
                 "broker": await raw_broker(stack.bootstrap, sizes.raw_messages, sizes.objectives, sizes.partitions),
                 "postgres": await raw_postgres(stack.dsn, sizes.raw_rows),
             }
         if "baseline" in want:
-            await phase("baseline")
+            phase("baseline")
             result["baseline"] = await baseline(
                 stack.bootstrap, stack.dsn, sizes.baseline_events, sizes.objectives, sizes.partitions
             )
-        await phase("services")
+        phase("services")
         await stack.start_services(services)
         regia = Regia(stack)
         await regia.prepare()
-        await phase("objectives")
+        phase("objectives")
         defining = time.perf_counter()
         await regia.define_objectives([f"obj-{o}" for o in range(sizes.objectives)])
         result["setup"] = {
@@ -281,10 +282,10 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
             "idle_cpu_cores": await stack.cpu.measure_idle(),
         }
         if "end_to_end" in want:
-            await phase("end_to_end")
+            phase("end_to_end")
             result["end_to_end"] = await regia.end_to_end(sizes.events, sizes.objectives)
         if "http" in want:
-            await phase("http")
+            phase("http")
             result["http"] = await regia.http(
                 sizes.http_requests,
                 sizes.http_batches,
@@ -296,21 +297,21 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
                 sizes.http_rate_clients,
             )
         if "propagation" in want:
-            await phase("propagation")
+            phase("propagation")
             result["propagation"] = await regia.propagation(
                 sizes.propagation_rates, sizes.propagation_seconds, sizes.propagation_objectives
             )
         if "soak" in want:
-            await phase("soak")
+            phase("soak")
             result["soak"] = await regia.soak(sizes.soak_rate, sizes.soak_seconds, sizes.objectives)
         if "rebuild" in want:
-            await phase("rebuild")
+            phase("rebuild")
             result["rebuild"] = await regia.rebuild(sizes.ledger_entries, sizes.objectives)
         if "reads" in want:
-            await phase("reads")
+            phase("reads")
             result["reads"] = await run_reads(stack, ReadSet.scaled(sizes.read_lines), sizes.read_requests)
         if "import" in want:
-            await phase("import")
+            phase("import")
             result["import"] = await run_imports(regia, sizes.import_rows, sizes.import_limit_rows, sizes.objectives)
             if "limits" in result:  # the import's rate beside what the same PostgreSQL takes by COPY
                 raw = max(result["limits"]["postgres"]["rows_per_s"], 1e-9)
@@ -319,7 +320,7 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
                         result["import"][run_]["events_per_s"] / raw, 4
                     )
         result["machine"]["round_trip_us"]["end"] = await round_trip(stack.dsn)  # the services idle
-        await phase("done")
+        phase("done")
         result["memory"] = memory(stack.rss.samples, services)
         result["cpu_seconds"] = {
             p: spent for p, spent in stack.cpu.by_phase.items() if p in SECTIONS and any(spent.values())

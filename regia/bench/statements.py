@@ -24,7 +24,7 @@ from typing import Any
 
 import asyncpg
 
-TOP = 15  # statements kept per section, the busiest by execution time
+TOP = 15  # statements kept per load, the busiest by execution time
 
 # Only this database's statements (the server is the benchmark's own, but `postgres` and
 # the census's own reads are not Regia's work).
@@ -48,7 +48,7 @@ async def prepare(dsn: str) -> None:
 
 
 async def reset(dsn: str) -> None:
-    """Start counting afresh: a section starts."""
+    """Start counting afresh: a measured load starts."""
     conn = await asyncpg.connect(dsn)
     try:
         await conn.execute("SELECT pg_stat_statements_reset()")
