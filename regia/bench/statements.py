@@ -40,18 +40,18 @@ _READ = (
 
 async def prepare(dsn: str) -> None:
     """The extension's view in the benchmark's database (the library is loaded by the server)."""
-    conn = await asyncpg.connect(dsn)
-    try:
-        await conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-    finally:
-        await conn.close()
+    await _execute(dsn, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
 
 
 async def reset(dsn: str) -> None:
     """Start counting afresh: a measured load starts."""
+    await _execute(dsn, "SELECT pg_stat_statements_reset()")
+
+
+async def _execute(dsn: str, sql: str) -> None:
     conn = await asyncpg.connect(dsn)
     try:
-        await conn.execute("SELECT pg_stat_statements_reset()")
+        await conn.execute(sql)
     finally:
         await conn.close()
 
