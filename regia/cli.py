@@ -70,7 +70,7 @@ def test(ctx: typer.Context) -> None:
     """Run the full test suite: ruff (lint and format), mypy, then pytest from the repository root.
 
     Any arguments go to pytest, e.g. `regia test -x -k funding`. Tests run in parallel
-    workers (pytest-xdist, REGIA_TEST_WORKERS, default one more than the CPUs: most tests
+    workers (pytest-xdist, REGIA_TEST_WORKERS, default two more than the CPUs: most tests
     wait on a broker or a database, not on a core); `-n 0` runs them in this process.
     """
     if not (REPO_ROOT / "tests").is_dir():
