@@ -37,9 +37,9 @@ def static_checks(root: Path) -> list[str]:
 
 # Workers beyond the CPUs: most tests wait on a broker, a database or a consumer group's
 # first assignment (a second on the embedded broker) rather than on a core. On two cores,
-# the whole suite: three workers left the cores 25 % idle and took 698 s where four took
-# 602 s in the same slow hour; five took longer than four, with one test late past a timing
-# window (docs/performance.md, issue 21's seventeenth session).
+# the whole suite back to back: three workers left the cores 25 % idle and took 692 s, four
+# 16 % and 602 s; five took longer than four, with one test late past a timing window
+# (docs/performance.md, issue 21's seventeenth session).
 EXTRA_WORKERS = 2
 
 
