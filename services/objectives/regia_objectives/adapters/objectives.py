@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 import asyncpg
 
 from regia_shared.frozen_init import direct_init
+from regia_shared.statements import Write, write_together
 
 DEFAULT_WARNING_PCT = 75  # a standalone objective has no plan to set it
 
@@ -83,27 +84,38 @@ async def get(conn: asyncpg.Connection, objective_id: str, *, for_update: bool =
 
 
 async def insert(conn: asyncpg.Connection, objective: ObjectiveRecord) -> None:
-    await conn.execute(
-        "INSERT INTO objectives (objective_id, title, at_risk_threshold_pct, plan_id, parent_id, kind,"
-        " weight, illustrative, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        objective.objective_id,
-        objective.title,
-        objective.at_risk_threshold_pct,
-        objective.plan_id,
-        objective.parent_id,
-        objective.kind,
-        objective.weight,
-        objective.illustrative,
-        objective.position,
+    """Insert a new objective with its needs, in one statement (`_needs_written` says why)."""
+    await write_together(
+        conn,
+        [
+            Write(
+                "INSERT INTO objectives (objective_id, title, at_risk_threshold_pct, plan_id, parent_id, kind,"
+                " weight, illustrative, position) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                _fields(objective),
+            ),
+            *_needs_written(objective.objective_id, objective.needs, replacing=False),
+        ],
     )
-    await replace_needs(conn, objective.objective_id, objective.needs)
 
 
 async def update(conn: asyncpg.Connection, objective: ObjectiveRecord) -> None:
-    await conn.execute(
-        "UPDATE objectives SET title = $2, at_risk_threshold_pct = $3, plan_id = $4, parent_id = $5,"
-        " kind = $6, weight = $7, illustrative = $8, position = $9, updated_at = now()"
-        " WHERE objective_id = $1",
+    """Update an objective and replace its needs, in one statement (`_needs_written` says why)."""
+    await write_together(
+        conn,
+        [
+            Write(
+                "UPDATE objectives SET title = $2, at_risk_threshold_pct = $3, plan_id = $4, parent_id = $5,"
+                " kind = $6, weight = $7, illustrative = $8, position = $9, updated_at = now()"
+                " WHERE objective_id = $1",
+                _fields(objective),
+            ),
+            *_needs_written(objective.objective_id, objective.needs, replacing=True),
+        ],
+    )
+
+
+def _fields(objective: ObjectiveRecord) -> list[object]:
+    return [
         objective.objective_id,
         objective.title,
         objective.at_risk_threshold_pct,
@@ -113,18 +125,43 @@ async def update(conn: asyncpg.Connection, objective: ObjectiveRecord) -> None:
         objective.weight,
         objective.illustrative,
         objective.position,
-    )
-    await replace_needs(conn, objective.objective_id, objective.needs)
+    ]
 
 
-async def replace_needs(conn: asyncpg.Connection, objective_id: str, needs: dict[int, int]) -> None:
-    await conn.execute(
-        "DELETE FROM objective_needs WHERE objective_id = $1 AND NOT fiscal_year = ANY($2::int[])",
-        objective_id,
-        list(needs),
-    )
-    for year, need in needs.items():
-        await set_need(conn, objective_id, year, need)
+def _needs_written(objective_id: str, needs: dict[int, int], *, replacing: bool) -> list[Write]:
+    """The writes that leave an objective with exactly `needs`, for `insert` and `update` to
+    join with their own: the years it no longer has deleted (only when `replacing`: a new
+    objective has none), the others upserted.
+
+    Why joined: an objective and its needs were written a statement at a time, a
+    delete, then an upsert and an `updated_at` touch per year, 2 + 2 x years round trips
+    for what is one change, each of them under the definitions lock that holds off the
+    coverage projection (docs/performance.md, the eighteenth session). Joined
+    (`regia_shared.statements`), they are one; the rows written, and so the history
+    trigger's rows and the plans' version bumps, are the same (the touch was redundant: the
+    insert's default and the update set `updated_at`). The two statements on
+    `objective_needs` write disjoint years, and its foreign key is checked at the
+    statement's end, when the objective is there."""
+    years = sorted(needs)
+    writes = []
+    if replacing:
+        writes.append(
+            Write(
+                "DELETE FROM objective_needs WHERE objective_id = $1 AND NOT fiscal_year = ANY($2::int[])",
+                [objective_id, years],
+            )
+        )
+    if years:
+        writes.append(
+            Write(
+                "INSERT INTO objective_needs (objective_id, fiscal_year, need_cents)"
+                " SELECT $1::text, n.fiscal_year, n.need_cents FROM unnest($2::int[], $3::bigint[])"
+                " AS n(fiscal_year, need_cents) ORDER BY n.fiscal_year"
+                " ON CONFLICT (objective_id, fiscal_year) DO UPDATE SET need_cents = EXCLUDED.need_cents",
+                [objective_id, years, [needs[y] for y in years]],
+            )
+        )
+    return writes
 
 
 async def set_need(conn: asyncpg.Connection, objective_id: str, fiscal_year: int, need_cents: int) -> None:

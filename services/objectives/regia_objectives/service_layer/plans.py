@@ -163,9 +163,8 @@ async def import_plan_in(
     await outbox.append(conn, topics.OBJECTIVES, events)
     if parts is not None:
         await apply_parts(conn, parts[0], cause, parts[1])
-    years = set(range(plan.first_year, plan.last_year + 1))
-    for node_id in ids:
-        years |= await allocations.years_of(conn, node_id)
+    # One read for every node's years, not one a node: 3,101 nodes took 3,101 of them.
+    years = set(range(plan.first_year, plan.last_year + 1)) | await allocations.years_of_any(conn, ids)
     await recompute(conn, [(i, y) for i in ids for y in sorted(years)], {})
     return Imported(plan.plan_id, created, updated, len(nodes) - created - updated, len(dropped))
 
