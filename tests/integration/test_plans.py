@@ -119,6 +119,57 @@ async def test_export_round_trips_and_reimport_changes_nothing(objectives) -> No
     assert read_plan(exported) == PlanFile(PLAN, tree(), {})
 
 
+async def test_money_that_waited_is_counted_and_changed_needs_replace_the_old_ones(  # type: ignore[no-untyped-def]
+    objectives, broker, database: Database
+) -> None:
+    # Money for two nodes before the plan names them: one in a plan year, one in 2031, a year
+    # outside the plan's (read for every node at once: allocations.years_of_any).
+    await kafka.publish(
+        broker.bootstrap_servers,
+        topics.FUNDING,
+        [line_event("commit", "L-o1", "o1", 250_00, 1), line_event("commit", "L-o2", "o2", 70_00, 1, year=2031)],
+    )
+    await eventually(lambda: _allocations(database, 2), what="the money waiting in the line projection")
+    assert (await put_plan(objectives, tree())).status_code == 200
+    assert (await node_year(objectives, "o1"))["committed_cents"] == 250_00
+    assert (await node_year(objectives, "o2", 2031))["committed_cents"] == 70_00
+
+    # o2's needs written again in one statement with the node (adapters.objectives): 2027
+    # dropped, 2028 and 2029 added; o1's 2027 changed.
+    nodes = tree()
+    nodes[2] = dataclasses.replace(nodes[2], needs={2027: 650_00})
+    nodes[4] = dataclasses.replace(nodes[4], needs={2028: 300_00, 2029: 200_00})
+    r = await put_plan(objectives, nodes)
+    assert r.json() == {"plan_id": "pgs-2008", "created": 0, "updated": 2, "unchanged": 3, "removed": 0}
+    needs = await database.fetch(
+        "objectives",
+        "SELECT objective_id, fiscal_year, need_cents FROM objective_needs WHERE objective_id IN ('o1', 'o2')"
+        " ORDER BY 1, 2",
+    )
+    assert [tuple(n) for n in needs] == [("o1", 2027, 650_00), ("o2", 2028, 300_00), ("o2", 2029, 200_00)]
+    history = await database.fetch(
+        "objectives",
+        "SELECT objective_id, fiscal_year, need_cents FROM objective_need_changes"
+        " WHERE objective_id IN ('o1', 'o2') ORDER BY id",
+    )
+    # The first import's needs, then the second's: the dropped year as 0, each change once.
+    assert [tuple(h) for h in history] == [
+        ("o1", 2027, 600_00),
+        ("o2", 2027, 1000_00),
+        ("o1", 2027, 650_00),
+        ("o2", 2027, 0),
+        ("o2", 2028, 300_00),
+        ("o2", 2029, 200_00),
+    ]
+    assert (await node_year(objectives, "o2"))["need_cents"] == 0
+    assert (await node_year(objectives, "o2", 2028))["need_cents"] == 300_00
+    assert (await node_year(objectives, "p1", 2027))["need_cents"] == 650_00 + 400_00
+
+
+async def _allocations(database: Database, count: int) -> bool:
+    return await database.fetchval("objectives", "SELECT count(*) FROM line_allocations") == count
+
+
 async def test_a_node_that_money_points_at_cannot_be_dropped(objectives, broker, database: Database) -> None:  # type: ignore[no-untyped-def]
     assert (await put_plan(objectives, tree())).status_code == 200
     await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [line_event("commit", "L-a1", "a1", 100, 1)])
