@@ -79,36 +79,10 @@ def entry_ids(recorded: Sequence[Recorded], ledger: Written) -> list[int]:
     return [ids[r.event_id] for r in recorded]
 
 
-# A ledger entry's columns and where they come from, as `saved` appends them: numbered by
-# the ledger's sequence as they are inserted, or with ids taken from it beforehand.
-_ENTRY_FIELDS = (
-    "line_id, line_version, kind, delta_cents, disbursed_delta_cents, committed_after, disbursed_after, reason,"
-    " pushed_by, key_id, channel, event_id, correlation_id, counterpart_line_id, act_date"
-)
-_ENTRY_SOURCE = (
-    " SELECT line_id, line_version, kind, delta, disbursed_delta, committed_after, disbursed_after,"
-    " reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, act_date{extra}"
-    " FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],"
-    " $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::uuid[], $13::text[], $14::text[],"
-    " $15::date[]{extra_array})"
-    " WITH ORDINALITY AS e(line_id, line_version, kind, delta, disbursed_delta, committed_after,"
-    " disbursed_after, reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, act_date,{alias}"
-    " n) ORDER BY n"
-)
-_LEDGER = f"INSERT INTO ledger_entries ({_ENTRY_FIELDS})" + _ENTRY_SOURCE.format(extra="", extra_array="", alias="")
-_LEDGER_NUMBERED = f"INSERT INTO ledger_entries ({_ENTRY_FIELDS}, entry_id)" + _ENTRY_SOURCE.format(
-    extra=", entry_id", extra_array=", $16::bigint[]", alias=" entry_id,"
-)
-
-
-def saved(
-    entries: Sequence[LedgerEntry], recorded: Sequence[Recorded], entry_ids: Sequence[int] | None = None
-) -> list[Write]:
+def saved(entries: Sequence[LedgerEntry], recorded: Sequence[Recorded]) -> list[Write]:
     """The statements that write the lines' final states and append every entry (at least
-    one entry): the lines first, the ledger last. For a caller that joins them with its other
-    writes. The entries take `entry_ids` (taken from the ledger's sequence beforehand:
-    `snapshot.read`), in order; without them the ledger numbers them itself, and its
-    RETURNING holds the entry and event ids (`entry_ids`).
+    one entry): the lines first, the ledger last, its RETURNING the entry and event ids
+    (`entry_ids`). For a caller that joins them with its other writes.
 
     A line whose first entry here is its version 1 is new and is inserted, so a concurrent
     opening of the same line id fails on the primary key (the caller's transaction rolls
@@ -161,32 +135,42 @@ def saved(
                 ),
             )
         )
-    if entry_ids is not None and len(entry_ids) != len(entries):
-        raise ValueError(f"{len(entries)} ledger entries to number with {len(entry_ids)} ids")
-    columns = _columns(
-        list(zip(entries, recorded, strict=True)),
-        lambda p: (
-            p[0].line.line_id,
-            p[0].line.version,
-            p[0].kind.value,
-            p[0].committed_delta_cents,
-            p[0].disbursed_delta_cents,
-            p[0].line.committed_cents,
-            p[0].line.disbursed_cents,
-            p[0].reason,
-            p[1].pushed_by,
-            p[1].key_id,
-            p[1].channel,
-            p[1].event_id,
-            p[1].correlation_id,
-            p[0].counterpart_line_id,
-            p[0].act_date,
-        ),
+    writes.append(
+        Write(
+            "INSERT INTO ledger_entries (line_id, line_version, kind, delta_cents, disbursed_delta_cents,"
+            " committed_after, disbursed_after, reason, pushed_by, key_id, channel, event_id,"
+            " correlation_id, counterpart_line_id, act_date)"
+            " SELECT line_id, line_version, kind, delta, disbursed_delta, committed_after, disbursed_after,"
+            " reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, act_date"
+            " FROM unnest($1::text[], $2::int[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[],"
+            " $7::bigint[], $8::text[], $9::text[], $10::text[], $11::text[], $12::uuid[], $13::text[], $14::text[],"
+            " $15::date[])"
+            " WITH ORDINALITY AS e(line_id, line_version, kind, delta, disbursed_delta, committed_after,"
+            " disbursed_after, reason, pushed_by, key_id, channel, event_id, correlation_id, counterpart, act_date, n)"
+            " ORDER BY n",
+            _columns(
+                list(zip(entries, recorded, strict=True)),
+                lambda p: (
+                    p[0].line.line_id,
+                    p[0].line.version,
+                    p[0].kind.value,
+                    p[0].committed_delta_cents,
+                    p[0].disbursed_delta_cents,
+                    p[0].line.committed_cents,
+                    p[0].line.disbursed_cents,
+                    p[0].reason,
+                    p[1].pushed_by,
+                    p[1].key_id,
+                    p[1].channel,
+                    p[1].event_id,
+                    p[1].correlation_id,
+                    p[0].counterpart_line_id,
+                    p[0].act_date,
+                ),
+            ),
+            returning="entry_id, event_id",
+        )
     )
-    if entry_ids is not None:
-        writes.append(Write(_LEDGER_NUMBERED, [*columns, list(entry_ids)]))
-    else:
-        writes.append(Write(_LEDGER, columns, returning="entry_id, event_id"))
     return writes
 
 

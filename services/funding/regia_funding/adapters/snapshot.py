@@ -12,18 +12,10 @@ evaluates left to right):
    waits for changes under way, in the same order: no deadlock;
 3. the lines the commands name, FOR UPDATE in line id order, the order every writer of
    lines locks them in;
-4. the ids of the ledger entries the requests may append (`Wanted.entries`, one a line
-   each command names), from the ledger's own sequence, taken once the lines are locked:
-   as when the insert took them, a line's entries are numbered in the order its versions
-   are written, since a second writer of a line takes its ids only after the first has
-   committed and let the line go. Knowing them before the write lets the write carry
-   everything that names them (the answers, the audit rows, the Idempotency-Keys' records)
-   in its one statement; an id a refused or replayed request does not use is a gap in the
-   numbering, as a rolled-back insert always left one;
-5. the instruments and 6. the objectives the commands name;
-7. who owns the lines whose next-year ids new lines would take, without a lock: a line's
+4. the instruments and 5. the objectives the commands name;
+6. who owns the lines whose next-year ids new lines would take, without a lock: a line's
    owner never changes;
-8. which of the callers' API keys are revoked (or gone), without a lock: an HTTP request's
+7. which of the callers' API keys are revoked (or gone), without a lock: an HTTP request's
    key was verified before it joined the group, perhaps from the replica's memory of keys
    it verified lately (`entrypoints.verified_keys`), so it is checked here again, in the
    transaction that would record the request. A revocation committed before this read
@@ -61,8 +53,6 @@ _READ = (
     " (SELECT ROW(w.first_year, w.last_year) FROM budget_window w FOR SHARE) AS window,"
     f" (SELECT array_agg(ROW(l.*)) FROM (SELECT {LINE_COLUMNS} FROM funding_lines"
     " WHERE line_id = ANY($4::text[]) ORDER BY line_id FOR UPDATE) l) AS locked,"
-    " (SELECT array_agg(nextval('ledger_entries_entry_id_seq') ORDER BY g) FROM generate_series(1, $9::int) AS g)"
-    " AS entry_ids,"
     " (SELECT array_agg(ROW(i.instrument_id, i.institution_id, s.level)) FROM instruments i"
     " JOIN institutions s USING (institution_id) WHERE i.instrument_id = ANY($5::text[])) AS instruments,"
     " (SELECT array_agg(o.objective_id) FROM known_objectives o WHERE o.objective_id = ANY($6::text[])) AS objectives,"
@@ -83,15 +73,11 @@ class Wanted:
     objective_ids: Sequence[str]
     reserved_ids: Sequence[str]  # next-year line ids new lines would take
     key_ids: Sequence[str] = ()  # the callers' API keys
-    entries: int = 0  # ledger entries the requests may append: ids to take for them
 
 
-async def read(
-    conn: asyncpg.Connection, wanted: Wanted
-) -> tuple[dict[Key, Earlier], Snapshot, frozenset[str], list[int]]:
+async def read(conn: asyncpg.Connection, wanted: Wanted) -> tuple[dict[Key, Earlier], Snapshot, frozenset[str]]:
     """The keys' earlier records, the snapshot to decide against, in the caller's
-    transaction, with the locks above, which of the API keys are revoked, and the ids the
-    ledger entries are to take, ascending (`wanted.entries` of them)."""
+    transaction, with the locks above, and which of the API keys are revoked."""
     row = await conn.fetchrow(
         _READ,
         [k[0] for k in wanted.keys],
@@ -103,7 +89,6 @@ async def read(
         # A named line that exists is read, locked, with its owner, in `locked`.
         sorted(set(wanted.reserved_ids) - set(wanted.line_ids)),
         list(wanted.key_ids),
-        wanted.entries,
     )
     assert row is not None
     if row["window"] is None:
@@ -121,7 +106,6 @@ async def read(
             {r[0]: r[1] for r in row["owners"] or ()},
         ),
         frozenset(row["revoked"] or ()),
-        list(row["entry_ids"] or ()),
     )
 
 

@@ -7,16 +7,14 @@ way in hands requests to `record_requests`: HTTP requests through group commit
 (`service_layer.group_commit`), a Kafka batch in its consumer's transaction, each message a
 request of its own.
 
-Requests are recorded set-based, inside the caller's transaction, in two round trips
+Requests are recorded set-based, inside the caller's transaction, in three round trips
 whatever their number: one statement reads their Idempotency-Keys' records, reads and
-locks every line they name, takes the ids of the ledger entries they may append, and reads
-whether their callers' API keys were revoked since they were verified (`adapters.snapshot`);
-they are decided all at once in memory (the pure `domain.batch.plan`, which refuses a
-revoked key's request with a 401); one statement writes every line, ledger entry, outbox
-event, audit row and key record (`regia_shared.statements`). The entry ids are known before
-the write, so the answers, the audit rows and the keys' records that name them are written
-with it, not in a round trip after it. A batch of a hundred messages costs the round trips
-a single HTTP request costs, which runs through the very same code as a batch of one."""
+locks every line they name, and reads whether their callers' API keys were revoked since
+they were verified (`adapters.snapshot`); they are decided all at once in memory (the pure
+`domain.batch.plan`, which refuses a revoked key's request with a 401); one statement writes every line, ledger entry and outbox
+event, and one more every audit row and key record (`regia_shared.statements`). A batch of
+a hundred messages costs the round trips a single HTTP request costs, which runs through
+the very same code as a batch of one."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -38,7 +36,7 @@ from regia_shared.contracts.events.funding import (
 from regia_shared.contracts.refusal import Refused
 from regia_shared.frozen_init import direct_init
 from regia_shared.messaging import outbox
-from regia_shared.statements import Write, write_together
+from regia_shared.statements import write_together
 from regia_shared.writes import WriteContext, audit_rows, joined_reasons, mark_recorded
 
 from ..adapters import idempotency, lines, snapshot
@@ -124,9 +122,8 @@ async def record_requests(conn: asyncpg.Connection, requests: Sequence[FundingRe
     submissions = [r.submission() for r in requests]
     commands = [c for r in requests for c in r.commands]
     # One round trip: the keys' records, the snapshot, with the locks `snapshot.read` lists,
-    # the ids of the entries the commands may append (one a line each names), and which of
-    # the callers' API keys were revoked since they were verified.
-    earlier, taken, revoked, entry_ids = await snapshot.read(
+    # and which of the callers' API keys were revoked since they were verified.
+    earlier, taken, revoked = await snapshot.read(
         conn,
         snapshot.Wanted(
             sorted({s.key for s in submissions}),
@@ -135,21 +132,18 @@ async def record_requests(conn: asyncpg.Connection, requests: Sequence[FundingRe
             sorted({o for c in commands for o in objectives_of(c)}),
             sorted({p for c in commands for p in reserved_by(c)}),
             sorted({s.key_id for s in submissions if s.key_id is not None}),
-            entries=sum(len(lines_of(c)) for c in commands),
         ),
     )
     decisions = plan(submissions, taken, earlier, revoked)
     if not any(isinstance(d, Accepted) for d in decisions):  # refused or replayed, all: nothing to write
         return [_outcome(d, None, []) for d in decisions]
-    writes, bodies = _recorded(requests, decisions, entry_ids)
+    # One round trip more: the lines, the ledger and the outbox; the answers carry the entry ids.
+    bodies = await _record(conn, requests, decisions)
     accepted = [(r, body) for r, d, body in zip(requests, decisions, bodies, strict=True) if isinstance(d, Accepted)]
     audited = [_audited(r, body) for r, body in accepted if r.write is not None]
     keys = {r.key: (r.fingerprint, ACCEPTED, body or {}) for r, body in accepted}
-    # One round trip more: the lines, the ledger and the outbox, then the audit rows and the
-    # keys, last (after the lines, as every writer of keys writes them: no deadlock).
-    done = await write_together(
-        conn, [*writes, *([audit_rows(audited)] if audited else []), idempotency.recording(keys)]
-    )
+    # And one for the audit rows (part of the write, committed with it) and the keys, last.
+    done = await write_together(conn, [*([audit_rows(audited)] if audited else []), idempotency.recording(keys)])
     mark_recorded(audited)
     idempotency.check_recorded(keys, done[-1].count)
     return [_outcome(d, body, bodies) for d, body in zip(decisions, bodies, strict=True)]
@@ -168,11 +162,10 @@ def _outcome(
     return Outcome(ACCEPTED, body or {}, replayed=False)
 
 
-def _recorded(
-    requests: Sequence[FundingRequest], decisions: Sequence[Decision], entry_ids: Sequence[int]
-) -> tuple[list[Write], list[dict[str, Any] | None]]:
-    """The writes of the accepted submissions' lines, entries and events, each entry numbered
-    from `entry_ids` in order, and the body each request answers (None if not accepted)."""
+async def _record(
+    conn: asyncpg.Connection, requests: Sequence[FundingRequest], decisions: Sequence[Decision]
+) -> list[dict[str, Any] | None]:
+    """Write the accepted submissions' entries and events; the body each one answers."""
     entries: list[LedgerEntry] = []
     recorded: list[lines.Recorded] = []
     events: list[Envelope] = []
@@ -189,19 +182,17 @@ def _recorded(
                             caller.recorded_as, caller.key_id, caller.channel, event.event_id, request.correlation_id
                         )
                     )
-    if len(entries) > len(entry_ids):  # a rule appending more than one entry a line it names
-        raise RuntimeError(f"{len(entries)} ledger entries decided, ids taken for {len(entry_ids)}")
-    numbered = list(entry_ids[: len(entries)])
-    ids = iter(numbered)
+    written = await write_together(conn, [*lines.saved(entries, recorded), outbox.appended(topics.FUNDING, events)])
+    entry_ids = iter(lines.entry_ids(recorded, written[-2]))
     pairs = iter(zip(entries, events, strict=True))
     bodies: list[dict[str, Any] | None] = []
     for request, decision in zip(requests, decisions, strict=True):
         if not isinstance(decision, Accepted):
             bodies.append(None)
             continue
-        results = [_result([(*next(pairs), next(ids)) for _ in made]) for made in decision.entries]
+        results = [_result([(*next(pairs), next(entry_ids)) for _ in made]) for made in decision.entries]
         bodies.append({"results": results} if request.batch else results[0])
-    return [*lines.saved(entries, recorded, numbered), outbox.appended(topics.FUNDING, events)], bodies
+    return bodies
 
 
 def _audited(request: FundingRequest, body: dict[str, Any] | None) -> tuple[WriteContext, str | None, dict[str, Any]]:
