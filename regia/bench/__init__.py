@@ -12,8 +12,8 @@ def bench(
         False,
         "--quick",
         help="Small sizes: 2,000 events over 200 objectives, HTTP at 200 requests/s, 1 s per propagation"
-        " rate, a 2.5 s soak, a 1,000-line ledger, 10,000 lines to read, OpenCoesione files of 500 and"
-        " 1,000 rows to import.",
+        " rate, a 2.5 s soak, a 1,000-line ledger, 10,000 lines to read, a plan of 100 nodes, OpenCoesione"
+        " files of 500 and 1,000 rows to import.",
     ),
     events: int | None = typer.Option(None, "--events", help="Funding events end to end (default 100,000)."),
     objectives: int | None = typer.Option(None, "--objectives", help="Objectives they fund (default 10,000)."),
@@ -48,6 +48,13 @@ def bench(
         help="Funding lines of the reads section's data set (default 1,000,000; objectives, the"
         " plan's nodes and the big objective's lines in proportion).",
     ),
+    plan_nodes: int | None = typer.Option(
+        None,
+        "--plan-nodes",
+        min=3,
+        help="Nodes of the plan file the plans section imports three times: new, unchanged, every"
+        " need changed (default 3,000, four years of needs).",
+    ),
     import_rows: int | None = typer.Option(
         None,
         "--import-rows",
@@ -69,12 +76,13 @@ def bench(
         None,
         "--only",
         help="Comma-separated sections to measure (limits, baseline,"
-        " end_to_end, http, propagation, soak, rebuild, reads, import); default all. Targets need theirs.",
+        " end_to_end, http, propagation, soak, rebuild, reads, plans, import); default all. Targets need"
+        " theirs.",
     ),
 ) -> None:
     """Benchmark Regia on the embedded default (its own PostgreSQL and Tansu in a temp dir).
 
-    Measures the raw broker and PostgreSQL rates, a one-transaction-per-message baseline, Regia end to end (inbound topic to coverage events) and its CPU per event in every process, HTTP ingestion (closed loop, and single requests on a 1,500/s schedule), funding-to-alert latency at 200 and 400 events/s, memory under 10 minutes of 200 events/s (the soak), the coverage rebuild, read latencies on a region's data (1,000,000 lines), an OpenCoesione import of 200,000 rows and each process's peak memory; writes JSON to --out and prints a table with the targets and whether they are met.
+    Measures the raw broker and PostgreSQL rates, a one-transaction-per-message baseline, Regia end to end (inbound topic to coverage events) and its CPU per event in every process, HTTP ingestion (closed loop, and single requests on a 1,500/s schedule), funding-to-alert latency at 200 and 400 events/s, memory under 10 minutes of 200 events/s (the soak), the coverage rebuild, read latencies on a region's data (1,000,000 lines), a plan import of 3,000 nodes, an OpenCoesione import of 200,000 rows and each process's peak memory; writes JSON to --out and prints a table with the targets and whether they are met.
     """
     from .run import SECTIONS, Sizes, main
 
@@ -87,6 +95,7 @@ def bench(
         ("propagation_seconds", propagation_seconds),
         ("soak_seconds", soak_seconds),
         ("read_lines", read_lines),
+        ("plan_nodes", plan_nodes),
         ("import_rows", import_rows),
     ):
         if value is not None:

@@ -17,6 +17,7 @@ from .cpu import CLIENTS
 from .harness import Stack, temp_root
 from .imports import LIMIT_ROWS, run_imports
 from .limits import baseline, raw_broker, raw_postgres
+from .plans import run_plan_imports
 from .reads import run_reads
 from .readset import ReadSet
 from .system import Regia
@@ -25,7 +26,18 @@ RSS_TOLERANCE = 1.15
 # reads comes after rebuild: the rebuild section recomputes all coverage, the read set
 # included. import comes last: its hundreds of thousands of lines would weigh on the rebuild
 # and the reads, and the objectives service is still applying them when it ends.
-SECTIONS = ("limits", "baseline", "end_to_end", "http", "propagation", "soak", "rebuild", "reads", "import")
+SECTIONS = (
+    "limits",
+    "baseline",
+    "end_to_end",
+    "http",
+    "propagation",
+    "soak",
+    "rebuild",
+    "reads",
+    "plans",
+    "import",
+)
 # Issue 21's targets.
 E2E_VS_BASELINE = 15.0  # end to end at least this many times the per-message baseline
 E2E_VS_BROKER = 0.2  # ... and at least this fraction of the raw broker
@@ -61,6 +73,7 @@ class Sizes:
     objectives_replicas: int = 1
     read_lines: int = 1_000_000  # the read set: 200,000 objectives, a 3,000-node plan, 88,000 lines on one
     read_requests: int = 200  # per read, one at a time
+    plan_nodes: int = 3_000  # the plan file the plans section imports (a region's plan)
     import_rows: int = 200_000  # the OpenCoesione file the import section imports ...
     import_limit_rows: int = LIMIT_ROWS  # ... after one of the size the issue's limit is for
     sections: tuple[str, ...] = SECTIONS  # what to measure (the rest is skipped, its targets too)
@@ -92,6 +105,7 @@ class Sizes:
             ledger_entries=1_000,
             read_lines=10_000,  # the quick run is a test of the suite (its 12-minute budget): sizes that show each section works
             read_requests=20,
+            plan_nodes=100,
             import_rows=1_000,
             import_limit_rows=500,
         )
@@ -310,6 +324,9 @@ async def run(sizes: Sizes, out: Path, keep: bool = False) -> dict:
         if "reads" in want:
             phase("reads")
             result["reads"] = await run_reads(stack, ReadSet.scaled(sizes.read_lines), sizes.read_requests)
+        if "plans" in want:
+            phase("plans")
+            result["plans"] = await run_plan_imports(regia, sizes.plan_nodes)
         if "import" in want:
             phase("import")
             result["import"] = await run_imports(regia, sizes.import_rows, sizes.import_limit_rows, sizes.objectives)
@@ -489,6 +506,17 @@ def table(r: dict) -> str:
                     f"{read['p50_ms']:g}/{read['p99_ms']:g}",
                     f"{read['body_bytes']} B, max {read['max_ms']} ms",
                 )
+    if "plans" in r:
+        pl = r["plans"]
+        for name in ("new", "unchanged", "needs_changed"):
+            one = pl[name]
+            row(
+                f"plan import, {pl['nodes']:,} nodes, {name.replace('_', ' ')} (s)",
+                one["seconds"],
+                f"{one['nodes_per_s']} nodes/s; created {one['created']}, updated {one['updated']},"
+                f" unchanged {one['unchanged']}",
+            )
+            cpu(one, "node")
     if "import" in r:
         for run_ in ("limit", "full"):
             i = r["import"][run_]

@@ -90,6 +90,12 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert reads["seeded"]["lines"] == 10_000 and reads["seeded"]["ledger_entries"] > 10_000
     assert reads["seeded"]["coverage_rows"] > reads["seeded"]["objectives"]
     assert len(reads["reads"]) == 7 and all(isinstance(r["pass"], bool) for r in reads["reads"].values())
+    plans = result["plans"]  # the plan file of 100 nodes: created, unchanged, every objective updated
+    assert (plans["new"]["created"], plans["unchanged"]["unchanged"]) == (100, 100)
+    assert plans["needs_changed"]["updated"] == 100 - plans["needs_changed"]["unchanged"] > 80
+    for run in (plans["new"], plans["unchanged"], plans["needs_changed"]):
+        assert run["seconds"] > 0 and run["cpu_ms_per_event"]["objectives"] > 0
+    assert "plan import, 100 nodes, needs changed (s)" in completed.stdout
     imported = result["import"]
     assert imported["limit"]["rows"] == 500 and imported["full"]["rows"] == 1_000 and imported["reconciled"]
     for run in (imported["limit"], imported["full"]):
