@@ -93,6 +93,11 @@ async def test_roll_ups_equal_hand_computed_sums(objectives, broker, database: D
     )
     warnings = await kafka.read_all(broker.bootstrap_servers, topics.OBJECTIVES_COVERAGE, expect=on_coverage)
     assert {e.payload["objective_id"] for e in warnings if e.type == "SingleLevelDependencyDetected"} >= {"a1", "o2"}
+    # The plan's single-level warning raised to 100 %: no node's own record changes (the
+    # warning is the plan's), and every node's coverage is recomputed against it all the same.
+    raised = dataclasses.replace(PLAN, single_level_warning_pct=100)
+    assert (await put_plan(objectives, tree(), raised)).json()["updated"] == 0
+    assert (await node_year(objectives, "a1"))["single_level_dependency"] is None
 
 
 async def test_every_tree_problem_is_reported_at_once_and_nothing_is_written(objectives, database: Database) -> None:  # type: ignore[no-untyped-def]
@@ -244,6 +249,9 @@ async def test_one_node_at_a_time_obeys_the_same_rules(objectives, broker, datab
         r = await admin.patch(f"{base}/a2", json={"parent_id": "o1"})
         assert r.status_code == 200, r.text
         assert (await node_year(objectives, "o1"))["need_cents"] == 600_00 + 400_00 + 100_00
+        # The parent it left is recomputed too (an edit recomputes only what it moved).
+        assert (await node_year(objectives, "o2"))["need_cents"] == 1000_00 + 100_00
+        assert (await node_year(objectives, "p1"))["need_cents"] == 600_00 + 400_00 + 1000_00 + 200_00
         assert (await admin.delete(f"{base}/o2")).status_code == 409  # it still has a child
         await kafka.publish(broker.bootstrap_servers, topics.FUNDING, [line_event("commit", "L-a3", "a3", 1, 1)])
         await eventually(lambda: _committed(objectives, "a3", 1), what="a3 funded")

@@ -133,9 +133,12 @@ async def import_plan_in(
         problems += await problems_of_parts(conn, *parts)
     if problems:
         raise PlanInvalid(problems)
+    plan_before = await plans.get(conn, plan.plan_id)
     await plans.save(conn, plan)
     created = updated = 0
     events = []
+    # Whose coverage may have moved: what was written, and the parents a node left.
+    moved: set[str] = set()
     for node in _in_tree_order(nodes):  # parents are written before their children
         record = record_of(plan, node)
         before = held.get(node.node_id)
@@ -145,8 +148,11 @@ async def import_plan_in(
         elif before != record:
             await objectives.update(conn, record)
             updated += 1
+            if before.parent_id is not None:
+                moved.add(before.parent_id)
         else:
             continue
+        moved.add(record.objective_id)
         events.append(defined_event(record, cause.correlation_id))
     for node_id in sorted(dropped, key=lambda i: -_depth(i, held)):
         try:
@@ -163,10 +169,39 @@ async def import_plan_in(
     await outbox.append(conn, topics.OBJECTIVES, events)
     if parts is not None:
         await apply_parts(conn, parts[0], cause, parts[1])
-    # One read for every node's years, not one a node: 3,101 nodes took 3,101 of them.
-    years = set(range(plan.first_year, plan.last_year + 1)) | await allocations.years_of_any(conn, ids)
-    await recompute(conn, [(i, y) for i in ids for y in sorted(years)], {})
+    chosen = _to_recompute(plan, plan_before, ids, moved, dropped, held)
+    # One read for all their years, not one a node: 3,101 nodes took 3,101 of them.
+    years = set(range(plan.first_year, plan.last_year + 1)) | await allocations.years_of_any(conn, chosen)
+    await recompute(conn, [(i, y) for i in chosen for y in sorted(years)], {})
     return Imported(plan.plan_id, created, updated, len(nodes) - created - updated, len(dropped))
+
+
+def _to_recompute(
+    plan: Plan,
+    before: Plan | None,
+    ids: list[str],
+    moved: set[str],
+    dropped: list[str],
+    held: dict[str, ObjectiveRecord],
+) -> list[str]:
+    """The nodes whose coverage the import may have changed, for `recompute`, which adds
+    their ancestors: every node, if the plan's years or thresholds changed (or the plan is
+    new); otherwise the nodes written, and the parents a node moved out of or was dropped
+    from. A node whose record, children and plan are as they were has the coverage it had:
+    recomputing all 3,000 nodes of a region's plan for one edited node took 0.6-0.9 s under
+    the definitions lock (docs/performance.md, the eighteenth session). What repairs a
+    coverage gone wrong is the rebuild (`service_layer.coverage_rebuild`), not an import."""
+    settings = (plan.first_year, plan.last_year, plan.at_risk_threshold_pct, plan.single_level_warning_pct)
+    same_plan = before is not None and settings == (
+        before.first_year,
+        before.last_year,
+        before.at_risk_threshold_pct,
+        before.single_level_warning_pct,
+    )
+    if not same_plan:
+        return list(ids)
+    left = {parent for n in dropped if (parent := held[n].parent_id) is not None}
+    return sorted((moved | left) & set(ids))
 
 
 def _depth(node_id: str, held: dict[str, ObjectiveRecord]) -> int:
