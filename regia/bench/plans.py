@@ -8,7 +8,11 @@ again (the other services learning the nodes from objectives' events included):
 
 - `new`: every node created;
 - `unchanged`: the same file again, which writes nothing;
-- `needs_changed`: every objective's needs changed, so every objective is updated.
+- `needs_changed`: every objective's needs changed, so every objective is updated;
+
+then `node_edits`: ten objectives' needs changed one at a time through the API
+(`PATCH /v1/plans/{plan}/nodes/{node}`, what the console sends), each applied to the whole
+plan as an import is: p50 and max of the answers, and the CPU per edit.
 
 An import holds objectives' definitions lock for its whole transaction (the coverage
 projection waits for it: `regia_objectives.adapters.objectives.DEFINITIONS_LOCK`), so its
@@ -29,6 +33,7 @@ from .system import Regia
 PLAN = Plan("bench-plan", "Piano di prova del benchmark", "Regione di prova", None, 2026, 2029)
 YEARS = range(PLAN.first_year, PLAN.last_year + 1)
 OBJECTIVES_A_PROGRAMME = 20
+EDITS = 10
 PROGRAMMES_A_VISION = 10
 
 
@@ -80,4 +85,18 @@ async def run_plan_imports(regia: Regia, nodes: int) -> dict[str, Any]:
                 **{k: answer[k] for k in ("created", "updated", "unchanged")},
                 **await regia.charged(start, nodes),
             }
+        start = await regia.load_starts()
+        took = []
+        for n in range(EDITS):
+            began = time.perf_counter()
+            edit = {"needs": {str(PLAN.first_year): 123_456_00 + n}}
+            await regia.check(await admin.patch(f"/v1/plans/{PLAN.plan_id}/nodes/bo{n}", json=edit), 200)
+            took.append(time.perf_counter() - began)
+        took.sort()
+        found["node_edits"] = {
+            "edits": EDITS,
+            "p50_ms": round(1000 * took[len(took) // 2], 1),
+            "max_ms": round(1000 * took[-1], 1),
+            **await regia.charged(start, EDITS),
+        }
     return found

@@ -517,6 +517,13 @@ def table(r: dict) -> str:
                 f" unchanged {one['unchanged']}",
             )
             cpu(one, "node")
+        ed = pl["node_edits"]
+        row(
+            f"plan node edit, one of {pl['nodes']:,} nodes, p50/max (ms)",
+            f"{ed['p50_ms']:g}/{ed['max_ms']:g}",
+            f"{ed['edits']} objectives' needs changed one at a time (PATCH .../nodes/{{id}})",
+        )
+        cpu(ed, "edit")
     if "import" in r:
         for run_ in ("limit", "full"):
             i = r["import"][run_]

@@ -95,6 +95,7 @@ def test_quick_benchmark_writes_every_section(tmp_path: Path) -> None:
     assert plans["needs_changed"]["updated"] == 100 - plans["needs_changed"]["unchanged"] > 80
     for run in (plans["new"], plans["unchanged"], plans["needs_changed"]):
         assert run["seconds"] > 0 and run["cpu_ms_per_event"]["objectives"] > 0
+    assert plans["node_edits"]["edits"] == 10 and 0 < plans["node_edits"]["p50_ms"] <= plans["node_edits"]["max_ms"]
     assert "plan import, 100 nodes, needs changed (s)" in completed.stdout
     imported = result["import"]
     assert imported["limit"]["rows"] == 500 and imported["full"]["rows"] == 1_000 and imported["reconciled"]
