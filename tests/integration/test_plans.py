@@ -171,6 +171,27 @@ async def test_money_that_waited_is_counted_and_changed_needs_replace_the_old_on
     assert (await node_year(objectives, "p1", 2027))["need_cents"] == 650_00 + 400_00
 
 
+async def test_a_node_moved_with_money_outside_the_plans_years_moves_it_in_every_year(  # type: ignore[no-untyped-def]
+    objectives, broker, database: Database
+) -> None:
+    # a1, o1's action, is funded in 2031, a year outside the plan's: o1 holds it rolled up.
+    assert (await put_plan(objectives, tree())).status_code == 200
+    await kafka.publish(
+        broker.bootstrap_servers, topics.FUNDING, [line_event("commit", "L-a1", "a1", 90_00, 1, year=2031)]
+    )
+    await eventually(lambda: _committed(objectives, "p1", 90_00, 2031), what="a1's money rolled up to p1")
+    base = "/v1/plans/pgs-2008/nodes"
+    async with objectives.client(headers=ADMIN_HEADERS) as admin:
+        r = await admin.post(base, json={"node_id": "p2", "kind": "PROGRAMME", "title": "Altro", "parent_id": "v1"})
+        assert r.status_code == 201, r.text
+        # o1 moves with a1 under p2: an edit recomputes what it moved (o1, the parent it left
+        # and their ancestors), in every year they hold, the 2031 of a1's money included.
+        assert (await admin.patch(f"{base}/o1", json={"parent_id": "p2"})).status_code == 200
+    assert (await node_year(objectives, "p2", 2031))["committed_cents"] == 90_00
+    assert (await node_year(objectives, "p1", 2031)).get("committed_cents", 0) == 0
+    assert (await node_year(objectives, "v1", 2031))["committed_cents"] == 90_00
+
+
 async def _allocations(database: Database, count: int) -> bool:
     return await database.fetchval("objectives", "SELECT count(*) FROM line_allocations") == count
 
@@ -219,8 +240,8 @@ async def test_the_annual_review_is_frozen_exported_and_compared(objectives, bro
     assert [e.payload["fiscal_year"] for e in published if e.type == "AnnualReviewClosed"] == [2027, 2028]
 
 
-async def _committed(service: RunningService, node: str, cents: int) -> bool:
-    return (await node_year(service, node)).get("committed_cents") == cents
+async def _committed(service: RunningService, node: str, cents: int, year: int = 2027) -> bool:
+    return (await node_year(service, node, year)).get("committed_cents") == cents
 
 
 async def test_one_node_at_a_time_obeys_the_same_rules(objectives, broker, database: Database) -> None:  # type: ignore[no-untyped-def]

@@ -134,14 +134,7 @@ async def for_keys(
 
 
 async def years_of(conn: asyncpg.Connection, objective_id: str) -> set[int]:
-    return await years_of_any(conn, [objective_id])
-
-
-async def years_of_any(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> set[int]:
-    """The years any of these objectives has money in (lines that may have waited for them)."""
-    rows = await conn.fetch(
-        "SELECT DISTINCT fiscal_year FROM line_allocations WHERE objective_id = ANY($1::text[])", list(objective_ids)
-    )
+    rows = await conn.fetch("SELECT DISTINCT fiscal_year FROM line_allocations WHERE objective_id = $1", objective_id)
     return {r["fiscal_year"] for r in rows}
 
 

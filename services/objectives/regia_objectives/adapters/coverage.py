@@ -186,6 +186,17 @@ async def delete_all(conn: asyncpg.Connection) -> None:
     await conn.execute("DELETE FROM coverage")
 
 
+async def years_held(conn: asyncpg.Connection, objective_ids: Sequence[str]) -> set[int]:
+    """The years any of these objectives has money in (lines that may have waited for it)
+    or a coverage row for (its own money or need, or a descendant's rolled up into it)."""
+    rows = await conn.fetch(
+        "SELECT fiscal_year FROM line_allocations WHERE objective_id = ANY($1::text[])"
+        " UNION SELECT fiscal_year FROM coverage WHERE objective_id = ANY($1::text[])",
+        list(objective_ids),
+    )
+    return {r["fiscal_year"] for r in rows}
+
+
 async def every_key(conn: asyncpg.Connection) -> list[tuple[str, int]]:
     """Every (objective, year) that has money, a need or a coverage row, in key order."""
     rows = await conn.fetch(

@@ -15,7 +15,7 @@ from regia_shared.contracts import topics
 from regia_shared.messaging import outbox
 from regia_shared.writes import WriteContext, record_write
 
-from ..adapters import allocations, coverage, objectives, plans
+from ..adapters import coverage, objectives, plans
 from ..adapters.objectives import ObjectiveRecord
 from ..adapters.plans import TreeRowText
 from ..domain.coverage import YearCoverage
@@ -170,9 +170,13 @@ async def import_plan_in(
     if parts is not None:
         await apply_parts(conn, parts[0], cause, parts[1])
     chosen = _to_recompute(plan, plan_before, ids, moved, dropped, held)
-    # One read for all their years, not one a node: 3,101 nodes took 3,101 of them.
-    years = set(range(plan.first_year, plan.last_year + 1)) | await allocations.years_of_any(conn, chosen)
-    await recompute(conn, [(i, y) for i in chosen for y in sorted(years)], {})
+    if chosen:
+        # One read for all their years, not one a node (3,101 nodes took 3,101 of them): the
+        # plan's, and any other a chosen node has money or coverage in. Coverage, for a node
+        # moved with a subtree funded outside the plan's years: the node holds those years'
+        # rolled-up rows, and the parents it left and joined must be recomputed for them.
+        years = set(range(plan.first_year, plan.last_year + 1)) | await coverage.years_held(conn, chosen)
+        await recompute(conn, [(i, y) for i in chosen for y in sorted(years)], {})
     return Imported(plan.plan_id, created, updated, len(nodes) - created - updated, len(dropped))
 
 
