@@ -68,7 +68,8 @@ def plan_nodes(nodes: int, need_bump: int = 0) -> list[Node]:
 
 
 async def run_plan_imports(regia: Regia, nodes: int) -> dict[str, Any]:
-    """The three imports, each with its answer's counts, seconds, nodes a second and CPU."""
+    """The three imports, each with its answer's counts, seconds, nodes a second and CPU per
+    node, then the node edits with their p50, max and CPU per edit."""
     found: dict[str, Any] = {"nodes": nodes, "years": len(YEARS)}
     async with httpx.AsyncClient(
         base_url=regia.url("objectives"), headers=regia.stack.admin_headers, timeout=600
