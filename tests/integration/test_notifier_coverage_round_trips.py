@@ -12,7 +12,7 @@ import pytest
 
 from regia_notifier.service_layer.alert_planning import AlertPlanner
 from regia_shared.contracts.events.envelope import Envelope
-from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveStatusChanged
+from regia_shared.contracts.events.objectives import CoverageStatus, ObjectiveDefined, ObjectiveStatusChanged
 from regia_shared.contracts.events.registry import parse_payload
 from regia_shared.db import create_pool, migrate
 from regia_shared.messaging.consumer import Received
@@ -111,5 +111,48 @@ async def test_a_drop_is_measured_against_the_batch_before_it(database: Database
                 )
             # The fall from the batch's own rise is the drop found (none from 300,000.00 up).
             assert [p.trigger for p in planned] == ["funding_dropped"], planned
+    finally:
+        await pool.close()
+
+
+async def test_a_batchs_definitions_are_one_statement_the_last_of_an_objective_holding(database: Database) -> None:
+    """A region's plan import sends thousands of definitions at once: the batch records them
+    in one statement, an objective defined twice in it as its last definition says."""
+    pool = await create_pool(database.dsn, "notifier")
+    try:
+        await migrate(pool, "notifier", "regia_notifier")
+        planner = AlertPlanner(time(8), ZoneInfo("Europe/Rome"), window_first_year=2025, today=lambda: date(2026, 6, 1))
+
+        def defined(objective: str, title: str, parent: str | None = None) -> Received:
+            return received(
+                ObjectiveDefined(
+                    objective_id=objective,
+                    title=title,
+                    at_risk_threshold_pct=70,
+                    needs=[],
+                    plan_id="pgs",
+                    parent_id=parent,
+                    kind="OBJECTIVE" if parent else "PROGRAMME",
+                ),
+                objective,
+            )
+
+        async with pool.acquire() as conn:
+            sent: list[str] = []
+            conn.add_query_logger(lambda q: sent.append(q.query))
+            batch = [
+                defined("porto", "Porto", "waterfront"),
+                defined("waterfront", "Waterfront"),
+                defined("porto", "Porto turistico", "waterfront"),
+                coverage("porto", 2027, 100_000_00),
+            ]
+            async with conn.transaction():
+                await planner.plan_events(conn, batch)
+            assert len([q for q in sent if q.startswith("INSERT INTO objectives")]) == 1, sent
+            known = await conn.fetch("SELECT objective_id, title, parent_id FROM objectives ORDER BY 1")
+            assert [tuple(r) for r in known] == [
+                ("porto", "Porto turistico", "waterfront"),
+                ("waterfront", "Waterfront", None),
+            ]
     finally:
         await pool.close()

@@ -20,19 +20,28 @@ from ..domain.occurrences import PlanNode, YearState
 _MAX_DEPTH = 32
 
 
-async def define(conn: asyncpg.Connection, o: ObjectiveDefined) -> None:
+async def define(conn: asyncpg.Connection, defined: Sequence[ObjectiveDefined]) -> None:
+    """Record these definitions (the last of an objective's, in the order given), in one
+    statement whatever their number: a region's plan import brings thousands at once, and a
+    statement each was most of what the notifier spent catching up with one. Rows are
+    written in objective id order, so two batches applied at once (by replicas) lock the
+    rows they share in one order."""
+    last = {o.objective_id: o for o in defined}
+    if not last:
+        return
+    rows = [last[i] for i in sorted(last)]
     await conn.execute(
         "INSERT INTO objectives (objective_id, title, plan_id, parent_id, kind, at_risk_threshold_pct)"
-        " VALUES ($1, $2, $3, $4, $5, $6)"
+        " SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])"
         " ON CONFLICT (objective_id) DO UPDATE SET title = EXCLUDED.title, plan_id = EXCLUDED.plan_id,"
         " parent_id = EXCLUDED.parent_id, kind = EXCLUDED.kind,"
         " at_risk_threshold_pct = EXCLUDED.at_risk_threshold_pct",
-        o.objective_id,
-        o.title,
-        o.plan_id,
-        o.parent_id,
-        o.kind,
-        o.at_risk_threshold_pct,
+        [o.objective_id for o in rows],
+        [o.title for o in rows],
+        [o.plan_id for o in rows],
+        [o.parent_id for o in rows],
+        [o.kind for o in rows],
+        [o.at_risk_threshold_pct for o in rows],
     )
 
 

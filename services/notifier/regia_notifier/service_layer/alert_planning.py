@@ -65,7 +65,7 @@ from ..domain.occurrences import (
 from ..domain.planning import AlertPlan, Cause, DigestTimes, Planned, plan_alerts, planned, reached_partners
 from ..domain.rules import Audience, Rule, matching
 from .occurrence_lookup import occurrence_of, situate
-from .projection import project_objective_defined, project_partner_events
+from .projection import project_objectives_defined, project_partner_events
 
 log = get_logger(__name__)
 
@@ -120,10 +120,12 @@ class AlertPlanner:
         closed = known_closed
         states: list[tuple[str, int, str, YearState, datetime]] = []
         found: list[tuple[Occurrence, Received]] = []
+        # The batch's definitions first, in one statement: what its other events are planned
+        # against then knows every objective the batch defines (titles, parents, thresholds).
+        await project_objectives_defined(conn, [e.payload for e in events if isinstance(e.payload, ObjectiveDefined)])
         for event in events:
             payload = event.payload
             if isinstance(payload, ObjectiveDefined):
-                await project_objective_defined(conn, payload)
                 continue
             if isinstance(payload, ObjectiveStatusChanged | ObjectiveCoverageChanged):
                 state = YearState(

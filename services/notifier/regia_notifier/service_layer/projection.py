@@ -81,5 +81,6 @@ async def project_partner_event(conn: asyncpg.Connection, event: Received) -> bo
     return False
 
 
-async def project_objective_defined(conn: asyncpg.Connection, defined: ObjectiveDefined) -> None:
+async def project_objectives_defined(conn: asyncpg.Connection, defined: Sequence[ObjectiveDefined]) -> None:
+    """Record what a batch's definitions say of their objectives, all at once."""
     await objectives_seen.define(conn, defined)
