@@ -3,6 +3,7 @@
 from fastapi import FastAPI
 
 from regia_shared.contracts import topics
+from regia_shared.http import fast_path
 from regia_shared.runtime import ServiceRuntime
 
 from .adapters import references
@@ -43,7 +44,9 @@ def create_app(settings: FundingSettings | None = None) -> FastAPI:
     inbound.register(runtime)
     app = runtime.http_app(title="Regia funding", union_tags=frozenset(COMMAND_TYPES))
     app.state.message_docs = {topics.FUNDING_INBOUND: inbound.message_doc()}
-    app.include_router(events_router(runtime.registry, GroupCommit(lambda: runtime.pool)))
+    events = events_router(runtime.registry, GroupCommit(lambda: runtime.pool))
+    app.include_router(events.router)
+    fast_path.install(app, events.fast_single)
     app.include_router(queries_router())
     app.include_router(rejections_router())
     app.include_router(admin_router())

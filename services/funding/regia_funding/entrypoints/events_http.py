@@ -4,20 +4,23 @@ import hashlib
 import json
 import re
 import secrets
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry, Counter
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, TypeAdapter, model_validator
 
 from regia_shared.contracts.refusal import Refused
+from regia_shared.http import fast_path
 from regia_shared.http.audit import set_actor
 from regia_shared.http.auth import require_admin
 from regia_shared.http.dependencies import DatabasePool
 from regia_shared.http.errors import error_body
+from regia_shared.http.fast_path import FastPath
 from regia_shared.http.ratelimit import TokenBuckets
-from regia_shared.http.writes import REASON_HEADER, FundingWrite, ReasonRequired
+from regia_shared.http.writes import REASON_HEADER, FundingWrite, ReasonRequired, header_reason, write_context
 from regia_shared.observability.logs import bind_contextvars, get_logger
 from regia_shared.writes import WriteContext, joined_reasons, record_write
 
@@ -26,7 +29,7 @@ from ..domain.commands import FundingCommand, wire
 from ..domain.errors import BatchRefused, InvalidChange, KeyNotValid
 from ..service_layer.group_commit import GroupCommit, record_together_then
 from ..service_layer.recording import Caller, FundingRequest, Outcome
-from .auth import institution_writer
+from .auth import KEY_PREFIX, caller_for_key, institution_writer
 from .responses import BatchResult, BulkImportResult, FundingResult, ImportRun, SubmissionResult
 from .verified_keys import VerifiedKeys
 
@@ -98,7 +101,14 @@ class BulkImport(BaseModel):
         return self
 
 
-def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
+class EventRoutes(NamedTuple):
+    router: APIRouter
+    # `POST /v1/funding-events` without FastAPI's dependency solving, for the requests it can
+    # answer as the route would (regia_shared.http.fast_path says why and what it keeps).
+    fast_single: FastPath
+
+
+def events_router(registry: CollectorRegistry, group: GroupCommit) -> EventRoutes:
     router = APIRouter(prefix="/v1", tags=["funding events"])
     accepted = Counter(
         "regia_funding_events_accepted_total", "Funding events accepted", ["type", "channel"], registry=registry
@@ -218,6 +228,49 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
             idempotency_key=idempotency_key,
             correlation_id=correlation_id,
             write=write,
+        )
+
+    single = router.routes[-1]
+    if not (isinstance(single, APIRoute) and single.endpoint is post_funding_event):
+        raise RuntimeError("the single event's route is not the one just declared")
+
+    async def answer_single(request: Request, body: bytes) -> JSONResponse | None:
+        """`post_funding_event`'s answer to a request whose every part is plainly valid: a
+        JSON body that is a command, the headers the route declares within their rules and
+        no If-Match, and an institution key that `caller_for_key` verifies, from memory or
+        read, exactly as the route's dependency does. None for anything else, which the
+        FastAPI route then answers (and refuses) itself. Nothing before the last `return
+        None` has an effect of its own: `record` takes from the rate limit and records."""
+        headers = request.headers
+        if not _is_plain_json(headers.get("content-type")) or "if-match" in headers:
+            return None
+        idempotency_key = headers.get("idempotency-key")
+        correlation_id = headers.get("x-correlation-id")
+        if idempotency_key is None or not _HEADER_TOKEN.fullmatch(idempotency_key):
+            return None
+        if correlation_id is not None and not _HEADER_TOKEN.fullmatch(correlation_id):
+            return None
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token.startswith(KEY_PREFIX):
+            return None
+        try:
+            reason = header_reason(headers.get(REASON_HEADER))
+            command = _COMMAND.validate_python(json.loads(body), from_attributes=True)
+        except (ReasonRequired, ValueError):  # pydantic's ValidationError is a ValueError
+            return None
+        caller = await caller_for_key(request.app.state.runtime.pool, token, memory=memory)
+        if caller is None:
+            return None
+        set_actor(request, f"key:{caller.key_id}")
+        return await record(
+            request,
+            caller,
+            [command],
+            batch=False,
+            idempotency_key=idempotency_key,
+            correlation_id=correlation_id,
+            write=write_context(request, reason),
         )
 
     @router.post("/funding-events/batch", status_code=202, response_model=BatchResult)
@@ -366,7 +419,19 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> APIRouter:
         )
         return BulkImportResult(results=results, run=ImportRun(**run_fields(run)) if run else None)
 
-    return router
+    return EventRoutes(router, FastPath(single, "POST", answer_single, fast_path.outcomes(registry)))
+
+
+# What the route's header rules for Idempotency-Key and X-Correlation-Id accept.
+_HEADER_TOKEN = re.compile(r"[\x21-\x7e]{1,200}")
+# The single route's body, validated as FastAPI validates it (from the parsed JSON).
+_COMMAND: TypeAdapter[FundingCommand] = TypeAdapter(FundingCommand)
+
+
+def _is_plain_json(content_type: str | None) -> bool:
+    """`application/json`, with or without parameters: the one body type the fast path
+    reads (FastAPI also reads `+json` types, and refuses a body without a content type)."""
+    return content_type is not None and content_type.partition(";")[0].strip().lower() == "application/json"
 
 
 def require_reason(write: WriteContext, commands: list) -> None:
