@@ -100,7 +100,13 @@ REFUSED: list[tuple[str, dict[str, str], Any, int, str | None]] = [
     ("a reason header too short", {"Idempotency-Key": "r", "X-Regia-Reason": "x"}, commitment(), 422, None),
     ("a command that is not one", {"Idempotency-Key": "b"}, {"type": "gift", "line_id": "X"}, 422, None),
     ("a negative amount", {"Idempotency-Key": "n"}, commitment(amount=-5), 422, None),
-    ("a key that does not exist", {"Idempotency-Key": "u", "Authorization": "Bearer rgk_nope.secret"}, commitment(), 401, None),
+    (
+        "a key that does not exist",
+        {"Idempotency-Key": "u", "Authorization": "Bearer rgk_nope.secret"},
+        commitment(),
+        401,
+        None,
+    ),
     ("no credential at all", {"Idempotency-Key": "v", "Authorization": ""}, commitment(), 401, None),
 ]
 
