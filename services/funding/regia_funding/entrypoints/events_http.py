@@ -16,7 +16,7 @@ from regia_shared.contracts.refusal import Refused
 from regia_shared.http import fast_path
 from regia_shared.http.audit import set_actor
 from regia_shared.http.auth import require_admin
-from regia_shared.http.dependencies import DatabasePool
+from regia_shared.http.dependencies import DatabasePool, runtime_of
 from regia_shared.http.errors import error_body
 from regia_shared.http.fast_path import FastPath
 from regia_shared.http.ratelimit import TokenBuckets
@@ -259,7 +259,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> EventRoute
             command = _COMMAND.validate_python(json.loads(body), from_attributes=True)
         except (ReasonRequired, ValueError):  # pydantic's ValidationError is a ValueError
             return None
-        caller = await caller_for_key(request.app.state.runtime.pool, token, memory=memory)
+        caller = await caller_for_key(runtime_of(request).pool, token, memory=memory)
         if caller is None:
             return None
         set_actor(request, f"key:{caller.key_id}")
