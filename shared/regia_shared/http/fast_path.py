@@ -35,7 +35,9 @@ from prometheus_client import CollectorRegistry, Counter
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Match, get_route_path
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
+
+from regia_shared.http.limits import replayed_body
 
 # Set on a request's scope once a fast path has declined it: routing again, it skips them all.
 DECLINED = "regia.fast_path.declined"
@@ -82,7 +84,7 @@ class FastPath(BaseRoute):
         body = await _body(receive)
         if body is None:  # the client went away before its body came
             return
-        response = await self.handler(Request(scope, _replay(body, receive)), body)
+        response = await self.handler(Request(scope, replayed_body(body, receive)), body)
         if response is not None:
             self._answered.inc()
             await response(scope, receive, send)
@@ -90,7 +92,7 @@ class FastPath(BaseRoute):
         self._declined.inc()
         scope[DECLINED] = True
         router: Any = scope["router"]  # the app's, which routed it here
-        await router(scope, _replay(body, receive), send)
+        await router(scope, replayed_body(body, receive), send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> Any:
         return self.route.url_path_for(name, **path_params)
@@ -105,20 +107,6 @@ async def _body(receive: Receive) -> bytes | None:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """`receive`, but the whole body first (once), as if it had not been read yet."""
-    sent = False
-
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replayed
 
 
 def install(app: Any, fast: FastPath) -> None:

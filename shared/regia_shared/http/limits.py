@@ -153,7 +153,7 @@ class RequestLimits:
             except Unusable as exc:
                 await _refuse(send, 422, "validation_failed", exc.message, exc.field)
                 return
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(scope, replayed_body(body, receive), send)
 
     def _too_large(self) -> str:
         return f"the request body is over {self.max_body_bytes} bytes"
@@ -261,7 +261,9 @@ async def _drain(receive: Receive, budget: int) -> None:
             return
 
 
-def _replay(body: bytes, receive: Receive) -> Receive:
+def replayed_body(body: bytes, receive: Receive) -> Receive:
+    """`receive`, but the whole body first (once), as if it had not been read yet: for an
+    app after one that had to read the body (this middleware, a fast path)."""
     sent = False
 
     async def replayed() -> Message:
