@@ -3,11 +3,13 @@ it can answer exactly as the FastAPI route would; every other request goes on to
 
 Why this exists. FastAPI (0.165) solves a route's dependencies anew for every request: for
 each dependency and each declared header it recomputes cache keys, security scopes and the
-parameter's model type before it validates anything. For `POST /v1/funding-events`, the
-route institutions call once per event, that came to about 150 µs of the funding service's
-CPU per request, measured in-process: a fifth of what the service spends on the request,
-database round trips included (docs/performance.md, "Issue 21, nineteenth session"). At
-1,500 requests a second the funding service is the process that saturates first.
+parameter's model type before it validates anything, and it matches a request against
+every route of the routers included before the one that answers. For `POST
+/v1/funding-events`, the route institutions call once per event, that came to about 230 µs
+of the funding service's CPU per request, measured in-process: a quarter of what the service
+spent on the request, database round trips included (docs/performance.md, "Issue 21,
+nineteenth session"). At 1,500 requests a second the funding service was the process that
+saturated first.
 
 What it guarantees:
 - The FastAPI route stays the one declared: the OpenAPI document, the access policy and the
