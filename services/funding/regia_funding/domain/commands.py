@@ -11,7 +11,16 @@ import unicodedata
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictInt,
+    TypeAdapter,
+    model_validator,
+)
 
 from regia_shared.contracts.events.funding import CUP_PATTERN
 from regia_shared.contracts.money import Cents
@@ -178,6 +187,9 @@ FundingCommand = Annotated[
     Field(discriminator="type"),
 ]
 COMMAND_TYPES = ("commitment", "revision", "disbursement", "revocation", "reallocation")
+# One command's validator, for every way in that reads a command on its own (a Kafka
+# message, a single event over HTTP on its fast path).
+COMMAND: TypeAdapter[FundingCommand] = TypeAdapter(FundingCommand)
 
 
 # Fields commands gained after requests were first recorded (cup in issue 18, the rest in

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Depends, Header, Request
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry, Counter
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, TypeAdapter, model_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
 
 from regia_shared.contracts.refusal import Refused
 from regia_shared.http import fast_path
@@ -25,7 +25,7 @@ from regia_shared.observability.logs import bind_contextvars, get_logger
 from regia_shared.writes import WriteContext, joined_reasons, record_write
 
 from ..adapters import import_runs
-from ..domain.commands import FundingCommand, wire
+from ..domain.commands import COMMAND, FundingCommand, wire
 from ..domain.errors import BatchRefused, InvalidChange, KeyNotValid
 from ..service_layer.group_commit import GroupCommit, record_together_then
 from ..service_layer.recording import Caller, FundingRequest, Outcome
@@ -34,10 +34,16 @@ from .responses import BatchResult, BulkImportResult, FundingResult, ImportRun, 
 from .verified_keys import VerifiedKeys
 
 log = get_logger(__name__)
+# What an Idempotency-Key or an X-Correlation-Id may be: printable ASCII without spaces. The
+# route declares it and its fast path checks it (`_HEADER_TOKEN`), from these two figures.
+TOKEN_CHARACTERS, TOKEN_MAX = r"\x21-\x7e", 200
 IdempotencyKey = Annotated[
-    str, Header(alias="Idempotency-Key", min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")
+    str,
+    Header(alias="Idempotency-Key", min_length=1, max_length=TOKEN_MAX, pattern=f"^[{TOKEN_CHARACTERS}]+$"),
 ]
-CorrelationId = Annotated[str | None, Header(alias="X-Correlation-Id", max_length=200, pattern=r"^[\x21-\x7e]+$")]
+CorrelationId = Annotated[
+    str | None, Header(alias="X-Correlation-Id", max_length=TOKEN_MAX, pattern=f"^[{TOKEN_CHARACTERS}]+$")
+]
 IfMatch = Annotated[str | None, Header(alias="If-Match", max_length=50)]
 # An administrator's import names its channel: `import[:<source>]` for open years, under the
 # budget window's rules; `history[:<source>]` for closed years' money, recorded as history
@@ -256,7 +262,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> EventRoute
             return None
         try:
             reason = header_reason(headers.get(REASON_HEADER))
-            command = _COMMAND.validate_python(json.loads(body), from_attributes=True)
+            command = COMMAND.validate_python(json.loads(body), from_attributes=True)
         except (ReasonRequired, ValueError):  # pydantic's ValidationError is a ValueError
             return None
         caller = await caller_for_key(runtime_of(request).pool, token, memory=memory)
@@ -423,9 +429,7 @@ def events_router(registry: CollectorRegistry, group: GroupCommit) -> EventRoute
 
 
 # What the route's header rules for Idempotency-Key and X-Correlation-Id accept.
-_HEADER_TOKEN = re.compile(r"[\x21-\x7e]{1,200}")
-# The single route's body, validated as FastAPI validates it (from the parsed JSON).
-_COMMAND: TypeAdapter[FundingCommand] = TypeAdapter(FundingCommand)
+_HEADER_TOKEN = re.compile(f"[{TOKEN_CHARACTERS}]{{1,{TOKEN_MAX}}}")
 
 
 def _is_plain_json(content_type: str | None) -> bool:

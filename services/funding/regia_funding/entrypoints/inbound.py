@@ -39,7 +39,7 @@ import asyncpg
 from aiokafka import ConsumerRecord
 from faststream import AckPolicy, Context
 from prometheus_client import Counter
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from regia_shared.contracts import topics
 from regia_shared.contracts.refusal import Refused
@@ -60,13 +60,12 @@ from regia_shared.runtime import ServiceRuntime
 from regia_shared.writes import ReasonInvalid, WriteContext, checked_reason
 
 from ..adapters import inbound_rejections
-from ..domain.commands import COMMAND_TYPES, FundingCommand, wire
+from ..domain.commands import COMMAND, COMMAND_TYPES, wire
 from ..domain.errors import BatchRefused
 from ..service_layer.recording import Caller, FundingRequest, Outcome, record_requests
 from .auth import KEY_PREFIX, caller_for_key
 
 log = get_logger(__name__)
-COMMAND = TypeAdapter(FundingCommand)
 CHANNEL = "kafka"
 RETRY_PAUSE_S = 1.0  # after a failed batch, before it is redelivered
 # A key id as funding issues them; a claimed one that is not is not stored (it is the sender's text).
