@@ -162,3 +162,4 @@ async def test_a_change_without_a_reason_is_refused_and_writes_nothing(funding, 
     assert answer.status_code == 422, answer.text
     assert answer.json()["error"] == "reason_required" and answer.json()["field"] == "X-Regia-Reason"
     assert await counts(database) == before
+    assert await outcomes(funding) == {"answered": 1, "declined": 0}

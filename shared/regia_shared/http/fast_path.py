@@ -25,7 +25,8 @@ What it guarantees:
   `write_context`, the same response. `scope["route"]` is the FastAPI route, so the
   metrics, the audit middleware and the write's audit row name the same route template.
 - `regia_http_fast_path_requests_total{route, outcome}` counts the requests a fast path
-  answered and those it declined: a fast path that declines everything after a change
+  answered (its use case's refusals included) and those it declined, so the two add up to
+  every request that reached the route: a fast path that declines everything after a change
   still answers right, only slower, and this is where that shows.
 """
 
@@ -86,7 +87,13 @@ class FastPath(BaseRoute):
         body = await _body(receive)
         if body is None:  # the client went away before its body came
             return
-        response = await self.handler(Request(scope, replayed_body(body, receive)), body)
+        try:
+            response = await self.handler(Request(scope, replayed_body(body, receive)), body)
+        except Exception:
+            # Taken, and refused by the route's own use case (a reason missing, say): the
+            # app's handlers answer it as they answer the route's.
+            self._answered.inc()
+            raise
         if response is not None:
             self._answered.inc()
             await response(scope, receive, send)
